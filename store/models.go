@@ -199,6 +199,7 @@ type Delivery struct {
 	UserID       string `gorm:"size:128;not null"`
 	Status       string `gorm:"size:16;not null;index"`
 	Attempts     int    `gorm:"not null;default:0"`
+	ClaimToken   string `gorm:"size:64;index"` // who is sending it; set with the "sending" status
 	ErrorCode    string `gorm:"size:64"`
 	ErrorMessage string `gorm:"size:1024"`
 	Handle       string `gorm:"size:255"` // platform message id / response code for card updates

@@ -1,0 +1,130 @@
+package simulator
+
+import (
+	"context"
+	"embed"
+	"encoding/json"
+	"html/template"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/learnloop/learnloop/bot"
+)
+
+//go:embed sim.html
+var pageFS embed.FS
+
+var page = template.Must(template.New("sim.html").Funcs(template.FuncMap{
+	"fmtTime": func(t time.Time, loc *time.Location) string { return t.In(loc).Format("01-02 15:04") },
+}).ParseFS(pageFS, "sim.html"))
+
+// TapRequest is the JSON body of POST /sim/api/tap.
+type TapRequest struct {
+	User   string `json:"user"`
+	Token  string `json:"token"`
+	Action string `json:"action"`
+	Value  string `json:"value"`
+}
+
+// TapResponse is the JSON answer to a tap.
+type TapResponse struct {
+	OK        bool         `json:"ok"`
+	Duplicate bool         `json:"duplicate"`
+	Toast     string       `json:"toast"`
+	Card      *bot.Message `json:"card,omitempty"`
+}
+
+// Handler serves the simulator under prefix (normally "/sim"): the inbox page,
+// taps from it, and a JSON API used by tests. Taps are handed to h exactly as
+// a platform callback would be.
+func (c *Client) Handler(prefix string, h bot.InteractionHandler, loc *time.Location, log *slog.Logger) http.Handler {
+	if loc == nil {
+		loc = time.UTC
+	}
+	if log == nil {
+		log = slog.Default()
+	}
+	mux := http.NewServeMux()
+	tap := func(ctx context.Context, r TapRequest) (TapResponse, error) {
+		reply, err := h.HandleInteraction(ctx, bot.Interaction{
+			Platform: bot.PlatformSimulator, UserID: r.User, Action: r.Action, Value: r.Value,
+			Token: r.Token, Source: "card", At: c.opts.Now().UTC(),
+		})
+		if err != nil {
+			return TapResponse{}, err
+		}
+		return TapResponse{OK: reply.OK, Duplicate: reply.Duplicate, Toast: reply.Toast, Card: reply.Card}, nil
+	}
+	mux.HandleFunc("GET "+prefix, func(w http.ResponseWriter, r *http.Request) {
+		users, err := c.users(r.Context())
+		if err != nil {
+			log.Error("sim directory", "err", err)
+			http.Error(w, "directory unavailable", http.StatusInternalServerError)
+			return
+		}
+		user := r.URL.Query().Get("user")
+		if user == "" && len(users) > 0 {
+			user = users[0].ID
+		}
+		data := map[string]any{
+			"Prefix": prefix, "Users": users, "User": user, "Cards": c.Inbox(user),
+			"Toast": r.URL.Query().Get("toast"), "Loc": loc,
+		}
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Header().Set("Cache-Control", "no-store")
+		if err := page.Execute(w, data); err != nil {
+			log.Error("render sim page", "err", err)
+		}
+	})
+	mux.HandleFunc("POST "+prefix+"/tap", func(w http.ResponseWriter, r *http.Request) {
+		if err := r.ParseForm(); err != nil {
+			http.Error(w, "bad form", http.StatusBadRequest)
+			return
+		}
+		req := TapRequest{User: r.PostForm.Get("user"), Token: r.PostForm.Get("token"), Action: r.PostForm.Get("action"), Value: r.PostForm.Get("value")}
+		res, err := tap(r.Context(), req)
+		if err != nil {
+			log.Error("sim tap", "err", err)
+			http.Error(w, "tap failed, try again", http.StatusServiceUnavailable)
+			return
+		}
+		q := url.Values{"user": {req.User}, "toast": {res.Toast}}
+		http.Redirect(w, r, prefix+"?"+q.Encode(), http.StatusSeeOther)
+	})
+	mux.HandleFunc("GET "+prefix+"/api/inbox", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]any{"user": r.URL.Query().Get("user"), "cards": c.Inbox(r.URL.Query().Get("user"))})
+	})
+	mux.HandleFunc("POST "+prefix+"/api/tap", func(w http.ResponseWriter, r *http.Request) {
+		var req TapRequest
+		dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<16))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&req); err != nil || req.User == "" || req.Token == "" {
+			writeJSON(w, http.StatusBadRequest, map[string]string{"error": "body must be JSON {user, token, action?, value?}"})
+			return
+		}
+		res, err := tap(r.Context(), req)
+		if err != nil {
+			log.Error("sim tap", "err", err)
+			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "tap failed, try again"})
+			return
+		}
+		writeJSON(w, http.StatusOK, res)
+	})
+	return mux
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(code)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(true)
+	_ = enc.Encode(v)
+}
+
+// isLink is used by the template.
+func isLink(b bot.Button) bool { return strings.EqualFold(b.Action, bot.ActionLink) }
+
+var _ = isLink

@@ -1,0 +1,170 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/learnloop/learnloop/store"
+)
+
+// Windows are a session's check-in windows as absolute instants.
+type Windows struct {
+	Opens       time.Time // check-in accepted from here
+	OnTimeUntil time.Time // start + grace
+	LateUntil   time.Time // session end
+	MakeupUntil time.Time // end + make-up window (补签)
+}
+
+// SessionWindows computes s's check-in windows.
+func SessionWindows(s store.Session) Windows {
+	return Windows{
+		Opens:       s.StartsAt.Add(-time.Duration(s.CheckinOpensBefore) * time.Second),
+		OnTimeUntil: s.StartsAt.Add(time.Duration(s.CheckinGrace) * time.Second),
+		LateUntil:   s.EndsAt,
+		MakeupUntil: s.EndsAt.Add(time.Duration(s.MakeupAfter) * time.Second),
+	}
+}
+
+// Classify returns the check-in kind for a tap at t, or an error saying why
+// no check-in is possible then.
+func (w Windows) Classify(t time.Time) (string, error) {
+	switch {
+	case t.Before(w.Opens):
+		return "", ErrCheckinNotOpen
+	case !t.After(w.OnTimeUntil):
+		return store.CheckinOnTime, nil
+	case !t.After(w.LateUntil):
+		return store.CheckinLate, nil
+	case !t.After(w.MakeupUntil):
+		return store.CheckinMakeup, nil
+	default:
+		return "", ErrCheckinClosed
+	}
+}
+
+// Check-in refusals. Each leaves the database unchanged.
+var (
+	ErrCheckinNotOpen  = errors.New("check-in has not opened")
+	ErrCheckinClosed   = errors.New("check-in has closed")
+	ErrNotEnrolled     = errors.New("not on the roster")
+	ErrSessionCanceled = errors.New("session cancelled")
+	ErrNotFound        = errors.New("not found")
+)
+
+// CheckinRequest asks to record one attendee's check-in.
+type CheckinRequest struct {
+	SessionID  uint64
+	EmployeeID uint64
+	Source     string
+	Platform   string
+	DeliveryID *uint64
+	At         time.Time
+	RecordedBy string
+	Note       string
+	// Kind forces the kind (manual check-ins by a coordinator); empty means
+	// derive it from the windows.
+	Kind string
+}
+
+// CheckinResult is the stored check-in and whether it already existed.
+type CheckinResult struct {
+	Checkin   store.Checkin
+	Duplicate bool
+}
+
+// Checkins records check-ins under the window rules.
+type Checkins struct {
+	DB  *gorm.DB
+	Now func() time.Time
+}
+
+// Record stores a check-in once. A second request for the same attendee
+// returns the first one with Duplicate set; nothing else changes.
+func (c *Checkins) Record(ctx context.Context, req CheckinRequest) (CheckinResult, error) {
+	db := c.DB.WithContext(ctx)
+	var sess store.Session
+	if err := db.First(&sess, req.SessionID).Error; err != nil {
+		if errors.Is(err, gorm.ErrRecordNotFound) {
+			return CheckinResult{}, fmt.Errorf("session %d: %w", req.SessionID, ErrNotFound)
+		}
+		return CheckinResult{}, fmt.Errorf("load session: %w", err)
+	}
+	if sess.Status == store.SessionCancelled {
+		return CheckinResult{}, ErrSessionCanceled
+	}
+	var enr store.Enrollment
+	err := db.Where("session_id = ? AND employee_id = ?", req.SessionID, req.EmployeeID).First(&enr).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) || (err == nil && enr.Status == store.EnrollCancelled) {
+		return CheckinResult{}, ErrNotEnrolled
+	}
+	if err != nil {
+		return CheckinResult{}, fmt.Errorf("load enrollment: %w", err)
+	}
+	// An existing check-in wins over window rules: a repeated tap after the
+	// window still answers "already checked in".
+	if existing, ok, err := c.find(ctx, req.SessionID, req.EmployeeID); err != nil {
+		return CheckinResult{}, err
+	} else if ok {
+		return CheckinResult{Checkin: existing, Duplicate: true}, nil
+	}
+	at := req.At
+	if at.IsZero() {
+		at = c.now()
+	}
+	kind := req.Kind
+	if kind == "" {
+		k, err := SessionWindows(sess).Classify(at)
+		if err != nil {
+			return CheckinResult{}, err
+		}
+		kind = k
+	}
+	ci := store.Checkin{
+		SessionID: req.SessionID, EmployeeID: req.EmployeeID, Kind: kind, Source: req.Source,
+		Platform: req.Platform, DeliveryID: req.DeliveryID, CheckedInAt: at.UTC(),
+		RecordedBy: req.RecordedBy, Note: req.Note, CreatedAt: c.now().UTC(),
+	}
+	err = db.Transaction(func(tx *gorm.DB) error {
+		if err := tx.Create(&ci).Error; err != nil {
+			return err
+		}
+		if enr.Status == store.EnrollExcused {
+			// They came after all: the roster follows the facts.
+			return tx.Model(&store.Enrollment{}).Where("id = ?", enr.ID).Update("status", store.EnrollInvited).Error
+		}
+		return nil
+	})
+	if store.IsDuplicate(err) {
+		existing, ok, ferr := c.find(ctx, req.SessionID, req.EmployeeID)
+		if ferr != nil {
+			return CheckinResult{}, ferr
+		}
+		if ok {
+			return CheckinResult{Checkin: existing, Duplicate: true}, nil
+		}
+	}
+	if err != nil {
+		return CheckinResult{}, fmt.Errorf("store check-in: %w", err)
+	}
+	return CheckinResult{Checkin: ci}, nil
+}
+
+func (c *Checkins) find(ctx context.Context, sessionID, employeeID uint64) (store.Checkin, bool, error) {
+	var ci store.Checkin
+	err := c.DB.WithContext(ctx).Where("session_id = ? AND employee_id = ?", sessionID, employeeID).Limit(1).Find(&ci).Error
+	if err != nil {
+		return ci, false, fmt.Errorf("load check-in: %w", err)
+	}
+	return ci, ci.ID != 0, nil
+}
+
+func (c *Checkins) now() time.Time {
+	if c.Now != nil {
+		return c.Now().UTC()
+	}
+	return time.Now().UTC()
+}

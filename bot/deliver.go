@@ -1,0 +1,468 @@
+package bot
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"sync"
+	"time"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+
+	"github.com/learnloop/learnloop/store"
+)
+
+// ErrTransient is returned by Fire when some deliveries failed in a way that a
+// later attempt may fix; they stay pending and the job is retried.
+var ErrTransient = errors.New("some deliveries failed transiently")
+
+// Deliverer fans a touchpoint out to its audience: one delivery row per
+// recipient, each sent at most once.
+type Deliverer struct {
+	DB              *gorm.DB
+	Messengers      map[Platform]Messenger
+	Renderer        *Renderer
+	DefaultPlatform Platform
+	// BatchSize is how many delivery rows are written per INSERT.
+	BatchSize int
+	// Workers is how many sends run at once per platform.
+	Workers int
+	// StaleSending is how old a "sending" row must be before it is retried
+	// (the process that claimed it died); the delivery key makes the
+	// platform drop the duplicate.
+	StaleSending time.Duration
+	Logger       *slog.Logger
+	Metrics      *Metrics
+	Now          func() time.Time
+}
+
+// FireStats summarizes one Fire.
+type FireStats struct {
+	Audience int // recipients resolved at send time
+	Created  int // new delivery rows
+	Sent     int
+	Failed   int // permanent failures (incl. no platform id)
+	Retrying int // transient failures left pending
+	Skipped  bool
+	Reason   string
+}
+
+func (d *Deliverer) now() time.Time {
+	if d.Now != nil {
+		return d.Now().UTC()
+	}
+	return time.Now().UTC()
+}
+
+func (d *Deliverer) logger() *slog.Logger {
+	if d.Logger != nil {
+		return d.Logger
+	}
+	return slog.Default()
+}
+
+// Audience resolves who a touchpoint goes to right now.
+func Audience(ctx context.Context, db *gorm.DB, sessionID uint64, audience string) ([]store.Employee, error) {
+	q := db.WithContext(ctx).Model(&store.Employee{}).
+		Joins("JOIN enrollments ON enrollments.employee_id = employees.id").
+		Where("enrollments.session_id = ? AND enrollments.status = ? AND employees.active = ?", sessionID, store.EnrollInvited, true)
+	checked := db.Model(&store.Checkin{}).Select("employee_id").Where("session_id = ?", sessionID)
+	switch audience {
+	case store.AudienceAll, "":
+	case store.AudienceNotCheckedIn:
+		q = q.Where("employees.id NOT IN (?)", checked)
+	case store.AudienceCheckedIn:
+		q = q.Where("employees.id IN (?)", checked)
+	default:
+		return nil, fmt.Errorf("unknown audience %q", audience)
+	}
+	var out []store.Employee
+	if err := q.Order("employees.id").Find(&out).Error; err != nil {
+		return nil, fmt.Errorf("resolve audience: %w", err)
+	}
+	return out, nil
+}
+
+// PlatformUserID returns e's user id on p, empty when unknown.
+func PlatformUserID(e store.Employee, p Platform) string {
+	switch p {
+	case PlatformWeCom:
+		return e.WecomID
+	case PlatformFeishu:
+		return e.FeishuID
+	case PlatformDingTalk:
+		return e.DingtalkID
+	case PlatformSimulator:
+		return e.ExternalID
+	}
+	return ""
+}
+
+// DeliveryKey is the idempotency key of one delivery; it is also what the
+// platforms see as task_id / uuid / outTrackId (only [0-9A-Za-z_-]).
+func DeliveryKey(touchpointID uint64, occurrence string, employeeID uint64) string {
+	return fmt.Sprintf("ll-%d-%s-%d", touchpointID, occurrence, employeeID)
+}
+
+// Fire delivers touchpoint tpID's occurrence to its audience.
+func (d *Deliverer) Fire(ctx context.Context, tpID uint64, occurrence string) (FireStats, error) {
+	var st FireStats
+	db := d.DB.WithContext(ctx)
+	var tp store.Touchpoint
+	if err := db.First(&tp, tpID).Error; err != nil {
+		if errors.Is(err, gorm.ErrRecordNotFound) {
+			return st, fmt.Errorf("touchpoint %d: %w", tpID, ErrNotFound)
+		}
+		return st, fmt.Errorf("load touchpoint: %w", err)
+	}
+	var sess store.Session
+	if err := db.First(&sess, tp.SessionID).Error; err != nil {
+		return st, fmt.Errorf("load session %d: %w", tp.SessionID, err)
+	}
+	var course store.Course
+	if err := db.First(&course, sess.CourseID).Error; err != nil {
+		return st, fmt.Errorf("load course %d: %w", sess.CourseID, err)
+	}
+	switch {
+	case tp.Status == store.TouchpointPaused, tp.Status == store.TouchpointCancelled:
+		st.Skipped, st.Reason = true, "touchpoint "+tp.Status
+		return st, nil
+	case sess.Status == store.SessionCancelled:
+		st.Skipped, st.Reason = true, "session cancelled"
+		return st, nil
+	}
+	teacher := ""
+	if sess.TeacherID != nil {
+		var t store.Teacher
+		if err := db.Limit(1).Find(&t, *sess.TeacherID).Error; err == nil {
+			teacher = t.Name
+		}
+	}
+
+	people, err := Audience(ctx, db, sess.ID, tp.Audience)
+	if err != nil {
+		return st, err
+	}
+	st.Audience = len(people)
+	now := d.now()
+	rows := make([]store.Delivery, 0, len(people))
+	for _, e := range people {
+		p := Platform(e.Platform)
+		if p == "" {
+			p = d.DefaultPlatform
+		}
+		row := store.Delivery{
+			TouchpointID: tp.ID, Occurrence: occurrence, EmployeeID: e.ID, SessionID: sess.ID,
+			Key: DeliveryKey(tp.ID, occurrence, e.ID), Platform: string(p), UserID: PlatformUserID(e, p),
+			Status: store.DeliveryPending, CreatedAt: now, UpdatedAt: now,
+		}
+		if _, ok := d.Messengers[p]; !ok {
+			row.Status, row.ErrorCode, row.ErrorMessage = store.DeliveryFailed, "no_platform", fmt.Sprintf("platform %q is not enabled", p)
+		} else if row.UserID == "" {
+			row.Status, row.ErrorCode, row.ErrorMessage = store.DeliveryFailed, "no_user_id", fmt.Sprintf("employee has no %s user id", p)
+		}
+		rows = append(rows, row)
+	}
+	batch := d.BatchSize
+	if batch <= 0 {
+		batch = 500
+	}
+	for i := 0; i < len(rows); i += batch {
+		j := min(i+batch, len(rows))
+		res := db.Clauses(clause.OnConflict{DoNothing: true}).Create(rows[i:j])
+		if res.Error != nil {
+			return st, fmt.Errorf("create deliveries: %w", res.Error)
+		}
+		st.Created += int(res.RowsAffected)
+	}
+
+	byPlatform := map[Platform][]store.Delivery{}
+	var pending []store.Delivery
+	stale := now.Add(-d.staleSending())
+	err = db.Where("touchpoint_id = ? AND occurrence = ? AND (status = ? OR (status = ? AND updated_at < ?))",
+		tp.ID, occurrence, store.DeliveryPending, store.DeliverySending, stale).
+		Order("id").FindInBatches(&pending, 2000, func(tx *gorm.DB, _ int) error {
+		for _, p := range pending {
+			byPlatform[Platform(p.Platform)] = append(byPlatform[Platform(p.Platform)], p)
+		}
+		return nil
+	}).Error
+	if err != nil {
+		return st, fmt.Errorf("load pending deliveries: %w", err)
+	}
+	emp := make(map[uint64]store.Employee, len(people))
+	for _, e := range people {
+		emp[e.ID] = e
+	}
+	platforms := make([]Platform, 0, len(byPlatform))
+	for p := range byPlatform {
+		platforms = append(platforms, p)
+	}
+	sort.Slice(platforms, func(i, j int) bool { return platforms[i] < platforms[j] })
+	job := fireJob{d: d, tp: tp, sess: sess, course: course, teacher: teacher, emp: emp}
+	for _, p := range platforms {
+		sent, failed, retry, err := job.send(ctx, d.Messengers[p], byPlatform[p])
+		st.Sent += sent
+		st.Failed += failed
+		st.Retrying += retry
+		if err != nil {
+			return st, err
+		}
+	}
+	var failedNow int64
+	_ = db.Model(&store.Delivery{}).Where("touchpoint_id = ? AND occurrence = ? AND status = ? AND error_code IN ?", tp.ID, occurrence, store.DeliveryFailed, []string{"no_platform", "no_user_id"}).Count(&failedNow)
+	st.Failed += int(failedNow)
+	if err := db.Model(&store.Touchpoint{}).Where("id = ?", tp.ID).Updates(map[string]any{"status": store.TouchpointFired, "fired_at": now}).Error; err != nil {
+		return st, fmt.Errorf("mark touchpoint fired: %w", err)
+	}
+	if st.Retrying > 0 {
+		return st, fmt.Errorf("touchpoint %d: %d deliveries pending: %w", tp.ID, st.Retrying, ErrTransient)
+	}
+	return st, nil
+}
+
+func (d *Deliverer) staleSending() time.Duration {
+	if d.StaleSending > 0 {
+		return d.StaleSending
+	}
+	return 10 * time.Minute
+}
+
+type fireJob struct {
+	d       *Deliverer
+	tp      store.Touchpoint
+	sess    store.Session
+	course  store.Course
+	teacher string
+	emp     map[uint64]store.Employee
+}
+
+func (f fireJob) recipient(row store.Delivery) Recipient {
+	e := f.emp[row.EmployeeID]
+	return Recipient{EmployeeID: row.EmployeeID, UserID: row.UserID, Name: e.Name, Locale: f.locale(e)}
+}
+
+func (f fireJob) locale(e store.Employee) string {
+	if e.Locale != "" {
+		return NormalizeLocale(e.Locale)
+	}
+	return NormalizeLocale(f.sess.Locale)
+}
+
+func (f fireJob) message(row store.Delivery) (Message, error) {
+	return f.d.Renderer.Render(CardContext{
+		Kind: f.tp.Kind, Note: f.tp.Note, Session: f.sess, Course: f.course, Teacher: f.teacher,
+		DeliveryID: row.ID, Key: row.Key, Locale: f.locale(f.emp[row.EmployeeID]),
+	})
+}
+
+// claim marks rows as sending under a fresh claim token, so two replicas
+// firing the same touchpoint never both send a row. It returns the rows won.
+func (f fireJob) claim(ctx context.Context, rows []store.Delivery) ([]store.Delivery, error) {
+	now := f.d.now()
+	ids := make([]uint64, len(rows))
+	for i, r := range rows {
+		ids[i] = r.ID
+	}
+	token := newClaimToken()
+	stale := now.Add(-f.d.staleSending())
+	db := f.d.DB.WithContext(ctx)
+	res := db.Model(&store.Delivery{}).
+		Where("id IN ? AND (status = ? OR (status = ? AND updated_at < ?))", ids, store.DeliveryPending, store.DeliverySending, stale).
+		Updates(map[string]any{"status": store.DeliverySending, "claim_token": token, "attempts": gorm.Expr("attempts + 1"), "updated_at": now})
+	if res.Error != nil {
+		return nil, fmt.Errorf("claim deliveries: %w", res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return nil, nil
+	}
+	var won []store.Delivery
+	if err := db.Where("id IN ? AND claim_token = ?", ids, token).Order("id").Find(&won).Error; err != nil {
+		return nil, fmt.Errorf("read claimed deliveries: %w", err)
+	}
+	return won, nil
+}
+
+func newClaimToken() string {
+	var b [12]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+func (f fireJob) send(ctx context.Context, m Messenger, rows []store.Delivery) (sent, failed, retry int, err error) {
+	bm, isBatch := m.(BatchMessenger)
+	size := 50
+	if isBatch && bm.MaxBatch() > 1 {
+		size = bm.MaxBatch()
+	}
+	workers := f.d.Workers
+	if workers <= 0 {
+		workers = 8
+	}
+	if isBatch {
+		workers = 1 // batch APIs pace per call; one call at a time per platform
+	}
+	type chunk []store.Delivery
+	chunks := make(chan chunk)
+	var (
+		mu       sync.Mutex
+		firstErr error
+		wg       sync.WaitGroup
+	)
+	record := func(s, fl, rt int, e error) {
+		mu.Lock()
+		defer mu.Unlock()
+		sent, failed, retry = sent+s, failed+fl, retry+rt
+		if e != nil && firstErr == nil {
+			firstErr = e
+		}
+	}
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for c := range chunks {
+				s, fl, rt, e := f.sendChunk(ctx, m, bm, isBatch, c)
+				record(s, fl, rt, e)
+			}
+		}()
+	}
+	for i := 0; i < len(rows) && ctx.Err() == nil; i += size {
+		// Claim in slices of at most 200 so a crash leaves little "sending".
+		for k := i; k < min(i+size, len(rows)); k += 200 {
+			part := rows[k:min(k+200, i+size, len(rows))]
+			won, cerr := f.claim(ctx, part)
+			if cerr != nil {
+				record(0, 0, 0, cerr)
+				break
+			}
+			if len(won) > 0 {
+				chunks <- won
+			}
+		}
+	}
+	close(chunks)
+	wg.Wait()
+	if firstErr == nil && ctx.Err() != nil {
+		firstErr = ctx.Err()
+	}
+	return sent, failed, retry, firstErr
+}
+
+func (f fireJob) sendChunk(ctx context.Context, m Messenger, bm BatchMessenger, isBatch bool, rows []store.Delivery) (sent, failed, retry int, err error) {
+	msgs := make(map[uint64]Message, len(rows))
+	var ok []store.Delivery
+	for _, r := range rows {
+		msg, rerr := f.message(r)
+		if rerr != nil {
+			if uerr := f.finish(f.d.DB.WithContext(ctx), r, Result{Err: Permanent("render", rerr.Error(), nil)}); uerr != nil {
+				return sent, failed, retry, uerr
+			}
+			failed++
+			continue
+		}
+		msgs[r.ID] = msg
+		ok = append(ok, r)
+	}
+	var results []Result
+	if isBatch && len(ok) > 0 {
+		to := make([]Recipient, len(ok))
+		byEmp := make(map[uint64]store.Delivery, len(ok))
+		for i, r := range ok {
+			to[i] = f.recipient(r)
+			byEmp[r.EmployeeID] = r
+		}
+		results = bm.SendBatch(ctx, to, func(rc Recipient) Message { return msgs[byEmp[rc.EmployeeID].ID] })
+		if len(results) != len(ok) {
+			return sent, failed, retry, fmt.Errorf("%s: batch returned %d results for %d recipients", m.Platform(), len(results), len(ok))
+		}
+	} else {
+		results = make([]Result, len(ok))
+		for i, r := range ok {
+			to := f.recipient(r)
+			if p, isPacer := m.(Pacer); isPacer {
+				if werr := p.Wait(ctx, to); werr != nil {
+					results[i] = Result{Err: werr}
+					continue
+				}
+			}
+			rc, serr := m.Send(ctx, to, msgs[r.ID])
+			results[i] = Result{Receipt: rc, Err: serr}
+		}
+	}
+	err = f.d.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		for i, r := range ok {
+			if uerr := f.finish(tx, r, results[i]); uerr != nil {
+				return uerr
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return sent, failed, retry, err
+	}
+	for i := range ok {
+		res := results[i]
+		var perm *PermanentError
+		var drop *DroppedError
+		switch {
+		case res.Err == nil:
+			sent++
+		case errors.As(res.Err, &perm), errors.As(res.Err, &drop):
+			failed++
+		default:
+			retry++
+		}
+	}
+	return sent, failed, retry, nil
+}
+
+// finish stores the outcome of one send.
+func (f fireJob) finish(tx *gorm.DB, r store.Delivery, res Result) error {
+	now := f.d.now()
+	upd := map[string]any{"updated_at": now}
+	var perm *PermanentError
+	var drop *DroppedError
+	status := ""
+	switch {
+	case res.Err == nil:
+		status = store.DeliverySent
+		at := res.Receipt.SentAt
+		if at.IsZero() {
+			at = now
+		}
+		upd["handle"], upd["sent_at"], upd["error_code"], upd["error_message"] = res.Receipt.Handle, at.UTC(), "", ""
+	case errors.As(res.Err, &perm):
+		status = store.DeliveryFailed
+		upd["error_code"], upd["error_message"] = perm.Code, truncate(perm.Error(), 1000)
+	case errors.As(res.Err, &drop):
+		status = store.DeliveryDropped
+		upd["error_code"], upd["error_message"] = drop.Code, truncate(drop.Message, 1000)
+	default:
+		// Transient: back to pending for the job's next attempt.
+		status = store.DeliveryPending
+		upd["error_code"], upd["error_message"] = "transient", truncate(res.Err.Error(), 1000)
+	}
+	upd["status"] = status
+	f.d.Metrics.delivery(r.Platform, status)
+	if err := tx.Model(&store.Delivery{}).Where("id = ? AND claim_token = ?", r.ID, r.ClaimToken).Updates(upd).Error; err != nil {
+		return fmt.Errorf("record delivery %d: %w", r.ID, err)
+	}
+	return nil
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	// Cut on a rune boundary.
+	for n > 0 && (s[n]&0xC0) == 0x80 {
+		n--
+	}
+	return s[:n]
+}

@@ -1,0 +1,169 @@
+package bot
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/learnloop/learnloop/store"
+)
+
+// Touchpoint kinds the core loop renders.
+const (
+	KindReminder       = "reminder"
+	KindCheckinPrompt  = "checkin_prompt"
+	KindMakeupReminder = "makeup_reminder"
+	KindCustom         = "custom"
+)
+
+// CardKinds lists the touchpoint kinds Renderer knows.
+var CardKinds = []string{KindReminder, KindCheckinPrompt, KindMakeupReminder, KindCustom}
+
+// CardContext is everything a card is rendered from.
+type CardContext struct {
+	Kind       string
+	Note       string // free text for custom notices
+	Session    store.Session
+	Course     store.Course
+	Teacher    string
+	DeliveryID uint64
+	Key        string
+	Locale     string
+	Checkin    *store.Checkin
+}
+
+// Renderer turns a touchpoint and a recipient into a Message, with signed
+// button tokens and tracked links.
+type Renderer struct {
+	Signer    *Signer
+	PublicURL string        // e.g. https://learn.example.com
+	LinkTTL   time.Duration // lifetime of tokens placed in a card
+	Now       func() time.Time
+}
+
+func (r *Renderer) now() time.Time {
+	if r.Now != nil {
+		return r.Now()
+	}
+	return time.Now()
+}
+
+// SessionLocation returns the session's time zone, UTC if unknown.
+func SessionLocation(s store.Session) *time.Location {
+	if loc, err := time.LoadLocation(s.TimeZone); err == nil && s.TimeZone != "" {
+		return loc
+	}
+	return time.UTC
+}
+
+// FormatSpan formats a session's start–end in its own zone.
+func FormatSpan(s store.Session) string {
+	loc := SessionLocation(s)
+	st, en := s.StartsAt.In(loc), s.EndsAt.In(loc)
+	if st.Format("2006-01-02") == en.Format("2006-01-02") {
+		return st.Format("2006-01-02 15:04") + "–" + en.Format("15:04")
+	}
+	return st.Format("2006-01-02 15:04") + " – " + en.Format("2006-01-02 15:04")
+}
+
+func (r *Renderer) expiry(s store.Session) time.Time {
+	exp := r.now().Add(r.LinkTTL)
+	// Check-in tokens must outlive the make-up window.
+	if end := s.EndsAt.Add(time.Duration(s.MakeupAfter) * time.Second).Add(24 * time.Hour); exp.Before(end) {
+		exp = end
+	}
+	return exp
+}
+
+// TrackedURL rewrites target into a signed /l/ link for a delivery.
+func (r *Renderer) TrackedURL(deliveryID uint64, target string, exp time.Time) string {
+	return strings.TrimRight(r.PublicURL, "/") + "/l/" + r.Signer.Sign(Claims{Kind: TokenLink, DeliveryID: deliveryID, Expires: exp, Extra: target})
+}
+
+// CheckinURL returns the signed fallback check-in page for a delivery.
+func (r *Renderer) CheckinURL(deliveryID uint64, exp time.Time) string {
+	return strings.TrimRight(r.PublicURL, "/") + "/c/" + r.Signer.Sign(Claims{Kind: TokenCheckin, DeliveryID: deliveryID, Expires: exp})
+}
+
+// Render builds the card for cc.
+func (r *Renderer) Render(cc CardContext) (Message, error) {
+	loc := NormalizeLocale(cc.Locale)
+	title := cc.Course.Title
+	if cc.Session.Title != "" && cc.Session.Title != cc.Course.Title {
+		title = cc.Course.Title + " · " + cc.Session.Title
+	}
+	m := Message{Key: cc.Key, Kind: cc.Kind, Locale: loc}
+	place := cc.Session.Location
+	if place == "" && cc.Session.OnlineURL != "" {
+		place = T(loc, "online")
+	}
+	m.Fields = append(m.Fields, Field{Label: T(loc, "field.time"), Value: FormatSpan(cc.Session)})
+	if place != "" {
+		m.Fields = append(m.Fields, Field{Label: T(loc, "field.place"), Value: place})
+	}
+	if cc.Teacher != "" {
+		m.Fields = append(m.Fields, Field{Label: T(loc, "field.teacher"), Value: cc.Teacher})
+	}
+	sloc := SessionLocation(cc.Session)
+	exp := r.expiry(cc.Session)
+	checkinButton := func(label string) {
+		m.Buttons = append(m.Buttons, Button{
+			Text: label, Action: ActionCheckin, Primary: true,
+			Token: r.Signer.Sign(Claims{Kind: TokenInteraction, DeliveryID: cc.DeliveryID, Expires: exp, Extra: ActionCheckin}),
+		})
+		m.Fallback = T(loc, "fallback.checkin", r.CheckinURL(cc.DeliveryID, exp))
+	}
+	switch cc.Kind {
+	case KindReminder:
+		m.Title = T(loc, "reminder.title", title)
+		m.Body = T(loc, "reminder.body", cc.Course.Title, cc.Session.StartsAt.In(sloc).Format("01-02 15:04"))
+	case KindCheckinPrompt:
+		m.Title = T(loc, "checkin_prompt.title", title)
+		m.Body = T(loc, "checkin_prompt.body", cc.Course.Title)
+		checkinButton(T(loc, "button.checkin"))
+	case KindMakeupReminder:
+		deadline := cc.Session.EndsAt.Add(time.Duration(cc.Session.MakeupAfter) * time.Second).In(sloc)
+		m.Title = T(loc, "makeup_reminder.title", title)
+		m.Body = T(loc, "makeup_reminder.body", cc.Course.Title, deadline.Format("01-02 15:04"))
+		checkinButton(T(loc, "button.makeup"))
+	case KindCustom:
+		m.Title = T(loc, "custom.title", title)
+		m.Body = T(loc, "custom.body", cc.Note)
+	default:
+		return Message{}, fmt.Errorf("unknown card kind %q", cc.Kind)
+	}
+	if cc.Session.OnlineURL != "" {
+		m.Buttons = append(m.Buttons, Button{Text: T(loc, "button.join"), Action: ActionLink, URL: r.TrackedURL(cc.DeliveryID, cc.Session.OnlineURL, exp)})
+	}
+	if cc.Checkin != nil {
+		m.Status = CheckinStatus(loc, *cc.Checkin, sloc)
+		// A card that already shows the check-in keeps only its links.
+		kept := m.Buttons[:0]
+		for _, b := range m.Buttons {
+			if b.Action == ActionLink {
+				kept = append(kept, b)
+			}
+		}
+		m.Buttons = kept
+		m.Fallback = ""
+	}
+	if m.Fallback == "" {
+		m.Fallback = m.Title + "\n" + m.Body
+	} else {
+		m.Fallback = m.Title + "\n" + m.Body + "\n" + m.Fallback
+	}
+	return m, m.Validate()
+}
+
+// CheckinStatus is the line a card shows after a check-in ("已签到 09:02 ✓").
+func CheckinStatus(locale string, c store.Checkin, loc *time.Location) string {
+	at := c.CheckedInAt.In(loc).Format("15:04")
+	switch c.Kind {
+	case store.CheckinLate:
+		return T(locale, "status.late", at)
+	case store.CheckinMakeup:
+		return T(locale, "status.makeup", at)
+	default:
+		return T(locale, "status.on_time", at)
+	}
+}

@@ -1,0 +1,262 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/learnloop/learnloop/store"
+)
+
+// DeliveryContext is a delivery with everything needed to act on it.
+type DeliveryContext struct {
+	Delivery   store.Delivery
+	Touchpoint store.Touchpoint
+	Session    store.Session
+	Course     store.Course
+	Employee   store.Employee
+}
+
+// ActionHandler handles one verified interaction on a delivery.
+type ActionHandler func(ctx context.Context, dc DeliveryContext, in Interaction) (Reply, error)
+
+// Router verifies interactions and dispatches them by action. It implements
+// InteractionHandler for every adapter.
+type Router struct {
+	DB         *gorm.DB
+	Signer     *Signer
+	Renderer   *Renderer
+	Checkins   *Checkins
+	Messengers map[Platform]Messenger
+	Logger     *slog.Logger
+	Metrics    *Metrics
+	Now        func() time.Time
+
+	handlers map[string]ActionHandler
+}
+
+var _ InteractionHandler = (*Router)(nil)
+
+// Handle registers h for action (surveys register ActionRate and ActionNPS).
+func (r *Router) Handle(action string, h ActionHandler) {
+	if r.handlers == nil {
+		r.handlers = map[string]ActionHandler{}
+	}
+	r.handlers[action] = h
+}
+
+func (r *Router) now() time.Time {
+	if r.Now != nil {
+		return r.Now().UTC()
+	}
+	return time.Now().UTC()
+}
+
+func (r *Router) logger() *slog.Logger {
+	if r.Logger != nil {
+		return r.Logger
+	}
+	return slog.Default()
+}
+
+// HandleInteraction implements InteractionHandler. Refusals (bad token,
+// window closed) are a Reply with OK false and a nil error; errors are
+// reserved for failures the platform should retry.
+func (r *Router) HandleInteraction(ctx context.Context, in Interaction) (Reply, error) {
+	locale := LocaleZH
+	claims, err := r.Signer.Verify(in.Token, TokenInteraction)
+	if err != nil {
+		r.Metrics.interaction(string(in.Platform), in.Action, "invalid_token")
+		return Reply{Toast: T(locale, "reply.invalid")}, nil
+	}
+	action := claims.Extra
+	if in.Action != "" && in.Action != action {
+		r.Metrics.interaction(string(in.Platform), in.Action, "action_mismatch")
+		return Reply{Toast: T(locale, "reply.invalid")}, nil
+	}
+	dc, err := r.Load(ctx, claims.DeliveryID)
+	if errors.Is(err, ErrNotFound) {
+		r.Metrics.interaction(string(in.Platform), action, "unknown_delivery")
+		return Reply{Toast: T(locale, "reply.invalid")}, nil
+	}
+	if err != nil {
+		return Reply{}, err
+	}
+	locale = r.locale(dc)
+	// The tap must come from the person the card was sent to, on the
+	// platform it was sent on: a forwarded card checks nobody else in.
+	if in.Platform != Platform(dc.Delivery.Platform) || in.UserID != dc.Delivery.UserID {
+		r.logger().Warn("interaction from another user refused", "delivery", dc.Delivery.ID, "platform", in.Platform)
+		r.Metrics.interaction(string(in.Platform), action, "wrong_user")
+		return Reply{Toast: T(locale, "reply.invalid")}, nil
+	}
+	in.Action = action
+	var reply Reply
+	switch action {
+	case ActionCheckin:
+		reply, err = r.checkin(ctx, dc, in)
+	default:
+		h, ok := r.handlers[action]
+		if !ok {
+			r.Metrics.interaction(string(in.Platform), action, "unknown_action")
+			return Reply{Toast: T(locale, "reply.invalid")}, nil
+		}
+		reply, err = h(ctx, dc, in)
+	}
+	if err != nil {
+		r.Metrics.interaction(string(in.Platform), action, "error")
+		return Reply{}, err
+	}
+	outcome := "ok"
+	switch {
+	case reply.Duplicate:
+		outcome = "duplicate"
+	case !reply.OK:
+		outcome = "refused"
+	}
+	r.Metrics.interaction(string(in.Platform), action, outcome)
+	if reply.Card != nil {
+		r.updateCard(ctx, dc, in.Handle, *reply.Card)
+	}
+	return reply, nil
+}
+
+// CheckinDelivery checks in the recipient of a delivery that reached them
+// through a trusted path (the signed /c/ page), with the same rules as a tap.
+func (r *Router) CheckinDelivery(ctx context.Context, deliveryID uint64, source string) (Reply, error) {
+	dc, err := r.Load(ctx, deliveryID)
+	if errors.Is(err, ErrNotFound) {
+		return Reply{Toast: T(LocaleZH, "reply.invalid")}, nil
+	}
+	if err != nil {
+		return Reply{}, err
+	}
+	reply, err := r.checkin(ctx, dc, Interaction{Platform: Platform(dc.Delivery.Platform), UserID: dc.Delivery.UserID, Action: ActionCheckin, Source: source})
+	if err != nil {
+		return reply, err
+	}
+	r.Metrics.interaction(dc.Delivery.Platform, ActionCheckin, source)
+	if reply.Card != nil {
+		r.updateCard(ctx, dc, "", *reply.Card)
+	}
+	return reply, nil
+}
+
+func (r *Router) locale(dc DeliveryContext) string {
+	if dc.Employee.Locale != "" {
+		return NormalizeLocale(dc.Employee.Locale)
+	}
+	return NormalizeLocale(dc.Session.Locale)
+}
+
+func (r *Router) checkin(ctx context.Context, dc DeliveryContext, in Interaction) (Reply, error) {
+	locale := r.locale(dc)
+	source := in.Source
+	if source == "" {
+		source = store.SourceCard
+	}
+	did := dc.Delivery.ID
+	at := in.At
+	if at.IsZero() || at.After(r.now()) {
+		at = r.now()
+	}
+	res, err := r.Checkins.Record(ctx, CheckinRequest{
+		SessionID: dc.Session.ID, EmployeeID: dc.Employee.ID, Source: source,
+		Platform: dc.Delivery.Platform, DeliveryID: &did, At: at,
+	})
+	loc := SessionLocation(dc.Session)
+	switch {
+	case errors.Is(err, ErrCheckinNotOpen):
+		return Reply{Toast: T(locale, "reply.not_open", SessionWindows(dc.Session).Opens.In(loc).Format("01-02 15:04"))}, nil
+	case errors.Is(err, ErrCheckinClosed):
+		return Reply{Toast: T(locale, "reply.closed")}, nil
+	case errors.Is(err, ErrNotEnrolled):
+		return Reply{Toast: T(locale, "reply.not_enrolled")}, nil
+	case errors.Is(err, ErrSessionCanceled):
+		return Reply{Toast: T(locale, "reply.cancelled")}, nil
+	case err != nil:
+		return Reply{}, err
+	}
+	at = res.Checkin.CheckedInAt.In(loc)
+	reply := Reply{OK: true, Duplicate: res.Duplicate}
+	if res.Duplicate {
+		reply.Toast = T(locale, "reply.already", at.Format("15:04"))
+	} else {
+		reply.Toast = T(locale, "reply.done_"+res.Checkin.Kind, at.Format("15:04"))
+	}
+	card, err := r.Renderer.Render(CardContext{
+		Kind: dc.Touchpoint.Kind, Note: dc.Touchpoint.Note, Session: dc.Session, Course: dc.Course,
+		DeliveryID: dc.Delivery.ID, Key: dc.Delivery.Key, Locale: locale, Checkin: &res.Checkin,
+	})
+	if err != nil {
+		return reply, fmt.Errorf("render updated card: %w", err)
+	}
+	reply.Card = &card
+	return reply, nil
+}
+
+// updateCard edits the tapped card in place where the adapter can. Failures
+// are logged and counted: the check-in is already stored.
+func (r *Router) updateCard(ctx context.Context, dc DeliveryContext, handle string, m Message) {
+	msgr, ok := r.Messengers[Platform(dc.Delivery.Platform)]
+	if !ok {
+		return
+	}
+	up, ok := msgr.(CardUpdater)
+	if !ok {
+		return
+	}
+	if handle == "" {
+		handle = dc.Delivery.Handle
+	}
+	uctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	to := Recipient{EmployeeID: dc.Employee.ID, UserID: dc.Delivery.UserID, Name: dc.Employee.Name, Locale: r.locale(dc)}
+	if err := up.UpdateCard(uctx, to, handle, m); err != nil {
+		r.logger().Warn("card update failed", "delivery", dc.Delivery.ID, "platform", dc.Delivery.Platform, "err", err)
+		r.Metrics.cardUpdate(dc.Delivery.Platform, "error")
+		return
+	}
+	r.Metrics.cardUpdate(dc.Delivery.Platform, "ok")
+}
+
+// Load reads a delivery and its touchpoint, session, course and employee.
+func (r *Router) Load(ctx context.Context, deliveryID uint64) (DeliveryContext, error) {
+	return LoadDelivery(ctx, r.DB, deliveryID)
+}
+
+// LoadDelivery reads a delivery and its touchpoint, session, course and employee.
+func LoadDelivery(ctx context.Context, db *gorm.DB, deliveryID uint64) (DeliveryContext, error) {
+	db = db.WithContext(ctx)
+	var dc DeliveryContext
+	if err := db.Limit(1).Find(&dc.Delivery, deliveryID).Error; err != nil {
+		return dc, fmt.Errorf("load delivery: %w", err)
+	}
+	if dc.Delivery.ID == 0 {
+		return dc, fmt.Errorf("delivery %d: %w", deliveryID, ErrNotFound)
+	}
+	steps := []struct {
+		dst any
+		id  uint64
+	}{
+		{&dc.Touchpoint, dc.Delivery.TouchpointID},
+		{&dc.Session, dc.Delivery.SessionID},
+		{&dc.Employee, dc.Delivery.EmployeeID},
+	}
+	for _, s := range steps {
+		if err := db.First(s.dst, s.id).Error; err != nil {
+			if errors.Is(err, gorm.ErrRecordNotFound) {
+				return dc, fmt.Errorf("delivery %d references a missing row: %w", deliveryID, ErrNotFound)
+			}
+			return dc, fmt.Errorf("load delivery %d: %w", deliveryID, err)
+		}
+	}
+	if err := db.First(&dc.Course, dc.Session.CourseID).Error; err != nil {
+		return dc, fmt.Errorf("load course: %w", err)
+	}
+	return dc, nil
+}

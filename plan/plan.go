@@ -1,0 +1,414 @@
+// Package plan turns a class session's touchpoints into scheduled jobs: the
+// default plan, fire times after quiet hours, "send now", pause and the job
+// handler that hands a due touchpoint to delivery.
+package plan
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/learnloop/learnloop/bot"
+	"github.com/learnloop/learnloop/scheduler"
+	"github.com/learnloop/learnloop/store"
+)
+
+// JobFire is the job kind that fires one touchpoint occurrence.
+const JobFire = "touchpoint.fire"
+
+// OneOff is the occurrence id of a touchpoint that fires once.
+const OneOff = "0"
+
+// Spec describes one touchpoint of a plan.
+type Spec struct {
+	Kind     string        `json:"kind"`
+	Anchor   string        `json:"anchor"`
+	Offset   time.Duration `json:"offset"`
+	Audience string        `json:"audience"`
+}
+
+// DefaultPlan is applied to every new session: a reminder a day before, a
+// check-in prompt 15 minutes before the start, and a make-up reminder an hour
+// after the end to those who have not checked in.
+func DefaultPlan() []Spec {
+	return []Spec{
+		{Kind: bot.KindReminder, Anchor: store.AnchorStart, Offset: -24 * time.Hour, Audience: store.AudienceAll},
+		{Kind: bot.KindCheckinPrompt, Anchor: store.AnchorStart, Offset: -15 * time.Minute, Audience: store.AudienceAll},
+		{Kind: bot.KindMakeupReminder, Anchor: store.AnchorEnd, Offset: time.Hour, Audience: store.AudienceNotCheckedIn},
+	}
+}
+
+// FirePayload is the JSON payload of a JobFire job.
+type FirePayload struct {
+	TouchpointID uint64 `json:"touchpoint_id"`
+	Occurrence   string `json:"occurrence"`
+}
+
+// Planner schedules touchpoints.
+type Planner struct {
+	DB    *gorm.DB
+	Sched *scheduler.Scheduler
+	Quiet scheduler.QuietHours
+	Now   func() time.Time
+}
+
+func (p *Planner) now() time.Time {
+	if p.Now != nil {
+		return p.Now().UTC()
+	}
+	return time.Now().UTC()
+}
+
+// Plan errors.
+var (
+	ErrInvalid  = errors.New("invalid touchpoint")
+	ErrNotFound = errors.New("not found")
+	ErrConflict = errors.New("conflict")
+)
+
+// Due returns when tp should fire before quiet hours are applied. For cron
+// touchpoints it is the next occurrence after `after`.
+func Due(tp store.Touchpoint, sess store.Session, after time.Time) (time.Time, error) {
+	if tp.CronSpec != "" {
+		return scheduler.NextCron(tp.CronSpec, bot.SessionLocation(sess), after)
+	}
+	switch tp.Anchor {
+	case store.AnchorStart:
+		return sess.StartsAt.Add(time.Duration(tp.Offset) * time.Second).UTC(), nil
+	case store.AnchorEnd:
+		return sess.EndsAt.Add(time.Duration(tp.Offset) * time.Second).UTC(), nil
+	case store.AnchorAbsolute:
+		if tp.At == nil {
+			return time.Time{}, fmt.Errorf("absolute touchpoint has no time: %w", ErrInvalid)
+		}
+		return tp.At.UTC(), nil
+	}
+	return time.Time{}, fmt.Errorf("unknown anchor %q: %w", tp.Anchor, ErrInvalid)
+}
+
+// Validate checks a touchpoint before it is stored.
+func Validate(tp store.Touchpoint) error {
+	var errs []error
+	known := false
+	for _, k := range bot.CardKinds {
+		known = known || k == tp.Kind
+	}
+	if !known {
+		errs = append(errs, fmt.Errorf("kind %q is not one of %v", tp.Kind, bot.CardKinds))
+	}
+	switch tp.Audience {
+	case store.AudienceAll, store.AudienceNotCheckedIn, store.AudienceCheckedIn:
+	default:
+		errs = append(errs, fmt.Errorf("audience %q is not one of all, not_checked_in, checked_in", tp.Audience))
+	}
+	switch tp.Anchor {
+	case store.AnchorStart, store.AnchorEnd:
+	case store.AnchorAbsolute:
+		if tp.At == nil && tp.CronSpec == "" {
+			errs = append(errs, errors.New("anchor absolute needs at"))
+		}
+	default:
+		errs = append(errs, fmt.Errorf("anchor %q is not one of start, end, absolute", tp.Anchor))
+	}
+	if tp.CronSpec != "" {
+		if _, err := scheduler.NextCron(tp.CronSpec, time.UTC, time.Now()); err != nil {
+			errs = append(errs, fmt.Errorf("cron: %v", err))
+		}
+	}
+	if tp.Kind == bot.KindCustom && tp.Note == "" {
+		errs = append(errs, errors.New("custom touchpoint needs a note (the message text)"))
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("%w: %w", ErrInvalid, errors.Join(errs...))
+	}
+	return nil
+}
+
+// ApplyDefault creates and schedules the default plan for sess in tx.
+func (p *Planner) ApplyDefault(ctx context.Context, tx *gorm.DB, sess store.Session) ([]store.Touchpoint, error) {
+	return p.Apply(ctx, tx, sess, DefaultPlan())
+}
+
+// Apply creates and schedules specs for sess in tx.
+func (p *Planner) Apply(ctx context.Context, tx *gorm.DB, sess store.Session, specs []Spec) ([]store.Touchpoint, error) {
+	out := make([]store.Touchpoint, 0, len(specs))
+	for _, s := range specs {
+		tp := store.Touchpoint{
+			SessionID: sess.ID, Kind: s.Kind, Anchor: s.Anchor, Offset: int64(s.Offset / time.Second),
+			Audience: s.Audience, Template: s.Kind, Status: store.TouchpointScheduled,
+		}
+		if err := p.Create(ctx, tx, &tp, sess); err != nil {
+			return out, err
+		}
+		out = append(out, tp)
+	}
+	return out, nil
+}
+
+// Create validates, stores and schedules a new touchpoint.
+func (p *Planner) Create(ctx context.Context, tx *gorm.DB, tp *store.Touchpoint, sess store.Session) error {
+	if tp.Template == "" {
+		tp.Template = tp.Kind
+	}
+	if tp.Status == "" {
+		tp.Status = store.TouchpointScheduled
+	}
+	if err := Validate(*tp); err != nil {
+		return err
+	}
+	tp.SessionID = sess.ID
+	if err := p.computeRunAt(tp, sess); err != nil {
+		return err
+	}
+	if err := tx.WithContext(ctx).Create(tp).Error; err != nil {
+		return fmt.Errorf("create touchpoint: %w", err)
+	}
+	return p.enqueue(ctx, tx, *tp)
+}
+
+// computeRunAt sets RunAt from the anchor and quiet hours, and marks a
+// reminder whose time has passed as skipped.
+func (p *Planner) computeRunAt(tp *store.Touchpoint, sess store.Session) error {
+	now := p.now()
+	due, err := Due(*tp, sess, now)
+	if err != nil {
+		return err
+	}
+	if tp.CronSpec == "" && due.Before(now) && tp.Status == store.TouchpointScheduled {
+		// A reminder for a class about to start is pointless; prompts that
+		// are still useful go out now.
+		useful := now.Before(bot.SessionWindows(sess).MakeupUntil)
+		if tp.Kind == bot.KindReminder || !useful {
+			tp.Status = store.TouchpointSkipped
+			tp.Note = firstNonEmpty(tp.Note, "time already passed when planned")
+		}
+		due = now
+	}
+	tp.RunAt = p.Quiet.Next(due).UTC()
+	return nil
+}
+
+func firstNonEmpty(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+func jobKey(tpID uint64, occ string) string { return "tp:" + strconv.FormatUint(tpID, 10) + ":" + occ }
+
+func (p *Planner) occurrence(tp store.Touchpoint) string {
+	if tp.CronSpec == "" {
+		return OneOff
+	}
+	return tp.RunAt.UTC().Format("20060102T1504Z")
+}
+
+func (p *Planner) enqueue(ctx context.Context, tx *gorm.DB, tp store.Touchpoint) error {
+	occ := p.occurrence(tp)
+	if tp.Status != store.TouchpointScheduled {
+		return p.Sched.CancelKey(ctx, tx, jobKey(tp.ID, occ))
+	}
+	_, _, err := p.Sched.Enqueue(ctx, tx, scheduler.JobSpec{
+		Kind: JobFire, UniqueKey: jobKey(tp.ID, occ), Replace: true, RunAt: tp.RunAt,
+		Payload: FirePayload{TouchpointID: tp.ID, Occurrence: occ},
+	})
+	if err != nil {
+		return fmt.Errorf("schedule touchpoint %d: %w", tp.ID, err)
+	}
+	return nil
+}
+
+// Update stores changes to a touchpoint and reschedules it.
+func (p *Planner) Update(ctx context.Context, tx *gorm.DB, tp *store.Touchpoint) error {
+	if err := Validate(*tp); err != nil {
+		return err
+	}
+	var sess store.Session
+	if err := tx.WithContext(ctx).First(&sess, tp.SessionID).Error; err != nil {
+		return fmt.Errorf("load session: %w", err)
+	}
+	var old store.Touchpoint
+	if err := tx.WithContext(ctx).First(&old, tp.ID).Error; err != nil {
+		return fmt.Errorf("touchpoint %d: %w", tp.ID, ErrNotFound)
+	}
+	if old.Status == store.TouchpointFired && old.CronSpec == "" {
+		return fmt.Errorf("touchpoint %d was already sent: %w", tp.ID, ErrConflict)
+	}
+	if tp.Status == store.TouchpointSkipped || tp.Status == "" {
+		tp.Status = store.TouchpointScheduled
+	}
+	oldOcc := p.occurrence(old)
+	if err := p.computeRunAt(tp, sess); err != nil {
+		return err
+	}
+	if err := tx.WithContext(ctx).Save(tp).Error; err != nil {
+		return fmt.Errorf("save touchpoint: %w", err)
+	}
+	if newOcc := p.occurrence(*tp); newOcc != oldOcc {
+		if err := p.Sched.CancelKey(ctx, tx, jobKey(tp.ID, oldOcc)); err != nil {
+			return err
+		}
+	}
+	return p.enqueue(ctx, tx, *tp)
+}
+
+// SetPaused pauses or resumes a touchpoint.
+func (p *Planner) SetPaused(ctx context.Context, tx *gorm.DB, tpID uint64, paused bool) (store.Touchpoint, error) {
+	var tp store.Touchpoint
+	if err := tx.WithContext(ctx).First(&tp, tpID).Error; err != nil {
+		return tp, fmt.Errorf("touchpoint %d: %w", tpID, ErrNotFound)
+	}
+	if paused {
+		if tp.Status != store.TouchpointScheduled {
+			return tp, fmt.Errorf("touchpoint %d is %s: %w", tpID, tp.Status, ErrConflict)
+		}
+		tp.Status = store.TouchpointPaused
+		if err := tx.WithContext(ctx).Model(&tp).Update("status", tp.Status).Error; err != nil {
+			return tp, err
+		}
+		return tp, p.enqueue(ctx, tx, tp)
+	}
+	if tp.Status != store.TouchpointPaused {
+		return tp, fmt.Errorf("touchpoint %d is %s: %w", tpID, tp.Status, ErrConflict)
+	}
+	tp.Status = store.TouchpointScheduled
+	return tp, p.Update(ctx, tx, &tp)
+}
+
+// Delete removes a touchpoint that has not been sent and cancels its job.
+func (p *Planner) Delete(ctx context.Context, tx *gorm.DB, tpID uint64) error {
+	var tp store.Touchpoint
+	if err := tx.WithContext(ctx).First(&tp, tpID).Error; err != nil {
+		return fmt.Errorf("touchpoint %d: %w", tpID, ErrNotFound)
+	}
+	var n int64
+	if err := tx.WithContext(ctx).Model(&store.Delivery{}).Where("touchpoint_id = ?", tpID).Count(&n).Error; err != nil {
+		return err
+	}
+	if n > 0 {
+		// Deliveries are facts reports rely on: cancel instead of deleting.
+		if err := tx.WithContext(ctx).Model(&tp).Update("status", store.TouchpointCancelled).Error; err != nil {
+			return err
+		}
+	} else if err := tx.WithContext(ctx).Delete(&tp).Error; err != nil {
+		return err
+	}
+	return p.Sched.CancelKey(ctx, tx, jobKey(tp.ID, p.occurrence(tp)))
+}
+
+// Reschedule recomputes every pending touchpoint of a session (after its
+// times changed) or cancels them (when it was cancelled).
+func (p *Planner) Reschedule(ctx context.Context, tx *gorm.DB, sess store.Session) error {
+	var tps []store.Touchpoint
+	if err := tx.WithContext(ctx).Where("session_id = ? AND status IN ?", sess.ID, []string{store.TouchpointScheduled, store.TouchpointSkipped}).Find(&tps).Error; err != nil {
+		return err
+	}
+	for i := range tps {
+		tp := &tps[i]
+		if sess.Status == store.SessionCancelled {
+			if err := p.Sched.CancelKey(ctx, tx, jobKey(tp.ID, p.occurrence(*tp))); err != nil {
+				return err
+			}
+			continue
+		}
+		if err := p.Update(ctx, tx, tp); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Preview returns the next n fire times of tp after quiet hours.
+func (p *Planner) Preview(tp store.Touchpoint, sess store.Session, n int) ([]time.Time, error) {
+	if tp.CronSpec == "" {
+		due, err := Due(tp, sess, p.now())
+		if err != nil {
+			return nil, err
+		}
+		return []time.Time{p.Quiet.Next(due).UTC()}, nil
+	}
+	var out []time.Time
+	after := p.now()
+	for len(out) < n {
+		due, err := Due(tp, sess, after)
+		if err != nil {
+			return out, err
+		}
+		out = append(out, p.Quiet.Next(due).UTC())
+		after = due
+	}
+	return out, nil
+}
+
+// SendNow fires a touchpoint immediately. Deliveries are unique per
+// (touchpoint, occurrence, recipient), so a second "send now" reaches only
+// people added since.
+func (p *Planner) SendNow(ctx context.Context, tpID uint64) (store.Job, error) {
+	var tp store.Touchpoint
+	if err := p.DB.WithContext(ctx).First(&tp, tpID).Error; err != nil {
+		return store.Job{}, fmt.Errorf("touchpoint %d: %w", tpID, ErrNotFound)
+	}
+	if tp.Status == store.TouchpointCancelled {
+		return store.Job{}, fmt.Errorf("touchpoint %d is cancelled: %w", tpID, ErrConflict)
+	}
+	if tp.Status == store.TouchpointPaused {
+		return store.Job{}, fmt.Errorf("touchpoint %d is paused: %w", tpID, ErrConflict)
+	}
+	job, _, err := p.Sched.Enqueue(ctx, nil, scheduler.JobSpec{
+		Kind: JobFire, UniqueKey: jobKey(tp.ID, "now"), Replace: true, RunAt: p.now(),
+		Payload: FirePayload{TouchpointID: tp.ID, Occurrence: OneOff},
+	})
+	if err != nil {
+		return job, fmt.Errorf("send touchpoint %d now: %w", tpID, err)
+	}
+	return job, nil
+}
+
+// FireHandler returns the scheduler handler for JobFire jobs.
+func (p *Planner) FireHandler(d *bot.Deliverer) scheduler.Handler {
+	return func(ctx context.Context, job store.Job) error {
+		var pl FirePayload
+		if err := json.Unmarshal([]byte(job.Payload), &pl); err != nil || pl.TouchpointID == 0 {
+			return scheduler.Cancel(fmt.Errorf("bad fire payload %q", job.Payload))
+		}
+		_, err := d.Fire(ctx, pl.TouchpointID, pl.Occurrence)
+		if errors.Is(err, bot.ErrNotFound) {
+			return scheduler.Cancel(err)
+		}
+		if err != nil {
+			return err
+		}
+		return p.scheduleNext(ctx, pl)
+	}
+}
+
+// scheduleNext enqueues a recurring touchpoint's next occurrence.
+func (p *Planner) scheduleNext(ctx context.Context, pl FirePayload) error {
+	var tp store.Touchpoint
+	if err := p.DB.WithContext(ctx).First(&tp, pl.TouchpointID).Error; err != nil {
+		return nil
+	}
+	if tp.CronSpec == "" || pl.Occurrence == OneOff {
+		return nil
+	}
+	var sess store.Session
+	if err := p.DB.WithContext(ctx).First(&sess, tp.SessionID).Error; err != nil {
+		return err
+	}
+	tp.Status = store.TouchpointScheduled
+	due, err := Due(tp, sess, p.now())
+	if err != nil {
+		return scheduler.Cancel(err)
+	}
+	tp.RunAt = p.Quiet.Next(due).UTC()
+	if err := p.DB.WithContext(ctx).Model(&tp).Updates(map[string]any{"status": tp.Status, "run_at": tp.RunAt}).Error; err != nil {
+		return err
+	}
+	return p.enqueue(ctx, p.DB, tp)
+}

@@ -1,0 +1,582 @@
+// Package reports turns stored facts (rosters, check-ins, deliveries, clicks)
+// into the reports a training team reads: the session report of the core loop,
+// with every figure carrying its n and its definition, and CSV/XLSX exports.
+package reports
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/learnloop/learnloop/store"
+)
+
+// ErrNotFound is wrapped by Session when the session does not exist.
+var ErrNotFound = errors.New("not found")
+
+// DefaultAttributionWindow is how long after a click a check-in is still
+// credited to the clicked push.
+const DefaultAttributionWindow = 24 * time.Hour
+
+// Options tunes a session report. The zero value means the defaults.
+type Options struct {
+	// AttributionWindow is the longest time from the credited click to the
+	// check-in; zero means DefaultAttributionWindow.
+	AttributionWindow time.Duration
+}
+
+// SessionReport is the report of one class session: who was expected, who came
+// (on time, late, make-up), and how each push of the session was delivered,
+// clicked and converted.
+type SessionReport struct {
+	GeneratedAt time.Time   `json:"generated_at"`
+	Session     SessionInfo `json:"session"`
+	Windows     Windows     `json:"windows"`
+	// Roster counts enrollments that are not cancelled.
+	Roster int `json:"roster"`
+	// Excused counts roster entries with status excused.
+	Excused int `json:"excused"`
+	// Eligible is Roster − Excused, the check-in rate's denominator.
+	Eligible int `json:"eligible"`
+	// CheckedIn counts distinct eligible people with a check-in; OnTime, Late
+	// and Makeup split it by the stored check-in kind.
+	CheckedIn int `json:"checked_in"`
+	OnTime    int `json:"on_time"`
+	Late      int `json:"late"`
+	Makeup    int `json:"makeup"`
+	// CheckinRate is 100 × CheckedIn / Eligible.
+	CheckinRate Figure `json:"checkin_rate"`
+	// LowCheckin is set when Eligible > 0 and the check-in rate is below 50%.
+	LowCheckin bool `json:"low_checkin"`
+	// Touchpoints lists the session's pushes ordered by run time.
+	Touchpoints []TouchpointRow `json:"touchpoints"`
+	// Attendees lists every roster person (cancelled enrollments excluded),
+	// ordered by external id.
+	Attendees []AttendeeRow `json:"attendees"`
+	// Definitions gives every figure's definition and formula in zh-CN, by key.
+	Definitions map[string]string `json:"definitions"`
+}
+
+// SessionInfo describes the session a report is about.
+type SessionInfo struct {
+	ID          uint64    `json:"id"`
+	CourseCode  string    `json:"course_code"`
+	CourseTitle string    `json:"course_title"`
+	Title       string    `json:"title"`
+	StartsAt    time.Time `json:"starts_at"`
+	EndsAt      time.Time `json:"ends_at"`
+	TimeZone    string    `json:"time_zone"`
+	Location    string    `json:"location"`
+	OnlineURL   string    `json:"online_url,omitempty"`
+	Teacher     string    `json:"teacher"`
+	Status      string    `json:"status"`
+}
+
+// Windows are the check-in windows the report used, as UTC instants, and the
+// attribution window used for conversions.
+type Windows struct {
+	Opens       time.Time `json:"opens"`         // starts_at − checkin_opens_before
+	OnTimeUntil time.Time `json:"on_time_until"` // starts_at + checkin_grace
+	LateUntil   time.Time `json:"late_until"`    // ends_at
+	MakeupUntil time.Time `json:"makeup_until"`  // ends_at + makeup_after
+	// AttributionSeconds is the conversion attribution window in seconds.
+	AttributionSeconds int64 `json:"attribution_window_seconds"`
+}
+
+// Figure is a computed percentage with its denominator, numerator and
+// definition. Value is rounded to one decimal (half up) and nil when N is 0.
+type Figure struct {
+	Value      *float64 `json:"value"`
+	N          int      `json:"n"`
+	Numerator  int      `json:"numerator"`
+	Definition string   `json:"definition"`
+}
+
+// DeliveryCounts counts a touchpoint's deliveries by status. Pending includes
+// deliveries in the sending state.
+type DeliveryCounts struct {
+	Total   int `json:"total"`
+	Sent    int `json:"sent"`
+	Failed  int `json:"failed"`
+	Dropped int `json:"dropped"`
+	Pending int `json:"pending"`
+}
+
+// PlatformRow is one platform's share of a touchpoint's deliveries and its most
+// frequent failure (among failed and dropped deliveries with an error).
+type PlatformRow struct {
+	Platform string `json:"platform"`
+	DeliveryCounts
+	TopErrorCode    string `json:"top_error_code,omitempty"`
+	TopErrorMessage string `json:"top_error_message,omitempty"`
+	TopErrorCount   int    `json:"top_error_count,omitempty"`
+}
+
+// TouchpointRow is one push of the session with its delivery, click and
+// conversion figures.
+type TouchpointRow struct {
+	ID         uint64         `json:"id"`
+	Kind       string         `json:"kind"`
+	Audience   string         `json:"audience"`
+	Status     string         `json:"status"`
+	RunAt      time.Time      `json:"run_at"`
+	FiredAt    *time.Time     `json:"fired_at,omitempty"`
+	Deliveries DeliveryCounts `json:"deliveries"`
+	// Clicks counts every click on the touchpoint's links; Clickers counts
+	// distinct employees who clicked.
+	Clicks       int    `json:"clicks"`
+	Clickers     int    `json:"clickers"`
+	ClickThrough Figure `json:"click_through"`
+	// Conversions counts distinct eligible recipients whose check-in is
+	// credited to this touchpoint (last push clicked before it, within the
+	// attribution window).
+	Conversions    int           `json:"conversions"`
+	ConversionRate Figure        `json:"conversion_rate"`
+	Platforms      []PlatformRow `json:"platforms"`
+}
+
+// AttendeeRow is one roster person and their check-in, if any.
+type AttendeeRow struct {
+	EmployeeID    uint64     `json:"-"`
+	ExternalID    string     `json:"external_id"`
+	Name          string     `json:"name"`
+	Department    string     `json:"department"`
+	Enrollment    string     `json:"enrollment"`
+	CheckinKind   string     `json:"checkin_kind"`
+	CheckedInAt   *time.Time `json:"checked_in_at"`
+	CheckinSource string     `json:"checkin_source"`
+	// Missing is set for eligible (not excused) people without a check-in.
+	Missing bool `json:"missing"`
+}
+
+// Session builds the report of one class session from stored facts only. now
+// is used only for "generated_at". An unknown id gives an error wrapping
+// ErrNotFound.
+func Session(ctx context.Context, db *gorm.DB, sessionID uint64, now time.Time) (*SessionReport, error) {
+	return SessionWith(ctx, db, sessionID, now, Options{})
+}
+
+// SessionWith is Session with explicit options.
+func SessionWith(ctx context.Context, db *gorm.DB, sessionID uint64, now time.Time, opts Options) (*SessionReport, error) {
+	window := opts.AttributionWindow
+	if window <= 0 {
+		window = DefaultAttributionWindow
+	}
+	r := &SessionReport{GeneratedAt: now.UTC()}
+	// One transaction so every figure comes from the same snapshot (InnoDB
+	// repeatable read; SQLite read transaction).
+	var txOpts []*sql.TxOptions
+	if store.IsMySQL(db) {
+		txOpts = append(txOpts, &sql.TxOptions{ReadOnly: true})
+	}
+	err := db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := r.loadSession(tx, sessionID, window); err != nil {
+			return err
+		}
+		if err := r.loadCounts(tx, sessionID); err != nil {
+			return err
+		}
+		if err := r.loadAttendees(tx, sessionID); err != nil {
+			return err
+		}
+		return r.loadTouchpoints(tx, sessionID, window)
+	}, txOpts...)
+	if err != nil {
+		return nil, err
+	}
+	r.Eligible = r.Roster - r.Excused
+	r.CheckinRate, r.LowCheckin = checkinFigure(r.CheckedIn, r.Eligible)
+	r.Definitions = definitionsZH(window)
+	return r, nil
+}
+
+// checkinFigure computes the check-in rate and the low-check-in flag. The flag
+// compares exactly (2 × checked < eligible), not the rounded value.
+func checkinFigure(checked, eligible int) (Figure, bool) {
+	f := newFigure(checked, eligible, figureDefinition("checkin_rate", 0))
+	return f, eligible > 0 && 2*checked < eligible
+}
+
+// newFigure returns 100 × num / n rounded half up to one decimal.
+func newFigure(num, n int, def string) Figure {
+	f := Figure{N: n, Numerator: num, Definition: def}
+	if n > 0 {
+		neg := num < 0
+		a := int64(num)
+		if neg {
+			a = -a
+		}
+		tenths := (2000*a + int64(n)) / (2 * int64(n))
+		if neg {
+			tenths = -tenths
+		}
+		v := float64(tenths) / 10
+		f.Value = &v
+	}
+	return f
+}
+
+func (r *SessionReport) loadSession(tx *gorm.DB, id uint64, window time.Duration) error {
+	var s store.Session
+	if err := tx.Take(&s, id).Error; err != nil {
+		if errors.Is(err, gorm.ErrRecordNotFound) {
+			return fmt.Errorf("reports: session %d: %w", id, ErrNotFound)
+		}
+		return fmt.Errorf("reports: load session %d: %w", id, err)
+	}
+	info := SessionInfo{
+		ID: s.ID, Title: s.Title, StartsAt: s.StartsAt.UTC(), EndsAt: s.EndsAt.UTC(),
+		TimeZone: s.TimeZone, Location: s.Location, OnlineURL: s.OnlineURL, Status: s.Status,
+	}
+	var c store.Course
+	switch err := tx.Take(&c, s.CourseID).Error; {
+	case err == nil:
+		info.CourseCode, info.CourseTitle = c.Code, c.Title
+	case !errors.Is(err, gorm.ErrRecordNotFound):
+		return fmt.Errorf("reports: load course %d: %w", s.CourseID, err)
+	}
+	if s.TeacherID != nil {
+		var t store.Teacher
+		switch err := tx.Take(&t, *s.TeacherID).Error; {
+		case err == nil:
+			info.Teacher = t.Name
+		case !errors.Is(err, gorm.ErrRecordNotFound):
+			return fmt.Errorf("reports: load teacher %d: %w", *s.TeacherID, err)
+		}
+	}
+	r.Session = info
+	r.Windows = Windows{
+		Opens:              info.StartsAt.Add(-time.Duration(s.CheckinOpensBefore) * time.Second),
+		OnTimeUntil:        info.StartsAt.Add(time.Duration(s.CheckinGrace) * time.Second),
+		LateUntil:          info.EndsAt,
+		MakeupUntil:        info.EndsAt.Add(time.Duration(s.MakeupAfter) * time.Second),
+		AttributionSeconds: int64(window / time.Second),
+	}
+	return nil
+}
+
+// loadCounts computes the roster and check-in figures in one aggregate query.
+// Check-ins of excused, cancelled or unenrolled people are not counted.
+func (r *SessionReport) loadCounts(tx *gorm.DB, id uint64) error {
+	row := tx.Raw(`
+SELECT COUNT(*),
+  COALESCE(SUM(CASE WHEN e.status = ? THEN 1 ELSE 0 END), 0),
+  COUNT(DISTINCT CASE WHEN e.status <> ? THEN k.employee_id END),
+  COUNT(DISTINCT CASE WHEN e.status <> ? AND k.kind = ? THEN k.employee_id END),
+  COUNT(DISTINCT CASE WHEN e.status <> ? AND k.kind = ? THEN k.employee_id END),
+  COUNT(DISTINCT CASE WHEN e.status <> ? AND k.kind = ? THEN k.employee_id END)
+FROM enrollments e
+LEFT JOIN checkins k ON k.session_id = e.session_id AND k.employee_id = e.employee_id
+WHERE e.session_id = ? AND e.status <> ?`,
+		store.EnrollExcused,
+		store.EnrollExcused,
+		store.EnrollExcused, store.CheckinOnTime,
+		store.EnrollExcused, store.CheckinLate,
+		store.EnrollExcused, store.CheckinMakeup,
+		id, store.EnrollCancelled,
+	).Row()
+	if err := row.Scan(&r.Roster, &r.Excused, &r.CheckedIn, &r.OnTime, &r.Late, &r.Makeup); err != nil {
+		return fmt.Errorf("reports: count roster of session %d: %w", id, err)
+	}
+	return nil
+}
+
+func (r *SessionReport) loadAttendees(tx *gorm.DB, id uint64) error {
+	rows, err := tx.Raw(`
+SELECT emp.id, emp.external_id, emp.name, COALESCE(emp.department, ''), e.status,
+  k.kind, k.checked_in_at, k.source
+FROM enrollments e
+JOIN employees emp ON emp.id = e.employee_id
+LEFT JOIN checkins k ON k.session_id = e.session_id AND k.employee_id = e.employee_id
+WHERE e.session_id = ? AND e.status <> ?
+ORDER BY emp.external_id, emp.id`, id, store.EnrollCancelled).Rows()
+	if err != nil {
+		return fmt.Errorf("reports: list attendees of session %d: %w", id, err)
+	}
+	defer rows.Close()
+	r.Attendees = []AttendeeRow{}
+	for rows.Next() {
+		var (
+			a            AttendeeRow
+			kind, source sql.NullString
+			at           nullTime
+		)
+		if err := rows.Scan(&a.EmployeeID, &a.ExternalID, &a.Name, &a.Department, &a.Enrollment, &kind, &at, &source); err != nil {
+			return fmt.Errorf("reports: scan attendee: %w", err)
+		}
+		a.CheckinKind, a.CheckinSource = kind.String, source.String
+		if at.Valid {
+			t := at.Time
+			a.CheckedInAt = &t
+		}
+		a.Missing = a.Enrollment != store.EnrollExcused && !at.Valid && !kind.Valid
+		r.Attendees = append(r.Attendees, a)
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("reports: list attendees of session %d: %w", id, err)
+	}
+	return nil
+}
+
+func (r *SessionReport) loadTouchpoints(tx *gorm.DB, id uint64, window time.Duration) error {
+	var tps []store.Touchpoint
+	if err := tx.Where("session_id = ?", id).Order("run_at, id").Find(&tps).Error; err != nil {
+		return fmt.Errorf("reports: list touchpoints of session %d: %w", id, err)
+	}
+	r.Touchpoints = make([]TouchpointRow, len(tps))
+	byID := make(map[uint64]*TouchpointRow, len(tps))
+	platforms := make(map[uint64]map[string]*PlatformRow, len(tps))
+	for i, tp := range tps {
+		row := &r.Touchpoints[i]
+		*row = TouchpointRow{
+			ID: tp.ID, Kind: tp.Kind, Audience: tp.Audience, Status: tp.Status,
+			RunAt: tp.RunAt.UTC(), Platforms: []PlatformRow{},
+		}
+		if tp.FiredAt != nil {
+			f := tp.FiredAt.UTC()
+			row.FiredAt = &f
+		}
+		byID[tp.ID] = row
+		platforms[tp.ID] = map[string]*PlatformRow{}
+	}
+	if len(tps) == 0 {
+		return nil
+	}
+	platform := func(tpID uint64, name string) *PlatformRow {
+		m := platforms[tpID]
+		p := m[name]
+		if p == nil {
+			p = &PlatformRow{Platform: name}
+			m[name] = p
+		}
+		return p
+	}
+
+	// Deliveries by touchpoint, platform and status.
+	rows, err := tx.Raw(`
+SELECT d.touchpoint_id, d.platform, d.status, COUNT(*)
+FROM deliveries d
+JOIN touchpoints t ON t.id = d.touchpoint_id
+WHERE t.session_id = ?
+GROUP BY d.touchpoint_id, d.platform, d.status`, id).Rows()
+	if err != nil {
+		return fmt.Errorf("reports: count deliveries of session %d: %w", id, err)
+	}
+	err = scanRows(rows, func(rows *sql.Rows) error {
+		var (
+			tpID             uint64
+			platName, status string
+			n                int
+		)
+		if err := rows.Scan(&tpID, &platName, &status, &n); err != nil {
+			return err
+		}
+		row := byID[tpID]
+		if row == nil {
+			return nil
+		}
+		row.Deliveries.add(status, n)
+		platform(tpID, platName).DeliveryCounts.add(status, n)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("reports: count deliveries of session %d: %w", id, err)
+	}
+
+	// The most frequent error per touchpoint and platform.
+	rows, err = tx.Raw(`
+SELECT d.touchpoint_id, d.platform, COALESCE(d.error_code, ''), COALESCE(d.error_message, ''), COUNT(*)
+FROM deliveries d
+JOIN touchpoints t ON t.id = d.touchpoint_id
+WHERE t.session_id = ? AND d.status IN (?, ?)
+  AND (COALESCE(d.error_code, '') <> '' OR COALESCE(d.error_message, '') <> '')
+GROUP BY d.touchpoint_id, d.platform, d.error_code, d.error_message`,
+		id, store.DeliveryFailed, store.DeliveryDropped).Rows()
+	if err != nil {
+		return fmt.Errorf("reports: count delivery errors of session %d: %w", id, err)
+	}
+	err = scanRows(rows, func(rows *sql.Rows) error {
+		var (
+			tpID                 uint64
+			platName, code, msg  string
+			n                    int
+		)
+		if err := rows.Scan(&tpID, &platName, &code, &msg, &n); err != nil {
+			return err
+		}
+		if byID[tpID] == nil {
+			return nil
+		}
+		p := platform(tpID, platName)
+		// Most frequent wins; ties go to the smaller code, then message, so the
+		// choice does not depend on row order.
+		if n > p.TopErrorCount || (n == p.TopErrorCount &&
+			(code < p.TopErrorCode || (code == p.TopErrorCode && msg < p.TopErrorMessage))) {
+			p.TopErrorCode, p.TopErrorMessage, p.TopErrorCount = code, msg, n
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("reports: count delivery errors of session %d: %w", id, err)
+	}
+
+	// Clicks and distinct clickers per touchpoint.
+	rows, err = tx.Raw(`
+SELECT c.touchpoint_id, COUNT(*), COUNT(DISTINCT c.employee_id)
+FROM clicks c
+JOIN touchpoints t ON t.id = c.touchpoint_id
+WHERE t.session_id = ?
+GROUP BY c.touchpoint_id`, id).Rows()
+	if err != nil {
+		return fmt.Errorf("reports: count clicks of session %d: %w", id, err)
+	}
+	err = scanRows(rows, func(rows *sql.Rows) error {
+		var (
+			tpID              uint64
+			clicks, clickers int
+		)
+		if err := rows.Scan(&tpID, &clicks, &clickers); err != nil {
+			return err
+		}
+		if row := byID[tpID]; row != nil {
+			row.Clicks, row.Clickers = clicks, clickers
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("reports: count clicks of session %d: %w", id, err)
+	}
+
+	// Conversions: for each eligible person with a check-in, the last click on
+	// any of this session's pushes at or before the check-in. It is credited
+	// when it lies within the attribution window. Ties on the click time go to
+	// the higher touchpoint id.
+	rows, err = tx.Raw(`
+SELECT x.touchpoint_id, x.clicked_at, x.checked_in_at FROM (
+  SELECT c.touchpoint_id, c.clicked_at, k.checked_in_at,
+    ROW_NUMBER() OVER (PARTITION BY c.employee_id
+      ORDER BY c.clicked_at DESC, c.touchpoint_id DESC, c.id DESC) AS rn
+  FROM clicks c
+  JOIN touchpoints t ON t.id = c.touchpoint_id
+  JOIN checkins k ON k.session_id = t.session_id AND k.employee_id = c.employee_id
+  JOIN enrollments e ON e.session_id = k.session_id AND e.employee_id = k.employee_id
+  WHERE t.session_id = ? AND e.status NOT IN (?, ?) AND c.clicked_at <= k.checked_in_at
+) x WHERE x.rn = 1`, id, store.EnrollExcused, store.EnrollCancelled).Rows()
+	if err != nil {
+		return fmt.Errorf("reports: attribute check-ins of session %d: %w", id, err)
+	}
+	err = scanRows(rows, func(rows *sql.Rows) error {
+		var (
+			tpID             uint64
+			clicked, checked nullTime
+		)
+		if err := rows.Scan(&tpID, &clicked, &checked); err != nil {
+			return err
+		}
+		if !clicked.Valid || !checked.Valid {
+			return nil
+		}
+		d := checked.Time.Sub(clicked.Time)
+		if d < 0 || d > window {
+			return nil
+		}
+		if row := byID[tpID]; row != nil {
+			row.Conversions++
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("reports: attribute check-ins of session %d: %w", id, err)
+	}
+
+	for i := range r.Touchpoints {
+		row := &r.Touchpoints[i]
+		row.ClickThrough = newFigure(row.Clickers, row.Deliveries.Sent, figureDefinition("click_through", window))
+		row.ConversionRate = newFigure(row.Conversions, row.Deliveries.Sent, figureDefinition("conversion_rate", window))
+		m := platforms[row.ID]
+		names := make([]string, 0, len(m))
+		for name := range m {
+			names = append(names, name)
+		}
+		sort.Strings(names)
+		for _, name := range names {
+			row.Platforms = append(row.Platforms, *m[name])
+		}
+	}
+	return nil
+}
+
+func (c *DeliveryCounts) add(status string, n int) {
+	c.Total += n
+	switch status {
+	case store.DeliverySent:
+		c.Sent += n
+	case store.DeliveryFailed:
+		c.Failed += n
+	case store.DeliveryDropped:
+		c.Dropped += n
+	case store.DeliveryPending, store.DeliverySending:
+		c.Pending += n
+	}
+}
+
+func scanRows(rows *sql.Rows, f func(*sql.Rows) error) error {
+	defer rows.Close()
+	for rows.Next() {
+		if err := f(rows); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// nullTime scans a nullable timestamp whichever way the driver returns it:
+// time.Time (MySQL with parseTime, SQLite typed columns) or text (SQLite
+// expressions and sub-selects lose the column type).
+type nullTime struct {
+	Time  time.Time
+	Valid bool
+}
+
+var timeLayouts = []string{
+	"2006-01-02 15:04:05.999999999-07:00",
+	"2006-01-02T15:04:05.999999999-07:00",
+	"2006-01-02 15:04:05.999999999Z07:00",
+	time.RFC3339Nano,
+	"2006-01-02 15:04:05.999999999",
+	"2006-01-02T15:04:05.999999999",
+}
+
+func (n *nullTime) Scan(v any) error {
+	switch x := v.(type) {
+	case nil:
+		n.Time, n.Valid = time.Time{}, false
+		return nil
+	case time.Time:
+		n.Time, n.Valid = x.UTC(), true
+		return nil
+	case []byte:
+		return n.parse(string(x))
+	case string:
+		return n.parse(x)
+	default:
+		return fmt.Errorf("reports: cannot scan %T as a time", v)
+	}
+}
+
+func (n *nullTime) parse(s string) error {
+	s = strings.TrimSpace(s)
+	for _, layout := range timeLayouts {
+		if t, err := time.Parse(layout, s); err == nil {
+			n.Time, n.Valid = t.UTC(), true
+			return nil
+		}
+	}
+	return fmt.Errorf("reports: cannot parse time %q", s)
+}

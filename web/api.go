@@ -1,0 +1,1149 @@
+package web
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/learnloop/learnloop/bot"
+	"github.com/learnloop/learnloop/plan"
+	"github.com/learnloop/learnloop/reports"
+	"github.com/learnloop/learnloop/roster"
+	"github.com/learnloop/learnloop/store"
+)
+
+func (s *Server) api() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /courses", s.listCourses)
+	mux.HandleFunc("POST /courses", s.createCourse)
+	mux.HandleFunc("GET /courses/{id}", s.getCourse)
+	mux.HandleFunc("PATCH /courses/{id}", s.patchCourse)
+	mux.HandleFunc("GET /sessions", s.listSessions)
+	mux.HandleFunc("POST /sessions", s.createSession)
+	mux.HandleFunc("GET /sessions/{id}", s.getSession)
+	mux.HandleFunc("PATCH /sessions/{id}", s.patchSession)
+	mux.HandleFunc("POST /sessions/{id}/cancel", s.cancelSession)
+	mux.HandleFunc("GET /sessions/{id}/roster", s.getRoster)
+	mux.HandleFunc("POST /sessions/{id}/roster", s.postRoster)
+	mux.HandleFunc("GET /sessions/{id}/touchpoints", s.listTouchpoints)
+	mux.HandleFunc("POST /sessions/{id}/touchpoints", s.createTouchpoint)
+	mux.HandleFunc("GET /sessions/{id}/checkins", s.listCheckins)
+	mux.HandleFunc("POST /sessions/{id}/checkins", s.manualCheckin)
+	mux.HandleFunc("POST /sessions/{id}/excuse", s.excuse)
+	mux.HandleFunc("GET /sessions/{id}/report", s.sessionReport)
+	mux.HandleFunc("GET /touchpoints/{id}", s.getTouchpoint)
+	mux.HandleFunc("PATCH /touchpoints/{id}", s.patchTouchpoint)
+	mux.HandleFunc("DELETE /touchpoints/{id}", s.deleteTouchpoint)
+	mux.HandleFunc("GET /touchpoints/{id}/preview", s.previewTouchpoint)
+	mux.HandleFunc("POST /touchpoints/{id}/send-now", s.sendNow)
+	mux.HandleFunc("POST /touchpoints/{id}/pause", s.pauseTouchpoint(true))
+	mux.HandleFunc("POST /touchpoints/{id}/resume", s.pauseTouchpoint(false))
+	mux.HandleFunc("GET /touchpoints/{id}/deliveries", s.listDeliveries)
+	mux.HandleFunc("GET /employees", s.listEmployees)
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		apiError(w, http.StatusNotFound, "not_found", "no such endpoint: "+r.Method+" "+r.URL.Path, nil)
+	})
+	return mux
+}
+
+func (s *Server) audit(tx *gorm.DB, r *http.Request, action, object string, detail any) error {
+	b, _ := json.Marshal(detail)
+	return tx.Create(&store.AuditLog{Actor: actor(r.Context()), Action: action, Object: object, Detail: string(b), CreatedAt: s.now()}).Error
+}
+
+func (s *Server) internal(w http.ResponseWriter, r *http.Request, err error) {
+	s.log().Error("api request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	apiError(w, http.StatusInternalServerError, "internal", "internal error; nothing was changed unless the response said so", nil)
+}
+
+// load finds a row by primary key or answers 404.
+func (s *Server) load(w http.ResponseWriter, r *http.Request, dst any, id uint64, what string) bool {
+	err := s.DB.WithContext(r.Context()).First(dst, id).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		apiError(w, http.StatusNotFound, "not_found", fmt.Sprintf("%s %d does not exist", what, id), nil)
+		return false
+	}
+	if err != nil {
+		s.internal(w, r, err)
+		return false
+	}
+	return true
+}
+
+// ---- courses ----
+
+type courseJSON struct {
+	ID          uint64   `json:"id"`
+	Code        string   `json:"code"`
+	Title       string   `json:"title"`
+	Category    string   `json:"category"`
+	TargetLevel int      `json:"target_level"`
+	Behaviours  []string `json:"behaviours"`
+	Owner       string   `json:"owner"`
+}
+
+func toCourseJSON(c store.Course) courseJSON {
+	out := courseJSON{ID: c.ID, Code: c.Code, Title: c.Title, Category: c.Category, TargetLevel: c.TargetLevel, Owner: c.Owner, Behaviours: []string{}}
+	_ = json.Unmarshal([]byte(c.Behaviours), &out.Behaviours)
+	return out
+}
+
+type courseInput struct {
+	Code        *string   `json:"code"`
+	Title       *string   `json:"title"`
+	Category    *string   `json:"category"`
+	TargetLevel *int      `json:"target_level"`
+	Behaviours  *[]string `json:"behaviours"`
+	Owner       *string   `json:"owner"`
+}
+
+func (in courseInput) apply(c *store.Course) []fieldError {
+	var errs []fieldError
+	if in.Code != nil {
+		c.Code = strings.TrimSpace(*in.Code)
+	}
+	if in.Title != nil {
+		c.Title = strings.TrimSpace(*in.Title)
+	}
+	if in.Category != nil {
+		c.Category = *in.Category
+	}
+	if in.TargetLevel != nil {
+		c.TargetLevel = *in.TargetLevel
+	}
+	if in.Owner != nil {
+		c.Owner = *in.Owner
+	}
+	if in.Behaviours != nil {
+		if n := len(*in.Behaviours); n > 4 {
+			errs = append(errs, fieldError{"behaviours", "at most 4 observable behaviours"})
+		}
+		b, _ := json.Marshal(*in.Behaviours)
+		c.Behaviours = string(b)
+	}
+	if c.Code == "" || len(c.Code) > 64 {
+		errs = append(errs, fieldError{"code", "is required (at most 64 characters)"})
+	}
+	if c.Title == "" || len(c.Title) > 255 {
+		errs = append(errs, fieldError{"title", "is required (at most 255 bytes)"})
+	}
+	if c.TargetLevel == 0 {
+		c.TargetLevel = 1
+	}
+	if c.TargetLevel < 1 || c.TargetLevel > 5 {
+		errs = append(errs, fieldError{"target_level", "must be a Kirkpatrick/Phillips level 1–5"})
+	}
+	return errs
+}
+
+func (s *Server) listCourses(w http.ResponseWriter, r *http.Request) {
+	var cs []store.Course
+	if err := s.DB.WithContext(r.Context()).Order("id").Limit(1000).Find(&cs).Error; err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	out := make([]courseJSON, len(cs))
+	for i, c := range cs {
+		out[i] = toCourseJSON(c)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"courses": out})
+}
+
+func (s *Server) createCourse(w http.ResponseWriter, r *http.Request) {
+	var in courseInput
+	if !decode(w, r, &in) {
+		return
+	}
+	var c store.Course
+	if errs := in.apply(&c); len(errs) > 0 {
+		invalid(w, errs)
+		return
+	}
+	err := s.DB.WithContext(r.Context()).Transaction(func(tx *gorm.DB) error {
+		if err := tx.Create(&c).Error; err != nil {
+			return err
+		}
+		return s.audit(tx, r, "course.create", fmt.Sprintf("course:%d", c.ID), toCourseJSON(c))
+	})
+	if store.IsDuplicate(err) {
+		apiError(w, http.StatusConflict, "conflict", fmt.Sprintf("course code %q already exists", c.Code), nil)
+		return
+	}
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, toCourseJSON(c))
+}
+
+func (s *Server) getCourse(w http.ResponseWriter, r *http.Request) {
+	id, ok := pathID(w, r, "id")
+	if !ok {
+		return
+	}
+	var c store.Course
+	if s.load(w, r, &c, id, "course") {
+		writeJSON(w, http.StatusOK, toCourseJSON(c))
+	}
+}
+
+func (s *Server) patchCourse(w http.ResponseWriter, r *http.Request) {
+	id, ok := pathID(w, r, "id")
+	if !ok {
+		return
+	}
+	var in courseInput
+	if !decode(w, r, &in) {
+		return
+	}
+	var c store.Course
+	if !s.load(w, r, &c, id, "course") {
+		return
+	}
+	if errs := in.apply(&c); len(errs) > 0 {
+		invalid(w, errs)
+		return
+	}
+	err := s.DB.WithContext(r.Context()).Transaction(func(tx *gorm.DB) error {
+		if err := tx.Save(&c).Error; err != nil {
+			return err
+		}
+		return s.audit(tx, r, "course.update", fmt.Sprintf("course:%d", c.ID), in)
+	})
+	if store.IsDuplicate(err) {
+		apiError(w, http.StatusConflict, "conflict", fmt.Sprintf("course code %q already exists", c.Code), nil)
+		return
+	}
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, toCourseJSON(c))
+}
+
+// ---- sessions ----
+
+type sessionJSON struct {
+	ID        uint64      `json:"id"`
+	CourseID  uint64      `json:"course_id"`
+	Title     string      `json:"title"`
+	StartsAt  time.Time   `json:"starts_at"`
+	EndsAt    time.Time   `json:"ends_at"`
+	Location  string      `json:"location"`
+	OnlineURL string      `json:"online_url"`
+	Teacher   string      `json:"teacher"`
+	TimeZone  string      `json:"time_zone"`
+	Locale    string      `json:"locale"`
+	Status    string      `json:"status"`
+	Checkin   windowsJSON `json:"checkin"`
+}
+
+type windowsJSON struct {
+	OpensBeforeMinutes int64     `json:"opens_before_minutes"`
+	GraceMinutes       int64     `json:"grace_minutes"`
+	MakeupAfterMinutes int64     `json:"makeup_after_minutes"`
+	Opens              time.Time `json:"opens"`
+	OnTimeUntil        time.Time `json:"on_time_until"`
+	LateUntil          time.Time `json:"late_until"`
+	MakeupUntil        time.Time `json:"makeup_until"`
+}
+
+func (s *Server) toSessionJSON(r *http.Request, ss store.Session) sessionJSON {
+	w := bot.SessionWindows(ss)
+	out := sessionJSON{ID: ss.ID, CourseID: ss.CourseID, Title: ss.Title, StartsAt: ss.StartsAt, EndsAt: ss.EndsAt,
+		Location: ss.Location, OnlineURL: ss.OnlineURL, TimeZone: ss.TimeZone, Locale: ss.Locale, Status: ss.Status,
+		Checkin: windowsJSON{OpensBeforeMinutes: ss.CheckinOpensBefore / 60, GraceMinutes: ss.CheckinGrace / 60, MakeupAfterMinutes: ss.MakeupAfter / 60,
+			Opens: w.Opens, OnTimeUntil: w.OnTimeUntil, LateUntil: w.LateUntil, MakeupUntil: w.MakeupUntil}}
+	if ss.TeacherID != nil {
+		var t store.Teacher
+		if s.DB.WithContext(r.Context()).Limit(1).Find(&t, *ss.TeacherID).Error == nil {
+			out.Teacher = t.Name
+		}
+	}
+	return out
+}
+
+type sessionInput struct {
+	CourseID  *uint64    `json:"course_id"`
+	Title     *string    `json:"title"`
+	StartsAt  *time.Time `json:"starts_at"`
+	EndsAt    *time.Time `json:"ends_at"`
+	Location  *string    `json:"location"`
+	OnlineURL *string    `json:"online_url"`
+	Teacher   *string    `json:"teacher"`
+	TimeZone  *string    `json:"time_zone"`
+	Locale    *string    `json:"locale"`
+	Checkin   *struct {
+		OpensBeforeMinutes *int64 `json:"opens_before_minutes"`
+		GraceMinutes       *int64 `json:"grace_minutes"`
+		MakeupAfterMinutes *int64 `json:"makeup_after_minutes"`
+	} `json:"checkin"`
+	// Plan is "default" (the default is used when absent) or "none"; only on create.
+	Plan *string `json:"plan"`
+}
+
+func (s *Server) applySession(r *http.Request, in sessionInput, ss *store.Session) []fieldError {
+	var errs []fieldError
+	if in.CourseID != nil {
+		ss.CourseID = *in.CourseID
+	}
+	if in.Title != nil {
+		ss.Title = strings.TrimSpace(*in.Title)
+	}
+	if in.StartsAt != nil {
+		ss.StartsAt = in.StartsAt.UTC()
+	}
+	if in.EndsAt != nil {
+		ss.EndsAt = in.EndsAt.UTC()
+	}
+	if in.Location != nil {
+		ss.Location = *in.Location
+	}
+	if in.OnlineURL != nil {
+		ss.OnlineURL = strings.TrimSpace(*in.OnlineURL)
+	}
+	if in.TimeZone != nil {
+		ss.TimeZone = *in.TimeZone
+	}
+	if in.Locale != nil {
+		ss.Locale = *in.Locale
+	}
+	if c := in.Checkin; c != nil {
+		if c.OpensBeforeMinutes != nil {
+			ss.CheckinOpensBefore = *c.OpensBeforeMinutes * 60
+		}
+		if c.GraceMinutes != nil {
+			ss.CheckinGrace = *c.GraceMinutes * 60
+		}
+		if c.MakeupAfterMinutes != nil {
+			ss.MakeupAfter = *c.MakeupAfterMinutes * 60
+		}
+	}
+	if ss.CourseID == 0 {
+		errs = append(errs, fieldError{"course_id", "is required"})
+	} else {
+		var n int64
+		s.DB.WithContext(r.Context()).Model(&store.Course{}).Where("id = ?", ss.CourseID).Count(&n)
+		if n == 0 {
+			errs = append(errs, fieldError{"course_id", fmt.Sprintf("course %d does not exist", ss.CourseID)})
+		}
+	}
+	if ss.StartsAt.IsZero() {
+		errs = append(errs, fieldError{"starts_at", "is required (RFC 3339, e.g. 2026-03-02T09:00:00+08:00)"})
+	}
+	if ss.EndsAt.IsZero() {
+		errs = append(errs, fieldError{"ends_at", "is required (RFC 3339)"})
+	} else if !ss.EndsAt.After(ss.StartsAt) {
+		errs = append(errs, fieldError{"ends_at", "must be after starts_at"})
+	} else if ss.EndsAt.Sub(ss.StartsAt) > 14*24*time.Hour {
+		errs = append(errs, fieldError{"ends_at", "a session lasts at most 14 days"})
+	}
+	if _, err := time.LoadLocation(ss.TimeZone); err != nil || ss.TimeZone == "" {
+		errs = append(errs, fieldError{"time_zone", fmt.Sprintf("%q is not an IANA time zone", ss.TimeZone)})
+	}
+	switch ss.Locale {
+	case bot.LocaleZH, bot.LocaleEN:
+	default:
+		errs = append(errs, fieldError{"locale", "must be zh-CN or en"})
+	}
+	if ss.OnlineURL != "" && !strings.HasPrefix(ss.OnlineURL, "https://") && !strings.HasPrefix(ss.OnlineURL, "http://") {
+		errs = append(errs, fieldError{"online_url", "must be an http(s) URL"})
+	}
+	if ss.CheckinOpensBefore < 0 || ss.CheckinGrace < 0 || ss.MakeupAfter < 0 {
+		errs = append(errs, fieldError{"checkin", "window minutes must not be negative"})
+	}
+	if in.Plan != nil && *in.Plan != "default" && *in.Plan != "none" {
+		errs = append(errs, fieldError{"plan", `must be "default" or "none"`})
+	}
+	return errs
+}
+
+func (s *Server) teacherID(tx *gorm.DB, name string) (*uint64, error) {
+	name = strings.TrimSpace(name)
+	if name == "" {
+		return nil, nil
+	}
+	var t store.Teacher
+	if err := tx.Where("name = ?", name).Limit(1).Find(&t).Error; err != nil {
+		return nil, err
+	}
+	if t.ID == 0 {
+		t = store.Teacher{Name: name, CreatedAt: s.now()}
+		if err := tx.Create(&t).Error; err != nil {
+			return nil, err
+		}
+	}
+	return &t.ID, nil
+}
+
+func (s *Server) listSessions(w http.ResponseWriter, r *http.Request) {
+	q := s.DB.WithContext(r.Context()).Order("starts_at DESC").Limit(500)
+	if c := r.URL.Query().Get("course_id"); c != "" {
+		id, err := strconv.ParseUint(c, 10, 64)
+		if err != nil {
+			apiError(w, http.StatusBadRequest, "bad_query", "course_id must be a positive integer", nil)
+			return
+		}
+		q = q.Where("course_id = ?", id)
+	}
+	var ss []store.Session
+	if err := q.Find(&ss).Error; err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	out := make([]sessionJSON, len(ss))
+	for i, x := range ss {
+		out[i] = s.toSessionJSON(r, x)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"sessions": out})
+}
+
+func (s *Server) createSession(w http.ResponseWriter, r *http.Request) {
+	var in sessionInput
+	if !decode(w, r, &in) {
+		return
+	}
+	ss := store.Session{
+		TimeZone: s.Location.String(), Locale: bot.NormalizeLocale(s.Locale), Status: store.SessionPlanned,
+		CheckinOpensBefore: int64(s.Checkin.OpensBefore / time.Second), CheckinGrace: int64(s.Checkin.Grace / time.Second),
+		MakeupAfter: int64(s.Checkin.MakeupAfter / time.Second),
+	}
+	if errs := s.applySession(r, in, &ss); len(errs) > 0 {
+		invalid(w, errs)
+		return
+	}
+	if ss.Title == "" {
+		var c store.Course
+		s.DB.WithContext(r.Context()).First(&c, ss.CourseID)
+		ss.Title = c.Title
+	}
+	var tps []store.Touchpoint
+	err := s.DB.WithContext(r.Context()).Transaction(func(tx *gorm.DB) error {
+		if in.Teacher != nil {
+			id, err := s.teacherID(tx, *in.Teacher)
+			if err != nil {
+				return err
+			}
+			ss.TeacherID = id
+		}
+		if err := tx.Create(&ss).Error; err != nil {
+			return err
+		}
+		if in.Plan == nil || *in.Plan == "default" {
+			var err error
+			if tps, err = s.Planner.ApplyDefault(r.Context(), tx, ss); err != nil {
+				return err
+			}
+		}
+		return s.audit(tx, r, "session.create", fmt.Sprintf("session:%d", ss.ID), in)
+	})
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	out := map[string]any{"session": s.toSessionJSON(r, ss), "touchpoints": s.touchpointsJSON(tps)}
+	writeJSON(w, http.StatusCreated, out)
+}
+
+func (s *Server) getSession(w http.ResponseWriter, r *http.Request) {
+	id, ok := pathID(w, r, "id")
+	if !ok {
+		return
+	}
+	var ss store.Session
+	if s.load(w, r, &ss, id, "session") {
+		writeJSON(w, http.StatusOK, s.toSessionJSON(r, ss))
+	}
+}
+
+func (s *Server) patchSession(w http.ResponseWriter, r *http.Request) {
+	id, ok := pathID(w, r, "id")
+	if !ok {
+		return
+	}
+	var in sessionInput
+	if !decode(w, r, &in) {
+		return
+	}
+	var ss store.Session
+	if !s.load(w, r, &ss, id, "session") {
+		return
+	}
+	if in.Plan != nil {
+		invalid(w, []fieldError{{"plan", "only accepted when creating a session"}})
+		return
+	}
+	if ss.Status == store.SessionCancelled {
+		apiError(w, http.StatusConflict, "conflict", "the session is cancelled", nil)
+		return
+	}
+	if errs := s.applySession(r, in, &ss); len(errs) > 0 {
+		invalid(w, errs)
+		return
+	}
+	err := s.DB.WithContext(r.Context()).Transaction(func(tx *gorm.DB) error {
+		if in.Teacher != nil {
+			id, err := s.teacherID(tx, *in.Teacher)
+			if err != nil {
+				return err
+			}
+			ss.TeacherID = id
+		}
+		if err := tx.Save(&ss).Error; err != nil {
+			return err
+		}
+		if err := s.Planner.Reschedule(r.Context(), tx, ss); err != nil {
+			return err
+		}
+		return s.audit(tx, r, "session.update", fmt.Sprintf("session:%d", ss.ID), in)
+	})
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, s.toSessionJSON(r, ss))
+}
+
+func (s *Server) cancelSession(w http.ResponseWriter, r *http.Request) {
+	id, ok := pathID(w, r, "id")
+	if !ok {
+		return
+	}
+	var ss store.Session
+	if !s.load(w, r, &ss, id, "session") {
+		return
+	}
+	ss.Status = store.SessionCancelled
+	err := s.DB.WithContext(r.Context()).Transaction(func(tx *gorm.DB) error {
+		if err := tx.Model(&ss).Update("status", ss.Status).Error; err != nil {
+			return err
+		}
+		if err := s.Planner.Reschedule(r.Context(), tx, ss); err != nil {
+			return err
+		}
+		return s.audit(tx, r, "session.cancel", fmt.Sprintf("session:%d", ss.ID), nil)
+	})
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, s.toSessionJSON(r, ss))
+}
+
+// ---- roster ----
+
+type rosterEntry struct {
+	EmployeeID uint64 `json:"employee_id"`
+	ExternalID string `json:"external_id"`
+	Name       string `json:"name"`
+	Department string `json:"department"`
+	ManagerID  string `json:"manager_id"`
+	Platform   string `json:"platform"`
+	Status     string `json:"status"`
+	Note       string `json:"note"`
+}
+
+func (s *Server) getRoster(w http.ResponseWriter, r *http.Request) {
+	id, ok := pathID(w, r, "id")
+	if !ok {
+		return
+	}
+	var ss store.Session
+	if !s.load(w, r, &ss, id, "session") {
+		return
+	}
+	var out []rosterEntry
+	err := s.DB.WithContext(r.Context()).Table("enrollments").
+		Select("employees.id AS employee_id, employees.external_id, employees.name, employees.department, employees.manager_id, employees.platform, enrollments.status, enrollments.note").
+		Joins("JOIN employees ON employees.id = enrollments.employee_id").
+		Where("enrollments.session_id = ?", id).Order("employees.external_id").Scan(&out).Error
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	if out == nil {
+		out = []rosterEntry{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"session_id": id, "roster": out})
+}
+
+// postRoster adds people to a session: a CSV/XLSX upload, or JSON
+// {"employees":[{external_id,name,...}]}. Any bad row → 422 listing every bad
+// line; nothing is imported.
+func (s *Server) postRoster(w http.ResponseWriter, r *http.Request) {
+	id, ok := pathID(w, r, "id")
+	if !ok {
+		return
+	}
+	var ss store.Session
+	if !s.load(w, r, &ss, id, "session") {
+		return
+	}
+	ct := r.Header.Get("Content-Type")
+	var (
+		rows []roster.Row
+		err  error
+	)
+	body := http.MaxBytesReader(w, r.Body, 32<<20)
+	switch {
+	case strings.HasPrefix(ct, "text/csv"):
+		rows, err = roster.ParseCSV(body)
+	case strings.Contains(ct, "spreadsheetml"):
+		rows, err = roster.ParseXLSX(body)
+	case strings.HasPrefix(ct, "application/json"), ct == "":
+		var in struct {
+			Employees []map[string]string `json:"employees"`
+		}
+		if !decode(w, r, &in) {
+			return
+		}
+		rows, err = roster.FromMaps(in.Employees)
+	default:
+		apiError(w, http.StatusUnsupportedMediaType, "unsupported_media_type", "send text/csv, an XLSX file or application/json", nil)
+		return
+	}
+	var ve *roster.ValidationError
+	if errors.As(err, &ve) {
+		apiError(w, http.StatusUnprocessableEntity, "invalid_roster", "the roster has bad rows; nothing was imported", ve.Rows)
+		return
+	}
+	if err != nil {
+		apiError(w, http.StatusBadRequest, "bad_roster", err.Error(), nil)
+		return
+	}
+	res, err := roster.Import(r.Context(), s.DB, id, rows)
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	_ = s.audit(s.DB.WithContext(r.Context()), r, "roster.import", fmt.Sprintf("session:%d", id), res)
+	writeJSON(w, http.StatusOK, res)
+}
+
+// ---- touchpoints ----
+
+type touchpointJSON struct {
+	ID            uint64     `json:"id"`
+	SessionID     uint64     `json:"session_id"`
+	Kind          string     `json:"kind"`
+	Anchor        string     `json:"anchor"`
+	OffsetMinutes int64      `json:"offset_minutes"`
+	At            *time.Time `json:"at,omitempty"`
+	Cron          string     `json:"cron,omitempty"`
+	Audience      string     `json:"audience"`
+	Note          string     `json:"note,omitempty"`
+	Status        string     `json:"status"`
+	RunAt         time.Time  `json:"run_at"`
+	FiredAt       *time.Time `json:"fired_at,omitempty"`
+}
+
+func (s *Server) touchpointsJSON(tps []store.Touchpoint) []touchpointJSON {
+	out := make([]touchpointJSON, len(tps))
+	for i, t := range tps {
+		out[i] = touchpointJSON{ID: t.ID, SessionID: t.SessionID, Kind: t.Kind, Anchor: t.Anchor, OffsetMinutes: t.Offset / 60,
+			At: t.At, Cron: t.CronSpec, Audience: t.Audience, Note: t.Note, Status: t.Status, RunAt: t.RunAt, FiredAt: t.FiredAt}
+	}
+	return out
+}
+
+type touchpointInput struct {
+	Kind          *string    `json:"kind"`
+	Anchor        *string    `json:"anchor"`
+	OffsetMinutes *int64     `json:"offset_minutes"`
+	At            *time.Time `json:"at"`
+	Cron          *string    `json:"cron"`
+	Audience      *string    `json:"audience"`
+	Note          *string    `json:"note"`
+}
+
+func (in touchpointInput) apply(tp *store.Touchpoint) {
+	if in.Kind != nil {
+		tp.Kind = *in.Kind
+		tp.Template = *in.Kind
+	}
+	if in.Anchor != nil {
+		tp.Anchor = *in.Anchor
+	}
+	if in.OffsetMinutes != nil {
+		tp.Offset = *in.OffsetMinutes * 60
+	}
+	if in.At != nil {
+		at := in.At.UTC()
+		tp.At = &at
+	}
+	if in.Cron != nil {
+		tp.CronSpec = strings.TrimSpace(*in.Cron)
+	}
+	if in.Audience != nil {
+		tp.Audience = *in.Audience
+	}
+	if in.Note != nil {
+		tp.Note = *in.Note
+	}
+}
+
+func (s *Server) planError(w http.ResponseWriter, r *http.Request, err error) {
+	switch {
+	case errors.Is(err, plan.ErrInvalid):
+		invalid(w, []fieldError{{"touchpoint", err.Error()}})
+	case errors.Is(err, plan.ErrNotFound):
+		apiError(w, http.StatusNotFound, "not_found", err.Error(), nil)
+	case errors.Is(err, plan.ErrConflict):
+		apiError(w, http.StatusConflict, "conflict", err.Error(), nil)
+	default:
+		s.internal(w, r, err)
+	}
+}
+
+func (s *Server) listTouchpoints(w http.ResponseWriter, r *http.Request) {
+	id, ok := pathID(w, r, "id")
+	if !ok {
+		return
+	}
+	var ss store.Session
+	if !s.load(w, r, &ss, id, "session") {
+		return
+	}
+	var tps []store.Touchpoint
+	if err := s.DB.WithContext(r.Context()).Where("session_id = ?", id).Order("run_at, id").Find(&tps).Error; err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"touchpoints": s.touchpointsJSON(tps)})
+}
+
+func (s *Server) createTouchpoint(w http.ResponseWriter, r *http.Request) {
+	id, ok := pathID(w, r, "id")
+	if !ok {
+		return
+	}
+	var in touchpointInput
+	if !decode(w, r, &in) {
+		return
+	}
+	var ss store.Session
+	if !s.load(w, r, &ss, id, "session") {
+		return
+	}
+	tp := store.Touchpoint{Anchor: store.AnchorStart, Audience: store.AudienceAll}
+	in.apply(&tp)
+	err := s.DB.WithContext(r.Context()).Transaction(func(tx *gorm.DB) error {
+		if err := s.Planner.Create(r.Context(), tx, &tp, ss); err != nil {
+			return err
+		}
+		return s.audit(tx, r, "touchpoint.create", fmt.Sprintf("touchpoint:%d", tp.ID), in)
+	})
+	if err != nil {
+		s.planError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, s.touchpointsJSON([]store.Touchpoint{tp})[0])
+}
+
+func (s *Server) getTouchpoint(w http.ResponseWriter, r *http.Request) {
+	id, ok := pathID(w, r, "id")
+	if !ok {
+		return
+	}
+	var tp store.Touchpoint
+	if s.load(w, r, &tp, id, "touchpoint") {
+		writeJSON(w, http.StatusOK, s.touchpointsJSON([]store.Touchpoint{tp})[0])
+	}
+}
+
+func (s *Server) patchTouchpoint(w http.ResponseWriter, r *http.Request) {
+	id, ok := pathID(w, r, "id")
+	if !ok {
+		return
+	}
+	var in touchpointInput
+	if !decode(w, r, &in) {
+		return
+	}
+	var tp store.Touchpoint
+	if !s.load(w, r, &tp, id, "touchpoint") {
+		return
+	}
+	in.apply(&tp)
+	err := s.DB.WithContext(r.Context()).Transaction(func(tx *gorm.DB) error {
+		if err := s.Planner.Update(r.Context(), tx, &tp); err != nil {
+			return err
+		}
+		return s.audit(tx, r, "touchpoint.update", fmt.Sprintf("touchpoint:%d", tp.ID), in)
+	})
+	if err != nil {
+		s.planError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, s.touchpointsJSON([]store.Touchpoint{tp})[0])
+}
+
+func (s *Server) deleteTouchpoint(w http.ResponseWriter, r *http.Request) {
+	id, ok := pathID(w, r, "id")
+	if !ok {
+		return
+	}
+	err := s.DB.WithContext(r.Context()).Transaction(func(tx *gorm.DB) error {
+		if err := s.Planner.Delete(r.Context(), tx, id); err != nil {
+			return err
+		}
+		return s.audit(tx, r, "touchpoint.delete", fmt.Sprintf("touchpoint:%d", id), nil)
+	})
+	if err != nil {
+		s.planError(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *Server) previewTouchpoint(w http.ResponseWriter, r *http.Request) {
+	id, ok := pathID(w, r, "id")
+	if !ok {
+		return
+	}
+	n := 5
+	if q := r.URL.Query().Get("n"); q != "" {
+		v, err := strconv.Atoi(q)
+		if err != nil || v < 1 || v > 50 {
+			apiError(w, http.StatusBadRequest, "bad_query", "n must be 1–50", nil)
+			return
+		}
+		n = v
+	}
+	var tp store.Touchpoint
+	if !s.load(w, r, &tp, id, "touchpoint") {
+		return
+	}
+	var ss store.Session
+	if !s.load(w, r, &ss, tp.SessionID, "session") {
+		return
+	}
+	times, err := s.Planner.Preview(tp, ss, n)
+	if err != nil {
+		s.planError(w, r, err)
+		return
+	}
+	loc := bot.SessionLocation(ss)
+	type fire struct {
+		Due   time.Time `json:"due"`
+		At    time.Time `json:"at"`
+		Local string    `json:"local"`
+		Moved bool      `json:"moved_by_quiet_hours"`
+	}
+	out := make([]fire, 0, len(times))
+	after := s.now()
+	for _, t := range times {
+		due, _ := plan.Due(tp, ss, after)
+		if tp.CronSpec != "" {
+			after = due
+		}
+		out = append(out, fire{Due: due, At: t, Local: t.In(loc).Format("2006-01-02 15:04 MST"), Moved: !t.Equal(due)})
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"touchpoint_id": id, "time_zone": loc.String(), "fires": out})
+}
+
+func (s *Server) sendNow(w http.ResponseWriter, r *http.Request) {
+	id, ok := pathID(w, r, "id")
+	if !ok {
+		return
+	}
+	job, err := s.Planner.SendNow(r.Context(), id)
+	if err != nil {
+		s.planError(w, r, err)
+		return
+	}
+	_ = s.audit(s.DB.WithContext(r.Context()), r, "touchpoint.send_now", fmt.Sprintf("touchpoint:%d", id), map[string]any{"job": job.ID})
+	writeJSON(w, http.StatusAccepted, map[string]any{"touchpoint_id": id, "job_id": job.ID, "state": job.State, "run_at": job.RunAt})
+}
+
+func (s *Server) pauseTouchpoint(paused bool) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		id, ok := pathID(w, r, "id")
+		if !ok {
+			return
+		}
+		var tp store.Touchpoint
+		err := s.DB.WithContext(r.Context()).Transaction(func(tx *gorm.DB) error {
+			var err error
+			if tp, err = s.Planner.SetPaused(r.Context(), tx, id, paused); err != nil {
+				return err
+			}
+			action := "touchpoint.resume"
+			if paused {
+				action = "touchpoint.pause"
+			}
+			return s.audit(tx, r, action, fmt.Sprintf("touchpoint:%d", id), nil)
+		})
+		if err != nil {
+			s.planError(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, s.touchpointsJSON([]store.Touchpoint{tp})[0])
+	}
+}
+
+func (s *Server) listDeliveries(w http.ResponseWriter, r *http.Request) {
+	id, ok := pathID(w, r, "id")
+	if !ok {
+		return
+	}
+	var tp store.Touchpoint
+	if !s.load(w, r, &tp, id, "touchpoint") {
+		return
+	}
+	type row struct {
+		ID           uint64     `json:"id"`
+		EmployeeID   uint64     `json:"employee_id"`
+		ExternalID   string     `json:"external_id"`
+		Name         string     `json:"name"`
+		Platform     string     `json:"platform"`
+		Status       string     `json:"status"`
+		Attempts     int        `json:"attempts"`
+		ErrorCode    string     `json:"error_code,omitempty"`
+		ErrorMessage string     `json:"error_message,omitempty"`
+		SentAt       *time.Time `json:"sent_at,omitempty"`
+	}
+	var out []row
+	err := s.DB.WithContext(r.Context()).Table("deliveries").
+		Select("deliveries.id, deliveries.employee_id, employees.external_id, employees.name, deliveries.platform, deliveries.status, deliveries.attempts, deliveries.error_code, deliveries.error_message, deliveries.sent_at").
+		Joins("JOIN employees ON employees.id = deliveries.employee_id").
+		Where("deliveries.touchpoint_id = ?", id).Order("deliveries.id").Limit(20000).Scan(&out).Error
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	if out == nil {
+		out = []row{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"touchpoint_id": id, "deliveries": out})
+}
+
+// ---- check-ins ----
+
+func (s *Server) listCheckins(w http.ResponseWriter, r *http.Request) {
+	id, ok := pathID(w, r, "id")
+	if !ok {
+		return
+	}
+	var ss store.Session
+	if !s.load(w, r, &ss, id, "session") {
+		return
+	}
+	type row struct {
+		EmployeeID  uint64    `json:"employee_id"`
+		ExternalID  string    `json:"external_id"`
+		Name        string    `json:"name"`
+		Kind        string    `json:"kind"`
+		Source      string    `json:"source"`
+		Platform    string    `json:"platform"`
+		CheckedInAt time.Time `json:"checked_in_at"`
+		RecordedBy  string    `json:"recorded_by,omitempty"`
+		Note        string    `json:"note,omitempty"`
+	}
+	var out []row
+	err := s.DB.WithContext(r.Context()).Table("checkins").
+		Select("checkins.employee_id, employees.external_id, employees.name, checkins.kind, checkins.source, checkins.platform, checkins.checked_in_at, checkins.recorded_by, checkins.note").
+		Joins("JOIN employees ON employees.id = checkins.employee_id").
+		Where("checkins.session_id = ?", id).Order("checkins.checked_in_at").Scan(&out).Error
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	if out == nil {
+		out = []row{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"session_id": id, "checkins": out})
+}
+
+type personInput struct {
+	EmployeeID uint64 `json:"employee_id"`
+	ExternalID string `json:"external_id"`
+	Note       string `json:"note"`
+	Kind       string `json:"kind"`
+}
+
+func (s *Server) findPerson(w http.ResponseWriter, r *http.Request, in personInput) (store.Employee, bool) {
+	var e store.Employee
+	q := s.DB.WithContext(r.Context()).Limit(1)
+	switch {
+	case in.EmployeeID != 0:
+		q = q.Where("id = ?", in.EmployeeID)
+	case in.ExternalID != "":
+		q = q.Where("external_id = ?", in.ExternalID)
+	default:
+		invalid(w, []fieldError{{"external_id", "employee_id or external_id is required"}})
+		return e, false
+	}
+	if err := q.Find(&e).Error; err != nil {
+		s.internal(w, r, err)
+		return e, false
+	}
+	if e.ID == 0 {
+		apiError(w, http.StatusNotFound, "not_found", "no such employee", nil)
+		return e, false
+	}
+	return e, true
+}
+
+// manualCheckin lets a coordinator record a check-in (e.g. someone whose
+// phone died). The kind follows the windows unless given.
+func (s *Server) manualCheckin(w http.ResponseWriter, r *http.Request) {
+	id, ok := pathID(w, r, "id")
+	if !ok {
+		return
+	}
+	var in personInput
+	if !decode(w, r, &in) {
+		return
+	}
+	switch in.Kind {
+	case "", store.CheckinOnTime, store.CheckinLate, store.CheckinMakeup:
+	default:
+		invalid(w, []fieldError{{"kind", "must be on_time, late or makeup"}})
+		return
+	}
+	var ss store.Session
+	if !s.load(w, r, &ss, id, "session") {
+		return
+	}
+	e, ok := s.findPerson(w, r, in)
+	if !ok {
+		return
+	}
+	kind := in.Kind
+	if kind == "" {
+		// A coordinator may record it any time; classify by the windows,
+		// and call anything after the end a make-up.
+		k, err := bot.SessionWindows(ss).Classify(s.now())
+		switch {
+		case err == nil:
+			kind = k
+		case errors.Is(err, bot.ErrCheckinNotOpen):
+			kind = store.CheckinOnTime
+		default:
+			kind = store.CheckinMakeup
+		}
+	}
+	res, err := s.Router.Checkins.Record(r.Context(), bot.CheckinRequest{SessionID: id, EmployeeID: e.ID, Source: store.SourceManual, Kind: kind, RecordedBy: actor(r.Context()), Note: in.Note, At: s.now()})
+	switch {
+	case errors.Is(err, bot.ErrNotEnrolled):
+		apiError(w, http.StatusConflict, "not_enrolled", fmt.Sprintf("%s is not on this session's roster", e.ExternalID), nil)
+		return
+	case errors.Is(err, bot.ErrSessionCanceled):
+		apiError(w, http.StatusConflict, "conflict", "the session is cancelled", nil)
+		return
+	case err != nil:
+		s.internal(w, r, err)
+		return
+	}
+	code := http.StatusCreated
+	if res.Duplicate {
+		code = http.StatusOK
+	} else {
+		_ = s.audit(s.DB.WithContext(r.Context()), r, "checkin.manual", fmt.Sprintf("session:%d", id), map[string]any{"employee": e.ExternalID, "kind": kind, "note": in.Note})
+	}
+	writeJSON(w, code, map[string]any{"duplicate": res.Duplicate, "checkin": res.Checkin})
+}
+
+// excuse marks a roster member excused (请假): they leave the denominator.
+func (s *Server) excuse(w http.ResponseWriter, r *http.Request) {
+	id, ok := pathID(w, r, "id")
+	if !ok {
+		return
+	}
+	var in personInput
+	if !decode(w, r, &in) {
+		return
+	}
+	var ss store.Session
+	if !s.load(w, r, &ss, id, "session") {
+		return
+	}
+	e, ok := s.findPerson(w, r, in)
+	if !ok {
+		return
+	}
+	var changed int64
+	err := s.DB.WithContext(r.Context()).Transaction(func(tx *gorm.DB) error {
+		res := tx.Model(&store.Enrollment{}).Where("session_id = ? AND employee_id = ? AND status <> ?", id, e.ID, store.EnrollCancelled).
+			Updates(map[string]any{"status": store.EnrollExcused, "note": truncate(in.Note, 255)})
+		if res.Error != nil {
+			return res.Error
+		}
+		changed = res.RowsAffected
+		if changed == 0 {
+			return nil
+		}
+		return s.audit(tx, r, "enrollment.excuse", fmt.Sprintf("session:%d", id), map[string]any{"employee": e.ExternalID, "note": in.Note})
+	})
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	if changed == 0 {
+		var n int64
+		s.DB.WithContext(r.Context()).Model(&store.Enrollment{}).Where("session_id = ? AND employee_id = ? AND status = ?", id, e.ID, store.EnrollExcused).Count(&n)
+		if n == 0 {
+			apiError(w, http.StatusConflict, "not_enrolled", fmt.Sprintf("%s is not on this session's roster", e.ExternalID), nil)
+			return
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"session_id": id, "external_id": e.ExternalID, "status": store.EnrollExcused})
+}
+
+// ---- reports ----
+
+func (s *Server) sessionReport(w http.ResponseWriter, r *http.Request) {
+	id, ok := pathID(w, r, "id")
+	if !ok {
+		return
+	}
+	rep, err := reports.Session(r.Context(), s.DB, id, s.now())
+	if errors.Is(err, reports.ErrNotFound) {
+		apiError(w, http.StatusNotFound, "not_found", fmt.Sprintf("session %d does not exist", id), nil)
+		return
+	}
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	switch r.URL.Query().Get("format") {
+	case "", "json":
+		writeJSON(w, http.StatusOK, rep)
+	case "csv":
+		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+		w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="session-%d.csv"`, id))
+		if err := rep.WriteCSV(w); err != nil {
+			s.log().Error("write csv report", "err", err)
+		}
+	case "xlsx":
+		w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+		w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="session-%d.xlsx"`, id))
+		if err := rep.WriteXLSX(w); err != nil {
+			s.log().Error("write xlsx report", "err", err)
+		}
+	default:
+		apiError(w, http.StatusBadRequest, "bad_query", "format must be json, csv or xlsx", nil)
+	}
+}
+
+// ---- employees ----
+
+func (s *Server) listEmployees(w http.ResponseWriter, r *http.Request) {
+	var es []store.Employee
+	q := s.DB.WithContext(r.Context()).Order("external_id").Limit(5000)
+	if d := r.URL.Query().Get("department"); d != "" {
+		q = q.Where("department = ?", d)
+	}
+	if err := q.Find(&es).Error; err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"employees": es})
+}

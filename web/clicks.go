@@ -1,0 +1,136 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/learnloop/learnloop/store"
+)
+
+// ClickRecorder stores clicks with group commit: concurrent clicks are
+// written in one INSERT, and each request returns only after its click is
+// committed, so no acknowledged click is ever lost.
+type ClickRecorder struct {
+	db      *gorm.DB
+	log     *slog.Logger
+	in      chan pendingClick
+	maxWait time.Duration
+	max     int
+	wg      sync.WaitGroup
+	once    sync.Once
+	stop    chan struct{}
+}
+
+type pendingClick struct {
+	c    store.Click
+	done chan error
+}
+
+// ErrRecorderClosed is returned by Record after Close.
+var ErrRecorderClosed = errors.New("click recorder closed")
+
+// NewClickRecorder starts a recorder writing batches of up to max clicks.
+func NewClickRecorder(db *gorm.DB, log *slog.Logger) *ClickRecorder {
+	r := &ClickRecorder{db: db, log: log, in: make(chan pendingClick, 4096), maxWait: 2 * time.Millisecond, max: 256, stop: make(chan struct{})}
+	r.wg.Add(1)
+	go r.loop()
+	return r
+}
+
+// Record stores c and returns once it is committed.
+func (r *ClickRecorder) Record(ctx context.Context, c store.Click) error {
+	p := pendingClick{c: c, done: make(chan error, 1)}
+	select {
+	case <-r.stop:
+		return ErrRecorderClosed
+	case r.in <- p:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	select {
+	case err := <-p.done:
+		return err
+	case <-ctx.Done():
+		// The click may still be committed; the caller reports failure.
+		return ctx.Err()
+	}
+}
+
+// Close stops accepting clicks and writes those already queued.
+func (r *ClickRecorder) Close() {
+	r.once.Do(func() { close(r.stop) })
+	r.wg.Wait()
+}
+
+func (r *ClickRecorder) loop() {
+	defer r.wg.Done()
+	batch := make([]pendingClick, 0, r.max)
+	for {
+		select {
+		case p := <-r.in:
+			batch = append(batch[:0], p)
+		case <-r.stop:
+			// Drain what is queued, then exit.
+			for {
+				select {
+				case p := <-r.in:
+					r.flush([]pendingClick{p})
+				default:
+					return
+				}
+			}
+		}
+		// Gather whatever else is already waiting, briefly.
+		timer := time.NewTimer(r.maxWait)
+	gather:
+		for len(batch) < r.max {
+			select {
+			case p := <-r.in:
+				batch = append(batch, p)
+			case <-timer.C:
+				break gather
+			}
+		}
+		timer.Stop()
+		r.flush(batch)
+	}
+}
+
+func (r *ClickRecorder) flush(batch []pendingClick) {
+	rows := make([]store.Click, len(batch))
+	for i, p := range batch {
+		rows[i] = p.c
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	err := r.db.WithContext(ctx).Create(&rows).Error
+	if err != nil && r.log != nil {
+		r.log.Error("store clicks", "n", len(rows), "err", err)
+	}
+	for _, p := range batch {
+		p.done <- err
+	}
+}
+
+// UAClass classifies a user agent as in_app (a chat app's webview), mobile
+// or desktop.
+func UAClass(ua string) string {
+	l := strings.ToLower(ua)
+	switch {
+	case strings.Contains(l, "wxwork"), strings.Contains(l, "micromessenger"), strings.Contains(l, "dingtalk"),
+		strings.Contains(l, "lark"), strings.Contains(l, "feishu"):
+		return "in_app"
+	case strings.Contains(l, "mobile"), strings.Contains(l, "android"), strings.Contains(l, "iphone"), strings.Contains(l, "ipad"):
+		return "mobile"
+	case l == "":
+		return "unknown"
+	default:
+		return "desktop"
+	}
+}

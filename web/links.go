@@ -1,0 +1,171 @@
+package web
+
+import (
+	"embed"
+	"errors"
+	"html/template"
+	"net/http"
+	"net/url"
+
+	"github.com/learnloop/learnloop/bot"
+	"github.com/learnloop/learnloop/store"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+var pages = template.Must(template.ParseFS(templateFS, "templates/*.html"))
+
+type pageData struct {
+	Title   string
+	Heading string
+	Text    string
+	Lang    string
+	Session *store.Session
+	Course  *store.Course
+	Span    string
+	Status  string
+	Action  string
+	Button  string
+	OK      bool
+}
+
+func (s *Server) render(w http.ResponseWriter, code int, name string, d pageData) {
+	if d.Lang == "" {
+		d.Lang = bot.NormalizeLocale(s.Locale)
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.Header().Set("Referrer-Policy", "no-referrer")
+	w.WriteHeader(code)
+	if err := pages.ExecuteTemplate(w, name, d); err != nil {
+		s.log().Error("render page", "page", name, "err", err)
+	}
+}
+
+func (s *Server) notFound(w http.ResponseWriter) {
+	lang := bot.NormalizeLocale(s.Locale)
+	d := pageData{Title: "404", Heading: "链接无效或已过期", Text: "请回到聊天应用中打开最新的消息。如有疑问，请联系班主任。"}
+	if lang == bot.LocaleEN {
+		d.Heading, d.Text = "This link is invalid or has expired", "Open the latest message in your chat app, or ask your class coordinator."
+	}
+	s.render(w, http.StatusNotFound, "message.html", d)
+}
+
+// link records a click on a tracked link and redirects to its target.
+func (s *Server) link(w http.ResponseWriter, r *http.Request) {
+	c, err := s.Signer.Verify(r.PathValue("token"), bot.TokenLink)
+	if err != nil {
+		s.notFound(w)
+		return
+	}
+	target, err := url.Parse(c.Extra)
+	if err != nil || (target.Scheme != "https" && target.Scheme != "http") || target.Host == "" {
+		s.notFound(w)
+		return
+	}
+	var d store.Delivery
+	if err := s.DB.WithContext(r.Context()).Select("id", "touchpoint_id", "employee_id", "platform").Limit(1).Find(&d, c.DeliveryID).Error; err != nil {
+		s.log().Error("load delivery for click", "err", err)
+		http.Error(w, "temporarily unavailable, try again", http.StatusServiceUnavailable)
+		return
+	}
+	if d.ID == 0 {
+		s.notFound(w)
+		return
+	}
+	ua := UAClass(r.UserAgent())
+	click := store.Click{DeliveryID: d.ID, TouchpointID: d.TouchpointID, EmployeeID: d.EmployeeID, Target: truncate(c.Extra, 1024), UAClass: ua, Platform: d.Platform, ClickedAt: s.now()}
+	if err := s.Clicks.Record(r.Context(), click); err != nil {
+		s.log().Error("record click", "err", err)
+		http.Error(w, "temporarily unavailable, try again", http.StatusServiceUnavailable)
+		return
+	}
+	if s.Router != nil {
+		s.Router.Metrics.Click(ua)
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Referrer-Policy", "no-referrer")
+	http.Redirect(w, r, target.String(), http.StatusFound)
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n]
+}
+
+func (s *Server) checkinData(r *http.Request) (bot.DeliveryContext, bool, error) {
+	c, err := s.Signer.Verify(r.PathValue("token"), bot.TokenCheckin)
+	if err != nil {
+		return bot.DeliveryContext{}, false, nil
+	}
+	dc, err := bot.LoadDelivery(r.Context(), s.DB, c.DeliveryID)
+	if errors.Is(err, bot.ErrNotFound) {
+		return dc, false, nil
+	}
+	return dc, err == nil, err
+}
+
+// checkinPage shows the fallback check-in page. GET never changes anything.
+func (s *Server) checkinPage(w http.ResponseWriter, r *http.Request) {
+	dc, ok, err := s.checkinData(r)
+	if err != nil {
+		http.Error(w, "temporarily unavailable, try again", http.StatusServiceUnavailable)
+		return
+	}
+	if !ok {
+		s.notFound(w)
+		return
+	}
+	lang := bot.NormalizeLocale(dc.Employee.Locale)
+	if dc.Employee.Locale == "" {
+		lang = bot.NormalizeLocale(dc.Session.Locale)
+	}
+	d := pageData{Lang: lang, Title: dc.Course.Title, Heading: dc.Course.Title, Session: &dc.Session, Course: &dc.Course, Span: bot.FormatSpan(dc.Session), Action: r.URL.Path, Button: bot.T(lang, "button.checkin")}
+	var ci store.Checkin
+	if err := s.DB.WithContext(r.Context()).Where("session_id = ? AND employee_id = ?", dc.Session.ID, dc.Employee.ID).Limit(1).Find(&ci).Error; err == nil && ci.ID != 0 {
+		d.Status = bot.CheckinStatus(lang, ci, bot.SessionLocation(dc.Session))
+		d.Button = ""
+	}
+	s.render(w, http.StatusOK, "checkin.html", d)
+}
+
+// checkinSubmit records a check-in from the fallback page.
+func (s *Server) checkinSubmit(w http.ResponseWriter, r *http.Request) {
+	dc, ok, err := s.checkinData(r)
+	if err != nil {
+		http.Error(w, "temporarily unavailable, try again", http.StatusServiceUnavailable)
+		return
+	}
+	if !ok {
+		s.notFound(w)
+		return
+	}
+	reply, err := s.Router.CheckinDelivery(r.Context(), dc.Delivery.ID, store.SourceLink)
+	if err != nil {
+		s.log().Error("check-in from page", "err", err)
+		http.Error(w, "temporarily unavailable, try again", http.StatusServiceUnavailable)
+		return
+	}
+	lang := bot.NormalizeLocale(dc.Employee.Locale)
+	if dc.Employee.Locale == "" {
+		lang = bot.NormalizeLocale(dc.Session.Locale)
+	}
+	d := pageData{Lang: lang, Title: dc.Course.Title, Heading: dc.Course.Title, Session: &dc.Session, Course: &dc.Course, Span: bot.FormatSpan(dc.Session), Text: reply.Toast, OK: reply.OK}
+	if reply.Card != nil {
+		d.Status = reply.Card.Status
+	}
+	code := http.StatusOK
+	if !reply.OK {
+		code = http.StatusConflict
+	}
+	s.render(w, code, "checkin.html", d)
+}
+
+func (s *Server) home(w http.ResponseWriter, r *http.Request) {
+	d := pageData{Title: "learnloop", Heading: "learnloop", Text: "培训触达、签到与反馈服务正在运行。模拟器：/sim · 接口：/api/v1 · 健康检查：/healthz"}
+	s.render(w, http.StatusOK, "message.html", d)
+}

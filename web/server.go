@@ -1,0 +1,175 @@
+// Package web is learnloop's HTTP layer: platform callbacks, tracked links,
+// the check-in fallback page, the admin REST API, the simulator mount point
+// and the operational endpoints.
+package web
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"gorm.io/gorm"
+
+	"github.com/learnloop/learnloop/bot"
+	"github.com/learnloop/learnloop/plan"
+	"github.com/learnloop/learnloop/store"
+)
+
+// CheckinDefaults are the windows given to new sessions.
+type CheckinDefaults struct {
+	OpensBefore time.Duration
+	Grace       time.Duration
+	MakeupAfter time.Duration
+}
+
+// Server serves every HTTP endpoint.
+type Server struct {
+	DB       *gorm.DB
+	Planner  *plan.Planner
+	Router   *bot.Router
+	Renderer *bot.Renderer
+	Signer   *bot.Signer
+	Clicks   *ClickRecorder
+	// Mounts are extra handlers by path prefix: "/sim", "/callbacks/wecom"…
+	Mounts map[string]http.Handler
+	// AdminTokens are the bearer tokens accepted by /api/v1.
+	AdminTokens []string
+	Location    *time.Location
+	Locale      string
+	Checkin     CheckinDefaults
+	Gatherer    prometheus.Gatherer
+	Logger      *slog.Logger
+	Now         func() time.Time
+}
+
+func (s *Server) now() time.Time {
+	if s.Now != nil {
+		return s.Now().UTC()
+	}
+	return time.Now().UTC()
+}
+
+func (s *Server) log() *slog.Logger {
+	if s.Logger != nil {
+		return s.Logger
+	}
+	return slog.Default()
+}
+
+// Handler returns the root handler.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	mux.HandleFunc("GET /readyz", s.readyz)
+	if s.Gatherer != nil {
+		mux.Handle("GET /metrics", promhttp.HandlerFor(s.Gatherer, promhttp.HandlerOpts{}))
+	}
+	mux.HandleFunc("GET /l/{token}", s.link)
+	mux.HandleFunc("GET /c/{token}", s.checkinPage)
+	mux.HandleFunc("POST /c/{token}", s.checkinSubmit)
+	mux.Handle("/api/v1/", http.StripPrefix("/api/v1", s.auth(s.api())))
+	mux.HandleFunc("GET /{$}", s.home)
+	for prefix, h := range s.Mounts {
+		mux.Handle(prefix, h)
+		if !strings.HasSuffix(prefix, "/") {
+			mux.Handle(prefix+"/", h)
+		}
+	}
+	return s.recoverer(mux)
+}
+
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	checks := map[string]string{}
+	code := http.StatusOK
+	sqlDB, err := s.DB.DB()
+	if err == nil {
+		err = sqlDB.PingContext(ctx)
+	}
+	if err != nil {
+		checks["database"] = "unreachable"
+		code = http.StatusServiceUnavailable
+	} else {
+		checks["database"] = "ok"
+		if err := store.CheckCurrent(ctx, s.DB); err != nil {
+			checks["migrations"] = err.Error()
+			code = http.StatusServiceUnavailable
+		} else {
+			checks["migrations"] = "current"
+		}
+	}
+	status := "ready"
+	if code != http.StatusOK {
+		status = "not ready"
+	}
+	writeJSON(w, code, map[string]any{"status": status, "checks": checks})
+}
+
+func (s *Server) recoverer(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				s.log().Error("panic serving request", "path", r.URL.Path, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+				http.Error(w, "internal error", http.StatusInternalServerError)
+			}
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+// actorKey is the context key of the authenticated API actor.
+type actorKey struct{}
+
+// auth requires a valid bearer token on every API request.
+func (s *Server) auth(next http.Handler) http.Handler {
+	hashes := make([][32]byte, len(s.AdminTokens))
+	for i, t := range s.AdminTokens {
+		hashes[i] = sha256.Sum256([]byte(t))
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := r.Header.Get("Authorization")
+		tok, ok := strings.CutPrefix(h, "Bearer ")
+		if !ok || tok == "" {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="learnloop"`)
+			apiError(w, http.StatusUnauthorized, "unauthorized", "missing bearer token", nil)
+			return
+		}
+		sum := sha256.Sum256([]byte(tok))
+		actor := ""
+		for i, hsh := range hashes {
+			if subtle.ConstantTimeCompare(sum[:], hsh[:]) == 1 {
+				actor = fmt.Sprintf("api-token-%d", i+1)
+			}
+		}
+		if actor == "" {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="learnloop", error="invalid_token"`)
+			apiError(w, http.StatusUnauthorized, "unauthorized", "invalid bearer token", nil)
+			return
+		}
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), actorKey{}, actor)))
+	})
+}
+
+func actor(ctx context.Context) string {
+	if a, ok := ctx.Value(actorKey{}).(string); ok {
+		return a
+	}
+	return "system"
+}
+
+var errNotFound = errors.New("not found")
