@@ -315,7 +315,7 @@ ORDER BY emp.external_id, emp.id`, id, store.EnrollCancelled).Rows()
 			t := at.Time
 			a.CheckedInAt = &t
 		}
-		a.Missing = a.Enrollment != store.EnrollExcused && !at.Valid && !kind.Valid
+		a.Missing = a.Enrollment != store.EnrollExcused && !kind.Valid
 		r.Attendees = append(r.Attendees, a)
 	}
 	if err := rows.Err(); err != nil {
@@ -403,9 +403,9 @@ GROUP BY d.touchpoint_id, d.platform, d.error_code, d.error_message`,
 	}
 	err = scanRows(rows, func(rows *sql.Rows) error {
 		var (
-			tpID                 uint64
-			platName, code, msg  string
-			n                    int
+			tpID                uint64
+			platName, code, msg string
+			n                   int
 		)
 		if err := rows.Scan(&tpID, &platName, &code, &msg, &n); err != nil {
 			return err
@@ -438,7 +438,7 @@ GROUP BY c.touchpoint_id`, id).Rows()
 	}
 	err = scanRows(rows, func(rows *sql.Rows) error {
 		var (
-			tpID              uint64
+			tpID             uint64
 			clicks, clickers int
 		)
 		if err := rows.Scan(&tpID, &clicks, &clickers); err != nil {

@@ -144,10 +144,10 @@ func TestBackoff(t *testing.T) {
 		{8, 10 * time.Second, 30 * time.Minute, 1280 * time.Second},
 		{9, 10 * time.Second, 30 * time.Minute, 30 * time.Minute}, // 2560s capped
 		{1000, 10 * time.Second, 30 * time.Minute, 30 * time.Minute},
-		{3, time.Second, 0, 4 * time.Second},                  // no cap
-		{200, time.Second, 0, time.Duration(1<<63 - 1)},       // saturates, no overflow
-		{5, 0, time.Minute, 0},                                // no base, no delay
-		{2, time.Minute, 30 * time.Second, 30 * time.Second},  // cap below base
+		{3, time.Second, 0, 4 * time.Second},                 // no cap
+		{200, time.Second, 0, time.Duration(1<<63 - 1)},      // saturates, no overflow
+		{5, 0, time.Minute, 0},                               // no base, no delay
+		{2, time.Minute, 30 * time.Second, 30 * time.Second}, // cap below base
 	}
 	for _, tt := range tests {
 		require.Equal(t, tt.want, scheduler.Backoff(tt.attempt, tt.base, tt.max),

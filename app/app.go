@@ -1,0 +1,244 @@
+// Package app wires learnloop together from a Config: database, scheduler,
+// adapters, the bot core and the HTTP server. cmd/learnloop and the end-to-end
+// tests build the service through it, so both run the same wiring.
+package app
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"golang.org/x/sync/errgroup"
+	"gorm.io/gorm"
+
+	"github.com/learnloop/learnloop/adapters/simulator"
+	"github.com/learnloop/learnloop/bot"
+	"github.com/learnloop/learnloop/config"
+	"github.com/learnloop/learnloop/plan"
+	"github.com/learnloop/learnloop/scheduler"
+	"github.com/learnloop/learnloop/store"
+	"github.com/learnloop/learnloop/web"
+)
+
+// Options are test and demo hooks; the zero value is production.
+type Options struct {
+	Now    func() time.Time
+	Logger *slog.Logger
+	// DB is an already opened and migrated database (tests).
+	DB *gorm.DB
+	// Messengers adds or replaces platform messengers (tests).
+	Messengers map[bot.Platform]bot.Messenger
+	// Mounts adds HTTP handlers by path prefix (adapter callbacks in tests).
+	Mounts map[string]http.Handler
+}
+
+// App is a wired learnloop service.
+type App struct {
+	Cfg        *config.Config
+	DB         *gorm.DB
+	Sched      *scheduler.Scheduler
+	Planner    *plan.Planner
+	Deliverer  *bot.Deliverer
+	Router     *bot.Router
+	Renderer   *bot.Renderer
+	Signer     *bot.Signer
+	Sim        *simulator.Client
+	Server     *web.Server
+	Registry   *prometheus.Registry
+	Clicks     *web.ClickRecorder
+	Messengers map[bot.Platform]bot.Messenger
+	Log        *slog.Logger
+	Now        func() time.Time
+
+	ownDB bool
+}
+
+// New builds the service. It opens (and, when configured, migrates) the
+// database unless opts.DB is given.
+func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
+	a := &App{Cfg: cfg, Log: opts.Logger, Now: opts.Now}
+	if a.Log == nil {
+		a.Log = slog.Default()
+	}
+	if a.Now == nil {
+		a.Now = time.Now
+	}
+	now := func() time.Time { return a.Now().UTC() }
+	loc := cfg.Location()
+
+	a.DB = opts.DB
+	if a.DB == nil {
+		db, err := store.Open(ctx, cfg.Database.Driver, cfg.Database.DSN, store.Options{MaxOpenConns: cfg.Database.MaxOpenConns, MaxIdleConns: cfg.Database.MaxIdleConns})
+		if err != nil {
+			return nil, err
+		}
+		a.DB, a.ownDB = db, true
+		if cfg.Database.MigrateOnStart {
+			if applied, err := store.Migrate(ctx, db); err != nil {
+				_ = store.Close(db)
+				return nil, err
+			} else if len(applied) > 0 {
+				a.Log.Info("applied migrations", "versions", applied)
+			}
+		}
+	}
+
+	secret := []byte(cfg.Security.LinkSecret.Value())
+	if len(secret) == 0 {
+		if !cfg.Security.DevMode {
+			return nil, errors.New("security.link_secret is required outside dev mode")
+		}
+		secret = make([]byte, 32)
+		_, _ = rand.Read(secret)
+		a.Log.Warn("security.link_secret is empty: using a random secret; links stop working after a restart (dev mode only)")
+	}
+	signer, err := bot.NewSigner(secret, now)
+	if err != nil {
+		return nil, fmt.Errorf("security.link_secret: %w", err)
+	}
+	a.Signer = signer
+
+	a.Registry = prometheus.NewRegistry()
+	a.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	metrics := bot.NewMetrics(a.Registry)
+
+	quiet, err := QuietHours(cfg)
+	if err != nil {
+		return nil, err
+	}
+	a.Sched = scheduler.New(a.DB, scheduler.Options{
+		Lease: cfg.Scheduler.Lease.D(), PollInterval: cfg.Scheduler.PollInterval.D(), Concurrency: cfg.Scheduler.Concurrency,
+		BatchSize: cfg.Scheduler.BatchSize, MaxAttempts: cfg.Scheduler.MaxAttempts, BackoffBase: cfg.Scheduler.BackoffBase.D(),
+		BackoffMax: cfg.Scheduler.BackoffMax.D(), Now: now, Logger: a.Log.With("component", "scheduler"), Metrics: a.Registry,
+	})
+	a.Renderer = &bot.Renderer{Signer: signer, PublicURL: cfg.HTTP.PublicURL, LinkTTL: cfg.Security.LinkTTL.D(), Now: now}
+
+	a.Messengers = map[bot.Platform]bot.Messenger{}
+	mounts := map[string]http.Handler{}
+	if cfg.Platforms.Simulator.Enabled {
+		a.Sim = simulator.New(simulator.Options{Now: now, Directory: a.simDirectory})
+		a.Messengers[bot.PlatformSimulator] = a.Sim
+	}
+	// Each platform adapter adds one block here (see docs/architecture.md).
+	for p, m := range opts.Messengers {
+		a.Messengers[p] = m
+	}
+
+	a.Deliverer = &bot.Deliverer{
+		DB: a.DB, Messengers: a.Messengers, Renderer: a.Renderer, DefaultPlatform: bot.Platform(cfg.Delivery.DefaultPlatform),
+		BatchSize: cfg.Delivery.BatchSize, Workers: cfg.Delivery.Workers, StaleSending: cfg.Scheduler.Lease.D() * 2,
+		Logger: a.Log.With("component", "delivery"), Metrics: metrics, Now: now,
+	}
+	a.Router = &bot.Router{
+		DB: a.DB, Signer: signer, Renderer: a.Renderer, Checkins: &bot.Checkins{DB: a.DB, Now: now},
+		Messengers: a.Messengers, Logger: a.Log.With("component", "router"), Metrics: metrics, Now: now,
+	}
+	a.Planner = &plan.Planner{DB: a.DB, Sched: a.Sched, Quiet: quiet, Now: now}
+	a.Sched.Register(plan.JobFire, a.Planner.FireHandler(a.Deliverer))
+
+	if a.Sim != nil {
+		mounts["/sim"] = a.Sim.Handler("/sim", a.Router, loc, a.Log.With("component", "simulator"))
+	}
+	for p, h := range opts.Mounts {
+		mounts[p] = h
+	}
+	a.Clicks = web.NewClickRecorder(a.DB, a.Log.With("component", "clicks"))
+	tokens := make([]string, 0, len(cfg.Security.AdminTokens))
+	for _, t := range cfg.Security.AdminTokens {
+		tokens = append(tokens, t.Value())
+	}
+	a.Server = &web.Server{
+		DB: a.DB, Planner: a.Planner, Router: a.Router, Renderer: a.Renderer, Signer: signer, Clicks: a.Clicks,
+		Mounts: mounts, AdminTokens: tokens, Location: loc, Locale: cfg.Locale,
+		Checkin:  web.CheckinDefaults{OpensBefore: cfg.Checkin.OpensBefore.D(), Grace: cfg.Checkin.Grace.D(), MakeupAfter: cfg.Checkin.MakeupAfter.D()},
+		Gatherer: a.Registry, Logger: a.Log.With("component", "http"), Now: now,
+	}
+	return a, nil
+}
+
+// QuietHours converts the config's quiet hours and holidays.
+func QuietHours(cfg *config.Config) (scheduler.QuietHours, error) {
+	q := scheduler.QuietHours{Enabled: cfg.QuietHours.Enabled, Location: cfg.Location(), Holidays: map[string]bool{}, Workdays: map[string]bool{}}
+	if q.Enabled {
+		var err error
+		if q.Start, err = scheduler.ParseClock(cfg.QuietHours.Start); err != nil {
+			return q, fmt.Errorf("quiet_hours.start: %w", err)
+		}
+		if q.End, err = scheduler.ParseClock(cfg.QuietHours.End); err != nil {
+			return q, fmt.Errorf("quiet_hours.end: %w", err)
+		}
+	}
+	for _, d := range cfg.Holidays.Dates {
+		q.Holidays[d] = true
+	}
+	for _, d := range cfg.Holidays.Workdays {
+		q.Workdays[d] = true
+	}
+	return q, nil
+}
+
+func (a *App) simDirectory(ctx context.Context) ([]simulator.User, error) {
+	var es []store.Employee
+	if err := a.DB.WithContext(ctx).Where("active = ?", true).Order("external_id").Limit(500).Find(&es).Error; err != nil {
+		return nil, err
+	}
+	out := make([]simulator.User, len(es))
+	for i, e := range es {
+		out[i] = simulator.User{ID: e.ExternalID, Name: e.Name, Department: e.Department}
+	}
+	return out, nil
+}
+
+// Handler is the service's root HTTP handler.
+func (a *App) Handler() http.Handler { return a.Server.Handler() }
+
+// Serve runs the HTTP server and, when enabled, the scheduler until ctx is
+// done, then shuts both down gracefully: stop accepting, stop claiming,
+// finish or release claimed jobs, close connections.
+func (a *App) Serve(ctx context.Context, ln net.Listener) error {
+	srv := &http.Server{
+		Handler: a.Handler(), ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout: a.Cfg.HTTP.ReadTimeout.D(), WriteTimeout: a.Cfg.HTTP.WriteTimeout.D(),
+		ErrorLog: slog.NewLogLogger(a.Log.Handler(), slog.LevelWarn),
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			return fmt.Errorf("http server: %w", err)
+		}
+		return nil
+	})
+	if a.Cfg.Scheduler.Enabled {
+		g.Go(func() error { return a.Sched.Run(gctx) })
+	}
+	g.Go(func() error {
+		<-gctx.Done()
+		sctx, cancel := context.WithTimeout(context.Background(), a.Cfg.HTTP.ShutdownTimeout.D())
+		defer cancel()
+		a.Log.Info("shutting down")
+		return srv.Shutdown(sctx)
+	})
+	return g.Wait()
+}
+
+// Close releases the app's resources.
+func (a *App) Close() error {
+	a.Clicks.Close()
+	if a.ownDB {
+		return store.Close(a.DB)
+	}
+	return nil
+}
+
+// URL joins the public URL and a path.
+func (a *App) URL(path string) string {
+	return strings.TrimRight(a.Cfg.HTTP.PublicURL, "/") + path
+}

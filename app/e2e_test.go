@@ -1,0 +1,251 @@
+package app_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/learnloop/learnloop/adapters/simulator"
+	"github.com/learnloop/learnloop/app"
+	"github.com/learnloop/learnloop/bot"
+	"github.com/learnloop/learnloop/config"
+	"github.com/learnloop/learnloop/store"
+	"github.com/learnloop/learnloop/store/storetest"
+)
+
+const token = "test-admin-token"
+
+// clock is a settable time source shared by the app and the test.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) Set(t time.Time) { c.mu.Lock(); defer c.mu.Unlock(); c.t = t }
+
+type bundle struct {
+	a     *app.App
+	srv   *httptest.Server
+	clk   *clock
+	db    *storetest.DB
+	shang *time.Location
+}
+
+func setup(t *testing.T, db *storetest.DB) *bundle {
+	t.Helper()
+	sh, err := time.LoadLocation("Asia/Shanghai")
+	require.NoError(t, err)
+	clk := &clock{t: time.Date(2026, 3, 2, 1, 0, 0, 0, time.UTC)} // 09:00 Shanghai
+	var h http.Handler
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, r) }))
+	t.Cleanup(srv.Close)
+	cfg := config.Default()
+	cfg.Security.DevMode = true
+	cfg.Security.LinkSecret = "e2e-link-secret-0123456789"
+	cfg.Security.AdminTokens = []config.Secret{token}
+	cfg.HTTP.PublicURL = srv.URL
+	cfg.QuietHours.Enabled = false
+	require.NoError(t, cfg.Validate())
+	a, err := app.New(context.Background(), cfg, app.Options{DB: db.DB, Now: clk.Now})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = a.Close() })
+	h = a.Handler()
+	return &bundle{a: a, srv: srv, clk: clk, db: db, shang: sh}
+}
+
+// call makes an API request and decodes the JSON answer into out (if non-nil).
+func (b *bundle) call(t *testing.T, method, path, ctype string, body any, out any) int {
+	t.Helper()
+	var rd io.Reader
+	switch v := body.(type) {
+	case nil:
+	case string:
+		rd = strings.NewReader(v)
+	case []byte:
+		rd = bytes.NewReader(v)
+	default:
+		buf, err := json.Marshal(v)
+		require.NoError(t, err)
+		rd = bytes.NewReader(buf)
+		ctype = "application/json"
+	}
+	req, err := http.NewRequest(method, b.srv.URL+path, rd)
+	require.NoError(t, err)
+	if ctype != "" {
+		req.Header.Set("Content-Type", ctype)
+	}
+	if !strings.HasPrefix(path, "/sim") {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	if out != nil && len(raw) > 0 {
+		require.NoError(t, json.Unmarshal(raw, out), "body: %s", raw)
+	}
+	return resp.StatusCode
+}
+
+type idResp struct {
+	ID uint64 `json:"id"`
+}
+
+type sessionResp struct {
+	Session     idResp `json:"session"`
+	Touchpoints []struct {
+		ID     uint64    `json:"id"`
+		Kind   string    `json:"kind"`
+		Status string    `json:"status"`
+		RunAt  time.Time `json:"run_at"`
+	} `json:"touchpoints"`
+}
+
+// plan creates a course, a session starting at 10:00 Shanghai and a roster
+// of three simulator employees.
+func (b *bundle) plan(t *testing.T) sessionResp {
+	t.Helper()
+	var c idResp
+	require.Equal(t, http.StatusCreated, b.call(t, "POST", "/api/v1/courses", "", map[string]any{"code": "COMM-101", "title": "高效沟通"}, &c))
+	var s sessionResp
+	require.Equal(t, http.StatusCreated, b.call(t, "POST", "/api/v1/sessions", "", map[string]any{
+		"course_id": c.ID, "starts_at": "2026-03-02T10:00:00+08:00", "ends_at": "2026-03-02T12:00:00+08:00",
+		"location": "3F A", "teacher": "赵老师", "time_zone": "Asia/Shanghai",
+	}, &s))
+	csv := "external_id,name,department,platform\nE001,张伟,销售,simulator\nE002,王芳,销售,simulator\nE003,李娜,市场,simulator\n"
+	var res struct{ Employees, Enrolled int }
+	require.Equal(t, http.StatusOK, b.call(t, "POST", "/api/v1/sessions/"+u(s.Session.ID)+"/roster", "text/csv", csv, &res))
+	require.Equal(t, 3, res.Enrolled)
+	return s
+}
+
+func u(id uint64) string { return jsonNum(id) }
+
+func jsonNum(id uint64) string { b, _ := json.Marshal(id); return string(b) }
+
+func (b *bundle) runDue(t *testing.T) {
+	t.Helper()
+	for range 5 {
+		n, err := b.a.Sched.RunDue(context.Background())
+		require.NoError(t, err)
+		if n == 0 {
+			return
+		}
+	}
+}
+
+func checkinButton(t *testing.T, cards []simulator.Card) bot.Button {
+	t.Helper()
+	for _, c := range cards {
+		for _, btn := range c.Message.Buttons {
+			if btn.Action == bot.ActionCheckin {
+				return btn
+			}
+		}
+	}
+	t.Fatalf("no check-in button in %d cards", len(cards))
+	return bot.Button{}
+}
+
+func TestEndToEndCheckinLoop(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *storetest.DB) {
+		b := setup(t, db)
+		s := b.plan(t)
+		require.Len(t, s.Touchpoints, 3)
+		kinds := map[string]string{}
+		var promptAt time.Time
+		var promptID uint64
+		for _, tp := range s.Touchpoints {
+			kinds[tp.Kind] = tp.Status
+			if tp.Kind == bot.KindCheckinPrompt {
+				promptAt, promptID = tp.RunAt, tp.ID
+			}
+		}
+		// The session starts in an hour: the day-before reminder is past.
+		require.Equal(t, store.TouchpointSkipped, kinds[bot.KindReminder])
+		require.Equal(t, time.Date(2026, 3, 2, 1, 45, 0, 0, time.UTC), promptAt.UTC(), "check-in prompt at start−15m")
+
+		// Before its time nothing is sent.
+		b.runDue(t)
+		require.Zero(t, b.a.Sim.Sends())
+
+		b.clk.Set(promptAt.Add(time.Second))
+		b.runDue(t)
+		require.Equal(t, 3, b.a.Sim.Sends(), "one card per recipient")
+		for _, id := range []string{"E001", "E002", "E003"} {
+			require.Len(t, b.a.Sim.Inbox(id), 1, id)
+		}
+
+		// E001 taps three times: one check-in, card updated in place.
+		btn := checkinButton(t, b.a.Sim.Inbox("E001"))
+		b.clk.Set(time.Date(2026, 3, 2, 1, 47, 0, 0, time.UTC)) // 09:47 Shanghai
+		for i := range 3 {
+			var tr simulator.TapResponse
+			require.Equal(t, http.StatusOK, b.call(t, "POST", "/sim/api/tap", "", simulator.TapRequest{User: "E001", Token: btn.Token, Action: btn.Action}, &tr))
+			require.True(t, tr.OK)
+			require.Equal(t, i > 0, tr.Duplicate)
+		}
+		card := b.a.Sim.Inbox("E001")[0]
+		require.Equal(t, "已签到 09:47 ✓", card.Message.Status)
+		require.Empty(t, checkinButtons(card.Message), "the check-in button is gone after the tap")
+		var n int64
+		require.NoError(t, db.Model(&store.Checkin{}).Count(&n).Error)
+		require.EqualValues(t, 1, n)
+
+		// Someone else's token does not check E002 in.
+		var tr simulator.TapResponse
+		require.Equal(t, http.StatusOK, b.call(t, "POST", "/sim/api/tap", "", simulator.TapRequest{User: "E002", Token: btn.Token}, &tr))
+		require.False(t, tr.OK)
+		require.NoError(t, db.Model(&store.Checkin{}).Count(&n).Error)
+		require.EqualValues(t, 1, n)
+
+		// Send now twice → still one delivery per recipient.
+		for range 2 {
+			require.Equal(t, http.StatusAccepted, b.call(t, "POST", "/api/v1/touchpoints/"+u(promptID)+"/send-now", "", nil, nil))
+			b.runDue(t)
+		}
+		require.NoError(t, db.Model(&store.Delivery{}).Where("touchpoint_id = ?", promptID).Count(&n).Error)
+		require.EqualValues(t, 3, n)
+		require.Equal(t, 3, b.a.Sim.Sends())
+
+		var rep struct {
+			Eligible    int `json:"eligible"`
+			CheckedIn   int `json:"checked_in"`
+			OnTime      int `json:"on_time"`
+			CheckinRate struct {
+				Value *float64 `json:"value"`
+				N     int      `json:"n"`
+			} `json:"checkin_rate"`
+			LowCheckin bool `json:"low_checkin"`
+		}
+		require.Equal(t, http.StatusOK, b.call(t, "GET", "/api/v1/sessions/"+u(s.Session.ID)+"/report", "", nil, &rep))
+		require.Equal(t, 3, rep.Eligible)
+		require.Equal(t, 1, rep.CheckedIn)
+		require.Equal(t, 1, rep.OnTime)
+		require.NotNil(t, rep.CheckinRate.Value)
+		require.InDelta(t, 33.3, *rep.CheckinRate.Value, 0.05)
+		require.True(t, rep.LowCheckin)
+	})
+}
+
+func checkinButtons(m bot.Message) []bot.Button {
+	var out []bot.Button
+	for _, b := range m.Buttons {
+		if b.Action == bot.ActionCheckin {
+			out = append(out, b)
+		}
+	}
+	return out
+}

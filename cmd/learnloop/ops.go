@@ -1,0 +1,259 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/learnloop/learnloop/app"
+	"github.com/learnloop/learnloop/config"
+	"github.com/learnloop/learnloop/reports"
+	"github.com/learnloop/learnloop/roster"
+	"github.com/learnloop/learnloop/store"
+)
+
+func openStore(cmd *cobra.Command, cfg *config.Config) (func(), *app.App, error) {
+	cfg.Scheduler.Enabled = false
+	a, err := app.New(cmd.Context(), cfg, app.Options{Logger: nil})
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := store.CheckCurrent(cmd.Context(), a.DB); err != nil {
+		a.Close()
+		return nil, nil, err
+	}
+	return func() { a.Close() }, a, nil
+}
+
+func importCmd(g *globals) *cobra.Command {
+	var sessionID uint64
+	c := &cobra.Command{
+		Use:   "import FILE.csv|FILE.xlsx",
+		Short: "Import a roster; with --session, enroll everyone in that session. Any bad row: nothing is imported",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cfg, err := g.load()
+			if err != nil {
+				return err
+			}
+			f, err := os.Open(args[0])
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			var rows []roster.Row
+			switch strings.ToLower(filepath.Ext(args[0])) {
+			case ".xlsx":
+				rows, err = roster.ParseXLSX(f)
+			case ".csv", ".txt":
+				rows, err = roster.ParseCSV(f)
+			default:
+				return usageError{fmt.Errorf("%s: want a .csv or .xlsx file", args[0])}
+			}
+			var ve *roster.ValidationError
+			if errors.As(err, &ve) {
+				fmt.Fprintf(g.stderr, "%s: %d bad row(s); nothing was imported\n", args[0], len(ve.Rows))
+				for _, r := range ve.Rows {
+					fmt.Fprintf(g.stderr, "  %s\n", r.Error())
+				}
+				return fmt.Errorf("roster rejected")
+			}
+			if err != nil {
+				return err
+			}
+			closeFn, a, err := openStore(cmd, cfg)
+			if err != nil {
+				return err
+			}
+			defer closeFn()
+			res, err := roster.Import(cmd.Context(), a.DB, sessionID, rows)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(g.stdout, "imported %d employees; %d newly enrolled\n", res.Employees, res.Enrolled)
+			return nil
+		},
+	}
+	c.Flags().Uint64Var(&sessionID, "session", 0, "session id to enroll the roster in")
+	return c
+}
+
+func reportCmd(g *globals) *cobra.Command {
+	var format, lang, out string
+	root := &cobra.Command{Use: "report", Short: "Print reports"}
+	sess := &cobra.Command{
+		Use:   "session ID",
+		Short: "Session report: roster, deliveries, clicks, check-ins and the check-in rate",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			id, err := strconv.ParseUint(args[0], 10, 64)
+			if err != nil || id == 0 {
+				return usageError{fmt.Errorf("session id %q must be a positive integer", args[0])}
+			}
+			cfg, err := g.load()
+			if err != nil {
+				return err
+			}
+			if lang == "" {
+				lang = cfg.Locale
+			}
+			closeFn, a, err := openStore(cmd, cfg)
+			if err != nil {
+				return err
+			}
+			defer closeFn()
+			rep, err := reports.Session(cmd.Context(), a.DB, id, time.Now())
+			if err != nil {
+				return err
+			}
+			w := g.stdout
+			if out != "" {
+				f, err := os.Create(out)
+				if err != nil {
+					return err
+				}
+				defer f.Close()
+				w = f
+			}
+			switch format {
+			case "table":
+				return rep.WriteTable(w, lang)
+			case "csv":
+				return rep.WriteCSV(w)
+			case "json":
+				enc := json.NewEncoder(w)
+				enc.SetIndent("", "  ")
+				return enc.Encode(rep)
+			case "xlsx":
+				if out == "" {
+					return usageError{errors.New("--format xlsx needs --out FILE.xlsx")}
+				}
+				return rep.WriteXLSX(w)
+			}
+			return usageError{fmt.Errorf("--format %q: want table, csv, json or xlsx", format)}
+		},
+	}
+	sess.Flags().StringVar(&format, "format", "table", "table, csv, json or xlsx")
+	sess.Flags().StringVar(&lang, "lang", "", "zh-CN or en (default: config locale)")
+	sess.Flags().StringVarP(&out, "out", "o", "", "write to this file instead of stdout")
+	root.AddCommand(sess)
+	return root
+}
+
+func sendNowCmd(g *globals) *cobra.Command {
+	var run bool
+	c := &cobra.Command{
+		Use:   "send-now TOUCHPOINT_ID",
+		Short: "Fire a touchpoint now (a running serve picks it up; --run sends from this process)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			id, err := strconv.ParseUint(args[0], 10, 64)
+			if err != nil || id == 0 {
+				return usageError{fmt.Errorf("touchpoint id %q must be a positive integer", args[0])}
+			}
+			cfg, err := g.load()
+			if err != nil {
+				return err
+			}
+			closeFn, a, err := openStore(cmd, cfg)
+			if err != nil {
+				return err
+			}
+			defer closeFn()
+			job, err := a.Planner.SendNow(cmd.Context(), id)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(g.stdout, "touchpoint %d queued as job %d\n", id, job.ID)
+			if !run {
+				return nil
+			}
+			ctx, cancel := context.WithTimeout(cmd.Context(), 10*time.Minute)
+			defer cancel()
+			n, err := a.Sched.RunDue(ctx)
+			if err != nil {
+				return err
+			}
+			var counts []struct {
+				Status string
+				N      int
+			}
+			a.DB.WithContext(ctx).Model(&store.Delivery{}).Select("status, COUNT(*) AS n").Where("touchpoint_id = ?", id).Group("status").Scan(&counts)
+			fmt.Fprintf(g.stdout, "ran %d job(s); deliveries:", n)
+			for _, c := range counts {
+				fmt.Fprintf(g.stdout, " %s=%d", c.Status, c.N)
+			}
+			fmt.Fprintln(g.stdout)
+			return nil
+		},
+	}
+	c.Flags().BoolVar(&run, "run", false, "run due jobs in this process instead of leaving them to serve")
+	return c
+}
+
+// Doctor is implemented by adapters that can check their credentials.
+type Doctor interface {
+	Doctor(ctx context.Context) error
+}
+
+func doctorCmd(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "doctor",
+		Short: "Check the configuration, the database and each platform's credentials",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			failed := 0
+			report := func(name string, err error) {
+				if err != nil {
+					failed++
+					fmt.Fprintf(g.stdout, "✗ %-22s %v\n", name, err)
+					return
+				}
+				fmt.Fprintf(g.stdout, "✓ %s\n", name)
+			}
+			cfg, err := g.load()
+			report("config", err)
+			if cfg == nil {
+				return errors.New("doctor found problems")
+			}
+			fmt.Fprintf(g.stdout, "  database.driver=%s http.public_url=%s timezone=%s default_platform=%s\n",
+				cfg.Database.Driver, cfg.HTTP.PublicURL, cfg.Timezone, cfg.Delivery.DefaultPlatform)
+			ctx, cancel := context.WithTimeout(cmd.Context(), 30*time.Second)
+			defer cancel()
+			db, err := store.Open(ctx, cfg.Database.Driver, cfg.Database.DSN, store.Options{MaxOpenConns: 2})
+			report("database reachable", err)
+			if err == nil {
+				report("migrations current", store.CheckCurrent(ctx, db))
+				store.Close(db)
+			}
+			if err == nil {
+				cfg.Scheduler.Enabled = false
+				cfg.Database.MigrateOnStart = false
+				if a, aerr := app.New(ctx, cfg, app.Options{}); aerr == nil {
+					for p, m := range a.Messengers {
+						if d, ok := m.(Doctor); ok {
+							report("platform "+string(p), d.Doctor(ctx))
+						} else {
+							report("platform "+string(p), nil)
+						}
+					}
+					a.Close()
+				} else {
+					report("wiring", aerr)
+				}
+			}
+			if failed > 0 {
+				return fmt.Errorf("doctor found %d problem(s)", failed)
+			}
+			return nil
+		},
+	}
+}

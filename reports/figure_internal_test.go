@@ -1,0 +1,89 @@
+package reports
+
+import (
+	"math"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+func TestFigureRounding(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		num, n int
+		want   float64
+	}{
+		// Half up at the second decimal: 1/16 = 6.25 → 6.3, 3/16 = 18.75 → 18.8.
+		{1, 3, 33.3}, {2, 3, 66.7}, {1, 8, 12.5}, {1, 16, 6.3}, {3, 16, 18.8}, {0, 5, 0}, {5, 5, 100},
+		{4996, 10000, 50.0}, {499, 1000, 49.9},
+	} {
+		got := newFigure(tc.num, tc.n, "d")
+		require.NotNil(t, got.Value)
+		require.True(t, math.Abs(*got.Value-tc.want) < 1e-9, "%d/%d = %v, want %v", tc.num, tc.n, *got.Value, tc.want)
+		require.Equal(t, tc.n, got.N)
+		require.Equal(t, tc.num, got.Numerator)
+		require.Equal(t, "d", got.Definition)
+	}
+	require.Nil(t, newFigure(0, 0, "").Value)
+}
+
+func TestLowCheckinComparesExactly(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		checked, eligible int
+		low               bool
+	}{
+		{1, 2, false},     // 50% exactly
+		{499, 1000, true}, // 49.9%
+		// 49.96% shows as 50.0 after rounding but is below 50%: still flagged.
+		{4996, 10000, true},
+		{5000, 10000, false},
+		{0, 0, false}, // no eligible people: no rate, no flag
+		{0, 1, true},
+	} {
+		f, low := checkinFigure(tc.checked, tc.eligible)
+		require.Equal(t, tc.low, low, "%d/%d", tc.checked, tc.eligible)
+		require.Equal(t, tc.eligible == 0, f.Value == nil)
+	}
+}
+
+func TestNullTimeScansDriverForms(t *testing.T) {
+	t.Parallel()
+	want := time.Date(2026, 3, 2, 1, 0, 0, 500_000_000, time.UTC)
+	for _, v := range []any{
+		want,
+		want.In(time.FixedZone("CST", 8*3600)),
+		"2026-03-02 01:00:00.5+00:00",
+		[]byte("2026-03-02T01:00:00.5Z"),
+		"2026-03-02 09:00:00.5+08:00",
+		"2026-03-02 01:00:00.5",
+	} {
+		var n nullTime
+		require.NoError(t, n.Scan(v), "%v", v)
+		require.True(t, n.Valid)
+		require.True(t, want.Equal(n.Time), "%v → %v", v, n.Time)
+		require.Equal(t, time.UTC, n.Time.Location())
+	}
+	var n nullTime
+	require.NoError(t, n.Scan(nil))
+	require.False(t, n.Valid)
+	require.Error(t, n.Scan("yesterday"))
+	require.Error(t, n.Scan(42))
+}
+
+func TestCSVSafe(t *testing.T) {
+	t.Parallel()
+	require.Equal(t, "'=HYPERLINK(\"x\")", csvSafe("=HYPERLINK(\"x\")"))
+	require.Equal(t, "'+1", csvSafe("+1"))
+	require.Equal(t, "'@SUM(A1)", csvSafe("@SUM(A1)"))
+	require.Equal(t, "张三", csvSafe("张三"))
+	require.Equal(t, "", csvSafe(""))
+}
+
+func TestDisplayWidth(t *testing.T) {
+	t.Parallel()
+	require.Equal(t, 4, displayWidth("张三"))
+	require.Equal(t, 4, displayWidth("ab张"))
+	require.Equal(t, 2, displayWidth("（"))
+}
