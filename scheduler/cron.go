@@ -1,7 +1,6 @@
 package scheduler
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -25,7 +24,7 @@ func NextCron(spec string, loc *time.Location, after time.Time) (time.Time, erro
 	if strings.HasPrefix(spec, "TZ=") || strings.HasPrefix(spec, "CRON_TZ=") {
 		if !strings.Contains(spec, " ") {
 			// robfig/cron slices past the zone name and would panic here.
-			return time.Time{}, fmt.Errorf("parse cron spec %q: %w", spec, errors.New("zone without a schedule"))
+			return time.Time{}, fmt.Errorf("parse cron spec %q: zone without a schedule", spec)
 		}
 	}
 	sched, err := cronParser.Parse(spec)

@@ -103,7 +103,7 @@ those still missing → the session report, printed here and available in the AP
 // timeline places the demo's events within the chosen length.
 type timeline struct {
 	start, reminder, prompt, classStart, classEnd, makeup, report time.Time
-	grace, makeupWindow                                         time.Duration
+	grace, makeupWindow                                           time.Duration
 }
 
 func newTimeline(now time.Time, minutes float64) timeline {
