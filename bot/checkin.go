@@ -68,6 +68,8 @@ type CheckinRequest struct {
 	// Kind forces the kind (manual check-ins by a coordinator); empty means
 	// derive it from the windows.
 	Kind string
+	// Session is the already loaded session, if the caller has it.
+	Session *store.Session
 }
 
 // CheckinResult is the stored check-in and whether it already existed.
@@ -83,33 +85,30 @@ type Checkins struct {
 }
 
 // Record stores a check-in once. A second request for the same attendee
-// returns the first one with Duplicate set; nothing else changes.
+// returns the first one with Duplicate set; nothing else changes. The fast
+// path (a first tap inside a window) is one enrollment read and one INSERT.
 func (c *Checkins) Record(ctx context.Context, req CheckinRequest) (CheckinResult, error) {
 	db := c.DB.WithContext(ctx)
-	var sess store.Session
-	if err := db.First(&sess, req.SessionID).Error; err != nil {
-		if errors.Is(err, gorm.ErrRecordNotFound) {
+	sess := req.Session
+	if sess == nil {
+		var s store.Session
+		if err := db.Limit(1).Find(&s, req.SessionID).Error; err != nil {
+			return CheckinResult{}, fmt.Errorf("load session: %w", err)
+		}
+		if s.ID == 0 {
 			return CheckinResult{}, fmt.Errorf("session %d: %w", req.SessionID, ErrNotFound)
 		}
-		return CheckinResult{}, fmt.Errorf("load session: %w", err)
+		sess = &s
 	}
 	if sess.Status == store.SessionCancelled {
 		return CheckinResult{}, ErrSessionCanceled
 	}
 	var enr store.Enrollment
-	err := db.Where("session_id = ? AND employee_id = ?", req.SessionID, req.EmployeeID).First(&enr).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) || (err == nil && enr.Status == store.EnrollCancelled) {
-		return CheckinResult{}, ErrNotEnrolled
-	}
-	if err != nil {
+	if err := db.Where("session_id = ? AND employee_id = ?", req.SessionID, req.EmployeeID).Limit(1).Find(&enr).Error; err != nil {
 		return CheckinResult{}, fmt.Errorf("load enrollment: %w", err)
 	}
-	// An existing check-in wins over window rules: a repeated tap after the
-	// window still answers "already checked in".
-	if existing, ok, err := c.find(ctx, req.SessionID, req.EmployeeID); err != nil {
-		return CheckinResult{}, err
-	} else if ok {
-		return CheckinResult{Checkin: existing, Duplicate: true}, nil
+	if enr.ID == 0 || enr.Status == store.EnrollCancelled {
+		return CheckinResult{}, ErrNotEnrolled
 	}
 	at := req.At
 	if at.IsZero() {
@@ -117,8 +116,15 @@ func (c *Checkins) Record(ctx context.Context, req CheckinRequest) (CheckinResul
 	}
 	kind := req.Kind
 	if kind == "" {
-		k, err := SessionWindows(sess).Classify(at)
+		k, err := SessionWindows(*sess).Classify(at)
 		if err != nil {
+			// Outside every window: a repeated tap still answers
+			// "already checked in"; anything else is refused.
+			if existing, ok, ferr := c.find(ctx, req.SessionID, req.EmployeeID); ferr != nil {
+				return CheckinResult{}, ferr
+			} else if ok {
+				return CheckinResult{Checkin: existing, Duplicate: true}, nil
+			}
 			return CheckinResult{}, err
 		}
 		kind = k
@@ -128,16 +134,18 @@ func (c *Checkins) Record(ctx context.Context, req CheckinRequest) (CheckinResul
 		Platform: req.Platform, DeliveryID: req.DeliveryID, CheckedInAt: at.UTC(),
 		RecordedBy: req.RecordedBy, Note: req.Note, CreatedAt: c.now().UTC(),
 	}
-	err = db.Transaction(func(tx *gorm.DB) error {
-		if err := tx.Create(&ci).Error; err != nil {
-			return err
-		}
-		if enr.Status == store.EnrollExcused {
+	var err error
+	if enr.Status == store.EnrollExcused {
+		err = db.Transaction(func(tx *gorm.DB) error {
+			if err := tx.Create(&ci).Error; err != nil {
+				return err
+			}
 			// They came after all: the roster follows the facts.
 			return tx.Model(&store.Enrollment{}).Where("id = ?", enr.ID).Update("status", store.EnrollInvited).Error
-		}
-		return nil
-	})
+		})
+	} else {
+		err = db.Create(&ci).Error
+	}
 	if store.IsDuplicate(err) {
 		existing, ok, ferr := c.find(ctx, req.SessionID, req.EmployeeID)
 		if ferr != nil {

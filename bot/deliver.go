@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -296,7 +297,7 @@ func newClaimToken() string {
 
 func (f fireJob) send(ctx context.Context, m Messenger, rows []store.Delivery) (sent, failed, retry int, err error) {
 	bm, isBatch := m.(BatchMessenger)
-	size := 50
+	size := 200
 	if isBatch && bm.MaxBatch() > 1 {
 		size = bm.MaxBatch()
 	}
@@ -396,12 +397,18 @@ func (f fireJob) sendChunk(ctx context.Context, m Messenger, bm BatchMessenger, 
 		}
 	}
 	err = f.d.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var sentRows []store.Delivery
+		var sentRes []Result
 		for i, r := range ok {
+			if results[i].Err == nil {
+				sentRows, sentRes = append(sentRows, r), append(sentRes, results[i])
+				continue
+			}
 			if uerr := f.finish(tx, r, results[i]); uerr != nil {
 				return uerr
 			}
 		}
-		return nil
+		return f.finishSent(tx, sentRows, sentRes)
 	})
 	if err != nil {
 		return sent, failed, retry, err
@@ -420,6 +427,42 @@ func (f fireJob) sendChunk(ctx context.Context, m Messenger, bm BatchMessenger, 
 		}
 	}
 	return sent, failed, retry, nil
+}
+
+// finishSent marks successfully sent rows in one statement: the fan-out hot
+// path writes one UPDATE per chunk, not one per recipient.
+func (f fireJob) finishSent(tx *gorm.DB, rows []store.Delivery, res []Result) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	now := f.d.now()
+	ids := make([]uint64, len(rows))
+	same := true
+	var handle strings.Builder
+	args := make([]any, 0, 2*len(rows))
+	handle.WriteString("CASE id")
+	for i, r := range rows {
+		ids[i] = r.ID
+		same = same && res[i].Receipt.Handle == res[0].Receipt.Handle
+		handle.WriteString(" WHEN ? THEN ?")
+		args = append(args, r.ID, res[i].Receipt.Handle)
+	}
+	handle.WriteString(" END")
+	upd := map[string]any{"status": store.DeliverySent, "sent_at": now, "updated_at": now, "error_code": "", "error_message": ""}
+	if same {
+		upd["handle"] = res[0].Receipt.Handle
+	} else {
+		upd["handle"] = gorm.Expr(handle.String(), args...)
+	}
+	// Rows are claimed under one token per chunk.
+	q := tx.Model(&store.Delivery{}).Where("id IN ? AND claim_token = ?", ids, rows[0].ClaimToken).Updates(upd)
+	if q.Error != nil {
+		return fmt.Errorf("record %d sent deliveries: %w", len(rows), q.Error)
+	}
+	for _, r := range rows {
+		f.d.Metrics.delivery(r.Platform, store.DeliverySent)
+	}
+	return nil
 }
 
 // finish stores the outcome of one send.

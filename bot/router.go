@@ -166,7 +166,7 @@ func (r *Router) checkin(ctx context.Context, dc DeliveryContext, in Interaction
 	}
 	res, err := r.Checkins.Record(ctx, CheckinRequest{
 		SessionID: dc.Session.ID, EmployeeID: dc.Employee.ID, Source: source,
-		Platform: dc.Delivery.Platform, DeliveryID: &did, At: at,
+		Platform: dc.Delivery.Platform, DeliveryID: &did, At: at, Session: &dc.Session,
 	})
 	loc := SessionLocation(dc.Session)
 	switch {
@@ -229,34 +229,37 @@ func (r *Router) Load(ctx context.Context, deliveryID uint64) (DeliveryContext, 
 	return LoadDelivery(ctx, r.DB, deliveryID)
 }
 
+// deliveryRow reads a delivery with its touchpoint, session, course and
+// employee in one joined query (the hot path of every tap).
+type deliveryRow struct {
+	store.Delivery
+	Touchpoint store.Touchpoint `gorm:"foreignKey:TouchpointID"`
+	Session    sessionRow       `gorm:"foreignKey:SessionID"`
+	Employee   store.Employee   `gorm:"foreignKey:EmployeeID"`
+}
+
+func (deliveryRow) TableName() string { return "deliveries" }
+
+type sessionRow struct {
+	store.Session
+	Course store.Course `gorm:"foreignKey:CourseID"`
+}
+
+func (sessionRow) TableName() string { return "sessions" }
+
 // LoadDelivery reads a delivery and its touchpoint, session, course and employee.
 func LoadDelivery(ctx context.Context, db *gorm.DB, deliveryID uint64) (DeliveryContext, error) {
-	db = db.WithContext(ctx)
-	var dc DeliveryContext
-	if err := db.Limit(1).Find(&dc.Delivery, deliveryID).Error; err != nil {
-		return dc, fmt.Errorf("load delivery: %w", err)
+	var row deliveryRow
+	err := db.WithContext(ctx).Joins("Touchpoint").Joins("Session").Joins("Session.Course").Joins("Employee").
+		Where("deliveries.id = ?", deliveryID).Limit(1).Find(&row).Error
+	if err != nil {
+		return DeliveryContext{}, fmt.Errorf("load delivery: %w", err)
 	}
-	if dc.Delivery.ID == 0 {
-		return dc, fmt.Errorf("delivery %d: %w", deliveryID, ErrNotFound)
+	if row.Delivery.ID == 0 {
+		return DeliveryContext{}, fmt.Errorf("delivery %d: %w", deliveryID, ErrNotFound)
 	}
-	steps := []struct {
-		dst any
-		id  uint64
-	}{
-		{&dc.Touchpoint, dc.Delivery.TouchpointID},
-		{&dc.Session, dc.Delivery.SessionID},
-		{&dc.Employee, dc.Delivery.EmployeeID},
+	if row.Touchpoint.ID == 0 || row.Session.ID == 0 || row.Employee.ID == 0 || row.Session.Course.ID == 0 {
+		return DeliveryContext{}, fmt.Errorf("delivery %d references a missing row: %w", deliveryID, ErrNotFound)
 	}
-	for _, s := range steps {
-		if err := db.First(s.dst, s.id).Error; err != nil {
-			if errors.Is(err, gorm.ErrRecordNotFound) {
-				return dc, fmt.Errorf("delivery %d references a missing row: %w", deliveryID, ErrNotFound)
-			}
-			return dc, fmt.Errorf("load delivery %d: %w", deliveryID, err)
-		}
-	}
-	if err := db.First(&dc.Course, dc.Session.CourseID).Error; err != nil {
-		return dc, fmt.Errorf("load course: %w", err)
-	}
-	return dc, nil
+	return DeliveryContext{Delivery: row.Delivery, Touchpoint: row.Touchpoint, Session: row.Session.Session, Course: row.Session.Course, Employee: row.Employee}, nil
 }

@@ -359,38 +359,45 @@ func TestRunDueRespectsConcurrency(t *testing.T) {
 	})
 }
 
-// TestHeartbeatKeepsLease: a handler running longer than the lease keeps its
-// job because the lease is extended every Lease/3 (real clock).
+// TestHeartbeatKeepsLease: a handler running longer than its lease keeps the
+// job, because the lease is extended (from the injected clock) every Lease/3.
 func TestHeartbeatKeepsLease(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *storetest.DB) {
-		const lease = 400 * time.Millisecond
+		const lease = 300 * time.Millisecond
 		b := setup(t, db)
-		owner := newScheduler(db.DB, nil, nil, scheduler.Options{WorkerID: "owner", Lease: lease})
-		thief := newScheduler(db.DB, nil, nil, scheduler.Options{WorkerID: "thief", Lease: lease})
+		owner := b.scheduler(scheduler.Options{WorkerID: "owner", Lease: lease})
+		thief := b.scheduler(scheduler.Options{WorkerID: "thief", Lease: lease})
 		started, finish := make(chan struct{}), make(chan struct{})
 		owner.Register("send", func(context.Context, store.Job) error { close(started); <-finish; return nil })
 		thief.Register("send", func(context.Context, store.Job) error { t.Error("job stolen while its lease was kept"); return nil })
-		j := b.enqueue(t, owner, scheduler.JobSpec{Kind: "send", RunAt: time.Now().Add(-time.Second)})
+		j := b.enqueue(t, owner, scheduler.JobSpec{Kind: "send"})
 
 		done := make(chan struct{})
 		go func() {
 			defer close(done)
-			_, err := owner.RunDue(context.Background())
-			if err != nil {
+			if _, err := owner.RunDue(context.Background()); err != nil {
 				t.Errorf("owner RunDue: %v", err)
 			}
 		}()
 		<-started
-		for deadline := time.Now().Add(3 * lease); time.Now().Before(deadline); {
+		require.True(t, b.job(t, j.ID).LockedUntil.Equal(t0.Add(lease)))
+		for i := 1; i <= 3; i++ {
+			now := t0.Add(time.Duration(i) * 2 * lease / 3)
+			b.clock.Set(now)
+			require.Eventually(t, func() bool {
+				return b.job(t, j.ID).LockedUntil.Equal(now.Add(lease))
+			}, 5*time.Second, 10*time.Millisecond, "heartbeat %d did not extend the lease", i)
+			// Past the previous lease, but not past the extended one.
+			b.clock.Set(now.Add(lease / 2))
 			require.Zero(t, runDue(t, thief))
-			time.Sleep(lease / 8)
 		}
 		close(finish)
 		<-done
 		got := b.job(t, j.ID)
 		require.Equal(t, store.JobCompleted, got.State)
 		require.Equal(t, 1, got.Attempts)
+		require.Equal(t, "owner", got.LockedBy)
 	})
 }
 

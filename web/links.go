@@ -65,13 +65,13 @@ func (s *Server) link(w http.ResponseWriter, r *http.Request) {
 		s.notFound(w)
 		return
 	}
-	var d store.Delivery
-	if err := s.DB.WithContext(r.Context()).Select("id", "touchpoint_id", "employee_id", "platform").Limit(1).Find(&d, c.DeliveryID).Error; err != nil {
+	d, found, err := s.deliveryFacts(r, c.DeliveryID)
+	if err != nil {
 		s.log().Error("load delivery for click", "err", err)
 		http.Error(w, "temporarily unavailable, try again", http.StatusServiceUnavailable)
 		return
 	}
-	if d.ID == 0 {
+	if !found {
 		s.notFound(w)
 		return
 	}
@@ -168,4 +168,26 @@ func (s *Server) checkinSubmit(w http.ResponseWriter, r *http.Request) {
 func (s *Server) home(w http.ResponseWriter, r *http.Request) {
 	d := pageData{Title: "learnloop", Heading: "learnloop", Text: "培训触达、签到与反馈服务正在运行。模拟器：/sim · 接口：/api/v1 · 健康检查：/healthz"}
 	s.render(w, http.StatusOK, "message.html", d)
+}
+
+// deliveryFacts returns the immutable parts of a delivery (touchpoint,
+// employee, platform), cached: a click storm reads each delivery once.
+func (s *Server) deliveryFacts(r *http.Request, id uint64) (store.Delivery, bool, error) {
+	if v, ok := s.facts.Load(id); ok {
+		return v.(store.Delivery), true, nil
+	}
+	var d store.Delivery
+	if err := s.DB.WithContext(r.Context()).Select("id", "touchpoint_id", "employee_id", "platform").Limit(1).Find(&d, id).Error; err != nil {
+		return d, false, err
+	}
+	if d.ID == 0 {
+		return d, false, nil
+	}
+	if s.factsN.Add(1) > 200000 {
+		// Bounded: start over rather than grow without limit.
+		s.facts.Clear()
+		s.factsN.Store(0)
+	}
+	s.facts.Store(id, d)
+	return d, true, nil
 }

@@ -13,6 +13,8 @@ import (
 	"net/http"
 	"runtime/debug"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -49,6 +51,9 @@ type Server struct {
 	Gatherer    prometheus.Gatherer
 	Logger      *slog.Logger
 	Now         func() time.Time
+
+	facts  sync.Map // delivery id → store.Delivery (immutable columns only)
+	factsN atomic.Int64
 }
 
 func (s *Server) now() time.Time {

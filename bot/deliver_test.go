@@ -1,0 +1,222 @@
+package bot_test
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/learnloop/learnloop/bot"
+	"github.com/learnloop/learnloop/store"
+	"github.com/learnloop/learnloop/store/storetest"
+)
+
+// messengerFunc is a fake platform: a function per send.
+type messengerFunc func(ctx context.Context, to bot.Recipient, m bot.Message) (bot.Receipt, error)
+
+func (f messengerFunc) Platform() bot.Platform { return bot.PlatformSimulator }
+func (f messengerFunc) Send(ctx context.Context, to bot.Recipient, m bot.Message) (bot.Receipt, error) {
+	return f(ctx, to, m)
+}
+
+type fixture struct {
+	db   *storetest.DB
+	sess store.Session
+	tp   store.Touchpoint
+	emps []store.Employee
+	now  time.Time
+}
+
+func seed(t *testing.T, db *storetest.DB, n int) fixture {
+	t.Helper()
+	now := time.Date(2026, 3, 2, 1, 0, 0, 0, time.UTC)
+	c := store.Course{Code: "C1", Title: "课程"}
+	require.NoError(t, db.Create(&c).Error)
+	s := store.Session{CourseID: c.ID, Title: "第一期", StartsAt: now.Add(time.Hour), EndsAt: now.Add(3 * time.Hour), TimeZone: "Asia/Shanghai", Locale: "zh-CN",
+		Status: store.SessionPlanned, CheckinOpensBefore: 1800, CheckinGrace: 600, MakeupAfter: 86400}
+	require.NoError(t, db.Create(&s).Error)
+	f := fixture{db: db, sess: s, now: now}
+	for i := range n {
+		e := store.Employee{ExternalID: "E" + string(rune('A'+i/26)) + string(rune('a'+i%26)), Name: "员工", Active: true}
+		require.NoError(t, db.Create(&e).Error)
+		require.NoError(t, db.Create(&store.Enrollment{SessionID: s.ID, EmployeeID: e.ID, Status: store.EnrollInvited}).Error)
+		f.emps = append(f.emps, e)
+	}
+	f.tp = store.Touchpoint{SessionID: s.ID, Kind: bot.KindCheckinPrompt, Anchor: store.AnchorStart, Offset: -900, Audience: store.AudienceAll, Template: "checkin_prompt", Status: store.TouchpointScheduled, RunAt: now}
+	require.NoError(t, db.Create(&f.tp).Error)
+	return f
+}
+
+func deliverer(t *testing.T, f fixture, m bot.Messenger) *bot.Deliverer {
+	t.Helper()
+	signer, err := bot.NewSigner([]byte("deliver-test-secret-0123456789"), func() time.Time { return f.now })
+	require.NoError(t, err)
+	return &bot.Deliverer{
+		DB: f.db.DB, Messengers: map[bot.Platform]bot.Messenger{bot.PlatformSimulator: m}, DefaultPlatform: bot.PlatformSimulator,
+		Renderer: &bot.Renderer{Signer: signer, PublicURL: "https://learn.example.com", LinkTTL: time.Hour, Now: func() time.Time { return f.now }},
+		Now:      func() time.Time { return f.now }, Workers: 4, BatchSize: 2,
+	}
+}
+
+func statuses(t *testing.T, db *storetest.DB, tpID uint64) map[string]int {
+	t.Helper()
+	var ds []store.Delivery
+	require.NoError(t, db.Where("touchpoint_id = ?", tpID).Find(&ds).Error)
+	out := map[string]int{}
+	for _, d := range ds {
+		out[d.Status]++
+	}
+	return out
+}
+
+func TestFireOutcomes(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *storetest.DB) {
+		f := seed(t, db, 5)
+		// Employee 0 has an unknown platform user: give them a platform that
+		// is not enabled.
+		require.NoError(t, db.Model(&store.Employee{}).Where("id = ?", f.emps[0].ID).Update("platform", "wecom").Error)
+		var calls sync.Map
+		var failOnce atomic.Bool
+		m := messengerFunc(func(ctx context.Context, to bot.Recipient, msg bot.Message) (bot.Receipt, error) {
+			n, _ := calls.LoadOrStore(to.UserID, new(atomic.Int32))
+			n.(*atomic.Int32).Add(1)
+			require.NoError(t, msg.Validate())
+			switch to.EmployeeID {
+			case f.emps[1].ID:
+				return bot.Receipt{}, bot.Permanent("81013", "user not found", nil)
+			case f.emps[2].ID:
+				if failOnce.CompareAndSwap(false, true) {
+					return bot.Receipt{}, errors.New("connection reset")
+				}
+			}
+			return bot.Receipt{Handle: "h-" + msg.Key}, nil
+		})
+		d := deliverer(t, f, m)
+		st, err := d.Fire(context.Background(), f.tp.ID, "0")
+		require.ErrorIs(t, err, bot.ErrTransient)
+		require.Equal(t, 5, st.Audience)
+		require.Equal(t, 2, st.Sent)
+		require.Equal(t, 2, st.Failed) // no platform + permanent
+		require.Equal(t, 1, st.Retrying)
+		require.Equal(t, map[string]int{store.DeliverySent: 2, store.DeliveryFailed: 2, store.DeliveryPending: 1}, statuses(t, db, f.tp.ID))
+
+		var perm store.Delivery
+		require.NoError(t, db.Where("employee_id = ?", f.emps[1].ID).First(&perm).Error)
+		require.Equal(t, "81013", perm.ErrorCode)
+		require.Contains(t, perm.ErrorMessage, "user not found")
+
+		// The job's retry sends only the pending one.
+		st, err = d.Fire(context.Background(), f.tp.ID, "0")
+		require.NoError(t, err)
+		require.Equal(t, 1, st.Sent)
+		require.Equal(t, map[string]int{store.DeliverySent: 3, store.DeliveryFailed: 2}, statuses(t, db, f.tp.ID))
+		for _, e := range f.emps[2:] {
+			n, _ := calls.Load(e.ExternalID)
+			want := int32(1)
+			if e.ID == f.emps[2].ID {
+				want = 2
+			}
+			require.Equal(t, want, n.(*atomic.Int32).Load(), e.ExternalID)
+		}
+		var sent store.Delivery
+		require.NoError(t, db.Where("employee_id = ?", f.emps[3].ID).First(&sent).Error)
+		require.Equal(t, "h-"+sent.Key, sent.Handle)
+		require.NotNil(t, sent.SentAt)
+	})
+}
+
+func TestFireAudienceAtSendTimeAndPause(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *storetest.DB) {
+		f := seed(t, db, 4)
+		require.NoError(t, db.Create(&store.Checkin{SessionID: f.sess.ID, EmployeeID: f.emps[0].ID, Kind: store.CheckinOnTime, Source: store.SourceCard, CheckedInAt: f.now}).Error)
+		require.NoError(t, db.Model(&store.Enrollment{}).Where("employee_id = ?", f.emps[1].ID).Update("status", store.EnrollExcused).Error)
+		require.NoError(t, db.Model(&store.Employee{}).Where("id = ?", f.emps[2].ID).Update("active", false).Error)
+		require.NoError(t, db.Model(&f.tp).Update("audience", store.AudienceNotCheckedIn).Error)
+
+		var got []uint64
+		var mu sync.Mutex
+		m := messengerFunc(func(ctx context.Context, to bot.Recipient, msg bot.Message) (bot.Receipt, error) {
+			mu.Lock()
+			defer mu.Unlock()
+			got = append(got, to.EmployeeID)
+			return bot.Receipt{}, nil
+		})
+		d := deliverer(t, f, m)
+		require.NoError(t, db.Model(&f.tp).Update("status", store.TouchpointPaused).Error)
+		st, err := d.Fire(context.Background(), f.tp.ID, "0")
+		require.NoError(t, err)
+		require.True(t, st.Skipped)
+		require.Empty(t, got)
+
+		require.NoError(t, db.Model(&f.tp).Update("status", store.TouchpointScheduled).Error)
+		_, err = d.Fire(context.Background(), f.tp.ID, "0")
+		require.NoError(t, err)
+		// Checked in, excused and inactive people are left out.
+		require.Equal(t, []uint64{f.emps[3].ID}, got)
+	})
+}
+
+func TestConcurrentFireSendsEachOnce(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *storetest.DB) {
+		f := seed(t, db, 60)
+		var mu sync.Mutex
+		sends := map[string]int{}
+		m := messengerFunc(func(ctx context.Context, to bot.Recipient, msg bot.Message) (bot.Receipt, error) {
+			mu.Lock()
+			defer mu.Unlock()
+			sends[msg.Key]++
+			return bot.Receipt{}, nil
+		})
+		var wg sync.WaitGroup
+		for range 3 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_, err := deliverer(t, f, m).Fire(context.Background(), f.tp.ID, "0")
+				require.NoError(t, err)
+			}()
+		}
+		wg.Wait()
+		require.Len(t, sends, 60)
+		for k, n := range sends {
+			require.Equal(t, 1, n, k)
+		}
+	})
+}
+
+func TestCheckinWindows(t *testing.T) {
+	t.Parallel()
+	start := time.Date(2026, 3, 2, 1, 0, 0, 0, time.UTC)
+	s := store.Session{StartsAt: start, EndsAt: start.Add(2 * time.Hour), CheckinOpensBefore: 1800, CheckinGrace: 600, MakeupAfter: 3600}
+	w := bot.SessionWindows(s)
+	cases := []struct {
+		at   time.Duration
+		kind string
+		err  error
+	}{
+		{-31 * time.Minute, "", bot.ErrCheckinNotOpen},
+		{-30 * time.Minute, store.CheckinOnTime, nil},
+		{0, store.CheckinOnTime, nil},
+		{10 * time.Minute, store.CheckinOnTime, nil},
+		{10*time.Minute + time.Second, store.CheckinLate, nil},
+		{2 * time.Hour, store.CheckinLate, nil},
+		{2*time.Hour + time.Second, store.CheckinMakeup, nil},
+		{3 * time.Hour, store.CheckinMakeup, nil},
+		{3*time.Hour + time.Second, "", bot.ErrCheckinClosed},
+	}
+	for _, tc := range cases {
+		k, err := w.Classify(start.Add(tc.at))
+		require.ErrorIs(t, err, tc.err, tc.at)
+		if tc.err == nil {
+			require.NoError(t, err)
+		}
+		require.Equal(t, tc.kind, k, tc.at)
+	}
+}
