@@ -102,10 +102,10 @@ func TestRosterCSVWithBadRowsImportsNothing(t *testing.T) {
 			"工号,姓名,部门,邮箱,platform",
 			"E100,新人一,研发,a@example.com,simulator", // line 2 ok
 			",无工号,研发,,simulator",                  // line 3: external_id missing
-			"E102,,研发,,simulator",                    // line 4: name missing
-			"E103,坏邮箱,研发,not-an-email,simulator",   // line 5: email
-			"E100,重复,研发,,simulator",                  // line 6: duplicate id
-			"E105,平台错,研发,,slack",                     // line 7: platform
+			"E102,,研发,,simulator",                 // line 4: name missing
+			"E103,坏邮箱,研发,not-an-email,simulator",  // line 5: email
+			"E100,重复,研发,,simulator",               // line 6: duplicate id
+			"E105,平台错,研发,,slack",                  // line 7: platform
 		}, "\n")
 		var e apiErr
 		require.Equal(t, http.StatusUnprocessableEntity, b.call(t, "POST", "/api/v1/sessions/"+u(s.Session.ID)+"/roster", "text/csv", csv, &e))
