@@ -167,7 +167,7 @@ scheduler:
 holidays:
   dates: ["2026-10-01", "2026-10-02"]
 security:
-  link_secret: from-file
+  link_secret: from-file-0123456789abcdef
   dev_mode: false
 `)
 
@@ -187,7 +187,7 @@ security:
 				require.Equal(t, "debug", c.Log.Level)
 				require.Equal(t, 2, c.Scheduler.Concurrency)
 				require.Equal(t, []string{"2026-10-01", "2026-10-02"}, c.Holidays.Dates)
-				require.Equal(t, "from-file", c.Security.LinkSecret.Value())
+				require.Equal(t, "from-file-0123456789abcdef", c.Security.LinkSecret.Value())
 			},
 		},
 		{
@@ -198,7 +198,7 @@ security:
 				"LEARNLOOP_LOG_LEVEL":             "warn",
 				"LEARNLOOP_SCHEDULER_CONCURRENCY": "16",
 				"LEARNLOOP_HOLIDAYS_DATES":        "2027-01-01, 2027-01-02,,",
-				"LEARNLOOP_SECURITY_LINK_SECRET":  "from-env",
+				"LEARNLOOP_SECURITY_LINK_SECRET":  "from-env-0123456789abcdef",
 				"LEARNLOOP_LOG_FORMAT":            "", // empty counts as unset
 			},
 			check: func(t *testing.T, c *Config) {
@@ -209,7 +209,7 @@ security:
 				require.Equal(t, "json", c.Log.Format)
 				require.Equal(t, 16, c.Scheduler.Concurrency)
 				require.Equal(t, []string{"2027-01-01", "2027-01-02"}, c.Holidays.Dates)
-				require.Equal(t, "from-env", c.Security.LinkSecret.Value())
+				require.Equal(t, "from-env-0123456789abcdef", c.Security.LinkSecret.Value())
 			},
 		},
 		{
@@ -438,6 +438,7 @@ func TestRejectsBadValues(t *testing.T) {
 		{"mysql without dsn", "database:\n  driver: mysql\n", devEnv(), "database.dsn", "database.dsn: must be set when database.driver is mysql"},
 		{"unknown driver", "", devEnv("LEARNLOOP_DATABASE_DRIVER", "postgres"), "database.driver", `"postgres" is not one of sqlite, mysql`},
 		{"no link secret", "", env{}, "security.link_secret", "security.link_secret: must be set"},
+		{"short link secret", "", env{"LEARNLOOP_SECURITY_LINK_SECRET": "short"}, "security.link_secret", "at least 16"},
 		{"empty admin token", "security:\n  admin_tokens: [\"good\", \"\"]\n", devEnv(), "security.admin_tokens[1]", "must not be empty"},
 		{"masked placeholder pasted back", "", devEnv("LEARNLOOP_SECURITY_LINK_SECRET", "******"), "security.link_secret", "masked placeholder"},
 		{"api_base not a URL", "", devEnv("LEARNLOOP_PLATFORMS_FEISHU_API_BASE", "open.feishu.cn"), "platforms.feishu.api_base", "is not an absolute http(s) URL"},

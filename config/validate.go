@@ -114,6 +114,8 @@ func (c *Config) Validate() error {
 	// security
 	if c.Security.LinkSecret == "" && !c.Security.DevMode {
 		p.add("security.link_secret", "must be set (only security.dev_mode allows it empty)")
+	} else if n := len(c.Security.LinkSecret.Value()); n > 0 && n < 16 {
+		p.add("security.link_secret", "is %d bytes; use at least 16 random bytes (e.g. openssl rand -base64 32)", n)
 	}
 	for i, t := range c.Security.AdminTokens {
 		if strings.TrimSpace(t.Value()) == "" {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -22,7 +23,7 @@ import (
 
 func openStore(cmd *cobra.Command, cfg *config.Config) (func(), *app.App, error) {
 	cfg.Scheduler.Enabled = false
-	a, err := app.New(cmd.Context(), cfg, app.Options{Logger: nil})
+	a, err := app.New(cmd.Context(), cfg, app.Options{Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -237,7 +238,7 @@ func doctorCmd(g *globals) *cobra.Command {
 			if err == nil {
 				cfg.Scheduler.Enabled = false
 				cfg.Database.MigrateOnStart = false
-				if a, aerr := app.New(ctx, cfg, app.Options{}); aerr == nil {
+				if a, aerr := app.New(ctx, cfg, app.Options{Logger: slog.New(slog.DiscardHandler)}); aerr == nil {
 					for p, m := range a.Messengers {
 						if d, ok := m.(Doctor); ok {
 							report("platform "+string(p), d.Doctor(ctx))
