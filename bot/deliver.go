@@ -173,14 +173,21 @@ func (d *Deliverer) Fire(ctx context.Context, tpID uint64, occurrence string) (F
 	if batch <= 0 {
 		batch = 500
 	}
+	var before, after int64
+	if err := db.Model(&store.Delivery{}).Where("touchpoint_id = ? AND occurrence = ?", tp.ID, occurrence).Count(&before).Error; err != nil {
+		return st, fmt.Errorf("count deliveries: %w", err)
+	}
 	for i := 0; i < len(rows); i += batch {
 		j := min(i+batch, len(rows))
-		res := db.Clauses(clause.OnConflict{DoNothing: true}).Create(rows[i:j])
-		if res.Error != nil {
-			return st, fmt.Errorf("create deliveries: %w", res.Error)
+		if err := db.Clauses(clause.OnConflict{DoNothing: true}).Create(rows[i:j]).Error; err != nil {
+			return st, fmt.Errorf("create deliveries: %w", err)
 		}
-		st.Created += int(res.RowsAffected)
 	}
+	// (RowsAffected of an upsert differs between MySQL and SQLite: count.)
+	if err := db.Model(&store.Delivery{}).Where("touchpoint_id = ? AND occurrence = ?", tp.ID, occurrence).Count(&after).Error; err != nil {
+		return st, fmt.Errorf("count deliveries: %w", err)
+	}
+	st.Created = int(after - before)
 
 	byPlatform := map[Platform][]store.Delivery{}
 	var pending []store.Delivery

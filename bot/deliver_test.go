@@ -100,6 +100,7 @@ func TestFireOutcomes(t *testing.T) {
 		st, err := d.Fire(context.Background(), f.tp.ID, "0")
 		require.ErrorIs(t, err, bot.ErrTransient)
 		require.Equal(t, 5, st.Audience)
+		require.Equal(t, 5, st.Created)
 		require.Equal(t, 2, st.Sent)
 		require.Equal(t, 2, st.Failed) // no platform + permanent
 		require.Equal(t, 1, st.Retrying)

@@ -11,11 +11,15 @@ import (
 	"github.com/xuri/excelize/v2"
 )
 
-// Sheet names of the XLSX export.
+// Sheet names of the XLSX export (Excel forbids "/" in sheet names, so each
+// is "中文 English").
 const (
-	SheetSummary     = "概览 Summary"
+	// SheetSummary holds the session, its windows and the headline figures.
+	SheetSummary = "概览 Summary"
+	// SheetTouchpoints holds one row per touchpoint, then the platform table.
 	SheetTouchpoints = "触达 Touchpoints"
-	SheetAttendees   = "名单 Attendees"
+	// SheetAttendees holds the roster with each person's check-in.
+	SheetAttendees = "名单 Attendees"
 )
 
 // localTimeLayout is how exports write times, in the session's time zone

@@ -324,6 +324,11 @@ func Import(ctx context.Context, db *gorm.DB, sessionID uint64, rows []Row) (Res
 		if sessionID == 0 {
 			return nil
 		}
+		// RowsAffected of an upsert differs between MySQL and SQLite: count.
+		var before, after int64
+		if err := tx.Model(&store.Enrollment{}).Where("session_id = ?", sessionID).Count(&before).Error; err != nil {
+			return err
+		}
 		for i := 0; i < len(ids); i += 1000 {
 			var got []store.Employee
 			if err := tx.Select("id").Where("external_id IN ?", ids[i:min(i+1000, len(ids))]).Find(&got).Error; err != nil {
@@ -336,12 +341,14 @@ func Import(ctx context.Context, db *gorm.DB, sessionID uint64, rows []Row) (Res
 			if len(enr) == 0 {
 				continue
 			}
-			r := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&enr)
-			if r.Error != nil {
-				return fmt.Errorf("enroll: %w", r.Error)
+			if err := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&enr).Error; err != nil {
+				return fmt.Errorf("enroll: %w", err)
 			}
-			res.Enrolled += int(r.RowsAffected)
 		}
+		if err := tx.Model(&store.Enrollment{}).Where("session_id = ?", sessionID).Count(&after).Error; err != nil {
+			return err
+		}
+		res.Enrolled = int(after - before)
 		return nil
 	})
 	return res, err

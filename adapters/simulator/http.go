@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"strings"
 	"time"
 
 	"github.com/learnloop/learnloop/bot"
@@ -123,8 +122,3 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 	enc.SetEscapeHTML(true)
 	_ = enc.Encode(v)
 }
-
-// isLink is used by the template.
-func isLink(b bot.Button) bool { return strings.EqualFold(b.Action, bot.ActionLink) }
-
-var _ = isLink

@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"sort"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -104,6 +105,8 @@ those still missing → the session report, printed here and available in the AP
 type timeline struct {
 	start, reminder, prompt, classStart, classEnd, makeup, report time.Time
 	grace, makeupWindow                                           time.Duration
+	// taps are when the simulated employees tap: on time, late, make-up.
+	taps [3]time.Time
 }
 
 func newTimeline(now time.Time, minutes float64) timeline {
@@ -113,6 +116,7 @@ func newTimeline(now time.Time, minutes float64) timeline {
 		start: now, reminder: at(0.03), prompt: at(0.12), classStart: at(0.25), classEnd: at(0.7),
 		makeup: at(0.78), report: at(0.95), grace: time.Duration(0.1 * float64(total)).Truncate(time.Second),
 		makeupWindow: time.Duration(0.5 * float64(total)).Truncate(time.Second),
+		taps:         [3]time.Time{at(0.16), at(0.45), at(0.85)},
 	}
 }
 
@@ -179,6 +183,7 @@ func printDemoIntro(g *globals, a *app.App, sess store.Session, tps []store.Touc
 	fmt.Fprintf(w, "  curl -H 'Authorization: Bearer %s' %s\n", demoToken, a.URL(fmt.Sprintf("/api/v1/sessions/%d/report?format=csv", sess.ID)))
 	fmt.Fprintf(w, "  Metrics: %s   Health: %s\n\n", a.URL("/metrics"), a.URL("/readyz"))
 	fmt.Fprintf(w, "  Timeline (%s):\n", loc)
+	sort.Slice(tps, func(i, j int) bool { return tps[i].RunAt.Before(tps[j].RunAt) })
 	for _, tp := range tps {
 		fmt.Fprintf(w, "    %s  %-16s → %s\n", tp.RunAt.In(loc).Format("15:04:05"), tp.Kind, tp.Audience)
 	}
@@ -203,7 +208,7 @@ func runDemoScript(ctx context.Context, g *globals, a *app.App, sess store.Sessi
 		now := time.Now()
 		for i, p := range tappers {
 			// Staggered: one on time, one late, one at the make-up reminder.
-			due := []time.Time{tl.prompt.Add(3 * time.Second), tl.classStart.Add(tl.grace + 5*time.Second), tl.makeup.Add(5 * time.Second)}[i%3]
+			due := tl.taps[i%3]
 			if tapped[p.ExternalID] || now.Before(due) {
 				continue
 			}

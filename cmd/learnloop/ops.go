@@ -23,6 +23,7 @@ import (
 
 func openStore(cmd *cobra.Command, cfg *config.Config) (func(), *app.App, error) {
 	cfg.Scheduler.Enabled = false
+	cfg.Database.MigrateOnStart = false // operator commands never change the schema
 	a, err := app.New(cmd.Context(), cfg, app.Options{Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		return nil, nil, err
