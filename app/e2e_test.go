@@ -249,3 +249,24 @@ func checkinButtons(m bot.Message) []bot.Button {
 	}
 	return out
 }
+
+func TestOperationalEndpoints(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *storetest.DB) {
+		b := setup(t, db)
+		for path, want := range map[string]string{"/healthz": `"ok"`, "/readyz": `"current"`, "/metrics": "learnloop_job_lag_seconds"} {
+			resp, err := http.Get(b.srv.URL + path)
+			require.NoError(t, err)
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			require.Equal(t, http.StatusOK, resp.StatusCode, path)
+			require.Contains(t, string(body), want, path)
+		}
+		// A database behind the binary's migrations is not ready.
+		require.NoError(t, db.Exec("DELETE FROM schema_migrations").Error)
+		resp, err := http.Get(b.srv.URL + "/readyz")
+		require.NoError(t, err)
+		resp.Body.Close()
+		require.Equal(t, http.StatusServiceUnavailable, resp.StatusCode)
+	})
+}
