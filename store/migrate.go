@@ -26,6 +26,12 @@ var Migrations = []Migration{
 			&CallbackEvent{}, &AuditLog{},
 		)
 	}},
+	{Version: 2, Name: "surveys: templates, surveys, responses, answers", Up: func(tx *gorm.DB) error {
+		return tx.Migrator().AutoMigrate(surveyModels()...)
+	}},
+	{Version: 3, Name: "console: accounts, login sessions, comment triage", Up: func(tx *gorm.DB) error {
+		return tx.Migrator().AutoMigrate(consoleModels()...)
+	}},
 }
 
 // LatestVersion is the schema version this binary expects.

@@ -161,8 +161,10 @@ type Touchpoint struct {
 	CronSpec  string     `gorm:"size:128"` // recurring plans; empty for one-off
 	Audience  string     `gorm:"size:32;not null"`
 	Template  string     `gorm:"size:64;not null"`
-	Status    string     `gorm:"size:16;not null;default:scheduled"`
-	RunAt     time.Time  `gorm:"not null"` // next fire time after quiet hours
+	// SurveyID is the survey a survey touchpoint pushes (0 for others).
+	SurveyID  uint64    `gorm:"not null;default:0;index"`
+	Status    string    `gorm:"size:16;not null;default:scheduled"`
+	RunAt     time.Time `gorm:"not null"` // next fire time after quiet hours
 	FiredAt   *time.Time
 	Note      string `gorm:"size:255"`
 	CreatedAt time.Time
@@ -193,6 +195,9 @@ type Delivery struct {
 	TouchpointID uint64 `gorm:"not null;uniqueIndex:ux_delivery,priority:1"`
 	Occurrence   string `gorm:"size:32;not null;uniqueIndex:ux_delivery,priority:2"`
 	EmployeeID   uint64 `gorm:"not null;uniqueIndex:ux_delivery,priority:3;index"`
+	// SubjectID is the employee a delivery is about (a manager's direct
+	// report in a behaviour follow-up); 0 when it is about the recipient.
+	SubjectID    uint64 `gorm:"not null;default:0;uniqueIndex:ux_delivery,priority:4"`
 	SessionID    uint64 `gorm:"not null;index"`
 	Key          string `gorm:"size:96;not null;uniqueIndex"`
 	Platform     string `gorm:"size:16;not null"`
