@@ -40,7 +40,20 @@ type Deliverer struct {
 	Logger       *slog.Logger
 	Metrics      *Metrics
 	Now          func() time.Time
+	// Audiences resolves audiences beyond the built-in all, not_checked_in
+	// and checked_in (surveys register "not_responded", managers…).
+	Audiences map[string]AudienceFunc
 }
+
+// Target is one recipient of a touchpoint, optionally about a subject (the
+// direct report a manager is asked about).
+type Target struct {
+	Employee store.Employee
+	Subject  *store.Employee
+}
+
+// AudienceFunc resolves a named audience at send time.
+type AudienceFunc func(ctx context.Context, db *gorm.DB, tp store.Touchpoint, sess store.Session) ([]Target, error)
 
 // FireStats summarizes one Fire.
 type FireStats struct {
@@ -106,7 +119,10 @@ func PlatformUserID(e store.Employee, p Platform) string {
 
 // DeliveryKey is the idempotency key of one delivery; it is also what the
 // platforms see as task_id / uuid / outTrackId (only [0-9A-Za-z_-]).
-func DeliveryKey(touchpointID uint64, occurrence string, employeeID uint64) string {
+func DeliveryKey(touchpointID uint64, occurrence string, employeeID, subjectID uint64) string {
+	if subjectID != 0 {
+		return fmt.Sprintf("ll-%d-%s-%d-%d", touchpointID, occurrence, employeeID, subjectID)
+	}
 	return fmt.Sprintf("ll-%d-%s-%d", touchpointID, occurrence, employeeID)
 }
 
@@ -145,21 +161,43 @@ func (d *Deliverer) Fire(ctx context.Context, tpID uint64, occurrence string) (F
 		}
 	}
 
-	people, err := Audience(ctx, db, sess.ID, tp.Audience)
-	if err != nil {
-		return st, err
+	var (
+		targets []Target
+		err     error
+	)
+	if af, ok := d.Audiences[tp.Audience]; ok {
+		if targets, err = af(ctx, db, tp, sess); err != nil {
+			return st, fmt.Errorf("resolve audience %s: %w", tp.Audience, err)
+		}
+	} else {
+		people, err := Audience(ctx, db, sess.ID, tp.Audience)
+		if err != nil {
+			return st, err
+		}
+		targets = make([]Target, len(people))
+		for i, e := range people {
+			targets[i] = Target{Employee: e}
+		}
 	}
-	st.Audience = len(people)
+	st.Audience = len(targets)
 	now := d.now()
-	rows := make([]store.Delivery, 0, len(people))
-	for _, e := range people {
+	rows := make([]store.Delivery, 0, len(targets))
+	emp := make(map[uint64]store.Employee, len(targets))
+	for _, t := range targets {
+		e := t.Employee
+		emp[e.ID] = e
+		var subject uint64
+		if t.Subject != nil {
+			subject = t.Subject.ID
+			emp[subject] = *t.Subject
+		}
 		p := Platform(e.Platform)
 		if p == "" {
 			p = d.DefaultPlatform
 		}
 		row := store.Delivery{
-			TouchpointID: tp.ID, Occurrence: occurrence, EmployeeID: e.ID, SessionID: sess.ID,
-			Key: DeliveryKey(tp.ID, occurrence, e.ID), Platform: string(p), UserID: PlatformUserID(e, p),
+			TouchpointID: tp.ID, Occurrence: occurrence, EmployeeID: e.ID, SubjectID: subject, SessionID: sess.ID,
+			Key: DeliveryKey(tp.ID, occurrence, e.ID, subject), Platform: string(p), UserID: PlatformUserID(e, p),
 			Status: store.DeliveryPending, CreatedAt: now, UpdatedAt: now,
 		}
 		if _, ok := d.Messengers[p]; !ok {
@@ -202,10 +240,6 @@ func (d *Deliverer) Fire(ctx context.Context, tpID uint64, occurrence string) (F
 	}).Error
 	if err != nil {
 		return st, fmt.Errorf("load pending deliveries: %w", err)
-	}
-	emp := make(map[uint64]store.Employee, len(people))
-	for _, e := range people {
-		emp[e.ID] = e
 	}
 	platforms := make([]Platform, 0, len(byPlatform))
 	for p := range byPlatform {
@@ -263,10 +297,16 @@ func (f fireJob) locale(e store.Employee) string {
 }
 
 func (f fireJob) message(row store.Delivery) (Message, error) {
-	return f.d.Renderer.Render(CardContext{
+	cc := CardContext{
 		Kind: f.tp.Kind, Note: f.tp.Note, Session: f.sess, Course: f.course, Teacher: f.teacher,
 		DeliveryID: row.ID, Key: row.Key, Locale: f.locale(f.emp[row.EmployeeID]),
-	})
+		Touchpoint: f.tp, Recipient: f.emp[row.EmployeeID],
+	}
+	if row.SubjectID != 0 {
+		subj := f.emp[row.SubjectID]
+		cc.Subject = &subj
+	}
+	return f.d.Renderer.Render(cc)
 }
 
 // claim marks rows as sending under a fresh claim token, so two replicas

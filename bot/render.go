@@ -30,7 +30,15 @@ type CardContext struct {
 	Key        string
 	Locale     string
 	Checkin    *store.Checkin
+	// Touchpoint, Recipient and Subject are set when rendering a delivery.
+	Touchpoint store.Touchpoint
+	Recipient  store.Employee
+	Subject    *store.Employee
 }
+
+// KindRenderer renders the cards of a touchpoint kind that the bot core does
+// not know (surveys register theirs).
+type KindRenderer func(r *Renderer, cc CardContext) (Message, error)
 
 // Renderer turns a touchpoint and a recipient into a Message, with signed
 // button tokens and tracked links.
@@ -39,6 +47,8 @@ type Renderer struct {
 	PublicURL string        // e.g. https://learn.example.com
 	LinkTTL   time.Duration // lifetime of tokens placed in a card
 	Now       func() time.Time
+	// Kinds renders extra touchpoint kinds.
+	Kinds map[string]KindRenderer
 }
 
 func (r *Renderer) now() time.Time {
@@ -66,6 +76,9 @@ func FormatSpan(s store.Session) string {
 	return st.Format("2006-01-02 15:04") + " – " + en.Format("2006-01-02 15:04")
 }
 
+// Expiry is when tokens placed in a card for session s expire.
+func (r *Renderer) Expiry(s store.Session) time.Time { return r.expiry(s) }
+
 func (r *Renderer) expiry(s store.Session) time.Time {
 	exp := r.now().Add(r.LinkTTL)
 	// Check-in tokens must outlive the make-up window.
@@ -87,23 +100,23 @@ func (r *Renderer) CheckinURL(deliveryID uint64, exp time.Time) string {
 
 // Render builds the card for cc.
 func (r *Renderer) Render(cc CardContext) (Message, error) {
+	if kr, ok := r.Kinds[cc.Kind]; ok {
+		m, err := kr(r, cc)
+		if err != nil {
+			return Message{}, err
+		}
+		if m.Key == "" {
+			m.Key = cc.Key
+		}
+		return m, m.Validate()
+	}
 	loc := NormalizeLocale(cc.Locale)
 	title := cc.Course.Title
 	if cc.Session.Title != "" && cc.Session.Title != cc.Course.Title {
 		title = cc.Course.Title + " · " + cc.Session.Title
 	}
 	m := Message{Key: cc.Key, Kind: cc.Kind, Locale: loc}
-	place := cc.Session.Location
-	if place == "" && cc.Session.OnlineURL != "" {
-		place = T(loc, "online")
-	}
-	m.Fields = append(m.Fields, Field{Label: T(loc, "field.time"), Value: FormatSpan(cc.Session)})
-	if place != "" {
-		m.Fields = append(m.Fields, Field{Label: T(loc, "field.place"), Value: place})
-	}
-	if cc.Teacher != "" {
-		m.Fields = append(m.Fields, Field{Label: T(loc, "field.teacher"), Value: cc.Teacher})
-	}
+	m.Fields = SessionFields(loc, cc.Session, cc.Teacher)
 	sloc := SessionLocation(cc.Session)
 	exp := r.expiry(cc.Session)
 	checkinButton := func(label string) {
@@ -153,6 +166,23 @@ func (r *Renderer) Render(cc CardContext) (Message, error) {
 		m.Fallback = m.Title + "\n" + m.Body + "\n" + m.Fallback
 	}
 	return m, m.Validate()
+}
+
+// SessionFields are the time, place and teacher lines of a card.
+func SessionFields(locale string, s store.Session, teacher string) []Field {
+	loc := NormalizeLocale(locale)
+	place := s.Location
+	if place == "" && s.OnlineURL != "" {
+		place = T(loc, "online")
+	}
+	fs := []Field{{Label: T(loc, "field.time"), Value: FormatSpan(s)}}
+	if place != "" {
+		fs = append(fs, Field{Label: T(loc, "field.place"), Value: place})
+	}
+	if teacher != "" {
+		fs = append(fs, Field{Label: T(loc, "field.teacher"), Value: teacher})
+	}
+	return fs
 }
 
 // CheckinStatus is the line a card shows after a check-in ("已签到 09:02 ✓").

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sort"
 	"strconv"
 	"time"
 
@@ -55,6 +56,10 @@ type Planner struct {
 	Sched *scheduler.Scheduler
 	Quiet scheduler.QuietHours
 	Now   func() time.Time
+	// Kinds and Audiences accept touchpoint kinds and audiences beyond the
+	// core loop's (surveys register theirs); nil means none.
+	Kinds     map[string]bool
+	Audiences map[string]bool
 }
 
 func (p *Planner) now() time.Time {
@@ -91,20 +96,34 @@ func Due(tp store.Touchpoint, sess store.Session, after time.Time) (time.Time, e
 	return time.Time{}, fmt.Errorf("unknown anchor %q: %w", tp.Anchor, ErrInvalid)
 }
 
-// Validate checks a touchpoint before it is stored.
-func Validate(tp store.Touchpoint) error {
+// Validate checks a touchpoint of the core loop before it is stored.
+func Validate(tp store.Touchpoint) error { return (&Planner{}).Validate(tp) }
+
+// Validate checks a touchpoint before it is stored, accepting p's extra
+// kinds and audiences.
+func (p *Planner) Validate(tp store.Touchpoint) error {
 	var errs []error
-	known := false
+	known := p.Kinds[tp.Kind]
+	kinds := append([]string(nil), bot.CardKinds...)
+	for k := range p.Kinds {
+		kinds = append(kinds, k)
+	}
 	for _, k := range bot.CardKinds {
 		known = known || k == tp.Kind
 	}
 	if !known {
-		errs = append(errs, fmt.Errorf("kind %q is not one of %v", tp.Kind, bot.CardKinds))
+		sort.Strings(kinds)
+		errs = append(errs, fmt.Errorf("kind %q is not one of %v", tp.Kind, kinds))
 	}
-	switch tp.Audience {
-	case store.AudienceAll, store.AudienceNotCheckedIn, store.AudienceCheckedIn:
+	switch {
+	case tp.Audience == store.AudienceAll, tp.Audience == store.AudienceNotCheckedIn, tp.Audience == store.AudienceCheckedIn, p.Audiences[tp.Audience]:
 	default:
-		errs = append(errs, fmt.Errorf("audience %q is not one of all, not_checked_in, checked_in", tp.Audience))
+		auds := []string{store.AudienceAll, store.AudienceNotCheckedIn, store.AudienceCheckedIn}
+		for a := range p.Audiences {
+			auds = append(auds, a)
+		}
+		sort.Strings(auds)
+		errs = append(errs, fmt.Errorf("audience %q is not one of %v", tp.Audience, auds))
 	}
 	switch tp.Anchor {
 	case store.AnchorStart, store.AnchorEnd:
@@ -158,7 +177,7 @@ func (p *Planner) Create(ctx context.Context, tx *gorm.DB, tp *store.Touchpoint,
 	if tp.Status == "" {
 		tp.Status = store.TouchpointScheduled
 	}
-	if err := Validate(*tp); err != nil {
+	if err := p.Validate(*tp); err != nil {
 		return err
 	}
 	tp.SessionID = sess.ID
@@ -226,7 +245,7 @@ func (p *Planner) enqueue(ctx context.Context, tx *gorm.DB, tp store.Touchpoint)
 
 // Update stores changes to a touchpoint and reschedules it.
 func (p *Planner) Update(ctx context.Context, tx *gorm.DB, tp *store.Touchpoint) error {
-	if err := Validate(*tp); err != nil {
+	if err := p.Validate(*tp); err != nil {
 		return err
 	}
 	var sess store.Session
