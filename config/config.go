@@ -71,6 +71,7 @@ type Config struct {
 	Scheduler  SchedulerConfig  `yaml:"scheduler"`
 	Delivery   DeliveryConfig   `yaml:"delivery"`
 	Log        LogConfig        `yaml:"log"`
+	Surveys    SurveysConfig    `yaml:"surveys"`
 	Platforms  PlatformsConfig  `yaml:"platforms"`
 
 	loc *time.Location // cached Location for Timezone; set by Load and Default
@@ -149,6 +150,33 @@ type DeliveryConfig struct {
 type LogConfig struct {
 	Level  string `yaml:"level"`  // debug, info, warn or error
 	Format string `yaml:"format"` // text or json
+}
+
+// SurveysConfig controls the surveys attached to new sessions.
+type SurveysConfig struct {
+	// Feedback attaches the post-course feedback survey to new sessions.
+	Feedback bool `yaml:"feedback"`
+	// FeedbackReminders are durations after the session end at which
+	// non-respondents are reminded (at most 2).
+	FeedbackReminders []string `yaml:"feedback_reminders"`
+	// FeedbackCloseAfter is how long after the end the feedback stays open.
+	FeedbackCloseAfter Duration `yaml:"feedback_close_after"`
+	// Followup attaches the manager behaviour follow-up to sessions of
+	// courses that define 2–4 behaviours.
+	Followup bool `yaml:"followup"`
+	// FollowupDays are the days after the end at which managers are asked
+	// (e.g. 30, 60, 90).
+	FollowupDays []string `yaml:"followup_days"`
+	// FollowupReminders are durations after each follow-up at which managers
+	// who have not answered are reminded (at most 2).
+	FollowupReminders []string `yaml:"followup_reminders"`
+	// FollowupCloseAfter is how long each follow-up stays open.
+	FollowupCloseAfter Duration `yaml:"followup_close_after"`
+	// EscalateAfter is when, after the last reminder, the coordinator gets
+	// the list of who has not answered.
+	EscalateAfter Duration `yaml:"escalate_after"`
+	// MinGroupSize suppresses report breakdowns of fewer respondents.
+	MinGroupSize int `yaml:"min_group_size"`
 }
 
 // PlatformsConfig holds one section per messaging platform.
@@ -256,6 +284,11 @@ func baseDefaults() *Config {
 			BatchSize:    50,
 		},
 		Delivery: DeliveryConfig{DefaultPlatform: PlatformSimulator, BatchSize: 500, Workers: 8},
+		Surveys: SurveysConfig{
+			Feedback: true, FeedbackReminders: []string{"24h", "48h"}, FeedbackCloseAfter: Duration(7 * 24 * time.Hour),
+			Followup: true, FollowupDays: []string{"30"}, FollowupReminders: []string{"72h", "144h"},
+			FollowupCloseAfter: Duration(14 * 24 * time.Hour), EscalateAfter: Duration(72 * time.Hour), MinGroupSize: 5,
+		},
 		Log:      LogConfig{Level: "info", Format: "text"},
 		Platforms: PlatformsConfig{
 			Simulator: SimulatorConfig{Enabled: true},

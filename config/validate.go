@@ -174,6 +174,27 @@ func (c *Config) Validate() error {
 	} else if !enabled[dp] {
 		p.add("delivery.default_platform", "%q is not enabled (set platforms.%s.enabled to true)", dp, dp)
 	}
+	for key, list := range map[string][]string{"surveys.feedback_reminders": c.Surveys.FeedbackReminders, "surveys.followup_reminders": c.Surveys.FollowupReminders} {
+		if len(list) > 2 {
+			p.add(key, "at most 2 reminders (got %d)", len(list))
+		}
+		for _, v := range list {
+			if d, err := ParseDuration(v); err != nil || d.D() <= 0 {
+				p.add(key, "%q is not a positive duration like 24h", v)
+			}
+		}
+	}
+	for _, v := range c.Surveys.FollowupDays {
+		if n, err := strconv.Atoi(strings.TrimSpace(v)); err != nil || n < 1 || n > 366 {
+			p.add("surveys.followup_days", "%q is not a number of days 1–366", v)
+		}
+	}
+	if c.Surveys.MinGroupSize < 1 {
+		p.add("surveys.min_group_size", "must be at least 1")
+	}
+	if c.Surveys.FeedbackCloseAfter.D() <= 0 || c.Surveys.FollowupCloseAfter.D() <= 0 || c.Surveys.EscalateAfter.D() <= 0 {
+		p.add("surveys", "feedback_close_after, followup_close_after and escalate_after must be positive")
+	}
 	p.atLeast("delivery.batch_size", c.Delivery.BatchSize, 1)
 	p.atLeast("delivery.workers", c.Delivery.Workers, 1)
 
