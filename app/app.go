@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -25,6 +26,7 @@ import (
 	"github.com/learnloop/learnloop/plan"
 	"github.com/learnloop/learnloop/scheduler"
 	"github.com/learnloop/learnloop/store"
+	"github.com/learnloop/learnloop/surveys"
 	"github.com/learnloop/learnloop/web"
 )
 
@@ -55,6 +57,7 @@ type App struct {
 	Registry   *prometheus.Registry
 	Clicks     *web.ClickRecorder
 	Messengers map[bot.Platform]bot.Messenger
+	Surveys    *surveys.Service
 	Log        *slog.Logger
 	Now        func() time.Time
 
@@ -144,6 +147,17 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 	a.Planner = &plan.Planner{DB: a.DB, Sched: a.Sched, Quiet: quiet, Now: now}
 	a.Sched.Register(plan.JobFire, a.Planner.FireHandler(a.Deliverer))
 
+	settings, err := SurveySettings(cfg)
+	if err != nil {
+		return nil, err
+	}
+	a.Surveys = &surveys.Service{
+		DB: a.DB, Planner: a.Planner, Renderer: a.Renderer, Signer: signer, Secret: secret, Settings: settings,
+		Logger: a.Log.With("component", "surveys"), Now: now,
+	}
+	a.Surveys.Register(a.Renderer, a.Deliverer, a.Router, a.Planner)
+	mounts["/s/"] = a.Surveys.FormHandler()
+
 	if a.Sim != nil {
 		mounts["/sim"] = a.Sim.Handler("/sim", a.Router, loc, a.Log.With("component", "simulator"))
 	}
@@ -156,12 +170,43 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 		tokens = append(tokens, t.Value())
 	}
 	a.Server = &web.Server{
-		DB: a.DB, Planner: a.Planner, Router: a.Router, Renderer: a.Renderer, Signer: signer, Clicks: a.Clicks,
+		DB: a.DB, Planner: a.Planner, Router: a.Router, Renderer: a.Renderer, Signer: signer, Clicks: a.Clicks, Surveys: a.Surveys,
 		Mounts: mounts, AdminTokens: tokens, Location: loc, Locale: cfg.Locale,
 		Checkin:  web.CheckinDefaults{OpensBefore: cfg.Checkin.OpensBefore.D(), Grace: cfg.Checkin.Grace.D(), MakeupAfter: cfg.Checkin.MakeupAfter.D()},
 		Gatherer: a.Registry, Logger: a.Log.With("component", "http"), Now: now,
 	}
 	return a, nil
+}
+
+// SurveySettings converts the config's surveys section.
+func SurveySettings(cfg *config.Config) (surveys.Settings, error) {
+	sc := cfg.Surveys
+	st := surveys.Settings{
+		Feedback: sc.Feedback, FeedbackCloseAfter: sc.FeedbackCloseAfter.D(), Followup: sc.Followup,
+		FollowupCloseAfter: sc.FollowupCloseAfter.D(), EscalateAfter: sc.EscalateAfter.D(), MinGroupSize: sc.MinGroupSize,
+	}
+	for _, v := range sc.FeedbackReminders {
+		d, err := config.ParseDuration(v)
+		if err != nil {
+			return st, fmt.Errorf("surveys.feedback_reminders: %w", err)
+		}
+		st.FeedbackReminders = append(st.FeedbackReminders, d.D())
+	}
+	for _, v := range sc.FollowupReminders {
+		d, err := config.ParseDuration(v)
+		if err != nil {
+			return st, fmt.Errorf("surveys.followup_reminders: %w", err)
+		}
+		st.FollowupReminders = append(st.FollowupReminders, d.D())
+	}
+	for _, v := range sc.FollowupDays {
+		n, err := strconv.Atoi(strings.TrimSpace(v))
+		if err != nil {
+			return st, fmt.Errorf("surveys.followup_days: %w", err)
+		}
+		st.FollowupDays = append(st.FollowupDays, n)
+	}
+	return st, nil
 }
 
 // QuietHours converts the config's quiet hours and holidays.

@@ -74,7 +74,7 @@ func TestBadInputChangesNothing(t *testing.T) {
 		}
 		require.EqualValues(t, 1, count(t, db, &store.Course{}))
 		require.EqualValues(t, 1, count(t, db, &store.Session{}))
-		require.EqualValues(t, 3, count(t, db, &store.Touchpoint{}))
+		require.EqualValues(t, 6, count(t, db, &store.Touchpoint{}))
 		require.EqualValues(t, 0, count(t, db, &store.Checkin{}))
 		require.Equal(t, audits, count(t, db, &store.AuditLog{}), "failed requests write no audit entries")
 

@@ -163,7 +163,9 @@ func TestEndToEndCheckinLoop(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *storetest.DB) {
 		b := setup(t, db)
 		s := b.plan(t)
-		require.Len(t, s.Touchpoints, 3)
+		// The default plan (3) plus the post-course feedback and its two
+		// reminders; the course defines no behaviours, so no follow-up.
+		require.Len(t, s.Touchpoints, 6)
 		kinds := map[string]string{}
 		var promptAt time.Time
 		var promptID uint64

@@ -46,6 +46,7 @@ func (s *Server) api() http.Handler {
 	mux.HandleFunc("POST /touchpoints/{id}/resume", s.pauseTouchpoint(false))
 	mux.HandleFunc("GET /touchpoints/{id}/deliveries", s.listDeliveries)
 	mux.HandleFunc("GET /employees", s.listEmployees)
+	s.surveyRoutes(mux)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		apiError(w, http.StatusNotFound, "not_found", "no such endpoint: "+r.Method+" "+r.URL.Path, nil)
 	})
@@ -440,6 +441,17 @@ func (s *Server) createSession(w http.ResponseWriter, r *http.Request) {
 			if tps, err = s.Planner.ApplyDefault(r.Context(), tx, ss); err != nil {
 				return err
 			}
+			if s.Surveys != nil {
+				var course store.Course
+				if err := tx.First(&course, ss.CourseID).Error; err != nil {
+					return err
+				}
+				more, err := s.Surveys.AttachDefault(r.Context(), tx, ss, course)
+				if err != nil {
+					return err
+				}
+				tps = append(tps, more...)
+			}
 		}
 		return s.audit(tx, r, "session.create", fmt.Sprintf("session:%d", ss.ID), in)
 	})
@@ -483,11 +495,17 @@ func (s *Server) patchSession(w http.ResponseWriter, r *http.Request) {
 		apiError(w, http.StatusConflict, "conflict", "the session is cancelled", nil)
 		return
 	}
+	old := ss
 	if errs := s.applySession(r, in, &ss); len(errs) > 0 {
 		invalid(w, errs)
 		return
 	}
 	err := s.DB.WithContext(r.Context()).Transaction(func(tx *gorm.DB) error {
+		if s.Surveys != nil {
+			if err := s.Surveys.SessionMoved(r.Context(), tx, old, ss); err != nil {
+				return err
+			}
+		}
 		if in.Teacher != nil {
 			id, err := s.teacherID(tx, *in.Teacher)
 			if err != nil {

@@ -24,6 +24,7 @@ import (
 	"github.com/learnloop/learnloop/bot"
 	"github.com/learnloop/learnloop/plan"
 	"github.com/learnloop/learnloop/store"
+	"github.com/learnloop/learnloop/surveys"
 )
 
 // CheckinDefaults are the windows given to new sessions.
@@ -41,6 +42,7 @@ type Server struct {
 	Renderer *bot.Renderer
 	Signer   *bot.Signer
 	Clicks   *ClickRecorder
+	Surveys  *surveys.Service
 	// Mounts are extra handlers by path prefix: "/sim", "/callbacks/wecom"…
 	Mounts map[string]http.Handler
 	// AdminTokens are the bearer tokens accepted by /api/v1.

@@ -1,0 +1,269 @@
+package reports
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/learnloop/learnloop/store"
+	"github.com/learnloop/learnloop/surveys"
+)
+
+// CourseReport compares a course's sessions and pools their feedback.
+type CourseReport struct {
+	GeneratedAt time.Time          `json:"generated_at"`
+	CourseID    uint64             `json:"course_id"`
+	Code        string             `json:"code"`
+	Title       string             `json:"title"`
+	Sessions    []CourseSessionRow `json:"sessions"`
+	// Pooled figures over every session's feedback answers.
+	Dimensions  []DimensionRow     `json:"dimensions"`
+	NPS         *surveys.NPSResult `json:"nps,omitempty"`
+	Definitions map[string]string  `json:"definitions"`
+}
+
+// CourseSessionRow is one session of a course.
+type CourseSessionRow struct {
+	SessionID    uint64                      `json:"session_id"`
+	Title        string                      `json:"title"`
+	StartsAt     time.Time                   `json:"starts_at"`
+	Teacher      string                      `json:"teacher"`
+	Eligible     int                         `json:"eligible"`
+	CheckedIn    int                         `json:"checked_in"`
+	CheckinRate  Figure                      `json:"checkin_rate"`
+	LowCheckin   bool                        `json:"low_checkin"`
+	SurveyID     uint64                      `json:"survey_id,omitempty"`
+	ResponseRate *surveys.ResponseRateResult `json:"response_rate,omitempty"`
+	Dimensions   []DimensionRow              `json:"dimensions,omitempty"`
+	NPS          *surveys.NPSResult          `json:"nps,omitempty"`
+}
+
+// attendance counts eligible (roster − excused − cancelled) and checked-in
+// people per session.
+func attendance(ctx context.Context, db *gorm.DB, sessionIDs []uint64) (map[uint64][2]int, error) {
+	out := map[uint64][2]int{}
+	if len(sessionIDs) == 0 {
+		return out, nil
+	}
+	var rows []struct {
+		SessionID uint64
+		Eligible  int
+		CheckedIn int
+	}
+	err := db.WithContext(ctx).Table("enrollments").
+		Select("enrollments.session_id, COUNT(*) AS eligible, SUM(CASE WHEN checkins.id IS NULL THEN 0 ELSE 1 END) AS checked_in").
+		Joins("LEFT JOIN checkins ON checkins.session_id = enrollments.session_id AND checkins.employee_id = enrollments.employee_id").
+		Where("enrollments.session_id IN ? AND enrollments.status = ?", sessionIDs, store.EnrollInvited).
+		Group("enrollments.session_id").Scan(&rows).Error
+	if err != nil {
+		return nil, fmt.Errorf("reports: attendance: %w", err)
+	}
+	for _, r := range rows {
+		out[r.SessionID] = [2]int{r.Eligible, r.CheckedIn}
+	}
+	return out, nil
+}
+
+// Course builds the report of a course across its sessions.
+func Course(ctx context.Context, db *gorm.DB, courseID uint64, now time.Time) (*CourseReport, error) {
+	db = db.WithContext(ctx)
+	var c store.Course
+	if err := db.Limit(1).Find(&c, courseID).Error; err != nil {
+		return nil, fmt.Errorf("reports: load course: %w", err)
+	}
+	if c.ID == 0 {
+		return nil, fmt.Errorf("reports: course %d: %w", courseID, ErrNotFound)
+	}
+	var sessions []store.Session
+	if err := db.Where("course_id = ?", courseID).Order("starts_at").Find(&sessions).Error; err != nil {
+		return nil, fmt.Errorf("reports: load sessions: %w", err)
+	}
+	ids := make([]uint64, len(sessions))
+	for i, s := range sessions {
+		ids[i] = s.ID
+	}
+	att, err := attendance(ctx, db, ids)
+	if err != nil {
+		return nil, err
+	}
+	teachers := map[uint64]string{}
+	var ts []store.Teacher
+	db.Find(&ts)
+	for _, t := range ts {
+		teachers[t.ID] = t.Name
+	}
+	r := &CourseReport{GeneratedAt: now.UTC(), CourseID: c.ID, Code: c.Code, Title: c.Title, Sessions: []CourseSessionRow{}, Definitions: map[string]string{}}
+	pooled := map[string][]float64{}
+	var poolDef *SurveyReport
+	for _, s := range sessions {
+		a := att[s.ID]
+		row := CourseSessionRow{SessionID: s.ID, Title: s.Title, StartsAt: s.StartsAt, Eligible: a[0], CheckedIn: a[1]}
+		if s.TeacherID != nil {
+			row.Teacher = teachers[*s.TeacherID]
+		}
+		row.CheckinRate, row.LowCheckin = checkinFigure(a[1], a[0])
+		var sv store.Survey
+		db.Where("session_id = ? AND kind = ?", s.ID, store.SurveyFeedback).Order("id").Limit(1).Find(&sv)
+		if sv.ID != 0 {
+			sr, err := Survey(ctx, db, sv.ID, now)
+			if err != nil {
+				return nil, err
+			}
+			row.SurveyID, row.ResponseRate, row.Dimensions, row.NPS = sv.ID, &sr.ResponseRate, sr.Dimensions, sr.NPS
+			for k, v := range sr.byQuestion {
+				pooled[k] = append(pooled[k], v...)
+			}
+			if poolDef == nil {
+				poolDef = sr
+			}
+		}
+		r.Sessions = append(r.Sessions, row)
+	}
+	if poolDef != nil {
+		for _, d := range poolDef.Dimensions {
+			res, err := surveys.Ratings(pooled[d.Key])
+			if err != nil {
+				return nil, err
+			}
+			r.Dimensions = append(r.Dimensions, DimensionRow{Dimension: d.Dimension, Question: d.Question, Key: d.Key, Rating: res})
+		}
+		for _, q := range poolDef.def.Questions {
+			if q.Type == surveys.TypeNPS {
+				res, err := surveys.NPS(pooled[q.Key])
+				if err != nil {
+					return nil, err
+				}
+				r.NPS = &res
+				break
+			}
+		}
+	}
+	r.Definitions["checkin_rate"] = figureDefinition("checkin_rate", 0)
+	r.Definitions["low_checkin"] = "签到率低于 50% 的场次标记为需立即复盘"
+	r.Definitions["pooled"] = "课程汇总：把各场次课后反馈中每题的全部回答合并后计算（不是各场次结果的平均），n 为合并后的回答数"
+	return r, nil
+}
+
+// TeacherRow is one teacher's year under the certification rule.
+type TeacherRow struct {
+	TeacherID uint64              `json:"teacher_id"`
+	Name      string              `json:"name"`
+	Sessions  []TeacherSessionRow `json:"sessions"`
+	Keeps     bool                `json:"keeps_certification"`
+	Reasons   []string            `json:"reasons"`
+}
+
+// TeacherSessionRow is one taught session with its learners and rating.
+type TeacherSessionRow struct {
+	SessionID uint64    `json:"session_id"`
+	Course    string    `json:"course"`
+	StartsAt  time.Time `json:"starts_at"`
+	Learners  int       `json:"learners"`
+	Rating    *float64  `json:"rating"`
+	RatingN   int       `json:"rating_n"`
+}
+
+// TeacherReport applies the certification rule for a calendar year in loc.
+type TeacherReport struct {
+	GeneratedAt time.Time    `json:"generated_at"`
+	Year        int          `json:"year"`
+	Rule        string       `json:"rule"`
+	Teachers    []TeacherRow `json:"teachers"`
+}
+
+// Certification thresholds (China Telecom's rule, domain.md).
+const (
+	CertMinSessions = 3
+	CertMinLearners = 30
+	CertMinRating   = 4.5
+)
+
+// Teachers reports every teacher's sessions in year and whether they keep
+// their certification: ≥ 3 sessions, each with ≥ 30 learners (checked in),
+// each rated ≥ 4.5 (mean of the feedback's teacher-satisfaction question).
+func Teachers(ctx context.Context, db *gorm.DB, year int, loc *time.Location, now time.Time) (*TeacherReport, error) {
+	db = db.WithContext(ctx)
+	if loc == nil {
+		loc = time.UTC
+	}
+	from := time.Date(year, 1, 1, 0, 0, 0, 0, loc).UTC()
+	to := time.Date(year+1, 1, 1, 0, 0, 0, 0, loc).UTC()
+	var sessions []store.Session
+	if err := db.Where("teacher_id IS NOT NULL AND status <> ? AND starts_at >= ? AND starts_at < ?", store.SessionCancelled, from, to).Order("starts_at").Find(&sessions).Error; err != nil {
+		return nil, fmt.Errorf("reports: load sessions: %w", err)
+	}
+	ids := make([]uint64, len(sessions))
+	for i, s := range sessions {
+		ids[i] = s.ID
+	}
+	att, err := attendance(ctx, db, ids)
+	if err != nil {
+		return nil, err
+	}
+	var ts []store.Teacher
+	if err := db.Find(&ts).Error; err != nil {
+		return nil, err
+	}
+	courses := map[uint64]string{}
+	var cs []store.Course
+	db.Find(&cs)
+	for _, c := range cs {
+		courses[c.ID] = c.Title
+	}
+	byTeacher := map[uint64]*TeacherRow{}
+	for _, t := range ts {
+		byTeacher[t.ID] = &TeacherRow{TeacherID: t.ID, Name: t.Name, Sessions: []TeacherSessionRow{}}
+	}
+	for _, s := range sessions {
+		row := TeacherSessionRow{SessionID: s.ID, Course: courses[s.CourseID], StartsAt: s.StartsAt, Learners: att[s.ID][1]}
+		var sv store.Survey
+		db.Where("session_id = ? AND kind = ?", s.ID, store.SurveyFeedback).Order("id").Limit(1).Find(&sv)
+		if sv.ID != 0 {
+			sr, err := Survey(ctx, db, sv.ID, now)
+			if err != nil {
+				return nil, err
+			}
+			for _, d := range sr.Dimensions {
+				if d.Dimension == "teacher" {
+					row.Rating, row.RatingN = d.Rating.Mean, d.Rating.N
+				}
+			}
+		}
+		if tr := byTeacher[*s.TeacherID]; tr != nil {
+			tr.Sessions = append(tr.Sessions, row)
+		}
+	}
+	rep := &TeacherReport{GeneratedAt: now.UTC(), Year: year, Teachers: []TeacherRow{},
+		Rule: fmt.Sprintf("保留认证：%d 年内授课至少 %d 次，每次签到学员不少于 %d 人，且每次讲师满意度均分不低于 %.1f（满分 5）", year, CertMinSessions, CertMinLearners, CertMinRating)}
+	for _, t := range byTeacher {
+		t.Keeps = true
+		if len(t.Sessions) < CertMinSessions {
+			t.Keeps = false
+			t.Reasons = append(t.Reasons, fmt.Sprintf("授课 %d 次，少于 %d 次", len(t.Sessions), CertMinSessions))
+		}
+		for _, s := range t.Sessions {
+			day := s.StartsAt.In(loc).Format("01-02")
+			if s.Learners < CertMinLearners {
+				t.Keeps = false
+				t.Reasons = append(t.Reasons, fmt.Sprintf("%s 场次 #%d 学员 %d 人，少于 %d 人", day, s.SessionID, s.Learners, CertMinLearners))
+			}
+			switch {
+			case s.Rating == nil:
+				t.Keeps = false
+				t.Reasons = append(t.Reasons, fmt.Sprintf("%s 场次 #%d 没有讲师评分", day, s.SessionID))
+			case *s.Rating < CertMinRating:
+				t.Keeps = false
+				t.Reasons = append(t.Reasons, fmt.Sprintf("%s 场次 #%d 讲师评分 %.2f，低于 %.1f", day, s.SessionID, *s.Rating, CertMinRating))
+			}
+		}
+		if t.Reasons == nil {
+			t.Reasons = []string{}
+		}
+		rep.Teachers = append(rep.Teachers, *t)
+	}
+	sort.Slice(rep.Teachers, func(i, j int) bool { return rep.Teachers[i].Name < rep.Teachers[j].Name })
+	return rep, nil
+}

@@ -1,0 +1,360 @@
+package reports
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/learnloop/learnloop/store"
+	"github.com/learnloop/learnloop/surveys"
+)
+
+// SurveyReport is what one survey's answers say, from stored facts only.
+// Every figure carries its n and definition.
+type SurveyReport struct {
+	GeneratedAt  time.Time                  `json:"generated_at"`
+	Survey       SurveyInfo                 `json:"survey"`
+	ResponseRate surveys.ResponseRateResult `json:"response_rate"`
+	Dimensions   []DimensionRow             `json:"dimensions"`
+	NPS          *surveys.NPSResult         `json:"nps,omitempty"`
+	Questions    []QuestionRow              `json:"questions"`
+	Behaviours   []BehaviourRow             `json:"behaviours,omitempty"`
+	Overall      *surveys.ScaleResult       `json:"overall_change,omitempty"`
+	Comments     []Comment                  `json:"comments"`
+	Departments  []DepartmentRow            `json:"departments"`
+	Notes        []string                   `json:"notes"`
+	Definitions  map[string]string          `json:"definitions"`
+	byQuestion   map[string][]float64       // numeric answers per question key
+	pairs        map[int][]surveys.Pair     // before/now per behaviour
+	def          surveys.Definition
+}
+
+// SurveyInfo identifies a survey.
+type SurveyInfo struct {
+	ID           uint64    `json:"id"`
+	Kind         string    `json:"kind"`
+	Title        string    `json:"title"`
+	SessionID    uint64    `json:"session_id"`
+	CourseID     uint64    `json:"course_id"`
+	CourseTitle  string    `json:"course_title"`
+	Anonymous    bool      `json:"anonymous"`
+	MinGroupSize int       `json:"min_group_size"`
+	OpensAt      time.Time `json:"opens_at"`
+	ClosesAt     time.Time `json:"closes_at"`
+	Status       string    `json:"status"`
+}
+
+// DimensionRow is the CSAT of one rating question (teacher, course,
+// organisation…).
+type DimensionRow struct {
+	Dimension string               `json:"dimension"`
+	Question  string               `json:"question"`
+	Key       string               `json:"key"`
+	Rating    surveys.RatingResult `json:"rating"`
+}
+
+// QuestionRow counts the answers to one question.
+type QuestionRow struct {
+	Key      string `json:"key"`
+	Type     string `json:"type"`
+	Text     string `json:"text"`
+	Answered int    `json:"answered"`
+}
+
+// BehaviourRow is the before/now change of one behaviour (manager follow-up).
+type BehaviourRow struct {
+	Index     int                  `json:"index"`
+	Behaviour string               `json:"behaviour"`
+	Change    surveys.ChangeResult `json:"change"`
+}
+
+// Comment is one free-text answer. Name is empty for anonymous surveys.
+type Comment struct {
+	ResponseID  uint64 `json:"response_id"`
+	QuestionKey string `json:"question_key"`
+	Question    string `json:"question"`
+	Text        string `json:"text"`
+	Name        string `json:"name,omitempty"`
+	ExternalID  string `json:"external_id,omitempty"`
+	Subject     string `json:"subject,omitempty"`
+}
+
+// DepartmentRow is a breakdown by the respondents' department. Groups
+// smaller than the survey's minimum group size are suppressed: only the
+// fact that they exist is shown, no figure.
+type DepartmentRow struct {
+	Department string   `json:"department"`
+	Suppressed bool     `json:"suppressed"`
+	Responses  *int     `json:"responses,omitempty"`
+	NPS        *float64 `json:"nps,omitempty"`
+	CSATMean   *float64 `json:"csat_mean,omitempty"`
+}
+
+// Survey builds the report of one survey.
+func Survey(ctx context.Context, db *gorm.DB, surveyID uint64, now time.Time) (*SurveyReport, error) {
+	db = db.WithContext(ctx)
+	var sv store.Survey
+	if err := db.Limit(1).Find(&sv, surveyID).Error; err != nil {
+		return nil, fmt.Errorf("reports: load survey: %w", err)
+	}
+	if sv.ID == 0 {
+		return nil, fmt.Errorf("reports: survey %d: %w", surveyID, ErrNotFound)
+	}
+	def, err := surveys.SurveyDefinition(sv)
+	if err != nil {
+		return nil, fmt.Errorf("reports: %w", err)
+	}
+	var course store.Course
+	db.Limit(1).Find(&course, sv.CourseID)
+	r := &SurveyReport{
+		GeneratedAt: now.UTC(), def: def, byQuestion: map[string][]float64{}, pairs: map[int][]surveys.Pair{},
+		Survey: SurveyInfo{ID: sv.ID, Kind: sv.Kind, Title: sv.Title, SessionID: sv.SessionID, CourseID: sv.CourseID, CourseTitle: course.Title,
+			Anonymous: sv.Anonymous, MinGroupSize: sv.MinGroupSize, OpensAt: sv.OpensAt, ClosesAt: sv.ClosesAt, Status: sv.Status},
+		Comments: []Comment{}, Departments: []DepartmentRow{}, Questions: []QuestionRow{},
+		Definitions: map[string]string{},
+	}
+
+	// Eligible: distinct recipients (per subject for follow-ups) of a sent
+	// delivery of the survey's first-push touchpoints, still active.
+	var eligible int64
+	sub := db.Table("deliveries").Select("DISTINCT deliveries.employee_id, deliveries.subject_id").
+		Joins("JOIN touchpoints ON touchpoints.id = deliveries.touchpoint_id").
+		Joins("JOIN employees ON employees.id = deliveries.employee_id").
+		Where("touchpoints.survey_id = ? AND deliveries.status = ? AND employees.active = ?", sv.ID, store.DeliverySent, true).
+		Where("touchpoints.kind IN ?", []string{surveys.KindFeedback, surveys.KindNPS, surveys.KindManagerFollowup})
+	if err := db.Table("(?) AS eligible", sub).Count(&eligible).Error; err != nil {
+		return nil, fmt.Errorf("reports: count eligible: %w", err)
+	}
+	var counts []struct {
+		Status string
+		N      int
+	}
+	if err := db.Model(&store.SurveyResponse{}).Select("status, COUNT(*) AS n").Where("survey_id = ?", sv.ID).Group("status").Scan(&counts).Error; err != nil {
+		return nil, fmt.Errorf("reports: count responses: %w", err)
+	}
+	complete, partial := 0, 0
+	for _, c := range counts {
+		if c.Status == store.ResponseComplete {
+			complete = c.N
+		} else {
+			partial = c.N
+		}
+	}
+	// A response can exist without a delivery (a forwarded or manual link
+	// is impossible, but a delivery may have been marked failed after the
+	// person answered): the denominator is never below the answers.
+	if int(eligible) < complete+partial {
+		r.Notes = append(r.Notes, fmt.Sprintf("应答人数 %d 多于送达人数 %d：以应答人数为分母", complete+partial, eligible))
+		eligible = int64(complete + partial)
+	}
+	if r.ResponseRate, err = surveys.ResponseRate(complete, partial, int(eligible)); err != nil {
+		return nil, fmt.Errorf("reports: %w", err)
+	}
+
+	type answerRow struct {
+		ResponseID   uint64
+		Status       string
+		Department   string
+		RespondentID *uint64
+		SubjectID    uint64
+		QuestionKey  string
+		Number       *float64
+		Text         string
+	}
+	var rows []answerRow
+	err = db.Table("survey_answers").
+		Select("survey_answers.response_id, survey_responses.status, survey_responses.department, survey_responses.respondent_id, survey_responses.subject_id, survey_answers.question_key, survey_answers.number, survey_answers.text").
+		Joins("JOIN survey_responses ON survey_responses.id = survey_answers.response_id").
+		Where("survey_responses.survey_id = ?", sv.ID).Order("survey_answers.response_id, survey_answers.question_key").Scan(&rows).Error
+	if err != nil {
+		return nil, fmt.Errorf("reports: load answers: %w", err)
+	}
+	names := map[uint64]store.Employee{}
+	if !sv.Anonymous || sv.Kind == store.SurveyManagerFollowup {
+		var ids []uint64
+		for _, a := range rows {
+			if a.RespondentID != nil && !sv.Anonymous {
+				ids = append(ids, *a.RespondentID)
+			}
+			if a.SubjectID != 0 {
+				ids = append(ids, a.SubjectID)
+			}
+		}
+		if len(ids) > 0 {
+			var es []store.Employee
+			if err := db.Select("id", "external_id", "name").Where("id IN ?", ids).Find(&es).Error; err != nil {
+				return nil, fmt.Errorf("reports: load names: %w", err)
+			}
+			for _, e := range es {
+				names[e.ID] = e
+			}
+		}
+	}
+	type respAgg struct {
+		dept string
+		nums map[string]float64
+	}
+	byResp := map[uint64]*respAgg{}
+	answered := map[string]int{}
+	for _, a := range rows {
+		q, ok := def.Question(a.QuestionKey)
+		if !ok {
+			continue
+		}
+		agg := byResp[a.ResponseID]
+		if agg == nil {
+			agg = &respAgg{dept: a.Department, nums: map[string]float64{}}
+			byResp[a.ResponseID] = agg
+		}
+		answered[q.Key]++
+		if a.Number != nil {
+			r.byQuestion[q.Key] = append(r.byQuestion[q.Key], *a.Number)
+			agg.nums[q.Key] = *a.Number
+		}
+		if q.Type == surveys.TypeText && strings.TrimSpace(a.Text) != "" {
+			c := Comment{ResponseID: a.ResponseID, QuestionKey: q.Key, Question: q.Text.In("zh-CN"), Text: a.Text}
+			if !sv.Anonymous && a.RespondentID != nil {
+				c.Name, c.ExternalID = names[*a.RespondentID].Name, names[*a.RespondentID].ExternalID
+			}
+			if a.SubjectID != 0 {
+				c.Subject = names[a.SubjectID].Name
+			}
+			r.Comments = append(r.Comments, c)
+		}
+	}
+	// Behaviour pairs come from one response's before and now answers.
+	for _, agg := range byResp {
+		for _, q := range def.Questions {
+			if q.Phase != "before" || q.Behaviour == 0 {
+				continue
+			}
+			nowKey := strings.TrimSuffix(q.Key, "_before") + "_now"
+			b, okB := agg.nums[q.Key]
+			n, okN := agg.nums[nowKey]
+			if okB && okN {
+				r.pairs[q.Behaviour] = append(r.pairs[q.Behaviour], surveys.Pair{Before: b, Now: n})
+			}
+		}
+	}
+	for _, q := range def.Questions {
+		r.Questions = append(r.Questions, QuestionRow{Key: q.Key, Type: q.Type, Text: q.Text.In("zh-CN"), Answered: answered[q.Key]})
+		switch q.Type {
+		case surveys.TypeRating:
+			res, err := surveys.Ratings(r.byQuestion[q.Key])
+			if err != nil {
+				return nil, fmt.Errorf("reports: question %s: %w", q.Key, err)
+			}
+			dim := q.Dimension
+			if dim == "" {
+				dim = q.Key
+			}
+			r.Dimensions = append(r.Dimensions, DimensionRow{Dimension: dim, Question: q.Text.In("zh-CN"), Key: q.Key, Rating: res})
+			r.Definitions["csat"] = res.Definition
+		case surveys.TypeNPS:
+			if r.NPS == nil {
+				res, err := surveys.NPS(r.byQuestion[q.Key])
+				if err != nil {
+					return nil, fmt.Errorf("reports: question %s: %w", q.Key, err)
+				}
+				r.NPS = &res
+				r.Definitions["nps"] = res.Definition
+			}
+		case surveys.TypeChange:
+			res, err := surveys.ChangeScale(r.byQuestion[q.Key])
+			if err != nil {
+				return nil, fmt.Errorf("reports: question %s: %w", q.Key, err)
+			}
+			r.Overall = &res
+			r.Definitions["overall_change"] = res.Definition
+		}
+	}
+	for _, q := range def.Questions {
+		if q.Phase == "before" && q.Behaviour > 0 {
+			res, err := surveys.BehaviourChange(r.pairs[q.Behaviour])
+			if err != nil {
+				return nil, fmt.Errorf("reports: behaviour %d: %w", q.Behaviour, err)
+			}
+			r.Behaviours = append(r.Behaviours, BehaviourRow{Index: q.Behaviour, Behaviour: behaviourText(q), Change: res})
+			r.Definitions["behaviour_change"] = res.Definition
+		}
+	}
+	r.Definitions["response_rate"] = r.ResponseRate.Definition
+	r.Definitions["departments"] = fmt.Sprintf("按部门细分：仅显示回答人数不少于 %d 人的部门，人数更少的部门只标注“已隐藏”，不显示任何数字；部门取回答时的部门", sv.MinGroupSize)
+	r.Definitions["answers"] = "每题的 n 为回答了该题的人数（含未完成问卷中已作答的题）；跳过的题不计入分母"
+
+	// Department breakdown, suppressed below the minimum group size.
+	depts := map[string][]*respAgg{}
+	for _, agg := range byResp {
+		depts[agg.dept] = append(depts[agg.dept], agg)
+	}
+	npsKey, csatKeys := "", []string{}
+	for _, q := range def.Questions {
+		if q.Type == surveys.TypeNPS && npsKey == "" {
+			npsKey = q.Key
+		}
+		if q.Type == surveys.TypeRating {
+			csatKeys = append(csatKeys, q.Key)
+		}
+	}
+	for dept, aggs := range depts {
+		row := DepartmentRow{Department: dept}
+		if dept == "" {
+			row.Department = "（未填部门）"
+		}
+		if len(aggs) < sv.MinGroupSize {
+			row.Suppressed = true
+			r.Departments = append(r.Departments, row)
+			continue
+		}
+		n := len(aggs)
+		row.Responses = &n
+		var npsVals, csatVals []float64
+		for _, a := range aggs {
+			if v, ok := a.nums[npsKey]; ok {
+				npsVals = append(npsVals, v)
+			}
+			for _, k := range csatKeys {
+				if v, ok := a.nums[k]; ok {
+					csatVals = append(csatVals, v)
+				}
+			}
+		}
+		if res, err := surveys.NPS(npsVals); err == nil && res.Score != nil && len(npsVals) >= sv.MinGroupSize {
+			row.NPS = res.Score
+		}
+		if res, err := surveys.Ratings(csatVals); err == nil && res.Mean != nil {
+			row.CSATMean = res.Mean
+		}
+		r.Departments = append(r.Departments, row)
+	}
+	sort.Slice(r.Departments, func(i, j int) bool { return r.Departments[i].Department < r.Departments[j].Department })
+	return r, nil
+}
+
+func behaviourText(q surveys.Question) string {
+	t := q.Text.In("zh-CN")
+	return t
+}
+
+// SessionSurveys lists the surveys of a session.
+func SessionSurveys(ctx context.Context, db *gorm.DB, sessionID uint64) ([]store.Survey, error) {
+	var svs []store.Survey
+	if err := db.WithContext(ctx).Where("session_id = ?", sessionID).Order("opens_at, id").Find(&svs).Error; err != nil {
+		return nil, fmt.Errorf("reports: list surveys: %w", err)
+	}
+	return svs, nil
+}
+
+// RawNumbers returns the numeric answers to a question (for tests and charts).
+func (r *SurveyReport) RawNumbers(key string) []float64 { return r.byQuestion[key] }
+
+// MarshalJSONDefinition is the survey's definition as JSON.
+func (r *SurveyReport) MarshalJSONDefinition() ([]byte, error) { return json.Marshal(r.def) }
+
+var errNoFeedback = errors.New("no feedback survey")

@@ -1,0 +1,403 @@
+package surveys
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/learnloop/learnloop/bot"
+	"github.com/learnloop/learnloop/plan"
+	"github.com/learnloop/learnloop/store"
+)
+
+// Touchpoint kinds that push surveys.
+const (
+	KindFeedback         = "feedback"          // post-course feedback, to those checked in, at the end
+	KindFeedbackReminder = "feedback_reminder" // to those who have not completed it (at most 2)
+	KindNPS              = "nps"               // a standalone NPS question answered in the card
+	KindManagerFollowup  = "manager_followup"  // to the managers of attendees, one per direct report
+	KindManagerReminder  = "manager_reminder"  // to managers who have not answered
+	KindEscalation       = "escalation"        // to the coordinator: who has not answered after the reminders
+)
+
+// Audiences that surveys resolve.
+const (
+	AudienceNotResponded         = "not_responded"
+	AudienceManagers             = "managers_of_checked_in"
+	AudienceManagersNotResponded = "managers_not_responded"
+	AudienceCoordinator          = "coordinator"
+)
+
+// MaxReminders caps reminders per survey.
+const MaxReminders = 2
+
+// Errors returned by the service.
+var (
+	ErrNotFound     = errors.New("not found")
+	ErrClosed       = errors.New("survey closed")
+	ErrInvalid      = errors.New("invalid")
+	ErrTooMany      = errors.New("too many reminders")
+	ErrNotEligible  = errors.New("not eligible")
+	errNoQuestion   = errors.New("survey has no question for this action")
+	errWrongSurvey  = errors.New("delivery has no survey")
+	errNoBehaviours = errors.New("course has no behaviours to follow up")
+)
+
+// Settings are the survey defaults from config.
+type Settings struct {
+	Feedback           bool
+	FeedbackReminders  []time.Duration
+	FeedbackCloseAfter time.Duration
+	Followup           bool
+	FollowupDays       []int
+	FollowupReminders  []time.Duration
+	FollowupCloseAfter time.Duration
+	EscalateAfter      time.Duration
+	MinGroupSize       int
+}
+
+// Service runs surveys: it attaches them to sessions, resolves their
+// audiences, renders their cards, records answers from cards and forms, and
+// reports on them.
+type Service struct {
+	DB       *gorm.DB
+	Planner  *plan.Planner
+	Renderer *bot.Renderer
+	Signer   *bot.Signer
+	// Secret keys the respondent hash of anonymous surveys.
+	Secret   []byte
+	Settings Settings
+	Logger   *slog.Logger
+	Now      func() time.Time
+}
+
+func (s *Service) now() time.Time {
+	if s.Now != nil {
+		return s.Now().UTC()
+	}
+	return time.Now().UTC()
+}
+
+func (s *Service) log() *slog.Logger {
+	if s.Logger != nil {
+		return s.Logger
+	}
+	return slog.Default()
+}
+
+// Register wires the survey kinds, audiences and in-card answers into the
+// bot core and the planner.
+func (s *Service) Register(r *bot.Renderer, d *bot.Deliverer, router *bot.Router, p *plan.Planner) {
+	if r.Kinds == nil {
+		r.Kinds = map[string]bot.KindRenderer{}
+	}
+	for _, k := range []string{KindFeedback, KindFeedbackReminder, KindNPS, KindManagerFollowup, KindManagerReminder, KindEscalation} {
+		r.Kinds[k] = s.renderCard
+	}
+	if d.Audiences == nil {
+		d.Audiences = map[string]bot.AudienceFunc{}
+	}
+	d.Audiences[AudienceNotResponded] = s.audienceNotResponded
+	d.Audiences[AudienceManagers] = s.audienceManagers(false)
+	d.Audiences[AudienceManagersNotResponded] = s.audienceManagers(true)
+	d.Audiences[AudienceCoordinator] = s.audienceCoordinator
+	router.Handle(bot.ActionNPS, s.handleCardAnswer)
+	router.Handle(bot.ActionRate, s.handleCardAnswer)
+	if p.Kinds == nil {
+		p.Kinds = map[string]bool{}
+	}
+	if p.Audiences == nil {
+		p.Audiences = map[string]bool{}
+	}
+	for _, k := range []string{KindFeedback, KindFeedbackReminder, KindNPS, KindManagerFollowup, KindManagerReminder, KindEscalation} {
+		p.Kinds[k] = true
+	}
+	for _, a := range []string{AudienceNotResponded, AudienceManagers, AudienceManagersNotResponded, AudienceCoordinator} {
+		p.Audiences[a] = true
+	}
+}
+
+// RespondentKey identifies a respondent for duplicate prevention. For an
+// anonymous survey it is a keyed hash that cannot be turned back into the
+// employee without the secret.
+func (s *Service) RespondentKey(sv store.Survey, employeeID uint64) string {
+	if !sv.Anonymous {
+		return "e:" + strconv.FormatUint(employeeID, 10)
+	}
+	m := hmac.New(sha256.New, s.Secret)
+	fmt.Fprintf(m, "learnloop-respondent\x00%d\x00%d", sv.ID, employeeID)
+	return "h:" + hex.EncodeToString(m.Sum(nil)[:24])
+}
+
+// Definition decodes a survey's frozen questions.
+func SurveyDefinition(sv store.Survey) (Definition, error) {
+	var d Definition
+	if err := json.Unmarshal([]byte(sv.Definition), &d); err != nil {
+		return d, fmt.Errorf("survey %d definition: %w", sv.ID, err)
+	}
+	return d, nil
+}
+
+// Open reports whether sv accepts answers at t.
+func Open(sv store.Survey, t time.Time) bool {
+	return sv.Status == store.SurveyOpen && !t.Before(sv.OpensAt.Add(-24*time.Hour)) && t.Before(sv.ClosesAt)
+}
+
+// NewSurvey stores a survey of def for a session (or only a course when
+// sessionID is 0).
+func (s *Service) NewSurvey(ctx context.Context, tx *gorm.DB, def Definition, sessionID, courseID uint64, anonymous bool, opens, closes time.Time) (store.Survey, error) {
+	if err := def.Validate(); err != nil {
+		return store.Survey{}, fmt.Errorf("%w: %w", ErrInvalid, err)
+	}
+	if !closes.After(opens) {
+		return store.Survey{}, fmt.Errorf("%w: closes_at must be after opens_at", ErrInvalid)
+	}
+	raw, err := json.Marshal(def)
+	if err != nil {
+		return store.Survey{}, err
+	}
+	tpl, err := s.template(ctx, tx, def)
+	if err != nil {
+		return store.Survey{}, err
+	}
+	min := s.Settings.MinGroupSize
+	if min < 1 {
+		min = 5
+	}
+	sv := store.Survey{
+		TemplateID: tpl.ID, SessionID: sessionID, CourseID: courseID, Kind: def.Kind, Title: def.Title.In(bot.LocaleZH),
+		Definition: string(raw), Anonymous: anonymous, MinGroupSize: min, OpensAt: opens.UTC(), ClosesAt: closes.UTC(),
+		Status: store.SurveyOpen, CreatedAt: s.now(), UpdatedAt: s.now(),
+	}
+	if err := tx.WithContext(ctx).Create(&sv).Error; err != nil {
+		return sv, fmt.Errorf("create survey: %w", err)
+	}
+	return sv, nil
+}
+
+// template finds or stores the template row a definition comes from.
+func (s *Service) template(ctx context.Context, tx *gorm.DB, def Definition) (store.SurveyTemplate, error) {
+	var t store.SurveyTemplate
+	key, version := def.Key, def.Version
+	if key == "" {
+		key, version = "custom", 1
+	}
+	if version == 0 {
+		version = 1
+	}
+	if err := tx.WithContext(ctx).Where("`key` = ? AND version = ?", key, version).Limit(1).Find(&t).Error; err != nil {
+		return t, fmt.Errorf("load template: %w", err)
+	}
+	if t.ID != 0 {
+		return t, nil
+	}
+	// A built-in template is stored as shipped (not as expanded for one
+	// course's behaviours); a custom one as given.
+	src := def
+	builtin, builtinErr := BuiltinByKey(key)
+	if builtinErr == nil && builtin.Version == version {
+		src = builtin
+	}
+	raw, _ := json.Marshal(src)
+	t = store.SurveyTemplate{Key: key, Version: version, Kind: def.Kind, Title: def.Title.In(bot.LocaleZH), Definition: string(raw), Builtin: builtinErr == nil, CreatedAt: s.now()}
+	if err := tx.WithContext(ctx).Create(&t).Error; err != nil {
+		return t, fmt.Errorf("store template: %w", err)
+	}
+	return t, nil
+}
+
+// AttachDefault adds the configured surveys to a new session in tx: the
+// post-course feedback with its reminders and, for courses that define 2–4
+// behaviours, the manager follow-ups with reminders and the escalation.
+func (s *Service) AttachDefault(ctx context.Context, tx *gorm.DB, sess store.Session, course store.Course) ([]store.Touchpoint, error) {
+	var out []store.Touchpoint
+	add := func(tp store.Touchpoint) error {
+		if err := s.Planner.Create(ctx, tx, &tp, sess); err != nil {
+			return err
+		}
+		out = append(out, tp)
+		return nil
+	}
+	if s.Settings.Feedback {
+		def, err := BuiltinByKey("post_course_feedback")
+		if err != nil {
+			return nil, err
+		}
+		sv, err := s.NewSurvey(ctx, tx, def, sess.ID, course.ID, false, sess.StartsAt, sess.EndsAt.Add(s.Settings.FeedbackCloseAfter))
+		if err != nil {
+			return nil, err
+		}
+		if err := add(store.Touchpoint{Kind: KindFeedback, Anchor: store.AnchorEnd, Audience: store.AudienceCheckedIn, SurveyID: sv.ID}); err != nil {
+			return nil, err
+		}
+		for i, d := range s.Settings.FeedbackReminders {
+			if i == MaxReminders {
+				break
+			}
+			if err := add(store.Touchpoint{Kind: KindFeedbackReminder, Anchor: store.AnchorEnd, Offset: int64(d / time.Second), Audience: AudienceNotResponded, SurveyID: sv.ID}); err != nil {
+				return nil, err
+			}
+		}
+	}
+	var behaviours []string
+	_ = json.Unmarshal([]byte(course.Behaviours), &behaviours)
+	if s.Settings.Followup && len(behaviours) >= 2 && len(behaviours) <= 4 {
+		tpls, err := s.followupTouchpoints(ctx, tx, sess, course, behaviours)
+		if err != nil {
+			return nil, err
+		}
+		for _, tp := range tpls {
+			if err := add(tp); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return out, nil
+}
+
+func (s *Service) followupTouchpoints(ctx context.Context, tx *gorm.DB, sess store.Session, course store.Course, behaviours []string) ([]store.Touchpoint, error) {
+	base, err := BuiltinByKey("manager_followup")
+	if err != nil {
+		return nil, err
+	}
+	def, err := base.ExpandBehaviours(behaviours)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalid, err)
+	}
+	var out []store.Touchpoint
+	for _, days := range s.Settings.FollowupDays {
+		after := time.Duration(days) * 24 * time.Hour
+		opens := sess.EndsAt.Add(after)
+		sv, err := s.NewSurvey(ctx, tx, def, sess.ID, course.ID, false, opens, opens.Add(s.Settings.FollowupCloseAfter))
+		if err != nil {
+			return nil, err
+		}
+		off := int64(after / time.Second)
+		out = append(out, store.Touchpoint{Kind: KindManagerFollowup, Anchor: store.AnchorEnd, Offset: off, Audience: AudienceManagers, SurveyID: sv.ID})
+		last := off
+		for i, r := range s.Settings.FollowupReminders {
+			if i == MaxReminders {
+				break
+			}
+			last = off + int64(r/time.Second)
+			out = append(out, store.Touchpoint{Kind: KindManagerReminder, Anchor: store.AnchorEnd, Offset: last, Audience: AudienceManagersNotResponded, SurveyID: sv.ID})
+		}
+		out = append(out, store.Touchpoint{Kind: KindEscalation, Anchor: store.AnchorEnd, Offset: last + int64(s.Settings.EscalateAfter/time.Second), Audience: AudienceCoordinator, SurveyID: sv.ID})
+	}
+	return out, nil
+}
+
+// SessionMoved keeps the open/close times of a session's surveys in step
+// with its new end (feedback closes after the end, follow-ups open days
+// after it).
+func (s *Service) SessionMoved(ctx context.Context, tx *gorm.DB, old, sess store.Session) error {
+	shift := sess.EndsAt.Sub(old.EndsAt)
+	if shift == 0 {
+		return nil
+	}
+	var svs []store.Survey
+	if err := tx.WithContext(ctx).Where("session_id = ? AND status = ?", sess.ID, store.SurveyOpen).Find(&svs).Error; err != nil {
+		return err
+	}
+	for _, sv := range svs {
+		upd := map[string]any{"opens_at": sv.OpensAt.Add(shift), "closes_at": sv.ClosesAt.Add(shift), "updated_at": s.now()}
+		if err := tx.WithContext(ctx).Model(&store.Survey{}).Where("id = ?", sv.ID).Updates(upd).Error; err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// loadSurvey reads a survey by id.
+func (s *Service) loadSurvey(ctx context.Context, id uint64) (store.Survey, error) {
+	var sv store.Survey
+	if err := s.DB.WithContext(ctx).Limit(1).Find(&sv, id).Error; err != nil {
+		return sv, fmt.Errorf("load survey: %w", err)
+	}
+	if sv.ID == 0 {
+		return sv, fmt.Errorf("survey %d: %w", id, ErrNotFound)
+	}
+	return sv, nil
+}
+
+// Close closes a survey: no more answers, no more reminders.
+func (s *Service) Close(ctx context.Context, id uint64) (store.Survey, error) {
+	sv, err := s.loadSurvey(ctx, id)
+	if err != nil {
+		return sv, err
+	}
+	err = s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := tx.Model(&sv).Updates(map[string]any{"status": store.SurveyClosed, "updated_at": s.now()}).Error; err != nil {
+			return err
+		}
+		var tps []store.Touchpoint
+		if err := tx.Where("survey_id = ? AND status = ?", id, store.TouchpointScheduled).Find(&tps).Error; err != nil {
+			return err
+		}
+		for _, tp := range tps {
+			if err := s.Planner.Delete(ctx, tx, tp.ID); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	sv.Status = store.SurveyClosed
+	return sv, err
+}
+
+// RemindNow sends a reminder to the non-respondents of a survey now,
+// within the cap of MaxReminders per survey.
+func (s *Service) RemindNow(ctx context.Context, surveyID uint64) (store.Touchpoint, error) {
+	sv, err := s.loadSurvey(ctx, surveyID)
+	if err != nil {
+		return store.Touchpoint{}, err
+	}
+	if !Open(sv, s.now()) {
+		return store.Touchpoint{}, ErrClosed
+	}
+	kind, audience := KindFeedbackReminder, AudienceNotResponded
+	if sv.Kind == store.SurveyManagerFollowup {
+		kind, audience = KindManagerReminder, AudienceManagersNotResponded
+	}
+	var tp store.Touchpoint
+	err = s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var sent int64
+		if err := tx.Model(&store.Touchpoint{}).Where("survey_id = ? AND kind = ? AND status = ?", sv.ID, kind, store.TouchpointFired).Count(&sent).Error; err != nil {
+			return err
+		}
+		if sent >= MaxReminders {
+			return fmt.Errorf("%d reminders already sent: %w", sent, ErrTooMany)
+		}
+		var sess store.Session
+		if err := tx.First(&sess, sv.SessionID).Error; err != nil {
+			return fmt.Errorf("load session: %w", err)
+		}
+		// A scheduled reminder that has not gone out is replaced by this one.
+		var pending []store.Touchpoint
+		if err := tx.Where("survey_id = ? AND kind = ? AND status = ?", sv.ID, kind, store.TouchpointScheduled).Order("run_at").Find(&pending).Error; err != nil {
+			return err
+		}
+		if int(sent)+len(pending) >= MaxReminders && len(pending) > 0 {
+			if err := s.Planner.Delete(ctx, tx, pending[0].ID); err != nil {
+				return err
+			}
+		}
+		at := s.now()
+		tp = store.Touchpoint{Kind: kind, Anchor: store.AnchorAbsolute, At: &at, Audience: audience, SurveyID: sv.ID, Note: "remind now"}
+		return s.Planner.Create(ctx, tx, &tp, sess)
+	})
+	if err != nil {
+		return tp, err
+	}
+	_, err = s.Planner.SendNow(ctx, tp.ID)
+	return tp, err
+}

@@ -1,0 +1,349 @@
+package web
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/learnloop/learnloop/reports"
+	"github.com/learnloop/learnloop/store"
+	"github.com/learnloop/learnloop/surveys"
+)
+
+func (s *Server) surveyRoutes(mux *http.ServeMux) {
+	if s.Surveys == nil {
+		return
+	}
+	mux.HandleFunc("GET /survey-templates", s.listTemplates)
+	mux.HandleFunc("GET /sessions/{id}/surveys", s.listSurveys)
+	mux.HandleFunc("POST /sessions/{id}/surveys", s.createSurvey)
+	mux.HandleFunc("GET /surveys/{id}", s.getSurvey)
+	mux.HandleFunc("POST /surveys/{id}/close", s.closeSurvey)
+	mux.HandleFunc("POST /surveys/{id}/remind", s.remindSurvey)
+	mux.HandleFunc("GET /surveys/{id}/missing", s.missingSurvey)
+	mux.HandleFunc("GET /surveys/{id}/report", s.surveyReport)
+	mux.HandleFunc("GET /courses/{id}/report", s.courseReport)
+	mux.HandleFunc("GET /teachers/report", s.teacherReport)
+}
+
+type surveyJSON struct {
+	ID           uint64    `json:"id"`
+	Kind         string    `json:"kind"`
+	Title        string    `json:"title"`
+	SessionID    uint64    `json:"session_id"`
+	CourseID     uint64    `json:"course_id"`
+	Anonymous    bool      `json:"anonymous"`
+	MinGroupSize int       `json:"min_group_size"`
+	OpensAt      time.Time `json:"opens_at"`
+	ClosesAt     time.Time `json:"closes_at"`
+	Status       string    `json:"status"`
+	Complete     int       `json:"complete"`
+	Partial      int       `json:"partial"`
+}
+
+func (s *Server) surveyJSON(r *http.Request, sv store.Survey) surveyJSON {
+	out := surveyJSON{ID: sv.ID, Kind: sv.Kind, Title: sv.Title, SessionID: sv.SessionID, CourseID: sv.CourseID, Anonymous: sv.Anonymous,
+		MinGroupSize: sv.MinGroupSize, OpensAt: sv.OpensAt, ClosesAt: sv.ClosesAt, Status: sv.Status}
+	var counts []struct {
+		Status string
+		N      int
+	}
+	s.DB.WithContext(r.Context()).Model(&store.SurveyResponse{}).Select("status, COUNT(*) AS n").Where("survey_id = ?", sv.ID).Group("status").Scan(&counts)
+	for _, c := range counts {
+		if c.Status == store.ResponseComplete {
+			out.Complete = c.N
+		} else {
+			out.Partial = c.N
+		}
+	}
+	return out
+}
+
+func (s *Server) listTemplates(w http.ResponseWriter, r *http.Request) {
+	defs, err := surveys.Builtin()
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"templates": defs})
+}
+
+func (s *Server) listSurveys(w http.ResponseWriter, r *http.Request) {
+	id, ok := pathID(w, r, "id")
+	if !ok {
+		return
+	}
+	var ss store.Session
+	if !s.load(w, r, &ss, id, "session") {
+		return
+	}
+	svs, err := reports.SessionSurveys(r.Context(), s.DB, id)
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	out := make([]surveyJSON, len(svs))
+	for i, sv := range svs {
+		out[i] = s.surveyJSON(r, sv)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"surveys": out})
+}
+
+// surveyInput creates a survey for a session: a built-in template by key or
+// a coordinator-defined definition, pushed at send_at (default: the end of
+// the session) to those checked in.
+type surveyInput struct {
+	Template   string              `json:"template"`
+	Definition *surveys.Definition `json:"definition"`
+	Anonymous  bool                `json:"anonymous"`
+	ClosesAt   *time.Time          `json:"closes_at"`
+	SendAt     *time.Time          `json:"send_at"`
+	Audience   string              `json:"audience"`
+}
+
+func (s *Server) createSurvey(w http.ResponseWriter, r *http.Request) {
+	id, ok := pathID(w, r, "id")
+	if !ok {
+		return
+	}
+	var in surveyInput
+	if !decode(w, r, &in) {
+		return
+	}
+	var ss store.Session
+	if !s.load(w, r, &ss, id, "session") {
+		return
+	}
+	var def surveys.Definition
+	var errs []fieldError
+	switch {
+	case in.Definition != nil && in.Template != "":
+		errs = append(errs, fieldError{"template", "give either template or definition, not both"})
+	case in.Definition != nil:
+		def = *in.Definition
+		if err := def.Validate(); err != nil {
+			errs = append(errs, fieldError{"definition", err.Error()})
+		}
+	case in.Template != "":
+		d, err := surveys.BuiltinByKey(in.Template)
+		if err != nil {
+			errs = append(errs, fieldError{"template", fmt.Sprintf("%q is not a built-in template (see GET /survey-templates)", in.Template)})
+		}
+		def = d
+	default:
+		errs = append(errs, fieldError{"template", "template or definition is required"})
+	}
+	if def.Kind == store.SurveyManagerFollowup {
+		errs = append(errs, fieldError{"template", "manager follow-ups are attached to a session from its course's behaviours"})
+	}
+	closes := ss.EndsAt.Add(7 * 24 * time.Hour)
+	if in.ClosesAt != nil {
+		closes = in.ClosesAt.UTC()
+	}
+	sendAt := ss.EndsAt
+	if in.SendAt != nil {
+		sendAt = in.SendAt.UTC()
+	}
+	if !closes.After(sendAt) {
+		errs = append(errs, fieldError{"closes_at", "must be after send_at"})
+	}
+	audience := in.Audience
+	if audience == "" {
+		audience = store.AudienceCheckedIn
+	}
+	if audience != store.AudienceCheckedIn && audience != store.AudienceAll {
+		errs = append(errs, fieldError{"audience", "must be checked_in or all"})
+	}
+	if len(errs) > 0 {
+		invalid(w, errs)
+		return
+	}
+	kind := surveys.KindFeedback
+	if len(def.Questions) == 1 || def.Kind == store.SurveyNPS {
+		if _, isNPS := firstNPS(def); isNPS {
+			kind = surveys.KindNPS
+		}
+	}
+	var sv store.Survey
+	var tp store.Touchpoint
+	err := s.DB.WithContext(r.Context()).Transaction(func(tx *gorm.DB) error {
+		var err error
+		if sv, err = s.Surveys.NewSurvey(r.Context(), tx, def, ss.ID, ss.CourseID, in.Anonymous, sendAt, closes); err != nil {
+			return err
+		}
+		tp = store.Touchpoint{Kind: kind, Anchor: store.AnchorAbsolute, At: &sendAt, Audience: audience, SurveyID: sv.ID}
+		if err := s.Planner.Create(r.Context(), tx, &tp, ss); err != nil {
+			return err
+		}
+		return s.audit(tx, r, "survey.create", fmt.Sprintf("survey:%d", sv.ID), in)
+	})
+	if errors.Is(err, surveys.ErrInvalid) {
+		invalid(w, []fieldError{{"definition", err.Error()}})
+		return
+	}
+	if err != nil {
+		s.planError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, map[string]any{"survey": s.surveyJSON(r, sv), "touchpoint": s.touchpointsJSON([]store.Touchpoint{tp})[0]})
+}
+
+func firstNPS(d surveys.Definition) (surveys.Question, bool) {
+	for _, q := range d.Questions {
+		if q.Type == surveys.TypeNPS {
+			return q, true
+		}
+	}
+	return surveys.Question{}, false
+}
+
+func (s *Server) getSurvey(w http.ResponseWriter, r *http.Request) {
+	id, ok := pathID(w, r, "id")
+	if !ok {
+		return
+	}
+	var sv store.Survey
+	if s.load(w, r, &sv, id, "survey") {
+		writeJSON(w, http.StatusOK, s.surveyJSON(r, sv))
+	}
+}
+
+func (s *Server) closeSurvey(w http.ResponseWriter, r *http.Request) {
+	id, ok := pathID(w, r, "id")
+	if !ok {
+		return
+	}
+	sv, err := s.Surveys.Close(r.Context(), id)
+	if errors.Is(err, surveys.ErrNotFound) {
+		apiError(w, http.StatusNotFound, "not_found", err.Error(), nil)
+		return
+	}
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	_ = s.audit(s.DB.WithContext(r.Context()), r, "survey.close", fmt.Sprintf("survey:%d", id), nil)
+	writeJSON(w, http.StatusOK, s.surveyJSON(r, sv))
+}
+
+func (s *Server) remindSurvey(w http.ResponseWriter, r *http.Request) {
+	id, ok := pathID(w, r, "id")
+	if !ok {
+		return
+	}
+	tp, err := s.Surveys.RemindNow(r.Context(), id)
+	switch {
+	case errors.Is(err, surveys.ErrNotFound):
+		apiError(w, http.StatusNotFound, "not_found", err.Error(), nil)
+	case errors.Is(err, surveys.ErrTooMany):
+		apiError(w, http.StatusConflict, "too_many_reminders", fmt.Sprintf("at most %d reminders per survey: %v", surveys.MaxReminders, err), nil)
+	case errors.Is(err, surveys.ErrClosed):
+		apiError(w, http.StatusConflict, "closed", "the survey is closed", nil)
+	case err != nil:
+		s.planError(w, r, err)
+	default:
+		_ = s.audit(s.DB.WithContext(r.Context()), r, "survey.remind", fmt.Sprintf("survey:%d", id), map[string]any{"touchpoint": tp.ID})
+		writeJSON(w, http.StatusAccepted, s.touchpointsJSON([]store.Touchpoint{tp})[0])
+	}
+}
+
+func (s *Server) missingSurvey(w http.ResponseWriter, r *http.Request) {
+	id, ok := pathID(w, r, "id")
+	if !ok {
+		return
+	}
+	var sv store.Survey
+	if !s.load(w, r, &sv, id, "survey") {
+		return
+	}
+	rows, err := s.Surveys.Missing(r.Context(), sv)
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	if rows == nil {
+		rows = []surveys.MissingRow{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"survey_id": id, "missing": rows})
+}
+
+// writeTabular answers with JSON or the report's tables as CSV/XLSX.
+func (s *Server) writeTabular(w http.ResponseWriter, r *http.Request, name string, rep interface{ Tables() []reports.Table }) {
+	var write func(io.Writer, []reports.Table) error
+	switch r.URL.Query().Get("format") {
+	case "", "json":
+		writeJSON(w, http.StatusOK, rep)
+		return
+	case "csv":
+		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+		w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s.csv"`, name))
+		write = reports.WriteTablesCSV
+	case "xlsx":
+		w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+		w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s.xlsx"`, name))
+		write = reports.WriteTablesXLSX
+	default:
+		apiError(w, http.StatusBadRequest, "bad_query", "format must be json, csv or xlsx", nil)
+		return
+	}
+	if err := write(w, rep.Tables()); err != nil {
+		s.log().Error("write report", "report", name, "err", err)
+	}
+}
+
+func (s *Server) surveyReport(w http.ResponseWriter, r *http.Request) {
+	id, ok := pathID(w, r, "id")
+	if !ok {
+		return
+	}
+	rep, err := reports.Survey(r.Context(), s.DB, id, s.now())
+	if errors.Is(err, reports.ErrNotFound) {
+		apiError(w, http.StatusNotFound, "not_found", fmt.Sprintf("survey %d does not exist", id), nil)
+		return
+	}
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	s.writeTabular(w, r, fmt.Sprintf("survey-%d", id), rep)
+}
+
+func (s *Server) courseReport(w http.ResponseWriter, r *http.Request) {
+	id, ok := pathID(w, r, "id")
+	if !ok {
+		return
+	}
+	rep, err := reports.Course(r.Context(), s.DB, id, s.now())
+	if errors.Is(err, reports.ErrNotFound) {
+		apiError(w, http.StatusNotFound, "not_found", fmt.Sprintf("course %d does not exist", id), nil)
+		return
+	}
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	s.writeTabular(w, r, fmt.Sprintf("course-%d", id), rep)
+}
+
+func (s *Server) teacherReport(w http.ResponseWriter, r *http.Request) {
+	year := s.now().In(s.Location).Year()
+	if q := r.URL.Query().Get("year"); q != "" {
+		y, err := strconv.Atoi(q)
+		if err != nil || y < 2000 || y > 2100 {
+			apiError(w, http.StatusBadRequest, "bad_query", "year must be like 2026", nil)
+			return
+		}
+		year = y
+	}
+	rep, err := reports.Teachers(r.Context(), s.DB, year, s.Location, s.now())
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	s.writeTabular(w, r, fmt.Sprintf("teachers-%d", year), rep)
+}
