@@ -271,7 +271,7 @@ func (s *Service) formPost(w http.ResponseWriter, r *http.Request) {
 		switch {
 		case errors.Is(err, ErrEmpty):
 			if q.Required && submit {
-				errs[q.Key] = T(fc.loc, "form.required")
+				errs[q.Key] = T(fc.loc, "form.required_error")
 			}
 		case errors.As(err, &ve):
 			errs[q.Key] = ve.Message
