@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"strings"
@@ -379,5 +380,92 @@ func TestManagerFollowupEndToEnd(t *testing.T) {
 		require.InDelta(t, 3.5, *b2.MeanNow, 1e-9)
 		require.InDelta(t, 50, *b2.ShareImproved, 1e-9)
 		require.InDelta(t, 2.5, *rep.Overall.Mean, 1e-9)
+	})
+}
+
+func TestAnonymousNPSInCard(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *storetest.DB) {
+		b := setup(t, db)
+		var c idResp
+		require.Equal(t, http.StatusCreated, b.call(t, "POST", "/api/v1/courses", "", map[string]any{"code": "ANON-1", "title": "合规培训"}, &c))
+		var s sessionResp
+		require.Equal(t, http.StatusCreated, b.call(t, "POST", "/api/v1/sessions", "", map[string]any{
+			"course_id": c.ID, "starts_at": "2026-03-02T10:00:00+08:00", "ends_at": "2026-03-02T12:00:00+08:00", "plan": "none",
+		}, &s))
+		sid := u(s.Session.ID)
+		csv := "external_id,name,department,platform\nA1,甲,销售,simulator\nA2,乙,销售,simulator\nA3,丙,销售,simulator\nA4,丁,销售,simulator\nA5,戊,销售,simulator\nA6,己,法务,simulator\n"
+		require.Equal(t, http.StatusOK, b.call(t, "POST", "/api/v1/sessions/"+sid+"/roster", "text/csv", csv, nil))
+		b.clk.Set(time.Date(2026, 3, 2, 2, 5, 0, 0, time.UTC))
+		for _, id := range []string{"A1", "A2", "A3", "A4", "A5", "A6"} {
+			require.Equal(t, http.StatusCreated, b.call(t, "POST", "/api/v1/sessions/"+sid+"/checkins", "", map[string]any{"external_id": id}, nil))
+		}
+		var created struct {
+			Survey struct {
+				ID uint64 `json:"id"`
+			} `json:"survey"`
+		}
+		var e apiErr
+		require.Equal(t, http.StatusUnprocessableEntity, b.call(t, "POST", "/api/v1/sessions/"+sid+"/surveys", "", map[string]any{"template": "no-such"}, &e))
+		require.Equal(t, http.StatusCreated, b.call(t, "POST", "/api/v1/sessions/"+sid+"/surveys", "", map[string]any{"template": "nps", "anonymous": true, "send_at": "2026-03-02T11:50:00+08:00"}, &created))
+		b.clk.Set(time.Date(2026, 3, 2, 3, 50, 1, 0, time.UTC))
+		b.runDue(t)
+
+		// Scores: 10, 9, 8, 3 from 销售 (A1–A4), A5 taps 5 then changes to
+		// 9, A6 (法务, alone) taps 0. NPS: promoters 3 (10, 9, 9), passives 1
+		// (8), detractors 2 (3, 0), n 6 → 100×(3−2)/6 = 16.7.
+		// (A5's second tap comes from the card as first shown, e.g. on a
+		// second device: the card in the inbox now shows the score.)
+		a5nine := npsButton(t, cardWith(t, b, "A5", surveys.KindNPS), "9")
+		for id, score := range map[string]string{"A1": "10", "A2": "9", "A3": "8", "A4": "3", "A5": "5", "A6": "0"} {
+			tr := tap(t, b, id, npsButton(t, cardWith(t, b, id, surveys.KindNPS), score))
+			require.True(t, tr.OK, id)
+		}
+		require.Contains(t, cardWith(t, b, "A5", surveys.KindNPS).Message.Status, "5")
+		tr := tap(t, b, "A5", a5nine)
+		require.True(t, tr.OK)
+		require.False(t, tr.Duplicate)
+		require.EqualValues(t, 6, count(t, db, &store.SurveyResponse{}), "one response per person, however often they tap")
+
+		var rs []store.SurveyResponse
+		require.NoError(t, db.Find(&rs).Error)
+		for _, r := range rs {
+			require.Nil(t, r.RespondentID, "an anonymous response is not linked to a person")
+			require.Nil(t, r.DeliveryID)
+			require.NotContains(t, r.RespondentKey, "e:")
+		}
+
+		resp, err := b.rawGet("/api/v1/surveys/" + u(created.Survey.ID) + "/report")
+		require.NoError(t, err)
+		body := readAll(t, resp)
+		for _, who := range []string{"A1", "A6", "甲", "己"} {
+			require.NotContains(t, body, who, "the report never says who answered")
+		}
+		var rep struct {
+			NPS         surveys.NPSResult `json:"nps"`
+			Departments []struct {
+				Department string   `json:"department"`
+				Suppressed bool     `json:"suppressed"`
+				Responses  *int     `json:"responses"`
+				NPS        *float64 `json:"nps"`
+			} `json:"departments"`
+		}
+		require.NoError(t, json.Unmarshal([]byte(body), &rep))
+		require.Equal(t, 6, rep.NPS.N)
+		require.InDelta(t, 100.0/6, *rep.NPS.Score, 1e-9)
+		require.Len(t, rep.Departments, 2)
+		for _, d := range rep.Departments {
+			switch d.Department {
+			case "法务":
+				require.True(t, d.Suppressed, "a group of one is suppressed")
+				require.Nil(t, d.Responses)
+				require.Nil(t, d.NPS)
+			case "销售":
+				require.False(t, d.Suppressed)
+				require.Equal(t, 5, *d.Responses)
+				// 10, 9, 8, 3, 9 → promoters 3, detractors 1 → 100×2/5 = 40.
+				require.InDelta(t, 40, *d.NPS, 1e-9)
+			}
+		}
 	})
 }

@@ -89,3 +89,18 @@ func TestDemoRunsTheLoop(t *testing.T) {
 	}
 	require.True(t, strings.Contains(out, "makeup_reminder"), out)
 }
+
+func TestSurveyReportsFromCLI(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	env := map[string]string{"LEARNLOOP_DATABASE_DSN": filepath.Join(dir, "ll.db"), "LEARNLOOP_SECURITY_LINK_SECRET": "cli-test-link-secret-0123"}
+	_, _, err := run(t, env, "migrate")
+	require.NoError(t, err)
+	out, _, err := run(t, env, "report", "teachers", "--year", "2026")
+	require.NoError(t, err)
+	require.Contains(t, out, "保留认证")
+	_, _, err = run(t, env, "report", "survey", "7")
+	require.ErrorContains(t, err, "not found")
+	_, _, err = run(t, env, "report", "course", "x")
+	require.ErrorContains(t, err, "positive integer")
+}

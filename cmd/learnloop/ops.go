@@ -147,6 +147,89 @@ func reportCmd(g *globals) *cobra.Command {
 	sess.Flags().StringVar(&lang, "lang", "", "zh-CN or en (default: config locale)")
 	sess.Flags().StringVarP(&out, "out", "o", "", "write to this file instead of stdout")
 	root.AddCommand(sess)
+
+	var year int
+	tabular := func(use, short string, build func(cmd *cobra.Command, a *app.App, id uint64) (reports.Tabular, error), needID bool) *cobra.Command {
+		var tformat, tout string
+		args := cobra.ExactArgs(1)
+		if !needID {
+			args = cobra.NoArgs
+		}
+		c := &cobra.Command{
+			Use: use, Short: short, Args: args,
+			RunE: func(cmd *cobra.Command, argv []string) error {
+				var id uint64
+				if needID {
+					v, err := strconv.ParseUint(argv[0], 10, 64)
+					if err != nil || v == 0 {
+						return usageError{fmt.Errorf("id %q must be a positive integer", argv[0])}
+					}
+					id = v
+				}
+				cfg, err := g.load()
+				if err != nil {
+					return err
+				}
+				closeFn, a, err := openStore(cmd, cfg)
+				if err != nil {
+					return err
+				}
+				defer closeFn()
+				rep, err := build(cmd, a, id)
+				if err != nil {
+					return err
+				}
+				w := g.stdout
+				if tout != "" {
+					f, err := os.Create(tout)
+					if err != nil {
+						return err
+					}
+					defer f.Close()
+					w = f
+				}
+				switch tformat {
+				case "table":
+					return reports.WriteTablesText(w, rep.Tables())
+				case "csv":
+					return reports.WriteTablesCSV(w, rep.Tables())
+				case "json":
+					enc := json.NewEncoder(w)
+					enc.SetIndent("", "  ")
+					return enc.Encode(rep)
+				case "xlsx":
+					if tout == "" {
+						return usageError{errors.New("--format xlsx needs --out FILE.xlsx")}
+					}
+					return reports.WriteTablesXLSX(w, rep.Tables())
+				}
+				return usageError{fmt.Errorf("--format %q: want table, csv, json or xlsx", tformat)}
+			},
+		}
+		c.Flags().StringVar(&tformat, "format", "table", "table, csv, json or xlsx")
+		c.Flags().StringVarP(&tout, "out", "o", "", "write to this file instead of stdout")
+		return c
+	}
+	root.AddCommand(
+		tabular("survey ID", "Survey report: response rate, CSAT per dimension, NPS with margin of error, behaviour change, comments",
+			func(cmd *cobra.Command, a *app.App, id uint64) (reports.Tabular, error) {
+				return reports.Survey(cmd.Context(), a.DB, id, time.Now())
+			}, true),
+		tabular("course ID", "Course report: every session's check-in rate (flagged below 50%), feedback and NPS, and pooled figures",
+			func(cmd *cobra.Command, a *app.App, id uint64) (reports.Tabular, error) {
+				return reports.Course(cmd.Context(), a.DB, id, time.Now())
+			}, true),
+	)
+	teachers := tabular("teachers", "Teacher certification: ≥3 sessions a year, ≥30 learners each, each rated ≥4.5",
+		func(cmd *cobra.Command, a *app.App, _ uint64) (reports.Tabular, error) {
+			y := year
+			if y == 0 {
+				y = time.Now().In(a.Cfg.Location()).Year()
+			}
+			return reports.Teachers(cmd.Context(), a.DB, y, a.Cfg.Location(), time.Now())
+		}, false)
+	teachers.Flags().IntVar(&year, "year", 0, "calendar year (default: this year)")
+	root.AddCommand(teachers)
 	return root
 }
 
