@@ -208,7 +208,13 @@ func (p *Planner) computeRunAt(tp *store.Touchpoint, sess store.Session) error {
 		}
 		due = now
 	}
-	tp.RunAt = p.Quiet.Next(due).UTC()
+	moved := p.Quiet.Next(due).UTC()
+	if tp.Kind == bot.KindCheckinPrompt && moved.After(sess.StartsAt) && !due.After(sess.StartsAt) {
+		// A class that starts inside quiet hours (07:30) still gets its
+		// check-in prompt before it starts: people are on their way.
+		moved = due
+	}
+	tp.RunAt = moved
 	return nil
 }
 

@@ -190,3 +190,15 @@ func TestEditPauseDelete(t *testing.T) {
 		require.Equal(t, store.JobCancelled, job(t, db, tp.ID).State)
 	})
 }
+
+func TestEarlyClassPromptIsNotMovedPastTheStart(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *storetest.DB) {
+		now := time.Date(2026, 3, 1, 2, 0, 0, 0, time.UTC)
+		b := setup(t, db, now, time.Date(2026, 3, 3, 7, 30, 0, 0, shanghai))
+		prompt := b.create(t, store.Touchpoint{Kind: bot.KindCheckinPrompt, Anchor: store.AnchorStart, Offset: -900, Audience: store.AudienceAll})
+		require.True(t, time.Date(2026, 3, 3, 7, 15, 0, 0, shanghai).Equal(prompt.RunAt), prompt.RunAt.In(shanghai).String())
+		reminder := b.create(t, store.Touchpoint{Kind: bot.KindReminder, Anchor: store.AnchorStart, Offset: -600, Audience: store.AudienceAll})
+		require.True(t, time.Date(2026, 3, 3, 8, 0, 0, 0, shanghai).Equal(reminder.RunAt), "other kinds wait for the morning")
+	})
+}
