@@ -159,6 +159,8 @@ func TestFeedbackSurveyEndToEnd(t *testing.T) {
 		require.True(t, tr.OK)
 		require.False(t, tr.Duplicate)
 		require.True(t, tap(t, b, "E001", npsButton(t, c1, "9")).Duplicate)
+		// E001's button used by someone else changes nothing.
+		require.False(t, tap(t, b, "E003", npsButton(t, c1, "0")).OK)
 		require.Contains(t, cardWith(t, b, "E001", surveys.KindFeedback).Message.Status, "9")
 
 		// E002 taps 10, then completes the form.
@@ -467,5 +469,45 @@ func TestAnonymousNPSInCard(t *testing.T) {
 				require.InDelta(t, 40, *d.NPS, 1e-9)
 			}
 		}
+	})
+}
+
+func TestRatingAnsweredInTheCard(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *storetest.DB) {
+		b := setup(t, db)
+		sid, _ := surveyFixture(t, b)
+		b.clk.Set(time.Date(2026, 3, 2, 2, 5, 0, 0, time.UTC))
+		require.Equal(t, http.StatusCreated, b.call(t, "POST", "/api/v1/sessions/"+u(sid)+"/checkins", "", map[string]any{"external_id": "E004"}, nil))
+		def := map[string]any{"key": "quick_rating", "version": 1, "kind": "custom", "title": map[string]string{"zh-CN": "快速评分", "en": "Quick rating"},
+			"questions": []map[string]any{{"key": "overall", "type": "rating", "required": true, "text": map[string]string{"zh-CN": "今天的课怎么样？", "en": "How was today?"}}}}
+		var created struct {
+			Survey struct {
+				ID uint64 `json:"id"`
+			} `json:"survey"`
+		}
+		require.Equal(t, http.StatusCreated, b.call(t, "POST", "/api/v1/sessions/"+u(sid)+"/surveys", "", map[string]any{"definition": def, "send_at": "2026-03-02T11:00:00+08:00"}, &created))
+		b.clk.Set(time.Date(2026, 3, 2, 3, 0, 1, 0, time.UTC))
+		b.runDue(t)
+		card := cardWith(t, b, "E004", surveys.KindNPS)
+		var four bot.Button
+		for _, btn := range card.Message.Buttons {
+			if btn.Action == bot.ActionRate && btn.Value == "4" {
+				four = btn
+			}
+		}
+		require.NotEmpty(t, four.Token)
+		tr := tap(t, b, "E004", four)
+		require.True(t, tr.OK)
+		require.Equal(t, "感谢评分 ★★★★☆", cardWith(t, b, "E004", surveys.KindNPS).Message.Status)
+		var rep struct {
+			ResponseRate surveys.ResponseRateResult `json:"response_rate"`
+			Dimensions   []struct {
+				Rating surveys.RatingResult `json:"rating"`
+			} `json:"dimensions"`
+		}
+		require.Equal(t, http.StatusOK, b.call(t, "GET", "/api/v1/surveys/"+u(created.Survey.ID)+"/report", "", nil, &rep))
+		require.Equal(t, 1, rep.ResponseRate.Complete)
+		require.InDelta(t, 4, *rep.Dimensions[0].Rating.Mean, 1e-9)
 	})
 }

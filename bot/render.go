@@ -3,6 +3,7 @@ package bot
 import (
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/learnloop/learnloop/store"
@@ -58,12 +59,22 @@ func (r *Renderer) now() time.Time {
 	return time.Now()
 }
 
+var zones sync.Map // name → *time.Location
+
 // SessionLocation returns the session's time zone, UTC if unknown.
 func SessionLocation(s store.Session) *time.Location {
-	if loc, err := time.LoadLocation(s.TimeZone); err == nil && s.TimeZone != "" {
-		return loc
+	if s.TimeZone == "" {
+		return time.UTC
 	}
-	return time.UTC
+	if loc, ok := zones.Load(s.TimeZone); ok {
+		return loc.(*time.Location)
+	}
+	loc, err := time.LoadLocation(s.TimeZone)
+	if err != nil {
+		return time.UTC
+	}
+	zones.Store(s.TimeZone, loc)
+	return loc
 }
 
 // FormatSpan formats a session's start–end in its own zone.

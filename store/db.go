@@ -52,6 +52,9 @@ func Open(ctx context.Context, driver, dsn string, opts Options) (*gorm.DB, erro
 		}
 		mc.Params["time_zone"] = "'+00:00'"
 		mc.Collation = "utf8mb4_unicode_ci"
+		// Interpolate on the client: one round trip per statement instead of
+		// prepare + execute + close (safe: the connection is utf8mb4).
+		mc.InterpolateParams = true
 		if mc.Timeout == 0 {
 			mc.Timeout = 5 * time.Second
 		}

@@ -240,14 +240,23 @@ func (s *Service) renderCard(r *bot.Renderer, cc bot.CardContext) (bot.Message, 
 		}
 		m.Buttons = append(m.Buttons, bot.Button{Text: T(loc, "button.form"), Action: bot.ActionLink, URL: form, Primary: true})
 	case KindNPS:
+		// A one-question survey answered in the card: NPS 0–10 or a 1–5 rating.
 		m.Title = T(loc, "nps.title", course)
-		q, ok := firstOfType(def, TypeNPS)
-		if !ok {
+		if q, ok := firstOfType(def, TypeNPS); ok {
+			m.Body = q.Text.In(loc) + anon
+			m.Choice = s.choice(cc, q, loc)
+			m.Buttons = append(npsButtons(m.Choice), bot.Button{Text: T(loc, "button.why"), Action: bot.ActionLink, URL: form})
+		} else if q, ok := firstOfType(def, TypeRating); ok {
+			m.Title = T(loc, "rating.title", course)
+			m.Body = q.Text.In(loc) + anon
+			tok := s.Signer.Sign(bot.Claims{Kind: bot.TokenInteraction, DeliveryID: cc.DeliveryID, Expires: s.Renderer.Expiry(cc.Session), Extra: bot.ActionRate})
+			for v := 1; v <= 5; v++ {
+				m.Buttons = append(m.Buttons, bot.Button{Text: strings.Repeat("★", v), Action: bot.ActionRate, Value: fmt.Sprint(v), Token: tok})
+			}
+			m.Buttons = append(m.Buttons, bot.Button{Text: T(loc, "button.form"), Action: bot.ActionLink, URL: form})
+		} else {
 			return m, errNoQuestion
 		}
-		m.Body = q.Text.In(loc) + anon
-		m.Choice = s.choice(cc, q, loc)
-		m.Buttons = append(npsButtons(m.Choice), bot.Button{Text: T(loc, "button.why"), Action: bot.ActionLink, URL: form})
 	case KindManagerFollowup, KindManagerReminder:
 		subject := ""
 		if cc.Subject != nil {
@@ -302,7 +311,9 @@ func (s *Service) answeredStatus(ctx context.Context, sv store.Survey, def Defin
 	}
 	q, ok := firstOfType(def, TypeNPS)
 	if !ok {
-		return ""
+		if q, ok = firstOfType(def, TypeRating); !ok || cc.Kind != KindNPS {
+			return ""
+		}
 	}
 	var a store.SurveyAnswer
 	err := s.DB.WithContext(ctx).Table("survey_answers").Select("survey_answers.*").
@@ -311,6 +322,9 @@ func (s *Service) answeredStatus(ctx context.Context, sv store.Survey, def Defin
 		Limit(1).Find(&a).Error
 	if err != nil || a.ID == 0 || a.Number == nil {
 		return ""
+	}
+	if q.Type == TypeRating {
+		return T(loc, "status.rating", strings.Repeat("★", int(*a.Number))+strings.Repeat("☆", 5-int(*a.Number)))
 	}
 	return T(loc, "status.nps", int(*a.Number))
 }

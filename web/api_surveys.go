@@ -163,11 +163,14 @@ func (s *Server) createSurvey(w http.ResponseWriter, r *http.Request) {
 		invalid(w, errs)
 		return
 	}
+	// One NPS question (optionally with its "why"), or a single 1–5 rating,
+	// is answered inside the card; anything longer in the form.
 	kind := surveys.KindFeedback
-	if len(def.Questions) == 1 || def.Kind == store.SurveyNPS {
-		if _, isNPS := firstNPS(def); isNPS {
-			kind = surveys.KindNPS
-		}
+	if _, isNPS := firstNPS(def); isNPS && (def.Kind == store.SurveyNPS || len(def.Questions) == 1) {
+		kind = surveys.KindNPS
+	}
+	if len(def.Questions) == 1 && def.Questions[0].Type == surveys.TypeRating {
+		kind = surveys.KindNPS
 	}
 	var sv store.Survey
 	var tp store.Touchpoint
