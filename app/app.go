@@ -21,6 +21,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/learnloop/learnloop/adapters/simulator"
+	"github.com/learnloop/learnloop/adapters/wecom"
 	"github.com/learnloop/learnloop/bot"
 	"github.com/learnloop/learnloop/config"
 	"github.com/learnloop/learnloop/plan"
@@ -130,7 +131,17 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 		a.Sim = simulator.New(simulator.Options{Now: now, Directory: a.simDirectory})
 		a.Messengers[bot.PlatformSimulator] = a.Sim
 	}
-	// Each platform adapter adds one block here (see docs/architecture.md).
+	// Each platform adapter adds one block here (see docs/architecture.md);
+	// its callback handler is mounted once the router exists, below.
+	callbacks := map[string]func(bot.InteractionHandler) http.Handler{}
+	if cfg.Platforms.WeCom.Enabled {
+		wc, err := wecom.FromConfig(cfg.Platforms.WeCom, cfg.HTTP.PublicURL, wecom.WithNow(now), wecom.WithLogger(a.Log.With("component", "wecom")))
+		if err != nil {
+			return nil, fmt.Errorf("platforms.wecom: %w", err)
+		}
+		a.Messengers[bot.PlatformWeCom] = wc
+		callbacks[wecom.CallbackPath] = wc.CallbackHandler
+	}
 	for p, m := range opts.Messengers {
 		a.Messengers[p] = m
 	}
@@ -158,6 +169,9 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 	a.Surveys.Register(a.Renderer, a.Deliverer, a.Router, a.Planner)
 	mounts["/s/"] = a.Surveys.FormHandler()
 
+	for path, h := range callbacks {
+		mounts[path] = h(a.Router)
+	}
 	if a.Sim != nil {
 		mounts["/sim"] = a.Sim.Handler("/sim", a.Router, loc, a.Log.With("component", "simulator"))
 	}

@@ -272,3 +272,30 @@ func TestOperationalEndpoints(t *testing.T) {
 		require.Equal(t, http.StatusServiceUnavailable, resp.StatusCode)
 	})
 }
+
+func TestPlatformsAreWiredWhenEnabled(t *testing.T) {
+	t.Parallel()
+	db := storetest.Open(t, store.DriverSQLite)
+	cfg := config.Default()
+	cfg.Security.DevMode = true
+	cfg.Platforms.WeCom.Enabled = true
+	cfg.Platforms.WeCom.CorpID = "ww0123456789abcdef"
+	cfg.Platforms.WeCom.AgentID = 1000002
+	cfg.Platforms.WeCom.Secret = "wecom-secret"
+	cfg.Platforms.WeCom.Token = "wecom-token"
+	cfg.Platforms.WeCom.EncodingAESKey = "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C"
+	cfg.Platforms.WeCom.APIBase = "http://127.0.0.1:9"
+	require.NoError(t, cfg.Validate())
+	a, err := app.New(context.Background(), cfg, app.Options{DB: db.DB})
+	require.NoError(t, err)
+	defer a.Close()
+	require.Contains(t, a.Messengers, bot.PlatformWeCom)
+	srv := httptest.NewServer(a.Handler())
+	defer srv.Close()
+	// An unsigned callback is refused and reaches nothing.
+	resp, err := http.Get(srv.URL + "/callbacks/wecom?msg_signature=x&timestamp=1&nonce=1&echostr=abc")
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.GreaterOrEqual(t, resp.StatusCode, 400)
+	require.Less(t, resp.StatusCode, 500)
+}

@@ -1,0 +1,375 @@
+package wecom
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/learnloop/learnloop/bot"
+)
+
+const (
+	// maxCallbackBody bounds a callback body; a template_card_event is well
+	// under 4 KiB.
+	maxCallbackBody = 64 << 10
+	// handleTimeout bounds the router's work on one tap, card update
+	// included: WeCom waits 5 s before it retries.
+	handleTimeout = 4 * time.Second
+)
+
+// eventTemplateCard is the event of a tap on a template card.
+const eventTemplateCard = "template_card_event"
+
+// SourceCard is the Interaction.Source of a tap on a card.
+const SourceCard = "card"
+
+// errStale is a callback whose timestamp is outside the allowed window.
+var errStale = errors.New("wecom: callback timestamp is missing or outside the allowed window")
+
+// CallbackHandler returns the handler for the app's 接收消息 URL (mount it
+// at CallbackPath). GET answers WeCom's URL verification with the decrypted
+// echostr. POST verifies the signature and the timestamp, decrypts, checks
+// the receive id, parses a template_card_event into a bot.Interaction and
+// hands it to h once per event (WeCom retries up to 3 times). Anything that
+// fails a check gets a 4xx and reaches nobody.
+func (c *Client) CallbackHandler(h bot.InteractionHandler) http.Handler {
+	return &callbackHandler{c: c, h: h}
+}
+
+type callbackHandler struct {
+	c *Client
+	h bot.InteractionHandler
+}
+
+// ServeHTTP implements http.Handler.
+func (cb *callbackHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	switch r.Method {
+	case http.MethodGet:
+		cb.verifyURL(w, r)
+	case http.MethodPost:
+		cb.event(w, r)
+	default:
+		w.Header().Set("Allow", "GET, POST")
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+	}
+}
+
+func (cb *callbackHandler) reject(w http.ResponseWriter, r *http.Request, status int, err error) {
+	cb.c.log.Info("wecom callback rejected", "method", r.Method, "status", status, "reason", err.Error(), "remote", r.RemoteAddr)
+	http.Error(w, http.StatusText(status), status)
+}
+
+// verifyURL answers the URL check WeCom makes when the callback URL is
+// saved: the plaintext of echostr, and nothing else, within 1 s.
+func (cb *callbackHandler) verifyURL(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	sig, ts, nonce, echo := q.Get("msg_signature"), q.Get("timestamp"), q.Get("nonce"), q.Get("echostr")
+	if sig == "" || nonce == "" || echo == "" {
+		cb.reject(w, r, http.StatusBadRequest, errors.New("missing msg_signature, nonce or echostr"))
+		return
+	}
+	if err := cb.c.fresh(ts); err != nil {
+		cb.reject(w, r, http.StatusBadRequest, err)
+		return
+	}
+	err := cb.c.crypto.verify(sig, ts, nonce, echo)
+	if err != nil && strings.Contains(echo, " ") {
+		// An unescaped "+" in the query decodes to a space.
+		if alt := strings.ReplaceAll(echo, " ", "+"); cb.c.crypto.verify(sig, ts, nonce, alt) == nil {
+			echo, err = alt, nil
+		}
+	}
+	if err != nil {
+		cb.reject(w, r, http.StatusForbidden, err)
+		return
+	}
+	plain, err := cb.c.crypto.decrypt(echo)
+	if err != nil {
+		cb.reject(w, r, http.StatusBadRequest, err)
+		return
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	_, _ = w.Write(plain)
+}
+
+// event handles one encrypted POST.
+func (cb *callbackHandler) event(w http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxCallbackBody))
+	if err != nil {
+		cb.reject(w, r, http.StatusRequestEntityTooLarge, fmt.Errorf("read body: %w", err))
+		return
+	}
+	q := r.URL.Query()
+	in, ok, status, err := cb.c.openEvent(q.Get("msg_signature"), q.Get("timestamp"), q.Get("nonce"), body)
+	if err != nil {
+		cb.reject(w, r, status, err)
+		return
+	}
+	if !ok {
+		// A verified callback that is not a tap on our card (another
+		// event, a text message): acknowledge and drop it.
+		w.WriteHeader(http.StatusOK)
+		return
+	}
+	e, first := cb.c.dedup.begin(in.DedupKey)
+	if !first {
+		// A retry of an event being handled or handled already.
+		select {
+		case <-e.done:
+		case <-time.After(handleTimeout + time.Second):
+		}
+		if e.succeeded() {
+			cb.c.log.Debug("wecom callback redelivered; already handled", "user", in.UserID)
+			w.WriteHeader(http.StatusOK)
+			return
+		}
+		http.Error(w, "try again", http.StatusServiceUnavailable)
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), handleTimeout)
+	reply, err := cb.h.HandleInteraction(ctx, in)
+	cancel()
+	if err != nil {
+		cb.c.dedup.finish(in.DedupKey, e, false)
+		cb.c.log.Warn("wecom tap not recorded; WeCom will retry", "user", in.UserID, "action", in.Action, "err", err)
+		http.Error(w, "try again", http.StatusInternalServerError)
+		return
+	}
+	cb.c.dedup.finish(in.DedupKey, e, true)
+	cb.c.log.Info("wecom tap", "user", in.UserID, "action", in.Action, "ok", reply.OK, "duplicate", reply.Duplicate)
+	// An empty 200 tells WeCom to stop retrying; the card is updated
+	// through update_template_card by the router.
+	w.WriteHeader(http.StatusOK)
+}
+
+// fresh checks a callback timestamp (seconds) against the allowed skew.
+func (c *Client) fresh(ts string) error {
+	if ts == "" || len(ts) > 12 || strings.TrimLeft(ts, "0123456789") != "" {
+		return errStale
+	}
+	sec, err := strconv.ParseInt(ts, 10, 64)
+	if err != nil {
+		return errStale
+	}
+	d := c.now().Sub(time.Unix(sec, 0))
+	if d > c.cfg.CallbackMaxSkew || d < -c.cfg.CallbackMaxSkew {
+		return errStale
+	}
+	return nil
+}
+
+// envelope is the outer callback body: XML (apps) or JSON.
+type envelope struct {
+	XMLName    xml.Name `xml:"xml" json:"-"`
+	ToUserName string   `xml:"ToUserName" json:"tousername"`
+	Encrypt    string   `xml:"Encrypt" json:"encrypt"`
+	AgentID    string   `xml:"AgentID" json:"agentid"`
+}
+
+// event is a decrypted callback (path/90240).
+type event struct {
+	XMLName       xml.Name      `xml:"xml" json:"-"`
+	ToUserName    string        `xml:"ToUserName" json:"ToUserName"`
+	FromUserName  string        `xml:"FromUserName" json:"FromUserName"`
+	CreateTime    int64         `xml:"CreateTime" json:"CreateTime"`
+	MsgType       string        `xml:"MsgType" json:"MsgType"`
+	Event         string        `xml:"Event" json:"Event"`
+	EventKey      string        `xml:"EventKey" json:"EventKey"`
+	TaskID        string        `xml:"TaskId" json:"TaskId"`
+	CardType      string        `xml:"CardType" json:"CardType"`
+	ResponseCode  string        `xml:"ResponseCode" json:"ResponseCode"`
+	AgentID       int64         `xml:"AgentID" json:"AgentID"`
+	SelectedItems selectedItems `xml:"SelectedItems" json:"SelectedItems"`
+}
+
+type selectedItems struct {
+	Items []selectedItem `xml:"SelectedItem" json:"SelectedItem"`
+}
+
+type selectedItem struct {
+	QuestionKey string    `xml:"QuestionKey" json:"QuestionKey"`
+	OptionIDs   optionIDs `xml:"OptionIds" json:"OptionIds"`
+}
+
+type optionIDs struct {
+	IDs []string `xml:"OptionId" json:"OptionId"`
+}
+
+// openEvent verifies, decrypts and parses one POST. ok is false for a
+// verified callback that is not a tap on one of our cards. On error, status
+// is the HTTP status to answer.
+func (c *Client) openEvent(sig, ts, nonce string, body []byte) (in bot.Interaction, ok bool, status int, err error) {
+	var env envelope
+	if err := decode(body, &env); err != nil || env.Encrypt == "" {
+		return in, false, http.StatusBadRequest, errors.New("wecom: callback body has no Encrypt")
+	}
+	if sig == "" || nonce == "" {
+		return in, false, http.StatusBadRequest, errors.New("wecom: callback has no msg_signature or nonce")
+	}
+	if err := c.fresh(ts); err != nil {
+		return in, false, http.StatusBadRequest, err
+	}
+	if err := c.crypto.verify(sig, ts, nonce, env.Encrypt); err != nil {
+		return in, false, http.StatusForbidden, err
+	}
+	plain, err := c.crypto.decrypt(env.Encrypt)
+	if err != nil {
+		return in, false, http.StatusBadRequest, err
+	}
+	in, ok, err = c.parseEvent(plain)
+	if err != nil {
+		return in, false, http.StatusBadRequest, err
+	}
+	return in, ok, http.StatusOK, nil
+}
+
+// decode reads XML or JSON, whichever body is.
+func decode(body []byte, v any) error {
+	b := bytes.TrimSpace(body)
+	if len(b) > 0 && b[0] == '{' {
+		return json.Unmarshal(b, v)
+	}
+	return xml.Unmarshal(b, v)
+}
+
+// parseEvent turns a decrypted callback into an Interaction. ok is false
+// for events that are not taps on our cards (other events, messages, other
+// apps' agent ids, keys we did not write).
+func (c *Client) parseEvent(plain []byte) (bot.Interaction, bool, error) {
+	var ev event
+	if err := decode(plain, &ev); err != nil {
+		return bot.Interaction{}, false, errors.New("wecom: decrypted callback is not a WeCom message")
+	}
+	if ev.MsgType != "event" || ev.Event != eventTemplateCard {
+		return bot.Interaction{}, false, nil
+	}
+	if ev.AgentID != 0 && ev.AgentID != c.cfg.AgentID {
+		return bot.Interaction{}, false, nil
+	}
+	action, value, token, err := decodeKey(ev.EventKey)
+	if errors.Is(err, errNotOurs) {
+		return bot.Interaction{}, false, nil
+	}
+	if err != nil {
+		return bot.Interaction{}, false, fmt.Errorf("wecom: template_card_event: %w", err)
+	}
+	if ev.FromUserName == "" || len(ev.FromUserName) > 64 {
+		return bot.Interaction{}, false, errors.New("wecom: template_card_event has no valid FromUserName")
+	}
+	if value == "" && action != bot.ActionCheckin {
+		// A vote card: the value is the one option chosen.
+		for _, it := range ev.SelectedItems.Items {
+			if it.QuestionKey != questionKey {
+				continue
+			}
+			if len(it.OptionIDs.IDs) != 1 || !optionIDChar.MatchString(it.OptionIDs.IDs[0]) {
+				return bot.Interaction{}, false, errors.New("wecom: template_card_event must select exactly one option")
+			}
+			value = it.OptionIDs.IDs[0]
+		}
+		if value == "" {
+			return bot.Interaction{}, false, errors.New("wecom: template_card_event selects nothing")
+		}
+	}
+	if len(ev.ResponseCode) > 255 {
+		return bot.Interaction{}, false, errors.New("wecom: template_card_event response code is too long")
+	}
+	in := bot.Interaction{
+		Platform: bot.PlatformWeCom, UserID: ev.FromUserName, Action: action, Value: value, Token: token,
+		Handle: ev.ResponseCode, Source: SourceCard, DedupKey: dedupKey(ev, value),
+	}
+	if ev.CreateTime > 0 {
+		in.At = time.Unix(ev.CreateTime, 0).UTC()
+	}
+	return in, true, nil
+}
+
+// dedupKey identifies one tap across WeCom's redeliveries: events carry no
+// MsgId, so it is who, when, which card, which button and what choice.
+func dedupKey(ev event, value string) string {
+	h := sha256.New()
+	for _, s := range []string{ev.FromUserName, strconv.FormatInt(ev.CreateTime, 10), ev.TaskID, ev.EventKey, value} {
+		h.Write([]byte(s))
+		h.Write([]byte{0})
+	}
+	return "wecom:" + hex.EncodeToString(h.Sum(nil)[:16])
+}
+
+// dedup remembers recent events so a redelivery does not reach the router
+// again. Entries live ttl; at most max are kept.
+type dedup struct {
+	mu    sync.Mutex
+	now   func() time.Time
+	ttl   time.Duration
+	max   int
+	m     map[string]*dedupEntry
+	order []dedupRef
+}
+
+type dedupEntry struct {
+	done chan struct{}
+	ok   bool
+	at   time.Time
+}
+
+type dedupRef struct {
+	key string
+	e   *dedupEntry
+}
+
+func (e *dedupEntry) succeeded() bool {
+	select {
+	case <-e.done:
+		return e.ok
+	default:
+		return false
+	}
+}
+
+func newDedup(now func() time.Time, ttl time.Duration, max int) *dedup {
+	return &dedup{now: now, ttl: ttl, max: max, m: map[string]*dedupEntry{}}
+}
+
+// begin returns the entry for key and whether this caller is the first.
+func (d *dedup) begin(key string) (*dedupEntry, bool) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	now := d.now()
+	for len(d.order) > 0 && (len(d.m) >= d.max || now.Sub(d.order[0].e.at) > d.ttl) {
+		ref := d.order[0]
+		d.order = d.order[1:]
+		if d.m[ref.key] == ref.e {
+			delete(d.m, ref.key)
+		}
+	}
+	if e, ok := d.m[key]; ok {
+		return e, false
+	}
+	e := &dedupEntry{done: make(chan struct{}), at: now}
+	d.m[key] = e
+	d.order = append(d.order, dedupRef{key: key, e: e})
+	return e, true
+}
+
+// finish records the outcome; a failed event is forgotten so that WeCom's
+// retry is handled afresh.
+func (d *dedup) finish(key string, e *dedupEntry, ok bool) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	e.ok = ok
+	if !ok && d.m[key] == e {
+		delete(d.m, key)
+	}
+	close(e.done)
+}

@@ -1,0 +1,266 @@
+package wecom_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/learnloop/learnloop/adapters/wecom"
+	"github.com/learnloop/learnloop/app"
+	"github.com/learnloop/learnloop/bot"
+	"github.com/learnloop/learnloop/config"
+	"github.com/learnloop/learnloop/store"
+	"github.com/learnloop/learnloop/store/storetest"
+)
+
+const adminToken = "wecom-e2e-admin-token"
+
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time  { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) Set(t time.Time) { c.mu.Lock(); defer c.mu.Unlock(); c.t = t }
+
+// countingHandler passes taps to the app's router and counts them.
+type countingHandler struct {
+	calls atomic.Int32
+	next  atomic.Pointer[bot.Router]
+}
+
+func (h *countingHandler) HandleInteraction(ctx context.Context, in bot.Interaction) (bot.Reply, error) {
+	h.calls.Add(1)
+	return h.next.Load().HandleInteraction(ctx, in)
+}
+
+type env struct {
+	a    *app.App
+	srv  *httptest.Server
+	clk  *clock
+	fake *wecom.FakeWeCom
+	wcfg wecom.Config
+	taps *countingHandler
+	logs *lockedWriter
+}
+
+func setupApp(t *testing.T, db *storetest.DB) *env {
+	t.Helper()
+	clk := &clock{t: time.Date(2026, 3, 2, 1, 0, 0, 0, time.UTC)} // 09:00 Shanghai
+	fake := wecom.NewFakeWeCom(t, "zhangwei", "wangfang")         // lisi is not a member
+	fake.Now = clk.Now
+	wcfg := fake.Config()
+	logs := &lockedWriter{}
+	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	client, err := wecom.New(wcfg, wecom.WithNow(clk.Now), wecom.WithLogger(logger))
+	require.NoError(t, err)
+	taps := &countingHandler{}
+
+	var h http.Handler
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, r) }))
+	t.Cleanup(srv.Close)
+	cfg := config.Default()
+	cfg.Security.DevMode = true
+	cfg.Security.LinkSecret = "wecom-e2e-link-secret-0123456789"
+	cfg.Security.AdminTokens = []config.Secret{adminToken}
+	cfg.HTTP.PublicURL = srv.URL
+	cfg.QuietHours.Enabled = false
+	require.NoError(t, cfg.Validate())
+	a, err := app.New(context.Background(), cfg, app.Options{
+		DB: db.DB, Now: clk.Now, Logger: logger,
+		Messengers: map[bot.Platform]bot.Messenger{bot.PlatformWeCom: client},
+		Mounts:     map[string]http.Handler{wecom.CallbackPath: client.CallbackHandler(taps)},
+	})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = a.Close() })
+	taps.next.Store(a.Router)
+	h = a.Handler()
+	return &env{a: a, srv: srv, clk: clk, fake: fake, wcfg: wcfg, taps: taps, logs: logs}
+}
+
+type lockedWriter struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedWriter) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+func (e *env) call(t *testing.T, method, path, ctype string, body any, out any) int {
+	t.Helper()
+	var rd io.Reader
+	switch v := body.(type) {
+	case nil:
+	case string:
+		rd = strings.NewReader(v)
+	default:
+		buf, err := json.Marshal(v)
+		require.NoError(t, err)
+		rd, ctype = bytes.NewReader(buf), "application/json"
+	}
+	req, err := http.NewRequest(method, e.srv.URL+path, rd)
+	require.NoError(t, err)
+	if ctype != "" {
+		req.Header.Set("Content-Type", ctype)
+	}
+	req.Header.Set("Authorization", "Bearer "+adminToken)
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	if out != nil && len(raw) > 0 {
+		require.NoError(t, json.Unmarshal(raw, out), "body: %s", raw)
+	}
+	return resp.StatusCode
+}
+
+func (e *env) runDue(t *testing.T) {
+	t.Helper()
+	for range 5 {
+		n, err := e.a.Sched.RunDue(context.Background())
+		require.NoError(t, err)
+		if n == 0 {
+			return
+		}
+	}
+}
+
+// callback posts a signed, encrypted template_card_event as WeCom does.
+func (e *env) callback(t *testing.T, ev wecom.CardEvent) int {
+	t.Helper()
+	q, body := wecom.SignedCallback(e.wcfg, e.wcfg.CorpID, e.clk.Now(), ev.XML())
+	resp, err := http.Post(e.srv.URL+wecom.CallbackPath+"?"+q, "text/xml", strings.NewReader(body))
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	require.Empty(t, b, "WeCom gets an empty answer")
+	return resp.StatusCode
+}
+
+func TestEndToEndWeComCheckin(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *storetest.DB) {
+		e := setupApp(t, db)
+
+		// A session at 10:00 Shanghai with three WeCom employees.
+		var course struct{ ID uint64 }
+		require.Equal(t, http.StatusCreated, e.call(t, "POST", "/api/v1/courses", "", map[string]any{"code": "COMM-101", "title": "高效沟通"}, &course))
+		var sess struct {
+			Session     struct{ ID uint64 } `json:"session"`
+			Touchpoints []struct {
+				ID    uint64    `json:"id"`
+				Kind  string    `json:"kind"`
+				RunAt time.Time `json:"run_at"`
+			} `json:"touchpoints"`
+		}
+		require.Equal(t, http.StatusCreated, e.call(t, "POST", "/api/v1/sessions", "", map[string]any{
+			"course_id": course.ID, "starts_at": "2026-03-02T10:00:00+08:00", "ends_at": "2026-03-02T12:00:00+08:00",
+			"location": "3F A", "teacher": "赵老师", "time_zone": "Asia/Shanghai",
+		}, &sess))
+		csv := "external_id,name,department,platform,wecom_id\nE001,张伟,销售,wecom,zhangwei\nE002,王芳,销售,wecom,wangfang\nE003,李四,市场,wecom,lisi\n"
+		require.Equal(t, http.StatusOK, e.call(t, "POST", "/api/v1/sessions/"+jsonNum(sess.Session.ID)+"/roster", "text/csv", csv, nil))
+		var promptAt time.Time
+		var promptID uint64
+		for _, tp := range sess.Touchpoints {
+			if tp.Kind == bot.KindCheckinPrompt {
+				promptAt, promptID = tp.RunAt, tp.ID
+			}
+		}
+		require.NotZero(t, promptID)
+
+		// The check-in prompt fires: WeCom receives one card per member.
+		e.clk.Set(promptAt.Add(time.Second))
+		e.runDue(t)
+		cards := e.fake.Cards()
+		require.Len(t, cards, 2)
+		var deliveries []store.Delivery
+		require.NoError(t, db.Where("touchpoint_id = ?", promptID).Order("id").Find(&deliveries).Error)
+		require.Len(t, deliveries, 3)
+		byUser := map[string]store.Delivery{}
+		for _, d := range deliveries {
+			byUser[d.UserID] = d
+		}
+		require.Equal(t, store.DeliveryFailed, byUser["lisi"].Status, "invaliduser fails exactly that delivery")
+		require.Equal(t, wecom.CodeInvalidUser, byUser["lisi"].ErrorCode)
+		require.Contains(t, byUser["lisi"].ErrorMessage, "lisi")
+		for _, u := range []string{"zhangwei", "wangfang"} {
+			d := byUser[u]
+			require.Equal(t, store.DeliverySent, d.Status, u)
+			c := e.fake.CardsFor(u)
+			require.Len(t, c, 1, u)
+			require.Equal(t, d.Key, c[0].Card.TaskID, "task_id is the delivery key")
+			require.Equal(t, c[0].ResponseCode, d.Handle, "the send's response_code is stored")
+			require.Equal(t, "button_interaction", c[0].Card.CardType)
+		}
+		card := e.fake.CardsFor("zhangwei")[0]
+		key := card.Card.ButtonList[0].Key
+		require.True(t, strings.HasPrefix(key, "ll:checkin::"), key)
+		require.NotEqual(t, key, e.fake.CardsFor("wangfang")[0].Card.ButtonList[0].Key, "each card carries its own token")
+
+		// zhangwei taps at 09:47; WeCom delivers the callback three times.
+		e.clk.Set(time.Date(2026, 3, 2, 1, 47, 0, 0, time.UTC))
+		rc := e.fake.IssueResponseCode()
+		ev := wecom.CardEvent{To: e.wcfg.CorpID, From: "zhangwei", EventKey: key, TaskID: card.Card.TaskID,
+			CardType: "button_interaction", ResponseCode: rc, CreateTime: e.clk.Now().Unix(), AgentID: e.wcfg.AgentID}
+		for range 3 {
+			require.Equal(t, http.StatusOK, e.callback(t, ev))
+		}
+		var checkins []store.Checkin
+		require.NoError(t, db.Find(&checkins).Error)
+		require.Len(t, checkins, 1, "one check-in for three deliveries of the tap")
+		require.Equal(t, byUser["zhangwei"].EmployeeID, checkins[0].EmployeeID)
+		require.Equal(t, "card", checkins[0].Source)
+		require.Equal(t, "wecom", checkins[0].Platform)
+		require.Equal(t, store.CheckinOnTime, checkins[0].Kind)
+		require.EqualValues(t, 1, e.taps.calls.Load(), "the redeliveries did not reach the router")
+
+		// The card was updated in place with the callback's response_code.
+		ups := e.fake.Updates()
+		require.Len(t, ups, 1)
+		require.Equal(t, rc, ups[0].ResponseCode)
+		require.Equal(t, "已签到 09:47 ✓", ups[0].ReplaceName)
+		require.Equal(t, []string{"zhangwei"}, ups[0].UserIDs)
+
+		// wangfang replaying zhangwei's button checks nobody in.
+		forged := ev
+		forged.From, forged.CreateTime, forged.ResponseCode = "wangfang", ev.CreateTime+5, e.fake.IssueResponseCode()
+		require.Equal(t, http.StatusOK, e.callback(t, forged))
+		var n int64
+		require.NoError(t, db.Model(&store.Checkin{}).Count(&n).Error)
+		require.EqualValues(t, 1, n)
+		require.Len(t, e.fake.Updates(), 1)
+
+		// Sending the prompt again makes no second card.
+		require.Equal(t, http.StatusAccepted, e.call(t, "POST", "/api/v1/touchpoints/"+jsonNum(promptID)+"/send-now", "", nil, nil))
+		e.runDue(t)
+		require.Len(t, e.fake.Cards(), 2)
+
+		// Nothing secret was logged on the way.
+		for _, s := range append(e.fake.Tokens(), e.wcfg.Secret, e.wcfg.EncodingAESKey) {
+			require.NotContains(t, e.logs.String(), s)
+		}
+	})
+}
+
+func jsonNum(id uint64) string { b, _ := json.Marshal(id); return string(b) }
