@@ -157,7 +157,11 @@ func New(cfg Config, opts ...Option) (*Client, error) {
 		c.log = slog.Default()
 	}
 	if c.hc == nil {
-		c.hc = &http.Client{Timeout: cfg.Timeout}
+		// Keep connections to WeCom open across a check-in storm: the
+		// default transport keeps only 2 idle connections per host.
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		tr.MaxIdleConnsPerHost = 64
+		c.hc = &http.Client{Timeout: cfg.Timeout, Transport: tr}
 	}
 	installBridge()
 	c.route = &route{base: base, client: c.hc}
