@@ -2,8 +2,6 @@ package reports
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -337,10 +335,7 @@ func Survey(ctx context.Context, db *gorm.DB, surveyID uint64, now time.Time) (*
 	return r, nil
 }
 
-func behaviourText(q surveys.Question) string {
-	t := q.Text.In("zh-CN")
-	return t
-}
+func behaviourText(q surveys.Question) string { return q.Text.In("zh-CN") }
 
 // SessionSurveys lists the surveys of a session.
 func SessionSurveys(ctx context.Context, db *gorm.DB, sessionID uint64) ([]store.Survey, error) {
@@ -353,8 +348,3 @@ func SessionSurveys(ctx context.Context, db *gorm.DB, sessionID uint64) ([]store
 
 // RawNumbers returns the numeric answers to a question (for tests and charts).
 func (r *SurveyReport) RawNumbers(key string) []float64 { return r.byQuestion[key] }
-
-// MarshalJSONDefinition is the survey's definition as JSON.
-func (r *SurveyReport) MarshalJSONDefinition() ([]byte, error) { return json.Marshal(r.def) }
-
-var errNoFeedback = errors.New("no feedback survey")

@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/learnloop/learnloop/bot"
 	"github.com/learnloop/learnloop/store"
@@ -293,7 +292,7 @@ func (s *Service) formPost(w http.ResponseWriter, r *http.Request) {
 	}
 	if len(answers) > 0 {
 		did := fc.dc.Delivery.ID
-		if _, _, err := s.saveAnswers(r.Context(), fc.sv, fc.def, fc.dc.Employee, fc.dc.Delivery.SubjectID, &did, "form", answers, submit); err != nil {
+		if _, _, err := s.saveAnswers(r.Context(), fc.sv, fc.def, fc.dc.Employee, fc.dc.Delivery.SubjectID, &did, "form", answers); err != nil {
 			s.log().Error("survey form: save", "err", err)
 			http.Error(w, "temporarily unavailable, your answers were not saved; try again", http.StatusServiceUnavailable)
 			return
@@ -330,5 +329,3 @@ func decodeList(s string) []string {
 	}
 	return out
 }
-
-var _ = time.Second

@@ -42,14 +42,12 @@ const MaxReminders = 2
 
 // Errors returned by the service.
 var (
-	ErrNotFound     = errors.New("not found")
-	ErrClosed       = errors.New("survey closed")
-	ErrInvalid      = errors.New("invalid")
-	ErrTooMany      = errors.New("too many reminders")
-	ErrNotEligible  = errors.New("not eligible")
-	errNoQuestion   = errors.New("survey has no question for this action")
-	errWrongSurvey  = errors.New("delivery has no survey")
-	errNoBehaviours = errors.New("course has no behaviours to follow up")
+	ErrNotFound    = errors.New("not found")
+	ErrClosed      = errors.New("survey closed")
+	ErrInvalid     = errors.New("invalid")
+	ErrTooMany     = errors.New("too many reminders")
+	errNoQuestion  = errors.New("survey has no question for this action")
+	errWrongSurvey = errors.New("delivery has no survey")
 )
 
 // Settings are the survey defaults from config.
@@ -138,7 +136,7 @@ func (s *Service) RespondentKey(sv store.Survey, employeeID uint64) string {
 	return "h:" + hex.EncodeToString(m.Sum(nil)[:24])
 }
 
-// Definition decodes a survey's frozen questions.
+// SurveyDefinition decodes a survey's frozen questions.
 func SurveyDefinition(sv store.Survey) (Definition, error) {
 	var d Definition
 	if err := json.Unmarshal([]byte(sv.Definition), &d); err != nil {

@@ -157,7 +157,6 @@ func (s *Service) audienceCoordinator(ctx context.Context, db *gorm.DB, tp store
 func (s *Service) Missing(ctx context.Context, sv store.Survey) ([]MissingRow, error) {
 	var targets []bot.Target
 	var err error
-	tp := store.Touchpoint{SurveyID: sv.ID}
 	switch sv.Kind {
 	case store.SurveyManagerFollowup:
 		targets, err = followupPairs(ctx, s.DB, sv.SessionID)
@@ -171,7 +170,6 @@ func (s *Service) Missing(ctx context.Context, sv store.Survey) ([]MissingRow, e
 	if err != nil {
 		return nil, err
 	}
-	_ = tp
 	done, err := s.completed(ctx, s.DB, sv.ID)
 	if err != nil {
 		return nil, err
@@ -390,11 +388,10 @@ func (s *Service) handleCardAnswer(ctx context.Context, dc bot.DeliveryContext, 
 		return bot.Reply{Toast: T(loc, "reply.bad_value")}, nil
 	}
 	did := dc.Delivery.ID
-	res, dup, err := s.saveAnswers(ctx, sv, def, dc.Employee, dc.Delivery.SubjectID, &did, "card", map[string]Answer{q.Key: ans}, false)
+	_, dup, err := s.saveAnswers(ctx, sv, def, dc.Employee, dc.Delivery.SubjectID, &did, "card", map[string]Answer{q.Key: ans})
 	if err != nil {
 		return bot.Reply{}, err
 	}
-	_ = res
 	reply := bot.Reply{OK: true, Duplicate: dup, Toast: T(loc, "reply.thanks_score", in.Value)}
 	card, err := s.Renderer.Render(bot.CardContext{
 		Kind: dc.Touchpoint.Kind, Session: dc.Session, Course: dc.Course, DeliveryID: dc.Delivery.ID, Key: dc.Delivery.Key,
@@ -415,11 +412,10 @@ func (s *Service) handleCardAnswer(ctx context.Context, dc bot.DeliveryContext, 
 	return reply, nil
 }
 
-// saveAnswers upserts a response and its answers in one transaction. With
-// complete=false the response's status follows the required questions;
-// with complete=true the caller has checked them. dup reports that nothing
-// changed.
-func (s *Service) saveAnswers(ctx context.Context, sv store.Survey, def Definition, who store.Employee, subjectID uint64, deliveryID *uint64, source string, answers map[string]Answer, submit bool) (store.SurveyResponse, bool, error) {
+// saveAnswers upserts a response and its answers in one transaction; the
+// response is complete once every required question has an answer. dup
+// reports that nothing changed.
+func (s *Service) saveAnswers(ctx context.Context, sv store.Survey, def Definition, who store.Employee, subjectID uint64, deliveryID *uint64, source string, answers map[string]Answer) (store.SurveyResponse, bool, error) {
 	now := s.now()
 	key := s.RespondentKey(sv, who.ID)
 	var resp store.SurveyResponse
