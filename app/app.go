@@ -20,6 +20,7 @@ import (
 	"golang.org/x/sync/errgroup"
 	"gorm.io/gorm"
 
+	"github.com/learnloop/learnloop/adapters/dingtalk"
 	"github.com/learnloop/learnloop/adapters/simulator"
 	"github.com/learnloop/learnloop/adapters/wecom"
 	"github.com/learnloop/learnloop/bot"
@@ -62,7 +63,15 @@ type App struct {
 	Log        *slog.Logger
 	Now        func() time.Time
 
-	ownDB bool
+	ownDB   bool
+	runners []runner
+}
+
+// runner is a long-lived connection to a platform (DingTalk Stream, Feishu
+// long connection) that delivers taps to the router until ctx is done.
+type runner struct {
+	name string
+	run  func(ctx context.Context, h bot.InteractionHandler) error
 }
 
 // New builds the service. It opens (and, when configured, migrates) the
@@ -141,6 +150,16 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 		}
 		a.Messengers[bot.PlatformWeCom] = wc
 		callbacks[wecom.CallbackPath] = wc.CallbackHandler
+	}
+	if cfg.Platforms.DingTalk.Enabled {
+		dc, err := dingtalk.FromConfig(cfg.Platforms.DingTalk, cfg.HTTP.PublicURL, dingtalk.WithNow(now), dingtalk.WithLogger(a.Log.With("component", "dingtalk")))
+		if err != nil {
+			return nil, fmt.Errorf("platforms.dingtalk: %w", err)
+		}
+		a.Messengers[bot.PlatformDingTalk] = dc
+		callbacks["/callbacks/dingtalk"] = dc.CallbackHandler
+		// Card taps arrive over Stream whatever callback_mode says.
+		a.runners = append(a.runners, runner{"dingtalk stream", dc.Run})
 	}
 	for p, m := range opts.Messengers {
 		a.Messengers[p] = m
@@ -277,6 +296,16 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	})
 	if a.Cfg.Scheduler.Enabled {
 		g.Go(func() error { return a.Sched.Run(gctx) })
+	}
+	for _, r := range a.runners {
+		g.Go(func() error {
+			// A platform connection that gives up is logged, not fatal:
+			// HTTP callbacks, sending and the other platforms go on.
+			if err := r.run(gctx, a.Router); err != nil && gctx.Err() == nil {
+				a.Log.Error("platform connection stopped", "name", r.name, "err", err)
+			}
+			return nil
+		})
 	}
 	g.Go(func() error {
 		<-gctx.Done()

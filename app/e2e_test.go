@@ -285,15 +285,30 @@ func TestPlatformsAreWiredWhenEnabled(t *testing.T) {
 	cfg.Platforms.WeCom.Token = "wecom-token"
 	cfg.Platforms.WeCom.EncodingAESKey = "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C"
 	cfg.Platforms.WeCom.APIBase = "http://127.0.0.1:9"
+	cfg.Platforms.DingTalk.Enabled = true
+	cfg.Platforms.DingTalk.AppKey = "dingbenchappkey"
+	cfg.Platforms.DingTalk.AppSecret = "dingtalk-secret"
+	cfg.Platforms.DingTalk.AgentID = 12345
+	cfg.Platforms.DingTalk.CallbackMode = "http"
+	cfg.Platforms.DingTalk.CallbackToken = "dingtalk-token"
+	cfg.Platforms.DingTalk.CallbackAESKey = "Yue0EfdN5900c1ce5cf6A152c63DDe1808a60c5ecd7"
+	cfg.Platforms.DingTalk.APIBase = "http://127.0.0.1:9"
+	cfg.Platforms.DingTalk.OAPIBase = "http://127.0.0.1:9"
 	require.NoError(t, cfg.Validate())
 	a, err := app.New(context.Background(), cfg, app.Options{DB: db.DB})
 	require.NoError(t, err)
 	defer a.Close()
 	require.Contains(t, a.Messengers, bot.PlatformWeCom)
+	require.Contains(t, a.Messengers, bot.PlatformDingTalk)
 	srv := httptest.NewServer(a.Handler())
 	defer srv.Close()
-	// An unsigned callback is refused and reaches nothing.
+	// Unsigned callbacks are refused and reach nothing.
 	resp, err := http.Get(srv.URL + "/callbacks/wecom?msg_signature=x&timestamp=1&nonce=1&echostr=abc")
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.GreaterOrEqual(t, resp.StatusCode, 400)
+	require.Less(t, resp.StatusCode, 500)
+	resp, err = http.Post(srv.URL+"/callbacks/dingtalk?signature=x&timestamp=1&nonce=1", "application/json", strings.NewReader(`{"encrypt":"abc"}`))
 	require.NoError(t, err)
 	resp.Body.Close()
 	require.GreaterOrEqual(t, resp.StatusCode, 400)

@@ -259,6 +259,9 @@ func (c *Config) validatePlatforms(p *problems) {
 	if d.Enabled {
 		p.required("platforms.dingtalk.app_key", d.AppKey, dingWhy)
 		p.required("platforms.dingtalk.app_secret", d.AppSecret.Value(), dingWhy)
+		if d.CardTemplateID == "" && d.AgentID == 0 {
+			p.add("platforms.dingtalk.card_template_id", "set card_template_id (interactive cards) or platforms.dingtalk.agent_id (work notifications)")
+		}
 	}
 	const dingHTTPWhy = " when platforms.dingtalk.callback_mode is http"
 	httpMode := d.Enabled && d.CallbackMode == CallbackModeHTTP

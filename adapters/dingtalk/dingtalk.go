@@ -1,0 +1,303 @@
+// Package dingtalk is learnloop's DingTalk (钉钉) adapter.
+//
+// With a card template configured it delivers interactive cards to each
+// recipient's robot chat (card/instances/createAndDeliver, outTrackId = the
+// delivery key) and receives button taps through Stream mode (Run). Without a
+// template it falls back to work notifications (asyncsend_v2) whose buttons
+// open the signed /c/ check-in page and tracked links. HTTP event
+// subscriptions (/callbacks/dingtalk) are verified and decrypted with
+// DingTalk's callback crypto (CallbackHandler).
+package dingtalk
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	openapi "github.com/alibabacloud-go/darabonba-openapi/v2/client"
+	card "github.com/alibabacloud-go/dingtalk/card_1_0"
+	oauth2 "github.com/alibabacloud-go/dingtalk/oauth2_1_0"
+	"github.com/alibabacloud-go/tea/tea"
+
+	"github.com/learnloop/learnloop/bot"
+	"github.com/learnloop/learnloop/config"
+)
+
+// Callback modes.
+const (
+	ModeStream = "stream"
+	ModeHTTP   = "http"
+)
+
+// Defaults used when a Config field is zero.
+const (
+	DefaultAPIBase    = "https://api.dingtalk.com"
+	DefaultOAPIBase   = "https://oapi.dingtalk.com"
+	DefaultTimeout    = 10 * time.Second
+	DefaultMaxSkew    = 5 * time.Minute
+	DefaultRate       = 20 // sends (card calls or notified people) per second
+	DefaultResultWait = 3 * time.Second
+)
+
+// Config is everything the adapter needs. FromConfig builds it from the
+// application's config.DingTalkConfig.
+type Config struct {
+	AppKey    string
+	AppSecret string
+	// AgentID is the app's agent id; work notifications need it.
+	AgentID int64
+	// RobotCode is the app robot's code; empty means AppKey (an internal
+	// app's robot code equals its app key).
+	RobotCode string
+	// CardTemplateID selects interactive cards; empty selects the
+	// work-notification fallback.
+	CardTemplateID string
+	// CallbackToken and CallbackAESKey verify and decrypt HTTP events.
+	CallbackToken  string
+	CallbackAESKey string
+	// CallbackMode is "stream" (default) or "http".
+	CallbackMode string
+	// CallbackRouteKey is the route key registered with
+	// /v1.0/card/callbacks/register; only used when CallbackMode is http.
+	CallbackRouteKey string
+	// APIBase is the new OpenAPI host (api.dingtalk.com), also the Stream
+	// gateway host; OAPIBase the legacy host (oapi.dingtalk.com).
+	APIBase  string
+	OAPIBase string
+	// PublicURL is learnloop's public URL; fallback check-in links must
+	// start with it.
+	PublicURL string
+	// Timeout bounds every call to DingTalk.
+	Timeout time.Duration
+	// CallbackMaxSkew is how far an HTTP callback's timestamp may be from now.
+	CallbackMaxSkew time.Duration
+}
+
+// FromConfig builds a Client from the application's DingTalk section.
+func FromConfig(c config.DingTalkConfig, publicURL string, opts ...Option) (*Client, error) {
+	return New(Config{
+		AppKey: c.AppKey, AppSecret: c.AppSecret.Value(), AgentID: c.AgentID, RobotCode: c.RobotCode,
+		CardTemplateID: c.CardTemplateID, CallbackToken: c.CallbackToken.Value(), CallbackAESKey: c.CallbackAESKey.Value(),
+		CallbackMode: c.CallbackMode, APIBase: c.APIBase, OAPIBase: c.OAPIBase, PublicURL: publicURL,
+		Timeout: c.Timeout.D(), CallbackMaxSkew: c.CallbackMaxSkew.D(),
+	}, opts...)
+}
+
+// Option configures a Client.
+type Option func(*Client)
+
+// WithNow sets the clock used for callback timestamps and token expiry.
+func WithNow(now func() time.Time) Option { return func(c *Client) { c.now = now } }
+
+// WithLogger sets the logger.
+func WithLogger(l *slog.Logger) Option { return func(c *Client) { c.log = l } }
+
+// WithHTTPClient sets the HTTP client for legacy oapi calls (gettoken,
+// asyncsend_v2, getsendresult). The new-API calls go through the
+// alibabacloud SDK, which keeps its own client (bounded by Config.Timeout).
+func WithHTTPClient(h *http.Client) Option { return func(c *Client) { c.http = h } }
+
+// WithRateLimit paces sends to perSecond units (one card, or one notified
+// person) with the given burst.
+func WithRateLimit(perSecond float64, burst int) Option {
+	return func(c *Client) { c.limit = newLimiter(perSecond, burst) }
+}
+
+// WithResultWait sets how long a work-notification send waits for
+// getsendresult to classify its recipients before reporting them sent.
+// Zero skips the check (use CheckDelivery later).
+func WithResultWait(d time.Duration) Option { return func(c *Client) { c.resultWait = d } }
+
+// WithConcurrency sets how many calls one batch makes at once.
+func WithConcurrency(n int) Option { return func(c *Client) { c.workers = n } }
+
+// WithQuotaPause sets how long sending pauses after a per-minute quota error.
+func WithQuotaPause(d time.Duration) Option { return func(c *Client) { c.quotaPause = d } }
+
+// Client is a DingTalk messenger, card updater and callback receiver.
+type Client struct {
+	cfg   Config
+	now   func() time.Time
+	log   *slog.Logger
+	http  *http.Client
+	limit *limiter
+	// resultLimit paces getsendresult polling apart from sends.
+	resultLimit *limiter
+	resultWait  time.Duration
+	workers     int
+	quotaPause  time.Duration
+
+	aesKey []byte // decoded CallbackAESKey, nil when HTTP callbacks are off
+
+	// The alibabacloud SDK clients are not safe for concurrent use (Execute
+	// writes the client's Headers field): card calls take a client from a
+	// pool, oauth calls hold oauthMu.
+	cardPool chan *card.Client
+	oauthMu  sync.Mutex
+	oauth    *oauth2.Client
+	apiTok   *tokenCache // new API (x-acs-dingtalk-access-token)
+	oapTok   *tokenCache // legacy API (?access_token=)
+
+	pauseMu    sync.Mutex
+	pauseUntil time.Time
+
+	seen *dedup
+}
+
+var (
+	_ bot.Messenger      = (*Client)(nil)
+	_ bot.BatchMessenger = (*Client)(nil)
+	_ bot.CardUpdater    = (*Client)(nil)
+	_ bot.Pacer          = (*Client)(nil)
+)
+
+// New returns a Client for cfg.
+func New(cfg Config, opts ...Option) (*Client, error) {
+	if cfg.AppKey == "" || cfg.AppSecret == "" {
+		return nil, errors.New("dingtalk: app_key and app_secret are required")
+	}
+	if cfg.CallbackMode == "" {
+		cfg.CallbackMode = ModeStream
+	}
+	if cfg.CallbackMode != ModeStream && cfg.CallbackMode != ModeHTTP {
+		return nil, fmt.Errorf("dingtalk: callback mode %q is not stream or http", cfg.CallbackMode)
+	}
+	if cfg.RobotCode == "" {
+		cfg.RobotCode = cfg.AppKey
+	}
+	if cfg.APIBase == "" {
+		cfg.APIBase = DefaultAPIBase
+	}
+	if cfg.OAPIBase == "" {
+		cfg.OAPIBase = DefaultOAPIBase
+	}
+	cfg.APIBase = strings.TrimRight(cfg.APIBase, "/")
+	cfg.OAPIBase = strings.TrimRight(cfg.OAPIBase, "/")
+	cfg.PublicURL = strings.TrimRight(cfg.PublicURL, "/")
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = DefaultTimeout
+	}
+	if cfg.CallbackMaxSkew <= 0 {
+		cfg.CallbackMaxSkew = DefaultMaxSkew
+	}
+	if cfg.CardTemplateID == "" && cfg.AgentID <= 0 {
+		return nil, errors.New("dingtalk: set card_template_id (interactive cards) or agent_id (work notifications)")
+	}
+	c := &Client{cfg: cfg, now: time.Now, resultWait: DefaultResultWait, quotaPause: time.Minute, workers: DefaultConcurrency}
+	for _, o := range opts {
+		o(c)
+	}
+	if c.log == nil {
+		c.log = slog.Default()
+	}
+	if c.http == nil {
+		c.http = &http.Client{Timeout: cfg.Timeout}
+	}
+	if c.limit == nil {
+		c.limit = newLimiter(DefaultRate, DefaultRate)
+	}
+	c.resultLimit = newLimiter(DefaultRate, DefaultRate)
+	if cfg.CallbackToken != "" || cfg.CallbackAESKey != "" {
+		key, err := decodeAESKey(cfg.CallbackAESKey)
+		if err != nil {
+			return nil, fmt.Errorf("dingtalk: callback aes key: %w", err)
+		}
+		if cfg.CallbackToken == "" {
+			return nil, errors.New("dingtalk: callback token is required with a callback aes key")
+		}
+		c.aesKey = key
+	}
+	if cfg.CallbackMode == ModeHTTP && c.aesKey == nil {
+		return nil, errors.New("dingtalk: callback_token and callback_aes_key are required in http callback mode")
+	}
+	oc, err := openAPIConfig(cfg.APIBase, cfg.Timeout)
+	if err != nil {
+		return nil, err
+	}
+	c.workers = max(c.workers, 1)
+	c.cardPool = make(chan *card.Client, c.workers+2)
+	for range cap(c.cardPool) {
+		cl, err := card.NewClient(oc)
+		if err != nil {
+			return nil, fmt.Errorf("dingtalk: card client: %w", err)
+		}
+		c.cardPool <- cl
+	}
+	if c.oauth, err = oauth2.NewClient(oc); err != nil {
+		return nil, fmt.Errorf("dingtalk: oauth2 client: %w", err)
+	}
+	c.apiTok = &tokenCache{fetch: c.fetchAPIToken, now: c.now}
+	c.oapTok = &tokenCache{fetch: c.fetchOAPIToken, now: c.now}
+	c.seen = newDedup(10*time.Minute, 10000, c.now)
+	return c, nil
+}
+
+// openAPIConfig points the alibabacloud SDK at base (scheme and host only:
+// the SDK builds paths itself).
+func openAPIConfig(base string, timeout time.Duration) (*openapi.Config, error) {
+	u, err := url.Parse(base)
+	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
+		return nil, fmt.Errorf("dingtalk: api base %q is not an http(s) URL", base)
+	}
+	ms := int(timeout / time.Millisecond)
+	return &openapi.Config{
+		Protocol: tea.String(u.Scheme), Endpoint: tea.String(u.Host),
+		ReadTimeout: tea.Int(ms), ConnectTimeout: tea.Int(ms),
+	}, nil
+}
+
+func decodeAESKey(k string) ([]byte, error) {
+	if len(k) != 43 {
+		return nil, fmt.Errorf("must be 43 characters long, got %d", len(k))
+	}
+	key, err := base64.StdEncoding.DecodeString(k + "=")
+	if err != nil {
+		return nil, errors.New("is not base64")
+	}
+	if len(key) != 32 {
+		return nil, fmt.Errorf("decodes to %d bytes, want 32", len(key))
+	}
+	return key, nil
+}
+
+// Platform implements bot.Messenger.
+func (c *Client) Platform() bot.Platform { return bot.PlatformDingTalk }
+
+// CardMode reports whether the client sends interactive cards (a card
+// template is configured) rather than work notifications.
+func (c *Client) CardMode() bool { return c.cfg.CardTemplateID != "" }
+
+// Doctor checks the credentials: it fetches a new-API token (and a legacy
+// token when work notifications are used) and, in Stream mode, asks the
+// gateway for a connection ticket. Failures carry DingTalk's code and message.
+func (c *Client) Doctor(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, 3*c.cfg.Timeout)
+	defer cancel()
+	var errs []error
+	if _, _, err := c.fetchAPIToken(ctx); err != nil {
+		errs = append(errs, fmt.Errorf("app_key/app_secret: %w", err))
+	}
+	if !c.CardMode() {
+		if _, _, err := c.fetchOAPIToken(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("app_key/app_secret: %w", err))
+		}
+	}
+	if c.streamCallbacks() && len(errs) == 0 {
+		if err := c.checkStream(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("stream gateway gave no connection ticket (is the robot in stream mode?): %w", err))
+		}
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("dingtalk: %w", errors.Join(errs...))
+	}
+	return nil
+}
+
+func (c *Client) nowUTC() time.Time { return c.now().UTC() }

@@ -1,0 +1,306 @@
+package dingtalk_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/learnloop/learnloop/adapters/dingtalk"
+	"github.com/learnloop/learnloop/app"
+	"github.com/learnloop/learnloop/bot"
+	"github.com/learnloop/learnloop/config"
+	"github.com/learnloop/learnloop/store"
+	"github.com/learnloop/learnloop/store/storetest"
+)
+
+const adminToken = "test-admin-token"
+
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time  { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) Set(t time.Time) { c.mu.Lock(); defer c.mu.Unlock(); c.t = t }
+
+type e2e struct {
+	a   *app.App
+	srv *httptest.Server
+	clk *clock
+	f   *fakeDT
+	c   *dingtalk.Client
+	db  *storetest.DB
+}
+
+// e2eSetup builds the whole service (app.New) with the DingTalk adapter
+// talking to the fake DingTalk.
+func e2eSetup(t *testing.T, db *storetest.DB, cardMode bool) *e2e {
+	t.Helper()
+	clk := &clock{t: time.Date(2026, 3, 2, 1, 0, 0, 0, time.UTC)} // 09:00 Shanghai
+	var h http.Handler
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, r) }))
+	t.Cleanup(srv.Close)
+	f := newFakeDT(t)
+	cfg := dingtalk.Config{
+		AppKey: testAppKey, AppSecret: testAppSecret, AgentID: testAgentID,
+		CallbackToken: "cbtoken", CallbackAESKey: "Yue0EfdN5900c1ce5cf6A152c63DDe1808a60c5ecd7",
+		APIBase: f.URL(), OAPIBase: f.URL(), PublicURL: srv.URL, Timeout: 3 * time.Second,
+	}
+	if cardMode {
+		cfg.CardTemplateID = testTemplate
+	}
+	c, err := dingtalk.New(cfg, dingtalk.WithNow(clk.Now), dingtalk.WithRateLimit(1000, 1000),
+		dingtalk.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
+	require.NoError(t, err)
+
+	acfg := config.Default()
+	acfg.Security.DevMode = true
+	acfg.Security.LinkSecret = "e2e-link-secret-0123456789"
+	acfg.Security.AdminTokens = []config.Secret{adminToken}
+	acfg.HTTP.PublicURL = srv.URL
+	acfg.QuietHours.Enabled = false
+	require.NoError(t, acfg.Validate())
+	// The router exists only once the app is built: the mounted handler
+	// reaches it through a (the lead mounts c.CallbackHandler(a.Router)).
+	var a *app.App
+	router := bot.InteractionHandlerFunc(func(ctx context.Context, in bot.Interaction) (bot.Reply, error) {
+		return a.Router.HandleInteraction(ctx, in)
+	})
+	a, err = app.New(context.Background(), acfg, app.Options{
+		DB: db.DB, Now: clk.Now, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Messengers: map[bot.Platform]bot.Messenger{bot.PlatformDingTalk: c},
+		Mounts:     map[string]http.Handler{"/callbacks/dingtalk": c.CallbackHandler(router)},
+	})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = a.Close() })
+	h = a.Handler()
+	return &e2e{a: a, srv: srv, clk: clk, f: f, c: c, db: db}
+}
+
+func (e *e2e) call(t *testing.T, method, path, ctype string, body any, out any) int {
+	t.Helper()
+	var rd io.Reader
+	switch v := body.(type) {
+	case nil:
+	case string:
+		rd = strings.NewReader(v)
+	default:
+		buf, err := json.Marshal(v)
+		require.NoError(t, err)
+		rd, ctype = bytes.NewReader(buf), "application/json"
+	}
+	req, err := http.NewRequest(method, e.srv.URL+path, rd)
+	require.NoError(t, err)
+	if ctype != "" {
+		req.Header.Set("Content-Type", ctype)
+	}
+	req.Header.Set("Authorization", "Bearer "+adminToken)
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	if out != nil && len(raw) > 0 {
+		require.NoError(t, json.Unmarshal(raw, out), "body: %s", raw)
+	}
+	return resp.StatusCode
+}
+
+// plan creates a session at 10:00 Shanghai with three DingTalk employees
+// and moves the clock to its check-in prompt (start−15m), then fires it.
+func (e *e2e) planAndFire(t *testing.T) {
+	t.Helper()
+	var c struct{ ID uint64 }
+	require.Equal(t, http.StatusCreated, e.call(t, "POST", "/api/v1/courses", "", map[string]any{"code": "COMM-101", "title": "高效沟通"}, &c))
+	var s struct {
+		Session struct {
+			ID uint64 `json:"id"`
+		} `json:"session"`
+		Touchpoints []struct {
+			Kind  string    `json:"kind"`
+			RunAt time.Time `json:"run_at"`
+		} `json:"touchpoints"`
+	}
+	require.Equal(t, http.StatusCreated, e.call(t, "POST", "/api/v1/sessions", "", map[string]any{
+		"course_id": c.ID, "starts_at": "2026-03-02T10:00:00+08:00", "ends_at": "2026-03-02T12:00:00+08:00",
+		"location": "3F A", "teacher": "赵老师", "time_zone": "Asia/Shanghai",
+	}, &s))
+	csv := "external_id,name,department,platform,dingtalk_id\nE001,张伟,销售,dingtalk,dt001\nE002,王芳,销售,dingtalk,dt002\nE003,李娜,市场,dingtalk,dt003\n"
+	require.Equal(t, http.StatusOK, e.call(t, "POST", "/api/v1/sessions/"+strconv.FormatUint(s.Session.ID, 10)+"/roster", "text/csv", csv, nil))
+	for _, tp := range s.Touchpoints {
+		if tp.Kind == bot.KindCheckinPrompt {
+			e.clk.Set(tp.RunAt.Add(time.Second))
+		}
+	}
+	for range 5 {
+		n, err := e.a.Sched.RunDue(context.Background())
+		require.NoError(t, err)
+		if n == 0 {
+			break
+		}
+	}
+	var deliveries []store.Delivery
+	require.NoError(t, e.db.Order("id").Find(&deliveries).Error)
+	require.Len(t, deliveries, 3)
+	for _, d := range deliveries {
+		require.Equal(t, store.DeliverySent, d.Status, "%s: %s %s", d.UserID, d.ErrorCode, d.ErrorMessage)
+		require.Equal(t, "dingtalk", d.Platform)
+	}
+	e.clk.Set(time.Date(2026, 3, 2, 1, 47, 0, 0, time.UTC)) // 09:47 Shanghai
+}
+
+func (e *e2e) checkins(t *testing.T) int64 {
+	t.Helper()
+	var n int64
+	require.NoError(t, e.db.Model(&store.Checkin{}).Count(&n).Error)
+	return n
+}
+
+func deliveryOf(t *testing.T, db *storetest.DB, user string) store.Delivery {
+	t.Helper()
+	var d store.Delivery
+	require.NoError(t, db.Where("user_id = ?", user).First(&d).Error)
+	return d
+}
+
+// TestEndToEndStream: push a card → tap it through the real Stream SDK →
+// one check-in even when the frame is redelivered → card updated; then a
+// disconnect frame and a tap on the new connection.
+func TestEndToEndStream(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *storetest.DB) {
+		e := e2eSetup(t, db, true)
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		runErr := make(chan error, 1)
+		go func() { runErr <- e.c.Run(ctx, e.a.Router) }()
+		gw := e.f.gw
+		gw.waitConnected(t, 1)
+
+		e.planAndFire(t)
+		d1 := deliveryOf(t, db, "dt001")
+		require.Equal(t, d1.Key, d1.Handle, "the receipt handle is the outTrackId")
+		card := e.f.card(d1.Key)
+		require.NotNil(t, card)
+		require.Equal(t, "true", card.Public["show_checkin"])
+		require.Contains(t, card.Private["checkin_url"], e.srv.URL+"/c/")
+		tok := card.Private["checkin_token"]
+		tap := func(msgID, user, token string) []byte {
+			return tapFrame(t, msgID, deliveryOf(t, db, user).Key, user, map[string]any{"action": "checkin", "token": token, "value": ""})
+		}
+
+		gw.push("m1", tap("m1", "dt001", tok))
+		a := gw.waitAck(t, "m1")
+		require.Equal(t, 200, a.Code)
+		pub, priv := cardResponse(t, a)
+		require.Equal(t, "已签到 09:47 ✓", pub["status"], "the card is updated in the callback answer")
+		require.Equal(t, "false", pub["show_checkin"])
+		require.Equal(t, "签到成功 09:47", priv["toast"])
+		require.EqualValues(t, 1, e.checkins(t))
+
+		// Redelivered with the same message id, and again as a new message:
+		// still one check-in.
+		gw.pushOnce(tap("m1", "dt001", tok))
+		require.Equal(t, a.Data, gw.waitAck(t, "m1").Data)
+		gw.push("m1b", tap("m1b", "dt001", tok))
+		_, priv = cardResponse(t, gw.waitAck(t, "m1b"))
+		require.Equal(t, "您已签到 09:47", priv["toast"])
+		require.EqualValues(t, 1, e.checkins(t))
+		var ci store.Checkin
+		require.NoError(t, db.First(&ci).Error)
+		require.Equal(t, store.SourceCard, ci.Source)
+		require.Equal(t, "dingtalk", ci.Platform)
+
+		// dt002 taps dt001's card (a forwarded token): refused, nothing stored.
+		gw.push("m2x", tap("m2x", "dt002", tok))
+		pub, priv = cardResponse(t, gw.waitAck(t, "m2x"))
+		require.Nil(t, pub)
+		require.Equal(t, "该操作已失效，请使用最新消息", priv["toast"])
+		require.EqualValues(t, 1, e.checkins(t))
+
+		// A forged HTTP callback (bad signature) records nothing.
+		q := url.Values{"msg_signature": {"0000000000000000000000000000000000000000"}, "timestamp": {strconv.FormatInt(e.clk.Now().UnixMilli(), 10)}, "nonce": {"n"}}
+		resp, err := http.Post(e.srv.URL+"/callbacks/dingtalk?"+q.Encode(), "application/json", strings.NewReader(`{"encrypt":"AAAA"}`))
+		require.NoError(t, err)
+		resp.Body.Close()
+		require.Equal(t, http.StatusUnauthorized, resp.StatusCode)
+		require.EqualValues(t, 1, e.checkins(t))
+
+		// The gateway rotates the connection; dt002 taps on the new one.
+		gw.disconnect("d1")
+		gw.waitConnected(t, 2)
+		tok2 := e.f.card(deliveryOf(t, db, "dt002").Key).Private["checkin_token"]
+		gw.push("m2", tap("m2", "dt002", tok2))
+		a = gw.waitAck(t, "m2")
+		require.Equal(t, 200, a.Code)
+		require.Equal(t, 2, a.Conn)
+		require.EqualValues(t, 2, e.checkins(t))
+
+		cancel()
+		require.NoError(t, <-runErr)
+	})
+}
+
+// TestEndToEndWorkNotification: without a card template the check-in
+// prompt goes out as a work notification whose button opens the signed /c/
+// page; checking in there is stored.
+func TestEndToEndWorkNotification(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *storetest.DB) {
+		e := e2eSetup(t, db, false)
+		e.planAndFire(t)
+		d := deliveryOf(t, db, "dt001")
+		require.True(t, strings.HasPrefix(d.Handle, "wn:"), d.Handle)
+
+		e.f.mu.Lock()
+		bodies := append([]string(nil), e.f.noticeBodies...)
+		e.f.mu.Unlock()
+		require.Len(t, bodies, 3, "each notification carries its own check-in link")
+		var checkinURL string
+		for _, b := range bodies {
+			if !strings.Contains(b, `"userid_list":"dt001"`) {
+				continue
+			}
+			var req struct {
+				Msg struct {
+					ActionCard struct {
+						Buttons []struct {
+							Title     string `json:"title"`
+							ActionURL string `json:"action_url"`
+						} `json:"btn_json_list"`
+					} `json:"action_card"`
+				} `json:"msg"`
+			}
+			require.NoError(t, json.Unmarshal([]byte(b), &req))
+			require.NotEmpty(t, req.Msg.ActionCard.Buttons, b)
+			require.Equal(t, "签到", req.Msg.ActionCard.Buttons[0].Title)
+			wrapped, err := url.Parse(req.Msg.ActionCard.Buttons[0].ActionURL)
+			require.NoError(t, err)
+			require.Equal(t, "dingtalk", wrapped.Scheme)
+			checkinURL = wrapped.Query().Get("url")
+		}
+		require.True(t, strings.HasPrefix(checkinURL, e.srv.URL+"/c/"), checkinURL)
+
+		resp, err := http.Post(checkinURL, "application/x-www-form-urlencoded", nil)
+		require.NoError(t, err)
+		resp.Body.Close()
+		require.Equal(t, http.StatusOK, resp.StatusCode)
+		require.EqualValues(t, 1, e.checkins(t))
+		var ci store.Checkin
+		require.NoError(t, db.First(&ci).Error)
+		require.Equal(t, store.SourceLink, ci.Source)
+		require.NoError(t, e.c.CheckDelivery(context.Background(), d.Handle, "dt001"))
+	})
+}

@@ -1,0 +1,327 @@
+package dingtalk
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	card "github.com/alibabacloud-go/dingtalk/card_1_0"
+	util "github.com/alibabacloud-go/tea-utils/v2/service"
+	"github.com/alibabacloud-go/tea/tea"
+
+	"github.com/learnloop/learnloop/bot"
+)
+
+// errTransient marks failures a later attempt may fix.
+var errTransient = errors.New("temporary failure")
+
+// ErrPending is returned by CheckDelivery while DingTalk is still
+// processing a work notification.
+var ErrPending = errors.New("dingtalk: send result not available yet")
+
+type errKind int
+
+const (
+	kindTransient errKind = iota // network, 5xx, unexpected answers
+	kindQuota                    // per-minute quota (143103/143104, QPS limits): back off
+	kindAuth                     // access token rejected: refresh and retry once
+	kindPermanent                // anything else DingTalk refused
+)
+
+// APIError is an error DingTalk answered with: its code and message, and
+// the operation that failed. It never contains a token or secret.
+type APIError struct {
+	Op         string
+	Code       string
+	Message    string
+	HTTPStatus int
+	kind       errKind
+}
+
+// Error implements error.
+func (e *APIError) Error() string {
+	s := e.Op + ": " + e.Code
+	if e.Message != "" {
+		s += " " + e.Message
+	}
+	return s
+}
+
+// Temporary reports whether a later attempt may succeed.
+func (e *APIError) Temporary() bool { return e.kind != kindPermanent }
+
+// Legacy (oapi) error codes.
+var (
+	quotaCodes     = []string{"143103", "143104", "143203", "143204", "90018", "90002"}
+	transientCodes = []string{"-1", "1430003", "90019"}
+	authCodes      = []string{"40014", "42001", "88", "40001"}
+)
+
+func classifyCode(code string) errKind {
+	switch {
+	case slices.Contains(quotaCodes, code):
+		return kindQuota
+	case slices.Contains(transientCodes, code):
+		return kindTransient
+	case slices.Contains(authCodes, code):
+		return kindAuth
+	}
+	return kindPermanent
+}
+
+// statusErr converts a legacy errcode/errmsg into an error (nil for 0).
+func (c *Client) statusErr(op string, s oapiStatus) error {
+	code := s.ErrCode.String()
+	if code == "" || code == "0" {
+		return nil
+	}
+	return &APIError{Op: op, Code: code, Message: c.redact(s.ErrMsg), HTTPStatus: http.StatusOK, kind: classifyCode(code)}
+}
+
+// toBot maps an error to the bot delivery contract: permanent refusals
+// become *bot.PermanentError with DingTalk's code and message; everything
+// else stays transient.
+func toBot(err error) error {
+	if err == nil {
+		return nil
+	}
+	var pe *bot.PermanentError
+	var de *bot.DroppedError
+	if errors.As(err, &pe) || errors.As(err, &de) {
+		return err
+	}
+	var ae *APIError
+	if errors.As(err, &ae) && ae.kind == kindPermanent {
+		return &bot.PermanentError{Code: ae.Code, Message: ae.Message, Err: err}
+	}
+	return err
+}
+
+// noteQuota pauses sending after a quota error.
+func (c *Client) noteQuota(err error) {
+	var ae *APIError
+	if errors.As(err, &ae) && ae.kind == kindQuota {
+		c.pause(c.quotaPause)
+		c.log.Warn("dingtalk quota reached, pausing sends", "op", ae.Op, "code", ae.Code, "detail", ae.Message, "pause", c.quotaPause)
+	}
+}
+
+// sdkCall runs one alibabacloud SDK call bounded by the configured timeout.
+// The SDK takes no context: when ctx ends first the call finishes in the
+// background within the timeout and its result is discarded.
+func (c *Client) sdkCall(ctx context.Context, fn func(rt *util.RuntimeOptions) error) error {
+	ms := int(c.cfg.Timeout / time.Millisecond)
+	rt := &util.RuntimeOptions{ReadTimeout: tea.Int(ms), ConnectTimeout: tea.Int(ms), Autoretry: tea.Bool(false)}
+	done := make(chan error, 1)
+	go func() {
+		defer func() {
+			if p := recover(); p != nil {
+				done <- fmt.Errorf("sdk panic: %v: %w", p, errTransient)
+			}
+		}()
+		done <- fn(rt)
+	}()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// cardCall runs fn with a card SDK client of its own.
+func (c *Client) cardCall(ctx context.Context, fn func(cl *card.Client, rt *util.RuntimeOptions) error) error {
+	var cl *card.Client
+	select {
+	case cl = <-c.cardPool:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	return c.sdkCall(ctx, func(rt *util.RuntimeOptions) error {
+		defer func() { c.cardPool <- cl }()
+		return fn(cl, rt)
+	})
+}
+
+// classifySDK turns an alibabacloud SDK error into an *APIError.
+func (c *Client) classifySDK(op string, err error) error {
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("%s: %w", op, err)
+	}
+	var se *tea.SDKError
+	if !errors.As(err, &se) {
+		// Transport errors, timeouts, non-JSON error pages.
+		return &APIError{Op: op, Code: "transport", Message: c.redact(err.Error()), kind: kindTransient}
+	}
+	status := tea.IntValue(se.StatusCode)
+	code := tea.StringValue(se.Code)
+	msg := tea.StringValue(se.Message)
+	if data := tea.StringValue(se.Data); data != "" {
+		var d struct {
+			Message    string `json:"message"`
+			StatusCode int    `json:"statusCode"`
+		}
+		if json.Unmarshal([]byte(data), &d) == nil {
+			if d.Message != "" {
+				msg = d.Message
+			}
+			if status == 0 {
+				status = d.StatusCode
+			}
+		}
+	}
+	ae := &APIError{Op: op, Code: code, Message: c.redact(msg), HTTPStatus: status, kind: kindPermanent}
+	lc := strings.ToLower(code)
+	switch {
+	case status == http.StatusTooManyRequests, strings.Contains(lc, "qpslimit"), strings.Contains(lc, "qpmlimit"),
+		strings.Contains(lc, "throttl"), slices.Contains(quotaCodes, code):
+		ae.kind = kindQuota
+	case status >= 500, strings.Contains(lc, "systemerror"), strings.Contains(lc, "serviceunavailable"):
+		ae.kind = kindTransient
+	case status == http.StatusUnauthorized, code == "InvalidAuthentication", strings.Contains(lc, "invalidaccesstoken"),
+		strings.Contains(lc, "token.invalid"), strings.Contains(lc, "token.expired"):
+		ae.kind = kindAuth
+	}
+	if ae.Code == "" {
+		ae.Code = "http_" + strconv.Itoa(status)
+	}
+	return ae
+}
+
+// withAPIToken runs fn with a new-API token, refreshing it once when
+// DingTalk rejects it.
+func (c *Client) withAPIToken(ctx context.Context, fn func(tok string) error) error {
+	return withToken(ctx, c.apiTok, fn)
+}
+
+// withOAPIToken runs fn with a legacy token, refreshing it once when
+// DingTalk rejects it.
+func (c *Client) withOAPIToken(ctx context.Context, fn func(tok string) error) error {
+	return withToken(ctx, c.oapTok, fn)
+}
+
+func withToken(ctx context.Context, tc *tokenCache, fn func(tok string) error) error {
+	var err error
+	for attempt := 0; attempt < 2; attempt++ {
+		var tok string
+		tok, err = tc.get(ctx)
+		if err != nil {
+			return err
+		}
+		err = fn(tok)
+		var ae *APIError
+		if !errors.As(err, &ae) || ae.kind != kindAuth {
+			return err
+		}
+		tc.invalidate(tok)
+	}
+	return err
+}
+
+// maxResponse bounds how much of a response is read.
+const maxResponse = 1 << 20
+
+// oapiDo calls a legacy oapi endpoint and decodes the JSON answer into
+// out. query may carry access_token or appsecret: the URL never appears in
+// an error or a log line.
+func (c *Client) oapiDo(ctx context.Context, method, path string, query url.Values, body any, out any) error {
+	op := strings.TrimPrefix(path, "/")
+	ctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
+	defer cancel()
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return fmt.Errorf("%s: encode request: %w", op, err)
+		}
+		rd = bytes.NewReader(b)
+	}
+	u := c.cfg.OAPIBase + path
+	if len(query) > 0 {
+		u += "?" + query.Encode()
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u, rd)
+	if err != nil {
+		return fmt.Errorf("%s: build request: %w", op, errors.New(c.redact(err.Error())))
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err // drop the URL: it holds the token
+		}
+		if ctx.Err() != nil && errors.Is(err, context.DeadlineExceeded) {
+			return &APIError{Op: op, Code: "timeout", Message: "no answer within " + c.cfg.Timeout.String(), kind: kindTransient}
+		}
+		return &APIError{Op: op, Code: "transport", Message: c.redact(err.Error()), kind: kindTransient}
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxResponse))
+	if err != nil {
+		return &APIError{Op: op, Code: "transport", Message: c.redact(err.Error()), HTTPStatus: resp.StatusCode, kind: kindTransient}
+	}
+	if resp.StatusCode != http.StatusOK {
+		ae := &APIError{Op: op, Code: "http_" + strconv.Itoa(resp.StatusCode), Message: http.StatusText(resp.StatusCode), HTTPStatus: resp.StatusCode, kind: kindPermanent}
+		var st oapiStatus
+		if json.Unmarshal(raw, &st) == nil && st.ErrCode.String() != "" && st.ErrCode.String() != "0" {
+			ae.Code, ae.Message, ae.kind = st.ErrCode.String(), c.redact(st.ErrMsg), classifyCode(st.ErrCode.String())
+		}
+		switch {
+		case resp.StatusCode == http.StatusTooManyRequests:
+			ae.kind = kindQuota
+		case resp.StatusCode >= 500:
+			ae.kind = kindTransient
+		}
+		return ae
+	}
+	if err := json.Unmarshal(raw, out); err != nil {
+		return &APIError{Op: op, Code: "bad_response", Message: "response is not JSON", HTTPStatus: resp.StatusCode, kind: kindTransient}
+	}
+	return nil
+}
+
+// redact removes the app secret, callback secrets and cached tokens from s.
+func (c *Client) redact(s string) string {
+	secrets := []string{c.cfg.AppSecret, c.cfg.CallbackToken, c.cfg.CallbackAESKey}
+	for _, tc := range []*tokenCache{c.apiTok, c.oapTok} {
+		if tc == nil {
+			continue
+		}
+		tc.mu.Lock()
+		secrets = append(secrets, tc.tok, tc.prev)
+		tc.mu.Unlock()
+	}
+	for _, v := range secrets {
+		if len(v) >= 4 {
+			s = strings.ReplaceAll(s, v, "***")
+		}
+	}
+	for _, k := range []string{"access_token=", "appsecret=", "ticket=", "corpsecret="} {
+		for i := 0; ; {
+			j := strings.Index(s[i:], k)
+			if j < 0 {
+				break
+			}
+			start := i + j + len(k)
+			end := start
+			for end < len(s) && s[end] != '&' && s[end] != ' ' && s[end] != '"' && s[end] != '\n' {
+				end++
+			}
+			s = s[:start] + "***" + s[end:]
+			i = start + 3
+		}
+	}
+	return s
+}

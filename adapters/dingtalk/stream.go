@@ -1,0 +1,174 @@
+package dingtalk
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"sync"
+	"time"
+
+	scard "github.com/open-dingtalk/dingtalk-stream-sdk-go/card"
+	"github.com/open-dingtalk/dingtalk-stream-sdk-go/client"
+	"github.com/open-dingtalk/dingtalk-stream-sdk-go/handler"
+	"github.com/open-dingtalk/dingtalk-stream-sdk-go/logger"
+	"github.com/open-dingtalk/dingtalk-stream-sdk-go/payload"
+
+	"github.com/learnloop/learnloop/bot"
+)
+
+// CardCallbackTopic is the Stream topic of card callbacks.
+const CardCallbackTopic = payload.CardInstanceCallbackTopic
+
+// streamKeepAlive is how long a quiet Stream connection waits before a
+// websocket ping.
+const streamKeepAlive = 60 * time.Second
+
+// sdkLoggerOnce materializes the Stream SDK's default (silent) logger once.
+// The SDK creates it lazily in logger.GetLogger without synchronization, a
+// data race as soon as two Stream clients start at the same time (Run and
+// Doctor, or tests). Initializing it once, before any client exists, keeps
+// the SDK's behaviour and removes the race. We do not install our own
+// logger: it is a process global, and the SDK's debug lines carry the app
+// secret.
+var sdkLoggerOnce sync.Once
+
+// newStream builds a Stream client whose card callbacks go to h.
+func (c *Client) newStream(h bot.InteractionHandler) *client.StreamClient {
+	sdkLoggerOnce.Do(func() { _ = logger.GetLogger() })
+	cli := client.NewStreamClient(
+		client.WithAppCredential(client.NewAppCredentialConfig(c.cfg.AppKey, c.cfg.AppSecret)),
+		client.WithOpenApiHost(c.cfg.APIBase),
+		client.WithAutoReconnect(true),
+		client.WithKeepAlive(streamKeepAlive),
+		client.WithMaxPendingHandlers(64),
+	)
+	if h != nil {
+		cli.RegisterCallbackRouter(CardCallbackTopic, c.cardFrameHandler(h))
+	}
+	return cli
+}
+
+// Run receives card callbacks through Stream mode and hands each tap to h
+// until ctx ends. It answers every callback only after h has stored it, so
+// a tap the gateway redelivers after a disconnect (the gateway rotates
+// connections with a "disconnect" frame; the SDK acknowledges it and
+// reconnects) is deduplicated, never lost. It returns nil when ctx ends.
+// Without a card template (work notifications have no callbacks), or when
+// card callbacks go to a registered HTTP route, it only waits for ctx.
+func (c *Client) Run(ctx context.Context, h bot.InteractionHandler) error {
+	if !c.streamCallbacks() {
+		<-ctx.Done()
+		return nil
+	}
+	cli := c.newStream(h)
+	defer cli.Close()
+	backoff := time.Second
+	for {
+		err := cli.Start(ctx)
+		if err == nil {
+			break
+		}
+		if ctx.Err() != nil {
+			return nil
+		}
+		c.log.Warn("dingtalk stream connect failed; retrying", "err", c.redact(err.Error()), "in", backoff)
+		t := time.NewTimer(backoff)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil
+		case <-t.C:
+		}
+		backoff = min(2*backoff, time.Minute)
+	}
+	c.log.Info("dingtalk stream connected")
+	<-ctx.Done()
+	return nil
+}
+
+// streamCallbacks reports whether card taps arrive over Stream: always with
+// a card template, unless HTTP card callbacks are routed with a route key.
+// (callback_mode http moves event subscriptions to /callbacks/dingtalk;
+// cards still call back over Stream.)
+func (c *Client) streamCallbacks() bool {
+	return c.CardMode() && !(c.cfg.CallbackMode == ModeHTTP && c.cfg.CallbackRouteKey != "")
+}
+
+// checkStream asks the gateway for a connection ticket without connecting.
+func (c *Client) checkStream(ctx context.Context) error {
+	cli := c.newStream(bot.InteractionHandlerFunc(func(context.Context, bot.Interaction) (bot.Reply, error) {
+		return bot.Reply{}, errors.New("doctor only")
+	}))
+	defer cli.Close()
+	if _, err := cli.GetConnectionEndpoint(ctx); err != nil {
+		return errors.New(c.redact(err.Error()))
+	}
+	return nil
+}
+
+// cardFrameHandler turns card callback frames into interactions. A frame
+// is acknowledged with the card update after h returns; when h fails the
+// frame is answered with an error so that the gateway redelivers it.
+func (c *Client) cardFrameHandler(h bot.InteractionHandler) handler.IFrameHandler {
+	return func(ctx context.Context, df *payload.DataFrame) (*payload.DataFrameResponse, error) {
+		tap, err := parseCardCallback([]byte(df.Data))
+		if err != nil {
+			// Redelivering a malformed frame cannot help: acknowledge it.
+			c.log.Warn("dingtalk card callback dropped", "message_id", df.GetMessageId(), "err", err)
+			return frameAnswer(&scard.CardResponse{})
+		}
+		key := df.GetMessageId()
+		if key == "" {
+			sum := sha256.Sum256([]byte(df.Data))
+			key = hex.EncodeToString(sum[:16])
+		}
+		key = "stream:" + key
+		at := c.frameTime(df)
+		v, shared, err := c.seen.do(ctx, key, func() (any, error) {
+			return c.handleTap(ctx, h, tap, key, at, true)
+		})
+		if err != nil {
+			c.log.Warn("dingtalk card callback failed; the gateway will redeliver it", "message_id", df.GetMessageId(), "err", err)
+			return nil, errors.New("temporary failure, retry")
+		}
+		if shared {
+			c.log.Debug("dingtalk card callback redelivered; answered from the first run", "message_id", df.GetMessageId())
+		}
+		res := v.(tapResult)
+		resp := &scard.CardResponse{
+			CardUpdateOptions: &scard.CardUpdateOptions{UpdateCardDataByKey: true, UpdatePrivateDataByKey: true},
+			UserPrivateData:   &scard.CardDataDto{CardParamMap: res.Private},
+		}
+		if res.Public != nil {
+			resp.CardData = &scard.CardDataDto{CardParamMap: res.Public}
+		}
+		return frameAnswer(resp)
+	}
+}
+
+func frameAnswer(r *scard.CardResponse) (*payload.DataFrameResponse, error) {
+	resp := payload.NewSuccessDataFrameResponse()
+	if err := resp.SetJson(map[string]any{"response": r}); err != nil {
+		return nil, err
+	}
+	return resp, nil
+}
+
+// frameTime is when the gateway says the tap happened, or now when the
+// frame's time is missing or implausible.
+func (c *Client) frameTime(df *payload.DataFrame) time.Time {
+	now := c.nowUTC()
+	ms := df.GetTimestamp()
+	if ms <= 0 {
+		ms = df.Time
+	}
+	if ms <= 0 {
+		return now
+	}
+	t := time.UnixMilli(ms).UTC()
+	if t.After(now) || now.Sub(t) > 24*time.Hour {
+		return now
+	}
+	return t
+}

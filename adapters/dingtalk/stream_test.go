@@ -1,0 +1,185 @@
+package dingtalk_test
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/learnloop/learnloop/adapters/dingtalk"
+	"github.com/learnloop/learnloop/bot"
+)
+
+// fakeRouter stands in for bot.Router: it records taps by token (one
+// check-in per token however often it comes) and updates the card the way
+// the Router does, through the adapter's CardUpdater.
+type fakeRouter struct {
+	c    *dingtalk.Client
+	msgs map[string]bot.Message // by outTrackId
+
+	mu       sync.Mutex
+	calls    map[string]int // by message token
+	checkins map[string]bool
+	failNext int
+}
+
+func (r *fakeRouter) HandleInteraction(ctx context.Context, in bot.Interaction) (bot.Reply, error) {
+	r.mu.Lock()
+	r.calls[in.Token]++
+	if r.failNext > 0 {
+		r.failNext--
+		r.mu.Unlock()
+		return bot.Reply{}, errors.New("database unavailable")
+	}
+	dup := r.checkins[in.Token]
+	r.checkins[in.Token] = true
+	r.mu.Unlock()
+	m, ok := r.msgs[in.Handle]
+	if !ok || in.Platform != bot.PlatformDingTalk || in.Action != bot.ActionCheckin {
+		return bot.Reply{Toast: "该操作已失效"}, nil
+	}
+	done := m
+	done.Status, done.Fallback, done.Buttons = "已签到 09:47 ✓", "", done.Buttons[1:]
+	if err := r.c.UpdateCard(ctx, bot.Recipient{UserID: in.UserID}, in.Handle, done); err != nil {
+		return bot.Reply{}, err
+	}
+	return bot.Reply{OK: true, Duplicate: dup, Toast: "签到成功 09:47", Card: &done}, nil
+}
+
+func (r *fakeRouter) count(tok string) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.calls[tok]
+}
+
+func TestStreamCardCallbacks(t *testing.T) {
+	t.Parallel()
+	b := setup(t, true, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+
+	router := &fakeRouter{c: b.c, msgs: map[string]bot.Message{}, calls: map[string]int{}, checkins: map[string]bool{}}
+	users := []string{"dt001", "dt002", "dt003", "dt004"}
+	tokens := map[string]string{}
+	for i, u := range users {
+		m := checkinMessage("ll-7-0-"+u, i+1)
+		router.msgs[m.Key] = m
+		_, err := b.c.Send(ctx, bot.Recipient{UserID: u}, m)
+		require.NoError(t, err)
+		tokens[u] = b.f.card(m.Key).Private["checkin_token"]
+		require.NotEmpty(t, tokens[u])
+	}
+	tap := func(msgID, user string) []byte {
+		return tapFrame(t, msgID, "ll-7-0-"+user, user, map[string]any{"action": "checkin", "token": tokens[user], "value": ""})
+	}
+
+	runErr := make(chan error, 1)
+	go func() { runErr <- b.c.Run(ctx, router) }()
+	gw := b.f.gw
+	gw.waitConnected(t, 1)
+
+	// Push → tap → acknowledged with the updated card.
+	gw.push("m1", tap("m1", "dt001"))
+	a := gw.waitAck(t, "m1")
+	require.Equal(t, 200, a.Code)
+	pub, priv := cardResponse(t, a)
+	require.Equal(t, "已签到 09:47 ✓", pub["status"])
+	require.Equal(t, "true", pub["done"])
+	require.Equal(t, "false", pub["show_checkin"])
+	require.Equal(t, "签到成功 09:47", priv["toast"])
+	require.Empty(t, priv["checkin_token"])
+	require.Zero(t, b.f.callCount("/v1.0/card/instances"), "the update rides on the callback answer")
+
+	// The same frame again: answered from the first run, the router is not called.
+	gw.pushOnce(tap("m1", "dt001"))
+	a2 := gw.waitAck(t, "m1")
+	require.Equal(t, a.Data, a2.Data)
+	require.Equal(t, 1, router.count(tokens["dt001"]))
+
+	// The gateway rotates the connection: the SDK acknowledges the
+	// disconnect frame and reconnects; a tap on the new connection works.
+	gw.disconnect("d1")
+	require.Equal(t, 200, gw.waitAck(t, "d1").Code)
+	gw.waitConnected(t, 2)
+	gw.push("m2", tap("m2", "dt002"))
+	a = gw.waitAck(t, "m2")
+	require.Equal(t, 200, a.Code)
+	require.Equal(t, 2, a.Conn)
+
+	// A tap right before a disconnect: whether its answer makes it out on
+	// the old connection or the gateway redelivers it on the new one, it is
+	// stored exactly once and acknowledged.
+	gw.push("m3", tap("m3", "dt003"))
+	gw.disconnect("d2")
+	gw.waitConnected(t, 3)
+	require.Eventually(t, func() bool { return gw.unackedCount() == 0 }, 10*time.Second, 50*time.Millisecond)
+	require.Equal(t, 1, router.count(tokens["dt003"]))
+
+	// The router fails: the frame is answered 500 and not acknowledged; the
+	// gateway's retry is processed again.
+	router.mu.Lock()
+	router.failNext = 1
+	router.mu.Unlock()
+	gw.push("m4", tap("m4", "dt004"))
+	require.Equal(t, 500, gw.waitAck(t, "m4").Code)
+	require.Equal(t, 1, gw.unackedCount())
+	gw.push("m4", tap("m4", "dt004"))
+	require.Equal(t, 200, gw.waitAck(t, "m4").Code)
+	require.Equal(t, 2, router.count(tokens["dt004"]))
+
+	// A malformed frame is acknowledged (redelivering cannot fix it) and
+	// reaches nobody.
+	gw.push("m5", tapFrame(t, "m5", "ll-7-0-dt001", "dt001", map[string]any{"action": "checkin"}))
+	require.Equal(t, 200, gw.waitAck(t, "m5").Code)
+
+	cancel()
+	select {
+	case err := <-runErr:
+		require.NoError(t, err)
+	case <-time.After(5 * time.Second):
+		t.Fatal("Run did not return after cancel")
+	}
+}
+
+func TestRunWithoutStream(t *testing.T) {
+	t.Parallel()
+	// Work notifications have no card callbacks: Run only waits.
+	b := setup(t, false, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	require.NoError(t, b.c.Run(ctx, &fakeRouter{}))
+	require.Zero(t, b.f.callCount("/v1.0/gateway/connections/open"))
+}
+
+func TestRunRetriesFirstConnect(t *testing.T) {
+	t.Parallel()
+	b := setup(t, true, nil)
+	b.f.fail("/v1.0/gateway/connections/open", 503, `{"code":"ServiceUnavailable"}`)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- b.c.Run(ctx, &fakeRouter{}) }()
+	b.f.gw.waitConnected(t, 1)
+	require.Equal(t, 2, b.f.callCount("/v1.0/gateway/connections/open"))
+	cancel()
+	require.NoError(t, <-done)
+	require.NotContains(t, b.log.String(), testAppSecret)
+}
+
+func TestRunInHTTPModeStillReceivesCardTaps(t *testing.T) {
+	t.Parallel()
+	// callback_mode http moves event subscriptions to /callbacks/dingtalk;
+	// cards are created with callbackType STREAM, so Run still connects.
+	b := setup(t, true, func(c *dingtalk.Config) {
+		c.CallbackMode, c.CallbackToken, c.CallbackAESKey = dingtalk.ModeHTTP, "tok", "Yue0EfdN5900c1ce5cf6A152c63DDe1808a60c5ecd7"
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- b.c.Run(ctx, &fakeRouter{}) }()
+	b.f.gw.waitConnected(t, 1)
+	cancel()
+	require.NoError(t, <-done)
+}

@@ -1,0 +1,154 @@
+package dingtalk
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/learnloop/learnloop/bot"
+)
+
+// tapTimeout bounds the router's work on one tap. It is detached from the
+// connection that carried the tap: a tap being stored when the Stream
+// connection rotates is still stored.
+const tapTimeout = 10 * time.Second
+
+// maxTokenLen matches bot.Signer's limit.
+const maxTokenLen = 4096
+
+// errBadTap marks a card callback that cannot be turned into an interaction.
+var errBadTap = errors.New("malformed card callback")
+
+// cardTap is one button tap on a card.
+type cardTap struct {
+	OutTrackID string
+	UserID     string
+	Action     string
+	Value      string
+	Token      string
+}
+
+// cardCallback is the card callback body (Stream frame data, or an HTTP
+// event's decrypted JSON).
+type cardCallback struct {
+	OutTrackID string `json:"outTrackId"`
+	UserID     string `json:"userId"`
+	UserIDType int    `json:"userIdType"`
+	Content    string `json:"content"`
+	CorpID     string `json:"corpId"`
+	Type       string `json:"type"`
+}
+
+type cardContent struct {
+	CardPrivateData struct {
+		ActionIDs []string       `json:"actionIds"`
+		Params    map[string]any `json:"params"`
+	} `json:"cardPrivateData"`
+}
+
+// parseCardCallback extracts the tap from a card callback body. The token,
+// action and value come from the button's 回传请求 params.
+func parseCardCallback(data []byte) (cardTap, error) {
+	var cb cardCallback
+	if err := json.Unmarshal(data, &cb); err != nil {
+		return cardTap{}, fmt.Errorf("%w: %v", errBadTap, err)
+	}
+	if cb.OutTrackID == "" || cb.UserID == "" {
+		return cardTap{}, fmt.Errorf("%w: outTrackId or userId missing", errBadTap)
+	}
+	if cb.UserIDType > 1 {
+		// unionId taps cannot be matched to the delivery's user id.
+		return cardTap{}, fmt.Errorf("%w: userIdType %d is not a userid", errBadTap, cb.UserIDType)
+	}
+	var content cardContent
+	dec := json.NewDecoder(bytes.NewReader([]byte(cb.Content)))
+	dec.UseNumber()
+	if err := dec.Decode(&content); err != nil {
+		return cardTap{}, fmt.Errorf("%w: content: %v", errBadTap, err)
+	}
+	p := content.CardPrivateData.Params
+	t := cardTap{
+		OutTrackID: cb.OutTrackID, UserID: cb.UserID,
+		Action: paramString(p[ParamAction]), Value: paramString(p[ParamValue]), Token: paramString(p[ParamToken]),
+	}
+	if t.Action == "" {
+		for _, id := range content.CardPrivateData.ActionIDs {
+			if slices.Contains([]string{bot.ActionCheckin, bot.ActionRate, bot.ActionNPS}, id) {
+				t.Action = id
+				break
+			}
+		}
+	}
+	if t.Token == "" || len(t.Token) > maxTokenLen {
+		return cardTap{}, fmt.Errorf("%w: no usable token in params", errBadTap)
+	}
+	if len(t.Action) > 64 || len(t.Value) > 64 {
+		return cardTap{}, fmt.Errorf("%w: action or value too long", errBadTap)
+	}
+	return t, nil
+}
+
+// collector catches the router's card update during a callback so that it
+// can ride on the callback's answer.
+type collector struct {
+	outTrackID string
+
+	mu        sync.Mutex
+	updated   bool
+	pub, priv map[string]string
+}
+
+func (c *collector) set(pub, priv map[string]string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.updated, c.pub, c.priv = true, pub, priv
+}
+
+type collectorKey struct{}
+
+func collectorFrom(ctx context.Context) *collector {
+	c, _ := ctx.Value(collectorKey{}).(*collector)
+	return c
+}
+
+// tapResult is what a tap changes on the card.
+type tapResult struct {
+	Public  map[string]string // nil: no change
+	Private map[string]string // the tapper's private data (always has "toast")
+}
+
+// handleTap hands a tap to h. With collect, the card update the router
+// makes is caught and returned (Stream answers carry it); without, the
+// router's UpdateCard calls the API (HTTP answers cannot carry it).
+func (c *Client) handleTap(ctx context.Context, h bot.InteractionHandler, t cardTap, dedupKey string, at time.Time, collect bool) (tapResult, error) {
+	col := &collector{outTrackID: t.OutTrackID}
+	pctx := context.WithoutCancel(ctx)
+	if collect {
+		pctx = context.WithValue(pctx, collectorKey{}, col)
+	}
+	pctx, cancel := context.WithTimeout(pctx, tapTimeout)
+	defer cancel()
+	reply, err := h.HandleInteraction(pctx, bot.Interaction{
+		Platform: bot.PlatformDingTalk, UserID: t.UserID, Action: t.Action, Value: t.Value, Token: t.Token,
+		Handle: t.OutTrackID, DedupKey: dedupKey, At: at, Source: "card",
+	})
+	if err != nil {
+		return tapResult{}, err
+	}
+	col.mu.Lock()
+	defer col.mu.Unlock()
+	res := tapResult{Private: map[string]string{"toast": reply.Toast}}
+	if col.updated {
+		res.Public = col.pub
+		for k, v := range col.priv {
+			res.Private[k] = v
+		}
+		res.Private["toast"] = reply.Toast
+	}
+	return res, nil
+}
