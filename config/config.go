@@ -289,7 +289,7 @@ func baseDefaults() *Config {
 			Followup: true, FollowupDays: []string{"30"}, FollowupReminders: []string{"72h", "144h"},
 			FollowupCloseAfter: Duration(14 * 24 * time.Hour), EscalateAfter: Duration(72 * time.Hour), MinGroupSize: 5,
 		},
-		Log:      LogConfig{Level: "info", Format: "text"},
+		Log: LogConfig{Level: "info", Format: "text"},
 		Platforms: PlatformsConfig{
 			Simulator: SimulatorConfig{Enabled: true},
 			WeCom: WeComConfig{
