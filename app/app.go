@@ -21,6 +21,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/learnloop/learnloop/adapters/dingtalk"
+	"github.com/learnloop/learnloop/adapters/feishu"
 	"github.com/learnloop/learnloop/adapters/simulator"
 	"github.com/learnloop/learnloop/adapters/wecom"
 	"github.com/learnloop/learnloop/bot"
@@ -150,6 +151,17 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 		}
 		a.Messengers[bot.PlatformWeCom] = wc
 		callbacks[wecom.CallbackPath] = wc.CallbackHandler
+	}
+	if cfg.Platforms.Feishu.Enabled {
+		fc, err := feishu.FromConfig(cfg.Platforms.Feishu, cfg.HTTP.PublicURL, feishu.WithNow(now), feishu.WithLogger(a.Log.With("component", "feishu")))
+		if err != nil {
+			return nil, fmt.Errorf("platforms.feishu: %w", err)
+		}
+		a.Messengers[bot.PlatformFeishu] = fc
+		callbacks["/callbacks/feishu"] = fc.CallbackHandler
+		if fc.Mode() == feishu.ModeWS {
+			a.runners = append(a.runners, runner{"feishu long connection", fc.Run})
+		}
 	}
 	if cfg.Platforms.DingTalk.Enabled {
 		dc, err := dingtalk.FromConfig(cfg.Platforms.DingTalk, cfg.HTTP.PublicURL, dingtalk.WithNow(now), dingtalk.WithLogger(a.Log.With("component", "dingtalk")))

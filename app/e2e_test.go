@@ -285,6 +285,11 @@ func TestPlatformsAreWiredWhenEnabled(t *testing.T) {
 	cfg.Platforms.WeCom.Token = "wecom-token"
 	cfg.Platforms.WeCom.EncodingAESKey = "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C"
 	cfg.Platforms.WeCom.APIBase = "http://127.0.0.1:9"
+	cfg.Platforms.Feishu.Enabled = true
+	cfg.Platforms.Feishu.AppID = "cli_test"
+	cfg.Platforms.Feishu.AppSecret = "feishu-secret"
+	cfg.Platforms.Feishu.VerificationToken = "feishu-token"
+	cfg.Platforms.Feishu.APIBase = "http://127.0.0.1:9"
 	cfg.Platforms.DingTalk.Enabled = true
 	cfg.Platforms.DingTalk.AppKey = "dingbenchappkey"
 	cfg.Platforms.DingTalk.AppSecret = "dingtalk-secret"
@@ -300,6 +305,7 @@ func TestPlatformsAreWiredWhenEnabled(t *testing.T) {
 	defer a.Close()
 	require.Contains(t, a.Messengers, bot.PlatformWeCom)
 	require.Contains(t, a.Messengers, bot.PlatformDingTalk)
+	require.Contains(t, a.Messengers, bot.PlatformFeishu)
 	srv := httptest.NewServer(a.Handler())
 	defer srv.Close()
 	// Unsigned callbacks are refused and reach nothing.
@@ -309,6 +315,11 @@ func TestPlatformsAreWiredWhenEnabled(t *testing.T) {
 	require.GreaterOrEqual(t, resp.StatusCode, 400)
 	require.Less(t, resp.StatusCode, 500)
 	resp, err = http.Post(srv.URL+"/callbacks/dingtalk?signature=x&timestamp=1&nonce=1", "application/json", strings.NewReader(`{"encrypt":"abc"}`))
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.GreaterOrEqual(t, resp.StatusCode, 400)
+	require.Less(t, resp.StatusCode, 500)
+	resp, err = http.Post(srv.URL+"/callbacks/feishu", "application/json", strings.NewReader(`{"schema":"2.0","header":{"token":"wrong"}}`))
 	require.NoError(t, err)
 	resp.Body.Close()
 	require.GreaterOrEqual(t, resp.StatusCode, 400)

@@ -1,0 +1,440 @@
+package feishu
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/larksuite/oapi-sdk-go/v3/event/dispatcher/callback"
+
+	"github.com/learnloop/learnloop/bot"
+)
+
+// Callback headers Feishu signs requests with.
+const (
+	headerTimestamp = "X-Lark-Request-Timestamp"
+	headerNonce     = "X-Lark-Request-Nonce"
+	headerSignature = "X-Lark-Signature"
+)
+
+// Event types.
+const (
+	eventCardAction      = "card.action.trigger"
+	typeURLVerification  = "url_verification"
+	maxCallbackBodyBytes = 1 << 20
+)
+
+// callbackError is a refused callback: the HTTP status and a reason that
+// is safe to log and to answer with (it never contains a secret).
+type callbackError struct {
+	status int
+	reason string
+}
+
+// Error implements error.
+func (e *callbackError) Error() string { return e.reason }
+
+func unauthorized(format string, args ...any) error {
+	return &callbackError{status: http.StatusUnauthorized, reason: fmt.Sprintf(format, args...)}
+}
+
+func malformed(format string, args ...any) error {
+	return &callbackError{status: http.StatusBadRequest, reason: fmt.Sprintf(format, args...)}
+}
+
+// envelope is the JSON Feishu posts (after decryption): a url_verification
+// challenge or a schema 2.0 event.
+type envelope struct {
+	Encrypt   string          `json:"encrypt"`
+	Schema    string          `json:"schema"`
+	Type      string          `json:"type"`
+	Token     string          `json:"token"`
+	Challenge string          `json:"challenge"`
+	Header    *eventHeader    `json:"header"`
+	Event     json.RawMessage `json:"event"`
+}
+
+type eventHeader struct {
+	EventID    string `json:"event_id"`
+	EventType  string `json:"event_type"`
+	CreateTime string `json:"create_time"`
+	Token      string `json:"token"`
+	AppID      string `json:"app_id"`
+	TenantKey  string `json:"tenant_key"`
+}
+
+// cardEvent is the event of a card.action.trigger (the SDK's model lacks
+// operator.union_id, so the adapter reads the payload itself).
+type cardEvent struct {
+	Operator struct {
+		OpenID  string `json:"open_id"`
+		UserID  string `json:"user_id"`
+		UnionID string `json:"union_id"`
+	} `json:"operator"`
+	Token  string `json:"token"`
+	Action struct {
+		Value json.RawMessage `json:"value"`
+		Tag   string          `json:"tag"`
+	} `json:"action"`
+	Context struct {
+		OpenMessageID string `json:"open_message_id"`
+		OpenChatID    string `json:"open_chat_id"`
+	} `json:"context"`
+}
+
+// requestKind says what a verified callback asks for.
+type requestKind int
+
+const (
+	kindChallenge requestKind = iota + 1
+	kindCardAction
+	kindOtherEvent
+)
+
+// request is a verified, decrypted and parsed callback.
+type request struct {
+	kind      requestKind
+	challenge string
+	eventID   string
+	eventType string
+	at        time.Time // when Feishu says the event happened; zero if unknown
+	card      *cardAction
+}
+
+// cardAction is one button tap, with our button's value decoded.
+type cardAction struct {
+	openID, userID, unionID string
+	messageID               string
+	token, action, value    string
+	sent                    time.Time // when the card was sent; zero if unknown
+}
+
+var actionRE = regexp.MustCompile(`^[a-z][a-z0-9_]{0,31}$`)
+
+// parseHTTP verifies and parses an HTTP callback: signature (when an encrypt
+// key is set) and timestamp first, then decryption, then the verification
+// token, then the event. Only a url_verification may come unsigned.
+func (c *Client) parseHTTP(h http.Header, body []byte, now time.Time) (*request, error) {
+	if len(body) == 0 {
+		return nil, malformed("empty body")
+	}
+	ts, nonce, sig := h.Get(headerTimestamp), h.Get(headerNonce), h.Get(headerSignature)
+	signed := false
+	if ts != "" {
+		if err := c.checkSkew(ts, now); err != nil {
+			return nil, err
+		}
+	}
+	plain := body
+	if key := c.cfg.EncryptKey; key != "" {
+		if sig != "" {
+			if ts == "" || nonce == "" {
+				return nil, unauthorized("signature without timestamp or nonce")
+			}
+			if err := verifySignature(ts, nonce, key, body, sig); err != nil {
+				return nil, unauthorized("%v", err)
+			}
+			signed = true
+		}
+		var outer struct {
+			Encrypt string `json:"encrypt"`
+		}
+		if err := json.Unmarshal(body, &outer); err != nil {
+			return nil, malformed("body is not JSON")
+		}
+		if outer.Encrypt == "" {
+			return nil, malformed("callback is not encrypted but an encrypt key is configured")
+		}
+		p, err := Decrypt(outer.Encrypt, key)
+		if err != nil {
+			return nil, malformed("%v", err)
+		}
+		plain = p
+		if !signed {
+			// Only the URL check may come unsigned: look no further
+			// into anything else.
+			var kind struct {
+				Type string `json:"type"`
+			}
+			if json.Unmarshal(plain, &kind) != nil || kind.Type != typeURLVerification {
+				return nil, unauthorized("event without X-Lark-Signature")
+			}
+		}
+	}
+	return c.parseEnvelope(plain, now, true)
+}
+
+// checkSkew rejects a timestamp (unix seconds) outside the allowed window.
+func (c *Client) checkSkew(ts string, now time.Time) error {
+	sec, err := strconv.ParseInt(ts, 10, 64)
+	if err != nil {
+		return malformed("timestamp %q is not unix seconds", truncateUTF8(ts, 20))
+	}
+	d := now.Sub(time.Unix(sec, 0))
+	if d < 0 {
+		d = -d
+	}
+	if d > c.cfg.CallbackMaxSkew {
+		return unauthorized("stale timestamp: %s from now", d.Round(time.Second))
+	}
+	return nil
+}
+
+// parseEnvelope parses a decrypted callback. requireToken says the
+// verification token must be present (HTTP); over the authenticated long
+// connection a missing token is accepted but a wrong one is not.
+func (c *Client) parseEnvelope(plain []byte, now time.Time, requireToken bool) (*request, error) {
+	var env envelope
+	if err := json.Unmarshal(plain, &env); err != nil {
+		return nil, malformed("callback is not JSON")
+	}
+	if env.Encrypt != "" {
+		return nil, malformed("callback is encrypted but no encrypt key is configured")
+	}
+	if env.Type == typeURLVerification {
+		if !equalSecret(env.Token, c.cfg.VerificationToken) {
+			return nil, unauthorized("verification token mismatch")
+		}
+		if env.Challenge == "" || len(env.Challenge) > 256 {
+			return nil, malformed("bad challenge")
+		}
+		return &request{kind: kindChallenge, challenge: env.Challenge}, nil
+	}
+	if env.Schema != "2.0" || env.Header == nil {
+		return nil, malformed("unsupported callback: want an event of schema 2.0")
+	}
+	hd := env.Header
+	if (requireToken || hd.Token != "") && !equalSecret(hd.Token, c.cfg.VerificationToken) {
+		return nil, unauthorized("verification token mismatch")
+	}
+	if hd.AppID != "" && hd.AppID != c.cfg.AppID {
+		return nil, unauthorized("event for another app")
+	}
+	if hd.EventID == "" || len(hd.EventID) > 128 {
+		return nil, malformed("missing event_id")
+	}
+	req := &request{kind: kindOtherEvent, eventID: hd.EventID, eventType: hd.EventType, at: eventTime(hd.CreateTime, now)}
+	if hd.EventType != eventCardAction {
+		return req, nil
+	}
+	ca, err := parseCardEvent(env.Event)
+	if err != nil {
+		return nil, err
+	}
+	req.kind, req.card = kindCardAction, ca
+	return req, nil
+}
+
+// parseCardEvent decodes a card.action.trigger event and our button value.
+func parseCardEvent(raw json.RawMessage) (*cardAction, error) {
+	var ev cardEvent
+	if len(raw) == 0 {
+		return nil, malformed("card action without event")
+	}
+	if err := json.Unmarshal(raw, &ev); err != nil {
+		return nil, malformed("card action event is not an object")
+	}
+	if ev.Operator.OpenID == "" && ev.Operator.UserID == "" && ev.Operator.UnionID == "" {
+		return nil, malformed("card action without operator")
+	}
+	var v map[string]any
+	if len(ev.Action.Value) == 0 || json.Unmarshal(ev.Action.Value, &v) != nil || v == nil {
+		return nil, malformed("button value is not an object")
+	}
+	str := func(k string) string {
+		switch x := v[k].(type) {
+		case string:
+			return x
+		case float64:
+			return strconv.FormatFloat(x, 'f', -1, 64)
+		}
+		return ""
+	}
+	ca := &cardAction{
+		openID: ev.Operator.OpenID, userID: ev.Operator.UserID, unionID: ev.Operator.UnionID,
+		messageID: ev.Context.OpenMessageID,
+		token:     str(valToken), action: str(valAction), value: str(valValue),
+	}
+	switch {
+	case ca.token == "" || len(ca.token) > 4096:
+		return nil, malformed("button value has no token")
+	case !actionRE.MatchString(ca.action) || ca.action == bot.ActionLink:
+		return nil, malformed("button value has no valid action")
+	case len(ca.value) > 64:
+		return nil, malformed("button value too long")
+	}
+	if s, err := strconv.ParseInt(str(valSent), 10, 64); err == nil && s > 0 {
+		ca.sent = time.Unix(s, 0).UTC()
+	}
+	return ca, nil
+}
+
+// eventTime reads header.create_time (Feishu sends milliseconds; seconds
+// and microseconds are accepted) and keeps it only when plausible.
+func eventTime(s string, now time.Time) time.Time {
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n <= 0 {
+		return time.Time{}
+	}
+	var t time.Time
+	switch {
+	case n > 1e15:
+		t = time.UnixMicro(n)
+	case n > 1e12:
+		t = time.UnixMilli(n)
+	default:
+		t = time.Unix(n, 0)
+	}
+	if t.After(now) || now.Sub(t) > 24*time.Hour {
+		return time.Time{}
+	}
+	return t.UTC()
+}
+
+// CallbackHandler returns the HTTP handler for /callbacks/feishu (事件与回调
+// → 回调配置 → 将回调发送至开发者服务器). It answers url_verification,
+// acknowledges other events, and turns card.action.trigger into an
+// Interaction for h, answering with a toast and the updated card.
+func (c *Client) CallbackHandler(h bot.InteractionHandler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost {
+			w.Header().Set("Allow", http.MethodPost)
+			writeJSON(w, http.StatusMethodNotAllowed, map[string]string{"msg": "POST only"})
+			return
+		}
+		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxCallbackBodyBytes))
+		if err != nil {
+			var mbe *http.MaxBytesError
+			if errors.As(err, &mbe) {
+				writeJSON(w, http.StatusRequestEntityTooLarge, map[string]string{"msg": "body too large"})
+				return
+			}
+			writeJSON(w, http.StatusBadRequest, map[string]string{"msg": "cannot read body"})
+			return
+		}
+		req, err := c.parseHTTP(r.Header, body, c.now())
+		if err != nil {
+			status := http.StatusBadRequest
+			var ce *callbackError
+			if errors.As(err, &ce) {
+				status = ce.status
+			}
+			c.log.WarnContext(r.Context(), "feishu callback refused", "status", status, "reason", err.Error(), "remote", r.RemoteAddr)
+			writeJSON(w, status, map[string]string{"msg": err.Error()})
+			return
+		}
+		switch req.kind {
+		case kindChallenge:
+			writeJSON(w, http.StatusOK, map[string]string{"challenge": req.challenge})
+		case kindCardAction:
+			writeJSON(w, http.StatusOK, c.answerCard(r.Context(), h, req))
+		default:
+			writeJSON(w, http.StatusOK, map[string]string{})
+		}
+	})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// answerCard hands a tap to h once per event_id and builds the answer:
+// a toast and, when the reply carries one, the updated card. A repeated
+// event gets the first answer again without calling h.
+func (c *Client) answerCard(ctx context.Context, h bot.InteractionHandler, req *request) *callback.CardActionTriggerResponse {
+	ctx, cancel := context.WithTimeout(ctx, callbackBudget)
+	defer cancel()
+	return c.seen.once(ctx, req.eventID, func() (*callback.CardActionTriggerResponse, bool) {
+		return c.handleTap(ctx, h, req)
+	})
+}
+
+// handleTap runs one tap; the bool says whether the answer is final (false:
+// a failure a retry may fix, so the event is not remembered).
+func (c *Client) handleTap(ctx context.Context, h bot.InteractionHandler, req *request) (*callback.CardActionTriggerResponse, bool) {
+	ca := req.card
+	uid, err := c.operatorID(ctx, ca)
+	if err != nil {
+		c.log.WarnContext(ctx, "feishu tap: cannot resolve the user's id", "id_type", c.cfg.ReceiveIDType, "event", req.eventID, "err", err)
+		return toastOnly("error", text("", "who_failed")), false
+	}
+	in := bot.Interaction{
+		Platform: bot.PlatformFeishu, UserID: uid, Action: ca.action, Value: ca.value, Token: ca.token,
+		DedupKey: req.eventID, At: req.at, Source: "card",
+	}
+	if ca.messageID != "" {
+		// The answer to this callback carries the new card; UpdateCard
+		// skips such handles (see replyHandlePrefix).
+		in.Handle = replyHandlePrefix + ca.messageID
+	}
+	reply, err := h.HandleInteraction(ctx, in)
+	if err != nil {
+		c.log.WarnContext(ctx, "feishu tap failed", "event", req.eventID, "action", ca.action, "err", err)
+		return toastOnly("error", text("", "busy")), false
+	}
+	resp := &callback.CardActionTriggerResponse{}
+	toastType := "success"
+	switch {
+	case !reply.OK:
+		toastType = "warning"
+	case reply.Duplicate:
+		toastType = "info"
+	}
+	toast := reply.Toast
+	if reply.Card != nil {
+		switch age := c.now().Sub(ca.sent); {
+		case !ca.sent.IsZero() && age > cardUpdateMaxAge:
+			// Feishu refuses to update messages older than 14 days: say
+			// so instead of answering with a card it would reject.
+			toast = strings.TrimSpace(toast + " " + text(reply.Card.Locale, "too_old"))
+			if toastType == "success" {
+				toastType = "info"
+			}
+		default:
+			sent := int64(0)
+			if !ca.sent.IsZero() {
+				sent = ca.sent.Unix()
+			}
+			if raw, err := cardJSON(*reply.Card, sent); err != nil {
+				c.log.WarnContext(ctx, "feishu tap: updated card not sent", "event", req.eventID, "err", err)
+			} else {
+				resp.Card = &callback.Card{Type: "raw", Data: json.RawMessage(raw)}
+			}
+		}
+	}
+	if toast != "" {
+		resp.Toast = &callback.Toast{Type: toastType, Content: toast}
+	}
+	return resp, true
+}
+
+func toastOnly(typ, content string) *callback.CardActionTriggerResponse {
+	return &callback.CardActionTriggerResponse{Toast: &callback.Toast{Type: typ, Content: content}}
+}
+
+// adapterTexts are the few user-facing lines the adapter itself says.
+var adapterTexts = map[string]map[string]string{
+	bot.LocaleZH: {
+		"busy":       "系统繁忙，请稍后再试",
+		"who_failed": "无法确认您的身份，请稍后再试",
+		"too_old":    "（该卡片发送已超过 14 天，飞书不再允许更新卡片，结果以最新消息为准）",
+	},
+	bot.LocaleEN: {
+		"busy":       "The service is busy, please try again shortly",
+		"who_failed": "We could not confirm who you are, please try again shortly",
+		"too_old":    "(this card is more than 14 days old, so Feishu no longer lets us update it)",
+	},
+}
+
+func text(locale, id string) string {
+	return adapterTexts[bot.NormalizeLocale(locale)][id]
+}
