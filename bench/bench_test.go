@@ -20,6 +20,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -88,7 +89,7 @@ func newService(b *testing.B, conns int) *service {
 	cfg.QuietHours.Enabled = false
 	cfg.Delivery.Workers = 8
 	cfg.Delivery.BatchSize = 1000
-	a, err := app.New(context.Background(), cfg, app.Options{DB: db.DB, Now: func() time.Time { return *s.now.Load() }})
+	a, err := app.New(context.Background(), cfg, app.Options{DB: db.DB, Now: func() time.Time { return *s.now.Load() }, Logger: slog.New(slog.DiscardHandler)})
 	require.NoError(b, err)
 	b.Cleanup(func() { _ = a.Close() })
 	s.a = a

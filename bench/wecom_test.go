@@ -6,6 +6,7 @@ import (
 	"encoding/xml"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -118,7 +119,7 @@ func BenchmarkCheckinStormWeCom(b *testing.B) {
 		cfg.Platforms.WeCom = config.WeComConfig{Enabled: true, CorpID: benchCorpID, AgentID: 1000002, Secret: "s", Token: benchToken,
 			EncodingAESKey: benchAESKey, APIBase: fake.URL, Timeout: config.Duration(10 * time.Second), CallbackMaxSkew: config.Duration(5 * time.Minute)}
 		cfg.Delivery.DefaultPlatform = "wecom"
-		a, err := app.New(context.Background(), cfg, app.Options{DB: db.DB, Now: func() time.Time { return t0 }})
+		a, err := app.New(context.Background(), cfg, app.Options{DB: db.DB, Now: func() time.Time { return t0 }, Logger: slog.New(slog.DiscardHandler)})
 		require.NoError(b, err)
 		b.Cleanup(func() { _ = a.Close() })
 		h = a.Handler()

@@ -38,8 +38,11 @@ var ErrRecorderClosed = errors.New("click recorder closed")
 // NewClickRecorder starts a recorder writing batches of up to max clicks.
 func NewClickRecorder(db *gorm.DB, log *slog.Logger) *ClickRecorder {
 	r := &ClickRecorder{db: db, log: log, in: make(chan pendingClick, 4096), maxWait: 2 * time.Millisecond, max: 256, stop: make(chan struct{})}
-	r.wg.Add(1)
-	go r.loop()
+	// A few writers, so one batch's commit does not hold up the next.
+	for range 3 {
+		r.wg.Add(1)
+		go r.loop()
+	}
 	return r
 }
 
