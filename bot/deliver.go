@@ -82,6 +82,18 @@ func (d *Deliverer) logger() *slog.Logger {
 
 // Audience resolves who a touchpoint goes to right now.
 func Audience(ctx context.Context, db *gorm.DB, sessionID uint64, audience string) ([]store.Employee, error) {
+	q, err := audienceQuery(ctx, db, sessionID, audience)
+	if err != nil {
+		return nil, err
+	}
+	var out []store.Employee
+	if err := q.Order("employees.id").Find(&out).Error; err != nil {
+		return nil, fmt.Errorf("resolve audience: %w", err)
+	}
+	return out, nil
+}
+
+func audienceQuery(ctx context.Context, db *gorm.DB, sessionID uint64, audience string) (*gorm.DB, error) {
 	q := db.WithContext(ctx).Model(&store.Employee{}).
 		Joins("JOIN enrollments ON enrollments.employee_id = employees.id").
 		Where("enrollments.session_id = ? AND enrollments.status = ? AND employees.active = ?", sessionID, store.EnrollInvited, true)
@@ -95,11 +107,32 @@ func Audience(ctx context.Context, db *gorm.DB, sessionID uint64, audience strin
 	default:
 		return nil, fmt.Errorf("unknown audience %q", audience)
 	}
-	var out []store.Employee
-	if err := q.Order("employees.id").Find(&out).Error; err != nil {
-		return nil, fmt.Errorf("resolve audience: %w", err)
+	return q, nil
+}
+
+// audiencePages resolves a built-in audience in pages of n people (keyset on
+// the employee id), calling f with each page.
+func audiencePages(ctx context.Context, db *gorm.DB, sessionID uint64, audience string, n int, f func([]store.Employee) error) error {
+	var last uint64
+	for {
+		q, err := audienceQuery(ctx, db, sessionID, audience)
+		if err != nil {
+			return err
+		}
+		var page []store.Employee
+		if err := q.Select("employees.id", "employees.external_id", "employees.name", "employees.platform", "employees.wecom_id",
+			"employees.feishu_id", "employees.dingtalk_id", "employees.locale").
+			Where("employees.id > ?", last).Order("employees.id").Limit(n).Find(&page).Error; err != nil {
+			return fmt.Errorf("resolve audience: %w", err)
+		}
+		if len(page) == 0 {
+			return nil
+		}
+		last = page[len(page)-1].ID
+		if err := f(page); err != nil {
+			return err
+		}
 	}
-	return out, nil
 }
 
 // PlatformUserID returns e's user id on p, empty when unknown.
@@ -161,65 +194,71 @@ func (d *Deliverer) Fire(ctx context.Context, tpID uint64, occurrence string) (F
 		}
 	}
 
-	var (
-		targets []Target
-		err     error
-	)
-	if af, ok := d.Audiences[tp.Audience]; ok {
-		if targets, err = af(ctx, db, tp, sess); err != nil {
-			return st, fmt.Errorf("resolve audience %s: %w", tp.Audience, err)
-		}
-	} else {
-		people, err := Audience(ctx, db, sess.ID, tp.Audience)
-		if err != nil {
-			return st, err
-		}
-		targets = make([]Target, len(people))
-		for i, e := range people {
-			targets[i] = Target{Employee: e}
-		}
-	}
-	st.Audience = len(targets)
-	now := d.now()
-	rows := make([]store.Delivery, 0, len(targets))
-	emp := make(map[uint64]store.Employee, len(targets))
-	for _, t := range targets {
-		e := t.Employee
-		emp[e.ID] = e
-		var subject uint64
-		if t.Subject != nil {
-			subject = t.Subject.ID
-			emp[subject] = *t.Subject
-		}
-		p := Platform(e.Platform)
-		if p == "" {
-			p = d.DefaultPlatform
-		}
-		row := store.Delivery{
-			TouchpointID: tp.ID, Occurrence: occurrence, EmployeeID: e.ID, SubjectID: subject, SessionID: sess.ID,
-			Key: DeliveryKey(tp.ID, occurrence, e.ID, subject), Platform: string(p), UserID: PlatformUserID(e, p),
-			Status: store.DeliveryPending, CreatedAt: now, UpdatedAt: now,
-		}
-		if _, ok := d.Messengers[p]; !ok {
-			row.Status, row.ErrorCode, row.ErrorMessage = store.DeliveryFailed, "no_platform", fmt.Sprintf("platform %q is not enabled", p)
-		} else if row.UserID == "" {
-			row.Status, row.ErrorCode, row.ErrorMessage = store.DeliveryFailed, "no_user_id", fmt.Sprintf("employee has no %s user id", p)
-		}
-		rows = append(rows, row)
-	}
 	batch := d.BatchSize
 	if batch <= 0 {
 		batch = 500
 	}
+	now := d.now()
 	var before, after int64
 	if err := db.Model(&store.Delivery{}).Where("touchpoint_id = ? AND occurrence = ?", tp.ID, occurrence).Count(&before).Error; err != nil {
 		return st, fmt.Errorf("count deliveries: %w", err)
 	}
-	for i := 0; i < len(rows); i += batch {
-		j := min(i+batch, len(rows))
-		if err := db.Clauses(clause.OnConflict{DoNothing: true}).Create(rows[i:j]).Error; err != nil {
-			return st, fmt.Errorf("create deliveries: %w", err)
+	// Only what a card needs is kept per person, so a touchpoint to 100,000
+	// people does not hold 100,000 full employee rows.
+	emp := map[uint64]store.Employee{}
+	keep := func(e store.Employee) {
+		emp[e.ID] = store.Employee{ID: e.ID, ExternalID: e.ExternalID, Name: e.Name, Locale: e.Locale}
+	}
+	addTargets := func(targets []Target) error {
+		st.Audience += len(targets)
+		rows := make([]store.Delivery, 0, len(targets))
+		for _, t := range targets {
+			e := t.Employee
+			keep(e)
+			var subject uint64
+			if t.Subject != nil {
+				subject = t.Subject.ID
+				keep(*t.Subject)
+			}
+			p := Platform(e.Platform)
+			if p == "" {
+				p = d.DefaultPlatform
+			}
+			row := store.Delivery{
+				TouchpointID: tp.ID, Occurrence: occurrence, EmployeeID: e.ID, SubjectID: subject, SessionID: sess.ID,
+				Key: DeliveryKey(tp.ID, occurrence, e.ID, subject), Platform: string(p), UserID: PlatformUserID(e, p),
+				Status: store.DeliveryPending, CreatedAt: now, UpdatedAt: now,
+			}
+			if _, ok := d.Messengers[p]; !ok {
+				row.Status, row.ErrorCode, row.ErrorMessage = store.DeliveryFailed, "no_platform", fmt.Sprintf("platform %q is not enabled", p)
+			} else if row.UserID == "" {
+				row.Status, row.ErrorCode, row.ErrorMessage = store.DeliveryFailed, "no_user_id", fmt.Sprintf("employee has no %s user id", p)
+			}
+			rows = append(rows, row)
 		}
+		for i := 0; i < len(rows); i += batch {
+			if err := db.Clauses(clause.OnConflict{DoNothing: true}).Create(rows[i:min(i+batch, len(rows))]).Error; err != nil {
+				return fmt.Errorf("create deliveries: %w", err)
+			}
+		}
+		return nil
+	}
+	if af, ok := d.Audiences[tp.Audience]; ok {
+		targets, err := af(ctx, db, tp, sess)
+		if err != nil {
+			return st, fmt.Errorf("resolve audience %s: %w", tp.Audience, err)
+		}
+		if err := addTargets(targets); err != nil {
+			return st, err
+		}
+	} else if err := audiencePages(ctx, db, sess.ID, tp.Audience, 5000, func(people []store.Employee) error {
+		targets := make([]Target, len(people))
+		for i, e := range people {
+			targets[i] = Target{Employee: e}
+		}
+		return addTargets(targets)
+	}); err != nil {
+		return st, err
 	}
 	// (RowsAffected of an upsert differs between MySQL and SQLite: count.)
 	if err := db.Model(&store.Delivery{}).Where("touchpoint_id = ? AND occurrence = ?", tp.ID, occurrence).Count(&after).Error; err != nil {
@@ -227,33 +266,39 @@ func (d *Deliverer) Fire(ctx context.Context, tpID uint64, occurrence string) (F
 	}
 	st.Created = int(after - before)
 
-	byPlatform := map[Platform][]store.Delivery{}
-	var pending []store.Delivery
+	// Send the pending rows page by page (keyset on id): a row left pending
+	// by a transient failure waits for the job's next attempt.
 	stale := now.Add(-d.staleSending())
-	err = db.Where("touchpoint_id = ? AND occurrence = ? AND (status = ? OR (status = ? AND updated_at < ?))",
-		tp.ID, occurrence, store.DeliveryPending, store.DeliverySending, stale).
-		Order("id").FindInBatches(&pending, 2000, func(tx *gorm.DB, _ int) error {
-		for _, p := range pending {
+	job := fireJob{d: d, tp: tp, sess: sess, course: course, teacher: teacher, emp: emp}
+	var last uint64
+	for {
+		var page []store.Delivery
+		err := db.Where("touchpoint_id = ? AND occurrence = ? AND id > ? AND (status = ? OR (status = ? AND updated_at < ?))",
+			tp.ID, occurrence, last, store.DeliveryPending, store.DeliverySending, stale).Order("id").Limit(2000).Find(&page).Error
+		if err != nil {
+			return st, fmt.Errorf("load pending deliveries: %w", err)
+		}
+		if len(page) == 0 {
+			break
+		}
+		last = page[len(page)-1].ID
+		byPlatform := map[Platform][]store.Delivery{}
+		for _, p := range page {
 			byPlatform[Platform(p.Platform)] = append(byPlatform[Platform(p.Platform)], p)
 		}
-		return nil
-	}).Error
-	if err != nil {
-		return st, fmt.Errorf("load pending deliveries: %w", err)
-	}
-	platforms := make([]Platform, 0, len(byPlatform))
-	for p := range byPlatform {
-		platforms = append(platforms, p)
-	}
-	sort.Slice(platforms, func(i, j int) bool { return platforms[i] < platforms[j] })
-	job := fireJob{d: d, tp: tp, sess: sess, course: course, teacher: teacher, emp: emp}
-	for _, p := range platforms {
-		sent, failed, retry, err := job.send(ctx, d.Messengers[p], byPlatform[p])
-		st.Sent += sent
-		st.Failed += failed
-		st.Retrying += retry
-		if err != nil {
-			return st, err
+		platforms := make([]Platform, 0, len(byPlatform))
+		for p := range byPlatform {
+			platforms = append(platforms, p)
+		}
+		sort.Slice(platforms, func(i, j int) bool { return platforms[i] < platforms[j] })
+		for _, p := range platforms {
+			sent, failed, retry, err := job.send(ctx, d.Messengers[p], byPlatform[p])
+			st.Sent += sent
+			st.Failed += failed
+			st.Retrying += retry
+			if err != nil {
+				return st, err
+			}
 		}
 	}
 	var failedNow int64
