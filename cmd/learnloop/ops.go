@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -88,17 +89,55 @@ func importCmd(g *globals) *cobra.Command {
 	return c
 }
 
-func reportCmd(g *globals) *cobra.Command {
+// report is what every report command prints: a JSON value with text,
+// CSV and XLSX renderings.
+type report interface {
+	text(w io.Writer, lang string) error
+	csv(w io.Writer) error
+	xlsx(w io.Writer) error
+}
+
+type sessionReport struct{ *reports.SessionReport }
+
+func (r sessionReport) text(w io.Writer, lang string) error { return r.WriteTable(w, lang) }
+func (r sessionReport) csv(w io.Writer) error               { return r.WriteCSV(w) }
+func (r sessionReport) xlsx(w io.Writer) error              { return r.WriteXLSX(w) }
+func (r sessionReport) MarshalJSON() ([]byte, error)        { return json.Marshal(r.SessionReport) }
+
+type tableReport struct{ reports.Tabular }
+
+func (r tableReport) text(w io.Writer, _ string) error { return reports.WriteTablesText(w, r.Tables()) }
+func (r tableReport) csv(w io.Writer) error            { return reports.WriteTablesCSV(w, r.Tables()) }
+func (r tableReport) xlsx(w io.Writer) error           { return reports.WriteTablesXLSX(w, r.Tables()) }
+func (r tableReport) MarshalJSON() ([]byte, error)     { return json.Marshal(r.Tabular) }
+
+// reportSubcommand builds a `report X [ID]` command: it parses the id,
+// opens the store, builds the report and writes it in the chosen format.
+func reportSubcommand(g *globals, use, short string, needID bool, build func(cmd *cobra.Command, a *app.App, id uint64) (report, error)) *cobra.Command {
 	var format, lang, out string
-	root := &cobra.Command{Use: "report", Short: "Print reports"}
-	sess := &cobra.Command{
-		Use:   "session ID",
-		Short: "Session report: roster, deliveries, clicks, check-ins and the check-in rate",
-		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			id, err := strconv.ParseUint(args[0], 10, 64)
-			if err != nil || id == 0 {
-				return usageError{fmt.Errorf("session id %q must be a positive integer", args[0])}
+	args := cobra.NoArgs
+	if needID {
+		args = cobra.ExactArgs(1)
+	}
+	c := &cobra.Command{
+		Use: use, Short: short, Args: args,
+		RunE: func(cmd *cobra.Command, argv []string) error {
+			var id uint64
+			if needID {
+				v, err := strconv.ParseUint(argv[0], 10, 64)
+				if err != nil || v == 0 {
+					return usageError{fmt.Errorf("id %q must be a positive integer", argv[0])}
+				}
+				id = v
+			}
+			switch format {
+			case "table", "csv", "json":
+			case "xlsx":
+				if out == "" {
+					return usageError{errors.New("--format xlsx needs --out FILE.xlsx")}
+				}
+			default:
+				return usageError{fmt.Errorf("--format %q: want table, csv, json or xlsx", format)}
 			}
 			cfg, err := g.load()
 			if err != nil {
@@ -112,7 +151,7 @@ func reportCmd(g *globals) *cobra.Command {
 				return err
 			}
 			defer closeFn()
-			rep, err := reports.Session(cmd.Context(), a.DB, id, time.Now())
+			rep, err := build(cmd, a, id)
 			if err != nil {
 				return err
 			}
@@ -126,110 +165,55 @@ func reportCmd(g *globals) *cobra.Command {
 				w = f
 			}
 			switch format {
-			case "table":
-				return rep.WriteTable(w, lang)
 			case "csv":
-				return rep.WriteCSV(w)
+				return rep.csv(w)
 			case "json":
 				enc := json.NewEncoder(w)
 				enc.SetIndent("", "  ")
 				return enc.Encode(rep)
 			case "xlsx":
-				if out == "" {
-					return usageError{errors.New("--format xlsx needs --out FILE.xlsx")}
-				}
-				return rep.WriteXLSX(w)
+				return rep.xlsx(w)
 			}
-			return usageError{fmt.Errorf("--format %q: want table, csv, json or xlsx", format)}
+			return rep.text(w, lang)
 		},
 	}
-	sess.Flags().StringVar(&format, "format", "table", "table, csv, json or xlsx")
-	sess.Flags().StringVar(&lang, "lang", "", "zh-CN or en (default: config locale)")
-	sess.Flags().StringVarP(&out, "out", "o", "", "write to this file instead of stdout")
-	root.AddCommand(sess)
+	c.Flags().StringVar(&format, "format", "table", "table, csv, json or xlsx")
+	c.Flags().StringVar(&lang, "lang", "", "zh-CN or en for text tables (default: config locale)")
+	c.Flags().StringVarP(&out, "out", "o", "", "write to this file instead of stdout")
+	return c
+}
 
+func reportCmd(g *globals) *cobra.Command {
+	root := &cobra.Command{Use: "report", Short: "Print reports"}
 	var year int
-	tabular := func(use, short string, build func(cmd *cobra.Command, a *app.App, id uint64) (reports.Tabular, error), needID bool) *cobra.Command {
-		var tformat, tout string
-		args := cobra.ExactArgs(1)
-		if !needID {
-			args = cobra.NoArgs
-		}
-		c := &cobra.Command{
-			Use: use, Short: short, Args: args,
-			RunE: func(cmd *cobra.Command, argv []string) error {
-				var id uint64
-				if needID {
-					v, err := strconv.ParseUint(argv[0], 10, 64)
-					if err != nil || v == 0 {
-						return usageError{fmt.Errorf("id %q must be a positive integer", argv[0])}
-					}
-					id = v
-				}
-				cfg, err := g.load()
-				if err != nil {
-					return err
-				}
-				closeFn, a, err := openStore(cmd, cfg)
-				if err != nil {
-					return err
-				}
-				defer closeFn()
-				rep, err := build(cmd, a, id)
-				if err != nil {
-					return err
-				}
-				w := g.stdout
-				if tout != "" {
-					f, err := os.Create(tout)
-					if err != nil {
-						return err
-					}
-					defer f.Close()
-					w = f
-				}
-				switch tformat {
-				case "table":
-					return reports.WriteTablesText(w, rep.Tables())
-				case "csv":
-					return reports.WriteTablesCSV(w, rep.Tables())
-				case "json":
-					enc := json.NewEncoder(w)
-					enc.SetIndent("", "  ")
-					return enc.Encode(rep)
-				case "xlsx":
-					if tout == "" {
-						return usageError{errors.New("--format xlsx needs --out FILE.xlsx")}
-					}
-					return reports.WriteTablesXLSX(w, rep.Tables())
-				}
-				return usageError{fmt.Errorf("--format %q: want table, csv, json or xlsx", tformat)}
-			},
-		}
-		c.Flags().StringVar(&tformat, "format", "table", "table, csv, json or xlsx")
-		c.Flags().StringVarP(&tout, "out", "o", "", "write to this file instead of stdout")
-		return c
-	}
-	root.AddCommand(
-		tabular("survey ID", "Survey report: response rate, CSAT per dimension, NPS with margin of error, behaviour change, comments",
-			func(cmd *cobra.Command, a *app.App, id uint64) (reports.Tabular, error) {
-				return reports.Survey(cmd.Context(), a.DB, id, time.Now())
-			}, true),
-		tabular("course ID", "Course report: every session's check-in rate (flagged below 50%), feedback and NPS, and pooled figures",
-			func(cmd *cobra.Command, a *app.App, id uint64) (reports.Tabular, error) {
-				return reports.Course(cmd.Context(), a.DB, id, time.Now())
-			}, true),
-	)
-	teachers := tabular("teachers", "Teacher certification: ≥3 sessions a year, ≥30 learners each, each rated ≥4.5",
-		func(cmd *cobra.Command, a *app.App, _ uint64) (reports.Tabular, error) {
+	teachers := reportSubcommand(g, "teachers", "Teacher certification: ≥3 sessions a year, ≥30 learners each, each rated ≥4.5", false,
+		func(cmd *cobra.Command, a *app.App, _ uint64) (report, error) {
 			y := year
 			if y == 0 {
 				y = time.Now().In(a.Cfg.Location()).Year()
 			}
-			return reports.Teachers(cmd.Context(), a.DB, y, a.Cfg.Location(), time.Now())
-		}, false)
+			r, err := reports.Teachers(cmd.Context(), a.DB, y, a.Cfg.Location(), time.Now())
+			return tableReport{r}, err
+		})
 	teachers.Flags().IntVar(&year, "year", 0, "calendar year (default: this year)")
-	root.AddCommand(teachers)
+	root.AddCommand(
+		reportSubcommand(g, "session ID", "Session report: roster, deliveries, clicks, check-ins and the check-in rate", true,
+			func(cmd *cobra.Command, a *app.App, id uint64) (report, error) {
+				r, err := reports.Session(cmd.Context(), a.DB, id, time.Now())
+				return sessionReport{r}, err
+			}),
+		reportSubcommand(g, "survey ID", "Survey report: response rate, CSAT per dimension, NPS with margin of error, behaviour change, comments", true,
+			func(cmd *cobra.Command, a *app.App, id uint64) (report, error) {
+				r, err := reports.Survey(cmd.Context(), a.DB, id, time.Now())
+				return tableReport{r}, err
+			}),
+		reportSubcommand(g, "course ID", "Course report: every session's check-in rate (flagged below 50%), feedback and NPS, and pooled figures", true,
+			func(cmd *cobra.Command, a *app.App, id uint64) (report, error) {
+				r, err := reports.Course(cmd.Context(), a.DB, id, time.Now())
+				return tableReport{r}, err
+			}),
+		teachers,
+	)
 	return root
 }
 
