@@ -19,6 +19,7 @@ import (
 	"github.com/learnloop/learnloop/reports"
 	"github.com/learnloop/learnloop/roster"
 	"github.com/learnloop/learnloop/store"
+	"github.com/learnloop/learnloop/surveys"
 )
 
 // demoToken is the admin API token the demo prints.
@@ -163,6 +164,20 @@ func seedDemo(ctx context.Context, a *app.App, tl timeline) (store.Session, []st
 			}
 			tps = append(tps, tp)
 		}
+		// Post-course feedback at the end, to those who checked in.
+		def, err := surveys.BuiltinByKey("post_course_feedback")
+		if err != nil {
+			return err
+		}
+		sv, err := a.Surveys.NewSurvey(ctx, tx, def, sess.ID, course.ID, false, tl.classStart, tl.classEnd.Add(24*time.Hour))
+		if err != nil {
+			return err
+		}
+		fb := store.Touchpoint{Kind: surveys.KindFeedback, Anchor: store.AnchorAbsolute, At: at(tl.classEnd), Audience: store.AudienceCheckedIn, SurveyID: sv.ID}
+		if err := a.Planner.Create(ctx, tx, &fb, sess); err != nil {
+			return err
+		}
+		tps = append(tps, fb)
 		return nil
 	})
 	if err != nil {
@@ -197,6 +212,7 @@ func printDemoIntro(g *globals, a *app.App, sess store.Session, tps []store.Touc
 func runDemoScript(ctx context.Context, g *globals, a *app.App, sess store.Session, tl timeline, autoTap int) error {
 	tappers := demoRoster[:min(max(autoTap, 0), len(demoRoster))]
 	tapped := map[string]bool{}
+	scored := false
 	tick := time.NewTicker(500 * time.Millisecond)
 	defer tick.Stop()
 	for {
@@ -228,6 +244,21 @@ func runDemoScript(ctx context.Context, g *globals, a *app.App, sess store.Sessi
 				}
 			}
 		}
+		if !scored && now.After(tl.classEnd.Add(3*time.Second)) && len(tappers) > 0 {
+			// The on-time attendee scores the class in the feedback card.
+			p := tappers[0]
+			for _, card := range a.Sim.Inbox(p.ExternalID) {
+				for _, b := range card.Message.Buttons {
+					if b.Action == bot.ActionNPS && b.Value == "9" && !scored {
+						reply, err := a.Router.HandleInteraction(ctx, bot.Interaction{Platform: bot.PlatformSimulator, UserID: p.ExternalID, Action: b.Action, Value: b.Value, Token: b.Token, Source: store.SourceCard})
+						if err == nil && reply.OK {
+							scored = true
+							fmt.Fprintf(g.stdout, "  [%s] %s scored the class 9 in the feedback card: %s\n", now.In(a.Cfg.Location()).Format("15:04:05"), p.Name, reply.Toast)
+						}
+					}
+				}
+			}
+		}
 		if now.After(tl.report) {
 			rep, err := reports.Session(ctx, a.DB, sess.ID, now)
 			if err != nil {
@@ -236,6 +267,14 @@ func runDemoScript(ctx context.Context, g *globals, a *app.App, sess store.Sessi
 			fmt.Fprintln(g.stdout)
 			if err := rep.WriteTable(g.stdout, "zh-CN"); err != nil {
 				return err
+			}
+			if svs, err := reports.SessionSurveys(ctx, a.DB, sess.ID); err == nil && len(svs) > 0 {
+				if sr, err := reports.Survey(ctx, a.DB, svs[0].ID, now); err == nil {
+					fmt.Fprintln(g.stdout)
+					if err := reports.WriteTablesText(g.stdout, sr.Tables()[:1]); err != nil {
+						return err
+					}
+				}
 			}
 			fmt.Fprintf(g.stdout, "\n  The service keeps running: explore %s and the API; Ctrl-C to stop.\n", a.URL("/sim"))
 			return nil

@@ -84,7 +84,7 @@ func TestDemoRunsTheLoop(t *testing.T) {
 	out, stderr, err := run(t, nil, "demo", "--minutes", "0.4", "--exit", "--addr", "127.0.0.1:0")
 	require.NoError(t, err, stderr)
 	require.Contains(t, out, "/sim")
-	for _, want := range []string{"张伟 tapped 签到", "王芳 tapped 签到", "李娜 tapped 签到", "签到率", "50.0%", "刘洋"} {
+	for _, want := range []string{"张伟 tapped 签到", "王芳 tapped 签到", "李娜 tapped 签到", "签到率", "50.0%", "刘洋", "张伟 scored the class 9", "问卷概览"} {
 		require.Contains(t, out, want)
 	}
 	require.True(t, strings.Contains(out, "makeup_reminder"), out)
