@@ -26,6 +26,7 @@ import (
 	"github.com/learnloop/learnloop/adapters/wecom"
 	"github.com/learnloop/learnloop/bot"
 	"github.com/learnloop/learnloop/config"
+	"github.com/learnloop/learnloop/console"
 	"github.com/learnloop/learnloop/plan"
 	"github.com/learnloop/learnloop/scheduler"
 	"github.com/learnloop/learnloop/store"
@@ -203,6 +204,17 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 	for path, h := range callbacks {
 		mounts[path] = h(a.Router)
 	}
+	ch, err := console.New(console.Deps{
+		DB: a.DB, Planner: a.Planner, Checkins: a.Router.Checkins, Location: loc, Locale: cfg.Locale,
+		Checkin: console.CheckinDefaults{OpensBefore: cfg.Checkin.OpensBefore.D(), Grace: cfg.Checkin.Grace.D(), MakeupAfter: cfg.Checkin.MakeupAfter.D()},
+		Now:     now, Logger: a.Log.With("component", "console"),
+		CookieSecure: strings.HasPrefix(cfg.HTTP.PublicURL, "https://"),
+		SurveyPlans:  a.Surveys, MinGroupSize: cfg.Surveys.MinGroupSize,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("console: %w", err)
+	}
+	mounts["/console"] = ch
 	if a.Sim != nil {
 		mounts["/sim"] = a.Sim.Handler("/sim", a.Router, loc, a.Log.With("component", "simulator"))
 	}

@@ -58,6 +58,7 @@ func newRoot(stdout, stderr io.Writer, lookup func(string) (string, bool)) *cobr
 		serveCmd(g), demoCmd(g), migrateCmd(g), importCmd(g), reportCmd(g), sendNowCmd(g),
 		doctorCmd(g), versionCmd(g), configCmd(g),
 	)
+	root.AddCommand(accountCmd(g))
 	return root
 }
 

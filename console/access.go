@@ -1,0 +1,195 @@
+package console
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/learnloop/learnloop/bot"
+	"github.com/learnloop/learnloop/store"
+)
+
+// access is what a viewer may do with a course or session.
+type access int
+
+const (
+	accessNone  access = iota // not even see it (answered 404)
+	accessAggr                // department head: aggregates of their department
+	accessWrite               // admin, or the coordinator who owns the course
+)
+
+// courseAccess decides what v may do with course.
+func (c *Console) courseAccess(ctx context.Context, v *viewer, course store.Course) (access, error) {
+	switch {
+	case v.admin():
+		return accessWrite, nil
+	case v.coordinator():
+		if course.Owner != "" && course.Owner == v.name() {
+			return accessWrite, nil
+		}
+		return accessNone, nil
+	case v.deptHead():
+		var n int64
+		err := c.d.DB.WithContext(ctx).Table("enrollments").
+			Joins("JOIN sessions ON sessions.id = enrollments.session_id").
+			Joins("JOIN employees ON employees.id = enrollments.employee_id").
+			Where("sessions.course_id = ? AND employees.department = ? AND enrollments.status <> ?", course.ID, v.Account.Department, store.EnrollCancelled).
+			Limit(1).Count(&n).Error
+		if err != nil {
+			return accessNone, fmt.Errorf("check department access: %w", err)
+		}
+		if n > 0 {
+			return accessAggr, nil
+		}
+	}
+	return accessNone, nil
+}
+
+// sessionAccess decides what v may do with sess of course.
+func (c *Console) sessionAccess(ctx context.Context, v *viewer, sess store.Session, course store.Course) (access, error) {
+	switch {
+	case v.admin(), v.coordinator():
+		return c.courseAccess(ctx, v, course)
+	case v.deptHead():
+		var n int64
+		err := c.d.DB.WithContext(ctx).Table("enrollments").
+			Joins("JOIN employees ON employees.id = enrollments.employee_id").
+			Where("enrollments.session_id = ? AND employees.department = ? AND enrollments.status <> ?", sess.ID, v.Account.Department, store.EnrollCancelled).
+			Limit(1).Count(&n).Error
+		if err != nil {
+			return accessNone, fmt.Errorf("check department access: %w", err)
+		}
+		if n > 0 {
+			return accessAggr, nil
+		}
+	}
+	return accessNone, nil
+}
+
+// visibleCourses restricts q (on courses) to the courses v may see.
+func (c *Console) visibleCourses(q *gorm.DB, v *viewer) *gorm.DB {
+	switch {
+	case v.admin():
+		return q
+	case v.coordinator():
+		return q.Where("courses.owner = ? AND courses.owner <> ''", v.name())
+	case v.deptHead():
+		sub := c.d.DB.Table("enrollments").Select("sessions.course_id").
+			Joins("JOIN sessions ON sessions.id = enrollments.session_id").
+			Joins("JOIN employees ON employees.id = enrollments.employee_id").
+			Where("employees.department = ? AND enrollments.status <> ?", v.Account.Department, store.EnrollCancelled)
+		return q.Where("courses.id IN (?)", sub)
+	}
+	return q.Where("1 = 0")
+}
+
+// visibleSessions restricts q (on sessions) to the sessions v may see.
+func (c *Console) visibleSessions(q *gorm.DB, v *viewer) *gorm.DB {
+	switch {
+	case v.admin():
+		return q
+	case v.coordinator():
+		sub := c.d.DB.Table("courses").Select("id").Where("owner = ? AND owner <> ''", v.name())
+		return q.Where("sessions.course_id IN (?)", sub)
+	case v.deptHead():
+		sub := c.d.DB.Table("enrollments").Select("enrollments.session_id").
+			Joins("JOIN employees ON employees.id = enrollments.employee_id").
+			Where("employees.department = ? AND enrollments.status <> ?", v.Account.Department, store.EnrollCancelled)
+		return q.Where("sessions.id IN (?)", sub)
+	}
+	return q.Where("1 = 0")
+}
+
+// loadCourse loads the course of the {id} path value and checks access. It
+// answers the request itself (404, 403) and returns false when the handler
+// must stop. want is the least access needed.
+func (c *Console) loadCourse(w http.ResponseWriter, r *http.Request, v *viewer, id uint64, want access) (store.Course, access, bool) {
+	var course store.Course
+	err := c.d.DB.WithContext(r.Context()).Take(&course, id).Error
+	if isNotFound(err) {
+		c.notFound(w, r, v)
+		return course, accessNone, false
+	}
+	if err != nil {
+		c.internal(w, r, v, err)
+		return course, accessNone, false
+	}
+	acc, err := c.courseAccess(r.Context(), v, course)
+	if err != nil {
+		c.internal(w, r, v, err)
+		return course, accessNone, false
+	}
+	if acc == accessNone {
+		c.notFound(w, r, v)
+		return course, acc, false
+	}
+	if acc < want {
+		c.forbidden(w, r, v)
+		return course, acc, false
+	}
+	return course, acc, true
+}
+
+// sessionCtx is a loaded session with its course and the viewer's access.
+type sessionCtx struct {
+	Sess   store.Session
+	Course store.Course
+	Access access
+	Loc    *time.Location
+}
+
+// loadSession loads a session by id and checks the viewer's access.
+func (c *Console) loadSession(w http.ResponseWriter, r *http.Request, v *viewer, id uint64, want access) (sessionCtx, bool) {
+	var sc sessionCtx
+	db := c.d.DB.WithContext(r.Context())
+	err := db.Take(&sc.Sess, id).Error
+	if isNotFound(err) {
+		c.notFound(w, r, v)
+		return sc, false
+	}
+	if err != nil {
+		c.internal(w, r, v, err)
+		return sc, false
+	}
+	if err := db.Take(&sc.Course, sc.Sess.CourseID).Error; err != nil && !isNotFound(err) {
+		c.internal(w, r, v, err)
+		return sc, false
+	}
+	acc, err := c.sessionAccess(r.Context(), v, sc.Sess, sc.Course)
+	if err != nil {
+		c.internal(w, r, v, err)
+		return sc, false
+	}
+	sc.Access = acc
+	sc.Loc = bot.SessionLocation(sc.Sess)
+	if acc == accessNone {
+		c.notFound(w, r, v)
+		return sc, false
+	}
+	if acc < want {
+		c.forbidden(w, r, v)
+		return sc, false
+	}
+	return sc, true
+}
+
+// loadSessionPath is loadSession for the {id} path value.
+func (c *Console) loadSessionPath(w http.ResponseWriter, r *http.Request, v *viewer, want access) (sessionCtx, bool) {
+	id, ok := pathID(r)
+	if !ok {
+		c.notFound(w, r, v)
+		return sessionCtx{}, false
+	}
+	return c.loadSession(w, r, v, id, want)
+}
+
+// head builds the session header and tabs.
+func (c *Console) head(sc sessionCtx, tab string) *sessionHead {
+	return &sessionHead{
+		ID: sc.Sess.ID, Title: sc.Sess.Title, Course: sc.Course, Span: bot.FormatSpan(sc.Sess),
+		Status: sc.Sess.Status, Tab: tab, Write: sc.Access == accessWrite, ReadOnly: sc.Access == accessAggr,
+	}
+}

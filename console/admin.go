@@ -1,0 +1,329 @@
+package console
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"gorm.io/gorm"
+
+	"github.com/learnloop/learnloop/store"
+)
+
+// ---- accounts (admins only) ----
+
+type accountsData struct {
+	Accounts *Table
+	List     []store.Account
+	Loc      *time.Location
+}
+
+func (c *Console) accountsTable(r *http.Request, lang string) (*Table, []store.Account, error) {
+	var as []store.Account
+	if err := c.d.DB.WithContext(r.Context()).Order("username").Find(&as).Error; err != nil {
+		return nil, nil, fmt.Errorf("load accounts: %w", err)
+	}
+	t := &Table{Key: "accounts", Title: tr(lang, "table.accounts"),
+		Columns: []string{tr(lang, "col.username"), tr(lang, "col.display_name"), tr(lang, "col.role"), tr(lang, "col.department"), tr(lang, "col.disabled"), tr(lang, "col.last_login")}}
+	for _, a := range as {
+		t.Rows = append(t.Rows, []Cell{{V: a.Username, Href: c.path(fmt.Sprintf("/accounts/%d/edit", a.ID))}, C(a.DisplayName),
+			{V: a.Role, Label: trEnum(lang, "role", a.Role)}, C(a.Department), C(a.Disabled), C(a.LastLoginAt)})
+	}
+	return t, as, nil
+}
+
+func (c *Console) accountsPage(w http.ResponseWriter, r *http.Request, v *viewer) {
+	if !v.admin() {
+		c.forbidden(w, r, v)
+		return
+	}
+	p := c.newPage(r, v, "accounts.title")
+	p.Nav = "accounts"
+	p.Form = url.Values{"role": {store.RoleCoordinator}}
+	c.renderAccounts(w, r, v, p, http.StatusOK)
+}
+
+func (c *Console) renderAccounts(w http.ResponseWriter, r *http.Request, v *viewer, p *page, code int) {
+	t, as, err := c.accountsTable(r, p.Lang)
+	if err != nil {
+		c.internal(w, r, v, err)
+		return
+	}
+	if c.exportTable(w, r, v, c.d.Location, "accounts", t) {
+		return
+	}
+	p.Data = accountsData{Accounts: t, List: as, Loc: c.d.Location}
+	c.render(w, r, code, "accounts", p)
+}
+
+// accountMessage maps a CreateAccount error to a field and message key.
+func accountMessage(err error) (string, string) {
+	msg := err.Error()
+	switch {
+	case errors.Is(err, ErrAccountExists):
+		return "username", "account.err_exists"
+	case strings.Contains(msg, "username"):
+		return "username", "account.err_username"
+	case strings.Contains(msg, "role"):
+		return "role", "account.err_role"
+	case strings.Contains(msg, "department"):
+		return "department", "account.err_department"
+	case strings.Contains(msg, "password"):
+		return "password", "account.password_policy"
+	}
+	return "", "account.err_invalid"
+}
+
+func (c *Console) accountCreate(w http.ResponseWriter, r *http.Request, v *viewer) {
+	if !v.admin() {
+		c.forbidden(w, r, v)
+		return
+	}
+	p := c.newPage(r, v, "accounts.title")
+	p.Nav = "accounts"
+	f := r.PostForm
+	if f.Get("password") != f.Get("again") {
+		p.fieldError("again", "password.mismatch")
+		c.renderAccounts(w, r, v, p, http.StatusUnprocessableEntity)
+		return
+	}
+	_, err := CreateAccount(r.Context(), c.d.DB, NewAccount{
+		Username: strings.ToLower(strings.TrimSpace(f.Get("username"))), DisplayName: f.Get("display_name"),
+		Role: f.Get("role"), Department: f.Get("department"), Password: f.Get("password"),
+	}, v.name(), c.now())
+	if errors.Is(err, ErrInvalidAccount) || errors.Is(err, ErrAccountExists) {
+		field, key := accountMessage(err)
+		if key == "account.password_policy" {
+			p.fieldErrorf(field, key, MinPasswordLength)
+		} else {
+			p.fieldError(field, key)
+		}
+		c.renderAccounts(w, r, v, p, http.StatusUnprocessableEntity)
+		return
+	}
+	if err != nil {
+		c.internal(w, r, v, err)
+		return
+	}
+	c.redirectOK(w, r, "/accounts", "account_created")
+}
+
+type accountFormData struct {
+	Target store.Account
+	Self   bool
+}
+
+func (c *Console) loadAccount(w http.ResponseWriter, r *http.Request, v *viewer) (store.Account, bool) {
+	var a store.Account
+	if !v.admin() {
+		c.forbidden(w, r, v)
+		return a, false
+	}
+	id, ok := pathID(r)
+	if !ok {
+		c.notFound(w, r, v)
+		return a, false
+	}
+	err := c.d.DB.WithContext(r.Context()).Take(&a, id).Error
+	if isNotFound(err) {
+		c.notFound(w, r, v)
+		return a, false
+	}
+	if err != nil {
+		c.internal(w, r, v, err)
+		return a, false
+	}
+	return a, true
+}
+
+func (c *Console) accountEditPage(w http.ResponseWriter, r *http.Request, v *viewer) {
+	a, ok := c.loadAccount(w, r, v)
+	if !ok {
+		return
+	}
+	p := c.newPage(r, v, "account.edit")
+	p.Nav = "accounts"
+	p.Form = url.Values{"display_name": {a.DisplayName}, "role": {a.Role}, "department": {a.Department}}
+	if a.Disabled {
+		p.Form.Set("disabled", "1")
+	}
+	p.Data = accountFormData{Target: a, Self: a.ID == v.Account.ID}
+	c.render(w, r, http.StatusOK, "account_form", p)
+}
+
+func (c *Console) accountUpdate(w http.ResponseWriter, r *http.Request, v *viewer) {
+	a, ok := c.loadAccount(w, r, v)
+	if !ok {
+		return
+	}
+	p := c.newPage(r, v, "account.edit")
+	p.Nav = "accounts"
+	f := r.PostForm
+	self := a.ID == v.Account.ID
+	role := f.Get("role")
+	dept := strings.TrimSpace(f.Get("department"))
+	name := strings.TrimSpace(f.Get("display_name"))
+	disabled := f.Get("disabled") == "1"
+	if !validRole(role) {
+		p.fieldError("role", "account.err_role")
+	}
+	if role == store.RoleDepartmentHead && dept == "" {
+		p.fieldError("department", "account.err_department")
+	}
+	if utf8.RuneCountInString(dept) > 128 {
+		p.fieldError("department", "account.err_long")
+	}
+	if utf8.RuneCountInString(name) > 128 {
+		p.fieldError("display_name", "account.err_long")
+	}
+	if self && (role != store.RoleAdmin || disabled) {
+		p.fieldError("role", "account.err_self")
+	}
+	var hash string
+	if pw := f.Get("password"); pw != "" {
+		if f.Get("again") != pw {
+			p.fieldError("again", "password.mismatch")
+		} else if h, err := HashPassword(pw); err != nil {
+			p.fieldErrorf("password", "account.password_policy", MinPasswordLength)
+		} else {
+			hash = h
+		}
+	}
+	if p.hasErrors() {
+		p.Data = accountFormData{Target: a, Self: self}
+		c.render(w, r, http.StatusUnprocessableEntity, "account_form", p)
+		return
+	}
+	now := c.now()
+	err := c.d.DB.WithContext(r.Context()).Transaction(func(tx *gorm.DB) error {
+		upd := map[string]any{"display_name": name, "role": role, "department": dept, "disabled": disabled, "updated_at": now}
+		if hash != "" {
+			upd["password_hash"] = hash
+		}
+		if err := tx.Model(&store.Account{}).Where("id = ?", a.ID).Updates(upd).Error; err != nil {
+			return err
+		}
+		// A disabled account, a new password or a new role signs the
+		// account out everywhere.
+		if disabled || hash != "" || role != a.Role || dept != a.Department {
+			q := tx.Where("account_id = ?", a.ID)
+			if self {
+				q = q.Where("id <> ?", v.Session.ID)
+			}
+			if err := q.Delete(&store.LoginSession{}).Error; err != nil {
+				return err
+			}
+		}
+		return c.audit(tx, v, "account.update", "account:"+a.Username, map[string]any{
+			"display_name": name, "role": role, "department": dept, "disabled": disabled, "password_reset": hash != ""})
+	})
+	if err != nil {
+		c.internal(w, r, v, err)
+		return
+	}
+	c.redirectOK(w, r, "/accounts", "account_saved")
+}
+
+// ---- audit log (admins only) ----
+
+type auditData struct {
+	Table *Table
+	Newer string
+	Older string
+	Loc   *time.Location
+}
+
+const auditPageSize = 100
+
+func (c *Console) auditPage(w http.ResponseWriter, r *http.Request, v *viewer) {
+	if !v.admin() {
+		c.forbidden(w, r, v)
+		return
+	}
+	p := c.newPage(r, v, "audit.title")
+	p.Nav = "audit"
+	q := r.URL.Query()
+	p.Form = url.Values{"actor": {q.Get("actor")}, "action": {q.Get("action")}, "object": {q.Get("object")}}
+	page, _ := strconv.Atoi(q.Get("page"))
+	if page < 1 {
+		page = 1
+	}
+	db := c.d.DB.WithContext(r.Context()).Model(&store.AuditLog{})
+	if a := strings.TrimSpace(q.Get("actor")); a != "" {
+		db = db.Where("actor = ?", a)
+	}
+	if a := strings.TrimSpace(q.Get("action")); a != "" {
+		db = db.Where("action LIKE ? ESCAPE '!'", escapeLike(a)+"%")
+	}
+	if o := strings.TrimSpace(q.Get("object")); o != "" {
+		db = db.Where("object = ?", o)
+	}
+	limit := auditPageSize + 1
+	offset := (page - 1) * auditPageSize
+	export := q.Get("export") != ""
+	if export {
+		limit, offset = 100000, 0
+	}
+	var logs []store.AuditLog
+	if err := db.Order("id DESC").Limit(limit).Offset(offset).Find(&logs).Error; err != nil {
+		c.internal(w, r, v, err)
+		return
+	}
+	d := auditData{Loc: c.d.Location}
+	pageURL := func(n int) string {
+		u := url.Values{}
+		for _, k := range []string{"actor", "action", "object"} {
+			if x := q.Get(k); x != "" {
+				u.Set(k, x)
+			}
+		}
+		u.Set("page", strconv.Itoa(n))
+		return c.path("/audit") + "?" + u.Encode()
+	}
+	if !export && len(logs) > auditPageSize {
+		d.Older = pageURL(page + 1)
+		logs = logs[:auditPageSize]
+	}
+	if page > 1 {
+		d.Newer = pageURL(page - 1)
+	}
+	lang := p.Lang
+	t := &Table{Key: "audit", Title: tr(lang, "table.audit"), Empty: tr(lang, "audit.empty"),
+		Columns: []string{tr(lang, "col.at"), tr(lang, "col.actor"), tr(lang, "col.action"), tr(lang, "col.object"), tr(lang, "col.detail")}}
+	for _, l := range logs {
+		obj := Cell{V: l.Object}
+		if kind, id, ok := strings.Cut(l.Object, ":"); ok {
+			switch kind {
+			case "session":
+				obj.Href = c.path("/sessions/" + id)
+			case "course":
+				obj.Href = c.path("/courses/" + id)
+			case "touchpoint":
+				obj.Href = c.path("/touchpoints/" + id + "/edit")
+			}
+		}
+		t.Rows = append(t.Rows, []Cell{C(l.CreatedAt), C(l.Actor), {V: l.Action, Label: actionLabel(lang, l.Action)}, obj, C(l.Detail)})
+	}
+	d.Table = t
+	if c.exportTable(w, r, v, c.d.Location, "audit", t) {
+		return
+	}
+	p.Data = d
+	c.render(w, r, http.StatusOK, "audit", p)
+}
+
+func actionLabel(lang, action string) string {
+	if k := "action." + action; hasKey(k) {
+		return tr(lang, k) + " (" + action + ")"
+	}
+	return action
+}
+
+func escapeLike(s string) string {
+	return strings.NewReplacer(`!`, `!!`, `%`, `!%`, `_`, `!_`).Replace(s)
+}

@@ -1,0 +1,649 @@
+package console
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/http"
+	"sort"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"gorm.io/gorm"
+
+	"github.com/learnloop/learnloop/bot"
+	"github.com/learnloop/learnloop/store"
+)
+
+// person is one roster entry on the live board.
+type person struct {
+	EmployeeID  uint64
+	ExternalID  string
+	Name        string
+	Department  string
+	Enrollment  string
+	Note        string
+	Kind        string
+	CheckedInAt *time.Time
+	Source      string
+	RecordedBy  string
+}
+
+type boardData struct {
+	Sess      store.Session
+	Loc       *time.Location
+	Counts    counts
+	Rate      rateFigure
+	CheckedIn []person
+	Missing   []person
+	Excused   []person
+	Windows   bot.Windows
+	Phase     string
+	Write     bool
+	Version   string
+	Table     *Table
+	Now       time.Time
+}
+
+// nullTime scans a nullable timestamp whichever way the driver returns it.
+type nullTime struct {
+	Time  time.Time
+	Valid bool
+}
+
+// Scan implements sql.Scanner.
+func (n *nullTime) Scan(v any) error {
+	switch x := v.(type) {
+	case nil:
+		n.Valid = false
+		return nil
+	case time.Time:
+		n.Time, n.Valid = x.UTC(), true
+		return nil
+	case []byte:
+		return n.parse(string(x))
+	case string:
+		return n.parse(x)
+	}
+	return fmt.Errorf("cannot scan %T as a time", v)
+}
+
+func (n *nullTime) parse(s string) error {
+	for _, layout := range []string{"2006-01-02 15:04:05.999999999-07:00", "2006-01-02T15:04:05.999999999-07:00", "2006-01-02 15:04:05.999999999Z07:00", time.RFC3339Nano, "2006-01-02 15:04:05.999999999", "2006-01-02T15:04:05.999999999"} {
+		if t, err := time.Parse(layout, strings.TrimSpace(s)); err == nil {
+			n.Time, n.Valid = t.UTC(), true
+			return nil
+		}
+	}
+	return fmt.Errorf("cannot parse time %q", s)
+}
+
+// loadPeople reads the roster (cancelled enrollments excluded) with each
+// person's check-in.
+func (c *Console) loadPeople(ctx context.Context, sessionID uint64) ([]person, error) {
+	rows, err := c.d.DB.WithContext(ctx).Raw(`
+SELECT emp.id, emp.external_id, emp.name, COALESCE(emp.department, ''), e.status, COALESCE(e.note, ''),
+  k.kind, k.checked_in_at, k.source, k.recorded_by
+FROM enrollments e
+JOIN employees emp ON emp.id = e.employee_id
+LEFT JOIN checkins k ON k.session_id = e.session_id AND k.employee_id = e.employee_id
+WHERE e.session_id = ? AND e.status <> ?`, sessionID, store.EnrollCancelled).Rows()
+	if err != nil {
+		return nil, fmt.Errorf("load board: %w", err)
+	}
+	defer rows.Close()
+	var out []person
+	for rows.Next() {
+		var (
+			p                    person
+			kind, source, byWhom sql.NullString
+			at                   nullTime
+		)
+		if err := rows.Scan(&p.EmployeeID, &p.ExternalID, &p.Name, &p.Department, &p.Enrollment, &p.Note, &kind, &at, &source, &byWhom); err != nil {
+			return nil, fmt.Errorf("load board: %w", err)
+		}
+		p.Kind, p.Source, p.RecordedBy = kind.String, source.String, byWhom.String
+		if at.Valid {
+			t := at.Time
+			p.CheckedInAt = &t
+		}
+		out = append(out, p)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("load board: %w", err)
+	}
+	return out, nil
+}
+
+// board builds the live board of a session.
+func (c *Console) board(ctx context.Context, lang string, sc sessionCtx) (*boardData, error) {
+	people, err := c.loadPeople(ctx, sc.Sess.ID)
+	if err != nil {
+		return nil, err
+	}
+	now := c.now()
+	d := &boardData{Sess: sc.Sess, Loc: sc.Loc, Windows: bot.SessionWindows(sc.Sess), Now: now,
+		Write: sc.Access == accessWrite && sc.Sess.Status != store.SessionCancelled}
+	switch {
+	case sc.Sess.Status == store.SessionCancelled:
+		d.Phase = "cancelled"
+	case now.Before(d.Windows.Opens):
+		d.Phase = "before"
+	case !now.After(d.Windows.OnTimeUntil):
+		d.Phase = "on_time"
+	case !now.After(d.Windows.LateUntil):
+		d.Phase = "late"
+	case !now.After(d.Windows.MakeupUntil):
+		d.Phase = "makeup"
+	default:
+		d.Phase = "closed"
+	}
+	h := sha256.New()
+	for _, p := range people {
+		d.Counts.Roster++
+		switch {
+		case p.Enrollment == store.EnrollExcused:
+			d.Counts.Excused++
+			d.Excused = append(d.Excused, p)
+		case p.CheckedInAt != nil:
+			d.Counts.CheckedIn++
+			switch p.Kind {
+			case store.CheckinOnTime:
+				d.Counts.OnTime++
+			case store.CheckinLate:
+				d.Counts.Late++
+			case store.CheckinMakeup:
+				d.Counts.Makeup++
+			}
+			d.CheckedIn = append(d.CheckedIn, p)
+		default:
+			d.Missing = append(d.Missing, p)
+		}
+	}
+	d.Rate = d.Counts.Rate()
+	sort.Slice(d.CheckedIn, func(i, j int) bool {
+		a, b := d.CheckedIn[i], d.CheckedIn[j]
+		if !a.CheckedInAt.Equal(*b.CheckedInAt) {
+			return a.CheckedInAt.After(*b.CheckedInAt)
+		}
+		return a.ExternalID < b.ExternalID
+	})
+	byID := func(ps []person) {
+		sort.Slice(ps, func(i, j int) bool { return ps[i].ExternalID < ps[j].ExternalID })
+	}
+	byID(d.Missing)
+	byID(d.Excused)
+	for _, group := range [][]person{d.CheckedIn, d.Missing, d.Excused} {
+		for _, p := range group {
+			at := ""
+			if p.CheckedInAt != nil {
+				at = p.CheckedInAt.Format(time.RFC3339Nano)
+			}
+			fmt.Fprintf(h, "%d|%s|%s|%s|%s\n", p.EmployeeID, p.Enrollment, p.Kind, at, p.Note)
+		}
+	}
+	fmt.Fprintf(h, "%s|%s|%v", d.Phase, sc.Sess.Status, d.Write)
+	d.Version = hex.EncodeToString(h.Sum(nil))[:16]
+
+	t := &Table{Key: "board", Title: tr(lang, "table.board"), Empty: tr(lang, "roster.empty"),
+		Columns: []string{tr(lang, "col.external_id"), tr(lang, "col.name"), tr(lang, "col.department"), tr(lang, "col.state"),
+			tr(lang, "col.checkin_kind"), tr(lang, "col.checked_in_at"), tr(lang, "col.source"), tr(lang, "col.note")}}
+	add := func(ps []person, state string) {
+		for _, p := range ps {
+			t.Rows = append(t.Rows, []Cell{C(p.ExternalID), C(p.Name), C(p.Department), {V: state, Label: tr(lang, "board."+state)},
+				{V: p.Kind, Label: trEnum(lang, "checkin", p.Kind)}, C(p.CheckedInAt), {V: p.Source, Label: trEnum(lang, "source", p.Source)}, C(p.Note)})
+		}
+	}
+	add(d.CheckedIn, "checked_in")
+	add(d.Missing, "missing")
+	add(d.Excused, "excused")
+	d.Table = t
+	return d, nil
+}
+
+func (c *Console) boardPage(w http.ResponseWriter, r *http.Request, v *viewer) {
+	sc, ok := c.loadSessionPath(w, r, v, accessWrite)
+	if !ok {
+		return
+	}
+	p := c.newPage(r, v, "board.title")
+	p.Nav = "courses"
+	p.Session = c.head(sc, "board")
+	d, err := c.board(r.Context(), p.Lang, sc)
+	if err != nil {
+		c.internal(w, r, v, err)
+		return
+	}
+	if c.exportTable(w, r, v, sc.Loc, fmt.Sprintf("session-%d", sc.Sess.ID), d.Table) {
+		return
+	}
+	p.Data = d
+	c.render(w, r, http.StatusOK, "board", p)
+}
+
+// boardFragment renders the live part of the board.
+func (c *Console) boardFragment(ctx context.Context, r *http.Request, v *viewer, sc sessionCtx) ([]byte, string, error) {
+	p := c.newPage(r, v, "board.title")
+	p.Session = c.head(sc, "board")
+	d, err := c.board(ctx, p.Lang, sc)
+	if err != nil {
+		return nil, "", err
+	}
+	p.Data = d
+	b, err := c.renderFragment(p.Lang, "board", "board-live", p)
+	if err != nil {
+		return nil, "", fmt.Errorf("render board: %w", err)
+	}
+	return b, d.Version, nil
+}
+
+// boardLive answers the polling fallback: the fragment, or 204 when the
+// version the browser has (?v=) is current.
+func (c *Console) boardLive(w http.ResponseWriter, r *http.Request, v *viewer) {
+	sc, ok := c.loadSessionPath(w, r, v, accessWrite)
+	if !ok {
+		return
+	}
+	b, version, err := c.boardFragment(r.Context(), r, v, sc)
+	if err != nil {
+		c.internal(w, r, v, err)
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("X-Board-Version", version)
+	if r.URL.Query().Get("v") == version {
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	_, _ = w.Write(b)
+}
+
+// boardEvents streams the board as server-sent events: a "board" event with
+// the fragment whenever it changed, a comment every 15 s to keep proxies
+// from closing the stream. It reads only the database, so check-ins taken
+// by any replica appear. The stream ends after 10 minutes; browsers
+// reconnect by themselves.
+func (c *Console) boardEvents(w http.ResponseWriter, r *http.Request, v *viewer) {
+	sc, ok := c.loadSessionPath(w, r, v, accessWrite)
+	if !ok {
+		return
+	}
+	rc := http.NewResponseController(w)
+	_ = rc.SetWriteDeadline(time.Time{})
+	w.Header().Set("Content-Type", "text/event-stream; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("X-Accel-Buffering", "no")
+	w.WriteHeader(http.StatusOK)
+	ctx, cancel := context.WithTimeout(r.Context(), 10*time.Minute)
+	defer cancel()
+	last := r.URL.Query().Get("v")
+	if _, err := fmt.Fprint(w, "retry: 3000\n\n"); err != nil {
+		return
+	}
+	_ = rc.Flush()
+	tick := time.NewTicker(c.d.LivePoll)
+	defer tick.Stop()
+	lastWrite := time.Now()
+	lastAuth := time.Now()
+	lastFP := ""
+	for {
+		// Signing out or a disabled account ends the stream too.
+		if time.Since(lastAuth) > 15*time.Second {
+			if !c.stillSignedIn(ctx, v) {
+				return
+			}
+			lastAuth = time.Now()
+		}
+		// A cheap fingerprint first; the board is read and rendered only
+		// when it moved.
+		fp, err := c.boardFingerprint(ctx, sc)
+		if err != nil {
+			if !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
+				c.log().Error("console: board events", "session", sc.Sess.ID, "err", err)
+			}
+			return
+		}
+		var (
+			b       []byte
+			version = last
+		)
+		if fp != lastFP {
+			lastFP = fp
+			if b, version, err = c.boardFragment(ctx, r, v, sc); err != nil {
+				if !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
+					c.log().Error("console: board events", "session", sc.Sess.ID, "err", err)
+				}
+				return
+			}
+		}
+		if version != last {
+			last = version
+			var buf bytes.Buffer
+			fmt.Fprintf(&buf, "event: board\nid: %s\n", version)
+			for _, line := range strings.Split(string(b), "\n") {
+				buf.WriteString("data: ")
+				buf.WriteString(strings.TrimRight(line, "\r"))
+				buf.WriteByte('\n')
+			}
+			buf.WriteByte('\n')
+			if _, err := w.Write(buf.Bytes()); err != nil {
+				return
+			}
+			_ = rc.Flush()
+			lastWrite = time.Now()
+		} else if time.Since(lastWrite) > 15*time.Second {
+			if _, err := fmt.Fprint(w, ": keep-alive\n\n"); err != nil {
+				return
+			}
+			_ = rc.Flush()
+			lastWrite = time.Now()
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+// stillSignedIn reports whether v's login session is still valid.
+func (c *Console) stillSignedIn(ctx context.Context, v *viewer) bool {
+	var n int64
+	err := c.d.DB.WithContext(ctx).Table("console_login_sessions").
+		Joins("JOIN console_accounts ON console_accounts.id = console_login_sessions.account_id").
+		Where("console_login_sessions.id = ? AND console_login_sessions.expires_at > ? AND console_accounts.disabled = ?", v.Session.ID, c.now(), false).
+		Count(&n).Error
+	return err == nil && n > 0
+}
+
+// boardFingerprint changes whenever the board would: a check-in, an
+// enrollment added, excused or cancelled, the check-in phase, the session
+// status.
+func (c *Console) boardFingerprint(ctx context.Context, sc sessionCtx) (string, error) {
+	db := c.d.DB.WithContext(ctx)
+	var s store.Session
+	if err := db.Select("id", "status").Take(&s, sc.Sess.ID).Error; err != nil {
+		return "", fmt.Errorf("board fingerprint: %w", err)
+	}
+	var ck, maxID, n, excused, cancelled int64
+	row := db.Raw(`SELECT
+  (SELECT COUNT(*) FROM checkins WHERE session_id = ?),
+  (SELECT COALESCE(MAX(id), 0) FROM checkins WHERE session_id = ?),
+  (SELECT COUNT(*) FROM enrollments WHERE session_id = ?),
+  (SELECT COALESCE(SUM(CASE WHEN status = ? THEN id ELSE 0 END), 0) FROM enrollments WHERE session_id = ?),
+  (SELECT COALESCE(SUM(CASE WHEN status = ? THEN id ELSE 0 END), 0) FROM enrollments WHERE session_id = ?)`,
+		sc.Sess.ID, sc.Sess.ID, sc.Sess.ID, store.EnrollExcused, sc.Sess.ID, store.EnrollCancelled, sc.Sess.ID).Row()
+	if err := row.Scan(&ck, &maxID, &n, &excused, &cancelled); err != nil {
+		return "", fmt.Errorf("board fingerprint: %w", err)
+	}
+	w := bot.SessionWindows(sc.Sess)
+	now := c.now()
+	phase := 0
+	for _, t := range []time.Time{w.Opens, w.OnTimeUntil, w.LateUntil, w.MakeupUntil} {
+		if now.After(t) {
+			phase++
+		}
+	}
+	return fmt.Sprintf("%d/%d/%d/%d/%d/%d/%s", ck, maxID, n, excused, cancelled, phase, s.Status), nil
+}
+
+// ---- board actions ----
+
+// findRosterPerson loads the employee named by the form's external_id.
+func (c *Console) findRosterPerson(r *http.Request, sessionID uint64) (store.Employee, store.Enrollment, error) {
+	var e store.Employee
+	var enr store.Enrollment
+	ext := strings.TrimSpace(r.PostForm.Get("external_id"))
+	if ext == "" {
+		return e, enr, errNoPerson
+	}
+	db := c.d.DB.WithContext(r.Context())
+	if err := db.Where("external_id = ?", ext).Limit(1).Find(&e).Error; err != nil {
+		return e, enr, err
+	}
+	if e.ID == 0 {
+		return e, enr, errNoPerson
+	}
+	if err := db.Where("session_id = ? AND employee_id = ?", sessionID, e.ID).Limit(1).Find(&enr).Error; err != nil {
+		return e, enr, err
+	}
+	if enr.ID == 0 || enr.Status == store.EnrollCancelled {
+		return e, enr, errNotOnRoster
+	}
+	return e, enr, nil
+}
+
+var (
+	errNoPerson    = errors.New("no such employee")
+	errNotOnRoster = errors.New("not on the roster")
+)
+
+// boardAction loads the session, renders the board again with an inline
+// message when the input is bad (nothing changed), or asks for confirmation.
+func (c *Console) boardError(w http.ResponseWriter, r *http.Request, v *viewer, sc sessionCtx, field, key string, args ...any) {
+	p := c.newPage(r, v, "board.title")
+	p.Nav = "courses"
+	p.Session = c.head(sc, "board")
+	p.fieldErrorf(field, key, args...)
+	d, err := c.board(r.Context(), p.Lang, sc)
+	if err != nil {
+		c.internal(w, r, v, err)
+		return
+	}
+	p.Data = d
+	c.render(w, r, http.StatusUnprocessableEntity, "board", p)
+}
+
+func (c *Console) boardSession(w http.ResponseWriter, r *http.Request, v *viewer) (sessionCtx, bool) {
+	sc, ok := c.loadSessionPath(w, r, v, accessWrite)
+	if !ok {
+		return sc, false
+	}
+	if sc.Sess.Status == store.SessionCancelled {
+		c.boardError(w, r, v, sc, "", "session.err_cancelled")
+		return sc, false
+	}
+	return sc, true
+}
+
+func (c *Console) personError(w http.ResponseWriter, r *http.Request, v *viewer, sc sessionCtx, err error) {
+	switch {
+	case errors.Is(err, errNoPerson):
+		c.boardError(w, r, v, sc, "external_id", "board.err_no_person", r.PostForm.Get("external_id"))
+	case errors.Is(err, errNotOnRoster):
+		c.boardError(w, r, v, sc, "external_id", "board.err_not_on_roster", r.PostForm.Get("external_id"))
+	default:
+		c.internal(w, r, v, err)
+	}
+}
+
+// remindMissing creates an ad-hoc make-up reminder to everyone not checked
+// in and sends it now through the Planner.
+func (c *Console) remindMissing(w http.ResponseWriter, r *http.Request, v *viewer) {
+	sc, ok := c.boardSession(w, r, v)
+	if !ok {
+		return
+	}
+	lang := langOf(r)
+	back := fmt.Sprintf("/sessions/%d/board", sc.Sess.ID)
+	missing, err := bot.Audience(r.Context(), c.d.DB, sc.Sess.ID, store.AudienceNotCheckedIn)
+	if err != nil {
+		c.internal(w, r, v, err)
+		return
+	}
+	if len(missing) == 0 {
+		c.boardError(w, r, v, sc, "", "board.err_none_missing")
+		return
+	}
+	if !c.confirmed(w, r, v, back, tr(lang, "board.confirm_remind", len(missing))) {
+		return
+	}
+	now := c.now()
+	tp := store.Touchpoint{Kind: bot.KindMakeupReminder, Template: bot.KindMakeupReminder, Anchor: store.AnchorAbsolute, At: &now,
+		Audience: store.AudienceNotCheckedIn, Status: store.TouchpointScheduled, Note: truncate("ad hoc: "+v.name(), 255)}
+	err = c.d.DB.WithContext(r.Context()).Transaction(func(tx *gorm.DB) error {
+		if err := c.d.Planner.Create(r.Context(), tx, &tp, sc.Sess); err != nil {
+			return err
+		}
+		return c.audit(tx, v, "touchpoint.create", fmt.Sprintf("touchpoint:%d", tp.ID),
+			map[string]any{"kind": tp.Kind, "anchor": tp.Anchor, "at": tp.At, "audience": tp.Audience, "note": tp.Note, "ad_hoc": true})
+	})
+	if err != nil {
+		c.internal(w, r, v, err)
+		return
+	}
+	job, err := c.d.Planner.SendNow(r.Context(), tp.ID)
+	if err != nil {
+		c.internal(w, r, v, err)
+		return
+	}
+	if err := c.audit(c.d.DB.WithContext(r.Context()), v, "touchpoint.send_now", fmt.Sprintf("touchpoint:%d", tp.ID),
+		map[string]any{"job": job.ID, "missing": len(missing)}); err != nil {
+		c.internal(w, r, v, err)
+		return
+	}
+	c.redirectOK(w, r, back, "reminded")
+}
+
+func (c *Console) excuse(w http.ResponseWriter, r *http.Request, v *viewer) {
+	sc, ok := c.boardSession(w, r, v)
+	if !ok {
+		return
+	}
+	e, enr, err := c.findRosterPerson(r, sc.Sess.ID)
+	if err != nil {
+		c.personError(w, r, v, sc, err)
+		return
+	}
+	note := strings.TrimSpace(r.PostForm.Get("note"))
+	if utf8.RuneCountInString(note) > 255 || len(note) > 255 {
+		c.boardError(w, r, v, sc, "note", "board.err_note")
+		return
+	}
+	back := fmt.Sprintf("/sessions/%d/board", sc.Sess.ID)
+	if enr.Status == store.EnrollExcused {
+		c.redirectOK(w, r, back, "")
+		return
+	}
+	if !c.confirmed(w, r, v, back, tr(langOf(r), "board.confirm_excuse", e.Name, e.ExternalID)) {
+		return
+	}
+	err = c.d.DB.WithContext(r.Context()).Transaction(func(tx *gorm.DB) error {
+		res := tx.Model(&store.Enrollment{}).Where("id = ? AND status <> ?", enr.ID, store.EnrollCancelled).
+			Updates(map[string]any{"status": store.EnrollExcused, "note": note, "updated_at": c.now()})
+		if res.Error != nil {
+			return res.Error
+		}
+		return c.audit(tx, v, "enrollment.excuse", fmt.Sprintf("session:%d", sc.Sess.ID), map[string]any{"employee": e.ExternalID, "note": note})
+	})
+	if err != nil {
+		c.internal(w, r, v, err)
+		return
+	}
+	c.redirectOK(w, r, back, "excused")
+}
+
+func (c *Console) unexcuse(w http.ResponseWriter, r *http.Request, v *viewer) {
+	sc, ok := c.boardSession(w, r, v)
+	if !ok {
+		return
+	}
+	e, enr, err := c.findRosterPerson(r, sc.Sess.ID)
+	if err != nil {
+		c.personError(w, r, v, sc, err)
+		return
+	}
+	back := fmt.Sprintf("/sessions/%d/board", sc.Sess.ID)
+	if enr.Status != store.EnrollExcused {
+		c.redirectOK(w, r, back, "")
+		return
+	}
+	if !c.confirmed(w, r, v, back, tr(langOf(r), "board.confirm_unexcuse", e.Name, e.ExternalID)) {
+		return
+	}
+	err = c.d.DB.WithContext(r.Context()).Transaction(func(tx *gorm.DB) error {
+		if err := tx.Model(&store.Enrollment{}).Where("id = ?", enr.ID).
+			Updates(map[string]any{"status": store.EnrollInvited, "updated_at": c.now()}).Error; err != nil {
+			return err
+		}
+		return c.audit(tx, v, "enrollment.unexcuse", fmt.Sprintf("session:%d", sc.Sess.ID), map[string]any{"employee": e.ExternalID})
+	})
+	if err != nil {
+		c.internal(w, r, v, err)
+		return
+	}
+	c.redirectOK(w, r, back, "unexcused")
+}
+
+// manualCheckin records a check-in for someone (a dead phone, a paper
+// list): Source manual, the account as RecordedBy. The kind follows the
+// windows unless chosen, and anything after the end counts as make-up, as in
+// the REST API.
+func (c *Console) manualCheckin(w http.ResponseWriter, r *http.Request, v *viewer) {
+	sc, ok := c.boardSession(w, r, v)
+	if !ok {
+		return
+	}
+	kind := r.PostForm.Get("kind")
+	switch kind {
+	case "", store.CheckinOnTime, store.CheckinLate, store.CheckinMakeup:
+	default:
+		c.boardError(w, r, v, sc, "kind", "board.err_kind")
+		return
+	}
+	note := strings.TrimSpace(r.PostForm.Get("note"))
+	if utf8.RuneCountInString(note) > 255 || len(note) > 255 {
+		c.boardError(w, r, v, sc, "note", "board.err_note")
+		return
+	}
+	e, _, err := c.findRosterPerson(r, sc.Sess.ID)
+	if err != nil {
+		c.personError(w, r, v, sc, err)
+		return
+	}
+	back := fmt.Sprintf("/sessions/%d/board", sc.Sess.ID)
+	if !c.confirmed(w, r, v, back, tr(langOf(r), "board.confirm_checkin", e.Name, e.ExternalID)) {
+		return
+	}
+	now := c.now()
+	if kind == "" {
+		k, err := bot.SessionWindows(sc.Sess).Classify(now)
+		switch {
+		case err == nil:
+			kind = k
+		case errors.Is(err, bot.ErrCheckinNotOpen):
+			kind = store.CheckinOnTime
+		default:
+			kind = store.CheckinMakeup
+		}
+	}
+	res, err := c.d.Checkins.Record(r.Context(), bot.CheckinRequest{SessionID: sc.Sess.ID, EmployeeID: e.ID, Source: store.SourceManual,
+		Kind: kind, RecordedBy: v.name(), Note: note, At: now, Session: &sc.Sess})
+	switch {
+	case errors.Is(err, bot.ErrNotEnrolled):
+		c.boardError(w, r, v, sc, "external_id", "board.err_not_on_roster", e.ExternalID)
+		return
+	case errors.Is(err, bot.ErrSessionCanceled):
+		c.boardError(w, r, v, sc, "", "session.err_cancelled")
+		return
+	case err != nil:
+		c.internal(w, r, v, err)
+		return
+	}
+	if res.Duplicate {
+		c.redirectOK(w, r, back, "already_checked_in")
+		return
+	}
+	if err := c.audit(c.d.DB.WithContext(r.Context()), v, "checkin.manual", fmt.Sprintf("session:%d", sc.Sess.ID),
+		map[string]any{"employee": e.ExternalID, "kind": kind, "note": note}); err != nil {
+		c.internal(w, r, v, err)
+		return
+	}
+	c.redirectOK(w, r, back, "checked_in")
+}

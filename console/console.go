@@ -1,0 +1,267 @@
+// Package console is the coordinator console: a server-rendered web UI (Go
+// html/template, progressive enhancement, no external assets) where class
+// coordinators plan courses and sessions, upload rosters, edit the touchpoint
+// timeline, watch check-ins live, chase the missing, read check-in results and
+// delivery health, and export every table as CSV or XLSX. It speaks zh-CN by
+// default and English.
+//
+// Accounts have one of three roles (store.RoleAdmin, store.RoleCoordinator,
+// store.RoleDepartmentHead); every change a person makes is written to the
+// audit log with the account's username as the actor.
+package console
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/learnloop/learnloop/bot"
+	"github.com/learnloop/learnloop/plan"
+	"github.com/learnloop/learnloop/store"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed static
+var staticFS embed.FS
+
+// DefaultPrefix is where the console is mounted.
+const DefaultPrefix = "/console"
+
+// DefaultMinGroupSize is the smallest group whose figures a department head
+// may see.
+const DefaultMinGroupSize = 5
+
+// CheckinDefaults are the check-in windows given to new sessions.
+type CheckinDefaults struct {
+	OpensBefore time.Duration
+	Grace       time.Duration
+	MakeupAfter time.Duration
+}
+
+// Deps are what the console needs from the rest of learnloop.
+type Deps struct {
+	// DB is the learnloop database (migrated, including migration 3).
+	DB *gorm.DB
+	// Planner creates, edits, pauses and sends touchpoints.
+	Planner *plan.Planner
+	// Checkins records manual check-ins under the window rules.
+	Checkins *bot.Checkins
+	// Location is the default time zone of new sessions and of times that
+	// belong to no session (audit log).
+	Location *time.Location
+	// Locale is the default language: "zh-CN" (default) or "en".
+	Locale string
+	// Checkin holds the default windows of new sessions.
+	Checkin CheckinDefaults
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// Logger receives errors and security events; nil means slog.Default().
+	Logger *slog.Logger
+	// CookieSecure marks cookies Secure (set it when the console is served
+	// over HTTPS).
+	CookieSecure bool
+	// Prefix is the mount path; empty means DefaultPrefix.
+	Prefix string
+	// MinGroupSize hides department figures of smaller groups; 0 means
+	// DefaultMinGroupSize.
+	MinGroupSize int
+	// Surveys supplies survey results (CSAT, NPS, comments, manager
+	// follow-up) for the Results pages; nil hides that section.
+	Surveys SurveyResults
+	// SurveyPlans adds the configured surveys to new sessions and keeps
+	// their dates in step when a session moves, as the REST API does
+	// (*surveys.Service implements it); nil skips both.
+	SurveyPlans SurveyPlans
+	// LivePoll is how often the live board looks for new check-ins; 0 means
+	// 2 seconds.
+	LivePoll time.Duration
+}
+
+// SurveyPlans is the part of the surveys engine that creating and moving a
+// session needs.
+type SurveyPlans interface {
+	// AttachDefault adds the default surveys and their touchpoints to a
+	// new session in tx.
+	AttachDefault(ctx context.Context, tx *gorm.DB, sess store.Session, course store.Course) ([]store.Touchpoint, error)
+	// SessionMoved shifts the session's survey dates after its times
+	// changed, in tx.
+	SessionMoved(ctx context.Context, tx *gorm.DB, old, sess store.Session) error
+}
+
+// Console serves the coordinator console.
+type Console struct {
+	d       Deps
+	pages   map[string]map[string]pageTemplate // locale → page → template
+	handler http.Handler
+}
+
+// New builds the console handler. Mount it at Deps.Prefix ("/console"); it
+// expects the full request path (it strips the prefix itself).
+func New(d Deps) (http.Handler, error) {
+	c, err := newConsole(d)
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+func newConsole(d Deps) (*Console, error) {
+	if d.DB == nil {
+		return nil, errors.New("console: Deps.DB is required")
+	}
+	if d.Planner == nil {
+		return nil, errors.New("console: Deps.Planner is required")
+	}
+	if d.Checkins == nil {
+		return nil, errors.New("console: Deps.Checkins is required")
+	}
+	if d.Location == nil {
+		d.Location = time.UTC
+	}
+	d.Locale = bot.NormalizeLocale(d.Locale)
+	if d.Prefix == "" {
+		d.Prefix = DefaultPrefix
+	}
+	d.Prefix = "/" + strings.Trim(d.Prefix, "/")
+	if d.MinGroupSize <= 0 {
+		d.MinGroupSize = DefaultMinGroupSize
+	}
+	if d.LivePoll <= 0 {
+		d.LivePoll = 2 * time.Second
+	}
+	if d.Logger == nil {
+		d.Logger = slog.Default()
+	}
+	c := &Console{d: d}
+	if err := c.parseTemplates(); err != nil {
+		return nil, fmt.Errorf("console: templates: %w", err)
+	}
+	c.handler = c.routes()
+	return c, nil
+}
+
+func (c *Console) now() time.Time {
+	if c.d.Now != nil {
+		return c.d.Now().UTC()
+	}
+	return time.Now().UTC()
+}
+
+func (c *Console) log() *slog.Logger { return c.d.Logger }
+
+// ServeHTTP implements http.Handler.
+func (c *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) { c.handler.ServeHTTP(w, r) }
+
+// path joins the mount prefix and p ("/sessions/1").
+func (c *Console) path(p string) string {
+	if p == "" || p == "/" {
+		return c.d.Prefix + "/"
+	}
+	return c.d.Prefix + p
+}
+
+func (c *Console) routes() http.Handler {
+	mux := http.NewServeMux()
+	static, _ := fs.Sub(staticFS, "static")
+	mux.Handle("GET /static/", http.StripPrefix("/static/", cacheStatic(http.FileServerFS(static))))
+	mux.HandleFunc("GET /login", c.loginPage)
+	mux.HandleFunc("POST /login", c.loginSubmit)
+	mux.HandleFunc("GET /lang", c.setLang)
+
+	auth := func(pattern string, h func(http.ResponseWriter, *http.Request, *viewer)) {
+		mux.Handle(pattern, c.authed(h))
+	}
+	auth("GET /{$}", c.home)
+	auth("POST /logout", c.logout)
+	auth("GET /password", c.passwordPage)
+	auth("POST /password", c.passwordSubmit)
+
+	auth("GET /courses", c.coursesPage)
+	auth("GET /courses/new", c.courseNewPage)
+	auth("POST /courses", c.courseCreate)
+	auth("GET /courses/{id}", c.coursePage)
+	auth("GET /courses/{id}/edit", c.courseEditPage)
+	auth("POST /courses/{id}", c.courseUpdate)
+
+	auth("GET /sessions/new", c.sessionNewPage)
+	auth("POST /sessions", c.sessionCreate)
+	auth("GET /sessions/{id}", c.sessionPage)
+	auth("GET /sessions/{id}/edit", c.sessionEditPage)
+	auth("POST /sessions/{id}", c.sessionUpdate)
+	auth("POST /sessions/{id}/cancel", c.sessionCancel)
+	auth("GET /sessions/{id}/roster", c.rosterPage)
+	auth("POST /sessions/{id}/roster", c.rosterUpload)
+	auth("GET /sessions/{id}/timeline", c.timelinePage)
+	auth("POST /sessions/{id}/touchpoints", c.touchpointCreate)
+	auth("GET /touchpoints/{id}/edit", c.touchpointEditPage)
+	auth("POST /touchpoints/{id}", c.touchpointUpdate)
+	auth("POST /touchpoints/{id}/send-now", c.touchpointSendNow)
+	auth("POST /touchpoints/{id}/pause", c.touchpointPause(true))
+	auth("POST /touchpoints/{id}/resume", c.touchpointPause(false))
+	auth("POST /touchpoints/{id}/delete", c.touchpointDelete)
+	auth("GET /sessions/{id}/board", c.boardPage)
+	auth("GET /sessions/{id}/board/live", c.boardLive)
+	auth("GET /sessions/{id}/board/events", c.boardEvents)
+	auth("POST /sessions/{id}/remind", c.remindMissing)
+	auth("POST /sessions/{id}/excuse", c.excuse)
+	auth("POST /sessions/{id}/unexcuse", c.unexcuse)
+	auth("POST /sessions/{id}/checkin", c.manualCheckin)
+	auth("GET /sessions/{id}/results", c.resultsPage)
+	auth("GET /sessions/{id}/health", c.healthPage)
+
+	auth("GET /audit", c.auditPage)
+	auth("GET /accounts", c.accountsPage)
+	auth("POST /accounts", c.accountCreate)
+	auth("GET /accounts/{id}/edit", c.accountEditPage)
+	auth("POST /accounts/{id}", c.accountUpdate)
+
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		c.notFound(w, r, c.viewerFromRequest(r))
+	})
+
+	var h http.Handler = mux
+	h = c.withLocale(h)
+	h = http.NewCrossOriginProtection().Handler(h)
+	h = securityHeaders(h)
+	prefix := c.d.Prefix
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == prefix {
+			http.Redirect(w, r, prefix+"/", http.StatusMovedPermanently)
+			return
+		}
+		if !strings.HasPrefix(r.URL.Path, prefix+"/") {
+			http.NotFound(w, r)
+			return
+		}
+		http.StripPrefix(prefix, h).ServeHTTP(w, r)
+	})
+}
+
+// securityHeaders forbids framing, inline scripts and third-party content.
+func securityHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Referrer-Policy", "same-origin")
+		next.ServeHTTP(w, r)
+	})
+}
+
+func cacheStatic(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "public, max-age=3600")
+		next.ServeHTTP(w, r)
+	})
+}

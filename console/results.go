@@ -1,0 +1,316 @@
+package console
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/learnloop/learnloop/reports"
+	"github.com/learnloop/learnloop/store"
+)
+
+// metric is one headline figure with its n and definition.
+type metric struct {
+	Key   string
+	Label string
+	Value string
+	N     string
+	Def   string
+	Flag  bool
+}
+
+type resultsData struct {
+	Counts      counts
+	Rate        rateFigure
+	RateDef     string
+	Metrics     []metric
+	Summary     *Table
+	Attendees   *Table
+	Touchpoints *Table
+	Chart       string
+	Windows     reports.Windows
+	Loc         *time.Location
+	Dept        string
+	Suppressed  bool
+	Full        bool
+	Surveys     *surveyBlock
+}
+
+// checkinRateDefinition returns the reports package's definition of the
+// check-in rate in lang (its Figure carries "zh | en").
+func checkinRateDefinition(lang, def string) string {
+	zh, en, ok := strings.Cut(def, " | ")
+	if !ok {
+		return def
+	}
+	if lang == "en" {
+		return en
+	}
+	return zh
+}
+
+func (c *Console) metrics(lang string, k counts, rateDef string) ([]metric, *Table) {
+	rate := k.Rate()
+	n := fmt.Sprint(k.Eligible())
+	pctText := "—"
+	if rate.Value != nil {
+		pctText = fmt.Sprintf("%.1f%%", *rate.Value)
+	}
+	ms := []metric{
+		{"roster", tr(lang, "col.roster"), fmt.Sprint(k.Roster), "", tr(lang, "def.roster"), false},
+		{"excused", tr(lang, "col.excused"), fmt.Sprint(k.Excused), "", tr(lang, "def.excused"), false},
+		{"eligible", tr(lang, "col.eligible"), n, "", tr(lang, "def.eligible"), false},
+		{"checked_in", tr(lang, "col.checked_in"), fmt.Sprint(k.CheckedIn), n, tr(lang, "def.checked_in"), false},
+		{"on_time", tr(lang, "checkin.on_time"), fmt.Sprint(k.OnTime), n, tr(lang, "def.on_time"), false},
+		{"late", tr(lang, "checkin.late"), fmt.Sprint(k.Late), n, tr(lang, "def.late"), false},
+		{"makeup", tr(lang, "checkin.makeup"), fmt.Sprint(k.Makeup), n, tr(lang, "def.makeup"), false},
+		{"checkin_rate", tr(lang, "col.checkin_rate"), pctText, n, rateDef, rate.Low},
+	}
+	t := &Table{Key: "summary", Title: tr(lang, "table.summary"),
+		Columns: []string{tr(lang, "col.metric"), tr(lang, "col.value"), tr(lang, "col.n"), tr(lang, "col.definition")}}
+	vals := []any{k.Roster, k.Excused, k.Eligible(), k.CheckedIn, k.OnTime, k.Late, k.Makeup, rate.Value}
+	for i, m := range ms {
+		var nv any
+		if m.N != "" {
+			nv = k.Eligible()
+		}
+		t.Rows = append(t.Rows, []Cell{C(m.Label), {V: vals[i], Pct: m.Key == "checkin_rate"}, C(nv), C(m.Def)})
+	}
+	low := tr(lang, "no")
+	if rate.Low {
+		low = tr(lang, "yes")
+	}
+	t.Rows = append(t.Rows, []Cell{C(tr(lang, "col.low_checkin")), C(low), C(k.Eligible()), C(tr(lang, "def.low_checkin"))})
+	return ms, t
+}
+
+func (c *Console) resultsPage(w http.ResponseWriter, r *http.Request, v *viewer) {
+	sc, ok := c.loadSessionPath(w, r, v, accessAggr)
+	if !ok {
+		return
+	}
+	p := c.newPage(r, v, "results.title")
+	p.Nav = "courses"
+	p.Session = c.head(sc, "results")
+	base := fmt.Sprintf("session-%d", sc.Sess.ID)
+	d := resultsData{Loc: sc.Loc, Full: sc.Access == accessWrite}
+	rateDef := tr(p.Lang, "def.checkin_rate")
+	if d.Full {
+		rep, err := reports.Session(r.Context(), c.d.DB, sc.Sess.ID, c.now())
+		if errors.Is(err, reports.ErrNotFound) {
+			c.notFound(w, r, v)
+			return
+		}
+		if err != nil {
+			c.internal(w, r, v, err)
+			return
+		}
+		if f := r.URL.Query().Get("report"); f != "" {
+			c.writeReport(w, r, v, rep, f, base)
+			return
+		}
+		d.Counts = counts{Roster: rep.Roster, Excused: rep.Excused, CheckedIn: rep.CheckedIn, OnTime: rep.OnTime, Late: rep.Late, Makeup: rep.Makeup}
+		rateDef = checkinRateDefinition(p.Lang, rep.CheckinRate.Definition)
+		d.Windows = rep.Windows
+		d.Attendees = attendeesTable(p.Lang, rep)
+		d.Touchpoints = touchpointsTable(p.Lang, rep)
+	} else {
+		d.Dept = v.Account.Department
+		k, err := c.scopedCounts(r.Context(), v, []uint64{sc.Sess.ID})
+		if err != nil {
+			c.internal(w, r, v, err)
+			return
+		}
+		d.Counts = k[sc.Sess.ID]
+		d.Suppressed = d.Counts.Suppressed
+	}
+	d.Rate = d.Counts.Rate()
+	d.RateDef = rateDef
+	if !d.Suppressed {
+		d.Metrics, d.Summary = c.metrics(p.Lang, d.Counts, rateDef)
+		d.Chart = stackChart(p.Lang, d.Counts)
+	}
+	if c.d.Surveys != nil {
+		d.Surveys = c.surveySections(r, v, p.Lang, sc.Sess.ID, 0)
+	}
+	if c.exportTable(w, r, v, sc.Loc, base, append([]*Table{d.Summary, d.Attendees, d.Touchpoints}, d.Surveys.tables()...)...) {
+		return
+	}
+	p.Data = d
+	c.render(w, r, http.StatusOK, "results", p)
+}
+
+func (c *Console) writeReport(w http.ResponseWriter, r *http.Request, v *viewer, rep *reports.SessionReport, format, base string) {
+	var err error
+	switch format {
+	case "csv":
+		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+		w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s-report.csv"`, base))
+		err = rep.WriteCSV(w)
+	case "xlsx":
+		w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+		w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s-report.xlsx"`, base))
+		err = rep.WriteXLSX(w)
+	default:
+		c.renderError(w, r, v, http.StatusBadRequest, "error.bad_export")
+		return
+	}
+	if err != nil {
+		c.log().Error("console: write report", "format", format, "err", err)
+	}
+}
+
+func attendeesTable(lang string, rep *reports.SessionReport) *Table {
+	t := &Table{Key: "attendees", Title: tr(lang, "table.attendees"), Empty: tr(lang, "roster.empty"),
+		Columns: []string{tr(lang, "col.external_id"), tr(lang, "col.name"), tr(lang, "col.department"), tr(lang, "col.enrollment"),
+			tr(lang, "col.checkin_kind"), tr(lang, "col.checked_in_at"), tr(lang, "col.source"), tr(lang, "col.missing")}}
+	for _, a := range rep.Attendees {
+		missing := Cell{V: a.Missing}
+		if a.Missing {
+			missing.Label, missing.Class = tr(lang, "board.missing"), "flag"
+		}
+		t.Rows = append(t.Rows, []Cell{C(a.ExternalID), C(a.Name), C(a.Department), {V: a.Enrollment, Label: trEnum(lang, "enroll", a.Enrollment)},
+			{V: a.CheckinKind, Label: trEnum(lang, "checkin", a.CheckinKind)}, C(a.CheckedInAt), {V: a.CheckinSource, Label: trEnum(lang, "source", a.CheckinSource)}, missing})
+	}
+	return t
+}
+
+func touchpointsTable(lang string, rep *reports.SessionReport) *Table {
+	t := &Table{Key: "touchpoints", Title: tr(lang, "table.touchpoints"), Empty: tr(lang, "timeline.empty"),
+		Columns: []string{tr(lang, "col.id"), tr(lang, "col.kind"), tr(lang, "col.audience"), tr(lang, "col.status"), tr(lang, "col.fire_at"),
+			tr(lang, "col.sent"), tr(lang, "col.failed"), tr(lang, "col.clickers"), tr(lang, "col.click_through"), tr(lang, "col.conversions"), tr(lang, "col.conversion_rate")}}
+	for _, tp := range rep.Touchpoints {
+		t.Rows = append(t.Rows, []Cell{C(tp.ID), {V: tp.Kind, Label: trEnum(lang, "kind", tp.Kind)}, {V: tp.Audience, Label: trEnum(lang, "audience", tp.Audience)},
+			{V: tp.Status, Label: trEnum(lang, "tpstatus", tp.Status)}, C(tp.RunAt), C(tp.Deliveries.Sent), C(tp.Deliveries.Failed),
+			C(tp.Clickers), {V: tp.ClickThrough.Value, Pct: true}, C(tp.Conversions), {V: tp.ConversionRate.Value, Pct: true}})
+	}
+	return t
+}
+
+// ---- delivery health ----
+
+type healthRow struct {
+	TP       reports.TouchpointRow
+	Platform reports.PlatformRow
+	// State explains a touchpoint without deliveries: "not_sent" (not fired
+	// yet), "no_recipients" (fired to nobody), "paused", "cancelled",
+	// "skipped".
+	State string
+	First bool
+	Span  int
+}
+
+type healthData struct {
+	Rows     []healthRow
+	Health   *Table
+	Failures *Table
+	Loc      *time.Location
+	Pending  int
+}
+
+func (c *Console) healthPage(w http.ResponseWriter, r *http.Request, v *viewer) {
+	sc, ok := c.loadSessionPath(w, r, v, accessWrite)
+	if !ok {
+		return
+	}
+	p := c.newPage(r, v, "health.title")
+	p.Nav = "courses"
+	p.Session = c.head(sc, "health")
+	lang := p.Lang
+	rep, err := reports.Session(r.Context(), c.d.DB, sc.Sess.ID, c.now())
+	if err != nil {
+		c.internal(w, r, v, err)
+		return
+	}
+	d := healthData{Loc: sc.Loc}
+	t := &Table{Key: "health", Title: tr(lang, "table.health"), Empty: tr(lang, "timeline.empty"),
+		Columns: []string{tr(lang, "col.id"), tr(lang, "col.kind"), tr(lang, "col.status"), tr(lang, "col.fire_at"), tr(lang, "col.platform"),
+			tr(lang, "col.deliveries"), tr(lang, "col.sent"), tr(lang, "col.failed"), tr(lang, "col.dropped"), tr(lang, "col.pending"),
+			tr(lang, "col.error_code"), tr(lang, "col.error_message"), tr(lang, "col.error_count"), tr(lang, "col.state")}}
+	for _, tp := range rep.Touchpoints {
+		kind := Cell{V: tp.Kind, Label: trEnum(lang, "kind", tp.Kind)}
+		status := Cell{V: tp.Status, Label: trEnum(lang, "tpstatus", tp.Status)}
+		if len(tp.Platforms) == 0 {
+			state := "not_sent"
+			switch tp.Status {
+			case store.TouchpointFired:
+				state = "no_recipients"
+			case store.TouchpointPaused, store.TouchpointCancelled, store.TouchpointSkipped:
+				state = tp.Status
+			}
+			d.Rows = append(d.Rows, healthRow{TP: tp, State: state, First: true, Span: 1})
+			t.Rows = append(t.Rows, []Cell{C(tp.ID), kind, status, C(tp.RunAt), C(nil), C(0), C(0), C(0), C(0), C(0), C(nil), C(nil), C(nil),
+				{V: state, Label: tr(lang, "health."+state)}})
+			continue
+		}
+		for i, pl := range tp.Platforms {
+			d.Pending += pl.Pending
+			state := "ok"
+			switch {
+			case pl.Failed+pl.Dropped > 0:
+				state = "errors"
+			case pl.Pending > 0:
+				state = "pending"
+			}
+			d.Rows = append(d.Rows, healthRow{TP: tp, Platform: pl, State: state, First: i == 0, Span: len(tp.Platforms)})
+			var cnt any
+			if pl.TopErrorCount > 0 {
+				cnt = pl.TopErrorCount
+			}
+			t.Rows = append(t.Rows, []Cell{C(tp.ID), kind, status, C(tp.RunAt), {V: pl.Platform, Label: trEnum(lang, "platform", pl.Platform)},
+				C(pl.Total), C(pl.Sent), C(pl.Failed), C(pl.Dropped), C(pl.Pending), C(pl.TopErrorCode), C(pl.TopErrorMessage), C(cnt),
+				{V: state, Label: tr(lang, "health."+state)}})
+		}
+	}
+	d.Health = t
+	failures, err := c.failuresTable(r, lang, sc.Sess.ID)
+	if err != nil {
+		c.internal(w, r, v, err)
+		return
+	}
+	d.Failures = failures
+	if c.exportTable(w, r, v, sc.Loc, fmt.Sprintf("session-%d", sc.Sess.ID), d.Health, d.Failures) {
+		return
+	}
+	p.Data = d
+	c.render(w, r, http.StatusOK, "health", p)
+}
+
+// failuresTable lists every failed or dropped delivery of a session with the
+// platform's own error code and message.
+func (c *Console) failuresTable(r *http.Request, lang string, sessionID uint64) (*Table, error) {
+	type row struct {
+		TouchpointID uint64
+		Kind         string
+		ExternalID   string
+		Name         string
+		Platform     string
+		UserID       string
+		Status       string
+		Attempts     int
+		ErrorCode    string
+		ErrorMessage string
+		UpdatedAt    time.Time
+	}
+	var rows []row
+	err := c.d.DB.WithContext(r.Context()).Table("deliveries").
+		Select("deliveries.touchpoint_id, touchpoints.kind, employees.external_id, employees.name, deliveries.platform, deliveries.user_id, deliveries.status, deliveries.attempts, deliveries.error_code, deliveries.error_message, deliveries.updated_at").
+		Joins("JOIN employees ON employees.id = deliveries.employee_id").
+		Joins("JOIN touchpoints ON touchpoints.id = deliveries.touchpoint_id").
+		Where("deliveries.session_id = ? AND deliveries.status IN ?", sessionID, []string{store.DeliveryFailed, store.DeliveryDropped}).
+		Order("deliveries.touchpoint_id, employees.external_id").Limit(5000).Scan(&rows).Error
+	if err != nil {
+		return nil, fmt.Errorf("load failed deliveries: %w", err)
+	}
+	t := &Table{Key: "failures", Title: tr(lang, "table.failures"), Empty: tr(lang, "health.no_failures"),
+		Columns: []string{tr(lang, "col.touchpoint"), tr(lang, "col.kind"), tr(lang, "col.external_id"), tr(lang, "col.name"), tr(lang, "col.platform"),
+			tr(lang, "col.user_id"), tr(lang, "col.status"), tr(lang, "col.attempts"), tr(lang, "col.error_code"), tr(lang, "col.error_message"), tr(lang, "col.updated_at")}}
+	for _, x := range rows {
+		t.Rows = append(t.Rows, []Cell{C(x.TouchpointID), {V: x.Kind, Label: trEnum(lang, "kind", x.Kind)}, C(x.ExternalID), C(x.Name),
+			{V: x.Platform, Label: trEnum(lang, "platform", x.Platform)}, C(x.UserID), {V: x.Status, Label: trEnum(lang, "delivery", x.Status)},
+			C(x.Attempts), C(x.ErrorCode), C(x.ErrorMessage), C(x.UpdatedAt)})
+	}
+	return t, nil
+}

@@ -1,0 +1,65 @@
+package console
+
+import (
+	"regexp"
+	"strings"
+
+	"github.com/learnloop/learnloop/roster"
+)
+
+// rosterColumnsZH names the roster columns as coordinators know them.
+var rosterColumnsZH = map[string]string{
+	"external_id": "工号", "name": "姓名", "department": "部门", "title": "职位", "city": "城市",
+	"manager_id": "经理工号", "email": "邮箱", "mobile": "手机", "platform": "平台", "wecom_id": "企业微信ID",
+	"feishu_id": "飞书ID", "dingtalk_id": "钉钉ID", "locale": "语言",
+}
+
+// rosterRulesZH translate the roster package's messages (English) for
+// zh-CN; a message no rule matches is shown as it is.
+var rosterRulesZH = []struct {
+	re   *regexp.Regexp
+	repl string
+}{
+	{regexp.MustCompile(`^is required$`), "必填"},
+	{regexp.MustCompile(`^(".*") may only use letters, digits and _\.@- \(at most 64\)$`), "$1 只能包含字母、数字和 _.@-（最多 64 个字符）"},
+	{regexp.MustCompile(`^is longer than (\d+) characters$`), "超过 $1 个字符"},
+	{regexp.MustCompile(`^(".*") is not a valid employee id$`), "$1 不是有效的工号"},
+	{regexp.MustCompile(`^an employee cannot be their own manager$`), "经理不能是本人"},
+	{regexp.MustCompile(`^(".*") is not an e-mail address$`), "$1 不是有效的邮箱地址"},
+	{regexp.MustCompile(`^(".*") is not a phone number$`), "$1 不是有效的手机号"},
+	{regexp.MustCompile(`^(".*") is not one of simulator, wecom, feishu, dingtalk$`), "$1 不是 simulator、wecom、feishu、dingtalk 之一"},
+	{regexp.MustCompile(`^(".*") is not zh-CN or en$`), "$1 不是 zh-CN 或 en"},
+	{regexp.MustCompile(`^(".*") already on line (\d+)$`), "$1 与第 $2 行重复"},
+	{regexp.MustCompile(`^unknown column \(known: (.*)\)$`), "未知的列（可用的列：$1）"},
+	{regexp.MustCompile(`^column appears twice$`), "列重复出现"},
+	{regexp.MustCompile(`^required column is missing$`), "缺少必填列"},
+	{regexp.MustCompile(`^too many rows \((\d+), at most (\d+)\)$`), "行数过多（$1 行，最多 $2 行）"},
+	{regexp.MustCompile(`^no data rows below the header$`), "表头下面没有数据行"},
+	{regexp.MustCompile(`^file is empty: a header row is required$`), "文件为空：第一行需要是表头"},
+	{regexp.MustCompile(`^file is not UTF-8 text \(save the CSV as UTF-8\)$`), "文件不是 UTF-8 编码（请把 CSV 另存为 UTF-8）"},
+	{regexp.MustCompile(`^malformed CSV: (.*)$`), "CSV 格式错误：$1"},
+	{regexp.MustCompile(`^not a readable XLSX file: (.*)$`), "无法读取的 XLSX 文件：$1"},
+	{regexp.MustCompile(`^workbook has no sheet$`), "工作簿里没有工作表"},
+	{regexp.MustCompile(`^unknown field$`), "未知的字段"},
+}
+
+// rosterErrors localizes roster row errors for display.
+func rosterErrors(lang string, rows []roster.RowError) []roster.RowError {
+	if lang == "en" {
+		return rows
+	}
+	out := make([]roster.RowError, len(rows))
+	for i, r := range rows {
+		if zh, ok := rosterColumnsZH[strings.ToLower(r.Column)]; ok {
+			r.Column = zh + "（" + r.Column + "）"
+		}
+		for _, rule := range rosterRulesZH {
+			if rule.re.MatchString(r.Message) {
+				r.Message = rule.re.ReplaceAllString(r.Message, rule.repl)
+				break
+			}
+		}
+		out[i] = r
+	}
+	return out
+}

@@ -1,0 +1,472 @@
+package console
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"gorm.io/gorm"
+
+	"github.com/learnloop/learnloop/bot"
+	"github.com/learnloop/learnloop/plan"
+	"github.com/learnloop/learnloop/scheduler"
+	"github.com/learnloop/learnloop/store"
+)
+
+// tpRow is one touchpoint on the timeline.
+type tpRow struct {
+	TP store.Touchpoint
+	// When is the rule ("开课前 15 分钟", a cron spec, an absolute time).
+	When string
+	// Due is the time the rule gives; Fire is the actual fire time after
+	// quiet hours and holidays (RunAt). Moved is set when they differ.
+	Due   time.Time
+	Fire  time.Time
+	Moved bool
+	// Next are the next fire times of a recurring touchpoint.
+	Next       []time.Time
+	Deliveries int64
+	Past       bool
+	CanEdit    bool
+	CanSend    bool
+	CanPause   bool
+	CanResume  bool
+	CanDelete  bool
+}
+
+type timelineData struct {
+	Rows      []tpRow
+	Loc       *time.Location
+	Now       time.Time
+	Start     time.Time
+	End       time.Time
+	Kinds     []string
+	Audiences []string
+	Anchors   []string
+	Write     bool
+	Table     *Table
+	// NowIndex is where the "now" marker goes among Rows.
+	NowIndex int
+}
+
+var audiences = []string{store.AudienceAll, store.AudienceNotCheckedIn, store.AudienceCheckedIn}
+var anchors = []string{store.AnchorStart, store.AnchorEnd, store.AnchorAbsolute}
+
+func isCoreKind(k string) bool { return slices.Contains(bot.CardKinds, k) }
+
+// formChoices are the kinds and audiences a touchpoint form offers. New
+// touchpoints are of the core loop's kinds; a touchpoint of a kind another
+// package registered on the Planner (a survey push, which belongs to its
+// survey) keeps its kind and may use the audiences registered with it.
+func (c *Console) formChoices(tp *store.Touchpoint) (kinds, auds []string) {
+	if tp == nil || isCoreKind(tp.Kind) {
+		return bot.CardKinds, audiences
+	}
+	auds = append([]string(nil), audiences...)
+	extra := make([]string, 0, len(c.d.Planner.Audiences))
+	for a, ok := range c.d.Planner.Audiences {
+		if ok {
+			extra = append(extra, a)
+		}
+	}
+	sort.Strings(extra)
+	return []string{tp.Kind}, append(auds, extra...)
+}
+
+// describeWhen renders a touchpoint's rule in words.
+func describeWhen(lang string, tp store.Touchpoint, loc *time.Location) string {
+	if tp.CronSpec != "" {
+		return tr(lang, "tp.cron_rule", tp.CronSpec)
+	}
+	if tp.Anchor == store.AnchorAbsolute {
+		if tp.At == nil {
+			return ""
+		}
+		return tp.At.In(loc).Format("2006-01-02 15:04")
+	}
+	off := time.Duration(tp.Offset) * time.Second
+	sign := "after"
+	if off < 0 {
+		sign, off = "before", -off
+	}
+	return tr(lang, "tp."+tp.Anchor+"_"+sign, formatDuration(lang, off))
+}
+
+func formatDuration(lang string, d time.Duration) string {
+	d = d.Round(time.Minute)
+	days := int(d / (24 * time.Hour))
+	d -= time.Duration(days) * 24 * time.Hour
+	h := int(d / time.Hour)
+	m := int((d - time.Duration(h)*time.Hour) / time.Minute)
+	var parts []string
+	if days > 0 {
+		parts = append(parts, tr(lang, "dur.days", days))
+	}
+	if h > 0 {
+		parts = append(parts, tr(lang, "dur.hours", h))
+	}
+	if m > 0 || len(parts) == 0 {
+		parts = append(parts, tr(lang, "dur.minutes", m))
+	}
+	return strings.Join(parts, " ")
+}
+
+func (c *Console) timelineRows(r *http.Request, lang string, sc sessionCtx) ([]tpRow, *Table, error) {
+	db := c.d.DB.WithContext(r.Context())
+	var tps []store.Touchpoint
+	if err := db.Where("session_id = ?", sc.Sess.ID).Order("run_at, id").Find(&tps).Error; err != nil {
+		return nil, nil, fmt.Errorf("load touchpoints: %w", err)
+	}
+	type cnt struct {
+		TouchpointID uint64
+		N            int64
+	}
+	var cs []cnt
+	if err := db.Model(&store.Delivery{}).Select("touchpoint_id, COUNT(*) AS n").Where("session_id = ?", sc.Sess.ID).Group("touchpoint_id").Scan(&cs).Error; err != nil {
+		return nil, nil, fmt.Errorf("count deliveries: %w", err)
+	}
+	byTP := map[uint64]int64{}
+	for _, x := range cs {
+		byTP[x.TouchpointID] = x.N
+	}
+	now := c.now()
+	write := sc.Access == accessWrite && sc.Sess.Status != store.SessionCancelled
+	rows := make([]tpRow, 0, len(tps))
+	t := &Table{Key: "timeline", Title: tr(lang, "table.timeline"), Empty: tr(lang, "timeline.empty"),
+		Columns: []string{tr(lang, "col.id"), tr(lang, "col.kind"), tr(lang, "col.when"), tr(lang, "col.audience"), tr(lang, "col.due"),
+			tr(lang, "col.fire_at"), tr(lang, "col.moved"), tr(lang, "col.status"), tr(lang, "col.fired_at"), tr(lang, "col.deliveries"), tr(lang, "col.note")}}
+	for _, tp := range tps {
+		if tp.Note == "time already passed when planned" { // the Planner's words
+			tp.Note = tr(lang, "tp.note_passed")
+		}
+		row := tpRow{TP: tp, When: describeWhen(lang, tp, sc.Loc), Fire: tp.RunAt, Deliveries: byTP[tp.ID]}
+		if due, err := plan.Due(tp, sc.Sess, now); err == nil {
+			row.Due = due
+			if tp.CronSpec == "" && tp.Status == store.TouchpointScheduled {
+				row.Moved = !due.Equal(tp.RunAt) && tp.RunAt.After(due)
+			}
+		}
+		if tp.CronSpec != "" && tp.Status == store.TouchpointScheduled {
+			if next, err := c.d.Planner.Preview(tp, sc.Sess, 3); err == nil {
+				row.Next = next
+			}
+		}
+		row.Past = tp.Status == store.TouchpointFired || tp.RunAt.Before(now)
+		editable := tp.Status != store.TouchpointCancelled && (tp.Status != store.TouchpointFired || tp.CronSpec != "")
+		row.CanEdit = write && editable
+		row.CanSend = write && tp.Status != store.TouchpointCancelled && tp.Status != store.TouchpointPaused
+		row.CanPause = write && tp.Status == store.TouchpointScheduled
+		row.CanResume = write && tp.Status == store.TouchpointPaused
+		row.CanDelete = write && tp.Status != store.TouchpointCancelled
+		rows = append(rows, row)
+		moved := Cell{V: row.Moved}
+		if row.Moved {
+			moved.Label = tr(lang, "timeline.moved")
+		}
+		t.Rows = append(t.Rows, []Cell{C(tp.ID), {V: tp.Kind, Label: trEnum(lang, "kind", tp.Kind)}, C(row.When),
+			{V: tp.Audience, Label: trEnum(lang, "audience", tp.Audience)}, C(row.Due), C(tp.RunAt), moved,
+			{V: tp.Status, Label: trEnum(lang, "tpstatus", tp.Status)}, C(tp.FiredAt), C(row.Deliveries), C(tp.Note)})
+	}
+	return rows, t, nil
+}
+
+func (c *Console) timelinePage(w http.ResponseWriter, r *http.Request, v *viewer) {
+	sc, ok := c.loadSessionPath(w, r, v, accessWrite)
+	if !ok {
+		return
+	}
+	p := c.newPage(r, v, "timeline.title")
+	p.Nav = "courses"
+	p.Session = c.head(sc, "timeline")
+	p.Form = url.Values{"kind": {bot.KindCustom}, "anchor": {store.AnchorStart}, "offset": {"-60"}, "audience": {store.AudienceAll}}
+	c.renderTimeline(w, r, v, p, sc, http.StatusOK)
+}
+
+func (c *Console) renderTimeline(w http.ResponseWriter, r *http.Request, v *viewer, p *page, sc sessionCtx, code int) {
+	rows, t, err := c.timelineRows(r, p.Lang, sc)
+	if err != nil {
+		c.internal(w, r, v, err)
+		return
+	}
+	if c.exportTable(w, r, v, sc.Loc, fmt.Sprintf("session-%d", sc.Sess.ID), t) {
+		return
+	}
+	now := c.now()
+	d := timelineData{Rows: rows, Loc: sc.Loc, Now: now, Start: sc.Sess.StartsAt, End: sc.Sess.EndsAt,
+		Kinds: bot.CardKinds, Audiences: audiences, Anchors: anchors, Write: sc.Access == accessWrite && sc.Sess.Status != store.SessionCancelled, Table: t}
+	d.NowIndex = len(rows)
+	for i, row := range rows {
+		if row.TP.RunAt.After(now) {
+			d.NowIndex = i
+			break
+		}
+	}
+	p.Data = d
+	c.render(w, r, code, "timeline", p)
+}
+
+// applyTouchpoint validates the touchpoint form into tp with localized
+// messages; plan.Validate runs again in the Planner.
+func (c *Console) applyTouchpoint(r *http.Request, p *page, tp *store.Touchpoint, loc *time.Location, kinds, auds []string) map[string]any {
+	f := r.PostForm
+	kind := f.Get("kind")
+	if !slices.Contains(kinds, kind) {
+		p.fieldError("kind", "tp.err_kind")
+	} else if kind != tp.Kind {
+		tp.Kind, tp.Template = kind, kind
+	}
+	switch a := f.Get("anchor"); a {
+	case store.AnchorStart, store.AnchorEnd, store.AnchorAbsolute:
+		tp.Anchor = a
+	default:
+		p.fieldError("anchor", "tp.err_anchor")
+	}
+	if a := f.Get("audience"); slices.Contains(auds, a) {
+		tp.Audience = a
+	} else {
+		p.fieldError("audience", "tp.err_audience")
+	}
+	tp.CronSpec = strings.TrimSpace(f.Get("cron"))
+	if tp.CronSpec != "" {
+		if len(tp.CronSpec) > 128 {
+			p.fieldError("cron", "tp.err_cron")
+		} else if _, err := scheduler.NextCron(tp.CronSpec, loc, c.now()); err != nil {
+			p.fieldError("cron", "tp.err_cron")
+		}
+	}
+	if tp.Anchor == store.AnchorAbsolute {
+		if s := strings.TrimSpace(f.Get("at")); s != "" {
+			at, err := parseLocal(s, loc)
+			if err != nil {
+				p.fieldError("at", "tp.err_at")
+			} else {
+				tp.At = &at
+			}
+		} else if tp.CronSpec == "" {
+			p.fieldError("at", "tp.err_at")
+		}
+	} else {
+		tp.At = nil
+		off, err := strconv.ParseInt(strings.TrimSpace(f.Get("offset")), 10, 64)
+		if err != nil || off < -60*24*90 || off > 60*24*90 {
+			p.fieldError("offset", "tp.err_offset")
+		} else {
+			tp.Offset = off * 60
+		}
+	}
+	tp.Note = strings.TrimSpace(f.Get("note"))
+	if utf8.RuneCountInString(tp.Note) > 255 || len(tp.Note) > 255 {
+		p.fieldError("note", "tp.err_note_long")
+	}
+	if tp.Kind == bot.KindCustom && tp.Note == "" {
+		p.fieldError("note", "tp.err_note")
+	}
+	return map[string]any{"kind": tp.Kind, "anchor": tp.Anchor, "offset_minutes": tp.Offset / 60, "at": tp.At,
+		"cron": tp.CronSpec, "audience": tp.Audience, "note": tp.Note}
+}
+
+// planMessage turns a Planner error into an inline message, or returns ""
+// when the error is not the person's doing.
+func planMessage(lang string, err error) string {
+	switch {
+	case errors.Is(err, plan.ErrInvalid):
+		return tr(lang, "tp.err_invalid", err.Error())
+	case errors.Is(err, plan.ErrConflict):
+		return tr(lang, "tp.err_conflict")
+	case errors.Is(err, plan.ErrNotFound):
+		return tr(lang, "error.not_found")
+	}
+	return ""
+}
+
+func (c *Console) touchpointCreate(w http.ResponseWriter, r *http.Request, v *viewer) {
+	sc, ok := c.loadSessionPath(w, r, v, accessWrite)
+	if !ok {
+		return
+	}
+	p := c.newPage(r, v, "timeline.title")
+	p.Nav = "courses"
+	p.Session = c.head(sc, "timeline")
+	if sc.Sess.Status == store.SessionCancelled {
+		p.fieldError("", "session.err_cancelled")
+	}
+	tp := store.Touchpoint{Status: store.TouchpointScheduled}
+	kinds, auds := c.formChoices(nil)
+	detail := c.applyTouchpoint(r, p, &tp, sc.Loc, kinds, auds)
+	if !p.hasErrors() {
+		err := c.d.DB.WithContext(r.Context()).Transaction(func(tx *gorm.DB) error {
+			if err := c.d.Planner.Create(r.Context(), tx, &tp, sc.Sess); err != nil {
+				return err
+			}
+			return c.audit(tx, v, "touchpoint.create", fmt.Sprintf("touchpoint:%d", tp.ID), detail)
+		})
+		if err == nil {
+			c.redirectOK(w, r, fmt.Sprintf("/sessions/%d/timeline", sc.Sess.ID), "tp_created")
+			return
+		}
+		msg := planMessage(p.Lang, err)
+		if msg == "" {
+			c.internal(w, r, v, err)
+			return
+		}
+		p.fieldText("", msg)
+	}
+	c.renderTimeline(w, r, v, p, sc, http.StatusUnprocessableEntity)
+}
+
+// loadTouchpoint loads the {id} touchpoint and its session with access.
+func (c *Console) loadTouchpoint(w http.ResponseWriter, r *http.Request, v *viewer) (store.Touchpoint, sessionCtx, bool) {
+	var tp store.Touchpoint
+	id, ok := pathID(r)
+	if !ok {
+		c.notFound(w, r, v)
+		return tp, sessionCtx{}, false
+	}
+	err := c.d.DB.WithContext(r.Context()).Take(&tp, id).Error
+	if isNotFound(err) {
+		c.notFound(w, r, v)
+		return tp, sessionCtx{}, false
+	}
+	if err != nil {
+		c.internal(w, r, v, err)
+		return tp, sessionCtx{}, false
+	}
+	sc, ok := c.loadSession(w, r, v, tp.SessionID, accessWrite)
+	return tp, sc, ok
+}
+
+type tpFormData struct {
+	TP        store.Touchpoint
+	Kinds     []string
+	Audiences []string
+	Anchors   []string
+	Loc       *time.Location
+}
+
+func (c *Console) touchpointEditPage(w http.ResponseWriter, r *http.Request, v *viewer) {
+	tp, sc, ok := c.loadTouchpoint(w, r, v)
+	if !ok {
+		return
+	}
+	p := c.newPage(r, v, "tp.edit")
+	p.Nav = "courses"
+	p.Session = c.head(sc, "timeline")
+	p.Form = url.Values{"kind": {tp.Kind}, "anchor": {tp.Anchor}, "offset": {strconv.FormatInt(tp.Offset/60, 10)},
+		"cron": {tp.CronSpec}, "audience": {tp.Audience}, "note": {tp.Note}}
+	if tp.At != nil {
+		p.Form.Set("at", tp.At.In(sc.Loc).Format(localLayout))
+	}
+	kinds, auds := c.formChoices(&tp)
+	p.Data = tpFormData{TP: tp, Kinds: kinds, Audiences: auds, Anchors: anchors, Loc: sc.Loc}
+	c.render(w, r, http.StatusOK, "touchpoint_form", p)
+}
+
+func (c *Console) touchpointUpdate(w http.ResponseWriter, r *http.Request, v *viewer) {
+	tp, sc, ok := c.loadTouchpoint(w, r, v)
+	if !ok {
+		return
+	}
+	p := c.newPage(r, v, "tp.edit")
+	p.Nav = "courses"
+	p.Session = c.head(sc, "timeline")
+	if sc.Sess.Status == store.SessionCancelled {
+		p.fieldError("", "session.err_cancelled")
+	}
+	orig := tp
+	kinds, auds := c.formChoices(&orig)
+	detail := c.applyTouchpoint(r, p, &tp, sc.Loc, kinds, auds)
+	if !p.hasErrors() {
+		err := c.d.DB.WithContext(r.Context()).Transaction(func(tx *gorm.DB) error {
+			if err := c.d.Planner.Update(r.Context(), tx, &tp); err != nil {
+				return err
+			}
+			return c.audit(tx, v, "touchpoint.update", fmt.Sprintf("touchpoint:%d", tp.ID), detail)
+		})
+		if err == nil {
+			c.redirectOK(w, r, fmt.Sprintf("/sessions/%d/timeline", sc.Sess.ID), "tp_saved")
+			return
+		}
+		msg := planMessage(p.Lang, err)
+		if msg == "" {
+			c.internal(w, r, v, err)
+			return
+		}
+		p.fieldText("", msg)
+	}
+	p.Data = tpFormData{TP: orig, Kinds: kinds, Audiences: auds, Anchors: anchors, Loc: sc.Loc}
+	c.render(w, r, http.StatusUnprocessableEntity, "touchpoint_form", p)
+}
+
+// tpAction runs one timeline action after a confirmation, with an audit
+// entry, and goes back to the timeline with a flash or an error message.
+func (c *Console) tpAction(w http.ResponseWriter, r *http.Request, v *viewer, confirmKey, flash string, run func(tp store.Touchpoint, sc sessionCtx) error) {
+	tp, sc, ok := c.loadTouchpoint(w, r, v)
+	if !ok {
+		return
+	}
+	back := fmt.Sprintf("/sessions/%d/timeline", sc.Sess.ID)
+	lang := langOf(r)
+	if sc.Sess.Status == store.SessionCancelled {
+		c.renderError(w, r, v, http.StatusConflict, "session.err_cancelled")
+		return
+	}
+	if !c.confirmed(w, r, v, back, tr(lang, confirmKey, trEnum(lang, "kind", tp.Kind), tp.ID)) {
+		return
+	}
+	if err := run(tp, sc); err != nil {
+		if msg := planMessage(lang, err); msg != "" {
+			c.renderError(w, r, v, http.StatusConflict, "tp.err_action", msg)
+			return
+		}
+		c.internal(w, r, v, err)
+		return
+	}
+	c.redirectOK(w, r, back, flash)
+}
+
+func (c *Console) touchpointSendNow(w http.ResponseWriter, r *http.Request, v *viewer) {
+	c.tpAction(w, r, v, "tp.confirm_send", "tp_sent", func(tp store.Touchpoint, sc sessionCtx) error {
+		job, err := c.d.Planner.SendNow(r.Context(), tp.ID)
+		if err != nil {
+			return err
+		}
+		return c.audit(c.d.DB.WithContext(r.Context()), v, "touchpoint.send_now", fmt.Sprintf("touchpoint:%d", tp.ID), map[string]any{"job": job.ID})
+	})
+}
+
+func (c *Console) touchpointPause(paused bool) func(http.ResponseWriter, *http.Request, *viewer) {
+	key, flash, action := "tp.confirm_resume", "tp_resumed", "touchpoint.resume"
+	if paused {
+		key, flash, action = "tp.confirm_pause", "tp_paused", "touchpoint.pause"
+	}
+	return func(w http.ResponseWriter, r *http.Request, v *viewer) {
+		c.tpAction(w, r, v, key, flash, func(tp store.Touchpoint, sc sessionCtx) error {
+			err := c.d.DB.WithContext(r.Context()).Transaction(func(tx *gorm.DB) error {
+				if _, err := c.d.Planner.SetPaused(r.Context(), tx, tp.ID, paused); err != nil {
+					return err
+				}
+				return c.audit(tx, v, action, fmt.Sprintf("touchpoint:%d", tp.ID), nil)
+			})
+			return err
+		})
+	}
+}
+
+func (c *Console) touchpointDelete(w http.ResponseWriter, r *http.Request, v *viewer) {
+	c.tpAction(w, r, v, "tp.confirm_delete", "tp_deleted", func(tp store.Touchpoint, sc sessionCtx) error {
+		err := c.d.DB.WithContext(r.Context()).Transaction(func(tx *gorm.DB) error {
+			if err := c.d.Planner.Delete(r.Context(), tx, tp.ID); err != nil {
+				return err
+			}
+			return c.audit(tx, v, "touchpoint.delete", fmt.Sprintf("touchpoint:%d", tp.ID), nil)
+		})
+		return err
+	})
+}
