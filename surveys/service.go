@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"sync"
 	"time"
 
 	"gorm.io/gorm"
@@ -76,6 +77,8 @@ type Service struct {
 	Settings Settings
 	Logger   *slog.Logger
 	Now      func() time.Time
+
+	cache sync.Map // survey id → cached survey and definition
 }
 
 func (s *Service) now() time.Time {

@@ -28,6 +28,35 @@ func (s *Service) completed(ctx context.Context, db *gorm.DB, surveyID uint64) (
 	return out, nil
 }
 
+// cachedSurvey is surveyOf with its definition, cached for a short time: a
+// fan-out renders thousands of cards of the same survey. (A card rendered
+// within surveyCacheTTL of a change may show the old closing time.)
+func (s *Service) cachedSurvey(ctx context.Context, tp store.Touchpoint) (store.Survey, Definition, error) {
+	type entry struct {
+		sv  store.Survey
+		def Definition
+		at  time.Time
+	}
+	now := time.Now()
+	if v, ok := s.cache.Load(tp.SurveyID); ok {
+		if e := v.(entry); now.Sub(e.at) < surveyCacheTTL {
+			return e.sv, e.def, nil
+		}
+	}
+	sv, err := s.surveyOf(ctx, s.DB, tp)
+	if err != nil {
+		return sv, Definition{}, err
+	}
+	def, err := SurveyDefinition(sv)
+	if err != nil {
+		return sv, def, err
+	}
+	s.cache.Store(tp.SurveyID, entry{sv: sv, def: def, at: now})
+	return sv, def, nil
+}
+
+const surveyCacheTTL = 30 * time.Second
+
 func (s *Service) surveyOf(ctx context.Context, db *gorm.DB, tp store.Touchpoint) (store.Survey, error) {
 	if tp.SurveyID == 0 {
 		return store.Survey{}, fmt.Errorf("touchpoint %d: %w", tp.ID, errWrongSurvey)
@@ -207,11 +236,7 @@ func (s *Service) FormURL(deliveryID uint64, expires time.Time) string {
 func (s *Service) renderCard(r *bot.Renderer, cc bot.CardContext) (bot.Message, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	sv, err := s.surveyOf(ctx, s.DB, cc.Touchpoint)
-	if err != nil {
-		return bot.Message{}, err
-	}
-	def, err := SurveyDefinition(sv)
+	sv, def, err := s.cachedSurvey(ctx, cc.Touchpoint)
 	if err != nil {
 		return bot.Message{}, err
 	}
@@ -289,9 +314,6 @@ func (s *Service) renderCard(r *bot.Renderer, cc bot.CardContext) (bot.Message, 
 	default:
 		return m, fmt.Errorf("unknown survey card kind %q", cc.Kind)
 	}
-	if st := s.answeredStatus(ctx, sv, def, cc, loc); st != "" {
-		m.Status = st
-	}
 	m.Fallback = m.Title + "\n" + m.Body
 	for _, b := range m.Buttons {
 		if b.Action == bot.ActionLink && b.URL == form {
@@ -299,32 +321,6 @@ func (s *Service) renderCard(r *bot.Renderer, cc bot.CardContext) (bot.Message, 
 		}
 	}
 	return m, nil
-}
-
-// answeredStatus is the status line of a card whose survey the recipient
-// already answered in the card.
-func (s *Service) answeredStatus(ctx context.Context, sv store.Survey, def Definition, cc bot.CardContext, loc string) string {
-	if cc.Recipient.ID == 0 || (cc.Kind != KindNPS && cc.Kind != KindFeedback && cc.Kind != KindFeedbackReminder) {
-		return ""
-	}
-	q, ok := firstOfType(def, TypeNPS)
-	if !ok {
-		if q, ok = firstOfType(def, TypeRating); !ok || cc.Kind != KindNPS {
-			return ""
-		}
-	}
-	var a store.SurveyAnswer
-	err := s.DB.WithContext(ctx).Table("survey_answers").Select("survey_answers.*").
-		Joins("JOIN survey_responses ON survey_responses.id = survey_answers.response_id").
-		Where("survey_responses.survey_id = ? AND survey_responses.respondent_key = ? AND survey_responses.subject_id = 0 AND survey_answers.question_key = ?", sv.ID, s.RespondentKey(sv, cc.Recipient.ID), q.Key).
-		Limit(1).Find(&a).Error
-	if err != nil || a.ID == 0 || a.Number == nil {
-		return ""
-	}
-	if q.Type == TypeRating {
-		return T(loc, "status.rating", strings.Repeat("★", int(*a.Number))+strings.Repeat("☆", 5-int(*a.Number)))
-	}
-	return T(loc, "status.nps", int(*a.Number))
 }
 
 func firstOfType(def Definition, typ string) (Question, bool) {
@@ -408,6 +404,12 @@ func (s *Service) handleCardAnswer(ctx context.Context, dc bot.DeliveryContext, 
 		}
 	}
 	card.Buttons, card.Choice = kept, nil
+	if q.Type == TypeRating {
+		n := int(*ans.Number)
+		card.Status = T(loc, "status.rating", strings.Repeat("★", n)+strings.Repeat("☆", 5-n))
+	} else {
+		card.Status = T(loc, "status.nps", int(*ans.Number))
+	}
 	reply.Card = &card
 	return reply, nil
 }
