@@ -210,6 +210,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 		Now:     now, Logger: a.Log.With("component", "console"),
 		CookieSecure: strings.HasPrefix(cfg.HTTP.PublicURL, "https://"),
 		SurveyPlans:  a.Surveys, MinGroupSize: cfg.Surveys.MinGroupSize,
+		Surveys: console.NewSurveyReports(a.DB, a.Surveys, now, loc),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("console: %w", err)

@@ -73,13 +73,6 @@ func (d *Deliverer) now() time.Time {
 	return time.Now().UTC()
 }
 
-func (d *Deliverer) logger() *slog.Logger {
-	if d.Logger != nil {
-		return d.Logger
-	}
-	return slog.Default()
-}
-
 // Audience resolves who a touchpoint goes to right now.
 func Audience(ctx context.Context, db *gorm.DB, sessionID uint64, audience string) ([]store.Employee, error) {
 	q, err := audienceQuery(ctx, db, sessionID, audience)
@@ -307,6 +300,12 @@ func (d *Deliverer) Fire(ctx context.Context, tpID uint64, occurrence string) (F
 	if err := db.Model(&store.Touchpoint{}).Where("id = ?", tp.ID).Updates(map[string]any{"status": store.TouchpointFired, "fired_at": now}).Error; err != nil {
 		return st, fmt.Errorf("mark touchpoint fired: %w", err)
 	}
+	log := d.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	log.Info("touchpoint fired", "touchpoint", tp.ID, "kind", tp.Kind, "occurrence", occurrence, "audience", st.Audience,
+		"created", st.Created, "sent", st.Sent, "failed", st.Failed, "retrying", st.Retrying)
 	if st.Retrying > 0 {
 		return st, fmt.Errorf("touchpoint %d: %d deliveries pending: %w", tp.ID, st.Retrying, ErrTransient)
 	}

@@ -123,7 +123,7 @@ func TestSurveyResultsExtensionPoint(t *testing.T) {
 	t.Parallel()
 	db := storetest.Open(t, store.DriverSQLite)
 	// Without an implementation there is no survey section.
-	e0 := newEnv(t, db)
+	e0 := newEnv(t, db, func(d *console.Deps) { d.Surveys = nil })
 	e0.account(t, "li", store.RoleCoordinator, "")
 	c0 := e0.client(t)
 	c0.login("li")

@@ -43,6 +43,7 @@ func TestRequestsWithoutSessionOrCSRFChangeNothing(t *testing.T) {
 			r = w.li.post(w.sessA+"/excuse", url.Values{"external_id": {"S01"}, "confirmed": {"1"}, "csrf": {tok}})
 			require.Equal(t, http.StatusForbidden, r.Code)
 		}
+		require.Equal(t, before, snapshot(t, db), "requests without a session or token changed nothing")
 		// A multipart upload without the token.
 		r = w.li.upload(w.sessA+"/roster", "file", "x.csv", []byte("external_id,name\nZ1,某人\n"))
 		require.Equal(t, http.StatusSeeOther, r.Code, "with the token it works")

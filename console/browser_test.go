@@ -358,3 +358,89 @@ func rowOf(rows [][]string, id string) int {
 	}
 	return 0
 }
+
+// TestBrowserSurveyTriage opens a session's survey results in headless
+// Chromium after the feedback came in, tags a comment through the
+// confirmation dialog and downloads the comments as XLSX.
+func TestBrowserSurveyTriage(t *testing.T) {
+	t.Parallel()
+	db := storetest.Open(t, store.DriverSQLite)
+	w, sv := feedbackWorld(t, db)
+	ctx := newBrowser(t) // after the environment: the browser closes before the server
+	shots := newShooter(t)
+	dir := t.TempDir()
+	rid := responseOf(t, db, sv, "S01")
+	section := fmt.Sprintf("#survey-%d", sv.ID)
+	comments := fmt.Sprintf("#table-survey-%d-comments", sv.ID)
+
+	within(t, ctx, 20*time.Second, "log in",
+		chromedp.Navigate(w.e.srv.URL+"/console/login"),
+		chromedp.WaitVisible(chromedp.ID("login-submit")),
+		chromedp.SendKeys(chromedp.ID("username"), "li"),
+		chromedp.SendKeys(chromedp.ID("password"), testPassword),
+		chromedp.Click(chromedp.ID("login-submit")),
+		chromedp.WaitVisible(chromedp.CSS(`nav.main a[href="/console/courses"]`)),
+	)
+	within(t, ctx, 20*time.Second, "survey results",
+		chromedp.Navigate(w.e.srv.URL+w.sessA+"/results"),
+		chromedp.WaitVisible(chromedp.CSS(section+" svg.chart")),
+	)
+	figures := text(t, ctx, section+" dl.figures")
+	require.Contains(t, figures, "+25.0 ±57.5")
+	require.Contains(t, figures, "88.9% (8/9)")
+	require.Contains(t, text(t, ctx, comments), "多一些案例")
+	shots.shot(ctx, "survey-results")
+
+	// Tag S01's suggestion as a short-term fix.
+	button := fmt.Sprintf(`%s form:has(input[name="response_id"][value="%d"]) button.tag-short_term`, comments, rid)
+	within(t, ctx, 10*time.Second, "tag a comment", chromedp.Click(chromedp.CSS(button)))
+	confirm(t, ctx)
+	within(t, ctx, 20*time.Second, "tagged",
+		chromedp.WaitVisible(chromedp.CSS(`.flash.ok[data-flash="comment_tagged"]`)),
+		chromedp.WaitVisible(chromedp.CSS(button+".pressed")),
+	)
+	var tag store.CommentTag
+	require.NoError(t, db.Where("response_id = ? AND question_key = ?", rid, "suggestions").First(&tag).Error)
+	require.Equal(t, store.TagShortTerm, tag.Tag)
+	require.Equal(t, "li", tag.By)
+
+	// The comments XLSX carries the tag.
+	progress := chromedp.Events(ctx, browser.DownloadProgress)
+	within(t, ctx, 20*time.Second, "download the comments XLSX",
+		chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
+			_, err := chromedp.Call(ctx, browser.SetDownloadBehavior, browser.SetDownloadBehaviorParams{
+				Behavior: browser.SetDownloadBehaviorBehaviorAllowAndName, DownloadPath: dir, EventsEnabled: new(true),
+			})
+			return err
+		}),
+		chromedp.Click(chromedp.CSS(comments+` a[data-export="xlsx"]`)),
+	)
+	var file string
+	deadline := time.AfterFunc(20*time.Second, func() { t.Error("download did not finish") })
+	for ev, err := range progress {
+		require.NoError(t, err)
+		if ev.State == browser.DownloadProgressStateCompleted {
+			file = filepath.Join(dir, ev.GUID)
+			break
+		}
+		require.NotEqual(t, browser.DownloadProgressStateCanceled, ev.State)
+	}
+	deadline.Stop()
+	f, err := excelize.OpenFile(file)
+	require.NoError(t, err)
+	defer f.Close()
+	rows, err := f.GetRows(f.GetSheetList()[0])
+	require.NoError(t, err)
+	require.Equal(t, []string{"题目", "意见", "姓名", "工号", "分类", "需回访", "分类人"}, rows[0])
+	var row []string
+	for _, r := range rows[1:] {
+		if len(r) > 1 && r[1] == "多一些案例" {
+			row = r
+		}
+	}
+	require.NotNil(t, row, rows)
+	require.Equal(t, "销售员1", row[2])
+	require.Equal(t, "short_term", row[4])
+	require.Equal(t, "FALSE", strings.ToUpper(row[5]))
+	require.Equal(t, "li", row[6])
+}

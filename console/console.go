@@ -218,6 +218,10 @@ func (c *Console) routes() http.Handler {
 	auth("POST /sessions/{id}/checkin", c.manualCheckin)
 	auth("GET /sessions/{id}/results", c.resultsPage)
 	auth("GET /sessions/{id}/health", c.healthPage)
+	auth("POST /surveys/{id}/comments/tag", c.commentTag)
+	auth("POST /surveys/{id}/comments/follow-up", c.commentFollowUp)
+	auth("POST /surveys/{id}/remind", c.surveyRemind)
+	auth("GET /teachers", c.teachersPage)
 
 	auth("GET /audit", c.auditPage)
 	auth("GET /accounts", c.accountsPage)

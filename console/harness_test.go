@@ -39,12 +39,11 @@ func (c *clock) Set(t time.Time) { c.mu.Lock(); defer c.mu.Unlock(); c.t = t }
 // env is the whole service with the console mounted at /console, the way
 // the lead wires it in app.New.
 type env struct {
-	a       *app.App
-	srv     *httptest.Server
-	clk     *clock
-	db      *storetest.DB
-	sh      *time.Location
-	surveys console.SurveyResults
+	a   *app.App
+	srv *httptest.Server
+	clk *clock
+	db  *storetest.DB
+	sh  *time.Location
 }
 
 const testPassword = "correct-horse-battery"
@@ -78,6 +77,7 @@ func newEnv(t testing.TB, db *storetest.DB, opts ...envOption) *env {
 		DB: a.DB, Planner: a.Planner, Checkins: a.Router.Checkins, Location: cfg.Location(), Locale: cfg.Locale,
 		Checkin: console.CheckinDefaults{OpensBefore: cfg.Checkin.OpensBefore.D(), Grace: cfg.Checkin.Grace.D(), MakeupAfter: cfg.Checkin.MakeupAfter.D()},
 		Now:     clk.Now, Logger: log, LivePoll: 200 * time.Millisecond, SurveyPlans: a.Surveys,
+		Surveys: console.NewSurveyReports(a.DB, a.Surveys, clk.Now, cfg.Location()),
 	}
 	for _, o := range opts {
 		o(&deps)

@@ -91,7 +91,17 @@ func (c *Console) resultsPage(w http.ResponseWriter, r *http.Request, v *viewer)
 	if !ok {
 		return
 	}
+	c.showResults(w, r, v, sc, http.StatusOK, "")
+}
+
+// showResults renders the Results page of sc (or answers its exports);
+// msg, when set, is shown inline at the top (an action that could not be
+// done), with the status code.
+func (c *Console) showResults(w http.ResponseWriter, r *http.Request, v *viewer, sc sessionCtx, code int, msg string) {
 	p := c.newPage(r, v, "results.title")
+	if msg != "" {
+		p.fieldText("", msg)
+	}
 	p.Nav = "courses"
 	p.Session = c.head(sc, "results")
 	base := fmt.Sprintf("session-%d", sc.Sess.ID)
@@ -139,7 +149,7 @@ func (c *Console) resultsPage(w http.ResponseWriter, r *http.Request, v *viewer)
 		return
 	}
 	p.Data = d
-	c.render(w, r, http.StatusOK, "results", p)
+	c.render(w, r, code, "results", p)
 }
 
 func (c *Console) writeReport(w http.ResponseWriter, r *http.Request, v *viewer, rep *reports.SessionReport, format, base string) {

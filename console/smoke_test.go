@@ -26,7 +26,7 @@ func TestEveryPageInBothLanguages(t *testing.T) {
 	tp := regexp.MustCompile(`data-tp="(\d+)"`).FindStringSubmatch(r.Body)[1]
 	pages := []string{"/console/", "/console/courses", "/console/courses/new", "/console/sessions/new", "/console/accounts", "/console/accounts/1/edit",
 		"/console/audit", "/console/password", course, course + "/edit", sess, sess + "/edit", sess + "/board", sess + "/timeline",
-		sess + "/roster", sess + "/results", sess + "/health", "/console/touchpoints/" + tp + "/edit", "/console/nowhere"}
+		sess + "/roster", sess + "/results", sess + "/health", "/console/touchpoints/" + tp + "/edit", "/console/teachers", "/console/nowhere"}
 	key := regexp.MustCompile(`>(?:[a-z]+\.){1,2}[a-z_]+<`) // an untranslated "group.key"
 	for _, lang := range []string{"zh-CN", "en"} {
 		c.get("/console/lang?to=" + lang)

@@ -2,7 +2,10 @@ package console
 
 import (
 	"context"
+	"html/template"
 	"net/http"
+
+	"github.com/learnloop/learnloop/store"
 )
 
 // SurveyResults is the extension point for the surveys engine: the Results
@@ -41,11 +44,31 @@ type SurveyScope struct {
 // other table of the console (their keys must be unique on the page and not
 // one of "summary", "attendees", "touchpoints", "sessions").
 type ResultSection struct {
+	// Key names the section on the page (id="survey-KEY"); optional.
+	Key     string
 	Title   string
 	Figures []ResultFigure
-	Tables  []*Table
+	// Charts are inline SVG charts built with the console's chart helpers
+	// (every text in them escaped); they need no JavaScript.
+	Charts []template.HTML
+	Tables []*Table
+	// Actions are buttons under the title (e.g. "remind non-respondents
+	// now"); shown only to viewers who may change the course.
+	Actions []CellForm
 	// Note is shown under the title (the definitions, the scope).
 	Note string
+}
+
+// SurveyReminder is implemented by a Deps.Surveys that can remind a
+// survey's non-respondents now (SurveyReports does, through
+// surveys.Service.RemindNow). The console's "remind now" action uses it;
+// without it the action answers 404.
+type SurveyReminder interface {
+	// RemindNow sends a reminder to the survey's non-respondents now. It
+	// returns an error wrapping surveys.ErrTooMany when the cap of
+	// reminders is reached, surveys.ErrClosed when the survey is closed and
+	// surveys.ErrNotFound for an unknown survey.
+	RemindNow(ctx context.Context, surveyID uint64) (store.Touchpoint, error)
 }
 
 // ResultFigure is one survey figure with its n and definition.

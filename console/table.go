@@ -28,12 +28,35 @@ type Table struct {
 // Cell is one table cell. V is a string, int, int64, uint64, float64 (a
 // percentage when Pct is set), bool, time.Time, *time.Time, *float64 or nil.
 type Cell struct {
-	V     any
-	Pct   bool
-	Href  string
-	Class string
+	V   any
+	Pct bool
+	// Digits is the number of decimals of a float (0 means 1): means on a
+	// 1–5 scale use 2, so that 4.45 does not read as the 4.5 target.
+	Digits int
+	Href   string
+	Class  string
 	// Label replaces V on screen (a translated enum); exports keep V.
 	Label string
+	// Forms are one-button POST actions shown after the text (on screen
+	// only; exports ignore them).
+	Forms []CellForm
+}
+
+// CellForm is a one-button POST form: the console adds the CSRF token and,
+// when Confirm is set, asks for confirmation first (a dialog with
+// JavaScript, a confirmation page without).
+type CellForm struct {
+	// Action is the path inside the console ("/surveys/3/comments/tag").
+	Action string
+	// Fields are hidden name/value pairs.
+	Fields [][2]string
+	// Label is the button's text; Class adds CSS classes to the button.
+	Label string
+	Class string
+	// Pressed marks the current choice (aria-pressed).
+	Pressed bool
+	// Confirm is the localized confirmation question.
+	Confirm string
 }
 
 // C builds a plain cell.
@@ -55,7 +78,7 @@ func (cl Cell) text(loc *time.Location, lang string) string {
 		}
 		return ""
 	case float64:
-		s := strconv.FormatFloat(x, 'f', 1, 64)
+		s := strconv.FormatFloat(x, 'f', cl.digits(), 64)
 		if cl.Pct {
 			s += "%"
 		}
@@ -64,7 +87,7 @@ func (cl Cell) text(loc *time.Location, lang string) string {
 		if x == nil {
 			return "—"
 		}
-		return Cell{V: *x, Pct: cl.Pct}.text(loc, lang)
+		return Cell{V: *x, Pct: cl.Pct, Digits: cl.Digits}.text(loc, lang)
 	case time.Time:
 		if x.IsZero() {
 			return ""
@@ -78,6 +101,13 @@ func (cl Cell) text(loc *time.Location, lang string) string {
 	default:
 		return fmt.Sprint(x)
 	}
+}
+
+func (cl Cell) digits() int {
+	if cl.Digits <= 0 {
+		return 1
+	}
+	return cl.Digits
 }
 
 // csvSafe defuses text a spreadsheet would run as a formula.
@@ -97,12 +127,12 @@ func (cl Cell) csv(loc *time.Location) string {
 	case bool:
 		return strconv.FormatBool(x)
 	case float64:
-		return strconv.FormatFloat(x, 'f', 1, 64)
+		return strconv.FormatFloat(x, 'f', cl.digits(), 64)
 	case *float64:
 		if x == nil {
 			return ""
 		}
-		return strconv.FormatFloat(*x, 'f', 1, 64)
+		return strconv.FormatFloat(*x, 'f', cl.digits(), 64)
 	case time.Time:
 		if x.IsZero() {
 			return ""
@@ -178,8 +208,12 @@ func (t *Table) WriteXLSX(w io.Writer, loc *time.Location) error {
 	if err != nil {
 		return fmt.Errorf("write xlsx: %w", err)
 	}
-	rateFmt, dateFmt := "0.0", "yyyy-mm-dd hh:mm:ss"
-	rate, err := f.NewStyle(&excelize.Style{CustomNumFmt: &rateFmt})
+	rateFmt, rate2Fmt, dateFmt := "0.0", "0.00", "yyyy-mm-dd hh:mm:ss"
+	rate1, err := f.NewStyle(&excelize.Style{CustomNumFmt: &rateFmt})
+	if err != nil {
+		return fmt.Errorf("write xlsx: %w", err)
+	}
+	rate2, err := f.NewStyle(&excelize.Style{CustomNumFmt: &rate2Fmt})
 	if err != nil {
 		return fmt.Errorf("write xlsx: %w", err)
 	}
@@ -208,6 +242,10 @@ func (t *Table) WriteXLSX(w io.Writer, loc *time.Location) error {
 		for i := range vals {
 			if i >= len(row) {
 				continue
+			}
+			rate := rate1
+			if row[i].Digits >= 2 {
+				rate = rate2
 			}
 			vals[i] = xlsxValue(row[i], loc, rate, date)
 		}

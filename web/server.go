@@ -7,7 +7,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -178,5 +177,3 @@ func actor(ctx context.Context) string {
 	}
 	return "system"
 }
-
-var errNotFound = errors.New("not found")

@@ -1,0 +1,859 @@
+package console
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"html/template"
+	"math"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/learnloop/learnloop/bot"
+	"github.com/learnloop/learnloop/reports"
+	"github.com/learnloop/learnloop/store"
+	"github.com/learnloop/learnloop/surveys"
+)
+
+// SurveyReports is the console's SurveyResults: the figures of the reports
+// package (response rate, CSAT per dimension, NPS, behaviour change, the
+// department breakdown), SVG charts, the comments with their triage, the
+// non-respondents, and "remind now" through the surveys service. Pass it
+// as Deps.Surveys.
+//
+// Scope rules: a department head (SurveyScope.Department) gets only figures
+// computed from respondents of that department, every figure with n below
+// the minimum group size hidden, and no comments, names or other
+// departments. Anonymous surveys never show a name, a subject or the list
+// of non-respondents (only how many there are).
+type SurveyReports struct {
+	DB *gorm.DB
+	// Service lists non-respondents and sends reminders; nil hides both.
+	Service *surveys.Service
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// Location shows dates that belong to no session; nil means UTC.
+	Location *time.Location
+}
+
+// NewSurveyReports returns the survey results of db, using svc for the
+// non-respondents and reminders.
+func NewSurveyReports(db *gorm.DB, svc *surveys.Service, now func() time.Time, loc *time.Location) *SurveyReports {
+	return &SurveyReports{DB: db, Service: svc, Now: now, Location: loc}
+}
+
+func (s *SurveyReports) now() time.Time {
+	if s.Now != nil {
+		return s.Now().UTC()
+	}
+	return time.Now().UTC()
+}
+
+func (s *SurveyReports) loc() *time.Location {
+	if s.Location != nil {
+		return s.Location
+	}
+	return time.UTC
+}
+
+// RemindNow sends a reminder to the survey's non-respondents now
+// (surveys.Service.RemindNow, at most surveys.MaxReminders per survey).
+func (s *SurveyReports) RemindNow(ctx context.Context, surveyID uint64) (store.Touchpoint, error) {
+	if s.Service == nil {
+		return store.Touchpoint{}, fmt.Errorf("remind survey %d: %w", surveyID, surveys.ErrNotFound)
+	}
+	return s.Service.RemindNow(ctx, surveyID)
+}
+
+// deptScope reports whether the scope is a department head's.
+func deptScope(scope SurveyScope) bool {
+	return scope.Department != "" || scope.Role == store.RoleDepartmentHead
+}
+
+// minGroup is the smallest group shown for sv in scope.
+func minGroup(scope SurveyScope, svMin int) int {
+	return max(scope.MinGroupSize, svMin, 1)
+}
+
+// SessionSurveys returns one section per survey of the session.
+func (s *SurveyReports) SessionSurveys(ctx context.Context, sessionID uint64, scope SurveyScope) ([]ResultSection, error) {
+	svs, err := reports.SessionSurveys(ctx, s.DB, sessionID)
+	if err != nil {
+		return nil, err
+	}
+	var out []ResultSection
+	for _, sv := range svs {
+		def, err := surveys.SurveyDefinition(sv)
+		if err != nil {
+			return nil, fmt.Errorf("survey %d: %w", sv.ID, err)
+		}
+		var sec ResultSection
+		if deptScope(scope) {
+			sec, err = s.deptSection(ctx, sv, def, scope)
+		} else {
+			sec, err = s.fullSection(ctx, sv, def, scope)
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, sec)
+	}
+	return out, nil
+}
+
+// l picks the zh-CN or English text.
+func l(lang, zh, en string) string {
+	if lang == "en" && en != "" {
+		return en
+	}
+	return zh
+}
+
+func f2(p *float64) string {
+	if p == nil {
+		return "—"
+	}
+	return fmt.Sprintf("%.2f", *p)
+}
+
+func pct1(p *float64) string {
+	if p == nil {
+		return "—"
+	}
+	return fmt.Sprintf("%.1f%%", *p)
+}
+
+func moeText(p *float64) string {
+	if p == nil {
+		return ""
+	}
+	return fmt.Sprintf(" ±%.1f", *p)
+}
+
+func signed(p *float64) string {
+	if p == nil {
+		return "—"
+	}
+	v := math.Round(*p*10) / 10
+	if v > 0 {
+		return fmt.Sprintf("+%.1f", v)
+	}
+	return fmt.Sprintf("%.1f", v)
+}
+
+// round2 keeps two decimals in exports (what the page shows).
+func round2(p *float64) *float64 {
+	if p == nil {
+		return nil
+	}
+	v := math.Round(*p*100) / 100
+	return &v
+}
+
+func round1(p *float64) *float64 {
+	if p == nil {
+		return nil
+	}
+	v := surveys.Round1(*p)
+	return &v
+}
+
+// surveyTitle is the section title: the survey's title in lang, its status
+// and when it closes.
+func (s *SurveyReports) surveyTitle(lang string, sv store.Survey, def surveys.Definition) string {
+	title := def.Title.In(lang)
+	if title == "" {
+		title = sv.Title
+	}
+	status := tr(lang, "survey.status_open")
+	if !surveys.Open(sv, s.now()) {
+		status = tr(lang, "survey.status_closed")
+	}
+	return fmt.Sprintf("%s · %s", title, status)
+}
+
+// dimensionLabel names a rating dimension in lang.
+func dimensionLabel(lang, dim, question string) string {
+	if k := "dim." + dim; hasKey(k) {
+		return tr(lang, k)
+	}
+	if question != "" {
+		return question
+	}
+	return dim
+}
+
+// questionText is the text of a question in lang.
+func questionText(lang string, def surveys.Definition, key string) string {
+	if q, ok := def.Question(key); ok {
+		if t := q.Text.In(lang); t != "" {
+			return t
+		}
+	}
+	return key
+}
+
+func ratingValue(lang string, r surveys.RatingResult) string {
+	if r.N == 0 {
+		return "—"
+	}
+	return tr(lang, "survey.rating_value", f2(r.Mean), pct1(r.Top2Box), moeText(r.Top2BoxMOE))
+}
+
+func npsValue(r surveys.NPSResult) string {
+	if r.N == 0 {
+		return "—"
+	}
+	return signed(r.Score) + moeText(r.MOE)
+}
+
+func changeValue(lang string, c surveys.ChangeResult) string {
+	if c.N == 0 {
+		return "—"
+	}
+	return tr(lang, "survey.change_value", pct1(c.ShareImproved), f2(c.MeanBefore), f2(c.MeanNow), signed(c.MeanDelta))
+}
+
+// ---- tables shared by the full and the department view ----
+
+func dimensionsTable(lang, key string, rows []reports.DimensionRow, def *surveys.Definition, minN int) *Table {
+	t := &Table{Key: key, Title: tr(lang, "table.survey_dimensions"), Empty: tr(lang, "survey.no_answers"),
+		Columns: []string{tr(lang, "col.dimension"), tr(lang, "col.question"), tr(lang, "col.n"), tr(lang, "col.mean"), tr(lang, "col.top2box"), tr(lang, "col.moe"),
+			tr(lang, "chart.score", 1), tr(lang, "chart.score", 2), tr(lang, "chart.score", 3), tr(lang, "chart.score", 4), tr(lang, "chart.score", 5)}}
+	for _, d := range rows {
+		q := d.Question
+		if def != nil {
+			q = questionText(lang, *def, d.Key)
+		}
+		row := []Cell{C(dimensionLabel(lang, d.Dimension, "")), C(q)}
+		if d.Rating.N < minN {
+			row = append(row, Cell{V: hiddenText(lang, minN), Class: "muted"})
+			t.Rows = append(t.Rows, row)
+			continue
+		}
+		row = append(row, C(d.Rating.N), Cell{V: round2(d.Rating.Mean), Digits: 2}, Cell{V: round1(d.Rating.Top2Box), Pct: true}, C(round1(d.Rating.Top2BoxMOE)))
+		for _, n := range d.Rating.Distribution {
+			row = append(row, C(n))
+		}
+		t.Rows = append(t.Rows, row)
+	}
+	return t
+}
+
+func behavioursTable(lang, key string, rows []reports.BehaviourRow, def surveys.Definition, minN int) *Table {
+	t := &Table{Key: key, Title: tr(lang, "table.survey_behaviours"), Empty: tr(lang, "survey.no_answers"),
+		Columns: []string{tr(lang, "col.behaviour"), tr(lang, "col.n"), tr(lang, "behaviour.before"), tr(lang, "behaviour.now"), tr(lang, "col.mean_change"),
+			tr(lang, "col.share_improved"), tr(lang, "col.share_worse")}}
+	for _, b := range rows {
+		label := behaviourLabel(lang, def, b)
+		if b.Change.N < minN {
+			t.Rows = append(t.Rows, []Cell{C(label), {V: hiddenText(lang, minN), Class: "muted"}})
+			continue
+		}
+		c := b.Change
+		t.Rows = append(t.Rows, []Cell{C(label), C(c.N), Cell{V: round2(c.MeanBefore), Digits: 2}, Cell{V: round2(c.MeanNow), Digits: 2}, Cell{V: round2(c.MeanDelta), Digits: 2},
+			{V: round1(c.ShareImproved), Pct: true}, {V: round1(c.ShareWorse), Pct: true}})
+	}
+	return t
+}
+
+// behaviourLabel is the behaviour's text in lang (from the "before"
+// question of its pair).
+func behaviourLabel(lang string, def surveys.Definition, b reports.BehaviourRow) string {
+	for _, q := range def.Questions {
+		if q.Behaviour == b.Index && q.Phase == "before" {
+			if t := q.Text.In(lang); t != "" {
+				return t
+			}
+		}
+	}
+	return b.Behaviour
+}
+
+func hiddenText(lang string, minN int) string { return tr(lang, "survey.hidden_group", minN) }
+
+func csatBars(lang string, rows []reports.DimensionRow, minN int) []distBar {
+	var bars []distBar
+	for _, d := range rows {
+		if d.Rating.N < minN || d.Rating.N == 0 {
+			continue
+		}
+		bars = append(bars, distBar{Label: fmt.Sprintf("%s (n=%d)", dimensionLabel(lang, d.Dimension, d.Question), d.Rating.N), Counts: d.Rating.Distribution[:]})
+	}
+	return bars
+}
+
+// figuresAndCharts builds the headline figures and charts of dimensions,
+// NPS, behaviours and the overall change; figures with n below minN are
+// suppressed.
+func figuresAndCharts(lang string, def surveys.Definition, dims []reports.DimensionRow, nps *surveys.NPSResult, behaviours []reports.BehaviourRow, overall *surveys.ScaleResult, minN int) ([]ResultFigure, []template.HTML) {
+	var figs []ResultFigure
+	var charts []template.HTML
+	for _, d := range dims {
+		f := ResultFigure{Label: dimensionLabel(lang, d.Dimension, d.Question), Value: ratingValue(lang, d.Rating), N: d.Rating.N,
+			Definition: l(lang, d.Rating.Definition, d.Rating.DefinitionEN), Suppressed: d.Rating.N < minN}
+		if d.Dimension == "teacher" && d.Rating.Mean != nil && *d.Rating.Mean < reports.CertMinRating && !f.Suppressed {
+			f.Flag = true
+			f.Definition += " " + tr(lang, "survey.teacher_target", reports.CertMinRating)
+		}
+		figs = append(figs, f)
+	}
+	if bars := csatBars(lang, dims, minN); len(bars) > 0 {
+		charts = append(charts, csatChart(lang, bars))
+	}
+	if nps != nil {
+		figs = append(figs, ResultFigure{Label: "NPS", Value: npsValue(*nps), N: nps.N, Definition: l(lang, nps.Definition, nps.DefinitionEN), Suppressed: nps.N < minN})
+		if nps.N > 0 && nps.N >= minN {
+			charts = append(charts, npsChart(lang, nps.Detractors, nps.Passives, nps.Promoters))
+		}
+	}
+	var bn []beforeNow
+	for _, b := range behaviours {
+		hidden := b.Change.N < minN
+		figs = append(figs, ResultFigure{Label: tr(lang, "survey.behaviour_label", behaviourLabel(lang, def, b)), Value: changeValue(lang, b.Change), N: b.Change.N,
+			Definition: l(lang, b.Change.Definition, b.Change.DefinitionEN), Suppressed: hidden})
+		if !hidden && b.Change.N > 0 {
+			bn = append(bn, beforeNow{Label: behaviourLabel(lang, def, b), Before: b.Change.MeanBefore, Now: b.Change.MeanNow, N: b.Change.N})
+		}
+	}
+	if len(bn) > 0 {
+		charts = append(charts, behaviourChart(lang, bn))
+	}
+	if overall != nil {
+		v := "—"
+		if overall.Mean != nil {
+			v = signed(round2(overall.Mean))
+		}
+		figs = append(figs, ResultFigure{Label: tr(lang, "survey.overall_change"), Value: v, N: overall.N,
+			Definition: l(lang, overall.Definition, overall.DefinitionEN), Suppressed: overall.N < minN})
+	}
+	return figs, charts
+}
+
+// ---- the full view (admins, the owning coordinator) ----
+
+func (s *SurveyReports) fullSection(ctx context.Context, sv store.Survey, def surveys.Definition, scope SurveyScope) (ResultSection, error) {
+	lang := scope.Lang
+	minN := minGroup(scope, sv.MinGroupSize)
+	rep, err := reports.Survey(ctx, s.DB, sv.ID, s.now())
+	if err != nil {
+		return ResultSection{}, err
+	}
+	key := fmt.Sprintf("survey-%d", sv.ID)
+	sec := ResultSection{Key: fmt.Sprint(sv.ID), Title: s.surveyTitle(lang, sv, def)}
+	rr := rep.ResponseRate
+	sec.Figures = append(sec.Figures,
+		ResultFigure{Label: tr(lang, "survey.response_rate"), Value: fmt.Sprintf("%s (%d/%d)", pct1(rr.Rate), rr.Complete, rr.Eligible), N: rr.Eligible,
+			Definition: l(lang, rr.Definition, rr.DefinitionEN)},
+		ResultFigure{Label: tr(lang, "survey.partial_rate"), Value: fmt.Sprintf("%s (%d/%d)", pct1(rr.PartialRate), rr.Partial, rr.Eligible), N: rr.Eligible,
+			Definition: l(lang, rr.Definition, rr.DefinitionEN)},
+	)
+	// The whole survey's figures are shown to its coordinator whatever n;
+	// the minimum group size applies to the department breakdown.
+	figs, charts := figuresAndCharts(lang, def, rep.Dimensions, rep.NPS, rep.Behaviours, rep.Overall, 0)
+	sec.Figures = append(sec.Figures, figs...)
+	sec.Charts = charts
+	if len(rep.Dimensions) > 0 {
+		sec.Tables = append(sec.Tables, dimensionsTable(lang, key+"-dimensions", rep.Dimensions, &def, 0))
+	}
+	if len(rep.Behaviours) > 0 {
+		sec.Tables = append(sec.Tables, behavioursTable(lang, key+"-behaviours", rep.Behaviours, def, 0))
+	}
+	comments, err := s.commentsTable(ctx, lang, key+"-comments", sv, def, rep.Comments)
+	if err != nil {
+		return sec, err
+	}
+	sec.Tables = append(sec.Tables, comments)
+
+	open := surveys.Open(sv, s.now())
+	var notes []string
+	if s.Service != nil {
+		missing, err := s.Service.Missing(ctx, sv)
+		if err != nil {
+			return sec, fmt.Errorf("survey %d: non-respondents: %w", sv.ID, err)
+		}
+		sec.Tables = append(sec.Tables, missingTable(lang, key+"-missing", sv, missing))
+		sent, err := s.remindersSent(ctx, sv)
+		if err != nil {
+			return sec, err
+		}
+		notes = append(notes, tr(lang, "survey.reminders_sent", sent, surveys.MaxReminders))
+		if open && len(missing) > 0 && sent < surveys.MaxReminders {
+			sec.Actions = append(sec.Actions, CellForm{Action: fmt.Sprintf("/surveys/%d/remind", sv.ID), Label: tr(lang, "survey.remind_now", len(missing)),
+				Class: "remind-survey", Confirm: tr(lang, "survey.confirm_remind", len(missing))})
+		}
+	}
+	if !open {
+		notes = append(notes, tr(lang, "survey.closed_note"))
+	}
+	if sv.Anonymous {
+		notes = append(notes, tr(lang, "survey.anonymous_note"))
+	}
+	sec.Tables = append(sec.Tables, departmentsTable(lang, key+"-departments", rep.Departments, minN))
+	notes = append(notes, tr(lang, "survey.dept_note", minN))
+	sec.Note = strings.Join(notes, " ")
+	return sec, nil
+}
+
+// remindersSent counts the reminders of sv that went out.
+func (s *SurveyReports) remindersSent(ctx context.Context, sv store.Survey) (int, error) {
+	var n int64
+	err := s.DB.WithContext(ctx).Model(&store.Touchpoint{}).
+		Where("survey_id = ? AND kind IN ? AND status = ?", sv.ID, []string{surveys.KindFeedbackReminder, surveys.KindManagerReminder}, store.TouchpointFired).
+		Count(&n).Error
+	if err != nil {
+		return 0, fmt.Errorf("survey %d: count reminders: %w", sv.ID, err)
+	}
+	return int(n), nil
+}
+
+func (s *SurveyReports) commentsTable(ctx context.Context, lang, key string, sv store.Survey, def surveys.Definition, comments []reports.Comment) (*Table, error) {
+	named := !sv.Anonymous
+	followup := sv.Kind == store.SurveyManagerFollowup
+	cols := []string{tr(lang, "col.question"), tr(lang, "col.comment")}
+	if named {
+		cols = append(cols, tr(lang, "col.name"), tr(lang, "col.external_id"))
+		if followup {
+			cols = append(cols, tr(lang, "col.subject"))
+		}
+	}
+	cols = append(cols, tr(lang, "col.tag"))
+	if named {
+		cols = append(cols, tr(lang, "col.follow_up_call"))
+	}
+	cols = append(cols, tr(lang, "col.tagged_by"))
+	t := &Table{Key: key, Title: tr(lang, "table.survey_comments"), Empty: tr(lang, "survey.no_comments"), Columns: cols}
+	ids := make([]uint64, 0, len(comments))
+	for _, c := range comments {
+		ids = append(ids, c.ResponseID)
+	}
+	tags := map[string]store.CommentTag{}
+	if len(ids) > 0 {
+		var rows []store.CommentTag
+		if err := s.DB.WithContext(ctx).Where("response_id IN ?", ids).Find(&rows).Error; err != nil {
+			return nil, fmt.Errorf("survey %d: load comment tags: %w", sv.ID, err)
+		}
+		for _, x := range rows {
+			tags[fmt.Sprintf("%d/%s", x.ResponseID, x.QuestionKey)] = x
+		}
+	}
+	action := fmt.Sprintf("/surveys/%d/comments", sv.ID)
+	for _, c := range comments {
+		tag := tags[fmt.Sprintf("%d/%s", c.ResponseID, c.QuestionKey)]
+		ident := [][2]string{{"response_id", fmt.Sprint(c.ResponseID)}, {"question_key", c.QuestionKey}}
+		row := []Cell{C(questionText(lang, def, c.QuestionKey)), {V: c.Text, Class: "comment-text"}}
+		if named {
+			row = append(row, C(c.Name), C(c.ExternalID))
+			if followup {
+				row = append(row, C(c.Subject))
+			}
+		}
+		tagCell := Cell{V: tag.Tag, Label: trEnum(lang, "tag", tag.Tag), Class: "triage"}
+		if tag.Tag == "" {
+			tagCell.Label = tr(lang, "tag.none")
+		}
+		for _, tg := range []string{store.TagShortTerm, store.TagLongTerm, store.TagNoAction} {
+			tagCell.Forms = append(tagCell.Forms, CellForm{Action: action + "/tag", Fields: append(append([][2]string{}, ident...), [2]string{"tag", tg}),
+				Label: tr(lang, "tag."+tg), Class: "tag-" + tg, Pressed: tag.Tag == tg, Confirm: tr(lang, "comment.confirm_tag", tr(lang, "tag."+tg))})
+		}
+		row = append(row, tagCell)
+		if named {
+			fu := Cell{V: tag.FollowUpCall, Class: "follow-up"}
+			next, label := "1", tr(lang, "comment.follow_up_on")
+			if tag.FollowUpCall {
+				fu.Label = tr(lang, "comment.follow_up_yes")
+				next, label = "0", tr(lang, "comment.follow_up_off")
+			}
+			fu.Forms = []CellForm{{Action: action + "/follow-up", Fields: append(append([][2]string{}, ident...), [2]string{"follow_up_call", next}),
+				Label: label, Class: "follow-up-btn", Pressed: tag.FollowUpCall, Confirm: tr(lang, "comment.confirm_follow_up_"+next, c.Name)}}
+			row = append(row, fu)
+		}
+		var by any
+		if tag.By != "" {
+			by = tag.By
+		}
+		row = append(row, C(by))
+		t.Rows = append(t.Rows, row)
+	}
+	return t, nil
+}
+
+func missingTable(lang, key string, sv store.Survey, missing []surveys.MissingRow) *Table {
+	t := &Table{Key: key, Title: tr(lang, "table.survey_missing", len(missing)), Empty: tr(lang, "survey.none_missing")}
+	if sv.Anonymous {
+		// Who has not answered an anonymous survey tells who has.
+		t.Columns = []string{tr(lang, "col.missing_count")}
+		t.Rows = [][]Cell{{C(len(missing))}}
+		t.Empty = tr(lang, "survey.missing_anonymous")
+		return t
+	}
+	followup := sv.Kind == store.SurveyManagerFollowup
+	t.Columns = []string{tr(lang, "col.external_id"), tr(lang, "col.name"), tr(lang, "col.department")}
+	if followup {
+		t.Columns = append(t.Columns, tr(lang, "col.subject_external_id"), tr(lang, "col.subject"))
+	}
+	for _, m := range missing {
+		row := []Cell{C(m.ExternalID), C(m.Name), C(m.Department)}
+		if followup {
+			row = append(row, C(m.SubjectExternalID), C(m.SubjectName))
+		}
+		t.Rows = append(t.Rows, row)
+	}
+	return t
+}
+
+func departmentsTable(lang, key string, rows []reports.DepartmentRow, minN int) *Table {
+	t := &Table{Key: key, Title: tr(lang, "table.survey_departments"), Empty: tr(lang, "survey.no_answers"),
+		Columns: []string{tr(lang, "col.department"), tr(lang, "col.responses"), tr(lang, "col.csat_mean"), "NPS"}}
+	for _, d := range rows {
+		dept := d.Department
+		if dept == "（未填部门）" {
+			dept = tr(lang, "survey.no_department")
+		}
+		if d.Suppressed || d.Responses == nil || *d.Responses < minN {
+			t.Rows = append(t.Rows, []Cell{C(dept), {V: hiddenText(lang, minN), Class: "muted suppressed"}, C(nil), C(nil)})
+			continue
+		}
+		t.Rows = append(t.Rows, []Cell{C(dept), C(*d.Responses), Cell{V: round2(d.CSATMean), Digits: 2}, C(round1(d.NPS))})
+	}
+	return t
+}
+
+// ---- the department view ----
+
+// answerSet is one department's answers to surveys.
+type answerSet struct {
+	Complete, Partial int
+	Eligible          int
+	Nums              map[string][]float64
+	Pairs             map[int][]surveys.Pair
+}
+
+func (a answerSet) responses() int { return a.Complete + a.Partial }
+
+// deptAnswers reads the answers to sv of respondents who were in dept when
+// they answered, and how many people of dept (today) received it.
+func (s *SurveyReports) deptAnswers(ctx context.Context, sv store.Survey, def surveys.Definition, dept string) (answerSet, error) {
+	db := s.DB.WithContext(ctx)
+	set := answerSet{Nums: map[string][]float64{}, Pairs: map[int][]surveys.Pair{}}
+	var counts []struct {
+		Status string
+		N      int
+	}
+	if err := db.Model(&store.SurveyResponse{}).Select("status, COUNT(*) AS n").Where("survey_id = ? AND department = ?", sv.ID, dept).
+		Group("status").Scan(&counts).Error; err != nil {
+		return set, fmt.Errorf("survey %d: count department responses: %w", sv.ID, err)
+	}
+	for _, c := range counts {
+		if c.Status == store.ResponseComplete {
+			set.Complete += c.N
+		} else {
+			set.Partial += c.N
+		}
+	}
+	var eligible int64
+	sub := db.Table("deliveries").Select("DISTINCT deliveries.employee_id, deliveries.subject_id").
+		Joins("JOIN touchpoints ON touchpoints.id = deliveries.touchpoint_id").
+		Joins("JOIN employees ON employees.id = deliveries.employee_id").
+		Where("touchpoints.survey_id = ? AND deliveries.status = ? AND employees.active = ? AND employees.department = ?", sv.ID, store.DeliverySent, true, dept).
+		Where("touchpoints.kind IN ?", []string{surveys.KindFeedback, surveys.KindNPS, surveys.KindManagerFollowup})
+	if err := db.Table("(?) AS eligible", sub).Count(&eligible).Error; err != nil {
+		return set, fmt.Errorf("survey %d: count department eligible: %w", sv.ID, err)
+	}
+	set.Eligible = max(int(eligible), set.responses())
+	var rows []struct {
+		ResponseID  uint64
+		QuestionKey string
+		Number      *float64
+	}
+	if err := db.Table("survey_answers").Select("survey_answers.response_id, survey_answers.question_key, survey_answers.number").
+		Joins("JOIN survey_responses ON survey_responses.id = survey_answers.response_id").
+		Where("survey_responses.survey_id = ? AND survey_responses.department = ? AND survey_answers.number IS NOT NULL", sv.ID, dept).
+		Order("survey_answers.response_id, survey_answers.question_key").Scan(&rows).Error; err != nil {
+		return set, fmt.Errorf("survey %d: load department answers: %w", sv.ID, err)
+	}
+	byResp := map[uint64]map[string]float64{}
+	for _, r := range rows {
+		if _, ok := def.Question(r.QuestionKey); !ok || r.Number == nil {
+			continue
+		}
+		set.Nums[r.QuestionKey] = append(set.Nums[r.QuestionKey], *r.Number)
+		if byResp[r.ResponseID] == nil {
+			byResp[r.ResponseID] = map[string]float64{}
+		}
+		byResp[r.ResponseID][r.QuestionKey] = *r.Number
+	}
+	for _, nums := range byResp {
+		for _, q := range def.Questions {
+			if q.Phase != "before" || q.Behaviour == 0 {
+				continue
+			}
+			b, okB := nums[q.Key]
+			n, okN := nums[strings.TrimSuffix(q.Key, "_before")+"_now"]
+			if okB && okN {
+				set.Pairs[q.Behaviour] = append(set.Pairs[q.Behaviour], surveys.Pair{Before: b, Now: n})
+			}
+		}
+	}
+	return set, nil
+}
+
+// figures computes the report figures of an answer set the way
+// reports.Survey does.
+func (a answerSet) figures(def surveys.Definition) ([]reports.DimensionRow, *surveys.NPSResult, []reports.BehaviourRow, *surveys.ScaleResult, error) {
+	var (
+		dims    []reports.DimensionRow
+		nps     *surveys.NPSResult
+		beh     []reports.BehaviourRow
+		overall *surveys.ScaleResult
+	)
+	for _, q := range def.Questions {
+		switch q.Type {
+		case surveys.TypeRating:
+			res, err := surveys.Ratings(a.Nums[q.Key])
+			if err != nil {
+				return nil, nil, nil, nil, err
+			}
+			dim := q.Dimension
+			if dim == "" {
+				dim = q.Key
+			}
+			dims = append(dims, reports.DimensionRow{Dimension: dim, Question: q.Text.In("zh-CN"), Key: q.Key, Rating: res})
+		case surveys.TypeNPS:
+			if nps == nil {
+				res, err := surveys.NPS(a.Nums[q.Key])
+				if err != nil {
+					return nil, nil, nil, nil, err
+				}
+				nps = &res
+			}
+		case surveys.TypeChange:
+			res, err := surveys.ChangeScale(a.Nums[q.Key])
+			if err != nil {
+				return nil, nil, nil, nil, err
+			}
+			overall = &res
+		}
+	}
+	for _, q := range def.Questions {
+		if q.Phase == "before" && q.Behaviour > 0 {
+			res, err := surveys.BehaviourChange(a.Pairs[q.Behaviour])
+			if err != nil {
+				return nil, nil, nil, nil, err
+			}
+			beh = append(beh, reports.BehaviourRow{Index: q.Behaviour, Behaviour: q.Text.In("zh-CN"), Change: res})
+		}
+	}
+	return dims, nps, beh, overall, nil
+}
+
+func (s *SurveyReports) deptSection(ctx context.Context, sv store.Survey, def surveys.Definition, scope SurveyScope) (ResultSection, error) {
+	lang := scope.Lang
+	minN := minGroup(scope, sv.MinGroupSize)
+	sec := ResultSection{Key: fmt.Sprint(sv.ID), Title: s.surveyTitle(lang, sv, def), Note: tr(lang, "survey.dept_scope", scope.Department, minN)}
+	if scope.Department == "" {
+		sec.Figures = []ResultFigure{{Label: tr(lang, "col.responses"), Suppressed: true}}
+		return sec, nil
+	}
+	set, err := s.deptAnswers(ctx, sv, def, scope.Department)
+	if err != nil {
+		return sec, err
+	}
+	n := set.responses()
+	if n < minN {
+		// Too few to show anything, not even how many answered.
+		sec.Figures = []ResultFigure{{Label: tr(lang, "col.responses"), Suppressed: true, Definition: tr(lang, "survey.dept_hidden", minN)}}
+		return sec, nil
+	}
+	dims, nps, beh, overall, err := set.figures(def)
+	if err != nil {
+		return sec, fmt.Errorf("survey %d: %w", sv.ID, err)
+	}
+	rr, err := surveys.ResponseRate(set.Complete, set.Partial, set.Eligible)
+	if err != nil {
+		return sec, fmt.Errorf("survey %d: %w", sv.ID, err)
+	}
+	sec.Figures = append(sec.Figures, ResultFigure{Label: tr(lang, "survey.response_rate"), Value: fmt.Sprintf("%s (%d/%d)", pct1(rr.Rate), rr.Complete, rr.Eligible),
+		N: rr.Eligible, Definition: l(lang, rr.Definition, rr.DefinitionEN) + " " + tr(lang, "survey.dept_definition")})
+	figs, charts := figuresAndCharts(lang, def, dims, nps, beh, overall, minN)
+	sec.Figures = append(sec.Figures, figs...)
+	sec.Charts = charts
+	key := fmt.Sprintf("survey-%d", sv.ID)
+	if len(dims) > 0 {
+		sec.Tables = append(sec.Tables, dimensionsTable(lang, key+"-dimensions", dims, &def, minN))
+	}
+	if len(beh) > 0 {
+		sec.Tables = append(sec.Tables, behavioursTable(lang, key+"-behaviours", beh, def, minN))
+	}
+	return sec, nil
+}
+
+// ---- courses ----
+
+// CourseSurveys returns the course's pooled feedback figures and one row
+// per session.
+func (s *SurveyReports) CourseSurveys(ctx context.Context, courseID uint64, scope SurveyScope) ([]ResultSection, error) {
+	if deptScope(scope) {
+		return s.deptCourse(ctx, courseID, scope)
+	}
+	lang := scope.Lang
+	rep, err := reports.Course(ctx, s.DB, courseID, s.now())
+	if errors.Is(err, reports.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	hasSurvey := false
+	for _, r := range rep.Sessions {
+		if r.SurveyID != 0 {
+			hasSurvey = true
+		}
+	}
+	if !hasSurvey {
+		return nil, nil
+	}
+	sec := ResultSection{Key: "course", Title: tr(lang, "survey.course_title"), Note: tr(lang, "def.pooled")}
+	figs, charts := figuresAndCharts(lang, surveys.Definition{}, rep.Dimensions, rep.NPS, nil, nil, 0)
+	sec.Figures, sec.Charts = figs, charts
+	sec.Tables = append(sec.Tables, dimensionsTable(lang, "course-survey-dimensions", rep.Dimensions, nil, 0))
+	t := courseSessionsTable(lang, rep.Dimensions)
+	for _, r := range rep.Sessions {
+		if r.SurveyID == 0 {
+			continue
+		}
+		row := []Cell{C(r.Title), C(r.StartsAt.In(s.loc())), C(r.Teacher)}
+		if r.ResponseRate != nil {
+			row = append(row, Cell{V: round1(r.ResponseRate.Rate), Pct: true}, C(r.ResponseRate.Complete), C(r.ResponseRate.Eligible))
+		} else {
+			row = append(row, C(nil), C(nil), C(nil))
+		}
+		byKey := map[string]reports.DimensionRow{}
+		for _, d := range r.Dimensions {
+			byKey[d.Key] = d
+		}
+		for _, d := range rep.Dimensions {
+			row = append(row, Cell{V: round2(byKey[d.Key].Rating.Mean), Digits: 2}, C(byKey[d.Key].Rating.N))
+		}
+		if r.NPS != nil {
+			row = append(row, C(round1(r.NPS.Score)), C(r.NPS.N))
+		} else {
+			row = append(row, C(nil), C(nil))
+		}
+		t.Rows = append(t.Rows, row)
+	}
+	sec.Tables = append(sec.Tables, t)
+	return []ResultSection{sec}, nil
+}
+
+func courseSessionsTable(lang string, dims []reports.DimensionRow) *Table {
+	t := &Table{Key: "course-survey-sessions", Title: tr(lang, "table.survey_sessions"), Empty: tr(lang, "survey.no_answers"),
+		Columns: []string{tr(lang, "col.session"), tr(lang, "col.starts_at"), tr(lang, "col.teacher"), tr(lang, "survey.response_rate"), tr(lang, "col.complete"), tr(lang, "col.eligible_survey")}}
+	for _, d := range dims {
+		name := dimensionLabel(lang, d.Dimension, d.Question)
+		t.Columns = append(t.Columns, name, name+" n")
+	}
+	t.Columns = append(t.Columns, "NPS", "NPS n")
+	return t
+}
+
+// deptCourse pools a department's answers to the feedback surveys of a
+// course's sessions; sessions and figures below the minimum group size are
+// hidden.
+func (s *SurveyReports) deptCourse(ctx context.Context, courseID uint64, scope SurveyScope) ([]ResultSection, error) {
+	lang := scope.Lang
+	db := s.DB.WithContext(ctx)
+	var sessions []store.Session
+	if err := db.Where("course_id = ?", courseID).Order("starts_at").Find(&sessions).Error; err != nil {
+		return nil, fmt.Errorf("course %d: load sessions: %w", courseID, err)
+	}
+	type sessSet struct {
+		sess store.Session
+		set  answerSet
+	}
+	var (
+		rows    []sessSet
+		pooled  = answerSet{Nums: map[string][]float64{}, Pairs: map[int][]surveys.Pair{}}
+		poolDef *surveys.Definition
+		minN    = minGroup(scope, 0)
+	)
+	for _, ss := range sessions {
+		var sv store.Survey
+		if err := db.Where("session_id = ? AND kind = ?", ss.ID, store.SurveyFeedback).Order("id").Limit(1).Find(&sv).Error; err != nil {
+			return nil, fmt.Errorf("session %d: load survey: %w", ss.ID, err)
+		}
+		if sv.ID == 0 {
+			continue
+		}
+		def, err := surveys.SurveyDefinition(sv)
+		if err != nil {
+			return nil, err
+		}
+		minN = max(minN, sv.MinGroupSize)
+		set := answerSet{Nums: map[string][]float64{}}
+		if scope.Department != "" {
+			if set, err = s.deptAnswers(ctx, sv, def, scope.Department); err != nil {
+				return nil, err
+			}
+		}
+		for k, v := range set.Nums {
+			pooled.Nums[k] = append(pooled.Nums[k], v...)
+		}
+		pooled.Complete += set.Complete
+		pooled.Partial += set.Partial
+		if poolDef == nil {
+			poolDef = &def
+		}
+		rows = append(rows, sessSet{ss, set})
+	}
+	if poolDef == nil {
+		return nil, nil
+	}
+	sec := ResultSection{Key: "course", Title: tr(lang, "survey.course_title"), Note: tr(lang, "def.pooled") + " " + tr(lang, "survey.dept_scope", scope.Department, minN)}
+	dims, nps, _, _, err := pooled.figures(*poolDef)
+	if err != nil {
+		return nil, err
+	}
+	if pooled.responses() < minN {
+		sec.Figures = []ResultFigure{{Label: tr(lang, "col.responses"), Suppressed: true, Definition: tr(lang, "survey.dept_hidden", minN)}}
+	} else {
+		sec.Figures, sec.Charts = figuresAndCharts(lang, *poolDef, dims, nps, nil, nil, minN)
+		sec.Tables = append(sec.Tables, dimensionsTable(lang, "course-survey-dimensions", dims, poolDef, minN))
+	}
+	t := &Table{Key: "course-survey-sessions", Title: tr(lang, "table.survey_sessions"), Empty: tr(lang, "survey.no_answers"),
+		Columns: []string{tr(lang, "col.session"), tr(lang, "col.starts_at"), tr(lang, "col.responses")}}
+	for _, d := range dims {
+		t.Columns = append(t.Columns, dimensionLabel(lang, d.Dimension, d.Question))
+	}
+	t.Columns = append(t.Columns, "NPS")
+	for _, r := range rows {
+		row := []Cell{C(r.sess.Title), C(r.sess.StartsAt.In(bot.SessionLocation(r.sess)))}
+		if r.set.responses() < minN {
+			row = append(row, Cell{V: hiddenText(lang, minN), Class: "muted suppressed"})
+			t.Rows = append(t.Rows, row)
+			continue
+		}
+		sd, snps, _, _, err := r.set.figures(*poolDef)
+		if err != nil {
+			return nil, err
+		}
+		row = append(row, C(r.set.responses()))
+		for _, d := range sd {
+			if d.Rating.N < minN {
+				row = append(row, C(nil))
+				continue
+			}
+			row = append(row, Cell{V: round2(d.Rating.Mean), Digits: 2})
+		}
+		if snps != nil && snps.N >= minN {
+			row = append(row, C(round1(snps.Score)))
+		} else {
+			row = append(row, C(nil))
+		}
+		t.Rows = append(t.Rows, row)
+	}
+	sec.Tables = append(sec.Tables, t)
+	return []ResultSection{sec}, nil
+}

@@ -1,0 +1,74 @@
+package console
+
+import (
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/learnloop/learnloop/reports"
+)
+
+// teachersData is the teacher report page.
+type teachersData struct {
+	Year     int
+	Rule     string
+	Keeps    int
+	Loses    int
+	Teachers *Table
+	Sessions *Table
+}
+
+// teachersPage shows every teacher's year under the certification rule
+// (reports.Teachers): keeps or loses, with the reasons, and the sessions
+// behind it. Admins and coordinators only; ?year=2026 (default: this year in
+// the console's time zone).
+func (c *Console) teachersPage(w http.ResponseWriter, r *http.Request, v *viewer) {
+	if !v.admin() && !v.coordinator() {
+		c.forbidden(w, r, v)
+		return
+	}
+	p := c.newPage(r, v, "teachers.title")
+	p.Nav = "teachers"
+	lang := p.Lang
+	year := c.now().In(c.d.Location).Year()
+	if ys := strings.TrimSpace(r.URL.Query().Get("year")); ys != "" {
+		y, err := strconv.Atoi(ys)
+		if err != nil || y < 2000 || y > 2100 {
+			c.renderError(w, r, v, http.StatusBadRequest, "teachers.err_year")
+			return
+		}
+		year = y
+	}
+	rep, err := reports.Teachers(r.Context(), c.d.DB, year, c.d.Location, c.now())
+	if err != nil {
+		c.internal(w, r, v, err)
+		return
+	}
+	d := teachersData{Year: year, Rule: tr(lang, "teachers.rule", year, reports.CertMinSessions, reports.CertMinLearners, reports.CertMinRating)}
+	tt := &Table{Key: "teachers", Title: tr(lang, "table.teachers", year), Empty: tr(lang, "teachers.empty"),
+		Columns: []string{tr(lang, "col.teacher"), tr(lang, "col.sessions_taught"), tr(lang, "col.certification"), tr(lang, "col.reasons")}}
+	ts := &Table{Key: "teacher-sessions", Title: tr(lang, "table.teacher_sessions"), Empty: tr(lang, "teachers.empty"),
+		Columns: []string{tr(lang, "col.teacher"), tr(lang, "col.id"), tr(lang, "col.course"), tr(lang, "col.starts_at"), tr(lang, "col.learners"),
+			tr(lang, "col.teacher_rating"), tr(lang, "col.rating_n")}}
+	for _, t := range rep.Teachers {
+		cert := Cell{V: t.Keeps, Label: tr(lang, "teachers.keeps"), Class: "ok keeps"}
+		if t.Keeps {
+			d.Keeps++
+		} else {
+			d.Loses++
+			cert.Label, cert.Class = tr(lang, "teachers.loses"), "flag loses"
+		}
+		tt.Rows = append(tt.Rows, []Cell{C(t.Name), C(len(t.Sessions)), cert, C(strings.Join(t.Reasons, "；"))})
+		for _, s := range t.Sessions {
+			ts.Rows = append(ts.Rows, []Cell{C(t.Name), {V: s.SessionID, Href: c.path(fmt.Sprintf("/sessions/%d/results", s.SessionID))}, C(s.Course), C(s.StartsAt),
+				C(s.Learners), Cell{V: round2(s.Rating), Digits: 2}, C(s.RatingN)})
+		}
+	}
+	d.Teachers, d.Sessions = tt, ts
+	if c.exportTable(w, r, v, c.d.Location, fmt.Sprintf("teachers-%d", year), tt, ts) {
+		return
+	}
+	p.Data = d
+	c.render(w, r, http.StatusOK, "teachers", p)
+}
