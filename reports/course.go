@@ -96,8 +96,20 @@ func Course(ctx context.Context, db *gorm.DB, courseID uint64, now time.Time) (*
 		teachers[t.ID] = t.Name
 	}
 	r := &CourseReport{GeneratedAt: now.UTC(), CourseID: c.ID, Code: c.Code, Title: c.Title, Sessions: []CourseSessionRow{}, Definitions: map[string]string{}}
-	pooled := map[string][]float64{}
-	var poolDef *SurveyReport
+	fb, err := feedbackSurveys(ctx, db, ids)
+	if err != nil {
+		return nil, err
+	}
+	svIDs := make([]uint64, 0, len(fb))
+	for _, sv := range fb {
+		svIDs = append(svIDs, sv.ID)
+	}
+	aggs, err := aggregateSurveys(ctx, db, svIDs)
+	if err != nil {
+		return nil, err
+	}
+	pooled := &surveyAgg{values: map[string][]float64{}}
+	var poolDef *surveys.Definition
 	for _, s := range sessions {
 		a := att[s.ID]
 		row := CourseSessionRow{SessionID: s.ID, Title: s.Title, StartsAt: s.StartsAt, Eligible: a[0], CheckedIn: a[1]}
@@ -105,41 +117,32 @@ func Course(ctx context.Context, db *gorm.DB, courseID uint64, now time.Time) (*
 			row.Teacher = teachers[*s.TeacherID]
 		}
 		row.CheckinRate, row.LowCheckin = checkinFigure(a[1], a[0])
-		var sv store.Survey
-		db.Where("session_id = ? AND kind = ?", s.ID, store.SurveyFeedback).Order("id").Limit(1).Find(&sv)
-		if sv.ID != 0 {
-			sr, err := Survey(ctx, db, sv.ID, now)
+		if sv, ok := fb[s.ID]; ok {
+			def, err := surveys.SurveyDefinition(sv)
 			if err != nil {
-				return nil, err
+				return nil, fmt.Errorf("reports: %w", err)
 			}
-			row.SurveyID, row.ResponseRate, row.Dimensions, row.NPS = sv.ID, &sr.ResponseRate, sr.Dimensions, sr.NPS
-			for k, v := range sr.byQuestion {
-				pooled[k] = append(pooled[k], v...)
+			agg := aggs[sv.ID]
+			rr, dims, nps, err := agg.figures(def)
+			if err != nil {
+				return nil, fmt.Errorf("reports: survey %d: %w", sv.ID, err)
+			}
+			row.SurveyID, row.ResponseRate, row.Dimensions, row.NPS = sv.ID, &rr, dims, nps
+			for k, v := range agg.values {
+				pooled.values[k] = append(pooled.values[k], v...)
 			}
 			if poolDef == nil {
-				poolDef = sr
+				poolDef = &def
 			}
 		}
 		r.Sessions = append(r.Sessions, row)
 	}
 	if poolDef != nil {
-		for _, d := range poolDef.Dimensions {
-			res, err := surveys.Ratings(pooled[d.Key])
-			if err != nil {
-				return nil, err
-			}
-			r.Dimensions = append(r.Dimensions, DimensionRow{Dimension: d.Dimension, Question: d.Question, Key: d.Key, Rating: res})
+		_, dims, nps, err := pooled.figures(*poolDef)
+		if err != nil {
+			return nil, fmt.Errorf("reports: pooled figures: %w", err)
 		}
-		for _, q := range poolDef.def.Questions {
-			if q.Type == surveys.TypeNPS {
-				res, err := surveys.NPS(pooled[q.Key])
-				if err != nil {
-					return nil, err
-				}
-				r.NPS = &res
-				break
-			}
-		}
+		r.Dimensions, r.NPS = dims, nps
 	}
 	r.Definitions["checkin_rate"] = figureDefinition("checkin_rate", 0)
 	r.Definitions["low_checkin"] = "签到率低于 50% 的场次标记为需立即复盘"
@@ -217,16 +220,30 @@ func Teachers(ctx context.Context, db *gorm.DB, year int, loc *time.Location, no
 	for _, t := range ts {
 		byTeacher[t.ID] = &TeacherRow{TeacherID: t.ID, Name: t.Name, Sessions: []TeacherSessionRow{}}
 	}
+	fb, err := feedbackSurveys(ctx, db, ids)
+	if err != nil {
+		return nil, err
+	}
+	svIDs := make([]uint64, 0, len(fb))
+	for _, sv := range fb {
+		svIDs = append(svIDs, sv.ID)
+	}
+	aggs, err := aggregateSurveys(ctx, db, svIDs)
+	if err != nil {
+		return nil, err
+	}
 	for _, s := range sessions {
 		row := TeacherSessionRow{SessionID: s.ID, Course: courses[s.CourseID], StartsAt: s.StartsAt, Learners: att[s.ID][1]}
-		var sv store.Survey
-		db.Where("session_id = ? AND kind = ?", s.ID, store.SurveyFeedback).Order("id").Limit(1).Find(&sv)
-		if sv.ID != 0 {
-			sr, err := Survey(ctx, db, sv.ID, now)
+		if sv, ok := fb[s.ID]; ok {
+			def, err := surveys.SurveyDefinition(sv)
 			if err != nil {
-				return nil, err
+				return nil, fmt.Errorf("reports: %w", err)
 			}
-			for _, d := range sr.Dimensions {
+			_, dims, _, err := aggs[sv.ID].figures(def)
+			if err != nil {
+				return nil, fmt.Errorf("reports: survey %d: %w", sv.ID, err)
+			}
+			for _, d := range dims {
 				if d.Dimension == "teacher" {
 					row.Rating, row.RatingN = d.Rating.Mean, d.Rating.N
 				}

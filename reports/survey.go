@@ -155,26 +155,79 @@ func Survey(ctx context.Context, db *gorm.DB, surveyID uint64, now time.Time) (*
 		return nil, fmt.Errorf("reports: %w", err)
 	}
 
-	type answerRow struct {
-		ResponseID   uint64
-		Status       string
-		Department   string
-		RespondentID *uint64
-		SubjectID    uint64
-		QuestionKey  string
-		Number       *float64
-		Text         string
+	// Numbers are aggregated in the database: a distribution per
+	// (department, question, value), not one row per answer — a course
+	// report reads a million answers.
+	var dist []struct {
+		Department  string
+		QuestionKey string
+		Number      float64
+		N           int
 	}
-	var rows []answerRow
 	err = db.Table("survey_answers").
-		Select("survey_answers.response_id, survey_responses.status, survey_responses.department, survey_responses.respondent_id, survey_responses.subject_id, survey_answers.question_key, survey_answers.number, survey_answers.text").
+		Select("survey_responses.department, survey_answers.question_key, survey_answers.number, COUNT(*) AS n").
 		Joins("JOIN survey_responses ON survey_responses.id = survey_answers.response_id").
-		Where("survey_responses.survey_id = ?", sv.ID).Order("survey_answers.response_id, survey_answers.question_key").Scan(&rows).Error
+		Where("survey_responses.survey_id = ? AND survey_answers.number IS NOT NULL", sv.ID).
+		Group("survey_responses.department, survey_answers.question_key, survey_answers.number").Scan(&dist).Error
 	if err != nil {
-		return nil, fmt.Errorf("reports: load answers: %w", err)
+		return nil, fmt.Errorf("reports: aggregate answers: %w", err)
 	}
-	names := map[uint64]store.Employee{}
-	if !sv.Anonymous || sv.Kind == store.SurveyManagerFollowup {
+	var answeredRows []struct {
+		QuestionKey string
+		N           int
+	}
+	err = db.Table("survey_answers").Select("survey_answers.question_key, COUNT(*) AS n").
+		Joins("JOIN survey_responses ON survey_responses.id = survey_answers.response_id").
+		Where("survey_responses.survey_id = ? AND (survey_answers.number IS NOT NULL OR survey_answers.text <> '')", sv.ID).
+		Group("survey_answers.question_key").Scan(&answeredRows).Error
+	if err != nil {
+		return nil, fmt.Errorf("reports: count answers: %w", err)
+	}
+	answered := map[string]int{}
+	for _, a := range answeredRows {
+		answered[a.QuestionKey] = a.N
+	}
+	byDept := map[string]map[string][]float64{} // department → question → values
+	for _, d := range dist {
+		if _, ok := def.Question(d.QuestionKey); !ok {
+			continue
+		}
+		if byDept[d.Department] == nil {
+			byDept[d.Department] = map[string][]float64{}
+		}
+		for range d.N {
+			r.byQuestion[d.QuestionKey] = append(r.byQuestion[d.QuestionKey], d.Number)
+			byDept[d.Department][d.QuestionKey] = append(byDept[d.Department][d.QuestionKey], d.Number)
+		}
+	}
+
+	// Comments: only the free-text answers are read row by row.
+	var textKeys, pairKeys []string
+	for _, q := range def.Questions {
+		if q.Type == surveys.TypeText {
+			textKeys = append(textKeys, q.Key)
+		}
+		if q.Behaviour > 0 && (q.Phase == "before" || q.Phase == "now") {
+			pairKeys = append(pairKeys, q.Key)
+		}
+	}
+	if len(textKeys) > 0 {
+		var rows []struct {
+			ResponseID   uint64
+			RespondentID *uint64
+			SubjectID    uint64
+			QuestionKey  string
+			Text         string
+		}
+		err = db.Table("survey_answers").
+			Select("survey_answers.response_id, survey_responses.respondent_id, survey_responses.subject_id, survey_answers.question_key, survey_answers.text").
+			Joins("JOIN survey_responses ON survey_responses.id = survey_answers.response_id").
+			Where("survey_responses.survey_id = ? AND survey_answers.question_key IN ? AND survey_answers.text <> ''", sv.ID, textKeys).
+			Order("survey_answers.response_id, survey_answers.question_key").Scan(&rows).Error
+		if err != nil {
+			return nil, fmt.Errorf("reports: load comments: %w", err)
+		}
+		names := map[uint64]store.Employee{}
 		var ids []uint64
 		for _, a := range rows {
 			if a.RespondentID != nil && !sv.Anonymous {
@@ -193,29 +246,11 @@ func Survey(ctx context.Context, db *gorm.DB, surveyID uint64, now time.Time) (*
 				names[e.ID] = e
 			}
 		}
-	}
-	type respAgg struct {
-		dept string
-		nums map[string]float64
-	}
-	byResp := map[uint64]*respAgg{}
-	answered := map[string]int{}
-	for _, a := range rows {
-		q, ok := def.Question(a.QuestionKey)
-		if !ok {
-			continue
-		}
-		agg := byResp[a.ResponseID]
-		if agg == nil {
-			agg = &respAgg{dept: a.Department, nums: map[string]float64{}}
-			byResp[a.ResponseID] = agg
-		}
-		answered[q.Key]++
-		if a.Number != nil {
-			r.byQuestion[q.Key] = append(r.byQuestion[q.Key], *a.Number)
-			agg.nums[q.Key] = *a.Number
-		}
-		if q.Type == surveys.TypeText && strings.TrimSpace(a.Text) != "" {
+		for _, a := range rows {
+			if strings.TrimSpace(a.Text) == "" {
+				continue
+			}
+			q, _ := def.Question(a.QuestionKey)
 			c := Comment{ResponseID: a.ResponseID, QuestionKey: q.Key, Question: q.Text.In("zh-CN"), Text: a.Text}
 			if !sv.Anonymous && a.RespondentID != nil {
 				c.Name, c.ExternalID = names[*a.RespondentID].Name, names[*a.RespondentID].ExternalID
@@ -226,17 +261,38 @@ func Survey(ctx context.Context, db *gorm.DB, surveyID uint64, now time.Time) (*
 			r.Comments = append(r.Comments, c)
 		}
 	}
+
 	// Behaviour pairs come from one response's before and now answers.
-	for _, agg := range byResp {
-		for _, q := range def.Questions {
-			if q.Phase != "before" || q.Behaviour == 0 {
-				continue
+	if len(pairKeys) > 0 {
+		var rows []struct {
+			ResponseID  uint64
+			QuestionKey string
+			Number      float64
+		}
+		err = db.Table("survey_answers").Select("survey_answers.response_id, survey_answers.question_key, survey_answers.number").
+			Joins("JOIN survey_responses ON survey_responses.id = survey_answers.response_id").
+			Where("survey_responses.survey_id = ? AND survey_answers.question_key IN ? AND survey_answers.number IS NOT NULL", sv.ID, pairKeys).
+			Scan(&rows).Error
+		if err != nil {
+			return nil, fmt.Errorf("reports: load behaviour answers: %w", err)
+		}
+		byResp := map[uint64]map[string]float64{}
+		for _, a := range rows {
+			if byResp[a.ResponseID] == nil {
+				byResp[a.ResponseID] = map[string]float64{}
 			}
-			nowKey := strings.TrimSuffix(q.Key, "_before") + "_now"
-			b, okB := agg.nums[q.Key]
-			n, okN := agg.nums[nowKey]
-			if okB && okN {
-				r.pairs[q.Behaviour] = append(r.pairs[q.Behaviour], surveys.Pair{Before: b, Now: n})
+			byResp[a.ResponseID][a.QuestionKey] = a.Number
+		}
+		for _, nums := range byResp {
+			for _, q := range def.Questions {
+				if q.Phase != "before" || q.Behaviour == 0 {
+					continue
+				}
+				b, okB := nums[q.Key]
+				n, okN := nums[strings.TrimSuffix(q.Key, "_before")+"_now"]
+				if okB && okN {
+					r.pairs[q.Behaviour] = append(r.pairs[q.Behaviour], surveys.Pair{Before: b, Now: n})
+				}
 			}
 		}
 	}
@@ -287,9 +343,12 @@ func Survey(ctx context.Context, db *gorm.DB, surveyID uint64, now time.Time) (*
 	r.Definitions["answers"] = "每题的 n 为回答了该题的人数（含未完成问卷中已作答的题）；跳过的题不计入分母"
 
 	// Department breakdown, suppressed below the minimum group size.
-	depts := map[string][]*respAgg{}
-	for _, agg := range byResp {
-		depts[agg.dept] = append(depts[agg.dept], agg)
+	var deptN []struct {
+		Department string
+		N          int
+	}
+	if err := db.Model(&store.SurveyResponse{}).Select("department, COUNT(*) AS n").Where("survey_id = ?", sv.ID).Group("department").Scan(&deptN).Error; err != nil {
+		return nil, fmt.Errorf("reports: count departments: %w", err)
 	}
 	npsKey, csatKeys := "", []string{}
 	for _, q := range def.Questions {
@@ -300,31 +359,25 @@ func Survey(ctx context.Context, db *gorm.DB, surveyID uint64, now time.Time) (*
 			csatKeys = append(csatKeys, q.Key)
 		}
 	}
-	for dept, aggs := range depts {
-		row := DepartmentRow{Department: dept}
-		if dept == "" {
+	for _, d := range deptN {
+		row := DepartmentRow{Department: d.Department}
+		if d.Department == "" {
 			row.Department = "（未填部门）"
 		}
-		if len(aggs) < sv.MinGroupSize {
+		if d.N < sv.MinGroupSize {
 			row.Suppressed = true
 			r.Departments = append(r.Departments, row)
 			continue
 		}
-		n := len(aggs)
+		n := d.N
 		row.Responses = &n
-		var npsVals, csatVals []float64
-		for _, a := range aggs {
-			if v, ok := a.nums[npsKey]; ok {
-				npsVals = append(npsVals, v)
-			}
-			for _, k := range csatKeys {
-				if v, ok := a.nums[k]; ok {
-					csatVals = append(csatVals, v)
-				}
-			}
-		}
-		if res, err := surveys.NPS(npsVals); err == nil && res.Score != nil && len(npsVals) >= sv.MinGroupSize {
+		vals := byDept[d.Department]
+		if res, err := surveys.NPS(vals[npsKey]); err == nil && res.Score != nil && len(vals[npsKey]) >= sv.MinGroupSize {
 			row.NPS = res.Score
+		}
+		var csatVals []float64
+		for _, k := range csatKeys {
+			csatVals = append(csatVals, vals[k]...)
 		}
 		if res, err := surveys.Ratings(csatVals); err == nil && res.Mean != nil {
 			row.CSATMean = res.Mean
