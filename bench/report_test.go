@@ -30,8 +30,9 @@ func BenchmarkCourseReport(b *testing.B) {
 		c := store.Course{Code: "BIG", Title: "大课"}
 		require.NoError(b, db.Create(&c).Error)
 		const sessions = 20
-		perResponse := 5 // teacher, course, organisation, nps, suggestions
-		responses := answers / perResponse
+		// Each response: teacher, course, organisation, NPS, and a comment
+		// from one in ten → 4.1 answers.
+		responses := answers * 10 / 41
 		start := time.Date(2026, 1, 5, 1, 0, 0, 0, time.UTC)
 		for s := range sessions {
 			sess := store.Session{CourseID: c.ID, Title: fmt.Sprint("S", s), StartsAt: start.AddDate(0, 0, 7*s), EndsAt: start.AddDate(0, 0, 7*s).Add(2 * time.Hour),
@@ -56,16 +57,16 @@ func BenchmarkCourseReport(b *testing.B) {
 				}
 				require.NoError(b, db.Exec(rs.String(), args...).Error)
 			}
-			require.NoError(b, db.Exec(`INSERT INTO survey_answers (response_id, question_key, number, text, updated_at)
-				SELECT id, 'teacher_satisfaction', 1 + (id % 5), '', ? FROM survey_responses WHERE survey_id = ?`, start, sv.ID).Error)
-			require.NoError(b, db.Exec(`INSERT INTO survey_answers (response_id, question_key, number, text, updated_at)
-				SELECT id, 'course_satisfaction', 1 + ((id * 7) % 5), '', ? FROM survey_responses WHERE survey_id = ?`, start, sv.ID).Error)
-			require.NoError(b, db.Exec(`INSERT INTO survey_answers (response_id, question_key, number, text, updated_at)
-				SELECT id, 'organisation_satisfaction', 1 + ((id * 3) % 5), '', ? FROM survey_responses WHERE survey_id = ?`, start, sv.ID).Error)
-			require.NoError(b, db.Exec(`INSERT INTO survey_answers (response_id, question_key, number, text, updated_at)
-				SELECT id, 'nps', id % 11, '', ? FROM survey_responses WHERE survey_id = ?`, start, sv.ID).Error)
-			require.NoError(b, db.Exec(`INSERT INTO survey_answers (response_id, question_key, number, text, updated_at)
-				SELECT id, 'suggestions', NULL, '多一些案例', ? FROM survey_responses WHERE survey_id = ? AND id % 10 = 0`, start, sv.ID).Error)
+			require.NoError(b, db.Exec(`INSERT INTO survey_answers (response_id, survey_id, question_key, number, text, updated_at)
+				SELECT id, survey_id, 'teacher_satisfaction', 1 + (id % 5), '', ? FROM survey_responses WHERE survey_id = ?`, start, sv.ID).Error)
+			require.NoError(b, db.Exec(`INSERT INTO survey_answers (response_id, survey_id, question_key, number, text, updated_at)
+				SELECT id, survey_id, 'course_satisfaction', 1 + ((id * 7) % 5), '', ? FROM survey_responses WHERE survey_id = ?`, start, sv.ID).Error)
+			require.NoError(b, db.Exec(`INSERT INTO survey_answers (response_id, survey_id, question_key, number, text, updated_at)
+				SELECT id, survey_id, 'organisation_satisfaction', 1 + ((id * 3) % 5), '', ? FROM survey_responses WHERE survey_id = ?`, start, sv.ID).Error)
+			require.NoError(b, db.Exec(`INSERT INTO survey_answers (response_id, survey_id, question_key, number, text, updated_at)
+				SELECT id, survey_id, 'nps', id % 11, '', ? FROM survey_responses WHERE survey_id = ?`, start, sv.ID).Error)
+			require.NoError(b, db.Exec(`INSERT INTO survey_answers (response_id, survey_id, question_key, number, text, updated_at)
+				SELECT id, survey_id, 'suggestions', NULL, '多一些案例', ? FROM survey_responses WHERE survey_id = ? AND id % 10 = 0`, start, sv.ID).Error)
 		}
 		var total int64
 		require.NoError(b, db.Model(&store.SurveyAnswer{}).Count(&total).Error)

@@ -418,7 +418,7 @@ func teachSession(t *testing.T, db *storetest.DB, courseID, teacherID uint64, st
 	for i, v := range ratings {
 		r := store.SurveyResponse{SurveyID: sv.ID, RespondentKey: fmt.Sprintf("e:%d", i), Status: store.ResponseComplete, Source: "form", StartedAt: start}
 		require.NoError(t, db.Create(&r).Error)
-		require.NoError(t, db.Create(&store.SurveyAnswer{ResponseID: r.ID, QuestionKey: "teacher_satisfaction", Number: &v}).Error)
+		require.NoError(t, db.Create(&store.SurveyAnswer{ResponseID: r.ID, SurveyID: sv.ID, QuestionKey: "teacher_satisfaction", Number: &v}).Error)
 	}
 	return s.ID
 }

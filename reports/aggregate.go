@@ -36,11 +36,9 @@ func aggregateSurveys(ctx context.Context, db *gorm.DB, ids []uint64) (map[uint6
 		Number      float64
 		N           int
 	}
-	err := db.Table("survey_answers").
-		Select("survey_responses.survey_id, survey_answers.question_key, survey_answers.number, COUNT(*) AS n").
-		Joins("JOIN survey_responses ON survey_responses.id = survey_answers.response_id").
-		Where("survey_responses.survey_id IN ? AND survey_answers.number IS NOT NULL", ids).
-		Group("survey_responses.survey_id, survey_answers.question_key, survey_answers.number").Scan(&dist).Error
+	err := db.Table("survey_answers").Select("survey_id, question_key, number, COUNT(*) AS n").
+		Where("survey_id IN ? AND number IS NOT NULL", ids).
+		Group("survey_id, question_key, number").Scan(&dist).Error
 	if err != nil {
 		return nil, fmt.Errorf("reports: aggregate answers: %w", err)
 	}

@@ -32,6 +32,13 @@ var Migrations = []Migration{
 	{Version: 3, Name: "console: accounts, login sessions, comment triage", Up: func(tx *gorm.DB) error {
 		return tx.Migrator().AutoMigrate(consoleModels()...)
 	}},
+	{Version: 4, Name: "survey_answers.survey_id for join-free report aggregates", Up: func(tx *gorm.DB) error {
+		if err := tx.Migrator().AutoMigrate(&SurveyAnswer{}); err != nil {
+			return err
+		}
+		return tx.Exec(`UPDATE survey_answers SET survey_id = (SELECT survey_responses.survey_id FROM survey_responses
+			WHERE survey_responses.id = survey_answers.response_id) WHERE survey_id = 0`).Error
+	}},
 }
 
 // LatestVersion is the schema version this binary expects.

@@ -59,3 +59,24 @@ func TestTimesAreStoredInUTC(t *testing.T) {
 		require.Equal(t, time.UTC, got.CheckedInAt.Location())
 	})
 }
+
+func TestMigration4BackfillsAnswerSurveyIDs(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *storetest.DB) {
+		r := store.SurveyResponse{SurveyID: 7, RespondentKey: "e:1", Status: store.ResponseComplete, Source: "form", StartedAt: time.Now()}
+		require.NoError(t, db.Create(&r).Error)
+		v := 4.0
+		a := store.SurveyAnswer{ResponseID: r.ID, QuestionKey: "q", Number: &v}
+		require.NoError(t, db.Create(&a).Error)
+		var m store.Migration
+		for _, x := range store.Migrations {
+			if x.Version == 4 {
+				m = x
+			}
+		}
+		require.NoError(t, m.Up(db.DB), "a migration can run again")
+		var got store.SurveyAnswer
+		require.NoError(t, db.First(&got, a.ID).Error)
+		require.EqualValues(t, 7, got.SurveyID)
+	})
+}

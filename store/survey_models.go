@@ -74,11 +74,14 @@ type SurveyResponse struct {
 
 // SurveyAnswer is one question's answer in a response.
 type SurveyAnswer struct {
-	ID          uint64   `gorm:"primaryKey"`
-	ResponseID  uint64   `gorm:"not null;uniqueIndex:ux_answer,priority:1"`
-	QuestionKey string   `gorm:"size:64;not null;uniqueIndex:ux_answer,priority:2"`
-	Number      *float64 // numeric answers (ratings, NPS, scales)
-	Text        string   `gorm:"type:text"` // text and choice answers (choices as JSON array)
+	ID         uint64 `gorm:"primaryKey"`
+	ResponseID uint64 `gorm:"not null;uniqueIndex:ux_answer,priority:1"`
+	// SurveyID repeats the response's survey so reports aggregate answers
+	// from one index without a join (migration 4).
+	SurveyID    uint64   `gorm:"not null;default:0;index:ix_answer_agg,priority:1"`
+	QuestionKey string   `gorm:"size:64;not null;uniqueIndex:ux_answer,priority:2;index:ix_answer_agg,priority:2"`
+	Number      *float64 `gorm:"index:ix_answer_agg,priority:3"` // numeric answers (ratings, NPS, scales)
+	Text        string   `gorm:"type:text"`                      // text and choice answers (choices as JSON array)
 	UpdatedAt   time.Time
 }
 

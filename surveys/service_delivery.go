@@ -457,7 +457,7 @@ func (s *Service) saveAnswers(ctx context.Context, sv store.Survey, def Definiti
 				continue
 			}
 			dup = false
-			row := store.SurveyAnswer{ResponseID: resp.ID, QuestionKey: k, Number: a.Number, Text: a.Text, UpdatedAt: now}
+			row := store.SurveyAnswer{ResponseID: resp.ID, SurveyID: sv.ID, QuestionKey: k, Number: a.Number, Text: a.Text, UpdatedAt: now}
 			if ok {
 				row.ID = old.ID
 				if err := tx.Model(&store.SurveyAnswer{}).Where("id = ?", old.ID).Updates(map[string]any{"number": a.Number, "text": a.Text, "updated_at": now}).Error; err != nil {

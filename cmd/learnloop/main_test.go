@@ -56,7 +56,7 @@ func TestMigrateImportReportOnSQLite(t *testing.T) {
 	require.Contains(t, out, "applied migrations")
 	out, _, err = run(t, env, "migrate", "--status")
 	require.NoError(t, err)
-	require.Contains(t, out, "schema version 3, latest 3")
+	require.Contains(t, out, "schema version 4, latest 4")
 
 	bad := filepath.Join(dir, "bad.csv")
 	require.NoError(t, os.WriteFile(bad, []byte("external_id,name\nE1,张三\n,无工号\n"), 0o600))
