@@ -189,6 +189,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 	}
 	a.Planner = &plan.Planner{DB: a.DB, Sched: a.Sched, Quiet: quiet, Now: now}
 	a.Sched.Register(plan.JobFire, a.Planner.FireHandler(a.Deliverer))
+	a.Sched.Register(JobReconcile, a.reconcile)
 
 	settings, err := SurveySettings(cfg)
 	if err != nil {
@@ -267,6 +268,49 @@ func SurveySettings(cfg *config.Config) (surveys.Settings, error) {
 	return st, nil
 }
 
+// JobReconcile is the recurring job that asks platforms which accepted
+// messages they dropped afterwards (DingTalk work notifications).
+const JobReconcile = "deliveries.reconcile"
+
+// reconcileEvery is how often it runs; each run looks at the deliveries
+// sent between 25 and 5 minutes before it, so each is checked twice.
+const reconcileEvery = 10 * time.Minute
+
+// ScheduleReconcile enqueues the next reconcile run when a platform can
+// report late drops. Every replica may call it: the slot's unique key keeps
+// one job.
+func (a *App) ScheduleReconcile(ctx context.Context) error {
+	needed := false
+	for _, m := range a.Messengers {
+		_, ok := m.(bot.DeliveryChecker)
+		needed = needed || ok
+	}
+	if !needed {
+		return nil
+	}
+	return a.enqueueReconcile(ctx, a.Now().UTC().Truncate(reconcileEvery).Add(reconcileEvery))
+}
+
+func (a *App) enqueueReconcile(ctx context.Context, at time.Time) error {
+	_, _, err := a.Sched.Enqueue(ctx, nil, scheduler.JobSpec{Kind: JobReconcile, UniqueKey: JobReconcile + ":" + at.Format("20060102T1504Z"), RunAt: at})
+	if err != nil {
+		return fmt.Errorf("schedule reconcile: %w", err)
+	}
+	return nil
+}
+
+func (a *App) reconcile(ctx context.Context, job store.Job) error {
+	at := job.RunAt.UTC()
+	n, err := a.Deliverer.Reconcile(ctx, at.Add(-reconcileEvery*2-5*time.Minute), at.Add(-5*time.Minute))
+	if err != nil {
+		return err
+	}
+	if n > 0 {
+		a.Log.Info("deliveries dropped or refused after sending", "count", n)
+	}
+	return a.enqueueReconcile(ctx, at.Add(reconcileEvery))
+}
+
 // QuietHours converts the config's quiet hours and holidays.
 func QuietHours(cfg *config.Config) (scheduler.QuietHours, error) {
 	q := scheduler.QuietHours{Enabled: cfg.QuietHours.Enabled, Location: cfg.Location(), Holidays: map[string]bool{}, Workdays: map[string]bool{}}
@@ -321,6 +365,10 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	})
 	if a.Cfg.Scheduler.Enabled {
 		g.Go(func() error { return a.Sched.Run(gctx) })
+	}
+	if err := a.ScheduleReconcile(ctx); err != nil {
+		// Late-drop checks are a safety net; serving goes on without them.
+		a.Log.Error("schedule delivery reconcile", "err", err)
 	}
 	for _, r := range a.runners {
 		g.Go(func() error {

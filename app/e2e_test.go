@@ -325,3 +325,35 @@ func TestPlatformsAreWiredWhenEnabled(t *testing.T) {
 	require.GreaterOrEqual(t, resp.StatusCode, 400)
 	require.Less(t, resp.StatusCode, 500)
 }
+
+func TestReconcileJobIsScheduledOnlyWhenAPlatformCanReport(t *testing.T) {
+	t.Parallel()
+	db := storetest.Open(t, store.DriverSQLite)
+	b := setup(t, db)
+	require.NoError(t, b.a.ScheduleReconcile(context.Background()))
+	require.EqualValues(t, 0, count(t, db, &store.Job{}), "the simulator reports nothing late")
+
+	cfg := config.Default()
+	cfg.Security.DevMode = true
+	cfg.Platforms.DingTalk = config.DingTalkConfig{Enabled: true, AppKey: "k", AppSecret: "s", AgentID: 1, CallbackMode: "stream",
+		APIBase: "http://127.0.0.1:9", OAPIBase: "http://127.0.0.1:9", Timeout: config.Duration(time.Second), CallbackMaxSkew: config.Duration(time.Minute)}
+	db2 := storetest.Open(t, store.DriverSQLite)
+	a, err := app.New(context.Background(), cfg, app.Options{DB: db2.DB, Now: b.clk.Now})
+	require.NoError(t, err)
+	defer a.Close()
+	require.NoError(t, a.ScheduleReconcile(context.Background()))
+	require.NoError(t, a.ScheduleReconcile(context.Background()), "a second replica adds nothing")
+	var jobs []store.Job
+	require.NoError(t, db2.Where("kind = ?", app.JobReconcile).Find(&jobs).Error)
+	require.Len(t, jobs, 1)
+	require.True(t, jobs[0].RunAt.After(b.clk.Now()))
+	// It runs and schedules the next slot.
+	b.clk.Set(jobs[0].RunAt.Add(time.Second))
+	n, err := a.Sched.RunDue(context.Background())
+	require.NoError(t, err)
+	require.Equal(t, 1, n)
+	require.NoError(t, db2.Where("kind = ?", app.JobReconcile).Order("run_at").Find(&jobs).Error)
+	require.Len(t, jobs, 2)
+	require.Equal(t, store.JobCompleted, jobs[0].State)
+	require.Equal(t, jobs[0].RunAt.Add(10*time.Minute), jobs[1].RunAt)
+}

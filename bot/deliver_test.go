@@ -221,3 +221,49 @@ func TestCheckinWindows(t *testing.T) {
 		require.Equal(t, tc.kind, k, tc.at)
 	}
 }
+
+// checkingMessenger is a platform that drops some messages after accepting
+// them and answers CheckDelivery about it.
+type checkingMessenger struct {
+	messengerFunc
+	check func(handle, user string) error
+}
+
+func (c checkingMessenger) CheckDelivery(_ context.Context, handle, user string) error {
+	return c.check(handle, user)
+}
+
+func TestReconcileMarksLateDrops(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *storetest.DB) {
+		f := seed(t, db, 4)
+		send := messengerFunc(func(ctx context.Context, to bot.Recipient, m bot.Message) (bot.Receipt, error) {
+			return bot.Receipt{Handle: "wn:" + to.UserID}, nil
+		})
+		m := checkingMessenger{messengerFunc: send, check: func(handle, user string) error {
+			switch user {
+			case f.emps[0].ExternalID:
+				return &bot.DroppedError{Code: "143106", Message: "duplicate content today"}
+			case f.emps[1].ExternalID:
+				return bot.Permanent("invalid_user", "unknown user", nil)
+			case f.emps[2].ExternalID:
+				return errors.New("still sending")
+			}
+			return nil
+		}}
+		d := deliverer(t, f, m)
+		_, err := d.Fire(context.Background(), f.tp.ID, "0")
+		require.NoError(t, err)
+		n, err := d.Reconcile(context.Background(), f.now.Add(-time.Hour), f.now.Add(time.Minute))
+		require.NoError(t, err)
+		require.Equal(t, 2, n)
+		require.Equal(t, map[string]int{store.DeliveryDropped: 1, store.DeliveryFailed: 1, store.DeliverySent: 2}, statuses(t, db, f.tp.ID))
+		var dropped store.Delivery
+		require.NoError(t, db.Where("status = ?", store.DeliveryDropped).First(&dropped).Error)
+		require.Equal(t, "143106", dropped.ErrorCode)
+		// Outside the window nothing is asked again.
+		n, err = d.Reconcile(context.Background(), f.now.Add(time.Minute), f.now.Add(time.Hour))
+		require.NoError(t, err)
+		require.Zero(t, n)
+	})
+}
