@@ -222,6 +222,20 @@ func TestEndToEndCheckinLoop(t *testing.T) {
 		require.EqualValues(t, 3, n)
 		require.Equal(t, 3, b.a.Sim.Sends())
 
+		var lists struct {
+			Roster     []map[string]any `json:"roster"`
+			Checkins   []map[string]any `json:"checkins"`
+			Deliveries []map[string]any `json:"deliveries"`
+		}
+		require.Equal(t, http.StatusOK, b.call(t, "GET", "/api/v1/sessions/"+u(s.Session.ID)+"/roster", "", nil, &lists))
+		require.Equal(t, http.StatusOK, b.call(t, "GET", "/api/v1/sessions/"+u(s.Session.ID)+"/checkins", "", nil, &lists))
+		require.Equal(t, http.StatusOK, b.call(t, "GET", "/api/v1/touchpoints/"+u(promptID)+"/deliveries", "", nil, &lists))
+		require.Len(t, lists.Roster, 3)
+		require.Len(t, lists.Checkins, 1)
+		require.Equal(t, "E001", lists.Checkins[0]["external_id"])
+		require.Len(t, lists.Deliveries, 3)
+		require.Equal(t, "sent", lists.Deliveries[0]["status"])
+
 		var rep struct {
 			Eligible    int `json:"eligible"`
 			CheckedIn   int `json:"checked_in"`

@@ -576,19 +576,25 @@ func (s *Server) getRoster(w http.ResponseWriter, r *http.Request) {
 	if !s.load(w, r, &ss, id, "session") {
 		return
 	}
-	var out []rosterEntry
-	err := s.DB.WithContext(r.Context()).Table("enrollments").
+	q := s.DB.WithContext(r.Context()).Table("enrollments").
 		Select("employees.id AS employee_id, employees.external_id, employees.name, employees.department, employees.manager_id, employees.platform, enrollments.status, enrollments.note").
 		Joins("JOIN employees ON employees.id = enrollments.employee_id").
-		Where("enrollments.session_id = ?", id).Order("employees.external_id").Scan(&out).Error
-	if err != nil {
+		Where("enrollments.session_id = ?", id).Order("employees.external_id")
+	writeList[rosterEntry](s, w, r, q, "session_id", id, "roster")
+}
+
+// writeList scans q into rows of T and answers {idKey: id, key: rows}, with
+// an empty list (not null) when there are none.
+func writeList[T any](s *Server, w http.ResponseWriter, r *http.Request, q *gorm.DB, idKey string, id uint64, key string) {
+	var out []T
+	if err := q.Scan(&out).Error; err != nil {
 		s.internal(w, r, err)
 		return
 	}
 	if out == nil {
-		out = []rosterEntry{}
+		out = []T{}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"session_id": id, "roster": out})
+	writeJSON(w, http.StatusOK, map[string]any{idKey: id, key: out})
 }
 
 // postRoster adds people to a session: a CSV/XLSX upload, or JSON
@@ -927,19 +933,11 @@ func (s *Server) listDeliveries(w http.ResponseWriter, r *http.Request) {
 		ErrorMessage string     `json:"error_message,omitempty"`
 		SentAt       *time.Time `json:"sent_at,omitempty"`
 	}
-	var out []row
-	err := s.DB.WithContext(r.Context()).Table("deliveries").
+	q := s.DB.WithContext(r.Context()).Table("deliveries").
 		Select("deliveries.id, deliveries.employee_id, employees.external_id, employees.name, deliveries.platform, deliveries.status, deliveries.attempts, deliveries.error_code, deliveries.error_message, deliveries.sent_at").
 		Joins("JOIN employees ON employees.id = deliveries.employee_id").
-		Where("deliveries.touchpoint_id = ?", id).Order("deliveries.id").Limit(20000).Scan(&out).Error
-	if err != nil {
-		s.internal(w, r, err)
-		return
-	}
-	if out == nil {
-		out = []row{}
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"touchpoint_id": id, "deliveries": out})
+		Where("deliveries.touchpoint_id = ?", id).Order("deliveries.id").Limit(20000)
+	writeList[row](s, w, r, q, "touchpoint_id", id, "deliveries")
 }
 
 // ---- check-ins ----
@@ -964,19 +962,11 @@ func (s *Server) listCheckins(w http.ResponseWriter, r *http.Request) {
 		RecordedBy  string    `json:"recorded_by,omitempty"`
 		Note        string    `json:"note,omitempty"`
 	}
-	var out []row
-	err := s.DB.WithContext(r.Context()).Table("checkins").
+	q := s.DB.WithContext(r.Context()).Table("checkins").
 		Select("checkins.employee_id, employees.external_id, employees.name, checkins.kind, checkins.source, checkins.platform, checkins.checked_in_at, checkins.recorded_by, checkins.note").
 		Joins("JOIN employees ON employees.id = checkins.employee_id").
-		Where("checkins.session_id = ?", id).Order("checkins.checked_in_at").Scan(&out).Error
-	if err != nil {
-		s.internal(w, r, err)
-		return
-	}
-	if out == nil {
-		out = []row{}
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"session_id": id, "checkins": out})
+		Where("checkins.session_id = ?", id).Order("checkins.checked_in_at")
+	writeList[row](s, w, r, q, "session_id", id, "checkins")
 }
 
 type personInput struct {
