@@ -33,7 +33,10 @@ func serveCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return fmt.Errorf("listen on http.addr: %w", err)
 			}
-			log.Info("learnloop serving", "addr", ln.Addr().String(), "public_url", cfg.HTTP.PublicURL, "version", Version)
+			log.Info("learnloop serving", "addr", ln.Addr().String(), "public_url", cfg.HTTP.PublicURL, "console", a.URL("/console/"), "version", Version)
+			if len(cfg.Security.AdminTokens) == 0 {
+				log.Warn("security.admin_tokens is empty: /api/v1 refuses every request (the console and callbacks still work)")
+			}
 			return a.Serve(cmd.Context(), ln)
 		},
 	}
