@@ -1,14 +1,12 @@
 package app_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,20 +16,14 @@ import (
 	"github.com/learnloop/learnloop/app"
 	"github.com/learnloop/learnloop/bot"
 	"github.com/learnloop/learnloop/config"
+	"github.com/learnloop/learnloop/internal/apptest"
 	"github.com/learnloop/learnloop/store"
 	"github.com/learnloop/learnloop/store/storetest"
 )
 
-const token = "test-admin-token"
+const token = apptest.AdminToken
 
-// clock is a settable time source shared by the app and the test.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time  { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Set(t time.Time) { c.mu.Lock(); defer c.mu.Unlock(); c.t = t }
+type clock = apptest.Clock
 
 type bundle struct {
 	a     *app.App
@@ -45,7 +37,7 @@ func setup(t *testing.T, db *storetest.DB) *bundle {
 	t.Helper()
 	sh, err := time.LoadLocation("Asia/Shanghai")
 	require.NoError(t, err)
-	clk := &clock{t: time.Date(2026, 3, 2, 1, 0, 0, 0, time.UTC)} // 09:00 Shanghai
+	clk := apptest.NewClock(time.Date(2026, 3, 2, 1, 0, 0, 0, time.UTC)) // 09:00 Shanghai
 	var h http.Handler
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, r) }))
 	t.Cleanup(srv.Close)
@@ -66,36 +58,7 @@ func setup(t *testing.T, db *storetest.DB) *bundle {
 // call makes an API request and decodes the JSON answer into out (if non-nil).
 func (b *bundle) call(t *testing.T, method, path, ctype string, body any, out any) int {
 	t.Helper()
-	var rd io.Reader
-	switch v := body.(type) {
-	case nil:
-	case string:
-		rd = strings.NewReader(v)
-	case []byte:
-		rd = bytes.NewReader(v)
-	default:
-		buf, err := json.Marshal(v)
-		require.NoError(t, err)
-		rd = bytes.NewReader(buf)
-		ctype = "application/json"
-	}
-	req, err := http.NewRequest(method, b.srv.URL+path, rd)
-	require.NoError(t, err)
-	if ctype != "" {
-		req.Header.Set("Content-Type", ctype)
-	}
-	if !strings.HasPrefix(path, "/sim") {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(resp.Body)
-	require.NoError(t, err)
-	if out != nil && len(raw) > 0 {
-		require.NoError(t, json.Unmarshal(raw, out), "body: %s", raw)
-	}
-	return resp.StatusCode
+	return apptest.Call(t, b.srv.URL, method, path, ctype, body, out)
 }
 
 type idResp struct {
@@ -134,16 +97,7 @@ func u(id uint64) string { return jsonNum(id) }
 
 func jsonNum(id uint64) string { b, _ := json.Marshal(id); return string(b) }
 
-func (b *bundle) runDue(t *testing.T) {
-	t.Helper()
-	for range 5 {
-		n, err := b.a.Sched.RunDue(context.Background())
-		require.NoError(t, err)
-		if n == 0 {
-			return
-		}
-	}
-}
+func (b *bundle) runDue(t *testing.T) { t.Helper(); apptest.RunDue(t, b.a) }
 
 func checkinButton(t *testing.T, cards []simulator.Card) bot.Button {
 	t.Helper()

@@ -13,7 +13,6 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -23,18 +22,13 @@ import (
 	"github.com/learnloop/learnloop/bot"
 	"github.com/learnloop/learnloop/config"
 	"github.com/learnloop/learnloop/console"
+	"github.com/learnloop/learnloop/internal/apptest"
 	"github.com/learnloop/learnloop/store"
 	"github.com/learnloop/learnloop/store/storetest"
 )
 
 // clock is a settable time source shared by the app and the test.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time  { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Set(t time.Time) { c.mu.Lock(); defer c.mu.Unlock(); c.t = t }
+type clock = apptest.Clock
 
 // env is the whole service with the console mounted at /console, the way
 // the lead wires it in app.New.
@@ -57,7 +51,7 @@ func newEnv(t testing.TB, db *storetest.DB, opts ...envOption) *env {
 	t.Helper()
 	sh, err := time.LoadLocation("Asia/Shanghai")
 	require.NoError(t, err)
-	clk := &clock{t: t0}
+	clk := apptest.NewClock(t0)
 	var root, ch http.Handler
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { root.ServeHTTP(w, r) }))
 	t.Cleanup(srv.Close)
@@ -99,13 +93,7 @@ func (e *env) account(t testing.TB, username, role, dept string) store.Account {
 // runDue runs the scheduler's due jobs until none are left.
 func (e *env) runDue(t testing.TB) {
 	t.Helper()
-	for range 5 {
-		n, err := e.a.Sched.RunDue(context.Background())
-		require.NoError(t, err)
-		if n == 0 {
-			return
-		}
-	}
+	apptest.RunDue(t, e.a)
 }
 
 // client is a browser without JavaScript: a cookie jar, no redirects

@@ -1,7 +1,6 @@
 package dingtalk_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -11,7 +10,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -21,19 +19,14 @@ import (
 	"github.com/learnloop/learnloop/app"
 	"github.com/learnloop/learnloop/bot"
 	"github.com/learnloop/learnloop/config"
+	"github.com/learnloop/learnloop/internal/apptest"
 	"github.com/learnloop/learnloop/store"
 	"github.com/learnloop/learnloop/store/storetest"
 )
 
-const adminToken = "test-admin-token"
+const adminToken = apptest.AdminToken
 
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time  { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Set(t time.Time) { c.mu.Lock(); defer c.mu.Unlock(); c.t = t }
+type clock = apptest.Clock
 
 type e2e struct {
 	a   *app.App
@@ -48,7 +41,7 @@ type e2e struct {
 // talking to the fake DingTalk.
 func e2eSetup(t *testing.T, db *storetest.DB, cardMode bool) *e2e {
 	t.Helper()
-	clk := &clock{t: time.Date(2026, 3, 2, 1, 0, 0, 0, time.UTC)} // 09:00 Shanghai
+	clk := apptest.NewClock(time.Date(2026, 3, 2, 1, 0, 0, 0, time.UTC)) // 09:00 Shanghai
 	var h http.Handler
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, r) }))
 	t.Cleanup(srv.Close)
@@ -91,31 +84,7 @@ func e2eSetup(t *testing.T, db *storetest.DB, cardMode bool) *e2e {
 
 func (e *e2e) call(t *testing.T, method, path, ctype string, body any, out any) int {
 	t.Helper()
-	var rd io.Reader
-	switch v := body.(type) {
-	case nil:
-	case string:
-		rd = strings.NewReader(v)
-	default:
-		buf, err := json.Marshal(v)
-		require.NoError(t, err)
-		rd, ctype = bytes.NewReader(buf), "application/json"
-	}
-	req, err := http.NewRequest(method, e.srv.URL+path, rd)
-	require.NoError(t, err)
-	if ctype != "" {
-		req.Header.Set("Content-Type", ctype)
-	}
-	req.Header.Set("Authorization", "Bearer "+adminToken)
-	resp, err := http.DefaultClient.Do(req)
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(resp.Body)
-	require.NoError(t, err)
-	if out != nil && len(raw) > 0 {
-		require.NoError(t, json.Unmarshal(raw, out), "body: %s", raw)
-	}
-	return resp.StatusCode
+	return apptest.Call(t, e.srv.URL, method, path, ctype, body, out)
 }
 
 // plan creates a session at 10:00 Shanghai with three DingTalk employees

@@ -4,13 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -20,19 +18,14 @@ import (
 	"github.com/learnloop/learnloop/app"
 	"github.com/learnloop/learnloop/bot"
 	"github.com/learnloop/learnloop/config"
+	"github.com/learnloop/learnloop/internal/apptest"
 	"github.com/learnloop/learnloop/store"
 	"github.com/learnloop/learnloop/store/storetest"
 )
 
-const adminToken = "feishu-e2e-admin-token"
+const adminToken = apptest.AdminToken
 
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time  { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Set(t time.Time) { c.mu.Lock(); defer c.mu.Unlock(); c.t = t }
+type clock = apptest.Clock
 
 type e2e struct {
 	a    *app.App
@@ -43,7 +36,7 @@ type e2e struct {
 
 func setupE2E(t *testing.T, db *storetest.DB) *e2e {
 	t.Helper()
-	clk := &clock{t: time.Date(2026, 3, 2, 1, 0, 0, 0, time.UTC)} // 09:00 Shanghai
+	clk := apptest.NewClock(time.Date(2026, 3, 2, 1, 0, 0, 0, time.UTC)) // 09:00 Shanghai
 	fake := feishu.NewFakeServer(t, feishu.IDTypeUserID)
 	client, err := feishu.New(feishu.Config{
 		AppID: feishu.TestAppID, AppSecret: feishu.TestAppSecret, VerificationToken: feishu.TestVToken,
@@ -77,31 +70,7 @@ func setupE2E(t *testing.T, db *storetest.DB) *e2e {
 
 func (e *e2e) api(t *testing.T, method, path, ctype string, body any, out any) int {
 	t.Helper()
-	var rd io.Reader
-	switch v := body.(type) {
-	case nil:
-	case string:
-		rd = strings.NewReader(v)
-	default:
-		b, err := json.Marshal(v)
-		require.NoError(t, err)
-		rd, ctype = bytes.NewReader(b), "application/json"
-	}
-	req, err := http.NewRequest(method, e.srv.URL+path, rd)
-	require.NoError(t, err)
-	req.Header.Set("Authorization", "Bearer "+adminToken)
-	if ctype != "" {
-		req.Header.Set("Content-Type", ctype)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(resp.Body)
-	require.NoError(t, err)
-	if out != nil {
-		require.NoError(t, json.Unmarshal(raw, out), string(raw))
-	}
-	return resp.StatusCode
+	return apptest.Call(t, e.srv.URL, method, path, ctype, body, out)
 }
 
 // tap posts an encrypted, signed card.action.trigger the way Feishu does

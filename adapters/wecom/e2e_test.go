@@ -20,19 +20,14 @@ import (
 	"github.com/learnloop/learnloop/app"
 	"github.com/learnloop/learnloop/bot"
 	"github.com/learnloop/learnloop/config"
+	"github.com/learnloop/learnloop/internal/apptest"
 	"github.com/learnloop/learnloop/store"
 	"github.com/learnloop/learnloop/store/storetest"
 )
 
-const adminToken = "wecom-e2e-admin-token"
+const adminToken = apptest.AdminToken
 
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time  { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Set(t time.Time) { c.mu.Lock(); defer c.mu.Unlock(); c.t = t }
+type clock = apptest.Clock
 
 // countingHandler passes taps to the app's router and counts them.
 type countingHandler struct {
@@ -57,8 +52,8 @@ type env struct {
 
 func setupApp(t *testing.T, db *storetest.DB) *env {
 	t.Helper()
-	clk := &clock{t: time.Date(2026, 3, 2, 1, 0, 0, 0, time.UTC)} // 09:00 Shanghai
-	fake := wecom.NewFakeWeCom(t, "zhangwei", "wangfang")         // lisi is not a member
+	clk := apptest.NewClock(time.Date(2026, 3, 2, 1, 0, 0, 0, time.UTC)) // 09:00 Shanghai
+	fake := wecom.NewFakeWeCom(t, "zhangwei", "wangfang")                // lisi is not a member
 	fake.Now = clk.Now
 	wcfg := fake.Config()
 	logs := &lockedWriter{}
@@ -108,42 +103,12 @@ func (l *lockedWriter) String() string {
 
 func (e *env) call(t *testing.T, method, path, ctype string, body any, out any) int {
 	t.Helper()
-	var rd io.Reader
-	switch v := body.(type) {
-	case nil:
-	case string:
-		rd = strings.NewReader(v)
-	default:
-		buf, err := json.Marshal(v)
-		require.NoError(t, err)
-		rd, ctype = bytes.NewReader(buf), "application/json"
-	}
-	req, err := http.NewRequest(method, e.srv.URL+path, rd)
-	require.NoError(t, err)
-	if ctype != "" {
-		req.Header.Set("Content-Type", ctype)
-	}
-	req.Header.Set("Authorization", "Bearer "+adminToken)
-	resp, err := http.DefaultClient.Do(req)
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(resp.Body)
-	require.NoError(t, err)
-	if out != nil && len(raw) > 0 {
-		require.NoError(t, json.Unmarshal(raw, out), "body: %s", raw)
-	}
-	return resp.StatusCode
+	return apptest.Call(t, e.srv.URL, method, path, ctype, body, out)
 }
 
 func (e *env) runDue(t *testing.T) {
 	t.Helper()
-	for range 5 {
-		n, err := e.a.Sched.RunDue(context.Background())
-		require.NoError(t, err)
-		if n == 0 {
-			return
-		}
-	}
+	apptest.RunDue(t, e.a)
 }
 
 // callback posts a signed, encrypted template_card_event as WeCom does.
