@@ -210,7 +210,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 		Checkin: console.CheckinDefaults{OpensBefore: cfg.Checkin.OpensBefore.D(), Grace: cfg.Checkin.Grace.D(), MakeupAfter: cfg.Checkin.MakeupAfter.D()},
 		Now:     now, Logger: a.Log.With("component", "console"),
 		CookieSecure: strings.HasPrefix(cfg.HTTP.PublicURL, "https://"),
-		SurveyPlans:  a.Surveys, MinGroupSize: cfg.Surveys.MinGroupSize,
+		SurveyPlans:  a.Surveys, SurveyAdmin: a.Surveys, MinGroupSize: cfg.Surveys.MinGroupSize,
 		Surveys: console.NewSurveyReports(a.DB, a.Surveys, now, loc),
 	})
 	if err != nil {

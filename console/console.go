@@ -82,6 +82,10 @@ type Deps struct {
 	// their dates in step when a session moves, as the REST API does
 	// (*surveys.Service implements it); nil skips both.
 	SurveyPlans SurveyPlans
+	// SurveyAdmin adds surveys to a session and closes them from its
+	// Results page, as the REST API does (*surveys.Service implements it);
+	// nil hides the survey list and both actions.
+	SurveyAdmin SurveyAdmin
 	// LivePoll is how often the live board looks for new check-ins; 0 means
 	// 2 seconds.
 	LivePoll time.Duration
@@ -221,6 +225,8 @@ func (c *Console) routes() http.Handler {
 	auth("POST /surveys/{id}/comments/tag", c.commentTag)
 	auth("POST /surveys/{id}/comments/follow-up", c.commentFollowUp)
 	auth("POST /surveys/{id}/remind", c.surveyRemind)
+	auth("POST /sessions/{id}/surveys", c.surveyCreate)
+	auth("POST /surveys/{id}/close", c.surveyClose)
 	auth("GET /teachers", c.teachersPage)
 
 	auth("GET /audit", c.auditPage)

@@ -36,6 +36,9 @@ type resultsData struct {
 	Suppressed  bool
 	Full        bool
 	Surveys     *surveyBlock
+	// Manage lists the session's surveys with the add and close actions
+	// (admin or the owning coordinator, with Deps.SurveyAdmin set).
+	Manage *surveyManage
 }
 
 // checkinRateDefinition returns the reports package's definition of the
@@ -102,6 +105,12 @@ func (c *Console) showResults(w http.ResponseWriter, r *http.Request, v *viewer,
 	if msg != "" {
 		p.fieldText("", msg)
 	}
+	c.renderResults(w, r, v, sc, code, p)
+}
+
+// renderResults renders the Results page of sc on p, which may already
+// carry inline errors and the submitted form (the survey form).
+func (c *Console) renderResults(w http.ResponseWriter, r *http.Request, v *viewer, sc sessionCtx, code int, p *page) {
 	p.Nav = "courses"
 	p.Session = c.head(sc, "results")
 	base := fmt.Sprintf("session-%d", sc.Sess.ID)
@@ -145,7 +154,16 @@ func (c *Console) showResults(w http.ResponseWriter, r *http.Request, v *viewer,
 	if c.d.Surveys != nil {
 		d.Surveys = c.surveySections(r, v, p.Lang, sc.Sess.ID, 0)
 	}
-	if c.exportTable(w, r, v, sc.Loc, base, append([]*Table{d.Summary, d.Attendees, d.Touchpoints}, d.Surveys.tables()...)...) {
+	var manageTable *Table
+	if d.Full && c.d.SurveyAdmin != nil {
+		m, err := c.surveyManage(r, p.Lang, sc)
+		if err != nil {
+			c.internal(w, r, v, err)
+			return
+		}
+		d.Manage, manageTable = m, m.Table
+	}
+	if c.exportTable(w, r, v, sc.Loc, base, append([]*Table{d.Summary, d.Attendees, d.Touchpoints, manageTable}, d.Surveys.tables()...)...) {
 		return
 	}
 	p.Data = d

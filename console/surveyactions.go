@@ -26,9 +26,15 @@ type surveyCtx struct {
 // gets 404, department heads 403, as for every session action). Without a
 // survey engine there is nothing to act on (404).
 func (c *Console) loadSurveyPath(w http.ResponseWriter, r *http.Request, v *viewer) (surveyCtx, bool) {
+	return c.loadSurveyFor(w, r, v, c.d.Surveys != nil)
+}
+
+// loadSurveyFor is loadSurveyPath for an action that is available only
+// when enabled (404 otherwise).
+func (c *Console) loadSurveyFor(w http.ResponseWriter, r *http.Request, v *viewer, enabled bool) (surveyCtx, bool) {
 	var sc surveyCtx
 	id, ok := pathID(r)
-	if !ok || c.d.Surveys == nil {
+	if !ok || !enabled {
 		c.notFound(w, r, v)
 		return sc, false
 	}

@@ -1,0 +1,275 @@
+package console
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/learnloop/learnloop/reports"
+	"github.com/learnloop/learnloop/store"
+	"github.com/learnloop/learnloop/surveys"
+)
+
+// SurveyAdmin is the part of the surveys engine that adding a survey to a
+// session and closing one need (*surveys.Service implements it).
+type SurveyAdmin interface {
+	// NewSurvey stores a survey of def for the session in tx, open from
+	// opens to closes.
+	NewSurvey(ctx context.Context, tx *gorm.DB, def surveys.Definition, sessionID, courseID uint64, anonymous bool, opens, closes time.Time) (store.Survey, error)
+	// Close closes a survey to new answers and cancels its unsent
+	// touchpoints (reminders included).
+	Close(ctx context.Context, id uint64) (store.Survey, error)
+}
+
+// surveyWeek is how long after the send time a new survey stays open by
+// default.
+const surveyWeek = 7 * 24 * time.Hour
+
+// templateChoice is one built-in template of the "add survey" form.
+type templateChoice struct {
+	Key   string
+	Title string
+}
+
+// surveyManage is the survey list and "add survey" form of a session's
+// Results page.
+type surveyManage struct {
+	Table        *Table
+	Templates    []templateChoice
+	Audiences    []string
+	DefaultSend  string
+	DefaultClose string
+	Cancelled    bool
+}
+
+// addableTemplates lists the built-in templates a coordinator may add
+// (manager follow-ups come from the course's behaviours).
+func addableTemplates(lang string) ([]templateChoice, error) {
+	defs, err := surveys.Builtin()
+	if err != nil {
+		return nil, err
+	}
+	locale := surveys.LocaleZH
+	if lang == "en" {
+		locale = surveys.LocaleEN
+	}
+	var out []templateChoice
+	for _, d := range defs {
+		if d.Kind == store.SurveyManagerFollowup {
+			continue
+		}
+		out = append(out, templateChoice{Key: d.Key, Title: d.Title.In(locale)})
+	}
+	return out, nil
+}
+
+// surveyManage builds the survey list of sc with its close buttons and the
+// defaults of the add form.
+func (c *Console) surveyManage(r *http.Request, lang string, sc sessionCtx) (*surveyManage, error) {
+	svs, err := reports.SessionSurveys(r.Context(), c.d.DB, sc.Sess.ID)
+	if err != nil {
+		return nil, err
+	}
+	tpls, err := addableTemplates(lang)
+	if err != nil {
+		return nil, err
+	}
+	m := &surveyManage{
+		Templates: tpls, Audiences: []string{store.AudienceCheckedIn, store.AudienceAll},
+		DefaultSend:  sc.Sess.EndsAt.In(sc.Loc).Format(localLayout),
+		DefaultClose: sc.Sess.EndsAt.Add(surveyWeek).In(sc.Loc).Format(localLayout),
+		Cancelled:    sc.Sess.Status == store.SessionCancelled,
+	}
+	t := &Table{Key: "session_surveys", Title: tr(lang, "svadmin.table"), Empty: tr(lang, "svadmin.empty"),
+		Columns: []string{tr(lang, "col.id"), tr(lang, "col.kind"), tr(lang, "col.title"), tr(lang, "svadmin.anonymous"),
+			tr(lang, "svadmin.opens_at"), tr(lang, "svadmin.closes_at"), tr(lang, "col.status"), tr(lang, "svadmin.complete"), tr(lang, "svadmin.partial")}}
+	locale := surveys.LocaleZH
+	if lang == "en" {
+		locale = surveys.LocaleEN
+	}
+	for _, sv := range svs {
+		title := sv.Title
+		if def, err := surveys.SurveyDefinition(sv); err == nil {
+			title = def.Title.In(locale)
+		}
+		var counts []struct {
+			Status string
+			N      int
+		}
+		if err := c.d.DB.WithContext(r.Context()).Model(&store.SurveyResponse{}).Select("status, COUNT(*) AS n").
+			Where("survey_id = ?", sv.ID).Group("status").Scan(&counts).Error; err != nil {
+			return nil, fmt.Errorf("count responses of survey %d: %w", sv.ID, err)
+		}
+		complete, partial := 0, 0
+		for _, k := range counts {
+			if k.Status == store.ResponseComplete {
+				complete += k.N
+			} else {
+				partial += k.N
+			}
+		}
+		anon := tr(lang, "no")
+		if sv.Anonymous {
+			anon = tr(lang, "yes")
+		}
+		status := Cell{V: sv.Status, Label: tr(lang, "survey.status_"+sv.Status)}
+		if sv.Status != store.SurveyClosed && !m.Cancelled {
+			status.Forms = []CellForm{{Action: fmt.Sprintf("/surveys/%d/close", sv.ID), Label: tr(lang, "svadmin.close"), Class: "danger",
+				Confirm: tr(lang, "svadmin.confirm_close", title, sv.ID)}}
+		}
+		t.Rows = append(t.Rows, []Cell{C(sv.ID), {V: sv.Kind, Label: trEnum(lang, "kind", sv.Kind)}, C(title), {V: sv.Anonymous, Label: anon},
+			C(sv.OpensAt), C(sv.ClosesAt), status, C(complete), C(partial)})
+	}
+	m.Table = t
+	return m, nil
+}
+
+// surveyTouchpointKind is the kind of the touchpoint that sends def: one
+// NPS question (optionally with its "why"), or a single rating, is answered
+// inside the card; anything longer in the form (as the REST API decides).
+func surveyTouchpointKind(def surveys.Definition) string {
+	kind := surveys.KindFeedback
+	hasNPS := false
+	for _, q := range def.Questions {
+		if q.Type == surveys.TypeNPS {
+			hasNPS = true
+			break
+		}
+	}
+	if hasNPS && (def.Kind == store.SurveyNPS || len(def.Questions) == 1) {
+		kind = surveys.KindNPS
+	}
+	if len(def.Questions) == 1 && def.Questions[0].Type == surveys.TypeRating {
+		kind = surveys.KindNPS
+	}
+	return kind
+}
+
+// surveyAdminBack is the survey list of a session's Results page with a
+// flash.
+func (c *Console) surveyAdminBack(sessionID uint64, flash string) string {
+	return c.path(fmt.Sprintf("/sessions/%d/results", sessionID)) + "?ok=" + url.QueryEscape(flash) + "#survey-admin"
+}
+
+// surveyCreate adds a built-in survey to a session: sent at send_at
+// (default: the end of the session) to the audience (checked_in by
+// default, or all), open until closes_at (default: a week after the end).
+// Invalid input is shown inline on the Results page and changes nothing.
+func (c *Console) surveyCreate(w http.ResponseWriter, r *http.Request, v *viewer) {
+	if c.d.SurveyAdmin == nil {
+		c.notFound(w, r, v)
+		return
+	}
+	sc, ok := c.loadSessionPath(w, r, v, accessWrite)
+	if !ok {
+		return
+	}
+	p := c.newPage(r, v, "results.title")
+	lang := p.Lang
+	if sc.Sess.Status == store.SessionCancelled {
+		p.fieldError("", "session.err_cancelled")
+	}
+	key := strings.TrimSpace(r.PostForm.Get("template"))
+	def, err := surveys.BuiltinByKey(key)
+	if err != nil || def.Kind == store.SurveyManagerFollowup {
+		p.fieldError("template", "svadmin.err_template")
+	}
+	sendAt := sc.Sess.EndsAt.UTC()
+	if s := strings.TrimSpace(r.PostForm.Get("send_at")); s != "" {
+		t, err := parseLocal(s, sc.Loc)
+		if err != nil {
+			p.fieldError("send_at", "svadmin.err_time")
+		} else {
+			sendAt = t
+		}
+	}
+	closes := sc.Sess.EndsAt.Add(surveyWeek).UTC()
+	if s := strings.TrimSpace(r.PostForm.Get("closes_at")); s != "" {
+		t, err := parseLocal(s, sc.Loc)
+		if err != nil {
+			p.fieldError("closes_at", "svadmin.err_time")
+		} else {
+			closes = t
+		}
+	}
+	if p.Err("send_at") == "" && p.Err("closes_at") == "" && !closes.After(sendAt) {
+		p.fieldError("closes_at", "svadmin.err_closes_before")
+	}
+	audience := r.PostForm.Get("audience")
+	if audience == "" {
+		audience = store.AudienceCheckedIn
+	}
+	if audience != store.AudienceCheckedIn && audience != store.AudienceAll {
+		p.fieldError("audience", "svadmin.err_audience")
+	}
+	anonymous := r.PostForm.Get("anonymous") != ""
+	if !p.hasErrors() {
+		kind := surveyTouchpointKind(def)
+		detail := map[string]any{"session": sc.Sess.ID, "template": key, "anonymous": anonymous, "send_at": sendAt, "closes_at": closes,
+			"audience": audience, "touchpoint_kind": kind}
+		err := c.d.DB.WithContext(r.Context()).Transaction(func(tx *gorm.DB) error {
+			sv, err := c.d.SurveyAdmin.NewSurvey(r.Context(), tx, def, sc.Sess.ID, sc.Sess.CourseID, anonymous, sendAt, closes)
+			if err != nil {
+				return err
+			}
+			at := sendAt
+			tp := store.Touchpoint{Kind: kind, Anchor: store.AnchorAbsolute, At: &at, Audience: audience, SurveyID: sv.ID}
+			if err := c.d.Planner.Create(r.Context(), tx, &tp, sc.Sess); err != nil {
+				return err
+			}
+			detail["touchpoint"] = tp.ID
+			return c.audit(tx, v, "survey.create", fmt.Sprintf("survey:%d", sv.ID), detail)
+		})
+		if err == nil {
+			http.Redirect(w, r, c.surveyAdminBack(sc.Sess.ID, "survey_created"), http.StatusSeeOther)
+			return
+		}
+		switch msg := planMessage(lang, err); {
+		case errors.Is(err, surveys.ErrInvalid):
+			p.fieldText("", tr(lang, "svadmin.err_invalid", err.Error()))
+		case msg != "":
+			p.fieldText("", msg)
+		default:
+			c.internal(w, r, v, err)
+			return
+		}
+	}
+	c.renderResults(w, r, v, sc, http.StatusUnprocessableEntity, p)
+}
+
+// surveyClose closes a survey to new answers after confirmation; its
+// unsent touchpoints (reminders included) are cancelled.
+func (c *Console) surveyClose(w http.ResponseWriter, r *http.Request, v *viewer) {
+	sc, ok := c.loadSurveyFor(w, r, v, c.d.SurveyAdmin != nil)
+	if !ok {
+		return
+	}
+	lang := langOf(r)
+	if sc.Survey.Status == store.SurveyClosed {
+		c.showResults(w, r, v, sc.Sess, http.StatusConflict, tr(lang, "svadmin.err_already_closed"))
+		return
+	}
+	if !c.confirmed(w, r, v, fmt.Sprintf("/sessions/%d/results", sc.Survey.SessionID), tr(lang, "svadmin.confirm_close", sc.Survey.Title, sc.Survey.ID)) {
+		return
+	}
+	if _, err := c.d.SurveyAdmin.Close(r.Context(), sc.Survey.ID); err != nil {
+		if errors.Is(err, surveys.ErrNotFound) {
+			c.notFound(w, r, v)
+			return
+		}
+		c.internal(w, r, v, err)
+		return
+	}
+	if err := c.audit(c.d.DB.WithContext(r.Context()), v, "survey.close", fmt.Sprintf("survey:%d", sc.Survey.ID),
+		map[string]any{"session": sc.Survey.SessionID, "kind": sc.Survey.Kind}); err != nil {
+		c.internal(w, r, v, err)
+		return
+	}
+	http.Redirect(w, r, c.surveyAdminBack(sc.Survey.SessionID, "survey_closed"), http.StatusSeeOther)
+}
