@@ -130,27 +130,6 @@ func (c *Console) surveyManage(r *http.Request, lang string, sc sessionCtx) (*su
 	return m, nil
 }
 
-// surveyTouchpointKind is the kind of the touchpoint that sends def: one
-// NPS question (optionally with its "why"), or a single rating, is answered
-// inside the card; anything longer in the form (as the REST API decides).
-func surveyTouchpointKind(def surveys.Definition) string {
-	kind := surveys.KindFeedback
-	hasNPS := false
-	for _, q := range def.Questions {
-		if q.Type == surveys.TypeNPS {
-			hasNPS = true
-			break
-		}
-	}
-	if hasNPS && (def.Kind == store.SurveyNPS || len(def.Questions) == 1) {
-		kind = surveys.KindNPS
-	}
-	if len(def.Questions) == 1 && def.Questions[0].Type == surveys.TypeRating {
-		kind = surveys.KindNPS
-	}
-	return kind
-}
-
 // surveyAdminBack is the survey list of a session's Results page with a
 // flash.
 func (c *Console) surveyAdminBack(sessionID uint64, flash string) string {
@@ -210,7 +189,7 @@ func (c *Console) surveyCreate(w http.ResponseWriter, r *http.Request, v *viewer
 	}
 	anonymous := r.PostForm.Get("anonymous") != ""
 	if !p.hasErrors() {
-		kind := surveyTouchpointKind(def)
+		kind := surveys.TouchpointKind(def)
 		detail := map[string]any{"session": sc.Sess.ID, "template": key, "anonymous": anonymous, "send_at": sendAt, "closes_at": closes,
 			"audience": audience, "touchpoint_kind": kind}
 		err := c.d.DB.WithContext(r.Context()).Transaction(func(tx *gorm.DB) error {

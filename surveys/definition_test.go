@@ -636,3 +636,25 @@ func TestValidationErrorIsError(t *testing.T) {
 	require.Equal(t, `question "nps": wrong`, err.Error())
 	require.False(t, errors.Is(err, surveys.ErrEmpty))
 }
+
+func TestTouchpointKind(t *testing.T) {
+	t.Parallel()
+	nps, err := surveys.BuiltinByKey("nps")
+	require.NoError(t, err)
+	feedback, err := surveys.BuiltinByKey("post_course_feedback")
+	require.NoError(t, err)
+	rating := surveys.Definition{Kind: "custom", Questions: []surveys.Question{{Key: "r", Type: surveys.TypeRating}}}
+	twoRatings := surveys.Definition{Kind: "custom", Questions: []surveys.Question{{Key: "a", Type: surveys.TypeRating}, {Key: "b", Type: surveys.TypeRating}}}
+	for _, tc := range []struct {
+		name string
+		def  surveys.Definition
+		want string
+	}{
+		{"standalone NPS with its why", nps, surveys.KindNPS},
+		{"single rating", rating, surveys.KindNPS},
+		{"feedback form", feedback, surveys.KindFeedback},
+		{"two ratings", twoRatings, surveys.KindFeedback},
+	} {
+		require.Equal(t, tc.want, surveys.TouchpointKind(tc.def), tc.name)
+	}
+}

@@ -402,3 +402,16 @@ func (s *Service) RemindNow(ctx context.Context, surveyID uint64) (store.Touchpo
 	_, err = s.Planner.SendNow(ctx, tp.ID)
 	return tp, err
 }
+
+// TouchpointKind is the kind of the touchpoint that sends def: one NPS
+// question (optionally with its "why"), or a single rating, is answered
+// inside the card (KindNPS); anything longer in the form (KindFeedback).
+func TouchpointKind(def Definition) string {
+	if _, ok := firstOfType(def, TypeNPS); ok && (def.Kind == store.SurveyNPS || len(def.Questions) == 1) {
+		return KindNPS
+	}
+	if len(def.Questions) == 1 && def.Questions[0].Type == TypeRating {
+		return KindNPS
+	}
+	return KindFeedback
+}

@@ -163,15 +163,7 @@ func (s *Server) createSurvey(w http.ResponseWriter, r *http.Request) {
 		invalid(w, errs)
 		return
 	}
-	// One NPS question (optionally with its "why"), or a single 1–5 rating,
-	// is answered inside the card; anything longer in the form.
-	kind := surveys.KindFeedback
-	if _, isNPS := firstNPS(def); isNPS && (def.Kind == store.SurveyNPS || len(def.Questions) == 1) {
-		kind = surveys.KindNPS
-	}
-	if len(def.Questions) == 1 && def.Questions[0].Type == surveys.TypeRating {
-		kind = surveys.KindNPS
-	}
+	kind := surveys.TouchpointKind(def)
 	var sv store.Survey
 	var tp store.Touchpoint
 	err := s.DB.WithContext(r.Context()).Transaction(func(tx *gorm.DB) error {
@@ -194,15 +186,6 @@ func (s *Server) createSurvey(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusCreated, map[string]any{"survey": s.surveyJSON(r, sv), "touchpoint": s.touchpointsJSON([]store.Touchpoint{tp})[0]})
-}
-
-func firstNPS(d surveys.Definition) (surveys.Question, bool) {
-	for _, q := range d.Questions {
-		if q.Type == surveys.TypeNPS {
-			return q, true
-		}
-	}
-	return surveys.Question{}, false
 }
 
 func (s *Server) getSurvey(w http.ResponseWriter, r *http.Request) {
