@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"strings"
@@ -58,6 +59,14 @@ func Open(ctx context.Context, driver, dsn string, opts Options) (*gorm.DB, erro
 		if mc.Timeout == 0 {
 			mc.Timeout = 5 * time.Second
 		}
+		// Every connection runs at READ COMMITTED: no gap locks, so the
+		// delivery, check-in and claim paths do not deadlock on index ranges.
+		// MariaDB before 11.1 names the variable tx_isolation.
+		if v, verr := isolationVariable(ctx, mc); verr != nil {
+			return nil, verr
+		} else if _, set := mc.Params[v]; !set {
+			mc.Params[v] = "'READ-COMMITTED'"
+		}
 		db, err = gorm.Open(gmysql.New(gmysql.Config{DSNConfig: mc, DefaultStringSize: 191}), cfg)
 	case DriverSQLite:
 		if dsn == "" {
@@ -104,6 +113,29 @@ func Open(ctx context.Context, driver, dsn string, opts Options) (*gorm.DB, erro
 		return nil, fmt.Errorf("ping %s: %w", driver, err)
 	}
 	return db, nil
+}
+
+// isolationVariable asks the server which session variable sets the
+// transaction isolation level.
+func isolationVariable(ctx context.Context, mc *mysql.Config) (string, error) {
+	conn, err := mysql.NewConnector(mc)
+	if err != nil {
+		return "", fmt.Errorf("open mysql: %w", err)
+	}
+	probe := sql.OpenDB(conn)
+	defer probe.Close()
+	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	var level string
+	err = probe.QueryRowContext(pctx, "SELECT @@transaction_isolation").Scan(&level)
+	if err == nil {
+		return "transaction_isolation", nil
+	}
+	var me *mysql.MySQLError
+	if !errors.As(err, &me) || me.Number != 1193 { // 1193: unknown system variable
+		return "", fmt.Errorf("ping mysql: %w", err)
+	}
+	return "tx_isolation", nil
 }
 
 // IsMySQL reports whether db talks to MySQL or MariaDB.
