@@ -133,6 +133,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 		Lease: cfg.Scheduler.Lease.D(), PollInterval: cfg.Scheduler.PollInterval.D(), Concurrency: cfg.Scheduler.Concurrency,
 		BatchSize: cfg.Scheduler.BatchSize, MaxAttempts: cfg.Scheduler.MaxAttempts, BackoffBase: cfg.Scheduler.BackoffBase.D(),
 		BackoffMax: cfg.Scheduler.BackoffMax.D(), Now: now, Logger: a.Log.With("component", "scheduler"), Metrics: a.Registry,
+		ShutdownTimeout: JobDrain(cfg.HTTP.ShutdownTimeout.D()),
 	})
 	a.Renderer = &bot.Renderer{Signer: signer, PublicURL: cfg.HTTP.PublicURL, LinkTTL: cfg.Security.LinkTTL.D(), Now: now}
 
@@ -181,7 +182,8 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 	a.Deliverer = &bot.Deliverer{
 		DB: a.DB, Messengers: a.Messengers, Renderer: a.Renderer, DefaultPlatform: bot.Platform(cfg.Delivery.DefaultPlatform),
 		BatchSize: cfg.Delivery.BatchSize, Workers: cfg.Delivery.Workers, StaleSending: cfg.Scheduler.Lease.D() * 2,
-		Logger: a.Log.With("component", "delivery"), Metrics: metrics, Now: now,
+		SendTimeout: SendTimeout(cfg.HTTP.ShutdownTimeout.D()),
+		Logger:      a.Log.With("component", "delivery"), Metrics: metrics, Now: now,
 	}
 	a.Router = &bot.Router{
 		DB: a.DB, Signer: signer, Renderer: a.Renderer, Checkins: &bot.Checkins{DB: a.DB, Now: now},
@@ -235,6 +237,19 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 		Gatherer: a.Registry, Logger: a.Log.With("component", "http"), Now: now,
 	}
 	return a, nil
+}
+
+// JobDrain is the part of the shutdown budget (http.shutdown_timeout) that
+// running jobs get to record their work and hand themselves back; the rest
+// is kept for releasing stragglers and closing connections.
+func JobDrain(budget time.Duration) time.Duration {
+	return max(budget-min(2*time.Second, budget/4), 100*time.Millisecond)
+}
+
+// SendTimeout bounds one started platform call so that it ends, and is
+// recorded, within the jobs' share of the shutdown budget.
+func SendTimeout(budget time.Duration) time.Duration {
+	return max(min(15*time.Second, JobDrain(budget)/2), 100*time.Millisecond)
 }
 
 // SurveySettings converts the config's surveys section.
@@ -348,8 +363,10 @@ func (a *App) simDirectory(ctx context.Context) ([]simulator.User, error) {
 func (a *App) Handler() http.Handler { return a.Server.Handler() }
 
 // Serve runs the HTTP server and, when enabled, the scheduler until ctx is
-// done, then shuts both down gracefully: stop accepting, stop claiming,
-// finish or release claimed jobs, close connections.
+// done, then shuts both down within one budget, http.shutdown_timeout: stop
+// accepting and claiming, let requests in flight finish, stop starting
+// sends, record what was sent, hand unfinished jobs back for immediate
+// takeover, close connections.
 func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	srv := &http.Server{
 		Handler: a.Handler(), ReadHeaderTimeout: 10 * time.Second,
@@ -380,14 +397,39 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 			return nil
 		})
 	}
+	budget := a.Cfg.HTTP.ShutdownTimeout.D()
 	g.Go(func() error {
 		<-gctx.Done()
-		sctx, cancel := context.WithTimeout(context.Background(), a.Cfg.HTTP.ShutdownTimeout.D())
+		// Requests in flight (taps, answers) finish and are stored; new
+		// connections are refused. What is still open when the jobs' share
+		// of the budget is spent is closed.
+		sctx, cancel := context.WithTimeout(context.Background(), JobDrain(budget))
 		defer cancel()
-		a.Log.Info("shutting down")
-		return srv.Shutdown(sctx)
+		a.Log.Info("shutting down", "budget", budget)
+		if err := srv.Shutdown(sctx); err != nil {
+			a.Log.Warn("http shutdown: closing open connections", "err", err)
+			_ = srv.Close()
+		}
+		return nil
 	})
-	return g.Wait()
+	waited := make(chan error, 1)
+	go func() { waited <- g.Wait() }()
+	select {
+	case err := <-waited:
+		return err
+	case <-ctx.Done():
+	}
+	// One budget for everything: whatever has not stopped by then (a platform
+	// connection that ignores its context) is left behind; the process exits.
+	t := time.NewTimer(budget - min(time.Second, budget/8)) // the rest: flush clicks, close the database
+	defer t.Stop()
+	select {
+	case err := <-waited:
+		return err
+	case <-t.C:
+		a.Log.Warn("shutdown budget spent; exiting with work still running", "budget", budget)
+		return nil
+	}
 }
 
 // Close releases the app's resources.

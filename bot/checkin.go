@@ -134,9 +134,14 @@ func (c *Checkins) Record(ctx context.Context, req CheckinRequest) (CheckinResul
 		Platform: req.Platform, DeliveryID: req.DeliveryID, CheckedInAt: at.UTC(),
 		RecordedBy: req.RecordedBy, Note: req.Note, CreatedAt: c.now().UTC(),
 	}
+	// The tap happened: store it even if the caller goes away mid-write, and
+	// run it again after a deadlock or a broken connection.
+	wctx, cancel := store.Detached(ctx, writeTimeout)
+	defer cancel()
 	var err error
 	if enr.Status == store.EnrollExcused {
-		err = db.Transaction(func(tx *gorm.DB) error {
+		err = store.Tx(wctx, c.DB, func(tx *gorm.DB) error {
+			ci.ID = 0
 			if err := tx.Create(&ci).Error; err != nil {
 				return err
 			}
@@ -144,7 +149,10 @@ func (c *Checkins) Record(ctx context.Context, req CheckinRequest) (CheckinResul
 			return tx.Model(&store.Enrollment{}).Where("id = ?", enr.ID).Update("status", store.EnrollInvited).Error
 		})
 	} else {
-		err = db.Create(&ci).Error
+		err = store.Retry(wctx, func() error {
+			ci.ID = 0
+			return c.DB.WithContext(wctx).Create(&ci).Error
+		})
 	}
 	if store.IsDuplicate(err) {
 		existing, ok, ferr := c.find(ctx, req.SessionID, req.EmployeeID)

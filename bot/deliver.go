@@ -37,9 +37,13 @@ type Deliverer struct {
 	// (the process that claimed it died); the delivery key makes the
 	// platform drop the duplicate.
 	StaleSending time.Duration
-	Logger       *slog.Logger
-	Metrics      *Metrics
-	Now          func() time.Time
+	// SendTimeout bounds one platform call once it has started; a started
+	// send is allowed to finish (and is recorded) after ctx is cancelled.
+	// Default 15s; keep it below the shutdown budget.
+	SendTimeout time.Duration
+	Logger      *slog.Logger
+	Metrics     *Metrics
+	Now         func() time.Time
 	// Audiences resolves audiences beyond the built-in all, not_checked_in
 	// and checked_in (surveys register "not_responded", managers…).
 	Audiences map[string]AudienceFunc
@@ -62,8 +66,11 @@ type FireStats struct {
 	Sent     int
 	Failed   int // permanent failures (incl. no platform id)
 	Retrying int // transient failures left pending
-	Skipped  bool
-	Reason   string
+	Resent   int // rows taken over from a run that died or went silent while sending them
+	// Unsettled counts rows still pending or sending when Fire returned.
+	Unsettled int
+	Skipped   bool
+	Reason    string
 }
 
 func (d *Deliverer) now() time.Time {
@@ -152,7 +159,13 @@ func DeliveryKey(touchpointID uint64, occurrence string, employeeID, subjectID u
 	return fmt.Sprintf("ll-%d-%s-%d", touchpointID, occurrence, employeeID)
 }
 
-// Fire delivers touchpoint tpID's occurrence to its audience.
+// Fire delivers touchpoint tpID's occurrence to its audience. It returns nil
+// only when every delivery row of the occurrence is settled (sent, failed,
+// dropped or skipped): rows left pending by a transient failure return an
+// error wrapping ErrTransient (retry with backoff); rows another live run is
+// still sending return an *UnsettledError (check again later). When ctx is
+// done it claims and starts nothing more, records what was sent, hands the
+// rest back as pending and returns ctx's error.
 func (d *Deliverer) Fire(ctx context.Context, tpID uint64, occurrence string) (FireStats, error) {
 	var st FireStats
 	db := d.DB.WithContext(ctx)
@@ -259,20 +272,159 @@ func (d *Deliverer) Fire(ctx context.Context, tpID uint64, occurrence string) (F
 	}
 	st.Created = int(after - before)
 
-	// Send the pending rows page by page (keyset on id): a row left pending
-	// by a transient failure waits for the job's next attempt.
-	stale := now.Add(-d.staleSending())
-	job := fireJob{d: d, tp: tp, sess: sess, course: course, teacher: teacher, emp: emp}
+	job := &fireJob{d: d, tp: tp, sess: sess, course: course, teacher: teacher, emp: emp,
+		owner: claimOwner(ctx), token: claimOwner(ctx) + "." + newClaimToken(), occ: occurrence}
+	// Send what is claimable, page by page (keyset on id). A row another run
+	// released, or one created by a concurrent Fire after the scan, is picked
+	// up by a further pass; a transient failure waits for the job's retry.
+	for pass := 0; pass < 3; pass++ {
+		if err := job.sendClaimable(ctx, &st); err != nil {
+			return st, err
+		}
+		if pass == 0 {
+			if err := db.Model(&store.Touchpoint{}).Where("id = ?", tp.ID).Updates(map[string]any{"status": store.TouchpointFired, "fired_at": now}).Error; err != nil {
+				return st, fmt.Errorf("mark touchpoint fired: %w", err)
+			}
+		}
+		if st.Retrying > 0 {
+			break
+		}
+		var left int64
+		if err := job.claimable(db.Model(&store.Delivery{}).Where("touchpoint_id = ? AND occurrence = ?", tp.ID, occurrence), d.now()).Count(&left).Error; err != nil {
+			return st, fmt.Errorf("count claimable deliveries: %w", err)
+		}
+		if left == 0 {
+			break
+		}
+	}
+	var failedNow int64
+	_ = db.Model(&store.Delivery{}).Where("touchpoint_id = ? AND occurrence = ? AND status = ? AND error_code IN ?", tp.ID, occurrence, store.DeliveryFailed, []string{"no_platform", "no_user_id"}).Count(&failedNow)
+	st.Failed += int(failedNow)
+	log := d.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	log.Info("touchpoint fired", "touchpoint", tp.ID, "kind", tp.Kind, "occurrence", occurrence, "audience", st.Audience,
+		"created", st.Created, "sent", st.Sent, "failed", st.Failed, "retrying", st.Retrying, "resent", st.Resent)
+	return st, job.settled(ctx, &st)
+}
+
+// settled decides whether the occurrence is done: every row sent, failed,
+// dropped or skipped. Rows still pending retry the job with backoff; rows
+// another live run is sending snooze it until they are settled or stale.
+func (f *fireJob) settled(ctx context.Context, st *FireStats) error {
+	db := f.d.DB.WithContext(ctx)
+	unsettled := func(status string) *gorm.DB {
+		return db.Model(&store.Delivery{}).Where("touchpoint_id = ? AND occurrence = ? AND status = ?", f.tp.ID, f.occ, status)
+	}
+	var pending, sending int64
+	if err := unsettled(store.DeliveryPending).Count(&pending).Error; err != nil {
+		return fmt.Errorf("count pending deliveries: %w", err)
+	}
+	if err := unsettled(store.DeliverySending).Count(&sending).Error; err != nil {
+		return fmt.Errorf("count sending deliveries: %w", err)
+	}
+	var oldest store.Delivery
+	if sending > 0 {
+		if err := unsettled(store.DeliverySending).Select("id", "updated_at").Order("updated_at").Limit(1).Find(&oldest).Error; err != nil {
+			return fmt.Errorf("load oldest sending delivery: %w", err)
+		}
+	}
+	st.Unsettled = int(pending + sending)
+	switch {
+	case st.Retrying > 0 || pending > 0:
+		return fmt.Errorf("touchpoint %d: %d deliveries pending: %w", f.tp.ID, max(int64(st.Retrying), pending), ErrTransient)
+	case sending > 0:
+		wait := oldest.UpdatedAt.Add(f.d.staleSending()).Sub(f.d.now())
+		return &UnsettledError{Sending: int(sending), Wait: min(max(wait, time.Second), 30*time.Second)}
+	}
+	return nil
+}
+
+// UnsettledError says another run is still sending some of the occurrence's
+// deliveries; the job should run again after Wait (when they are settled or
+// stale) without counting a failed attempt.
+type UnsettledError struct {
+	Sending int
+	Wait    time.Duration
+}
+
+// Error implements error.
+func (e *UnsettledError) Error() string {
+	return fmt.Sprintf("%d deliveries are being sent by another run; checking again in %s", e.Sending, e.Wait)
+}
+
+func (d *Deliverer) staleSending() time.Duration {
+	if d.StaleSending > 0 {
+		return d.StaleSending
+	}
+	return 10 * time.Minute
+}
+
+func (d *Deliverer) sendTimeout() time.Duration {
+	if d.SendTimeout > 0 {
+		return d.SendTimeout
+	}
+	return 15 * time.Second
+}
+
+// claimOwnerKey carries the durable owner of a Fire call (see WithClaimOwner).
+type claimOwnerKey struct{}
+
+// WithClaimOwner marks the Fire calls made under ctx as runs on behalf of
+// owner: a durable job that has one holder at a time (e.g. "job42"). A row
+// left "sending" by another run of the same owner was claimed by a holder
+// that has since lost the job (killed, crashed, shut down or cut off), so Fire
+// resends it at once under the same platform idempotency key rather than
+// waiting for StaleSending. owner must not contain '.', '%' or '_'.
+func WithClaimOwner(ctx context.Context, owner string) context.Context {
+	return context.WithValue(ctx, claimOwnerKey{}, owner)
+}
+
+func claimOwner(ctx context.Context) string {
+	if o, _ := ctx.Value(claimOwnerKey{}).(string); o != "" {
+		return o
+	}
+	return "x"
+}
+
+type fireJob struct {
+	d       *Deliverer
+	tp      store.Touchpoint
+	sess    store.Session
+	course  store.Course
+	teacher string
+	emp     map[uint64]store.Employee
+	// owner and token identify this run's claims: token is owner + "." +
+	// random, written into claim_token of every row this run sends.
+	owner, token string
+	occ          string
+}
+
+// claimable narrows q to the rows this run may claim: pending ones, those
+// left sending by an earlier run of the same owner, and those whose sender
+// has been silent for StaleSending.
+func (f *fireJob) claimable(q *gorm.DB, now time.Time) *gorm.DB {
+	stale := now.Add(-f.d.staleSending())
+	if f.owner == "x" {
+		return q.Where("(status = ? OR (status = ? AND updated_at < ?))", store.DeliveryPending, store.DeliverySending, stale)
+	}
+	return q.Where("(status = ? OR (status = ? AND (updated_at < ? OR (claim_token LIKE ? AND claim_token <> ?))))",
+		store.DeliveryPending, store.DeliverySending, stale, f.owner+".%", f.token)
+}
+
+// sendClaimable sends every row of the occurrence this run may claim.
+func (f *fireJob) sendClaimable(ctx context.Context, st *FireStats) error {
+	db := f.d.DB.WithContext(ctx)
 	var last uint64
 	for {
 		var page []store.Delivery
-		err := db.Where("touchpoint_id = ? AND occurrence = ? AND id > ? AND (status = ? OR (status = ? AND updated_at < ?))",
-			tp.ID, occurrence, last, store.DeliveryPending, store.DeliverySending, stale).Order("id").Limit(2000).Find(&page).Error
-		if err != nil {
-			return st, fmt.Errorf("load pending deliveries: %w", err)
+		q := db.Where("touchpoint_id = ? AND occurrence = ? AND id > ?", f.tp.ID, f.occ, last)
+		if err := f.claimable(q, f.d.now()).Order("id").Limit(2000).Find(&page).Error; err != nil {
+			return fmt.Errorf("load pending deliveries: %w", err)
 		}
 		if len(page) == 0 {
-			break
+			return nil
 		}
 		last = page[len(page)-1].ID
 		byPlatform := map[Platform][]store.Delivery{}
@@ -285,99 +437,95 @@ func (d *Deliverer) Fire(ctx context.Context, tpID uint64, occurrence string) (F
 		}
 		sort.Slice(platforms, func(i, j int) bool { return platforms[i] < platforms[j] })
 		for _, p := range platforms {
-			sent, failed, retry, err := job.send(ctx, d.Messengers[p], byPlatform[p])
-			st.Sent += sent
-			st.Failed += failed
-			st.Retrying += retry
-			if err != nil {
-				return st, err
+			m, ok := f.d.Messengers[p]
+			if !ok {
+				continue // created failed with no_platform; nothing to send
+			}
+			if err := f.send(ctx, m, byPlatform[p], st); err != nil {
+				return err
 			}
 		}
 	}
-	var failedNow int64
-	_ = db.Model(&store.Delivery{}).Where("touchpoint_id = ? AND occurrence = ? AND status = ? AND error_code IN ?", tp.ID, occurrence, store.DeliveryFailed, []string{"no_platform", "no_user_id"}).Count(&failedNow)
-	st.Failed += int(failedNow)
-	if err := db.Model(&store.Touchpoint{}).Where("id = ?", tp.ID).Updates(map[string]any{"status": store.TouchpointFired, "fired_at": now}).Error; err != nil {
-		return st, fmt.Errorf("mark touchpoint fired: %w", err)
-	}
-	log := d.Logger
-	if log == nil {
-		log = slog.Default()
-	}
-	log.Info("touchpoint fired", "touchpoint", tp.ID, "kind", tp.Kind, "occurrence", occurrence, "audience", st.Audience,
-		"created", st.Created, "sent", st.Sent, "failed", st.Failed, "retrying", st.Retrying)
-	if st.Retrying > 0 {
-		return st, fmt.Errorf("touchpoint %d: %d deliveries pending: %w", tp.ID, st.Retrying, ErrTransient)
-	}
-	return st, nil
 }
 
-func (d *Deliverer) staleSending() time.Duration {
-	if d.StaleSending > 0 {
-		return d.StaleSending
-	}
-	return 10 * time.Minute
-}
-
-type fireJob struct {
-	d       *Deliverer
-	tp      store.Touchpoint
-	sess    store.Session
-	course  store.Course
-	teacher string
-	emp     map[uint64]store.Employee
-}
-
-func (f fireJob) recipient(row store.Delivery) Recipient {
+func (f *fireJob) recipient(row store.Delivery) Recipient {
 	e := f.emp[row.EmployeeID]
 	return Recipient{EmployeeID: row.EmployeeID, UserID: row.UserID, Name: e.Name, Locale: f.locale(e)}
 }
 
-func (f fireJob) locale(e store.Employee) string {
+func (f *fireJob) locale(e store.Employee) string {
 	if e.Locale != "" {
 		return NormalizeLocale(e.Locale)
 	}
 	return NormalizeLocale(f.sess.Locale)
 }
 
-func (f fireJob) message(row store.Delivery) (Message, error) {
+func (f *fireJob) message(row store.Delivery) (Message, error) {
+	e, ok := f.emp[row.EmployeeID]
+	if !ok {
+		// A row created by an earlier run: its recipient was not resolved
+		// in this one (the audience changed since). Load what a card needs.
+		if err := f.d.DB.Select("id", "external_id", "name", "locale").Limit(1).Find(&e, row.EmployeeID).Error; err != nil {
+			return Message{}, fmt.Errorf("load recipient %d: %w", row.EmployeeID, err)
+		}
+		f.emp[row.EmployeeID] = e
+	}
 	cc := CardContext{
 		Kind: f.tp.Kind, Note: f.tp.Note, Session: f.sess, Course: f.course, Teacher: f.teacher,
-		DeliveryID: row.ID, Key: row.Key, Locale: f.locale(f.emp[row.EmployeeID]),
-		Touchpoint: f.tp, Recipient: f.emp[row.EmployeeID],
+		DeliveryID: row.ID, Key: row.Key, Locale: f.locale(e),
+		Touchpoint: f.tp, Recipient: e,
 	}
 	if row.SubjectID != 0 {
-		subj := f.emp[row.SubjectID]
+		subj, ok := f.emp[row.SubjectID]
+		if !ok {
+			if err := f.d.DB.Limit(1).Find(&subj, row.SubjectID).Error; err != nil {
+				return Message{}, fmt.Errorf("load subject %d: %w", row.SubjectID, err)
+			}
+			f.emp[row.SubjectID] = subj
+		}
 		cc.Subject = &subj
 	}
 	return f.d.Renderer.Render(cc)
 }
 
-// claim marks rows as sending under a fresh claim token, so two replicas
-// firing the same touchpoint never both send a row. It returns the rows won.
-func (f fireJob) claim(ctx context.Context, rows []store.Delivery) ([]store.Delivery, error) {
+// claim marks rows as sending under this run's token, so two runs never
+// both send a row. It returns the rows won and how many of them were taken
+// over from a dead or silent run.
+func (f *fireJob) claim(ctx context.Context, rows []store.Delivery) (won []store.Delivery, resent int, err error) {
 	now := f.d.now()
 	ids := make([]uint64, len(rows))
 	for i, r := range rows {
 		ids[i] = r.ID
 	}
-	token := newClaimToken()
-	stale := now.Add(-f.d.staleSending())
-	db := f.d.DB.WithContext(ctx)
-	res := db.Model(&store.Delivery{}).
-		Where("id IN ? AND (status = ? OR (status = ? AND updated_at < ?))", ids, store.DeliveryPending, store.DeliverySending, stale).
-		Updates(map[string]any{"status": store.DeliverySending, "claim_token": token, "attempts": gorm.Expr("attempts + 1"), "updated_at": now})
-	if res.Error != nil {
-		return nil, fmt.Errorf("claim deliveries: %w", res.Error)
+	// Claiming and reading back what was won is one unit: a cancellation
+	// between the two would leave rows claimed that nobody sends.
+	wctx, cancel := store.Detached(ctx, writeTimeout)
+	defer cancel()
+	err = store.Tx(wctx, f.d.DB, func(tx *gorm.DB) error {
+		q := f.claimable(tx.Model(&store.Delivery{}).Where("id IN ?", ids), now)
+		res := q.Updates(map[string]any{"status": store.DeliverySending, "claim_token": f.token, "attempts": gorm.Expr("attempts + 1"), "updated_at": now})
+		if res.Error != nil {
+			return res.Error
+		}
+		won = won[:0]
+		return tx.Where("id IN ? AND claim_token = ? AND status = ?", ids, f.token, store.DeliverySending).Order("id").Find(&won).Error
+	})
+	if err != nil {
+		return nil, 0, fmt.Errorf("claim deliveries: %w", err)
 	}
-	if res.RowsAffected == 0 {
-		return nil, nil
+	before := make(map[uint64]string, len(rows))
+	for _, r := range rows {
+		before[r.ID] = r.Status
 	}
-	var won []store.Delivery
-	if err := db.Where("id IN ? AND claim_token = ?", ids, token).Order("id").Find(&won).Error; err != nil {
-		return nil, fmt.Errorf("read claimed deliveries: %w", err)
+	for _, r := range won {
+		if before[r.ID] == store.DeliverySending {
+			resent++
+			f.d.Metrics.delivery(r.Platform, "resent")
+		} else {
+			f.d.Metrics.delivery(r.Platform, store.DeliverySending)
+		}
 	}
-	return won, nil
+	return won, resent, nil
 }
 
 func newClaimToken() string {
@@ -386,9 +534,22 @@ func newClaimToken() string {
 	return hex.EncodeToString(b[:])
 }
 
-func (f fireJob) send(ctx context.Context, m Messenger, rows []store.Delivery) (sent, failed, retry int, err error) {
+// claimChunk is how many rows a worker claims at a time for messengers that
+// send one recipient per call: a run never holds more than Workers ×
+// claimChunk rows in "sending" that it has not sent yet.
+const claimChunk = 25
+
+// writeTimeout bounds the writes that record what already happened (a send
+// the platform accepted, a tap), which run even when the caller's context is
+// done.
+const writeTimeout = 10 * time.Second
+
+// send claims and sends rows on m. Workers claim a chunk only when they are
+// about to send it; once ctx is done no new chunk is claimed and no new send
+// starts, and what was sent is still recorded.
+func (f *fireJob) send(ctx context.Context, m Messenger, rows []store.Delivery, st *FireStats) error {
 	bm, isBatch := m.(BatchMessenger)
-	size := 200
+	size := claimChunk
 	if isBatch && bm.MaxBatch() > 1 {
 		size = bm.MaxBatch()
 	}
@@ -399,43 +560,54 @@ func (f fireJob) send(ctx context.Context, m Messenger, rows []store.Delivery) (
 	if isBatch {
 		workers = 1 // batch APIs pace per call; one call at a time per platform
 	}
-	type chunk []store.Delivery
-	chunks := make(chan chunk)
+	chunks := make(chan []store.Delivery)
 	var (
 		mu       sync.Mutex
 		firstErr error
 		wg       sync.WaitGroup
 	)
-	record := func(s, fl, rt int, e error) {
+	failed := func() bool {
 		mu.Lock()
 		defer mu.Unlock()
-		sent, failed, retry = sent+s, failed+fl, retry+rt
+		return firstErr != nil
+	}
+	record := func(o chunkOutcome, e error) {
+		mu.Lock()
+		defer mu.Unlock()
+		st.Sent, st.Failed, st.Retrying, st.Resent = st.Sent+o.sent, st.Failed+o.failed, st.Retrying+o.retry, st.Resent+o.resent
 		if e != nil && firstErr == nil {
 			firstErr = e
 		}
 	}
 	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			for c := range chunks {
-				s, fl, rt, e := f.sendChunk(ctx, m, bm, isBatch, c)
-				record(s, fl, rt, e)
+				if ctx.Err() != nil {
+					continue
+				}
+				won, resent, err := f.claim(ctx, c)
+				if err != nil {
+					record(chunkOutcome{}, err)
+					continue
+				}
+				if len(won) == 0 {
+					continue
+				}
+				o, err := f.sendChunk(ctx, m, bm, isBatch, won)
+				o.resent = resent
+				record(o, err)
 			}
-		}()
+		})
 	}
-	for i := 0; i < len(rows) && ctx.Err() == nil; i += size {
-		// Claim in slices of at most 200 so a crash leaves little "sending".
-		for k := i; k < min(i+size, len(rows)); k += 200 {
-			part := rows[k:min(k+200, i+size, len(rows))]
-			won, cerr := f.claim(ctx, part)
-			if cerr != nil {
-				record(0, 0, 0, cerr)
-				break
-			}
-			if len(won) > 0 {
-				chunks <- won
-			}
+feed:
+	for i := 0; i < len(rows); i += size {
+		if failed() {
+			break
+		}
+		select {
+		case chunks <- rows[i:min(i+size, len(rows))]:
+		case <-ctx.Done():
+			break feed
 		}
 	}
 	close(chunks)
@@ -443,86 +615,134 @@ func (f fireJob) send(ctx context.Context, m Messenger, rows []store.Delivery) (
 	if firstErr == nil && ctx.Err() != nil {
 		firstErr = ctx.Err()
 	}
-	return sent, failed, retry, firstErr
+	return firstErr
 }
 
-func (f fireJob) sendChunk(ctx context.Context, m Messenger, bm BatchMessenger, isBatch bool, rows []store.Delivery) (sent, failed, retry int, err error) {
+// chunkOutcome counts what became of one claimed chunk.
+type chunkOutcome struct {
+	sent, failed, retry, released, resent int
+}
+
+// errNotSent marks a claimed row whose send never started (shutdown): it is
+// handed back as pending, its attempt returned.
+var errNotSent = errors.New("send not started")
+
+func (f *fireJob) sendChunk(ctx context.Context, m Messenger, bm BatchMessenger, isBatch bool, rows []store.Delivery) (chunkOutcome, error) {
+	var o chunkOutcome
+	results := make([]Result, len(rows))
 	msgs := make(map[uint64]Message, len(rows))
-	var ok []store.Delivery
-	for _, r := range rows {
+	var ok []int // indexes of rows with a message
+	for i, r := range rows {
 		msg, rerr := f.message(r)
 		if rerr != nil {
-			if uerr := f.finish(f.d.DB.WithContext(ctx), r, Result{Err: Permanent("render", rerr.Error(), nil)}); uerr != nil {
-				return sent, failed, retry, uerr
-			}
-			failed++
+			results[i] = Result{Err: Permanent("render", rerr.Error(), nil)}
 			continue
 		}
 		msgs[r.ID] = msg
-		ok = append(ok, r)
+		ok = append(ok, i)
 	}
-	var results []Result
-	if isBatch && len(ok) > 0 {
+	// A send that has started is allowed to finish when ctx is cancelled
+	// (its result is recorded); it is bounded by SendTimeout.
+	sendCtx := func() (context.Context, context.CancelFunc) {
+		return context.WithTimeout(context.WithoutCancel(ctx), f.d.sendTimeout())
+	}
+	switch {
+	case len(ok) == 0:
+	case isBatch && ctx.Err() != nil:
+		for _, i := range ok {
+			results[i] = Result{Err: errNotSent}
+		}
+	case isBatch:
 		to := make([]Recipient, len(ok))
 		byEmp := make(map[uint64]store.Delivery, len(ok))
-		for i, r := range ok {
-			to[i] = f.recipient(r)
-			byEmp[r.EmployeeID] = r
+		for k, i := range ok {
+			to[k] = f.recipient(rows[i])
+			byEmp[rows[i].EmployeeID] = rows[i]
 		}
-		results = bm.SendBatch(ctx, to, func(rc Recipient) Message { return msgs[byEmp[rc.EmployeeID].ID] })
-		if len(results) != len(ok) {
-			return sent, failed, retry, fmt.Errorf("%s: batch returned %d results for %d recipients", m.Platform(), len(results), len(ok))
+		sctx, cancel := sendCtx()
+		res := bm.SendBatch(sctx, to, func(rc Recipient) Message { return msgs[byEmp[rc.EmployeeID].ID] })
+		cancel()
+		if len(res) != len(ok) {
+			// Outcome unknown: leave the rows sending for a resend under
+			// their idempotency keys.
+			return o, fmt.Errorf("%s: batch returned %d results for %d recipients", m.Platform(), len(res), len(ok))
 		}
-	} else {
-		results = make([]Result, len(ok))
-		for i, r := range ok {
-			to := f.recipient(r)
+		for k, i := range ok {
+			results[i] = res[k]
+		}
+	default:
+		for _, i := range ok {
+			if ctx.Err() != nil {
+				results[i] = Result{Err: errNotSent}
+				continue
+			}
+			to := f.recipient(rows[i])
 			if p, isPacer := m.(Pacer); isPacer {
 				if werr := p.Wait(ctx, to); werr != nil {
+					if ctx.Err() != nil {
+						werr = errNotSent
+					}
 					results[i] = Result{Err: werr}
 					continue
 				}
 			}
-			rc, serr := m.Send(ctx, to, msgs[r.ID])
+			sctx, cancel := sendCtx()
+			rc, serr := m.Send(sctx, to, msgs[rows[i].ID])
+			cancel()
 			results[i] = Result{Receipt: rc, Err: serr}
 		}
 	}
-	err = f.d.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	wctx, cancel := store.Detached(ctx, writeTimeout)
+	defer cancel()
+	statuses, err := f.record(wctx, rows, results)
+	if err != nil {
+		return o, err
+	}
+	for i, r := range rows {
+		f.d.Metrics.delivery(r.Platform, statuses[i])
+		switch {
+		case statuses[i] == store.DeliverySent:
+			o.sent++
+		case errors.Is(results[i].Err, errNotSent):
+			o.released++
+		case statuses[i] == store.DeliveryPending:
+			o.retry++
+		default:
+			o.failed++
+		}
+	}
+	return o, nil
+}
+
+// record stores the outcome of a claimed chunk in one transaction, retried
+// after deadlocks: sent rows in one statement, the rest one by one. Every
+// write is a compare-and-set on this run's claim token, so a run that lost
+// its rows to another cannot overwrite their outcome.
+func (f *fireJob) record(ctx context.Context, rows []store.Delivery, results []Result) ([]string, error) {
+	statuses := make([]string, len(rows))
+	err := store.Tx(ctx, f.d.DB, func(tx *gorm.DB) error {
 		var sentRows []store.Delivery
 		var sentRes []Result
-		for i, r := range ok {
+		for i, r := range rows {
 			if results[i].Err == nil {
+				statuses[i] = store.DeliverySent
 				sentRows, sentRes = append(sentRows, r), append(sentRes, results[i])
 				continue
 			}
-			if uerr := f.finish(tx, r, results[i]); uerr != nil {
-				return uerr
+			status, upd := f.outcome(results[i])
+			statuses[i] = status
+			if err := tx.Model(&store.Delivery{}).Where("id = ? AND claim_token = ? AND status = ?", r.ID, f.token, store.DeliverySending).Updates(upd).Error; err != nil {
+				return fmt.Errorf("record delivery %d: %w", r.ID, err)
 			}
 		}
 		return f.finishSent(tx, sentRows, sentRes)
 	})
-	if err != nil {
-		return sent, failed, retry, err
-	}
-	for i := range ok {
-		res := results[i]
-		var perm *PermanentError
-		var drop *DroppedError
-		switch {
-		case res.Err == nil:
-			sent++
-		case errors.As(res.Err, &perm), errors.As(res.Err, &drop):
-			failed++
-		default:
-			retry++
-		}
-	}
-	return sent, failed, retry, nil
+	return statuses, err
 }
 
 // finishSent marks successfully sent rows in one statement: the fan-out hot
 // path writes one UPDATE per chunk, not one per recipient.
-func (f fireJob) finishSent(tx *gorm.DB, rows []store.Delivery, res []Result) error {
+func (f *fireJob) finishSent(tx *gorm.DB, rows []store.Delivery, res []Result) error {
 	if len(rows) == 0 {
 		return nil
 	}
@@ -545,32 +765,25 @@ func (f fireJob) finishSent(tx *gorm.DB, rows []store.Delivery, res []Result) er
 	} else {
 		upd["handle"] = gorm.Expr(handle.String(), args...)
 	}
-	// Rows are claimed under one token per chunk.
-	q := tx.Model(&store.Delivery{}).Where("id IN ? AND claim_token = ?", ids, rows[0].ClaimToken).Updates(upd)
+	q := tx.Model(&store.Delivery{}).Where("id IN ? AND claim_token = ? AND status = ?", ids, f.token, store.DeliverySending).Updates(upd)
 	if q.Error != nil {
 		return fmt.Errorf("record %d sent deliveries: %w", len(rows), q.Error)
-	}
-	for _, r := range rows {
-		f.d.Metrics.delivery(r.Platform, store.DeliverySent)
 	}
 	return nil
 }
 
-// finish stores the outcome of one send.
-func (f fireJob) finish(tx *gorm.DB, r store.Delivery, res Result) error {
-	now := f.d.now()
-	upd := map[string]any{"updated_at": now}
+// outcome maps a failed send to the row's next status and its updates.
+func (f *fireJob) outcome(res Result) (string, map[string]any) {
+	upd := map[string]any{"updated_at": f.d.now()}
 	var perm *PermanentError
 	var drop *DroppedError
 	status := ""
 	switch {
-	case res.Err == nil:
-		status = store.DeliverySent
-		at := res.Receipt.SentAt
-		if at.IsZero() {
-			at = now
-		}
-		upd["handle"], upd["sent_at"], upd["error_code"], upd["error_message"] = res.Receipt.Handle, at.UTC(), "", ""
+	case errors.Is(res.Err, errNotSent):
+		// Never sent: back to pending with the attempt given back.
+		status = store.DeliveryPending
+		upd["attempts"] = gorm.Expr("attempts - 1")
+		upd["claim_token"] = ""
 	case errors.As(res.Err, &perm):
 		status = store.DeliveryFailed
 		upd["error_code"], upd["error_message"] = perm.Code, truncate(perm.Error(), 1000)
@@ -583,11 +796,7 @@ func (f fireJob) finish(tx *gorm.DB, r store.Delivery, res Result) error {
 		upd["error_code"], upd["error_message"] = "transient", truncate(res.Err.Error(), 1000)
 	}
 	upd["status"] = status
-	f.d.Metrics.delivery(r.Platform, status)
-	if err := tx.Model(&store.Delivery{}).Where("id = ? AND claim_token = ?", r.ID, r.ClaimToken).Updates(upd).Error; err != nil {
-		return fmt.Errorf("record delivery %d: %w", r.ID, err)
-	}
-	return nil
+	return status, upd
 }
 
 func truncate(s string, n int) string {

@@ -180,11 +180,19 @@ func TestConcurrentFireSendsEachOnce(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
+				// A run that finds rows another live run is sending must not
+				// call the occurrence done.
 				_, err := deliverer(t, f, m).Fire(context.Background(), f.tp.ID, "0")
-				require.NoError(t, err)
+				var unsettled *bot.UnsettledError
+				if err != nil {
+					require.ErrorAs(t, err, &unsettled)
+				}
 			}()
 		}
 		wg.Wait()
+		_, err := deliverer(t, f, m).Fire(context.Background(), f.tp.ID, "0")
+		require.NoError(t, err, "once every run is done the occurrence is settled")
+		require.Equal(t, map[string]int{store.DeliverySent: 60}, statuses(t, db, f.tp.ID))
 		require.Len(t, sends, 60)
 		for k, n := range sends {
 			require.Equal(t, 1, n, k)
@@ -265,5 +273,137 @@ func TestReconcileMarksLateDrops(t *testing.T) {
 		n, err = d.Reconcile(context.Background(), f.now.Add(time.Minute), f.now.Add(time.Hour))
 		require.NoError(t, err)
 		require.Zero(t, n)
+	})
+}
+
+// leaveSending makes the first n deliveries of f's occurrence look claimed by
+// another run that is gone: status sending under token, updated at f.now.
+func leaveSending(t *testing.T, f fixture, n int, token string) {
+	t.Helper()
+	var ids []uint64
+	require.NoError(t, f.db.Model(&store.Delivery{}).Where("touchpoint_id = ?", f.tp.ID).Order("id").Limit(n).Pluck("id", &ids).Error)
+	require.Len(t, ids, n)
+	require.NoError(t, f.db.Model(&store.Delivery{}).Where("id IN ?", ids).
+		Updates(map[string]any{"status": store.DeliverySending, "claim_token": token, "updated_at": f.now}).Error)
+}
+
+// TestFireTakesOverRowsOfADeadRun: a replica killed mid fan-out leaves rows
+// "sending". The job's next holder (same owner) resends them at once under
+// their delivery keys; a run of another owner waits until they are stale,
+// and never calls the occurrence done while they are open.
+func TestFireTakesOverRowsOfADeadRun(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *storetest.DB) {
+		f := seed(t, db, 30)
+		var mu sync.Mutex
+		sends := map[string]int{}
+		m := messengerFunc(func(ctx context.Context, to bot.Recipient, msg bot.Message) (bot.Receipt, error) {
+			mu.Lock()
+			defer mu.Unlock()
+			sends[msg.Key]++
+			return bot.Receipt{Handle: msg.Key}, nil
+		})
+		// The first holder creates the rows, then "dies" with 12 claimed.
+		never := messengerFunc(func(ctx context.Context, to bot.Recipient, msg bot.Message) (bot.Receipt, error) {
+			return bot.Receipt{}, errors.New("platform unreachable")
+		})
+		_, err := deliverer(t, f, never).Fire(bot.WithClaimOwner(context.Background(), "job7"), f.tp.ID, "0")
+		require.ErrorIs(t, err, bot.ErrTransient)
+		leaveSending(t, f, 12, "job7.deadrun")
+
+		// Another job's run must neither send them nor complete.
+		other := deliverer(t, f, m)
+		other.StaleSending = time.Minute
+		_, err = other.Fire(bot.WithClaimOwner(context.Background(), "job8"), f.tp.ID, "0")
+		var unsettled *bot.UnsettledError
+		require.ErrorAs(t, err, &unsettled)
+		require.Equal(t, 12, unsettled.Sending)
+		require.Equal(t, time.Minute, unsettled.Wait.Round(time.Second)+30*time.Second, "waits until the rows are stale, at most 30s")
+		require.Len(t, sends, 18)
+
+		// The job's next holder resends them at once.
+		st, err := deliverer(t, f, m).Fire(bot.WithClaimOwner(context.Background(), "job7"), f.tp.ID, "0")
+		require.NoError(t, err)
+		require.Equal(t, 12, st.Resent)
+		require.Equal(t, map[string]int{store.DeliverySent: 30}, statuses(t, db, f.tp.ID))
+		require.Len(t, sends, 30)
+		for k, n := range sends {
+			require.Equal(t, 1, n, k)
+		}
+	})
+}
+
+// TestFireResendsStaleRows: rows of a run with no durable owner (a CLI
+// send-now that was killed) are resent once they are older than StaleSending.
+func TestFireResendsStaleRows(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *storetest.DB) {
+		f := seed(t, db, 5)
+		var sent atomic.Int64
+		m := messengerFunc(func(ctx context.Context, to bot.Recipient, msg bot.Message) (bot.Receipt, error) {
+			sent.Add(1)
+			return bot.Receipt{}, nil
+		})
+		d := deliverer(t, f, m)
+		d.StaleSending = time.Minute
+		_, err := d.Fire(context.Background(), f.tp.ID, "0")
+		require.NoError(t, err)
+		require.NoError(t, db.Model(&store.Delivery{}).Where("touchpoint_id = ?", f.tp.ID).Update("status", store.DeliveryPending).Error)
+		leaveSending(t, f, 2, "x.gone")
+		sent.Store(0)
+
+		_, err = d.Fire(context.Background(), f.tp.ID, "0")
+		var unsettled *bot.UnsettledError
+		require.ErrorAs(t, err, &unsettled)
+		require.EqualValues(t, 3, sent.Load())
+
+		later := f
+		later.now = f.now.Add(61 * time.Second)
+		d2 := deliverer(t, later, m)
+		d2.StaleSending = time.Minute
+		st, err := d2.Fire(context.Background(), f.tp.ID, "0")
+		require.NoError(t, err)
+		require.Equal(t, 2, st.Resent)
+		require.EqualValues(t, 5, sent.Load())
+	})
+}
+
+// TestFireStopsOnShutdownAndRecordsWhatWasSent: when the context is cancelled
+// mid fan-out (SIGTERM), the send in flight finishes and is recorded, nothing
+// new starts, and no row is left "sending".
+func TestFireStopsOnShutdownAndRecordsWhatWasSent(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *storetest.DB) {
+		f := seed(t, db, 200)
+		ctx, cancel := context.WithCancel(bot.WithClaimOwner(context.Background(), "job1"))
+		defer cancel()
+		var sent atomic.Int64
+		m := messengerFunc(func(sctx context.Context, to bot.Recipient, msg bot.Message) (bot.Receipt, error) {
+			if sent.Add(1) == 40 {
+				cancel() // SIGTERM arrives while this send is in flight
+				time.Sleep(20 * time.Millisecond)
+				if sctx.Err() != nil {
+					return bot.Receipt{}, sctx.Err() // a started send must be allowed to finish
+				}
+			}
+			return bot.Receipt{}, nil
+		})
+		_, err := deliverer(t, f, m).Fire(ctx, f.tp.ID, "0")
+		require.ErrorIs(t, err, context.Canceled)
+		st := statuses(t, db, f.tp.ID)
+		require.Zero(t, st[store.DeliverySending], "nothing left sending: %v", st)
+		require.EqualValues(t, sent.Load(), st[store.DeliverySent], "every accepted send is recorded")
+		require.Less(t, sent.Load(), int64(200))
+		require.Equal(t, 200, st[store.DeliverySent]+st[store.DeliveryPending])
+		var attempts []int
+		require.NoError(t, db.Model(&store.Delivery{}).Where("touchpoint_id = ? AND status = ?", f.tp.ID, store.DeliveryPending).Pluck("attempts", &attempts).Error)
+		for _, a := range attempts {
+			require.Zero(t, a, "a row never sent gets its attempt back")
+		}
+
+		// The next holder sends the rest, each once.
+		_, err = deliverer(t, f, m).Fire(bot.WithClaimOwner(context.Background(), "job1"), f.tp.ID, "0")
+		require.NoError(t, err)
+		require.EqualValues(t, 200, sent.Load())
 	})
 }

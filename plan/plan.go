@@ -402,9 +402,15 @@ func (p *Planner) FireHandler(d *bot.Deliverer) scheduler.Handler {
 		if err := json.Unmarshal([]byte(job.Payload), &pl); err != nil || pl.TouchpointID == 0 {
 			return scheduler.Cancel(fmt.Errorf("bad fire payload %q", job.Payload))
 		}
-		_, err := d.Fire(ctx, pl.TouchpointID, pl.Occurrence)
-		if errors.Is(err, bot.ErrNotFound) {
+		// The job has one holder at a time: rows a previous holder left
+		// "sending" are taken over at once (see bot.WithClaimOwner).
+		_, err := d.Fire(bot.WithClaimOwner(ctx, fmt.Sprintf("job%d", job.ID)), pl.TouchpointID, pl.Occurrence)
+		var unsettled *bot.UnsettledError
+		switch {
+		case errors.Is(err, bot.ErrNotFound):
 			return scheduler.Cancel(err)
+		case errors.As(err, &unsettled):
+			return scheduler.Snooze(unsettled.Wait)
 		}
 		if err != nil {
 			return err

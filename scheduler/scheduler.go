@@ -47,6 +47,11 @@ type Options struct {
 	PollInterval time.Duration
 	// Concurrency is how many handlers run at once; default 4.
 	Concurrency int
+	// ShutdownTimeout is how long Run waits, once its context is done, for
+	// cancelled handlers to record their work and return before it releases
+	// their jobs anyway; default 15s. Set it below the process's shutdown
+	// budget (http.shutdown_timeout).
+	ShutdownTimeout time.Duration
 	// BatchSize caps the jobs claimed per poll; default 50. Run never claims
 	// more than it has free handler slots for.
 	BatchSize int
@@ -87,6 +92,9 @@ func New(db *gorm.DB, opts Options) *Scheduler {
 	}
 	if opts.PollInterval <= 0 {
 		opts.PollInterval = time.Second
+	}
+	if opts.ShutdownTimeout <= 0 {
+		opts.ShutdownTimeout = 15 * time.Second
 	}
 	if opts.Concurrency <= 0 {
 		opts.Concurrency = 4

@@ -18,8 +18,11 @@ import (
 	"github.com/learnloop/learnloop/store"
 )
 
+// ErrShutdown is the cause of a handler's cancelled context when the worker
+// shuts down: the job is released, not failed.
+var ErrShutdown = errors.New("scheduler shutting down")
+
 var (
-	errShutdown  = errors.New("scheduler shutting down")
 	errLeaseLost = errors.New("job lease lost to another worker")
 	errNoHandler = errors.New("no handler registered")
 )
@@ -62,11 +65,15 @@ func (s *Scheduler) RunDue(ctx context.Context) (int, error) {
 }
 
 // Run claims and runs due jobs every PollInterval until ctx is done. Then it
-// stops claiming, waits up to Lease for running handlers, cancels the context
-// of any still running, and releases their jobs (state available,
-// locked_until NULL, the attempt given back) so another worker can take them.
-// It returns nil on a clean shutdown. A handler that ignores its context may
-// outlive Run; its late result is discarded by the compare-and-set.
+// stops claiming and cancels the running handlers' context at once (with
+// cause ErrShutdown): a handler stops starting new work, records what it
+// did and returns, and its job is released (state available, locked_until
+// NULL, the attempt given back) for immediate takeover by another worker.
+// Leases stay heartbeated while handlers wind down. After ShutdownTimeout
+// the jobs of handlers still running are released anyway and Run returns, so
+// a shutdown never takes longer than its budget whatever the lease. A
+// handler that ignores its context may outlive Run; its late result is
+// discarded by the compare-and-set.
 func (s *Scheduler) Run(ctx context.Context) error {
 	// Handlers keep running after ctx is done, until the grace period ends.
 	hard, stop := context.WithCancelCause(context.WithoutCancel(ctx))
@@ -133,13 +140,16 @@ func waitNext(ctx context.Context, tick <-chan time.Time, wake <-chan struct{}, 
 }
 
 func (s *Scheduler) shutdown(ctx context.Context, stop context.CancelCauseFunc, wg *sync.WaitGroup, inflight *sync.Map) error {
-	s.log.Info("scheduler stopping: waiting for running jobs")
+	n := 0
+	inflight.Range(func(_, _ any) bool { n++; return true })
+	s.log.Info("scheduler stopping: handing back running jobs", "running", n, "budget", s.opts.ShutdownTimeout)
+	stop(ErrShutdown)
 	done := make(chan struct{})
 	go func() {
 		wg.Wait()
 		close(done)
 	}()
-	grace := time.NewTimer(s.opts.Lease)
+	grace := time.NewTimer(s.opts.ShutdownTimeout)
 	defer grace.Stop()
 	select {
 	case <-done:
@@ -147,19 +157,11 @@ func (s *Scheduler) shutdown(ctx context.Context, stop context.CancelCauseFunc, 
 		return nil
 	case <-grace.C:
 	}
-	// Cancel the stragglers; a handler that returns now has its job released.
-	stop(errShutdown)
-	select {
-	case <-done:
-		s.log.Info("scheduler stopped")
-		return nil
-	case <-time.After(min(time.Second, s.opts.Lease)):
-	}
-	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), writeTimeout)
+	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), min(writeTimeout, time.Second))
 	defer cancel()
 	inflight.Range(func(_, v any) bool {
 		job := v.(store.Job)
-		s.release(wctx, job, s.jobLog(job).With("reason", "handler ignored cancellation"))
+		s.release(wctx, job, s.jobLog(job).With("reason", "handler still running at the end of the shutdown budget"))
 		return true
 	})
 	s.log.Warn("scheduler stopped with handlers still running")
@@ -260,12 +262,15 @@ func (s *Scheduler) claim(ctx context.Context, limit int) ([]store.Job, int, err
 func (s *Scheduler) process(base context.Context, job store.Job, sem chan struct{}) {
 	hctx, cancel := context.WithCancelCause(base)
 	defer cancel(nil)
-	// The lease is heartbeated from the claim on, also while waiting for sem.
+	// The lease is heartbeated from the claim on, also while waiting for sem
+	// and while the handler winds down after a shutdown cancelled base.
+	bctx, stopBeatCtx := context.WithCancel(context.WithoutCancel(base))
+	defer stopBeatCtx()
 	stopBeat := make(chan struct{})
 	beatDone := make(chan struct{})
 	go func() {
 		defer close(beatDone)
-		s.heartbeat(hctx, job, cancel, stopBeat)
+		s.heartbeat(bctx, job, cancel, stopBeat)
 	}()
 
 	var err error
@@ -318,6 +323,7 @@ func (s *Scheduler) call(ctx context.Context, job store.Job) (err error) {
 func (s *Scheduler) heartbeat(ctx context.Context, job store.Job, cancel context.CancelCauseFunc, stop <-chan struct{}) {
 	t := time.NewTicker(max(s.opts.Lease/3, time.Millisecond))
 	defer t.Stop()
+	confirmed := time.Now() // wall clock: how long the database has been unreachable
 	for {
 		select {
 		case <-stop:
@@ -326,15 +332,25 @@ func (s *Scheduler) heartbeat(ctx context.Context, job store.Job, cancel context
 			return
 		case <-t.C:
 		}
-		owned, err := s.extend(ctx, job)
+		ectx, done := context.WithTimeout(ctx, max(s.opts.Lease/3, time.Millisecond))
+		owned, err := s.extend(ectx, job)
+		done()
 		switch {
 		case err != nil:
 			if ctx.Err() == nil {
 				s.jobLog(job).Warn("extend job lease", "err", err)
 			}
+			// Cut off from the database for a whole lease: another worker
+			// may hold the job by now, so stop working on it.
+			if time.Since(confirmed) >= s.opts.Lease {
+				cancel(errLeaseLost)
+				return
+			}
 		case !owned:
 			cancel(errLeaseLost)
 			return
+		default:
+			confirmed = time.Now()
 		}
 	}
 }
@@ -379,9 +395,13 @@ func (s *Scheduler) record(base context.Context, job store.Job, ran bool, err, c
 
 	now := s.now()
 	outcome, updates := s.result(job, err, now)
-	res := s.db.WithContext(ctx).Model(&store.Job{}).
-		Where(ownedBy, job.ID, s.opts.WorkerID, job.Attempts, store.JobRunning).
-		Updates(updates)
+	var res *gorm.DB
+	_ = store.Retry(ctx, func() error {
+		res = s.db.WithContext(ctx).Model(&store.Job{}).
+			Where(ownedBy, job.ID, s.opts.WorkerID, job.Attempts, store.JobRunning).
+			Updates(updates)
+		return res.Error
+	})
 	if res.Error != nil {
 		log.Error("record job result", "outcome", outcome, "job_err", err, "err", res.Error)
 		return
@@ -452,14 +472,18 @@ func (s *Scheduler) result(job store.Job, err error, now time.Time) (string, map
 
 // release hands an unfinished job back: available, unlocked, attempt returned.
 func (s *Scheduler) release(ctx context.Context, job store.Job, log *slog.Logger) {
-	res := s.db.WithContext(ctx).Model(&store.Job{}).
-		Where(ownedBy, job.ID, s.opts.WorkerID, job.Attempts, store.JobRunning).
-		Updates(map[string]any{
-			"state":        store.JobAvailable,
-			"attempts":     job.Attempts - 1,
-			"locked_until": nil,
-			"locked_by":    "",
-		})
+	var res *gorm.DB
+	_ = store.Retry(ctx, func() error {
+		res = s.db.WithContext(ctx).Model(&store.Job{}).
+			Where(ownedBy, job.ID, s.opts.WorkerID, job.Attempts, store.JobRunning).
+			Updates(map[string]any{
+				"state":        store.JobAvailable,
+				"attempts":     job.Attempts - 1,
+				"locked_until": nil,
+				"locked_by":    "",
+			})
+		return res.Error
+	})
 	switch {
 	case res.Error != nil:
 		log.Error("release job", "err", res.Error)

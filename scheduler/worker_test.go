@@ -439,8 +439,9 @@ func TestLostLeaseCancelsHandler(t *testing.T) {
 	})
 }
 
-// TestRunShutdownFinishesInFlight: cancelling Run lets a running handler
-// finish, claims nothing new, and returns nil.
+// TestRunShutdownFinishesInFlight: cancelling Run cancels the running
+// handler's context at once with ErrShutdown, claims nothing new, and lets
+// the handler record what it finished: a handler that returns nil completes.
 func TestRunShutdownFinishesInFlight(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *storetest.DB) {
@@ -448,13 +449,13 @@ func TestRunShutdownFinishesInFlight(t *testing.T) {
 		s := b.scheduler(scheduler.Options{PollInterval: 10 * time.Millisecond, Concurrency: 2})
 		started, finish := make(chan struct{}), make(chan struct{})
 		var runs atomic.Int32
+		var cause atomic.Value
 		s.Register("send", func(ctx context.Context, _ store.Job) error {
 			if runs.Add(1) == 1 {
 				close(started)
-				<-finish
-				if ctx.Err() != nil {
-					return errors.New("handler context cancelled before the grace period ended")
-				}
+				<-ctx.Done()
+				cause.Store(context.Cause(ctx))
+				<-finish // records what it did, then returns
 			}
 			return nil
 		})
@@ -466,6 +467,8 @@ func TestRunShutdownFinishesInFlight(t *testing.T) {
 		<-started
 		cancel()
 		late := b.enqueue(t, s, scheduler.JobSpec{Kind: "send"})
+		require.Eventually(t, func() bool { return cause.Load() != nil }, 5*time.Second, 5*time.Millisecond)
+		require.ErrorIs(t, cause.Load().(error), scheduler.ErrShutdown)
 		select {
 		case err := <-runErr:
 			t.Fatalf("Run returned %v before its handler finished", err)
@@ -486,9 +489,42 @@ func TestRunShutdownFinishesInFlight(t *testing.T) {
 	})
 }
 
-// TestRunShutdownReleasesUnfinished: handlers still running when the grace
-// period (Lease) ends are cancelled and their jobs handed back, whether the
-// handler honours its context or not.
+// TestRunShutdownWithinBudgetNotLease: a handler that ignores cancellation
+// holds the shutdown for ShutdownTimeout, not for the (much longer) lease;
+// its job is handed back for immediate takeover.
+func TestRunShutdownWithinBudgetNotLease(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *storetest.DB) {
+		b := setup(t, db)
+		s := b.scheduler(scheduler.Options{WorkerID: "w", Lease: time.Hour, ShutdownTimeout: 200 * time.Millisecond, PollInterval: 10 * time.Millisecond})
+		started, stubborn := make(chan struct{}), make(chan struct{})
+		defer close(stubborn)
+		s.Register("send", func(ctx context.Context, _ store.Job) error {
+			close(started)
+			<-stubborn
+			return nil
+		})
+		j := b.enqueue(t, s, scheduler.JobSpec{Kind: "send"})
+		ctx, cancel := context.WithCancel(context.Background())
+		runErr := make(chan error, 1)
+		go func() { runErr <- s.Run(ctx) }()
+		<-started
+		cancel()
+		select {
+		case err := <-runErr:
+			require.NoError(t, err)
+		case <-time.After(10 * time.Second):
+			t.Fatal("Run waited for the lease instead of its shutdown budget")
+		}
+		got := b.job(t, j.ID)
+		require.Equal(t, store.JobAvailable, got.State)
+		require.Nil(t, got.LockedUntil)
+	})
+}
+
+// TestRunShutdownReleasesUnfinished: handlers are cancelled at shutdown and
+// their jobs handed back, whether the handler returns on cancel or is still
+// running when ShutdownTimeout ends.
 func TestRunShutdownReleasesUnfinished(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -504,7 +540,7 @@ func TestRunShutdownReleasesUnfinished(t *testing.T) {
 			storetest.Each(t, func(t *testing.T, db *storetest.DB) {
 				const lease = 300 * time.Millisecond
 				b := setup(t, db)
-				s := b.scheduler(scheduler.Options{WorkerID: "w", Lease: lease, PollInterval: 10 * time.Millisecond})
+				s := b.scheduler(scheduler.Options{WorkerID: "w", Lease: lease, ShutdownTimeout: lease, PollInterval: 10 * time.Millisecond})
 				started, stubborn, returned := make(chan struct{}), make(chan struct{}), make(chan struct{})
 				s.Register("send", func(ctx context.Context, _ store.Job) error {
 					defer close(returned)
