@@ -14,7 +14,7 @@ type Metrics struct {
 func NewMetrics(reg prometheus.Registerer) *Metrics {
 	m := &Metrics{
 		Deliveries: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "learnloop_deliveries_total", Help: "Deliveries by platform and final status of the attempt.",
+			Name: "learnloop_deliveries_total", Help: "Delivery state changes by platform and new status: sending (claimed), resent (taken over from a run that died), pending (handed back or transient failure), sent, failed, dropped.",
 		}, []string{"platform", "status"}),
 		Interactions: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "learnloop_callbacks_total", Help: "Interactions (button taps, answers) by platform, action and outcome.",
@@ -55,4 +55,29 @@ func (m *Metrics) cardUpdate(platform, outcome string) {
 	if m != nil {
 		m.CardUpdates.WithLabelValues(platform, outcome).Inc()
 	}
+}
+
+// StorageErrorCounter is implemented by interaction handlers (the Router)
+// that count the taps an adapter could not get stored on a path the
+// platform never redelivers (DingTalk Stream and Feishu card callbacks):
+// the tapper was asked to tap again, and the tap is lost unless they do.
+type StorageErrorCounter interface {
+	CallbackStorageError(platform Platform, action string)
+}
+
+// CallbackStorageError counts one such tap as outcome "storage_error" of
+// learnloop_callbacks_total. The router may also have counted the same tap
+// as "error"; storage_error says the platform will not deliver it again.
+func (m *Metrics) CallbackStorageError(platform Platform, action string) {
+	switch action {
+	case ActionCheckin, ActionRate, ActionNPS:
+	default:
+		action = "other" // unverified input: keep the label set small
+	}
+	m.interaction(string(platform), action, "storage_error")
+}
+
+// CallbackStorageError implements StorageErrorCounter with r's metrics.
+func (r *Router) CallbackStorageError(platform Platform, action string) {
+	r.Metrics.CallbackStorageError(platform, action)
 }
