@@ -106,6 +106,15 @@ func (c *Client) check(r bot.Recipient, m bot.Message) error {
 	return nil
 }
 
+// recipientLocale is the language of m's recipient: the message's, else
+// the recipient's.
+func recipientLocale(to bot.Recipient, m bot.Message) string {
+	if m.Locale != "" {
+		return m.Locale
+	}
+	return to.Locale
+}
+
 func ptrMap(m map[string]string) map[string]*string {
 	out := make(map[string]*string, len(m))
 	for k, v := range m {
@@ -118,6 +127,7 @@ func ptrMap(m map[string]string) map[string]*string {
 // chat; outTrackId is the delivery key, which is also the receipt handle.
 func (c *Client) sendCard(ctx context.Context, to bot.Recipient, m bot.Message) (bot.Receipt, error) {
 	pub, priv := c.cardVars(m)
+	markTokens(priv, recipientLocale(to, m))
 	title := m.Title
 	req := &card.CreateAndDeliverRequest{
 		CardTemplateId: tea.String(c.cfg.CardTemplateID),
@@ -182,6 +192,7 @@ func (c *Client) UpdateCard(ctx context.Context, to bot.Recipient, handle string
 		return nil
 	}
 	pub, priv := c.cardVars(m)
+	markTokens(priv, recipientLocale(to, m))
 	if col := collectorFrom(ctx); col != nil && col.outTrackID == handle {
 		col.set(pub, priv)
 		return nil

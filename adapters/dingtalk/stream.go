@@ -50,10 +50,11 @@ func (c *Client) newStream(h bot.InteractionHandler) *client.StreamClient {
 }
 
 // Run receives card callbacks through Stream mode and hands each tap to h
-// until ctx ends. It answers every callback only after h has stored it, so
-// a tap the gateway redelivers after a disconnect (the gateway rotates
-// connections with a "disconnect" frame; the SDK acknowledges it and
-// reconnects) is deduplicated, never lost. It returns nil when ctx ends.
+// until ctx ends. It answers every callback after h has returned; a frame
+// seen twice (the same messageId) is answered from the first run. DingTalk
+// does not redeliver an unanswered or failed card callback, so a tap that
+// cannot be stored is answered with a "tap again" toast (see
+// cardFrameHandler) rather than an error. It returns nil when ctx ends.
 // Without a card template (work notifications have no callbacks), or when
 // card callbacks go to a registered HTTP route, it only waits for ctx.
 func (c *Client) Run(ctx context.Context, h bot.InteractionHandler) error {
@@ -108,8 +109,11 @@ func (c *Client) checkStream(ctx context.Context) error {
 }
 
 // cardFrameHandler turns card callback frames into interactions. A frame
-// is acknowledged with the card update after h returns; when h fails the
-// frame is answered with an error so that the gateway redelivers it.
+// is answered with the card update after h returns. DingTalk Stream does
+// not redeliver card callbacks (the answer's code is diagnostic only), so
+// every frame gets a success answer: when h fails (storage unavailable)
+// the answer is a private "tap again" toast with no change to the card,
+// and the tap is counted as a storage error.
 func (c *Client) cardFrameHandler(h bot.InteractionHandler) handler.IFrameHandler {
 	return func(ctx context.Context, df *payload.DataFrame) (*payload.DataFrameResponse, error) {
 		tap, err := parseCardCallback([]byte(df.Data))
@@ -129,8 +133,15 @@ func (c *Client) cardFrameHandler(h bot.InteractionHandler) handler.IFrameHandle
 			return c.handleTap(ctx, h, tap, key, at, true)
 		})
 		if err != nil {
-			c.log.Warn("dingtalk card callback failed; the gateway will redeliver it", "message_id", df.GetMessageId(), "err", err)
-			return nil, errors.New("temporary failure, retry")
+			// DingTalk does not redeliver card callbacks: an error answer
+			// loses the tap. Ask the person to tap again instead, leave
+			// the card as it is (its buttons and tokens stay), and count it.
+			c.log.Warn("dingtalk card tap not stored; asked the user to tap again", "message_id", df.GetMessageId(),
+				"action", tap.Action, "err", err)
+			if sc, ok := h.(bot.StorageErrorCounter); ok {
+				sc.CallbackStorageError(bot.PlatformDingTalk, tap.Action)
+			}
+			return frameAnswer(retryResponse(tap.Locale))
 		}
 		if shared {
 			c.log.Debug("dingtalk card callback redelivered; answered from the first run", "message_id", df.GetMessageId())
@@ -144,6 +155,16 @@ func (c *Client) cardFrameHandler(h bot.InteractionHandler) handler.IFrameHandle
 			resp.CardData = &scard.CardDataDto{CardParamMap: res.Public}
 		}
 		return frameAnswer(resp)
+	}
+}
+
+// retryResponse is the answer to a tap that could not be stored: only the
+// tapper's private toast changes; the public data, the buttons and their
+// tokens stay, so the card can be tapped again.
+func retryResponse(locale string) *scard.CardResponse {
+	return &scard.CardResponse{
+		CardUpdateOptions: &scard.CardUpdateOptions{UpdateCardDataByKey: true, UpdatePrivateDataByKey: true},
+		UserPrivateData:   &scard.CardDataDto{CardParamMap: map[string]string{"toast": retryToast(locale)}},
 	}
 }
 

@@ -20,10 +20,30 @@ type fakeRouter struct {
 	c    *dingtalk.Client
 	msgs map[string]bot.Message // by outTrackId
 
-	mu       sync.Mutex
-	calls    map[string]int // by message token
-	checkins map[string]bool
-	failNext int
+	mu            sync.Mutex
+	calls         map[string]int // by message token
+	checkins      map[string]bool
+	failNext      int
+	storageErrors map[string]int // by action
+}
+
+// CallbackStorageError implements bot.StorageErrorCounter.
+func (r *fakeRouter) CallbackStorageError(p bot.Platform, action string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if p != bot.PlatformDingTalk {
+		panic("storage error counted for " + string(p))
+	}
+	if r.storageErrors == nil {
+		r.storageErrors = map[string]int{}
+	}
+	r.storageErrors[action]++
+}
+
+func (r *fakeRouter) storageErrorCount(action string) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.storageErrors[action]
 }
 
 func (r *fakeRouter) HandleInteraction(ctx context.Context, in bot.Interaction) (bot.Reply, error) {
@@ -118,16 +138,26 @@ func TestStreamCardCallbacks(t *testing.T) {
 	require.Eventually(t, func() bool { return gw.unackedCount() == 0 }, 10*time.Second, 50*time.Millisecond)
 	require.Equal(t, 1, router.count(tokens["dt003"]))
 
-	// The router fails: the frame is answered 500 and not acknowledged; the
-	// gateway's retry is processed again.
+	// The router fails (storage down). DingTalk never redelivers a card
+	// callback, so the frame is answered 200 with a private "tap again"
+	// toast, no public change and the tokens left in place; the tap is
+	// counted. The person's next tap (a new callback) is stored.
 	router.mu.Lock()
 	router.failNext = 1
 	router.mu.Unlock()
 	gw.push("m4", tap("m4", "dt004"))
-	require.Equal(t, 500, gw.waitAck(t, "m4").Code)
-	require.Equal(t, 1, gw.unackedCount())
-	gw.push("m4", tap("m4", "dt004"))
-	require.Equal(t, 200, gw.waitAck(t, "m4").Code)
+	a = gw.waitAck(t, "m4")
+	require.Equal(t, 200, a.Code)
+	pub, priv = cardResponse(t, a)
+	require.Nil(t, pub, "the card's public data is not touched")
+	require.Equal(t, map[string]string{"toast": "请稍后再点一次"}, priv, "only the toast changes: the check-in token stays")
+	require.Zero(t, gw.unackedCount())
+	require.Equal(t, 1, router.storageErrorCount(bot.ActionCheckin))
+	gw.push("m4b", tap("m4b", "dt004"))
+	a = gw.waitAck(t, "m4b")
+	require.Equal(t, 200, a.Code)
+	pub, _ = cardResponse(t, a)
+	require.Equal(t, "已签到 09:47 ✓", pub["status"])
 	require.Equal(t, 2, router.count(tokens["dt004"]))
 
 	// A malformed frame is acknowledged (redelivering cannot fix it) and
@@ -182,4 +212,45 @@ func TestRunInHTTPModeStillReceivesCardTaps(t *testing.T) {
 	b.f.gw.waitConnected(t, 1)
 	cancel()
 	require.NoError(t, <-done)
+}
+
+// TestStreamStorageErrorEnglish: a card sent to an English recipient
+// carries its language in the token variables, so the "tap again" toast
+// after a storage error is in English; the router still gets the bare
+// token.
+func TestStreamStorageErrorEnglish(t *testing.T) {
+	t.Parallel()
+	b := setup(t, true, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	router := &fakeRouter{c: b.c, msgs: map[string]bot.Message{}, calls: map[string]int{}, checkins: map[string]bool{}}
+	m := checkinMessage("ll-7-0-dt009", 9)
+	m.Locale = bot.LocaleEN
+	router.msgs[m.Key] = m
+	_, err := b.c.Send(ctx, bot.Recipient{UserID: "dt009", Locale: bot.LocaleEN}, m)
+	require.NoError(t, err)
+	cardTok := b.f.card(m.Key).Private["checkin_token"]
+	require.Equal(t, "en."+m.Buttons[0].Token, cardTok)
+
+	runErr := make(chan error, 1)
+	go func() { runErr <- b.c.Run(ctx, router) }()
+	gw := b.f.gw
+	gw.waitConnected(t, 1)
+
+	router.mu.Lock()
+	router.failNext = 1
+	router.mu.Unlock()
+	gw.push("e1", tapFrame(t, "e1", m.Key, "dt009", map[string]any{"action": "checkin", "token": cardTok, "value": ""}))
+	a := gw.waitAck(t, "e1")
+	require.Equal(t, 200, a.Code)
+	pub, priv := cardResponse(t, a)
+	require.Nil(t, pub)
+	require.Equal(t, "Please tap again in a moment", priv["toast"])
+	require.Equal(t, 1, router.count(m.Buttons[0].Token), "the router sees the token without the language prefix")
+
+	gw.push("e2", tapFrame(t, "e2", m.Key, "dt009", map[string]any{"action": "checkin", "token": cardTok, "value": ""}))
+	pub, _ = cardResponse(t, gw.waitAck(t, "e2"))
+	require.Equal(t, "已签到 09:47 ✓", pub["status"])
+	cancel()
+	require.NoError(t, <-runErr)
 }

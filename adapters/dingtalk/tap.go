@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -31,7 +32,47 @@ type cardTap struct {
 	Action     string
 	Value      string
 	Token      string
+	// Locale is the recipient's language as carried by the token
+	// variable (see markTokens): bot.LocaleEN or bot.LocaleZH.
+	Locale string
 }
+
+// enTokenPrefix starts every token variable of a card sent to an English
+// recipient. A tap carries nothing else that tells the recipient's
+// language, and when storage fails the adapter must still answer in it.
+// "." is outside the tokens' base64url alphabet, so the prefix cannot be
+// confused with a token; zh-CN cards carry the bare token.
+const enTokenPrefix = "en."
+
+// markTokens prefixes the token variables in priv (checkin_token,
+// rate_token_n, nps_token_n) with enTokenPrefix for English recipients.
+func markTokens(priv map[string]string, locale string) {
+	if bot.NormalizeLocale(locale) != bot.LocaleEN {
+		return
+	}
+	for k, v := range priv {
+		if strings.HasSuffix(k, "_token") && v != "" && !strings.HasPrefix(v, enTokenPrefix) {
+			priv[k] = enTokenPrefix + v
+		}
+	}
+}
+
+// splitToken removes the language prefix from a tapped token.
+func splitToken(tok string) (locale, bare string) {
+	if rest, ok := strings.CutPrefix(tok, enTokenPrefix); ok {
+		return bot.LocaleEN, rest
+	}
+	return bot.LocaleZH, tok
+}
+
+// retryToasts answer a tap that could not be stored on a path DingTalk
+// never redelivers: the card stays as it was and the person taps again.
+var retryToasts = map[string]string{
+	bot.LocaleZH: "请稍后再点一次",
+	bot.LocaleEN: "Please tap again in a moment",
+}
+
+func retryToast(locale string) string { return retryToasts[bot.NormalizeLocale(locale)] }
 
 // cardCallback is the card callback body (Stream frame data, or an HTTP
 // event's decrypted JSON).
@@ -74,8 +115,9 @@ func parseCardCallback(data []byte) (cardTap, error) {
 	p := content.CardPrivateData.Params
 	t := cardTap{
 		OutTrackID: cb.OutTrackID, UserID: cb.UserID,
-		Action: paramString(p[ParamAction]), Value: paramString(p[ParamValue]), Token: paramString(p[ParamToken]),
+		Action: paramString(p[ParamAction]), Value: paramString(p[ParamValue]),
 	}
+	t.Locale, t.Token = splitToken(paramString(p[ParamToken]))
 	if t.Action == "" {
 		for _, id := range content.CardPrivateData.ActionIDs {
 			if slices.Contains([]string{bot.ActionCheckin, bot.ActionRate, bot.ActionNPS}, id) {
