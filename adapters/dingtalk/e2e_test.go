@@ -273,3 +273,73 @@ func TestEndToEndWorkNotification(t *testing.T) {
 		require.NoError(t, e.c.CheckDelivery(context.Background(), d.Handle, "dt001"))
 	})
 }
+
+// TestEndToEndStreamStorageError: with the real router and its storage
+// failing (the checkins table is gone), a Stream tap is answered 200 with
+// the "tap again" toast, the card is not changed, nothing is stored and
+// learnloop_callbacks_total{outcome="storage_error"} counts it; once
+// storage is back the next tap checks in.
+func TestEndToEndStreamStorageError(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *storetest.DB) {
+		e := e2eSetup(t, db, true)
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		runErr := make(chan error, 1)
+		go func() { runErr <- e.c.Run(ctx, e.a.Router) }()
+		gw := e.f.gw
+		gw.waitConnected(t, 1)
+		e.planAndFire(t)
+		d := deliveryOf(t, db, "dt001")
+		tok := e.f.card(d.Key).Private["checkin_token"]
+		tap := func(id string) []byte {
+			return tapFrame(t, id, d.Key, "dt001", map[string]any{"action": "checkin", "token": tok, "value": ""})
+		}
+
+		require.NoError(t, db.Exec("ALTER TABLE checkins RENAME TO checkins_off").Error)
+		gw.push("s1", tap("s1"))
+		a := gw.waitAck(t, "s1")
+		require.Equal(t, 200, a.Code)
+		pub, priv := cardResponse(t, a)
+		require.Nil(t, pub)
+		require.Equal(t, map[string]string{"toast": "请稍后再点一次"}, priv)
+		require.Zero(t, gw.unackedCount())
+		require.Equal(t, 1.0, counterValue(t, e.a, "learnloop_callbacks_total",
+			map[string]string{"platform": "dingtalk", "action": "checkin", "outcome": "storage_error"}))
+		require.NoError(t, db.Exec("ALTER TABLE checkins_off RENAME TO checkins").Error)
+		require.EqualValues(t, 0, e.checkins(t))
+
+		gw.push("s2", tap("s2"))
+		pub, _ = cardResponse(t, gw.waitAck(t, "s2"))
+		require.Equal(t, "已签到 09:47 ✓", pub["status"])
+		require.EqualValues(t, 1, e.checkins(t))
+		cancel()
+		require.NoError(t, <-runErr)
+	})
+}
+
+// counterValue reads one counter series from the app's registry (0 when
+// the series does not exist).
+func counterValue(t *testing.T, a *app.App, name string, labels map[string]string) float64 {
+	t.Helper()
+	mfs, err := a.Registry.Gather()
+	require.NoError(t, err)
+	for _, mf := range mfs {
+		if mf.GetName() != name {
+			continue
+		}
+	series:
+		for _, m := range mf.GetMetric() {
+			if len(m.GetLabel()) != len(labels) {
+				continue
+			}
+			for _, l := range m.GetLabel() {
+				if labels[l.GetName()] != l.GetValue() {
+					continue series
+				}
+			}
+			return m.GetCounter().GetValue()
+		}
+	}
+	return 0
+}

@@ -40,8 +40,12 @@ const (
 // APIError is an error DingTalk answered with: its code and message, and
 // the operation that failed. It never contains a token or secret.
 type APIError struct {
-	Op         string
-	Code       string
+	Op   string
+	Code string
+	// SubCode is the legacy API's sub_code, which says what an errcode
+	// 88 (authentication/authorization failure) really is, e.g. 60011
+	// (the app lacks the permission); empty when DingTalk sent none.
+	SubCode    string
 	Message    string
 	HTTPStatus int
 	kind       errKind
@@ -50,6 +54,9 @@ type APIError struct {
 // Error implements error.
 func (e *APIError) Error() string {
 	s := e.Op + ": " + e.Code
+	if e.SubCode != "" && !strings.Contains(e.Message, e.SubCode) {
+		s += " (sub_code " + e.SubCode + ")"
+	}
 	if e.Message != "" {
 		s += " " + e.Message
 	}
@@ -63,10 +70,25 @@ func (e *APIError) Temporary() bool { return e.kind != kindPermanent }
 var (
 	quotaCodes     = []string{"143103", "143104", "143203", "143204", "90018", "90002"}
 	transientCodes = []string{"-1", "1430003", "90019"}
-	authCodes      = []string{"40014", "42001", "88", "40001"}
+	authCodes      = []string{"40014", "42001", "40001"}
 )
 
-func classifyCode(code string) errKind {
+// CodeAuthFailed is the legacy errcode of an authentication or
+// authorization failure; its sub_code tells which (60011: the app lacks
+// the permission for the call; 40014/42001/40001: the access token).
+const CodeAuthFailed = "88"
+
+// classifyCode classifies a legacy errcode and its sub_code. An errcode 88
+// is classified by its sub_code: a token problem is refreshed once, a
+// quota or transient sub_code is retried, anything else (a missing
+// permission, say) is permanent: refreshing the token cannot fix it.
+func classifyCode(code, sub string) errKind {
+	if code == CodeAuthFailed {
+		if sub == "" || sub == CodeAuthFailed {
+			return kindPermanent
+		}
+		code = sub
+	}
 	switch {
 	case slices.Contains(quotaCodes, code):
 		return kindQuota
@@ -78,13 +100,68 @@ func classifyCode(code string) errKind {
 	return kindPermanent
 }
 
+// flexString decodes a JSON string or number (DingTalk sends sub_code as
+// either) as text.
+type flexString string
+
+// UnmarshalJSON implements json.Unmarshaler.
+func (f *flexString) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	switch {
+	case len(b) == 0 || string(b) == "null":
+		*f = ""
+	case b[0] == '"':
+		var s string
+		if err := json.Unmarshal(b, &s); err != nil {
+			return err
+		}
+		*f = flexString(s)
+	default:
+		var n json.Number
+		if err := json.Unmarshal(b, &n); err != nil {
+			return err
+		}
+		*f = flexString(n.String())
+	}
+	return nil
+}
+
+// oapiSub is the sub_code/sub_msg pair legacy answers add to some errors
+// (errcode 88 above all).
+type oapiSub struct {
+	SubCode flexString `json:"sub_code"`
+	SubMsg  string     `json:"sub_msg"`
+}
+
 // statusErr converts a legacy errcode/errmsg into an error (nil for 0).
 func (c *Client) statusErr(op string, s oapiStatus) error {
+	return c.statusErrSub(op, s, oapiSub{})
+}
+
+// statusErrSub is statusErr for answers that may carry a sub_code: the
+// error then names it and its message (sub_msg, then errmsg).
+func (c *Client) statusErrSub(op string, s oapiStatus, sub oapiSub) error {
 	code := s.ErrCode.String()
 	if code == "" || code == "0" {
 		return nil
 	}
-	return &APIError{Op: op, Code: code, Message: c.redact(s.ErrMsg), HTTPStatus: http.StatusOK, kind: classifyCode(code)}
+	return c.apiErr(op, code, s.ErrMsg, sub, http.StatusOK)
+}
+
+func (c *Client) apiErr(op, code, errmsg string, sub oapiSub, status int) *APIError {
+	sc := strings.TrimSpace(string(sub.SubCode))
+	msg := strings.TrimSpace(errmsg)
+	if sc != "" {
+		m := "sub_code " + sc
+		if sm := strings.TrimSpace(sub.SubMsg); sm != "" {
+			m += ": " + sm
+		}
+		if msg != "" && msg != strings.TrimSpace(sub.SubMsg) {
+			m += " (" + msg + ")"
+		}
+		msg = m
+	}
+	return &APIError{Op: op, Code: code, SubCode: sc, Message: c.redact(msg), HTTPStatus: status, kind: classifyCode(code, sc)}
 }
 
 // toBot maps an error to the bot delivery contract: permanent refusals
@@ -274,9 +351,12 @@ func (c *Client) oapiDo(ctx context.Context, method, path string, query url.Valu
 	}
 	if resp.StatusCode != http.StatusOK {
 		ae := &APIError{Op: op, Code: "http_" + strconv.Itoa(resp.StatusCode), Message: http.StatusText(resp.StatusCode), HTTPStatus: resp.StatusCode, kind: kindPermanent}
-		var st oapiStatus
+		var st struct {
+			oapiStatus
+			oapiSub
+		}
 		if json.Unmarshal(raw, &st) == nil && st.ErrCode.String() != "" && st.ErrCode.String() != "0" {
-			ae.Code, ae.Message, ae.kind = st.ErrCode.String(), c.redact(st.ErrMsg), classifyCode(st.ErrCode.String())
+			ae = c.apiErr(op, st.ErrCode.String(), st.ErrMsg, st.oapiSub, resp.StatusCode)
 		}
 		switch {
 		case resp.StatusCode == http.StatusTooManyRequests:

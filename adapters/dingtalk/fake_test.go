@@ -78,6 +78,9 @@ type fakeDT struct {
 	day           string
 	bad           []string // payload problems found (the test fails on them)
 	noticeBodies  []string // asyncsend_v2 request bodies
+	// forbid makes getsendresult report these users in forbidden_list
+	// with the given code (e.g. 143103, too fast) on their next send.
+	forbid map[string]string
 
 	gw *fakeGateway
 }
@@ -440,6 +443,9 @@ func (f *fakeDT) asyncSend(w http.ResponseWriter, body []byte) {
 	for _, u := range users {
 		key := u + "|" + f.day + "|" + content
 		switch {
+		case f.forbid[u] != "":
+			task.result[u] = "forbidden:" + f.forbid[u]
+			delete(f.forbid, u)
 		case f.unknownUsers[u]:
 			task.result[u] = "invalid"
 		case f.sent[key]:

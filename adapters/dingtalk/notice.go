@@ -27,6 +27,11 @@ const (
 	CodeDuplicate  = "143106" // the same content to the same user today
 )
 
+// quotaRetryCodes in getsendresult's forbidden_list mean "too fast, retry
+// later" (143103: the app's per-minute quota, 143104: the organisation's):
+// the recipient did not get the notification but may on a later attempt.
+var quotaRetryCodes = []string{"143103", "143104"}
+
 type noticeMsg struct {
 	MsgType    string       `json:"msgtype"`
 	ActionCard *actionCard  `json:"action_card,omitempty"`
@@ -221,13 +226,14 @@ func (c *Client) asyncSend(ctx context.Context, users []string, msg []byte) (int
 	}
 	var out struct {
 		oapiStatus
+		oapiSub
 		TaskID int64 `json:"task_id"`
 	}
 	err := c.withOAPIToken(ctx, func(tok string) error {
 		if err := c.oapiDo(ctx, http.MethodPost, "/topapi/message/corpconversation/asyncsend_v2", url.Values{"access_token": {tok}}, body, &out); err != nil {
 			return err
 		}
-		return c.statusErr("asyncsend_v2", out.oapiStatus)
+		return c.statusErrSub("asyncsend_v2", out.oapiStatus, out.oapiSub)
 	})
 	if err != nil {
 		return 0, err
@@ -255,6 +261,7 @@ type sendResult struct {
 func (c *Client) getSendResult(ctx context.Context, taskID int64) (sendResult, error) {
 	var out struct {
 		oapiStatus
+		oapiSub
 		SendResult sendResult `json:"send_result"`
 	}
 	err := c.withOAPIToken(ctx, func(tok string) error {
@@ -262,7 +269,7 @@ func (c *Client) getSendResult(ctx context.Context, taskID int64) (sendResult, e
 		if err := c.oapiDo(ctx, http.MethodPost, "/topapi/message/corpconversation/getsendresult", url.Values{"access_token": {tok}}, body, &out); err != nil {
 			return err
 		}
-		return c.statusErr("getsendresult", out.oapiStatus)
+		return c.statusErrSub("getsendresult", out.oapiStatus, out.oapiSub)
 	})
 	return out.SendResult, err
 }
@@ -279,6 +286,11 @@ func (r sendResult) outcome(user string) error {
 			if f.UserID == user {
 				code = f.Code
 			}
+		}
+		if slices.Contains(quotaRetryCodes, code) {
+			// "Too fast, retry later": not delivered, and a later send
+			// may be. Transient, with the quota back-off.
+			return &APIError{Op: "getsendresult", Code: code, Message: "DingTalk flow control: sending too fast (per-minute quota), retry later", HTTPStatus: http.StatusOK, kind: kindQuota}
 		}
 		switch code {
 		case CodeDuplicate:
@@ -328,13 +340,20 @@ func (c *Client) checkResults(ctx context.Context, to []bot.Recipient, tasks []s
 				continue
 			}
 			var left []int
+			quota := false
 			for _, i := range task.idx {
 				switch err := res.outcome(to[i].UserID); {
 				case errors.Is(err, ErrPending):
 					left = append(left, i)
 				case err != nil:
+					var ae *APIError
+					quota = quota || errors.As(err, &ae) && ae.kind == kindQuota
 					out[i].Err = err
 				}
+			}
+			if quota {
+				c.pause(c.quotaPause)
+				c.log.Warn("dingtalk flow control refused recipients (too fast); they are retried later", "task", task.taskID, "pause", c.quotaPause)
 			}
 			if len(left) > 0 {
 				next = append(next, sentTask{taskID: task.taskID, idx: left})
@@ -364,5 +383,13 @@ func (c *Client) CheckDelivery(ctx context.Context, handle, userID string) error
 	if err != nil {
 		return fmt.Errorf("dingtalk: check delivery: %w", toBot(err))
 	}
-	return res.outcome(userID)
+	err = res.outcome(userID)
+	var ae *APIError
+	if errors.As(err, &ae) && ae.kind == kindQuota {
+		// At send time this is retried; found only now, by a reconcile,
+		// nothing will resend it and DingTalk's answer will not change:
+		// report it as not delivered rather than leave it "sent".
+		return &bot.DroppedError{Code: ae.Code, Message: "DingTalk flow control (sending too fast) kept the notification from this user; it was not delivered and was not resent"}
+	}
+	return err
 }

@@ -686,3 +686,91 @@ func TestPacing(t *testing.T) {
 		require.Equal(t, 3, b.f.callCount("/topapi/message/corpconversation/asyncsend_v2"))
 	})
 }
+
+// TestNoticeAuthError88: errcode 88 is an authentication failure whose
+// sub_code says why. A missing permission (60011) fails the delivery at
+// once, naming code, sub_code and message, without fetching a new token
+// and calling again; a token sub_code (40014) is refreshed once.
+func TestNoticeAuthError88(t *testing.T) {
+	t.Parallel()
+	const path = "/topapi/message/corpconversation/asyncsend_v2"
+	ctx := context.Background()
+	send := func(b *bundle, key string) error {
+		_, err := b.c.Send(ctx, bot.Recipient{UserID: "dt001"}, bot.Message{Key: key, Title: "提醒", Body: "x"})
+		return err
+	}
+
+	b := setup(t, false, nil)
+	require.NoError(t, send(b, "ll-1-0-1"))
+	b.f.fail(path, http.StatusOK, `{"errcode":88,"errmsg":"ding talk error[subcode=60011,submsg=没有调用该接口的权限]","sub_code":"60011","sub_msg":"没有调用该接口的权限","request_id":"r1"}`)
+	err := send(b, "ll-2-0-1")
+	var pe *bot.PermanentError
+	require.ErrorAs(t, err, &pe)
+	require.Equal(t, "88", pe.Code)
+	require.Contains(t, pe.Message, "sub_code 60011: 没有调用该接口的权限")
+	require.Contains(t, pe.Message, "ding talk error", "DingTalk's own errmsg is kept")
+	require.Equal(t, 2, b.f.callCount(path), "no second call after the refusal")
+	require.Equal(t, 1, b.f.callCount("/gettoken"), "the token is not refreshed for a missing permission")
+
+	// sub_code as a number, and an HTTP error status: the same.
+	b.f.fail(path, http.StatusForbidden, `{"errcode":88,"sub_code":60011,"sub_msg":"没有调用该接口的权限"}`)
+	require.ErrorAs(t, send(b, "ll-3-0-1"), &pe)
+	require.Equal(t, "88", pe.Code)
+	require.Contains(t, pe.Message, "sub_code 60011")
+
+	// 88 for a bad token: refreshed once, then sent.
+	b = setup(t, false, nil)
+	b.f.fail(path, http.StatusOK, `{"errcode":88,"errmsg":"不合法的access_token","sub_code":"40014","sub_msg":"不合法的access_token"}`)
+	require.NoError(t, send(b, "ll-1-0-1"))
+	require.Equal(t, 2, b.f.callCount("/gettoken"))
+	require.Equal(t, 2, b.f.callCount(path))
+}
+
+// TestNoticeTooFastIsRetried: getsendresult's forbidden_list with 143103 /
+// 143104 ("too fast, retry later") is transient: the delivery is retried
+// later (and sending pauses), not recorded as dropped. The retry is sent.
+func TestNoticeTooFastIsRetried(t *testing.T) {
+	t.Parallel()
+	for _, code := range []string{"143103", "143104"} {
+		t.Run(code, func(t *testing.T) {
+			t.Parallel()
+			b := setup(t, false, nil, dingtalk.WithQuotaPause(50*time.Millisecond))
+			b.f.mu.Lock()
+			b.f.forbid = map[string]string{"dt001": code}
+			b.f.mu.Unlock()
+			ctx := context.Background()
+			m := bot.Message{Key: "ll-1-0-1", Title: "提醒", Body: "x"}
+			_, err := b.c.Send(ctx, bot.Recipient{UserID: "dt001"}, m)
+			require.Error(t, err)
+			var de *bot.DroppedError
+			var pe *bot.PermanentError
+			require.False(t, errors.As(err, &de), "not a final drop: %v", err)
+			require.False(t, errors.As(err, &pe), "not permanent: %v", err)
+			require.ErrorContains(t, err, code)
+			var ae *dingtalk.APIError
+			require.ErrorAs(t, err, &ae)
+			require.True(t, ae.Temporary())
+
+			require.Eventually(t, func() bool {
+				_, err := b.c.Send(ctx, bot.Recipient{UserID: "dt001"}, m)
+				return err == nil
+			}, 5*time.Second, 20*time.Millisecond, "after the pause the retry goes out")
+		})
+	}
+}
+
+// TestCheckDeliveryTooFast: found only later by a reconcile, a 143103
+// refusal is reported as not delivered (nothing will resend it).
+func TestCheckDeliveryTooFast(t *testing.T) {
+	t.Parallel()
+	b := setup(t, false, nil, dingtalk.WithResultWait(0))
+	b.f.mu.Lock()
+	b.f.forbid = map[string]string{"dt001": "143103"}
+	b.f.mu.Unlock()
+	ctx := context.Background()
+	rc, err := b.c.Send(ctx, bot.Recipient{UserID: "dt001"}, bot.Message{Key: "ll-1-0-1", Title: "提醒", Body: "x"})
+	require.NoError(t, err, "no result wait: reported sent")
+	var de *bot.DroppedError
+	require.ErrorAs(t, b.c.CheckDelivery(ctx, rc.Handle, "dt001"), &de)
+	require.Equal(t, "143103", de.Code)
+}
