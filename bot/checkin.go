@@ -68,7 +68,9 @@ type CheckinRequest struct {
 	// Kind forces the kind (manual check-ins by a coordinator); empty means
 	// derive it from the windows.
 	Kind string
-	// Session is the already loaded session, if the caller has it.
+	// Session is the already loaded session, if the caller has it. On MySQL
+	// it may be an older copy (the storm path checks its version and decides
+	// on a fresh read when it differs); elsewhere it must be current.
 	Session *store.Session
 }
 
@@ -76,18 +78,77 @@ type CheckinRequest struct {
 type CheckinResult struct {
 	Checkin   store.Checkin
 	Duplicate bool
+	// staleSession: the caller's session was not the stored one (the
+	// decision was made on a fresh read); a cache holding it should drop it.
+	staleSession bool
 }
 
 // Checkins records check-ins under the window rules.
 type Checkins struct {
 	DB  *gorm.DB
 	Now func() time.Time
+
+	group groupCommit
 }
 
 // Record stores a check-in once. A second request for the same attendee
 // returns the first one with Duplicate set; nothing else changes. The fast
 // path (a first tap inside a window) is one enrollment read and one INSERT.
 func (c *Checkins) Record(ctx context.Context, req CheckinRequest) (CheckinResult, error) {
+	res, ok, refused, err := c.recordFast(req)
+	if ok || err != nil {
+		return res, err
+	}
+	if refused {
+		// The fast path's guard refused: the session may have been edited
+		// since the caller read it. Decide on a fresh read.
+		req.Session = nil
+		res, err = c.record(ctx, req)
+		res.staleSession = true
+		return res, err
+	}
+	return c.record(ctx, req)
+}
+
+// recordFast is the storm path (MySQL): a first tap inside a window with the
+// session already known is group-committed with other taps, its enrollment
+// and the session version checked by the INSERT itself. ok is false when the
+// full path must decide (excused, not enrolled, edited session, closed
+// window, manual kinds).
+func (c *Checkins) recordFast(req CheckinRequest) (res CheckinResult, ok, refused bool, err error) {
+	sess := req.Session
+	if sess == nil || req.Kind != "" || sess.Status == store.SessionCancelled || !store.IsMySQL(c.DB) {
+		return res, false, false, nil
+	}
+	at := req.At
+	if at.IsZero() {
+		at = c.now()
+	}
+	at = at.UTC().Truncate(time.Millisecond)
+	kind, cerr := SessionWindows(*sess).Classify(at)
+	if cerr != nil {
+		return res, false, true, nil // closed by the caller's copy: ask the stored session
+	}
+	p := &pendingCheckin{
+		ci: store.Checkin{
+			SessionID: req.SessionID, EmployeeID: req.EmployeeID, Kind: kind, Source: req.Source,
+			Platform: req.Platform, DeliveryID: req.DeliveryID, CheckedInAt: at,
+			RecordedBy: req.RecordedBy, Note: req.Note, CreatedAt: c.now().UTC().Truncate(time.Millisecond),
+		},
+		sessUpdated: sess.UpdatedAt.UTC(),
+	}
+	c.group.do(p, func(batch []*pendingCheckin) { flushCheckins(c.DB, batch) })
+	switch {
+	case p.err != nil:
+		return res, true, false, p.err
+	case p.fallback:
+		return res, false, true, nil
+	}
+	return CheckinResult{Checkin: p.stored, Duplicate: !p.inserted}, true, false, nil
+}
+
+// record is the full path: every rule read from the database.
+func (c *Checkins) record(ctx context.Context, req CheckinRequest) (CheckinResult, error) {
 	db := c.DB.WithContext(ctx)
 	sess := req.Session
 	if sess == nil {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"gorm.io/gorm"
@@ -37,6 +38,9 @@ type Router struct {
 	Now        func() time.Time
 
 	handlers map[string]ActionHandler
+
+	cacheOnce sync.Once
+	cache     *deliveryCache // check-in taps on MySQL; nil elsewhere
 }
 
 var _ InteractionHandler = (*Router)(nil)
@@ -78,7 +82,7 @@ func (r *Router) HandleInteraction(ctx context.Context, in Interaction) (Reply, 
 		r.Metrics.interaction(string(in.Platform), in.Action, "action_mismatch")
 		return Reply{Toast: T(locale, "reply.invalid")}, nil
 	}
-	dc, err := r.Load(ctx, claims.DeliveryID)
+	dc, err := r.loadFor(ctx, action, claims.DeliveryID)
 	if errors.Is(err, ErrNotFound) {
 		r.Metrics.interaction(string(in.Platform), action, "unknown_delivery")
 		return Reply{Toast: T(locale, "reply.invalid")}, nil
@@ -168,6 +172,9 @@ func (r *Router) checkin(ctx context.Context, dc DeliveryContext, in Interaction
 		SessionID: dc.Session.ID, EmployeeID: dc.Employee.ID, Source: source,
 		Platform: dc.Delivery.Platform, DeliveryID: &did, At: at, Session: &dc.Session,
 	})
+	if res.staleSession && r.cache != nil {
+		r.cache.invalidate(dc.Touchpoint.ID)
+	}
 	loc := SessionLocation(dc.Session)
 	switch {
 	case errors.Is(err, ErrCheckinNotOpen):
@@ -222,6 +229,31 @@ func (r *Router) updateCard(ctx context.Context, dc DeliveryContext, handle stri
 		return
 	}
 	r.Metrics.cardUpdate(dc.Delivery.Platform, "ok")
+}
+
+// loadFor reads what action needs about a delivery. Check-in taps on MySQL
+// are served from the delivery cache (see deliveryCache): a storm of taps on
+// one touchpoint costs one read, not one per tap.
+func (r *Router) loadFor(ctx context.Context, action string, deliveryID uint64) (DeliveryContext, error) {
+	if action != ActionCheckin {
+		return r.Load(ctx, deliveryID)
+	}
+	r.cacheOnce.Do(func() {
+		if store.IsMySQL(r.DB) {
+			r.cache = newDeliveryCache(r.DB, r.now)
+		}
+	})
+	if r.cache == nil {
+		return r.Load(ctx, deliveryID)
+	}
+	if dc, ok := r.cache.get(deliveryID); ok {
+		return dc, nil
+	}
+	dc, err := r.Load(ctx, deliveryID)
+	if err == nil && dc.Delivery.Status == store.DeliverySent {
+		r.cache.warm(dc)
+	}
+	return dc, err
 }
 
 // Load reads a delivery and its touchpoint, session, course and employee.
