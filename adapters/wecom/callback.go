@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -26,6 +27,12 @@ const (
 	// handleTimeout bounds the router's work on one tap, card update
 	// included: WeCom waits 5 s before it retries.
 	handleTimeout = 4 * time.Second
+	// failHold is how long after a callback arrived a tap that could not
+	// be stored is answered. WeCom documents a retry only for a callback
+	// it gets no answer to within 5 s (not for an error status), so the
+	// failure is answered after that: WeCom has given up on this request
+	// and will send the event again, up to 3 times.
+	failHold = 5500 * time.Millisecond
 )
 
 // eventTemplateCard is the event of a tap on a template card.
@@ -44,12 +51,13 @@ var errStale = errors.New("wecom: callback timestamp is missing or outside the a
 // hands it to h once per event (WeCom retries up to 3 times). Anything that
 // fails a check gets a 4xx and reaches nobody.
 func (c *Client) CallbackHandler(h bot.InteractionHandler) http.Handler {
-	return &callbackHandler{c: c, h: h}
+	return &callbackHandler{c: c, h: h, failHold: failHold}
 }
 
 type callbackHandler struct {
-	c *Client
-	h bot.InteractionHandler
+	c        *Client
+	h        bot.InteractionHandler
+	failHold time.Duration // see failHold
 }
 
 // ServeHTTP implements http.Handler.
@@ -105,6 +113,7 @@ func (cb *callbackHandler) verifyURL(w http.ResponseWriter, r *http.Request) {
 
 // event handles one encrypted POST.
 func (cb *callbackHandler) event(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxCallbackBody))
 	if err != nil {
 		cb.reject(w, r, http.StatusRequestEntityTooLarge, fmt.Errorf("read body: %w", err))
@@ -134,6 +143,9 @@ func (cb *callbackHandler) event(w http.ResponseWriter, r *http.Request) {
 			w.WriteHeader(http.StatusOK)
 			return
 		}
+		// The run it waited for failed: like that run, answer once WeCom
+		// has stopped waiting, so that it sends the event again.
+		cb.hold(r.Context(), start)
 		http.Error(w, "try again", http.StatusServiceUnavailable)
 		return
 	}
@@ -141,8 +153,12 @@ func (cb *callbackHandler) event(w http.ResponseWriter, r *http.Request) {
 	reply, err := cb.h.HandleInteraction(ctx, in)
 	cancel()
 	if err != nil {
+		// Never a silent success: the event is forgotten (the retry runs
+		// afresh) and answered only once WeCom has stopped waiting, so
+		// that WeCom retries it whatever it makes of an error status.
 		cb.c.dedup.finish(in.DedupKey, e, false)
 		cb.c.log.Warn("wecom tap not recorded; WeCom will retry", "user", in.UserID, "action", in.Action, "err", err)
+		cb.hold(r.Context(), start)
 		http.Error(w, "try again", http.StatusInternalServerError)
 		return
 	}
@@ -151,6 +167,17 @@ func (cb *callbackHandler) event(w http.ResponseWriter, r *http.Request) {
 	// An empty 200 tells WeCom to stop retrying; the card is updated
 	// through update_template_card by the router.
 	w.WriteHeader(http.StatusOK)
+}
+
+// hold waits until failHold has passed since start (or the request is
+// gone).
+func (cb *callbackHandler) hold(ctx context.Context, start time.Time) {
+	t := time.NewTimer(max(cb.failHold-time.Since(start), 0))
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+	}
 }
 
 // fresh checks a callback timestamp (seconds) against the allowed skew.
@@ -197,13 +224,32 @@ type selectedItems struct {
 	Items []selectedItem `xml:"SelectedItem" json:"SelectedItem"`
 }
 
+// selectedItem is one answered question. WeCom's documentation spells the
+// option list OptionIds/OptionId; its official callback sample and at
+// least one maintained SDK spell it OpitonIds/OpitonId. Both are read, in
+// any combination.
 type selectedItem struct {
 	QuestionKey string    `xml:"QuestionKey" json:"QuestionKey"`
 	OptionIDs   optionIDs `xml:"OptionIds" json:"OptionIds"`
+	OpitonIDs   optionIDs `xml:"OpitonIds" json:"OpitonIds"`
 }
 
 type optionIDs struct {
-	IDs []string `xml:"OptionId" json:"OptionId"`
+	IDs    []string `xml:"OptionId" json:"OptionId"`
+	Opiton []string `xml:"OpitonId" json:"OpitonId"`
+}
+
+// options returns the chosen option ids under either spelling, each once.
+func (it selectedItem) options() []string {
+	var out []string
+	for _, l := range [][]string{it.OptionIDs.IDs, it.OptionIDs.Opiton, it.OpitonIDs.IDs, it.OpitonIDs.Opiton} {
+		for _, id := range l {
+			if !slices.Contains(out, id) {
+				out = append(out, id)
+			}
+		}
+	}
+	return out
 }
 
 // openEvent verifies, decrypts and parses one POST. ok is false for a
@@ -273,10 +319,11 @@ func (c *Client) parseEvent(plain []byte) (bot.Interaction, bool, error) {
 			if it.QuestionKey != questionKey {
 				continue
 			}
-			if len(it.OptionIDs.IDs) != 1 || !optionIDChar.MatchString(it.OptionIDs.IDs[0]) {
+			ids := it.options()
+			if len(ids) != 1 || !optionIDChar.MatchString(ids[0]) {
 				return bot.Interaction{}, false, errors.New("wecom: template_card_event must select exactly one option")
 			}
-			value = it.OptionIDs.IDs[0]
+			value = ids[0]
 		}
 		if value == "" {
 			return bot.Interaction{}, false, errors.New("wecom: template_card_event selects nothing")

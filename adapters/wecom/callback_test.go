@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -82,12 +83,19 @@ func TestCallbackFailureIsRetried(t *testing.T) {
 		return bot.Reply{OK: true}, nil
 	}}
 	h := b.c.CallbackHandler(r)
+	const hold = 300 * time.Millisecond
+	h.(*callbackHandler).failHold = hold // failHold in production: past WeCom's 5 s
 	ev := tapEvent(b, "zhangwei", "ll:checkin::"+tok(t))
 	q, body := SignedCallback(b.cfg, b.cfg.CorpID, b.clk.Now(), ev.XML())
-	require.Equal(t, http.StatusInternalServerError, post(h, q, body).Code, "WeCom will retry")
+	start := time.Now()
+	require.Equal(t, http.StatusInternalServerError, post(h, q, body).Code, "never a success")
+	require.GreaterOrEqual(t, time.Since(start), hold, "answered only after WeCom stopped waiting, so that it retries")
 	q, body = SignedCallback(b.cfg, b.cfg.CorpID, b.clk.Now(), ev.XML())
+	start = time.Now()
 	require.Equal(t, http.StatusOK, post(h, q, body).Code)
+	require.Less(t, time.Since(start), hold, "a stored tap is answered at once")
 	require.EqualValues(t, 2, r.calls.Load(), "the retry reached the router")
+	require.Greater(t, failHold, 5*time.Second, "WeCom retries a callback it had no answer to within 5 s")
 	require.NotContains(t, b.log.String(), strings.TrimPrefix(ev.EventKey, "ll:checkin::"), "tokens are not logged")
 }
 
@@ -125,6 +133,52 @@ func TestVoteCallback(t *testing.T) {
 		require.Equal(t, http.StatusBadRequest, post(h, q, body).Code, name)
 	}
 	require.EqualValues(t, 2, r.calls.Load())
+}
+
+// TestVoteCallbackSpellings: the vote choice arrives as OptionIds/OptionId
+// (the documented spelling) or OpitonIds/OpitonId (WeCom's own callback
+// sample and a maintained SDK), in XML and in JSON; each is the same tap.
+func TestVoteCallbackSpellings(t *testing.T) {
+	t.Parallel()
+	b := setup(t, "zhangwei")
+	token := tok(t)
+	r := &recorder{}
+	h := b.c.CallbackHandler(r)
+	xmlEvent := func(outer, ids string, at int64) string {
+		return "<xml><ToUserName><![CDATA[" + b.cfg.CorpID + "]]></ToUserName><FromUserName><![CDATA[zhangwei]]></FromUserName>" +
+			"<CreateTime>" + strconv.FormatInt(at, 10) + "</CreateTime><MsgType><![CDATA[event]]></MsgType>" +
+			"<Event><![CDATA[template_card_event]]></Event><EventKey><![CDATA[ll:nps::" + token + "]]></EventKey>" +
+			"<TaskId><![CDATA[ll-1-0-1]]></TaskId><CardType><![CDATA[vote_interaction]]></CardType>" +
+			"<ResponseCode><![CDATA[rc-1]]></ResponseCode><AgentID>" + strconv.FormatInt(b.cfg.AgentID, 10) + "</AgentID>" +
+			"<SelectedItems><SelectedItem><QuestionKey><![CDATA[" + questionKey + "]]></QuestionKey>" +
+			"<" + outer + ">" + ids + "</" + outer + "></SelectedItem></SelectedItems></xml>"
+	}
+	id := func(inner, v string) string { return "<" + inner + "><![CDATA[" + v + "]]></" + inner + ">" }
+	at := b.clk.Now().Unix()
+	cases := []struct {
+		name, plain, want string
+	}{
+		{"documented", xmlEvent("OptionIds", id("OptionId", "7"), at), "7"},
+		{"official sample", xmlEvent("OpitonIds", id("OpitonId", "8"), at+1), "8"},
+		{"mixed outer", xmlEvent("OpitonIds", id("OptionId", "6"), at+2), "6"},
+		{"mixed inner", xmlEvent("OptionIds", id("OpitonId", "5"), at+3), "5"},
+		{"json sample", `{"ToUserName":"` + b.cfg.CorpID + `","FromUserName":"zhangwei","CreateTime":` + strconv.FormatInt(at+4, 10) +
+			`,"MsgType":"event","Event":"template_card_event","EventKey":"ll:nps::` + token + `","TaskId":"ll-1-0-1",` +
+			`"CardType":"vote_interaction","ResponseCode":"rc-2","AgentID":` + strconv.FormatInt(b.cfg.AgentID, 10) +
+			`,"SelectedItems":{"SelectedItem":[{"QuestionKey":"` + questionKey + `","OpitonIds":{"OpitonId":["10"]}}]}}`, "10"},
+	}
+	for i, tc := range cases {
+		q, body := SignedCallback(b.cfg, b.cfg.CorpID, b.clk.Now(), tc.plain)
+		require.Equal(t, http.StatusOK, post(h, q, body).Code, tc.name)
+		require.EqualValues(t, i+1, r.calls.Load(), tc.name)
+		in := r.all()[i]
+		require.Equal(t, bot.ActionNPS, in.Action, tc.name)
+		require.Equal(t, tc.want, in.Value, tc.name)
+	}
+	// Two different options, one under each spelling: not exactly one.
+	q, body := SignedCallback(b.cfg, b.cfg.CorpID, b.clk.Now(), xmlEvent("OptionIds", id("OptionId", "1")+id("OpitonId", "2"), at+9))
+	require.Equal(t, http.StatusBadRequest, post(h, q, body).Code)
+	require.EqualValues(t, len(cases), r.calls.Load())
 }
 
 func TestCallbackIgnores(t *testing.T) {
