@@ -39,7 +39,6 @@ var Migrations = []Migration{
 		return tx.Exec(`UPDATE survey_answers SET survey_id = (SELECT survey_responses.survey_id FROM survey_responses
 			WHERE survey_responses.id = survey_answers.response_id) WHERE survey_id = 0`).Error
 	}},
-	{Version: 6, Name: "survey anonymity: participation kept apart from answers; anonymous responses lose the person-derived key", Up: migrateSurveyAnonymity},
 }
 
 // LatestVersion is the schema version this binary expects.
