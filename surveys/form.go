@@ -3,12 +3,14 @@ package surveys
 import (
 	"context"
 	"embed"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"html/template"
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/learnloop/learnloop/bot"
 	"github.com/learnloop/learnloop/store"
@@ -56,11 +58,14 @@ type formOption struct {
 type formPage struct {
 	Lang, Title, Intro, Subject, Course, Span string
 	Anonymous, Closed, Expired, Thanks, Saved bool
-	Closes                                    string
-	Questions                                 []formQuestion
-	ErrorCount, Answered                      int
-	Action, StorageKey                        string
-	Status                                    int
+	// Elsewhere: an anonymous survey this person has answered, opened
+	// without the key of that answer.
+	Elsewhere            bool
+	Closes               string
+	Questions            []formQuestion
+	ErrorCount, Answered int
+	Action, StorageKey   string
+	Status               int
 }
 
 // FormHandler serves the survey form at /s/{token}: GET shows it with the
@@ -79,6 +84,9 @@ type formCtx struct {
 	def Definition
 	loc string
 	sub *store.Employee
+	// keys are the edit keys this request holds for an anonymous survey:
+	// the link's, then the cookie's.
+	keys [][]byte
 }
 
 // load verifies the token and loads the survey. It writes the error page
@@ -105,6 +113,9 @@ func (s *Service) load(w http.ResponseWriter, r *http.Request) (formCtx, bool) {
 		return formCtx{}, false
 	}
 	fc := formCtx{dc: dc}
+	if k := tokenKey(claims); k != nil {
+		fc.keys = append(fc.keys, k)
+	}
 	if r.URL.Query().Get("lang") == "" {
 		fc.loc = bot.NormalizeLocale(dc.Employee.Locale)
 		if dc.Employee.Locale == "" {
@@ -129,6 +140,15 @@ func (s *Service) load(w http.ResponseWriter, r *http.Request) (formCtx, bool) {
 			fc.sub = &e
 		}
 	}
+	if fc.sv.Anonymous {
+		if c, err := r.Cookie(keyCookie(fc.sv.ID, dc.Delivery.SubjectID)); err == nil {
+			if k, err := base64.RawURLEncoding.DecodeString(c.Value); err == nil && len(k) == 32 {
+				fc.keys = append(fc.keys, k)
+			}
+		}
+	} else {
+		fc.keys = nil
+	}
 	if !Open(fc.sv, s.now()) {
 		closed := fc.sv.ClosesAt.In(bot.SessionLocation(dc.Session)).Format("2006-01-02 15:04")
 		s.page(w, formPage{Lang: fc.loc, Closed: true, Status: http.StatusGone, Title: T(fc.loc, "form.closed"), Closes: closed})
@@ -137,15 +157,34 @@ func (s *Service) load(w http.ResponseWriter, r *http.Request) (formCtx, bool) {
 	return fc, true
 }
 
-func (s *Service) current(ctx context.Context, fc formCtx) (map[string][]string, error) {
+// current returns the answers this request may see: the person's own for a
+// named survey; for an anonymous one, the answers that one of the request's
+// edit keys opens (and that key). elsewhere reports an anonymous survey the
+// person answered under a key this request does not hold.
+func (s *Service) current(ctx context.Context, fc formCtx) (vals map[string][]string, key []byte, elsewhere bool, err error) {
 	var resp store.SurveyResponse
-	err := s.DB.WithContext(ctx).Where("survey_id = ? AND respondent_key = ? AND subject_id = ?", fc.sv.ID, s.RespondentKey(fc.sv, fc.dc.Employee.ID), fc.dc.Delivery.SubjectID).Limit(1).Find(&resp).Error
+	db := s.DB.WithContext(ctx)
+	if !fc.sv.Anonymous {
+		err = db.Where("survey_id = ? AND respondent_key = ? AND subject_id = ?", fc.sv.ID, "e:"+strconv.FormatUint(fc.dc.Employee.ID, 10), fc.dc.Delivery.SubjectID).Limit(1).Find(&resp).Error
+	} else {
+		for _, k := range fc.keys {
+			if err = db.Where("survey_id = ? AND respondent_key = ? AND subject_id = ?", fc.sv.ID, store.EditKeyHash(k), fc.dc.Delivery.SubjectID).Limit(1).Find(&resp).Error; err != nil || resp.ID != 0 {
+				key = k
+				break
+			}
+		}
+		if err == nil && resp.ID == 0 {
+			var n int64
+			err = db.Model(&store.SurveyParticipation{}).Where("survey_id = ? AND employee_id = ? AND subject_id = ?", fc.sv.ID, fc.dc.Employee.ID, fc.dc.Delivery.SubjectID).Count(&n).Error
+			elsewhere = n > 0
+		}
+	}
 	if err != nil || resp.ID == 0 {
-		return map[string][]string{}, err
+		return map[string][]string{}, nil, elsewhere, err
 	}
 	var as []store.SurveyAnswer
-	if err := s.DB.WithContext(ctx).Where("response_id = ?", resp.ID).Find(&as).Error; err != nil {
-		return nil, err
+	if err := db.Where("response_id = ?", resp.ID).Find(&as).Error; err != nil {
+		return nil, nil, false, err
 	}
 	out := map[string][]string{}
 	for _, a := range as {
@@ -160,7 +199,33 @@ func (s *Service) current(ctx context.Context, fc formCtx) (map[string][]string,
 			out[a.QuestionKey] = []string{a.Text}
 		}
 	}
-	return out, nil
+	return out, key, false, nil
+}
+
+// keyCookie names the cookie that keeps an anonymous response's edit key on
+// the respondent's device (for links that do not carry it).
+func keyCookie(surveyID, subjectID uint64) string {
+	return fmt.Sprintf("ll_sk_%d_%d", surveyID, subjectID)
+}
+
+// setKeyCookie stores an anonymous response's edit key in the respondent's
+// browser until the survey closes (path /s/, HttpOnly).
+func setKeyCookie(w http.ResponseWriter, r *http.Request, fc formCtx, key []byte) {
+	if len(key) == 0 {
+		return
+	}
+	http.SetCookie(w, &http.Cookie{
+		Name: keyCookie(fc.sv.ID, fc.dc.Delivery.SubjectID), Value: base64.RawURLEncoding.EncodeToString(key),
+		Path: "/s/", Expires: fc.sv.ClosesAt.Add(24 * time.Hour), HttpOnly: true, Secure: r.TLS != nil || r.Header.Get("X-Forwarded-Proto") == "https",
+		SameSite: http.SameSiteLaxMode,
+	})
+}
+
+// elsewherePage tells a respondent of an anonymous survey that their answer
+// exists but cannot be opened from this link: nothing links it to them.
+func (s *Service) elsewherePage(w http.ResponseWriter, fc formCtx) {
+	closes := fc.sv.ClosesAt.In(bot.SessionLocation(fc.dc.Session)).Format("2006-01-02 15:04")
+	s.page(w, formPage{Lang: fc.loc, Elsewhere: true, Status: http.StatusConflict, Title: T(fc.loc, "form.elsewhere"), Closes: closes})
 }
 
 func (s *Service) build(fc formCtx, r *http.Request, values map[string][]string, errs map[string]string) formPage {
@@ -236,12 +301,17 @@ func (s *Service) formGet(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	vals, err := s.current(r.Context(), fc)
+	vals, key, elsewhere, err := s.current(r.Context(), fc)
 	if err != nil {
 		s.log().Error("survey form: current answers", "err", err)
 		http.Error(w, "temporarily unavailable, try again", http.StatusServiceUnavailable)
 		return
 	}
+	if elsewhere {
+		s.elsewherePage(w, fc)
+		return
+	}
+	setKeyCookie(w, r, fc, key)
 	p := s.build(fc, r, vals, nil)
 	p.Thanks = r.URL.Query().Get("done") == "1"
 	p.Saved = r.URL.Query().Get("saved") == "1"
@@ -292,11 +362,18 @@ func (s *Service) formPost(w http.ResponseWriter, r *http.Request) {
 	}
 	if len(answers) > 0 {
 		did := fc.dc.Delivery.ID
-		if _, _, err := s.saveAnswers(r.Context(), fc.sv, fc.def, fc.dc.Employee, fc.dc.Delivery.SubjectID, &did, "form", answers); err != nil {
+		in := saveInput{sv: fc.sv, def: fc.def, who: fc.dc.Employee, subjectID: fc.dc.Delivery.SubjectID, deliveryID: &did, source: "form", answers: answers}
+		res, err := s.saveAnswersWithKeys(r.Context(), in, fc.keys)
+		if errors.Is(err, ErrAnswered) {
+			s.elsewherePage(w, fc)
+			return
+		}
+		if err != nil {
 			s.log().Error("survey form: save", "err", err)
 			http.Error(w, "temporarily unavailable, your answers were not saved; try again", http.StatusServiceUnavailable)
 			return
 		}
+		setKeyCookie(w, r, fc, res.key)
 	}
 	if !submit && len(errs) > 0 {
 		p := s.build(fc, r, values, errs)

@@ -2,14 +2,10 @@ package surveys
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
-	"strconv"
 	"sync"
 	"time"
 
@@ -43,10 +39,13 @@ const MaxReminders = 2
 
 // Errors returned by the service.
 var (
-	ErrNotFound    = errors.New("not found")
-	ErrClosed      = errors.New("survey closed")
-	ErrInvalid     = errors.New("invalid")
-	ErrTooMany     = errors.New("too many reminders")
+	ErrNotFound = errors.New("not found")
+	ErrClosed   = errors.New("survey closed")
+	ErrInvalid  = errors.New("invalid")
+	ErrTooMany  = errors.New("too many reminders")
+	// ErrAnswered: the person has answered this anonymous survey, and the
+	// request does not carry the edit key that opens their answer.
+	ErrAnswered    = errors.New("already answered (anonymous: open the answer from the link it was given with)")
 	errNoQuestion  = errors.New("survey has no question for this action")
 	errWrongSurvey = errors.New("delivery has no survey")
 )
@@ -72,7 +71,10 @@ type Service struct {
 	Planner  *plan.Planner
 	Renderer *bot.Renderer
 	Signer   *bot.Signer
-	// Secret keys the respondent hash of anonymous surveys.
+	// Secret is no longer used: anonymous responses used to be keyed by an
+	// HMAC of the employee id under it, which anyone holding the config could
+	// recompute. They are now keyed by a random edit key only the respondent
+	// holds (migration 6). Kept so existing wiring compiles.
 	Secret   []byte
 	Settings Settings
 	Logger   *slog.Logger
@@ -127,18 +129,6 @@ func (s *Service) Register(r *bot.Renderer, d *bot.Deliverer, router *bot.Router
 	}
 }
 
-// RespondentKey identifies a respondent for duplicate prevention. For an
-// anonymous survey it is a keyed hash that cannot be turned back into the
-// employee without the secret.
-func (s *Service) RespondentKey(sv store.Survey, employeeID uint64) string {
-	if !sv.Anonymous {
-		return "e:" + strconv.FormatUint(employeeID, 10)
-	}
-	m := hmac.New(sha256.New, s.Secret)
-	fmt.Fprintf(m, "learnloop-respondent\x00%d\x00%d", sv.ID, employeeID)
-	return "h:" + hex.EncodeToString(m.Sum(nil)[:24])
-}
-
 // SurveyDefinition decodes a survey's frozen questions.
 func SurveyDefinition(sv store.Survey) (Definition, error) {
 	var d Definition
@@ -161,6 +151,11 @@ func (s *Service) NewSurvey(ctx context.Context, tx *gorm.DB, def Definition, se
 	}
 	if !closes.After(opens) {
 		return store.Survey{}, fmt.Errorf("%w: closes_at must be after opens_at", ErrInvalid)
+	}
+	if anonymous && def.Kind == store.SurveyManagerFollowup {
+		// Each answer is about one named attendee, whose manager is on the
+		// roster: such an answer cannot be anonymous.
+		return store.Survey{}, fmt.Errorf("%w: a manager follow-up is about a named attendee and cannot be anonymous", ErrInvalid)
 	}
 	raw, err := json.Marshal(def)
 	if err != nil {

@@ -2,8 +2,10 @@ package surveys
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -14,16 +16,23 @@ import (
 	"github.com/learnloop/learnloop/store"
 )
 
-// completedKeys returns the respondent keys (and subjects) with a complete
-// response to a survey.
-func (s *Service) completed(ctx context.Context, db *gorm.DB, surveyID uint64) (map[string]bool, error) {
-	var rows []store.SurveyResponse
-	if err := db.WithContext(ctx).Select("respondent_key", "subject_id").Where("survey_id = ? AND status = ?", surveyID, store.ResponseComplete).Find(&rows).Error; err != nil {
-		return nil, fmt.Errorf("load responses: %w", err)
+// responded returns who has answered a survey, as (employee, subject)
+// pairs, from the participation table: for a named survey those with a
+// complete response; for an anonymous survey everyone with a response,
+// complete or not (which of them finished is not recorded — see
+// store.ParticipationAnswered).
+func (s *Service) responded(ctx context.Context, db *gorm.DB, sv store.Survey) (map[[2]uint64]bool, error) {
+	q := db.WithContext(ctx).Model(&store.SurveyParticipation{}).Select("employee_id", "subject_id").Where("survey_id = ?", sv.ID)
+	if !sv.Anonymous {
+		q = q.Where("status = ?", store.ResponseComplete)
 	}
-	out := make(map[string]bool, len(rows))
+	var rows []store.SurveyParticipation
+	if err := q.Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("load participation: %w", err)
+	}
+	out := make(map[[2]uint64]bool, len(rows))
 	for _, r := range rows {
-		out[fmt.Sprintf("%s/%d", r.RespondentKey, r.SubjectID)] = true
+		out[[2]uint64{r.EmployeeID, r.SubjectID}] = true
 	}
 	return out, nil
 }
@@ -82,13 +91,13 @@ func (s *Service) audienceNotResponded(ctx context.Context, db *gorm.DB, tp stor
 	if err != nil {
 		return nil, err
 	}
-	done, err := s.completed(ctx, db, sv.ID)
+	done, err := s.responded(ctx, db, sv)
 	if err != nil {
 		return nil, err
 	}
 	var out []bot.Target
 	for _, e := range people {
-		if !done[s.RespondentKey(sv, e.ID)+"/0"] {
+		if !done[[2]uint64{e.ID, 0}] {
 			out = append(out, bot.Target{Employee: e})
 		}
 	}
@@ -148,13 +157,13 @@ func (s *Service) audienceManagers(onlyMissing bool) bot.AudienceFunc {
 		if err != nil || !onlyMissing {
 			return pairs, err
 		}
-		done, err := s.completed(ctx, db, sv.ID)
+		done, err := s.responded(ctx, db, sv)
 		if err != nil {
 			return nil, err
 		}
 		var out []bot.Target
 		for _, p := range pairs {
-			if !done[fmt.Sprintf("%s/%d", s.RespondentKey(sv, p.Employee.ID), p.Subject.ID)] {
+			if !done[[2]uint64{p.Employee.ID, p.Subject.ID}] {
 				out = append(out, p)
 			}
 		}
@@ -199,7 +208,7 @@ func (s *Service) Missing(ctx context.Context, sv store.Survey) ([]MissingRow, e
 	if err != nil {
 		return nil, err
 	}
-	done, err := s.completed(ctx, s.DB, sv.ID)
+	done, err := s.responded(ctx, s.DB, sv)
 	if err != nil {
 		return nil, err
 	}
@@ -211,7 +220,7 @@ func (s *Service) Missing(ctx context.Context, sv store.Survey) ([]MissingRow, e
 			subj = t.Subject.ID
 			row.SubjectExternalID, row.SubjectName = t.Subject.ExternalID, t.Subject.Name
 		}
-		if !done[fmt.Sprintf("%s/%d", s.RespondentKey(sv, t.Employee.ID), subj)] {
+		if !done[[2]uint64{t.Employee.ID, subj}] {
 			out = append(out, row)
 		}
 	}
@@ -227,18 +236,55 @@ type MissingRow struct {
 	SubjectName       string `json:"subject_name,omitempty"`
 }
 
-// FormURL is the signed, expiring survey form link for a delivery.
-func (s *Service) FormURL(deliveryID uint64, expires time.Time) string {
-	return strings.TrimRight(s.Renderer.PublicURL, "/") + "/s/" + s.Signer.Sign(bot.Claims{Kind: bot.TokenSurvey, DeliveryID: deliveryID, Expires: expires})
+// FormURL is the signed, expiring survey form link for a delivery. For an
+// anonymous survey key is the edit key the link carries (the respondent's
+// secret: the server never stores it, only its hash once they answer);
+// nil for a named survey.
+func (s *Service) FormURL(deliveryID uint64, expires time.Time, key []byte) string {
+	c := bot.Claims{Kind: bot.TokenSurvey, DeliveryID: deliveryID, Expires: expires}
+	if len(key) > 0 {
+		c.Extra = editKeyPrefix + base64.RawURLEncoding.EncodeToString(key)
+	}
+	return strings.TrimRight(s.Renderer.PublicURL, "/") + "/s/" + s.Signer.Sign(c)
 }
 
-// renderCard renders every survey touchpoint kind.
+// editKeyPrefix marks the edit key in a survey token's Extra.
+const editKeyPrefix = "k="
+
+// tokenKey returns the edit key a survey token's claims carry, or nil.
+func tokenKey(c bot.Claims) []byte {
+	if !strings.HasPrefix(c.Extra, editKeyPrefix) {
+		return nil
+	}
+	k, err := base64.RawURLEncoding.DecodeString(strings.TrimPrefix(c.Extra, editKeyPrefix))
+	if err != nil || len(k) != 32 {
+		return nil
+	}
+	return k
+}
+
+// renderCard renders every survey touchpoint kind. The form link of an
+// anonymous survey carries a fresh edit key (see FormURL).
 func (s *Service) renderCard(r *bot.Renderer, cc bot.CardContext) (bot.Message, error) {
+	return s.renderKeyed(r, cc, nil)
+}
+
+// renderKeyed renders a survey card whose anonymous form link carries key
+// (a fresh one when key is nil).
+func (s *Service) renderKeyed(r *bot.Renderer, cc bot.CardContext, key []byte) (bot.Message, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	sv, def, err := s.cachedSurvey(ctx, cc.Touchpoint)
 	if err != nil {
 		return bot.Message{}, err
+	}
+	if sv.Anonymous && key == nil {
+		if key, err = store.NewEditKey(); err != nil {
+			return bot.Message{}, err
+		}
+	}
+	if !sv.Anonymous {
+		key = nil
 	}
 	loc := bot.NormalizeLocale(cc.Locale)
 	course := cc.Course.Title
@@ -246,7 +292,7 @@ func (s *Service) renderCard(r *bot.Renderer, cc bot.CardContext) (bot.Message, 
 	// Links outlive the survey by a month so a late click says "closed"
 	// rather than "expired".
 	exp := sv.ClosesAt.Add(30 * 24 * time.Hour)
-	form := r.TrackedURL(cc.DeliveryID, s.FormURL(cc.DeliveryID, exp), exp)
+	form := r.TrackedURL(cc.DeliveryID, s.FormURL(cc.DeliveryID, exp, key), exp)
 	closes := sv.ClosesAt.In(bot.SessionLocation(cc.Session)).Format("01-02 15:04")
 	anon := ""
 	if sv.Anonymous {
@@ -384,15 +430,28 @@ func (s *Service) handleCardAnswer(ctx context.Context, dc bot.DeliveryContext, 
 		return bot.Reply{Toast: T(loc, "reply.bad_value")}, nil
 	}
 	did := dc.Delivery.ID
-	_, dup, err := s.saveAnswers(ctx, sv, def, dc.Employee, dc.Delivery.SubjectID, &did, "card", map[string]Answer{q.Key: ans})
+	res, err := s.saveAnswers(ctx, saveInput{sv: sv, def: def, who: dc.Employee, subjectID: dc.Delivery.SubjectID, deliveryID: &did, source: "card",
+		answers: map[string]Answer{q.Key: ans}})
+	if errors.Is(err, ErrAnswered) {
+		// Anonymous: this card cannot open the answer given elsewhere.
+		return bot.Reply{Toast: T(loc, "reply.answered_anonymous")}, nil
+	}
 	if err != nil {
 		return bot.Reply{}, err
 	}
-	reply := bot.Reply{OK: true, Duplicate: dup, Toast: T(loc, "reply.thanks_score", in.Value)}
-	card, err := s.Renderer.Render(bot.CardContext{
+	reply := bot.Reply{OK: true, Duplicate: res.dup, Toast: T(loc, "reply.thanks_score", in.Value)}
+	// The updated card's form link carries the response's edit key, so the
+	// respondent can reopen an anonymous answer from it.
+	card, err := s.renderKeyed(s.Renderer, bot.CardContext{
 		Kind: dc.Touchpoint.Kind, Session: dc.Session, Course: dc.Course, DeliveryID: dc.Delivery.ID, Key: dc.Delivery.Key,
 		Locale: loc, Touchpoint: dc.Touchpoint, Recipient: dc.Employee,
-	})
+	}, res.key)
+	if err == nil && card.Key == "" {
+		card.Key = dc.Delivery.Key
+	}
+	if err == nil {
+		err = card.Validate()
+	}
 	if err != nil {
 		return reply, fmt.Errorf("render answered card: %w", err)
 	}
@@ -414,79 +473,259 @@ func (s *Service) handleCardAnswer(ctx context.Context, dc bot.DeliveryContext, 
 	return reply, nil
 }
 
-// saveAnswers upserts a response and its answers in one transaction; the
-// response is complete once every required question has an answer. dup
-// reports that nothing changed.
-func (s *Service) saveAnswers(ctx context.Context, sv store.Survey, def Definition, who store.Employee, subjectID uint64, deliveryID *uint64, source string, answers map[string]Answer) (store.SurveyResponse, bool, error) {
-	now := s.now()
-	key := s.RespondentKey(sv, who.ID)
-	var resp store.SurveyResponse
-	dup := true
-	err := s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		if err := tx.Where("survey_id = ? AND respondent_key = ? AND subject_id = ?", sv.ID, key, subjectID).Limit(1).Find(&resp).Error; err != nil {
-			return err
+// saveInput is one save of answers: who answers which survey (about which
+// subject), from where, and — for an anonymous survey — the edit key the
+// respondent holds, if any.
+type saveInput struct {
+	sv         store.Survey
+	def        Definition
+	who        store.Employee
+	subjectID  uint64
+	deliveryID *uint64
+	source     string
+	answers    map[string]Answer
+	key        []byte
+}
+
+// saveResult is what a save stored: the response, whether nothing changed,
+// and the edit key that opens an anonymous response.
+type saveResult struct {
+	resp store.SurveyResponse
+	dup  bool
+	key  []byte
+}
+
+// saveTimeout bounds recording answers the respondent already submitted,
+// which goes on even when their request is cancelled mid-write.
+const saveTimeout = 15 * time.Second
+
+// saveAnswers upserts a response and its answers in one transaction
+// (retried on deadlocks and lock-wait timeouts, and carried through a
+// cancelled request: the person pressed submit); the response is complete
+// once every required question has an answer.
+//
+// A named response is found by its respondent. An anonymous one is found only
+// by the edit key the respondent holds: with no key (or a key that opens
+// nothing) a person who has not answered yet gets a new response and a new
+// key, and a person who has answered gets ErrAnswered — nothing is stored.
+func (s *Service) saveAnswers(ctx context.Context, in saveInput) (saveResult, error) {
+	wctx, cancel := store.Detached(ctx, saveTimeout)
+	defer cancel()
+	var res saveResult
+	var err error
+	for attempt := 0; attempt < 3; attempt++ {
+		err = store.Tx(wctx, s.DB, func(tx *gorm.DB) error {
+			var e error
+			res, e = s.saveTx(tx, in)
+			return e
+		})
+		// A random id that collided, or the same person's first answer
+		// arriving twice at once: run again (the second run finds the row).
+		if !store.IsDuplicate(err) {
+			break
 		}
-		if resp.ID == 0 {
-			resp = store.SurveyResponse{SurveyID: sv.ID, RespondentKey: key, SubjectID: subjectID, Department: who.Department,
-				DeliveryID: deliveryID, Status: store.ResponsePartial, Source: source, StartedAt: now, UpdatedAt: now}
-			if !sv.Anonymous {
-				id := who.ID
-				resp.RespondentID = &id
-			} else {
-				resp.DeliveryID = nil // no link from an anonymous response to a person
-			}
-			if err := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&resp).Error; err != nil {
-				return err
-			}
-			if err := tx.Where("survey_id = ? AND respondent_key = ? AND subject_id = ?", sv.ID, key, subjectID).First(&resp).Error; err != nil {
-				return err
-			}
-			dup = false
+	}
+	if err != nil {
+		return res, fmt.Errorf("save answers: %w", err)
+	}
+	return res, nil
+}
+
+// saveAnswersWithKeys saves with the first of keys that opens an existing
+// anonymous response, else with the first key (a new response under the
+// link's key), else with none.
+func (s *Service) saveAnswersWithKeys(ctx context.Context, in saveInput, keys [][]byte) (saveResult, error) {
+	if !in.sv.Anonymous || len(keys) == 0 {
+		return s.saveAnswers(ctx, in)
+	}
+	in.key = keys[0]
+	if len(keys) > 1 {
+		var n int64
+		if err := s.DB.WithContext(ctx).Model(&store.SurveyResponse{}).Where("survey_id = ? AND respondent_key = ? AND subject_id = ?", in.sv.ID, store.EditKeyHash(keys[0]), in.subjectID).Count(&n).Error; err != nil {
+			return saveResult{}, fmt.Errorf("save answers: %w", err)
 		}
-		var existing []store.SurveyAnswer
-		if err := tx.Where("response_id = ?", resp.ID).Find(&existing).Error; err != nil {
-			return err
-		}
-		have := map[string]store.SurveyAnswer{}
-		for _, a := range existing {
-			have[a.QuestionKey] = a
-		}
-		for k, a := range answers {
-			old, ok := have[k]
-			if ok && sameAnswer(old, a) {
-				continue
-			}
-			dup = false
-			row := store.SurveyAnswer{ResponseID: resp.ID, SurveyID: sv.ID, QuestionKey: k, Number: a.Number, Text: a.Text, UpdatedAt: now}
-			if ok {
-				row.ID = old.ID
-				if err := tx.Model(&store.SurveyAnswer{}).Where("id = ?", old.ID).Updates(map[string]any{"number": a.Number, "text": a.Text, "updated_at": now}).Error; err != nil {
-					return err
+		if n == 0 {
+			// The link's key opens nothing: try the cookie's (the answer
+			// may have started from another card of the same survey).
+			for _, k := range keys[1:] {
+				if err := s.DB.WithContext(ctx).Model(&store.SurveyResponse{}).Where("survey_id = ? AND respondent_key = ? AND subject_id = ?", in.sv.ID, store.EditKeyHash(k), in.subjectID).Count(&n).Error; err != nil {
+					return saveResult{}, fmt.Errorf("save answers: %w", err)
 				}
-			} else if err := tx.Create(&row).Error; err != nil {
-				return err
-			}
-			have[k] = row
-		}
-		status := store.ResponseComplete
-		for _, q := range def.Questions {
-			if a, ok := have[q.Key]; q.Required && (!ok || (a.Number == nil && a.Text == "")) {
-				status = store.ResponsePartial
+				if n > 0 {
+					in.key = k
+					break
+				}
 			}
 		}
-		upd := map[string]any{"updated_at": now, "status": status}
-		if status == store.ResponseComplete && resp.SubmittedAt == nil {
-			upd["submitted_at"] = now
+	}
+	return s.saveAnswers(ctx, in)
+}
+
+func (s *Service) saveTx(tx *gorm.DB, in saveInput) (saveResult, error) {
+	now := s.now()
+	stamp := now
+	if in.sv.Anonymous {
+		stamp = store.AnonymousDay(now)
+	}
+	res := saveResult{dup: true}
+	resp := &res.resp
+	var err error
+	if in.sv.Anonymous {
+		err = s.anonymousResponse(tx, in, stamp, &res)
+	} else {
+		err = s.namedResponse(tx, in, stamp, &res)
+	}
+	if err != nil {
+		return res, err
+	}
+	var existing []store.SurveyAnswer
+	if err := tx.Where("response_id = ?", resp.ID).Find(&existing).Error; err != nil {
+		return res, err
+	}
+	have := map[string]store.SurveyAnswer{}
+	for _, a := range existing {
+		have[a.QuestionKey] = a
+	}
+	for k, a := range in.answers {
+		old, ok := have[k]
+		if ok && sameAnswer(old, a) {
+			continue
 		}
-		if status != resp.Status {
-			dup = false
+		res.dup = false
+		row := store.SurveyAnswer{ResponseID: resp.ID, SurveyID: in.sv.ID, QuestionKey: k, Number: a.Number, Text: a.Text, UpdatedAt: stamp}
+		if ok {
+			row.ID = old.ID
+			if err := tx.Model(&store.SurveyAnswer{}).Where("id = ?", old.ID).UpdateColumns(map[string]any{"number": a.Number, "text": a.Text, "updated_at": stamp}).Error; err != nil {
+				return res, err
+			}
+		} else {
+			if in.sv.Anonymous {
+				if row.ID, err = store.RandomRowID(); err != nil {
+					return res, err
+				}
+			}
+			if err := tx.Create(&row).Error; err != nil {
+				return res, err
+			}
 		}
-		if dup {
+		have[k] = row
+	}
+	status := store.ResponseComplete
+	for _, q := range in.def.Questions {
+		if a, ok := have[q.Key]; q.Required && (!ok || (a.Number == nil && a.Text == "")) {
+			status = store.ResponsePartial
+		}
+	}
+	upd := map[string]any{"updated_at": stamp, "status": status}
+	if status == store.ResponseComplete && resp.SubmittedAt == nil {
+		upd["submitted_at"] = stamp
+	}
+	if status != resp.Status {
+		res.dup = false
+	}
+	if res.dup {
+		return res, nil
+	}
+	if err := tx.Model(&store.SurveyResponse{}).Where("id = ?", resp.ID).UpdateColumns(upd).Error; err != nil {
+		return res, err
+	}
+	resp.Status = status
+	if !in.sv.Anonymous {
+		// Named surveys remember who finished (the reminders' audience).
+		p := store.SurveyParticipation{SurveyID: in.sv.ID, EmployeeID: in.who.ID, SubjectID: in.subjectID, Status: status}
+		if err := tx.Clauses(clause.OnConflict{
+			Columns:   []clause.Column{{Name: "survey_id"}, {Name: "employee_id"}, {Name: "subject_id"}},
+			DoUpdates: clause.AssignmentColumns([]string{"status"}),
+		}).Create(&p).Error; err != nil {
+			return res, err
+		}
+	}
+	return res, nil
+}
+
+// namedResponse finds or creates the response of in.who (with its
+// participation row).
+func (s *Service) namedResponse(tx *gorm.DB, in saveInput, stamp time.Time, res *saveResult) error {
+	key := "e:" + strconv.FormatUint(in.who.ID, 10)
+	where := func() *gorm.DB {
+		return tx.Where("survey_id = ? AND respondent_key = ? AND subject_id = ?", in.sv.ID, key, in.subjectID)
+	}
+	if err := where().Limit(1).Find(&res.resp).Error; err != nil {
+		return err
+	}
+	if res.resp.ID != 0 {
+		return nil
+	}
+	id := in.who.ID
+	res.resp = store.SurveyResponse{SurveyID: in.sv.ID, RespondentKey: key, SubjectID: in.subjectID, RespondentID: &id, Department: in.who.Department,
+		DeliveryID: in.deliveryID, Status: store.ResponsePartial, Source: in.source, StartedAt: stamp, UpdatedAt: stamp}
+	if err := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&res.resp).Error; err != nil {
+		return err
+	}
+	if err := where().First(&res.resp).Error; err != nil {
+		return err
+	}
+	p := store.SurveyParticipation{SurveyID: in.sv.ID, EmployeeID: in.who.ID, SubjectID: in.subjectID, Status: store.ResponsePartial}
+	if err := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&p).Error; err != nil {
+		return err
+	}
+	res.dup = false
+	return nil
+}
+
+// anonymousResponse finds the response in.key opens or, for a person who has
+// not answered, creates one: a participation row (person, no response, no
+// time) and a response that knows nothing of the person — random id, the hash
+// of a random edit key, the day, and the department only when it is big
+// enough.
+func (s *Service) anonymousResponse(tx *gorm.DB, in saveInput, stamp time.Time, res *saveResult) error {
+	if len(in.key) > 0 {
+		if err := tx.Where("survey_id = ? AND respondent_key = ? AND subject_id = ?", in.sv.ID, store.EditKeyHash(in.key), in.subjectID).
+			Limit(1).Find(&res.resp).Error; err != nil {
+			return err
+		}
+		if res.resp.ID != 0 {
+			res.key = in.key
 			return nil
 		}
-		return tx.Model(&store.SurveyResponse{}).Where("id = ?", resp.ID).Updates(upd).Error
-	})
-	return resp, dup, err
+	}
+	var n int64
+	if err := tx.Model(&store.SurveyParticipation{}).Where("survey_id = ? AND employee_id = ? AND subject_id = ?", in.sv.ID, in.who.ID, in.subjectID).
+		Count(&n).Error; err != nil {
+		return err
+	}
+	if n > 0 {
+		return ErrAnswered
+	}
+	key := in.key
+	if len(key) == 0 {
+		var err error
+		if key, err = store.NewEditKey(); err != nil {
+			return err
+		}
+	}
+	if err := tx.Create(&store.SurveyParticipation{SurveyID: in.sv.ID, EmployeeID: in.who.ID, SubjectID: in.subjectID, Status: store.ParticipationAnswered}).Error; err != nil {
+		return err
+	}
+	keep, err := store.AnonymousDepartments(tx, in.sv)
+	if err != nil {
+		return err
+	}
+	dept := ""
+	if keep[in.who.Department] {
+		dept = in.who.Department
+	}
+	id, err := store.RandomRowID()
+	if err != nil {
+		return err
+	}
+	res.resp = store.SurveyResponse{ID: id, SurveyID: in.sv.ID, RespondentKey: store.EditKeyHash(key), SubjectID: in.subjectID, Department: dept,
+		Status: store.ResponsePartial, Source: in.source, StartedAt: stamp, UpdatedAt: stamp}
+	if err := tx.Create(&res.resp).Error; err != nil {
+		return err
+	}
+	res.key, res.dup = key, false
+	return nil
 }
 
 func sameAnswer(old store.SurveyAnswer, a Answer) bool {

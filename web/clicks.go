@@ -3,7 +3,9 @@ package web
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -25,6 +27,8 @@ type ClickRecorder struct {
 	wg      sync.WaitGroup
 	once    sync.Once
 	stop    chan struct{}
+	// anon caches, per touchpoint, whether it pushes an anonymous survey.
+	anon sync.Map
 }
 
 type pendingClick struct {
@@ -112,13 +116,68 @@ func (r *ClickRecorder) flush(batch []pendingClick) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	err := r.db.WithContext(ctx).Create(&rows).Error
+	// One INSERT of the batch, retried on deadlocks, lock-wait timeouts and
+	// broken connections (a failed INSERT stored nothing, so running it again
+	// cannot duplicate a click).
+	err := store.Retry(ctx, func() error {
+		for i := range rows {
+			rows[i].ID = 0 // a failed attempt may have filled ids in
+		}
+		return r.db.WithContext(ctx).Create(&rows).Error
+	})
 	if err != nil && r.log != nil {
 		r.log.Error("store clicks", "n", len(rows), "err", err)
 	}
 	for _, p := range batch {
 		p.done <- err
 	}
+}
+
+// Anonymize returns the click to store for c: c itself, or — when c's
+// touchpoint pushes an anonymous survey — c without anything that leads to a
+// person: no employee, no delivery, and a target without the signed form
+// token (which names the delivery). The touchpoint, platform, user-agent class
+// and time stay, so clicks are still counted.
+func (r *ClickRecorder) Anonymize(ctx context.Context, c store.Click) (store.Click, error) {
+	anon, ok := r.anon.Load(c.TouchpointID)
+	if !ok {
+		var tp store.Touchpoint
+		if err := r.db.WithContext(ctx).Select("id", "survey_id").Limit(1).Find(&tp, c.TouchpointID).Error; err != nil {
+			return c, fmt.Errorf("load touchpoint of click: %w", err)
+		}
+		a := false
+		if tp.SurveyID != 0 {
+			var sv store.Survey
+			if err := r.db.WithContext(ctx).Select("id", "anonymous").Limit(1).Find(&sv, tp.SurveyID).Error; err != nil {
+				return c, fmt.Errorf("load survey of click: %w", err)
+			}
+			a = sv.Anonymous
+		}
+		// A survey's anonymity is fixed when it is created: safe to keep.
+		r.anon.Store(c.TouchpointID, a)
+		anon = a
+	}
+	if !anon.(bool) {
+		return c, nil
+	}
+	c.DeliveryID, c.EmployeeID = 0, 0
+	c.Target = anonymousTarget(c.Target)
+	return c, nil
+}
+
+// anonymousTarget keeps scheme, host and the first path segment of a target
+// ("https://host/s/"), dropping the token and query.
+func anonymousTarget(target string) string {
+	u, err := url.Parse(target)
+	if err != nil || u.Host == "" {
+		return ""
+	}
+	first := strings.SplitN(strings.TrimPrefix(u.Path, "/"), "/", 2)[0]
+	out := u.Scheme + "://" + u.Host + "/"
+	if first != "" {
+		out += first + "/"
+	}
+	return out
 }
 
 // UAClass classifies a user agent as in_app (a chat app's webview), mobile

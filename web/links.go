@@ -77,7 +77,12 @@ func (s *Server) link(w http.ResponseWriter, r *http.Request) {
 	}
 	ua := UAClass(r.UserAgent())
 	click := store.Click{DeliveryID: d.ID, TouchpointID: d.TouchpointID, EmployeeID: d.EmployeeID, Target: truncate(c.Extra, 1024), UAClass: ua, Platform: d.Platform, ClickedAt: s.now()}
-	if err := s.Clicks.Record(r.Context(), click); err != nil {
+	// A link of an anonymous survey is stored without its person.
+	click, err = s.Clicks.Anonymize(r.Context(), click)
+	if err == nil {
+		err = s.Clicks.Record(r.Context(), click)
+	}
+	if err != nil {
 		s.log().Error("record click", "err", err)
 		http.Error(w, "temporarily unavailable, try again", http.StatusServiceUnavailable)
 		return
