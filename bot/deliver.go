@@ -501,17 +501,25 @@ func (f *fireJob) claim(ctx context.Context, rows []store.Delivery) (won []store
 	// between the two would leave rows claimed that nobody sends.
 	wctx, cancel := store.Detached(ctx, writeTimeout)
 	defer cancel()
-	err = store.Tx(wctx, f.d.DB, func(tx *gorm.DB) error {
-		q := f.claimable(tx.Model(&store.Delivery{}).Where("id IN ?", ids), now)
+	var affected int64
+	err = store.Retry(wctx, func() error {
+		q := f.claimable(f.d.DB.WithContext(wctx).Model(&store.Delivery{}).Where("id IN ?", ids), now)
 		res := q.Updates(map[string]any{"status": store.DeliverySending, "claim_token": f.token, "attempts": gorm.Expr("attempts + 1"), "updated_at": now})
-		if res.Error != nil {
-			return res.Error
-		}
-		won = won[:0]
-		return tx.Where("id IN ? AND claim_token = ? AND status = ?", ids, f.token, store.DeliverySending).Order("id").Find(&won).Error
+		affected = res.RowsAffected
+		return res.Error
 	})
-	if err != nil {
-		return nil, 0, fmt.Errorf("claim deliveries: %w", err)
+	if err == nil && affected == int64(len(rows)) {
+		// Won them all (the usual case): no need to read them back.
+		won = make([]store.Delivery, len(rows))
+		for i, r := range rows {
+			r.Status, r.ClaimToken, r.Attempts, r.UpdatedAt = store.DeliverySending, f.token, r.Attempts+1, now
+			won[i] = r
+		}
+	} else if err == nil && affected > 0 {
+		err = store.Retry(wctx, func() error {
+			won = won[:0]
+			return f.d.DB.WithContext(wctx).Where("id IN ? AND claim_token = ? AND status = ?", ids, f.token, store.DeliverySending).Order("id").Find(&won).Error
+		})
 	}
 	before := make(map[uint64]string, len(rows))
 	for _, r := range rows {
@@ -537,7 +545,7 @@ func newClaimToken() string {
 // claimChunk is how many rows a worker claims at a time for messengers that
 // send one recipient per call: a run never holds more than Workers ×
 // claimChunk rows in "sending" that it has not sent yet.
-const claimChunk = 25
+const claimChunk = 100
 
 // writeTimeout bounds the writes that record what already happened (a send
 // the platform accepted, a tap), which run even when the caller's context is
@@ -720,6 +728,17 @@ func (f *fireJob) sendChunk(ctx context.Context, m Messenger, bm BatchMessenger,
 // its rows to another cannot overwrite their outcome.
 func (f *fireJob) record(ctx context.Context, rows []store.Delivery, results []Result) ([]string, error) {
 	statuses := make([]string, len(rows))
+	allSent := true
+	for _, res := range results {
+		allSent = allSent && res.Err == nil
+	}
+	if allSent {
+		// The usual case is one statement: no transaction needed.
+		for i := range statuses {
+			statuses[i] = store.DeliverySent
+		}
+		return statuses, store.Retry(ctx, func() error { return f.finishSent(f.d.DB.WithContext(ctx), rows, results) })
+	}
 	err := store.Tx(ctx, f.d.DB, func(tx *gorm.DB) error {
 		var sentRows []store.Delivery
 		var sentRes []Result
