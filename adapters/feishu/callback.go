@@ -114,6 +114,7 @@ type cardAction struct {
 	messageID               string
 	token, action, value    string
 	sent                    time.Time // when the card was sent; zero if unknown
+	locale                  string    // the recipient's language (valLang)
 }
 
 var actionRE = regexp.MustCompile(`^[a-z][a-z0-9_]{0,31}$`)
@@ -273,6 +274,7 @@ func parseCardEvent(raw json.RawMessage) (*cardAction, error) {
 	if s, err := strconv.ParseInt(str(valSent), 10, 64); err == nil && s > 0 {
 		ca.sent = time.Unix(s, 0).UTC()
 	}
+	ca.locale = bot.NormalizeLocale(str(valLang))
 	return ca, nil
 }
 
@@ -378,8 +380,15 @@ func (c *Client) handleTap(ctx context.Context, h bot.InteractionHandler, req *r
 	}
 	reply, err := h.HandleInteraction(ctx, in)
 	if err != nil {
-		c.log.WarnContext(ctx, "feishu tap failed", "event", req.eventID, "action", ca.action, "err", err)
-		return toastOnly("error", text("", "busy")), false
+		// Feishu does not redeliver card callbacks, over HTTP or the long
+		// connection ("回调…不提供补推机制"): an error status would only
+		// show Feishu's own error. Ask the person to tap again, leave the
+		// card as it is, count it, and do not remember the event.
+		c.log.WarnContext(ctx, "feishu tap not stored; asked the user to tap again", "event", req.eventID, "action", ca.action, "err", err)
+		if sc, ok := h.(bot.StorageErrorCounter); ok {
+			sc.CallbackStorageError(bot.PlatformFeishu, ca.action)
+		}
+		return toastOnly("warning", text(ca.locale, "retry")), false
 	}
 	resp := &callback.CardActionTriggerResponse{}
 	toastType := "success"
@@ -425,11 +434,13 @@ func toastOnly(typ, content string) *callback.CardActionTriggerResponse {
 var adapterTexts = map[string]map[string]string{
 	bot.LocaleZH: {
 		"busy":       "系统繁忙，请稍后再试",
+		"retry":      "请稍后再点一次",
 		"who_failed": "无法确认您的身份，请稍后再试",
 		"too_old":    "（该卡片发送已超过 14 天，飞书不再允许更新卡片，结果以最新消息为准）",
 	},
 	bot.LocaleEN: {
 		"busy":       "The service is busy, please try again shortly",
+		"retry":      "Please tap again in a moment",
 		"who_failed": "We could not confirm who you are, please try again shortly",
 		"too_old":    "(this card is more than 14 days old, so Feishu no longer lets us update it)",
 	},

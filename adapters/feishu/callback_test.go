@@ -113,9 +113,23 @@ func (r callbackReq) do(t testing.TB, h http.Handler) *httptest.ResponseRecorder
 
 // recorder is an InteractionHandler that records what it is given.
 type recorder struct {
-	mu    sync.Mutex
-	calls []bot.Interaction
-	reply func(bot.Interaction) (bot.Reply, error)
+	mu            sync.Mutex
+	calls         []bot.Interaction
+	reply         func(bot.Interaction) (bot.Reply, error)
+	storageErrors []string // actions counted through bot.StorageErrorCounter
+}
+
+// CallbackStorageError implements bot.StorageErrorCounter.
+func (r *recorder) CallbackStorageError(p bot.Platform, action string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.storageErrors = append(r.storageErrors, string(p)+"/"+action)
+}
+
+func (r *recorder) counted() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]string(nil), r.storageErrors...)
 }
 
 func (r *recorder) HandleInteraction(_ context.Context, in bot.Interaction) (bot.Reply, error) {
@@ -383,11 +397,25 @@ func TestCallbackDedup(t *testing.T) {
 		return bot.Reply{OK: true, Toast: "ok"}, nil
 	}
 	hf := c.CallbackHandler(fails)
-	a := decodeAnswer(t, newCallbackReq(t, "evt-retry").do(t, hf))
-	require.Equal(t, "error", a.Toast.Type)
+	rec := newCallbackReq(t, "evt-retry").do(t, hf)
+	require.Equal(t, http.StatusOK, rec.Code, "Feishu does not redeliver callbacks: answer, never fail")
+	a := decodeAnswer(t, rec)
+	require.Equal(t, "warning", a.Toast.Type)
+	require.Equal(t, "请稍后再点一次", a.Toast.Content)
+	require.Nil(t, a.Card, "the card is left as it is, still tappable")
+	require.Equal(t, []string{"feishu/checkin"}, fails.counted())
 	a = decodeAnswer(t, newCallbackReq(t, "evt-retry").do(t, hf))
 	require.Equal(t, "success", a.Toast.Type)
 	require.Equal(t, 2, fails.n())
+	require.Len(t, fails.counted(), 1)
+
+	// An English recipient's card says so in its callback values.
+	calls.Store(0)
+	cr := newCallbackReq(t, "evt-retry-en")
+	cr.value = map[string]any{valToken: "signed-token", valAction: bot.ActionRate, valValue: "4", valLang: "en"}
+	a = decodeAnswer(t, cr.do(t, hf))
+	require.Equal(t, "Please tap again in a moment", a.Toast.Content)
+	require.Equal(t, []string{"feishu/checkin", "feishu/rate"}, fails.counted())
 }
 
 func TestCallbackDedupInFlight(t *testing.T) {

@@ -17,6 +17,9 @@ const (
 	valAction = "action"
 	valValue  = "value"
 	valSent   = "sent" // unix seconds the card was sent (card age check)
+	// valLang is "en" on cards for English recipients (absent: zh-CN),
+	// so that a tap that cannot be stored is answered in their language.
+	valLang = "lang"
 )
 
 // obj is a JSON object in a card.
@@ -25,6 +28,7 @@ type obj = map[string]any
 // renderCard turns m into a card JSON 2.0 object. sentUnix (0 = unknown) is
 // stamped into callback values so a tap can tell how old its card is.
 func renderCard(m bot.Message, sentUnix int64) obj {
+	st := stamp{sent: sentUnix, en: bot.NormalizeLocale(m.Locale) == bot.LocaleEN}
 	template := "blue"
 	if m.Status != "" {
 		template = "green"
@@ -71,13 +75,13 @@ func renderCard(m bot.Message, sentUnix int64) obj {
 		}
 	}
 	if len(rates) > 0 {
-		elems = append(elems, scoreRows(rates, sentUnix)...)
+		elems = append(elems, scoreRows(rates, st)...)
 	}
 	if len(nps) > 0 {
-		elems = append(elems, scoreRows(nps, sentUnix)...)
+		elems = append(elems, scoreRows(nps, st)...)
 	}
 	if len(actions) > 0 {
-		elems = append(elems, buttonRow(actions, sentUnix, false))
+		elems = append(elems, buttonRow(actions, st, false))
 	}
 	if link := fallbackLink(m); link != nil {
 		elems = append(elems, link)
@@ -115,12 +119,12 @@ func plainDiv(text, color, size string) obj {
 
 // scoreRows lays score buttons out in one row of up to 6 (1–5) or two rows
 // (0–5 and 6–10 for NPS), equal widths.
-func scoreRows(bs []bot.Button, sentUnix int64) []any {
+func scoreRows(bs []bot.Button, st stamp) []any {
 	if len(bs) <= 6 {
-		return []any{buttonRow(bs, sentUnix, true)}
+		return []any{buttonRow(bs, st, true)}
 	}
 	half := (len(bs) + 1) / 2
-	return []any{buttonRow(bs[:half], sentUnix, true), buttonRow(bs[half:], sentUnix, true)}
+	return []any{buttonRow(bs[:half], st, true), buttonRow(bs[half:], st, true)}
 }
 
 func hasAction(bs []bot.Button, action string) bool {
@@ -133,10 +137,10 @@ func hasAction(bs []bot.Button, action string) bool {
 }
 
 // buttonRow lays buttons out side by side; equal widths for score rows.
-func buttonRow(bs []bot.Button, sentUnix int64, equal bool) obj {
+func buttonRow(bs []bot.Button, st stamp, equal bool) obj {
 	cols := make([]any, 0, len(bs))
 	for _, b := range bs {
-		col := obj{"tag": "column", "width": "auto", "elements": []any{button(b, sentUnix, equal)}}
+		col := obj{"tag": "column", "width": "auto", "elements": []any{button(b, st, equal)}}
 		if equal {
 			col["width"], col["weight"] = "weighted", 1
 		}
@@ -149,7 +153,15 @@ func buttonRow(bs []bot.Button, sentUnix int64, equal bool) obj {
 	return obj{"tag": "column_set", "flex_mode": mode, "horizontal_spacing": "8px", "columns": cols}
 }
 
-func button(b bot.Button, sentUnix int64, fill bool) obj {
+// stamp is what every callback value carries besides the button's own
+// token, action and value: when the card was sent (unix seconds, 0 =
+// unknown) and whether its recipient reads English.
+type stamp struct {
+	sent int64
+	en   bool
+}
+
+func button(b bot.Button, st stamp, fill bool) obj {
 	typ := "default"
 	if b.Primary {
 		typ = "primary_filled"
@@ -166,14 +178,20 @@ func button(b bot.Button, sentUnix int64, fill bool) obj {
 	if b.Value != "" {
 		v[valValue] = b.Value
 	}
-	if sentUnix > 0 {
-		v[valSent] = strconv.FormatInt(sentUnix, 10)
+	if st.sent > 0 {
+		v[valSent] = strconv.FormatInt(st.sent, 10)
+	}
+	if st.en {
+		v[valLang] = "en"
 	}
 	out["behaviors"] = []any{obj{"type": "callback", "value": v}}
 	return out
 }
 
-// cardJSON renders m and checks Feishu's 30 KB card limit.
+// cardJSON renders m and checks that the card alone is within Feishu's
+// 30 KB limit: the bound that applies to a card in a callback answer. A
+// card sent or patched is checked again inside its request body, where
+// it is escaped and larger (checkBodySize).
 func cardJSON(m bot.Message, sentUnix int64) ([]byte, error) {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)

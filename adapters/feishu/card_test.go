@@ -86,6 +86,13 @@ func TestRenderCard(t *testing.T) {
 	require.NoError(t, err)
 	require.Contains(t, string(raw), `[无法点击按钮？打开链接签到](https://learn.example.com/c/tok_1-2)`)
 	require.Contains(t, string(raw), "x=1&y=2", "no HTML escaping of & in URLs")
+
+	// An English recipient's callback values say so (for the "tap again"
+	// answer when storage fails); zh-CN ones carry no language.
+	m.Locale = bot.LocaleEN
+	rows = buttons(t, renderCard(m, 1772413200))
+	require.Equal(t, map[string]any{valToken: "tok-rate", valAction: "rate", valValue: "4", valSent: "1772413200", valLang: "en"}, behavior(rows[0][3])["value"])
+	require.Equal(t, "en", behavior(rows[3][0])["value"].(map[string]any)[valLang])
 }
 
 func TestRenderChoiceAndStatus(t *testing.T) {

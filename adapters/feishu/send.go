@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -66,12 +67,16 @@ func (c *Client) Send(ctx context.Context, to bot.Recipient, m bot.Message) (bot
 		return bot.Receipt{}, bot.Permanent("card_too_large", err.Error(), nil)
 	}
 	uuid := messageUUID(m.Key)
+	body := larkim.NewCreateMessageReqBodyBuilder().
+		ReceiveId(to.UserID).MsgType(larkim.MsgTypeInteractive).Content(string(card)).Uuid(uuid).Build()
+	if err := checkBodySize(body); err != nil {
+		return bot.Receipt{}, err
+	}
 	var data *larkim.CreateMessageRespData
 	err = c.call(ctx, "send message", "u:"+to.UserID, func(ctx context.Context, opt larkcore.RequestOptionFunc) (*larkcore.ApiResp, larkcore.CodeError, error) {
 		req := larkim.NewCreateMessageReqBuilder().
 			ReceiveIdType(c.cfg.ReceiveIDType).
-			Body(larkim.NewCreateMessageReqBodyBuilder().
-				ReceiveId(to.UserID).MsgType(larkim.MsgTypeInteractive).Content(string(card)).Uuid(uuid).Build()).
+			Body(body).
 			Build()
 		resp, err := c.sdk.Im.V1.Message.Create(ctx, req, opt)
 		if err != nil {
@@ -98,6 +103,22 @@ func (c *Client) Send(ctx context.Context, to bot.Recipient, m bot.Message) (bot
 	return rc, nil
 }
 
+// checkBodySize applies Feishu's 30 KB card limit to what it applies to:
+// the whole request body. The card travels as a JSON string inside
+// "content", so every quote and backslash in it doubles and the SDK's
+// encoder (encoding/json, HTML-escaping) turns "<", ">" and "&" into six
+// bytes each; the body is measured encoded exactly as the SDK sends it.
+func checkBodySize(body any) error {
+	b, err := json.Marshal(body)
+	if err != nil {
+		return bot.Permanent("invalid_message", fmt.Sprintf("encode request body: %v", err), nil)
+	}
+	if len(b) > maxCardBytes {
+		return bot.Permanent("card_too_large", fmt.Sprintf("request body is %d bytes with the card encoded in it, over Feishu's %d-byte limit", len(b), maxCardBytes), nil)
+	}
+	return nil
+}
+
 // replyHandlePrefix marks an Interaction.Handle whose card update travels in
 // the callback answer itself; UpdateCard does nothing for it.
 const replyHandlePrefix = "reply:"
@@ -115,9 +136,12 @@ func (c *Client) UpdateCard(ctx context.Context, to bot.Recipient, handle string
 	if err != nil {
 		return bot.Permanent("card_too_large", err.Error(), nil)
 	}
+	body := larkim.NewPatchMessageReqBodyBuilder().Content(string(card)).Build()
+	if err := checkBodySize(body); err != nil {
+		return err
+	}
 	return c.call(ctx, "update card", "m:"+handle, func(ctx context.Context, opt larkcore.RequestOptionFunc) (*larkcore.ApiResp, larkcore.CodeError, error) {
-		req := larkim.NewPatchMessageReqBuilder().MessageId(handle).
-			Body(larkim.NewPatchMessageReqBodyBuilder().Content(string(card)).Build()).Build()
+		req := larkim.NewPatchMessageReqBuilder().MessageId(handle).Body(body).Build()
 		resp, err := c.sdk.Im.V1.Message.Patch(ctx, req, opt)
 		if err != nil {
 			return nil, larkcore.CodeError{}, err

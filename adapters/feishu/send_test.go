@@ -168,6 +168,40 @@ func TestSendRejectsBeforeCalling(t *testing.T) {
 	require.Zero(t, reqs)
 }
 
+// TestSendBodyLimit: Feishu's 30 KB limit is on the request body, in which
+// the card is a JSON-escaped string. A card under 30 KB on its own can be
+// over it once escaped ("<" becomes \u003c, six bytes): it fails before any
+// call, for a send and for a patch. Chinese text is not escaped and still
+// fits.
+func TestSendBodyLimit(t *testing.T) {
+	t.Parallel()
+	f := newFakeFeishu(t, IDTypeUserID)
+	c, _ := testClient(t, f, nil)
+	ctx := context.Background()
+	m := checkinMessage("k-esc")
+	m.Body = strings.Repeat("<b>", 2600)
+	raw, err := cardJSON(m, time.Now().Unix())
+	require.NoError(t, err)
+	require.Less(t, len(raw), 30*1024, "the card alone fits")
+
+	_, err = c.Send(ctx, bot.Recipient{UserID: "u-1"}, m)
+	var perm *bot.PermanentError
+	require.ErrorAs(t, err, &perm)
+	require.Equal(t, "card_too_large", perm.Code)
+	require.Contains(t, perm.Message, "request body is")
+	err = c.UpdateCard(ctx, bot.Recipient{UserID: "u-1"}, "om_fake0001", m)
+	require.ErrorAs(t, err, &perm)
+	require.Equal(t, "card_too_large", perm.Code)
+	_, reqs, _ := f.counts()
+	require.Zero(t, reqs)
+	require.Empty(t, f.patched())
+
+	zh := checkinMessage("k-zh")
+	zh.Body = strings.Repeat("很长的正文", 1500) // ~22 KB, unescaped in the body
+	_, err = c.Send(ctx, bot.Recipient{UserID: "u-1"}, zh)
+	require.NoError(t, err)
+}
+
 func TestUpdateCardPatches(t *testing.T) {
 	t.Parallel()
 	f := newFakeFeishu(t, IDTypeUserID)

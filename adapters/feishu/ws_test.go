@@ -3,6 +3,7 @@ package feishu
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -14,6 +15,8 @@ import (
 	"github.com/gorilla/websocket"
 	larkws "github.com/larksuite/oapi-sdk-go/v3/ws"
 	"github.com/stretchr/testify/require"
+
+	"github.com/learnloop/learnloop/bot"
 )
 
 // fakeGateway is Feishu's long-connection side: the /callback/ws/endpoint
@@ -158,4 +161,27 @@ func TestLongConnection(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("Run did not return after cancel")
 	}
+}
+
+// TestLongConnectionStorageError: a tap over the long connection whose
+// storage fails is answered in the ACK (status 200) with the "tap again"
+// toast and no card, and counted: Feishu does not redeliver card
+// callbacks, so an error answer would only lose the tap.
+func TestLongConnectionStorageError(t *testing.T) {
+	g := newFakeGateway(t)
+	c, _ := testClient(t, newFakeFeishu(t, IDTypeUserID), func(cfg *Config) {
+		cfg.APIBase, cfg.EncryptKey, cfg.CallbackMode = g.srv.URL, "", ModeWS
+	})
+	h := &recorder{reply: func(bot.Interaction) (bot.Reply, error) { return bot.Reply{}, errors.New("database is down") }}
+	g.events <- newCallbackReq(t, "evt-ws-fail").payload(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- c.Run(ctx, h) }()
+	require.Eventually(t, func() bool { return len(g.answered()) == 1 }, 20*time.Second, 20*time.Millisecond)
+	ans := g.answered()[0]
+	require.Equal(t, map[string]any{"type": "warning", "content": "请稍后再点一次"}, ans["toast"])
+	require.Nil(t, ans["card"])
+	require.Equal(t, []string{"feishu/checkin"}, h.counted())
+	cancel()
+	require.NoError(t, <-done)
 }
