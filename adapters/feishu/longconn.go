@@ -29,8 +29,10 @@ func (c *Client) dispatcher(h bot.InteractionHandler) *dispatcher.EventDispatche
 }
 
 // handleLongConnEvent answers one card.action.trigger payload received over
-// the long connection. A payload that fails verification is answered with
-// a refusal toast (an error would only make Feishu redeliver it).
+// the long connection. Every payload gets an answer, never an error (the
+// SDK would send status 500, and Feishu does not redeliver callbacks): one
+// that fails verification gets a refusal toast, a tap that cannot be
+// stored a "tap again" toast (handleTap).
 func (c *Client) handleLongConnEvent(ctx context.Context, h bot.InteractionHandler, payload []byte) *callback.CardActionTriggerResponse {
 	req, err := c.parseEnvelope(payload, c.now(), false)
 	if err == nil && req.kind != kindCardAction {
