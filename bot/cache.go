@@ -36,11 +36,12 @@ type deliveryCache struct {
 }
 
 type cachedTouchpoint struct {
-	tp     store.Touchpoint
-	sess   store.Session
-	course store.Course
-	at     time.Time
-	ids    []uint64
+	tp      store.Touchpoint
+	sess    store.Session
+	course  store.Course
+	teacher string
+	at      time.Time
+	ids     []uint64
 }
 
 type cachedDelivery struct {
@@ -62,7 +63,7 @@ func (c *deliveryCache) get(id uint64) (DeliveryContext, bool) {
 	if !ok || c.now().Sub(cd.tp.at) > c.ttl {
 		return DeliveryContext{}, false
 	}
-	return DeliveryContext{Delivery: cd.d, Touchpoint: cd.tp.tp, Session: cd.tp.sess, Course: cd.tp.course, Employee: cd.emp}, true
+	return DeliveryContext{Delivery: cd.d, Touchpoint: cd.tp.tp, Session: cd.tp.sess, Course: cd.tp.course, Employee: cd.emp, Teacher: cd.tp.teacher}, true
 }
 
 // warm loads touchpoint tpID's sent deliveries in the background, once.
@@ -100,6 +101,10 @@ func (c *deliveryCache) load(ctx context.Context, dc DeliveryContext) error {
 	if err := db.First(&course, sess.CourseID).Error; err != nil {
 		return err
 	}
+	teacher, err := teacherName(ctx, c.db, sess)
+	if err != nil {
+		return err
+	}
 	type row struct {
 		store.Delivery
 		EmpExternalID string
@@ -107,7 +112,7 @@ func (c *deliveryCache) load(ctx context.Context, dc DeliveryContext) error {
 		EmpLocale     string
 	}
 	var rows []row
-	err := db.Table("deliveries").
+	err = db.Table("deliveries").
 		Select("deliveries.id, deliveries.touchpoint_id, deliveries.occurrence, deliveries.employee_id, deliveries.subject_id, deliveries.session_id, deliveries.`key`, deliveries.platform, deliveries.user_id, deliveries.status, deliveries.handle, deliveries.sent_at, "+
 			"employees.external_id AS emp_external_id, employees.name AS emp_name, employees.locale AS emp_locale").
 		Joins("JOIN employees ON employees.id = deliveries.employee_id").
@@ -116,7 +121,7 @@ func (c *deliveryCache) load(ctx context.Context, dc DeliveryContext) error {
 	if err != nil {
 		return fmt.Errorf("warm delivery cache: %w", err)
 	}
-	e := &cachedTouchpoint{tp: tp, sess: sess, course: course, at: c.now(), ids: make([]uint64, len(rows))}
+	e := &cachedTouchpoint{tp: tp, sess: sess, course: course, teacher: teacher, at: c.now(), ids: make([]uint64, len(rows))}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if old, ok := c.tps[tp.ID]; ok {

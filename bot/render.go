@@ -122,10 +122,7 @@ func (r *Renderer) Render(cc CardContext) (Message, error) {
 		return m, m.Validate()
 	}
 	loc := NormalizeLocale(cc.Locale)
-	title := cc.Course.Title
-	if cc.Session.Title != "" && cc.Session.Title != cc.Course.Title {
-		title = cc.Course.Title + " · " + cc.Session.Title
-	}
+	title := CardTitle(cc.Course, cc.Session)
 	m := Message{Key: cc.Key, Kind: cc.Kind, Locale: loc}
 	m.Fields = SessionFields(loc, cc.Session, cc.Teacher)
 	sloc := SessionLocation(cc.Session)
@@ -177,6 +174,20 @@ func (r *Renderer) Render(cc CardContext) (Message, error) {
 		m.Fallback = m.Title + "\n" + m.Body + "\n" + m.Fallback
 	}
 	return m, m.Validate()
+}
+
+// CardTitle names a class on a card: the course, then the session's own name
+// unless that already says the course ("高效沟通 · 第 1 期", not
+// "高效沟通 · 高效沟通 · 第 1 期").
+func CardTitle(c store.Course, s store.Session) string {
+	switch st := strings.TrimSpace(s.Title); {
+	case st == "" || st == c.Title:
+		return c.Title
+	case c.Title == "" || strings.Contains(st, c.Title):
+		return st
+	default:
+		return c.Title + " · " + st
+	}
 }
 
 // SessionFields are the time, place and teacher lines of a card.

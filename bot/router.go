@@ -20,6 +20,8 @@ type DeliveryContext struct {
 	Session    store.Session
 	Course     store.Course
 	Employee   store.Employee
+	// Teacher is the session's teacher's name, "" when none.
+	Teacher string
 }
 
 // ActionHandler handles one verified interaction on a delivery.
@@ -196,7 +198,7 @@ func (r *Router) checkin(ctx context.Context, dc DeliveryContext, in Interaction
 		reply.Toast = T(locale, "reply.done_"+res.Checkin.Kind, at.Format("15:04"))
 	}
 	card, err := r.Renderer.Render(CardContext{
-		Kind: dc.Touchpoint.Kind, Note: dc.Touchpoint.Note, Session: dc.Session, Course: dc.Course,
+		Kind: dc.Touchpoint.Kind, Note: dc.Touchpoint.Note, Session: dc.Session, Course: dc.Course, Teacher: dc.Teacher,
 		DeliveryID: dc.Delivery.ID, Key: dc.Delivery.Key, Locale: locale, Checkin: &res.Checkin,
 	})
 	if err != nil {
@@ -293,5 +295,21 @@ func LoadDelivery(ctx context.Context, db *gorm.DB, deliveryID uint64) (Delivery
 	if row.Touchpoint.ID == 0 || row.Session.ID == 0 || row.Employee.ID == 0 || row.Session.Course.ID == 0 {
 		return DeliveryContext{}, fmt.Errorf("delivery %d references a missing row: %w", deliveryID, ErrNotFound)
 	}
-	return DeliveryContext{Delivery: row.Delivery, Touchpoint: row.Touchpoint, Session: row.Session.Session, Course: row.Session.Course, Employee: row.Employee}, nil
+	dc := DeliveryContext{Delivery: row.Delivery, Touchpoint: row.Touchpoint, Session: row.Session.Session, Course: row.Session.Course, Employee: row.Employee}
+	if dc.Teacher, err = teacherName(ctx, db, dc.Session); err != nil {
+		return DeliveryContext{}, err
+	}
+	return dc, nil
+}
+
+// teacherName reads the name of s's teacher ("" when none).
+func teacherName(ctx context.Context, db *gorm.DB, s store.Session) (string, error) {
+	if s.TeacherID == nil {
+		return "", nil
+	}
+	var t store.Teacher
+	if err := db.WithContext(ctx).Select("id", "name").Limit(1).Find(&t, *s.TeacherID).Error; err != nil {
+		return "", fmt.Errorf("load teacher: %w", err)
+	}
+	return t.Name, nil
 }
