@@ -115,3 +115,20 @@ func TestCheckinFastPathFollowsTheRules(t *testing.T) {
 		require.EqualValues(t, 2, n)
 	})
 }
+
+// TestCheckinRepeatedTapAtTheSameInstant: three taps with the clock standing
+// still store one check-in and answer the second and third as duplicates.
+func TestCheckinRepeatedTapAtTheSameInstant(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *storetest.DB) {
+		f := seed(t, db, 1)
+		at := f.sess.StartsAt.Add(-5 * time.Minute)
+		c := &bot.Checkins{DB: db.DB, Now: func() time.Time { return at }}
+		for i := range 3 {
+			sess := f.sess
+			res, err := c.Record(context.Background(), bot.CheckinRequest{SessionID: sess.ID, EmployeeID: f.emps[0].ID, Source: store.SourceCard, Session: &sess})
+			require.NoError(t, err)
+			require.Equal(t, i > 0, res.Duplicate, "tap %d", i+1)
+		}
+	})
+}

@@ -116,8 +116,41 @@ func flushCheckins(db *gorm.DB, batch []*pendingCheckin) {
 			rows = append(rows, p)
 		}
 	}
+	// Who has a check-in already: those taps are duplicates whatever the
+	// stored row looks like (two taps may well carry the same instant).
+	var in strings.Builder
+	keyArgs := make([]any, 0, 2*len(rows))
+	for i, p := range rows {
+		if i > 0 {
+			in.WriteString(", ")
+		}
+		in.WriteString("(?, ?)")
+		keyArgs = append(keyArgs, p.ci.SessionID, p.ci.EmployeeID)
+	}
+	byKeys := func(dst *[]store.Checkin) error {
+		*dst = (*dst)[:0]
+		return db.WithContext(ctx).Where("(session_id, employee_id) IN ("+in.String()+")", keyArgs...).Find(dst).Error
+	}
+	var before []store.Checkin
+	if err := store.Retry(ctx, func() error { return byKeys(&before) }); err != nil {
+		for _, p := range batch {
+			p.err = fmt.Errorf("load check-in: %w", err)
+		}
+		return
+	}
+	existed := make(map[key]bool, len(before))
+	for _, c := range before {
+		existed[key{c.SessionID, c.EmployeeID}] = true
+	}
+	fresh := rows[:0:0]
+	for _, p := range rows {
+		if !existed[key{p.ci.SessionID, p.ci.EmployeeID}] {
+			fresh = append(fresh, p)
+		}
+	}
+	rows = fresh
 	var sql strings.Builder
-	args := make([]any, 0, len(rows)*13)
+	args := make([]any, 0, len(rows)*15)
 	sql.WriteString("INSERT INTO checkins (session_id, employee_id, kind, source, platform, delivery_id, checked_in_at, recorded_by, note, created_at) SELECT * FROM (")
 	for i, p := range rows {
 		if i > 0 {
@@ -131,28 +164,17 @@ func flushCheckins(db *gorm.DB, batch []*pendingCheckin) {
 			c.SessionID, c.EmployeeID, store.EnrollInvited, store.SessionCancelled, p.sessUpdated)
 	}
 	sql.WriteString(") AS v ON DUPLICATE KEY UPDATE checkins.id = checkins.id")
-	err := store.Retry(ctx, func() error { return db.WithContext(ctx).Exec(sql.String(), args...).Error })
-	if err != nil {
-		for _, p := range batch {
-			p.err = fmt.Errorf("store check-in: %w", err)
+	if len(rows) > 0 {
+		err := store.Retry(ctx, func() error { return db.WithContext(ctx).Exec(sql.String(), args...).Error })
+		if err != nil {
+			for _, p := range batch {
+				p.err = fmt.Errorf("store check-in: %w", err)
+			}
+			return
 		}
-		return
-	}
-	var in strings.Builder
-	args = args[:0]
-	for i, p := range rows {
-		if i > 0 {
-			in.WriteString(", ")
-		}
-		in.WriteString("(?, ?)")
-		args = append(args, p.ci.SessionID, p.ci.EmployeeID)
 	}
 	var stored []store.Checkin
-	err = store.Retry(ctx, func() error {
-		stored = stored[:0]
-		return db.WithContext(ctx).Where("(session_id, employee_id) IN ("+in.String()+")", args...).Find(&stored).Error
-	})
-	if err != nil {
+	if err := store.Retry(ctx, func() error { return byKeys(&stored) }); err != nil {
 		for _, p := range batch {
 			p.err = fmt.Errorf("load check-in: %w", err)
 		}
@@ -168,7 +190,10 @@ func flushCheckins(db *gorm.DB, batch []*pendingCheckin) {
 		switch {
 		case !ok:
 			p.fallback = true
-		case first[k] == p && sameCheckin(c, p.ci):
+		case first[k] == p && !existed[k] && sameCheckin(c, p.ci):
+			// Written by this batch (another replica writing the same
+			// person in the same instant, source and kind is told apart
+			// only by its delivery: either answer is then true).
 			p.stored, p.inserted = c, true
 		default:
 			p.stored = c
