@@ -13,17 +13,20 @@ import (
 	"github.com/learnloop/learnloop/store/storetest"
 )
 
+// apiErr is the RFC 9457 problem every API error is, with its code and the
+// bad fields (or roster cells, with their line).
 type apiErr struct {
-	Error struct {
+	Type   string `json:"type"`
+	Title  string `json:"title"`
+	Status int    `json:"status"`
+	Detail string `json:"detail"`
+	Code   string `json:"code"`
+	Errors []struct {
+		Field   string `json:"field"`
+		Line    int    `json:"line"`
 		Code    string `json:"code"`
 		Message string `json:"message"`
-		Details []struct {
-			Line    int    `json:"line"`
-			Column  string `json:"column"`
-			Field   string `json:"field"`
-			Message string `json:"message"`
-		} `json:"details"`
-	} `json:"error"`
+	} `json:"errors"`
 }
 
 func count(t *testing.T, db *storetest.DB, model any) int64 {
@@ -69,8 +72,19 @@ func TestBadInputChangesNothing(t *testing.T) {
 			var e apiErr
 			got := b.call(t, tc.method, tc.path, tc.ctype, tc.body, &e)
 			require.Equal(t, tc.status, got, tc.name)
-			require.Equal(t, tc.code, e.Error.Code, tc.name)
-			require.NotEmpty(t, e.Error.Message, tc.name)
+			require.Equal(t, tc.code, e.Code, tc.name)
+			require.Equal(t, tc.status, e.Status, tc.name)
+			require.Equal(t, "tag:learnloop,2026:problem:"+tc.code, e.Type, tc.name)
+			require.NotEmpty(t, e.Title, tc.name)
+			require.NotEmpty(t, e.Detail, tc.name)
+			if tc.code == "invalid" {
+				require.NotEmpty(t, e.Errors, tc.name)
+				for _, fe := range e.Errors {
+					require.NotEmpty(t, fe.Field, tc.name)
+					require.NotEmpty(t, fe.Code, tc.name)
+					require.NotEmpty(t, fe.Message, tc.name)
+				}
+			}
 		}
 		require.EqualValues(t, 1, count(t, db, &store.Course{}))
 		require.EqualValues(t, 1, count(t, db, &store.Session{}))
@@ -109,10 +123,10 @@ func TestRosterCSVWithBadRowsImportsNothing(t *testing.T) {
 		}, "\n")
 		var e apiErr
 		require.Equal(t, http.StatusUnprocessableEntity, b.call(t, "POST", "/api/v1/sessions/"+u(s.Session.ID)+"/roster", "text/csv", csv, &e))
-		require.Equal(t, "invalid_roster", e.Error.Code)
+		require.Equal(t, "invalid_roster", e.Code)
 		lines := map[int]string{}
-		for _, d := range e.Error.Details {
-			lines[d.Line] = d.Column
+		for _, d := range e.Errors {
+			lines[d.Line] = d.Field
 		}
 		require.Equal(t, map[int]string{3: "external_id", 4: "name", 5: "email", 6: "external_id", 7: "platform"}, lines)
 		require.Equal(t, before, count(t, db, &store.Employee{}), "nothing imported")
@@ -120,7 +134,7 @@ func TestRosterCSVWithBadRowsImportsNothing(t *testing.T) {
 
 		// A file without the required header.
 		require.Equal(t, http.StatusUnprocessableEntity, b.call(t, "POST", "/api/v1/sessions/"+u(s.Session.ID)+"/roster", "text/csv", "name\n张三\n", &e))
-		require.Equal(t, 1, e.Error.Details[0].Line)
+		require.Equal(t, 1, e.Errors[0].Line)
 	})
 }
 

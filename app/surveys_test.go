@@ -211,7 +211,7 @@ func TestFeedbackSurveyEndToEnd(t *testing.T) {
 		b.runDue(t)
 		var e apiErr
 		require.Equal(t, http.StatusConflict, b.call(t, "POST", "/api/v1/surveys/"+u(feedbackID)+"/remind", "", nil, &e))
-		require.Equal(t, "too_many_reminders", e.Error.Code)
+		require.Equal(t, "too_many_reminders", e.Code)
 		var reminders int64
 		require.NoError(t, db.Model(&store.Touchpoint{}).Where("survey_id = ? AND kind = ? AND status = ?", feedbackID, surveys.KindFeedbackReminder, store.TouchpointFired).Count(&reminders).Error)
 		require.EqualValues(t, 2, reminders, "at most two reminders")

@@ -44,18 +44,18 @@ const (
 
 // NPSResult is the Net Promoter Score of a set of 0–10 answers.
 type NPSResult struct {
-	N          int // valid answers
-	Promoters  int // 9–10
-	Passives   int // 7–8
-	Detractors int // 0–6
+	N          int `json:"n"`          // valid answers
+	Promoters  int `json:"promoters"`  // 9–10
+	Passives   int `json:"passives"`   // 7–8
+	Detractors int `json:"detractors"` // 0–6
 	// Score is 100 × (promoters − detractors) / N in −100..+100, full
 	// precision (round for display with Round1); nil when N = 0.
-	Score *float64
+	Score *float64 `json:"score"`
 	// MOE is the 95% margin of error in points: 1.96 × sqrt((pPro + pDet −
 	// (pPro − pDet)²)/N) × 100; nil when N = 0.
-	MOE          *float64
-	Definition   string // zh-CN
-	DefinitionEN string
+	MOE          *float64 `json:"moe"`
+	Definition   string   `json:"definition"` // zh-CN
+	DefinitionEN string   `json:"definition_en"`
 }
 
 // NPS computes the Net Promoter Score of scores. Every score must be an
@@ -92,18 +92,18 @@ func NPS(scores []float64) (NPSResult, error) {
 
 // RatingResult summarises 5-point ratings (CSAT).
 type RatingResult struct {
-	N    int      // answers (skipped questions are not counted)
-	Mean *float64 // 1–5; nil when N = 0
+	N    int      `json:"n"`    // answers (skipped questions are not counted)
+	Mean *float64 `json:"mean"` // 1–5; nil when N = 0
 	// Top2Box is 100 × count(4 or 5) / N; nil when N = 0.
-	Top2Box *float64
+	Top2Box *float64 `json:"top2_box"`
 	// Top2BoxMOE is the 95% normal-approximation margin of error of Top2Box
 	// in percentage points (see ProportionMOE); nil when N = 0.
-	Top2BoxMOE *float64
+	Top2BoxMOE *float64 `json:"top2_box_moe"`
 	// Distribution counts the answers per value: Distribution[0] is the
 	// number of 1s, …, Distribution[4] the number of 5s.
-	Distribution [5]int
-	Definition   string // zh-CN
-	DefinitionEN string
+	Distribution [5]int `json:"distribution"`
+	Definition   string `json:"definition"` // zh-CN
+	DefinitionEN string `json:"definition_en"`
 }
 
 // Ratings summarises 5-point ratings. Every value must be an integer 1–5;
@@ -145,15 +145,15 @@ func ProportionMOE(successes, n int) *float64 {
 // ResponseRateResult is the response rate of a survey, with partial
 // responses counted apart.
 type ResponseRateResult struct {
-	Eligible int // delivered to an active employee (the n)
-	Complete int
-	Partial  int
+	Eligible int `json:"eligible"` // delivered to an active employee (the n)
+	Complete int `json:"complete"`
+	Partial  int `json:"partial"`
 	// Rate is 100 × Complete / Eligible; nil when Eligible = 0.
-	Rate *float64
+	Rate *float64 `json:"rate"`
 	// PartialRate is 100 × Partial / Eligible; nil when Eligible = 0.
-	PartialRate  *float64
-	Definition   string // zh-CN
-	DefinitionEN string
+	PartialRate  *float64 `json:"partial_rate"`
+	Definition   string   `json:"definition"` // zh-CN
+	DefinitionEN string   `json:"definition_en"`
 }
 
 // ResponseRate computes the response rate = complete / eligible and, apart,
@@ -182,22 +182,22 @@ func ResponseRate(complete, partial, eligible int) (ResponseRateResult, error) {
 // Pair is one attendee's retrospective answers for one behaviour, on the
 // 1–5 frequency scale (Never … Always).
 type Pair struct {
-	Before float64
-	Now    float64
+	Before float64 `json:"before"`
+	Now    float64 `json:"now"`
 }
 
 // ChangeResult summarises retrospective before/now pairs for one behaviour.
 type ChangeResult struct {
-	N          int      // pairs (attendees with both answers)
-	MeanBefore *float64 // nil when N = 0, as every figure below
-	MeanNow    *float64
-	MeanDelta  *float64 // mean of (now − before)
+	N          int      `json:"n"`           // pairs (attendees with both answers)
+	MeanBefore *float64 `json:"mean_before"` // nil when N = 0, as every figure below
+	MeanNow    *float64 `json:"mean_now"`
+	MeanDelta  *float64 `json:"mean_delta"` // mean of (now − before)
 	// ShareImproved is 100 × count(now > before) / N.
-	ShareImproved *float64
+	ShareImproved *float64 `json:"share_improved"`
 	// ShareWorse is 100 × count(now < before) / N.
-	ShareWorse   *float64
-	Definition   string // zh-CN
-	DefinitionEN string
+	ShareWorse   *float64 `json:"share_worse"`
+	Definition   string   `json:"definition"` // zh-CN
+	DefinitionEN string   `json:"definition_en"`
 }
 
 // BehaviourChange summarises before/now pairs. Both values of every pair
@@ -237,13 +237,13 @@ func BehaviourChange(pairs []Pair) (ChangeResult, error) {
 
 // ScaleResult summarises answers on the −3..+3 perceived-change scale.
 type ScaleResult struct {
-	N    int
-	Mean *float64 // nil when N = 0
+	N    int      `json:"n"`
+	Mean *float64 `json:"mean"` // nil when N = 0
 	// Distribution counts the answers per value; it always has the seven
 	// keys −3..+3, zero counts included.
-	Distribution map[int]int
-	Definition   string // zh-CN
-	DefinitionEN string
+	Distribution map[int]int `json:"distribution"`
+	Definition   string      `json:"definition"` // zh-CN
+	DefinitionEN string      `json:"definition_en"`
 }
 
 // ChangeScale summarises −3..+3 answers. Every value must be an integer

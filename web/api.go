@@ -144,8 +144,12 @@ func (in courseInput) apply(c *store.Course) []fieldError {
 }
 
 func (s *Server) listCourses(w http.ResponseWriter, r *http.Request) {
+	p, ok := readPage(w, r)
+	if !ok {
+		return
+	}
 	var cs []store.Course
-	if err := s.DB.WithContext(r.Context()).Order("id").Limit(1000).Find(&cs).Error; err != nil {
+	if err := p.query(s.DB.WithContext(r.Context()).Order("id")).Find(&cs).Error; err != nil {
 		s.internal(w, r, err)
 		return
 	}
@@ -153,7 +157,7 @@ func (s *Server) listCourses(w http.ResponseWriter, r *http.Request) {
 	for i, c := range cs {
 		out[i] = toCourseJSON(c)
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"courses": out})
+	writePage(w, p, nil, "courses", out)
 }
 
 func (s *Server) createCourse(w http.ResponseWriter, r *http.Request) {
@@ -384,7 +388,11 @@ func (s *Server) teacherID(tx *gorm.DB, name string) (*uint64, error) {
 }
 
 func (s *Server) listSessions(w http.ResponseWriter, r *http.Request) {
-	q := s.DB.WithContext(r.Context()).Order("starts_at DESC").Limit(500)
+	p, ok := readPage(w, r)
+	if !ok {
+		return
+	}
+	q := s.DB.WithContext(r.Context()).Order("starts_at DESC, id DESC")
 	if c := r.URL.Query().Get("course_id"); c != "" {
 		id, err := strconv.ParseUint(c, 10, 64)
 		if err != nil {
@@ -394,7 +402,7 @@ func (s *Server) listSessions(w http.ResponseWriter, r *http.Request) {
 		q = q.Where("course_id = ?", id)
 	}
 	var ss []store.Session
-	if err := q.Find(&ss).Error; err != nil {
+	if err := p.query(q).Find(&ss).Error; err != nil {
 		s.internal(w, r, err)
 		return
 	}
@@ -402,7 +410,7 @@ func (s *Server) listSessions(w http.ResponseWriter, r *http.Request) {
 	for i, x := range ss {
 		out[i] = s.toSessionJSON(r, x)
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"sessions": out})
+	writePage(w, p, nil, "sessions", out)
 }
 
 func (s *Server) createSession(w http.ResponseWriter, r *http.Request) {
@@ -583,18 +591,19 @@ func (s *Server) getRoster(w http.ResponseWriter, r *http.Request) {
 	writeList[rosterEntry](s, w, r, q, "session_id", id, "roster")
 }
 
-// writeList scans q into rows of T and answers {idKey: id, key: rows}, with
-// an empty list (not null) when there are none.
+// writeList scans the requested page of q (which must have a total order)
+// into rows of T and answers {idKey: id, key: rows, next_cursor, next}.
 func writeList[T any](s *Server, w http.ResponseWriter, r *http.Request, q *gorm.DB, idKey string, id uint64, key string) {
+	p, ok := readPage(w, r)
+	if !ok {
+		return
+	}
 	var out []T
-	if err := q.Scan(&out).Error; err != nil {
+	if err := p.query(q).Scan(&out).Error; err != nil {
 		s.internal(w, r, err)
 		return
 	}
-	if out == nil {
-		out = []T{}
-	}
-	writeJSON(w, http.StatusOK, map[string]any{idKey: id, key: out})
+	writePage(w, p, map[string]any{idKey: id}, key, out)
 }
 
 // postRoster adds people to a session: a CSV/XLSX upload, or JSON
@@ -634,7 +643,7 @@ func (s *Server) postRoster(w http.ResponseWriter, r *http.Request) {
 	}
 	var ve *roster.ValidationError
 	if errors.As(err, &ve) {
-		apiError(w, http.StatusUnprocessableEntity, "invalid_roster", "the roster has bad rows; nothing was imported", ve.Rows)
+		apiError(w, http.StatusUnprocessableEntity, "invalid_roster", "the roster has bad rows; nothing was imported", rowProblems(ve.Rows))
 		return
 	}
 	if err != nil {
@@ -734,12 +743,16 @@ func (s *Server) listTouchpoints(w http.ResponseWriter, r *http.Request) {
 	if !s.load(w, r, &ss, id, "session") {
 		return
 	}
+	p, ok := readPage(w, r)
+	if !ok {
+		return
+	}
 	var tps []store.Touchpoint
-	if err := s.DB.WithContext(r.Context()).Where("session_id = ?", id).Order("run_at, id").Find(&tps).Error; err != nil {
+	if err := p.query(s.DB.WithContext(r.Context()).Where("session_id = ?", id).Order("run_at, id")).Find(&tps).Error; err != nil {
 		s.internal(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"touchpoints": s.touchpointsJSON(tps)})
+	writePage(w, p, map[string]any{"session_id": id}, "touchpoints", s.touchpointsJSON(tps))
 }
 
 func (s *Server) createTouchpoint(w http.ResponseWriter, r *http.Request) {
@@ -936,11 +949,25 @@ func (s *Server) listDeliveries(w http.ResponseWriter, r *http.Request) {
 	q := s.DB.WithContext(r.Context()).Table("deliveries").
 		Select("deliveries.id, deliveries.employee_id, employees.external_id, employees.name, deliveries.platform, deliveries.status, deliveries.attempts, deliveries.error_code, deliveries.error_message, deliveries.sent_at").
 		Joins("JOIN employees ON employees.id = deliveries.employee_id").
-		Where("deliveries.touchpoint_id = ?", id).Order("deliveries.id").Limit(20000)
+		Where("deliveries.touchpoint_id = ?", id).Order("deliveries.id")
 	writeList[row](s, w, r, q, "touchpoint_id", id, "deliveries")
 }
 
 // ---- check-ins ----
+
+// checkinJSON is one check-in as the API shows it, in lists and in the
+// manual check-in's answer.
+type checkinJSON struct {
+	EmployeeID  uint64    `json:"employee_id"`
+	ExternalID  string    `json:"external_id"`
+	Name        string    `json:"name"`
+	Kind        string    `json:"kind"`
+	Source      string    `json:"source"`
+	Platform    string    `json:"platform"`
+	CheckedInAt time.Time `json:"checked_in_at"`
+	RecordedBy  string    `json:"recorded_by,omitempty"`
+	Note        string    `json:"note,omitempty"`
+}
 
 func (s *Server) listCheckins(w http.ResponseWriter, r *http.Request) {
 	id, ok := pathID(w, r, "id")
@@ -951,22 +978,11 @@ func (s *Server) listCheckins(w http.ResponseWriter, r *http.Request) {
 	if !s.load(w, r, &ss, id, "session") {
 		return
 	}
-	type row struct {
-		EmployeeID  uint64    `json:"employee_id"`
-		ExternalID  string    `json:"external_id"`
-		Name        string    `json:"name"`
-		Kind        string    `json:"kind"`
-		Source      string    `json:"source"`
-		Platform    string    `json:"platform"`
-		CheckedInAt time.Time `json:"checked_in_at"`
-		RecordedBy  string    `json:"recorded_by,omitempty"`
-		Note        string    `json:"note,omitempty"`
-	}
 	q := s.DB.WithContext(r.Context()).Table("checkins").
 		Select("checkins.employee_id, employees.external_id, employees.name, checkins.kind, checkins.source, checkins.platform, checkins.checked_in_at, checkins.recorded_by, checkins.note").
 		Joins("JOIN employees ON employees.id = checkins.employee_id").
-		Where("checkins.session_id = ?", id).Order("checkins.checked_in_at")
-	writeList[row](s, w, r, q, "session_id", id, "checkins")
+		Where("checkins.session_id = ?", id).Order("checkins.checked_in_at, checkins.id")
+	writeList[checkinJSON](s, w, r, q, "session_id", id, "checkins")
 }
 
 type personInput struct {
@@ -997,6 +1013,13 @@ func (s *Server) findPerson(w http.ResponseWriter, r *http.Request, in personInp
 		return e, false
 	}
 	return e, true
+}
+
+// manualCheckinJSON answers a manual check-in: the stored check-in (the
+// earlier one when it is a duplicate).
+type manualCheckinJSON struct {
+	Duplicate bool        `json:"duplicate"`
+	Checkin   checkinJSON `json:"checkin"`
 }
 
 // manualCheckin lets a coordinator record a check-in (e.g. someone whose
@@ -1056,7 +1079,9 @@ func (s *Server) manualCheckin(w http.ResponseWriter, r *http.Request) {
 	} else {
 		_ = s.audit(s.DB.WithContext(r.Context()), r, "checkin.manual", fmt.Sprintf("session:%d", id), map[string]any{"employee": e.ExternalID, "kind": kind, "note": in.Note})
 	}
-	writeJSON(w, code, map[string]any{"duplicate": res.Duplicate, "checkin": res.Checkin})
+	c := res.Checkin
+	writeJSON(w, code, manualCheckinJSON{Duplicate: res.Duplicate, Checkin: checkinJSON{EmployeeID: e.ID, ExternalID: e.ExternalID, Name: e.Name,
+		Kind: c.Kind, Source: c.Source, Platform: c.Platform, CheckedInAt: c.CheckedInAt, RecordedBy: c.RecordedBy, Note: c.Note}})
 }
 
 // excuse marks a roster member excused (请假): they leave the denominator.
@@ -1143,15 +1168,46 @@ func (s *Server) sessionReport(w http.ResponseWriter, r *http.Request) {
 
 // ---- employees ----
 
+// employeeJSON is an employee as the API shows it.
+type employeeJSON struct {
+	ID         uint64    `json:"id"`
+	ExternalID string    `json:"external_id"`
+	Name       string    `json:"name"`
+	Department string    `json:"department"`
+	Title      string    `json:"title"`
+	City       string    `json:"city"`
+	ManagerID  string    `json:"manager_id"`
+	Email      string    `json:"email"`
+	Mobile     string    `json:"mobile"`
+	Platform   string    `json:"platform"`
+	WecomID    string    `json:"wecom_id"`
+	FeishuID   string    `json:"feishu_id"`
+	DingtalkID string    `json:"dingtalk_id"`
+	Locale     string    `json:"locale"`
+	Active     bool      `json:"active"`
+	CreatedAt  time.Time `json:"created_at"`
+	UpdatedAt  time.Time `json:"updated_at"`
+}
+
 func (s *Server) listEmployees(w http.ResponseWriter, r *http.Request) {
+	p, ok := readPage(w, r)
+	if !ok {
+		return
+	}
 	var es []store.Employee
-	q := s.DB.WithContext(r.Context()).Order("external_id").Limit(5000)
+	q := s.DB.WithContext(r.Context()).Order("external_id")
 	if d := r.URL.Query().Get("department"); d != "" {
 		q = q.Where("department = ?", d)
 	}
-	if err := q.Find(&es).Error; err != nil {
+	if err := p.query(q).Find(&es).Error; err != nil {
 		s.internal(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"employees": es})
+	out := make([]employeeJSON, len(es))
+	for i, e := range es {
+		out[i] = employeeJSON{ID: e.ID, ExternalID: e.ExternalID, Name: e.Name, Department: e.Department, Title: e.Title, City: e.City,
+			ManagerID: e.ManagerID, Email: e.Email, Mobile: e.Mobile, Platform: e.Platform, WecomID: e.WecomID, FeishuID: e.FeishuID,
+			DingtalkID: e.DingtalkID, Locale: e.Locale, Active: e.Active, CreatedAt: e.CreatedAt, UpdatedAt: e.UpdatedAt}
+	}
+	writePage(w, p, nil, "employees", out)
 }

@@ -1,10 +1,12 @@
 package web
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 
@@ -65,16 +67,24 @@ func (s *Server) surveyJSON(r *http.Request, sv store.Survey) surveyJSON {
 }
 
 func (s *Server) listTemplates(w http.ResponseWriter, r *http.Request) {
+	p, ok := readPage(w, r)
+	if !ok {
+		return
+	}
 	defs, err := surveys.Builtin()
 	if err != nil {
 		s.internal(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"templates": defs})
+	writePage(w, p, nil, "templates", pageSlice(p, defs))
 }
 
 func (s *Server) listSurveys(w http.ResponseWriter, r *http.Request) {
 	id, ok := pathID(w, r, "id")
+	if !ok {
+		return
+	}
+	p, ok := readPage(w, r)
 	if !ok {
 		return
 	}
@@ -87,11 +97,12 @@ func (s *Server) listSurveys(w http.ResponseWriter, r *http.Request) {
 		s.internal(w, r, err)
 		return
 	}
+	svs = pageSlice(p, svs)
 	out := make([]surveyJSON, len(svs))
 	for i, sv := range svs {
 		out[i] = s.surveyJSON(r, sv)
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"surveys": out})
+	writePage(w, p, map[string]any{"session_id": id}, "surveys", out)
 }
 
 // surveyInput creates a survey for a session: a built-in template by key or
@@ -243,6 +254,10 @@ func (s *Server) missingSurvey(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	p, ok := readPage(w, r)
+	if !ok {
+		return
+	}
 	var sv store.Survey
 	if !s.load(w, r, &sv, id, "survey") {
 		return
@@ -252,10 +267,11 @@ func (s *Server) missingSurvey(w http.ResponseWriter, r *http.Request) {
 		s.internal(w, r, err)
 		return
 	}
-	if rows == nil {
-		rows = []surveys.MissingRow{}
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"survey_id": id, "missing": rows})
+	// A fixed order, so that pages do not overlap.
+	slices.SortStableFunc(rows, func(a, b surveys.MissingRow) int {
+		return cmp.Or(cmp.Compare(a.ExternalID, b.ExternalID), cmp.Compare(a.SubjectExternalID, b.SubjectExternalID))
+	})
+	writePage(w, p, map[string]any{"survey_id": id}, "missing", pageSlice(p, rows))
 }
 
 // writeTabular answers with JSON or the report's tables as CSV/XLSX.

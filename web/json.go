@@ -7,19 +7,63 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+
+	"github.com/learnloop/learnloop/roster"
 )
 
-// apiErrorBody is the JSON shape of every API error.
-type apiErrorBody struct {
-	Error struct {
-		Code    string `json:"code"`
-		Message string `json:"message"`
-		Details any    `json:"details,omitempty"`
-	} `json:"error"`
+// problemTypePrefix starts the RFC 9457 "type" URI of every API problem; the
+// problem's code follows it. Tag URIs (RFC 4151) identify without resolving.
+const problemTypePrefix = "tag:learnloop,2026:problem:"
+
+// problemContentType is the media type of every API error (RFC 9457).
+const problemContentType = "application/problem+json"
+
+// problem is the RFC 9457 shape of every API error: the standard members plus
+// the stable machine-readable code and, for invalid input, one entry per bad
+// field or roster row.
+type problem struct {
+	Type   string         `json:"type"`
+	Title  string         `json:"title"`
+	Status int            `json:"status"`
+	Detail string         `json:"detail"`
+	Code   string         `json:"code"`
+	Errors []problemError `json:"errors,omitempty"`
+}
+
+// problemError is one bad field of a request, or one bad cell of a roster
+// file (with its 1-based line).
+type problemError struct {
+	Field   string `json:"field"`
+	Line    int    `json:"line,omitempty"`
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+// problemTitles are the short summaries of each problem code; a title belongs
+// to the code, the detail says what happened this time.
+var problemTitles = map[string]string{
+	"bad_id":                 "Bad path id",
+	"bad_query":              "Bad query parameter",
+	"bad_roster":             "Unreadable roster",
+	"closed":                 "Survey closed",
+	"conflict":               "Conflicts with the current state",
+	"internal":               "Internal error",
+	"invalid":                "Invalid fields",
+	"invalid_roster":         "Invalid roster rows",
+	"malformed_json":         "Malformed JSON body",
+	"not_enrolled":           "Not on the roster",
+	"not_found":              "Not found",
+	"too_many_reminders":     "Too many reminders",
+	"unauthorized":           "Unauthorized",
+	"unsupported_media_type": "Unsupported media type",
 }
 
 func writeJSON(w http.ResponseWriter, code int, v any) {
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	writeBody(w, code, "application/json; charset=utf-8", v)
+}
+
+func writeBody(w http.ResponseWriter, code int, ctype string, v any) {
+	w.Header().Set("Content-Type", ctype)
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(code)
 	enc := json.NewEncoder(w)
@@ -27,10 +71,16 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 	_ = enc.Encode(v)
 }
 
-func apiError(w http.ResponseWriter, status int, code, msg string, details any) {
-	var b apiErrorBody
-	b.Error.Code, b.Error.Message, b.Error.Details = code, msg, details
-	writeJSON(w, status, b)
+// apiError answers with an RFC 9457 problem: status, the stable code, a
+// detail message and the bad fields, if any.
+func apiError(w http.ResponseWriter, status int, code, msg string, errs []problemError) {
+	title, ok := problemTitles[code]
+	if !ok {
+		title = http.StatusText(status)
+	}
+	writeBody(w, status, problemContentType, problem{
+		Type: problemTypePrefix + code, Title: title, Status: status, Detail: msg, Code: code, Errors: errs,
+	})
 }
 
 // decode reads a strict JSON body into v.
@@ -74,6 +124,24 @@ type fieldError struct {
 	Message string `json:"message"`
 }
 
+// fieldErrorCode is the code of every field error until validation gives
+// finer ones.
+const fieldErrorCode = "invalid"
+
 func invalid(w http.ResponseWriter, errs []fieldError) {
-	apiError(w, http.StatusUnprocessableEntity, "invalid", "request has invalid fields", errs)
+	out := make([]problemError, len(errs))
+	for i, e := range errs {
+		out[i] = problemError{Field: e.Field, Code: fieldErrorCode, Message: e.Message}
+	}
+	apiError(w, http.StatusUnprocessableEntity, "invalid", "request has invalid fields", out)
+}
+
+// rowProblems lists a roster's bad rows as problem errors: the column is the
+// field, with its line.
+func rowProblems(rows []roster.RowError) []problemError {
+	out := make([]problemError, len(rows))
+	for i, e := range rows {
+		out[i] = problemError{Field: e.Column, Line: e.Line, Code: "invalid_row", Message: e.Message}
+	}
+	return out
 }

@@ -40,6 +40,9 @@ func (c *Clock) Set(t time.Time) { c.mu.Lock(); defer c.mu.Unlock(); c.t = t }
 // Call makes an API request against baseURL with the admin token (unless the
 // path is the simulator's), sends body as JSON unless it is a string or
 // bytes, decodes a JSON answer into out when non-nil, and returns the status.
+// Every answer under /api/v1 is checked against api/openapi.yaml: a status
+// the operation does not document, or a body that does not match its schema,
+// fails t.
 func Call(t testing.TB, baseURL, method, path, ctype string, body, out any) int {
 	t.Helper()
 	var rd io.Reader
@@ -67,6 +70,7 @@ func Call(t testing.TB, baseURL, method, path, ctype string, body, out any) int 
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(resp.Body)
 	require.NoError(t, err)
+	checkContract(t, req, resp.StatusCode, resp.Header, raw)
 	if out != nil && len(raw) > 0 {
 		require.NoError(t, json.Unmarshal(raw, out), "body: %s", raw)
 	}
