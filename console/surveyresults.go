@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"html/template"
-	"math"
 	"strings"
 	"time"
 
@@ -115,32 +114,51 @@ func f2(p *float64) string {
 	if p == nil {
 		return "—"
 	}
-	return fmt.Sprintf("%.2f", *p)
+	return surveys.FormatFixed(*p, 2)
 }
 
 func pct1(p *float64) string {
 	if p == nil {
 		return "—"
 	}
-	return fmt.Sprintf("%.1f%%", *p)
+	return surveys.FormatFixed(*p, 1) + "%"
 }
 
 func moeText(p *float64) string {
 	if p == nil {
 		return ""
 	}
-	return fmt.Sprintf(" ±%.1f", *p)
+	return " ±" + surveys.FormatFixed(*p, 1)
+}
+
+// caveatText is the report's small-sample caveat in lang ("" when none).
+func caveatText(lang, caveat string) string {
+	if caveat == "" {
+		return ""
+	}
+	zh, en, _ := strings.Cut(caveat, " | ")
+	if lang == "en" && en != "" {
+		return en
+	}
+	return zh
+}
+
+func noteColumn(lang string) string {
+	if lang == "en" {
+		return "Note"
+	}
+	return "提示"
 }
 
 func signed(p *float64) string {
 	if p == nil {
 		return "—"
 	}
-	v := math.Round(*p*10) / 10
-	if v > 0 {
-		return fmt.Sprintf("+%.1f", v)
+	v := surveys.FormatFixed(*p, 1)
+	if surveys.Round1(*p) > 0 {
+		return "+" + v
 	}
-	return fmt.Sprintf("%.1f", v)
+	return v
 }
 
 // round2 keeps two decimals in exports (what the page shows).
@@ -148,7 +166,7 @@ func round2(p *float64) *float64 {
 	if p == nil {
 		return nil
 	}
-	v := math.Round(*p*100) / 100
+	v := surveys.Round(*p, 2)
 	return &v
 }
 
@@ -199,14 +217,22 @@ func ratingValue(lang string, r surveys.RatingResult) string {
 	if r.N == 0 {
 		return "—"
 	}
-	return tr(lang, "survey.rating_value", f2(r.Mean), pct1(r.Top2Box), moeText(r.Top2BoxMOE))
+	v := tr(lang, "survey.rating_value", f2(r.Mean), pct1(r.Top2Box), moeText(r.Top2BoxMOE))
+	if c := caveatText(lang, r.Caveat); c != "" {
+		v += " ⚠ " + c
+	}
+	return v
 }
 
-func npsValue(r surveys.NPSResult) string {
+func npsValue(lang string, r surveys.NPSResult) string {
 	if r.N == 0 {
 		return "—"
 	}
-	return signed(r.Score) + moeText(r.MOE)
+	v := signed(r.Score) + moeText(r.MOE)
+	if c := caveatText(lang, r.Caveat); c != "" {
+		v += " ⚠ " + c
+	}
+	return v
 }
 
 func changeValue(lang string, c surveys.ChangeResult) string {
@@ -221,7 +247,7 @@ func changeValue(lang string, c surveys.ChangeResult) string {
 func dimensionsTable(lang, key string, rows []reports.DimensionRow, def *surveys.Definition, minN int) *Table {
 	t := &Table{Key: key, Title: tr(lang, "table.survey_dimensions"), Empty: tr(lang, "survey.no_answers"),
 		Columns: []string{tr(lang, "col.dimension"), tr(lang, "col.question"), tr(lang, "col.n"), tr(lang, "col.mean"), tr(lang, "col.top2box"), tr(lang, "col.moe"),
-			tr(lang, "chart.score", 1), tr(lang, "chart.score", 2), tr(lang, "chart.score", 3), tr(lang, "chart.score", 4), tr(lang, "chart.score", 5)}}
+			tr(lang, "chart.score", 1), tr(lang, "chart.score", 2), tr(lang, "chart.score", 3), tr(lang, "chart.score", 4), tr(lang, "chart.score", 5), noteColumn(lang)}}
 	for _, d := range rows {
 		q := d.Question
 		if def != nil {
@@ -237,6 +263,7 @@ func dimensionsTable(lang, key string, rows []reports.DimensionRow, def *surveys
 		for _, n := range d.Rating.Distribution {
 			row = append(row, C(n))
 		}
+		row = append(row, Cell{V: caveatText(lang, d.Rating.Caveat), Class: "muted"})
 		t.Rows = append(t.Rows, row)
 	}
 	return t
@@ -304,7 +331,7 @@ func figuresAndCharts(lang string, def surveys.Definition, dims []reports.Dimens
 		charts = append(charts, csatChart(lang, bars))
 	}
 	if nps != nil {
-		figs = append(figs, ResultFigure{Label: "NPS", Value: npsValue(*nps), N: nps.N, Definition: l(lang, nps.Definition, nps.DefinitionEN), Suppressed: nps.N < minN})
+		figs = append(figs, ResultFigure{Label: "NPS", Value: npsValue(lang, *nps), N: nps.N, Definition: l(lang, nps.Definition, nps.DefinitionEN), Suppressed: nps.N < minN})
 		if nps.N > 0 && nps.N >= minN {
 			charts = append(charts, npsChart(lang, nps.Detractors, nps.Passives, nps.Promoters))
 		}

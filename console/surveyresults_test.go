@@ -131,10 +131,10 @@ func TestSurveyResultsShowHandComputedFigures(t *testing.T) {
 		//     100 × (4 − 2)/8 = +25.0; MOE 1.96 × √((0.5 + 0.25 − 0.25²)/8) × 100 = 57.5.
 		require.Contains(t, page, "回复率（完整） 88.9% (8/9) n=9")
 		require.Contains(t, page, "部分回复率 0.0% (0/9) n=9")
-		require.Contains(t, page, "讲师满意度 均值 4.00 · 满意率 75.0% ±30.0 n=8")
-		require.Contains(t, page, "课程满意度 均值 3.75 · 满意率 62.5% ±33.5 n=8")
-		require.Contains(t, page, "组织安排满意度 均值 4.25 · 满意率 87.5% ±22.9 n=8")
-		require.Contains(t, page, "NPS +25.0 ±57.5 n=8")
+		require.Contains(t, page, "讲师满意度 均值 4.00 · 满意率 75.0% ±30.0 ⚠ n < 10：误差范围基于正态近似，样本过小时不可靠，仅供参考 n=8")
+		require.Contains(t, page, "课程满意度 均值 3.75 · 满意率 62.5% ±33.5 ⚠ n < 10：误差范围基于正态近似，样本过小时不可靠，仅供参考 n=8")
+		require.Contains(t, page, "组织安排满意度 均值 4.25 · 满意率 87.5% ±22.9 ⚠ n < 10：误差范围基于正态近似，样本过小时不可靠，仅供参考 n=8")
+		require.Contains(t, page, "NPS +25.0 ±57.5 ⚠ n < 10：误差范围基于正态近似，样本过小时不可靠，仅供参考 n=8")
 		require.Contains(t, r.Body, `class="figure low"`, "the teacher's 4.00 is below the 4.5 target")
 		require.Contains(t, page, "NPS = 100 × (推荐者 − 贬损者) ÷ n", "definitions are shown")
 		// Charts without JavaScript: CSAT distribution and NPS bars.
@@ -165,19 +165,19 @@ func TestSurveyResultsShowHandComputedFigures(t *testing.T) {
 		require.NoError(t, err)
 		rows, err := f.GetRows(f.GetSheetList()[0])
 		require.NoError(t, err)
-		require.Equal(t, []string{"讲师满意度", "您对本次课程讲师的满意度如何？", "8", "4.00", "75.0", "30.0", "0", "1", "1", "3", "3"}, rows[1])
+		require.Equal(t, []string{"讲师满意度", "您对本次课程讲师的满意度如何？", "8", "4.00", "75.0", "30.0", "0", "1", "1", "3", "3", "n < 10：误差范围基于正态近似，样本过小时不可靠，仅供参考"}, rows[1], "the small-n caveat goes with the export")
 
 		// English.
 		w.li.get("/console/lang?to=en")
 		page = plain(w.li.get(w.sessA + "/results").Body)
-		require.Contains(t, page, "Teacher satisfaction mean 4.00 · top-2-box 75.0% ±30.0 n=8")
+		require.Contains(t, page, "Teacher satisfaction mean 4.00 · top-2-box 75.0% ±30.0 ⚠ n < 10: the margin of error uses a normal approximation that is unreliable for so few answers; treat it as indicative only n=8")
 		require.Contains(t, page, "How satisfied are you with the teacher?")
 		w.li.get("/console/lang?to=zh-CN")
 
 		// The course pools every session's answers (only A has any).
 		page = plain(w.li.get(w.courseA).Body)
 		require.Contains(t, page, "课程汇总 · 课后反馈")
-		require.Contains(t, page, "NPS +25.0 ±57.5 n=8")
+		require.Contains(t, page, "NPS +25.0 ±57.5 ⚠ n < 10：误差范围基于正态近似，样本过小时不可靠，仅供参考 n=8")
 	})
 }
 
@@ -196,7 +196,7 @@ func TestDepartmentHeadSeesOnlyItsDepartmentsAggregates(t *testing.T) {
 		page := plain(r.Body)
 		// 销售 only: teacher 5,4,5,3,5,4 → 26/6 = 4.33, 5/6 = 83.3%, MOE
 		// 1.96 × √(5/6 × 1/6 / 6) × 100 = 29.8; NPS +33.3 of 6.
-		require.Contains(t, page, "讲师满意度 均值 4.33 · 满意率 83.3% ±29.8 n=6")
+		require.Contains(t, page, "讲师满意度 均值 4.33 · 满意率 83.3% ±29.8 ⚠ n < 10：误差范围基于正态近似，样本过小时不可靠，仅供参考 n=6")
 		require.Contains(t, page, "NPS +33.3")
 		require.Contains(t, page, "回复率（完整） 100.0% (6/6) n=6")
 		for _, s := range []string{"多一些案例", "节奏太快", "投影看不清", "销售员", "市场员", "&#43;25.0", "comments/tag", "/remind",
@@ -452,7 +452,7 @@ func TestTeacherReportListsKeepsAndLoses(t *testing.T) {
 		require.Contains(t, page, "甲讲师 3 保留认证")
 		require.Contains(t, page, "乙讲师 2 不保留")
 		require.Contains(t, page, "授课 2 次，少于 3 次")
-		require.Contains(t, page, "讲师评分 4.33，低于 4.5")
+		require.Contains(t, page, "讲师评分 4.33（n = 3），低于 4.5")
 		require.Contains(t, page, "学员 29 人，少于 30 人")
 		require.Contains(t, between(r.Body, `id="n-keeps"`, "</strong>"), ">1")
 		r = li.get("/console/teachers?year=2026&export=xlsx&table=teachers")

@@ -10,6 +10,9 @@ import (
 	"time"
 
 	"github.com/xuri/excelize/v2"
+
+	"github.com/learnloop/learnloop/reports"
+	"github.com/learnloop/learnloop/surveys"
 )
 
 // Table is one table a page shows; the same value is exported as CSV or
@@ -78,7 +81,7 @@ func (cl Cell) text(loc *time.Location, lang string) string {
 		}
 		return ""
 	case float64:
-		s := strconv.FormatFloat(x, 'f', cl.digits(), 64)
+		s := surveys.FormatFixed(x, cl.digits())
 		if cl.Pct {
 			s += "%"
 		}
@@ -110,29 +113,21 @@ func (cl Cell) digits() int {
 	return cl.Digits
 }
 
-// csvSafe defuses text a spreadsheet would run as a formula.
-func csvSafe(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-		return "'" + s
-	}
-	return s
-}
-
 func (cl Cell) csv(loc *time.Location) string {
 	switch x := cl.V.(type) {
 	case nil:
 		return ""
 	case string:
-		return csvSafe(x)
+		return reports.CSVText(x)
 	case bool:
 		return strconv.FormatBool(x)
 	case float64:
-		return strconv.FormatFloat(x, 'f', cl.digits(), 64)
+		return surveys.FormatFixed(x, cl.digits())
 	case *float64:
 		if x == nil {
 			return ""
 		}
-		return strconv.FormatFloat(*x, 'f', cl.digits(), 64)
+		return surveys.FormatFixed(*x, cl.digits())
 	case time.Time:
 		if x.IsZero() {
 			return ""
@@ -144,7 +139,7 @@ func (cl Cell) csv(loc *time.Location) string {
 		}
 		return inLoc(*x, loc).Format("2006-01-02 15:04:05")
 	default:
-		return csvSafe(fmt.Sprint(x))
+		return reports.CSVText(fmt.Sprint(x))
 	}
 }
 
@@ -278,12 +273,12 @@ func xlsxValue(cl Cell, loc *time.Location, rate, date int) any {
 		}
 		return excelize.Cell{StyleID: date, Value: inLoc(*x, loc)}
 	case float64:
-		return excelize.Cell{StyleID: rate, Value: x}
+		return excelize.Cell{StyleID: rate, Value: surveys.Round(x, cl.digits())}
 	case *float64:
 		if x == nil {
 			return nil
 		}
-		return excelize.Cell{StyleID: rate, Value: *x}
+		return excelize.Cell{StyleID: rate, Value: surveys.Round(*x, cl.digits())}
 	case string:
 		return x
 	default:

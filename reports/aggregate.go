@@ -68,7 +68,7 @@ func aggregateSurveys(ctx context.Context, db *gorm.DB, ids []uint64) (map[uint6
 		Joins("JOIN touchpoints ON touchpoints.id = deliveries.touchpoint_id").
 		Joins("JOIN employees ON employees.id = deliveries.employee_id").
 		Where("touchpoints.survey_id IN ? AND deliveries.status = ? AND employees.active = ?", ids, store.DeliverySent, true).
-		Where("touchpoints.kind IN ?", []string{surveys.KindFeedback, surveys.KindNPS, surveys.KindManagerFollowup})
+		Where("touchpoints.kind <> ?", surveys.KindEscalation) // any push of the survey, reminders included (see Survey)
 	var elig []struct {
 		SurveyID uint64
 		N        int

@@ -26,9 +26,15 @@ type CourseReport struct {
 }
 
 // CourseSessionRow is one session of a course.
+//
+// A cancelled session is listed with Cancelled set and nothing else: no
+// check-in rate, no low-check-in flag, and its answers are left out of the
+// pooled figures (Definitions["cancelled"]).
 type CourseSessionRow struct {
 	SessionID    uint64                      `json:"session_id"`
 	Title        string                      `json:"title"`
+	Status       string                      `json:"status"`
+	Cancelled    bool                        `json:"cancelled"`
 	StartsAt     time.Time                   `json:"starts_at"`
 	Teacher      string                      `json:"teacher"`
 	Eligible     int                         `json:"eligible"`
@@ -112,9 +118,15 @@ func Course(ctx context.Context, db *gorm.DB, courseID uint64, now time.Time) (*
 	var poolDef *surveys.Definition
 	for _, s := range sessions {
 		a := att[s.ID]
-		row := CourseSessionRow{SessionID: s.ID, Title: s.Title, StartsAt: s.StartsAt, Eligible: a[0], CheckedIn: a[1]}
+		row := CourseSessionRow{SessionID: s.ID, Title: s.Title, Status: s.Status, StartsAt: s.StartsAt, Eligible: a[0], CheckedIn: a[1]}
 		if s.TeacherID != nil {
 			row.Teacher = teachers[*s.TeacherID]
+		}
+		if s.Status == store.SessionCancelled {
+			row.Cancelled = true
+			row.CheckinRate = Figure{N: 0, Definition: r.cancelledDefinition()}
+			r.Sessions = append(r.Sessions, row)
+			continue
 		}
 		row.CheckinRate, row.LowCheckin = checkinFigure(a[1], a[0])
 		if sv, ok := fb[s.ID]; ok {
@@ -146,8 +158,13 @@ func Course(ctx context.Context, db *gorm.DB, courseID uint64, now time.Time) (*
 	}
 	r.Definitions["checkin_rate"] = figureDefinition("checkin_rate", 0)
 	r.Definitions["low_checkin"] = "签到率低于 50% 的场次标记为需立即复盘"
-	r.Definitions["pooled"] = "课程汇总：把各场次课后反馈中每题的全部回答合并后计算（不是各场次结果的平均），n 为合并后的回答数"
+	r.Definitions["pooled"] = "课程汇总：把各场次（已取消的除外）课后反馈中每题的全部回答合并后计算（不是各场次结果的平均），n 为合并后的回答数"
+	r.Definitions["cancelled"] = r.cancelledDefinition()
 	return r, nil
+}
+
+func (r *CourseReport) cancelledDefinition() string {
+	return "已取消的场次列出并标为“已取消”，不计算签到率、不标记低签到率，其反馈不计入课程汇总 | A cancelled session is listed as cancelled: no check-in rate, never flagged as low, and its feedback is left out of the pooled figures"
 }
 
 // TeacherRow is one teacher's year under the certification rule.
@@ -183,6 +200,18 @@ const (
 	CertMinLearners = 30
 	CertMinRating   = 4.5
 )
+
+// RatingDigits is the number of decimals (2 to 6) at which x, rounded with
+// surveys.Round, stays on the same side of threshold as x itself: a mean of
+// 4.495 below a 4.5 rule is shown as 4.495, never as 4.50.
+func RatingDigits(x, threshold float64) int {
+	for d := 2; d < 6; d++ {
+		if (surveys.Round(x, d) < threshold) == (x < threshold) {
+			return d
+		}
+	}
+	return 6
+}
 
 // Teachers reports every teacher's sessions in year and whether they keep
 // their certification: ≥ 3 sessions, each with ≥ 30 learners (checked in),
@@ -272,8 +301,11 @@ func Teachers(ctx context.Context, db *gorm.DB, year int, loc *time.Location, no
 				t.Keeps = false
 				t.Reasons = append(t.Reasons, fmt.Sprintf("%s 场次 #%d 没有讲师评分", day, s.SessionID))
 			case *s.Rating < CertMinRating:
+				// The exact mean is compared; it is printed with as many
+				// decimals as it takes not to read as 4.5 (4.495, not 4.50).
 				t.Keeps = false
-				t.Reasons = append(t.Reasons, fmt.Sprintf("%s 场次 #%d 讲师评分 %.2f，低于 %.1f", day, s.SessionID, *s.Rating, CertMinRating))
+				t.Reasons = append(t.Reasons, fmt.Sprintf("%s 场次 #%d 讲师评分 %s（n = %d），低于 %.1f", day, s.SessionID,
+					surveys.FormatFixed(*s.Rating, RatingDigits(*s.Rating, CertMinRating)), s.RatingN, CertMinRating))
 			}
 		}
 		if t.Reasons == nil {

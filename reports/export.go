@@ -5,10 +5,11 @@ import (
 	"fmt"
 	"io"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/xuri/excelize/v2"
+
+	"github.com/learnloop/learnloop/surveys"
 )
 
 // Sheet names of the XLSX export (Excel forbids "/" in sheet names, so each
@@ -82,20 +83,12 @@ func (r *SessionReport) summaryRows() []summaryRow {
 	return rows
 }
 
-// csvSafe defuses text that a spreadsheet would run as a formula.
-func csvSafe(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-		return "'" + s
-	}
-	return s
-}
-
 func csvValue(v any) string {
 	switch x := v.(type) {
 	case nil:
 		return ""
 	case string:
-		return csvSafe(x)
+		return CSVText(x)
 	case int:
 		return strconv.Itoa(x)
 	case int64:
@@ -103,13 +96,13 @@ func csvValue(v any) string {
 	case uint64:
 		return strconv.FormatUint(x, 10)
 	case float64:
-		return strconv.FormatFloat(x, 'f', 1, 64)
+		return surveys.FormatFixed(x, 1)
 	case bool:
 		return strconv.FormatBool(x)
 	case time.Time:
 		return x.Format(localTimeLayout)
 	default:
-		return csvSafe(fmt.Sprint(x))
+		return CSVText(fmt.Sprint(x))
 	}
 }
 
@@ -163,7 +156,7 @@ func (r *SessionReport) WriteCSV(w io.Writer) error {
 	for _, t := range r.Touchpoints {
 		d := t.Deliveries
 		runAt := t.RunAt
-		add(strconv.FormatUint(t.ID, 10), csvSafe(t.Kind), csvSafe(t.Audience), csvSafe(t.Status), ts(&runAt), ts(t.FiredAt),
+		add(strconv.FormatUint(t.ID, 10), CSVText(t.Kind), CSVText(t.Audience), CSVText(t.Status), ts(&runAt), ts(t.FiredAt),
 			strconv.Itoa(d.Total), strconv.Itoa(d.Sent), strconv.Itoa(d.Failed), strconv.Itoa(d.Dropped), strconv.Itoa(d.Pending),
 			strconv.Itoa(t.Clicks), strconv.Itoa(t.Clickers), formatValue(t.ClickThrough), strconv.Itoa(t.ClickThrough.N),
 			strconv.Itoa(t.Conversions), formatValue(t.ConversionRate), strconv.Itoa(t.ConversionRate.N))
@@ -174,17 +167,17 @@ func (r *SessionReport) WriteCSV(w io.Writer) error {
 		"top_error_code", "top_error_message", "top_error_count")
 	for _, t := range r.Touchpoints {
 		for _, p := range t.Platforms {
-			add(strconv.FormatUint(t.ID, 10), csvSafe(p.Platform), strconv.Itoa(p.Total), strconv.Itoa(p.Sent),
+			add(strconv.FormatUint(t.ID, 10), CSVText(p.Platform), strconv.Itoa(p.Total), strconv.Itoa(p.Sent),
 				strconv.Itoa(p.Failed), strconv.Itoa(p.Dropped), strconv.Itoa(p.Pending),
-				csvSafe(p.TopErrorCode), csvSafe(p.TopErrorMessage), optCount(p.TopErrorCount))
+				CSVText(p.TopErrorCode), CSVText(p.TopErrorMessage), optCount(p.TopErrorCount))
 		}
 	}
 
 	blank()
 	add("external_id", "name", "department", "enrollment", "checkin_kind", "checked_in_at", "checkin_source", "missing")
 	for _, a := range r.Attendees {
-		add(csvSafe(a.ExternalID), csvSafe(a.Name), csvSafe(a.Department), csvSafe(a.Enrollment),
-			csvSafe(a.CheckinKind), ts(a.CheckedInAt), csvSafe(a.CheckinSource), strconv.FormatBool(a.Missing))
+		add(CSVText(a.ExternalID), CSVText(a.Name), CSVText(a.Department), CSVText(a.Enrollment),
+			CSVText(a.CheckinKind), ts(a.CheckedInAt), CSVText(a.CheckinSource), strconv.FormatBool(a.Missing))
 	}
 
 	for _, rec := range records {

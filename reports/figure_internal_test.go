@@ -74,11 +74,11 @@ func TestNullTimeScansDriverForms(t *testing.T) {
 
 func TestCSVSafe(t *testing.T) {
 	t.Parallel()
-	require.Equal(t, "'=HYPERLINK(\"x\")", csvSafe("=HYPERLINK(\"x\")"))
-	require.Equal(t, "'+1", csvSafe("+1"))
-	require.Equal(t, "'@SUM(A1)", csvSafe("@SUM(A1)"))
-	require.Equal(t, "张三", csvSafe("张三"))
-	require.Equal(t, "", csvSafe(""))
+	require.Equal(t, "'=HYPERLINK(\"x\")", CSVText("=HYPERLINK(\"x\")"))
+	require.Equal(t, "'+1", CSVText("+1"))
+	require.Equal(t, "'@SUM(A1)", CSVText("@SUM(A1)"))
+	require.Equal(t, "张三", CSVText("张三"))
+	require.Equal(t, "", CSVText(""))
 }
 
 func TestDisplayWidth(t *testing.T) {

@@ -1,10 +1,11 @@
 package reports
 
 import (
-	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/learnloop/learnloop/surveys"
 )
 
 // isEnglish reports whether lang asks for English text; anything else is zh-CN.
@@ -112,7 +113,7 @@ func formatValue(f Figure) string {
 	if f.Value == nil {
 		return ""
 	}
-	return strconv.FormatFloat(*f.Value, 'f', 1, 64)
+	return surveys.FormatFixed(*f.Value, 1)
 }
 
 // displayWidth approximates the terminal width of s: East Asian wide and

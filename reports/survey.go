@@ -86,12 +86,19 @@ type Comment struct {
 // DepartmentRow is a breakdown by the respondents' department. Groups
 // smaller than the survey's minimum group size are suppressed: only the
 // fact that they exist is shown, no figure.
+//
+// Each figure is judged on its own n: NPS on the department's NPS answers,
+// CSAT mean on its respondents who answered at least one rating question
+// (see Definitions["csat_mean"]); a figure whose n is below the minimum is
+// left out even when the department's response count is not.
 type DepartmentRow struct {
 	Department string   `json:"department"`
 	Suppressed bool     `json:"suppressed"`
 	Responses  *int     `json:"responses,omitempty"`
 	NPS        *float64 `json:"nps,omitempty"`
+	NPSN       *int     `json:"nps_n,omitempty"`
 	CSATMean   *float64 `json:"csat_mean,omitempty"`
+	CSATN      *int     `json:"csat_n,omitempty"`
 }
 
 // Survey builds the report of one survey.
@@ -119,13 +126,14 @@ func Survey(ctx context.Context, db *gorm.DB, surveyID uint64, now time.Time) (*
 	}
 
 	// Eligible: distinct recipients (per subject for follow-ups) of a sent
-	// delivery of the survey's first-push touchpoints, still active.
+	// delivery of any push of the survey — first push or reminder — still
+	// active (domain.md). The coordinator's escalation asks nothing.
 	var eligible int64
 	sub := db.Table("deliveries").Select("DISTINCT deliveries.employee_id, deliveries.subject_id").
 		Joins("JOIN touchpoints ON touchpoints.id = deliveries.touchpoint_id").
 		Joins("JOIN employees ON employees.id = deliveries.employee_id").
 		Where("touchpoints.survey_id = ? AND deliveries.status = ? AND employees.active = ?", sv.ID, store.DeliverySent, true).
-		Where("touchpoints.kind IN ?", []string{surveys.KindFeedback, surveys.KindNPS, surveys.KindManagerFollowup})
+		Where("touchpoints.kind <> ?", surveys.KindEscalation)
 	if err := db.Table("(?) AS eligible", sub).Count(&eligible).Error; err != nil {
 		return nil, fmt.Errorf("reports: count eligible: %w", err)
 	}
@@ -339,10 +347,15 @@ func Survey(ctx context.Context, db *gorm.DB, surveyID uint64, now time.Time) (*
 		}
 	}
 	r.Definitions["response_rate"] = r.ResponseRate.Definition
-	r.Definitions["departments"] = fmt.Sprintf("按部门细分：仅显示回答人数不少于 %d 人的部门，人数更少的部门只标注“已隐藏”，不显示任何数字；部门取回答时的部门", sv.MinGroupSize)
+	r.Definitions["departments"] = fmt.Sprintf("按部门细分：仅显示回答人数不少于 %d 人的部门，人数更少的部门只标注“已隐藏”，不显示任何数字；部门中的每个数字按它自己的 n 判断，n 不足 %d 的数字同样隐藏；部门取回答时的部门", sv.MinGroupSize, sv.MinGroupSize)
+	if sv.Anonymous {
+		r.Definitions["departments"] += fmt.Sprintf("。匿名问卷只在部门的应答人数（问卷送达的在职员工）不少于 %d 人时记录部门，其余回答合并为“其他”", sv.MinGroupSize)
+	}
+	r.Definitions["csat_mean"] = fmt.Sprintf("部门满意度均值：该部门回答者对所有 1–5 分满意度题的全部回答的平均值；n = 该部门至少回答了一道满意度题的人数，n < %d 时不显示 | Department CSAT mean: the mean of every 1–5 rating answer given by the department's respondents, over all rating questions; n = respondents of the department who answered at least one rating question; not shown when n < %d", sv.MinGroupSize, sv.MinGroupSize)
 	r.Definitions["answers"] = "每题的 n 为回答了该题的人数（含未完成问卷中已作答的题）；跳过的题不计入分母"
 
-	// Department breakdown, suppressed below the minimum group size.
+	// Department breakdown, suppressed below the minimum group size; each
+	// figure on its own n.
 	var deptN []struct {
 		Department string
 		N          int
@@ -359,12 +372,36 @@ func Survey(ctx context.Context, db *gorm.DB, surveyID uint64, now time.Time) (*
 			csatKeys = append(csatKeys, q.Key)
 		}
 	}
+	// Respondents per department who answered at least one rating question:
+	// the n of the department's CSAT mean.
+	csatN := map[string]int{}
+	if len(csatKeys) > 0 {
+		var rows []struct {
+			Department string
+			N          int
+		}
+		err := db.Table("survey_answers").
+			Select("survey_responses.department, COUNT(DISTINCT survey_answers.response_id) AS n").
+			Joins("JOIN survey_responses ON survey_responses.id = survey_answers.response_id").
+			Where("survey_responses.survey_id = ? AND survey_answers.question_key IN ? AND survey_answers.number IS NOT NULL", sv.ID, csatKeys).
+			Group("survey_responses.department").Scan(&rows).Error
+		if err != nil {
+			return nil, fmt.Errorf("reports: count department ratings: %w", err)
+		}
+		for _, x := range rows {
+			csatN[x.Department] = x.N
+		}
+	}
+	min := sv.MinGroupSize
 	for _, d := range deptN {
 		row := DepartmentRow{Department: d.Department}
 		if d.Department == "" {
 			row.Department = "（未填部门）"
+			if sv.Anonymous {
+				row.Department = fmt.Sprintf("（其他：未填或应答人数少于 %d 的部门）", min)
+			}
 		}
-		if d.N < sv.MinGroupSize {
+		if d.N < min {
 			row.Suppressed = true
 			r.Departments = append(r.Departments, row)
 			continue
@@ -372,15 +409,19 @@ func Survey(ctx context.Context, db *gorm.DB, surveyID uint64, now time.Time) (*
 		n := d.N
 		row.Responses = &n
 		vals := byDept[d.Department]
-		if res, err := surveys.NPS(vals[npsKey]); err == nil && res.Score != nil && len(vals[npsKey]) >= sv.MinGroupSize {
-			row.NPS = res.Score
+		if nn := len(vals[npsKey]); nn >= min {
+			if res, err := surveys.NPS(vals[npsKey]); err == nil && res.Score != nil {
+				row.NPS, row.NPSN = res.Score, &nn
+			}
 		}
-		var csatVals []float64
-		for _, k := range csatKeys {
-			csatVals = append(csatVals, vals[k]...)
-		}
-		if res, err := surveys.Ratings(csatVals); err == nil && res.Mean != nil {
-			row.CSATMean = res.Mean
+		if cn := csatN[d.Department]; cn >= min {
+			var csatVals []float64
+			for _, k := range csatKeys {
+				csatVals = append(csatVals, vals[k]...)
+			}
+			if res, err := surveys.Ratings(csatVals); err == nil && res.Mean != nil {
+				row.CSATMean, row.CSATN = res.Mean, &cn
+			}
 		}
 		r.Departments = append(r.Departments, row)
 	}

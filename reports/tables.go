@@ -18,9 +18,93 @@ import (
 type Table struct {
 	Name   string
 	Header []string
-	Rows   [][]string
+	Rows   [][]Cell
 	// Notes are printed under the table (definitions, suppression).
 	Notes []string
+}
+
+// Cell is one typed table cell: its type, not its text, decides how it is
+// exported. V is a string (text: quoted against formulas in CSV, a text
+// cell in XLSX even when it looks like a number), an int, a float64 shown
+// with Digits decimals (rounded with surveys.Round), a bool, or nil (empty).
+type Cell struct {
+	V      any
+	Digits int
+}
+
+// Text is a text cell.
+func Text(s string) Cell { return Cell{V: s} }
+
+// Int is an integer cell.
+func Int(n int) Cell { return Cell{V: n} }
+
+// Num is a number cell with digits decimals; nil is an empty cell.
+func Num(p *float64, digits int) Cell {
+	if p == nil {
+		return Cell{}
+	}
+	return Cell{V: *p, Digits: digits}
+}
+
+// String is the cell as text (CSV without the formula guard, terminal).
+func (c Cell) String() string {
+	switch x := c.V.(type) {
+	case nil:
+		return ""
+	case string:
+		return x
+	case int:
+		return strconv.Itoa(x)
+	case float64:
+		return surveys.FormatFixed(x, c.Digits)
+	case bool:
+		return strconv.FormatBool(x)
+	default:
+		return fmt.Sprint(x)
+	}
+}
+
+// CSV is the cell as a CSV field: text goes through CSVText, numbers are
+// never quoted.
+func (c Cell) CSV() string {
+	if s, ok := c.V.(string); ok {
+		return CSVText(s)
+	}
+	return c.String()
+}
+
+// XLSX is the cell's spreadsheet value: numbers as numbers (rounded to what
+// the report shows), everything else as text.
+func (c Cell) XLSX() any {
+	switch x := c.V.(type) {
+	case nil:
+		return nil
+	case float64:
+		return surveys.Round(x, c.Digits)
+	case int, bool:
+		return x
+	default:
+		return c.String()
+	}
+}
+
+// CSVText defuses text that a spreadsheet would run as a formula: a text cell
+// starting with = + - @ tab or CR gets a leading apostrophe. It is the one
+// rule for every CSV export (reports, console, API); numbers never go
+// through it.
+func CSVText(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
+}
+
+func textRow(cells ...string) []Cell {
+	out := make([]Cell, len(cells))
+	for i, c := range cells {
+		out[i] = Text(c)
+	}
+	return out
 }
 
 // Tabular is a report that can be exported as tables.
@@ -42,11 +126,11 @@ func WriteTablesCSV(w io.Writer, ts []Table) error {
 		_ = cw.Write([]string{"# " + t.Name})
 		_ = cw.Write(t.Header)
 		for _, r := range t.Rows {
-			safe := make([]string, len(r))
+			rec := make([]string, len(r))
 			for k, c := range r {
-				safe[k] = csvSafe(c)
+				rec[k] = c.CSV()
 			}
-			_ = cw.Write(safe)
+			_ = cw.Write(rec)
 		}
 		for _, n := range t.Notes {
 			_ = cw.Write([]string{"# " + n})
@@ -56,8 +140,8 @@ func WriteTablesCSV(w io.Writer, ts []Table) error {
 	return cw.Error()
 }
 
-// WriteTablesXLSX writes each table to its own sheet; numeric cells are
-// stored as numbers.
+// WriteTablesXLSX writes each table to its own sheet; a cell is a number
+// exactly when the figure is one (text that looks like a number stays text).
 func WriteTablesXLSX(w io.Writer, ts []Table) error {
 	f := excelize.NewFile()
 	defer f.Close()
@@ -71,31 +155,30 @@ func WriteTablesXLSX(w io.Writer, ts []Table) error {
 			return err
 		}
 		row := 1
-		put := func(cells []string) error {
-			vals := make([]any, len(cells))
-			for k, c := range cells {
-				// Numbers become numeric cells; ids with leading zeros stay text.
-				if v, err := strconv.ParseFloat(c, 64); err == nil && !(len(c) > 1 && c[0] == '0' && c[1] != '.') {
-					vals[k] = v
-				} else {
-					vals[k] = c
-				}
-			}
+		put := func(vals []any) error {
 			cell, _ := excelize.CoordinatesToCellName(1, row)
 			row++
 			return f.SetSheetRow(name, cell, &vals)
 		}
-		if err := put(t.Header); err != nil {
+		header := make([]any, len(t.Header))
+		for k, h := range t.Header {
+			header[k] = h
+		}
+		if err := put(header); err != nil {
 			return err
 		}
 		for _, r := range t.Rows {
-			if err := put(r); err != nil {
+			vals := make([]any, len(r))
+			for k, c := range r {
+				vals[k] = c.XLSX()
+			}
+			if err := put(vals); err != nil {
 				return err
 			}
 		}
 		for _, n := range t.Notes {
 			row++
-			if err := put([]string{n}); err != nil {
+			if err := put([]any{n}); err != nil {
 				return err
 			}
 		}
@@ -128,7 +211,7 @@ func WriteTablesText(w io.Writer, ts []Table) error {
 		for k, r := range t.Rows {
 			rows[k] = make([]string, len(r))
 			for j, c := range r {
-				rows[k][j] = truncate(oneLine(c), 60)
+				rows[k][j] = truncate(oneLine(c.String()), 60)
 			}
 		}
 		writeGrid(&b, t.Header, rows)
@@ -140,117 +223,122 @@ func WriteTablesText(w io.Writer, ts []Table) error {
 	return err
 }
 
-func f1(p *float64) string {
-	if p == nil {
-		return ""
-	}
-	return strconv.FormatFloat(surveys.Round1(*p), 'f', 1, 64)
-}
-
-func f2(p *float64) string {
-	if p == nil {
-		return ""
-	}
-	return strconv.FormatFloat(float64(int64(*p*100+0.5))/100, 'f', 2, 64)
-}
-
 func itoa(n int) string { return strconv.Itoa(n) }
 
 // Tables implements Tabular.
 func (r *SurveyReport) Tables() []Table {
 	summary := Table{Name: "问卷概览 Survey", Header: []string{"指标 metric", "数值 value", "n", "定义 definition"}}
 	rr := r.ResponseRate
+	row := func(metric string, v Cell, n Cell, def string) []Cell { return []Cell{Text(metric), v, n, Text(def)} }
 	summary.Rows = append(summary.Rows,
-		[]string{"survey", r.Survey.Title, "", fmt.Sprintf("#%d %s，%s", r.Survey.ID, r.Survey.Kind, r.Survey.CourseTitle)},
-		[]string{"anonymous", strconv.FormatBool(r.Survey.Anonymous), "", "匿名问卷的报告不显示回答者"},
-		[]string{"eligible", itoa(rr.Eligible), "", "送达的在职员工数（跟进问卷按经理×下属计）"},
-		[]string{"complete", itoa(rr.Complete), itoa(rr.Eligible), ""},
-		[]string{"partial", itoa(rr.Partial), itoa(rr.Eligible), "未完成（缺必答题）的回答，单独计数"},
-		[]string{"response_rate_%", f1(rr.Rate), itoa(rr.Eligible), rr.Definition},
+		row("survey", Text(r.Survey.Title), Cell{}, fmt.Sprintf("#%d %s，%s", r.Survey.ID, r.Survey.Kind, r.Survey.CourseTitle)),
+		row("anonymous", Cell{V: r.Survey.Anonymous}, Cell{}, "匿名问卷的报告不显示回答者"),
+		row("eligible", Int(rr.Eligible), Cell{}, "送达的在职员工数（该问卷任一次推送，含提醒；跟进问卷按经理×下属计）"),
+		row("complete", Int(rr.Complete), Int(rr.Eligible), ""),
+		row("partial", Int(rr.Partial), Int(rr.Eligible), "未完成（缺必答题）的回答，单独计数"),
+		row("response_rate_%", Num(rr.Rate, 1), Int(rr.Eligible), rr.Definition),
 	)
 	if r.NPS != nil {
 		summary.Rows = append(summary.Rows,
-			[]string{"nps", f1(r.NPS.Score), itoa(r.NPS.N), r.NPS.Definition},
-			[]string{"nps_moe", f1(r.NPS.MOE), itoa(r.NPS.N), "95% 误差范围（分）"},
-			[]string{"promoters/passives/detractors", fmt.Sprintf("%d/%d/%d", r.NPS.Promoters, r.NPS.Passives, r.NPS.Detractors), itoa(r.NPS.N), ""},
+			row("nps", Num(r.NPS.Score, 1), Int(r.NPS.N), r.NPS.Definition),
+			row("nps_moe", Num(r.NPS.MOE, 1), Int(r.NPS.N), strings.TrimSpace("95% 误差范围（分） "+r.NPS.Caveat)),
+			row("promoters/passives/detractors", Text(fmt.Sprintf("%d/%d/%d", r.NPS.Promoters, r.NPS.Passives, r.NPS.Detractors)), Int(r.NPS.N), ""),
 		)
 	}
 	if r.Overall != nil {
-		summary.Rows = append(summary.Rows, []string{"overall_change_mean", f2(r.Overall.Mean), itoa(r.Overall.N), r.Overall.Definition})
+		summary.Rows = append(summary.Rows, row("overall_change_mean", Num(r.Overall.Mean, 2), Int(r.Overall.N), r.Overall.Definition))
 	}
 	ts := []Table{summary}
 	if len(r.Dimensions) > 0 {
-		t := Table{Name: "满意度 CSAT", Header: []string{"维度 dimension", "题目 question", "n", "均值 mean", "top-2-box %", "±MOE", "1", "2", "3", "4", "5"}}
+		t := Table{Name: "满意度 CSAT", Header: []string{"维度 dimension", "题目 question", "n", "均值 mean", "top-2-box %", "±MOE", "1", "2", "3", "4", "5", "提示 caveat"}}
 		for _, d := range r.Dimensions {
-			row := []string{d.Dimension, d.Question, itoa(d.Rating.N), f2(d.Rating.Mean), f1(d.Rating.Top2Box), f1(d.Rating.Top2BoxMOE)}
+			cells := []Cell{Text(d.Dimension), Text(d.Question), Int(d.Rating.N), Num(d.Rating.Mean, 2), Num(d.Rating.Top2Box, 1), Num(d.Rating.Top2BoxMOE, 1)}
 			for _, c := range d.Rating.Distribution {
-				row = append(row, itoa(c))
+				cells = append(cells, Int(c))
 			}
-			t.Rows = append(t.Rows, row)
+			t.Rows = append(t.Rows, append(cells, Text(d.Rating.Caveat)))
 		}
-		if len(r.Dimensions) > 0 {
-			t.Notes = []string{r.Dimensions[0].Rating.Definition}
-		}
+		t.Notes = []string{r.Dimensions[0].Rating.Definition}
 		ts = append(ts, t)
 	}
 	if len(r.Behaviours) > 0 {
 		t := Table{Name: "行为变化 Behaviour change", Header: []string{"#", "行为 behaviour", "n", "之前均值 before", "现在均值 now", "变化 delta", "改善比例 % improved", "变差比例 % worse"}}
 		for _, b := range r.Behaviours {
-			t.Rows = append(t.Rows, []string{itoa(b.Index), b.Behaviour, itoa(b.Change.N), f2(b.Change.MeanBefore), f2(b.Change.MeanNow), f2(b.Change.MeanDelta), f1(b.Change.ShareImproved), f1(b.Change.ShareWorse)})
+			t.Rows = append(t.Rows, []Cell{Int(b.Index), Text(b.Behaviour), Int(b.Change.N), Num(b.Change.MeanBefore, 2), Num(b.Change.MeanNow, 2), Num(b.Change.MeanDelta, 2), Num(b.Change.ShareImproved, 1), Num(b.Change.ShareWorse, 1)})
 		}
 		t.Notes = []string{r.Behaviours[0].Change.Definition}
 		ts = append(ts, t)
 	}
 	comments := Table{Name: "意见 Comments", Header: []string{"response", "题目 question", "内容 text", "姓名 name", "关于 subject"}}
 	for _, c := range r.Comments {
-		comments.Rows = append(comments.Rows, []string{itoa(int(c.ResponseID)), c.Question, c.Text, c.Name, c.Subject})
+		comments.Rows = append(comments.Rows, []Cell{Text(strconv.FormatUint(c.ResponseID, 10)), Text(c.Question), Text(c.Text), Text(c.Name), Text(c.Subject)})
 	}
 	ts = append(ts, comments)
-	depts := Table{Name: "部门 Departments", Header: []string{"部门 department", "回答 responses", "NPS", "满意度均值 CSAT mean"}, Notes: []string{r.Definitions["departments"]}}
+	depts := Table{Name: "部门 Departments", Header: []string{"部门 department", "回答 responses", "NPS", "NPS n", "满意度均值 CSAT mean", "CSAT n"},
+		Notes: []string{r.Definitions["departments"], r.Definitions["csat_mean"]}}
+	hidden := Text("已隐藏 suppressed (< " + itoa(r.Survey.MinGroupSize) + ")")
 	for _, d := range r.Departments {
 		if d.Suppressed {
-			depts.Rows = append(depts.Rows, []string{d.Department, "已隐藏 suppressed (< " + itoa(r.Survey.MinGroupSize) + ")", "", ""})
+			depts.Rows = append(depts.Rows, []Cell{Text(d.Department), hidden, {}, {}, {}, {}})
 			continue
 		}
-		n := ""
-		if d.Responses != nil {
-			n = itoa(*d.Responses)
+		cells := []Cell{Text(d.Department), Int(deref(d.Responses))}
+		if d.NPS != nil {
+			cells = append(cells, Num(d.NPS, 1), Int(deref(d.NPSN)))
+		} else {
+			cells = append(cells, hidden, Cell{})
 		}
-		depts.Rows = append(depts.Rows, []string{d.Department, n, f1(d.NPS), f2(d.CSATMean)})
+		if d.CSATMean != nil {
+			cells = append(cells, Num(d.CSATMean, 2), Int(deref(d.CSATN)))
+		} else {
+			cells = append(cells, hidden, Cell{})
+		}
+		depts.Rows = append(depts.Rows, cells)
 	}
 	ts = append(ts, depts)
 	return ts
 }
 
+func deref(p *int) int {
+	if p == nil {
+		return 0
+	}
+	return *p
+}
+
 // Tables implements Tabular.
 func (r *CourseReport) Tables() []Table {
-	t := Table{Name: "场次 Sessions " + r.Code, Header: []string{"场次 session", "开课 starts", "讲师 teacher", "应到 eligible", "已签到 checked in", "签到率 %", "低于50% low", "反馈回收率 %", "NPS", "讲师 teacher", "课程 course", "组织 organisation"}}
+	t := Table{Name: "场次 Sessions " + r.Code, Header: []string{"场次 session", "状态 status", "开课 starts", "讲师 teacher", "应到 eligible", "已签到 checked in", "签到率 %", "低于50% low", "反馈回收率 %", "NPS", "讲师 teacher", "课程 course", "组织 organisation"}}
 	for _, s := range r.Sessions {
-		row := []string{s.Title, s.StartsAt.Format(time.RFC3339), s.Teacher, itoa(s.Eligible), itoa(s.CheckedIn), f1(s.CheckinRate.Value), strconv.FormatBool(s.LowCheckin)}
+		cells := []Cell{Text(s.Title), Text(s.Status), Text(s.StartsAt.Format(time.RFC3339)), Text(s.Teacher)}
+		if s.Cancelled {
+			t.Rows = append(t.Rows, append(cells, Text("已取消 cancelled"), Cell{}, Cell{}, Cell{}, Cell{}, Cell{}, Cell{}, Cell{}, Cell{}))
+			continue
+		}
+		cells = append(cells, Int(s.Eligible), Int(s.CheckedIn), Num(s.CheckinRate.Value, 1), Cell{V: s.LowCheckin})
 		if s.ResponseRate != nil {
-			row = append(row, f1(s.ResponseRate.Rate))
+			cells = append(cells, Num(s.ResponseRate.Rate, 1))
 		} else {
-			row = append(row, "")
+			cells = append(cells, Cell{})
 		}
 		if s.NPS != nil {
-			row = append(row, f1(s.NPS.Score))
+			cells = append(cells, Num(s.NPS.Score, 1))
 		} else {
-			row = append(row, "")
+			cells = append(cells, Cell{})
 		}
-		dims := map[string]string{}
+		dims := map[string]Cell{}
 		for _, d := range s.Dimensions {
-			dims[d.Dimension] = f2(d.Rating.Mean)
+			dims[d.Dimension] = Num(d.Rating.Mean, 2)
 		}
-		row = append(row, dims["teacher"], dims["course"], dims["organisation"])
-		t.Rows = append(t.Rows, row)
+		t.Rows = append(t.Rows, append(cells, dims["teacher"], dims["course"], dims["organisation"]))
 	}
-	t.Notes = []string{r.Definitions["checkin_rate"], r.Definitions["low_checkin"]}
-	pool := Table{Name: "课程汇总 Pooled", Header: []string{"指标 metric", "n", "值 value", "top-2-box %", "±MOE"}, Notes: []string{r.Definitions["pooled"]}}
+	t.Notes = []string{r.Definitions["checkin_rate"], r.Definitions["low_checkin"], r.Definitions["cancelled"]}
+	pool := Table{Name: "课程汇总 Pooled", Header: []string{"指标 metric", "n", "值 value", "top-2-box %", "±MOE", "提示 caveat"}, Notes: []string{r.Definitions["pooled"]}}
 	for _, d := range r.Dimensions {
-		pool.Rows = append(pool.Rows, []string{"csat_" + d.Dimension, itoa(d.Rating.N), f2(d.Rating.Mean), f1(d.Rating.Top2Box), f1(d.Rating.Top2BoxMOE)})
+		pool.Rows = append(pool.Rows, []Cell{Text("csat_" + d.Dimension), Int(d.Rating.N), Num(d.Rating.Mean, 2), Num(d.Rating.Top2Box, 1), Num(d.Rating.Top2BoxMOE, 1), Text(d.Rating.Caveat)})
 	}
 	if r.NPS != nil {
-		pool.Rows = append(pool.Rows, []string{"nps", itoa(r.NPS.N), f1(r.NPS.Score), "", f1(r.NPS.MOE)})
+		pool.Rows = append(pool.Rows, []Cell{Text("nps"), Int(r.NPS.N), Num(r.NPS.Score, 1), Cell{}, Num(r.NPS.MOE, 1), Text(r.NPS.Caveat)})
 	}
 	return []Table{t, pool}
 }
@@ -264,10 +352,20 @@ func (r *TeacherReport) Tables() []Table {
 		if !tr.Keeps {
 			keeps = "取消 loses"
 		}
-		t.Rows = append(t.Rows, []string{tr.Name, itoa(len(tr.Sessions)), keeps, strings.Join(tr.Reasons, "；")})
+		t.Rows = append(t.Rows, []Cell{Text(tr.Name), Int(len(tr.Sessions)), Text(keeps), Text(strings.Join(tr.Reasons, "；"))})
 		for _, s := range tr.Sessions {
-			d.Rows = append(d.Rows, []string{tr.Name, itoa(int(s.SessionID)), s.Course, s.StartsAt.Format(time.RFC3339), itoa(s.Learners), f2(s.Rating), itoa(s.RatingN)})
+			d.Rows = append(d.Rows, []Cell{Text(tr.Name), Int(int(s.SessionID)), Text(s.Course), Text(s.StartsAt.Format(time.RFC3339)), Int(s.Learners), ratingCell(s.Rating), Int(s.RatingN)})
 		}
 	}
 	return []Table{t, d}
+}
+
+// ratingCell shows a teacher rating with two decimals, or with as many more
+// as it takes for the shown value to stay on the same side of the 4.5 rule
+// as the exact mean (4.495 → 4.495, not 4.50).
+func ratingCell(p *float64) Cell {
+	if p == nil {
+		return Cell{}
+	}
+	return Cell{V: *p, Digits: RatingDigits(*p, CertMinRating)}
 }

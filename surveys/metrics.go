@@ -3,6 +3,8 @@ package surveys
 import (
 	"fmt"
 	"math"
+	"strconv"
+	"strings"
 )
 
 // z95 is the two-sided 95% normal quantile used by every margin of error.
@@ -53,9 +55,11 @@ type NPSResult struct {
 	Score *float64 `json:"score"`
 	// MOE is the 95% margin of error in points: 1.96 × sqrt((pPro + pDet −
 	// (pPro − pDet)²)/N) × 100; nil when N = 0.
-	MOE          *float64 `json:"moe"`
-	Definition   string   `json:"definition"` // zh-CN
-	DefinitionEN string   `json:"definition_en"`
+	MOE *float64 `json:"moe"`
+	// Caveat is set when 0 < N < SmallN: the margin is unreliable.
+	Caveat       string `json:"caveat,omitempty"`
+	Definition   string `json:"definition"` // zh-CN
+	DefinitionEN string `json:"definition_en"`
 }
 
 // NPS computes the Net Promoter Score of scores. Every score must be an
@@ -87,6 +91,7 @@ func NPS(scores []float64) (NPSResult, error) {
 	variance := math.Max(0, pPro+pDet-d*d)
 	moe := z95 * math.Sqrt(variance/n) * 100
 	r.Score, r.MOE = &score, &moe
+	r.Caveat = Caveat(r.N)
 	return r, nil
 }
 
@@ -102,6 +107,8 @@ type RatingResult struct {
 	// Distribution counts the answers per value: Distribution[0] is the
 	// number of 1s, …, Distribution[4] the number of 5s.
 	Distribution [5]int `json:"distribution"`
+	// Caveat is set when 0 < N < SmallN: the margin is unreliable.
+	Caveat       string `json:"caveat,omitempty"`
 	Definition   string `json:"definition"` // zh-CN
 	DefinitionEN string `json:"definition_en"`
 }
@@ -127,6 +134,7 @@ func Ratings(values []float64) (RatingResult, error) {
 	mean := float64(sum) / float64(r.N)
 	t2b := 100 * float64(top) / float64(r.N)
 	r.Mean, r.Top2Box, r.Top2BoxMOE = &mean, &t2b, ProportionMOE(top, r.N)
+	r.Caveat = Caveat(r.N)
 	return r, nil
 }
 
@@ -272,9 +280,80 @@ func ChangeScale(values []float64) (ScaleResult, error) {
 }
 
 // Round1 rounds x to one decimal place, halves away from zero (for display;
-// the results keep full precision).
-func Round1(x float64) float64 {
-	return math.Round(x*10) / 10
+// the results keep full precision). It is Round(x, 1).
+func Round1(x float64) float64 { return Round(x, 1) }
+
+// Round rounds x to digits decimal places, halves away from zero, on the
+// decimal value x prints as (so 4.495 → 4.50 and −0.995 → −1.00, which
+// math.Round(x*100)/100 gets wrong because 4.495×100 is 449.49999…). It is
+// the one rounding rule of every figure shown or exported.
+func Round(x float64, digits int) float64 {
+	v, err := strconv.ParseFloat(FormatFixed(x, digits), 64)
+	if err != nil {
+		return x
+	}
+	return v
+}
+
+// FormatFixed formats x with exactly digits decimals, rounded as Round does;
+// a result that rounds to zero has no minus sign. NaN and ±Inf are printed
+// as strconv does.
+func FormatFixed(x float64, digits int) string {
+	if math.IsNaN(x) || math.IsInf(x, 0) {
+		return strconv.FormatFloat(x, 'f', digits, 64)
+	}
+	if digits < 0 {
+		digits = 0
+	}
+	s := strconv.FormatFloat(math.Abs(x), 'f', -1, 64) // shortest decimal that reads back as x
+	intPart, frac, _ := strings.Cut(s, ".")
+	if len(frac) <= digits {
+		frac += strings.Repeat("0", digits-len(frac))
+	} else {
+		up := frac[digits] >= '5'
+		frac = frac[:digits]
+		if up {
+			// Add one unit in the last kept place, carrying left.
+			b := []byte(intPart + frac)
+			i := len(b) - 1
+			for ; i >= 0; i-- {
+				if b[i] == '9' {
+					b[i] = '0'
+					continue
+				}
+				b[i]++
+				break
+			}
+			if i < 0 {
+				b = append([]byte{'1'}, b...)
+			}
+			intPart, frac = string(b[:len(b)-digits]), string(b[len(b)-digits:])
+		}
+	}
+	out := intPart
+	if digits > 0 {
+		out += "." + frac
+	}
+	if x < 0 && strings.Trim(out, "0.") != "" {
+		out = "-" + out
+	}
+	return out
+}
+
+// SmallN is the sample size below which a margin of error is shown with a
+// caveat: the normal approximation behind it is unreliable.
+const SmallN = 10
+
+// smallNCaveat is the caveat beside a margin of error when 0 < n < SmallN.
+const smallNCaveat = "n < 10：误差范围基于正态近似，样本过小时不可靠，仅供参考 | n < 10: the margin of error uses a normal approximation that is unreliable for so few answers; treat it as indicative only"
+
+// Caveat is the small-sample caveat for a figure of n answers, or "" when
+// n is 0 (no figure) or at least SmallN.
+func Caveat(n int) string {
+	if n > 0 && n < SmallN {
+		return smallNCaveat
+	}
+	return ""
 }
 
 // isIntIn reports whether v is an integer in lo..hi (NaN and ±Inf are not).
