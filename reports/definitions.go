@@ -107,8 +107,8 @@ func definitionOf(key string, window time.Duration) definition {
 		}
 	case "clickers":
 		return definition{
-			"点击人数：点击过该推送链接的不同员工数",
-			"Clickers: distinct employees who clicked the push's links",
+			"点击人数：点击过该推送链接的不同员工数（匿名问卷链接的点击不记录是谁，只计入点击次数）",
+			"Clickers: distinct employees who clicked the push's links (clicks on anonymous survey links record no person and count as clicks only)",
 		}
 	case "click_through":
 		return definition{

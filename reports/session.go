@@ -437,9 +437,10 @@ GROUP BY d.touchpoint_id, d.platform, d.error_code, d.error_message`,
 		return fmt.Errorf("reports: count delivery errors of session %d: %w", id, err)
 	}
 
-	// Clicks and distinct clickers per touchpoint.
+	// Clicks and distinct clickers per touchpoint. Clicks on an anonymous
+	// survey's links carry no person (employee 0): counted as clicks only.
 	rows, err = tx.Raw(`
-SELECT c.touchpoint_id, COUNT(*), COUNT(DISTINCT c.employee_id)
+SELECT c.touchpoint_id, COUNT(*), COUNT(DISTINCT CASE WHEN c.employee_id <> 0 THEN c.employee_id END)
 FROM clicks c
 JOIN touchpoints t ON t.id = c.touchpoint_id
 WHERE t.session_id = ?

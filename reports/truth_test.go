@@ -90,7 +90,7 @@ func TestResponseRateCountsEveryPush(t *testing.T) {
 			w.person(k, "销售", surveys.KindFeedback, surveys.KindFeedbackReminder)
 		}
 		w.person("R", "销售", surveys.KindFeedbackReminder) // joined late: only the reminder reached them
-		w.person("OWNER", "人力", surveys.KindEscalation)  // told who is missing; asked nothing
+		w.person("OWNER", "人力", surveys.KindEscalation)   // told who is missing; asked nothing
 		for range 3 {
 			w.answer("销售", store.ResponseComplete, full(5, 9))
 		}
@@ -215,9 +215,7 @@ func TestTeacherReasonNeverContradictsItself(t *testing.T) {
 		ratings := make([]float64, 0, 200)
 		for i := range 200 {
 			if i < 99 {
-				ratings = append(ratings, 5)
-			} else if i < 199 {
-				ratings = append(ratings, 4)
+				ratings = append(ratings, 5) // 99 × 5 + 101 × 4 = 899
 			} else {
 				ratings = append(ratings, 4)
 			}
