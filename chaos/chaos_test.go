@@ -44,6 +44,7 @@ type result struct {
 	JobAttempts int       `json:"job_attempts"`
 	FanoutMS    int64     `json:"fanout_ms"`   // send-now → every row settled and the job completed
 	RecoveryMS  int64     `json:"recovery_ms"` // last fault → every row settled (-1: no fault)
+	TakeoverMS  int64     `json:"takeover_ms"` // last kill/SIGTERM → the job running on (or completed by) another replica (-1: n/a)
 	Refused     int       `json:"refused_42014"`
 	Faults      []string  `json:"faults"`
 	Taps        *tapStats `json:"taps,omitempty"`
@@ -115,6 +116,9 @@ func (r *run) holder(ctx context.Context) (*replica, string, error) {
 				return rep, j.LockedBy, nil
 			}
 		}
+		if err == nil && j.State != "running" && j.State != "available" {
+			return nil, "", fmt.Errorf("job %d is %s: the fault point was missed", r.jobID, j.State)
+		}
 		select {
 		case <-ctx.Done():
 			return nil, "", fmt.Errorf("no live replica holds job %d (last: %+v): %w", r.jobID, j, ctx.Err())
@@ -137,7 +141,32 @@ func (r *run) killHolder(ctx context.Context, frac float64, sig syscall.Signal) 
 	n := r.c.accepted()
 	rep.signal(sig)
 	r.fault("%s replica%d (pid %d, job holder) at %d/%d accepted", sigName(sig), rep.idx, rep.pid(), n, r.c.people)
+	r.background(func() error { return r.takeover(ctx, worker, at) })
 	return rep, worker, at, nil
+}
+
+// takeover records how long after the fault at `at` another worker than
+// `from` held (or completed) the job.
+func (r *run) takeover(ctx context.Context, from string, at time.Time) error {
+	for {
+		j, err := r.c.job(ctx, r.jobID)
+		if err == nil && j.LockedBy != from && j.LockedBy != "" && (j.State == "running" || j.State == "completed") {
+			r.mu.Lock()
+			if r.faults[len(r.faults)-1].Equal(at) || r.res.TakeoverMS < 0 {
+				r.res.TakeoverMS = time.Since(at).Milliseconds()
+			}
+			r.mu.Unlock()
+			return nil
+		}
+		if err == nil && j.State == "completed" {
+			return fmt.Errorf("job %d completed by the replica that was stopped (%s)", r.jobID, from)
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("no takeover of job %d from %s: %w", r.jobID, from, ctx.Err())
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
 }
 
 func sigName(s syscall.Signal) string {
@@ -332,7 +361,7 @@ func TestChaos(t *testing.T) {
 		if len(only) > 0 && !only[sc.name] {
 			continue
 		}
-		res := &result{Scenario: sc.name, People: people, RecoveryMS: -1}
+		res := &result{Scenario: sc.name, People: people, RecoveryMS: -1, TakeoverMS: -1}
 		results = append(results, res)
 		t.Run(sc.name, func(t *testing.T) { runScenario(t, bin, sc, res) })
 	}
@@ -395,6 +424,7 @@ func runScenario(t *testing.T, bin binaries, sc scenario, res *result) {
 	var tapErr error
 	if r.tapper != nil {
 		tapErr = r.tapper.check(context.Background())
+		res.Taps.Updates = st.Updates
 	}
 	res.Pass = faultErr == nil && settleErr == nil && len(r.bgErrs) == 0 && tapErr == nil && res.Lost == 0 && res.Duplicates == 0 &&
 		res.RowsSent == c.people && res.Unsettled == 0 && res.JobState == "completed"
@@ -460,6 +490,7 @@ type tapStats struct {
 	Unacked   int `json:"unacked"`    // taps never answered 2xx
 	Stored    int `json:"stored"`     // check-ins in the database
 	AckedLost int `json:"acked_lost"` // taps answered 2xx without a stored check-in
+	Updates   int `json:"updates"`    // cards updated in place at the fake (update_template_card)
 }
 
 type tapper struct {
@@ -594,17 +625,21 @@ func (tp *tapper) check(ctx context.Context) error {
 
 func table(rs []*result) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%-15s %6s %6s %8s %5s %5s %9s %11s %8s %5s  %s\n", "scenario", "people", "sent", "received", "dups", "lost", "fanout_s", "recovery_s", "42014", "pass", "faults")
+	fmt.Fprintf(&b, "%-15s %6s %6s %8s %5s %5s %9s %11s %11s %6s %5s  %s\n", "scenario", "people", "sent", "received", "dups", "lost", "fanout_s", "recovery_s", "takeover_s", "42014", "pass", "faults")
 	for _, r := range rs {
 		rec := "-"
 		if r.RecoveryMS >= 0 {
 			rec = fmt.Sprintf("%.1f", float64(r.RecoveryMS)/1000)
 		}
-		fmt.Fprintf(&b, "%-15s %6d %6d %8d %5d %5d %9.1f %11s %8d %5v  %s\n", r.Scenario, r.People, r.Sent, r.Received, r.Duplicates, r.Lost,
-			float64(r.FanoutMS)/1000, rec, r.Refused, r.Pass, strings.Join(r.Faults, "; "))
+		tko := "-"
+		if r.TakeoverMS >= 0 {
+			tko = fmt.Sprintf("%.1f", float64(r.TakeoverMS)/1000)
+		}
+		fmt.Fprintf(&b, "%-15s %6d %6d %8d %5d %5d %9.1f %11s %11s %6d %5v  %s\n", r.Scenario, r.People, r.Sent, r.Received, r.Duplicates, r.Lost,
+			float64(r.FanoutMS)/1000, rec, tko, r.Refused, r.Pass, strings.Join(r.Faults, "; "))
 		if r.Taps != nil {
-			fmt.Fprintf(&b, "%-15s taps: cards %d, requests %d, acked %d, unacked %d, check-ins stored %d, acked without check-in %d\n", "",
-				r.Taps.Cards, r.Taps.Attempts, r.Taps.Acked, r.Taps.Unacked, r.Taps.Stored, r.Taps.AckedLost)
+			fmt.Fprintf(&b, "%-15s taps: cards %d, requests %d, acked %d, unacked %d, check-ins stored %d, acked without check-in %d, cards updated %d\n", "",
+				r.Taps.Cards, r.Taps.Attempts, r.Taps.Acked, r.Taps.Unacked, r.Taps.Stored, r.Taps.AckedLost, r.Taps.Updates)
 		}
 		for _, n := range r.Notes {
 			fmt.Fprintf(&b, "%-15s note: %s\n", "", n)

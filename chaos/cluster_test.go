@@ -143,6 +143,9 @@ func newCluster(t *testing.T, bin binaries, people int) *cluster {
 		if t.Failed() {
 			c.dumpLogs()
 		}
+		if dir := os.Getenv("LEARNLOOP_CHAOS_LOGS"); dir != "" {
+			c.keepLogs(filepath.Join(dir, strings.ReplaceAll(t.Name(), "/", "_")))
+		}
 	})
 	c.createDatabase()
 	c.migrate()
@@ -444,6 +447,24 @@ func (c *cluster) dumpLogs() {
 		lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
 		c.t.Logf("---- tail of %s (%d lines) ----\n%s", filepath.Base(p), len(lines), strings.Join(lines[max(0, len(lines)-40):], "\n"))
 	}
+}
+
+// keepLogs copies the cluster's logs to dir (LEARNLOOP_CHAOS_LOGS).
+func (c *cluster) keepLogs(dir string) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		c.t.Logf("keep logs: %v", err)
+		return
+	}
+	paths := []string{filepath.Join(c.dir, "fakewecom.log")}
+	for _, r := range c.replicas {
+		paths = append(paths, r.log)
+	}
+	for _, p := range paths {
+		if b, err := os.ReadFile(p); err == nil {
+			_ = os.WriteFile(filepath.Join(dir, filepath.Base(p)), b, 0o644)
+		}
+	}
+	c.t.Logf("logs kept in %s", dir)
 }
 
 // grepLogs returns the log lines of every replica containing s.
