@@ -396,7 +396,7 @@ func TestAnonymousNPSInCard(t *testing.T) {
 			"course_id": c.ID, "starts_at": "2026-03-02T10:00:00+08:00", "ends_at": "2026-03-02T12:00:00+08:00", "plan": "none",
 		}, &s))
 		sid := u(s.Session.ID)
-		csv := "external_id,name,department,platform\nA1,甲,销售,simulator\nA2,乙,销售,simulator\nA3,丙,销售,simulator\nA4,丁,销售,simulator\nA5,戊,销售,simulator\nA6,己,法务,simulator\n"
+		csv := "external_id,name,department,platform\nA1,甲子,销售,simulator\nA2,乙丑,销售,simulator\nA3,丙寅,销售,simulator\nA4,丁卯,销售,simulator\nA5,戊辰,销售,simulator\nA6,己巳,法务,simulator\n"
 		require.Equal(t, http.StatusOK, b.call(t, "POST", "/api/v1/sessions/"+sid+"/roster", "text/csv", csv, nil))
 		b.clk.Set(time.Date(2026, 3, 2, 2, 5, 0, 0, time.UTC))
 		for _, id := range []string{"A1", "A2", "A3", "A4", "A5", "A6"} {
@@ -413,11 +413,12 @@ func TestAnonymousNPSInCard(t *testing.T) {
 		b.clk.Set(time.Date(2026, 3, 2, 3, 50, 1, 0, time.UTC))
 		b.runDue(t)
 
-		// Scores: 10, 9, 8, 3 from 销售 (A1–A4), A5 taps 5 then changes to
-		// 9, A6 (法务, alone) taps 0. NPS: promoters 3 (10, 9, 9), passives 1
-		// (8), detractors 2 (3, 0), n 6 → 100×(3−2)/6 = 16.7.
-		// (A5's second tap comes from the card as first shown, e.g. on a
-		// second device: the card in the inbox now shows the score.)
+		// Scores: 10, 9, 8, 3 from 销售 (A1–A4), A5 taps 5, A6 (法务, alone)
+		// taps 0. A5 then taps 9 on the card as first shown (a second device):
+		// an anonymous answer is reopened only with the key its respondent
+		// holds (the updated card's form link), so that tap changes nothing.
+		// NPS: promoters 2 (10, 9), passives 1 (8), detractors 3 (3, 5, 0),
+		// n 6 → 100×(2−3)/6 = −16.7.
 		a5nine := npsButton(t, cardWith(t, b, "A5", surveys.KindNPS), "9")
 		for id, score := range map[string]string{"A1": "10", "A2": "9", "A3": "8", "A4": "3", "A5": "5", "A6": "0"} {
 			tr := tap(t, b, id, npsButton(t, cardWith(t, b, id, surveys.KindNPS), score))
@@ -425,8 +426,7 @@ func TestAnonymousNPSInCard(t *testing.T) {
 		}
 		require.Contains(t, cardWith(t, b, "A5", surveys.KindNPS).Message.Status, "5")
 		tr := tap(t, b, "A5", a5nine)
-		require.True(t, tr.OK)
-		require.False(t, tr.Duplicate)
+		require.False(t, tr.OK, "an old card cannot reopen an anonymous answer")
 		require.EqualValues(t, 6, count(t, db, &store.SurveyResponse{}), "one response per person, however often they tap")
 
 		var rs []store.SurveyResponse
@@ -440,7 +440,7 @@ func TestAnonymousNPSInCard(t *testing.T) {
 		resp, err := b.rawGet("/api/v1/surveys/" + u(created.Survey.ID) + "/report")
 		require.NoError(t, err)
 		body := readAll(t, resp)
-		for _, who := range []string{"A1", "A6", "甲", "己"} {
+		for _, who := range []string{"A1", "A6", "甲子", "己巳", "法务"} {
 			require.NotContains(t, body, who, "the report never says who answered")
 		}
 		var rep struct {
@@ -454,7 +454,7 @@ func TestAnonymousNPSInCard(t *testing.T) {
 		}
 		require.NoError(t, json.Unmarshal([]byte(body), &rep))
 		require.Equal(t, 6, rep.NPS.N)
-		require.InDelta(t, 100.0/6, *rep.NPS.Score, 1e-9)
+		require.InDelta(t, -100.0/6, *rep.NPS.Score, 1e-9)
 		require.Len(t, rep.Departments, 2)
 		for _, d := range rep.Departments {
 			switch d.Department {
@@ -465,8 +465,8 @@ func TestAnonymousNPSInCard(t *testing.T) {
 			case "销售":
 				require.False(t, d.Suppressed)
 				require.Equal(t, 5, *d.Responses)
-				// 10, 9, 8, 3, 9 → promoters 3, detractors 1 → 100×2/5 = 40.
-				require.InDelta(t, 40, *d.NPS, 1e-9)
+				// 10, 9, 8, 3, 5 → promoters 2, detractors 2 → 0.
+				require.InDelta(t, 0, *d.NPS, 1e-9)
 			}
 		}
 	})

@@ -39,6 +39,9 @@ var Migrations = []Migration{
 		return tx.Exec(`UPDATE survey_answers SET survey_id = (SELECT survey_responses.survey_id FROM survey_responses
 			WHERE survey_responses.id = survey_answers.response_id) WHERE survey_id = 0`).Error
 	}},
+	{Version: 5, Name: "rate_limits: platform rate limits shared by all replicas", Up: func(tx *gorm.DB) error {
+		return tx.Migrator().AutoMigrate(rateLimitModels()...)
+	}},
 }
 
 // LatestVersion is the schema version this binary expects.

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,6 +11,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/learnloop/learnloop/store"
 )
 
 func run(t *testing.T, env map[string]string, args ...string) (string, string, error) {
@@ -56,7 +59,7 @@ func TestMigrateImportReportOnSQLite(t *testing.T) {
 	require.Contains(t, out, "applied migrations")
 	out, _, err = run(t, env, "migrate", "--status")
 	require.NoError(t, err)
-	require.Contains(t, out, "schema version 4, latest 4")
+	require.Contains(t, out, fmt.Sprintf("schema version %d, latest %d", store.LatestVersion(), store.LatestVersion()))
 
 	bad := filepath.Join(dir, "bad.csv")
 	require.NoError(t, os.WriteFile(bad, []byte("external_id,name\nE1,张三\n,无工号\n"), 0o600))
