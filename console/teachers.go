@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/learnloop/learnloop/reports"
+	"github.com/learnloop/learnloop/surveys"
 )
 
 // teachersData is the teacher report page.
@@ -61,8 +62,16 @@ func (c *Console) teachersPage(w http.ResponseWriter, r *http.Request, v *viewer
 		}
 		tt.Rows = append(tt.Rows, []Cell{C(t.Name), C(len(t.Sessions)), cert, C(strings.Join(t.Reasons, "；"))})
 		for _, s := range t.Sessions {
+			// As many decimals as the certification reason uses, so that the
+			// table never shows 4.50 beside "4.495, below 4.5".
+			rating := Cell{V: round2(s.Rating), Digits: 2}
+			if s.Rating != nil {
+				digits := reports.RatingDigits(*s.Rating, reports.CertMinRating)
+				v := surveys.Round(*s.Rating, digits)
+				rating = Cell{V: &v, Digits: digits}
+			}
 			ts.Rows = append(ts.Rows, []Cell{C(t.Name), {V: s.SessionID, Href: c.path(fmt.Sprintf("/sessions/%d/results", s.SessionID))}, C(s.Course), C(s.StartsAt),
-				C(s.Learners), Cell{V: round2(s.Rating), Digits: 2}, C(s.RatingN)})
+				C(s.Learners), rating, C(s.RatingN)})
 		}
 	}
 	d.Teachers, d.Sessions = tt, ts
