@@ -1,0 +1,98 @@
+package bench
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// rounds is LEARNLOOP_BENCH_ROUNDS (default 3): how many times each
+// benchmark runs its baseline and its product measurement, interleaved.
+func rounds() int { return envInt("LEARNLOOP_BENCH_ROUNDS", 3) }
+
+// comparison names one benchmark's baseline and product measurements.
+type comparison struct {
+	// Title is printed above the summary ("check-in storm, 10000 taps, 100 clients").
+	Title string
+	// Unit is what both measurements are in ("/s", "s", "ms").
+	Unit string
+	// Base and Prod label the two measurements in the printout.
+	Base, Prod string
+	// BaseMetric and ProdMetric are the b.ReportMetric units of their
+	// medians ("raw_inserts/s", "checkins/s").
+	BaseMetric, ProdMetric string
+	// Target states the design's target for the ratio prod/base.
+	Target string
+}
+
+// outcome is what interleave measured, one value per round.
+type outcome struct {
+	Base, Prod, Ratio []float64
+}
+
+// interleave runs base and product alternately (base, product, base,
+// product, …) for rounds() rounds, each call on fresh state the callbacks
+// prepare themselves, and prints the min/median/max of each measurement
+// and of the per-round ratio prod/base. It reports the medians as metrics,
+// the ratio's as "ratio". Each callback returns its measurement in c.Unit
+// and times only the part it measures.
+func interleave(b *testing.B, c comparison, base, prod func(round int) float64) outcome {
+	b.Helper()
+	n := rounds()
+	var o outcome
+	for r := range n {
+		bv := base(r)
+		pv := prod(r)
+		if bv <= 0 || pv <= 0 {
+			b.Fatalf("%s: round %d measured base %v, product %v: both must be positive", c.Title, r, bv, pv)
+		}
+		o.Base, o.Prod, o.Ratio = append(o.Base, bv), append(o.Prod, pv), append(o.Ratio, pv/bv)
+	}
+	fmt.Printf("%s — %d rounds, interleaved\n", c.Title, n)
+	summary(b, c.Base+" ("+c.Unit+")", c.BaseMetric, o.Base)
+	summary(b, c.Prod+" ("+c.Unit+")", c.ProdMetric, o.Prod)
+	summary(b, "ratio "+c.Prod+" / "+c.Base, "ratio", o.Ratio)
+	if c.Target != "" {
+		fmt.Printf("  target: %s\n", c.Target)
+	}
+	return o
+}
+
+// summary prints the min/median/max of one measurement over the rounds
+// and, when metric is not empty, reports the median under that unit.
+func summary(b *testing.B, label, metric string, xs []float64) {
+	b.Helper()
+	lo, med, hi := spread(xs)
+	fmt.Printf("  %-44s min %s  median %s  max %s\n", label, num(lo), num(med), num(hi))
+	if metric != "" {
+		b.ReportMetric(med, metric)
+	}
+}
+
+// spread returns the minimum, median and maximum of xs (the median of an
+// even count is the mean of the middle two).
+func spread(xs []float64) (lo, med, hi float64) {
+	if len(xs) == 0 {
+		return 0, 0, 0
+	}
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	med = s[len(s)/2]
+	if len(s)%2 == 0 {
+		med = (s[len(s)/2-1] + s[len(s)/2]) / 2
+	}
+	return s[0], med, s[len(s)-1]
+}
+
+// num formats a measurement with three significant digits or as an integer.
+func num(v float64) string {
+	switch {
+	case v >= 100 || v <= -100:
+		return fmt.Sprintf("%8.0f", v)
+	case v >= 1 || v <= -1:
+		return fmt.Sprintf("%8.2f", v)
+	default:
+		return strings.TrimRight(fmt.Sprintf("%8.3f", v), " ")
+	}
+}
