@@ -62,6 +62,15 @@ var contract = sync.OnceValues(func() (*Contract, error) {
 	return LoadContract(context.Background(), SpecPath())
 })
 
+// OperationID returns the operationId of the operation req is for.
+func (c *Contract) OperationID(req *http.Request) (string, error) {
+	route, _, err := c.router.FindRoute(req)
+	if err != nil {
+		return "", fmt.Errorf("%s %s: %w", req.Method, req.URL.Path, err)
+	}
+	return route.Operation.OperationID, nil
+}
+
 // CheckResponse checks the answer to req (which must have been sent) against
 // the contract: its operation must document the status, and the body must
 // match that status's media type and schema. A request to no documented
