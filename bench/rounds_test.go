@@ -52,7 +52,7 @@ func interleave(b *testing.B, c comparison, base, prod func(round int) float64) 
 	fmt.Printf("%s — %d rounds, interleaved\n", c.Title, n)
 	summary(b, c.Base+" ("+c.Unit+")", c.BaseMetric, o.Base)
 	summary(b, c.Prod+" ("+c.Unit+")", c.ProdMetric, o.Prod)
-	summary(b, "ratio "+c.Prod+" / "+c.Base, "ratio", o.Ratio)
+	summary(b, "ratio product / baseline", "ratio", o.Ratio)
 	if c.Target != "" {
 		fmt.Printf("  target: %s\n", c.Target)
 	}
