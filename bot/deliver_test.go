@@ -163,23 +163,49 @@ func TestFireAudienceAtSendTimeAndPause(t *testing.T) {
 	})
 }
 
+// keyCounter is a fake platform that counts sends per delivery key.
+type keyCounter struct {
+	mu    sync.Mutex
+	sends map[string]int
+}
+
+func newKeyCounter() *keyCounter { return &keyCounter{sends: map[string]int{}} }
+
+func (k *keyCounter) messenger() messengerFunc {
+	return func(ctx context.Context, to bot.Recipient, msg bot.Message) (bot.Receipt, error) {
+		k.mu.Lock()
+		defer k.mu.Unlock()
+		k.sends[msg.Key]++
+		return bot.Receipt{Handle: msg.Key}, nil
+	}
+}
+
+// requireEachOnce asserts n distinct keys were sent, each once.
+func (k *keyCounter) requireEachOnce(t *testing.T, n int) {
+	t.Helper()
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	require.Len(t, k.sends, n)
+	for key, c := range k.sends {
+		require.Equal(t, 1, c, key)
+	}
+}
+
+func (k *keyCounter) count() int {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return len(k.sends)
+}
+
 func TestConcurrentFireSendsEachOnce(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *storetest.DB) {
 		f := seed(t, db, 60)
-		var mu sync.Mutex
-		sends := map[string]int{}
-		m := messengerFunc(func(ctx context.Context, to bot.Recipient, msg bot.Message) (bot.Receipt, error) {
-			mu.Lock()
-			defer mu.Unlock()
-			sends[msg.Key]++
-			return bot.Receipt{}, nil
-		})
+		k := newKeyCounter()
+		m := k.messenger()
 		var wg sync.WaitGroup
 		for range 3 {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
+			wg.Go(func() {
 				// A run that finds rows another live run is sending must not
 				// call the occurrence done.
 				_, err := deliverer(t, f, m).Fire(context.Background(), f.tp.ID, "0")
@@ -187,16 +213,13 @@ func TestConcurrentFireSendsEachOnce(t *testing.T) {
 				if err != nil {
 					require.ErrorAs(t, err, &unsettled)
 				}
-			}()
+			})
 		}
 		wg.Wait()
 		_, err := deliverer(t, f, m).Fire(context.Background(), f.tp.ID, "0")
 		require.NoError(t, err, "once every run is done the occurrence is settled")
 		require.Equal(t, map[string]int{store.DeliverySent: 60}, statuses(t, db, f.tp.ID))
-		require.Len(t, sends, 60)
-		for k, n := range sends {
-			require.Equal(t, 1, n, k)
-		}
+		k.requireEachOnce(t, 60)
 	})
 }
 
@@ -295,14 +318,8 @@ func TestFireTakesOverRowsOfADeadRun(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *storetest.DB) {
 		f := seed(t, db, 30)
-		var mu sync.Mutex
-		sends := map[string]int{}
-		m := messengerFunc(func(ctx context.Context, to bot.Recipient, msg bot.Message) (bot.Receipt, error) {
-			mu.Lock()
-			defer mu.Unlock()
-			sends[msg.Key]++
-			return bot.Receipt{Handle: msg.Key}, nil
-		})
+		k := newKeyCounter()
+		m := k.messenger()
 		// The first holder creates the rows, then "dies" with 12 claimed.
 		never := messengerFunc(func(ctx context.Context, to bot.Recipient, msg bot.Message) (bot.Receipt, error) {
 			return bot.Receipt{}, errors.New("platform unreachable")
@@ -318,18 +335,15 @@ func TestFireTakesOverRowsOfADeadRun(t *testing.T) {
 		var unsettled *bot.UnsettledError
 		require.ErrorAs(t, err, &unsettled)
 		require.Equal(t, 12, unsettled.Sending)
-		require.Equal(t, time.Minute, unsettled.Wait.Round(time.Second)+30*time.Second, "waits until the rows are stale, at most 30s")
-		require.Len(t, sends, 18)
+		require.Equal(t, 30*time.Second, unsettled.Wait, "checks again when the rows are stale (in 1m), at most every 30s")
+		require.Equal(t, 18, k.count())
 
 		// The job's next holder resends them at once.
 		st, err := deliverer(t, f, m).Fire(bot.WithClaimOwner(context.Background(), "job7"), f.tp.ID, "0")
 		require.NoError(t, err)
 		require.Equal(t, 12, st.Resent)
 		require.Equal(t, map[string]int{store.DeliverySent: 30}, statuses(t, db, f.tp.ID))
-		require.Len(t, sends, 30)
-		for k, n := range sends {
-			require.Equal(t, 1, n, k)
-		}
+		k.requireEachOnce(t, 30)
 	})
 }
 

@@ -489,58 +489,27 @@ func TestRunShutdownFinishesInFlight(t *testing.T) {
 	})
 }
 
-// TestRunShutdownWithinBudgetNotLease: a handler that ignores cancellation
-// holds the shutdown for ShutdownTimeout, not for the (much longer) lease;
-// its job is handed back for immediate takeover.
-func TestRunShutdownWithinBudgetNotLease(t *testing.T) {
-	t.Parallel()
-	storetest.Each(t, func(t *testing.T, db *storetest.DB) {
-		b := setup(t, db)
-		s := b.scheduler(scheduler.Options{WorkerID: "w", Lease: time.Hour, ShutdownTimeout: 200 * time.Millisecond, PollInterval: 10 * time.Millisecond})
-		started, stubborn := make(chan struct{}), make(chan struct{})
-		defer close(stubborn)
-		s.Register("send", func(ctx context.Context, _ store.Job) error {
-			close(started)
-			<-stubborn
-			return nil
-		})
-		j := b.enqueue(t, s, scheduler.JobSpec{Kind: "send"})
-		ctx, cancel := context.WithCancel(context.Background())
-		runErr := make(chan error, 1)
-		go func() { runErr <- s.Run(ctx) }()
-		<-started
-		cancel()
-		select {
-		case err := <-runErr:
-			require.NoError(t, err)
-		case <-time.After(10 * time.Second):
-			t.Fatal("Run waited for the lease instead of its shutdown budget")
-		}
-		got := b.job(t, j.ID)
-		require.Equal(t, store.JobAvailable, got.State)
-		require.Nil(t, got.LockedUntil)
-	})
-}
-
 // TestRunShutdownReleasesUnfinished: handlers are cancelled at shutdown and
 // their jobs handed back, whether the handler returns on cancel or is still
-// running when ShutdownTimeout ends.
+// running when ShutdownTimeout ends — which bounds the shutdown, however long
+// the lease.
 func TestRunShutdownReleasesUnfinished(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name     string
 		obedient bool // the handler returns when its context is cancelled
+		lease    time.Duration
 	}{
-		{"handler returns on cancel", true},
-		{"handler ignores cancel", false},
+		{"handler returns on cancel", true, 300 * time.Millisecond},
+		{"handler ignores cancel", false, 300 * time.Millisecond},
+		{"handler ignores cancel, lease far above the budget", false, time.Hour},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			storetest.Each(t, func(t *testing.T, db *storetest.DB) {
-				const lease = 300 * time.Millisecond
 				b := setup(t, db)
-				s := b.scheduler(scheduler.Options{WorkerID: "w", Lease: lease, ShutdownTimeout: lease, PollInterval: 10 * time.Millisecond})
+				s := b.scheduler(scheduler.Options{WorkerID: "w", Lease: tt.lease, ShutdownTimeout: 300 * time.Millisecond, PollInterval: 10 * time.Millisecond})
 				started, stubborn, returned := make(chan struct{}), make(chan struct{}), make(chan struct{})
 				s.Register("send", func(ctx context.Context, _ store.Job) error {
 					defer close(returned)
