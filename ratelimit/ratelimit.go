@@ -31,7 +31,9 @@
 //
 // Counters (a daily quota) are exact: a booked reservation adds its weight
 // only while the total stays at or under the maximum, and Release gives
-// weight back for a request the platform refused.
+// weight back for a request the platform refused. A Day counter counts in
+// the calendar day of the grant time, so a wait that crosses midnight is
+// charged to the day the permit is used in.
 //
 // Rows expire: a band whose arrival time has passed behaves exactly like a
 // missing row, so Prune (run by each Limiter about once a minute) deletes
@@ -92,12 +94,25 @@ func Window(key string, n int, per time.Duration, burst int) Band {
 // tau is the band's tolerance: how far ahead of its TAT a permit may go.
 func (b Band) tau() int64 { return int64(b.Burst-1) * int64(b.Every) }
 
-// Counter is a quota of Max permits on Key (a day's quota, say); the row
-// is kept until Expires.
+// Counter is a quota of Max permits on Key; the row is kept until Expires.
 type Counter struct {
 	Key     string
 	Max     int64
 	Expires time.Time
+	// Day, when set, makes the counter one per calendar day in that
+	// location, the day of the grant (not of the request: a wait may cross
+	// midnight): its key is Key + ":" + the date as 20060102, and its row
+	// expires a day after that day ends (Expires is ignored).
+	Day *time.Location
+}
+
+// at returns the concrete counter for a grant at t.
+func (c Counter) at(t time.Time) Counter {
+	if c.Day == nil {
+		return c
+	}
+	y, m, d := t.In(c.Day).Date()
+	return Counter{Key: c.Key + ":" + t.In(c.Day).Format("20060102"), Max: c.Max, Expires: time.Date(y, m, d+2, 0, 0, 0, 0, c.Day)}
 }
 
 // Request is what one reservation needs.
@@ -127,6 +142,9 @@ type Grant struct {
 	Strikes int
 	// HoldUntil is the latest hold among the bands (zero without one).
 	HoldUntil time.Time
+	// Counters are the keys of the counters charged (with a Day counter's
+	// date), for Release.
+	Counters []string
 }
 
 // ExhaustedError is returned when a counter has no room for the request.
@@ -134,6 +152,8 @@ type ExhaustedError struct {
 	Key  string
 	Max  int64
 	Used int64
+	// At is the grant time the counter was checked for.
+	At time.Time
 }
 
 // Error implements error.
@@ -205,35 +225,43 @@ func (req Request) keys() ([]string, error) {
 		}
 		keys = append(keys, b.Key)
 	}
+	named := slices.Clone(keys)
 	for _, c := range req.Counters {
 		if err := validKey(c.Key); err != nil {
 			errs = append(errs, err)
+		} else if c.Day != nil && len(c.Key)+9 > MaxKeyLen {
+			errs = append(errs, fmt.Errorf("key %.40q… with its date is longer than %d bytes", c.Key, MaxKeyLen))
 		}
 		if c.Max < 0 {
 			errs = append(errs, fmt.Errorf("counter %s: max must not be negative, got %d", c.Key, c.Max))
 		}
-		keys = append(keys, c.Key)
+		named = append(named, c.Key)
+		if c.Day == nil {
+			keys = append(keys, c.Key)
+		}
 	}
 	if req.Weight < 0 {
 		errs = append(errs, fmt.Errorf("weight must not be negative, got %d", req.Weight))
 	}
-	if len(keys) == 0 {
+	if len(named) == 0 {
 		errs = append(errs, errors.New("no band or counter"))
 	}
-	slices.Sort(keys)
-	for i := 1; i < len(keys); i++ {
-		if keys[i] == keys[i-1] {
-			errs = append(errs, fmt.Errorf("key %s named twice", keys[i]))
+	slices.Sort(named)
+	for i := 1; i < len(named); i++ {
+		if named[i] == named[i-1] {
+			errs = append(errs, fmt.Errorf("key %s named twice", named[i]))
 		}
 	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, fmt.Errorf("ratelimit: %w", err)
 	}
+	slices.Sort(keys)
 	return keys, nil
 }
 
-// plan computes the grant for req against rows (keyed by rate_key) at now.
-func plan(req Request, rows map[string]*store.RateLimit, now time.Time) (Grant, error) {
+// plan computes the grant time for req's bands against rows (keyed by
+// rate_key) at now.
+func plan(req Request, rows map[string]*store.RateLimit, now time.Time) Grant {
 	w := int64(max(req.Weight, 1))
 	at := now.UnixNano()
 	g := Grant{}
@@ -251,21 +279,37 @@ func plan(req Request, rows map[string]*store.RateLimit, now time.Time) (Grant, 
 		g.Strikes = max(g.Strikes, r.Strikes)
 	}
 	at = max(at, hold)
-	for _, c := range req.Counters {
-		used := int64(0)
-		if r := rows[c.Key]; r != nil {
-			used = r.Used
-		}
-		if used+w > c.Max {
-			return Grant{}, &ExhaustedError{Key: c.Key, Max: c.Max, Used: used}
-		}
-	}
 	g.At = time.Unix(0, at)
 	g.Wait = g.At.Sub(now)
 	if hold > 0 {
 		g.HoldUntil = time.Unix(0, hold)
 	}
-	return g, nil
+	return g
+}
+
+// counters returns req's counters for a grant at t and their keys.
+func counters(req Request, t time.Time) ([]Counter, []string) {
+	cs := make([]Counter, len(req.Counters))
+	keys := make([]string, len(cs))
+	for i, c := range req.Counters {
+		cs[i] = c.at(t)
+		keys[i] = cs[i].Key
+	}
+	return cs, keys
+}
+
+// check returns an *ExhaustedError when a counter has no room for w.
+func check(cs []Counter, rows map[string]*store.RateLimit, w int64, at time.Time) error {
+	for _, c := range cs {
+		used := int64(0)
+		if r := rows[c.Key]; r != nil {
+			used = r.Used
+		}
+		if used+w > c.Max {
+			return &ExhaustedError{Key: c.Key, Max: c.Max, Used: used, At: at}
+		}
+	}
+	return nil
 }
 
 // Reserve books the earliest time at or after now at which every band of
@@ -280,12 +324,30 @@ func (l *Limiter) Reserve(ctx context.Context, req Request) (Grant, error) {
 	}
 	var g Grant
 	err = l.tx(ctx, keys, func(tx *gorm.DB, rows map[string]*store.RateLimit, now time.Time) error {
-		var perr error
-		g, perr = plan(req, rows, now)
-		if perr != nil || g.Wait > req.MaxWait {
-			return perr
+		g = plan(req, rows, now)
+		if g.Wait > req.MaxWait {
+			return nil
 		}
 		w := int64(max(req.Weight, 1))
+		cs, ckeys := counters(req, g.At)
+		// Day counters are known only now; they are locked after the
+		// bands in every transaction, so the lock order stays the same.
+		var late []string
+		for _, c := range req.Counters {
+			if c.Day != nil {
+				late = append(late, c.at(g.At).Key)
+			}
+		}
+		if len(late) > 0 {
+			slices.Sort(late)
+			if err := l.lock(tx, late, rows); err != nil {
+				return err
+			}
+		}
+		if err := check(cs, rows, w, g.At); err != nil {
+			return err
+		}
+		g.Counters = ckeys
 		at := g.At.UnixNano()
 		var ups []update
 		for _, b := range req.Bands {
@@ -293,7 +355,7 @@ func (l *Limiter) Reserve(ctx context.Context, req Request) (Grant, error) {
 			tat := max(r.TAT, at) + w*int64(b.Every)
 			ups = append(ups, update{key: b.Key, tat: tat, used: r.Used, expires: expiry(tat, r.HoldUntil, r.Strikes)})
 		}
-		for _, c := range req.Counters {
+		for _, c := range cs {
 			r := rows[c.Key]
 			ups = append(ups, update{key: c.Key, tat: r.TAT, used: r.Used + w, expires: max(c.Expires.UnixNano(), expiry(r.TAT, r.HoldUntil, r.Strikes))})
 		}
@@ -322,15 +384,33 @@ func (l *Limiter) Peek(ctx context.Context, req Request) (Grant, error) {
 	if err != nil {
 		return Grant{}, err
 	}
-	var list []store.RateLimit
-	if err := l.db.WithContext(ctx).Where("rate_key IN ?", keys).Find(&list).Error; err != nil {
-		return Grant{}, fmt.Errorf("ratelimit: peek %s: %w", strings.Join(keys, ","), err)
+	rows := map[string]*store.RateLimit{}
+	read := func(keys []string) error {
+		var list []store.RateLimit
+		if err := l.db.WithContext(ctx).Where("rate_key IN ?", keys).Find(&list).Error; err != nil {
+			return fmt.Errorf("ratelimit: peek %s: %w", strings.Join(keys, ","), err)
+		}
+		for i := range list {
+			rows[list[i].Key] = &list[i]
+		}
+		return nil
 	}
-	rows := make(map[string]*store.RateLimit, len(list))
-	for i := range list {
-		rows[list[i].Key] = &list[i]
+	if len(keys) > 0 {
+		if err := read(keys); err != nil {
+			return Grant{}, err
+		}
 	}
-	return plan(req, rows, l.now())
+	g := plan(req, rows, l.now())
+	cs, ckeys := counters(req, g.At)
+	if len(ckeys) > 0 {
+		if err := read(ckeys); err != nil {
+			return Grant{}, err
+		}
+	}
+	if err := check(cs, rows, int64(max(req.Weight, 1)), g.At); err != nil {
+		return Grant{}, err
+	}
+	return g, nil
 }
 
 // expiry is when a row with this state says nothing more than a missing one.
@@ -474,38 +554,47 @@ func (l *Limiter) tx(ctx context.Context, keys []string, fn func(tx *gorm.DB, ro
 
 func (l *Limiter) tx1(ctx context.Context, keys []string, fn func(tx *gorm.DB, rows map[string]*store.RateLimit, now time.Time) error) error {
 	return store.Tx(ctx, l.db, func(tx *gorm.DB) error {
-		// Make sure every row exists; on MySQL the upsert also takes the
-		// row locks, in key order (the SELECT … FOR UPDATE below then holds
-		// them whatever the upsert did). On SQLite the write takes the
-		// database's write lock at once, so transactions never deadlock on
-		// a lock upgrade.
-		fresh := make([]store.RateLimit, len(keys))
-		for i, k := range keys {
-			fresh[i] = store.RateLimit{Key: k}
-		}
-		if err := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&fresh).Error; err != nil {
-			return fmt.Errorf("create rows: %w", err)
-		}
-		q := tx.Where("rate_key IN ?", keys).Order("rate_key")
-		if l.mysql {
-			q = q.Clauses(clause.Locking{Strength: "UPDATE"})
-		}
-		var list []store.RateLimit
-		if err := q.Find(&list).Error; err != nil {
-			return fmt.Errorf("lock rows: %w", err)
-		}
-		rows := make(map[string]*store.RateLimit, len(list))
-		for i := range list {
-			rows[list[i].Key] = &list[i]
-		}
-		for _, k := range keys {
-			if rows[k] == nil {
-				// Pruned between the upsert and the lock: run again.
-				return fmt.Errorf("row %s vanished: %w", k, errVanished)
+		rows := make(map[string]*store.RateLimit, len(keys))
+		if len(keys) > 0 {
+			if err := l.lock(tx, keys, rows); err != nil {
+				return err
 			}
 		}
 		return fn(tx, rows, l.now())
 	})
+}
+
+// lock creates the rows of keys (sorted) when missing and locks them,
+// adding them to rows. On MySQL the upsert itself takes the row locks, in
+// key order (the SELECT … FOR UPDATE then holds them whatever the upsert
+// did). On SQLite the write takes the database's write lock at once, so
+// transactions never deadlock on a lock upgrade.
+func (l *Limiter) lock(tx *gorm.DB, keys []string, rows map[string]*store.RateLimit) error {
+	fresh := make([]store.RateLimit, len(keys))
+	for i, k := range keys {
+		fresh[i] = store.RateLimit{Key: k}
+	}
+	if err := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&fresh).Error; err != nil {
+		return fmt.Errorf("create rows: %w", err)
+	}
+	q := tx.Where("rate_key IN ?", keys).Order("rate_key")
+	if l.mysql {
+		q = q.Clauses(clause.Locking{Strength: "UPDATE"})
+	}
+	var list []store.RateLimit
+	if err := q.Find(&list).Error; err != nil {
+		return fmt.Errorf("lock rows: %w", err)
+	}
+	for i := range list {
+		rows[list[i].Key] = &list[i]
+	}
+	for _, k := range keys {
+		if rows[k] == nil {
+			// Pruned between the upsert and the lock: run again.
+			return fmt.Errorf("row %s vanished: %w", k, errVanished)
+		}
+	}
+	return nil
 }
 
 // errVanished: a row was pruned between its upsert and its lock (the

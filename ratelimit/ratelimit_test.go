@@ -170,6 +170,37 @@ func TestCounterAndRelease(t *testing.T) {
 	})
 }
 
+// TestDayCounter: a Day counter is charged to the day of the grant, so a
+// reservation held back across midnight counts on the new day.
+func TestDayCounter(t *testing.T) {
+	t.Parallel()
+	china := time.FixedZone("CST", 8*3600)
+	storetest.Each(t, func(t *testing.T, db *storetest.DB) {
+		ctx := context.Background()
+		clk := &clock{t: time.Date(2026, 3, 2, 15, 59, 59, 0, time.UTC)} // 23:59:59 in China
+		l := ratelimit.New(db.DB, ratelimit.WithNow(clk.Now))
+		band := ratelimit.Window("d:app", 1, time.Second, 1)
+		day := ratelimit.Counter{Key: "d:day", Max: 1, Day: china}
+		req := ratelimit.Request{Bands: []ratelimit.Band{band}, Counters: []ratelimit.Counter{day}, MaxWait: time.Minute}
+		g, err := l.Reserve(ctx, req)
+		require.NoError(t, err)
+		require.Equal(t, []string{"d:day:20260302"}, g.Counters)
+		g, err = l.Reserve(ctx, req)
+		require.NoError(t, err, "the second waits a second, into the next day, whose quota is free")
+		require.Equal(t, time.Second, g.Wait)
+		require.Equal(t, []string{"d:day:20260303"}, g.Counters)
+		_, err = l.Peek(ctx, req)
+		var ex *ratelimit.ExhaustedError
+		require.ErrorAs(t, err, &ex, "both days are used up")
+		require.Equal(t, "d:day:20260303", ex.Key)
+		for _, k := range []string{"d:day:20260302", "d:day:20260303"} {
+			n, err := l.Used(ctx, k)
+			require.NoError(t, err)
+			require.EqualValues(t, 1, n, k)
+		}
+	})
+}
+
 func TestHoldAndReset(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *storetest.DB) {

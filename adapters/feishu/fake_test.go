@@ -67,6 +67,16 @@ type fakeFeishu struct {
 	patches      []sentMessage
 	users        map[string]map[string]string // open_id → user fields
 	userLookups  int
+	// now is the fake's clock (nil: time.Now); arrivals records when each
+	// message request came in and for whom, for sliding-window counts.
+	now      func() time.Time
+	arrivals []arrival
+}
+
+// arrival is one message request the fake received.
+type arrival struct {
+	At        time.Time
+	ReceiveID string
 }
 
 func newFakeFeishu(t testing.TB, idType string) *fakeFeishu {
@@ -159,6 +169,10 @@ func (f *fakeFeishu) send(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.msgRequests++
+	at := time.Now()
+	if f.now != nil {
+		at = f.now()
+	}
 	if !f.authorized(w, r) {
 		return
 	}
@@ -185,7 +199,9 @@ func (f *fakeFeishu) send(w http.ResponseWriter, r *http.Request) {
 		Content   string `json:"content"`
 		UUID      string `json:"uuid"`
 	}
-	if err := json.NewDecoder(r.Body).Decode(&req); err != nil || req.ReceiveID == "" || req.MsgType != "interactive" || len(req.UUID) > 50 {
+	err := json.NewDecoder(r.Body).Decode(&req)
+	f.arrivals = append(f.arrivals, arrival{At: at, ReceiveID: req.ReceiveID})
+	if err != nil || req.ReceiveID == "" || req.MsgType != "interactive" || len(req.UUID) > 50 {
 		reply(w, 400, map[string]any{"code": 230001, "msg": "Your request contains an invalid request parameter."})
 		return
 	}

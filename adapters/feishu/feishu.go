@@ -79,8 +79,9 @@ type Config struct {
 	PublicURL string
 }
 
-// Limits are the request quotas the client paces itself to. Each process
-// paces on its own: with several replicas, divide the app quotas among them.
+// Limits are the request quotas the client paces itself to. With a shared
+// Limiter (WithLimiter) they hold for all replicas together; without one
+// each process paces on its own.
 type Limits struct {
 	AppPerSecond  int
 	AppPerMinute  int
@@ -100,17 +101,23 @@ func WithLogger(l *slog.Logger) Option { return func(c *Client) { c.log = l } }
 // bootstrap. A client without a Timeout gets Config.Timeout.
 func WithHTTPClient(hc *http.Client) Option { return func(c *Client) { c.hc = hc } }
 
+// WithLimiter paces requests with l, shared by every replica through the
+// database (the app always sets it). Without it each Client paces on its
+// own.
+func WithLimiter(l Limiter) Option { return func(c *Client) { c.limiter = l } }
+
 // Client is the Feishu platform adapter.
 type Client struct {
-	cfg    Config
-	now    func() time.Time
-	log    *slog.Logger
-	hc     *http.Client
-	sdk    *lark.Client
-	tokens *tokenCache
-	pace   *pacer
-	seen   *dedup
-	ids    *idCache
+	cfg     Config
+	now     func() time.Time
+	log     *slog.Logger
+	hc      *http.Client
+	sdk     *lark.Client
+	tokens  *tokenCache
+	pace    *pacer
+	limiter Limiter
+	seen    *dedup
+	ids     *idCache
 }
 
 var (
@@ -204,6 +211,9 @@ func New(cfg Config, opts ...Option) (*Client, error) {
 	)
 	c.tokens = &tokenCache{fetch: c.fetchToken, now: time.Now}
 	c.pace = newPacer(cfg.Limits)
+	if c.limiter != nil {
+		c.pace.shared = newShared(c.limiter, cfg.AppID, cfg.Limits)
+	}
 	c.seen = newDedup(7*time.Hour, 100_000)
 	c.ids = newIDCache(time.Hour, 50_000)
 	return c, nil

@@ -2,8 +2,13 @@ package feishu
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
 	"sync"
 	"time"
+
+	"github.com/learnloop/learnloop/ratelimit"
 )
 
 // window is an exact sliding-window limit: at most n events in any span d.
@@ -56,8 +61,13 @@ func (w *window) newest() time.Time {
 // and per receiver (a user, or a message for PATCH) 5/s. Reservations are
 // handed out in order (each is at or after the previous one), which keeps
 // every window exact; the price is that a request held back by one user's
-// limit also holds back the requests queued behind it.
+// limit also holds back the requests queued behind it. With a shared
+// Limiter (WithLimiter, which the app always sets) the quotas are kept for
+// all replicas together in the database instead, and the fields below
+// shared are unused.
 type pacer struct {
+	shared *shared
+
 	mu       sync.Mutex
 	perSec   *window
 	perMin   *window
@@ -119,6 +129,9 @@ func (p *pacer) sweep(now time.Time) {
 
 // wait reserves a slot for key and sleeps until it comes.
 func (p *pacer) wait(ctx context.Context, key string) error {
+	if p.shared != nil {
+		return p.shared.wait(ctx, key)
+	}
 	at := p.reserve(time.Now(), key)
 	d := time.Until(at)
 	if d <= 0 {
@@ -130,6 +143,109 @@ func (p *pacer) wait(ctx context.Context, key string) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	case <-tm.C:
+		return nil
+	}
+}
+
+// Limiter is the shared rate limiter the adapter paces with
+// (*ratelimit.Limiter): every replica reserves from the same database rows,
+// so the app's and each receiver's quotas hold for the deployment as a
+// whole.
+type Limiter interface {
+	Reserve(ctx context.Context, req ratelimit.Request) (ratelimit.Grant, error)
+	Now() time.Time
+}
+
+// Shared pacing. A GCRA band Window(n, per, b) never admits more than n
+// requests in any span of per and lets b of them go at once.
+const (
+	// paceSlack widens every window, covering the time from a grant to
+	// Feishu receiving the request and small clock differences between
+	// replicas.
+	paceSlack = 50 * time.Millisecond
+	// Bursts: 10 requests at once per app (then the per-second band allows
+	// 41/s and the per-minute band 951/min), 2 per receiver (then 4/s).
+	appSecondBurst = 10
+	appMinuteBurst = 50
+	receiverBurst  = 2
+	// sharedMaxWait is the longest a request waits for a slot; a longer
+	// wait is a *RateLimitError, which the delivery job retries.
+	sharedMaxWait = 30 * time.Second
+)
+
+// RateLimitError is a request held back to stay within Feishu's quotas; it
+// is transient: the delivery job retries it.
+type RateLimitError struct {
+	Reason string
+	Until  time.Time
+}
+
+// Error implements error.
+func (e *RateLimitError) Error() string {
+	return fmt.Sprintf("feishu: %s; sending resumes at %s", e.Reason, e.Until.UTC().Format(time.RFC3339))
+}
+
+// shared is the pacer's state in the database.
+type shared struct {
+	l      Limiter
+	app    string
+	limits Limits
+	// sleep waits d or until ctx is done (tests use a virtual clock).
+	sleep func(ctx context.Context, d time.Duration) error
+}
+
+func newShared(l Limiter, appID string, limits Limits) *shared {
+	return &shared{l: l, app: "feishu:" + keyPart(appID), limits: limits, sleep: sleepCtx}
+}
+
+// keyPart keeps ids of any length within the table's key size.
+func keyPart(s string) string {
+	if len(s) <= 100 {
+		return s
+	}
+	sum := sha256.Sum256([]byte(s))
+	return "h" + hex.EncodeToString(sum[:16])
+}
+
+// request is what one API request to key takes (key "": app quotas only).
+func (s *shared) request(key string) ratelimit.Request {
+	req := ratelimit.Request{Bands: []ratelimit.Band{
+		ratelimit.Window(s.app+":1s", s.limits.AppPerSecond, time.Second+paceSlack, appSecondBurst),
+		ratelimit.Window(s.app+":1m", s.limits.AppPerMinute, time.Minute+paceSlack, appMinuteBurst),
+	}}
+	if key != "" {
+		req.Bands = append(req.Bands, ratelimit.Window(s.app+":"+keyPart(key)+":1s", s.limits.UserPerSecond, time.Second+paceSlack, receiverBurst))
+	}
+	return req
+}
+
+// wait books a shared slot for key and sleeps until it comes.
+func (s *shared) wait(ctx context.Context, key string) error {
+	req := s.request(key)
+	req.MaxWait = sharedMaxWait
+	if dl, ok := ctx.Deadline(); ok {
+		req.MaxWait = max(0, min(req.MaxWait, dl.Sub(s.l.Now())))
+	}
+	g, err := s.l.Reserve(ctx, req)
+	if err != nil {
+		return fmt.Errorf("rate limit: %w", err)
+	}
+	if !g.Booked {
+		return &RateLimitError{Reason: "Feishu's request quotas are taken for longer than this request may wait", Until: g.At}
+	}
+	return s.sleep(ctx, g.Wait)
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
 		return nil
 	}
 }

@@ -2,9 +2,16 @@ package wecom
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
 	"fmt"
+	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
+
+	"github.com/learnloop/learnloop/ratelimit"
 )
 
 // WeCom's sending limits (developer.work.weixin.qq.com path/90236 and the
@@ -44,9 +51,12 @@ func (e *RateLimitError) Error() string {
 
 // pacer keeps sends within the per-member windows, the corp-wide API rate,
 // the daily person-time quota and any cooldown after a frequency errcode.
-// Counts are per process: with several replicas divide daily_quota among
-// them.
+// Without a shared Limiter the counts are per process (unit tests, tools);
+// with one (WithLimiter, which the app always sets) every replica shares
+// them through the database and the fields below shared are unused.
 type pacer struct {
+	shared *shared
+
 	mu  sync.Mutex
 	now func() time.Time
 
@@ -154,6 +164,9 @@ func (p *pacer) refill(now time.Time) {
 // throttled records a frequency errcode: every send waits for a cooldown
 // that doubles with each strike.
 func (p *pacer) throttled() time.Duration {
+	if p.shared != nil {
+		return p.shared.throttled()
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.strikes++
@@ -164,6 +177,10 @@ func (p *pacer) throttled() time.Duration {
 
 // ok resets the cooldown strikes after a successful call.
 func (p *pacer) ok() {
+	if p.shared != nil {
+		p.shared.ok()
+		return
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.strikes = 0
@@ -171,6 +188,10 @@ func (p *pacer) ok() {
 
 // unreserve gives back the daily-quota person-time of a send WeCom refused.
 func (p *pacer) unreserve() {
+	if p.shared != nil {
+		p.shared.unreserve()
+		return
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.dayCount > 0 {
@@ -181,6 +202,9 @@ func (p *pacer) unreserve() {
 // acquire blocks until user may be sent to (recording the send when commit)
 // or returns a *RateLimitError when the wait would be too long.
 func (c *Client) acquire(ctx context.Context, user string, commit bool) error {
+	if c.pace.shared != nil {
+		return c.acquireShared(ctx, user, commit)
+	}
 	for {
 		wait, err := c.pace.reserve(user, commit)
 		if err != nil {
@@ -207,5 +231,168 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 		return ctx.Err()
 	case <-t.C:
 		return nil
+	}
+}
+
+// Limiter is the shared rate limiter the adapter paces with
+// (*ratelimit.Limiter): every replica reserves from the same database rows,
+// so the corp, app and member limits hold for the deployment as a whole.
+type Limiter interface {
+	Reserve(ctx context.Context, req ratelimit.Request) (ratelimit.Grant, error)
+	Peek(ctx context.Context, req ratelimit.Request) (ratelimit.Grant, error)
+	Hold(ctx context.Context, key string, base, max time.Duration) (time.Duration, error)
+	Reset(ctx context.Context, key string) error
+	Release(ctx context.Context, key string, n int64) error
+	Now() time.Time
+}
+
+// Shared pacing. GCRA bands (package ratelimit) are exact sliding-window
+// limits: a band Window(n, per, b) never admits more than n sends in any
+// span of per, and lets b of them go at once.
+const (
+	// paceSlack widens every window, covering the time from a grant to
+	// WeCom receiving the request and small clock differences between
+	// replicas.
+	paceSlack = time.Second
+	// memberMinuteBurst and memberHourBurst: up to 10 cards to one member
+	// at once, then one every 60/21 s; and at most 1,000 an hour, long-run
+	// 971 an hour.
+	memberMinuteBurst = 10
+	memberHourBurst   = 30
+	// sharedWriteTimeout bounds recording a cooldown, a reset or a
+	// returned person-time: they record what already happened.
+	sharedWriteTimeout = 5 * time.Second
+)
+
+// shared is the pacer's state in the database.
+type shared struct {
+	l     Limiter
+	log   *slog.Logger
+	corp  string // key of the corp-wide API band, which also holds cooldowns
+	app   string // prefix of the app's member and quota keys
+	quota int
+	// strikes is set when a cooldown may have strikes to clear, so that
+	// ordinary successes cost no database write.
+	strikes atomic.Bool
+}
+
+func newShared(l Limiter, log *slog.Logger, corpID string, agentID int64, quota int) *shared {
+	corp := "wecom:" + keyPart(corpID)
+	return &shared{l: l, log: log, corp: corp + ":api", app: fmt.Sprintf("%s:%d", corp, agentID), quota: quota}
+}
+
+// keyPart keeps ids of any length within the table's key size.
+func keyPart(s string) string {
+	if len(s) <= 64 {
+		return s
+	}
+	sum := sha256.Sum256([]byte(s))
+	return "h" + hex.EncodeToString(sum[:16])
+}
+
+// dayKey is the daily-quota counter of the China day holding t (the key
+// ratelimit gives the Day counter of request).
+func (s *shared) dayKey(t time.Time) string {
+	return s.app + ":day:" + t.In(china).Format("20060102")
+}
+
+// request is what one card to user takes: the corp-wide API rate, the
+// member's minute and hour windows and, with a quota, one person-time of
+// today's quota.
+func (s *shared) request(user string, now time.Time) ratelimit.Request {
+	m := s.app + ":m:" + keyPart(user)
+	req := ratelimit.Request{Bands: []ratelimit.Band{
+		ratelimit.Window(s.corp, 150_000, time.Hour+paceSlack, appBurst),
+		ratelimit.Window(m+":1m", perMemberMinute, time.Minute+paceSlack, memberMinuteBurst),
+		ratelimit.Window(m+":1h", perMemberHour, time.Hour+paceSlack, memberHourBurst),
+	}}
+	if s.quota > 0 {
+		req.Counters = []ratelimit.Counter{{Key: s.app + ":day", Max: int64(s.quota), Day: china}}
+	}
+	return req
+}
+
+// acquireShared is acquire against the shared limiter: without commit it
+// peeks and waits (Wait), with commit it books a slot and waits for it.
+func (c *Client) acquireShared(ctx context.Context, user string, commit bool) error {
+	s := c.pace.shared
+	now := s.l.Now()
+	req := s.request(user, now)
+	limit := maxWait
+	if dl, ok := ctx.Deadline(); ok {
+		limit = min(limit, dl.Sub(now))
+	}
+	req.MaxWait = max(limit, 0)
+	var (
+		g   ratelimit.Grant
+		err error
+	)
+	if commit {
+		g, err = s.l.Reserve(ctx, req)
+	} else {
+		g, err = s.l.Peek(ctx, req)
+	}
+	var ex *ratelimit.ExhaustedError
+	switch {
+	case errors.As(err, &ex):
+		y, m, d := ex.At.In(china).Date()
+		return &RateLimitError{Reason: fmt.Sprintf("daily quota of %d person-times reached", s.quota), Until: time.Date(y, m, d+1, 0, 0, 0, 0, china)}
+	case err != nil:
+		return fmt.Errorf("wecom: rate limit: %w", err)
+	}
+	if g.Strikes > 0 {
+		s.strikes.Store(true)
+	}
+	if g.Wait > maxWait || (commit && !g.Booked) {
+		return &RateLimitError{Reason: s.reason(user, g), Until: g.At}
+	}
+	return c.sleep(ctx, g.Wait)
+}
+
+// reason says why a send waits too long.
+func (s *shared) reason(user string, g ratelimit.Grant) string {
+	switch {
+	case !g.HoldUntil.IsZero() && !g.HoldUntil.Before(g.At):
+		return "cooling down after WeCom's frequency limit"
+	case g.Wait > maxWait:
+		return fmt.Sprintf("member %s is at WeCom's per-member limits (%d a minute, %d an hour)", user, perMemberMinute, perMemberHour)
+	}
+	return "the next slot is after the send's deadline"
+}
+
+func (s *shared) throttled() time.Duration {
+	ctx, cancel := context.WithTimeout(context.Background(), sharedWriteTimeout)
+	defer cancel()
+	s.strikes.Store(true)
+	d, err := s.l.Hold(ctx, s.corp, baseCooldown, maxCooldown)
+	if err != nil {
+		// The send is retried by its job anyway; only the shared pause
+		// is missing.
+		s.log.Warn("wecom: cannot record the cooldown", "err", err)
+		return baseCooldown
+	}
+	return d
+}
+
+func (s *shared) ok() {
+	if !s.strikes.Swap(false) {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), sharedWriteTimeout)
+	defer cancel()
+	if err := s.l.Reset(ctx, s.corp); err != nil {
+		s.log.Warn("wecom: cannot reset the cooldown strikes", "err", err)
+		s.strikes.Store(true)
+	}
+}
+
+func (s *shared) unreserve() {
+	if s.quota <= 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), sharedWriteTimeout)
+	defer cancel()
+	if err := s.l.Release(ctx, s.dayKey(s.l.Now()), 1); err != nil {
+		s.log.Warn("wecom: cannot return a person-time to the daily quota", "err", err)
 	}
 }

@@ -81,6 +81,13 @@ func WithLogger(l *slog.Logger) Option { return func(c *Client) { c.log = l } }
 // used.
 func WithHTTPClient(hc *http.Client) Option { return func(c *Client) { c.hc = hc } }
 
+// WithLimiter paces sends with l, shared by every replica through the
+// database (the app always sets it): then the daily quota, the corp-wide
+// API rate, each member's windows and the cooldown after a frequency
+// errcode hold for all replicas together. Without it each Client paces on
+// its own.
+func WithLimiter(l Limiter) Option { return func(c *Client) { c.limiter = l } }
+
 // Client is a WeCom self-built app.
 type Client struct {
 	cfg     Config
@@ -90,12 +97,13 @@ type Client struct {
 	now     func() time.Time
 	log     *slog.Logger
 
-	route  *route
-	cache  *tokenCache
-	tokens credential.AccessTokenContextHandle
-	crypto *cryptor
-	pace   *pacer
-	dedup  *dedup
+	route   *route
+	cache   *tokenCache
+	tokens  credential.AccessTokenContextHandle
+	crypto  *cryptor
+	pace    *pacer
+	limiter Limiter
+	dedup   *dedup
 	// sleep waits d or until ctx is done (tests advance a fake clock).
 	sleep func(ctx context.Context, d time.Duration) error
 	// callbackURL is where WeCom must send callbacks, when known.
@@ -173,6 +181,9 @@ func New(cfg Config, opts ...Option) (*Client, error) {
 	}
 	c.tokens = h
 	c.pace = newPacer(c.now, cfg.DailyQuota)
+	if c.limiter != nil {
+		c.pace.shared = newShared(c.limiter, c.log, cfg.CorpID, cfg.AgentID, cfg.DailyQuota)
+	}
 	c.dedup = newDedup(c.now, 10*time.Minute, 200_000)
 	return c, nil
 }
