@@ -456,9 +456,10 @@ func runScenario(t *testing.T, bin binaries, sc scenario, res *result) {
 func (c *cluster) waitSettled(ctx context.Context, jobID uint64, d time.Duration) (time.Time, error) {
 	deadline := time.Now().Add(d)
 	var (
-		counts map[string]int
-		j      jobRow
-		err    error
+		counts      map[string]int
+		j           jobRow
+		err         error
+		doneWithout time.Time // when the job was first seen completed with rows unsettled
 	)
 	for time.Now().Before(deadline) {
 		counts, err = c.deliveryCounts(ctx)
@@ -470,6 +471,16 @@ func (c *cluster) waitSettled(ctx context.Context, jobID uint64, d time.Duration
 		}
 		if err == nil && (j.State == "failed" || j.State == "cancelled") {
 			return time.Time{}, fmt.Errorf("job %s after %d attempts: %s (rows %v)", j.State, j.Attempts, j.LastError, counts)
+		}
+		// A completed job sends nothing more: rows it left unsettled stay
+		// so (a grace period lets an in-flight record land).
+		switch {
+		case err != nil || j.State != "completed":
+			doneWithout = time.Time{}
+		case doneWithout.IsZero():
+			doneWithout = time.Now()
+		case time.Since(doneWithout) > 10*time.Second:
+			return time.Time{}, fmt.Errorf("job completed (attempts %d) with rows unsettled for 10s: %v", j.Attempts, counts)
 		}
 		select {
 		case <-ctx.Done():

@@ -273,6 +273,7 @@ func (c *cluster) migrate() {
 	defer cancel()
 	cmd := exec.CommandContext(ctx, c.bin.learnloop, "migrate")
 	cmd.Env = c.env("")
+	orphanProof(cmd)
 	out, err := cmd.CombinedOutput()
 	require.NoError(c.t, err, "learnloop migrate: %s", out)
 }
@@ -287,6 +288,7 @@ func (c *cluster) startFake() {
 	cmd := exec.Command(c.bin.fake, "-addr", "127.0.0.1:0", "-corp-id", c.corpID, "-secret", c.secret,
 		"-agent-id", strconv.Itoa(agentID), "-members", members, "-hold", (2 * weComTimeout).String())
 	cmd.Stderr = logf
+	orphanProof(cmd)
 	stdout, err := cmd.StdoutPipe()
 	require.NoError(t, err)
 	require.NoError(t, cmd.Start())
@@ -342,6 +344,7 @@ func (r *replica) start() error {
 	cmd := exec.Command(r.c.bin.learnloop, "serve")
 	cmd.Env = r.c.env(r.addr)
 	cmd.Stdout, cmd.Stderr = f, f
+	orphanProof(cmd)
 	if err := cmd.Start(); err != nil {
 		r.mu.Unlock()
 		_ = f.Close()
