@@ -28,6 +28,7 @@ import (
 	"github.com/learnloop/learnloop/config"
 	"github.com/learnloop/learnloop/console"
 	"github.com/learnloop/learnloop/plan"
+	"github.com/learnloop/learnloop/ratelimit"
 	"github.com/learnloop/learnloop/scheduler"
 	"github.com/learnloop/learnloop/store"
 	"github.com/learnloop/learnloop/surveys"
@@ -146,8 +147,11 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 	// Each platform adapter adds one block here (see docs/architecture.md);
 	// its callback handler is mounted once the router exists, below.
 	callbacks := map[string]func(bot.InteractionHandler) http.Handler{}
+	// Platform rate limits are shared by every replica through the
+	// database, on the wall clock (the platforms count in real time).
+	limits := ratelimit.New(a.DB, ratelimit.WithLogger(a.Log.With("component", "ratelimit")))
 	if cfg.Platforms.WeCom.Enabled {
-		wc, err := wecom.FromConfig(cfg.Platforms.WeCom, cfg.HTTP.PublicURL, wecom.WithNow(now), wecom.WithLogger(a.Log.With("component", "wecom")))
+		wc, err := wecom.FromConfig(cfg.Platforms.WeCom, cfg.HTTP.PublicURL, wecom.WithNow(now), wecom.WithLogger(a.Log.With("component", "wecom")), wecom.WithLimiter(limits))
 		if err != nil {
 			return nil, fmt.Errorf("platforms.wecom: %w", err)
 		}
@@ -155,7 +159,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 		callbacks[wecom.CallbackPath] = wc.CallbackHandler
 	}
 	if cfg.Platforms.Feishu.Enabled {
-		fc, err := feishu.FromConfig(cfg.Platforms.Feishu, cfg.HTTP.PublicURL, feishu.WithNow(now), feishu.WithLogger(a.Log.With("component", "feishu")))
+		fc, err := feishu.FromConfig(cfg.Platforms.Feishu, cfg.HTTP.PublicURL, feishu.WithNow(now), feishu.WithLogger(a.Log.With("component", "feishu")), feishu.WithLimiter(limits))
 		if err != nil {
 			return nil, fmt.Errorf("platforms.feishu: %w", err)
 		}
@@ -166,7 +170,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 		}
 	}
 	if cfg.Platforms.DingTalk.Enabled {
-		dc, err := dingtalk.FromConfig(cfg.Platforms.DingTalk, cfg.HTTP.PublicURL, dingtalk.WithNow(now), dingtalk.WithLogger(a.Log.With("component", "dingtalk")))
+		dc, err := dingtalk.FromConfig(cfg.Platforms.DingTalk, cfg.HTTP.PublicURL, dingtalk.WithNow(now), dingtalk.WithLogger(a.Log.With("component", "dingtalk")), dingtalk.WithLimiter(limits))
 		if err != nil {
 			return nil, fmt.Errorf("platforms.dingtalk: %w", err)
 		}

@@ -110,6 +110,11 @@ func WithRateLimit(perSecond float64, burst int) Option {
 	return func(c *Client) { c.limit = newLimiter(perSecond, burst) }
 }
 
+// WithLimiter keeps the send rate (WithRateLimit) and the pause after a
+// quota error in the database, shared by every replica (the app always
+// sets it). Without it each Client paces on its own.
+func WithLimiter(l Limiter) Option { return func(c *Client) { c.shared = l } }
+
 // WithResultWait sets how long a work-notification send waits for
 // getsendresult to classify its recipients before reporting them sent.
 // Zero skips the check (use CheckDelivery later).
@@ -128,6 +133,8 @@ type Client struct {
 	log   *slog.Logger
 	http  *http.Client
 	limit *limiter
+	// shared, when set, holds limit's bucket in the database.
+	shared Limiter
 	// resultLimit paces getsendresult polling apart from sends.
 	resultLimit *limiter
 	resultWait  time.Duration
@@ -202,6 +209,9 @@ func New(cfg Config, opts ...Option) (*Client, error) {
 	}
 	if c.limit == nil {
 		c.limit = newLimiter(DefaultRate, DefaultRate)
+	}
+	if c.shared != nil && c.limit.rate > 0 {
+		c.limit.shared = newSharedRate(c.shared, cfg.AppKey, c.limit.rate, int(c.limit.burst))
 	}
 	c.resultLimit = newLimiter(DefaultRate, DefaultRate)
 	if cfg.CallbackToken != "" || cfg.CallbackAESKey != "" {

@@ -81,6 +81,9 @@ type fakeDT struct {
 	// forbid makes getsendresult report these users in forbidden_list
 	// with the given code (e.g. 143103, too fast) on their next send.
 	forbid map[string]string
+	// arrivals records when each request came in, by path, for
+	// sliding-window counts.
+	arrivals map[string][]time.Time
 
 	gw *fakeGateway
 }
@@ -167,6 +170,10 @@ func (f *fakeDT) serve(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.calls[r.URL.Path]++
+	if f.arrivals == nil {
+		f.arrivals = map[string][]time.Time{}
+	}
+	f.arrivals[r.URL.Path] = append(f.arrivals[r.URL.Path], time.Now())
 	if q := f.faults[r.URL.Path]; len(q) > 0 {
 		f.faults[r.URL.Path] = q[1:]
 		w.Header().Set("Content-Type", "application/json")

@@ -2,16 +2,23 @@ package dingtalk
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"sync"
 	"time"
 
 	"github.com/learnloop/learnloop/bot"
+	"github.com/learnloop/learnloop/ratelimit"
 )
 
 // limiter is a token bucket over real time (it sleeps, so it does not use
-// the injected clock).
+// the injected clock). With shared set (WithLimiter, which the app always
+// sets) the bucket lives in the database and holds for all replicas
+// together; the fields below shared are then unused.
 type limiter struct {
+	shared *sharedRate
+
 	mu     sync.Mutex
 	rate   float64 // tokens per second; <= 0 means unlimited
 	burst  float64
@@ -29,6 +36,9 @@ func newLimiter(perSecond float64, burst int) *limiter {
 // wait blocks until n tokens are available (n larger than the burst waits
 // for the burst and goes into debt) or ctx ends.
 func (l *limiter) wait(ctx context.Context, n int) error {
+	if l != nil && l.shared != nil {
+		return l.shared.wait(ctx, n)
+	}
 	if l == nil || l.rate <= 0 {
 		return ctx.Err()
 	}
@@ -57,12 +67,20 @@ func (l *limiter) wait(ctx context.Context, n int) error {
 	}
 }
 
-// pause stops sending for d (after a quota error).
+// pause stops sending for d (after a quota error); with a shared limiter
+// every replica pauses.
 func (c *Client) pause(d time.Duration) {
 	c.pauseMu.Lock()
-	defer c.pauseMu.Unlock()
 	if until := time.Now().Add(d); until.After(c.pauseUntil) {
 		c.pauseUntil = until
+	}
+	c.pauseMu.Unlock()
+	if s := c.limit.shared; s != nil && d > 0 {
+		ctx, cancel := context.WithTimeout(context.Background(), sharedWriteTimeout)
+		defer cancel()
+		if _, err := s.l.Hold(ctx, s.band.Key, d, d); err != nil {
+			c.log.Warn("dingtalk: cannot share the quota pause with other replicas", "err", err)
+		}
 	}
 }
 
@@ -106,5 +124,93 @@ func (c *Client) waitPause(ctx context.Context) error {
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()
+	}
+}
+
+// Limiter is the shared rate limiter the adapter paces with
+// (*ratelimit.Limiter): every replica reserves from the same database row,
+// so the send rate and the pause after a quota error hold for the
+// deployment as a whole.
+type Limiter interface {
+	Reserve(ctx context.Context, req ratelimit.Request) (ratelimit.Grant, error)
+	Hold(ctx context.Context, key string, base, max time.Duration) (time.Duration, error)
+	Now() time.Time
+}
+
+const (
+	// sharedMaxWait is the longest a send waits for the shared bucket; a
+	// longer wait (a pause after a quota error, a long queue) is a
+	// transient error the delivery job retries.
+	sharedMaxWait = 90 * time.Second
+	// sharedWriteTimeout bounds recording a pause.
+	sharedWriteTimeout = 5 * time.Second
+)
+
+// sharedRate is the send bucket in the database: a GCRA band with the
+// bucket's rate and burst (the same admissions as the token bucket: at
+// most burst + rate×w units in any span w).
+type sharedRate struct {
+	l    Limiter
+	band ratelimit.Band
+	// sleep waits d or until ctx is done (tests).
+	sleep func(ctx context.Context, d time.Duration) error
+}
+
+func newSharedRate(l Limiter, appKey string, rate float64, burst int) *sharedRate {
+	key := appKey
+	if len(key) > 100 {
+		sum := sha256.Sum256([]byte(key))
+		key = "h" + hex.EncodeToString(sum[:16])
+	}
+	every := time.Nanosecond
+	if rate > 0 {
+		every = max(time.Nanosecond, time.Duration(float64(time.Second)/rate))
+	}
+	return &sharedRate{l: l, band: ratelimit.Band{Key: "dingtalk:" + key + ":send", Every: every, Burst: max(burst, 1)}, sleep: sleepCtx}
+}
+
+// wait books n units (one card, or one person of a work notification) and
+// sleeps until they may go.
+func (s *sharedRate) wait(ctx context.Context, n int) error {
+	req := ratelimit.Request{Bands: []ratelimit.Band{s.band}, Weight: max(n, 1), MaxWait: sharedMaxWait}
+	if dl, ok := ctx.Deadline(); ok {
+		req.MaxWait = max(0, min(req.MaxWait, dl.Sub(s.l.Now())))
+	}
+	g, err := s.l.Reserve(ctx, req)
+	if err != nil {
+		return fmt.Errorf("dingtalk: rate limit: %w", err)
+	}
+	if !g.Booked {
+		if !g.HoldUntil.IsZero() && !g.HoldUntil.Before(g.At) {
+			return &pausedError{left: g.Wait}
+		}
+		return &RateLimitError{Until: g.At}
+	}
+	return s.sleep(ctx, g.Wait)
+}
+
+// RateLimitError is a send held back because the shared send rate is taken
+// for longer than the send may wait; it is transient: the delivery job
+// retries it.
+type RateLimitError struct {
+	Until time.Time
+}
+
+// Error implements error.
+func (e *RateLimitError) Error() string {
+	return fmt.Sprintf("dingtalk: send rate taken until %s", e.Until.UTC().Format(time.RFC3339))
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
 	}
 }
