@@ -59,7 +59,8 @@ type Config struct {
 	// Timeout bounds every HTTP call (default 10s).
 	Timeout time.Duration
 	// DailyQuota is the app's daily person-time quota (licensed seats × 200);
-	// 0 means no limit is enforced here.
+	// 0 means no limit is enforced here. With a shared Limiter it is the
+	// quota of all replicas together.
 	DailyQuota int
 	// CallbackMaxSkew is how far a callback's timestamp may be from now
 	// (default 5m).
