@@ -27,7 +27,7 @@ func surveyFixture(t *testing.T, b *bundle) (sessionID uint64, tps map[string][]
 	ctx := context.Background()
 	others, err := roster.ParseCSV(strings.NewReader("external_id,name,department,platform\nM001,周经理,销售,simulator\nM002,吴经理,市场,simulator\nC001,郑班主任,人力资源,simulator\n"))
 	require.NoError(t, err)
-	_, err = roster.Import(ctx, b.db.DB, 0, others)
+	_, err = roster.Import(ctx, b.db.DB, roster.AsAdmin(), 0, others)
 	require.NoError(t, err)
 
 	var c idResp

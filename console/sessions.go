@@ -498,13 +498,13 @@ func (c *Console) rosterUpload(w http.ResponseWriter, r *http.Request, v *viewer
 	}
 	defer file.Close()
 	d.File = hdr.Filename
-	data, err := io.ReadAll(io.LimitReader(file, 32<<20+1))
+	data, err := io.ReadAll(io.LimitReader(file, roster.MaxFileBytes+1))
 	if err != nil {
 		p.fieldError("file", "roster.err_read")
 		fail(http.StatusUnprocessableEntity)
 		return
 	}
-	if len(data) > 32<<20 {
+	if len(data) > roster.MaxFileBytes {
 		p.fieldError("file", "roster.err_too_big")
 		fail(http.StatusUnprocessableEntity)
 		return
@@ -516,6 +516,10 @@ func (c *Console) rosterUpload(w http.ResponseWriter, r *http.Request, v *viewer
 	} else {
 		rows, err = roster.ParseCSV(bytes.NewReader(data))
 	}
+	var res roster.Result
+	if err == nil {
+		res, err = roster.Import(r.Context(), c.d.DB, v.importActor(), sc.Sess.ID, rows)
+	}
 	var ve *roster.ValidationError
 	if errors.As(err, &ve) {
 		d.Errors = rosterErrors(p.Lang, ve.Rows)
@@ -523,12 +527,15 @@ func (c *Console) rosterUpload(w http.ResponseWriter, r *http.Request, v *viewer
 		fail(http.StatusUnprocessableEntity)
 		return
 	}
-	if err != nil {
+	if errors.Is(err, roster.ErrNotManaged) {
+		c.forbidden(w, r, v)
+		return
+	}
+	if err != nil && rows == nil {
 		p.fieldText("file", err.Error())
 		fail(http.StatusUnprocessableEntity)
 		return
 	}
-	res, err := roster.Import(r.Context(), c.d.DB, sc.Sess.ID, rows)
 	if err != nil {
 		c.internal(w, r, v, fmt.Errorf("import roster: %w", err))
 		return

@@ -4,7 +4,6 @@ package roster
 
 import (
 	"bytes"
-	"context"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -15,9 +14,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/xuri/excelize/v2"
-	"gorm.io/gorm"
-	"gorm.io/gorm/clause"
-
+	
 	"github.com/learnloop/learnloop/store"
 )
 
@@ -49,14 +46,46 @@ type Row struct {
 	FeishuID   string
 	DingtalkID string
 	Locale     string
+	// has marks the columns the file had (bit i for Columns[i]); zero
+	// means every column, as for rows built in code.
+	has uint16
+}
+
+// Has reports whether the row's file had column col. An existing employee
+// keeps the stored value of a column the file did not have.
+func (r Row) Has(col string) bool {
+	if r.has == 0 {
+		return true
+	}
+	for i, c := range Columns {
+		if c == col {
+			return r.has&(1<<i) != 0
+		}
+	}
+	return false
 }
 
 // RowError is one problem on one line.
 type RowError struct {
-	Line    int    `json:"line"`
-	Column  string `json:"column,omitempty"`
+	Line   int    `json:"line"`
+	Column string `json:"column,omitempty"`
+	// Code classifies refusals that are not format errors (CodeNotYours,
+	// CodePlatformIDTaken); empty for format errors.
+	Code    string `json:"code,omitempty"`
 	Message string `json:"message"`
 }
+
+// Row error codes.
+const (
+	// CodeNotYours: the row would change an employee the importer does
+	// not manage alone (see Actor).
+	CodeNotYours = "not_yours"
+	// CodePlatformIDTaken: the row gives a platform id another employee
+	// already has.
+	CodePlatformIDTaken = "platform_id_taken"
+	// CodeTooLarge: a file, line or cell is over a size limit.
+	CodeTooLarge = "too_large"
+)
 
 // Error implements error.
 func (e RowError) Error() string {
@@ -87,22 +116,106 @@ var (
 	mobileRe = regexp.MustCompile(`^\+?[0-9 -]{5,20}$`)
 )
 
-// MaxRows caps one import.
-const MaxRows = 100000
+// Limits of one roster file. A value longer than a column allows is a row
+// error; the limits below stop a file from costing memory before that.
+const (
+	// MaxRows caps one import.
+	MaxRows = 100000
+	// MaxFileBytes caps an uploaded CSV or XLSX file.
+	MaxFileBytes = 32 << 20
+	// MaxCellBytes caps one CSV field or XLSX cell.
+	MaxCellBytes = 4096
+	// MaxLineBytes caps one physical CSV line.
+	MaxLineBytes = 64 << 10
+	// MaxUnzipBytes caps what an XLSX file may unpack to ...
+	MaxUnzipBytes = 128 << 20
+	// MaxUnzipRatio ... and at most this many times its own size: real
+	// workbooks compress 5–20×, zip bombs thousands of times.
+	MaxUnzipRatio = 100
+	// minUnzipBytes lets small workbooks (mostly XML boilerplate) open.
+	minUnzipBytes = 4 << 20
+	// unzipXMLInMemory: larger sheets are unpacked to a temporary file.
+	unzipXMLInMemory = 16 << 20
+	// echoRunes caps how much of a bad value a row error repeats.
+	echoRunes = 40
+)
 
-// ParseCSV reads a CSV roster (UTF-8, optional BOM, header row required).
-func ParseCSV(r io.Reader) ([]Row, error) {
-	data, err := io.ReadAll(io.LimitReader(r, 64<<20))
+// Clip shortens s to at most n runes, cutting on a rune boundary and
+// ending in "…", so an error never repeats a whole oversized value.
+func Clip(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	i, k := 0, 0
+	for i = range s {
+		if k == n {
+			break
+		}
+		k++
+	}
+	return s[:i] + "…"
+}
+
+func quote(s string) string { return fmt.Sprintf("%q", Clip(s, echoRunes)) }
+
+func tooLarge(line int, msg string) *ValidationError {
+	return &ValidationError{Rows: []RowError{{Line: line, Code: CodeTooLarge, Message: msg}}}
+}
+
+// readAll reads a whole upload, refusing one over MaxFileBytes.
+func readAll(r io.Reader) ([]byte, error) {
+	data, err := io.ReadAll(io.LimitReader(r, MaxFileBytes+1))
 	if err != nil {
 		return nil, fmt.Errorf("read roster: %w", err)
+	}
+	if len(data) > MaxFileBytes {
+		return nil, tooLarge(1, fmt.Sprintf("file is larger than %d MiB", MaxFileBytes>>20))
+	}
+	return data, nil
+}
+
+// lineLimiter fails a read once a physical line is longer than max bytes.
+type lineLimiter struct {
+	r    io.Reader
+	max  int
+	cur  int
+	line int
+}
+
+var errLineTooLong = errors.New("line too long")
+
+func (l *lineLimiter) Read(p []byte) (int, error) {
+	n, err := l.r.Read(p)
+	for _, b := range p[:n] {
+		if b == '\n' {
+			l.cur = 0
+			l.line++
+			continue
+		}
+		l.cur++
+		if l.cur > l.max {
+			return 0, errLineTooLong
+		}
+	}
+	return n, err
+}
+
+// ParseCSV reads a CSV roster (UTF-8, optional BOM, header row required)
+// of at most MaxFileBytes, MaxLineBytes a line and MaxCellBytes a field.
+func ParseCSV(r io.Reader) ([]Row, error) {
+	data, err := readAll(r)
+	if err != nil {
+		return nil, err
 	}
 	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
 	if !utf8.Valid(data) {
 		return nil, &ValidationError{Rows: []RowError{{Line: 1, Message: "file is not UTF-8 text (save the CSV as UTF-8)"}}}
 	}
-	cr := csv.NewReader(bytes.NewReader(data))
+	ll := &lineLimiter{r: bytes.NewReader(data), max: MaxLineBytes, line: 1}
+	cr := csv.NewReader(ll)
 	cr.FieldsPerRecord = -1
 	cr.TrimLeadingSpace = true
+	cr.ReuseRecord = false
 	var records [][]string
 	var lines []int
 	for {
@@ -110,39 +223,89 @@ func ParseCSV(r io.Reader) ([]Row, error) {
 		if errors.Is(err, io.EOF) {
 			break
 		}
+		if errors.Is(err, errLineTooLong) {
+			return nil, tooLarge(ll.line, fmt.Sprintf("line is longer than %d KiB", MaxLineBytes>>10))
+		}
 		if err != nil {
 			var pe *csv.ParseError
 			line := len(records) + 1
 			if errors.As(err, &pe) {
 				line = pe.Line
 			}
-			return nil, &ValidationError{Rows: []RowError{{Line: line, Message: "malformed CSV: " + err.Error()}}}
+			return nil, &ValidationError{Rows: []RowError{{Line: line, Message: "malformed CSV: " + Clip(err.Error(), 200)}}}
 		}
 		line, _ := cr.FieldPos(0)
+		if err := checkCells(line, rec); err != nil {
+			return nil, err
+		}
 		records = append(records, rec)
 		lines = append(lines, line)
+		if len(records) > MaxRows+1 {
+			return nil, tooManyRows(lines[0])
+		}
 	}
 	return parseRecords(records, lines)
 }
 
-// ParseXLSX reads the first sheet of an XLSX roster.
+func tooManyRows(line int) error {
+	return &ValidationError{Rows: []RowError{{Line: line, Code: CodeTooLarge, Message: fmt.Sprintf("too many rows (more than %d)", MaxRows)}}}
+}
+
+// checkCells refuses a record with a cell over MaxCellBytes.
+func checkCells(line int, rec []string) error {
+	for _, v := range rec {
+		if len(v) > MaxCellBytes {
+			return tooLarge(line, fmt.Sprintf("a cell is longer than %d bytes", MaxCellBytes))
+		}
+	}
+	return nil
+}
+
+// ParseXLSX reads the first sheet of an XLSX roster of at most
+// MaxFileBytes. The workbook may unpack to at most MaxUnzipRatio times its
+// size (and MaxUnzipBytes); every cell is at most MaxCellBytes.
 func ParseXLSX(r io.Reader) ([]Row, error) {
-	f, err := excelize.OpenReader(io.LimitReader(r, 64<<20))
+	data, err := readAll(r)
 	if err != nil {
-		return nil, &ValidationError{Rows: []RowError{{Line: 1, Message: "not a readable XLSX file: " + err.Error()}}}
+		return nil, err
+	}
+	limit := min(MaxUnzipBytes, max(minUnzipBytes, int64(len(data))*MaxUnzipRatio))
+	f, err := excelize.OpenReader(bytes.NewReader(data), excelize.Options{UnzipSizeLimit: limit, UnzipXMLSizeLimit: min(limit, unzipXMLInMemory)})
+	// excelize has no typed error for it.
+	if err != nil && strings.Contains(err.Error(), "unzip size exceeds") {
+		return nil, tooLarge(1, fmt.Sprintf("workbook unpacks to more than %d MiB", limit>>20))
+	}
+	if err != nil {
+		return nil, &ValidationError{Rows: []RowError{{Line: 1, Message: "not a readable XLSX file: " + Clip(err.Error(), 200)}}}
 	}
 	defer f.Close()
 	sheets := f.GetSheetList()
 	if len(sheets) == 0 {
 		return nil, &ValidationError{Rows: []RowError{{Line: 1, Message: "workbook has no sheet"}}}
 	}
-	recs, err := f.GetRows(sheets[0])
+	it, err := f.Rows(sheets[0])
 	if err != nil {
-		return nil, fmt.Errorf("read sheet: %w", err)
+		return nil, &ValidationError{Rows: []RowError{{Line: 1, Message: "not a readable XLSX file: " + Clip(err.Error(), 200)}}}
 	}
-	lines := make([]int, len(recs))
-	for i := range recs {
-		lines[i] = i + 1
+	defer it.Close()
+	var recs [][]string
+	var lines []int
+	for n := 1; it.Next(); n++ {
+		rec, err := it.Columns()
+		if err != nil {
+			return nil, &ValidationError{Rows: []RowError{{Line: n, Message: "not a readable XLSX file: " + Clip(err.Error(), 200)}}}
+		}
+		if err := checkCells(n, rec); err != nil {
+			return nil, err
+		}
+		recs = append(recs, rec)
+		lines = append(lines, n)
+		if len(recs) > MaxRows+1 {
+			return nil, tooManyRows(1)
+		}
+	}
+	if err := it.Error(); err != nil {
+		return nil, &ValidationError{Rows: []RowError{{Line: len(recs) + 1, Message: "not a readable XLSX file: " + Clip(err.Error(), 200)}}}
 	}
 	return parseRecords(recs, lines)
 }
@@ -164,7 +327,7 @@ func parseRecords(records [][]string, lines []int) ([]Row, error) {
 		}
 		if !known {
 			if key != "" {
-				errs = append(errs, RowError{Line: lines[0], Column: h, Message: fmt.Sprintf("unknown column (known: %s)", strings.Join(Columns, ", "))})
+				errs = append(errs, RowError{Line: lines[0], Column: Clip(h, echoRunes), Message: fmt.Sprintf("unknown column (known: %s)", strings.Join(Columns, ", "))})
 			}
 			continue
 		}
@@ -182,7 +345,13 @@ func parseRecords(records [][]string, lines []int) ([]Row, error) {
 		return nil, &ValidationError{Rows: errs}
 	}
 	if len(records)-1 > MaxRows {
-		return nil, &ValidationError{Rows: []RowError{{Line: lines[0], Message: fmt.Sprintf("too many rows (%d, at most %d)", len(records)-1, MaxRows)}}}
+		return nil, tooManyRows(lines[0])
+	}
+	var has uint16
+	for i, c := range Columns {
+		if _, ok := idx[c]; ok {
+			has |= 1 << i
+		}
 	}
 	seen := map[string]int{}
 	var rows []Row
@@ -206,12 +375,12 @@ func parseRecords(records [][]string, lines []int) ([]Row, error) {
 			Line: line, ExternalID: get("external_id"), Name: get("name"), Department: get("department"),
 			Title: get("title"), City: get("city"), ManagerID: get("manager_id"), Email: get("email"),
 			Mobile: get("mobile"), Platform: strings.ToLower(get("platform")), WecomID: get("wecom_id"),
-			FeishuID: get("feishu_id"), DingtalkID: get("dingtalk_id"), Locale: get("locale"),
+			FeishuID: get("feishu_id"), DingtalkID: get("dingtalk_id"), Locale: get("locale"), has: has,
 		}
 		errs = append(errs, validate(r)...)
 		if r.ExternalID != "" {
 			if first, dup := seen[r.ExternalID]; dup {
-				errs = append(errs, RowError{Line: line, Column: "external_id", Message: fmt.Sprintf("%q already on line %d", r.ExternalID, first)})
+				errs = append(errs, RowError{Line: line, Column: "external_id", Message: fmt.Sprintf("%s already on line %d", quote(r.ExternalID), first)})
 			} else {
 				seen[r.ExternalID] = line
 			}
@@ -234,7 +403,7 @@ func validate(r Row) []RowError {
 	case r.ExternalID == "":
 		bad("external_id", "is required")
 	case !idRe.MatchString(r.ExternalID):
-		bad("external_id", fmt.Sprintf("%q may only use letters, digits and _.@- (at most 64)", r.ExternalID))
+		bad("external_id", fmt.Sprintf("%s may only use letters, digits and _.@- (at most 64)", quote(r.ExternalID)))
 	}
 	switch {
 	case r.Name == "":
@@ -243,32 +412,39 @@ func validate(r Row) []RowError {
 		bad("name", "is longer than 64 characters")
 	}
 	if r.ManagerID != "" && !idRe.MatchString(r.ManagerID) {
-		bad("manager_id", fmt.Sprintf("%q is not a valid employee id", r.ManagerID))
+		bad("manager_id", fmt.Sprintf("%s is not a valid employee id", quote(r.ManagerID)))
 	}
 	if r.ManagerID != "" && r.ManagerID == r.ExternalID {
 		bad("manager_id", "an employee cannot be their own manager")
 	}
-	if r.Email != "" {
-		if a, err := mail.ParseAddress(r.Email); err != nil || a.Address != r.Email {
-			bad("email", fmt.Sprintf("%q is not an e-mail address", r.Email))
-		}
+	switch a, err := mail.ParseAddress(r.Email); {
+	case r.Email == "":
+	case len(r.Email) > 191:
+		bad("email", "is longer than 191 characters")
+	case err != nil || a.Address != r.Email:
+		bad("email", fmt.Sprintf("%s is not an e-mail address", quote(r.Email)))
 	}
 	if r.Mobile != "" && !mobileRe.MatchString(r.Mobile) {
-		bad("mobile", fmt.Sprintf("%q is not a phone number", r.Mobile))
+		bad("mobile", fmt.Sprintf("%s is not a phone number", quote(r.Mobile)))
 	}
 	switch r.Platform {
 	case "", "simulator", "wecom", "feishu", "dingtalk":
 	default:
-		bad("platform", fmt.Sprintf("%q is not one of simulator, wecom, feishu, dingtalk", r.Platform))
+		bad("platform", fmt.Sprintf("%s is not one of simulator, wecom, feishu, dingtalk", quote(r.Platform)))
 	}
 	switch r.Locale {
 	case "", "zh-CN", "zh", "en":
 	default:
-		bad("locale", fmt.Sprintf("%q is not zh-CN or en", r.Locale))
+		bad("locale", fmt.Sprintf("%s is not zh-CN or en", quote(r.Locale)))
 	}
-	for col, v := range map[string]string{"department": r.Department, "title": r.Title, "wecom_id": r.WecomID, "feishu_id": r.FeishuID, "dingtalk_id": r.DingtalkID} {
-		if utf8.RuneCountInString(v) > 128 {
-			bad(col, "is longer than 128 characters")
+	// The column sizes of store.Employee.
+	for _, f := range []struct {
+		col string
+		v   string
+		max int
+	}{{"department", r.Department, 128}, {"title", r.Title, 128}, {"city", r.City, 64}, {"wecom_id", r.WecomID, 128}, {"feishu_id", r.FeishuID, 128}, {"dingtalk_id", r.DingtalkID, 128}} {
+		if utf8.RuneCountInString(f.v) > f.max {
+			bad(f.col, fmt.Sprintf("is longer than %d characters", f.max))
 		}
 	}
 	return errs
@@ -286,76 +462,6 @@ func (r Row) Employee() store.Employee {
 		FeishuID: r.FeishuID, DingtalkID: r.DingtalkID, Locale: loc, Active: true,
 	}
 }
-
-// Result counts what an import changed.
-type Result struct {
-	Employees int `json:"employees"` // created or updated
-	Enrolled  int `json:"enrolled"`  // newly on the session's roster
-}
-
-// Import upserts the employees and, when sessionID is non-zero, enrolls them,
-// in one transaction: every row or none.
-func Import(ctx context.Context, db *gorm.DB, sessionID uint64, rows []Row) (Result, error) {
-	var res Result
-	err := db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		if sessionID != 0 {
-			var n int64
-			if err := tx.Model(&store.Session{}).Where("id = ?", sessionID).Count(&n).Error; err != nil {
-				return err
-			}
-			if n == 0 {
-				return fmt.Errorf("session %d: %w", sessionID, ErrNoSession)
-			}
-		}
-		emps := make([]store.Employee, len(rows))
-		ids := make([]string, len(rows))
-		for i, r := range rows {
-			emps[i] = r.Employee()
-			ids[i] = r.ExternalID
-		}
-		cols := []string{"name", "department", "title", "city", "manager_id", "email", "mobile", "platform", "wecom_id", "feishu_id", "dingtalk_id", "locale", "active", "updated_at"}
-		for i := 0; i < len(emps); i += 500 {
-			part := emps[i:min(i+500, len(emps))]
-			if err := tx.Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "external_id"}}, DoUpdates: clause.AssignmentColumns(cols)}).Create(&part).Error; err != nil {
-				return fmt.Errorf("upsert employees: %w", err)
-			}
-		}
-		res.Employees = len(emps)
-		if sessionID == 0 {
-			return nil
-		}
-		// RowsAffected of an upsert differs between MySQL and SQLite: count.
-		var before, after int64
-		if err := tx.Model(&store.Enrollment{}).Where("session_id = ?", sessionID).Count(&before).Error; err != nil {
-			return err
-		}
-		for i := 0; i < len(ids); i += 1000 {
-			var got []store.Employee
-			if err := tx.Select("id").Where("external_id IN ?", ids[i:min(i+1000, len(ids))]).Find(&got).Error; err != nil {
-				return err
-			}
-			enr := make([]store.Enrollment, len(got))
-			for k, e := range got {
-				enr[k] = store.Enrollment{SessionID: sessionID, EmployeeID: e.ID, Status: store.EnrollInvited}
-			}
-			if len(enr) == 0 {
-				continue
-			}
-			if err := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&enr).Error; err != nil {
-				return fmt.Errorf("enroll: %w", err)
-			}
-		}
-		if err := tx.Model(&store.Enrollment{}).Where("session_id = ?", sessionID).Count(&after).Error; err != nil {
-			return err
-		}
-		res.Enrolled = int(after - before)
-		return nil
-	})
-	return res, err
-}
-
-// ErrNoSession is returned by Import for an unknown session.
-var ErrNoSession = errors.New("no such session")
 
 // FromMaps validates roster entries given as JSON objects keyed by column.
 func FromMaps(ms []map[string]string) ([]Row, error) {
@@ -378,5 +484,20 @@ func FromMaps(ms []map[string]string) ([]Row, error) {
 		records = append(records, rec)
 		lines = append(lines, i+1)
 	}
-	return parseRecords(records, lines)
+	rows, err := parseRecords(records, lines)
+	if err != nil {
+		return nil, err
+	}
+	// A field an object leaves out keeps the stored value.
+	for k := range rows {
+		m := ms[rows[k].Line-1]
+		var has uint16
+		for j, c := range Columns {
+			if _, ok := m[c]; ok {
+				has |= 1 << j
+			}
+		}
+		rows[k].has = has
+	}
+	return rows, nil
 }

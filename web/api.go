@@ -621,9 +621,10 @@ func (s *Server) postRoster(w http.ResponseWriter, r *http.Request) {
 	ct := r.Header.Get("Content-Type")
 	var (
 		rows []roster.Row
+		res  roster.Result
 		err  error
 	)
-	body := http.MaxBytesReader(w, r.Body, 32<<20)
+	body := http.MaxBytesReader(w, r.Body, roster.MaxFileBytes)
 	switch {
 	case strings.HasPrefix(ct, "text/csv"):
 		rows, err = roster.ParseCSV(body)
@@ -641,18 +642,25 @@ func (s *Server) postRoster(w http.ResponseWriter, r *http.Request) {
 		apiError(w, http.StatusUnsupportedMediaType, "unsupported_media_type", "send text/csv, an XLSX file or application/json", nil)
 		return
 	}
+	if err == nil {
+		// The admin token acts as an admin: it may change any employee.
+		res, err = roster.Import(r.Context(), s.DB, roster.AsAdmin(), id, rows)
+	}
 	var ve *roster.ValidationError
-	if errors.As(err, &ve) {
+	var mbe *http.MaxBytesError
+	switch {
+	case errors.As(err, &ve):
 		apiError(w, http.StatusUnprocessableEntity, "invalid_roster", "the roster has bad rows; nothing was imported", rowProblems(ve.Rows))
-		return
-	}
-	if err != nil {
+	case errors.As(err, &mbe):
+		apiError(w, http.StatusBadRequest, "bad_roster", fmt.Sprintf("the roster is larger than %d MiB", roster.MaxFileBytes>>20), nil)
+	case errors.Is(err, roster.ErrNoSession):
+		apiError(w, http.StatusNotFound, "not_found", "no such session", nil)
+	case err != nil && rows == nil:
 		apiError(w, http.StatusBadRequest, "bad_roster", err.Error(), nil)
-		return
-	}
-	res, err := roster.Import(r.Context(), s.DB, id, rows)
-	if err != nil {
+	case err != nil:
 		s.internal(w, r, err)
+	}
+	if err != nil {
 		return
 	}
 	_ = s.audit(s.DB.WithContext(r.Context()), r, "roster.import", fmt.Sprintf("session:%d", id), res)

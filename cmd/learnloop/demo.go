@@ -183,7 +183,7 @@ func seedDemo(ctx context.Context, a *app.App, tl timeline) (store.Session, []st
 	if err != nil {
 		return sess, nil, fmt.Errorf("seed demo: %w", err)
 	}
-	if _, err := roster.Import(ctx, a.DB, sess.ID, demoRoster); err != nil {
+	if _, err := roster.Import(ctx, a.DB, roster.AsAdmin(), sess.ID, demoRoster); err != nil {
 		return sess, nil, fmt.Errorf("seed demo roster: %w", err)
 	}
 	return sess, tps, nil

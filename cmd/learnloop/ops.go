@@ -77,7 +77,8 @@ func importCmd(g *globals) *cobra.Command {
 				return err
 			}
 			defer closeFn()
-			res, err := roster.Import(cmd.Context(), a.DB, sessionID, rows)
+			// The CLI runs with the database's credentials: it acts as an admin.
+			res, err := roster.Import(cmd.Context(), a.DB, roster.AsAdmin(), sessionID, rows)
 			if err != nil {
 				return err
 			}
