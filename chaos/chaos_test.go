@@ -377,9 +377,15 @@ func runScenario(t *testing.T, bin binaries, sc scenario, res *result) {
 	defer cancel()
 	c.control("mode", "slow", "latency", defaultLatency.String())
 	r := &run{c: c, res: res, start: time.Now()}
+	// Background work (taps, takeover watch) stops when settling has failed.
+	bgCtx, stopBg := context.WithCancel(ctx)
+	defer stopBg()
 	r.jobID = c.sendNow()
-	faultErr := sc.run(ctx, r)
+	faultErr := sc.run(bgCtx, r)
 	settledAt, settleErr := c.waitSettled(ctx, r.jobID, settleTimeout(c.people)-time.Since(r.start))
+	if settleErr != nil {
+		stopBg()
+	}
 	r.bg.Wait()
 	// Stop every replica so that the fake's counts are final.
 	for _, rep := range c.replicas {
