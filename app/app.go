@@ -28,6 +28,7 @@ import (
 	"github.com/learnloop/learnloop/config"
 	"github.com/learnloop/learnloop/console"
 	"github.com/learnloop/learnloop/plan"
+	"github.com/learnloop/learnloop/presence"
 	"github.com/learnloop/learnloop/ratelimit"
 	"github.com/learnloop/learnloop/scheduler"
 	"github.com/learnloop/learnloop/store"
@@ -63,6 +64,7 @@ type App struct {
 	Clicks     *web.ClickRecorder
 	Messengers map[bot.Platform]bot.Messenger
 	Surveys    *surveys.Service
+	Presence   *presence.Service
 	Log        *slog.Logger
 	Now        func() time.Time
 
@@ -147,6 +149,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 	// Each platform adapter adds one block here (see docs/architecture.md);
 	// its callback handler is mounted once the router exists, below.
 	callbacks := map[string]func(bot.InteractionHandler) http.Handler{}
+	identity := map[bot.Platform]presence.IdentityProvider{} // in-app web identity for /q/, /c/ and /s/
 	// Platform rate limits are shared by every replica through the
 	// database, on the wall clock (the platforms count in real time).
 	limits := ratelimit.New(a.DB, ratelimit.WithLogger(a.Log.With("component", "ratelimit")))
@@ -156,6 +159,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 			return nil, fmt.Errorf("platforms.wecom: %w", err)
 		}
 		a.Messengers[bot.PlatformWeCom] = wc
+		identity[bot.PlatformWeCom] = wc
 		callbacks[wecom.CallbackPath] = wc.CallbackHandler
 	}
 	if cfg.Platforms.Feishu.Enabled {
@@ -164,6 +168,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 			return nil, fmt.Errorf("platforms.feishu: %w", err)
 		}
 		a.Messengers[bot.PlatformFeishu] = fc
+		identity[bot.PlatformFeishu] = fc
 		callbacks["/callbacks/feishu"] = fc.CallbackHandler
 		if fc.Mode() == feishu.ModeWS {
 			a.runners = append(a.runners, runner{"feishu long connection", fc.Run})
@@ -175,6 +180,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 			return nil, fmt.Errorf("platforms.dingtalk: %w", err)
 		}
 		a.Messengers[bot.PlatformDingTalk] = dc
+		identity[bot.PlatformDingTalk] = dc
 		callbacks["/callbacks/dingtalk"] = dc.CallbackHandler
 		// Card taps arrive over Stream whatever callback_mode says.
 		a.runners = append(a.runners, runner{"dingtalk stream", dc.Run})
@@ -207,6 +213,15 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 	}
 	a.Surveys.Register(a.Renderer, a.Deliverer, a.Router, a.Planner)
 	mounts["/s/"] = a.Surveys.FormHandler()
+	a.Presence, err = presence.New(presence.Deps{
+		DB: a.DB, Checkins: a.Router.Checkins, Signer: signer, Secret: secret, PublicURL: cfg.HTTP.PublicURL,
+		Providers: identity, Locale: cfg.Locale, Logger: a.Log.With("component", "presence"), Now: now,
+	})
+	if err != nil {
+		return nil, err
+	}
+	a.Surveys.RequireIdentity = a.Presence.SurveyGate
+	mounts["/q/"] = a.Presence.Handler()
 
 	for path, h := range callbacks {
 		mounts[path] = h(a.Router)
@@ -217,7 +232,8 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 		Now:     now, Logger: a.Log.With("component", "console"),
 		CookieSecure: strings.HasPrefix(cfg.HTTP.PublicURL, "https://"),
 		SurveyPlans:  a.Surveys, SurveyAdmin: a.Surveys, MinGroupSize: cfg.Surveys.MinGroupSize,
-		Surveys: console.NewSurveyReports(a.DB, a.Surveys, now, loc),
+		Surveys:  console.NewSurveyReports(a.DB, a.Surveys, now, loc),
+		Presence: a.Presence,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("console: %w", err)
@@ -239,6 +255,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 		Mounts: mounts, AdminTokens: tokens, Location: loc, Locale: cfg.Locale,
 		Checkin:  web.CheckinDefaults{OpensBefore: cfg.Checkin.OpensBefore.D(), Grace: cfg.Checkin.Grace.D(), MakeupAfter: cfg.Checkin.MakeupAfter.D()},
 		Gatherer: a.Registry, Logger: a.Log.With("component", "http"), Now: now,
+		PresenceAPI: a.Presence.APIHandler,
 	}
 	return a, nil
 }
@@ -364,7 +381,7 @@ func (a *App) simDirectory(ctx context.Context) ([]simulator.User, error) {
 }
 
 // Handler is the service's root HTTP handler.
-func (a *App) Handler() http.Handler { return a.Server.Handler() }
+func (a *App) Handler() http.Handler { return a.Presence.GuardCheckinPage(a.Server.Handler()) }
 
 // Serve runs the HTTP server and, when enabled, the scheduler until ctx is
 // done, then shuts both down within one budget, http.shutdown_timeout: stop

@@ -25,6 +25,7 @@ import (
 
 	"github.com/learnloop/learnloop/bot"
 	"github.com/learnloop/learnloop/plan"
+	"github.com/learnloop/learnloop/presence"
 	"github.com/learnloop/learnloop/store"
 )
 
@@ -89,6 +90,9 @@ type Deps struct {
 	// LivePoll is how often the live board looks for new check-ins; 0 means
 	// 2 seconds.
 	LivePoll time.Duration
+	// Presence runs the venue QR code and the session's presence rules;
+	// nil hides the projector and presence pages.
+	Presence *presence.Service
 }
 
 // SurveyPlans is the part of the surveys engine that creating and moving a
@@ -228,6 +232,10 @@ func (c *Console) routes() http.Handler {
 	auth("POST /sessions/{id}/surveys", c.surveyCreate)
 	auth("POST /surveys/{id}/close", c.surveyClose)
 	auth("GET /teachers", c.teachersPage)
+	auth("GET /sessions/{id}/qr", c.qrPage)
+	auth("GET /sessions/{id}/qr/code", c.qrCode)
+	auth("GET /sessions/{id}/presence", c.presencePage)
+	auth("POST /sessions/{id}/presence", c.presenceSave)
 
 	auth("GET /audit", c.auditPage)
 	auth("GET /accounts", c.accountsPage)

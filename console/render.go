@@ -256,7 +256,7 @@ func (c *Console) templateFuncs(lang string) template.FuncMap {
 var pageNames = []string{
 	"login", "home", "courses", "course", "course_form", "session", "session_form", "roster",
 	"timeline", "touchpoint_form", "board", "results", "health", "audit", "accounts",
-	"account_form", "password", "confirm", "error", "teachers",
+	"account_form", "password", "confirm", "error", "teachers", "qr",
 }
 
 func (c *Console) parseTemplates() error {

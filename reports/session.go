@@ -54,6 +54,18 @@ type SessionReport struct {
 	CheckinRate Figure `json:"checkin_rate"`
 	// LowCheckin is set when Eligible > 0 and the check-in rate is below 50%.
 	LowCheckin bool `json:"low_checkin"`
+	// RequireOnsite is set when the session requires on-site check-in (现场
+	// 签到): CheckedIn, OnTime, Late, Makeup and the rate then count only
+	// check-ins that prove presence (qr, room_code, manual), and Remote
+	// counts the others (card, link, remote).
+	RequireOnsite bool `json:"require_onsite"`
+	// Remote counts eligible people checked in without proof of presence
+	// in a session that requires it; 0 otherwise.
+	Remote int `json:"remote"`
+	// BySource splits eligible people's check-ins by source, every source
+	// listed (card, link, qr, room_code, manual, remote), each saying
+	// whether it counted as present.
+	BySource []SourceRow `json:"by_source"`
 	// Touchpoints lists the session's pushes ordered by run time.
 	Touchpoints []TouchpointRow `json:"touchpoints"`
 	// Attendees lists every roster person (cancelled enrollments excluded),
@@ -151,8 +163,40 @@ type AttendeeRow struct {
 	CheckinKind   string     `json:"checkin_kind"`
 	CheckedInAt   *time.Time `json:"checked_in_at"`
 	CheckinSource string     `json:"checkin_source"`
-	// Missing is set for eligible (not excused) people without a check-in.
+	// Present is set when the check-in counts as present (any check-in,
+	// unless the session requires on-site check-in; then qr, room_code
+	// or manual only).
+	Present bool `json:"present"`
+	// Missing is set for eligible (not excused) people who are not
+	// present: without a check-in, or checked in only remotely where the
+	// session requires on-site check-in.
 	Missing bool `json:"missing"`
+}
+
+// SourceRow is one check-in source's share of a session's eligible people.
+type SourceRow struct {
+	Source  string `json:"source"`
+	Count   int    `json:"count"`
+	Present bool   `json:"present"`
+	// OnTime, Late and Makeup split Count by the stored check-in kind.
+	OnTime int `json:"on_time"`
+	Late   int `json:"late"`
+	Makeup int `json:"makeup"`
+}
+
+// Check-in sources in report order.
+var reportSources = []string{store.SourceCard, store.SourceLink, store.SourceQR, store.SourceRoomCode, store.SourceManual, store.SourceRemote}
+
+// presentSource reports whether a check-in of source counts as present.
+func presentSource(source string, onsite bool) bool {
+	if !onsite {
+		return true
+	}
+	switch source {
+	case store.SourceQR, store.SourceRoomCode, store.SourceManual:
+		return true
+	}
+	return false
 }
 
 // Session builds the report of one class session from stored facts only. now
@@ -182,6 +226,9 @@ func SessionWith(ctx context.Context, db *gorm.DB, sessionID uint64, now time.Ti
 		if err := r.loadCounts(tx, sessionID); err != nil {
 			return err
 		}
+		if err := r.loadSources(tx, sessionID); err != nil {
+			return err
+		}
 		if err := r.loadAttendees(tx, sessionID); err != nil {
 			return err
 		}
@@ -193,7 +240,105 @@ func SessionWith(ctx context.Context, db *gorm.DB, sessionID uint64, now time.Ti
 	r.Eligible = r.Roster - r.Excused
 	r.CheckinRate, r.LowCheckin = checkinFigure(r.CheckedIn, r.Eligible)
 	r.Definitions = definitionsZH(window)
+	r.addPresenceDefinitions()
 	return r, nil
+}
+
+// loadSources reads the session's presence rule and splits eligible
+// people's check-ins by source and kind. Where on-site check-in is
+// required, the check-in counts keep only the sources that prove presence.
+func (r *SessionReport) loadSources(tx *gorm.DB, id uint64) error {
+	var ps store.PresenceSetting
+	if err := tx.Limit(1).Find(&ps, "session_id = ?", id).Error; err != nil {
+		return fmt.Errorf("reports: load presence rules of session %d: %w", id, err)
+	}
+	r.RequireOnsite = ps.RequireOnsite
+	rows, err := tx.Raw(`
+SELECT k.source, k.kind, COUNT(*)
+FROM enrollments e
+JOIN checkins k ON k.session_id = e.session_id AND k.employee_id = e.employee_id
+WHERE e.session_id = ? AND e.status <> ? AND e.status <> ?
+GROUP BY k.source, k.kind`, id, store.EnrollCancelled, store.EnrollExcused).Rows()
+	if err != nil {
+		return fmt.Errorf("reports: count check-ins by source of session %d: %w", id, err)
+	}
+	counts := map[string]*SourceRow{}
+	err = scanRows(rows, func(rows *sql.Rows) error {
+		var (
+			src, kind string
+			n         int
+		)
+		if err := rows.Scan(&src, &kind, &n); err != nil {
+			return err
+		}
+		row := counts[src]
+		if row == nil {
+			row = &SourceRow{Source: src, Present: presentSource(src, r.RequireOnsite)}
+			counts[src] = row
+		}
+		row.Count += n
+		switch kind {
+		case store.CheckinOnTime:
+			row.OnTime += n
+		case store.CheckinLate:
+			row.Late += n
+		case store.CheckinMakeup:
+			row.Makeup += n
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("reports: count check-ins by source of session %d: %w", id, err)
+	}
+	// Every known source, in order, then any other stored one.
+	r.BySource = make([]SourceRow, 0, len(reportSources))
+	for _, src := range reportSources {
+		if row := counts[src]; row != nil {
+			r.BySource = append(r.BySource, *row)
+			delete(counts, src)
+		} else {
+			r.BySource = append(r.BySource, SourceRow{Source: src, Present: presentSource(src, r.RequireOnsite)})
+		}
+	}
+	others := make([]string, 0, len(counts))
+	for src := range counts {
+		others = append(others, src)
+	}
+	sort.Strings(others)
+	for _, src := range others {
+		r.BySource = append(r.BySource, *counts[src])
+	}
+	if r.RequireOnsite {
+		r.CheckedIn, r.OnTime, r.Late, r.Makeup, r.Remote = 0, 0, 0, 0, 0
+		for _, row := range r.BySource {
+			if row.Present {
+				r.CheckedIn += row.Count
+				r.OnTime += row.OnTime
+				r.Late += row.Late
+				r.Makeup += row.Makeup
+			} else {
+				r.Remote += row.Count
+			}
+		}
+	}
+	return nil
+}
+
+// addPresenceDefinitions says what counted as present: the check-in rate's
+// definition (in the figure and the map) names the sources it counted.
+func (r *SessionReport) addPresenceDefinitions() {
+	zh := "签到来源：卡片（card，推送卡片上点击签到）、链接（link，/c/ 签到页）、扫码（qr，会场投影的轮换二维码，在企业微信/飞书/钉钉内扫码并由应用确认身份）、房间码（room_code，扫码失败时输入投影上的 4 位码）、代签（manual，班主任在运营台代签）、远程（remote）。每人只计一条签到。"
+	present := "到场口径：本场未要求现场签到，任一来源的签到均计为到场。"
+	presentEN := "Counted as present: this session does not require on-site check-in, so a check-in from any source counts."
+	if r.RequireOnsite {
+		present = "到场口径：本场要求现场签到，仅扫码（qr）、房间码（room_code）和代签（manual）计为到场并计入签到率；卡片、链接签到记为远程（remote），不计入已签到人数和签到率。"
+		presentEN = "Counted as present: this session requires on-site check-in, so only qr, room_code and manual check-ins count as present and in the check-in rate; card and link check-ins are reported as remote and not counted."
+	}
+	r.Definitions["checkin_sources"] = zh
+	r.Definitions["present"] = present
+	r.Definitions["remote"] = "远程签到：要求现场签到的场次中，以卡片、链接或远程方式签到、未到场扫码的应到人数。未要求现场签到时为 0。"
+	r.Definitions["checkin_rate"] += " " + present
+	r.CheckinRate.Definition = r.Definitions["checkin_rate"] + " | " + definitionOf("checkin_rate", 0).en + " " + presentEN
 }
 
 // checkinFigure computes the check-in rate and the low-check-in flag. The flag
@@ -317,7 +462,8 @@ WHERE e.session_id = ? AND e.status <> ?`, id, store.EnrollCancelled).Rows()
 			t := at.Time
 			a.CheckedInAt = &t
 		}
-		a.Missing = a.Enrollment != store.EnrollExcused && !kind.Valid
+		a.Present = kind.Valid && presentSource(a.CheckinSource, r.RequireOnsite)
+		a.Missing = a.Enrollment != store.EnrollExcused && !a.Present
 		r.Attendees = append(r.Attendees, a)
 	}
 	if err := rows.Err(); err != nil {

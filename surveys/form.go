@@ -154,6 +154,9 @@ func (s *Service) load(w http.ResponseWriter, r *http.Request) (formCtx, bool) {
 		s.page(w, formPage{Lang: fc.loc, Closed: true, Status: http.StatusGone, Title: T(fc.loc, "form.closed"), Closes: closed})
 		return fc, false
 	}
+	if !fc.sv.Anonymous && s.RequireIdentity != nil && !s.RequireIdentity(w, r, fc.sv.ID, dc.Employee) {
+		return fc, false
+	}
 	return fc, true
 }
 

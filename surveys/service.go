@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"sync"
 	"time"
 
@@ -79,6 +80,11 @@ type Service struct {
 	Settings Settings
 	Logger   *slog.Logger
 	Now      func() time.Time
+	// RequireIdentity, when set, is asked before a named (not anonymous)
+	// survey's form is shown or saved (package presence: the survey's
+	// identity setting, then the recipient's app identity). It returns
+	// false when it has answered the request itself.
+	RequireIdentity func(w http.ResponseWriter, r *http.Request, surveyID uint64, respondent store.Employee) bool
 
 	cache sync.Map // survey id → cached survey and definition
 }

@@ -44,6 +44,10 @@ type Server struct {
 	Surveys  *surveys.Service
 	// Mounts are extra handlers by path prefix: "/sim", "/callbacks/wecom"…
 	Mounts map[string]http.Handler
+	// PresenceAPI serves /api/v1/sessions/{id}/presence and
+	// /api/v1/surveys/{id}/identity (package presence) behind the tokens;
+	// its argument names the caller for the audit log.
+	PresenceAPI func(actor func(context.Context) string) http.Handler
 	// AdminTokens are the bearer tokens accepted by /api/v1.
 	AdminTokens []string
 	Location    *time.Location
@@ -85,6 +89,11 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /c/{token}", s.checkinPage)
 	mux.HandleFunc("POST /c/{token}", s.checkinSubmit)
 	mux.Handle("/api/v1/", http.StripPrefix("/api/v1", s.auth(s.api())))
+	if s.PresenceAPI != nil {
+		h := http.StripPrefix("/api/v1", s.auth(s.PresenceAPI(actor)))
+		mux.Handle("/api/v1/sessions/{id}/presence", h)
+		mux.Handle("/api/v1/surveys/{id}/identity", h)
+	}
 	mux.HandleFunc("GET /{$}", s.home)
 	for prefix, h := range s.Mounts {
 		mux.Handle(prefix, h)

@@ -1,0 +1,177 @@
+package presence
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+)
+
+// APIHandler serves the admin API's presence endpoints behind the API's
+// bearer tokens (mount it under /api/v1 with the prefix stripped):
+//
+//	GET /sessions/{id}/presence   the session's rules and check-ins by source
+//	PUT /sessions/{id}/presence   set the rules (a full Rules object)
+//	PUT /surveys/{id}/identity    {"required": true|false}
+//
+// actor names the authenticated caller for the audit log.
+func (s *Service) APIHandler(actor func(context.Context) string) http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /sessions/{id}/presence", s.apiGet)
+	mux.HandleFunc("PUT /sessions/{id}/presence", func(w http.ResponseWriter, r *http.Request) { s.apiPut(w, r, actor(r.Context())) })
+	mux.HandleFunc("PUT /surveys/{id}/identity", func(w http.ResponseWriter, r *http.Request) { s.apiSurvey(w, r, actor(r.Context())) })
+	return mux
+}
+
+type presenceJSON struct {
+	SessionID uint64 `json:"session_id"`
+	Rules
+	Counts Counts `json:"counts"`
+	// Definition says what counts as present.
+	Definition string `json:"definition"`
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	writeBody(w, code, "application/json; charset=utf-8", v)
+}
+
+func writeBody(w http.ResponseWriter, code int, ctype string, v any) {
+	w.Header().Set("Content-Type", ctype)
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(code)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// problem is the API's RFC 9457 error shape (as in package web).
+type problem struct {
+	Type   string       `json:"type"`
+	Title  string       `json:"title"`
+	Status int          `json:"status"`
+	Detail string       `json:"detail"`
+	Code   string       `json:"code"`
+	Errors []FieldError `json:"errors,omitempty"`
+}
+
+var problemTitles = map[string]string{
+	"bad_id": "Bad path id", "invalid": "Invalid fields", "malformed_json": "Malformed JSON body",
+	"not_found": "Not found", "internal": "Internal error",
+}
+
+func apiError(w http.ResponseWriter, status int, code, msg string, fields []FieldError) {
+	title, ok := problemTitles[code]
+	if !ok {
+		title = http.StatusText(status)
+	}
+	writeBody(w, status, "application/problem+json", problem{
+		Type: "tag:learnloop,2026:problem:" + code, Title: title, Status: status, Detail: msg, Code: code, Errors: fields,
+	})
+}
+
+func pathID(r *http.Request) (uint64, bool) {
+	id, err := strconv.ParseUint(r.PathValue("id"), 10, 64)
+	return id, err == nil && id > 0
+}
+
+// PresentDefinition says, in zh-CN, what counted as present.
+func PresentDefinition(r Rules) string {
+	if r.RequireOnsite {
+		return "本场要求现场签到：扫码（qr）、房间码（room_code）与班主任代签（manual）计为到场；卡片（card）、链接（link）签到记为远程（remote），不计入到场。"
+	}
+	return "本场未要求现场签到：任一来源的签到（卡片、链接、扫码、房间码、代签）均计为到场。"
+}
+
+func (s *Service) apiGet(w http.ResponseWriter, r *http.Request) {
+	id, ok := pathID(r)
+	if !ok {
+		apiError(w, http.StatusNotFound, "not_found", "no such session", nil)
+		return
+	}
+	var n int64
+	if err := s.d.DB.WithContext(r.Context()).Table("sessions").Where("id = ?", id).Count(&n).Error; err != nil {
+		apiError(w, http.StatusServiceUnavailable, "internal", "try again", nil)
+		return
+	}
+	if n == 0 {
+		apiError(w, http.StatusNotFound, "not_found", "no such session", nil)
+		return
+	}
+	rules, err := s.Settings(r.Context(), id)
+	if err == nil {
+		var c Counts
+		if c, err = s.counts(r.Context(), id, rules); err == nil {
+			writeJSON(w, http.StatusOK, presenceJSON{SessionID: id, Rules: rules, Counts: c, Definition: PresentDefinition(rules)})
+			return
+		}
+	}
+	s.log().Error("presence api: read", "err", err)
+	apiError(w, http.StatusServiceUnavailable, "internal", "try again", nil)
+}
+
+func decodeStrict(r *http.Request, v any) error {
+	dec := json.NewDecoder(http.MaxBytesReader(nil, r.Body, 16<<10))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return err
+	}
+	if dec.More() {
+		return errors.New("trailing data after the JSON object")
+	}
+	return nil
+}
+
+func (s *Service) apiPut(w http.ResponseWriter, r *http.Request, actor string) {
+	id, ok := pathID(r)
+	if !ok {
+		apiError(w, http.StatusNotFound, "not_found", "no such session", nil)
+		return
+	}
+	rules := DefaultRules()
+	if err := decodeStrict(r, &rules); err != nil {
+		apiError(w, http.StatusBadRequest, "malformed_json", "body must be a presence rules object: "+strings.TrimPrefix(err.Error(), "json: "), nil)
+		return
+	}
+	err := s.SaveSettings(r.Context(), id, rules, actor)
+	var ve *ValidationError
+	switch {
+	case errors.As(err, &ve):
+		apiError(w, http.StatusUnprocessableEntity, "invalid", "invalid presence rules; nothing was saved", ve.Fields)
+		return
+	case errors.Is(err, ErrNotFound):
+		apiError(w, http.StatusNotFound, "not_found", "no such session", nil)
+		return
+	case err != nil:
+		s.log().Error("presence api: save", "err", err)
+		apiError(w, http.StatusServiceUnavailable, "internal", "nothing was saved; try again", nil)
+		return
+	}
+	s.apiGet(w, r)
+}
+
+func (s *Service) apiSurvey(w http.ResponseWriter, r *http.Request, actor string) {
+	id, ok := pathID(r)
+	if !ok {
+		apiError(w, http.StatusNotFound, "not_found", "no such survey", nil)
+		return
+	}
+	var body struct {
+		Required *bool `json:"required"`
+	}
+	if err := decodeStrict(r, &body); err != nil || body.Required == nil {
+		apiError(w, http.StatusBadRequest, "malformed_json", `body must be {"required": true|false}`, nil)
+		return
+	}
+	err := s.SetSurveyIdentity(r.Context(), id, *body.Required, actor)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		apiError(w, http.StatusNotFound, "not_found", "no such survey", nil)
+	case errors.Is(err, ErrAnonymousSurvey):
+		apiError(w, http.StatusUnprocessableEntity, "invalid", "an anonymous survey cannot require the app identity; nothing was saved", []FieldError{{"required", "invalid", "anonymous survey"}})
+	case err != nil:
+		s.log().Error("presence api: survey identity", "err", err)
+		apiError(w, http.StatusServiceUnavailable, "internal", "nothing was saved; try again", nil)
+	default:
+		writeJSON(w, http.StatusOK, map[string]any{"survey_id": id, "required": *body.Required})
+	}
+}
