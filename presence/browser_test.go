@@ -79,6 +79,10 @@ func TestBrowserScanAtPhoneWidthAndProjector(t *testing.T) {
 			if _, err := cdp.Call(ctx, tg, emulation.SetUserAgentOverride, emulation.SetUserAgentOverrideParams{UserAgent: uaFeishu}); err != nil {
 				return err
 			}
+			// A 375 px phone screen.
+			if _, err := cdp.Call(ctx, tg, emulation.SetDeviceMetricsOverride, emulation.SetDeviceMetricsOverrideParams{Width: 375, Height: 740, DeviceScaleFactor: 2, Mobile: true}); err != nil {
+				return err
+			}
 			_, err := cdp.Call(ctx, tg, network.SetExtraHTTPHeaders, network.SetExtraHTTPHeadersParams{Headers: network.Headers{"X-Fake-User": "lisi"}})
 			return err
 		}),
@@ -88,9 +92,11 @@ func TestBrowserScanAtPhoneWidthAndProjector(t *testing.T) {
 	heading := get(t, phone, chromedp.Text(chromedp.ID("q-heading")))
 	detail := get(t, phone, chromedp.Text(chromedp.ID("q-detail")))
 	width := get(t, phone, chromedp.Evaluate[int](`document.documentElement.scrollWidth`))
+	viewport := get(t, phone, chromedp.Evaluate[int](`window.innerWidth`))
 	require.Equal(t, "签到成功", heading)
 	require.Contains(t, detail, "扫码签到")
-	require.LessOrEqual(t, width, 420, "fits a phone screen")
+	require.Equal(t, 375, viewport)
+	require.LessOrEqual(t, width, viewport, "fits a phone screen: no sideways scrolling")
 	ci, ok := e.checkin(t, "E002")
 	require.True(t, ok)
 	require.Equal(t, store.SourceQR, ci.Source)
