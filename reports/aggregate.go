@@ -64,11 +64,7 @@ func aggregateSurveys(ctx context.Context, db *gorm.DB, ids []uint64) (map[uint6
 			out[c.SurveyID].partial += c.N
 		}
 	}
-	sub := db.Table("deliveries").Select("DISTINCT touchpoints.survey_id, deliveries.employee_id, deliveries.subject_id").
-		Joins("JOIN touchpoints ON touchpoints.id = deliveries.touchpoint_id").
-		Joins("JOIN employees ON employees.id = deliveries.employee_id").
-		Where("touchpoints.survey_id IN ? AND deliveries.status = ? AND employees.active = ?", ids, store.DeliverySent, true).
-		Where("touchpoints.kind <> ?", surveys.KindEscalation) // any push of the survey, reminders included (see Survey)
+	sub := surveys.EligibleQuery(db, ids...) // any push of the survey, reminders included (see Survey)
 	var elig []struct {
 		SurveyID uint64
 		N        int

@@ -129,11 +129,9 @@ func Survey(ctx context.Context, db *gorm.DB, surveyID uint64, now time.Time) (*
 	// delivery of any push of the survey — first push or reminder — still
 	// active (domain.md). The coordinator's escalation asks nothing.
 	var eligible int64
-	sub := db.Table("deliveries").Select("DISTINCT deliveries.employee_id, deliveries.subject_id").
-		Joins("JOIN touchpoints ON touchpoints.id = deliveries.touchpoint_id").
-		Joins("JOIN employees ON employees.id = deliveries.employee_id").
-		Where("touchpoints.survey_id = ? AND deliveries.status = ? AND employees.active = ?", sv.ID, store.DeliverySent, true).
-		Where("touchpoints.kind <> ?", surveys.KindEscalation)
+	// One definition: surveys.EligibleQuery, the set the console's "not
+	// answered" list and the reminders subtract respondents from.
+	sub := surveys.EligibleQuery(db, sv.ID)
 	if err := db.Table("(?) AS eligible", sub).Count(&eligible).Error; err != nil {
 		return nil, fmt.Errorf("reports: count eligible: %w", err)
 	}

@@ -356,54 +356,6 @@ func (s *Service) Close(ctx context.Context, id uint64) (store.Survey, error) {
 	return sv, err
 }
 
-// RemindNow sends a reminder to the non-respondents of a survey now,
-// within the cap of MaxReminders per survey.
-func (s *Service) RemindNow(ctx context.Context, surveyID uint64) (store.Touchpoint, error) {
-	sv, err := s.loadSurvey(ctx, surveyID)
-	if err != nil {
-		return store.Touchpoint{}, err
-	}
-	if !Open(sv, s.now()) {
-		return store.Touchpoint{}, ErrClosed
-	}
-	kind, audience := KindFeedbackReminder, AudienceNotResponded
-	if sv.Kind == store.SurveyManagerFollowup {
-		kind, audience = KindManagerReminder, AudienceManagersNotResponded
-	}
-	var tp store.Touchpoint
-	err = s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		var sent int64
-		if err := tx.Model(&store.Touchpoint{}).Where("survey_id = ? AND kind = ? AND status = ?", sv.ID, kind, store.TouchpointFired).Count(&sent).Error; err != nil {
-			return err
-		}
-		if sent >= MaxReminders {
-			return fmt.Errorf("%d reminders already sent: %w", sent, ErrTooMany)
-		}
-		var sess store.Session
-		if err := tx.First(&sess, sv.SessionID).Error; err != nil {
-			return fmt.Errorf("load session: %w", err)
-		}
-		// A scheduled reminder that has not gone out is replaced by this one.
-		var pending []store.Touchpoint
-		if err := tx.Where("survey_id = ? AND kind = ? AND status = ?", sv.ID, kind, store.TouchpointScheduled).Order("run_at").Find(&pending).Error; err != nil {
-			return err
-		}
-		if int(sent)+len(pending) >= MaxReminders && len(pending) > 0 {
-			if err := s.Planner.Delete(ctx, tx, pending[0].ID); err != nil {
-				return err
-			}
-		}
-		at := s.now()
-		tp = store.Touchpoint{Kind: kind, Anchor: store.AnchorAbsolute, At: &at, Audience: audience, SurveyID: sv.ID, Note: "remind now"}
-		return s.Planner.Create(ctx, tx, &tp, sess)
-	})
-	if err != nil {
-		return tp, err
-	}
-	_, err = s.Planner.SendNow(ctx, tp.ID)
-	return tp, err
-}
-
 // TouchpointKind is the kind of the touchpoint that sends def: one NPS
 // question (optionally with its "why"), or a single rating, is answered
 // inside the card (KindNPS); anything longer in the form (KindFeedback).

@@ -77,33 +77,6 @@ func (s *Service) surveyOf(ctx context.Context, db *gorm.DB, tp store.Touchpoint
 	return sv, nil
 }
 
-// audienceNotResponded: attendees who checked in and have not completed the
-// survey.
-func (s *Service) audienceNotResponded(ctx context.Context, db *gorm.DB, tp store.Touchpoint, sess store.Session) ([]bot.Target, error) {
-	sv, err := s.surveyOf(ctx, db, tp)
-	if err != nil {
-		return nil, err
-	}
-	if !Open(sv, s.now()) {
-		return nil, nil
-	}
-	people, err := bot.Audience(ctx, db, sess.ID, store.AudienceCheckedIn)
-	if err != nil {
-		return nil, err
-	}
-	done, err := s.responded(ctx, db, sv)
-	if err != nil {
-		return nil, err
-	}
-	var out []bot.Target
-	for _, e := range people {
-		if !done[[2]uint64{e.ID, 0}] {
-			out = append(out, bot.Target{Employee: e})
-		}
-	}
-	return out, nil
-}
-
 // followupPairs returns (manager, attendee) pairs: every attendee who checked
 // in and whose manager is an active employee.
 func followupPairs(ctx context.Context, db *gorm.DB, sessionID uint64) ([]bot.Target, error) {
@@ -144,7 +117,13 @@ func followupPairs(ctx context.Context, db *gorm.DB, sessionID uint64) ([]bot.Ta
 	return out, nil
 }
 
+// audienceManagers resolves the follow-ups' audiences while the survey is
+// open: the managers of attendees, one target per (manager, attendee) pair;
+// with onlyMissing, the survey's NonRespondents (pairs too).
 func (s *Service) audienceManagers(onlyMissing bool) bot.AudienceFunc {
+	if onlyMissing {
+		return s.audienceNotResponded
+	}
 	return func(ctx context.Context, db *gorm.DB, tp store.Touchpoint, sess store.Session) ([]bot.Target, error) {
 		sv, err := s.surveyOf(ctx, db, tp)
 		if err != nil {
@@ -153,21 +132,7 @@ func (s *Service) audienceManagers(onlyMissing bool) bot.AudienceFunc {
 		if !Open(sv, s.now()) {
 			return nil, nil
 		}
-		pairs, err := followupPairs(ctx, db, sess.ID)
-		if err != nil || !onlyMissing {
-			return pairs, err
-		}
-		done, err := s.responded(ctx, db, sv)
-		if err != nil {
-			return nil, err
-		}
-		var out []bot.Target
-		for _, p := range pairs {
-			if !done[[2]uint64{p.Employee.ID, p.Subject.ID}] {
-				out = append(out, p)
-			}
-		}
-		return out, nil
+		return followupPairs(ctx, db, sess.ID)
 	}
 }
 
@@ -189,51 +154,6 @@ func (s *Service) audienceCoordinator(ctx context.Context, db *gorm.DB, tp store
 		return nil, nil
 	}
 	return []bot.Target{{Employee: e}}, nil
-}
-
-// Missing lists who has not completed a survey: (recipient, subject) names.
-func (s *Service) Missing(ctx context.Context, sv store.Survey) ([]MissingRow, error) {
-	var targets []bot.Target
-	var err error
-	switch sv.Kind {
-	case store.SurveyManagerFollowup:
-		targets, err = followupPairs(ctx, s.DB, sv.SessionID)
-	default:
-		var people []store.Employee
-		people, err = bot.Audience(ctx, s.DB, sv.SessionID, store.AudienceCheckedIn)
-		for _, p := range people {
-			targets = append(targets, bot.Target{Employee: p})
-		}
-	}
-	if err != nil {
-		return nil, err
-	}
-	done, err := s.responded(ctx, s.DB, sv)
-	if err != nil {
-		return nil, err
-	}
-	var out []MissingRow
-	for _, t := range targets {
-		var subj uint64
-		row := MissingRow{ExternalID: t.Employee.ExternalID, Name: t.Employee.Name, Department: t.Employee.Department}
-		if t.Subject != nil {
-			subj = t.Subject.ID
-			row.SubjectExternalID, row.SubjectName = t.Subject.ExternalID, t.Subject.Name
-		}
-		if !done[[2]uint64{t.Employee.ID, subj}] {
-			out = append(out, row)
-		}
-	}
-	return out, nil
-}
-
-// MissingRow is one recipient who has not completed a survey.
-type MissingRow struct {
-	ExternalID        string `json:"external_id"`
-	Name              string `json:"name"`
-	Department        string `json:"department"`
-	SubjectExternalID string `json:"subject_external_id,omitempty"`
-	SubjectName       string `json:"subject_name,omitempty"`
 }
 
 // FormURL is the signed, expiring survey form link for a delivery. For an
@@ -304,6 +224,10 @@ func (s *Service) renderKeyed(r *bot.Renderer, cc bot.CardContext, key []byte) (
 		m.Body = T(loc, cc.Kind+".body", course, closes) + anon
 		m.Fields = bot.SessionFields(loc, cc.Session, cc.Teacher)
 		if q, ok := firstOfType(def, TypeNPS); ok {
+			// The question and what 0 and 10 mean are in the body, which
+			// every platform shows (WeCom's feedback card holds no score and
+			// the form asks it); the choice repeats neither.
+			m.Body += "\n" + npsText(q, loc)
 			m.Choice = s.choice(cc, q, loc)
 			m.Buttons = append(m.Buttons, npsButtons(m.Choice)...)
 		}
@@ -312,7 +236,7 @@ func (s *Service) renderKeyed(r *bot.Renderer, cc bot.CardContext, key []byte) (
 		// A one-question survey answered in the card: NPS 0–10 or a 1–5 rating.
 		m.Title = T(loc, "nps.title", course)
 		if q, ok := firstOfType(def, TypeNPS); ok {
-			m.Body = q.Text.In(loc) + anon
+			m.Body = npsText(q, loc) + anon
 			m.Choice = s.choice(cc, q, loc)
 			m.Buttons = append(npsButtons(m.Choice), bot.Button{Text: T(loc, "button.why"), Action: bot.ActionLink, URL: form})
 		} else if q, ok := firstOfType(def, TypeRating); ok {
@@ -378,8 +302,17 @@ func firstOfType(def Definition, typ string) (Question, bool) {
 	return Question{}, false
 }
 
+// npsText is the NPS question with what its ends mean, as the card shows it:
+// "您有多大可能向同事推荐这门课程？\n0 = 完全不可能 · 10 = 非常可能".
+func npsText(q Question, loc string) string {
+	return q.Text.In(loc) + "\n" + T(loc, "nps.scale")
+}
+
+// choice is the in-card 0–10 choice of q. Its Question is empty: the card's
+// body carries the question and the scale (npsText), so platforms that show
+// both do not repeat it.
 func (s *Service) choice(cc bot.CardContext, q Question, loc string) *bot.Choice {
-	c := &bot.Choice{Question: q.Text.In(loc), Action: bot.ActionNPS, Submit: T(loc, "button.submit"),
+	c := &bot.Choice{Action: bot.ActionNPS, Submit: T(loc, "button.submit"),
 		Token: s.Signer.Sign(bot.Claims{Kind: bot.TokenInteraction, DeliveryID: cc.DeliveryID, Expires: s.Renderer.Expiry(cc.Session), Extra: bot.ActionNPS})}
 	for i := 0; i <= 10; i++ {
 		c.Options = append(c.Options, fmt.Sprint(i))

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -31,6 +32,7 @@ func (s *Server) surveyRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /surveys/{id}/report", s.surveyReport)
 	mux.HandleFunc("GET /courses/{id}/report", s.courseReport)
 	mux.HandleFunc("GET /teachers/report", s.teacherReport)
+	mux.HandleFunc("POST /sessions/{id}/copy", s.copySession)
 }
 
 type surveyJSON struct {
@@ -241,6 +243,8 @@ func (s *Server) remindSurvey(w http.ResponseWriter, r *http.Request) {
 		apiError(w, http.StatusConflict, "too_many_reminders", fmt.Sprintf("at most %d reminders per survey: %v", surveys.MaxReminders, err), nil)
 	case errors.Is(err, surveys.ErrClosed):
 		apiError(w, http.StatusConflict, "closed", "the survey is closed", nil)
+	case errors.Is(err, surveys.ErrNoneMissing):
+		apiError(w, http.StatusConflict, "nobody_to_remind", "every recipient of the survey has answered, or it has reached nobody yet: nothing was sent", nil)
 	case err != nil:
 		s.planError(w, r, err)
 	default:
@@ -348,4 +352,72 @@ func (s *Server) teacherReport(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.writeTabular(w, r, fmt.Sprintf("teachers-%d", year), rep)
+}
+
+// copyInput changes the copied session; every field is optional (the
+// source's title, its times a week later).
+type copyInput struct {
+	Title    *string    `json:"title"`
+	StartsAt *time.Time `json:"starts_at"`
+	EndsAt   *time.Time `json:"ends_at"`
+}
+
+// copySession stores the next session of a session's course: the same plan,
+// surveys and roster, times a week later unless given (the console's "copy
+// as next session" calls the same surveys.Service.CopySession).
+func (s *Server) copySession(w http.ResponseWriter, r *http.Request) {
+	id, ok := pathID(w, r, "id")
+	if !ok {
+		return
+	}
+	var in copyInput
+	if r.ContentLength != 0 && !decode(w, r, &in) {
+		return
+	}
+	var src store.Session
+	if !s.load(w, r, &src, id, "session") {
+		return
+	}
+	next := surveys.SessionCopy{}
+	var errs []fieldError
+	if in.Title != nil {
+		next.Title = strings.TrimSpace(*in.Title)
+		if next.Title == "" || len(next.Title) > 255 {
+			errs = append(errs, fieldError{"title", "must be 1–255 bytes"})
+		}
+	}
+	if in.StartsAt != nil {
+		next.StartsAt = in.StartsAt.UTC()
+	}
+	if in.EndsAt != nil {
+		next.EndsAt = in.EndsAt.UTC()
+		if in.StartsAt == nil {
+			errs = append(errs, fieldError{"ends_at", "give starts_at with ends_at"})
+		}
+	}
+	if len(errs) > 0 {
+		invalid(w, errs)
+		return
+	}
+	var dst store.Session
+	var tps []store.Touchpoint
+	err := store.Tx(r.Context(), s.DB, func(tx *gorm.DB) error {
+		var err error
+		if dst, err = s.Surveys.CopySession(r.Context(), tx, src, next); err != nil {
+			return err
+		}
+		if err := tx.Where("session_id = ?", dst.ID).Order("run_at, id").Find(&tps).Error; err != nil {
+			return err
+		}
+		return s.audit(tx, r, "session.copy", fmt.Sprintf("session:%d", dst.ID), map[string]any{"from": src.ID, "title": dst.Title, "starts_at": dst.StartsAt, "ends_at": dst.EndsAt})
+	})
+	if errors.Is(err, surveys.ErrBadCopy) {
+		invalid(w, []fieldError{{"ends_at", err.Error()}})
+		return
+	}
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, map[string]any{"session": s.toSessionJSON(r, dst), "touchpoints": s.touchpointsJSON(tps)})
 }
