@@ -142,7 +142,14 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 
 	a.Messengers = map[bot.Platform]bot.Messenger{}
 	mounts := map[string]http.Handler{}
-	if cfg.Platforms.Simulator.Enabled {
+	// The simulator shows every employee and checks anyone in: it runs only
+	// in dev mode or when enabled, and next to a real platform only with
+	// platforms.simulator.allow_with_real_platforms (config.Validate says so
+	// too; this guards configurations built in code).
+	if cfg.SimulatorEnabled() {
+		if real := cfg.RealPlatforms(); len(real) > 0 && !cfg.Platforms.Simulator.AllowWithRealPlatforms {
+			return nil, fmt.Errorf("platforms.simulator.enabled: refused next to platforms.%s.enabled unless platforms.simulator.allow_with_real_platforms is true", real[0])
+		}
 		a.Sim = simulator.New(simulator.Options{Now: now, Directory: a.simDirectory})
 		a.Messengers[bot.PlatformSimulator] = a.Sim
 	}
@@ -190,7 +197,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 	}
 
 	a.Deliverer = &bot.Deliverer{
-		DB: a.DB, Messengers: a.Messengers, Renderer: a.Renderer, DefaultPlatform: bot.Platform(cfg.Delivery.DefaultPlatform),
+		DB: a.DB, Messengers: a.Messengers, Renderer: a.Renderer, DefaultPlatform: bot.Platform(cfg.DefaultPlatform()),
 		BatchSize: cfg.Delivery.BatchSize, Workers: cfg.Delivery.Workers, StaleSending: cfg.Scheduler.Lease.D() * 2,
 		SendTimeout: SendTimeout(cfg.HTTP.ShutdownTimeout.D()),
 		Logger:      a.Log.With("component", "delivery"), Metrics: metrics, Now: now,

@@ -43,6 +43,7 @@ func setup(t *testing.T, db *storetest.DB) *bundle {
 	t.Cleanup(srv.Close)
 	cfg := config.Default()
 	cfg.Security.DevMode = true
+	cfg.Platforms.Simulator.Enabled = true // the tests tap through /sim
 	cfg.Security.LinkSecret = "e2e-link-secret-0123456789"
 	cfg.Security.AdminTokens = []config.Secret{token}
 	cfg.HTTP.PublicURL = srv.URL

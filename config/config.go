@@ -141,6 +141,9 @@ type SchedulerConfig struct {
 
 // DeliveryConfig is the message delivery section.
 type DeliveryConfig struct {
+	// DefaultPlatform is the platform of employees whose roster row names
+	// none. Empty means the single enabled real platform, or the simulator
+	// when it runs alone (see Config.DefaultPlatform).
 	DefaultPlatform string `yaml:"default_platform"`
 	BatchSize       int    `yaml:"batch_size"`
 	Workers         int    `yaml:"workers"`
@@ -187,9 +190,15 @@ type PlatformsConfig struct {
 	DingTalk  DingTalkConfig  `yaml:"dingtalk"`
 }
 
-// SimulatorConfig is the built-in simulator platform.
+// SimulatorConfig is the built-in simulator platform. Its pages list every
+// employee and let anyone tap anyone's cards, so it is off unless enabled
+// here or by security.dev_mode (see Config.SimulatorEnabled).
 type SimulatorConfig struct {
 	Enabled bool `yaml:"enabled"`
+	// AllowWithRealPlatforms lets an enabled simulator run next to an
+	// enabled WeCom, Feishu or DingTalk (trials only); without it that
+	// configuration is refused.
+	AllowWithRealPlatforms bool `yaml:"allow_with_real_platforms"`
 }
 
 // WeComConfig is WeCom (企业微信).
@@ -283,7 +292,7 @@ func baseDefaults() *Config {
 			BackoffMax:   Duration(30 * time.Minute),
 			BatchSize:    50,
 		},
-		Delivery: DeliveryConfig{DefaultPlatform: PlatformSimulator, BatchSize: 500, Workers: 8},
+		Delivery: DeliveryConfig{BatchSize: 500, Workers: 8},
 		Surveys: SurveysConfig{
 			Feedback: true, FeedbackReminders: []string{"24h", "48h"}, FeedbackCloseAfter: Duration(7 * 24 * time.Hour),
 			Followup: true, FollowupDays: []string{"30"}, FollowupReminders: []string{"72h", "144h"},
@@ -291,7 +300,6 @@ func baseDefaults() *Config {
 		},
 		Log: LogConfig{Level: "info", Format: "text"},
 		Platforms: PlatformsConfig{
-			Simulator: SimulatorConfig{Enabled: true},
 			WeCom: WeComConfig{
 				APIBase:         "https://qyapi.weixin.qq.com",
 				Timeout:         Duration(10 * time.Second),
@@ -429,7 +437,12 @@ func (c *Config) decodeFile(path string) error {
 // as "******" (empty secrets as "") and the password of a database DSN
 // replaced by "******".
 func (c *Config) Masked() string {
-	b, err := yaml.Marshal(c)
+	// Show what runs: the derived default platform and the simulator as
+	// dev mode turns it on.
+	eff := *c
+	eff.Delivery.DefaultPlatform = c.DefaultPlatform()
+	eff.Platforms.Simulator.Enabled = c.SimulatorEnabled()
+	b, err := yaml.Marshal(&eff)
 	if err != nil {
 		return fmt.Sprintf("# cannot encode configuration: %v\n", err)
 	}
@@ -475,6 +488,46 @@ func maskDSN(dsn string) string {
 		return dsn
 	}
 	return dsn[:colon+1] + maskedValue + dsn[at:]
+}
+
+// RealPlatforms lists the enabled messaging platforms other than the
+// simulator, in the order wecom, feishu, dingtalk.
+func (c *Config) RealPlatforms() []string {
+	var out []string
+	for _, p := range []struct {
+		name string
+		on   bool
+	}{{PlatformWeCom, c.Platforms.WeCom.Enabled}, {PlatformFeishu, c.Platforms.Feishu.Enabled}, {PlatformDingTalk, c.Platforms.DingTalk.Enabled}} {
+		if p.on {
+			out = append(out, p.name)
+		}
+	}
+	return out
+}
+
+// SimulatorEnabled reports whether the built-in simulator runs: when
+// platforms.simulator.enabled is true, or in security.dev_mode while no real
+// platform is enabled. It is never on by default in production.
+func (c *Config) SimulatorEnabled() bool {
+	return c.Platforms.Simulator.Enabled || (c.Security.DevMode && len(c.RealPlatforms()) == 0)
+}
+
+// DefaultPlatform is the platform of employees whose roster row names
+// none: delivery.default_platform when set; otherwise the single enabled
+// real platform, or the simulator when it runs with no real platform. With
+// several real platforms it is "" (Validate asks for the key) except in dev
+// mode, where the first of RealPlatforms is used.
+func (c *Config) DefaultPlatform() string {
+	if c.Delivery.DefaultPlatform != "" {
+		return c.Delivery.DefaultPlatform
+	}
+	switch real := c.RealPlatforms(); {
+	case len(real) == 1, len(real) > 1 && c.Security.DevMode:
+		return real[0]
+	case len(real) == 0 && c.SimulatorEnabled():
+		return PlatformSimulator
+	}
+	return ""
 }
 
 // Location returns the time zone named by Timezone. For a validated Config

@@ -116,9 +116,11 @@ func TestDefaults(t *testing.T) {
 		{c.Checkin.Grace.D(), 10 * time.Minute},
 		{c.Checkin.MakeupAfter.D(), 24 * time.Hour},
 		{c.Scheduler, SchedulerConfig{Enabled: true, Lease: Duration(2 * time.Minute), PollInterval: Duration(time.Second), Concurrency: 4, MaxAttempts: 8, BackoffBase: Duration(10 * time.Second), BackoffMax: Duration(30 * time.Minute), BatchSize: 50}},
-		{c.Delivery, DeliveryConfig{DefaultPlatform: "simulator", BatchSize: 500, Workers: 8}},
+		{c.Delivery, DeliveryConfig{BatchSize: 500, Workers: 8}},
+		{c.DefaultPlatform(), "simulator"}, // dev mode alone runs the simulator
+		{c.SimulatorEnabled(), true},
 		{c.Log, LogConfig{Level: "info", Format: "text"}},
-		{c.Platforms.Simulator.Enabled, true},
+		{c.Platforms.Simulator.Enabled, false},
 		{c.Platforms.WeCom.Enabled, false},
 		{c.Platforms.WeCom.APIBase, "https://qyapi.weixin.qq.com"},
 		{c.Platforms.WeCom.Timeout.D(), 10 * time.Second},
@@ -453,7 +455,9 @@ func TestRejectsBadValues(t *testing.T) {
 		{"backoff max below base", "", devEnv("LEARNLOOP_SCHEDULER_BACKOFF_MAX", "5s"), "scheduler.backoff_max", "is less than scheduler.backoff_base"},
 		{"default platform disabled", "", devEnv("LEARNLOOP_DELIVERY_DEFAULT_PLATFORM", "wecom"), "delivery.default_platform", `"wecom" is not enabled`},
 		{"default platform unknown", "", devEnv("LEARNLOOP_DELIVERY_DEFAULT_PLATFORM", "slack"), "delivery.default_platform", "is not one of simulator, wecom, feishu, dingtalk"},
-		{"simulator off but default", "", devEnv("LEARNLOOP_PLATFORMS_SIMULATOR_ENABLED", "false"), "delivery.default_platform", `"simulator" is not enabled`},
+		{"simulator off but default", "", env{"LEARNLOOP_SECURITY_LINK_SECRET": "0123456789abcdef0123456789abcdef", "LEARNLOOP_DELIVERY_DEFAULT_PLATFORM": "simulator"}, "delivery.default_platform", `is "simulator" but the simulator is off`},
+		{"simulator next to a real platform", "", env(pairs(append([]string{"LEARNLOOP_SECURITY_LINK_SECRET", "0123456789abcdef0123456789abcdef", "LEARNLOOP_PLATFORMS_SIMULATOR_ENABLED", "true"}, wecomOK...))), "platforms.simulator.enabled", "platforms.simulator.allow_with_real_platforms: true"},
+		{"several platforms, no default", "", env(pairs(append([]string{"LEARNLOOP_SECURITY_LINK_SECRET", "0123456789abcdef0123456789abcdef", "LEARNLOOP_PLATFORMS_FEISHU_ENABLED", "true", "LEARNLOOP_PLATFORMS_FEISHU_APP_ID", "cli_1", "LEARNLOOP_PLATFORMS_FEISHU_APP_SECRET", "x", "LEARNLOOP_PLATFORMS_FEISHU_VERIFICATION_TOKEN", "v"}, wecomOK...))), "delivery.default_platform", "must be set to one of wecom, feishu"},
 		{"feishu missing token", "", devEnv("LEARNLOOP_PLATFORMS_FEISHU_ENABLED", "true", "LEARNLOOP_PLATFORMS_FEISHU_APP_ID", "cli_1", "LEARNLOOP_PLATFORMS_FEISHU_APP_SECRET", "x"), "platforms.feishu.verification_token", "must be set when platforms.feishu.enabled is true"},
 		{"feishu receive id", "", devEnv("LEARNLOOP_PLATFORMS_FEISHU_RECEIVE_ID_TYPE", "phone"), "platforms.feishu.receive_id_type", "is not one of open_id, user_id, union_id, email"},
 		{"feishu callback mode", "", devEnv("LEARNLOOP_PLATFORMS_FEISHU_CALLBACK_MODE", "stream"), "platforms.feishu.callback_mode", "is not one of http, ws"},
@@ -730,5 +734,48 @@ func TestExampleFileIsCompleteAndLoads(t *testing.T) {
 			node, ok = m[part]
 			require.True(t, ok, "learnloop.example.yaml lacks %s", l.path)
 		}
+	}
+}
+
+func pairs(kv []string) map[string]string {
+	m := map[string]string{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		m[kv[i]] = kv[i+1]
+	}
+	return m
+}
+
+// TestSimulatorIsOffInProduction: with only a link secret the simulator
+// does not run and no platform is the default; dev mode or the key turns it
+// on; next to a real platform it needs the explicit second key.
+func TestSimulatorIsOffInProduction(t *testing.T) {
+	t.Parallel()
+	const secret = "0123456789abcdef0123456789abcdef"
+	wecom := []string{"LEARNLOOP_PLATFORMS_WECOM_ENABLED", "true", "LEARNLOOP_PLATFORMS_WECOM_CORP_ID", "ww123",
+		"LEARNLOOP_PLATFORMS_WECOM_AGENT_ID", "1000002", "LEARNLOOP_PLATFORMS_WECOM_SECRET", "sec",
+		"LEARNLOOP_PLATFORMS_WECOM_TOKEN", "tok", "LEARNLOOP_PLATFORMS_WECOM_ENCODING_AES_KEY", aes43}
+	cases := []struct {
+		name     string
+		kv       []string
+		sim      bool
+		platform string
+	}{
+		{"link secret only", nil, false, ""},
+		{"dev mode", []string{"LEARNLOOP_SECURITY_DEV_MODE", "true"}, true, "simulator"},
+		{"explicitly enabled", []string{"LEARNLOOP_PLATFORMS_SIMULATOR_ENABLED", "true"}, true, "simulator"},
+		{"one real platform is the default", wecom, false, "wecom"},
+		{"dev mode next to a real platform", append([]string{"LEARNLOOP_SECURITY_DEV_MODE", "true"}, wecom...), false, "wecom"},
+		{"both, explicitly", append([]string{"LEARNLOOP_PLATFORMS_SIMULATOR_ENABLED", "true", "LEARNLOOP_PLATFORMS_SIMULATOR_ALLOW_WITH_REAL_PLATFORMS", "true"}, wecom...), true, "wecom"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			e := env(pairs(append([]string{"LEARNLOOP_SECURITY_LINK_SECRET", secret}, tc.kv...)))
+			c, err := Load("", e.lookup)
+			require.NoError(t, err)
+			require.Equal(t, tc.sim, c.SimulatorEnabled())
+			require.Equal(t, tc.platform, c.DefaultPlatform())
+			require.Contains(t, c.Masked(), "default_platform: "+map[string]string{"": `""`}[tc.platform]+tc.platform)
+		})
 	}
 }

@@ -163,17 +163,7 @@ func (c *Config) Validate() error {
 	if c.Scheduler.BackoffMax < c.Scheduler.BackoffBase {
 		p.add("scheduler.backoff_max", "%s is less than scheduler.backoff_base (%s)", c.Scheduler.BackoffMax, c.Scheduler.BackoffBase)
 	}
-	enabled := map[string]bool{
-		PlatformSimulator: c.Platforms.Simulator.Enabled,
-		PlatformWeCom:     c.Platforms.WeCom.Enabled,
-		PlatformFeishu:    c.Platforms.Feishu.Enabled,
-		PlatformDingTalk:  c.Platforms.DingTalk.Enabled,
-	}
-	if dp := c.Delivery.DefaultPlatform; !slices.Contains([]string{PlatformSimulator, PlatformWeCom, PlatformFeishu, PlatformDingTalk}, dp) {
-		p.oneOf("delivery.default_platform", dp, PlatformSimulator, PlatformWeCom, PlatformFeishu, PlatformDingTalk)
-	} else if !enabled[dp] {
-		p.add("delivery.default_platform", "%q is not enabled (set platforms.%s.enabled to true)", dp, dp)
-	}
+	c.validateDelivery(&p)
 	for key, list := range map[string][]string{"surveys.feedback_reminders": c.Surveys.FeedbackReminders, "surveys.followup_reminders": c.Surveys.FollowupReminders} {
 		if len(list) > 2 {
 			p.add(key, "at most 2 reminders (got %d)", len(list))
@@ -277,4 +267,30 @@ func (c *Config) validatePlatforms(p *problems) {
 	p.oneOf("platforms.dingtalk.callback_mode", d.CallbackMode, CallbackModeStream, CallbackModeHTTP)
 	p.httpURL("platforms.dingtalk.api_base", d.APIBase)
 	p.httpURL("platforms.dingtalk.oapi_base", d.OAPIBase)
+}
+
+// validateDelivery checks the simulator against the real platforms and
+// that delivery.default_platform names a platform that runs.
+func (c *Config) validateDelivery(p *problems) {
+	real := c.RealPlatforms()
+	if c.Platforms.Simulator.Enabled && len(real) > 0 && !c.Platforms.Simulator.AllowWithRealPlatforms {
+		p.add("platforms.simulator.enabled", "is true next to platforms.%s.enabled: the simulator lists every employee and "+
+			"lets anyone check anyone in; turn it off, or set platforms.simulator.allow_with_real_platforms: true for a trial", real[0])
+	}
+	enabled := map[string]bool{PlatformSimulator: c.SimulatorEnabled()}
+	for _, r := range real {
+		enabled[r] = true
+	}
+	switch dp := c.DefaultPlatform(); {
+	case dp == "" && len(real) > 1:
+		p.add("delivery.default_platform", "must be set to one of %s: several platforms are enabled", strings.Join(real, ", "))
+	case dp == "":
+		// No platform at all: the API, console and CLI work, nothing is sent.
+	case !slices.Contains([]string{PlatformSimulator, PlatformWeCom, PlatformFeishu, PlatformDingTalk}, dp):
+		p.oneOf("delivery.default_platform", dp, PlatformSimulator, PlatformWeCom, PlatformFeishu, PlatformDingTalk)
+	case dp == PlatformSimulator && !enabled[dp]:
+		p.add("delivery.default_platform", "is %q but the simulator is off (set platforms.simulator.enabled: true, or security.dev_mode for a trial)", dp)
+	case !enabled[dp]:
+		p.add("delivery.default_platform", "%q is not enabled (set platforms.%s.enabled to true)", dp, dp)
+	}
 }

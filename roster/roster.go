@@ -14,7 +14,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/xuri/excelize/v2"
-	
+
 	"github.com/learnloop/learnloop/store"
 )
 

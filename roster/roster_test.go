@@ -3,9 +3,9 @@ package roster_test
 import (
 	"archive/zip"
 	"bytes"
-	"io"
 	"context"
 	"errors"
+	"io"
 	"strings"
 	"testing"
 	"unicode/utf8"

@@ -294,8 +294,8 @@ func doctorCmd(g *globals) *cobra.Command {
 			if cfg == nil {
 				return errors.New("doctor found problems")
 			}
-			fmt.Fprintf(g.stdout, "  database.driver=%s http.public_url=%s timezone=%s default_platform=%s\n",
-				cfg.Database.Driver, cfg.HTTP.PublicURL, cfg.Timezone, cfg.Delivery.DefaultPlatform)
+			fmt.Fprintf(g.stdout, "  database.driver=%s http.public_url=%s timezone=%s default_platform=%s simulator=%t\n",
+				cfg.Database.Driver, cfg.HTTP.PublicURL, cfg.Timezone, cfg.DefaultPlatform(), cfg.SimulatorEnabled())
 			ctx, cancel := context.WithTimeout(cmd.Context(), 30*time.Second)
 			defer cancel()
 			db, err := store.Open(ctx, cfg.Database.Driver, cfg.Database.DSN, store.Options{MaxOpenConns: 2})
