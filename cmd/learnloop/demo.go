@@ -326,6 +326,10 @@ func demoConfig(lookup func(string) (string, bool), flagAddr, dbPath string) (*c
 	}
 	forced := map[string]bool{config.EnvName("security.dev_mode"): true, config.EnvName("database.driver"): true,
 		config.EnvName("database.dsn"): true, config.EnvName("quiet_hours.enabled"): true}
+	// The demo is played in /sim, whatever else the environment enables.
+	for _, k := range []string{"platforms.simulator.enabled", "platforms.simulator.allow_with_real_platforms"} {
+		defaults[config.EnvName(k)], forced[config.EnvName(k)] = "true", true
+	}
 	if flagAddr != "" {
 		defaults[config.EnvName("http.addr")] = flagAddr
 		forced[config.EnvName("http.addr")] = true
