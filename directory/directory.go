@@ -1,0 +1,106 @@
+// Package directory makes the platforms' company directories (通讯录) the
+// source of truth for employees: it reads each platform's department tree
+// and members (WeCom, Feishu, DingTalk, through their adapters), matches each
+// member to one employee (by 工号, then mobile, then e-mail; ambiguities are
+// left as conflicts for a person, never guessed), keeps names, departments,
+// titles, cities, contact details, platform ids and direct managers current,
+// and marks people who left inactive (never deleted: their answers stay).
+//
+// A sync is a full read of one platform's directory followed by a diff
+// against what is stored: a re-run that finds nothing new writes nothing but
+// its own run record. Each run, what it changed and what it could not read
+// are kept (directory_syncs, directory_changes) for the console's page.
+package directory
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"unicode/utf8"
+)
+
+// Platforms a directory can be synced from, in their default priority: an
+// employee on several platforms takes their profile (name, department,
+// title, manager) from the first of them, unless their preferred platform
+// (employees.platform) says otherwise.
+var Platforms = []string{"wecom", "feishu", "dingtalk"}
+
+// Department is one department as a platform reports it.
+type Department struct {
+	ID       string
+	ParentID string // "" for a root
+	Name     string
+}
+
+// Person is one directory member as a platform reports it. Fields a
+// platform does not give (or the app has no scope for) are empty.
+type Person struct {
+	UserID     string
+	EmployeeNo string // 工号
+	Name       string
+	Title      string
+	City       string
+	Mobile     string
+	Email      string
+	// DeptIDs are the member's departments, the main one first.
+	DeptIDs []string
+	// ManagerID is the direct manager's user id on the same platform.
+	ManagerID string
+	// Active is false for a member the platform reports as resigned or
+	// disabled.
+	Active bool
+}
+
+// Source reads one platform's directory.
+type Source interface {
+	// Platform is the platform's name (wecom, feishu, dingtalk).
+	Platform() string
+	// Departments returns the whole department tree the app can see.
+	Departments(ctx context.Context) ([]Department, error)
+	// People returns every member of depts. A department or member that
+	// cannot be read is reported to fail and skipped; an error return
+	// means nothing usable was read.
+	People(ctx context.Context, depts []Department, fail func(subject string, err error)) ([]Person, error)
+}
+
+// ErrNotFound is returned by a Lookup that knows no such person.
+var ErrNotFound = errors.New("no such person in the directory")
+
+// NormalizeMobile reduces a phone number to the form matching compares:
+// digits only, a leading +86 or 86 (mainland China) dropped, other country
+// codes kept with their "+".
+func NormalizeMobile(s string) string {
+	s = strings.TrimSpace(s)
+	plus := strings.HasPrefix(s, "+")
+	var b strings.Builder
+	for _, r := range s {
+		if r >= '0' && r <= '9' {
+			b.WriteRune(r)
+		}
+	}
+	d := b.String()
+	switch {
+	case d == "":
+		return ""
+	case plus && strings.HasPrefix(d, "86"):
+		return d[2:]
+	case plus:
+		return "+" + d
+	case len(d) == 13 && strings.HasPrefix(d, "86"):
+		return d[2:]
+	}
+	return d
+}
+
+// NormalizeEmail lower-cases and trims an e-mail address.
+func NormalizeEmail(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
+
+// clip cuts s to at most n runes (the column sizes of store.Employee).
+func clip(s string, n int) string {
+	s = strings.TrimSpace(s)
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	r := []rune(s)
+	return string(r[:n])
+}

@@ -1,0 +1,356 @@
+package directory
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/learnloop/learnloop/adapters/dingtalk"
+	"github.com/learnloop/learnloop/adapters/feishu"
+	"github.com/learnloop/learnloop/adapters/wecom"
+	"github.com/learnloop/learnloop/bot"
+)
+
+// DefaultConcurrency is how many directory calls a source makes at once.
+// It stays well under each platform's per-app rate (WeCom's user/get,
+// Feishu's 50/s, DingTalk's 20/s); frequency errors are waited out by the
+// adapters.
+const DefaultConcurrency = 4
+
+// each runs fn over items with n workers, stopping early when ctx ends.
+func each[T any](ctx context.Context, n int, items []T, fn func(T)) {
+	ch := make(chan T)
+	var wg sync.WaitGroup
+	for range max(1, n) {
+		wg.Go(func() {
+			for it := range ch {
+				fn(it)
+			}
+		})
+	}
+	for _, it := range items {
+		if ctx.Err() != nil {
+			break
+		}
+		ch <- it
+	}
+	close(ch)
+	wg.Wait()
+}
+
+// WeCom reads a WeCom corp's directory: department/list, user/list_id, then
+// user/get for each member (the only call that gives names, positions and
+// direct_leader).
+func WeCom(c *wecom.Client, concurrency int) Source { return &wecomSource{c: c, n: concurrency} }
+
+type wecomSource struct {
+	c *wecom.Client
+	n int
+}
+
+func (s *wecomSource) Platform() string { return string(bot.PlatformWeCom) }
+
+func (s *wecomSource) Departments(ctx context.Context) ([]Department, error) {
+	ds, err := s.c.DirectoryDepartments(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Department, 0, len(ds))
+	for _, d := range ds {
+		dep := Department{ID: wecom.FormatDeptID(d.ID), Name: d.Name}
+		if d.ParentID != 0 && d.ParentID != d.ID {
+			dep.ParentID = wecom.FormatDeptID(d.ParentID)
+		}
+		out = append(out, dep)
+	}
+	return out, nil
+}
+
+func (s *wecomSource) People(ctx context.Context, _ []Department, fail func(string, error)) ([]Person, error) {
+	refs, err := s.c.DirectoryUserIDs(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var ids []string
+	seen := map[string]bool{}
+	for _, r := range refs {
+		if !seen[r.UserID] {
+			seen[r.UserID] = true
+			ids = append(ids, r.UserID)
+		}
+	}
+	var mu sync.Mutex
+	out := make([]Person, 0, len(ids))
+	each(ctx, s.n, ids, func(id string) {
+		m, err := s.c.DirectoryMember(ctx, id)
+		if err != nil {
+			fail(id, err)
+			return
+		}
+		p := Person{UserID: m.UserID, EmployeeNo: m.EmployeeNo, Name: m.Name, Title: m.Position, City: m.City,
+			Mobile: m.Mobile, Email: m.Email, Active: m.Active()}
+		if len(m.DirectLeaders) > 0 {
+			p.ManagerID = m.DirectLeaders[0]
+		}
+		if m.MainDepartment != 0 {
+			p.DeptIDs = append(p.DeptIDs, wecom.FormatDeptID(m.MainDepartment))
+		}
+		for _, d := range m.Departments {
+			if d != m.MainDepartment {
+				p.DeptIDs = append(p.DeptIDs, wecom.FormatDeptID(d))
+			}
+		}
+		mu.Lock()
+		out = append(out, p)
+		mu.Unlock()
+	})
+	return out, ctx.Err()
+}
+
+// Feishu reads a Feishu tenant's directory: the department tree, then
+// users/find_by_department for each department.
+func Feishu(c *feishu.Client, concurrency int) Source { return &feishuSource{c: c, n: concurrency} }
+
+type feishuSource struct {
+	c *feishu.Client
+	n int
+}
+
+func (s *feishuSource) Platform() string { return string(bot.PlatformFeishu) }
+
+func (s *feishuSource) Departments(ctx context.Context) ([]Department, error) {
+	ds, err := s.c.DirectoryDepartments(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := []Department{{ID: feishu.RootDepartment, Name: ""}}
+	for _, d := range ds {
+		if d.Deleted {
+			continue
+		}
+		dep := Department{ID: d.ID, ParentID: d.ParentID, Name: d.Name}
+		if dep.ParentID == "" {
+			dep.ParentID = feishu.RootDepartment
+		}
+		out = append(out, dep)
+	}
+	return out, nil
+}
+
+func (s *feishuSource) People(ctx context.Context, depts []Department, fail func(string, error)) ([]Person, error) {
+	var mu sync.Mutex
+	byID := map[string]*Person{}
+	var order []string
+	raw := map[string]string{} // RawID → ID, for managers
+	each(ctx, s.n, depts, func(d Department) {
+		ms, err := s.c.DepartmentMembers(ctx, d.ID)
+		if err != nil {
+			fail("department "+d.ID, err)
+			return
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		for _, m := range ms {
+			if m.ID == "" {
+				fail(m.RawID, errors.New("member has no id of the configured receive id type (check the app's contact scopes)"))
+				continue
+			}
+			raw[m.RawID] = m.ID
+			if byID[m.ID] != nil {
+				continue // a member of several departments
+			}
+			p := &Person{UserID: m.ID, EmployeeNo: m.EmployeeNo, Name: m.Name, Title: m.JobTitle, City: m.City, Mobile: m.Mobile,
+				Email: m.Email, DeptIDs: m.Departments, ManagerID: m.ManagerID, Active: !m.Resigned && !m.Frozen}
+			byID[m.ID] = p
+			order = append(order, m.ID)
+		}
+	})
+	out := make([]Person, 0, len(order))
+	for _, id := range order {
+		p := *byID[id]
+		if p.ManagerID != "" {
+			p.ManagerID = raw[p.ManagerID]
+		}
+		out = append(out, p)
+	}
+	return out, ctx.Err()
+}
+
+// DingTalk reads a DingTalk organisation's directory: department/listsub
+// from the root, then topapi/v2/user/list for each department.
+func DingTalk(c *dingtalk.Client, concurrency int) Source { return &dingtalkSource{c: c, n: concurrency} }
+
+type dingtalkSource struct {
+	c *dingtalk.Client
+	n int
+}
+
+func (s *dingtalkSource) Platform() string { return string(bot.PlatformDingTalk) }
+
+func (s *dingtalkSource) Departments(ctx context.Context) ([]Department, error) {
+	ds, err := s.c.DirectoryDepartments(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Department, 0, len(ds))
+	for _, d := range ds {
+		dep := Department{ID: fmt.Sprint(d.ID), Name: d.Name}
+		if d.ParentID != 0 && d.ParentID != d.ID {
+			dep.ParentID = fmt.Sprint(d.ParentID)
+		}
+		out = append(out, dep)
+	}
+	return out, nil
+}
+
+func (s *dingtalkSource) People(ctx context.Context, depts []Department, fail func(string, error)) ([]Person, error) {
+	var mu sync.Mutex
+	byID := map[string]*Person{}
+	var order []string
+	each(ctx, s.n, depts, func(d Department) {
+		var id int64
+		if _, err := fmt.Sscan(d.ID, &id); err != nil {
+			fail("department "+d.ID, err)
+			return
+		}
+		ms, err := s.c.DepartmentMembers(ctx, id)
+		if err != nil {
+			fail("department "+d.ID, err)
+			return
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		for _, m := range ms {
+			if m.UserID == "" || byID[m.UserID] != nil {
+				continue
+			}
+			p := &Person{UserID: m.UserID, EmployeeNo: m.JobNumber, Name: m.Name, Title: m.Title, City: m.WorkPlace, Mobile: m.Mobile,
+				Email: m.Email, ManagerID: m.ManagerID, Active: true}
+			if p.Email == "" {
+				p.Email = m.OrgEmail
+			}
+			for _, dd := range m.DeptIDList {
+				p.DeptIDs = append(p.DeptIDs, fmt.Sprint(dd))
+			}
+			byID[m.UserID] = p
+			order = append(order, m.UserID)
+		}
+	})
+	// The list may leave the manager out: ask for those.
+	var need []string
+	for _, id := range order {
+		if byID[id].ManagerID == "" {
+			need = append(need, id)
+		}
+	}
+	each(ctx, s.n, need, func(id string) {
+		mgr, err := s.c.UserManager(ctx, id)
+		if err != nil {
+			fail(id, fmt.Errorf("read manager: %w", err))
+			return
+		}
+		mu.Lock()
+		byID[id].ManagerID = mgr
+		mu.Unlock()
+	})
+	out := make([]Person, 0, len(order))
+	for _, id := range order {
+		out = append(out, *byID[id])
+	}
+	return out, ctx.Err()
+}
+
+// Sources returns a Source for every directory-capable messenger in ms
+// (WeCom, Feishu, DingTalk), keyed by platform.
+func Sources(ms map[bot.Platform]bot.Messenger, concurrency int) map[string]Source {
+	if concurrency <= 0 {
+		concurrency = DefaultConcurrency
+	}
+	out := map[string]Source{}
+	for _, m := range ms {
+		switch c := m.(type) {
+		case *wecom.Client:
+			out[string(bot.PlatformWeCom)] = WeCom(c, concurrency)
+		case *feishu.Client:
+			out[string(bot.PlatformFeishu)] = Feishu(c, concurrency)
+		case *dingtalk.Client:
+			out[string(bot.PlatformDingTalk)] = DingTalk(c, concurrency)
+		}
+	}
+	return out
+}
+
+// Lookup finds a platform user id by mobile or e-mail through the
+// platform's own lookup API (for roster rows the directory does not know).
+type Lookup interface {
+	// Platform is the platform's name.
+	Platform() string
+	// ByMobile and ByEmail return the user id, or ErrNotFound.
+	ByMobile(ctx context.Context, mobile string) (string, error)
+	ByEmail(ctx context.Context, email string) (string, error)
+}
+
+// Lookups returns a Lookup for every directory-capable messenger in ms.
+func Lookups(ms map[bot.Platform]bot.Messenger) []Lookup {
+	var out []Lookup
+	for _, p := range Platforms {
+		switch c := ms[bot.Platform(p)].(type) {
+		case *wecom.Client:
+			out = append(out, wecomLookup{c})
+		case *feishu.Client:
+			out = append(out, feishuLookup{c})
+		case *dingtalk.Client:
+			out = append(out, dingtalkLookup{c})
+		}
+	}
+	return out
+}
+
+type wecomLookup struct{ c *wecom.Client }
+
+func (l wecomLookup) Platform() string { return string(bot.PlatformWeCom) }
+func (l wecomLookup) ByMobile(ctx context.Context, m string) (string, error) {
+	return notFound(l.c.UserIDByMobile(ctx, m))
+}
+func (l wecomLookup) ByEmail(ctx context.Context, e string) (string, error) {
+	return notFound(l.c.UserIDByEmail(ctx, e))
+}
+
+type feishuLookup struct{ c *feishu.Client }
+
+func (l feishuLookup) Platform() string { return string(bot.PlatformFeishu) }
+func (l feishuLookup) ByMobile(ctx context.Context, m string) (string, error) {
+	return l.one(ctx, []string{m}, nil, m)
+}
+func (l feishuLookup) ByEmail(ctx context.Context, e string) (string, error) {
+	return l.one(ctx, nil, []string{e}, strings.ToLower(e))
+}
+func (l feishuLookup) one(ctx context.Context, ms, es []string, key string) (string, error) {
+	got, err := l.c.BatchGetIDs(ctx, ms, es)
+	if err != nil {
+		return "", err
+	}
+	if id, ok := got[key]; ok {
+		return id, nil
+	}
+	return "", ErrNotFound
+}
+
+type dingtalkLookup struct{ c *dingtalk.Client }
+
+func (l dingtalkLookup) Platform() string { return string(bot.PlatformDingTalk) }
+func (l dingtalkLookup) ByMobile(ctx context.Context, m string) (string, error) {
+	return notFound(l.c.UserIDByMobile(ctx, m))
+}
+
+// ByEmail: DingTalk has no lookup by e-mail for internal apps.
+func (l dingtalkLookup) ByEmail(context.Context, string) (string, error) { return "", ErrNotFound }
+
+func notFound(id string, err error) (string, error) {
+	if errors.Is(err, wecom.ErrUserNotFound) || errors.Is(err, dingtalk.ErrUserNotFound) {
+		return "", ErrNotFound
+	}
+	return id, err
+}
