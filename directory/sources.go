@@ -180,7 +180,9 @@ func (s *feishuSource) People(ctx context.Context, depts []Department, fail func
 
 // DingTalk reads a DingTalk organisation's directory: department/listsub
 // from the root, then topapi/v2/user/list for each department.
-func DingTalk(c *dingtalk.Client, concurrency int) Source { return &dingtalkSource{c: c, n: concurrency} }
+func DingTalk(c *dingtalk.Client, concurrency int) Source {
+	return &dingtalkSource{c: c, n: concurrency}
+}
 
 type dingtalkSource struct {
 	c *dingtalk.Client
