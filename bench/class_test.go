@@ -1,12 +1,16 @@
 package bench
 
 import (
+	"context"
 	"fmt"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/learnloop/learnloop/adapters/feishu"
+	"github.com/learnloop/learnloop/adapters/wecom"
+	"github.com/learnloop/learnloop/ratelimit"
 	"github.com/learnloop/learnloop/store"
 )
 
@@ -68,6 +72,31 @@ func checkinStorm(b *testing.B, r *rig, title string, people, classes, clients i
 		}
 	}
 }
+
+var (
+	_ wecom.Limiter  = unlimited{}
+	_ feishu.Limiter = unlimited{}
+)
+
+// unlimited is a shared limiter that grants every send at once. The fakes
+// have no limits, and the app's clock stands still, so the adapters' real
+// pacing (WeCom: 5,000 at once, then 40/s) would never refill. It only
+// paces the sends that set a round up; the measured tap paths take no
+// permits.
+type unlimited struct{ now func() time.Time }
+
+func (u unlimited) Reserve(context.Context, ratelimit.Request) (ratelimit.Grant, error) {
+	return ratelimit.Grant{At: u.now(), Booked: true}, nil
+}
+func (u unlimited) Peek(context.Context, ratelimit.Request) (ratelimit.Grant, error) {
+	return ratelimit.Grant{At: u.now()}, nil
+}
+func (u unlimited) Hold(context.Context, string, time.Duration, time.Duration) (time.Duration, error) {
+	return 0, nil
+}
+func (u unlimited) Reset(context.Context, string) error          { return nil }
+func (u unlimited) Release(context.Context, string, int64) error { return nil }
+func (u unlimited) Now() time.Time                               { return u.now() }
 
 // BenchmarkCheckinStormWeCom: the check-in storm (LEARNLOOP_BENCH_PEOPLE,
 // default 6,000 taps a round, LEARNLOOP_BENCH_CLIENTS at once) through

@@ -183,9 +183,7 @@ func newFeishuRig(b *testing.B) *rig {
 			AppID: feishuAppID, AppSecret: feishuAppSecret, VerificationToken: feishuVToken, EncryptKey: feishuEncryptKey,
 			APIBase: fake.srv.URL, ReceiveIDType: feishu.IDTypeUserID, CallbackMode: feishu.ModeHTTP, Timeout: 10 * time.Second,
 			CallbackMaxSkew: 5 * time.Minute,
-			// A platform without limits: the sends are set-up, not measured.
-			Limits: feishu.Limits{AppPerSecond: 10000, AppPerMinute: 600000, UserPerSecond: 100},
-		}, feishu.WithNow(s.clock), feishu.WithLogger(slog.New(slog.DiscardHandler)))
+		}, feishu.WithNow(s.clock), feishu.WithLogger(slog.New(slog.DiscardHandler)), feishu.WithLimiter(unlimited{s.clock}))
 		require.NoError(b, err)
 		router := bot.InteractionHandlerFunc(func(ctx context.Context, in bot.Interaction) (bot.Reply, error) {
 			return s.a.Router.HandleInteraction(ctx, in)

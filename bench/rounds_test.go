@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/require"
 )
 
 // rounds is LEARNLOOP_BENCH_ROUNDS (default 3): how many times each
@@ -94,5 +96,27 @@ func num(v float64) string {
 		return fmt.Sprintf("%8.2f", v)
 	default:
 		return strings.TrimRight(fmt.Sprintf("%8.3f", v), " ")
+	}
+}
+
+func TestSpread(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name        string
+		xs          []float64
+		lo, med, hi float64
+	}{
+		{"one", []float64{2}, 2, 2, 2},
+		{"odd, unsorted", []float64{3, 1, 2}, 1, 2, 3},
+		{"even: mean of the middle two", []float64{4, 1, 3, 2}, 1, 2.5, 4},
+		{"empty", nil, 0, 0, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			in := slices.Clone(tc.xs)
+			lo, med, hi := spread(tc.xs)
+			require.Equal(t, []float64{tc.lo, tc.med, tc.hi}, []float64{lo, med, hi})
+			require.Equal(t, in, tc.xs, "the rounds keep their order")
+		})
 	}
 }

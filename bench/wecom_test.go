@@ -1,10 +1,12 @@
 package bench
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/xml"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -15,7 +17,9 @@ import (
 	"time"
 
 	"github.com/silenceper/wechat/v2/util"
+	"github.com/stretchr/testify/require"
 
+	"github.com/learnloop/learnloop/adapters/wecom"
 	"github.com/learnloop/learnloop/app"
 	"github.com/learnloop/learnloop/bot"
 	"github.com/learnloop/learnloop/config"
@@ -86,15 +90,22 @@ func wecomCallback(from, eventKey, taskID string, at time.Time) (string, string)
 	return q.Encode(), body
 }
 
-// newWeComRig is learnloop with the WeCom adapter (from config, as in
-// production) against the fake WeCom: taps are signed, encrypted
-// template_card_event callbacks posted to /callbacks/wecom, acknowledged
-// with 200 once stored.
+// newWeComRig is learnloop with the WeCom adapter (built from its config
+// section, as in production, but with unlimited pacing) against the fake
+// WeCom: taps are signed, encrypted template_card_event callbacks posted to
+// /callbacks/wecom, acknowledged with 200 once stored.
 func newWeComRig(b *testing.B) *rig {
 	fake, updates := fakeWeCom(b)
-	s := newService(b, 40, func(s *service, cfg *config.Config, _ *app.Options) {
-		cfg.Platforms.WeCom = config.WeComConfig{Enabled: true, CorpID: benchCorpID, AgentID: 1000002, Secret: "s", Token: benchToken,
-			EncodingAESKey: benchAESKey, APIBase: fake.URL, Timeout: config.Duration(10 * time.Second), CallbackMaxSkew: config.Duration(5 * time.Minute)}
+	s := newService(b, 40, func(s *service, cfg *config.Config, opts *app.Options) {
+		wc, err := wecom.FromConfig(config.WeComConfig{Enabled: true, CorpID: benchCorpID, AgentID: 1000002, Secret: "s", Token: benchToken,
+			EncodingAESKey: benchAESKey, APIBase: fake.URL, Timeout: config.Duration(10 * time.Second), CallbackMaxSkew: config.Duration(5 * time.Minute)},
+			cfg.HTTP.PublicURL, wecom.WithNow(s.clock), wecom.WithLogger(slog.New(slog.DiscardHandler)), wecom.WithLimiter(unlimited{s.clock}))
+		require.NoError(b, err)
+		router := bot.InteractionHandlerFunc(func(ctx context.Context, in bot.Interaction) (bot.Reply, error) {
+			return s.a.Router.HandleInteraction(ctx, in)
+		})
+		opts.Messengers = map[bot.Platform]bot.Messenger{bot.PlatformWeCom: wc}
+		opts.Mounts = map[string]http.Handler{wecom.CallbackPath: wc.CallbackHandler(router)}
 		cfg.Delivery.DefaultPlatform = "wecom"
 	})
 	s.platform = "wecom"
