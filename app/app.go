@@ -57,6 +57,7 @@ type App struct {
 	Deliverer  *bot.Deliverer
 	Router     *bot.Router
 	Renderer   *bot.Renderer
+	Extensions *bot.Registry // card kinds, audiences and in-card answers added to the core loop (surveys)
 	Signer     *bot.Signer
 	Sim        *simulator.Client
 	Server     *web.Server
@@ -138,7 +139,8 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 		BackoffMax: cfg.Scheduler.BackoffMax.D(), Now: now, Logger: a.Log.With("component", "scheduler"), Metrics: a.Registry,
 		ShutdownTimeout: JobDrain(cfg.HTTP.ShutdownTimeout.D()),
 	})
-	a.Renderer = &bot.Renderer{Signer: signer, PublicURL: cfg.HTTP.PublicURL, LinkTTL: cfg.Security.LinkTTL.D(), Now: now}
+	a.Extensions = bot.NewRegistry()
+	a.Renderer = &bot.Renderer{Signer: signer, PublicURL: cfg.HTTP.PublicURL, LinkTTL: cfg.Security.LinkTTL.D(), Now: now, Registry: a.Extensions}
 
 	a.Messengers = map[bot.Platform]bot.Messenger{}
 	mounts := map[string]http.Handler{}
@@ -203,7 +205,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 		Logger:      a.Log.With("component", "delivery"), Metrics: metrics, Now: now,
 	}
 	a.Router = &bot.Router{
-		DB: a.DB, Signer: signer, Renderer: a.Renderer, Checkins: &bot.Checkins{DB: a.DB, Now: now},
+		DB: a.DB, Signer: signer, Renderer: a.Renderer, Checkins: &bot.Checkins{DB: a.DB, Now: now}, Registry: a.Extensions,
 		Messengers: a.Messengers, Logger: a.Log.With("component", "router"), Metrics: metrics, Now: now,
 	}
 	a.Planner = &plan.Planner{DB: a.DB, Sched: a.Sched, Quiet: quiet, Now: now}
@@ -218,7 +220,11 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 		DB: a.DB, Planner: a.Planner, Renderer: a.Renderer, Signer: signer, Secret: secret, Settings: settings,
 		Logger: a.Log.With("component", "surveys"), Now: now,
 	}
-	a.Surveys.Register(a.Renderer, a.Deliverer, a.Router, a.Planner)
+	if err := a.Surveys.Register(a.Extensions); err != nil {
+		return nil, err
+	}
+	a.Deliverer.Audiences = a.Extensions.AudienceFuncs()
+	a.Planner.Kinds, a.Planner.Audiences = a.Extensions.KindSet(), a.Extensions.AudienceSet()
 	mounts["/s/"] = a.Surveys.FormHandler()
 	a.Presence, err = presence.New(presence.Deps{
 		DB: a.DB, Checkins: a.Router.Checkins, Signer: signer, Secret: secret, PublicURL: cfg.HTTP.PublicURL,

@@ -52,7 +52,8 @@ var (
 	ErrCheckinClosed   = errors.New("check-in has closed")
 	ErrNotEnrolled     = errors.New("not on the roster")
 	ErrSessionCanceled = errors.New("session cancelled")
-	ErrNotFound        = errors.New("not found")
+	// ErrNotFound is store.ErrNotFound: an unknown delivery or session.
+	ErrNotFound = store.ErrNotFound
 )
 
 // CheckinRequest asks to record one attendee's check-in.

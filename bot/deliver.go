@@ -460,7 +460,7 @@ func (f *fireJob) locale(e store.Employee) string {
 	return NormalizeLocale(f.sess.Locale)
 }
 
-func (f *fireJob) message(row store.Delivery) (Message, error) {
+func (f *fireJob) message(ctx context.Context, row store.Delivery) (Message, error) {
 	e, ok := f.emp[row.EmployeeID]
 	if !ok {
 		// A row created by an earlier run: its recipient was not resolved
@@ -485,7 +485,7 @@ func (f *fireJob) message(row store.Delivery) (Message, error) {
 		}
 		cc.Subject = &subj
 	}
-	return f.d.Renderer.Render(cc)
+	return f.d.Renderer.Render(ctx, cc)
 }
 
 // claim marks rows as sending under this run's token, so two runs never
@@ -641,7 +641,7 @@ func (f *fireJob) sendChunk(ctx context.Context, m Messenger, bm BatchMessenger,
 	msgs := make(map[uint64]Message, len(rows))
 	var ok []int // indexes of rows with a message
 	for i, r := range rows {
-		msg, rerr := f.message(r)
+		msg, rerr := f.message(ctx, r)
 		if rerr != nil {
 			results[i] = Result{Err: Permanent("render", rerr.Error(), nil)}
 			continue

@@ -16,9 +16,6 @@ type Interaction struct {
 	Value string
 	// Token is the signed interaction token carried by the button.
 	Token string
-	// Handle is a platform handle for updating the card after this tap
-	// (WeCom response_code); empty when the reply carries the update.
-	Handle string
 	// DedupKey identifies this callback for redelivery detection; optional.
 	DedupKey string
 	// At is when the platform says the tap happened; zero means now.
@@ -28,10 +25,14 @@ type Interaction struct {
 }
 
 // Reply is what the router tells the adapter to show after an interaction.
+// Taps flow one way: the adapter applies the Reply itself (in the callback's
+// answer, or with its own update call made with what the callback carried),
+// and the router never calls back into the adapter.
 type Reply struct {
 	// Toast is a short message for the person who tapped.
 	Toast string
-	// Card is the updated card; nil when nothing changes.
+	// Card is the updated card for the adapter to put in place of the
+	// tapped one; nil when nothing changes.
 	Card *Message
 	// OK is false when the tap was refused (window closed, bad token).
 	OK bool
@@ -42,6 +43,14 @@ type Reply struct {
 // InteractionHandler reacts to a normalized button tap or answer.
 type InteractionHandler interface {
 	HandleInteraction(ctx context.Context, in Interaction) (Reply, error)
+}
+
+// CardUpdateCounter is implemented by interaction handlers (the Router) that
+// count the card updates adapters apply for a Reply: err is nil when the
+// platform took the new card (in the callback's answer or through the
+// adapter's own update call).
+type CardUpdateCounter interface {
+	CardUpdated(platform Platform, err error)
 }
 
 // InteractionHandlerFunc adapts a function to InteractionHandler.

@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"sync"
@@ -38,8 +39,9 @@ type CardContext struct {
 }
 
 // KindRenderer renders the cards of a touchpoint kind that the bot core does
-// not know (surveys register theirs).
-type KindRenderer func(r *Renderer, cc CardContext) (Message, error)
+// not know (surveys register theirs in a Registry). ctx bounds any database
+// read the renderer makes.
+type KindRenderer func(ctx context.Context, r *Renderer, cc CardContext) (Message, error)
 
 // Renderer turns a touchpoint and a recipient into a Message, with signed
 // button tokens and tracked links.
@@ -48,8 +50,8 @@ type Renderer struct {
 	PublicURL string        // e.g. https://learn.example.com
 	LinkTTL   time.Duration // lifetime of tokens placed in a card
 	Now       func() time.Time
-	// Kinds renders extra touchpoint kinds.
-	Kinds map[string]KindRenderer
+	// Registry renders extra touchpoint kinds (nil: the core's only).
+	Registry *Registry
 }
 
 func (r *Renderer) now() time.Time {
@@ -110,9 +112,9 @@ func (r *Renderer) CheckinURL(deliveryID uint64, exp time.Time) string {
 }
 
 // Render builds the card for cc.
-func (r *Renderer) Render(cc CardContext) (Message, error) {
-	if kr, ok := r.Kinds[cc.Kind]; ok {
-		m, err := kr(r, cc)
+func (r *Renderer) Render(ctx context.Context, cc CardContext) (Message, error) {
+	if kr, ok := r.Registry.KindRenderer(cc.Kind); ok {
+		m, err := kr(ctx, r, cc)
 		if err != nil {
 			return Message{}, err
 		}

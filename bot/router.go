@@ -28,31 +28,42 @@ type DeliveryContext struct {
 type ActionHandler func(ctx context.Context, dc DeliveryContext, in Interaction) (Reply, error)
 
 // Router verifies interactions and dispatches them by action. It implements
-// InteractionHandler for every adapter.
+// InteractionHandler for every adapter. A tap flows one way: the Router
+// answers with a Reply that carries the new card, and the adapter applies
+// it; the Router never calls an adapter for a tap.
 type Router struct {
-	DB         *gorm.DB
-	Signer     *Signer
-	Renderer   *Renderer
-	Checkins   *Checkins
+	DB       *gorm.DB
+	Signer   *Signer
+	Renderer *Renderer
+	Checkins *Checkins
+	// Registry holds the handlers of actions other than check-in (surveys
+	// register ActionRate and ActionNPS).
+	Registry *Registry
+	// Messengers are used only for updates that do not answer a tap (a
+	// check-in through the /c/ page, see CheckinDelivery): those that
+	// implement CardUpdater edit the delivered card.
 	Messengers map[Platform]Messenger
 	Logger     *slog.Logger
 	Metrics    *Metrics
 	Now        func() time.Time
 
-	handlers map[string]ActionHandler
-
 	cacheOnce sync.Once
 	cache     *deliveryCache // check-in taps on MySQL; nil elsewhere
 }
 
-var _ InteractionHandler = (*Router)(nil)
+var (
+	_ InteractionHandler = (*Router)(nil)
+	_ CardUpdateCounter  = (*Router)(nil)
+)
 
-// Handle registers h for action (surveys register ActionRate and ActionNPS).
-func (r *Router) Handle(action string, h ActionHandler) {
-	if r.handlers == nil {
-		r.handlers = map[string]ActionHandler{}
+// CardUpdated implements CardUpdateCounter: it counts an update an adapter
+// applied for a Reply in learnloop_card_updates_total.
+func (r *Router) CardUpdated(platform Platform, err error) {
+	if err != nil {
+		r.Metrics.cardUpdate(string(platform), "error")
+		return
 	}
-	r.handlers[action] = h
+	r.Metrics.cardUpdate(string(platform), "ok")
 }
 
 func (r *Router) now() time.Time {
@@ -106,7 +117,7 @@ func (r *Router) HandleInteraction(ctx context.Context, in Interaction) (Reply, 
 	case ActionCheckin:
 		reply, err = r.checkin(ctx, dc, in)
 	default:
-		h, ok := r.handlers[action]
+		h, ok := r.Registry.ActionHandler(action)
 		if !ok {
 			r.Metrics.interaction(string(in.Platform), action, "unknown_action")
 			return Reply{Toast: T(locale, "reply.invalid")}, nil
@@ -125,9 +136,6 @@ func (r *Router) HandleInteraction(ctx context.Context, in Interaction) (Reply, 
 		outcome = "refused"
 	}
 	r.Metrics.interaction(string(in.Platform), action, outcome)
-	if reply.Card != nil {
-		r.updateCard(ctx, dc, in.Handle, *reply.Card)
-	}
 	return reply, nil
 }
 
@@ -147,7 +155,7 @@ func (r *Router) CheckinDelivery(ctx context.Context, deliveryID uint64, source 
 	}
 	r.Metrics.interaction(dc.Delivery.Platform, ActionCheckin, source)
 	if reply.Card != nil {
-		r.updateCard(ctx, dc, "", *reply.Card)
+		r.updateCard(ctx, dc, *reply.Card)
 	}
 	return reply, nil
 }
@@ -197,7 +205,7 @@ func (r *Router) checkin(ctx context.Context, dc DeliveryContext, in Interaction
 	} else {
 		reply.Toast = T(locale, "reply.done_"+res.Checkin.Kind, at.Format("15:04"))
 	}
-	card, err := r.Renderer.Render(CardContext{
+	card, err := r.Renderer.Render(ctx, CardContext{
 		Kind: dc.Touchpoint.Kind, Note: dc.Touchpoint.Note, Session: dc.Session, Course: dc.Course, Teacher: dc.Teacher,
 		DeliveryID: dc.Delivery.ID, Key: dc.Delivery.Key, Locale: locale, Checkin: &res.Checkin,
 	})
@@ -208,9 +216,10 @@ func (r *Router) checkin(ctx context.Context, dc DeliveryContext, in Interaction
 	return reply, nil
 }
 
-// updateCard edits the tapped card in place where the adapter can. Failures
-// are logged and counted: the check-in is already stored.
-func (r *Router) updateCard(ctx context.Context, dc DeliveryContext, handle string, m Message) {
+// updateCard edits a delivered card in place, outside any tap (a tap's card
+// travels in its Reply), where the adapter can: with the handle the send
+// returned. Failures are logged and counted: the check-in is already stored.
+func (r *Router) updateCard(ctx context.Context, dc DeliveryContext, m Message) {
 	msgr, ok := r.Messengers[Platform(dc.Delivery.Platform)]
 	if !ok {
 		return
@@ -219,9 +228,7 @@ func (r *Router) updateCard(ctx context.Context, dc DeliveryContext, handle stri
 	if !ok {
 		return
 	}
-	if handle == "" {
-		handle = dc.Delivery.Handle
-	}
+	handle := dc.Delivery.Handle
 	uctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 	defer cancel()
 	to := Recipient{EmployeeID: dc.Employee.ID, UserID: dc.Delivery.UserID, Name: dc.Employee.Name, Locale: r.locale(dc)}

@@ -72,7 +72,7 @@ func (p *Planner) now() time.Time {
 // Plan errors.
 var (
 	ErrInvalid  = errors.New("invalid touchpoint")
-	ErrNotFound = errors.New("not found")
+	ErrNotFound = store.ErrNotFound // one not-found for every package
 	ErrConflict = errors.New("conflict")
 )
 
@@ -141,6 +141,19 @@ func (p *Planner) Validate(tp store.Touchpoint) error {
 	}
 	if tp.Kind == bot.KindCustom && tp.Note == "" {
 		errs = append(errs, errors.New("custom touchpoint needs a note (the message text)"))
+	}
+	// The bounds the API and the console apply to their input (validate.go).
+	var ps Problems
+	if tp.Anchor != store.AnchorAbsolute && (tp.Offset < -MaxOffsetMinutes*60 || tp.Offset > MaxOffsetMinutes*60) {
+		ps = append(ps, Problem{Field: "offset", Kind: ProblemRange, Min: -MaxOffsetMinutes, Max: MaxOffsetMinutes})
+	}
+	if tp.At != nil {
+		ps.Date("at", *tp.At)
+	}
+	ps.Text("cron", tp.CronSpec, MaxCron, false)
+	ps.Text("note", tp.Note, MaxNote, false)
+	for _, p := range ps {
+		errs = append(errs, fmt.Errorf("%s %w", p.Field, p))
 	}
 	if len(errs) > 0 {
 		return fmt.Errorf("%w: %w", ErrInvalid, errors.Join(errs...))

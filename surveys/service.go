@@ -40,7 +40,8 @@ const MaxReminders = 2
 
 // Errors returned by the service.
 var (
-	ErrNotFound = errors.New("not found")
+	// ErrNotFound is store.ErrNotFound: an unknown survey.
+	ErrNotFound = store.ErrNotFound
 	ErrClosed   = errors.New("survey closed")
 	ErrInvalid  = errors.New("invalid")
 	ErrTooMany  = errors.New("too many reminders")
@@ -103,37 +104,30 @@ func (s *Service) log() *slog.Logger {
 	return slog.Default()
 }
 
-// Register wires the survey kinds, audiences and in-card answers into the
-// bot core and the planner.
-func (s *Service) Register(r *bot.Renderer, d *bot.Deliverer, router *bot.Router, p *plan.Planner) {
-	if r.Kinds == nil {
-		r.Kinds = map[string]bot.KindRenderer{}
+// Register adds the survey kinds (their cards), audiences (resolved at send
+// time) and in-card answers (rate, nps) to reg. app hands the same
+// Registry to the bot core and the planner.
+func (s *Service) Register(reg *bot.Registry) error {
+	var errs []error
+	for _, k := range surveyKinds {
+		errs = append(errs, reg.Kind(k, s.renderCard))
 	}
-	for _, k := range []string{KindFeedback, KindFeedbackReminder, KindNPS, KindManagerFollowup, KindManagerReminder, KindEscalation} {
-		r.Kinds[k] = s.renderCard
+	errs = append(errs,
+		reg.Audience(AudienceNotResponded, s.audienceNotResponded),
+		reg.Audience(AudienceManagers, s.audienceManagers(false)),
+		reg.Audience(AudienceManagersNotResponded, s.audienceManagers(true)),
+		reg.Audience(AudienceCoordinator, s.audienceCoordinator),
+		reg.Action(bot.ActionNPS, s.handleCardAnswer),
+		reg.Action(bot.ActionRate, s.handleCardAnswer),
+	)
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("surveys: %w", err)
 	}
-	if d.Audiences == nil {
-		d.Audiences = map[string]bot.AudienceFunc{}
-	}
-	d.Audiences[AudienceNotResponded] = s.audienceNotResponded
-	d.Audiences[AudienceManagers] = s.audienceManagers(false)
-	d.Audiences[AudienceManagersNotResponded] = s.audienceManagers(true)
-	d.Audiences[AudienceCoordinator] = s.audienceCoordinator
-	router.Handle(bot.ActionNPS, s.handleCardAnswer)
-	router.Handle(bot.ActionRate, s.handleCardAnswer)
-	if p.Kinds == nil {
-		p.Kinds = map[string]bool{}
-	}
-	if p.Audiences == nil {
-		p.Audiences = map[string]bool{}
-	}
-	for _, k := range []string{KindFeedback, KindFeedbackReminder, KindNPS, KindManagerFollowup, KindManagerReminder, KindEscalation} {
-		p.Kinds[k] = true
-	}
-	for _, a := range []string{AudienceNotResponded, AudienceManagers, AudienceManagersNotResponded, AudienceCoordinator} {
-		p.Audiences[a] = true
-	}
+	return nil
 }
+
+// surveyKinds are the touchpoint kinds surveys render.
+var surveyKinds = []string{KindFeedback, KindFeedbackReminder, KindNPS, KindManagerFollowup, KindManagerReminder, KindEscalation}
 
 // SurveyDefinition decodes a survey's frozen questions.
 func SurveyDefinition(sv store.Survey) (Definition, error) {

@@ -185,14 +185,14 @@ func tokenKey(c bot.Claims) []byte {
 
 // renderCard renders every survey touchpoint kind. The form link of an
 // anonymous survey carries a fresh edit key (see FormURL).
-func (s *Service) renderCard(r *bot.Renderer, cc bot.CardContext) (bot.Message, error) {
-	return s.renderKeyed(r, cc, nil)
+func (s *Service) renderCard(ctx context.Context, r *bot.Renderer, cc bot.CardContext) (bot.Message, error) {
+	return s.renderKeyed(ctx, r, cc, nil)
 }
 
 // renderKeyed renders a survey card whose anonymous form link carries key
 // (a fresh one when key is nil).
-func (s *Service) renderKeyed(r *bot.Renderer, cc bot.CardContext, key []byte) (bot.Message, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+func (s *Service) renderKeyed(ctx context.Context, r *bot.Renderer, cc bot.CardContext, key []byte) (bot.Message, error) {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	sv, def, err := s.cachedSurvey(ctx, cc.Touchpoint)
 	if err != nil {
@@ -375,7 +375,7 @@ func (s *Service) handleCardAnswer(ctx context.Context, dc bot.DeliveryContext, 
 	reply := bot.Reply{OK: true, Duplicate: res.dup, Toast: T(loc, "reply.thanks_score", in.Value)}
 	// The updated card's form link carries the response's edit key, so the
 	// respondent can reopen an anonymous answer from it.
-	card, err := s.renderKeyed(s.Renderer, bot.CardContext{
+	card, err := s.renderKeyed(ctx, s.Renderer, bot.CardContext{
 		Kind: dc.Touchpoint.Kind, Session: dc.Session, Course: dc.Course, DeliveryID: dc.Delivery.ID, Key: dc.Delivery.Key,
 		Locale: loc, Touchpoint: dc.Touchpoint, Recipient: dc.Employee,
 	}, res.key)

@@ -164,7 +164,7 @@ func (c *Client) tapHTTP(ctx context.Context, h bot.InteractionHandler, ev event
 	done := make(chan error, 1)
 	dctx := context.WithoutCancel(ctx)
 	go func() {
-		_, _, err := c.seen.do(dctx, key, func() (any, error) {
+		_, _, err := c.seen.Do(dctx, key, func() (tapResult, error) {
 			return c.handleTap(dctx, h, ev.Tap, key, time.Time{}, false)
 		})
 		done <- err

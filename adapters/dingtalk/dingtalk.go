@@ -26,6 +26,7 @@ import (
 	oauth2 "github.com/alibabacloud-go/dingtalk/oauth2_1_0"
 	"github.com/alibabacloud-go/tea/tea"
 
+	"github.com/learnloop/learnloop/adapters/kit"
 	"github.com/learnloop/learnloop/bot"
 	"github.com/learnloop/learnloop/config"
 )
@@ -149,13 +150,14 @@ type Client struct {
 	cardPool chan *card.Client
 	oauthMu  sync.Mutex
 	oauth    *oauth2.Client
-	apiTok   *tokenCache // new API (x-acs-dingtalk-access-token)
-	oapTok   *tokenCache // legacy API (?access_token=)
+	apiTok   *kit.TokenCache // new API (x-acs-dingtalk-access-token)
+	oapTok   *kit.TokenCache // legacy API (?access_token=)
+	secrets  *kit.Redactor
 
 	pauseMu    sync.Mutex
 	pauseUntil time.Time
 
-	seen *dedup
+	seen *kit.Dedup[tapResult]
 }
 
 var (
@@ -243,9 +245,10 @@ func New(cfg Config, opts ...Option) (*Client, error) {
 	if c.oauth, err = oauth2.NewClient(oc); err != nil {
 		return nil, fmt.Errorf("dingtalk: oauth2 client: %w", err)
 	}
-	c.apiTok = &tokenCache{fetch: c.fetchAPIToken, now: c.now}
-	c.oapTok = &tokenCache{fetch: c.fetchOAPIToken, now: c.now}
-	c.seen = newDedup(10*time.Minute, 10000, c.now)
+	c.apiTok = kit.NewTokenCache(c.fetchAPIToken, tokenMargin, c.now)
+	c.oapTok = kit.NewTokenCache(c.fetchOAPIToken, tokenMargin, c.now)
+	c.secrets = kit.NewRedactor(cfg.AppSecret, cfg.CallbackToken, cfg.CallbackAESKey).Track(c.apiTok.Recent).Track(c.oapTok.Recent)
+	c.seen = kit.NewDedup[tapResult](10*time.Minute, 10000, c.now)
 	return c, nil
 }
 

@@ -18,6 +18,7 @@ import (
 	util "github.com/alibabacloud-go/tea-utils/v2/service"
 	"github.com/alibabacloud-go/tea/tea"
 
+	"github.com/learnloop/learnloop/adapters/kit"
 	"github.com/learnloop/learnloop/bot"
 )
 
@@ -194,25 +195,11 @@ func (c *Client) noteQuota(err error) {
 
 // sdkCall runs one alibabacloud SDK call bounded by the configured timeout.
 // The SDK takes no context: when ctx ends first the call finishes in the
-// background within the timeout and its result is discarded.
+// background within the timeout and its result is discarded (kit.Bounded).
 func (c *Client) sdkCall(ctx context.Context, fn func(rt *util.RuntimeOptions) error) error {
 	ms := int(c.cfg.Timeout / time.Millisecond)
 	rt := &util.RuntimeOptions{ReadTimeout: tea.Int(ms), ConnectTimeout: tea.Int(ms), Autoretry: tea.Bool(false)}
-	done := make(chan error, 1)
-	go func() {
-		defer func() {
-			if p := recover(); p != nil {
-				done <- fmt.Errorf("sdk panic: %v: %w", p, errTransient)
-			}
-		}()
-		done <- fn(rt)
-	}()
-	select {
-	case err := <-done:
-		return err
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	return kit.Bounded(ctx, errTransient, func() error { return fn(rt) })
 }
 
 // cardCall runs fn with a card SDK client of its own.
@@ -286,22 +273,14 @@ func (c *Client) withOAPIToken(ctx context.Context, fn func(tok string) error) e
 	return withToken(ctx, c.oapTok, fn)
 }
 
-func withToken(ctx context.Context, tc *tokenCache, fn func(tok string) error) error {
-	var err error
-	for attempt := 0; attempt < 2; attempt++ {
-		var tok string
-		tok, err = tc.get(ctx)
-		if err != nil {
-			return err
-		}
-		err = fn(tok)
-		var ae *APIError
-		if !errors.As(err, &ae) || ae.kind != kindAuth {
-			return err
-		}
-		tc.invalidate(tok)
-	}
-	return err
+func withToken(ctx context.Context, tc *kit.TokenCache, fn func(tok string) error) error {
+	return kit.WithToken(ctx, tc, refusedToken, fn)
+}
+
+// refusedToken reports whether err is DingTalk rejecting the access token.
+func refusedToken(err error) bool {
+	var ae *APIError
+	return errors.As(err, &ae) && ae.kind == kindAuth
 }
 
 // maxResponse bounds how much of a response is read.
@@ -372,36 +351,6 @@ func (c *Client) oapiDo(ctx context.Context, method, path string, query url.Valu
 	return nil
 }
 
-// redact removes the app secret, callback secrets and cached tokens from s.
-func (c *Client) redact(s string) string {
-	secrets := []string{c.cfg.AppSecret, c.cfg.CallbackToken, c.cfg.CallbackAESKey}
-	for _, tc := range []*tokenCache{c.apiTok, c.oapTok} {
-		if tc == nil {
-			continue
-		}
-		tc.mu.Lock()
-		secrets = append(secrets, tc.tok, tc.prev)
-		tc.mu.Unlock()
-	}
-	for _, v := range secrets {
-		if len(v) >= 4 {
-			s = strings.ReplaceAll(s, v, "***")
-		}
-	}
-	for _, k := range []string{"access_token=", "appsecret=", "ticket=", "corpsecret="} {
-		for i := 0; ; {
-			j := strings.Index(s[i:], k)
-			if j < 0 {
-				break
-			}
-			start := i + j + len(k)
-			end := start
-			for end < len(s) && s[end] != '&' && s[end] != ' ' && s[end] != '"' && s[end] != '\n' {
-				end++
-			}
-			s = s[:start] + "***" + s[end:]
-			i = start + 3
-		}
-	}
-	return s
-}
+// redact removes the app secret, callback secrets, recent tokens and
+// credential query parameters from s.
+func (c *Client) redact(s string) string { return c.secrets.String(s) }

@@ -180,9 +180,9 @@ func (c *Client) sendCard(ctx context.Context, to bot.Recipient, m bot.Message) 
 }
 
 // UpdateCard implements bot.CardUpdater; handle is the card's outTrackId.
-// During a Stream callback for the same card the update rides on the
-// callback's answer instead of a separate call. Work notifications cannot
-// be edited: for them it does nothing (the /c/ page already confirmed).
+// A Stream tap's card rides on the callback's answer instead (handleTap).
+// Work notifications cannot be edited: for them it does nothing (the /c/
+// page already confirmed).
 func (c *Client) UpdateCard(ctx context.Context, to bot.Recipient, handle string, m bot.Message) error {
 	switch {
 	case handle == "":
@@ -193,10 +193,6 @@ func (c *Client) UpdateCard(ctx context.Context, to bot.Recipient, handle string
 	}
 	pub, priv := c.cardVars(m)
 	markTokens(priv, recipientLocale(to, m))
-	if col := collectorFrom(ctx); col != nil && col.outTrackID == handle {
-		col.set(pub, priv)
-		return nil
-	}
 	req := &card.UpdateCardRequest{
 		OutTrackId: tea.String(handle),
 		CardData:   &card.UpdateCardRequestCardData{CardParamMap: ptrMap(pub)},

@@ -14,6 +14,7 @@ import (
 	"github.com/open-dingtalk/dingtalk-stream-sdk-go/logger"
 	"github.com/open-dingtalk/dingtalk-stream-sdk-go/payload"
 
+	"github.com/learnloop/learnloop/adapters/kit"
 	"github.com/learnloop/learnloop/bot"
 )
 
@@ -129,7 +130,7 @@ func (c *Client) cardFrameHandler(h bot.InteractionHandler) handler.IFrameHandle
 		}
 		key = "stream:" + key
 		at := c.frameTime(df)
-		v, shared, err := c.seen.do(ctx, key, func() (any, error) {
+		res, shared, err := c.seen.Do(ctx, key, func() (tapResult, error) {
 			return c.handleTap(ctx, h, tap, key, at, true)
 		})
 		if err != nil {
@@ -138,15 +139,12 @@ func (c *Client) cardFrameHandler(h bot.InteractionHandler) handler.IFrameHandle
 			// the card as it is (its buttons and tokens stay), and count it.
 			c.log.Warn("dingtalk card tap not stored; asked the user to tap again", "message_id", df.GetMessageId(),
 				"action", tap.Action, "err", err)
-			if sc, ok := h.(bot.StorageErrorCounter); ok {
-				sc.CallbackStorageError(bot.PlatformDingTalk, tap.Action)
-			}
+			kit.CountStorageError(h, bot.PlatformDingTalk, tap.Action)
 			return frameAnswer(retryResponse(tap.Locale))
 		}
 		if shared {
 			c.log.Debug("dingtalk card callback redelivered; answered from the first run", "message_id", df.GetMessageId())
 		}
-		res := v.(tapResult)
 		resp := &scard.CardResponse{
 			CardUpdateOptions: &scard.CardUpdateOptions{UpdateCardDataByKey: true, UpdatePrivateDataByKey: true},
 			UserPrivateData:   &scard.CardDataDto{CardParamMap: res.Private},

@@ -14,8 +14,8 @@ import (
 )
 
 // fakeRouter stands in for bot.Router: it records taps by token (one
-// check-in per token however often it comes) and updates the card the way
-// the Router does, through the adapter's CardUpdater.
+// check-in per token however often it comes) and answers as the Router does,
+// with a Reply carrying the checked-in card, which the adapter applies.
 type fakeRouter struct {
 	c    *dingtalk.Client
 	msgs map[string]bot.Message // by outTrackId
@@ -57,15 +57,18 @@ func (r *fakeRouter) HandleInteraction(ctx context.Context, in bot.Interaction) 
 	dup := r.checkins[in.Token]
 	r.checkins[in.Token] = true
 	r.mu.Unlock()
-	m, ok := r.msgs[in.Handle]
+	var m bot.Message
+	ok := false
+	for _, mm := range r.msgs {
+		if len(mm.Buttons) > 0 && mm.Buttons[0].Token == in.Token {
+			m, ok = mm, true
+		}
+	}
 	if !ok || in.Platform != bot.PlatformDingTalk || in.Action != bot.ActionCheckin {
 		return bot.Reply{Toast: "该操作已失效"}, nil
 	}
 	done := m
 	done.Status, done.Fallback, done.Buttons = "已签到 09:47 ✓", "", done.Buttons[1:]
-	if err := r.c.UpdateCard(ctx, bot.Recipient{UserID: in.UserID}, in.Handle, done); err != nil {
-		return bot.Reply{}, err
-	}
 	return bot.Reply{OK: true, Duplicate: dup, Toast: "签到成功 09:47", Card: &done}, nil
 }
 

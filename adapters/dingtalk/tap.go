@@ -8,9 +8,9 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
+	"github.com/learnloop/learnloop/adapters/kit"
 	"github.com/learnloop/learnloop/bot"
 )
 
@@ -18,6 +18,9 @@ import (
 // connection that carried the tap: a tap being stored when the Stream
 // connection rotates is still stored.
 const tapTimeout = 10 * time.Second
+
+// updateTimeout bounds the card update an HTTP tap's answer cannot carry.
+const updateTimeout = 3 * time.Second
 
 // maxTokenLen matches bot.Signer's limit.
 const maxTokenLen = 4096
@@ -135,62 +138,48 @@ func parseCardCallback(data []byte) (cardTap, error) {
 	return t, nil
 }
 
-// collector catches the router's card update during a callback so that it
-// can ride on the callback's answer.
-type collector struct {
-	outTrackID string
-
-	mu        sync.Mutex
-	updated   bool
-	pub, priv map[string]string
-}
-
-func (c *collector) set(pub, priv map[string]string) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.updated, c.pub, c.priv = true, pub, priv
-}
-
-type collectorKey struct{}
-
-func collectorFrom(ctx context.Context) *collector {
-	c, _ := ctx.Value(collectorKey{}).(*collector)
-	return c
-}
-
 // tapResult is what a tap changes on the card.
 type tapResult struct {
 	Public  map[string]string // nil: no change
 	Private map[string]string // the tapper's private data (always has "toast")
 }
 
-// handleTap hands a tap to h. With collect, the card update the router
-// makes is caught and returned (Stream answers carry it); without, the
-// router's UpdateCard calls the API (HTTP answers cannot carry it).
-func (c *Client) handleTap(ctx context.Context, h bot.InteractionHandler, t cardTap, dedupKey string, at time.Time, collect bool) (tapResult, error) {
-	col := &collector{outTrackID: t.OutTrackID}
-	pctx := context.WithoutCancel(ctx)
-	if collect {
-		pctx = context.WithValue(pctx, collectorKey{}, col)
-	}
-	pctx, cancel := context.WithTimeout(pctx, tapTimeout)
+// handleTap hands a tap to h and applies the reply's card itself. With
+// inline (Stream), the new card's variables are returned to ride on the
+// callback's answer; without (HTTP answers cannot carry a card), the card
+// is updated through the API before returning.
+func (c *Client) handleTap(ctx context.Context, h bot.InteractionHandler, t cardTap, dedupKey string, at time.Time, inline bool) (tapResult, error) {
+	pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), tapTimeout)
 	defer cancel()
 	reply, err := h.HandleInteraction(pctx, bot.Interaction{
 		Platform: bot.PlatformDingTalk, UserID: t.UserID, Action: t.Action, Value: t.Value, Token: t.Token,
-		Handle: t.OutTrackID, DedupKey: dedupKey, At: at, Source: "card",
+		DedupKey: dedupKey, At: at, Source: "card",
 	})
 	if err != nil {
 		return tapResult{}, err
 	}
-	col.mu.Lock()
-	defer col.mu.Unlock()
 	res := tapResult{Private: map[string]string{"toast": reply.Toast}}
-	if col.updated {
-		res.Public = col.pub
-		for k, v := range col.priv {
+	if reply.Card == nil {
+		return res, nil
+	}
+	to := bot.Recipient{UserID: t.UserID, Locale: t.Locale}
+	var uerr error
+	if inline {
+		pub, priv := c.cardVars(*reply.Card)
+		markTokens(priv, recipientLocale(to, *reply.Card))
+		res.Public = pub
+		for k, v := range priv {
 			res.Private[k] = v
 		}
 		res.Private["toast"] = reply.Toast
+	} else {
+		uctx, ucancel := context.WithTimeout(pctx, updateTimeout)
+		uerr = c.UpdateCard(uctx, to, t.OutTrackID, *reply.Card)
+		ucancel()
+		if uerr != nil {
+			c.log.Warn("dingtalk card update after a tap failed", "out_track_id", t.OutTrackID, "err", uerr)
+		}
 	}
+	kit.CountUpdate(h, bot.PlatformDingTalk, uerr)
 	return res, nil
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"sync"
 	"time"
 
 	oauth2 "github.com/alibabacloud-go/dingtalk/oauth2_1_0"
@@ -14,76 +13,9 @@ import (
 	"github.com/alibabacloud-go/tea/tea"
 )
 
-// tokenMargin is how long before its expiry a token is refreshed.
+// tokenMargin is how long before its expiry a token is refreshed (at most
+// a quarter of its life early; kit.TokenCache).
 const tokenMargin = 5 * time.Minute
-
-// tokenCache caches one access token. Concurrent callers share one fetch;
-// invalidate drops a token DingTalk rejected so the next get fetches anew.
-type tokenCache struct {
-	fetch func(ctx context.Context) (string, time.Duration, error)
-	now   func() time.Time
-
-	mu     sync.Mutex
-	tok    string
-	prev   string // the token before tok, still redacted from errors
-	exp    time.Time
-	flight chan struct{} // closed when the running fetch ends
-}
-
-func (t *tokenCache) get(ctx context.Context) (string, error) {
-	for {
-		t.mu.Lock()
-		if t.tok != "" && t.now().Before(t.exp) {
-			tok := t.tok
-			t.mu.Unlock()
-			return tok, nil
-		}
-		if t.flight != nil {
-			ch := t.flight
-			t.mu.Unlock()
-			select {
-			case <-ch:
-				continue
-			case <-ctx.Done():
-				return "", ctx.Err()
-			}
-		}
-		ch := make(chan struct{})
-		t.flight = ch
-		t.mu.Unlock()
-
-		tok, ttl, err := t.fetch(ctx)
-		t.mu.Lock()
-		t.flight = nil
-		if err == nil {
-			if ttl <= 0 {
-				ttl = 2 * time.Hour
-			}
-			// Refresh early, but never cache a token for less than a
-			// fraction of its life.
-			margin := min(tokenMargin, ttl/4)
-			if t.tok != "" {
-				t.prev = t.tok
-			}
-			t.tok, t.exp = tok, t.now().Add(ttl-margin)
-		}
-		t.mu.Unlock()
-		close(ch)
-		if err != nil {
-			return "", err
-		}
-		return tok, nil
-	}
-}
-
-// invalidate forgets tok if it is still the cached token.
-func (t *tokenCache) invalidate(tok string) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.tok == tok {
-		t.prev, t.tok = tok, ""
-	}
-}
 
 // fetchAPIToken gets a new-API token with oauth2/accessToken (SDK).
 func (c *Client) fetchAPIToken(ctx context.Context) (string, time.Duration, error) {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/larksuite/oapi-sdk-go/v3/event/dispatcher/callback"
 
+	"github.com/learnloop/learnloop/adapters/kit"
 	"github.com/learnloop/learnloop/bot"
 )
 
@@ -176,7 +177,7 @@ func (c *Client) parseHTTP(h http.Header, body []byte, now time.Time) (*request,
 func (c *Client) checkSkew(ts string, now time.Time) error {
 	sec, err := strconv.ParseInt(ts, 10, 64)
 	if err != nil {
-		return malformed("timestamp %q is not unix seconds", truncateUTF8(ts, 20))
+		return malformed("timestamp %q is not unix seconds", kit.Truncate(ts, 20))
 	}
 	d := now.Sub(time.Unix(sec, 0))
 	if d < 0 {
@@ -355,10 +356,24 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 func (c *Client) answerCard(ctx context.Context, h bot.InteractionHandler, req *request) *callback.CardActionTriggerResponse {
 	ctx, cancel := context.WithTimeout(ctx, callbackBudget)
 	defer cancel()
-	return c.seen.once(ctx, req.eventID, func() (*callback.CardActionTriggerResponse, bool) {
-		return c.handleTap(ctx, h, req)
+	resp, shared, err := c.seen.Do(ctx, req.eventID, func() (*callback.CardActionTriggerResponse, error) {
+		resp, final := c.handleTap(ctx, h, req)
+		if !final {
+			return resp, errNotFinal
+		}
+		return resp, nil
 	})
+	if err != nil && shared {
+		// The first delivery is still running, or failed: it answers the
+		// person itself; this one only says to wait.
+		return toastOnly("info", text("", "busy"))
+	}
+	return resp
 }
+
+// errNotFinal marks an answer a retry may change (see handleTap): the
+// event is not remembered.
+var errNotFinal = errors.New("feishu: tap answer not final")
 
 // handleTap runs one tap; the bool says whether the answer is final (false:
 // a failure a retry may fix, so the event is not remembered).
@@ -373,11 +388,6 @@ func (c *Client) handleTap(ctx context.Context, h bot.InteractionHandler, req *r
 		Platform: bot.PlatformFeishu, UserID: uid, Action: ca.action, Value: ca.value, Token: ca.token,
 		DedupKey: req.eventID, At: req.at, Source: "card",
 	}
-	if ca.messageID != "" {
-		// The answer to this callback carries the new card; UpdateCard
-		// skips such handles (see replyHandlePrefix).
-		in.Handle = replyHandlePrefix + ca.messageID
-	}
 	reply, err := h.HandleInteraction(ctx, in)
 	if err != nil {
 		// Feishu does not redeliver card callbacks, over HTTP or the long
@@ -385,9 +395,7 @@ func (c *Client) handleTap(ctx context.Context, h bot.InteractionHandler, req *r
 		// show Feishu's own error. Ask the person to tap again, leave the
 		// card as it is, count it, and do not remember the event.
 		c.log.WarnContext(ctx, "feishu tap not stored; asked the user to tap again", "event", req.eventID, "action", ca.action, "err", err)
-		if sc, ok := h.(bot.StorageErrorCounter); ok {
-			sc.CallbackStorageError(bot.PlatformFeishu, ca.action)
-		}
+		kit.CountStorageError(h, bot.PlatformFeishu, ca.action)
 		return toastOnly("warning", text(ca.locale, "retry")), false
 	}
 	resp := &callback.CardActionTriggerResponse{}
@@ -413,11 +421,15 @@ func (c *Client) handleTap(ctx context.Context, h bot.InteractionHandler, req *r
 			if !ca.sent.IsZero() {
 				sent = ca.sent.Unix()
 			}
-			if raw, err := cardJSON(*reply.Card, sent); err != nil {
+			raw, err := cardJSON(*reply.Card, sent)
+			if err != nil {
 				c.log.WarnContext(ctx, "feishu tap: updated card not sent", "event", req.eventID, "err", err)
 			} else {
+				// The answer carries the new card: Feishu puts it in
+				// place of the tapped one.
 				resp.Card = &callback.Card{Type: "raw", Data: json.RawMessage(raw)}
 			}
+			kit.CountUpdate(h, bot.PlatformFeishu, err)
 		}
 	}
 	if toast != "" {

@@ -217,14 +217,14 @@ func TestCardActionCallback(t *testing.T) {
 	require.Equal(t, "4", in.Value)
 	require.Equal(t, "signed-token", in.Token)
 	require.Equal(t, "evt-1", in.DedupKey)
-	require.Equal(t, replyHandlePrefix+"om_fake0001", in.Handle)
 	require.Equal(t, "card", in.Source)
 	require.WithinDuration(t, time.Now(), in.At, 5*time.Second)
 
 	require.NotNil(t, a.Toast)
 	require.Equal(t, "success", a.Toast.Type)
 	require.Equal(t, "签到成功 09:02", a.Toast.Content)
-	require.NotNil(t, a.Card)
+	require.NotNil(t, a.Card, "the answer carries the new card")
+	require.Empty(t, f.patched(), "the tap's card travels in the answer, not in a PATCH")
 	require.Equal(t, "raw", a.Card.Type)
 	require.Equal(t, "2.0", a.Card.Data["schema"])
 	raw, _ := json.Marshal(a.Card.Data)
@@ -278,7 +278,7 @@ func TestCardActionUnknownUser(t *testing.T) {
 	require.Zero(t, h.n())
 	require.Equal(t, "error", a.Toast.Type)
 	require.Nil(t, a.Card)
-	require.Zero(t, c.seen.len(), "not remembered: a redelivery tries again")
+	require.Zero(t, c.seen.Len(), "not remembered: a redelivery tries again")
 }
 
 // TestCallbackRejects: every bad callback is refused with a 4xx before the
@@ -348,7 +348,7 @@ func TestCallbackRejects(t *testing.T) {
 			c.CallbackHandler(h).ServeHTTP(rec, req)
 			require.Equal(t, tc.status, rec.Code, rec.Body.String())
 			require.Zero(t, h.n(), "nothing reaches the router")
-			require.Zero(t, c.seen.len(), "nothing remembered")
+			require.Zero(t, c.seen.Len(), "nothing remembered")
 		})
 	}
 }

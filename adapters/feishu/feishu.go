@@ -17,7 +17,9 @@ import (
 
 	lark "github.com/larksuite/oapi-sdk-go/v3"
 	larkcore "github.com/larksuite/oapi-sdk-go/v3/core"
+	"github.com/larksuite/oapi-sdk-go/v3/event/dispatcher/callback"
 
+	"github.com/learnloop/learnloop/adapters/kit"
 	"github.com/learnloop/learnloop/bot"
 	"github.com/learnloop/learnloop/config"
 )
@@ -113,10 +115,11 @@ type Client struct {
 	log     *slog.Logger
 	hc      *http.Client
 	sdk     *lark.Client
-	tokens  *tokenCache
+	tokens  *kit.TokenCache
+	secrets *kit.Redactor
 	pace    *pacer
 	limiter Limiter
-	seen    *dedup
+	seen    *kit.Dedup[*callback.CardActionTriggerResponse]
 	ids     *idCache
 }
 
@@ -209,12 +212,13 @@ func New(cfg Config, opts ...Option) (*Client, error) {
 		lark.WithLogger(sdkLogger{c.log}),
 		lark.WithLogLevel(larkcore.LogLevelWarn),
 	)
-	c.tokens = &tokenCache{fetch: c.fetchToken, now: time.Now}
+	c.tokens = kit.NewTokenCache(c.fetchToken, tokenMargin, time.Now)
+	c.secrets = kit.NewRedactor(cfg.AppSecret, cfg.VerificationToken, cfg.EncryptKey).Track(c.tokens.Recent)
 	c.pace = newPacer(cfg.Limits)
 	if c.limiter != nil {
 		c.pace.shared = newShared(c.limiter, cfg.AppID, cfg.Limits)
 	}
-	c.seen = newDedup(7*time.Hour, 100_000)
+	c.seen = kit.NewDedup[*callback.CardActionTriggerResponse](7*time.Hour, 100_000, c.now)
 	c.ids = newIDCache(time.Hour, 50_000)
 	return c, nil
 }

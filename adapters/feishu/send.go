@@ -8,12 +8,12 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	larkcore "github.com/larksuite/oapi-sdk-go/v3/core"
 	larkim "github.com/larksuite/oapi-sdk-go/v3/service/im/v1"
 
+	"github.com/learnloop/learnloop/adapters/kit"
 	"github.com/learnloop/learnloop/bot"
 )
 
@@ -119,17 +119,13 @@ func checkBodySize(body any) error {
 	return nil
 }
 
-// replyHandlePrefix marks an Interaction.Handle whose card update travels in
-// the callback answer itself; UpdateCard does nothing for it.
-const replyHandlePrefix = "reply:"
-
 // UpdateCard implements bot.CardUpdater for changes that do not come from a
 // card tap (a check-in through the /c/ fallback link, say): it PATCHes the
-// message. A tap is answered with the new card in the callback response
-// instead, so for handles from a callback (see replyHandlePrefix) it does
+// message whose id handle is. A tap is answered with the new card in the
+// callback's answer instead (see handleTap). Without a handle it does
 // nothing. Feishu only updates messages up to 14 days old.
 func (c *Client) UpdateCard(ctx context.Context, to bot.Recipient, handle string, m bot.Message) error {
-	if handle == "" || strings.HasPrefix(handle, replyHandlePrefix) {
+	if handle == "" {
 		return nil
 	}
 	card, err := cardJSON(m, 0)
@@ -159,7 +155,7 @@ type apiCall func(ctx context.Context, tok larkcore.RequestOptionFunc) (*larkcor
 // and the call retried once with a fresh one.
 func (c *Client) call(ctx context.Context, op, paceKey string, fn apiCall) error {
 	for attempt := 0; ; attempt++ {
-		tok, err := c.tokens.get(ctx)
+		tok, err := c.tokens.Get(ctx)
 		if err != nil {
 			return err // transient: the job retries; doctor explains
 		}
@@ -182,7 +178,7 @@ func (c *Client) call(ctx context.Context, op, paceKey string, fn apiCall) error
 			return nil
 		}
 		if isTokenInvalid(ce.Code) {
-			c.tokens.evict(tok)
+			c.tokens.Invalidate(tok)
 			if attempt == 0 {
 				continue
 			}
@@ -194,7 +190,7 @@ func (c *Client) call(ctx context.Context, op, paceKey string, fn apiCall) error
 // classify maps a failed response to a transient *APIError or a
 // *bot.PermanentError carrying Feishu's code and message.
 func (c *Client) classify(op string, status int, ce larkcore.CodeError) error {
-	msg := c.scrubString(truncateUTF8(ce.Msg, maxErrLen))
+	msg := c.scrubString(kit.Truncate(ce.Msg, maxErrLen))
 	switch {
 	case status >= 500, status == http.StatusTooManyRequests, rateLimitCodes[ce.Code], isTokenInvalid(ce.Code):
 		return &APIError{Op: op, Status: status, Code: ce.Code, Msg: msg}

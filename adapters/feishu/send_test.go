@@ -212,8 +212,8 @@ func TestUpdateCardPatches(t *testing.T) {
 	done := checkinMessage("k1")
 	done.Buttons, done.Status, done.Fallback = done.Buttons[1:], "已签到 09:02 ✓", ""
 
-	// A handle from a callback answer: the callback response carried the card.
-	require.NoError(t, c.UpdateCard(ctx, bot.Recipient{UserID: "u-1"}, replyHandlePrefix+rc.Handle, done))
+	// Without a handle there is nothing to patch.
+	require.NoError(t, c.UpdateCard(ctx, bot.Recipient{UserID: "u-1"}, "", done))
 	require.Empty(t, f.patched())
 
 	require.NoError(t, c.UpdateCard(ctx, bot.Recipient{UserID: "u-1"}, rc.Handle, done))

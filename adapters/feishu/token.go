@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	larkcore "github.com/larksuite/oapi-sdk-go/v3/core"
@@ -25,54 +23,6 @@ func isTokenInvalid(code int) bool {
 // tokenMargin is how long before its stated expiry a token is refreshed
 // (the SDK uses the same 3 minutes).
 const tokenMargin = 3 * time.Minute
-
-// tokenCache holds one tenant_access_token. Fetches are serialized, so a
-// burst of sends after expiry costs one token request.
-type tokenCache struct {
-	fetch func(ctx context.Context) (string, time.Duration, error)
-	now   func() time.Time
-
-	mu      sync.Mutex
-	token   string
-	expires time.Time
-	// seen is the latest token fetched, readable without mu (for scrubbing
-	// error messages while a fetch holds mu).
-	seen atomic.Pointer[string]
-}
-
-// last returns the most recently fetched token ("" when none).
-func (t *tokenCache) last() string {
-	if p := t.seen.Load(); p != nil {
-		return *p
-	}
-	return ""
-}
-
-// get returns a valid token, fetching one when none is cached.
-func (t *tokenCache) get(ctx context.Context) (string, error) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.token != "" && t.now().Before(t.expires) {
-		return t.token, nil
-	}
-	tok, ttl, err := t.fetch(ctx)
-	if err != nil {
-		return "", err
-	}
-	t.token, t.expires = tok, t.now().Add(ttl-tokenMargin)
-	t.seen.Store(&tok)
-	return tok, nil
-}
-
-// evict drops tok if it is still the cached token (a concurrent caller may
-// already have replaced it with a fresh one).
-func (t *tokenCache) evict(tok string) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.token == tok {
-		t.token, t.expires = "", time.Time{}
-	}
-}
 
 // CredentialError is Feishu refusing the app's credentials (or the token
 // endpoint failing), with Feishu's own code and message.

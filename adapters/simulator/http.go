@@ -47,16 +47,7 @@ func (c *Client) Handler(prefix string, h bot.InteractionHandler, loc *time.Loca
 		log = slog.Default()
 	}
 	mux := http.NewServeMux()
-	tap := func(ctx context.Context, r TapRequest) (TapResponse, error) {
-		reply, err := h.HandleInteraction(ctx, bot.Interaction{
-			Platform: bot.PlatformSimulator, UserID: r.User, Action: r.Action, Value: r.Value,
-			Token: r.Token, Source: "card", At: c.opts.Now().UTC(),
-		})
-		if err != nil {
-			return TapResponse{}, err
-		}
-		return TapResponse{OK: reply.OK, Duplicate: reply.Duplicate, Toast: reply.Toast, Card: reply.Card}, nil
-	}
+	tap := func(ctx context.Context, r TapRequest) (TapResponse, error) { return c.Tap(ctx, h, r) }
 	mux.HandleFunc("GET "+prefix, func(w http.ResponseWriter, r *http.Request) {
 		users, err := c.users(r.Context())
 		if err != nil {
@@ -113,6 +104,26 @@ func (c *Client) Handler(prefix string, h bot.InteractionHandler, loc *time.Loca
 		writeJSON(w, http.StatusOK, res)
 	})
 	return mux
+}
+
+// Tap hands a tap on one of user's cards to h, as a platform callback
+// would, and applies the reply itself: the reply's card replaces the tapped
+// one (the card sent under the same delivery key).
+func (c *Client) Tap(ctx context.Context, h bot.InteractionHandler, r TapRequest) (TapResponse, error) {
+	reply, err := h.HandleInteraction(ctx, bot.Interaction{
+		Platform: bot.PlatformSimulator, UserID: r.User, Action: r.Action, Value: r.Value,
+		Token: r.Token, Source: "card", At: c.opts.Now().UTC(),
+	})
+	if err != nil {
+		return TapResponse{}, err
+	}
+	if reply.Card != nil {
+		err := c.replace(r.User, *reply.Card)
+		if uc, ok := h.(bot.CardUpdateCounter); ok {
+			uc.CardUpdated(bot.PlatformSimulator, err)
+		}
+	}
+	return TapResponse{OK: reply.OK, Duplicate: reply.Duplicate, Toast: reply.Toast, Card: reply.Card}, nil
 }
 
 func writeJSON(w http.ResponseWriter, code int, v any) {

@@ -119,6 +119,21 @@ func (c *Client) UpdateCard(ctx context.Context, to bot.Recipient, handle string
 	return nil
 }
 
+// replace puts m in place of user's card with m's key (the delivery key
+// the card was sent under); ErrUnknownCard when user has no such card.
+func (c *Client) replace(user string, m bot.Message) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	card, ok := c.byKey[m.Key]
+	if !ok || card.UserID != user {
+		return fmt.Errorf("%w %q", ErrUnknownCard, m.Key)
+	}
+	card.Message = m
+	card.UpdatedAt = c.opts.Now().UTC()
+	card.Updates++
+	return nil
+}
+
 // Inbox returns a copy of user's cards, newest first.
 func (c *Client) Inbox(user string) []Card {
 	c.mu.Lock()

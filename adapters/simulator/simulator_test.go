@@ -57,9 +57,11 @@ func TestPageAndTapForm(t *testing.T) {
 	_, err := c.Send(context.Background(), bot.Recipient{UserID: "E1"}, card("k1"))
 	require.NoError(t, err)
 	var got bot.Interaction
+	done := card("k1")
+	done.Status, done.Buttons = "已签到 09:02 ✓", nil
 	h := bot.InteractionHandlerFunc(func(_ context.Context, in bot.Interaction) (bot.Reply, error) {
 		got = in
-		return bot.Reply{OK: true, Toast: "签到成功 09:02"}, nil
+		return bot.Reply{OK: true, Toast: "签到成功 09:02", Card: &done}, nil
 	})
 	srv := httptest.NewServer(c.Handler("/sim", h, time.UTC, nil))
 	defer srv.Close()
@@ -81,6 +83,11 @@ func TestPageAndTapForm(t *testing.T) {
 	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
 	require.True(t, strings.Contains(resp.Header.Get("Location"), "toast="), resp.Header.Get("Location"))
 	require.Equal(t, bot.Interaction{Platform: bot.PlatformSimulator, UserID: "E1", Action: "checkin", Token: "tok-k1", Source: "card", At: got.At}, got)
+	// The simulator applied the reply's card itself.
+	box := c.Inbox("E1")
+	require.Len(t, box, 1)
+	require.Equal(t, "已签到 09:02 ✓", box[0].Message.Status)
+	require.Equal(t, 1, box[0].Updates)
 
 	resp, err = http.Post(srv.URL+"/sim/api/tap", "application/json", strings.NewReader(`{"user":"E1"}`))
 	require.NoError(t, err)

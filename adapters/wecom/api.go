@@ -13,8 +13,10 @@ import (
 	"sync"
 	"time"
 
-	"github.com/silenceper/wechat/v2/cache"
+	"github.com/silenceper/wechat/v2/credential"
 	"github.com/silenceper/wechat/v2/util"
+
+	"github.com/learnloop/learnloop/adapters/kit"
 )
 
 // API paths used by the adapter.
@@ -131,117 +133,23 @@ func (bridgeTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	return t.RoundTrip(out)
 }
 
-// tokenCache is the SDK's token cache for one Client. It can drop a token
-// that WeCom refused (the SDK itself never evicts).
-type tokenCache struct {
-	mu  sync.Mutex
-	now func() time.Time
-	m   map[string]cacheEntry
-	// seen keeps the last tokens handed out, dropped ones included, so that
-	// redaction still knows them.
-	seen []string
-}
+// tokenMargin is how long before its expiry a token is refreshed (as the
+// SDK's own cache does: expires_in − 1500 s).
+const tokenMargin = 1500 * time.Second
 
-// maxSeen is how many recent tokens redaction remembers.
-const maxSeen = 8
-
-type cacheEntry struct {
-	val any
-	exp time.Time
-}
-
-var _ cache.Cache = (*tokenCache)(nil)
-
-func newTokenCache(now func() time.Time) *tokenCache {
-	return &tokenCache{now: now, m: map[string]cacheEntry{}}
-}
-
-// Get implements cache.Cache.
-func (t *tokenCache) Get(key string) any {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	e, ok := t.m[key]
-	if !ok || !t.now().Before(e.exp) {
-		delete(t.m, key)
-		return nil
-	}
-	return e.val
-}
-
-// Set implements cache.Cache.
-func (t *tokenCache) Set(key string, val any, timeout time.Duration) error {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.m[key] = cacheEntry{val: val, exp: t.now().Add(timeout)}
-	if s, ok := val.(string); ok && s != "" {
-		t.seen = append(t.seen, s)
-		if len(t.seen) > maxSeen {
-			t.seen = t.seen[len(t.seen)-maxSeen:]
-		}
-	}
-	return nil
-}
-
-// IsExist implements cache.Cache.
-func (t *tokenCache) IsExist(key string) bool { return t.Get(key) != nil }
-
-// Delete implements cache.Cache.
-func (t *tokenCache) Delete(key string) error {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	delete(t.m, key)
-	return nil
-}
-
-// dropValue removes every entry holding val (a refused access token), so a
-// token fetched meanwhile by another goroutine is kept.
-func (t *tokenCache) dropValue(val string) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	for k, e := range t.m {
-		if s, ok := e.val.(string); ok && s == val {
-			delete(t.m, k)
-		}
-	}
-}
-
-// clear drops everything.
-func (t *tokenCache) clear() {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	clear(t.m)
-}
-
-// values returns the recent tokens (for redaction).
-func (t *tokenCache) values() []string {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return append([]string(nil), t.seen...)
-}
+// workTokenURL is gettoken as the SDK builds it (the bridge routes it).
+const workTokenURL = DefaultAPIBase + "/cgi-bin/gettoken?corpid=%s&corpsecret=%s"
 
 var (
-	// secretParam matches query parameters that carry credentials.
-	secretParam = regexp.MustCompile(`(?i)\b((?:access_token|corpsecret|secret|token)=)[^&\s"'<>]*`)
 	// sdkTokenErr is how silenceper reports a gettoken errcode.
 	sdkTokenErr = regexp.MustCompile(`errcode=(-?\d+)\s*,\s*errormsg=(.*)$`)
 	// sdkStatusErr is how silenceper reports an HTTP status other than 200.
 	sdkStatusErr = regexp.MustCompile(`statusCode=(\d+)`)
 )
 
-const redacted = "REDACTED"
-
 // redact removes credentials from s: query parameters that carry them and
-// any literal occurrence of the secret, the callback key or a cached token.
-func (c *Client) redact(s string) string {
-	s = secretParam.ReplaceAllString(s, "${1}"+redacted)
-	lits := append(c.cache.values(), c.cfg.Secret, c.cfg.EncodingAESKey)
-	for _, v := range lits {
-		if len(v) >= 8 {
-			s = strings.ReplaceAll(s, v, redacted)
-		}
-	}
-	return s
-}
+// any literal occurrence of the secret, the callback keys or a recent token.
+func (c *Client) redact(s string) string { return c.redactor.String(s) }
 
 // checkBridge refuses to call when the SDK's HTTP client is not ours.
 func checkBridge() error {
@@ -257,30 +165,35 @@ func (c *Client) routed(ctx context.Context) (context.Context, context.CancelFun
 	return context.WithValue(ctx, routeKey{}, c.route), cancel
 }
 
-// token returns an access token from the SDK's cache, fetching one from
-// gettoken when there is none.
+// token returns a cached access token, fetching one when there is none.
 func (c *Client) token(ctx context.Context) (string, error) {
 	if err := checkBridge(); err != nil {
 		return "", err
 	}
+	return c.tokens.Get(ctx)
+}
+
+// fetchToken asks gettoken for a token through the SDK (so through the
+// bridge), and turns the SDK's error texts into redacted errors.
+func (c *Client) fetchToken(ctx context.Context) (string, time.Duration, error) {
 	rctx, cancel := c.routed(ctx)
 	defer cancel()
-	tok, err := c.tokens.GetAccessTokenContext(rctx)
+	res, err := credential.GetTokenFromServerContext(rctx, fmt.Sprintf(workTokenURL, url.QueryEscape(c.cfg.CorpID), url.QueryEscape(c.cfg.Secret)))
 	if err != nil {
 		if m := sdkTokenErr.FindStringSubmatch(err.Error()); m != nil {
 			code, _ := strconv.ParseInt(m[1], 10, 64)
-			return "", &APIError{Op: "gettoken", Code: code, Msg: c.redact(strings.TrimSpace(m[2]))}
+			return "", 0, &APIError{Op: "gettoken", Code: code, Msg: c.redact(strings.TrimSpace(m[2]))}
 		}
 		var syn *json.SyntaxError
 		if errors.As(err, &syn) {
-			return "", &callError{msg: "wecom: gettoken: answer is not JSON"}
+			return "", 0, &callError{msg: "wecom: gettoken: answer is not JSON"}
 		}
-		return "", c.transportError("gettoken", err)
+		return "", 0, c.transportError("gettoken", err)
 	}
-	if tok == "" {
-		return "", &callError{msg: "wecom: gettoken: empty access token"}
+	if res.AccessToken == "" {
+		return "", 0, &callError{msg: "wecom: gettoken: empty access token"}
 	}
-	return tok, nil
+	return res.AccessToken, time.Duration(res.ExpiresIn) * time.Second, nil
 }
 
 // transportError turns an SDK/HTTP failure into a redacted callError.
@@ -311,10 +224,14 @@ type apiResult struct {
 // returns the raw answer, also with an *APIError, so callers can read
 // fields such as invaliduser.
 func (c *Client) call(ctx context.Context, op, method, path string, query url.Values, body any) ([]byte, error) {
-	for attempt := 0; ; attempt++ {
-		tok, err := c.token(ctx)
-		if err != nil {
-			return nil, err
+	if err := checkBridge(); err != nil {
+		return nil, err
+	}
+	var raw []byte
+	attempt := 0
+	err := kit.WithToken(ctx, c.tokens, refusedToken, func(tok string) error {
+		if attempt++; attempt > 1 {
+			c.log.Info("wecom refused the access token; fetching a new one", "op", op)
 		}
 		q := url.Values{}
 		for k, v := range query {
@@ -323,29 +240,33 @@ func (c *Client) call(ctx context.Context, op, method, path string, query url.Va
 		q.Set("access_token", tok)
 		uri := DefaultAPIBase + path + "?" + q.Encode()
 		rctx, cancel := c.routed(ctx)
-		var raw []byte
+		defer cancel()
+		var err error
+		raw = nil
+		var got []byte
 		if method == http.MethodGet {
-			raw, err = util.HTTPGetContext(rctx, uri)
+			got, err = util.HTTPGetContext(rctx, uri)
 		} else {
-			raw, err = util.PostJSONContext(rctx, uri, body)
+			got, err = util.PostJSONContext(rctx, uri, body)
 		}
-		cancel()
 		if err != nil {
-			return nil, c.transportError(op, err)
+			return c.transportError(op, err)
 		}
 		var res apiResult
-		if err := json.Unmarshal(raw, &res); err != nil || res.ErrCode == nil {
-			return nil, &callError{msg: "wecom: " + op + ": answer has no errcode"}
+		if err := json.Unmarshal(got, &res); err != nil || res.ErrCode == nil {
+			return &callError{msg: "wecom: " + op + ": answer has no errcode"}
 		}
-		code := *res.ErrCode
-		if tokenCode(code) && attempt == 0 {
-			c.cache.dropValue(tok)
-			c.log.Info("wecom refused the access token; fetching a new one", "op", op, "errcode", code)
-			continue
+		raw = got
+		if code := *res.ErrCode; code != 0 {
+			return &APIError{Op: op, Code: code, Msg: c.redact(res.ErrMsg)}
 		}
-		if code != 0 {
-			return raw, &APIError{Op: op, Code: code, Msg: c.redact(res.ErrMsg)}
-		}
-		return raw, nil
-	}
+		return nil
+	})
+	return raw, err
+}
+
+// refusedToken reports whether err is WeCom refusing the access token.
+func refusedToken(err error) bool {
+	var apiErr *APIError
+	return errors.As(err, &apiErr) && apiErr.Op != "gettoken" && tokenCode(apiErr.Code)
 }

@@ -14,9 +14,9 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
+	"github.com/learnloop/learnloop/adapters/kit"
 	"github.com/learnloop/learnloop/bot"
 )
 
@@ -24,9 +24,11 @@ const (
 	// maxCallbackBody bounds a callback body; a template_card_event is well
 	// under 4 KiB.
 	maxCallbackBody = 64 << 10
-	// handleTimeout bounds the router's work on one tap, card update
-	// included: WeCom waits 5 s before it retries.
+	// handleTimeout bounds the router's work on one tap: WeCom waits 5 s
+	// before it retries.
 	handleTimeout = 4 * time.Second
+	// updateTimeout bounds the card update that follows a stored tap.
+	updateTimeout = 3 * time.Second
 	// failHold is how long after a callback arrived a tap that could not
 	// be stored is answered. WeCom documents a retry only for a callback
 	// it gets no answer to within 5 s (not for an error status), so the
@@ -120,7 +122,7 @@ func (cb *callbackHandler) event(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	q := r.URL.Query()
-	in, ok, status, err := cb.c.openEvent(q.Get("msg_signature"), q.Get("timestamp"), q.Get("nonce"), body)
+	tp, ok, status, err := cb.c.openEvent(q.Get("msg_signature"), q.Get("timestamp"), q.Get("nonce"), body)
 	if err != nil {
 		cb.reject(w, r, status, err)
 		return
@@ -131,42 +133,56 @@ func (cb *callbackHandler) event(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusOK)
 		return
 	}
-	e, first := cb.c.dedup.begin(in.DedupKey)
-	if !first {
-		// A retry of an event being handled or handled already.
-		select {
-		case <-e.done:
-		case <-time.After(handleTimeout + time.Second):
+	in := tp.in
+	// A redelivery waits for the run in flight (WeCom re-sends after 5 s)
+	// and shares its result; the run itself is detached from the request.
+	wctx, wcancel := context.WithTimeout(context.WithoutCancel(r.Context()), handleTimeout+time.Second)
+	reply, shared, err := cb.c.dedup.Do(wctx, in.DedupKey, func() (bot.Reply, error) {
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), handleTimeout)
+		defer cancel()
+		reply, err := cb.h.HandleInteraction(ctx, in)
+		if err == nil && reply.Card != nil {
+			cb.applyReply(r.Context(), tp, *reply.Card)
 		}
-		if e.succeeded() {
-			cb.c.log.Debug("wecom callback redelivered; already handled", "user", in.UserID)
-			w.WriteHeader(http.StatusOK)
-			return
-		}
-		// The run it waited for failed: like that run, answer once WeCom
-		// has stopped waiting, so that it sends the event again.
+		return reply, err
+	})
+	wcancel()
+	switch {
+	case err != nil && shared:
+		// The run it waited for failed (or is still running): like that
+		// run, answer once WeCom has stopped waiting, so that it sends the
+		// event again.
 		cb.hold(r.Context(), start)
 		http.Error(w, "try again", http.StatusServiceUnavailable)
 		return
-	}
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), handleTimeout)
-	reply, err := cb.h.HandleInteraction(ctx, in)
-	cancel()
-	if err != nil {
+	case err != nil:
 		// Never a silent success: the event is forgotten (the retry runs
 		// afresh) and answered only once WeCom has stopped waiting, so
 		// that WeCom retries it whatever it makes of an error status.
-		cb.c.dedup.finish(in.DedupKey, e, false)
 		cb.c.log.Warn("wecom tap not recorded; WeCom will retry", "user", in.UserID, "action", in.Action, "err", err)
 		cb.hold(r.Context(), start)
 		http.Error(w, "try again", http.StatusInternalServerError)
 		return
+	case shared:
+		cb.c.log.Debug("wecom callback redelivered; already handled", "user", in.UserID)
+	default:
+		cb.c.log.Info("wecom tap", "user", in.UserID, "action", in.Action, "ok", reply.OK, "duplicate", reply.Duplicate)
 	}
-	cb.c.dedup.finish(in.DedupKey, e, true)
-	cb.c.log.Info("wecom tap", "user", in.UserID, "action", in.Action, "ok", reply.OK, "duplicate", reply.Duplicate)
-	// An empty 200 tells WeCom to stop retrying; the card is updated
-	// through update_template_card by the router.
+	// An empty 200 tells WeCom to stop retrying.
 	w.WriteHeader(http.StatusOK)
+}
+
+// applyReply puts the reply's card in place of the tapped one with
+// update_template_card and the tap's own response_code, before the callback
+// is answered. A failure is logged and counted: the tap is already stored.
+func (cb *callbackHandler) applyReply(ctx context.Context, tp tap, m bot.Message) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), updateTimeout)
+	defer cancel()
+	err := cb.c.UpdateCard(ctx, bot.Recipient{UserID: tp.in.UserID}, tp.responseCode, m)
+	if err != nil {
+		cb.c.log.Warn("wecom card update after a tap failed", "user", tp.in.UserID, "err", err)
+	}
+	kit.CountUpdate(cb.h, bot.PlatformWeCom, err)
 }
 
 // hold waits until failHold has passed since start (or the request is
@@ -252,32 +268,39 @@ func (it selectedItem) options() []string {
 	return out
 }
 
+// tap is a parsed tap: the interaction for the router and the callback's
+// response_code, with which the adapter updates the card afterwards.
+type tap struct {
+	in           bot.Interaction
+	responseCode string
+}
+
 // openEvent verifies, decrypts and parses one POST. ok is false for a
 // verified callback that is not a tap on one of our cards. On error, status
 // is the HTTP status to answer.
-func (c *Client) openEvent(sig, ts, nonce string, body []byte) (in bot.Interaction, ok bool, status int, err error) {
+func (c *Client) openEvent(sig, ts, nonce string, body []byte) (tp tap, ok bool, status int, err error) {
 	var env envelope
 	if err := decode(body, &env); err != nil || env.Encrypt == "" {
-		return in, false, http.StatusBadRequest, errors.New("wecom: callback body has no Encrypt")
+		return tp, false, http.StatusBadRequest, errors.New("wecom: callback body has no Encrypt")
 	}
 	if sig == "" || nonce == "" {
-		return in, false, http.StatusBadRequest, errors.New("wecom: callback has no msg_signature or nonce")
+		return tp, false, http.StatusBadRequest, errors.New("wecom: callback has no msg_signature or nonce")
 	}
 	if err := c.fresh(ts); err != nil {
-		return in, false, http.StatusBadRequest, err
+		return tp, false, http.StatusBadRequest, err
 	}
 	if err := c.crypto.verify(sig, ts, nonce, env.Encrypt); err != nil {
-		return in, false, http.StatusForbidden, err
+		return tp, false, http.StatusForbidden, err
 	}
 	plain, err := c.crypto.decrypt(env.Encrypt)
 	if err != nil {
-		return in, false, http.StatusBadRequest, err
+		return tp, false, http.StatusBadRequest, err
 	}
-	in, ok, err = c.parseEvent(plain)
+	tp, ok, err = c.parseEvent(plain)
 	if err != nil {
-		return in, false, http.StatusBadRequest, err
+		return tap{}, false, http.StatusBadRequest, err
 	}
-	return in, ok, http.StatusOK, nil
+	return tp, ok, http.StatusOK, nil
 }
 
 // decode reads XML or JSON, whichever body is.
@@ -289,29 +312,29 @@ func decode(body []byte, v any) error {
 	return xml.Unmarshal(b, v)
 }
 
-// parseEvent turns a decrypted callback into an Interaction. ok is false
+// parseEvent turns a decrypted callback into a tap. ok is false
 // for events that are not taps on our cards (other events, messages, other
 // apps' agent ids, keys we did not write).
-func (c *Client) parseEvent(plain []byte) (bot.Interaction, bool, error) {
+func (c *Client) parseEvent(plain []byte) (tap, bool, error) {
 	var ev event
 	if err := decode(plain, &ev); err != nil {
-		return bot.Interaction{}, false, errors.New("wecom: decrypted callback is not a WeCom message")
+		return tap{}, false, errors.New("wecom: decrypted callback is not a WeCom message")
 	}
 	if ev.MsgType != "event" || ev.Event != eventTemplateCard {
-		return bot.Interaction{}, false, nil
+		return tap{}, false, nil
 	}
 	if ev.AgentID != 0 && ev.AgentID != c.cfg.AgentID {
-		return bot.Interaction{}, false, nil
+		return tap{}, false, nil
 	}
 	action, value, token, err := decodeKey(ev.EventKey)
 	if errors.Is(err, errNotOurs) {
-		return bot.Interaction{}, false, nil
+		return tap{}, false, nil
 	}
 	if err != nil {
-		return bot.Interaction{}, false, fmt.Errorf("wecom: template_card_event: %w", err)
+		return tap{}, false, fmt.Errorf("wecom: template_card_event: %w", err)
 	}
 	if ev.FromUserName == "" || len(ev.FromUserName) > 64 {
-		return bot.Interaction{}, false, errors.New("wecom: template_card_event has no valid FromUserName")
+		return tap{}, false, errors.New("wecom: template_card_event has no valid FromUserName")
 	}
 	if value == "" && action != bot.ActionCheckin {
 		// A vote card: the value is the one option chosen.
@@ -321,25 +344,25 @@ func (c *Client) parseEvent(plain []byte) (bot.Interaction, bool, error) {
 			}
 			ids := it.options()
 			if len(ids) != 1 || !optionIDChar.MatchString(ids[0]) {
-				return bot.Interaction{}, false, errors.New("wecom: template_card_event must select exactly one option")
+				return tap{}, false, errors.New("wecom: template_card_event must select exactly one option")
 			}
 			value = ids[0]
 		}
 		if value == "" {
-			return bot.Interaction{}, false, errors.New("wecom: template_card_event selects nothing")
+			return tap{}, false, errors.New("wecom: template_card_event selects nothing")
 		}
 	}
 	if len(ev.ResponseCode) > 255 {
-		return bot.Interaction{}, false, errors.New("wecom: template_card_event response code is too long")
+		return tap{}, false, errors.New("wecom: template_card_event response code is too long")
 	}
 	in := bot.Interaction{
 		Platform: bot.PlatformWeCom, UserID: ev.FromUserName, Action: action, Value: value, Token: token,
-		Handle: ev.ResponseCode, Source: SourceCard, DedupKey: dedupKey(ev, value),
+		Source: SourceCard, DedupKey: dedupKey(ev, value),
 	}
 	if ev.CreateTime > 0 {
 		in.At = time.Unix(ev.CreateTime, 0).UTC()
 	}
-	return in, true, nil
+	return tap{in: in, responseCode: ev.ResponseCode}, true, nil
 }
 
 // dedupKey identifies one tap across WeCom's redeliveries: events carry no
@@ -351,72 +374,4 @@ func dedupKey(ev event, value string) string {
 		h.Write([]byte{0})
 	}
 	return "wecom:" + hex.EncodeToString(h.Sum(nil)[:16])
-}
-
-// dedup remembers recent events so a redelivery does not reach the router
-// again. Entries live ttl; at most max are kept.
-type dedup struct {
-	mu    sync.Mutex
-	now   func() time.Time
-	ttl   time.Duration
-	max   int
-	m     map[string]*dedupEntry
-	order []dedupRef
-}
-
-type dedupEntry struct {
-	done chan struct{}
-	ok   bool
-	at   time.Time
-}
-
-type dedupRef struct {
-	key string
-	e   *dedupEntry
-}
-
-func (e *dedupEntry) succeeded() bool {
-	select {
-	case <-e.done:
-		return e.ok
-	default:
-		return false
-	}
-}
-
-func newDedup(now func() time.Time, ttl time.Duration, max int) *dedup {
-	return &dedup{now: now, ttl: ttl, max: max, m: map[string]*dedupEntry{}}
-}
-
-// begin returns the entry for key and whether this caller is the first.
-func (d *dedup) begin(key string) (*dedupEntry, bool) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	now := d.now()
-	for len(d.order) > 0 && (len(d.m) >= d.max || now.Sub(d.order[0].e.at) > d.ttl) {
-		ref := d.order[0]
-		d.order = d.order[1:]
-		if d.m[ref.key] == ref.e {
-			delete(d.m, ref.key)
-		}
-	}
-	if e, ok := d.m[key]; ok {
-		return e, false
-	}
-	e := &dedupEntry{done: make(chan struct{}), at: now}
-	d.m[key] = e
-	d.order = append(d.order, dedupRef{key: key, e: e})
-	return e, true
-}
-
-// finish records the outcome; a failed event is forgotten so that WeCom's
-// retry is handled afresh.
-func (d *dedup) finish(key string, e *dedupEntry, ok bool) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	e.ok = ok
-	if !ok && d.m[key] == e {
-		delete(d.m, key)
-	}
-	close(e.done)
 }

@@ -25,7 +25,10 @@ func TestCheckinCallback(t *testing.T) {
 	b := setup(t, "zhangwei")
 	token := tok(t)
 	ev := tapEvent(b, "zhangwei", "ll:checkin::"+token)
-	r := &recorder{}
+	ev.ResponseCode = b.f.IssueResponseCode()
+	done := checkinMessage(t, "ll-1-0-1")
+	done.Status, done.Buttons = "已签到 09:02 ✓", done.Buttons[1:]
+	r := &recorder{fn: func(bot.Interaction) (bot.Reply, error) { return bot.Reply{OK: true, Card: &done}, nil }}
 	h := b.c.CallbackHandler(r)
 	// WeCom retries up to three times, re-signed each time.
 	for range 3 {
@@ -38,10 +41,17 @@ func TestCheckinCallback(t *testing.T) {
 	require.EqualValues(t, 1, r.calls.Load(), "the router sees the tap once")
 	in := r.all()[0]
 	require.Equal(t, bot.Interaction{
-		Platform: bot.PlatformWeCom, UserID: "zhangwei", Action: bot.ActionCheckin, Token: token, Handle: ev.ResponseCode,
+		Platform: bot.PlatformWeCom, UserID: "zhangwei", Action: bot.ActionCheckin, Token: token,
 		DedupKey: in.DedupKey, At: time.Unix(ev.CreateTime, 0).UTC(), Source: "card",
 	}, in)
 	require.NotEmpty(t, in.DedupKey)
+	// The adapter applied the reply's card itself, with the tap's own
+	// response_code, once.
+	ups := b.f.Updates()
+	require.Len(t, ups, 1)
+	require.Equal(t, ev.ResponseCode, ups[0].ResponseCode)
+	require.Equal(t, []string{"zhangwei"}, ups[0].UserIDs)
+	require.Equal(t, "已签到 09:02 ✓", ups[0].ReplaceName)
 
 	// A new tap (later CreateTime) is a new event.
 	ev.CreateTime += 60
@@ -257,9 +267,9 @@ func FuzzCallback(f *testing.F) {
 		}
 		// The parser alone agrees with the handler.
 		if rawBody == "" && rawQuery == "" {
-			in, ok, err := b.c.parseEvent([]byte(plain))
+			tp, ok, err := b.c.parseEvent([]byte(plain))
 			if err == nil && ok {
-				require.NotEmpty(t, in.DedupKey)
+				require.NotEmpty(t, tp.in.DedupKey)
 			}
 		}
 	})

@@ -204,7 +204,7 @@ func (c *Client) UpdateCard(ctx context.Context, to bot.Recipient, handle string
 // Doctor fetches a fresh access token and reads the app's agent, and says
 // in plain words what WeCom answered when either fails.
 func (c *Client) Doctor(ctx context.Context) error {
-	c.cache.clear()
+	c.tokens.Clear()
 	if _, err := c.token(ctx); err != nil {
 		return fmt.Errorf("wecom: cannot get an access token for corp_id %s: %s: %w", c.cfg.CorpID, c.explain(err), err)
 	}

@@ -25,10 +25,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/silenceper/wechat/v2/credential"
-	"github.com/silenceper/wechat/v2/work"
-	workconfig "github.com/silenceper/wechat/v2/work/config"
-
+	"github.com/learnloop/learnloop/adapters/kit"
 	"github.com/learnloop/learnloop/bot"
 	"github.com/learnloop/learnloop/config"
 )
@@ -98,13 +95,13 @@ type Client struct {
 	now     func() time.Time
 	log     *slog.Logger
 
-	route   *route
-	cache   *tokenCache
-	tokens  credential.AccessTokenContextHandle
-	crypto  *cryptor
-	pace    *pacer
-	limiter Limiter
-	dedup   *dedup
+	route    *route
+	tokens   *kit.TokenCache
+	redactor *kit.Redactor
+	crypto   *cryptor
+	pace     *pacer
+	limiter  Limiter
+	dedup    *kit.Dedup[bot.Reply]
 	// sleep waits d or until ctx is done (tests advance a fake clock).
 	sleep func(ctx context.Context, d time.Duration) error
 	// callbackURL is where WeCom must send callbacks, when known.
@@ -174,18 +171,13 @@ func New(cfg Config, opts ...Option) (*Client, error) {
 	}
 	installBridge()
 	c.route = &route{base: base, client: c.hc}
-	c.cache = newTokenCache(c.now)
-	wk := work.NewWork(&workconfig.Config{CorpID: cfg.CorpID, CorpSecret: cfg.Secret, AgentID: c.agentID, Cache: c.cache})
-	h, ok := wk.GetContext().AccessTokenHandle.(credential.AccessTokenContextHandle)
-	if !ok {
-		return nil, errors.New("wecom: sdk access token handle does not take a context")
-	}
-	c.tokens = h
+	c.tokens = kit.NewTokenCache(c.fetchToken, tokenMargin, c.now)
+	c.redactor = kit.NewRedactor(cfg.Secret, cfg.EncodingAESKey, cfg.Token).Track(c.tokens.Recent)
 	c.pace = newPacer(c.now, cfg.DailyQuota)
 	if c.limiter != nil {
 		c.pace.shared = newShared(c.limiter, c.log, cfg.CorpID, cfg.AgentID, cfg.DailyQuota)
 	}
-	c.dedup = newDedup(c.now, 10*time.Minute, 200_000)
+	c.dedup = kit.NewDedup[bot.Reply](10*time.Minute, 200_000, c.now)
 	return c, nil
 }
 
