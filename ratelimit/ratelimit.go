@@ -424,8 +424,10 @@ func expiry(tat, hold int64, strikes int) int64 {
 
 // Hold records a frequency error on key (a platform's "too many calls"):
 // every reservation naming key waits until the hold ends. The hold is
-// base doubled per strike since the last Reset, at most maxHold, and never
-// shortens a hold already in place. It returns the hold's length.
+// base doubled per strike since the last Reset, at most maxHold. A Hold while
+// a hold is in force is the same burst of refusals (requests sent before it
+// began), not a new strike: it leaves the hold as it is and returns what is
+// left of it. Otherwise it returns the new hold's length.
 func (l *Limiter) Hold(ctx context.Context, key string, base, maxHold time.Duration) (time.Duration, error) {
 	if err := validKey(key); err != nil {
 		return 0, fmt.Errorf("ratelimit: hold: %w", err)
@@ -436,6 +438,12 @@ func (l *Limiter) Hold(ctx context.Context, key string, base, maxHold time.Durat
 	var d time.Duration
 	err := l.tx(ctx, []string{key}, func(tx *gorm.DB, rows map[string]*store.RateLimit, now time.Time) error {
 		r := rows[key]
+		if r.HoldUntil > now.UnixNano() {
+			// A refusal of a request sent before the hold began (several
+			// workers refused at once): the same burst, not a new strike.
+			d = time.Duration(r.HoldUntil - now.UnixNano())
+			return nil
+		}
 		strikes := r.Strikes + 1
 		d = min(base<<min(strikes-1, 30), maxHold)
 		hold := max(r.HoldUntil, now.Add(d).UnixNano())

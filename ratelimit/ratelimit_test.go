@@ -209,23 +209,36 @@ func TestHoldAndReset(t *testing.T) {
 		ls := replicas(t, db, 2, clk)
 		band := ratelimit.Window("test:corp", 100, time.Second, 100)
 		req := ratelimit.Request{Bands: []ratelimit.Band{band}, MaxWait: time.Minute}
-		for i, want := range []time.Duration{time.Second, 2 * time.Second, 4 * time.Second} {
-			d, err := ls[i%2].Hold(ctx, band.Key, time.Second, 3*time.Second+time.Second/2)
+		const maxHold = 3*time.Second + time.Second/2
+		hold := func(l *ratelimit.Limiter) time.Duration {
+			t.Helper()
+			d, err := l.Hold(ctx, band.Key, time.Second, maxHold)
 			require.NoError(t, err)
-			require.Equal(t, min(want, 3*time.Second+time.Second/2), d)
+			return d
 		}
+		require.Equal(t, time.Second, hold(ls[0]))
+		// Refusals of requests sent before the hold began (eight workers
+		// refused at once) are one burst: no new strike, the same hold.
+		clk.Advance(300 * time.Millisecond)
+		require.Equal(t, 700*time.Millisecond, hold(ls[1]))
+		require.Equal(t, 700*time.Millisecond, hold(ls[0]))
+		// Refused again after sending resumed: a new strike, doubled.
+		clk.Advance(700 * time.Millisecond)
+		require.Equal(t, 2*time.Second, hold(ls[1]))
+		clk.Advance(2 * time.Second)
+		require.Equal(t, maxHold, hold(ls[0]), "capped")
 		// The other replica sees the hold and the strikes.
 		g, err := ls[1].Reserve(ctx, req)
 		require.NoError(t, err)
-		require.Equal(t, 3*time.Second+time.Second/2, g.Wait)
+		require.Equal(t, maxHold, g.Wait)
 		require.Equal(t, 3, g.Strikes)
 		require.NoError(t, ls[0].Reset(ctx, band.Key))
-		d, err := ls[1].Hold(ctx, band.Key, time.Second, time.Minute)
-		require.NoError(t, err)
-		require.Equal(t, time.Second, d, "strikes start over after a reset")
+		require.Equal(t, maxHold, hold(ls[1]), "a reset does not end the hold in place")
+		clk.Advance(maxHold)
+		require.Equal(t, time.Second, hold(ls[1]), "strikes start over after a reset")
 		g, err = ls[0].Reserve(ctx, req)
 		require.NoError(t, err)
-		require.Equal(t, 3*time.Second+time.Second/2, g.Wait, "a new, shorter hold never shortens the one in place")
+		require.Equal(t, time.Second, g.Wait)
 	})
 }
 

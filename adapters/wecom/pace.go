@@ -169,9 +169,15 @@ func (p *pacer) throttled() time.Duration {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	now := p.now()
+	if now.Before(p.cooldownUntil) {
+		// Sends already in flight when the first refusal came: the same
+		// burst, not a new strike.
+		return p.cooldownUntil.Sub(now)
+	}
 	p.strikes++
 	d := min(baseCooldown<<min(p.strikes-1, 10), maxCooldown)
-	p.cooldownUntil = p.now().Add(d)
+	p.cooldownUntil = now.Add(d)
 	return d
 }
 

@@ -96,14 +96,23 @@ func TestPacerCooldown(t *testing.T) {
 	clk := newFakeClock(time.Date(2026, 3, 2, 1, 0, 0, 0, time.UTC))
 	p := newPacer(clk.Now, 0)
 	require.Equal(t, time.Second, p.throttled())
+	// More refusals of sends that were already in flight: the same burst.
+	clk.Advance(300 * time.Millisecond)
+	require.Equal(t, 700*time.Millisecond, p.throttled())
+	// Refused again after sending resumed: each strike doubles.
+	clk.Advance(700 * time.Millisecond)
 	require.Equal(t, 2*time.Second, p.throttled())
+	clk.Advance(2 * time.Second)
 	require.Equal(t, 4*time.Second, p.throttled())
 	w, _ := p.reserve("u", true)
 	require.Equal(t, 4*time.Second, w)
 	for range 10 {
+		clk.Advance(maxCooldown)
 		p.throttled()
 	}
+	clk.Advance(maxCooldown)
 	require.Equal(t, maxCooldown, p.throttled())
+	clk.Advance(maxCooldown)
 	p.ok()
 	require.Equal(t, time.Second, p.throttled())
 }

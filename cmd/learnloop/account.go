@@ -2,6 +2,8 @@ package main
 
 import (
 	"bufio"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -13,6 +15,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/learnloop/learnloop/config"
 	"github.com/learnloop/learnloop/console"
 	"github.com/learnloop/learnloop/store"
 )
@@ -33,7 +36,7 @@ func accountCmd(g *globals) *cobra.Command {
 			if role == "" {
 				return usageError{fmt.Errorf("--role is required (%s)", strings.Join(store.Roles, ", "))}
 			}
-			cfg, err := g.load()
+			cfg, err := g.loadForAccounts()
 			if err != nil {
 				return err
 			}
@@ -70,7 +73,7 @@ func accountCmd(g *globals) *cobra.Command {
 		Short: "List console accounts",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := g.load()
+			cfg, err := g.loadForAccounts()
 			if err != nil {
 				return err
 			}
@@ -168,4 +171,59 @@ func noEcho(in io.Reader) func() {
 		return func() {}
 	}
 	return func() { _ = stty("echo") }
+}
+
+// loadForAccounts loads the configuration for the account commands, which
+// sign no link: a missing security.link_secret (the demo's database, a
+// console-only setup) is not an error for them, every other problem is. The
+// secret they run with is random and used for nothing.
+func (g *globals) loadForAccounts() (*config.Config, error) {
+	path := g.configPath
+	if path == "" {
+		if p, ok := g.lookup(config.EnvConfigPath); ok {
+			path = p
+		}
+	}
+	cfg, err := config.Load(path, g.lookup)
+	if err == nil {
+		return cfg, nil
+	}
+	if cfg == nil || !onlyKey(err, "security.link_secret") {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	b := make([]byte, 32)
+	if _, rerr := rand.Read(b); rerr != nil {
+		return nil, rerr
+	}
+	cfg.Security.LinkSecret = config.Secret(hex.EncodeToString(b))
+	if verr := cfg.Validate(); verr != nil {
+		return nil, fmt.Errorf("config: %w", verr)
+	}
+	return cfg, nil
+}
+
+// onlyKey reports whether every problem joined in err is a
+// *config.FieldError of key.
+func onlyKey(err error, key string) bool {
+	var walk func(error) bool
+	seen := 0
+	walk = func(e error) bool {
+		if j, ok := e.(interface{ Unwrap() []error }); ok {
+			for _, x := range j.Unwrap() {
+				if !walk(x) {
+					return false
+				}
+			}
+			return true
+		}
+		if fe, ok := e.(*config.FieldError); ok {
+			seen++
+			return fe.Key == key
+		}
+		if u, ok := e.(interface{ Unwrap() error }); ok && u.Unwrap() != nil {
+			return walk(u.Unwrap())
+		}
+		return false
+	}
+	return walk(err) && seen > 0
 }

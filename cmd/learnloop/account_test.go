@@ -79,3 +79,24 @@ func TestAccountCreateAndList(t *testing.T) {
 	require.NotContains(t, out, "x3")
 	require.Equal(t, 3, strings.Count(out, "\n"), out)
 }
+
+// TestAccountCreateWithoutLinkSecret: the account commands sign nothing, so
+// a database configured without security.link_secret (the demo's) takes
+// accounts; any other configuration problem still stops them.
+func TestAccountCreateWithoutLinkSecret(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	withSecret := map[string]string{"LEARNLOOP_DATABASE_DSN": filepath.Join(dir, "ll.db"), "LEARNLOOP_SECURITY_LINK_SECRET": "cli-account-link-secret-02"}
+	_, _, err := runIn(t, withSecret, "", "migrate")
+	require.NoError(t, err)
+	env := map[string]string{"LEARNLOOP_DATABASE_DSN": filepath.Join(dir, "ll.db")}
+	out, stderr, err := runIn(t, env, "demo-password-1\ndemo-password-1\n", "account", "create", "--username", "lin", "--role", "coordinator")
+	require.NoError(t, err, stderr)
+	require.Contains(t, out, `created coordinator account "lin"`)
+	out, _, err = runIn(t, env, "", "account", "list")
+	require.NoError(t, err)
+	require.Contains(t, out, "lin")
+	env["LEARNLOOP_QUIET_HOURS_START"] = "25:00"
+	_, _, err = runIn(t, env, "", "account", "list")
+	require.ErrorContains(t, err, "quiet_hours.start")
+}
