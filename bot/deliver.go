@@ -543,9 +543,12 @@ func newClaimToken() string {
 }
 
 // claimChunk is how many rows a worker claims at a time for messengers that
-// send one recipient per call: a run never holds more than Workers ×
-// claimChunk rows in "sending" that it has not sent yet.
+// send one recipient per call without pacing: a run never holds more than
+// Workers × claimChunk rows in "sending" that it has not sent yet.
 const claimChunk = 100
+
+// pacedClaimChunk is the chunk for messengers that pace their sends (Pacer).
+const pacedClaimChunk = 10
 
 // writeTimeout bounds the writes that record what already happened (a send
 // the platform accepted, a tap), which run even when the caller's context is
@@ -558,6 +561,11 @@ const writeTimeout = 10 * time.Second
 func (f *fireJob) send(ctx context.Context, m Messenger, rows []store.Delivery, st *FireStats) error {
 	bm, isBatch := m.(BatchMessenger)
 	size := claimChunk
+	if _, paced := m.(Pacer); paced {
+		// A paced platform sends slowly: claim little at a time, so rows do
+		// not wait long in "sending" and a takeover resends few of them.
+		size = pacedClaimChunk
+	}
 	if isBatch && bm.MaxBatch() > 1 {
 		size = bm.MaxBatch()
 	}
