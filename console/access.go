@@ -9,6 +9,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/learnloop/learnloop/bot"
+	"github.com/learnloop/learnloop/reports"
 	"github.com/learnloop/learnloop/roster"
 	"github.com/learnloop/learnloop/store"
 )
@@ -204,6 +205,6 @@ func (c *Console) loadSessionPath(w http.ResponseWriter, r *http.Request, v *vie
 func (c *Console) head(sc sessionCtx, tab string) *sessionHead {
 	return &sessionHead{
 		ID: sc.Sess.ID, Title: sc.Sess.Title, Course: sc.Course, Span: bot.FormatSpan(sc.Sess),
-		Status: sc.Sess.Status, Tab: tab, Write: sc.Access == accessWrite, ReadOnly: sc.Access == accessAggr,
+		Status: sc.Sess.Status, Stage: reports.Stage(sc.Sess, c.now()), Tab: tab, Write: sc.Access == accessWrite, ReadOnly: sc.Access == accessAggr,
 	}
 }

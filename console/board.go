@@ -44,10 +44,14 @@ type boardData struct {
 	Excused   []person
 	Windows   bot.Windows
 	Phase     string
-	Write     bool
-	Version   string
-	Table     *Table
-	Now       time.Time
+	// Closed is set once every check-in window has closed: the board then
+	// offers only what still works (excusing, and a manual check-in of a
+	// chosen kind); no reminder, no tap-style check-in.
+	Closed  bool
+	Write   bool
+	Version string
+	Table   *Table
+	Now     time.Time
 }
 
 // nullTime scans a nullable timestamp whichever way the driver returns it.
@@ -142,6 +146,7 @@ func (c *Console) board(ctx context.Context, lang string, sc sessionCtx) (*board
 		d.Phase = "makeup"
 	default:
 		d.Phase = "closed"
+		d.Closed = true
 	}
 	h := sha256.New()
 	for _, p := range people {
@@ -472,6 +477,11 @@ func (c *Console) remindMissing(w http.ResponseWriter, r *http.Request, v *viewe
 	}
 	lang := langOf(r)
 	back := fmt.Sprintf("/sessions/%d/board", sc.Sess.ID)
+	if c.now().After(bot.SessionWindows(sc.Sess).MakeupUntil) {
+		// Nobody can check in any more: a reminder would ask the impossible.
+		c.boardError(w, r, v, sc, "", "board.closed_note")
+		return
+	}
 	missing, err := bot.Audience(r.Context(), c.d.DB, sc.Sess.ID, store.AudienceNotCheckedIn)
 	if err != nil {
 		c.internal(w, r, v, err)

@@ -207,6 +207,8 @@ func (c *Console) routes() http.Handler {
 	auth("GET /sessions/{id}/edit", c.sessionEditPage)
 	auth("POST /sessions/{id}", c.sessionUpdate)
 	auth("POST /sessions/{id}/cancel", c.sessionCancel)
+	auth("GET /sessions/{id}/copy", c.sessionCopyPage)
+	auth("POST /sessions/{id}/copy", c.sessionCopy)
 	auth("GET /sessions/{id}/roster", c.rosterPage)
 	auth("POST /sessions/{id}/roster", c.rosterUpload)
 	auth("GET /sessions/{id}/timeline", c.timelinePage)

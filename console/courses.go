@@ -12,6 +12,7 @@ import (
 
 	"gorm.io/gorm"
 
+	"github.com/learnloop/learnloop/reports"
 	"github.com/learnloop/learnloop/store"
 )
 
@@ -89,7 +90,7 @@ func (c *Console) sessionsTable(r *http.Request, v *viewer, lang, key string, ss
 		}
 		href := c.path(fmt.Sprintf("/sessions/%d", s.ID))
 		row = append(row, Cell{V: s.Title, Href: href}, C(s.StartsAt.In(loc)), C(s.Location),
-			Cell{V: s.Status, Label: trEnum(lang, "status", s.Status)})
+			stageCell(lang, s, c.now()))
 		n := k[s.ID]
 		if n.Suppressed {
 			hidden := Cell{V: nil, Label: tr(lang, "dept.hidden", c.d.MinGroupSize), Class: "muted"}
@@ -413,4 +414,10 @@ func (c *Console) courseUpdate(w http.ResponseWriter, r *http.Request, v *viewer
 	}
 	p.Data = courseFormData{ID: id, Owners: c.ownerChoices(r, p.V("owner")), Levels: []int{1, 2, 3, 4, 5}}
 	c.render(w, r, http.StatusUnprocessableEntity, "course_form", p)
+}
+
+// stageCell is a session's lifecycle stage (reports.Stage) as a cell.
+func stageCell(lang string, s store.Session, now time.Time) Cell {
+	st := reports.Stage(s, now)
+	return Cell{V: st, Label: trEnum(lang, "stage", st), Class: "stage stage-" + st}
 }

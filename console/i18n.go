@@ -691,6 +691,22 @@ var messages = map[string][2]string{
 	"presence.err_longitude":       {"请输入会场经度（-180 到 180）。", "Enter the venue's longitude (-180 to 180)."},
 	"presence.err_radius":          {"半径须为 20–5000 米。", "The radius must be 20–5000 metres."},
 	"presence.not_saved":           {"设置有误，未做任何修改。", "Some settings are invalid; nothing was changed."},
+
+	// The coordinator's experience (issue #16).
+	"survey.err_none_missing": {"没有需要提醒的人：问卷还没有送达任何人，或送达的人都已完成。没有发送。", "Nobody to remind: the survey has not reached anyone yet, or everyone it reached has answered. Nothing was sent."},
+	"stage.upcoming":          {"即将开始", "Upcoming"},
+	"stage.in_progress":       {"进行中", "In progress"},
+	"stage.finished":          {"已结束", "Finished"},
+	"stage.cancelled":         {"已取消", "Cancelled"},
+	"board.closed_note":       {"签到已结束：学员不能再签到，因此不再提供提醒。可在下方按指定类型代签到，或登记请假。", "Check-in has closed: people can no longer check in, so no reminder is offered. Record a manual check-in of a chosen kind below, or excuse someone."},
+	"board.closed_manual":     {"签到已结束：代签到须选择类型（准时 / 迟到 / 补签）。", "Check-in has closed: choose the kind (on time / late / make-up) for a manual check-in."},
+	"copy.title":              {"复制为下一期", "Copy as the next session"},
+	"copy.action":             {"复制为下一期", "Copy as next session"},
+	"copy.what":               {"将复制：同一课程、讲师、地点和签到窗口，推送计划 %d 条，问卷 %d 份，名单 %d 人（请假和签到不复制）。时间默认顺延一周，保存前可修改。", "Copied: the same course, teacher, place and check-in windows, %d pushes, %d surveys and a roster of %d (excuses and check-ins are not copied). The times move a week by default; change them before saving."},
+	"copy.zone":               {"时间按场次时区 %s 填写。", "Times are in the session's zone, %s."},
+	"copy.save":               {"创建下一期", "Create the next session"},
+	"flash.session_copied":    {"已复制为下一期：推送计划、问卷和名单已复制，提醒时间已按新时间计算。", "Copied as the next session: plan, surveys and roster copied; reminder times computed for the new times."},
+	"action.session.copy":     {"复制场次", "Session copied"},
 }
 
 // hasKey reports whether key has a text.

@@ -50,11 +50,13 @@ type page struct {
 
 // sessionHead is the header and tab bar of a session's pages.
 type sessionHead struct {
-	ID       uint64
-	Title    string
-	Course   store.Course
-	Span     string
-	Status   string
+	ID     uint64
+	Title  string
+	Course store.Course
+	Span   string
+	Status string
+	// Stage is reports.Stage: upcoming, in_progress, finished, cancelled.
+	Stage    string
 	Tab      string
 	Write    bool // the viewer may change it
 	ReadOnly bool // department head: aggregates only
@@ -254,7 +256,7 @@ func (c *Console) templateFuncs(lang string) template.FuncMap {
 
 // pageNames lists every page template (templates/<name>.html).
 var pageNames = []string{
-	"login", "home", "courses", "course", "course_form", "session", "session_form", "roster",
+	"login", "home", "courses", "course", "course_form", "session", "session_form", "session_copy", "roster",
 	"timeline", "touchpoint_form", "board", "results", "health", "audit", "accounts",
 	"account_form", "password", "confirm", "error", "teachers", "qr",
 }

@@ -15,6 +15,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/learnloop/learnloop/bot"
+	"github.com/learnloop/learnloop/reports"
 	"github.com/learnloop/learnloop/roster"
 	"github.com/learnloop/learnloop/store"
 )
@@ -43,6 +44,10 @@ type sessionData struct {
 	Chart   string
 	Dept    string
 	CanEdit bool
+	// Stage is reports.Stage of the session now.
+	Stage string
+	// CanCopy offers "copy as next session" (write access, any stage).
+	CanCopy bool
 }
 
 func (c *Console) sessionPage(w http.ResponseWriter, r *http.Request, v *viewer) {
@@ -60,7 +65,8 @@ func (c *Console) sessionPage(w http.ResponseWriter, r *http.Request, v *viewer)
 		return
 	}
 	d := sessionData{Sess: sc.Sess, Windows: bot.SessionWindows(sc.Sess), Loc: sc.Loc, Counts: k[sc.Sess.ID],
-		CanEdit: sc.Access == accessWrite && sc.Sess.Status != store.SessionCancelled}
+		CanEdit: sc.Access == accessWrite && sc.Sess.Status != store.SessionCancelled,
+		Stage:   reports.Stage(sc.Sess, c.now()), CanCopy: sc.Access == accessWrite && c.copier() != nil}
 	if v.deptHead() {
 		d.Dept = v.Account.Department
 	}

@@ -216,6 +216,9 @@ func (c *Console) surveyRemind(w http.ResponseWriter, r *http.Request, v *viewer
 	case errors.Is(err, surveys.ErrTooMany):
 		c.showResults(w, r, v, sc.Sess, http.StatusConflict, tr(lang, "survey.err_too_many", surveys.MaxReminders))
 		return
+	case errors.Is(err, surveys.ErrNoneMissing):
+		c.showResults(w, r, v, sc.Sess, http.StatusConflict, tr(lang, "survey.err_none_missing"))
+		return
 	case errors.Is(err, surveys.ErrClosed):
 		c.showResults(w, r, v, sc.Sess, http.StatusConflict, tr(lang, "survey.err_closed"))
 		return

@@ -402,10 +402,11 @@ func (s *SurveyReports) fullSection(ctx context.Context, sv store.Survey, def su
 			return sec, fmt.Errorf("survey %d: non-respondents: %w", sv.ID, err)
 		}
 		sec.Tables = append(sec.Tables, missingTable(lang, key+"-missing", sv, missing))
-		sent, err := s.remindersSent(ctx, sv)
+		use, err := surveys.Reminders(ctx, s.DB, sv, s.now())
 		if err != nil {
 			return sec, err
 		}
+		sent := use.Used
 		notes = append(notes, tr(lang, "survey.reminders_sent", sent, surveys.MaxReminders))
 		if open && len(missing) > 0 && sent < surveys.MaxReminders {
 			sec.Actions = append(sec.Actions, CellForm{Action: fmt.Sprintf("/surveys/%d/remind", sv.ID), Label: tr(lang, "survey.remind_now", len(missing)),
@@ -422,18 +423,6 @@ func (s *SurveyReports) fullSection(ctx context.Context, sv store.Survey, def su
 	notes = append(notes, tr(lang, "survey.dept_note", minN))
 	sec.Note = strings.Join(notes, " ")
 	return sec, nil
-}
-
-// remindersSent counts the reminders of sv that went out.
-func (s *SurveyReports) remindersSent(ctx context.Context, sv store.Survey) (int, error) {
-	var n int64
-	err := s.DB.WithContext(ctx).Model(&store.Touchpoint{}).
-		Where("survey_id = ? AND kind IN ? AND status = ?", sv.ID, []string{surveys.KindFeedbackReminder, surveys.KindManagerReminder}, store.TouchpointFired).
-		Count(&n).Error
-	if err != nil {
-		return 0, fmt.Errorf("survey %d: count reminders: %w", sv.ID, err)
-	}
-	return int(n), nil
 }
 
 func (s *SurveyReports) commentsTable(ctx context.Context, lang, key string, sv store.Survey, def surveys.Definition, comments []reports.Comment) (*Table, error) {
@@ -581,11 +570,7 @@ func (s *SurveyReports) deptAnswers(ctx context.Context, sv store.Survey, def su
 		}
 	}
 	var eligible int64
-	sub := db.Table("deliveries").Select("DISTINCT deliveries.employee_id, deliveries.subject_id").
-		Joins("JOIN touchpoints ON touchpoints.id = deliveries.touchpoint_id").
-		Joins("JOIN employees ON employees.id = deliveries.employee_id").
-		Where("touchpoints.survey_id = ? AND deliveries.status = ? AND employees.active = ? AND employees.department = ?", sv.ID, store.DeliverySent, true, dept).
-		Where("touchpoints.kind IN ?", []string{surveys.KindFeedback, surveys.KindNPS, surveys.KindManagerFollowup})
+	sub := surveys.EligibleQuery(db, sv.ID).Where("employees.department = ?", dept)
 	if err := db.Table("(?) AS eligible", sub).Count(&eligible).Error; err != nil {
 		return set, fmt.Errorf("survey %d: count department eligible: %w", sv.ID, err)
 	}

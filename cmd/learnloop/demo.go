@@ -104,7 +104,7 @@ those still missing → the session report, printed here and available in the AP
 						cancel()
 					}
 				}()
-				return runDemoScript(ectx, g, a, sess, tl, autoTap)
+				return runDemoScript(ectx, g, a, sess, tl, autoTap, !exit)
 			})
 			return eg.Wait()
 		},
@@ -241,7 +241,7 @@ func printDemoIntro(g *globals, a *app.App, sess store.Session, tps []store.Touc
 
 // runDemoScript makes a few simulated employees tap the check-in card, then
 // prints the report.
-func runDemoScript(ctx context.Context, g *globals, a *app.App, sess store.Session, tl timeline, autoTap int) error {
+func runDemoScript(ctx context.Context, g *globals, a *app.App, sess store.Session, tl timeline, autoTap int, keepRunning bool) error {
 	tappers := demoRoster[:min(max(autoTap, 0), len(demoRoster))]
 	tapped := map[string]bool{}
 	scored := false
@@ -299,7 +299,9 @@ func runDemoScript(ctx context.Context, g *globals, a *app.App, sess store.Sessi
 			if err := printDemoReport(ctx, g.stdout, a, sess.ID, now); err != nil {
 				return err
 			}
-			fmt.Fprintf(g.stdout, "\n  演示服务继续运行：可以继续在 %s 和 %s 里操作；Ctrl-C 结束。\n", shellQuote(a.URL("/console/")), shellQuote(a.URL("/sim")))
+			if keepRunning {
+				fmt.Fprintf(g.stdout, "\n  演示服务继续运行：可以继续在 %s 和 %s 里操作；Ctrl-C 结束。\n", shellQuote(a.URL("/console/")), shellQuote(a.URL("/sim")))
+			}
 			return nil
 		}
 	}

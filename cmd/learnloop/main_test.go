@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -79,18 +80,57 @@ func TestMigrateImportReportOnSQLite(t *testing.T) {
 	require.ErrorContains(t, err, "not found")
 }
 
-// TestDemoRunsTheLoop runs the demo on a compressed timeline and checks the
-// report it prints: reminder, check-in prompt, three auto taps (on time,
-// late, make-up), make-up reminder to the three still missing.
+// TestDemoRunsTheLoop runs the demo on a compressed timeline and checks what
+// it prints: the console and a ready account, a sorted timeline in the
+// configured zone with quiet hours said to be off, quoted URLs, the three
+// auto taps (on time, late, make-up), and a Chinese report (no English keys,
+// columns aligned by display width). LEARNLOOP_HTTP_ADDR sets the address.
 func TestDemoRunsTheLoop(t *testing.T) {
 	t.Parallel()
-	out, stderr, err := run(t, nil, "demo", "--minutes", "0.4", "--exit", "--addr", "127.0.0.1:0")
+	out, stderr, err := run(t, map[string]string{"LEARNLOOP_HTTP_ADDR": "127.0.0.1:0"}, "demo", "--minutes", "0.4", "--exit")
 	require.NoError(t, err, stderr)
-	require.Contains(t, out, "/sim")
-	for _, want := range []string{"张伟 tapped 签到", "王芳 tapped 签到", "李娜 tapped 签到", "签到率", "50.0%", "刘洋", "张伟 scored the class 9", "问卷概览"} {
+	for _, want := range []string{"'http://127.0.0.1:0/console/'", "'http://127.0.0.1:0/sim'", "用户名 demo  密码 ", "免打扰时段已关闭", "Asia/Shanghai",
+		"张伟（模拟）点了签到", "王芳（模拟）点了签到", "李娜（模拟）点了签到", "张伟（模拟）在反馈卡片中打了 9 分",
+		"状态      已结束", "签到率    50.0%（3/6）", "补签提醒      未签到的人", "回复率"} {
 		require.Contains(t, out, want)
 	}
-	require.True(t, strings.Contains(out, "makeup_reminder"), out)
+	for _, bad := range []string{"planned", "response_rate", "makeup_reminder", "not_checked_in", "tapped"} {
+		require.NotContains(t, out, bad)
+	}
+	require.Contains(t, stderr, "+08:00", "log times are in the configured zone")
+	// The timeline is in time order.
+	var times []string
+	inTimeline := false
+	for _, line := range strings.Split(out, "\n") {
+		if strings.Contains(line, "时间线 Timeline") {
+			inTimeline = true
+			continue
+		}
+		if inTimeline {
+			f := strings.Fields(line)
+			if len(f) == 0 {
+				break
+			}
+			times = append(times, f[0])
+		}
+	}
+	require.NotEmpty(t, times)
+	require.True(t, sort.StringsAreSorted(times), "%v", times)
+	// Columns line up however wide the characters: every row of the
+	// attendee table has its 部门 column at the same display column.
+	col := -1
+	for _, line := range strings.Split(out, "\n") {
+		for _, dept := range []string{"部门", "销售一部", "市场部", "客服中心", "R&D"} {
+			if i := strings.Index(line, "  "+dept+"  "); i >= 0 && strings.HasPrefix(strings.TrimSpace(line), "E") || strings.Contains(line, "工号") && dept == "部门" && i >= 0 {
+				c := displayWidth(line[:i])
+				if col == -1 {
+					col = c
+				}
+				require.Equal(t, col, c, line)
+			}
+		}
+	}
+	require.NotEqual(t, -1, col)
 }
 
 func TestSurveyReportsFromCLI(t *testing.T) {
