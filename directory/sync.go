@@ -766,7 +766,15 @@ func (s *Syncer) apply(ctx context.Context, p string, pl *plan) error {
 	// meanwhile; theirs stays and is linked on the next run.
 	newIDs := map[string]uint64{}
 	if err := batches(len(pl.empCreate), func(tx *gorm.DB, lo, hi int) error {
-		part := pl.empCreate[lo:hi]
+		part := slices.Clone(pl.empCreate[lo:hi])
+		// GORM leaves a false bool out of an INSERT when the column has
+		// a default (active defaults to true), and reads the default back.
+		inactive := map[string]bool{}
+		for _, e := range part {
+			if !e.Active {
+				inactive[e.ExternalID] = true
+			}
+		}
 		if err := tx.Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "external_id"}}, DoNothing: true}).Create(&part).Error; err != nil {
 			return err
 		}
@@ -783,6 +791,15 @@ func (s *Syncer) apply(ctx context.Context, p string, pl *plan) error {
 		}
 		for _, g := range got {
 			newIDs[g.ExternalID] = g.ID
+		}
+		var off []uint64
+		for _, e := range part {
+			if inactive[e.ExternalID] && newIDs[e.ExternalID] != 0 {
+				off = append(off, newIDs[e.ExternalID])
+			}
+		}
+		if len(off) > 0 {
+			return tx.Model(&store.Employee{}).Where("id IN ?", off).Update("active", false).Error
 		}
 		return nil
 	}); err != nil {
@@ -810,13 +827,23 @@ func (s *Syncer) apply(ctx context.Context, p string, pl *plan) error {
 	}
 	if err := batches(len(pl.personCreate), func(tx *gorm.DB, lo, hi int) error {
 		part := make([]store.DirectoryPerson, 0, hi-lo)
+		var off []string
 		for i := lo; i < hi; i++ {
 			resolve(&pl.personCreate[i])
 			part = append(part, pl.personCreate[i].row)
+			if !pl.personCreate[i].row.Active {
+				off = append(off, pl.personCreate[i].row.UserID)
+			}
 		}
-		return tx.Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "platform"}, {Name: "user_id"}},
+		if err := tx.Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "platform"}, {Name: "user_id"}},
 			DoUpdates: clause.AssignmentColumns([]string{"employee_id", "employee_no", "name", "title", "city", "mobile", "email", "dept_id", "dept_ids", "manager_id", "active", "hash", "synced_at", "updated_at"})}).
-			Create(&part).Error
+			Create(&part).Error; err != nil {
+			return err
+		}
+		if len(off) > 0 {
+			return tx.Model(&store.DirectoryPerson{}).Where("platform = ? AND user_id IN ?", p, off).Update("active", false).Error
+		}
+		return nil
 	}); err != nil {
 		return fmt.Errorf("write directory members: %w", err)
 	}
