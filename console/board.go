@@ -12,11 +12,11 @@ import (
 	"sort"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"gorm.io/gorm"
 
 	"github.com/learnloop/learnloop/bot"
+	"github.com/learnloop/learnloop/plan"
 	"github.com/learnloop/learnloop/store"
 )
 
@@ -532,7 +532,7 @@ func (c *Console) excuse(w http.ResponseWriter, r *http.Request, v *viewer) {
 		return
 	}
 	note := strings.TrimSpace(r.PostForm.Get("note"))
-	if utf8.RuneCountInString(note) > 255 || len(note) > 255 {
+	if plan.TooLong(note, plan.MaxNote) {
 		c.boardError(w, r, v, sc, "note", "board.err_note")
 		return
 	}
@@ -608,7 +608,7 @@ func (c *Console) manualCheckin(w http.ResponseWriter, r *http.Request, v *viewe
 		return
 	}
 	note := strings.TrimSpace(r.PostForm.Get("note"))
-	if utf8.RuneCountInString(note) > 255 || len(note) > 255 {
+	if plan.TooLong(note, plan.MaxNote) {
 		c.boardError(w, r, v, sc, "note", "board.err_note")
 		return
 	}

@@ -8,11 +8,11 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"gorm.io/gorm"
 
 	"github.com/learnloop/learnloop/reports"
+	"github.com/learnloop/learnloop/plan"
 	"github.com/learnloop/learnloop/store"
 )
 
@@ -304,13 +304,13 @@ func (c *Console) applyCourse(r *http.Request, v *viewer, p *page, course *store
 	course.Code = strings.TrimSpace(f.Get("code"))
 	course.Title = strings.TrimSpace(f.Get("title"))
 	course.Category = strings.TrimSpace(f.Get("category"))
-	if course.Code == "" || len(course.Code) > 64 {
+	if course.Code == "" || plan.TooLong(course.Code, plan.MaxCourseCode) {
 		p.fieldError("code", "course.err_code")
 	}
-	if course.Title == "" || len(course.Title) > 255 {
+	if course.Title == "" || plan.TooLong(course.Title, plan.MaxCourseTitle) {
 		p.fieldError("title", "course.err_title")
 	}
-	if utf8.RuneCountInString(course.Category) > 64 {
+	if plan.TooLong(course.Category, plan.MaxCategory) {
 		p.fieldError("category", "course.err_category")
 	}
 	lvl, err := strconv.Atoi(strings.TrimSpace(f.Get("target_level")))
@@ -325,8 +325,14 @@ func (c *Console) applyCourse(r *http.Request, v *viewer, p *page, course *store
 			bs = append(bs, line)
 		}
 	}
-	if len(bs) > 4 {
+	if len(bs) > plan.MaxBehaviours {
 		p.fieldError("behaviours", "course.err_behaviours")
+	}
+	for _, b := range bs {
+		if plan.TooLong(b, plan.MaxBehaviour) {
+			p.fieldError("behaviours", "course.err_behaviour_long")
+			break
+		}
 	}
 	if bs == nil {
 		bs = []string{}

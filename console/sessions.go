@@ -15,6 +15,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/learnloop/learnloop/bot"
+	"github.com/learnloop/learnloop/plan"
 	"github.com/learnloop/learnloop/reports"
 	"github.com/learnloop/learnloop/roster"
 	"github.com/learnloop/learnloop/store"
@@ -190,23 +191,26 @@ func (c *Console) applySession(r *http.Request, v *viewer, p *page, s *store.Ses
 		}
 	}
 	if t := strings.TrimSpace(f.Get("title")); t != "" {
-		if len(t) > 255 {
+		if plan.TooLong(t, plan.MaxSessionTitle) {
 			p.fieldError("title", "session.err_title")
 		}
 		s.Title = t
 	}
 	tz := strings.TrimSpace(f.Get("time_zone"))
-	loc, err := time.LoadLocation(tz)
-	if err != nil || tz == "" {
+	loc, err := plan.Zone(tz) // IANA names only: not "Local"
+	if err != nil {
 		p.fieldError("time_zone", "session.err_zone")
 		loc = c.d.Location
 	} else {
 		s.TimeZone = tz
 	}
 	start, err := parseLocal(f.Get("starts_at"), loc)
-	if err != nil {
+	switch {
+	case err != nil:
 		p.fieldError("starts_at", "session.err_start")
-	} else {
+	case !plan.InDateRange(start):
+		p.fieldError("starts_at", "session.err_date")
+	default:
 		s.StartsAt = start
 	}
 	end, err := parseLocal(f.Get("ends_at"), loc)
@@ -215,8 +219,10 @@ func (c *Console) applySession(r *http.Request, v *viewer, p *page, s *store.Ses
 		p.fieldError("ends_at", "session.err_end")
 	case !s.StartsAt.IsZero() && !end.After(s.StartsAt):
 		p.fieldError("ends_at", "session.err_end_before")
-	case !s.StartsAt.IsZero() && end.Sub(s.StartsAt) > 14*24*time.Hour:
+	case !s.StartsAt.IsZero() && end.Sub(s.StartsAt) > plan.MaxSessionLength:
 		p.fieldError("ends_at", "session.err_too_long")
+	case !plan.InDateRange(end):
+		p.fieldError("ends_at", "session.err_date")
 	default:
 		s.EndsAt = end
 	}
@@ -227,19 +233,19 @@ func (c *Console) applySession(r *http.Request, v *viewer, p *page, s *store.Ses
 		p.fieldError("locale", "session.err_locale")
 	}
 	s.Location = strings.TrimSpace(f.Get("location"))
-	if len(s.Location) > 255 {
+	if plan.TooLong(s.Location, plan.MaxLocation) {
 		p.fieldError("location", "session.err_location")
 	}
 	s.OnlineURL = strings.TrimSpace(f.Get("online_url"))
-	if s.OnlineURL != "" && !strings.HasPrefix(s.OnlineURL, "https://") && !strings.HasPrefix(s.OnlineURL, "http://") || len(s.OnlineURL) > 1024 {
+	if s.OnlineURL != "" && (!plan.ValidURL(s.OnlineURL) || plan.TooLong(s.OnlineURL, plan.MaxOnlineURL)) {
 		p.fieldError("online_url", "session.err_url")
 	}
-	if len(strings.TrimSpace(f.Get("teacher"))) > 128 {
+	if plan.TooLong(strings.TrimSpace(f.Get("teacher")), plan.MaxTeacher) {
 		p.fieldError("teacher", "session.err_teacher")
 	}
 	minutes := func(field string, dst *int64) {
 		n, err := strconv.ParseInt(strings.TrimSpace(f.Get(field)), 10, 64)
-		if err != nil || n < 0 || n > 60*24*30 {
+		if err != nil || n < 0 || n > plan.MaxWindowMinutes {
 			p.fieldError(field, "session.err_minutes")
 			return
 		}

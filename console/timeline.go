@@ -10,7 +10,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"gorm.io/gorm"
 
@@ -235,7 +234,7 @@ func (c *Console) applyTouchpoint(r *http.Request, p *page, tp *store.Touchpoint
 	}
 	tp.CronSpec = strings.TrimSpace(f.Get("cron"))
 	if tp.CronSpec != "" {
-		if len(tp.CronSpec) > 128 {
+		if plan.TooLong(tp.CronSpec, plan.MaxCron) {
 			p.fieldError("cron", "tp.err_cron")
 		} else if _, err := scheduler.NextCron(tp.CronSpec, loc, c.now()); err != nil {
 			p.fieldError("cron", "tp.err_cron")
@@ -246,6 +245,8 @@ func (c *Console) applyTouchpoint(r *http.Request, p *page, tp *store.Touchpoint
 			at, err := parseLocal(s, loc)
 			if err != nil {
 				p.fieldError("at", "tp.err_at")
+			} else if !plan.InDateRange(at) {
+				p.fieldError("at", "session.err_date")
 			} else {
 				tp.At = &at
 			}
@@ -255,14 +256,14 @@ func (c *Console) applyTouchpoint(r *http.Request, p *page, tp *store.Touchpoint
 	} else {
 		tp.At = nil
 		off, err := strconv.ParseInt(strings.TrimSpace(f.Get("offset")), 10, 64)
-		if err != nil || off < -60*24*90 || off > 60*24*90 {
+		if err != nil || off < -plan.MaxOffsetMinutes || off > plan.MaxOffsetMinutes {
 			p.fieldError("offset", "tp.err_offset")
 		} else {
 			tp.Offset = off * 60
 		}
 	}
 	tp.Note = strings.TrimSpace(f.Get("note"))
-	if utf8.RuneCountInString(tp.Note) > 255 || len(tp.Note) > 255 {
+	if plan.TooLong(tp.Note, plan.MaxNote) {
 		p.fieldError("note", "tp.err_note_long")
 	}
 	if tp.Kind == bot.KindCustom && tp.Note == "" {

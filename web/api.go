@@ -113,27 +113,23 @@ func (in courseInput) apply(c *store.Course) []fieldError {
 		c.Title = strings.TrimSpace(*in.Title)
 	}
 	if in.Category != nil {
-		c.Category = *in.Category
+		c.Category = strings.TrimSpace(*in.Category)
 	}
 	if in.TargetLevel != nil {
 		c.TargetLevel = *in.TargetLevel
 	}
 	if in.Owner != nil {
-		c.Owner = *in.Owner
+		c.Owner = strings.TrimSpace(*in.Owner)
 	}
+	var behaviours []string
 	if in.Behaviours != nil {
-		if n := len(*in.Behaviours); n > 4 {
-			errs = append(errs, fieldError{"behaviours", "at most 4 observable behaviours"})
-		}
-		b, _ := json.Marshal(*in.Behaviours)
+		behaviours = *in.Behaviours
+		b, _ := json.Marshal(behaviours)
 		c.Behaviours = string(b)
 	}
-	if c.Code == "" || len(c.Code) > 64 {
-		errs = append(errs, fieldError{"code", "is required (at most 64 characters)"})
-	}
-	if c.Title == "" || len(c.Title) > 255 {
-		errs = append(errs, fieldError{"title", "is required (at most 255 bytes)"})
-	}
+	var ps plan.Problems
+	ps.CheckCourse(*c, behaviours)
+	errs = append(errs, problemFields(ps, nil)...)
 	if c.TargetLevel == 0 {
 		c.TargetLevel = 1
 	}
@@ -308,7 +304,7 @@ func (s *Server) applySession(r *http.Request, in sessionInput, ss *store.Sessio
 		ss.EndsAt = in.EndsAt.UTC()
 	}
 	if in.Location != nil {
-		ss.Location = *in.Location
+		ss.Location = strings.TrimSpace(*in.Location)
 	}
 	if in.OnlineURL != nil {
 		ss.OnlineURL = strings.TrimSpace(*in.OnlineURL)
@@ -319,17 +315,24 @@ func (s *Server) applySession(r *http.Request, in sessionInput, ss *store.Sessio
 	if in.Locale != nil {
 		ss.Locale = *in.Locale
 	}
+	var ps plan.Problems
 	if c := in.Checkin; c != nil {
-		if c.OpensBeforeMinutes != nil {
-			ss.CheckinOpensBefore = *c.OpensBeforeMinutes * 60
-		}
-		if c.GraceMinutes != nil {
-			ss.CheckinGrace = *c.GraceMinutes * 60
-		}
-		if c.MakeupAfterMinutes != nil {
-			ss.MakeupAfter = *c.MakeupAfterMinutes * 60
+		for _, m := range []struct {
+			field string
+			in    *int64
+			out   *int64
+		}{{"opens_before", c.OpensBeforeMinutes, &ss.CheckinOpensBefore}, {"grace", c.GraceMinutes, &ss.CheckinGrace}, {"makeup_after", c.MakeupAfterMinutes, &ss.MakeupAfter}} {
+			if m.in != nil {
+				*m.out = ps.Minutes(m.field, *m.in, 0, plan.MaxWindowMinutes)
+			}
 		}
 	}
+	teacher := ""
+	if in.Teacher != nil {
+		teacher = strings.TrimSpace(*in.Teacher)
+	}
+	ps.CheckSession(*ss, teacher)
+	errs = append(errs, problemFields(ps, sessionFields)...)
 	if ss.CourseID == 0 {
 		errs = append(errs, fieldError{"course_id", "is required"})
 	} else {
@@ -344,24 +347,11 @@ func (s *Server) applySession(r *http.Request, in sessionInput, ss *store.Sessio
 	}
 	if ss.EndsAt.IsZero() {
 		errs = append(errs, fieldError{"ends_at", "is required (RFC 3339)"})
-	} else if !ss.EndsAt.After(ss.StartsAt) {
-		errs = append(errs, fieldError{"ends_at", "must be after starts_at"})
-	} else if ss.EndsAt.Sub(ss.StartsAt) > 14*24*time.Hour {
-		errs = append(errs, fieldError{"ends_at", "a session lasts at most 14 days"})
-	}
-	if _, err := time.LoadLocation(ss.TimeZone); err != nil || ss.TimeZone == "" {
-		errs = append(errs, fieldError{"time_zone", fmt.Sprintf("%q is not an IANA time zone", ss.TimeZone)})
 	}
 	switch ss.Locale {
 	case bot.LocaleZH, bot.LocaleEN:
 	default:
 		errs = append(errs, fieldError{"locale", "must be zh-CN or en"})
-	}
-	if ss.OnlineURL != "" && !strings.HasPrefix(ss.OnlineURL, "https://") && !strings.HasPrefix(ss.OnlineURL, "http://") {
-		errs = append(errs, fieldError{"online_url", "must be an http(s) URL"})
-	}
-	if ss.CheckinOpensBefore < 0 || ss.CheckinGrace < 0 || ss.MakeupAfter < 0 {
-		errs = append(errs, fieldError{"checkin", "window minutes must not be negative"})
 	}
 	if in.Plan != nil && *in.Plan != "default" && *in.Plan != "none" {
 		errs = append(errs, fieldError{"plan", `must be "default" or "none"`})
@@ -703,7 +693,10 @@ type touchpointInput struct {
 	Note          *string    `json:"note"`
 }
 
-func (in touchpointInput) apply(tp *store.Touchpoint) {
+// apply sets the given fields on tp; problems with the bounds every writer
+// applies (plan's) are returned, and the Planner validates the rest.
+func (in touchpointInput) apply(tp *store.Touchpoint) []fieldError {
+	var ps plan.Problems
 	if in.Kind != nil {
 		tp.Kind = *in.Kind
 		tp.Template = *in.Kind
@@ -712,21 +705,44 @@ func (in touchpointInput) apply(tp *store.Touchpoint) {
 		tp.Anchor = *in.Anchor
 	}
 	if in.OffsetMinutes != nil {
-		tp.Offset = *in.OffsetMinutes * 60
+		tp.Offset = ps.Minutes("offset_minutes", *in.OffsetMinutes, -plan.MaxOffsetMinutes, plan.MaxOffsetMinutes)
 	}
 	if in.At != nil {
 		at := in.At.UTC()
 		tp.At = &at
+		ps.Date("at", at)
 	}
 	if in.Cron != nil {
 		tp.CronSpec = strings.TrimSpace(*in.Cron)
+		ps.Text("cron", tp.CronSpec, plan.MaxCron, false)
 	}
 	if in.Audience != nil {
 		tp.Audience = *in.Audience
 	}
 	if in.Note != nil {
-		tp.Note = *in.Note
+		tp.Note = strings.TrimSpace(*in.Note)
+		ps.Text("note", tp.Note, plan.MaxNote, false)
 	}
+	return problemFields(ps, nil)
+}
+
+// sessionFields names the session problems' fields as the API spells them.
+var sessionFields = map[string]string{
+	"opens_before": "checkin.opens_before_minutes", "grace": "checkin.grace_minutes", "makeup_after": "checkin.makeup_after_minutes",
+}
+
+// problemFields turns plan's problems into field errors, renaming fields
+// by names.
+func problemFields(ps plan.Problems, names map[string]string) []fieldError {
+	out := make([]fieldError, 0, len(ps))
+	for _, p := range ps {
+		f := p.Field
+		if n, ok := names[f]; ok {
+			f = n
+		}
+		out = append(out, fieldError{f, p.Error()})
+	}
+	return out
 }
 
 func (s *Server) planError(w http.ResponseWriter, r *http.Request, err error) {
@@ -777,7 +793,10 @@ func (s *Server) createTouchpoint(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	tp := store.Touchpoint{Anchor: store.AnchorStart, Audience: store.AudienceAll}
-	in.apply(&tp)
+	if errs := in.apply(&tp); len(errs) > 0 {
+		invalid(w, errs)
+		return
+	}
 	err := s.DB.WithContext(r.Context()).Transaction(func(tx *gorm.DB) error {
 		if err := s.Planner.Create(r.Context(), tx, &tp, ss); err != nil {
 			return err
@@ -815,7 +834,10 @@ func (s *Server) patchTouchpoint(w http.ResponseWriter, r *http.Request) {
 	if !s.load(w, r, &tp, id, "touchpoint") {
 		return
 	}
-	in.apply(&tp)
+	if errs := in.apply(&tp); len(errs) > 0 {
+		invalid(w, errs)
+		return
+	}
 	err := s.DB.WithContext(r.Context()).Transaction(func(tx *gorm.DB) error {
 		if err := s.Planner.Update(r.Context(), tx, &tp); err != nil {
 			return err
@@ -1000,6 +1022,19 @@ type personInput struct {
 	Kind       string `json:"kind"`
 }
 
+// validNote trims the note and answers 422 when it is longer than the
+// column holds (it is never cut).
+func (in *personInput) validNote(w http.ResponseWriter) bool {
+	in.Note = strings.TrimSpace(in.Note)
+	var ps plan.Problems
+	ps.Text("note", in.Note, plan.MaxNote, false)
+	if len(ps) > 0 {
+		invalid(w, problemFields(ps, nil))
+		return false
+	}
+	return true
+}
+
 func (s *Server) findPerson(w http.ResponseWriter, r *http.Request, in personInput) (store.Employee, bool) {
 	var e store.Employee
 	q := s.DB.WithContext(r.Context()).Limit(1)
@@ -1045,6 +1080,9 @@ func (s *Server) manualCheckin(w http.ResponseWriter, r *http.Request) {
 	case "", store.CheckinOnTime, store.CheckinLate, store.CheckinMakeup:
 	default:
 		invalid(w, []fieldError{{"kind", "must be on_time, late or makeup"}})
+		return
+	}
+	if !in.validNote(w) {
 		return
 	}
 	var ss store.Session
@@ -1099,7 +1137,7 @@ func (s *Server) excuse(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var in personInput
-	if !decode(w, r, &in) {
+	if !decode(w, r, &in) || !in.validNote(w) {
 		return
 	}
 	var ss store.Session
@@ -1113,7 +1151,7 @@ func (s *Server) excuse(w http.ResponseWriter, r *http.Request) {
 	var changed int64
 	err := s.DB.WithContext(r.Context()).Transaction(func(tx *gorm.DB) error {
 		res := tx.Model(&store.Enrollment{}).Where("session_id = ? AND employee_id = ? AND status <> ?", id, e.ID, store.EnrollCancelled).
-			Updates(map[string]any{"status": store.EnrollExcused, "note": truncate(in.Note, 255)})
+			Updates(map[string]any{"status": store.EnrollExcused, "note": in.Note})
 		if res.Error != nil {
 			return res.Error
 		}
