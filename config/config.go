@@ -73,6 +73,7 @@ type Config struct {
 	Log        LogConfig        `yaml:"log"`
 	Surveys    SurveysConfig    `yaml:"surveys"`
 	Platforms  PlatformsConfig  `yaml:"platforms"`
+	Directory  DirectoryConfig  `yaml:"directory"`
 
 	loc *time.Location // cached Location for Timezone; set by Load and Default
 }
@@ -259,6 +260,7 @@ type DingTalkConfig struct {
 // database.dsn) are filled in, which depend on other keys.
 func baseDefaults() *Config {
 	return &Config{
+		Directory: DirectoryConfig{MaxDeactivatePercent: 20, Concurrency: 4},
 		Database: DatabaseConfig{
 			Driver:         DriverSQLite,
 			MaxOpenConns:   20,
