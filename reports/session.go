@@ -226,12 +226,13 @@ func SessionWith(ctx context.Context, db *gorm.DB, sessionID uint64, now time.Ti
 		if err := r.loadCounts(tx, sessionID); err != nil {
 			return err
 		}
-		if err := r.loadSources(tx, sessionID); err != nil {
+		if err := r.loadOnsite(tx, sessionID); err != nil {
 			return err
 		}
 		if err := r.loadAttendees(tx, sessionID); err != nil {
 			return err
 		}
+		r.splitSources()
 		return r.loadTouchpoints(tx, sessionID, window)
 	}, txOpts...)
 	if err != nil {
@@ -244,51 +245,40 @@ func SessionWith(ctx context.Context, db *gorm.DB, sessionID uint64, now time.Ti
 	return r, nil
 }
 
-// loadSources reads the session's presence rule and splits eligible
-// people's check-ins by source and kind. Where on-site check-in is
-// required, the check-in counts keep only the sources that prove presence.
-func (r *SessionReport) loadSources(tx *gorm.DB, id uint64) error {
+// loadOnsite reads whether the session requires on-site check-in.
+func (r *SessionReport) loadOnsite(tx *gorm.DB, id uint64) error {
 	var ps store.PresenceSetting
 	if err := tx.Limit(1).Find(&ps, "session_id = ?", id).Error; err != nil {
 		return fmt.Errorf("reports: load presence rules of session %d: %w", id, err)
 	}
 	r.RequireOnsite = ps.RequireOnsite
-	rows, err := tx.Raw(`
-SELECT k.source, k.kind, COUNT(*)
-FROM enrollments e
-JOIN checkins k ON k.session_id = e.session_id AND k.employee_id = e.employee_id
-WHERE e.session_id = ? AND e.status <> ? AND e.status <> ?
-GROUP BY k.source, k.kind`, id, store.EnrollCancelled, store.EnrollExcused).Rows()
-	if err != nil {
-		return fmt.Errorf("reports: count check-ins by source of session %d: %w", id, err)
-	}
+	return nil
+}
+
+// splitSources splits eligible people's check-ins by source and kind from
+// the attendee rows already loaded (no further query). Where on-site
+// check-in is required, the check-in counts keep only the sources that
+// prove presence.
+func (r *SessionReport) splitSources() {
 	counts := map[string]*SourceRow{}
-	err = scanRows(rows, func(rows *sql.Rows) error {
-		var (
-			src, kind string
-			n         int
-		)
-		if err := rows.Scan(&src, &kind, &n); err != nil {
-			return err
+	for _, a := range r.Attendees {
+		if a.Enrollment == store.EnrollExcused || a.CheckinKind == "" {
+			continue
 		}
-		row := counts[src]
+		row := counts[a.CheckinSource]
 		if row == nil {
-			row = &SourceRow{Source: src, Present: presentSource(src, r.RequireOnsite)}
-			counts[src] = row
+			row = &SourceRow{Source: a.CheckinSource, Present: presentSource(a.CheckinSource, r.RequireOnsite)}
+			counts[a.CheckinSource] = row
 		}
-		row.Count += n
-		switch kind {
+		row.Count++
+		switch a.CheckinKind {
 		case store.CheckinOnTime:
-			row.OnTime += n
+			row.OnTime++
 		case store.CheckinLate:
-			row.Late += n
+			row.Late++
 		case store.CheckinMakeup:
-			row.Makeup += n
+			row.Makeup++
 		}
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("reports: count check-ins by source of session %d: %w", id, err)
 	}
 	// Every known source, in order, then any other stored one.
 	r.BySource = make([]SourceRow, 0, len(reportSources))
@@ -321,7 +311,6 @@ GROUP BY k.source, k.kind`, id, store.EnrollCancelled, store.EnrollExcused).Rows
 			}
 		}
 	}
-	return nil
 }
 
 // addPresenceDefinitions says what counted as present: the check-in rate's
