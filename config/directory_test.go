@@ -9,7 +9,13 @@ import (
 func TestDirectoryKeys(t *testing.T) {
 	t.Parallel()
 	env := func(kv map[string]string) func(string) (string, bool) {
-		return func(k string) (string, bool) { v, ok := kv[k]; return v, ok }
+		return func(k string) (string, bool) {
+			if k == "LEARNLOOP_SECURITY_LINK_SECRET" {
+				return "0123456789abcdef0123456789abcdef", true
+			}
+			v, ok := kv[k]
+			return v, ok
+		}
 	}
 	c, err := Load("", env(map[string]string{"LEARNLOOP_DIRECTORY_SYNC_CRON": "CRON_TZ=Asia/Shanghai 30 2 * * *", "LEARNLOOP_DIRECTORY_PLATFORMS": "feishu,wecom"}))
 	require.NoError(t, err)
