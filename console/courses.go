@@ -11,8 +11,8 @@ import (
 
 	"gorm.io/gorm"
 
-	"github.com/learnloop/learnloop/reports"
 	"github.com/learnloop/learnloop/plan"
+	"github.com/learnloop/learnloop/reports"
 	"github.com/learnloop/learnloop/store"
 )
 
