@@ -42,10 +42,10 @@ var Migrations = []Migration{
 	{Version: 5, Name: "rate_limits: platform rate limits shared by all replicas", Up: func(tx *gorm.DB) error {
 		return tx.Migrator().AutoMigrate(rateLimitModels()...)
 	}},
+	{Version: 6, Name: "survey anonymity: participation kept apart from answers; anonymous responses lose the person-derived key", Up: migrateSurveyAnonymity},
 	{Version: 7, Name: "presence: per-session presence rules, venue scan evidence, survey identity requirement", Up: func(tx *gorm.DB) error {
 		return tx.Migrator().AutoMigrate(presenceModels()...)
 	}},
-	{Version: 6, Name: "survey anonymity: participation kept apart from answers; anonymous responses lose the person-derived key", Up: migrateSurveyAnonymity},
 }
 
 // LatestVersion is the schema version this binary expects.
