@@ -59,6 +59,7 @@ func newRoot(stdout, stderr io.Writer, lookup func(string) (string, bool)) *cobr
 		doctorCmd(g), versionCmd(g), configCmd(g),
 	)
 	root.AddCommand(accountCmd(g))
+	root.AddCommand(directoryCmd(g))
 	return root
 }
 
