@@ -52,6 +52,11 @@ func interleave(b *testing.B, c comparison, base, prod func(round int) float64) 
 		o.Base, o.Prod, o.Ratio = append(o.Base, bv), append(o.Prod, pv), append(o.Ratio, pv/bv)
 	}
 	fmt.Printf("%s — %d rounds, interleaved\n", c.Title, n)
+	pairs := make([]string, n)
+	for r := range n {
+		pairs[r] = strings.TrimSpace(num(o.Base[r])) + " → " + strings.TrimSpace(num(o.Prod[r]))
+	}
+	fmt.Printf("  rounds (baseline → product, %s): %s\n", c.Unit, strings.Join(pairs, ", "))
 	summary(b, c.Base+" ("+c.Unit+")", c.BaseMetric, o.Base)
 	summary(b, c.Prod+" ("+c.Unit+")", c.ProdMetric, o.Prod)
 	summary(b, "ratio product / baseline", "ratio", o.Ratio)
@@ -87,16 +92,13 @@ func spread(xs []float64) (lo, med, hi float64) {
 	return s[0], med, s[len(s)-1]
 }
 
-// num formats a measurement with three significant digits or as an integer.
+// num formats a measurement: an integer from 100 up, else three
+// significant digits.
 func num(v float64) string {
-	switch {
-	case v >= 100 || v <= -100:
+	if v >= 100 || v <= -100 {
 		return fmt.Sprintf("%8.0f", v)
-	case v >= 1 || v <= -1:
-		return fmt.Sprintf("%8.2f", v)
-	default:
-		return strings.TrimRight(fmt.Sprintf("%8.3f", v), " ")
 	}
+	return fmt.Sprintf("%8.3g", v)
 }
 
 func TestSpread(t *testing.T) {
