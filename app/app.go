@@ -234,6 +234,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 		return nil, err
 	}
 	a.Surveys.RequireIdentity = a.Presence.SurveyGate
+	a.Router.OnsiteRequired = a.Presence.OnsiteRequired
 	mounts["/q/"] = a.Presence.Handler()
 
 	for path, h := range callbacks {

@@ -26,11 +26,19 @@ func (m *captureMessenger) Send(_ context.Context, to Recipient, msg Message) (R
 	return Receipt{Handle: msg.Key}, nil
 }
 
-// TestCachedTapFollowsSessionEdits: once a touchpoint's deliveries are served
-// from memory, a coordinator's edit of the session (here: the class moves a
-// day later) still decides the next tap, and the cache drops the old copy.
-func TestCachedTapFollowsSessionEdits(t *testing.T) {
-	t.Parallel()
+// tapFixture is a MySQL session of 20 people starting in 10 minutes, its
+// check-in prompt sent to all, and a Router to tap with.
+type tapFixture struct {
+	db    *storetest.DB
+	start time.Time
+	sess  store.Session
+	tp    store.Touchpoint
+	m     *captureMessenger
+	r     *Router
+}
+
+func newTapFixture(t *testing.T) *tapFixture {
+	t.Helper()
 	db := storetest.Open(t, store.DriverMySQL)
 	start := time.Date(2026, 3, 2, 1, 0, 0, 0, time.UTC)
 	now := start.Add(-10 * time.Minute)
@@ -55,26 +63,55 @@ func TestCachedTapFollowsSessionEdits(t *testing.T) {
 	_, err = d.Fire(context.Background(), tp.ID, "0")
 	require.NoError(t, err)
 	r := &Router{DB: db.DB, Signer: signer, Renderer: rend, Checkins: &Checkins{DB: db.DB, Now: clock}, Now: clock}
-	tap := func(user string) Reply {
-		t.Helper()
-		reply, err := r.HandleInteraction(context.Background(), Interaction{Platform: PlatformSimulator, UserID: user, Token: m.got[user].Buttons[0].Token, Action: ActionCheckin})
-		require.NoError(t, err)
-		return reply
-	}
-	require.True(t, tap("E00").OK)
-	var ds []store.Delivery
-	require.NoError(t, db.Where("touchpoint_id = ?", tp.ID).Order("id").Find(&ds).Error)
-	require.Eventually(t, func() bool { _, ok := r.cache.get(ds[len(ds)-1].ID); return ok }, 5*time.Second, 10*time.Millisecond, "the touchpoint is loaded into memory")
-	require.True(t, tap("E01").OK, "served from memory")
+	return &tapFixture{db: db, start: start, sess: sess, tp: tp, m: m, r: r}
+}
 
-	require.NoError(t, db.Model(&store.Session{}).Where("id = ?", sess.ID).Updates(map[string]any{
-		"starts_at": start.Add(24 * time.Hour), "ends_at": start.Add(26 * time.Hour),
+func (f *tapFixture) tap(t *testing.T, user string) Reply {
+	t.Helper()
+	reply, err := f.r.HandleInteraction(context.Background(), Interaction{Platform: PlatformSimulator, UserID: user, Token: f.m.got[user].Buttons[0].Token, Action: ActionCheckin})
+	require.NoError(t, err)
+	return reply
+}
+
+// TestCachedTapFollowsSessionEdits: once a touchpoint's deliveries are served
+// from memory, a coordinator's edit of the session (here: the class moves a
+// day later) still decides the next tap, and the cache drops the old copy.
+func TestCachedTapFollowsSessionEdits(t *testing.T) {
+	t.Parallel()
+	f := newTapFixture(t)
+	require.True(t, f.tap(t, "E00").OK)
+	var ds []store.Delivery
+	require.NoError(t, f.db.Where("touchpoint_id = ?", f.tp.ID).Order("id").Find(&ds).Error)
+	require.Eventually(t, func() bool { _, ok := f.r.cache.get(ds[len(ds)-1].ID); return ok }, 5*time.Second, 10*time.Millisecond, "the touchpoint is loaded into memory")
+	require.True(t, f.tap(t, "E01").OK, "served from memory")
+
+	require.NoError(t, f.db.Model(&store.Session{}).Where("id = ?", f.sess.ID).Updates(map[string]any{
+		"starts_at": f.start.Add(24 * time.Hour), "ends_at": f.start.Add(26 * time.Hour),
 	}).Error)
-	reply := tap("E02")
+	reply := f.tap(t, "E02")
 	require.False(t, reply.OK, "check-in is not open any more: %s", reply.Toast)
-	_, cached := r.cache.get(ds[2].ID)
+	_, cached := f.r.cache.get(ds[2].ID)
 	require.False(t, cached, "the stale copy is dropped")
 	var n int64
-	require.NoError(t, db.Model(&store.Checkin{}).Where("session_id = ?", sess.ID).Count(&n).Error)
+	require.NoError(t, f.db.Model(&store.Checkin{}).Where("session_id = ?", f.sess.ID).Count(&n).Error)
 	require.EqualValues(t, 2, n)
+}
+
+// TestCardTapInAnOnsiteSessionIsRemote: where the session requires on-site
+// check-in, a card tap is stored but answered, and its card updated, as a
+// remote check-in that does not count as present.
+func TestCardTapInAnOnsiteSessionIsRemote(t *testing.T) {
+	t.Parallel()
+	f := newTapFixture(t)
+	f.r.OnsiteRequired = func(_ context.Context, id uint64) (bool, error) { return id == f.sess.ID, nil }
+	reply := f.tap(t, "E00")
+	require.True(t, reply.OK)
+	require.Contains(t, reply.Toast, "远程签到")
+	require.Contains(t, reply.Toast, "扫描")
+	require.NotNil(t, reply.Card)
+	require.Contains(t, reply.Card.Status, "远程签到")
+	require.NotContains(t, reply.Card.Status, "✓")
+	var ci store.Checkin
+	require.NoError(t, f.db.Where("session_id = ?", f.sess.ID).Take(&ci).Error)
+	require.Equal(t, store.SourceCard, ci.Source, "the source says what happened; reports count it as remote")
 }

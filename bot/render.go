@@ -32,6 +32,9 @@ type CardContext struct {
 	Key        string
 	Locale     string
 	Checkin    *store.Checkin
+	// Remote marks Checkin as made away from a session that requires
+	// on-site check-in: the card says it does not count as present.
+	Remote bool
 	// Touchpoint, Recipient and Subject are set when rendering a delivery.
 	Touchpoint store.Touchpoint
 	Recipient  store.Employee
@@ -160,6 +163,9 @@ func (r *Renderer) Render(ctx context.Context, cc CardContext) (Message, error) 
 	}
 	if cc.Checkin != nil {
 		m.Status = CheckinStatus(loc, *cc.Checkin, sloc)
+		if cc.Remote {
+			m.Status = T(loc, "status.remote", cc.Checkin.CheckedInAt.In(sloc).Format("15:04"))
+		}
 		// A card that already shows the check-in keeps only its links.
 		kept := m.Buttons[:0]
 		for _, b := range m.Buttons {

@@ -46,6 +46,10 @@ type Router struct {
 	Logger     *slog.Logger
 	Metrics    *Metrics
 	Now        func() time.Time
+	// OnsiteRequired, when set, tells whether a session requires on-site
+	// check-in (现场签到): a card tap there is stored and answered as a
+	// remote check-in that does not count as present.
+	OnsiteRequired func(ctx context.Context, sessionID uint64) (bool, error)
 
 	cacheOnce sync.Once
 	cache     *deliveryCache // check-in taps on MySQL; nil elsewhere
@@ -200,14 +204,23 @@ func (r *Router) checkin(ctx context.Context, dc DeliveryContext, in Interaction
 	}
 	at = res.Checkin.CheckedInAt.In(loc)
 	reply := Reply{OK: true, Duplicate: res.Duplicate}
-	if res.Duplicate {
+	remote := false
+	if r.OnsiteRequired != nil && (res.Checkin.Source == store.SourceCard || res.Checkin.Source == store.SourceLink) {
+		if remote, err = r.OnsiteRequired(ctx, dc.Session.ID); err != nil {
+			return Reply{}, err
+		}
+	}
+	switch {
+	case remote:
+		reply.Toast = T(locale, "reply.remote", at.Format("15:04"))
+	case res.Duplicate:
 		reply.Toast = T(locale, "reply.already", at.Format("15:04"))
-	} else {
+	default:
 		reply.Toast = T(locale, "reply.done_"+res.Checkin.Kind, at.Format("15:04"))
 	}
 	card, err := r.Renderer.Render(ctx, CardContext{
 		Kind: dc.Touchpoint.Kind, Note: dc.Touchpoint.Note, Session: dc.Session, Course: dc.Course, Teacher: dc.Teacher,
-		DeliveryID: dc.Delivery.ID, Key: dc.Delivery.Key, Locale: locale, Checkin: &res.Checkin,
+		DeliveryID: dc.Delivery.ID, Key: dc.Delivery.Key, Locale: locale, Checkin: &res.Checkin, Remote: remote,
 	})
 	if err != nil {
 		return reply, fmt.Errorf("render updated card: %w", err)

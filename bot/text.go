@@ -49,6 +49,8 @@ var texts = map[string]map[string]string{
 		"reply.done_late":       "签到成功（迟到）%s",
 		"reply.done_makeup":     "补签成功 %s",
 		"reply.already":         "您已签到 %s",
+		"reply.remote":          "已记录为远程签到 %s。本场要求现场签到：请在教室扫描投影上的二维码",
+		"status.remote":         "已记录为远程签到 %s · 请到现场扫码签到",
 		"online":                "线上",
 	},
 	LocaleEN: {
@@ -78,6 +80,8 @@ var texts = map[string]map[string]string{
 		"reply.done_on_time":    "Checked in at %s",
 		"reply.done_late":       "Checked in (late) at %s",
 		"reply.done_makeup":     "Make-up check-in recorded at %s",
+		"reply.remote":          "Recorded as a remote check-in at %s. This class requires on-site check-in: scan the QR code shown in the room",
+		"status.remote":         "Recorded as remote %s · scan the QR code in the room to check in",
 		"reply.already":         "You already checked in at %s",
 		"online":                "Online",
 	},

@@ -68,6 +68,8 @@ type Service struct {
 
 	mu       sync.Mutex
 	attempts map[uint64][]time.Time // wrong room codes per employee
+
+	onsite onsiteCache
 }
 
 // New returns a Service.
