@@ -22,6 +22,7 @@ import (
 	"golang.org/x/text/width"
 	"gorm.io/gorm"
 
+	"github.com/learnloop/learnloop/adapters/simulator"
 	"github.com/learnloop/learnloop/app"
 	"github.com/learnloop/learnloop/bot"
 	"github.com/learnloop/learnloop/config"
@@ -266,7 +267,7 @@ func runDemoScript(ctx context.Context, g *globals, a *app.App, sess store.Sessi
 					if b.Action != bot.ActionCheckin {
 						continue
 					}
-					reply, err := a.Router.HandleInteraction(ctx, bot.Interaction{Platform: bot.PlatformSimulator, UserID: p.ExternalID, Action: b.Action, Token: b.Token, Source: store.SourceCard})
+					reply, err := a.Sim.Tap(ctx, a.Router, simulator.TapRequest{User: p.ExternalID, Action: b.Action, Token: b.Token})
 					if err == nil && reply.OK {
 						tapped[p.ExternalID] = true
 						echo.scripted["checkin:"+p.ExternalID] = true
@@ -284,7 +285,7 @@ func runDemoScript(ctx context.Context, g *globals, a *app.App, sess store.Sessi
 			for _, card := range a.Sim.Inbox(p.ExternalID) {
 				for _, b := range card.Message.Buttons {
 					if b.Action == bot.ActionNPS && b.Value == "9" && !scored {
-						reply, err := a.Router.HandleInteraction(ctx, bot.Interaction{Platform: bot.PlatformSimulator, UserID: p.ExternalID, Action: b.Action, Value: b.Value, Token: b.Token, Source: store.SourceCard})
+						reply, err := a.Sim.Tap(ctx, a.Router, simulator.TapRequest{User: p.ExternalID, Action: b.Action, Value: b.Value, Token: b.Token})
 						if err == nil && reply.OK {
 							scored = true
 							echo.scripted["answer:"+p.ExternalID] = true
