@@ -113,8 +113,14 @@ func Import(ctx context.Context, db *gorm.DB, actor Actor, sessionID uint64, row
 	if !actor.Admin && (actor.Owner == "" || sessionID == 0) {
 		return Result{}, ErrNotManaged
 	}
+	// Rows naming people by mobile, e-mail or department (resolve.go);
+	// callers with platform lookups call Resolve with them first.
+	rows, err := Resolve(ctx, db, rows, nil)
+	if err != nil {
+		return Result{}, err
+	}
 	var res Result
-	err := store.Tx(ctx, db, func(tx *gorm.DB) error {
+	err = store.Tx(ctx, db, func(tx *gorm.DB) error {
 		var err error
 		res, err = importTx(tx, actor, sessionID, rows)
 		return err

@@ -18,9 +18,12 @@ import (
 	"github.com/learnloop/learnloop/store"
 )
 
-// Columns are the roster columns in their canonical order. external_id and
-// name are required; the others are optional.
-var Columns = []string{"external_id", "name", "department", "title", "city", "manager_id", "email", "mobile", "platform", "wecom_id", "feishu_id", "dingtalk_id", "locale"}
+// Columns are the roster columns in their canonical order. A row names a
+// person by external_id (工号), or by mobile or email looked up in the
+// company directory, or names a whole department_tree (a directory
+// department and everything below it); see Resolve. name is required for
+// people the directory does not know.
+var Columns = []string{"external_id", "name", "department", "title", "city", "manager_id", "email", "mobile", "platform", "wecom_id", "feishu_id", "dingtalk_id", "locale", "department_tree"}
 
 // aliases maps accepted header spellings (incl. Chinese) to columns.
 var aliases = map[string]string{
@@ -28,6 +31,7 @@ var aliases = map[string]string{
 	"姓名": "name", "部门": "department", "职位": "title", "岗位": "title", "城市": "city",
 	"经理工号": "manager_id", "上级工号": "manager_id", "邮箱": "email", "手机": "mobile", "手机号": "mobile",
 	"平台": "platform", "企业微信id": "wecom_id", "飞书id": "feishu_id", "钉钉id": "dingtalk_id", "语言": "locale",
+	"部门及下级": "department_tree", "部门树": "department_tree",
 }
 
 // Row is one valid roster line.
@@ -46,6 +50,9 @@ type Row struct {
 	FeishuID   string
 	DingtalkID string
 	Locale     string
+	// DepartmentTree names a directory department: the row stands for
+	// every active employee in it and its sub-departments (see Resolve).
+	DepartmentTree string
 	// has marks the columns the file had (bit i for Columns[i]); zero
 	// means every column, as for rows built in code.
 	has uint16
@@ -336,10 +343,8 @@ func parseRecords(records [][]string, lines []int) ([]Row, error) {
 		}
 		idx[key] = i
 	}
-	for _, req := range []string{"external_id", "name"} {
-		if _, ok := idx[req]; !ok {
-			errs = append(errs, RowError{Line: lines[0], Column: req, Message: "required column is missing"})
-		}
+	if !hasAny(idx, "external_id", "mobile", "email", "department_tree") {
+		errs = append(errs, RowError{Line: lines[0], Column: "external_id", Message: "required column is missing (or give mobile, email or department_tree)"})
 	}
 	if len(errs) > 0 {
 		return nil, &ValidationError{Rows: errs}
@@ -375,7 +380,7 @@ func parseRecords(records [][]string, lines []int) ([]Row, error) {
 			Line: line, ExternalID: get("external_id"), Name: get("name"), Department: get("department"),
 			Title: get("title"), City: get("city"), ManagerID: get("manager_id"), Email: get("email"),
 			Mobile: get("mobile"), Platform: strings.ToLower(get("platform")), WecomID: get("wecom_id"),
-			FeishuID: get("feishu_id"), DingtalkID: get("dingtalk_id"), Locale: get("locale"), has: has,
+			FeishuID: get("feishu_id"), DingtalkID: get("dingtalk_id"), Locale: get("locale"), DepartmentTree: get("department_tree"), has: has,
 		}
 		errs = append(errs, validate(r)...)
 		if r.ExternalID != "" {
@@ -396,18 +401,27 @@ func parseRecords(records [][]string, lines []int) ([]Row, error) {
 	return rows, nil
 }
 
+func hasAny(idx map[string]int, cols ...string) bool {
+	for _, c := range cols {
+		if _, ok := idx[c]; ok {
+			return true
+		}
+	}
+	return false
+}
+
 func validate(r Row) []RowError {
 	var errs []RowError
 	bad := func(col, msg string) { errs = append(errs, RowError{Line: r.Line, Column: col, Message: msg}) }
 	switch {
-	case r.ExternalID == "":
-		bad("external_id", "is required")
+	case r.ExternalID == "" && r.Mobile == "" && r.Email == "" && r.DepartmentTree == "":
+		bad("external_id", "is required (or give mobile, email or department_tree)")
+	case r.ExternalID == "": // looked up by Resolve
 	case !idRe.MatchString(r.ExternalID):
 		bad("external_id", fmt.Sprintf("%s may only use letters, digits and _.@- (at most 64)", quote(r.ExternalID)))
 	}
 	switch {
-	case r.Name == "":
-		bad("name", "is required")
+	case r.Name == "": // Resolve requires it for people the directory does not know
 	case utf8.RuneCountInString(r.Name) > 64:
 		bad("name", "is longer than 64 characters")
 	}
