@@ -6,12 +6,14 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/learnloop/learnloop/bot"
 	"github.com/learnloop/learnloop/console"
 	"github.com/learnloop/learnloop/store"
 	"github.com/learnloop/learnloop/store/storetest"
@@ -210,4 +212,45 @@ func TestLiveBoardStreamsChanges(t *testing.T) {
 	require.Contains(t, between(got.String(), `id="list-checked"`, "</ul>"), "王芳")
 	r = c.get(sess + "/board/live?v=" + v)
 	require.Equal(t, http.StatusOK, r.Code, "the version moved on")
+}
+
+// TestBoardSplitsCheckinsBySource: the board counts check-ins per source and,
+// where the session requires on-site check-in, lists card taps apart as
+// remote: not present, not missing — the rule the session report applies.
+func TestBoardSplitsCheckinsBySource(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *storetest.DB) {
+		e := newEnv(t, db)
+		e.account(t, "li", store.RoleCoordinator, "")
+		c := e.client(t)
+		c.login("li")
+		_, sess := planClass(t, c, "ONSITE-1")
+		sid, err := strconv.ParseUint(idRe.FindStringSubmatch(sess)[1], 10, 64)
+		require.NoError(t, err)
+		e.clk.Set(t0.Add(50 * time.Minute))
+		ctx := context.Background()
+		for id, src := range map[string]string{"E001": store.SourceCard, "E002": store.SourceQR, "E003": store.SourceManual} {
+			var emp store.Employee
+			require.NoError(t, db.Where("external_id = ?", id).Take(&emp).Error)
+			_, err := e.a.Router.Checkins.Record(ctx, bot.CheckinRequest{SessionID: sid, EmployeeID: emp.ID, Source: src, RecordedBy: "li"})
+			require.NoError(t, err)
+		}
+		r := c.get(sess + "/board")
+		require.Equal(t, http.StatusOK, r.Code)
+		bySource := between(r.Body, `id="by-source"`, "</p>")
+		for _, want := range []string{"卡片 1", "二维码 1", "代签 1"} {
+			require.Contains(t, bySource, want)
+		}
+		require.Contains(t, r.Body, `id="n-checked">3<`)
+		require.NotContains(t, r.Body, `id="list-remote"`, "no on-site rule: every check-in counts")
+
+		require.NoError(t, db.Create(&store.PresenceSetting{SessionID: sid, RequireOnsite: true, RotateSeconds: 15}).Error)
+		e.clk.Set(t0.Add(51 * time.Minute)) // past the on-site rule's few seconds in memory
+		r = c.get(sess + "/board")
+		require.Contains(t, r.Body, `id="n-checked">2<`, "a card tap is not proof of presence")
+		require.Contains(t, r.Body, `id="n-missing">1<`, "nor is its author missing")
+		remote := between(r.Body, `id="list-remote"`, "</ul>")
+		require.Contains(t, remote, `data-person="E001"`)
+		require.NotContains(t, between(r.Body, `id="list-checked"`, "</ul>"), `data-person="E001"`)
+	})
 }

@@ -42,8 +42,13 @@ type boardData struct {
 	CheckedIn []person
 	Missing   []person
 	Excused   []person
-	Windows   bot.Windows
-	Phase     string
+	// Remote lists the card and link check-ins of a session that requires
+	// on-site check-in (Onsite): answered, but not present.
+	Remote   []person
+	Onsite   bool
+	BySource []sourceCount
+	Windows  bot.Windows
+	Phase    string
 	// Closed is set once every check-in window has closed: the board then
 	// offers only what still works (excusing, and a manual check-in of a
 	// chosen kind); no reminder, no tap-style check-in.
@@ -124,6 +129,21 @@ WHERE e.session_id = ? AND e.status <> ?`, sessionID, store.EnrollCancelled).Row
 	return out, nil
 }
 
+// sourceCount is how many check-ins came through one source.
+type sourceCount struct {
+	Source string
+	N      int
+}
+
+// sourceOrder lists check-in sources in the order the board shows them.
+var sourceOrder = []string{store.SourceCard, store.SourceLink, store.SourceQR, store.SourceRoomCode, store.SourceManual, store.SourceRemote}
+
+// proofOfPresence reports whether a check-in from source counts as present
+// in a session that requires on-site check-in (the rule of reports.Session).
+func proofOfPresence(source string) bool {
+	return source != store.SourceCard && source != store.SourceLink && source != store.SourceRemote
+}
+
 // board builds the live board of a session.
 func (c *Console) board(ctx context.Context, lang string, sc sessionCtx) (*boardData, error) {
 	people, err := c.loadPeople(ctx, sc.Sess.ID)
@@ -148,13 +168,25 @@ func (c *Console) board(ctx context.Context, lang string, sc sessionCtx) (*board
 		d.Phase = "closed"
 		d.Closed = true
 	}
+	if c.d.Presence != nil {
+		if d.Onsite, err = c.d.Presence.OnsiteRequired(ctx, sc.Sess.ID); err != nil {
+			return nil, err
+		}
+	}
+	bySource := map[string]int{}
 	h := sha256.New()
 	for _, p := range people {
+		if p.CheckedInAt != nil && p.Enrollment != store.EnrollExcused {
+			bySource[p.Source]++
+		}
 		d.Counts.Roster++
 		switch {
 		case p.Enrollment == store.EnrollExcused:
 			d.Counts.Excused++
 			d.Excused = append(d.Excused, p)
+		case p.CheckedInAt != nil && d.Onsite && !proofOfPresence(p.Source):
+			d.Counts.Remote++
+			d.Remote = append(d.Remote, p)
 		case p.CheckedInAt != nil:
 			d.Counts.CheckedIn++
 			switch p.Kind {
@@ -171,6 +203,20 @@ func (c *Console) board(ctx context.Context, lang string, sc sessionCtx) (*board
 		}
 	}
 	d.Rate = d.Counts.Rate()
+	for _, src := range sourceOrder {
+		if n := bySource[src]; n > 0 {
+			d.BySource = append(d.BySource, sourceCount{src, n})
+			delete(bySource, src)
+		}
+	}
+	rest := make([]string, 0, len(bySource)) // sources this board does not know yet
+	for src := range bySource {
+		rest = append(rest, src)
+	}
+	sort.Strings(rest)
+	for _, src := range rest {
+		d.BySource = append(d.BySource, sourceCount{src, bySource[src]})
+	}
 	sort.Slice(d.CheckedIn, func(i, j int) bool {
 		a, b := d.CheckedIn[i], d.CheckedIn[j]
 		if !a.CheckedInAt.Equal(*b.CheckedInAt) {
@@ -183,7 +229,8 @@ func (c *Console) board(ctx context.Context, lang string, sc sessionCtx) (*board
 	}
 	byID(d.Missing)
 	byID(d.Excused)
-	for _, group := range [][]person{d.CheckedIn, d.Missing, d.Excused} {
+	byID(d.Remote)
+	for _, group := range [][]person{d.CheckedIn, d.Missing, d.Excused, d.Remote} {
 		for _, p := range group {
 			at := ""
 			if p.CheckedInAt != nil {

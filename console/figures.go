@@ -16,6 +16,10 @@ type counts struct {
 	OnTime    int
 	Late      int
 	Makeup    int
+	// Remote counts check-ins that are not proof of presence in a session
+	// that requires on-site check-in (card and link taps): neither present
+	// nor missing.
+	Remote int
 	// Suppressed hides a department group smaller than the minimum size.
 	Suppressed bool
 }
@@ -24,7 +28,7 @@ type counts struct {
 func (k counts) Eligible() int { return k.Roster - k.Excused }
 
 // Missing counts eligible people without a check-in.
-func (k counts) Missing() int { return k.Eligible() - k.CheckedIn }
+func (k counts) Missing() int { return k.Eligible() - k.CheckedIn - k.Remote }
 
 // Rate is the check-in rate figure.
 func (k counts) Rate() rateFigure { return newRate(k.CheckedIn, k.Eligible()) }
@@ -36,6 +40,7 @@ func (k *counts) add(o counts) {
 	k.OnTime += o.OnTime
 	k.Late += o.Late
 	k.Makeup += o.Makeup
+	k.Remote += o.Remote
 }
 
 // rateFigure is a percentage with its numerator and n, and the < 50% flag
