@@ -11,6 +11,7 @@ import (
 	"github.com/learnloop/learnloop/adapters/feishu"
 	"github.com/learnloop/learnloop/adapters/wecom"
 	"github.com/learnloop/learnloop/bot"
+	"github.com/learnloop/learnloop/roster"
 )
 
 // DefaultConcurrency is how many directory calls a source makes at once.
@@ -353,6 +354,33 @@ func (l dingtalkLookup) ByEmail(context.Context, string) (string, error) { retur
 func notFound(id string, err error) (string, error) {
 	if errors.Is(err, wecom.ErrUserNotFound) || errors.Is(err, dingtalk.ErrUserNotFound) {
 		return "", ErrNotFound
+	}
+	return id, err
+}
+
+// RosterLookups adapts Lookups to roster.Resolve's Lookup (not found is
+// "", nil there).
+func RosterLookups(ms map[bot.Platform]bot.Messenger) []roster.Lookup {
+	var out []roster.Lookup
+	for _, l := range Lookups(ms) {
+		out = append(out, rosterLookup{l})
+	}
+	return out
+}
+
+type rosterLookup struct{ l Lookup }
+
+func (r rosterLookup) Platform() string { return r.l.Platform() }
+func (r rosterLookup) ByMobile(ctx context.Context, m string) (string, error) {
+	return orEmpty(r.l.ByMobile(ctx, m))
+}
+func (r rosterLookup) ByEmail(ctx context.Context, e string) (string, error) {
+	return orEmpty(r.l.ByEmail(ctx, e))
+}
+
+func orEmpty(id string, err error) (string, error) {
+	if errors.Is(err, ErrNotFound) {
+		return "", nil
 	}
 	return id, err
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strconv"
 	"strings"
 	"time"
@@ -78,7 +79,7 @@ func (s *Service) surveyOf(ctx context.Context, db *gorm.DB, tp store.Touchpoint
 }
 
 // followupPairs returns (manager, attendee) pairs: every attendee who checked
-// in and whose manager is an active employee.
+// in, with their manager, or the first active one above a manager who left.
 func followupPairs(ctx context.Context, db *gorm.DB, sessionID uint64) ([]bot.Target, error) {
 	attendees, err := bot.Audience(ctx, db, sessionID, store.AudienceCheckedIn)
 	if err != nil {
@@ -97,18 +98,21 @@ func followupPairs(ctx context.Context, db *gorm.DB, sessionID uint64) ([]bot.Ta
 	for id := range ids {
 		list = append(list, id)
 	}
-	var managers []store.Employee
-	if err := db.WithContext(ctx).Where("external_id IN ? AND active = ?", list, true).Find(&managers).Error; err != nil {
-		return nil, fmt.Errorf("load managers: %w", err)
-	}
-	byExt := map[string]store.Employee{}
-	for _, m := range managers {
-		byExt[m.ExternalID] = m
+	// A resigned or unknown manager is passed over for the next one up
+	// the directory's chain (store.EffectiveManagers), and logged.
+	steps, err := store.EffectiveManagers(ctx, db, list)
+	if err != nil {
+		return nil, err
 	}
 	var out []bot.Target
 	for _, a := range attendees {
-		m, ok := byExt[a.ManagerID]
-		if !ok {
+		st := steps[a.ManagerID]
+		m := st.Manager
+		if len(st.Skipped) > 0 {
+			slog.WarnContext(ctx, "manager follow-up escalated past a missing or inactive manager", "session", sessionID,
+				"attendee", a.ExternalID, "skipped", st.Skipped, "to", m.ExternalID)
+		}
+		if m.ID == 0 || m.ID == a.ID {
 			continue
 		}
 		subj := a
