@@ -69,7 +69,7 @@ func TestSurveyFormInBrowser(t *testing.T) {
 		submit,
 		chromedp.WaitVisible(chromedp.CSS("#thanks")),
 	))
-	require.Contains(t, run(t, ctx, chromedp.Text(chromedp.CSS("#thanks"))), "感谢你的反馈")
+	require.Contains(t, run(t, ctx, chromedp.Text(chromedp.CSS("#thanks"))), "感谢您的反馈")
 	var resp store.SurveyResponse
 	require.NoError(t, db.First(&resp).Error)
 	require.Equal(t, store.ResponseComplete, resp.Status)
