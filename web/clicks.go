@@ -19,14 +19,13 @@ import (
 // written in one INSERT, and each request returns only after its click is
 // committed, so no acknowledged click is ever lost.
 type ClickRecorder struct {
-	db      *gorm.DB
-	log     *slog.Logger
-	in      chan pendingClick
-	maxWait time.Duration
-	max     int
-	wg      sync.WaitGroup
-	once    sync.Once
-	stop    chan struct{}
+	db   *gorm.DB
+	log  *slog.Logger
+	in   chan pendingClick
+	max  int
+	wg   sync.WaitGroup
+	once sync.Once
+	stop chan struct{}
 	// anon caches, per touchpoint, whether it pushes an anonymous survey.
 	anon sync.Map
 }
@@ -41,7 +40,7 @@ var ErrRecorderClosed = errors.New("click recorder closed")
 
 // NewClickRecorder starts a recorder writing batches of up to max clicks.
 func NewClickRecorder(db *gorm.DB, log *slog.Logger) *ClickRecorder {
-	r := &ClickRecorder{db: db, log: log, in: make(chan pendingClick, 4096), maxWait: 2 * time.Millisecond, max: 256, stop: make(chan struct{})}
+	r := &ClickRecorder{db: db, log: log, in: make(chan pendingClick, 4096), max: 256, stop: make(chan struct{})}
 	// A few writers, so one batch's commit does not hold up the next.
 	for range 3 {
 		r.wg.Add(1)
@@ -93,18 +92,18 @@ func (r *ClickRecorder) loop() {
 				}
 			}
 		}
-		// Gather whatever else is already waiting, briefly.
-		timer := time.NewTimer(r.maxWait)
+		// Take whatever else is already waiting, without waiting for more:
+		// while this batch is written the other writers' queues fill, so
+		// batches grow with the load and a lone click is written at once.
 	gather:
 		for len(batch) < r.max {
 			select {
 			case p := <-r.in:
 				batch = append(batch, p)
-			case <-timer.C:
+			default:
 				break gather
 			}
 		}
-		timer.Stop()
 		r.flush(batch)
 	}
 }
