@@ -46,6 +46,9 @@ var Migrations = []Migration{
 	{Version: 7, Name: "presence: per-session presence rules, venue scan evidence, survey identity requirement", Up: func(tx *gorm.DB) error {
 		return tx.Migrator().AutoMigrate(presenceModels()...)
 	}},
+	{Version: 8, Name: "directory: departments, people, syncs, changes and conflicts from the platforms' directories", Up: func(tx *gorm.DB) error {
+		return tx.Migrator().AutoMigrate(directoryModels()...)
+	}},
 }
 
 // LatestVersion is the schema version this binary expects.
