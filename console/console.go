@@ -240,6 +240,7 @@ func (c *Console) routes() http.Handler {
 	auth("POST /sessions/{id}/presence", c.presenceSave)
 
 	auth("GET /audit", c.auditPage)
+	auth("GET /directory", c.directoryPage)
 	auth("GET /accounts", c.accountsPage)
 	auth("POST /accounts", c.accountCreate)
 	auth("GET /accounts/{id}/edit", c.accountEditPage)

@@ -258,7 +258,7 @@ func (c *Console) templateFuncs(lang string) template.FuncMap {
 var pageNames = []string{
 	"login", "home", "courses", "course", "course_form", "session", "session_form", "session_copy", "roster",
 	"timeline", "touchpoint_form", "board", "results", "health", "audit", "accounts",
-	"account_form", "password", "confirm", "error", "teachers", "qr",
+	"account_form", "password", "confirm", "error", "teachers", "qr", "directory",
 }
 
 func (c *Console) parseTemplates() error {
