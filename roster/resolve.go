@@ -203,7 +203,9 @@ func Resolve(ctx context.Context, db *gorm.DB, rows []Row, lookups []Lookup) ([]
 			}
 		case r.Name == "":
 			if how == "" {
-				bad(r, "name", fmt.Sprintf("is required: %s is not an employee yet", quote(r.ExternalID)))
+				// A new employee, as before the directory: the same
+				// format error.
+				errs = append(errs, RowError{Line: r.Line, Column: "name", Message: "is required"})
 			} else {
 				bad(r, col, fmt.Sprintf("%s is in neither the company directory nor any platform's directory", quote(r.Mobile+r.Email)))
 			}

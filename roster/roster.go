@@ -344,7 +344,7 @@ func parseRecords(records [][]string, lines []int) ([]Row, error) {
 		idx[key] = i
 	}
 	if !hasAny(idx, "external_id", "mobile", "email", "department_tree") {
-		errs = append(errs, RowError{Line: lines[0], Column: "external_id", Message: "required column is missing (or give mobile, email or department_tree)"})
+		errs = append(errs, RowError{Line: lines[0], Column: "external_id", Message: "required column is missing"})
 	}
 	if len(errs) > 0 {
 		return nil, &ValidationError{Rows: errs}
@@ -415,7 +415,7 @@ func validate(r Row) []RowError {
 	bad := func(col, msg string) { errs = append(errs, RowError{Line: r.Line, Column: col, Message: msg}) }
 	switch {
 	case r.ExternalID == "" && r.Mobile == "" && r.Email == "" && r.DepartmentTree == "":
-		bad("external_id", "is required (or give mobile, email or department_tree)")
+		bad("external_id", "is required") // or mobile, email, department_tree
 	case r.ExternalID == "": // looked up by Resolve
 	case !idRe.MatchString(r.ExternalID):
 		bad("external_id", fmt.Sprintf("%s may only use letters, digits and _.@- (at most 64)", quote(r.ExternalID)))
