@@ -1,0 +1,268 @@
+// Package command holds the write operations that the REST API (package
+// web), the console, the CLI and the demo share: courses, sessions (create
+// with the default plan and surveys, re-plan, cancel, copy as the next
+// session), enrollments (excuse, unexcuse), manual check-ins and touchpoint
+// edits. Each command takes an Actor, validates with typed field errors
+// (FieldError, localized by the caller), runs its transaction with
+// store.Tx, writes its audit row and returns typed results or errors
+// (ErrNotFound, ErrForbidden, ErrConflict, *InvalidError).
+//
+// It sits above plan and surveys (inside plan it would close a cycle
+// through surveys); the front doors only parse and render.
+package command
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/learnloop/learnloop/bot"
+	"github.com/learnloop/learnloop/plan"
+	"github.com/learnloop/learnloop/store"
+	"github.com/learnloop/learnloop/surveys"
+)
+
+// Errors every command may return (wrapped, with what was wrong).
+var (
+	// ErrNotFound is store.ErrNotFound: the one "no such row" of learnloop.
+	ErrNotFound = store.ErrNotFound
+	// ErrForbidden means the actor may not do this.
+	ErrForbidden = errors.New("forbidden")
+	// ErrConflict means the current state does not allow it.
+	ErrConflict = errors.New("conflict")
+	// ErrInvalid is what an *InvalidError matches with errors.Is.
+	ErrInvalid = errors.New("invalid input")
+)
+
+// Conflicts with their own meaning; each matches ErrConflict.
+var (
+	// ErrCancelled: the session is cancelled.
+	ErrCancelled = fmt.Errorf("the session is cancelled: %w", ErrConflict)
+	// ErrNotEnrolled: the person is not on the session's roster.
+	ErrNotEnrolled = fmt.Errorf("not on the session's roster: %w", ErrConflict)
+	// ErrDuplicate: a unique value (a course code) is taken.
+	ErrDuplicate = fmt.Errorf("already exists: %w", ErrConflict)
+)
+
+// Field error codes. The first ones are plan.validate.go's problem kinds.
+const (
+	CodeRequired       = plan.ProblemRequired   // empty
+	CodeTooLong        = plan.ProblemTooLong    // Args: max characters
+	CodeOutOfRange     = plan.ProblemRange      // Args: min, max
+	CodeBadURL         = plan.ProblemURL        // not an absolute http(s) URL with a host
+	CodeBadZone        = plan.ProblemZone       // not an IANA time zone
+	CodeBadDate        = plan.ProblemDate       // outside plan.MinDate..MaxDate
+	CodeEndBeforeStart = plan.ProblemEndBefore  // ends_at not after starts_at
+	CodeSessionTooLong = plan.ProblemTooLongRun // longer than plan.MaxSessionLength
+	CodeBadFormat      = "bad_format"           // unreadable (a time, a number)
+	CodeBadChoice      = "bad_choice"           // not one of the allowed values; Args: the choices
+	CodeUnknown        = "unknown"              // names a row that does not exist
+	CodeNotAllowed     = "not_allowed"          // names a row the actor may not use, or a field this command does not take
+	CodeBadValue       = "bad_value"            // refused by the Planner (kind, audience, cron, anchor); Args: its reason
+)
+
+// FieldError is one invalid field: its name, a stable code and the code's
+// arguments. Callers localize it; Message is the English text.
+type FieldError struct {
+	Field   string
+	Code    string
+	Args    []any
+	Message string
+}
+
+// InvalidError lists every invalid field of one input; nothing was changed.
+type InvalidError struct {
+	Fields []FieldError
+}
+
+// Error implements error.
+func (e *InvalidError) Error() string {
+	parts := make([]string, len(e.Fields))
+	for i, f := range e.Fields {
+		parts[i] = f.Field + " " + f.Message
+	}
+	return "invalid input: " + strings.Join(parts, "; ")
+}
+
+// Is makes errors.Is(err, ErrInvalid) hold.
+func (e *InvalidError) Is(target error) bool { return target == ErrInvalid }
+
+// Has reports whether field has an error.
+func (e *InvalidError) Has(field string) bool {
+	for _, f := range e.Fields {
+		if f.Field == field {
+			return true
+		}
+	}
+	return false
+}
+
+// fields collects field errors; at most one per field (the first).
+type fields []FieldError
+
+func (fs *fields) add(field, code, msg string, args ...any) {
+	if fs.has(field) {
+		return
+	}
+	*fs = append(*fs, FieldError{Field: field, Code: code, Args: args, Message: msg})
+}
+
+func (fs fields) has(field string) bool {
+	for _, f := range fs {
+		if f.Field == field {
+			return true
+		}
+	}
+	return false
+}
+
+// problems adds plan's problems, renamed by names.
+func (fs *fields) problems(ps plan.Problems) {
+	for _, p := range ps {
+		var args []any
+		switch p.Kind {
+		case plan.ProblemTooLong:
+			args = []any{p.Max}
+		case plan.ProblemRange:
+			args = []any{p.Min, p.Max}
+		}
+		fs.add(p.Field, p.Kind, p.Error(), args...)
+	}
+}
+
+func (fs fields) err() error {
+	if len(fs) == 0 {
+		return nil
+	}
+	return &InvalidError{Fields: fs}
+}
+
+// Actor is who runs a command, with which rights: a console account
+// (admin, coordinator, department head) or the API token, which acts as
+// an admin.
+type Actor struct {
+	// Name is recorded in the audit log and on manual check-ins.
+	Name string
+	// Role is store.RoleAdmin, store.RoleCoordinator or
+	// store.RoleDepartmentHead.
+	Role string
+	// Token marks the API's bearer token: an admin whose course owners need
+	// not be console accounts (they are the HR system's ids).
+	Token bool
+}
+
+// TokenActor is the API token named name: it acts as an admin.
+func TokenActor(name string) Actor { return Actor{Name: name, Role: store.RoleAdmin, Token: true} }
+
+// Admin reports whether a may change everything.
+func (a Actor) Admin() bool { return a.Role == store.RoleAdmin }
+
+// CanWrite reports whether a may change course and its sessions: an
+// admin, or the coordinator who owns it. Department heads only read.
+func (a Actor) CanWrite(course store.Course) bool {
+	switch a.Role {
+	case store.RoleAdmin:
+		return true
+	case store.RoleCoordinator:
+		return course.Owner != "" && course.Owner == a.Name
+	}
+	return false
+}
+
+// SurveyPlans is the part of the surveys engine sessions need
+// (*surveys.Service implements it).
+type SurveyPlans interface {
+	// AttachDefault adds the default surveys and their touchpoints to a
+	// new session in tx.
+	AttachDefault(ctx context.Context, tx *gorm.DB, sess store.Session, course store.Course) ([]store.Touchpoint, error)
+	// SessionMoved shifts the session's survey dates after its times
+	// changed, in tx.
+	SessionMoved(ctx context.Context, tx *gorm.DB, old, sess store.Session) error
+}
+
+// Copier copies a session as the next one of its course
+// (*surveys.Service implements it).
+type Copier interface {
+	CopySession(ctx context.Context, tx *gorm.DB, src store.Session, next surveys.SessionCopy) (store.Session, error)
+}
+
+// Defaults are what a new session gets when its input leaves it out.
+type Defaults struct {
+	Location    *time.Location
+	Locale      string
+	OpensBefore time.Duration
+	Grace       time.Duration
+	MakeupAfter time.Duration
+}
+
+// Service runs the commands. Build it where DB, Planner and the rest are
+// at hand; it holds no state of its own.
+type Service struct {
+	DB      *gorm.DB
+	Planner *plan.Planner
+	// Surveys attaches default surveys, moves them with their session and
+	// copies sessions; nil skips the first two and refuses copies.
+	Surveys SurveyPlans
+	// Checkins records manual check-ins.
+	Checkins *bot.Checkins
+	Defaults Defaults
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+func (s *Service) now() time.Time {
+	if s.Now != nil {
+		return s.Now().UTC()
+	}
+	return time.Now().UTC()
+}
+
+// Copier returns the service's Copier, or nil when copies are not
+// available.
+func (s *Service) Copier() Copier {
+	cp, _ := s.Surveys.(Copier)
+	return cp
+}
+
+// audit writes one audit row in tx.
+func (s *Service) audit(tx *gorm.DB, a Actor, action, object string, detail any) error {
+	b := []byte("null")
+	if detail != nil {
+		var err error
+		if b, err = json.Marshal(detail); err != nil {
+			return fmt.Errorf("audit detail: %w", err)
+		}
+	}
+	if err := tx.Create(&store.AuditLog{Actor: a.Name, Action: action, Object: object, Detail: string(b), CreatedAt: s.now()}).Error; err != nil {
+		return fmt.Errorf("write audit: %w", err)
+	}
+	return nil
+}
+
+// take loads a row by primary key, or ErrNotFound naming what.
+func take(ctx context.Context, db *gorm.DB, dst any, id uint64, what string) error {
+	err := db.WithContext(ctx).Take(dst, id).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return fmt.Errorf("%s %d does not exist: %w", what, id, ErrNotFound)
+	}
+	if err != nil {
+		return fmt.Errorf("load %s %d: %w", what, id, err)
+	}
+	return nil
+}
+
+// planErr turns the Planner's refusals into this package's errors.
+func planErr(err error) error {
+	if errors.Is(err, plan.ErrInvalid) {
+		return &InvalidError{Fields: []FieldError{{Field: "touchpoint", Code: CodeBadValue, Args: []any{err.Error()}, Message: err.Error()}}}
+	}
+	if errors.Is(err, plan.ErrConflict) && !errors.Is(err, ErrConflict) {
+		return fmt.Errorf("%w: %w", ErrConflict, err)
+	}
+	return err
+}
