@@ -49,6 +49,7 @@ var Migrations = []Migration{
 	{Version: 8, Name: "directory: departments, people, syncs, changes and conflicts from the platforms' directories", Up: func(tx *gorm.DB) error {
 		return tx.Migrator().AutoMigrate(directoryModels()...)
 	}},
+	{Version: 9, Name: "campaigns: campaigns, variants, assignments, conversions; clicks by employee and time", Up: migrateCampaigns},
 }
 
 // LatestVersion is the schema version this binary expects.
