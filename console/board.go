@@ -17,6 +17,7 @@ import (
 
 	"github.com/learnloop/learnloop/bot"
 	"github.com/learnloop/learnloop/plan"
+	"github.com/learnloop/learnloop/reports"
 	"github.com/learnloop/learnloop/store"
 )
 
@@ -138,12 +139,6 @@ type sourceCount struct {
 // sourceOrder lists check-in sources in the order the board shows them.
 var sourceOrder = []string{store.SourceCard, store.SourceLink, store.SourceQR, store.SourceRoomCode, store.SourceManual, store.SourceRemote}
 
-// proofOfPresence reports whether a check-in from source counts as present
-// in a session that requires on-site check-in (the rule of reports.Session).
-func proofOfPresence(source string) bool {
-	return source != store.SourceCard && source != store.SourceLink && source != store.SourceRemote
-}
-
 // board builds the live board of a session.
 func (c *Console) board(ctx context.Context, lang string, sc sessionCtx) (*boardData, error) {
 	people, err := c.loadPeople(ctx, sc.Sess.ID)
@@ -179,24 +174,14 @@ func (c *Console) board(ctx context.Context, lang string, sc sessionCtx) (*board
 		if p.CheckedInAt != nil && p.Enrollment != store.EnrollExcused {
 			bySource[p.Source]++
 		}
-		d.Counts.Roster++
-		switch {
-		case p.Enrollment == store.EnrollExcused:
-			d.Counts.Excused++
+		// The counts and the state come from reports (the one attendance
+		// rule, on-site proof of presence included).
+		switch d.Counts.Add(reports.Attendance{Enrollment: p.Enrollment, CheckedIn: p.CheckedInAt != nil, Kind: p.Kind, Source: p.Source}, d.Onsite) {
+		case reports.StateExcused:
 			d.Excused = append(d.Excused, p)
-		case p.CheckedInAt != nil && d.Onsite && !proofOfPresence(p.Source):
-			d.Counts.Remote++
+		case reports.StateRemote:
 			d.Remote = append(d.Remote, p)
-		case p.CheckedInAt != nil:
-			d.Counts.CheckedIn++
-			switch p.Kind {
-			case store.CheckinOnTime:
-				d.Counts.OnTime++
-			case store.CheckinLate:
-				d.Counts.Late++
-			case store.CheckinMakeup:
-				d.Counts.Makeup++
-			}
+		case reports.StatePresent:
 			d.CheckedIn = append(d.CheckedIn, p)
 		default:
 			d.Missing = append(d.Missing, p)

@@ -96,7 +96,7 @@ func rateChart(lang string, bars []rateBar) string {
 			if bar.Rate.Low {
 				cls = "c-low"
 			}
-			tip := template.HTMLEscapeString(fmt.Sprintf("%s: %.1f%% (%d/%d)", bar.Label, v, bar.Rate.Num, bar.Rate.N))
+			tip := template.HTMLEscapeString(fmt.Sprintf("%s: %.1f%% (%d/%d)", bar.Label, v, bar.Rate.Numerator, bar.Rate.N))
 			fmt.Fprintf(&b, `<rect x="%.1f" y="%.1f" width="40" height="%.1f" class="%s"><title>%s</title></rect><text x="%.1f" y="%.1f" class="c-value" text-anchor="middle">%.1f%%</text>`,
 				x, y(v), y(0)-y(v), cls, tip, x+20, y(v)-3, v)
 		}

@@ -130,7 +130,7 @@ func (c *Console) renderResults(w http.ResponseWriter, r *http.Request, v *viewe
 			c.writeReport(w, r, v, rep, f, base)
 			return
 		}
-		d.Counts = counts{Roster: rep.Roster, Excused: rep.Excused, CheckedIn: rep.CheckedIn, OnTime: rep.OnTime, Late: rep.Late, Makeup: rep.Makeup}
+		d.Counts = counts{rep.Counts()}
 		rateDef = checkinRateDefinition(p.Lang, rep.CheckinRate.Definition)
 		d.Windows = rep.Windows
 		d.Attendees = attendeesTable(p.Lang, rep)

@@ -21,7 +21,10 @@ type surveyAgg struct {
 // aggregateSurveys reads the figures of many surveys in three grouped
 // queries (one pass over the answers), for the course and teacher reports,
 // which would otherwise run a full survey report per session.
-func aggregateSurveys(ctx context.Context, db *gorm.DB, ids []uint64) (map[uint64]*surveyAgg, error) {
+//
+// A partial scope counts only the answers given from its department
+// subtree and the recipients in it.
+func aggregateSurveys(ctx context.Context, db *gorm.DB, ids []uint64, scope Scope) (map[uint64]*surveyAgg, error) {
 	out := make(map[uint64]*surveyAgg, len(ids))
 	if len(ids) == 0 {
 		return out, nil
@@ -36,9 +39,12 @@ func aggregateSurveys(ctx context.Context, db *gorm.DB, ids []uint64) (map[uint6
 		Number      float64
 		N           int
 	}
-	err := db.Table("survey_answers").Select("survey_id, question_key, number, COUNT(*) AS n").
-		Where("survey_id IN ? AND number IS NOT NULL", ids).
-		Group("survey_id, question_key, number").Scan(&dist).Error
+	q := db.Table("survey_answers").Select("survey_answers.survey_id, survey_answers.question_key, survey_answers.number, COUNT(*) AS n").
+		Where("survey_answers.survey_id IN ? AND survey_answers.number IS NOT NULL", ids)
+	if scope.Partial() {
+		q = scope.people(q.Joins("JOIN survey_responses ON survey_responses.id = survey_answers.response_id"), "survey_responses.department")
+	}
+	err := q.Group("survey_answers.survey_id, survey_answers.question_key, survey_answers.number").Scan(&dist).Error
 	if err != nil {
 		return nil, fmt.Errorf("reports: aggregate answers: %w", err)
 	}
@@ -53,7 +59,7 @@ func aggregateSurveys(ctx context.Context, db *gorm.DB, ids []uint64) (map[uint6
 		Status   string
 		N        int
 	}
-	if err := db.Model(&store.SurveyResponse{}).Select("survey_id, status, COUNT(*) AS n").Where("survey_id IN ?", ids).
+	if err := scope.people(db.Model(&store.SurveyResponse{}).Select("survey_id, status, COUNT(*) AS n").Where("survey_id IN ?", ids), "survey_responses.department").
 		Group("survey_id, status").Scan(&counts).Error; err != nil {
 		return nil, fmt.Errorf("reports: count responses: %w", err)
 	}
@@ -64,7 +70,7 @@ func aggregateSurveys(ctx context.Context, db *gorm.DB, ids []uint64) (map[uint6
 			out[c.SurveyID].partial += c.N
 		}
 	}
-	sub := surveys.EligibleQuery(db, ids...) // any push of the survey, reminders included (see Survey)
+	sub := scope.people(surveys.EligibleQuery(db, ids...), "employees.department") // any push of the survey, reminders included (see Survey)
 	var elig []struct {
 		SurveyID uint64
 		N        int

@@ -23,6 +23,15 @@ type CourseReport struct {
 	Dimensions  []DimensionRow     `json:"dimensions"`
 	NPS         *surveys.NPSResult `json:"nps,omitempty"`
 	Definitions map[string]string  `json:"definitions"`
+	// Department, Partial and MinN describe a partial scope (a department
+	// head's subtree): every figure is then judged on its own n against
+	// MinN and cleared below it; Suppressed is set when the pooled
+	// responses are below MinN, NPSSuppressed when the pooled NPS is.
+	Department    string `json:"department,omitempty"`
+	Partial       bool   `json:"partial,omitempty"`
+	MinN          int    `json:"min_n"`
+	Suppressed    bool   `json:"suppressed,omitempty"`
+	NPSSuppressed bool   `json:"nps_suppressed,omitempty"`
 }
 
 // CourseSessionRow is one session of a course.
@@ -45,36 +54,26 @@ type CourseSessionRow struct {
 	ResponseRate *surveys.ResponseRateResult `json:"response_rate,omitempty"`
 	Dimensions   []DimensionRow              `json:"dimensions,omitempty"`
 	NPS          *surveys.NPSResult          `json:"nps,omitempty"`
+	// Suppressed is set in a partial scope when the session's check-in
+	// figures are hidden (n below the minimum); SurveySuppressed when its
+	// survey's responses are, NPSSuppressed when its NPS is.
+	Suppressed       bool `json:"suppressed,omitempty"`
+	SurveySuppressed bool `json:"survey_suppressed,omitempty"`
+	NPSSuppressed    bool `json:"nps_suppressed,omitempty"`
 }
 
-// attendance counts eligible (roster − excused − cancelled) and checked-in
-// people per session.
-func attendance(ctx context.Context, db *gorm.DB, sessionIDs []uint64) (map[uint64][2]int, error) {
-	out := map[uint64][2]int{}
-	if len(sessionIDs) == 0 {
-		return out, nil
-	}
-	var rows []struct {
-		SessionID uint64
-		Eligible  int
-		CheckedIn int
-	}
-	err := db.WithContext(ctx).Table("enrollments").
-		Select("enrollments.session_id, COUNT(*) AS eligible, SUM(CASE WHEN checkins.id IS NULL THEN 0 ELSE 1 END) AS checked_in").
-		Joins("LEFT JOIN checkins ON checkins.session_id = enrollments.session_id AND checkins.employee_id = enrollments.employee_id").
-		Where("enrollments.session_id IN ? AND enrollments.status = ?", sessionIDs, store.EnrollInvited).
-		Group("enrollments.session_id").Scan(&rows).Error
-	if err != nil {
-		return nil, fmt.Errorf("reports: attendance: %w", err)
-	}
-	for _, r := range rows {
-		out[r.SessionID] = [2]int{r.Eligible, r.CheckedIn}
-	}
-	return out, nil
-}
-
-// Course builds the report of a course across its sessions.
+// Course builds the full report of a course across its sessions.
 func Course(ctx context.Context, db *gorm.DB, courseID uint64, now time.Time) (*CourseReport, error) {
+	return CourseFor(ctx, db, courseID, now, FullScope())
+}
+
+// CourseFor builds the report of a course for scope: an actor who may not
+// see the course gets an error wrapping ErrForbidden; a partial scope
+// counts only its department subtree (check-ins and answers) and
+// suppresses every figure whose own n is below the minimum group size.
+// Check-ins are counted as SessionCounts counts them (on-site rule
+// included).
+func CourseFor(ctx context.Context, db *gorm.DB, courseID uint64, now time.Time, scope Scope) (*CourseReport, error) {
 	db = db.WithContext(ctx)
 	var c store.Course
 	if err := db.Limit(1).Find(&c, courseID).Error; err != nil {
@@ -82,6 +81,9 @@ func Course(ctx context.Context, db *gorm.DB, courseID uint64, now time.Time) (*
 	}
 	if c.ID == 0 {
 		return nil, fmt.Errorf("reports: course %d: %w", courseID, ErrNotFound)
+	}
+	if err := scope.checkCourse(db, courseID); err != nil {
+		return nil, err
 	}
 	var sessions []store.Session
 	if err := db.Where("course_id = ?", courseID).Order("starts_at").Find(&sessions).Error; err != nil {
@@ -91,7 +93,7 @@ func Course(ctx context.Context, db *gorm.DB, courseID uint64, now time.Time) (*
 	for i, s := range sessions {
 		ids[i] = s.ID
 	}
-	att, err := attendance(ctx, db, ids)
+	att, err := SessionCounts(ctx, db, ids, scope)
 	if err != nil {
 		return nil, err
 	}
@@ -101,7 +103,11 @@ func Course(ctx context.Context, db *gorm.DB, courseID uint64, now time.Time) (*
 	for _, t := range ts {
 		teachers[t.ID] = t.Name
 	}
-	r := &CourseReport{GeneratedAt: now.UTC(), CourseID: c.ID, Code: c.Code, Title: c.Title, Sessions: []CourseSessionRow{}, Definitions: map[string]string{}}
+	r := &CourseReport{GeneratedAt: now.UTC(), CourseID: c.ID, Code: c.Code, Title: c.Title, Sessions: []CourseSessionRow{}, Definitions: map[string]string{},
+		Partial: scope.Partial(), MinN: scope.MinN(0)}
+	if r.Partial {
+		r.Department = scope.Department
+	}
 	fb, err := feedbackSurveys(ctx, db, ids)
 	if err != nil {
 		return nil, err
@@ -110,15 +116,18 @@ func Course(ctx context.Context, db *gorm.DB, courseID uint64, now time.Time) (*
 	for _, sv := range fb {
 		svIDs = append(svIDs, sv.ID)
 	}
-	aggs, err := aggregateSurveys(ctx, db, svIDs)
+	aggs, err := aggregateSurveys(ctx, db, svIDs, scope)
 	if err != nil {
 		return nil, err
+	}
+	for _, sv := range fb {
+		r.MinN = max(r.MinN, scope.MinN(sv.MinGroupSize))
 	}
 	pooled := &surveyAgg{values: map[string][]float64{}}
 	var poolDef *surveys.Definition
 	for _, s := range sessions {
 		a := att[s.ID]
-		row := CourseSessionRow{SessionID: s.ID, Title: s.Title, Status: s.Status, StartsAt: s.StartsAt, Eligible: a[0], CheckedIn: a[1]}
+		row := CourseSessionRow{SessionID: s.ID, Title: s.Title, Status: s.Status, StartsAt: s.StartsAt, Eligible: a.Eligible(), CheckedIn: a.CheckedIn, Suppressed: a.Suppressed}
 		if s.TeacherID != nil {
 			row.Teacher = teachers[*s.TeacherID]
 		}
@@ -128,7 +137,10 @@ func Course(ctx context.Context, db *gorm.DB, courseID uint64, now time.Time) (*
 			r.Sessions = append(r.Sessions, row)
 			continue
 		}
-		row.CheckinRate, row.LowCheckin = checkinFigure(a[1], a[0])
+		row.CheckinRate, row.LowCheckin = checkinFigure(a.CheckedIn, a.Eligible())
+		if a.Suppressed {
+			row.CheckinRate = Figure{Definition: row.CheckinRate.Definition}
+		}
 		if sv, ok := fb[s.ID]; ok {
 			def, err := surveys.SurveyDefinition(sv)
 			if err != nil {
@@ -143,6 +155,12 @@ func Course(ctx context.Context, db *gorm.DB, courseID uint64, now time.Time) (*
 			for k, v := range agg.values {
 				pooled.values[k] = append(pooled.values[k], v...)
 			}
+			pooled.complete += agg.complete
+			pooled.partial += agg.partial
+			pooled.eligible += agg.eligible
+			if r.Partial {
+				row.SurveySuppressed, row.NPSSuppressed = suppressFigures(r.MinN, agg.complete+agg.partial, row.ResponseRate, row.Dimensions, &row.NPS)
+			}
 			if poolDef == nil {
 				poolDef = &def
 			}
@@ -155,6 +173,9 @@ func Course(ctx context.Context, db *gorm.DB, courseID uint64, now time.Time) (*
 			return nil, fmt.Errorf("reports: pooled figures: %w", err)
 		}
 		r.Dimensions, r.NPS = dims, nps
+		if r.Partial {
+			r.Suppressed, r.NPSSuppressed = suppressFigures(r.MinN, pooled.complete+pooled.partial, nil, r.Dimensions, &r.NPS)
+		}
 	}
 	r.Definitions["checkin_rate"] = figureDefinition("checkin_rate", 0)
 	r.Definitions["low_checkin"] = "签到率低于 50% 的场次标记为需立即复盘"
@@ -231,7 +252,7 @@ func Teachers(ctx context.Context, db *gorm.DB, year int, loc *time.Location, no
 	for i, s := range sessions {
 		ids[i] = s.ID
 	}
-	att, err := attendance(ctx, db, ids)
+	att, err := SessionCounts(ctx, db, ids, FullScope())
 	if err != nil {
 		return nil, err
 	}
@@ -257,12 +278,12 @@ func Teachers(ctx context.Context, db *gorm.DB, year int, loc *time.Location, no
 	for _, sv := range fb {
 		svIDs = append(svIDs, sv.ID)
 	}
-	aggs, err := aggregateSurveys(ctx, db, svIDs)
+	aggs, err := aggregateSurveys(ctx, db, svIDs, FullScope())
 	if err != nil {
 		return nil, err
 	}
 	for _, s := range sessions {
-		row := TeacherSessionRow{SessionID: s.ID, Course: courses[s.CourseID], StartsAt: s.StartsAt, Learners: att[s.ID][1]}
+		row := TeacherSessionRow{SessionID: s.ID, Course: courses[s.CourseID], StartsAt: s.StartsAt, Learners: att[s.ID].CheckedIn}
 		if sv, ok := fb[s.ID]; ok {
 			def, err := surveys.SurveyDefinition(sv)
 			if err != nil {
@@ -315,4 +336,26 @@ func Teachers(ctx context.Context, db *gorm.DB, year int, loc *time.Location, no
 	}
 	sort.Slice(rep.Teachers, func(i, j int) bool { return rep.Teachers[i].Name < rep.Teachers[j].Name })
 	return rep, nil
+}
+
+// suppressFigures clears the survey figures a partial scope may not show:
+// all of them when responses are below min (all is then set), otherwise
+// each rating and the NPS whose own n is below min.
+func suppressFigures(min, responses int, rr *surveys.ResponseRateResult, dims []DimensionRow, nps **surveys.NPSResult) (all, npsHidden bool) {
+	all = responses < min
+	if all && rr != nil {
+		*rr = surveys.ResponseRateResult{Definition: rr.Definition, DefinitionEN: rr.DefinitionEN}
+	}
+	for i := range dims {
+		d := &dims[i]
+		if all || d.Rating.N < min {
+			d.Suppressed = true
+			d.Rating = surveys.RatingResult{Definition: d.Rating.Definition, DefinitionEN: d.Rating.DefinitionEN}
+		}
+	}
+	if *nps != nil && (all || (*nps).N < min) {
+		npsHidden = true
+		*nps = &surveys.NPSResult{Definition: (*nps).Definition, DefinitionEN: (*nps).DefinitionEN}
+	}
+	return all, npsHidden
 }

@@ -187,18 +187,6 @@ type SourceRow struct {
 // Check-in sources in report order.
 var reportSources = []string{store.SourceCard, store.SourceLink, store.SourceQR, store.SourceRoomCode, store.SourceManual, store.SourceRemote}
 
-// presentSource reports whether a check-in of source counts as present.
-func presentSource(source string, onsite bool) bool {
-	if !onsite {
-		return true
-	}
-	switch source {
-	case store.SourceQR, store.SourceRoomCode, store.SourceManual:
-		return true
-	}
-	return false
-}
-
 // Session builds the report of one class session from stored facts only. now
 // is used only for "generated_at". An unknown id gives an error wrapping
 // ErrNotFound.
@@ -221,9 +209,6 @@ func SessionWith(ctx context.Context, db *gorm.DB, sessionID uint64, now time.Ti
 	}
 	err := db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if err := r.loadSession(tx, sessionID, window); err != nil {
-			return err
-		}
-		if err := r.loadCounts(tx, sessionID); err != nil {
 			return err
 		}
 		if err := r.loadOnsite(tx, sessionID); err != nil {
@@ -256,9 +241,7 @@ func (r *SessionReport) loadOnsite(tx *gorm.DB, id uint64) error {
 }
 
 // splitSources splits eligible people's check-ins by source and kind from
-// the attendee rows already loaded (no further query). Where on-site
-// check-in is required, the check-in counts keep only the sources that
-// prove presence.
+// the attendee rows already loaded (no further query).
 func (r *SessionReport) splitSources() {
 	counts := map[string]*SourceRow{}
 	for _, a := range r.Attendees {
@@ -297,19 +280,6 @@ func (r *SessionReport) splitSources() {
 	sort.Strings(others)
 	for _, src := range others {
 		r.BySource = append(r.BySource, *counts[src])
-	}
-	if r.RequireOnsite {
-		r.CheckedIn, r.OnTime, r.Late, r.Makeup, r.Remote = 0, 0, 0, 0, 0
-		for _, row := range r.BySource {
-			if row.Present {
-				r.CheckedIn += row.Count
-				r.OnTime += row.OnTime
-				r.Late += row.Late
-				r.Makeup += row.Makeup
-			} else {
-				r.Remote += row.Count
-			}
-		}
 	}
 }
 
@@ -395,35 +365,6 @@ func (r *SessionReport) loadSession(tx *gorm.DB, id uint64, window time.Duration
 	return nil
 }
 
-// loadCounts computes the roster and check-in figures in one aggregate query.
-// Check-ins of excused, cancelled or unenrolled people are not counted. The
-// unique indexes on enrollments and checkins (session, employee) make each
-// roster row join at most one check-in, so counting joined rows counts
-// distinct attendees (COUNT(DISTINCT …) would give the same numbers, slower).
-func (r *SessionReport) loadCounts(tx *gorm.DB, id uint64) error {
-	row := tx.Raw(`
-SELECT COUNT(*),
-  COALESCE(SUM(CASE WHEN e.status = ? THEN 1 ELSE 0 END), 0),
-  COALESCE(SUM(CASE WHEN e.status <> ? AND k.employee_id IS NOT NULL THEN 1 ELSE 0 END), 0),
-  COALESCE(SUM(CASE WHEN e.status <> ? AND k.kind = ? THEN 1 ELSE 0 END), 0),
-  COALESCE(SUM(CASE WHEN e.status <> ? AND k.kind = ? THEN 1 ELSE 0 END), 0),
-  COALESCE(SUM(CASE WHEN e.status <> ? AND k.kind = ? THEN 1 ELSE 0 END), 0)
-FROM enrollments e
-LEFT JOIN checkins k ON k.session_id = e.session_id AND k.employee_id = e.employee_id
-WHERE e.session_id = ? AND e.status <> ?`,
-		store.EnrollExcused,
-		store.EnrollExcused,
-		store.EnrollExcused, store.CheckinOnTime,
-		store.EnrollExcused, store.CheckinLate,
-		store.EnrollExcused, store.CheckinMakeup,
-		id, store.EnrollCancelled,
-	).Row()
-	if err := row.Scan(&r.Roster, &r.Excused, &r.CheckedIn, &r.OnTime, &r.Late, &r.Makeup); err != nil {
-		return fmt.Errorf("reports: count roster of session %d: %w", id, err)
-	}
-	return nil
-}
-
 func (r *SessionReport) loadAttendees(tx *gorm.DB, id uint64) error {
 	rows, err := tx.Raw(`
 SELECT emp.id, emp.external_id, emp.name, COALESCE(emp.department, ''), e.status,
@@ -437,6 +378,7 @@ WHERE e.session_id = ? AND e.status <> ?`, id, store.EnrollCancelled).Rows()
 	}
 	defer rows.Close()
 	r.Attendees = []AttendeeRow{}
+	var k Counts
 	for rows.Next() {
 		var (
 			a            AttendeeRow
@@ -451,13 +393,17 @@ WHERE e.session_id = ? AND e.status <> ?`, id, store.EnrollCancelled).Rows()
 			t := at.Time
 			a.CheckedInAt = &t
 		}
-		a.Present = kind.Valid && presentSource(a.CheckinSource, r.RequireOnsite)
-		a.Missing = a.Enrollment != store.EnrollExcused && !a.Present
+		// The one attendance rule (Counts.Add) counts the headline figures
+		// from the rows listed; remote check-ins are listed as missing.
+		state := k.Add(Attendance{Enrollment: a.Enrollment, CheckedIn: kind.Valid, Kind: a.CheckinKind, Source: a.CheckinSource}, r.RequireOnsite)
+		a.Present = state == StatePresent
+		a.Missing = state == StateMissing || state == StateRemote
 		r.Attendees = append(r.Attendees, a)
 	}
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("reports: list attendees of session %d: %w", id, err)
 	}
+	r.Roster, r.Excused, r.CheckedIn, r.OnTime, r.Late, r.Makeup, r.Remote = k.Roster, k.Excused, k.CheckedIn, k.OnTime, k.Late, k.Makeup, k.Remote
 	// Sorted here rather than in SQL: byte order is the same on every database,
 	// and it spares MariaDB a filesort of the wide rows.
 	sort.Slice(r.Attendees, func(i, j int) bool {

@@ -28,6 +28,21 @@ type SurveyReport struct {
 	Departments  []DepartmentRow            `json:"departments"`
 	Notes        []string                   `json:"notes"`
 	Definitions  map[string]string          `json:"definitions"`
+	// Department is set when the report counts only a department head's
+	// subtree (a partial Scope): then every figure whose n is below
+	// MinN is suppressed and cleared, there are no comments and no
+	// department breakdown, and Suppressed is set (every figure cleared)
+	// when the subtree's responses are below MinN.
+	Department string `json:"department,omitempty"`
+	Partial    bool   `json:"partial,omitempty"`
+	Suppressed bool   `json:"suppressed,omitempty"`
+	// MinN is the smallest n shown: the department breakdown's minimum in
+	// a full report, every figure's in a partial one.
+	MinN int `json:"min_n"`
+	// NPSSuppressed and OverallSuppressed mark the NPS and the overall
+	// change hidden in a partial scope (their n is below MinN).
+	NPSSuppressed     bool `json:"nps_suppressed,omitempty"`
+	OverallSuppressed bool `json:"overall_suppressed,omitempty"`
 	byQuestion   map[string][]float64       // numeric answers per question key
 	pairs        map[int][]surveys.Pair     // before/now per behaviour
 	def          surveys.Definition
@@ -55,6 +70,9 @@ type DimensionRow struct {
 	Question  string               `json:"question"`
 	Key       string               `json:"key"`
 	Rating    surveys.RatingResult `json:"rating"`
+	// Suppressed is set in a partial scope when the rating's n is below
+	// the minimum group size: Rating is then cleared.
+	Suppressed bool `json:"suppressed,omitempty"`
 }
 
 // QuestionRow counts the answers to one question.
@@ -70,6 +88,9 @@ type BehaviourRow struct {
 	Index     int                  `json:"index"`
 	Behaviour string               `json:"behaviour"`
 	Change    surveys.ChangeResult `json:"change"`
+	// Suppressed is set in a partial scope when the change's n is below
+	// the minimum group size: Change is then cleared.
+	Suppressed bool `json:"suppressed,omitempty"`
 }
 
 // Comment is one free-text answer. Name is empty for anonymous surveys.
@@ -101,8 +122,17 @@ type DepartmentRow struct {
 	CSATN      *int     `json:"csat_n,omitempty"`
 }
 
-// Survey builds the report of one survey.
+// Survey builds the full report of one survey.
 func Survey(ctx context.Context, db *gorm.DB, surveyID uint64, now time.Time) (*SurveyReport, error) {
+	return SurveyFor(ctx, db, surveyID, now, FullScope())
+}
+
+// SurveyFor builds the report of one survey for scope: an actor who may
+// not see the survey's session gets an error wrapping ErrForbidden; a
+// partial scope counts only the responses given from the department
+// subtree and the recipients in it, and suppresses every figure whose own
+// n is below the minimum group size.
+func SurveyFor(ctx context.Context, db *gorm.DB, surveyID uint64, now time.Time, scope Scope) (*SurveyReport, error) {
 	db = db.WithContext(ctx)
 	var sv store.Survey
 	if err := db.Limit(1).Find(&sv, surveyID).Error; err != nil {
@@ -111,10 +141,17 @@ func Survey(ctx context.Context, db *gorm.DB, surveyID uint64, now time.Time) (*
 	if sv.ID == 0 {
 		return nil, fmt.Errorf("reports: survey %d: %w", surveyID, ErrNotFound)
 	}
+	if err := scope.checkSession(db, sv.SessionID); err != nil {
+		return nil, err
+	}
 	def, err := surveys.SurveyDefinition(sv)
 	if err != nil {
 		return nil, fmt.Errorf("reports: %w", err)
 	}
+	// resp restricts a query joined to survey_responses to the scope's
+	// respondents (their department when they answered).
+	resp := func(q *gorm.DB) *gorm.DB { return scope.people(q, "survey_responses.department") }
+	scoped := scope.Partial()
 	var course store.Course
 	db.Limit(1).Find(&course, sv.CourseID)
 	r := &SurveyReport{
@@ -122,7 +159,10 @@ func Survey(ctx context.Context, db *gorm.DB, surveyID uint64, now time.Time) (*
 		Survey: SurveyInfo{ID: sv.ID, Kind: sv.Kind, Title: sv.Title, SessionID: sv.SessionID, CourseID: sv.CourseID, CourseTitle: course.Title,
 			Anonymous: sv.Anonymous, MinGroupSize: sv.MinGroupSize, OpensAt: sv.OpensAt, ClosesAt: sv.ClosesAt, Status: sv.Status},
 		Comments: []Comment{}, Departments: []DepartmentRow{}, Questions: []QuestionRow{},
-		Definitions: map[string]string{},
+		Definitions: map[string]string{}, Partial: scoped, MinN: scope.MinN(sv.MinGroupSize),
+	}
+	if scoped {
+		r.Department = scope.Department
 	}
 
 	// Eligible: distinct recipients (per subject for follow-ups) of a sent
@@ -131,7 +171,7 @@ func Survey(ctx context.Context, db *gorm.DB, surveyID uint64, now time.Time) (*
 	var eligible int64
 	// One definition: surveys.EligibleQuery, the set the console's "not
 	// answered" list and the reminders subtract respondents from.
-	sub := surveys.EligibleQuery(db, sv.ID)
+	sub := scope.people(surveys.EligibleQuery(db, sv.ID), "employees.department")
 	if err := db.Table("(?) AS eligible", sub).Count(&eligible).Error; err != nil {
 		return nil, fmt.Errorf("reports: count eligible: %w", err)
 	}
@@ -139,7 +179,7 @@ func Survey(ctx context.Context, db *gorm.DB, surveyID uint64, now time.Time) (*
 		Status string
 		N      int
 	}
-	if err := db.Model(&store.SurveyResponse{}).Select("status, COUNT(*) AS n").Where("survey_id = ?", sv.ID).Group("status").Scan(&counts).Error; err != nil {
+	if err := resp(db.Model(&store.SurveyResponse{}).Select("status, COUNT(*) AS n").Where("survey_id = ?", sv.ID)).Group("status").Scan(&counts).Error; err != nil {
 		return nil, fmt.Errorf("reports: count responses: %w", err)
 	}
 	complete, partial := 0, 0
@@ -170,10 +210,10 @@ func Survey(ctx context.Context, db *gorm.DB, surveyID uint64, now time.Time) (*
 		Number      float64
 		N           int
 	}
-	err = db.Table("survey_answers").
+	err = resp(db.Table("survey_answers").
 		Select("survey_responses.department, survey_answers.question_key, survey_answers.number, COUNT(*) AS n").
 		Joins("JOIN survey_responses ON survey_responses.id = survey_answers.response_id").
-		Where("survey_responses.survey_id = ? AND survey_answers.number IS NOT NULL", sv.ID).
+		Where("survey_responses.survey_id = ? AND survey_answers.number IS NOT NULL", sv.ID)).
 		Group("survey_responses.department, survey_answers.question_key, survey_answers.number").Scan(&dist).Error
 	if err != nil {
 		return nil, fmt.Errorf("reports: aggregate answers: %w", err)
@@ -182,9 +222,9 @@ func Survey(ctx context.Context, db *gorm.DB, surveyID uint64, now time.Time) (*
 		QuestionKey string
 		N           int
 	}
-	err = db.Table("survey_answers").Select("survey_answers.question_key, COUNT(*) AS n").
+	err = resp(db.Table("survey_answers").Select("survey_answers.question_key, COUNT(*) AS n").
 		Joins("JOIN survey_responses ON survey_responses.id = survey_answers.response_id").
-		Where("survey_responses.survey_id = ? AND (survey_answers.number IS NOT NULL OR survey_answers.text <> '')", sv.ID).
+		Where("survey_responses.survey_id = ? AND (survey_answers.number IS NOT NULL OR survey_answers.text <> '')", sv.ID)).
 		Group("survey_answers.question_key").Scan(&answeredRows).Error
 	if err != nil {
 		return nil, fmt.Errorf("reports: count answers: %w", err)
@@ -207,10 +247,11 @@ func Survey(ctx context.Context, db *gorm.DB, surveyID uint64, now time.Time) (*
 		}
 	}
 
-	// Comments: only the free-text answers are read row by row.
+	// Comments: only the free-text answers are read row by row; a partial
+	// scope gets none (a comment may name its author).
 	var textKeys, pairKeys []string
 	for _, q := range def.Questions {
-		if q.Type == surveys.TypeText {
+		if q.Type == surveys.TypeText && !scoped {
 			textKeys = append(textKeys, q.Key)
 		}
 		if q.Behaviour > 0 && (q.Phase == "before" || q.Phase == "now") {
@@ -275,9 +316,9 @@ func Survey(ctx context.Context, db *gorm.DB, surveyID uint64, now time.Time) (*
 			QuestionKey string
 			Number      float64
 		}
-		err = db.Table("survey_answers").Select("survey_answers.response_id, survey_answers.question_key, survey_answers.number").
+		err = resp(db.Table("survey_answers").Select("survey_answers.response_id, survey_answers.question_key, survey_answers.number").
 			Joins("JOIN survey_responses ON survey_responses.id = survey_answers.response_id").
-			Where("survey_responses.survey_id = ? AND survey_answers.question_key IN ? AND survey_answers.number IS NOT NULL", sv.ID, pairKeys).
+			Where("survey_responses.survey_id = ? AND survey_answers.question_key IN ? AND survey_answers.number IS NOT NULL", sv.ID, pairKeys)).
 			Scan(&rows).Error
 		if err != nil {
 			return nil, fmt.Errorf("reports: load behaviour answers: %w", err)
@@ -351,6 +392,11 @@ func Survey(ctx context.Context, db *gorm.DB, surveyID uint64, now time.Time) (*
 	}
 	r.Definitions["csat_mean"] = fmt.Sprintf("部门满意度均值：该部门回答者对所有 1–5 分满意度题的全部回答的平均值；n = 该部门至少回答了一道满意度题的人数，n < %d 时不显示 | Department CSAT mean: the mean of every 1–5 rating answer given by the department's respondents, over all rating questions; n = respondents of the department who answered at least one rating question; not shown when n < %d", sv.MinGroupSize, sv.MinGroupSize)
 	r.Definitions["answers"] = "每题的 n 为回答了该题的人数（含未完成问卷中已作答的题）；跳过的题不计入分母"
+
+	if scoped {
+		r.suppress(complete + partial)
+		return r, nil
+	}
 
 	// Department breakdown, suppressed below the minimum group size; each
 	// figure on its own n.
@@ -440,3 +486,45 @@ func SessionSurveys(ctx context.Context, db *gorm.DB, sessionID uint64) ([]store
 
 // RawNumbers returns the numeric answers to a question (for tests and charts).
 func (r *SurveyReport) RawNumbers(key string) []float64 { return r.byQuestion[key] }
+
+// suppress applies a partial scope's minimum group size: below it in
+// responses nothing is shown, not even how many answered; otherwise each
+// figure whose own n is below it is cleared and marked.
+func (r *SurveyReport) suppress(responses int) {
+	min := r.MinN
+	r.Departments = []DepartmentRow{}
+	r.Comments = []Comment{}
+	for i := range r.Questions {
+		if r.Questions[i].Answered < min {
+			r.Questions[i].Answered = 0
+		}
+	}
+	if responses < min {
+		r.Suppressed = true
+		rr := surveys.ResponseRateResult{Definition: r.ResponseRate.Definition, DefinitionEN: r.ResponseRate.DefinitionEN}
+		r.ResponseRate = rr
+	}
+	for i := range r.Dimensions {
+		d := &r.Dimensions[i]
+		if r.Suppressed || d.Rating.N < min {
+			d.Suppressed = true
+			d.Rating = surveys.RatingResult{Definition: d.Rating.Definition, DefinitionEN: d.Rating.DefinitionEN}
+		}
+	}
+	if r.NPS != nil && (r.Suppressed || r.NPS.N < min) {
+		r.NPSSuppressed = true
+		r.NPS = &surveys.NPSResult{Definition: r.NPS.Definition, DefinitionEN: r.NPS.DefinitionEN}
+	}
+	for i := range r.Behaviours {
+		b := &r.Behaviours[i]
+		if r.Suppressed || b.Change.N < min {
+			b.Suppressed = true
+			b.Change = surveys.ChangeResult{Definition: b.Change.Definition, DefinitionEN: b.Change.DefinitionEN}
+		}
+	}
+	if r.Overall != nil && (r.Suppressed || r.Overall.N < min) {
+		r.OverallSuppressed = true
+		r.Overall = &surveys.ScaleResult{Definition: r.Overall.Definition, DefinitionEN: r.Overall.DefinitionEN}
+	}
+	r.byQuestion, r.pairs = map[string][]float64{}, map[int][]surveys.Pair{}
+}
