@@ -27,6 +27,7 @@ import (
 	"github.com/learnloop/learnloop/bot"
 	"github.com/learnloop/learnloop/config"
 	"github.com/learnloop/learnloop/console"
+	"github.com/learnloop/learnloop/directory"
 	"github.com/learnloop/learnloop/plan"
 	"github.com/learnloop/learnloop/presence"
 	"github.com/learnloop/learnloop/ratelimit"
@@ -69,8 +70,9 @@ type App struct {
 	Log        *slog.Logger
 	Now        func() time.Time
 
-	ownDB   bool
-	runners []runner
+	ownDB     bool
+	runners   []runner
+	directory *directory.Schedule
 }
 
 // runner is a long-lived connection to a platform (DingTalk Stream, Feishu
@@ -211,6 +213,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 	a.Planner = &plan.Planner{DB: a.DB, Sched: a.Sched, Quiet: quiet, Now: now}
 	a.Sched.Register(plan.JobFire, a.Planner.FireHandler(a.Deliverer))
 	a.Sched.Register(JobReconcile, a.reconcile)
+	a.directory = a.directorySchedule()
 
 	settings, err := SurveySettings(cfg)
 	if err != nil {
@@ -421,6 +424,10 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	if err := a.ScheduleReconcile(ctx); err != nil {
 		// Late-drop checks are a safety net; serving goes on without them.
 		a.Log.Error("schedule delivery reconcile", "err", err)
+	}
+	if err := a.directory.EnsureNext(ctx); err != nil {
+		// The directory is synced again at its next slot or from the CLI.
+		a.Log.Error("schedule directory sync", "err", err)
 	}
 	for _, r := range a.runners {
 		g.Go(func() error {

@@ -2,10 +2,12 @@ package app_test
 
 import (
 	"context"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -102,4 +104,35 @@ func TestPagesCannotBeFramed(t *testing.T) {
 		require.Equal(t, "DENY", resp.Header.Get("X-Frame-Options"), path)
 		require.Contains(t, resp.Header.Get("Content-Security-Policy"), "frame-ancestors 'none'", path)
 	}
+}
+
+// TestServeSchedulesTheDirectorySync: with directory.sync_cron set, serving
+// enqueues the next slot's sync of each enabled platform's directory (one
+// durable job per platform and slot, whatever the number of replicas).
+func TestServeSchedulesTheDirectorySync(t *testing.T) {
+	t.Parallel()
+	db := storetest.Open(t, store.DriverSQLite)
+	cfg := config.Default()
+	cfg.Security.LinkSecret = "directory-test-link-secret-01"
+	wecomOn(cfg)
+	cfg.Directory.SyncCron = "0 2 * * *"
+	require.NoError(t, cfg.Validate())
+	now := time.Date(2026, 3, 2, 1, 0, 0, 0, time.UTC) // 09:00 in Shanghai
+	a, err := app.New(context.Background(), cfg, app.Options{DB: db.DB, Now: func() time.Time { return now }})
+	require.NoError(t, err)
+	defer a.Close()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- a.Serve(ctx, ln) }()
+	var job store.Job
+	require.Eventually(t, func() bool {
+		return db.Where("kind = ?", "directory.sync").Limit(1).Find(&job).Error == nil && job.ID != 0
+	}, 10*time.Second, 20*time.Millisecond)
+	cancel()
+	require.NoError(t, <-served)
+	require.Equal(t, time.Date(2026, 3, 2, 18, 0, 0, 0, time.UTC), job.RunAt.UTC(), "02:00 Shanghai the next night")
+	require.NotNil(t, job.UniqueKey)
+	require.Contains(t, *job.UniqueKey, "directory:wecom:")
 }

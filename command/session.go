@@ -84,7 +84,7 @@ func (s *Service) applySession(ctx context.Context, a Actor, in SessionInput, ss
 	if in.Title != nil {
 		ss.Title = strings.TrimSpace(*in.Title)
 	}
-	if create && ss.Title == "" {
+	if ss.Title == "" {
 		ss.Title = course.Title
 	}
 	set := func(dst *string, v *string) {

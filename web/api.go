@@ -12,6 +12,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/learnloop/learnloop/bot"
+	"github.com/learnloop/learnloop/command"
 	"github.com/learnloop/learnloop/plan"
 	"github.com/learnloop/learnloop/reports"
 	"github.com/learnloop/learnloop/roster"
@@ -47,6 +48,7 @@ func (s *Server) api() http.Handler {
 	mux.HandleFunc("GET /touchpoints/{id}/deliveries", s.listDeliveries)
 	mux.HandleFunc("GET /employees", s.listEmployees)
 	s.surveyRoutes(mux)
+	s.campaignRoutes(mux)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		apiError(w, http.StatusNotFound, "not_found", "no such endpoint: "+r.Method+" "+r.URL.Path, nil)
 	})
@@ -56,6 +58,42 @@ func (s *Server) api() http.Handler {
 func (s *Server) audit(tx *gorm.DB, r *http.Request, action, object string, detail any) error {
 	b, _ := json.Marshal(detail)
 	return tx.Create(&store.AuditLog{Actor: actor(r.Context()), Action: action, Object: object, Detail: string(b), CreatedAt: s.now()}).Error
+}
+
+// commands is the one door behind the API and the console for writes.
+func (s *Server) commands() *command.Service {
+	c := &command.Service{DB: s.DB, Planner: s.Planner, Now: s.now, Defaults: command.Defaults{
+		Location: s.Location, Locale: s.Locale, OpensBefore: s.Checkin.OpensBefore, Grace: s.Checkin.Grace, MakeupAfter: s.Checkin.MakeupAfter}}
+	if s.Surveys != nil {
+		c.Surveys = s.Surveys
+	}
+	if s.Router != nil {
+		c.Checkins = s.Router.Checkins
+	}
+	return c
+}
+
+// asActor is the API token of the request: it acts as an admin.
+func asActor(r *http.Request) command.Actor { return command.TokenActor(actor(r.Context())) }
+
+// commandError answers a command's error: 422 with its fields (renamed by
+// names), 404, 403, 409 or 500.
+func (s *Server) commandError(w http.ResponseWriter, r *http.Request, err error, names map[string]string) {
+	var ie *command.InvalidError
+	switch {
+	case errors.As(err, &ie):
+		invalid(w, commandFields(ie, names))
+	case errors.Is(err, command.ErrNotFound):
+		apiError(w, http.StatusNotFound, "not_found", err.Error(), nil)
+	case errors.Is(err, command.ErrForbidden):
+		apiError(w, http.StatusForbidden, "forbidden", err.Error(), nil)
+	case errors.Is(err, command.ErrNotEnrolled):
+		apiError(w, http.StatusConflict, "not_enrolled", err.Error(), nil)
+	case errors.Is(err, command.ErrConflict):
+		apiError(w, http.StatusConflict, "conflict", err.Error(), nil)
+	default:
+		s.internal(w, r, err)
+	}
 }
 
 func (s *Server) internal(w http.ResponseWriter, r *http.Request, err error) {
@@ -104,39 +142,8 @@ type courseInput struct {
 	Owner       *string   `json:"owner"`
 }
 
-func (in courseInput) apply(c *store.Course) []fieldError {
-	var errs []fieldError
-	if in.Code != nil {
-		c.Code = strings.TrimSpace(*in.Code)
-	}
-	if in.Title != nil {
-		c.Title = strings.TrimSpace(*in.Title)
-	}
-	if in.Category != nil {
-		c.Category = strings.TrimSpace(*in.Category)
-	}
-	if in.TargetLevel != nil {
-		c.TargetLevel = *in.TargetLevel
-	}
-	if in.Owner != nil {
-		c.Owner = strings.TrimSpace(*in.Owner)
-	}
-	var behaviours []string
-	if in.Behaviours != nil {
-		behaviours = *in.Behaviours
-		b, _ := json.Marshal(behaviours)
-		c.Behaviours = string(b)
-	}
-	var ps plan.Problems
-	ps.CheckCourse(*c, behaviours)
-	errs = append(errs, problemFields(ps, nil)...)
-	if c.TargetLevel == 0 {
-		c.TargetLevel = 1
-	}
-	if c.TargetLevel < 1 || c.TargetLevel > 5 {
-		errs = append(errs, fieldError{"target_level", "must be a Kirkpatrick/Phillips level 1–5"})
-	}
-	return errs
+func (in courseInput) command() command.CourseInput {
+	return command.CourseInput{Code: in.Code, Title: in.Title, Category: in.Category, TargetLevel: in.TargetLevel, Behaviours: in.Behaviours, Owner: in.Owner}
 }
 
 func (s *Server) listCourses(w http.ResponseWriter, r *http.Request) {
@@ -161,23 +168,9 @@ func (s *Server) createCourse(w http.ResponseWriter, r *http.Request) {
 	if !decode(w, r, &in) {
 		return
 	}
-	var c store.Course
-	if errs := in.apply(&c); len(errs) > 0 {
-		invalid(w, errs)
-		return
-	}
-	err := s.DB.WithContext(r.Context()).Transaction(func(tx *gorm.DB) error {
-		if err := tx.Create(&c).Error; err != nil {
-			return err
-		}
-		return s.audit(tx, r, "course.create", fmt.Sprintf("course:%d", c.ID), toCourseJSON(c))
-	})
-	if store.IsDuplicate(err) {
-		apiError(w, http.StatusConflict, "conflict", fmt.Sprintf("course code %q already exists", c.Code), nil)
-		return
-	}
+	c, err := s.commands().CreateCourse(r.Context(), asActor(r), in.command())
 	if err != nil {
-		s.internal(w, r, err)
+		s.commandError(w, r, err, nil)
 		return
 	}
 	writeJSON(w, http.StatusCreated, toCourseJSON(c))
@@ -203,26 +196,9 @@ func (s *Server) patchCourse(w http.ResponseWriter, r *http.Request) {
 	if !decode(w, r, &in) {
 		return
 	}
-	var c store.Course
-	if !s.load(w, r, &c, id, "course") {
-		return
-	}
-	if errs := in.apply(&c); len(errs) > 0 {
-		invalid(w, errs)
-		return
-	}
-	err := s.DB.WithContext(r.Context()).Transaction(func(tx *gorm.DB) error {
-		if err := tx.Save(&c).Error; err != nil {
-			return err
-		}
-		return s.audit(tx, r, "course.update", fmt.Sprintf("course:%d", c.ID), in)
-	})
-	if store.IsDuplicate(err) {
-		apiError(w, http.StatusConflict, "conflict", fmt.Sprintf("course code %q already exists", c.Code), nil)
-		return
-	}
+	c, err := s.commands().UpdateCourse(r.Context(), asActor(r), id, in.command())
 	if err != nil {
-		s.internal(w, r, err)
+		s.commandError(w, r, err, nil)
 		return
 	}
 	writeJSON(w, http.StatusOK, toCourseJSON(c))
@@ -289,92 +265,13 @@ type sessionInput struct {
 	Plan *string `json:"plan"`
 }
 
-func (s *Server) applySession(r *http.Request, in sessionInput, ss *store.Session) []fieldError {
-	var errs []fieldError
-	if in.CourseID != nil {
-		ss.CourseID = *in.CourseID
-	}
-	if in.Title != nil {
-		ss.Title = strings.TrimSpace(*in.Title)
-	}
-	if in.StartsAt != nil {
-		ss.StartsAt = in.StartsAt.UTC()
-	}
-	if in.EndsAt != nil {
-		ss.EndsAt = in.EndsAt.UTC()
-	}
-	if in.Location != nil {
-		ss.Location = strings.TrimSpace(*in.Location)
-	}
-	if in.OnlineURL != nil {
-		ss.OnlineURL = strings.TrimSpace(*in.OnlineURL)
-	}
-	if in.TimeZone != nil {
-		ss.TimeZone = *in.TimeZone
-	}
-	if in.Locale != nil {
-		ss.Locale = *in.Locale
-	}
-	var ps plan.Problems
+func (in sessionInput) command() command.SessionInput {
+	out := command.SessionInput{CourseID: in.CourseID, Title: in.Title, StartsAt: in.StartsAt, EndsAt: in.EndsAt, Location: in.Location,
+		OnlineURL: in.OnlineURL, Teacher: in.Teacher, TimeZone: in.TimeZone, Locale: in.Locale, Plan: in.Plan}
 	if c := in.Checkin; c != nil {
-		for _, m := range []struct {
-			field string
-			in    *int64
-			out   *int64
-		}{{"opens_before", c.OpensBeforeMinutes, &ss.CheckinOpensBefore}, {"grace", c.GraceMinutes, &ss.CheckinGrace}, {"makeup_after", c.MakeupAfterMinutes, &ss.MakeupAfter}} {
-			if m.in != nil {
-				*m.out = ps.Minutes(m.field, *m.in, 0, plan.MaxWindowMinutes)
-			}
-		}
+		out.OpensBeforeMinutes, out.GraceMinutes, out.MakeupAfterMinutes = c.OpensBeforeMinutes, c.GraceMinutes, c.MakeupAfterMinutes
 	}
-	teacher := ""
-	if in.Teacher != nil {
-		teacher = strings.TrimSpace(*in.Teacher)
-	}
-	ps.CheckSession(*ss, teacher)
-	errs = append(errs, problemFields(ps, sessionFields)...)
-	if ss.CourseID == 0 {
-		errs = append(errs, fieldError{"course_id", "is required"})
-	} else {
-		var n int64
-		s.DB.WithContext(r.Context()).Model(&store.Course{}).Where("id = ?", ss.CourseID).Count(&n)
-		if n == 0 {
-			errs = append(errs, fieldError{"course_id", fmt.Sprintf("course %d does not exist", ss.CourseID)})
-		}
-	}
-	if ss.StartsAt.IsZero() {
-		errs = append(errs, fieldError{"starts_at", "is required (RFC 3339, e.g. 2026-03-02T09:00:00+08:00)"})
-	}
-	if ss.EndsAt.IsZero() {
-		errs = append(errs, fieldError{"ends_at", "is required (RFC 3339)"})
-	}
-	switch ss.Locale {
-	case bot.LocaleZH, bot.LocaleEN:
-	default:
-		errs = append(errs, fieldError{"locale", "must be zh-CN or en"})
-	}
-	if in.Plan != nil && *in.Plan != "default" && *in.Plan != "none" {
-		errs = append(errs, fieldError{"plan", `must be "default" or "none"`})
-	}
-	return errs
-}
-
-func (s *Server) teacherID(tx *gorm.DB, name string) (*uint64, error) {
-	name = strings.TrimSpace(name)
-	if name == "" {
-		return nil, nil
-	}
-	var t store.Teacher
-	if err := tx.Where("name = ?", name).Limit(1).Find(&t).Error; err != nil {
-		return nil, err
-	}
-	if t.ID == 0 {
-		t = store.Teacher{Name: name, CreatedAt: s.now()}
-		if err := tx.Create(&t).Error; err != nil {
-			return nil, err
-		}
-	}
-	return &t.ID, nil
+	return out
 }
 
 func (s *Server) listSessions(w http.ResponseWriter, r *http.Request) {
@@ -408,56 +305,12 @@ func (s *Server) createSession(w http.ResponseWriter, r *http.Request) {
 	if !decode(w, r, &in) {
 		return
 	}
-	ss := store.Session{
-		TimeZone: s.Location.String(), Locale: bot.NormalizeLocale(s.Locale), Status: store.SessionPlanned,
-		CheckinOpensBefore: int64(s.Checkin.OpensBefore / time.Second), CheckinGrace: int64(s.Checkin.Grace / time.Second),
-		MakeupAfter: int64(s.Checkin.MakeupAfter / time.Second),
-	}
-	if errs := s.applySession(r, in, &ss); len(errs) > 0 {
-		invalid(w, errs)
-		return
-	}
-	if ss.Title == "" {
-		var c store.Course
-		s.DB.WithContext(r.Context()).First(&c, ss.CourseID)
-		ss.Title = c.Title
-	}
-	var tps []store.Touchpoint
-	err := s.DB.WithContext(r.Context()).Transaction(func(tx *gorm.DB) error {
-		if in.Teacher != nil {
-			id, err := s.teacherID(tx, *in.Teacher)
-			if err != nil {
-				return err
-			}
-			ss.TeacherID = id
-		}
-		if err := tx.Create(&ss).Error; err != nil {
-			return err
-		}
-		if in.Plan == nil || *in.Plan == "default" {
-			var err error
-			if tps, err = s.Planner.ApplyDefault(r.Context(), tx, ss); err != nil {
-				return err
-			}
-			if s.Surveys != nil {
-				var course store.Course
-				if err := tx.First(&course, ss.CourseID).Error; err != nil {
-					return err
-				}
-				more, err := s.Surveys.AttachDefault(r.Context(), tx, ss, course)
-				if err != nil {
-					return err
-				}
-				tps = append(tps, more...)
-			}
-		}
-		return s.audit(tx, r, "session.create", fmt.Sprintf("session:%d", ss.ID), in)
-	})
+	res, err := s.commands().CreateSession(r.Context(), asActor(r), in.command())
 	if err != nil {
-		s.internal(w, r, err)
+		s.commandError(w, r, err, sessionFields)
 		return
 	}
-	out := map[string]any{"session": s.toSessionJSON(r, ss), "touchpoints": s.touchpointsJSON(tps)}
+	out := map[string]any{"session": s.toSessionJSON(r, res.Session), "touchpoints": s.touchpointsJSON(res.Touchpoints)}
 	writeJSON(w, http.StatusCreated, out)
 }
 
@@ -481,49 +334,12 @@ func (s *Server) patchSession(w http.ResponseWriter, r *http.Request) {
 	if !decode(w, r, &in) {
 		return
 	}
-	var ss store.Session
-	if !s.load(w, r, &ss, id, "session") {
-		return
-	}
-	if in.Plan != nil {
-		invalid(w, []fieldError{{"plan", "only accepted when creating a session"}})
-		return
-	}
-	if ss.Status == store.SessionCancelled {
-		apiError(w, http.StatusConflict, "conflict", "the session is cancelled", nil)
-		return
-	}
-	old := ss
-	if errs := s.applySession(r, in, &ss); len(errs) > 0 {
-		invalid(w, errs)
-		return
-	}
-	err := s.DB.WithContext(r.Context()).Transaction(func(tx *gorm.DB) error {
-		if s.Surveys != nil {
-			if err := s.Surveys.SessionMoved(r.Context(), tx, old, ss); err != nil {
-				return err
-			}
-		}
-		if in.Teacher != nil {
-			id, err := s.teacherID(tx, *in.Teacher)
-			if err != nil {
-				return err
-			}
-			ss.TeacherID = id
-		}
-		if err := tx.Save(&ss).Error; err != nil {
-			return err
-		}
-		if err := s.Planner.Reschedule(r.Context(), tx, ss); err != nil {
-			return err
-		}
-		return s.audit(tx, r, "session.update", fmt.Sprintf("session:%d", ss.ID), in)
-	})
+	res, err := s.commands().UpdateSession(r.Context(), asActor(r), id, in.command())
 	if err != nil {
-		s.internal(w, r, err)
+		s.commandError(w, r, err, sessionFields)
 		return
 	}
-	writeJSON(w, http.StatusOK, s.toSessionJSON(r, ss))
+	writeJSON(w, http.StatusOK, s.toSessionJSON(r, res.Session))
 }
 
 func (s *Server) cancelSession(w http.ResponseWriter, r *http.Request) {
@@ -531,22 +347,9 @@ func (s *Server) cancelSession(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	var ss store.Session
-	if !s.load(w, r, &ss, id, "session") {
-		return
-	}
-	ss.Status = store.SessionCancelled
-	err := s.DB.WithContext(r.Context()).Transaction(func(tx *gorm.DB) error {
-		if err := tx.Model(&ss).Update("status", ss.Status).Error; err != nil {
-			return err
-		}
-		if err := s.Planner.Reschedule(r.Context(), tx, ss); err != nil {
-			return err
-		}
-		return s.audit(tx, r, "session.cancel", fmt.Sprintf("session:%d", ss.ID), nil)
-	})
+	ss, _, err := s.commands().CancelSession(r.Context(), asActor(r), id)
 	if err != nil {
-		s.internal(w, r, err)
+		s.commandError(w, r, err, nil)
 		return
 	}
 	writeJSON(w, http.StatusOK, s.toSessionJSON(r, ss))
@@ -693,62 +496,22 @@ type touchpointInput struct {
 	Note          *string    `json:"note"`
 }
 
-// apply sets the given fields on tp; problems with the bounds every writer
-// applies (plan's) are returned, and the Planner validates the rest.
-func (in touchpointInput) apply(tp *store.Touchpoint) []fieldError {
-	var ps plan.Problems
-	if in.Kind != nil {
-		tp.Kind = *in.Kind
-		tp.Template = *in.Kind
-	}
-	if in.Anchor != nil {
-		tp.Anchor = *in.Anchor
-	}
-	if in.OffsetMinutes != nil {
-		tp.Offset = ps.Minutes("offset_minutes", *in.OffsetMinutes, -plan.MaxOffsetMinutes, plan.MaxOffsetMinutes)
-	}
-	if in.At != nil {
-		at := in.At.UTC()
-		tp.At = &at
-		ps.Date("at", at)
-	}
-	if in.Cron != nil {
-		tp.CronSpec = strings.TrimSpace(*in.Cron)
-		ps.Text("cron", tp.CronSpec, plan.MaxCron, false)
-	}
-	if in.Audience != nil {
-		tp.Audience = *in.Audience
-	}
-	if in.Note != nil {
-		tp.Note = strings.TrimSpace(*in.Note)
-		ps.Text("note", tp.Note, plan.MaxNote, false)
-	}
-	return problemFields(ps, nil)
+func (in touchpointInput) command() command.TouchpointInput {
+	return command.TouchpointInput{Kind: in.Kind, Anchor: in.Anchor, OffsetMinutes: in.OffsetMinutes, At: in.At, Cron: in.Cron, Audience: in.Audience, Note: in.Note}
 }
 
-// sessionFields names the session problems' fields as the API spells them.
+// sessionFields names the session fields as the API spells them.
 var sessionFields = map[string]string{
-	"opens_before": "checkin.opens_before_minutes", "grace": "checkin.grace_minutes", "makeup_after": "checkin.makeup_after_minutes",
+	command.FieldOpensBefore: "checkin.opens_before_minutes", command.FieldGrace: "checkin.grace_minutes", command.FieldMakeupAfter: "checkin.makeup_after_minutes",
 }
 
-// problemFields turns plan's problems into field errors, renaming fields
-// by names.
-func problemFields(ps plan.Problems, names map[string]string) []fieldError {
-	out := make([]fieldError, 0, len(ps))
-	for _, p := range ps {
-		f := p.Field
-		if n, ok := names[f]; ok {
-			f = n
-		}
-		out = append(out, fieldError{f, p.Error()})
-	}
-	return out
-}
+// touchpointFields names the touchpoint fields as the API spells them.
+var touchpointFields = map[string]string{"offset": "offset_minutes"}
 
 func (s *Server) planError(w http.ResponseWriter, r *http.Request, err error) {
 	switch {
 	case errors.Is(err, plan.ErrInvalid):
-		invalid(w, []fieldError{{"touchpoint", err.Error()}})
+		invalid(w, []fieldError{{"touchpoint", command.CodeBadValue, err.Error()}})
 	case errors.Is(err, plan.ErrNotFound):
 		apiError(w, http.StatusNotFound, "not_found", err.Error(), nil)
 	case errors.Is(err, plan.ErrConflict):
@@ -788,23 +551,9 @@ func (s *Server) createTouchpoint(w http.ResponseWriter, r *http.Request) {
 	if !decode(w, r, &in) {
 		return
 	}
-	var ss store.Session
-	if !s.load(w, r, &ss, id, "session") {
-		return
-	}
-	tp := store.Touchpoint{Anchor: store.AnchorStart, Audience: store.AudienceAll}
-	if errs := in.apply(&tp); len(errs) > 0 {
-		invalid(w, errs)
-		return
-	}
-	err := s.DB.WithContext(r.Context()).Transaction(func(tx *gorm.DB) error {
-		if err := s.Planner.Create(r.Context(), tx, &tp, ss); err != nil {
-			return err
-		}
-		return s.audit(tx, r, "touchpoint.create", fmt.Sprintf("touchpoint:%d", tp.ID), in)
-	})
+	tp, err := s.commands().CreateTouchpoint(r.Context(), asActor(r), id, in.command())
 	if err != nil {
-		s.planError(w, r, err)
+		s.commandError(w, r, err, touchpointFields)
 		return
 	}
 	writeJSON(w, http.StatusCreated, s.touchpointsJSON([]store.Touchpoint{tp})[0])
@@ -830,22 +579,9 @@ func (s *Server) patchTouchpoint(w http.ResponseWriter, r *http.Request) {
 	if !decode(w, r, &in) {
 		return
 	}
-	var tp store.Touchpoint
-	if !s.load(w, r, &tp, id, "touchpoint") {
-		return
-	}
-	if errs := in.apply(&tp); len(errs) > 0 {
-		invalid(w, errs)
-		return
-	}
-	err := s.DB.WithContext(r.Context()).Transaction(func(tx *gorm.DB) error {
-		if err := s.Planner.Update(r.Context(), tx, &tp); err != nil {
-			return err
-		}
-		return s.audit(tx, r, "touchpoint.update", fmt.Sprintf("touchpoint:%d", tp.ID), in)
-	})
+	tp, err := s.commands().UpdateTouchpoint(r.Context(), asActor(r), id, in.command())
 	if err != nil {
-		s.planError(w, r, err)
+		s.commandError(w, r, err, touchpointFields)
 		return
 	}
 	writeJSON(w, http.StatusOK, s.touchpointsJSON([]store.Touchpoint{tp})[0])
@@ -856,14 +592,8 @@ func (s *Server) deleteTouchpoint(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	err := s.DB.WithContext(r.Context()).Transaction(func(tx *gorm.DB) error {
-		if err := s.Planner.Delete(r.Context(), tx, id); err != nil {
-			return err
-		}
-		return s.audit(tx, r, "touchpoint.delete", fmt.Sprintf("touchpoint:%d", id), nil)
-	})
-	if err != nil {
-		s.planError(w, r, err)
+	if err := s.commands().DeleteTouchpoint(r.Context(), asActor(r), id); err != nil {
+		s.commandError(w, r, err, nil)
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -920,12 +650,11 @@ func (s *Server) sendNow(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	job, err := s.Planner.SendNow(r.Context(), id)
+	job, err := s.commands().SendNow(r.Context(), asActor(r), id, nil)
 	if err != nil {
-		s.planError(w, r, err)
+		s.commandError(w, r, err, nil)
 		return
 	}
-	_ = s.audit(s.DB.WithContext(r.Context()), r, "touchpoint.send_now", fmt.Sprintf("touchpoint:%d", id), map[string]any{"job": job.ID})
 	writeJSON(w, http.StatusAccepted, map[string]any{"touchpoint_id": id, "job_id": job.ID, "state": job.State, "run_at": job.RunAt})
 }
 
@@ -935,20 +664,9 @@ func (s *Server) pauseTouchpoint(paused bool) http.HandlerFunc {
 		if !ok {
 			return
 		}
-		var tp store.Touchpoint
-		err := s.DB.WithContext(r.Context()).Transaction(func(tx *gorm.DB) error {
-			var err error
-			if tp, err = s.Planner.SetPaused(r.Context(), tx, id, paused); err != nil {
-				return err
-			}
-			action := "touchpoint.resume"
-			if paused {
-				action = "touchpoint.pause"
-			}
-			return s.audit(tx, r, action, fmt.Sprintf("touchpoint:%d", id), nil)
-		})
+		tp, err := s.commands().SetPaused(r.Context(), asActor(r), id, paused)
 		if err != nil {
-			s.planError(w, r, err)
+			s.commandError(w, r, err, nil)
 			return
 		}
 		writeJSON(w, http.StatusOK, s.touchpointsJSON([]store.Touchpoint{tp})[0])
@@ -1022,40 +740,8 @@ type personInput struct {
 	Kind       string `json:"kind"`
 }
 
-// validNote trims the note and answers 422 when it is longer than the
-// column holds (it is never cut).
-func (in *personInput) validNote(w http.ResponseWriter) bool {
-	in.Note = strings.TrimSpace(in.Note)
-	var ps plan.Problems
-	ps.Text("note", in.Note, plan.MaxNote, false)
-	if len(ps) > 0 {
-		invalid(w, problemFields(ps, nil))
-		return false
-	}
-	return true
-}
-
-func (s *Server) findPerson(w http.ResponseWriter, r *http.Request, in personInput) (store.Employee, bool) {
-	var e store.Employee
-	q := s.DB.WithContext(r.Context()).Limit(1)
-	switch {
-	case in.EmployeeID != 0:
-		q = q.Where("id = ?", in.EmployeeID)
-	case in.ExternalID != "":
-		q = q.Where("external_id = ?", in.ExternalID)
-	default:
-		invalid(w, []fieldError{{"external_id", "employee_id or external_id is required"}})
-		return e, false
-	}
-	if err := q.Find(&e).Error; err != nil {
-		s.internal(w, r, err)
-		return e, false
-	}
-	if e.ID == 0 {
-		apiError(w, http.StatusNotFound, "not_found", "no such employee", nil)
-		return e, false
-	}
-	return e, true
+func (in personInput) person() command.Person {
+	return command.Person{EmployeeID: in.EmployeeID, ExternalID: in.ExternalID}
 }
 
 // manualCheckinJSON answers a manual check-in: the stored check-in (the
@@ -1076,56 +762,16 @@ func (s *Server) manualCheckin(w http.ResponseWriter, r *http.Request) {
 	if !decode(w, r, &in) {
 		return
 	}
-	switch in.Kind {
-	case "", store.CheckinOnTime, store.CheckinLate, store.CheckinMakeup:
-	default:
-		invalid(w, []fieldError{{"kind", "must be on_time, late or makeup"}})
-		return
-	}
-	if !in.validNote(w) {
-		return
-	}
-	var ss store.Session
-	if !s.load(w, r, &ss, id, "session") {
-		return
-	}
-	e, ok := s.findPerson(w, r, in)
-	if !ok {
-		return
-	}
-	kind := in.Kind
-	if kind == "" {
-		// A coordinator may record it any time; classify by the windows,
-		// and call anything after the end a make-up.
-		k, err := bot.SessionWindows(ss).Classify(s.now())
-		switch {
-		case err == nil:
-			kind = k
-		case errors.Is(err, bot.ErrCheckinNotOpen):
-			kind = store.CheckinOnTime
-		default:
-			kind = store.CheckinMakeup
-		}
-	}
-	res, err := s.Router.Checkins.Record(r.Context(), bot.CheckinRequest{SessionID: id, EmployeeID: e.ID, Source: store.SourceManual, Kind: kind, RecordedBy: actor(r.Context()), Note: in.Note, At: s.now()})
-	switch {
-	case errors.Is(err, bot.ErrNotEnrolled):
-		apiError(w, http.StatusConflict, "not_enrolled", fmt.Sprintf("%s is not on this session's roster", e.ExternalID), nil)
-		return
-	case errors.Is(err, bot.ErrSessionCanceled):
-		apiError(w, http.StatusConflict, "conflict", "the session is cancelled", nil)
-		return
-	case err != nil:
-		s.internal(w, r, err)
+	res, err := s.commands().ManualCheckin(r.Context(), asActor(r), id, command.CheckinInput{Person: in.person(), Kind: in.Kind, Note: in.Note})
+	if err != nil {
+		s.commandError(w, r, err, nil)
 		return
 	}
 	code := http.StatusCreated
 	if res.Duplicate {
 		code = http.StatusOK
-	} else {
-		_ = s.audit(s.DB.WithContext(r.Context()), r, "checkin.manual", fmt.Sprintf("session:%d", id), map[string]any{"employee": e.ExternalID, "kind": kind, "note": in.Note})
 	}
-	c := res.Checkin
+	c, e := res.Checkin, res.Employee
 	writeJSON(w, code, manualCheckinJSON{Duplicate: res.Duplicate, Checkin: checkinJSON{EmployeeID: e.ID, ExternalID: e.ExternalID, Name: e.Name,
 		Kind: c.Kind, Source: c.Source, Platform: c.Platform, CheckedInAt: c.CheckedInAt, RecordedBy: c.RecordedBy, Note: c.Note}})
 }
@@ -1137,43 +783,15 @@ func (s *Server) excuse(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var in personInput
-	if !decode(w, r, &in) || !in.validNote(w) {
+	if !decode(w, r, &in) {
 		return
 	}
-	var ss store.Session
-	if !s.load(w, r, &ss, id, "session") {
-		return
-	}
-	e, ok := s.findPerson(w, r, in)
-	if !ok {
-		return
-	}
-	var changed int64
-	err := s.DB.WithContext(r.Context()).Transaction(func(tx *gorm.DB) error {
-		res := tx.Model(&store.Enrollment{}).Where("session_id = ? AND employee_id = ? AND status <> ?", id, e.ID, store.EnrollCancelled).
-			Updates(map[string]any{"status": store.EnrollExcused, "note": in.Note})
-		if res.Error != nil {
-			return res.Error
-		}
-		changed = res.RowsAffected
-		if changed == 0 {
-			return nil
-		}
-		return s.audit(tx, r, "enrollment.excuse", fmt.Sprintf("session:%d", id), map[string]any{"employee": e.ExternalID, "note": in.Note})
-	})
+	res, err := s.commands().Excuse(r.Context(), asActor(r), id, in.person(), in.Note)
 	if err != nil {
-		s.internal(w, r, err)
+		s.commandError(w, r, err, nil)
 		return
 	}
-	if changed == 0 {
-		var n int64
-		s.DB.WithContext(r.Context()).Model(&store.Enrollment{}).Where("session_id = ? AND employee_id = ? AND status = ?", id, e.ID, store.EnrollExcused).Count(&n)
-		if n == 0 {
-			apiError(w, http.StatusConflict, "not_enrolled", fmt.Sprintf("%s is not on this session's roster", e.ExternalID), nil)
-			return
-		}
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"session_id": id, "external_id": e.ExternalID, "status": store.EnrollExcused})
+	writeJSON(w, http.StatusOK, map[string]any{"session_id": id, "external_id": res.Employee.ExternalID, "status": res.Status})
 }
 
 // ---- reports ----

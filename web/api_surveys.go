@@ -8,11 +8,11 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	"gorm.io/gorm"
 
+	"github.com/learnloop/learnloop/command"
 	"github.com/learnloop/learnloop/reports"
 	"github.com/learnloop/learnloop/store"
 	"github.com/learnloop/learnloop/surveys"
@@ -136,23 +136,23 @@ func (s *Server) createSurvey(w http.ResponseWriter, r *http.Request) {
 	var errs []fieldError
 	switch {
 	case in.Definition != nil && in.Template != "":
-		errs = append(errs, fieldError{"template", "give either template or definition, not both"})
+		errs = append(errs, fieldError{"template", command.CodeNotAllowed, "give either template or definition, not both"})
 	case in.Definition != nil:
 		def = *in.Definition
 		if err := def.Validate(); err != nil {
-			errs = append(errs, fieldError{"definition", err.Error()})
+			errs = append(errs, fieldError{"definition", command.CodeBadValue, err.Error()})
 		}
 	case in.Template != "":
 		d, err := surveys.BuiltinByKey(in.Template)
 		if err != nil {
-			errs = append(errs, fieldError{"template", fmt.Sprintf("%q is not a built-in template (see GET /survey-templates)", in.Template)})
+			errs = append(errs, fieldError{"template", command.CodeUnknown, fmt.Sprintf("%q is not a built-in template (see GET /survey-templates)", in.Template)})
 		}
 		def = d
 	default:
-		errs = append(errs, fieldError{"template", "template or definition is required"})
+		errs = append(errs, fieldError{"template", command.CodeRequired, "template or definition is required"})
 	}
 	if def.Kind == store.SurveyManagerFollowup {
-		errs = append(errs, fieldError{"template", "manager follow-ups are attached to a session from its course's behaviours"})
+		errs = append(errs, fieldError{"template", command.CodeNotAllowed, "manager follow-ups are attached to a session from its course's behaviours"})
 	}
 	closes := ss.EndsAt.Add(7 * 24 * time.Hour)
 	if in.ClosesAt != nil {
@@ -163,14 +163,14 @@ func (s *Server) createSurvey(w http.ResponseWriter, r *http.Request) {
 		sendAt = in.SendAt.UTC()
 	}
 	if !closes.After(sendAt) {
-		errs = append(errs, fieldError{"closes_at", "must be after send_at"})
+		errs = append(errs, fieldError{"closes_at", command.CodeEndBeforeStart, "must be after send_at"})
 	}
 	audience := in.Audience
 	if audience == "" {
 		audience = store.AudienceCheckedIn
 	}
 	if audience != store.AudienceCheckedIn && audience != store.AudienceAll {
-		errs = append(errs, fieldError{"audience", "must be checked_in or all"})
+		errs = append(errs, fieldError{"audience", command.CodeBadChoice, "must be checked_in or all"})
 	}
 	if len(errs) > 0 {
 		invalid(w, errs)
@@ -191,7 +191,7 @@ func (s *Server) createSurvey(w http.ResponseWriter, r *http.Request) {
 		return s.audit(tx, r, "survey.create", fmt.Sprintf("survey:%d", sv.ID), in)
 	})
 	if errors.Is(err, surveys.ErrInvalid) {
-		invalid(w, []fieldError{{"definition", err.Error()}})
+		invalid(w, []fieldError{{"definition", command.CodeBadValue, err.Error()}})
 		return
 	}
 	if err != nil {
@@ -364,7 +364,7 @@ type copyInput struct {
 
 // copySession stores the next session of a session's course: the same plan,
 // surveys and roster, times a week later unless given (the console's "copy
-// as next session" calls the same surveys.Service.CopySession).
+// as next session" runs the same command).
 func (s *Server) copySession(w http.ResponseWriter, r *http.Request) {
 	id, ok := pathID(w, r, "id")
 	if !ok {
@@ -374,50 +374,10 @@ func (s *Server) copySession(w http.ResponseWriter, r *http.Request) {
 	if r.ContentLength != 0 && !decode(w, r, &in) {
 		return
 	}
-	var src store.Session
-	if !s.load(w, r, &src, id, "session") {
-		return
-	}
-	next := surveys.SessionCopy{}
-	var errs []fieldError
-	if in.Title != nil {
-		next.Title = strings.TrimSpace(*in.Title)
-		if next.Title == "" || len(next.Title) > 255 {
-			errs = append(errs, fieldError{"title", "must be 1–255 bytes"})
-		}
-	}
-	if in.StartsAt != nil {
-		next.StartsAt = in.StartsAt.UTC()
-	}
-	if in.EndsAt != nil {
-		next.EndsAt = in.EndsAt.UTC()
-		if in.StartsAt == nil {
-			errs = append(errs, fieldError{"ends_at", "give starts_at with ends_at"})
-		}
-	}
-	if len(errs) > 0 {
-		invalid(w, errs)
-		return
-	}
-	var dst store.Session
-	var tps []store.Touchpoint
-	err := store.Tx(r.Context(), s.DB, func(tx *gorm.DB) error {
-		var err error
-		if dst, err = s.Surveys.CopySession(r.Context(), tx, src, next); err != nil {
-			return err
-		}
-		if err := tx.Where("session_id = ?", dst.ID).Order("run_at, id").Find(&tps).Error; err != nil {
-			return err
-		}
-		return s.audit(tx, r, "session.copy", fmt.Sprintf("session:%d", dst.ID), map[string]any{"from": src.ID, "title": dst.Title, "starts_at": dst.StartsAt, "ends_at": dst.EndsAt})
-	})
-	if errors.Is(err, surveys.ErrBadCopy) {
-		invalid(w, []fieldError{{"ends_at", err.Error()}})
-		return
-	}
+	res, err := s.commands().CopySession(r.Context(), asActor(r), id, command.CopyInput{Title: in.Title, StartsAt: in.StartsAt, EndsAt: in.EndsAt})
 	if err != nil {
-		s.internal(w, r, err)
+		s.commandError(w, r, err, nil)
 		return
 	}
-	writeJSON(w, http.StatusCreated, map[string]any{"session": s.toSessionJSON(r, dst), "touchpoints": s.touchpointsJSON(tps)})
+	writeJSON(w, http.StatusCreated, map[string]any{"session": s.toSessionJSON(r, res.Session), "touchpoints": s.touchpointsJSON(res.Touchpoints)})
 }

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/learnloop/learnloop/command"
 	"github.com/learnloop/learnloop/roster"
 )
 
@@ -47,6 +48,7 @@ var problemTitles = map[string]string{
 	"bad_roster":             "Unreadable roster",
 	"closed":                 "Survey closed",
 	"conflict":               "Conflicts with the current state",
+	"forbidden":              "Forbidden",
 	"internal":               "Internal error",
 	"invalid":                "Invalid fields",
 	"invalid_roster":         "Invalid roster rows",
@@ -118,22 +120,34 @@ func pathID(w http.ResponseWriter, r *http.Request, name string) (uint64, bool) 
 	return id, true
 }
 
-// fieldError is one invalid field in a request.
+// fieldError is one invalid field in a request, with its code (one of
+// command's Code* values, documented in api/openapi.yaml).
 type fieldError struct {
 	Field   string `json:"field"`
+	Code    string `json:"code"`
 	Message string `json:"message"`
 }
-
-// fieldErrorCode is the code of every field error until validation gives
-// finer ones.
-const fieldErrorCode = "invalid"
 
 func invalid(w http.ResponseWriter, errs []fieldError) {
 	out := make([]problemError, len(errs))
 	for i, e := range errs {
-		out[i] = problemError{Field: e.Field, Code: fieldErrorCode, Message: e.Message}
+		out[i] = problemError{Field: e.Field, Code: e.Code, Message: e.Message}
 	}
 	apiError(w, http.StatusUnprocessableEntity, "invalid", "request has invalid fields", out)
+}
+
+// commandFields are a command's field errors as the API shows them, with
+// fields renamed by names.
+func commandFields(ie *command.InvalidError, names map[string]string) []fieldError {
+	out := make([]fieldError, len(ie.Fields))
+	for i, f := range ie.Fields {
+		name := f.Field
+		if n, ok := names[name]; ok {
+			name = n
+		}
+		out[i] = fieldError{Field: name, Code: f.Code, Message: f.Message}
+	}
+	return out
 }
 
 // rowProblems lists a roster's bad rows as problem errors: the column is the

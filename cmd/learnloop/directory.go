@@ -9,38 +9,9 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/learnloop/learnloop/app"
-	"github.com/learnloop/learnloop/config"
 	"github.com/learnloop/learnloop/directory"
 	"github.com/learnloop/learnloop/store"
 )
-
-// directorySources are the configured platforms' directories, in the
-// configured priority.
-func directorySources(cfg *config.Config, a *app.App) (map[string]directory.Source, []string) {
-	all := directory.Sources(a.Messengers, cfg.Directory.Concurrency)
-	order := cfg.Directory.Platforms
-	if len(order) == 0 {
-		order = directory.Platforms
-	}
-	var names []string
-	for _, p := range order {
-		if all[p] != nil {
-			names = append(names, p)
-		}
-	}
-	return all, names
-}
-
-func directorySyncer(cfg *config.Config, a *app.App, order []string) *directory.Syncer {
-	prio := slices.Clone(order)
-	for _, p := range directory.Platforms {
-		if !slices.Contains(prio, p) {
-			prio = append(prio, p)
-		}
-	}
-	return directory.NewSyncer(a.DB, directory.Options{Now: a.Now, Logger: a.Log, Priority: prio, MaxDeactivatePercent: cfg.Directory.MaxDeactivatePercent})
-}
 
 func directoryCmd(g *globals) *cobra.Command {
 	c := &cobra.Command{
@@ -68,7 +39,7 @@ func directorySyncCmd(g *globals) *cobra.Command {
 				return err
 			}
 			defer closeFn()
-			srcs, order := directorySources(cfg, a)
+			srcs, order := a.DirectorySources()
 			if platform != "" {
 				if !slices.Contains(directory.Platforms, platform) {
 					return usageError{fmt.Errorf("--platform %q: want wecom, feishu or dingtalk", platform)}
@@ -81,7 +52,7 @@ func directorySyncCmd(g *globals) *cobra.Command {
 			if len(order) == 0 {
 				return errors.New("no directory to sync: enable platforms.wecom, platforms.feishu or platforms.dingtalk")
 			}
-			s := directorySyncer(cfg, a, order)
+			s := a.DirectorySyncer(order)
 			var reps []directory.Report
 			var errs []error
 			for _, p := range order {

@@ -1,0 +1,51 @@
+package app
+
+import (
+	"slices"
+
+	"github.com/learnloop/learnloop/directory"
+)
+
+// DirectorySources are the enabled platforms' company directories and the
+// order (directory.platforms, else directory.Platforms) in which they are
+// read and supply a person's profile.
+func (a *App) DirectorySources() (map[string]directory.Source, []string) {
+	all := directory.Sources(a.Messengers, a.Cfg.Directory.Concurrency)
+	order := a.Cfg.Directory.Platforms
+	if len(order) == 0 {
+		order = directory.Platforms
+	}
+	var names []string
+	for _, p := range order {
+		if all[p] != nil {
+			names = append(names, p)
+		}
+	}
+	return all, names
+}
+
+// DirectorySyncer is the one directory syncer of the CLI and the scheduled
+// sync, with order first in its platform priority.
+func (a *App) DirectorySyncer(order []string) *directory.Syncer {
+	prio := slices.Clone(order)
+	for _, p := range directory.Platforms {
+		if !slices.Contains(prio, p) {
+			prio = append(prio, p)
+		}
+	}
+	return directory.NewSyncer(a.DB, directory.Options{Now: a.Now, Logger: a.Log.With("component", "directory"), Priority: prio, MaxDeactivatePercent: a.Cfg.Directory.MaxDeactivatePercent})
+}
+
+// directorySchedule is the scheduled sync (directory.sync_cron) of the
+// enabled platforms' directories, registered with the scheduler.
+func (a *App) directorySchedule() *directory.Schedule {
+	srcs, order := a.DirectorySources()
+	enabled := map[string]directory.Source{}
+	for _, p := range order {
+		enabled[p] = srcs[p]
+	}
+	ds := &directory.Schedule{Syncer: a.DirectorySyncer(order), Sched: a.Sched, Sources: enabled,
+		Cron: a.Cfg.Directory.SyncCron, Loc: a.Cfg.Location(), Now: a.Now}
+	ds.Register()
+	return ds
+}
