@@ -11,7 +11,7 @@ import (
 var rosterColumnsZH = map[string]string{
 	"external_id": "工号", "name": "姓名", "department": "部门", "title": "职位", "city": "城市",
 	"manager_id": "经理工号", "email": "邮箱", "mobile": "手机", "platform": "平台", "wecom_id": "企业微信ID",
-	"feishu_id": "飞书ID", "dingtalk_id": "钉钉ID", "locale": "语言",
+	"feishu_id": "飞书ID", "dingtalk_id": "钉钉ID", "locale": "语言", "department_tree": "部门及下级",
 }
 
 // rosterRulesZH translate the roster package's messages (English) for
@@ -50,6 +50,13 @@ var rosterRulesZH = []struct {
 	{regexp.MustCompile(`^not a readable XLSX file: (.*)$`), "无法读取的 XLSX 文件：$1"},
 	{regexp.MustCompile(`^workbook has no sheet$`), "工作簿里没有工作表"},
 	{regexp.MustCompile(`^unknown field$`), "未知的字段"},
+	{regexp.MustCompile(`^is the same person \((".*")\) as line (\d+)$`), "与第 $2 行是同一个人（$1）"},
+	{regexp.MustCompile(`^(".*") has no active employees in the company directory$`), "通讯录中 $1 没有在职员工"},
+	{regexp.MustCompile(`^(".*") is the 工号 of several employees in the directory$`), "通讯录中有多名员工的工号是 $1"},
+	{regexp.MustCompile(`^(".*") is the mobile of several employees: give the 工号$`), "手机号 $1 对应多名员工：请填写工号"},
+	{regexp.MustCompile(`^(".*") is the e-mail of several employees: give the 工号$`), "邮箱 $1 对应多名员工：请填写工号"},
+	{regexp.MustCompile(`^is required: the company directory does not know this person yet$`), "必填：通讯录中还没有这个人"},
+	{regexp.MustCompile(`^(".*") is in neither the company directory nor any platform's directory$`), "通讯录和各平台的通讯录中都找不到 $1"},
 }
 
 // rosterErrors localizes roster row errors for display.
