@@ -1,12 +1,16 @@
 // Package bench measures the design's performance targets, each beside a
-// baseline measured in the same run:
+// baseline measured in the same run, the two interleaved over
+// LEARNLOOP_BENCH_ROUNDS rounds (see interleave and README.md):
 //
-//   - check-in storm: taps through the HTTP callback path, stored, versus raw
-//     single-row INSERTs at the same concurrency;
+//   - check-in storm: taps through the HTTP tap path, stored, versus raw
+//     single-row INSERTs at the same concurrency; the same through WeCom
+//     callbacks, and a 1,000-person class through WeCom, Feishu and
+//     DingTalk Stream callbacks;
 //   - fan-out: one touchpoint to many recipients handed to a fake platform with
 //     no limits, versus a bare bulk INSERT of the same delivery rows;
 //   - tracked links: /l/ redirects with every click stored, versus a bare
-//     net/http 302 handler.
+//     net/http 302 handler;
+//   - session and course reports, versus bare queries over the same rows.
 //
 // Run: go test -run '^$' -bench . -benchtime 1x ./bench/  (MariaDB from
 // LEARNLOOP_TEST_MYSQL_DSN, default root@tcp(127.0.0.1:3306)/test; set
