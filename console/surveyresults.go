@@ -71,9 +71,14 @@ func deptScope(scope SurveyScope) bool {
 	return scope.Department != "" || scope.Role == store.RoleDepartmentHead
 }
 
-// minGroup is the smallest group shown for sv in scope.
-func minGroup(scope SurveyScope, svMin int) int {
-	return max(scope.MinGroupSize, svMin, 1)
+// reportScope is scope as reports takes it: a department head's subtree
+// (or a scope naming a department) is partial.
+func (s *SurveyReports) reportScope(ctx context.Context, scope SurveyScope) (reports.Scope, error) {
+	a := reports.Actor{Username: scope.Username, Role: scope.Role}
+	if deptScope(scope) {
+		a.Role = store.RoleDepartmentHead
+	}
+	return reports.NewScope(ctx, s.DB, a, scope.Department, scope.MinGroupSize)
 }
 
 // SessionSurveys returns one section per survey of the session.
@@ -254,7 +259,7 @@ func dimensionsTable(lang, key string, rows []reports.DimensionRow, def *surveys
 			q = questionText(lang, *def, d.Key)
 		}
 		row := []Cell{C(dimensionLabel(lang, d.Dimension, "")), C(q)}
-		if d.Rating.N < minN {
+		if d.Suppressed {
 			row = append(row, Cell{V: hiddenText(lang, minN), Class: "muted"})
 			t.Rows = append(t.Rows, row)
 			continue
@@ -275,7 +280,7 @@ func behavioursTable(lang, key string, rows []reports.BehaviourRow, def surveys.
 			tr(lang, "col.share_improved"), tr(lang, "col.share_worse")}}
 	for _, b := range rows {
 		label := behaviourLabel(lang, def, b)
-		if b.Change.N < minN {
+		if b.Suppressed {
 			t.Rows = append(t.Rows, []Cell{C(label), {V: hiddenText(lang, minN), Class: "muted"}})
 			continue
 		}
@@ -301,10 +306,10 @@ func behaviourLabel(lang string, def surveys.Definition, b reports.BehaviourRow)
 
 func hiddenText(lang string, minN int) string { return tr(lang, "survey.hidden_group", minN) }
 
-func csatBars(lang string, rows []reports.DimensionRow, minN int) []distBar {
+func csatBars(lang string, rows []reports.DimensionRow) []distBar {
 	var bars []distBar
 	for _, d := range rows {
-		if d.Rating.N < minN || d.Rating.N == 0 {
+		if d.Suppressed || d.Rating.N == 0 {
 			continue
 		}
 		bars = append(bars, distBar{Label: fmt.Sprintf("%s (n=%d)", dimensionLabel(lang, d.Dimension, d.Question), d.Rating.N), Counts: d.Rating.Distribution[:]})
@@ -312,33 +317,36 @@ func csatBars(lang string, rows []reports.DimensionRow, minN int) []distBar {
 	return bars
 }
 
-// figuresAndCharts builds the headline figures and charts of dimensions,
-// NPS, behaviours and the overall change; figures with n below minN are
-// suppressed.
-func figuresAndCharts(lang string, def surveys.Definition, dims []reports.DimensionRow, nps *surveys.NPSResult, behaviours []reports.BehaviourRow, overall *surveys.ScaleResult, minN int) ([]ResultFigure, []template.HTML) {
+// hidden are the figures reports suppressed besides the rows' own flags.
+type hidden struct{ NPS, Overall bool }
+
+// figuresAndCharts renders the headline figures and charts of dimensions,
+// NPS, behaviours and the overall change; the figures reports suppressed
+// are shown as hidden.
+func figuresAndCharts(lang string, def surveys.Definition, dims []reports.DimensionRow, nps *surveys.NPSResult, behaviours []reports.BehaviourRow, overall *surveys.ScaleResult, h hidden) ([]ResultFigure, []template.HTML) {
 	var figs []ResultFigure
 	var charts []template.HTML
 	for _, d := range dims {
 		f := ResultFigure{Label: dimensionLabel(lang, d.Dimension, d.Question), Value: ratingValue(lang, d.Rating), N: d.Rating.N,
-			Definition: l(lang, d.Rating.Definition, d.Rating.DefinitionEN), Suppressed: d.Rating.N < minN}
+			Definition: l(lang, d.Rating.Definition, d.Rating.DefinitionEN), Suppressed: d.Suppressed}
 		if d.Dimension == "teacher" && d.Rating.Mean != nil && *d.Rating.Mean < reports.CertMinRating && !f.Suppressed {
 			f.Flag = true
 			f.Definition += " " + tr(lang, "survey.teacher_target", reports.CertMinRating)
 		}
 		figs = append(figs, f)
 	}
-	if bars := csatBars(lang, dims, minN); len(bars) > 0 {
+	if bars := csatBars(lang, dims); len(bars) > 0 {
 		charts = append(charts, csatChart(lang, bars))
 	}
 	if nps != nil {
-		figs = append(figs, ResultFigure{Label: "NPS", Value: npsValue(lang, *nps), N: nps.N, Definition: l(lang, nps.Definition, nps.DefinitionEN), Suppressed: nps.N < minN})
-		if nps.N > 0 && nps.N >= minN {
+		figs = append(figs, ResultFigure{Label: "NPS", Value: npsValue(lang, *nps), N: nps.N, Definition: l(lang, nps.Definition, nps.DefinitionEN), Suppressed: h.NPS})
+		if nps.N > 0 && !h.NPS {
 			charts = append(charts, npsChart(lang, nps.Detractors, nps.Passives, nps.Promoters))
 		}
 	}
 	var bn []beforeNow
 	for _, b := range behaviours {
-		hidden := b.Change.N < minN
+		hidden := b.Suppressed
 		figs = append(figs, ResultFigure{Label: tr(lang, "survey.behaviour_label", behaviourLabel(lang, def, b)), Value: changeValue(lang, b.Change), N: b.Change.N,
 			Definition: l(lang, b.Change.Definition, b.Change.DefinitionEN), Suppressed: hidden})
 		if !hidden && b.Change.N > 0 {
@@ -354,7 +362,7 @@ func figuresAndCharts(lang string, def surveys.Definition, dims []reports.Dimens
 			v = signed(round2(overall.Mean))
 		}
 		figs = append(figs, ResultFigure{Label: tr(lang, "survey.overall_change"), Value: v, N: overall.N,
-			Definition: l(lang, overall.Definition, overall.DefinitionEN), Suppressed: overall.N < minN})
+			Definition: l(lang, overall.Definition, overall.DefinitionEN), Suppressed: h.Overall})
 	}
 	return figs, charts
 }
@@ -363,11 +371,15 @@ func figuresAndCharts(lang string, def surveys.Definition, dims []reports.Dimens
 
 func (s *SurveyReports) fullSection(ctx context.Context, sv store.Survey, def surveys.Definition, scope SurveyScope) (ResultSection, error) {
 	lang := scope.Lang
-	minN := minGroup(scope, sv.MinGroupSize)
-	rep, err := reports.Survey(ctx, s.DB, sv.ID, s.now())
+	rs, err := s.reportScope(ctx, scope)
 	if err != nil {
 		return ResultSection{}, err
 	}
+	rep, err := reports.SurveyFor(ctx, s.DB, sv.ID, s.now(), rs)
+	if err != nil {
+		return ResultSection{}, err
+	}
+	minN := rep.MinN
 	key := fmt.Sprintf("survey-%d", sv.ID)
 	sec := ResultSection{Key: fmt.Sprint(sv.ID), Title: s.surveyTitle(lang, sv, def)}
 	rr := rep.ResponseRate
@@ -379,14 +391,14 @@ func (s *SurveyReports) fullSection(ctx context.Context, sv store.Survey, def su
 	)
 	// The whole survey's figures are shown to its coordinator whatever n;
 	// the minimum group size applies to the department breakdown.
-	figs, charts := figuresAndCharts(lang, def, rep.Dimensions, rep.NPS, rep.Behaviours, rep.Overall, 0)
+	figs, charts := figuresAndCharts(lang, def, rep.Dimensions, rep.NPS, rep.Behaviours, rep.Overall, hidden{})
 	sec.Figures = append(sec.Figures, figs...)
 	sec.Charts = charts
 	if len(rep.Dimensions) > 0 {
-		sec.Tables = append(sec.Tables, dimensionsTable(lang, key+"-dimensions", rep.Dimensions, &def, 0))
+		sec.Tables = append(sec.Tables, dimensionsTable(lang, key+"-dimensions", rep.Dimensions, &def, minN))
 	}
 	if len(rep.Behaviours) > 0 {
-		sec.Tables = append(sec.Tables, behavioursTable(lang, key+"-behaviours", rep.Behaviours, def, 0))
+		sec.Tables = append(sec.Tables, behavioursTable(lang, key+"-behaviours", rep.Behaviours, def, minN))
 	}
 	comments, err := s.commentsTable(ctx, lang, key+"-comments", sv, def, rep.Comments)
 	if err != nil {
@@ -528,7 +540,7 @@ func departmentsTable(lang, key string, rows []reports.DepartmentRow, minN int) 
 		if dept == "（未填部门）" {
 			dept = tr(lang, "survey.no_department")
 		}
-		if d.Suppressed || d.Responses == nil || *d.Responses < minN {
+		if d.Suppressed || d.Responses == nil {
 			t.Rows = append(t.Rows, []Cell{C(dept), {V: hiddenText(lang, minN), Class: "muted suppressed"}, C(nil), C(nil)})
 			continue
 		}
@@ -539,165 +551,39 @@ func departmentsTable(lang, key string, rows []reports.DepartmentRow, minN int) 
 
 // ---- the department view ----
 
-// answerSet is one department's answers to surveys.
-type answerSet struct {
-	Complete, Partial int
-	Eligible          int
-	Nums              map[string][]float64
-	Pairs             map[int][]surveys.Pair
-}
-
-func (a answerSet) responses() int { return a.Complete + a.Partial }
-
-// deptAnswers reads the answers to sv of respondents who were in dept when
-// they answered, and how many people of dept (today) received it.
-func (s *SurveyReports) deptAnswers(ctx context.Context, sv store.Survey, def surveys.Definition, dept string) (answerSet, error) {
-	db := s.DB.WithContext(ctx)
-	set := answerSet{Nums: map[string][]float64{}, Pairs: map[int][]surveys.Pair{}}
-	var counts []struct {
-		Status string
-		N      int
-	}
-	if err := db.Model(&store.SurveyResponse{}).Select("status, COUNT(*) AS n").Where("survey_id = ? AND department = ?", sv.ID, dept).
-		Group("status").Scan(&counts).Error; err != nil {
-		return set, fmt.Errorf("survey %d: count department responses: %w", sv.ID, err)
-	}
-	for _, c := range counts {
-		if c.Status == store.ResponseComplete {
-			set.Complete += c.N
-		} else {
-			set.Partial += c.N
-		}
-	}
-	var eligible int64
-	sub := surveys.EligibleQuery(db, sv.ID).Where("employees.department = ?", dept)
-	if err := db.Table("(?) AS eligible", sub).Count(&eligible).Error; err != nil {
-		return set, fmt.Errorf("survey %d: count department eligible: %w", sv.ID, err)
-	}
-	set.Eligible = max(int(eligible), set.responses())
-	var rows []struct {
-		ResponseID  uint64
-		QuestionKey string
-		Number      *float64
-	}
-	if err := db.Table("survey_answers").Select("survey_answers.response_id, survey_answers.question_key, survey_answers.number").
-		Joins("JOIN survey_responses ON survey_responses.id = survey_answers.response_id").
-		Where("survey_responses.survey_id = ? AND survey_responses.department = ? AND survey_answers.number IS NOT NULL", sv.ID, dept).
-		Order("survey_answers.response_id, survey_answers.question_key").Scan(&rows).Error; err != nil {
-		return set, fmt.Errorf("survey %d: load department answers: %w", sv.ID, err)
-	}
-	byResp := map[uint64]map[string]float64{}
-	for _, r := range rows {
-		if _, ok := def.Question(r.QuestionKey); !ok || r.Number == nil {
-			continue
-		}
-		set.Nums[r.QuestionKey] = append(set.Nums[r.QuestionKey], *r.Number)
-		if byResp[r.ResponseID] == nil {
-			byResp[r.ResponseID] = map[string]float64{}
-		}
-		byResp[r.ResponseID][r.QuestionKey] = *r.Number
-	}
-	for _, nums := range byResp {
-		for _, q := range def.Questions {
-			if q.Phase != "before" || q.Behaviour == 0 {
-				continue
-			}
-			b, okB := nums[q.Key]
-			n, okN := nums[strings.TrimSuffix(q.Key, "_before")+"_now"]
-			if okB && okN {
-				set.Pairs[q.Behaviour] = append(set.Pairs[q.Behaviour], surveys.Pair{Before: b, Now: n})
-			}
-		}
-	}
-	return set, nil
-}
-
-// figures computes the report figures of an answer set the way
-// reports.Survey does.
-func (a answerSet) figures(def surveys.Definition) ([]reports.DimensionRow, *surveys.NPSResult, []reports.BehaviourRow, *surveys.ScaleResult, error) {
-	var (
-		dims    []reports.DimensionRow
-		nps     *surveys.NPSResult
-		beh     []reports.BehaviourRow
-		overall *surveys.ScaleResult
-	)
-	for _, q := range def.Questions {
-		switch q.Type {
-		case surveys.TypeRating:
-			res, err := surveys.Ratings(a.Nums[q.Key])
-			if err != nil {
-				return nil, nil, nil, nil, err
-			}
-			dim := q.Dimension
-			if dim == "" {
-				dim = q.Key
-			}
-			dims = append(dims, reports.DimensionRow{Dimension: dim, Question: q.Text.In("zh-CN"), Key: q.Key, Rating: res})
-		case surveys.TypeNPS:
-			if nps == nil {
-				res, err := surveys.NPS(a.Nums[q.Key])
-				if err != nil {
-					return nil, nil, nil, nil, err
-				}
-				nps = &res
-			}
-		case surveys.TypeChange:
-			res, err := surveys.ChangeScale(a.Nums[q.Key])
-			if err != nil {
-				return nil, nil, nil, nil, err
-			}
-			overall = &res
-		}
-	}
-	for _, q := range def.Questions {
-		if q.Phase == "before" && q.Behaviour > 0 {
-			res, err := surveys.BehaviourChange(a.Pairs[q.Behaviour])
-			if err != nil {
-				return nil, nil, nil, nil, err
-			}
-			beh = append(beh, reports.BehaviourRow{Index: q.Behaviour, Behaviour: q.Text.In("zh-CN"), Change: res})
-		}
-	}
-	return dims, nps, beh, overall, nil
-}
-
 func (s *SurveyReports) deptSection(ctx context.Context, sv store.Survey, def surveys.Definition, scope SurveyScope) (ResultSection, error) {
 	lang := scope.Lang
-	minN := minGroup(scope, sv.MinGroupSize)
+	rs, err := s.reportScope(ctx, scope)
+	if err != nil {
+		return ResultSection{}, err
+	}
+	rep, err := reports.SurveyFor(ctx, s.DB, sv.ID, s.now(), rs)
+	if err != nil {
+		return ResultSection{}, err
+	}
+	minN := rep.MinN
 	sec := ResultSection{Key: fmt.Sprint(sv.ID), Title: s.surveyTitle(lang, sv, def), Note: tr(lang, "survey.dept_scope", scope.Department, minN)}
 	if scope.Department == "" {
 		sec.Figures = []ResultFigure{{Label: tr(lang, "col.responses"), Suppressed: true}}
 		return sec, nil
 	}
-	set, err := s.deptAnswers(ctx, sv, def, scope.Department)
-	if err != nil {
-		return sec, err
-	}
-	n := set.responses()
-	if n < minN {
+	if rep.Suppressed {
 		// Too few to show anything, not even how many answered.
 		sec.Figures = []ResultFigure{{Label: tr(lang, "col.responses"), Suppressed: true, Definition: tr(lang, "survey.dept_hidden", minN)}}
 		return sec, nil
 	}
-	dims, nps, beh, overall, err := set.figures(def)
-	if err != nil {
-		return sec, fmt.Errorf("survey %d: %w", sv.ID, err)
-	}
-	rr, err := surveys.ResponseRate(set.Complete, set.Partial, set.Eligible)
-	if err != nil {
-		return sec, fmt.Errorf("survey %d: %w", sv.ID, err)
-	}
+	rr := rep.ResponseRate
 	sec.Figures = append(sec.Figures, ResultFigure{Label: tr(lang, "survey.response_rate"), Value: fmt.Sprintf("%s (%d/%d)", pct1(rr.Rate), rr.Complete, rr.Eligible),
 		N: rr.Eligible, Definition: l(lang, rr.Definition, rr.DefinitionEN) + " " + tr(lang, "survey.dept_definition")})
-	figs, charts := figuresAndCharts(lang, def, dims, nps, beh, overall, minN)
+	figs, charts := figuresAndCharts(lang, def, rep.Dimensions, rep.NPS, rep.Behaviours, rep.Overall, hidden{NPS: rep.NPSSuppressed, Overall: rep.OverallSuppressed})
 	sec.Figures = append(sec.Figures, figs...)
 	sec.Charts = charts
 	key := fmt.Sprintf("survey-%d", sv.ID)
-	if len(dims) > 0 {
-		sec.Tables = append(sec.Tables, dimensionsTable(lang, key+"-dimensions", dims, &def, minN))
+	if len(rep.Dimensions) > 0 {
+		sec.Tables = append(sec.Tables, dimensionsTable(lang, key+"-dimensions", rep.Dimensions, &def, minN))
 	}
-	if len(beh) > 0 {
-		sec.Tables = append(sec.Tables, behavioursTable(lang, key+"-behaviours", beh, def, minN))
+	if len(rep.Behaviours) > 0 {
+		sec.Tables = append(sec.Tables, behavioursTable(lang, key+"-behaviours", rep.Behaviours, def, minN))
 	}
 	return sec, nil
 }
@@ -728,7 +614,7 @@ func (s *SurveyReports) CourseSurveys(ctx context.Context, courseID uint64, scop
 		return nil, nil
 	}
 	sec := ResultSection{Key: "course", Title: tr(lang, "survey.course_title"), Note: tr(lang, "def.pooled")}
-	figs, charts := figuresAndCharts(lang, surveys.Definition{}, rep.Dimensions, rep.NPS, nil, nil, 0)
+	figs, charts := figuresAndCharts(lang, surveys.Definition{}, rep.Dimensions, rep.NPS, nil, nil, hidden{})
 	sec.Figures, sec.Charts = figs, charts
 	sec.Tables = append(sec.Tables, dimensionsTable(lang, "course-survey-dimensions", rep.Dimensions, nil, 0))
 	t := courseSessionsTable(lang, rep.Dimensions)
@@ -771,96 +657,80 @@ func courseSessionsTable(lang string, dims []reports.DimensionRow) *Table {
 	return t
 }
 
-// deptCourse pools a department's answers to the feedback surveys of a
-// course's sessions; sessions and figures below the minimum group size are
-// hidden.
+// deptCourse renders reports.CourseFor of a department head's subtree:
+// the pooled feedback figures and one row per session, each figure hidden
+// when reports suppressed it.
 func (s *SurveyReports) deptCourse(ctx context.Context, courseID uint64, scope SurveyScope) ([]ResultSection, error) {
 	lang := scope.Lang
-	db := s.DB.WithContext(ctx)
-	var sessions []store.Session
-	if err := db.Where("course_id = ?", courseID).Order("starts_at").Find(&sessions).Error; err != nil {
-		return nil, fmt.Errorf("course %d: load sessions: %w", courseID, err)
+	rs, err := s.reportScope(ctx, scope)
+	if err != nil {
+		return nil, err
 	}
-	type sessSet struct {
-		sess store.Session
-		set  answerSet
+	rep, err := reports.CourseFor(ctx, s.DB, courseID, s.now(), rs)
+	if errors.Is(err, reports.ErrNotFound) {
+		return nil, nil
 	}
-	var (
-		rows    []sessSet
-		pooled  = answerSet{Nums: map[string][]float64{}, Pairs: map[int][]surveys.Pair{}}
-		poolDef *surveys.Definition
-		minN    = minGroup(scope, 0)
-	)
-	for _, ss := range sessions {
-		var sv store.Survey
-		if err := db.Where("session_id = ? AND kind = ?", ss.ID, store.SurveyFeedback).Order("id").Limit(1).Find(&sv).Error; err != nil {
-			return nil, fmt.Errorf("session %d: load survey: %w", ss.ID, err)
-		}
-		if sv.ID == 0 {
+	if err != nil {
+		return nil, err
+	}
+	var poolDef *surveys.Definition
+	for _, r := range rep.Sessions {
+		if r.SurveyID == 0 {
 			continue
+		}
+		var sv store.Survey
+		if err := s.DB.WithContext(ctx).Limit(1).Find(&sv, r.SurveyID).Error; err != nil {
+			return nil, fmt.Errorf("survey %d: %w", r.SurveyID, err)
 		}
 		def, err := surveys.SurveyDefinition(sv)
 		if err != nil {
 			return nil, err
 		}
-		minN = max(minN, sv.MinGroupSize)
-		set := answerSet{Nums: map[string][]float64{}}
-		if scope.Department != "" {
-			if set, err = s.deptAnswers(ctx, sv, def, scope.Department); err != nil {
-				return nil, err
-			}
-		}
-		for k, v := range set.Nums {
-			pooled.Nums[k] = append(pooled.Nums[k], v...)
-		}
-		pooled.Complete += set.Complete
-		pooled.Partial += set.Partial
-		if poolDef == nil {
-			poolDef = &def
-		}
-		rows = append(rows, sessSet{ss, set})
+		poolDef = &def
+		break
 	}
 	if poolDef == nil {
 		return nil, nil
 	}
+	minN := rep.MinN
 	sec := ResultSection{Key: "course", Title: tr(lang, "survey.course_title"), Note: tr(lang, "def.pooled") + " " + tr(lang, "survey.dept_scope", scope.Department, minN)}
-	dims, nps, _, _, err := pooled.figures(*poolDef)
-	if err != nil {
-		return nil, err
-	}
-	if pooled.responses() < minN {
+	if rep.Suppressed {
 		sec.Figures = []ResultFigure{{Label: tr(lang, "col.responses"), Suppressed: true, Definition: tr(lang, "survey.dept_hidden", minN)}}
 	} else {
-		sec.Figures, sec.Charts = figuresAndCharts(lang, *poolDef, dims, nps, nil, nil, minN)
-		sec.Tables = append(sec.Tables, dimensionsTable(lang, "course-survey-dimensions", dims, poolDef, minN))
+		sec.Figures, sec.Charts = figuresAndCharts(lang, *poolDef, rep.Dimensions, rep.NPS, nil, nil, hidden{NPS: rep.NPSSuppressed})
+		sec.Tables = append(sec.Tables, dimensionsTable(lang, "course-survey-dimensions", rep.Dimensions, poolDef, minN))
 	}
 	t := &Table{Key: "course-survey-sessions", Title: tr(lang, "table.survey_sessions"), Empty: tr(lang, "survey.no_answers"),
 		Columns: []string{tr(lang, "col.session"), tr(lang, "col.starts_at"), tr(lang, "col.responses")}}
-	for _, d := range dims {
+	for _, d := range rep.Dimensions {
 		t.Columns = append(t.Columns, dimensionLabel(lang, d.Dimension, d.Question))
 	}
 	t.Columns = append(t.Columns, "NPS")
-	for _, r := range rows {
-		row := []Cell{C(r.sess.Title), C(r.sess.StartsAt.In(bot.SessionLocation(r.sess)))}
-		if r.set.responses() < minN {
+	for _, r := range rep.Sessions {
+		if r.SurveyID == 0 || r.ResponseRate == nil {
+			continue
+		}
+		row := []Cell{C(r.Title), C(r.StartsAt.In(s.sessionLoc(ctx, r.SessionID)))}
+		if r.SurveySuppressed {
 			row = append(row, Cell{V: hiddenText(lang, minN), Class: "muted suppressed"})
 			t.Rows = append(t.Rows, row)
 			continue
 		}
-		sd, snps, _, _, err := r.set.figures(*poolDef)
-		if err != nil {
-			return nil, err
+		row = append(row, C(r.ResponseRate.Complete+r.ResponseRate.Partial))
+		byKey := map[string]reports.DimensionRow{}
+		for _, d := range r.Dimensions {
+			byKey[d.Key] = d
 		}
-		row = append(row, C(r.set.responses()))
-		for _, d := range sd {
-			if d.Rating.N < minN {
+		for _, d := range rep.Dimensions {
+			sd, ok := byKey[d.Key]
+			if !ok || sd.Suppressed {
 				row = append(row, C(nil))
 				continue
 			}
-			row = append(row, Cell{V: round2(d.Rating.Mean), Digits: 2})
+			row = append(row, Cell{V: round2(sd.Rating.Mean), Digits: 2})
 		}
-		if snps != nil && snps.N >= minN {
-			row = append(row, C(round1(snps.Score)))
+		if r.NPS != nil && !r.NPSSuppressed {
+			row = append(row, C(round1(r.NPS.Score)))
 		} else {
 			row = append(row, C(nil))
 		}
@@ -868,4 +738,13 @@ func (s *SurveyReports) deptCourse(ctx context.Context, courseID uint64, scope S
 	}
 	sec.Tables = append(sec.Tables, t)
 	return []ResultSection{sec}, nil
+}
+
+// sessionLoc is the time zone of session id (UTC when unknown).
+func (s *SurveyReports) sessionLoc(ctx context.Context, id uint64) *time.Location {
+	var sess store.Session
+	if err := s.DB.WithContext(ctx).Limit(1).Find(&sess, id).Error; err != nil || sess.ID == 0 {
+		return time.UTC
+	}
+	return bot.SessionLocation(sess)
 }

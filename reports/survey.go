@@ -436,7 +436,7 @@ func SurveyFor(ctx context.Context, db *gorm.DB, surveyID uint64, now time.Time,
 			csatN[x.Department] = x.N
 		}
 	}
-	min := sv.MinGroupSize
+	min := r.MinN // the survey's own minimum, or the scope's when larger
 	for _, d := range deptN {
 		row := DepartmentRow{Department: d.Department}
 		if d.Department == "" {
