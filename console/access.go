@@ -2,6 +2,7 @@ package console
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"time"
@@ -9,6 +10,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/learnloop/learnloop/bot"
+	"github.com/learnloop/learnloop/command"
 	"github.com/learnloop/learnloop/reports"
 	"github.com/learnloop/learnloop/roster"
 	"github.com/learnloop/learnloop/store"
@@ -207,4 +209,56 @@ func (c *Console) head(sc sessionCtx, tab string) *sessionHead {
 		ID: sc.Sess.ID, Title: sc.Sess.Title, Course: sc.Course, Span: bot.FormatSpan(sc.Sess),
 		Status: sc.Sess.Status, Stage: reports.Stage(sc.Sess, c.now()), Tab: tab, Write: sc.Access == accessWrite, ReadOnly: sc.Access == accessAggr,
 	}
+}
+
+// commands is the one door behind the console and the API for writes.
+func (c *Console) commands() *command.Service {
+	s := &command.Service{DB: c.d.DB, Planner: c.d.Planner, Surveys: c.d.SurveyPlans, Checkins: c.d.Checkins, Now: c.now,
+		Defaults: command.Defaults{Location: c.d.Location, Locale: c.d.Locale, OpensBefore: c.d.Checkin.OpensBefore,
+			Grace: c.d.Checkin.Grace, MakeupAfter: c.d.Checkin.MakeupAfter}}
+	return s
+}
+
+// actor is who v is to a command.
+func (v *viewer) actor() command.Actor {
+	return command.Actor{Name: v.name(), Role: v.Account.Role}
+}
+
+// errorKeys localizes a command's field errors: the message key of a field,
+// or of a field with a code ("ends_at/end_before_start").
+type errorKeys map[string]string
+
+// key is the message key of f, or "" when there is none.
+func (k errorKeys) key(f command.FieldError) string {
+	if key, ok := k[f.Field+"/"+f.Code]; ok {
+		return key
+	}
+	return k[f.Field]
+}
+
+// fieldErrors puts a command's field errors on p, localized by keys; a
+// field without a key shows the command's English message.
+func (p *page) fieldErrors(err error, keys errorKeys) bool {
+	var ie *command.InvalidError
+	if !errors.As(err, &ie) {
+		return false
+	}
+	for _, f := range ie.Fields {
+		if key := keys.key(f); key != "" {
+			p.fieldError(f.Field, key)
+		} else {
+			p.fieldText(f.Field, f.Message)
+		}
+	}
+	return true
+}
+
+// sessionKeys are the session form's messages.
+var sessionKeys = errorKeys{
+	"course_id": "session.err_course", "title": "session.err_title", "time_zone": "session.err_zone",
+	"starts_at": "session.err_start", "starts_at/bad_date": "session.err_date",
+	"ends_at": "session.err_end", "ends_at/end_before_start": "session.err_end_before", "ends_at/session_too_long": "session.err_too_long",
+	"ends_at/bad_date": "session.err_date", "locale": "session.err_locale", "location": "session.err_location",
+	"online_url": "session.err_url", "teacher": "session.err_teacher", "plan": "session.err_plan",
+	command.FieldOpensBefore: "session.err_minutes", command.FieldGrace: "session.err_minutes", command.FieldMakeupAfter: "session.err_minutes",
 }

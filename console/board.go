@@ -13,9 +13,8 @@ import (
 	"strings"
 	"time"
 
-	"gorm.io/gorm"
-
 	"github.com/learnloop/learnloop/bot"
+	"github.com/learnloop/learnloop/command"
 	"github.com/learnloop/learnloop/plan"
 	"github.com/learnloop/learnloop/reports"
 	"github.com/learnloop/learnloop/store"
@@ -432,34 +431,11 @@ func (c *Console) boardFingerprint(ctx context.Context, sc sessionCtx) (string, 
 
 // ---- board actions ----
 
-// findRosterPerson loads the employee named by the form's external_id.
-func (c *Console) findRosterPerson(r *http.Request, sessionID uint64) (store.Employee, store.Enrollment, error) {
-	var e store.Employee
-	var enr store.Enrollment
-	ext := strings.TrimSpace(r.PostForm.Get("external_id"))
-	if ext == "" {
-		return e, enr, errNoPerson
-	}
-	db := c.d.DB.WithContext(r.Context())
-	if err := db.Where("external_id = ?", ext).Limit(1).Find(&e).Error; err != nil {
-		return e, enr, err
-	}
-	if e.ID == 0 {
-		return e, enr, errNoPerson
-	}
-	if err := db.Where("session_id = ? AND employee_id = ?", sessionID, e.ID).Limit(1).Find(&enr).Error; err != nil {
-		return e, enr, err
-	}
-	if enr.ID == 0 || enr.Status == store.EnrollCancelled {
-		return e, enr, errNotOnRoster
-	}
-	return e, enr, nil
+// rosterPerson is the person the form's external_id names on the session's
+// roster (command.Service.OnRoster).
+func (c *Console) rosterPerson(r *http.Request, sessionID uint64) (command.RosterEntry, error) {
+	return c.commands().OnRoster(r.Context(), sessionID, command.Person{ExternalID: r.PostForm.Get("external_id")})
 }
-
-var (
-	errNoPerson    = errors.New("no such employee")
-	errNotOnRoster = errors.New("not on the roster")
-)
 
 // boardAction loads the session, renders the board again with an inline
 // message when the input is bad (nothing changed), or asks for confirmation.
@@ -489,19 +465,43 @@ func (c *Console) boardSession(w http.ResponseWriter, r *http.Request, v *viewer
 	return sc, true
 }
 
+// personError shows a board command's refusal on the board; anything
+// else is an internal error.
 func (c *Console) personError(w http.ResponseWriter, r *http.Request, v *viewer, sc sessionCtx, err error) {
+	ext := strings.TrimSpace(r.PostForm.Get("external_id"))
+	var ie *command.InvalidError
 	switch {
-	case errors.Is(err, errNoPerson):
-		c.boardError(w, r, v, sc, "external_id", "board.err_no_person", r.PostForm.Get("external_id"))
-	case errors.Is(err, errNotOnRoster):
-		c.boardError(w, r, v, sc, "external_id", "board.err_not_on_roster", r.PostForm.Get("external_id"))
+	case errors.As(err, &ie):
+		for _, f := range ie.Fields {
+			switch f.Field {
+			case "external_id":
+				c.boardError(w, r, v, sc, "external_id", "board.err_no_person", ext)
+			case "kind":
+				c.boardError(w, r, v, sc, "kind", "board.err_kind")
+			default:
+				c.boardError(w, r, v, sc, "note", "board.err_note")
+			}
+			return
+		}
+	case errors.Is(err, command.ErrNotFound):
+		c.boardError(w, r, v, sc, "external_id", "board.err_no_person", ext)
+	case errors.Is(err, command.ErrNotEnrolled):
+		c.boardError(w, r, v, sc, "external_id", "board.err_not_on_roster", ext)
+	case errors.Is(err, command.ErrCancelled):
+		c.boardError(w, r, v, sc, "", "session.err_cancelled")
+	case errors.Is(err, command.ErrClosed):
+		c.boardError(w, r, v, sc, "", "board.closed_note")
+	case errors.Is(err, command.ErrNoneMissing):
+		c.boardError(w, r, v, sc, "", "board.err_none_missing")
+	case errors.Is(err, command.ErrForbidden):
+		c.forbidden(w, r, v)
 	default:
 		c.internal(w, r, v, err)
 	}
 }
 
 // remindMissing creates an ad-hoc make-up reminder to everyone not checked
-// in and sends it now through the Planner.
+// in and sends it now (command.RemindMissing).
 func (c *Console) remindMissing(w http.ResponseWriter, r *http.Request, v *viewer) {
 	sc, ok := c.boardSession(w, r, v)
 	if !ok {
@@ -526,28 +526,8 @@ func (c *Console) remindMissing(w http.ResponseWriter, r *http.Request, v *viewe
 	if !c.confirmed(w, r, v, back, tr(lang, "board.confirm_remind", len(missing))) {
 		return
 	}
-	now := c.now()
-	tp := store.Touchpoint{Kind: bot.KindMakeupReminder, Template: bot.KindMakeupReminder, Anchor: store.AnchorAbsolute, At: &now,
-		Audience: store.AudienceNotCheckedIn, Status: store.TouchpointScheduled, Note: truncate("ad hoc: "+v.name(), 255)}
-	err = c.d.DB.WithContext(r.Context()).Transaction(func(tx *gorm.DB) error {
-		if err := c.d.Planner.Create(r.Context(), tx, &tp, sc.Sess); err != nil {
-			return err
-		}
-		return c.audit(tx, v, "touchpoint.create", fmt.Sprintf("touchpoint:%d", tp.ID),
-			map[string]any{"kind": tp.Kind, "anchor": tp.Anchor, "at": tp.At, "audience": tp.Audience, "note": tp.Note, "ad_hoc": true})
-	})
-	if err != nil {
-		c.internal(w, r, v, err)
-		return
-	}
-	job, err := c.d.Planner.SendNow(r.Context(), tp.ID)
-	if err != nil {
-		c.internal(w, r, v, err)
-		return
-	}
-	if err := c.audit(c.d.DB.WithContext(r.Context()), v, "touchpoint.send_now", fmt.Sprintf("touchpoint:%d", tp.ID),
-		map[string]any{"job": job.ID, "missing": len(missing)}); err != nil {
-		c.internal(w, r, v, err)
+	if _, _, err := c.commands().RemindMissing(r.Context(), v.actor(), sc.Sess.ID); err != nil {
+		c.personError(w, r, v, sc, err)
 		return
 	}
 	c.redirectOK(w, r, back, "reminded")
@@ -558,34 +538,26 @@ func (c *Console) excuse(w http.ResponseWriter, r *http.Request, v *viewer) {
 	if !ok {
 		return
 	}
-	e, enr, err := c.findRosterPerson(r, sc.Sess.ID)
+	re, err := c.rosterPerson(r, sc.Sess.ID)
 	if err != nil {
 		c.personError(w, r, v, sc, err)
 		return
 	}
-	note := strings.TrimSpace(r.PostForm.Get("note"))
-	if plan.TooLong(note, plan.MaxNote) {
+	note := r.PostForm.Get("note")
+	if plan.TooLong(strings.TrimSpace(note), plan.MaxNote) {
 		c.boardError(w, r, v, sc, "note", "board.err_note")
 		return
 	}
 	back := fmt.Sprintf("/sessions/%d/board", sc.Sess.ID)
-	if enr.Status == store.EnrollExcused {
+	if re.Enrollment.Status == store.EnrollExcused {
 		c.redirectOK(w, r, back, "")
 		return
 	}
-	if !c.confirmed(w, r, v, back, tr(langOf(r), "board.confirm_excuse", e.Name, e.ExternalID)) {
+	if !c.confirmed(w, r, v, back, tr(langOf(r), "board.confirm_excuse", re.Employee.Name, re.Employee.ExternalID)) {
 		return
 	}
-	err = c.d.DB.WithContext(r.Context()).Transaction(func(tx *gorm.DB) error {
-		res := tx.Model(&store.Enrollment{}).Where("id = ? AND status <> ?", enr.ID, store.EnrollCancelled).
-			Updates(map[string]any{"status": store.EnrollExcused, "note": note, "updated_at": c.now()})
-		if res.Error != nil {
-			return res.Error
-		}
-		return c.audit(tx, v, "enrollment.excuse", fmt.Sprintf("session:%d", sc.Sess.ID), map[string]any{"employee": e.ExternalID, "note": note})
-	})
-	if err != nil {
-		c.internal(w, r, v, err)
+	if _, err := c.commands().Excuse(r.Context(), v.actor(), sc.Sess.ID, command.Person{EmployeeID: re.Employee.ID}, note); err != nil {
+		c.personError(w, r, v, sc, err)
 		return
 	}
 	c.redirectOK(w, r, back, "excused")
@@ -596,37 +568,28 @@ func (c *Console) unexcuse(w http.ResponseWriter, r *http.Request, v *viewer) {
 	if !ok {
 		return
 	}
-	e, enr, err := c.findRosterPerson(r, sc.Sess.ID)
+	re, err := c.rosterPerson(r, sc.Sess.ID)
 	if err != nil {
 		c.personError(w, r, v, sc, err)
 		return
 	}
 	back := fmt.Sprintf("/sessions/%d/board", sc.Sess.ID)
-	if enr.Status != store.EnrollExcused {
+	if re.Enrollment.Status != store.EnrollExcused {
 		c.redirectOK(w, r, back, "")
 		return
 	}
-	if !c.confirmed(w, r, v, back, tr(langOf(r), "board.confirm_unexcuse", e.Name, e.ExternalID)) {
+	if !c.confirmed(w, r, v, back, tr(langOf(r), "board.confirm_unexcuse", re.Employee.Name, re.Employee.ExternalID)) {
 		return
 	}
-	err = c.d.DB.WithContext(r.Context()).Transaction(func(tx *gorm.DB) error {
-		if err := tx.Model(&store.Enrollment{}).Where("id = ?", enr.ID).
-			Updates(map[string]any{"status": store.EnrollInvited, "updated_at": c.now()}).Error; err != nil {
-			return err
-		}
-		return c.audit(tx, v, "enrollment.unexcuse", fmt.Sprintf("session:%d", sc.Sess.ID), map[string]any{"employee": e.ExternalID})
-	})
-	if err != nil {
-		c.internal(w, r, v, err)
+	if _, err := c.commands().Unexcuse(r.Context(), v.actor(), sc.Sess.ID, command.Person{EmployeeID: re.Employee.ID}); err != nil {
+		c.personError(w, r, v, sc, err)
 		return
 	}
 	c.redirectOK(w, r, back, "unexcused")
 }
 
 // manualCheckin records a check-in for someone (a dead phone, a paper
-// list): Source manual, the account as RecordedBy. The kind follows the
-// windows unless chosen, and anything after the end counts as make-up, as in
-// the REST API.
+// list) through command.ManualCheckin, as the REST API does.
 func (c *Console) manualCheckin(w http.ResponseWriter, r *http.Request, v *viewer) {
 	sc, ok := c.boardSession(w, r, v)
 	if !ok {
@@ -639,52 +602,28 @@ func (c *Console) manualCheckin(w http.ResponseWriter, r *http.Request, v *viewe
 		c.boardError(w, r, v, sc, "kind", "board.err_kind")
 		return
 	}
-	note := strings.TrimSpace(r.PostForm.Get("note"))
-	if plan.TooLong(note, plan.MaxNote) {
+	note := r.PostForm.Get("note")
+	if plan.TooLong(strings.TrimSpace(note), plan.MaxNote) {
 		c.boardError(w, r, v, sc, "note", "board.err_note")
 		return
 	}
-	e, _, err := c.findRosterPerson(r, sc.Sess.ID)
+	re, err := c.rosterPerson(r, sc.Sess.ID)
 	if err != nil {
 		c.personError(w, r, v, sc, err)
 		return
 	}
 	back := fmt.Sprintf("/sessions/%d/board", sc.Sess.ID)
-	if !c.confirmed(w, r, v, back, tr(langOf(r), "board.confirm_checkin", e.Name, e.ExternalID)) {
+	if !c.confirmed(w, r, v, back, tr(langOf(r), "board.confirm_checkin", re.Employee.Name, re.Employee.ExternalID)) {
 		return
 	}
-	now := c.now()
-	if kind == "" {
-		k, err := bot.SessionWindows(sc.Sess).Classify(now)
-		switch {
-		case err == nil:
-			kind = k
-		case errors.Is(err, bot.ErrCheckinNotOpen):
-			kind = store.CheckinOnTime
-		default:
-			kind = store.CheckinMakeup
-		}
-	}
-	res, err := c.d.Checkins.Record(r.Context(), bot.CheckinRequest{SessionID: sc.Sess.ID, EmployeeID: e.ID, Source: store.SourceManual,
-		Kind: kind, RecordedBy: v.name(), Note: note, At: now, Session: &sc.Sess})
-	switch {
-	case errors.Is(err, bot.ErrNotEnrolled):
-		c.boardError(w, r, v, sc, "external_id", "board.err_not_on_roster", e.ExternalID)
-		return
-	case errors.Is(err, bot.ErrSessionCanceled):
-		c.boardError(w, r, v, sc, "", "session.err_cancelled")
-		return
-	case err != nil:
-		c.internal(w, r, v, err)
+	res, err := c.commands().ManualCheckin(r.Context(), v.actor(), sc.Sess.ID,
+		command.CheckinInput{Person: command.Person{EmployeeID: re.Employee.ID}, Kind: kind, Note: note})
+	if err != nil {
+		c.personError(w, r, v, sc, err)
 		return
 	}
 	if res.Duplicate {
 		c.redirectOK(w, r, back, "already_checked_in")
-		return
-	}
-	if err := c.audit(c.d.DB.WithContext(r.Context()), v, "checkin.manual", fmt.Sprintf("session:%d", sc.Sess.ID),
-		map[string]any{"employee": e.ExternalID, "kind": kind, "note": note}); err != nil {
-		c.internal(w, r, v, err)
 		return
 	}
 	c.redirectOK(w, r, back, "checked_in")

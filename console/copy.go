@@ -1,7 +1,6 @@
 package console
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -9,24 +8,12 @@ import (
 	"strings"
 	"time"
 
-	"gorm.io/gorm"
-
+	"github.com/learnloop/learnloop/command"
 	"github.com/learnloop/learnloop/store"
 	"github.com/learnloop/learnloop/surveys"
 )
 
-// SessionCopier copies a session as the next one of its course: same plan,
-// surveys and roster, new times (*surveys.Service implements it, and the
-// REST API's copy endpoint calls the same method). The console finds it on
-// Deps.SurveyPlans.
-type SessionCopier interface {
-	CopySession(ctx context.Context, tx *gorm.DB, src store.Session, next surveys.SessionCopy) (store.Session, error)
-}
-
-func (c *Console) copier() SessionCopier {
-	cp, _ := c.d.SurveyPlans.(SessionCopier)
-	return cp
-}
+func (c *Console) copier() command.Copier { return c.commands().Copier() }
 
 // sessionCopyData is the "copy as next session" form: what will be copied.
 type sessionCopyData struct {
@@ -81,15 +68,20 @@ func (c *Console) sessionCopyPage(w http.ResponseWriter, r *http.Request, v *vie
 	c.render(w, r, http.StatusOK, "session_copy", p)
 }
 
-// sessionCopy stores the next session (surveys.Service.CopySession) and
-// opens it.
+// copyKeys are the copy form's messages.
+var copyKeys = errorKeys{
+	"title": "session.err_title", "starts_at": "session.err_start", "starts_at/bad_date": "session.err_date",
+	"ends_at": "session.err_end", "ends_at/end_before_start": "session.err_end_before", "ends_at/session_too_long": "session.err_too_long",
+	"ends_at/bad_date": "session.err_date",
+}
+
+// sessionCopy stores the next session (command.CopySession) and opens it.
 func (c *Console) sessionCopy(w http.ResponseWriter, r *http.Request, v *viewer) {
 	sc, ok := c.loadSessionPath(w, r, v, accessWrite)
 	if !ok {
 		return
 	}
-	cp := c.copier()
-	if cp == nil {
+	if c.copier() == nil {
 		c.notFound(w, r, v)
 		return
 	}
@@ -98,43 +90,30 @@ func (c *Console) sessionCopy(w http.ResponseWriter, r *http.Request, v *viewer)
 	p.Nav = "courses"
 	p.Session = c.head(sc, "overview")
 	f := r.PostForm
-	next := surveys.SessionCopy{Title: strings.TrimSpace(f.Get("title"))}
-	if len(next.Title) > 255 {
-		p.fieldError("title", "session.err_title")
-	}
-	start, err := parseLocal(f.Get("starts_at"), sc.Loc)
-	if err != nil {
-		p.fieldError("starts_at", "session.err_start")
-	}
-	end, err := parseLocal(f.Get("ends_at"), sc.Loc)
-	switch {
-	case err != nil:
-		p.fieldError("ends_at", "session.err_end")
-	case !start.IsZero() && !end.After(start):
-		p.fieldError("ends_at", "session.err_end_before")
-	case !start.IsZero() && end.Sub(start) > 14*24*time.Hour:
-		p.fieldError("ends_at", "session.err_too_long")
-	}
-	next.StartsAt, next.EndsAt = start, end
-	if !p.hasErrors() {
-		var dst store.Session
-		err := store.Tx(r.Context(), c.d.DB, func(tx *gorm.DB) error {
-			var err error
-			if dst, err = cp.CopySession(r.Context(), tx, src, next); err != nil {
-				return err
-			}
-			return c.audit(tx, v, "session.copy", fmt.Sprintf("session:%d", dst.ID), map[string]any{
-				"from": src.ID, "title": dst.Title, "starts_at": dst.StartsAt, "ends_at": dst.EndsAt})
-		})
-		if errors.Is(err, surveys.ErrBadCopy) {
-			p.fieldError("ends_at", "session.err_end_before")
-		} else if err != nil {
-			c.internal(w, r, v, err)
-			return
-		} else {
-			c.redirectOK(w, r, fmt.Sprintf("/sessions/%d", dst.ID), "session_copied")
-			return
+	title := strings.TrimSpace(f.Get("title"))
+	in := command.CopyInput{Title: &title}
+	for _, t := range []struct {
+		field string
+		dst   **time.Time
+	}{{"starts_at", &in.StartsAt}, {"ends_at", &in.EndsAt}} {
+		at, err := parseLocal(f.Get(t.field), sc.Loc)
+		if err != nil {
+			in.Invalid = append(in.Invalid, command.FieldError{Field: t.field, Code: command.CodeBadFormat})
+			continue
 		}
+		*t.dst = &at
+	}
+	res, err := c.commands().CopySession(r.Context(), v.actor(), src.ID, in)
+	switch {
+	case err == nil:
+		c.redirectOK(w, r, fmt.Sprintf("/sessions/%d", res.Session.ID), "session_copied")
+		return
+	case errors.Is(err, command.ErrForbidden):
+		c.forbidden(w, r, v)
+		return
+	case !p.fieldErrors(err, copyKeys):
+		c.internal(w, r, v, err)
+		return
 	}
 	d := sessionCopyData{Src: src, Zone: sc.Loc.String()}
 	if err := c.copyCounts(r, src, &d); err != nil {

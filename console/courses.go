@@ -2,6 +2,7 @@ package console
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -9,9 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"gorm.io/gorm"
-
-	"github.com/learnloop/learnloop/plan"
+	"github.com/learnloop/learnloop/command"
 	"github.com/learnloop/learnloop/reports"
 	"github.com/learnloop/learnloop/store"
 )
@@ -297,63 +296,50 @@ func (c *Console) courseEditPage(w http.ResponseWriter, r *http.Request, v *view
 	c.render(w, r, http.StatusOK, "course_form", p)
 }
 
-// applyCourse validates the course form into course, mirroring the REST
-// API's rules; messages go to p.
-func (c *Console) applyCourse(r *http.Request, v *viewer, p *page, course *store.Course) map[string]any {
+// courseKeys are the course form's messages.
+var courseKeys = errorKeys{
+	"code": "course.err_code", "title": "course.err_title", "category": "course.err_category", "target_level": "course.err_level",
+	"behaviours": "course.err_behaviour_long", "behaviours/out_of_range": "course.err_behaviours", "owner": "course.err_owner",
+}
+
+// courseInput parses the course form for command.CreateCourse and
+// UpdateCourse: one behaviour a line.
+func courseInput(r *http.Request) command.CourseInput {
 	f := r.PostForm
-	course.Code = strings.TrimSpace(f.Get("code"))
-	course.Title = strings.TrimSpace(f.Get("title"))
-	course.Category = strings.TrimSpace(f.Get("category"))
-	if course.Code == "" || plan.TooLong(course.Code, plan.MaxCourseCode) {
-		p.fieldError("code", "course.err_code")
-	}
-	if course.Title == "" || plan.TooLong(course.Title, plan.MaxCourseTitle) {
-		p.fieldError("title", "course.err_title")
-	}
-	if plan.TooLong(course.Category, plan.MaxCategory) {
-		p.fieldError("category", "course.err_category")
-	}
-	lvl, err := strconv.Atoi(strings.TrimSpace(f.Get("target_level")))
-	if err != nil || lvl < 1 || lvl > 5 {
-		p.fieldError("target_level", "course.err_level")
+	str := func(name string) *string { v := f.Get(name); return &v }
+	in := command.CourseInput{Code: str("code"), Title: str("title"), Category: str("category"), Owner: str("owner")}
+	if lvl, err := strconv.Atoi(strings.TrimSpace(f.Get("target_level"))); err != nil {
+		in.Invalid = append(in.Invalid, command.FieldError{Field: "target_level", Code: command.CodeBadFormat})
 	} else {
-		course.TargetLevel = lvl
+		in.TargetLevel = &lvl
 	}
-	var bs []string
+	bs := []string{}
 	for _, line := range strings.Split(f.Get("behaviours"), "\n") {
 		if line = strings.TrimSpace(line); line != "" {
 			bs = append(bs, line)
 		}
 	}
-	if len(bs) > plan.MaxBehaviours {
-		p.fieldError("behaviours", "course.err_behaviours")
+	in.Behaviours = &bs
+	return in
+}
+
+// courseSaved answers a course command: the course page, or the form
+// with its messages.
+func (c *Console) courseSaved(w http.ResponseWriter, r *http.Request, v *viewer, p *page, course store.Course, err error, flash string) bool {
+	switch {
+	case err == nil:
+		c.redirectOK(w, r, fmt.Sprintf("/courses/%d", course.ID), flash)
+	case errors.Is(err, command.ErrDuplicate):
+		p.fieldError("code", "course.err_duplicate")
+		return false
+	case errors.Is(err, command.ErrForbidden):
+		c.forbidden(w, r, v)
+	case p.fieldErrors(err, courseKeys):
+		return false
+	default:
+		c.internal(w, r, v, err)
 	}
-	for _, b := range bs {
-		if plan.TooLong(b, plan.MaxBehaviour) {
-			p.fieldError("behaviours", "course.err_behaviour_long")
-			break
-		}
-	}
-	if bs == nil {
-		bs = []string{}
-	}
-	b, _ := json.Marshal(bs)
-	course.Behaviours = string(b)
-	if v.admin() {
-		owner := strings.TrimSpace(f.Get("owner"))
-		if owner != "" && owner != course.Owner {
-			var n int64
-			c.d.DB.WithContext(r.Context()).Model(&store.Account{}).Where("username = ? AND role = ?", owner, store.RoleCoordinator).Count(&n)
-			if n == 0 {
-				p.fieldError("owner", "course.err_owner")
-			}
-		}
-		course.Owner = owner
-	} else if course.ID == 0 {
-		course.Owner = v.name()
-	}
-	return map[string]any{"code": course.Code, "title": course.Title, "category": course.Category,
-		"target_level": course.TargetLevel, "behaviours": bs, "owner": course.Owner}
+	return true
 }
 
 func (c *Console) courseCreate(w http.ResponseWriter, r *http.Request, v *viewer) {
@@ -363,25 +349,9 @@ func (c *Console) courseCreate(w http.ResponseWriter, r *http.Request, v *viewer
 	}
 	p := c.newPage(r, v, "course.new")
 	p.Nav = "courses"
-	var course store.Course
-	detail := c.applyCourse(r, v, p, &course)
-	if !p.hasErrors() {
-		err := c.d.DB.WithContext(r.Context()).Transaction(func(tx *gorm.DB) error {
-			if err := tx.Create(&course).Error; err != nil {
-				return err
-			}
-			return c.audit(tx, v, "course.create", fmt.Sprintf("course:%d", course.ID), detail)
-		})
-		switch {
-		case store.IsDuplicate(err):
-			p.fieldError("code", "course.err_duplicate")
-		case err != nil:
-			c.internal(w, r, v, err)
-			return
-		default:
-			c.redirectOK(w, r, fmt.Sprintf("/courses/%d", course.ID), "course_created")
-			return
-		}
+	course, err := c.commands().CreateCourse(r.Context(), v.actor(), courseInput(r))
+	if c.courseSaved(w, r, v, p, course, err, "course_created") {
+		return
 	}
 	p.Data = courseFormData{Owners: c.ownerChoices(r, p.V("owner")), Levels: []int{1, 2, 3, 4, 5}}
 	c.render(w, r, http.StatusUnprocessableEntity, "course_form", p)
@@ -393,30 +363,14 @@ func (c *Console) courseUpdate(w http.ResponseWriter, r *http.Request, v *viewer
 		c.notFound(w, r, v)
 		return
 	}
-	course, _, ok := c.loadCourse(w, r, v, id, accessWrite)
-	if !ok {
+	if _, _, ok := c.loadCourse(w, r, v, id, accessWrite); !ok {
 		return
 	}
 	p := c.newPage(r, v, "course.edit")
 	p.Nav = "courses"
-	detail := c.applyCourse(r, v, p, &course)
-	if !p.hasErrors() {
-		err := c.d.DB.WithContext(r.Context()).Transaction(func(tx *gorm.DB) error {
-			if err := tx.Save(&course).Error; err != nil {
-				return err
-			}
-			return c.audit(tx, v, "course.update", fmt.Sprintf("course:%d", course.ID), detail)
-		})
-		switch {
-		case store.IsDuplicate(err):
-			p.fieldError("code", "course.err_duplicate")
-		case err != nil:
-			c.internal(w, r, v, err)
-			return
-		default:
-			c.redirectOK(w, r, fmt.Sprintf("/courses/%d", course.ID), "course_saved")
-			return
-		}
+	course, err := c.commands().UpdateCourse(r.Context(), v.actor(), id, courseInput(r))
+	if c.courseSaved(w, r, v, p, course, err, "course_saved") {
+		return
 	}
 	p.Data = courseFormData{ID: id, Owners: c.ownerChoices(r, p.V("owner")), Levels: []int{1, 2, 3, 4, 5}}
 	c.render(w, r, http.StatusUnprocessableEntity, "course_form", p)

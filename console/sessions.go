@@ -12,9 +12,8 @@ import (
 	"strings"
 	"time"
 
-	"gorm.io/gorm"
-
 	"github.com/learnloop/learnloop/bot"
+	"github.com/learnloop/learnloop/command"
 	"github.com/learnloop/learnloop/plan"
 	"github.com/learnloop/learnloop/reports"
 	"github.com/learnloop/learnloop/roster"
@@ -80,12 +79,7 @@ func (c *Console) sessionPage(w http.ResponseWriter, r *http.Request, v *viewer)
 }
 
 func (c *Console) teacherName(r *http.Request, s store.Session) string {
-	if s.TeacherID == nil {
-		return ""
-	}
-	var t store.Teacher
-	c.d.DB.WithContext(r.Context()).Limit(1).Find(&t, *s.TeacherID)
-	return t.Name
+	return c.commands().TeacherName(r.Context(), s)
 }
 
 // ---- session form ----
@@ -170,123 +164,52 @@ func (c *Console) sessionEditPage(w http.ResponseWriter, r *http.Request, v *vie
 	c.render(w, r, http.StatusOK, "session_form", p)
 }
 
-// applySession validates the session form into s (mirroring the REST API's
-// rules) and returns the audit detail.
-func (c *Console) applySession(r *http.Request, v *viewer, p *page, s *store.Session, create bool) map[string]any {
+// sessionInput parses the session form for command.CreateSession and
+// UpdateSession; times are read in the form's zone, and what cannot be
+// read joins the command's own field errors.
+func (c *Console) sessionInput(r *http.Request, create bool) command.SessionInput {
 	f := r.PostForm
-	cid, err := strconv.ParseUint(strings.TrimSpace(f.Get("course_id")), 10, 64)
-	if err != nil || cid == 0 {
-		p.fieldError("course_id", "session.err_course")
+	var in command.SessionInput
+	str := func(name string) *string { v := f.Get(name); return &v }
+	if cid, err := strconv.ParseUint(strings.TrimSpace(f.Get("course_id")), 10, 64); err != nil || cid == 0 {
+		in.Invalid = append(in.Invalid, command.FieldError{Field: "course_id", Code: command.CodeRequired})
 	} else {
-		var course store.Course
-		if err := c.d.DB.WithContext(r.Context()).Limit(1).Find(&course, cid).Error; err != nil || course.ID == 0 {
-			p.fieldError("course_id", "session.err_course")
-		} else if acc, err := c.courseAccess(r.Context(), v, course); err != nil || acc != accessWrite {
-			p.fieldError("course_id", "session.err_course")
-		} else {
-			s.CourseID = cid
-			if strings.TrimSpace(f.Get("title")) == "" {
-				s.Title = course.Title
-			}
-		}
+		in.CourseID = &cid
 	}
-	if t := strings.TrimSpace(f.Get("title")); t != "" {
-		if plan.TooLong(t, plan.MaxSessionTitle) {
-			p.fieldError("title", "session.err_title")
-		}
-		s.Title = t
+	if t := strings.TrimSpace(f.Get("title")); t != "" || !create {
+		in.Title = &t
 	}
-	tz := strings.TrimSpace(f.Get("time_zone"))
-	loc, err := plan.Zone(tz) // IANA names only: not "Local"
+	in.TimeZone, in.Locale, in.Location, in.OnlineURL, in.Teacher = str("time_zone"), str("locale"), str("location"), str("online_url"), str("teacher")
+	loc, err := plan.Zone(strings.TrimSpace(f.Get("time_zone"))) // IANA names only: not "Local"
 	if err != nil {
-		p.fieldError("time_zone", "session.err_zone")
 		loc = c.d.Location
-	} else {
-		s.TimeZone = tz
 	}
-	start, err := parseLocal(f.Get("starts_at"), loc)
-	switch {
-	case err != nil:
-		p.fieldError("starts_at", "session.err_start")
-	case !plan.InDateRange(start):
-		p.fieldError("starts_at", "session.err_date")
-	default:
-		s.StartsAt = start
-	}
-	end, err := parseLocal(f.Get("ends_at"), loc)
-	switch {
-	case err != nil:
-		p.fieldError("ends_at", "session.err_end")
-	case !s.StartsAt.IsZero() && !end.After(s.StartsAt):
-		p.fieldError("ends_at", "session.err_end_before")
-	case !s.StartsAt.IsZero() && end.Sub(s.StartsAt) > plan.MaxSessionLength:
-		p.fieldError("ends_at", "session.err_too_long")
-	case !plan.InDateRange(end):
-		p.fieldError("ends_at", "session.err_date")
-	default:
-		s.EndsAt = end
-	}
-	switch l := f.Get("locale"); l {
-	case bot.LocaleZH, bot.LocaleEN:
-		s.Locale = l
-	default:
-		p.fieldError("locale", "session.err_locale")
-	}
-	s.Location = strings.TrimSpace(f.Get("location"))
-	if plan.TooLong(s.Location, plan.MaxLocation) {
-		p.fieldError("location", "session.err_location")
-	}
-	s.OnlineURL = strings.TrimSpace(f.Get("online_url"))
-	if s.OnlineURL != "" && (!plan.ValidURL(s.OnlineURL) || plan.TooLong(s.OnlineURL, plan.MaxOnlineURL)) {
-		p.fieldError("online_url", "session.err_url")
-	}
-	if plan.TooLong(strings.TrimSpace(f.Get("teacher")), plan.MaxTeacher) {
-		p.fieldError("teacher", "session.err_teacher")
-	}
-	minutes := func(field string, dst *int64) {
-		n, err := strconv.ParseInt(strings.TrimSpace(f.Get(field)), 10, 64)
-		if err != nil || n < 0 || n > plan.MaxWindowMinutes {
-			p.fieldError(field, "session.err_minutes")
-			return
+	for _, t := range []struct {
+		field string
+		dst   **time.Time
+	}{{"starts_at", &in.StartsAt}, {"ends_at", &in.EndsAt}} {
+		at, err := parseLocal(f.Get(t.field), loc)
+		if err != nil {
+			in.Invalid = append(in.Invalid, command.FieldError{Field: t.field, Code: command.CodeBadFormat})
+			continue
 		}
-		*dst = n * 60
+		*t.dst = &at
 	}
-	minutes("opens_before", &s.CheckinOpensBefore)
-	minutes("grace", &s.CheckinGrace)
-	minutes("makeup_after", &s.MakeupAfter)
-	if create {
-		if pl := f.Get("plan"); pl != "default" && pl != "none" {
-			p.fieldError("plan", "session.err_plan")
+	for _, m := range []struct {
+		field string
+		dst   **int64
+	}{{command.FieldOpensBefore, &in.OpensBeforeMinutes}, {command.FieldGrace, &in.GraceMinutes}, {command.FieldMakeupAfter, &in.MakeupAfterMinutes}} {
+		n, err := strconv.ParseInt(strings.TrimSpace(f.Get(m.field)), 10, 64)
+		if err != nil {
+			in.Invalid = append(in.Invalid, command.FieldError{Field: m.field, Code: command.CodeBadFormat})
+			continue
 		}
-	}
-	detail := map[string]any{
-		"course_id": s.CourseID, "title": s.Title, "starts_at": s.StartsAt, "ends_at": s.EndsAt, "time_zone": s.TimeZone,
-		"locale": s.Locale, "location": s.Location, "online_url": s.OnlineURL, "teacher": strings.TrimSpace(f.Get("teacher")),
-		"checkin": map[string]int64{"opens_before_minutes": s.CheckinOpensBefore / 60, "grace_minutes": s.CheckinGrace / 60, "makeup_after_minutes": s.MakeupAfter / 60},
+		*m.dst = &n
 	}
 	if create {
-		detail["plan"] = f.Get("plan")
+		in.Plan = str("plan")
 	}
-	return detail
-}
-
-// teacherID finds or creates the teacher named name (as the REST API does).
-func (c *Console) teacherID(tx *gorm.DB, name string) (*uint64, error) {
-	name = strings.TrimSpace(name)
-	if name == "" {
-		return nil, nil
-	}
-	var t store.Teacher
-	if err := tx.Where("name = ?", name).Limit(1).Find(&t).Error; err != nil {
-		return nil, fmt.Errorf("find teacher: %w", err)
-	}
-	if t.ID == 0 {
-		t = store.Teacher{Name: name, CreatedAt: c.now()}
-		if err := tx.Create(&t).Error; err != nil {
-			return nil, fmt.Errorf("create teacher: %w", err)
-		}
-	}
-	return &t.ID, nil
+	return in
 }
 
 func (c *Console) sessionCreate(w http.ResponseWriter, r *http.Request, v *viewer) {
@@ -296,39 +219,16 @@ func (c *Console) sessionCreate(w http.ResponseWriter, r *http.Request, v *viewe
 	}
 	p := c.newPage(r, v, "session.new")
 	p.Nav = "courses"
-	s := store.Session{Status: store.SessionPlanned}
-	detail := c.applySession(r, v, p, &s, true)
-	if !p.hasErrors() {
-		err := c.d.DB.WithContext(r.Context()).Transaction(func(tx *gorm.DB) error {
-			id, err := c.teacherID(tx, r.PostForm.Get("teacher"))
-			if err != nil {
-				return err
-			}
-			s.TeacherID = id
-			if err := tx.Create(&s).Error; err != nil {
-				return fmt.Errorf("create session: %w", err)
-			}
-			if r.PostForm.Get("plan") == "default" {
-				if _, err := c.d.Planner.ApplyDefault(r.Context(), tx, s); err != nil {
-					return fmt.Errorf("apply default plan: %w", err)
-				}
-				if c.d.SurveyPlans != nil {
-					var course store.Course
-					if err := tx.Take(&course, s.CourseID).Error; err != nil {
-						return fmt.Errorf("load course: %w", err)
-					}
-					if _, err := c.d.SurveyPlans.AttachDefault(r.Context(), tx, s, course); err != nil {
-						return fmt.Errorf("attach default surveys: %w", err)
-					}
-				}
-			}
-			return c.audit(tx, v, "session.create", fmt.Sprintf("session:%d", s.ID), detail)
-		})
-		if err != nil {
-			c.internal(w, r, v, err)
-			return
-		}
-		c.redirectOK(w, r, fmt.Sprintf("/sessions/%d", s.ID), "session_created")
+	res, err := c.commands().CreateSession(r.Context(), v.actor(), c.sessionInput(r, true))
+	switch {
+	case err == nil:
+		c.redirectOK(w, r, fmt.Sprintf("/sessions/%d", res.Session.ID), "session_created")
+		return
+	case errors.Is(err, command.ErrForbidden):
+		c.forbidden(w, r, v)
+		return
+	case !p.fieldErrors(err, sessionKeys):
+		c.internal(w, r, v, err)
 		return
 	}
 	cs, err := c.writableCourses(r, v)
@@ -348,37 +248,18 @@ func (c *Console) sessionUpdate(w http.ResponseWriter, r *http.Request, v *viewe
 	p := c.newPage(r, v, "session.edit")
 	p.Nav = "courses"
 	p.Session = c.head(sc, "edit")
-	s := sc.Sess
-	old := sc.Sess
-	if s.Status == store.SessionCancelled {
+	_, err := c.commands().UpdateSession(r.Context(), v.actor(), sc.Sess.ID, c.sessionInput(r, false))
+	switch {
+	case err == nil:
+		c.redirectOK(w, r, fmt.Sprintf("/sessions/%d", sc.Sess.ID), "session_saved")
+		return
+	case errors.Is(err, command.ErrCancelled):
 		p.fieldError("", "session.err_cancelled")
-	}
-	detail := c.applySession(r, v, p, &s, false)
-	if !p.hasErrors() {
-		err := c.d.DB.WithContext(r.Context()).Transaction(func(tx *gorm.DB) error {
-			if c.d.SurveyPlans != nil {
-				if err := c.d.SurveyPlans.SessionMoved(r.Context(), tx, old, s); err != nil {
-					return fmt.Errorf("move surveys: %w", err)
-				}
-			}
-			id, err := c.teacherID(tx, r.PostForm.Get("teacher"))
-			if err != nil {
-				return err
-			}
-			s.TeacherID = id
-			if err := tx.Save(&s).Error; err != nil {
-				return fmt.Errorf("save session: %w", err)
-			}
-			if err := c.d.Planner.Reschedule(r.Context(), tx, s); err != nil {
-				return fmt.Errorf("reschedule: %w", err)
-			}
-			return c.audit(tx, v, "session.update", fmt.Sprintf("session:%d", s.ID), detail)
-		})
-		if err != nil {
-			c.internal(w, r, v, err)
-			return
-		}
-		c.redirectOK(w, r, fmt.Sprintf("/sessions/%d", s.ID), "session_saved")
+	case errors.Is(err, command.ErrForbidden):
+		c.forbidden(w, r, v)
+		return
+	case !p.fieldErrors(err, sessionKeys):
+		c.internal(w, r, v, err)
 		return
 	}
 	cs, err := c.writableCourses(r, v)
@@ -386,7 +267,7 @@ func (c *Console) sessionUpdate(w http.ResponseWriter, r *http.Request, v *viewe
 		c.internal(w, r, v, err)
 		return
 	}
-	p.Data = sessionFormData{ID: s.ID, Courses: cs, Zones: c.zones()}
+	p.Data = sessionFormData{ID: sc.Sess.ID, Courses: cs, Zones: c.zones()}
 	c.render(w, r, http.StatusUnprocessableEntity, "session_form", p)
 }
 
@@ -403,18 +284,7 @@ func (c *Console) sessionCancel(w http.ResponseWriter, r *http.Request, v *viewe
 	if !c.confirmed(w, r, v, back, tr(langOf(r), "session.confirm_cancel", sc.Sess.Title)) {
 		return
 	}
-	s := sc.Sess
-	s.Status = store.SessionCancelled
-	err := c.d.DB.WithContext(r.Context()).Transaction(func(tx *gorm.DB) error {
-		if err := tx.Model(&store.Session{}).Where("id = ?", s.ID).Update("status", s.Status).Error; err != nil {
-			return err
-		}
-		if err := c.d.Planner.Reschedule(r.Context(), tx, s); err != nil {
-			return err
-		}
-		return c.audit(tx, v, "session.cancel", fmt.Sprintf("session:%d", s.ID), nil)
-	})
-	if err != nil {
+	if _, _, err := c.commands().CancelSession(r.Context(), v.actor(), sc.Sess.ID); err != nil {
 		c.internal(w, r, v, err)
 		return
 	}

@@ -5,17 +5,13 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
 
-	"gorm.io/gorm"
-
 	"github.com/learnloop/learnloop/bot"
+	"github.com/learnloop/learnloop/command"
 	"github.com/learnloop/learnloop/plan"
-	"github.com/learnloop/learnloop/scheduler"
 	"github.com/learnloop/learnloop/store"
 )
 
@@ -58,25 +54,10 @@ type timelineData struct {
 var audiences = []string{store.AudienceAll, store.AudienceNotCheckedIn, store.AudienceCheckedIn}
 var anchors = []string{store.AnchorStart, store.AnchorEnd, store.AnchorAbsolute}
 
-func isCoreKind(k string) bool { return slices.Contains(bot.CardKinds, k) }
-
-// formChoices are the kinds and audiences a touchpoint form offers. New
-// touchpoints are of the core loop's kinds; a touchpoint of a kind another
-// package registered on the Planner (a survey push, which belongs to its
-// survey) keeps its kind and may use the audiences registered with it.
+// formChoices are the kinds and audiences a touchpoint form offers
+// (command.Service.Choices: the ones the command accepts).
 func (c *Console) formChoices(tp *store.Touchpoint) (kinds, auds []string) {
-	if tp == nil || isCoreKind(tp.Kind) {
-		return bot.CardKinds, audiences
-	}
-	auds = append([]string(nil), audiences...)
-	extra := make([]string, 0, len(c.d.Planner.Audiences))
-	for a, ok := range c.d.Planner.Audiences {
-		if ok {
-			extra = append(extra, a)
-		}
-	}
-	sort.Strings(extra)
-	return []string{tp.Kind}, append(auds, extra...)
+	return c.commands().Choices(tp)
 }
 
 // describeWhen renders a touchpoint's rule in words.
@@ -211,77 +192,75 @@ func (c *Console) renderTimeline(w http.ResponseWriter, r *http.Request, v *view
 	c.render(w, r, code, "timeline", p)
 }
 
-// applyTouchpoint validates the touchpoint form into tp with localized
-// messages; plan.Validate runs again in the Planner.
-func (c *Console) applyTouchpoint(r *http.Request, p *page, tp *store.Touchpoint, loc *time.Location, kinds, auds []string) map[string]any {
-	f := r.PostForm
-	kind := f.Get("kind")
-	if !slices.Contains(kinds, kind) {
-		p.fieldError("kind", "tp.err_kind")
-	} else if kind != tp.Kind {
-		tp.Kind, tp.Template = kind, kind
-	}
-	switch a := f.Get("anchor"); a {
-	case store.AnchorStart, store.AnchorEnd, store.AnchorAbsolute:
-		tp.Anchor = a
-	default:
-		p.fieldError("anchor", "tp.err_anchor")
-	}
-	if a := f.Get("audience"); slices.Contains(auds, a) {
-		tp.Audience = a
-	} else {
-		p.fieldError("audience", "tp.err_audience")
-	}
-	tp.CronSpec = strings.TrimSpace(f.Get("cron"))
-	if tp.CronSpec != "" {
-		if plan.TooLong(tp.CronSpec, plan.MaxCron) {
-			p.fieldError("cron", "tp.err_cron")
-		} else if _, err := scheduler.NextCron(tp.CronSpec, loc, c.now()); err != nil {
-			p.fieldError("cron", "tp.err_cron")
-		}
-	}
-	if tp.Anchor == store.AnchorAbsolute {
-		if s := strings.TrimSpace(f.Get("at")); s != "" {
-			at, err := parseLocal(s, loc)
-			if err != nil {
-				p.fieldError("at", "tp.err_at")
-			} else if !plan.InDateRange(at) {
-				p.fieldError("at", "session.err_date")
-			} else {
-				tp.At = &at
-			}
-		} else if tp.CronSpec == "" {
-			p.fieldError("at", "tp.err_at")
-		}
-	} else {
-		tp.At = nil
-		off, err := strconv.ParseInt(strings.TrimSpace(f.Get("offset")), 10, 64)
-		if err != nil || off < -plan.MaxOffsetMinutes || off > plan.MaxOffsetMinutes {
-			p.fieldError("offset", "tp.err_offset")
-		} else {
-			tp.Offset = off * 60
-		}
-	}
-	tp.Note = strings.TrimSpace(f.Get("note"))
-	if plan.TooLong(tp.Note, plan.MaxNote) {
-		p.fieldError("note", "tp.err_note_long")
-	}
-	if tp.Kind == bot.KindCustom && tp.Note == "" {
-		p.fieldError("note", "tp.err_note")
-	}
-	return map[string]any{"kind": tp.Kind, "anchor": tp.Anchor, "offset_minutes": tp.Offset / 60, "at": tp.At,
-		"cron": tp.CronSpec, "audience": tp.Audience, "note": tp.Note}
+// tpKeys are the touchpoint form's messages.
+var tpKeys = errorKeys{
+	"kind": "tp.err_kind", "anchor": "tp.err_anchor", "audience": "tp.err_audience", "cron": "tp.err_cron",
+	"at": "tp.err_at", "at/bad_date": "session.err_date", "offset": "tp.err_offset",
+	"note": "tp.err_note", "note/too_long": "tp.err_note_long",
 }
 
-// planMessage turns a Planner error into an inline message, or returns ""
-// when the error is not the person's doing.
-func planMessage(lang string, err error) string {
+// touchpointInput parses the touchpoint form for command.CreateTouchpoint
+// and UpdateTouchpoint; times are read in the session's zone.
+func touchpointInput(r *http.Request, loc *time.Location) command.TouchpointInput {
+	f := r.PostForm
+	str := func(name string) *string { v := f.Get(name); return &v }
+	in := command.TouchpointInput{Kind: str("kind"), Anchor: str("anchor"), Audience: str("audience"), Cron: str("cron"), Note: str("note")}
+	if f.Get("anchor") == store.AnchorAbsolute {
+		if s := strings.TrimSpace(f.Get("at")); s != "" {
+			if at, err := parseLocal(s, loc); err != nil {
+				in.Invalid = append(in.Invalid, command.FieldError{Field: "at", Code: command.CodeBadFormat})
+			} else {
+				in.At = &at
+			}
+		}
+	} else if off, err := strconv.ParseInt(strings.TrimSpace(f.Get("offset")), 10, 64); err != nil {
+		in.Invalid = append(in.Invalid, command.FieldError{Field: "offset", Code: command.CodeBadFormat})
+	} else {
+		in.OffsetMinutes = &off
+	}
+	return in
+}
+
+// tpMessage puts a touchpoint command's refusal on p; false means the
+// error is not the person's doing.
+func tpMessage(p *page, err error) bool {
+	var ie *command.InvalidError
+	if errors.As(err, &ie) && ie.Has("touchpoint") {
+		for _, f := range ie.Fields {
+			p.fieldText("", tr(p.Lang, "tp.err_invalid", f.Message))
+		}
+		return true
+	}
+	if p.fieldErrors(err, tpKeys) {
+		return true
+	}
 	switch {
+	case errors.Is(err, command.ErrCancelled):
+		p.fieldError("", "session.err_cancelled")
+	case errors.Is(err, command.ErrConflict):
+		p.fieldError("", "tp.err_conflict")
+	case errors.Is(err, command.ErrNotFound):
+		p.fieldError("", "error.not_found")
+	default:
+		return false
+	}
+	return true
+}
+
+// planMessage turns a command's refusal of a timeline action into an
+// inline message, or returns "" when the error is not the person's doing.
+func planMessage(lang string, err error) string {
+	var ie *command.InvalidError
+	switch {
+	case errors.As(err, &ie):
+		return tr(lang, "tp.err_invalid", ie.Error())
 	case errors.Is(err, plan.ErrInvalid):
 		return tr(lang, "tp.err_invalid", err.Error())
-	case errors.Is(err, plan.ErrConflict):
+	case errors.Is(err, command.ErrCancelled):
+		return tr(lang, "session.err_cancelled")
+	case errors.Is(err, command.ErrConflict), errors.Is(err, plan.ErrConflict):
 		return tr(lang, "tp.err_conflict")
-	case errors.Is(err, plan.ErrNotFound):
+	case errors.Is(err, command.ErrNotFound):
 		return tr(lang, "error.not_found")
 	}
 	return ""
@@ -295,29 +274,14 @@ func (c *Console) touchpointCreate(w http.ResponseWriter, r *http.Request, v *vi
 	p := c.newPage(r, v, "timeline.title")
 	p.Nav = "courses"
 	p.Session = c.head(sc, "timeline")
-	if sc.Sess.Status == store.SessionCancelled {
-		p.fieldError("", "session.err_cancelled")
+	_, err := c.commands().CreateTouchpoint(r.Context(), v.actor(), sc.Sess.ID, touchpointInput(r, sc.Loc))
+	if err == nil {
+		c.redirectOK(w, r, fmt.Sprintf("/sessions/%d/timeline", sc.Sess.ID), "tp_created")
+		return
 	}
-	tp := store.Touchpoint{Status: store.TouchpointScheduled}
-	kinds, auds := c.formChoices(nil)
-	detail := c.applyTouchpoint(r, p, &tp, sc.Loc, kinds, auds)
-	if !p.hasErrors() {
-		err := c.d.DB.WithContext(r.Context()).Transaction(func(tx *gorm.DB) error {
-			if err := c.d.Planner.Create(r.Context(), tx, &tp, sc.Sess); err != nil {
-				return err
-			}
-			return c.audit(tx, v, "touchpoint.create", fmt.Sprintf("touchpoint:%d", tp.ID), detail)
-		})
-		if err == nil {
-			c.redirectOK(w, r, fmt.Sprintf("/sessions/%d/timeline", sc.Sess.ID), "tp_created")
-			return
-		}
-		msg := planMessage(p.Lang, err)
-		if msg == "" {
-			c.internal(w, r, v, err)
-			return
-		}
-		p.fieldText("", msg)
+	if !tpMessage(p, err) {
+		c.internal(w, r, v, err)
+		return
 	}
 	c.renderTimeline(w, r, v, p, sc, http.StatusUnprocessableEntity)
 }
@@ -377,31 +341,17 @@ func (c *Console) touchpointUpdate(w http.ResponseWriter, r *http.Request, v *vi
 	p := c.newPage(r, v, "tp.edit")
 	p.Nav = "courses"
 	p.Session = c.head(sc, "timeline")
-	if sc.Sess.Status == store.SessionCancelled {
-		p.fieldError("", "session.err_cancelled")
+	_, err := c.commands().UpdateTouchpoint(r.Context(), v.actor(), tp.ID, touchpointInput(r, sc.Loc))
+	if err == nil {
+		c.redirectOK(w, r, fmt.Sprintf("/sessions/%d/timeline", sc.Sess.ID), "tp_saved")
+		return
 	}
-	orig := tp
-	kinds, auds := c.formChoices(&orig)
-	detail := c.applyTouchpoint(r, p, &tp, sc.Loc, kinds, auds)
-	if !p.hasErrors() {
-		err := c.d.DB.WithContext(r.Context()).Transaction(func(tx *gorm.DB) error {
-			if err := c.d.Planner.Update(r.Context(), tx, &tp); err != nil {
-				return err
-			}
-			return c.audit(tx, v, "touchpoint.update", fmt.Sprintf("touchpoint:%d", tp.ID), detail)
-		})
-		if err == nil {
-			c.redirectOK(w, r, fmt.Sprintf("/sessions/%d/timeline", sc.Sess.ID), "tp_saved")
-			return
-		}
-		msg := planMessage(p.Lang, err)
-		if msg == "" {
-			c.internal(w, r, v, err)
-			return
-		}
-		p.fieldText("", msg)
+	if !tpMessage(p, err) {
+		c.internal(w, r, v, err)
+		return
 	}
-	p.Data = tpFormData{TP: orig, Kinds: kinds, Audiences: auds, Anchors: anchors, Loc: sc.Loc}
+	kinds, auds := c.formChoices(&tp)
+	p.Data = tpFormData{TP: tp, Kinds: kinds, Audiences: auds, Anchors: anchors, Loc: sc.Loc}
 	c.render(w, r, http.StatusUnprocessableEntity, "touchpoint_form", p)
 }
 
@@ -434,27 +384,19 @@ func (c *Console) tpAction(w http.ResponseWriter, r *http.Request, v *viewer, co
 
 func (c *Console) touchpointSendNow(w http.ResponseWriter, r *http.Request, v *viewer) {
 	c.tpAction(w, r, v, "tp.confirm_send", "tp_sent", func(tp store.Touchpoint, sc sessionCtx) error {
-		job, err := c.d.Planner.SendNow(r.Context(), tp.ID)
-		if err != nil {
-			return err
-		}
-		return c.audit(c.d.DB.WithContext(r.Context()), v, "touchpoint.send_now", fmt.Sprintf("touchpoint:%d", tp.ID), map[string]any{"job": job.ID})
+		_, err := c.commands().SendNow(r.Context(), v.actor(), tp.ID, nil)
+		return err
 	})
 }
 
 func (c *Console) touchpointPause(paused bool) func(http.ResponseWriter, *http.Request, *viewer) {
-	key, flash, action := "tp.confirm_resume", "tp_resumed", "touchpoint.resume"
+	key, flash := "tp.confirm_resume", "tp_resumed"
 	if paused {
-		key, flash, action = "tp.confirm_pause", "tp_paused", "touchpoint.pause"
+		key, flash = "tp.confirm_pause", "tp_paused"
 	}
 	return func(w http.ResponseWriter, r *http.Request, v *viewer) {
 		c.tpAction(w, r, v, key, flash, func(tp store.Touchpoint, sc sessionCtx) error {
-			err := c.d.DB.WithContext(r.Context()).Transaction(func(tx *gorm.DB) error {
-				if _, err := c.d.Planner.SetPaused(r.Context(), tx, tp.ID, paused); err != nil {
-					return err
-				}
-				return c.audit(tx, v, action, fmt.Sprintf("touchpoint:%d", tp.ID), nil)
-			})
+			_, err := c.commands().SetPaused(r.Context(), v.actor(), tp.ID, paused)
 			return err
 		})
 	}
@@ -462,12 +404,6 @@ func (c *Console) touchpointPause(paused bool) func(http.ResponseWriter, *http.R
 
 func (c *Console) touchpointDelete(w http.ResponseWriter, r *http.Request, v *viewer) {
 	c.tpAction(w, r, v, "tp.confirm_delete", "tp_deleted", func(tp store.Touchpoint, sc sessionCtx) error {
-		err := c.d.DB.WithContext(r.Context()).Transaction(func(tx *gorm.DB) error {
-			if err := c.d.Planner.Delete(r.Context(), tx, tp.ID); err != nil {
-				return err
-			}
-			return c.audit(tx, v, "touchpoint.delete", fmt.Sprintf("touchpoint:%d", tp.ID), nil)
-		})
-		return err
+		return c.commands().DeleteTouchpoint(r.Context(), v.actor(), tp.ID)
 	})
 }
