@@ -25,6 +25,7 @@ import (
 	"github.com/learnloop/learnloop/adapters/simulator"
 	"github.com/learnloop/learnloop/adapters/wecom"
 	"github.com/learnloop/learnloop/bot"
+	"github.com/learnloop/learnloop/campaigns"
 	"github.com/learnloop/learnloop/config"
 	"github.com/learnloop/learnloop/console"
 	"github.com/learnloop/learnloop/directory"
@@ -67,6 +68,7 @@ type App struct {
 	Messengers map[bot.Platform]bot.Messenger
 	Surveys    *surveys.Service
 	Presence   *presence.Service
+	Campaigns  *campaigns.Service // targeted pushes, conversions, experiments
 	Log        *slog.Logger
 	Now        func() time.Time
 
@@ -226,6 +228,11 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 	if err := a.Surveys.Register(a.Extensions); err != nil {
 		return nil, err
 	}
+	a.Campaigns = &campaigns.Service{DB: a.DB, Planner: a.Planner, Secret: secret, Location: loc, Locale: cfg.Locale, Logger: a.Log.With("component", "campaigns"), Now: now}
+	if err := a.Campaigns.Register(a.Extensions); err != nil {
+		return nil, err
+	}
+	mounts["/webhooks/conversions"] = a.Campaigns.WebhookHandler()
 	a.Deliverer.Audiences = a.Extensions.AudienceFuncs()
 	a.Planner.Kinds, a.Planner.Audiences = a.Extensions.KindSet(), a.Extensions.AudienceSet()
 	mounts["/s/"] = a.Surveys.FormHandler()
@@ -273,6 +280,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 		Checkin:  web.CheckinDefaults{OpensBefore: cfg.Checkin.OpensBefore.D(), Grace: cfg.Checkin.Grace.D(), MakeupAfter: cfg.Checkin.MakeupAfter.D()},
 		Gatherer: a.Registry, Logger: a.Log.With("component", "http"), Now: now,
 		PresenceAPI: a.Presence.APIHandler,
+		Campaigns:   a.Campaigns,
 	}
 	return a, nil
 }

@@ -21,6 +21,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/learnloop/learnloop/bot"
+	"github.com/learnloop/learnloop/campaigns"
 	"github.com/learnloop/learnloop/plan"
 	"github.com/learnloop/learnloop/store"
 	"github.com/learnloop/learnloop/surveys"
@@ -42,6 +43,11 @@ type Server struct {
 	Signer   *bot.Signer
 	Clicks   *ClickRecorder
 	Surveys  *surveys.Service
+
+	// Campaigns serves /api/v1/campaigns…, /conversions and
+	// /employees/{id}/tags (api_campaigns.go).
+	Campaigns *campaigns.Service
+
 	// Mounts are extra handlers by path prefix: "/sim", "/callbacks/wecom"…
 	Mounts map[string]http.Handler
 	// PresenceAPI serves /api/v1/sessions/{id}/presence and

@@ -1,0 +1,593 @@
+// Package campaigns adds targeted pushes (定向推送) to the core loop: any
+// learning content pushed to an audience chosen by attributes, now, at a time
+// or on a cron schedule; conversions reported by outside systems and credited
+// to the last push clicked; and experiments with stable per-person variants.
+//
+// A campaign is carried by a session of its own in the campaigns course; each
+// variant is one touchpoint of that session with kind "campaign" and audience
+// "campaign", so planning (quiet hours, holidays, cron zones), the durable
+// fire jobs and the fan-out (one delivery per person and occurrence, platform
+// idempotency keys, tracked links) are the class pushes' own.
+package campaigns
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+
+	"github.com/learnloop/learnloop/bot"
+	"github.com/learnloop/learnloop/plan"
+	"github.com/learnloop/learnloop/reports"
+	"github.com/learnloop/learnloop/scheduler"
+	"github.com/learnloop/learnloop/store"
+)
+
+// KindCampaign is the touchpoint kind (and card kind) of a campaign variant.
+const KindCampaign = "campaign"
+
+// AudienceCampaign is the audience of a campaign variant's touchpoint: the
+// campaign's audience, narrowed to the people assigned to the variant.
+const AudienceCampaign = "campaign"
+
+// CourseCode is the code of the course that holds the campaigns' carrier
+// sessions.
+const CourseCode = "_campaigns"
+
+// Button kinds: what a link button opens.
+const (
+	ButtonCourse   = "course"
+	ButtonLive     = "live"
+	ButtonExam     = "exam"
+	ButtonDocument = "document"
+)
+
+// Limits of a campaign.
+const (
+	MaxButtons  = 4
+	MaxVariants = 4
+	MaxBody     = 2000
+	// DefaultMinSample is the sent deliveries per variant an experiment needs
+	// before its comparison is shown.
+	DefaultMinSample = 100
+	// DefaultMinGroupSize is the smallest department a report shows.
+	DefaultMinGroupSize = 5
+)
+
+// Service creates, schedules, renders and reports campaigns and records
+// conversions.
+type Service struct {
+	DB      *gorm.DB
+	Planner *plan.Planner
+	// Secret is the service's link secret; the assignment and webhook keys
+	// are derived from it.
+	Secret []byte
+	// AttributionWindow is the longest time from the credited click to a
+	// conversion; zero means reports.DefaultAttributionWindow.
+	AttributionWindow time.Duration
+	// WebhookWindow is how far a signed webhook's timestamp may be from now;
+	// zero means 5 minutes.
+	WebhookWindow time.Duration
+	Location      *time.Location
+	Locale        string
+	Logger        *slog.Logger
+	Now           func() time.Time
+
+	cache sync.Map // touchpoint id → cachedContent
+}
+
+func (s *Service) now() time.Time {
+	if s.Now != nil {
+		return s.Now().UTC()
+	}
+	return time.Now().UTC()
+}
+
+func (s *Service) log() *slog.Logger {
+	if s.Logger != nil {
+		return s.Logger
+	}
+	return slog.Default()
+}
+
+func (s *Service) window() time.Duration {
+	if s.AttributionWindow > 0 {
+		return s.AttributionWindow
+	}
+	return reports.DefaultAttributionWindow
+}
+
+// key derives a purpose-bound key from the link secret.
+func (s *Service) key(purpose string) []byte {
+	m := hmac.New(sha256.New, s.Secret)
+	m.Write([]byte("learnloop " + purpose))
+	return m.Sum(nil)
+}
+
+// Button is one link button of a campaign card; its URL becomes a tracked
+// /l/ link in every card.
+type Button struct {
+	Kind string `json:"kind"`
+	Text string `json:"text"`
+	URL  string `json:"url"`
+}
+
+// Schedule says when a campaign (or a variant) is sent.
+type Schedule struct {
+	Kind     string     `json:"kind"` // now, at, cron
+	At       *time.Time `json:"at,omitempty"`
+	Cron     string     `json:"cron,omitempty"`
+	TimeZone string     `json:"time_zone,omitempty"`
+}
+
+// VariantInput is one arm of an experiment; empty fields take the
+// campaign's.
+type VariantInput struct {
+	Name    string     `json:"name"`
+	Weight  int        `json:"weight,omitempty"`
+	Title   string     `json:"title,omitempty"`
+	Body    string     `json:"body,omitempty"`
+	Buttons []Button   `json:"buttons,omitempty"`
+	At      *time.Time `json:"at,omitempty"`
+	Cron    string     `json:"cron,omitempty"`
+}
+
+// Input is a new campaign.
+type Input struct {
+	Name         string         `json:"name"`
+	Title        string         `json:"title"`
+	Body         string         `json:"body"`
+	ImageURL     string         `json:"image_url,omitempty"`
+	Buttons      []Button       `json:"buttons"`
+	Audience     Audience       `json:"audience"`
+	Schedule     Schedule       `json:"schedule"`
+	Event        string         `json:"event"`
+	Locale       string         `json:"locale,omitempty"`
+	MinSample    int            `json:"min_sample,omitempty"`
+	MinGroupSize int            `json:"min_group_size,omitempty"`
+	Variants     []VariantInput `json:"variants,omitempty"`
+}
+
+func checkText(errs *[]FieldError, field, v string, max int, required bool) {
+	switch n := utf8.RuneCountInString(v); {
+	case required && strings.TrimSpace(v) == "":
+		*errs = append(*errs, FieldError{field, "is required"})
+	case n > max:
+		*errs = append(*errs, FieldError{field, fmt.Sprintf("is longer than %d characters", max)})
+	}
+}
+
+func checkURL(errs *[]FieldError, field, v string) {
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || strings.ContainsAny(v, " \t\r\n") || len(v) > 900 {
+		*errs = append(*errs, FieldError{field, "must be an http(s) URL with a host, without spaces, at most 900 bytes"})
+	}
+}
+
+func checkButtons(errs *[]FieldError, field string, bs []Button) {
+	if len(bs) > MaxButtons {
+		*errs = append(*errs, FieldError{field, fmt.Sprintf("at most %d buttons", MaxButtons)})
+	}
+	for i, b := range bs {
+		f := fmt.Sprintf("%s[%d]", field, i)
+		switch b.Kind {
+		case ButtonCourse, ButtonLive, ButtonExam, ButtonDocument:
+		default:
+			*errs = append(*errs, FieldError{f + ".kind", "must be one of course, live, exam, document"})
+		}
+		checkText(errs, f+".text", b.Text, 20, false)
+		checkURL(errs, f+".url", b.URL)
+	}
+}
+
+func (s *Service) checkCron(errs *[]FieldError, field, spec string, loc *time.Location) {
+	if len(spec) > plan.MaxCron {
+		*errs = append(*errs, FieldError{field, fmt.Sprintf("is longer than %d characters", plan.MaxCron)})
+		return
+	}
+	if _, err := scheduler.NextCron(spec, loc, s.now()); err != nil {
+		*errs = append(*errs, FieldError{field, err.Error()})
+	}
+}
+
+func (s *Service) checkAt(errs *[]FieldError, field string, at *time.Time) {
+	switch {
+	case at == nil:
+		*errs = append(*errs, FieldError{field, "is required for schedule at"})
+	case at.Before(s.now().Add(-time.Minute)):
+		*errs = append(*errs, FieldError{field, "is in the past"})
+	case at.After(s.now().AddDate(2, 0, 0)):
+		*errs = append(*errs, FieldError{field, "is more than two years ahead"})
+	}
+}
+
+// validate checks in and fills defaults; it returns the campaign's zone.
+func (s *Service) validate(in *Input) (*time.Location, []FieldError) {
+	var errs []FieldError
+	in.Name, in.Title, in.Event = strings.TrimSpace(in.Name), strings.TrimSpace(in.Title), strings.TrimSpace(in.Event)
+	checkText(&errs, "name", in.Name, 128, true)
+	checkText(&errs, "title", in.Title, 128, true)
+	checkText(&errs, "body", in.Body, MaxBody, false)
+	if in.ImageURL != "" {
+		checkURL(&errs, "image_url", in.ImageURL)
+	}
+	checkButtons(&errs, "buttons", in.Buttons)
+	errs = append(errs, in.Audience.Validate()...)
+	if !validEvent(in.Event) {
+		errs = append(errs, FieldError{"event", "is required: the conversion event the campaign is judged on (letters, digits and _.:-, at most 64)"})
+	}
+	switch in.Locale {
+	case "":
+		in.Locale = bot.NormalizeLocale(s.Locale)
+	case "zh-CN", "en":
+	default:
+		errs = append(errs, FieldError{"locale", "must be zh-CN or en"})
+	}
+	if in.MinSample == 0 {
+		in.MinSample = DefaultMinSample
+	}
+	if in.MinSample < 1 || in.MinSample > 1_000_000 {
+		errs = append(errs, FieldError{"min_sample", "must be 1–1,000,000"})
+	}
+	if in.MinGroupSize == 0 {
+		in.MinGroupSize = DefaultMinGroupSize
+	}
+	if in.MinGroupSize < 1 || in.MinGroupSize > 1000 {
+		errs = append(errs, FieldError{"min_group_size", "must be 1–1000"})
+	}
+	loc := s.Location
+	if loc == nil {
+		loc = time.UTC
+	}
+	if in.Schedule.TimeZone != "" {
+		l, err := time.LoadLocation(in.Schedule.TimeZone)
+		if err != nil || in.Schedule.TimeZone == "Local" {
+			errs = append(errs, FieldError{"schedule.time_zone", "is not an IANA time zone"})
+		} else {
+			loc = l
+		}
+	}
+	in.Schedule.TimeZone = loc.String()
+	switch in.Schedule.Kind {
+	case store.ScheduleNow:
+		now := s.now()
+		in.Schedule.At, in.Schedule.Cron = &now, ""
+	case store.ScheduleAt:
+		s.checkAt(&errs, "schedule.at", in.Schedule.At)
+		in.Schedule.Cron = ""
+	case store.ScheduleCron:
+		s.checkCron(&errs, "schedule.cron", in.Schedule.Cron, loc)
+		in.Schedule.At = nil
+	default:
+		errs = append(errs, FieldError{"schedule.kind", "must be one of now, at, cron"})
+	}
+	if len(in.Variants) == 0 {
+		in.Variants = []VariantInput{{Name: "A"}}
+	}
+	if len(in.Variants) > MaxVariants {
+		errs = append(errs, FieldError{"variants", fmt.Sprintf("at most %d variants", MaxVariants)})
+	}
+	names := map[string]bool{}
+	for i := range in.Variants {
+		v := &in.Variants[i]
+		f := fmt.Sprintf("variants[%d]", i)
+		v.Name = strings.TrimSpace(v.Name)
+		if v.Name == "" || len(v.Name) > 32 || strings.ContainsAny(v.Name, " \t\r\n") {
+			errs = append(errs, FieldError{f + ".name", "is required: at most 32 characters, no spaces"})
+		}
+		if names[v.Name] {
+			errs = append(errs, FieldError{f + ".name", "is used twice"})
+		}
+		names[v.Name] = true
+		if v.Weight == 0 {
+			v.Weight = 1
+		}
+		if v.Weight < 1 || v.Weight > 100 {
+			errs = append(errs, FieldError{f + ".weight", "must be 1–100"})
+		}
+		checkText(&errs, f+".title", v.Title, 128, false)
+		checkText(&errs, f+".body", v.Body, MaxBody, false)
+		checkButtons(&errs, f+".buttons", v.Buttons)
+		switch {
+		case v.At != nil && v.Cron != "":
+			errs = append(errs, FieldError{f, "give at or cron, not both"})
+		case v.At != nil:
+			s.checkAt(&errs, f+".at", v.At)
+		case v.Cron != "":
+			s.checkCron(&errs, f+".cron", v.Cron, loc)
+		}
+	}
+	return loc, errs
+}
+
+func mustJSON(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+// courseID returns the campaigns course, creating it once.
+func courseID(tx *gorm.DB) (uint64, error) {
+	c := store.Course{Code: CourseCode, Title: "定向推送 Campaigns", Category: "campaign", TargetLevel: 1, Behaviours: "[]"}
+	if err := tx.Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "code"}}, DoNothing: true}).Create(&c).Error; err != nil {
+		return 0, fmt.Errorf("create campaigns course: %w", err)
+	}
+	var got store.Course
+	if err := tx.Select("id").Where("code = ?", CourseCode).Take(&got).Error; err != nil {
+		return 0, fmt.Errorf("load campaigns course: %w", err)
+	}
+	return got.ID, nil
+}
+
+// carrierLife is how long a carrier session stays open: its touchpoints
+// (the variants) may fire until then.
+const carrierLife = 20 * 365 * 24 * time.Hour
+
+// Create validates and stores a campaign and schedules each variant's
+// touchpoint, in one transaction; bad input changes nothing.
+func (s *Service) Create(ctx context.Context, in Input, actor string) (Campaign, error) {
+	loc, errs := s.validate(&in)
+	if len(errs) > 0 {
+		return Campaign{}, &InvalidError{errs}
+	}
+	var id uint64
+	err := store.Tx(ctx, s.DB, func(tx *gorm.DB) error {
+		cid, err := courseID(tx)
+		if err != nil {
+			return err
+		}
+		now := s.now()
+		sess := store.Session{CourseID: cid, Title: in.Name, StartsAt: now, EndsAt: now.Add(carrierLife),
+			TimeZone: loc.String(), Locale: in.Locale, Status: store.SessionPlanned}
+		if err := tx.Create(&sess).Error; err != nil {
+			return fmt.Errorf("create carrier session: %w", err)
+		}
+		c := store.Campaign{Name: in.Name, Title: in.Title, Body: in.Body, ImageURL: in.ImageURL, Buttons: mustJSON(nonNil(in.Buttons)),
+			Audience: mustJSON(in.Audience), Schedule: in.Schedule.Kind, At: in.Schedule.At, CronSpec: in.Schedule.Cron,
+			TimeZone: loc.String(), Locale: in.Locale, Event: in.Event, MinSample: in.MinSample, MinGroupSize: in.MinGroupSize,
+			SessionID: sess.ID, Status: store.CampaignScheduled, CreatedBy: actor, CreatedAt: now, UpdatedAt: now}
+		if err := tx.Create(&c).Error; err != nil {
+			return fmt.Errorf("create campaign: %w", err)
+		}
+		id = c.ID
+		for _, v := range in.Variants {
+			tp := store.Touchpoint{Kind: KindCampaign, Anchor: store.AnchorAbsolute, Audience: AudienceCampaign, Template: KindCampaign,
+				At: c.At, CronSpec: c.CronSpec, Note: fmt.Sprintf("campaign %d variant %s", c.ID, v.Name)}
+			switch {
+			case v.At != nil:
+				at := v.At.UTC()
+				tp.At, tp.CronSpec = &at, ""
+			case v.Cron != "":
+				tp.At, tp.CronSpec = nil, v.Cron
+			}
+			if err := s.Planner.Create(ctx, tx, &tp, sess); err != nil {
+				return fmt.Errorf("schedule variant %s: %w", v.Name, err)
+			}
+			vb := ""
+			if v.Buttons != nil {
+				vb = mustJSON(v.Buttons)
+			}
+			row := store.CampaignVariant{CampaignID: c.ID, Name: v.Name, Weight: v.Weight, Title: v.Title, Body: v.Body, Buttons: vb,
+				At: v.At, CronSpec: v.Cron, TouchpointID: tp.ID, CreatedAt: now}
+			if err := tx.Create(&row).Error; err != nil {
+				return fmt.Errorf("create variant %s: %w", v.Name, err)
+			}
+		}
+		b, _ := json.Marshal(map[string]any{"name": c.Name, "event": c.Event, "schedule": c.Schedule, "variants": len(in.Variants)})
+		return tx.Create(&store.AuditLog{Actor: actorOr(actor), Action: "campaign.create", Object: fmt.Sprintf("campaign:%d", c.ID), Detail: string(b), CreatedAt: now}).Error
+	})
+	if err != nil {
+		return Campaign{}, err
+	}
+	return s.Get(ctx, id)
+}
+
+func actorOr(a string) string {
+	if a == "" {
+		return "system"
+	}
+	return a
+}
+
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}
+
+// Campaign is a stored campaign with its variants, as the API shows it.
+type Campaign struct {
+	ID           uint64    `json:"id"`
+	Name         string    `json:"name"`
+	Title        string    `json:"title"`
+	Body         string    `json:"body"`
+	ImageURL     string    `json:"image_url"`
+	Buttons      []Button  `json:"buttons"`
+	Audience     Audience  `json:"audience"`
+	Schedule     Schedule  `json:"schedule"`
+	Event        string    `json:"event"`
+	Locale       string    `json:"locale"`
+	MinSample    int       `json:"min_sample"`
+	MinGroupSize int       `json:"min_group_size"`
+	Status       string    `json:"status"`
+	SessionID    uint64    `json:"session_id"`
+	Variants     []Variant `json:"variants"`
+	CreatedAt    time.Time `json:"created_at"`
+}
+
+// Variant is one arm of a campaign with its touchpoint's state.
+type Variant struct {
+	ID           uint64     `json:"id"`
+	Name         string     `json:"name"`
+	Weight       int        `json:"weight"`
+	Title        string     `json:"title,omitempty"`
+	Body         string     `json:"body,omitempty"`
+	Buttons      []Button   `json:"buttons,omitempty"`
+	At           *time.Time `json:"at,omitempty"`
+	Cron         string     `json:"cron,omitempty"`
+	TouchpointID uint64     `json:"touchpoint_id"`
+	Status       string     `json:"status"`
+	RunAt        time.Time  `json:"run_at"`
+}
+
+func toCampaign(c store.Campaign, vs []store.CampaignVariant, tps map[uint64]store.Touchpoint) Campaign {
+	out := Campaign{ID: c.ID, Name: c.Name, Title: c.Title, Body: c.Body, ImageURL: c.ImageURL, Buttons: []Button{},
+		Schedule: Schedule{Kind: c.Schedule, At: c.At, Cron: c.CronSpec, TimeZone: c.TimeZone}, Event: c.Event, Locale: c.Locale,
+		MinSample: c.MinSample, MinGroupSize: c.MinGroupSize, Status: c.Status, SessionID: c.SessionID, Variants: []Variant{}, CreatedAt: c.CreatedAt}
+	_ = json.Unmarshal([]byte(c.Buttons), &out.Buttons)
+	_ = json.Unmarshal([]byte(c.Audience), &out.Audience)
+	out.Audience.Include, out.Audience.Exclude = nonNil(out.Audience.Include), nonNil(out.Audience.Exclude)
+	for _, v := range vs {
+		tp := tps[v.TouchpointID]
+		row := Variant{ID: v.ID, Name: v.Name, Weight: v.Weight, Title: v.Title, Body: v.Body, At: v.At, Cron: v.CronSpec,
+			TouchpointID: v.TouchpointID, Status: tp.Status, RunAt: tp.RunAt}
+		if v.Buttons != "" {
+			_ = json.Unmarshal([]byte(v.Buttons), &row.Buttons)
+		}
+		out.Variants = append(out.Variants, row)
+	}
+	return out
+}
+
+// Get returns one campaign.
+func (s *Service) Get(ctx context.Context, id uint64) (Campaign, error) {
+	out, err := s.list(ctx, s.DB.WithContext(ctx).Where("id = ?", id))
+	if err != nil {
+		return Campaign{}, err
+	}
+	if len(out) == 0 {
+		return Campaign{}, fmt.Errorf("campaign %d: %w", id, ErrNotFound)
+	}
+	return out[0], nil
+}
+
+// List returns up to limit campaigns after skipping offset, in id order.
+func (s *Service) List(ctx context.Context, offset, limit int) ([]Campaign, error) {
+	return s.list(ctx, s.DB.WithContext(ctx).Order("id").Offset(offset).Limit(limit))
+}
+
+func (s *Service) list(ctx context.Context, q *gorm.DB) ([]Campaign, error) {
+	var cs []store.Campaign
+	if err := q.Find(&cs).Error; err != nil {
+		return nil, fmt.Errorf("list campaigns: %w", err)
+	}
+	if len(cs) == 0 {
+		return nil, nil
+	}
+	ids := make([]uint64, len(cs))
+	for i, c := range cs {
+		ids[i] = c.ID
+	}
+	var vs []store.CampaignVariant
+	if err := s.DB.WithContext(ctx).Where("campaign_id IN ?", ids).Order("campaign_id, id").Find(&vs).Error; err != nil {
+		return nil, fmt.Errorf("list variants: %w", err)
+	}
+	tpIDs := make([]uint64, len(vs))
+	for i, v := range vs {
+		tpIDs[i] = v.TouchpointID
+	}
+	var tps []store.Touchpoint
+	if len(tpIDs) > 0 {
+		if err := s.DB.WithContext(ctx).Where("id IN ?", tpIDs).Find(&tps).Error; err != nil {
+			return nil, fmt.Errorf("list variant touchpoints: %w", err)
+		}
+	}
+	byTP := make(map[uint64]store.Touchpoint, len(tps))
+	for _, tp := range tps {
+		byTP[tp.ID] = tp
+	}
+	byCampaign := map[uint64][]store.CampaignVariant{}
+	for _, v := range vs {
+		byCampaign[v.CampaignID] = append(byCampaign[v.CampaignID], v)
+	}
+	out := make([]Campaign, len(cs))
+	for i, c := range cs {
+		out[i] = toCampaign(c, byCampaign[c.ID], byTP)
+	}
+	return out, nil
+}
+
+// SetPaused pauses a scheduled campaign (every variant still to send) or
+// resumes a paused one.
+func (s *Service) SetPaused(ctx context.Context, id uint64, paused bool, actor string) (Campaign, error) {
+	want, from := store.CampaignPaused, store.CampaignScheduled
+	if !paused {
+		want, from = store.CampaignScheduled, store.CampaignPaused
+	}
+	err := s.transition(ctx, id, from, want, actor, func(tx *gorm.DB, tp store.Touchpoint) error {
+		if paused && tp.Status != store.TouchpointScheduled || !paused && tp.Status != store.TouchpointPaused {
+			return nil // already sent (one-off) or not scheduled
+		}
+		_, err := s.Planner.SetPaused(ctx, tx, tp.ID, paused)
+		return err
+	})
+	if err != nil {
+		return Campaign{}, err
+	}
+	return s.Get(ctx, id)
+}
+
+// Cancel stops a campaign for good: nothing more is sent; what was sent
+// stays in the reports.
+func (s *Service) Cancel(ctx context.Context, id uint64, actor string) (Campaign, error) {
+	err := s.transition(ctx, id, "", store.CampaignCancelled, actor, func(tx *gorm.DB, tp store.Touchpoint) error {
+		if tp.Status != store.TouchpointScheduled {
+			return nil
+		}
+		// A paused touchpoint has no job; the campaign's status keeps it so.
+		_, err := s.Planner.SetPaused(ctx, tx, tp.ID, true)
+		return err
+	})
+	if err != nil {
+		return Campaign{}, err
+	}
+	return s.Get(ctx, id)
+}
+
+func (s *Service) transition(ctx context.Context, id uint64, from, to, actor string, each func(*gorm.DB, store.Touchpoint) error) error {
+	return store.Tx(ctx, s.DB, func(tx *gorm.DB) error {
+		var c store.Campaign
+		q := tx
+		if store.IsMySQL(tx) {
+			q = q.Clauses(clause.Locking{Strength: "UPDATE"})
+		}
+		if err := q.Where("id = ?", id).Take(&c).Error; err != nil {
+			if errors.Is(err, gorm.ErrRecordNotFound) {
+				return fmt.Errorf("campaign %d: %w", id, ErrNotFound)
+			}
+			return err
+		}
+		if c.Status == store.CampaignCancelled || (from != "" && c.Status != from) {
+			return fmt.Errorf("campaign %d is %s: %w", id, c.Status, ErrConflict)
+		}
+		var vs []store.CampaignVariant
+		if err := tx.Where("campaign_id = ?", id).Order("id").Find(&vs).Error; err != nil {
+			return err
+		}
+		for _, v := range vs {
+			var tp store.Touchpoint
+			if err := tx.Where("id = ?", v.TouchpointID).Take(&tp).Error; err != nil {
+				return fmt.Errorf("load variant touchpoint %d: %w", v.TouchpointID, err)
+			}
+			if err := each(tx, tp); err != nil {
+				return err
+			}
+		}
+		now := s.now()
+		if err := tx.Model(&store.Campaign{}).Where("id = ?", id).Updates(map[string]any{"status": to, "updated_at": now}).Error; err != nil {
+			return err
+		}
+		return tx.Create(&store.AuditLog{Actor: actorOr(actor), Action: "campaign." + to, Object: fmt.Sprintf("campaign:%d", id), Detail: "{}", CreatedAt: now}).Error
+	})
+}

@@ -1,0 +1,41 @@
+package campaigns
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/learnloop/learnloop/store"
+)
+
+// definitions are the meanings of a campaign report's figures, zh-CN and
+// English, in report order.
+func definitions(window time.Duration, c store.Campaign) []Definition {
+	h := window.Hours()
+	w := fmt.Sprintf("%g 小时", h)
+	we := fmt.Sprintf("%g hours", h)
+	return []Definition{
+		{"deliveries", "推送总数：本活动各版本生成的投递记录数（每人每次发送一条）；发送成功、失败（含丢弃）、待发送分列",
+			"Deliveries: delivery rows of the campaign's variants (one per person and occurrence), split into sent, failed (incl. dropped) and pending"},
+		{"delivered", "送达人数：至少有一条“已发送”投递的不同员工数，即点击率和转化率的分母 n",
+			"Delivered: distinct employees with at least one sent delivery; the n of click-through and conversion"},
+		{"clickers", "点击人数：点击过本活动推送中任一追踪链接的不同员工数（同一人多次点击计 1 人；点击次数另列）",
+			"Clickers: distinct employees who opened any tracked link of the campaign's pushes (repeat clicks count once; clicks are listed apart)"},
+		{"converted", fmt.Sprintf("转化人数：发生转化事件“%s”、且该转化归功于本活动推送的不同员工数。归因规则：转化前最后一次点击的推送（任何推送，含课程提醒）获得全部功劳，且这次点击须在转化前 %s内；点击时间相同按推送编号较大者", c.Event, w),
+			fmt.Sprintf("Converted: distinct employees with a conversion of event %q credited to this campaign. Credit goes to the last push (any push, class reminders included) clicked at or before the conversion, if that click is within %s before it; ties on the click time go to the higher touchpoint id", c.Event, we)},
+		{"click_through", "点击率：100 × 点击人数 ÷ 送达人数，保留 1 位小数，n = 送达人数",
+			"Click-through: 100 × clickers ÷ delivered, one decimal, n = delivered"},
+		{"conversion_rate", "转化率：100 × 转化人数 ÷ 送达人数，n = 送达人数",
+			"Conversion rate: 100 × converted ÷ delivered, n = delivered"},
+		{"click_to_conversion", "点击后转化率：100 × 转化人数 ÷ 点击人数，n = 点击人数",
+			"Click-to-conversion: 100 × converted ÷ clickers, n = clickers"},
+		{"departments", fmt.Sprintf("按部门：员工当前所在部门；送达人数少于 %d 人的部门只标注“已隐藏”，不显示任何数字", c.MinGroupSize),
+			fmt.Sprintf("By department: the employee's current department; departments with fewer than %d delivered are marked suppressed and show no figure", c.MinGroupSize)},
+		{"platforms", "按平台：投递所用的平台", "By platform: the platform of the delivery"},
+		{"hours", fmt.Sprintf("按小时、按星期：投递发送时间在活动时区（%s）中的小时（00–23）和星期（1 = 周一 … 7 = 周日）；未发送的投递不计入", c.TimeZone),
+			fmt.Sprintf("By hour and weekday: the hour (00–23) and weekday (1 = Monday … 7 = Sunday) of the delivery's send time in the campaign's zone (%s); unsent deliveries are not counted", c.TimeZone)},
+		{"via_push_share", fmt.Sprintf("经推送转化占比：期间内事件“%s”的全部转化中归功于任一推送的比例。公式：100 × 归功于推送的转化数 ÷ 全部转化数，n = 全部转化数（按事件编号计，不去重人）；本活动占比同理", c.Event),
+			fmt.Sprintf("Share via push: of all conversions of event %q in the period, the share credited to any push. Formula: 100 × conversions credited to a push ÷ all conversions, n = all conversions (by event id, not de-duplicated by person); the campaign's share likewise", c.Event)},
+		{"experiment", fmt.Sprintf("实验：每人按活动与员工编号的 HMAC 稳定分配到一个版本（按权重），分配在首次发送时记录且不再改变。各版本与第一个版本（对照组）比较点击率和转化率：差值（百分点）及其 95%% 置信区间（正态近似，非合并标准误），双侧两比例 z 检验的 p 值（合并标准误）；每个版本送达不少于 %d 人前显示“数据不足”", c.MinSample),
+			fmt.Sprintf("Experiment: each person is assigned to one variant, by weight, from an HMAC of campaign and employee id; the assignment is recorded when first sent and never changes. Each variant is compared with the first (the control) on click-through and conversion: the difference in percentage points with its 95%% confidence interval (normal approximation, unpooled standard error) and the two-sided p-value of the two-proportion z-test (pooled standard error); \"not enough data yet\" until every variant has %d people delivered", c.MinSample)},
+	}
+}

@@ -1,0 +1,268 @@
+package campaigns
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+
+	"github.com/learnloop/learnloop/bot"
+	"github.com/learnloop/learnloop/store"
+)
+
+// Register adds the campaign card kind and audience to reg (see
+// bot.Registry); app hands the same registry to the Renderer and the
+// Deliverer.
+func (s *Service) Register(reg *bot.Registry) error {
+	return errors.Join(reg.Kind(KindCampaign, s.renderCard), reg.Audience(AudienceCampaign, s.audience))
+}
+
+// content is what a variant's cards show.
+type content struct {
+	campaign store.Campaign
+	variant  store.CampaignVariant
+	title    string
+	body     string
+	buttons  []Button
+	at       time.Time
+}
+
+// contentTTL is how long a fan-out reuses a variant's loaded content.
+const contentTTL = 30 * time.Second
+
+func (s *Service) content(ctx context.Context, db *gorm.DB, tpID uint64, cached bool) (content, error) {
+	type entry struct {
+		c  content
+		at time.Time
+	}
+	if cached {
+		if v, ok := s.cache.Load(tpID); ok && time.Since(v.(entry).at) < contentTTL {
+			return v.(entry).c, nil
+		}
+	}
+	var c content
+	if err := db.WithContext(ctx).Where("touchpoint_id = ?", tpID).Take(&c.variant).Error; err != nil {
+		if errors.Is(err, gorm.ErrRecordNotFound) {
+			return c, fmt.Errorf("touchpoint %d is no campaign variant: %w", tpID, ErrNotFound)
+		}
+		return c, fmt.Errorf("load variant: %w", err)
+	}
+	if err := db.WithContext(ctx).Where("id = ?", c.variant.CampaignID).Take(&c.campaign).Error; err != nil {
+		return c, fmt.Errorf("load campaign %d: %w", c.variant.CampaignID, err)
+	}
+	c.title, c.body = c.campaign.Title, c.campaign.Body
+	if c.variant.Title != "" {
+		c.title = c.variant.Title
+	}
+	if c.variant.Body != "" {
+		c.body = c.variant.Body
+	}
+	raw := c.campaign.Buttons
+	if c.variant.Buttons != "" {
+		raw = c.variant.Buttons
+	}
+	if err := json.Unmarshal([]byte(raw), &c.buttons); err != nil && raw != "" {
+		return c, fmt.Errorf("campaign %d buttons: %w", c.campaign.ID, err)
+	}
+	s.cache.Store(tpID, entry{c: c, at: time.Now()})
+	return c, nil
+}
+
+// buttonLabel is a button's text when the campaign gave none.
+func buttonLabel(locale, kind string) string {
+	zh := map[string]string{ButtonCourse: "去学习", ButtonLive: "进入直播", ButtonExam: "去考试", ButtonDocument: "查看资料"}
+	en := map[string]string{ButtonCourse: "Start the course", ButtonLive: "Join the live stream", ButtonExam: "Take the exam", ButtonDocument: "Open the document"}
+	if locale == "en" {
+		return en[kind]
+	}
+	return zh[kind]
+}
+
+// linkLifetime is the shortest lifetime of a campaign card's links.
+const linkLifetime = 30 * 24 * time.Hour
+
+// renderCard renders a campaign variant's card: title, body, image and up to
+// four link buttons, each a tracked /l/ link of the delivery.
+func (s *Service) renderCard(ctx context.Context, r *bot.Renderer, cc bot.CardContext) (bot.Message, error) {
+	c, err := s.content(ctx, s.DB, cc.Touchpoint.ID, true)
+	if err != nil {
+		return bot.Message{}, err
+	}
+	return render(r, c, cc.DeliveryID, cc.Key, cc.Locale, s.now()), nil
+}
+
+func render(r *bot.Renderer, c content, deliveryID uint64, key, locale string, now time.Time) bot.Message {
+	loc := bot.NormalizeLocale(locale)
+	if loc == "" {
+		loc = bot.NormalizeLocale(c.campaign.Locale)
+	}
+	exp := now.Add(max(r.LinkTTL, linkLifetime))
+	m := bot.Message{Key: key, Kind: KindCampaign, Locale: loc, Title: c.title, Body: c.body}
+	fallback := m.Title + "\n" + m.Body
+	if c.campaign.ImageURL != "" {
+		// bot.Message has no picture element yet: the image is a line of
+		// the card and of its plain-text form.
+		label := "图片"
+		if loc == "en" {
+			label = "Picture"
+		}
+		img := r.TrackedURL(deliveryID, c.campaign.ImageURL, exp)
+		m.Fields = append(m.Fields, bot.Field{Label: label, Value: img})
+		fallback += "\n" + label + ": " + img
+	}
+	for i, b := range c.buttons {
+		text := b.Text
+		if text == "" {
+			text = buttonLabel(loc, b.Kind)
+		}
+		u := r.TrackedURL(deliveryID, b.URL, exp)
+		m.Buttons = append(m.Buttons, bot.Button{Text: text, Action: bot.ActionLink, URL: u, Primary: i == 0})
+		fallback += "\n" + text + ": " + u
+	}
+	m.Fallback = fallback
+	return m
+}
+
+// audience resolves a variant's recipients when its touchpoint fires: the
+// campaign's audience now, narrowed to the people assigned to the variant.
+// A paused or cancelled campaign sends nothing.
+func (s *Service) audience(ctx context.Context, db *gorm.DB, tp store.Touchpoint, _ store.Session) ([]bot.Target, error) {
+	c, err := s.content(ctx, db, tp.ID, false)
+	if err != nil {
+		return nil, err
+	}
+	if c.campaign.Status != store.CampaignScheduled {
+		s.log().Info("campaign not sent", "campaign", c.campaign.ID, "status", c.campaign.Status)
+		return nil, nil
+	}
+	var aud Audience
+	if err := json.Unmarshal([]byte(c.campaign.Audience), &aud); err != nil {
+		return nil, fmt.Errorf("campaign %d audience: %w", c.campaign.ID, err)
+	}
+	people, err := Resolve(ctx, db, aud)
+	if err != nil {
+		return nil, err
+	}
+	var vs []store.CampaignVariant
+	if err := db.WithContext(ctx).Where("campaign_id = ?", c.campaign.ID).Order("id").Find(&vs).Error; err != nil {
+		return nil, fmt.Errorf("load variants: %w", err)
+	}
+	if len(vs) > 1 {
+		assigned, err := s.assign(ctx, db, c.campaign.ID, vs, people)
+		if err != nil {
+			return nil, err
+		}
+		kept := people[:0]
+		for _, p := range people {
+			if assigned[p.ID] == c.variant.ID {
+				kept = append(kept, p)
+			}
+		}
+		people = kept
+	}
+	out := make([]bot.Target, len(people))
+	for i, p := range people {
+		out[i] = bot.Target{Employee: p}
+	}
+	return out, nil
+}
+
+// Assign returns the variant a person gets in a campaign: the variants'
+// weights laid end to end, and HMAC-SHA256(key, campaign:employee) read as
+// a number picks one. The same person always gets the same variant.
+func Assign(key []byte, campaignID, employeeID uint64, vs []store.CampaignVariant) uint64 {
+	total := 0
+	for _, v := range vs {
+		total += v.Weight
+	}
+	if total <= 0 || len(vs) == 0 {
+		return 0
+	}
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte(strconv.FormatUint(campaignID, 10) + ":" + strconv.FormatUint(employeeID, 10)))
+	x := binary.BigEndian.Uint64(m.Sum(nil)[:8]) % uint64(total)
+	for _, v := range vs {
+		if x < uint64(v.Weight) {
+			return v.ID
+		}
+		x -= uint64(v.Weight)
+	}
+	return vs[len(vs)-1].ID
+}
+
+// assign records the variant of every person not yet assigned in the
+// campaign and returns the recorded assignment of each (the first recorded
+// wins, so a concurrent resolution cannot move anybody).
+func (s *Service) assign(ctx context.Context, db *gorm.DB, campaignID uint64, vs []store.CampaignVariant, people []store.Employee) (map[uint64]uint64, error) {
+	load := func() (map[uint64]uint64, error) {
+		var rows []store.CampaignAssignment
+		if err := db.WithContext(ctx).Select("employee_id", "variant_id").Where("campaign_id = ?", campaignID).Find(&rows).Error; err != nil {
+			return nil, fmt.Errorf("load assignments: %w", err)
+		}
+		out := make(map[uint64]uint64, len(rows))
+		for _, r := range rows {
+			out[r.EmployeeID] = r.VariantID
+		}
+		return out, nil
+	}
+	got, err := load()
+	if err != nil {
+		return nil, err
+	}
+	key := s.key("campaign assignment")
+	now := s.now()
+	var fresh []store.CampaignAssignment
+	for _, p := range people {
+		if _, ok := got[p.ID]; !ok {
+			fresh = append(fresh, store.CampaignAssignment{CampaignID: campaignID, EmployeeID: p.ID, VariantID: Assign(key, campaignID, p.ID, vs), AssignedAt: now})
+		}
+	}
+	if len(fresh) == 0 {
+		return got, nil
+	}
+	for i := 0; i < len(fresh); i += 1000 {
+		part := fresh[i:min(i+1000, len(fresh))]
+		if err := store.Retry(ctx, func() error {
+			return db.WithContext(ctx).Clauses(clause.OnConflict{DoNothing: true}).Create(&part).Error
+		}); err != nil {
+			return nil, fmt.Errorf("record assignments: %w", err)
+		}
+	}
+	return load()
+}
+
+// Preview renders each variant's card for one recipient (the first person
+// of the audience, or a sample) without sending or storing anything; links
+// point at delivery 0, which the /l/ handler refuses.
+func (s *Service) Preview(ctx context.Context, r *bot.Renderer, id uint64) ([]VariantPreview, error) {
+	var vs []store.CampaignVariant
+	if err := s.DB.WithContext(ctx).Where("campaign_id = ?", id).Order("id").Find(&vs).Error; err != nil {
+		return nil, fmt.Errorf("load variants: %w", err)
+	}
+	if len(vs) == 0 {
+		return nil, fmt.Errorf("campaign %d: %w", id, ErrNotFound)
+	}
+	out := make([]VariantPreview, 0, len(vs))
+	for _, v := range vs {
+		c, err := s.content(ctx, s.DB, v.TouchpointID, false)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, VariantPreview{Variant: v.Name, Card: render(r, c, 0, "preview-"+strconv.FormatUint(v.ID, 10), c.campaign.Locale, s.now())})
+	}
+	return out, nil
+}
+
+// VariantPreview is one variant's card as it will be sent.
+type VariantPreview struct {
+	Variant string      `json:"variant"`
+	Card    bot.Message `json:"card"`
+}

@@ -1,0 +1,377 @@
+package campaigns
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"sort"
+	"strconv"
+	"time"
+
+	"github.com/learnloop/learnloop/reports"
+	"github.com/learnloop/learnloop/store"
+)
+
+// Report is a campaign's funnel — delivered → clicked → converted, in
+// distinct people — overall, per variant, by department (small departments
+// suppressed), platform, hour and weekday of sending, the share of all the
+// event's conversions that came through a push, and the experiment's
+// comparison. Every figure carries its n and its definition.
+type Report struct {
+	GeneratedAt              time.Time    `json:"generated_at"`
+	Campaign                 ReportHeader `json:"campaign"`
+	From                     time.Time    `json:"from"`
+	To                       time.Time    `json:"to"`
+	AttributionWindowSeconds int64        `json:"attribution_window_seconds"`
+	Funnel                   Funnel       `json:"funnel"`
+	Variants                 []VariantRow `json:"variants"`
+	Departments              []GroupRow   `json:"departments"`
+	Platforms                []GroupRow   `json:"platforms"`
+	Hours                    []GroupRow   `json:"hours"`
+	Weekdays                 []GroupRow   `json:"weekdays"`
+	Share                    Share        `json:"share"`
+	Experiment               *Experiment  `json:"experiment"`
+	Definitions              []Definition `json:"definitions"`
+}
+
+// ReportHeader names the campaign a report is about.
+type ReportHeader struct {
+	ID           uint64 `json:"id"`
+	Name         string `json:"name"`
+	Event        string `json:"event"`
+	Status       string `json:"status"`
+	TimeZone     string `json:"time_zone"`
+	MinSample    int    `json:"min_sample"`
+	MinGroupSize int    `json:"min_group_size"`
+}
+
+// Funnel counts distinct people at each step.
+type Funnel struct {
+	// Deliveries counts delivery rows; Sent, Failed and Pending split them.
+	Deliveries int `json:"deliveries"`
+	Sent       int `json:"sent"`
+	Failed     int `json:"failed"`
+	Pending    int `json:"pending"`
+	// Delivered counts distinct people with a sent delivery.
+	Delivered int `json:"delivered"`
+	Clicks    int `json:"clicks"`
+	Clickers  int `json:"clickers"`
+	Converted int `json:"converted"`
+	// ClickThrough = clickers / delivered; ConversionRate = converted /
+	// delivered; ClickToConversion = converted / clickers.
+	ClickThrough      reports.Figure `json:"click_through"`
+	ConversionRate    reports.Figure `json:"conversion_rate"`
+	ClickToConversion reports.Figure `json:"click_to_conversion"`
+}
+
+// VariantRow is one arm's funnel.
+type VariantRow struct {
+	ID     uint64 `json:"id"`
+	Name   string `json:"name"`
+	Weight int    `json:"weight"`
+	Funnel Funnel `json:"funnel"`
+}
+
+// GroupRow is one department, platform, hour or weekday. A suppressed
+// department (fewer delivered than the minimum group size) shows no figure.
+type GroupRow struct {
+	Key        string  `json:"key"`
+	Suppressed bool    `json:"suppressed"`
+	Funnel     *Funnel `json:"funnel"`
+}
+
+// Share is how many of the event's conversions in the period came through a
+// push (any push, and this campaign's).
+type Share struct {
+	Conversions   int            `json:"conversions"`
+	ViaPush       int            `json:"via_push"`
+	ViaCampaign   int            `json:"via_campaign"`
+	ViaPushShare  reports.Figure `json:"via_push_share"`
+	CampaignShare reports.Figure `json:"campaign_share"`
+}
+
+// Experiment compares each variant with the first (the control).
+type Experiment struct {
+	Control   string `json:"control"`
+	MinSample int    `json:"min_sample"`
+	// Enough is set once every variant has delivered to MinSample people;
+	// until then Status says 数据不足 and Comparisons is empty.
+	Enough      bool                `json:"enough"`
+	Status      string              `json:"status"`
+	Warning     string              `json:"warning"`
+	Comparisons []VariantComparison `json:"comparisons"`
+}
+
+// VariantComparison is one variant against the control on one metric, in
+// percentage points.
+type VariantComparison struct {
+	Variant string   `json:"variant"`
+	Metric  string   `json:"metric"` // click_through or conversion_rate
+	X1      int      `json:"control_x"`
+	N1      int      `json:"control_n"`
+	X2      int      `json:"variant_x"`
+	N2      int      `json:"variant_n"`
+	Diff    float64  `json:"diff_points"`
+	CILow   float64  `json:"ci95_low_points"`
+	CIHigh  float64  `json:"ci95_high_points"`
+	Z       *float64 `json:"z"`
+	P       *float64 `json:"p_value"`
+	// Significant is set when p < 0.05.
+	Significant bool `json:"significant"`
+}
+
+// Definition is one figure's meaning.
+type Definition struct {
+	Key string `json:"key"`
+	ZH  string `json:"zh"`
+	EN  string `json:"en"`
+}
+
+// figure is 100 × num / n rounded half up to one decimal (the reports'
+// rule); nil value when n is 0.
+func figure(num, n int, def string) reports.Figure {
+	f := reports.Figure{N: n, Numerator: num, Definition: def}
+	if n > 0 {
+		tenths := (2000*int64(num) + int64(n)) / (2 * int64(n))
+		v := float64(tenths) / 10
+		f.Value = &v
+	}
+	return f
+}
+
+// people counts distinct people per step of one group.
+type people struct {
+	deliveries, sent, failed, pending, clicks int
+	delivered, clickers, converted            map[uint64]bool
+}
+
+func newPeople() *people {
+	return &people{delivered: map[uint64]bool{}, clickers: map[uint64]bool{}, converted: map[uint64]bool{}}
+}
+
+func (p *people) funnel() Funnel {
+	f := Funnel{Deliveries: p.deliveries, Sent: p.sent, Failed: p.failed, Pending: p.pending, Clicks: p.clicks,
+		Delivered: len(p.delivered), Clickers: len(p.clickers), Converted: len(p.converted)}
+	f.ClickThrough = figure(f.Clickers, f.Delivered, "click_through")
+	f.ConversionRate = figure(f.Converted, f.Delivered, "conversion_rate")
+	f.ClickToConversion = figure(f.Converted, f.Clickers, "click_to_conversion")
+	return f
+}
+
+// ReportOptions narrows a report's period; zero values mean from the
+// campaign's creation to now.
+type ReportOptions struct {
+	From, To time.Time
+}
+
+// Report builds a campaign's report from stored deliveries, clicks and
+// conversions.
+func (s *Service) Report(ctx context.Context, id uint64, opts ReportOptions) (*Report, error) {
+	db := s.DB.WithContext(ctx)
+	var c store.Campaign
+	if err := db.Where("id = ?", id).Limit(1).Find(&c).Error; err != nil {
+		return nil, fmt.Errorf("load campaign: %w", err)
+	}
+	if c.ID == 0 {
+		return nil, fmt.Errorf("campaign %d: %w", id, ErrNotFound)
+	}
+	now := s.now()
+	from, to := opts.From, opts.To
+	if from.IsZero() {
+		from = c.CreatedAt
+	}
+	if to.IsZero() {
+		to = now
+	}
+	loc, err := time.LoadLocation(c.TimeZone)
+	if err != nil {
+		loc = time.UTC
+	}
+	window := s.window()
+	r := &Report{GeneratedAt: now, From: from.UTC(), To: to.UTC(), AttributionWindowSeconds: int64(window / time.Second),
+		Campaign: ReportHeader{ID: c.ID, Name: c.Name, Event: c.Event, Status: c.Status, TimeZone: c.TimeZone, MinSample: c.MinSample, MinGroupSize: c.MinGroupSize},
+		Variants: []VariantRow{}, Departments: []GroupRow{}, Platforms: []GroupRow{}, Hours: []GroupRow{}, Weekdays: []GroupRow{}}
+	var vs []store.CampaignVariant
+	if err := db.Where("campaign_id = ?", id).Order("id").Find(&vs).Error; err != nil {
+		return nil, fmt.Errorf("load variants: %w", err)
+	}
+	tps := make([]uint64, len(vs))
+	variantOf := map[uint64]int{}
+	for i, v := range vs {
+		tps[i] = v.TouchpointID
+		variantOf[v.TouchpointID] = i
+	}
+
+	type row struct {
+		ID           uint64
+		TouchpointID uint64
+		EmployeeID   uint64
+		Platform     string
+		Status       string
+		SentAt       *time.Time
+		Department   string
+	}
+	var rows []row
+	if len(tps) > 0 {
+		if err := db.Table("deliveries").Select("deliveries.id, deliveries.touchpoint_id, deliveries.employee_id, deliveries.platform, deliveries.status, deliveries.sent_at, employees.department").
+			Joins("JOIN employees ON employees.id = deliveries.employee_id").
+			Where("deliveries.touchpoint_id IN ? AND deliveries.created_at <= ?", tps, to).Scan(&rows).Error; err != nil {
+			return nil, fmt.Errorf("load deliveries: %w", err)
+		}
+	}
+	var clicks []struct {
+		DeliveryID uint64
+		N          int
+	}
+	if len(tps) > 0 {
+		if err := db.Model(&store.Click{}).Select("delivery_id, COUNT(*) AS n").
+			Where("touchpoint_id IN ? AND employee_id <> 0 AND clicked_at >= ? AND clicked_at <= ?", tps, from, to).
+			Group("delivery_id").Scan(&clicks).Error; err != nil {
+			return nil, fmt.Errorf("load clicks: %w", err)
+		}
+	}
+	var convs []store.Conversion
+	if err := db.Select("delivery_id", "employee_id").Where("campaign_id = ? AND event = ? AND occurred_at >= ? AND occurred_at <= ?", id, c.Event, from, to).
+		Find(&convs).Error; err != nil {
+		return nil, fmt.Errorf("load conversions: %w", err)
+	}
+	clicked := make(map[uint64]int, len(clicks))
+	for _, k := range clicks {
+		clicked[k.DeliveryID] = k.N
+	}
+	converted := make(map[uint64]bool, len(convs))
+	for _, k := range convs {
+		converted[k.DeliveryID] = true
+	}
+
+	total := newPeople()
+	byVariant := make([]*people, len(vs))
+	for i := range vs {
+		byVariant[i] = newPeople()
+	}
+	groups := map[string]map[string]*people{"department": {}, "platform": {}, "hour": {}, "weekday": {}}
+	group := func(kind, key string) *people {
+		g := groups[kind][key]
+		if g == nil {
+			g = newPeople()
+			groups[kind][key] = g
+		}
+		return g
+	}
+	for _, d := range rows {
+		targets := []*people{total, byVariant[variantOf[d.TouchpointID]], group("department", d.Department), group("platform", d.Platform)}
+		if d.SentAt != nil {
+			t := d.SentAt.In(loc)
+			targets = append(targets, group("hour", fmt.Sprintf("%02d", t.Hour())), group("weekday", strconv.Itoa(int((t.Weekday()+6)%7)+1)))
+		}
+		for _, p := range targets {
+			p.deliveries++
+			switch d.Status {
+			case store.DeliverySent:
+				p.sent++
+				p.delivered[d.EmployeeID] = true
+			case store.DeliveryFailed, store.DeliveryDropped:
+				p.failed++
+			default:
+				p.pending++
+			}
+			if n := clicked[d.ID]; n > 0 {
+				p.clicks += n
+				p.clickers[d.EmployeeID] = true
+			}
+			if converted[d.ID] {
+				p.converted[d.EmployeeID] = true
+			}
+		}
+	}
+	r.Funnel = total.funnel()
+	for i, v := range vs {
+		r.Variants = append(r.Variants, VariantRow{ID: v.ID, Name: v.Name, Weight: v.Weight, Funnel: byVariant[i].funnel()})
+	}
+	for _, kind := range []string{"department", "platform", "hour", "weekday"} {
+		keys := make([]string, 0, len(groups[kind]))
+		for k := range groups[kind] {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			f := groups[kind][k].funnel()
+			g := GroupRow{Key: k, Funnel: &f}
+			if kind == "department" && f.Delivered < c.MinGroupSize {
+				g.Suppressed, g.Funnel = true, nil
+			}
+			switch kind {
+			case "department":
+				r.Departments = append(r.Departments, g)
+			case "platform":
+				r.Platforms = append(r.Platforms, g)
+			case "hour":
+				r.Hours = append(r.Hours, g)
+			case "weekday":
+				r.Weekdays = append(r.Weekdays, g)
+			}
+		}
+	}
+
+	var share struct {
+		Total, Push, Campaign int
+	}
+	if err := db.Model(&store.Conversion{}).Select("COUNT(*) AS total, COALESCE(SUM(CASE WHEN touchpoint_id <> 0 THEN 1 ELSE 0 END), 0) AS push, "+
+		"COALESCE(SUM(CASE WHEN campaign_id = ? THEN 1 ELSE 0 END), 0) AS campaign", id).
+		Where("event = ? AND occurred_at >= ? AND occurred_at <= ?", c.Event, from, to).Scan(&share).Error; err != nil {
+		return nil, fmt.Errorf("count conversions: %w", err)
+	}
+	r.Share = Share{Conversions: share.Total, ViaPush: share.Push, ViaCampaign: share.Campaign,
+		ViaPushShare: figure(share.Push, share.Total, "via_push_share"), CampaignShare: figure(share.Campaign, share.Total, "campaign_share")}
+	if len(vs) > 1 {
+		r.Experiment = experiment(c.MinSample, r.Variants)
+	}
+	r.Definitions = definitions(window, c)
+	return r, nil
+}
+
+// Texts of an experiment's state.
+const (
+	notEnoughZH = "数据不足：每个版本至少需要送达 %d 人才显示比较结果（目前最少的版本为 %d 人）"
+	notEnoughEN = "Not enough data yet: every variant needs %d people delivered before the comparison is shown (the smallest has %d)"
+	warningText = "请在实验开始前确定样本量，达到后再下结论；不要因为中途看到显著结果就提前停止——反复查看并提前停止会大大增加误判的概率。 | Decide the sample size before the experiment starts and judge only once it is reached; do not stop early because an interim look seems significant — peeking and stopping early greatly inflates false positives."
+)
+
+func experiment(minSample int, vrs []VariantRow) *Experiment {
+	e := &Experiment{Control: vrs[0].Name, MinSample: minSample, Warning: warningText, Comparisons: []VariantComparison{}}
+	smallest := math.MaxInt
+	for _, v := range vrs {
+		smallest = min(smallest, v.Funnel.Delivered)
+	}
+	if smallest < minSample {
+		e.Status = fmt.Sprintf(notEnoughZH, minSample, smallest) + " | " + fmt.Sprintf(notEnoughEN, minSample, smallest)
+		return e
+	}
+	e.Enough = true
+	e.Status = "样本量已达到 | Minimum sample reached"
+	ctl := vrs[0].Funnel
+	for _, v := range vrs[1:] {
+		for _, m := range []struct {
+			name   string
+			x1, x2 int
+		}{{"click_through", ctl.Clickers, v.Funnel.Clickers}, {"conversion_rate", ctl.Converted, v.Funnel.Converted}} {
+			cmp, ok := Compare(m.x1, ctl.Delivered, m.x2, v.Funnel.Delivered)
+			if !ok {
+				continue
+			}
+			vc := VariantComparison{Variant: v.Name, Metric: m.name, X1: cmp.X1, N1: cmp.N1, X2: cmp.X2, N2: cmp.N2,
+				Diff: round(100*cmp.Diff, 2), CILow: round(100*cmp.CILow, 2), CIHigh: round(100*cmp.CIHigh, 2)}
+			if cmp.Z != nil {
+				z, p := round(*cmp.Z, 3), round(*cmp.P, 4)
+				vc.Z, vc.P, vc.Significant = &z, &p, *cmp.P < 0.05
+			}
+			e.Comparisons = append(e.Comparisons, vc)
+		}
+	}
+	return e
+}
+
+func round(x float64, digits int) float64 {
+	p := math.Pow(10, float64(digits))
+	return math.Round(x*p) / p
+}

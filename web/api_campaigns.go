@@ -1,0 +1,257 @@
+package web
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/learnloop/learnloop/campaigns"
+	"github.com/learnloop/learnloop/store"
+)
+
+// campaignRoutes registers the campaign, conversion and tag endpoints.
+func (s *Server) campaignRoutes(mux *http.ServeMux) {
+	if s.Campaigns == nil {
+		return
+	}
+	mux.HandleFunc("GET /campaigns", s.listCampaigns)
+	mux.HandleFunc("POST /campaigns", s.createCampaign)
+	mux.HandleFunc("POST /campaigns/audience-count", s.countAudience)
+	mux.HandleFunc("GET /campaigns/{id}", s.getCampaign)
+	mux.HandleFunc("GET /campaigns/{id}/audience", s.campaignAudience)
+	mux.HandleFunc("GET /campaigns/{id}/preview", s.previewCampaign)
+	mux.HandleFunc("POST /campaigns/{id}/pause", s.campaignState("pause"))
+	mux.HandleFunc("POST /campaigns/{id}/resume", s.campaignState("resume"))
+	mux.HandleFunc("POST /campaigns/{id}/cancel", s.campaignState("cancel"))
+	mux.HandleFunc("GET /campaigns/{id}/report", s.campaignReport)
+	mux.HandleFunc("POST /conversions", s.postConversion)
+	mux.HandleFunc("PUT /employees/{id}/tags", s.putTags)
+}
+
+// campaignError answers a campaigns error: invalid fields, not found,
+// conflict or internal.
+func (s *Server) campaignError(w http.ResponseWriter, r *http.Request, err error) {
+	var inv *campaigns.InvalidError
+	switch {
+	case errors.As(err, &inv):
+		fs := make([]fieldError, len(inv.Fields))
+		for i, f := range inv.Fields {
+			fs[i] = fieldError{Field: f.Field, Code: "invalid", Message: f.Message}
+		}
+		invalid(w, fs)
+	case errors.Is(err, campaigns.ErrNotFound):
+		apiError(w, http.StatusNotFound, "not_found", err.Error(), nil)
+	case errors.Is(err, campaigns.ErrConflict):
+		apiError(w, http.StatusConflict, "conflict", err.Error(), nil)
+	default:
+		s.internal(w, r, err)
+	}
+}
+
+func (s *Server) listCampaigns(w http.ResponseWriter, r *http.Request) {
+	p, ok := readPage(w, r)
+	if !ok {
+		return
+	}
+	cs, err := s.Campaigns.List(r.Context(), p.offset, p.limit+1)
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	writePage(w, p, nil, "campaigns", cs)
+}
+
+func (s *Server) createCampaign(w http.ResponseWriter, r *http.Request) {
+	var in campaigns.Input
+	if !decode(w, r, &in) {
+		return
+	}
+	c, err := s.Campaigns.Create(r.Context(), in, actor(r.Context()))
+	if err != nil {
+		s.campaignError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, c)
+}
+
+func (s *Server) countAudience(w http.ResponseWriter, r *http.Request) {
+	var a campaigns.Audience
+	if !decode(w, r, &a) {
+		return
+	}
+	n, err := campaigns.Count(r.Context(), s.DB, a)
+	if err != nil {
+		s.campaignError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"count": n, "counted_at": s.now()})
+}
+
+func (s *Server) getCampaign(w http.ResponseWriter, r *http.Request) {
+	id, ok := pathID(w, r, "id")
+	if !ok {
+		return
+	}
+	c, err := s.Campaigns.Get(r.Context(), id)
+	if err != nil {
+		s.campaignError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, c)
+}
+
+func (s *Server) campaignAudience(w http.ResponseWriter, r *http.Request) {
+	id, ok := pathID(w, r, "id")
+	if !ok {
+		return
+	}
+	c, err := s.Campaigns.Get(r.Context(), id)
+	if err != nil {
+		s.campaignError(w, r, err)
+		return
+	}
+	n, err := campaigns.Count(r.Context(), s.DB, c.Audience)
+	if err != nil {
+		s.campaignError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"count": n, "counted_at": s.now()})
+}
+
+func (s *Server) previewCampaign(w http.ResponseWriter, r *http.Request) {
+	id, ok := pathID(w, r, "id")
+	if !ok {
+		return
+	}
+	vs, err := s.Campaigns.Preview(r.Context(), s.Renderer, id)
+	if err != nil {
+		s.campaignError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"variants": vs})
+}
+
+func (s *Server) campaignState(op string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		id, ok := pathID(w, r, "id")
+		if !ok {
+			return
+		}
+		var (
+			c   campaigns.Campaign
+			err error
+		)
+		switch op {
+		case "pause", "resume":
+			c, err = s.Campaigns.SetPaused(r.Context(), id, op == "pause", actor(r.Context()))
+		default:
+			c, err = s.Campaigns.Cancel(r.Context(), id, actor(r.Context()))
+		}
+		if err != nil {
+			s.campaignError(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, c)
+	}
+}
+
+func (s *Server) campaignReport(w http.ResponseWriter, r *http.Request) {
+	id, ok := pathID(w, r, "id")
+	if !ok {
+		return
+	}
+	var opts campaigns.ReportOptions
+	for _, q := range []struct {
+		name string
+		dst  *time.Time
+	}{{"from", &opts.From}, {"to", &opts.To}} {
+		if v := r.URL.Query().Get(q.name); v != "" {
+			t, err := time.Parse(time.RFC3339, v)
+			if err != nil {
+				apiError(w, http.StatusBadRequest, "bad_query", q.name+" must be an RFC 3339 time", nil)
+				return
+			}
+			*q.dst = t
+		}
+	}
+	if !opts.From.IsZero() && !opts.To.IsZero() && opts.To.Before(opts.From) {
+		apiError(w, http.StatusBadRequest, "bad_query", "to is before from", nil)
+		return
+	}
+	rep, err := s.Campaigns.Report(r.Context(), id, opts)
+	if err != nil {
+		s.campaignError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, rep)
+}
+
+func (s *Server) postConversion(w http.ResponseWriter, r *http.Request) {
+	var in campaigns.ConversionInput
+	if !decode(w, r, &in) {
+		return
+	}
+	res, err := s.Campaigns.RecordConversion(r.Context(), in, campaigns.SourceAPI)
+	if err != nil {
+		s.campaignError(w, r, err)
+		return
+	}
+	code := http.StatusCreated
+	if res.Duplicate {
+		code = http.StatusOK
+	}
+	writeJSON(w, code, res)
+}
+
+type tagsJSON struct {
+	ID         uint64   `json:"id"`
+	ExternalID string   `json:"external_id"`
+	Tags       []string `json:"tags"`
+}
+
+func (s *Server) putTags(w http.ResponseWriter, r *http.Request) {
+	id, ok := pathID(w, r, "id")
+	if !ok {
+		return
+	}
+	var in struct {
+		Tags []string `json:"tags"`
+	}
+	if !decode(w, r, &in) {
+		return
+	}
+	for i, t := range in.Tags {
+		if strings.ContainsAny(t, ",，;；|") {
+			invalid(w, []fieldError{{Field: fmt.Sprintf("tags[%d]", i), Code: "invalid", Message: "one tag per entry (no , ; or |)"}})
+			return
+		}
+	}
+	norm, err := store.NormalizeTags(strings.Join(in.Tags, ","))
+	if err != nil {
+		invalid(w, []fieldError{{Field: "tags", Code: "invalid", Message: err.Error()}})
+		return
+	}
+	var e store.Employee
+	if !s.load(w, r, &e, id, "employee") {
+		return
+	}
+	err = store.Tx(r.Context(), s.DB, func(tx *gorm.DB) error {
+		if err := tx.Model(&store.Employee{}).Where("id = ?", id).Updates(map[string]any{"tags": norm, "updated_at": s.now()}).Error; err != nil {
+			return err
+		}
+		return s.audit(tx, r, "employee.tags", fmt.Sprintf("employee:%d", id), map[string]any{"from": e.Tags, "to": norm})
+	})
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	out := tagsJSON{ID: e.ID, ExternalID: e.ExternalID, Tags: []string{}}
+	if norm != "" {
+		out.Tags = strings.Split(norm, ",")
+	}
+	writeJSON(w, http.StatusOK, out)
+}
