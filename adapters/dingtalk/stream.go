@@ -34,6 +34,9 @@ const streamKeepAlive = 60 * time.Second
 // secret.
 var sdkLoggerOnce sync.Once
 
+// streamMaxHandlers bounds the card callbacks handled at once over Stream.
+const streamMaxHandlers = 4096
+
 // newStream builds a Stream client whose card callbacks go to h.
 func (c *Client) newStream(h bot.InteractionHandler) *client.StreamClient {
 	sdkLoggerOnce.Do(func() { _ = logger.GetLogger() })
@@ -42,7 +45,12 @@ func (c *Client) newStream(h bot.InteractionHandler) *client.StreamClient {
 		client.WithOpenApiHost(c.cfg.APIBase),
 		client.WithAutoReconnect(true),
 		client.WithKeepAlive(streamKeepAlive),
-		client.WithMaxPendingHandlers(64),
+		// Past this many taps in flight the SDK leaves frames unacknowledged,
+		// and DingTalk does not redeliver card callbacks: the limit must
+		// exceed the largest class tapping at once (a 300-person all-hands),
+		// with room to spare. A handler is a goroutine waiting on the
+		// group-committed check-in write.
+		client.WithMaxPendingHandlers(streamMaxHandlers),
 	)
 	if h != nil {
 		cli.RegisterCallbackRouter(CardCallbackTopic, c.cardFrameHandler(h))
