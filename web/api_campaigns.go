@@ -40,7 +40,11 @@ func (s *Server) campaignError(w http.ResponseWriter, r *http.Request, err error
 	case errors.As(err, &inv):
 		fs := make([]fieldError, len(inv.Fields))
 		for i, f := range inv.Fields {
-			fs[i] = fieldError{Field: f.Field, Code: "invalid", Message: f.Message}
+			code := "bad_value"
+			if strings.HasPrefix(f.Message, "is required") {
+				code = "required"
+			}
+			fs[i] = fieldError{Field: f.Field, Code: code, Message: f.Message}
 		}
 		invalid(w, fs)
 	case errors.Is(err, campaigns.ErrNotFound):
@@ -226,13 +230,13 @@ func (s *Server) putTags(w http.ResponseWriter, r *http.Request) {
 	}
 	for i, t := range in.Tags {
 		if strings.ContainsAny(t, ",，;；|") {
-			invalid(w, []fieldError{{Field: fmt.Sprintf("tags[%d]", i), Code: "invalid", Message: "one tag per entry (no , ; or |)"}})
+			invalid(w, []fieldError{{Field: fmt.Sprintf("tags[%d]", i), Code: "bad_value", Message: "one tag per entry (no , ; or |)"}})
 			return
 		}
 	}
 	norm, err := store.NormalizeTags(strings.Join(in.Tags, ","))
 	if err != nil {
-		invalid(w, []fieldError{{Field: "tags", Code: "invalid", Message: err.Error()}})
+		invalid(w, []fieldError{{Field: "tags", Code: "bad_value", Message: err.Error()}})
 		return
 	}
 	var e store.Employee

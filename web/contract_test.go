@@ -181,6 +181,7 @@ func TestEveryOperationAnswersAsDocumented(t *testing.T) {
 		r.want(200, "POST", api+"/surveys/"+svID+"/close", nil, nil)
 		r.want(200, "POST", api+"/sessions/"+sid+"/cancel", nil, nil)
 
+		campaignContract(t, r) // api_campaigns_test.go
 		// Every documented operation answered a success.
 		var missing []string
 		for _, item := range c.Doc.Paths.Map() {

@@ -1,0 +1,107 @@
+package web_test
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/learnloop/learnloop/internal/apptest"
+)
+
+// campaignContract calls every campaign operation on the contract run's app
+// (whose roster has E001, E002, E003 and M001 on the simulator): a campaign
+// to 销售 sent now, a click on its card, a conversion credited to it and its
+// report, each answer checked against api/openapi.yaml.
+func campaignContract(t *testing.T, r *contractRun) {
+	t.Helper()
+	api := apptest.APIPrefix
+	var emps struct {
+		Employees []struct {
+			ID         uint64 `json:"id"`
+			ExternalID string `json:"external_id"`
+		} `json:"employees"`
+	}
+	r.want(200, "GET", api+"/employees", nil, &emps)
+	var e1 uint64
+	for _, e := range emps.Employees {
+		if e.ExternalID == "E001" {
+			e1 = e.ID
+		}
+	}
+	require.NotZero(t, e1)
+	r.want(200, "PUT", fmt.Sprintf("%s/employees/%d/tags", api, e1), map[string]any{"tags": []string{"新员工", "骨干"}}, nil)
+	r.want(422, "PUT", fmt.Sprintf("%s/employees/%d/tags", api, e1), map[string]any{"tags": []string{"a,b"}}, nil)
+	aud := map[string]any{"include": []any{map[string]any{"department": "销售"}}, "exclude": []any{map[string]any{"tag": "离职中"}}}
+	var count struct {
+		Count int `json:"count"`
+	}
+	r.want(200, "POST", api+"/campaigns/audience-count", aud, &count)
+	require.Equal(t, 3, count.Count, "M001, E001, E002")
+	var c struct {
+		ID       uint64 `json:"id"`
+		Variants []struct {
+			TouchpointID uint64 `json:"touchpoint_id"`
+		} `json:"variants"`
+	}
+	r.want(201, "POST", api+"/campaigns", map[string]any{
+		"name": "直播推广", "title": "今晚直播", "body": "高效沟通", "event": "live_join", "audience": aud,
+		"buttons":  []any{map[string]any{"kind": "live", "text": "", "url": "https://live.example.com/1"}},
+		"schedule": map[string]any{"kind": "now"},
+		"variants": []any{map[string]any{"name": "A"}, map[string]any{"name": "B", "title": "别错过今晚直播"}},
+	}, &c)
+	r.want(422, "POST", api+"/campaigns", map[string]any{"name": "x", "audience": aud, "schedule": map[string]any{"kind": "later"}}, nil)
+	id := fmt.Sprint(c.ID)
+	r.want(200, "GET", api+"/campaigns?limit=1", nil, nil)
+	r.want(200, "GET", api+"/campaigns/"+id, nil, nil)
+	r.want(200, "GET", api+"/campaigns/"+id+"/audience", nil, nil)
+	r.want(200, "GET", api+"/campaigns/"+id+"/preview", nil, nil)
+	apptest.RunDue(t, r.a)
+	var link string
+	for _, card := range r.a.Sim.Inbox("E001") {
+		if card.Message.Kind == "campaign" {
+			link = card.Message.Buttons[0].URL
+		}
+	}
+	require.NotEmpty(t, link, "E001 got the campaign card")
+	u, err := url.Parse(link)
+	require.NoError(t, err)
+	resp, err := (&http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}).Get(r.url + u.Path)
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusFound, resp.StatusCode)
+	at := r.clk.Now().Add(time.Minute)
+	r.clk.Set(at)
+	conv := map[string]any{"event_id": "crm-1", "event": "live_join", "occurred_at": at.Format(time.RFC3339), "external_id": "E001"}
+	var res struct {
+		Credited *struct {
+			CampaignID uint64 `json:"campaign_id"`
+		} `json:"credited"`
+	}
+	r.want(201, "POST", api+"/conversions", conv, &res)
+	require.NotNil(t, res.Credited)
+	require.Equal(t, c.ID, res.Credited.CampaignID)
+	r.want(200, "POST", api+"/conversions", conv, nil)
+	conv["external_id"] = "E002"
+	r.want(409, "POST", api+"/conversions", conv, nil)
+	var rep struct {
+		Funnel struct {
+			Delivered int `json:"delivered"`
+			Clickers  int `json:"clickers"`
+			Converted int `json:"converted"`
+		} `json:"funnel"`
+	}
+	r.want(200, "GET", api+"/campaigns/"+id+"/report", nil, &rep)
+	require.Equal(t, 3, rep.Funnel.Delivered)
+	require.Equal(t, 1, rep.Funnel.Clickers)
+	require.Equal(t, 1, rep.Funnel.Converted)
+	r.want(400, "GET", api+"/campaigns/"+id+"/report?from=yesterday", nil, nil)
+	r.want(200, "POST", api+"/campaigns/"+id+"/pause", nil, nil)
+	r.want(200, "POST", api+"/campaigns/"+id+"/resume", nil, nil)
+	r.want(200, "POST", api+"/campaigns/"+id+"/cancel", nil, nil)
+	r.want(409, "POST", api+"/campaigns/"+id+"/resume", nil, nil)
+	r.want(404, "GET", api+"/campaigns/999999", nil, nil)
+}
