@@ -75,6 +75,7 @@ var employeeFields = []struct {
 	{"feishu_id", func(e *store.Employee) any { return e.FeishuID }},
 	{"dingtalk_id", func(e *store.Employee) any { return e.DingtalkID }},
 	{"locale", func(e *store.Employee) any { return e.Locale }},
+	{"tags", func(e *store.Employee) any { return e.Tags }},
 	{"active", func(e *store.Employee) any { return e.Active }},
 }
 

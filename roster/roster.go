@@ -23,7 +23,7 @@ import (
 // company directory, or names a whole department_tree (a directory
 // department and everything below it); see Resolve. name is required for
 // people the directory does not know.
-var Columns = []string{"external_id", "name", "department", "title", "city", "manager_id", "email", "mobile", "platform", "wecom_id", "feishu_id", "dingtalk_id", "locale", "department_tree"}
+var Columns = []string{"external_id", "name", "department", "title", "city", "manager_id", "email", "mobile", "platform", "wecom_id", "feishu_id", "dingtalk_id", "locale", "department_tree", "tags"}
 
 // aliases maps accepted header spellings (incl. Chinese) to columns.
 var aliases = map[string]string{
@@ -31,7 +31,7 @@ var aliases = map[string]string{
 	"姓名": "name", "部门": "department", "职位": "title", "岗位": "title", "城市": "city",
 	"经理工号": "manager_id", "上级工号": "manager_id", "邮箱": "email", "手机": "mobile", "手机号": "mobile",
 	"平台": "platform", "企业微信id": "wecom_id", "飞书id": "feishu_id", "钉钉id": "dingtalk_id", "语言": "locale",
-	"部门及下级": "department_tree", "部门树": "department_tree",
+	"部门及下级": "department_tree", "部门树": "department_tree", "标签": "tags",
 }
 
 // Row is one valid roster line.
@@ -53,6 +53,9 @@ type Row struct {
 	// DepartmentTree names a directory department: the row stands for
 	// every active employee in it and its sub-departments (see Resolve).
 	DepartmentTree string
+	// Tags are the employee's tags (store.NormalizeTags), which campaign
+	// audiences match; a file without the column keeps the stored ones.
+	Tags string
 	// has marks the columns the file had (bit i for Columns[i]); zero
 	// means every column, as for rows built in code.
 	has uint16
@@ -380,7 +383,7 @@ func parseRecords(records [][]string, lines []int) ([]Row, error) {
 			Line: line, ExternalID: get("external_id"), Name: get("name"), Department: get("department"),
 			Title: get("title"), City: get("city"), ManagerID: get("manager_id"), Email: get("email"),
 			Mobile: get("mobile"), Platform: strings.ToLower(get("platform")), WecomID: get("wecom_id"),
-			FeishuID: get("feishu_id"), DingtalkID: get("dingtalk_id"), Locale: get("locale"), DepartmentTree: get("department_tree"), has: has,
+			FeishuID: get("feishu_id"), DingtalkID: get("dingtalk_id"), Locale: get("locale"), DepartmentTree: get("department_tree"), Tags: get("tags"), has: has,
 		}
 		errs = append(errs, validate(r)...)
 		if r.ExternalID != "" {
@@ -451,6 +454,9 @@ func validate(r Row) []RowError {
 	default:
 		bad("locale", fmt.Sprintf("%s is not zh-CN or en", quote(r.Locale)))
 	}
+	if _, err := store.NormalizeTags(r.Tags); err != nil {
+		bad("tags", err.Error())
+	}
 	// The column sizes of store.Employee.
 	for _, f := range []struct {
 		col string
@@ -470,10 +476,11 @@ func (r Row) Employee() store.Employee {
 	if loc == "zh" {
 		loc = "zh-CN"
 	}
+	tags, _ := store.NormalizeTags(r.Tags) // validated
 	return store.Employee{
 		ExternalID: r.ExternalID, Name: r.Name, Department: r.Department, Title: r.Title, City: r.City,
 		ManagerID: r.ManagerID, Email: r.Email, Mobile: r.Mobile, Platform: r.Platform, WecomID: r.WecomID,
-		FeishuID: r.FeishuID, DingtalkID: r.DingtalkID, Locale: loc, Active: true,
+		FeishuID: r.FeishuID, DingtalkID: r.DingtalkID, Locale: loc, Tags: tags, Active: true,
 	}
 }
 
