@@ -208,6 +208,9 @@ type Service struct {
 	// Surveys attaches default surveys, moves them with their session and
 	// copies sessions; nil skips the first two and refuses copies.
 	Surveys SurveyPlans
+	// Admin adds, closes and reminds surveys; nil refuses those commands
+	// (ErrNotFound).
+	Admin SurveyAdmin
 	// Checkins records manual check-ins.
 	Checkins *bot.Checkins
 	Defaults Defaults

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
 
 	"gorm.io/gorm"
 
@@ -108,12 +107,8 @@ func (s *Service) setExcused(ctx context.Context, a Actor, sessionID uint64, p P
 	if err != nil {
 		return res, err
 	}
-	ss, err := s.writableSession(ctx, a, sessionID)
-	if err != nil {
+	if _, err := s.openSession(ctx, a, sessionID); err != nil {
 		return res, err
-	}
-	if ss.Status == store.SessionCancelled {
-		return res, fmt.Errorf("session %d: %w", sessionID, ErrCancelled)
 	}
 	re, err := s.OnRoster(ctx, sessionID, p)
 	if err != nil {
@@ -181,12 +176,9 @@ func (s *Service) ManualCheckin(ctx context.Context, a Actor, sessionID uint64, 
 	if err != nil {
 		return res, err
 	}
-	ss, err := s.writableSession(ctx, a, sessionID)
+	ss, err := s.openSession(ctx, a, sessionID)
 	if err != nil {
 		return res, err
-	}
-	if ss.Status == store.SessionCancelled {
-		return res, fmt.Errorf("session %d: %w", sessionID, ErrCancelled)
 	}
 	e, err := s.FindPerson(ctx, in.Person)
 	if err != nil {
@@ -221,11 +213,6 @@ func (s *Service) ManualCheckin(ctx context.Context, a Actor, sessionID uint64, 
 		return res, nil
 	}
 	// The check-in happened: its audit row is written even if ctx ends.
-	dctx, cancel := store.Detached(ctx, 5*time.Second)
-	defer cancel()
-	err = store.Retry(dctx, func() error {
-		return s.audit(s.DB.WithContext(dctx), a, "checkin.manual", fmt.Sprintf("session:%d", sessionID),
-			map[string]any{"employee": e.ExternalID, "kind": kind, "note": note})
-	})
-	return res, err
+	return res, s.auditDetached(ctx, a, "checkin.manual", fmt.Sprintf("session:%d", sessionID),
+		map[string]any{"employee": e.ExternalID, "kind": kind, "note": note})
 }

@@ -248,12 +248,7 @@ func (s *Service) SendNow(ctx context.Context, a Actor, id uint64, detail map[st
 		d[k] = v
 	}
 	// The job is queued: its audit row is written even if ctx ends.
-	dctx, cancel := store.Detached(ctx, 5*time.Second)
-	defer cancel()
-	err = store.Retry(dctx, func() error {
-		return s.audit(s.DB.WithContext(dctx), a, "touchpoint.send_now", fmt.Sprintf("touchpoint:%d", id), d)
-	})
-	return job, err
+	return job, s.auditDetached(ctx, a, "touchpoint.send_now", fmt.Sprintf("touchpoint:%d", id), d)
 }
 
 // RemindMissing creates an ad-hoc make-up reminder to everyone in

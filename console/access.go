@@ -216,6 +216,9 @@ func (c *Console) commands() *command.Service {
 	s := &command.Service{DB: c.d.DB, Planner: c.d.Planner, Surveys: c.d.SurveyPlans, Checkins: c.d.Checkins, Now: c.now,
 		Defaults: command.Defaults{Location: c.d.Location, Locale: c.d.Locale, OpensBefore: c.d.Checkin.OpensBefore,
 			Grace: c.d.Checkin.Grace, MakeupAfter: c.d.Checkin.MakeupAfter}}
+	if a, ok := c.d.SurveyAdmin.(command.SurveyAdmin); ok {
+		s.Admin = a
+	}
 	return s
 }
 

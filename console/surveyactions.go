@@ -11,6 +11,7 @@ import (
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 
+	"github.com/learnloop/learnloop/command"
 	"github.com/learnloop/learnloop/store"
 	"github.com/learnloop/learnloop/surveys"
 )
@@ -198,8 +199,7 @@ func (c *Console) commentAction(w http.ResponseWriter, r *http.Request, v *viewe
 // surveys.MaxReminders and a closed survey are shown inline on the Results
 // page; nothing is sent then.
 func (c *Console) surveyRemind(w http.ResponseWriter, r *http.Request, v *viewer) {
-	rem, ok := c.d.Surveys.(SurveyReminder)
-	if !ok {
+	if _, ok := c.d.Surveys.(SurveyReminder); !ok || c.commands().Admin == nil {
 		c.notFound(w, r, v)
 		return
 	}
@@ -211,7 +211,7 @@ func (c *Console) surveyRemind(w http.ResponseWriter, r *http.Request, v *viewer
 	if !c.confirmed(w, r, v, fmt.Sprintf("/sessions/%d/results", sc.Survey.SessionID), tr(lang, "survey.confirm_remind_generic")) {
 		return
 	}
-	tp, err := rem.RemindNow(r.Context(), sc.Survey.ID)
+	tp, err := c.commands().RemindSurvey(r.Context(), v.actor(), sc.Survey.ID)
 	switch {
 	case errors.Is(err, surveys.ErrTooMany):
 		c.showResults(w, r, v, sc.Sess, http.StatusConflict, tr(lang, "survey.err_too_many", surveys.MaxReminders))
@@ -222,23 +222,19 @@ func (c *Console) surveyRemind(w http.ResponseWriter, r *http.Request, v *viewer
 	case errors.Is(err, surveys.ErrClosed):
 		c.showResults(w, r, v, sc.Sess, http.StatusConflict, tr(lang, "survey.err_closed"))
 		return
-	case errors.Is(err, surveys.ErrNotFound):
+	case errors.Is(err, command.ErrNotFound):
 		c.notFound(w, r, v)
+		return
+	case errors.Is(err, command.ErrForbidden):
+		c.forbidden(w, r, v)
 		return
 	case err != nil && tp.ID == 0:
 		c.internal(w, r, v, err)
 		return
-	}
-	// The reminder exists even when queueing it failed (err with tp.ID set):
-	// it is audited, and the error logged; the scheduler's touchpoint job
-	// still sends it.
-	if err != nil {
+	case err != nil:
+		// The reminder exists and is audited though queueing it failed: the
+		// scheduler's touchpoint job still sends it.
 		c.log().Error("console: survey reminder queued late", "survey", sc.Survey.ID, "touchpoint", tp.ID, "err", err)
-	}
-	if err := c.audit(c.d.DB.WithContext(r.Context()), v, "survey.remind", fmt.Sprintf("survey:%d", sc.Survey.ID),
-		map[string]any{"touchpoint": tp.ID, "kind": tp.Kind}); err != nil {
-		c.internal(w, r, v, err)
-		return
 	}
 	http.Redirect(w, r, c.surveyBack(sc, "survey_reminded"), http.StatusSeeOther)
 }

@@ -12,6 +12,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/learnloop/learnloop/reports"
+	"github.com/learnloop/learnloop/command"
 	"github.com/learnloop/learnloop/store"
 	"github.com/learnloop/learnloop/surveys"
 )
@@ -150,76 +151,51 @@ func (c *Console) surveyCreate(w http.ResponseWriter, r *http.Request, v *viewer
 		return
 	}
 	p := c.newPage(r, v, "results.title")
-	lang := p.Lang
-	if sc.Sess.Status == store.SessionCancelled {
-		p.fieldError("", "session.err_cancelled")
-	}
-	key := strings.TrimSpace(r.PostForm.Get("template"))
-	def, err := surveys.BuiltinByKey(key)
-	if err != nil || def.Kind == store.SurveyManagerFollowup {
-		p.fieldError("template", "svadmin.err_template")
-	}
-	sendAt := sc.Sess.EndsAt.UTC()
-	if s := strings.TrimSpace(r.PostForm.Get("send_at")); s != "" {
-		t, err := parseLocal(s, sc.Loc)
-		if err != nil {
-			p.fieldError("send_at", "svadmin.err_time")
-		} else {
-			sendAt = t
-		}
-	}
-	closes := sc.Sess.EndsAt.Add(surveyWeek).UTC()
-	if s := strings.TrimSpace(r.PostForm.Get("closes_at")); s != "" {
-		t, err := parseLocal(s, sc.Loc)
-		if err != nil {
-			p.fieldError("closes_at", "svadmin.err_time")
-		} else {
-			closes = t
-		}
-	}
-	if p.Err("send_at") == "" && p.Err("closes_at") == "" && !closes.After(sendAt) {
-		p.fieldError("closes_at", "svadmin.err_closes_before")
-	}
-	audience := r.PostForm.Get("audience")
-	if audience == "" {
-		audience = store.AudienceCheckedIn
-	}
-	if audience != store.AudienceCheckedIn && audience != store.AudienceAll {
-		p.fieldError("audience", "svadmin.err_audience")
-	}
-	anonymous := r.PostForm.Get("anonymous") != ""
-	if !p.hasErrors() {
-		kind := surveys.TouchpointKind(def)
-		detail := map[string]any{"session": sc.Sess.ID, "template": key, "anonymous": anonymous, "send_at": sendAt, "closes_at": closes,
-			"audience": audience, "touchpoint_kind": kind}
-		err := c.d.DB.WithContext(r.Context()).Transaction(func(tx *gorm.DB) error {
-			sv, err := c.d.SurveyAdmin.NewSurvey(r.Context(), tx, def, sc.Sess.ID, sc.Sess.CourseID, anonymous, sendAt, closes)
+	in := command.SurveyInput{Template: strings.TrimSpace(r.PostForm.Get("template")), Audience: r.PostForm.Get("audience"),
+		Anonymous: r.PostForm.Get("anonymous") != ""}
+	for _, t := range []struct {
+		field string
+		dst   **time.Time
+	}{{"send_at", &in.SendAt}, {"closes_at", &in.ClosesAt}} {
+		if s := strings.TrimSpace(r.PostForm.Get(t.field)); s != "" {
+			at, err := parseLocal(s, sc.Loc)
 			if err != nil {
-				return err
+				in.Invalid = append(in.Invalid, command.FieldError{Field: t.field, Code: command.CodeBadFormat})
+				continue
 			}
-			at := sendAt
-			tp := store.Touchpoint{Kind: kind, Anchor: store.AnchorAbsolute, At: &at, Audience: audience, SurveyID: sv.ID}
-			if err := c.d.Planner.Create(r.Context(), tx, &tp, sc.Sess); err != nil {
-				return err
-			}
-			detail["touchpoint"] = tp.ID
-			return c.audit(tx, v, "survey.create", fmt.Sprintf("survey:%d", sv.ID), detail)
-		})
-		if err == nil {
-			http.Redirect(w, r, c.surveyAdminBack(sc.Sess.ID, "survey_created"), http.StatusSeeOther)
-			return
+			*t.dst = &at
 		}
-		switch msg := planMessage(lang, err); {
-		case errors.Is(err, surveys.ErrInvalid):
-			p.fieldText("", tr(lang, "svadmin.err_invalid", err.Error()))
-		case msg != "":
+	}
+	_, err := c.commands().CreateSurvey(r.Context(), v.actor(), sc.Sess.ID, in)
+	if err == nil {
+		http.Redirect(w, r, c.surveyAdminBack(sc.Sess.ID, "survey_created"), http.StatusSeeOther)
+		return
+	}
+	var ie *command.InvalidError
+	switch {
+	case errors.As(err, &ie) && (ie.Has("definition") || ie.Has("touchpoint")):
+		p.fieldText("", tr(p.Lang, "svadmin.err_invalid", err.Error()))
+	case errors.Is(err, command.ErrCancelled):
+		p.fieldError("", "session.err_cancelled")
+	case errors.Is(err, command.ErrForbidden):
+		c.forbidden(w, r, v)
+		return
+	case !p.fieldErrors(err, surveyKeys):
+		if msg := planMessage(p.Lang, err); msg != "" {
 			p.fieldText("", msg)
-		default:
-			c.internal(w, r, v, err)
-			return
+			break
 		}
+		c.internal(w, r, v, err)
+		return
 	}
 	c.renderResults(w, r, v, sc, http.StatusUnprocessableEntity, p)
+}
+
+// surveyKeys are the survey form's messages.
+var surveyKeys = errorKeys{
+	"template": "svadmin.err_template", "send_at": "svadmin.err_time", "closes_at": "svadmin.err_time",
+	"closes_at/end_before_start": "svadmin.err_closes_before", "send_at/bad_date": "session.err_date", "closes_at/bad_date": "session.err_date",
+	"audience": "svadmin.err_audience",
 }
 
 // surveyClose closes a survey to new answers after confirmation; its
@@ -237,16 +213,11 @@ func (c *Console) surveyClose(w http.ResponseWriter, r *http.Request, v *viewer)
 	if !c.confirmed(w, r, v, fmt.Sprintf("/sessions/%d/results", sc.Survey.SessionID), tr(lang, "svadmin.confirm_close", sc.Survey.Title, sc.Survey.ID)) {
 		return
 	}
-	if _, err := c.d.SurveyAdmin.Close(r.Context(), sc.Survey.ID); err != nil {
-		if errors.Is(err, surveys.ErrNotFound) {
+	if _, err := c.commands().CloseSurvey(r.Context(), v.actor(), sc.Survey.ID); err != nil {
+		if errors.Is(err, command.ErrNotFound) {
 			c.notFound(w, r, v)
 			return
 		}
-		c.internal(w, r, v, err)
-		return
-	}
-	if err := c.audit(c.d.DB.WithContext(r.Context()), v, "survey.close", fmt.Sprintf("survey:%d", sc.Survey.ID),
-		map[string]any{"session": sc.Survey.SessionID, "kind": sc.Survey.Kind}); err != nil {
 		c.internal(w, r, v, err)
 		return
 	}

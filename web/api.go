@@ -65,7 +65,7 @@ func (s *Server) commands() *command.Service {
 	c := &command.Service{DB: s.DB, Planner: s.Planner, Now: s.now, Defaults: command.Defaults{
 		Location: s.Location, Locale: s.Locale, OpensBefore: s.Checkin.OpensBefore, Grace: s.Checkin.Grace, MakeupAfter: s.Checkin.MakeupAfter}}
 	if s.Surveys != nil {
-		c.Surveys = s.Surveys
+		c.Surveys, c.Admin = s.Surveys, s.Surveys
 	}
 	if s.Router != nil {
 		c.Checkins = s.Router.Checkins

@@ -10,8 +10,6 @@ import (
 	"strconv"
 	"time"
 
-	"gorm.io/gorm"
-
 	"github.com/learnloop/learnloop/command"
 	"github.com/learnloop/learnloop/reports"
 	"github.com/learnloop/learnloop/store"
@@ -128,77 +126,13 @@ func (s *Server) createSurvey(w http.ResponseWriter, r *http.Request) {
 	if !decode(w, r, &in) {
 		return
 	}
-	var ss store.Session
-	if !s.load(w, r, &ss, id, "session") {
-		return
-	}
-	var def surveys.Definition
-	var errs []fieldError
-	switch {
-	case in.Definition != nil && in.Template != "":
-		errs = append(errs, fieldError{"template", command.CodeNotAllowed, "give either template or definition, not both"})
-	case in.Definition != nil:
-		def = *in.Definition
-		if err := def.Validate(); err != nil {
-			errs = append(errs, fieldError{"definition", command.CodeBadValue, err.Error()})
-		}
-	case in.Template != "":
-		d, err := surveys.BuiltinByKey(in.Template)
-		if err != nil {
-			errs = append(errs, fieldError{"template", command.CodeUnknown, fmt.Sprintf("%q is not a built-in template (see GET /survey-templates)", in.Template)})
-		}
-		def = d
-	default:
-		errs = append(errs, fieldError{"template", command.CodeRequired, "template or definition is required"})
-	}
-	if def.Kind == store.SurveyManagerFollowup {
-		errs = append(errs, fieldError{"template", command.CodeNotAllowed, "manager follow-ups are attached to a session from its course's behaviours"})
-	}
-	closes := ss.EndsAt.Add(7 * 24 * time.Hour)
-	if in.ClosesAt != nil {
-		closes = in.ClosesAt.UTC()
-	}
-	sendAt := ss.EndsAt
-	if in.SendAt != nil {
-		sendAt = in.SendAt.UTC()
-	}
-	if !closes.After(sendAt) {
-		errs = append(errs, fieldError{"closes_at", command.CodeEndBeforeStart, "must be after send_at"})
-	}
-	audience := in.Audience
-	if audience == "" {
-		audience = store.AudienceCheckedIn
-	}
-	if audience != store.AudienceCheckedIn && audience != store.AudienceAll {
-		errs = append(errs, fieldError{"audience", command.CodeBadChoice, "must be checked_in or all"})
-	}
-	if len(errs) > 0 {
-		invalid(w, errs)
-		return
-	}
-	kind := surveys.TouchpointKind(def)
-	var sv store.Survey
-	var tp store.Touchpoint
-	err := s.DB.WithContext(r.Context()).Transaction(func(tx *gorm.DB) error {
-		var err error
-		if sv, err = s.Surveys.NewSurvey(r.Context(), tx, def, ss.ID, ss.CourseID, in.Anonymous, sendAt, closes); err != nil {
-			return err
-		}
-		tp = store.Touchpoint{Kind: kind, Anchor: store.AnchorAbsolute, At: &sendAt, Audience: audience, SurveyID: sv.ID}
-		if err := s.Planner.Create(r.Context(), tx, &tp, ss); err != nil {
-			return err
-		}
-		return s.audit(tx, r, "survey.create", fmt.Sprintf("survey:%d", sv.ID), in)
-	})
-	if errors.Is(err, surveys.ErrInvalid) {
-		invalid(w, []fieldError{{"definition", command.CodeBadValue, err.Error()}})
-		return
-	}
+	res, err := s.commands().CreateSurvey(r.Context(), asActor(r), id, command.SurveyInput{Template: in.Template, Definition: in.Definition,
+		Anonymous: in.Anonymous, SendAt: in.SendAt, ClosesAt: in.ClosesAt, Audience: in.Audience})
 	if err != nil {
-		s.planError(w, r, err)
+		s.commandError(w, r, err, nil)
 		return
 	}
-	writeJSON(w, http.StatusCreated, map[string]any{"survey": s.surveyJSON(r, sv), "touchpoint": s.touchpointsJSON([]store.Touchpoint{tp})[0]})
+	writeJSON(w, http.StatusCreated, map[string]any{"survey": s.surveyJSON(r, res.Survey), "touchpoint": s.touchpointsJSON([]store.Touchpoint{res.Touchpoint})[0]})
 }
 
 func (s *Server) getSurvey(w http.ResponseWriter, r *http.Request) {
@@ -217,16 +151,11 @@ func (s *Server) closeSurvey(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	sv, err := s.Surveys.Close(r.Context(), id)
-	if errors.Is(err, surveys.ErrNotFound) {
-		apiError(w, http.StatusNotFound, "not_found", err.Error(), nil)
-		return
-	}
+	sv, err := s.commands().CloseSurvey(r.Context(), asActor(r), id)
 	if err != nil {
-		s.internal(w, r, err)
+		s.commandError(w, r, err, nil)
 		return
 	}
-	_ = s.audit(s.DB.WithContext(r.Context()), r, "survey.close", fmt.Sprintf("survey:%d", id), nil)
 	writeJSON(w, http.StatusOK, s.surveyJSON(r, sv))
 }
 
@@ -235,10 +164,8 @@ func (s *Server) remindSurvey(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	tp, err := s.Surveys.RemindNow(r.Context(), id)
+	tp, err := s.commands().RemindSurvey(r.Context(), asActor(r), id)
 	switch {
-	case errors.Is(err, surveys.ErrNotFound):
-		apiError(w, http.StatusNotFound, "not_found", err.Error(), nil)
 	case errors.Is(err, surveys.ErrTooMany):
 		apiError(w, http.StatusConflict, "too_many_reminders", fmt.Sprintf("at most %d reminders per survey: %v", surveys.MaxReminders, err), nil)
 	case errors.Is(err, surveys.ErrClosed):
@@ -246,9 +173,8 @@ func (s *Server) remindSurvey(w http.ResponseWriter, r *http.Request) {
 	case errors.Is(err, surveys.ErrNoneMissing):
 		apiError(w, http.StatusConflict, "nobody_to_remind", "every recipient of the survey has answered, or it has reached nobody yet: nothing was sent", nil)
 	case err != nil:
-		s.planError(w, r, err)
+		s.commandError(w, r, err, nil)
 	default:
-		_ = s.audit(s.DB.WithContext(r.Context()), r, "survey.remind", fmt.Sprintf("survey:%d", id), map[string]any{"touchpoint": tp.ID})
 		writeJSON(w, http.StatusAccepted, s.touchpointsJSON([]store.Touchpoint{tp})[0])
 	}
 }
