@@ -102,6 +102,27 @@ func (e *InvalidError) Has(field string) bool {
 	return false
 }
 
+// callerFields starts a list with the caller's parse errors, giving each
+// its English message when it has none.
+func callerFields(in []FieldError) fields {
+	fs := make(fields, 0, len(in))
+	for _, f := range in {
+		if f.Message == "" {
+			f.Message = defaultMessages[f.Code]
+		}
+		if f.Message == "" {
+			f.Message = "is invalid"
+		}
+		fs = append(fs, f)
+	}
+	return fs
+}
+
+var defaultMessages = map[string]string{
+	CodeRequired: "is required", CodeBadFormat: "cannot be read", CodeBadChoice: "is not one of the choices",
+	CodeUnknown: "does not exist", CodeNotAllowed: "is not allowed here",
+}
+
 // fields collects field errors; at most one per field (the first).
 type fields []FieldError
 

@@ -28,7 +28,7 @@ type CourseInput struct {
 
 // apply sets in on c and returns the audit detail.
 func (s *Service) applyCourse(ctx context.Context, a Actor, in CourseInput, c *store.Course) (map[string]any, error) {
-	fs := fields(append([]FieldError(nil), in.Invalid...))
+	fs := callerFields(in.Invalid)
 	trim := func(dst *string, v *string) {
 		if v != nil {
 			*dst = strings.TrimSpace(*v)

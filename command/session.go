@@ -61,7 +61,7 @@ const (
 // applySession validates in onto ss: the course (existing, writable by a),
 // plan's bounds, the locale and plan choice. It returns the course.
 func (s *Service) applySession(ctx context.Context, a Actor, in SessionInput, ss *store.Session, create bool) (store.Course, map[string]any, error) {
-	fs := fields(append([]FieldError(nil), in.Invalid...))
+	fs := callerFields(in.Invalid)
 	var course store.Course
 	if in.CourseID != nil {
 		ss.CourseID = *in.CourseID
@@ -355,7 +355,7 @@ func (s *Service) CopySession(ctx context.Context, a Actor, id uint64, in CopyIn
 	if err != nil {
 		return SessionResult{}, err
 	}
-	fs := fields(append([]FieldError(nil), in.Invalid...))
+	fs := callerFields(in.Invalid)
 	next := surveys.SessionCopy{}
 	var ps plan.Problems
 	if in.Title != nil {

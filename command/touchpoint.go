@@ -58,7 +58,7 @@ func (s *Service) Choices(tp *store.Touchpoint) (kinds, audiences []string) {
 // applyTouchpoint validates in onto tp with typed field errors; the
 // Planner validates again when it stores it. It returns the audit detail.
 func (s *Service) applyTouchpoint(in TouchpointInput, tp *store.Touchpoint, orig *store.Touchpoint, loc *time.Location) (map[string]any, error) {
-	fs := fields(append([]FieldError(nil), in.Invalid...))
+	fs := callerFields(in.Invalid)
 	kinds, auds := s.Choices(orig)
 	if in.Kind != nil && *in.Kind != tp.Kind {
 		tp.Kind, tp.Template = *in.Kind, *in.Kind
