@@ -1,15 +1,10 @@
 package console
 
 import (
-	"encoding/csv"
 	"fmt"
 	"io"
 	"net/http"
-	"strconv"
-	"strings"
 	"time"
-
-	"github.com/xuri/excelize/v2"
 
 	"github.com/learnloop/learnloop/reports"
 	"github.com/learnloop/learnloop/surveys"
@@ -113,177 +108,66 @@ func (cl Cell) digits() int {
 	return cl.Digits
 }
 
-func (cl Cell) csv(loc *time.Location) string {
+// model is the cell in reports' table model: its value with its type
+// (times in loc, floats with their digits); the label, link, class and
+// forms are screen-only.
+func (cl Cell) model(loc *time.Location) reports.Cell {
 	switch x := cl.V.(type) {
-	case nil:
-		return ""
-	case string:
-		return reports.CSVText(x)
-	case bool:
-		return strconv.FormatBool(x)
 	case float64:
-		return surveys.FormatFixed(x, cl.digits())
+		return reports.Cell{V: x, Digits: cl.digits()}
 	case *float64:
 		if x == nil {
-			return ""
+			return reports.Cell{}
 		}
-		return surveys.FormatFixed(*x, cl.digits())
+		return reports.Cell{V: *x, Digits: cl.digits()}
 	case time.Time:
 		if x.IsZero() {
-			return ""
+			return reports.Cell{}
 		}
-		return inLoc(x, loc).Format("2006-01-02 15:04:05")
+		return reports.Cell{V: inLoc(x, loc)}
 	case *time.Time:
 		if x == nil || x.IsZero() {
-			return ""
+			return reports.Cell{}
 		}
-		return inLoc(*x, loc).Format("2006-01-02 15:04:05")
+		return reports.Cell{V: inLoc(*x, loc)}
+	case nil, string, bool, int, int64, uint64:
+		return reports.Cell{V: x}
+	case uint:
+		return reports.Cell{V: uint64(x)}
+	case int32:
+		return reports.Cell{V: int(x)}
 	default:
-		return reports.CSVText(fmt.Sprint(x))
+		return reports.Cell{V: fmt.Sprint(x)}
 	}
 }
 
-// WriteCSV writes t as UTF-8 CSV with a byte-order mark (Excel reads Chinese
-// correctly); times are in loc.
+// Model is t in reports' table model, the one every export is written
+// from; times are in loc.
+func (t *Table) Model(loc *time.Location) reports.Table {
+	m := reports.Table{Name: t.Title, Header: t.Columns, Rows: make([][]reports.Cell, len(t.Rows))}
+	for i, row := range t.Rows {
+		m.Rows[i] = make([]reports.Cell, len(t.Columns))
+		for k := range m.Rows[i] {
+			if k < len(row) {
+				m.Rows[i][k] = row[k].model(loc)
+			}
+		}
+	}
+	return m
+}
+
+// WriteCSV writes t with reports' CSV writer (UTF-8 with a byte-order
+// mark, CRLF, CSVText on text); times are in loc.
 func (t *Table) WriteCSV(w io.Writer, loc *time.Location) error {
-	if _, err := io.WriteString(w, "\ufeff"); err != nil {
-		return fmt.Errorf("write csv: %w", err)
-	}
-	cw := csv.NewWriter(w)
-	cw.UseCRLF = true
-	if err := cw.Write(t.Columns); err != nil {
-		return fmt.Errorf("write csv: %w", err)
-	}
-	rec := make([]string, len(t.Columns))
-	for _, row := range t.Rows {
-		for i := range rec {
-			rec[i] = ""
-			if i < len(row) {
-				rec[i] = row[i].csv(loc)
-			}
-		}
-		if err := cw.Write(rec); err != nil {
-			return fmt.Errorf("write csv: %w", err)
-		}
-	}
-	cw.Flush()
-	if err := cw.Error(); err != nil {
-		return fmt.Errorf("write csv: %w", err)
-	}
-	return nil
+	m := t.Model(loc)
+	m.Name = "" // a download of one table has no section title
+	return reports.WriteTablesCSV(w, []reports.Table{m})
 }
 
-// sheetName makes an Excel-legal sheet name (≤ 31 characters, no []:*?/\).
-func sheetName(s string) string {
-	s = strings.Map(func(r rune) rune {
-		if strings.ContainsRune(`[]:*?/\`, r) {
-			return ' '
-		}
-		return r
-	}, s)
-	if rs := []rune(s); len(rs) > 31 {
-		s = string(rs[:31])
-	}
-	if strings.TrimSpace(s) == "" {
-		s = "Sheet1"
-	}
-	return s
-}
-
-// WriteXLSX writes t as a one-sheet workbook: a bold header row, numbers as
-// numbers, percentages with one decimal, times as date cells in loc.
+// WriteXLSX writes t with reports' XLSX writer as a one-sheet workbook
+// named after its title: numbers as numbers, times as date cells in loc.
 func (t *Table) WriteXLSX(w io.Writer, loc *time.Location) error {
-	f := excelize.NewFile()
-	defer f.Close()
-	sheet := sheetName(t.Title)
-	if err := f.SetSheetName(f.GetSheetName(0), sheet); err != nil {
-		return fmt.Errorf("write xlsx: %w", err)
-	}
-	header, err := f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true}, Fill: excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"DDEBF7"}}})
-	if err != nil {
-		return fmt.Errorf("write xlsx: %w", err)
-	}
-	rateFmt, rate2Fmt, dateFmt := "0.0", "0.00", "yyyy-mm-dd hh:mm:ss"
-	rate1, err := f.NewStyle(&excelize.Style{CustomNumFmt: &rateFmt})
-	if err != nil {
-		return fmt.Errorf("write xlsx: %w", err)
-	}
-	rate2, err := f.NewStyle(&excelize.Style{CustomNumFmt: &rate2Fmt})
-	if err != nil {
-		return fmt.Errorf("write xlsx: %w", err)
-	}
-	date, err := f.NewStyle(&excelize.Style{CustomNumFmt: &dateFmt})
-	if err != nil {
-		return fmt.Errorf("write xlsx: %w", err)
-	}
-	sw, err := f.NewStreamWriter(sheet)
-	if err != nil {
-		return fmt.Errorf("write xlsx: %w", err)
-	}
-	for i := range t.Columns {
-		if err := sw.SetColWidth(i+1, i+1, 18); err != nil {
-			return fmt.Errorf("write xlsx: %w", err)
-		}
-	}
-	hdr := make([]any, len(t.Columns))
-	for i, h := range t.Columns {
-		hdr[i] = excelize.Cell{StyleID: header, Value: h}
-	}
-	if err := sw.SetRow("A1", hdr); err != nil {
-		return fmt.Errorf("write xlsx: %w", err)
-	}
-	for n, row := range t.Rows {
-		vals := make([]any, len(t.Columns))
-		for i := range vals {
-			if i >= len(row) {
-				continue
-			}
-			rate := rate1
-			if row[i].Digits >= 2 {
-				rate = rate2
-			}
-			vals[i] = xlsxValue(row[i], loc, rate, date)
-		}
-		cell, _ := excelize.CoordinatesToCellName(1, n+2)
-		if err := sw.SetRow(cell, vals); err != nil {
-			return fmt.Errorf("write xlsx: %w", err)
-		}
-	}
-	if err := sw.Flush(); err != nil {
-		return fmt.Errorf("write xlsx: %w", err)
-	}
-	if err := f.Write(w); err != nil {
-		return fmt.Errorf("write xlsx: %w", err)
-	}
-	return nil
-}
-
-func xlsxValue(cl Cell, loc *time.Location, rate, date int) any {
-	switch x := cl.V.(type) {
-	case nil:
-		return nil
-	case time.Time:
-		if x.IsZero() {
-			return nil
-		}
-		return excelize.Cell{StyleID: date, Value: inLoc(x, loc)}
-	case *time.Time:
-		if x == nil || x.IsZero() {
-			return nil
-		}
-		return excelize.Cell{StyleID: date, Value: inLoc(*x, loc)}
-	case float64:
-		return excelize.Cell{StyleID: rate, Value: surveys.Round(x, cl.digits())}
-	case *float64:
-		if x == nil {
-			return nil
-		}
-		return excelize.Cell{StyleID: rate, Value: surveys.Round(*x, cl.digits())}
-	case string:
-		return x
-	default:
-		return x
-	}
+	return reports.WriteTablesXLSX(w, []reports.Table{t.Model(loc)})
 }
 
 // exportTable answers ?export=csv|xlsx&table=KEY with the table of that key

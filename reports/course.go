@@ -29,7 +29,7 @@ type CourseReport struct {
 	// responses are below MinN, NPSSuppressed when the pooled NPS is.
 	Department    string `json:"department,omitempty"`
 	Partial       bool   `json:"partial,omitempty"`
-	MinN          int    `json:"min_n"`
+	MinN          int    `json:"-"`
 	Suppressed    bool   `json:"suppressed,omitempty"`
 	NPSSuppressed bool   `json:"nps_suppressed,omitempty"`
 }

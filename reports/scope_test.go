@@ -144,4 +144,3 @@ func TestScopeDepartmentSubtree(t *testing.T) {
 		})
 	}
 }
-

@@ -38,14 +38,14 @@ type SurveyReport struct {
 	Suppressed bool   `json:"suppressed,omitempty"`
 	// MinN is the smallest n shown: the department breakdown's minimum in
 	// a full report, every figure's in a partial one.
-	MinN int `json:"min_n"`
+	MinN int `json:"-"`
 	// NPSSuppressed and OverallSuppressed mark the NPS and the overall
 	// change hidden in a partial scope (their n is below MinN).
-	NPSSuppressed     bool `json:"nps_suppressed,omitempty"`
-	OverallSuppressed bool `json:"overall_suppressed,omitempty"`
-	byQuestion   map[string][]float64       // numeric answers per question key
-	pairs        map[int][]surveys.Pair     // before/now per behaviour
-	def          surveys.Definition
+	NPSSuppressed     bool                   `json:"nps_suppressed,omitempty"`
+	OverallSuppressed bool                   `json:"overall_suppressed,omitempty"`
+	byQuestion        map[string][]float64   // numeric answers per question key
+	pairs             map[int][]surveys.Pair // before/now per behaviour
+	def               surveys.Definition
 }
 
 // SurveyInfo identifies a survey.

@@ -14,7 +14,9 @@ import (
 )
 
 // Table is a titled grid of cells, exported as a CSV section, an XLSX sheet
-// or a text table.
+// or a text table. It is the one table model of every export: the
+// console's tables are written through it too (console.Table renders its
+// cells to this model), so a figure has the same type everywhere.
 type Table struct {
 	Name   string
 	Header []string
@@ -25,8 +27,10 @@ type Table struct {
 
 // Cell is one typed table cell: its type, not its text, decides how it is
 // exported. V is a string (text: quoted against formulas in CSV, a text
-// cell in XLSX even when it looks like a number), an int, a float64 shown
-// with Digits decimals (rounded with surveys.Round), a bool, or nil (empty).
+// cell in XLSX even when it looks like a number), an int, int64 or uint64,
+// a float64 shown with Digits decimals (rounded with surveys.Round), a
+// bool, a time.Time (written in its own zone; an XLSX date cell), or nil
+// (empty).
 type Cell struct {
 	V      any
 	Digits int
@@ -55,10 +59,19 @@ func (c Cell) String() string {
 		return x
 	case int:
 		return strconv.Itoa(x)
+	case int64:
+		return strconv.FormatInt(x, 10)
+	case uint64:
+		return strconv.FormatUint(x, 10)
 	case float64:
 		return surveys.FormatFixed(x, c.Digits)
 	case bool:
 		return strconv.FormatBool(x)
+	case time.Time:
+		if x.IsZero() {
+			return ""
+		}
+		return x.Format(localTimeLayout)
 	default:
 		return fmt.Sprint(x)
 	}
@@ -81,7 +94,12 @@ func (c Cell) XLSX() any {
 		return nil
 	case float64:
 		return surveys.Round(x, c.Digits)
-	case int, bool:
+	case int, int64, uint64, bool:
+		return x
+	case time.Time:
+		if x.IsZero() {
+			return nil
+		}
 		return x
 	default:
 		return c.String()
@@ -112,23 +130,37 @@ type Tabular interface {
 	Tables() []Table
 }
 
-// WriteTablesCSV writes each table as a CSV section (UTF-8 with BOM so Excel
-// reads Chinese), separated by an empty row and headed by its name.
+// WriteTablesCSV writes tables as UTF-8 CSV with a byte-order mark (Excel
+// reads Chinese) and CRLF line ends, separated by an empty row: a named
+// table is a section headed by "# name", an unnamed one (a console table's
+// download) is just its header and rows.
+// Text goes through CSVText, numbers never do. It is the one CSV writer of
+// the console, the API and the CLI.
 func WriteTablesCSV(w io.Writer, ts []Table) error {
 	if _, err := io.WriteString(w, "\ufeff"); err != nil {
-		return err
+		return fmt.Errorf("write csv: %w", err)
 	}
 	cw := csv.NewWriter(w)
+	cw.UseCRLF = true
 	for i, t := range ts {
 		if i > 0 {
 			_ = cw.Write([]string{})
 		}
-		_ = cw.Write([]string{"# " + t.Name})
+		if t.Name != "" {
+			_ = cw.Write([]string{"# " + t.Name})
+		}
 		_ = cw.Write(t.Header)
 		for _, r := range t.Rows {
-			rec := make([]string, len(r))
-			for k, c := range r {
-				rec[k] = c.CSV()
+			rec := make([]string, len(t.Header))
+			for k := range rec {
+				if k < len(r) {
+					rec[k] = r[k].CSV()
+				}
+			}
+			if len(r) > len(rec) {
+				for _, c := range r[len(rec):] {
+					rec = append(rec, c.CSV())
+				}
 			}
 			_ = cw.Write(rec)
 		}
@@ -137,54 +169,113 @@ func WriteTablesCSV(w io.Writer, ts []Table) error {
 		}
 	}
 	cw.Flush()
-	return cw.Error()
+	if err := cw.Error(); err != nil {
+		return fmt.Errorf("write csv: %w", err)
+	}
+	return nil
 }
 
-// WriteTablesXLSX writes each table to its own sheet; a cell is a number
-// exactly when the figure is one (text that looks like a number stays text).
+// WriteTablesXLSX writes each table to its own sheet: a bold header row,
+// then the rows, then the notes; a cell is a number exactly when the figure
+// is one (text that looks like a number stays text), floats carry a number
+// format of their digits, times are date cells. It is the one XLSX writer
+// of the console, the API and the CLI.
 func WriteTablesXLSX(w io.Writer, ts []Table) error {
 	f := excelize.NewFile()
 	defer f.Close()
+	header, err := f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true}, Fill: excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"DDEBF7"}}})
+	if err != nil {
+		return fmt.Errorf("write xlsx: %w", err)
+	}
+	dateFmt := "yyyy-mm-dd hh:mm:ss"
+	date, err := f.NewStyle(&excelize.Style{CustomNumFmt: &dateFmt})
+	if err != nil {
+		return fmt.Errorf("write xlsx: %w", err)
+	}
+	numStyles := map[int]int{}
+	numStyle := func(digits int) (int, error) {
+		if id, ok := numStyles[digits]; ok {
+			return id, nil
+		}
+		format := "0"
+		if digits > 0 {
+			format += "." + strings.Repeat("0", digits)
+		}
+		id, err := f.NewStyle(&excelize.Style{CustomNumFmt: &format})
+		numStyles[digits] = id
+		return id, err
+	}
+	used := map[string]bool{}
 	for i, t := range ts {
 		name := sheetName(t.Name, i)
+		for used[name] {
+			name = sheetName(fmt.Sprintf("%s %d", t.Name, i+1), i)
+		}
+		used[name] = true
 		if i == 0 {
-			if err := f.SetSheetName("Sheet1", name); err != nil {
-				return err
+			if err := f.SetSheetName(f.GetSheetName(0), name); err != nil {
+				return fmt.Errorf("write xlsx: %w", err)
 			}
 		} else if _, err := f.NewSheet(name); err != nil {
-			return err
+			return fmt.Errorf("write xlsx: %w", err)
+		}
+		sw, err := f.NewStreamWriter(name)
+		if err != nil {
+			return fmt.Errorf("write xlsx: %w", err)
+		}
+		if len(t.Header) > 0 {
+			if err := sw.SetColWidth(1, len(t.Header), 18); err != nil {
+				return fmt.Errorf("write xlsx: %w", err)
+			}
 		}
 		row := 1
 		put := func(vals []any) error {
 			cell, _ := excelize.CoordinatesToCellName(1, row)
 			row++
-			return f.SetSheetRow(name, cell, &vals)
+			return sw.SetRow(cell, vals)
 		}
-		header := make([]any, len(t.Header))
+		hdr := make([]any, len(t.Header))
 		for k, h := range t.Header {
-			header[k] = h
+			hdr[k] = excelize.Cell{StyleID: header, Value: h}
 		}
-		if err := put(header); err != nil {
-			return err
+		if err := put(hdr); err != nil {
+			return fmt.Errorf("write xlsx: %w", err)
 		}
 		for _, r := range t.Rows {
 			vals := make([]any, len(r))
 			for k, c := range r {
-				vals[k] = c.XLSX()
+				v := c.XLSX()
+				switch v.(type) {
+				case float64:
+					st, err := numStyle(c.Digits)
+					if err != nil {
+						return fmt.Errorf("write xlsx: %w", err)
+					}
+					vals[k] = excelize.Cell{StyleID: st, Value: v}
+				case time.Time:
+					vals[k] = excelize.Cell{StyleID: date, Value: v}
+				default:
+					vals[k] = v
+				}
 			}
 			if err := put(vals); err != nil {
-				return err
+				return fmt.Errorf("write xlsx: %w", err)
 			}
 		}
 		for _, n := range t.Notes {
 			row++
 			if err := put([]any{n}); err != nil {
-				return err
+				return fmt.Errorf("write xlsx: %w", err)
 			}
 		}
-		_ = f.SetColWidth(name, "A", "Z", 16)
+		if err := sw.Flush(); err != nil {
+			return fmt.Errorf("write xlsx: %w", err)
+		}
 	}
-	return f.Write(w)
+	if err := f.Write(w); err != nil {
+		return fmt.Errorf("write xlsx: %w", err)
+	}
+	return nil
 }
 
 func sheetName(s string, i int) string {

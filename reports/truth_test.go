@@ -135,7 +135,7 @@ func TestDepartmentFiguresAreJudgedOnTheirOwnN(t *testing.T) {
 
 		var buf bytes.Buffer
 		require.NoError(t, reports.WriteTablesCSV(&buf, rep.Tables()))
-		require.Contains(t, buf.String(), "\n销售,5,100.0,5,已隐藏 suppressed (< 5),\n", "the suppressed mean is in no export")
+		require.Contains(t, buf.String(), "\r\n销售,5,100.0,5,已隐藏 suppressed (< 5),\r\n", "the suppressed mean is in no export")
 	})
 }
 
