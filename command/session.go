@@ -36,6 +36,11 @@ type SessionInput struct {
 	OpensBeforeMinutes *int64
 	GraceMinutes       *int64
 	MakeupAfterMinutes *int64
+	// OpensBefore, Grace and MakeupAfter give a window to the second (the
+	// demo's short sessions); the minutes fields win when both are set.
+	OpensBefore *time.Duration
+	Grace       *time.Duration
+	MakeupAfter *time.Duration
 	// Plan is PlanDefault (when nil) or PlanNone; only on create.
 	Plan *string
 	// Invalid are the caller's own parse errors; they join the command's
@@ -106,10 +111,17 @@ func (s *Service) applySession(ctx context.Context, a Actor, in SessionInput, ss
 	for _, m := range []struct {
 		field string
 		in    *int64
+		d     *time.Duration
 		out   *int64
-	}{{FieldOpensBefore, in.OpensBeforeMinutes, &ss.CheckinOpensBefore}, {FieldGrace, in.GraceMinutes, &ss.CheckinGrace}, {FieldMakeupAfter, in.MakeupAfterMinutes, &ss.MakeupAfter}} {
-		if m.in != nil {
+	}{{FieldOpensBefore, in.OpensBeforeMinutes, in.OpensBefore, &ss.CheckinOpensBefore}, {FieldGrace, in.GraceMinutes, in.Grace, &ss.CheckinGrace},
+		{FieldMakeupAfter, in.MakeupAfterMinutes, in.MakeupAfter, &ss.MakeupAfter}} {
+		switch {
+		case m.in != nil:
 			*m.out = ps.Minutes(m.field, *m.in, 0, plan.MaxWindowMinutes)
+		case m.d != nil && (*m.d < 0 || *m.d > plan.MaxWindowMinutes*time.Minute):
+			ps = append(ps, plan.Problem{Field: m.field, Kind: plan.ProblemRange, Min: 0, Max: plan.MaxWindowMinutes})
+		case m.d != nil:
+			*m.out = int64(*m.d / time.Second)
 		}
 	}
 	teacher := ""

@@ -25,6 +25,7 @@ import (
 	"github.com/learnloop/learnloop/adapters/simulator"
 	"github.com/learnloop/learnloop/app"
 	"github.com/learnloop/learnloop/bot"
+	"github.com/learnloop/learnloop/command"
 	"github.com/learnloop/learnloop/config"
 	"github.com/learnloop/learnloop/console"
 	"github.com/learnloop/learnloop/reports"
@@ -146,64 +147,56 @@ var demoRoster = []roster.Row{
 	{ExternalID: "E006", Name: "Alex Chen", Department: "R&D", ManagerID: "M001", Platform: "simulator", Locale: "en"},
 }
 
+// seedDemo plans the demo session through the same commands as the API
+// and the console: the course, the session (absolute touchpoints on the
+// demo's compressed timeline instead of the default plan), the feedback
+// survey and the roster.
 func seedDemo(ctx context.Context, a *app.App, tl timeline) (store.Session, []store.Touchpoint, error) {
-	var sess store.Session
-	var tps []store.Touchpoint
-	err := a.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		course := store.Course{Code: "COMM-101", Title: "高效沟通", Category: "通用软技能", TargetLevel: 3, Behaviours: `["会前明确目标","倾听并复述对方观点","会后 24 小时内发出纪要"]`}
-		if err := tx.Create(&course).Error; err != nil {
-			return err
-		}
-		teacher := store.Teacher{Name: "赵老师", Internal: true}
-		if err := tx.Create(&teacher).Error; err != nil {
-			return err
-		}
-		sess = store.Session{
-			CourseID: course.ID, Title: "高效沟通 · 第 1 期", StartsAt: tl.classStart, EndsAt: tl.classEnd,
-			Location: "总部 3F 培训室 A", OnlineURL: "https://meeting.example.com/j/123456", TeacherID: &teacher.ID,
-			TimeZone: a.Cfg.Timezone, Locale: "zh-CN", Status: store.SessionPlanned,
-			CheckinOpensBefore: int64(tl.classStart.Sub(tl.start)/time.Second) + 5, CheckinGrace: int64(tl.grace / time.Second),
-			MakeupAfter: int64(tl.makeupWindow / time.Second),
-		}
-		if err := tx.Create(&sess).Error; err != nil {
-			return err
-		}
-		at := func(t time.Time) *time.Time { return &t }
-		for _, tp := range []store.Touchpoint{
-			{Kind: bot.KindReminder, Anchor: store.AnchorAbsolute, At: at(tl.reminder), Audience: store.AudienceAll},
-			{Kind: bot.KindCheckinPrompt, Anchor: store.AnchorAbsolute, At: at(tl.prompt), Audience: store.AudienceAll},
-			{Kind: bot.KindMakeupReminder, Anchor: store.AnchorAbsolute, At: at(tl.makeup), Audience: store.AudienceNotCheckedIn},
-		} {
-			tp := tp
-			if err := a.Planner.Create(ctx, tx, &tp, sess); err != nil {
-				return err
-			}
-			tps = append(tps, tp)
-		}
-		// Post-course feedback at the end, to those who checked in.
-		def, err := surveys.BuiltinByKey("post_course_feedback")
-		if err != nil {
-			return err
-		}
-		sv, err := a.Surveys.NewSurvey(ctx, tx, def, sess.ID, course.ID, false, tl.classStart, tl.classEnd.Add(24*time.Hour))
-		if err != nil {
-			return err
-		}
-		fb := store.Touchpoint{Kind: surveys.KindFeedback, Anchor: store.AnchorAbsolute, At: at(tl.classEnd), Audience: store.AudienceCheckedIn, SurveyID: sv.ID}
-		if err := a.Planner.Create(ctx, tx, &fb, sess); err != nil {
-			return err
-		}
-		tps = append(tps, fb)
-		return nil
-	})
+	cmds := commands(a)
+	course, err := cmds.CreateCourse(ctx, cliActor, command.CourseInput{Code: ptr("COMM-101"), Title: ptr("高效沟通"), Category: ptr("通用软技能"),
+		TargetLevel: ptr(3), Behaviours: &[]string{"会前明确目标", "倾听并复述对方观点", "会后 24 小时内发出纪要"}})
 	if err != nil {
-		return sess, nil, fmt.Errorf("seed demo: %w", err)
+		return store.Session{}, nil, fmt.Errorf("seed demo course: %w", err)
 	}
+	opens, grace, makeup := tl.classStart.Sub(tl.start)+5*time.Second, tl.grace, tl.makeupWindow
+	res, err := cmds.CreateSession(ctx, cliActor, command.SessionInput{CourseID: &course.ID, Title: ptr("高效沟通 · 第 1 期"),
+		StartsAt: &tl.classStart, EndsAt: &tl.classEnd, Location: ptr("总部 3F 培训室 A"), OnlineURL: ptr("https://meeting.example.com/j/123456"),
+		Teacher: ptr("赵老师"), TimeZone: ptr(a.Cfg.Timezone), Locale: ptr(bot.LocaleZH), OpensBefore: &opens, Grace: &grace, MakeupAfter: &makeup,
+		Plan: ptr(command.PlanNone)})
+	if err != nil {
+		return store.Session{}, nil, fmt.Errorf("seed demo session: %w", err)
+	}
+	sess := res.Session
+	var tps []store.Touchpoint
+	for _, spec := range []struct {
+		kind, audience string
+		at             time.Time
+	}{
+		{bot.KindReminder, store.AudienceAll, tl.reminder},
+		{bot.KindCheckinPrompt, store.AudienceAll, tl.prompt},
+		{bot.KindMakeupReminder, store.AudienceNotCheckedIn, tl.makeup},
+	} {
+		tp, err := cmds.CreateTouchpoint(ctx, cliActor, sess.ID, command.TouchpointInput{Kind: ptr(spec.kind), Anchor: ptr(store.AnchorAbsolute),
+			At: ptr(spec.at), Audience: ptr(spec.audience)})
+		if err != nil {
+			return sess, nil, fmt.Errorf("seed demo touchpoint: %w", err)
+		}
+		tps = append(tps, tp)
+	}
+	// Post-course feedback at the end, to those who checked in.
+	sv, err := cmds.CreateSurvey(ctx, cliActor, sess.ID, command.SurveyInput{Template: "post_course_feedback", SendAt: ptr(tl.classEnd),
+		ClosesAt: ptr(tl.classEnd.Add(24 * time.Hour)), Audience: store.AudienceCheckedIn})
+	if err != nil {
+		return sess, nil, fmt.Errorf("seed demo survey: %w", err)
+	}
+	tps = append(tps, sv.Touchpoint)
 	if _, err := roster.Import(ctx, a.DB, roster.AsAdmin(), sess.ID, demoRoster); err != nil {
 		return sess, nil, fmt.Errorf("seed demo roster: %w", err)
 	}
 	return sess, tps, nil
 }
+
+func ptr[T any](v T) *T { return &v }
 
 func printDemoIntro(g *globals, a *app.App, sess store.Session, tps []store.Touchpoint, tl timeline, user, password, dbPath string) {
 	loc := a.Cfg.Location()

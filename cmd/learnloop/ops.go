@@ -238,7 +238,7 @@ func sendNowCmd(g *globals) *cobra.Command {
 				return err
 			}
 			defer closeFn()
-			job, err := a.Planner.SendNow(cmd.Context(), id)
+			job, err := commands(a).SendNow(cmd.Context(), cliActor, id, nil)
 			if err != nil {
 				return err
 			}
