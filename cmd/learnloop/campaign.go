@@ -1,0 +1,217 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/learnloop/learnloop/app"
+	"github.com/learnloop/learnloop/campaigns"
+)
+
+func campaignCmd(g *globals) *cobra.Command {
+	c := &cobra.Command{
+		Use:   "campaign",
+		Short: "Targeted pushes (定向推送): create, count the audience, pause/resume/cancel, report; the conversion webhook secret",
+	}
+	c.AddCommand(campaignListCmd(g), campaignCreateCmd(g), campaignCountCmd(g), campaignReportCmd(g),
+		campaignStateCmd(g, "pause"), campaignStateCmd(g, "resume"), campaignStateCmd(g, "cancel"), campaignSecretCmd(g))
+	return c
+}
+
+// withApp runs f on an app over the configured database (no scheduler).
+func (g *globals) withApp(cmd *cobra.Command, f func(a *app.App) error) error {
+	cfg, err := g.load()
+	if err != nil {
+		return err
+	}
+	closeFn, a, err := openStore(cmd, cfg)
+	if err != nil {
+		return err
+	}
+	defer closeFn()
+	return f(a)
+}
+
+func (g *globals) printJSON(v any) error {
+	enc := json.NewEncoder(g.stdout)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+// readJSONFile decodes a JSON file ("-" is stdin), refusing unknown fields.
+func readJSONFile(path string, v any) error {
+	f := os.Stdin
+	if path != "-" {
+		var err error
+		if f, err = os.Open(path); err != nil {
+			return err
+		}
+		defer f.Close()
+	}
+	dec := json.NewDecoder(f)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return usageError{fmt.Errorf("%s: %w", path, err)}
+	}
+	return nil
+}
+
+func campaignID(arg string) (uint64, error) {
+	id, err := strconv.ParseUint(arg, 10, 64)
+	if err != nil || id == 0 {
+		return 0, usageError{fmt.Errorf("campaign id %q is not a positive integer", arg)}
+	}
+	return id, nil
+}
+
+// invalidText lists the fields of an InvalidError, one per line.
+func invalidText(err error) error {
+	var inv *campaigns.InvalidError
+	if !errors.As(err, &inv) {
+		return err
+	}
+	msg := "invalid campaign; nothing was stored:"
+	for _, f := range inv.Fields {
+		msg += "\n  " + f.Field + ": " + f.Message
+	}
+	return errors.New(msg)
+}
+
+func campaignListCmd(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use: "list", Short: "List campaigns", Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return g.withApp(cmd, func(a *app.App) error {
+				cs, err := a.Campaigns.List(cmd.Context(), 0, 1000)
+				if err != nil {
+					return err
+				}
+				tw := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', 0)
+				fmt.Fprintln(tw, "ID\tNAME\tSTATUS\tSCHEDULE\tEVENT\tVARIANTS")
+				for _, c := range cs {
+					sched := c.Schedule.Kind
+					if c.Schedule.Cron != "" {
+						sched += " " + c.Schedule.Cron + " " + c.Schedule.TimeZone
+					}
+					fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%d\n", c.ID, c.Name, c.Status, sched, c.Event, len(c.Variants))
+				}
+				return tw.Flush()
+			})
+		},
+	}
+}
+
+func campaignCreateCmd(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "create FILE.json|-",
+		Short: "Create and schedule a campaign from JSON (the body of POST /api/v1/campaigns)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var in campaigns.Input
+			if err := readJSONFile(args[0], &in); err != nil {
+				return err
+			}
+			return g.withApp(cmd, func(a *app.App) error {
+				c, err := a.Campaigns.Create(cmd.Context(), in, "cli")
+				if err != nil {
+					return invalidText(err)
+				}
+				return g.printJSON(c)
+			})
+		},
+	}
+}
+
+func campaignCountCmd(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "count ID|AUDIENCE.json",
+		Short: "Count a campaign's audience (or an audience in a JSON file) now",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return g.withApp(cmd, func(a *app.App) error {
+				var aud campaigns.Audience
+				if id, err := strconv.ParseUint(args[0], 10, 64); err == nil {
+					c, err := a.Campaigns.Get(cmd.Context(), id)
+					if err != nil {
+						return err
+					}
+					aud = c.Audience
+				} else if err := readJSONFile(args[0], &aud); err != nil {
+					return err
+				}
+				n, err := campaigns.Count(cmd.Context(), a.DB, aud)
+				if err != nil {
+					return invalidText(err)
+				}
+				fmt.Fprintln(g.stdout, n)
+				return nil
+			})
+		},
+	}
+}
+
+func campaignReportCmd(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use: "report ID", Short: "Print a campaign's report as JSON (funnel, variants, breakdowns, experiment, definitions)", Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			id, err := campaignID(args[0])
+			if err != nil {
+				return err
+			}
+			return g.withApp(cmd, func(a *app.App) error {
+				r, err := a.Campaigns.Report(cmd.Context(), id, campaigns.ReportOptions{})
+				if err != nil {
+					return err
+				}
+				return g.printJSON(r)
+			})
+		},
+	}
+}
+
+func campaignStateCmd(g *globals, op string) *cobra.Command {
+	return &cobra.Command{
+		Use: op + " ID", Short: map[string]string{"pause": "Pause a scheduled campaign", "resume": "Resume a paused campaign",
+			"cancel": "Cancel a campaign for good"}[op], Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			id, err := campaignID(args[0])
+			if err != nil {
+				return err
+			}
+			return g.withApp(cmd, func(a *app.App) error {
+				var c campaigns.Campaign
+				switch op {
+				case "pause", "resume":
+					c, err = a.Campaigns.SetPaused(cmd.Context(), id, op == "pause", "cli")
+				default:
+					c, err = a.Campaigns.Cancel(cmd.Context(), id, "cli")
+				}
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(g.stdout, "campaign %d %s\n", c.ID, c.Status)
+				return nil
+			})
+		},
+	}
+}
+
+func campaignSecretCmd(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "webhook-secret",
+		Short: "Print the secret outside systems sign POST /webhooks/conversions with (derived from security.link_secret)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return g.withApp(cmd, func(a *app.App) error {
+				fmt.Fprintln(g.stdout, a.Campaigns.WebhookSecret())
+				return nil
+			})
+		},
+	}
+}
