@@ -12,7 +12,6 @@ import (
 	"github.com/learnloop/learnloop/bot"
 	"github.com/learnloop/learnloop/command"
 	"github.com/learnloop/learnloop/reports"
-	"github.com/learnloop/learnloop/roster"
 	"github.com/learnloop/learnloop/store"
 )
 
@@ -71,19 +70,6 @@ func (c *Console) sessionAccess(ctx context.Context, v *viewer, sess store.Sessi
 		}
 	}
 	return accessNone, nil
-}
-
-// importActor is who v is to a roster import: an admin may change every
-// employee, a coordinator only the ones on their own sessions alone (see
-// roster.Actor). Department heads cannot import (no write access).
-func (v *viewer) importActor() roster.Actor {
-	if v.admin() {
-		return roster.AsAdmin()
-	}
-	if v.coordinator() {
-		return roster.AsCoordinator(v.name())
-	}
-	return roster.Actor{}
 }
 
 // visibleCourses restricts q (on courses) to the courses v may see.

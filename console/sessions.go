@@ -400,7 +400,7 @@ func (c *Console) rosterUpload(w http.ResponseWriter, r *http.Request, v *viewer
 	}
 	var res roster.Result
 	if err == nil {
-		res, err = roster.Import(r.Context(), c.d.DB, v.importActor(), sc.Sess.ID, rows)
+		res, err = c.commands().ImportRoster(r.Context(), v.actor(), sc.Sess.ID, rows, map[string]any{"file": hdr.Filename})
 	}
 	var ve *roster.ValidationError
 	if errors.As(err, &ve) {
@@ -420,11 +420,6 @@ func (c *Console) rosterUpload(w http.ResponseWriter, r *http.Request, v *viewer
 	}
 	if err != nil {
 		c.internal(w, r, v, fmt.Errorf("import roster: %w", err))
-		return
-	}
-	detail := map[string]any{"employees": res.Employees, "enrolled": res.Enrolled, "file": hdr.Filename}
-	if err := c.audit(c.d.DB.WithContext(r.Context()), v, "roster.import", fmt.Sprintf("session:%d", sc.Sess.ID), detail); err != nil {
-		c.internal(w, r, v, err)
 		return
 	}
 	http.Redirect(w, r, c.path(fmt.Sprintf("/sessions/%d/roster?ok=roster_imported&n=%d&new=%d", sc.Sess.ID, res.Employees, res.Enrolled)), http.StatusSeeOther)

@@ -55,6 +55,8 @@ func (s *Server) api() http.Handler {
 	return mux
 }
 
+// audit writes one audit row in tx as the request's token (for the
+// operations that are not commands: campaigns, tags).
 func (s *Server) audit(tx *gorm.DB, r *http.Request, action, object string, detail any) error {
 	b, _ := json.Marshal(detail)
 	return tx.Create(&store.AuditLog{Actor: actor(r.Context()), Action: action, Object: object, Detail: string(b), CreatedAt: s.now()}).Error
@@ -437,7 +439,7 @@ func (s *Server) postRoster(w http.ResponseWriter, r *http.Request) {
 	}
 	if err == nil {
 		// The admin token acts as an admin: it may change any employee.
-		res, err = roster.Import(r.Context(), s.DB, roster.AsAdmin(), id, rows)
+		res, err = s.commands().ImportRoster(r.Context(), asActor(r), id, rows, nil)
 	}
 	var ve *roster.ValidationError
 	var mbe *http.MaxBytesError
@@ -456,7 +458,6 @@ func (s *Server) postRoster(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		return
 	}
-	_ = s.audit(s.DB.WithContext(r.Context()), r, "roster.import", fmt.Sprintf("session:%d", id), res)
 	writeJSON(w, http.StatusOK, res)
 }
 

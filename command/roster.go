@@ -1,0 +1,37 @@
+package command
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/learnloop/learnloop/roster"
+	"github.com/learnloop/learnloop/store"
+)
+
+// RosterActor is who a is to roster.Import: an admin may change every
+// employee, a coordinator only the ones on their own sessions alone.
+// Department heads cannot import.
+func (a Actor) RosterActor() roster.Actor {
+	switch a.Role {
+	case store.RoleAdmin:
+		return roster.AsAdmin()
+	case store.RoleCoordinator:
+		return roster.AsCoordinator(a.Name)
+	}
+	return roster.Actor{}
+}
+
+// ImportRoster adds rows to session id's roster (roster.Import: all or
+// nothing; its *roster.ValidationError, ErrNoSession and ErrNotManaged pass
+// through) and audits it; detail (the file's name) joins the audit row.
+func (s *Service) ImportRoster(ctx context.Context, a Actor, sessionID uint64, rows []roster.Row, detail map[string]any) (roster.Result, error) {
+	res, err := roster.Import(ctx, s.DB, a.RosterActor(), sessionID, rows)
+	if err != nil {
+		return res, err
+	}
+	d := map[string]any{"employees": res.Employees, "enrolled": res.Enrolled}
+	for k, v := range detail {
+		d[k] = v
+	}
+	return res, s.auditDetached(ctx, a, "roster.import", fmt.Sprintf("session:%d", sessionID), d)
+}
