@@ -318,7 +318,7 @@ func mustJSON(v any) string {
 
 // courseID returns the campaigns course, creating it once.
 func courseID(tx *gorm.DB) (uint64, error) {
-	c := store.Course{Code: CourseCode, Title: "定向推送 Campaigns", Category: "campaign", TargetLevel: 1, Behaviours: "[]"}
+	c := store.Course{Code: CourseCode, Title: "定向推送 Campaigns", Category: store.CategoryCampaign, TargetLevel: 1, Behaviours: "[]"}
 	if err := tx.Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "code"}}, DoNothing: true}).Create(&c).Error; err != nil {
 		return 0, fmt.Errorf("create campaigns course: %w", err)
 	}

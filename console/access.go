@@ -74,6 +74,8 @@ func (c *Console) sessionAccess(ctx context.Context, v *viewer, sess store.Sessi
 
 // visibleCourses restricts q (on courses) to the courses v may see.
 func (c *Console) visibleCourses(q *gorm.DB, v *viewer) *gorm.DB {
+	// The campaigns' carrier course holds pushes, not classes.
+	q = q.Where("courses.category <> ?", store.CategoryCampaign)
 	switch {
 	case v.admin():
 		return q
@@ -91,6 +93,7 @@ func (c *Console) visibleCourses(q *gorm.DB, v *viewer) *gorm.DB {
 
 // visibleSessions restricts q (on sessions) to the sessions v may see.
 func (c *Console) visibleSessions(q *gorm.DB, v *viewer) *gorm.DB {
+	q = q.Where("sessions.course_id NOT IN (?)", c.d.DB.Table("courses").Select("id").Where("category = ?", store.CategoryCampaign))
 	switch {
 	case v.admin():
 		return q

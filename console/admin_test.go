@@ -254,3 +254,25 @@ func TestBoardSplitsCheckinsBySource(t *testing.T) {
 		require.NotContains(t, between(r.Body, `id="list-checked"`, "</ul>"), `data-person="E001"`)
 	})
 }
+
+// TestCampaignCarrierIsNotAClass: the course that carries campaigns' pushes
+// is not listed among classes, even to an admin.
+func TestCampaignCarrierIsNotAClass(t *testing.T) {
+	t.Parallel()
+	db := storetest.Open(t, store.DriverSQLite)
+	e := newEnv(t, db)
+	e.account(t, "admin", store.RoleAdmin, "")
+	c := e.client(t)
+	c.login("admin")
+	planClass(t, c, "REAL-1")
+	carrier := store.Course{Code: "_campaigns", Title: "定向推送 Campaigns", Category: store.CategoryCampaign}
+	require.NoError(t, db.Create(&carrier).Error)
+	require.NoError(t, db.Create(&store.Session{CourseID: carrier.ID, Title: "推送", StartsAt: t0, EndsAt: t0.Add(time.Hour), TimeZone: "Asia/Shanghai", Locale: "zh-CN", Status: store.SessionPlanned}).Error)
+	for _, page := range []string{"/console/courses", "/console/"} {
+		r := c.get(page)
+		require.Equal(t, http.StatusOK, r.Code)
+		require.NotContains(t, r.Body, "_campaigns", page)
+		require.NotContains(t, r.Body, "定向推送 Campaigns", page)
+	}
+	require.Contains(t, c.get("/console/courses").Body, "REAL-1")
+}

@@ -182,3 +182,8 @@ func HasTag(q *gorm.DB, tag string) *gorm.DB {
 	return q.Where("(employees.tags = ? OR employees.tags LIKE ? OR employees.tags LIKE ? OR employees.tags LIKE ?)",
 		tag, tag+",%", "%,"+tag, "%,"+tag+",%")
 }
+
+// CategoryCampaign is the category of the course that carries campaigns'
+// sessions and touchpoints: pushes, not classes, so class lists and reports
+// leave it out.
+const CategoryCampaign = "campaign"
