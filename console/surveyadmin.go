@@ -1,7 +1,6 @@
 package console
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -9,24 +8,16 @@ import (
 	"strings"
 	"time"
 
-	"gorm.io/gorm"
-
-	"github.com/learnloop/learnloop/reports"
 	"github.com/learnloop/learnloop/command"
+	"github.com/learnloop/learnloop/reports"
 	"github.com/learnloop/learnloop/store"
 	"github.com/learnloop/learnloop/surveys"
 )
 
-// SurveyAdmin is the part of the surveys engine that adding a survey to a
-// session and closing one need (*surveys.Service implements it).
-type SurveyAdmin interface {
-	// NewSurvey stores a survey of def for the session in tx, open from
-	// opens to closes.
-	NewSurvey(ctx context.Context, tx *gorm.DB, def surveys.Definition, sessionID, courseID uint64, anonymous bool, opens, closes time.Time) (store.Survey, error)
-	// Close closes a survey to new answers and cancels its unsent
-	// touchpoints (reminders included).
-	Close(ctx context.Context, id uint64) (store.Survey, error)
-}
+// SurveyAdmin is the part of the surveys engine that adding, closing and
+// reminding surveys need: command.SurveyAdmin (*surveys.Service implements
+// it).
+type SurveyAdmin = command.SurveyAdmin
 
 // surveyWeek is how long after the send time a new survey stays open by
 // default.

@@ -9,6 +9,7 @@ import (
 
 	"gorm.io/gorm"
 
+	"github.com/learnloop/learnloop/plan"
 	"github.com/learnloop/learnloop/store"
 )
 
@@ -47,8 +48,8 @@ func (s *Service) CopySession(ctx context.Context, tx *gorm.DB, src store.Sessio
 	if !next.EndsAt.After(next.StartsAt) {
 		return store.Session{}, fmt.Errorf("%w: ends_at must be after starts_at", ErrBadCopy)
 	}
-	if next.EndsAt.Sub(next.StartsAt) > 14*24*time.Hour {
-		return store.Session{}, fmt.Errorf("%w: a session lasts at most 14 days", ErrBadCopy)
+	if next.EndsAt.Sub(next.StartsAt) > plan.MaxSessionLength {
+		return store.Session{}, fmt.Errorf("%w: a session lasts at most %d days", ErrBadCopy, int(plan.MaxSessionLength/(24*time.Hour)))
 	}
 	if next.Title == "" {
 		next.Title = src.Title
