@@ -154,7 +154,8 @@ func (s *Server) listCourses(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var cs []store.Course
-	if err := p.query(s.DB.WithContext(r.Context()).Order("id")).Find(&cs).Error; err != nil {
+	// The campaigns' carrier course holds pushes (see /campaigns), not classes.
+	if err := p.query(s.DB.WithContext(r.Context()).Where("category <> ?", store.CategoryCampaign).Order("id")).Find(&cs).Error; err != nil {
 		s.internal(w, r, err)
 		return
 	}
@@ -281,7 +282,8 @@ func (s *Server) listSessions(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	q := s.DB.WithContext(r.Context()).Order("starts_at DESC, id DESC")
+	q := s.DB.WithContext(r.Context()).Order("starts_at DESC, id DESC").
+		Where("course_id NOT IN (?)", s.DB.Table("courses").Select("id").Where("category = ?", store.CategoryCampaign))
 	if c := r.URL.Query().Get("course_id"); c != "" {
 		id, err := strconv.ParseUint(c, 10, 64)
 		if err != nil {

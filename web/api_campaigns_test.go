@@ -55,6 +55,23 @@ func campaignContract(t *testing.T, r *contractRun) {
 	}, &c)
 	r.want(422, "POST", api+"/campaigns", map[string]any{"name": "x", "audience": aud, "schedule": map[string]any{"kind": "later"}}, nil)
 	id := fmt.Sprint(c.ID)
+	// The campaign's carrier course and session are not classes.
+	var courses struct {
+		Courses []struct {
+			Code string `json:"code"`
+		} `json:"courses"`
+	}
+	r.want(200, "GET", api+"/courses", nil, &courses)
+	for _, co := range courses.Courses {
+		require.NotEqual(t, "_campaigns", co.Code, "the carrier course is not listed")
+	}
+	var sessions struct {
+		Sessions []struct {
+			Title string `json:"title"`
+		} `json:"sessions"`
+	}
+	r.want(200, "GET", api+"/sessions", nil, &sessions)
+	require.NotEmpty(t, sessions.Sessions)
 	r.want(200, "GET", api+"/campaigns?limit=1", nil, nil)
 	r.want(200, "GET", api+"/campaigns/"+id, nil, nil)
 	r.want(200, "GET", api+"/campaigns/"+id+"/audience", nil, nil)
