@@ -167,7 +167,7 @@ func (s *Service) apiSurvey(w http.ResponseWriter, r *http.Request, actor string
 	case errors.Is(err, ErrNotFound):
 		apiError(w, http.StatusNotFound, "not_found", "no such survey", nil)
 	case errors.Is(err, ErrAnonymousSurvey):
-		apiError(w, http.StatusUnprocessableEntity, "invalid", "an anonymous survey cannot require the app identity; nothing was saved", []FieldError{{"required", "invalid", "anonymous survey"}})
+		apiError(w, http.StatusUnprocessableEntity, "invalid", "an anonymous survey cannot require the app identity; nothing was saved", []FieldError{{"required", "not_allowed", "anonymous survey"}})
 	case err != nil:
 		s.log().Error("presence api: survey identity", "err", err)
 		apiError(w, http.StatusServiceUnavailable, "internal", "nothing was saved; try again", nil)

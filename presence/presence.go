@@ -112,7 +112,7 @@ const (
 // FieldError is one invalid setting.
 type FieldError struct {
 	Field string `json:"field"`
-	// Code is a stable reason: required, range, invalid.
+	// Code is a stable reason, one of the API's field codes (out_of_range, not_allowed).
 	Code    string `json:"code"`
 	Message string `json:"message"`
 }
@@ -153,17 +153,17 @@ func rulesOf(p store.PresenceSetting) Rules {
 func (r Rules) Validate() error {
 	var fs []FieldError
 	if r.RotateSeconds < minRotateSeconds || r.RotateSeconds > maxRotateSeconds {
-		fs = append(fs, FieldError{"rotate_seconds", "range", fmt.Sprintf("must be %d–%d seconds", minRotateSeconds, maxRotateSeconds)})
+		fs = append(fs, FieldError{"rotate_seconds", "out_of_range", fmt.Sprintf("must be %d–%d seconds", minRotateSeconds, maxRotateSeconds)})
 	}
 	if r.Geofence {
 		if r.Latitude < -90 || r.Latitude > 90 || (r.Latitude == 0 && r.Longitude == 0) {
-			fs = append(fs, FieldError{"latitude", "range", "must be the venue's latitude, -90–90"})
+			fs = append(fs, FieldError{"latitude", "out_of_range", "must be the venue's latitude, -90–90"})
 		}
 		if r.Longitude < -180 || r.Longitude > 180 {
-			fs = append(fs, FieldError{"longitude", "range", "must be the venue's longitude, -180–180"})
+			fs = append(fs, FieldError{"longitude", "out_of_range", "must be the venue's longitude, -180–180"})
 		}
 		if r.RadiusMeters < minRadius || r.RadiusMeters > maxRadius {
-			fs = append(fs, FieldError{"radius_m", "range", fmt.Sprintf("must be %d–%d metres", minRadius, maxRadius)})
+			fs = append(fs, FieldError{"radius_m", "out_of_range", fmt.Sprintf("must be %d–%d metres", minRadius, maxRadius)})
 		}
 	}
 	if len(fs) > 0 {

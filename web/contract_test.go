@@ -176,6 +176,12 @@ func TestEveryOperationAnswersAsDocumented(t *testing.T) {
 			r.want(200, "GET", api+"/courses/"+cid+"/report"+f, nil, nil)
 			r.want(200, "GET", api+"/teachers/report?year=2026"+strings.Replace(f, "?", "&", 1), nil, nil)
 		}
+		// Presence: on-site check-in required, then the survey's form
+		// asks for the app identity.
+		r.want(200, "GET", api+"/sessions/"+sid+"/presence", nil, nil)
+		r.want(200, "PUT", api+"/sessions/"+sid+"/presence", map[string]any{"require_onsite": true, "rotate_seconds": 20}, nil)
+		r.want(422, "PUT", api+"/sessions/"+sid+"/presence", map[string]any{"rotate_seconds": 1}, nil)
+		r.want(200, "PUT", api+"/surveys/"+svID+"/identity", map[string]any{"required": true}, nil)
 		r.want(201, "POST", api+"/sessions/"+sid+"/copy", nil, nil)
 		r.want(201, "POST", api+"/sessions/"+sid+"/copy", map[string]any{"title": "第 3 期", "starts_at": "2026-03-16T10:00:00+08:00"}, nil)
 		r.want(200, "POST", api+"/surveys/"+svID+"/close", nil, nil)
