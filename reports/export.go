@@ -79,6 +79,16 @@ func (r *SessionReport) summaryRows() []summaryRow {
 		{"makeup", r.Makeup, &eligible, fig("makeup")},
 		{"checkin_rate", rate, &rateN, r.CheckinRate.Definition},
 		{"low_checkin", r.LowCheckin, &rateN, fig("low_checkin")},
+		{"require_onsite", r.RequireOnsite, nil, "要求现场签到：只有扫码、房间码、代签计为到场；卡片、链接签到记为远程 | on-site check-in required: only the QR code, the room code and manual check-ins count as present; card and link taps are remote"},
+		{"remote", r.Remote, &eligible, "远程签到：要求现场签到的场次中，没有到场证明的签到人数（不计入已签到）| remote: people checked in without proof of presence where on-site check-in is required (not counted as checked in)"},
+	}
+	for _, src := range r.BySource {
+		zh, en := "计为到场", "counts as present"
+		if !src.Present {
+			zh, en = "不计为到场", "does not count as present"
+		}
+		rows = append(rows, summaryRow{"source_" + src.Source, src.Count, &eligible,
+			"来源为 " + src.Source + " 的签到人数（" + zh + "）| check-ins from " + src.Source + " (" + en + ")"})
 	}
 	return rows
 }

@@ -55,6 +55,17 @@ func TestWriteCSV(t *testing.T) {
 		// 09:00 in Shanghai is the start; the window opens 30 minutes earlier.
 		require.Equal(t, "2026-03-02 09:00:00", byMetric["starts_at"][1])
 		require.Equal(t, "2026-03-02 08:30:00", byMetric["window_opens"][1])
+		// What counted as present, and check-ins by source.
+		require.Equal(t, "false", byMetric["require_onsite"][1])
+		require.Equal(t, "0", byMetric["remote"][1])
+		sources := 0
+		for _, src := range r.BySource {
+			row := byMetric["source_"+src.Source]
+			require.NotNil(t, row, src.Source)
+			require.Equal(t, strconv.Itoa(src.Count), row[1], src.Source)
+			sources += src.Count
+		}
+		require.Equal(t, strconv.Itoa(r.CheckedIn), strconv.Itoa(sources), "the sources add up to the check-ins")
 
 		// Sections: find each header and the rows under it.
 		section := func(first string) [][]string {
