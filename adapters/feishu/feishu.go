@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	lark "github.com/larksuite/oapi-sdk-go/v3"
@@ -110,17 +111,20 @@ func WithLimiter(l Limiter) Option { return func(c *Client) { c.limiter = l } }
 
 // Client is the Feishu platform adapter.
 type Client struct {
-	cfg     Config
-	now     func() time.Time
-	log     *slog.Logger
-	hc      *http.Client
-	sdk     *lark.Client
-	tokens  *kit.TokenCache
-	secrets *kit.Redactor
-	pace    *pacer
-	limiter Limiter
-	seen    *kit.Dedup[*callback.CardActionTriggerResponse]
-	ids     *idCache
+	cfg    Config
+	now    func() time.Time
+	log    *slog.Logger
+	hc     *http.Client
+	sdk    *lark.Client
+	tokens *kit.TokenCache
+	// appTokens caches the app_access_token of web sign-ins (oauth.go).
+	appTokens     *kit.TokenCache
+	appTokensOnce sync.Once
+	secrets       *kit.Redactor
+	pace          *pacer
+	limiter       Limiter
+	seen          *kit.Dedup[*callback.CardActionTriggerResponse]
+	ids           *idCache
 }
 
 var (

@@ -5,9 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"time"
 
 	larkcore "github.com/larksuite/oapi-sdk-go/v3/core"
 	larkauthen "github.com/larksuite/oapi-sdk-go/v3/service/authen/v1"
+
+	"github.com/learnloop/learnloop/adapters/kit"
 )
 
 // AuthorizeURL returns Feishu's web authorisation URL (网页应用免登): inside
@@ -31,14 +34,11 @@ func (c *Client) IdentifyUser(ctx context.Context, code, _ string) (string, erro
 	}
 	ctx, cancel := c.callCtx(ctx)
 	defer cancel()
-	app, err := c.sdk.GetAppAccessTokenBySelfBuiltApp(ctx, &larkcore.SelfBuiltAppAccessTokenReq{AppID: c.cfg.AppID, AppSecret: c.cfg.AppSecret})
+	appToken, err := c.appAccessToken(ctx)
 	if err != nil {
-		return "", fmt.Errorf("feishu: fetch app_access_token: %w", c.scrub(err))
+		return "", err
 	}
-	if app.Code != 0 || app.AppAccessToken == "" {
-		return "", &CredentialError{Code: app.Code, Msg: app.Msg}
-	}
-	withApp := func(o *larkcore.RequestOption) { o.AppAccessToken = app.AppAccessToken }
+	withApp := func(o *larkcore.RequestOption) { o.AppAccessToken = appToken }
 	tok, err := c.sdk.Authen.V1.OidcAccessToken.Create(ctx, larkauthen.NewCreateOidcAccessTokenReqBuilder().
 		Body(larkauthen.NewCreateOidcAccessTokenReqBodyBuilder().GrantType("authorization_code").Code(code).Build()).Build(), withApp)
 	if err != nil {
@@ -73,4 +73,22 @@ func (c *Client) IdentifyUser(ctx context.Context, code, _ string) (string, erro
 		return "", fmt.Errorf("feishu: user info has no %s (check the app's contact scopes)", c.cfg.ReceiveIDType)
 	}
 	return *id, nil
+}
+
+// appAccessToken returns the app_access_token of sign-ins, cached for its
+// lifetime: a 300-person room scanning at once fetches it once.
+func (c *Client) appAccessToken(ctx context.Context) (string, error) {
+	c.appTokensOnce.Do(func() {
+		c.appTokens = kit.NewTokenCache(func(ctx context.Context) (string, time.Duration, error) {
+			app, err := c.sdk.GetAppAccessTokenBySelfBuiltApp(ctx, &larkcore.SelfBuiltAppAccessTokenReq{AppID: c.cfg.AppID, AppSecret: c.cfg.AppSecret})
+			if err != nil {
+				return "", 0, fmt.Errorf("feishu: fetch app_access_token: %w", c.scrub(err))
+			}
+			if app.Code != 0 || app.AppAccessToken == "" {
+				return "", 0, &CredentialError{Code: app.Code, Msg: app.Msg}
+			}
+			return app.AppAccessToken, time.Duration(app.Expire) * time.Second, nil
+		}, 5*time.Minute, c.now)
+	})
+	return c.appTokens.Get(ctx)
 }
