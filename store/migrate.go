@@ -2,63 +2,122 @@ package store
 
 import (
 	"context"
+	"embed"
 	"errors"
 	"fmt"
+	"path"
+	"strings"
 	"time"
 
+	"github.com/go-sql-driver/mysql"
 	"gorm.io/gorm"
 )
 
-// Migration is one versioned schema change. Versions only ever grow; an applied
-// migration is never edited, a new one is added instead.
+// migrationFiles holds each version's frozen SQL, one directory per dialect
+// (mysql for MySQL/MariaDB, sqlite), plus the bookkeeping table.
+//
+//go:embed migrations/mysql/*.sql migrations/sqlite/*.sql
+var migrationFiles embed.FS
+
+// Migration is one versioned schema change: its frozen SQL file, then an
+// optional Go data step. Versions only ever grow; an applied migration is
+// never edited, a new one is added instead.
 type Migration struct {
 	Version int
 	Name    string
-	Up      func(tx *gorm.DB) error
+	// File is the SQL file's name in migrations/<dialect>/; both dialects
+	// have a file of this name.
+	File string
+	// Up is the data step run after File's statements, nil when there is
+	// none. It must be safe to run again.
+	Up func(tx *gorm.DB) error
 }
 
 // Migrations lists every schema change in order.
 var Migrations = []Migration{
-	{Version: 1, Name: "core loop: roster, sessions, touchpoints, jobs, deliveries, check-ins, clicks", Up: func(tx *gorm.DB) error {
-		return tx.Migrator().AutoMigrate(
-			&Employee{}, &Course{}, &Teacher{}, &Session{}, &Enrollment{},
-			&Touchpoint{}, &Job{}, &Delivery{}, &Checkin{}, &Click{},
-			&CallbackEvent{}, &AuditLog{},
-		)
-	}},
-	{Version: 2, Name: "surveys: templates, surveys, responses, answers", Up: func(tx *gorm.DB) error {
-		return tx.Migrator().AutoMigrate(surveyModels()...)
-	}},
-	{Version: 3, Name: "console: accounts, login sessions, comment triage", Up: func(tx *gorm.DB) error {
-		return tx.Migrator().AutoMigrate(consoleModels()...)
-	}},
-	{Version: 4, Name: "survey_answers.survey_id for join-free report aggregates", Up: func(tx *gorm.DB) error {
-		if err := tx.Migrator().AutoMigrate(&SurveyAnswer{}); err != nil {
-			return err
-		}
-		return tx.Exec(`UPDATE survey_answers SET survey_id = (SELECT survey_responses.survey_id FROM survey_responses
-			WHERE survey_responses.id = survey_answers.response_id) WHERE survey_id = 0`).Error
-	}},
-	{Version: 5, Name: "rate_limits: platform rate limits shared by all replicas", Up: func(tx *gorm.DB) error {
-		return tx.Migrator().AutoMigrate(rateLimitModels()...)
-	}},
-	{Version: 6, Name: "survey anonymity: participation kept apart from answers; anonymous responses lose the person-derived key", Up: migrateSurveyAnonymity},
-	{Version: 7, Name: "presence: per-session presence rules, venue scan evidence, survey identity requirement", Up: func(tx *gorm.DB) error {
-		return tx.Migrator().AutoMigrate(presenceModels()...)
-	}},
-	{Version: 8, Name: "directory: departments, people, syncs, changes and conflicts from the platforms' directories", Up: func(tx *gorm.DB) error {
-		return tx.Migrator().AutoMigrate(directoryModels()...)
-	}},
-	{Version: 9, Name: "campaigns: campaigns, variants, assignments, conversions; clicks by employee and time", Up: migrateCampaigns},
+	{Version: 1, Name: "core loop: roster, sessions, touchpoints, jobs, deliveries, check-ins, clicks", File: "0001_core.sql"},
+	{Version: 2, Name: "surveys: templates, surveys, responses, answers", File: "0002_surveys.sql"},
+	{Version: 3, Name: "console: accounts, login sessions, comment triage", File: "0003_console.sql"},
+	{Version: 4, Name: "survey_answers.survey_id for join-free report aggregates", File: "0004_answer_survey_id.sql", Up: backfillAnswerSurveyIDs},
+	{Version: 5, Name: "rate_limits: platform rate limits shared by all replicas", File: "0005_rate_limits.sql"},
+	{Version: 6, Name: "survey anonymity: participation kept apart from answers; anonymous responses lose the person-derived key", File: "0006_survey_anonymity.sql", Up: migrateSurveyAnonymity},
+	{Version: 7, Name: "presence: per-session presence rules, venue scan evidence, survey identity requirement", File: "0007_presence.sql"},
+	{Version: 8, Name: "directory: departments, people, syncs, changes and conflicts from the platforms' directories", File: "0008_directory.sql"},
+	{Version: 9, Name: "campaigns: campaigns, variants, assignments, conversions; clicks by employee and time", File: "0009_campaigns.sql"},
+}
+
+// backfillAnswerSurveyIDs copies each answer's survey from its response
+// (migration 4's data step); an answer without a response keeps 0.
+func backfillAnswerSurveyIDs(tx *gorm.DB) error {
+	return tx.Exec(`UPDATE survey_answers SET survey_id = COALESCE((SELECT survey_responses.survey_id FROM survey_responses
+		WHERE survey_responses.id = survey_answers.response_id), 0) WHERE survey_id = 0`).Error
 }
 
 // LatestVersion is the schema version this binary expects.
 func LatestVersion() int { return Migrations[len(Migrations)-1].Version }
 
-// Migrate applies every pending migration and returns the versions it applied.
+// MigrationSQL returns the statements of file for the dialect of db, in order.
+func MigrationSQL(db *gorm.DB, file string) ([]string, error) {
+	dir, err := migrationDir(db)
+	if err != nil {
+		return nil, err
+	}
+	b, err := migrationFiles.ReadFile(path.Join("migrations", dir, file))
+	if err != nil {
+		return nil, fmt.Errorf("read migration %s: %w", file, err)
+	}
+	return splitStatements(string(b))
+}
+
+func migrationDir(db *gorm.DB) (string, error) {
+	switch name := db.Dialector.Name(); name {
+	case DriverMySQL, DriverSQLite:
+		return name, nil
+	default:
+		return "", fmt.Errorf("no migrations for dialect %q", name)
+	}
+}
+
+// splitStatements cuts a migration file into statements: lines starting with
+// "--" are comments, and a statement ends with ";" at the end of a line.
+func splitStatements(src string) ([]string, error) {
+	var (
+		out []string
+		cur []string
+	)
+	for _, line := range strings.Split(src, "\n") {
+		line = strings.TrimRight(line, " \t\r")
+		if t := strings.TrimSpace(line); t == "" || strings.HasPrefix(t, "--") {
+			continue
+		}
+		if s, ok := strings.CutSuffix(line, ";"); ok {
+			out = append(out, strings.Join(append(cur, s), "\n"))
+			cur = nil
+			continue
+		}
+		cur = append(cur, line)
+	}
+	if len(cur) > 0 {
+		return nil, fmt.Errorf("statement without a closing semicolon: %q", strings.Join(cur, "\n"))
+	}
+	return out, nil
+}
+
+// Migrate applies every pending migration and returns the versions it
+// applied. Versions already recorded in schema_migrations (also by the
+// AutoMigrate-based code before the SQL was frozen) are skipped.
 func Migrate(ctx context.Context, db *gorm.DB) ([]int, error) {
+	return MigrateTo(ctx, db, LatestVersion())
+}
+
+// MigrateTo applies the pending migrations up to and including version
+// target and returns the versions it applied.
+func MigrateTo(ctx context.Context, db *gorm.DB, target int) ([]int, error) {
+	if target < 0 || target > LatestVersion() {
+		return nil, fmt.Errorf("migrate to version %d: versions are 0 to %d", target, LatestVersion())
+	}
 	db = db.WithContext(ctx)
-	if err := db.Migrator().AutoMigrate(&SchemaMigration{}); err != nil {
+	if err := runFile(db, "schema_migrations.sql"); err != nil {
 		return nil, fmt.Errorf("create schema_migrations: %w", err)
 	}
 	current, err := CurrentVersion(ctx, db)
@@ -67,21 +126,80 @@ func Migrate(ctx context.Context, db *gorm.DB) ([]int, error) {
 	}
 	var applied []int
 	for _, m := range Migrations {
-		if m.Version <= current {
+		if m.Version <= current || m.Version > target {
 			continue
 		}
-		// DDL is not transactional on MySQL; each migration is written to be
-		// re-runnable, and the version row is written only after it succeeds.
-		if err := m.Up(db); err != nil {
+		if err := applyMigration(db, m); err != nil {
 			return applied, fmt.Errorf("migration %d (%s): %w", m.Version, m.Name, err)
-		}
-		rec := SchemaMigration{Version: m.Version, Name: m.Name, AppliedAt: time.Now().UTC()}
-		if err := db.Create(&rec).Error; err != nil && !IsDuplicate(err) {
-			return applied, fmt.Errorf("record migration %d: %w", m.Version, err)
 		}
 		applied = append(applied, m.Version)
 	}
 	return applied, nil
+}
+
+// Models lists the GORM model of every migrated table (schema_migrations
+// aside) in migration order; the schema tests compare them with the tables
+// the frozen SQL creates.
+func Models() []any {
+	m := []any{
+		&Employee{}, &Course{}, &Teacher{}, &Session{}, &Enrollment{},
+		&Touchpoint{}, &Job{}, &Delivery{}, &Checkin{}, &Click{},
+		&CallbackEvent{}, &AuditLog{},
+	}
+	m = append(m, surveyModels()...)
+	m = append(m, consoleModels()...)
+	m = append(m, rateLimitModels()...)
+	m = append(m, &SurveyParticipation{})
+	m = append(m, presenceModels()...)
+	m = append(m, directoryModels()...)
+	return append(m, CampaignModels()...)
+}
+
+// applyMigration runs m's SQL and data step and records its version. SQLite
+// does all of it in one transaction; MySQL commits each DDL statement on its
+// own, so there a statement whose table, column or index already exists (a
+// run that stopped half way) is skipped, and the version row is written only
+// after everything succeeded.
+func applyMigration(db *gorm.DB, m Migration) error {
+	run := func(tx *gorm.DB) error {
+		if err := runFile(tx, m.File); err != nil {
+			return err
+		}
+		if m.Up != nil {
+			if err := m.Up(tx); err != nil {
+				return err
+			}
+		}
+		rec := SchemaMigration{Version: m.Version, Name: m.Name, AppliedAt: time.Now().UTC()}
+		if err := tx.Create(&rec).Error; err != nil && !IsDuplicate(err) {
+			return fmt.Errorf("record migration %d: %w", m.Version, err)
+		}
+		return nil
+	}
+	if db.Dialector.Name() == DriverSQLite {
+		return db.Transaction(run)
+	}
+	return run(db)
+}
+
+func runFile(db *gorm.DB, file string) error {
+	stmts, err := MigrationSQL(db, file)
+	if err != nil {
+		return err
+	}
+	for i, s := range stmts {
+		if err := db.Exec(s).Error; err != nil && !alreadyApplied(err) {
+			return fmt.Errorf("%s statement %d: %w", file, i+1, err)
+		}
+	}
+	return nil
+}
+
+// alreadyApplied reports a MySQL error saying the table (1050), column
+// (1060) or index (1061) a statement creates is already there.
+func alreadyApplied(err error) bool {
+	var me *mysql.MySQLError
+	return errors.As(err, &me) && (me.Number == 1050 || me.Number == 1060 || me.Number == 1061)
 }
 
 // CurrentVersion returns the highest applied migration, 0 for an empty database.
