@@ -75,6 +75,9 @@ type pacer struct {
 	users    map[string]*window
 	last     time.Time
 	reserved int
+
+	cooldownUntil time.Time
+	strikes       int
 }
 
 func newPacer(l Limits) *pacer {
@@ -94,6 +97,9 @@ func (p *pacer) reserve(now time.Time, key string) time.Time {
 	t := now
 	if p.last.After(t) {
 		t = p.last
+	}
+	if p.cooldownUntil.After(t) {
+		t = p.cooldownUntil
 	}
 	t = p.perSec.earliest(t)
 	t = p.perMin.earliest(t)
@@ -127,6 +133,34 @@ func (p *pacer) sweep(now time.Time) {
 	}
 }
 
+// throttled records a frequency-limit answer: requests wait for a cooldown
+// that doubles per strike (refusals of requests already in flight when the
+// first came are the same strike). It returns the cooldown.
+func (p *pacer) throttled(now time.Time) time.Duration {
+	if p.shared != nil {
+		return p.shared.throttled()
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if now.Before(p.cooldownUntil) {
+		return p.cooldownUntil.Sub(now)
+	}
+	p.strikes++
+	d := min(baseCooldown<<min(p.strikes-1, 10), maxCooldown)
+	p.cooldownUntil = now.Add(d)
+	return d
+}
+
+// ok ends the strikes after a request Feishu accepted.
+func (p *pacer) ok() {
+	if p.shared != nil {
+		return // the shared hold ends by itself; its strikes age out with it
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.strikes = 0
+}
+
 // wait reserves a slot for key and sleeps until it comes.
 func (p *pacer) wait(ctx context.Context, key string) error {
 	if p.shared != nil {
@@ -153,8 +187,17 @@ func (p *pacer) wait(ctx context.Context, key string) error {
 // whole.
 type Limiter interface {
 	Reserve(ctx context.Context, req ratelimit.Request) (ratelimit.Grant, error)
+	Hold(ctx context.Context, key string, base, max time.Duration) (time.Duration, error)
 	Now() time.Time
 }
+
+// Cooldown after Feishu answers a frequency-limit code (99991400, 11232,
+// 230020 or HTTP 429): every request of the app, on every replica, waits,
+// doubling per strike up to maxCooldown.
+const (
+	baseCooldown = time.Second
+	maxCooldown  = time.Minute
+)
 
 // Shared pacing. A GCRA band Window(n, per, b) never admits more than n
 // requests in any span of per and lets b of them go at once.
@@ -234,6 +277,17 @@ func (s *shared) wait(ctx context.Context, key string) error {
 		return &RateLimitError{Reason: "Feishu's request quotas are taken for longer than this request may wait", Until: g.At}
 	}
 	return s.sleep(ctx, g.Wait)
+}
+
+// throttled holds every request of the app, on every replica.
+func (s *shared) throttled() time.Duration {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	d, err := s.l.Hold(ctx, s.app+":1s", baseCooldown, maxCooldown)
+	if err != nil {
+		return baseCooldown // the send is retried by its job; only the shared pause is missing
+	}
+	return d
 }
 
 func sleepCtx(ctx context.Context, d time.Duration) error {

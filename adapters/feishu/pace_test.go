@@ -7,6 +7,10 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/learnloop/learnloop/ratelimit"
+	"github.com/learnloop/learnloop/store"
+	"github.com/learnloop/learnloop/store/storetest"
 )
 
 func TestPacerAppLimits(t *testing.T) {
@@ -74,4 +78,36 @@ func TestPacerWaitHonoursContext(t *testing.T) {
 	start := time.Now()
 	require.ErrorIs(t, p.wait(ctx, "u:2"), context.DeadlineExceeded)
 	require.Less(t, time.Since(start), 500*time.Millisecond)
+}
+
+// TestPacerCooldown: after a frequency-limit answer every request waits;
+// refusals of requests already in flight are the same strike; a later one
+// doubles the wait; an accepted request ends the strikes.
+func TestPacerCooldown(t *testing.T) {
+	t.Parallel()
+	p := newPacer(Limits{AppPerSecond: 50, AppPerMinute: 1000, UserPerSecond: 5})
+	now := time.Date(2026, 3, 2, 1, 0, 0, 0, time.UTC)
+	require.Equal(t, baseCooldown, p.throttled(now))
+	require.Equal(t, 700*time.Millisecond, p.throttled(now.Add(300*time.Millisecond)), "the same burst")
+	require.False(t, p.reserve(now, "u").Before(now.Add(baseCooldown)), "requests wait for the cooldown")
+	later := now.Add(2 * time.Second)
+	require.Equal(t, 2*baseCooldown, p.throttled(later))
+	p.ok()
+	require.Equal(t, baseCooldown, p.throttled(later.Add(time.Minute)))
+}
+
+// TestSharedCooldown: a frequency-limit answer on one replica holds the
+// app's requests on every replica.
+func TestSharedCooldown(t *testing.T) {
+	t.Parallel()
+	db := storetest.Open(t, store.DriverSQLite)
+	now := time.Date(2026, 3, 2, 1, 0, 0, 0, time.UTC)
+	l := ratelimit.New(db.DB, ratelimit.WithNow(func() time.Time { return now }))
+	lim := Limits{AppPerSecond: 50, AppPerMinute: 1000, UserPerSecond: 5}
+	a := newShared(l, "cli_app", lim)
+	b := newShared(l, "cli_app", lim)
+	require.Equal(t, baseCooldown, a.throttled())
+	g, err := l.Peek(context.Background(), b.request("u"))
+	require.NoError(t, err)
+	require.Equal(t, baseCooldown, g.Wait, "the other replica waits too")
 }

@@ -175,7 +175,13 @@ func (c *Client) call(ctx context.Context, op, paceKey string, fn apiCall) error
 			status = resp.StatusCode
 		}
 		if ce.Code == 0 && status < 300 {
+			if paceKey != "" {
+				c.pace.ok()
+			}
 			return nil
+		}
+		if status == http.StatusTooManyRequests || rateLimitCodes[ce.Code] {
+			c.pace.throttled(time.Now())
 		}
 		if isTokenInvalid(ce.Code) {
 			c.tokens.Invalidate(tok)
