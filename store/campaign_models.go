@@ -122,18 +122,6 @@ func CampaignModels() []any {
 	return []any{&Campaign{}, &CampaignVariant{}, &CampaignAssignment{}, &Conversion{}}
 }
 
-// migrateCampaigns creates the campaign tables and the clicks index that
-// conversion attribution reads (a person's clicks by time).
-func migrateCampaigns(tx *gorm.DB) error {
-	if err := tx.Migrator().AutoMigrate(CampaignModels()...); err != nil {
-		return err
-	}
-	if tx.Migrator().HasIndex(&Click{}, "ix_clicks_employee_time") {
-		return nil
-	}
-	return tx.Exec("CREATE INDEX ix_clicks_employee_time ON clicks (employee_id, clicked_at)").Error
-}
-
 // Tag limits: an employee's tags are stored in employees.tags, comma
 // separated, sorted and without duplicates.
 const (

@@ -156,15 +156,9 @@ func RandomRowID() (uint64, error) {
 // people. Those old anonymous responses can no longer be edited, and their
 // respondents are not known to have answered (there is nothing left to know it
 // from). Re-running it is harmless.
+// The table itself (on SQLite WITHOUT ROWID, so rows are not numbered in
+// insertion order) is created by the version's frozen SQL.
 func migrateSurveyAnonymity(tx *gorm.DB) error {
-	m := tx
-	if tx.Dialector.Name() == DriverSQLite {
-		// Without this SQLite numbers rows in insertion order (rowid).
-		m = tx.Set("gorm:table_options", " WITHOUT ROWID")
-	}
-	if err := m.Migrator().AutoMigrate(&SurveyParticipation{}); err != nil {
-		return fmt.Errorf("create survey_participations: %w", err)
-	}
 	var named []struct {
 		SurveyID     uint64
 		RespondentID uint64
