@@ -1,0 +1,18 @@
+package console
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/learnloop/learnloop/internal/texttest"
+)
+
+// TestEveryTextKeyExists: every key the console's code and templates look
+// up has a zh-CN and an en text.
+func TestEveryTextKeyExists(t *testing.T) {
+	t.Parallel()
+	used := texttest.Keys(t, ".", texttest.Call("tr", 1), texttest.Template("t", 0))
+	has := func(k string) bool { m, ok := messages[k]; return ok && m[0] != "" && m[1] != "" }
+	require.Empty(t, texttest.Missing(used, has))
+}
