@@ -115,7 +115,7 @@ func TestDistanceAndDetectPlatform(t *testing.T) {
 	require.InDelta(t, 0, Distance(31.23, 121.47, 31.23, 121.47), 1e-6)
 	for ua, want := range map[string]string{
 		"Mozilla/5.0 (iPhone) AppleWebKit/605 MicroMessenger/8.0 wxwork/4.1.0": "wecom",
-		"Mozilla/5.0 (Linux; Android 14) Lark/7.1.0 LarkLocale/zh_CN":         "feishu",
+		"Mozilla/5.0 (Linux; Android 14) Lark/7.1.0 LarkLocale/zh_CN":          "feishu",
 		"Mozilla/5.0 (iPhone) AliApp(DingTalk/7.5.0) DingTalk(7.5.0)":          "dingtalk",
 		"Mozilla/5.0 (iPhone) MicroMessenger/8.0.40":                           "",
 		"Mozilla/5.0 (X11; Linux x86_64) Chrome/130":                           "",
