@@ -39,7 +39,7 @@ func (c *Console) courseAccess(ctx context.Context, v *viewer, course store.Cour
 		err := c.d.DB.WithContext(ctx).Table("enrollments").
 			Joins("JOIN sessions ON sessions.id = enrollments.session_id").
 			Joins("JOIN employees ON employees.id = enrollments.employee_id").
-			Where("sessions.course_id = ? AND employees.department = ? AND enrollments.status <> ?", course.ID, v.Account.Department, store.EnrollCancelled).
+			Where("sessions.course_id = ? AND employees.department IN ? AND enrollments.status <> ?", course.ID, c.departments(ctx, v), store.EnrollCancelled).
 			Limit(1).Count(&n).Error
 		if err != nil {
 			return accessNone, fmt.Errorf("check department access: %w", err)
@@ -60,7 +60,7 @@ func (c *Console) sessionAccess(ctx context.Context, v *viewer, sess store.Sessi
 		var n int64
 		err := c.d.DB.WithContext(ctx).Table("enrollments").
 			Joins("JOIN employees ON employees.id = enrollments.employee_id").
-			Where("enrollments.session_id = ? AND employees.department = ? AND enrollments.status <> ?", sess.ID, v.Account.Department, store.EnrollCancelled).
+			Where("enrollments.session_id = ? AND employees.department IN ? AND enrollments.status <> ?", sess.ID, c.departments(ctx, v), store.EnrollCancelled).
 			Limit(1).Count(&n).Error
 		if err != nil {
 			return accessNone, fmt.Errorf("check department access: %w", err)
@@ -73,6 +73,28 @@ func (c *Console) sessionAccess(ctx context.Context, v *viewer, sess store.Sessi
 }
 
 // visibleCourses restricts q (on courses) to the courses v may see.
+// departments is what a department head sees: their department and every
+// department below it in the company directory (the scope reports use).
+// Without a directory, or when it cannot be read, it is their department.
+func (c *Console) departments(ctx context.Context, v *viewer) []string {
+	v.deptsOnce.Do(func() {
+		v.depts = []string{v.Account.Department}
+		if v.Account.Department == "" {
+			return
+		}
+		if ctx == nil {
+			ctx = context.Background()
+		}
+		ds, err := store.DepartmentSubtree(ctx, c.d.DB, v.Account.Department)
+		if err != nil {
+			c.d.Logger.Warn("read the department tree; scoping to the department itself", "department", v.Account.Department, "err", err)
+			return
+		}
+		v.depts = ds
+	})
+	return v.depts
+}
+
 func (c *Console) visibleCourses(q *gorm.DB, v *viewer) *gorm.DB {
 	// The campaigns' carrier course holds pushes, not classes.
 	q = q.Where("courses.category <> ?", store.CategoryCampaign)
@@ -85,7 +107,7 @@ func (c *Console) visibleCourses(q *gorm.DB, v *viewer) *gorm.DB {
 		sub := c.d.DB.Table("enrollments").Select("sessions.course_id").
 			Joins("JOIN sessions ON sessions.id = enrollments.session_id").
 			Joins("JOIN employees ON employees.id = enrollments.employee_id").
-			Where("employees.department = ? AND enrollments.status <> ?", v.Account.Department, store.EnrollCancelled)
+			Where("employees.department IN ? AND enrollments.status <> ?", c.departments(q.Statement.Context, v), store.EnrollCancelled)
 		return q.Where("courses.id IN (?)", sub)
 	}
 	return q.Where("1 = 0")
@@ -103,7 +125,7 @@ func (c *Console) visibleSessions(q *gorm.DB, v *viewer) *gorm.DB {
 	case v.deptHead():
 		sub := c.d.DB.Table("enrollments").Select("enrollments.session_id").
 			Joins("JOIN employees ON employees.id = enrollments.employee_id").
-			Where("employees.department = ? AND enrollments.status <> ?", v.Account.Department, store.EnrollCancelled)
+			Where("employees.department IN ? AND enrollments.status <> ?", c.departments(q.Statement.Context, v), store.EnrollCancelled)
 		return q.Where("sessions.id IN (?)", sub)
 	}
 	return q.Where("1 = 0")

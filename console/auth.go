@@ -15,6 +15,7 @@ import (
 	"path"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -166,6 +167,11 @@ func CreateAccount(ctx context.Context, db *gorm.DB, in NewAccount, actor string
 type viewer struct {
 	Account store.Account
 	Session store.LoginSession
+
+	// depts is a department head's department and every one below it in
+	// the company directory, read once per request (departments).
+	depts     []string
+	deptsOnce sync.Once
 }
 
 func (v *viewer) admin() bool       { return v != nil && v.Account.Role == store.RoleAdmin }

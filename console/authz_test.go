@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -210,5 +211,37 @@ func TestDepartmentHeadSeesOnlyTheirDepartmentAndNoSmallGroups(t *testing.T) {
 			require.Equal(t, http.StatusForbidden, r.Code, p)
 		}
 		require.Equal(t, before, snapshot(t, db))
+	})
+}
+
+// TestDepartmentHeadSeesTheirSubtree: the head of a parent department (营销,
+// with 销售 and 市场 below it in the company directory) sees the sessions of
+// the departments below theirs, as the reports' scope does; without the
+// directory a department has no sub-departments.
+func TestDepartmentHeadSeesTheirSubtree(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *storetest.DB) {
+		w := newWorld(t, db)
+		w.e.account(t, "head-mktg", store.RoleDepartmentHead, "营销")
+		head := w.e.client(t)
+		head.login("head-mktg")
+		require.Equal(t, http.StatusNotFound, head.get(w.sessA+"/results").Code, "no directory: 营销 has nobody")
+
+		now := time.Now().UTC()
+		for _, d := range []store.DirectoryDepartment{
+			{Platform: "wecom", DeptID: "1", ParentID: "0", Name: "营销", Path: "/营销", Active: true, SyncedAt: now},
+			{Platform: "wecom", DeptID: "2", ParentID: "1", Name: "销售", Path: "/营销/销售", Active: true, SyncedAt: now},
+			{Platform: "wecom", DeptID: "3", ParentID: "1", Name: "市场", Path: "/营销/市场", Active: true, SyncedAt: now},
+		} {
+			require.NoError(t, db.Create(&d).Error)
+		}
+		head = w.e.client(t) // a new request reads the tree
+		head.login("head-mktg")
+		r := head.get(w.sessA + "/results")
+		require.Equal(t, http.StatusOK, r.Code)
+		require.Regexp(t, `data-metric="roster"><dt>[^<]+</dt><dd><strong>9</strong>`, r.Body, "销售's six and 市场's three")
+		require.NotContains(t, r.Body, "销售员1", "aggregates only, no names")
+		require.Equal(t, http.StatusForbidden, head.get(w.sessA+"/board").Code)
+		require.Contains(t, head.get("/console/").Body, "ALPHA 第一期")
 	})
 }
