@@ -215,9 +215,22 @@ func (d *Deliverer) Fire(ctx context.Context, tpID uint64, occurrence string) (F
 	keep := func(e store.Employee) {
 		emp[e.ID] = store.Employee{ID: e.ID, ExternalID: e.ExternalID, Name: e.Name, Locale: e.Locale}
 	}
+	// Rows are built and written a batch at a time, so a registered
+	// audience of 100,000 does not also hold 100,000 delivery rows.
+	rows := make([]store.Delivery, 0, batch)
+	flush := func() error {
+		if len(rows) == 0 {
+			return nil
+		}
+		err := store.Retry(ctx, func() error { return db.Clauses(clause.OnConflict{DoNothing: true}).Create(rows).Error })
+		rows = rows[:0]
+		if err != nil {
+			return fmt.Errorf("create deliveries: %w", err)
+		}
+		return nil
+	}
 	addTargets := func(targets []Target) error {
 		st.Audience += len(targets)
-		rows := make([]store.Delivery, 0, len(targets))
 		for _, t := range targets {
 			e := t.Employee
 			keep(e)
@@ -241,13 +254,13 @@ func (d *Deliverer) Fire(ctx context.Context, tpID uint64, occurrence string) (F
 				row.Status, row.ErrorCode, row.ErrorMessage = store.DeliveryFailed, "no_user_id", fmt.Sprintf("employee has no %s user id", p)
 			}
 			rows = append(rows, row)
-		}
-		for i := 0; i < len(rows); i += batch {
-			if err := db.Clauses(clause.OnConflict{DoNothing: true}).Create(rows[i:min(i+batch, len(rows))]).Error; err != nil {
-				return fmt.Errorf("create deliveries: %w", err)
+			if len(rows) == batch {
+				if err := flush(); err != nil {
+					return err
+				}
 			}
 		}
-		return nil
+		return flush()
 	}
 	if af, ok := d.Audiences[tp.Audience]; ok {
 		targets, err := af(ctx, db, tp, sess)
