@@ -284,34 +284,48 @@ func BenchmarkCheckinStorm(b *testing.B) {
 		}, func(int) float64 {
 			return s.rawInsertRate(b, people, clients)
 		}, func(int) float64 {
-			sess, ds := s.newClass(b)
-			type tap struct{ user, token string }
-			taps := make([]tap, len(ds))
-			for i, d := range ds {
-				card := s.a.Sim.Inbox(d.UserID)[0] // newest first: this round's card
-				require.Equal(b, bot.ActionCheckin, card.Message.Buttons[0].Action)
-				taps[i] = tap{user: d.UserID, token: card.Message.Buttons[0].Token}
-			}
-			rate, lat, err := load(len(taps), clients, func(i int) error {
-				body, _ := json.Marshal(simulator.TapRequest{User: taps[i].user, Token: taps[i].token, Action: bot.ActionCheckin})
-				resp, err := cl.Post(s.srv.URL+"/sim/api/tap", "application/json", bytes.NewReader(body))
-				if err != nil {
-					return err
-				}
-				defer resp.Body.Close()
-				var tr simulator.TapResponse
-				if err := json.NewDecoder(resp.Body).Decode(&tr); err != nil || !tr.OK {
-					return fmt.Errorf("tap %d: status %d ok=%v err=%v", i, resp.StatusCode, tr.OK, err)
-				}
-				return nil
-			})
-			require.NoError(b, err)
-			require.EqualValues(b, people, s.checkins(b, sess), "every acknowledged tap is stored")
-			p99s = append(p99s, p99ms(lat))
+			rate, p99 := s.stormRoundP99(b, people, clients, cl)
+			p99s = append(p99s, p99)
 			return rate
 		})
 		summary(b, "p99 of stored check-ins (ms)", "p99_ms", p99s)
 	}
+}
+
+// stormRound runs one storm round on a fresh class and returns the rate of
+// stored check-ins.
+func (s *service) stormRound(b *testing.B, people, clients int, cl *http.Client) float64 {
+	rate, _ := s.stormRoundP99(b, people, clients, cl)
+	return rate
+}
+
+// stormRoundP99 is stormRound with the p99 latency in ms.
+func (s *service) stormRoundP99(b *testing.B, people, clients int, cl *http.Client) (float64, float64) {
+	b.Helper()
+	sess, ds := s.newClass(b)
+	type tap struct{ user, token string }
+	taps := make([]tap, len(ds))
+	for i, d := range ds {
+		card := s.a.Sim.Inbox(d.UserID)[0] // newest first: this round's card
+		require.Equal(b, bot.ActionCheckin, card.Message.Buttons[0].Action)
+		taps[i] = tap{user: d.UserID, token: card.Message.Buttons[0].Token}
+	}
+	rate, lat, err := load(len(taps), clients, func(i int) error {
+		body, _ := json.Marshal(simulator.TapRequest{User: taps[i].user, Token: taps[i].token, Action: bot.ActionCheckin})
+		resp, err := cl.Post(s.srv.URL+"/sim/api/tap", "application/json", bytes.NewReader(body))
+		if err != nil {
+			return err
+		}
+		defer resp.Body.Close()
+		var tr simulator.TapResponse
+		if err := json.NewDecoder(resp.Body).Decode(&tr); err != nil || !tr.OK {
+			return fmt.Errorf("tap %d: status %d ok=%v err=%v", i, resp.StatusCode, tr.OK, err)
+		}
+		return nil
+	})
+	require.NoError(b, err)
+	require.EqualValues(b, people, s.checkins(b, sess), "every acknowledged tap is stored")
+	return rate, p99ms(lat)
 }
 
 // peakRSS reads the process's peak resident set size in MB.
