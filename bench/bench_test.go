@@ -247,18 +247,34 @@ func httpClient(clients int) *http.Client {
 // between rounds would add its own I/O to the next one).
 func (s *service) rawInsertRate(b *testing.B, total, clients int) float64 {
 	b.Helper()
-	db := s.db.DB
+	table := s.rawTable(b)
+	rate, _, err := load(total, clients, func(i int) error { return s.rawInsert(table, i) })
+	require.NoError(b, err)
+	s.requireRows(b, table, total)
+	return rate
+}
+
+// rawTable creates a fresh plain table with the check-ins' unique key for a
+// baseline round.
+func (s *service) rawTable(b *testing.B) string {
+	b.Helper()
 	s.raws++
 	table := fmt.Sprintf("bench_raw_%d", s.raws)
-	require.NoError(b, db.Exec("CREATE TABLE "+table+" (id BIGINT PRIMARY KEY AUTO_INCREMENT, session_id BIGINT NOT NULL, employee_id BIGINT NOT NULL, at DATETIME(3) NOT NULL, UNIQUE KEY ux (session_id, employee_id))").Error)
-	rate, _, err := load(total, clients, func(i int) error {
-		return db.Exec("INSERT INTO "+table+" (session_id, employee_id, at) VALUES (?, ?, ?)", 1, i, time.Now().UTC()).Error
-	})
-	require.NoError(b, err)
+	require.NoError(b, s.db.Exec("CREATE TABLE "+table+" (id BIGINT PRIMARY KEY AUTO_INCREMENT, session_id BIGINT NOT NULL, employee_id BIGINT NOT NULL, at DATETIME(3) NOT NULL, UNIQUE KEY ux (session_id, employee_id))").Error)
+	return table
+}
+
+// rawInsert is the baseline's one statement and one commit.
+func (s *service) rawInsert(table string, employee int) error {
+	return s.db.Exec("INSERT INTO "+table+" (session_id, employee_id, at) VALUES (?, ?, ?)", 1, employee, time.Now().UTC()).Error
+}
+
+// requireRows checks that every baseline insert was stored.
+func (s *service) requireRows(b *testing.B, table string, want int) {
+	b.Helper()
 	var n int64
-	require.NoError(b, db.Table(table).Count(&n).Error)
-	require.EqualValues(b, total, n)
-	return rate
+	require.NoError(b, s.db.Table(table).Count(&n).Error)
+	require.EqualValues(b, want, n)
 }
 
 // BenchmarkCheckinStorm: LEARNLOOP_BENCH_CLIENTS (100) clients tap 签到 at

@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -22,10 +21,7 @@ import (
 // HTTP and database floor of a tap, without learnloop's rules.
 func (s *service) rawHTTPInsertRate(b *testing.B, total, clients int, cl *http.Client) float64 {
 	b.Helper()
-	db := s.db.DB
-	s.raws++
-	table := fmt.Sprintf("bench_raw_%d", s.raws)
-	require.NoError(b, db.Exec("CREATE TABLE "+table+" (id BIGINT PRIMARY KEY AUTO_INCREMENT, session_id BIGINT NOT NULL, employee_id BIGINT NOT NULL, at DATETIME(3) NOT NULL, UNIQUE KEY ux (session_id, employee_id))").Error)
+	table := s.rawTable(b)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var req simulator.TapRequest
 		if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
@@ -34,7 +30,7 @@ func (s *service) rawHTTPInsertRate(b *testing.B, total, clients int, cl *http.C
 		}
 		var emp int
 		_, _ = fmt.Sscanf(req.User, "u%d", &emp)
-		if err := db.WithContext(r.Context()).Exec("INSERT INTO "+table+" (session_id, employee_id, at) VALUES (?, ?, ?)", 1, emp, time.Now().UTC()).Error; err != nil {
+		if err := s.rawInsert(table, emp); err != nil {
 			http.Error(w, err.Error(), http.StatusInternalServerError)
 			return
 		}
@@ -56,9 +52,7 @@ func (s *service) rawHTTPInsertRate(b *testing.B, total, clients int, cl *http.C
 		return nil
 	})
 	require.NoError(b, err)
-	var n int64
-	require.NoError(b, db.Table(table).Count(&n).Error)
-	require.EqualValues(b, total, n)
+	s.requireRows(b, table, total)
 	return rate
 }
 

@@ -26,8 +26,9 @@ func (m *captureMessenger) Send(_ context.Context, to Recipient, msg Message) (R
 	return Receipt{Handle: msg.Key}, nil
 }
 
-// tapFixture is a MySQL session of 20 people starting in 10 minutes, its
-// check-in prompt sent to all, and a Router to tap with.
+// tapFixture is a session of people starting in 10 minutes, its check-in
+// prompt sent to all through m (whose sends cap records), and a Router to
+// tap with.
 type tapFixture struct {
 	db    *storetest.DB
 	start time.Time
@@ -37,9 +38,8 @@ type tapFixture struct {
 	r     *Router
 }
 
-func newTapFixture(t *testing.T) *tapFixture {
+func newTapFixture(t *testing.T, db *storetest.DB, people int, m Messenger, capture *captureMessenger) *tapFixture {
 	t.Helper()
-	db := storetest.Open(t, store.DriverMySQL)
 	start := time.Date(2026, 3, 2, 1, 0, 0, 0, time.UTC)
 	now := start.Add(-10 * time.Minute)
 	clock := func() time.Time { return now }
@@ -48,22 +48,28 @@ func newTapFixture(t *testing.T) *tapFixture {
 	sess := store.Session{CourseID: c.ID, Title: "一期", StartsAt: start, EndsAt: start.Add(2 * time.Hour), TimeZone: "Asia/Shanghai", Locale: "zh-CN",
 		Status: store.SessionPlanned, CheckinOpensBefore: 1800, CheckinGrace: 600, MakeupAfter: 3600}
 	require.NoError(t, db.Create(&sess).Error)
-	for i := range 20 {
+	for i := range people {
 		e := store.Employee{ExternalID: fmt.Sprintf("E%02d", i), Name: "员工", Active: true}
 		require.NoError(t, db.Create(&e).Error)
 		require.NoError(t, db.Create(&store.Enrollment{SessionID: sess.ID, EmployeeID: e.ID, Status: store.EnrollInvited}).Error)
 	}
 	tp := store.Touchpoint{SessionID: sess.ID, Kind: KindCheckinPrompt, Anchor: store.AnchorStart, Audience: store.AudienceAll, Template: "checkin_prompt", Status: store.TouchpointScheduled, RunAt: now}
 	require.NoError(t, db.Create(&tp).Error)
-	signer, err := NewSigner([]byte("cache-test-secret-0123456789"), clock)
+	signer, err := NewSigner([]byte("tap-test-secret-0123456789"), clock)
 	require.NoError(t, err)
 	rend := &Renderer{Signer: signer, PublicURL: "https://learn.example.com", LinkTTL: time.Hour, Now: clock}
-	m := &captureMessenger{got: map[string]Message{}}
-	d := &Deliverer{DB: db.DB, Messengers: map[Platform]Messenger{PlatformSimulator: m}, DefaultPlatform: PlatformSimulator, Renderer: rend, Now: clock}
+	msgrs := map[Platform]Messenger{PlatformSimulator: m}
+	d := &Deliverer{DB: db.DB, Messengers: msgrs, DefaultPlatform: PlatformSimulator, Renderer: rend, Now: clock}
 	_, err = d.Fire(context.Background(), tp.ID, "0")
 	require.NoError(t, err)
-	r := &Router{DB: db.DB, Signer: signer, Renderer: rend, Checkins: &Checkins{DB: db.DB, Now: clock}, Now: clock}
-	return &tapFixture{db: db, start: start, sess: sess, tp: tp, m: m, r: r}
+	r := &Router{DB: db.DB, Signer: signer, Renderer: rend, Checkins: &Checkins{DB: db.DB, Now: clock}, Messengers: msgrs, Now: clock}
+	return &tapFixture{db: db, start: start, sess: sess, tp: tp, m: capture, r: r}
+}
+
+// newMySQLTapFixture is a 20-person fixture on MySQL (the check-in cache).
+func newMySQLTapFixture(t *testing.T) *tapFixture {
+	m := &captureMessenger{got: map[string]Message{}}
+	return newTapFixture(t, storetest.Open(t, store.DriverMySQL), 20, m, m)
 }
 
 func (f *tapFixture) tap(t *testing.T, user string) Reply {
@@ -78,7 +84,7 @@ func (f *tapFixture) tap(t *testing.T, user string) Reply {
 // day later) still decides the next tap, and the cache drops the old copy.
 func TestCachedTapFollowsSessionEdits(t *testing.T) {
 	t.Parallel()
-	f := newTapFixture(t)
+	f := newMySQLTapFixture(t)
 	require.True(t, f.tap(t, "E00").OK)
 	var ds []store.Delivery
 	require.NoError(t, f.db.Where("touchpoint_id = ?", f.tp.ID).Order("id").Find(&ds).Error)
@@ -102,7 +108,7 @@ func TestCachedTapFollowsSessionEdits(t *testing.T) {
 // remote check-in that does not count as present.
 func TestCardTapInAnOnsiteSessionIsRemote(t *testing.T) {
 	t.Parallel()
-	f := newTapFixture(t)
+	f := newMySQLTapFixture(t)
 	f.r.OnsiteRequired = func(_ context.Context, id uint64) (bool, error) { return id == f.sess.ID, nil }
 	reply := f.tap(t, "E00")
 	require.True(t, reply.OK)

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/require"
 	"gorm.io/gorm"
@@ -42,31 +41,9 @@ func (m *updatingMessenger) updated() []string {
 func TestTapsFlowOneWay(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *storetest.DB) {
-		start := time.Date(2026, 3, 2, 1, 0, 0, 0, time.UTC)
-		now := start.Add(-10 * time.Minute)
-		clock := func() time.Time { return now }
-		c := store.Course{Code: "C", Title: "课程"}
-		require.NoError(t, db.Create(&c).Error)
-		sess := store.Session{CourseID: c.ID, Title: "一期", StartsAt: start, EndsAt: start.Add(2 * time.Hour), TimeZone: "Asia/Shanghai", Locale: "zh-CN",
-			Status: store.SessionPlanned, CheckinOpensBefore: 1800, CheckinGrace: 600, MakeupAfter: 3600}
-		require.NoError(t, db.Create(&sess).Error)
-		for i := range 2 {
-			e := store.Employee{ExternalID: fmt.Sprintf("E%02d", i), Name: "员工", Active: true}
-			require.NoError(t, db.Create(&e).Error)
-			require.NoError(t, db.Create(&store.Enrollment{SessionID: sess.ID, EmployeeID: e.ID, Status: store.EnrollInvited}).Error)
-		}
-		tp := store.Touchpoint{SessionID: sess.ID, Kind: KindCheckinPrompt, Anchor: store.AnchorStart, Audience: store.AudienceAll, Template: "checkin_prompt", Status: store.TouchpointScheduled, RunAt: now}
-		require.NoError(t, db.Create(&tp).Error)
-		signer, err := NewSigner([]byte("oneway-test-secret-0123456789"), clock)
-		require.NoError(t, err)
-		rend := &Renderer{Signer: signer, PublicURL: "https://learn.example.com", LinkTTL: time.Hour, Now: clock}
 		m := &updatingMessenger{captureMessenger: captureMessenger{got: map[string]Message{}}}
-		msgrs := map[Platform]Messenger{PlatformSimulator: m}
-		d := &Deliverer{DB: db.DB, Messengers: msgrs, DefaultPlatform: PlatformSimulator, Renderer: rend, Now: clock}
-		_, err = d.Fire(context.Background(), tp.ID, "0")
-		require.NoError(t, err)
-		r := &Router{DB: db.DB, Signer: signer, Renderer: rend, Checkins: &Checkins{DB: db.DB, Now: clock}, Messengers: msgrs, Now: clock}
-
+		f := newTapFixture(t, db, 2, m, &m.captureMessenger)
+		r, tp := f.r, f.tp
 		reply, err := r.HandleInteraction(context.Background(), Interaction{Platform: PlatformSimulator, UserID: "E00", Token: m.got["E00"].Buttons[0].Token, Action: ActionCheckin})
 		require.NoError(t, err)
 		require.True(t, reply.OK)
