@@ -452,13 +452,40 @@ func (f *fireJob) sendClaimable(ctx context.Context, st *FireStats) error {
 		for _, p := range platforms {
 			m, ok := f.d.Messengers[p]
 			if !ok {
-				continue // created failed with no_platform; nothing to send
+				// Created while the platform was enabled, and it is not any
+				// more: nothing can send them, so they fail with the reason.
+				if err := f.failUnsendable(ctx, p, byPlatform[p]); err != nil {
+					return err
+				}
+				continue // counted with the other no_platform rows at the end
 			}
 			if err := f.send(ctx, m, byPlatform[p], st); err != nil {
 				return err
 			}
 		}
 	}
+}
+
+// failUnsendable fails rows of a platform that is no longer enabled.
+func (f *fireJob) failUnsendable(ctx context.Context, p Platform, rows []store.Delivery) error {
+	ids := make([]uint64, len(rows))
+	for i, r := range rows {
+		ids[i] = r.ID
+	}
+	now := f.d.now()
+	err := store.Retry(ctx, func() error {
+		return f.claimable(f.d.DB.WithContext(ctx).Model(&store.Delivery{}).Where("id IN ?", ids), now).Updates(map[string]any{
+			"status": store.DeliveryFailed, "error_code": "no_platform", "updated_at": now,
+			"error_message": fmt.Sprintf("platform %q is not enabled", p),
+		}).Error
+	})
+	if err != nil {
+		return fmt.Errorf("fail deliveries of disabled platform %s: %w", p, err)
+	}
+	for range rows {
+		f.d.Metrics.delivery(string(p), store.DeliveryFailed)
+	}
+	return nil
 }
 
 func (f *fireJob) recipient(row store.Delivery) Recipient {

@@ -421,3 +421,29 @@ func TestFireStopsOnShutdownAndRecordsWhatWasSent(t *testing.T) {
 		require.EqualValues(t, 200, sent.Load())
 	})
 }
+
+// TestFireFailsRowsOfADisabledPlatform: rows created while a platform was
+// enabled fail with the reason once it is not, instead of staying pending
+// (which would retry the job until its attempts run out).
+func TestFireFailsRowsOfADisabledPlatform(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *storetest.DB) {
+		f := seed(t, db, 3)
+		never := messengerFunc(func(ctx context.Context, to bot.Recipient, msg bot.Message) (bot.Receipt, error) {
+			return bot.Receipt{}, errors.New("platform unreachable")
+		})
+		_, err := deliverer(t, f, never).Fire(context.Background(), f.tp.ID, "0")
+		require.ErrorIs(t, err, bot.ErrTransient)
+		d := deliverer(t, f, never)
+		d.Messengers = map[bot.Platform]bot.Messenger{} // the simulator was turned off
+		st, err := d.Fire(context.Background(), f.tp.ID, "0")
+		require.NoError(t, err, "settled: nothing can ever send them")
+		require.Equal(t, 3, st.Failed)
+		var ds []store.Delivery
+		require.NoError(t, db.Where("touchpoint_id = ?", f.tp.ID).Find(&ds).Error)
+		for _, r := range ds {
+			require.Equal(t, store.DeliveryFailed, r.Status)
+			require.Equal(t, "no_platform", r.ErrorCode)
+		}
+	})
+}
