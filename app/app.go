@@ -26,6 +26,7 @@ import (
 	"github.com/learnloop/learnloop/adapters/wecom"
 	"github.com/learnloop/learnloop/bot"
 	"github.com/learnloop/learnloop/campaigns"
+	"github.com/learnloop/learnloop/command"
 	"github.com/learnloop/learnloop/config"
 	"github.com/learnloop/learnloop/console"
 	"github.com/learnloop/learnloop/directory"
@@ -69,8 +70,10 @@ type App struct {
 	Surveys    *surveys.Service
 	Presence   *presence.Service
 	Campaigns  *campaigns.Service // targeted pushes, conversions, experiments
-	Log        *slog.Logger
-	Now        func() time.Time
+	// Commands is the one door for writes (API, console, CLI, demo).
+	Commands *command.Service
+	Log      *slog.Logger
+	Now      func() time.Time
 
 	ownDB     bool
 	runners   []runner
@@ -274,8 +277,12 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 	for _, t := range cfg.Security.AdminTokens {
 		tokens = append(tokens, t.Value())
 	}
+	a.Commands = &command.Service{DB: a.DB, Planner: a.Planner, Surveys: a.Surveys, Admin: a.Surveys, Checkins: a.Router.Checkins,
+		RosterLookups: directory.RosterLookups(a.Messengers), Now: now, Defaults: command.Defaults{
+			Location: loc, Locale: cfg.Locale, OpensBefore: cfg.Checkin.OpensBefore.D(), Grace: cfg.Checkin.Grace.D(), MakeupAfter: cfg.Checkin.MakeupAfter.D()}}
 	a.Server = &web.Server{
-		DB: a.DB, Planner: a.Planner, Router: a.Router, Renderer: a.Renderer, Signer: signer, Clicks: a.Clicks, Surveys: a.Surveys,
+		Commands: a.Commands,
+		DB:       a.DB, Planner: a.Planner, Router: a.Router, Renderer: a.Renderer, Signer: signer, Clicks: a.Clicks, Surveys: a.Surveys,
 		Mounts: mounts, AdminTokens: tokens, Location: loc, Locale: cfg.Locale,
 		Checkin:  web.CheckinDefaults{OpensBefore: cfg.Checkin.OpensBefore.D(), Grace: cfg.Checkin.Grace.D(), MakeupAfter: cfg.Checkin.MakeupAfter.D()},
 		Gatherer: a.Registry, Logger: a.Log.With("component", "http"), Now: now,

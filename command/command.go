@@ -23,6 +23,7 @@ import (
 
 	"github.com/learnloop/learnloop/bot"
 	"github.com/learnloop/learnloop/plan"
+	"github.com/learnloop/learnloop/roster"
 	"github.com/learnloop/learnloop/store"
 	"github.com/learnloop/learnloop/surveys"
 )
@@ -234,7 +235,11 @@ type Service struct {
 	Admin SurveyAdmin
 	// Checkins records manual check-ins.
 	Checkins *bot.Checkins
-	Defaults Defaults
+	// RosterLookups find, on the platforms, the people a roster row names
+	// only by mobile or e-mail and the company directory does not know yet
+	// (directory.RosterLookups); nil resolves from the directory alone.
+	RosterLookups []roster.Lookup
+	Defaults      Defaults
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }

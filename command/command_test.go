@@ -12,6 +12,7 @@ import (
 	"github.com/learnloop/learnloop/bot"
 	"github.com/learnloop/learnloop/command"
 	"github.com/learnloop/learnloop/plan"
+	"github.com/learnloop/learnloop/roster"
 	"github.com/learnloop/learnloop/scheduler"
 	"github.com/learnloop/learnloop/store"
 	"github.com/learnloop/learnloop/store/storetest"
@@ -307,5 +308,46 @@ func TestTouchpointCommands(t *testing.T) {
 		var actions []string
 		require.NoError(t, db.Model(&store.AuditLog{}).Where("object LIKE ?", "touchpoint:%").Order("id").Pluck("action", &actions).Error)
 		require.Equal(t, []string{"touchpoint.create", "touchpoint.update", "touchpoint.pause", "touchpoint.resume", "touchpoint.send_now", "touchpoint.delete"}, actions)
+	})
+}
+
+// wecomByMobile is a platform lookup that knows one mobile.
+type wecomByMobile map[string]string
+
+func (w wecomByMobile) Platform() string { return "wecom" }
+func (w wecomByMobile) ByMobile(_ context.Context, m string) (string, error) {
+	if id, ok := w[m]; ok {
+		return id, nil
+	}
+	return "", nil
+}
+func (w wecomByMobile) ByEmail(context.Context, string) (string, error) { return "", nil }
+
+// TestImportRosterLooksPeopleUpOnThePlatforms: a roster row that names a
+// new person by mobile alone is found through the platform's lookup API
+// (the directory does not know them yet) and imported with their id; a
+// mobile nobody knows is a row error and nothing is imported.
+func TestImportRosterLooksPeopleUpOnThePlatforms(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *storetest.DB) {
+		b := setup(t, db)
+		b.s.RosterLookups = []roster.Lookup{wecomByMobile{"13800000001": "zhangwei"}}
+		ctx := context.Background()
+		rows, err := roster.ParseCSV(strings.NewReader("姓名,手机,平台\n张伟,13800000001,wecom\n"))
+		require.NoError(t, err)
+		_, err = b.s.ImportRoster(ctx, admin, b.sess.ID, rows, nil)
+		require.NoError(t, err)
+		var e store.Employee
+		require.NoError(t, db.Where("wecom_id = ?", "zhangwei").Take(&e).Error)
+		require.Equal(t, "张伟", e.Name)
+
+		before := b.count(t, &store.Employee{})
+		rows, err = roster.ParseCSV(strings.NewReader("姓名,手机,平台\n李娜,13900000009,wecom\n"))
+		require.NoError(t, err)
+		_, err = b.s.ImportRoster(ctx, admin, b.sess.ID, rows, nil)
+		var ve *roster.ValidationError
+		require.ErrorAs(t, err, &ve)
+		require.Equal(t, "mobile", ve.Rows[0].Column)
+		require.Equal(t, before, b.count(t, &store.Employee{}), "nothing imported")
 	})
 }

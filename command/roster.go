@@ -25,6 +25,14 @@ func (a Actor) RosterActor() roster.Actor {
 // nothing; its *roster.ValidationError, ErrNoSession and ErrNotManaged pass
 // through) and audits it; detail (the file's name) joins the audit row.
 func (s *Service) ImportRoster(ctx context.Context, a Actor, sessionID uint64, rows []roster.Row, detail map[string]any) (roster.Result, error) {
+	if len(s.RosterLookups) > 0 {
+		// The platforms' lookup APIs first (roster.Import resolves from the
+		// directory only); rows they resolve come back complete.
+		var err error
+		if rows, err = roster.Resolve(ctx, s.DB, rows, s.RosterLookups); err != nil {
+			return roster.Result{}, err
+		}
+	}
 	res, err := roster.Import(ctx, s.DB, a.RosterActor(), sessionID, rows)
 	if err != nil {
 		return res, err

@@ -64,6 +64,9 @@ func (s *Server) audit(tx *gorm.DB, r *http.Request, action, object string, deta
 
 // commands is the one door behind the API and the console for writes.
 func (s *Server) commands() *command.Service {
+	if s.Commands != nil {
+		return s.Commands
+	}
 	c := &command.Service{DB: s.DB, Planner: s.Planner, Now: s.now, Defaults: command.Defaults{
 		Location: s.Location, Locale: s.Locale, OpensBefore: s.Checkin.OpensBefore, Grace: s.Checkin.Grace, MakeupAfter: s.Checkin.MakeupAfter}}
 	if s.Surveys != nil {

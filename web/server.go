@@ -22,6 +22,7 @@ import (
 
 	"github.com/learnloop/learnloop/bot"
 	"github.com/learnloop/learnloop/campaigns"
+	"github.com/learnloop/learnloop/command"
 	"github.com/learnloop/learnloop/plan"
 	"github.com/learnloop/learnloop/store"
 	"github.com/learnloop/learnloop/surveys"
@@ -43,6 +44,9 @@ type Server struct {
 	Signer   *bot.Signer
 	Clicks   *ClickRecorder
 	Surveys  *surveys.Service
+	// Commands is the one door for writes, shared with the console and the
+	// CLI; nil builds one from the fields above.
+	Commands *command.Service
 
 	// Campaigns serves /api/v1/campaigns…, /conversions and
 	// /employees/{id}/tags (api_campaigns.go).
