@@ -45,8 +45,12 @@ type Deliverer struct {
 	Metrics     *Metrics
 	Now         func() time.Time
 	// Audiences resolves audiences beyond the built-in all, not_checked_in
-	// and checked_in (surveys register "not_responded", managers…).
-	Audiences map[string]AudienceFunc
+	// and checked_in (surveys register "not_responded", managers…), page
+	// by page (Registry.AudienceFuncs).
+	Audiences map[string]PagedAudienceFunc
+	// AudiencePage is how many people an audience is resolved at a time
+	// (default 5000).
+	AudiencePage int
 }
 
 // Target is one recipient of a touchpoint, optionally about a subject (the
@@ -58,6 +62,32 @@ type Target struct {
 
 // AudienceFunc resolves a named audience at send time.
 type AudienceFunc func(ctx context.Context, db *gorm.DB, tp store.Touchpoint, sess store.Session) ([]Target, error)
+
+// PagedAudienceFunc resolves a named audience at send time a page at a
+// time: it calls f with successive slices of at most page targets (each
+// person once across the pages) and returns f's first error. The slice
+// passed to f is not used after f returns, so it may be reused.
+type PagedAudienceFunc func(ctx context.Context, db *gorm.DB, tp store.Touchpoint, sess store.Session, page int, f func([]Target) error) error
+
+// Paged returns af as a PagedAudienceFunc that resolves the whole audience
+// and hands it on in pages.
+func (af AudienceFunc) Paged() PagedAudienceFunc {
+	return func(ctx context.Context, db *gorm.DB, tp store.Touchpoint, sess store.Session, page int, f func([]Target) error) error {
+		targets, err := af(ctx, db, tp, sess)
+		if err != nil {
+			return err
+		}
+		if page <= 0 {
+			page = len(targets)
+		}
+		for i := 0; i < len(targets); i += page {
+			if err := f(targets[i:min(i+page, len(targets))]); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+}
 
 // FireStats summarizes one Fire.
 type FireStats struct {
@@ -262,15 +292,25 @@ func (d *Deliverer) Fire(ctx context.Context, tpID uint64, occurrence string) (F
 		}
 		return flush()
 	}
+	page := d.AudiencePage
+	if page <= 0 {
+		page = 5000
+	}
 	if af, ok := d.Audiences[tp.Audience]; ok {
-		targets, err := af(ctx, db, tp, sess)
-		if err != nil {
+		// A write error of addTargets is returned as is; anything else
+		// is the audience's own.
+		var addErr error
+		err := af(ctx, db, tp, sess, page, func(targets []Target) error {
+			addErr = addTargets(targets)
+			return addErr
+		})
+		switch {
+		case addErr != nil:
+			return st, addErr
+		case err != nil:
 			return st, fmt.Errorf("resolve audience %s: %w", tp.Audience, err)
 		}
-		if err := addTargets(targets); err != nil {
-			return st, err
-		}
-	} else if err := audiencePages(ctx, db, sess.ID, tp.Audience, 5000, func(people []store.Employee) error {
+	} else if err := audiencePages(ctx, db, sess.ID, tp.Audience, page, func(people []store.Employee) error {
 		targets := make([]Target, len(people))
 		for i, e := range people {
 			targets[i] = Target{Employee: e}

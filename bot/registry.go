@@ -21,13 +21,13 @@ import (
 type Registry struct {
 	mu        sync.RWMutex
 	kinds     map[string]KindRenderer
-	audiences map[string]AudienceFunc
+	audiences map[string]PagedAudienceFunc
 	actions   map[string]ActionHandler
 }
 
 // NewRegistry returns an empty Registry.
 func NewRegistry() *Registry {
-	return &Registry{kinds: map[string]KindRenderer{}, audiences: map[string]AudienceFunc{}, actions: map[string]ActionHandler{}}
+	return &Registry{kinds: map[string]KindRenderer{}, audiences: map[string]PagedAudienceFunc{}, actions: map[string]ActionHandler{}}
 }
 
 // Errors returned by the Registry's registration methods.
@@ -65,9 +65,19 @@ func (g *Registry) Kind(name string, kr KindRenderer) error {
 	return register(g, g.kinds, "card kind", name, kr, kr == nil, CardKinds)
 }
 
-// Audience registers an audience resolved at send time.
+// Audience registers an audience resolved whole at send time.
 func (g *Registry) Audience(name string, af AudienceFunc) error {
-	return register(g, g.audiences, "audience", name, af, af == nil, builtInAudiences)
+	var pf PagedAudienceFunc
+	if af != nil {
+		pf = af.Paged()
+	}
+	return register(g, g.audiences, "audience", name, pf, af == nil, builtInAudiences)
+}
+
+// PagedAudience registers an audience resolved a page at a time at send
+// time, so a large audience is never held whole.
+func (g *Registry) PagedAudience(name string, pf PagedAudienceFunc) error {
+	return register(g, g.audiences, "audience", name, pf, pf == nil, builtInAudiences)
 }
 
 // Action registers the handler of a verified interaction with action name.
@@ -97,10 +107,10 @@ func (g *Registry) ActionHandler(action string) (ActionHandler, bool) {
 	return h, ok
 }
 
-// AudienceFuncs returns a copy of the registered audiences, for the
-// Deliverer.
-func (g *Registry) AudienceFuncs() map[string]AudienceFunc {
-	out := map[string]AudienceFunc{}
+// AudienceFuncs returns a copy of the registered audiences, each in its
+// paged form, for the Deliverer.
+func (g *Registry) AudienceFuncs() map[string]PagedAudienceFunc {
+	out := map[string]PagedAudienceFunc{}
 	if g == nil {
 		return out
 	}

@@ -202,13 +202,40 @@ var recipientColumns = []string{"employees.id", "employees.external_id", "employ
 // Resolve returns the audience's employees (only the columns a delivery
 // needs), in id order.
 func Resolve(ctx context.Context, db *gorm.DB, a Audience) ([]store.Employee, error) {
-	q, err := a.query(ctx, db)
-	if err != nil {
-		return nil, err
-	}
 	var out []store.Employee
-	if err := q.Select(recipientColumns).Order("employees.id").Find(&out).Error; err != nil {
-		return nil, fmt.Errorf("resolve audience: %w", err)
+	err := ResolvePages(ctx, db, a, 5000, func(page []store.Employee) error {
+		out = append(out, page...)
+		return nil
+	})
+	return out, err
+}
+
+// ResolvePages resolves the audience n employees at a time (keyset on the
+// employee id, so each person is in one page), calling f with each page in
+// id order; it returns f's first error.
+func ResolvePages(ctx context.Context, db *gorm.DB, a Audience, n int, f func([]store.Employee) error) error {
+	if n <= 0 {
+		return fmt.Errorf("resolve audience: page size %d", n)
 	}
-	return out, nil
+	var last uint64
+	for {
+		q, err := a.query(ctx, db)
+		if err != nil {
+			return err
+		}
+		var page []store.Employee
+		if err := q.Select(recipientColumns).Where("employees.id > ?", last).Order("employees.id").Limit(n).Find(&page).Error; err != nil {
+			return fmt.Errorf("resolve audience: %w", err)
+		}
+		if len(page) == 0 {
+			return nil
+		}
+		last = page[len(page)-1].ID
+		if err := f(page); err != nil {
+			return err
+		}
+		if len(page) < n {
+			return nil
+		}
+	}
 }

@@ -22,7 +22,7 @@ import (
 // bot.Registry); app hands the same registry to the Renderer and the
 // Deliverer.
 func (s *Service) Register(reg *bot.Registry) error {
-	return errors.Join(reg.Kind(KindCampaign, s.renderCard), reg.Audience(AudienceCampaign, s.audience))
+	return errors.Join(reg.Kind(KindCampaign, s.renderCard), reg.PagedAudience(AudienceCampaign, s.audience))
 }
 
 // content is what a variant's cards show.
@@ -131,48 +131,54 @@ func render(r *bot.Renderer, c content, deliveryID uint64, key, locale string, n
 	return m
 }
 
-// audience resolves a variant's recipients when its touchpoint fires: the
-// campaign's audience now, narrowed to the people assigned to the variant.
-// A paused or cancelled campaign sends nothing.
-func (s *Service) audience(ctx context.Context, db *gorm.DB, tp store.Touchpoint, _ store.Session) ([]bot.Target, error) {
+// audience resolves a variant's recipients when its touchpoint fires, a page
+// at a time: the campaign's audience now, narrowed to the people assigned to
+// the variant (each page's new assignments are recorded before it is
+// handed on). A paused or cancelled campaign sends nothing.
+func (s *Service) audience(ctx context.Context, db *gorm.DB, tp store.Touchpoint, _ store.Session, page int, f func([]bot.Target) error) error {
 	c, err := s.content(ctx, db, tp.ID, false)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if c.campaign.Status != store.CampaignScheduled {
 		s.log().Info("campaign not sent", "campaign", c.campaign.ID, "status", c.campaign.Status)
-		return nil, nil
+		return nil
 	}
 	var aud Audience
 	if err := json.Unmarshal([]byte(c.campaign.Audience), &aud); err != nil {
-		return nil, fmt.Errorf("campaign %d audience: %w", c.campaign.ID, err)
-	}
-	people, err := Resolve(ctx, db, aud)
-	if err != nil {
-		return nil, err
+		return fmt.Errorf("campaign %d audience: %w", c.campaign.ID, err)
 	}
 	var vs []store.CampaignVariant
 	if err := db.WithContext(ctx).Where("campaign_id = ?", c.campaign.ID).Order("id").Find(&vs).Error; err != nil {
-		return nil, fmt.Errorf("load variants: %w", err)
+		return fmt.Errorf("load variants: %w", err)
 	}
-	if len(vs) > 1 {
-		assigned, err := s.assign(ctx, db, c.campaign.ID, vs, people)
-		if err != nil {
-			return nil, err
-		}
-		kept := people[:0]
-		for _, p := range people {
-			if assigned[p.ID] == c.variant.ID {
-				kept = append(kept, p)
+	if page <= 0 {
+		page = 5000
+	}
+	out := make([]bot.Target, 0, page)
+	return ResolvePages(ctx, db, aud, page, func(people []store.Employee) error {
+		if len(vs) > 1 {
+			assigned, err := s.assign(ctx, db, c.campaign.ID, vs, people)
+			if err != nil {
+				return err
 			}
+			kept := people[:0]
+			for _, p := range people {
+				if assigned[p.ID] == c.variant.ID {
+					kept = append(kept, p)
+				}
+			}
+			people = kept
 		}
-		people = kept
-	}
-	out := make([]bot.Target, len(people))
-	for i, p := range people {
-		out[i] = bot.Target{Employee: p}
-	}
-	return out, nil
+		if len(people) == 0 {
+			return nil
+		}
+		out = out[:0]
+		for _, p := range people {
+			out = append(out, bot.Target{Employee: p})
+		}
+		return f(out)
+	})
 }
 
 // Assign returns the variant a person gets in a campaign: the variants'
@@ -198,13 +204,23 @@ func Assign(key []byte, campaignID, employeeID uint64, vs []store.CampaignVarian
 	return vs[len(vs)-1].ID
 }
 
-// assign records the variant of every person not yet assigned in the
-// campaign and returns the recorded assignment of each (the first recorded
-// wins, so a concurrent resolution cannot move anybody).
+// assign records the variant of every person of people (one page of the
+// audience, in id order) not yet assigned in the campaign and returns the
+// recorded assignment of each (the first recorded wins, so a concurrent
+// resolution cannot move anybody). Only the page's id range of assignments
+// is read, so a large campaign is never loaded whole.
 func (s *Service) assign(ctx context.Context, db *gorm.DB, campaignID uint64, vs []store.CampaignVariant, people []store.Employee) (map[uint64]uint64, error) {
+	if len(people) == 0 {
+		return map[uint64]uint64{}, nil
+	}
+	lo, hi := people[0].ID, people[0].ID
+	for _, p := range people {
+		lo, hi = min(lo, p.ID), max(hi, p.ID)
+	}
 	load := func() (map[uint64]uint64, error) {
 		var rows []store.CampaignAssignment
-		if err := db.WithContext(ctx).Select("employee_id", "variant_id").Where("campaign_id = ?", campaignID).Find(&rows).Error; err != nil {
+		if err := db.WithContext(ctx).Select("employee_id", "variant_id").
+			Where("campaign_id = ? AND employee_id BETWEEN ? AND ?", campaignID, lo, hi).Find(&rows).Error; err != nil {
 			return nil, fmt.Errorf("load assignments: %w", err)
 		}
 		out := make(map[uint64]uint64, len(rows))
