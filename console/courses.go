@@ -18,8 +18,8 @@ import (
 // ---- home ----
 
 type homeData struct {
+	// Sessions holds each start in its session's zone.
 	Sessions *Table
-	Loc      *time.Location
 }
 
 // home lists the visible sessions from a week ago on, soonest first.
@@ -39,11 +39,34 @@ func (c *Console) home(w http.ResponseWriter, r *http.Request, v *viewer) {
 		return
 	}
 	t.Empty = tr(p.Lang, "home.empty")
-	if c.exportTable(w, r, v, c.d.Location, "sessions", t) {
+	if err := c.noCourseNote(r, v, p.Lang, t); err != nil {
+		c.internal(w, r, v, err)
 		return
 	}
-	p.Data = homeData{Sessions: t, Loc: c.d.Location}
+	// Each start is already in its session's zone (sessionsTable): a nil
+	// location keeps it there, on screen and in the export.
+	if c.exportTable(w, r, v, nil, "sessions", t) {
+		return
+	}
+	p.Data = homeData{Sessions: t}
 	c.render(w, r, http.StatusOK, "home", p)
+}
+
+// noCourseNote tells a coordinator who owns no course why t is empty (a
+// course lists its coordinator as its owner) instead of t's usual empty
+// text; other viewers keep it.
+func (c *Console) noCourseNote(r *http.Request, v *viewer, lang string, t *Table) error {
+	if !v.coordinator() || len(t.Rows) > 0 {
+		return nil
+	}
+	var n int64
+	if err := c.visibleCourses(c.d.DB.WithContext(r.Context()).Model(&store.Course{}), v).Count(&n).Error; err != nil {
+		return fmt.Errorf("count owned courses: %w", err)
+	}
+	if n == 0 {
+		t.Empty = tr(lang, "coordinator.no_courses", v.name())
+	}
+	return nil
 }
 
 // sessionsTable is the table of sessions with their check-in figures (a
@@ -156,6 +179,12 @@ func (c *Console) coursesPage(w http.ResponseWriter, r *http.Request, v *viewer)
 	for _, x := range cs {
 		t.Rows = append(t.Rows, []Cell{{V: x.Code, Href: c.path(fmt.Sprintf("/courses/%d", x.ID))}, C(x.Title), C(x.Category), C(x.TargetLevel), C(x.Owner), C(counts[x.ID])})
 	}
+	if len(cs) == 0 {
+		if err := c.noCourseNote(r, v, p.Lang, t); err != nil {
+			c.internal(w, r, v, err)
+			return
+		}
+	}
 	if c.exportTable(w, r, v, c.d.Location, "courses", t) {
 		return
 	}
@@ -203,7 +232,8 @@ func (c *Console) coursePage(w http.ResponseWriter, r *http.Request, v *viewer) 
 	if c.d.Surveys != nil {
 		surveys = c.surveySections(r, v, p.Lang, 0, id)
 	}
-	if c.exportTable(w, r, v, c.d.Location, fmt.Sprintf("course-%d", id), append([]*Table{t}, surveys.tables()...)...) {
+	// Times are in their sessions' zones already (nil keeps them there).
+	if c.exportTable(w, r, v, nil, fmt.Sprintf("course-%d", id), append([]*Table{t}, surveys.tables()...)...) {
 		return
 	}
 	ids := make([]uint64, len(ss))

@@ -87,6 +87,8 @@ var messages = map[string][2]string{
 
 	"courses.title": {"课程", "Courses"},
 	"courses.empty": {"还没有课程。", "No courses yet."},
+	"coordinator.no_courses": {"您还没有负责的课程：请管理员在课程的负责人中填写您的用户名（%s）。",
+		"You own no course yet: ask an admin to enter your username (%s) as a course's owner."},
 
 	"course.title":           {"课程", "Course"},
 	"course.new":             {"新建课程", "New course"},

@@ -622,7 +622,7 @@ func (s *SurveyReports) CourseSurveys(ctx context.Context, courseID uint64, scop
 		if r.SurveyID == 0 {
 			continue
 		}
-		row := []Cell{C(r.Title), C(r.StartsAt.In(s.loc())), C(r.Teacher)}
+		row := []Cell{C(r.Title), C(r.StartsAt.In(s.sessionLoc(ctx, r.SessionID))), C(r.Teacher)}
 		if r.ResponseRate != nil {
 			row = append(row, Cell{V: round1(r.ResponseRate.Rate), Pct: true}, C(r.ResponseRate.Complete), C(r.ResponseRate.Eligible))
 		} else {

@@ -5,8 +5,11 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
+	"github.com/learnloop/learnloop/bot"
 	"github.com/learnloop/learnloop/reports"
+	"github.com/learnloop/learnloop/store"
 	"github.com/learnloop/learnloop/surveys"
 )
 
@@ -46,6 +49,11 @@ func (c *Console) teachersPage(w http.ResponseWriter, r *http.Request, v *viewer
 		c.internal(w, r, v, err)
 		return
 	}
+	zones, err := c.sessionZones(r, rep)
+	if err != nil {
+		c.internal(w, r, v, err)
+		return
+	}
 	d := teachersData{Year: year, Rule: tr(lang, "teachers.rule", year, reports.CertMinSessions, reports.CertMinLearners, reports.CertMinRating)}
 	tt := &Table{Key: "teachers", Title: tr(lang, "table.teachers", year), Empty: tr(lang, "teachers.empty"),
 		Columns: []string{tr(lang, "col.teacher"), tr(lang, "col.sessions_taught"), tr(lang, "col.certification"), tr(lang, "col.reasons")}}
@@ -70,14 +78,43 @@ func (c *Console) teachersPage(w http.ResponseWriter, r *http.Request, v *viewer
 				v := surveys.Round(*s.Rating, digits)
 				rating = Cell{V: &v, Digits: digits}
 			}
-			ts.Rows = append(ts.Rows, []Cell{C(t.Name), {V: s.SessionID, Href: c.path(fmt.Sprintf("/sessions/%d/results", s.SessionID))}, C(s.Course), C(s.StartsAt),
+			ts.Rows = append(ts.Rows, []Cell{C(t.Name), {V: s.SessionID, Href: c.path(fmt.Sprintf("/sessions/%d/results", s.SessionID))}, C(s.Course), C(s.StartsAt.In(zones[s.SessionID])),
 				C(s.Learners), rating, C(s.RatingN)})
 		}
 	}
 	d.Teachers, d.Sessions = tt, ts
-	if c.exportTable(w, r, v, c.d.Location, fmt.Sprintf("teachers-%d", year), tt, ts) {
+	// Starts are in their sessions' zones already (nil keeps them there).
+	if c.exportTable(w, r, v, nil, fmt.Sprintf("teachers-%d", year), tt, ts) {
 		return
 	}
 	p.Data = d
 	c.render(w, r, http.StatusOK, "teachers", p)
+}
+
+// sessionZones is the time zone of every session in rep, by id (UTC for a
+// session that is gone or names no zone), so that each start reads as its
+// session's local time.
+func (c *Console) sessionZones(r *http.Request, rep *reports.TeacherReport) (map[uint64]*time.Location, error) {
+	ids := []uint64{}
+	for _, t := range rep.Teachers {
+		for _, s := range t.Sessions {
+			ids = append(ids, s.SessionID)
+		}
+	}
+	zones := make(map[uint64]*time.Location, len(ids))
+	for _, id := range ids {
+		zones[id] = time.UTC
+	}
+	for len(ids) > 0 {
+		n := min(len(ids), 500)
+		var ss []store.Session
+		if err := c.d.DB.WithContext(r.Context()).Select("id", "time_zone").Where("id IN ?", ids[:n]).Find(&ss).Error; err != nil {
+			return nil, fmt.Errorf("load session zones: %w", err)
+		}
+		for _, s := range ss {
+			zones[s.ID] = bot.SessionLocation(s)
+		}
+		ids = ids[n:]
+	}
+	return zones, nil
 }
