@@ -293,6 +293,11 @@ func (c *Console) auditPage(w http.ResponseWriter, r *http.Request, v *viewer) {
 		d.Newer = pageURL(page - 1)
 	}
 	lang := p.Lang
+	zones, err := c.auditZones(r, logs)
+	if err != nil {
+		c.internal(w, r, v, err)
+		return
+	}
 	t := &Table{Key: "audit", Title: tr(lang, "table.audit"), Empty: tr(lang, "audit.empty"),
 		Columns: []string{tr(lang, "col.at"), tr(lang, "col.actor"), tr(lang, "col.action"), tr(lang, "col.object"), tr(lang, "col.detail")}}
 	for _, l := range logs {
@@ -307,7 +312,7 @@ func (c *Console) auditPage(w http.ResponseWriter, r *http.Request, v *viewer) {
 				obj.Href = c.path("/touchpoints/" + id + "/edit")
 			}
 		}
-		t.Rows = append(t.Rows, []Cell{C(l.CreatedAt), C(l.Actor), {V: l.Action, Label: actionLabel(lang, l.Action)}, obj, C(l.Detail)})
+		t.Rows = append(t.Rows, []Cell{C(l.CreatedAt), C(l.Actor), {V: l.Action, Label: actionLabel(lang, l.Action)}, obj, {V: l.Detail, Label: auditDetail(lang, l.Detail, zones[l.Object]), Class: "audit-detail"}})
 	}
 	d.Table = t
 	if c.exportTable(w, r, v, c.d.Location, "audit", t) {

@@ -1,0 +1,155 @@
+package console
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/learnloop/learnloop/bot"
+	"github.com/learnloop/learnloop/store"
+)
+
+// Limits of the audit detail shown on screen (exports keep the whole JSON).
+const (
+	auditDetailLines = 8  // fields shown; the rest are counted
+	auditDetailValue = 60 // characters of one value
+)
+
+// auditDetail is the on-screen form of an audit entry's JSON detail: one
+// "field: value" line per field (sorted as stored, labels translated where
+// the console has them), each value clipped to auditDetailValue characters
+// and at most auditDetailLines lines. Times are shown in loc (the detail's
+// own time_zone when it names one). Detail that is not a JSON object is
+// shown clipped as it is; no detail is "—". The text is plain: templates
+// escape it.
+func auditDetail(lang, raw string, loc *time.Location) string {
+	raw = strings.TrimSpace(raw)
+	if raw == "" || raw == "null" {
+		return "—"
+	}
+	dec := json.NewDecoder(strings.NewReader(raw))
+	dec.UseNumber()
+	var obj map[string]any
+	if err := dec.Decode(&obj); err != nil || dec.More() {
+		return clip(raw, auditDetailValue)
+	}
+	if tz, ok := obj["time_zone"].(string); ok && tz != "" {
+		if l, err := time.LoadLocation(tz); err == nil {
+			loc = l
+		}
+	}
+	keys := make([]string, 0, len(obj))
+	for k := range obj {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var lines []string
+	for i, k := range keys {
+		if i == auditDetailLines {
+			lines = append(lines, tr(lang, "audit.detail_more", len(keys)-i))
+			break
+		}
+		lines = append(lines, tr(lang, "audit.detail_line", fieldLabel(lang, k), clip(detailValue(lang, k, obj[k], loc), auditDetailValue)))
+	}
+	return strings.Join(lines, "\n")
+}
+
+// fieldLabel is the translated name of a detail field: its column heading
+// when the console has one, else its audit label, else the key itself.
+func fieldLabel(lang, key string) string {
+	for _, k := range []string{"field." + key, "col." + key} {
+		if hasKey(k) {
+			return tr(lang, k)
+		}
+	}
+	return key
+}
+
+// detailValue is the value of field key of an audit detail as text; an
+// enumerated value the console translates (kind "reminder") is translated.
+func detailValue(lang, key string, v any, loc *time.Location) string {
+	switch x := v.(type) {
+	case nil:
+		return "—"
+	case bool:
+		if x {
+			return tr(lang, "yes")
+		}
+		return tr(lang, "no")
+	case json.Number:
+		return x.String()
+	case string:
+		if t, err := time.Parse(time.RFC3339Nano, x); err == nil && len(x) >= len("2006-01-02T15:04:05Z") {
+			return inLoc(t, loc).Format("2006-01-02 15:04")
+		}
+		if k := key + "." + x; hasKey(k) {
+			return tr(lang, k)
+		}
+		return x
+	case []any:
+		parts := make([]string, len(x))
+		for i, e := range x {
+			parts[i] = detailValue(lang, key, e, loc)
+		}
+		return strings.Join(parts, tr(lang, "audit.detail_sep"))
+	case map[string]any:
+		keys := make([]string, 0, len(x))
+		for k := range x {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		parts := make([]string, len(keys))
+		for i, k := range keys {
+			parts[i] = tr(lang, "audit.detail_line", fieldLabel(lang, k), detailValue(lang, k, x[k], loc))
+		}
+		return strings.Join(parts, tr(lang, "audit.detail_sep"))
+	default:
+		var b bytes.Buffer
+		_ = json.NewEncoder(&b).Encode(x)
+		return strings.TrimSpace(b.String())
+	}
+}
+
+// clip shortens s to n characters, marking the cut with "…"; line breaks
+// inside a value become spaces so that one field stays one line.
+func clip(s string, n int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	r := []rune(s)
+	return fmt.Sprintf("%s…", string(r[:n]))
+}
+
+// auditZones is the zone each entry's detail times are shown in, by object:
+// a session's own zone for "session:ID", the console's zone otherwise.
+func (c *Console) auditZones(r *http.Request, logs []store.AuditLog) (map[string]*time.Location, error) {
+	zones := map[string]*time.Location{}
+	var ids []uint64
+	for _, l := range logs {
+		zones[l.Object] = c.d.Location
+		if kind, id, ok := strings.Cut(l.Object, ":"); ok && kind == "session" {
+			if n, err := strconv.ParseUint(id, 10, 64); err == nil {
+				ids = append(ids, n)
+			}
+		}
+	}
+	for len(ids) > 0 {
+		n := min(len(ids), 500)
+		var ss []store.Session
+		if err := c.d.DB.WithContext(r.Context()).Select("id", "time_zone").Where("id IN ?", ids[:n]).Find(&ss).Error; err != nil {
+			return nil, fmt.Errorf("load session zones: %w", err)
+		}
+		for _, s := range ss {
+			zones[fmt.Sprintf("session:%d", s.ID)] = bot.SessionLocation(s)
+		}
+		ids = ids[n:]
+	}
+	return zones, nil
+}
