@@ -383,6 +383,7 @@ func TestBrowserSurveyTriage(t *testing.T) {
 	)
 	within(t, ctx, 20*time.Second, "survey results",
 		chromedp.Navigate(w.e.srv.URL+w.sessA+"/results"),
+		chromedp.Click(chromedp.CSS(`#result-tabs a[href="#tab-surveys"]`)), // the 问卷 tab
 		chromedp.WaitVisible(chromedp.CSS(section+" svg.chart")),
 	)
 	figures := text(t, ctx, section+" dl.figures")

@@ -60,15 +60,17 @@ type rateBar struct {
 }
 
 // rateChart draws check-in rates as vertical bars (0–100%) with a dashed
-// line at 50%; bars below it are red.
+// line at 50%; bars below it are red. A few bars share the chart's minimum
+// width between them, each centred in its slot, so that one session is
+// not one bar in a corner.
 func rateChart(lang string, bars []rateBar) string {
-	const h, top, bottom, left = 220.0, 10.0, 40.0, 40.0
+	const h, top, bottom, left, minWidth = 220.0, 10.0, 40.0, 40.0, 360.0
 	n := len(bars)
 	if n == 0 {
 		return ""
 	}
-	slot := 64.0
-	width := max(left+slot*float64(n)+10, 360)
+	slot := max(64.0, (minWidth-left-10)/float64(n))
+	width := left + slot*float64(n) + 10
 	plot := h - top - bottom
 	y := func(pct float64) float64 { return top + plot*(1-pct/100) }
 	var b strings.Builder
@@ -83,7 +85,7 @@ func rateChart(lang string, bars []rateBar) string {
 			left, width-10, y(g), y(g), cls, left-4, y(g)+4, g)
 	}
 	for i, bar := range bars {
-		x := left + slot*float64(i) + 12
+		x := left + slot*float64(i) + (slot-40)/2 // the bar's left edge; bars are 40 wide
 		label := template.HTMLEscapeString(bar.Label)
 		switch {
 		case bar.Suppressed:

@@ -261,6 +261,10 @@ var messages = map[string][2]string{
 	"results.definition":  {"签到率定义：", "Definition:"},
 	"results.low":         {"签到率 %s 低于 50%%，需立即复盘。", "Check-in rate %s is below 50%%: review now."},
 	"results.full_report": {"完整报告", "Full report"},
+	"results.tabs":        {"结果分类", "Results"},
+	"results.tab_checkin": {"签到", "Check-in"},
+	"results.tab_push":    {"推送", "Pushes"},
+	"results.tab_surveys": {"问卷", "Surveys"},
 
 	"health.title":         {"送达情况", "Delivery health"},
 	"health.help":          {"每条推送在每个平台上的送达结果。“失败”后面是平台自己返回的错误码和错误信息（例如企业微信的“user not found”），“待发”表示尚未发出。", "Each push on each platform. Failures show the platform's own error code and message (e.g. WeCom's \"user not found\"); pending means not sent yet."},

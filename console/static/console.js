@@ -45,7 +45,45 @@
       });
     }
     live();
+    tabs();
   });
+
+  // Tabs: a nav[data-tabs] of links to panels on the same page. Without
+  // JavaScript every panel shows and the links are anchors; with it one
+  // panel shows at a time: the one holding the address's #fragment, else
+  // the one with a form error, else the first.
+  function tabs() {
+    var nav = document.querySelector("nav[data-tabs]");
+    if (!nav) return;
+    var links = Array.prototype.slice.call(nav.querySelectorAll("a[data-tab]"));
+    var panels = links.map(function (a) { return document.getElementById(a.getAttribute("data-tab")); });
+    if (panels.some(function (p) { return !p; })) return;
+    function show(i) {
+      panels.forEach(function (p, k) { p.hidden = k !== i; });
+      links.forEach(function (a, k) {
+        if (k === i) a.setAttribute("aria-current", "true"); else a.removeAttribute("aria-current");
+      });
+    }
+    function holding(el) {
+      for (var k = 0; el && k < panels.length; k++) if (panels[k].contains(el)) return k;
+      return -1;
+    }
+    function pick() {
+      var id = decodeURIComponent(location.hash.slice(1));
+      var i = id ? holding(document.getElementById(id)) : -1;
+      if (i < 0) i = holding(document.querySelector(".tab-panel .form-error"));
+      show(i < 0 ? 0 : i);
+    }
+    links.forEach(function (a, i) {
+      a.addEventListener("click", function (ev) {
+        ev.preventDefault();
+        show(i);
+        if (history.replaceState) history.replaceState(null, "", "#" + panels[i].id);
+      });
+    });
+    window.addEventListener("hashchange", pick);
+    pick();
+  }
 
   // Live board: server-sent events, or polling where EventSource is missing
   // or keeps failing.
