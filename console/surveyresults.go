@@ -740,11 +740,12 @@ func (s *SurveyReports) deptCourse(ctx context.Context, courseID uint64, scope S
 	return []ResultSection{sec}, nil
 }
 
-// sessionLoc is the time zone of session id (UTC when unknown).
+// sessionLoc is the time zone of session id (Location when the session
+// cannot be read).
 func (s *SurveyReports) sessionLoc(ctx context.Context, id uint64) *time.Location {
 	var sess store.Session
 	if err := s.DB.WithContext(ctx).Limit(1).Find(&sess, id).Error; err != nil || sess.ID == 0 {
-		return time.UTC
+		return s.loc()
 	}
 	return bot.SessionLocation(sess)
 }
