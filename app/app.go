@@ -253,8 +253,12 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 	for path, h := range callbacks {
 		mounts[path] = h(a.Router)
 	}
+	a.Commands = &command.Service{DB: a.DB, Planner: a.Planner, Surveys: a.Surveys, Admin: a.Surveys, Checkins: a.Router.Checkins,
+		RosterLookups: directory.RosterLookups(a.Messengers), Now: now, Defaults: command.Defaults{
+			Location: loc, Locale: cfg.Locale, OpensBefore: cfg.Checkin.OpensBefore.D(), Grace: cfg.Checkin.Grace.D(), MakeupAfter: cfg.Checkin.MakeupAfter.D()}}
 	ch, err := console.New(console.Deps{
-		DB: a.DB, Planner: a.Planner, Checkins: a.Router.Checkins, Location: loc, Locale: cfg.Locale,
+		Commands: a.Commands,
+		DB:       a.DB, Planner: a.Planner, Checkins: a.Router.Checkins, Location: loc, Locale: cfg.Locale,
 		Checkin: console.CheckinDefaults{OpensBefore: cfg.Checkin.OpensBefore.D(), Grace: cfg.Checkin.Grace.D(), MakeupAfter: cfg.Checkin.MakeupAfter.D()},
 		Now:     now, Logger: a.Log.With("component", "console"),
 		CookieSecure: strings.HasPrefix(cfg.HTTP.PublicURL, "https://"),
@@ -277,9 +281,6 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 	for _, t := range cfg.Security.AdminTokens {
 		tokens = append(tokens, t.Value())
 	}
-	a.Commands = &command.Service{DB: a.DB, Planner: a.Planner, Surveys: a.Surveys, Admin: a.Surveys, Checkins: a.Router.Checkins,
-		RosterLookups: directory.RosterLookups(a.Messengers), Now: now, Defaults: command.Defaults{
-			Location: loc, Locale: cfg.Locale, OpensBefore: cfg.Checkin.OpensBefore.D(), Grace: cfg.Checkin.Grace.D(), MakeupAfter: cfg.Checkin.MakeupAfter.D()}}
 	a.Server = &web.Server{
 		Commands: a.Commands,
 		DB:       a.DB, Planner: a.Planner, Router: a.Router, Renderer: a.Renderer, Signer: signer, Clicks: a.Clicks, Surveys: a.Surveys,

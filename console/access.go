@@ -224,6 +224,9 @@ func (c *Console) head(sc sessionCtx, tab string) *sessionHead {
 
 // commands is the one door behind the console and the API for writes.
 func (c *Console) commands() *command.Service {
+	if c.d.Commands != nil {
+		return c.d.Commands
+	}
 	s := &command.Service{DB: c.d.DB, Planner: c.d.Planner, Surveys: c.d.SurveyPlans, Checkins: c.d.Checkins, Now: c.now,
 		Defaults: command.Defaults{Location: c.d.Location, Locale: c.d.Locale, OpensBefore: c.d.Checkin.OpensBefore,
 			Grace: c.d.Checkin.Grace, MakeupAfter: c.d.Checkin.MakeupAfter}}

@@ -24,6 +24,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/learnloop/learnloop/bot"
+	"github.com/learnloop/learnloop/command"
 	"github.com/learnloop/learnloop/plan"
 	"github.com/learnloop/learnloop/presence"
 	"github.com/learnloop/learnloop/store"
@@ -93,6 +94,9 @@ type Deps struct {
 	// Presence runs the venue QR code and the session's presence rules;
 	// nil hides the projector and presence pages.
 	Presence *presence.Service
+	// Commands is the one door for writes, shared with the API and the CLI
+	// (app.New builds it); nil builds one from the fields above.
+	Commands *command.Service
 }
 
 // SurveyPlans is the part of the surveys engine that creating and moving a
