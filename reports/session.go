@@ -296,7 +296,7 @@ func (r *SessionReport) addPresenceDefinitions() {
 	r.Definitions["checkin_sources"] = zh
 	r.Definitions["present"] = present
 	r.Definitions["remote"] = "远程签到：要求现场签到的场次中，以卡片、链接或远程方式签到、未到场扫码的应到人数。未要求现场签到时为 0。"
-	r.Definitions["checkin_rate"] += " " + present
+	r.Definitions["checkin_rate"] += "；" + present
 	r.CheckinRate.Definition = r.Definitions["checkin_rate"] + " | " + definitionOf("checkin_rate", 0).en + " " + presentEN
 }
 
