@@ -276,3 +276,28 @@ func TestCampaignCarrierIsNotAClass(t *testing.T) {
 	}
 	require.Contains(t, c.get("/console/courses").Body, "REAL-1")
 }
+
+// TestRosterTemplateDownloadsAndUploads: the roster page offers the
+// template; the file as downloaded (XLSX and CSV) uploads without an error
+// and enrolls its example person.
+func TestRosterTemplateDownloadsAndUploads(t *testing.T) {
+	t.Parallel()
+	db := storetest.Open(t, store.DriverSQLite)
+	e := newEnv(t, db)
+	e.account(t, "li", store.RoleCoordinator, "")
+	c := e.client(t)
+	c.login("li")
+	_, sess := planClass(t, c, "TPL-1")
+	page := c.get(sess + "/roster")
+	require.Contains(t, page.Body, `id="roster-template"`)
+	for _, f := range []string{"xlsx", "csv"} {
+		r := c.get("/console/roster-template?format=" + f)
+		require.Equal(t, http.StatusOK, r.Code, f)
+		require.Contains(t, r.Header.Get("Content-Disposition"), "roster-template."+f)
+		up := c.upload(sess+"/roster", "file", "roster-template."+f, []byte(r.Body))
+		require.Equal(t, http.StatusSeeOther, up.Code, "%s: %s", f, up.Body)
+	}
+	var emp store.Employee
+	require.NoError(t, db.Where("external_id = ?", "E001").Take(&emp).Error)
+	require.Equal(t, "zhangwei", emp.WecomID, "the example row as written")
+}

@@ -213,6 +213,7 @@ func (c *Console) routes() http.Handler {
 	auth("POST /sessions/{id}/cancel", c.sessionCancel)
 	auth("GET /sessions/{id}/copy", c.sessionCopyPage)
 	auth("POST /sessions/{id}/copy", c.sessionCopy)
+	auth("GET /roster-template", c.rosterTemplate)
 	auth("GET /sessions/{id}/roster", c.rosterPage)
 	auth("POST /sessions/{id}/roster", c.rosterUpload)
 	auth("GET /sessions/{id}/timeline", c.timelinePage)

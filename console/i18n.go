@@ -156,6 +156,7 @@ var messages = map[string][2]string{
 	"roster.upload":        {"上传名单（CSV 或 XLSX）", "Upload a roster (CSV or XLSX)"},
 	"roster.help":          {"第一行为表头；必填列：工号（external_id）、姓名（name）。有任何一行有问题时，整份文件都不会保存，并列出每个问题行。已在名单中的人不会重复添加。", "The first row is the header; external_id and name are required. If any row is bad, nothing is saved and every bad row is listed. People already on the roster are not added twice."},
 	"roster.file":          {"名单文件", "Roster file"},
+	"roster.template":      {"下载名单模板（含可识别的中文表头和一行示例）：", "Download a roster template (the headers the upload accepts, with one example row):"},
 	"roster.submit":        {"检查并导入", "Check and import"},
 	"roster.empty":         {"名单为空。", "The roster is empty."},
 	"roster.errors_title":  {"“%s” 中的问题", "Problems in \"%s\""},
