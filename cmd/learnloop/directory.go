@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/learnloop/learnloop/app"
 	"github.com/learnloop/learnloop/directory"
 	"github.com/learnloop/learnloop/store"
 )
@@ -30,58 +31,51 @@ func directorySyncCmd(g *globals) *cobra.Command {
 		Short: "Read each configured platform's directory and update employees; --dry-run shows what would change",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := g.load()
-			if err != nil {
-				return err
-			}
-			closeFn, a, err := openStore(cmd, cfg)
-			if err != nil {
-				return err
-			}
-			defer closeFn()
-			srcs, order := a.DirectorySources()
-			if platform != "" {
-				if !slices.Contains(directory.Platforms, platform) {
-					return usageError{fmt.Errorf("--platform %q: want wecom, feishu or dingtalk", platform)}
+			return g.withApp(cmd, func(a *app.App) error {
+				srcs, order := a.DirectorySources()
+				if platform != "" {
+					if !slices.Contains(directory.Platforms, platform) {
+						return usageError{fmt.Errorf("--platform %q: want wecom, feishu or dingtalk", platform)}
+					}
+					if srcs[platform] == nil {
+						return fmt.Errorf("platform %s is not enabled (platforms.%s.enabled)", platform, platform)
+					}
+					order = []string{platform}
 				}
-				if srcs[platform] == nil {
-					return fmt.Errorf("platform %s is not enabled (platforms.%s.enabled)", platform, platform)
+				if len(order) == 0 {
+					return errors.New("no directory to sync: enable platforms.wecom, platforms.feishu or platforms.dingtalk")
 				}
-				order = []string{platform}
-			}
-			if len(order) == 0 {
-				return errors.New("no directory to sync: enable platforms.wecom, platforms.feishu or platforms.dingtalk")
-			}
-			s := a.DirectorySyncer(order)
-			var reps []directory.Report
-			var errs []error
-			for _, p := range order {
-				rep, err := s.Sync(cmd.Context(), srcs[p], directory.RunOptions{DryRun: dryRun, Trigger: "cli", AllowMassDeactivation: allowMass})
-				reps = append(reps, rep)
-				if err != nil {
-					errs = append(errs, fmt.Errorf("%s: %w", p, err))
+				s := a.DirectorySyncer(order)
+				var reps []directory.Report
+				var errs []error
+				for _, p := range order {
+					rep, err := s.Sync(cmd.Context(), srcs[p], directory.RunOptions{DryRun: dryRun, Trigger: "cli", AllowMassDeactivation: allowMass})
+					reps = append(reps, rep)
+					if err != nil {
+						errs = append(errs, fmt.Errorf("%s: %w", p, err))
+					}
 				}
-			}
-			if asJSON {
-				enc := json.NewEncoder(g.stdout)
-				enc.SetIndent("", "  ")
-				if err := enc.Encode(reps); err != nil {
-					return err
+				if asJSON {
+					enc := json.NewEncoder(g.stdout)
+					enc.SetIndent("", "  ")
+					if err := enc.Encode(reps); err != nil {
+						return err
+					}
+					return errors.Join(errs...)
+				}
+				for _, r := range reps {
+					verb := "synced"
+					if r.DryRun {
+						verb = "dry run (nothing written)"
+					}
+					fmt.Fprintf(g.stdout, "%s %s: %s — %d departments, %d people; %d created, %d linked, %d updated, %d deactivated, %d conflicts, %d failures\n",
+						r.Platform, verb, r.Status, r.Departments, r.People, r.Created, r.Linked, r.Updated, r.Deactivated, r.Conflicts, r.Failures)
+					for _, ch := range r.Changes {
+						fmt.Fprintf(g.stdout, "  %-11s %-24s %s\n", ch.Kind, ch.Subject, ch.Detail)
+					}
 				}
 				return errors.Join(errs...)
-			}
-			for _, r := range reps {
-				verb := "synced"
-				if r.DryRun {
-					verb = "dry run (nothing written)"
-				}
-				fmt.Fprintf(g.stdout, "%s %s: %s — %d departments, %d people; %d created, %d linked, %d updated, %d deactivated, %d conflicts, %d failures\n",
-					r.Platform, verb, r.Status, r.Departments, r.People, r.Created, r.Linked, r.Updated, r.Deactivated, r.Conflicts, r.Failures)
-				for _, ch := range r.Changes {
-					fmt.Fprintf(g.stdout, "  %-11s %-24s %s\n", ch.Kind, ch.Subject, ch.Detail)
-				}
-			}
-			return errors.Join(errs...)
+			})
 		},
 	}
 	c.Flags().StringVar(&platform, "platform", "", "sync only this platform (wecom, feishu, dingtalk)")
@@ -97,29 +91,22 @@ func directoryConflictsCmd(g *globals) *cobra.Command {
 		Short: "List directory members that match several employees (or one already linked elsewhere)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := g.load()
-			if err != nil {
-				return err
-			}
-			closeFn, a, err := openStore(cmd, cfg)
-			if err != nil {
-				return err
-			}
-			defer closeFn()
-			var cs []store.DirectoryConflict
-			if err := a.DB.WithContext(cmd.Context()).Where("status = ?", store.ConflictOpen).Order("platform, user_id").Find(&cs).Error; err != nil {
-				return fmt.Errorf("read conflicts: %w", err)
-			}
-			if len(cs) == 0 {
-				fmt.Fprintln(g.stdout, "no open conflicts")
-				return nil
-			}
-			tw := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "PLATFORM\tUSER\tNAME\tBY\tCANDIDATES")
-			for _, c := range cs {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", c.Platform, c.UserID, c.Name, c.Rule, c.Candidates)
-			}
-			return tw.Flush()
+			return g.withApp(cmd, func(a *app.App) error {
+				var cs []store.DirectoryConflict
+				if err := a.DB.WithContext(cmd.Context()).Where("status = ?", store.ConflictOpen).Order("platform, user_id").Find(&cs).Error; err != nil {
+					return fmt.Errorf("read conflicts: %w", err)
+				}
+				if len(cs) == 0 {
+					fmt.Fprintln(g.stdout, "no open conflicts")
+					return nil
+				}
+				tw := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', 0)
+				fmt.Fprintln(tw, "PLATFORM\tUSER\tNAME\tBY\tCANDIDATES")
+				for _, c := range cs {
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", c.Platform, c.UserID, c.Name, c.Rule, c.Candidates)
+				}
+				return tw.Flush()
+			})
 		},
 	}
 }
@@ -135,20 +122,13 @@ func directoryResolveCmd(g *globals) *cobra.Command {
 			if platform == "" || user == "" || (employee == "") == !asNew {
 				return usageError{errors.New("want --platform, --user and exactly one of --employee or --new")}
 			}
-			cfg, err := g.load()
-			if err != nil {
-				return err
-			}
-			closeFn, a, err := openStore(cmd, cfg)
-			if err != nil {
-				return err
-			}
-			defer closeFn()
-			if err := directory.ResolveConflict(cmd.Context(), a.DB, platform, user, employee, "cli", a.Now); err != nil {
-				return err
-			}
-			fmt.Fprintf(g.stdout, "resolved %s member %s; run `learnloop directory sync --platform %s` to apply it\n", platform, user, platform)
-			return nil
+			return g.withApp(cmd, func(a *app.App) error {
+				if err := directory.ResolveConflict(cmd.Context(), a.DB, platform, user, employee, "cli", a.Now); err != nil {
+					return err
+				}
+				fmt.Fprintf(g.stdout, "resolved %s member %s; run `learnloop directory sync --platform %s` to apply it\n", platform, user, platform)
+				return nil
+			})
 		},
 	}
 	c.Flags().StringVar(&platform, "platform", "", "wecom, feishu or dingtalk")

@@ -229,40 +229,33 @@ func sendNowCmd(g *globals) *cobra.Command {
 			if err != nil || id == 0 {
 				return usageError{fmt.Errorf("touchpoint id %q must be a positive integer", args[0])}
 			}
-			cfg, err := g.load()
-			if err != nil {
-				return err
-			}
-			closeFn, a, err := openStore(cmd, cfg)
-			if err != nil {
-				return err
-			}
-			defer closeFn()
-			job, err := commands(a).SendNow(cmd.Context(), cliActor, id, nil)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(g.stdout, "touchpoint %d queued as job %d\n", id, job.ID)
-			if !run {
+			return g.withApp(cmd, func(a *app.App) error {
+				job, err := commands(a).SendNow(cmd.Context(), cliActor, id, nil)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(g.stdout, "touchpoint %d queued as job %d\n", id, job.ID)
+				if !run {
+					return nil
+				}
+				ctx, cancel := context.WithTimeout(cmd.Context(), 10*time.Minute)
+				defer cancel()
+				n, err := a.Sched.RunDue(ctx)
+				if err != nil {
+					return err
+				}
+				var counts []struct {
+					Status string
+					N      int
+				}
+				a.DB.WithContext(ctx).Model(&store.Delivery{}).Select("status, COUNT(*) AS n").Where("touchpoint_id = ?", id).Group("status").Scan(&counts)
+				fmt.Fprintf(g.stdout, "ran %d job(s); deliveries:", n)
+				for _, c := range counts {
+					fmt.Fprintf(g.stdout, " %s=%d", c.Status, c.N)
+				}
+				fmt.Fprintln(g.stdout)
 				return nil
-			}
-			ctx, cancel := context.WithTimeout(cmd.Context(), 10*time.Minute)
-			defer cancel()
-			n, err := a.Sched.RunDue(ctx)
-			if err != nil {
-				return err
-			}
-			var counts []struct {
-				Status string
-				N      int
-			}
-			a.DB.WithContext(ctx).Model(&store.Delivery{}).Select("status, COUNT(*) AS n").Where("touchpoint_id = ?", id).Group("status").Scan(&counts)
-			fmt.Fprintf(g.stdout, "ran %d job(s); deliveries:", n)
-			for _, c := range counts {
-				fmt.Fprintf(g.stdout, " %s=%d", c.Status, c.N)
-			}
-			fmt.Fprintln(g.stdout)
-			return nil
+			})
 		},
 	}
 	c.Flags().BoolVar(&run, "run", false, "run due jobs in this process instead of leaving them to serve")
