@@ -344,6 +344,21 @@ func (s *service) stormRoundP99(b *testing.B, people, clients int, cl *http.Clie
 	return rate, p99ms(lat)
 }
 
+// bulkInsertDeliveries is the fan-out baselines' round: n delivery rows
+// for the roster in one bare bulk INSERT (batches of 1,000), under
+// touchpoint tp and keys prefix-i. It returns the seconds it took.
+func (s *service) bulkInsertDeliveries(b *testing.B, sess store.Session, tp uint64, prefix string, n int) float64 {
+	b.Helper()
+	rows := make([]store.Delivery, n)
+	for i := range rows {
+		rows[i] = store.Delivery{TouchpointID: tp, Occurrence: "0", EmployeeID: s.employees[i], SessionID: sess.ID,
+			Key: fmt.Sprintf("%s-%d", prefix, i), Platform: "x", UserID: "u", Status: store.DeliverySent}
+	}
+	t0 := time.Now()
+	require.NoError(b, s.db.CreateInBatches(&rows, 1000).Error)
+	return time.Since(t0).Seconds()
+}
+
 // peakRSS reads the process's peak resident set size in MB.
 func peakRSS() float64 {
 	f, err := os.Open("/proc/self/status")
@@ -396,14 +411,7 @@ func BenchmarkFanout(b *testing.B) {
 			Unit:  "s", Base: "bare bulk INSERT of the rows", Prod: "fan-out",
 			BaseMetric: "bulk_insert_s", ProdMetric: "fanout_s", Target: "ratio ≤ 2.5, peak RSS ≤ 150 MB at 100,000 recipients",
 		}, func(r int) float64 {
-			rows := make([]store.Delivery, n)
-			for i := range rows {
-				rows[i] = store.Delivery{TouchpointID: 1_000_000_000 + uint64(r), Occurrence: "0", EmployeeID: s.employees[i], SessionID: sess.ID,
-					Key: fmt.Sprintf("base-%d-%d", r, i), Platform: "x", UserID: "u", Status: store.DeliverySent}
-			}
-			t0 := time.Now()
-			require.NoError(b, s.db.CreateInBatches(&rows, 1000).Error)
-			return time.Since(t0).Seconds()
+			return s.bulkInsertDeliveries(b, sess, 1_000_000_000+uint64(r), fmt.Sprintf("base-%d", r), n)
 		}, func(int) float64 {
 			tp := s.newTouchpoint(b, sess)
 			before := nm.n.Load()

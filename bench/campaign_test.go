@@ -35,14 +35,7 @@ func BenchmarkCampaign(b *testing.B) {
 			Unit:  "s", Base: "bare bulk INSERT of the rows", Prod: "campaign send",
 			BaseMetric: "bulk_insert_s", ProdMetric: "campaign_s", Target: "as the class fan-out: ratio ≤ 2.5, peak RSS ≤ 150 MB at 100,000",
 		}, func(r int) float64 {
-			rows := make([]store.Delivery, n)
-			for i := range rows {
-				rows[i] = store.Delivery{TouchpointID: 2_000_000_000 + uint64(r), Occurrence: "0", EmployeeID: s.employees[i], SessionID: sess.ID,
-					Key: fmt.Sprintf("cbase-%d-%d", r, i), Platform: "x", UserID: "u", Status: store.DeliverySent}
-			}
-			t0 := time.Now()
-			require.NoError(b, s.db.CreateInBatches(&rows, 1000).Error)
-			return time.Since(t0).Seconds()
+			return s.bulkInsertDeliveries(b, sess, 2_000_000_000+uint64(r), fmt.Sprintf("cbase-%d", r), n)
 		}, func(r int) float64 {
 			c, err := s.a.Campaigns.Create(ctx, campaigns.Input{
 				Name: fmt.Sprintf("基准活动 %d", r), Title: "直播：高效沟通", Body: "今晚 8 点", Event: "live_join",
