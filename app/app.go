@@ -276,7 +276,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 	for p, h := range opts.Mounts {
 		mounts[p] = h
 	}
-	a.Clicks = web.NewClickRecorder(a.DB, a.Log.With("component", "clicks"))
+	a.Clicks = web.NewClickRecorder(a.Commands, a.Log.With("component", "clicks"))
 	tokens := make([]string, 0, len(cfg.Security.AdminTokens))
 	for _, t := range cfg.Security.AdminTokens {
 		tokens = append(tokens, t.Value())

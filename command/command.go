@@ -176,6 +176,12 @@ type Actor struct {
 	// Token marks the API's bearer token: an admin whose course owners need
 	// not be console accounts (they are the HR system's ids).
 	Token bool
+	// Department is a department head's department.
+	Department string
+	// Departments, when not nil, is what a department head sees
+	// (DepartmentScope of Department, resolved once by the caller); nil
+	// means Department alone.
+	Departments []string
 }
 
 // TokenActor is the API token named name: it acts as an admin.

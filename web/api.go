@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -8,8 +9,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"gorm.io/gorm"
 
 	"github.com/learnloop/learnloop/bot"
 	"github.com/learnloop/learnloop/command"
@@ -23,29 +22,29 @@ func (s *Server) api() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /courses", s.listCourses)
 	mux.HandleFunc("POST /courses", s.createCourse)
-	mux.HandleFunc("GET /courses/{id}", s.getCourse)
-	mux.HandleFunc("PATCH /courses/{id}", s.patchCourse)
+	mux.HandleFunc("GET /courses/{id}", withID(s.getCourse))
+	mux.HandleFunc("PATCH /courses/{id}", withID(s.patchCourse))
 	mux.HandleFunc("GET /sessions", s.listSessions)
 	mux.HandleFunc("POST /sessions", s.createSession)
-	mux.HandleFunc("GET /sessions/{id}", s.getSession)
-	mux.HandleFunc("PATCH /sessions/{id}", s.patchSession)
-	mux.HandleFunc("POST /sessions/{id}/cancel", s.cancelSession)
-	mux.HandleFunc("GET /sessions/{id}/roster", s.getRoster)
-	mux.HandleFunc("POST /sessions/{id}/roster", s.postRoster)
-	mux.HandleFunc("GET /sessions/{id}/touchpoints", s.listTouchpoints)
-	mux.HandleFunc("POST /sessions/{id}/touchpoints", s.createTouchpoint)
-	mux.HandleFunc("GET /sessions/{id}/checkins", s.listCheckins)
-	mux.HandleFunc("POST /sessions/{id}/checkins", s.manualCheckin)
-	mux.HandleFunc("POST /sessions/{id}/excuse", s.excuse)
-	mux.HandleFunc("GET /sessions/{id}/report", s.sessionReport)
-	mux.HandleFunc("GET /touchpoints/{id}", s.getTouchpoint)
-	mux.HandleFunc("PATCH /touchpoints/{id}", s.patchTouchpoint)
-	mux.HandleFunc("DELETE /touchpoints/{id}", s.deleteTouchpoint)
-	mux.HandleFunc("GET /touchpoints/{id}/preview", s.previewTouchpoint)
-	mux.HandleFunc("POST /touchpoints/{id}/send-now", s.sendNow)
-	mux.HandleFunc("POST /touchpoints/{id}/pause", s.pauseTouchpoint(true))
-	mux.HandleFunc("POST /touchpoints/{id}/resume", s.pauseTouchpoint(false))
-	mux.HandleFunc("GET /touchpoints/{id}/deliveries", s.listDeliveries)
+	mux.HandleFunc("GET /sessions/{id}", withID(s.getSession))
+	mux.HandleFunc("PATCH /sessions/{id}", withID(s.patchSession))
+	mux.HandleFunc("POST /sessions/{id}/cancel", withID(s.cancelSession))
+	mux.HandleFunc("GET /sessions/{id}/roster", listOf(s, "session_id", "roster", s.commands().ListRoster))
+	mux.HandleFunc("POST /sessions/{id}/roster", withID(s.postRoster))
+	mux.HandleFunc("GET /sessions/{id}/touchpoints", listOf(s, "session_id", "touchpoints", s.listTouchpoints))
+	mux.HandleFunc("POST /sessions/{id}/touchpoints", withID(s.createTouchpoint))
+	mux.HandleFunc("GET /sessions/{id}/checkins", listOf(s, "session_id", "checkins", s.commands().ListCheckins))
+	mux.HandleFunc("POST /sessions/{id}/checkins", withID(s.manualCheckin))
+	mux.HandleFunc("POST /sessions/{id}/excuse", withID(s.excuse))
+	mux.HandleFunc("GET /sessions/{id}/report", withID(s.sessionReport))
+	mux.HandleFunc("GET /touchpoints/{id}", withID(s.getTouchpoint))
+	mux.HandleFunc("PATCH /touchpoints/{id}", withID(s.patchTouchpoint))
+	mux.HandleFunc("DELETE /touchpoints/{id}", withID(s.deleteTouchpoint))
+	mux.HandleFunc("GET /touchpoints/{id}/preview", withID(s.previewTouchpoint))
+	mux.HandleFunc("POST /touchpoints/{id}/send-now", withID(s.sendNow))
+	mux.HandleFunc("POST /touchpoints/{id}/pause", withID(s.pauseTouchpoint(true)))
+	mux.HandleFunc("POST /touchpoints/{id}/resume", withID(s.pauseTouchpoint(false)))
+	mux.HandleFunc("GET /touchpoints/{id}/deliveries", listOf(s, "touchpoint_id", "deliveries", s.commands().ListDeliveries))
 	mux.HandleFunc("GET /employees", s.listEmployees)
 	s.surveyRoutes(mux)
 	s.campaignRoutes(mux)
@@ -53,13 +52,6 @@ func (s *Server) api() http.Handler {
 		apiError(w, http.StatusNotFound, "not_found", "no such endpoint: "+r.Method+" "+r.URL.Path, nil)
 	})
 	return mux
-}
-
-// audit writes one audit row in tx as the request's token (for the
-// operations that are not commands: campaigns, tags).
-func (s *Server) audit(tx *gorm.DB, r *http.Request, action, object string, detail any) error {
-	b, _ := json.Marshal(detail)
-	return tx.Create(&store.AuditLog{Actor: actor(r.Context()), Action: action, Object: object, Detail: string(b), CreatedAt: s.now()}).Error
 }
 
 // commands is the one door behind the API and the console for writes.
@@ -106,18 +98,30 @@ func (s *Server) internal(w http.ResponseWriter, r *http.Request, err error) {
 	apiError(w, http.StatusInternalServerError, "internal", "internal error; nothing was changed unless the response said so", nil)
 }
 
-// load finds a row by primary key or answers 404.
-func (s *Server) load(w http.ResponseWriter, r *http.Request, dst any, id uint64, what string) bool {
-	err := s.DB.WithContext(r.Context()).First(dst, id).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
-		apiError(w, http.StatusNotFound, "not_found", fmt.Sprintf("%s %d does not exist", what, id), nil)
-		return false
+// withID runs h with the request's {id} path value, or answers 400.
+func withID(h func(w http.ResponseWriter, r *http.Request, id uint64)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if id, ok := pathID(w, r, "id"); ok {
+			h(w, r, id)
+		}
 	}
-	if err != nil {
-		s.internal(w, r, err)
-		return false
-	}
-	return true
+}
+
+// listOf answers a paged list of the {id} path value's rows:
+// {idKey: id, key: rows, next_cursor, next}.
+func listOf[T any](s *Server, idKey, key string, list func(ctx context.Context, a command.Actor, id uint64, p command.Page) ([]T, error)) http.HandlerFunc {
+	return withID(func(w http.ResponseWriter, r *http.Request, id uint64) {
+		p, ok := readPage(w, r)
+		if !ok {
+			return
+		}
+		rows, err := list(r.Context(), asActor(r), id, p.command())
+		if err != nil {
+			s.commandError(w, r, err, nil)
+			return
+		}
+		writePage(w, p, map[string]any{idKey: id}, key, rows)
+	})
 }
 
 // ---- courses ----
@@ -156,10 +160,10 @@ func (s *Server) listCourses(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	var cs []store.Course
 	// The campaigns' carrier course holds pushes (see /campaigns), not classes.
-	if err := p.query(s.DB.WithContext(r.Context()).Where("category <> ?", store.CategoryCampaign).Order("id")).Find(&cs).Error; err != nil {
-		s.internal(w, r, err)
+	cs, err := s.commands().ListCourses(r.Context(), asActor(r), command.CoursesByID, p.command())
+	if err != nil {
+		s.commandError(w, r, err, nil)
 		return
 	}
 	out := make([]courseJSON, len(cs))
@@ -182,22 +186,16 @@ func (s *Server) createCourse(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusCreated, toCourseJSON(c))
 }
 
-func (s *Server) getCourse(w http.ResponseWriter, r *http.Request) {
-	id, ok := pathID(w, r, "id")
-	if !ok {
+func (s *Server) getCourse(w http.ResponseWriter, r *http.Request, id uint64) {
+	c, _, err := s.commands().Course(r.Context(), asActor(r), id)
+	if err != nil {
+		s.commandError(w, r, err, nil)
 		return
 	}
-	var c store.Course
-	if s.load(w, r, &c, id, "course") {
-		writeJSON(w, http.StatusOK, toCourseJSON(c))
-	}
+	writeJSON(w, http.StatusOK, toCourseJSON(c))
 }
 
-func (s *Server) patchCourse(w http.ResponseWriter, r *http.Request) {
-	id, ok := pathID(w, r, "id")
-	if !ok {
-		return
-	}
+func (s *Server) patchCourse(w http.ResponseWriter, r *http.Request, id uint64) {
 	var in courseInput
 	if !decode(w, r, &in) {
 		return
@@ -237,19 +235,26 @@ type windowsJSON struct {
 	MakeupUntil        time.Time `json:"makeup_until"`
 }
 
-func (s *Server) toSessionJSON(r *http.Request, ss store.Session) sessionJSON {
-	w := bot.SessionWindows(ss)
-	out := sessionJSON{ID: ss.ID, CourseID: ss.CourseID, Title: ss.Title, StartsAt: ss.StartsAt, EndsAt: ss.EndsAt,
-		Location: ss.Location, OnlineURL: ss.OnlineURL, TimeZone: ss.TimeZone, Locale: ss.Locale, Status: ss.Status,
-		Checkin: windowsJSON{OpensBeforeMinutes: ss.CheckinOpensBefore / 60, GraceMinutes: ss.CheckinGrace / 60, MakeupAfterMinutes: ss.MakeupAfter / 60,
-			Opens: w.Opens, OnTimeUntil: w.OnTimeUntil, LateUntil: w.LateUntil, MakeupUntil: w.MakeupUntil}}
-	if ss.TeacherID != nil {
-		var t store.Teacher
-		if s.DB.WithContext(r.Context()).Limit(1).Find(&t, *ss.TeacherID).Error == nil {
-			out.Teacher = t.Name
-		}
+// sessionsJSON shows sessions with their teachers' names.
+func (s *Server) sessionsJSON(r *http.Request, ss []store.Session) []sessionJSON {
+	teachers, err := s.commands().TeacherNames(r.Context(), ss)
+	if err != nil {
+		s.log().Warn("load teachers; sessions shown without them", "err", err)
+	}
+	out := make([]sessionJSON, len(ss))
+	for i, x := range ss {
+		w := bot.SessionWindows(x)
+		out[i] = sessionJSON{ID: x.ID, CourseID: x.CourseID, Title: x.Title, StartsAt: x.StartsAt, EndsAt: x.EndsAt,
+			Location: x.Location, OnlineURL: x.OnlineURL, TimeZone: x.TimeZone, Locale: x.Locale, Status: x.Status, Teacher: teachers[x.ID],
+			Checkin: windowsJSON{OpensBeforeMinutes: x.CheckinOpensBefore / 60, GraceMinutes: x.CheckinGrace / 60, MakeupAfterMinutes: x.MakeupAfter / 60,
+				Opens: w.Opens, OnTimeUntil: w.OnTimeUntil, LateUntil: w.LateUntil, MakeupUntil: w.MakeupUntil}}
 	}
 	return out
+}
+
+// toSessionJSON shows one session.
+func (s *Server) toSessionJSON(r *http.Request, ss store.Session) sessionJSON {
+	return s.sessionsJSON(r, []store.Session{ss})[0]
 }
 
 type sessionInput struct {
@@ -285,26 +290,21 @@ func (s *Server) listSessions(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	q := s.DB.WithContext(r.Context()).Order("starts_at DESC, id DESC").
-		Where("course_id NOT IN (?)", s.DB.Table("courses").Select("id").Where("category = ?", store.CategoryCampaign))
+	sq := command.SessionQuery{Newest: true}
 	if c := r.URL.Query().Get("course_id"); c != "" {
 		id, err := strconv.ParseUint(c, 10, 64)
 		if err != nil {
 			apiError(w, http.StatusBadRequest, "bad_query", "course_id must be a positive integer", nil)
 			return
 		}
-		q = q.Where("course_id = ?", id)
+		sq.CourseID = id
 	}
-	var ss []store.Session
-	if err := p.query(q).Find(&ss).Error; err != nil {
-		s.internal(w, r, err)
+	ss, err := s.commands().ListSessions(r.Context(), asActor(r), sq, p.command())
+	if err != nil {
+		s.commandError(w, r, err, nil)
 		return
 	}
-	out := make([]sessionJSON, len(ss))
-	for i, x := range ss {
-		out[i] = s.toSessionJSON(r, x)
-	}
-	writePage(w, p, nil, "sessions", out)
+	writePage(w, p, nil, "sessions", s.sessionsJSON(r, ss))
 }
 
 func (s *Server) createSession(w http.ResponseWriter, r *http.Request) {
@@ -321,22 +321,16 @@ func (s *Server) createSession(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusCreated, out)
 }
 
-func (s *Server) getSession(w http.ResponseWriter, r *http.Request) {
-	id, ok := pathID(w, r, "id")
-	if !ok {
+func (s *Server) getSession(w http.ResponseWriter, r *http.Request, id uint64) {
+	sv, err := s.commands().Session(r.Context(), asActor(r), id)
+	if err != nil {
+		s.commandError(w, r, err, nil)
 		return
 	}
-	var ss store.Session
-	if s.load(w, r, &ss, id, "session") {
-		writeJSON(w, http.StatusOK, s.toSessionJSON(r, ss))
-	}
+	writeJSON(w, http.StatusOK, s.toSessionJSON(r, sv.Session))
 }
 
-func (s *Server) patchSession(w http.ResponseWriter, r *http.Request) {
-	id, ok := pathID(w, r, "id")
-	if !ok {
-		return
-	}
+func (s *Server) patchSession(w http.ResponseWriter, r *http.Request, id uint64) {
 	var in sessionInput
 	if !decode(w, r, &in) {
 		return
@@ -349,11 +343,7 @@ func (s *Server) patchSession(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, s.toSessionJSON(r, res.Session))
 }
 
-func (s *Server) cancelSession(w http.ResponseWriter, r *http.Request) {
-	id, ok := pathID(w, r, "id")
-	if !ok {
-		return
-	}
+func (s *Server) cancelSession(w http.ResponseWriter, r *http.Request, id uint64) {
 	ss, _, err := s.commands().CancelSession(r.Context(), asActor(r), id)
 	if err != nil {
 		s.commandError(w, r, err, nil)
@@ -364,58 +354,12 @@ func (s *Server) cancelSession(w http.ResponseWriter, r *http.Request) {
 
 // ---- roster ----
 
-type rosterEntry struct {
-	EmployeeID uint64 `json:"employee_id"`
-	ExternalID string `json:"external_id"`
-	Name       string `json:"name"`
-	Department string `json:"department"`
-	ManagerID  string `json:"manager_id"`
-	Platform   string `json:"platform"`
-	Status     string `json:"status"`
-	Note       string `json:"note"`
-}
-
-func (s *Server) getRoster(w http.ResponseWriter, r *http.Request) {
-	id, ok := pathID(w, r, "id")
-	if !ok {
-		return
-	}
-	var ss store.Session
-	if !s.load(w, r, &ss, id, "session") {
-		return
-	}
-	q := s.DB.WithContext(r.Context()).Table("enrollments").
-		Select("employees.id AS employee_id, employees.external_id, employees.name, employees.department, employees.manager_id, employees.platform, enrollments.status, enrollments.note").
-		Joins("JOIN employees ON employees.id = enrollments.employee_id").
-		Where("enrollments.session_id = ?", id).Order("employees.external_id")
-	writeList[rosterEntry](s, w, r, q, "session_id", id, "roster")
-}
-
-// writeList scans the requested page of q (which must have a total order)
-// into rows of T and answers {idKey: id, key: rows, next_cursor, next}.
-func writeList[T any](s *Server, w http.ResponseWriter, r *http.Request, q *gorm.DB, idKey string, id uint64, key string) {
-	p, ok := readPage(w, r)
-	if !ok {
-		return
-	}
-	var out []T
-	if err := p.query(q).Scan(&out).Error; err != nil {
-		s.internal(w, r, err)
-		return
-	}
-	writePage(w, p, map[string]any{idKey: id}, key, out)
-}
-
 // postRoster adds people to a session: a CSV/XLSX upload, or JSON
 // {"employees":[{external_id,name,...}]}. Any bad row → 422 listing every bad
 // line; nothing is imported.
-func (s *Server) postRoster(w http.ResponseWriter, r *http.Request) {
-	id, ok := pathID(w, r, "id")
-	if !ok {
-		return
-	}
-	var ss store.Session
-	if !s.load(w, r, &ss, id, "session") {
+func (s *Server) postRoster(w http.ResponseWriter, r *http.Request, id uint64) {
+	if _, err := s.commands().Session(r.Context(), asActor(r), id); err != nil {
+		s.commandError(w, r, err, nil)
 		return
 	}
 	ct := r.Header.Get("Content-Type")
@@ -527,32 +471,13 @@ func (s *Server) planError(w http.ResponseWriter, r *http.Request, err error) {
 	}
 }
 
-func (s *Server) listTouchpoints(w http.ResponseWriter, r *http.Request) {
-	id, ok := pathID(w, r, "id")
-	if !ok {
-		return
-	}
-	var ss store.Session
-	if !s.load(w, r, &ss, id, "session") {
-		return
-	}
-	p, ok := readPage(w, r)
-	if !ok {
-		return
-	}
-	var tps []store.Touchpoint
-	if err := p.query(s.DB.WithContext(r.Context()).Where("session_id = ?", id).Order("run_at, id")).Find(&tps).Error; err != nil {
-		s.internal(w, r, err)
-		return
-	}
-	writePage(w, p, map[string]any{"session_id": id}, "touchpoints", s.touchpointsJSON(tps))
+// listTouchpoints lists a session's touchpoints as the API shows them.
+func (s *Server) listTouchpoints(ctx context.Context, a command.Actor, id uint64, p command.Page) ([]touchpointJSON, error) {
+	tps, err := s.commands().ListTouchpoints(ctx, a, id, p)
+	return s.touchpointsJSON(tps), err
 }
 
-func (s *Server) createTouchpoint(w http.ResponseWriter, r *http.Request) {
-	id, ok := pathID(w, r, "id")
-	if !ok {
-		return
-	}
+func (s *Server) createTouchpoint(w http.ResponseWriter, r *http.Request, id uint64) {
 	var in touchpointInput
 	if !decode(w, r, &in) {
 		return
@@ -565,22 +490,16 @@ func (s *Server) createTouchpoint(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusCreated, s.touchpointsJSON([]store.Touchpoint{tp})[0])
 }
 
-func (s *Server) getTouchpoint(w http.ResponseWriter, r *http.Request) {
-	id, ok := pathID(w, r, "id")
-	if !ok {
+func (s *Server) getTouchpoint(w http.ResponseWriter, r *http.Request, id uint64) {
+	tp, err := s.commands().Touchpoint(r.Context(), asActor(r), id)
+	if err != nil {
+		s.commandError(w, r, err, nil)
 		return
 	}
-	var tp store.Touchpoint
-	if s.load(w, r, &tp, id, "touchpoint") {
-		writeJSON(w, http.StatusOK, s.touchpointsJSON([]store.Touchpoint{tp})[0])
-	}
+	writeJSON(w, http.StatusOK, s.touchpointsJSON([]store.Touchpoint{tp})[0])
 }
 
-func (s *Server) patchTouchpoint(w http.ResponseWriter, r *http.Request) {
-	id, ok := pathID(w, r, "id")
-	if !ok {
-		return
-	}
+func (s *Server) patchTouchpoint(w http.ResponseWriter, r *http.Request, id uint64) {
 	var in touchpointInput
 	if !decode(w, r, &in) {
 		return
@@ -593,11 +512,7 @@ func (s *Server) patchTouchpoint(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, s.touchpointsJSON([]store.Touchpoint{tp})[0])
 }
 
-func (s *Server) deleteTouchpoint(w http.ResponseWriter, r *http.Request) {
-	id, ok := pathID(w, r, "id")
-	if !ok {
-		return
-	}
+func (s *Server) deleteTouchpoint(w http.ResponseWriter, r *http.Request, id uint64) {
 	if err := s.commands().DeleteTouchpoint(r.Context(), asActor(r), id); err != nil {
 		s.commandError(w, r, err, nil)
 		return
@@ -605,11 +520,7 @@ func (s *Server) deleteTouchpoint(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
-func (s *Server) previewTouchpoint(w http.ResponseWriter, r *http.Request) {
-	id, ok := pathID(w, r, "id")
-	if !ok {
-		return
-	}
+func (s *Server) previewTouchpoint(w http.ResponseWriter, r *http.Request, id uint64) {
 	n := 5
 	if q := r.URL.Query().Get("n"); q != "" {
 		v, err := strconv.Atoi(q)
@@ -619,14 +530,17 @@ func (s *Server) previewTouchpoint(w http.ResponseWriter, r *http.Request) {
 		}
 		n = v
 	}
-	var tp store.Touchpoint
-	if !s.load(w, r, &tp, id, "touchpoint") {
+	tp, err := s.commands().Touchpoint(r.Context(), asActor(r), id)
+	if err != nil {
+		s.commandError(w, r, err, nil)
 		return
 	}
-	var ss store.Session
-	if !s.load(w, r, &ss, tp.SessionID, "session") {
+	sv, err := s.commands().Session(r.Context(), asActor(r), tp.SessionID)
+	if err != nil {
+		s.commandError(w, r, err, nil)
 		return
 	}
+	ss := sv.Session
 	times, err := s.Planner.Preview(tp, ss, n)
 	if err != nil {
 		s.planError(w, r, err)
@@ -651,11 +565,7 @@ func (s *Server) previewTouchpoint(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"touchpoint_id": id, "time_zone": loc.String(), "fires": out})
 }
 
-func (s *Server) sendNow(w http.ResponseWriter, r *http.Request) {
-	id, ok := pathID(w, r, "id")
-	if !ok {
-		return
-	}
+func (s *Server) sendNow(w http.ResponseWriter, r *http.Request, id uint64) {
 	job, err := s.commands().SendNow(r.Context(), asActor(r), id, nil)
 	if err != nil {
 		s.commandError(w, r, err, nil)
@@ -664,12 +574,8 @@ func (s *Server) sendNow(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusAccepted, map[string]any{"touchpoint_id": id, "job_id": job.ID, "state": job.State, "run_at": job.RunAt})
 }
 
-func (s *Server) pauseTouchpoint(paused bool) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		id, ok := pathID(w, r, "id")
-		if !ok {
-			return
-		}
+func (s *Server) pauseTouchpoint(paused bool) func(w http.ResponseWriter, r *http.Request, id uint64) {
+	return func(w http.ResponseWriter, r *http.Request, id uint64) {
 		tp, err := s.commands().SetPaused(r.Context(), asActor(r), id, paused)
 		if err != nil {
 			s.commandError(w, r, err, nil)
@@ -679,65 +585,11 @@ func (s *Server) pauseTouchpoint(paused bool) http.HandlerFunc {
 	}
 }
 
-func (s *Server) listDeliveries(w http.ResponseWriter, r *http.Request) {
-	id, ok := pathID(w, r, "id")
-	if !ok {
-		return
-	}
-	var tp store.Touchpoint
-	if !s.load(w, r, &tp, id, "touchpoint") {
-		return
-	}
-	type row struct {
-		ID           uint64     `json:"id"`
-		EmployeeID   uint64     `json:"employee_id"`
-		ExternalID   string     `json:"external_id"`
-		Name         string     `json:"name"`
-		Platform     string     `json:"platform"`
-		Status       string     `json:"status"`
-		Attempts     int        `json:"attempts"`
-		ErrorCode    string     `json:"error_code,omitempty"`
-		ErrorMessage string     `json:"error_message,omitempty"`
-		SentAt       *time.Time `json:"sent_at,omitempty"`
-	}
-	q := s.DB.WithContext(r.Context()).Table("deliveries").
-		Select("deliveries.id, deliveries.employee_id, employees.external_id, employees.name, deliveries.platform, deliveries.status, deliveries.attempts, deliveries.error_code, deliveries.error_message, deliveries.sent_at").
-		Joins("JOIN employees ON employees.id = deliveries.employee_id").
-		Where("deliveries.touchpoint_id = ?", id).Order("deliveries.id")
-	writeList[row](s, w, r, q, "touchpoint_id", id, "deliveries")
-}
-
 // ---- check-ins ----
 
 // checkinJSON is one check-in as the API shows it, in lists and in the
 // manual check-in's answer.
-type checkinJSON struct {
-	EmployeeID  uint64    `json:"employee_id"`
-	ExternalID  string    `json:"external_id"`
-	Name        string    `json:"name"`
-	Kind        string    `json:"kind"`
-	Source      string    `json:"source"`
-	Platform    string    `json:"platform"`
-	CheckedInAt time.Time `json:"checked_in_at"`
-	RecordedBy  string    `json:"recorded_by,omitempty"`
-	Note        string    `json:"note,omitempty"`
-}
-
-func (s *Server) listCheckins(w http.ResponseWriter, r *http.Request) {
-	id, ok := pathID(w, r, "id")
-	if !ok {
-		return
-	}
-	var ss store.Session
-	if !s.load(w, r, &ss, id, "session") {
-		return
-	}
-	q := s.DB.WithContext(r.Context()).Table("checkins").
-		Select("checkins.employee_id, employees.external_id, employees.name, checkins.kind, checkins.source, checkins.platform, checkins.checked_in_at, checkins.recorded_by, checkins.note").
-		Joins("JOIN employees ON employees.id = checkins.employee_id").
-		Where("checkins.session_id = ?", id).Order("checkins.checked_in_at, checkins.id")
-	writeList[checkinJSON](s, w, r, q, "session_id", id, "checkins")
-}
+type checkinJSON = command.CheckinRow
 
 type personInput struct {
 	EmployeeID uint64 `json:"employee_id"`
@@ -759,11 +611,7 @@ type manualCheckinJSON struct {
 
 // manualCheckin lets a coordinator record a check-in (e.g. someone whose
 // phone died). The kind follows the windows unless given.
-func (s *Server) manualCheckin(w http.ResponseWriter, r *http.Request) {
-	id, ok := pathID(w, r, "id")
-	if !ok {
-		return
-	}
+func (s *Server) manualCheckin(w http.ResponseWriter, r *http.Request, id uint64) {
 	var in personInput
 	if !decode(w, r, &in) {
 		return
@@ -783,11 +631,7 @@ func (s *Server) manualCheckin(w http.ResponseWriter, r *http.Request) {
 }
 
 // excuse marks a roster member excused (请假): they leave the denominator.
-func (s *Server) excuse(w http.ResponseWriter, r *http.Request) {
-	id, ok := pathID(w, r, "id")
-	if !ok {
-		return
-	}
+func (s *Server) excuse(w http.ResponseWriter, r *http.Request, id uint64) {
 	var in personInput
 	if !decode(w, r, &in) {
 		return
@@ -802,12 +646,8 @@ func (s *Server) excuse(w http.ResponseWriter, r *http.Request) {
 
 // ---- reports ----
 
-func (s *Server) sessionReport(w http.ResponseWriter, r *http.Request) {
-	id, ok := pathID(w, r, "id")
-	if !ok {
-		return
-	}
-	rep, err := reports.Session(r.Context(), s.DB, id, s.now())
+func (s *Server) sessionReport(w http.ResponseWriter, r *http.Request, id uint64) {
+	rep, err := s.commands().Reports().Session(r.Context(), id, s.now())
 	if errors.Is(err, reports.ErrNotFound) {
 		apiError(w, http.StatusNotFound, "not_found", fmt.Sprintf("session %d does not exist", id), nil)
 		return
@@ -864,13 +704,9 @@ func (s *Server) listEmployees(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	var es []store.Employee
-	q := s.DB.WithContext(r.Context()).Order("external_id")
-	if d := r.URL.Query().Get("department"); d != "" {
-		q = q.Where("department = ?", d)
-	}
-	if err := p.query(q).Find(&es).Error; err != nil {
-		s.internal(w, r, err)
+	es, err := s.commands().ListEmployees(r.Context(), asActor(r), r.URL.Query().Get("department"), p.command())
+	if err != nil {
+		s.commandError(w, r, err, nil)
 		return
 	}
 	out := make([]employeeJSON, len(es))

@@ -21,16 +21,16 @@ func (s *Server) surveyRoutes(mux *http.ServeMux) {
 		return
 	}
 	mux.HandleFunc("GET /survey-templates", s.listTemplates)
-	mux.HandleFunc("GET /sessions/{id}/surveys", s.listSurveys)
-	mux.HandleFunc("POST /sessions/{id}/surveys", s.createSurvey)
-	mux.HandleFunc("GET /surveys/{id}", s.getSurvey)
-	mux.HandleFunc("POST /surveys/{id}/close", s.closeSurvey)
-	mux.HandleFunc("POST /surveys/{id}/remind", s.remindSurvey)
-	mux.HandleFunc("GET /surveys/{id}/missing", s.missingSurvey)
-	mux.HandleFunc("GET /surveys/{id}/report", s.surveyReport)
-	mux.HandleFunc("GET /courses/{id}/report", s.courseReport)
+	mux.HandleFunc("GET /sessions/{id}/surveys", withID(s.listSurveys))
+	mux.HandleFunc("POST /sessions/{id}/surveys", withID(s.createSurvey))
+	mux.HandleFunc("GET /surveys/{id}", withID(s.getSurvey))
+	mux.HandleFunc("POST /surveys/{id}/close", withID(s.closeSurvey))
+	mux.HandleFunc("POST /surveys/{id}/remind", withID(s.remindSurvey))
+	mux.HandleFunc("GET /surveys/{id}/missing", withID(s.missingSurvey))
+	mux.HandleFunc("GET /surveys/{id}/report", withID(s.surveyReport))
+	mux.HandleFunc("GET /courses/{id}/report", withID(s.courseReport))
 	mux.HandleFunc("GET /teachers/report", s.teacherReport)
-	mux.HandleFunc("POST /sessions/{id}/copy", s.copySession)
+	mux.HandleFunc("POST /sessions/{id}/copy", withID(s.copySession))
 }
 
 type surveyJSON struct {
@@ -51,17 +51,9 @@ type surveyJSON struct {
 func (s *Server) surveyJSON(r *http.Request, sv store.Survey) surveyJSON {
 	out := surveyJSON{ID: sv.ID, Kind: sv.Kind, Title: sv.Title, SessionID: sv.SessionID, CourseID: sv.CourseID, Anonymous: sv.Anonymous,
 		MinGroupSize: sv.MinGroupSize, OpensAt: sv.OpensAt, ClosesAt: sv.ClosesAt, Status: sv.Status}
-	var counts []struct {
-		Status string
-		N      int
-	}
-	s.DB.WithContext(r.Context()).Model(&store.SurveyResponse{}).Select("status, COUNT(*) AS n").Where("survey_id = ?", sv.ID).Group("status").Scan(&counts)
-	for _, c := range counts {
-		if c.Status == store.ResponseComplete {
-			out.Complete = c.N
-		} else {
-			out.Partial = c.N
-		}
+	var err error
+	if out.Complete, out.Partial, err = s.commands().ResponseCounts(r.Context(), sv.ID); err != nil {
+		s.log().Warn("count survey responses", "survey", sv.ID, "err", err)
 	}
 	return out
 }
@@ -79,20 +71,16 @@ func (s *Server) listTemplates(w http.ResponseWriter, r *http.Request) {
 	writePage(w, p, nil, "templates", pageSlice(p, defs))
 }
 
-func (s *Server) listSurveys(w http.ResponseWriter, r *http.Request) {
-	id, ok := pathID(w, r, "id")
-	if !ok {
-		return
-	}
+func (s *Server) listSurveys(w http.ResponseWriter, r *http.Request, id uint64) {
 	p, ok := readPage(w, r)
 	if !ok {
 		return
 	}
-	var ss store.Session
-	if !s.load(w, r, &ss, id, "session") {
+	if _, err := s.commands().Session(r.Context(), asActor(r), id); err != nil {
+		s.commandError(w, r, err, nil)
 		return
 	}
-	svs, err := reports.SessionSurveys(r.Context(), s.DB, id)
+	svs, err := s.commands().Reports().SessionSurveys(r.Context(), id)
 	if err != nil {
 		s.internal(w, r, err)
 		return
@@ -117,11 +105,7 @@ type surveyInput struct {
 	Audience   string              `json:"audience"`
 }
 
-func (s *Server) createSurvey(w http.ResponseWriter, r *http.Request) {
-	id, ok := pathID(w, r, "id")
-	if !ok {
-		return
-	}
+func (s *Server) createSurvey(w http.ResponseWriter, r *http.Request, id uint64) {
 	var in surveyInput
 	if !decode(w, r, &in) {
 		return
@@ -135,22 +119,16 @@ func (s *Server) createSurvey(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusCreated, map[string]any{"survey": s.surveyJSON(r, res.Survey), "touchpoint": s.touchpointsJSON([]store.Touchpoint{res.Touchpoint})[0]})
 }
 
-func (s *Server) getSurvey(w http.ResponseWriter, r *http.Request) {
-	id, ok := pathID(w, r, "id")
-	if !ok {
+func (s *Server) getSurvey(w http.ResponseWriter, r *http.Request, id uint64) {
+	sv, err := s.commands().Survey(r.Context(), asActor(r), id)
+	if err != nil {
+		s.commandError(w, r, err, nil)
 		return
 	}
-	var sv store.Survey
-	if s.load(w, r, &sv, id, "survey") {
-		writeJSON(w, http.StatusOK, s.surveyJSON(r, sv))
-	}
+	writeJSON(w, http.StatusOK, s.surveyJSON(r, sv))
 }
 
-func (s *Server) closeSurvey(w http.ResponseWriter, r *http.Request) {
-	id, ok := pathID(w, r, "id")
-	if !ok {
-		return
-	}
+func (s *Server) closeSurvey(w http.ResponseWriter, r *http.Request, id uint64) {
 	sv, err := s.commands().CloseSurvey(r.Context(), asActor(r), id)
 	if err != nil {
 		s.commandError(w, r, err, nil)
@@ -159,11 +137,7 @@ func (s *Server) closeSurvey(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, s.surveyJSON(r, sv))
 }
 
-func (s *Server) remindSurvey(w http.ResponseWriter, r *http.Request) {
-	id, ok := pathID(w, r, "id")
-	if !ok {
-		return
-	}
+func (s *Server) remindSurvey(w http.ResponseWriter, r *http.Request, id uint64) {
 	tp, err := s.commands().RemindSurvey(r.Context(), asActor(r), id)
 	switch {
 	case errors.Is(err, surveys.ErrTooMany):
@@ -179,17 +153,14 @@ func (s *Server) remindSurvey(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-func (s *Server) missingSurvey(w http.ResponseWriter, r *http.Request) {
-	id, ok := pathID(w, r, "id")
-	if !ok {
-		return
-	}
+func (s *Server) missingSurvey(w http.ResponseWriter, r *http.Request, id uint64) {
 	p, ok := readPage(w, r)
 	if !ok {
 		return
 	}
-	var sv store.Survey
-	if !s.load(w, r, &sv, id, "survey") {
+	sv, err := s.commands().Survey(r.Context(), asActor(r), id)
+	if err != nil {
+		s.commandError(w, r, err, nil)
 		return
 	}
 	rows, err := s.Surveys.Missing(r.Context(), sv)
@@ -228,12 +199,8 @@ func (s *Server) writeTabular(w http.ResponseWriter, r *http.Request, name strin
 	}
 }
 
-func (s *Server) surveyReport(w http.ResponseWriter, r *http.Request) {
-	id, ok := pathID(w, r, "id")
-	if !ok {
-		return
-	}
-	rep, err := reports.Survey(r.Context(), s.DB, id, s.now())
+func (s *Server) surveyReport(w http.ResponseWriter, r *http.Request, id uint64) {
+	rep, err := s.commands().Reports().Survey(r.Context(), id, s.now())
 	if errors.Is(err, reports.ErrNotFound) {
 		apiError(w, http.StatusNotFound, "not_found", fmt.Sprintf("survey %d does not exist", id), nil)
 		return
@@ -245,12 +212,8 @@ func (s *Server) surveyReport(w http.ResponseWriter, r *http.Request) {
 	s.writeTabular(w, r, fmt.Sprintf("survey-%d", id), rep)
 }
 
-func (s *Server) courseReport(w http.ResponseWriter, r *http.Request) {
-	id, ok := pathID(w, r, "id")
-	if !ok {
-		return
-	}
-	rep, err := reports.Course(r.Context(), s.DB, id, s.now())
+func (s *Server) courseReport(w http.ResponseWriter, r *http.Request, id uint64) {
+	rep, err := s.commands().Reports().Course(r.Context(), id, s.now())
 	if errors.Is(err, reports.ErrNotFound) {
 		apiError(w, http.StatusNotFound, "not_found", fmt.Sprintf("course %d does not exist", id), nil)
 		return
@@ -272,7 +235,7 @@ func (s *Server) teacherReport(w http.ResponseWriter, r *http.Request) {
 		}
 		year = y
 	}
-	rep, err := reports.Teachers(r.Context(), s.DB, year, s.Location, s.now())
+	rep, err := s.commands().Reports().Teachers(r.Context(), year, s.Location, s.now())
 	if err != nil {
 		s.internal(w, r, err)
 		return
@@ -291,11 +254,7 @@ type copyInput struct {
 // copySession stores the next session of a session's course: the same plan,
 // surveys and roster, times a week later unless given (the console's "copy
 // as next session" runs the same command).
-func (s *Server) copySession(w http.ResponseWriter, r *http.Request) {
-	id, ok := pathID(w, r, "id")
-	if !ok {
-		return
-	}
+func (s *Server) copySession(w http.ResponseWriter, r *http.Request, id uint64) {
 	var in copyInput
 	if r.ContentLength != 0 && !decode(w, r, &in) {
 		return

@@ -3,14 +3,11 @@ package web
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net/url"
 	"strings"
 	"sync"
 	"time"
-
-	"gorm.io/gorm"
 
 	"github.com/learnloop/learnloop/store"
 )
@@ -19,7 +16,7 @@ import (
 // written in one INSERT, and each request returns only after its click is
 // committed, so no acknowledged click is ever lost.
 type ClickRecorder struct {
-	db   *gorm.DB
+	st   ClickStore
 	log  *slog.Logger
 	in   chan pendingClick
 	max  int
@@ -35,12 +32,21 @@ type pendingClick struct {
 	done chan error
 }
 
+// ClickStore is where a ClickRecorder writes (*command.Service is one).
+type ClickStore interface {
+	// InsertClicks stores rows in one INSERT, retrying what may be retried.
+	InsertClicks(ctx context.Context, rows []store.Click) error
+	// TouchpointAnonymous reports whether the touchpoint pushes an
+	// anonymous survey.
+	TouchpointAnonymous(ctx context.Context, touchpointID uint64) (bool, error)
+}
+
 // ErrRecorderClosed is returned by Record after Close.
 var ErrRecorderClosed = errors.New("click recorder closed")
 
 // NewClickRecorder starts a recorder writing batches of up to max clicks.
-func NewClickRecorder(db *gorm.DB, log *slog.Logger) *ClickRecorder {
-	r := &ClickRecorder{db: db, log: log, in: make(chan pendingClick, 4096), max: 256, stop: make(chan struct{})}
+func NewClickRecorder(st ClickStore, log *slog.Logger) *ClickRecorder {
+	r := &ClickRecorder{st: st, log: log, in: make(chan pendingClick, 4096), max: 256, stop: make(chan struct{})}
 	// A few writers, so one batch's commit does not hold up the next.
 	for range 3 {
 		r.wg.Add(1)
@@ -116,14 +122,8 @@ func (r *ClickRecorder) flush(batch []pendingClick) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	// One INSERT of the batch, retried on deadlocks, lock-wait timeouts and
-	// broken connections (a failed INSERT stored nothing, so running it again
-	// cannot duplicate a click).
-	err := store.Retry(ctx, func() error {
-		for i := range rows {
-			rows[i].ID = 0 // a failed attempt may have filled ids in
-		}
-		return r.db.WithContext(ctx).Create(&rows).Error
-	})
+	// broken connections.
+	err := r.st.InsertClicks(ctx, rows)
 	if err != nil && r.log != nil {
 		r.log.Error("store clicks", "n", len(rows), "err", err)
 	}
@@ -140,17 +140,9 @@ func (r *ClickRecorder) flush(batch []pendingClick) {
 func (r *ClickRecorder) Anonymize(ctx context.Context, c store.Click) (store.Click, error) {
 	anon, ok := r.anon.Load(c.TouchpointID)
 	if !ok {
-		var tp store.Touchpoint
-		if err := r.db.WithContext(ctx).Select("id", "survey_id").Limit(1).Find(&tp, c.TouchpointID).Error; err != nil {
-			return c, fmt.Errorf("load touchpoint of click: %w", err)
-		}
-		a := false
-		if tp.SurveyID != 0 {
-			var sv store.Survey
-			if err := r.db.WithContext(ctx).Select("id", "anonymous").Limit(1).Find(&sv, tp.SurveyID).Error; err != nil {
-				return c, fmt.Errorf("load survey of click: %w", err)
-			}
-			a = sv.Anonymous
+		a, err := r.st.TouchpointAnonymous(ctx, c.TouchpointID)
+		if err != nil {
+			return c, err
 		}
 		// A survey's anonymity is fixed when it is created: safe to keep.
 		r.anon.Store(c.TouchpointID, a)

@@ -8,6 +8,7 @@ import (
 	"net/url"
 
 	"github.com/learnloop/learnloop/bot"
+	"github.com/learnloop/learnloop/command"
 	"github.com/learnloop/learnloop/store"
 )
 
@@ -107,8 +108,8 @@ func (s *Server) checkinData(r *http.Request) (bot.DeliveryContext, bool, error)
 	if err != nil {
 		return bot.DeliveryContext{}, false, nil
 	}
-	dc, err := bot.LoadDelivery(r.Context(), s.DB, c.DeliveryID)
-	if errors.Is(err, bot.ErrNotFound) {
+	dc, err := s.commands().Delivery(r.Context(), c.DeliveryID)
+	if errors.Is(err, command.ErrNotFound) {
 		return dc, false, nil
 	}
 	return dc, err == nil, err
@@ -130,8 +131,7 @@ func (s *Server) checkinPage(w http.ResponseWriter, r *http.Request) {
 		lang = bot.NormalizeLocale(dc.Session.Locale)
 	}
 	d := pageData{Lang: lang, Title: dc.Course.Title, Heading: dc.Course.Title, Session: &dc.Session, Course: &dc.Course, Span: bot.FormatSpan(dc.Session), Action: r.URL.Path, Button: bot.T(lang, "button.checkin")}
-	var ci store.Checkin
-	if err := s.DB.WithContext(r.Context()).Where("session_id = ? AND employee_id = ?", dc.Session.ID, dc.Employee.ID).Limit(1).Find(&ci).Error; err == nil && ci.ID != 0 {
+	if ci, ok, err := s.commands().CheckinOf(r.Context(), dc.Session.ID, dc.Employee.ID); err == nil && ok {
 		d.Status = bot.CheckinStatus(lang, ci, bot.SessionLocation(dc.Session))
 		d.Button = ""
 	}
@@ -181,12 +181,12 @@ func (s *Server) deliveryFacts(r *http.Request, id uint64) (store.Delivery, bool
 	if v, ok := s.facts.Load(id); ok {
 		return v.(store.Delivery), true, nil
 	}
-	var d store.Delivery
-	if err := s.DB.WithContext(r.Context()).Select("id", "touchpoint_id", "employee_id", "platform").Limit(1).Find(&d, id).Error; err != nil {
-		return d, false, err
-	}
-	if d.ID == 0 {
+	d, err := s.commands().DeliveryFacts(r.Context(), id)
+	if errors.Is(err, command.ErrNotFound) {
 		return d, false, nil
+	}
+	if err != nil {
+		return d, false, err
 	}
 	if s.factsN.Add(1) > 200000 {
 		// Bounded: start over rather than grow without limit.

@@ -8,7 +8,7 @@ import (
 	"strconv"
 	"strings"
 
-	"gorm.io/gorm"
+	"github.com/learnloop/learnloop/command"
 )
 
 // Page sizes of every list endpoint (?limit=&cursor=).
@@ -80,10 +80,10 @@ func decodeCursor(c string) (int, bool) {
 	return n, true
 }
 
-// query restricts q (which must have a total order) to the page, fetching
-// one row more to learn whether another page follows.
-func (p page) query(q *gorm.DB) *gorm.DB {
-	return q.Limit(p.limit + 1).Offset(p.offset)
+// command is the page as the command package reads lists: it gives one
+// row more, to learn whether another page follows.
+func (p page) command() command.Page {
+	return command.Page{Limit: p.limit, Offset: p.offset}
 }
 
 // pageSlice cuts the page (and one row more) out of a list built in memory.
