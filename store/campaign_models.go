@@ -117,9 +117,34 @@ type Conversion struct {
 	CreatedAt     time.Time
 }
 
-// CampaignModels lists the tables of campaigns (migration 9).
+// ScheduleBest is a campaign schedule whose send time is learned: the best
+// hour inside a window (CampaignSendTime), At when data is thin.
+const ScheduleBest = "best"
+
+// CampaignSendTime is a variant's learned send time (migration 12): the
+// window it was asked to send in, the configured time it falls back to, the
+// time chosen when the campaign was created and why (Basis, the estimate's
+// JSON: n and the hours compared).
+type CampaignSendTime struct {
+	VariantID  uint64    `gorm:"primaryKey;autoIncrement:false"`
+	CampaignID uint64    `gorm:"not null;index"`
+	WindowFrom time.Time `gorm:"not null"`
+	WindowTo   time.Time `gorm:"not null"`
+	FallbackAt time.Time `gorm:"not null"`
+	ChosenAt   time.Time `gorm:"not null"`
+	// Learned is false when the estimate was too thin and FallbackAt was
+	// used.
+	Learned   bool   `gorm:"not null;default:false"`
+	Basis     string `gorm:"type:text"`
+	CreatedAt time.Time
+}
+
+// TableName is campaign_send_times.
+func (CampaignSendTime) TableName() string { return "campaign_send_times" }
+
+// CampaignModels lists the tables of campaigns (migrations 9 and 12).
 func CampaignModels() []any {
-	return []any{&Campaign{}, &CampaignVariant{}, &CampaignAssignment{}, &Conversion{}}
+	return []any{&Campaign{}, &CampaignVariant{}, &CampaignAssignment{}, &Conversion{}, &CampaignSendTime{}}
 }
 
 // Tag limits: an employee's tags are stored in employees.tags, comma

@@ -234,7 +234,7 @@ func TestUpgradeFromVersion1KeepsData(t *testing.T) {
 
 			applied, err = store.Migrate(ctx, db.DB)
 			require.NoError(t, err)
-			require.Equal(t, []int{4, 5, 6, 7, 8, 9}, applied)
+			require.Equal(t, versionsAbove(3), applied, "every version above 3, in order")
 			require.NoError(t, store.CheckCurrent(ctx, db.DB))
 
 			var gotEmp store.Employee
@@ -280,8 +280,19 @@ func TestMigrateResumesAfterAPartialMySQLRun(t *testing.T) {
 	require.NoError(t, db.Exec(stmts[0]).Error)
 	applied, err := store.Migrate(ctx, db.DB)
 	require.NoError(t, err)
-	require.Equal(t, []int{4, 5, 6, 7, 8, 9}, applied)
+	require.Equal(t, versionsAbove(3), applied)
 	require.True(t, db.Migrator().HasIndex(&store.SurveyAnswer{}, "ix_answer_agg"))
+}
+
+// versionsAbove lists the versions of store.Migrations above v, in order.
+func versionsAbove(v int) []int {
+	var out []int
+	for _, m := range store.Migrations {
+		if m.Version > v {
+			out = append(out, m.Version)
+		}
+	}
+	return out
 }
 
 func TestMigrateToRefusesAnUnknownVersion(t *testing.T) {
