@@ -44,8 +44,12 @@ type Campaign struct {
 	// At is the send time of an "at" schedule (and of "now": when created).
 	At       *time.Time
 	CronSpec string `gorm:"size:128"`
-	TimeZone string `gorm:"size:64;not null"`
-	Locale   string `gorm:"size:8;not null"`
+	// WindowFrom and WindowTo bound a "best" schedule's learned send time
+	// (migration 12); At is then the configured time it falls back to.
+	WindowFrom *time.Time
+	WindowTo   *time.Time
+	TimeZone   string `gorm:"size:64;not null"`
+	Locale     string `gorm:"size:8;not null"`
 	// Event is the conversion event the campaign is judged on ("live_join").
 	Event string `gorm:"size:64;not null;index"`
 	// MinSample is the sent deliveries each variant needs before the

