@@ -123,11 +123,15 @@ type Button struct {
 	URL  string `json:"url"`
 }
 
-// Schedule says when a campaign (or a variant) is sent.
+// Schedule says when a campaign (or a variant) is sent: now, at a time, on
+// a cron schedule in TimeZone, or "best": at the learned best hour inside
+// Window (see SendTimeEstimate.Choose), falling back to At (default: the
+// window's start) where data is thin.
 type Schedule struct {
-	Kind     string     `json:"kind"` // now, at, cron
+	Kind     string     `json:"kind"` // now, at, cron, best
 	At       *time.Time `json:"at,omitempty"`
 	Cron     string     `json:"cron,omitempty"`
+	Window   *Window    `json:"window,omitempty"`
 	TimeZone string     `json:"time_zone,omitempty"`
 }
 
@@ -141,6 +145,11 @@ type VariantInput struct {
 	Buttons []Button   `json:"buttons,omitempty"`
 	At      *time.Time `json:"at,omitempty"`
 	Cron    string     `json:"cron,omitempty"`
+	// Best sends the variant at the learned best hour inside the window,
+	// falling back to the campaign's time (when inside it) or the window's
+	// start: with a fixed-time control this is the "send time: fixed vs
+	// learned" experiment.
+	Best *Window `json:"best,omitempty"`
 }
 
 // Input is a new campaign.
@@ -259,6 +268,9 @@ func (s *Service) validate(in *Input) (*time.Location, []FieldError) {
 		}
 	}
 	in.Schedule.TimeZone = loc.String()
+	if in.Schedule.Kind != store.ScheduleBest {
+		in.Schedule.Window = nil
+	}
 	switch in.Schedule.Kind {
 	case store.ScheduleNow:
 		now := s.now()
@@ -269,8 +281,21 @@ func (s *Service) validate(in *Input) (*time.Location, []FieldError) {
 	case store.ScheduleCron:
 		s.checkCron(&errs, "schedule.cron", in.Schedule.Cron, loc)
 		in.Schedule.At = nil
+	case store.ScheduleBest:
+		in.Schedule.Cron = ""
+		n := len(errs)
+		s.checkWindow(&errs, "schedule.window", in.Schedule.Window)
+		if len(errs) == n {
+			w := in.Schedule.Window
+			if in.Schedule.At == nil {
+				at := w.From
+				in.Schedule.At = &at
+			} else if in.Schedule.At.Before(w.From) || !in.Schedule.At.Before(w.To) {
+				errs = append(errs, FieldError{"schedule.at", "the configured time must lie inside the window"})
+			}
+		}
 	default:
-		errs = append(errs, FieldError{"schedule.kind", "must be one of now, at, cron"})
+		errs = append(errs, FieldError{"schedule.kind", "must be one of now, at, cron, best"})
 	}
 	if len(in.Variants) == 0 {
 		in.Variants = []VariantInput{{Name: "A"}}
@@ -300,6 +325,12 @@ func (s *Service) validate(in *Input) (*time.Location, []FieldError) {
 		checkText(&errs, f+".body", v.Body, MaxBody, false)
 		checkButtons(&errs, f+".buttons", v.Buttons)
 		switch {
+		case v.Best != nil && (v.At != nil || v.Cron != ""):
+			errs = append(errs, FieldError{f + ".best", "give best, at or cron, not two of them"})
+		case v.Best != nil && in.Schedule.Kind == store.ScheduleCron:
+			errs = append(errs, FieldError{f + ".best", "a learned send time needs a one-off campaign schedule (now, at or best)"})
+		case v.Best != nil:
+			s.checkWindow(&errs, f+".best", v.Best)
 		case v.At != nil && v.Cron != "":
 			errs = append(errs, FieldError{f, "give at or cron, not both"})
 		case v.At != nil:
@@ -340,6 +371,20 @@ func (s *Service) Create(ctx context.Context, in Input, actor string) (Campaign,
 	if len(errs) > 0 {
 		return Campaign{}, &InvalidError{errs}
 	}
+	// Learned send times are chosen before the transaction: they only read
+	// past pushes.
+	choices := make([]*SendTimeChoice, len(in.Variants))
+	for i, v := range in.Variants {
+		w, fallback, ok := learnedWindow(in.Schedule, v)
+		if !ok {
+			continue
+		}
+		c, err := s.chooseSendTime(ctx, in.Audience, loc, w, fallback)
+		if err != nil {
+			return Campaign{}, fmt.Errorf("choose the send time of variant %s: %w", v.Name, err)
+		}
+		choices[i] = &c
+	}
 	var id uint64
 	err := store.Tx(ctx, s.DB, func(tx *gorm.DB) error {
 		cid, err := courseID(tx)
@@ -354,13 +399,14 @@ func (s *Service) Create(ctx context.Context, in Input, actor string) (Campaign,
 		}
 		c := store.Campaign{Name: in.Name, Title: in.Title, Body: in.Body, ImageURL: in.ImageURL, Buttons: mustJSON(nonNil(in.Buttons)),
 			Audience: mustJSON(in.Audience), Schedule: in.Schedule.Kind, At: in.Schedule.At, CronSpec: in.Schedule.Cron,
+			WindowFrom: windowEnd(in.Schedule.Window, false), WindowTo: windowEnd(in.Schedule.Window, true),
 			TimeZone: loc.String(), Locale: in.Locale, Event: in.Event, MinSample: in.MinSample, MinGroupSize: in.MinGroupSize,
 			SessionID: sess.ID, Status: store.CampaignScheduled, CreatedBy: actor, CreatedAt: now, UpdatedAt: now}
 		if err := tx.Create(&c).Error; err != nil {
 			return fmt.Errorf("create campaign: %w", err)
 		}
 		id = c.ID
-		for _, v := range in.Variants {
+		for i, v := range in.Variants {
 			tp := store.Touchpoint{Kind: KindCampaign, Anchor: store.AnchorAbsolute, Audience: AudienceCampaign, Template: KindCampaign,
 				At: c.At, CronSpec: c.CronSpec, Note: fmt.Sprintf("campaign %d variant %s", c.ID, v.Name)}
 			switch {
@@ -369,6 +415,10 @@ func (s *Service) Create(ctx context.Context, in Input, actor string) (Campaign,
 				tp.At, tp.CronSpec = &at, ""
 			case v.Cron != "":
 				tp.At, tp.CronSpec = nil, v.Cron
+			}
+			if ch := choices[i]; ch != nil {
+				at := ch.At
+				tp.At, tp.CronSpec = &at, ""
 			}
 			if err := s.Planner.Create(ctx, tx, &tp, sess); err != nil {
 				return fmt.Errorf("schedule variant %s: %w", v.Name, err)
@@ -381,6 +431,13 @@ func (s *Service) Create(ctx context.Context, in Input, actor string) (Campaign,
 				At: v.At, CronSpec: v.Cron, TouchpointID: tp.ID, CreatedAt: now}
 			if err := tx.Create(&row).Error; err != nil {
 				return fmt.Errorf("create variant %s: %w", v.Name, err)
+			}
+			if ch := choices[i]; ch != nil {
+				st := store.CampaignSendTime{VariantID: row.ID, CampaignID: c.ID, WindowFrom: ch.Window.From, WindowTo: ch.Window.To,
+					FallbackAt: ch.FallbackAt, ChosenAt: ch.At, Learned: ch.Learned, Basis: ch.basis(), CreatedAt: now}
+				if err := tx.Create(&st).Error; err != nil {
+					return fmt.Errorf("record the send time of variant %s: %w", v.Name, err)
+				}
 			}
 		}
 		b, _ := json.Marshal(map[string]any{"name": c.Name, "event": c.Event, "schedule": c.Schedule, "variants": len(in.Variants)})
@@ -439,12 +496,45 @@ type Variant struct {
 	TouchpointID uint64     `json:"touchpoint_id"`
 	Status       string     `json:"status"`
 	RunAt        time.Time  `json:"run_at"`
+	// SendTime is the learned send time and its basis, for a variant
+	// sent at the best hour of a window.
+	SendTime *SendTimeChoice `json:"send_time,omitempty"`
 }
 
-func toCampaign(c store.Campaign, vs []store.CampaignVariant, tps map[uint64]store.Touchpoint) Campaign {
+// learnedWindow returns the window a variant's send time is learned in and
+// the configured time it falls back to; ok is false for a fixed time.
+func learnedWindow(sc Schedule, v VariantInput) (Window, time.Time, bool) {
+	switch {
+	case v.Best != nil:
+		fallback := v.Best.From
+		if sc.At != nil && !sc.At.Before(v.Best.From) && sc.At.Before(v.Best.To) {
+			fallback = *sc.At
+		}
+		return *v.Best, fallback, true
+	case sc.Kind == store.ScheduleBest && v.At == nil && v.Cron == "" && sc.Window != nil && sc.At != nil:
+		return *sc.Window, *sc.At, true
+	}
+	return Window{}, time.Time{}, false
+}
+
+func windowEnd(w *Window, to bool) *time.Time {
+	if w == nil {
+		return nil
+	}
+	t := w.From.UTC()
+	if to {
+		t = w.To.UTC()
+	}
+	return &t
+}
+
+func toCampaign(c store.Campaign, vs []store.CampaignVariant, tps map[uint64]store.Touchpoint, sts map[uint64]SendTimeChoice) Campaign {
 	out := Campaign{ID: c.ID, Name: c.Name, Title: c.Title, Body: c.Body, ImageURL: c.ImageURL, Buttons: []Button{},
 		Schedule: Schedule{Kind: c.Schedule, At: c.At, Cron: c.CronSpec, TimeZone: c.TimeZone}, Event: c.Event, Locale: c.Locale,
 		MinSample: c.MinSample, MinGroupSize: c.MinGroupSize, Status: c.Status, SessionID: c.SessionID, Variants: []Variant{}, CreatedAt: c.CreatedAt}
+	if c.WindowFrom != nil && c.WindowTo != nil {
+		out.Schedule.Window = &Window{From: c.WindowFrom.UTC(), To: c.WindowTo.UTC()}
+	}
 	_ = json.Unmarshal([]byte(c.Buttons), &out.Buttons)
 	_ = json.Unmarshal([]byte(c.Audience), &out.Audience)
 	out.Audience.Include, out.Audience.Exclude = nonNil(out.Audience.Include), nonNil(out.Audience.Exclude)
@@ -454,6 +544,9 @@ func toCampaign(c store.Campaign, vs []store.CampaignVariant, tps map[uint64]sto
 			TouchpointID: v.TouchpointID, Status: tp.Status, RunAt: tp.RunAt}
 		if v.Buttons != "" {
 			_ = json.Unmarshal([]byte(v.Buttons), &row.Buttons)
+		}
+		if st, ok := sts[v.ID]; ok {
+			row.SendTime = &st
 		}
 		out.Variants = append(out.Variants, row)
 	}
@@ -507,13 +600,17 @@ func (s *Service) list(ctx context.Context, q *gorm.DB) ([]Campaign, error) {
 	for _, tp := range tps {
 		byTP[tp.ID] = tp
 	}
+	sts, err := s.sendTimes(s.DB.WithContext(ctx), ids)
+	if err != nil {
+		return nil, err
+	}
 	byCampaign := map[uint64][]store.CampaignVariant{}
 	for _, v := range vs {
 		byCampaign[v.CampaignID] = append(byCampaign[v.CampaignID], v)
 	}
 	out := make([]Campaign, len(cs))
 	for i, c := range cs {
-		out[i] = toCampaign(c, byCampaign[c.ID], byTP)
+		out[i] = toCampaign(c, byCampaign[c.ID], byTP, sts)
 	}
 	return out, nil
 }

@@ -37,5 +37,17 @@ func definitions(window time.Duration, c store.Campaign) []Definition {
 			fmt.Sprintf("Share via push: of all conversions of event %q in the period, the share credited to any push. Formula: 100 × conversions credited to a push ÷ all conversions, n = all conversions (by event id, not de-duplicated by person); the campaign's share likewise", c.Event)},
 		{"experiment", fmt.Sprintf("实验：每人按活动与员工编号的 HMAC 稳定分配到一个版本（按权重），分配在首次发送时记录且不再改变。各版本与第一个版本（对照组）比较点击率和转化率：差值（百分点）及其 95%% 置信区间（正态近似，非合并标准误），双侧两比例 z 检验的 p 值（合并标准误）；每个版本送达不少于 %d 人前显示“数据不足”", c.MinSample),
 			fmt.Sprintf("Experiment: each person is assigned to one variant, by weight, from an HMAC of campaign and employee id; the assignment is recorded when first sent and never changes. Each variant is compared with the first (the control) on click-through and conversion: the difference in percentage points with its 95%% confidence interval (normal approximation, unpooled standard error) and the two-sided p-value of the two-proportion z-test (pooled standard error); \"not enough data yet\" until every variant has %d people delivered", c.MinSample)},
+		SendTimeDefinition(),
 	}
+}
+
+// SendTimeDefinition is the meaning of a learned send time (in every
+// campaign report and beside an estimate).
+func SendTimeDefinition() Definition {
+	m := int(OpenWithin / time.Minute)
+	return Definition{"send_time",
+		fmt.Sprintf("学习得出的发送时间：读取过去 %d 天内已发送的定向推送（每条投递一次），按发送时间在活动时区中的小时（00–23）分组；“快速打开率”= 100 × 发送后 %d 分钟内首次点击的投递数 ÷ 该小时已发送的投递数，n = 该小时已发送数（另列首次点击的中位分钟数）。窗口按小时切分（第一段从窗口开始），去掉免打扰时段和节假日；在已发送数不少于 %d 的小时中选快速打开率最高者（相同取较早者）。窗口内可比较的小时少于 2 个、或窗口全在免打扰时段时，使用设定的时间。要证明它有效，请用“固定时间 vs 学习时间”的 A/B 实验",
+			int(SendTimeLookback/(24*time.Hour)), m, DefaultMinPerHour),
+		fmt.Sprintf("Learned send time: the sent campaign pushes of the last %d days (each delivery once), grouped by the hour (00–23) of their send time in the campaign's zone; quick-open rate = 100 × deliveries first clicked within %d minutes of sending ÷ the hour's sent deliveries, n = the hour's sent deliveries (the median minutes to the first click listed beside). The window is cut into hour slots (the first starts at the window's start), slots in quiet hours or on holidays are left out, and among the hours with at least %d sent the highest quick-open rate wins (ties: the earlier). With fewer than two comparable hours in the window, or no allowed slot, the configured time is used. To show that it helps, run a fixed-time vs learned-time A/B test",
+			int(SendTimeLookback/(24*time.Hour)), m, DefaultMinPerHour)}
 }
