@@ -91,7 +91,8 @@ type SendTimeEstimate struct {
 	// Best is the hour with the highest quick-open rate among the hours
 	// with enough sends (ties: the earlier hour); nil when fewer than two
 	// hours have enough (nothing to compare).
-	Best *int `json:"best_hour"`
+	Best       *int       `json:"best_hour"`
+	Definition Definition `json:"definition"`
 }
 
 // EstimateSendTime reads past campaign pushes (sent deliveries of campaign
@@ -183,7 +184,7 @@ func (s *Service) EstimateSendTime(ctx context.Context, q SendTimeQuery) (*SendT
 // arithmetic is tested on hand-computed values).
 func buildEstimate(loc *time.Location, from, to time.Time, dept, platform string, minN int, sent, opened []int, delays [][]float64) *SendTimeEstimate {
 	e := &SendTimeEstimate{TimeZone: loc.String(), From: from.UTC(), To: to.UTC(), Department: dept, Platform: platform,
-		OpenWithinMinutes: int(OpenWithin / time.Minute), MinPerHour: minN, Hours: make([]HourEstimate, 24)}
+		OpenWithinMinutes: int(OpenWithin / time.Minute), MinPerHour: minN, Hours: make([]HourEstimate, 24), Definition: SendTimeDefinition()}
 	enough := 0
 	for h := range 24 {
 		he := HourEstimate{Hour: h, Sent: sent[h], Opened: opened[h], Enough: sent[h] >= minN}

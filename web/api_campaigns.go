@@ -2,15 +2,11 @@ package web
 
 import (
 	"errors"
-	"fmt"
 	"net/http"
 	"strings"
 	"time"
 
-	"gorm.io/gorm"
-
 	"github.com/learnloop/learnloop/campaigns"
-	"github.com/learnloop/learnloop/store"
 )
 
 // campaignRoutes registers the campaign, conversion and tag endpoints.
@@ -21,6 +17,7 @@ func (s *Server) campaignRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /campaigns", s.listCampaigns)
 	mux.HandleFunc("POST /campaigns", s.createCampaign)
 	mux.HandleFunc("POST /campaigns/audience-count", s.countAudience)
+	mux.HandleFunc("GET /campaigns/send-time", s.estimateSendTime)
 	mux.HandleFunc("GET /campaigns/{id}", s.getCampaign)
 	mux.HandleFunc("GET /campaigns/{id}/audience", s.campaignAudience)
 	mux.HandleFunc("GET /campaigns/{id}/preview", s.previewCampaign)
@@ -87,12 +84,38 @@ func (s *Server) countAudience(w http.ResponseWriter, r *http.Request) {
 	if !decode(w, r, &a) {
 		return
 	}
-	n, err := campaigns.Count(r.Context(), s.DB, a)
+	n, err := s.Campaigns.Count(r.Context(), a)
 	if err != nil {
 		s.campaignError(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"count": n, "counted_at": s.now()})
+}
+
+func (s *Server) estimateSendTime(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	loc := s.Location
+	if z := q.Get("time_zone"); z != "" {
+		l, err := time.LoadLocation(z)
+		if err != nil || z == "Local" {
+			apiError(w, http.StatusBadRequest, "bad_query", "time_zone is not an IANA time zone", nil)
+			return
+		}
+		loc = l
+	}
+	p := q.Get("platform")
+	switch p {
+	case "", "wecom", "feishu", "dingtalk", "simulator":
+	default:
+		apiError(w, http.StatusBadRequest, "bad_query", "platform must be one of wecom, feishu, dingtalk, simulator", nil)
+		return
+	}
+	est, err := s.Campaigns.EstimateSendTime(r.Context(), campaigns.SendTimeQuery{Department: q.Get("department"), Platform: p, Location: loc})
+	if err != nil {
+		s.campaignError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, est)
 }
 
 func (s *Server) getCampaign(w http.ResponseWriter, r *http.Request) {
@@ -118,7 +141,7 @@ func (s *Server) campaignAudience(w http.ResponseWriter, r *http.Request) {
 		s.campaignError(w, r, err)
 		return
 	}
-	n, err := campaigns.Count(r.Context(), s.DB, c.Audience)
+	n, err := s.Campaigns.Count(r.Context(), c.Audience)
 	if err != nil {
 		s.campaignError(w, r, err)
 		return
@@ -211,12 +234,6 @@ func (s *Server) postConversion(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, code, res)
 }
 
-type tagsJSON struct {
-	ID         uint64   `json:"id"`
-	ExternalID string   `json:"external_id"`
-	Tags       []string `json:"tags"`
-}
-
 func (s *Server) putTags(w http.ResponseWriter, r *http.Request) {
 	id, ok := pathID(w, r, "id")
 	if !ok {
@@ -228,34 +245,10 @@ func (s *Server) putTags(w http.ResponseWriter, r *http.Request) {
 	if !decode(w, r, &in) {
 		return
 	}
-	for i, t := range in.Tags {
-		if strings.ContainsAny(t, ",，;；|") {
-			invalid(w, []fieldError{{Field: fmt.Sprintf("tags[%d]", i), Code: "bad_value", Message: "one tag per entry (no , ; or |)"}})
-			return
-		}
-	}
-	norm, err := store.NormalizeTags(strings.Join(in.Tags, ","))
+	out, err := s.Campaigns.SetTags(r.Context(), id, in.Tags, actor(r.Context()))
 	if err != nil {
-		invalid(w, []fieldError{{Field: "tags", Code: "bad_value", Message: err.Error()}})
+		s.campaignError(w, r, err)
 		return
-	}
-	var e store.Employee
-	if !s.load(w, r, &e, id, "employee") {
-		return
-	}
-	err = store.Tx(r.Context(), s.DB, func(tx *gorm.DB) error {
-		if err := tx.Model(&store.Employee{}).Where("id = ?", id).Updates(map[string]any{"tags": norm, "updated_at": s.now()}).Error; err != nil {
-			return err
-		}
-		return s.audit(tx, r, "employee.tags", fmt.Sprintf("employee:%d", id), map[string]any{"from": e.Tags, "to": norm})
-	})
-	if err != nil {
-		s.internal(w, r, err)
-		return
-	}
-	out := tagsJSON{ID: e.ID, ExternalID: e.ExternalID, Tags: []string{}}
-	if norm != "" {
-		out.Tags = strings.Split(norm, ",")
 	}
 	writeJSON(w, http.StatusOK, out)
 }

@@ -121,4 +121,39 @@ func campaignContract(t *testing.T, r *contractRun) {
 	r.want(200, "POST", api+"/campaigns/"+id+"/cancel", nil, nil)
 	r.want(409, "POST", api+"/campaigns/"+id+"/resume", nil, nil)
 	r.want(404, "GET", api+"/campaigns/999999", nil, nil)
+	r.want(404, "PUT", api+"/employees/999999/tags", map[string]any{"tags": []string{"x"}}, nil)
+
+	// The learned send time: the estimate, and a campaign sent at the best
+	// hour of a window (no past campaign pushes here: the configured time).
+	var est struct {
+		N     int   `json:"n"`
+		Hours []any `json:"hours"`
+	}
+	r.want(200, "GET", api+"/campaigns/send-time?department=%E9%94%80%E5%94%AE&platform=simulator&time_zone=Asia/Shanghai", nil, &est)
+	require.Len(t, est.Hours, 24)
+	r.want(400, "GET", api+"/campaigns/send-time?platform=fax", nil, nil)
+	r.want(400, "GET", api+"/campaigns/send-time?time_zone=Mars/Base", nil, nil)
+	from, to := r.clk.Now().Add(24*time.Hour), r.clk.Now().Add(33*time.Hour)
+	var best struct {
+		Schedule struct {
+			Kind string `json:"kind"`
+		} `json:"schedule"`
+		Variants []struct {
+			RunAt    time.Time `json:"run_at"`
+			SendTime struct {
+				Reason string `json:"reason"`
+			} `json:"send_time"`
+		} `json:"variants"`
+	}
+	r.want(201, "POST", api+"/campaigns", map[string]any{
+		"name": "最佳时间", "title": "新课", "event": "course_start", "audience": aud,
+		"schedule": map[string]any{"kind": "best", "window": map[string]any{"from": from.Format(time.RFC3339), "to": to.Format(time.RFC3339)}},
+	}, &best)
+	require.Equal(t, "best", best.Schedule.Kind)
+	require.Equal(t, "thin_data", best.Variants[0].SendTime.Reason)
+	require.True(t, best.Variants[0].RunAt.Equal(from), "thin data: the window's start")
+	r.want(422, "POST", api+"/campaigns", map[string]any{
+		"name": "x", "title": "x", "event": "e", "audience": aud,
+		"schedule": map[string]any{"kind": "best", "window": map[string]any{"from": to.Format(time.RFC3339), "to": from.Format(time.RFC3339)}},
+	}, nil)
 }

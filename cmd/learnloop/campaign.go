@@ -7,6 +7,7 @@ import (
 	"os"
 	"strconv"
 	"text/tabwriter"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -20,7 +21,7 @@ func campaignCmd(g *globals) *cobra.Command {
 		Short: "Targeted pushes (定向推送): create, count the audience, pause/resume/cancel, report; the conversion webhook secret",
 	}
 	c.AddCommand(campaignListCmd(g), campaignCreateCmd(g), campaignCountCmd(g), campaignReportCmd(g),
-		campaignStateCmd(g, "pause"), campaignStateCmd(g, "resume"), campaignStateCmd(g, "cancel"), campaignSecretCmd(g))
+		campaignStateCmd(g, "pause"), campaignStateCmd(g, "resume"), campaignStateCmd(g, "cancel"), campaignSecretCmd(g), campaignSendTimeCmd(g))
 	return c
 }
 
@@ -145,7 +146,7 @@ func campaignCountCmd(g *globals) *cobra.Command {
 				} else if err := readJSONFile(args[0], &aud); err != nil {
 					return err
 				}
-				n, err := campaigns.Count(cmd.Context(), a.DB, aud)
+				n, err := a.Campaigns.Count(cmd.Context(), aud)
 				if err != nil {
 					return invalidText(err)
 				}
@@ -214,4 +215,60 @@ func campaignSecretCmd(g *globals) *cobra.Command {
 			})
 		},
 	}
+}
+
+func campaignSendTimeCmd(g *globals) *cobra.Command {
+	var dept, platform, zone string
+	c := &cobra.Command{
+		Use:   "send-time",
+		Short: "Print the learned send time's evidence: each hour's quick-open rate with its n, and the best hour",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			var loc *time.Location
+			if zone != "" {
+				l, err := time.LoadLocation(zone)
+				if err != nil || zone == "Local" {
+					return usageError{fmt.Errorf("--time-zone %q is not an IANA time zone", zone)}
+				}
+				loc = l
+			}
+			return g.withApp(cmd, func(a *app.App) error {
+				if loc == nil {
+					loc = a.Campaigns.Location
+				}
+				est, err := a.Campaigns.EstimateSendTime(cmd.Context(), campaigns.SendTimeQuery{Department: dept, Platform: platform, Location: loc})
+				if err != nil {
+					return err
+				}
+				tw := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', 0)
+				fmt.Fprintf(tw, "HOUR (%s)\tSENT (n)\tOPENED ≤%d MIN\tQUICK-OPEN %%\tMEDIAN MIN\tCOMPARED\n", est.TimeZone, est.OpenWithinMinutes)
+				for _, h := range est.Hours {
+					if h.Sent == 0 {
+						continue
+					}
+					rate, med := "-", "-"
+					if h.QuickOpen != nil {
+						rate = strconv.FormatFloat(*h.QuickOpen, 'f', 1, 64)
+					}
+					if h.MedianMinutes != nil {
+						med = strconv.FormatFloat(*h.MedianMinutes, 'f', 1, 64)
+					}
+					fmt.Fprintf(tw, "%02d\t%d\t%d\t%s\t%s\t%t\n", h.Hour, h.Sent, h.Opened, rate, med, h.Enough)
+				}
+				if err := tw.Flush(); err != nil {
+					return err
+				}
+				if est.Best == nil {
+					fmt.Fprintf(g.stdout, "n = %d: fewer than two hours with %d sent; campaigns keep their configured time\n", est.N, est.MinPerHour)
+				} else {
+					fmt.Fprintf(g.stdout, "n = %d: best hour %02d:00\n", est.N, *est.Best)
+				}
+				return nil
+			})
+		},
+	}
+	c.Flags().StringVar(&dept, "department", "", "the department (and those below it)")
+	c.Flags().StringVar(&platform, "platform", "", "wecom, feishu, dingtalk or simulator")
+	c.Flags().StringVar(&zone, "time-zone", "", "IANA zone the hours are read in (default: the configured timezone)")
+	return c
 }

@@ -1,0 +1,63 @@
+package campaigns
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"gorm.io/gorm"
+
+	"github.com/learnloop/learnloop/store"
+)
+
+// Tags is an employee's tags, as audiences match them.
+type Tags struct {
+	ID         uint64   `json:"id"`
+	ExternalID string   `json:"external_id"`
+	Tags       []string `json:"tags"`
+}
+
+// SetTags replaces an employee's tags (one tag per entry; normalized,
+// sorted, without duplicates) and writes the audit row, in one transaction;
+// bad tags change nothing.
+func (s *Service) SetTags(ctx context.Context, employeeID uint64, tags []string, actor string) (Tags, error) {
+	for i, t := range tags {
+		if strings.ContainsAny(t, ",，;；|") {
+			return Tags{}, &InvalidError{[]FieldError{{fmt.Sprintf("tags[%d]", i), "one tag per entry (no , ; or |)"}}}
+		}
+	}
+	norm, err := store.NormalizeTags(strings.Join(tags, ","))
+	if err != nil {
+		return Tags{}, &InvalidError{[]FieldError{{"tags", err.Error()}}}
+	}
+	var e store.Employee
+	err = store.Tx(ctx, s.DB, func(tx *gorm.DB) error {
+		if err := tx.Select("id", "external_id", "tags").Where("id = ?", employeeID).Take(&e).Error; err != nil {
+			if errors.Is(err, gorm.ErrRecordNotFound) {
+				return fmt.Errorf("employee %d: %w", employeeID, ErrNotFound)
+			}
+			return fmt.Errorf("load employee: %w", err)
+		}
+		now := s.now()
+		if err := tx.Model(&store.Employee{}).Where("id = ?", employeeID).Updates(map[string]any{"tags": norm, "updated_at": now}).Error; err != nil {
+			return fmt.Errorf("set tags: %w", err)
+		}
+		b, _ := json.Marshal(map[string]any{"from": e.Tags, "to": norm})
+		return tx.Create(&store.AuditLog{Actor: actorOr(actor), Action: "employee.tags", Object: fmt.Sprintf("employee:%d", employeeID), Detail: string(b), CreatedAt: now}).Error
+	})
+	if err != nil {
+		return Tags{}, err
+	}
+	out := Tags{ID: e.ID, ExternalID: e.ExternalID, Tags: []string{}}
+	if norm != "" {
+		out.Tags = strings.Split(norm, ",")
+	}
+	return out, nil
+}
+
+// Count returns how many active employees the audience chooses right now.
+func (s *Service) Count(ctx context.Context, a Audience) (int64, error) {
+	return Count(ctx, s.DB, a)
+}
