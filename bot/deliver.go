@@ -16,6 +16,7 @@ import (
 	"gorm.io/gorm/clause"
 
 	"github.com/learnloop/learnloop/store"
+	"github.com/learnloop/learnloop/text"
 )
 
 // ErrTransient is returned by Fire when some deliveries failed in a way that a
@@ -533,11 +534,11 @@ func (f *fireJob) recipient(row store.Delivery) Recipient {
 	return Recipient{EmployeeID: row.EmployeeID, UserID: row.UserID, Name: e.Name, Locale: f.locale(e)}
 }
 
-func (f *fireJob) locale(e store.Employee) string {
+func (f *fireJob) locale(e store.Employee) text.Locale {
 	if e.Locale != "" {
-		return NormalizeLocale(e.Locale)
+		return text.Parse(e.Locale)
 	}
-	return NormalizeLocale(f.sess.Locale)
+	return text.Parse(f.sess.Locale)
 }
 
 func (f *fireJob) message(ctx context.Context, row store.Delivery) (Message, error) {

@@ -8,6 +8,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/learnloop/learnloop/text"
 )
 
 // Platform names a chat platform.
@@ -34,7 +36,7 @@ type Recipient struct {
 	EmployeeID uint64
 	UserID     string // the platform's user id
 	Name       string
-	Locale     string
+	Locale     text.Locale
 }
 
 // Field is a label/value line on a card ("时间", "09:00–12:00").
@@ -82,8 +84,8 @@ type Message struct {
 	Status string `json:"status,omitempty"`
 	// Fallback is a plain-text rendering with links, for platforms or
 	// clients that cannot show buttons.
-	Fallback string `json:"fallback,omitempty"`
-	Locale   string `json:"locale,omitempty"`
+	Fallback string      `json:"fallback,omitempty"`
+	Locale   text.Locale `json:"locale,omitempty"`
 }
 
 // Validate checks the limits every adapter relies on.

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/learnloop/learnloop/store"
+	"github.com/learnloop/learnloop/text"
 )
 
 // Touchpoint kinds the core loop renders.
@@ -30,7 +31,7 @@ type CardContext struct {
 	Teacher    string
 	DeliveryID uint64
 	Key        string
-	Locale     string
+	Locale     text.Locale
 	Checkin    *store.Checkin
 	// Remote marks Checkin as made away from a session that requires
 	// on-site check-in: the card says it does not count as present.
@@ -126,7 +127,7 @@ func (r *Renderer) Render(ctx context.Context, cc CardContext) (Message, error) 
 		}
 		return m, m.Validate()
 	}
-	loc := NormalizeLocale(cc.Locale)
+	loc := text.Parse(string(cc.Locale))
 	title := CardTitle(cc.Course, cc.Session)
 	m := Message{Key: cc.Key, Kind: cc.Kind, Locale: loc}
 	m.Fields = SessionFields(loc, cc.Session, cc.Teacher)
@@ -137,34 +138,34 @@ func (r *Renderer) Render(ctx context.Context, cc CardContext) (Message, error) 
 			Text: label, Action: ActionCheckin, Primary: true,
 			Token: r.Signer.Sign(Claims{Kind: TokenInteraction, DeliveryID: cc.DeliveryID, Expires: exp, Extra: ActionCheckin}),
 		})
-		m.Fallback = T(loc, "fallback.checkin", r.CheckinURL(cc.DeliveryID, exp))
+		m.Fallback = text.T(loc, "bot:fallback.checkin", r.CheckinURL(cc.DeliveryID, exp))
 	}
 	switch cc.Kind {
 	case KindReminder:
-		m.Title = T(loc, "reminder.title", title)
-		m.Body = T(loc, "reminder.body", cc.Course.Title, cc.Session.StartsAt.In(sloc).Format("01-02 15:04"))
+		m.Title = text.T(loc, "bot:reminder.title", title)
+		m.Body = text.T(loc, "bot:reminder.body", cc.Course.Title, cc.Session.StartsAt.In(sloc).Format("01-02 15:04"))
 	case KindCheckinPrompt:
-		m.Title = T(loc, "checkin_prompt.title", title)
-		m.Body = T(loc, "checkin_prompt.body", cc.Course.Title)
-		checkinButton(T(loc, "button.checkin"))
+		m.Title = text.T(loc, "bot:checkin_prompt.title", title)
+		m.Body = text.T(loc, "bot:checkin_prompt.body", cc.Course.Title)
+		checkinButton(text.T(loc, "bot:button.checkin"))
 	case KindMakeupReminder:
 		deadline := cc.Session.EndsAt.Add(time.Duration(cc.Session.MakeupAfter) * time.Second).In(sloc)
-		m.Title = T(loc, "makeup_reminder.title", title)
-		m.Body = T(loc, "makeup_reminder.body", cc.Course.Title, deadline.Format("01-02 15:04"))
-		checkinButton(T(loc, "button.makeup"))
+		m.Title = text.T(loc, "bot:makeup_reminder.title", title)
+		m.Body = text.T(loc, "bot:makeup_reminder.body", cc.Course.Title, deadline.Format("01-02 15:04"))
+		checkinButton(text.T(loc, "bot:button.makeup"))
 	case KindCustom:
-		m.Title = T(loc, "custom.title", title)
-		m.Body = T(loc, "custom.body", cc.Note)
+		m.Title = text.T(loc, "bot:custom.title", title)
+		m.Body = text.T(loc, "bot:custom.body", cc.Note)
 	default:
 		return Message{}, fmt.Errorf("unknown card kind %q", cc.Kind)
 	}
 	if cc.Session.OnlineURL != "" {
-		m.Buttons = append(m.Buttons, Button{Text: T(loc, "button.join"), Action: ActionLink, URL: r.TrackedURL(cc.DeliveryID, cc.Session.OnlineURL, exp)})
+		m.Buttons = append(m.Buttons, Button{Text: text.T(loc, "bot:button.join"), Action: ActionLink, URL: r.TrackedURL(cc.DeliveryID, cc.Session.OnlineURL, exp)})
 	}
 	if cc.Checkin != nil {
 		m.Status = CheckinStatus(loc, *cc.Checkin, sloc)
 		if cc.Remote {
-			m.Status = T(loc, "status.remote", cc.Checkin.CheckedInAt.In(sloc).Format("15:04"))
+			m.Status = text.T(loc, "bot:status.remote", cc.Checkin.CheckedInAt.In(sloc).Format("15:04"))
 		}
 		// A card that already shows the check-in keeps only its links.
 		kept := m.Buttons[:0]
@@ -199,31 +200,30 @@ func CardTitle(c store.Course, s store.Session) string {
 }
 
 // SessionFields are the time, place and teacher lines of a card.
-func SessionFields(locale string, s store.Session, teacher string) []Field {
-	loc := NormalizeLocale(locale)
+func SessionFields(loc text.Locale, s store.Session, teacher string) []Field {
 	place := s.Location
 	if place == "" && s.OnlineURL != "" {
-		place = T(loc, "online")
+		place = text.T(loc, "bot:online")
 	}
-	fs := []Field{{Label: T(loc, "field.time"), Value: FormatSpan(s)}}
+	fs := []Field{{Label: text.T(loc, "bot:field.time"), Value: FormatSpan(s)}}
 	if place != "" {
-		fs = append(fs, Field{Label: T(loc, "field.place"), Value: place})
+		fs = append(fs, Field{Label: text.T(loc, "bot:field.place"), Value: place})
 	}
 	if teacher != "" {
-		fs = append(fs, Field{Label: T(loc, "field.teacher"), Value: teacher})
+		fs = append(fs, Field{Label: text.T(loc, "bot:field.teacher"), Value: teacher})
 	}
 	return fs
 }
 
 // CheckinStatus is the line a card shows after a check-in ("已签到 09:02 ✓").
-func CheckinStatus(locale string, c store.Checkin, loc *time.Location) string {
+func CheckinStatus(locale text.Locale, c store.Checkin, loc *time.Location) string {
 	at := c.CheckedInAt.In(loc).Format("15:04")
 	switch c.Kind {
 	case store.CheckinLate:
-		return T(locale, "status.late", at)
+		return text.T(locale, "bot:status.late", at)
 	case store.CheckinMakeup:
-		return T(locale, "status.makeup", at)
+		return text.T(locale, "bot:status.makeup", at)
 	default:
-		return T(locale, "status.on_time", at)
+		return text.T(locale, "bot:status.on_time", at)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/learnloop/learnloop/store"
+	"github.com/learnloop/learnloop/text"
 )
 
 // DeliveryContext is a delivery with everything needed to act on it.
@@ -88,21 +89,21 @@ func (r *Router) logger() *slog.Logger {
 // window closed) are a Reply with OK false and a nil error; errors are
 // reserved for failures the platform should retry.
 func (r *Router) HandleInteraction(ctx context.Context, in Interaction) (Reply, error) {
-	locale := LocaleZH
+	locale := text.ZH
 	claims, err := r.Signer.Verify(in.Token, TokenInteraction)
 	if err != nil {
 		r.Metrics.interaction(string(in.Platform), in.Action, "invalid_token")
-		return Reply{Toast: T(locale, "reply.invalid")}, nil
+		return Reply{Toast: text.T(locale, "bot:reply.invalid")}, nil
 	}
 	action := claims.Extra
 	if in.Action != "" && in.Action != action {
 		r.Metrics.interaction(string(in.Platform), in.Action, "action_mismatch")
-		return Reply{Toast: T(locale, "reply.invalid")}, nil
+		return Reply{Toast: text.T(locale, "bot:reply.invalid")}, nil
 	}
 	dc, err := r.loadFor(ctx, action, claims.DeliveryID)
 	if errors.Is(err, ErrNotFound) {
 		r.Metrics.interaction(string(in.Platform), action, "unknown_delivery")
-		return Reply{Toast: T(locale, "reply.invalid")}, nil
+		return Reply{Toast: text.T(locale, "bot:reply.invalid")}, nil
 	}
 	if err != nil {
 		return Reply{}, err
@@ -113,7 +114,7 @@ func (r *Router) HandleInteraction(ctx context.Context, in Interaction) (Reply, 
 	if in.Platform != Platform(dc.Delivery.Platform) || in.UserID != dc.Delivery.UserID {
 		r.logger().Warn("interaction from another user refused", "delivery", dc.Delivery.ID, "platform", in.Platform)
 		r.Metrics.interaction(string(in.Platform), action, "wrong_user")
-		return Reply{Toast: T(locale, "reply.invalid")}, nil
+		return Reply{Toast: text.T(locale, "bot:reply.invalid")}, nil
 	}
 	in.Action = action
 	var reply Reply
@@ -124,7 +125,7 @@ func (r *Router) HandleInteraction(ctx context.Context, in Interaction) (Reply, 
 		h, ok := r.Registry.ActionHandler(action)
 		if !ok {
 			r.Metrics.interaction(string(in.Platform), action, "unknown_action")
-			return Reply{Toast: T(locale, "reply.invalid")}, nil
+			return Reply{Toast: text.T(locale, "bot:reply.invalid")}, nil
 		}
 		reply, err = h(ctx, dc, in)
 	}
@@ -148,7 +149,7 @@ func (r *Router) HandleInteraction(ctx context.Context, in Interaction) (Reply, 
 func (r *Router) CheckinDelivery(ctx context.Context, deliveryID uint64, source string) (Reply, error) {
 	dc, err := r.Load(ctx, deliveryID)
 	if errors.Is(err, ErrNotFound) {
-		return Reply{Toast: T(LocaleZH, "reply.invalid")}, nil
+		return Reply{Toast: text.T(text.ZH, "bot:reply.invalid")}, nil
 	}
 	if err != nil {
 		return Reply{}, err
@@ -164,11 +165,11 @@ func (r *Router) CheckinDelivery(ctx context.Context, deliveryID uint64, source 
 	return reply, nil
 }
 
-func (r *Router) locale(dc DeliveryContext) string {
+func (r *Router) locale(dc DeliveryContext) text.Locale {
 	if dc.Employee.Locale != "" {
-		return NormalizeLocale(dc.Employee.Locale)
+		return text.Parse(dc.Employee.Locale)
 	}
-	return NormalizeLocale(dc.Session.Locale)
+	return text.Parse(dc.Session.Locale)
 }
 
 func (r *Router) checkin(ctx context.Context, dc DeliveryContext, in Interaction) (Reply, error) {
@@ -192,13 +193,13 @@ func (r *Router) checkin(ctx context.Context, dc DeliveryContext, in Interaction
 	loc := SessionLocation(dc.Session)
 	switch {
 	case errors.Is(err, ErrCheckinNotOpen):
-		return Reply{Toast: T(locale, "reply.not_open", SessionWindows(dc.Session).Opens.In(loc).Format("01-02 15:04"))}, nil
+		return Reply{Toast: text.T(locale, "bot:reply.not_open", SessionWindows(dc.Session).Opens.In(loc).Format("01-02 15:04"))}, nil
 	case errors.Is(err, ErrCheckinClosed):
-		return Reply{Toast: T(locale, "reply.closed")}, nil
+		return Reply{Toast: text.T(locale, "bot:reply.closed")}, nil
 	case errors.Is(err, ErrNotEnrolled):
-		return Reply{Toast: T(locale, "reply.not_enrolled")}, nil
+		return Reply{Toast: text.T(locale, "bot:reply.not_enrolled")}, nil
 	case errors.Is(err, ErrSessionCanceled):
-		return Reply{Toast: T(locale, "reply.cancelled")}, nil
+		return Reply{Toast: text.T(locale, "bot:reply.cancelled")}, nil
 	case err != nil:
 		return Reply{}, err
 	}
@@ -212,11 +213,11 @@ func (r *Router) checkin(ctx context.Context, dc DeliveryContext, in Interaction
 	}
 	switch {
 	case remote:
-		reply.Toast = T(locale, "reply.remote", at.Format("15:04"))
+		reply.Toast = text.T(locale, "bot:reply.remote", at.Format("15:04"))
 	case res.Duplicate:
-		reply.Toast = T(locale, "reply.already", at.Format("15:04"))
+		reply.Toast = text.T(locale, "bot:reply.already", at.Format("15:04"))
 	default:
-		reply.Toast = T(locale, "reply.done_"+res.Checkin.Kind, at.Format("15:04"))
+		reply.Toast = text.T(locale, "bot:reply.done_"+res.Checkin.Kind, at.Format("15:04"))
 	}
 	card, err := r.Renderer.Render(ctx, CardContext{
 		Kind: dc.Touchpoint.Kind, Note: dc.Touchpoint.Note, Session: dc.Session, Course: dc.Course, Teacher: dc.Teacher,

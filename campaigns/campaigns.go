@@ -27,11 +27,11 @@ import (
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 
-	"github.com/learnloop/learnloop/bot"
 	"github.com/learnloop/learnloop/plan"
 	"github.com/learnloop/learnloop/reports"
 	"github.com/learnloop/learnloop/scheduler"
 	"github.com/learnloop/learnloop/store"
+	"github.com/learnloop/learnloop/text"
 )
 
 // KindCampaign is the touchpoint kind (and card kind) of a campaign variant.
@@ -236,11 +236,9 @@ func (s *Service) validate(in *Input) (*time.Location, []FieldError) {
 	if !validEvent(in.Event) {
 		errs = append(errs, FieldError{"event", "is required: the conversion event the campaign is judged on (letters, digits and _.:-, at most 64)"})
 	}
-	switch in.Locale {
-	case "":
-		in.Locale = bot.NormalizeLocale(s.Locale)
-	case "zh-CN", "en":
-	default:
+	if in.Locale == "" {
+		in.Locale = string(text.Parse(s.Locale))
+	} else if _, ok := text.Exact(in.Locale); !ok {
 		errs = append(errs, FieldError{"locale", "must be zh-CN or en"})
 	}
 	if in.MinSample == 0 {
@@ -685,6 +683,6 @@ func (s *Service) transition(ctx context.Context, id uint64, from, to, actor str
 		if err := tx.Model(&store.Campaign{}).Where("id = ?", id).Updates(map[string]any{"status": to, "updated_at": now}).Error; err != nil {
 			return err
 		}
-		return tx.Create(&store.AuditLog{Actor: actorOr(actor), Action: "campaign." + to, Object: fmt.Sprintf("campaign:%d", id), Detail: "{}", CreatedAt: now}).Error
+		return tx.Create(&store.AuditLog{Actor: actorOr(actor), Action: "campaigns:" + to, Object: fmt.Sprintf("campaign:%d", id), Detail: "{}", CreatedAt: now}).Error
 	})
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/learnloop/learnloop/bot"
 	"github.com/learnloop/learnloop/store"
+	"github.com/learnloop/learnloop/text"
 )
 
 // Register adds the campaign card kind and audience to reg (see
@@ -77,13 +78,18 @@ func (s *Service) content(ctx context.Context, db *gorm.DB, tpID uint64, cached 
 }
 
 // buttonLabel is a button's text when the campaign gave none.
-func buttonLabel(locale, kind string) string {
-	zh := map[string]string{ButtonCourse: "去学习", ButtonLive: "进入直播", ButtonExam: "去考试", ButtonDocument: "查看资料"}
-	en := map[string]string{ButtonCourse: "Start the course", ButtonLive: "Join the live stream", ButtonExam: "Take the exam", ButtonDocument: "Open the document"}
-	if locale == "en" {
-		return en[kind]
+func buttonLabel(loc text.Locale, kind string) string {
+	switch kind {
+	case ButtonCourse:
+		return text.T(loc, "campaigns:button.course")
+	case ButtonLive:
+		return text.T(loc, "campaigns:button.live")
+	case ButtonExam:
+		return text.T(loc, "campaigns:button.exam")
+	case ButtonDocument:
+		return text.T(loc, "campaigns:button.document")
 	}
-	return zh[kind]
+	return ""
 }
 
 // linkLifetime is the shortest lifetime of a campaign card's links.
@@ -99,10 +105,10 @@ func (s *Service) renderCard(ctx context.Context, r *bot.Renderer, cc bot.CardCo
 	return render(r, c, cc.DeliveryID, cc.Key, cc.Locale, s.now()), nil
 }
 
-func render(r *bot.Renderer, c content, deliveryID uint64, key, locale string, now time.Time) bot.Message {
-	loc := bot.NormalizeLocale(locale)
-	if loc == "" {
-		loc = bot.NormalizeLocale(c.campaign.Locale)
+func render(r *bot.Renderer, c content, deliveryID uint64, key string, locale text.Locale, now time.Time) bot.Message {
+	loc := text.Parse(string(locale))
+	if locale == "" {
+		loc = text.Parse(c.campaign.Locale)
 	}
 	exp := now.Add(max(r.LinkTTL, linkLifetime))
 	m := bot.Message{Key: key, Kind: KindCampaign, Locale: loc, Title: c.title, Body: c.body}
@@ -110,22 +116,19 @@ func render(r *bot.Renderer, c content, deliveryID uint64, key, locale string, n
 	if c.campaign.ImageURL != "" {
 		// bot.Message has no picture element yet: the image is a line of
 		// the card and of its plain-text form.
-		label := "图片"
-		if loc == "en" {
-			label = "Picture"
-		}
+		label := text.T(loc, "campaigns:picture")
 		img := r.TrackedURL(deliveryID, c.campaign.ImageURL, exp)
 		m.Fields = append(m.Fields, bot.Field{Label: label, Value: img})
 		fallback += "\n" + label + ": " + img
 	}
 	for i, b := range c.buttons {
-		text := b.Text
-		if text == "" {
-			text = buttonLabel(loc, b.Kind)
+		label := b.Text
+		if label == "" {
+			label = buttonLabel(loc, b.Kind)
 		}
 		u := r.TrackedURL(deliveryID, b.URL, exp)
-		m.Buttons = append(m.Buttons, bot.Button{Text: text, Action: bot.ActionLink, URL: u, Primary: i == 0})
-		fallback += "\n" + text + ": " + u
+		m.Buttons = append(m.Buttons, bot.Button{Text: label, Action: bot.ActionLink, URL: u, Primary: i == 0})
+		fallback += "\n" + label + ": " + u
 	}
 	m.Fallback = fallback
 	return m
@@ -272,7 +275,7 @@ func (s *Service) Preview(ctx context.Context, r *bot.Renderer, id uint64) ([]Va
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, VariantPreview{Variant: v.Name, Card: render(r, c, 0, "preview-"+strconv.FormatUint(v.ID, 10), c.campaign.Locale, s.now())})
+		out = append(out, VariantPreview{Variant: v.Name, Card: render(r, c, 0, "preview-"+strconv.FormatUint(v.ID, 10), text.Locale(c.campaign.Locale), s.now())})
 	}
 	return out, nil
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/learnloop/learnloop/scheduler"
 	"github.com/learnloop/learnloop/store"
 	"github.com/learnloop/learnloop/store/storetest"
+	"github.com/learnloop/learnloop/text"
 )
 
 // bundle is one test's service on a fresh database: an admin's course with
@@ -44,7 +45,7 @@ func setup(t *testing.T, db *storetest.DB) *bundle {
 	shanghai, err := time.LoadLocation("Asia/Shanghai")
 	require.NoError(t, err)
 	s := &command.Service{DB: db.DB, Planner: p, Checkins: &bot.Checkins{DB: db.DB, Now: clock}, Now: clock,
-		Defaults: command.Defaults{Location: shanghai, Locale: bot.LocaleZH, OpensBefore: 30 * time.Minute, Grace: 10 * time.Minute, MakeupAfter: 24 * time.Hour}}
+		Defaults: command.Defaults{Location: shanghai, Locale: string(text.ZH), OpensBefore: 30 * time.Minute, Grace: 10 * time.Minute, MakeupAfter: 24 * time.Hour}}
 	require.NoError(t, db.Create(&store.Account{Username: "li", Role: store.RoleCoordinator, PasswordHash: "x"}).Error)
 	b := &bundle{db: db, s: s, now: now}
 	ctx := context.Background()

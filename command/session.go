@@ -9,10 +9,10 @@ import (
 
 	"gorm.io/gorm"
 
-	"github.com/learnloop/learnloop/bot"
 	"github.com/learnloop/learnloop/plan"
 	"github.com/learnloop/learnloop/store"
 	"github.com/learnloop/learnloop/surveys"
+	"github.com/learnloop/learnloop/text"
 )
 
 // Plan choices of a new session.
@@ -136,10 +136,8 @@ func (s *Service) applySession(ctx context.Context, a Actor, in SessionInput, ss
 	if ss.EndsAt.IsZero() {
 		fs.add("ends_at", CodeRequired, "is required (RFC 3339)")
 	}
-	switch ss.Locale {
-	case bot.LocaleZH, bot.LocaleEN:
-	default:
-		fs.add("locale", CodeBadChoice, "must be zh-CN or en", bot.LocaleZH, bot.LocaleEN)
+	if _, ok := text.Exact(ss.Locale); !ok {
+		fs.add("locale", CodeBadChoice, "must be zh-CN or en", text.ZH, text.EN)
 	}
 	if in.Plan != nil {
 		switch {
@@ -210,7 +208,7 @@ func (s *Service) CreateSession(ctx context.Context, a Actor, in SessionInput) (
 		d.Location = time.UTC
 	}
 	base := store.Session{
-		TimeZone: d.Location.String(), Locale: bot.NormalizeLocale(d.Locale), Status: store.SessionPlanned,
+		TimeZone: d.Location.String(), Locale: string(text.Parse(d.Locale)), Status: store.SessionPlanned,
 		CheckinOpensBefore: int64(d.OpensBefore / time.Second), CheckinGrace: int64(d.Grace / time.Second),
 		MakeupAfter: int64(d.MakeupAfter / time.Second),
 	}

@@ -28,6 +28,7 @@ import (
 	"github.com/learnloop/learnloop/plan"
 	"github.com/learnloop/learnloop/presence"
 	"github.com/learnloop/learnloop/store"
+	"github.com/learnloop/learnloop/text"
 )
 
 //go:embed templates/*.html
@@ -140,7 +141,7 @@ func newConsole(d Deps) (*Console, error) {
 	if d.Location == nil {
 		d.Location = time.UTC
 	}
-	d.Locale = bot.NormalizeLocale(d.Locale)
+	d.Locale = string(text.Parse(d.Locale))
 	if d.Prefix == "" {
 		d.Prefix = DefaultPrefix
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/learnloop/learnloop/reports"
 	"github.com/learnloop/learnloop/store"
 	"github.com/learnloop/learnloop/surveys"
+	"github.com/learnloop/learnloop/text"
 )
 
 // SurveyAdmin is the part of the surveys engine that adding, closing and
@@ -47,10 +48,7 @@ func addableTemplates(lang string) ([]templateChoice, error) {
 	if err != nil {
 		return nil, err
 	}
-	locale := surveys.LocaleZH
-	if lang == "en" {
-		locale = surveys.LocaleEN
-	}
+	locale := text.Parse(lang)
 	var out []templateChoice
 	for _, d := range defs {
 		if d.Kind == store.SurveyManagerFollowup {
@@ -81,10 +79,7 @@ func (c *Console) surveyManage(r *http.Request, lang string, sc sessionCtx) (*su
 	t := &Table{Key: "session_surveys", Title: tr(lang, "svadmin.table"), Empty: tr(lang, "svadmin.empty"),
 		Columns: []string{tr(lang, "col.id"), tr(lang, "col.kind"), tr(lang, "col.title"), tr(lang, "svadmin.anonymous"),
 			tr(lang, "svadmin.opens_at"), tr(lang, "svadmin.closes_at"), tr(lang, "col.status"), tr(lang, "svadmin.complete"), tr(lang, "svadmin.partial")}}
-	locale := surveys.LocaleZH
-	if lang == "en" {
-		locale = surveys.LocaleEN
-	}
+	locale := text.Parse(lang)
 	for _, sv := range svs {
 		title := sv.Title
 		if def, err := surveys.SurveyDefinition(sv); err == nil {

@@ -14,6 +14,7 @@ import (
 	"github.com/learnloop/learnloop/reports"
 	"github.com/learnloop/learnloop/store"
 	"github.com/learnloop/learnloop/surveys"
+	"github.com/learnloop/learnloop/text"
 )
 
 // SurveyReports is the console's SurveyResults: the figures of the reports
@@ -186,7 +187,7 @@ func round1(p *float64) *float64 {
 // surveyTitle is the section title: the survey's title in lang, its status
 // and when it closes.
 func (s *SurveyReports) surveyTitle(lang string, sv store.Survey, def surveys.Definition) string {
-	title := def.Title.In(lang)
+	title := def.Title.In(text.Parse(lang))
 	if title == "" {
 		title = sv.Title
 	}
@@ -211,7 +212,7 @@ func dimensionLabel(lang, dim, question string) string {
 // questionText is the text of a question in lang.
 func questionText(lang string, def surveys.Definition, key string) string {
 	if q, ok := def.Question(key); ok {
-		if t := q.Text.In(lang); t != "" {
+		if t := q.Text.In(text.Parse(lang)); t != "" {
 			return t
 		}
 	}
@@ -296,7 +297,7 @@ func behavioursTable(lang, key string, rows []reports.BehaviourRow, def surveys.
 func behaviourLabel(lang string, def surveys.Definition, b reports.BehaviourRow) string {
 	for _, q := range def.Questions {
 		if q.Behaviour == b.Index && q.Phase == "before" {
-			if t := q.Text.In(lang); t != "" {
+			if t := q.Text.In(text.Parse(lang)); t != "" {
 				return t
 			}
 		}

@@ -13,14 +13,13 @@ import (
 
 	"github.com/learnloop/learnloop/bot"
 	"github.com/learnloop/learnloop/store"
+	"github.com/learnloop/learnloop/text"
 )
 
 //go:embed templates/q.html static/q.js
 var assets embed.FS
 
-var pageTmpl = template.Must(template.New("q.html").Funcs(template.FuncMap{
-	"t": func(lang, key string, args ...any) string { return tx(lang, key, args...) },
-}).ParseFS(assets, "templates/q.html"))
+var pageTmpl = template.Must(template.New("q.html").Funcs(text.FuncMap(text.ZH)).ParseFS(assets, "templates/q.html"))
 
 // Handler serves the /q/ pages: GET /q/{code} (a scanned venue code),
 // GET /q/ and POST /q/room (the room code), GET /q/auth/{platform} (the
@@ -46,7 +45,7 @@ func (s *Service) Handler() http.Handler {
 
 // view is the data of the one /q/ page template.
 type view struct {
-	Lang    string
+	Lang    text.Locale
 	View    string // message, pick, room, locate, done
 	Heading string
 	Text    string
@@ -80,28 +79,28 @@ func (s *Service) render(w http.ResponseWriter, code int, v view) {
 	_, _ = w.Write(buf.Bytes())
 }
 
-func (s *Service) message(w http.ResponseWriter, code int, lang, key string, args ...any) {
-	s.render(w, code, view{Lang: lang, View: "message", Heading: tx(lang, "title"), Text: tx(lang, key, args...)})
+func (s *Service) message(w http.ResponseWriter, code int, lang text.Locale, key string, args ...any) {
+	s.render(w, code, view{Lang: lang, View: "message", Heading: text.T(lang, "presence:title"), Text: text.T(lang, key, args...)})
 }
 
 func (s *Service) fail(w http.ResponseWriter, r *http.Request, err error) {
 	s.log().Error("presence: request failed", "path", r.URL.Path, "err", err)
-	s.message(w, http.StatusServiceUnavailable, s.lang(r, nil), "msg.error")
+	s.message(w, http.StatusServiceUnavailable, s.lang(r, nil), "presence:msg.error")
 }
 
 // lang is ?lang=, else the person's roster language, else the default.
-func (s *Service) lang(r *http.Request, e *store.Employee) string {
+func (s *Service) lang(r *http.Request, e *store.Employee) text.Locale {
 	if l := r.URL.Query().Get("lang"); l != "" {
-		return bot.NormalizeLocale(l)
+		return text.Parse(l)
 	}
 	if e != nil && e.Locale != "" {
-		return bot.NormalizeLocale(e.Locale)
+		return text.Parse(e.Locale)
 	}
-	return s.d.Locale
+	return text.Parse(s.d.Locale)
 }
 
-func (s *Service) pickPage(w http.ResponseWriter, lang string) {
-	v := view{Lang: lang, View: "pick", Heading: tx(lang, "pick.heading"), Text: tx(lang, "pick.text")}
+func (s *Service) pickPage(w http.ResponseWriter, lang text.Locale) {
+	v := view{Lang: lang, View: "pick", Heading: text.T(lang, "presence:pick.heading"), Text: text.T(lang, "presence:pick.text")}
 	for _, p := range []bot.Platform{bot.PlatformWeCom, bot.PlatformFeishu, bot.PlatformDingTalk} {
 		if _, ok := s.d.Providers[p]; ok {
 			v.Apps = append(v.Apps, appChoice{URL: "/q/start/" + string(p), Name: platformName(lang, p)})
@@ -117,10 +116,10 @@ func (s *Service) scan(w http.ResponseWriter, r *http.Request) {
 	slot, err := s.codec.parseQR(r.PathValue("code"), now)
 	switch {
 	case errors.Is(err, ErrCodeExpired):
-		s.message(w, http.StatusGone, lang, "msg.code_expired")
+		s.message(w, http.StatusGone, lang, "presence:msg.code_expired")
 		return
 	case err != nil:
-		s.message(w, http.StatusNotFound, lang, "msg.code_invalid")
+		s.message(w, http.StatusNotFound, lang, "presence:msg.code_invalid")
 		return
 	}
 	var sess store.Session
@@ -129,7 +128,7 @@ func (s *Service) scan(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if sess.ID == 0 || sess.Status == store.SessionCancelled {
-		s.message(w, http.StatusNotFound, lang, "msg.session_gone")
+		s.message(w, http.StatusNotFound, lang, "presence:msg.session_gone")
 		return
 	}
 	f := flow{
@@ -163,7 +162,7 @@ func (s *Service) startPicked(w http.ResponseWriter, r *http.Request) {
 	p := bot.Platform(r.PathValue("platform"))
 	f, ok := s.readFlow(r)
 	if !ok {
-		s.message(w, http.StatusGone, s.lang(r, nil), "msg.flow_expired")
+		s.message(w, http.StatusGone, s.lang(r, nil), "presence:msg.flow_expired")
 		return
 	}
 	if _, ok := s.d.Providers[p]; !ok {
@@ -181,17 +180,17 @@ func (s *Service) authCallback(w http.ResponseWriter, r *http.Request) {
 	p := bot.Platform(r.PathValue("platform"))
 	prov, ok := s.d.Providers[p]
 	if !ok {
-		s.message(w, http.StatusNotFound, lang, "msg.code_invalid")
+		s.message(w, http.StatusNotFound, lang, "presence:msg.code_invalid")
 		return
 	}
 	f, ok := s.readFlow(r)
 	if !ok {
-		s.message(w, http.StatusGone, lang, "msg.flow_expired")
+		s.message(w, http.StatusGone, lang, "presence:msg.flow_expired")
 		return
 	}
 	q := r.URL.Query()
 	if subtle.ConstantTimeCompare([]byte(q.Get("state")), []byte(f.Nonce)) != 1 || f.Platform != string(p) {
-		s.message(w, http.StatusBadRequest, lang, "msg.state_mismatch")
+		s.message(w, http.StatusBadRequest, lang, "presence:msg.state_mismatch")
 		return
 	}
 	code := q.Get("code")
@@ -200,21 +199,21 @@ func (s *Service) authCallback(w http.ResponseWriter, r *http.Request) {
 	}
 	if code == "" {
 		s.clearFlow(w)
-		s.message(w, http.StatusForbidden, lang, "msg.auth_denied")
+		s.message(w, http.StatusForbidden, lang, "presence:msg.auth_denied")
 		return
 	}
 	userID, err := prov.IdentifyUser(r.Context(), code, s.redirectURI(p))
 	if err != nil {
 		s.log().Warn("presence: app identity failed", "platform", p, "err", err)
 		s.clearFlow(w)
-		s.message(w, http.StatusBadGateway, lang, "msg.auth_failed", platformName(lang, p))
+		s.message(w, http.StatusBadGateway, lang, "presence:msg.auth_failed", platformName(lang, p))
 		return
 	}
 	e, err := s.EmployeeFor(r.Context(), p, userID)
 	if errors.Is(err, ErrNotOnRoster) {
 		s.log().Info("presence: identified person not on the roster", "platform", p)
 		s.clearFlow(w)
-		s.message(w, http.StatusForbidden, lang, "msg.not_on_roster", platformName(lang, p))
+		s.message(w, http.StatusForbidden, lang, "presence:msg.not_on_roster", platformName(lang, p))
 		return
 	}
 	if err != nil {
@@ -251,7 +250,7 @@ func (s *Service) finish(w http.ResponseWriter, r *http.Request, f flow, p bot.P
 			return
 		}
 		lang := s.lang(r, &e)
-		s.render(w, http.StatusOK, view{Lang: lang, View: "locate", Heading: tx(lang, "locate.heading"), Text: tx(lang, "locate.text"), Nonce: f.Nonce, Name: e.Name})
+		s.render(w, http.StatusOK, view{Lang: lang, View: "locate", Heading: text.T(lang, "presence:locate.heading"), Text: text.T(lang, "presence:locate.text"), Nonce: f.Nonce, Name: e.Name})
 		return
 	}
 	s.record(w, r, f, p, e, nil)
@@ -279,51 +278,51 @@ func (s *Service) record(w http.ResponseWriter, r *http.Request, f flow, p bot.P
 }
 
 // refusal maps a Record error to a page.
-func (s *Service) refusal(r *http.Request, err error, f flow, e store.Employee, lang string) (int, string, []any) {
+func (s *Service) refusal(r *http.Request, err error, f flow, e store.Employee, lang text.Locale) (int, string, []any) {
 	switch {
 	case errors.Is(err, bot.ErrNotEnrolled):
-		return http.StatusForbidden, "msg.not_enrolled", []any{e.Name}
+		return http.StatusForbidden, "presence:msg.not_enrolled", []any{e.Name}
 	case errors.Is(err, bot.ErrCheckinNotOpen):
 		var sess store.Session
 		_ = s.d.DB.WithContext(r.Context()).Limit(1).Find(&sess, f.Session).Error
 		opens := bot.SessionWindows(sess).Opens.In(bot.SessionLocation(sess)).Format("01-02 15:04")
-		return http.StatusConflict, "msg.not_open", []any{opens}
+		return http.StatusConflict, "presence:msg.not_open", []any{opens}
 	case errors.Is(err, bot.ErrCheckinClosed):
-		return http.StatusConflict, "msg.closed", nil
+		return http.StatusConflict, "presence:msg.closed", nil
 	case errors.Is(err, bot.ErrSessionCanceled), errors.Is(err, bot.ErrNotFound):
-		return http.StatusGone, "msg.cancelled", nil
+		return http.StatusGone, "presence:msg.cancelled", nil
 	case errors.Is(err, ErrTicketUsed):
-		return http.StatusConflict, "msg.ticket_used", nil
+		return http.StatusConflict, "presence:msg.ticket_used", nil
 	case errors.Is(err, ErrLocationNeeded):
-		return http.StatusUnprocessableEntity, "msg.location_needed", nil
+		return http.StatusUnprocessableEntity, "presence:msg.location_needed", nil
 	case errors.Is(err, ErrLocationImprecise):
 		rules, _ := s.Settings(r.Context(), f.Session)
 		acc, _ := strconv.ParseFloat(r.PostFormValue("accuracy"), 64)
-		return http.StatusUnprocessableEntity, "msg.location_vague", []any{acc, maxAccuracy(rules.RadiusMeters)}
+		return http.StatusUnprocessableEntity, "presence:msg.location_vague", []any{acc, maxAccuracy(rules.RadiusMeters)}
 	case errors.Is(err, ErrOutsideGeofence):
 		rules, _ := s.Settings(r.Context(), f.Session)
 		lat, _ := strconv.ParseFloat(r.PostFormValue("latitude"), 64)
 		lng, _ := strconv.ParseFloat(r.PostFormValue("longitude"), 64)
-		return http.StatusForbidden, "msg.outside", []any{Distance(lat, lng, rules.Latitude, rules.Longitude), rules.RadiusMeters}
+		return http.StatusForbidden, "presence:msg.outside", []any{Distance(lat, lng, rules.Latitude, rules.Longitude), rules.RadiusMeters}
 	}
-	return http.StatusServiceUnavailable, "msg.error", nil
+	return http.StatusServiceUnavailable, "presence:msg.error", nil
 }
 
 // locateSubmit is POST /q/locate: the browser's position for a geofence.
 func (s *Service) locateSubmit(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, 4<<10)
 	if err := r.ParseForm(); err != nil {
-		s.message(w, http.StatusBadRequest, s.lang(r, nil), "msg.location_needed")
+		s.message(w, http.StatusBadRequest, s.lang(r, nil), "presence:msg.location_needed")
 		return
 	}
 	f, ok := s.readFlow(r)
 	if !ok {
-		s.message(w, http.StatusGone, s.lang(r, nil), "msg.flow_expired")
+		s.message(w, http.StatusGone, s.lang(r, nil), "presence:msg.flow_expired")
 		return
 	}
 	id, e, ok := s.identity(r)
 	if !ok || subtle.ConstantTimeCompare([]byte(r.PostFormValue("nonce")), []byte(f.Nonce)) != 1 {
-		s.message(w, http.StatusBadRequest, s.lang(r, nil), "msg.state_mismatch")
+		s.message(w, http.StatusBadRequest, s.lang(r, nil), "presence:msg.state_mismatch")
 		return
 	}
 	var loc *Location
@@ -341,7 +340,7 @@ func (s *Service) donePage(w http.ResponseWriter, r *http.Request) {
 	lang := s.lang(r, nil)
 	_, e, ok := s.identity(r)
 	if !ok {
-		s.message(w, http.StatusNotFound, lang, "msg.no_result")
+		s.message(w, http.StatusNotFound, lang, "presence:msg.no_result")
 		return
 	}
 	lang = s.lang(r, &e)
@@ -351,7 +350,7 @@ func (s *Service) donePage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if sc.ID == 0 || sc.EmployeeID != e.ID {
-		s.message(w, http.StatusNotFound, lang, "msg.no_result")
+		s.message(w, http.StatusNotFound, lang, "presence:msg.no_result")
 		return
 	}
 	var ci store.Checkin
@@ -365,17 +364,17 @@ func (s *Service) donePage(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	heading := tx(lang, "done.heading")
+	heading := text.T(lang, "presence:done.heading")
 	switch sc.Outcome {
 	case OutcomeDuplicate:
-		heading = tx(lang, "done.already")
+		heading = text.T(lang, "presence:done.already")
 	case OutcomeUpgraded:
-		heading = tx(lang, "done.upgraded")
+		heading = text.T(lang, "presence:done.upgraded")
 	}
 	at := ci.CheckedInAt.In(bot.SessionLocation(sess)).Format("15:04")
 	s.render(w, http.StatusOK, view{
 		Lang: lang, View: "done", OK: true, Heading: heading, Name: e.Name, Session: sess.Title,
-		Detail: tx(lang, "done.detail", at, tx(lang, "kind."+ci.Kind), tx(lang, "source."+ci.Source)),
+		Detail: text.T(lang, "presence:done.detail", at, text.T(lang, "presence:kind."+ci.Kind), text.T(lang, "presence:source."+ci.Source)),
 	})
 }
 
@@ -387,7 +386,7 @@ func (s *Service) roomPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	lang := s.lang(r, &e)
-	s.render(w, http.StatusOK, view{Lang: lang, View: "room", Heading: tx(lang, "room.heading"), Text: tx(lang, "room.text"), Name: e.Name})
+	s.render(w, http.StatusOK, view{Lang: lang, View: "room", Heading: text.T(lang, "presence:room.heading"), Text: text.T(lang, "presence:room.text"), Name: e.Name})
 }
 
 func (s *Service) identifyFirst(w http.ResponseWriter, r *http.Request) {
@@ -446,9 +445,9 @@ func (s *Service) roomSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	lang := s.lang(r, &e)
-	form := view{Lang: lang, View: "room", Heading: tx(lang, "room.heading"), Text: tx(lang, "room.text"), Name: e.Name}
+	form := view{Lang: lang, View: "room", Heading: text.T(lang, "presence:room.heading"), Text: text.T(lang, "presence:room.text"), Name: e.Name}
 	if s.tooMany(e.ID, false) {
-		form.Error = tx(lang, "room.too_many")
+		form.Error = text.T(lang, "presence:room.too_many")
 		s.render(w, http.StatusTooManyRequests, form)
 		return
 	}
@@ -462,7 +461,7 @@ func (s *Service) roomSubmit(w http.ResponseWriter, r *http.Request) {
 		return -1
 	}, r.PostFormValue("code"))
 	if len(code) != 4 {
-		form.Error = tx(lang, "room.format")
+		form.Error = text.T(lang, "presence:room.format")
 		s.render(w, http.StatusUnprocessableEntity, form)
 		return
 	}
@@ -490,7 +489,7 @@ func (s *Service) roomSubmit(w http.ResponseWriter, r *http.Request) {
 	}
 	if len(match) != 1 {
 		s.tooMany(e.ID, true)
-		form.Error = tx(lang, "room.wrong")
+		form.Error = text.T(lang, "presence:room.wrong")
 		s.render(w, http.StatusUnprocessableEntity, form)
 		return
 	}
@@ -499,4 +498,12 @@ func (s *Service) roomSubmit(w http.ResponseWriter, r *http.Request) {
 		Scanned: now.UnixMilli(), Exp: now.Add(FlowTTL).UnixMilli(),
 	}
 	s.finish(w, r, f, bot.Platform(id.Platform), e)
+}
+
+// platformName is the chat app's name as the /q/ pages say it.
+func platformName(lang text.Locale, p bot.Platform) string {
+	if k := "presence:platform." + string(p); text.Has(k) {
+		return text.T(lang, k)
+	}
+	return text.T(lang, "presence:platform.unknown")
 }

@@ -222,11 +222,11 @@ func (s *Service) RequireIdentity(w http.ResponseWriter, r *http.Request, want s
 		if e.ID == want.ID {
 			return true
 		}
-		s.message(w, http.StatusForbidden, lang, "msg.other_person", e.Name)
+		s.message(w, http.StatusForbidden, lang, "presence:msg.other_person", e.Name)
 		return false
 	}
 	if r.Method != http.MethodGet {
-		s.message(w, http.StatusForbidden, lang, "msg.identity_needed")
+		s.message(w, http.StatusForbidden, lang, "presence:msg.identity_needed")
 		return false
 	}
 	f := flow{Nonce: newNonce(), Kind: flowIdentify, Return: r.URL.RequestURI(), Exp: s.now().Add(FlowTTL).UnixMilli()}

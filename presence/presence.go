@@ -27,6 +27,7 @@ import (
 
 	"github.com/learnloop/learnloop/bot"
 	"github.com/learnloop/learnloop/store"
+	"github.com/learnloop/learnloop/text"
 )
 
 // IdentityProvider is one chat app's in-app web identity (OAuth 2 style
@@ -87,7 +88,7 @@ func New(d Deps) (*Service, error) {
 		d.Now = time.Now
 	}
 	d.PublicURL = strings.TrimRight(d.PublicURL, "/")
-	d.Locale = bot.NormalizeLocale(d.Locale)
+	d.Locale = string(text.Parse(d.Locale))
 	if d.Providers == nil {
 		d.Providers = map[bot.Platform]IdentityProvider{}
 	}

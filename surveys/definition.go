@@ -16,6 +16,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/learnloop/learnloop/store"
+	"github.com/learnloop/learnloop/text"
 )
 
 // Question types.
@@ -56,15 +57,6 @@ const (
 	PhaseNow = "now"
 )
 
-// Locales every built-in text is written in (the same tags as bot.LocaleZH
-// and bot.LocaleEN).
-const (
-	// LocaleZH is Simplified Chinese, the required locale of every text.
-	LocaleZH = "zh-CN"
-	// LocaleEN is English.
-	LocaleEN = "en"
-)
-
 // Limits of definitions and answers.
 const (
 	// MinBehaviours and MaxBehaviours bound the observable behaviours of a
@@ -97,16 +89,12 @@ const BehaviourPlaceholder = "{behaviour}"
 // Localized is a text in several locales, keyed by tag ("zh-CN", "en").
 type Localized map[string]string
 
-// In returns the text for locale: the exact locale (tags compare
-// case-insensitively, '_' equal to '-'), else the same primary language
-// ("en-US" finds "en", "zh" finds "zh-CN"), else zh-CN, else the non-empty
-// text of the alphabetically first locale, else "". Empty texts count as
-// missing.
-func (l Localized) In(locale string) string {
-	if len(l) == 0 {
-		return ""
-	}
-	want := normLocale(locale)
+// In returns the text for loc: a text whose tag spells loc exactly (tags
+// compare case-insensitively, '_' equal to '-'), else one in the same
+// language ("en-US" serves en, "zh" serves zh-CN), else the zh-CN text,
+// else the non-empty text of the alphabetically first tag, else "". Empty
+// texts count as missing.
+func (l Localized) In(loc text.Locale) string {
 	keys := make([]string, 0, len(l))
 	for k, v := range l {
 		if strings.TrimSpace(v) != "" {
@@ -117,43 +105,27 @@ func (l Localized) In(locale string) string {
 		return ""
 	}
 	sort.Strings(keys)
-	if want != "" {
+	for _, want := range []text.Locale{text.Parse(string(loc)), text.ZH} {
+		same := ""
 		for _, k := range keys {
-			if normLocale(k) == want {
-				return l[k]
+			if m, ok := text.Match(k); ok && m == want {
+				if strings.EqualFold(strings.ReplaceAll(strings.TrimSpace(k), "_", "-"), string(want)) {
+					return l[k]
+				}
+				if same == "" {
+					same = k
+				}
 			}
 		}
-		lang := primary(want)
-		for _, k := range keys {
-			if primary(normLocale(k)) == lang {
-				return l[k]
-			}
-		}
-	}
-	if v := strings.TrimSpace(l[LocaleZH]); v != "" {
-		return l[LocaleZH]
-	}
-	for _, k := range keys {
-		if normLocale(k) == "zh-cn" {
-			return l[k]
+		if same != "" {
+			return l[same]
 		}
 	}
 	return l[keys[0]]
 }
 
-func normLocale(s string) string {
-	return strings.ToLower(strings.ReplaceAll(strings.TrimSpace(s), "_", "-"))
-}
-
-func primary(norm string) string {
-	if i := strings.IndexByte(norm, '-'); i >= 0 {
-		return norm[:i]
-	}
-	return norm
-}
-
 // hasZH reports whether l has a non-blank zh-CN text.
-func (l Localized) hasZH() bool { return strings.TrimSpace(l[LocaleZH]) != "" }
+func (l Localized) hasZH() bool { return strings.TrimSpace(l[string(text.ZH)]) != "" }
 
 func (l Localized) clone() Localized {
 	if l == nil {
@@ -580,30 +552,14 @@ func (q Question) Range() (lo, hi int, ok bool) {
 	return 0, 0, false
 }
 
-var frequencyLabels = [5]Localized{
-	{LocaleZH: "从不", LocaleEN: "Never"},
-	{LocaleZH: "很少", LocaleEN: "Rarely"},
-	{LocaleZH: "有时", LocaleEN: "Sometimes"},
-	{LocaleZH: "经常", LocaleEN: "Often"},
-	{LocaleZH: "总是", LocaleEN: "Always"},
-}
-
-var changeLabels = [7]Localized{
-	{LocaleZH: "明显变差", LocaleEN: "Much worse"},
-	{LocaleZH: "变差", LocaleEN: "Worse"},
-	{LocaleZH: "略有变差", LocaleEN: "Slightly worse"},
-	{LocaleZH: "没有变化", LocaleEN: "No change"},
-	{LocaleZH: "略有改善", LocaleEN: "Slightly better"},
-	{LocaleZH: "改善", LocaleEN: "Better"},
-	{LocaleZH: "明显改善", LocaleEN: "Much better"},
-}
-
-var ratingLabels = [5]Localized{
-	{LocaleZH: "非常不满意", LocaleEN: "Very dissatisfied"},
-	{LocaleZH: "不满意", LocaleEN: "Dissatisfied"},
-	{LocaleZH: "一般", LocaleEN: "Neutral"},
-	{LocaleZH: "满意", LocaleEN: "Satisfied"},
-	{LocaleZH: "非常满意", LocaleEN: "Very satisfied"},
+// catalogued is the text of key in every locale, for the labels the
+// catalogue gives built-in scales.
+func catalogued(key string) Localized {
+	l := make(Localized, len(text.Locales))
+	for _, loc := range text.Locales {
+		l[string(loc)] = text.T(loc, key)
+	}
+	return l
 }
 
 // Scale returns every accepted value of a numeric question in ascending
@@ -621,11 +577,11 @@ func (q Question) Scale() []ScalePoint {
 		var l Localized
 		switch q.Type {
 		case TypeRating:
-			l = ratingLabels[v-1].clone()
+			l = catalogued("surveys:rating." + strconv.Itoa(v))
 		case TypeFrequency:
-			l = frequencyLabels[v-1].clone()
+			l = catalogued("surveys:freq." + strconv.Itoa(v))
 		case TypeChange:
-			l = changeLabels[v+3].clone()
+			l = catalogued("surveys:change." + strconv.Itoa(v))
 			s := strconv.Itoa(v)
 			if v > 0 {
 				s = "+" + s
@@ -635,7 +591,7 @@ func (q Question) Scale() []ScalePoint {
 			}
 		default:
 			s := strconv.Itoa(v)
-			l = Localized{LocaleZH: s, LocaleEN: s}
+			l = Localized{string(text.ZH): s, string(text.EN): s}
 		}
 		out = append(out, ScalePoint{Value: v, Label: l})
 	}
@@ -656,26 +612,20 @@ type Answer struct {
 // required.
 var ErrEmpty = errors.New("no answer")
 
-// ValidationError is an answer that cannot be accepted, with a message for
-// the respondent in zh-CN (Message) and English (MessageEN).
+// ValidationError is an answer that cannot be accepted, with the message
+// the respondent is shown (localized by the caller).
 type ValidationError struct {
-	Key       string // the question's key
-	Message   string // zh-CN
-	MessageEN string
+	Key     string       // the question's key
+	Message text.Message // why, for the respondent
 }
 
 // Error returns the English message prefixed with the question key.
 func (e *ValidationError) Error() string {
-	return fmt.Sprintf("question %q: %s", e.Key, e.MessageEN)
+	return fmt.Sprintf("question %q: %s", e.Key, e.Message.In(text.EN))
 }
 
-// In returns the message for locale: English for "en…" locales, else zh-CN.
-func (e *ValidationError) In(locale string) string {
-	if primary(normLocale(locale)) == "en" {
-		return e.MessageEN
-	}
-	return e.Message
-}
+// In returns the message in loc.
+func (e *ValidationError) In(loc text.Locale) string { return e.Message.In(loc) }
 
 // integerPattern is a plain base-10 integer: an optional sign, then 0 or a
 // number without leading zeros, at most three digits.
@@ -705,38 +655,34 @@ func (q Question) Parse(values []string) (Answer, error) {
 		return Answer{}, ErrEmpty
 	}
 	if q.Type != TypeMulti && len(vals) > 1 {
-		return Answer{}, q.invalid("只能填写一个答案", "only one answer is allowed")
+		return Answer{}, q.invalid("surveys:answer.one_only")
 	}
 	switch q.Type {
 	case TypeRating, TypeNPS, TypeFrequency, TypeChange:
 		lo, hi, _ := q.Range()
 		v := vals[0]
 		if !integerPattern.MatchString(v) {
-			return Answer{}, q.invalid(
-				fmt.Sprintf("请选择 %d 到 %d 之间的整数", lo, hi),
-				fmt.Sprintf("answer must be a whole number from %d to %d", lo, hi))
+			return Answer{}, q.invalid("surveys:answer.not_integer", lo, hi)
 		}
 		n, err := strconv.Atoi(v)
 		if err != nil || n < lo || n > hi {
-			return Answer{}, q.invalid(
-				fmt.Sprintf("答案超出范围：请选择 %d 到 %d 之间的整数", lo, hi),
-				fmt.Sprintf("answer is out of range: choose a whole number from %d to %d", lo, hi))
+			return Answer{}, q.invalid("surveys:answer.out_of_range", lo, hi)
 		}
 		f := float64(n)
 		return Answer{Number: &f}, nil
 	case TypeSingle:
 		if !q.hasOption(vals[0]) {
-			return Answer{}, q.invalid("所选选项不存在", fmt.Sprintf("unknown option %q", vals[0]))
+			return Answer{}, q.invalid("surveys:answer.unknown_option", vals[0])
 		}
 		return Answer{Text: vals[0]}, nil
 	case TypeMulti:
 		chosen := make(map[string]bool, len(vals))
 		for _, v := range vals {
 			if !q.hasOption(v) {
-				return Answer{}, q.invalid("所选选项不存在", fmt.Sprintf("unknown option %q", v))
+				return Answer{}, q.invalid("surveys:answer.unknown_option", v)
 			}
 			if chosen[v] {
-				return Answer{}, q.invalid("同一选项不能重复选择", fmt.Sprintf("option %q is chosen more than once", v))
+				return Answer{}, q.invalid("surveys:answer.chosen_twice", v)
 			}
 			chosen[v] = true
 		}
@@ -754,22 +700,20 @@ func (q Question) Parse(values []string) (Answer, error) {
 	case TypeText:
 		v := strings.ReplaceAll(vals[0], "\r\n", "\n")
 		if !utf8.ValidString(v) || strings.ContainsRune(v, 0) {
-			return Answer{}, q.invalid("文字包含无效字符", "text contains invalid characters")
+			return Answer{}, q.invalid("surveys:answer.bad_text")
 		}
 		if n := utf8.RuneCountInString(v); n > MaxTextRunes {
-			return Answer{}, q.invalid(
-				fmt.Sprintf("文字过长：最多 %d 字，当前 %d 字", MaxTextRunes, n),
-				fmt.Sprintf("text is too long: at most %d characters, got %d", MaxTextRunes, n))
+			return Answer{}, q.invalid("surveys:answer.too_long", MaxTextRunes, n)
 		}
 		return Answer{Text: v}, nil
 	}
-	return Answer{}, q.invalid("不支持的题目类型", fmt.Sprintf("unsupported question type %q", q.Type))
+	return Answer{}, q.invalid("surveys:answer.bad_type", q.Type)
 }
 
 func (q Question) hasOption(id string) bool {
 	return slices.ContainsFunc(q.Options, func(o Option) bool { return o.ID == id })
 }
 
-func (q Question) invalid(zh, en string) *ValidationError {
-	return &ValidationError{Key: q.Key, Message: zh, MessageEN: en}
+func (q Question) invalid(key string, args ...any) *ValidationError {
+	return &ValidationError{Key: q.Key, Message: text.M(key, args...)}
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/learnloop/learnloop/surveys"
+	"github.com/learnloop/learnloop/text"
 )
 
 func loc(zh, en string) surveys.Localized {
@@ -307,7 +308,7 @@ func TestLocalizedIn(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			require.Equal(t, tc.want, tc.l.In(tc.locale))
+			require.Equal(t, tc.want, tc.l.In(text.Parse(tc.locale)))
 		})
 	}
 }
@@ -401,9 +402,10 @@ func TestParse(t *testing.T) {
 				var ve *surveys.ValidationError
 				require.ErrorAs(t, err, &ve)
 				require.Equal(t, tc.key, ve.Key)
-				require.NotEmpty(t, ve.Message)
-				require.NotEmpty(t, ve.MessageEN)
-				require.Contains(t, ve.Error(), ve.MessageEN)
+				require.NotEmpty(t, ve.In(text.ZH))
+				require.NotEmpty(t, ve.In(text.EN))
+				require.NotEqual(t, ve.Message.Key, ve.In(text.EN), "the key has a text")
+				require.Contains(t, ve.Error(), ve.In(text.EN))
 				require.NotErrorIs(t, err, surveys.ErrEmpty)
 			default:
 				require.NoError(t, err)
@@ -428,9 +430,8 @@ func TestParse(t *testing.T) {
 		_, err := q("n").Parse([]string{"11"})
 		var ve *surveys.ValidationError
 		require.ErrorAs(t, err, &ve)
-		require.Equal(t, ve.MessageEN, ve.In("en-US"))
-		require.Equal(t, ve.Message, ve.In("zh-CN"))
-		require.Contains(t, ve.Message, "0 到 10")
+		require.Equal(t, "answer is out of range: choose a whole number from 0 to 10", ve.In(text.Parse("en-US")))
+		require.Equal(t, "答案超出范围：请选择 0 到 10 之间的整数", ve.In(text.ZH))
 	})
 }
 
@@ -632,8 +633,8 @@ func TestClone(t *testing.T) {
 
 func TestValidationErrorIsError(t *testing.T) {
 	t.Parallel()
-	var err error = &surveys.ValidationError{Key: "nps", Message: "错", MessageEN: "wrong"}
-	require.Equal(t, `question "nps": wrong`, err.Error())
+	var err error = &surveys.ValidationError{Key: "nps", Message: text.M("surveys:answer.unknown_option", "x")}
+	require.Equal(t, `question "nps": unknown option "x"`, err.Error())
 	require.False(t, errors.Is(err, surveys.ErrEmpty))
 }
 

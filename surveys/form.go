@@ -14,13 +14,14 @@ import (
 
 	"github.com/learnloop/learnloop/bot"
 	"github.com/learnloop/learnloop/store"
+	"github.com/learnloop/learnloop/text"
 )
 
 //go:embed form.html
 var formFS embed.FS
 
 var formTmpl = template.Must(template.New("form.html").Funcs(template.FuncMap{
-	"T": T,
+	"T": text.T,
 	"seq": func(a, b int) []int {
 		out := []int{}
 		for i := a; i <= b; i++ {
@@ -56,7 +57,8 @@ type formOption struct {
 }
 
 type formPage struct {
-	Lang, Title, Intro, Subject, Course, Span string
+	Lang                                      text.Locale
+	Title, Intro, Subject, Course, Span       string
 	Anonymous, Closed, Expired, Thanks, Saved bool
 	// Elsewhere: an anonymous survey this person has answered, opened
 	// without the key of that answer.
@@ -82,7 +84,7 @@ type formCtx struct {
 	dc  bot.DeliveryContext
 	sv  store.Survey
 	def Definition
-	loc string
+	loc text.Locale
 	sub *store.Employee
 	// keys are the edit keys this request holds for an anonymous survey:
 	// the link's, then the cookie's.
@@ -92,19 +94,19 @@ type formCtx struct {
 // load verifies the token and loads the survey. It writes the error page
 // itself and returns false when the request cannot go on.
 func (s *Service) load(w http.ResponseWriter, r *http.Request) (formCtx, bool) {
-	lang := bot.NormalizeLocale(r.URL.Query().Get("lang"))
+	lang := text.Parse(r.URL.Query().Get("lang"))
 	claims, err := s.Signer.Verify(r.PathValue("token"), bot.TokenSurvey)
 	if errors.Is(err, bot.ErrTokenExpired) {
-		s.page(w, formPage{Lang: lang, Expired: true, Status: http.StatusGone, Title: T(lang, "form.expired")})
+		s.page(w, formPage{Lang: lang, Expired: true, Status: http.StatusGone, Title: text.T(lang, "surveys:form.expired")})
 		return formCtx{}, false
 	}
 	if err != nil {
-		s.page(w, formPage{Lang: lang, Expired: true, Status: http.StatusNotFound, Title: T(lang, "form.expired")})
+		s.page(w, formPage{Lang: lang, Expired: true, Status: http.StatusNotFound, Title: text.T(lang, "surveys:form.expired")})
 		return formCtx{}, false
 	}
 	dc, err := bot.LoadDelivery(r.Context(), s.DB, claims.DeliveryID)
 	if errors.Is(err, bot.ErrNotFound) {
-		s.page(w, formPage{Lang: lang, Expired: true, Status: http.StatusNotFound, Title: T(lang, "form.expired")})
+		s.page(w, formPage{Lang: lang, Expired: true, Status: http.StatusNotFound, Title: text.T(lang, "surveys:form.expired")})
 		return formCtx{}, false
 	}
 	if err != nil {
@@ -117,16 +119,16 @@ func (s *Service) load(w http.ResponseWriter, r *http.Request) (formCtx, bool) {
 		fc.keys = append(fc.keys, k)
 	}
 	if r.URL.Query().Get("lang") == "" {
-		fc.loc = bot.NormalizeLocale(dc.Employee.Locale)
+		fc.loc = text.Parse(dc.Employee.Locale)
 		if dc.Employee.Locale == "" {
-			fc.loc = bot.NormalizeLocale(dc.Session.Locale)
+			fc.loc = text.Parse(dc.Session.Locale)
 		}
 	} else {
 		fc.loc = lang
 	}
 	fc.sv, err = s.surveyOf(r.Context(), s.DB, dc.Touchpoint)
 	if err != nil {
-		s.page(w, formPage{Lang: fc.loc, Expired: true, Status: http.StatusNotFound, Title: T(fc.loc, "form.expired")})
+		s.page(w, formPage{Lang: fc.loc, Expired: true, Status: http.StatusNotFound, Title: text.T(fc.loc, "surveys:form.expired")})
 		return fc, false
 	}
 	if fc.def, err = SurveyDefinition(fc.sv); err != nil {
@@ -151,7 +153,7 @@ func (s *Service) load(w http.ResponseWriter, r *http.Request) (formCtx, bool) {
 	}
 	if !Open(fc.sv, s.now()) {
 		closed := fc.sv.ClosesAt.In(bot.SessionLocation(dc.Session)).Format("2006-01-02 15:04")
-		s.page(w, formPage{Lang: fc.loc, Closed: true, Status: http.StatusGone, Title: T(fc.loc, "form.closed"), Closes: closed})
+		s.page(w, formPage{Lang: fc.loc, Closed: true, Status: http.StatusGone, Title: text.T(fc.loc, "surveys:form.closed"), Closes: closed})
 		return fc, false
 	}
 	if !fc.sv.Anonymous && s.RequireIdentity != nil && !s.RequireIdentity(w, r, fc.sv.ID, dc.Employee) {
@@ -228,7 +230,7 @@ func setKeyCookie(w http.ResponseWriter, r *http.Request, fc formCtx, key []byte
 // exists but cannot be opened from this link: nothing links it to them.
 func (s *Service) elsewherePage(w http.ResponseWriter, fc formCtx) {
 	closes := fc.sv.ClosesAt.In(bot.SessionLocation(fc.dc.Session)).Format("2006-01-02 15:04")
-	s.page(w, formPage{Lang: fc.loc, Elsewhere: true, Status: http.StatusConflict, Title: T(fc.loc, "form.elsewhere"), Closes: closes})
+	s.page(w, formPage{Lang: fc.loc, Elsewhere: true, Status: http.StatusConflict, Title: text.T(fc.loc, "surveys:form.elsewhere"), Closes: closes})
 }
 
 func (s *Service) build(fc formCtx, r *http.Request, values map[string][]string, errs map[string]string) formPage {
@@ -241,7 +243,7 @@ func (s *Service) build(fc formCtx, r *http.Request, values map[string][]string,
 		Status:     http.StatusOK,
 	}
 	if r.URL.Query().Get("lang") != "" {
-		p.Action += "?lang=" + loc
+		p.Action += "?lang=" + string(loc)
 	}
 	if fc.sub != nil {
 		p.Subject = fc.sub.Name
@@ -268,7 +270,7 @@ func (s *Service) build(fc formCtx, r *http.Request, values map[string][]string,
 			}
 		case TypeFrequency:
 			for v := 1; v <= 5; v++ {
-				fq.Scale = append(fq.Scale, formOption{Value: strconv.Itoa(v), Label: T(loc, "freq."+strconv.Itoa(v))})
+				fq.Scale = append(fq.Scale, formOption{Value: strconv.Itoa(v), Label: text.T(loc, "surveys:freq."+strconv.Itoa(v))})
 			}
 		case TypeChange:
 			for v := -3; v <= 3; v++ {
@@ -343,13 +345,10 @@ func (s *Service) formPost(w http.ResponseWriter, r *http.Request) {
 		switch {
 		case errors.Is(err, ErrEmpty):
 			if q.Required && submit {
-				errs[q.Key] = T(fc.loc, "form.required_error")
+				errs[q.Key] = text.T(fc.loc, "surveys:form.required_error")
 			}
 		case errors.As(err, &ve):
-			errs[q.Key] = ve.Message
-			if fc.loc == bot.LocaleEN && ve.MessageEN != "" {
-				errs[q.Key] = ve.MessageEN
-			}
+			errs[q.Key] = ve.In(fc.loc)
 		case err != nil:
 			errs[q.Key] = err.Error()
 		default:
@@ -391,7 +390,7 @@ func (s *Service) formPost(w http.ResponseWriter, r *http.Request) {
 	}
 	sep := "?"
 	if strings.Contains(r.URL.RawQuery, "lang=") {
-		sep = "?lang=" + fc.loc + "&"
+		sep = "?lang=" + string(fc.loc) + "&"
 	}
 	http.Redirect(w, r, r.URL.Path+sep+q, http.StatusSeeOther)
 }

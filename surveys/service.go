@@ -15,6 +15,7 @@ import (
 	"github.com/learnloop/learnloop/bot"
 	"github.com/learnloop/learnloop/plan"
 	"github.com/learnloop/learnloop/store"
+	"github.com/learnloop/learnloop/text"
 )
 
 // Touchpoint kinds that push surveys.
@@ -170,7 +171,7 @@ func (s *Service) NewSurvey(ctx context.Context, tx *gorm.DB, def Definition, se
 		min = 5
 	}
 	sv := store.Survey{
-		TemplateID: tpl.ID, SessionID: sessionID, CourseID: courseID, Kind: def.Kind, Title: def.Title.In(bot.LocaleZH),
+		TemplateID: tpl.ID, SessionID: sessionID, CourseID: courseID, Kind: def.Kind, Title: def.Title.In(text.ZH),
 		Definition: string(raw), Anonymous: anonymous, MinGroupSize: min, OpensAt: opens.UTC(), ClosesAt: closes.UTC(),
 		Status: store.SurveyOpen, CreatedAt: s.now(), UpdatedAt: s.now(),
 	}
@@ -204,7 +205,7 @@ func (s *Service) template(ctx context.Context, tx *gorm.DB, def Definition) (st
 		src = builtin
 	}
 	raw, _ := json.Marshal(src)
-	t = store.SurveyTemplate{Key: key, Version: version, Kind: def.Kind, Title: def.Title.In(bot.LocaleZH), Definition: string(raw), Builtin: builtinErr == nil, CreatedAt: s.now()}
+	t = store.SurveyTemplate{Key: key, Version: version, Kind: def.Kind, Title: def.Title.In(text.ZH), Definition: string(raw), Builtin: builtinErr == nil, CreatedAt: s.now()}
 	if err := tx.WithContext(ctx).Create(&t).Error; err != nil {
 		return t, fmt.Errorf("store template: %w", err)
 	}

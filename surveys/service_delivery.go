@@ -15,6 +15,7 @@ import (
 
 	"github.com/learnloop/learnloop/bot"
 	"github.com/learnloop/learnloop/store"
+	"github.com/learnloop/learnloop/text"
 )
 
 // responded returns who has answered a survey, as (employee, subject)
@@ -210,7 +211,7 @@ func (s *Service) renderKeyed(ctx context.Context, r *bot.Renderer, cc bot.CardC
 	if !sv.Anonymous {
 		key = nil
 	}
-	loc := bot.NormalizeLocale(cc.Locale)
+	loc := text.Parse(string(cc.Locale))
 	course := cc.Course.Title
 	m := bot.Message{Key: cc.Key, Kind: cc.Kind, Locale: loc}
 	// Links outlive the survey by a month so a late click says "closed"
@@ -220,12 +221,16 @@ func (s *Service) renderKeyed(ctx context.Context, r *bot.Renderer, cc bot.CardC
 	closes := sv.ClosesAt.In(bot.SessionLocation(cc.Session)).Format("01-02 15:04")
 	anon := ""
 	if sv.Anonymous {
-		anon = T(loc, "anonymous")
+		anon = text.T(loc, "surveys:anonymous")
 	}
 	switch cc.Kind {
 	case KindFeedback, KindFeedbackReminder:
-		m.Title = T(loc, cc.Kind+".title", course)
-		m.Body = T(loc, cc.Kind+".body", course, closes) + anon
+		title, body := "surveys:feedback.title", "surveys:feedback.body"
+		if cc.Kind == KindFeedbackReminder {
+			title, body = "surveys:feedback_reminder.title", "surveys:feedback_reminder.body"
+		}
+		m.Title = text.T(loc, title, course)
+		m.Body = text.T(loc, body, course, closes) + anon
 		m.Fields = bot.SessionFields(loc, cc.Session, cc.Teacher)
 		if q, ok := firstOfType(def, TypeNPS); ok {
 			// The question and what 0 and 10 mean are in the body, which
@@ -235,22 +240,22 @@ func (s *Service) renderKeyed(ctx context.Context, r *bot.Renderer, cc bot.CardC
 			m.Choice = s.choice(cc, q, loc)
 			m.Buttons = append(m.Buttons, npsButtons(m.Choice)...)
 		}
-		m.Buttons = append(m.Buttons, bot.Button{Text: T(loc, "button.form"), Action: bot.ActionLink, URL: form, Primary: true})
+		m.Buttons = append(m.Buttons, bot.Button{Text: text.T(loc, "surveys:button.form"), Action: bot.ActionLink, URL: form, Primary: true})
 	case KindNPS:
 		// A one-question survey answered in the card: NPS 0–10 or a 1–5 rating.
-		m.Title = T(loc, "nps.title", course)
+		m.Title = text.T(loc, "surveys:nps.title", course)
 		if q, ok := firstOfType(def, TypeNPS); ok {
 			m.Body = npsText(q, loc) + anon
 			m.Choice = s.choice(cc, q, loc)
-			m.Buttons = append(npsButtons(m.Choice), bot.Button{Text: T(loc, "button.why"), Action: bot.ActionLink, URL: form})
+			m.Buttons = append(npsButtons(m.Choice), bot.Button{Text: text.T(loc, "surveys:button.why"), Action: bot.ActionLink, URL: form})
 		} else if q, ok := firstOfType(def, TypeRating); ok {
-			m.Title = T(loc, "rating.title", course)
+			m.Title = text.T(loc, "surveys:rating.title", course)
 			m.Body = q.Text.In(loc) + anon
 			tok := s.Signer.Sign(bot.Claims{Kind: bot.TokenInteraction, DeliveryID: cc.DeliveryID, Expires: s.Renderer.Expiry(cc.Session), Extra: bot.ActionRate})
 			for v := 1; v <= 5; v++ {
 				m.Buttons = append(m.Buttons, bot.Button{Text: strings.Repeat("★", v), Action: bot.ActionRate, Value: fmt.Sprint(v), Token: tok})
 			}
-			m.Buttons = append(m.Buttons, bot.Button{Text: T(loc, "button.form"), Action: bot.ActionLink, URL: form})
+			m.Buttons = append(m.Buttons, bot.Button{Text: text.T(loc, "surveys:button.form"), Action: bot.ActionLink, URL: form})
 		} else {
 			return m, errNoQuestion
 		}
@@ -259,19 +264,23 @@ func (s *Service) renderKeyed(ctx context.Context, r *bot.Renderer, cc bot.CardC
 		if cc.Subject != nil {
 			subject = cc.Subject.Name
 		}
-		m.Title = T(loc, cc.Kind+".title", subject, course)
-		m.Body = T(loc, "manager_followup.body", subject, course, closes)
-		m.Buttons = []bot.Button{{Text: T(loc, "button.form"), Action: bot.ActionLink, URL: form, Primary: true}}
+		title := "surveys:manager_followup.title"
+		if cc.Kind == KindManagerReminder {
+			title = "surveys:manager_reminder.title"
+		}
+		m.Title = text.T(loc, title, subject, course)
+		m.Body = text.T(loc, "surveys:manager_followup.body", subject, course, closes)
+		m.Buttons = []bot.Button{{Text: text.T(loc, "surveys:button.form"), Action: bot.ActionLink, URL: form, Primary: true}}
 	case KindEscalation:
 		missing, err := s.Missing(ctx, sv)
 		if err != nil {
 			return m, err
 		}
-		m.Title = T(loc, "escalation.title", course)
+		m.Title = text.T(loc, "surveys:escalation.title", course)
 		names := make([]string, 0, len(missing))
 		for i, row := range missing {
 			if i == 50 {
-				names = append(names, T(loc, "escalation.more", len(missing)-50))
+				names = append(names, text.T(loc, "surveys:escalation.more", len(missing)-50))
 				break
 			}
 			if row.SubjectName != "" {
@@ -281,9 +290,9 @@ func (s *Service) renderKeyed(ctx context.Context, r *bot.Renderer, cc bot.CardC
 			}
 		}
 		if len(missing) == 0 {
-			m.Body = T(loc, "escalation.none", sv.Title)
+			m.Body = text.T(loc, "surveys:escalation.none", sv.Title)
 		} else {
-			m.Body = T(loc, "escalation.body", sv.Title, len(missing), strings.Join(names, "、"))
+			m.Body = text.T(loc, "surveys:escalation.body", sv.Title, len(missing), strings.Join(names, "、"))
 		}
 	default:
 		return m, fmt.Errorf("unknown survey card kind %q", cc.Kind)
@@ -308,15 +317,15 @@ func firstOfType(def Definition, typ string) (Question, bool) {
 
 // npsText is the NPS question with what its ends mean, as the card shows it:
 // "您有多大可能向同事推荐这门课程？\n0 = 完全不可能 · 10 = 非常可能".
-func npsText(q Question, loc string) string {
-	return q.Text.In(loc) + "\n" + T(loc, "nps.scale")
+func npsText(q Question, loc text.Locale) string {
+	return q.Text.In(loc) + "\n" + text.T(loc, "surveys:nps.scale")
 }
 
 // choice is the in-card 0–10 choice of q. Its Question is empty: the card's
 // body carries the question and the scale (npsText), so platforms that show
 // both do not repeat it.
-func (s *Service) choice(cc bot.CardContext, q Question, loc string) *bot.Choice {
-	c := &bot.Choice{Action: bot.ActionNPS, Submit: T(loc, "button.submit"),
+func (s *Service) choice(cc bot.CardContext, q Question, loc text.Locale) *bot.Choice {
+	c := &bot.Choice{Action: bot.ActionNPS, Submit: text.T(loc, "surveys:button.submit"),
 		Token: s.Signer.Sign(bot.Claims{Kind: bot.TokenInteraction, DeliveryID: cc.DeliveryID, Expires: s.Renderer.Expiry(cc.Session), Extra: bot.ActionNPS})}
 	for i := 0; i <= 10; i++ {
 		c.Options = append(c.Options, fmt.Sprint(i))
@@ -336,19 +345,19 @@ func npsButtons(c *bot.Choice) []bot.Button {
 // twice is a duplicate; a different score replaces the first while the survey
 // is open.
 func (s *Service) handleCardAnswer(ctx context.Context, dc bot.DeliveryContext, in bot.Interaction) (bot.Reply, error) {
-	loc := bot.NormalizeLocale(dc.Employee.Locale)
+	loc := text.Parse(dc.Employee.Locale)
 	if dc.Employee.Locale == "" {
-		loc = bot.NormalizeLocale(dc.Session.Locale)
+		loc = text.Parse(dc.Session.Locale)
 	}
 	sv, err := s.surveyOf(ctx, s.DB, dc.Touchpoint)
 	if errors.Is(err, errWrongSurvey) {
-		return bot.Reply{Toast: bot.T(loc, "reply.invalid")}, nil
+		return bot.Reply{Toast: text.T(loc, "bot:reply.invalid")}, nil
 	}
 	if err != nil {
 		return bot.Reply{}, err
 	}
 	if !Open(sv, s.now()) {
-		return bot.Reply{Toast: T(loc, "reply.closed")}, nil
+		return bot.Reply{Toast: text.T(loc, "surveys:reply.closed")}, nil
 	}
 	def, err := SurveyDefinition(sv)
 	if err != nil {
@@ -360,23 +369,23 @@ func (s *Service) handleCardAnswer(ctx context.Context, dc bot.DeliveryContext, 
 	}
 	q, ok := firstOfType(def, typ)
 	if !ok {
-		return bot.Reply{Toast: bot.T(loc, "reply.invalid")}, nil
+		return bot.Reply{Toast: text.T(loc, "bot:reply.invalid")}, nil
 	}
 	ans, err := q.Parse([]string{in.Value})
 	if err != nil {
-		return bot.Reply{Toast: T(loc, "reply.bad_value")}, nil
+		return bot.Reply{Toast: text.T(loc, "surveys:reply.bad_value")}, nil
 	}
 	did := dc.Delivery.ID
 	res, err := s.saveAnswers(ctx, saveInput{sv: sv, def: def, who: dc.Employee, subjectID: dc.Delivery.SubjectID, deliveryID: &did, source: "card",
 		answers: map[string]Answer{q.Key: ans}})
 	if errors.Is(err, ErrAnswered) {
 		// Anonymous: this card cannot open the answer given elsewhere.
-		return bot.Reply{Toast: T(loc, "reply.answered_anonymous")}, nil
+		return bot.Reply{Toast: text.T(loc, "surveys:reply.answered_anonymous")}, nil
 	}
 	if err != nil {
 		return bot.Reply{}, err
 	}
-	reply := bot.Reply{OK: true, Duplicate: res.dup, Toast: T(loc, "reply.thanks_score", in.Value)}
+	reply := bot.Reply{OK: true, Duplicate: res.dup, Toast: text.T(loc, "surveys:reply.thanks_score", in.Value)}
 	// The updated card's form link carries the response's edit key, so the
 	// respondent can reopen an anonymous answer from it.
 	card, err := s.renderKeyed(ctx, s.Renderer, bot.CardContext{
@@ -402,9 +411,9 @@ func (s *Service) handleCardAnswer(ctx context.Context, dc bot.DeliveryContext, 
 	card.Buttons, card.Choice = kept, nil
 	if q.Type == TypeRating {
 		n := int(*ans.Number)
-		card.Status = T(loc, "status.rating", strings.Repeat("★", n)+strings.Repeat("☆", 5-n))
+		card.Status = text.T(loc, "surveys:status.rating", strings.Repeat("★", n)+strings.Repeat("☆", 5-n))
 	} else {
-		card.Status = T(loc, "status.nps", int(*ans.Number))
+		card.Status = text.T(loc, "surveys:status.nps", int(*ans.Number))
 	}
 	reply.Card = &card
 	return reply, nil

@@ -10,6 +10,7 @@ import (
 	"github.com/learnloop/learnloop/bot"
 	"github.com/learnloop/learnloop/command"
 	"github.com/learnloop/learnloop/store"
+	"github.com/learnloop/learnloop/text"
 )
 
 //go:embed templates/*.html
@@ -21,7 +22,7 @@ type pageData struct {
 	Title   string
 	Heading string
 	Text    string
-	Lang    string
+	Lang    text.Locale
 	Session *store.Session
 	Course  *store.Course
 	Span    string
@@ -33,7 +34,7 @@ type pageData struct {
 
 func (s *Server) render(w http.ResponseWriter, code int, name string, d pageData) {
 	if d.Lang == "" {
-		d.Lang = bot.NormalizeLocale(s.Locale)
+		d.Lang = text.Parse(s.Locale)
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
@@ -46,9 +47,9 @@ func (s *Server) render(w http.ResponseWriter, code int, name string, d pageData
 }
 
 func (s *Server) notFound(w http.ResponseWriter) {
-	lang := bot.NormalizeLocale(s.Locale)
+	lang := text.Parse(s.Locale)
 	d := pageData{Title: "404", Heading: "链接无效或已过期", Text: "请回到聊天应用中打开最新的消息。如有疑问，请联系班主任。"}
-	if lang == bot.LocaleEN {
+	if lang == text.EN {
 		d.Heading, d.Text = "This link is invalid or has expired", "Open the latest message in your chat app, or ask your class coordinator."
 	}
 	s.render(w, http.StatusNotFound, "message.html", d)
@@ -126,11 +127,11 @@ func (s *Server) checkinPage(w http.ResponseWriter, r *http.Request) {
 		s.notFound(w)
 		return
 	}
-	lang := bot.NormalizeLocale(dc.Employee.Locale)
+	lang := text.Parse(dc.Employee.Locale)
 	if dc.Employee.Locale == "" {
-		lang = bot.NormalizeLocale(dc.Session.Locale)
+		lang = text.Parse(dc.Session.Locale)
 	}
-	d := pageData{Lang: lang, Title: dc.Course.Title, Heading: dc.Course.Title, Session: &dc.Session, Course: &dc.Course, Span: bot.FormatSpan(dc.Session), Action: r.URL.Path, Button: bot.T(lang, "button.checkin")}
+	d := pageData{Lang: lang, Title: dc.Course.Title, Heading: dc.Course.Title, Session: &dc.Session, Course: &dc.Course, Span: bot.FormatSpan(dc.Session), Action: r.URL.Path, Button: text.T(lang, "bot:button.checkin")}
 	if ci, ok, err := s.commands().CheckinOf(r.Context(), dc.Session.ID, dc.Employee.ID); err == nil && ok {
 		d.Status = bot.CheckinStatus(lang, ci, bot.SessionLocation(dc.Session))
 		d.Button = ""
@@ -155,9 +156,9 @@ func (s *Server) checkinSubmit(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "temporarily unavailable, try again", http.StatusServiceUnavailable)
 		return
 	}
-	lang := bot.NormalizeLocale(dc.Employee.Locale)
+	lang := text.Parse(dc.Employee.Locale)
 	if dc.Employee.Locale == "" {
-		lang = bot.NormalizeLocale(dc.Session.Locale)
+		lang = text.Parse(dc.Session.Locale)
 	}
 	d := pageData{Lang: lang, Title: dc.Course.Title, Heading: dc.Course.Title, Session: &dc.Session, Course: &dc.Course, Span: bot.FormatSpan(dc.Session), Text: reply.Toast, OK: reply.OK}
 	if reply.Card != nil {

@@ -13,6 +13,7 @@ import (
 	"github.com/alibabacloud-go/tea/tea"
 
 	"github.com/learnloop/learnloop/bot"
+	"github.com/learnloop/learnloop/text"
 )
 
 // MaxNoticeUsers is the most users one asyncsend_v2 call may address.
@@ -108,7 +109,7 @@ func (c *Client) check(r bot.Recipient, m bot.Message) error {
 
 // recipientLocale is the language of m's recipient: the message's, else
 // the recipient's.
-func recipientLocale(to bot.Recipient, m bot.Message) string {
+func recipientLocale(to bot.Recipient, m bot.Message) text.Locale {
 	if m.Locale != "" {
 		return m.Locale
 	}

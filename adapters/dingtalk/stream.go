@@ -16,6 +16,7 @@ import (
 
 	"github.com/learnloop/learnloop/adapters/kit"
 	"github.com/learnloop/learnloop/bot"
+	"github.com/learnloop/learnloop/text"
 )
 
 // CardCallbackTopic is the Stream topic of card callbacks.
@@ -167,7 +168,7 @@ func (c *Client) cardFrameHandler(h bot.InteractionHandler) handler.IFrameHandle
 // retryResponse is the answer to a tap that could not be stored: only the
 // tapper's private toast changes; the public data, the buttons and their
 // tokens stay, so the card can be tapped again.
-func retryResponse(locale string) *scard.CardResponse {
+func retryResponse(locale text.Locale) *scard.CardResponse {
 	return &scard.CardResponse{
 		CardUpdateOptions: &scard.CardUpdateOptions{UpdateCardDataByKey: true, UpdatePrivateDataByKey: true},
 		UserPrivateData:   &scard.CardDataDto{CardParamMap: map[string]string{"toast": retryToast(locale)}},

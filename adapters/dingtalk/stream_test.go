@@ -11,6 +11,7 @@ import (
 
 	"github.com/learnloop/learnloop/adapters/dingtalk"
 	"github.com/learnloop/learnloop/bot"
+	"github.com/learnloop/learnloop/text"
 )
 
 // fakeRouter stands in for bot.Router: it records taps by token (one
@@ -228,9 +229,9 @@ func TestStreamStorageErrorEnglish(t *testing.T) {
 	defer cancel()
 	router := &fakeRouter{c: b.c, msgs: map[string]bot.Message{}, calls: map[string]int{}, checkins: map[string]bool{}}
 	m := checkinMessage("ll-7-0-dt009", 9)
-	m.Locale = bot.LocaleEN
+	m.Locale = text.EN
 	router.msgs[m.Key] = m
-	_, err := b.c.Send(ctx, bot.Recipient{UserID: "dt009", Locale: bot.LocaleEN}, m)
+	_, err := b.c.Send(ctx, bot.Recipient{UserID: "dt009", Locale: text.EN}, m)
 	require.NoError(t, err)
 	cardTok := b.f.card(m.Key).Private["checkin_token"]
 	require.Equal(t, "en."+m.Buttons[0].Token, cardTok)

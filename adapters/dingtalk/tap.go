@@ -12,6 +12,7 @@ import (
 
 	"github.com/learnloop/learnloop/adapters/kit"
 	"github.com/learnloop/learnloop/bot"
+	"github.com/learnloop/learnloop/text"
 )
 
 // tapTimeout bounds the router's work on one tap. It is detached from the
@@ -36,8 +37,8 @@ type cardTap struct {
 	Value      string
 	Token      string
 	// Locale is the recipient's language as carried by the token
-	// variable (see markTokens): bot.LocaleEN or bot.LocaleZH.
-	Locale string
+	// variable (see markTokens): text.EN or text.ZH.
+	Locale text.Locale
 }
 
 // enTokenPrefix starts every token variable of a card sent to an English
@@ -49,8 +50,8 @@ const enTokenPrefix = "en."
 
 // markTokens prefixes the token variables in priv (checkin_token,
 // rate_token_n, nps_token_n) with enTokenPrefix for English recipients.
-func markTokens(priv map[string]string, locale string) {
-	if bot.NormalizeLocale(locale) != bot.LocaleEN {
+func markTokens(priv map[string]string, locale text.Locale) {
+	if text.Parse(string(locale)) != text.EN {
 		return
 	}
 	for k, v := range priv {
@@ -61,21 +62,16 @@ func markTokens(priv map[string]string, locale string) {
 }
 
 // splitToken removes the language prefix from a tapped token.
-func splitToken(tok string) (locale, bare string) {
+func splitToken(tok string) (locale text.Locale, bare string) {
 	if rest, ok := strings.CutPrefix(tok, enTokenPrefix); ok {
-		return bot.LocaleEN, rest
+		return text.EN, rest
 	}
-	return bot.LocaleZH, tok
+	return text.ZH, tok
 }
 
-// retryToasts answer a tap that could not be stored on a path DingTalk
+// retryToast answers a tap that could not be stored on a path DingTalk
 // never redelivers: the card stays as it was and the person taps again.
-var retryToasts = map[string]string{
-	bot.LocaleZH: "请稍后再点一次",
-	bot.LocaleEN: "Please tap again in a moment",
-}
-
-func retryToast(locale string) string { return retryToasts[bot.NormalizeLocale(locale)] }
+func retryToast(locale text.Locale) string { return text.T(locale, "adapters:retry") }
 
 // cardCallback is the card callback body (Stream frame data, or an HTTP
 // event's decrypted JSON).

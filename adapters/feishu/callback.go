@@ -16,6 +16,7 @@ import (
 
 	"github.com/learnloop/learnloop/adapters/kit"
 	"github.com/learnloop/learnloop/bot"
+	"github.com/learnloop/learnloop/text"
 )
 
 // Callback headers Feishu signs requests with.
@@ -114,8 +115,8 @@ type cardAction struct {
 	openID, userID, unionID string
 	messageID               string
 	token, action, value    string
-	sent                    time.Time // when the card was sent; zero if unknown
-	locale                  string    // the recipient's language (valLang)
+	sent                    time.Time   // when the card was sent; zero if unknown
+	locale                  text.Locale // the recipient's language (valLang)
 }
 
 var actionRE = regexp.MustCompile(`^[a-z][a-z0-9_]{0,31}$`)
@@ -275,7 +276,7 @@ func parseCardEvent(raw json.RawMessage) (*cardAction, error) {
 	if s, err := strconv.ParseInt(str(valSent), 10, 64); err == nil && s > 0 {
 		ca.sent = time.Unix(s, 0).UTC()
 	}
-	ca.locale = bot.NormalizeLocale(str(valLang))
+	ca.locale = text.Parse(str(valLang))
 	return ca, nil
 }
 
@@ -366,7 +367,7 @@ func (c *Client) answerCard(ctx context.Context, h bot.InteractionHandler, req *
 	if err != nil && shared {
 		// The first delivery is still running, or failed: it answers the
 		// person itself; this one only says to wait.
-		return toastOnly("info", text("", "busy"))
+		return toastOnly("info", text.T(text.ZH, "adapters:busy"))
 	}
 	return resp
 }
@@ -382,7 +383,7 @@ func (c *Client) handleTap(ctx context.Context, h bot.InteractionHandler, req *r
 	uid, err := c.operatorID(ctx, ca)
 	if err != nil {
 		c.log.WarnContext(ctx, "feishu tap: cannot resolve the user's id", "id_type", c.cfg.ReceiveIDType, "event", req.eventID, "err", err)
-		return toastOnly("error", text("", "who_failed")), false
+		return toastOnly("error", text.T(text.ZH, "adapters:who_failed")), false
 	}
 	in := bot.Interaction{
 		Platform: bot.PlatformFeishu, UserID: uid, Action: ca.action, Value: ca.value, Token: ca.token,
@@ -396,7 +397,7 @@ func (c *Client) handleTap(ctx context.Context, h bot.InteractionHandler, req *r
 		// card as it is, count it, and do not remember the event.
 		c.log.WarnContext(ctx, "feishu tap not stored; asked the user to tap again", "event", req.eventID, "action", ca.action, "err", err)
 		kit.CountStorageError(h, bot.PlatformFeishu, ca.action)
-		return toastOnly("warning", text(ca.locale, "retry")), false
+		return toastOnly("warning", text.T(ca.locale, "adapters:retry")), false
 	}
 	resp := &callback.CardActionTriggerResponse{}
 	toastType := "success"
@@ -412,7 +413,7 @@ func (c *Client) handleTap(ctx context.Context, h bot.InteractionHandler, req *r
 		case !ca.sent.IsZero() && age > cardUpdateMaxAge:
 			// Feishu refuses to update messages older than 14 days: say
 			// so instead of answering with a card it would reject.
-			toast = strings.TrimSpace(toast + " " + text(reply.Card.Locale, "too_old"))
+			toast = strings.TrimSpace(toast + " " + text.T(reply.Card.Locale, "adapters:too_old"))
 			if toastType == "success" {
 				toastType = "info"
 			}
@@ -440,24 +441,4 @@ func (c *Client) handleTap(ctx context.Context, h bot.InteractionHandler, req *r
 
 func toastOnly(typ, content string) *callback.CardActionTriggerResponse {
 	return &callback.CardActionTriggerResponse{Toast: &callback.Toast{Type: typ, Content: content}}
-}
-
-// adapterTexts are the few user-facing lines the adapter itself says.
-var adapterTexts = map[string]map[string]string{
-	bot.LocaleZH: {
-		"busy":       "系统繁忙，请稍后再试",
-		"retry":      "请稍后再点一次",
-		"who_failed": "无法确认您的身份，请稍后再试",
-		"too_old":    "（该卡片发送已超过 14 天，飞书不再允许更新卡片，结果以最新消息为准）",
-	},
-	bot.LocaleEN: {
-		"busy":       "The service is busy, please try again shortly",
-		"retry":      "Please tap again in a moment",
-		"who_failed": "We could not confirm who you are, please try again shortly",
-		"too_old":    "(this card is more than 14 days old, so Feishu no longer lets us update it)",
-	},
-}
-
-func text(locale, id string) string {
-	return adapterTexts[bot.NormalizeLocale(locale)][id]
 }

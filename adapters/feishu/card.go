@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/learnloop/learnloop/bot"
+	"github.com/learnloop/learnloop/text"
 )
 
 // Keys of a callback button's value object. Feishu echoes the object back
@@ -28,7 +29,7 @@ type obj = map[string]any
 // renderCard turns m into a card JSON 2.0 object. sentUnix (0 = unknown) is
 // stamped into callback values so a tap can tell how old its card is.
 func renderCard(m bot.Message, sentUnix int64) obj {
-	st := stamp{sent: sentUnix, en: bot.NormalizeLocale(m.Locale) == bot.LocaleEN}
+	st := stamp{sent: sentUnix, en: text.Parse(string(m.Locale)) == text.EN}
 	template := "blue"
 	if m.Status != "" {
 		template = "green"

@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/learnloop/learnloop/bot"
+	"github.com/learnloop/learnloop/text"
 )
 
 // buttons lists every button of a rendered card, row by row.
@@ -89,7 +90,7 @@ func TestRenderCard(t *testing.T) {
 
 	// An English recipient's callback values say so (for the "tap again"
 	// answer when storage fails); zh-CN ones carry no language.
-	m.Locale = bot.LocaleEN
+	m.Locale = text.EN
 	rows = buttons(t, renderCard(m, 1772413200))
 	require.Equal(t, map[string]any{valToken: "tok-rate", valAction: "rate", valValue: "4", valSent: "1772413200", valLang: "en"}, behavior(rows[0][3])["value"])
 	require.Equal(t, "en", behavior(rows[3][0])["value"].(map[string]any)[valLang])

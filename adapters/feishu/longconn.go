@@ -9,6 +9,7 @@ import (
 	"github.com/larksuite/oapi-sdk-go/v3/event/dispatcher/callback"
 
 	"github.com/learnloop/learnloop/bot"
+	"github.com/learnloop/learnloop/text"
 )
 
 // dispatcher builds the SDK event dispatcher the long connection feeds:
@@ -40,7 +41,7 @@ func (c *Client) handleLongConnEvent(ctx context.Context, h bot.InteractionHandl
 	}
 	if err != nil {
 		c.log.WarnContext(ctx, "feishu long-connection event refused", "reason", err.Error())
-		return toastOnly("error", bot.T(bot.LocaleZH, "reply.invalid"))
+		return toastOnly("error", text.T(text.ZH, "bot:reply.invalid"))
 	}
 	return c.answerCard(ctx, h, req)
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/learnloop/learnloop/bot"
+	"github.com/learnloop/learnloop/text"
 )
 
 func checkinMessage(key string) bot.Message {
@@ -21,7 +22,7 @@ func checkinMessage(key string) bot.Message {
 			{Text: "进入课堂", Action: bot.ActionLink, URL: "https://learn.example.com/l/abc_DEF-1?x=1&y=2"},
 		},
 		Fallback: "签到提醒：高效沟通\n《高效沟通》即将开始\n无法点击按钮？打开链接签到：https://learn.example.com/c/tok_1-2",
-		Locale:   bot.LocaleZH,
+		Locale:   text.ZH,
 	}
 }
 

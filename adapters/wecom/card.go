@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/learnloop/learnloop/bot"
+	"github.com/learnloop/learnloop/text"
 )
 
 // WeCom template-card limits (developer.work.weixin.qq.com path/90236).
@@ -335,7 +336,7 @@ func (v *vote) fill(card *templateCard, m bot.Message, body string) error {
 	submit := v.submit
 	if submit == "" {
 		submit = "提交"
-		if bot.NormalizeLocale(m.Locale) == bot.LocaleEN {
+		if text.Parse(string(m.Locale)) == text.EN {
 			submit = "Submit"
 		}
 	}

@@ -22,6 +22,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/learnloop/learnloop/bot"
+	"github.com/learnloop/learnloop/text"
 )
 
 // fakeClock is a settable clock; sleeping on it advances it.
@@ -107,7 +108,7 @@ func checkinMessage(t testing.TB, key string) bot.Message {
 			{Text: "签到", Action: bot.ActionCheckin, Token: tok(t), Primary: true},
 			{Text: "进入课堂", Action: bot.ActionLink, URL: "https://learn.example.com/l/abc"},
 		},
-		Fallback: "…", Locale: bot.LocaleZH,
+		Fallback: "…", Locale: text.ZH,
 	}
 }
 

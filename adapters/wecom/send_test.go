@@ -20,6 +20,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/learnloop/learnloop/bot"
+	"github.com/learnloop/learnloop/text"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files in testdata/")
@@ -73,7 +74,7 @@ func TestRenderGolden(t *testing.T) {
 		}
 		return out
 	}
-	base := bot.Message{Title: "课程反馈：高效沟通", Body: "请为本次课程打分。", Fields: []bot.Field{{Label: "讲师", Value: "赵老师"}}, Locale: bot.LocaleZH}
+	base := bot.Message{Title: "课程反馈：高效沟通", Body: "请为本次课程打分。", Fields: []bot.Field{{Label: "讲师", Value: "赵老师"}}, Locale: text.ZH}
 	with := func(key string, f func(m *bot.Message)) bot.Message {
 		m := base
 		m.Key = key

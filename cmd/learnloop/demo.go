@@ -32,6 +32,7 @@ import (
 	"github.com/learnloop/learnloop/roster"
 	"github.com/learnloop/learnloop/store"
 	"github.com/learnloop/learnloop/surveys"
+	"github.com/learnloop/learnloop/text"
 )
 
 // demoToken is the admin API token the demo prints.
@@ -161,7 +162,7 @@ func seedDemo(ctx context.Context, a *app.App, tl timeline) (store.Session, []st
 	opens, grace, makeup := tl.classStart.Sub(tl.start)+5*time.Second, tl.grace, tl.makeupWindow
 	res, err := cmds.CreateSession(ctx, cliActor, command.SessionInput{CourseID: &course.ID, Title: ptr("高效沟通 · 第 1 期"),
 		StartsAt: &tl.classStart, EndsAt: &tl.classEnd, Location: ptr("总部 3F 培训室 A"), OnlineURL: ptr("https://meeting.example.com/j/123456"),
-		Teacher: ptr("赵老师"), TimeZone: ptr(a.Cfg.Timezone), Locale: ptr(bot.LocaleZH), OpensBefore: &opens, Grace: &grace, MakeupAfter: &makeup,
+		Teacher: ptr("赵老师"), TimeZone: ptr(a.Cfg.Timezone), Locale: ptr(string(text.ZH)), OpensBefore: &opens, Grace: &grace, MakeupAfter: &makeup,
 		Plan: ptr(command.PlanNone)})
 	if err != nil {
 		return store.Session{}, nil, fmt.Errorf("seed demo session: %w", err)

@@ -31,6 +31,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/learnloop/learnloop/bot"
+	"github.com/learnloop/learnloop/text"
 )
 
 // Outcome is how the delivery loop treats the result of a send.
@@ -131,7 +132,7 @@ func CheckinCard(key, token string) bot.Message {
 			{Text: "进入课堂", Action: bot.ActionLink, URL: "https://learn.example.com/l/link-" + key},
 		},
 		Fallback: "签到提醒：高效沟通\n无法点击按钮？打开链接签到：https://learn.example.com/c/chk-" + key,
-		Locale:   bot.LocaleZH,
+		Locale:   text.ZH,
 	}
 }
 

@@ -1,0 +1,248 @@
+package text
+
+import (
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// keyPattern is the shape of every key: lowercase words joined by '.'
+// (the last may be a number such as -3).
+var keyPattern = regexp.MustCompile(`^(?:[a-z]+:)?[a-z][a-z0-9_]*(?:\.[a-z0-9_-]+)*$`)
+
+// lookups are the functions that take a key, with the key's argument
+// (0-based); a call through a selector is named ".name" unless its
+// receiver is a package (text.T).
+var lookups = map[string]int{
+	"text.T":   1,
+	"text.M":   0,
+	"text.Has": 0,
+}
+
+// groupLookups take an enumeration's group: every key under group+"." may
+// be looked up.
+var groupLookups = map[string]int{}
+
+// templateCalls find the keys of the template functions text.FuncMap
+// gives: {{t "key" …}} and {{T .Lang "key" …}}.
+var templateCalls = []*regexp.Regexp{
+	regexp.MustCompile(`[{(|]-?\s*t\s+"([^"]+)"`),
+	regexp.MustCompile(`[{(|]-?\s*T\s+[^\s"}]+\s+"([^"]+)"`),
+}
+
+// templateStrings are the string literals of a template's actions.
+var templateStrings = regexp.MustCompile(`"((?:[^"\\]|\\.)*)"`)
+
+// usage is what the code asks of the catalogue.
+type usage struct {
+	keys     map[string]string // key → a file asking for it
+	prefixes map[string]string // a key's start the code completes at run time
+	literals map[string]bool   // every string literal of the code and templates
+}
+
+func (u *usage) key(k, file string) {
+	if _, seen := u.keys[k]; !seen {
+		u.keys[k] = file
+	}
+}
+
+// literal records a string literal: one that starts with an area's prefix
+// is a key (or, ending in '.' or '_', the start of keys).
+func (u *usage) literal(s, file string) {
+	u.literals[s] = true
+	for _, a := range areas {
+		if a.prefix == "" || !strings.HasPrefix(s, a.prefix) || strings.ContainsAny(s, " \n\t/%") {
+			continue
+		}
+		if strings.HasSuffix(s, ".") || strings.HasSuffix(s, "_") {
+			u.prefixes[s] = file
+		} else {
+			u.key(s, file)
+		}
+	}
+}
+
+// keyArg records the key argument of a lookup: a literal, or the literal
+// start of a concatenation.
+func (u *usage) keyArg(e ast.Expr, suffix, file string) {
+	switch x := e.(type) {
+	case *ast.BasicLit:
+		if s, err := strconv.Unquote(x.Value); err == nil && x.Kind == token.STRING {
+			if suffix != "" {
+				u.prefixes[s+suffix] = file
+			} else {
+				u.key(s, file)
+			}
+		}
+	case *ast.BinaryExpr:
+		if x.Op == token.ADD {
+			if lit, ok := x.X.(*ast.BasicLit); ok && lit.Kind == token.STRING {
+				if s, err := strconv.Unquote(lit.Value); err == nil {
+					u.prefixes[s] = file
+				}
+			} else {
+				u.keyArg(x.X, "", file) // "a." + b + "." + c: the start is what counts
+			}
+		}
+	}
+}
+
+func callName(fun ast.Expr) string {
+	switch f := fun.(type) {
+	case *ast.Ident:
+		return f.Name
+	case *ast.SelectorExpr:
+		if id, ok := f.X.(*ast.Ident); ok && id.Name == "text" {
+			return "text." + f.Sel.Name
+		}
+		return "." + f.Sel.Name
+	}
+	return ""
+}
+
+func (u *usage) goFile(t *testing.T, path string, src []byte) {
+	f, err := parser.ParseFile(token.NewFileSet(), path, src, parser.SkipObjectResolution)
+	require.NoError(t, err, path)
+	ast.Inspect(f, func(n ast.Node) bool {
+		switch x := n.(type) {
+		case *ast.BasicLit:
+			if x.Kind == token.STRING {
+				if s, err := strconv.Unquote(x.Value); err == nil {
+					u.literal(s, path)
+				}
+			}
+		case *ast.CallExpr:
+			name := callName(x.Fun)
+			if i, ok := lookups[name]; ok && i < len(x.Args) {
+				u.keyArg(x.Args[i], "", path)
+			}
+			if i, ok := groupLookups[name]; ok && i < len(x.Args) {
+				u.keyArg(x.Args[i], ".", path)
+			}
+		}
+		return true
+	})
+}
+
+func (u *usage) templateFile(path string, src []byte) {
+	s := string(src)
+	for _, re := range templateCalls {
+		for _, m := range re.FindAllStringSubmatch(s, -1) {
+			u.key(m[1], path)
+		}
+	}
+	for _, m := range templateStrings.FindAllStringSubmatch(s, -1) {
+		u.literal(m[1], path)
+	}
+}
+
+// scan reads every Go file (tests and this package's catalogues left out)
+// and every template of the module.
+func scan(t *testing.T) *usage {
+	t.Helper()
+	root, err := filepath.Abs("..")
+	require.NoError(t, err)
+	_, err = os.Stat(filepath.Join(root, "go.mod"))
+	require.NoError(t, err, "the module root is the parent of text/")
+	self := filepath.Join(root, "text")
+	u := &usage{keys: map[string]string{}, prefixes: map[string]string{}, literals: map[string]bool{}}
+	files := 0
+	err = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			if path != root && (d.Name() == "testdata" || strings.HasPrefix(d.Name(), ".") || path == self) {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		rel, _ := filepath.Rel(root, path)
+		switch ext := filepath.Ext(path); {
+		case ext == ".go" && !strings.HasSuffix(path, "_test.go"):
+			src, err := os.ReadFile(path)
+			if err != nil {
+				return err
+			}
+			u.goFile(t, rel, src)
+			files++
+		case ext == ".html" || ext == ".tmpl" || ext == ".js":
+			src, err := os.ReadFile(path)
+			if err != nil {
+				return err
+			}
+			u.templateFile(rel, src)
+			files++
+		}
+		return nil
+	})
+	require.NoError(t, err)
+	require.Greater(t, files, 50, "the walk found the module's files")
+	return u
+}
+
+// TestEveryKeyExists is the one check of the texts: every key any Go file
+// or template of the module asks for (text.T, text.M, text.Has, the
+// templates' t and T, and any string literal starting with an area's
+// prefix) has a zh-CN and an en text, so no user ever sees a raw key such
+// as survey.form.required_error; and every key of the catalogue is used
+// somewhere (as a literal, or under a prefix the code completes at run
+// time), so the catalogue does not fill up with dead texts. Both fail.
+func TestEveryKeyExists(t *testing.T) {
+	t.Parallel()
+	u := scan(t)
+	require.Contains(t, u.keys, "surveys:form.required_error", "the scan sees the survey form's template")
+	require.Contains(t, u.keys, "bot:button.checkin", "the scan sees text.T calls")
+
+	var missing []string
+	for k, file := range u.keys {
+		if !Has(k) {
+			missing = append(missing, k+" (used in "+file+")")
+		}
+	}
+	sort.Strings(missing)
+	require.Empty(t, missing, "keys used without a text")
+
+	for p, file := range u.prefixes {
+		found := false
+		for k := range catalogue {
+			if strings.HasPrefix(k, p) {
+				found = true
+				break
+			}
+		}
+		require.True(t, found, "no key starts with %q (used in %s)", p, file)
+	}
+
+	var unused []string
+	for k := range catalogue {
+		if u.literals[k] {
+			continue
+		}
+		if _, ok := u.keys[k]; ok {
+			continue
+		}
+		covered := false
+		for p := range u.prefixes {
+			if strings.HasPrefix(k, p) {
+				covered = true
+				break
+			}
+		}
+		if !covered {
+			unused = append(unused, k)
+		}
+	}
+	sort.Strings(unused)
+	require.Empty(t, unused, "keys no code uses: delete them, or use them")
+}

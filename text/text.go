@@ -1,0 +1,117 @@
+package text
+
+import (
+	"fmt"
+	"html/template"
+	"strings"
+)
+
+// Entry is one text in both locales, side by side.
+type Entry struct {
+	// ZH is the Simplified Chinese text.
+	ZH string
+	// EN is the English text.
+	EN string
+}
+
+// In returns the entry's text in loc.
+func (e Entry) In(loc Locale) string {
+	if loc == EN {
+		return e.EN
+	}
+	return e.ZH
+}
+
+// Texts is one area's catalogue: key → its text in both locales. Texts
+// may contain fmt verbs, filled by T's arguments.
+type Texts map[string]Entry
+
+// area is one part of the product and its catalogue. Every key of an area
+// with a prefix starts with it (the area's name and ':', "bot:button.checkin"),
+// and no other area's key does, so a string literal starting with it
+// anywhere in the code is one of its keys; the console's keys predate the
+// areas and have none.
+type area struct {
+	name, prefix string
+	texts        Texts
+}
+
+// areas lists every catalogue, one file of this package each.
+var areas = []area{
+	{"adapters", "adapters:", adapterTexts},
+	{"bot", "bot:", botTexts},
+	{"campaigns", "campaigns:", campaignTexts},
+	{"presence", "presence:", presenceTexts},
+	{"surveys", "surveys:", surveyTexts},
+}
+
+// catalogue is every area's texts in one map; a key defined by two areas
+// stops the program at start-up (and fails TestCatalogue).
+var catalogue = merge(areas)
+
+func merge(areas []area) map[string]Entry {
+	out := map[string]Entry{}
+	owner := map[string]string{}
+	for _, a := range areas {
+		for k, e := range a.texts {
+			if prev, dup := owner[k]; dup {
+				panic(fmt.Sprintf("text: key %q is defined by both %s and %s", k, prev, a.name))
+			}
+			owner[k] = a.name
+			out[k] = e
+		}
+	}
+	return out
+}
+
+// T returns the text of key in loc, formatted with args when the text has
+// fmt verbs. An unknown key is returned as it is (TestEveryKeyExists makes
+// sure no code asks for one).
+func T(loc Locale, key string, args ...any) string {
+	e, ok := catalogue[key]
+	if !ok {
+		return key
+	}
+	if loc != EN && loc != ZH {
+		loc = Parse(string(loc))
+	}
+	s := e.In(loc)
+	if len(args) > 0 && strings.Contains(s, "%") {
+		return fmt.Sprintf(s, args...)
+	}
+	return s
+}
+
+// Has reports whether key has a text.
+func Has(key string) bool {
+	_, ok := catalogue[key]
+	return ok
+}
+
+// Message is a text not yet localized: a key and its arguments. Domain
+// results carry one, and the presenter picks the locale.
+type Message struct {
+	// Key is the text's key.
+	Key string
+	// Args fill the text's fmt verbs.
+	Args []any
+}
+
+// M returns the message of key with args.
+func M(key string, args ...any) Message { return Message{Key: key, Args: args} }
+
+// In returns the message's text in loc.
+func (m Message) In(loc Locale) string { return T(loc, m.Key, m.Args...) }
+
+// IsZero reports whether m has no key.
+func (m Message) IsZero() bool { return m.Key == "" }
+
+// FuncMap returns the template functions of the lookup: "t" (key,
+// args…) in loc, for templates parsed per locale, and "T" (locale, key,
+// args…), for templates that are given their locale as data.
+func FuncMap(loc Locale) template.FuncMap {
+	return template.FuncMap{
+		"t": func(key string, args ...any) string { return T(loc, key, args...) },
+		"T": T,
+	}
+}
