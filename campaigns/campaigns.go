@@ -683,6 +683,6 @@ func (s *Service) transition(ctx context.Context, id uint64, from, to, actor str
 		if err := tx.Model(&store.Campaign{}).Where("id = ?", id).Updates(map[string]any{"status": to, "updated_at": now}).Error; err != nil {
 			return err
 		}
-		return tx.Create(&store.AuditLog{Actor: actorOr(actor), Action: "campaigns:" + to, Object: fmt.Sprintf("campaign:%d", id), Detail: "{}", CreatedAt: now}).Error
+		return tx.Create(&store.AuditLog{Actor: actorOr(actor), Action: "campaign." + to, Object: fmt.Sprintf("campaign:%d", id), Detail: "{}", CreatedAt: now}).Error
 	})
 }

@@ -13,6 +13,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/learnloop/learnloop/store"
+	"github.com/learnloop/learnloop/text"
 )
 
 // ---- accounts (admins only) ----
@@ -23,16 +24,16 @@ type accountsData struct {
 	Loc      *time.Location
 }
 
-func (c *Console) accountsTable(r *http.Request, lang string) (*Table, []store.Account, error) {
+func (c *Console) accountsTable(r *http.Request, lang text.Locale) (*Table, []store.Account, error) {
 	var as []store.Account
 	if err := c.d.DB.WithContext(r.Context()).Order("username").Find(&as).Error; err != nil {
 		return nil, nil, fmt.Errorf("load accounts: %w", err)
 	}
-	t := &Table{Key: "accounts", Title: tr(lang, "table.accounts"),
-		Columns: []string{tr(lang, "col.username"), tr(lang, "col.display_name"), tr(lang, "col.role"), tr(lang, "col.department"), tr(lang, "col.disabled"), tr(lang, "col.last_login")}}
+	t := &Table{Key: "accounts", Title: text.T(lang, "table.accounts"),
+		Columns: []string{text.T(lang, "col.username"), text.T(lang, "col.display_name"), text.T(lang, "col.role"), text.T(lang, "col.department"), text.T(lang, "col.disabled"), text.T(lang, "col.last_login")}}
 	for _, a := range as {
 		t.Rows = append(t.Rows, []Cell{{V: a.Username, Href: c.path(fmt.Sprintf("/accounts/%d/edit", a.ID))}, C(a.DisplayName),
-			{V: a.Role, Label: trEnum(lang, "role", a.Role)}, C(a.Department), C(a.Disabled), C(a.LastLoginAt)})
+			{V: a.Role, Label: text.Enum(lang, "role", a.Role)}, C(a.Department), C(a.Disabled), C(a.LastLoginAt)})
 	}
 	return t, as, nil
 }
@@ -298,8 +299,8 @@ func (c *Console) auditPage(w http.ResponseWriter, r *http.Request, v *viewer) {
 		c.internal(w, r, v, err)
 		return
 	}
-	t := &Table{Key: "audit", Title: tr(lang, "table.audit"), Empty: tr(lang, "audit.empty"),
-		Columns: []string{tr(lang, "col.at"), tr(lang, "col.actor"), tr(lang, "col.action"), tr(lang, "col.object"), tr(lang, "col.detail")}}
+	t := &Table{Key: "audit", Title: text.T(lang, "table.audit"), Empty: text.T(lang, "audit.empty"),
+		Columns: []string{text.T(lang, "col.at"), text.T(lang, "col.actor"), text.T(lang, "col.action"), text.T(lang, "col.object"), text.T(lang, "col.detail")}}
 	for _, l := range logs {
 		obj := Cell{V: l.Object}
 		if kind, id, ok := strings.Cut(l.Object, ":"); ok {
@@ -322,9 +323,9 @@ func (c *Console) auditPage(w http.ResponseWriter, r *http.Request, v *viewer) {
 	c.render(w, r, http.StatusOK, "audit", p)
 }
 
-func actionLabel(lang, action string) string {
-	if k := "action." + action; hasKey(k) {
-		return tr(lang, k) + " (" + action + ")"
+func actionLabel(lang text.Locale, action string) string {
+	if k := "action." + action; text.Has(k) {
+		return text.T(lang, k) + " (" + action + ")"
 	}
 	return action
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/learnloop/learnloop/bot"
 	"github.com/learnloop/learnloop/store"
+	"github.com/learnloop/learnloop/text"
 )
 
 // Limits of the audit detail shown on screen (exports keep the whole JSON).
@@ -28,7 +29,7 @@ const (
 // own time_zone when it names one). Detail that is not a JSON object is
 // shown clipped as it is; no detail is "—". The text is plain: templates
 // escape it.
-func auditDetail(lang, raw string, loc *time.Location) string {
+func auditDetail(lang text.Locale, raw string, loc *time.Location) string {
 	raw = strings.TrimSpace(raw)
 	if raw == "" || raw == "null" {
 		return "—"
@@ -52,20 +53,20 @@ func auditDetail(lang, raw string, loc *time.Location) string {
 	var lines []string
 	for i, k := range keys {
 		if i == auditDetailLines {
-			lines = append(lines, tr(lang, "audit.detail_more", len(keys)-i))
+			lines = append(lines, text.T(lang, "audit.detail_more", len(keys)-i))
 			break
 		}
-		lines = append(lines, tr(lang, "audit.detail_line", fieldLabel(lang, k), clip(detailValue(lang, k, obj[k], loc), auditDetailValue)))
+		lines = append(lines, text.T(lang, "audit.detail_line", fieldLabel(lang, k), clip(detailValue(lang, k, obj[k], loc), auditDetailValue)))
 	}
 	return strings.Join(lines, "\n")
 }
 
 // fieldLabel is the translated name of a detail field: its column heading
 // when the console has one, else its audit label, else the key itself.
-func fieldLabel(lang, key string) string {
+func fieldLabel(lang text.Locale, key string) string {
 	for _, k := range []string{"field." + key, "col." + key} {
-		if hasKey(k) {
-			return tr(lang, k)
+		if text.Has(k) {
+			return text.T(lang, k)
 		}
 	}
 	return key
@@ -73,23 +74,23 @@ func fieldLabel(lang, key string) string {
 
 // detailValue is the value of field key of an audit detail as text; an
 // enumerated value the console translates (kind "reminder") is translated.
-func detailValue(lang, key string, v any, loc *time.Location) string {
+func detailValue(lang text.Locale, key string, v any, loc *time.Location) string {
 	switch x := v.(type) {
 	case nil:
 		return "—"
 	case bool:
 		if x {
-			return tr(lang, "yes")
+			return text.T(lang, "yes")
 		}
-		return tr(lang, "no")
+		return text.T(lang, "no")
 	case json.Number:
 		return x.String()
 	case string:
 		if t, err := time.Parse(time.RFC3339Nano, x); err == nil && len(x) >= len("2006-01-02T15:04:05Z") {
 			return inLoc(t, loc).Format("2006-01-02 15:04")
 		}
-		if k := key + "." + x; hasKey(k) {
-			return tr(lang, k)
+		if k := key + "." + x; text.Has(k) {
+			return text.T(lang, k)
 		}
 		return x
 	case []any:
@@ -97,7 +98,7 @@ func detailValue(lang, key string, v any, loc *time.Location) string {
 		for i, e := range x {
 			parts[i] = detailValue(lang, key, e, loc)
 		}
-		return strings.Join(parts, tr(lang, "audit.detail_sep"))
+		return strings.Join(parts, text.T(lang, "audit.detail_sep"))
 	case map[string]any:
 		keys := make([]string, 0, len(x))
 		for k := range x {
@@ -106,9 +107,9 @@ func detailValue(lang, key string, v any, loc *time.Location) string {
 		sort.Strings(keys)
 		parts := make([]string, len(keys))
 		for i, k := range keys {
-			parts[i] = tr(lang, "audit.detail_line", fieldLabel(lang, k), detailValue(lang, k, x[k], loc))
+			parts[i] = text.T(lang, "audit.detail_line", fieldLabel(lang, k), detailValue(lang, k, x[k], loc))
 		}
-		return strings.Join(parts, tr(lang, "audit.detail_sep"))
+		return strings.Join(parts, text.T(lang, "audit.detail_sep"))
 	default:
 		var b bytes.Buffer
 		_ = json.NewEncoder(&b).Encode(x)

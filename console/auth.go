@@ -23,6 +23,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/learnloop/learnloop/store"
+	"github.com/learnloop/learnloop/text"
 )
 
 // Cookie names.
@@ -414,7 +415,7 @@ func (c *Console) loginSubmit(w http.ResponseWriter, r *http.Request) {
 	c.setCookie(w, sessionCookie, tok, int(sessionLifetime/time.Second))
 	c.setCookie(w, preCookie, "", -1)
 	if a.Locale != "" {
-		c.setLangCookie(w, a.Locale)
+		c.setLangCookie(w, text.Parse(a.Locale))
 	}
 	http.Redirect(w, r, c.localNext(d.Next), http.StatusSeeOther)
 }
@@ -471,9 +472,9 @@ func (c *Console) passwordSubmit(w http.ResponseWriter, r *http.Request, v *view
 	c.redirectOK(w, r, "/", "password_changed")
 }
 
-func (c *Console) setLangCookie(w http.ResponseWriter, lang string) {
+func (c *Console) setLangCookie(w http.ResponseWriter, lang text.Locale) {
 	http.SetCookie(w, &http.Cookie{
-		Name: langCookie, Value: lang, Path: c.d.Prefix + "/", MaxAge: 365 * 24 * 3600,
+		Name: langCookie, Value: string(lang), Path: c.d.Prefix + "/", MaxAge: 365 * 24 * 3600,
 		HttpOnly: true, Secure: c.d.CookieSecure, SameSite: http.SameSiteLaxMode,
 	})
 }
@@ -481,7 +482,7 @@ func (c *Console) setLangCookie(w http.ResponseWriter, lang string) {
 // setLang switches the language (a browser preference, not a change to any
 // record) and goes back to the page it came from.
 func (c *Console) setLang(w http.ResponseWriter, r *http.Request) {
-	lang := normalizeLang(r.URL.Query().Get("to"))
+	lang := text.Parse(r.URL.Query().Get("to"))
 	c.setLangCookie(w, lang)
 	http.Redirect(w, r, c.localNext(r.URL.Query().Get("back")), http.StatusSeeOther)
 }

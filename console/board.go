@@ -18,6 +18,7 @@ import (
 	"github.com/learnloop/learnloop/plan"
 	"github.com/learnloop/learnloop/reports"
 	"github.com/learnloop/learnloop/store"
+	"github.com/learnloop/learnloop/text"
 )
 
 // person is one roster entry on the live board.
@@ -139,7 +140,7 @@ type sourceCount struct {
 var sourceOrder = []string{store.SourceCard, store.SourceLink, store.SourceQR, store.SourceRoomCode, store.SourceManual, store.SourceRemote}
 
 // board builds the live board of a session.
-func (c *Console) board(ctx context.Context, lang string, sc sessionCtx) (*boardData, error) {
+func (c *Console) board(ctx context.Context, lang text.Locale, sc sessionCtx) (*boardData, error) {
 	people, err := c.loadPeople(ctx, sc.Sess.ID)
 	if err != nil {
 		return nil, err
@@ -226,13 +227,13 @@ func (c *Console) board(ctx context.Context, lang string, sc sessionCtx) (*board
 	fmt.Fprintf(h, "%s|%s|%v", d.Phase, sc.Sess.Status, d.Write)
 	d.Version = hex.EncodeToString(h.Sum(nil))[:16]
 
-	t := &Table{Key: "board", Title: tr(lang, "table.board"), Empty: tr(lang, "roster.empty"),
-		Columns: []string{tr(lang, "col.external_id"), tr(lang, "col.name"), tr(lang, "col.department"), tr(lang, "col.state"),
-			tr(lang, "col.checkin_kind"), tr(lang, "col.checked_in_at"), tr(lang, "col.source"), tr(lang, "col.note")}}
+	t := &Table{Key: "board", Title: text.T(lang, "table.board"), Empty: text.T(lang, "roster.empty"),
+		Columns: []string{text.T(lang, "col.external_id"), text.T(lang, "col.name"), text.T(lang, "col.department"), text.T(lang, "col.state"),
+			text.T(lang, "col.checkin_kind"), text.T(lang, "col.checked_in_at"), text.T(lang, "col.source"), text.T(lang, "col.note")}}
 	add := func(ps []person, state string) {
 		for _, p := range ps {
-			t.Rows = append(t.Rows, []Cell{C(p.ExternalID), C(p.Name), C(p.Department), {V: state, Label: tr(lang, "board."+state)},
-				{V: p.Kind, Label: trEnum(lang, "checkin", p.Kind)}, C(p.CheckedInAt), {V: p.Source, Label: trEnum(lang, "source", p.Source)}, C(p.Note)})
+			t.Rows = append(t.Rows, []Cell{C(p.ExternalID), C(p.Name), C(p.Department), {V: state, Label: text.T(lang, "board."+state)},
+				{V: p.Kind, Label: text.Enum(lang, "checkin", p.Kind)}, C(p.CheckedInAt), {V: p.Source, Label: text.Enum(lang, "source", p.Source)}, C(p.Note)})
 		}
 	}
 	add(d.CheckedIn, "checked_in")
@@ -523,7 +524,7 @@ func (c *Console) remindMissing(w http.ResponseWriter, r *http.Request, v *viewe
 		c.boardError(w, r, v, sc, "", "board.err_none_missing")
 		return
 	}
-	if !c.confirmed(w, r, v, back, tr(lang, "board.confirm_remind", len(missing))) {
+	if !c.confirmed(w, r, v, back, text.T(lang, "board.confirm_remind", len(missing))) {
 		return
 	}
 	if _, _, err := c.commands().RemindMissing(r.Context(), v.actor(), sc.Sess.ID); err != nil {
@@ -553,7 +554,7 @@ func (c *Console) excuse(w http.ResponseWriter, r *http.Request, v *viewer) {
 		c.redirectOK(w, r, back, "")
 		return
 	}
-	if !c.confirmed(w, r, v, back, tr(langOf(r), "board.confirm_excuse", re.Employee.Name, re.Employee.ExternalID)) {
+	if !c.confirmed(w, r, v, back, text.T(langOf(r), "board.confirm_excuse", re.Employee.Name, re.Employee.ExternalID)) {
 		return
 	}
 	if _, err := c.commands().Excuse(r.Context(), v.actor(), sc.Sess.ID, command.Person{EmployeeID: re.Employee.ID}, note); err != nil {
@@ -578,7 +579,7 @@ func (c *Console) unexcuse(w http.ResponseWriter, r *http.Request, v *viewer) {
 		c.redirectOK(w, r, back, "")
 		return
 	}
-	if !c.confirmed(w, r, v, back, tr(langOf(r), "board.confirm_unexcuse", re.Employee.Name, re.Employee.ExternalID)) {
+	if !c.confirmed(w, r, v, back, text.T(langOf(r), "board.confirm_unexcuse", re.Employee.Name, re.Employee.ExternalID)) {
 		return
 	}
 	if _, err := c.commands().Unexcuse(r.Context(), v.actor(), sc.Sess.ID, command.Person{EmployeeID: re.Employee.ID}); err != nil {
@@ -613,7 +614,7 @@ func (c *Console) manualCheckin(w http.ResponseWriter, r *http.Request, v *viewe
 		return
 	}
 	back := fmt.Sprintf("/sessions/%d/board", sc.Sess.ID)
-	if !c.confirmed(w, r, v, back, tr(langOf(r), "board.confirm_checkin", re.Employee.Name, re.Employee.ExternalID)) {
+	if !c.confirmed(w, r, v, back, text.T(langOf(r), "board.confirm_checkin", re.Employee.Name, re.Employee.ExternalID)) {
 		return
 	}
 	res, err := c.commands().ManualCheckin(r.Context(), v.actor(), sc.Sess.ID,

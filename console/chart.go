@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"html/template"
 	"strings"
+
+	"github.com/learnloop/learnloop/text"
 )
 
 // Charts are inline SVG built here (no script, no external library). Every
@@ -11,7 +13,7 @@ import (
 
 // stackChart draws one horizontal bar split into on time, late, make-up,
 // missing and excused, with a legend.
-func stackChart(lang string, k counts) string {
+func stackChart(lang text.Locale, k counts) string {
 	type seg struct {
 		key, class string
 		n          int
@@ -26,7 +28,7 @@ func stackChart(lang string, k counts) string {
 	total := k.Roster
 	const width, barH = 600.0, 28.0
 	var b strings.Builder
-	title := template.HTMLEscapeString(tr(lang, "chart.session_title"))
+	title := template.HTMLEscapeString(text.T(lang, "chart.session_title"))
 	fmt.Fprintf(&b, `<svg class="chart" width="%d" height="92" viewBox="0 0 %d 92" role="img" aria-label="%s" xmlns="http://www.w3.org/2000/svg"><title>%s</title>`, int(width), int(width), title, title)
 	x := 0.0
 	if total == 0 {
@@ -37,7 +39,7 @@ func stackChart(lang string, k counts) string {
 			continue
 		}
 		w := width * float64(s.n) / float64(total)
-		label := template.HTMLEscapeString(fmt.Sprintf("%s %d", tr(lang, s.key), s.n))
+		label := template.HTMLEscapeString(fmt.Sprintf("%s %d", text.T(lang, s.key), s.n))
 		fmt.Fprintf(&b, `<rect x="%.1f" y="0" width="%.1f" height="%d" class="%s"><title>%s</title></rect>`, x, w, int(barH), s.class, label)
 		x += w
 	}
@@ -45,7 +47,7 @@ func stackChart(lang string, k counts) string {
 	for i, s := range segs {
 		lx := float64(i%3) * 200
 		ly := 44 + float64(i/3)*24
-		label := template.HTMLEscapeString(fmt.Sprintf("%s %d", tr(lang, s.key), max(s.n, 0)))
+		label := template.HTMLEscapeString(fmt.Sprintf("%s %d", text.T(lang, s.key), max(s.n, 0)))
 		fmt.Fprintf(&b, `<rect x="%.0f" y="%.0f" width="14" height="14" class="%s"/><text x="%.0f" y="%.0f" class="c-text">%s</text>`, lx, ly, s.class, lx+20, ly+12, label)
 	}
 	b.WriteString(`</svg>`)
@@ -63,7 +65,7 @@ type rateBar struct {
 // line at 50%; bars below it are red. A few bars share the chart's minimum
 // width between them, each centred in its slot, so that one session is
 // not one bar in a corner.
-func rateChart(lang string, bars []rateBar) string {
+func rateChart(lang text.Locale, bars []rateBar) string {
 	const h, top, bottom, left, minWidth = 220.0, 10.0, 40.0, 40.0, 360.0
 	n := len(bars)
 	if n == 0 {
@@ -74,7 +76,7 @@ func rateChart(lang string, bars []rateBar) string {
 	plot := h - top - bottom
 	y := func(pct float64) float64 { return top + plot*(1-pct/100) }
 	var b strings.Builder
-	title := template.HTMLEscapeString(tr(lang, "chart.course_title"))
+	title := template.HTMLEscapeString(text.T(lang, "chart.course_title"))
 	fmt.Fprintf(&b, `<svg class="chart" width="%.0f" height="%.0f" viewBox="0 0 %.0f %.0f" role="img" aria-label="%s" xmlns="http://www.w3.org/2000/svg"><title>%s</title>`, width, h, width, h, title, title)
 	for _, g := range []float64{0, 50, 100} {
 		cls := "c-grid"
@@ -89,7 +91,7 @@ func rateChart(lang string, bars []rateBar) string {
 		label := template.HTMLEscapeString(bar.Label)
 		switch {
 		case bar.Suppressed:
-			fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" class="c-axis" text-anchor="middle">%s</text>`, x+20, y(0)-6, template.HTMLEscapeString(tr(lang, "chart.hidden")))
+			fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" class="c-axis" text-anchor="middle">%s</text>`, x+20, y(0)-6, template.HTMLEscapeString(text.T(lang, "chart.hidden")))
 		case bar.Rate.Value == nil:
 			fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" class="c-axis" text-anchor="middle">—</text>`, x+20, y(0)-6)
 		default:

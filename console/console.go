@@ -114,7 +114,7 @@ type SurveyPlans interface {
 // Console serves the coordinator console.
 type Console struct {
 	d       Deps
-	pages   map[string]map[string]pageTemplate // locale → page → template
+	pages   map[text.Locale]map[string]pageTemplate // locale → page → template
 	handler http.Handler
 }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/learnloop/learnloop/command"
 	"github.com/learnloop/learnloop/reports"
 	"github.com/learnloop/learnloop/store"
+	"github.com/learnloop/learnloop/text"
 )
 
 // ---- home ----
@@ -38,7 +39,7 @@ func (c *Console) home(w http.ResponseWriter, r *http.Request, v *viewer) {
 		c.internal(w, r, v, err)
 		return
 	}
-	t.Empty = tr(p.Lang, "home.empty")
+	t.Empty = text.T(p.Lang, "home.empty")
 	if err := c.noCourseNote(r, v, p.Lang, t); err != nil {
 		c.internal(w, r, v, err)
 		return
@@ -55,7 +56,7 @@ func (c *Console) home(w http.ResponseWriter, r *http.Request, v *viewer) {
 // noCourseNote tells a coordinator who owns no course why t is empty (a
 // course lists its coordinator as its owner) instead of t's usual empty
 // text; other viewers keep it.
-func (c *Console) noCourseNote(r *http.Request, v *viewer, lang string, t *Table) error {
+func (c *Console) noCourseNote(r *http.Request, v *viewer, lang text.Locale, t *Table) error {
 	if !v.coordinator() || len(t.Rows) > 0 {
 		return nil
 	}
@@ -64,14 +65,14 @@ func (c *Console) noCourseNote(r *http.Request, v *viewer, lang string, t *Table
 		return fmt.Errorf("count owned courses: %w", err)
 	}
 	if n == 0 {
-		t.Empty = tr(lang, "coordinator.no_courses", v.name())
+		t.Empty = text.T(lang, "coordinator.no_courses", v.name())
 	}
 	return nil
 }
 
 // sessionsTable is the table of sessions with their check-in figures (a
 // department head's part of them, suppressed below the minimum size).
-func (c *Console) sessionsTable(r *http.Request, v *viewer, lang, key string, ss []store.Session, withCourse bool) (*Table, error) {
+func (c *Console) sessionsTable(r *http.Request, v *viewer, lang text.Locale, key string, ss []store.Session, withCourse bool) (*Table, error) {
 	ids := make([]uint64, len(ss))
 	courseIDs := map[uint64]bool{}
 	for i, s := range ss {
@@ -96,13 +97,13 @@ func (c *Console) sessionsTable(r *http.Request, v *viewer, lang, key string, ss
 			courses[x.ID] = x
 		}
 	}
-	t := &Table{Key: key, Title: tr(lang, "table.sessions")}
+	t := &Table{Key: key, Title: text.T(lang, "table.sessions")}
 	if withCourse {
-		t.Columns = append(t.Columns, tr(lang, "col.course"))
+		t.Columns = append(t.Columns, text.T(lang, "col.course"))
 	}
-	t.Columns = append(t.Columns, tr(lang, "col.session"), tr(lang, "col.starts_at"), tr(lang, "col.location"),
-		tr(lang, "col.status"), tr(lang, "col.roster"), tr(lang, "col.excused"), tr(lang, "col.checked_in"),
-		tr(lang, "col.checkin_rate"), tr(lang, "col.low_checkin"))
+	t.Columns = append(t.Columns, text.T(lang, "col.session"), text.T(lang, "col.starts_at"), text.T(lang, "col.location"),
+		text.T(lang, "col.status"), text.T(lang, "col.roster"), text.T(lang, "col.excused"), text.T(lang, "col.checked_in"),
+		text.T(lang, "col.checkin_rate"), text.T(lang, "col.low_checkin"))
 	for _, s := range ss {
 		loc := sessionLoc(s)
 		var row []Cell
@@ -115,13 +116,13 @@ func (c *Console) sessionsTable(r *http.Request, v *viewer, lang, key string, ss
 			stageCell(lang, s, c.now()))
 		n := k[s.ID]
 		if n.Suppressed {
-			hidden := Cell{V: nil, Label: tr(lang, "dept.hidden", c.d.MinGroupSize), Class: "muted"}
+			hidden := Cell{V: nil, Label: text.T(lang, "dept.hidden", c.d.MinGroupSize), Class: "muted"}
 			row = append(row, hidden, C(nil), C(nil), C(nil), C(nil))
 		} else {
 			rate := n.Rate()
 			low := Cell{V: rate.Low}
 			if rate.Low {
-				low = Cell{V: true, Label: tr(lang, "flag.low"), Class: "flag"}
+				low = Cell{V: true, Label: text.T(lang, "flag.low"), Class: "flag"}
 			}
 			row = append(row, C(n.Roster), C(n.Excused), C(n.CheckedIn), Cell{V: rate.Value, Pct: true}, low)
 		}
@@ -174,8 +175,8 @@ func (c *Console) coursesPage(w http.ResponseWriter, r *http.Request, v *viewer)
 			counts[x.CourseID] = x.N
 		}
 	}
-	t := &Table{Key: "courses", Title: tr(p.Lang, "table.courses"), Empty: tr(p.Lang, "courses.empty"),
-		Columns: []string{tr(p.Lang, "col.code"), tr(p.Lang, "col.title"), tr(p.Lang, "col.category"), tr(p.Lang, "col.level"), tr(p.Lang, "col.owner"), tr(p.Lang, "col.sessions")}}
+	t := &Table{Key: "courses", Title: text.T(p.Lang, "table.courses"), Empty: text.T(p.Lang, "courses.empty"),
+		Columns: []string{text.T(p.Lang, "col.code"), text.T(p.Lang, "col.title"), text.T(p.Lang, "col.category"), text.T(p.Lang, "col.level"), text.T(p.Lang, "col.owner"), text.T(p.Lang, "col.sessions")}}
 	for _, x := range cs {
 		t.Rows = append(t.Rows, []Cell{{V: x.Code, Href: c.path(fmt.Sprintf("/courses/%d", x.ID))}, C(x.Title), C(x.Category), C(x.TargetLevel), C(x.Owner), C(counts[x.ID])})
 	}
@@ -227,7 +228,7 @@ func (c *Console) coursePage(w http.ResponseWriter, r *http.Request, v *viewer) 
 		c.internal(w, r, v, err)
 		return
 	}
-	t.Empty = tr(p.Lang, "course.no_sessions")
+	t.Empty = text.T(p.Lang, "course.no_sessions")
 	var surveys *surveyBlock
 	if c.d.Surveys != nil {
 		surveys = c.surveySections(r, v, p.Lang, 0, id)
@@ -407,7 +408,7 @@ func (c *Console) courseUpdate(w http.ResponseWriter, r *http.Request, v *viewer
 }
 
 // stageCell is a session's lifecycle stage (reports.Stage) as a cell.
-func stageCell(lang string, s store.Session, now time.Time) Cell {
+func stageCell(lang text.Locale, s store.Session, now time.Time) Cell {
 	st := reports.Stage(s, now)
-	return Cell{V: st, Label: trEnum(lang, "stage", st), Class: "stage stage-" + st}
+	return Cell{V: st, Label: text.Enum(lang, "stage", st), Class: "stage stage-" + st}
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/learnloop/learnloop/store"
+	"github.com/learnloop/learnloop/text"
 )
 
 // directoryChangesShown caps the changes listed for one run.
@@ -37,12 +38,12 @@ func (c *Console) directoryPage(w http.ResponseWriter, r *http.Request, v *viewe
 		c.internal(w, r, v, err)
 		return
 	}
-	rt := &Table{Key: "runs", Title: tr(lang, "directory.runs"), Empty: tr(lang, "directory.no_runs"),
-		Columns: []string{tr(lang, "directory.col.platform"), tr(lang, "col.at"), tr(lang, "directory.col.status"), tr(lang, "directory.col.trigger"),
-			tr(lang, "directory.col.people"), tr(lang, "directory.col.created"), tr(lang, "directory.col.linked"), tr(lang, "directory.col.updated"),
-			tr(lang, "directory.col.deactivated"), tr(lang, "directory.col.conflicts"), tr(lang, "directory.col.failures"), tr(lang, "col.detail")}}
+	rt := &Table{Key: "runs", Title: text.T(lang, "directory.runs"), Empty: text.T(lang, "directory.no_runs"),
+		Columns: []string{text.T(lang, "directory.col.platform"), text.T(lang, "col.at"), text.T(lang, "directory.col.status"), text.T(lang, "directory.col.trigger"),
+			text.T(lang, "directory.col.people"), text.T(lang, "directory.col.created"), text.T(lang, "directory.col.linked"), text.T(lang, "directory.col.updated"),
+			text.T(lang, "directory.col.deactivated"), text.T(lang, "directory.col.conflicts"), text.T(lang, "directory.col.failures"), text.T(lang, "col.detail")}}
 	for _, s := range runs {
-		rt.Rows = append(rt.Rows, []Cell{C(s.Platform), C(s.StartedAt), {V: s.Status, Label: trEnum(lang, "directory.status", s.Status)}, C(s.Trigger),
+		rt.Rows = append(rt.Rows, []Cell{C(s.Platform), C(s.StartedAt), {V: s.Status, Label: text.Enum(lang, "directory.status", s.Status)}, C(s.Trigger),
 			C(s.People), C(s.Created), C(s.Linked), C(s.Updated), C(s.Deactivated), C(s.Conflicts), C(s.Failures), C(s.Error)})
 	}
 
@@ -62,15 +63,15 @@ func (c *Console) directoryPage(w http.ResponseWriter, r *http.Request, v *viewe
 			return
 		}
 	}
-	title := tr(lang, "directory.changes")
+	title := text.T(lang, "directory.changes")
 	if len(changes) > directoryChangesShown {
 		changes = changes[:directoryChangesShown]
 		title += fmt.Sprintf(" (%d+)", directoryChangesShown)
 	}
-	ct := &Table{Key: "changes", Title: title, Empty: tr(lang, "directory.no_changes"),
-		Columns: []string{tr(lang, "directory.col.platform"), tr(lang, "directory.col.kind"), tr(lang, "directory.col.subject"), tr(lang, "col.detail")}}
+	ct := &Table{Key: "changes", Title: title, Empty: text.T(lang, "directory.no_changes"),
+		Columns: []string{text.T(lang, "directory.col.platform"), text.T(lang, "directory.col.kind"), text.T(lang, "directory.col.subject"), text.T(lang, "col.detail")}}
 	for _, ch := range changes {
-		ct.Rows = append(ct.Rows, []Cell{C(ch.Platform), {V: ch.Kind, Label: trEnum(lang, "directory.kind", ch.Kind)}, C(ch.Subject), C(ch.Detail)})
+		ct.Rows = append(ct.Rows, []Cell{C(ch.Platform), {V: ch.Kind, Label: text.Enum(lang, "directory.kind", ch.Kind)}, C(ch.Subject), C(ch.Detail)})
 	}
 
 	var conflicts []store.DirectoryConflict
@@ -78,8 +79,8 @@ func (c *Console) directoryPage(w http.ResponseWriter, r *http.Request, v *viewe
 		c.internal(w, r, v, err)
 		return
 	}
-	kt := &Table{Key: "conflicts", Title: tr(lang, "directory.conflicts"), Empty: tr(lang, "directory.no_conflicts"),
-		Columns: []string{tr(lang, "directory.col.platform"), tr(lang, "directory.col.subject"), tr(lang, "col.name"), tr(lang, "directory.col.rule"), tr(lang, "directory.col.candidates")}}
+	kt := &Table{Key: "conflicts", Title: text.T(lang, "directory.conflicts"), Empty: text.T(lang, "directory.no_conflicts"),
+		Columns: []string{text.T(lang, "directory.col.platform"), text.T(lang, "directory.col.subject"), text.T(lang, "col.name"), text.T(lang, "directory.col.rule"), text.T(lang, "directory.col.candidates")}}
 	for _, k := range conflicts {
 		kt.Rows = append(kt.Rows, []Cell{C(k.Platform), C(k.UserID), C(k.Name), C(k.Rule), C(k.Candidates)})
 	}
@@ -107,14 +108,14 @@ func (c *Console) directoryPage(w http.ResponseWriter, r *http.Request, v *viewe
 		c.internal(w, r, v, err)
 		return
 	}
-	et := &Table{Key: "escalated", Title: tr(lang, "directory.escalated"), Empty: tr(lang, "directory.no_escalated"),
-		Columns: []string{tr(lang, "col.external_id"), tr(lang, "col.name"), tr(lang, "col.department"), tr(lang, "directory.col.manager"), tr(lang, "directory.col.goes_to")}}
+	et := &Table{Key: "escalated", Title: text.T(lang, "directory.escalated"), Empty: text.T(lang, "directory.no_escalated"),
+		Columns: []string{text.T(lang, "col.external_id"), text.T(lang, "col.name"), text.T(lang, "col.department"), text.T(lang, "directory.col.manager"), text.T(lang, "directory.col.goes_to")}}
 	for _, o := range orphans {
-		why := tr(lang, "directory.manager_unknown")
+		why := text.T(lang, "directory.manager_unknown")
 		if o.ManagerActive != nil {
-			why = tr(lang, "directory.manager_inactive")
+			why = text.T(lang, "directory.manager_inactive")
 		}
-		to := tr(lang, "directory.nobody")
+		to := text.T(lang, "directory.nobody")
 		if m := steps[o.ManagerID].Manager; m.ID != 0 {
 			to = m.ExternalID + " " + m.Name
 		}

@@ -19,6 +19,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/learnloop/learnloop/store"
+	"github.com/learnloop/learnloop/text"
 )
 
 // pageTemplate is one page's parsed template set for one locale.
@@ -26,7 +27,7 @@ type pageTemplate = *template.Template
 
 // page is the data every template gets.
 type page struct {
-	Lang    string
+	Lang    text.Locale
 	Title   string
 	Prefix  string
 	Account *store.Account
@@ -111,30 +112,23 @@ func (p *page) DeptHead() bool { return p.Account != nil && p.Account.Role == st
 
 type localeKey struct{}
 
-func normalizeLang(l string) string {
-	if strings.HasPrefix(strings.ToLower(strings.TrimSpace(l)), "en") {
-		return "en"
-	}
-	return "zh-CN"
-}
-
 // withLocale picks the language: the ll_lang cookie, else the configured
 // default (zh-CN unless configured otherwise).
 func (c *Console) withLocale(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		lang := c.d.Locale
 		if ck, err := r.Cookie(langCookie); err == nil && ck.Value != "" {
-			lang = normalizeLang(ck.Value)
+			lang = ck.Value
 		}
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), localeKey{}, normalizeLang(lang))))
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), localeKey{}, text.Parse(lang))))
 	})
 }
 
-func langOf(r *http.Request) string {
-	if l, ok := r.Context().Value(localeKey{}).(string); ok {
+func langOf(r *http.Request) text.Locale {
+	if l, ok := r.Context().Value(localeKey{}).(text.Locale); ok {
 		return l
 	}
-	return "zh-CN"
+	return text.ZH
 }
 
 func (c *Console) newPage(r *http.Request, v *viewer, titleKey string) *page {
@@ -147,14 +141,14 @@ func (c *Console) newPage(r *http.Request, v *viewer, titleKey string) *page {
 			p.Path += "?" + enc
 		}
 	}
-	p.tr = func(key string, args ...any) string { return tr(lang, key, args...) }
+	p.tr = func(key string, args ...any) string { return text.T(lang, key, args...) }
 	p.Title = p.tr(titleKey)
 	if v != nil {
 		a := v.Account
 		p.Account = &a
 		p.CSRF = v.Session.CSRFToken
 	}
-	if ok := r.URL.Query().Get("ok"); ok != "" && hasKey("flash."+ok) {
+	if ok := r.URL.Query().Get("ok"); ok != "" && text.Has("flash."+ok) {
 		p.Flash = "flash." + ok
 	}
 	if r.Method == http.MethodPost && r.PostForm != nil {
@@ -164,19 +158,8 @@ func (c *Console) newPage(r *http.Request, v *viewer, titleKey string) *page {
 }
 
 // templateFuncs returns the functions templates use, bound to lang.
-func (c *Console) templateFuncs(lang string) template.FuncMap {
-	return template.FuncMap{
-		"t": func(key string, args ...any) string { return tr(lang, key, args...) },
-		// tl translates an enumerated value: tl "kind" "reminder".
-		"tl": func(group, v string) string {
-			if v == "" {
-				return ""
-			}
-			if k := group + "." + v; hasKey(k) {
-				return tr(lang, k)
-			}
-			return v
-		},
+func (c *Console) templateFuncs(lang text.Locale) template.FuncMap {
+	fm := template.FuncMap{
 		"p": func(parts ...any) string {
 			var b strings.Builder
 			b.WriteString(c.d.Prefix)
@@ -250,8 +233,13 @@ func (c *Console) templateFuncs(lang string) template.FuncMap {
 		},
 		"cellText":   func(cl Cell, loc *time.Location) string { return cl.text(loc, lang) },
 		"hasPrefix":  strings.HasPrefix,
-		"langSwitch": func() string { return map[string]string{"en": "zh-CN", "zh-CN": "en"}[lang] },
+		"langSwitch": func() text.Locale { return map[text.Locale]text.Locale{text.EN: text.ZH, text.ZH: text.EN}[lang] },
 	}
+	// t, tl and T are the one lookup's (text.FuncMap).
+	for k, f := range text.FuncMap(lang) {
+		fm[k] = f
+	}
+	return fm
 }
 
 // pageNames lists every page template (templates/<name>.html).
@@ -262,9 +250,9 @@ var pageNames = []string{
 }
 
 func (c *Console) parseTemplates() error {
-	c.pages = map[string]map[string]pageTemplate{}
+	c.pages = map[text.Locale]map[string]pageTemplate{}
 	shared := []string{"templates/layout.html", "templates/partials.html"}
-	for _, lang := range []string{"zh-CN", "en"} {
+	for _, lang := range text.Locales {
 		c.pages[lang] = map[string]pageTemplate{}
 		for _, name := range pageNames {
 			files := append(append([]string{}, shared...), "templates/"+name+".html")
@@ -306,7 +294,7 @@ func (c *Console) render(w http.ResponseWriter, r *http.Request, code int, name 
 }
 
 // renderFragment executes one named template of a page (the live board).
-func (c *Console) renderFragment(lang, pageName, tmpl string, p *page) ([]byte, error) {
+func (c *Console) renderFragment(lang text.Locale, pageName, tmpl string, p *page) ([]byte, error) {
 	var buf bytes.Buffer
 	if err := c.pages[lang][pageName].ExecuteTemplate(&buf, tmpl, p); err != nil {
 		return nil, err
@@ -321,7 +309,7 @@ type errorData struct {
 
 func (c *Console) renderError(w http.ResponseWriter, r *http.Request, v *viewer, code int, key string, args ...any) {
 	p := c.newPage(r, v, "error.title")
-	p.Data = errorData{Code: code, Message: tr(p.Lang, key, args...)}
+	p.Data = errorData{Code: code, Message: text.T(p.Lang, key, args...)}
 	c.render(w, r, code, "error", p)
 }
 

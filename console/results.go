@@ -9,6 +9,7 @@ import (
 
 	"github.com/learnloop/learnloop/reports"
 	"github.com/learnloop/learnloop/store"
+	"github.com/learnloop/learnloop/text"
 )
 
 // metric is one headline figure with its n and definition.
@@ -43,18 +44,18 @@ type resultsData struct {
 
 // checkinRateDefinition returns the reports package's definition of the
 // check-in rate in lang (its Figure carries "zh | en").
-func checkinRateDefinition(lang, def string) string {
+func checkinRateDefinition(lang text.Locale, def string) string {
 	zh, en, ok := strings.Cut(def, " | ")
 	if !ok {
 		return def
 	}
-	if lang == "en" {
+	if lang == text.EN {
 		return en
 	}
 	return zh
 }
 
-func (c *Console) metrics(lang string, k counts, rateDef string) ([]metric, *Table) {
+func (c *Console) metrics(lang text.Locale, k counts, rateDef string) ([]metric, *Table) {
 	rate := k.Rate()
 	n := fmt.Sprint(k.Eligible())
 	pctText := "—"
@@ -62,17 +63,17 @@ func (c *Console) metrics(lang string, k counts, rateDef string) ([]metric, *Tab
 		pctText = fmt.Sprintf("%.1f%%", *rate.Value)
 	}
 	ms := []metric{
-		{"roster", tr(lang, "col.roster"), fmt.Sprint(k.Roster), "", tr(lang, "def.roster"), false},
-		{"excused", tr(lang, "col.excused"), fmt.Sprint(k.Excused), "", tr(lang, "def.excused"), false},
-		{"eligible", tr(lang, "col.eligible"), n, "", tr(lang, "def.eligible"), false},
-		{"checked_in", tr(lang, "col.checked_in"), fmt.Sprint(k.CheckedIn), n, tr(lang, "def.checked_in"), false},
-		{"on_time", tr(lang, "checkin.on_time"), fmt.Sprint(k.OnTime), n, tr(lang, "def.on_time"), false},
-		{"late", tr(lang, "checkin.late"), fmt.Sprint(k.Late), n, tr(lang, "def.late"), false},
-		{"makeup", tr(lang, "checkin.makeup"), fmt.Sprint(k.Makeup), n, tr(lang, "def.makeup"), false},
-		{"checkin_rate", tr(lang, "col.checkin_rate"), pctText, n, rateDef, rate.Low},
+		{"roster", text.T(lang, "col.roster"), fmt.Sprint(k.Roster), "", text.T(lang, "def.roster"), false},
+		{"excused", text.T(lang, "col.excused"), fmt.Sprint(k.Excused), "", text.T(lang, "def.excused"), false},
+		{"eligible", text.T(lang, "col.eligible"), n, "", text.T(lang, "def.eligible"), false},
+		{"checked_in", text.T(lang, "col.checked_in"), fmt.Sprint(k.CheckedIn), n, text.T(lang, "def.checked_in"), false},
+		{"on_time", text.T(lang, "checkin.on_time"), fmt.Sprint(k.OnTime), n, text.T(lang, "def.on_time"), false},
+		{"late", text.T(lang, "checkin.late"), fmt.Sprint(k.Late), n, text.T(lang, "def.late"), false},
+		{"makeup", text.T(lang, "checkin.makeup"), fmt.Sprint(k.Makeup), n, text.T(lang, "def.makeup"), false},
+		{"checkin_rate", text.T(lang, "col.checkin_rate"), pctText, n, rateDef, rate.Low},
 	}
-	t := &Table{Key: "summary", Title: tr(lang, "table.summary"),
-		Columns: []string{tr(lang, "col.metric"), tr(lang, "col.value"), tr(lang, "col.n"), tr(lang, "col.definition")}}
+	t := &Table{Key: "summary", Title: text.T(lang, "table.summary"),
+		Columns: []string{text.T(lang, "col.metric"), text.T(lang, "col.value"), text.T(lang, "col.n"), text.T(lang, "col.definition")}}
 	vals := []any{k.Roster, k.Excused, k.Eligible(), k.CheckedIn, k.OnTime, k.Late, k.Makeup, rate.Value}
 	for i, m := range ms {
 		var nv any
@@ -81,11 +82,11 @@ func (c *Console) metrics(lang string, k counts, rateDef string) ([]metric, *Tab
 		}
 		t.Rows = append(t.Rows, []Cell{C(m.Label), {V: vals[i], Pct: m.Key == "checkin_rate"}, C(nv), C(m.Def)})
 	}
-	low := tr(lang, "no")
+	low := text.T(lang, "no")
 	if rate.Low {
-		low = tr(lang, "yes")
+		low = text.T(lang, "yes")
 	}
-	t.Rows = append(t.Rows, []Cell{C(tr(lang, "col.low_checkin")), C(low), C(k.Eligible()), C(tr(lang, "def.low_checkin"))})
+	t.Rows = append(t.Rows, []Cell{C(text.T(lang, "col.low_checkin")), C(low), C(k.Eligible()), C(text.T(lang, "def.low_checkin"))})
 	return ms, t
 }
 
@@ -115,7 +116,7 @@ func (c *Console) renderResults(w http.ResponseWriter, r *http.Request, v *viewe
 	p.Session = c.head(sc, "results")
 	base := fmt.Sprintf("session-%d", sc.Sess.ID)
 	d := resultsData{Loc: sc.Loc, Full: sc.Access == accessWrite}
-	rateDef := tr(p.Lang, "def.checkin_rate")
+	rateDef := text.T(p.Lang, "def.checkin_rate")
 	if d.Full {
 		rep, err := reports.Session(r.Context(), c.d.DB, sc.Sess.ID, c.now())
 		if errors.Is(err, reports.ErrNotFound) {
@@ -190,28 +191,28 @@ func (c *Console) writeReport(w http.ResponseWriter, r *http.Request, v *viewer,
 	}
 }
 
-func attendeesTable(lang string, rep *reports.SessionReport) *Table {
-	t := &Table{Key: "attendees", Title: tr(lang, "table.attendees"), Empty: tr(lang, "roster.empty"),
-		Columns: []string{tr(lang, "col.external_id"), tr(lang, "col.name"), tr(lang, "col.department"), tr(lang, "col.enrollment"),
-			tr(lang, "col.checkin_kind"), tr(lang, "col.checked_in_at"), tr(lang, "col.source"), tr(lang, "col.missing")}}
+func attendeesTable(lang text.Locale, rep *reports.SessionReport) *Table {
+	t := &Table{Key: "attendees", Title: text.T(lang, "table.attendees"), Empty: text.T(lang, "roster.empty"),
+		Columns: []string{text.T(lang, "col.external_id"), text.T(lang, "col.name"), text.T(lang, "col.department"), text.T(lang, "col.enrollment"),
+			text.T(lang, "col.checkin_kind"), text.T(lang, "col.checked_in_at"), text.T(lang, "col.source"), text.T(lang, "col.missing")}}
 	for _, a := range rep.Attendees {
 		missing := Cell{V: a.Missing}
 		if a.Missing {
-			missing.Label, missing.Class = tr(lang, "board.missing"), "flag"
+			missing.Label, missing.Class = text.T(lang, "board.missing"), "flag"
 		}
-		t.Rows = append(t.Rows, []Cell{C(a.ExternalID), C(a.Name), C(a.Department), {V: a.Enrollment, Label: trEnum(lang, "enroll", a.Enrollment)},
-			{V: a.CheckinKind, Label: trEnum(lang, "checkin", a.CheckinKind)}, C(a.CheckedInAt), {V: a.CheckinSource, Label: trEnum(lang, "source", a.CheckinSource)}, missing})
+		t.Rows = append(t.Rows, []Cell{C(a.ExternalID), C(a.Name), C(a.Department), {V: a.Enrollment, Label: text.Enum(lang, "enroll", a.Enrollment)},
+			{V: a.CheckinKind, Label: text.Enum(lang, "checkin", a.CheckinKind)}, C(a.CheckedInAt), {V: a.CheckinSource, Label: text.Enum(lang, "source", a.CheckinSource)}, missing})
 	}
 	return t
 }
 
-func touchpointsTable(lang string, rep *reports.SessionReport) *Table {
-	t := &Table{Key: "touchpoints", Title: tr(lang, "table.touchpoints"), Empty: tr(lang, "timeline.empty"),
-		Columns: []string{tr(lang, "col.id"), tr(lang, "col.kind"), tr(lang, "col.audience"), tr(lang, "col.status"), tr(lang, "col.fire_at"),
-			tr(lang, "col.sent"), tr(lang, "col.failed"), tr(lang, "col.clickers"), tr(lang, "col.click_through"), tr(lang, "col.conversions"), tr(lang, "col.conversion_rate")}}
+func touchpointsTable(lang text.Locale, rep *reports.SessionReport) *Table {
+	t := &Table{Key: "touchpoints", Title: text.T(lang, "table.touchpoints"), Empty: text.T(lang, "timeline.empty"),
+		Columns: []string{text.T(lang, "col.id"), text.T(lang, "col.kind"), text.T(lang, "col.audience"), text.T(lang, "col.status"), text.T(lang, "col.fire_at"),
+			text.T(lang, "col.sent"), text.T(lang, "col.failed"), text.T(lang, "col.clickers"), text.T(lang, "col.click_through"), text.T(lang, "col.conversions"), text.T(lang, "col.conversion_rate")}}
 	for _, tp := range rep.Touchpoints {
-		t.Rows = append(t.Rows, []Cell{C(tp.ID), {V: tp.Kind, Label: trEnum(lang, "kind", tp.Kind)}, {V: tp.Audience, Label: trEnum(lang, "audience", tp.Audience)},
-			{V: tp.Status, Label: trEnum(lang, "tpstatus", tp.Status)}, C(tp.RunAt), C(tp.Deliveries.Sent), C(tp.Deliveries.Failed),
+		t.Rows = append(t.Rows, []Cell{C(tp.ID), {V: tp.Kind, Label: text.Enum(lang, "kind", tp.Kind)}, {V: tp.Audience, Label: text.Enum(lang, "audience", tp.Audience)},
+			{V: tp.Status, Label: text.Enum(lang, "tpstatus", tp.Status)}, C(tp.RunAt), C(tp.Deliveries.Sent), C(tp.Deliveries.Failed),
 			C(tp.Clickers), {V: tp.ClickThrough.Value, Pct: true}, C(tp.Conversions), {V: tp.ConversionRate.Value, Pct: true}})
 	}
 	return t
@@ -253,13 +254,13 @@ func (c *Console) healthPage(w http.ResponseWriter, r *http.Request, v *viewer) 
 		return
 	}
 	d := healthData{Loc: sc.Loc}
-	t := &Table{Key: "health", Title: tr(lang, "table.health"), Empty: tr(lang, "timeline.empty"),
-		Columns: []string{tr(lang, "col.id"), tr(lang, "col.kind"), tr(lang, "col.status"), tr(lang, "col.fire_at"), tr(lang, "col.platform"),
-			tr(lang, "col.deliveries"), tr(lang, "col.sent"), tr(lang, "col.failed"), tr(lang, "col.dropped"), tr(lang, "col.pending"),
-			tr(lang, "col.error_code"), tr(lang, "col.error_message"), tr(lang, "col.error_count"), tr(lang, "col.state")}}
+	t := &Table{Key: "health", Title: text.T(lang, "table.health"), Empty: text.T(lang, "timeline.empty"),
+		Columns: []string{text.T(lang, "col.id"), text.T(lang, "col.kind"), text.T(lang, "col.status"), text.T(lang, "col.fire_at"), text.T(lang, "col.platform"),
+			text.T(lang, "col.deliveries"), text.T(lang, "col.sent"), text.T(lang, "col.failed"), text.T(lang, "col.dropped"), text.T(lang, "col.pending"),
+			text.T(lang, "col.error_code"), text.T(lang, "col.error_message"), text.T(lang, "col.error_count"), text.T(lang, "col.state")}}
 	for _, tp := range rep.Touchpoints {
-		kind := Cell{V: tp.Kind, Label: trEnum(lang, "kind", tp.Kind)}
-		status := Cell{V: tp.Status, Label: trEnum(lang, "tpstatus", tp.Status)}
+		kind := Cell{V: tp.Kind, Label: text.Enum(lang, "kind", tp.Kind)}
+		status := Cell{V: tp.Status, Label: text.Enum(lang, "tpstatus", tp.Status)}
 		if len(tp.Platforms) == 0 {
 			state := "not_sent"
 			switch tp.Status {
@@ -270,7 +271,7 @@ func (c *Console) healthPage(w http.ResponseWriter, r *http.Request, v *viewer) 
 			}
 			d.Rows = append(d.Rows, healthRow{TP: tp, State: state, First: true, Span: 1})
 			t.Rows = append(t.Rows, []Cell{C(tp.ID), kind, status, C(tp.RunAt), C(nil), C(0), C(0), C(0), C(0), C(0), C(nil), C(nil), C(nil),
-				{V: state, Label: tr(lang, "health."+state)}})
+				{V: state, Label: text.T(lang, "health."+state)}})
 			continue
 		}
 		for i, pl := range tp.Platforms {
@@ -287,9 +288,9 @@ func (c *Console) healthPage(w http.ResponseWriter, r *http.Request, v *viewer) 
 			if pl.TopErrorCount > 0 {
 				cnt = pl.TopErrorCount
 			}
-			t.Rows = append(t.Rows, []Cell{C(tp.ID), kind, status, C(tp.RunAt), {V: pl.Platform, Label: trEnum(lang, "platform", pl.Platform)},
+			t.Rows = append(t.Rows, []Cell{C(tp.ID), kind, status, C(tp.RunAt), {V: pl.Platform, Label: text.Enum(lang, "platform", pl.Platform)},
 				C(pl.Total), C(pl.Sent), C(pl.Failed), C(pl.Dropped), C(pl.Pending), C(pl.TopErrorCode), C(pl.TopErrorMessage), C(cnt),
-				{V: state, Label: tr(lang, "health."+state)}})
+				{V: state, Label: text.T(lang, "health."+state)}})
 		}
 	}
 	d.Health = t
@@ -308,7 +309,7 @@ func (c *Console) healthPage(w http.ResponseWriter, r *http.Request, v *viewer) 
 
 // failuresTable lists every failed or dropped delivery of a session with the
 // platform's own error code and message.
-func (c *Console) failuresTable(r *http.Request, lang string, sessionID uint64) (*Table, error) {
+func (c *Console) failuresTable(r *http.Request, lang text.Locale, sessionID uint64) (*Table, error) {
 	type row struct {
 		TouchpointID uint64
 		Kind         string
@@ -332,12 +333,12 @@ func (c *Console) failuresTable(r *http.Request, lang string, sessionID uint64) 
 	if err != nil {
 		return nil, fmt.Errorf("load failed deliveries: %w", err)
 	}
-	t := &Table{Key: "failures", Title: tr(lang, "table.failures"), Empty: tr(lang, "health.no_failures"),
-		Columns: []string{tr(lang, "col.touchpoint"), tr(lang, "col.kind"), tr(lang, "col.external_id"), tr(lang, "col.name"), tr(lang, "col.platform"),
-			tr(lang, "col.user_id"), tr(lang, "col.status"), tr(lang, "col.attempts"), tr(lang, "col.error_code"), tr(lang, "col.error_message"), tr(lang, "col.updated_at")}}
+	t := &Table{Key: "failures", Title: text.T(lang, "table.failures"), Empty: text.T(lang, "health.no_failures"),
+		Columns: []string{text.T(lang, "col.touchpoint"), text.T(lang, "col.kind"), text.T(lang, "col.external_id"), text.T(lang, "col.name"), text.T(lang, "col.platform"),
+			text.T(lang, "col.user_id"), text.T(lang, "col.status"), text.T(lang, "col.attempts"), text.T(lang, "col.error_code"), text.T(lang, "col.error_message"), text.T(lang, "col.updated_at")}}
 	for _, x := range rows {
-		t.Rows = append(t.Rows, []Cell{C(x.TouchpointID), {V: x.Kind, Label: trEnum(lang, "kind", x.Kind)}, C(x.ExternalID), C(x.Name),
-			{V: x.Platform, Label: trEnum(lang, "platform", x.Platform)}, C(x.UserID), {V: x.Status, Label: trEnum(lang, "delivery", x.Status)},
+		t.Rows = append(t.Rows, []Cell{C(x.TouchpointID), {V: x.Kind, Label: text.Enum(lang, "kind", x.Kind)}, C(x.ExternalID), C(x.Name),
+			{V: x.Platform, Label: text.Enum(lang, "platform", x.Platform)}, C(x.UserID), {V: x.Status, Label: text.Enum(lang, "delivery", x.Status)},
 			C(x.Attempts), C(x.ErrorCode), C(x.ErrorMessage), C(x.UpdatedAt)})
 	}
 	return t, nil

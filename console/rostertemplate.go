@@ -16,13 +16,13 @@ func (c *Console) rosterTemplate(w http.ResponseWriter, r *http.Request, v *view
 	case "xlsx":
 		w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 		w.Header().Set("Content-Disposition", `attachment; filename="roster-template.xlsx"`)
-		if err := roster.WriteTemplateXLSX(w, lang); err != nil {
+		if err := roster.WriteTemplateXLSX(w, string(lang)); err != nil {
 			c.d.Logger.Error("roster template", "err", err)
 		}
 	default:
 		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 		w.Header().Set("Content-Disposition", `attachment; filename="roster-template.csv"`)
-		if err := roster.WriteTemplateCSV(w, lang); err != nil {
+		if err := roster.WriteTemplateCSV(w, string(lang)); err != nil {
 			c.d.Logger.Error("roster template", "err", err)
 		}
 	}

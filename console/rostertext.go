@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/learnloop/learnloop/roster"
+	"github.com/learnloop/learnloop/text"
 )
 
 // rosterColumnsZH names the roster columns as coordinators know them.
@@ -60,8 +61,8 @@ var rosterRulesZH = []struct {
 }
 
 // rosterErrors localizes roster row errors for display.
-func rosterErrors(lang string, rows []roster.RowError) []roster.RowError {
-	if lang == "en" {
+func rosterErrors(lang text.Locale, rows []roster.RowError) []roster.RowError {
+	if lang == text.EN {
 		return rows
 	}
 	out := make([]roster.RowError, len(rows))

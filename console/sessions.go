@@ -18,6 +18,7 @@ import (
 	"github.com/learnloop/learnloop/reports"
 	"github.com/learnloop/learnloop/roster"
 	"github.com/learnloop/learnloop/store"
+	"github.com/learnloop/learnloop/text"
 )
 
 // localLayout is the value format of <input type="datetime-local">.
@@ -281,7 +282,7 @@ func (c *Console) sessionCancel(w http.ResponseWriter, r *http.Request, v *viewe
 		c.redirectOK(w, r, back, "")
 		return
 	}
-	if !c.confirmed(w, r, v, back, tr(langOf(r), "session.confirm_cancel", sc.Sess.Title)) {
+	if !c.confirmed(w, r, v, back, text.T(langOf(r), "session.confirm_cancel", sc.Sess.Title)) {
 		return
 	}
 	if _, _, err := c.commands().CancelSession(r.Context(), v.actor(), sc.Sess.ID); err != nil {
@@ -303,7 +304,7 @@ type rosterData struct {
 	Loc      *time.Location
 }
 
-func (c *Console) rosterTable(r *http.Request, lang string, sessionID uint64) (*Table, error) {
+func (c *Console) rosterTable(r *http.Request, lang text.Locale, sessionID uint64) (*Table, error) {
 	type row struct {
 		ExternalID, Name, Department, ManagerID, Platform, Status, Note string
 	}
@@ -315,11 +316,11 @@ func (c *Console) rosterTable(r *http.Request, lang string, sessionID uint64) (*
 	if err != nil {
 		return nil, fmt.Errorf("load roster: %w", err)
 	}
-	t := &Table{Key: "roster", Title: tr(lang, "table.roster"), Empty: tr(lang, "roster.empty"),
-		Columns: []string{tr(lang, "col.external_id"), tr(lang, "col.name"), tr(lang, "col.department"), tr(lang, "col.manager_id"), tr(lang, "col.platform"), tr(lang, "col.enrollment"), tr(lang, "col.note")}}
+	t := &Table{Key: "roster", Title: text.T(lang, "table.roster"), Empty: text.T(lang, "roster.empty"),
+		Columns: []string{text.T(lang, "col.external_id"), text.T(lang, "col.name"), text.T(lang, "col.department"), text.T(lang, "col.manager_id"), text.T(lang, "col.platform"), text.T(lang, "col.enrollment"), text.T(lang, "col.note")}}
 	for _, x := range rows {
 		t.Rows = append(t.Rows, []Cell{C(x.ExternalID), C(x.Name), C(x.Department), C(x.ManagerID), C(x.Platform),
-			{V: x.Status, Label: trEnum(lang, "enroll", x.Status)}, C(x.Note)})
+			{V: x.Status, Label: text.Enum(lang, "enroll", x.Status)}, C(x.Note)})
 	}
 	return t, nil
 }
@@ -344,7 +345,7 @@ func (c *Console) rosterPage(w http.ResponseWriter, r *http.Request, v *viewer) 
 	if p.Flash == "flash.roster_imported" {
 		n, _ := strconv.Atoi(r.URL.Query().Get("n"))
 		added, _ := strconv.Atoi(r.URL.Query().Get("new"))
-		d.Imported = tr(p.Lang, "roster.imported", n, added)
+		d.Imported = text.T(p.Lang, "roster.imported", n, added)
 		p.Flash = ""
 	}
 	p.Data = d

@@ -14,6 +14,7 @@ import (
 	"github.com/learnloop/learnloop/command"
 	"github.com/learnloop/learnloop/store"
 	"github.com/learnloop/learnloop/surveys"
+	"github.com/learnloop/learnloop/text"
 )
 
 // surveyCtx is a survey loaded for an action, with its session.
@@ -120,7 +121,7 @@ func (c *Console) commentAction(w http.ResponseWriter, r *http.Request, v *viewe
 	lang := langOf(r)
 	ref, err := c.findComment(r, sc.Survey)
 	if errors.Is(err, errNoComment) {
-		c.showResults(w, r, v, sc.Sess, http.StatusUnprocessableEntity, tr(lang, "comment.err_no_comment"))
+		c.showResults(w, r, v, sc.Sess, http.StatusUnprocessableEntity, text.T(lang, "comment.err_no_comment"))
 		return
 	}
 	if err != nil {
@@ -142,12 +143,12 @@ func (c *Console) commentAction(w http.ResponseWriter, r *http.Request, v *viewe
 		switch tag {
 		case store.TagShortTerm, store.TagLongTerm, store.TagNoAction:
 		default:
-			c.showResults(w, r, v, sc.Sess, http.StatusUnprocessableEntity, tr(lang, "comment.err_tag"))
+			c.showResults(w, r, v, sc.Sess, http.StatusUnprocessableEntity, text.T(lang, "comment.err_tag"))
 			return
 		}
 		row.Tag = tag
 		columns = []string{"tag", "by", "at"}
-		msg = tr(lang, "comment.confirm_tag", tr(lang, "tag."+tag))
+		msg = text.T(lang, "comment.confirm_tag", text.T(lang, "tag."+tag))
 		detail["tag"] = tag
 		action, flash = "comment.tag", "comment_tagged"
 	default:
@@ -156,16 +157,16 @@ func (c *Console) commentAction(w http.ResponseWriter, r *http.Request, v *viewe
 			row.FollowUpCall = true
 		case "0":
 		default:
-			c.showResults(w, r, v, sc.Sess, http.StatusUnprocessableEntity, tr(lang, "comment.err_follow_up"))
+			c.showResults(w, r, v, sc.Sess, http.StatusUnprocessableEntity, text.T(lang, "comment.err_follow_up"))
 			return
 		}
 		if sc.Survey.Anonymous {
 			// Nobody to call back.
-			c.showResults(w, r, v, sc.Sess, http.StatusUnprocessableEntity, tr(lang, "comment.err_anonymous"))
+			c.showResults(w, r, v, sc.Sess, http.StatusUnprocessableEntity, text.T(lang, "comment.err_anonymous"))
 			return
 		}
 		columns = []string{"follow_up_call", "by", "at"}
-		msg = tr(lang, "comment.confirm_follow_up_generic")
+		msg = text.T(lang, "comment.confirm_follow_up_generic")
 		detail["follow_up_call"] = row.FollowUpCall
 		action, flash = "comment.follow_up", "follow_up_saved"
 	}
@@ -208,19 +209,19 @@ func (c *Console) surveyRemind(w http.ResponseWriter, r *http.Request, v *viewer
 		return
 	}
 	lang := langOf(r)
-	if !c.confirmed(w, r, v, fmt.Sprintf("/sessions/%d/results", sc.Survey.SessionID), tr(lang, "survey.confirm_remind_generic")) {
+	if !c.confirmed(w, r, v, fmt.Sprintf("/sessions/%d/results", sc.Survey.SessionID), text.T(lang, "survey.confirm_remind_generic")) {
 		return
 	}
 	tp, err := c.commands().RemindSurvey(r.Context(), v.actor(), sc.Survey.ID)
 	switch {
 	case errors.Is(err, surveys.ErrTooMany):
-		c.showResults(w, r, v, sc.Sess, http.StatusConflict, tr(lang, "survey.err_too_many", surveys.MaxReminders))
+		c.showResults(w, r, v, sc.Sess, http.StatusConflict, text.T(lang, "survey.err_too_many", surveys.MaxReminders))
 		return
 	case errors.Is(err, surveys.ErrNoneMissing):
-		c.showResults(w, r, v, sc.Sess, http.StatusConflict, tr(lang, "survey.err_none_missing"))
+		c.showResults(w, r, v, sc.Sess, http.StatusConflict, text.T(lang, "survey.err_none_missing"))
 		return
 	case errors.Is(err, surveys.ErrClosed):
-		c.showResults(w, r, v, sc.Sess, http.StatusConflict, tr(lang, "survey.err_closed"))
+		c.showResults(w, r, v, sc.Sess, http.StatusConflict, text.T(lang, "survey.err_closed"))
 		return
 	case errors.Is(err, command.ErrNotFound):
 		c.notFound(w, r, v)

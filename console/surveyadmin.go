@@ -43,12 +43,12 @@ type surveyManage struct {
 
 // addableTemplates lists the built-in templates a coordinator may add
 // (manager follow-ups come from the course's behaviours).
-func addableTemplates(lang string) ([]templateChoice, error) {
+func addableTemplates(lang text.Locale) ([]templateChoice, error) {
 	defs, err := surveys.Builtin()
 	if err != nil {
 		return nil, err
 	}
-	locale := text.Parse(lang)
+	locale := lang
 	var out []templateChoice
 	for _, d := range defs {
 		if d.Kind == store.SurveyManagerFollowup {
@@ -61,7 +61,7 @@ func addableTemplates(lang string) ([]templateChoice, error) {
 
 // surveyManage builds the survey list of sc with its close buttons and the
 // defaults of the add form.
-func (c *Console) surveyManage(r *http.Request, lang string, sc sessionCtx) (*surveyManage, error) {
+func (c *Console) surveyManage(r *http.Request, lang text.Locale, sc sessionCtx) (*surveyManage, error) {
 	svs, err := reports.SessionSurveys(r.Context(), c.d.DB, sc.Sess.ID)
 	if err != nil {
 		return nil, err
@@ -76,10 +76,10 @@ func (c *Console) surveyManage(r *http.Request, lang string, sc sessionCtx) (*su
 		DefaultClose: sc.Sess.EndsAt.Add(surveyWeek).In(sc.Loc).Format(localLayout),
 		Cancelled:    sc.Sess.Status == store.SessionCancelled,
 	}
-	t := &Table{Key: "session_surveys", Title: tr(lang, "svadmin.table"), Empty: tr(lang, "svadmin.empty"),
-		Columns: []string{tr(lang, "col.id"), tr(lang, "col.kind"), tr(lang, "col.title"), tr(lang, "svadmin.anonymous"),
-			tr(lang, "svadmin.opens_at"), tr(lang, "svadmin.closes_at"), tr(lang, "col.status"), tr(lang, "svadmin.complete"), tr(lang, "svadmin.partial")}}
-	locale := text.Parse(lang)
+	t := &Table{Key: "session_surveys", Title: text.T(lang, "svadmin.table"), Empty: text.T(lang, "svadmin.empty"),
+		Columns: []string{text.T(lang, "col.id"), text.T(lang, "col.kind"), text.T(lang, "col.title"), text.T(lang, "svadmin.anonymous"),
+			text.T(lang, "svadmin.opens_at"), text.T(lang, "svadmin.closes_at"), text.T(lang, "col.status"), text.T(lang, "svadmin.complete"), text.T(lang, "svadmin.partial")}}
+	locale := lang
 	for _, sv := range svs {
 		title := sv.Title
 		if def, err := surveys.SurveyDefinition(sv); err == nil {
@@ -101,16 +101,16 @@ func (c *Console) surveyManage(r *http.Request, lang string, sc sessionCtx) (*su
 				partial += k.N
 			}
 		}
-		anon := tr(lang, "no")
+		anon := text.T(lang, "no")
 		if sv.Anonymous {
-			anon = tr(lang, "yes")
+			anon = text.T(lang, "yes")
 		}
-		status := Cell{V: sv.Status, Label: tr(lang, "survey.status_"+sv.Status)}
+		status := Cell{V: sv.Status, Label: text.T(lang, "survey.status_"+sv.Status)}
 		if sv.Status != store.SurveyClosed && !m.Cancelled {
-			status.Forms = []CellForm{{Action: fmt.Sprintf("/surveys/%d/close", sv.ID), Label: tr(lang, "svadmin.close"), Class: "danger",
-				Confirm: tr(lang, "svadmin.confirm_close", title, sv.ID)}}
+			status.Forms = []CellForm{{Action: fmt.Sprintf("/surveys/%d/close", sv.ID), Label: text.T(lang, "svadmin.close"), Class: "danger",
+				Confirm: text.T(lang, "svadmin.confirm_close", title, sv.ID)}}
 		}
-		t.Rows = append(t.Rows, []Cell{C(sv.ID), {V: sv.Kind, Label: trEnum(lang, "kind", sv.Kind)}, C(title), {V: sv.Anonymous, Label: anon},
+		t.Rows = append(t.Rows, []Cell{C(sv.ID), {V: sv.Kind, Label: text.Enum(lang, "kind", sv.Kind)}, C(title), {V: sv.Anonymous, Label: anon},
 			C(sv.OpensAt), C(sv.ClosesAt), status, C(complete), C(partial)})
 	}
 	m.Table = t
@@ -160,7 +160,7 @@ func (c *Console) surveyCreate(w http.ResponseWriter, r *http.Request, v *viewer
 	var ie *command.InvalidError
 	switch {
 	case errors.As(err, &ie) && (ie.Has("definition") || ie.Has("touchpoint")):
-		p.fieldText("", tr(p.Lang, "svadmin.err_invalid", err.Error()))
+		p.fieldText("", text.T(p.Lang, "svadmin.err_invalid", err.Error()))
 	case errors.Is(err, command.ErrCancelled):
 		p.fieldError("", "session.err_cancelled")
 	case errors.Is(err, command.ErrForbidden):
@@ -193,10 +193,10 @@ func (c *Console) surveyClose(w http.ResponseWriter, r *http.Request, v *viewer)
 	}
 	lang := langOf(r)
 	if sc.Survey.Status == store.SurveyClosed {
-		c.showResults(w, r, v, sc.Sess, http.StatusConflict, tr(lang, "svadmin.err_already_closed"))
+		c.showResults(w, r, v, sc.Sess, http.StatusConflict, text.T(lang, "svadmin.err_already_closed"))
 		return
 	}
-	if !c.confirmed(w, r, v, fmt.Sprintf("/sessions/%d/results", sc.Survey.SessionID), tr(lang, "svadmin.confirm_close", sc.Survey.Title, sc.Survey.ID)) {
+	if !c.confirmed(w, r, v, fmt.Sprintf("/sessions/%d/results", sc.Survey.SessionID), text.T(lang, "svadmin.confirm_close", sc.Survey.Title, sc.Survey.ID)) {
 		return
 	}
 	if _, err := c.commands().CloseSurvey(r.Context(), v.actor(), sc.Survey.ID); err != nil {

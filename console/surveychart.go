@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"html/template"
 	"strings"
+
+	"github.com/learnloop/learnloop/text"
 )
 
 // Survey charts: inline SVG like chart.go, every text escaped.
@@ -63,20 +65,20 @@ func segmentChart(title string, names, classes []string, bars []distBar) templat
 }
 
 // csatChart draws the answer distribution (1–5) of each rating dimension.
-func csatChart(lang string, bars []distBar) template.HTML {
+func csatChart(lang text.Locale, bars []distBar) template.HTML {
 	names := make([]string, 5)
 	classes := make([]string, 5)
 	for i := range names {
-		names[i] = tr(lang, "chart.score", i+1)
+		names[i] = text.T(lang, "chart.score", i+1)
 		classes[i] = fmt.Sprintf("c-s%d", i+1)
 	}
-	return segmentChart(tr(lang, "chart.csat_title"), names, classes, bars)
+	return segmentChart(text.T(lang, "chart.csat_title"), names, classes, bars)
 }
 
 // npsChart draws detractors, passives and promoters as one bar.
-func npsChart(lang string, detractors, passives, promoters int) template.HTML {
-	return segmentChart(tr(lang, "chart.nps_title"),
-		[]string{tr(lang, "nps.detractors"), tr(lang, "nps.passives"), tr(lang, "nps.promoters")},
+func npsChart(lang text.Locale, detractors, passives, promoters int) template.HTML {
+	return segmentChart(text.T(lang, "chart.nps_title"),
+		[]string{text.T(lang, "nps.detractors"), text.T(lang, "nps.passives"), text.T(lang, "nps.promoters")},
 		[]string{"c-det", "c-pas", "c-pro"},
 		[]distBar{{Label: "NPS", Counts: []int{detractors, passives, promoters}}})
 }
@@ -90,7 +92,7 @@ type beforeNow struct {
 
 // behaviourChart draws, per behaviour, the mean frequency before the
 // training and now as two horizontal bars on the 1–5 scale.
-func behaviourChart(lang string, rows []beforeNow) template.HTML {
+func behaviourChart(lang text.Locale, rows []beforeNow) template.HTML {
 	if len(rows) == 0 {
 		return ""
 	}
@@ -101,7 +103,7 @@ func behaviourChart(lang string, rows []beforeNow) template.HTML {
 	h := legendY + 22
 	x := func(v float64) float64 { return labelW + plotW*(v-1)/4 } // 1 → left edge, 5 → right edge
 	var b strings.Builder
-	et := template.HTMLEscapeString(tr(lang, "chart.behaviour_title"))
+	et := template.HTMLEscapeString(text.T(lang, "chart.behaviour_title"))
 	fmt.Fprintf(&b, `<svg class="chart" width="%.0f" height="%.0f" viewBox="0 0 %.0f %.0f" role="img" aria-label="%s" xmlns="http://www.w3.org/2000/svg"><title>%s</title>`, width, h, width, h, et, et)
 	for v := 1; v <= 5; v++ {
 		fmt.Fprintf(&b, `<line x1="%.1f" x2="%.1f" y1="0" y2="%.1f" class="c-grid"/><text x="%.1f" y="%.1f" class="c-axis" text-anchor="middle">%d</text>`,
@@ -124,14 +126,14 @@ func behaviourChart(lang string, rows []beforeNow) template.HTML {
 				fmt.Fprintf(&b, `<text x="%.0f" y="%.1f" class="c-axis">—</text>`, labelW+4, by+barH-2)
 				continue
 			}
-			name := []string{tr(lang, "behaviour.before"), tr(lang, "behaviour.now")}[j]
+			name := []string{text.T(lang, "behaviour.before"), text.T(lang, "behaviour.now")}[j]
 			tip := template.HTMLEscapeString(fmt.Sprintf("%s · %s: %.2f (n=%d)", r.Label, name, *v, r.N))
 			fmt.Fprintf(&b, `<rect x="%.0f" y="%.1f" width="%.1f" height="%.0f" class="%s"><title>%s</title></rect><text x="%.1f" y="%.1f" class="c-value">%.2f</text>`,
 				labelW, by, max(x(*v)-labelW, 2), barH, cls, tip, max(x(*v), labelW+2)+4, by+barH-2, *v)
 		}
 	}
-	fmt.Fprintf(&b, `<rect x="%.0f" y="%.0f" width="12" height="12" class="c-before"/><text x="%.0f" y="%.0f" class="c-text">%s</text>`, labelW, legendY, labelW+16, legendY+11, template.HTMLEscapeString(tr(lang, "behaviour.before")))
-	fmt.Fprintf(&b, `<rect x="%.0f" y="%.0f" width="12" height="12" class="c-now"/><text x="%.0f" y="%.0f" class="c-text">%s</text>`, labelW+130, legendY, labelW+146, legendY+11, template.HTMLEscapeString(tr(lang, "behaviour.now")))
+	fmt.Fprintf(&b, `<rect x="%.0f" y="%.0f" width="12" height="12" class="c-before"/><text x="%.0f" y="%.0f" class="c-text">%s</text>`, labelW, legendY, labelW+16, legendY+11, template.HTMLEscapeString(text.T(lang, "behaviour.before")))
+	fmt.Fprintf(&b, `<rect x="%.0f" y="%.0f" width="12" height="12" class="c-now"/><text x="%.0f" y="%.0f" class="c-text">%s</text>`, labelW+130, legendY, labelW+146, legendY+11, template.HTMLEscapeString(text.T(lang, "behaviour.now")))
 	b.WriteString(`</svg>`)
 	return template.HTML(b.String()) // #nosec: every text above is escaped
 }

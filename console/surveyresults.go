@@ -109,8 +109,8 @@ func (s *SurveyReports) SessionSurveys(ctx context.Context, sessionID uint64, sc
 }
 
 // l picks the zh-CN or English text.
-func l(lang, zh, en string) string {
-	if lang == "en" && en != "" {
+func l(lang text.Locale, zh, en string) string {
+	if lang == text.EN && en != "" {
 		return en
 	}
 	return zh
@@ -138,19 +138,19 @@ func moeText(p *float64) string {
 }
 
 // caveatText is the report's small-sample caveat in lang ("" when none).
-func caveatText(lang, caveat string) string {
+func caveatText(lang text.Locale, caveat string) string {
 	if caveat == "" {
 		return ""
 	}
 	zh, en, _ := strings.Cut(caveat, " | ")
-	if lang == "en" && en != "" {
+	if lang == text.EN && en != "" {
 		return en
 	}
 	return zh
 }
 
-func noteColumn(lang string) string {
-	if lang == "en" {
+func noteColumn(lang text.Locale) string {
+	if lang == text.EN {
 		return "Note"
 	}
 	return "提示"
@@ -186,22 +186,22 @@ func round1(p *float64) *float64 {
 
 // surveyTitle is the section title: the survey's title in lang, its status
 // and when it closes.
-func (s *SurveyReports) surveyTitle(lang string, sv store.Survey, def surveys.Definition) string {
-	title := def.Title.In(text.Parse(lang))
+func (s *SurveyReports) surveyTitle(lang text.Locale, sv store.Survey, def surveys.Definition) string {
+	title := def.Title.In(lang)
 	if title == "" {
 		title = sv.Title
 	}
-	status := tr(lang, "survey.status_open")
+	status := text.T(lang, "survey.status_open")
 	if !surveys.Open(sv, s.now()) {
-		status = tr(lang, "survey.status_closed")
+		status = text.T(lang, "survey.status_closed")
 	}
 	return fmt.Sprintf("%s · %s", title, status)
 }
 
 // dimensionLabel names a rating dimension in lang.
-func dimensionLabel(lang, dim, question string) string {
-	if k := "dim." + dim; hasKey(k) {
-		return tr(lang, k)
+func dimensionLabel(lang text.Locale, dim, question string) string {
+	if k := "dim." + dim; text.Has(k) {
+		return text.T(lang, k)
 	}
 	if question != "" {
 		return question
@@ -210,27 +210,27 @@ func dimensionLabel(lang, dim, question string) string {
 }
 
 // questionText is the text of a question in lang.
-func questionText(lang string, def surveys.Definition, key string) string {
+func questionText(lang text.Locale, def surveys.Definition, key string) string {
 	if q, ok := def.Question(key); ok {
-		if t := q.Text.In(text.Parse(lang)); t != "" {
+		if t := q.Text.In(lang); t != "" {
 			return t
 		}
 	}
 	return key
 }
 
-func ratingValue(lang string, r surveys.RatingResult) string {
+func ratingValue(lang text.Locale, r surveys.RatingResult) string {
 	if r.N == 0 {
 		return "—"
 	}
-	v := tr(lang, "survey.rating_value", f2(r.Mean), pct1(r.Top2Box), moeText(r.Top2BoxMOE))
+	v := text.T(lang, "survey.rating_value", f2(r.Mean), pct1(r.Top2Box), moeText(r.Top2BoxMOE))
 	if c := caveatText(lang, r.Caveat); c != "" {
 		v += " ⚠ " + c
 	}
 	return v
 }
 
-func npsValue(lang string, r surveys.NPSResult) string {
+func npsValue(lang text.Locale, r surveys.NPSResult) string {
 	if r.N == 0 {
 		return "—"
 	}
@@ -241,19 +241,19 @@ func npsValue(lang string, r surveys.NPSResult) string {
 	return v
 }
 
-func changeValue(lang string, c surveys.ChangeResult) string {
+func changeValue(lang text.Locale, c surveys.ChangeResult) string {
 	if c.N == 0 {
 		return "—"
 	}
-	return tr(lang, "survey.change_value", pct1(c.ShareImproved), f2(c.MeanBefore), f2(c.MeanNow), signed(c.MeanDelta))
+	return text.T(lang, "survey.change_value", pct1(c.ShareImproved), f2(c.MeanBefore), f2(c.MeanNow), signed(c.MeanDelta))
 }
 
 // ---- tables shared by the full and the department view ----
 
-func dimensionsTable(lang, key string, rows []reports.DimensionRow, def *surveys.Definition, minN int) *Table {
-	t := &Table{Key: key, Title: tr(lang, "table.survey_dimensions"), Empty: tr(lang, "survey.no_answers"),
-		Columns: []string{tr(lang, "col.dimension"), tr(lang, "col.question"), tr(lang, "col.n"), tr(lang, "col.mean"), tr(lang, "col.top2box"), tr(lang, "col.moe"),
-			tr(lang, "chart.score", 1), tr(lang, "chart.score", 2), tr(lang, "chart.score", 3), tr(lang, "chart.score", 4), tr(lang, "chart.score", 5), noteColumn(lang)}}
+func dimensionsTable(lang text.Locale, key string, rows []reports.DimensionRow, def *surveys.Definition, minN int) *Table {
+	t := &Table{Key: key, Title: text.T(lang, "table.survey_dimensions"), Empty: text.T(lang, "survey.no_answers"),
+		Columns: []string{text.T(lang, "col.dimension"), text.T(lang, "col.question"), text.T(lang, "col.n"), text.T(lang, "col.mean"), text.T(lang, "col.top2box"), text.T(lang, "col.moe"),
+			text.T(lang, "chart.score", 1), text.T(lang, "chart.score", 2), text.T(lang, "chart.score", 3), text.T(lang, "chart.score", 4), text.T(lang, "chart.score", 5), noteColumn(lang)}}
 	for _, d := range rows {
 		q := d.Question
 		if def != nil {
@@ -275,10 +275,10 @@ func dimensionsTable(lang, key string, rows []reports.DimensionRow, def *surveys
 	return t
 }
 
-func behavioursTable(lang, key string, rows []reports.BehaviourRow, def surveys.Definition, minN int) *Table {
-	t := &Table{Key: key, Title: tr(lang, "table.survey_behaviours"), Empty: tr(lang, "survey.no_answers"),
-		Columns: []string{tr(lang, "col.behaviour"), tr(lang, "col.n"), tr(lang, "behaviour.before"), tr(lang, "behaviour.now"), tr(lang, "col.mean_change"),
-			tr(lang, "col.share_improved"), tr(lang, "col.share_worse")}}
+func behavioursTable(lang text.Locale, key string, rows []reports.BehaviourRow, def surveys.Definition, minN int) *Table {
+	t := &Table{Key: key, Title: text.T(lang, "table.survey_behaviours"), Empty: text.T(lang, "survey.no_answers"),
+		Columns: []string{text.T(lang, "col.behaviour"), text.T(lang, "col.n"), text.T(lang, "behaviour.before"), text.T(lang, "behaviour.now"), text.T(lang, "col.mean_change"),
+			text.T(lang, "col.share_improved"), text.T(lang, "col.share_worse")}}
 	for _, b := range rows {
 		label := behaviourLabel(lang, def, b)
 		if b.Suppressed {
@@ -294,10 +294,10 @@ func behavioursTable(lang, key string, rows []reports.BehaviourRow, def surveys.
 
 // behaviourLabel is the behaviour's text in lang (from the "before"
 // question of its pair).
-func behaviourLabel(lang string, def surveys.Definition, b reports.BehaviourRow) string {
+func behaviourLabel(lang text.Locale, def surveys.Definition, b reports.BehaviourRow) string {
 	for _, q := range def.Questions {
 		if q.Behaviour == b.Index && q.Phase == "before" {
-			if t := q.Text.In(text.Parse(lang)); t != "" {
+			if t := q.Text.In(lang); t != "" {
 				return t
 			}
 		}
@@ -305,9 +305,9 @@ func behaviourLabel(lang string, def surveys.Definition, b reports.BehaviourRow)
 	return b.Behaviour
 }
 
-func hiddenText(lang string, minN int) string { return tr(lang, "survey.hidden_group", minN) }
+func hiddenText(lang text.Locale, minN int) string { return text.T(lang, "survey.hidden_group", minN) }
 
-func csatBars(lang string, rows []reports.DimensionRow) []distBar {
+func csatBars(lang text.Locale, rows []reports.DimensionRow) []distBar {
 	var bars []distBar
 	for _, d := range rows {
 		if d.Suppressed || d.Rating.N == 0 {
@@ -324,7 +324,7 @@ type hidden struct{ NPS, Overall bool }
 // figuresAndCharts renders the headline figures and charts of dimensions,
 // NPS, behaviours and the overall change; the figures reports suppressed
 // are shown as hidden.
-func figuresAndCharts(lang string, def surveys.Definition, dims []reports.DimensionRow, nps *surveys.NPSResult, behaviours []reports.BehaviourRow, overall *surveys.ScaleResult, h hidden) ([]ResultFigure, []template.HTML) {
+func figuresAndCharts(lang text.Locale, def surveys.Definition, dims []reports.DimensionRow, nps *surveys.NPSResult, behaviours []reports.BehaviourRow, overall *surveys.ScaleResult, h hidden) ([]ResultFigure, []template.HTML) {
 	var figs []ResultFigure
 	var charts []template.HTML
 	for _, d := range dims {
@@ -332,7 +332,7 @@ func figuresAndCharts(lang string, def surveys.Definition, dims []reports.Dimens
 			Definition: l(lang, d.Rating.Definition, d.Rating.DefinitionEN), Suppressed: d.Suppressed}
 		if d.Dimension == "teacher" && d.Rating.Mean != nil && *d.Rating.Mean < reports.CertMinRating && !f.Suppressed {
 			f.Flag = true
-			f.Definition += " " + tr(lang, "survey.teacher_target", reports.CertMinRating)
+			f.Definition += " " + text.T(lang, "survey.teacher_target", reports.CertMinRating)
 		}
 		figs = append(figs, f)
 	}
@@ -348,7 +348,7 @@ func figuresAndCharts(lang string, def surveys.Definition, dims []reports.Dimens
 	var bn []beforeNow
 	for _, b := range behaviours {
 		hidden := b.Suppressed
-		figs = append(figs, ResultFigure{Label: tr(lang, "survey.behaviour_label", behaviourLabel(lang, def, b)), Value: changeValue(lang, b.Change), N: b.Change.N,
+		figs = append(figs, ResultFigure{Label: text.T(lang, "survey.behaviour_label", behaviourLabel(lang, def, b)), Value: changeValue(lang, b.Change), N: b.Change.N,
 			Definition: l(lang, b.Change.Definition, b.Change.DefinitionEN), Suppressed: hidden})
 		if !hidden && b.Change.N > 0 {
 			bn = append(bn, beforeNow{Label: behaviourLabel(lang, def, b), Before: b.Change.MeanBefore, Now: b.Change.MeanNow, N: b.Change.N})
@@ -362,7 +362,7 @@ func figuresAndCharts(lang string, def surveys.Definition, dims []reports.Dimens
 		if overall.Mean != nil {
 			v = signed(round2(overall.Mean))
 		}
-		figs = append(figs, ResultFigure{Label: tr(lang, "survey.overall_change"), Value: v, N: overall.N,
+		figs = append(figs, ResultFigure{Label: text.T(lang, "survey.overall_change"), Value: v, N: overall.N,
 			Definition: l(lang, overall.Definition, overall.DefinitionEN), Suppressed: h.Overall})
 	}
 	return figs, charts
@@ -385,9 +385,9 @@ func (s *SurveyReports) fullSection(ctx context.Context, sv store.Survey, def su
 	sec := ResultSection{Key: fmt.Sprint(sv.ID), Title: s.surveyTitle(lang, sv, def)}
 	rr := rep.ResponseRate
 	sec.Figures = append(sec.Figures,
-		ResultFigure{Label: tr(lang, "survey.response_rate"), Value: fmt.Sprintf("%s (%d/%d)", pct1(rr.Rate), rr.Complete, rr.Eligible), N: rr.Eligible,
+		ResultFigure{Label: text.T(lang, "survey.response_rate"), Value: fmt.Sprintf("%s (%d/%d)", pct1(rr.Rate), rr.Complete, rr.Eligible), N: rr.Eligible,
 			Definition: l(lang, rr.Definition, rr.DefinitionEN)},
-		ResultFigure{Label: tr(lang, "survey.partial_rate"), Value: fmt.Sprintf("%s (%d/%d)", pct1(rr.PartialRate), rr.Partial, rr.Eligible), N: rr.Eligible,
+		ResultFigure{Label: text.T(lang, "survey.partial_rate"), Value: fmt.Sprintf("%s (%d/%d)", pct1(rr.PartialRate), rr.Partial, rr.Eligible), N: rr.Eligible,
 			Definition: l(lang, rr.Definition, rr.DefinitionEN)},
 	)
 	// The whole survey's figures are shown to its coordinator whatever n;
@@ -420,40 +420,40 @@ func (s *SurveyReports) fullSection(ctx context.Context, sv store.Survey, def su
 			return sec, err
 		}
 		sent := use.Used
-		notes = append(notes, tr(lang, "survey.reminders_sent", sent, surveys.MaxReminders))
+		notes = append(notes, text.T(lang, "survey.reminders_sent", sent, surveys.MaxReminders))
 		if open && len(missing) > 0 && sent < surveys.MaxReminders {
-			sec.Actions = append(sec.Actions, CellForm{Action: fmt.Sprintf("/surveys/%d/remind", sv.ID), Label: tr(lang, "survey.remind_now", len(missing)),
-				Class: "remind-survey", Confirm: tr(lang, "survey.confirm_remind", len(missing))})
+			sec.Actions = append(sec.Actions, CellForm{Action: fmt.Sprintf("/surveys/%d/remind", sv.ID), Label: text.T(lang, "survey.remind_now", len(missing)),
+				Class: "remind-survey", Confirm: text.T(lang, "survey.confirm_remind", len(missing))})
 		}
 	}
 	if !open {
-		notes = append(notes, tr(lang, "survey.closed_note"))
+		notes = append(notes, text.T(lang, "survey.closed_note"))
 	}
 	if sv.Anonymous {
-		notes = append(notes, tr(lang, "survey.anonymous_note"))
+		notes = append(notes, text.T(lang, "survey.anonymous_note"))
 	}
 	sec.Tables = append(sec.Tables, departmentsTable(lang, key+"-departments", rep.Departments, minN))
-	notes = append(notes, tr(lang, "survey.dept_note", minN))
+	notes = append(notes, text.T(lang, "survey.dept_note", minN))
 	sec.Note = strings.Join(notes, " ")
 	return sec, nil
 }
 
-func (s *SurveyReports) commentsTable(ctx context.Context, lang, key string, sv store.Survey, def surveys.Definition, comments []reports.Comment) (*Table, error) {
+func (s *SurveyReports) commentsTable(ctx context.Context, lang text.Locale, key string, sv store.Survey, def surveys.Definition, comments []reports.Comment) (*Table, error) {
 	named := !sv.Anonymous
 	followup := sv.Kind == store.SurveyManagerFollowup
-	cols := []string{tr(lang, "col.question"), tr(lang, "col.comment")}
+	cols := []string{text.T(lang, "col.question"), text.T(lang, "col.comment")}
 	if named {
-		cols = append(cols, tr(lang, "col.name"), tr(lang, "col.external_id"))
+		cols = append(cols, text.T(lang, "col.name"), text.T(lang, "col.external_id"))
 		if followup {
-			cols = append(cols, tr(lang, "col.subject"))
+			cols = append(cols, text.T(lang, "col.subject"))
 		}
 	}
-	cols = append(cols, tr(lang, "col.tag"))
+	cols = append(cols, text.T(lang, "col.tag"))
 	if named {
-		cols = append(cols, tr(lang, "col.follow_up_call"))
+		cols = append(cols, text.T(lang, "col.follow_up_call"))
 	}
-	cols = append(cols, tr(lang, "col.tagged_by"))
-	t := &Table{Key: key, Title: tr(lang, "table.survey_comments"), Empty: tr(lang, "survey.no_comments"), Columns: cols}
+	cols = append(cols, text.T(lang, "col.tagged_by"))
+	t := &Table{Key: key, Title: text.T(lang, "table.survey_comments"), Empty: text.T(lang, "survey.no_comments"), Columns: cols}
 	ids := make([]uint64, 0, len(comments))
 	for _, c := range comments {
 		ids = append(ids, c.ResponseID)
@@ -479,24 +479,24 @@ func (s *SurveyReports) commentsTable(ctx context.Context, lang, key string, sv 
 				row = append(row, C(c.Subject))
 			}
 		}
-		tagCell := Cell{V: tag.Tag, Label: trEnum(lang, "tag", tag.Tag), Class: "triage"}
+		tagCell := Cell{V: tag.Tag, Label: text.Enum(lang, "tag", tag.Tag), Class: "triage"}
 		if tag.Tag == "" {
-			tagCell.Label = tr(lang, "tag.none")
+			tagCell.Label = text.T(lang, "tag.none")
 		}
 		for _, tg := range []string{store.TagShortTerm, store.TagLongTerm, store.TagNoAction} {
 			tagCell.Forms = append(tagCell.Forms, CellForm{Action: action + "/tag", Fields: append(append([][2]string{}, ident...), [2]string{"tag", tg}),
-				Label: tr(lang, "tag."+tg), Class: "tag-" + tg, Pressed: tag.Tag == tg, Confirm: tr(lang, "comment.confirm_tag", tr(lang, "tag."+tg))})
+				Label: text.T(lang, "tag."+tg), Class: "tag-" + tg, Pressed: tag.Tag == tg, Confirm: text.T(lang, "comment.confirm_tag", text.T(lang, "tag."+tg))})
 		}
 		row = append(row, tagCell)
 		if named {
 			fu := Cell{V: tag.FollowUpCall, Class: "follow-up"}
-			next, label := "1", tr(lang, "comment.follow_up_on")
+			next, label := "1", text.T(lang, "comment.follow_up_on")
 			if tag.FollowUpCall {
-				fu.Label = tr(lang, "comment.follow_up_yes")
-				next, label = "0", tr(lang, "comment.follow_up_off")
+				fu.Label = text.T(lang, "comment.follow_up_yes")
+				next, label = "0", text.T(lang, "comment.follow_up_off")
 			}
 			fu.Forms = []CellForm{{Action: action + "/follow-up", Fields: append(append([][2]string{}, ident...), [2]string{"follow_up_call", next}),
-				Label: label, Class: "follow-up-btn", Pressed: tag.FollowUpCall, Confirm: tr(lang, "comment.confirm_follow_up_"+next, c.Name)}}
+				Label: label, Class: "follow-up-btn", Pressed: tag.FollowUpCall, Confirm: text.T(lang, "comment.confirm_follow_up_"+next, c.Name)}}
 			row = append(row, fu)
 		}
 		var by any
@@ -509,19 +509,19 @@ func (s *SurveyReports) commentsTable(ctx context.Context, lang, key string, sv 
 	return t, nil
 }
 
-func missingTable(lang, key string, sv store.Survey, missing []surveys.MissingRow) *Table {
-	t := &Table{Key: key, Title: tr(lang, "table.survey_missing", len(missing)), Empty: tr(lang, "survey.none_missing")}
+func missingTable(lang text.Locale, key string, sv store.Survey, missing []surveys.MissingRow) *Table {
+	t := &Table{Key: key, Title: text.T(lang, "table.survey_missing", len(missing)), Empty: text.T(lang, "survey.none_missing")}
 	if sv.Anonymous {
 		// Who has not answered an anonymous survey tells who has.
-		t.Columns = []string{tr(lang, "col.missing_count")}
+		t.Columns = []string{text.T(lang, "col.missing_count")}
 		t.Rows = [][]Cell{{C(len(missing))}}
-		t.Empty = tr(lang, "survey.missing_anonymous")
+		t.Empty = text.T(lang, "survey.missing_anonymous")
 		return t
 	}
 	followup := sv.Kind == store.SurveyManagerFollowup
-	t.Columns = []string{tr(lang, "col.external_id"), tr(lang, "col.name"), tr(lang, "col.department")}
+	t.Columns = []string{text.T(lang, "col.external_id"), text.T(lang, "col.name"), text.T(lang, "col.department")}
 	if followup {
-		t.Columns = append(t.Columns, tr(lang, "col.subject_external_id"), tr(lang, "col.subject"))
+		t.Columns = append(t.Columns, text.T(lang, "col.subject_external_id"), text.T(lang, "col.subject"))
 	}
 	for _, m := range missing {
 		row := []Cell{C(m.ExternalID), C(m.Name), C(m.Department)}
@@ -533,13 +533,13 @@ func missingTable(lang, key string, sv store.Survey, missing []surveys.MissingRo
 	return t
 }
 
-func departmentsTable(lang, key string, rows []reports.DepartmentRow, minN int) *Table {
-	t := &Table{Key: key, Title: tr(lang, "table.survey_departments"), Empty: tr(lang, "survey.no_answers"),
-		Columns: []string{tr(lang, "col.department"), tr(lang, "col.responses"), tr(lang, "col.csat_mean"), "NPS"}}
+func departmentsTable(lang text.Locale, key string, rows []reports.DepartmentRow, minN int) *Table {
+	t := &Table{Key: key, Title: text.T(lang, "table.survey_departments"), Empty: text.T(lang, "survey.no_answers"),
+		Columns: []string{text.T(lang, "col.department"), text.T(lang, "col.responses"), text.T(lang, "col.csat_mean"), "NPS"}}
 	for _, d := range rows {
 		dept := d.Department
 		if dept == "（未填部门）" {
-			dept = tr(lang, "survey.no_department")
+			dept = text.T(lang, "survey.no_department")
 		}
 		if d.Suppressed || d.Responses == nil {
 			t.Rows = append(t.Rows, []Cell{C(dept), {V: hiddenText(lang, minN), Class: "muted suppressed"}, C(nil), C(nil)})
@@ -563,19 +563,19 @@ func (s *SurveyReports) deptSection(ctx context.Context, sv store.Survey, def su
 		return ResultSection{}, err
 	}
 	minN := rep.MinN
-	sec := ResultSection{Key: fmt.Sprint(sv.ID), Title: s.surveyTitle(lang, sv, def), Note: tr(lang, "survey.dept_scope", scope.Department, minN)}
+	sec := ResultSection{Key: fmt.Sprint(sv.ID), Title: s.surveyTitle(lang, sv, def), Note: text.T(lang, "survey.dept_scope", scope.Department, minN)}
 	if scope.Department == "" {
-		sec.Figures = []ResultFigure{{Label: tr(lang, "col.responses"), Suppressed: true}}
+		sec.Figures = []ResultFigure{{Label: text.T(lang, "col.responses"), Suppressed: true}}
 		return sec, nil
 	}
 	if rep.Suppressed {
 		// Too few to show anything, not even how many answered.
-		sec.Figures = []ResultFigure{{Label: tr(lang, "col.responses"), Suppressed: true, Definition: tr(lang, "survey.dept_hidden", minN)}}
+		sec.Figures = []ResultFigure{{Label: text.T(lang, "col.responses"), Suppressed: true, Definition: text.T(lang, "survey.dept_hidden", minN)}}
 		return sec, nil
 	}
 	rr := rep.ResponseRate
-	sec.Figures = append(sec.Figures, ResultFigure{Label: tr(lang, "survey.response_rate"), Value: fmt.Sprintf("%s (%d/%d)", pct1(rr.Rate), rr.Complete, rr.Eligible),
-		N: rr.Eligible, Definition: l(lang, rr.Definition, rr.DefinitionEN) + " " + tr(lang, "survey.dept_definition")})
+	sec.Figures = append(sec.Figures, ResultFigure{Label: text.T(lang, "survey.response_rate"), Value: fmt.Sprintf("%s (%d/%d)", pct1(rr.Rate), rr.Complete, rr.Eligible),
+		N: rr.Eligible, Definition: l(lang, rr.Definition, rr.DefinitionEN) + " " + text.T(lang, "survey.dept_definition")})
 	figs, charts := figuresAndCharts(lang, def, rep.Dimensions, rep.NPS, rep.Behaviours, rep.Overall, hidden{NPS: rep.NPSSuppressed, Overall: rep.OverallSuppressed})
 	sec.Figures = append(sec.Figures, figs...)
 	sec.Charts = charts
@@ -614,7 +614,7 @@ func (s *SurveyReports) CourseSurveys(ctx context.Context, courseID uint64, scop
 	if !hasSurvey {
 		return nil, nil
 	}
-	sec := ResultSection{Key: "course", Title: tr(lang, "survey.course_title"), Note: tr(lang, "def.pooled")}
+	sec := ResultSection{Key: "course", Title: text.T(lang, "survey.course_title"), Note: text.T(lang, "def.pooled")}
 	figs, charts := figuresAndCharts(lang, surveys.Definition{}, rep.Dimensions, rep.NPS, nil, nil, hidden{})
 	sec.Figures, sec.Charts = figs, charts
 	sec.Tables = append(sec.Tables, dimensionsTable(lang, "course-survey-dimensions", rep.Dimensions, nil, 0))
@@ -647,9 +647,9 @@ func (s *SurveyReports) CourseSurveys(ctx context.Context, courseID uint64, scop
 	return []ResultSection{sec}, nil
 }
 
-func courseSessionsTable(lang string, dims []reports.DimensionRow) *Table {
-	t := &Table{Key: "course-survey-sessions", Title: tr(lang, "table.survey_sessions"), Empty: tr(lang, "survey.no_answers"),
-		Columns: []string{tr(lang, "col.session"), tr(lang, "col.starts_at"), tr(lang, "col.teacher"), tr(lang, "survey.response_rate"), tr(lang, "col.complete"), tr(lang, "col.eligible_survey")}}
+func courseSessionsTable(lang text.Locale, dims []reports.DimensionRow) *Table {
+	t := &Table{Key: "course-survey-sessions", Title: text.T(lang, "table.survey_sessions"), Empty: text.T(lang, "survey.no_answers"),
+		Columns: []string{text.T(lang, "col.session"), text.T(lang, "col.starts_at"), text.T(lang, "col.teacher"), text.T(lang, "survey.response_rate"), text.T(lang, "col.complete"), text.T(lang, "col.eligible_survey")}}
 	for _, d := range dims {
 		name := dimensionLabel(lang, d.Dimension, d.Question)
 		t.Columns = append(t.Columns, name, name+" n")
@@ -694,15 +694,15 @@ func (s *SurveyReports) deptCourse(ctx context.Context, courseID uint64, scope S
 		return nil, nil
 	}
 	minN := rep.MinN
-	sec := ResultSection{Key: "course", Title: tr(lang, "survey.course_title"), Note: tr(lang, "def.pooled") + " " + tr(lang, "survey.dept_scope", scope.Department, minN)}
+	sec := ResultSection{Key: "course", Title: text.T(lang, "survey.course_title"), Note: text.T(lang, "def.pooled") + " " + text.T(lang, "survey.dept_scope", scope.Department, minN)}
 	if rep.Suppressed {
-		sec.Figures = []ResultFigure{{Label: tr(lang, "col.responses"), Suppressed: true, Definition: tr(lang, "survey.dept_hidden", minN)}}
+		sec.Figures = []ResultFigure{{Label: text.T(lang, "col.responses"), Suppressed: true, Definition: text.T(lang, "survey.dept_hidden", minN)}}
 	} else {
 		sec.Figures, sec.Charts = figuresAndCharts(lang, *poolDef, rep.Dimensions, rep.NPS, nil, nil, hidden{NPS: rep.NPSSuppressed})
 		sec.Tables = append(sec.Tables, dimensionsTable(lang, "course-survey-dimensions", rep.Dimensions, poolDef, minN))
 	}
-	t := &Table{Key: "course-survey-sessions", Title: tr(lang, "table.survey_sessions"), Empty: tr(lang, "survey.no_answers"),
-		Columns: []string{tr(lang, "col.session"), tr(lang, "col.starts_at"), tr(lang, "col.responses")}}
+	t := &Table{Key: "course-survey-sessions", Title: text.T(lang, "table.survey_sessions"), Empty: text.T(lang, "survey.no_answers"),
+		Columns: []string{text.T(lang, "col.session"), text.T(lang, "col.starts_at"), text.T(lang, "col.responses")}}
 	for _, d := range rep.Dimensions {
 		t.Columns = append(t.Columns, dimensionLabel(lang, d.Dimension, d.Question))
 	}

@@ -6,6 +6,7 @@ import (
 	"net/http"
 
 	"github.com/learnloop/learnloop/store"
+	"github.com/learnloop/learnloop/text"
 )
 
 // SurveyResults is the extension point for the surveys engine: the Results
@@ -35,8 +36,8 @@ type SurveyScope struct {
 	Department string
 	// MinGroupSize is the smallest group whose figures may be shown.
 	MinGroupSize int
-	// Lang is "zh-CN" or "en".
-	Lang string
+	// Lang is the viewer's language.
+	Lang text.Locale
 }
 
 // ResultSection is one block of survey results: headline figures, optional
@@ -92,7 +93,7 @@ type surveyBlock struct {
 // surveySections asks Deps.Surveys for a session's (sessionID ≠ 0) or a
 // course's sections. A failure is shown in place of the section; the rest
 // of the page still works.
-func (c *Console) surveySections(r *http.Request, v *viewer, lang string, sessionID, courseID uint64) *surveyBlock {
+func (c *Console) surveySections(r *http.Request, v *viewer, lang text.Locale, sessionID, courseID uint64) *surveyBlock {
 	scope := SurveyScope{Username: v.name(), Role: v.Account.Role, MinGroupSize: c.d.MinGroupSize, Lang: lang}
 	if v.deptHead() {
 		scope.Department = v.Account.Department
@@ -108,7 +109,7 @@ func (c *Console) surveySections(r *http.Request, v *viewer, lang string, sessio
 	}
 	if err != nil {
 		c.log().Error("console: survey results", "session", sessionID, "course", courseID, "err", err)
-		return &surveyBlock{Error: tr(lang, "surveys.error")}
+		return &surveyBlock{Error: text.T(lang, "surveys.error")}
 	}
 	return &surveyBlock{Sections: secs}
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/learnloop/learnloop/reports"
 	"github.com/learnloop/learnloop/surveys"
+	"github.com/learnloop/learnloop/text"
 )
 
 // Table is one table a page shows; the same value is exported as CSV or
@@ -61,7 +62,7 @@ type CellForm struct {
 func C(v any) Cell { return Cell{V: v} }
 
 // text is the on-screen text of a cell.
-func (cl Cell) text(loc *time.Location, lang string) string {
+func (cl Cell) text(loc *time.Location, lang text.Locale) string {
 	if cl.Label != "" {
 		return cl.Label
 	}
@@ -72,7 +73,7 @@ func (cl Cell) text(loc *time.Location, lang string) string {
 		return x
 	case bool:
 		if x {
-			return tr(lang, "yes")
+			return text.T(lang, "yes")
 		}
 		return ""
 	case float64:

@@ -11,6 +11,7 @@ import (
 	"github.com/learnloop/learnloop/reports"
 	"github.com/learnloop/learnloop/store"
 	"github.com/learnloop/learnloop/surveys"
+	"github.com/learnloop/learnloop/text"
 )
 
 // teachersData is the teacher report page.
@@ -54,19 +55,19 @@ func (c *Console) teachersPage(w http.ResponseWriter, r *http.Request, v *viewer
 		c.internal(w, r, v, err)
 		return
 	}
-	d := teachersData{Year: year, Rule: tr(lang, "teachers.rule", year, reports.CertMinSessions, reports.CertMinLearners, reports.CertMinRating)}
-	tt := &Table{Key: "teachers", Title: tr(lang, "table.teachers", year), Empty: tr(lang, "teachers.empty"),
-		Columns: []string{tr(lang, "col.teacher"), tr(lang, "col.sessions_taught"), tr(lang, "col.certification"), tr(lang, "col.reasons")}}
-	ts := &Table{Key: "teacher-sessions", Title: tr(lang, "table.teacher_sessions"), Empty: tr(lang, "teachers.empty"),
-		Columns: []string{tr(lang, "col.teacher"), tr(lang, "col.id"), tr(lang, "col.course"), tr(lang, "col.starts_at"), tr(lang, "col.learners"),
-			tr(lang, "col.teacher_rating"), tr(lang, "col.rating_n")}}
+	d := teachersData{Year: year, Rule: text.T(lang, "teachers.rule", year, reports.CertMinSessions, reports.CertMinLearners, reports.CertMinRating)}
+	tt := &Table{Key: "teachers", Title: text.T(lang, "table.teachers", year), Empty: text.T(lang, "teachers.empty"),
+		Columns: []string{text.T(lang, "col.teacher"), text.T(lang, "col.sessions_taught"), text.T(lang, "col.certification"), text.T(lang, "col.reasons")}}
+	ts := &Table{Key: "teacher-sessions", Title: text.T(lang, "table.teacher_sessions"), Empty: text.T(lang, "teachers.empty"),
+		Columns: []string{text.T(lang, "col.teacher"), text.T(lang, "col.id"), text.T(lang, "col.course"), text.T(lang, "col.starts_at"), text.T(lang, "col.learners"),
+			text.T(lang, "col.teacher_rating"), text.T(lang, "col.rating_n")}}
 	for _, t := range rep.Teachers {
-		cert := Cell{V: t.Keeps, Label: tr(lang, "teachers.keeps"), Class: "ok keeps"}
+		cert := Cell{V: t.Keeps, Label: text.T(lang, "teachers.keeps"), Class: "ok keeps"}
 		if t.Keeps {
 			d.Keeps++
 		} else {
 			d.Loses++
-			cert.Label, cert.Class = tr(lang, "teachers.loses"), "flag loses"
+			cert.Label, cert.Class = text.T(lang, "teachers.loses"), "flag loses"
 		}
 		tt.Rows = append(tt.Rows, []Cell{C(t.Name), C(len(t.Sessions)), cert, C(strings.Join(t.Reasons, "；"))})
 		for _, s := range t.Sessions {

@@ -13,6 +13,7 @@ import (
 	"github.com/learnloop/learnloop/command"
 	"github.com/learnloop/learnloop/plan"
 	"github.com/learnloop/learnloop/store"
+	"github.com/learnloop/learnloop/text"
 )
 
 // tpRow is one touchpoint on the timeline.
@@ -61,9 +62,9 @@ func (c *Console) formChoices(tp *store.Touchpoint) (kinds, auds []string) {
 }
 
 // describeWhen renders a touchpoint's rule in words.
-func describeWhen(lang string, tp store.Touchpoint, loc *time.Location) string {
+func describeWhen(lang text.Locale, tp store.Touchpoint, loc *time.Location) string {
 	if tp.CronSpec != "" {
-		return tr(lang, "tp.cron_rule", tp.CronSpec)
+		return text.T(lang, "tp.cron_rule", tp.CronSpec)
 	}
 	if tp.Anchor == store.AnchorAbsolute {
 		if tp.At == nil {
@@ -76,10 +77,10 @@ func describeWhen(lang string, tp store.Touchpoint, loc *time.Location) string {
 	if off < 0 {
 		sign, off = "before", -off
 	}
-	return tr(lang, "tp."+tp.Anchor+"_"+sign, formatDuration(lang, off))
+	return text.T(lang, "tp."+tp.Anchor+"_"+sign, formatDuration(lang, off))
 }
 
-func formatDuration(lang string, d time.Duration) string {
+func formatDuration(lang text.Locale, d time.Duration) string {
 	d = d.Round(time.Minute)
 	days := int(d / (24 * time.Hour))
 	d -= time.Duration(days) * 24 * time.Hour
@@ -87,18 +88,18 @@ func formatDuration(lang string, d time.Duration) string {
 	m := int((d - time.Duration(h)*time.Hour) / time.Minute)
 	var parts []string
 	if days > 0 {
-		parts = append(parts, tr(lang, "dur.days", days))
+		parts = append(parts, text.T(lang, "dur.days", days))
 	}
 	if h > 0 {
-		parts = append(parts, tr(lang, "dur.hours", h))
+		parts = append(parts, text.T(lang, "dur.hours", h))
 	}
 	if m > 0 || len(parts) == 0 {
-		parts = append(parts, tr(lang, "dur.minutes", m))
+		parts = append(parts, text.T(lang, "dur.minutes", m))
 	}
 	return strings.Join(parts, " ")
 }
 
-func (c *Console) timelineRows(r *http.Request, lang string, sc sessionCtx) ([]tpRow, *Table, error) {
+func (c *Console) timelineRows(r *http.Request, lang text.Locale, sc sessionCtx) ([]tpRow, *Table, error) {
 	db := c.d.DB.WithContext(r.Context())
 	var tps []store.Touchpoint
 	if err := db.Where("session_id = ?", sc.Sess.ID).Order("run_at, id").Find(&tps).Error; err != nil {
@@ -119,12 +120,12 @@ func (c *Console) timelineRows(r *http.Request, lang string, sc sessionCtx) ([]t
 	now := c.now()
 	write := sc.Access == accessWrite && sc.Sess.Status != store.SessionCancelled
 	rows := make([]tpRow, 0, len(tps))
-	t := &Table{Key: "timeline", Title: tr(lang, "table.timeline"), Empty: tr(lang, "timeline.empty"),
-		Columns: []string{tr(lang, "col.id"), tr(lang, "col.kind"), tr(lang, "col.when"), tr(lang, "col.audience"), tr(lang, "col.due"),
-			tr(lang, "col.fire_at"), tr(lang, "col.moved"), tr(lang, "col.status"), tr(lang, "col.fired_at"), tr(lang, "col.deliveries"), tr(lang, "col.note")}}
+	t := &Table{Key: "timeline", Title: text.T(lang, "table.timeline"), Empty: text.T(lang, "timeline.empty"),
+		Columns: []string{text.T(lang, "col.id"), text.T(lang, "col.kind"), text.T(lang, "col.when"), text.T(lang, "col.audience"), text.T(lang, "col.due"),
+			text.T(lang, "col.fire_at"), text.T(lang, "col.moved"), text.T(lang, "col.status"), text.T(lang, "col.fired_at"), text.T(lang, "col.deliveries"), text.T(lang, "col.note")}}
 	for _, tp := range tps {
 		if tp.Note == "time already passed when planned" { // the Planner's words
-			tp.Note = tr(lang, "tp.note_passed")
+			tp.Note = text.T(lang, "tp.note_passed")
 		}
 		row := tpRow{TP: tp, When: describeWhen(lang, tp, sc.Loc), Fire: tp.RunAt, Deliveries: byTP[tp.ID]}
 		if due, err := plan.Due(tp, sc.Sess, now); err == nil {
@@ -148,11 +149,11 @@ func (c *Console) timelineRows(r *http.Request, lang string, sc sessionCtx) ([]t
 		rows = append(rows, row)
 		moved := Cell{V: row.Moved}
 		if row.Moved {
-			moved.Label = tr(lang, "timeline.moved")
+			moved.Label = text.T(lang, "timeline.moved")
 		}
-		t.Rows = append(t.Rows, []Cell{C(tp.ID), {V: tp.Kind, Label: trEnum(lang, "kind", tp.Kind)}, C(row.When),
-			{V: tp.Audience, Label: trEnum(lang, "audience", tp.Audience)}, C(row.Due), C(tp.RunAt), moved,
-			{V: tp.Status, Label: trEnum(lang, "tpstatus", tp.Status)}, C(tp.FiredAt), C(row.Deliveries), C(tp.Note)})
+		t.Rows = append(t.Rows, []Cell{C(tp.ID), {V: tp.Kind, Label: text.Enum(lang, "kind", tp.Kind)}, C(row.When),
+			{V: tp.Audience, Label: text.Enum(lang, "audience", tp.Audience)}, C(row.Due), C(tp.RunAt), moved,
+			{V: tp.Status, Label: text.Enum(lang, "tpstatus", tp.Status)}, C(tp.FiredAt), C(row.Deliveries), C(tp.Note)})
 	}
 	return rows, t, nil
 }
@@ -227,7 +228,7 @@ func tpMessage(p *page, err error) bool {
 	var ie *command.InvalidError
 	if errors.As(err, &ie) && ie.Has("touchpoint") {
 		for _, f := range ie.Fields {
-			p.fieldText("", tr(p.Lang, "tp.err_invalid", f.Message))
+			p.fieldText("", text.T(p.Lang, "tp.err_invalid", f.Message))
 		}
 		return true
 	}
@@ -249,19 +250,19 @@ func tpMessage(p *page, err error) bool {
 
 // planMessage turns a command's refusal of a timeline action into an
 // inline message, or returns "" when the error is not the person's doing.
-func planMessage(lang string, err error) string {
+func planMessage(lang text.Locale, err error) string {
 	var ie *command.InvalidError
 	switch {
 	case errors.As(err, &ie):
-		return tr(lang, "tp.err_invalid", ie.Error())
+		return text.T(lang, "tp.err_invalid", ie.Error())
 	case errors.Is(err, plan.ErrInvalid):
-		return tr(lang, "tp.err_invalid", err.Error())
+		return text.T(lang, "tp.err_invalid", err.Error())
 	case errors.Is(err, command.ErrCancelled):
-		return tr(lang, "session.err_cancelled")
+		return text.T(lang, "session.err_cancelled")
 	case errors.Is(err, command.ErrConflict), errors.Is(err, plan.ErrConflict):
-		return tr(lang, "tp.err_conflict")
+		return text.T(lang, "tp.err_conflict")
 	case errors.Is(err, command.ErrNotFound):
-		return tr(lang, "error.not_found")
+		return text.T(lang, "error.not_found")
 	}
 	return ""
 }
@@ -368,7 +369,7 @@ func (c *Console) tpAction(w http.ResponseWriter, r *http.Request, v *viewer, co
 		c.renderError(w, r, v, http.StatusConflict, "session.err_cancelled")
 		return
 	}
-	if !c.confirmed(w, r, v, back, tr(lang, confirmKey, trEnum(lang, "kind", tp.Kind), tp.ID)) {
+	if !c.confirmed(w, r, v, back, text.T(lang, confirmKey, text.Enum(lang, "kind", tp.Kind), tp.ID)) {
 		return
 	}
 	if err := run(tp, sc); err != nil {

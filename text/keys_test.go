@@ -18,7 +18,7 @@ import (
 
 // keyPattern is the shape of every key: lowercase words joined by '.'
 // (the last may be a number such as -3).
-var keyPattern = regexp.MustCompile(`^(?:[a-z]+:)?[a-z][a-z0-9_]*(?:\.[a-z0-9_-]+)*$`)
+var keyPattern = regexp.MustCompile(`^(?:[a-z]+:)?[a-z][a-z0-9_]*(?:\.[A-Za-z0-9_-]+)*$`)
 
 // lookups are the functions that take a key, with the key's argument
 // (0-based); a call through a selector is named ".name" unless its
@@ -27,11 +27,12 @@ var lookups = map[string]int{
 	"text.T":   1,
 	"text.M":   0,
 	"text.Has": 0,
+	".tr":      0, // the console's page.tr, text.T bound to the page's locale
 }
 
 // groupLookups take an enumeration's group: every key under group+"." may
 // be looked up.
-var groupLookups = map[string]int{}
+var groupLookups = map[string]int{"text.Enum": 1}
 
 // templateCalls find the keys of the template functions text.FuncMap
 // gives: {{t "key" …}} and {{T .Lang "key" …}}.
@@ -40,14 +41,24 @@ var templateCalls = []*regexp.Regexp{
 	regexp.MustCompile(`[{(|]-?\s*T\s+[^\s"}]+\s+"([^"]+)"`),
 }
 
+// templateGroups find the groups of {{tl "group" value}} (text.Enum).
+var templateGroups = regexp.MustCompile(`[{(|]-?\s*tl\s+"([^"]+)"`)
+
 // templateStrings are the string literals of a template's actions.
 var templateStrings = regexp.MustCompile(`"((?:[^"\\]|\\.)*)"`)
+
+// keyStart reports whether s is the start of a key the code completes at
+// run time ("kind.", "reply.done_").
+func keyStart(s string) bool {
+	return (strings.HasSuffix(s, ".") || strings.HasSuffix(s, "_")) && keyPattern.MatchString(strings.TrimRight(s, "._"))
+}
 
 // usage is what the code asks of the catalogue.
 type usage struct {
 	keys     map[string]string // key → a file asking for it
 	prefixes map[string]string // a key's start the code completes at run time
 	literals map[string]bool   // every string literal of the code and templates
+	starts   map[string]bool   // literal starts of any string built at run time
 }
 
 func (u *usage) key(k, file string) {
@@ -121,6 +132,13 @@ func (u *usage) goFile(t *testing.T, path string, src []byte) {
 					u.literal(s, path)
 				}
 			}
+		case *ast.BinaryExpr:
+			// "action." + v: the literal start of a key built at run time.
+			if lit, ok := x.X.(*ast.BasicLit); ok && x.Op == token.ADD && lit.Kind == token.STRING {
+				if s, err := strconv.Unquote(lit.Value); err == nil && keyStart(s) {
+					u.starts[s] = true
+				}
+			}
 		case *ast.CallExpr:
 			name := callName(x.Fun)
 			if i, ok := lookups[name]; ok && i < len(x.Args) {
@@ -141,8 +159,15 @@ func (u *usage) templateFile(path string, src []byte) {
 			u.key(m[1], path)
 		}
 	}
+	for _, m := range templateGroups.FindAllStringSubmatch(s, -1) {
+		u.prefixes[m[1]+"."] = path
+	}
 	for _, m := range templateStrings.FindAllStringSubmatch(s, -1) {
 		u.literal(m[1], path)
+		// printf "phase.%s" .Phase: a key built at run time.
+		if start, _, ok := strings.Cut(m[1], "%"); ok && keyStart(start) {
+			u.starts[start] = true
+		}
 	}
 }
 
@@ -155,7 +180,7 @@ func scan(t *testing.T) *usage {
 	_, err = os.Stat(filepath.Join(root, "go.mod"))
 	require.NoError(t, err, "the module root is the parent of text/")
 	self := filepath.Join(root, "text")
-	u := &usage{keys: map[string]string{}, prefixes: map[string]string{}, literals: map[string]bool{}}
+	u := &usage{keys: map[string]string{}, prefixes: map[string]string{}, literals: map[string]bool{}, starts: map[string]bool{}}
 	files := 0
 	err = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -234,6 +259,12 @@ func TestEveryKeyExists(t *testing.T) {
 		}
 		covered := false
 		for p := range u.prefixes {
+			if strings.HasPrefix(k, p) {
+				covered = true
+				break
+			}
+		}
+		for p := range u.starts {
 			if strings.HasPrefix(k, p) {
 				covered = true
 				break

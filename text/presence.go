@@ -55,5 +55,4 @@ var presenceTexts = Texts{
 	"presence:platform.feishu":     {"飞书", "Feishu"},
 	"presence:platform.dingtalk":   {"钉钉", "DingTalk"},
 	"presence:platform.unknown":    {"应用", "app"},
-	"presence:lang.switch":         {"English", "中文"},
 }

@@ -44,7 +44,6 @@ var surveyTexts = Texts{
 	"surveys:form.progress":            {"已答 %d / %d 题", "%d of %d answered"},
 	"surveys:form.anonymous":           {"本问卷为匿名问卷：报告中不会显示您的姓名。", "This survey is anonymous: reports never show your name."},
 	"surveys:form.editable":            {"提交后，问卷关闭前仍可修改。", "You can change your answers until the survey closes."},
-	"surveys:form.choose":              {"请选择", "Choose"},
 	"surveys:form.low":                 {"完全不可能", "Not at all likely"},
 	"surveys:form.high":                {"非常可能", "Extremely likely"},
 	"surveys:nps.scale":                {"0 = 完全不可能 · 10 = 非常可能", "0 = not at all likely · 10 = extremely likely"},

@@ -41,6 +41,7 @@ var areas = []area{
 	{"adapters", "adapters:", adapterTexts},
 	{"bot", "bot:", botTexts},
 	{"campaigns", "campaigns:", campaignTexts},
+	{"console", "", consoleTexts},
 	{"presence", "presence:", presenceTexts},
 	{"surveys", "surveys:", surveyTexts},
 }
@@ -88,6 +89,19 @@ func Has(key string) bool {
 	return ok
 }
 
+// Enum returns the text of an enumerated value, the key group+"."+v
+// (Enum(loc, "kind", "reminder") is the text of "kind.reminder"), or v
+// itself when it has none; "" for "".
+func Enum(loc Locale, group, v string) string {
+	if v == "" {
+		return ""
+	}
+	if k := group + "." + v; Has(k) {
+		return T(loc, k)
+	}
+	return v
+}
+
 // Message is a text not yet localized: a key and its arguments. Domain
 // results carry one, and the presenter picks the locale.
 type Message struct {
@@ -107,11 +121,13 @@ func (m Message) In(loc Locale) string { return T(loc, m.Key, m.Args...) }
 func (m Message) IsZero() bool { return m.Key == "" }
 
 // FuncMap returns the template functions of the lookup: "t" (key,
-// args…) in loc, for templates parsed per locale, and "T" (locale, key,
-// args…), for templates that are given their locale as data.
+// args…) and "tl" (group, value: Enum) in loc, for templates parsed per
+// locale, and "T" (locale, key, args…), for templates that are given
+// their locale as data.
 func FuncMap(loc Locale) template.FuncMap {
 	return template.FuncMap{
-		"t": func(key string, args ...any) string { return T(loc, key, args...) },
-		"T": T,
+		"t":  func(key string, args ...any) string { return T(loc, key, args...) },
+		"tl": func(group, v string) string { return Enum(loc, group, v) },
+		"T":  T,
 	}
 }

@@ -1,12 +1,8 @@
-package console
+package text
 
-import (
-	"fmt"
-	"strings"
-)
-
-// messages holds every text of the console: key → {zh-CN, en}.
-var messages = map[string][2]string{
+// consoleTexts are the coordinator console's words (package console). Its keys
+// have no area prefix: they predate the areas.
+var consoleTexts = Texts{
 	"app.console": {"培训运营台", "Coordinator console"},
 	"lang.switch": {"English", "中文"},
 	"yes":         {"是", "yes"},
@@ -657,9 +653,6 @@ var messages = map[string][2]string{
 	"role.coordinator":     {"培训运营", "Coordinator"},
 	"role.department_head": {"部门负责人", "Department head"},
 
-	"status.planned":   {"计划中", "Planned"},
-	"status.cancelled": {"已取消", "Cancelled"},
-
 	"tpstatus.scheduled": {"待发送", "Scheduled"},
 	"tpstatus.paused":    {"已暂停", "Paused"},
 	"tpstatus.fired":     {"已发送", "Sent"},
@@ -803,36 +796,4 @@ var messages = map[string][2]string{
 	"directory.kind.failed":      {"失败", "failed"},
 	"directory.kind.manager":     {"上级变更", "manager changed"},
 	"directory.kind.department":  {"部门变更", "department"},
-}
-
-// hasKey reports whether key has a text.
-func hasKey(key string) bool { _, ok := messages[key]; return ok }
-
-// tr returns the text of key in lang ("en" or zh-CN), formatted with args
-// when the text has verbs. An unknown key is returned as is.
-func tr(lang, key string, args ...any) string {
-	m, ok := messages[key]
-	if !ok {
-		return key
-	}
-	s := m[0]
-	if lang == "en" {
-		s = m[1]
-	}
-	if len(args) > 0 && strings.Contains(s, "%") {
-		return fmt.Sprintf(s, args...)
-	}
-	return s
-}
-
-// trEnum translates an enumerated value ("kind", "reminder"), falling back
-// to the value itself.
-func trEnum(lang, group, v string) string {
-	if v == "" {
-		return ""
-	}
-	if k := group + "." + v; hasKey(k) {
-		return tr(lang, k)
-	}
-	return v
 }
