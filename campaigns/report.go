@@ -10,6 +10,7 @@ import (
 
 	"github.com/learnloop/learnloop/reports"
 	"github.com/learnloop/learnloop/store"
+	"github.com/learnloop/learnloop/text"
 )
 
 // Report is a campaign's funnel — delivered → clicked → converted, in
@@ -118,13 +119,6 @@ type VariantComparison struct {
 	P       *float64 `json:"p_value"`
 	// Significant is set when p < 0.05.
 	Significant bool `json:"significant"`
-}
-
-// Definition is one figure's meaning.
-type Definition struct {
-	Key string `json:"key"`
-	ZH  string `json:"zh"`
-	EN  string `json:"en"`
 }
 
 // figure is 100 × num / n rounded half up to one decimal (the reports'
@@ -330,25 +324,24 @@ func (s *Service) Report(ctx context.Context, id uint64, opts ReportOptions) (*R
 	return r, nil
 }
 
-// Texts of an experiment's state.
-const (
-	notEnoughZH = "数据不足：每个版本至少需要送达 %d 人才显示比较结果（目前最少的版本为 %d 人）"
-	notEnoughEN = "Not enough data yet: every variant needs %d people delivered before the comparison is shown (the smallest has %d)"
-	warningText = "请在实验开始前确定样本量，达到后再下结论；不要因为中途看到显著结果就提前停止——反复查看并提前停止会大大增加误判的概率。 | Decide the sample size before the experiment starts and judge only once it is reached; do not stop early because an interim look seems significant — peeking and stopping early greatly inflates false positives."
-)
+// bilingual is a text in both languages, "zh-CN | en", as the report's
+// experiment gives its state.
+func bilingual(key string, args ...any) string {
+	return text.T(text.ZH, key, args...) + " | " + text.T(text.EN, key, args...)
+}
 
 func experiment(minSample int, vrs []VariantRow) *Experiment {
-	e := &Experiment{Control: vrs[0].Name, MinSample: minSample, Warning: warningText, Comparisons: []VariantComparison{}}
+	e := &Experiment{Control: vrs[0].Name, MinSample: minSample, Warning: bilingual("campaigns:experiment.warning"), Comparisons: []VariantComparison{}}
 	smallest := math.MaxInt
 	for _, v := range vrs {
 		smallest = min(smallest, v.Funnel.Delivered)
 	}
 	if smallest < minSample {
-		e.Status = fmt.Sprintf(notEnoughZH, minSample, smallest) + " | " + fmt.Sprintf(notEnoughEN, minSample, smallest)
+		e.Status = bilingual("campaigns:experiment.not_enough", minSample, smallest)
 		return e
 	}
 	e.Enough = true
-	e.Status = "样本量已达到 | Minimum sample reached"
+	e.Status = bilingual("campaigns:experiment.enough")
 	ctl := vrs[0].Funnel
 	for _, v := range vrs[1:] {
 		for _, m := range []struct {

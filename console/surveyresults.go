@@ -108,14 +108,6 @@ func (s *SurveyReports) SessionSurveys(ctx context.Context, sessionID uint64, sc
 	return out, nil
 }
 
-// l picks the zh-CN or English text.
-func l(lang text.Locale, zh, en string) string {
-	if lang == text.EN && en != "" {
-		return en
-	}
-	return zh
-}
-
 func f2(p *float64) string {
 	if p == nil {
 		return "—"
@@ -329,7 +321,7 @@ func figuresAndCharts(lang text.Locale, def surveys.Definition, dims []reports.D
 	var charts []template.HTML
 	for _, d := range dims {
 		f := ResultFigure{Label: dimensionLabel(lang, d.Dimension, d.Question), Value: ratingValue(lang, d.Rating), N: d.Rating.N,
-			Definition: l(lang, d.Rating.Definition, d.Rating.DefinitionEN), Suppressed: d.Suppressed}
+			Definition: d.Rating.Definition.In(lang), Suppressed: d.Suppressed}
 		if d.Dimension == "teacher" && d.Rating.Mean != nil && *d.Rating.Mean < reports.CertMinRating && !f.Suppressed {
 			f.Flag = true
 			f.Definition += " " + text.T(lang, "survey.teacher_target", reports.CertMinRating)
@@ -340,7 +332,7 @@ func figuresAndCharts(lang text.Locale, def surveys.Definition, dims []reports.D
 		charts = append(charts, csatChart(lang, bars))
 	}
 	if nps != nil {
-		figs = append(figs, ResultFigure{Label: "NPS", Value: npsValue(lang, *nps), N: nps.N, Definition: l(lang, nps.Definition, nps.DefinitionEN), Suppressed: h.NPS})
+		figs = append(figs, ResultFigure{Label: "NPS", Value: npsValue(lang, *nps), N: nps.N, Definition: nps.Definition.In(lang), Suppressed: h.NPS})
 		if nps.N > 0 && !h.NPS {
 			charts = append(charts, npsChart(lang, nps.Detractors, nps.Passives, nps.Promoters))
 		}
@@ -349,7 +341,7 @@ func figuresAndCharts(lang text.Locale, def surveys.Definition, dims []reports.D
 	for _, b := range behaviours {
 		hidden := b.Suppressed
 		figs = append(figs, ResultFigure{Label: text.T(lang, "survey.behaviour_label", behaviourLabel(lang, def, b)), Value: changeValue(lang, b.Change), N: b.Change.N,
-			Definition: l(lang, b.Change.Definition, b.Change.DefinitionEN), Suppressed: hidden})
+			Definition: b.Change.Definition.In(lang), Suppressed: hidden})
 		if !hidden && b.Change.N > 0 {
 			bn = append(bn, beforeNow{Label: behaviourLabel(lang, def, b), Before: b.Change.MeanBefore, Now: b.Change.MeanNow, N: b.Change.N})
 		}
@@ -363,7 +355,7 @@ func figuresAndCharts(lang text.Locale, def surveys.Definition, dims []reports.D
 			v = signed(round2(overall.Mean))
 		}
 		figs = append(figs, ResultFigure{Label: text.T(lang, "survey.overall_change"), Value: v, N: overall.N,
-			Definition: l(lang, overall.Definition, overall.DefinitionEN), Suppressed: h.Overall})
+			Definition: overall.Definition.In(lang), Suppressed: h.Overall})
 	}
 	return figs, charts
 }
@@ -386,9 +378,9 @@ func (s *SurveyReports) fullSection(ctx context.Context, sv store.Survey, def su
 	rr := rep.ResponseRate
 	sec.Figures = append(sec.Figures,
 		ResultFigure{Label: text.T(lang, "survey.response_rate"), Value: fmt.Sprintf("%s (%d/%d)", pct1(rr.Rate), rr.Complete, rr.Eligible), N: rr.Eligible,
-			Definition: l(lang, rr.Definition, rr.DefinitionEN)},
+			Definition: rr.Definition.In(lang)},
 		ResultFigure{Label: text.T(lang, "survey.partial_rate"), Value: fmt.Sprintf("%s (%d/%d)", pct1(rr.PartialRate), rr.Partial, rr.Eligible), N: rr.Eligible,
-			Definition: l(lang, rr.Definition, rr.DefinitionEN)},
+			Definition: rr.Definition.In(lang)},
 	)
 	// The whole survey's figures are shown to its coordinator whatever n;
 	// the minimum group size applies to the department breakdown.
@@ -575,7 +567,7 @@ func (s *SurveyReports) deptSection(ctx context.Context, sv store.Survey, def su
 	}
 	rr := rep.ResponseRate
 	sec.Figures = append(sec.Figures, ResultFigure{Label: text.T(lang, "survey.response_rate"), Value: fmt.Sprintf("%s (%d/%d)", pct1(rr.Rate), rr.Complete, rr.Eligible),
-		N: rr.Eligible, Definition: l(lang, rr.Definition, rr.DefinitionEN) + " " + text.T(lang, "survey.dept_definition")})
+		N: rr.Eligible, Definition: rr.Definition.In(lang) + " " + text.T(lang, "survey.dept_definition")})
 	figs, charts := figuresAndCharts(lang, def, rep.Dimensions, rep.NPS, rep.Behaviours, rep.Overall, hidden{NPS: rep.NPSSuppressed, Overall: rep.OverallSuppressed})
 	sec.Figures = append(sec.Figures, figs...)
 	sec.Charts = charts

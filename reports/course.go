@@ -344,18 +344,18 @@ func Teachers(ctx context.Context, db *gorm.DB, year int, loc *time.Location, no
 func suppressFigures(min, responses int, rr *surveys.ResponseRateResult, dims []DimensionRow, nps **surveys.NPSResult) (all, npsHidden bool) {
 	all = responses < min
 	if all && rr != nil {
-		*rr = surveys.ResponseRateResult{Definition: rr.Definition, DefinitionEN: rr.DefinitionEN}
+		*rr = surveys.ResponseRateResult{Definition: rr.Definition}
 	}
 	for i := range dims {
 		d := &dims[i]
 		if all || d.Rating.N < min {
 			d.Suppressed = true
-			d.Rating = surveys.RatingResult{Definition: d.Rating.Definition, DefinitionEN: d.Rating.DefinitionEN}
+			d.Rating = surveys.RatingResult{Definition: d.Rating.Definition}
 		}
 	}
 	if *nps != nil && (all || (*nps).N < min) {
 		npsHidden = true
-		*nps = &surveys.NPSResult{Definition: (*nps).Definition, DefinitionEN: (*nps).DefinitionEN}
+		*nps = &surveys.NPSResult{Definition: (*nps).Definition}
 	}
 	return all, npsHidden
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/learnloop/learnloop/store"
 	"github.com/learnloop/learnloop/surveys"
+	"github.com/learnloop/learnloop/text"
 )
 
 // SurveyReport is what one survey's answers say, from stored facts only.
@@ -356,7 +357,7 @@ func SurveyFor(ctx context.Context, db *gorm.DB, surveyID uint64, now time.Time,
 				dim = q.Key
 			}
 			r.Dimensions = append(r.Dimensions, DimensionRow{Dimension: dim, Question: q.Text.In("zh-CN"), Key: q.Key, Rating: res})
-			r.Definitions["csat"] = res.Definition
+			r.Definitions["csat"] = res.Definition.In(text.ZH)
 		case surveys.TypeNPS:
 			if r.NPS == nil {
 				res, err := surveys.NPS(r.byQuestion[q.Key])
@@ -364,7 +365,7 @@ func SurveyFor(ctx context.Context, db *gorm.DB, surveyID uint64, now time.Time,
 					return nil, fmt.Errorf("reports: question %s: %w", q.Key, err)
 				}
 				r.NPS = &res
-				r.Definitions["nps"] = res.Definition
+				r.Definitions["nps"] = res.Definition.In(text.ZH)
 			}
 		case surveys.TypeChange:
 			res, err := surveys.ChangeScale(r.byQuestion[q.Key])
@@ -372,7 +373,7 @@ func SurveyFor(ctx context.Context, db *gorm.DB, surveyID uint64, now time.Time,
 				return nil, fmt.Errorf("reports: question %s: %w", q.Key, err)
 			}
 			r.Overall = &res
-			r.Definitions["overall_change"] = res.Definition
+			r.Definitions["overall_change"] = res.Definition.In(text.ZH)
 		}
 	}
 	for _, q := range def.Questions {
@@ -382,10 +383,10 @@ func SurveyFor(ctx context.Context, db *gorm.DB, surveyID uint64, now time.Time,
 				return nil, fmt.Errorf("reports: behaviour %d: %w", q.Behaviour, err)
 			}
 			r.Behaviours = append(r.Behaviours, BehaviourRow{Index: q.Behaviour, Behaviour: behaviourText(q), Change: res})
-			r.Definitions["behaviour_change"] = res.Definition
+			r.Definitions["behaviour_change"] = res.Definition.In(text.ZH)
 		}
 	}
-	r.Definitions["response_rate"] = r.ResponseRate.Definition
+	r.Definitions["response_rate"] = r.ResponseRate.Definition.In(text.ZH)
 	r.Definitions["departments"] = fmt.Sprintf("按部门细分：仅显示回答人数不少于 %d 人的部门，人数更少的部门只标注“已隐藏”，不显示任何数字；部门中的每个数字按它自己的 n 判断，n 不足 %d 的数字同样隐藏；部门取回答时的部门", sv.MinGroupSize, sv.MinGroupSize)
 	if sv.Anonymous {
 		r.Definitions["departments"] += fmt.Sprintf("。匿名问卷只在部门的应答人数（问卷送达的在职员工）不少于 %d 人时记录部门，其余回答合并为“其他”", sv.MinGroupSize)
@@ -501,30 +502,30 @@ func (r *SurveyReport) suppress(responses int) {
 	}
 	if responses < min {
 		r.Suppressed = true
-		rr := surveys.ResponseRateResult{Definition: r.ResponseRate.Definition, DefinitionEN: r.ResponseRate.DefinitionEN}
+		rr := surveys.ResponseRateResult{Definition: r.ResponseRate.Definition}
 		r.ResponseRate = rr
 	}
 	for i := range r.Dimensions {
 		d := &r.Dimensions[i]
 		if r.Suppressed || d.Rating.N < min {
 			d.Suppressed = true
-			d.Rating = surveys.RatingResult{Definition: d.Rating.Definition, DefinitionEN: d.Rating.DefinitionEN}
+			d.Rating = surveys.RatingResult{Definition: d.Rating.Definition}
 		}
 	}
 	if r.NPS != nil && (r.Suppressed || r.NPS.N < min) {
 		r.NPSSuppressed = true
-		r.NPS = &surveys.NPSResult{Definition: r.NPS.Definition, DefinitionEN: r.NPS.DefinitionEN}
+		r.NPS = &surveys.NPSResult{Definition: r.NPS.Definition}
 	}
 	for i := range r.Behaviours {
 		b := &r.Behaviours[i]
 		if r.Suppressed || b.Change.N < min {
 			b.Suppressed = true
-			b.Change = surveys.ChangeResult{Definition: b.Change.Definition, DefinitionEN: b.Change.DefinitionEN}
+			b.Change = surveys.ChangeResult{Definition: b.Change.Definition}
 		}
 	}
 	if r.Overall != nil && (r.Suppressed || r.Overall.N < min) {
 		r.OverallSuppressed = true
-		r.Overall = &surveys.ScaleResult{Definition: r.Overall.Definition, DefinitionEN: r.Overall.DefinitionEN}
+		r.Overall = &surveys.ScaleResult{Definition: r.Overall.Definition}
 	}
 	r.byQuestion, r.pairs = map[string][]float64{}, map[int][]surveys.Pair{}
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/learnloop/learnloop/surveys"
+	"github.com/learnloop/learnloop/text"
 )
 
 // Table is a titled grid of cells, exported as a CSV section, an XLSX sheet
@@ -327,17 +328,17 @@ func (r *SurveyReport) Tables() []Table {
 		row("eligible", Int(rr.Eligible), Cell{}, "送达的在职员工数（该问卷任一次推送，含提醒；跟进问卷按经理×下属计）"),
 		row("complete", Int(rr.Complete), Int(rr.Eligible), ""),
 		row("partial", Int(rr.Partial), Int(rr.Eligible), "未完成（缺必答题）的回答，单独计数"),
-		row("response_rate_%", Num(rr.Rate, 1), Int(rr.Eligible), rr.Definition),
+		row("response_rate_%", Num(rr.Rate, 1), Int(rr.Eligible), rr.Definition.In(text.ZH)),
 	)
 	if r.NPS != nil {
 		summary.Rows = append(summary.Rows,
-			row("nps", Num(r.NPS.Score, 1), Int(r.NPS.N), r.NPS.Definition),
+			row("nps", Num(r.NPS.Score, 1), Int(r.NPS.N), r.NPS.Definition.In(text.ZH)),
 			row("nps_moe", Num(r.NPS.MOE, 1), Int(r.NPS.N), strings.TrimSpace("95% 误差范围（分） "+r.NPS.Caveat)),
 			row("promoters/passives/detractors", Text(fmt.Sprintf("%d/%d/%d", r.NPS.Promoters, r.NPS.Passives, r.NPS.Detractors)), Int(r.NPS.N), ""),
 		)
 	}
 	if r.Overall != nil {
-		summary.Rows = append(summary.Rows, row("overall_change_mean", Num(r.Overall.Mean, 2), Int(r.Overall.N), r.Overall.Definition))
+		summary.Rows = append(summary.Rows, row("overall_change_mean", Num(r.Overall.Mean, 2), Int(r.Overall.N), r.Overall.Definition.In(text.ZH)))
 	}
 	ts := []Table{summary}
 	if len(r.Dimensions) > 0 {
@@ -349,7 +350,7 @@ func (r *SurveyReport) Tables() []Table {
 			}
 			t.Rows = append(t.Rows, append(cells, Text(d.Rating.Caveat)))
 		}
-		t.Notes = []string{r.Dimensions[0].Rating.Definition}
+		t.Notes = []string{r.Dimensions[0].Rating.Definition.In(text.ZH)}
 		ts = append(ts, t)
 	}
 	if len(r.Behaviours) > 0 {
@@ -357,7 +358,7 @@ func (r *SurveyReport) Tables() []Table {
 		for _, b := range r.Behaviours {
 			t.Rows = append(t.Rows, []Cell{Int(b.Index), Text(b.Behaviour), Int(b.Change.N), Num(b.Change.MeanBefore, 2), Num(b.Change.MeanNow, 2), Num(b.Change.MeanDelta, 2), Num(b.Change.ShareImproved, 1), Num(b.Change.ShareWorse, 1)})
 		}
-		t.Notes = []string{r.Behaviours[0].Change.Definition}
+		t.Notes = []string{r.Behaviours[0].Change.Definition.In(text.ZH)}
 		ts = append(ts, t)
 	}
 	comments := Table{Name: "意见 Comments", Header: []string{"response", "题目 question", "内容 text", "姓名 name", "关于 subject"}}

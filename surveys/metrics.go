@@ -1,48 +1,39 @@
 package surveys
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
 	"strconv"
 	"strings"
+
+	"github.com/learnloop/learnloop/text"
 )
 
 // z95 is the two-sided 95% normal quantile used by every margin of error.
 const z95 = 1.96
 
-// Metric definitions shown beside every figure (domain.md, "Metric
-// definitions").
+// The metric definitions shown beside every figure (domain.md, "Metric
+// definitions") are the catalogue's surveys:metric.* texts; each result
+// carries its key, and its JSON gives the definition in both languages
+// (definition, definition_en), as the API documents.
 const (
-	npsDefinitionZH = "净推荐值（NPS）：回答为 0–10 的整数，9–10 分为推荐者，7–8 分为中立者，0–6 分为贬损者。" +
-		"公式：NPS = 100 × (推荐者 − 贬损者) ÷ n，n = 有效回答数；取值 −100 到 +100，是数值而非百分比。" +
-		"误差范围（95%）：se = √((p推荐 + p贬损 − (p推荐 − p贬损)²) ÷ n)，MOE = 1.96 × se × 100（分）"
-	npsDefinitionEN = "Net Promoter Score (NPS): answers are integers 0–10; promoters 9–10, passives 7–8, detractors 0–6. " +
-		"Formula: NPS = 100 × (promoters − detractors) ÷ n, n = valid answers; ranges from −100 to +100 and is a number, not a percentage. " +
-		"Margin of error (95%): se = √((p_pro + p_det − (p_pro − p_det)²) ÷ n), MOE = 1.96 × se × 100 (points)"
-
-	ratingDefinitionZH = "满意度（5 分制，1–5 的整数）：均值 = 各回答分数之和 ÷ n；满意率（Top-2-box / CSAT）= 100 × 4 分或 5 分的回答数 ÷ n；" +
-		"n = 回答了该题的人数，跳过的不计入分母。满意率误差范围（95%，正态近似）：1.96 × √(p × (1 − p) ÷ n) × 100（百分点）"
-	ratingDefinitionEN = "Satisfaction (5-point scale, integers 1–5): mean = sum of answers ÷ n; top-2-box (CSAT) = 100 × answers of 4 or 5 ÷ n; " +
-		"n = people who answered the question, skipped ones are not in the denominator. " +
-		"Top-2-box margin of error (95%, normal approximation): 1.96 × √(p × (1 − p) ÷ n) × 100 (percentage points)"
-
-	responseRateDefinitionZH = "回复率 = 100 × 完整回复数 ÷ 应答人数（问卷已送达的在职员工数）；部分回复单独统计，不计入回复率：" +
-		"部分回复率 = 100 × 部分回复数 ÷ 应答人数。应答人数为 0 时不计算"
-	responseRateDefinitionEN = "Response rate = 100 × complete responses ÷ eligible (active employees the survey was delivered to); " +
-		"partial responses are counted apart, never in the response rate: partial rate = 100 × partial responses ÷ eligible. " +
-		"Not computed when eligible is 0"
-
-	changeDefinitionZH = "行为改变（回溯式前后测）：直线经理为每位学员评“培训前”和“现在”的行为频率（1 = 从不，2 = 很少，3 = 有时，4 = 经常，5 = 总是）。" +
-		"培训前均值、现在均值 = 评分之和 ÷ n；平均变化 = Σ(现在 − 培训前) ÷ n；改善比例 = 100 × (现在 > 培训前) 的学员数 ÷ n；" +
-		"变差比例 = 100 × (现在 < 培训前) 的学员数 ÷ n；n = 两项都已回答的学员数"
-	changeDefinitionEN = "Behaviour change (retrospective then-test): the direct manager rates how often each attendee showed the behaviour before the training and now " +
-		"(1 = never, 2 = rarely, 3 = sometimes, 4 = often, 5 = always). Mean before, mean now = sum of ratings ÷ n; mean change = Σ(now − before) ÷ n; " +
-		"share improved = 100 × attendees with now > before ÷ n; share worse = 100 × attendees with now < before ÷ n; n = attendees with both answers"
-
-	scaleDefinitionZH = "总体变化（−3 到 +3 的整数，−3 = 明显变差，0 = 没有变化，+3 = 明显改善）：均值 = 各回答之和 ÷ n，n = 回答了该题的人数；分布为每个分值的回答数"
-	scaleDefinitionEN = "Overall change (integers −3 to +3, −3 = much worse, 0 = no change, +3 = much better): mean = sum of answers ÷ n, " +
-		"n = people who answered the question; the distribution counts the answers per value"
+	npsDefinition          = "surveys:metric.nps"
+	ratingDefinition       = "surveys:metric.rating"
+	responseRateDefinition = "surveys:metric.response_rate"
+	changeDefinition       = "surveys:metric.change"
+	scaleDefinition        = "surveys:metric.scale"
 )
+
+// definitions is the JSON of a result's definition.
+type definitions struct {
+	Definition   string `json:"definition"`    // zh-CN
+	DefinitionEN string `json:"definition_en"` // en
+}
+
+func definitionsOf(m text.Message) definitions {
+	return definitions{Definition: m.In(text.ZH), DefinitionEN: m.In(text.EN)}
+}
 
 // NPSResult is the Net Promoter Score of a set of 0–10 answers.
 type NPSResult struct {
@@ -57,16 +48,17 @@ type NPSResult struct {
 	// (pPro − pDet)²)/N) × 100; nil when N = 0.
 	MOE *float64 `json:"moe"`
 	// Caveat is set when 0 < N < SmallN: the margin is unreliable.
-	Caveat       string `json:"caveat,omitempty"`
-	Definition   string `json:"definition"` // zh-CN
-	DefinitionEN string `json:"definition_en"`
+	Caveat string `json:"caveat,omitempty"`
+	// Definition is the metric's definition (its JSON: definition and
+	// definition_en).
+	Definition text.Message `json:"-"`
 }
 
 // NPS computes the Net Promoter Score of scores. Every score must be an
 // integer 0–10; the first one that is not makes NPS return an error naming
 // its (0-based) index. No scores give N = 0, nil figures and no error.
 func NPS(scores []float64) (NPSResult, error) {
-	r := NPSResult{Definition: npsDefinitionZH, DefinitionEN: npsDefinitionEN}
+	r := NPSResult{Definition: text.M(npsDefinition)}
 	for i, s := range scores {
 		if !isIntIn(s, 0, 10) {
 			return NPSResult{}, fmt.Errorf("surveys: nps: score at index %d is %v: want an integer from 0 to 10", i, s)
@@ -108,16 +100,17 @@ type RatingResult struct {
 	// number of 1s, …, Distribution[4] the number of 5s.
 	Distribution [5]int `json:"distribution"`
 	// Caveat is set when 0 < N < SmallN: the margin is unreliable.
-	Caveat       string `json:"caveat,omitempty"`
-	Definition   string `json:"definition"` // zh-CN
-	DefinitionEN string `json:"definition_en"`
+	Caveat string `json:"caveat,omitempty"`
+	// Definition is the metric's definition (its JSON: definition and
+	// definition_en).
+	Definition text.Message `json:"-"`
 }
 
 // Ratings summarises 5-point ratings. Every value must be an integer 1–5;
 // the first one that is not makes Ratings return an error naming its
 // (0-based) index. No values give N = 0, nil figures and no error.
 func Ratings(values []float64) (RatingResult, error) {
-	r := RatingResult{Definition: ratingDefinitionZH, DefinitionEN: ratingDefinitionEN}
+	r := RatingResult{Definition: text.M(ratingDefinition)}
 	sum := 0
 	for i, v := range values {
 		if !isIntIn(v, 1, 5) {
@@ -159,9 +152,10 @@ type ResponseRateResult struct {
 	// Rate is 100 × Complete / Eligible; nil when Eligible = 0.
 	Rate *float64 `json:"rate"`
 	// PartialRate is 100 × Partial / Eligible; nil when Eligible = 0.
-	PartialRate  *float64 `json:"partial_rate"`
-	Definition   string   `json:"definition"` // zh-CN
-	DefinitionEN string   `json:"definition_en"`
+	PartialRate *float64 `json:"partial_rate"`
+	// Definition is the metric's definition (its JSON: definition and
+	// definition_en).
+	Definition text.Message `json:"-"`
 }
 
 // ResponseRate computes the response rate = complete / eligible and, apart,
@@ -176,7 +170,7 @@ func ResponseRate(complete, partial, eligible int) (ResponseRateResult, error) {
 	}
 	r := ResponseRateResult{
 		Eligible: eligible, Complete: complete, Partial: partial,
-		Definition: responseRateDefinitionZH, DefinitionEN: responseRateDefinitionEN,
+		Definition: text.M(responseRateDefinition),
 	}
 	if eligible == 0 {
 		return r, nil
@@ -203,9 +197,10 @@ type ChangeResult struct {
 	// ShareImproved is 100 × count(now > before) / N.
 	ShareImproved *float64 `json:"share_improved"`
 	// ShareWorse is 100 × count(now < before) / N.
-	ShareWorse   *float64 `json:"share_worse"`
-	Definition   string   `json:"definition"` // zh-CN
-	DefinitionEN string   `json:"definition_en"`
+	ShareWorse *float64 `json:"share_worse"`
+	// Definition is the metric's definition (its JSON: definition and
+	// definition_en).
+	Definition text.Message `json:"-"`
 }
 
 // BehaviourChange summarises before/now pairs. Both values of every pair
@@ -213,7 +208,7 @@ type ChangeResult struct {
 // return an error naming its (0-based) index. No pairs give N = 0, nil
 // figures and no error.
 func BehaviourChange(pairs []Pair) (ChangeResult, error) {
-	r := ChangeResult{Definition: changeDefinitionZH, DefinitionEN: changeDefinitionEN}
+	r := ChangeResult{Definition: text.M(changeDefinition)}
 	var sumBefore, sumNow, improved, worse int
 	for i, p := range pairs {
 		if !isIntIn(p.Before, 1, 5) {
@@ -250,15 +245,16 @@ type ScaleResult struct {
 	// Distribution counts the answers per value; it always has the seven
 	// keys −3..+3, zero counts included.
 	Distribution map[int]int `json:"distribution"`
-	Definition   string      `json:"definition"` // zh-CN
-	DefinitionEN string      `json:"definition_en"`
+	// Definition is the metric's definition (its JSON: definition and
+	// definition_en).
+	Definition text.Message `json:"-"`
 }
 
 // ChangeScale summarises −3..+3 answers. Every value must be an integer
 // −3..+3; the first one that is not makes ChangeScale return an error naming
 // its (0-based) index. No values give N = 0, a nil mean and no error.
 func ChangeScale(values []float64) (ScaleResult, error) {
-	r := ScaleResult{Distribution: make(map[int]int, 7), Definition: scaleDefinitionZH, DefinitionEN: scaleDefinitionEN}
+	r := ScaleResult{Distribution: make(map[int]int, 7), Definition: text.M(scaleDefinition)}
 	for v := -3; v <= 3; v++ {
 		r.Distribution[v] = 0
 	}
@@ -359,4 +355,49 @@ func Caveat(n int) string {
 // isIntIn reports whether v is an integer in lo..hi (NaN and ±Inf are not).
 func isIntIn(v float64, lo, hi int) bool {
 	return v == math.Trunc(v) && v >= float64(lo) && v <= float64(hi)
+}
+
+// MarshalJSON gives the result with its definition in both languages.
+func (r NPSResult) MarshalJSON() ([]byte, error) {
+	type plain NPSResult
+	return json.Marshal(struct {
+		plain
+		definitions
+	}{plain(r), definitionsOf(r.Definition)})
+}
+
+// MarshalJSON gives the result with its definition in both languages.
+func (r RatingResult) MarshalJSON() ([]byte, error) {
+	type plain RatingResult
+	return json.Marshal(struct {
+		plain
+		definitions
+	}{plain(r), definitionsOf(r.Definition)})
+}
+
+// MarshalJSON gives the result with its definition in both languages.
+func (r ResponseRateResult) MarshalJSON() ([]byte, error) {
+	type plain ResponseRateResult
+	return json.Marshal(struct {
+		plain
+		definitions
+	}{plain(r), definitionsOf(r.Definition)})
+}
+
+// MarshalJSON gives the result with its definition in both languages.
+func (r ChangeResult) MarshalJSON() ([]byte, error) {
+	type plain ChangeResult
+	return json.Marshal(struct {
+		plain
+		definitions
+	}{plain(r), definitionsOf(r.Definition)})
+}
+
+// MarshalJSON gives the result with its definition in both languages.
+func (r ScaleResult) MarshalJSON() ([]byte, error) {
+	type plain ScaleResult
+	return json.Marshal(struct {
+		plain
+		definitions
+	}{plain(r), definitionsOf(r.Definition)})
 }

@@ -1,12 +1,14 @@
 package surveys_test
 
 import (
+	"encoding/json"
 	"math"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/learnloop/learnloop/surveys"
+	"github.com/learnloop/learnloop/text"
 )
 
 const eps = 1e-9
@@ -81,7 +83,7 @@ func TestNPS(t *testing.T) {
 			r, err := surveys.NPS(tc.scores)
 			require.NoError(t, err)
 			require.NotEmpty(t, r.Definition)
-			require.NotEmpty(t, r.DefinitionEN)
+			require.True(t, text.Has(r.Definition.Key), r.Definition.Key)
 			require.Equal(t, len(tc.scores), r.N)
 			if tc.wantNil {
 				require.Nil(t, r.Score)
@@ -171,7 +173,7 @@ func TestRatings(t *testing.T) {
 			requireFloat(t, tc.top2MOE, r.Top2BoxMOE, "top-2-box MOE")
 			require.Equal(t, tc.dist, r.Distribution)
 			require.NotEmpty(t, r.Definition)
-			require.NotEmpty(t, r.DefinitionEN)
+			require.True(t, text.Has(r.Definition.Key), r.Definition.Key)
 		})
 	}
 
@@ -272,7 +274,7 @@ func TestResponseRate(t *testing.T) {
 			require.Equal(t, tc.complete, r.Complete)
 			require.Equal(t, tc.partial, r.Partial)
 			require.NotEmpty(t, r.Definition)
-			require.NotEmpty(t, r.DefinitionEN)
+			require.True(t, text.Has(r.Definition.Key), r.Definition.Key)
 			if tc.wantNil {
 				require.Nil(t, r.Rate)
 				require.Nil(t, r.PartialRate)
@@ -329,7 +331,7 @@ func TestBehaviourChange(t *testing.T) {
 			requireFloat(t, tc.improved, r.ShareImproved, "share improved")
 			requireFloat(t, tc.worse, r.ShareWorse, "share worse")
 			require.NotEmpty(t, r.Definition)
-			require.NotEmpty(t, r.DefinitionEN)
+			require.True(t, text.Has(r.Definition.Key), r.Definition.Key)
 		})
 	}
 
@@ -378,7 +380,7 @@ func TestChangeScale(t *testing.T) {
 		requireFloat(t, 0.8, r.Mean, "mean")
 		require.Equal(t, map[int]int{-3: 1, -2: 0, -1: 0, 0: 1, 1: 0, 2: 2, 3: 1}, r.Distribution)
 		require.NotEmpty(t, r.Definition)
-		require.NotEmpty(t, r.DefinitionEN)
+		require.True(t, text.Has(r.Definition.Key), r.Definition.Key)
 	})
 	t.Run("single respondent", func(t *testing.T) {
 		t.Parallel()
@@ -428,5 +430,34 @@ func TestRound1(t *testing.T) {
 	}
 	for _, tc := range tests {
 		require.Equal(t, tc.want, surveys.Round1(tc.in), "Round1(%v)", tc.in)
+	}
+}
+
+// TestResultJSONGivesDefinitions: a result carries its definition's key;
+// its JSON gives the definition in both languages, as the API documents.
+func TestResultJSONGivesDefinitions(t *testing.T) {
+	t.Parallel()
+	nps, err := surveys.NPS([]float64{10, 9, 0})
+	require.NoError(t, err)
+	rating, err := surveys.Ratings([]float64{5, 4})
+	require.NoError(t, err)
+	for _, tc := range []struct {
+		name   string
+		v      any
+		zh, en string
+	}{
+		{"nps", nps, "净推荐值（NPS）", "Net Promoter Score (NPS)"},
+		{"rating", rating, "满意度（5 分制", "Satisfaction (5-point scale"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			b, err := json.Marshal(tc.v)
+			require.NoError(t, err)
+			var m map[string]any
+			require.NoError(t, json.Unmarshal(b, &m))
+			require.Contains(t, m["definition"], tc.zh)
+			require.Contains(t, m["definition_en"], tc.en)
+			require.Contains(t, m, "n")
+		})
 	}
 }

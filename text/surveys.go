@@ -74,4 +74,40 @@ var surveyTexts = Texts{
 	"surveys:answer.bad_text":       {"文字包含无效字符", "text contains invalid characters"},
 	"surveys:answer.too_long":       {"文字过长：最多 %d 字，当前 %d 字", "text is too long: at most %d characters, got %d"},
 	"surveys:answer.bad_type":       {"不支持的题目类型", "unsupported question type %q"},
+	// The definitions beside every survey figure (surveys' metric results).
+	"surveys:metric.nps": {
+		"净推荐值（NPS）：回答为 0–10 的整数，9–10 分为推荐者，7–8 分为中立者，0–6 分为贬损者。" +
+			"公式：NPS = 100 × (推荐者 − 贬损者) ÷ n，n = 有效回答数；取值 −100 到 +100，是数值而非百分比。" +
+			"误差范围（95%）：se = √((p推荐 + p贬损 − (p推荐 − p贬损)²) ÷ n)，MOE = 1.96 × se × 100（分）",
+		"Net Promoter Score (NPS): answers are integers 0–10; promoters 9–10, passives 7–8, detractors 0–6. " +
+			"Formula: NPS = 100 × (promoters − detractors) ÷ n, n = valid answers; ranges from −100 to +100 and is a number, not a percentage. " +
+			"Margin of error (95%): se = √((p_pro + p_det − (p_pro − p_det)²) ÷ n), MOE = 1.96 × se × 100 (points)",
+	},
+	"surveys:metric.rating": {
+		"满意度（5 分制，1–5 的整数）：均值 = 各回答分数之和 ÷ n；满意率（Top-2-box / CSAT）= 100 × 4 分或 5 分的回答数 ÷ n；" +
+			"n = 回答了该题的人数，跳过的不计入分母。满意率误差范围（95%，正态近似）：1.96 × √(p × (1 − p) ÷ n) × 100（百分点）",
+		"Satisfaction (5-point scale, integers 1–5): mean = sum of answers ÷ n; top-2-box (CSAT) = 100 × answers of 4 or 5 ÷ n; " +
+			"n = people who answered the question, skipped ones are not in the denominator. " +
+			"Top-2-box margin of error (95%, normal approximation): 1.96 × √(p × (1 − p) ÷ n) × 100 (percentage points)",
+	},
+	"surveys:metric.response_rate": {
+		"回复率 = 100 × 完整回复数 ÷ 应答人数（问卷已送达的在职员工数）；部分回复单独统计，不计入回复率：" +
+			"部分回复率 = 100 × 部分回复数 ÷ 应答人数。应答人数为 0 时不计算",
+		"Response rate = 100 × complete responses ÷ eligible (active employees the survey was delivered to); " +
+			"partial responses are counted apart, never in the response rate: partial rate = 100 × partial responses ÷ eligible. " +
+			"Not computed when eligible is 0",
+	},
+	"surveys:metric.change": {
+		"行为改变（回溯式前后测）：直线经理为每位学员评“培训前”和“现在”的行为频率（1 = 从不，2 = 很少，3 = 有时，4 = 经常，5 = 总是）。" +
+			"培训前均值、现在均值 = 评分之和 ÷ n；平均变化 = Σ(现在 − 培训前) ÷ n；改善比例 = 100 × (现在 > 培训前) 的学员数 ÷ n；" +
+			"变差比例 = 100 × (现在 < 培训前) 的学员数 ÷ n；n = 两项都已回答的学员数",
+		"Behaviour change (retrospective then-test): the direct manager rates how often each attendee showed the behaviour before the training and now " +
+			"(1 = never, 2 = rarely, 3 = sometimes, 4 = often, 5 = always). Mean before, mean now = sum of ratings ÷ n; mean change = Σ(now − before) ÷ n; " +
+			"share improved = 100 × attendees with now > before ÷ n; share worse = 100 × attendees with now < before ÷ n; n = attendees with both answers",
+	},
+	"surveys:metric.scale": {
+		"总体变化（−3 到 +3 的整数，−3 = 明显变差，0 = 没有变化，+3 = 明显改善）：均值 = 各回答之和 ÷ n，n = 回答了该题的人数；分布为每个分值的回答数",
+		"Overall change (integers −3 to +3, −3 = much worse, 0 = no change, +3 = much better): mean = sum of answers ÷ n, " +
+			"n = people who answered the question; the distribution counts the answers per value",
+	},
 }
