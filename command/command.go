@@ -26,6 +26,7 @@ import (
 	"github.com/learnloop/learnloop/roster"
 	"github.com/learnloop/learnloop/store"
 	"github.com/learnloop/learnloop/surveys"
+	"github.com/learnloop/learnloop/text"
 )
 
 // Errors every command may return (wrapped, with what was wrong).
@@ -109,19 +110,20 @@ func callerFields(in []FieldError) fields {
 	fs := make(fields, 0, len(in))
 	for _, f := range in {
 		if f.Message == "" {
-			f.Message = defaultMessages[f.Code]
-		}
-		if f.Message == "" {
-			f.Message = "is invalid"
+			f.Message = defaultMessage(f.Code)
 		}
 		fs = append(fs, f)
 	}
 	return fs
 }
 
-var defaultMessages = map[string]string{
-	CodeRequired: "is required", CodeBadFormat: "cannot be read", CodeBadChoice: "is not one of the choices",
-	CodeUnknown: "does not exist", CodeNotAllowed: "is not allowed here",
+// defaultMessage is the English message of a field error's code (the
+// API's language), "is invalid" for a code without one.
+func defaultMessage(code string) string {
+	if k := "command:code." + code; text.Has(k) {
+		return text.T(text.EN, k)
+	}
+	return text.T(text.EN, "command:code.invalid")
 }
 
 // fields collects field errors; at most one per field (the first).

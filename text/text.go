@@ -41,7 +41,9 @@ var areas = []area{
 	{"adapters", "adapters:", adapterTexts},
 	{"bot", "bot:", botTexts},
 	{"campaigns", "campaigns:", campaignTexts},
+	{"command", "command:", commandTexts},
 	{"console", "", consoleTexts},
+	{"demo", "demo:", demoTexts},
 	{"presence", "presence:", presenceTexts},
 	{"surveys", "surveys:", surveyTexts},
 }

@@ -397,31 +397,14 @@ func shellQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
-var demoKinds = map[string]string{
-	bot.KindReminder: "课前提醒", bot.KindCheckinPrompt: "签到提醒", bot.KindMakeupReminder: "补签提醒", bot.KindCustom: "自定义消息",
-	surveys.KindFeedback: "课后反馈问卷", surveys.KindFeedbackReminder: "问卷提醒", surveys.KindNPS: "推荐度调查",
-}
+// demoKind, demoAudience and demoCheckinKind name a push kind, an
+// audience and a check-in kind in the demo's script (Chinese, like the
+// demo's data).
+func demoKind(k string) string { return text.Enum(text.ZH, "demo:kind", k) }
 
-func demoKind(k string) string {
-	if v, ok := demoKinds[k]; ok {
-		return v
-	}
-	return k
-}
+func demoAudience(a string) string { return text.Enum(text.ZH, "demo:audience", a) }
 
-var demoAudiences = map[string]string{
-	store.AudienceAll: "全体学员", store.AudienceNotCheckedIn: "未签到的人", store.AudienceCheckedIn: "已签到的人",
-	surveys.AudienceNotResponded: "未完成问卷的人",
-}
-
-func demoAudience(a string) string {
-	if v, ok := demoAudiences[a]; ok {
-		return v
-	}
-	return a
-}
-
-var demoCheckinKinds = map[string]string{store.CheckinOnTime: "准时", store.CheckinLate: "迟到", store.CheckinMakeup: "补签"}
+func demoCheckinKind(k string) string { return text.Enum(text.ZH, "demo:checkin", k) }
 
 // tapEcho prints what people did in /sim (check-ins, survey answers) that
 // the demo script did not do itself.
@@ -451,7 +434,7 @@ func (e *tapEcho) poll(ctx context.Context) {
 		if e.scripted["checkin:"+c.ExternalID] {
 			continue
 		}
-		fmt.Fprintf(e.w, "  [%s] %s 签到（%s）\n", c.CheckedInAt.In(e.loc).Format("15:04:05"), c.Name, demoCheckinKinds[c.Kind])
+		fmt.Fprintf(e.w, "  [%s] %s 签到（%s）\n", c.CheckedInAt.In(e.loc).Format("15:04:05"), c.Name, demoCheckinKind(c.Kind))
 	}
 	if e.answers == nil {
 		e.answers = map[uint64]string{}
@@ -531,7 +514,7 @@ func printDemoReport(ctx context.Context, w io.Writer, a *app.App, sessionID uin
 		case p.Enrollment == store.EnrollExcused:
 			st = "请假"
 		case p.CheckinKind != "":
-			st = demoCheckinKinds[p.CheckinKind]
+			st = demoCheckinKind(p.CheckinKind)
 		}
 		if p.CheckedInAt != nil {
 			at = p.CheckedInAt.In(loc).Format("15:04:05")
