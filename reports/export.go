@@ -10,6 +10,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/learnloop/learnloop/surveys"
+	"github.com/learnloop/learnloop/text"
 )
 
 // Sheet names of the XLSX export (Excel forbids "/" in sheet names, so each
@@ -354,8 +355,8 @@ func (r *SessionReport) xlsxSummary(f *excelize.File, st xlsxStyles) error {
 			n = *row.N
 		}
 		name := ""
-		if l, ok := labels[row.Key]; ok {
-			name = l[0]
+		if k := "reports:label." + row.Key; text.Has(k) {
+			name = text.T(text.ZH, k)
 		}
 		if err := s.add(row.Key, name, st.cellOf(row.Value, row.Key == "checkin_rate"), n, row.Def); err != nil {
 			return err

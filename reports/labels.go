@@ -6,97 +6,19 @@ import (
 	"unicode/utf8"
 
 	"github.com/learnloop/learnloop/surveys"
+	"github.com/learnloop/learnloop/text"
 )
 
-// isEnglish reports whether lang asks for English text; anything else is zh-CN.
-func isEnglish(lang string) bool {
-	l := strings.ToLower(strings.TrimSpace(lang))
-	return l == "en" || strings.HasPrefix(l, "en-") || strings.HasPrefix(l, "en_")
-}
-
-var labels = map[string][2]string{ // key → {zh, en}
-	"roster":                     {"名单人数", "Roster"},
-	"excused":                    {"请假", "Excused"},
-	"eligible":                   {"应到人数", "Eligible"},
-	"checked_in":                 {"已签到", "Checked in"},
-	"on_time":                    {"准时", "On time"},
-	"late":                       {"迟到", "Late"},
-	"makeup":                     {"补签", "Make-up"},
-	"checkin_rate":               {"签到率", "Check-in rate"},
-	"low_checkin":                {"签到率偏低", "Low check-in"},
-	"deliveries":                 {"推送", "Deliveries"},
-	"sent":                       {"成功", "Sent"},
-	"failed":                     {"失败", "Failed"},
-	"dropped":                    {"丢弃", "Dropped"},
-	"pending":                    {"待发", "Pending"},
-	"clicks":                     {"点击", "Clicks"},
-	"clickers":                   {"点击人数", "Clickers"},
-	"click_through":              {"点击率", "CTR"},
-	"conversions":                {"转化", "Conv."},
-	"conversion_rate":            {"转化率", "Conv. rate"},
-	"top_error":                  {"最常见错误", "Top error"},
-	"top_error_code":             {"错误码", "Error code"},
-	"top_error_message":          {"错误信息", "Error message"},
-	"top_error_count":            {"次数", "Count"},
-	"label":                      {"名称", "Label"},
-	"session_id":                 {"场次编号", "Session"},
-	"course_code":                {"课程代码", "Course code"},
-	"course_title":               {"课程名称", "Course"},
-	"session_title":              {"场次名称", "Session title"},
-	"starts_at":                  {"开课时间", "Starts at"},
-	"ends_at":                    {"下课时间", "Ends at"},
-	"time_zone":                  {"时区", "Time zone"},
-	"location":                   {"地点", "Place"},
-	"teacher":                    {"讲师", "Teacher"},
-	"window_opens":               {"签到开放", "Check-in opens"},
-	"window_on_time_until":       {"准时截止", "On time until"},
-	"window_late_until":          {"迟到截止", "Late until"},
-	"window_makeup_until":        {"补签截止", "Make-up until"},
-	"attribution_window_seconds": {"归因窗口（秒）", "Attribution window (s)"},
-	"generated_at":               {"生成时间", "Generated at"},
-	"id":                         {"ID", "ID"},
-	"touchpoint_id":              {"推送ID", "Touchpoint"},
-	"kind":                       {"类型", "Kind"},
-	"audience":                   {"受众", "Audience"},
-	"status":                     {"状态", "Status"},
-	"run_at":                     {"计划时间", "Run at"},
-	"fired_at":                   {"触发时间", "Fired at"},
-	"platform":                   {"平台", "Platform"},
-	"external_id":                {"工号", "Employee ID"},
-	"name":                       {"姓名", "Name"},
-	"department":                 {"部门", "Department"},
-	"enrollment":                 {"报名状态", "Enrollment"},
-	"checkin_kind":               {"签到类型", "Check-in"},
-	"checked_in_at":              {"签到时间", "Checked in at"},
-	"checkin_source":             {"签到方式", "Source"},
-	"missing":                    {"未签到", "Missing"},
-	"metric":                     {"指标", "Metric"},
-	"value":                      {"数值", "Value"},
-	"n":                          {"n", "n"},
-	"definition":                 {"定义", "Definition"},
-}
-
-func label(key, lang string) string {
-	l, ok := labels[key]
-	if !ok {
-		return key
-	}
-	if isEnglish(lang) {
-		return l[1]
-	}
-	return l[0]
-}
+// label is a column or figure name in loc (its key when it has none).
+func label(loc text.Locale, key string) string { return text.Enum(loc, "reports:label", key) }
 
 // bilingual is "中文 English", used for spreadsheet headers.
 func bilingual(key string) string {
-	l, ok := labels[key]
-	if !ok {
-		return key
+	zh, en := label(text.ZH, key), label(text.EN, key)
+	if zh == en {
+		return zh
 	}
-	if l[0] == l[1] {
-		return l[0]
-	}
-	return l[0] + " " + l[1]
+	return zh + " " + en
 }
 
 // location is the session's time zone, or UTC when it is unknown.

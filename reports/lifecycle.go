@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/learnloop/learnloop/store"
+	"github.com/learnloop/learnloop/text"
 )
 
 // Stages of a session's life, derived from its times and its cancelled
@@ -31,21 +32,5 @@ func Stage(s store.Session, now time.Time) string {
 	}
 }
 
-// StageLabel names a stage in lang ("zh-CN" or "en").
-func StageLabel(lang, stage string) string {
-	l, ok := stageLabels[stage]
-	if !ok {
-		return stage
-	}
-	if lang == "en" {
-		return l[1]
-	}
-	return l[0]
-}
-
-var stageLabels = map[string][2]string{
-	StageUpcoming:   {"即将开始", "Upcoming"},
-	StageInProgress: {"进行中", "In progress"},
-	StageFinished:   {"已结束", "Finished"},
-	StageCancelled:  {"已取消", "Cancelled"},
-}
+// StageLabel names a stage in loc (the stage.* texts the console shows).
+func StageLabel(loc text.Locale, stage string) string { return text.Enum(loc, "stage", stage) }

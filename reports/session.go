@@ -15,6 +15,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/learnloop/learnloop/store"
+	"github.com/learnloop/learnloop/text"
 )
 
 // ErrNotFound is wrapped by Session when the session does not exist.
@@ -297,7 +298,7 @@ func (r *SessionReport) addPresenceDefinitions() {
 	r.Definitions["present"] = present
 	r.Definitions["remote"] = "远程签到：要求现场签到的场次中，以卡片、链接或远程方式签到、未到场扫码的应到人数。未要求现场签到时为 0。"
 	r.Definitions["checkin_rate"] += "；" + present
-	r.CheckinRate.Definition = r.Definitions["checkin_rate"] + " | " + definitionOf("checkin_rate", 0).en + " " + presentEN
+	r.CheckinRate.Definition = r.Definitions["checkin_rate"] + " | " + definitionOf("checkin_rate", 0).In(text.EN) + " " + presentEN
 }
 
 // checkinFigure computes the check-in rate and the low-check-in flag. The flag

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/learnloop/learnloop/store"
+	"github.com/learnloop/learnloop/text"
 )
 
 // WriteTable writes the report as a plain-text table for a terminal or an
@@ -16,20 +17,10 @@ import (
 // touchpoint with its platform breakdown, and the people who have not checked
 // in. lang is "zh-CN" (the default, also used for unknown values) or "en".
 // Times are shown in the session's time zone.
-func (r *SessionReport) WriteTable(w io.Writer, lang string) error {
-	en := isEnglish(lang)
-	pick := func(zh, e string) string {
-		if en {
-			return e
-		}
-		return zh
-	}
+func (r *SessionReport) WriteTable(w io.Writer, langTag string) error {
+	lang := text.Parse(langTag)
 	def := func(key string) string {
-		d := definitionOf(key, time.Duration(r.Windows.AttributionSeconds)*time.Second)
-		if en {
-			return d.en
-		}
-		return d.zh
+		return definitionOf(key, time.Duration(r.Windows.AttributionSeconds)*time.Second).In(lang)
 	}
 	loc := r.location()
 	ts := func(t time.Time) string {
@@ -41,23 +32,23 @@ func (r *SessionReport) WriteTable(w io.Writer, lang string) error {
 	s := r.Session
 	var b strings.Builder
 
-	fmt.Fprintf(&b, "%s #%d · %s\n", pick("场次报告", "Session report"), s.ID, oneLine(s.Title))
-	fmt.Fprintf(&b, "%s%s %s\n", pick("课程：", "Course: "), oneLine(s.CourseCode), oneLine(s.CourseTitle))
-	fmt.Fprintf(&b, "%s%s – %s (%s)\n", pick("时间：", "Time: "), ts(s.StartsAt), ts(s.EndsAt), loc.String())
+	fmt.Fprintf(&b, "%s #%d · %s\n", text.T(lang, "reports:table.title"), s.ID, oneLine(s.Title))
+	fmt.Fprintf(&b, "%s%s %s\n", text.T(lang, "reports:table.course"), oneLine(s.CourseCode), oneLine(s.CourseTitle))
+	fmt.Fprintf(&b, "%s%s – %s (%s)\n", text.T(lang, "reports:table.time"), ts(s.StartsAt), ts(s.EndsAt), loc.String())
 	place := s.Location
 	if place == "" {
 		place = s.OnlineURL
 	}
 	fmt.Fprintf(&b, "%s%s    %s%s    %s%s\n",
-		pick("地点：", "Place: "), oneLine(place),
-		pick("讲师：", "Teacher: "), oneLine(s.Teacher),
-		pick("状态：", "Status: "), s.Status)
-	fmt.Fprintf(&b, "%s%s %s; %s %s; %s %s; %s %s\n", pick("签到窗口：", "Check-in windows: "),
-		pick("开放", "opens"), ts(r.Windows.Opens),
-		pick("准时截止", "on time until"), ts(r.Windows.OnTimeUntil),
-		pick("迟到截止", "late until"), ts(r.Windows.LateUntil),
-		pick("补签截止", "make-up until"), ts(r.Windows.MakeupUntil))
-	fmt.Fprintf(&b, "%s%s\n\n", pick("生成时间：", "Generated: "), ts(r.GeneratedAt))
+		text.T(lang, "reports:table.place"), oneLine(place),
+		text.T(lang, "reports:table.teacher"), oneLine(s.Teacher),
+		text.T(lang, "reports:table.status"), s.Status)
+	fmt.Fprintf(&b, "%s%s %s; %s %s; %s %s; %s %s\n", text.T(lang, "reports:table.windows"),
+		text.T(lang, "reports:table.opens"), ts(r.Windows.Opens),
+		text.T(lang, "reports:table.on_time_until"), ts(r.Windows.OnTimeUntil),
+		text.T(lang, "reports:table.late_until"), ts(r.Windows.LateUntil),
+		text.T(lang, "reports:table.makeup_until"), ts(r.Windows.MakeupUntil))
+	fmt.Fprintf(&b, "%s%s\n\n", text.T(lang, "reports:table.generated"), ts(r.GeneratedAt))
 
 	if r.LowCheckin {
 		fmt.Fprintf(&b, "%s\n\n", r.warning(lang))
@@ -89,17 +80,15 @@ func (r *SessionReport) WriteTable(w io.Writer, lang string) error {
 	}
 	var rows [][]string
 	for _, h := range headline {
-		rows = append(rows, append(append([]string{label(h.key, lang)}, h.cells...), def(h.key)))
+		rows = append(rows, append(append([]string{label(lang, h.key)}, h.cells...), def(h.key)))
 	}
-	writeGrid(&b, []string{label("metric", lang), label("value", lang), "n", label("definition", lang)}, rows)
+	writeGrid(&b, []string{text.T(lang, "reports:label.metric"), text.T(lang, "reports:label.value"), "n", text.T(lang, "reports:label.definition")}, rows)
 
 	// Touchpoints.
 	window := time.Duration(r.Windows.AttributionSeconds) * time.Second
-	fmt.Fprintf(&b, "\n%s\n", pick(
-		fmt.Sprintf("推送（点击率、转化率的 n = 发送成功数；归因窗口 %s，归功于签到前最后点击的推送）", formatWindow(window).zh),
-		fmt.Sprintf("Touchpoints (n of CTR and conversion = sent; attribution window %s, credit to the last push clicked before check-in)", formatWindow(window).en)))
+	fmt.Fprintf(&b, "\n%s\n", text.T(lang, "reports:table.touchpoints", formatWindow(window)))
 	if len(r.Touchpoints) == 0 {
-		fmt.Fprintf(&b, "%s\n", pick("（无推送）", "(no touchpoints)"))
+		fmt.Fprintf(&b, "%s\n", text.T(lang, "reports:table.no_touchpoints"))
 	} else {
 		rate := func(f Figure) string {
 			if f.Value == nil {
@@ -107,9 +96,9 @@ func (r *SessionReport) WriteTable(w io.Writer, lang string) error {
 			}
 			return fmt.Sprintf("%s%% (%d/%d)", formatValue(f), f.Numerator, f.N)
 		}
-		header := []string{"ID", label("kind", lang), label("audience", lang), label("status", lang), label("run_at", lang),
-			label("deliveries", lang), label("sent", lang), label("failed", lang), label("dropped", lang), label("pending", lang),
-			label("clicks", lang), label("clickers", lang), label("click_through", lang), label("conversions", lang), label("conversion_rate", lang)}
+		header := []string{"ID", text.T(lang, "reports:label.kind"), text.T(lang, "reports:label.audience"), text.T(lang, "reports:label.status"), text.T(lang, "reports:label.run_at"),
+			text.T(lang, "reports:label.deliveries"), text.T(lang, "reports:label.sent"), text.T(lang, "reports:label.failed"), text.T(lang, "reports:label.dropped"), text.T(lang, "reports:label.pending"),
+			text.T(lang, "reports:label.clicks"), text.T(lang, "reports:label.clickers"), text.T(lang, "reports:label.click_through"), text.T(lang, "reports:label.conversions"), text.T(lang, "reports:label.conversion_rate")}
 		var rows, prows [][]string
 		for _, t := range r.Touchpoints {
 			d := t.Deliveries
@@ -127,9 +116,9 @@ func (r *SessionReport) WriteTable(w io.Writer, lang string) error {
 		}
 		writeGrid(&b, header, rows)
 		if len(prows) > 0 {
-			fmt.Fprintf(&b, "\n%s\n", pick("按平台", "By platform"))
-			writeGrid(&b, []string{label("touchpoint_id", lang), label("platform", lang), label("deliveries", lang), label("sent", lang),
-				label("failed", lang), label("dropped", lang), label("pending", lang), label("top_error", lang)}, prows)
+			fmt.Fprintf(&b, "\n%s\n", text.T(lang, "reports:table.by_platform"))
+			writeGrid(&b, []string{text.T(lang, "reports:label.touchpoint_id"), text.T(lang, "reports:label.platform"), text.T(lang, "reports:label.deliveries"), text.T(lang, "reports:label.sent"),
+				text.T(lang, "reports:label.failed"), text.T(lang, "reports:label.dropped"), text.T(lang, "reports:label.pending"), text.T(lang, "reports:label.top_error")}, prows)
 		}
 	}
 
@@ -144,13 +133,13 @@ func (r *SessionReport) WriteTable(w io.Writer, lang string) error {
 			excused = append(excused, row)
 		}
 	}
-	people := []string{label("external_id", lang), label("name", lang), label("department", lang)}
-	fmt.Fprintf(&b, "\n%s\n", pick(fmt.Sprintf("未签到名单（%d 人）", len(missing)), fmt.Sprintf("Not checked in (%d)", len(missing))))
+	people := []string{text.T(lang, "reports:label.external_id"), text.T(lang, "reports:label.name"), text.T(lang, "reports:label.department")}
+	fmt.Fprintf(&b, "\n%s\n", text.T(lang, "reports:table.missing", len(missing)))
 	if len(missing) > 0 {
 		writeGrid(&b, people, missing)
 	}
 	if len(excused) > 0 {
-		fmt.Fprintf(&b, "\n%s\n", pick(fmt.Sprintf("请假（%d 人）", len(excused)), fmt.Sprintf("Excused (%d)", len(excused))))
+		fmt.Fprintf(&b, "\n%s\n", text.T(lang, "reports:table.excused", len(excused)))
 		writeGrid(&b, people, excused)
 	}
 	_, err := io.WriteString(w, b.String())
@@ -158,11 +147,7 @@ func (r *SessionReport) WriteTable(w io.Writer, lang string) error {
 }
 
 // warning is the low-check-in warning line in lang.
-func (r *SessionReport) warning(lang string) string {
+func (r *SessionReport) warning(lang text.Locale) string {
 	f := r.CheckinRate
-	if isEnglish(lang) {
-		return fmt.Sprintf("⚠ WARNING: check-in rate %s%% (%d of %d eligible) is below 50%% — review this session now.",
-			formatValue(f), f.Numerator, f.N)
-	}
-	return fmt.Sprintf("⚠ 警告：签到率 %s%%（已签到 %d / 应到 %d）低于 50%%，需立即复盘。", formatValue(f), f.Numerator, f.N)
+	return text.T(lang, "reports:table.warning", formatValue(f), f.Numerator, f.N)
 }

@@ -45,6 +45,7 @@ var areas = []area{
 	{"console", "", consoleTexts},
 	{"demo", "demo:", demoTexts},
 	{"presence", "presence:", presenceTexts},
+	{"reports", "reports:", reportTexts},
 	{"surveys", "surveys:", surveyTexts},
 }
 
@@ -68,7 +69,7 @@ func merge(areas []area) map[string]Entry {
 }
 
 // T returns the text of key in loc, formatted with args when the text has
-// fmt verbs. An unknown key is returned as it is (TestEveryKeyExists makes
+// fmt verbs; an argument that is a Message is put in loc first. An unknown key is returned as it is (TestEveryKeyExists makes
 // sure no code asks for one).
 func T(loc Locale, key string, args ...any) string {
 	e, ok := catalogue[key]
@@ -80,6 +81,15 @@ func T(loc Locale, key string, args ...any) string {
 	}
 	s := e.In(loc)
 	if len(args) > 0 && strings.Contains(s, "%") {
+		copied := false
+		for i, a := range args {
+			if m, ok := a.(Message); ok {
+				if !copied {
+					args, copied = append([]any(nil), args...), true // the caller's slice stays as it was
+				}
+				args[i] = m.In(loc)
+			}
+		}
 		return fmt.Sprintf(s, args...)
 	}
 	return s

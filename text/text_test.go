@@ -83,6 +83,7 @@ func TestT(t *testing.T) {
 		{"empty locale is zh-CN", "", "bot:button.checkin", nil, "签到"},
 		{"unknown key is the key", EN, "no.such.key", nil, "no.such.key"},
 		{"args without verbs are ignored", ZH, "bot:button.join", []any{1}, "进入课堂"},
+		{"a message argument is localized", EN, "surveys:form.about", []any{M("bot:button.checkin")}, "About: Check in"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -484,7 +484,7 @@ func printDemoReport(ctx context.Context, w io.Writer, a *app.App, sessionID uin
 		rate = surveys.FormatFixed(*v, 1) + "%"
 	}
 	kv := [][]string{
-		{"状态", reports.StageLabel("zh-CN", reports.Stage(sess, now))},
+		{"状态", reports.StageLabel(text.ZH, reports.Stage(sess, now))},
 		{"时间", rep.Session.StartsAt.In(loc).Format("2006-01-02 15:04") + " – " + rep.Session.EndsAt.In(loc).Format("15:04") + "（" + loc.String() + "）"},
 		{"讲师", rep.Session.Teacher},
 		{"名单人数", strconv.Itoa(rep.Roster)},
