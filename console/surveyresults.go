@@ -141,12 +141,7 @@ func caveatText(lang text.Locale, caveat string) string {
 	return zh
 }
 
-func noteColumn(lang text.Locale) string {
-	if lang == text.EN {
-		return "Note"
-	}
-	return "提示"
-}
+func noteColumn(lang text.Locale) string { return text.T(lang, "survey.note_column") }
 
 func signed(p *float64) string {
 	if p == nil {

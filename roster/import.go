@@ -11,6 +11,7 @@ import (
 	"gorm.io/gorm/clause"
 
 	"github.com/learnloop/learnloop/store"
+	"github.com/learnloop/learnloop/text"
 )
 
 // Actor is who imports a roster. It decides which employees the import may
@@ -230,8 +231,8 @@ func importTx(tx *gorm.DB, actor Actor, sessionID uint64, rows []Row) (Result, e
 			}
 			for _, c := range changed {
 				if reason, ok := why[c.emp.ID]; ok {
-					refused = append(refused, RowError{Line: c.row.Line, Column: "external_id", Code: CodeNotYours,
-						Message: fmt.Sprintf("employee %s %s; only an admin may change their %s", quote(c.row.ExternalID), reason, strings.Join(sortedKeys(c.cols), ", "))})
+					refused = append(refused, rowError(c.row.Line, "external_id", CodeNotYours, "roster:not_yours",
+						quote(c.row.ExternalID), reason, strings.Join(sortedKeys(c.cols), ", ")))
 				}
 			}
 		}
@@ -291,8 +292,8 @@ func importTx(tx *gorm.DB, actor Actor, sessionID uint64, rows []Row) (Result, e
 }
 
 // notYours says, for each employee the coordinator may not change, why.
-func notYours(tx *gorm.DB, actor Actor, emps []*store.Employee) (map[uint64]string, error) {
-	why := map[uint64]string{}
+func notYours(tx *gorm.DB, actor Actor, emps []*store.Employee) (map[uint64]text.Message, error) {
+	why := map[uint64]text.Message{}
 	for i := 0; i < len(emps); i += 1000 {
 		part := emps[i:min(i+1000, len(emps))]
 		ids := make([]uint64, len(part))
@@ -350,13 +351,13 @@ func notYours(tx *gorm.DB, actor Actor, emps []*store.Employee) (map[uint64]stri
 		for _, e := range part {
 			switch {
 			case other[e.ID]:
-				why[e.ID] = "is also on sessions you do not manage"
+				why[e.ID] = text.M("roster:reason.other_sessions")
 			case manages[e.ID]:
-				why[e.ID] = "manages people on sessions you do not manage"
+				why[e.ID] = text.M("roster:reason.manages")
 			case owns[e.ID]:
-				why[e.ID] = "owns a course you do not manage"
+				why[e.ID] = text.M("roster:reason.owns_course")
 			case !mine[e.ID]:
-				why[e.ID] = "is on none of your sessions"
+				why[e.ID] = text.M("roster:reason.none")
 			}
 		}
 	}
@@ -410,8 +411,7 @@ func takenPlatformIDs(tx *gorm.DB, rows []Row, existing map[string]*store.Employ
 	for _, c := range claims {
 		for _, ext := range holders[c.col][c.val] {
 			if ext != c.row.ExternalID {
-				out = append(out, RowError{Line: c.row.Line, Column: c.col, Code: CodePlatformIDTaken,
-					Message: fmt.Sprintf("%s is already another employee's; only an admin may reassign it", quote(c.val))})
+				out = append(out, rowError(c.row.Line, c.col, CodePlatformIDTaken, "roster:id_taken", quote(c.val)))
 				break
 			}
 		}

@@ -80,15 +80,15 @@ func colBit(col string) uint16 {
 func Resolve(ctx context.Context, db *gorm.DB, rows []Row, lookups []Lookup) ([]Row, error) {
 	db = db.WithContext(ctx)
 	var errs []RowError
-	bad := func(r Row, col, msg string) {
-		errs = append(errs, RowError{Line: r.Line, Column: col, Code: CodeUnresolved, Message: msg})
+	bad := func(r Row, col, key string, args ...any) {
+		errs = append(errs, rowError(r.Line, col, CodeUnresolved, key, args...))
 	}
 	out := make([]Row, 0, len(rows))
 	byExt := map[string]int{} // external id → line, for people named twice
 	add := func(r Row) {
 		if first, dup := byExt[r.ExternalID]; dup && r.ExternalID != "" {
 			if first != r.Line {
-				bad(r, "external_id", fmt.Sprintf("is the same person (%s) as line %d", quote(r.ExternalID), first))
+				bad(r, "external_id", "roster:same_person", quote(r.ExternalID), first)
 			}
 			return
 		}
@@ -113,7 +113,7 @@ func Resolve(ctx context.Context, db *gorm.DB, rows []Row, lookups []Lookup) ([]
 				return nil, err
 			}
 			if len(expanded) == 0 {
-				bad(r, "department_tree", fmt.Sprintf("%s has no active employees in the company directory", quote(r.DepartmentTree)))
+				bad(r, "department_tree", "roster:empty_department", quote(r.DepartmentTree))
 			}
 			for _, x := range expanded {
 				add(x)
@@ -135,7 +135,7 @@ func Resolve(ctx context.Context, db *gorm.DB, rows []Row, lookups []Lookup) ([]
 					return nil, err
 				}
 				if len(es) > 1 {
-					bad(r, "external_id", fmt.Sprintf("%s is the 工号 of several employees in the directory", quote(r.ExternalID)))
+					bad(r, "external_id", "roster:ambiguous_id", quote(r.ExternalID))
 					continue
 				}
 			}
@@ -150,7 +150,7 @@ func Resolve(ctx context.Context, db *gorm.DB, rows []Row, lookups []Lookup) ([]
 				return nil, err
 			}
 			if len(es) > 1 {
-				bad(r, "mobile", fmt.Sprintf("%s is the mobile of several employees: give the 工号", quote(r.Mobile)))
+				bad(r, "mobile", "roster:ambiguous_mobile", quote(r.Mobile))
 				continue
 			}
 			if len(es) == 1 {
@@ -163,7 +163,7 @@ func Resolve(ctx context.Context, db *gorm.DB, rows []Row, lookups []Lookup) ([]
 				return nil, err
 			}
 			if len(es) > 1 {
-				bad(r, "email", fmt.Sprintf("%s is the e-mail of several employees: give the 工号", quote(r.Email)))
+				bad(r, "email", "roster:ambiguous_email", quote(r.Email))
 				continue
 			}
 			if len(es) == 1 {
@@ -175,7 +175,7 @@ func Resolve(ctx context.Context, db *gorm.DB, rows []Row, lookups []Lookup) ([]
 			var err error
 			emp, err = lookupOnPlatforms(ctx, db, &r, how, lookups)
 			if err != nil {
-				bad(r, col, err.Error())
+				errs = append(errs, RowError{Line: r.Line, Column: col, Code: CodeUnresolved, Message: err.Error()}) // the lookup's words, as they are
 				continue
 			}
 		}
@@ -198,20 +198,20 @@ func Resolve(ctx context.Context, db *gorm.DB, rows []Row, lookups []Lookup) ([]
 				r.has |= colBit("wecom_id") | colBit("feishu_id") | colBit("dingtalk_id")
 			}
 			if r.Name == "" {
-				bad(r, "name", "is required: the company directory does not know this person yet")
+				bad(r, "name", "roster:name_unknown")
 				continue
 			}
 		case r.Name == "":
 			if how == "" {
 				// A new employee, as before the directory: the same
 				// format error.
-				errs = append(errs, RowError{Line: r.Line, Column: "name", Message: "is required"})
+				errs = append(errs, rowError(r.Line, "name", "", "roster:required"))
 			} else {
-				bad(r, col, fmt.Sprintf("%s is in neither the company directory nor any platform's directory", quote(r.Mobile+r.Email)))
+				bad(r, col, "roster:not_found", quote(r.Mobile+r.Email))
 			}
 			continue
 		case how != "":
-			bad(r, col, fmt.Sprintf("%s is in neither the company directory nor any platform's directory", quote(r.Mobile+r.Email)))
+			bad(r, col, "roster:not_found", quote(r.Mobile+r.Email))
 			continue
 		}
 		if r.has != 0 {

@@ -16,6 +16,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/learnloop/learnloop/store"
+	"github.com/learnloop/learnloop/text"
 )
 
 // Columns are the roster columns in their canonical order. A row names a
@@ -81,8 +82,25 @@ type RowError struct {
 	Column string `json:"column,omitempty"`
 	// Code classifies refusals that are not format errors (CodeNotYours,
 	// CodePlatformIDTaken); empty for format errors.
-	Code    string `json:"code,omitempty"`
+	Code string `json:"code,omitempty"`
+	// Message is Text in English (the API's language).
 	Message string `json:"message"`
+	// Text is why, for the presenter to localize.
+	Text text.Message `json:"-"`
+}
+
+// rowError is a refusal whose text is the catalogue's key with args.
+func rowError(line int, col, code, key string, args ...any) RowError {
+	m := text.M(key, args...)
+	return RowError{Line: line, Column: col, Code: code, Message: m.In(text.EN), Text: m}
+}
+
+// In returns why, in loc.
+func (e RowError) In(loc text.Locale) string {
+	if e.Text.IsZero() {
+		return e.Message
+	}
+	return e.Text.In(loc)
 }
 
 // Row error codes.
@@ -168,8 +186,8 @@ func Clip(s string, n int) string {
 
 func quote(s string) string { return fmt.Sprintf("%q", Clip(s, echoRunes)) }
 
-func tooLarge(line int, msg string) *ValidationError {
-	return &ValidationError{Rows: []RowError{{Line: line, Code: CodeTooLarge, Message: msg}}}
+func tooLarge(line int, key string, limit int64) *ValidationError {
+	return &ValidationError{Rows: []RowError{rowError(line, "", CodeTooLarge, key, limit)}}
 }
 
 // readAll reads a whole upload, refusing one over MaxFileBytes.
@@ -179,7 +197,7 @@ func readAll(r io.Reader) ([]byte, error) {
 		return nil, fmt.Errorf("read roster: %w", err)
 	}
 	if len(data) > MaxFileBytes {
-		return nil, tooLarge(1, fmt.Sprintf("file is larger than %d MiB", MaxFileBytes>>20))
+		return nil, tooLarge(1, "roster:file_too_large", MaxFileBytes>>20)
 	}
 	return data, nil
 }
@@ -219,7 +237,7 @@ func ParseCSV(r io.Reader) ([]Row, error) {
 	}
 	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
 	if !utf8.Valid(data) {
-		return nil, &ValidationError{Rows: []RowError{{Line: 1, Message: "file is not UTF-8 text (save the CSV as UTF-8)"}}}
+		return nil, &ValidationError{Rows: []RowError{rowError(1, "", "", "roster:not_utf8")}}
 	}
 	ll := &lineLimiter{r: bytes.NewReader(data), max: MaxLineBytes, line: 1}
 	cr := csv.NewReader(ll)
@@ -234,7 +252,7 @@ func ParseCSV(r io.Reader) ([]Row, error) {
 			break
 		}
 		if errors.Is(err, errLineTooLong) {
-			return nil, tooLarge(ll.line, fmt.Sprintf("line is longer than %d KiB", MaxLineBytes>>10))
+			return nil, tooLarge(ll.line, "roster:line_too_long", MaxLineBytes>>10)
 		}
 		if err != nil {
 			var pe *csv.ParseError
@@ -242,7 +260,7 @@ func ParseCSV(r io.Reader) ([]Row, error) {
 			if errors.As(err, &pe) {
 				line = pe.Line
 			}
-			return nil, &ValidationError{Rows: []RowError{{Line: line, Message: "malformed CSV: " + Clip(err.Error(), 200)}}}
+			return nil, &ValidationError{Rows: []RowError{rowError(line, "", "", "roster:malformed_csv", Clip(err.Error(), 200))}}
 		}
 		line, _ := cr.FieldPos(0)
 		if err := checkCells(line, rec); err != nil {
@@ -258,14 +276,14 @@ func ParseCSV(r io.Reader) ([]Row, error) {
 }
 
 func tooManyRows(line int) error {
-	return &ValidationError{Rows: []RowError{{Line: line, Code: CodeTooLarge, Message: fmt.Sprintf("too many rows (more than %d)", MaxRows)}}}
+	return &ValidationError{Rows: []RowError{rowError(line, "", CodeTooLarge, "roster:too_many_rows", MaxRows)}}
 }
 
 // checkCells refuses a record with a cell over MaxCellBytes.
 func checkCells(line int, rec []string) error {
 	for _, v := range rec {
 		if len(v) > MaxCellBytes {
-			return tooLarge(line, fmt.Sprintf("a cell is longer than %d bytes", MaxCellBytes))
+			return tooLarge(line, "roster:cell_too_long", MaxCellBytes)
 		}
 	}
 	return nil
@@ -283,19 +301,19 @@ func ParseXLSX(r io.Reader) ([]Row, error) {
 	f, err := excelize.OpenReader(bytes.NewReader(data), excelize.Options{UnzipSizeLimit: limit, UnzipXMLSizeLimit: min(limit, unzipXMLInMemory)})
 	// excelize has no typed error for it.
 	if err != nil && strings.Contains(err.Error(), "unzip size exceeds") {
-		return nil, tooLarge(1, fmt.Sprintf("workbook unpacks to more than %d MiB", limit>>20))
+		return nil, tooLarge(1, "roster:workbook_too_large", limit>>20)
 	}
 	if err != nil {
-		return nil, &ValidationError{Rows: []RowError{{Line: 1, Message: "not a readable XLSX file: " + Clip(err.Error(), 200)}}}
+		return nil, &ValidationError{Rows: []RowError{rowError(1, "", "", "roster:bad_xlsx", Clip(err.Error(), 200))}}
 	}
 	defer f.Close()
 	sheets := f.GetSheetList()
 	if len(sheets) == 0 {
-		return nil, &ValidationError{Rows: []RowError{{Line: 1, Message: "workbook has no sheet"}}}
+		return nil, &ValidationError{Rows: []RowError{rowError(1, "", "", "roster:no_sheet")}}
 	}
 	it, err := f.Rows(sheets[0])
 	if err != nil {
-		return nil, &ValidationError{Rows: []RowError{{Line: 1, Message: "not a readable XLSX file: " + Clip(err.Error(), 200)}}}
+		return nil, &ValidationError{Rows: []RowError{rowError(1, "", "", "roster:bad_xlsx", Clip(err.Error(), 200))}}
 	}
 	defer it.Close()
 	var recs [][]string
@@ -303,7 +321,7 @@ func ParseXLSX(r io.Reader) ([]Row, error) {
 	for n := 1; it.Next(); n++ {
 		rec, err := it.Columns()
 		if err != nil {
-			return nil, &ValidationError{Rows: []RowError{{Line: n, Message: "not a readable XLSX file: " + Clip(err.Error(), 200)}}}
+			return nil, &ValidationError{Rows: []RowError{rowError(n, "", "", "roster:bad_xlsx", Clip(err.Error(), 200))}}
 		}
 		if err := checkCells(n, rec); err != nil {
 			return nil, err
@@ -315,14 +333,14 @@ func ParseXLSX(r io.Reader) ([]Row, error) {
 		}
 	}
 	if err := it.Error(); err != nil {
-		return nil, &ValidationError{Rows: []RowError{{Line: len(recs) + 1, Message: "not a readable XLSX file: " + Clip(err.Error(), 200)}}}
+		return nil, &ValidationError{Rows: []RowError{rowError(len(recs)+1, "", "", "roster:bad_xlsx", Clip(err.Error(), 200))}}
 	}
 	return parseRecords(recs, lines)
 }
 
 func parseRecords(records [][]string, lines []int) ([]Row, error) {
 	if len(records) == 0 {
-		return nil, &ValidationError{Rows: []RowError{{Line: 1, Message: "file is empty: a header row is required"}}}
+		return nil, &ValidationError{Rows: []RowError{rowError(1, "", "", "roster:empty_file")}}
 	}
 	idx := map[string]int{}
 	var errs []RowError
@@ -337,17 +355,17 @@ func parseRecords(records [][]string, lines []int) ([]Row, error) {
 		}
 		if !known {
 			if key != "" {
-				errs = append(errs, RowError{Line: lines[0], Column: Clip(h, echoRunes), Message: fmt.Sprintf("unknown column (known: %s)", strings.Join(Columns, ", "))})
+				errs = append(errs, rowError(lines[0], Clip(h, echoRunes), "", "roster:unknown_column", strings.Join(Columns, ", ")))
 			}
 			continue
 		}
 		if _, dup := idx[key]; dup {
-			errs = append(errs, RowError{Line: lines[0], Column: key, Message: "column appears twice"})
+			errs = append(errs, rowError(lines[0], key, "", "roster:column_twice"))
 		}
 		idx[key] = i
 	}
 	if !hasAny(idx, "external_id", "mobile", "email", "department_tree") {
-		errs = append(errs, RowError{Line: lines[0], Column: "external_id", Message: "required column is missing"})
+		errs = append(errs, rowError(lines[0], "external_id", "", "roster:column_missing"))
 	}
 	if len(errs) > 0 {
 		return nil, &ValidationError{Rows: errs}
@@ -388,7 +406,7 @@ func parseRecords(records [][]string, lines []int) ([]Row, error) {
 		errs = append(errs, validate(r)...)
 		if r.ExternalID != "" {
 			if first, dup := seen[r.ExternalID]; dup {
-				errs = append(errs, RowError{Line: line, Column: "external_id", Message: fmt.Sprintf("%s already on line %d", quote(r.ExternalID), first)})
+				errs = append(errs, rowError(line, "external_id", "", "roster:duplicate", quote(r.ExternalID), first))
 			} else {
 				seen[r.ExternalID] = line
 			}
@@ -399,7 +417,7 @@ func parseRecords(records [][]string, lines []int) ([]Row, error) {
 		return nil, &ValidationError{Rows: errs}
 	}
 	if len(rows) == 0 {
-		return nil, &ValidationError{Rows: []RowError{{Line: lines[0], Message: "no data rows below the header"}}}
+		return nil, &ValidationError{Rows: []RowError{rowError(lines[0], "", "", "roster:no_rows")}}
 	}
 	return rows, nil
 }
@@ -415,47 +433,47 @@ func hasAny(idx map[string]int, cols ...string) bool {
 
 func validate(r Row) []RowError {
 	var errs []RowError
-	bad := func(col, msg string) { errs = append(errs, RowError{Line: r.Line, Column: col, Message: msg}) }
+	bad := func(col, key string, args ...any) { errs = append(errs, rowError(r.Line, col, "", key, args...)) }
 	switch {
 	case r.ExternalID == "" && r.Mobile == "" && r.Email == "" && r.DepartmentTree == "":
-		bad("external_id", "is required") // or mobile, email, department_tree
+		bad("external_id", "roster:required") // or mobile, email, department_tree
 	case r.ExternalID == "": // looked up by Resolve
 	case !idRe.MatchString(r.ExternalID):
-		bad("external_id", fmt.Sprintf("%s may only use letters, digits and _.@- (at most 64)", quote(r.ExternalID)))
+		bad("external_id", "roster:bad_id", quote(r.ExternalID))
 	}
 	switch {
 	case r.Name == "": // Resolve requires it for people the directory does not know
 	case utf8.RuneCountInString(r.Name) > 64:
-		bad("name", "is longer than 64 characters")
+		bad("name", "roster:too_long", 64)
 	}
 	if r.ManagerID != "" && !idRe.MatchString(r.ManagerID) {
-		bad("manager_id", fmt.Sprintf("%s is not a valid employee id", quote(r.ManagerID)))
+		bad("manager_id", "roster:bad_manager", quote(r.ManagerID))
 	}
 	if r.ManagerID != "" && r.ManagerID == r.ExternalID {
-		bad("manager_id", "an employee cannot be their own manager")
+		bad("manager_id", "roster:own_manager")
 	}
 	switch a, err := mail.ParseAddress(r.Email); {
 	case r.Email == "":
 	case len(r.Email) > 191:
-		bad("email", "is longer than 191 characters")
+		bad("email", "roster:too_long", 191)
 	case err != nil || a.Address != r.Email:
-		bad("email", fmt.Sprintf("%s is not an e-mail address", quote(r.Email)))
+		bad("email", "roster:bad_email", quote(r.Email))
 	}
 	if r.Mobile != "" && !mobileRe.MatchString(r.Mobile) {
-		bad("mobile", fmt.Sprintf("%s is not a phone number", quote(r.Mobile)))
+		bad("mobile", "roster:bad_mobile", quote(r.Mobile))
 	}
 	switch r.Platform {
 	case "", "simulator", "wecom", "feishu", "dingtalk":
 	default:
-		bad("platform", fmt.Sprintf("%s is not one of simulator, wecom, feishu, dingtalk", quote(r.Platform)))
+		bad("platform", "roster:bad_platform", quote(r.Platform))
 	}
 	switch r.Locale {
 	case "", "zh-CN", "zh", "en":
 	default:
-		bad("locale", fmt.Sprintf("%s is not zh-CN or en", quote(r.Locale)))
+		bad("locale", "roster:bad_locale", quote(r.Locale))
 	}
 	if _, err := store.NormalizeTags(r.Tags); err != nil {
-		bad("tags", err.Error())
+		errs = append(errs, RowError{Line: r.Line, Column: "tags", Message: err.Error()}) // store's words, as they are
 	}
 	// The column sizes of store.Employee.
 	for _, f := range []struct {
@@ -464,7 +482,7 @@ func validate(r Row) []RowError {
 		max int
 	}{{"department", r.Department, 128}, {"title", r.Title, 128}, {"city", r.City, 64}, {"wecom_id", r.WecomID, 128}, {"feishu_id", r.FeishuID, 128}, {"dingtalk_id", r.DingtalkID, 128}} {
 		if utf8.RuneCountInString(f.v) > f.max {
-			bad(f.col, fmt.Sprintf("is longer than %d characters", f.max))
+			bad(f.col, "roster:too_long", f.max)
 		}
 	}
 	return errs
@@ -496,7 +514,7 @@ func FromMaps(ms []map[string]string) ([]Row, error) {
 				known = known || c == k
 			}
 			if !known {
-				return nil, &ValidationError{Rows: []RowError{{Line: i + 1, Column: k, Message: "unknown field"}}}
+				return nil, &ValidationError{Rows: []RowError{rowError(i+1, k, "", "roster:unknown_field")}}
 			}
 		}
 		for j, c := range Columns {

@@ -6,25 +6,28 @@ import (
 	"io"
 
 	"github.com/xuri/excelize/v2"
+
+	"github.com/learnloop/learnloop/text"
 )
 
-// templateColumns are the roster template's columns in order, each with its
-// Chinese header (one of the accepted aliases) and an example value.
-var templateColumns = []struct{ col, zh, example string }{
-	{"external_id", "工号", "E001"},
-	{"name", "姓名", "张伟"},
-	{"department", "部门", "销售一部"},
-	{"title", "职位", "客户经理"},
-	{"city", "城市", "上海"},
-	{"manager_id", "经理工号", "M001"},
-	{"email", "邮箱", "zhangwei@example.com"},
-	{"mobile", "手机", "13800000000"},
-	{"platform", "平台", "wecom"},
-	{"wecom_id", "企业微信ID", "zhangwei"},
-	{"feishu_id", "飞书ID", ""},
-	{"dingtalk_id", "钉钉ID", ""},
-	{"locale", "语言", "zh-CN"},
-	{"tags", "标签", "新员工"},
+// templateColumns are the roster template's columns in order, each with an
+// example value; a column's Chinese header (one of the accepted aliases)
+// is its roster:column text.
+var templateColumns = []struct{ col, example string }{
+	{"external_id", "E001"},
+	{"name", "张伟"},
+	{"department", "销售一部"},
+	{"title", "客户经理"},
+	{"city", "上海"},
+	{"manager_id", "M001"},
+	{"email", "zhangwei@example.com"},
+	{"mobile", "13800000000"},
+	{"platform", "wecom"},
+	{"wecom_id", "zhangwei"},
+	{"feishu_id", ""},
+	{"dingtalk_id", ""},
+	{"locale", "zh-CN"},
+	{"tags", "新员工"},
 }
 
 // TemplateRows are the rows of a roster template a coordinator fills in:
@@ -34,10 +37,7 @@ func TemplateRows(lang string) [][]string {
 	head := make([]string, len(templateColumns))
 	ex := make([]string, len(templateColumns))
 	for i, c := range templateColumns {
-		head[i], ex[i] = c.zh, c.example
-		if lang == "en" {
-			head[i] = c.col
-		}
+		head[i], ex[i] = text.T(text.Parse(lang), "roster:column."+c.col), c.example
 	}
 	return [][]string{head, ex}
 }

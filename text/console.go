@@ -366,6 +366,7 @@ var consoleTexts = Texts{
 	"survey.teacher_target":         {"讲师满意度均分低于 %.1f 时标红（讲师认证要求）。", "Flagged when the teacher's mean is below %.1f (the certification rule)."},
 	"survey.hidden_group":           {"已隐藏 (<%d)", "hidden (<%d)"},
 	"survey.no_answers":             {"暂无回答。", "No answers yet."},
+	"survey.note_column":            {"提示", "Note"},
 	"survey.no_comments":            {"暂无文字意见。", "No written comments yet."},
 	"survey.none_missing":           {"所有人都已完成。", "Everyone has answered."},
 	"survey.missing_anonymous":      {"匿名问卷不显示未完成人员的姓名。", "An anonymous survey does not name who has not answered."},

@@ -46,6 +46,7 @@ var areas = []area{
 	{"demo", "demo:", demoTexts},
 	{"presence", "presence:", presenceTexts},
 	{"reports", "reports:", reportTexts},
+	{"roster", "roster:", rosterTexts},
 	{"surveys", "surveys:", surveyTexts},
 }
 
