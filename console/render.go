@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -99,6 +100,12 @@ func (p *page) V(name string) string {
 		return ""
 	}
 	return p.Form.Get(name)
+}
+
+// Has reports whether the form field name holds value among its values
+// (a checkbox group).
+func (p *page) Has(name, value string) bool {
+	return p.Form != nil && slices.Contains(p.Form[name], value)
 }
 
 // Err returns the inline message of a field.
@@ -231,7 +238,14 @@ func (c *Console) templateFuncs(lang text.Locale) template.FuncMap {
 			}
 			return m, nil
 		},
-		"cellText":   func(cl Cell, loc *time.Location) string { return cl.text(loc, lang) },
+		"cellText": func(cl Cell, loc *time.Location) string { return cl.text(loc, lang) },
+		// The touchpoint form's choices (recurrence.go).
+		"repeats":  func() []string { return repeatChoices },
+		"units":    func() []string { return unitNames },
+		"weekdays": weekdayValues,
+		"weekday": func(t time.Time, loc *time.Location) string {
+			return text.T(lang, "weekday."+strconv.Itoa(int(t.In(loc).Weekday())))
+		},
 		"hasPrefix":  strings.HasPrefix,
 		"langSwitch": func() text.Locale { return map[text.Locale]text.Locale{text.EN: text.ZH, text.ZH: text.EN}[lang] },
 	}

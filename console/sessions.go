@@ -89,10 +89,8 @@ type sessionFormData struct {
 	ID      uint64
 	Courses []store.Course
 	Create  bool
-	Zones   []string
+	Zones   []zoneChoice
 }
-
-var commonZones = []string{"Asia/Shanghai", "Asia/Hong_Kong", "Asia/Taipei", "Asia/Singapore", "Asia/Tokyo", "Europe/Berlin", "Europe/London", "America/New_York", "America/Los_Angeles", "UTC"}
 
 func (c *Console) writableCourses(r *http.Request, v *viewer) ([]store.Course, error) {
 	var cs []store.Course
@@ -104,16 +102,6 @@ func (c *Console) writableCourses(r *http.Request, v *viewer) ([]store.Course, e
 		return nil, fmt.Errorf("load courses: %w", err)
 	}
 	return cs, nil
-}
-
-func (c *Console) zones() []string {
-	z := c.d.Location.String()
-	for _, x := range commonZones {
-		if x == z {
-			return commonZones
-		}
-	}
-	return append([]string{z}, commonZones...)
 }
 
 func (c *Console) sessionNewPage(w http.ResponseWriter, r *http.Request, v *viewer) {
@@ -130,12 +118,12 @@ func (c *Console) sessionNewPage(w http.ResponseWriter, r *http.Request, v *view
 	p.Nav = "courses"
 	p.Form = url.Values{
 		"course_id": {r.URL.Query().Get("course_id")}, "time_zone": {c.d.Location.String()}, "locale": {c.d.Locale},
-		"opens_before": {strconv.FormatInt(int64(c.d.Checkin.OpensBefore/time.Minute), 10)},
-		"grace":        {strconv.FormatInt(int64(c.d.Checkin.Grace/time.Minute), 10)},
-		"makeup_after": {strconv.FormatInt(int64(c.d.Checkin.MakeupAfter/time.Minute), 10)},
-		"plan":         {"default"},
+		"plan": {"default"},
 	}
-	p.Data = sessionFormData{Courses: cs, Create: true, Zones: c.zones()}
+	setMinutes(p.Form, command.FieldOpensBefore, int64(c.d.Checkin.OpensBefore/time.Minute))
+	setMinutes(p.Form, command.FieldGrace, int64(c.d.Checkin.Grace/time.Minute))
+	setMinutes(p.Form, command.FieldMakeupAfter, int64(c.d.Checkin.MakeupAfter/time.Minute))
+	p.Data = sessionFormData{Courses: cs, Create: true, Zones: c.zoneChoices(p.Lang, p.V("time_zone"))}
 	c.render(w, r, http.StatusOK, "session_form", p)
 }
 
@@ -157,11 +145,12 @@ func (c *Console) sessionEditPage(w http.ResponseWriter, r *http.Request, v *vie
 		"course_id": {strconv.FormatUint(s.CourseID, 10)}, "title": {s.Title},
 		"starts_at": {s.StartsAt.In(sc.Loc).Format(localLayout)}, "ends_at": {s.EndsAt.In(sc.Loc).Format(localLayout)},
 		"time_zone": {s.TimeZone}, "locale": {s.Locale}, "location": {s.Location}, "online_url": {s.OnlineURL},
-		"teacher":      {c.teacherName(r, s)},
-		"opens_before": {strconv.FormatInt(s.CheckinOpensBefore/60, 10)}, "grace": {strconv.FormatInt(s.CheckinGrace/60, 10)},
-		"makeup_after": {strconv.FormatInt(s.MakeupAfter/60, 10)},
+		"teacher": {c.teacherName(r, s)},
 	}
-	p.Data = sessionFormData{ID: s.ID, Courses: cs, Zones: c.zones()}
+	setMinutes(p.Form, command.FieldOpensBefore, s.CheckinOpensBefore/60)
+	setMinutes(p.Form, command.FieldGrace, s.CheckinGrace/60)
+	setMinutes(p.Form, command.FieldMakeupAfter, s.MakeupAfter/60)
+	p.Data = sessionFormData{ID: s.ID, Courses: cs, Zones: c.zoneChoices(p.Lang, s.TimeZone)}
 	c.render(w, r, http.StatusOK, "session_form", p)
 }
 
@@ -200,12 +189,9 @@ func (c *Console) sessionInput(r *http.Request, create bool) command.SessionInpu
 		field string
 		dst   **int64
 	}{{command.FieldOpensBefore, &in.OpensBeforeMinutes}, {command.FieldGrace, &in.GraceMinutes}, {command.FieldMakeupAfter, &in.MakeupAfterMinutes}} {
-		n, err := strconv.ParseInt(strings.TrimSpace(f.Get(m.field)), 10, 64)
-		if err != nil {
-			in.Invalid = append(in.Invalid, command.FieldError{Field: m.field, Code: command.CodeBadFormat})
-			continue
-		}
-		*m.dst = &n
+		n, errs := minutesField(f, m.field) // value and unit (分钟/小时/天)
+		in.Invalid = append(in.Invalid, errs...)
+		*m.dst = n
 	}
 	if create {
 		in.Plan = str("plan")
@@ -237,7 +223,7 @@ func (c *Console) sessionCreate(w http.ResponseWriter, r *http.Request, v *viewe
 		c.internal(w, r, v, err)
 		return
 	}
-	p.Data = sessionFormData{Courses: cs, Create: true, Zones: c.zones()}
+	p.Data = sessionFormData{Courses: cs, Create: true, Zones: c.zoneChoices(p.Lang, p.V("time_zone"))}
 	c.render(w, r, http.StatusUnprocessableEntity, "session_form", p)
 }
 
@@ -268,7 +254,7 @@ func (c *Console) sessionUpdate(w http.ResponseWriter, r *http.Request, v *viewe
 		c.internal(w, r, v, err)
 		return
 	}
-	p.Data = sessionFormData{ID: sc.Sess.ID, Courses: cs, Zones: c.zones()}
+	p.Data = sessionFormData{ID: sc.Sess.ID, Courses: cs, Zones: c.zoneChoices(p.Lang, sc.Sess.TimeZone, p.V("time_zone"))}
 	c.render(w, r, http.StatusUnprocessableEntity, "session_form", p)
 }
 

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 
@@ -50,6 +49,8 @@ type timelineData struct {
 	Table     *Table
 	// NowIndex is where the "now" marker goes among Rows.
 	NowIndex int
+	// Preview is the add form's fire-time preview, once asked for.
+	Preview *tpPreview
 }
 
 var audiences = []string{store.AudienceAll, store.AudienceNotCheckedIn, store.AudienceCheckedIn}
@@ -64,7 +65,7 @@ func (c *Console) formChoices(tp *store.Touchpoint) (kinds, auds []string) {
 // describeWhen renders a touchpoint's rule in words.
 func describeWhen(lang text.Locale, tp store.Touchpoint, loc *time.Location) string {
 	if tp.CronSpec != "" {
-		return text.T(lang, "tp.cron_rule", tp.CronSpec)
+		return describeRecurrence(lang, parseRecurrence(tp.CronSpec))
 	}
 	if tp.Anchor == store.AnchorAbsolute {
 		if tp.At == nil {
@@ -166,11 +167,13 @@ func (c *Console) timelinePage(w http.ResponseWriter, r *http.Request, v *viewer
 	p := c.newPage(r, v, "timeline.title")
 	p.Nav = "courses"
 	p.Session = c.head(sc, "timeline")
-	p.Form = url.Values{"kind": {bot.KindCustom}, "anchor": {store.AnchorStart}, "offset": {"-60"}, "audience": {store.AudienceAll}}
-	c.renderTimeline(w, r, v, p, sc, http.StatusOK)
+	p.Form = url.Values{"kind": {bot.KindCustom}, "anchor": {store.AnchorStart}, "audience": {store.AudienceAll}}
+	setOffset(p.Form, -60*60)
+	setRecurrence(p.Form, recurrence{Repeat: repeatNone})
+	c.renderTimeline(w, r, v, p, sc, http.StatusOK, nil)
 }
 
-func (c *Console) renderTimeline(w http.ResponseWriter, r *http.Request, v *viewer, p *page, sc sessionCtx, code int) {
+func (c *Console) renderTimeline(w http.ResponseWriter, r *http.Request, v *viewer, p *page, sc sessionCtx, code int, preview *tpPreview) {
 	rows, t, err := c.timelineRows(r, p.Lang, sc)
 	if err != nil {
 		c.internal(w, r, v, err)
@@ -181,7 +184,8 @@ func (c *Console) renderTimeline(w http.ResponseWriter, r *http.Request, v *view
 	}
 	now := c.now()
 	d := timelineData{Rows: rows, Loc: sc.Loc, Now: now, Start: sc.Sess.StartsAt, End: sc.Sess.EndsAt,
-		Kinds: bot.CardKinds, Audiences: audiences, Anchors: anchors, Write: sc.Access == accessWrite && sc.Sess.Status != store.SessionCancelled, Table: t}
+		Kinds: bot.CardKinds, Audiences: audiences, Anchors: anchors, Write: sc.Access == accessWrite && sc.Sess.Status != store.SessionCancelled, Table: t,
+		Preview: preview}
 	d.NowIndex = len(rows)
 	for i, row := range rows {
 		if row.TP.RunAt.After(now) {
@@ -195,17 +199,27 @@ func (c *Console) renderTimeline(w http.ResponseWriter, r *http.Request, v *view
 
 // tpKeys are the touchpoint form's messages.
 var tpKeys = errorKeys{
+	"repeat": "tp.err_repeat", "repeat_time": "tp.err_repeat_time", "repeat_day": "tp.err_repeat_day",
+	"repeat_days": "tp.err_repeat_days", "cron/required": "tp.err_cron_empty",
 	"kind": "tp.err_kind", "anchor": "tp.err_anchor", "audience": "tp.err_audience", "cron": "tp.err_cron",
 	"at": "tp.err_at", "at/bad_date": "session.err_date", "offset": "tp.err_offset",
 	"note": "tp.err_note", "note/too_long": "tp.err_note_long",
 }
 
 // touchpointInput parses the touchpoint form for command.CreateTouchpoint
-// and UpdateTouchpoint; times are read in the session's zone.
+// and UpdateTouchpoint: the repeat picker becomes the cron spec, the offset
+// (value, unit, before/after) minutes, and times are read in the session's
+// zone.
 func touchpointInput(r *http.Request, loc *time.Location) command.TouchpointInput {
 	f := r.PostForm
 	str := func(name string) *string { v := f.Get(name); return &v }
-	in := command.TouchpointInput{Kind: str("kind"), Anchor: str("anchor"), Audience: str("audience"), Cron: str("cron"), Note: str("note")}
+	in := command.TouchpointInput{Kind: str("kind"), Anchor: str("anchor"), Audience: str("audience"), Note: str("note")}
+	rec, errs := recurrenceForm(f)
+	in.Invalid = append(in.Invalid, errs...)
+	if errs == nil {
+		spec := rec.cron()
+		in.Cron = &spec
+	}
 	if f.Get("anchor") == store.AnchorAbsolute {
 		if s := strings.TrimSpace(f.Get("at")); s != "" {
 			if at, err := parseLocal(s, loc); err != nil {
@@ -214,10 +228,10 @@ func touchpointInput(r *http.Request, loc *time.Location) command.TouchpointInpu
 				in.At = &at
 			}
 		}
-	} else if off, err := strconv.ParseInt(strings.TrimSpace(f.Get("offset")), 10, 64); err != nil {
-		in.Invalid = append(in.Invalid, command.FieldError{Field: "offset", Code: command.CodeBadFormat})
 	} else {
-		in.OffsetMinutes = &off
+		off, errs := offsetField(f)
+		in.OffsetMinutes = off
+		in.Invalid = append(in.Invalid, errs...)
 	}
 	return in
 }
@@ -275,6 +289,12 @@ func (c *Console) touchpointCreate(w http.ResponseWriter, r *http.Request, v *vi
 	p := c.newPage(r, v, "timeline.title")
 	p.Nav = "courses"
 	p.Session = c.head(sc, "timeline")
+	if previewAsked(r) {
+		if pv, ok := c.previewTouchpoint(w, r, v, p, sc, 0); ok {
+			c.renderTimeline(w, r, v, p, sc, pv.code(), pv)
+		}
+		return
+	}
 	_, err := c.commands().CreateTouchpoint(r.Context(), v.actor(), sc.Sess.ID, touchpointInput(r, sc.Loc))
 	if err == nil {
 		c.redirectOK(w, r, fmt.Sprintf("/sessions/%d/timeline", sc.Sess.ID), "tp_created")
@@ -284,7 +304,7 @@ func (c *Console) touchpointCreate(w http.ResponseWriter, r *http.Request, v *vi
 		c.internal(w, r, v, err)
 		return
 	}
-	c.renderTimeline(w, r, v, p, sc, http.StatusUnprocessableEntity)
+	c.renderTimeline(w, r, v, p, sc, http.StatusUnprocessableEntity, nil)
 }
 
 // loadTouchpoint loads the {id} touchpoint and its session with access.
@@ -314,6 +334,8 @@ type tpFormData struct {
 	Audiences []string
 	Anchors   []string
 	Loc       *time.Location
+	// Preview is the fire-time preview, once asked for.
+	Preview *tpPreview
 }
 
 func (c *Console) touchpointEditPage(w http.ResponseWriter, r *http.Request, v *viewer) {
@@ -324,8 +346,9 @@ func (c *Console) touchpointEditPage(w http.ResponseWriter, r *http.Request, v *
 	p := c.newPage(r, v, "tp.edit")
 	p.Nav = "courses"
 	p.Session = c.head(sc, "timeline")
-	p.Form = url.Values{"kind": {tp.Kind}, "anchor": {tp.Anchor}, "offset": {strconv.FormatInt(tp.Offset/60, 10)},
-		"cron": {tp.CronSpec}, "audience": {tp.Audience}, "note": {tp.Note}}
+	p.Form = url.Values{"kind": {tp.Kind}, "anchor": {tp.Anchor}, "audience": {tp.Audience}, "note": {tp.Note}}
+	setOffset(p.Form, tp.Offset)
+	setRecurrence(p.Form, parseRecurrence(tp.CronSpec))
 	if tp.At != nil {
 		p.Form.Set("at", tp.At.In(sc.Loc).Format(localLayout))
 	}
@@ -342,6 +365,14 @@ func (c *Console) touchpointUpdate(w http.ResponseWriter, r *http.Request, v *vi
 	p := c.newPage(r, v, "tp.edit")
 	p.Nav = "courses"
 	p.Session = c.head(sc, "timeline")
+	kinds, auds := c.formChoices(&tp)
+	if previewAsked(r) {
+		if pv, ok := c.previewTouchpoint(w, r, v, p, sc, tp.ID); ok {
+			p.Data = tpFormData{TP: tp, Kinds: kinds, Audiences: auds, Anchors: anchors, Loc: sc.Loc, Preview: pv}
+			c.render(w, r, pv.code(), "touchpoint_form", p)
+		}
+		return
+	}
 	_, err := c.commands().UpdateTouchpoint(r.Context(), v.actor(), tp.ID, touchpointInput(r, sc.Loc))
 	if err == nil {
 		c.redirectOK(w, r, fmt.Sprintf("/sessions/%d/timeline", sc.Sess.ID), "tp_saved")
@@ -351,7 +382,6 @@ func (c *Console) touchpointUpdate(w http.ResponseWriter, r *http.Request, v *vi
 		c.internal(w, r, v, err)
 		return
 	}
-	kinds, auds := c.formChoices(&tp)
 	p.Data = tpFormData{TP: tp, Kinds: kinds, Audiences: auds, Anchors: anchors, Loc: sc.Loc}
 	c.render(w, r, http.StatusUnprocessableEntity, "touchpoint_form", p)
 }

@@ -364,21 +364,38 @@ func (p *Planner) Reschedule(ctx context.Context, tx *gorm.DB, sess store.Sessio
 
 // Preview returns the next n fire times of tp after quiet hours.
 func (p *Planner) Preview(tp store.Touchpoint, sess store.Session, n int) ([]time.Time, error) {
-	if tp.CronSpec == "" {
-		due, err := Due(tp, sess, p.now())
-		if err != nil {
-			return nil, err
-		}
-		return []time.Time{p.Quiet.Next(due).UTC()}, nil
+	fires, err := p.Fires(tp, sess, n)
+	out := make([]time.Time, len(fires))
+	for i, f := range fires {
+		out[i] = f.At
 	}
-	var out []time.Time
+	return out, err
+}
+
+// Fire is one fire time of a touchpoint: Due is what its rule gives, At
+// the time it goes out after quiet hours and holidays.
+type Fire struct {
+	Due time.Time
+	At  time.Time
+}
+
+// Moved reports whether quiet hours or a holiday moved the fire.
+func (f Fire) Moved() bool { return !f.At.Equal(f.Due) }
+
+// Fires returns the next n fires of tp after now (one for a touchpoint
+// that fires once), each with its due time and its time after quiet hours.
+func (p *Planner) Fires(tp store.Touchpoint, sess store.Session, n int) ([]Fire, error) {
+	var out []Fire
 	after := p.now()
 	for len(out) < n {
 		due, err := Due(tp, sess, after)
 		if err != nil {
 			return out, err
 		}
-		out = append(out, p.Quiet.Next(due).UTC())
+		out = append(out, Fire{Due: due, At: p.Quiet.Next(due).UTC()})
+		if tp.CronSpec == "" {
+			break
+		}
 		after = due
 	}
 	return out, nil

@@ -541,7 +541,7 @@ func (s *Server) previewTouchpoint(w http.ResponseWriter, r *http.Request, id ui
 		return
 	}
 	ss := sv.Session
-	times, err := s.Planner.Preview(tp, ss, n)
+	fires, err := s.Planner.Fires(tp, ss, n)
 	if err != nil {
 		s.planError(w, r, err)
 		return
@@ -553,14 +553,9 @@ func (s *Server) previewTouchpoint(w http.ResponseWriter, r *http.Request, id ui
 		Local string    `json:"local"`
 		Moved bool      `json:"moved_by_quiet_hours"`
 	}
-	out := make([]fire, 0, len(times))
-	after := s.now()
-	for _, t := range times {
-		due, _ := plan.Due(tp, ss, after)
-		if tp.CronSpec != "" {
-			after = due
-		}
-		out = append(out, fire{Due: due, At: t, Local: t.In(loc).Format("2006-01-02 15:04 MST"), Moved: !t.Equal(due)})
+	out := make([]fire, 0, len(fires))
+	for _, f := range fires {
+		out = append(out, fire{Due: f.Due, At: f.At, Local: f.At.In(loc).Format("2006-01-02 15:04 MST"), Moved: f.Moved()})
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"touchpoint_id": id, "time_zone": loc.String(), "fires": out})
 }

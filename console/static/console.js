@@ -46,6 +46,7 @@
     }
     live();
     tabs();
+    previews();
   });
 
   // Tabs: a nav[data-tabs] of links to panels on the same page. Without
@@ -128,6 +129,41 @@
       setStatus(false);
       failures++;
       if (failures >= 5) { es.close(); poll(); }
+    });
+  }
+
+  // Fire-time previews: a form[data-preview] posts itself with preview=1
+  // as it is filled in, and the server answers with its #tp-preview
+  // fragment, computed by the scheduler's own rules (nothing is stored).
+  // Without JavaScript the form's 预览 button does the same with a reload.
+  function previews() {
+    if (!window.fetch || !window.FormData || !window.URLSearchParams) return;
+    Array.prototype.forEach.call(document.querySelectorAll("form[data-preview]"), function (form) {
+      var box = form.querySelector("#tp-preview");
+      if (!box) return;
+      var timer = null;
+      var seq = 0;
+      function run() {
+        var body = new URLSearchParams(new FormData(form));
+        body.set("preview", "1");
+        var mine = ++seq;
+        box.setAttribute("aria-busy", "true");
+        fetch(form.action, { method: "POST", body: body, credentials: "same-origin", headers: { "X-Learnloop-Preview": "1" } })
+          .then(function (r) { return r.text(); })
+          .then(function (html) {
+            if (mine !== seq) return;
+            var tmp = document.createElement("div");
+            tmp.innerHTML = html;
+            var fresh = tmp.querySelector("#tp-preview");
+            if (fresh) box.innerHTML = fresh.innerHTML;
+          })
+          .catch(function () {})
+          .then(function () { if (mine === seq) box.removeAttribute("aria-busy"); });
+      }
+      function later() { clearTimeout(timer); timer = setTimeout(run, 250); }
+      form.addEventListener("input", later);
+      form.addEventListener("change", later);
+      run();
     });
   }
 })();

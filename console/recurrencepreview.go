@@ -1,0 +1,74 @@
+package console
+
+import (
+	"bytes"
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/learnloop/learnloop/command"
+	"github.com/learnloop/learnloop/plan"
+)
+
+// previewFires is how many fire times the touchpoint form previews.
+const previewFires = 5
+
+// tpPreview is the touchpoint form's fire-time preview: what
+// command.Service.PreviewTouchpoint says the form as filled in would do.
+type tpPreview struct {
+	Fires     []plan.Fire
+	Recurring bool
+	Loc       *time.Location
+	Now       time.Time
+	// Invalid is set when the form has errors (they are on the page).
+	Invalid bool
+}
+
+func (pv *tpPreview) code() int {
+	if pv.Invalid {
+		return http.StatusUnprocessableEntity
+	}
+	return http.StatusOK
+}
+
+// previewAsked reports whether the touchpoint form was posted with its
+// 预览 button (or by the script that previews it live) rather than to save.
+func previewAsked(r *http.Request) bool { return r.PostForm.Get("preview") == "1" }
+
+// previewHeader marks the script's live preview requests: they get the
+// preview fragment alone.
+const previewHeader = "X-Learnloop-Preview"
+
+// previewTouchpoint previews the posted touchpoint form (tpID 0: a new
+// touchpoint of the session). A request of the live preview is answered
+// with the fragment and false; otherwise the caller renders its page with
+// the preview. Nothing is stored either way.
+func (c *Console) previewTouchpoint(w http.ResponseWriter, r *http.Request, v *viewer, p *page, sc sessionCtx, tpID uint64) (*tpPreview, bool) {
+	in := touchpointInput(r, sc.Loc)
+	fires, err := c.commands().PreviewTouchpoint(r.Context(), v.actor(), sc.Sess.ID, tpID, in, previewFires)
+	pv := &tpPreview{Fires: fires, Recurring: in.Cron != nil && *in.Cron != "", Loc: sc.Loc, Now: c.now()}
+	switch {
+	case err == nil:
+	case errors.Is(err, command.ErrForbidden):
+		c.forbidden(w, r, v)
+		return nil, false
+	case tpMessage(p, err):
+		pv.Invalid, pv.Fires = true, nil
+	default:
+		c.internal(w, r, v, err)
+		return nil, false
+	}
+	if r.Header.Get(previewHeader) != "1" {
+		return pv, true
+	}
+	var buf bytes.Buffer
+	if err := c.pages[p.Lang]["timeline"].ExecuteTemplate(&buf, "tp-preview", map[string]any{"P": p, "Preview": pv}); err != nil {
+		c.internal(w, r, v, err)
+		return nil, false
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(pv.code())
+	_, _ = w.Write(buf.Bytes())
+	return nil, false
+}
