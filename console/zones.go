@@ -57,8 +57,13 @@ func zoneLabel(lang text.Locale, name string, now time.Time) string {
 		sign, off = "-", -off
 	}
 	utc := fmt.Sprintf("UTC%s%02d:%02d", sign, off/3600, off%3600/60)
-	if place := text.Enum(lang, "zone", name); place != name {
-		return place + " " + utc + " · " + name
+	if key := zoneKey(name); text.Has(key) {
+		return text.T(lang, key) + " " + utc + " · " + name
 	}
 	return utc + " · " + name
+}
+
+// zoneKey is the text key of a zone's place name: "zone.asia.shanghai".
+func zoneKey(name string) string {
+	return "zone." + strings.ToLower(strings.ReplaceAll(name, "/", "."))
 }
