@@ -47,13 +47,13 @@ func (r Rule) empty() bool {
 func (a Audience) Validate() []FieldError {
 	var errs []FieldError
 	if len(a.Include)+len(a.Exclude) > MaxRules {
-		errs = append(errs, FieldError{"audience", fmt.Sprintf("at most %d rules", MaxRules)})
+		errs = append(errs, FieldError{"audience", CodeTooMany, fmt.Sprintf("at most %d rules", MaxRules)})
 	}
 	check := func(field string, rules []Rule) {
 		for i, r := range rules {
 			f := fmt.Sprintf("audience.%s[%d]", field, i)
 			if r.empty() {
-				errs = append(errs, FieldError{f, "a rule needs at least one of department, title, city, tag, converted, not_converted"})
+				errs = append(errs, FieldError{f, CodeEmptyRule, "a rule needs at least one of department, title, city, tag, converted, not_converted"})
 			}
 			for _, v := range []struct {
 				name, val string
@@ -61,17 +61,17 @@ func (a Audience) Validate() []FieldError {
 			}{{"department", r.Department, 128}, {"title", r.Title, 128}, {"city", r.City, 64}, {"tag", r.Tag, store.MaxTagRunes},
 				{"converted", r.Converted, 64}, {"not_converted", r.NotConverted, 64}} {
 				if utf8.RuneCountInString(v.val) > v.max {
-					errs = append(errs, FieldError{f + "." + v.name, fmt.Sprintf("is longer than %d characters", v.max)})
+					errs = append(errs, FieldError{f + "." + v.name, CodeTooLong, fmt.Sprintf("is longer than %d characters", v.max)})
 				}
 			}
 			if r.Tag != "" {
 				if n, err := store.NormalizeTags(r.Tag); err != nil || n != r.Tag || strings.ContainsAny(r.Tag, ",，;；|") {
-					errs = append(errs, FieldError{f + ".tag", "must be one tag without , ; | % _ or \\"})
+					errs = append(errs, FieldError{f + ".tag", CodeBadTag, "must be one tag without , ; | % _ or \\"})
 				}
 			}
 			for _, ev := range []struct{ name, val string }{{"converted", r.Converted}, {"not_converted", r.NotConverted}} {
 				if ev.val != "" && !validEvent(ev.val) {
-					errs = append(errs, FieldError{f + "." + ev.name, "an event name uses letters, digits and _.:- (at most 64)"})
+					errs = append(errs, FieldError{f + "." + ev.name, CodeBadEvent, "an event name uses letters, digits and _.:- (at most 64)"})
 				}
 			}
 		}
@@ -81,11 +81,39 @@ func (a Audience) Validate() []FieldError {
 	return errs
 }
 
-// FieldError is one bad field of a campaign or conversion.
+// FieldError is one bad field of a campaign or conversion: the field, a
+// stable code (callers localize it) and the English message.
 type FieldError struct {
 	Field   string `json:"field"`
+	Code    string `json:"code"`
 	Message string `json:"message"`
 }
+
+// Field error codes.
+const (
+	CodeRequired      = "required"
+	CodeTooLong       = "too_long"
+	CodeTooMany       = "too_many"
+	CodeBadURL        = "bad_url"
+	CodeBadChoice     = "bad_choice"
+	CodeOutOfRange    = "out_of_range"
+	CodePast          = "past"
+	CodeFuture        = "future"
+	CodeTooFar        = "too_far"
+	CodeBadZone       = "bad_zone"
+	CodeBadValue      = "bad_value" // a cron spec or tag refused; Message says why
+	CodeDuplicate     = "duplicate"
+	CodeConflict      = "conflict" // two settings that exclude each other
+	CodeEmptyRule     = "empty_rule"
+	CodeBadTag        = "bad_tag"
+	CodeBadEvent      = "bad_event"
+	CodeWindowOrder   = "window_order"
+	CodeWindowTooLong = "window_too_long"
+	CodeOutsideWindow = "outside_window"
+	CodeNeedsOneOff   = "needs_one_off"
+	CodeBadPerson     = "bad_person"
+	CodeUnknown       = "unknown"
+)
 
 // InvalidError carries every bad field of an input; nothing was changed.
 type InvalidError struct{ Fields []FieldError }

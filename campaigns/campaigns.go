@@ -171,29 +171,29 @@ type Input struct {
 func checkText(errs *[]FieldError, field, v string, max int, required bool) {
 	switch n := utf8.RuneCountInString(v); {
 	case required && strings.TrimSpace(v) == "":
-		*errs = append(*errs, FieldError{field, "is required"})
+		*errs = append(*errs, FieldError{field, CodeRequired, "is required"})
 	case n > max:
-		*errs = append(*errs, FieldError{field, fmt.Sprintf("is longer than %d characters", max)})
+		*errs = append(*errs, FieldError{field, CodeTooLong, fmt.Sprintf("is longer than %d characters", max)})
 	}
 }
 
 func checkURL(errs *[]FieldError, field, v string) {
 	u, err := url.Parse(v)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || strings.ContainsAny(v, " \t\r\n") || len(v) > 900 {
-		*errs = append(*errs, FieldError{field, "must be an http(s) URL with a host, without spaces, at most 900 bytes"})
+		*errs = append(*errs, FieldError{field, CodeBadURL, "must be an http(s) URL with a host, without spaces, at most 900 bytes"})
 	}
 }
 
 func checkButtons(errs *[]FieldError, field string, bs []Button) {
 	if len(bs) > MaxButtons {
-		*errs = append(*errs, FieldError{field, fmt.Sprintf("at most %d buttons", MaxButtons)})
+		*errs = append(*errs, FieldError{field, CodeTooMany, fmt.Sprintf("at most %d buttons", MaxButtons)})
 	}
 	for i, b := range bs {
 		f := fmt.Sprintf("%s[%d]", field, i)
 		switch b.Kind {
 		case ButtonCourse, ButtonLive, ButtonExam, ButtonDocument:
 		default:
-			*errs = append(*errs, FieldError{f + ".kind", "must be one of course, live, exam, document"})
+			*errs = append(*errs, FieldError{f + ".kind", CodeBadChoice, "must be one of course, live, exam, document"})
 		}
 		checkText(errs, f+".text", b.Text, 20, false)
 		checkURL(errs, f+".url", b.URL)
@@ -202,22 +202,22 @@ func checkButtons(errs *[]FieldError, field string, bs []Button) {
 
 func (s *Service) checkCron(errs *[]FieldError, field, spec string, loc *time.Location) {
 	if len(spec) > plan.MaxCron {
-		*errs = append(*errs, FieldError{field, fmt.Sprintf("is longer than %d characters", plan.MaxCron)})
+		*errs = append(*errs, FieldError{field, CodeTooLong, fmt.Sprintf("is longer than %d characters", plan.MaxCron)})
 		return
 	}
 	if _, err := scheduler.NextCron(spec, loc, s.now()); err != nil {
-		*errs = append(*errs, FieldError{field, err.Error()})
+		*errs = append(*errs, FieldError{field, CodeBadValue, err.Error()})
 	}
 }
 
 func (s *Service) checkAt(errs *[]FieldError, field string, at *time.Time) {
 	switch {
 	case at == nil:
-		*errs = append(*errs, FieldError{field, "is required for schedule at"})
+		*errs = append(*errs, FieldError{field, CodeRequired, "is required for schedule at"})
 	case at.Before(s.now().Add(-time.Minute)):
-		*errs = append(*errs, FieldError{field, "is in the past"})
+		*errs = append(*errs, FieldError{field, CodePast, "is in the past"})
 	case at.After(s.now().AddDate(2, 0, 0)):
-		*errs = append(*errs, FieldError{field, "is more than two years ahead"})
+		*errs = append(*errs, FieldError{field, CodeTooFar, "is more than two years ahead"})
 	}
 }
 
@@ -234,24 +234,24 @@ func (s *Service) validate(in *Input) (*time.Location, []FieldError) {
 	checkButtons(&errs, "buttons", in.Buttons)
 	errs = append(errs, in.Audience.Validate()...)
 	if !validEvent(in.Event) {
-		errs = append(errs, FieldError{"event", "is required: the conversion event the campaign is judged on (letters, digits and _.:-, at most 64)"})
+		errs = append(errs, FieldError{"event", CodeRequired, "is required: the conversion event the campaign is judged on (letters, digits and _.:-, at most 64)"})
 	}
 	if in.Locale == "" {
 		in.Locale = string(text.Parse(s.Locale))
 	} else if _, ok := text.Exact(in.Locale); !ok {
-		errs = append(errs, FieldError{"locale", "must be zh-CN or en"})
+		errs = append(errs, FieldError{"locale", CodeBadChoice, "must be zh-CN or en"})
 	}
 	if in.MinSample == 0 {
 		in.MinSample = DefaultMinSample
 	}
 	if in.MinSample < 1 || in.MinSample > 1_000_000 {
-		errs = append(errs, FieldError{"min_sample", "must be 1–1,000,000"})
+		errs = append(errs, FieldError{"min_sample", CodeOutOfRange, "must be 1–1,000,000"})
 	}
 	if in.MinGroupSize == 0 {
 		in.MinGroupSize = DefaultMinGroupSize
 	}
 	if in.MinGroupSize < 1 || in.MinGroupSize > 1000 {
-		errs = append(errs, FieldError{"min_group_size", "must be 1–1000"})
+		errs = append(errs, FieldError{"min_group_size", CodeOutOfRange, "must be 1–1000"})
 	}
 	loc := s.Location
 	if loc == nil {
@@ -260,7 +260,7 @@ func (s *Service) validate(in *Input) (*time.Location, []FieldError) {
 	if in.Schedule.TimeZone != "" {
 		l, err := time.LoadLocation(in.Schedule.TimeZone)
 		if err != nil || in.Schedule.TimeZone == "Local" {
-			errs = append(errs, FieldError{"schedule.time_zone", "is not an IANA time zone"})
+			errs = append(errs, FieldError{"schedule.time_zone", CodeBadZone, "is not an IANA time zone"})
 		} else {
 			loc = l
 		}
@@ -289,17 +289,17 @@ func (s *Service) validate(in *Input) (*time.Location, []FieldError) {
 				at := w.From
 				in.Schedule.At = &at
 			} else if in.Schedule.At.Before(w.From) || !in.Schedule.At.Before(w.To) {
-				errs = append(errs, FieldError{"schedule.at", "the configured time must lie inside the window"})
+				errs = append(errs, FieldError{"schedule.at", CodeOutsideWindow, "the configured time must lie inside the window"})
 			}
 		}
 	default:
-		errs = append(errs, FieldError{"schedule.kind", "must be one of now, at, cron, best"})
+		errs = append(errs, FieldError{"schedule.kind", CodeBadChoice, "must be one of now, at, cron, best"})
 	}
 	if len(in.Variants) == 0 {
 		in.Variants = []VariantInput{{Name: "A"}}
 	}
 	if len(in.Variants) > MaxVariants {
-		errs = append(errs, FieldError{"variants", fmt.Sprintf("at most %d variants", MaxVariants)})
+		errs = append(errs, FieldError{"variants", CodeTooMany, fmt.Sprintf("at most %d variants", MaxVariants)})
 	}
 	names := map[string]bool{}
 	for i := range in.Variants {
@@ -307,30 +307,30 @@ func (s *Service) validate(in *Input) (*time.Location, []FieldError) {
 		f := fmt.Sprintf("variants[%d]", i)
 		v.Name = strings.TrimSpace(v.Name)
 		if v.Name == "" || len(v.Name) > 32 || strings.ContainsAny(v.Name, " \t\r\n") {
-			errs = append(errs, FieldError{f + ".name", "is required: at most 32 characters, no spaces"})
+			errs = append(errs, FieldError{f + ".name", CodeRequired, "is required: at most 32 characters, no spaces"})
 		}
 		if names[v.Name] {
-			errs = append(errs, FieldError{f + ".name", "is used twice"})
+			errs = append(errs, FieldError{f + ".name", CodeDuplicate, "is used twice"})
 		}
 		names[v.Name] = true
 		if v.Weight == 0 {
 			v.Weight = 1
 		}
 		if v.Weight < 1 || v.Weight > 100 {
-			errs = append(errs, FieldError{f + ".weight", "must be 1–100"})
+			errs = append(errs, FieldError{f + ".weight", CodeOutOfRange, "must be 1–100"})
 		}
 		checkText(&errs, f+".title", v.Title, 128, false)
 		checkText(&errs, f+".body", v.Body, MaxBody, false)
 		checkButtons(&errs, f+".buttons", v.Buttons)
 		switch {
 		case v.Best != nil && (v.At != nil || v.Cron != ""):
-			errs = append(errs, FieldError{f + ".best", "give best, at or cron, not two of them"})
+			errs = append(errs, FieldError{f + ".best", CodeConflict, "give best, at or cron, not two of them"})
 		case v.Best != nil && in.Schedule.Kind == store.ScheduleCron:
-			errs = append(errs, FieldError{f + ".best", "a learned send time needs a one-off campaign schedule (now, at or best)"})
+			errs = append(errs, FieldError{f + ".best", CodeNeedsOneOff, "a learned send time needs a one-off campaign schedule (now, at or best)"})
 		case v.Best != nil:
 			s.checkWindow(&errs, f+".best", v.Best)
 		case v.At != nil && v.Cron != "":
-			errs = append(errs, FieldError{f, "give at or cron, not both"})
+			errs = append(errs, FieldError{f, CodeConflict, "give at or cron, not both"})
 		case v.At != nil:
 			s.checkAt(&errs, f+".at", v.At)
 		case v.Cron != "":

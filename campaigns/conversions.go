@@ -78,21 +78,21 @@ func (s *Service) checkConversion(in *ConversionInput) []FieldError {
 	in.EventID, in.Event = strings.TrimSpace(in.EventID), strings.TrimSpace(in.Event)
 	switch {
 	case in.EventID == "":
-		errs = append(errs, FieldError{"event_id", "is required: the sender's id of the event, which makes a resend harmless"})
+		errs = append(errs, FieldError{"event_id", CodeRequired, "is required: the sender's id of the event, which makes a resend harmless"})
 	case len(in.EventID) > 128 || !utf8.ValidString(in.EventID) || strings.ContainsAny(in.EventID, "\r\n\t"):
-		errs = append(errs, FieldError{"event_id", "is at most 128 bytes of text on one line"})
+		errs = append(errs, FieldError{"event_id", CodeTooLong, "is at most 128 bytes of text on one line"})
 	}
 	if !validEvent(in.Event) {
-		errs = append(errs, FieldError{"event", "is required: letters, digits and _.:- (at most 64)"})
+		errs = append(errs, FieldError{"event", CodeRequired, "is required: letters, digits and _.:- (at most 64)"})
 	}
 	now := s.now()
 	switch {
 	case in.OccurredAt == nil:
-		errs = append(errs, FieldError{"occurred_at", "is required (RFC 3339)"})
+		errs = append(errs, FieldError{"occurred_at", CodeRequired, "is required (RFC 3339)"})
 	case in.OccurredAt.After(now.Add(5 * time.Minute)):
-		errs = append(errs, FieldError{"occurred_at", "is in the future"})
+		errs = append(errs, FieldError{"occurred_at", CodeFuture, "is in the future"})
 	case in.OccurredAt.Before(now.AddDate(-1, 0, 0)):
-		errs = append(errs, FieldError{"occurred_at", "is more than a year ago"})
+		errs = append(errs, FieldError{"occurred_at", CodeTooFar, "is more than a year ago"})
 	}
 	ways := 0
 	if in.EmployeeID != 0 {
@@ -106,17 +106,17 @@ func (s *Service) checkConversion(in *ConversionInput) []FieldError {
 		switch bot.Platform(in.Platform) {
 		case bot.PlatformWeCom, bot.PlatformFeishu, bot.PlatformDingTalk, bot.PlatformSimulator:
 		default:
-			errs = append(errs, FieldError{"platform", "must be one of wecom, feishu, dingtalk, simulator"})
+			errs = append(errs, FieldError{"platform", CodeBadChoice, "must be one of wecom, feishu, dingtalk, simulator"})
 		}
 		if in.PlatformUserID == "" || len(in.PlatformUserID) > 128 {
-			errs = append(errs, FieldError{"platform_user_id", "is required with platform (at most 128 bytes)"})
+			errs = append(errs, FieldError{"platform_user_id", CodeRequired, "is required with platform (at most 128 bytes)"})
 		}
 	}
 	if ways != 1 {
-		errs = append(errs, FieldError{"employee_id", "name the person by exactly one of employee_id, external_id, or platform with platform_user_id"})
+		errs = append(errs, FieldError{"employee_id", CodeBadPerson, "name the person by exactly one of employee_id, external_id, or platform with platform_user_id"})
 	}
 	if len(in.ExternalID) > 64 {
-		errs = append(errs, FieldError{"external_id", "is longer than 64 bytes"})
+		errs = append(errs, FieldError{"external_id", CodeTooLong, "is longer than 64 bytes"})
 	}
 	return errs
 }
@@ -139,7 +139,7 @@ func (s *Service) employee(ctx context.Context, in ConversionInput) (store.Emplo
 		return e, fmt.Errorf("find employee: %w", err)
 	}
 	if e.ID == 0 {
-		return e, &InvalidError{[]FieldError{{"employee_id", "no employee matches"}}}
+		return e, &InvalidError{[]FieldError{{"employee_id", CodeUnknown, "no employee matches"}}}
 	}
 	return e, nil
 }

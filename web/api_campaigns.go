@@ -3,7 +3,6 @@ package web
 import (
 	"errors"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/learnloop/learnloop/campaigns"
@@ -37,11 +36,7 @@ func (s *Server) campaignError(w http.ResponseWriter, r *http.Request, err error
 	case errors.As(err, &inv):
 		fs := make([]fieldError, len(inv.Fields))
 		for i, f := range inv.Fields {
-			code := "bad_value"
-			if strings.HasPrefix(f.Message, "is required") {
-				code = "required"
-			}
-			fs[i] = fieldError{Field: f.Field, Code: code, Message: f.Message}
+			fs[i] = fieldError{Field: f.Field, Code: problemCode(f.Code), Message: f.Message}
 		}
 		invalid(w, fs)
 	case errors.Is(err, campaigns.ErrNotFound):
@@ -51,6 +46,28 @@ func (s *Server) campaignError(w http.ResponseWriter, r *http.Request, err error
 	default:
 		s.internal(w, r, err)
 	}
+}
+
+// problemCodes maps the campaigns' field codes onto the API's documented
+// errors[].code values (the message keeps the detail).
+var problemCodes = map[string]string{
+	campaigns.CodeRequired: "required", campaigns.CodeEmptyRule: "required",
+	campaigns.CodeTooLong: "too_long",
+	campaigns.CodeTooMany: "out_of_range", campaigns.CodeOutOfRange: "out_of_range", campaigns.CodePast: "out_of_range",
+	campaigns.CodeFuture: "out_of_range", campaigns.CodeTooFar: "out_of_range", campaigns.CodeWindowTooLong: "out_of_range",
+	campaigns.CodeBadURL: "bad_url", campaigns.CodeBadZone: "bad_zone", campaigns.CodeBadChoice: "bad_choice",
+	campaigns.CodeBadTag: "bad_format", campaigns.CodeBadEvent: "bad_format",
+	campaigns.CodeWindowOrder: "end_before_start",
+	campaigns.CodeConflict:    "not_allowed", campaigns.CodeNeedsOneOff: "not_allowed", campaigns.CodeOutsideWindow: "not_allowed",
+	campaigns.CodeBadPerson: "not_allowed",
+	campaigns.CodeUnknown:   "unknown",
+}
+
+func problemCode(code string) string {
+	if c, ok := problemCodes[code]; ok {
+		return c
+	}
+	return "bad_value"
 }
 
 func (s *Server) listCampaigns(w http.ResponseWriter, r *http.Request) {
