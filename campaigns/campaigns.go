@@ -477,6 +477,7 @@ type Campaign struct {
 	MinGroupSize int       `json:"min_group_size"`
 	Status       string    `json:"status"`
 	SessionID    uint64    `json:"session_id"`
+	CreatedBy    string    `json:"created_by"`
 	Variants     []Variant `json:"variants"`
 	CreatedAt    time.Time `json:"created_at"`
 }
@@ -529,7 +530,7 @@ func windowEnd(w *Window, to bool) *time.Time {
 func toCampaign(c store.Campaign, vs []store.CampaignVariant, tps map[uint64]store.Touchpoint, sts map[uint64]SendTimeChoice) Campaign {
 	out := Campaign{ID: c.ID, Name: c.Name, Title: c.Title, Body: c.Body, ImageURL: c.ImageURL, Buttons: []Button{},
 		Schedule: Schedule{Kind: c.Schedule, At: c.At, Cron: c.CronSpec, TimeZone: c.TimeZone}, Event: c.Event, Locale: c.Locale,
-		MinSample: c.MinSample, MinGroupSize: c.MinGroupSize, Status: c.Status, SessionID: c.SessionID, Variants: []Variant{}, CreatedAt: c.CreatedAt}
+		MinSample: c.MinSample, MinGroupSize: c.MinGroupSize, Status: c.Status, SessionID: c.SessionID, CreatedBy: c.CreatedBy, Variants: []Variant{}, CreatedAt: c.CreatedAt}
 	if c.WindowFrom != nil && c.WindowTo != nil {
 		out.Schedule.Window = &Window{From: c.WindowFrom.UTC(), To: c.WindowTo.UTC()}
 	}
@@ -565,7 +566,53 @@ func (s *Service) Get(ctx context.Context, id uint64) (Campaign, error) {
 
 // List returns up to limit campaigns after skipping offset, in id order.
 func (s *Service) List(ctx context.Context, offset, limit int) ([]Campaign, error) {
-	return s.list(ctx, s.DB.WithContext(ctx).Order("id").Offset(offset).Limit(limit))
+	return s.ListWhere(ctx, ListFilter{}, offset, limit)
+}
+
+// ListFilter narrows a list of campaigns; zero fields do not narrow.
+type ListFilter struct {
+	// CreatedBy keeps the campaigns this actor created.
+	CreatedBy string
+	// Reached keeps the campaigns with a delivery to someone in one of
+	// these departments.
+	Reached []string
+	// Newest lists the newest first.
+	Newest bool
+}
+
+// ListWhere returns up to limit campaigns matching f after skipping offset.
+func (s *Service) ListWhere(ctx context.Context, f ListFilter, offset, limit int) ([]Campaign, error) {
+	q := s.DB.WithContext(ctx).Model(&store.Campaign{})
+	if f.CreatedBy != "" {
+		q = q.Where("created_by = ?", f.CreatedBy)
+	}
+	if f.Reached != nil {
+		q = q.Where("campaigns.id IN (?)", s.reachedQuery(f.Reached))
+	}
+	if f.Newest {
+		q = q.Order("id DESC")
+	} else {
+		q = q.Order("id")
+	}
+	return s.list(ctx, q.Offset(offset).Limit(limit))
+}
+
+// reachedQuery selects the ids of campaigns with a delivery to someone in
+// one of depts.
+func (s *Service) reachedQuery(depts []string) *gorm.DB {
+	return s.DB.Table("campaign_variants").Select("campaign_variants.campaign_id").
+		Joins("JOIN deliveries ON deliveries.touchpoint_id = campaign_variants.touchpoint_id").
+		Joins("JOIN employees ON employees.id = deliveries.employee_id").
+		Where("employees.department IN ?", depts)
+}
+
+// Reached reports whether a campaign delivered to someone in one of depts.
+func (s *Service) Reached(ctx context.Context, id uint64, depts []string) (bool, error) {
+	var n int64
+	if err := s.DB.WithContext(ctx).Model(&store.Campaign{}).Where("id = ? AND id IN (?)", id, s.reachedQuery(depts)).Count(&n).Error; err != nil {
+		return false, fmt.Errorf("check the campaign's departments: %w", err)
+	}
+	return n > 0, nil
 }
 
 func (s *Service) list(ctx context.Context, q *gorm.DB) ([]Campaign, error) {

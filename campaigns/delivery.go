@@ -36,6 +36,27 @@ type content struct {
 	at       time.Time
 }
 
+// compose fills a content's title, body and buttons from its campaign and
+// variant: the variant's own copy wins where it has any.
+func (c *content) compose() error {
+	c.title, c.body = c.campaign.Title, c.campaign.Body
+	if c.variant.Title != "" {
+		c.title = c.variant.Title
+	}
+	if c.variant.Body != "" {
+		c.body = c.variant.Body
+	}
+	raw := c.campaign.Buttons
+	if c.variant.Buttons != "" {
+		raw = c.variant.Buttons
+	}
+	c.buttons = nil
+	if err := json.Unmarshal([]byte(raw), &c.buttons); err != nil && raw != "" {
+		return fmt.Errorf("campaign %d buttons: %w", c.campaign.ID, err)
+	}
+	return nil
+}
+
 // contentTTL is how long a fan-out reuses a variant's loaded content.
 const contentTTL = 30 * time.Second
 
@@ -59,19 +80,8 @@ func (s *Service) content(ctx context.Context, db *gorm.DB, tpID uint64, cached 
 	if err := db.WithContext(ctx).Where("id = ?", c.variant.CampaignID).Take(&c.campaign).Error; err != nil {
 		return c, fmt.Errorf("load campaign %d: %w", c.variant.CampaignID, err)
 	}
-	c.title, c.body = c.campaign.Title, c.campaign.Body
-	if c.variant.Title != "" {
-		c.title = c.variant.Title
-	}
-	if c.variant.Body != "" {
-		c.body = c.variant.Body
-	}
-	raw := c.campaign.Buttons
-	if c.variant.Buttons != "" {
-		raw = c.variant.Buttons
-	}
-	if err := json.Unmarshal([]byte(raw), &c.buttons); err != nil && raw != "" {
-		return c, fmt.Errorf("campaign %d buttons: %w", c.campaign.ID, err)
+	if err := c.compose(); err != nil {
+		return c, err
 	}
 	s.cache.Store(tpID, entry{c: c, at: time.Now()})
 	return c, nil
@@ -258,30 +268,82 @@ func (s *Service) assign(ctx context.Context, db *gorm.DB, campaignID uint64, vs
 	return load()
 }
 
-// Preview renders each variant's card for one recipient (the first person
-// of the audience, or a sample) without sending or storing anything; links
-// point at delivery 0, which the /l/ handler refuses.
+// Preview renders each variant's card as it will be sent, without sending
+// or storing anything; links point at delivery 0, which the /l/ handler
+// refuses. Each preview carries the variant's planned send time (the
+// learned one, with its basis, where the variant learns it).
 func (s *Service) Preview(ctx context.Context, r *bot.Renderer, id uint64) ([]VariantPreview, error) {
-	var vs []store.CampaignVariant
-	if err := s.DB.WithContext(ctx).Where("campaign_id = ?", id).Order("id").Find(&vs).Error; err != nil {
-		return nil, fmt.Errorf("load variants: %w", err)
+	c, err := s.Get(ctx, id)
+	if err != nil {
+		return nil, err
 	}
-	if len(vs) == 0 {
-		return nil, fmt.Errorf("campaign %d: %w", id, ErrNotFound)
-	}
-	out := make([]VariantPreview, 0, len(vs))
-	for _, v := range vs {
-		c, err := s.content(ctx, s.DB, v.TouchpointID, false)
+	out := make([]VariantPreview, 0, len(c.Variants))
+	for _, v := range c.Variants {
+		ct, err := s.content(ctx, s.DB, v.TouchpointID, false)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, VariantPreview{Variant: v.Name, Card: render(r, c, 0, "preview-"+strconv.FormatUint(v.ID, 10), text.Locale(c.campaign.Locale), s.now())})
+		at := v.RunAt
+		out = append(out, VariantPreview{Variant: v.Name, Card: render(r, ct, 0, "preview-"+strconv.FormatUint(v.ID, 10), text.Locale(ct.campaign.Locale), s.now()),
+			SendAt: &at, SendTime: v.SendTime})
 	}
 	return out, nil
 }
 
-// VariantPreview is one variant's card as it will be sent.
+// PreviewInput validates a campaign not yet created and renders each
+// variant's card from the same content rules as the send, with the send
+// time each variant would get (a learned one is estimated now). Nothing is
+// stored; bad input returns an *InvalidError.
+func (s *Service) PreviewInput(ctx context.Context, r *bot.Renderer, in Input) ([]VariantPreview, error) {
+	loc, errs := s.validate(&in)
+	if len(errs) > 0 {
+		return nil, &InvalidError{errs}
+	}
+	camp := store.Campaign{Title: in.Title, Body: in.Body, ImageURL: in.ImageURL, Buttons: mustJSON(nonNil(in.Buttons)), Locale: in.Locale}
+	out := make([]VariantPreview, 0, len(in.Variants))
+	for i, v := range in.Variants {
+		ct := content{campaign: camp, variant: store.CampaignVariant{Name: v.Name, Title: v.Title, Body: v.Body}}
+		if v.Buttons != nil {
+			ct.variant.Buttons = mustJSON(v.Buttons)
+		}
+		if err := ct.compose(); err != nil {
+			return nil, err
+		}
+		p := VariantPreview{Variant: v.Name, Card: render(r, ct, 0, "preview-"+strconv.Itoa(i), text.Locale(in.Locale), s.now())}
+		if w, fallback, ok := learnedWindow(in.Schedule, v); ok {
+			ch, err := s.chooseSendTime(ctx, in.Audience, loc, w, fallback)
+			if err != nil {
+				return nil, err
+			}
+			p.SendTime = &ch
+			at := s.quiet().Next(ch.At)
+			p.SendAt = &at
+		} else if at := firstTime(v.At, in.Schedule.At); at != nil {
+			t := s.quiet().Next(*at)
+			p.SendAt = &t
+		}
+		out = append(out, p)
+	}
+	return out, nil
+}
+
+func firstTime(ts ...*time.Time) *time.Time {
+	for _, t := range ts {
+		if t != nil {
+			return t
+		}
+	}
+	return nil
+}
+
+// VariantPreview is one variant's card as it will be sent and when.
 type VariantPreview struct {
 	Variant string      `json:"variant"`
 	Card    bot.Message `json:"card"`
+	// SendAt is the planned send time (after quiet hours and holidays);
+	// nil for a cron schedule not yet planned.
+	SendAt *time.Time `json:"send_at,omitempty"`
+	// SendTime is the learned send time and its basis, when the variant
+	// learns it.
+	SendTime *SendTimeChoice `json:"send_time,omitempty"`
 }

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"time"
 
+	"gorm.io/gorm"
+
 	"github.com/learnloop/learnloop/reports"
 	"github.com/learnloop/learnloop/store"
 	"github.com/learnloop/learnloop/text"
@@ -152,10 +154,13 @@ func (p *people) funnel() Funnel {
 	return f
 }
 
-// ReportOptions narrows a report's period; zero values mean from the
-// campaign's creation to now.
+// ReportOptions narrows a report's period (zero values mean from the
+// campaign's creation to now) and, for a department head, its people.
 type ReportOptions struct {
 	From, To time.Time
+	// Departments, when set, limits every figure (funnel, variants,
+	// breakdowns, the share via push) to people now in these departments.
+	Departments []string
 }
 
 // Report builds a campaign's report from stored deliveries, clicks and
@@ -209,7 +214,8 @@ func (s *Service) Report(ctx context.Context, id uint64, opts ReportOptions) (*R
 	if len(tps) > 0 {
 		if err := db.Table("deliveries").Select("deliveries.id, deliveries.touchpoint_id, deliveries.employee_id, deliveries.platform, deliveries.status, deliveries.sent_at, employees.department").
 			Joins("JOIN employees ON employees.id = deliveries.employee_id").
-			Where("deliveries.touchpoint_id IN ? AND deliveries.created_at <= ?", tps, to).Scan(&rows).Error; err != nil {
+			Where("deliveries.touchpoint_id IN ? AND deliveries.created_at <= ?", tps, to).Scopes(inDepartments(opts.Departments, "employees.department")).
+			Scan(&rows).Error; err != nil {
 			return nil, fmt.Errorf("load deliveries: %w", err)
 		}
 	}
@@ -310,9 +316,13 @@ func (s *Service) Report(ctx context.Context, id uint64, opts ReportOptions) (*R
 	var share struct {
 		Total, Push, Campaign int
 	}
-	if err := db.Model(&store.Conversion{}).Select("COUNT(*) AS total, COALESCE(SUM(CASE WHEN touchpoint_id <> 0 THEN 1 ELSE 0 END), 0) AS push, "+
+	sq := db.Model(&store.Conversion{}).Select("COUNT(*) AS total, COALESCE(SUM(CASE WHEN touchpoint_id <> 0 THEN 1 ELSE 0 END), 0) AS push, "+
 		"COALESCE(SUM(CASE WHEN campaign_id = ? THEN 1 ELSE 0 END), 0) AS campaign", id).
-		Where("event = ? AND occurred_at >= ? AND occurred_at <= ?", c.Event, from, to).Scan(&share).Error; err != nil {
+		Where("event = ? AND occurred_at >= ? AND occurred_at <= ?", c.Event, from, to)
+	if opts.Departments != nil {
+		sq = sq.Where("employee_id IN (?)", s.DB.Model(&store.Employee{}).Select("id").Where("department IN ?", opts.Departments))
+	}
+	if err := sq.Scan(&share).Error; err != nil {
 		return nil, fmt.Errorf("count conversions: %w", err)
 	}
 	r.Share = Share{Conversions: share.Total, ViaPush: share.Push, ViaCampaign: share.Campaign,
@@ -328,6 +338,17 @@ func (s *Service) Report(ctx context.Context, id uint64, opts ReportOptions) (*R
 // experiment gives its state.
 func bilingual(key string, args ...any) string {
 	return text.T(text.ZH, key, args...) + " | " + text.T(text.EN, key, args...)
+}
+
+// inDepartments narrows a query to rows whose column is one of depts; nil
+// depts does not narrow.
+func inDepartments(depts []string, column string) func(*gorm.DB) *gorm.DB {
+	return func(q *gorm.DB) *gorm.DB {
+		if depts == nil {
+			return q
+		}
+		return q.Where(column+" IN ?", depts)
+	}
 }
 
 func experiment(minSample int, vrs []VariantRow) *Experiment {

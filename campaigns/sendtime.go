@@ -326,11 +326,15 @@ func (s *Service) chooseSendTime(ctx context.Context, aud Audience, loc *time.Lo
 	if err != nil {
 		return SendTimeChoice{}, err
 	}
-	var quiet scheduler.QuietHours
+	return est.Choose(w, fallback, s.quiet()), nil
+}
+
+// quiet is the planner's quiet hours and holidays.
+func (s *Service) quiet() scheduler.QuietHours {
 	if s.Planner != nil {
-		quiet = s.Planner.Quiet
+		return s.Planner.Quiet
 	}
-	return est.Choose(w, fallback, quiet), nil
+	return scheduler.QuietHours{}
 }
 
 // checkWindow validates a best-time window.
