@@ -263,8 +263,9 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 		Now:     now, Logger: a.Log.With("component", "console"),
 		CookieSecure: strings.HasPrefix(cfg.HTTP.PublicURL, "https://"),
 		SurveyPlans:  a.Surveys, SurveyAdmin: a.Surveys, MinGroupSize: cfg.Surveys.MinGroupSize,
-		Surveys:  console.NewSurveyReports(a.DB, a.Surveys, now, loc),
-		Presence: a.Presence,
+		Surveys:   console.NewSurveyReports(a.DB, a.Surveys, now, loc),
+		Presence:  a.Presence,
+		Campaigns: a.Campaigns, Renderer: a.Renderer, Previews: CardPreviews(),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("console: %w", err)
@@ -291,6 +292,14 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 		Campaigns:   a.Campaigns,
 	}
 	return a, nil
+}
+
+// CardPreviews are the platforms' exact card payloads for the console's
+// previews, from the adapters' own renderers.
+func CardPreviews() map[bot.Platform]console.CardPreview {
+	return map[bot.Platform]console.CardPreview{
+		bot.PlatformWeCom: wecom.PreviewCard, bot.PlatformFeishu: feishu.PreviewCard, bot.PlatformDingTalk: dingtalk.PreviewCard,
+	}
 }
 
 // JobDrain is the part of the shutdown budget (http.shutdown_timeout) that

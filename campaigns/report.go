@@ -35,6 +35,9 @@ type Report struct {
 	Share                    Share        `json:"share"`
 	Experiment               *Experiment  `json:"experiment"`
 	Definitions              []Definition `json:"definitions"`
+	// Suppressed is set when the whole funnel is below
+	// ReportOptions.SuppressBelow: no figure is shown.
+	Suppressed bool `json:"suppressed,omitempty"`
 }
 
 // ReportHeader names the campaign a report is about.
@@ -67,12 +70,14 @@ type Funnel struct {
 	ClickToConversion reports.Figure `json:"click_to_conversion"`
 }
 
-// VariantRow is one arm's funnel.
+// VariantRow is one arm's funnel; a suppressed arm (under
+// ReportOptions.SuppressBelow) has a zero funnel.
 type VariantRow struct {
-	ID     uint64 `json:"id"`
-	Name   string `json:"name"`
-	Weight int    `json:"weight"`
-	Funnel Funnel `json:"funnel"`
+	ID         uint64 `json:"id"`
+	Name       string `json:"name"`
+	Weight     int    `json:"weight"`
+	Funnel     Funnel `json:"funnel"`
+	Suppressed bool   `json:"suppressed,omitempty"`
 }
 
 // GroupRow is one department, platform, hour or weekday. A suppressed
@@ -161,6 +166,11 @@ type ReportOptions struct {
 	// Departments, when set, limits every figure (funnel, variants,
 	// breakdowns, the share via push) to people now in these departments.
 	Departments []string
+	// SuppressBelow, when set (a department head's minimum group size),
+	// clears every group — variant, department, platform, hour, weekday —
+	// and the whole funnel whose delivered n is below it, and leaves out
+	// the experiment when any variant is suppressed.
+	SuppressBelow int
 }
 
 // Report builds a campaign's report from stored deliveries, clicks and
@@ -297,7 +307,7 @@ func (s *Service) Report(ctx context.Context, id uint64, opts ReportOptions) (*R
 		for _, k := range keys {
 			f := groups[kind][k].funnel()
 			g := GroupRow{Key: k, Funnel: &f}
-			if kind == "department" && f.Delivered < c.MinGroupSize {
+			if kind == "department" && f.Delivered < c.MinGroupSize || f.Delivered < opts.SuppressBelow {
 				g.Suppressed, g.Funnel = true, nil
 			}
 			switch kind {
@@ -327,8 +337,17 @@ func (s *Service) Report(ctx context.Context, id uint64, opts ReportOptions) (*R
 	}
 	r.Share = Share{Conversions: share.Total, ViaPush: share.Push, ViaCampaign: share.Campaign,
 		ViaPushShare: figure(share.Push, share.Total, "via_push_share"), CampaignShare: figure(share.Campaign, share.Total, "campaign_share")}
-	if len(vs) > 1 {
+	hidden := false
+	for i := range r.Variants {
+		if r.Variants[i].Funnel.Delivered < opts.SuppressBelow {
+			r.Variants[i].Funnel, r.Variants[i].Suppressed, hidden = Funnel{}, true, true
+		}
+	}
+	if len(vs) > 1 && !hidden {
 		r.Experiment = experiment(c.MinSample, r.Variants)
+	}
+	if r.Funnel.Delivered < opts.SuppressBelow {
+		r.Funnel, r.Share, r.Suppressed = Funnel{}, Share{}, true
 	}
 	r.Definitions = definitions(window, c)
 	return r, nil

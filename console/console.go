@@ -24,6 +24,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/learnloop/learnloop/bot"
+	"github.com/learnloop/learnloop/campaigns"
 	"github.com/learnloop/learnloop/command"
 	"github.com/learnloop/learnloop/plan"
 	"github.com/learnloop/learnloop/presence"
@@ -98,6 +99,14 @@ type Deps struct {
 	// Commands is the one door for writes, shared with the API and the CLI
 	// (app.New builds it); nil builds one from the fields above.
 	Commands *command.Service
+	// Campaigns creates, previews, pauses and reports campaigns (the API's
+	// and the CLI's door); nil hides the campaign pages.
+	Campaigns *campaigns.Service
+	// Renderer renders campaign cards for previews, as the send does.
+	Renderer *bot.Renderer
+	// Previews give each platform's exact card payload for a message
+	// (app.CardPreviews); a platform without one is not previewed.
+	Previews map[bot.Platform]CardPreview
 }
 
 // SurveyPlans is the part of the surveys engine that creating and moving a
@@ -244,6 +253,17 @@ func (c *Console) routes() http.Handler {
 	auth("GET /sessions/{id}/qr/code", c.qrCode)
 	auth("GET /sessions/{id}/presence", c.presencePage)
 	auth("POST /sessions/{id}/presence", c.presenceSave)
+
+	auth("GET /campaigns", c.campaignsPage)
+	auth("GET /campaigns/new", c.campaignNewPage)
+	auth("POST /campaigns", c.campaignCreate)
+	auth("POST /campaigns/count", c.campaignCount)
+	auth("GET /campaigns/send-time", c.campaignSendTimePage)
+	auth("GET /campaigns/{id}", c.campaignPage)
+	auth("GET /campaigns/{id}/report", c.campaignReportPage)
+	auth("POST /campaigns/{id}/pause", c.campaignState("pause"))
+	auth("POST /campaigns/{id}/resume", c.campaignState("resume"))
+	auth("POST /campaigns/{id}/cancel", c.campaignState("cancel"))
 
 	auth("GET /audit", c.auditPage)
 	auth("GET /directory", c.directoryPage)

@@ -71,8 +71,9 @@ func newEnv(t testing.TB, db *storetest.DB, opts ...envOption) *env {
 		DB: a.DB, Planner: a.Planner, Checkins: a.Router.Checkins, Location: cfg.Location(), Locale: cfg.Locale,
 		Checkin: console.CheckinDefaults{OpensBefore: cfg.Checkin.OpensBefore.D(), Grace: cfg.Checkin.Grace.D(), MakeupAfter: cfg.Checkin.MakeupAfter.D()},
 		Now:     clk.Now, Logger: log, LivePoll: 200 * time.Millisecond, SurveyPlans: a.Surveys, SurveyAdmin: a.Surveys,
-		Surveys:  console.NewSurveyReports(a.DB, a.Surveys, clk.Now, cfg.Location()),
-		Presence: a.Presence,
+		Surveys:   console.NewSurveyReports(a.DB, a.Surveys, clk.Now, cfg.Location()),
+		Presence:  a.Presence,
+		Campaigns: a.Campaigns, Renderer: a.Renderer, Previews: app.CardPreviews(),
 	}
 	for _, o := range opts {
 		o(&deps)

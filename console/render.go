@@ -261,6 +261,7 @@ var pageNames = []string{
 	"login", "home", "courses", "course", "course_form", "session", "session_form", "session_copy", "roster",
 	"timeline", "touchpoint_form", "board", "results", "health", "audit", "accounts",
 	"account_form", "password", "confirm", "error", "teachers", "qr", "directory",
+	"campaigns", "campaign_form", "campaign", "campaign_report", "campaign_sendtime",
 }
 
 func (c *Console) parseTemplates() error {

@@ -43,6 +43,7 @@ var areas = []area{
 	{"campaigns", "campaigns:", campaignTexts},
 	{"command", "command:", commandTexts},
 	{"console", "", consoleTexts},
+	{"console campaigns", "", consoleCampaignTexts},
 	{"demo", "demo:", demoTexts},
 	{"presence", "presence:", presenceTexts},
 	{"reports", "reports:", reportTexts},
