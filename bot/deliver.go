@@ -231,111 +231,67 @@ func (d *Deliverer) Fire(ctx context.Context, tpID uint64, occurrence string) (F
 		}
 	}
 
-	batch := d.BatchSize
-	if batch <= 0 {
-		batch = 500
-	}
 	now := d.now()
 	var before, after int64
 	if err := db.Model(&store.Delivery{}).Where("touchpoint_id = ? AND occurrence = ?", tp.ID, occurrence).Count(&before).Error; err != nil {
 		return st, fmt.Errorf("count deliveries: %w", err)
 	}
-	// Only what a card needs is kept per person, so a touchpoint to 100,000
-	// people does not hold 100,000 full employee rows.
-	emp := map[uint64]store.Employee{}
-	keep := func(e store.Employee) {
-		emp[e.ID] = store.Employee{ID: e.ID, ExternalID: e.ExternalID, Name: e.Name, Locale: e.Locale}
+	job := &fireJob{d: d, tp: tp, sess: sess, course: course, teacher: teacher, emp: &people{m: map[uint64]store.Employee{}},
+		owner: claimOwner(ctx), token: claimOwner(ctx) + "." + newClaimToken(), occ: occurrence}
+	// The rows are written a batch at a time while the batches written
+	// before are already being claimed and sent: the first pass follows
+	// the inserts (keyset on id) instead of waiting for the whole audience.
+	// On a first run (no row yet), the rows of platforms without pacing or
+	// batches are not written pending and claimed later: each worker writes
+	// its chunk already claimed right before sending it, one write less per
+	// row (the rows of paced and batch platforms are written pending up
+	// front, as their sends take a while).
+	if before == 0 {
+		job.direct = &sender{f: job, ctx: ctx, st: &st, write: true, pools: map[Platform]*pool{}}
 	}
-	// Rows are built and written a batch at a time, so a registered
-	// audience of 100,000 does not also hold 100,000 delivery rows.
-	rows := make([]store.Delivery, 0, batch)
-	flush := func() error {
-		if len(rows) == 0 {
-			return nil
+	cctx, stopCreating := context.WithCancel(ctx)
+	defer stopCreating()
+	var audience int
+	var createErr error
+	flushed := make(chan struct{}, 1)
+	created := make(chan struct{})
+	go func() {
+		defer close(created)
+		audience, createErr = job.create(cctx, now, flushed)
+	}()
+	// Send what is claimable, page by page. A row another run released, or
+	// one created by a concurrent Fire after the scan, is picked up by a
+	// further pass; a transient failure waits for the job's retry.
+	for pass := 0; pass < 3; pass++ {
+		follow := created
+		if pass > 0 {
+			follow = nil
 		}
-		err := store.Retry(ctx, func() error { return db.Clauses(clause.OnConflict{DoNothing: true}).Create(rows).Error })
-		rows = rows[:0]
-		if err != nil {
-			return fmt.Errorf("create deliveries: %w", err)
-		}
-		return nil
-	}
-	addTargets := func(targets []Target) error {
-		st.Audience += len(targets)
-		for _, t := range targets {
-			e := t.Employee
-			keep(e)
-			var subject uint64
-			if t.Subject != nil {
-				subject = t.Subject.ID
-				keep(*t.Subject)
+		err := job.sendClaimable(ctx, &st, flushed, follow)
+		if pass == 0 {
+			if err != nil {
+				stopCreating()
 			}
-			p := Platform(e.Platform)
-			if p == "" {
-				p = d.DefaultPlatform
-			}
-			row := store.Delivery{
-				TouchpointID: tp.ID, Occurrence: occurrence, EmployeeID: e.ID, SubjectID: subject, SessionID: sess.ID,
-				Key: DeliveryKey(tp.ID, occurrence, e.ID, subject), Platform: string(p), UserID: PlatformUserID(e, p),
-				Status: store.DeliveryPending, CreatedAt: now, UpdatedAt: now,
-			}
-			if _, ok := d.Messengers[p]; !ok {
-				row.Status, row.ErrorCode, row.ErrorMessage = store.DeliveryFailed, "no_platform", fmt.Sprintf("platform %q is not enabled", p)
-			} else if row.UserID == "" {
-				row.Status, row.ErrorCode, row.ErrorMessage = store.DeliveryFailed, "no_user_id", fmt.Sprintf("employee has no %s user id", p)
-			}
-			rows = append(rows, row)
-			if len(rows) == batch {
-				if err := flush(); err != nil {
-					return err
+			<-created
+			if job.direct != nil {
+				if derr := job.direct.close(); err == nil {
+					err = derr
 				}
 			}
+			st.Audience = audience
+			if err == nil && createErr != nil {
+				return st, createErr
+			}
 		}
-		return flush()
-	}
-	page := d.AudiencePage
-	if page <= 0 {
-		page = 5000
-	}
-	if af, ok := d.Audiences[tp.Audience]; ok {
-		// A write error of addTargets is returned as is; anything else
-		// is the audience's own.
-		var addErr error
-		err := af(ctx, db, tp, sess, page, func(targets []Target) error {
-			addErr = addTargets(targets)
-			return addErr
-		})
-		switch {
-		case addErr != nil:
-			return st, addErr
-		case err != nil:
-			return st, fmt.Errorf("resolve audience %s: %w", tp.Audience, err)
-		}
-	} else if err := audiencePages(ctx, db, sess.ID, tp.Audience, page, func(people []store.Employee) error {
-		targets := make([]Target, len(people))
-		for i, e := range people {
-			targets[i] = Target{Employee: e}
-		}
-		return addTargets(targets)
-	}); err != nil {
-		return st, err
-	}
-	// (RowsAffected of an upsert differs between MySQL and SQLite: count.)
-	if err := db.Model(&store.Delivery{}).Where("touchpoint_id = ? AND occurrence = ?", tp.ID, occurrence).Count(&after).Error; err != nil {
-		return st, fmt.Errorf("count deliveries: %w", err)
-	}
-	st.Created = int(after - before)
-
-	job := &fireJob{d: d, tp: tp, sess: sess, course: course, teacher: teacher, emp: emp,
-		owner: claimOwner(ctx), token: claimOwner(ctx) + "." + newClaimToken(), occ: occurrence}
-	// Send what is claimable, page by page (keyset on id). A row another run
-	// released, or one created by a concurrent Fire after the scan, is picked
-	// up by a further pass; a transient failure waits for the job's retry.
-	for pass := 0; pass < 3; pass++ {
-		if err := job.sendClaimable(ctx, &st); err != nil {
+		if err != nil {
 			return st, err
 		}
 		if pass == 0 {
+			// (RowsAffected of an upsert differs between MySQL and SQLite: count.)
+			if err := db.Model(&store.Delivery{}).Where("touchpoint_id = ? AND occurrence = ?", tp.ID, occurrence).Count(&after).Error; err != nil {
+				return st, fmt.Errorf("count deliveries: %w", err)
+			}
+			st.Created = int(after - before)
 			if err := db.Model(&store.Touchpoint{}).Where("id = ?", tp.ID).Updates(map[string]any{"status": store.TouchpointFired, "fired_at": now}).Error; err != nil {
 				return st, fmt.Errorf("mark touchpoint fired: %w", err)
 			}
@@ -361,6 +317,132 @@ func (d *Deliverer) Fire(ctx context.Context, tpID uint64, occurrence string) (F
 	log.Info("touchpoint fired", "touchpoint", tp.ID, "kind", tp.Kind, "occurrence", occurrence, "audience", st.Audience,
 		"created", st.Created, "sent", st.Sent, "failed", st.Failed, "retrying", st.Retrying, "resent", st.Resent)
 	return st, job.settled(ctx, &st)
+}
+
+// create resolves the audience now and writes its delivery rows, a batch
+// at a time (a registered audience of 100,000 is never held whole, nor are
+// its rows); after each batch it signals flushed (without blocking). Only
+// what a card needs is kept per person. It returns the audience's size.
+func (f *fireJob) create(ctx context.Context, now time.Time, flushed chan<- struct{}) (int, error) {
+	d, tp, sess, occurrence := f.d, f.tp, f.sess, f.occ
+	db := d.DB.WithContext(ctx)
+	batch := d.BatchSize
+	if batch <= 0 {
+		batch = 500
+	}
+	audience := 0
+	rows := make([]store.Delivery, 0, batch)
+	flush := func() error {
+		if len(rows) == 0 {
+			return nil
+		}
+		err := store.Retry(ctx, func() error { return db.Clauses(clause.OnConflict{DoNothing: true}).Create(rows).Error })
+		rows = rows[:0]
+		if err != nil {
+			return fmt.Errorf("create deliveries: %w", err)
+		}
+		select {
+		case flushed <- struct{}{}:
+		default:
+		}
+		return nil
+	}
+	addTargets := func(targets []Target) error {
+		audience += len(targets)
+		for _, t := range targets {
+			e := t.Employee
+			f.emp.keep(e)
+			var subject uint64
+			if t.Subject != nil {
+				subject = t.Subject.ID
+				f.emp.keep(*t.Subject)
+			}
+			p := Platform(e.Platform)
+			if p == "" {
+				p = d.DefaultPlatform
+			}
+			row := store.Delivery{
+				TouchpointID: tp.ID, Occurrence: occurrence, EmployeeID: e.ID, SubjectID: subject, SessionID: sess.ID,
+				Key: DeliveryKey(tp.ID, occurrence, e.ID, subject), Platform: string(p), UserID: PlatformUserID(e, p),
+				Status: store.DeliveryPending, CreatedAt: now, UpdatedAt: now,
+			}
+			if _, ok := d.Messengers[p]; !ok {
+				row.Status, row.ErrorCode, row.ErrorMessage = store.DeliveryFailed, "no_platform", fmt.Sprintf("platform %q is not enabled", p)
+			} else if row.UserID == "" {
+				row.Status, row.ErrorCode, row.ErrorMessage = store.DeliveryFailed, "no_user_id", fmt.Sprintf("employee has no %s user id", p)
+			} else if f.direct != nil && direct(d.Messengers[p]) {
+				if err := f.direct.add(d.Messengers[p], row); err != nil {
+					return err
+				}
+				continue
+			}
+			rows = append(rows, row)
+			if len(rows) == batch {
+				if err := flush(); err != nil {
+					return err
+				}
+			}
+		}
+		return flush()
+	}
+	page := d.AudiencePage
+	if page <= 0 {
+		page = 5000
+	}
+	if af, ok := d.Audiences[tp.Audience]; ok {
+		// A write error of addTargets is returned as is; anything else
+		// is the audience's own.
+		var addErr error
+		err := af(ctx, db, tp, sess, page, func(targets []Target) error {
+			addErr = addTargets(targets)
+			return addErr
+		})
+		switch {
+		case addErr != nil:
+			return audience, addErr
+		case err != nil:
+			return audience, fmt.Errorf("resolve audience %s: %w", tp.Audience, err)
+		}
+		return audience, nil
+	}
+	err := audiencePages(ctx, db, sess.ID, tp.Audience, page, func(ps []store.Employee) error {
+		targets := make([]Target, len(ps))
+		for i, e := range ps {
+			targets[i] = Target{Employee: e}
+		}
+		return addTargets(targets)
+	})
+	return audience, err
+}
+
+// direct reports whether m's rows are written claimed by the worker about
+// to send them: m neither paces nor batches its sends.
+func direct(m Messenger) bool {
+	_, paced := m.(Pacer)
+	_, batch := m.(BatchMessenger)
+	return !paced && !batch
+}
+
+// people holds what a card needs of each recipient of one Fire; the rows'
+// writer fills it while the send workers read it.
+type people struct {
+	mu sync.RWMutex
+	m  map[uint64]store.Employee
+}
+
+// keep stores what a card needs of e.
+func (p *people) keep(e store.Employee) {
+	p.mu.Lock()
+	p.m[e.ID] = store.Employee{ID: e.ID, ExternalID: e.ExternalID, Name: e.Name, Locale: e.Locale}
+	p.mu.Unlock()
+}
+
+// get returns the person with id, if kept.
+func (p *people) get(id uint64) (store.Employee, bool) {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	e, ok := p.m[id]
+	return e, ok
 }
 
 // settled decides whether the occurrence is done: every row sent, failed,
@@ -448,11 +530,17 @@ type fireJob struct {
 	sess    store.Session
 	course  store.Course
 	teacher string
-	emp     map[uint64]store.Employee
+	emp     *people
 	// owner and token identify this run's claims: token is owner + "." +
 	// random, written into claim_token of every row this run sends.
 	owner, token string
 	occ          string
+	// direct, when set, takes the rows of platforms that neither pace nor
+	// batch their sends as they are resolved: its workers write each chunk
+	// already claimed, just before sending it (see create).
+	direct *sender
+	// mu guards the FireStats the senders add to.
+	mu sync.Mutex
 }
 
 // claimable narrows q to the rows this run may claim: pending ones, those
@@ -467,44 +555,267 @@ func (f *fireJob) claimable(q *gorm.DB, now time.Time) *gorm.DB {
 		store.DeliveryPending, store.DeliverySending, stale, f.owner+".%", f.token)
 }
 
-// sendClaimable sends every row of the occurrence this run may claim.
-func (f *fireJob) sendClaimable(ctx context.Context, st *FireStats) error {
+// sendClaimable sends every row of the occurrence this run may claim. With
+// created set it follows rows still being written: when it has caught up it
+// waits for the next flushed batch, and it ends once created is closed and
+// nothing claimable is left. One pool of workers per platform lives for the
+// whole pass, so pages do not wait for each other's last chunk.
+func (f *fireJob) sendClaimable(ctx context.Context, st *FireStats, flushed <-chan struct{}, created <-chan struct{}) error {
 	db := f.d.DB.WithContext(ctx)
-	var last uint64
-	for {
-		var page []store.Delivery
-		q := db.Where("touchpoint_id = ? AND occurrence = ? AND id > ?", f.tp.ID, f.occ, last)
-		if err := f.claimable(q, f.d.now()).Order("id").Limit(2000).Find(&page).Error; err != nil {
-			return fmt.Errorf("load pending deliveries: %w", err)
+	s := &sender{f: f, ctx: ctx, st: st, pools: map[Platform]*pool{}}
+	err := func() error {
+		// Keyset on id from the occurrence's first row: the scan never
+		// walks the ids of the rows of older touchpoints.
+		var last uint64
+		found := false
+		for {
+			done := created == nil
+			if !done {
+				select {
+				case <-created:
+					done = true
+				default:
+				}
+			}
+			if !found {
+				var first *uint64
+				if err := db.Model(&store.Delivery{}).Where("touchpoint_id = ? AND occurrence = ?", f.tp.ID, f.occ).Select("MIN(id)").Scan(&first).Error; err != nil {
+					return fmt.Errorf("load first delivery: %w", err)
+				}
+				if first != nil {
+					last, found = *first-1, true
+				}
+			}
+			var page []store.Delivery
+			if found {
+				q := db.Select("id", "touchpoint_id", "occurrence", "employee_id", "subject_id", "session_id", "key", "platform", "user_id", "status", "attempts", "claim_token").
+					Where("touchpoint_id = ? AND occurrence = ? AND id > ?", f.tp.ID, f.occ, last)
+				if err := f.claimable(q, f.d.now()).Order("id").Limit(2000).Find(&page).Error; err != nil {
+					return fmt.Errorf("load pending deliveries: %w", err)
+				}
+			}
+			if len(page) == 0 {
+				if done {
+					return nil
+				}
+				select {
+				case <-flushed:
+				case <-created:
+				case <-ctx.Done():
+					return nil // the pool reports ctx's error
+				}
+				continue
+			}
+			last = page[len(page)-1].ID
+			if err := s.feed(page); err != nil {
+				return err
+			}
+			if s.failed() || ctx.Err() != nil {
+				return nil
+			}
 		}
-		if len(page) == 0 {
-			return nil
-		}
-		last = page[len(page)-1].ID
-		byPlatform := map[Platform][]store.Delivery{}
-		for _, p := range page {
-			byPlatform[Platform(p.Platform)] = append(byPlatform[Platform(p.Platform)], p)
-		}
-		platforms := make([]Platform, 0, len(byPlatform))
-		for p := range byPlatform {
-			platforms = append(platforms, p)
-		}
-		sort.Slice(platforms, func(i, j int) bool { return platforms[i] < platforms[j] })
-		for _, p := range platforms {
-			m, ok := f.d.Messengers[p]
+	}()
+	if cerr := s.close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// sender runs one pass's send workers: per platform, one pool fed chunk by
+// chunk.
+type sender struct {
+	f     *fireJob
+	ctx   context.Context
+	st    *FireStats
+	pools map[Platform]*pool
+	// write: the chunks are rows not written yet, which the worker writes
+	// claimed (claimNew) instead of claiming existing rows (claim).
+	write bool
+
+	mu       sync.Mutex
+	firstErr error
+	wg       sync.WaitGroup
+}
+
+// pool is one platform's workers and the chunk being filled for them.
+type pool struct {
+	m       Messenger
+	bm      BatchMessenger
+	isBatch bool
+	size    int
+	chunks  chan []store.Delivery
+	buf     []store.Delivery
+}
+
+// feed hands a page of claimable rows to their platforms' workers, a full
+// chunk at a time; rows of a platform no longer enabled fail at once.
+func (s *sender) feed(page []store.Delivery) error {
+	var unsendable map[Platform][]store.Delivery
+	for _, r := range page {
+		p := Platform(r.Platform)
+		pl := s.pools[p]
+		if pl == nil {
+			m, ok := s.f.d.Messengers[p]
 			if !ok {
 				// Created while the platform was enabled, and it is not any
 				// more: nothing can send them, so they fail with the reason.
-				if err := f.failUnsendable(ctx, p, byPlatform[p]); err != nil {
-					return err
+				if unsendable == nil {
+					unsendable = map[Platform][]store.Delivery{}
 				}
-				continue // counted with the other no_platform rows at the end
+				unsendable[p] = append(unsendable[p], r)
+				continue
 			}
-			if err := f.send(ctx, m, byPlatform[p], st); err != nil {
-				return err
+			if err := s.add(m, r); err != nil {
+				return nil // the pool reports it
+			}
+			continue
+		}
+		pl.buf = append(pl.buf, r)
+		if len(pl.buf) == pl.size {
+			if !s.push(pl) {
+				return nil
 			}
 		}
 	}
+	for p, rows := range unsendable {
+		// counted with the other no_platform rows at the end
+		if err := s.f.failUnsendable(s.ctx, p, rows); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// errStopped is returned by add once the sender takes no more rows (its
+// context is done or a chunk failed); the sender's close reports why.
+var errStopped = errors.New("sender stopped")
+
+// add queues r for m's workers, handing over a chunk once it is full.
+func (s *sender) add(m Messenger, r store.Delivery) error {
+	pl := s.pools[m.Platform()]
+	if pl == nil {
+		pl = s.start(m)
+	}
+	pl.buf = append(pl.buf, r)
+	if len(pl.buf) == pl.size && !s.push(pl) {
+		return errStopped
+	}
+	return nil
+}
+
+// start begins the pool of m's platform.
+func (s *sender) start(m Messenger) *pool {
+	bm, isBatch := m.(BatchMessenger)
+	pl := &pool{m: m, bm: bm, isBatch: isBatch, size: claimChunk, chunks: make(chan []store.Delivery)}
+	if _, paced := m.(Pacer); paced {
+		// A paced platform sends slowly: claim little at a time, so rows do
+		// not wait long in "sending" and a takeover resends few of them.
+		pl.size = pacedClaimChunk
+	}
+	if isBatch && bm.MaxBatch() > 1 {
+		pl.size = bm.MaxBatch()
+	}
+	workers := s.f.d.Workers
+	if workers <= 0 {
+		workers = 8
+	}
+	if isBatch {
+		workers = 1 // batch APIs pace per call; one call at a time per platform
+	}
+	s.pools[m.Platform()] = pl
+	for range workers {
+		s.wg.Go(func() { s.work(pl) })
+	}
+	return pl
+}
+
+// work claims and sends chunks of pl until its channel is closed. Workers
+// claim a chunk only when they are about to send it; once ctx is done no
+// new chunk is claimed and no new send starts, and what was sent is still
+// recorded.
+func (s *sender) work(pl *pool) {
+	for c := range pl.chunks {
+		if s.ctx.Err() != nil {
+			continue
+		}
+		var (
+			won    []store.Delivery
+			resent int
+			err    error
+		)
+		if s.write {
+			won, err = s.f.claimNew(s.ctx, c)
+		} else {
+			won, resent, err = s.f.claim(s.ctx, c)
+		}
+		if err != nil {
+			s.record(chunkOutcome{}, err)
+			continue
+		}
+		if len(won) == 0 {
+			continue
+		}
+		o, err := s.f.sendChunk(s.ctx, pl.m, pl.bm, pl.isBatch, won)
+		o.resent = resent
+		s.record(o, err)
+	}
+}
+
+// push hands pl's filled chunk to a worker; false once ctx is done.
+func (s *sender) push(pl *pool) bool {
+	c := pl.buf
+	pl.buf = make([]store.Delivery, 0, pl.size)
+	if s.failed() {
+		return false
+	}
+	select {
+	case pl.chunks <- c:
+		return true
+	case <-s.ctx.Done():
+		return false
+	}
+}
+
+func (s *sender) failed() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.firstErr != nil
+}
+
+func (s *sender) record(o chunkOutcome, e error) {
+	s.f.mu.Lock()
+	st := s.st
+	st.Sent, st.Failed, st.Retrying, st.Resent = st.Sent+o.sent, st.Failed+o.failed, st.Retrying+o.retry, st.Resent+o.resent
+	s.f.mu.Unlock()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if e != nil && s.firstErr == nil {
+		s.firstErr = e
+	}
+}
+
+// close hands over the partly filled chunks, waits for the workers and
+// returns the first error (ctx's when it is done).
+func (s *sender) close() error {
+	platforms := make([]Platform, 0, len(s.pools))
+	for p := range s.pools {
+		platforms = append(platforms, p)
+	}
+	sort.Slice(platforms, func(i, j int) bool { return platforms[i] < platforms[j] })
+	for _, p := range platforms {
+		pl := s.pools[p]
+		if len(pl.buf) > 0 && s.ctx.Err() == nil {
+			s.push(pl)
+		}
+		close(pl.chunks)
+	}
+	s.wg.Wait()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.firstErr == nil && s.ctx.Err() != nil {
+		s.firstErr = s.ctx.Err()
+	}
+	return s.firstErr
 }
 
 // failUnsendable fails rows of a platform that is no longer enabled.
@@ -530,7 +841,7 @@ func (f *fireJob) failUnsendable(ctx context.Context, p Platform, rows []store.D
 }
 
 func (f *fireJob) recipient(row store.Delivery) Recipient {
-	e := f.emp[row.EmployeeID]
+	e, _ := f.emp.get(row.EmployeeID)
 	return Recipient{EmployeeID: row.EmployeeID, UserID: row.UserID, Name: e.Name, Locale: f.locale(e)}
 }
 
@@ -542,14 +853,14 @@ func (f *fireJob) locale(e store.Employee) text.Locale {
 }
 
 func (f *fireJob) message(ctx context.Context, row store.Delivery) (Message, error) {
-	e, ok := f.emp[row.EmployeeID]
+	e, ok := f.emp.get(row.EmployeeID)
 	if !ok {
 		// A row created by an earlier run: its recipient was not resolved
 		// in this one (the audience changed since). Load what a card needs.
 		if err := f.d.DB.Select("id", "external_id", "name", "locale").Limit(1).Find(&e, row.EmployeeID).Error; err != nil {
 			return Message{}, fmt.Errorf("load recipient %d: %w", row.EmployeeID, err)
 		}
-		f.emp[row.EmployeeID] = e
+		f.emp.keep(e)
 	}
 	cc := CardContext{
 		Kind: f.tp.Kind, Note: f.tp.Note, Session: f.sess, Course: f.course, Teacher: f.teacher,
@@ -557,12 +868,12 @@ func (f *fireJob) message(ctx context.Context, row store.Delivery) (Message, err
 		Touchpoint: f.tp, Recipient: e,
 	}
 	if row.SubjectID != 0 {
-		subj, ok := f.emp[row.SubjectID]
+		subj, ok := f.emp.get(row.SubjectID)
 		if !ok {
 			if err := f.d.DB.Limit(1).Find(&subj, row.SubjectID).Error; err != nil {
 				return Message{}, fmt.Errorf("load subject %d: %w", row.SubjectID, err)
 			}
-			f.emp[row.SubjectID] = subj
+			f.emp.keep(subj)
 		}
 		cc.Subject = &subj
 	}
@@ -617,6 +928,55 @@ func (f *fireJob) claim(ctx context.Context, rows []store.Delivery) (won []store
 	return won, resent, nil
 }
 
+// claimNew writes rows that do not exist yet already claimed by this run
+// (status sending, this run's token, one attempt) and returns those it
+// wrote with their ids: a row another run wrote first (a concurrent Fire of
+// the same occurrence) is that run's to send.
+func (f *fireJob) claimNew(ctx context.Context, rows []store.Delivery) ([]store.Delivery, error) {
+	now := f.d.now()
+	keys := make([]string, len(rows))
+	for i := range rows {
+		r := &rows[i]
+		r.ID, r.Status, r.ClaimToken, r.Attempts, r.UpdatedAt = 0, store.DeliverySending, f.token, 1, now
+		keys[i] = r.Key
+	}
+	// Writing and reading back what was won is one unit: a cancellation
+	// between the two would leave rows claimed that nobody sends.
+	wctx, cancel := store.Detached(ctx, writeTimeout)
+	defer cancel()
+	db := f.d.DB.WithContext(wctx)
+	if err := store.Retry(wctx, func() error {
+		for i := range rows {
+			rows[i].ID = 0
+		}
+		return db.Clauses(clause.OnConflict{DoNothing: true}).Create(rows).Error
+	}); err != nil {
+		return nil, fmt.Errorf("create deliveries: %w", err)
+	}
+	// (The ids an upsert reports are not reliable when some rows existed:
+	// read back which keys are this run's.)
+	var ids []store.Delivery
+	if err := store.Retry(wctx, func() error {
+		ids = ids[:0]
+		return db.Select("id", "key").Where(map[string]any{"key": keys, "claim_token": f.token}).Find(&ids).Error
+	}); err != nil {
+		return nil, fmt.Errorf("load created deliveries: %w", err)
+	}
+	byKey := make(map[string]uint64, len(ids))
+	for _, r := range ids {
+		byKey[r.Key] = r.ID
+	}
+	won := rows[:0:0]
+	for _, r := range rows {
+		if id, ok := byKey[r.Key]; ok {
+			r.ID = id
+			won = append(won, r)
+			f.d.Metrics.delivery(r.Platform, store.DeliverySending)
+		}
+	}
+	return won, nil
+}
+
 func newClaimToken() string {
 	var b [12]byte
 	_, _ = rand.Read(b[:])
@@ -635,85 +995,6 @@ const pacedClaimChunk = 10
 // the platform accepted, a tap), which run even when the caller's context is
 // done.
 const writeTimeout = 10 * time.Second
-
-// send claims and sends rows on m. Workers claim a chunk only when they are
-// about to send it; once ctx is done no new chunk is claimed and no new send
-// starts, and what was sent is still recorded.
-func (f *fireJob) send(ctx context.Context, m Messenger, rows []store.Delivery, st *FireStats) error {
-	bm, isBatch := m.(BatchMessenger)
-	size := claimChunk
-	if _, paced := m.(Pacer); paced {
-		// A paced platform sends slowly: claim little at a time, so rows do
-		// not wait long in "sending" and a takeover resends few of them.
-		size = pacedClaimChunk
-	}
-	if isBatch && bm.MaxBatch() > 1 {
-		size = bm.MaxBatch()
-	}
-	workers := f.d.Workers
-	if workers <= 0 {
-		workers = 8
-	}
-	if isBatch {
-		workers = 1 // batch APIs pace per call; one call at a time per platform
-	}
-	chunks := make(chan []store.Delivery)
-	var (
-		mu       sync.Mutex
-		firstErr error
-		wg       sync.WaitGroup
-	)
-	failed := func() bool {
-		mu.Lock()
-		defer mu.Unlock()
-		return firstErr != nil
-	}
-	record := func(o chunkOutcome, e error) {
-		mu.Lock()
-		defer mu.Unlock()
-		st.Sent, st.Failed, st.Retrying, st.Resent = st.Sent+o.sent, st.Failed+o.failed, st.Retrying+o.retry, st.Resent+o.resent
-		if e != nil && firstErr == nil {
-			firstErr = e
-		}
-	}
-	for range workers {
-		wg.Go(func() {
-			for c := range chunks {
-				if ctx.Err() != nil {
-					continue
-				}
-				won, resent, err := f.claim(ctx, c)
-				if err != nil {
-					record(chunkOutcome{}, err)
-					continue
-				}
-				if len(won) == 0 {
-					continue
-				}
-				o, err := f.sendChunk(ctx, m, bm, isBatch, won)
-				o.resent = resent
-				record(o, err)
-			}
-		})
-	}
-feed:
-	for i := 0; i < len(rows); i += size {
-		if failed() {
-			break
-		}
-		select {
-		case chunks <- rows[i:min(i+size, len(rows))]:
-		case <-ctx.Done():
-			break feed
-		}
-	}
-	close(chunks)
-	wg.Wait()
-	if firstErr == nil && ctx.Err() != nil {
-		firstErr = ctx.Err()
-	}
-	return firstErr
-}
 
 // chunkOutcome counts what became of one claimed chunk.
 type chunkOutcome struct {

@@ -408,7 +408,14 @@ func TestFireStopsOnShutdownAndRecordsWhatWasSent(t *testing.T) {
 		require.Zero(t, st[store.DeliverySending], "nothing left sending: %v", st)
 		require.EqualValues(t, sent.Load(), st[store.DeliverySent], "every accepted send is recorded")
 		require.Less(t, sent.Load(), int64(200))
-		require.Equal(t, 200, st[store.DeliverySent]+st[store.DeliveryPending])
+		// Rows are written while the first ones are sent, so shutdown may
+		// come before the last are written: those are the next holder's.
+		rows := 0
+		for _, n := range st {
+			rows += n
+		}
+		require.LessOrEqual(t, rows, 200)
+		require.Equal(t, rows, st[store.DeliverySent]+st[store.DeliveryPending], "every row is sent or handed back pending: %v", st)
 		var attempts []int
 		require.NoError(t, db.Model(&store.Delivery{}).Where("touchpoint_id = ? AND status = ?", f.tp.ID, store.DeliveryPending).Pluck("attempts", &attempts).Error)
 		for _, a := range attempts {
