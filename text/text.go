@@ -49,6 +49,7 @@ var areas = []area{
 	{"reports", "reports:", reportTexts},
 	{"roster", "roster:", rosterTexts},
 	{"surveys", "surveys:", surveyTexts},
+	{"web", "web:", webTexts},
 }
 
 // catalogue is every area's texts in one map; a key defined by two areas

@@ -48,10 +48,7 @@ func (s *Server) render(w http.ResponseWriter, code int, name string, d pageData
 
 func (s *Server) notFound(w http.ResponseWriter) {
 	lang := text.Parse(s.Locale)
-	d := pageData{Title: "404", Heading: "链接无效或已过期", Text: "请回到聊天应用中打开最新的消息。如有疑问，请联系班主任。"}
-	if lang == text.EN {
-		d.Heading, d.Text = "This link is invalid or has expired", "Open the latest message in your chat app, or ask your class coordinator."
-	}
+	d := pageData{Lang: lang, Title: "404", Heading: text.T(lang, "web:not_found.heading"), Text: text.T(lang, "web:not_found.text")}
 	s.render(w, http.StatusNotFound, "message.html", d)
 }
 
@@ -172,7 +169,8 @@ func (s *Server) checkinSubmit(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) home(w http.ResponseWriter, r *http.Request) {
-	d := pageData{Title: "learnloop", Heading: "learnloop", Text: "培训触达、签到与反馈服务正在运行。模拟器：/sim · 接口：/api/v1 · 健康检查：/healthz"}
+	lang := text.Parse(s.Locale)
+	d := pageData{Lang: lang, Title: "learnloop", Heading: "learnloop", Text: text.T(lang, "web:home.text")}
 	s.render(w, http.StatusOK, "message.html", d)
 }
 
