@@ -283,3 +283,53 @@ func TestEveryKeyExists(t *testing.T) {
 	sort.Strings(unused)
 	require.Empty(t, unused, "keys no code uses: delete them, or use them")
 }
+
+// TestScannerFindsKeys: the scan sees each way the code names a key, so a
+// key it misses cannot slip past TestEveryKeyExists.
+func TestScannerFindsKeys(t *testing.T) {
+	t.Parallel()
+	goSrc := `package x
+
+func f(loc text.Locale, p *page, v string) {
+	_ = text.T(loc, "bot:button.checkin")
+	_ = text.T(loc, "nav.home", 1)
+	_ = text.M("surveys:answer.too_long", 1, 2)
+	_ = text.Has("flash." + v)
+	_ = text.Enum(loc, "kind", v)
+	_ = p.tr("login.title")
+	_ = text.T(loc, "presence:kind."+v)
+	k := "roster:not_found"
+	_ = "action." + v
+	_ = text.T(loc, k)
+}
+`
+	tmplSrc := `{{t "board.live"}} {{T .Lang "surveys:form.submit" 1}} {{tl "stage" .S}} {{t (printf "phase.%s" .P)}}`
+	u := &usage{keys: map[string]string{}, prefixes: map[string]string{}, literals: map[string]bool{}, starts: map[string]bool{}}
+	u.goFile(t, "x.go", []byte(goSrc))
+	u.templateFile("x.html", []byte(tmplSrc))
+	key := func(k string) bool { _, ok := u.keys[k]; return ok }
+	prefix := func(p string) bool { _, ok := u.prefixes[p]; return ok }
+	tests := []struct {
+		name string
+		got  bool
+		want bool
+	}{
+		{"text.T key", key("bot:button.checkin"), true},
+		{"unprefixed key", key("nav.home"), true},
+		{"text.M key", key("surveys:answer.too_long"), true},
+		{"page.tr key", key("login.title"), true},
+		{"area literal anywhere", key("roster:not_found"), true},
+		{"no key from a non-literal", key("k"), false},
+		{"concatenated lookup is a prefix", prefix("flash."), true},
+		{"Enum group is a prefix", prefix("kind."), true},
+		{"area prefix", prefix("presence:kind."), true},
+		{"any concatenation covers", u.starts["action."], true},
+		{"template t", key("board.live"), true},
+		{"template T", key("surveys:form.submit"), true},
+		{"template tl group", prefix("stage."), true},
+		{"template printf start", u.starts["phase."], true},
+	}
+	for _, tc := range tests {
+		require.Equal(t, tc.want, tc.got, tc.name)
+	}
+}

@@ -335,10 +335,7 @@ func (v *vote) fill(card *templateCard, m bot.Message, body string) error {
 	}
 	submit := v.submit
 	if submit == "" {
-		submit = "提交"
-		if text.Parse(string(m.Locale)) == text.EN {
-			submit = "Submit"
-		}
+		submit = text.T(m.Locale, "adapters:submit")
 	}
 	desc := v.question
 	if desc == "" {
