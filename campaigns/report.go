@@ -355,9 +355,7 @@ func (s *Service) Report(ctx context.Context, id uint64, opts ReportOptions) (*R
 
 // bilingual is a text in both languages, "zh-CN | en", as the report's
 // experiment gives its state.
-func bilingual(key string, args ...any) string {
-	return text.T(text.ZH, key, args...) + " | " + text.T(text.EN, key, args...)
-}
+func bilingual(key string, args ...any) string { return text.M(key, args...).Bilingual() }
 
 // inDepartments narrows a query to rows whose column is one of depts; nil
 // depts does not narrow.

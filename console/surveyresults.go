@@ -129,18 +129,6 @@ func moeText(p *float64) string {
 	return " ±" + surveys.FormatFixed(*p, 1)
 }
 
-// caveatText is the report's small-sample caveat in lang ("" when none).
-func caveatText(lang text.Locale, caveat string) string {
-	if caveat == "" {
-		return ""
-	}
-	zh, en, _ := strings.Cut(caveat, " | ")
-	if lang == text.EN && en != "" {
-		return en
-	}
-	return zh
-}
-
 func noteColumn(lang text.Locale) string { return text.T(lang, "survey.note_column") }
 
 func signed(p *float64) string {
@@ -211,7 +199,7 @@ func ratingValue(lang text.Locale, r surveys.RatingResult) string {
 		return "—"
 	}
 	v := text.T(lang, "survey.rating_value", f2(r.Mean), pct1(r.Top2Box), moeText(r.Top2BoxMOE))
-	if c := caveatText(lang, r.Caveat); c != "" {
+	if c := r.Caveat.In(lang); c != "" {
 		v += " ⚠ " + c
 	}
 	return v
@@ -222,7 +210,7 @@ func npsValue(lang text.Locale, r surveys.NPSResult) string {
 		return "—"
 	}
 	v := signed(r.Score) + moeText(r.MOE)
-	if c := caveatText(lang, r.Caveat); c != "" {
+	if c := r.Caveat.In(lang); c != "" {
 		v += " ⚠ " + c
 	}
 	return v
@@ -256,7 +244,7 @@ func dimensionsTable(lang text.Locale, key string, rows []reports.DimensionRow, 
 		for _, n := range d.Rating.Distribution {
 			row = append(row, C(n))
 		}
-		row = append(row, Cell{V: caveatText(lang, d.Rating.Caveat), Class: "muted"})
+		row = append(row, Cell{V: d.Rating.Caveat.In(lang), Class: "muted"})
 		t.Rows = append(t.Rows, row)
 	}
 	return t

@@ -27,8 +27,7 @@ func definitionOf(key string, window time.Duration) text.Message {
 
 // figureDefinition is the bilingual text carried by a Figure.
 func figureDefinition(key string, window time.Duration) string {
-	d := definitionOf(key, window)
-	return d.In(text.ZH) + " | " + d.In(text.EN)
+	return definitionOf(key, window).Bilingual()
 }
 
 // definitionsZH returns every figure's zh-CN definition by key.

@@ -333,7 +333,7 @@ func (r *SurveyReport) Tables() []Table {
 	if r.NPS != nil {
 		summary.Rows = append(summary.Rows,
 			row("nps", Num(r.NPS.Score, 1), Int(r.NPS.N), r.NPS.Definition.In(text.ZH)),
-			row("nps_moe", Num(r.NPS.MOE, 1), Int(r.NPS.N), strings.TrimSpace("95% 误差范围（分） "+r.NPS.Caveat)),
+			row("nps_moe", Num(r.NPS.MOE, 1), Int(r.NPS.N), strings.TrimSpace("95% 误差范围（分） "+r.NPS.Caveat.Bilingual())),
 			row("promoters/passives/detractors", Text(fmt.Sprintf("%d/%d/%d", r.NPS.Promoters, r.NPS.Passives, r.NPS.Detractors)), Int(r.NPS.N), ""),
 		)
 	}
@@ -348,7 +348,7 @@ func (r *SurveyReport) Tables() []Table {
 			for _, c := range d.Rating.Distribution {
 				cells = append(cells, Int(c))
 			}
-			t.Rows = append(t.Rows, append(cells, Text(d.Rating.Caveat)))
+			t.Rows = append(t.Rows, append(cells, Text(d.Rating.Caveat.Bilingual())))
 		}
 		t.Notes = []string{r.Dimensions[0].Rating.Definition.In(text.ZH)}
 		ts = append(ts, t)
@@ -427,10 +427,10 @@ func (r *CourseReport) Tables() []Table {
 	t.Notes = []string{r.Definitions["checkin_rate"], r.Definitions["low_checkin"], r.Definitions["cancelled"]}
 	pool := Table{Name: "课程汇总 Pooled", Header: []string{"指标 metric", "n", "值 value", "top-2-box %", "±MOE", "提示 caveat"}, Notes: []string{r.Definitions["pooled"]}}
 	for _, d := range r.Dimensions {
-		pool.Rows = append(pool.Rows, []Cell{Text("csat_" + d.Dimension), Int(d.Rating.N), Num(d.Rating.Mean, 2), Num(d.Rating.Top2Box, 1), Num(d.Rating.Top2BoxMOE, 1), Text(d.Rating.Caveat)})
+		pool.Rows = append(pool.Rows, []Cell{Text("csat_" + d.Dimension), Int(d.Rating.N), Num(d.Rating.Mean, 2), Num(d.Rating.Top2Box, 1), Num(d.Rating.Top2BoxMOE, 1), Text(d.Rating.Caveat.Bilingual())})
 	}
 	if r.NPS != nil {
-		pool.Rows = append(pool.Rows, []Cell{Text("nps"), Int(r.NPS.N), Num(r.NPS.Score, 1), Cell{}, Num(r.NPS.MOE, 1), Text(r.NPS.Caveat)})
+		pool.Rows = append(pool.Rows, []Cell{Text("nps"), Int(r.NPS.N), Num(r.NPS.Score, 1), Cell{}, Num(r.NPS.MOE, 1), Text(r.NPS.Caveat.Bilingual())})
 	}
 	return []Table{t, pool}
 }

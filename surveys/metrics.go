@@ -47,8 +47,9 @@ type NPSResult struct {
 	// MOE is the 95% margin of error in points: 1.96 × sqrt((pPro + pDet −
 	// (pPro − pDet)²)/N) × 100; nil when N = 0.
 	MOE *float64 `json:"moe"`
-	// Caveat is set when 0 < N < SmallN: the margin is unreliable.
-	Caveat string `json:"caveat,omitempty"`
+	// Caveat is set when 0 < N < SmallN: the margin is unreliable (its
+	// JSON: caveat, "zh-CN | en").
+	Caveat text.Message `json:"-"`
 	// Definition is the metric's definition (its JSON: definition and
 	// definition_en).
 	Definition text.Message `json:"-"`
@@ -99,8 +100,9 @@ type RatingResult struct {
 	// Distribution counts the answers per value: Distribution[0] is the
 	// number of 1s, …, Distribution[4] the number of 5s.
 	Distribution [5]int `json:"distribution"`
-	// Caveat is set when 0 < N < SmallN: the margin is unreliable.
-	Caveat string `json:"caveat,omitempty"`
+	// Caveat is set when 0 < N < SmallN: the margin is unreliable (its
+	// JSON: caveat, "zh-CN | en").
+	Caveat text.Message `json:"-"`
 	// Definition is the metric's definition (its JSON: definition and
 	// definition_en).
 	Definition text.Message `json:"-"`
@@ -340,16 +342,13 @@ func FormatFixed(x float64, digits int) string {
 // caveat: the normal approximation behind it is unreliable.
 const SmallN = 10
 
-// smallNCaveat is the caveat beside a margin of error when 0 < n < SmallN.
-const smallNCaveat = "n < 10：误差范围基于正态近似，样本过小时不可靠，仅供参考 | n < 10: the margin of error uses a normal approximation that is unreliable for so few answers; treat it as indicative only"
-
-// Caveat is the small-sample caveat for a figure of n answers, or "" when
-// n is 0 (no figure) or at least SmallN.
-func Caveat(n int) string {
+// Caveat is the small-sample caveat for a figure of n answers, or none
+// (the zero message) when n is 0 (no figure) or at least SmallN.
+func Caveat(n int) text.Message {
 	if n > 0 && n < SmallN {
-		return smallNCaveat
+		return text.M("surveys:caveat.small_n", SmallN)
 	}
-	return ""
+	return text.Message{}
 }
 
 // isIntIn reports whether v is an integer in lo..hi (NaN and ±Inf are not).
@@ -357,22 +356,26 @@ func isIntIn(v float64, lo, hi int) bool {
 	return v == math.Trunc(v) && v >= float64(lo) && v <= float64(hi)
 }
 
-// MarshalJSON gives the result with its definition in both languages.
+// MarshalJSON gives the result with its definition and caveat in both
+// languages.
 func (r NPSResult) MarshalJSON() ([]byte, error) {
 	type plain NPSResult
 	return json.Marshal(struct {
 		plain
 		definitions
-	}{plain(r), definitionsOf(r.Definition)})
+		Caveat string `json:"caveat,omitempty"`
+	}{plain(r), definitionsOf(r.Definition), r.Caveat.Bilingual()})
 }
 
-// MarshalJSON gives the result with its definition in both languages.
+// MarshalJSON gives the result with its definition and caveat in both
+// languages.
 func (r RatingResult) MarshalJSON() ([]byte, error) {
 	type plain RatingResult
 	return json.Marshal(struct {
 		plain
 		definitions
-	}{plain(r), definitionsOf(r.Definition)})
+		Caveat string `json:"caveat,omitempty"`
+	}{plain(r), definitionsOf(r.Definition), r.Caveat.Bilingual()})
 }
 
 // MarshalJSON gives the result with its definition in both languages.

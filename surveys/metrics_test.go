@@ -458,6 +458,8 @@ func TestResultJSONGivesDefinitions(t *testing.T) {
 			require.Contains(t, m["definition"], tc.zh)
 			require.Contains(t, m["definition_en"], tc.en)
 			require.Contains(t, m, "n")
+			require.Equal(t, "n < 10：误差范围基于正态近似，样本过小时不可靠，仅供参考 | "+
+				"n < 10: the margin of error uses a normal approximation that is unreliable for so few answers; treat it as indicative only", m["caveat"])
 		})
 	}
 }

@@ -110,4 +110,9 @@ var surveyTexts = Texts{
 		"Overall change (integers −3 to +3, −3 = much worse, 0 = no change, +3 = much better): mean = sum of answers ÷ n, " +
 			"n = people who answered the question; the distribution counts the answers per value",
 	},
+	// The caveat beside a margin of error from too few answers.
+	"surveys:caveat.small_n": {
+		"n < %[1]d：误差范围基于正态近似，样本过小时不可靠，仅供参考",
+		"n < %[1]d: the margin of error uses a normal approximation that is unreliable for so few answers; treat it as indicative only",
+	},
 }

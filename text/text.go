@@ -132,6 +132,16 @@ func M(key string, args ...any) Message { return Message{Key: key, Args: args} }
 // In returns the message's text in loc.
 func (m Message) In(loc Locale) string { return T(loc, m.Key, m.Args...) }
 
+// Bilingual returns the message in both languages as one string,
+// "zh-CN text | English text", the form report exports and some API fields
+// carry; "" for the zero message.
+func (m Message) Bilingual() string {
+	if m.IsZero() {
+		return ""
+	}
+	return m.In(ZH) + " | " + m.In(EN)
+}
+
 // IsZero reports whether m has no key.
 func (m Message) IsZero() bool { return m.Key == "" }
 

@@ -554,9 +554,8 @@ func printDemoReport(ctx context.Context, w io.Writer, a *app.App, sessionID uin
 			}
 		}
 		line := fmt.Sprintf("%s（n=%d）", v, n.N)
-		if n.Caveat != "" {
-			zh, _, _ := strings.Cut(n.Caveat, " | ")
-			line += " ⚠ " + zh
+		if !n.Caveat.IsZero() {
+			line += " ⚠ " + n.Caveat.In(text.ZH)
 		}
 		kv = append(kv, []string{"NPS", line})
 	}
