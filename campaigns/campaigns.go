@@ -369,22 +369,12 @@ func (s *Service) Create(ctx context.Context, in Input, actor string) (Campaign,
 	if len(errs) > 0 {
 		return Campaign{}, &InvalidError{errs}
 	}
-	// Learned send times are chosen before the transaction: they only read
-	// past pushes.
-	choices := make([]*SendTimeChoice, len(in.Variants))
-	for i, v := range in.Variants {
-		w, fallback, ok := learnedWindow(in.Schedule, v)
-		if !ok {
-			continue
-		}
-		c, err := s.chooseSendTime(ctx, in.Audience, loc, w, fallback)
-		if err != nil {
-			return Campaign{}, fmt.Errorf("choose the send time of variant %s: %w", v.Name, err)
-		}
-		choices[i] = &c
+	choices, err := s.choices(ctx, in, loc)
+	if err != nil {
+		return Campaign{}, err
 	}
 	var id uint64
-	err := store.Tx(ctx, s.DB, func(tx *gorm.DB) error {
+	err = store.Tx(ctx, s.DB, func(tx *gorm.DB) error {
 		cid, err := courseID(tx)
 		if err != nil {
 			return err
@@ -404,39 +394,8 @@ func (s *Service) Create(ctx context.Context, in Input, actor string) (Campaign,
 			return fmt.Errorf("create campaign: %w", err)
 		}
 		id = c.ID
-		for i, v := range in.Variants {
-			tp := store.Touchpoint{Kind: KindCampaign, Anchor: store.AnchorAbsolute, Audience: AudienceCampaign, Template: KindCampaign,
-				At: c.At, CronSpec: c.CronSpec, Note: fmt.Sprintf("campaign %d variant %s", c.ID, v.Name)}
-			switch {
-			case v.At != nil:
-				at := v.At.UTC()
-				tp.At, tp.CronSpec = &at, ""
-			case v.Cron != "":
-				tp.At, tp.CronSpec = nil, v.Cron
-			}
-			if ch := choices[i]; ch != nil {
-				at := ch.At
-				tp.At, tp.CronSpec = &at, ""
-			}
-			if err := s.Planner.Create(ctx, tx, &tp, sess); err != nil {
-				return fmt.Errorf("schedule variant %s: %w", v.Name, err)
-			}
-			vb := ""
-			if v.Buttons != nil {
-				vb = mustJSON(v.Buttons)
-			}
-			row := store.CampaignVariant{CampaignID: c.ID, Name: v.Name, Weight: v.Weight, Title: v.Title, Body: v.Body, Buttons: vb,
-				At: v.At, CronSpec: v.Cron, TouchpointID: tp.ID, CreatedAt: now}
-			if err := tx.Create(&row).Error; err != nil {
-				return fmt.Errorf("create variant %s: %w", v.Name, err)
-			}
-			if ch := choices[i]; ch != nil {
-				st := store.CampaignSendTime{VariantID: row.ID, CampaignID: c.ID, WindowFrom: ch.Window.From, WindowTo: ch.Window.To,
-					FallbackAt: ch.FallbackAt, ChosenAt: ch.At, Learned: ch.Learned, Basis: ch.basis(), CreatedAt: now}
-				if err := tx.Create(&st).Error; err != nil {
-					return fmt.Errorf("record the send time of variant %s: %w", v.Name, err)
-				}
-			}
+		if err := s.addVariants(ctx, tx, c, sess, in.Variants, choices, now); err != nil {
+			return err
 		}
 		b, _ := json.Marshal(map[string]any{"name": c.Name, "event": c.Event, "schedule": c.Schedule, "variants": len(in.Variants)})
 		return tx.Create(&store.AuditLog{Actor: actorOr(actor), Action: "campaign.create", Object: fmt.Sprintf("campaign:%d", c.ID), Detail: string(b), CreatedAt: now}).Error
@@ -444,6 +403,158 @@ func (s *Service) Create(ctx context.Context, in Input, actor string) (Campaign,
 	if err != nil {
 		return Campaign{}, err
 	}
+	return s.Get(ctx, id)
+}
+
+// choices picks the learned send time of each variant that learns one;
+// they are chosen before the transaction: they only read past pushes.
+func (s *Service) choices(ctx context.Context, in Input, loc *time.Location) ([]*SendTimeChoice, error) {
+	out := make([]*SendTimeChoice, len(in.Variants))
+	for i, v := range in.Variants {
+		w, fallback, ok := learnedWindow(in.Schedule, v)
+		if !ok {
+			continue
+		}
+		c, err := s.chooseSendTime(ctx, in.Audience, loc, w, fallback)
+		if err != nil {
+			return nil, fmt.Errorf("choose the send time of variant %s: %w", v.Name, err)
+		}
+		out[i] = &c
+	}
+	return out, nil
+}
+
+// addVariants plans one touchpoint per variant on the carrier session and
+// stores the variants with their learned send times, in tx.
+func (s *Service) addVariants(ctx context.Context, tx *gorm.DB, c store.Campaign, sess store.Session, vs []VariantInput, choices []*SendTimeChoice, now time.Time) error {
+	for i, v := range vs {
+		tp := store.Touchpoint{Kind: KindCampaign, Anchor: store.AnchorAbsolute, Audience: AudienceCampaign, Template: KindCampaign,
+			At: c.At, CronSpec: c.CronSpec, Note: fmt.Sprintf("campaign %d variant %s", c.ID, v.Name)}
+		switch {
+		case v.At != nil:
+			at := v.At.UTC()
+			tp.At, tp.CronSpec = &at, ""
+		case v.Cron != "":
+			tp.At, tp.CronSpec = nil, v.Cron
+		}
+		if ch := choices[i]; ch != nil {
+			at := ch.At
+			tp.At, tp.CronSpec = &at, ""
+		}
+		if err := s.Planner.Create(ctx, tx, &tp, sess); err != nil {
+			return fmt.Errorf("schedule variant %s: %w", v.Name, err)
+		}
+		vb := ""
+		if v.Buttons != nil {
+			vb = mustJSON(v.Buttons)
+		}
+		row := store.CampaignVariant{CampaignID: c.ID, Name: v.Name, Weight: v.Weight, Title: v.Title, Body: v.Body, Buttons: vb,
+			At: v.At, CronSpec: v.Cron, TouchpointID: tp.ID, CreatedAt: now}
+		if err := tx.Create(&row).Error; err != nil {
+			return fmt.Errorf("create variant %s: %w", v.Name, err)
+		}
+		if ch := choices[i]; ch != nil {
+			st := store.CampaignSendTime{VariantID: row.ID, CampaignID: c.ID, WindowFrom: ch.Window.From, WindowTo: ch.Window.To,
+				FallbackAt: ch.FallbackAt, ChosenAt: ch.At, Learned: ch.Learned, Basis: ch.basis(), CreatedAt: now}
+			if err := tx.Create(&st).Error; err != nil {
+				return fmt.Errorf("record the send time of variant %s: %w", v.Name, err)
+			}
+		}
+	}
+	return nil
+}
+
+// Update replaces a campaign that has sent nothing yet — content,
+// audience, schedule, variants — and re-plans its variants, in one
+// transaction; a paused campaign stays paused. A campaign with deliveries
+// or a cancelled one answers ErrConflict (copy it into a new one instead);
+// bad input changes nothing.
+func (s *Service) Update(ctx context.Context, id uint64, in Input, actor string) (Campaign, error) {
+	loc, errs := s.validate(&in)
+	if len(errs) > 0 {
+		return Campaign{}, &InvalidError{errs}
+	}
+	choices, err := s.choices(ctx, in, loc)
+	if err != nil {
+		return Campaign{}, err
+	}
+	err = store.Tx(ctx, s.DB, func(tx *gorm.DB) error {
+		var c store.Campaign
+		q := tx
+		if store.IsMySQL(tx) {
+			q = q.Clauses(clause.Locking{Strength: "UPDATE"})
+		}
+		if err := q.Where("id = ?", id).Take(&c).Error; err != nil {
+			if errors.Is(err, gorm.ErrRecordNotFound) {
+				return fmt.Errorf("campaign %d: %w", id, ErrNotFound)
+			}
+			return err
+		}
+		if c.Status == store.CampaignCancelled {
+			return fmt.Errorf("campaign %d is cancelled: %w", id, ErrConflict)
+		}
+		var old []store.CampaignVariant
+		if err := tx.Where("campaign_id = ?", id).Order("id").Find(&old).Error; err != nil {
+			return err
+		}
+		tps := make([]uint64, len(old))
+		for i, v := range old {
+			tps[i] = v.TouchpointID
+		}
+		var sent int64
+		if err := tx.Model(&store.Delivery{}).Where("touchpoint_id IN ?", tps).Count(&sent).Error; err != nil {
+			return err
+		}
+		if sent > 0 {
+			return fmt.Errorf("campaign %d has already sent %d deliveries: %w", id, sent, ErrConflict)
+		}
+		for _, v := range old {
+			if err := s.Planner.Delete(ctx, tx, v.TouchpointID); err != nil {
+				return fmt.Errorf("remove variant %s: %w", v.Name, err)
+			}
+		}
+		for _, m := range []any{&store.CampaignSendTime{}, &store.CampaignAssignment{}, &store.CampaignVariant{}} {
+			if err := tx.Where("campaign_id = ?", id).Delete(m).Error; err != nil {
+				return fmt.Errorf("remove the old variants: %w", err)
+			}
+		}
+		now := s.now()
+		var sess store.Session
+		if err := tx.Where("id = ?", c.SessionID).Take(&sess).Error; err != nil {
+			return fmt.Errorf("load carrier session: %w", err)
+		}
+		sess.Title, sess.TimeZone, sess.Locale = in.Name, loc.String(), in.Locale
+		if err := tx.Model(&store.Session{}).Where("id = ?", sess.ID).Updates(map[string]any{"title": sess.Title, "time_zone": sess.TimeZone, "locale": sess.Locale}).Error; err != nil {
+			return fmt.Errorf("update carrier session: %w", err)
+		}
+		c.Name, c.Title, c.Body, c.ImageURL, c.Buttons = in.Name, in.Title, in.Body, in.ImageURL, mustJSON(nonNil(in.Buttons))
+		c.Audience, c.Schedule, c.At, c.CronSpec = mustJSON(in.Audience), in.Schedule.Kind, in.Schedule.At, in.Schedule.Cron
+		c.WindowFrom, c.WindowTo = windowEnd(in.Schedule.Window, false), windowEnd(in.Schedule.Window, true)
+		c.TimeZone, c.Locale, c.Event, c.MinSample, c.MinGroupSize, c.UpdatedAt = loc.String(), in.Locale, in.Event, in.MinSample, in.MinGroupSize, now
+		if err := tx.Select("*").Omit("id", "session_id", "status", "created_by", "created_at").Updates(&c).Error; err != nil {
+			return fmt.Errorf("update campaign: %w", err)
+		}
+		if err := s.addVariants(ctx, tx, c, sess, in.Variants, choices, now); err != nil {
+			return err
+		}
+		if c.Status == store.CampaignPaused {
+			var vs []store.CampaignVariant
+			if err := tx.Where("campaign_id = ?", id).Find(&vs).Error; err != nil {
+				return err
+			}
+			for _, v := range vs {
+				if _, err := s.Planner.SetPaused(ctx, tx, v.TouchpointID, true); err != nil && !errors.Is(err, plan.ErrConflict) {
+					return err
+				}
+			}
+		}
+		b, _ := json.Marshal(map[string]any{"name": c.Name, "event": c.Event, "schedule": c.Schedule, "variants": len(in.Variants)})
+		return tx.Create(&store.AuditLog{Actor: actorOr(actor), Action: "campaign.update", Object: fmt.Sprintf("campaign:%d", c.ID), Detail: string(b), CreatedAt: now}).Error
+	})
+	if err != nil {
+		return Campaign{}, err
+	}
+	s.cache.Range(func(k, _ any) bool { s.cache.Delete(k); return true })
 	return s.Get(ctx, id)
 }
 

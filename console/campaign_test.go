@@ -140,6 +140,23 @@ func TestCampaignPages(t *testing.T) {
 		require.NoError(t, db.Where("action = ?", "campaign.create").Take(&audit).Error)
 		require.Equal(t, "zhang", audit.Actor)
 
+		// Edit before it is sent: the form comes back filled in, a change
+		// re-plans it.
+		r = c.get(page + "/edit")
+		require.Equal(t, http.StatusOK, r.Code)
+		require.Contains(t, r.Body, `value="2026-03-03T10:00"`)
+		require.Contains(t, r.Body, `<option value="best" selected>`, "B keeps its best-time window")
+		edited := campaignForm(e)
+		edited.Set("title", "今晚 8 点直播（改）")
+		r = c.post(page, edited)
+		require.Equal(t, http.StatusSeeOther, r.Code, r.Body)
+		require.Contains(t, r.Location, "ok=campaign_updated")
+		require.Contains(t, c.get(page).Body, "今晚 8 点直播（改）")
+		require.EqualValues(t, 1, countRows(t, e, &store.Campaign{}), "edited, not copied")
+		bad = campaignForm(e)
+		bad.Set("event", "")
+		require.Equal(t, http.StatusUnprocessableEntity, c.post(page, bad).Code)
+
 		// Another coordinator does not see it.
 		other := e.client(t)
 		other.login("li")
@@ -160,6 +177,12 @@ func TestCampaignPages(t *testing.T) {
 		csv := c.get(page + "/report?export=csv&table=platforms")
 		require.Equal(t, http.StatusOK, csv.Code)
 		require.Contains(t, csv.Body, "wecom")
+
+		require.Equal(t, http.StatusConflict, c.get(page+"/edit").Code, "sent: no more edits")
+		again := campaignForm(e)
+		again.Set("at", "2026-03-04T10:00")
+		again.Set("v1_send", "")
+		require.Equal(t, http.StatusConflict, c.post(page, again).Code)
 
 		// Pause: a confirmation page first, then the change.
 		r = c.post(page+"/pause", nil)

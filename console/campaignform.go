@@ -39,6 +39,10 @@ type campaignForm struct {
 	// send time each would get (after "preview").
 	Previews []variantCards
 	Quiet    string
+	// Action is where the form posts; Edit is set when it changes a
+	// stored campaign.
+	Action string
+	Edit   bool
 }
 
 // ruleGroup is the include or the exclude rows of the audience builder.
@@ -251,6 +255,19 @@ func campaignFormValues(cp campaigns.Campaign, loc *time.Location) url.Values {
 	f.Set("time_zone", cp.Schedule.TimeZone)
 	f.Set("sched_kind", cp.Schedule.Kind)
 	f.Set("cron", cp.Schedule.Cron)
+	clock := func(t *time.Time) string {
+		if t == nil {
+			return ""
+		}
+		return t.In(loc).Format(localLayout)
+	}
+	if cp.Schedule.Kind != store.ScheduleNow {
+		f.Set("at", clock(cp.Schedule.At))
+	}
+	if w := cp.Schedule.Window; w != nil {
+		f.Set("win_from", clock(&w.From))
+		f.Set("win_to", clock(&w.To))
+	}
 	for i, b := range cp.Buttons {
 		k := fmt.Sprintf("btn%d_", i)
 		f.Set(k+"kind", b.Kind)
@@ -273,6 +290,15 @@ func campaignFormValues(cp campaigns.Campaign, loc *time.Location) url.Values {
 		f.Set(k+"weight", strconv.Itoa(v.Weight))
 		f.Set(k+"title", v.Title)
 		f.Set(k+"body", v.Body)
+		switch {
+		case v.At != nil:
+			f.Set(k+"send", "at")
+			f.Set(k+"at", clock(v.At))
+		case v.SendTime != nil && cp.Schedule.Kind != store.ScheduleBest:
+			f.Set(k+"send", "best")
+			f.Set(k+"from", clock(&v.SendTime.Window.From))
+			f.Set(k+"to", clock(&v.SendTime.Window.To))
+		}
 	}
 	return f
 }

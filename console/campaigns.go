@@ -224,8 +224,56 @@ func (c *Console) campaignNewPage(w http.ResponseWriter, r *http.Request, v *vie
 		c.internal(w, r, v, err)
 		return
 	}
+	d.Action = c.path("/campaigns")
 	p.Data = d
 	c.render(w, r, http.StatusOK, "campaign_form", p)
+}
+
+// campaignEditPage shows a campaign not yet sent in the form, to change
+// and save (campaigns.Service.Update re-plans it).
+func (c *Console) campaignEditPage(w http.ResponseWriter, r *http.Request, v *viewer) {
+	cp, _, ok := c.loadCampaign(w, r, v, accessWrite)
+	if !ok {
+		return
+	}
+	if !editable(cp) {
+		c.renderError(w, r, v, http.StatusConflict, "campaign.err.sent")
+		return
+	}
+	p := c.newPage(r, v, "campaign.edit")
+	p.Nav = "campaigns"
+	p.Form = campaignFormValues(cp, zoneOr(cp.Schedule.TimeZone, c.d.Location))
+	d, err := c.campaignFormData(r, nil)
+	if err != nil {
+		c.internal(w, r, v, err)
+		return
+	}
+	d.Action, d.Edit = c.path(fmt.Sprintf("/campaigns/%d", cp.ID)), true
+	p.Data = d
+	c.render(w, r, http.StatusOK, "campaign_form", p)
+}
+
+// editable reports whether a campaign may still be changed: not cancelled
+// and no variant sent yet.
+func editable(cp campaigns.Campaign) bool {
+	if cp.Status == store.CampaignCancelled {
+		return false
+	}
+	for _, vr := range cp.Variants {
+		if vr.Status == store.TouchpointFired {
+			return false
+		}
+	}
+	return true
+}
+
+// campaignUpdate saves the edited campaign, or previews it (op=preview).
+func (c *Console) campaignUpdate(w http.ResponseWriter, r *http.Request, v *viewer) {
+	cp, _, ok := c.loadCampaign(w, r, v, accessWrite)
+	if !ok {
+		return
+	}
+	c.campaignSubmit(w, r, v, &cp)
 }
 
 // campaignFormData is the form's fixed parts and suggestions.
@@ -293,7 +341,17 @@ func (c *Console) campaignCreate(w http.ResponseWriter, r *http.Request, v *view
 		c.forbidden(w, r, v)
 		return
 	}
-	p := c.newPage(r, v, "campaign.new")
+	c.campaignSubmit(w, r, v, nil)
+}
+
+// campaignSubmit creates (cp nil) or updates cp from the posted form, or
+// previews it.
+func (c *Console) campaignSubmit(w http.ResponseWriter, r *http.Request, v *viewer, cp *campaigns.Campaign) {
+	title, action := "campaign.new", c.path("/campaigns")
+	if cp != nil {
+		title, action = "campaign.edit", c.path(fmt.Sprintf("/campaigns/%d", cp.ID))
+	}
+	p := c.newPage(r, v, title)
 	p.Nav = "campaigns"
 	in := parseCampaignForm(r.PostForm, p, c.d.Location)
 	show := func(code int, count *int64, previews []variantCards) {
@@ -302,7 +360,7 @@ func (c *Console) campaignCreate(w http.ResponseWriter, r *http.Request, v *view
 			c.internal(w, r, v, err)
 			return
 		}
-		d.Previews = previews
+		d.Previews, d.Action, d.Edit = previews, action, cp != nil
 		p.Data = d
 		c.render(w, r, code, "campaign_form", p)
 	}
@@ -329,17 +387,31 @@ func (c *Console) campaignCreate(w http.ResponseWriter, r *http.Request, v *view
 		show(http.StatusOK, count, c.variantCards(vps, zoneOr(in.Schedule.TimeZone, c.d.Location)))
 		return
 	}
-	cp, err := c.d.Campaigns.Create(r.Context(), in, v.name())
+	var (
+		saved campaigns.Campaign
+		err   error
+	)
+	flash := "campaign_created"
+	if cp == nil {
+		saved, err = c.d.Campaigns.Create(r.Context(), in, v.name())
+	} else {
+		saved, err = c.d.Campaigns.Update(r.Context(), cp.ID, in, v.name())
+		flash = "campaign_updated"
+	}
 	if p.campaignErrors(err) {
 		p.fieldError("", "campaign.fix_errors")
 		show(http.StatusUnprocessableEntity, nil, nil)
+		return
+	}
+	if errors.Is(err, campaigns.ErrConflict) {
+		c.renderError(w, r, v, http.StatusConflict, "campaign.err.sent")
 		return
 	}
 	if err != nil {
 		c.internal(w, r, v, err)
 		return
 	}
-	c.redirectOK(w, r, fmt.Sprintf("/campaigns/%d", cp.ID), "campaign_created")
+	c.redirectOK(w, r, fmt.Sprintf("/campaigns/%d", saved.ID), flash)
 }
 
 // variantCards draws each variant's preview on each platform.
@@ -393,6 +465,7 @@ func (c *Console) campaignCount(w http.ResponseWriter, r *http.Request, v *viewe
 type campaignData struct {
 	C        campaigns.Campaign
 	Write    bool
+	Editable bool
 	Schedule string
 	Count    *int64
 	Variants *Table
@@ -415,7 +488,7 @@ func (c *Console) campaignPage(w http.ResponseWriter, r *http.Request, v *viewer
 	p.Nav = "campaigns"
 	p.Title = cp.Name
 	loc := zoneOr(cp.Schedule.TimeZone, c.d.Location)
-	d := campaignData{C: cp, Write: acc == accessWrite, Schedule: c.scheduleText(p.Lang, cp.Schedule), Loc: loc}
+	d := campaignData{C: cp, Write: acc == accessWrite, Editable: acc == accessWrite && editable(cp), Schedule: c.scheduleText(p.Lang, cp.Schedule), Loc: loc}
 	if d.Write {
 		n, err := c.d.Campaigns.Count(r.Context(), cp.Audience)
 		if err != nil {

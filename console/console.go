@@ -261,6 +261,8 @@ func (c *Console) routes() http.Handler {
 	auth("GET /campaigns/send-time", c.campaignSendTimePage)
 	auth("GET /campaigns/{id}", c.campaignPage)
 	auth("GET /campaigns/{id}/report", c.campaignReportPage)
+	auth("GET /campaigns/{id}/edit", c.campaignEditPage)
+	auth("POST /campaigns/{id}", c.campaignUpdate)
 	auth("POST /campaigns/{id}/pause", c.campaignState("pause"))
 	auth("POST /campaigns/{id}/resume", c.campaignState("resume"))
 	auth("POST /campaigns/{id}/cancel", c.campaignState("cancel"))

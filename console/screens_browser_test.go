@@ -351,7 +351,7 @@ func livePreview(t *testing.T, ctx context.Context, w *screensWorld, logs *conso
 		chromedp.Navigate(w.e.srv.URL+w.sess+"/timeline"),
 		chromedp.WaitVisible(chromedp.ID("tp-repeat")),
 		chromedp.WaitVisible(chromedp.CSS("#tp-preview ol.fires")), // previewed on load: once, an hour before the start
-		chromedp.WaitNotVisible(chromedp.ID("tp-repeat-time")),   // the picker's rule fields wait for a rule
+		chromedp.WaitNotVisible(chromedp.ID("tp-repeat-time")),     // the picker's rule fields wait for a rule
 		chromedp.SendKeys(chromedp.ID("tp-note"), "本周复盘"),
 		choose("#tp-repeat", "weekly"),
 		chromedp.WaitVisible(chromedp.ID("tp-day-1")),

@@ -12,6 +12,11 @@ var consoleCampaignTexts = Texts{
 	"campaign.title":  {"定向推送", "Campaign"},
 	"campaign.report": {"推送报告", "Campaign report"},
 	"campaign.copy":   {"复制为新推送", "Copy as a new campaign"},
+	"campaign.edit":   {"修改", "Edit"},
+	"campaign.save":   {"保存修改并重新排期", "Save and re-plan"},
+
+	"campaign.err.sent":      {"这条推送已经开始发送（或已取消），不能再修改；请“复制为新推送”。未做任何修改。", "This campaign has started sending (or was cancelled) and can no longer be changed; copy it as a new one. Nothing was changed."},
+	"flash.campaign_updated": {"定向推送已修改并重新排期。", "Campaign changed and re-planned."},
 
 	"campaign.copy_suffix": {"（副本）", "(copy)"},
 	"campaign.fix_errors":  {"请修改标红的项目，未保存任何内容。", "Please fix the marked fields; nothing was saved."},

@@ -18,6 +18,7 @@ func (s *Server) campaignRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /campaigns/audience-count", s.countAudience)
 	mux.HandleFunc("GET /campaigns/send-time", s.estimateSendTime)
 	mux.HandleFunc("GET /campaigns/{id}", s.getCampaign)
+	mux.HandleFunc("PUT /campaigns/{id}", s.updateCampaign)
 	mux.HandleFunc("GET /campaigns/{id}/audience", s.campaignAudience)
 	mux.HandleFunc("GET /campaigns/{id}/preview", s.previewCampaign)
 	mux.HandleFunc("POST /campaigns/{id}/pause", s.campaignState("pause"))
@@ -133,6 +134,23 @@ func (s *Server) estimateSendTime(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, est)
+}
+
+func (s *Server) updateCampaign(w http.ResponseWriter, r *http.Request) {
+	id, ok := pathID(w, r, "id")
+	if !ok {
+		return
+	}
+	var in campaigns.Input
+	if !decode(w, r, &in) {
+		return
+	}
+	c, err := s.Campaigns.Update(r.Context(), id, in, actor(r.Context()))
+	if err != nil {
+		s.campaignError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, c)
 }
 
 func (s *Server) getCampaign(w http.ResponseWriter, r *http.Request) {

@@ -150,6 +150,28 @@ func campaignContract(t *testing.T, r *contractRun) {
 		"schedule": map[string]any{"kind": "best", "window": map[string]any{"from": from.Format(time.RFC3339), "to": to.Format(time.RFC3339)}},
 	}, &best)
 	require.Equal(t, "best", best.Schedule.Kind)
+	var bestID struct {
+		ID uint64 `json:"id"`
+	}
+	edit := map[string]any{"name": "最佳时间（改）", "title": "新课上线", "event": "course_start", "audience": aud,
+		"schedule": map[string]any{"kind": "at", "at": from.Format(time.RFC3339)}}
+	var list struct {
+		Campaigns []struct {
+			ID   uint64 `json:"id"`
+			Name string `json:"name"`
+		} `json:"campaigns"`
+	}
+	r.want(200, "GET", api+"/campaigns?limit=100", nil, &list)
+	for _, x := range list.Campaigns {
+		if x.Name == "最佳时间" {
+			bestID.ID = x.ID
+		}
+	}
+	require.NotZero(t, bestID.ID)
+	r.want(200, "PUT", fmt.Sprintf("%s/campaigns/%d", api, bestID.ID), edit, nil)
+	r.want(422, "PUT", fmt.Sprintf("%s/campaigns/%d", api, bestID.ID), map[string]any{"name": "", "audience": aud, "schedule": map[string]any{"kind": "now"}}, nil)
+	r.want(404, "PUT", api+"/campaigns/999999", edit, nil)
+	r.want(409, "PUT", api+"/campaigns/"+id, edit, nil)
 	require.Equal(t, "thin_data", best.Variants[0].SendTime.Reason)
 	require.True(t, best.Variants[0].RunAt.Equal(from), "thin data: the window's start")
 	r.want(422, "POST", api+"/campaigns", map[string]any{

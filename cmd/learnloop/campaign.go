@@ -20,7 +20,7 @@ func campaignCmd(g *globals) *cobra.Command {
 		Use:   "campaign",
 		Short: "Targeted pushes (定向推送): create, count the audience, pause/resume/cancel, report; the conversion webhook secret",
 	}
-	c.AddCommand(campaignListCmd(g), campaignCreateCmd(g), campaignCountCmd(g), campaignReportCmd(g),
+	c.AddCommand(campaignListCmd(g), campaignCreateCmd(g), campaignUpdateCmd(g), campaignCountCmd(g), campaignReportCmd(g),
 		campaignStateCmd(g, "pause"), campaignStateCmd(g, "resume"), campaignStateCmd(g, "cancel"), campaignSecretCmd(g), campaignSendTimeCmd(g))
 	return c
 }
@@ -120,6 +120,31 @@ func campaignCreateCmd(g *globals) *cobra.Command {
 			}
 			return g.withApp(cmd, func(a *app.App) error {
 				c, err := a.Campaigns.Create(cmd.Context(), in, "cli")
+				if err != nil {
+					return invalidText(err)
+				}
+				return g.printJSON(c)
+			})
+		},
+	}
+}
+
+func campaignUpdateCmd(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "update ID FILE.json|-",
+		Short: "Replace a campaign that has sent nothing yet from JSON (the body of PUT /api/v1/campaigns/{id}) and re-plan it",
+		Args:  cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			id, err := campaignID(args[0])
+			if err != nil {
+				return err
+			}
+			var in campaigns.Input
+			if err := readJSONFile(args[1], &in); err != nil {
+				return err
+			}
+			return g.withApp(cmd, func(a *app.App) error {
+				c, err := a.Campaigns.Update(cmd.Context(), id, in, "cli")
 				if err != nil {
 					return invalidText(err)
 				}
