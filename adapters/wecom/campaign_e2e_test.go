@@ -2,6 +2,7 @@ package wecom_test
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/learnloop/learnloop/adapters/wecom"
+	"github.com/learnloop/learnloop/bot"
 	"github.com/learnloop/learnloop/store"
 	"github.com/learnloop/learnloop/store/storetest"
 )
@@ -22,6 +24,18 @@ import (
 // a refused first attempt (HTTP 502) retried into one card, a second fire
 // sending nothing new; then a click and a conversion credited to the
 // campaign and counted in its report, on SQLite and MariaDB.
+// previewedCard is the part of a template_card the preview is compared on.
+type previewedCard struct {
+	CardType  string `json:"card_type"`
+	MainTitle struct {
+		Title string `json:"title"`
+	} `json:"main_title"`
+	SubTitleText string `json:"sub_title_text"`
+	JumpList     []struct {
+		Title string `json:"title"`
+	} `json:"jump_list"`
+}
+
 func TestEndToEndWeComCampaign(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *storetest.DB) {
@@ -101,6 +115,38 @@ func TestEndToEndWeComCampaign(t *testing.T) {
 			attempts += d.Attempts
 		}
 		require.Greater(t, attempts, len(ds), "the 502 cost one delivery a second attempt")
+
+		// The console's preview is the card WeCom got: the same payload
+		// from the same renderer (only the links' delivery and the task id
+		// differ).
+		var pv struct {
+			Variants []struct {
+				Card bot.Message `json:"card"`
+			} `json:"variants"`
+		}
+		require.Equal(t, http.StatusOK, e.call(t, "GET", "/api/v1/campaigns/"+jsonNum(c.ID)+"/preview", "", nil, &pv))
+		previews := map[string]previewedCard{}
+		for _, v := range pv.Variants {
+			raw, err := wecom.PreviewCard(v.Card)
+			require.NoError(t, err)
+			var msg struct {
+				MsgType string        `json:"msgtype"`
+				Card    previewedCard `json:"template_card"`
+			}
+			require.NoError(t, json.Unmarshal(raw, &msg))
+			require.Equal(t, "template_card", msg.MsgType)
+			previews[msg.Card.MainTitle.Title] = msg.Card
+		}
+		for _, fc := range cards {
+			want, ok := previews[fc.Card.MainTitle.Title]
+			require.True(t, ok, "a preview for %q", fc.Card.MainTitle.Title)
+			require.Equal(t, want.CardType, fc.Card.CardType)
+			require.Equal(t, want.SubTitleText, fc.Card.SubTitleText)
+			require.Len(t, fc.Card.JumpList, len(want.JumpList))
+			for i, j := range want.JumpList {
+				require.Equal(t, j.Title, fc.Card.JumpList[i].Title)
+			}
+		}
 
 		// Firing the variants again sends nobody a second card.
 		for _, tp := range tps {
