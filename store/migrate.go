@@ -44,6 +44,7 @@ var Migrations = []Migration{
 	{Version: 7, Name: "presence: per-session presence rules, venue scan evidence, survey identity requirement", File: "0007_presence.sql"},
 	{Version: 8, Name: "directory: departments, people, syncs, changes and conflicts from the platforms' directories", File: "0008_directory.sql"},
 	{Version: 9, Name: "campaigns: campaigns, variants, assignments, conversions; clicks by employee and time", File: "0009_campaigns.sql"},
+	{Version: 11, Name: "webhooks: endpoints, the event outbox, deliveries and their attempts", File: "0011_webhooks.sql"},
 	{Version: 12, Name: "campaign_send_times: learned send times of campaign variants; a \"best\" campaign schedule's window", File: "0012_campaign_send_times.sql"},
 }
 
@@ -121,13 +122,16 @@ func MigrateTo(ctx context.Context, db *gorm.DB, target int) ([]int, error) {
 	if err := runFile(db, "schema_migrations.sql"); err != nil {
 		return nil, fmt.Errorf("create schema_migrations: %w", err)
 	}
-	current, err := CurrentVersion(ctx, db)
+	done, err := appliedVersions(db)
 	if err != nil {
 		return nil, err
 	}
 	var applied []int
 	for _, m := range Migrations {
-		if m.Version <= current || m.Version > target {
+		// A version below the highest applied one can still be missing:
+		// versions are handed out in parallel and land out of order (11
+		// after 12), so each one is checked by itself.
+		if done[m.Version] || m.Version > target {
 			continue
 		}
 		if err := applyMigration(db, m); err != nil {
@@ -153,7 +157,8 @@ func Models() []any {
 	m = append(m, &SurveyParticipation{})
 	m = append(m, presenceModels()...)
 	m = append(m, directoryModels()...)
-	return append(m, CampaignModels()...)
+	m = append(m, CampaignModels()...)
+	return append(m, webhookModels()...)
 }
 
 // applyMigration runs m's SQL and data step and records its version. SQLite
@@ -203,6 +208,19 @@ func alreadyApplied(err error) bool {
 	return errors.As(err, &me) && (me.Number == 1050 || me.Number == 1060 || me.Number == 1061)
 }
 
+// appliedVersions reads the versions recorded in schema_migrations.
+func appliedVersions(db *gorm.DB) (map[int]bool, error) {
+	var vs []int
+	if err := db.Model(&SchemaMigration{}).Pluck("version", &vs).Error; err != nil {
+		return nil, fmt.Errorf("read applied migrations: %w", err)
+	}
+	done := make(map[int]bool, len(vs))
+	for _, v := range vs {
+		done[v] = true
+	}
+	return done, nil
+}
+
 // CurrentVersion returns the highest applied migration, 0 for an empty database.
 func CurrentVersion(ctx context.Context, db *gorm.DB) (int, error) {
 	db = db.WithContext(ctx)
@@ -230,6 +248,15 @@ func CheckCurrent(ctx context.Context, db *gorm.DB) error {
 	}
 	if v < LatestVersion() {
 		return fmt.Errorf("schema version %d, want %d: %w", v, LatestVersion(), ErrSchemaBehind)
+	}
+	done, err := appliedVersions(db.WithContext(ctx))
+	if err != nil {
+		return err
+	}
+	for _, m := range Migrations {
+		if !done[m.Version] {
+			return fmt.Errorf("schema version %d is missing migration %d: %w", v, m.Version, ErrSchemaBehind)
+		}
 	}
 	return nil
 }
