@@ -37,6 +37,7 @@ import (
 	"github.com/learnloop/learnloop/store"
 	"github.com/learnloop/learnloop/surveys"
 	"github.com/learnloop/learnloop/web"
+	"github.com/learnloop/learnloop/webhooks"
 )
 
 // Options are test and demo hooks; the zero value is production.
@@ -70,6 +71,7 @@ type App struct {
 	Surveys    *surveys.Service
 	Presence   *presence.Service
 	Campaigns  *campaigns.Service // targeted pushes, conversions, experiments
+	Webhooks   *webhooks.Service  // outbound webhooks: endpoints, the dispatch job, the delivery log
 	// Commands is the one door for writes (API, console, CLI, demo).
 	Commands *command.Service
 	Log      *slog.Logger
@@ -236,6 +238,18 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 		return nil, err
 	}
 	mounts["/webhooks/conversions"] = a.Campaigns.WebhookHandler()
+	wc := cfg.Webhooks
+	a.Webhooks, err = webhooks.New(webhooks.Deps{
+		DB: a.DB, Sched: a.Sched, Key: secret, Logger: a.Log.With("component", "webhooks"), Now: now,
+		Opts: webhooks.Options{
+			AllowPrivate: wc.AllowPrivateTargets, Timeout: wc.Timeout.D(), MaxAttempts: wc.MaxAttempts, BackoffBase: wc.BackoffBase.D(),
+			BackoffMax: wc.BackoffMax.D(), PollInterval: wc.PollInterval.D(), Concurrency: wc.Concurrency,
+		},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("webhooks: %w", err)
+	}
+	a.Sched.Register(webhooks.JobDispatch, a.Webhooks.Handler())
 	a.Deliverer.Audiences = a.Extensions.AudienceFuncs()
 	a.Planner.Kinds, a.Planner.Audiences = a.Extensions.KindSet(), a.Extensions.AudienceSet()
 	mounts["/s/"] = a.Surveys.FormHandler()
@@ -290,6 +304,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 		Gatherer: a.Registry, Logger: a.Log.With("component", "http"), Now: now,
 		PresenceAPI: a.Presence.APIHandler,
 		Campaigns:   a.Campaigns,
+		Webhooks:    a.Webhooks,
 	}
 	return a, nil
 }
@@ -449,6 +464,11 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	if err := a.ScheduleReconcile(ctx); err != nil {
 		// Late-drop checks are a safety net; serving goes on without them.
 		a.Log.Error("schedule delivery reconcile", "err", err)
+	}
+	if err := a.Webhooks.EnsureJob(ctx); err != nil {
+		// Events wait in the outbox; the job is armed again by the next
+		// start or endpoint change.
+		a.Log.Error("arm webhook dispatch", "err", err)
 	}
 	if err := a.directory.EnsureNext(ctx); err != nil {
 		// The directory is synced again at its next slot or from the CLI.

@@ -200,22 +200,21 @@ func (c *Checkins) record(ctx context.Context, req CheckinRequest) (CheckinResul
 	// run it again after a deadlock or a broken connection.
 	wctx, cancel := store.Detached(ctx, writeTimeout)
 	defer cancel()
-	var err error
-	if enr.Status == store.EnrollExcused {
-		err = store.Tx(wctx, c.DB, func(tx *gorm.DB) error {
-			ci.ID = 0
-			if err := tx.Create(&ci).Error; err != nil {
-				return err
-			}
-			// They came after all: the roster follows the facts.
-			return tx.Model(&store.Enrollment{}).Where("id = ?", enr.ID).Update("status", store.EnrollInvited).Error
-		})
-	} else {
-		err = store.Retry(wctx, func() error {
-			ci.ID = 0
-			return c.DB.WithContext(wctx).Create(&ci).Error
-		})
-	}
+	err := store.Tx(wctx, c.DB, func(tx *gorm.DB) error {
+		ci.ID = 0
+		if err := tx.Create(&ci).Error; err != nil {
+			return err
+		}
+		// The webhooks' outbox row (checkin.created) commits with it.
+		if err := store.RecordEventsFrom(tx, store.EventCheckin, ci.CreatedAt, "SELECT ? AS ref_id, ? AS occurred_at", ci.ID, ci.CheckedInAt); err != nil {
+			return err
+		}
+		if enr.Status != store.EnrollExcused {
+			return nil
+		}
+		// They came after all: the roster follows the facts.
+		return tx.Model(&store.Enrollment{}).Where("id = ?", enr.ID).Update("status", store.EnrollInvited).Error
+	})
 	if store.IsDuplicate(err) {
 		existing, ok, ferr := c.find(ctx, req.SessionID, req.EmployeeID)
 		if ferr != nil {

@@ -336,7 +336,25 @@ func (f *fireJob) create(ctx context.Context, now time.Time, flushed chan<- stru
 		if len(rows) == 0 {
 			return nil
 		}
-		err := store.Retry(ctx, func() error { return db.Clauses(clause.OnConflict{DoNothing: true}).Create(rows).Error })
+		var failedKeys []string
+		for _, r := range rows {
+			if r.Status == store.DeliveryFailed {
+				failedKeys = append(failedKeys, r.Key)
+			}
+		}
+		var err error
+		if len(failedKeys) == 0 {
+			err = store.Retry(ctx, func() error { return db.Clauses(clause.OnConflict{DoNothing: true}).Create(rows).Error })
+		} else {
+			// Rows failed at creation are webhook events (delivery.failed),
+			// recorded with them in one more statement.
+			err = store.Tx(ctx, d.DB, func(tx *gorm.DB) error {
+				if err := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(rows).Error; err != nil {
+					return err
+				}
+				return recordFailedEvents(tx, now, "`key` IN ?", failedKeys)
+			})
+		}
 		rows = rows[:0]
 		if err != nil {
 			return fmt.Errorf("create deliveries: %w", err)
@@ -825,11 +843,15 @@ func (f *fireJob) failUnsendable(ctx context.Context, p Platform, rows []store.D
 		ids[i] = r.ID
 	}
 	now := f.d.now()
-	err := store.Retry(ctx, func() error {
-		return f.claimable(f.d.DB.WithContext(ctx).Model(&store.Delivery{}).Where("id IN ?", ids), now).Updates(map[string]any{
+	err := store.Tx(ctx, f.d.DB, func(tx *gorm.DB) error {
+		err := f.claimable(tx.Model(&store.Delivery{}).Where("id IN ?", ids), now).Updates(map[string]any{
 			"status": store.DeliveryFailed, "error_code": "no_platform", "updated_at": now,
 			"error_message": fmt.Sprintf("platform %q is not enabled", p),
 		}).Error
+		if err != nil {
+			return err
+		}
+		return recordFailedEvents(tx, now, "id IN ?", ids)
 	})
 	if err != nil {
 		return fmt.Errorf("fail deliveries of disabled platform %s: %w", p, err)
@@ -1112,6 +1134,7 @@ func (f *fireJob) record(ctx context.Context, rows []store.Delivery, results []R
 	err := store.Tx(ctx, f.d.DB, func(tx *gorm.DB) error {
 		var sentRows []store.Delivery
 		var sentRes []Result
+		var failed []uint64
 		for i, r := range rows {
 			if results[i].Err == nil {
 				statuses[i] = store.DeliverySent
@@ -1122,6 +1145,14 @@ func (f *fireJob) record(ctx context.Context, rows []store.Delivery, results []R
 			statuses[i] = status
 			if err := tx.Model(&store.Delivery{}).Where("id = ? AND claim_token = ? AND status = ?", r.ID, f.token, store.DeliverySending).Updates(upd).Error; err != nil {
 				return fmt.Errorf("record delivery %d: %w", r.ID, err)
+			}
+			if status == store.DeliveryFailed {
+				failed = append(failed, r.ID)
+			}
+		}
+		if len(failed) > 0 {
+			if err := recordFailedEvents(tx, f.d.now(), "id IN ?", failed); err != nil {
+				return err
 			}
 		}
 		return f.finishSent(tx, sentRows, sentRes)
@@ -1186,6 +1217,13 @@ func (f *fireJob) outcome(res Result) (string, map[string]any) {
 	}
 	upd["status"] = status
 	return status, upd
+}
+
+// recordFailedEvents writes the webhook outbox rows (delivery.failed) of the
+// failed deliveries that match where, in tx: one INSERT … SELECT.
+func recordFailedEvents(tx *gorm.DB, now time.Time, where string, args ...any) error {
+	src := "SELECT id AS ref_id, updated_at AS occurred_at FROM deliveries WHERE status = ? AND " + where
+	return store.RecordEventsFrom(tx, store.EventDeliveryFailed, now, src, append([]any{store.DeliveryFailed}, args...)...)
 }
 
 func truncate(s string, n int) string {

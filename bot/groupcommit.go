@@ -165,7 +165,24 @@ func flushCheckins(db *gorm.DB, batch []*pendingCheckin) {
 	}
 	sql.WriteString(") AS v ON DUPLICATE KEY UPDATE checkins.id = checkins.id")
 	if len(rows) > 0 {
-		err := store.Retry(ctx, func() error { return db.WithContext(ctx).Exec(sql.String(), args...).Error })
+		// The outbox rows of the webhooks (checkin.created) commit with the
+		// check-ins: one more INSERT … SELECT per batch.
+		var freshIn strings.Builder
+		freshArgs := make([]any, 0, 2*len(rows))
+		for i, p := range rows {
+			if i > 0 {
+				freshIn.WriteString(", ")
+			}
+			freshIn.WriteString("(?, ?)")
+			freshArgs = append(freshArgs, p.ci.SessionID, p.ci.EmployeeID)
+		}
+		events := "SELECT id AS ref_id, checked_in_at AS occurred_at FROM checkins WHERE (session_id, employee_id) IN (" + freshIn.String() + ")"
+		err := store.Tx(ctx, db, func(tx *gorm.DB) error {
+			if err := tx.Exec(sql.String(), args...).Error; err != nil {
+				return err
+			}
+			return store.RecordEventsFrom(tx, store.EventCheckin, rows[0].ci.CreatedAt, events, freshArgs...)
+		})
 		if err != nil {
 			for _, p := range batch {
 				p.err = fmt.Errorf("store check-in: %w", err)

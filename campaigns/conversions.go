@@ -15,6 +15,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"gorm.io/gorm"
+
 	"github.com/learnloop/learnloop/bot"
 	"github.com/learnloop/learnloop/store"
 )
@@ -190,7 +192,17 @@ func (s *Service) RecordConversion(ctx context.Context, in ConversionInput, sour
 		}
 		c.CampaignID, c.VariantID = v.CampaignID, v.ID
 	}
-	err = store.Retry(ctx, func() error { return s.DB.WithContext(ctx).Create(&c).Error })
+	err = store.Tx(ctx, s.DB, func(tx *gorm.DB) error {
+		c.ID = 0
+		if err := tx.Create(&c).Error; err != nil {
+			return err
+		}
+		if c.DeliveryID == 0 {
+			return nil
+		}
+		// A credited conversion is a webhook event, recorded with it.
+		return store.RecordEventsFrom(tx, store.EventConversion, c.CreatedAt, "SELECT ? AS ref_id, ? AS occurred_at", c.ID, c.OccurredAt)
+	})
 	if store.IsDuplicate(err) {
 		// A concurrent resend won: compare with what it stored.
 		if err := s.DB.WithContext(ctx).Where("event_id = ?", in.EventID).Take(&prior).Error; err != nil {

@@ -74,6 +74,7 @@ type Config struct {
 	Surveys    SurveysConfig    `yaml:"surveys"`
 	Platforms  PlatformsConfig  `yaml:"platforms"`
 	Directory  DirectoryConfig  `yaml:"directory"`
+	Webhooks   WebhooksConfig   `yaml:"webhooks"`
 
 	loc *time.Location // cached Location for Timezone; set by Load and Default
 }
@@ -261,6 +262,7 @@ type DingTalkConfig struct {
 func baseDefaults() *Config {
 	return &Config{
 		Directory: DirectoryConfig{MaxDeactivatePercent: 20, Concurrency: 4},
+		Webhooks:  webhookDefaults(),
 		Database: DatabaseConfig{
 			Driver:         DriverSQLite,
 			MaxOpenConns:   20,

@@ -576,6 +576,13 @@ func (s *Service) saveTx(tx *gorm.DB, in saveInput) (saveResult, error) {
 		return res, err
 	}
 	resp.Status = status
+	if !in.sv.Anonymous && status == store.ResponseComplete {
+		// Outbound webhooks follow named responses only (an anonymous one
+		// would be tied to a time and an order by its outbox row).
+		if err := store.RecordEventsFrom(tx, store.EventResponse, stamp, "SELECT ? AS ref_id, ? AS occurred_at", resp.ID, stamp); err != nil {
+			return res, err
+		}
+	}
 	if !in.sv.Anonymous {
 		// Named surveys remember who finished (the reminders' audience).
 		p := store.SurveyParticipation{SurveyID: in.sv.ID, EmployeeID: in.who.ID, SubjectID: in.subjectID, Status: status}

@@ -48,6 +48,7 @@ func (s *Server) api() http.Handler {
 	mux.HandleFunc("GET /employees", s.listEmployees)
 	s.surveyRoutes(mux)
 	s.campaignRoutes(mux)
+	s.webhookRoutes(mux)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		apiError(w, http.StatusNotFound, "not_found", "no such endpoint: "+r.Method+" "+r.URL.Path, nil)
 	})

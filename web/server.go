@@ -28,6 +28,7 @@ import (
 	"github.com/learnloop/learnloop/plan"
 	"github.com/learnloop/learnloop/store"
 	"github.com/learnloop/learnloop/surveys"
+	"github.com/learnloop/learnloop/webhooks"
 )
 
 // CheckinDefaults are the windows given to new sessions.
@@ -53,6 +54,9 @@ type Server struct {
 	// Campaigns serves /api/v1/campaigns…, /conversions and
 	// /employees/{id}/tags (api_campaigns.go).
 	Campaigns *campaigns.Service
+	// Webhooks serves /api/v1/webhooks… (api_webhooks.go): outbound
+	// webhook endpoints and their delivery log.
+	Webhooks *webhooks.Service
 
 	// Mounts are extra handlers by path prefix: "/sim", "/callbacks/wecom"…
 	Mounts map[string]http.Handler

@@ -1,0 +1,143 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/learnloop/learnloop/webhooks"
+)
+
+// webhookRoutes registers the outbound webhook endpoints and their
+// delivery log.
+func (s *Server) webhookRoutes(mux *http.ServeMux) {
+	if s.Webhooks == nil {
+		return
+	}
+	mux.HandleFunc("GET /webhooks", s.listWebhooks)
+	mux.HandleFunc("POST /webhooks", s.createWebhook)
+	mux.HandleFunc("GET /webhooks/{id}", s.getWebhook)
+	mux.HandleFunc("PATCH /webhooks/{id}", s.patchWebhook)
+	mux.HandleFunc("DELETE /webhooks/{id}", s.deleteWebhook)
+	mux.HandleFunc("GET /webhooks/{id}/deliveries", s.listWebhookDeliveries)
+	mux.HandleFunc("POST /webhooks/{id}/deliveries/{delivery_id}/redeliver", s.redeliverWebhook)
+}
+
+// webhookError answers a webhooks error: invalid fields, not found or
+// internal.
+func (s *Server) webhookError(w http.ResponseWriter, r *http.Request, err error) {
+	var inv *webhooks.InvalidError
+	switch {
+	case errors.As(err, &inv):
+		fs := make([]fieldError, len(inv.Fields))
+		for i, f := range inv.Fields {
+			fs[i] = fieldError{Field: f.Field, Code: f.Code, Message: f.Message}
+		}
+		invalid(w, fs)
+	case errors.Is(err, webhooks.ErrNotFound):
+		apiError(w, http.StatusNotFound, "not_found", err.Error(), nil)
+	default:
+		s.internal(w, r, err)
+	}
+}
+
+func (s *Server) listWebhooks(w http.ResponseWriter, r *http.Request) {
+	p, ok := readPage(w, r)
+	if !ok {
+		return
+	}
+	es, err := s.Webhooks.List(r.Context(), p.offset, p.limit+1)
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	writePage(w, p, nil, "webhooks", es)
+}
+
+func (s *Server) createWebhook(w http.ResponseWriter, r *http.Request) {
+	var in webhooks.Input
+	if !decode(w, r, &in) {
+		return
+	}
+	e, err := s.Webhooks.Create(r.Context(), in, actor(r.Context()))
+	if err != nil {
+		s.webhookError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, e)
+}
+
+func (s *Server) getWebhook(w http.ResponseWriter, r *http.Request) {
+	id, ok := pathID(w, r, "id")
+	if !ok {
+		return
+	}
+	e, err := s.Webhooks.Get(r.Context(), id)
+	if err != nil {
+		s.webhookError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, e)
+}
+
+func (s *Server) patchWebhook(w http.ResponseWriter, r *http.Request) {
+	id, ok := pathID(w, r, "id")
+	if !ok {
+		return
+	}
+	var in webhooks.Input
+	if !decode(w, r, &in) {
+		return
+	}
+	e, err := s.Webhooks.Update(r.Context(), id, in, actor(r.Context()))
+	if err != nil {
+		s.webhookError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, e)
+}
+
+func (s *Server) deleteWebhook(w http.ResponseWriter, r *http.Request) {
+	id, ok := pathID(w, r, "id")
+	if !ok {
+		return
+	}
+	if err := s.Webhooks.Delete(r.Context(), id, actor(r.Context())); err != nil {
+		s.webhookError(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *Server) listWebhookDeliveries(w http.ResponseWriter, r *http.Request) {
+	id, ok := pathID(w, r, "id")
+	if !ok {
+		return
+	}
+	p, ok := readPage(w, r)
+	if !ok {
+		return
+	}
+	ds, err := s.Webhooks.Deliveries(r.Context(), id, p.offset, p.limit+1)
+	if err != nil {
+		s.webhookError(w, r, err)
+		return
+	}
+	writePage(w, p, map[string]any{"webhook_id": id}, "deliveries", ds)
+}
+
+func (s *Server) redeliverWebhook(w http.ResponseWriter, r *http.Request) {
+	id, ok := pathID(w, r, "id")
+	if !ok {
+		return
+	}
+	did, ok := pathID(w, r, "delivery_id")
+	if !ok {
+		return
+	}
+	d, err := s.Webhooks.Redeliver(r.Context(), id, did, actor(r.Context()))
+	if err != nil {
+		s.webhookError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, d)
+}
