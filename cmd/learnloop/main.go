@@ -61,6 +61,7 @@ func newRoot(stdout, stderr io.Writer, lookup func(string) (string, bool)) *cobr
 	root.AddCommand(accountCmd(g))
 	root.AddCommand(directoryCmd(g))
 	root.AddCommand(campaignCmd(g))
+	root.AddCommand(webhookCmd(g))
 	return root
 }
 

@@ -1,0 +1,42 @@
+package main
+
+import (
+	"path/filepath"
+	"regexp"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// TestWebhookCLI: add (secret printed once), list, a private target refused,
+// an empty log, remove.
+func TestWebhookCLI(t *testing.T) {
+	t.Parallel()
+	env := map[string]string{
+		"LEARNLOOP_DATABASE_DSN":         filepath.Join(t.TempDir(), "ll.db"),
+		"LEARNLOOP_SECURITY_LINK_SECRET": "cli-test-link-secret-0123",
+	}
+	_, _, err := run(t, env, "migrate")
+	require.NoError(t, err)
+	_, _, err = run(t, env, "webhook", "add", "http://127.0.0.1:8080/hook")
+	require.ErrorContains(t, err, "url: points at a loopback, private or link-local address")
+	out, _, err := run(t, env, "webhook", "add", "https://lms.example.com/learnloop", "--events", "checkin.created,response.submitted", "--description", "LMS")
+	require.NoError(t, err)
+	require.Regexp(t, `webhook 1: https://lms.example.com/learnloop`, out)
+	secret := regexp.MustCompile(`secret: (whsec_[0-9a-f]{48})`).FindStringSubmatch(out)
+	require.Len(t, secret, 2, out)
+	out, _, err = run(t, env, "webhook", "list")
+	require.NoError(t, err)
+	require.Contains(t, out, "checkin.created,response.submitted")
+	require.NotContains(t, out, secret[1])
+	_, _, err = run(t, env, "webhook", "add", "https://bi.example.com", "--events", "nope")
+	require.ErrorContains(t, err, `events: "nope" is not one of`)
+	out, _, err = run(t, env, "webhook", "log", "1")
+	require.NoError(t, err)
+	require.Contains(t, out, "DELIVERY")
+	out, _, err = run(t, env, "webhook", "remove", "1")
+	require.NoError(t, err)
+	require.Contains(t, out, "webhook 1 removed")
+	_, _, err = run(t, env, "webhook", "log", "1")
+	require.ErrorContains(t, err, "not found")
+}
