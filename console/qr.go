@@ -15,6 +15,7 @@ import (
 	"github.com/learnloop/learnloop/bot"
 	"github.com/learnloop/learnloop/presence"
 	"github.com/learnloop/learnloop/store"
+	"github.com/learnloop/learnloop/text"
 )
 
 // qrData is the projector page: the session, the current code (also as a
@@ -135,7 +136,11 @@ type surveyIdentityRow struct {
 }
 
 func (c *Console) presenceView(r *http.Request, sc sessionCtx, rules presence.Rules) (presenceData, error) {
-	d := presenceData{Sess: sc.Sess, Rules: rules, Definition: presence.PresentDefinition(rules), Write: sc.Access == accessWrite,
+	def := "presence.definition_any"
+	if rules.RequireOnsite {
+		def = "presence.definition_onsite"
+	}
+	d := presenceData{Sess: sc.Sess, Rules: rules, Definition: text.T(langOf(r), def), Write: sc.Access == accessWrite,
 		QR: c.path(fmt.Sprintf("/sessions/%d/qr", sc.Sess.ID))}
 	disp, err := c.d.Presence.Display(r.Context(), sc.Sess)
 	if err != nil {

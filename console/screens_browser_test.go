@@ -183,7 +183,8 @@ func rawKeys(text string) []string {
 	for _, m := range rawKey.FindAllStringSubmatchIndex(text, -1) {
 		i, j := m[2], m[3]
 		k := strings.TrimRight(text[i:j], ".")
-		if !strings.Contains(k, ".") || slices.Contains(notKeys, k[strings.LastIndex(k, ".")+1:]) {
+		if !strings.Contains(k, ".") || strings.Index(k, ".") < 2 || slices.Contains(notKeys, k[strings.LastIndex(k, ".")+1:]) {
+			// not a key: "e.g.", a file or a host name
 			continue
 		}
 		if i > 0 && text[i-1] == '(' && j < len(text) && text[j] == ')' {
@@ -273,7 +274,7 @@ func TestBrowserEveryScreen(t *testing.T) {
 		{name: "password", path: "/console/password", ready: "main form"},
 		{name: "not found", path: "/console/sessions/999999", ready: "main", notFound: true},
 	}
-	check := func(t *testing.T, name string, phone bool, sc screen) {
+	var check checker = func(t *testing.T, name string, phone bool, sc screen) {
 		t.Helper()
 		text, err := chromedp.Run(ctx, chromedp.Evaluate[string](pageText))
 		require.NoError(t, err)
@@ -329,6 +330,7 @@ func TestBrowserEveryScreen(t *testing.T) {
 		}
 		if !size.phone {
 			livePreview(t, ctx, w, logs, shots)
+			english(t, ctx, w, logs, screens, check)
 		}
 		within(t, ctx, 20*time.Second, "log out",
 			chromedp.Navigate(base+"/console/"),
@@ -388,4 +390,48 @@ func mustZone(t *testing.T, name string) *time.Location {
 	loc, err := time.LoadLocation(name)
 	require.NoError(t, err)
 	return loc
+}
+
+// checker runs the checks every screen passes.
+type checker func(t *testing.T, name string, phone bool, sc screen)
+
+// chinese lists the console's own words still in Chinese on a page shown
+// in English: headings, labels, buttons, table heads, hints and messages,
+// without the data in them (names, titles, places, form values) and the
+// language switch, which says 中文.
+const chinese = `(() => {
+  const out = [];
+  const own = "header.top, nav, th, legend, button, label, h2, .tabs a, .field-error, .flash, p.muted, .empty, .preview p";
+  for (const el of document.querySelectorAll(own)) {
+    const c = el.cloneNode(true);
+    c.querySelectorAll("select, input, textarea, td, a[href*='/courses/'], strong, .who, a.lang").forEach(n => n.remove());
+    const t = c.textContent.replace(/“[^”]*”|"[^"]*"/g, "“…”").replace(/\s+/g, " ").trim(); // a quoted name is data
+    const m = t.match(/.{0,30}[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]+.{0,30}/);
+    if (m) out.push(el.tagName.toLowerCase() + ": " + m[0]);
+  }
+  return [...new Set(out)];
+})()`
+
+// english switches the console to English and opens every screen again:
+// the same checks, and none of the console's own words left in Chinese.
+func english(t *testing.T, ctx context.Context, w *screensWorld, logs *consoleLog, screens []screen, check checker) {
+	t.Helper()
+	within(t, ctx, 20*time.Second, "switch to English",
+		chromedp.Navigate(w.e.srv.URL+"/console/"),
+		chromedp.Click(chromedp.CSS("header a.lang")),
+		chromedp.WaitVisible(chromedp.CSS(`html[lang="en"] #table-sessions`)),
+	)
+	for _, sc := range screens {
+		name := "english " + sc.name
+		within(t, ctx, 20*time.Second, name, chromedp.Navigate(w.e.srv.URL+sc.path), chromedp.WaitVisible(chromedp.CSS(sc.ready)))
+		sc.times = nil // the Chinese pages' words around them
+		check(t, name, false, sc)
+		left, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](chinese))
+		require.NoError(t, err)
+		require.Empty(t, left, "%s: the console's own words untranslated", name)
+	}
+	within(t, ctx, 20*time.Second, "back to Chinese",
+		chromedp.Click(chromedp.CSS("header a.lang")),
+		chromedp.WaitVisible(chromedp.CSS(`html[lang="zh-CN"] main`)),
+	)
 }

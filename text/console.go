@@ -783,6 +783,8 @@ var consoleTexts = Texts{
 	"qr.login":                     {"登录已过期：请在此电脑上重新登录运营台", "Signed out: sign in to the console again on this computer"},
 	"qr.exit":                      {"退出投影", "Leave the projector view"},
 	"presence.title":               {"现场签到", "On-site check-in"},
+	"presence.definition_onsite":   {"本场要求现场签到：扫码（qr）、房间码（room_code）与班主任代签（manual）计为到场；卡片（card）、链接（link）签到记为远程（remote），不计入到场。", "On-site check-in is required: QR (qr), room code (room_code) and manual check-ins by the coordinator (manual) count as present; card and link check-ins are recorded as remote and do not count."},
+	"presence.definition_any":      {"本场未要求现场签到：任一来源的签到（卡片、链接、扫码、房间码、代签）均计为到场。", "On-site check-in is not required: a check-in from any source (card, link, QR, room code, manual) counts as present."},
 	"presence.open_qr":             {"打开投影二维码（全屏）", "Open the projector QR code (full screen)"},
 	"presence.counts":              {"到场 %d / %d 人，远程 %d 人", "%d of %d present, %d remote"},
 	"presence.require_onsite":      {"要求现场签到（扫码、房间码或代签才计为到场）", "Require on-site check-in (only QR, room code or manual count as present)"},
