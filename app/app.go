@@ -280,6 +280,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 		Surveys:   console.NewSurveyReports(a.DB, a.Surveys, now, loc),
 		Presence:  a.Presence,
 		Campaigns: a.Campaigns, Renderer: a.Renderer, Previews: CardPreviews(),
+		Webhooks: a.Webhooks,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("console: %w", err)

@@ -96,6 +96,8 @@ type Deps struct {
 	// Presence runs the venue QR code and the session's presence rules;
 	// nil hides the projector and presence pages.
 	Presence *presence.Service
+	// Webhooks manages outbound webhooks (admins); nil hides the page.
+	Webhooks WebhookAdmin
 	// Commands is the one door for writes, shared with the API and the CLI
 	// (app.New builds it); nil builds one from the fields above.
 	Commands *command.Service
@@ -269,6 +271,11 @@ func (c *Console) routes() http.Handler {
 
 	auth("GET /audit", c.auditPage)
 	auth("GET /directory", c.directoryPage)
+	auth("GET /webhooks", c.webhooksPage)
+	auth("POST /webhooks", c.webhookCreate)
+	auth("POST /webhooks/{id}/enabled", c.webhookToggle)
+	auth("POST /webhooks/{id}/delete", c.webhookDelete)
+	auth("POST /webhooks/{id}/deliveries/{delivery}/redeliver", c.webhookRedeliver)
 	auth("GET /accounts", c.accountsPage)
 	auth("POST /accounts", c.accountCreate)
 	auth("GET /accounts/{id}/edit", c.accountEditPage)

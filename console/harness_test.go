@@ -74,6 +74,7 @@ func newEnv(t testing.TB, db *storetest.DB, opts ...envOption) *env {
 		Surveys:   console.NewSurveyReports(a.DB, a.Surveys, clk.Now, cfg.Location()),
 		Presence:  a.Presence,
 		Campaigns: a.Campaigns, Renderer: a.Renderer, Previews: app.CardPreviews(),
+		Webhooks: a.Webhooks,
 	}
 	for _, o := range opts {
 		o(&deps)

@@ -44,6 +44,7 @@ var areas = []area{
 	{"command", "command:", commandTexts},
 	{"console", "", consoleTexts},
 	{"console campaigns", "", consoleCampaignTexts},
+	{"console webhooks", "", consoleWebhookTexts},
 	{"demo", "demo:", demoTexts},
 	{"presence", "presence:", presenceTexts},
 	{"reports", "reports:", reportTexts},
