@@ -129,7 +129,9 @@ func newFixture(t *testing.T, db *storetest.DB, opts webhooks.Options) *fixture 
 	sched.Register(webhooks.JobDispatch, svc.Handler())
 	f := &fixture{db: db, clk: clk, svc: svc, sched: sched, checkin: &bot.Checkins{DB: db.DB, Now: clk.now}}
 	start := clk.now().Add(10 * time.Minute)
-	f.sess = store.Session{CourseID: 3, Title: "销售技巧", StartsAt: start, EndsAt: start.Add(time.Hour), TimeZone: "Asia/Shanghai", Locale: "zh-CN",
+	course := store.Course{Code: "SALES-1", Title: "销售技巧"}
+	require.NoError(t, db.Create(&course).Error)
+	f.sess = store.Session{CourseID: course.ID, Title: "销售技巧", StartsAt: start, EndsAt: start.Add(time.Hour), TimeZone: "Asia/Shanghai", Locale: "zh-CN",
 		Status: store.SessionPlanned, CheckinOpensBefore: 1800, CheckinGrace: 600, MakeupAfter: 86400}
 	require.NoError(t, db.Create(&f.sess).Error)
 	for _, id := range []string{"E1", "E2", "E3"} {
@@ -217,7 +219,7 @@ func TestCheckinsAreSentSignedOncePerEvent(t *testing.T) {
 		require.Equal(t, cis[1].ID, d.CheckinID)
 		require.Equal(t, f.sess.ID, d.SessionID)
 		require.Equal(t, "销售技巧", d.SessionTitle)
-		require.EqualValues(t, 3, d.CourseID)
+		require.Equal(t, f.sess.CourseID, d.CourseID)
 		require.Equal(t, "员工E2", d.EmployeeName)
 		require.Equal(t, store.CheckinOnTime, d.Kind)
 		require.True(t, d.CheckedInAt.Equal(f.clk.now()))
