@@ -274,6 +274,7 @@ func TestBrowserEveryScreen(t *testing.T) {
 		{name: "audit", path: "/console/audit", ready: "main table"},
 		{name: "accounts", path: "/console/accounts", ready: "main table"},
 		{name: "directory", path: "/console/directory", ready: "main"},
+		{name: "webhooks", path: "/console/webhooks", ready: "#new-webhook form"},
 		{name: "password", path: "/console/password", ready: "main form"},
 		{name: "not found", path: "/console/sessions/999999", ready: "main", notFound: true},
 	}
