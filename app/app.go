@@ -29,6 +29,7 @@ import (
 	"github.com/learnloop/learnloop/command"
 	"github.com/learnloop/learnloop/config"
 	"github.com/learnloop/learnloop/console"
+	"github.com/learnloop/learnloop/console/accounts"
 	"github.com/learnloop/learnloop/directory"
 	"github.com/learnloop/learnloop/plan"
 	"github.com/learnloop/learnloop/presence"
@@ -271,12 +272,12 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 		RosterLookups: directory.RosterLookups(a.Messengers), Now: now, Defaults: command.Defaults{
 			Location: loc, Locale: cfg.Locale, OpensBefore: cfg.Checkin.OpensBefore.D(), Grace: cfg.Checkin.Grace.D(), MakeupAfter: cfg.Checkin.MakeupAfter.D()}}
 	ch, err := console.New(console.Deps{
-		Commands: a.Commands,
-		DB:       a.DB, Planner: a.Planner, Checkins: a.Router.Checkins, Location: loc, Locale: cfg.Locale,
+		Commands: a.Commands, Accounts: &accounts.Service{DB: a.DB, Now: now},
+		DB: a.DB, Planner: a.Planner, Location: loc, Locale: cfg.Locale,
 		Checkin: console.CheckinDefaults{OpensBefore: cfg.Checkin.OpensBefore.D(), Grace: cfg.Checkin.Grace.D(), MakeupAfter: cfg.Checkin.MakeupAfter.D()},
 		Now:     now, Logger: a.Log.With("component", "console"),
 		CookieSecure: strings.HasPrefix(cfg.HTTP.PublicURL, "https://"),
-		SurveyPlans:  a.Surveys, SurveyAdmin: a.Surveys, MinGroupSize: cfg.Surveys.MinGroupSize,
+		SurveyAdmin:  a.Surveys, MinGroupSize: cfg.Surveys.MinGroupSize,
 		Surveys:   console.NewSurveyReports(a.DB, a.Surveys, now, loc),
 		Presence:  a.Presence,
 		Campaigns: a.Campaigns, Renderer: a.Renderer, Previews: CardPreviews(),

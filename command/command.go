@@ -13,7 +13,6 @@ package command
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -268,17 +267,7 @@ func (s *Service) Copier() Copier {
 
 // audit writes one audit row in tx.
 func (s *Service) audit(tx *gorm.DB, a Actor, action, object string, detail any) error {
-	b := []byte("null")
-	if detail != nil {
-		var err error
-		if b, err = json.Marshal(detail); err != nil {
-			return fmt.Errorf("audit detail: %w", err)
-		}
-	}
-	if err := tx.Create(&store.AuditLog{Actor: a.Name, Action: action, Object: object, Detail: string(b), CreatedAt: s.now()}).Error; err != nil {
-		return fmt.Errorf("write audit: %w", err)
-	}
-	return nil
+	return store.WriteAudit(tx, a.Name, action, object, detail, s.now())
 }
 
 // take loads a row by primary key, or ErrNotFound naming what.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -571,4 +572,39 @@ func (s *Service) Survey(ctx context.Context, a Actor, id uint64) (store.Survey,
 		}
 	}
 	return sv, nil
+}
+
+// AuditQuery filters the audit log; empty fields keep every row.
+type AuditQuery struct {
+	Actor string
+	// ActionPrefix keeps the actions that start with it ("session." …).
+	ActionPrefix string
+	Object       string
+}
+
+// AuditLog lists the audit log, newest first. Only admins read it.
+func (s *Service) AuditLog(ctx context.Context, a Actor, aq AuditQuery, p Page) ([]store.AuditLog, error) {
+	if !a.Admin() {
+		return nil, fmt.Errorf("read the audit log: %w", ErrForbidden)
+	}
+	q := s.DB.WithContext(ctx).Model(&store.AuditLog{})
+	if aq.Actor != "" {
+		q = q.Where("actor = ?", aq.Actor)
+	}
+	if aq.ActionPrefix != "" {
+		q = q.Where("action LIKE ? ESCAPE '!'", escapeLike(aq.ActionPrefix)+"%")
+	}
+	if aq.Object != "" {
+		q = q.Where("object = ?", aq.Object)
+	}
+	var logs []store.AuditLog
+	if err := p.apply(q.Order("id DESC")).Find(&logs).Error; err != nil {
+		return nil, fmt.Errorf("read the audit log: %w", err)
+	}
+	return logs, nil
+}
+
+// escapeLike escapes s for a LIKE pattern with ESCAPE '!'.
+func escapeLike(s string) string {
+	return strings.NewReplacer(`!`, `!!`, `%`, `!%`, `_`, `!_`).Replace(s)
 }

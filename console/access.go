@@ -222,19 +222,8 @@ func (c *Console) head(sc sessionCtx, tab string) *sessionHead {
 	}
 }
 
-// commands is the one door behind the console and the API for writes.
-func (c *Console) commands() *command.Service {
-	if c.d.Commands != nil {
-		return c.d.Commands
-	}
-	s := &command.Service{DB: c.d.DB, Planner: c.d.Planner, Surveys: c.d.SurveyPlans, Checkins: c.d.Checkins, Now: c.now,
-		Defaults: command.Defaults{Location: c.d.Location, Locale: c.d.Locale, OpensBefore: c.d.Checkin.OpensBefore,
-			Grace: c.d.Checkin.Grace, MakeupAfter: c.d.Checkin.MakeupAfter}}
-	if a, ok := c.d.SurveyAdmin.(command.SurveyAdmin); ok {
-		s.Admin = a
-	}
-	return s
-}
+// commands is the one door behind the console and the API.
+func (c *Console) commands() *command.Service { return c.d.Commands }
 
 // actor is who v is to a command.
 func (v *viewer) actor() command.Actor {

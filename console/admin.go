@@ -10,8 +10,8 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"gorm.io/gorm"
-
+	"github.com/learnloop/learnloop/command"
+	"github.com/learnloop/learnloop/console/accounts"
 	"github.com/learnloop/learnloop/store"
 	"github.com/learnloop/learnloop/text"
 )
@@ -25,9 +25,9 @@ type accountsData struct {
 }
 
 func (c *Console) accountsTable(r *http.Request, lang text.Locale) (*Table, []store.Account, error) {
-	var as []store.Account
-	if err := c.d.DB.WithContext(r.Context()).Order("username").Find(&as).Error; err != nil {
-		return nil, nil, fmt.Errorf("load accounts: %w", err)
+	as, err := c.d.Accounts.List(r.Context())
+	if err != nil {
+		return nil, nil, err
 	}
 	t := &Table{Key: "accounts", Title: text.T(lang, "table.accounts"),
 		Columns: []string{text.T(lang, "col.username"), text.T(lang, "col.display_name"), text.T(lang, "col.role"), text.T(lang, "col.department"), text.T(lang, "col.disabled"), text.T(lang, "col.last_login")}}
@@ -66,7 +66,7 @@ func (c *Console) renderAccounts(w http.ResponseWriter, r *http.Request, v *view
 func accountMessage(err error) (string, string) {
 	msg := err.Error()
 	switch {
-	case errors.Is(err, ErrAccountExists):
+	case errors.Is(err, accounts.ErrAccountExists):
 		return "username", "account.err_exists"
 	case strings.Contains(msg, "username"):
 		return "username", "account.err_username"
@@ -93,14 +93,14 @@ func (c *Console) accountCreate(w http.ResponseWriter, r *http.Request, v *viewe
 		c.renderAccounts(w, r, v, p, http.StatusUnprocessableEntity)
 		return
 	}
-	_, err := CreateAccount(r.Context(), c.d.DB, NewAccount{
+	_, err := c.d.Accounts.Create(r.Context(), accounts.NewAccount{
 		Username: strings.ToLower(strings.TrimSpace(f.Get("username"))), DisplayName: f.Get("display_name"),
 		Role: f.Get("role"), Department: f.Get("department"), Password: f.Get("password"),
-	}, v.name(), c.now())
-	if errors.Is(err, ErrInvalidAccount) || errors.Is(err, ErrAccountExists) {
+	}, v.name())
+	if errors.Is(err, accounts.ErrInvalidAccount) || errors.Is(err, accounts.ErrAccountExists) {
 		field, key := accountMessage(err)
 		if key == "account.password_policy" {
-			p.fieldErrorf(field, key, MinPasswordLength)
+			p.fieldErrorf(field, key, accounts.MinPasswordLength)
 		} else {
 			p.fieldError(field, key)
 		}
@@ -130,8 +130,8 @@ func (c *Console) loadAccount(w http.ResponseWriter, r *http.Request, v *viewer)
 		c.notFound(w, r, v)
 		return a, false
 	}
-	err := c.d.DB.WithContext(r.Context()).Take(&a, id).Error
-	if isNotFound(err) {
+	a, err := c.d.Accounts.Get(r.Context(), id)
+	if errors.Is(err, accounts.ErrNotFound) {
 		c.notFound(w, r, v)
 		return a, false
 	}
@@ -170,7 +170,7 @@ func (c *Console) accountUpdate(w http.ResponseWriter, r *http.Request, v *viewe
 	dept := strings.TrimSpace(f.Get("department"))
 	name := strings.TrimSpace(f.Get("display_name"))
 	disabled := f.Get("disabled") == "1"
-	if !validRole(role) {
+	if !accounts.ValidRole(role) {
 		p.fieldError("role", "account.err_role")
 	}
 	if role == store.RoleDepartmentHead && dept == "" {
@@ -189,8 +189,8 @@ func (c *Console) accountUpdate(w http.ResponseWriter, r *http.Request, v *viewe
 	if pw := f.Get("password"); pw != "" {
 		if f.Get("again") != pw {
 			p.fieldError("again", "password.mismatch")
-		} else if h, err := HashPassword(pw); err != nil {
-			p.fieldErrorf("password", "account.password_policy", MinPasswordLength)
+		} else if h, err := accounts.HashPassword(pw); err != nil {
+			p.fieldErrorf("password", "account.password_policy", accounts.MinPasswordLength)
 		} else {
 			hash = h
 		}
@@ -200,30 +200,12 @@ func (c *Console) accountUpdate(w http.ResponseWriter, r *http.Request, v *viewe
 		c.render(w, r, http.StatusUnprocessableEntity, "account_form", p)
 		return
 	}
-	now := c.now()
-	err := c.d.DB.WithContext(r.Context()).Transaction(func(tx *gorm.DB) error {
-		upd := map[string]any{"display_name": name, "role": role, "department": dept, "disabled": disabled, "updated_at": now}
-		if hash != "" {
-			upd["password_hash"] = hash
-		}
-		if err := tx.Model(&store.Account{}).Where("id = ?", a.ID).Updates(upd).Error; err != nil {
-			return err
-		}
-		// A disabled account, a new password or a new role signs the
-		// account out everywhere.
-		if disabled || hash != "" || role != a.Role || dept != a.Department {
-			q := tx.Where("account_id = ?", a.ID)
-			if self {
-				q = q.Where("id <> ?", v.Session.ID)
-			}
-			if err := q.Delete(&store.LoginSession{}).Error; err != nil {
-				return err
-			}
-		}
-		return c.audit(tx, v, "account.update", "account:"+a.Username, map[string]any{
-			"display_name": name, "role": role, "department": dept, "disabled": disabled, "password_reset": hash != ""})
-	})
-	if err != nil {
+	var keep uint64
+	if self {
+		keep = v.Session.ID
+	}
+	ch := accounts.Change{DisplayName: name, Role: role, Department: dept, Disabled: disabled, PasswordHash: hash}
+	if err := c.d.Accounts.Update(r.Context(), a, ch, v.name(), keep); err != nil {
 		c.internal(w, r, v, err)
 		return
 	}
@@ -254,24 +236,14 @@ func (c *Console) auditPage(w http.ResponseWriter, r *http.Request, v *viewer) {
 	if page < 1 {
 		page = 1
 	}
-	db := c.d.DB.WithContext(r.Context()).Model(&store.AuditLog{})
-	if a := strings.TrimSpace(q.Get("actor")); a != "" {
-		db = db.Where("actor = ?", a)
-	}
-	if a := strings.TrimSpace(q.Get("action")); a != "" {
-		db = db.Where("action LIKE ? ESCAPE '!'", escapeLike(a)+"%")
-	}
-	if o := strings.TrimSpace(q.Get("object")); o != "" {
-		db = db.Where("object = ?", o)
-	}
-	limit := auditPageSize + 1
-	offset := (page - 1) * auditPageSize
+	aq := command.AuditQuery{Actor: strings.TrimSpace(q.Get("actor")), ActionPrefix: strings.TrimSpace(q.Get("action")), Object: strings.TrimSpace(q.Get("object"))}
+	pg := command.Page{Limit: auditPageSize, Offset: (page - 1) * auditPageSize}
 	export := q.Get("export") != ""
 	if export {
-		limit, offset = 100000, 0
+		pg = command.Page{Limit: 100000 - 1}
 	}
-	var logs []store.AuditLog
-	if err := db.Order("id DESC").Limit(limit).Offset(offset).Find(&logs).Error; err != nil {
+	logs, err := c.commands().AuditLog(r.Context(), v.actor(), aq, pg)
+	if err != nil {
 		c.internal(w, r, v, err)
 		return
 	}
@@ -328,8 +300,4 @@ func actionLabel(lang text.Locale, action string) string {
 		return text.T(lang, k) + " (" + action + ")"
 	}
 	return action
-}
-
-func escapeLike(s string) string {
-	return strings.NewReplacer(`!`, `!!`, `%`, `!%`, `_`, `!_`).Replace(s)
 }

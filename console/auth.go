@@ -2,26 +2,17 @@ package console
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/sha256"
 	"crypto/subtle"
-	"encoding/base64"
-	"encoding/hex"
 	"errors"
-	"fmt"
 	"net"
 	"net/http"
 	"net/url"
 	"path"
-	"regexp"
 	"strings"
 	"sync"
 	"time"
-	"unicode/utf8"
 
-	"golang.org/x/crypto/bcrypt"
-	"gorm.io/gorm"
-
+	"github.com/learnloop/learnloop/console/accounts"
 	"github.com/learnloop/learnloop/store"
 	"github.com/learnloop/learnloop/text"
 )
@@ -32,137 +23,6 @@ const (
 	preCookie     = "ll_console_pre" // double-submit token of the login form
 	langCookie    = "ll_lang"
 )
-
-// Session and rate-limit policy.
-const (
-	sessionLifetime = 12 * time.Hour
-	sessionIdle     = 4 * time.Hour
-	seenEvery       = time.Minute
-	loginWindow     = 15 * time.Minute
-	maxUserFailures = 5
-	maxIPFailures   = 50
-)
-
-// MinPasswordLength is the shortest password an account may have.
-const MinPasswordLength = 10
-
-// maxPasswordBytes is bcrypt's input limit.
-const maxPasswordBytes = 72
-
-// Account errors.
-var (
-	// ErrInvalidAccount wraps every reason an account cannot be created or
-	// changed as asked.
-	ErrInvalidAccount = errors.New("invalid account")
-	// ErrAccountExists is returned when the username is taken.
-	ErrAccountExists = errors.New("account already exists")
-)
-
-var usernameRe = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{1,63}$`)
-
-// ValidateUsername checks a console username: 2–64 characters of lower-case
-// letters, digits and ._- starting with a letter or digit; "system" and names
-// starting with "api-token" are reserved for the API and the scheduler.
-func ValidateUsername(u string) error {
-	if !usernameRe.MatchString(u) {
-		return fmt.Errorf("username %q: 2–64 lower-case letters, digits or ._- (starting with a letter or digit): %w", u, ErrInvalidAccount)
-	}
-	if u == "system" || u == "cli" || strings.HasPrefix(u, "api-token") {
-		return fmt.Errorf("username %q is reserved: %w", u, ErrInvalidAccount)
-	}
-	return nil
-}
-
-// CheckPassword checks the password policy: at least MinPasswordLength
-// characters and at most 72 bytes (bcrypt's limit).
-func CheckPassword(p string) error {
-	if utf8.RuneCountInString(p) < MinPasswordLength {
-		return fmt.Errorf("password must have at least %d characters: %w", MinPasswordLength, ErrInvalidAccount)
-	}
-	if len(p) > maxPasswordBytes {
-		return fmt.Errorf("password must be at most %d bytes: %w", maxPasswordBytes, ErrInvalidAccount)
-	}
-	return nil
-}
-
-// HashPassword checks p against the policy and returns its bcrypt hash.
-func HashPassword(p string) (string, error) {
-	if err := CheckPassword(p); err != nil {
-		return "", err
-	}
-	h, err := bcrypt.GenerateFromPassword([]byte(p), bcrypt.DefaultCost)
-	if err != nil {
-		return "", fmt.Errorf("hash password: %w", err)
-	}
-	return string(h), nil
-}
-
-// dummyHash is compared against when the username is unknown, so that a
-// wrong username costs as much time as a wrong password.
-var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("learnloop-no-such-user"), bcrypt.DefaultCost)
-
-// NewAccount describes an account to create.
-type NewAccount struct {
-	Username    string
-	DisplayName string
-	Role        string
-	Department  string
-	Password    string
-	Locale      string
-}
-
-// validRole reports whether r is a console role.
-func validRole(r string) bool {
-	for _, x := range store.Roles {
-		if x == r {
-			return true
-		}
-	}
-	return false
-}
-
-// CreateAccount validates and stores a new account and writes an
-// "account.create" audit entry with actor as the actor, in one transaction.
-// The learnloop CLI uses it to create the first admin.
-func CreateAccount(ctx context.Context, db *gorm.DB, in NewAccount, actor string, now time.Time) (store.Account, error) {
-	in.Username = strings.TrimSpace(in.Username)
-	in.Department = strings.TrimSpace(in.Department)
-	in.DisplayName = strings.TrimSpace(in.DisplayName)
-	if err := ValidateUsername(in.Username); err != nil {
-		return store.Account{}, err
-	}
-	if !validRole(in.Role) {
-		return store.Account{}, fmt.Errorf("role %q is not one of %s: %w", in.Role, strings.Join(store.Roles, ", "), ErrInvalidAccount)
-	}
-	if in.Role == store.RoleDepartmentHead && in.Department == "" {
-		return store.Account{}, fmt.Errorf("a department head needs a department: %w", ErrInvalidAccount)
-	}
-	if utf8.RuneCountInString(in.DisplayName) > 128 || utf8.RuneCountInString(in.Department) > 128 {
-		return store.Account{}, fmt.Errorf("display name and department have at most 128 characters: %w", ErrInvalidAccount)
-	}
-	hash, err := HashPassword(in.Password)
-	if err != nil {
-		return store.Account{}, err
-	}
-	a := store.Account{
-		Username: in.Username, DisplayName: in.DisplayName, Role: in.Role, Department: in.Department,
-		PasswordHash: hash, Locale: in.Locale, CreatedAt: now.UTC(), UpdatedAt: now.UTC(),
-	}
-	err = db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		if err := tx.Create(&a).Error; err != nil {
-			return err
-		}
-		return writeAudit(tx, actor, "account.create", fmt.Sprintf("account:%s", a.Username),
-			map[string]any{"username": a.Username, "role": a.Role, "department": a.Department, "display_name": a.DisplayName}, now)
-	})
-	if store.IsDuplicate(err) {
-		return store.Account{}, fmt.Errorf("username %q: %w", in.Username, ErrAccountExists)
-	}
-	if err != nil {
-		return store.Account{}, fmt.Errorf("create account: %w", err)
-	}
-	return a, nil
-}
 
 // viewer is the signed-in account of a request.
 type viewer struct {
@@ -183,17 +43,6 @@ func (v *viewer) deptHead() bool    { return v != nil && v.Account.Role == store
 func (v *viewer) name() string { return v.Account.Username }
 
 type viewerKey struct{}
-
-func randomToken(n int) string {
-	b := make([]byte, n)
-	_, _ = rand.Read(b)
-	return base64.RawURLEncoding.EncodeToString(b)
-}
-
-func tokenHash(tok string) string {
-	s := sha256.Sum256([]byte(tok))
-	return hex.EncodeToString(s[:])
-}
 
 func equalTokens(a, b string) bool {
 	if a == "" || b == "" {
@@ -217,22 +66,13 @@ func (c *Console) loadViewer(r *http.Request) *viewer {
 	if err != nil || ck.Value == "" || len(ck.Value) > 128 {
 		return nil
 	}
-	now := c.now()
-	db := c.d.DB.WithContext(r.Context())
-	var s store.LoginSession
-	if err := db.Where("token_hash = ?", tokenHash(ck.Value)).Limit(1).Find(&s).Error; err != nil {
+	a, s, ok, err := c.d.Accounts.Resolve(r.Context(), ck.Value)
+	if err != nil {
 		c.log().Error("console: load login session", "err", err)
 		return nil
 	}
-	if s.ID == 0 || !now.Before(s.ExpiresAt) || now.Sub(s.LastSeenAt) > sessionIdle {
+	if !ok {
 		return nil
-	}
-	var a store.Account
-	if err := db.Limit(1).Find(&a, s.AccountID).Error; err != nil || a.ID == 0 || a.Disabled {
-		return nil
-	}
-	if now.Sub(s.LastSeenAt) > seenEvery {
-		db.Model(&store.LoginSession{}).Where("id = ?", s.ID).Update("last_seen_at", now)
 	}
 	return &viewer{Account: a, Session: s}
 }
@@ -318,7 +158,7 @@ func (c *Console) loginPage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (c *Console) renderLogin(w http.ResponseWriter, r *http.Request, code int, d loginData) {
-	tok := randomToken(24)
+	tok := accounts.RandomToken(24)
 	c.setCookie(w, preCookie, tok, 3600)
 	p := c.newPage(r, nil, "login.title")
 	p.CSRF = tok
@@ -339,9 +179,6 @@ func (c *Console) loginSubmit(w http.ResponseWriter, r *http.Request) {
 		c.renderLogin(w, r, http.StatusForbidden, d)
 		return
 	}
-	ctx := r.Context()
-	db := c.d.DB.WithContext(ctx)
-	now := c.now()
 	ip := clientIP(r)
 	user := truncate(strings.ToLower(d.Username), 64)
 	password := r.PostForm.Get("password")
@@ -350,69 +187,24 @@ func (c *Console) loginSubmit(w http.ResponseWriter, r *http.Request) {
 		c.renderLogin(w, r, http.StatusUnprocessableEntity, d)
 		return
 	}
-	since := now.Add(-loginWindow)
-	var userFails, ipFails int64
-	if err := db.Model(&store.LoginAttempt{}).Where("username = ? AND success = ? AND at > ?", user, false, since).Count(&userFails).Error; err != nil {
-		c.internal(w, r, nil, err)
-		return
-	}
-	if err := db.Model(&store.LoginAttempt{}).Where("ip = ? AND success = ? AND at > ?", ip, false, since).Count(&ipFails).Error; err != nil {
-		c.internal(w, r, nil, err)
-		return
-	}
-	if userFails >= maxUserFailures || ipFails >= maxIPFailures {
+	in, err := c.d.Accounts.SignIn(r.Context(), accounts.Attempt{Username: user, Password: password, IP: ip, UserAgent: truncate(r.UserAgent(), 255)})
+	switch {
+	case errors.Is(err, accounts.ErrLocked):
 		c.log().Warn("console: sign-in rate limited", "username", user, "ip", ip)
 		d.Error = "login.locked"
 		c.renderLogin(w, r, http.StatusTooManyRequests, d)
 		return
-	}
-	var a store.Account
-	if err := db.Where("username = ?", user).Limit(1).Find(&a).Error; err != nil {
-		c.internal(w, r, nil, err)
-		return
-	}
-	ok := false
-	if a.ID == 0 || a.Disabled {
-		_ = bcrypt.CompareHashAndPassword(dummyHash, []byte(password))
-	} else {
-		ok = bcrypt.CompareHashAndPassword([]byte(a.PasswordHash), []byte(password)) == nil
-	}
-	if err := db.Create(&store.LoginAttempt{Username: user, IP: ip, Success: ok, At: now}).Error; err != nil {
-		c.internal(w, r, nil, err)
-		return
-	}
-	if !ok {
+	case errors.Is(err, accounts.ErrBadLogin):
 		c.log().Info("console: sign-in failed", "username", user, "ip", ip)
 		d.Error = "login.failed"
 		c.renderLogin(w, r, http.StatusUnauthorized, d)
 		return
-	}
-	tok := randomToken(32)
-	s := store.LoginSession{
-		TokenHash: tokenHash(tok), AccountID: a.ID, CSRFToken: randomToken(32), IP: ip,
-		UserAgent: truncate(r.UserAgent(), 255), CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(sessionLifetime),
-	}
-	err = db.Transaction(func(tx *gorm.DB) error {
-		if err := tx.Create(&s).Error; err != nil {
-			return err
-		}
-		if err := tx.Model(&store.Account{}).Where("id = ?", a.ID).Update("last_login_at", now).Error; err != nil {
-			return err
-		}
-		// Old sessions and attempts are pruned on the way.
-		if err := tx.Where("expires_at < ?", now.Add(-24*time.Hour)).Delete(&store.LoginSession{}).Error; err != nil {
-			return err
-		}
-		if err := tx.Where("at < ?", now.Add(-7*24*time.Hour)).Delete(&store.LoginAttempt{}).Error; err != nil {
-			return err
-		}
-		return writeAudit(tx, a.Username, "account.login", "account:"+a.Username, map[string]any{"ip": ip}, now)
-	})
-	if err != nil {
+	case err != nil:
 		c.internal(w, r, nil, err)
 		return
 	}
-	c.setCookie(w, sessionCookie, tok, int(sessionLifetime/time.Second))
+	a, tok := in.Account, in.Token
+	c.setCookie(w, sessionCookie, tok, int(accounts.SessionLifetime/time.Second))
 	c.setCookie(w, preCookie, "", -1)
 	if a.Locale != "" {
 		c.setLangCookie(w, text.Parse(a.Locale))
@@ -421,7 +213,7 @@ func (c *Console) loginSubmit(w http.ResponseWriter, r *http.Request) {
 }
 
 func (c *Console) logout(w http.ResponseWriter, r *http.Request, v *viewer) {
-	if err := c.d.DB.WithContext(r.Context()).Delete(&store.LoginSession{}, v.Session.ID).Error; err != nil {
+	if err := c.d.Accounts.SignOut(r.Context(), v.Session.ID); err != nil {
 		c.internal(w, r, v, err)
 		return
 	}
@@ -437,11 +229,11 @@ func (c *Console) passwordPage(w http.ResponseWriter, r *http.Request, v *viewer
 func (c *Console) passwordSubmit(w http.ResponseWriter, r *http.Request, v *viewer) {
 	p := c.newPage(r, v, "password.title")
 	cur, nw, again := r.PostForm.Get("current"), r.PostForm.Get("new"), r.PostForm.Get("again")
-	if bcrypt.CompareHashAndPassword([]byte(v.Account.PasswordHash), []byte(cur)) != nil {
+	if !accounts.PasswordMatches(v.Account, cur) {
 		p.fieldError("current", "password.wrong_current")
 	}
-	if err := CheckPassword(nw); err != nil {
-		p.fieldErrorf("new", "account.password_policy", MinPasswordLength)
+	if err := accounts.CheckPassword(nw); err != nil {
+		p.fieldErrorf("new", "account.password_policy", accounts.MinPasswordLength)
 	} else if nw != again {
 		p.fieldError("again", "password.mismatch")
 	}
@@ -449,23 +241,13 @@ func (c *Console) passwordSubmit(w http.ResponseWriter, r *http.Request, v *view
 		c.render(w, r, http.StatusUnprocessableEntity, "password", p)
 		return
 	}
-	hash, err := HashPassword(nw)
+	hash, err := accounts.HashPassword(nw)
 	if err != nil {
 		c.internal(w, r, v, err)
 		return
 	}
-	now := c.now()
-	err = c.d.DB.WithContext(r.Context()).Transaction(func(tx *gorm.DB) error {
-		if err := tx.Model(&store.Account{}).Where("id = ?", v.Account.ID).Updates(map[string]any{"password_hash": hash, "updated_at": now}).Error; err != nil {
-			return err
-		}
-		// Every other browser signed in as this account is signed out.
-		if err := tx.Where("account_id = ? AND id <> ?", v.Account.ID, v.Session.ID).Delete(&store.LoginSession{}).Error; err != nil {
-			return err
-		}
-		return writeAudit(tx, v.name(), "account.password", "account:"+v.name(), nil, now)
-	})
-	if err != nil {
+	// Every other browser signed in as this account is signed out.
+	if err := c.d.Accounts.ChangePassword(r.Context(), v.Account, hash, v.Session.ID); err != nil {
 		c.internal(w, r, v, err)
 		return
 	}

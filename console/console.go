@@ -11,7 +11,6 @@
 package console
 
 import (
-	"context"
 	"embed"
 	"errors"
 	"fmt"
@@ -26,9 +25,9 @@ import (
 	"github.com/learnloop/learnloop/bot"
 	"github.com/learnloop/learnloop/campaigns"
 	"github.com/learnloop/learnloop/command"
+	"github.com/learnloop/learnloop/console/accounts"
 	"github.com/learnloop/learnloop/plan"
 	"github.com/learnloop/learnloop/presence"
-	"github.com/learnloop/learnloop/store"
 	"github.com/learnloop/learnloop/text"
 )
 
@@ -58,8 +57,6 @@ type Deps struct {
 	DB *gorm.DB
 	// Planner creates, edits, pauses and sends touchpoints.
 	Planner *plan.Planner
-	// Checkins records manual check-ins under the window rules.
-	Checkins *bot.Checkins
 	// Location is the default time zone of new sessions and of times that
 	// belong to no session (audit log).
 	Location *time.Location
@@ -82,10 +79,6 @@ type Deps struct {
 	// Surveys supplies survey results (CSAT, NPS, comments, manager
 	// follow-up) for the Results pages; nil hides that section.
 	Surveys SurveyResults
-	// SurveyPlans adds the configured surveys to new sessions and keeps
-	// their dates in step when a session moves, as the REST API does
-	// (*surveys.Service implements it); nil skips both.
-	SurveyPlans SurveyPlans
 	// SurveyAdmin adds surveys to a session and closes them from its
 	// Results page, as the REST API does (*surveys.Service implements it);
 	// nil hides the survey list and both actions.
@@ -98,8 +91,8 @@ type Deps struct {
 	Presence *presence.Service
 	// Webhooks manages outbound webhooks (admins); nil hides the page.
 	Webhooks WebhookAdmin
-	// Commands is the one door for writes, shared with the API and the CLI
-	// (app.New builds it); nil builds one from the fields above.
+	// Commands is the one door for writes and reads, shared with the API
+	// and the CLI (app.New builds it); required.
 	Commands *command.Service
 	// Campaigns creates, previews, pauses and reports campaigns (the API's
 	// and the CLI's door); nil hides the campaign pages.
@@ -109,17 +102,8 @@ type Deps struct {
 	// Previews give each platform's exact card payload for a message
 	// (app.CardPreviews); a platform without one is not previewed.
 	Previews map[bot.Platform]CardPreview
-}
-
-// SurveyPlans is the part of the surveys engine that creating and moving a
-// session needs.
-type SurveyPlans interface {
-	// AttachDefault adds the default surveys and their touchpoints to a
-	// new session in tx.
-	AttachDefault(ctx context.Context, tx *gorm.DB, sess store.Session, course store.Course) ([]store.Touchpoint, error)
-	// SessionMoved shifts the session's survey dates after its times
-	// changed, in tx.
-	SessionMoved(ctx context.Context, tx *gorm.DB, old, sess store.Session) error
+	// Accounts signs people in and keeps the console's accounts; required.
+	Accounts *accounts.Service
 }
 
 // Console serves the coordinator console.
@@ -146,8 +130,11 @@ func newConsole(d Deps) (*Console, error) {
 	if d.Planner == nil {
 		return nil, errors.New("console: Deps.Planner is required")
 	}
-	if d.Checkins == nil {
-		return nil, errors.New("console: Deps.Checkins is required")
+	if d.Commands == nil {
+		return nil, errors.New("console: Deps.Commands is required")
+	}
+	if d.Accounts == nil {
+		return nil, errors.New("console: Deps.Accounts is required")
 	}
 	if d.Location == nil {
 		d.Location = time.UTC

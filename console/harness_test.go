@@ -22,6 +22,7 @@ import (
 	"github.com/learnloop/learnloop/bot"
 	"github.com/learnloop/learnloop/config"
 	"github.com/learnloop/learnloop/console"
+	"github.com/learnloop/learnloop/console/accounts"
 	"github.com/learnloop/learnloop/internal/apptest"
 	"github.com/learnloop/learnloop/store"
 	"github.com/learnloop/learnloop/store/storetest"
@@ -68,9 +69,10 @@ func newEnv(t testing.TB, db *storetest.DB, opts ...envOption) *env {
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = a.Close() })
 	deps := console.Deps{
-		DB: a.DB, Planner: a.Planner, Checkins: a.Router.Checkins, Location: cfg.Location(), Locale: cfg.Locale,
+		Commands: a.Commands, Accounts: &accounts.Service{DB: a.DB, Now: clk.Now},
+		DB: a.DB, Planner: a.Planner, Location: cfg.Location(), Locale: cfg.Locale,
 		Checkin: console.CheckinDefaults{OpensBefore: cfg.Checkin.OpensBefore.D(), Grace: cfg.Checkin.Grace.D(), MakeupAfter: cfg.Checkin.MakeupAfter.D()},
-		Now:     clk.Now, Logger: log, LivePoll: 200 * time.Millisecond, SurveyPlans: a.Surveys, SurveyAdmin: a.Surveys,
+		Now:     clk.Now, Logger: log, LivePoll: 200 * time.Millisecond, SurveyAdmin: a.Surveys,
 		Surveys:   console.NewSurveyReports(a.DB, a.Surveys, clk.Now, cfg.Location()),
 		Presence:  a.Presence,
 		Campaigns: a.Campaigns, Renderer: a.Renderer, Previews: app.CardPreviews(),
@@ -88,7 +90,7 @@ func newEnv(t testing.TB, db *storetest.DB, opts ...envOption) *env {
 // account creates an account with testPassword.
 func (e *env) account(t testing.TB, username, role, dept string) store.Account {
 	t.Helper()
-	a, err := console.CreateAccount(context.Background(), e.db.DB, console.NewAccount{Username: username, Role: role, Department: dept, Password: testPassword}, "test", e.clk.Now())
+	a, err := accounts.Create(context.Background(), e.db.DB, accounts.NewAccount{Username: username, Role: role, Department: dept, Password: testPassword}, "test", e.clk.Now())
 	require.NoError(t, err)
 	return a
 }

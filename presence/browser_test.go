@@ -14,7 +14,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/require"
 
-	"github.com/learnloop/learnloop/console"
+	"github.com/learnloop/learnloop/console/accounts"
 	"github.com/learnloop/learnloop/internal/browsertest"
 	"github.com/learnloop/learnloop/store"
 	"github.com/learnloop/learnloop/store/storetest"
@@ -61,7 +61,7 @@ func TestBrowserScanAtPhoneWidthAndProjector(t *testing.T) {
 	})
 	code, out := e.putRules(t, map[string]any{"rotate_seconds": 5})
 	require.Equal(t, http.StatusOK, code, out)
-	_, err := console.CreateAccount(context.Background(), db.DB, console.NewAccount{Username: "admin", Role: store.RoleAdmin, Password: "projector-password-1"}, "test", e.clk.Now())
+	_, err := accounts.Create(context.Background(), db.DB, accounts.NewAccount{Username: "admin", Role: store.RoleAdmin, Password: "projector-password-1"}, "test", e.clk.Now())
 	require.NoError(t, err)
 
 	ctx := browsertest.New(t)

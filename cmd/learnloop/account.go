@@ -16,7 +16,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/learnloop/learnloop/config"
-	"github.com/learnloop/learnloop/console"
+	"github.com/learnloop/learnloop/console/accounts"
 	"github.com/learnloop/learnloop/store"
 )
 
@@ -49,10 +49,10 @@ func accountCmd(g *globals) *cobra.Command {
 				return err
 			}
 			defer closeFn()
-			acc, err := console.CreateAccount(cmd.Context(), a.DB, console.NewAccount{
+			acc, err := accounts.Create(cmd.Context(), a.DB, accounts.NewAccount{
 				Username: strings.ToLower(strings.TrimSpace(username)), DisplayName: name, Role: role, Department: dept, Password: password,
 			}, "cli", time.Now())
-			if errors.Is(err, console.ErrInvalidAccount) || errors.Is(err, console.ErrAccountExists) {
+			if errors.Is(err, accounts.ErrInvalidAccount) || errors.Is(err, accounts.ErrAccountExists) {
 				return usageError{err}
 			}
 			if err != nil {
@@ -138,7 +138,7 @@ func readPassword(cmd *cobra.Command, g *globals, file string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if err := console.CheckPassword(p1); err != nil {
+	if err := accounts.CheckPassword(p1); err != nil {
 		return "", usageError{err}
 	}
 	p2, err := ask("Password again: ")

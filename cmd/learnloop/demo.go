@@ -27,7 +27,7 @@ import (
 	"github.com/learnloop/learnloop/bot"
 	"github.com/learnloop/learnloop/command"
 	"github.com/learnloop/learnloop/config"
-	"github.com/learnloop/learnloop/console"
+	"github.com/learnloop/learnloop/console/accounts"
 	"github.com/learnloop/learnloop/reports"
 	"github.com/learnloop/learnloop/roster"
 	"github.com/learnloop/learnloop/store"
@@ -381,8 +381,8 @@ func demoAccount(ctx context.Context, a *app.App) (string, string, error) {
 		return "", "", err
 	}
 	password := base64.RawURLEncoding.EncodeToString(b)
-	_, err := console.CreateAccount(ctx, a.DB, console.NewAccount{Username: demoUser, DisplayName: "演示管理员", Role: store.RoleAdmin, Password: password}, "demo", time.Now())
-	if errors.Is(err, console.ErrAccountExists) {
+	_, err := accounts.Create(ctx, a.DB, accounts.NewAccount{Username: demoUser, DisplayName: "演示管理员", Role: store.RoleAdmin, Password: password}, "demo", time.Now())
+	if errors.Is(err, accounts.ErrAccountExists) {
 		return demoUser, "", nil
 	}
 	if err != nil {
