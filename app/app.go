@@ -300,9 +300,8 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 	}
 	a.Server = &web.Server{
 		Commands: a.Commands,
-		DB:       a.DB, Planner: a.Planner, Router: a.Router, Renderer: a.Renderer, Signer: signer, Clicks: a.Clicks, Surveys: a.Surveys,
+		Planner:  a.Planner, Router: a.Router, Renderer: a.Renderer, Signer: signer, Clicks: a.Clicks, Surveys: a.Surveys,
 		Mounts: mounts, AdminTokens: tokens, Location: loc, Locale: cfg.Locale,
-		Checkin:  web.CheckinDefaults{OpensBefore: cfg.Checkin.OpensBefore.D(), Grace: cfg.Checkin.Grace.D(), MakeupAfter: cfg.Checkin.MakeupAfter.D()},
 		Gatherer: a.Registry, Logger: a.Log.With("component", "http"), Now: now,
 		PresenceAPI: a.Presence.APIHandler,
 		Campaigns:   a.Campaigns,

@@ -55,21 +55,8 @@ func (s *Server) api() http.Handler {
 	return mux
 }
 
-// commands is the one door behind the API and the console for writes.
-func (s *Server) commands() *command.Service {
-	if s.Commands != nil {
-		return s.Commands
-	}
-	c := &command.Service{DB: s.DB, Planner: s.Planner, Now: s.now, Defaults: command.Defaults{
-		Location: s.Location, Locale: s.Locale, OpensBefore: s.Checkin.OpensBefore, Grace: s.Checkin.Grace, MakeupAfter: s.Checkin.MakeupAfter}}
-	if s.Surveys != nil {
-		c.Surveys, c.Admin = s.Surveys, s.Surveys
-	}
-	if s.Router != nil {
-		c.Checkins = s.Router.Checkins
-	}
-	return c
-}
+// commands is the one door behind the API and the console.
+func (s *Server) commands() *command.Service { return s.Commands }
 
 // asActor is the API token of the request: it acts as an admin.
 func asActor(r *http.Request) command.Actor { return command.TokenActor(actor(r.Context())) }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/learnloop/learnloop/command"
 	"github.com/learnloop/learnloop/internal/apptest"
 	"github.com/learnloop/learnloop/store/storetest"
 	"github.com/learnloop/learnloop/web"
@@ -36,7 +37,7 @@ type problemBody struct {
 func TestListsArePaged(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *storetest.DB) {
-		s := &web.Server{DB: db.DB, AdminTokens: []string{apptest.AdminToken}}
+		s := &web.Server{Commands: &command.Service{DB: db.DB}, AdminTokens: []string{apptest.AdminToken}}
 		srv := httptest.NewServer(s.Handler())
 		t.Cleanup(srv.Close)
 		const n = 7

@@ -7,8 +7,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -20,35 +18,25 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
-	"gorm.io/gorm"
 
 	"github.com/learnloop/learnloop/bot"
 	"github.com/learnloop/learnloop/campaigns"
 	"github.com/learnloop/learnloop/command"
 	"github.com/learnloop/learnloop/plan"
-	"github.com/learnloop/learnloop/store"
 	"github.com/learnloop/learnloop/surveys"
 	"github.com/learnloop/learnloop/webhooks"
 )
 
-// CheckinDefaults are the windows given to new sessions.
-type CheckinDefaults struct {
-	OpensBefore time.Duration
-	Grace       time.Duration
-	MakeupAfter time.Duration
-}
-
 // Server serves every HTTP endpoint.
 type Server struct {
-	DB       *gorm.DB
 	Planner  *plan.Planner
 	Router   *bot.Router
 	Renderer *bot.Renderer
 	Signer   *bot.Signer
 	Clicks   *ClickRecorder
 	Surveys  *surveys.Service
-	// Commands is the one door for writes, shared with the console and the
-	// CLI; nil builds one from the fields above.
+	// Commands is the one door for writes and reads, shared with the
+	// console and the CLI; required.
 	Commands *command.Service
 
 	// Campaigns serves /api/v1/campaigns…, /conversions and
@@ -68,7 +56,6 @@ type Server struct {
 	AdminTokens []string
 	Location    *time.Location
 	Locale      string
-	Checkin     CheckinDefaults
 	Gatherer    prometheus.Gatherer
 	Logger      *slog.Logger
 	Now         func() time.Time
@@ -257,29 +244,4 @@ func actor(ctx context.Context) string {
 		return a
 	}
 	return "system"
-}
-
-// The two helpers below serve api_campaigns.go alone, the last part of this
-// package that reads the database itself (its reads move into package
-// campaigns); everything else reads through command.
-
-// audit writes one audit row in tx as the request's token (for the
-// operations that are not commands: campaigns, tags).
-func (s *Server) audit(tx *gorm.DB, r *http.Request, action, object string, detail any) error {
-	b, _ := json.Marshal(detail)
-	return tx.Create(&store.AuditLog{Actor: actor(r.Context()), Action: action, Object: object, Detail: string(b), CreatedAt: s.now()}).Error
-}
-
-// load finds a row by primary key or answers 404.
-func (s *Server) load(w http.ResponseWriter, r *http.Request, dst any, id uint64, what string) bool {
-	err := s.DB.WithContext(r.Context()).First(dst, id).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
-		apiError(w, http.StatusNotFound, "not_found", fmt.Sprintf("%s %d does not exist", what, id), nil)
-		return false
-	}
-	if err != nil {
-		s.internal(w, r, err)
-		return false
-	}
-	return true
 }

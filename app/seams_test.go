@@ -1,0 +1,36 @@
+package app_test
+
+import (
+	"go/parser"
+	gotoken "go/token"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// TestFrontDoorsDoNotImportGORM keeps the seam of issue #12: the API (web)
+// and the console only parse and render; what they read and write goes
+// through command, reports and console/accounts, which own the database.
+func TestFrontDoorsDoNotImportGORM(t *testing.T) {
+	t.Parallel()
+	for _, dir := range []string{"../web"} {
+		files, err := filepath.Glob(filepath.Join(dir, "*.go"))
+		require.NoError(t, err)
+		require.NotEmpty(t, files, dir)
+		for _, f := range files {
+			if strings.HasSuffix(f, "_test.go") {
+				continue
+			}
+			ast, err := parser.ParseFile(gotoken.NewFileSet(), f, nil, parser.ImportsOnly)
+			require.NoError(t, err)
+			for _, imp := range ast.Imports {
+				path, err := strconv.Unquote(imp.Path.Value)
+				require.NoError(t, err)
+				require.False(t, path == "gorm.io/gorm" || strings.HasPrefix(path, "gorm.io/"), "%s imports %s", f, path)
+			}
+		}
+	}
+}
