@@ -48,7 +48,7 @@ type ResponseData struct {
 	Status      string     `json:"status"`
 	Source      string     `json:"source"`
 	SubmittedAt *time.Time `json:"submitted_at"`
-	Answers     []Answer   `json:"answers"`
+	Answers     []Answer   `json:"answers" gorm:"-"`
 }
 
 // Answer is one answered question.
