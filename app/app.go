@@ -55,33 +55,98 @@ type Options struct {
 
 // App is a wired learnloop service.
 type App struct {
-	Cfg        *config.Config
-	DB         *gorm.DB
-	Sched      *scheduler.Scheduler
-	Planner    *plan.Planner
-	Deliverer  *bot.Deliverer
-	Router     *bot.Router
-	Renderer   *bot.Renderer
-	Extensions *bot.Registry // card kinds, audiences and in-card answers added to the core loop (surveys)
-	Signer     *bot.Signer
-	Sim        *simulator.Client
-	Server     *web.Server
-	Registry   *prometheus.Registry
-	Clicks     *web.ClickRecorder
-	Messengers map[bot.Platform]bot.Messenger
-	Surveys    *surveys.Service
-	Presence   *presence.Service
-	Campaigns  *campaigns.Service // targeted pushes, conversions, experiments
-	Webhooks   *webhooks.Service  // outbound webhooks: endpoints, the dispatch job, the delivery log
+	cfg        *config.Config
+	db         *gorm.DB
+	sched      *scheduler.Scheduler
+	planner    *plan.Planner
+	deliverer  *bot.Deliverer
+	router     *bot.Router
+	renderer   *bot.Renderer
+	extensions *bot.Registry // card kinds, audiences and in-card answers added to the core loop (surveys)
+	signer     *bot.Signer
+	sim        *simulator.Client
+	server     *web.Server
+	registry   *prometheus.Registry
+	clicks     *web.ClickRecorder
+	messengers map[bot.Platform]bot.Messenger
+	surveys    *surveys.Service
+	presence   *presence.Service
+	campaigns  *campaigns.Service // targeted pushes, conversions, experiments
+	webhooks   *webhooks.Service  // outbound webhooks: endpoints, the dispatch job, the delivery log
 	// Commands is the one door for writes (API, console, CLI, demo).
-	Commands *command.Service
-	Log      *slog.Logger
-	Now      func() time.Time
+	commands *command.Service
+	log      *slog.Logger
+	now      func() time.Time
 
 	ownDB     bool
 	runners   []runner
 	directory *directory.Schedule
 }
+
+// Accessors: what cmd, the tests, bench and chaos use of a wired app.
+
+// Cfg is the configuration the app was built from.
+func (a *App) Cfg() *config.Config { return a.cfg }
+
+// DB is the database.
+func (a *App) DB() *gorm.DB { return a.db }
+
+// Sched is the durable job scheduler.
+func (a *App) Sched() *scheduler.Scheduler { return a.sched }
+
+// Planner is turns touchpoints into jobs.
+func (a *App) Planner() *plan.Planner { return a.planner }
+
+// Deliverer is fans pushes out.
+func (a *App) Deliverer() *bot.Deliverer { return a.deliverer }
+
+// Router is handles taps.
+func (a *App) Router() *bot.Router { return a.router }
+
+// Renderer is renders cards.
+func (a *App) Renderer() *bot.Renderer { return a.renderer }
+
+// Extensions is the card kinds, audiences and in-card answers added to the core loop (surveys).
+func (a *App) Extensions() *bot.Registry { return a.extensions }
+
+// Signer is signs button and link tokens.
+func (a *App) Signer() *bot.Signer { return a.signer }
+
+// Sim is the simulator, nil unless enabled.
+func (a *App) Sim() *simulator.Client { return a.sim }
+
+// Server is the HTTP server.
+func (a *App) Server() *web.Server { return a.server }
+
+// Registry is the Prometheus registry.
+func (a *App) Registry() *prometheus.Registry { return a.registry }
+
+// Clicks is the click recorder.
+func (a *App) Clicks() *web.ClickRecorder { return a.clicks }
+
+// Messengers is the platform messengers by platform.
+func (a *App) Messengers() map[bot.Platform]bot.Messenger { return a.messengers }
+
+// Surveys is the survey service.
+func (a *App) Surveys() *surveys.Service { return a.surveys }
+
+// Presence is the proof-of-presence service.
+func (a *App) Presence() *presence.Service { return a.presence }
+
+// Campaigns is the targeted pushes, conversions and experiments.
+func (a *App) Campaigns() *campaigns.Service { return a.campaigns }
+
+// Webhooks is the outbound webhooks service.
+func (a *App) Webhooks() *webhooks.Service { return a.webhooks }
+
+// Commands is the one door for writes and reads (API, console, CLI, demo).
+func (a *App) Commands() *command.Service { return a.commands }
+
+// Log is the logger.
+func (a *App) Log() *slog.Logger { return a.log }
+
+// Now is the app's clock.
+func (a *App) Now() time.Time { return a.now() }
 
 // runner is a long-lived connection to a platform (DingTalk Stream, Feishu
 // long connection) that delivers taps to the router until ctx is done.
@@ -93,29 +158,29 @@ type runner struct {
 // New builds the service. It opens (and, when configured, migrates) the
 // database unless opts.DB is given.
 func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
-	a := &App{Cfg: cfg, Log: opts.Logger, Now: opts.Now}
-	if a.Log == nil {
-		a.Log = slog.Default()
+	a := &App{cfg: cfg, log: opts.Logger, now: opts.Now}
+	if a.log == nil {
+		a.log = slog.Default()
 	}
-	if a.Now == nil {
-		a.Now = time.Now
+	if a.now == nil {
+		a.now = time.Now
 	}
-	now := func() time.Time { return a.Now().UTC() }
+	now := func() time.Time { return a.now().UTC() }
 	loc := cfg.Location()
 
-	a.DB = opts.DB
-	if a.DB == nil {
+	a.db = opts.DB
+	if a.db == nil {
 		db, err := store.Open(ctx, cfg.Database.Driver, cfg.Database.DSN, store.Options{MaxOpenConns: cfg.Database.MaxOpenConns, MaxIdleConns: cfg.Database.MaxIdleConns})
 		if err != nil {
 			return nil, err
 		}
-		a.DB, a.ownDB = db, true
+		a.db, a.ownDB = db, true
 		if cfg.Database.MigrateOnStart {
 			if applied, err := store.Migrate(ctx, db); err != nil {
 				_ = store.Close(db)
 				return nil, err
 			} else if len(applied) > 0 {
-				a.Log.Info("applied migrations", "versions", applied)
+				a.log.Info("applied migrations", "versions", applied)
 			}
 		}
 	}
@@ -127,32 +192,32 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 		}
 		secret = make([]byte, 32)
 		_, _ = rand.Read(secret)
-		a.Log.Warn("security.link_secret is empty: using a random secret; links stop working after a restart (dev mode only)")
+		a.log.Warn("security.link_secret is empty: using a random secret; links stop working after a restart (dev mode only)")
 	}
 	signer, err := bot.NewSigner(secret, now)
 	if err != nil {
 		return nil, fmt.Errorf("security.link_secret: %w", err)
 	}
-	a.Signer = signer
+	a.signer = signer
 
-	a.Registry = prometheus.NewRegistry()
-	a.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	metrics := bot.NewMetrics(a.Registry)
+	a.registry = prometheus.NewRegistry()
+	a.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	metrics := bot.NewMetrics(a.registry)
 
 	quiet, err := QuietHours(cfg)
 	if err != nil {
 		return nil, err
 	}
-	a.Sched = scheduler.New(a.DB, scheduler.Options{
+	a.sched = scheduler.New(a.db, scheduler.Options{
 		Lease: cfg.Scheduler.Lease.D(), PollInterval: cfg.Scheduler.PollInterval.D(), Concurrency: cfg.Scheduler.Concurrency,
 		BatchSize: cfg.Scheduler.BatchSize, MaxAttempts: cfg.Scheduler.MaxAttempts, BackoffBase: cfg.Scheduler.BackoffBase.D(),
-		BackoffMax: cfg.Scheduler.BackoffMax.D(), Now: now, Logger: a.Log.With("component", "scheduler"), Metrics: a.Registry,
+		BackoffMax: cfg.Scheduler.BackoffMax.D(), Now: now, Logger: a.log.With("component", "scheduler"), Metrics: a.registry,
 		ShutdownTimeout: JobDrain(cfg.HTTP.ShutdownTimeout.D()),
 	})
-	a.Extensions = bot.NewRegistry()
-	a.Renderer = &bot.Renderer{Signer: signer, PublicURL: cfg.HTTP.PublicURL, LinkTTL: cfg.Security.LinkTTL.D(), Now: now, Registry: a.Extensions}
+	a.extensions = bot.NewRegistry()
+	a.renderer = &bot.Renderer{Signer: signer, PublicURL: cfg.HTTP.PublicURL, LinkTTL: cfg.Security.LinkTTL.D(), Now: now, Registry: a.extensions}
 
-	a.Messengers = map[bot.Platform]bot.Messenger{}
+	a.messengers = map[bot.Platform]bot.Messenger{}
 	mounts := map[string]http.Handler{}
 	// The simulator shows every employee and checks anyone in: it runs only
 	// in dev mode or when enabled, and next to a real platform only with
@@ -162,8 +227,8 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 		if real := cfg.RealPlatforms(); len(real) > 0 && !cfg.Platforms.Simulator.AllowWithRealPlatforms {
 			return nil, fmt.Errorf("platforms.simulator.enabled: refused next to platforms.%s.enabled unless platforms.simulator.allow_with_real_platforms is true", real[0])
 		}
-		a.Sim = simulator.New(simulator.Options{Now: now, Directory: a.simDirectory})
-		a.Messengers[bot.PlatformSimulator] = a.Sim
+		a.sim = simulator.New(simulator.Options{Now: now, Directory: a.simDirectory})
+		a.messengers[bot.PlatformSimulator] = a.sim
 	}
 	// Each platform adapter adds one block here (see docs/architecture.md);
 	// its callback handler is mounted once the router exists, below.
@@ -171,22 +236,22 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 	identity := map[bot.Platform]presence.IdentityProvider{} // in-app web identity for /q/, /c/ and /s/
 	// Platform rate limits are shared by every replica through the
 	// database, on the wall clock (the platforms count in real time).
-	limits := ratelimit.New(a.DB, ratelimit.WithLogger(a.Log.With("component", "ratelimit")))
+	limits := ratelimit.New(a.db, ratelimit.WithLogger(a.log.With("component", "ratelimit")))
 	if cfg.Platforms.WeCom.Enabled {
-		wc, err := wecom.FromConfig(cfg.Platforms.WeCom, cfg.HTTP.PublicURL, wecom.WithNow(now), wecom.WithLogger(a.Log.With("component", "wecom")), wecom.WithLimiter(limits))
+		wc, err := wecom.FromConfig(cfg.Platforms.WeCom, cfg.HTTP.PublicURL, wecom.WithNow(now), wecom.WithLogger(a.log.With("component", "wecom")), wecom.WithLimiter(limits))
 		if err != nil {
 			return nil, fmt.Errorf("platforms.wecom: %w", err)
 		}
-		a.Messengers[bot.PlatformWeCom] = wc
+		a.messengers[bot.PlatformWeCom] = wc
 		identity[bot.PlatformWeCom] = wc
 		callbacks[wecom.CallbackPath] = wc.CallbackHandler
 	}
 	if cfg.Platforms.Feishu.Enabled {
-		fc, err := feishu.FromConfig(cfg.Platforms.Feishu, cfg.HTTP.PublicURL, feishu.WithNow(now), feishu.WithLogger(a.Log.With("component", "feishu")), feishu.WithLimiter(limits))
+		fc, err := feishu.FromConfig(cfg.Platforms.Feishu, cfg.HTTP.PublicURL, feishu.WithNow(now), feishu.WithLogger(a.log.With("component", "feishu")), feishu.WithLimiter(limits))
 		if err != nil {
 			return nil, fmt.Errorf("platforms.feishu: %w", err)
 		}
-		a.Messengers[bot.PlatformFeishu] = fc
+		a.messengers[bot.PlatformFeishu] = fc
 		identity[bot.PlatformFeishu] = fc
 		callbacks["/callbacks/feishu"] = fc.CallbackHandler
 		if fc.Mode() == feishu.ModeWS {
@@ -194,54 +259,54 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 		}
 	}
 	if cfg.Platforms.DingTalk.Enabled {
-		dc, err := dingtalk.FromConfig(cfg.Platforms.DingTalk, cfg.HTTP.PublicURL, dingtalk.WithNow(now), dingtalk.WithLogger(a.Log.With("component", "dingtalk")), dingtalk.WithLimiter(limits))
+		dc, err := dingtalk.FromConfig(cfg.Platforms.DingTalk, cfg.HTTP.PublicURL, dingtalk.WithNow(now), dingtalk.WithLogger(a.log.With("component", "dingtalk")), dingtalk.WithLimiter(limits))
 		if err != nil {
 			return nil, fmt.Errorf("platforms.dingtalk: %w", err)
 		}
-		a.Messengers[bot.PlatformDingTalk] = dc
+		a.messengers[bot.PlatformDingTalk] = dc
 		identity[bot.PlatformDingTalk] = dc
 		callbacks["/callbacks/dingtalk"] = dc.CallbackHandler
 		// Card taps arrive over Stream whatever callback_mode says.
 		a.runners = append(a.runners, runner{"dingtalk stream", dc.Run})
 	}
 	for p, m := range opts.Messengers {
-		a.Messengers[p] = m
+		a.messengers[p] = m
 	}
 
-	a.Deliverer = &bot.Deliverer{
-		DB: a.DB, Messengers: a.Messengers, Renderer: a.Renderer, DefaultPlatform: bot.Platform(cfg.DefaultPlatform()),
+	a.deliverer = &bot.Deliverer{
+		DB: a.db, Messengers: a.messengers, Renderer: a.renderer, DefaultPlatform: bot.Platform(cfg.DefaultPlatform()),
 		BatchSize: cfg.Delivery.BatchSize, Workers: cfg.Delivery.Workers, StaleSending: cfg.Scheduler.Lease.D() * 2,
 		SendTimeout: SendTimeout(cfg.HTTP.ShutdownTimeout.D()),
-		Logger:      a.Log.With("component", "delivery"), Metrics: metrics, Now: now,
+		Logger:      a.log.With("component", "delivery"), Metrics: metrics, Now: now,
 	}
-	a.Router = &bot.Router{
-		DB: a.DB, Signer: signer, Renderer: a.Renderer, Checkins: &bot.Checkins{DB: a.DB, Now: now}, Registry: a.Extensions,
-		Messengers: a.Messengers, Logger: a.Log.With("component", "router"), Metrics: metrics, Now: now,
+	a.router = &bot.Router{
+		DB: a.db, Signer: signer, Renderer: a.renderer, Checkins: &bot.Checkins{DB: a.db, Now: now}, Registry: a.extensions,
+		Messengers: a.messengers, Logger: a.log.With("component", "router"), Metrics: metrics, Now: now,
 	}
-	a.Planner = &plan.Planner{DB: a.DB, Sched: a.Sched, Quiet: quiet, Now: now}
-	a.Sched.Register(plan.JobFire, a.Planner.FireHandler(a.Deliverer))
-	a.Sched.Register(JobReconcile, a.reconcile)
+	a.planner = &plan.Planner{DB: a.db, Sched: a.sched, Quiet: quiet, Now: now}
+	a.sched.Register(plan.JobFire, a.planner.FireHandler(a.deliverer))
+	a.sched.Register(JobReconcile, a.reconcile)
 	a.directory = a.directorySchedule()
 
 	settings, err := SurveySettings(cfg)
 	if err != nil {
 		return nil, err
 	}
-	a.Surveys = &surveys.Service{
-		DB: a.DB, Planner: a.Planner, Renderer: a.Renderer, Signer: signer, Secret: secret, Settings: settings,
-		Logger: a.Log.With("component", "surveys"), Now: now,
+	a.surveys = &surveys.Service{
+		DB: a.db, Planner: a.planner, Renderer: a.renderer, Signer: signer, Secret: secret, Settings: settings,
+		Logger: a.log.With("component", "surveys"), Now: now,
 	}
-	if err := a.Surveys.Register(a.Extensions); err != nil {
+	if err := a.surveys.Register(a.extensions); err != nil {
 		return nil, err
 	}
-	a.Campaigns = &campaigns.Service{DB: a.DB, Planner: a.Planner, Secret: secret, Location: loc, Locale: cfg.Locale, Logger: a.Log.With("component", "campaigns"), Now: now}
-	if err := a.Campaigns.Register(a.Extensions); err != nil {
+	a.campaigns = &campaigns.Service{DB: a.db, Planner: a.planner, Secret: secret, Location: loc, Locale: cfg.Locale, Logger: a.log.With("component", "campaigns"), Now: now}
+	if err := a.campaigns.Register(a.extensions); err != nil {
 		return nil, err
 	}
-	mounts["/webhooks/conversions"] = a.Campaigns.WebhookHandler()
+	mounts["/webhooks/conversions"] = a.campaigns.WebhookHandler()
 	wc := cfg.Webhooks
-	a.Webhooks, err = webhooks.New(webhooks.Deps{
-		DB: a.DB, Sched: a.Sched, Key: secret, Logger: a.Log.With("component", "webhooks"), Now: now,
+	a.webhooks, err = webhooks.New(webhooks.Deps{
+		DB: a.db, Sched: a.sched, Key: secret, Logger: a.log.With("component", "webhooks"), Now: now,
 		Opts: webhooks.Options{
 			AllowPrivate: wc.AllowPrivateTargets, Timeout: wc.Timeout.D(), MaxAttempts: wc.MaxAttempts, BackoffBase: wc.BackoffBase.D(),
 			BackoffMax: wc.BackoffMax.D(), PollInterval: wc.PollInterval.D(), Concurrency: wc.Concurrency,
@@ -250,62 +315,62 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 	if err != nil {
 		return nil, fmt.Errorf("webhooks: %w", err)
 	}
-	a.Sched.Register(webhooks.JobDispatch, a.Webhooks.Handler())
-	a.Deliverer.Audiences = a.Extensions.AudienceFuncs()
-	a.Planner.Kinds, a.Planner.Audiences = a.Extensions.KindSet(), a.Extensions.AudienceSet()
-	mounts["/s/"] = a.Surveys.FormHandler()
-	a.Presence, err = presence.New(presence.Deps{
-		DB: a.DB, Checkins: a.Router.Checkins, Signer: signer, Secret: secret, PublicURL: cfg.HTTP.PublicURL,
-		Providers: identity, Locale: cfg.Locale, Logger: a.Log.With("component", "presence"), Now: now,
+	a.sched.Register(webhooks.JobDispatch, a.webhooks.Handler())
+	a.deliverer.Audiences = a.extensions.AudienceFuncs()
+	a.planner.Kinds, a.planner.Audiences = a.extensions.KindSet(), a.extensions.AudienceSet()
+	mounts["/s/"] = a.surveys.FormHandler()
+	a.presence, err = presence.New(presence.Deps{
+		DB: a.db, Checkins: a.router.Checkins, Signer: signer, Secret: secret, PublicURL: cfg.HTTP.PublicURL,
+		Providers: identity, Locale: cfg.Locale, Logger: a.log.With("component", "presence"), Now: now,
 	})
 	if err != nil {
 		return nil, err
 	}
-	a.Surveys.RequireIdentity = a.Presence.SurveyGate
-	a.Router.OnsiteRequired = a.Presence.OnsiteRequired
-	mounts["/q/"] = a.Presence.Handler()
+	a.surveys.RequireIdentity = a.presence.SurveyGate
+	a.router.OnsiteRequired = a.presence.OnsiteRequired
+	mounts["/q/"] = a.presence.Handler()
 
 	for path, h := range callbacks {
-		mounts[path] = h(a.Router)
+		mounts[path] = h(a.router)
 	}
-	a.Commands = &command.Service{DB: a.DB, Planner: a.Planner, Surveys: a.Surveys, Admin: a.Surveys, Checkins: a.Router.Checkins,
-		RosterLookups: directory.RosterLookups(a.Messengers), Now: now, Defaults: command.Defaults{
+	a.commands = &command.Service{DB: a.db, Planner: a.planner, Surveys: a.surveys, Admin: a.surveys, Checkins: a.router.Checkins,
+		RosterLookups: directory.RosterLookups(a.messengers), Now: now, Defaults: command.Defaults{
 			Location: loc, Locale: cfg.Locale, OpensBefore: cfg.Checkin.OpensBefore.D(), Grace: cfg.Checkin.Grace.D(), MakeupAfter: cfg.Checkin.MakeupAfter.D()}}
 	ch, err := console.New(console.Deps{
-		Commands: a.Commands, Accounts: &accounts.Service{DB: a.DB, Now: now},
-		DB: a.DB, Planner: a.Planner, Location: loc, Locale: cfg.Locale,
+		Commands: a.commands, Accounts: &accounts.Service{DB: a.db, Now: now},
+		DB: a.db, Planner: a.planner, Location: loc, Locale: cfg.Locale,
 		Checkin: console.CheckinDefaults{OpensBefore: cfg.Checkin.OpensBefore.D(), Grace: cfg.Checkin.Grace.D(), MakeupAfter: cfg.Checkin.MakeupAfter.D()},
-		Now:     now, Logger: a.Log.With("component", "console"),
+		Now:     now, Logger: a.log.With("component", "console"),
 		CookieSecure: strings.HasPrefix(cfg.HTTP.PublicURL, "https://"),
-		SurveyAdmin:  a.Surveys, MinGroupSize: cfg.Surveys.MinGroupSize,
-		Surveys:   console.NewSurveyReports(a.DB, a.Surveys, now, loc),
-		Presence:  a.Presence,
-		Campaigns: a.Campaigns, Renderer: a.Renderer, Previews: CardPreviews(),
-		Webhooks: a.Webhooks,
+		SurveyAdmin:  a.surveys, MinGroupSize: cfg.Surveys.MinGroupSize,
+		Surveys:   console.NewSurveyReports(a.db, a.surveys, now, loc),
+		Presence:  a.presence,
+		Campaigns: a.campaigns, Renderer: a.renderer, Previews: CardPreviews(),
+		Webhooks: a.webhooks,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("console: %w", err)
 	}
 	mounts["/console"] = ch
-	if a.Sim != nil {
-		mounts["/sim"] = a.Sim.Handler("/sim", a.Router, loc, a.Log.With("component", "simulator"))
+	if a.sim != nil {
+		mounts["/sim"] = a.sim.Handler("/sim", a.router, loc, a.log.With("component", "simulator"))
 	}
 	for p, h := range opts.Mounts {
 		mounts[p] = h
 	}
-	a.Clicks = web.NewClickRecorder(a.Commands, a.Log.With("component", "clicks"))
+	a.clicks = web.NewClickRecorder(a.commands, a.log.With("component", "clicks"))
 	tokens := make([]string, 0, len(cfg.Security.AdminTokens))
 	for _, t := range cfg.Security.AdminTokens {
 		tokens = append(tokens, t.Value())
 	}
-	a.Server = &web.Server{
-		Commands: a.Commands,
-		Planner:  a.Planner, Router: a.Router, Renderer: a.Renderer, Signer: signer, Clicks: a.Clicks, Surveys: a.Surveys,
+	a.server = &web.Server{
+		Commands: a.commands,
+		Planner:  a.planner, Router: a.router, Renderer: a.renderer, Signer: signer, Clicks: a.clicks, Surveys: a.surveys,
 		Mounts: mounts, AdminTokens: tokens, Location: loc, Locale: cfg.Locale,
-		Gatherer: a.Registry, Logger: a.Log.With("component", "http"), Now: now,
-		PresenceAPI: a.Presence.APIHandler,
-		Campaigns:   a.Campaigns,
-		Webhooks:    a.Webhooks,
+		Gatherer: a.registry, Logger: a.log.With("component", "http"), Now: now,
+		PresenceAPI: a.presence.APIHandler,
+		Campaigns:   a.campaigns,
+		Webhooks:    a.webhooks,
 	}
 	return a, nil
 }
@@ -375,18 +440,18 @@ const reconcileEvery = 10 * time.Minute
 // one job.
 func (a *App) ScheduleReconcile(ctx context.Context) error {
 	needed := false
-	for _, m := range a.Messengers {
+	for _, m := range a.messengers {
 		_, ok := m.(bot.DeliveryChecker)
 		needed = needed || ok
 	}
 	if !needed {
 		return nil
 	}
-	return a.enqueueReconcile(ctx, a.Now().UTC().Truncate(reconcileEvery).Add(reconcileEvery))
+	return a.enqueueReconcile(ctx, a.now().UTC().Truncate(reconcileEvery).Add(reconcileEvery))
 }
 
 func (a *App) enqueueReconcile(ctx context.Context, at time.Time) error {
-	_, _, err := a.Sched.Enqueue(ctx, nil, scheduler.JobSpec{Kind: JobReconcile, UniqueKey: JobReconcile + ":" + at.Format("20060102T1504Z"), RunAt: at})
+	_, _, err := a.sched.Enqueue(ctx, nil, scheduler.JobSpec{Kind: JobReconcile, UniqueKey: JobReconcile + ":" + at.Format("20060102T1504Z"), RunAt: at})
 	if err != nil {
 		return fmt.Errorf("schedule reconcile: %w", err)
 	}
@@ -395,12 +460,12 @@ func (a *App) enqueueReconcile(ctx context.Context, at time.Time) error {
 
 func (a *App) reconcile(ctx context.Context, job store.Job) error {
 	at := job.RunAt.UTC()
-	n, err := a.Deliverer.Reconcile(ctx, at.Add(-reconcileEvery*2-5*time.Minute), at.Add(-5*time.Minute))
+	n, err := a.deliverer.Reconcile(ctx, at.Add(-reconcileEvery*2-5*time.Minute), at.Add(-5*time.Minute))
 	if err != nil {
 		return err
 	}
 	if n > 0 {
-		a.Log.Info("deliveries dropped or refused after sending", "count", n)
+		a.log.Info("deliveries dropped or refused after sending", "count", n)
 	}
 	return a.enqueueReconcile(ctx, at.Add(reconcileEvery))
 }
@@ -428,7 +493,7 @@ func QuietHours(cfg *config.Config) (scheduler.QuietHours, error) {
 
 func (a *App) simDirectory(ctx context.Context) ([]simulator.User, error) {
 	var es []store.Employee
-	if err := a.DB.WithContext(ctx).Where("active = ?", true).Order("external_id").Limit(500).Find(&es).Error; err != nil {
+	if err := a.db.WithContext(ctx).Where("active = ?", true).Order("external_id").Limit(500).Find(&es).Error; err != nil {
 		return nil, err
 	}
 	out := make([]simulator.User, len(es))
@@ -439,7 +504,7 @@ func (a *App) simDirectory(ctx context.Context) ([]simulator.User, error) {
 }
 
 // Handler is the service's root HTTP handler.
-func (a *App) Handler() http.Handler { return a.Presence.GuardCheckinPage(a.Server.Handler()) }
+func (a *App) Handler() http.Handler { return a.presence.GuardCheckinPage(a.server.Handler()) }
 
 // Serve runs the HTTP server and, when enabled, the scheduler until ctx is
 // done, then shuts both down within one budget, http.shutdown_timeout: stop
@@ -449,8 +514,8 @@ func (a *App) Handler() http.Handler { return a.Presence.GuardCheckinPage(a.Serv
 func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	srv := &http.Server{
 		Handler: a.Handler(), ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout: a.Cfg.HTTP.ReadTimeout.D(), WriteTimeout: a.Cfg.HTTP.WriteTimeout.D(),
-		ErrorLog: slog.NewLogLogger(a.Log.Handler(), slog.LevelWarn),
+		ReadTimeout: a.cfg.HTTP.ReadTimeout.D(), WriteTimeout: a.cfg.HTTP.WriteTimeout.D(),
+		ErrorLog: slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
 	}
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
@@ -459,33 +524,33 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 		}
 		return nil
 	})
-	if a.Cfg.Scheduler.Enabled {
-		g.Go(func() error { return a.Sched.Run(gctx) })
+	if a.cfg.Scheduler.Enabled {
+		g.Go(func() error { return a.sched.Run(gctx) })
 	}
 	if err := a.ScheduleReconcile(ctx); err != nil {
 		// Late-drop checks are a safety net; serving goes on without them.
-		a.Log.Error("schedule delivery reconcile", "err", err)
+		a.log.Error("schedule delivery reconcile", "err", err)
 	}
-	if err := a.Webhooks.EnsureJob(ctx); err != nil {
+	if err := a.webhooks.EnsureJob(ctx); err != nil {
 		// Events wait in the outbox; the job is armed again by the next
 		// start or endpoint change.
-		a.Log.Error("arm webhook dispatch", "err", err)
+		a.log.Error("arm webhook dispatch", "err", err)
 	}
 	if err := a.directory.EnsureNext(ctx); err != nil {
 		// The directory is synced again at its next slot or from the CLI.
-		a.Log.Error("schedule directory sync", "err", err)
+		a.log.Error("schedule directory sync", "err", err)
 	}
 	for _, r := range a.runners {
 		g.Go(func() error {
 			// A platform connection that gives up is logged, not fatal:
 			// HTTP callbacks, sending and the other platforms go on.
-			if err := r.run(gctx, a.Router); err != nil && gctx.Err() == nil {
-				a.Log.Error("platform connection stopped", "name", r.name, "err", err)
+			if err := r.run(gctx, a.router); err != nil && gctx.Err() == nil {
+				a.log.Error("platform connection stopped", "name", r.name, "err", err)
 			}
 			return nil
 		})
 	}
-	budget := a.Cfg.HTTP.ShutdownTimeout.D()
+	budget := a.cfg.HTTP.ShutdownTimeout.D()
 	g.Go(func() error {
 		<-gctx.Done()
 		// Requests in flight (taps, answers) finish and are stored; new
@@ -493,9 +558,9 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 		// of the budget is spent is closed.
 		sctx, cancel := context.WithTimeout(context.Background(), JobDrain(budget))
 		defer cancel()
-		a.Log.Info("shutting down", "budget", budget)
+		a.log.Info("shutting down", "budget", budget)
 		if err := srv.Shutdown(sctx); err != nil {
-			a.Log.Warn("http shutdown: closing open connections", "err", err)
+			a.log.Warn("http shutdown: closing open connections", "err", err)
 			_ = srv.Close()
 		}
 		return nil
@@ -515,21 +580,21 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	case err := <-waited:
 		return err
 	case <-t.C:
-		a.Log.Warn("shutdown budget spent; exiting with work still running", "budget", budget)
+		a.log.Warn("shutdown budget spent; exiting with work still running", "budget", budget)
 		return nil
 	}
 }
 
 // Close releases the app's resources.
 func (a *App) Close() error {
-	a.Clicks.Close()
+	a.clicks.Close()
 	if a.ownDB {
-		return store.Close(a.DB)
+		return store.Close(a.db)
 	}
 	return nil
 }
 
 // URL joins the public URL and a path.
 func (a *App) URL(path string) string {
-	return strings.TrimRight(a.Cfg.HTTP.PublicURL, "/") + path
+	return strings.TrimRight(a.cfg.HTTP.PublicURL, "/") + path
 }

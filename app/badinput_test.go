@@ -162,7 +162,7 @@ func TestLinksAndCheckinWindows(t *testing.T) {
 		require.Equal(t, http.StatusOK, b.call(t, "PATCH", "/api/v1/sessions/"+u(s.Session.ID), "", map[string]any{"online_url": "https://meeting.example.com/j/1"}, nil))
 		require.Equal(t, http.StatusAccepted, b.call(t, "POST", "/api/v1/touchpoints/"+u(promptID)+"/send-now", "", nil, nil))
 		b.runDue(t)
-		cards := b.a.Sim.Inbox("E002")
+		cards := b.a.Sim().Inbox("E002")
 		require.Len(t, cards, 1)
 		var link, checkin string
 		for _, btn := range cards[0].Message.Buttons {
@@ -175,7 +175,7 @@ func TestLinksAndCheckinWindows(t *testing.T) {
 		noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 
 		// Tampered and unknown tokens: 404, never a redirect, nothing stored.
-		for _, bad := range []string{link[:len(link)-2] + "xx", b.srv.URL + "/l/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", b.srv.URL + "/l/" + b.a.Signer.Sign(bot.Claims{Kind: bot.TokenLink, DeliveryID: 1, Expires: b.clk.Now().Add(-time.Minute), Extra: "https://evil.example"})} {
+		for _, bad := range []string{link[:len(link)-2] + "xx", b.srv.URL + "/l/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", b.srv.URL + "/l/" + b.a.Signer().Sign(bot.Claims{Kind: bot.TokenLink, DeliveryID: 1, Expires: b.clk.Now().Add(-time.Minute), Extra: "https://evil.example"})} {
 			resp, err := noRedirect.Get(bad)
 			require.NoError(t, err)
 			resp.Body.Close()
@@ -227,7 +227,7 @@ func TestLinksAndCheckinWindows(t *testing.T) {
 		require.Equal(t, store.CheckinLate, ci.Kind)
 		require.Equal(t, store.SourceLink, ci.Source)
 		// The card in the inbox was updated too.
-		require.Contains(t, b.a.Sim.Inbox("E002")[0].Message.Status, "10:30")
+		require.Contains(t, b.a.Sim().Inbox("E002")[0].Message.Status, "10:30")
 
 		// A tampered check-in token is a 404 and records nothing.
 		resp, err = http.Post(checkin+"x", "application/x-www-form-urlencoded", nil)

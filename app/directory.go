@@ -10,8 +10,8 @@ import (
 // order (directory.platforms, else directory.Platforms) in which they are
 // read and supply a person's profile.
 func (a *App) DirectorySources() (map[string]directory.Source, []string) {
-	all := directory.Sources(a.Messengers, a.Cfg.Directory.Concurrency)
-	order := a.Cfg.Directory.Platforms
+	all := directory.Sources(a.messengers, a.cfg.Directory.Concurrency)
+	order := a.cfg.Directory.Platforms
 	if len(order) == 0 {
 		order = directory.Platforms
 	}
@@ -33,7 +33,7 @@ func (a *App) DirectorySyncer(order []string) *directory.Syncer {
 			prio = append(prio, p)
 		}
 	}
-	return directory.NewSyncer(a.DB, directory.Options{Now: a.Now, Logger: a.Log.With("component", "directory"), Priority: prio, MaxDeactivatePercent: a.Cfg.Directory.MaxDeactivatePercent})
+	return directory.NewSyncer(a.db, directory.Options{Now: a.now, Logger: a.log.With("component", "directory"), Priority: prio, MaxDeactivatePercent: a.cfg.Directory.MaxDeactivatePercent})
 }
 
 // directorySchedule is the scheduled sync (directory.sync_cron) of the
@@ -44,8 +44,8 @@ func (a *App) directorySchedule() *directory.Schedule {
 	for _, p := range order {
 		enabled[p] = srcs[p]
 	}
-	ds := &directory.Schedule{Syncer: a.DirectorySyncer(order), Sched: a.Sched, Sources: enabled,
-		Cron: a.Cfg.Directory.SyncCron, Loc: a.Cfg.Location(), Now: a.Now}
+	ds := &directory.Schedule{Syncer: a.DirectorySyncer(order), Sched: a.sched, Sources: enabled,
+		Cron: a.cfg.Directory.SyncCron, Loc: a.cfg.Location(), Now: a.now}
 	ds.Register()
 	return ds
 }

@@ -136,17 +136,17 @@ func TestEndToEndCheckinLoop(t *testing.T) {
 
 		// Before its time nothing is sent.
 		b.runDue(t)
-		require.Zero(t, b.a.Sim.Sends())
+		require.Zero(t, b.a.Sim().Sends())
 
 		b.clk.Set(promptAt.Add(time.Second))
 		b.runDue(t)
-		require.Equal(t, 3, b.a.Sim.Sends(), "one card per recipient")
+		require.Equal(t, 3, b.a.Sim().Sends(), "one card per recipient")
 		for _, id := range []string{"E001", "E002", "E003"} {
-			require.Len(t, b.a.Sim.Inbox(id), 1, id)
+			require.Len(t, b.a.Sim().Inbox(id), 1, id)
 		}
 
 		// E001 taps three times: one check-in, card updated in place.
-		btn := checkinButton(t, b.a.Sim.Inbox("E001"))
+		btn := checkinButton(t, b.a.Sim().Inbox("E001"))
 		b.clk.Set(time.Date(2026, 3, 2, 1, 47, 0, 0, time.UTC)) // 09:47 Shanghai
 		for i := range 3 {
 			var tr simulator.TapResponse
@@ -154,7 +154,7 @@ func TestEndToEndCheckinLoop(t *testing.T) {
 			require.True(t, tr.OK)
 			require.Equal(t, i > 0, tr.Duplicate)
 		}
-		card := b.a.Sim.Inbox("E001")[0]
+		card := b.a.Sim().Inbox("E001")[0]
 		require.Equal(t, "已签到 09:47 ✓", card.Message.Status)
 		require.Empty(t, checkinButtons(card.Message), "the check-in button is gone after the tap")
 		var n int64
@@ -175,7 +175,7 @@ func TestEndToEndCheckinLoop(t *testing.T) {
 		}
 		require.NoError(t, db.Model(&store.Delivery{}).Where("touchpoint_id = ?", promptID).Count(&n).Error)
 		require.EqualValues(t, 3, n)
-		require.Equal(t, 3, b.a.Sim.Sends())
+		require.Equal(t, 3, b.a.Sim().Sends())
 
 		var lists struct {
 			Roster     []map[string]any `json:"roster"`
@@ -272,9 +272,9 @@ func TestPlatformsAreWiredWhenEnabled(t *testing.T) {
 	a, err := app.New(context.Background(), cfg, app.Options{DB: db.DB})
 	require.NoError(t, err)
 	defer a.Close()
-	require.Contains(t, a.Messengers, bot.PlatformWeCom)
-	require.Contains(t, a.Messengers, bot.PlatformDingTalk)
-	require.Contains(t, a.Messengers, bot.PlatformFeishu)
+	require.Contains(t, a.Messengers(), bot.PlatformWeCom)
+	require.Contains(t, a.Messengers(), bot.PlatformDingTalk)
+	require.Contains(t, a.Messengers(), bot.PlatformFeishu)
 	srv := httptest.NewServer(a.Handler())
 	defer srv.Close()
 	// Unsigned callbacks are refused and reach nothing.
@@ -318,7 +318,7 @@ func TestReconcileJobIsScheduledOnlyWhenAPlatformCanReport(t *testing.T) {
 	require.True(t, jobs[0].RunAt.After(b.clk.Now()))
 	// It runs and schedules the next slot.
 	b.clk.Set(jobs[0].RunAt.Add(time.Second))
-	n, err := a.Sched.RunDue(context.Background())
+	n, err := a.Sched().RunDue(context.Background())
 	require.NoError(t, err)
 	require.Equal(t, 1, n)
 	require.NoError(t, db2.Where("kind = ?", app.JobReconcile).Order("run_at").Find(&jobs).Error)

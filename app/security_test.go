@@ -79,7 +79,7 @@ func TestSimulatorIsOffOutsideDevMode(t *testing.T) {
 			if !tc.sim {
 				require.Equal(t, http.StatusNotFound, resp.StatusCode)
 			}
-			require.Equal(t, tc.sim, a.Sim != nil)
+			require.Equal(t, tc.sim, a.Sim() != nil)
 		})
 	}
 }

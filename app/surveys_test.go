@@ -59,7 +59,7 @@ func surveyFixture(t *testing.T, b *bundle) (sessionID uint64, tps map[string][]
 // cardWith returns the newest card of user whose kind is kind.
 func cardWith(t *testing.T, b *bundle, user, kind string) simulator.Card {
 	t.Helper()
-	for _, c := range b.a.Sim.Inbox(user) {
+	for _, c := range b.a.Sim().Inbox(user) {
 		if c.Message.Kind == kind {
 			return c
 		}
@@ -69,7 +69,7 @@ func cardWith(t *testing.T, b *bundle, user, kind string) simulator.Card {
 }
 
 func hasCard(b *bundle, user, kind string) bool {
-	for _, c := range b.a.Sim.Inbox(user) {
+	for _, c := range b.a.Sim().Inbox(user) {
 		if c.Message.Kind == kind {
 			return true
 		}
@@ -82,7 +82,7 @@ func formURL(t *testing.T, b *bundle, c simulator.Card) string {
 	t.Helper()
 	for _, btn := range c.Message.Buttons {
 		if btn.Action == bot.ActionLink && strings.Contains(btn.URL, "/l/") {
-			claims, err := b.a.Signer.Verify(btn.URL[strings.LastIndex(btn.URL, "/")+1:], bot.TokenLink)
+			claims, err := b.a.Signer().Verify(btn.URL[strings.LastIndex(btn.URL, "/")+1:], bot.TokenLink)
 			require.NoError(t, err)
 			if strings.Contains(claims.Extra, "/s/") {
 				return claims.Extra
@@ -314,10 +314,10 @@ func TestManagerFollowupEndToEnd(t *testing.T) {
 		var ds []store.Delivery
 		require.NoError(t, db.Where("touchpoint_id = ?", fu).Order("subject_id").Find(&ds).Error)
 		require.Len(t, ds, 3, "E001 and E002 to M001, E003 to M002; E004 has no manager")
-		cards := b.a.Sim.Inbox("M001")
+		cards := b.a.Sim().Inbox("M001")
 		require.Len(t, cards, 2)
-		require.Len(t, b.a.Sim.Inbox("M002"), 1)
-		require.Contains(t, b.a.Sim.Inbox("M002")[0].Message.Title, "李娜")
+		require.Len(t, b.a.Sim().Inbox("M002"), 1)
+		require.Contains(t, b.a.Sim().Inbox("M002")[0].Message.Title, "李娜")
 
 		// M001 answers for both reports.
 		forms := map[string]string{}

@@ -181,7 +181,7 @@ func (s *service) newClass(b *testing.B) (store.Session, []store.Delivery) {
 	b.Helper()
 	sess := s.newSession(b)
 	tp := s.newTouchpoint(b, sess)
-	st, err := s.a.Deliverer.Fire(context.Background(), tp.ID, "0")
+	st, err := s.a.Deliverer().Fire(context.Background(), tp.ID, "0")
 	require.NoError(b, err)
 	require.Equal(b, len(s.employees), st.Sent, "every card is sent: %+v", st)
 	var ds []store.Delivery
@@ -322,7 +322,7 @@ func (s *service) stormRoundP99(b *testing.B, people, clients int, cl *http.Clie
 	type tap struct{ user, token string }
 	taps := make([]tap, len(ds))
 	for i, d := range ds {
-		card := s.a.Sim.Inbox(d.UserID)[0] // newest first: this round's card
+		card := s.a.Sim().Inbox(d.UserID)[0] // newest first: this round's card
 		require.Equal(b, bot.ActionCheckin, card.Message.Buttons[0].Action)
 		taps[i] = tap{user: d.UserID, token: card.Message.Buttons[0].Token}
 	}
@@ -402,7 +402,7 @@ func BenchmarkFanout(b *testing.B) {
 	s.seedRoster(b, n)
 	sess := s.newSession(b)
 	nm := &nullMessenger{}
-	s.a.Deliverer.Messengers[bot.PlatformSimulator] = nm
+	s.a.Deliverer().Messengers[bot.PlatformSimulator] = nm
 	for range b.N {
 		var rss []float64
 		perRound := true
@@ -418,7 +418,7 @@ func BenchmarkFanout(b *testing.B) {
 			runtime.GC()
 			perRound = resetPeakRSS() && perRound
 			t0 := time.Now()
-			st, err := s.a.Deliverer.Fire(context.Background(), tp.ID, "0")
+			st, err := s.a.Deliverer().Fire(context.Background(), tp.ID, "0")
 			el := time.Since(t0)
 			require.NoError(b, err)
 			require.Equal(b, n, st.Sent)
@@ -474,7 +474,7 @@ func BenchmarkLinkRedirect(b *testing.B) {
 			_, ds := s.newClass(b)
 			links := make([]string, len(ds))
 			for i, d := range ds {
-				links[i] = s.a.Renderer.TrackedURL(d.ID, "https://example.com/course?id=1", time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC))
+				links[i] = s.a.Renderer().TrackedURL(d.ID, "https://example.com/course?id=1", time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC))
 			}
 			rate, lat, err := load(total, clients, func(i int) error { return get(links[i%len(links)]) })
 			require.NoError(b, err)

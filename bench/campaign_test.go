@@ -25,7 +25,7 @@ func BenchmarkCampaign(b *testing.B) {
 	s.seedRoster(b, n)
 	sess := s.newSession(b) // only the baseline's rows point at it
 	nm := &nullMessenger{}
-	s.a.Deliverer.Messengers[bot.PlatformSimulator] = nm
+	s.a.Deliverer().Messengers[bot.PlatformSimulator] = nm
 	ctx := context.Background()
 	for range b.N {
 		var rss []float64
@@ -37,7 +37,7 @@ func BenchmarkCampaign(b *testing.B) {
 		}, func(r int) float64 {
 			return s.bulkInsertDeliveries(b, sess, 2_000_000_000+uint64(r), fmt.Sprintf("cbase-%d", r), n)
 		}, func(r int) float64 {
-			c, err := s.a.Campaigns.Create(ctx, campaigns.Input{
+			c, err := s.a.Campaigns().Create(ctx, campaigns.Input{
 				Name: fmt.Sprintf("基准活动 %d", r), Title: "直播：高效沟通", Body: "今晚 8 点", Event: "live_join",
 				Buttons:  []campaigns.Button{{Kind: campaigns.ButtonLive, URL: "https://live.example.com/r/1"}, {Kind: campaigns.ButtonDocument, URL: "https://doc.example.com/1"}},
 				Audience: campaigns.Audience{Include: []campaigns.Rule{{Department: "部门"}}},
@@ -48,7 +48,7 @@ func BenchmarkCampaign(b *testing.B) {
 			runtime.GC()
 			perRound = resetPeakRSS() && perRound
 			t0 := time.Now()
-			st, err := s.a.Deliverer.Fire(ctx, c.Variants[0].TouchpointID, "0")
+			st, err := s.a.Deliverer().Fire(ctx, c.Variants[0].TouchpointID, "0")
 			el := time.Since(t0)
 			require.NoError(b, err)
 			require.Equal(b, n, st.Sent)

@@ -283,7 +283,7 @@ func newDingTalkRig(b *testing.B) *rig {
 	s.platform = "dingtalk"
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- dc.Run(ctx, s.a.Router) }()
+	go func() { done <- dc.Run(ctx, s.a.Router()) }()
 	b.Cleanup(func() {
 		cancel()
 		<-done

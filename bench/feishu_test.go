@@ -186,7 +186,7 @@ func newFeishuRig(b *testing.B) *rig {
 		}, feishu.WithNow(s.clock), feishu.WithLogger(slog.New(slog.DiscardHandler)), feishu.WithLimiter(unlimited{s.clock}))
 		require.NoError(b, err)
 		router := bot.InteractionHandlerFunc(func(ctx context.Context, in bot.Interaction) (bot.Reply, error) {
-			return s.a.Router.HandleInteraction(ctx, in)
+			return s.a.Router().HandleInteraction(ctx, in)
 		})
 		opts.Messengers = map[bot.Platform]bot.Messenger{bot.PlatformFeishu: fc}
 		opts.Mounts = map[string]http.Handler{"/callbacks/feishu": fc.CallbackHandler(router)}

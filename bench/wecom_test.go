@@ -102,7 +102,7 @@ func newWeComRig(b *testing.B) *rig {
 			cfg.HTTP.PublicURL, wecom.WithNow(s.clock), wecom.WithLogger(slog.New(slog.DiscardHandler)), wecom.WithLimiter(unlimited{s.clock}))
 		require.NoError(b, err)
 		router := bot.InteractionHandlerFunc(func(ctx context.Context, in bot.Interaction) (bot.Reply, error) {
-			return s.a.Router.HandleInteraction(ctx, in)
+			return s.a.Router().HandleInteraction(ctx, in)
 		})
 		opts.Messengers = map[bot.Platform]bot.Messenger{bot.PlatformWeCom: wc}
 		opts.Mounts = map[string]http.Handler{wecom.CallbackPath: wc.CallbackHandler(router)}
@@ -117,7 +117,7 @@ func newWeComRig(b *testing.B) *rig {
 		cbs := make([]cb, len(ds))
 		now := s.clock() // callback timestamps are checked against the app's clock
 		for i, d := range ds {
-			tok := s.a.Signer.Sign(bot.Claims{Kind: bot.TokenInteraction, DeliveryID: d.ID, Expires: now.Add(48 * time.Hour), Extra: bot.ActionCheckin})
+			tok := s.a.Signer().Sign(bot.Claims{Kind: bot.TokenInteraction, DeliveryID: d.ID, Expires: now.Add(48 * time.Hour), Extra: bot.ActionCheckin})
 			q, body := wecomCallback(d.UserID, "ll:checkin::"+tok, d.Key, now)
 			cbs[i] = cb{q, body}
 		}

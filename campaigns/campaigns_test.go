@@ -87,7 +87,7 @@ func linkOf(t *testing.T, cards []bot.Message) string {
 
 func inbox(e *env, user string) []bot.Message {
 	var out []bot.Message
-	for _, c := range e.a.Sim.Inbox(user) {
+	for _, c := range e.a.Sim().Inbox(user) {
 		if c.Message.Kind == campaigns.KindCampaign {
 			out = append(out, c.Message)
 		}
@@ -113,7 +113,7 @@ func TestCampaignEndToEnd(t *testing.T) {
 		ctx := context.Background()
 		e := newEnv(t, db)
 		seed(t, db, 12)
-		svc := e.a.Campaigns
+		svc := e.a.Campaigns()
 		aud := campaigns.Audience{Include: []campaigns.Rule{{Department: "销售"}}, Exclude: []campaigns.Rule{{Tag: "新员工"}}}
 		n, err := campaigns.Count(ctx, db.DB, aud)
 		require.NoError(t, err)
@@ -156,7 +156,7 @@ func TestCampaignEndToEnd(t *testing.T) {
 
 		// Firing again (a retry, a second replica) sends nobody twice.
 		for _, v := range c.Variants {
-			_, err := e.a.Deliverer.Fire(ctx, v.TouchpointID, "0")
+			_, err := e.a.Deliverer().Fire(ctx, v.TouchpointID, "0")
 			require.NoError(t, err)
 		}
 		var count int64
@@ -265,25 +265,25 @@ func TestCampaignPausedSendsNothing(t *testing.T) {
 		e := newEnv(t, db)
 		seed(t, db, 4)
 		at := e.clk.Now().Add(time.Hour)
-		c, err := e.a.Campaigns.Create(ctx, campaigns.Input{Name: "考试提醒", Title: "月考", Event: "exam_done",
+		c, err := e.a.Campaigns().Create(ctx, campaigns.Input{Name: "考试提醒", Title: "月考", Event: "exam_done",
 			Buttons:  []campaigns.Button{{Kind: campaigns.ButtonExam, URL: "https://exam.example.com/1"}},
 			Audience: campaigns.Audience{Include: []campaigns.Rule{{City: "北京"}}}, Schedule: campaigns.Schedule{Kind: store.ScheduleAt, At: &at}}, "")
 		require.NoError(t, err)
-		_, err = e.a.Campaigns.SetPaused(ctx, c.ID, true, "")
+		_, err = e.a.Campaigns().SetPaused(ctx, c.ID, true, "")
 		require.NoError(t, err)
 		e.clk.Set(at.Add(time.Minute))
 		apptest.RunDue(t, e.a)
 		var n int64
 		require.NoError(t, db.Model(&store.Delivery{}).Where("touchpoint_id = ?", c.Variants[0].TouchpointID).Count(&n).Error)
 		require.Zero(t, n)
-		_, err = e.a.Campaigns.SetPaused(ctx, c.ID, false, "")
+		_, err = e.a.Campaigns().SetPaused(ctx, c.ID, false, "")
 		require.NoError(t, err)
 		apptest.RunDue(t, e.a)
 		require.NoError(t, db.Model(&store.Delivery{}).Where("touchpoint_id = ?", c.Variants[0].TouchpointID).Count(&n).Error)
 		require.EqualValues(t, 3, n, "the three in 北京")
-		_, err = e.a.Campaigns.Cancel(ctx, c.ID, "")
+		_, err = e.a.Campaigns().Cancel(ctx, c.ID, "")
 		require.NoError(t, err)
-		_, err = e.a.Campaigns.SetPaused(ctx, c.ID, false, "")
+		_, err = e.a.Campaigns().SetPaused(ctx, c.ID, false, "")
 		require.ErrorIs(t, err, campaigns.ErrConflict)
 	})
 }
@@ -295,7 +295,7 @@ func TestCampaignInputRefused(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *storetest.DB) {
 		e := newEnv(t, db)
 		past := e.clk.Now().Add(-time.Hour)
-		_, err := e.a.Campaigns.Create(context.Background(), campaigns.Input{
+		_, err := e.a.Campaigns().Create(context.Background(), campaigns.Input{
 			Buttons:  []campaigns.Button{{Kind: "video", URL: "javascript:alert(1)"}, {Kind: "live", URL: "https://a"}, {Kind: "live", URL: "https://b"}, {Kind: "live", URL: "https://c"}, {Kind: "live", URL: "https://d"}},
 			Audience: campaigns.Audience{Include: []campaigns.Rule{{}}, Exclude: []campaigns.Rule{{Tag: "a,b"}}},
 			Schedule: campaigns.Schedule{Kind: store.ScheduleAt, At: &past, TimeZone: "Mars/Base"},
@@ -327,7 +327,7 @@ func TestConversionWebhook(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *storetest.DB) {
 		e := newEnv(t, db)
 		seed(t, db, 1)
-		secret := e.a.Campaigns.WebhookSecret()
+		secret := e.a.Campaigns().WebhookSecret()
 		body := []byte(`{"event_id":"wh-1","event":"course_done","occurred_at":"2026-03-02T01:30:00Z","platform":"simulator","platform_user_id":"S000"}`)
 		post := func(ts int64, sig string, b []byte) int {
 			req, err := http.NewRequest("POST", e.url+"/webhooks/conversions", bytes.NewReader(b))

@@ -22,13 +22,13 @@ func TestCampaignPagedAudience(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *storetest.DB) {
 		ctx := context.Background()
 		e := newEnv(t, db)
-		e.a.Deliverer.AudiencePage = 2
+		e.a.Deliverer().AudiencePage = 2
 		es := seed(t, db, 11) // 11 in 销售 (4 new hires), 3 in 市场, one inactive
 		aud := campaigns.Audience{Include: []campaigns.Rule{{Department: "销售"}, {Department: "市场"}}, Exclude: []campaigns.Rule{{Title: "实习生"}}}
 		n, err := campaigns.Count(ctx, db.DB, aud)
 		require.NoError(t, err)
 		require.EqualValues(t, 14, n, "seven pages of two")
-		c, err := e.a.Campaigns.Create(ctx, campaigns.Input{
+		c, err := e.a.Campaigns().Create(ctx, campaigns.Input{
 			Name: "分页", Title: "分页推送", Body: "正文", Event: "open", MinSample: 3, MinGroupSize: 3,
 			Buttons:  []campaigns.Button{{Kind: campaigns.ButtonCourse, URL: "https://learn.example.com/c/1"}},
 			Audience: aud, Schedule: campaigns.Schedule{Kind: store.ScheduleNow},
@@ -38,7 +38,7 @@ func TestCampaignPagedAudience(t *testing.T) {
 		require.Len(t, c.Variants, 2)
 		var vs []store.CampaignVariant
 		require.NoError(t, db.Where("campaign_id = ?", c.ID).Order("id").Find(&vs).Error)
-		m := hmac.New(sha256.New, e.a.Campaigns.Secret)
+		m := hmac.New(sha256.New, e.a.Campaigns().Secret)
 		m.Write([]byte("learnloop campaign assignment"))
 		key := m.Sum(nil)
 

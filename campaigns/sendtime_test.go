@@ -95,7 +95,7 @@ func TestLearnedSendTime(t *testing.T) {
 		e := newEnv(t, db)
 		es := seed(t, db, 12)
 		pastPushes(t, db, es)
-		svc := e.a.Campaigns
+		svc := e.a.Campaigns()
 		sh, _ := time.LoadLocation("Asia/Shanghai")
 		rate := func(est *campaigns.SendTimeEstimate, h int) float64 {
 			require.NotNil(t, est.Hours[h].QuickOpen, h)
@@ -216,7 +216,7 @@ func TestLearnedSendTimeRefused(t *testing.T) {
 				[]campaigns.VariantInput{{Name: "A"}, {Name: "B", At: &from, Best: &campaigns.Window{From: from, To: to}}}, "variants[1].best"},
 		}
 		for _, tc := range cases {
-			_, err := e.a.Campaigns.Create(context.Background(), campaigns.Input{Name: "x", Title: "x", Event: "e", Schedule: tc.sc, Variants: tc.vs}, "")
+			_, err := e.a.Campaigns().Create(context.Background(), campaigns.Input{Name: "x", Title: "x", Event: "e", Schedule: tc.sc, Variants: tc.vs}, "")
 			var inv *campaigns.InvalidError
 			require.True(t, errors.As(err, &inv), "%s: %v", tc.name, err)
 			found := false

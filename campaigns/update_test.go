@@ -25,7 +25,7 @@ func TestCampaignUpdate(t *testing.T) {
 		ctx := context.Background()
 		e := newEnv(t, db)
 		seed(t, db, 6)
-		svc := e.a.Campaigns
+		svc := e.a.Campaigns()
 		at := e.clk.Now().Add(24 * time.Hour)
 		in := campaigns.Input{Name: "旧", Title: "旧标题", Event: "live_join",
 			Buttons:  []campaigns.Button{{Kind: campaigns.ButtonLive, URL: "https://live.example.com/1"}},

@@ -232,7 +232,7 @@ func TestBoardSplitsCheckinsBySource(t *testing.T) {
 		for id, src := range map[string]string{"E001": store.SourceCard, "E002": store.SourceQR, "E003": store.SourceManual} {
 			var emp store.Employee
 			require.NoError(t, db.Where("external_id = ?", id).Take(&emp).Error)
-			_, err := e.a.Router.Checkins.Record(ctx, bot.CheckinRequest{SessionID: sid, EmployeeID: emp.ID, Source: src, RecordedBy: "li"})
+			_, err := e.a.Router().Checkins.Record(ctx, bot.CheckinRequest{SessionID: sid, EmployeeID: emp.ID, Source: src, RecordedBy: "li"})
 			require.NoError(t, err)
 		}
 		r := c.get(sess + "/board")

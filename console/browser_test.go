@@ -225,7 +225,7 @@ func TestBrowserCoordinatorJourney(t *testing.T) {
 	require.EqualValues(t, 1, jobs, "send now queued a job")
 	e.clk.Set(t0.Add(50 * time.Minute)) // 09:50, check-in is open
 	e.runDue(t)
-	require.Len(t, e.a.Sim.Inbox("E001"), 1)
+	require.Len(t, e.a.Sim().Inbox("E001"), 1)
 
 	// The live board is open before anyone taps.
 	within(t, ctx, 20*time.Second, "open the board",

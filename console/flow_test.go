@@ -111,7 +111,7 @@ func TestCoordinatorFlowWithoutJavaScript(t *testing.T) {
 
 		e.clk.Set(t0.Add(50 * time.Minute)) // 09:50
 		e.runDue(t)
-		require.Equal(t, 4, e.a.Sim.Sends())
+		require.Equal(t, 4, e.a.Sim().Sends())
 		tap(t, e, "E001")
 		tap(t, e, "E002")
 
@@ -130,8 +130,8 @@ func TestCoordinatorFlowWithoutJavaScript(t *testing.T) {
 		r = c.post(sess+"/remind", url.Values{"confirmed": {"1"}})
 		require.Equal(t, http.StatusSeeOther, r.Code, r.Body)
 		e.runDue(t)
-		require.Len(t, e.a.Sim.Inbox("E003"), 2, "the make-up reminder reached the one still missing")
-		require.Len(t, e.a.Sim.Inbox("E001"), 1)
+		require.Len(t, e.a.Sim().Inbox("E003"), 2, "the make-up reminder reached the one still missing")
+		require.Len(t, e.a.Sim().Inbox("E001"), 1)
 
 		r = c.get(sess + "/results")
 		require.Equal(t, http.StatusOK, r.Code)
@@ -153,7 +153,7 @@ func TestCoordinatorFlowWithoutJavaScript(t *testing.T) {
 // simulator page does.
 func tap(t *testing.T, e *env, user string) {
 	t.Helper()
-	for _, card := range e.a.Sim.Inbox(user) {
+	for _, card := range e.a.Sim().Inbox(user) {
 		for _, b := range card.Message.Buttons {
 			if b.Action != bot.ActionCheckin {
 				continue

@@ -60,7 +60,7 @@ func sessID(path string) string { return idRe.FindStringSubmatch(path)[1] }
 func answerFeedback(t *testing.T, e *env, user string, form url.Values) {
 	t.Helper()
 	link := ""
-	for _, card := range e.a.Sim.Inbox(user) {
+	for _, card := range e.a.Sim().Inbox(user) {
 		if card.Message.Kind != surveys.KindFeedback {
 			continue
 		}
@@ -68,7 +68,7 @@ func answerFeedback(t *testing.T, e *env, user string, form url.Values) {
 			if b.Action != bot.ActionLink || !strings.Contains(b.URL, "/l/") {
 				continue
 			}
-			claims, err := e.a.Signer.Verify(b.URL[strings.LastIndex(b.URL, "/")+1:], bot.TokenLink)
+			claims, err := e.a.Signer().Verify(b.URL[strings.LastIndex(b.URL, "/")+1:], bot.TokenLink)
 			require.NoError(t, err)
 			if strings.Contains(claims.Extra, "/s/") {
 				link = claims.Extra
@@ -359,7 +359,7 @@ func TestRemindNowStopsAtTheCap(t *testing.T) {
 		}
 		r := li.get(w.sessA + "/results")
 		require.Contains(t, r.Body, "立即提醒未完成的 1 人")
-		inbox := len(w.e.a.Sim.Inbox("M03"))
+		inbox := len(w.e.a.Sim().Inbox("M03"))
 
 		r = li.post(remind, nil)
 		require.Equal(t, http.StatusOK, r.Code)
@@ -371,8 +371,8 @@ func TestRemindNowStopsAtTheCap(t *testing.T) {
 			w.e.runDue(t)
 			require.EqualValues(t, i, fired())
 		}
-		require.Len(t, w.e.a.Sim.Inbox("M03"), inbox+2, "only the one who has not answered is reminded")
-		for _, card := range w.e.a.Sim.Inbox("S01") {
+		require.Len(t, w.e.a.Sim().Inbox("M03"), inbox+2, "only the one who has not answered is reminded")
+		for _, card := range w.e.a.Sim().Inbox("S01") {
 			require.NotEqual(t, surveys.KindFeedbackReminder, card.Message.Kind, "S01 answered: no reminder")
 		}
 

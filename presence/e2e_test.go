@@ -152,7 +152,7 @@ func (p *phone) post(t *testing.T, u string, form url.Values) (*http.Response, s
 
 func (e *env) display(t *testing.T) presence.Display {
 	t.Helper()
-	d, err := e.a.Presence.Display(context.Background(), e.session)
+	d, err := e.a.Presence().Display(context.Background(), e.session)
 	require.NoError(t, err)
 	return d
 }
@@ -160,7 +160,7 @@ func (e *env) display(t *testing.T) presence.Display {
 func (e *env) checkin(t *testing.T, externalID string) (store.Checkin, bool) {
 	t.Helper()
 	var ci store.Checkin
-	err := e.a.DB.Joins("JOIN employees ON employees.id = checkins.employee_id").
+	err := e.a.DB().Joins("JOIN employees ON employees.id = checkins.employee_id").
 		Where("checkins.session_id = ? AND employees.external_id = ?", e.session.ID, externalID).Limit(1).Find(&ci).Error
 	require.NoError(t, err)
 	return ci, ci.ID != 0
@@ -169,7 +169,7 @@ func (e *env) checkin(t *testing.T, externalID string) (store.Checkin, bool) {
 func (e *env) count(t *testing.T, model any) int64 {
 	t.Helper()
 	var n int64
-	require.NoError(t, e.a.DB.Model(model).Count(&n).Error)
+	require.NoError(t, e.a.DB().Model(model).Count(&n).Error)
 	return n
 }
 
@@ -216,7 +216,7 @@ func TestScanInEachAppChecksInThroughItsIdentity(t *testing.T) {
 				require.Equal(t, store.CheckinOnTime, ci.Kind)
 				require.Equal(t, e.clk.Now().UTC(), ci.CheckedInAt.UTC().Truncate(time.Second))
 				var sc store.PresenceScan
-				require.NoError(t, e.a.DB.Where("checkin_id = ?", ci.ID).Take(&sc).Error)
+				require.NoError(t, e.a.DB().Where("checkin_id = ?", ci.ID).Take(&sc).Error)
 				require.Equal(t, presence.OutcomeRecorded, sc.Outcome)
 				require.Equal(t, store.SourceQR, sc.Method)
 				require.Equal(t, 1, tc.fake.exchange, "one code exchanged")
@@ -342,7 +342,7 @@ func TestOnsiteRuleGeofenceAndReport(t *testing.T) {
 		// A card tap from home: recorded, but remote.
 		var zhao store.Employee
 		require.NoError(t, db.Where("external_id = ?", "E004").Take(&zhao).Error)
-		_, err := e.a.Router.Checkins.Record(ctx, bot.CheckinRequest{SessionID: e.session.ID, EmployeeID: zhao.ID, Source: store.SourceCard, Platform: "wecom"})
+		_, err := e.a.Router().Checkins.Record(ctx, bot.CheckinRequest{SessionID: e.session.ID, EmployeeID: zhao.ID, Source: store.SourceCard, Platform: "wecom"})
 		require.NoError(t, err)
 		rep, err := reports.Session(ctx, db.DB, e.session.ID, e.clk.Now())
 		require.NoError(t, err)
@@ -437,7 +437,7 @@ func TestRoomCodeAndIdentityOnLinks(t *testing.T) {
 		require.NoError(t, db.Where("session_id = ?", e.session.ID).Order("id").Take(&tp).Error)
 		dl := store.Delivery{TouchpointID: tp.ID, Occurrence: "0", EmployeeID: qian.ID, SessionID: e.session.ID, Key: "presence-c", Platform: "wecom", UserID: "qianqi", Status: store.DeliverySent}
 		require.NoError(t, db.Create(&dl).Error)
-		link := e.srv.URL + "/c/" + e.a.Signer.Sign(bot.Claims{Kind: bot.TokenCheckin, DeliveryID: dl.ID, Expires: e.clk.Now().Add(time.Hour)})
+		link := e.srv.URL + "/c/" + e.a.Signer().Sign(bot.Claims{Kind: bot.TokenCheckin, DeliveryID: dl.ID, Expires: e.clk.Now().Add(time.Hour)})
 
 		zhang := e.phone(uaWeCom, "zhangsan", true)
 		_, _ = zhang.get(t, d.URL) // zhangsan's webview is identified by a scan

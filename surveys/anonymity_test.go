@@ -96,7 +96,7 @@ func (w *anonWorld) call(t *testing.T, method, path, ctype string, body, out any
 
 func (w *anonWorld) card(t *testing.T, user string) simulator.Card {
 	t.Helper()
-	for _, c := range w.a.Sim.Inbox(user) {
+	for _, c := range w.a.Sim().Inbox(user) {
 		if c.Message.Kind == surveys.KindFeedback {
 			return c
 		}

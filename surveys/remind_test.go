@@ -82,7 +82,7 @@ func (w *remindWorld) call(t *testing.T, method, path, ctype string, body, out a
 
 func (w *remindWorld) missing(t *testing.T) []string {
 	t.Helper()
-	rows, err := w.a.Surveys.Missing(context.Background(), w.survey)
+	rows, err := w.a.Surveys().Missing(context.Background(), w.survey)
 	require.NoError(t, err)
 	var out []string
 	for _, r := range rows {
@@ -95,7 +95,7 @@ func (w *remindWorld) missing(t *testing.T) []string {
 func (w *remindWorld) reminders(people ...string) map[string]int {
 	out := map[string]int{}
 	for _, p := range people {
-		for _, c := range w.a.Sim.Inbox(p) {
+		for _, c := range w.a.Sim().Inbox(p) {
 			if c.Message.Kind == surveys.KindFeedbackReminder {
 				out[p]++
 			}
@@ -116,7 +116,7 @@ func TestNonRespondentsAreTheEligibleRecipients(t *testing.T) {
 		w := newRemindWorld(t, db)
 		ctx := context.Background()
 		require.Empty(t, w.missing(t), "not sent yet: nobody can have failed to answer")
-		_, err := w.a.Surveys.RemindNow(ctx, w.survey.ID)
+		_, err := w.a.Surveys().RemindNow(ctx, w.survey.ID)
 		require.ErrorIs(t, err, surveys.ErrNoneMissing)
 		require.Equal(t, http.StatusConflict, w.call(t, "POST", "/api/v1/surveys/"+strconv.FormatUint(w.survey.ID, 10)+"/remind", "", nil, nil))
 		var tps int64
@@ -131,7 +131,7 @@ func TestNonRespondentsAreTheEligibleRecipients(t *testing.T) {
 		form := open(t, trackedForm(t, cardOf(t, w.a, "A1")))
 		require.Equal(t, http.StatusSeeOther, post(t, form, answers(5, "")))
 		tap := npsButton(t, cardOf(t, w.a, "A2"), "7")
-		reply, err := w.a.Router.HandleInteraction(ctx, bot.Interaction{Platform: bot.PlatformSimulator, UserID: "A2", Action: tap.Action, Value: tap.Value, Token: tap.Token, Source: store.SourceCard})
+		reply, err := w.a.Router().HandleInteraction(ctx, bot.Interaction{Platform: bot.PlatformSimulator, UserID: "A2", Action: tap.Action, Value: tap.Value, Token: tap.Token, Source: store.SourceCard})
 		require.NoError(t, err)
 		require.True(t, reply.OK)
 
@@ -141,7 +141,7 @@ func TestNonRespondentsAreTheEligibleRecipients(t *testing.T) {
 		require.Equal(t, 3, rep.ResponseRate.Eligible)
 		require.Equal(t, rep.ResponseRate.Eligible-rep.ResponseRate.Complete, len(w.missing(t)), "missing = eligible − complete")
 
-		_, err = w.a.Surveys.RemindNow(ctx, w.survey.ID)
+		_, err = w.a.Surveys().RemindNow(ctx, w.survey.ID)
 		require.NoError(t, err)
 		apptest.RunDue(t, w.a)
 		require.Equal(t, map[string]int{"A2": 1, "A3": 1}, w.reminders("A1", "A2", "A3", "A4"), "the reminder goes to exactly that list")
@@ -169,7 +169,7 @@ func TestRemindNowCapHoldsUnderRepeatsAndRaces(t *testing.T) {
 			}
 			require.Equal(t, []int{http.StatusAccepted, http.StatusAccepted, http.StatusConflict}, codes)
 			var tps []store.Touchpoint
-			require.NoError(t, w.a.DB.Where("survey_id = ? AND kind = ?", w.survey.ID, surveys.KindFeedbackReminder).Find(&tps).Error)
+			require.NoError(t, w.a.DB().Where("survey_id = ? AND kind = ?", w.survey.ID, surveys.KindFeedbackReminder).Find(&tps).Error)
 			require.Len(t, tps, 2, "the refused call deleted and added nothing")
 			apptest.RunDue(t, w.a)
 			require.Equal(t, map[string]int{"A1": 2, "A2": 2, "A3": 2}, w.reminders("A1", "A2", "A3", "A4"))
@@ -187,7 +187,7 @@ func TestRemindNowCapHoldsUnderRepeatsAndRaces(t *testing.T) {
 				go func() {
 					defer wg.Done()
 					<-start
-					_, errs[i] = w.a.Surveys.RemindNow(context.Background(), w.survey.ID)
+					_, errs[i] = w.a.Surveys().RemindNow(context.Background(), w.survey.ID)
 				}()
 			}
 			close(start)
@@ -214,24 +214,24 @@ func TestRemindNowCapHoldsUnderRepeatsAndRaces(t *testing.T) {
 			ctx := context.Background()
 			// Two automatic reminders, tomorrow and the day after.
 			var sess store.Session
-			require.NoError(t, w.a.DB.First(&sess, w.survey.SessionID).Error)
+			require.NoError(t, w.a.DB().First(&sess, w.survey.SessionID).Error)
 			for _, day := range []int{3, 4} {
 				at := time.Date(2026, 3, day, 4, 0, 0, 0, time.UTC)
 				tp := store.Touchpoint{Kind: surveys.KindFeedbackReminder, Anchor: store.AnchorAbsolute, At: &at, Audience: surveys.AudienceNotResponded, SurveyID: w.survey.ID}
-				require.NoError(t, w.a.Planner.Create(ctx, w.a.DB, &tp, sess))
+				require.NoError(t, w.a.Planner().Create(ctx, w.a.DB(), &tp, sess))
 			}
 			w.clk.Set(time.Date(2026, 3, 2, 4, 0, 1, 0, time.UTC))
 			apptest.RunDue(t, w.a)
-			_, err := w.a.Surveys.RemindNow(ctx, w.survey.ID)
+			_, err := w.a.Surveys().RemindNow(ctx, w.survey.ID)
 			require.NoError(t, err)
-			use, err := surveys.Reminders(ctx, w.a.DB, w.survey, w.clk.Now())
+			use, err := surveys.Reminders(ctx, w.a.DB(), w.survey, w.clk.Now())
 			require.NoError(t, err)
 			require.Equal(t, 1, use.Used)
 			require.Len(t, use.Planned, 1)
 			require.Equal(t, "2026-03-04", use.Planned[0].RunAt.In(time.FixedZone("CST", 8*3600)).Format("2006-01-02"), "the earliest scheduled one was replaced")
-			_, err = w.a.Surveys.RemindNow(ctx, w.survey.ID)
+			_, err = w.a.Surveys().RemindNow(ctx, w.survey.ID)
 			require.NoError(t, err)
-			_, err = w.a.Surveys.RemindNow(ctx, w.survey.ID)
+			_, err = w.a.Surveys().RemindNow(ctx, w.survey.ID)
 			require.ErrorIs(t, err, surveys.ErrTooMany)
 			// Days later nothing else goes out: two reminders in all.
 			w.clk.Set(time.Date(2026, 3, 5, 4, 0, 0, 0, time.UTC))
@@ -249,7 +249,7 @@ func TestRemindNowCapHoldsUnderRepeatsAndRaces(t *testing.T) {
 
 func cardOf(t *testing.T, a *app.App, user string) simulator.Card {
 	t.Helper()
-	for _, c := range a.Sim.Inbox(user) {
+	for _, c := range a.Sim().Inbox(user) {
 		if c.Message.Kind == surveys.KindFeedback {
 			return c
 		}

@@ -78,7 +78,7 @@ func campaignContract(t *testing.T, r *contractRun) {
 	r.want(200, "GET", api+"/campaigns/"+id+"/preview", nil, nil)
 	apptest.RunDue(t, r.a)
 	var link string
-	for _, card := range r.a.Sim.Inbox("E001") {
+	for _, card := range r.a.Sim().Inbox("E001") {
 		if card.Message.Kind == "campaign" {
 			link = card.Message.Buttons[0].URL
 		}

@@ -158,7 +158,7 @@ func TestEveryOperationAnswersAsDocumented(t *testing.T) {
 		// M001 does not answer: the reminder has someone to remind.
 		for user, score := range map[string]string{"E001": "9"} {
 			var btn bot.Button
-			for _, card := range a.Sim.Inbox(user) {
+			for _, card := range a.Sim().Inbox(user) {
 				for _, b := range card.Message.Buttons {
 					if b.Action == bot.ActionNPS && b.Value == score {
 						btn = b

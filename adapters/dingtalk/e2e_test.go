@@ -66,10 +66,10 @@ func e2eSetup(t *testing.T, db *storetest.DB, cardMode bool) *e2e {
 	acfg.QuietHours.Enabled = false
 	require.NoError(t, acfg.Validate())
 	// The router exists only once the app is built: the mounted handler
-	// reaches it through a (the lead mounts c.CallbackHandler(a.Router)).
+	// reaches it through a (the lead mounts c.CallbackHandler(a.Router())).
 	var a *app.App
 	router := bot.InteractionHandlerFunc(func(ctx context.Context, in bot.Interaction) (bot.Reply, error) {
-		return a.Router.HandleInteraction(ctx, in)
+		return a.Router().HandleInteraction(ctx, in)
 	})
 	a, err = app.New(context.Background(), acfg, app.Options{
 		DB: db.DB, Now: clk.Now, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
@@ -114,7 +114,7 @@ func (e *e2e) planAndFire(t *testing.T) {
 		}
 	}
 	for range 5 {
-		n, err := e.a.Sched.RunDue(context.Background())
+		n, err := e.a.Sched().RunDue(context.Background())
 		require.NoError(t, err)
 		if n == 0 {
 			break
@@ -154,7 +154,7 @@ func TestEndToEndStream(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
 		runErr := make(chan error, 1)
-		go func() { runErr <- e.c.Run(ctx, e.a.Router) }()
+		go func() { runErr <- e.c.Run(ctx, e.a.Router()) }()
 		gw := e.f.gw
 		gw.waitConnected(t, 1)
 
@@ -286,7 +286,7 @@ func TestEndToEndStreamStorageError(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
 		runErr := make(chan error, 1)
-		go func() { runErr <- e.c.Run(ctx, e.a.Router) }()
+		go func() { runErr <- e.c.Run(ctx, e.a.Router()) }()
 		gw := e.f.gw
 		gw.waitConnected(t, 1)
 		e.planAndFire(t)
@@ -322,7 +322,7 @@ func TestEndToEndStreamStorageError(t *testing.T) {
 // the series does not exist).
 func counterValue(t *testing.T, a *app.App, name string, labels map[string]string) float64 {
 	t.Helper()
-	mfs, err := a.Registry.Gather()
+	mfs, err := a.Registry().Gather()
 	require.NoError(t, err)
 	for _, mf := range mfs {
 		if mf.GetName() != name {

@@ -63,7 +63,7 @@ func setupE2E(t *testing.T, db *storetest.DB) *e2e {
 	})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = a.Close() })
-	callbacks = client.CallbackHandler(a.Router)
+	callbacks = client.CallbackHandler(a.Router())
 	root = a.Handler()
 	return &e2e{a: a, srv: srv, clk: clk, fake: fake}
 }
@@ -182,7 +182,7 @@ func TestEndToEndHTTPCallbacks(t *testing.T) {
 		// Push: the check-in prompt goes out as one card per person.
 		e.clk.Set(promptAt.Add(time.Second))
 		for range 5 {
-			n, err := e.a.Sched.RunDue(context.Background())
+			n, err := e.a.Sched().RunDue(context.Background())
 			require.NoError(t, err)
 			if n == 0 {
 				break
@@ -288,7 +288,7 @@ func TestEndToEndNPSCard(t *testing.T) {
 		require.Equal(t, http.StatusCreated, e.api(t, "POST", "/api/v1/sessions/"+sid+"/surveys", "", map[string]any{"template": "nps", "send_at": "2026-03-02T11:50:00+08:00"}, nil))
 		e.clk.Set(time.Date(2026, 3, 2, 3, 50, 1, 0, time.UTC))
 		for range 5 {
-			n, err := e.a.Sched.RunDue(context.Background())
+			n, err := e.a.Sched().RunDue(context.Background())
 			require.NoError(t, err)
 			if n == 0 {
 				break

@@ -150,7 +150,7 @@ func TestEndToEndWeComCampaign(t *testing.T) {
 
 		// Firing the variants again sends nobody a second card.
 		for _, tp := range tps {
-			_, err := e.a.Deliverer.Fire(ctx, tp, "0")
+			_, err := e.a.Deliverer().Fire(ctx, tp, "0")
 			require.NoError(t, err)
 		}
 		require.Len(t, e.fake.Cards(), 2)

@@ -79,7 +79,7 @@ func setupApp(t *testing.T, db *storetest.DB) *env {
 	})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = a.Close() })
-	taps.next.Store(a.Router)
+	taps.next.Store(a.Router())
 	h = a.Handler()
 	return &env{a: a, srv: srv, clk: clk, fake: fake, wcfg: wcfg, taps: taps, logs: logs}
 }

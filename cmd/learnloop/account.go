@@ -49,7 +49,7 @@ func accountCmd(g *globals) *cobra.Command {
 				return err
 			}
 			defer closeFn()
-			acc, err := accounts.Create(cmd.Context(), a.DB, accounts.NewAccount{
+			acc, err := accounts.Create(cmd.Context(), a.DB(), accounts.NewAccount{
 				Username: strings.ToLower(strings.TrimSpace(username)), DisplayName: name, Role: role, Department: dept, Password: password,
 			}, "cli", time.Now())
 			if errors.Is(err, accounts.ErrInvalidAccount) || errors.Is(err, accounts.ErrAccountExists) {
@@ -83,7 +83,7 @@ func accountCmd(g *globals) *cobra.Command {
 			}
 			defer closeFn()
 			var as []store.Account
-			if err := a.DB.WithContext(cmd.Context()).Order("username").Find(&as).Error; err != nil {
+			if err := a.DB().WithContext(cmd.Context()).Order("username").Find(&as).Error; err != nil {
 				return fmt.Errorf("list accounts: %w", err)
 			}
 			tw := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', 0)

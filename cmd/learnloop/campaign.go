@@ -89,7 +89,7 @@ func campaignListCmd(g *globals) *cobra.Command {
 		Use: "list", Short: "List campaigns", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return g.withApp(cmd, func(a *app.App) error {
-				cs, err := a.Campaigns.List(cmd.Context(), 0, 1000)
+				cs, err := a.Campaigns().List(cmd.Context(), 0, 1000)
 				if err != nil {
 					return err
 				}
@@ -119,7 +119,7 @@ func campaignCreateCmd(g *globals) *cobra.Command {
 				return err
 			}
 			return g.withApp(cmd, func(a *app.App) error {
-				c, err := a.Campaigns.Create(cmd.Context(), in, "cli")
+				c, err := a.Campaigns().Create(cmd.Context(), in, "cli")
 				if err != nil {
 					return invalidText(err)
 				}
@@ -144,7 +144,7 @@ func campaignUpdateCmd(g *globals) *cobra.Command {
 				return err
 			}
 			return g.withApp(cmd, func(a *app.App) error {
-				c, err := a.Campaigns.Update(cmd.Context(), id, in, "cli")
+				c, err := a.Campaigns().Update(cmd.Context(), id, in, "cli")
 				if err != nil {
 					return invalidText(err)
 				}
@@ -163,7 +163,7 @@ func campaignCountCmd(g *globals) *cobra.Command {
 			return g.withApp(cmd, func(a *app.App) error {
 				var aud campaigns.Audience
 				if id, err := strconv.ParseUint(args[0], 10, 64); err == nil {
-					c, err := a.Campaigns.Get(cmd.Context(), id)
+					c, err := a.Campaigns().Get(cmd.Context(), id)
 					if err != nil {
 						return err
 					}
@@ -171,7 +171,7 @@ func campaignCountCmd(g *globals) *cobra.Command {
 				} else if err := readJSONFile(args[0], &aud); err != nil {
 					return err
 				}
-				n, err := a.Campaigns.Count(cmd.Context(), aud)
+				n, err := a.Campaigns().Count(cmd.Context(), aud)
 				if err != nil {
 					return invalidText(err)
 				}
@@ -191,7 +191,7 @@ func campaignReportCmd(g *globals) *cobra.Command {
 				return err
 			}
 			return g.withApp(cmd, func(a *app.App) error {
-				r, err := a.Campaigns.Report(cmd.Context(), id, campaigns.ReportOptions{})
+				r, err := a.Campaigns().Report(cmd.Context(), id, campaigns.ReportOptions{})
 				if err != nil {
 					return err
 				}
@@ -214,9 +214,9 @@ func campaignStateCmd(g *globals, op string) *cobra.Command {
 				var c campaigns.Campaign
 				switch op {
 				case "pause", "resume":
-					c, err = a.Campaigns.SetPaused(cmd.Context(), id, op == "pause", "cli")
+					c, err = a.Campaigns().SetPaused(cmd.Context(), id, op == "pause", "cli")
 				default:
-					c, err = a.Campaigns.Cancel(cmd.Context(), id, "cli")
+					c, err = a.Campaigns().Cancel(cmd.Context(), id, "cli")
 				}
 				if err != nil {
 					return err
@@ -235,7 +235,7 @@ func campaignSecretCmd(g *globals) *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return g.withApp(cmd, func(a *app.App) error {
-				fmt.Fprintln(g.stdout, a.Campaigns.WebhookSecret())
+				fmt.Fprintln(g.stdout, a.Campaigns().WebhookSecret())
 				return nil
 			})
 		},
@@ -259,9 +259,9 @@ func campaignSendTimeCmd(g *globals) *cobra.Command {
 			}
 			return g.withApp(cmd, func(a *app.App) error {
 				if loc == nil {
-					loc = a.Campaigns.Location
+					loc = a.Campaigns().Location
 				}
-				est, err := a.Campaigns.EstimateSendTime(cmd.Context(), campaigns.SendTimeQuery{Department: dept, Platform: platform, Location: loc})
+				est, err := a.Campaigns().EstimateSendTime(cmd.Context(), campaigns.SendTimeQuery{Department: dept, Platform: platform, Location: loc})
 				if err != nil {
 					return err
 				}

@@ -11,4 +11,4 @@ var cliActor = command.Actor{Name: "cli", Role: store.RoleAdmin}
 
 // commands is the one door the API and the console use, for the CLI and
 // the demo (built once by app.New).
-func commands(a *app.App) *command.Service { return a.Commands }
+func commands(a *app.App) *command.Service { return a.Commands() }

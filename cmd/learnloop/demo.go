@@ -162,7 +162,7 @@ func seedDemo(ctx context.Context, a *app.App, tl timeline) (store.Session, []st
 	opens, grace, makeup := tl.classStart.Sub(tl.start)+5*time.Second, tl.grace, tl.makeupWindow
 	res, err := cmds.CreateSession(ctx, cliActor, command.SessionInput{CourseID: &course.ID, Title: ptr("高效沟通 · 第 1 期"),
 		StartsAt: &tl.classStart, EndsAt: &tl.classEnd, Location: ptr("总部 3F 培训室 A"), OnlineURL: ptr("https://meeting.example.com/j/123456"),
-		Teacher: ptr("赵老师"), TimeZone: ptr(a.Cfg.Timezone), Locale: ptr(string(text.ZH)), OpensBefore: &opens, Grace: &grace, MakeupAfter: &makeup,
+		Teacher: ptr("赵老师"), TimeZone: ptr(a.Cfg().Timezone), Locale: ptr(string(text.ZH)), OpensBefore: &opens, Grace: &grace, MakeupAfter: &makeup,
 		Plan: ptr(command.PlanNone)})
 	if err != nil {
 		return store.Session{}, nil, fmt.Errorf("seed demo session: %w", err)
@@ -191,7 +191,7 @@ func seedDemo(ctx context.Context, a *app.App, tl timeline) (store.Session, []st
 		return sess, nil, fmt.Errorf("seed demo survey: %w", err)
 	}
 	tps = append(tps, sv.Touchpoint)
-	if _, err := roster.Import(ctx, a.DB, roster.AsAdmin(), sess.ID, demoRoster); err != nil {
+	if _, err := roster.Import(ctx, a.DB(), roster.AsAdmin(), sess.ID, demoRoster); err != nil {
 		return sess, nil, fmt.Errorf("seed demo roster: %w", err)
 	}
 	return sess, tps, nil
@@ -200,7 +200,7 @@ func seedDemo(ctx context.Context, a *app.App, tl timeline) (store.Session, []st
 func ptr[T any](v T) *T { return &v }
 
 func printDemoIntro(g *globals, a *app.App, sess store.Session, tps []store.Touchpoint, tl timeline, user, password, dbPath string) {
-	loc := a.Cfg.Location()
+	loc := a.Cfg().Location()
 	w := g.stdout
 	fmt.Fprintf(w, "\nlearnloop 演示 — %s\n\n", sess.Title)
 	fmt.Fprintf(w, "  培训运营台 Console:   %s\n", shellQuote(a.URL("/console/")))
@@ -240,7 +240,7 @@ func runDemoScript(ctx context.Context, g *globals, a *app.App, sess store.Sessi
 	tappers := demoRoster[:min(max(autoTap, 0), len(demoRoster))]
 	tapped := map[string]bool{}
 	scored := false
-	echo := &tapEcho{db: a.DB, sessionID: sess.ID, loc: a.Cfg.Location(), w: g.stdout, scripted: map[string]bool{}}
+	echo := &tapEcho{db: a.DB(), sessionID: sess.ID, loc: a.Cfg().Location(), w: g.stdout, scripted: map[string]bool{}}
 	tick := time.NewTicker(500 * time.Millisecond)
 	defer tick.Stop()
 	for {
@@ -256,16 +256,16 @@ func runDemoScript(ctx context.Context, g *globals, a *app.App, sess store.Sessi
 			if tapped[p.ExternalID] || now.Before(due) {
 				continue
 			}
-			for _, card := range a.Sim.Inbox(p.ExternalID) {
+			for _, card := range a.Sim().Inbox(p.ExternalID) {
 				for _, b := range card.Message.Buttons {
 					if b.Action != bot.ActionCheckin {
 						continue
 					}
-					reply, err := a.Sim.Tap(ctx, a.Router, simulator.TapRequest{User: p.ExternalID, Action: b.Action, Token: b.Token})
+					reply, err := a.Sim().Tap(ctx, a.Router(), simulator.TapRequest{User: p.ExternalID, Action: b.Action, Token: b.Token})
 					if err == nil && reply.OK {
 						tapped[p.ExternalID] = true
 						echo.scripted["checkin:"+p.ExternalID] = true
-						fmt.Fprintf(g.stdout, "  [%s] %s（模拟）点了签到：%s\n", now.In(a.Cfg.Location()).Format("15:04:05"), p.Name, reply.Toast)
+						fmt.Fprintf(g.stdout, "  [%s] %s（模拟）点了签到：%s\n", now.In(a.Cfg().Location()).Format("15:04:05"), p.Name, reply.Toast)
 					}
 				}
 				if tapped[p.ExternalID] {
@@ -276,14 +276,14 @@ func runDemoScript(ctx context.Context, g *globals, a *app.App, sess store.Sessi
 		if !scored && now.After(tl.classEnd.Add(3*time.Second)) && len(tappers) > 0 {
 			// The on-time attendee scores the class in the feedback card.
 			p := tappers[0]
-			for _, card := range a.Sim.Inbox(p.ExternalID) {
+			for _, card := range a.Sim().Inbox(p.ExternalID) {
 				for _, b := range card.Message.Buttons {
 					if b.Action == bot.ActionNPS && b.Value == "9" && !scored {
-						reply, err := a.Sim.Tap(ctx, a.Router, simulator.TapRequest{User: p.ExternalID, Action: b.Action, Value: b.Value, Token: b.Token})
+						reply, err := a.Sim().Tap(ctx, a.Router(), simulator.TapRequest{User: p.ExternalID, Action: b.Action, Value: b.Value, Token: b.Token})
 						if err == nil && reply.OK {
 							scored = true
 							echo.scripted["answer:"+p.ExternalID] = true
-							fmt.Fprintf(g.stdout, "  [%s] %s（模拟）在反馈卡片中打了 9 分：%s\n", now.In(a.Cfg.Location()).Format("15:04:05"), p.Name, reply.Toast)
+							fmt.Fprintf(g.stdout, "  [%s] %s（模拟）在反馈卡片中打了 9 分：%s\n", now.In(a.Cfg().Location()).Format("15:04:05"), p.Name, reply.Toast)
 						}
 					}
 				}
@@ -381,7 +381,7 @@ func demoAccount(ctx context.Context, a *app.App) (string, string, error) {
 		return "", "", err
 	}
 	password := base64.RawURLEncoding.EncodeToString(b)
-	_, err := accounts.Create(ctx, a.DB, accounts.NewAccount{Username: demoUser, DisplayName: "演示管理员", Role: store.RoleAdmin, Password: password}, "demo", time.Now())
+	_, err := accounts.Create(ctx, a.DB(), accounts.NewAccount{Username: demoUser, DisplayName: "演示管理员", Role: store.RoleAdmin, Password: password}, "demo", time.Now())
 	if errors.Is(err, accounts.ErrAccountExists) {
 		return demoUser, "", nil
 	}
@@ -469,13 +469,13 @@ func (e *tapEcho) poll(ctx context.Context) {
 // printDemoReport prints the session's and the feedback's figures in
 // Chinese, columns aligned by display width.
 func printDemoReport(ctx context.Context, w io.Writer, a *app.App, sessionID uint64, now time.Time) error {
-	rep, err := reports.Session(ctx, a.DB, sessionID, now)
+	rep, err := reports.Session(ctx, a.DB(), sessionID, now)
 	if err != nil {
 		return err
 	}
-	loc := a.Cfg.Location()
+	loc := a.Cfg().Location()
 	var sess store.Session
-	if err := a.DB.WithContext(ctx).First(&sess, sessionID).Error; err != nil {
+	if err := a.DB().WithContext(ctx).First(&sess, sessionID).Error; err != nil {
 		return err
 	}
 	fmt.Fprintf(w, "\n  场次报告：%s\n", rep.Session.Title)
@@ -523,11 +523,11 @@ func printDemoReport(ctx context.Context, w io.Writer, a *app.App, sessionID uin
 	}
 	writeAligned(w, "    ", []string{"工号", "姓名", "部门", "签到", "时间"}, rows)
 
-	svs, err := reports.SessionSurveys(ctx, a.DB, sessionID)
+	svs, err := reports.SessionSurveys(ctx, a.DB(), sessionID)
 	if err != nil || len(svs) == 0 {
 		return err
 	}
-	sr, err := reports.Survey(ctx, a.DB, svs[0].ID, now)
+	sr, err := reports.Survey(ctx, a.DB(), svs[0].ID, now)
 	if err != nil {
 		return err
 	}

@@ -93,7 +93,7 @@ func directoryConflictsCmd(g *globals) *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return g.withApp(cmd, func(a *app.App) error {
 				var cs []store.DirectoryConflict
-				if err := a.DB.WithContext(cmd.Context()).Where("status = ?", store.ConflictOpen).Order("platform, user_id").Find(&cs).Error; err != nil {
+				if err := a.DB().WithContext(cmd.Context()).Where("status = ?", store.ConflictOpen).Order("platform, user_id").Find(&cs).Error; err != nil {
 					return fmt.Errorf("read conflicts: %w", err)
 				}
 				if len(cs) == 0 {
@@ -123,7 +123,7 @@ func directoryResolveCmd(g *globals) *cobra.Command {
 				return usageError{errors.New("want --platform, --user and exactly one of --employee or --new")}
 			}
 			return g.withApp(cmd, func(a *app.App) error {
-				if err := directory.ResolveConflict(cmd.Context(), a.DB, platform, user, employee, "cli", a.Now); err != nil {
+				if err := directory.ResolveConflict(cmd.Context(), a.DB(), platform, user, employee, "cli", a.Now); err != nil {
 					return err
 				}
 				fmt.Fprintf(g.stdout, "resolved %s member %s; run `learnloop directory sync --platform %s` to apply it\n", platform, user, platform)

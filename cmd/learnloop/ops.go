@@ -29,7 +29,7 @@ func openStore(cmd *cobra.Command, cfg *config.Config) (func(), *app.App, error)
 	if err != nil {
 		return nil, nil, err
 	}
-	if err := store.CheckCurrent(cmd.Context(), a.DB); err != nil {
+	if err := store.CheckCurrent(cmd.Context(), a.DB()); err != nil {
 		a.Close()
 		return nil, nil, err
 	}
@@ -78,7 +78,7 @@ func importCmd(g *globals) *cobra.Command {
 			}
 			defer closeFn()
 			// The CLI runs with the database's credentials: it acts as an admin.
-			res, err := roster.Import(cmd.Context(), a.DB, roster.AsAdmin(), sessionID, rows)
+			res, err := roster.Import(cmd.Context(), a.DB(), roster.AsAdmin(), sessionID, rows)
 			if err != nil {
 				return err
 			}
@@ -191,26 +191,26 @@ func reportCmd(g *globals) *cobra.Command {
 		func(cmd *cobra.Command, a *app.App, _ uint64) (report, error) {
 			y := year
 			if y == 0 {
-				y = time.Now().In(a.Cfg.Location()).Year()
+				y = time.Now().In(a.Cfg().Location()).Year()
 			}
-			r, err := reports.Teachers(cmd.Context(), a.DB, y, a.Cfg.Location(), time.Now())
+			r, err := reports.Teachers(cmd.Context(), a.DB(), y, a.Cfg().Location(), time.Now())
 			return tableReport{r}, err
 		})
 	teachers.Flags().IntVar(&year, "year", 0, "calendar year (default: this year)")
 	root.AddCommand(
 		reportSubcommand(g, "session ID", "Session report: roster, deliveries, clicks, check-ins and the check-in rate", true,
 			func(cmd *cobra.Command, a *app.App, id uint64) (report, error) {
-				r, err := reports.Session(cmd.Context(), a.DB, id, time.Now())
+				r, err := reports.Session(cmd.Context(), a.DB(), id, time.Now())
 				return sessionReport{r}, err
 			}),
 		reportSubcommand(g, "survey ID", "Survey report: response rate, CSAT per dimension, NPS with margin of error, behaviour change, comments", true,
 			func(cmd *cobra.Command, a *app.App, id uint64) (report, error) {
-				r, err := reports.Survey(cmd.Context(), a.DB, id, time.Now())
+				r, err := reports.Survey(cmd.Context(), a.DB(), id, time.Now())
 				return tableReport{r}, err
 			}),
 		reportSubcommand(g, "course ID", "Course report: every session's check-in rate (flagged below 50%), feedback and NPS, and pooled figures", true,
 			func(cmd *cobra.Command, a *app.App, id uint64) (report, error) {
-				r, err := reports.Course(cmd.Context(), a.DB, id, time.Now())
+				r, err := reports.Course(cmd.Context(), a.DB(), id, time.Now())
 				return tableReport{r}, err
 			}),
 		teachers,
@@ -240,7 +240,7 @@ func sendNowCmd(g *globals) *cobra.Command {
 				}
 				ctx, cancel := context.WithTimeout(cmd.Context(), 10*time.Minute)
 				defer cancel()
-				n, err := a.Sched.RunDue(ctx)
+				n, err := a.Sched().RunDue(ctx)
 				if err != nil {
 					return err
 				}
@@ -248,7 +248,7 @@ func sendNowCmd(g *globals) *cobra.Command {
 					Status string
 					N      int
 				}
-				a.DB.WithContext(ctx).Model(&store.Delivery{}).Select("status, COUNT(*) AS n").Where("touchpoint_id = ?", id).Group("status").Scan(&counts)
+				a.DB().WithContext(ctx).Model(&store.Delivery{}).Select("status, COUNT(*) AS n").Where("touchpoint_id = ?", id).Group("status").Scan(&counts)
 				fmt.Fprintf(g.stdout, "ran %d job(s); deliveries:", n)
 				for _, c := range counts {
 					fmt.Fprintf(g.stdout, " %s=%d", c.Status, c.N)
@@ -301,7 +301,7 @@ func doctorCmd(g *globals) *cobra.Command {
 				cfg.Scheduler.Enabled = false
 				cfg.Database.MigrateOnStart = false
 				if a, aerr := app.New(ctx, cfg, app.Options{Logger: slog.New(slog.DiscardHandler)}); aerr == nil {
-					for p, m := range a.Messengers {
+					for p, m := range a.Messengers() {
 						if d, ok := m.(Doctor); ok {
 							report("platform "+string(p), d.Doctor(ctx))
 						} else {

@@ -26,7 +26,7 @@ func serveCmd(g *globals) *cobra.Command {
 				return err
 			}
 			defer a.Close()
-			if err := store.CheckCurrent(cmd.Context(), a.DB); err != nil {
+			if err := store.CheckCurrent(cmd.Context(), a.DB()); err != nil {
 				return fmt.Errorf("%w (or set database.migrate_on_start)", err)
 			}
 			ln, err := net.Listen("tcp", cfg.HTTP.Addr)

@@ -63,7 +63,7 @@ func webhookAddCmd(g *globals) *cobra.Command {
 				in.Enabled = &off
 			}
 			return g.withApp(cmd, func(a *app.App) error {
-				e, err := a.Webhooks.Create(cmd.Context(), in, "cli")
+				e, err := a.Webhooks().Create(cmd.Context(), in, "cli")
 				if err != nil {
 					return webhookInvalid(err)
 				}
@@ -85,7 +85,7 @@ func webhookListCmd(g *globals) *cobra.Command {
 		Use: "list", Short: "List endpoints", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return g.withApp(cmd, func(a *app.App) error {
-				es, err := a.Webhooks.List(cmd.Context(), 0, 1000)
+				es, err := a.Webhooks().List(cmd.Context(), 0, 1000)
 				if err != nil {
 					return err
 				}
@@ -109,7 +109,7 @@ func webhookRemoveCmd(g *globals) *cobra.Command {
 				return err
 			}
 			return g.withApp(cmd, func(a *app.App) error {
-				if err := a.Webhooks.Delete(cmd.Context(), id, "cli"); err != nil {
+				if err := a.Webhooks().Delete(cmd.Context(), id, "cli"); err != nil {
 					return err
 				}
 				fmt.Fprintf(g.stdout, "webhook %d removed\n", id)
@@ -132,7 +132,7 @@ func webhookLogCmd(g *globals) *cobra.Command {
 				return usageError{fmt.Errorf("--limit must be from 1 to 1000")}
 			}
 			return g.withApp(cmd, func(a *app.App) error {
-				ds, err := a.Webhooks.Deliveries(cmd.Context(), id, 0, limit)
+				ds, err := a.Webhooks().Deliveries(cmd.Context(), id, 0, limit)
 				if err != nil {
 					return err
 				}
@@ -168,7 +168,7 @@ func webhookRedeliverCmd(g *globals) *cobra.Command {
 				return err
 			}
 			return g.withApp(cmd, func(a *app.App) error {
-				d, err := a.Webhooks.Redeliver(cmd.Context(), id, did, "cli")
+				d, err := a.Webhooks().Redeliver(cmd.Context(), id, did, "cli")
 				if err != nil {
 					return webhookInvalid(err)
 				}

@@ -82,7 +82,7 @@ func Call(t testing.TB, baseURL, method, path, ctype string, body, out any) int 
 func RunDue(t testing.TB, a *app.App) {
 	t.Helper()
 	for range 5 {
-		n, err := a.Sched.RunDue(context.Background())
+		n, err := a.Sched().RunDue(context.Background())
 		require.NoError(t, err)
 		if n == 0 {
 			return
