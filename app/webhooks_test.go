@@ -29,7 +29,7 @@ func TestCompletedResponsesAreWebhookEvents(t *testing.T) {
 		b := setup(t, db)
 		// The receiver is on loopback: a service allowed to reach it, on
 		// the app's database and clock (the app's own refuses loopback).
-		svc, err := webhooks.New(webhooks.Deps{DB: b.a.DB, Key: []byte("e2e-webhook-key-0123456789"), Opts: webhooks.Options{AllowPrivate: true}, Now: b.clk.Now})
+		svc, err := webhooks.New(webhooks.Deps{DB: b.a.DB(), Key: []byte("e2e-webhook-key-0123456789"), Opts: webhooks.Options{AllowPrivate: true}, Now: b.clk.Now})
 		require.NoError(t, err)
 		var mu sync.Mutex
 		var secret []byte
