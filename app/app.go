@@ -309,7 +309,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 		DB: a.db, Sched: a.sched, Key: secret, Logger: a.log.With("component", "webhooks"), Now: now,
 		Opts: webhooks.Options{
 			AllowPrivate: wc.AllowPrivateTargets, Timeout: wc.Timeout.D(), MaxAttempts: wc.MaxAttempts, BackoffBase: wc.BackoffBase.D(),
-			BackoffMax: wc.BackoffMax.D(), PollInterval: wc.PollInterval.D(), Concurrency: wc.Concurrency,
+			BackoffMax: wc.BackoffMax.D(), PollInterval: wc.PollInterval.D(), Concurrency: wc.Concurrency, Retention: wc.Retention.D(),
 		},
 	})
 	if err != nil {

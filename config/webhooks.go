@@ -21,12 +21,16 @@ type WebhooksConfig struct {
 	PollInterval Duration `yaml:"poll_interval"`
 	// Concurrency is how many POSTs run at once.
 	Concurrency int `yaml:"concurrency"`
+	// Retention is how long settled deliveries, their attempt log and
+	// sent events are kept.
+	Retention Duration `yaml:"retention"`
 }
 
 func webhookDefaults() WebhooksConfig {
 	return WebhooksConfig{
 		Timeout: Duration(10 * time.Second), MaxAttempts: 8, BackoffBase: Duration(30 * time.Second),
 		BackoffMax: Duration(time.Hour), PollInterval: Duration(5 * time.Second), Concurrency: 4,
+		Retention: Duration(30 * 24 * time.Hour),
 	}
 }
 
@@ -42,6 +46,9 @@ func (c *Config) validateWebhooks(p *problems) {
 	}
 	if w.BackoffMax.D() < w.BackoffBase.D() {
 		p.add("webhooks.backoff_max", "must be at least webhooks.backoff_base (%s), got %s", w.BackoffBase, w.BackoffMax)
+	}
+	if w.Retention.D() < time.Hour {
+		p.add("webhooks.retention", "must be at least 1h, got %s", w.Retention)
 	}
 	if w.PollInterval.D() < 100*time.Millisecond {
 		p.add("webhooks.poll_interval", "must be at least 100ms, got %s", w.PollInterval)

@@ -99,6 +99,9 @@ func (s *Service) RunOnce(ctx context.Context) (more bool, err error) {
 			break
 		}
 	}
+	if err := s.prune(ctx); err != nil {
+		return true, err
+	}
 	db := s.db.WithContext(ctx)
 	var endpoints, pending int64
 	if err := db.Model(&store.WebhookEndpoint{}).Count(&endpoints).Error; err != nil {
@@ -108,6 +111,69 @@ func (s *Service) RunOnce(ctx context.Context) (more bool, err error) {
 		return true, fmt.Errorf("count pending webhook deliveries: %w", err)
 	}
 	return endpoints > 0 || pending > 0, nil
+}
+
+// pruneBatch caps the rows one prune statement deletes; pruneEvery is how
+// often a process prunes.
+const (
+	pruneBatch = 1000
+	pruneEvery = 10 * time.Minute
+)
+
+// prune deletes what is older than Retention: settled deliveries with their
+// attempts, then fanned-out events no delivery refers to (with no endpoint
+// the outbox would otherwise only grow). Each statement deletes a batch of
+// ids, so no long lock is held.
+func (s *Service) prune(ctx context.Context) error {
+	now := s.clock()
+	if last := s.pruned.Load(); last != 0 && now.Sub(time.UnixMilli(last)) < pruneEvery {
+		return nil
+	}
+	s.pruned.Store(now.UnixMilli())
+	cutoff := now.Add(-s.opts.Retention)
+	db := s.db.WithContext(ctx)
+	for {
+		var ids []uint64
+		if err := db.Model(&store.WebhookDelivery{}).Where("status <> ? AND updated_at < ?", store.WebhookPending, cutoff).
+			Order("id").Limit(pruneBatch).Pluck("id", &ids).Error; err != nil {
+			return fmt.Errorf("prune webhook deliveries: %w", err)
+		}
+		if len(ids) == 0 {
+			break
+		}
+		err := store.Tx(ctx, s.db, func(tx *gorm.DB) error {
+			if err := tx.Where("delivery_id IN ?", ids).Delete(&store.WebhookAttempt{}).Error; err != nil {
+				return err
+			}
+			return tx.Where("id IN ? AND status <> ?", ids, store.WebhookPending).Delete(&store.WebhookDelivery{}).Error
+		})
+		if err != nil {
+			return fmt.Errorf("prune webhook deliveries: %w", err)
+		}
+		if len(ids) < pruneBatch {
+			break
+		}
+	}
+	for {
+		var ids []uint64
+		if err := db.Model(&store.WebhookEvent{}).Where("fanned_out = ? AND created_at < ?", true, cutoff).
+			Where("NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.event_id = webhook_events.id)").
+			Order("id").Limit(pruneBatch).Pluck("id", &ids).Error; err != nil {
+			return fmt.Errorf("prune webhook events: %w", err)
+		}
+		if len(ids) == 0 {
+			return nil
+		}
+		err := store.Retry(ctx, func() error {
+			return db.Where("id IN ?", ids).Where("NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.event_id = webhook_events.id)").Delete(&store.WebhookEvent{}).Error
+		})
+		if err != nil {
+			return fmt.Errorf("prune webhook events: %w", err)
+		}
+		if len(ids) < pruneBatch {
+			return nil
+		}
+	}
 }
 
 // fanOut turns up to fanOutBatch new events into one delivery per enabled

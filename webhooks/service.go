@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -66,6 +67,9 @@ type Options struct {
 	PollInterval time.Duration
 	// Concurrency is how many POSTs run at once; default 4.
 	Concurrency int
+	// Retention is how long settled deliveries, their attempts and the
+	// events nothing waits for are kept; default 30 days.
+	Retention time.Duration
 }
 
 // Deps are what New needs.
@@ -91,6 +95,7 @@ type Service struct {
 	client *http.Client
 	log    *slog.Logger
 	now    func() time.Time
+	pruned atomic.Int64 // Unix ms of the last prune
 }
 
 // New returns a Service.
@@ -117,6 +122,9 @@ func New(d Deps) (*Service, error) {
 	}
 	if o.Concurrency <= 0 {
 		o.Concurrency = 4
+	}
+	if o.Retention <= 0 {
+		o.Retention = 30 * 24 * time.Hour
 	}
 	s := &Service{db: d.DB, sched: d.Sched, seal: seal, opts: o, log: d.Logger, now: d.Now}
 	if s.log == nil {

@@ -447,3 +447,55 @@ func TestSignatureVerification(t *testing.T) {
 		})
 	}
 }
+
+// TestOldDeliveriesAndEventsArePruned: after the retention, a settled
+// delivery, its attempts and its event are deleted; a pending delivery and
+// its event stay however old; events recorded while no endpoint existed go
+// too.
+func TestOldDeliveriesAndEventsArePruned(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *storetest.DB) {
+		f := newFixture(t, db, webhooks.Options{AllowPrivate: true, Retention: 24 * time.Hour, MaxAttempts: 100})
+		f.checkIn(t, f.emps[0]) // before any endpoint: fanned out to nobody
+		f.clk.add(2 * time.Second)
+		ok := newReceiver(t, f.clk.now, always200)
+		epOK := f.endpoint(t, ok.srv.URL, store.EventCheckin)
+		ok.secret = []byte(epOK.Secret)
+		down := newReceiver(t, f.clk.now, func(int) string { return "500" })
+		epDown := f.endpoint(t, down.srv.URL, store.EventCheckin)
+		down.secret = []byte(epDown.Secret)
+		f.clk.add(time.Second)
+		f.checkIn(t, f.emps[1])
+		ctx := context.Background()
+		_, err := f.svc.RunOnce(ctx)
+		require.NoError(t, err)
+		count := func(m any) int64 {
+			var n int64
+			require.NoError(t, db.Model(m).Count(&n).Error)
+			return n
+		}
+		require.EqualValues(t, 2, count(&store.WebhookEvent{}))
+		require.EqualValues(t, 2, count(&store.WebhookDelivery{}))
+		require.EqualValues(t, 2, count(&store.WebhookAttempt{}))
+
+		f.clk.add(23 * time.Hour)
+		_, err = f.svc.RunOnce(ctx)
+		require.NoError(t, err)
+		require.EqualValues(t, 2, count(&store.WebhookEvent{}), "inside the retention nothing goes")
+
+		f.clk.add(2 * time.Hour)
+		_, err = f.svc.RunOnce(ctx)
+		require.NoError(t, err)
+		require.EqualValues(t, 1, count(&store.WebhookEvent{}), "the pending delivery's event stays")
+		var ds []store.WebhookDelivery
+		require.NoError(t, db.Find(&ds).Error)
+		require.Len(t, ds, 1)
+		require.Equal(t, epDown.ID, ds[0].EndpointID)
+		require.Equal(t, store.WebhookPending, ds[0].Status)
+		var atts []store.WebhookAttempt
+		require.NoError(t, db.Find(&atts).Error)
+		for _, a := range atts {
+			require.Equal(t, ds[0].ID, a.DeliveryID, "the succeeded delivery's attempts are gone")
+		}
+	})
+}
