@@ -608,3 +608,21 @@ func (s *Service) AuditLog(ctx context.Context, a Actor, aq AuditQuery, p Page) 
 func escapeLike(s string) string {
 	return strings.NewReplacer(`!`, `!!`, `%`, `!%`, `_`, `!_`).Replace(s)
 }
+
+// SessionZones gives the time zone of each session of ids that exists
+// (plain lookup: zones are not secret).
+func (s *Service) SessionZones(ctx context.Context, ids []uint64) (map[uint64]*time.Location, error) {
+	out := make(map[uint64]*time.Location, len(ids))
+	for len(ids) > 0 {
+		n := min(len(ids), 500)
+		var ss []store.Session
+		if err := s.DB.WithContext(ctx).Select("id", "time_zone").Where("id IN ?", ids[:n]).Find(&ss).Error; err != nil {
+			return nil, fmt.Errorf("load session zones: %w", err)
+		}
+		for _, x := range ss {
+			out[x.ID] = bot.SessionLocation(x)
+		}
+		ids = ids[n:]
+	}
+	return out, nil
+}

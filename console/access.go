@@ -3,11 +3,8 @@ package console
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
 	"time"
-
-	"gorm.io/gorm"
 
 	"github.com/learnloop/learnloop/bot"
 	"github.com/learnloop/learnloop/command"
@@ -15,64 +12,16 @@ import (
 	"github.com/learnloop/learnloop/store"
 )
 
-// access is what a viewer may do with a course or session.
+// access is what a viewer may do with a course or session
+// (command.Access, in the same order).
 type access int
 
 const (
-	accessNone  access = iota // not even see it (answered 404)
-	accessAggr                // department head: aggregates of their department
-	accessWrite               // admin, or the coordinator who owns the course
+	accessNone  = access(command.AccessNone)      // not even see it (answered 404)
+	accessAggr  = access(command.AccessAggregate) // department head: aggregates of their department
+	accessWrite = access(command.AccessWrite)     // admin, or the coordinator who owns the course
 )
 
-// courseAccess decides what v may do with course.
-func (c *Console) courseAccess(ctx context.Context, v *viewer, course store.Course) (access, error) {
-	switch {
-	case v.admin():
-		return accessWrite, nil
-	case v.coordinator():
-		if course.Owner != "" && course.Owner == v.name() {
-			return accessWrite, nil
-		}
-		return accessNone, nil
-	case v.deptHead():
-		var n int64
-		err := c.d.DB.WithContext(ctx).Table("enrollments").
-			Joins("JOIN sessions ON sessions.id = enrollments.session_id").
-			Joins("JOIN employees ON employees.id = enrollments.employee_id").
-			Where("sessions.course_id = ? AND employees.department IN ? AND enrollments.status <> ?", course.ID, c.departments(ctx, v), store.EnrollCancelled).
-			Limit(1).Count(&n).Error
-		if err != nil {
-			return accessNone, fmt.Errorf("check department access: %w", err)
-		}
-		if n > 0 {
-			return accessAggr, nil
-		}
-	}
-	return accessNone, nil
-}
-
-// sessionAccess decides what v may do with sess of course.
-func (c *Console) sessionAccess(ctx context.Context, v *viewer, sess store.Session, course store.Course) (access, error) {
-	switch {
-	case v.admin(), v.coordinator():
-		return c.courseAccess(ctx, v, course)
-	case v.deptHead():
-		var n int64
-		err := c.d.DB.WithContext(ctx).Table("enrollments").
-			Joins("JOIN employees ON employees.id = enrollments.employee_id").
-			Where("enrollments.session_id = ? AND employees.department IN ? AND enrollments.status <> ?", sess.ID, c.departments(ctx, v), store.EnrollCancelled).
-			Limit(1).Count(&n).Error
-		if err != nil {
-			return accessNone, fmt.Errorf("check department access: %w", err)
-		}
-		if n > 0 {
-			return accessAggr, nil
-		}
-	}
-	return accessNone, nil
-}
-
-// visibleCourses restricts q (on courses) to the courses v may see.
 // departments is what a department head sees: their department and every
 // department below it in the company directory (the scope reports use).
 // Without a directory, or when it cannot be read, it is their department.
@@ -85,7 +34,7 @@ func (c *Console) departments(ctx context.Context, v *viewer) []string {
 		if ctx == nil {
 			ctx = context.Background()
 		}
-		ds, err := store.DepartmentSubtree(ctx, c.d.DB, v.Account.Department)
+		ds, err := c.commands().DepartmentScope(ctx, v.Account.Department)
 		if err != nil {
 			c.d.Logger.Warn("read the department tree; scoping to the department itself", "department", v.Account.Department, "err", err)
 			return
@@ -95,70 +44,45 @@ func (c *Console) departments(ctx context.Context, v *viewer) []string {
 	return v.depts
 }
 
-func (c *Console) visibleCourses(q *gorm.DB, v *viewer) *gorm.DB {
-	// The campaigns' carrier course holds pushes, not classes.
-	q = q.Where("courses.category <> ?", store.CategoryCampaign)
-	switch {
-	case v.admin():
-		return q
-	case v.coordinator():
-		return q.Where("courses.owner = ? AND courses.owner <> ''", v.name())
-	case v.deptHead():
-		sub := c.d.DB.Table("enrollments").Select("sessions.course_id").
-			Joins("JOIN sessions ON sessions.id = enrollments.session_id").
-			Joins("JOIN employees ON employees.id = enrollments.employee_id").
-			Where("employees.department IN ? AND enrollments.status <> ?", c.departments(q.Statement.Context, v), store.EnrollCancelled)
-		return q.Where("courses.id IN (?)", sub)
+// reader is who v is to the read side: a department head with the
+// departments they see.
+func (c *Console) reader(ctx context.Context, v *viewer) command.Actor {
+	a := v.actor()
+	if v.deptHead() {
+		a.Department, a.Departments = v.Account.Department, c.departments(ctx, v)
 	}
-	return q.Where("1 = 0")
+	return a
 }
 
-// visibleSessions restricts q (on sessions) to the sessions v may see.
-func (c *Console) visibleSessions(q *gorm.DB, v *viewer) *gorm.DB {
-	q = q.Where("sessions.course_id NOT IN (?)", c.d.DB.Table("courses").Select("id").Where("category = ?", store.CategoryCampaign))
-	switch {
-	case v.admin():
-		return q
-	case v.coordinator():
-		sub := c.d.DB.Table("courses").Select("id").Where("owner = ? AND owner <> ''", v.name())
-		return q.Where("sessions.course_id IN (?)", sub)
-	case v.deptHead():
-		sub := c.d.DB.Table("enrollments").Select("enrollments.session_id").
-			Joins("JOIN employees ON employees.id = enrollments.employee_id").
-			Where("employees.department IN ? AND enrollments.status <> ?", c.departments(q.Statement.Context, v), store.EnrollCancelled)
-		return q.Where("sessions.id IN (?)", sub)
-	}
-	return q.Where("1 = 0")
+// courseAccess decides what v may do with course.
+func (c *Console) courseAccess(ctx context.Context, v *viewer, course store.Course) (access, error) {
+	acc, err := c.commands().CourseAccess(ctx, c.reader(ctx, v), course)
+	return access(acc), err
 }
 
 // loadCourse loads the course of the {id} path value and checks access. It
 // answers the request itself (404, 403) and returns false when the handler
 // must stop. want is the least access needed.
 func (c *Console) loadCourse(w http.ResponseWriter, r *http.Request, v *viewer, id uint64, want access) (store.Course, access, bool) {
-	var course store.Course
-	err := c.d.DB.WithContext(r.Context()).Take(&course, id).Error
-	if isNotFound(err) {
+	course, acc, err := c.commands().Course(r.Context(), c.reader(r.Context(), v), id)
+	return course, access(acc), c.accessOK(w, r, v, access(acc), want, err)
+}
+
+// accessOK answers a load's error (404 for what does not exist or may not
+// be seen, 500) or too little access (403) and reports whether the
+// handler goes on.
+func (c *Console) accessOK(w http.ResponseWriter, r *http.Request, v *viewer, acc, want access, err error) bool {
+	switch {
+	case errors.Is(err, command.ErrNotFound):
 		c.notFound(w, r, v)
-		return course, accessNone, false
-	}
-	if err != nil {
+	case err != nil:
 		c.internal(w, r, v, err)
-		return course, accessNone, false
-	}
-	acc, err := c.courseAccess(r.Context(), v, course)
-	if err != nil {
-		c.internal(w, r, v, err)
-		return course, accessNone, false
-	}
-	if acc == accessNone {
-		c.notFound(w, r, v)
-		return course, acc, false
-	}
-	if acc < want {
+	case acc < want:
 		c.forbidden(w, r, v)
-		return course, acc, false
+	default:
+		return true
 	}
-	return course, acc, true
+	return false
 }
 
 // sessionCtx is a loaded session with its course and the viewer's access.
@@ -171,37 +95,9 @@ type sessionCtx struct {
 
 // loadSession loads a session by id and checks the viewer's access.
 func (c *Console) loadSession(w http.ResponseWriter, r *http.Request, v *viewer, id uint64, want access) (sessionCtx, bool) {
-	var sc sessionCtx
-	db := c.d.DB.WithContext(r.Context())
-	err := db.Take(&sc.Sess, id).Error
-	if isNotFound(err) {
-		c.notFound(w, r, v)
-		return sc, false
-	}
-	if err != nil {
-		c.internal(w, r, v, err)
-		return sc, false
-	}
-	if err := db.Take(&sc.Course, sc.Sess.CourseID).Error; err != nil && !isNotFound(err) {
-		c.internal(w, r, v, err)
-		return sc, false
-	}
-	acc, err := c.sessionAccess(r.Context(), v, sc.Sess, sc.Course)
-	if err != nil {
-		c.internal(w, r, v, err)
-		return sc, false
-	}
-	sc.Access = acc
-	sc.Loc = bot.SessionLocation(sc.Sess)
-	if acc == accessNone {
-		c.notFound(w, r, v)
-		return sc, false
-	}
-	if acc < want {
-		c.forbidden(w, r, v)
-		return sc, false
-	}
-	return sc, true
+	sv, err := c.commands().Session(r.Context(), c.reader(r.Context(), v), id)
+	sc := sessionCtx{Sess: sv.Session, Course: sv.Course, Access: access(sv.Access), Loc: bot.SessionLocation(sv.Session)}
+	return sc, c.accessOK(w, r, v, sc.Access, want, err)
 }
 
 // loadSessionPath is loadSession for the {id} path value.

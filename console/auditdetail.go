@@ -11,7 +11,6 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/learnloop/learnloop/bot"
 	"github.com/learnloop/learnloop/store"
 	"github.com/learnloop/learnloop/text"
 )
@@ -141,16 +140,12 @@ func (c *Console) auditZones(r *http.Request, logs []store.AuditLog) (map[string
 			}
 		}
 	}
-	for len(ids) > 0 {
-		n := min(len(ids), 500)
-		var ss []store.Session
-		if err := c.d.DB.WithContext(r.Context()).Select("id", "time_zone").Where("id IN ?", ids[:n]).Find(&ss).Error; err != nil {
-			return nil, fmt.Errorf("load session zones: %w", err)
-		}
-		for _, s := range ss {
-			zones[fmt.Sprintf("session:%d", s.ID)] = bot.SessionLocation(s)
-		}
-		ids = ids[n:]
+	found, err := c.commands().SessionZones(r.Context(), ids)
+	if err != nil {
+		return nil, err
+	}
+	for id, loc := range found {
+		zones[fmt.Sprintf("session:%d", id)] = loc
 	}
 	return zones, nil
 }

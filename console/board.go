@@ -391,12 +391,7 @@ func (c *Console) boardEvents(w http.ResponseWriter, r *http.Request, v *viewer)
 
 // stillSignedIn reports whether v's login session is still valid.
 func (c *Console) stillSignedIn(ctx context.Context, v *viewer) bool {
-	var n int64
-	err := c.d.DB.WithContext(ctx).Table("console_login_sessions").
-		Joins("JOIN console_accounts ON console_accounts.id = console_login_sessions.account_id").
-		Where("console_login_sessions.id = ? AND console_login_sessions.expires_at > ? AND console_accounts.disabled = ?", v.Session.ID, c.now(), false).
-		Count(&n).Error
-	return err == nil && n > 0
+	return c.d.Accounts.StillSignedIn(ctx, v.Session.ID)
 }
 
 // boardFingerprint changes whenever the board would: a check-in, an

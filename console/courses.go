@@ -27,10 +27,8 @@ type homeData struct {
 func (c *Console) home(w http.ResponseWriter, r *http.Request, v *viewer) {
 	p := c.newPage(r, v, "home.title")
 	p.Nav = "home"
-	var ss []store.Session
-	q := c.visibleSessions(c.d.DB.WithContext(r.Context()).Model(&store.Session{}), v).
-		Where("sessions.ends_at >= ?", c.now().Add(-7*24*time.Hour)).Order("sessions.starts_at").Limit(200)
-	if err := q.Find(&ss).Error; err != nil {
+	ss, err := c.commands().ListSessions(r.Context(), c.reader(r.Context(), v), command.SessionQuery{EndsAfter: c.now().Add(-7 * 24 * time.Hour)}, command.Page{Limit: 200 - 1})
+	if err != nil {
 		c.internal(w, r, v, err)
 		return
 	}
@@ -60,8 +58,8 @@ func (c *Console) noCourseNote(r *http.Request, v *viewer, lang text.Locale, t *
 	if !v.coordinator() || len(t.Rows) > 0 {
 		return nil
 	}
-	var n int64
-	if err := c.visibleCourses(c.d.DB.WithContext(r.Context()).Model(&store.Course{}), v).Count(&n).Error; err != nil {
+	n, err := c.commands().CountCourses(r.Context(), c.reader(r.Context(), v))
+	if err != nil {
 		return fmt.Errorf("count owned courses: %w", err)
 	}
 	if n == 0 {
@@ -89,12 +87,8 @@ func (c *Console) sessionsTable(r *http.Request, v *viewer, lang text.Locale, ke
 		for id := range courseIDs {
 			cids = append(cids, id)
 		}
-		var cs []store.Course
-		if err := c.d.DB.WithContext(r.Context()).Where("id IN ?", cids).Find(&cs).Error; err != nil {
-			return nil, fmt.Errorf("load courses: %w", err)
-		}
-		for _, x := range cs {
-			courses[x.ID] = x
+		if courses, err = c.commands().CoursesByID(r.Context(), cids); err != nil {
+			return nil, err
 		}
 	}
 	t := &Table{Key: key, Title: text.T(lang, "table.sessions")}
@@ -148,32 +142,20 @@ type coursesData struct {
 func (c *Console) coursesPage(w http.ResponseWriter, r *http.Request, v *viewer) {
 	p := c.newPage(r, v, "courses.title")
 	p.Nav = "courses"
-	var cs []store.Course
-	if err := c.visibleCourses(c.d.DB.WithContext(r.Context()).Model(&store.Course{}), v).Order("courses.code").Limit(2000).Find(&cs).Error; err != nil {
+	rd := c.reader(r.Context(), v)
+	cs, err := c.commands().ListCourses(r.Context(), rd, command.CoursesByCode, command.Page{Limit: 2000 - 1})
+	if err != nil {
 		c.internal(w, r, v, err)
 		return
 	}
-	type agg struct {
-		CourseID uint64
-		N        int
-		Next     *time.Time
+	ids := make([]uint64, len(cs))
+	for i, x := range cs {
+		ids[i] = x.ID
 	}
-	counts := map[uint64]int{}
-	if len(cs) > 0 {
-		ids := make([]uint64, len(cs))
-		for i, x := range cs {
-			ids[i] = x.ID
-		}
-		var rows []agg
-		q := c.visibleSessions(c.d.DB.WithContext(r.Context()).Model(&store.Session{}), v).
-			Select("sessions.course_id AS course_id, COUNT(*) AS n").Where("sessions.course_id IN ?", ids).Group("sessions.course_id")
-		if err := q.Scan(&rows).Error; err != nil {
-			c.internal(w, r, v, err)
-			return
-		}
-		for _, x := range rows {
-			counts[x.CourseID] = x.N
-		}
+	counts, err := c.commands().SessionsPerCourse(r.Context(), rd, ids)
+	if err != nil {
+		c.internal(w, r, v, err)
+		return
 	}
 	t := &Table{Key: "courses", Title: text.T(p.Lang, "table.courses"), Empty: text.T(p.Lang, "courses.empty"),
 		Columns: []string{text.T(p.Lang, "col.code"), text.T(p.Lang, "col.title"), text.T(p.Lang, "col.category"), text.T(p.Lang, "col.level"), text.T(p.Lang, "col.owner"), text.T(p.Lang, "col.sessions")}}
@@ -217,9 +199,8 @@ func (c *Console) coursePage(w http.ResponseWriter, r *http.Request, v *viewer) 
 	p := c.newPage(r, v, "course.title")
 	p.Nav = "courses"
 	p.Title = course.Code + " " + course.Title
-	var ss []store.Session
-	q := c.visibleSessions(c.d.DB.WithContext(r.Context()).Model(&store.Session{}), v).Where("sessions.course_id = ?", id).Order("sessions.starts_at")
-	if err := q.Find(&ss).Error; err != nil {
+	ss, err := c.commands().ListSessions(r.Context(), c.reader(r.Context(), v), command.SessionQuery{CourseID: id}, command.Page{})
+	if err != nil {
 		c.internal(w, r, v, err)
 		return
 	}
@@ -278,8 +259,10 @@ type courseFormData struct {
 }
 
 func (c *Console) ownerChoices(r *http.Request, current string) []string {
-	var names []string
-	c.d.DB.WithContext(r.Context()).Model(&store.Account{}).Where("role = ? AND disabled = ?", store.RoleCoordinator, false).Order("username").Pluck("username", &names)
+	names, err := c.d.Accounts.Coordinators(r.Context())
+	if err != nil {
+		c.log().Warn("list coordinators for the owner choice", "err", err)
+	}
 	found := current == ""
 	for _, n := range names {
 		found = found || n == current

@@ -33,7 +33,7 @@ func (c *Console) scope(ctx context.Context, v *viewer) (reports.Scope, error) {
 		a = reports.Actor{Username: v.name(), Role: v.Account.Role}
 		dept = v.Account.Department
 	}
-	return reports.NewScope(ctx, c.d.DB, a, dept, c.d.MinGroupSize)
+	return c.commands().Reports().NewScope(ctx, a, dept, c.d.MinGroupSize)
 }
 
 // scopedCounts returns reports.SessionCounts of ids for what v may see:
@@ -44,7 +44,7 @@ func (c *Console) scopedCounts(ctx context.Context, v *viewer, ids []uint64) (ma
 	if err != nil {
 		return nil, err
 	}
-	m, err := reports.SessionCounts(ctx, c.d.DB, ids, scope)
+	m, err := c.commands().Reports().SessionCounts(ctx, ids, scope)
 	if err != nil {
 		return nil, err
 	}

@@ -118,7 +118,7 @@ func (c *Console) renderResults(w http.ResponseWriter, r *http.Request, v *viewe
 	d := resultsData{Loc: sc.Loc, Full: sc.Access == accessWrite}
 	rateDef := text.T(p.Lang, "def.checkin_rate")
 	if d.Full {
-		rep, err := reports.Session(r.Context(), c.d.DB, sc.Sess.ID, c.now())
+		rep, err := c.commands().Reports().Session(r.Context(), sc.Sess.ID, c.now())
 		if errors.Is(err, reports.ErrNotFound) {
 			c.notFound(w, r, v)
 			return
@@ -248,7 +248,7 @@ func (c *Console) healthPage(w http.ResponseWriter, r *http.Request, v *viewer) 
 	p.Nav = "courses"
 	p.Session = c.head(sc, "health")
 	lang := p.Lang
-	rep, err := reports.Session(r.Context(), c.d.DB, sc.Sess.ID, c.now())
+	rep, err := c.commands().Reports().Session(r.Context(), sc.Sess.ID, c.now())
 	if err != nil {
 		c.internal(w, r, v, err)
 		return

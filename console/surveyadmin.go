@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/learnloop/learnloop/command"
-	"github.com/learnloop/learnloop/reports"
 	"github.com/learnloop/learnloop/store"
 	"github.com/learnloop/learnloop/surveys"
 	"github.com/learnloop/learnloop/text"
@@ -62,7 +61,7 @@ func addableTemplates(lang text.Locale) ([]templateChoice, error) {
 // surveyManage builds the survey list of sc with its close buttons and the
 // defaults of the add form.
 func (c *Console) surveyManage(r *http.Request, lang text.Locale, sc sessionCtx) (*surveyManage, error) {
-	svs, err := reports.SessionSurveys(r.Context(), c.d.DB, sc.Sess.ID)
+	svs, err := c.commands().Reports().SessionSurveys(r.Context(), sc.Sess.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -85,21 +84,9 @@ func (c *Console) surveyManage(r *http.Request, lang text.Locale, sc sessionCtx)
 		if def, err := surveys.SurveyDefinition(sv); err == nil {
 			title = def.Title.In(locale)
 		}
-		var counts []struct {
-			Status string
-			N      int
-		}
-		if err := c.d.DB.WithContext(r.Context()).Model(&store.SurveyResponse{}).Select("status, COUNT(*) AS n").
-			Where("survey_id = ?", sv.ID).Group("status").Scan(&counts).Error; err != nil {
-			return nil, fmt.Errorf("count responses of survey %d: %w", sv.ID, err)
-		}
-		complete, partial := 0, 0
-		for _, k := range counts {
-			if k.Status == store.ResponseComplete {
-				complete += k.N
-			} else {
-				partial += k.N
-			}
+		complete, partial, err := c.commands().ResponseCounts(r.Context(), sv.ID)
+		if err != nil {
+			return nil, fmt.Errorf("survey %d: %w", sv.ID, err)
 		}
 		anon := text.T(lang, "no")
 		if sv.Anonymous {

@@ -7,9 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/learnloop/learnloop/bot"
 	"github.com/learnloop/learnloop/reports"
-	"github.com/learnloop/learnloop/store"
 	"github.com/learnloop/learnloop/surveys"
 	"github.com/learnloop/learnloop/text"
 )
@@ -45,7 +43,7 @@ func (c *Console) teachersPage(w http.ResponseWriter, r *http.Request, v *viewer
 		}
 		year = y
 	}
-	rep, err := reports.Teachers(r.Context(), c.d.DB, year, c.d.Location, c.now())
+	rep, err := c.commands().Reports().Teachers(r.Context(), year, c.d.Location, c.now())
 	if err != nil {
 		c.internal(w, r, v, err)
 		return
@@ -106,16 +104,12 @@ func (c *Console) sessionZones(r *http.Request, rep *reports.TeacherReport) (map
 	for _, id := range ids {
 		zones[id] = time.UTC
 	}
-	for len(ids) > 0 {
-		n := min(len(ids), 500)
-		var ss []store.Session
-		if err := c.d.DB.WithContext(r.Context()).Select("id", "time_zone").Where("id IN ?", ids[:n]).Find(&ss).Error; err != nil {
-			return nil, fmt.Errorf("load session zones: %w", err)
-		}
-		for _, s := range ss {
-			zones[s.ID] = bot.SessionLocation(s)
-		}
-		ids = ids[n:]
+	found, err := c.commands().SessionZones(r.Context(), ids)
+	if err != nil {
+		return nil, err
+	}
+	for id, loc := range found {
+		zones[id] = loc
 	}
 	return zones, nil
 }

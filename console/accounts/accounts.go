@@ -388,3 +388,25 @@ func tokenHash(tok string) string {
 	s := sha256.Sum256([]byte(tok))
 	return hex.EncodeToString(s[:])
 }
+
+// StillSignedIn reports whether the login session is live: not expired,
+// and its account not disabled.
+func (s *Service) StillSignedIn(ctx context.Context, sessionID uint64) bool {
+	var n int64
+	err := s.DB.WithContext(ctx).Table("console_login_sessions").
+		Joins("JOIN console_accounts ON console_accounts.id = console_login_sessions.account_id").
+		Where("console_login_sessions.id = ? AND console_login_sessions.expires_at > ? AND console_accounts.disabled = ?", sessionID, s.now(), false).
+		Count(&n).Error
+	return err == nil && n > 0
+}
+
+// Coordinators lists the usernames of the enabled coordinators (who may
+// own a course).
+func (s *Service) Coordinators(ctx context.Context) ([]string, error) {
+	var names []string
+	err := s.DB.WithContext(ctx).Model(&store.Account{}).Where("role = ? AND disabled = ?", store.RoleCoordinator, false).Order("username").Pluck("username", &names).Error
+	if err != nil {
+		return nil, fmt.Errorf("list coordinators: %w", err)
+	}
+	return names, nil
+}
