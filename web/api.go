@@ -13,7 +13,6 @@ import (
 	"github.com/learnloop/learnloop/bot"
 	"github.com/learnloop/learnloop/command"
 	"github.com/learnloop/learnloop/plan"
-	"github.com/learnloop/learnloop/reports"
 	"github.com/learnloop/learnloop/roster"
 	"github.com/learnloop/learnloop/store"
 )
@@ -631,32 +630,11 @@ func (s *Server) excuse(w http.ResponseWriter, r *http.Request, id uint64) {
 
 func (s *Server) sessionReport(w http.ResponseWriter, r *http.Request, id uint64) {
 	rep, err := s.commands().Reports().Session(r.Context(), id, s.now())
-	if errors.Is(err, reports.ErrNotFound) {
-		apiError(w, http.StatusNotFound, "not_found", fmt.Sprintf("session %d does not exist", id), nil)
-		return
+	var csv, xlsx exporter
+	if rep != nil {
+		csv, xlsx = rep.WriteCSV, rep.WriteXLSX
 	}
-	if err != nil {
-		s.internal(w, r, err)
-		return
-	}
-	switch r.URL.Query().Get("format") {
-	case "", "json":
-		writeJSON(w, http.StatusOK, rep)
-	case "csv":
-		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-		w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="session-%d.csv"`, id))
-		if err := rep.WriteCSV(w); err != nil {
-			s.log().Error("write csv report", "err", err)
-		}
-	case "xlsx":
-		w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-		w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="session-%d.xlsx"`, id))
-		if err := rep.WriteXLSX(w); err != nil {
-			s.log().Error("write xlsx report", "err", err)
-		}
-	default:
-		apiError(w, http.StatusBadRequest, "bad_query", "format must be json, csv or xlsx", nil)
-	}
+	s.writeReport(w, r, "session", id, err, fmt.Sprintf("session-%d", id), rep, csv, xlsx)
 }
 
 // ---- employees ----

@@ -175,9 +175,21 @@ func (s *Server) missingSurvey(w http.ResponseWriter, r *http.Request, id uint64
 	writePage(w, p, map[string]any{"survey_id": id}, "missing", pageSlice(p, rows))
 }
 
-// writeTabular answers with JSON or the report's tables as CSV/XLSX.
-func (s *Server) writeTabular(w http.ResponseWriter, r *http.Request, name string, rep interface{ Tables() []reports.Table }) {
-	var write func(io.Writer, []reports.Table) error
+// exporter writes a report as a file (CSV or XLSX).
+type exporter func(io.Writer) error
+
+// writeReport answers a report found by id: 404 when there is none, else
+// JSON or, with ?format=, the file csv or xlsx writes, named name.
+func (s *Server) writeReport(w http.ResponseWriter, r *http.Request, what string, id uint64, err error, name string, rep any, csv, xlsx exporter) {
+	switch {
+	case errors.Is(err, reports.ErrNotFound):
+		apiError(w, http.StatusNotFound, "not_found", fmt.Sprintf("%s %d does not exist", what, id), nil)
+		return
+	case err != nil:
+		s.internal(w, r, err)
+		return
+	}
+	write := xlsx
 	switch r.URL.Query().Get("format") {
 	case "", "json":
 		writeJSON(w, http.StatusOK, rep)
@@ -185,44 +197,37 @@ func (s *Server) writeTabular(w http.ResponseWriter, r *http.Request, name strin
 	case "csv":
 		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 		w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s.csv"`, name))
-		write = reports.WriteTablesCSV
+		write = csv
 	case "xlsx":
 		w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 		w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s.xlsx"`, name))
-		write = reports.WriteTablesXLSX
 	default:
 		apiError(w, http.StatusBadRequest, "bad_query", "format must be json, csv or xlsx", nil)
 		return
 	}
-	if err := write(w, rep.Tables()); err != nil {
+	if err := write(w); err != nil {
 		s.log().Error("write report", "report", name, "err", err)
 	}
 }
 
+// tabular is a report made of reports.Tables.
+type tabular interface{ Tables() []reports.Table }
+
+// writeTabular is writeReport for a report made of tables.
+func (s *Server) writeTabular(w http.ResponseWriter, r *http.Request, what string, id uint64, err error, name string, rep tabular) {
+	csv := func(out io.Writer) error { return reports.WriteTablesCSV(out, rep.Tables()) }
+	xlsx := func(out io.Writer) error { return reports.WriteTablesXLSX(out, rep.Tables()) }
+	s.writeReport(w, r, what, id, err, name, rep, csv, xlsx)
+}
+
 func (s *Server) surveyReport(w http.ResponseWriter, r *http.Request, id uint64) {
 	rep, err := s.commands().Reports().Survey(r.Context(), id, s.now())
-	if errors.Is(err, reports.ErrNotFound) {
-		apiError(w, http.StatusNotFound, "not_found", fmt.Sprintf("survey %d does not exist", id), nil)
-		return
-	}
-	if err != nil {
-		s.internal(w, r, err)
-		return
-	}
-	s.writeTabular(w, r, fmt.Sprintf("survey-%d", id), rep)
+	s.writeTabular(w, r, "survey", id, err, fmt.Sprintf("survey-%d", id), rep)
 }
 
 func (s *Server) courseReport(w http.ResponseWriter, r *http.Request, id uint64) {
 	rep, err := s.commands().Reports().Course(r.Context(), id, s.now())
-	if errors.Is(err, reports.ErrNotFound) {
-		apiError(w, http.StatusNotFound, "not_found", fmt.Sprintf("course %d does not exist", id), nil)
-		return
-	}
-	if err != nil {
-		s.internal(w, r, err)
-		return
-	}
-	s.writeTabular(w, r, fmt.Sprintf("course-%d", id), rep)
+	s.writeTabular(w, r, "course", id, err, fmt.Sprintf("course-%d", id), rep)
 }
 
 func (s *Server) teacherReport(w http.ResponseWriter, r *http.Request) {
@@ -236,11 +241,7 @@ func (s *Server) teacherReport(w http.ResponseWriter, r *http.Request) {
 		year = y
 	}
 	rep, err := s.commands().Reports().Teachers(r.Context(), year, s.Location, s.now())
-	if err != nil {
-		s.internal(w, r, err)
-		return
-	}
-	s.writeTabular(w, r, fmt.Sprintf("teachers-%d", year), rep)
+	s.writeTabular(w, r, "teachers", uint64(year), err, fmt.Sprintf("teachers-%d", year), rep)
 }
 
 // copyInput changes the copied session; every field is optional (the
