@@ -237,8 +237,11 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 	// Platform rate limits are shared by every replica through the
 	// database, on the wall clock (the platforms count in real time).
 	limits := ratelimit.New(a.db, ratelimit.WithLogger(a.log.With("component", "ratelimit")))
+	// 通讯录 change events are kept as scheduler jobs (directory.change).
+	inbox := &directory.Inbox{Sched: a.sched, Now: now}
 	if cfg.Platforms.WeCom.Enabled {
-		wc, err := wecom.FromConfig(cfg.Platforms.WeCom, cfg.HTTP.PublicURL, wecom.WithNow(now), wecom.WithLogger(a.log.With("component", "wecom")), wecom.WithLimiter(limits))
+		wc, err := wecom.FromConfig(cfg.Platforms.WeCom, cfg.HTTP.PublicURL, wecom.WithNow(now), wecom.WithLogger(a.log.With("component", "wecom")), wecom.WithLimiter(limits),
+			wecom.WithContactHandler(inbox))
 		if err != nil {
 			return nil, fmt.Errorf("platforms.wecom: %w", err)
 		}
@@ -247,7 +250,8 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 		callbacks[wecom.CallbackPath] = wc.CallbackHandler
 	}
 	if cfg.Platforms.Feishu.Enabled {
-		fc, err := feishu.FromConfig(cfg.Platforms.Feishu, cfg.HTTP.PublicURL, feishu.WithNow(now), feishu.WithLogger(a.log.With("component", "feishu")), feishu.WithLimiter(limits))
+		fc, err := feishu.FromConfig(cfg.Platforms.Feishu, cfg.HTTP.PublicURL, feishu.WithNow(now), feishu.WithLogger(a.log.With("component", "feishu")), feishu.WithLimiter(limits),
+			feishu.WithContactHandler(inbox))
 		if err != nil {
 			return nil, fmt.Errorf("platforms.feishu: %w", err)
 		}
@@ -259,7 +263,8 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 		}
 	}
 	if cfg.Platforms.DingTalk.Enabled {
-		dc, err := dingtalk.FromConfig(cfg.Platforms.DingTalk, cfg.HTTP.PublicURL, dingtalk.WithNow(now), dingtalk.WithLogger(a.log.With("component", "dingtalk")), dingtalk.WithLimiter(limits))
+		dc, err := dingtalk.FromConfig(cfg.Platforms.DingTalk, cfg.HTTP.PublicURL, dingtalk.WithNow(now), dingtalk.WithLogger(a.log.With("component", "dingtalk")), dingtalk.WithLimiter(limits),
+			dingtalk.WithContactHandler(inbox))
 		if err != nil {
 			return nil, fmt.Errorf("platforms.dingtalk: %w", err)
 		}

@@ -37,15 +37,20 @@ func (a *App) DirectorySyncer(order []string) *directory.Syncer {
 }
 
 // directorySchedule is the scheduled sync (directory.sync_cron) of the
-// enabled platforms' directories, registered with the scheduler.
+// enabled platforms' directories, registered with the scheduler, beside the
+// handler that applies the platforms' change events (directory.change).
 func (a *App) directorySchedule() *directory.Schedule {
 	srcs, order := a.DirectorySources()
 	enabled := map[string]directory.Source{}
 	for _, p := range order {
 		enabled[p] = srcs[p]
 	}
-	ds := &directory.Schedule{Syncer: a.DirectorySyncer(order), Sched: a.sched, Sources: enabled,
+	syncer := a.DirectorySyncer(order)
+	ds := &directory.Schedule{Syncer: syncer, Sched: a.sched, Sources: enabled,
 		Cron: a.cfg.Directory.SyncCron, Loc: a.cfg.Location(), Now: a.now}
 	ds.Register()
+	// Change events apply to every enabled platform's directory, with the
+	// same syncer (its platform lock and priority).
+	(&directory.Changes{Syncer: syncer, Sources: srcs}).Register(a.sched)
 	return ds
 }

@@ -21,7 +21,7 @@ type directoryData struct {
 }
 
 // directoryPage shows the directory sync: each platform's recent runs, what
-// the latest run changed and could not do, open conflicts for a person to
+// the latest full run and the change events since changed and could not do, open conflicts for a person to
 // resolve, and whose manager follow-ups go past a missing manager.
 func (c *Console) directoryPage(w http.ResponseWriter, r *http.Request, v *viewer) {
 	if !v.admin() {
@@ -47,11 +47,16 @@ func (c *Console) directoryPage(w http.ResponseWriter, r *http.Request, v *viewe
 			C(s.People), C(s.Created), C(s.Linked), C(s.Updated), C(s.Deactivated), C(s.Conflicts), C(s.Failures), C(s.Error)})
 	}
 
-	// The latest finished run of each platform.
+	// The latest finished full run of each platform, and the change
+	// events applied since (runs with trigger "event", listed like a
+	// sync's changes).
 	var latest []uint64
 	seen := map[string]bool{}
 	for _, s := range runs {
-		if !seen[s.Platform] && s.Status != store.DirectorySyncRunning {
+		switch {
+		case s.Trigger == store.DirectoryTriggerEvent && !seen[s.Platform]:
+			latest = append(latest, s.ID)
+		case !seen[s.Platform] && s.Status != store.DirectorySyncRunning:
 			seen[s.Platform] = true
 			latest = append(latest, s.ID)
 		}

@@ -5,10 +5,12 @@ import (
 	"errors"
 	"net/http"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/learnloop/learnloop/directory"
+	"github.com/learnloop/learnloop/directory/contact"
 	"github.com/learnloop/learnloop/store"
 	"github.com/learnloop/learnloop/store/storetest"
 )
@@ -49,6 +51,18 @@ func TestDirectoryPageShowsRunsChangesConflictsAndEscalations(t *testing.T) {
 	r = w.admin.get("/console/directory?export=csv&table=conflicts")
 	require.Equal(t, http.StatusOK, r.Code)
 	require.Contains(t, r.Body, "twin-a,twin-b")
+
+	// A change event applied since: listed beside the full run's changes.
+	li := contact.Person{UserID: "li", EmployeeNo: "B002", Name: "李经理", Title: "销售总监", DeptIDs: []string{"2"}, ManagerID: "boss", Active: true}
+	rep, err := directory.NewSyncer(db.DB, directory.Options{}).ApplyChange(ctx, src, contact.Change{Platform: "wecom", EventID: "ev-1",
+		Type: "change_contact/update_user", Kind: contact.UserUpsert, UserID: "li", Person: &li, At: time.Now()})
+	require.NoError(t, err)
+	require.NotZero(t, rep.SyncID)
+	r = w.admin.get("/console/directory")
+	require.Equal(t, http.StatusOK, r.Code, r.Body)
+	for _, want := range []string{"新员工", "B002: title (change_contact/update_user)", ">event<"} {
+		require.Contains(t, r.Body, want)
+	}
 
 	r = w.li.get("/console/directory")
 	require.Equal(t, http.StatusForbidden, r.Code, "coordinators do not see the directory page")

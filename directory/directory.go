@@ -17,6 +17,8 @@ import (
 	"errors"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/learnloop/learnloop/directory/contact"
 )
 
 // Platforms a directory can be synced from, in their default priority: an
@@ -26,30 +28,11 @@ import (
 var Platforms = []string{"wecom", "feishu", "dingtalk"}
 
 // Department is one department as a platform reports it.
-type Department struct {
-	ID       string
-	ParentID string // "" for a root
-	Name     string
-}
+type Department = contact.Department
 
 // Person is one directory member as a platform reports it. Fields a
 // platform does not give (or the app has no scope for) are empty.
-type Person struct {
-	UserID     string
-	EmployeeNo string // 工号
-	Name       string
-	Title      string
-	City       string
-	Mobile     string
-	Email      string
-	// DeptIDs are the member's departments, the main one first.
-	DeptIDs []string
-	// ManagerID is the direct manager's user id on the same platform.
-	ManagerID string
-	// Active is false for a member the platform reports as resigned or
-	// disabled.
-	Active bool
-}
+type Person = contact.Person
 
 // Source reads one platform's directory.
 type Source interface {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -85,29 +86,42 @@ func (s *wecomSource) People(ctx context.Context, _ []Department, fail func(stri
 	var mu sync.Mutex
 	out := make([]Person, 0, len(ids))
 	each(ctx, s.n, ids, func(id string) {
-		m, err := s.c.DirectoryMember(ctx, id)
+		p, err := s.Member(ctx, id)
 		if err != nil {
 			fail(id, err)
 			return
-		}
-		p := Person{UserID: m.UserID, EmployeeNo: m.EmployeeNo, Name: m.Name, Title: m.Position, City: m.City,
-			Mobile: m.Mobile, Email: m.Email, Active: m.Active()}
-		if len(m.DirectLeaders) > 0 {
-			p.ManagerID = m.DirectLeaders[0]
-		}
-		if m.MainDepartment != 0 {
-			p.DeptIDs = append(p.DeptIDs, wecom.FormatDeptID(m.MainDepartment))
-		}
-		for _, d := range m.Departments {
-			if d != m.MainDepartment {
-				p.DeptIDs = append(p.DeptIDs, wecom.FormatDeptID(d))
-			}
 		}
 		mu.Lock()
 		out = append(out, p)
 		mu.Unlock()
 	})
 	return out, ctx.Err()
+}
+
+// Member reads one member with user/get (for change events, which name
+// the member only).
+func (s *wecomSource) Member(ctx context.Context, id string) (Person, error) {
+	m, err := s.c.DirectoryMember(ctx, id)
+	if errors.Is(err, wecom.ErrUserNotFound) {
+		return Person{}, fmt.Errorf("%w: %w", ErrNotFound, err)
+	}
+	if err != nil {
+		return Person{}, err
+	}
+	p := Person{UserID: m.UserID, EmployeeNo: m.EmployeeNo, Name: m.Name, Title: m.Position, City: m.City,
+		Mobile: m.Mobile, Email: m.Email, Active: m.Active()}
+	if len(m.DirectLeaders) > 0 {
+		p.ManagerID = m.DirectLeaders[0]
+	}
+	if m.MainDepartment != 0 {
+		p.DeptIDs = append(p.DeptIDs, wecom.FormatDeptID(m.MainDepartment))
+	}
+	for _, d := range m.Departments {
+		if d != m.MainDepartment {
+			p.DeptIDs = append(p.DeptIDs, wecom.FormatDeptID(d))
+		}
+	}
+	return p, nil
 }
 
 // Feishu reads a Feishu tenant's directory: the department tree, then
@@ -162,9 +176,8 @@ func (s *feishuSource) People(ctx context.Context, depts []Department, fail func
 			if byID[m.ID] != nil {
 				continue // a member of several departments
 			}
-			p := &Person{UserID: m.ID, EmployeeNo: m.EmployeeNo, Name: m.Name, Title: m.JobTitle, City: m.City, Mobile: m.Mobile,
-				Email: m.Email, DeptIDs: m.Departments, ManagerID: m.ManagerID, Active: !m.Resigned && !m.Frozen}
-			byID[m.ID] = p
+			p := feishuPerson(m)
+			byID[m.ID] = &p
 			order = append(order, m.ID)
 		}
 	})
@@ -177,6 +190,24 @@ func (s *feishuSource) People(ctx context.Context, depts []Department, fail func
 		out = append(out, p)
 	}
 	return out, ctx.Err()
+}
+
+func feishuPerson(m feishu.DirectoryMember) Person {
+	return Person{UserID: m.ID, EmployeeNo: m.EmployeeNo, Name: m.Name, Title: m.JobTitle, City: m.City, Mobile: m.Mobile,
+		Email: m.Email, DeptIDs: m.Departments, ManagerID: m.ManagerID, Active: !m.Resigned && !m.Frozen}
+}
+
+// Member reads one member with users/get (Feishu's member events are not
+// complete enough to apply as they are).
+func (s *feishuSource) Member(ctx context.Context, id string) (Person, error) {
+	m, err := s.c.DirectoryUser(ctx, id)
+	if err != nil {
+		return Person{}, err
+	}
+	if m.ID == "" {
+		return Person{}, errors.New("member has no id of the configured receive id type (check the app's contact scopes)")
+	}
+	return feishuPerson(m), nil
 }
 
 // DingTalk reads a DingTalk organisation's directory: department/listsub
@@ -229,15 +260,8 @@ func (s *dingtalkSource) People(ctx context.Context, depts []Department, fail fu
 			if m.UserID == "" || byID[m.UserID] != nil {
 				continue
 			}
-			p := &Person{UserID: m.UserID, EmployeeNo: m.JobNumber, Name: m.Name, Title: m.Title, City: m.WorkPlace, Mobile: m.Mobile,
-				Email: m.Email, ManagerID: m.ManagerID, Active: true}
-			if p.Email == "" {
-				p.Email = m.OrgEmail
-			}
-			for _, dd := range m.DeptIDList {
-				p.DeptIDs = append(p.DeptIDs, fmt.Sprint(dd))
-			}
-			byID[m.UserID] = p
+			p := dingtalkPerson(m)
+			byID[m.UserID] = &p
 			order = append(order, m.UserID)
 		}
 	})
@@ -263,6 +287,51 @@ func (s *dingtalkSource) People(ctx context.Context, depts []Department, fail fu
 		out = append(out, *byID[id])
 	}
 	return out, ctx.Err()
+}
+
+func dingtalkPerson(m dingtalk.DirectoryMember) Person {
+	p := Person{UserID: m.UserID, EmployeeNo: m.JobNumber, Name: m.Name, Title: m.Title, City: m.WorkPlace, Mobile: m.Mobile,
+		Email: m.Email, ManagerID: m.ManagerID, Active: true}
+	if p.Email == "" {
+		p.Email = m.OrgEmail
+	}
+	for _, dd := range m.DeptIDList {
+		p.DeptIDs = append(p.DeptIDs, fmt.Sprint(dd))
+	}
+	return p
+}
+
+// Member reads one member with topapi/v2/user/get (DingTalk's change
+// events name members only).
+func (s *dingtalkSource) Member(ctx context.Context, id string) (Person, error) {
+	m, err := s.c.DirectoryUser(ctx, id)
+	if errors.Is(err, dingtalk.ErrUserNotFound) {
+		return Person{}, fmt.Errorf("%w: %w", ErrNotFound, err)
+	}
+	if err != nil {
+		return Person{}, err
+	}
+	return dingtalkPerson(m), nil
+}
+
+// Department reads one department with topapi/v2/department/get.
+func (s *dingtalkSource) Department(ctx context.Context, id string) (Department, error) {
+	n, err := strconv.ParseInt(id, 10, 64)
+	if err != nil {
+		return Department{}, fmt.Errorf("dingtalk department id %q: %w", id, err)
+	}
+	d, err := s.c.DirectoryDepartment(ctx, n)
+	if errors.Is(err, dingtalk.ErrDeptNotFound) {
+		return Department{}, fmt.Errorf("%w: %w", ErrNotFound, err)
+	}
+	if err != nil {
+		return Department{}, err
+	}
+	dep := Department{ID: fmt.Sprint(d.ID), Name: d.Name}
+	if d.ParentID != 0 && d.ParentID != d.ID {
+		dep.ParentID = fmt.Sprint(d.ParentID)
+	}
+	return dep, nil
 }
 
 // Sources returns a Source for every directory-capable messenger in ms

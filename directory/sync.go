@@ -184,7 +184,11 @@ func (s *Syncer) Sync(ctx context.Context, src Source, ro RunOptions) (Report, e
 	if ctx.Err() != nil {
 		return finish(store.DirectorySyncFailed, ctx.Err())
 	}
-	pl, err := s.plan(ctx, p, depts, people, len(failed) == 0, ro.AllowMassDeactivation)
+	st, err := s.load(ctx, p)
+	if err != nil {
+		return finish(store.DirectorySyncFailed, err)
+	}
+	pl, err := s.plan(p, st, depts, people, planMode{complete: len(failed) == 0, allowMass: ro.AllowMassDeactivation})
 	if err != nil {
 		return finish(store.DirectorySyncFailed, err)
 	}
@@ -304,9 +308,7 @@ type state struct {
 
 func (s *Syncer) load(ctx context.Context, p string) (*state, error) {
 	db := s.db.WithContext(ctx)
-	st := &state{emps: map[uint64]*store.Employee{}, byExt: map[string]*store.Employee{}, byPID: map[string]*store.Employee{},
-		byMobile: map[string][]*store.Employee{}, byEmail: map[string][]*store.Employee{}, persons: map[string]*store.DirectoryPerson{},
-		depts: map[string]*store.DirectoryDepartment{}, conflicts: map[string]*store.DirectoryConflict{}, elsewhere: map[uint64]bool{}}
+	st := newState()
 	var emps []store.Employee
 	if err := db.FindInBatches(&emps, 5000, func(_ *gorm.DB, _ int) error {
 		for i := range emps {
@@ -352,6 +354,12 @@ func (s *Syncer) load(ctx context.Context, p string) (*state, error) {
 	return st, nil
 }
 
+func newState() *state {
+	return &state{emps: map[uint64]*store.Employee{}, byExt: map[string]*store.Employee{}, byPID: map[string]*store.Employee{},
+		byMobile: map[string][]*store.Employee{}, byEmail: map[string][]*store.Employee{}, persons: map[string]*store.DirectoryPerson{},
+		depts: map[string]*store.DirectoryDepartment{}, conflicts: map[string]*store.DirectoryConflict{}, elsewhere: map[uint64]bool{}}
+}
+
 func (st *state) add(e *store.Employee, p string) {
 	if e.ID != 0 {
 		st.emps[e.ID] = e
@@ -366,6 +374,15 @@ func (st *state) add(e *store.Employee, p string) {
 	if m := NormalizeEmail(e.Email); m != "" {
 		st.byEmail[m] = append(st.byEmail[m], e)
 	}
+}
+
+// storedEmployee is the employee the stored member userID is linked to,
+// or nil.
+func (st *state) storedEmployee(userID string) *store.Employee {
+	if x := st.persons[userID]; x != nil && x.EmployeeID != 0 {
+		return st.emps[x.EmployeeID]
+	}
+	return nil
 }
 
 // match finds the employee of member x: by this platform's id, then a
@@ -458,13 +475,29 @@ func departmentPaths(depts []Department) map[string]string {
 	return out
 }
 
-func (s *Syncer) plan(ctx context.Context, p string, depts []Department, people []Person, complete, allowMass bool) (*plan, error) {
-	st, err := s.load(ctx, p)
-	if err != nil {
-		return nil, err
-	}
+// planMode says what a plan's input covers.
+type planMode struct {
+	// complete: the read saw the whole directory (a full sync that read
+	// every department and member): what it did not see is gone.
+	complete, allowMass bool
+	// incremental: people are the members one change event names, depts
+	// the whole stored tree with the event's change made. Nobody else is
+	// gone; a manager not among people is found in what is stored;
+	// removed departments are deactivated.
+	incremental bool
+	removed     map[string]bool
+	// at is when the state written was true (the event's time); zero
+	// means now.
+	at time.Time
+}
+
+func (s *Syncer) plan(p string, st *state, depts []Department, people []Person, mode planMode) (*plan, error) {
+	complete, allowMass := mode.complete, mode.allowMass
 	pl := &plan{empUpdate: map[uint64]map[string]any{}}
 	now := s.opts.Now().UTC()
+	if !mode.at.IsZero() {
+		now = mode.at.UTC()
+	}
 	change := func(kind, subject string, emp uint64, format string, args ...any) {
 		pl.changes = append(pl.changes, store.DirectoryChange{Platform: p, Kind: kind, Subject: clip(subject, 128), EmployeeID: emp, Detail: clip(fmt.Sprintf(format, args...), 1000)})
 	}
@@ -491,9 +524,9 @@ func (s *Syncer) plan(ctx context.Context, p string, depts []Department, people 
 			change(store.DirectoryDeptChanged, d.ID, 0, "department %s (was %s)", want.Path, old.Path)
 		}
 	}
-	if complete {
+	if complete || mode.incremental {
 		for id, old := range st.depts {
-			if !seenDept[id] && old.Active {
+			if !seenDept[id] && old.Active && (complete || mode.removed[id]) {
 				o := *old
 				o.Active, o.SyncedAt = false, now
 				pl.deptUpdate = append(pl.deptUpdate, o)
@@ -570,7 +603,11 @@ func (s *Syncer) plan(ctx context.Context, p string, depts []Department, people 
 				want.Email = clip(em, 191)
 			}
 			if x.ManagerID != "" {
-				if mgr := byUser[x.ManagerID]; mgr != nil && mgr != m.emp {
+				mgr := byUser[x.ManagerID]
+				if mgr == nil && mode.incremental {
+					mgr = st.storedEmployee(x.ManagerID)
+				}
+				if mgr != nil && mgr != m.emp {
 					want.ManagerID = mgr.ExternalID
 				} else if mgr == nil {
 					pl.failures++
@@ -653,6 +690,9 @@ func (s *Syncer) plan(ctx context.Context, p string, depts []Department, people 
 		}
 	}
 
+	if mode.incremental {
+		return pl, nil
+	}
 	// Members who are gone: resigned, or out of the app's range.
 	var gone []*store.DirectoryPerson
 	active := 0

@@ -18,6 +18,10 @@ const (
 	DirectorySyncFailed  = "failed"
 )
 
+// DirectoryTriggerEvent is the DirectorySync.Trigger of a run that applied
+// one platform change event (an incremental sync).
+const DirectoryTriggerEvent = "event"
+
 // Directory change kinds.
 const (
 	DirectoryCreated     = "created"     // a new employee from the directory

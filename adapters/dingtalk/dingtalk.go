@@ -29,6 +29,7 @@ import (
 	"github.com/learnloop/learnloop/adapters/kit"
 	"github.com/learnloop/learnloop/bot"
 	"github.com/learnloop/learnloop/config"
+	"github.com/learnloop/learnloop/directory/contact"
 )
 
 // Callback modes.
@@ -158,6 +159,10 @@ type Client struct {
 	pauseUntil time.Time
 
 	seen *kit.Dedup[tapResult]
+	// contact takes 通讯录 change events (WithContactHandler); contactSeen
+	// de-duplicates them.
+	contact     contact.Handler
+	contactSeen *kit.Dedup[struct{}]
 }
 
 var (
@@ -249,6 +254,7 @@ func New(cfg Config, opts ...Option) (*Client, error) {
 	c.oapTok = kit.NewTokenCache(c.fetchOAPIToken, tokenMargin, c.now)
 	c.secrets = kit.NewRedactor(cfg.AppSecret, cfg.CallbackToken, cfg.CallbackAESKey).Track(c.apiTok.Recent).Track(c.oapTok.Recent)
 	c.seen = kit.NewDedup[tapResult](10*time.Minute, 10000, c.now)
+	c.contactSeen = kit.NewDedup[struct{}](time.Hour, 50_000, c.now)
 	return c, nil
 }
 

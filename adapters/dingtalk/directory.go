@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -16,6 +17,9 @@ const (
 	pathDeptListSub   = "/topapi/v2/department/listsub"
 	pathUserList      = "/topapi/v2/user/list"
 	pathUserGet       = "/topapi/v2/user/get"
+	pathDeptGet       = "/topapi/v2/department/get"
+	codeNoSuchDept    = "60003" // 部门不存在
+	codeNoSuchDept2   = "60123" // 无效的部门id
 	pathUserByMobile  = "/topapi/v2/user/getbymobile"
 	codeNoSuchUser    = "60121" // 找不到该用户
 	codeNoSuchUser2   = "33012" // 无效的userid / mobile
@@ -26,9 +30,13 @@ const (
 	maxDepartmentTree = 100000
 )
 
-// ErrUserNotFound is returned by UserIDByMobile when DingTalk knows no such
-// member.
-var ErrUserNotFound = errors.New("dingtalk: no member with that mobile")
+// ErrUserNotFound is returned by UserIDByMobile and DirectoryUser when
+// DingTalk knows no such member.
+var ErrUserNotFound = errors.New("dingtalk: no such member")
+
+// ErrDeptNotFound is returned by DirectoryDepartment when DingTalk knows no
+// such department.
+var ErrDeptNotFound = errors.New("dingtalk: no such department")
 
 // DirectoryDepartment is one department of the organisation.
 type DirectoryDepartment struct {
@@ -172,17 +180,57 @@ func (c *Client) DepartmentMembers(ctx context.Context, deptID int64) ([]Directo
 // UserManager reads a member's direct manager (topapi/v2/user/get);
 // empty when they have none.
 func (c *Client) UserManager(ctx context.Context, userID string) (string, error) {
+	m, err := c.DirectoryUser(ctx, userID)
+	return m.ManagerID, err
+}
+
+// DirectoryUser reads one member (topapi/v2/user/get); ErrUserNotFound
+// when DingTalk no longer has them.
+func (c *Client) DirectoryUser(ctx context.Context, userID string) (DirectoryMember, error) {
+	var res struct {
+		oapiStatus
+		oapiSub
+		Result DirectoryMember `json:"result"`
+	}
+	err := c.dirDo(ctx, pathUserGet, map[string]any{"userid": userID, "language": "zh_CN"}, &res, func() (oapiStatus, oapiSub) { return res.oapiStatus, res.oapiSub })
+	var ae *APIError
+	if errors.As(err, &ae) && (ae.Code == codeNoSuchUser || ae.Code == codeNoSuchUser2) {
+		return DirectoryMember{}, fmt.Errorf("%w: %w", ErrUserNotFound, err)
+	}
+	if err != nil {
+		return DirectoryMember{}, err
+	}
+	if res.Result.UserID == "" {
+		res.Result.UserID = userID
+	}
+	return res.Result, nil
+}
+
+// DirectoryDepartment reads one department (topapi/v2/department/get);
+// ErrDeptNotFound when DingTalk no longer has it.
+func (c *Client) DirectoryDepartment(ctx context.Context, id int64) (DirectoryDepartment, error) {
 	var res struct {
 		oapiStatus
 		oapiSub
 		Result struct {
-			ManagerID string `json:"manager_userid"`
+			DeptID   int64  `json:"dept_id"`
+			Name     string `json:"name"`
+			ParentID int64  `json:"parent_id"`
 		} `json:"result"`
 	}
-	if err := c.dirDo(ctx, pathUserGet, map[string]any{"userid": userID, "language": "zh_CN"}, &res, func() (oapiStatus, oapiSub) { return res.oapiStatus, res.oapiSub }); err != nil {
-		return "", err
+	err := c.dirDo(ctx, pathDeptGet, map[string]any{"dept_id": id, "language": "zh_CN"}, &res, func() (oapiStatus, oapiSub) { return res.oapiStatus, res.oapiSub })
+	var ae *APIError
+	if errors.As(err, &ae) && (ae.Code == codeNoSuchDept || ae.Code == codeNoSuchDept2) {
+		return DirectoryDepartment{}, fmt.Errorf("%w: %w", ErrDeptNotFound, err)
 	}
-	return res.Result.ManagerID, nil
+	if err != nil {
+		return DirectoryDepartment{}, err
+	}
+	d := DirectoryDepartment{ID: id, ParentID: res.Result.ParentID, Name: res.Result.Name}
+	if id == rootDepartment {
+		d.ParentID = 0
+	}
+	return d, nil
 }
 
 // UserIDByMobile looks a member up by mobile (topapi/v2/user/getbymobile).

@@ -3,6 +3,7 @@ package dingtalk_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"sync"
@@ -96,12 +97,40 @@ func newFakeOrg(t *testing.T) *fakeOrg {
 		f.mu.Lock()
 		f.gets++
 		f.mu.Unlock()
-		m, ok := f.mgr[body["userid"].(string)]
-		if !ok {
-			write(w, map[string]any{"errcode": 60121, "errmsg": "找不到该用户"})
-			return
+		id, _ := body["userid"].(string)
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		for _, us := range f.users {
+			for _, u := range us {
+				if u["userid"] != id {
+					continue
+				}
+				res := map[string]any{}
+				for k, v := range u {
+					res[k] = v
+				}
+				if m, ok := f.mgr[id]; ok {
+					res["manager_userid"] = m
+				}
+				write(w, map[string]any{"errcode": 0, "errmsg": "ok", "result": res})
+				return
+			}
 		}
-		write(w, map[string]any{"errcode": 0, "errmsg": "ok", "result": map[string]any{"manager_userid": m}})
+		write(w, map[string]any{"errcode": 60121, "errmsg": "找不到该用户"})
+	}))
+	mux.HandleFunc("POST /topapi/v2/department/get", auth(func(w http.ResponseWriter, body map[string]any) {
+		id := num(body["dept_id"])
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		for _, subs := range f.subs {
+			for _, d := range subs {
+				if fmt.Sprint(d["dept_id"]) == fmt.Sprint(id) {
+					write(w, map[string]any{"errcode": 0, "errmsg": "ok", "result": d})
+					return
+				}
+			}
+		}
+		write(w, map[string]any{"errcode": 60003, "errmsg": "部门不存在"})
 	}))
 	mux.HandleFunc("POST /topapi/v2/user/getbymobile", auth(func(w http.ResponseWriter, body map[string]any) {
 		if body["mobile"] == "13800000002" {

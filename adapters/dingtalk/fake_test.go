@@ -558,12 +558,12 @@ func (g *fakeGateway) open(w http.ResponseWriter, body []byte) {
 	}
 	found := false
 	for _, s := range req.Subscriptions {
-		if s.Type == "CALLBACK" && s.Topic == dingtalk.CardCallbackTopic {
+		if s.Type == "CALLBACK" && s.Topic == dingtalk.CardCallbackTopic || s.Type == "EVENT" && s.Topic == "*" {
 			found = true
 		}
 	}
 	if !found {
-		g.f.badf("connections/open does not subscribe to card callbacks: %+v", req.Subscriptions)
+		g.f.badf("connections/open subscribes neither to card callbacks nor to events: %+v", req.Subscriptions)
 	}
 	g.mu.Lock()
 	g.ticketN++
@@ -628,7 +628,9 @@ func (g *fakeGateway) serveWS(w http.ResponseWriter, r *http.Request) {
 			}
 			id := resp.Headers["messageId"]
 			g.mu.Lock()
-			if resp.Code == http.StatusOK {
+			// An event answered LATER stays unacknowledged: DingTalk sends
+			// it again.
+			if resp.Code == http.StatusOK && !strings.Contains(resp.Data, `"LATER"`) {
 				delete(g.unacked, id)
 			}
 			g.mu.Unlock()

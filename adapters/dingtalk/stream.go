@@ -56,6 +56,9 @@ func (c *Client) newStream(h bot.InteractionHandler) *client.StreamClient {
 	if h != nil {
 		cli.RegisterCallbackRouter(CardCallbackTopic, c.cardFrameHandler(h))
 	}
+	if c.contact != nil {
+		cli.RegisterAllEventRouter(c.eventFrameHandler())
+	}
 	return cli
 }
 
@@ -66,11 +69,15 @@ func (c *Client) newStream(h bot.InteractionHandler) *client.StreamClient {
 // cannot be stored is answered with a "tap again" toast (see
 // cardFrameHandler) rather than an error. It returns nil when ctx ends.
 // Without a card template (work notifications have no callbacks), or when
-// card callbacks go to a registered HTTP route, it only waits for ctx.
+// card callbacks go to a registered HTTP route, it receives only 通讯录
+// events (WithContactHandler), or only waits for ctx.
 func (c *Client) Run(ctx context.Context, h bot.InteractionHandler) error {
-	if !c.streamCallbacks() {
+	if !c.streamCallbacks() && c.contact == nil {
 		<-ctx.Done()
 		return nil
+	}
+	if !c.streamCallbacks() {
+		h = nil // only 通讯录 events over Stream
 	}
 	cli := c.newStream(h)
 	defer cli.Close()

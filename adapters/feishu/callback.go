@@ -17,6 +17,7 @@ import (
 	"github.com/learnloop/learnloop/adapters/kit"
 	"github.com/learnloop/learnloop/bot"
 	"github.com/learnloop/learnloop/text"
+	"github.com/learnloop/learnloop/directory/contact"
 )
 
 // Callback headers Feishu signs requests with.
@@ -98,6 +99,7 @@ const (
 	kindChallenge requestKind = iota + 1
 	kindCardAction
 	kindOtherEvent
+	kindContact // a 通讯录 change event (contactevent.go)
 )
 
 // request is a verified, decrypted and parsed callback.
@@ -108,6 +110,7 @@ type request struct {
 	eventType string
 	at        time.Time // when Feishu says the event happened; zero if unknown
 	card      *cardAction
+	change    *contact.Change
 }
 
 // cardAction is one button tap, with our button's value decoded.
@@ -224,6 +227,14 @@ func (c *Client) parseEnvelope(plain []byte, now time.Time, requireToken bool) (
 		return nil, malformed("missing event_id")
 	}
 	req := &request{kind: kindOtherEvent, eventID: hd.EventID, eventType: hd.EventType, at: eventTime(hd.CreateTime, now)}
+	if isContactEvent(hd.EventType) {
+		ch, err := c.parseContactEvent(hd.EventID, hd.EventType, req.at, env.Event)
+		if err != nil {
+			return nil, err
+		}
+		req.kind, req.change = kindContact, ch
+		return req, nil
+	}
 	if hd.EventType != eventCardAction {
 		return req, nil
 	}
@@ -339,6 +350,8 @@ func (c *Client) CallbackHandler(h bot.InteractionHandler) http.Handler {
 			writeJSON(w, http.StatusOK, map[string]string{"challenge": req.challenge})
 		case kindCardAction:
 			writeJSON(w, http.StatusOK, c.answerCard(r.Context(), h, req))
+		case kindContact:
+			c.answerContact(w, r, req)
 		default:
 			writeJSON(w, http.StatusOK, map[string]string{})
 		}

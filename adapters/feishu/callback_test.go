@@ -18,6 +18,7 @@ import (
 
 	"github.com/learnloop/learnloop/bot"
 	"github.com/learnloop/learnloop/config"
+	"github.com/learnloop/learnloop/directory/contact"
 )
 
 // callbackReq builds a card.action.trigger callback the way Feishu sends
@@ -566,4 +567,53 @@ func TestFromConfig(t *testing.T) {
 	}, c.cfg)
 	require.Equal(t, "https://learn.example.com/callbacks/feishu", c.CallbackURL())
 	require.Equal(t, bot.PlatformFeishu, c.Platform())
+}
+
+// TestLongConnectionContactEvents feeds contact events through the SDK
+// dispatcher, as the ws client does: each reaches the contact handler once,
+// and a handler failure makes the dispatcher fail (Feishu sends it again).
+func TestLongConnectionContactEvents(t *testing.T) {
+	t.Parallel()
+	f := newFakeFeishu(t, IDTypeUserID)
+	var got []contact.Change
+	fail := false
+	ch := contact.HandlerFunc(func(_ context.Context, c contact.Change) error {
+		if fail {
+			return errors.New("database down")
+		}
+		got = append(got, c)
+		return nil
+	})
+	c, _ := testClient(t, f, func(c *Config) { c.EncryptKey = "" }, WithContactHandler(ch))
+	d := c.dispatcher(&recorder{})
+	ctx := context.Background()
+	ev := func(id, typ, object string) []byte {
+		return []byte(`{"schema":"2.0","header":{"event_id":"` + id + `","event_type":"` + typ + `","create_time":"` +
+			strconv.FormatInt(time.Now().UnixMilli(), 10) + `","app_id":"` + testAppID + `"},"event":{"object":` + object + `}}`)
+	}
+	_, err := d.Do(ctx, ev("w1", "contact.user.created_v3", `{"open_id":"ou_1","user_id":"u-1","name":"新人"}`))
+	require.NoError(t, err)
+	_, err = d.Do(ctx, ev("w1", "contact.user.created_v3", `{"open_id":"ou_1","user_id":"u-1","name":"新人"}`))
+	require.NoError(t, err)
+	_, err = d.Do(ctx, ev("w2", "contact.department.updated_v3", `{"open_department_id":"od-1","name":"研发部","parent_department_id":"0"}`))
+	require.NoError(t, err)
+	require.Len(t, got, 2, "the redelivery is not handed on again")
+	require.Equal(t, contact.Change{Platform: "feishu", EventID: "w1", Type: "contact.user.created_v3", Kind: contact.UserUpsert,
+		UserID: "u-1", At: got[0].At}, got[0])
+	require.False(t, got[0].At.IsZero())
+	require.Equal(t, &contact.Department{ID: "od-1", ParentID: "0", Name: "研发部"}, got[1].Dept)
+
+	fail = true
+	_, err = d.Do(ctx, ev("w3", "contact.user.deleted_v3", `{"open_id":"ou_2","user_id":"u-2"}`))
+	require.Error(t, err, "answered as a failure: Feishu sends it again")
+	fail = false
+	_, err = d.Do(ctx, ev("w3", "contact.user.deleted_v3", `{"open_id":"ou_2","user_id":"u-2"}`))
+	require.NoError(t, err)
+	require.Equal(t, contact.UserDelete, got[2].Kind)
+
+	// A wrong verification token is refused (and not sent again).
+	bad := bytes.Replace(ev("w4", "contact.user.deleted_v3", `{"user_id":"u-3"}`), []byte(`"app_id"`), []byte(`"token":"wrong","app_id"`), 1)
+	_, err = d.Do(ctx, bad)
+	require.NoError(t, err)
+	require.Len(t, got, 3)
 }

@@ -170,25 +170,30 @@ func (c *Client) DepartmentMembers(ctx context.Context, deptID string) ([]Direct
 			if u == nil {
 				continue
 			}
-			m := DirectoryMember{ID: c.userIDOf(u), RawID: c.userIDOf(u), Name: str(u.Name), EmployeeNo: str(u.EmployeeNo), JobTitle: str(u.JobTitle),
-				City: str(u.City), Mobile: str(u.Mobile), Email: str(u.Email), Departments: u.DepartmentIds, ManagerID: str(u.LeaderUserId)}
-			if m.Email == "" {
-				m.Email = str(u.EnterpriseEmail)
-			}
-			if c.cfg.ReceiveIDType == IDTypeEmail {
-				m.ID = m.Email
-			}
-			if u.Status != nil {
-				m.Resigned = (u.Status.IsResigned != nil && *u.Status.IsResigned) || (u.Status.IsExited != nil && *u.Status.IsExited)
-				m.Frozen = u.Status.IsFrozen != nil && *u.Status.IsFrozen
-			}
-			out = append(out, m)
+			out = append(out, c.memberOf(u))
 		}
 		if data.HasMore == nil || !*data.HasMore || str(data.PageToken) == "" || str(data.PageToken) == token {
 			return out, nil
 		}
 		token = str(data.PageToken)
 	}
+}
+
+// memberOf is a user as a DirectoryMember.
+func (c *Client) memberOf(u *larkcontact.User) DirectoryMember {
+	m := DirectoryMember{ID: c.userIDOf(u), RawID: c.userIDOf(u), Name: str(u.Name), EmployeeNo: str(u.EmployeeNo), JobTitle: str(u.JobTitle),
+		City: str(u.City), Mobile: str(u.Mobile), Email: str(u.Email), Departments: u.DepartmentIds, ManagerID: str(u.LeaderUserId)}
+	if m.Email == "" {
+		m.Email = str(u.EnterpriseEmail)
+	}
+	if c.cfg.ReceiveIDType == IDTypeEmail {
+		m.ID = m.Email
+	}
+	if u.Status != nil {
+		m.Resigned = (u.Status.IsResigned != nil && *u.Status.IsResigned) || (u.Status.IsExited != nil && *u.Status.IsExited)
+		m.Frozen = u.Status.IsFrozen != nil && *u.Status.IsFrozen
+	}
+	return m
 }
 
 func (c *Client) userIDOf(u *larkcontact.User) string {

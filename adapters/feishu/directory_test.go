@@ -29,6 +29,7 @@ type fakeContact struct {
 	mu      sync.Mutex
 	limited int
 	pages   int
+	gets    int // users/{id} reads
 	refuse  string
 }
 
@@ -110,6 +111,28 @@ func newFakeContact(t *testing.T) *fakeContact {
 			return
 		}
 		write(w, 200, page(f.users[d], r))
+	})
+	mux.HandleFunc("GET /open-apis/contact/v3/users/{id}", func(w http.ResponseWriter, r *http.Request) {
+		if !guard2(w, r, f, write) {
+			return
+		}
+		q := r.URL.Query()
+		if q.Get("user_id_type") != "user_id" || q.Get("department_id_type") != "open_department_id" {
+			write(w, 400, map[string]any{"code": 99992402, "msg": "field validation failed"})
+			return
+		}
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		f.gets++
+		for _, us := range f.users {
+			for _, u := range us {
+				if u["user_id"] == r.PathValue("id") {
+					write(w, 200, map[string]any{"code": 0, "msg": "success", "data": map[string]any{"user": u}})
+					return
+				}
+			}
+		}
+		write(w, 400, map[string]any{"code": 41050, "msg": "no user authority error"})
 	})
 	mux.HandleFunc("POST /open-apis/contact/v3/users/batch_get_id", func(w http.ResponseWriter, r *http.Request) {
 		if !guard2(w, r, f, write) {

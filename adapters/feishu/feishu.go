@@ -23,6 +23,7 @@ import (
 	"github.com/learnloop/learnloop/adapters/kit"
 	"github.com/learnloop/learnloop/bot"
 	"github.com/learnloop/learnloop/config"
+	"github.com/learnloop/learnloop/directory/contact"
 )
 
 // Receiver id types Feishu accepts for receive_id_type.
@@ -124,7 +125,11 @@ type Client struct {
 	pace          *pacer
 	limiter       Limiter
 	seen          *kit.Dedup[*callback.CardActionTriggerResponse]
-	ids           *idCache
+	// contact takes 通讯录 change events (WithContactHandler); contactSeen
+	// de-duplicates them.
+	contact     contact.Handler
+	contactSeen *kit.Dedup[struct{}]
+	ids         *idCache
 }
 
 var (
@@ -223,6 +228,7 @@ func New(cfg Config, opts ...Option) (*Client, error) {
 		c.pace.shared = newShared(c.limiter, cfg.AppID, cfg.Limits)
 	}
 	c.seen = kit.NewDedup[*callback.CardActionTriggerResponse](7*time.Hour, 100_000, c.now)
+	c.contactSeen = kit.NewDedup[struct{}](7*time.Hour, 50_000, c.now)
 	c.ids = newIDCache(time.Hour, 50_000)
 	return c, nil
 }

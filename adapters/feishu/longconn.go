@@ -26,6 +26,7 @@ func (c *Client) dispatcher(h bot.InteractionHandler) *dispatcher.EventDispatche
 		}
 		return c.handleLongConnEvent(ctx, h, body), nil
 	})
+	c.onContactEvents(d)
 	return d
 }
 

@@ -18,6 +18,7 @@ import (
 
 	"github.com/learnloop/learnloop/adapters/kit"
 	"github.com/learnloop/learnloop/bot"
+	"github.com/learnloop/learnloop/directory/contact"
 )
 
 const (
@@ -125,6 +126,10 @@ func (cb *callbackHandler) event(w http.ResponseWriter, r *http.Request) {
 	tp, ok, status, err := cb.c.openEvent(q.Get("msg_signature"), q.Get("timestamp"), q.Get("nonce"), body)
 	if err != nil {
 		cb.reject(w, r, status, err)
+		return
+	}
+	if !ok && tp.change != nil {
+		cb.contactChange(w, r, start, *tp.change)
 		return
 	}
 	if !ok {
@@ -273,6 +278,8 @@ func (it selectedItem) options() []string {
 type tap struct {
 	in           bot.Interaction
 	responseCode string
+	// change is a 通讯录 change_contact event instead (ok false).
+	change *contact.Change
 }
 
 // openEvent verifies, decrypts and parses one POST. ok is false for a
@@ -319,6 +326,13 @@ func (c *Client) parseEvent(plain []byte) (tap, bool, error) {
 	var ev event
 	if err := decode(plain, &ev); err != nil {
 		return tap{}, false, errors.New("wecom: decrypted callback is not a WeCom message")
+	}
+	if ev.MsgType == "event" && ev.Event == eventChangeContact {
+		ch, err := c.parseContactChange(plain, ev.CreateTime)
+		if err != nil || ch == nil {
+			return tap{}, false, err
+		}
+		return tap{change: ch}, false, nil
 	}
 	if ev.MsgType != "event" || ev.Event != eventTemplateCard {
 		return tap{}, false, nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -39,8 +40,8 @@ var (
 	CityAttrs       = []string{"城市", "工作城市", "city", "City"}
 )
 
-// ErrUserNotFound is returned by UserIDByMobile and UserIDByEmail when
-// WeCom knows no such member.
+// ErrUserNotFound is returned by UserIDByMobile, UserIDByEmail and
+// DirectoryMember when WeCom knows no such member.
 var ErrUserNotFound = errors.New("wecom: no member with that mobile or e-mail")
 
 // DirectoryDepartment is one department of the corp's directory.
@@ -148,6 +149,10 @@ func (c *Client) DirectoryUserIDs(ctx context.Context) ([]DirectoryUserRef, erro
 // DirectoryMember reads one member with user/get.
 func (c *Client) DirectoryMember(ctx context.Context, userID string) (DirectoryMember, error) {
 	raw, err := c.dirCall(ctx, "user/get", http.MethodGet, pathUserGet, url.Values{"userid": {userID}}, nil)
+	var ae *APIError
+	if errors.As(err, &ae) && (ae.Code == codeUserNotFound || ae.Code == codeUserNotFound2) {
+		return DirectoryMember{}, fmt.Errorf("%w: %w", ErrUserNotFound, err)
+	}
 	if err != nil {
 		return DirectoryMember{}, err
 	}

@@ -28,6 +28,7 @@ import (
 	"github.com/learnloop/learnloop/adapters/kit"
 	"github.com/learnloop/learnloop/bot"
 	"github.com/learnloop/learnloop/config"
+	"github.com/learnloop/learnloop/directory/contact"
 )
 
 // DefaultAPIBase is WeCom's API host.
@@ -102,6 +103,10 @@ type Client struct {
 	pace     *pacer
 	limiter  Limiter
 	dedup    *kit.Dedup[bot.Reply]
+	// contact takes 通讯录 change events (WithContactHandler); contactSeen
+	// de-duplicates them.
+	contact     contact.Handler
+	contactSeen *kit.Dedup[struct{}]
 	// sleep waits d or until ctx is done (tests advance a fake clock).
 	sleep func(ctx context.Context, d time.Duration) error
 	// callbackURL is where WeCom must send callbacks, when known.
@@ -178,6 +183,7 @@ func New(cfg Config, opts ...Option) (*Client, error) {
 		c.pace.shared = newShared(c.limiter, c.log, cfg.CorpID, cfg.AgentID, cfg.DailyQuota)
 	}
 	c.dedup = kit.NewDedup[bot.Reply](10*time.Minute, 200_000, c.now)
+	c.contactSeen = kit.NewDedup[struct{}](10*time.Minute, 50_000, c.now)
 	return c, nil
 }
 
