@@ -101,36 +101,41 @@ func truncate(s string, n int) string {
 	return s[:n]
 }
 
-func (s *Server) checkinData(r *http.Request) (bot.DeliveryContext, bool, error) {
+// checkinDelivery is the delivery the {token} of a check-in page names,
+// with the page's language and its common fields. It answers 503 or 404
+// itself and returns false when the handler must stop.
+func (s *Server) checkinDelivery(w http.ResponseWriter, r *http.Request) (bot.DeliveryContext, pageData, bool) {
 	c, err := s.Signer.Verify(r.PathValue("token"), bot.TokenCheckin)
 	if err != nil {
-		return bot.DeliveryContext{}, false, nil
+		s.notFound(w)
+		return bot.DeliveryContext{}, pageData{}, false
 	}
 	dc, err := s.commands().Delivery(r.Context(), c.DeliveryID)
-	if errors.Is(err, command.ErrNotFound) {
-		return dc, false, nil
-	}
-	return dc, err == nil, err
-}
-
-// checkinPage shows the fallback check-in page. GET never changes anything.
-func (s *Server) checkinPage(w http.ResponseWriter, r *http.Request) {
-	dc, ok, err := s.checkinData(r)
-	if err != nil {
-		http.Error(w, "temporarily unavailable, try again", http.StatusServiceUnavailable)
-		return
-	}
-	if !ok {
+	switch {
+	case errors.Is(err, command.ErrNotFound):
 		s.notFound(w)
-		return
+		return dc, pageData{}, false
+	case err != nil:
+		http.Error(w, "temporarily unavailable, try again", http.StatusServiceUnavailable)
+		return dc, pageData{}, false
 	}
 	lang := text.Parse(dc.Employee.Locale)
 	if dc.Employee.Locale == "" {
 		lang = text.Parse(dc.Session.Locale)
 	}
-	d := pageData{Lang: lang, Title: dc.Course.Title, Heading: dc.Course.Title, Session: &dc.Session, Course: &dc.Course, Span: bot.FormatSpan(dc.Session), Action: r.URL.Path, Button: text.T(lang, "bot:button.checkin")}
+	d := pageData{Lang: lang, Title: dc.Course.Title, Heading: dc.Course.Title, Session: &dc.Session, Course: &dc.Course, Span: bot.FormatSpan(dc.Session)}
+	return dc, d, true
+}
+
+// checkinPage shows the fallback check-in page. GET never changes anything.
+func (s *Server) checkinPage(w http.ResponseWriter, r *http.Request) {
+	dc, d, ok := s.checkinDelivery(w, r)
+	if !ok {
+		return
+	}
+	d.Action, d.Button = r.URL.Path, text.T(d.Lang, "bot:button.checkin")
 	if ci, ok, err := s.commands().CheckinOf(r.Context(), dc.Session.ID, dc.Employee.ID); err == nil && ok {
-		d.Status = bot.CheckinStatus(lang, ci, bot.SessionLocation(dc.Session))
+		d.Status = bot.CheckinStatus(d.Lang, ci, bot.SessionLocation(dc.Session))
 		d.Button = ""
 	}
 	s.render(w, http.StatusOK, "checkin.html", d)
@@ -138,13 +143,8 @@ func (s *Server) checkinPage(w http.ResponseWriter, r *http.Request) {
 
 // checkinSubmit records a check-in from the fallback page.
 func (s *Server) checkinSubmit(w http.ResponseWriter, r *http.Request) {
-	dc, ok, err := s.checkinData(r)
-	if err != nil {
-		http.Error(w, "temporarily unavailable, try again", http.StatusServiceUnavailable)
-		return
-	}
+	dc, d, ok := s.checkinDelivery(w, r)
 	if !ok {
-		s.notFound(w)
 		return
 	}
 	reply, err := s.Router.CheckinDelivery(r.Context(), dc.Delivery.ID, store.SourceLink)
@@ -153,11 +153,7 @@ func (s *Server) checkinSubmit(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "temporarily unavailable, try again", http.StatusServiceUnavailable)
 		return
 	}
-	lang := text.Parse(dc.Employee.Locale)
-	if dc.Employee.Locale == "" {
-		lang = text.Parse(dc.Session.Locale)
-	}
-	d := pageData{Lang: lang, Title: dc.Course.Title, Heading: dc.Course.Title, Session: &dc.Session, Course: &dc.Course, Span: bot.FormatSpan(dc.Session), Text: reply.Toast, OK: reply.OK}
+	d.Text, d.OK = reply.Toast, reply.OK
 	if reply.Card != nil {
 		d.Status = reply.Card.Status
 	}
