@@ -2,6 +2,7 @@ package surveys
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -44,5 +45,17 @@ func TestFollowupGoesUpPastAResignedManager(t *testing.T) {
 			got[tg.Subject.ExternalID] = tg.Employee.ExternalID
 		}
 		require.Equal(t, map[string]string{"A": "VP", "C": "VP"}, got, "A's follow-up skips the resigned M1; B has nobody")
+
+		// The escalations are in the audit log, once however often the
+		// audience is resolved.
+		_, err = followupPairs(ctx, db.DB, sess.ID)
+		require.NoError(t, err)
+		var audit []store.AuditLog
+		require.NoError(t, db.Where("action = ?", AuditEscalated).Order("detail").Find(&audit).Error)
+		require.Len(t, audit, 2)
+		require.Equal(t, "attendee A: manager M1 passed over (left or unknown) → VP VP", audit[0].Detail)
+		require.Equal(t, "attendee B: manager GHOST passed over (left or unknown) → nobody (no active manager above)", audit[1].Detail)
+		require.Equal(t, fmt.Sprintf("session:%d", sess.ID), audit[0].Object)
+		require.False(t, audit[0].CreatedAt.IsZero())
 	})
 }

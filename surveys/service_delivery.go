@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -106,12 +107,19 @@ func followupPairs(ctx context.Context, db *gorm.DB, sessionID uint64) ([]bot.Ta
 		return nil, err
 	}
 	var out []bot.Target
+	var escalated []string
 	for _, a := range attendees {
 		st := steps[a.ManagerID]
 		m := st.Manager
 		if len(st.Skipped) > 0 {
 			slog.WarnContext(ctx, "manager follow-up escalated past a missing or inactive manager", "session", sessionID,
 				"attendee", a.ExternalID, "skipped", st.Skipped, "to", m.ExternalID)
+			to := "nobody (no active manager above)"
+			if m.ID != 0 {
+				to = m.ExternalID + " " + m.Name
+			}
+			escalated = append(escalated, fmt.Sprintf("attendee %s: manager %s passed over (left or unknown) → %s",
+				a.ExternalID, strings.Join(st.Skipped, " → "), to))
 		}
 		if m.ID == 0 || m.ID == a.ID {
 			continue
@@ -119,7 +127,45 @@ func followupPairs(ctx context.Context, db *gorm.DB, sessionID uint64) ([]bot.Ta
 		subj := a
 		out = append(out, bot.Target{Employee: m, Subject: &subj})
 	}
+	recordEscalations(ctx, db, sessionID, escalated)
 	return out, nil
+}
+
+// AuditEscalated is the audit action of a manager follow-up that went past
+// a missing or resigned manager (one row per session and attendee chain).
+const AuditEscalated = "survey.escalated"
+
+// recordEscalations writes an audit row for each escalation not recorded
+// yet, so that the console's audit log says whose follow-up went where. It
+// records what already happened: on a detached context, and a failure is
+// logged, never the delivery's.
+func recordEscalations(ctx context.Context, db *gorm.DB, sessionID uint64, details []string) {
+	if len(details) == 0 {
+		return
+	}
+	dctx, cancel := store.Detached(ctx, 5*time.Second)
+	defer cancel()
+	object := fmt.Sprintf("session:%d", sessionID)
+	err := store.Retry(dctx, func() error {
+		var have []string
+		if err := db.WithContext(dctx).Model(&store.AuditLog{}).Where("action = ? AND object = ?", AuditEscalated, object).
+			Pluck("detail", &have).Error; err != nil {
+			return err
+		}
+		var rows []store.AuditLog
+		for _, d := range details {
+			if !slices.Contains(have, d) {
+				rows = append(rows, store.AuditLog{Actor: "system", Action: AuditEscalated, Object: object, Detail: d})
+			}
+		}
+		if len(rows) == 0 {
+			return nil
+		}
+		return db.WithContext(dctx).Create(&rows).Error
+	})
+	if err != nil {
+		slog.WarnContext(ctx, "escalations not recorded in the audit log", "session", sessionID, "err", err)
+	}
 }
 
 // audienceManagers resolves the follow-ups' audiences while the survey is
