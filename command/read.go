@@ -626,3 +626,17 @@ func (s *Service) SessionZones(ctx context.Context, ids []uint64) (map[uint64]*t
 	}
 	return out, nil
 }
+
+// SurveysOf lists a session's surveys by id (plain lookup: the caller
+// checked the session); named keeps only those that are not anonymous.
+func (s *Service) SurveysOf(ctx context.Context, sessionID uint64, named bool) ([]store.Survey, error) {
+	q := s.DB.WithContext(ctx).Where("session_id = ?", sessionID)
+	if named {
+		q = q.Where("anonymous = ?", false)
+	}
+	var svs []store.Survey
+	if err := q.Order("id").Find(&svs).Error; err != nil {
+		return nil, fmt.Errorf("list surveys: %w", err)
+	}
+	return svs, nil
+}

@@ -147,9 +147,9 @@ func (c *Console) presenceView(r *http.Request, sc sessionCtx, rules presence.Ru
 		return d, err
 	}
 	d.Counts = disp.Counts
-	var svs []store.Survey
-	if err := c.d.DB.WithContext(r.Context()).Where("session_id = ?", sc.Sess.ID).Order("id").Find(&svs).Error; err != nil {
-		return d, fmt.Errorf("list surveys: %w", err)
+	svs, err := c.commands().SurveysOf(r.Context(), sc.Sess.ID, false)
+	if err != nil {
+		return d, err
 	}
 	for _, sv := range svs {
 		req, err := c.d.Presence.SurveyIdentityRequired(r.Context(), sv.ID)
@@ -252,8 +252,8 @@ func (c *Console) presenceSave(w http.ResponseWriter, r *http.Request, v *viewer
 		c.internal(w, r, v, err)
 		return
 	}
-	var svs []store.Survey
-	if err := c.d.DB.WithContext(r.Context()).Where("session_id = ? AND anonymous = ?", sc.Sess.ID, false).Find(&svs).Error; err != nil {
+	svs, err := c.commands().SurveysOf(r.Context(), sc.Sess.ID, true)
+	if err != nil {
 		c.internal(w, r, v, err)
 		return
 	}

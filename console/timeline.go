@@ -315,8 +315,8 @@ func (c *Console) loadTouchpoint(w http.ResponseWriter, r *http.Request, v *view
 		c.notFound(w, r, v)
 		return tp, sessionCtx{}, false
 	}
-	err := c.d.DB.WithContext(r.Context()).Take(&tp, id).Error
-	if isNotFound(err) {
+	tp, err := c.commands().Touchpoint(r.Context(), c.reader(r.Context(), v), id)
+	if errors.Is(err, command.ErrNotFound) {
 		c.notFound(w, r, v)
 		return tp, sessionCtx{}, false
 	}
