@@ -290,17 +290,10 @@ type rosterData struct {
 	Loc      *time.Location
 }
 
-func (c *Console) rosterTable(r *http.Request, lang text.Locale, sessionID uint64) (*Table, error) {
-	type row struct {
-		ExternalID, Name, Department, ManagerID, Platform, Status, Note string
-	}
-	var rows []row
-	err := c.d.DB.WithContext(r.Context()).Table("enrollments").
-		Select("employees.external_id, employees.name, employees.department, employees.manager_id, employees.platform, enrollments.status, enrollments.note").
-		Joins("JOIN employees ON employees.id = enrollments.employee_id").
-		Where("enrollments.session_id = ?", sessionID).Order("employees.external_id").Scan(&rows).Error
+func (c *Console) rosterTable(r *http.Request, v *viewer, lang text.Locale, sessionID uint64) (*Table, error) {
+	rows, err := c.commands().ListRoster(r.Context(), c.reader(r.Context(), v), sessionID, command.Page{})
 	if err != nil {
-		return nil, fmt.Errorf("load roster: %w", err)
+		return nil, err
 	}
 	t := &Table{Key: "roster", Title: text.T(lang, "table.roster"), Empty: text.T(lang, "roster.empty"),
 		Columns: []string{text.T(lang, "col.external_id"), text.T(lang, "col.name"), text.T(lang, "col.department"), text.T(lang, "col.manager_id"), text.T(lang, "col.platform"), text.T(lang, "col.enrollment"), text.T(lang, "col.note")}}
@@ -319,7 +312,7 @@ func (c *Console) rosterPage(w http.ResponseWriter, r *http.Request, v *viewer) 
 	p := c.newPage(r, v, "roster.title")
 	p.Nav = "courses"
 	p.Session = c.head(sc, "roster")
-	t, err := c.rosterTable(r, p.Lang, sc.Sess.ID)
+	t, err := c.rosterTable(r, v, p.Lang, sc.Sess.ID)
 	if err != nil {
 		c.internal(w, r, v, err)
 		return
@@ -350,7 +343,7 @@ func (c *Console) rosterUpload(w http.ResponseWriter, r *http.Request, v *viewer
 	p.Session = c.head(sc, "roster")
 	d := rosterData{Columns: strings.Join(roster.Columns, ","), Loc: sc.Loc}
 	fail := func(code int) {
-		t, err := c.rosterTable(r, p.Lang, sc.Sess.ID)
+		t, err := c.rosterTable(r, v, p.Lang, sc.Sess.ID)
 		if err != nil {
 			c.internal(w, r, v, err)
 			return
