@@ -640,3 +640,34 @@ func (s *Service) SurveysOf(ctx context.Context, sessionID uint64, named bool) (
 	}
 	return svs, nil
 }
+
+// FailedDelivery is a delivery the platform refused or dropped, with the
+// platform's own code and message.
+type FailedDelivery struct {
+	TouchpointID uint64
+	Kind         string
+	ExternalID   string
+	Name         string
+	Platform     string
+	UserID       string
+	Status       string
+	Attempts     int
+	ErrorCode    string
+	ErrorMessage string
+	UpdatedAt    time.Time
+}
+
+// FailedDeliveries lists a session's failed and dropped deliveries (at
+// most 5000) by touchpoint and 工号.
+func (s *Service) FailedDeliveries(ctx context.Context, a Actor, sessionID uint64) ([]FailedDelivery, error) {
+	if err := s.sessionFor(ctx, a, sessionID); err != nil {
+		return nil, err
+	}
+	q := s.DB.WithContext(ctx).Table("deliveries").
+		Select("deliveries.touchpoint_id, touchpoints.kind, employees.external_id, employees.name, deliveries.platform, deliveries.user_id, deliveries.status, deliveries.attempts, deliveries.error_code, deliveries.error_message, deliveries.updated_at").
+		Joins("JOIN employees ON employees.id = deliveries.employee_id").
+		Joins("JOIN touchpoints ON touchpoints.id = deliveries.touchpoint_id").
+		Where("deliveries.session_id = ? AND deliveries.status IN ?", sessionID, []string{store.DeliveryFailed, store.DeliveryDropped}).
+		Order("deliveries.touchpoint_id, employees.external_id")
+	return scanList[FailedDelivery](q, Page{Limit: 5000 - 1}, "failed deliveries")
+}

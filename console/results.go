@@ -294,7 +294,7 @@ func (c *Console) healthPage(w http.ResponseWriter, r *http.Request, v *viewer) 
 		}
 	}
 	d.Health = t
-	failures, err := c.failuresTable(r, lang, sc.Sess.ID)
+	failures, err := c.failuresTable(r, v, lang, sc.Sess.ID)
 	if err != nil {
 		c.internal(w, r, v, err)
 		return
@@ -309,29 +309,10 @@ func (c *Console) healthPage(w http.ResponseWriter, r *http.Request, v *viewer) 
 
 // failuresTable lists every failed or dropped delivery of a session with the
 // platform's own error code and message.
-func (c *Console) failuresTable(r *http.Request, lang text.Locale, sessionID uint64) (*Table, error) {
-	type row struct {
-		TouchpointID uint64
-		Kind         string
-		ExternalID   string
-		Name         string
-		Platform     string
-		UserID       string
-		Status       string
-		Attempts     int
-		ErrorCode    string
-		ErrorMessage string
-		UpdatedAt    time.Time
-	}
-	var rows []row
-	err := c.d.DB.WithContext(r.Context()).Table("deliveries").
-		Select("deliveries.touchpoint_id, touchpoints.kind, employees.external_id, employees.name, deliveries.platform, deliveries.user_id, deliveries.status, deliveries.attempts, deliveries.error_code, deliveries.error_message, deliveries.updated_at").
-		Joins("JOIN employees ON employees.id = deliveries.employee_id").
-		Joins("JOIN touchpoints ON touchpoints.id = deliveries.touchpoint_id").
-		Where("deliveries.session_id = ? AND deliveries.status IN ?", sessionID, []string{store.DeliveryFailed, store.DeliveryDropped}).
-		Order("deliveries.touchpoint_id, employees.external_id").Limit(5000).Scan(&rows).Error
+func (c *Console) failuresTable(r *http.Request, v *viewer, lang text.Locale, sessionID uint64) (*Table, error) {
+	rows, err := c.commands().FailedDeliveries(r.Context(), c.reader(r.Context(), v), sessionID)
 	if err != nil {
-		return nil, fmt.Errorf("load failed deliveries: %w", err)
+		return nil, err
 	}
 	t := &Table{Key: "failures", Title: text.T(lang, "table.failures"), Empty: text.T(lang, "health.no_failures"),
 		Columns: []string{text.T(lang, "col.touchpoint"), text.T(lang, "col.kind"), text.T(lang, "col.external_id"), text.T(lang, "col.name"), text.T(lang, "col.platform"),
