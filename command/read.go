@@ -12,6 +12,7 @@ import (
 	"github.com/learnloop/learnloop/bot"
 	"github.com/learnloop/learnloop/reports"
 	"github.com/learnloop/learnloop/store"
+	"github.com/learnloop/learnloop/surveys"
 )
 
 // The read side of the one door: what the API and the console list and
@@ -670,4 +671,44 @@ func (s *Service) FailedDeliveries(ctx context.Context, a Actor, sessionID uint6
 		Where("deliveries.session_id = ? AND deliveries.status IN ?", sessionID, []string{store.DeliveryFailed, store.DeliveryDropped}).
 		Order("deliveries.touchpoint_id, employees.external_id")
 	return scanList[FailedDelivery](q, Page{Limit: 5000 - 1}, "failed deliveries")
+}
+
+// DeliveryCounts counts a session's deliveries per touchpoint.
+func (s *Service) DeliveryCounts(ctx context.Context, sessionID uint64) (map[uint64]int64, error) {
+	var cs []struct {
+		TouchpointID uint64
+		N            int64
+	}
+	if err := s.DB.WithContext(ctx).Model(&store.Delivery{}).Select("touchpoint_id, COUNT(*) AS n").Where("session_id = ?", sessionID).Group("touchpoint_id").Scan(&cs).Error; err != nil {
+		return nil, fmt.Errorf("count deliveries: %w", err)
+	}
+	out := make(map[uint64]int64, len(cs))
+	for _, x := range cs {
+		out[x.TouchpointID] = x.N
+	}
+	return out, nil
+}
+
+// CopySize is what copying a session as the next one takes along.
+type CopySize struct {
+	Roster      int64 // enrolled, not cancelled
+	Touchpoints int64 // planned, neither cancelled nor an ad-hoc reminder
+	Surveys     int64
+}
+
+// CopySize counts what CopySession would copy of session id.
+func (s *Service) CopySize(ctx context.Context, id uint64) (CopySize, error) {
+	var n CopySize
+	db := s.DB.WithContext(ctx)
+	if err := db.Model(&store.Enrollment{}).Where("session_id = ? AND status <> ?", id, store.EnrollCancelled).Count(&n.Roster).Error; err != nil {
+		return n, fmt.Errorf("count roster: %w", err)
+	}
+	if err := db.Model(&store.Touchpoint{}).Where("session_id = ? AND status <> ? AND note <> ? AND note NOT LIKE ?", id, store.TouchpointCancelled,
+		surveys.RemindNowNote, "ad hoc%").Count(&n.Touchpoints).Error; err != nil {
+		return n, fmt.Errorf("count touchpoints: %w", err)
+	}
+	if err := db.Model(&store.Survey{}).Where("session_id = ?", id).Count(&n.Surveys).Error; err != nil {
+		return n, fmt.Errorf("count surveys: %w", err)
+	}
+	return n, nil
 }

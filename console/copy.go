@@ -25,18 +25,9 @@ type sessionCopyData struct {
 }
 
 func (c *Console) copyCounts(r *http.Request, src store.Session, d *sessionCopyData) error {
-	db := c.d.DB.WithContext(r.Context())
-	if err := db.Model(&store.Enrollment{}).Where("session_id = ? AND status <> ?", src.ID, store.EnrollCancelled).Count(&d.Roster).Error; err != nil {
-		return fmt.Errorf("count roster: %w", err)
-	}
-	if err := db.Model(&store.Touchpoint{}).Where("session_id = ? AND status <> ? AND note <> ? AND note NOT LIKE ?", src.ID, store.TouchpointCancelled,
-		surveys.RemindNowNote, "ad hoc%").Count(&d.Touchpoints).Error; err != nil {
-		return fmt.Errorf("count touchpoints: %w", err)
-	}
-	if err := db.Model(&store.Survey{}).Where("session_id = ?", src.ID).Count(&d.Surveys).Error; err != nil {
-		return fmt.Errorf("count surveys: %w", err)
-	}
-	return nil
+	n, err := c.commands().CopySize(r.Context(), src.ID)
+	d.Roster, d.Touchpoints, d.Surveys = n.Roster, n.Touchpoints, n.Surveys
+	return err
 }
 
 // sessionCopyPage offers the next session of the course: the same times a

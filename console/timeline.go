@@ -100,23 +100,14 @@ func formatDuration(lang text.Locale, d time.Duration) string {
 	return strings.Join(parts, " ")
 }
 
-func (c *Console) timelineRows(r *http.Request, lang text.Locale, sc sessionCtx) ([]tpRow, *Table, error) {
-	db := c.d.DB.WithContext(r.Context())
-	var tps []store.Touchpoint
-	if err := db.Where("session_id = ?", sc.Sess.ID).Order("run_at, id").Find(&tps).Error; err != nil {
-		return nil, nil, fmt.Errorf("load touchpoints: %w", err)
+func (c *Console) timelineRows(r *http.Request, v *viewer, lang text.Locale, sc sessionCtx) ([]tpRow, *Table, error) {
+	tps, err := c.commands().ListTouchpoints(r.Context(), c.reader(r.Context(), v), sc.Sess.ID, command.Page{})
+	if err != nil {
+		return nil, nil, err
 	}
-	type cnt struct {
-		TouchpointID uint64
-		N            int64
-	}
-	var cs []cnt
-	if err := db.Model(&store.Delivery{}).Select("touchpoint_id, COUNT(*) AS n").Where("session_id = ?", sc.Sess.ID).Group("touchpoint_id").Scan(&cs).Error; err != nil {
-		return nil, nil, fmt.Errorf("count deliveries: %w", err)
-	}
-	byTP := map[uint64]int64{}
-	for _, x := range cs {
-		byTP[x.TouchpointID] = x.N
+	byTP, err := c.commands().DeliveryCounts(r.Context(), sc.Sess.ID)
+	if err != nil {
+		return nil, nil, err
 	}
 	now := c.now()
 	write := sc.Access == accessWrite && sc.Sess.Status != store.SessionCancelled
@@ -174,7 +165,7 @@ func (c *Console) timelinePage(w http.ResponseWriter, r *http.Request, v *viewer
 }
 
 func (c *Console) renderTimeline(w http.ResponseWriter, r *http.Request, v *viewer, p *page, sc sessionCtx, code int, preview *tpPreview) {
-	rows, t, err := c.timelineRows(r, p.Lang, sc)
+	rows, t, err := c.timelineRows(r, v, p.Lang, sc)
 	if err != nil {
 		c.internal(w, r, v, err)
 		return
