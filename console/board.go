@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
-	"database/sql"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -22,18 +21,8 @@ import (
 )
 
 // person is one roster entry on the live board.
-type person struct {
-	EmployeeID  uint64
-	ExternalID  string
-	Name        string
-	Department  string
-	Enrollment  string
-	Note        string
-	Kind        string
-	CheckedInAt *time.Time
-	Source      string
-	RecordedBy  string
-}
+// person is one roster member on the board with their check-in.
+type person = command.BoardPerson
 
 type boardData struct {
 	Sess      store.Session
@@ -60,76 +49,6 @@ type boardData struct {
 	Now     time.Time
 }
 
-// nullTime scans a nullable timestamp whichever way the driver returns it.
-type nullTime struct {
-	Time  time.Time
-	Valid bool
-}
-
-// Scan implements sql.Scanner.
-func (n *nullTime) Scan(v any) error {
-	switch x := v.(type) {
-	case nil:
-		n.Valid = false
-		return nil
-	case time.Time:
-		n.Time, n.Valid = x.UTC(), true
-		return nil
-	case []byte:
-		return n.parse(string(x))
-	case string:
-		return n.parse(x)
-	}
-	return fmt.Errorf("cannot scan %T as a time", v)
-}
-
-func (n *nullTime) parse(s string) error {
-	for _, layout := range []string{"2006-01-02 15:04:05.999999999-07:00", "2006-01-02T15:04:05.999999999-07:00", "2006-01-02 15:04:05.999999999Z07:00", time.RFC3339Nano, "2006-01-02 15:04:05.999999999", "2006-01-02T15:04:05.999999999"} {
-		if t, err := time.Parse(layout, strings.TrimSpace(s)); err == nil {
-			n.Time, n.Valid = t.UTC(), true
-			return nil
-		}
-	}
-	return fmt.Errorf("cannot parse time %q", s)
-}
-
-// loadPeople reads the roster (cancelled enrollments excluded) with each
-// person's check-in.
-func (c *Console) loadPeople(ctx context.Context, sessionID uint64) ([]person, error) {
-	rows, err := c.d.DB.WithContext(ctx).Raw(`
-SELECT emp.id, emp.external_id, emp.name, COALESCE(emp.department, ''), e.status, COALESCE(e.note, ''),
-  k.kind, k.checked_in_at, k.source, k.recorded_by
-FROM enrollments e
-JOIN employees emp ON emp.id = e.employee_id
-LEFT JOIN checkins k ON k.session_id = e.session_id AND k.employee_id = e.employee_id
-WHERE e.session_id = ? AND e.status <> ?`, sessionID, store.EnrollCancelled).Rows()
-	if err != nil {
-		return nil, fmt.Errorf("load board: %w", err)
-	}
-	defer rows.Close()
-	var out []person
-	for rows.Next() {
-		var (
-			p                    person
-			kind, source, byWhom sql.NullString
-			at                   nullTime
-		)
-		if err := rows.Scan(&p.EmployeeID, &p.ExternalID, &p.Name, &p.Department, &p.Enrollment, &p.Note, &kind, &at, &source, &byWhom); err != nil {
-			return nil, fmt.Errorf("load board: %w", err)
-		}
-		p.Kind, p.Source, p.RecordedBy = kind.String, source.String, byWhom.String
-		if at.Valid {
-			t := at.Time
-			p.CheckedInAt = &t
-		}
-		out = append(out, p)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("load board: %w", err)
-	}
-	return out, nil
-}
-
 // sourceCount is how many check-ins came through one source.
 type sourceCount struct {
 	Source string
@@ -141,7 +60,7 @@ var sourceOrder = []string{store.SourceCard, store.SourceLink, store.SourceQR, s
 
 // board builds the live board of a session.
 func (c *Console) board(ctx context.Context, lang text.Locale, sc sessionCtx) (*boardData, error) {
-	people, err := c.loadPeople(ctx, sc.Sess.ID)
+	people, err := c.commands().BoardPeople(ctx, sc.Sess.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -398,21 +317,9 @@ func (c *Console) stillSignedIn(ctx context.Context, v *viewer) bool {
 // enrollment added, excused or cancelled, the check-in phase, the session
 // status.
 func (c *Console) boardFingerprint(ctx context.Context, sc sessionCtx) (string, error) {
-	db := c.d.DB.WithContext(ctx)
-	var s store.Session
-	if err := db.Select("id", "status").Take(&s, sc.Sess.ID).Error; err != nil {
-		return "", fmt.Errorf("board fingerprint: %w", err)
-	}
-	var ck, maxID, n, excused, cancelled int64
-	row := db.Raw(`SELECT
-  (SELECT COUNT(*) FROM checkins WHERE session_id = ?),
-  (SELECT COALESCE(MAX(id), 0) FROM checkins WHERE session_id = ?),
-  (SELECT COUNT(*) FROM enrollments WHERE session_id = ?),
-  (SELECT COALESCE(SUM(CASE WHEN status = ? THEN id ELSE 0 END), 0) FROM enrollments WHERE session_id = ?),
-  (SELECT COALESCE(SUM(CASE WHEN status = ? THEN id ELSE 0 END), 0) FROM enrollments WHERE session_id = ?)`,
-		sc.Sess.ID, sc.Sess.ID, sc.Sess.ID, store.EnrollExcused, sc.Sess.ID, store.EnrollCancelled, sc.Sess.ID).Row()
-	if err := row.Scan(&ck, &maxID, &n, &excused, &cancelled); err != nil {
-		return "", fmt.Errorf("board fingerprint: %w", err)
+	st, err := c.commands().BoardState(ctx, sc.Sess.ID)
+	if err != nil {
+		return "", err
 	}
 	w := bot.SessionWindows(sc.Sess)
 	now := c.now()
@@ -422,7 +329,7 @@ func (c *Console) boardFingerprint(ctx context.Context, sc sessionCtx) (string, 
 			phase++
 		}
 	}
-	return fmt.Sprintf("%d/%d/%d/%d/%d/%d/%s", ck, maxID, n, excused, cancelled, phase, s.Status), nil
+	return fmt.Sprintf("%d/%d/%d/%d/%d/%d/%s", st.Checkins, st.MaxCheckinID, st.Enrolled, st.ExcusedIDSum, st.CancelledIDSum, phase, st.Status), nil
 }
 
 // ---- board actions ----
