@@ -712,3 +712,23 @@ func (s *Service) CopySize(ctx context.Context, id uint64) (CopySize, error) {
 	}
 	return n, nil
 }
+
+// WritableCourses lists, by code, the courses a may plan sessions of: all
+// for an admin, their own for a coordinator (at most 2000).
+func (s *Service) WritableCourses(ctx context.Context, a Actor) ([]store.Course, error) {
+	q := s.DB.WithContext(ctx).Order("code").Limit(2000)
+	if !a.Admin() {
+		q = q.Where("owner = ? AND owner <> ''", a.Name)
+	}
+	var cs []store.Course
+	if err := q.Find(&cs).Error; err != nil {
+		return nil, fmt.Errorf("load courses: %w", err)
+	}
+	return cs, nil
+}
+
+// NotCheckedIn lists who of a session's audience has not checked in yet
+// (the board's "remind the missing" names them before sending).
+func (s *Service) NotCheckedIn(ctx context.Context, sessionID uint64) ([]store.Employee, error) {
+	return bot.Audience(ctx, s.DB, sessionID, store.AudienceNotCheckedIn)
+}

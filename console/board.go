@@ -417,7 +417,7 @@ func (c *Console) remindMissing(w http.ResponseWriter, r *http.Request, v *viewe
 		c.boardError(w, r, v, sc, "", "board.closed_note")
 		return
 	}
-	missing, err := bot.Audience(r.Context(), c.d.DB, sc.Sess.ID, store.AudienceNotCheckedIn)
+	missing, err := c.commands().NotCheckedIn(r.Context(), sc.Sess.ID)
 	if err != nil {
 		c.internal(w, r, v, err)
 		return

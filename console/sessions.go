@@ -93,15 +93,7 @@ type sessionFormData struct {
 }
 
 func (c *Console) writableCourses(r *http.Request, v *viewer) ([]store.Course, error) {
-	var cs []store.Course
-	q := c.d.DB.WithContext(r.Context()).Order("code").Limit(2000)
-	if !v.admin() {
-		q = q.Where("owner = ? AND owner <> ''", v.name())
-	}
-	if err := q.Find(&cs).Error; err != nil {
-		return nil, fmt.Errorf("load courses: %w", err)
-	}
-	return cs, nil
+	return c.commands().WritableCourses(r.Context(), v.actor())
 }
 
 func (c *Console) sessionNewPage(w http.ResponseWriter, r *http.Request, v *viewer) {
