@@ -39,6 +39,10 @@ type Options struct {
 	Now       func() time.Time
 	// MaxPerUser caps each inbox (oldest dropped); 0 means 200.
 	MaxPerUser int
+	// MaxCards caps all inboxes together (the oldest card anywhere is
+	// dropped, and counted): a fan-out to 100,000 people keeps at most this
+	// many cards in memory. 0 means 20,000.
+	MaxCards int
 }
 
 // Client is the simulator platform.
@@ -48,6 +52,12 @@ type Client struct {
 	inbox map[string][]*Card
 	byKey map[string]*Card
 	sends int
+	// order holds the cards kept, oldest first from head (some of them
+	// dropped already by their inbox's own cap); kept counts those not.
+	order   []*Card
+	head    int
+	kept    int
+	dropped int
 }
 
 var (
@@ -62,6 +72,9 @@ func New(opts Options) *Client {
 	}
 	if opts.MaxPerUser <= 0 {
 		opts.MaxPerUser = 200
+	}
+	if opts.MaxCards <= 0 {
+		opts.MaxCards = 20000
 	}
 	return &Client{opts: opts, inbox: map[string][]*Card{}, byKey: map[string]*Card{}}
 }
@@ -93,13 +106,52 @@ func (c *Client) Send(ctx context.Context, to bot.Recipient, m bot.Message) (bot
 	card := &Card{Key: m.Key, UserID: to.UserID, Message: m, SentAt: c.opts.Now().UTC()}
 	box := append(c.inbox[to.UserID], card)
 	if len(box) > c.opts.MaxPerUser {
-		delete(c.byKey, box[0].Key)
+		c.forget(box[0])
 		box = box[1:]
 	}
 	c.inbox[to.UserID] = box
 	c.byKey[m.Key] = card
+	c.order = append(c.order, card)
+	c.kept++
 	c.sends++
+	for c.kept > c.opts.MaxCards {
+		c.dropOldest()
+	}
 	return bot.Receipt{Handle: card.Key, SentAt: card.SentAt}, nil
+}
+
+// forget drops card from the key index and the count of kept cards; c.mu
+// is held. Its inbox drops it itself.
+func (c *Client) forget(card *Card) {
+	delete(c.byKey, card.Key)
+	card.Key = "" // marks it dropped in c.order
+	c.kept--
+	c.dropped++
+}
+
+// dropOldest drops the oldest card kept anywhere; c.mu is held. The oldest
+// card overall is its own inbox's oldest, since every inbox is in send order.
+func (c *Client) dropOldest() {
+	for c.head < len(c.order) {
+		card := c.order[c.head]
+		c.order[c.head] = nil
+		c.head++
+		if card.Key == "" {
+			continue // dropped already by its inbox's cap
+		}
+		box := c.inbox[card.UserID]
+		c.forget(card)
+		if len(box) <= 1 {
+			delete(c.inbox, card.UserID)
+		} else {
+			c.inbox[card.UserID] = box[1:]
+		}
+		break
+	}
+	if c.head > len(c.order)/2 {
+		c.order = append(c.order[:0], c.order[c.head:]...)
+		c.head = 0
+	}
 }
 
 // UpdateCard implements bot.CardUpdater.
@@ -144,6 +196,13 @@ func (c *Client) Inbox(user string) []Card {
 		out[len(box)-1-i] = *card
 	}
 	return out
+}
+
+// Dropped counts the cards dropped to keep the inboxes within their caps.
+func (c *Client) Dropped() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.dropped
 }
 
 // Sends counts accepted sends (duplicates excluded).

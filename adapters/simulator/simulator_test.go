@@ -94,3 +94,41 @@ func TestPageAndTapForm(t *testing.T) {
 	resp.Body.Close()
 	require.Equal(t, http.StatusBadRequest, resp.StatusCode)
 }
+
+func TestInboxesStayWithinTheirCaps(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name           string
+		perUser, total int
+		sends          []string // user of each send, in order
+		want           map[string][]string
+		dropped        int
+	}{
+		{"total cap drops the oldest card anywhere", 10, 3, []string{"A", "B", "A", "B", "A"},
+			map[string][]string{"A": {"k4", "k2"}, "B": {"k3"}}, 2},
+		{"an inbox emptied by the total cap is gone", 10, 2, []string{"A", "B", "B"},
+			map[string][]string{"B": {"k2", "k1"}}, 1},
+		{"per-user and total caps together", 1, 2, []string{"A", "A", "B", "C"},
+			map[string][]string{"B": {"k2"}, "C": {"k3"}}, 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			c := simulator.New(simulator.Options{MaxPerUser: tc.perUser, MaxCards: tc.total})
+			ctx := context.Background()
+			for i, u := range tc.sends {
+				_, err := c.Send(ctx, bot.Recipient{UserID: u}, card("k"+string(rune('0'+i))))
+				require.NoError(t, err)
+			}
+			for _, u := range []string{"A", "B", "C"} {
+				var keys []string
+				for _, cd := range c.Inbox(u) {
+					keys = append(keys, cd.Key)
+				}
+				require.Equal(t, tc.want[u], keys, "inbox of %s, newest first", u)
+			}
+			require.Equal(t, tc.dropped, c.Dropped())
+			require.Equal(t, len(tc.sends), c.Sends())
+			require.ErrorIs(t, c.UpdateCard(ctx, bot.Recipient{UserID: tc.sends[0]}, "k0", card("k0")), simulator.ErrUnknownCard, "a dropped card is gone")
+		})
+	}
+}
