@@ -16,8 +16,8 @@ import (
 
 	"github.com/learnloop/learnloop/adapters/kit"
 	"github.com/learnloop/learnloop/bot"
-	"github.com/learnloop/learnloop/text"
 	"github.com/learnloop/learnloop/directory/contact"
+	"github.com/learnloop/learnloop/text"
 )
 
 // Callback headers Feishu signs requests with.
