@@ -17,16 +17,16 @@ func (s *Server) campaignRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /campaigns", s.createCampaign)
 	mux.HandleFunc("POST /campaigns/audience-count", s.countAudience)
 	mux.HandleFunc("GET /campaigns/send-time", s.estimateSendTime)
-	mux.HandleFunc("GET /campaigns/{id}", s.getCampaign)
-	mux.HandleFunc("PUT /campaigns/{id}", s.updateCampaign)
-	mux.HandleFunc("GET /campaigns/{id}/audience", s.campaignAudience)
-	mux.HandleFunc("GET /campaigns/{id}/preview", s.previewCampaign)
+	mux.HandleFunc("GET /campaigns/{id}", withID(s.getCampaign))
+	mux.HandleFunc("PUT /campaigns/{id}", withID(s.updateCampaign))
+	mux.HandleFunc("GET /campaigns/{id}/audience", withID(s.campaignAudience))
+	mux.HandleFunc("GET /campaigns/{id}/preview", withID(s.previewCampaign))
 	mux.HandleFunc("POST /campaigns/{id}/pause", s.campaignState("pause"))
 	mux.HandleFunc("POST /campaigns/{id}/resume", s.campaignState("resume"))
 	mux.HandleFunc("POST /campaigns/{id}/cancel", s.campaignState("cancel"))
-	mux.HandleFunc("GET /campaigns/{id}/report", s.campaignReport)
+	mux.HandleFunc("GET /campaigns/{id}/report", withID(s.campaignReport))
 	mux.HandleFunc("POST /conversions", s.postConversion)
-	mux.HandleFunc("PUT /employees/{id}/tags", s.putTags)
+	mux.HandleFunc("PUT /employees/{id}/tags", withID(s.putTags))
 }
 
 // campaignError answers a campaigns error: invalid fields, not found,
@@ -136,11 +136,7 @@ func (s *Server) estimateSendTime(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, est)
 }
 
-func (s *Server) updateCampaign(w http.ResponseWriter, r *http.Request) {
-	id, ok := pathID(w, r, "id")
-	if !ok {
-		return
-	}
+func (s *Server) updateCampaign(w http.ResponseWriter, r *http.Request, id uint64) {
 	var in campaigns.Input
 	if !decode(w, r, &in) {
 		return
@@ -153,11 +149,7 @@ func (s *Server) updateCampaign(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, c)
 }
 
-func (s *Server) getCampaign(w http.ResponseWriter, r *http.Request) {
-	id, ok := pathID(w, r, "id")
-	if !ok {
-		return
-	}
+func (s *Server) getCampaign(w http.ResponseWriter, r *http.Request, id uint64) {
 	c, err := s.Campaigns.Get(r.Context(), id)
 	if err != nil {
 		s.campaignError(w, r, err)
@@ -166,11 +158,7 @@ func (s *Server) getCampaign(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, c)
 }
 
-func (s *Server) campaignAudience(w http.ResponseWriter, r *http.Request) {
-	id, ok := pathID(w, r, "id")
-	if !ok {
-		return
-	}
+func (s *Server) campaignAudience(w http.ResponseWriter, r *http.Request, id uint64) {
 	c, err := s.Campaigns.Get(r.Context(), id)
 	if err != nil {
 		s.campaignError(w, r, err)
@@ -184,11 +172,7 @@ func (s *Server) campaignAudience(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"count": n, "counted_at": s.now()})
 }
 
-func (s *Server) previewCampaign(w http.ResponseWriter, r *http.Request) {
-	id, ok := pathID(w, r, "id")
-	if !ok {
-		return
-	}
+func (s *Server) previewCampaign(w http.ResponseWriter, r *http.Request, id uint64) {
 	vs, err := s.Campaigns.Preview(r.Context(), s.Renderer, id)
 	if err != nil {
 		s.campaignError(w, r, err)
@@ -198,11 +182,7 @@ func (s *Server) previewCampaign(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) campaignState(op string) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		id, ok := pathID(w, r, "id")
-		if !ok {
-			return
-		}
+	return withID(func(w http.ResponseWriter, r *http.Request, id uint64) {
 		var (
 			c   campaigns.Campaign
 			err error
@@ -218,14 +198,10 @@ func (s *Server) campaignState(op string) http.HandlerFunc {
 			return
 		}
 		writeJSON(w, http.StatusOK, c)
-	}
+	})
 }
 
-func (s *Server) campaignReport(w http.ResponseWriter, r *http.Request) {
-	id, ok := pathID(w, r, "id")
-	if !ok {
-		return
-	}
+func (s *Server) campaignReport(w http.ResponseWriter, r *http.Request, id uint64) {
 	var opts campaigns.ReportOptions
 	for _, q := range []struct {
 		name string
@@ -269,11 +245,7 @@ func (s *Server) postConversion(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, code, res)
 }
 
-func (s *Server) putTags(w http.ResponseWriter, r *http.Request) {
-	id, ok := pathID(w, r, "id")
-	if !ok {
-		return
-	}
+func (s *Server) putTags(w http.ResponseWriter, r *http.Request, id uint64) {
 	var in struct {
 		Tags []string `json:"tags"`
 	}

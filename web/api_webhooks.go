@@ -15,11 +15,11 @@ func (s *Server) webhookRoutes(mux *http.ServeMux) {
 	}
 	mux.HandleFunc("GET /webhooks", s.listWebhooks)
 	mux.HandleFunc("POST /webhooks", s.createWebhook)
-	mux.HandleFunc("GET /webhooks/{id}", s.getWebhook)
-	mux.HandleFunc("PATCH /webhooks/{id}", s.patchWebhook)
-	mux.HandleFunc("DELETE /webhooks/{id}", s.deleteWebhook)
-	mux.HandleFunc("GET /webhooks/{id}/deliveries", s.listWebhookDeliveries)
-	mux.HandleFunc("POST /webhooks/{id}/deliveries/{delivery_id}/redeliver", s.redeliverWebhook)
+	mux.HandleFunc("GET /webhooks/{id}", withID(s.getWebhook))
+	mux.HandleFunc("PATCH /webhooks/{id}", withID(s.patchWebhook))
+	mux.HandleFunc("DELETE /webhooks/{id}", withID(s.deleteWebhook))
+	mux.HandleFunc("GET /webhooks/{id}/deliveries", withID(s.listWebhookDeliveries))
+	mux.HandleFunc("POST /webhooks/{id}/deliveries/{delivery_id}/redeliver", withID(s.redeliverWebhook))
 }
 
 // webhookError answers a webhooks error: invalid fields, not found or
@@ -66,11 +66,7 @@ func (s *Server) createWebhook(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusCreated, e)
 }
 
-func (s *Server) getWebhook(w http.ResponseWriter, r *http.Request) {
-	id, ok := pathID(w, r, "id")
-	if !ok {
-		return
-	}
+func (s *Server) getWebhook(w http.ResponseWriter, r *http.Request, id uint64) {
 	e, err := s.Webhooks.Get(r.Context(), id)
 	if err != nil {
 		s.webhookError(w, r, err)
@@ -79,11 +75,7 @@ func (s *Server) getWebhook(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, e)
 }
 
-func (s *Server) patchWebhook(w http.ResponseWriter, r *http.Request) {
-	id, ok := pathID(w, r, "id")
-	if !ok {
-		return
-	}
+func (s *Server) patchWebhook(w http.ResponseWriter, r *http.Request, id uint64) {
 	var in webhooks.Input
 	if !decode(w, r, &in) {
 		return
@@ -96,11 +88,7 @@ func (s *Server) patchWebhook(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, e)
 }
 
-func (s *Server) deleteWebhook(w http.ResponseWriter, r *http.Request) {
-	id, ok := pathID(w, r, "id")
-	if !ok {
-		return
-	}
+func (s *Server) deleteWebhook(w http.ResponseWriter, r *http.Request, id uint64) {
 	if err := s.Webhooks.Delete(r.Context(), id, actor(r.Context())); err != nil {
 		s.webhookError(w, r, err)
 		return
@@ -108,11 +96,7 @@ func (s *Server) deleteWebhook(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
-func (s *Server) listWebhookDeliveries(w http.ResponseWriter, r *http.Request) {
-	id, ok := pathID(w, r, "id")
-	if !ok {
-		return
-	}
+func (s *Server) listWebhookDeliveries(w http.ResponseWriter, r *http.Request, id uint64) {
 	p, ok := readPage(w, r)
 	if !ok {
 		return
@@ -125,11 +109,7 @@ func (s *Server) listWebhookDeliveries(w http.ResponseWriter, r *http.Request) {
 	writePage(w, p, map[string]any{"webhook_id": id}, "deliveries", ds)
 }
 
-func (s *Server) redeliverWebhook(w http.ResponseWriter, r *http.Request) {
-	id, ok := pathID(w, r, "id")
-	if !ok {
-		return
-	}
+func (s *Server) redeliverWebhook(w http.ResponseWriter, r *http.Request, id uint64) {
 	did, ok := pathID(w, r, "delivery_id")
 	if !ok {
 		return
