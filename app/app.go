@@ -343,12 +343,12 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 			Location: loc, Locale: cfg.Locale, OpensBefore: cfg.Checkin.OpensBefore.D(), Grace: cfg.Checkin.Grace.D(), MakeupAfter: cfg.Checkin.MakeupAfter.D()}}
 	ch, err := console.New(console.Deps{
 		Commands: a.commands, Accounts: &accounts.Service{DB: a.db, Now: now},
-		DB: a.db, Planner: a.planner, Location: loc, Locale: cfg.Locale,
+		Planner: a.planner, Location: loc, Locale: cfg.Locale,
 		Checkin: console.CheckinDefaults{OpensBefore: cfg.Checkin.OpensBefore.D(), Grace: cfg.Checkin.Grace.D(), MakeupAfter: cfg.Checkin.MakeupAfter.D()},
 		Now:     now, Logger: a.log.With("component", "console"),
 		CookieSecure: strings.HasPrefix(cfg.HTTP.PublicURL, "https://"),
 		SurveyAdmin:  a.surveys, MinGroupSize: cfg.Surveys.MinGroupSize,
-		Surveys:   console.NewSurveyReports(a.db, a.surveys, now, loc),
+		Surveys:   console.NewSurveyReports(a.commands, a.surveys, now, loc),
 		Presence:  a.presence,
 		Campaigns: a.campaigns, Renderer: a.renderer, Previews: CardPreviews(),
 		Webhooks: a.webhooks,

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sort"
 	"strings"
 
 	"gorm.io/gorm"
@@ -60,4 +61,45 @@ func (s *Service) SetTags(ctx context.Context, employeeID uint64, tags []string,
 // Count returns how many active employees the audience chooses right now.
 func (s *Service) Count(ctx context.Context, a Audience) (int64, error) {
 	return Count(ctx, s.DB, a)
+}
+
+// Suggestions are the values an audience form offers: the departments,
+// titles, cities and tags of active employees and the conversion events
+// recorded so far, each sorted.
+type Suggestions struct {
+	Departments, Titles, Cities, Tags, Events []string
+}
+
+// Suggestions reads the values an audience form offers (at most 500
+// departments, titles and cities each, the tags of 2000 distinct tag sets,
+// 200 events).
+func (s *Service) Suggestions(ctx context.Context) (Suggestions, error) {
+	var sg Suggestions
+	db := s.DB.WithContext(ctx).Model(&store.Employee{}).Where("active = ?", true)
+	for _, x := range []struct {
+		col string
+		dst *[]string
+	}{{"department", &sg.Departments}, {"title", &sg.Titles}, {"city", &sg.Cities}} {
+		if err := db.Session(&gorm.Session{}).Distinct(x.col).Where(x.col+" <> ''").Order(x.col).Limit(500).Pluck(x.col, x.dst).Error; err != nil {
+			return sg, fmt.Errorf("suggest %ss: %w", x.col, err)
+		}
+	}
+	var tags []string
+	if err := db.Session(&gorm.Session{}).Distinct("tags").Where("tags <> ''").Limit(2000).Pluck("tags", &tags).Error; err != nil {
+		return sg, fmt.Errorf("suggest tags: %w", err)
+	}
+	ts := map[string]bool{}
+	for _, t := range tags {
+		for _, x := range strings.Split(t, ",") {
+			ts[x] = true
+		}
+	}
+	for t := range ts {
+		sg.Tags = append(sg.Tags, t)
+	}
+	sort.Strings(sg.Tags)
+	if err := s.DB.WithContext(ctx).Model(&store.Conversion{}).Distinct("event").Order("event").Limit(200).Pluck("event", &sg.Events).Error; err != nil {
+		return sg, fmt.Errorf("suggest events: %w", err)
+	}
+	return sg, nil
 }

@@ -164,3 +164,16 @@ var sessionKeys = errorKeys{
 	"online_url": "session.err_url", "teacher": "session.err_teacher", "plan": "session.err_plan",
 	command.FieldOpensBefore: "session.err_minutes", command.FieldGrace: "session.err_minutes", command.FieldMakeupAfter: "session.err_minutes",
 }
+
+// commandErr answers an error of a command or a read: 404 for
+// command.ErrNotFound, 403 for command.ErrForbidden, 500 for the rest.
+func (c *Console) commandErr(w http.ResponseWriter, r *http.Request, v *viewer, err error) {
+	switch {
+	case errors.Is(err, command.ErrNotFound):
+		c.notFound(w, r, v)
+	case errors.Is(err, command.ErrForbidden):
+		c.forbidden(w, r, v)
+	default:
+		c.internal(w, r, v, err)
+	}
+}

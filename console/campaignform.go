@@ -52,9 +52,7 @@ type ruleGroup struct {
 }
 
 // suggestions fill the audience builder's datalists.
-type suggestions struct {
-	Departments, Titles, Cities, Tags, Events []string
-}
+type suggestions = campaigns.Suggestions
 
 func seq(n int) []int {
 	out := make([]int, n)

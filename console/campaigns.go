@@ -6,12 +6,9 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
-
-	"gorm.io/gorm"
 
 	"github.com/learnloop/learnloop/bot"
 	"github.com/learnloop/learnloop/campaigns"
@@ -301,32 +298,11 @@ func (c *Console) campaignFormData(r *http.Request, count *int64) (campaignForm,
 	if q.Enabled {
 		d.Quiet = fmt.Sprintf("%02d:%02d–%02d:%02d", int(q.Start.Hours()), int(q.Start.Minutes())%60, int(q.End.Hours()), int(q.End.Minutes())%60)
 	}
-	db := c.d.DB.WithContext(r.Context()).Model(&store.Employee{}).Where("active = ?", true)
-	for _, x := range []struct {
-		col string
-		dst *[]string
-	}{{"department", &d.Suggest.Departments}, {"title", &d.Suggest.Titles}, {"city", &d.Suggest.Cities}} {
-		if err := db.Session(&gorm.Session{}).Distinct(x.col).Where(x.col+" <> ''").Order(x.col).Limit(500).Pluck(x.col, x.dst).Error; err != nil {
-			return d, fmt.Errorf("suggest %ss: %w", x.col, err)
-		}
+	sg, err := c.d.Campaigns.Suggestions(r.Context())
+	if err != nil {
+		return d, err
 	}
-	var tags []string
-	if err := db.Session(&gorm.Session{}).Distinct("tags").Where("tags <> ''").Limit(2000).Pluck("tags", &tags).Error; err != nil {
-		return d, fmt.Errorf("suggest tags: %w", err)
-	}
-	ts := map[string]bool{}
-	for _, t := range tags {
-		for _, x := range strings.Split(t, ",") {
-			ts[x] = true
-		}
-	}
-	for t := range ts {
-		d.Suggest.Tags = append(d.Suggest.Tags, t)
-	}
-	sort.Strings(d.Suggest.Tags)
-	if err := c.d.DB.WithContext(r.Context()).Model(&store.Conversion{}).Distinct("event").Order("event").Limit(200).Pluck("event", &d.Suggest.Events).Error; err != nil {
-		return d, fmt.Errorf("suggest events: %w", err)
-	}
+	d.Suggest = sg
 	return d, nil
 }
 

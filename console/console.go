@@ -20,8 +20,6 @@ import (
 	"strings"
 	"time"
 
-	"gorm.io/gorm"
-
 	"github.com/learnloop/learnloop/bot"
 	"github.com/learnloop/learnloop/campaigns"
 	"github.com/learnloop/learnloop/command"
@@ -53,8 +51,6 @@ type CheckinDefaults struct {
 
 // Deps are what the console needs from the rest of learnloop.
 type Deps struct {
-	// DB is the learnloop database (migrated, including migration 3).
-	DB *gorm.DB
 	// Planner creates, edits, pauses and sends touchpoints.
 	Planner *plan.Planner
 	// Location is the default time zone of new sessions and of times that
@@ -124,9 +120,6 @@ func New(d Deps) (http.Handler, error) {
 }
 
 func newConsole(d Deps) (*Console, error) {
-	if d.DB == nil {
-		return nil, errors.New("console: Deps.DB is required")
-	}
 	if d.Planner == nil {
 		return nil, errors.New("console: Deps.Planner is required")
 	}

@@ -70,10 +70,10 @@ func newEnv(t testing.TB, db *storetest.DB, opts ...envOption) *env {
 	t.Cleanup(func() { _ = a.Close() })
 	deps := console.Deps{
 		Commands: a.Commands(), Accounts: &accounts.Service{DB: a.DB(), Now: clk.Now},
-		DB: a.DB(), Planner: a.Planner(), Location: cfg.Location(), Locale: cfg.Locale,
+		Planner: a.Planner(), Location: cfg.Location(), Locale: cfg.Locale,
 		Checkin: console.CheckinDefaults{OpensBefore: cfg.Checkin.OpensBefore.D(), Grace: cfg.Checkin.Grace.D(), MakeupAfter: cfg.Checkin.MakeupAfter.D()},
 		Now:     clk.Now, Logger: log, LivePoll: 200 * time.Millisecond, SurveyAdmin: a.Surveys(),
-		Surveys:   console.NewSurveyReports(a.DB(), a.Surveys(), clk.Now, cfg.Location()),
+		Surveys:   console.NewSurveyReports(a.Commands(), a.Surveys(), clk.Now, cfg.Location()),
 		Presence:  a.Presence(),
 		Campaigns: a.Campaigns(), Renderer: a.Renderer(), Previews: app.CardPreviews(),
 		Webhooks: a.Webhooks(),

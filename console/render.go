@@ -17,8 +17,6 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"gorm.io/gorm"
-
 	"github.com/learnloop/learnloop/store"
 	"github.com/learnloop/learnloop/text"
 )
@@ -389,25 +387,6 @@ func (c *Console) confirmed(w http.ResponseWriter, r *http.Request, v *viewer, b
 	return false
 }
 
-// writeAudit records one change made by actor.
-func writeAudit(tx *gorm.DB, actor, action, object string, detail any, now time.Time) error {
-	b := []byte("null")
-	if detail != nil {
-		var err error
-		if b, err = json.Marshal(detail); err != nil {
-			return fmt.Errorf("audit detail: %w", err)
-		}
-	}
-	if err := tx.Create(&store.AuditLog{Actor: actor, Action: action, Object: object, Detail: string(b), CreatedAt: now.UTC()}).Error; err != nil {
-		return fmt.Errorf("write audit log: %w", err)
-	}
-	return nil
-}
-
-func (c *Console) audit(tx *gorm.DB, v *viewer, action, object string, detail any) error {
-	return writeAudit(tx, v.name(), action, object, detail, c.now())
-}
-
 func truncate(s string, n int) string {
 	if len(s) <= n {
 		return s
@@ -422,5 +401,3 @@ func pathID(r *http.Request) (uint64, bool) {
 	id, err := strconv.ParseUint(r.PathValue("id"), 10, 64)
 	return id, err == nil && id > 0
 }
-
-func isNotFound(err error) bool { return errors.Is(err, gorm.ErrRecordNotFound) }

@@ -8,9 +8,6 @@ import (
 	"strconv"
 	"strings"
 
-	"gorm.io/gorm"
-	"gorm.io/gorm/clause"
-
 	"github.com/learnloop/learnloop/command"
 	"github.com/learnloop/learnloop/store"
 	"github.com/learnloop/learnloop/surveys"
@@ -40,11 +37,12 @@ func (c *Console) loadSurveyFor(w http.ResponseWriter, r *http.Request, v *viewe
 		c.notFound(w, r, v)
 		return sc, false
 	}
-	if err := c.d.DB.WithContext(r.Context()).Limit(1).Find(&sc.Survey, id).Error; err != nil {
-		c.internal(w, r, v, err)
+	sv, err := c.commands().Survey(r.Context(), c.reader(r.Context(), v), id)
+	if err != nil {
+		c.commandErr(w, r, v, err)
 		return sc, false
 	}
-	if sc.Survey.ID == 0 || sc.Survey.SessionID == 0 {
+	if sc.Survey = sv; sc.Survey.SessionID == 0 {
 		c.notFound(w, r, v)
 		return sc, false
 	}
@@ -60,45 +58,6 @@ func (c *Console) surveyBack(sc surveyCtx, flash string) string {
 		u += "?ok=" + url.QueryEscape(flash)
 	}
 	return u + fmt.Sprintf("#survey-%d", sc.Survey.ID)
-}
-
-// commentRef is the comment a triage form names, checked to be a non-empty
-// free-text answer to the survey.
-type commentRef struct {
-	ResponseID  uint64
-	QuestionKey string
-	Text        string
-}
-
-var errNoComment = errors.New("no such comment")
-
-func (c *Console) findComment(r *http.Request, sv store.Survey) (commentRef, error) {
-	ref := commentRef{QuestionKey: strings.TrimSpace(r.PostForm.Get("question_key"))}
-	id, err := strconv.ParseUint(strings.TrimSpace(r.PostForm.Get("response_id")), 10, 64)
-	if err != nil || id == 0 || ref.QuestionKey == "" {
-		return ref, errNoComment
-	}
-	ref.ResponseID = id
-	def, err := surveys.SurveyDefinition(sv)
-	if err != nil {
-		return ref, err
-	}
-	if q, ok := def.Question(ref.QuestionKey); !ok || q.Type != surveys.TypeText {
-		return ref, errNoComment
-	}
-	var texts []string
-	err = c.d.DB.WithContext(r.Context()).Table("survey_answers").
-		Joins("JOIN survey_responses ON survey_responses.id = survey_answers.response_id").
-		Where("survey_responses.survey_id = ? AND survey_answers.response_id = ? AND survey_answers.question_key = ?", sv.ID, id, ref.QuestionKey).
-		Limit(1).Pluck("survey_answers.text", &texts).Error
-	if err != nil {
-		return ref, fmt.Errorf("load comment: %w", err)
-	}
-	if len(texts) == 0 || strings.TrimSpace(texts[0]) == "" {
-		return ref, errNoComment
-	}
-	ref.Text = texts[0]
-	return ref, nil
 }
 
 // commentTag sets the triage tag of a comment (short_term, long_term,
@@ -119,81 +78,46 @@ func (c *Console) commentAction(w http.ResponseWriter, r *http.Request, v *viewe
 		return
 	}
 	lang := langOf(r)
-	ref, err := c.findComment(r, sc.Survey)
-	if errors.Is(err, errNoComment) {
-		c.showResults(w, r, v, sc.Sess, http.StatusUnprocessableEntity, text.T(lang, "comment.err_no_comment"))
-		return
-	}
-	if err != nil {
-		c.internal(w, r, v, err)
-		return
-	}
-	now := c.now()
-	row := store.CommentTag{ResponseID: ref.ResponseID, QuestionKey: ref.QuestionKey, By: truncate(v.name(), 128), At: now}
-	var (
-		msg     string
-		columns []string
-		detail  = map[string]any{"survey": sc.Survey.ID, "response": ref.ResponseID, "question": ref.QuestionKey}
-		action  string
-		flash   string
-	)
-	switch what {
-	case "tag":
+	in := command.CommentTriage{QuestionKey: r.PostForm.Get("question_key")}
+	in.ResponseID, _ = strconv.ParseUint(strings.TrimSpace(r.PostForm.Get("response_id")), 10, 64)
+	var msg, flash string
+	if what == "tag" {
 		tag := r.PostForm.Get("tag")
-		switch tag {
-		case store.TagShortTerm, store.TagLongTerm, store.TagNoAction:
-		default:
-			c.showResults(w, r, v, sc.Sess, http.StatusUnprocessableEntity, text.T(lang, "comment.err_tag"))
-			return
-		}
-		row.Tag = tag
-		columns = []string{"tag", "by", "at"}
-		msg = text.T(lang, "comment.confirm_tag", text.T(lang, "tag."+tag))
-		detail["tag"] = tag
-		action, flash = "comment.tag", "comment_tagged"
-	default:
+		in.Tag = &tag
+		msg, flash = text.T(lang, "comment.confirm_tag", text.Enum(lang, "tag", tag)), "comment_tagged"
+	} else {
 		switch r.PostForm.Get("follow_up_call") {
-		case "1":
-			row.FollowUpCall = true
-		case "0":
+		case "1", "0":
+			on := r.PostForm.Get("follow_up_call") == "1"
+			in.FollowUpCall = &on
 		default:
-			c.showResults(w, r, v, sc.Sess, http.StatusUnprocessableEntity, text.T(lang, "comment.err_follow_up"))
-			return
+			in.Invalid = append(in.Invalid, command.FieldError{Field: "follow_up_call", Code: command.CodeBadChoice})
 		}
-		if sc.Survey.Anonymous {
-			// Nobody to call back.
-			c.showResults(w, r, v, sc.Sess, http.StatusUnprocessableEntity, text.T(lang, "comment.err_anonymous"))
-			return
-		}
-		columns = []string{"follow_up_call", "by", "at"}
-		msg = text.T(lang, "comment.confirm_follow_up_generic")
-		detail["follow_up_call"] = row.FollowUpCall
-		action, flash = "comment.follow_up", "follow_up_saved"
+		msg, flash = text.T(lang, "comment.confirm_follow_up_generic"), "follow_up_saved"
 	}
-	if !c.confirmed(w, r, v, fmt.Sprintf("/sessions/%d/results", sc.Survey.SessionID), msg) {
+	_, err := c.commands().CheckCommentTriage(r.Context(), v.actor(), sc.Survey.ID, in)
+	if err == nil && !c.confirmed(w, r, v, fmt.Sprintf("/sessions/%d/results", sc.Survey.SessionID), msg) {
 		return
 	}
-	err = c.d.DB.WithContext(r.Context()).Transaction(func(tx *gorm.DB) error {
-		var old store.CommentTag
-		if err := tx.Where("response_id = ? AND question_key = ?", ref.ResponseID, ref.QuestionKey).Limit(1).Find(&old).Error; err != nil {
-			return err
-		}
-		if old.ID != 0 {
-			detail["old_tag"], detail["old_follow_up_call"] = old.Tag, old.FollowUpCall
-		}
-		if err := tx.Clauses(clause.OnConflict{
-			Columns:   []clause.Column{{Name: "response_id"}, {Name: "question_key"}},
-			DoUpdates: clause.AssignmentColumns(columns),
-		}).Create(&row).Error; err != nil {
-			return fmt.Errorf("save comment tag: %w", err)
-		}
-		return c.audit(tx, v, action, fmt.Sprintf("survey:%d", sc.Survey.ID), detail)
-	})
-	if err != nil {
-		c.internal(w, r, v, err)
-		return
+	if err == nil {
+		_, err = c.commands().TriageComment(r.Context(), v.actor(), sc.Survey.ID, in)
 	}
-	http.Redirect(w, r, c.surveyBack(sc, flash), http.StatusSeeOther)
+	var inv *command.InvalidError
+	switch {
+	case err == nil:
+		http.Redirect(w, r, c.surveyBack(sc, flash), http.StatusSeeOther)
+	case errors.Is(err, command.ErrNoComment):
+		c.showResults(w, r, v, sc.Sess, http.StatusUnprocessableEntity, text.T(lang, "comment.err_no_comment"))
+	case errors.As(err, &inv) && inv.Has("follow_up_call"):
+		c.showResults(w, r, v, sc.Sess, http.StatusUnprocessableEntity, text.T(lang, "comment.err_follow_up"))
+	case errors.As(err, &inv):
+		c.showResults(w, r, v, sc.Sess, http.StatusUnprocessableEntity, text.T(lang, "comment.err_tag"))
+	case errors.Is(err, command.ErrAnonymous):
+		// Nobody to call back.
+		c.showResults(w, r, v, sc.Sess, http.StatusUnprocessableEntity, text.T(lang, "comment.err_anonymous"))
+	default:
+		c.commandErr(w, r, v, err)
+	}
 }
 
 // surveyRemind reminds a survey's non-respondents now. The cap of

@@ -8,9 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"gorm.io/gorm"
-
-	"github.com/learnloop/learnloop/bot"
+	"github.com/learnloop/learnloop/command"
 	"github.com/learnloop/learnloop/reports"
 	"github.com/learnloop/learnloop/store"
 	"github.com/learnloop/learnloop/surveys"
@@ -29,7 +27,9 @@ import (
 // departments. Anonymous surveys never show a name, a subject or the list
 // of non-respondents (only how many there are).
 type SurveyReports struct {
-	DB *gorm.DB
+	// Commands reads the comments' triage and the sessions' zones;
+	// its Reports() computes the figures.
+	Commands *command.Service
 	// Service lists non-respondents and sends reminders; nil hides both.
 	Service *surveys.Service
 	// Now is the clock; nil means time.Now.
@@ -38,11 +38,13 @@ type SurveyReports struct {
 	Location *time.Location
 }
 
-// NewSurveyReports returns the survey results of db, using svc for the
-// non-respondents and reminders.
-func NewSurveyReports(db *gorm.DB, svc *surveys.Service, now func() time.Time, loc *time.Location) *SurveyReports {
-	return &SurveyReports{DB: db, Service: svc, Now: now, Location: loc}
+// NewSurveyReports returns the survey results read through cmds, using
+// svc for the non-respondents and reminders.
+func NewSurveyReports(cmds *command.Service, svc *surveys.Service, now func() time.Time, loc *time.Location) *SurveyReports {
+	return &SurveyReports{Commands: cmds, Service: svc, Now: now, Location: loc}
 }
+
+func (s *SurveyReports) reports() reports.Reader { return s.Commands.Reports() }
 
 func (s *SurveyReports) now() time.Time {
 	if s.Now != nil {
@@ -79,12 +81,12 @@ func (s *SurveyReports) reportScope(ctx context.Context, scope SurveyScope) (rep
 	if deptScope(scope) {
 		a.Role = store.RoleDepartmentHead
 	}
-	return reports.NewScope(ctx, s.DB, a, scope.Department, scope.MinGroupSize)
+	return s.reports().NewScope(ctx, a, scope.Department, scope.MinGroupSize)
 }
 
 // SessionSurveys returns one section per survey of the session.
 func (s *SurveyReports) SessionSurveys(ctx context.Context, sessionID uint64, scope SurveyScope) ([]ResultSection, error) {
-	svs, err := reports.SessionSurveys(ctx, s.DB, sessionID)
+	svs, err := s.reports().SessionSurveys(ctx, sessionID)
 	if err != nil {
 		return nil, err
 	}
@@ -351,7 +353,7 @@ func (s *SurveyReports) fullSection(ctx context.Context, sv store.Survey, def su
 	if err != nil {
 		return ResultSection{}, err
 	}
-	rep, err := reports.SurveyFor(ctx, s.DB, sv.ID, s.now(), rs)
+	rep, err := s.reports().SurveyFor(ctx, sv.ID, s.now(), rs)
 	if err != nil {
 		return ResultSection{}, err
 	}
@@ -390,7 +392,7 @@ func (s *SurveyReports) fullSection(ctx context.Context, sv store.Survey, def su
 			return sec, fmt.Errorf("survey %d: non-respondents: %w", sv.ID, err)
 		}
 		sec.Tables = append(sec.Tables, missingTable(lang, key+"-missing", sv, missing))
-		use, err := surveys.Reminders(ctx, s.DB, sv, s.now())
+		use, err := s.Service.Reminders(ctx, sv)
 		if err != nil {
 			return sec, err
 		}
@@ -433,15 +435,13 @@ func (s *SurveyReports) commentsTable(ctx context.Context, lang text.Locale, key
 	for _, c := range comments {
 		ids = append(ids, c.ResponseID)
 	}
+	rows, err := s.Commands.CommentTags(ctx, ids)
+	if err != nil {
+		return nil, fmt.Errorf("survey %d: %w", sv.ID, err)
+	}
 	tags := map[string]store.CommentTag{}
-	if len(ids) > 0 {
-		var rows []store.CommentTag
-		if err := s.DB.WithContext(ctx).Where("response_id IN ?", ids).Find(&rows).Error; err != nil {
-			return nil, fmt.Errorf("survey %d: load comment tags: %w", sv.ID, err)
-		}
-		for _, x := range rows {
-			tags[fmt.Sprintf("%d/%s", x.ResponseID, x.QuestionKey)] = x
-		}
+	for _, x := range rows {
+		tags[fmt.Sprintf("%d/%s", x.ResponseID, x.QuestionKey)] = x
 	}
 	action := fmt.Sprintf("/surveys/%d/comments", sv.ID)
 	for _, c := range comments {
@@ -533,7 +533,7 @@ func (s *SurveyReports) deptSection(ctx context.Context, sv store.Survey, def su
 	if err != nil {
 		return ResultSection{}, err
 	}
-	rep, err := reports.SurveyFor(ctx, s.DB, sv.ID, s.now(), rs)
+	rep, err := s.reports().SurveyFor(ctx, sv.ID, s.now(), rs)
 	if err != nil {
 		return ResultSection{}, err
 	}
@@ -573,7 +573,7 @@ func (s *SurveyReports) CourseSurveys(ctx context.Context, courseID uint64, scop
 		return s.deptCourse(ctx, courseID, scope)
 	}
 	lang := scope.Lang
-	rep, err := reports.Course(ctx, s.DB, courseID, s.now())
+	rep, err := s.reports().Course(ctx, courseID, s.now())
 	if errors.Is(err, reports.ErrNotFound) {
 		return nil, nil
 	}
@@ -642,7 +642,7 @@ func (s *SurveyReports) deptCourse(ctx context.Context, courseID uint64, scope S
 	if err != nil {
 		return nil, err
 	}
-	rep, err := reports.CourseFor(ctx, s.DB, courseID, s.now(), rs)
+	rep, err := s.reports().CourseFor(ctx, courseID, s.now(), rs)
 	if errors.Is(err, reports.ErrNotFound) {
 		return nil, nil
 	}
@@ -654,9 +654,15 @@ func (s *SurveyReports) deptCourse(ctx context.Context, courseID uint64, scope S
 		if r.SurveyID == 0 {
 			continue
 		}
-		var sv store.Survey
-		if err := s.DB.WithContext(ctx).Limit(1).Find(&sv, r.SurveyID).Error; err != nil {
+		svs, err := s.Commands.SurveysOf(ctx, r.SessionID, false)
+		if err != nil {
 			return nil, fmt.Errorf("survey %d: %w", r.SurveyID, err)
+		}
+		var sv store.Survey
+		for _, x := range svs {
+			if x.ID == r.SurveyID {
+				sv = x
+			}
 		}
 		def, err := surveys.SurveyDefinition(sv)
 		if err != nil {
@@ -719,9 +725,9 @@ func (s *SurveyReports) deptCourse(ctx context.Context, courseID uint64, scope S
 // sessionLoc is the time zone of session id (Location when the session
 // cannot be read).
 func (s *SurveyReports) sessionLoc(ctx context.Context, id uint64) *time.Location {
-	var sess store.Session
-	if err := s.DB.WithContext(ctx).Limit(1).Find(&sess, id).Error; err != nil || sess.ID == 0 {
-		return s.loc()
+	zones, err := s.Commands.SessionZones(ctx, []uint64{id})
+	if loc, ok := zones[id]; ok && err == nil {
+		return loc
 	}
-	return bot.SessionLocation(sess)
+	return s.loc()
 }

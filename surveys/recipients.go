@@ -203,6 +203,12 @@ func Reminders(ctx context.Context, db *gorm.DB, sv store.Survey, now time.Time)
 	return u, nil
 }
 
+// Reminders reports how sv's reminders stand now (Reminders on the
+// service's database and clock).
+func (s *Service) Reminders(ctx context.Context, sv store.Survey) (ReminderUse, error) {
+	return Reminders(ctx, s.DB, sv, s.now())
+}
+
 // RemindNow sends a reminder to the non-respondents of a survey now, within
 // the cap of MaxReminders per survey (scheduled reminders included: past the
 // cap this one replaces the next scheduled one). The check and the queueing
