@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -603,6 +604,9 @@ func (f *fireJob) sendClaimable(ctx context.Context, st *FireStats, flushed <-ch
 			if !found {
 				var first *uint64
 				if err := db.Model(&store.Delivery{}).Where("touchpoint_id = ? AND occurrence = ?", f.tp.ID, f.occ).Select("MIN(id)").Scan(&first).Error; err != nil {
+					if ctx.Err() != nil {
+						return nil // the pool reports ctx's error
+					}
 					return fmt.Errorf("load first delivery: %w", err)
 				}
 				if first != nil {
@@ -614,6 +618,11 @@ func (f *fireJob) sendClaimable(ctx context.Context, st *FireStats, flushed <-ch
 				q := db.Select("id", "touchpoint_id", "occurrence", "employee_id", "subject_id", "session_id", "key", "platform", "user_id", "status", "attempts", "claim_token").
 					Where("touchpoint_id = ? AND occurrence = ? AND id > ?", f.tp.ID, f.occ, last)
 				if err := f.claimable(q, f.d.now()).Order("id").Limit(2000).Find(&page).Error; err != nil {
+					if ctx.Err() != nil {
+						// Cancelled mid-query: SQLite says "interrupted (9)",
+						// not ctx's error, which the pool reports.
+						return nil
+					}
 					return fmt.Errorf("load pending deliveries: %w", err)
 				}
 			}
@@ -958,40 +967,51 @@ func (f *fireJob) claim(ctx context.Context, rows []store.Delivery) (won []store
 // claimNew writes rows that do not exist yet already claimed by this run
 // (status sending, this run's token, one attempt) and returns those it
 // wrote with their ids: a row another run wrote first (a concurrent Fire of
-// the same occurrence) is that run's to send.
+// the same occurrence) is that run's to send. Where the database returns
+// what an INSERT wrote (MariaDB ≥ 10.5, SQLite) this is one statement;
+// elsewhere (MySQL) the ids are read back.
 func (f *fireJob) claimNew(ctx context.Context, rows []store.Delivery) ([]store.Delivery, error) {
 	now := f.d.now()
-	keys := make([]string, len(rows))
 	for i := range rows {
 		r := &rows[i]
 		r.ID, r.Status, r.ClaimToken, r.Attempts, r.UpdatedAt = 0, store.DeliverySending, f.token, 1, now
-		keys[i] = r.Key
 	}
 	// Writing and reading back what was won is one unit: a cancellation
 	// between the two would leave rows claimed that nobody sends.
 	wctx, cancel := store.Detached(ctx, writeTimeout)
 	defer cancel()
 	db := f.d.DB.WithContext(wctx)
+	returning := slices.Contains(db.Callback().Create().Clauses, "RETURNING")
+	q, args := insertClaimed(rows, store.IsMySQL(db), returning)
+	// The rows this run wrote: those carrying its claim token (on MariaDB
+	// the upsert also returns a row another run wrote, with its token).
+	var ours []claimedRow
 	if err := store.Retry(wctx, func() error {
-		for i := range rows {
-			rows[i].ID = 0
+		ours = ours[:0]
+		if returning {
+			return db.Raw(q, args...).Scan(&ours).Error
 		}
-		return db.Clauses(clause.OnConflict{DoNothing: true}).Create(rows).Error
+		return db.Exec(q, args...).Error
 	}); err != nil {
 		return nil, fmt.Errorf("create deliveries: %w", err)
 	}
-	// (The ids an upsert reports are not reliable when some rows existed:
-	// read back which keys are this run's.)
-	var ids []store.Delivery
-	if err := store.Retry(wctx, func() error {
-		ids = ids[:0]
-		return db.Select("id", "key").Where(map[string]any{"key": keys, "claim_token": f.token}).Find(&ids).Error
-	}); err != nil {
-		return nil, fmt.Errorf("load created deliveries: %w", err)
+	if !returning {
+		keys := make([]string, len(rows))
+		for i, r := range rows {
+			keys[i] = r.Key
+		}
+		if err := store.Retry(wctx, func() error {
+			ours = ours[:0]
+			return db.Model(&store.Delivery{}).Select("id", "key", "claim_token").Where(map[string]any{"key": keys, "claim_token": f.token}).Scan(&ours).Error
+		}); err != nil {
+			return nil, fmt.Errorf("load created deliveries: %w", err)
+		}
 	}
-	byKey := make(map[string]uint64, len(ids))
-	for _, r := range ids {
-		byKey[r.Key] = r.ID
+	byKey := make(map[string]uint64, len(ours))
+	for _, r := range ours {
+		if r.ClaimToken == f.token {
+			byKey[r.Key] = r.ID
+		}
 	}
 	won := rows[:0:0]
 	for _, r := range rows {
@@ -1004,6 +1024,45 @@ func (f *fireJob) claimNew(ctx context.Context, rows []store.Delivery) ([]store.
 	return won, nil
 }
 
+// claimedRow is what claimNew learns of a row it tried to write.
+type claimedRow struct {
+	ID         uint64
+	Key        string
+	ClaimToken string
+}
+
+// insertColumns are the columns insertClaimed writes, in order.
+const insertColumns = "touchpoint_id, occurrence, employee_id, subject_id, session_id, `key`, platform, user_id, status, attempts, claim_token, error_code, error_message, handle, created_at, updated_at"
+
+// insertClaimed builds the multi-row INSERT of rows that leaves a row that
+// exists already as it is, returning each row's id, key and claim token
+// when returning is set. It is plain SQL, not GORM's reflection: the
+// fan-out writes every recipient through it.
+func insertClaimed(rows []store.Delivery, mysql, returning bool) (string, []any) {
+	const row = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+	var b strings.Builder
+	b.Grow(len("INSERT INTO deliveries () VALUES ") + len(insertColumns) + len(rows)*(len(row)+2) + 64)
+	b.WriteString("INSERT INTO deliveries (" + insertColumns + ") VALUES ")
+	args := make([]any, 0, 16*len(rows))
+	for i, r := range rows {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(row)
+		args = append(args, r.TouchpointID, r.Occurrence, r.EmployeeID, r.SubjectID, r.SessionID, r.Key, r.Platform, r.UserID,
+			r.Status, r.Attempts, r.ClaimToken, r.ErrorCode, r.ErrorMessage, r.Handle, r.CreatedAt, r.UpdatedAt)
+	}
+	if mysql {
+		b.WriteString(" ON DUPLICATE KEY UPDATE id = id")
+	} else {
+		b.WriteString(" ON CONFLICT DO NOTHING")
+	}
+	if returning {
+		b.WriteString(" RETURNING id, `key`, claim_token")
+	}
+	return b.String(), args
+}
+
 func newClaimToken() string {
 	var b [12]byte
 	_, _ = rand.Read(b[:])
@@ -1012,8 +1071,11 @@ func newClaimToken() string {
 
 // claimChunk is how many rows a worker claims at a time for messengers that
 // send one recipient per call without pacing: a run never holds more than
-// Workers × claimChunk rows in "sending" that it has not sent yet.
-const claimChunk = 100
+// Workers × claimChunk rows in "sending" that it has not sent yet (a
+// takeover after kill -9 resends at most that many under their delivery
+// keys). 500 rather than 100: a fifth of the statements per recipient
+// (measured: fan-out ratio to the bulk INSERT 4.4 → 2.3 at 50,000).
+const claimChunk = 500
 
 // pacedClaimChunk is the chunk for messengers that pace their sends (Pacer).
 const pacedClaimChunk = 10
@@ -1035,53 +1097,29 @@ var errNotSent = errors.New("send not started")
 func (f *fireJob) sendChunk(ctx context.Context, m Messenger, bm BatchMessenger, isBatch bool, rows []store.Delivery) (chunkOutcome, error) {
 	var o chunkOutcome
 	results := make([]Result, len(rows))
-	msgs := make(map[uint64]Message, len(rows))
-	var ok []int // indexes of rows with a message
-	for i, r := range rows {
-		msg, rerr := f.message(ctx, r)
-		if rerr != nil {
-			results[i] = Result{Err: Permanent("render", rerr.Error(), nil)}
-			continue
-		}
-		msgs[r.ID] = msg
-		ok = append(ok, i)
-	}
 	// A send that has started is allowed to finish when ctx is cancelled
 	// (its result is recorded); it is bounded by SendTimeout.
 	sendCtx := func() (context.Context, context.CancelFunc) {
 		return context.WithTimeout(context.WithoutCancel(ctx), f.d.sendTimeout())
 	}
-	switch {
-	case len(ok) == 0:
-	case isBatch && ctx.Err() != nil:
-		for _, i := range ok {
-			results[i] = Result{Err: errNotSent}
+	if isBatch {
+		if err := f.sendBatch(ctx, m, bm, rows, results, sendCtx); err != nil {
+			return o, err
 		}
-	case isBatch:
-		to := make([]Recipient, len(ok))
-		byEmp := make(map[uint64]store.Delivery, len(ok))
-		for k, i := range ok {
-			to[k] = f.recipient(rows[i])
-			byEmp[rows[i].EmployeeID] = rows[i]
-		}
-		sctx, cancel := sendCtx()
-		res := bm.SendBatch(sctx, to, func(rc Recipient) Message { return msgs[byEmp[rc.EmployeeID].ID] })
-		cancel()
-		if len(res) != len(ok) {
-			// Outcome unknown: leave the rows sending for a resend under
-			// their idempotency keys.
-			return o, fmt.Errorf("%s: batch returned %d results for %d recipients", m.Platform(), len(res), len(ok))
-		}
-		for k, i := range ok {
-			results[i] = res[k]
-		}
-	default:
-		for _, i := range ok {
+	} else {
+		// One recipient per call: each card is rendered just before its
+		// send and dropped after it, so a chunk holds rows, not cards.
+		for i, r := range rows {
 			if ctx.Err() != nil {
 				results[i] = Result{Err: errNotSent}
 				continue
 			}
-			to := f.recipient(rows[i])
+			msg, rerr := f.message(ctx, r)
+			if rerr != nil {
+				results[i] = Result{Err: Permanent("render", rerr.Error(), nil)}
+				continue
+			}
+			to := f.recipient(r)
 			if p, isPacer := m.(Pacer); isPacer {
 				if werr := p.Wait(ctx, to); werr != nil {
 					if ctx.Err() != nil {
@@ -1092,7 +1130,7 @@ func (f *fireJob) sendChunk(ctx context.Context, m Messenger, bm BatchMessenger,
 				}
 			}
 			sctx, cancel := sendCtx()
-			rc, serr := m.Send(sctx, to, msgs[rows[i].ID])
+			rc, serr := m.Send(sctx, to, msg)
 			cancel()
 			results[i] = Result{Receipt: rc, Err: serr}
 		}
@@ -1117,6 +1155,48 @@ func (f *fireJob) sendChunk(ctx context.Context, m Messenger, bm BatchMessenger,
 		}
 	}
 	return o, nil
+}
+
+// sendBatch renders rows' cards and sends them in one batch call, filling
+// results; an error means the outcome is unknown (the rows stay sending for
+// a resend under their idempotency keys).
+func (f *fireJob) sendBatch(ctx context.Context, m Messenger, bm BatchMessenger, rows []store.Delivery, results []Result, sendCtx func() (context.Context, context.CancelFunc)) error {
+	msgs := make([]Message, len(rows))
+	var ok []int // indexes of rows with a message
+	for i, r := range rows {
+		msg, rerr := f.message(ctx, r)
+		if rerr != nil {
+			results[i] = Result{Err: Permanent("render", rerr.Error(), nil)}
+			continue
+		}
+		msgs[i] = msg
+		ok = append(ok, i)
+	}
+	switch {
+	case len(ok) == 0:
+		return nil
+	case ctx.Err() != nil:
+		for _, i := range ok {
+			results[i] = Result{Err: errNotSent}
+		}
+		return nil
+	}
+	to := make([]Recipient, len(ok))
+	byEmp := make(map[uint64]int, len(ok))
+	for k, i := range ok {
+		to[k] = f.recipient(rows[i])
+		byEmp[rows[i].EmployeeID] = i
+	}
+	sctx, cancel := sendCtx()
+	res := bm.SendBatch(sctx, to, func(rc Recipient) Message { return msgs[byEmp[rc.EmployeeID]] })
+	cancel()
+	if len(res) != len(ok) {
+		return fmt.Errorf("%s: batch returned %d results for %d recipients", m.Platform(), len(res), len(ok))
+	}
+	for k, i := range ok {
+		results[i] = res[k]
+	}
+	return nil
 }
 
 // record stores the outcome of a claimed chunk in one transaction, retried
