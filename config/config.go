@@ -239,12 +239,16 @@ type FeishuConfig struct {
 
 // DingTalkConfig is DingTalk (钉钉).
 type DingTalkConfig struct {
-	Enabled            bool     `yaml:"enabled"`
-	AppKey             string   `yaml:"app_key"`
-	AppSecret          Secret   `yaml:"app_secret"`
-	AppSecretFile      string   `yaml:"app_secret_file,omitempty"`
-	AgentID            int64    `yaml:"agent_id"`
-	RobotCode          string   `yaml:"robot_code"`
+	Enabled       bool   `yaml:"enabled"`
+	AppKey        string `yaml:"app_key"`
+	AppSecret     Secret `yaml:"app_secret"`
+	AppSecretFile string `yaml:"app_secret_file,omitempty"`
+	AgentID       int64  `yaml:"agent_id"`
+	RobotCode     string `yaml:"robot_code"`
+	// Cards is standard (DingTalk's built-in StandardCard; the default
+	// without a template id), template (card_template_id; the default with
+	// one) or work_notification.
+	Cards              string   `yaml:"cards"`
 	CardTemplateID     string   `yaml:"card_template_id"`
 	CallbackToken      Secret   `yaml:"callback_token"`
 	CallbackTokenFile  string   `yaml:"callback_token_file,omitempty"`

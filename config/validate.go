@@ -251,8 +251,13 @@ func (c *Config) validatePlatforms(p *problems) {
 	if d.Enabled {
 		p.required("platforms.dingtalk.app_key", d.AppKey, dingWhy)
 		p.required("platforms.dingtalk.app_secret", d.AppSecret.Value(), dingWhy)
-		if d.CardTemplateID == "" && d.AgentID == 0 {
-			p.add("platforms.dingtalk.card_template_id", "set card_template_id (interactive cards) or platforms.dingtalk.agent_id (work notifications)")
+		switch d.Cards {
+		case "template":
+			p.required("platforms.dingtalk.card_template_id", d.CardTemplateID, " when platforms.dingtalk.cards is template")
+		case "work_notification":
+			if d.AgentID == 0 {
+				p.add("platforms.dingtalk.agent_id", "is required when platforms.dingtalk.cards is work_notification")
+			}
 		}
 	}
 	const dingHTTPWhy = " when platforms.dingtalk.callback_mode is http"
@@ -265,6 +270,9 @@ func (c *Config) validatePlatforms(p *problems) {
 	}
 	if d.AgentID < 0 {
 		p.add("platforms.dingtalk.agent_id", "must not be negative, got %d", d.AgentID)
+	}
+	if d.Cards != "" {
+		p.oneOf("platforms.dingtalk.cards", d.Cards, "standard", "template", "work_notification")
 	}
 	p.oneOf("platforms.dingtalk.callback_mode", d.CallbackMode, CallbackModeStream, CallbackModeHTTP)
 	p.httpURL("platforms.dingtalk.api_base", d.APIBase)

@@ -240,6 +240,15 @@ func cardCallbackJSON(t testing.TB, outTrackID, user string, params map[string]a
 	return string(raw)
 }
 
+func cardCallbackJSONIDs(t testing.TB, bizID, user, buttonID string) string {
+	t.Helper()
+	content, err := json.Marshal(map[string]any{"cardPrivateData": map[string]any{"actionIds": []string{buttonID}, "params": map[string]any{}}})
+	require.NoError(t, err)
+	raw, err := json.Marshal(map[string]any{"outTrackId": bizID, "userId": user, "userIdType": 1, "corpId": "dingcorp", "content": string(content), "type": "actionCallback"})
+	require.NoError(t, err)
+	return string(raw)
+}
+
 func TestCallbackTap(t *testing.T) {
 	t.Parallel()
 	v := loadVector(t)

@@ -24,7 +24,14 @@ const (
 // DingTalk (interactive cards, HTTP card callbacks).
 func TestConformance(t *testing.T) {
 	t.Parallel()
-	kittest.Run(t, kittest.Harness{New: newConformance})
+	t.Run("template", func(t *testing.T) {
+		t.Parallel()
+		kittest.Run(t, kittest.Harness{New: func(t *testing.T) *kittest.Setup { return newConformance(t, false) }})
+	})
+	t.Run("standard card", func(t *testing.T) {
+		t.Parallel()
+		kittest.Run(t, kittest.Harness{New: func(t *testing.T) *kittest.Setup { return newConformance(t, true) }})
+	})
 }
 
 // issued lists every access token the fake handed out (both APIs).
@@ -41,14 +48,23 @@ func (f *fakeDT) issued() []string {
 	return out
 }
 
-func newConformance(t *testing.T) *kittest.Setup {
+// newConformance is the suite's setup on a custom template, or with std on
+// the built-in StandardCard (sent and updated through the im 1.0 robot card
+// API, tapped through the button's id).
+func newConformance(t *testing.T, std bool) *kittest.Setup {
 	b := setup(t, true, func(c *dingtalk.Config) {
 		c.CallbackToken, c.CallbackAESKey = testCallbackToken, testCallbackAESKey
+		if std {
+			c.CardTemplateID = ""
+		}
 	}, dingtalk.WithQuotaPause(time.Millisecond))
 	card := func(key string) string {
 		c := b.f.card(key)
 		if c == nil {
 			return ""
+		}
+		if c.Standard != nil {
+			return standardText(c.Standard)
 		}
 		raw, _ := json.Marshal(map[string]any{"public": c.Public, "private": c.Private})
 		return string(raw)
@@ -59,9 +75,17 @@ func newConformance(t *testing.T) *kittest.Setup {
 		return req
 	}
 	tapJSON := func(key, token string) string {
+		if std {
+			// The id of the card's check-in button (TestSendStandardCard
+			// checks the card carries exactly this id).
+			return dingtalk.CardCallbackJSONIDs(t, key, "dt001", "ll.checkin.."+token)
+		}
 		return dingtalk.CardCallbackJSON(t, key, "dt001", map[string]any{"action": bot.ActionCheckin, "token": token, "value": ""})
 	}
-	const create = "/v1.0/card/instances/createAndDeliver"
+	create, update := "/v1.0/card/instances/createAndDeliver", "/v1.0/card/instances"
+	if std {
+		create, update = stdSendPath, stdUpdatePath
+	}
 	return &kittest.Setup{
 		Messenger: b.c,
 		To:        bot.Recipient{UserID: "dt001"},
@@ -97,7 +121,7 @@ func newConformance(t *testing.T) *kittest.Setup {
 			toks := b.f.issued()
 			echo := `{"code":"param.invalid","message":"token ` + toks[len(toks)-1] + ` appsecret=` + testAppSecret + ` key ` + testCallbackAESKey + `"}`
 			b.f.fail(create, 400, echo)
-			b.f.fail("/v1.0/card/instances", 400, echo)
+			b.f.fail(update, 400, echo)
 		},
 		Callback: &kittest.Callback{
 			Handler: b.c.CallbackHandler,

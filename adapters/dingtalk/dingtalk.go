@@ -1,10 +1,13 @@
 // Package dingtalk is learnloop's DingTalk (钉钉) adapter.
 //
-// With a card template configured it delivers interactive cards to each
-// recipient's robot chat (card/instances/createAndDeliver, outTrackId = the
-// delivery key) and receives button taps through Stream mode (Run). Without a
-// template it falls back to work notifications (asyncsend_v2) whose buttons
-// open the signed /c/ check-in page and tracked links. HTTP event
+// By default it delivers DingTalk's built-in StandardCard to each
+// recipient's robot chat (im 1.0 robot interactiveCards/send, cardBizId =
+// the delivery key), a card JSON it builds itself, so no card template has
+// to be built by hand; with a custom card template configured it uses
+// card/instances/createAndDeliver (outTrackId = the delivery key) instead.
+// Button taps arrive through Stream mode (Run). With cards set to
+// work_notification it sends work notifications (asyncsend_v2) whose
+// buttons open the signed /c/ check-in page and tracked links. HTTP event
 // subscriptions (/callbacks/dingtalk) are verified and decrypted with
 // DingTalk's callback crypto (CallbackHandler).
 package dingtalk
@@ -23,6 +26,7 @@ import (
 
 	openapi "github.com/alibabacloud-go/darabonba-openapi/v2/client"
 	card "github.com/alibabacloud-go/dingtalk/card_1_0"
+	im "github.com/alibabacloud-go/dingtalk/im_1_0"
 	oauth2 "github.com/alibabacloud-go/dingtalk/oauth2_1_0"
 	"github.com/alibabacloud-go/tea/tea"
 
@@ -36,6 +40,13 @@ import (
 const (
 	ModeStream = "stream"
 	ModeHTTP   = "http"
+)
+
+// Card kinds (Config.Cards).
+const (
+	CardsStandard = "standard"
+	CardsTemplate = "template"
+	CardsNotice   = "work_notification"
 )
 
 // Defaults used when a Config field is zero.
@@ -58,8 +69,13 @@ type Config struct {
 	// RobotCode is the app robot's code; empty means AppKey (an internal
 	// app's robot code equals its app key).
 	RobotCode string
-	// CardTemplateID selects interactive cards; empty selects the
-	// work-notification fallback.
+	// Cards selects how deliveries go out: CardsStandard (DingTalk's
+	// built-in StandardCard robot card, built by learnloop; the default
+	// without a template id), CardsTemplate (a custom card template,
+	// CardTemplateID; the default when CardTemplateID is set) or
+	// CardsNotice (work notifications whose buttons open web pages).
+	Cards string
+	// CardTemplateID is the custom card template (CardsTemplate).
 	CardTemplateID string
 	// CallbackToken and CallbackAESKey verify and decrypt HTTP events.
 	CallbackToken  string
@@ -86,7 +102,7 @@ type Config struct {
 func FromConfig(c config.DingTalkConfig, publicURL string, opts ...Option) (*Client, error) {
 	return New(Config{
 		AppKey: c.AppKey, AppSecret: c.AppSecret.Value(), AgentID: c.AgentID, RobotCode: c.RobotCode,
-		CardTemplateID: c.CardTemplateID, CallbackToken: c.CallbackToken.Value(), CallbackAESKey: c.CallbackAESKey.Value(),
+		Cards: c.Cards, CardTemplateID: c.CardTemplateID, CallbackToken: c.CallbackToken.Value(), CallbackAESKey: c.CallbackAESKey.Value(),
 		CallbackMode: c.CallbackMode, APIBase: c.APIBase, OAPIBase: c.OAPIBase, PublicURL: publicURL,
 		Timeout: c.Timeout.D(), CallbackMaxSkew: c.CallbackMaxSkew.D(),
 	}, opts...)
@@ -149,6 +165,7 @@ type Client struct {
 	// writes the client's Headers field): card calls take a client from a
 	// pool, oauth calls hold oauthMu.
 	cardPool chan *card.Client
+	imPool   chan *im.Client
 	oauthMu  sync.Mutex
 	oauth    *oauth2.Client
 	apiTok   *kit.TokenCache // new API (x-acs-dingtalk-access-token)
@@ -201,8 +218,24 @@ func New(cfg Config, opts ...Option) (*Client, error) {
 	if cfg.CallbackMaxSkew <= 0 {
 		cfg.CallbackMaxSkew = DefaultMaxSkew
 	}
-	if cfg.CardTemplateID == "" && cfg.AgentID <= 0 {
-		return nil, errors.New("dingtalk: set card_template_id (interactive cards) or agent_id (work notifications)")
+	if cfg.Cards == "" {
+		cfg.Cards = CardsStandard
+		if cfg.CardTemplateID != "" {
+			cfg.Cards = CardsTemplate
+		}
+	}
+	switch cfg.Cards {
+	case CardsStandard:
+	case CardsTemplate:
+		if cfg.CardTemplateID == "" {
+			return nil, errors.New("dingtalk: cards: template needs card_template_id")
+		}
+	case CardsNotice:
+		if cfg.AgentID <= 0 {
+			return nil, errors.New("dingtalk: cards: work_notification needs agent_id")
+		}
+	default:
+		return nil, fmt.Errorf("dingtalk: cards %q is not standard, template or work_notification", cfg.Cards)
 	}
 	c := &Client{cfg: cfg, now: time.Now, resultWait: DefaultResultWait, quotaPause: time.Minute, workers: DefaultConcurrency}
 	for _, o := range opts {
@@ -240,12 +273,18 @@ func New(cfg Config, opts ...Option) (*Client, error) {
 	}
 	c.workers = max(c.workers, 1)
 	c.cardPool = make(chan *card.Client, c.workers+2)
+	c.imPool = make(chan *im.Client, c.workers+2)
 	for range cap(c.cardPool) {
 		cl, err := card.NewClient(oc)
 		if err != nil {
 			return nil, fmt.Errorf("dingtalk: card client: %w", err)
 		}
 		c.cardPool <- cl
+		il, err := im.NewClient(oc)
+		if err != nil {
+			return nil, fmt.Errorf("dingtalk: im client: %w", err)
+		}
+		c.imPool <- il
 	}
 	if c.oauth, err = oauth2.NewClient(oc); err != nil {
 		return nil, fmt.Errorf("dingtalk: oauth2 client: %w", err)
@@ -289,9 +328,16 @@ func decodeAESKey(k string) ([]byte, error) {
 // Platform implements bot.Messenger.
 func (c *Client) Platform() bot.Platform { return bot.PlatformDingTalk }
 
-// CardMode reports whether the client sends interactive cards (a card
-// template is configured) rather than work notifications.
-func (c *Client) CardMode() bool { return c.cfg.CardTemplateID != "" }
+// CardMode reports whether the client sends interactive cards (the
+// built-in StandardCard or a custom template) rather than work
+// notifications.
+func (c *Client) CardMode() bool { return c.cfg.Cards != CardsNotice }
+
+// Cards is the card kind in use: CardsStandard, CardsTemplate or CardsNotice.
+func (c *Client) Cards() string { return c.cfg.Cards }
+
+// standard reports whether cards are DingTalk's built-in StandardCard.
+func (c *Client) standard() bool { return c.cfg.Cards == CardsStandard }
 
 // Doctor checks the credentials: it fetches a new-API token (and a legacy
 // token when work notifications are used) and, in Stream mode, asks the
@@ -317,6 +363,26 @@ func (c *Client) Doctor(ctx context.Context) error {
 		return fmt.Errorf("dingtalk: %w", errors.Join(errs...))
 	}
 	return nil
+}
+
+// DoctorNotes says which cards the client sends and, honestly, what
+// Doctor cannot check: DingTalk has no API that reads a card template's
+// variables, and no call proves a robot may reach a user short of sending.
+func (c *Client) DoctorNotes() []string {
+	const sendTest = "check it by sending a check-in to yourself (learnloop send-now) and tapping it"
+	switch c.cfg.Cards {
+	case CardsTemplate:
+		return []string{
+			"cards: template " + c.cfg.CardTemplateID + " (custom card template, createAndDeliver)",
+			"not checked: that the template binds learnloop's variables and 回传请求 params (README §4, templates/learnloop-card.vars.json) — DingTalk has no API that reads a template's variables; " + sendTest,
+		}
+	case CardsNotice:
+		return []string{"cards: work_notification (asyncsend_v2; buttons open web pages, cards do not change after a check-in)"}
+	}
+	return []string{
+		"cards: standard (DingTalk's built-in StandardCard, built by learnloop: no card template needed)",
+		"not checked: that the robot may message each trainee (the app's visible range) and that taps reach the Stream connection; " + sendTest,
+	}
 }
 
 func (c *Client) nowUTC() time.Time { return c.now().UTC() }

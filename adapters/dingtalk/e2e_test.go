@@ -39,7 +39,7 @@ type e2e struct {
 
 // e2eSetup builds the whole service (app.New) with the DingTalk adapter
 // talking to the fake DingTalk.
-func e2eSetup(t *testing.T, db *storetest.DB, cardMode bool) *e2e {
+func e2eSetup(t *testing.T, db *storetest.DB, cards string) *e2e {
 	t.Helper()
 	clk := apptest.NewClock(time.Date(2026, 3, 2, 1, 0, 0, 0, time.UTC)) // 09:00 Shanghai
 	var h http.Handler
@@ -51,8 +51,11 @@ func e2eSetup(t *testing.T, db *storetest.DB, cardMode bool) *e2e {
 		CallbackToken: "cbtoken", CallbackAESKey: "Yue0EfdN5900c1ce5cf6A152c63DDe1808a60c5ecd7",
 		APIBase: f.URL(), OAPIBase: f.URL(), PublicURL: srv.URL, Timeout: 3 * time.Second,
 	}
-	if cardMode {
+	switch cards {
+	case dingtalk.CardsTemplate:
 		cfg.CardTemplateID = testTemplate
+	case dingtalk.CardsNotice:
+		cfg.Cards = cards
 	}
 	c, err := dingtalk.New(cfg, dingtalk.WithNow(clk.Now), dingtalk.WithRateLimit(1000, 1000),
 		dingtalk.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
@@ -150,7 +153,7 @@ func deliveryOf(t *testing.T, db *storetest.DB, user string) store.Delivery {
 func TestEndToEndStream(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *storetest.DB) {
-		e := e2eSetup(t, db, true)
+		e := e2eSetup(t, db, dingtalk.CardsTemplate)
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
 		runErr := make(chan error, 1)
@@ -228,7 +231,7 @@ func TestEndToEndStream(t *testing.T) {
 func TestEndToEndWorkNotification(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *storetest.DB) {
-		e := e2eSetup(t, db, false)
+		e := e2eSetup(t, db, dingtalk.CardsNotice)
 		e.planAndFire(t)
 		d := deliveryOf(t, db, "dt001")
 		require.True(t, strings.HasPrefix(d.Handle, "wn:"), d.Handle)
@@ -282,7 +285,7 @@ func TestEndToEndWorkNotification(t *testing.T) {
 func TestEndToEndStreamStorageError(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *storetest.DB) {
-		e := e2eSetup(t, db, true)
+		e := e2eSetup(t, db, dingtalk.CardsTemplate)
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
 		runErr := make(chan error, 1)

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	card "github.com/alibabacloud-go/dingtalk/card_1_0"
+	im "github.com/alibabacloud-go/dingtalk/im_1_0"
 	util "github.com/alibabacloud-go/tea-utils/v2/service"
 	"github.com/alibabacloud-go/tea/tea"
 
@@ -204,14 +205,25 @@ func (c *Client) sdkCall(ctx context.Context, fn func(rt *util.RuntimeOptions) e
 
 // cardCall runs fn with a card SDK client of its own.
 func (c *Client) cardCall(ctx context.Context, fn func(cl *card.Client, rt *util.RuntimeOptions) error) error {
-	var cl *card.Client
+	return pooled(ctx, c, c.cardPool, fn)
+}
+
+// imCall runs fn with an im SDK client of its own (StandardCard calls).
+func (c *Client) imCall(ctx context.Context, fn func(cl *im.Client, rt *util.RuntimeOptions) error) error {
+	return pooled(ctx, c, c.imPool, fn)
+}
+
+// pooled takes an SDK client from pool for one call (the SDK clients are
+// not safe for concurrent use) and gives it back afterwards.
+func pooled[T any](ctx context.Context, c *Client, pool chan T, fn func(cl T, rt *util.RuntimeOptions) error) error {
+	var cl T
 	select {
-	case cl = <-c.cardPool:
+	case cl = <-pool:
 	case <-ctx.Done():
 		return ctx.Err()
 	}
 	return c.sdkCall(ctx, func(rt *util.RuntimeOptions) error {
-		defer func() { c.cardPool <- cl }()
+		defer func() { pool <- cl }()
 		return fn(cl, rt)
 	})
 }

@@ -19,3 +19,9 @@ func SealCallback(t testing.TB, c *Client, plain string, at time.Time) (url.Valu
 func CardCallbackJSON(t testing.TB, outTrackID, user string, params map[string]any) string {
 	return cardCallbackJSON(t, outTrackID, user, params)
 }
+
+// CardCallbackJSONIDs is the plaintext of a tap by user on the
+// StandardCard bizID's button id (no params).
+func CardCallbackJSONIDs(t testing.TB, bizID, user, buttonID string) string {
+	return cardCallbackJSONIDs(t, bizID, user, buttonID)
+}

@@ -47,6 +47,8 @@ type fakeCard struct {
 	Private    map[string]string // the recipient's private data
 	Creates    int
 	Updates    int
+	// Standard is the card JSON of a StandardCard (nil for a template card).
+	Standard *dingtalk.StandardCard
 }
 
 type fakeTask struct {
@@ -134,6 +136,10 @@ func (f *fakeDT) card(outTrackID string) *fakeCard {
 	}
 	cp := *c
 	cp.Public, cp.Private = copyMap(c.Public), copyMap(c.Private)
+	if c.Standard != nil {
+		std := *c.Standard
+		cp.Standard = &std
+	}
 	return &cp
 }
 
@@ -193,6 +199,14 @@ func (f *fakeDT) serve(w http.ResponseWriter, r *http.Request) {
 	case r.Method == http.MethodPut && r.URL.Path == "/v1.0/card/instances":
 		if f.newAPIAuth(w, r) {
 			f.updateCard(w, body)
+		}
+	case r.Method == http.MethodPost && r.URL.Path == stdSendPath:
+		if f.newAPIAuth(w, r) {
+			f.sendStandard(w, body)
+		}
+	case r.Method == http.MethodPut && r.URL.Path == stdUpdatePath:
+		if f.newAPIAuth(w, r) {
+			f.updateStandard(w, body)
 		}
 	case r.Method == http.MethodPost && r.URL.Path == "/topapi/message/corpconversation/asyncsend_v2":
 		if f.oapiAuth(w, r) {

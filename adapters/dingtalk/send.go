@@ -85,6 +85,10 @@ func (c *Client) SendBatch(ctx context.Context, to []bot.Recipient, mf func(bot.
 				out[i].Err = err
 				return
 			}
+			if c.standard() {
+				out[i].Receipt, out[i].Err = c.sendStandard(ctx, to[i], msgs[i])
+				return
+			}
 			out[i].Receipt, out[i].Err = c.sendCard(ctx, to[i], msgs[i])
 		})
 		return out
@@ -180,7 +184,8 @@ func (c *Client) sendCard(ctx context.Context, to bot.Recipient, m bot.Message) 
 	return bot.Receipt{Handle: m.Key, SentAt: c.nowUTC()}, nil
 }
 
-// UpdateCard implements bot.CardUpdater; handle is the card's outTrackId.
+// UpdateCard implements bot.CardUpdater; handle is the card's outTrackId
+// (a StandardCard's cardBizId).
 // A Stream tap's card rides on the callback's answer instead (handleTap).
 // Work notifications cannot be edited: for them it does nothing (the /c/
 // page already confirmed).
@@ -191,6 +196,8 @@ func (c *Client) UpdateCard(ctx context.Context, to bot.Recipient, handle string
 	case strings.HasPrefix(handle, noticeHandlePrefix):
 		c.log.Debug("dingtalk work notifications cannot be updated", "handle", handle)
 		return nil
+	case c.standard():
+		return c.updateStandard(ctx, to, handle, m)
 	}
 	pub, priv := c.cardVars(m)
 	markTokens(priv, recipientLocale(to, m))

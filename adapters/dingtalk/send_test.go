@@ -57,6 +57,8 @@ func setup(t *testing.T, cardMode bool, mutate func(*dingtalk.Config), opts ...d
 	}
 	if cardMode {
 		cfg.CardTemplateID = testTemplate
+	} else {
+		cfg.Cards = dingtalk.CardsNotice
 	}
 	if mutate != nil {
 		mutate(&cfg)
@@ -605,7 +607,10 @@ func TestNew(t *testing.T) {
 	}{
 		{"ok", func(*dingtalk.Config) {}, ""},
 		{"no key", func(c *dingtalk.Config) { c.AppKey = "" }, "app_key and app_secret"},
-		{"nothing to send with", func(c *dingtalk.Config) { c.CardTemplateID = "" }, "card_template_id"},
+		{"no template: the built-in StandardCard", func(c *dingtalk.Config) { c.CardTemplateID = "" }, ""},
+		{"template without an id", func(c *dingtalk.Config) { c.Cards, c.CardTemplateID = dingtalk.CardsTemplate, "" }, "card_template_id"},
+		{"work notifications without an agent", func(c *dingtalk.Config) { c.Cards = dingtalk.CardsNotice }, "agent_id"},
+		{"unknown card kind", func(c *dingtalk.Config) { c.Cards = "adaptive" }, "not standard, template or work_notification"},
 		{"bad mode", func(c *dingtalk.Config) { c.CallbackMode = "ws" }, "callback mode"},
 		{"http without crypto", func(c *dingtalk.Config) { c.CallbackMode = "http" }, "callback_aes_key"},
 		{"short aes key", func(c *dingtalk.Config) { c.CallbackToken, c.CallbackAESKey = "t", "abc" }, "43 characters"},

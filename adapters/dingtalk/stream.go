@@ -147,7 +147,9 @@ func (c *Client) cardFrameHandler(h bot.InteractionHandler) handler.IFrameHandle
 		key = "stream:" + key
 		at := c.frameTime(df)
 		res, shared, err := c.seen.Do(ctx, key, func() (tapResult, error) {
-			return c.handleTap(ctx, h, tap, key, at, true)
+			// A custom template takes the new variables in the answer; a
+			// StandardCard is replaced through its update API.
+			return c.handleTap(ctx, h, tap, key, at, !c.standard())
 		})
 		if err != nil {
 			// DingTalk does not redeliver card callbacks: an error answer

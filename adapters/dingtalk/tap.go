@@ -92,7 +92,9 @@ type cardContent struct {
 }
 
 // parseCardCallback extracts the tap from a card callback body. The token,
-// action and value come from the button's 回传请求 params.
+// action and value come from the button's 回传请求 params (a custom
+// template) or from the tapped button's id in actionIds (a StandardCard,
+// see stdButtonID).
 func parseCardCallback(data []byte) (cardTap, error) {
 	var cb cardCallback
 	if err := json.Unmarshal(data, &cb); err != nil {
@@ -116,7 +118,17 @@ func parseCardCallback(data []byte) (cardTap, error) {
 		OutTrackID: cb.OutTrackID, UserID: cb.UserID,
 		Action: paramString(p[ParamAction]), Value: paramString(p[ParamValue]),
 	}
-	t.Locale, t.Token = splitToken(paramString(p[ParamToken]))
+	tok := paramString(p[ParamToken])
+	if tok == "" {
+		// A StandardCard button: everything is in its id.
+		for _, id := range content.CardPrivateData.ActionIDs {
+			if a, v, tk, ok := parseStdButtonID(id); ok {
+				t.Action, t.Value, tok = a, v, tk
+				break
+			}
+		}
+	}
+	t.Locale, t.Token = splitToken(tok)
 	if t.Action == "" {
 		for _, id := range content.CardPrivateData.ActionIDs {
 			if slices.Contains([]string{bot.ActionCheckin, bot.ActionRate, bot.ActionNPS}, id) {

@@ -267,6 +267,12 @@ type Doctor interface {
 	Doctor(ctx context.Context) error
 }
 
+// DoctorNotes is implemented by adapters that say which mode they run in
+// and what doctor cannot check for them.
+type DoctorNotes interface {
+	DoctorNotes() []string
+}
+
 func doctorCmd(g *globals) *cobra.Command {
 	return &cobra.Command{
 		Use:   "doctor",
@@ -306,6 +312,11 @@ func doctorCmd(g *globals) *cobra.Command {
 							report("platform "+string(p), d.Doctor(ctx))
 						} else {
 							report("platform "+string(p), nil)
+						}
+						if n, ok := m.(DoctorNotes); ok {
+							for _, line := range n.DoctorNotes() {
+								fmt.Fprintf(g.stdout, "  %s\n", line)
+							}
 						}
 					}
 					a.Close()
