@@ -35,6 +35,9 @@ type Deliverer struct {
 	BatchSize int
 	// Workers is how many sends run at once per platform.
 	Workers int
+	// Chunk is how many rows a worker claims at a time on a platform that
+	// neither paces nor batches its sends (default 500, see claimChunk).
+	Chunk int
 	// StaleSending is how old a "sending" row must be before it is retried
 	// (the process that claimed it died); the delivery key makes the
 	// platform drop the duplicate.
@@ -53,6 +56,9 @@ type Deliverer struct {
 	// AudiencePage is how many people an audience is resolved at a time
 	// (default 5000).
 	AudiencePage int
+	// readBack makes a fan-out read the ids of the rows it wrote back even
+	// where the INSERT returns them (MySQL's path, tested on every database).
+	readBack bool
 }
 
 // Target is one recipient of a touchpoint, optionally about a subject (the
@@ -565,6 +571,8 @@ type fireJob struct {
 	direct *sender
 	// mu guards the FireStats the senders add to.
 	mu sync.Mutex
+	// settle merges the workers' settles of sent chunks.
+	settle settler
 }
 
 // claimable narrows q to the rows this run may claim: pending ones, those
@@ -739,6 +747,9 @@ func (s *sender) add(m Messenger, r store.Delivery) error {
 func (s *sender) start(m Messenger) *pool {
 	bm, isBatch := m.(BatchMessenger)
 	pl := &pool{m: m, bm: bm, isBatch: isBatch, size: claimChunk, chunks: make(chan []store.Delivery)}
+	if s.f.d.Chunk > 0 {
+		pl.size = s.f.d.Chunk
+	}
 	if _, paced := m.(Pacer); paced {
 		// A paced platform sends slowly: claim little at a time, so rows do
 		// not wait long in "sending" and a takeover resends few of them.
@@ -981,7 +992,7 @@ func (f *fireJob) claimNew(ctx context.Context, rows []store.Delivery) ([]store.
 	wctx, cancel := store.Detached(ctx, writeTimeout)
 	defer cancel()
 	db := f.d.DB.WithContext(wctx)
-	returning := slices.Contains(db.Callback().Create().Clauses, "RETURNING")
+	returning := !f.d.readBack && slices.Contains(db.Callback().Create().Clauses, "RETURNING")
 	q, args := insertClaimed(rows, store.IsMySQL(db), returning)
 	// The rows this run wrote: those carrying its claim token (on MariaDB
 	// the upsert also returns a row another run wrote, with its token).
@@ -1069,9 +1080,10 @@ func newClaimToken() string {
 	return hex.EncodeToString(b[:])
 }
 
-// claimChunk is how many rows a worker claims at a time for messengers that
-// send one recipient per call without pacing: a run never holds more than
-// Workers × claimChunk rows in "sending" that it has not sent yet (a
+// claimChunk is how many rows a worker claims at a time by default
+// (Deliverer.Chunk) for messengers that send one recipient per call without
+// pacing: a run never holds more than Workers × claimChunk rows in
+// "sending" that it has not sent yet (a
 // takeover after kill -9 resends at most that many under their delivery
 // keys). 500 rather than 100: a fifth of the statements per recipient
 // (measured: fan-out ratio to the bulk INSERT 4.4 → 2.3 at 50,000).
@@ -1214,7 +1226,7 @@ func (f *fireJob) record(ctx context.Context, rows []store.Delivery, results []R
 		for i := range statuses {
 			statuses[i] = store.DeliverySent
 		}
-		return statuses, store.Retry(ctx, func() error { return f.finishSent(f.d.DB.WithContext(ctx), rows, results) })
+		return statuses, f.settle.sent(ctx, f, rows, results)
 	}
 	err := store.Tx(ctx, f.d.DB, func(tx *gorm.DB) error {
 		var sentRows []store.Delivery
@@ -1246,7 +1258,8 @@ func (f *fireJob) record(ctx context.Context, rows []store.Delivery, results []R
 }
 
 // finishSent marks successfully sent rows in one statement: the fan-out hot
-// path writes one UPDATE per chunk, not one per recipient.
+// path writes one UPDATE for several chunks, not one per recipient. It is
+// plain SQL (a compare-and-set on the claim token), not GORM's reflection.
 func (f *fireJob) finishSent(tx *gorm.DB, rows []store.Delivery, res []Result) error {
 	if len(rows) == 0 {
 		return nil
@@ -1254,27 +1267,96 @@ func (f *fireJob) finishSent(tx *gorm.DB, rows []store.Delivery, res []Result) e
 	now := f.d.now()
 	ids := make([]uint64, len(rows))
 	same := true
-	var handle strings.Builder
-	args := make([]any, 0, 2*len(rows))
-	handle.WriteString("CASE id")
 	for i, r := range rows {
 		ids[i] = r.ID
 		same = same && res[i].Receipt.Handle == res[0].Receipt.Handle
-		handle.WriteString(" WHEN ? THEN ?")
-		args = append(args, r.ID, res[i].Receipt.Handle)
 	}
-	handle.WriteString(" END")
-	upd := map[string]any{"status": store.DeliverySent, "sent_at": now, "updated_at": now, "error_code": "", "error_message": ""}
+	var q strings.Builder
+	args := make([]any, 0, 8)
+	q.WriteString("UPDATE deliveries SET status = ?, sent_at = ?, updated_at = ?, error_code = '', error_message = '', handle = ")
+	args = append(args, store.DeliverySent, now, now)
 	if same {
-		upd["handle"] = res[0].Receipt.Handle
+		q.WriteString("?")
+		args = append(args, res[0].Receipt.Handle)
 	} else {
-		upd["handle"] = gorm.Expr(handle.String(), args...)
+		q.WriteString("CASE id")
+		for i, r := range rows {
+			q.WriteString(" WHEN ? THEN ?")
+			args = append(args, r.ID, res[i].Receipt.Handle)
+		}
+		q.WriteString(" END")
 	}
-	q := tx.Model(&store.Delivery{}).Where("id IN ? AND claim_token = ? AND status = ?", ids, f.token, store.DeliverySending).Updates(upd)
-	if q.Error != nil {
-		return fmt.Errorf("record %d sent deliveries: %w", len(rows), q.Error)
+	q.WriteString(" WHERE id IN ? AND claim_token = ? AND status = ?")
+	args = append(args, ids, f.token, store.DeliverySending)
+	if err := tx.Exec(q.String(), args...).Error; err != nil {
+		return fmt.Errorf("record %d sent deliveries: %w", len(rows), err)
 	}
 	return nil
+}
+
+// settleRows is the most rows one merged settle UPDATE writes.
+const settleRows = 2000
+
+// settler merges the settles of a run's chunks whose rows were all sent into
+// one UPDATE (group commit): a worker hands its chunk over and waits until
+// its rows are durable; the first one in runs the UPDATE, and the chunks
+// that finish meanwhile go into the next one it runs.
+type settler struct {
+	mu    sync.Mutex
+	queue []*settleReq
+	busy  bool
+}
+
+// settleReq is one chunk waiting for its settle.
+type settleReq struct {
+	rows []store.Delivery
+	res  []Result
+	err  error
+	done chan struct{}
+}
+
+// sent records rows (all sent, with their results) and returns once they
+// are durable, or with the error of the UPDATE that carried them.
+func (s *settler) sent(ctx context.Context, f *fireJob, rows []store.Delivery, res []Result) error {
+	req := &settleReq{rows: rows, res: res, done: make(chan struct{})}
+	s.mu.Lock()
+	s.queue = append(s.queue, req)
+	if s.busy {
+		s.mu.Unlock()
+		<-req.done
+		return req.err
+	}
+	s.busy = true
+	for len(s.queue) > 0 {
+		n, take := 0, 0
+		for take < len(s.queue) && (take == 0 || n+len(s.queue[take].rows) <= settleRows) {
+			n += len(s.queue[take].rows)
+			take++
+		}
+		batch := s.queue[:take:take]
+		s.queue = s.queue[take:]
+		s.mu.Unlock()
+		all, allRes := batch[0].rows, batch[0].res
+		if len(batch) > 1 {
+			all, allRes = make([]store.Delivery, 0, n), make([]Result, 0, n)
+			for _, b := range batch {
+				all, allRes = append(all, b.rows...), append(allRes, b.res...)
+			}
+		}
+		// What was sent is recorded even when ctx is done, each UPDATE
+		// within its own writeTimeout.
+		wctx, cancel := store.Detached(ctx, writeTimeout)
+		err := store.Retry(wctx, func() error { return f.finishSent(f.d.DB.WithContext(wctx), all, allRes) })
+		cancel()
+		for _, b := range batch {
+			b.err = err
+			close(b.done)
+		}
+		s.mu.Lock()
+	}
+	s.busy = false
+	s.mu.Unlock()
+	return req.err
 }
 
 // outcome maps a failed send to the row's next status and its updates.

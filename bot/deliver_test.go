@@ -58,7 +58,7 @@ func deliverer(t *testing.T, f fixture, m bot.Messenger) *bot.Deliverer {
 	return &bot.Deliverer{
 		DB: f.db.DB, Messengers: map[bot.Platform]bot.Messenger{bot.PlatformSimulator: m}, DefaultPlatform: bot.PlatformSimulator,
 		Renderer: &bot.Renderer{Signer: signer, PublicURL: "https://learn.example.com", LinkTTL: time.Hour, Now: func() time.Time { return f.now }},
-		Now:      func() time.Time { return f.now }, Workers: 4, BatchSize: 2,
+		Now:      func() time.Time { return f.now }, Workers: 4, BatchSize: 2, Chunk: 50,
 	}
 }
 
@@ -131,6 +131,53 @@ func TestFireOutcomes(t *testing.T) {
 	})
 }
 
+// TestFireSettlesChunksTogether: many small chunks sent by several workers
+// are settled by merged UPDATEs; each row keeps its own platform handle and
+// send time, and every recipient gets one card.
+func TestFireSettlesChunksTogether(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name    string
+		chunk   int
+		workers int
+		handle  func(key string) string
+	}{
+		{"a handle per row", 3, 4, func(key string) string { return "h-" + key }},
+		{"one handle for all", 3, 4, func(string) string { return "same" }},
+		{"one worker", 7, 1, func(key string) string { return "h-" + key }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			storetest.Each(t, func(t *testing.T, db *storetest.DB) {
+				f := seed(t, db, 60)
+				k := newKeyCounter()
+				count := k.messenger()
+				m := messengerFunc(func(ctx context.Context, to bot.Recipient, msg bot.Message) (bot.Receipt, error) {
+					if _, err := count(ctx, to, msg); err != nil {
+						return bot.Receipt{}, err
+					}
+					return bot.Receipt{Handle: tc.handle(msg.Key)}, nil
+				})
+				d := deliverer(t, f, m)
+				d.Chunk, d.Workers = tc.chunk, tc.workers
+				st, err := d.Fire(context.Background(), f.tp.ID, "0")
+				require.NoError(t, err)
+				require.Equal(t, 60, st.Sent)
+				k.requireEachOnce(t, 60)
+				var ds []store.Delivery
+				require.NoError(t, db.Where("touchpoint_id = ?", f.tp.ID).Find(&ds).Error)
+				require.Len(t, ds, 60)
+				for _, r := range ds {
+					require.Equal(t, store.DeliverySent, r.Status, r.Key)
+					require.Equal(t, tc.handle(r.Key), r.Handle, r.Key)
+					require.NotNil(t, r.SentAt, r.Key)
+					require.Equal(t, 1, r.Attempts, r.Key)
+				}
+			})
+		})
+	}
+}
+
 func TestFireAudienceAtSendTimeAndPause(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *storetest.DB) {
@@ -199,8 +246,30 @@ func (k *keyCounter) count() int {
 
 func TestConcurrentFireSendsEachOnce(t *testing.T) {
 	t.Parallel()
+	for _, tc := range []struct {
+		name      string
+		returning bool
+	}{
+		{"insert returns the rows", true},
+		{"rows read back (MySQL has no RETURNING)", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			concurrentFireSendsEachOnce(t, tc.returning)
+		})
+	}
+}
+
+func concurrentFireSendsEachOnce(t *testing.T, returning bool) {
 	storetest.Each(t, func(t *testing.T, db *storetest.DB) {
 		f := seed(t, db, 60)
+		deliverer := func(t *testing.T, f fixture, m bot.Messenger) *bot.Deliverer {
+			d := deliverer(t, f, m)
+			if !returning {
+				bot.ReadBackIDs(d) // as on MySQL
+			}
+			return d
+		}
 		k := newKeyCounter()
 		m := k.messenger()
 		var wg sync.WaitGroup
