@@ -30,12 +30,13 @@ import (
 	"github.com/learnloop/learnloop/plan"
 	"github.com/learnloop/learnloop/reports"
 	"github.com/learnloop/learnloop/scheduler"
+	"github.com/learnloop/learnloop/sendtime"
 	"github.com/learnloop/learnloop/store"
 	"github.com/learnloop/learnloop/text"
 )
 
 // KindCampaign is the touchpoint kind (and card kind) of a campaign variant.
-const KindCampaign = "campaign"
+const KindCampaign = sendtime.KindCampaign
 
 // AudienceCampaign is the audience of a campaign variant's touchpoint: the
 // campaign's audience, narrowed to the people assigned to the variant.
@@ -455,7 +456,7 @@ func (s *Service) addVariants(ctx context.Context, tx *gorm.DB, c store.Campaign
 		}
 		if ch := choices[i]; ch != nil {
 			st := store.CampaignSendTime{VariantID: row.ID, CampaignID: c.ID, WindowFrom: ch.Window.From, WindowTo: ch.Window.To,
-				FallbackAt: ch.FallbackAt, ChosenAt: ch.At, Learned: ch.Learned, Basis: ch.basis(), CreatedAt: now}
+				FallbackAt: ch.FallbackAt, ChosenAt: ch.At, Learned: ch.Learned, Basis: ch.Basis(), CreatedAt: now}
 			if err := tx.Create(&st).Error; err != nil {
 				return fmt.Errorf("record the send time of variant %s: %w", v.Name, err)
 			}

@@ -20,6 +20,7 @@ func TestDefinitionJSON(t *testing.T) {
 	require.Len(t, got, 3)
 	require.Equal(t, "send_time", got["key"])
 	require.Contains(t, got["zh"], "学习得出的发送时间：读取过去 ")
-	require.Contains(t, got["en"], "Learned send time: the sent campaign pushes of the last ")
+	require.Contains(t, got["en"], "Learned send time: the sent campaign pushes and class reminders (")
+	require.Contains(t, got["en"], "a check-in made from the card", "a tap is an open, and the definition says so")
 	require.NotContains(t, got["zh"]+got["en"], "%!")
 }

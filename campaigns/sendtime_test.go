@@ -22,7 +22,8 @@ import (
 //   - 14:00 to 销售: 36 sent; 6 a day clicked within 10 minutes → 18, 50.0 %;
 //   - 14:00 to the 3 of 市场: 9 sent, none clicked;
 //   - what must not count: a failed campaign delivery with a click, a class
-//     reminder (not a campaign push) at 11:00 clicked by everyone, and an
+//     check-in prompt at 11:00 clicked by everyone (its taps follow the
+//     class start, not the hour it was sent: sendtime.Kinds), and an
 //     anonymous click.
 func pastPushes(t *testing.T, db *storetest.DB, es []store.Employee) {
 	t.Helper()
@@ -34,7 +35,7 @@ func pastPushes(t *testing.T, db *storetest.DB, es []store.Employee) {
 		require.NoError(t, db.Create(&x).Error)
 		return x
 	}
-	camp, class := tp(campaigns.KindCampaign), tp("reminder")
+	camp, class := tp(campaigns.KindCampaign), tp("checkin_prompt")
 	seq := 0
 	send := func(tp store.Touchpoint, e store.Employee, at time.Time, status string, clickAfter ...time.Duration) {
 		seq++
@@ -104,14 +105,14 @@ func TestLearnedSendTime(t *testing.T) {
 
 		all, err := svc.EstimateSendTime(ctx, campaigns.SendTimeQuery{Location: sh})
 		require.NoError(t, err)
-		require.Equal(t, 36+36+9, all.N, "sent campaign pushes only")
+		require.Equal(t, 36+36+9, all.N, "sent pushes of the estimated kinds only")
 		require.Equal(t, 36, all.Hours[9].Sent)
 		require.Equal(t, 9, all.Hours[9].Opened)
 		require.InDelta(t, 25.0, rate(all, 9), 1e-9)
 		require.Equal(t, 45, all.Hours[14].Sent)
 		require.Equal(t, 18, all.Hours[14].Opened)
 		require.InDelta(t, 40.0, rate(all, 14), 1e-9)
-		require.Zero(t, all.Hours[11].Sent, "the class reminder is no campaign push")
+		require.Zero(t, all.Hours[11].Sent, "a check-in prompt is not read")
 		require.Zero(t, all.Hours[16].Sent, "a failed delivery was never sent")
 		// 09:00: 9 × 20 min and 3 × 120 min → median 20; 14:00: 18 × 10 min.
 		require.InDelta(t, 20.0, *all.Hours[9].MedianMinutes, 1e-9)

@@ -65,6 +65,11 @@ const (
 	CodeUnknown        = "unknown"              // names a row that does not exist
 	CodeNotAllowed     = "not_allowed"          // names a row the actor may not use, or a field this command does not take
 	CodeBadValue       = "bad_value"            // refused by the Planner (kind, audience, cron, anchor); Args: its reason
+	// A touchpoint's best-time window (plan.CheckBest).
+	CodeBestNotAllowed = plan.ProblemBestNotAllowed // this kind, a cron or anchor absolute cannot learn its time
+	CodeWindowOrder    = plan.ProblemWindowOrder    // best_to not after best_from
+	CodeWindowTooLong  = plan.ProblemWindowTooLong  // the window is longer than sendtime.MaxWindow
+	CodeOutsideWindow  = plan.ProblemOutsideWindow  // the offset (the fallback) is outside the window
 )
 
 // FieldError is one invalid field: its name, a stable code and the code's

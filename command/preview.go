@@ -57,7 +57,7 @@ func (s *Service) PreviewTouchpoint(ctx context.Context, a Actor, sessionID, id 
 	if err := s.Planner.Validate(tp); err != nil {
 		return nil, planErr(err)
 	}
-	fires, err := s.Planner.Fires(tp, ss, n)
+	fires, err := s.Planner.Fires(ctx, tp, ss, n)
 	if err != nil {
 		return nil, planErr(err)
 	}

@@ -26,6 +26,14 @@ type TouchpointInput struct {
 	Cron          *string
 	Audience      *string
 	Note          *string
+	// BestTime true sends the touchpoint at the learned best hour inside
+	// [anchor+BestFromMinutes, anchor+BestToMinutes), falling back to
+	// anchor+OffsetMinutes where data is thin (plan.CheckBest has the
+	// rules); false goes back to the fixed offset; nil keeps it, or turns
+	// it on when a window bound is given.
+	BestTime        *bool
+	BestFromMinutes *int64
+	BestToMinutes   *int64
 	// Invalid are the caller's own parse errors.
 	Invalid []FieldError
 }
@@ -112,6 +120,7 @@ func (s *Service) applyTouchpoint(in TouchpointInput, tp *store.Touchpoint, orig
 		tp.Note = strings.TrimSpace(*in.Note)
 	}
 	ps.Text("note", tp.Note, plan.MaxNote, false)
+	applyBest(in, tp, &fs, &ps)
 	fs.problems(ps)
 	if tp.Kind == bot.KindCustom && tp.Note == "" {
 		fs.add("note", CodeRequired, "a custom touchpoint needs a note (the message text)")
@@ -119,8 +128,42 @@ func (s *Service) applyTouchpoint(in TouchpointInput, tp *store.Touchpoint, orig
 	if err := fs.err(); err != nil {
 		return nil, err
 	}
-	return map[string]any{"kind": tp.Kind, "anchor": tp.Anchor, "offset_minutes": tp.Offset / 60, "at": tp.At,
-		"cron": tp.CronSpec, "audience": tp.Audience, "note": tp.Note}, nil
+	d := map[string]any{"kind": tp.Kind, "anchor": tp.Anchor, "offset_minutes": tp.Offset / 60, "at": tp.At,
+		"cron": tp.CronSpec, "audience": tp.Audience, "note": tp.Note}
+	if tp.BestTime() {
+		d["best_from_minutes"], d["best_to_minutes"] = *tp.BestFrom/60, *tp.BestTo/60
+	}
+	return d, nil
+}
+
+// applyBest applies in's best-time window onto tp and checks it with the
+// Planner's rules (plan.CheckBest) once the other fields are valid.
+func applyBest(in TouchpointInput, tp *store.Touchpoint, fs *fields, ps *plan.Problems) {
+	off := in.BestTime != nil && !*in.BestTime
+	if off {
+		tp.BestFrom, tp.BestTo = nil, nil
+	}
+	for _, b := range []struct {
+		field string
+		in    *int64
+		dst   **int64
+	}{{"best_from", in.BestFromMinutes, &tp.BestFrom}, {"best_to", in.BestToMinutes, &tp.BestTo}} {
+		switch {
+		case b.in == nil:
+		case off:
+			fs.add(b.field, CodeNotAllowed, "is not allowed with best_time false")
+		default:
+			v := ps.Minutes(b.field, *b.in, -plan.MaxOffsetMinutes, plan.MaxOffsetMinutes)
+			*b.dst = &v
+		}
+	}
+	if in.BestTime != nil && *in.BestTime && tp.BestFrom == nil && tp.BestTo == nil {
+		fs.add("best_from", CodeRequired, "best_time needs best_from_minutes and best_to_minutes")
+		return
+	}
+	if len(*ps) == 0 && len(*fs) == 0 {
+		ps.CheckBest(*tp)
+	}
 }
 
 func anyOf(xs []string) []any {

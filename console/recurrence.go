@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/learnloop/learnloop/command"
+	"github.com/learnloop/learnloop/store"
 	"github.com/learnloop/learnloop/text"
 )
 
@@ -324,39 +325,89 @@ const (
 
 // setOffset writes a touchpoint's offset (seconds) into the form as a
 // value, a unit and a direction.
-func setOffset(f url.Values, seconds int64) {
+func setOffset(f url.Values, seconds int64) { setSigned(f, "offset", seconds) }
+
+// setSigned writes seconds relative to an anchor into the form's field as
+// a value, a unit and a direction (field_dir).
+func setSigned(f url.Values, field string, seconds int64) {
 	m := seconds / 60
 	dir := dirAfter
 	if m < 0 {
 		dir, m = dirBefore, -m
 	}
-	setMinutes(f, "offset", m)
-	f.Set("offset_dir", dir)
+	setMinutes(f, field, m)
+	f.Set(field+"_dir", dir)
 }
 
 // offsetField reads the touchpoint form's offset: a value, a unit and a
 // direction (before is negative). Without a direction the value's sign
 // says it; with one, the value is not negative.
-func offsetField(f url.Values) (*int64, []command.FieldError) {
-	n, errs := minutesField(f, "offset")
+func offsetField(f url.Values) (*int64, []command.FieldError) { return signedField(f, "offset") }
+
+// signedField reads minutes relative to an anchor (the offset, a
+// best-time window's bounds): field, field_unit and field_dir.
+func signedField(f url.Values, field string) (*int64, []command.FieldError) {
+	n, errs := minutesField(f, field)
 	if errs != nil {
 		return nil, errs
 	}
-	switch strings.TrimSpace(f.Get("offset_dir")) {
+	switch strings.TrimSpace(f.Get(field + "_dir")) {
 	case "":
 	case dirAfter:
 		if *n < 0 {
-			return nil, []command.FieldError{{Field: "offset", Code: command.CodeBadFormat}}
+			return nil, []command.FieldError{{Field: field, Code: command.CodeBadFormat}}
 		}
 	case dirBefore:
 		if *n < 0 {
-			return nil, []command.FieldError{{Field: "offset", Code: command.CodeBadFormat}}
+			return nil, []command.FieldError{{Field: field, Code: command.CodeBadFormat}}
 		}
 		*n = -*n
 	default:
-		return nil, []command.FieldError{{Field: "offset", Code: command.CodeBadChoice}}
+		return nil, []command.FieldError{{Field: field, Code: command.CodeBadChoice}}
 	}
 	return n, nil
+}
+
+// Timings of the touchpoint form: at the configured offset, or at the
+// learned best time inside a window.
+const (
+	timingFixed = "fixed"
+	timingBest  = "best"
+)
+
+// setBest writes a touchpoint's timing and window into the form; one
+// without a window gets the default window (48 to 2 hours before its
+// anchor) for when the person switches to best time.
+func setBest(f url.Values, tp store.Touchpoint) {
+	from, to := int64(-48*60*60), int64(-2*60*60)
+	f.Set("timing", timingFixed)
+	if tp.BestTime() {
+		f.Set("timing", timingBest)
+		from, to = *tp.BestFrom, *tp.BestTo
+	}
+	setSigned(f, "best_from", from)
+	setSigned(f, "best_to", to)
+}
+
+// bestFields reads the form's timing: "best" gives the window's bounds,
+// "fixed" turns a window off, nothing keeps what the touchpoint has.
+func bestFields(f url.Values, in *command.TouchpointInput) {
+	switch strings.TrimSpace(f.Get("timing")) {
+	case "":
+	case timingFixed:
+		off := false
+		in.BestTime = &off
+	case timingBest:
+		on := true
+		in.BestTime = &on
+		var errs []command.FieldError
+		in.BestFromMinutes, errs = signedField(f, "best_from")
+		in.Invalid = append(in.Invalid, errs...)
+		in.BestToMinutes, errs = signedField(f, "best_to")
+		in.Invalid = append(in.Invalid, errs...)
+	default:
+		in.Invalid = append(in.Invalid, command.FieldError{Field: "best_from", Code: command.CodeBadChoice})
+	}
 }
 
 // describeRecurrence says r in words ("每周一、周三 09:00"); a spec the

@@ -8,6 +8,7 @@ import (
 
 	"github.com/learnloop/learnloop/command"
 	"github.com/learnloop/learnloop/plan"
+	"github.com/learnloop/learnloop/text"
 )
 
 // previewFires is how many fire times the touchpoint form previews.
@@ -16,7 +17,7 @@ const previewFires = 5
 // tpPreview is the touchpoint form's fire-time preview: what
 // command.Service.PreviewTouchpoint says the form as filled in would do.
 type tpPreview struct {
-	Fires     []plan.Fire
+	Fires     []fireView
 	Recurring bool
 	Loc       *time.Location
 	Now       time.Time
@@ -29,6 +30,24 @@ func (pv *tpPreview) code() int {
 		return http.StatusUnprocessableEntity
 	}
 	return http.StatusOK
+}
+
+// fireView is one previewed fire with, for a best-time touchpoint, its
+// learned choice in words.
+type fireView struct {
+	plan.Fire
+	Basis string
+}
+
+func fireViews(lang text.Locale, fires []plan.Fire) []fireView {
+	out := make([]fireView, len(fires))
+	for i, f := range fires {
+		out[i].Fire = f
+		if f.SendTime != nil {
+			out[i].Basis = f.SendTime.Explain().In(lang)
+		}
+	}
+	return out
 }
 
 // previewAsked reports whether the touchpoint form was posted with its
@@ -46,7 +65,7 @@ const previewHeader = "X-Learnloop-Preview"
 func (c *Console) previewTouchpoint(w http.ResponseWriter, r *http.Request, v *viewer, p *page, sc sessionCtx, tpID uint64) (*tpPreview, bool) {
 	in := touchpointInput(r, sc.Loc)
 	fires, err := c.commands().PreviewTouchpoint(r.Context(), v.actor(), sc.Sess.ID, tpID, in, previewFires)
-	pv := &tpPreview{Fires: fires, Recurring: in.Cron != nil && *in.Cron != "", Loc: sc.Loc, Now: c.now()}
+	pv := &tpPreview{Fires: fireViews(p.Lang, fires), Recurring: in.Cron != nil && *in.Cron != "", Loc: sc.Loc, Now: c.now()}
 	switch {
 	case err == nil:
 	case errors.Is(err, command.ErrForbidden):

@@ -127,7 +127,7 @@ func (c *Console) timelineRows(r *http.Request, v *viewer, lang text.Locale, sc 
 			}
 		}
 		if tp.CronSpec != "" && tp.Status == store.TouchpointScheduled {
-			if next, err := c.d.Planner.Preview(tp, sc.Sess, 3); err == nil {
+			if next, err := c.d.Planner.Preview(r.Context(), tp, sc.Sess, 3); err == nil {
 				row.Next = next
 			}
 		}
@@ -160,6 +160,7 @@ func (c *Console) timelinePage(w http.ResponseWriter, r *http.Request, v *viewer
 	p.Session = c.head(sc, "timeline")
 	p.Form = url.Values{"kind": {bot.KindCustom}, "anchor": {store.AnchorStart}, "audience": {store.AudienceAll}}
 	setOffset(p.Form, -60*60)
+	setBest(p.Form, store.Touchpoint{})
 	setRecurrence(p.Form, recurrence{Repeat: repeatNone})
 	c.renderTimeline(w, r, v, p, sc, http.StatusOK, nil)
 }
@@ -194,6 +195,8 @@ var tpKeys = errorKeys{
 	"repeat_days": "tp.err_repeat_days", "cron/required": "tp.err_cron_empty",
 	"kind": "tp.err_kind", "anchor": "tp.err_anchor", "audience": "tp.err_audience", "cron": "tp.err_cron",
 	"at": "tp.err_at", "at/bad_date": "session.err_date", "offset": "tp.err_offset",
+	"offset/outside_window": "tp.err_outside_window", "best_from": "tp.err_best", "best_to": "tp.err_best",
+	"best_from/best_not_allowed": "tp.err_best_kind", "best_to/window_order": "tp.err_window_order", "best_to/window_too_long": "tp.err_window_long",
 	"note": "tp.err_note", "note/too_long": "tp.err_note_long",
 }
 
@@ -224,6 +227,7 @@ func touchpointInput(r *http.Request, loc *time.Location) command.TouchpointInpu
 		in.OffsetMinutes = off
 		in.Invalid = append(in.Invalid, errs...)
 	}
+	bestFields(f, &in)
 	return in
 }
 
@@ -339,6 +343,7 @@ func (c *Console) touchpointEditPage(w http.ResponseWriter, r *http.Request, v *
 	p.Session = c.head(sc, "timeline")
 	p.Form = url.Values{"kind": {tp.Kind}, "anchor": {tp.Anchor}, "audience": {tp.Audience}, "note": {tp.Note}}
 	setOffset(p.Form, tp.Offset)
+	setBest(p.Form, tp)
 	setRecurrence(p.Form, parseRecurrence(tp.CronSpec))
 	if tp.At != nil {
 		p.Form.Set("at", tp.At.In(sc.Loc).Format(localLayout))

@@ -16,6 +16,7 @@ import (
 
 	"github.com/learnloop/learnloop/bot"
 	"github.com/learnloop/learnloop/scheduler"
+	"github.com/learnloop/learnloop/sendtime"
 	"github.com/learnloop/learnloop/store"
 )
 
@@ -152,6 +153,7 @@ func (p *Planner) Validate(tp store.Touchpoint) error {
 	}
 	ps.Text("cron", tp.CronSpec, MaxCron, false)
 	ps.Text("note", tp.Note, MaxNote, false)
+	ps.CheckBest(tp)
 	for _, p := range ps {
 		errs = append(errs, fmt.Errorf("%s %w", p.Field, p))
 	}
@@ -194,7 +196,7 @@ func (p *Planner) Create(ctx context.Context, tx *gorm.DB, tp *store.Touchpoint,
 		return err
 	}
 	tp.SessionID = sess.ID
-	if err := p.computeRunAt(tp, sess); err != nil {
+	if err := p.computeRunAt(ctx, tx, tp, sess); err != nil {
 		return err
 	}
 	if err := tx.WithContext(ctx).Create(tp).Error; err != nil {
@@ -203,13 +205,24 @@ func (p *Planner) Create(ctx context.Context, tx *gorm.DB, tp *store.Touchpoint,
 	return p.enqueue(ctx, tx, *tp)
 }
 
-// computeRunAt sets RunAt from the anchor and quiet hours, and marks a
-// reminder whose time has passed as skipped.
-func (p *Planner) computeRunAt(tp *store.Touchpoint, sess store.Session) error {
+// computeRunAt sets RunAt from the anchor (or, for a best-time
+// touchpoint, the learned best hour of its window, read in db) and quiet
+// hours, and marks a reminder whose time has passed as skipped.
+func (p *Planner) computeRunAt(ctx context.Context, db *gorm.DB, tp *store.Touchpoint, sess store.Session) error {
 	now := p.now()
 	due, err := Due(*tp, sess, now)
 	if err != nil {
 		return err
+	}
+	tp.SendBasis = ""
+	if tp.Status == store.TouchpointScheduled {
+		ch, ok, err := p.choose(ctx, db, *tp, sess, due, now)
+		if err != nil {
+			return err
+		}
+		if ok {
+			due, tp.SendBasis = ch.At, ch.Basis()
+		}
 	}
 	if tp.CronSpec == "" && due.Before(now) && tp.Status == store.TouchpointScheduled {
 		// A reminder for a class about to start is pointless; prompts that
@@ -229,6 +242,55 @@ func (p *Planner) computeRunAt(tp *store.Touchpoint, sess store.Session) error {
 	}
 	tp.RunAt = moved
 	return nil
+}
+
+// BestWindow is the best-time window of tp in absolute times, when it has
+// one.
+func BestWindow(tp store.Touchpoint, sess store.Session) (sendtime.Window, bool) {
+	if !tp.BestTime() || tp.CronSpec != "" {
+		return sendtime.Window{}, false
+	}
+	var anchor time.Time
+	switch tp.Anchor {
+	case store.AnchorStart:
+		anchor = sess.StartsAt
+	case store.AnchorEnd:
+		anchor = sess.EndsAt
+	default:
+		return sendtime.Window{}, false
+	}
+	return sendtime.Window{From: anchor.Add(time.Duration(*tp.BestFrom) * time.Second).UTC(), To: anchor.Add(time.Duration(*tp.BestTo) * time.Second).UTC()}, true
+}
+
+// choose picks the send time of a best-time touchpoint from the past
+// pushes of the session's roster (sendtime.Read, in the session's zone,
+// from db): the part of its window still ahead of now, with fallback (the
+// configured time, or the window's first moment still ahead) where data is
+// thin. ok is false for a touchpoint without a window or whose window has
+// passed.
+func (p *Planner) choose(ctx context.Context, db *gorm.DB, tp store.Touchpoint, sess store.Session, fallback, now time.Time) (sendtime.Choice, bool, error) {
+	w, ok := BestWindow(tp, sess)
+	if !ok {
+		return sendtime.Choice{}, false, nil
+	}
+	if w.From.Before(now) {
+		w.From = now
+	}
+	if !w.To.After(w.From) {
+		return sendtime.Choice{}, false, nil
+	}
+	if fallback.Before(w.From) {
+		fallback = w.From
+	}
+	if db == nil {
+		db = p.DB
+	}
+	roster := db.WithContext(ctx).Model(&store.Enrollment{}).Select("employee_id").Where("session_id = ?", sess.ID)
+	est, err := sendtime.Read(ctx, db, sendtime.Query{Employees: roster, Location: bot.SessionLocation(sess)}, now)
+	if err != nil {
+		return sendtime.Choice{}, false, fmt.Errorf("learn the send time of touchpoint %d: %w", tp.ID, err)
+	}
+	return est.Choose(w, fallback, p.Quiet), true, nil
 }
 
 func firstNonEmpty(a, b string) string {
@@ -282,7 +344,7 @@ func (p *Planner) Update(ctx context.Context, tx *gorm.DB, tp *store.Touchpoint)
 		tp.Status = store.TouchpointScheduled
 	}
 	oldOcc := p.occurrence(old)
-	if err := p.computeRunAt(tp, sess); err != nil {
+	if err := p.computeRunAt(ctx, tx, tp, sess); err != nil {
 		return err
 	}
 	if err := tx.WithContext(ctx).Save(tp).Error; err != nil {
@@ -363,8 +425,8 @@ func (p *Planner) Reschedule(ctx context.Context, tx *gorm.DB, sess store.Sessio
 }
 
 // Preview returns the next n fire times of tp after quiet hours.
-func (p *Planner) Preview(tp store.Touchpoint, sess store.Session, n int) ([]time.Time, error) {
-	fires, err := p.Fires(tp, sess, n)
+func (p *Planner) Preview(ctx context.Context, tp store.Touchpoint, sess store.Session, n int) ([]time.Time, error) {
+	fires, err := p.Fires(ctx, tp, sess, n)
 	out := make([]time.Time, len(fires))
 	for i, f := range fires {
 		out[i] = f.At
@@ -373,18 +435,28 @@ func (p *Planner) Preview(tp store.Touchpoint, sess store.Session, n int) ([]tim
 }
 
 // Fire is one fire time of a touchpoint: Due is what its rule gives, At
-// the time it goes out after quiet hours and holidays.
+// the time it goes out after quiet hours and holidays. A best-time
+// touchpoint's Due is its configured time and SendTime the learned choice
+// At comes from, with its basis.
 type Fire struct {
-	Due time.Time
-	At  time.Time
+	Due      time.Time
+	At       time.Time
+	SendTime *sendtime.Choice
 }
 
-// Moved reports whether quiet hours or a holiday moved the fire.
-func (f Fire) Moved() bool { return !f.At.Equal(f.Due) }
+// Moved reports whether quiet hours or a holiday moved the fire (from
+// its due time, or from the learned choice).
+func (f Fire) Moved() bool {
+	if f.SendTime != nil {
+		return !f.At.Equal(f.SendTime.At)
+	}
+	return !f.At.Equal(f.Due)
+}
 
 // Fires returns the next n fires of tp after now (one for a touchpoint
-// that fires once), each with its due time and its time after quiet hours.
-func (p *Planner) Fires(tp store.Touchpoint, sess store.Session, n int) ([]Fire, error) {
+// that fires once), each with its due time and its time after quiet hours;
+// a best-time touchpoint's is chosen as planning would choose it now.
+func (p *Planner) Fires(ctx context.Context, tp store.Touchpoint, sess store.Session, n int) ([]Fire, error) {
 	var out []Fire
 	after := p.now()
 	for len(out) < n {
@@ -392,7 +464,15 @@ func (p *Planner) Fires(tp store.Touchpoint, sess store.Session, n int) ([]Fire,
 		if err != nil {
 			return out, err
 		}
-		out = append(out, Fire{Due: due, At: p.Quiet.Next(due).UTC()})
+		f := Fire{Due: due, At: p.Quiet.Next(due).UTC()}
+		ch, ok, err := p.choose(ctx, nil, tp, sess, due, after)
+		if err != nil {
+			return out, err
+		}
+		if ok {
+			f.SendTime, f.At = &ch, p.Quiet.Next(ch.At).UTC()
+		}
+		out = append(out, f)
 		if tp.CronSpec == "" {
 			break
 		}

@@ -102,7 +102,7 @@ func TestDefaultPlanAndQuietHours(t *testing.T) {
 		at := time.Date(2026, 3, 2, 23, 0, 0, 0, shanghai)
 		late := b.create(t, store.Touchpoint{Kind: bot.KindCustom, Note: "请带电脑", Anchor: store.AnchorAbsolute, At: &at, Audience: store.AudienceAll})
 		require.True(t, time.Date(2026, 3, 3, 8, 0, 0, 0, shanghai).Equal(late.RunAt), late.RunAt.In(shanghai).String())
-		fires, err := b.p.Preview(late, b.sess, 1)
+		fires, err := b.p.Preview(context.Background(), late, b.sess, 1)
 		require.NoError(t, err)
 		require.True(t, late.RunAt.Equal(fires[0]))
 	})
@@ -139,7 +139,7 @@ func TestCronTouchpointHonoursZone(t *testing.T) {
 		now := time.Date(2026, 3, 1, 2, 0, 0, 0, time.UTC) // Sunday 10:00 Shanghai
 		b := setup(t, db, now, time.Date(2026, 3, 10, 9, 0, 0, 0, shanghai))
 		tp := b.create(t, store.Touchpoint{Kind: bot.KindCustom, Note: "每周学习提醒", Anchor: store.AnchorAbsolute, CronSpec: "30 12 * * 1", Audience: store.AudienceAll})
-		fires, err := b.p.Preview(tp, b.sess, 3)
+		fires, err := b.p.Preview(context.Background(), tp, b.sess, 3)
 		require.NoError(t, err)
 		require.Len(t, fires, 3)
 		for i, f := range fires {

@@ -3,11 +3,14 @@ package plan
 import (
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/learnloop/learnloop/bot"
+	"github.com/learnloop/learnloop/sendtime"
 	"github.com/learnloop/learnloop/store"
 )
 
@@ -55,6 +58,11 @@ const (
 	ProblemDate       = "bad_date"     // outside MinDate..MaxDate
 	ProblemEndBefore  = "end_before_start"
 	ProblemTooLongRun = "session_too_long" // longer than MaxSessionLength
+	// The best-time window's problems (CheckBest).
+	ProblemBestNotAllowed = "best_not_allowed" // this kind, a cron or anchor absolute cannot learn its time
+	ProblemWindowOrder    = "window_order"     // best_to not after best_from
+	ProblemWindowTooLong  = "window_too_long"  // longer than sendtime.MaxWindow
+	ProblemOutsideWindow  = "outside_window"   // the configured offset is outside the window
 )
 
 // Problem is one invalid field. Error gives an English message; callers
@@ -85,6 +93,14 @@ func (p Problem) Error() string {
 		return "must be after starts_at"
 	case ProblemTooLongRun:
 		return fmt.Sprintf("a session lasts at most %d days", int(MaxSessionLength/(24*time.Hour)))
+	case ProblemBestNotAllowed:
+		return fmt.Sprintf("a learned send time needs a one-off touchpoint of kind %s anchored at the start or the end", strings.Join(BestKinds, ", "))
+	case ProblemWindowOrder:
+		return "must be after best_from"
+	case ProblemWindowTooLong:
+		return fmt.Sprintf("the window lasts at most %d days", int(sendtime.MaxWindow/(24*time.Hour)))
+	case ProblemOutsideWindow:
+		return "the configured time (the offset) must lie inside the best-time window"
 	}
 	return p.Kind
 }
@@ -219,5 +235,55 @@ func (ps *Problems) CheckCourse(c store.Course, behaviours []string) {
 	}
 	for _, b := range behaviours {
 		ps.Text("behaviours", b, MaxBehaviour, true)
+	}
+}
+
+// BestKinds are the touchpoint kinds that may send at a learned best time
+// inside a window: pushes people read when they choose to. The check-in
+// prompt keeps its time, bound to the class start; survey pushes keep
+// theirs, bound to the class end; campaign variants learn theirs in
+// package campaigns.
+var BestKinds = []string{bot.KindReminder, bot.KindMakeupReminder, bot.KindCustom}
+
+// CheckBest adds the problems of tp's best-time window, if it has one: a
+// one-off touchpoint of BestKinds anchored at the start or the end, the
+// window [best_from, best_to) within ±MaxOffsetMinutes of the anchor, at
+// most sendtime.MaxWindow long, the offset (the configured time it falls
+// back to) inside it.
+func (ps *Problems) CheckBest(tp store.Touchpoint) {
+	if tp.BestFrom == nil && tp.BestTo == nil {
+		return
+	}
+	switch {
+	case tp.BestFrom == nil:
+		*ps = append(*ps, Problem{Field: "best_from", Kind: ProblemRequired})
+		return
+	case tp.BestTo == nil:
+		*ps = append(*ps, Problem{Field: "best_to", Kind: ProblemRequired})
+		return
+	}
+	if !slices.Contains(BestKinds, tp.Kind) || tp.CronSpec != "" || (tp.Anchor != store.AnchorStart && tp.Anchor != store.AnchorEnd) {
+		*ps = append(*ps, Problem{Field: "best_from", Kind: ProblemBestNotAllowed})
+		return
+	}
+	from, to := *tp.BestFrom, *tp.BestTo
+	bad := false
+	for _, f := range []struct {
+		field string
+		secs  int64
+	}{{"best_from", from}, {"best_to", to}} {
+		if f.secs < -MaxOffsetMinutes*60 || f.secs > MaxOffsetMinutes*60 {
+			*ps = append(*ps, Problem{Field: f.field, Kind: ProblemRange, Min: -MaxOffsetMinutes, Max: MaxOffsetMinutes})
+			bad = true
+		}
+	}
+	switch {
+	case bad:
+	case to <= from:
+		*ps = append(*ps, Problem{Field: "best_to", Kind: ProblemWindowOrder})
+	case time.Duration(to-from)*time.Second > sendtime.MaxWindow:
+		*ps = append(*ps, Problem{Field: "best_to", Kind: ProblemWindowTooLong})
+	case tp.Offset < from || tp.Offset >= to:
+		*ps = append(*ps, Problem{Field: "offset", Kind: ProblemOutsideWindow})
 	}
 }

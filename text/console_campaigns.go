@@ -218,7 +218,7 @@ var consoleCampaignTexts = Texts{
 	"campaign.weekday.6": {"周六", "Saturday"},
 	"campaign.weekday.7": {"周日", "Sunday"},
 
-	"sendtime.help":       {"根据过去的定向推送，按发送小时比较多快被打开；“最佳时间”的推送在窗口内选快速打开率最高的小时。", "From past campaign pushes, how soon pushes sent in each hour were opened; a best-time campaign picks the hour with the highest quick-open rate inside its window."},
+	"sendtime.help":       {"根据过去的定向推送和课程提醒，按发送小时比较多快被打开（点击链接或从卡片签到）；“最佳时间”的推送或提醒在窗口内选快速打开率最高的小时。", "From past campaign pushes and class reminders, how soon pushes sent in each hour were opened (a link clicked or a check-in from the card); a best-time campaign or reminder picks the hour with the highest quick-open rate inside its window."},
 	"sendtime.filter":     {"查看", "Show"},
 	"sendtime.all":        {"全部", "All"},
 	"sendtime.department": {"部门（含下级）", "Department (with those below)"},
@@ -231,8 +231,8 @@ var consoleCampaignTexts = Texts{
 	"sendtime.median":     {"首次点击中位数（分钟）", "Median minutes to first click"},
 	"sendtime.compared":   {"参与比较", "Compared"},
 	"sendtime.best":       {"最佳小时：%s（共 n=%d 条推送，比较了已发送不少于 %d 条的小时）。", "Best hour: %s (n=%d pushes in all; hours with at least %d sent are compared)."},
-	"sendtime.thin":       {"数据不足：已发送不少于 %d 条的小时少于 2 个（共 n=%d），推送使用设定时间。", "Not enough data: fewer than 2 hours with at least %d sent (n=%d in all); campaigns keep their configured time."},
-	"sendtime.none":       {"这段时间内没有已发送的定向推送。", "No campaign pushes were sent in this period."},
+	"sendtime.thin":       {"数据不足：已发送不少于 %d 条的小时少于 2 个（共 n=%d），推送和提醒使用设定时间。", "Not enough data: fewer than 2 hours with at least %d sent (n=%d in all); campaigns and reminders keep their configured time."},
+	"sendtime.none":       {"这段时间内没有已发送的定向推送或课程提醒。", "No campaign pushes or class reminders were sent in this period."},
 	"sendtime.period":     {"统计期间：%s – %s（%s）", "Period: %s – %s (%s)"},
 	"sendtime.ab":         {"要证明学习得出的时间更好，请做“固定时间 vs 学习时间”的 A/B 实验：新建推送时版本 A 用设定时间，版本 B 选“最佳时间”。", "To show that the learned time helps, run a fixed vs learned A/B test: in a new campaign, variant A keeps the configured time and variant B picks best time."},
 }

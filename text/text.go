@@ -49,6 +49,7 @@ var areas = []area{
 	{"presence", "presence:", presenceTexts},
 	{"reports", "reports:", reportTexts},
 	{"roster", "roster:", rosterTexts},
+	{"sendtime", "sendtime:", sendTimeTexts},
 	{"surveys", "surveys:", surveyTexts},
 	{"web", "web:", webTexts},
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/learnloop/learnloop/command"
 	"github.com/learnloop/learnloop/plan"
 	"github.com/learnloop/learnloop/roster"
+	"github.com/learnloop/learnloop/sendtime"
 	"github.com/learnloop/learnloop/store"
 )
 
@@ -412,6 +413,11 @@ type touchpointJSON struct {
 	Status        string     `json:"status"`
 	RunAt         time.Time  `json:"run_at"`
 	FiredAt       *time.Time `json:"fired_at,omitempty"`
+	// BestFromMinutes and BestToMinutes are a best-time touchpoint's
+	// window; SendTime the choice its run_at comes from.
+	BestFromMinutes *int64           `json:"best_from_minutes,omitempty"`
+	BestToMinutes   *int64           `json:"best_to_minutes,omitempty"`
+	SendTime        *sendtime.Choice `json:"send_time,omitempty"`
 }
 
 func (s *Server) touchpointsJSON(tps []store.Touchpoint) []touchpointJSON {
@@ -419,6 +425,13 @@ func (s *Server) touchpointsJSON(tps []store.Touchpoint) []touchpointJSON {
 	for i, t := range tps {
 		out[i] = touchpointJSON{ID: t.ID, SessionID: t.SessionID, Kind: t.Kind, Anchor: t.Anchor, OffsetMinutes: t.Offset / 60,
 			At: t.At, Cron: t.CronSpec, Audience: t.Audience, Note: t.Note, Status: t.Status, RunAt: t.RunAt, FiredAt: t.FiredAt}
+		if t.BestTime() {
+			from, to := *t.BestFrom/60, *t.BestTo/60
+			out[i].BestFromMinutes, out[i].BestToMinutes = &from, &to
+		}
+		if ch, err := sendtime.ParseBasis(t.SendBasis); t.SendBasis != "" && err == nil {
+			out[i].SendTime = &ch
+		}
 	}
 	return out
 }
@@ -431,10 +444,14 @@ type touchpointInput struct {
 	Cron          *string    `json:"cron"`
 	Audience      *string    `json:"audience"`
 	Note          *string    `json:"note"`
+	BestTime      *bool      `json:"best_time"`
+	BestFrom      *int64     `json:"best_from_minutes"`
+	BestTo        *int64     `json:"best_to_minutes"`
 }
 
 func (in touchpointInput) command() command.TouchpointInput {
-	return command.TouchpointInput{Kind: in.Kind, Anchor: in.Anchor, OffsetMinutes: in.OffsetMinutes, At: in.At, Cron: in.Cron, Audience: in.Audience, Note: in.Note}
+	return command.TouchpointInput{Kind: in.Kind, Anchor: in.Anchor, OffsetMinutes: in.OffsetMinutes, At: in.At, Cron: in.Cron, Audience: in.Audience, Note: in.Note,
+		BestTime: in.BestTime, BestFromMinutes: in.BestFrom, BestToMinutes: in.BestTo}
 }
 
 // sessionFields names the session fields as the API spells them.
@@ -443,7 +460,7 @@ var sessionFields = map[string]string{
 }
 
 // touchpointFields names the touchpoint fields as the API spells them.
-var touchpointFields = map[string]string{"offset": "offset_minutes"}
+var touchpointFields = map[string]string{"offset": "offset_minutes", "best_from": "best_from_minutes", "best_to": "best_to_minutes"}
 
 func (s *Server) planError(w http.ResponseWriter, r *http.Request, err error) {
 	switch {
@@ -528,21 +545,27 @@ func (s *Server) previewTouchpoint(w http.ResponseWriter, r *http.Request, id ui
 		return
 	}
 	ss := sv.Session
-	fires, err := s.Planner.Fires(tp, ss, n)
+	fires, err := s.Planner.Fires(r.Context(), tp, ss, n)
 	if err != nil {
 		s.planError(w, r, err)
 		return
 	}
 	loc := bot.SessionLocation(ss)
 	type fire struct {
-		Due   time.Time `json:"due"`
-		At    time.Time `json:"at"`
-		Local string    `json:"local"`
-		Moved bool      `json:"moved_by_quiet_hours"`
+		Due      time.Time        `json:"due"`
+		At       time.Time        `json:"at"`
+		Local    string           `json:"local"`
+		Moved    bool             `json:"moved_by_quiet_hours"`
+		SendTime *sendtime.Choice `json:"send_time,omitempty"`
+		Basis    string           `json:"send_time_basis,omitempty"`
 	}
 	out := make([]fire, 0, len(fires))
 	for _, f := range fires {
-		out = append(out, fire{Due: f.Due, At: f.At, Local: f.At.In(loc).Format("2006-01-02 15:04 MST"), Moved: f.Moved()})
+		fj := fire{Due: f.Due, At: f.At, Local: f.At.In(loc).Format("2006-01-02 15:04 MST"), Moved: f.Moved(), SendTime: f.SendTime}
+		if f.SendTime != nil {
+			fj.Basis = f.SendTime.Explain().Bilingual()
+		}
+		out = append(out, fj)
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"touchpoint_id": id, "time_zone": loc.String(), "fires": out})
 }

@@ -122,6 +122,51 @@ func TestEveryOperationAnswersAsDocumented(t *testing.T) {
 		r.want(200, "POST", api+"/touchpoints/"+tid+"/pause", nil, nil)
 		r.want(200, "POST", api+"/touchpoints/"+tid+"/resume", nil, nil)
 		r.want(204, "DELETE", api+"/touchpoints/"+tid, nil, nil)
+		// A best-time notice after the class (12:30–15:00, configured
+		// 13:00): no past pushes yet, so the configured time, saying why.
+		var bestTP struct {
+			ID       uint64 `json:"id"`
+			RunAt    string `json:"run_at"`
+			From     *int64 `json:"best_from_minutes"`
+			SendTime *struct {
+				Reason string `json:"reason"`
+			} `json:"send_time"`
+		}
+		r.want(201, "POST", api+"/sessions/"+sid+"/touchpoints", map[string]any{"kind": "custom", "note": "课后资料", "anchor": "end", "offset_minutes": 60,
+			"best_time": true, "best_from_minutes": 30, "best_to_minutes": 180}, &bestTP)
+		require.Equal(t, "2026-03-02T05:00:00Z", bestTP.RunAt)
+		require.Equal(t, int64(30), *bestTP.From)
+		require.Equal(t, "thin_data", bestTP.SendTime.Reason)
+		bid := fmt.Sprint(bestTP.ID)
+		var pv struct {
+			Fires []struct {
+				At       string `json:"at"`
+				Basis    string `json:"send_time_basis"`
+				SendTime *struct {
+					Reason string `json:"reason"`
+				} `json:"send_time"`
+			} `json:"fires"`
+		}
+		r.want(200, "GET", api+"/touchpoints/"+bid+"/preview", nil, &pv)
+		require.Len(t, pv.Fires, 1)
+		require.Equal(t, "2026-03-02T05:00:00Z", pv.Fires[0].At)
+		require.Equal(t, "thin_data", pv.Fires[0].SendTime.Reason)
+		require.Contains(t, pv.Fires[0].Basis, "数据不足，使用设定时间")
+		var problem struct {
+			Errors []struct {
+				Field string `json:"field"`
+				Code  string `json:"code"`
+			} `json:"errors"`
+		}
+		r.want(422, "PATCH", api+"/touchpoints/"+bid, map[string]any{"best_to_minutes": 10}, &problem)
+		require.Equal(t, []string{"best_to_minutes", "window_order"}, []string{problem.Errors[0].Field, problem.Errors[0].Code})
+		r.want(422, "POST", api+"/sessions/"+sid+"/touchpoints", map[string]any{"kind": "checkin_prompt", "offset_minutes": -15,
+			"best_from_minutes": -30, "best_to_minutes": -5}, &problem)
+		require.Equal(t, []string{"best_from_minutes", "best_not_allowed"}, []string{problem.Errors[0].Field, problem.Errors[0].Code})
+		bestTP.From, bestTP.SendTime = nil, nil
+		r.want(200, "PATCH", api+"/touchpoints/"+bid, map[string]any{"best_time": false}, &bestTP)
+		require.Nil(t, bestTP.From, "back to the fixed offset")
+		require.Nil(t, bestTP.SendTime)
 		var prompt uint64
 		for _, tp := range created.Touchpoints {
 			if tp.Kind == bot.KindCheckinPrompt {

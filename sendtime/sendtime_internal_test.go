@@ -1,4 +1,4 @@
-package campaigns
+package sendtime
 
 import (
 	"testing"
@@ -31,7 +31,7 @@ func TestBuildEstimateAgainstHandComputedValues(t *testing.T) {
 	delays := make([][]float64, 24)
 	delays[10] = []float64{5, 1, 30, 90} // median of 1, 5, 30, 90 = (5 + 30) / 2 = 17.5
 	delays[14] = []float64{7, 3, 200}    // median 7
-	e := buildEstimate(sh, time.Time{}, time.Time{}, "", "", 30, sent, opened, delays)
+	e := build(sh, time.Time{}, time.Time{}, "", "", 30, sent, opened, delays)
 	require.Equal(t, 123, e.N, "40 + 30 + 50 + 3")
 	require.Len(t, e.Hours, 24)
 	want := map[int]float64{9: 25.0, 10: 40.0, 14: 30.0, 20: 100.0}
@@ -49,15 +49,15 @@ func TestBuildEstimateAgainstHandComputedValues(t *testing.T) {
 	require.Equal(t, 10, *e.Best, "40 % beats 30 % and 25 %; 20:00's 100 % has too few sends")
 
 	// Exact comparison, not on the rounded figure: 1/3 (33.3 %) vs 333/1000 (33.3 %).
-	close := buildEstimate(sh, time.Time{}, time.Time{}, "", "", 3, hours(map[int]int{9: 1000, 11: 3}), hours(map[int]int{9: 333, 11: 1}), make([][]float64, 24))
+	close := build(sh, time.Time{}, time.Time{}, "", "", 3, hours(map[int]int{9: 1000, 11: 3}), hours(map[int]int{9: 333, 11: 1}), make([][]float64, 24))
 	require.Equal(t, 11, *close.Best, "1/3 = 0.33333 > 0.333")
 
 	// Ties go to the earlier hour.
-	tie := buildEstimate(sh, time.Time{}, time.Time{}, "", "", 1, hours(map[int]int{9: 10, 15: 20}), hours(map[int]int{9: 5, 15: 10}), make([][]float64, 24))
+	tie := build(sh, time.Time{}, time.Time{}, "", "", 1, hours(map[int]int{9: 10, 15: 20}), hours(map[int]int{9: 5, 15: 10}), make([][]float64, 24))
 	require.Equal(t, 9, *tie.Best)
 
 	// One hour with enough sends is nothing to compare.
-	thin := buildEstimate(sh, time.Time{}, time.Time{}, "", "", 30, hours(map[int]int{9: 40, 10: 29}), hours(map[int]int{9: 10, 10: 29}), make([][]float64, 24))
+	thin := build(sh, time.Time{}, time.Time{}, "", "", 30, hours(map[int]int{9: 40, 10: 29}), hours(map[int]int{9: 10, 10: 29}), make([][]float64, 24))
 	require.Nil(t, thin.Best)
 }
 
@@ -68,7 +68,7 @@ func TestChooseKeepsOutOfQuietHoursAndFallsBack(t *testing.T) {
 	at := func(day, h, m int) time.Time { return time.Date(2026, 3, day, h, m, 0, 0, sh) }
 	sent := hours(map[int]int{7: 100, 9: 40, 10: 30, 14: 50, 22: 100})
 	opened := hours(map[int]int{7: 90, 9: 10, 10: 12, 14: 15, 22: 95})
-	e := buildEstimate(sh, time.Time{}, time.Time{}, "", "", 30, sent, opened, make([][]float64, 24))
+	e := build(sh, time.Time{}, time.Time{}, "", "", 30, sent, opened, make([][]float64, 24))
 	quiet := scheduler.QuietHours{Enabled: true, Start: 21 * time.Hour, End: 8 * time.Hour, Location: sh,
 		Holidays: map[string]bool{"2026-03-04": true}}
 
