@@ -162,11 +162,13 @@ type Touchpoint struct {
 	Audience  string     `gorm:"size:32;not null"`
 	Template  string     `gorm:"size:64;not null"`
 	// SurveyID is the survey a survey touchpoint pushes (0 for others).
-	SurveyID uint64    `gorm:"not null;default:0;index"`
-	Status   string    `gorm:"size:16;not null;default:scheduled"`
-	RunAt    time.Time `gorm:"not null"` // next fire time after quiet hours
-	FiredAt  *time.Time
-	Note     string `gorm:"size:255"`
+	SurveyID  uint64    `gorm:"not null;default:0;index"`
+	Status    string    `gorm:"size:16;not null;default:scheduled"`
+	RunAt     time.Time `gorm:"not null"` // next fire time after quiet hours
+	FiredAt   *time.Time
+	Note      string `gorm:"size:255"`
+	CreatedAt time.Time
+	UpdatedAt time.Time
 	// BestFrom and BestTo, when both are set, make the touchpoint send at
 	// the learned best hour inside [anchor+BestFrom, anchor+BestTo)
 	// (seconds, like Offset); anchor+Offset is the configured time it falls
@@ -174,8 +176,6 @@ type Touchpoint struct {
 	BestFrom  *int64
 	BestTo    *int64
 	SendBasis string `gorm:"type:text"`
-	CreatedAt time.Time
-	UpdatedAt time.Time
 }
 
 // BestTime reports whether tp sends at a learned time inside a window.
