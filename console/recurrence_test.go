@@ -159,6 +159,81 @@ func TestTouchpointRepeatPicker(t *testing.T) {
 	})
 }
 
+// TestTouchpointBestTime: the form's "最佳时间（窗口内）" option previews
+// the learned choice with its basis (no past pushes yet: the configured
+// time, saying so), is saved as the window, shown again when edited, and
+// refused with a message where it does not apply.
+func TestTouchpointBestTime(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *storetest.DB) {
+		e := newEnv(t, db)
+		e.account(t, "li", store.RoleCoordinator, "")
+		course := store.Course{Code: "BEST", Title: "最佳时间", Owner: "li"}
+		require.NoError(t, db.Create(&course).Error)
+		li := e.client(t)
+		li.login("li")
+		// 10:00–12:00 Shanghai on Monday 2 March 2026 (now is 09:00).
+		r := li.post("/console/sessions", url.Values{"course_id": {fmt.Sprint(course.ID)}, "starts_at": {"2026-03-02T10:00"},
+			"ends_at": {"2026-03-02T12:00"}, "time_zone": {"Asia/Shanghai"}, "locale": {"zh-CN"}, "plan": {"none"},
+			"opens_before": {"30"}, "opens_before_unit": {"minutes"}, "grace": {"10"}, "grace_unit": {"minutes"},
+			"makeup_after": {"1"}, "makeup_after_unit": {"days"}})
+		require.Equal(t, http.StatusSeeOther, r.Code, r.Body)
+		var sess store.Session
+		require.NoError(t, db.Order("id DESC").First(&sess).Error)
+		tps := fmt.Sprintf("/console/sessions/%d/touchpoints", sess.ID)
+
+		// Configured: an hour after the end; the window 30 minutes to 3
+		// hours after it.
+		form := url.Values{"kind": {"custom"}, "audience": {"all"}, "note": {"课后资料"}, "anchor": {"end"},
+			"offset": {"1"}, "offset_unit": {"hours"}, "offset_dir": {"after"}, "repeat": {"none"},
+			"timing": {"best"}, "best_from": {"30"}, "best_from_unit": {"minutes"}, "best_from_dir": {"after"},
+			"best_to": {"3"}, "best_to_unit": {"hours"}, "best_to_dir": {"after"}}
+		r = li.previewFragment(tps, with(form))
+		require.Equal(t, http.StatusOK, r.Code, r.Body)
+		require.Equal(t, []string{"2026-03-02 13:00 周一"}, fires(r.Body))
+		require.Contains(t, r.Body, `data-reason="thin_data"`)
+		require.Contains(t, r.Body, "数据不足，使用设定时间（窗口内已发送不少于 30 条的小时少于 2 个；共 n=0）")
+
+		r = li.post(tps, form)
+		require.Equal(t, http.StatusSeeOther, r.Code, r.Body)
+		var tp store.Touchpoint
+		require.NoError(t, db.Where("session_id = ?", sess.ID).First(&tp).Error)
+		require.True(t, tp.BestTime())
+		require.EqualValues(t, 30*60, *tp.BestFrom)
+		require.EqualValues(t, 3*3600, *tp.BestTo)
+		require.Contains(t, tp.SendBasis, `"reason":"thin_data"`)
+		edit := fmt.Sprintf("/console/touchpoints/%d", tp.ID)
+		r = li.get(edit + "/edit")
+		require.Equal(t, http.StatusOK, r.Code)
+		require.Contains(t, r.Body, `<option value="best" selected>最佳时间（窗口内）</option>`)
+		require.Contains(t, r.Body, `name="best_to" id="tp-best_to" value="3"`)
+
+		for _, tc := range []struct {
+			name string
+			form url.Values
+			msg  string
+		}{
+			{"the configured time outside the window", with(form, "offset", "5"), "设定时间（相对时间）须在最佳时间窗口内"},
+			{"a check-in prompt keeps its time", with(form, "kind", "checkin_prompt"), "签到提醒的时间跟随开课时间"},
+			{"the window ends before it starts", with(form, "best_to_dir", "before"), "窗口的结束须晚于开始"},
+			{"longer than seven days", with(form, "best_to", "8", "best_to_unit", "days", "offset", "1"), "窗口最长 7 天"},
+		} {
+			r = li.post(edit, tc.form)
+			require.Equal(t, http.StatusUnprocessableEntity, r.Code, tc.name)
+			require.Contains(t, r.Body, tc.msg, tc.name)
+		}
+		require.NoError(t, db.First(&tp, tp.ID).Error)
+		require.EqualValues(t, 3*3600, *tp.BestTo, "a refused edit changes nothing")
+
+		// A repeating rule hides the window: saved without one.
+		r = li.post(edit, with(form, "repeat", "weekdays", "repeat_time", "09:00"))
+		require.Equal(t, http.StatusSeeOther, r.Code, r.Body)
+		require.NoError(t, db.First(&tp, tp.ID).Error)
+		require.False(t, tp.BestTime())
+		require.Empty(t, tp.SendBasis)
+	})
+}
+
 // TestSessionFormUnitsAndZones fills in the session form with windows in
 // hours and days and a zone from the select.
 func TestSessionFormUnitsAndZones(t *testing.T) {

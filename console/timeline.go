@@ -227,7 +227,16 @@ func touchpointInput(r *http.Request, loc *time.Location) command.TouchpointInpu
 		in.OffsetMinutes = off
 		in.Invalid = append(in.Invalid, errs...)
 	}
-	bestFields(f, &in)
+	if f.Get("anchor") == store.AnchorAbsolute || in.Cron != nil && *in.Cron != "" {
+		// The best-time fieldset is hidden for these: its choice does not
+		// apply, so a window left chosen is turned off.
+		if f.Has("timing") {
+			off := false
+			in.BestTime = &off
+		}
+	} else {
+		bestFields(f, &in)
+	}
 	return in
 }
 
