@@ -207,6 +207,9 @@ func TestTouchpointBestTime(t *testing.T) {
 		require.Equal(t, http.StatusOK, r.Code)
 		require.Contains(t, r.Body, `<option value="best" selected>最佳时间（窗口内）</option>`)
 		require.Contains(t, r.Body, `name="best_to" id="tp-best_to" value="3"`)
+		r = li.get(fmt.Sprintf("/console/sessions/%d/timeline", sess.ID))
+		require.Contains(t, r.Body, "最佳时间：下课后 30 分钟 至 下课后 3 小时 之间（数据不足时 下课后 1 小时）")
+		require.Contains(t, r.Body, "数据不足，使用设定时间")
 
 		for _, tc := range []struct {
 			name string

@@ -11,6 +11,7 @@ import (
 	"github.com/learnloop/learnloop/bot"
 	"github.com/learnloop/learnloop/command"
 	"github.com/learnloop/learnloop/plan"
+	"github.com/learnloop/learnloop/sendtime"
 	"github.com/learnloop/learnloop/store"
 	"github.com/learnloop/learnloop/text"
 )
@@ -25,6 +26,8 @@ type tpRow struct {
 	Due   time.Time
 	Fire  time.Time
 	Moved bool
+	// Basis is a best-time touchpoint's stored choice in words.
+	Basis string
 	// Next are the next fire times of a recurring touchpoint.
 	Next       []time.Time
 	Deliveries int64
@@ -73,12 +76,21 @@ func describeWhen(lang text.Locale, tp store.Touchpoint, loc *time.Location) str
 		}
 		return tp.At.In(loc).Format("2006-01-02 15:04")
 	}
-	off := time.Duration(tp.Offset) * time.Second
+	when := describeOffset(lang, tp.Anchor, tp.Offset)
+	if tp.BestTime() {
+		return text.T(lang, "tp.best_when", describeOffset(lang, tp.Anchor, *tp.BestFrom), describeOffset(lang, tp.Anchor, *tp.BestTo), when)
+	}
+	return when
+}
+
+// describeOffset says seconds relative to an anchor ("开课前 2 天").
+func describeOffset(lang text.Locale, anchor string, seconds int64) string {
+	off := time.Duration(seconds) * time.Second
 	sign := "after"
 	if off < 0 {
 		sign, off = "before", -off
 	}
-	return text.T(lang, "tp."+tp.Anchor+"_"+sign, formatDuration(lang, off))
+	return text.T(lang, "tp."+anchor+"_"+sign, formatDuration(lang, off))
 }
 
 func formatDuration(lang text.Locale, d time.Duration) string {
@@ -121,6 +133,10 @@ func (c *Console) timelineRows(r *http.Request, v *viewer, lang text.Locale, sc 
 		}
 		row := tpRow{TP: tp, When: describeWhen(lang, tp, sc.Loc), Fire: tp.RunAt, Deliveries: byTP[tp.ID]}
 		if due, err := plan.Due(tp, sc.Sess, now); err == nil {
+			if ch, err := sendtime.ParseBasis(tp.SendBasis); tp.SendBasis != "" && err == nil {
+				// Learned: only quiet hours move it from the choice.
+				due, row.Basis = ch.At, ch.Explain().In(lang)
+			}
 			row.Due = due
 			if tp.CronSpec == "" && tp.Status == store.TouchpointScheduled {
 				row.Moved = !due.Equal(tp.RunAt) && tp.RunAt.After(due)

@@ -291,6 +291,7 @@ var consoleTexts = Texts{
 	"tp.timing_best":        {"最佳时间（窗口内）", "Best time (within a window)"},
 	"tp.best_from":          {"窗口开始", "Window from"},
 	"tp.best_to":            {"窗口结束", "Window to"},
+	"tp.best_when":          {"最佳时间：%s 至 %s 之间（数据不足时 %s）", "Best time between %s and %s (%s where data is thin)"},
 	"tp.best_hint":          {"在窗口内选过去推送给本期学员时快速打开率最高的小时（避开免打扰时段和节假日）；数据不足时使用上面的设定时间，它须在窗口内。", "Picks the hour of the window in which past pushes to this session's roster were opened soonest (quiet hours and holidays left out); where data is thin the configured time above is used, which must lie inside the window."},
 
 	"board.title":                   {"实时签到看板", "Live check-in board"},
