@@ -39,6 +39,27 @@ func fires(body string) []string {
 	return out
 }
 
+// plannedSession signs in coordinator li, owner of a new course code, and
+// creates through the form a session without a plan at 10:00–12:00
+// Shanghai on Monday 2 March 2026 (now is 09:00).
+func plannedSession(t *testing.T, db *storetest.DB, code string) (*env, *client, store.Session) {
+	t.Helper()
+	e := newEnv(t, db)
+	e.account(t, "li", store.RoleCoordinator, "")
+	course := store.Course{Code: code, Title: "课程 " + code, Owner: "li"}
+	require.NoError(t, db.Create(&course).Error)
+	li := e.client(t)
+	li.login("li")
+	r := li.post("/console/sessions", url.Values{"course_id": {fmt.Sprint(course.ID)}, "starts_at": {"2026-03-02T10:00"},
+		"ends_at": {"2026-03-02T12:00"}, "time_zone": {"Asia/Shanghai"}, "locale": {"zh-CN"}, "plan": {"none"},
+		"opens_before": {"30"}, "opens_before_unit": {"minutes"}, "grace": {"10"}, "grace_unit": {"minutes"},
+		"makeup_after": {"1"}, "makeup_after_unit": {"days"}})
+	require.Equal(t, http.StatusSeeOther, r.Code, r.Body)
+	var sess store.Session
+	require.NoError(t, db.Order("id DESC").First(&sess).Error)
+	return e, li, sess
+}
+
 // TestTouchpointRepeatPicker fills in the touchpoint form the way a
 // coordinator does: the picker's rule is previewed with the scheduler's
 // own times (live and without JavaScript, storing nothing), saved as the
@@ -46,21 +67,7 @@ func fires(body string) []string {
 func TestTouchpointRepeatPicker(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *storetest.DB) {
-		e := newEnv(t, db)
-		e.account(t, "li", store.RoleCoordinator, "")
-		course := store.Course{Code: "PICK", Title: "周期课", Owner: "li"}
-		require.NoError(t, db.Create(&course).Error)
-		li := e.client(t)
-		li.login("li")
-
-		// A session at 10:00 Shanghai on Monday 2 March 2026 (now is 09:00).
-		r := li.post("/console/sessions", url.Values{"course_id": {fmt.Sprint(course.ID)}, "starts_at": {"2026-03-02T10:00"},
-			"ends_at": {"2026-03-02T12:00"}, "time_zone": {"Asia/Shanghai"}, "locale": {"zh-CN"}, "plan": {"none"},
-			"opens_before": {"30"}, "opens_before_unit": {"minutes"}, "grace": {"10"}, "grace_unit": {"minutes"},
-			"makeup_after": {"1"}, "makeup_after_unit": {"days"}})
-		require.Equal(t, http.StatusSeeOther, r.Code, r.Body)
-		var sess store.Session
-		require.NoError(t, db.Order("id DESC").First(&sess).Error)
+		e, li, sess := plannedSession(t, db, "PICK")
 		tps := fmt.Sprintf("/console/sessions/%d/touchpoints", sess.ID)
 		count := func() int64 {
 			var n int64
@@ -97,7 +104,7 @@ func TestTouchpointRepeatPicker(t *testing.T) {
 		require.Zero(t, count(), "previews store nothing")
 
 		// A rule the picker's fields refuse is listed in the preview.
-		r = li.previewFragment(tps, with(weekly, "repeat_days", ""))
+		r := li.previewFragment(tps, with(weekly, "repeat_days", ""))
 		require.Equal(t, http.StatusUnprocessableEntity, r.Code)
 		require.Contains(t, r.Body, "请至少勾选一天")
 		require.Nil(t, fires(r.Body))
@@ -166,20 +173,7 @@ func TestTouchpointRepeatPicker(t *testing.T) {
 func TestTouchpointBestTime(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *storetest.DB) {
-		e := newEnv(t, db)
-		e.account(t, "li", store.RoleCoordinator, "")
-		course := store.Course{Code: "BEST", Title: "最佳时间", Owner: "li"}
-		require.NoError(t, db.Create(&course).Error)
-		li := e.client(t)
-		li.login("li")
-		// 10:00–12:00 Shanghai on Monday 2 March 2026 (now is 09:00).
-		r := li.post("/console/sessions", url.Values{"course_id": {fmt.Sprint(course.ID)}, "starts_at": {"2026-03-02T10:00"},
-			"ends_at": {"2026-03-02T12:00"}, "time_zone": {"Asia/Shanghai"}, "locale": {"zh-CN"}, "plan": {"none"},
-			"opens_before": {"30"}, "opens_before_unit": {"minutes"}, "grace": {"10"}, "grace_unit": {"minutes"},
-			"makeup_after": {"1"}, "makeup_after_unit": {"days"}})
-		require.Equal(t, http.StatusSeeOther, r.Code, r.Body)
-		var sess store.Session
-		require.NoError(t, db.Order("id DESC").First(&sess).Error)
+		_, li, sess := plannedSession(t, db, "BEST")
 		tps := fmt.Sprintf("/console/sessions/%d/touchpoints", sess.ID)
 
 		// Configured: an hour after the end; the window 30 minutes to 3
@@ -188,7 +182,7 @@ func TestTouchpointBestTime(t *testing.T) {
 			"offset": {"1"}, "offset_unit": {"hours"}, "offset_dir": {"after"}, "repeat": {"none"},
 			"timing": {"best"}, "best_from": {"30"}, "best_from_unit": {"minutes"}, "best_from_dir": {"after"},
 			"best_to": {"3"}, "best_to_unit": {"hours"}, "best_to_dir": {"after"}}
-		r = li.previewFragment(tps, with(form))
+		r := li.previewFragment(tps, with(form))
 		require.Equal(t, http.StatusOK, r.Code, r.Body)
 		require.Equal(t, []string{"2026-03-02 13:00 周一"}, fires(r.Body))
 		require.Contains(t, r.Body, `data-reason="thin_data"`)
