@@ -99,16 +99,24 @@ func (g *groupCommit) run(batch []*pendingCheckin, flush func([]*pendingCheckin)
 }
 
 // flushCheckins writes a batch in one INSERT … SELECT guarded per row by the
-// enrollment (invited) and the session version the windows came from, then
-// reads back what is stored for each attendee. A row the guard refused
-// (excused, cancelled, not enrolled, session edited since) is marked
-// fallback: its caller takes the full path, which re-reads everything.
+// enrollment (invited) and the session version the windows came from, its
+// webhook outbox rows in the same transaction, then reads back what is
+// stored for each attendee. A row the guard refused (excused, cancelled,
+// not enrolled, session edited since) is marked fallback: its caller takes
+// the full path, which re-reads everything.
+//
+// The batch costs five round trips (BEGIN, the INSERT, the outbox INSERT,
+// COMMIT, the read back): which rows this batch inserted is told by the
+// INSERT's own result, not by a read before it. The first id the INSERT generated (LAST_INSERT_ID of the statement)
+// is above every row that existed before it, so a stored row below it is a
+// duplicate however alike the two taps were (a clock standing still gives
+// both the same instant).
 func flushCheckins(db *gorm.DB, batch []*pendingCheckin) {
 	ctx, cancel := store.Detached(context.Background(), writeTimeout)
 	defer cancel()
 	type key struct{ s, e uint64 }
-	first := map[key]*pendingCheckin{}
-	var rows []*pendingCheckin
+	first := make(map[key]*pendingCheckin, len(batch))
+	rows := make([]*pendingCheckin, 0, len(batch))
 	for _, p := range batch {
 		k := key{p.ci.SessionID, p.ci.EmployeeID}
 		if _, dup := first[k]; !dup {
@@ -116,46 +124,18 @@ func flushCheckins(db *gorm.DB, batch []*pendingCheckin) {
 			rows = append(rows, p)
 		}
 	}
-	// Who has a check-in already: those taps are duplicates whatever the
-	// stored row looks like (two taps may well carry the same instant).
 	var in strings.Builder
-	keyArgs := make([]any, 0, 2*len(rows))
-	for i, p := range rows {
-		if i > 0 {
-			in.WriteString(", ")
-		}
-		in.WriteString("(?, ?)")
-		keyArgs = append(keyArgs, p.ci.SessionID, p.ci.EmployeeID)
-	}
-	byKeys := func(dst *[]store.Checkin) error {
-		*dst = (*dst)[:0]
-		return db.WithContext(ctx).Where("(session_id, employee_id) IN ("+in.String()+")", keyArgs...).Find(dst).Error
-	}
-	var before []store.Checkin
-	if err := store.Retry(ctx, func() error { return byKeys(&before) }); err != nil {
-		for _, p := range batch {
-			p.err = fmt.Errorf("load check-in: %w", err)
-		}
-		return
-	}
-	existed := make(map[key]bool, len(before))
-	for _, c := range before {
-		existed[key{c.SessionID, c.EmployeeID}] = true
-	}
-	fresh := rows[:0:0]
-	for _, p := range rows {
-		if !existed[key{p.ci.SessionID, p.ci.EmployeeID}] {
-			fresh = append(fresh, p)
-		}
-	}
-	rows = fresh
+	keyArgs := make([]any, 0, 2*len(rows)+1)
 	var sql strings.Builder
 	args := make([]any, 0, len(rows)*15)
 	sql.WriteString("INSERT INTO checkins (session_id, employee_id, kind, source, platform, delivery_id, checked_in_at, recorded_by, note, created_at) SELECT * FROM (")
 	for i, p := range rows {
 		if i > 0 {
+			in.WriteString(", ")
 			sql.WriteString(" UNION ALL ")
 		}
+		in.WriteString("(?, ?)")
+		keyArgs = append(keyArgs, p.ci.SessionID, p.ci.EmployeeID)
 		sql.WriteString("SELECT ? AS session_id, ? AS employee_id, ? AS kind, ? AS source, ? AS platform, ? AS delivery_id, ? AS checked_in_at, ? AS recorded_by, ? AS note, ? AS created_at" +
 			" FROM enrollments JOIN sessions ON sessions.id = enrollments.session_id" +
 			" WHERE enrollments.session_id = ? AND enrollments.employee_id = ? AND enrollments.status = ? AND sessions.status <> ? AND sessions.updated_at = ?")
@@ -163,35 +143,45 @@ func flushCheckins(db *gorm.DB, batch []*pendingCheckin) {
 		args = append(args, c.SessionID, c.EmployeeID, c.Kind, c.Source, c.Platform, c.DeliveryID, c.CheckedInAt, c.RecordedBy, c.Note, c.CreatedAt,
 			c.SessionID, c.EmployeeID, store.EnrollInvited, store.SessionCancelled, p.sessUpdated)
 	}
-	sql.WriteString(") AS v ON DUPLICATE KEY UPDATE checkins.id = checkins.id")
-	if len(rows) > 0 {
-		// The outbox rows of the webhooks (checkin.created) commit with the
-		// check-ins: one more INSERT … SELECT per batch.
-		var freshIn strings.Builder
-		freshArgs := make([]any, 0, 2*len(rows))
-		for i, p := range rows {
-			if i > 0 {
-				freshIn.WriteString(", ")
-			}
-			freshIn.WriteString("(?, ?)")
-			freshArgs = append(freshArgs, p.ci.SessionID, p.ci.EmployeeID)
-		}
-		events := "SELECT id AS ref_id, checked_in_at AS occurred_at FROM checkins WHERE (session_id, employee_id) IN (" + freshIn.String() + ")"
-		err := store.Tx(ctx, db, func(tx *gorm.DB) error {
-			if err := tx.Exec(sql.String(), args...).Error; err != nil {
-				return err
-			}
-			return store.RecordEventsFrom(tx, store.EventCheckin, rows[0].ci.CreatedAt, events, freshArgs...)
-		})
+	// The no-op update names a column other than the id: updating the
+	// AUTO_INCREMENT column would make the statement report the existing
+	// row's id as its first generated one.
+	sql.WriteString(") AS v ON DUPLICATE KEY UPDATE checkins.session_id = checkins.session_id")
+	keys := "(session_id, employee_id) IN (" + in.String() + ")"
+	var firstID uint64 // first id this batch's INSERT generated; 0: it inserted none
+	err := store.Tx(ctx, db, func(tx *gorm.DB) error {
+		firstID = 0
+		res, err := tx.Statement.ConnPool.ExecContext(ctx, sql.String(), args...)
 		if err != nil {
-			for _, p := range batch {
-				p.err = fmt.Errorf("store check-in: %w", err)
-			}
-			return
+			return err
 		}
+		inserted, err := res.RowsAffected()
+		if err != nil || inserted == 0 {
+			return err
+		}
+		last, err := res.LastInsertId()
+		if err != nil {
+			return err
+		}
+		firstID = uint64(last)
+		// The outbox rows of the webhooks (checkin.created) commit with the
+		// check-ins: the rows at or above firstID are this batch's (a row
+		// of the same keys written meanwhile elsewhere would only repeat
+		// its event, which the outbox's unique key absorbs).
+		return store.RecordEventsFrom(tx, store.EventCheckin, rows[0].ci.CreatedAt,
+			"SELECT id AS ref_id, checked_in_at AS occurred_at FROM checkins WHERE "+keys+" AND id >= ?", append(keyArgs, firstID)...)
+	})
+	if err != nil {
+		for _, p := range batch {
+			p.err = fmt.Errorf("store check-in: %w", err)
+		}
+		return
 	}
 	var stored []store.Checkin
-	if err := store.Retry(ctx, func() error { return byKeys(&stored) }); err != nil {
+	if err := store.Retry(ctx, func() error {
+		stored = stored[:0]
+		return db.WithContext(ctx).Where(keys, keyArgs...).Find(&stored).Error
+	}); err != nil {
 		for _, p := range batch {
 			p.err = fmt.Errorf("load check-in: %w", err)
 		}
@@ -207,7 +197,7 @@ func flushCheckins(db *gorm.DB, batch []*pendingCheckin) {
 		switch {
 		case !ok:
 			p.fallback = true
-		case first[k] == p && !existed[k] && sameCheckin(c, p.ci):
+		case first[k] == p && firstID != 0 && c.ID >= firstID && sameCheckin(c, p.ci):
 			// Written by this batch (another replica writing the same
 			// person in the same instant, source and kind is told apart
 			// only by its delivery: either answer is then true).

@@ -66,6 +66,7 @@ func Open(ctx context.Context, driver, dsn string, opts Options) (*gorm.DB, erro
 			return nil, verr
 		} else if _, set := mc.Params[v]; !set {
 			mc.Params[v] = "'READ-COMMITTED'"
+			cfg.Plugins = map[string]gorm.Plugin{readCommittedConns{}.Name(): readCommittedConns{}}
 		}
 		db, err = gorm.Open(gmysql.New(gmysql.Config{DSNConfig: mc, DefaultStringSize: 191}), cfg)
 	case DriverSQLite:
