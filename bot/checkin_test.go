@@ -2,6 +2,7 @@ package bot_test
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -131,4 +132,36 @@ func TestCheckinRepeatedTapAtTheSameInstant(t *testing.T) {
 			require.Equal(t, i > 0, res.Duplicate, "tap %d", i+1)
 		}
 	})
+}
+
+// TestCheckinBatchFailureChangesNothing: a batch the database refuses (a
+// note longer than its column) answers an error, stores nothing — no
+// check-in, no outbox row — and leaves the batch connection clean for the
+// next tap, which is stored with its event.
+func TestCheckinBatchFailureChangesNothing(t *testing.T) {
+	t.Parallel()
+	db := storetest.Open(t, store.DriverMySQL)
+	f := seed(t, db, 2)
+	c := &bot.Checkins{DB: db.DB, Now: ticking(f.sess.StartsAt.Add(-10 * time.Minute))}
+	count := func(model any) int64 {
+		var n int64
+		require.NoError(t, db.Model(model).Count(&n).Error)
+		return n
+	}
+	for range 3 { // more attempts than the pool has connections to hide a dirty one
+		sess := f.sess
+		_, err := c.Record(context.Background(), bot.CheckinRequest{SessionID: sess.ID, EmployeeID: f.emps[0].ID, Source: store.SourceCard, Session: &sess, Note: strings.Repeat("长", 300)})
+		require.ErrorContains(t, err, "Data too long")
+	}
+	require.Zero(t, count(&store.Checkin{}))
+	require.Zero(t, count(&store.WebhookEvent{}))
+	for _, e := range f.emps {
+		sess := f.sess
+		res, err := c.Record(context.Background(), bot.CheckinRequest{SessionID: sess.ID, EmployeeID: e.ID, Source: store.SourceCard, Session: &sess})
+		require.NoError(t, err)
+		require.False(t, res.Duplicate)
+		require.NotZero(t, res.Checkin.ID)
+	}
+	require.EqualValues(t, 2, count(&store.Checkin{}))
+	require.EqualValues(t, 2, count(&store.WebhookEvent{}))
 }

@@ -2,7 +2,10 @@ package bot
 
 import (
 	"context"
+	"database/sql"
+	"database/sql/driver"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -105,12 +108,15 @@ func (g *groupCommit) run(batch []*pendingCheckin, flush func([]*pendingCheckin)
 // not enrolled, session edited since) is marked fallback: its caller takes
 // the full path, which re-reads everything.
 //
-// The batch costs five round trips (BEGIN, the INSERT, the outbox INSERT,
-// COMMIT, the read back): which rows this batch inserted is told by the
-// INSERT's own result, not by a read before it. The first id the INSERT generated (LAST_INSERT_ID of the statement)
-// is above every row that existed before it, so a stored row below it is a
-// duplicate however alike the two taps were (a clock standing still gives
-// both the same instant).
+// Which rows this batch inserted is told by the INSERT itself, not by a read
+// before it: the first id it generated (LAST_INSERT_ID, when ROW_COUNT is
+// not 0) is above every row that existed before it, so a stored row below it
+// is a duplicate however alike the two taps were (a clock standing still
+// gives both the same instant).
+//
+// On the batch pool (store.BatchPool) the whole batch — BEGIN, the INSERT,
+// the outbox INSERT, COMMIT and the read back — is one round trip; without
+// it (a database Open did not make) it is five, through store.Tx.
 func flushCheckins(db *gorm.DB, batch []*pendingCheckin) {
 	ctx, cancel := store.Detached(context.Background(), writeTimeout)
 	defer cancel()
@@ -124,10 +130,62 @@ func flushCheckins(db *gorm.DB, batch []*pendingCheckin) {
 			rows = append(rows, p)
 		}
 	}
-	var in strings.Builder
-	keyArgs := make([]any, 0, 2*len(rows)+1)
-	var sql strings.Builder
-	args := make([]any, 0, len(rows)*15)
+	w := newCheckinBatch(rows)
+	var (
+		stored []storedCheckin
+		err    error
+	)
+	if pool, perr := store.BatchPool(db); perr == nil {
+		stored, err = w.oneTrip(ctx, pool)
+	} else {
+		stored, err = w.viaTx(ctx, db)
+	}
+	if err != nil {
+		for _, p := range batch {
+			p.err = fmt.Errorf("store check-in: %w", err)
+		}
+		return
+	}
+	got := make(map[key]storedCheckin, len(stored))
+	for _, c := range stored {
+		got[key{c.SessionID, c.EmployeeID}] = c
+	}
+	for _, p := range batch {
+		k := key{p.ci.SessionID, p.ci.EmployeeID}
+		c, ok := got[k]
+		switch {
+		case !ok:
+			p.fallback = true
+		case first[k] == p && c.ours && sameCheckin(c.Checkin, p.ci):
+			// Written by this batch (another replica writing the same
+			// person in the same instant, source and kind is told apart
+			// only by its delivery: either answer is then true).
+			p.stored, p.inserted = c.Checkin, true
+		default:
+			p.stored = c.Checkin
+		}
+	}
+}
+
+// storedCheckin is a row read back after a batch; ours: this batch's INSERT
+// wrote it.
+type storedCheckin struct {
+	store.Checkin
+	ours bool
+}
+
+// checkinBatch is the SQL of one batch.
+type checkinBatch struct {
+	insert     string // the guarded INSERT … SELECT
+	insertArgs []any
+	keys       string // "(session_id, employee_id) IN (…)"
+	keyArgs    []any
+	createdAt  time.Time
+}
+
+func newCheckinBatch(rows []*pendingCheckin) checkinBatch {
+	var in, sql strings.Builder
+	b := checkinBatch{keyArgs: make([]any, 0, 2*len(rows)), insertArgs: make([]any, 0, len(rows)*15), createdAt: rows[0].ci.CreatedAt}
 	sql.WriteString("INSERT INTO checkins (session_id, employee_id, kind, source, platform, delivery_id, checked_in_at, recorded_by, note, created_at) SELECT * FROM (")
 	for i, p := range rows {
 		if i > 0 {
@@ -135,23 +193,104 @@ func flushCheckins(db *gorm.DB, batch []*pendingCheckin) {
 			sql.WriteString(" UNION ALL ")
 		}
 		in.WriteString("(?, ?)")
-		keyArgs = append(keyArgs, p.ci.SessionID, p.ci.EmployeeID)
+		b.keyArgs = append(b.keyArgs, p.ci.SessionID, p.ci.EmployeeID)
 		sql.WriteString("SELECT ? AS session_id, ? AS employee_id, ? AS kind, ? AS source, ? AS platform, ? AS delivery_id, ? AS checked_in_at, ? AS recorded_by, ? AS note, ? AS created_at" +
 			" FROM enrollments JOIN sessions ON sessions.id = enrollments.session_id" +
 			" WHERE enrollments.session_id = ? AND enrollments.employee_id = ? AND enrollments.status = ? AND sessions.status <> ? AND sessions.updated_at = ?")
 		c := p.ci
-		args = append(args, c.SessionID, c.EmployeeID, c.Kind, c.Source, c.Platform, c.DeliveryID, c.CheckedInAt, c.RecordedBy, c.Note, c.CreatedAt,
+		b.insertArgs = append(b.insertArgs, c.SessionID, c.EmployeeID, c.Kind, c.Source, c.Platform, c.DeliveryID, c.CheckedInAt, c.RecordedBy, c.Note, c.CreatedAt,
 			c.SessionID, c.EmployeeID, store.EnrollInvited, store.SessionCancelled, p.sessUpdated)
 	}
 	// The no-op update names a column other than the id: updating the
 	// AUTO_INCREMENT column would make the statement report the existing
 	// row's id as its first generated one.
 	sql.WriteString(") AS v ON DUPLICATE KEY UPDATE checkins.session_id = checkins.session_id")
-	keys := "(session_id, employee_id) IN (" + in.String() + ")"
-	var firstID uint64 // first id this batch's INSERT generated; 0: it inserted none
+	b.insert = sql.String()
+	b.keys = "(session_id, employee_id) IN (" + in.String() + ")"
+	return b
+}
+
+// events is the outbox INSERT of the webhooks (checkin.created) for the rows
+// at or above firstSQL, an SQL expression of the batch's first id (a row of
+// the same keys written meanwhile elsewhere would only repeat its event,
+// which the outbox's unique key absorbs).
+func (b checkinBatch) events(firstSQL string, firstArgs ...any) (string, []any, error) {
+	return store.EventsFromSQL(true, store.EventCheckin, b.createdAt,
+		"SELECT id AS ref_id, checked_in_at AS occurred_at FROM checkins WHERE "+b.keys+" AND id >= "+firstSQL, append(slices.Clone(b.keyArgs), firstArgs...)...)
+}
+
+const checkinColumns = "id, session_id, employee_id, kind, source, platform, delivery_id, checked_in_at, recorded_by, note, created_at"
+
+// oneTrip runs the batch as one multi-statement query on pool.
+func (b checkinBatch) oneTrip(ctx context.Context, pool *sql.DB) ([]storedCheckin, error) {
+	events, eventArgs, err := b.events("@ll_first")
+	if err != nil {
+		return nil, err
+	}
+	q := "SET TRANSACTION ISOLATION LEVEL READ COMMITTED; START TRANSACTION; " + b.insert +
+		"; SET @ll_first = IF(ROW_COUNT() > 0, LAST_INSERT_ID(), NULL); " + events +
+		"; COMMIT; SELECT COALESCE(id >= @ll_first, 0), " + checkinColumns + " FROM checkins WHERE " + b.keys
+	args := make([]any, 0, len(b.insertArgs)+len(eventArgs)+len(b.keyArgs))
+	args = append(append(append(args, b.insertArgs...), eventArgs...), b.keyArgs...)
+	var out []storedCheckin
+	err = store.Retry(ctx, func() error {
+		out = out[:0]
+		conn, err := pool.Conn(ctx)
+		if err != nil {
+			return err
+		}
+		defer conn.Close()
+		if err := b.readOneTrip(ctx, conn, q, args, &out); err != nil {
+			// A statement that failed leaves its transaction open (a
+			// deadlock has rolled it back already): end it before the
+			// connection goes back to the pool, or drop the connection.
+			if _, rerr := conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK"); rerr != nil {
+				_ = conn.Raw(func(any) error { return driver.ErrBadConn })
+			}
+			return err
+		}
+		return nil
+	})
+	return out, err
+}
+
+func (b checkinBatch) readOneTrip(ctx context.Context, conn *sql.Conn, q string, args []any, out *[]storedCheckin) error {
+	rs, err := conn.QueryContext(ctx, q, args...)
+	if err != nil {
+		return err
+	}
+	defer rs.Close()
+	// The statements before the SELECT answer no rows: the driver skips
+	// them (and fails the query at the first that failed).
+	if cols, err := rs.Columns(); err != nil || len(cols) != 12 {
+		return fmt.Errorf("check-in batch: the read back has %d columns (%w)", len(cols), err)
+	}
+	for rs.Next() {
+		var c storedCheckin
+		var platform, recordedBy, note sql.NullString
+		var delivery sql.Null[uint64]
+		var created sql.NullTime
+		if err := rs.Scan(&c.ours, &c.ID, &c.SessionID, &c.EmployeeID, &c.Kind, &c.Source, &platform, &delivery, &c.CheckedInAt, &recordedBy, &note, &created); err != nil {
+			return err
+		}
+		c.Platform, c.RecordedBy, c.Note = platform.String, recordedBy.String, note.String
+		if delivery.Valid {
+			c.DeliveryID = &delivery.V
+		}
+		if created.Valid {
+			c.CreatedAt = created.Time
+		}
+		*out = append(*out, c)
+	}
+	return rs.Err()
+}
+
+// viaTx runs the batch through store.Tx and reads back after it.
+func (b checkinBatch) viaTx(ctx context.Context, db *gorm.DB) ([]storedCheckin, error) {
+	var firstID uint64 // first id the INSERT generated; 0: it inserted none
 	err := store.Tx(ctx, db, func(tx *gorm.DB) error {
 		firstID = 0
-		res, err := tx.Statement.ConnPool.ExecContext(ctx, sql.String(), args...)
+		res, err := tx.Statement.ConnPool.ExecContext(ctx, b.insert, b.insertArgs...)
 		if err != nil {
 			return err
 		}
@@ -164,48 +303,27 @@ func flushCheckins(db *gorm.DB, batch []*pendingCheckin) {
 			return err
 		}
 		firstID = uint64(last)
-		// The outbox rows of the webhooks (checkin.created) commit with the
-		// check-ins: the rows at or above firstID are this batch's (a row
-		// of the same keys written meanwhile elsewhere would only repeat
-		// its event, which the outbox's unique key absorbs).
-		return store.RecordEventsFrom(tx, store.EventCheckin, rows[0].ci.CreatedAt,
-			"SELECT id AS ref_id, checked_in_at AS occurred_at FROM checkins WHERE "+keys+" AND id >= ?", append(keyArgs, firstID)...)
+		events, args, err := b.events("?", firstID)
+		if err != nil {
+			return err
+		}
+		return tx.Exec(events, args...).Error
 	})
 	if err != nil {
-		for _, p := range batch {
-			p.err = fmt.Errorf("store check-in: %w", err)
-		}
-		return
+		return nil, err
 	}
-	var stored []store.Checkin
+	var rows []store.Checkin
 	if err := store.Retry(ctx, func() error {
-		stored = stored[:0]
-		return db.WithContext(ctx).Where(keys, keyArgs...).Find(&stored).Error
+		rows = rows[:0]
+		return db.WithContext(ctx).Where(b.keys, b.keyArgs...).Find(&rows).Error
 	}); err != nil {
-		for _, p := range batch {
-			p.err = fmt.Errorf("load check-in: %w", err)
-		}
-		return
+		return nil, fmt.Errorf("load check-in: %w", err)
 	}
-	got := make(map[key]store.Checkin, len(stored))
-	for _, c := range stored {
-		got[key{c.SessionID, c.EmployeeID}] = c
+	out := make([]storedCheckin, len(rows))
+	for i, c := range rows {
+		out[i] = storedCheckin{Checkin: c, ours: firstID != 0 && c.ID >= firstID}
 	}
-	for _, p := range batch {
-		k := key{p.ci.SessionID, p.ci.EmployeeID}
-		c, ok := got[k]
-		switch {
-		case !ok:
-			p.fallback = true
-		case first[k] == p && firstID != 0 && c.ID >= firstID && sameCheckin(c, p.ci):
-			// Written by this batch (another replica writing the same
-			// person in the same instant, source and kind is told apart
-			// only by its delivery: either answer is then true).
-			p.stored, p.inserted = c, true
-		default:
-			p.stored = c
-		}
-	}
+	return out, nil
 }
 
 // sameCheckin reports whether stored is the row built as ours.

@@ -42,6 +42,7 @@ func Open(ctx context.Context, driver, dsn string, opts Options) (*gorm.DB, erro
 	)
 	switch driver {
 	case DriverMySQL:
+		cfg.Plugins = map[string]gorm.Plugin{}
 		mc, perr := mysql.ParseDSN(dsn)
 		if perr != nil {
 			return nil, fmt.Errorf("parse mysql dsn: %w", perr)
@@ -66,8 +67,9 @@ func Open(ctx context.Context, driver, dsn string, opts Options) (*gorm.DB, erro
 			return nil, verr
 		} else if _, set := mc.Params[v]; !set {
 			mc.Params[v] = "'READ-COMMITTED'"
-			cfg.Plugins = map[string]gorm.Plugin{readCommittedConns{}.Name(): readCommittedConns{}}
+			cfg.Plugins[readCommittedConns{}.Name()] = readCommittedConns{}
 		}
+		cfg.Plugins[(*batchPool)(nil).Name()] = &batchPool{mc: mc}
 		db, err = gorm.Open(gmysql.New(gmysql.Config{DSNConfig: mc, DefaultStringSize: 191}), cfg)
 	case DriverSQLite:
 		if dsn == "" {
@@ -142,13 +144,17 @@ func isolationVariable(ctx context.Context, mc *mysql.Config) (string, error) {
 // IsMySQL reports whether db talks to MySQL or MariaDB.
 func IsMySQL(db *gorm.DB) bool { return db.Dialector.Name() == "mysql" }
 
-// Close closes the underlying connection pool.
+// Close closes the underlying connection pool (and the batch pool, when it
+// was opened).
 func Close(db *gorm.DB) error {
 	sqlDB, err := db.DB()
 	if err != nil {
 		return err
 	}
-	return sqlDB.Close()
+	if p, ok := db.Config.Plugins[(*batchPool)(nil).Name()].(*batchPool); ok {
+		err = p.close()
+	}
+	return errors.Join(sqlDB.Close(), err)
 }
 
 // IsDuplicate reports whether err is a unique-key violation.

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -99,19 +100,29 @@ func webhookModels() []any {
 // the number of rows, and an event already recorded for the same fact is
 // left alone, so running it again is safe.
 func RecordEventsFrom(tx *gorm.DB, eventType string, now time.Time, selectSQL string, args ...any) error {
+	sql, all, err := EventsFromSQL(IsMySQL(tx), eventType, now, selectSQL, args...)
+	if err == nil {
+		err = tx.Exec(sql, all...).Error
+	}
+	if err != nil {
+		return fmt.Errorf("record %s events: %w", eventType, err)
+	}
+	return nil
+}
+
+// EventsFromSQL is the statement RecordEventsFrom runs, with its arguments,
+// for a writer that sends it in a batch of its own (mysql: the MySQL
+// dialect, else SQLite's).
+func EventsFromSQL(mysql bool, eventType string, now time.Time, selectSQL string, args ...any) (string, []any, error) {
 	if !strings.HasPrefix(strings.TrimSpace(selectSQL), "SELECT ") {
-		return fmt.Errorf("record %s events: the source must be a SELECT", eventType)
+		return "", nil, errors.New("the source must be a SELECT")
 	}
 	sql := "INSERT INTO webhook_events (type, ref_id, occurred_at, fanned_out, created_at) SELECT ?, src.ref_id, src.occurred_at, ?, ? FROM (" +
 		selectSQL + ") AS src"
-	if IsMySQL(tx) {
+	if mysql {
 		sql += " ON DUPLICATE KEY UPDATE webhook_events.ref_id = webhook_events.ref_id"
 	} else {
 		sql += " WHERE true ON CONFLICT DO NOTHING"
 	}
-	all := append([]any{eventType, false, now.UTC().Truncate(time.Millisecond)}, args...)
-	if err := tx.Exec(sql, all...).Error; err != nil {
-		return fmt.Errorf("record %s events: %w", eventType, err)
-	}
-	return nil
+	return sql, append([]any{eventType, false, now.UTC().Truncate(time.Millisecond)}, args...), nil
 }
