@@ -1149,7 +1149,7 @@ func (f *fireJob) sendChunk(ctx context.Context, m Messenger, bm BatchMessenger,
 	}
 	wctx, cancel := store.Detached(ctx, writeTimeout)
 	defer cancel()
-	statuses, err := f.record(wctx, rows, results)
+	statuses, err := f.record(wctx, rows, results, !isBatch && direct(m))
 	if err != nil {
 		return o, err
 	}
@@ -1215,7 +1215,13 @@ func (f *fireJob) sendBatch(ctx context.Context, m Messenger, bm BatchMessenger,
 // after deadlocks: sent rows in one statement, the rest one by one. Every
 // write is a compare-and-set on this run's claim token, so a run that lost
 // its rows to another cannot overwrite their outcome.
-func (f *fireJob) record(ctx context.Context, rows []store.Delivery, results []Result) ([]string, error) {
+//
+// With merge set (platforms that neither pace nor batch, whose workers
+// finish chunks faster than the database settles them) a chunk whose rows
+// were all sent is settled together with the other workers' (settler);
+// paced and batch platforms, whose sends bound them, settle each chunk on
+// its own.
+func (f *fireJob) record(ctx context.Context, rows []store.Delivery, results []Result, merge bool) ([]string, error) {
 	statuses := make([]string, len(rows))
 	allSent := true
 	for _, res := range results {
@@ -1225,6 +1231,9 @@ func (f *fireJob) record(ctx context.Context, rows []store.Delivery, results []R
 		// The usual case is one statement: no transaction needed.
 		for i := range statuses {
 			statuses[i] = store.DeliverySent
+		}
+		if !merge {
+			return statuses, store.Retry(ctx, func() error { return f.finishSent(f.d.DB.WithContext(ctx), rows, results) })
 		}
 		return statuses, f.settle.sent(ctx, f, rows, results)
 	}
