@@ -316,10 +316,10 @@ func (s *Service) PreviewInput(ctx context.Context, r *bot.Renderer, in Input) (
 				return nil, err
 			}
 			p.SendTime = &ch
-			at := s.quiet().Next(ch.At)
+			at := s.quiet(loc).Next(ch.At)
 			p.SendAt = &at
 		} else if at := firstTime(v.At, in.Schedule.At); at != nil {
-			t := s.quiet().Next(*at)
+			t := s.quiet(loc).Next(*at)
 			p.SendAt = &t
 		}
 		out = append(out, p)

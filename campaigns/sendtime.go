@@ -99,13 +99,14 @@ func (s *Service) chooseSendTime(ctx context.Context, aud Audience, loc *time.Lo
 	if err != nil {
 		return SendTimeChoice{}, err
 	}
-	return est.Choose(w, fallback, s.quiet()), nil
+	return est.Choose(w, fallback, s.quiet(loc)), nil
 }
 
-// quiet is the planner's quiet hours and holidays.
-func (s *Service) quiet() scheduler.QuietHours {
+// quiet is the planner's quiet hours and holidays read in the campaign's
+// zone loc, as the planner reads them in the zone of the campaign's session.
+func (s *Service) quiet(loc *time.Location) scheduler.QuietHours {
 	if s.Planner != nil {
-		return s.Planner.Quiet
+		return s.Planner.Quiet.In(loc)
 	}
 	return scheduler.QuietHours{}
 }

@@ -234,7 +234,7 @@ func (p *Planner) computeRunAt(ctx context.Context, db *gorm.DB, tp *store.Touch
 		}
 		due = now
 	}
-	moved := p.Quiet.Next(due).UTC()
+	moved := p.QuietFor(sess).Next(due).UTC()
 	if tp.Kind == bot.KindCheckinPrompt && moved.After(sess.StartsAt) && !due.After(sess.StartsAt) {
 		// A class that starts inside quiet hours (07:30) still gets its
 		// check-in prompt before it starts: people are on their way.
@@ -290,7 +290,18 @@ func (p *Planner) choose(ctx context.Context, db *gorm.DB, tp store.Touchpoint, 
 	if err != nil {
 		return sendtime.Choice{}, false, fmt.Errorf("learn the send time of touchpoint %d: %w", tp.ID, err)
 	}
-	return est.Choose(w, fallback, p.Quiet), true, nil
+	return est.Choose(w, fallback, p.QuietFor(sess)), true, nil
+}
+
+// QuietFor is the quiet hours and holidays read in the session's time
+// zone: they protect the people in that class, who live by its clock (an
+// 11:00 New York reminder is not moved by Shanghai's night). A session
+// without a zone keeps the configured one.
+func (p *Planner) QuietFor(sess store.Session) scheduler.QuietHours {
+	if sess.TimeZone == "" {
+		return p.Quiet
+	}
+	return p.Quiet.In(bot.SessionLocation(sess))
 }
 
 func firstNonEmpty(a, b string) string {
@@ -464,13 +475,13 @@ func (p *Planner) Fires(ctx context.Context, tp store.Touchpoint, sess store.Ses
 		if err != nil {
 			return out, err
 		}
-		f := Fire{Due: due, At: p.Quiet.Next(due).UTC()}
+		f := Fire{Due: due, At: p.QuietFor(sess).Next(due).UTC()}
 		ch, ok, err := p.choose(ctx, nil, tp, sess, due, after)
 		if err != nil {
 			return out, err
 		}
 		if ok {
-			f.SendTime, f.At = &ch, p.Quiet.Next(ch.At).UTC()
+			f.SendTime, f.At = &ch, p.QuietFor(sess).Next(ch.At).UTC()
 		}
 		out = append(out, f)
 		if tp.CronSpec == "" {
@@ -547,7 +558,7 @@ func (p *Planner) scheduleNext(ctx context.Context, pl FirePayload) error {
 	if err != nil {
 		return scheduler.Cancel(err)
 	}
-	tp.RunAt = p.Quiet.Next(due).UTC()
+	tp.RunAt = p.QuietFor(sess).Next(due).UTC()
 	if err := p.DB.WithContext(ctx).Model(&tp).Updates(map[string]any{"status": tp.Status, "run_at": tp.RunAt}).Error; err != nil {
 		return err
 	}

@@ -202,3 +202,39 @@ func TestEarlyClassPromptIsNotMovedPastTheStart(t *testing.T) {
 		require.True(t, time.Date(2026, 3, 3, 8, 0, 0, 0, shanghai).Equal(reminder.RunAt), "other kinds wait for the morning")
 	})
 }
+
+// TestQuietHoursInSessionZone: quiet hours configured 21:00–08:00 (read in
+// Shanghai) apply in a New York session's own zone: an 11:00 New York send
+// goes out at 11:00 New York, not at 19:00 after Shanghai's night; 22:30
+// New York waits for 08:00 New York; the preview shows the same.
+func TestQuietHoursInSessionZone(t *testing.T) {
+	t.Parallel()
+	ny, err := time.LoadLocation("America/New_York")
+	require.NoError(t, err)
+	storetest.Each(t, func(t *testing.T, db *storetest.DB) {
+		now := time.Date(2026, 3, 1, 15, 0, 0, 0, time.UTC)
+		b := setup(t, db, now, time.Date(2026, 3, 10, 9, 0, 0, 0, ny))
+		require.NoError(t, db.Model(&b.sess).Update("time_zone", "America/New_York").Error)
+		b.sess.TimeZone = "America/New_York"
+		cases := []struct {
+			name     string
+			at, want time.Time
+		}{
+			{"11:00 New York", time.Date(2026, 3, 2, 11, 0, 0, 0, ny), time.Date(2026, 3, 2, 11, 0, 0, 0, ny)},
+			{"22:30 New York", time.Date(2026, 3, 2, 22, 30, 0, 0, ny), time.Date(2026, 3, 3, 8, 0, 0, 0, ny)},
+		}
+		for _, tc := range cases {
+			at := tc.at
+			tp := b.create(t, store.Touchpoint{Kind: bot.KindCustom, Note: tc.name, Anchor: store.AnchorAbsolute, At: &at, Audience: store.AudienceAll})
+			require.True(t, tc.want.Equal(tp.RunAt), "%s: run at %s", tc.name, tp.RunAt.In(ny))
+			require.True(t, job(t, db, tp.ID).RunAt.Equal(tp.RunAt), tc.name)
+			fires, err := b.p.Fires(context.Background(), tp, b.sess, 1)
+			require.NoError(t, err)
+			require.True(t, tc.want.Equal(fires[0].At), "%s: preview %s", tc.name, fires[0].At.In(ny))
+			require.Equal(t, !tc.want.Equal(tc.at), fires[0].Moved(), tc.name)
+		}
+		// A weekly 22:00 New York cron fire moves to 08:00 New York.
+		tp := b.create(t, store.Touchpoint{Kind: bot.KindCustom, Note: "weekly", Anchor: store.AnchorAbsolute, CronSpec: "0 22 * * 1", Audience: store.AudienceAll})
+		require.True(t, time.Date(2026, 3, 3, 8, 0, 0, 0, ny).Equal(tp.RunAt), tp.RunAt.In(ny).String())
+	})
+}

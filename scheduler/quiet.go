@@ -26,6 +26,15 @@ type QuietHours struct {
 	SkipWeekends bool
 }
 
+// In returns the same rules read in loc: the quiet window, holidays and
+// weekends in loc's wall-clock time and dates. A nil loc keeps q's zone.
+func (q QuietHours) In(loc *time.Location) QuietHours {
+	if loc != nil {
+		q.Location = loc
+	}
+	return q
+}
+
 // maxDaysOff bounds Next's search for an allowed day.
 const maxDaysOff = 3660
 

@@ -127,3 +127,33 @@ func TestParseClock(t *testing.T) {
 		require.Equal(t, tt.want, got, "ParseClock(%q)", tt.in)
 	}
 }
+
+// TestQuietHoursIn: the configured rules (21:00–08:00 and a holiday, read
+// in Shanghai) applied in a New York session's zone.
+func TestQuietHoursIn(t *testing.T) {
+	t.Parallel()
+	sh, ny := mustLoad(t, "Asia/Shanghai"), mustLoad(t, "America/New_York")
+	q := scheduler.QuietHours{Enabled: true, Start: 21 * time.Hour, End: 8 * time.Hour, Location: sh,
+		Holidays: map[string]bool{"2026-03-04": true}}
+	cases := []struct {
+		name string
+		loc  *time.Location
+		in   time.Time
+		want time.Time
+	}{
+		{"11:00 in New York is daytime there", ny, time.Date(2026, 3, 2, 11, 0, 0, 0, ny), time.Date(2026, 3, 2, 11, 0, 0, 0, ny)},
+		{"the same instant read in Shanghai is 00:00 quiet", sh, time.Date(2026, 3, 2, 11, 0, 0, 0, ny), time.Date(2026, 3, 3, 8, 0, 0, 0, sh)},
+		{"22:30 in New York waits for 08:00 New York", ny, time.Date(2026, 3, 2, 22, 30, 0, 0, ny), time.Date(2026, 3, 3, 8, 0, 0, 0, ny)},
+		{"a holiday is New York's calendar day", ny, time.Date(2026, 3, 4, 10, 0, 0, 0, ny), time.Date(2026, 3, 5, 8, 0, 0, 0, ny)},
+		{"the evening before the holiday in New York is not the holiday", ny, time.Date(2026, 3, 3, 19, 0, 0, 0, ny), time.Date(2026, 3, 3, 19, 0, 0, 0, ny)},
+		{"nil keeps the configured zone", nil, time.Date(2026, 3, 2, 11, 0, 0, 0, ny), time.Date(2026, 3, 3, 8, 0, 0, 0, sh)},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			got := q.In(tc.loc).Next(tc.in)
+			require.True(t, tc.want.Equal(got), "got %s want %s", got.In(ny), tc.want.In(ny))
+		})
+	}
+	require.Equal(t, sh, q.Location, "In does not change the configured rules")
+}

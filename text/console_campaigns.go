@@ -140,7 +140,7 @@ var consoleCampaignTexts = Texts{
 	"campaign.f.win_from":    {"时间窗口开始", "Window start"},
 	"campaign.f.win_to":      {"时间窗口结束", "Window end"},
 	"campaign.f.zone":        {"时区", "Time zone"},
-	"campaign.f.quiet":       {"免打扰时段（%s）和节假日内不发送，会顺延到允许的时间。", "Nothing is sent in quiet hours (%s) or on holidays; sends move to the next allowed time."},
+	"campaign.f.quiet":       {"按活动的时区，免打扰时段（%s）和节假日内不发送，会顺延到允许的时间。", "Nothing is sent in quiet hours (%s, in the campaign's time zone) or on holidays; sends move to the next allowed time."},
 	"campaign.f.quiet_off":   {"免打扰时段未开启；节假日仍按配置顺延。", "Quiet hours are off; holidays still move sends."},
 	"campaign.f.v_name":      {"版本名", "Name"},
 	"campaign.f.v_weight":    {"权重", "Weight"},
