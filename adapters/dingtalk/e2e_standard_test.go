@@ -1,7 +1,6 @@
 package dingtalk_test
 
 import (
-	"context"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -23,12 +22,8 @@ func TestEndToEndStandardCard(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *storetest.DB) {
 		e := e2eSetup(t, db, dingtalk.CardsStandard)
 		require.Equal(t, dingtalk.CardsStandard, e.c.Cards())
-		ctx, cancel := context.WithCancel(context.Background())
-		defer cancel()
-		runErr := make(chan error, 1)
-		go func() { runErr <- e.c.Run(ctx, e.a.Router()) }()
+		e.runStream(t)
 		gw := e.f.gw
-		gw.waitConnected(t, 1)
 
 		e.planAndFire(t)
 		d1 := deliveryOf(t, db, "dt001")
@@ -81,8 +76,5 @@ func TestEndToEndStandardCard(t *testing.T) {
 		require.Equal(t, 200, gw.waitAck(t, "s2").Code)
 		require.EqualValues(t, 2, e.checkins(t))
 		require.Contains(t, standardText(e.f.card(d2.Key).Standard), "已签到")
-
-		cancel()
-		require.NoError(t, <-runErr)
 	})
 }

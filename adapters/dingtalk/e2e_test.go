@@ -85,6 +85,20 @@ func e2eSetup(t *testing.T, db *storetest.DB, cards string) *e2e {
 	return &e2e{a: a, srv: srv, clk: clk, f: f, c: c, db: db}
 }
 
+// runStream runs the client's Stream connection on the app's router until
+// the test ends, and waits for the first connection.
+func (e *e2e) runStream(t *testing.T) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	runErr := make(chan error, 1)
+	go func() { runErr <- e.c.Run(ctx, e.a.Router()) }()
+	t.Cleanup(func() {
+		cancel()
+		require.NoError(t, <-runErr)
+	})
+	e.f.gw.waitConnected(t, 1)
+}
+
 func (e *e2e) call(t *testing.T, method, path, ctype string, body any, out any) int {
 	t.Helper()
 	return apptest.Call(t, e.srv.URL, method, path, ctype, body, out)

@@ -199,19 +199,10 @@ func (c *Client) sendStandard(ctx context.Context, to bot.Recipient, m bot.Messa
 	}
 	const op = "im/robot/interactiveCards/send"
 	var res *im.SendRobotInteractiveCardResponse
-	err = c.withAPIToken(ctx, func(tok string) error {
-		err := c.imCall(ctx, func(cl *im.Client, rt *util.RuntimeOptions) error {
-			var err error
-			res, err = cl.SendRobotInteractiveCardWithOptions(req, &im.SendRobotInteractiveCardHeaders{XAcsDingtalkAccessToken: tea.String(tok)}, rt)
-			return err
-		})
-		if err != nil {
-			return c.classifySDK(op, err)
-		}
-		return nil
-	})
-	if err != nil {
-		c.noteQuota(err)
+	if err := c.imDo(ctx, op, func(cl *im.Client, tok *string, rt *util.RuntimeOptions) (err error) {
+		res, err = cl.SendRobotInteractiveCardWithOptions(req, &im.SendRobotInteractiveCardHeaders{XAcsDingtalkAccessToken: tok}, rt)
+		return err
+	}); err != nil {
 		return bot.Receipt{}, toBot(err)
 	}
 	if res == nil || res.Body == nil || tea.StringValue(res.Body.ProcessQueryKey) == "" {
@@ -236,23 +227,29 @@ func (c *Client) updateStandard(ctx context.Context, to bot.Recipient, handle st
 	}
 	const op = "im/robots/interactiveCards update"
 	var res *im.UpdateRobotInteractiveCardResponse
-	err = c.withAPIToken(ctx, func(tok string) error {
-		err := c.imCall(ctx, func(cl *im.Client, rt *util.RuntimeOptions) error {
-			var err error
-			res, err = cl.UpdateRobotInteractiveCardWithOptions(req, &im.UpdateRobotInteractiveCardHeaders{XAcsDingtalkAccessToken: tea.String(tok)}, rt)
-			return err
-		})
-		if err != nil {
-			return c.classifySDK(op, err)
-		}
-		return nil
-	})
-	if err != nil {
-		c.noteQuota(err)
+	if err := c.imDo(ctx, op, func(cl *im.Client, tok *string, rt *util.RuntimeOptions) (err error) {
+		res, err = cl.UpdateRobotInteractiveCardWithOptions(req, &im.UpdateRobotInteractiveCardHeaders{XAcsDingtalkAccessToken: tok}, rt)
+		return err
+	}); err != nil {
 		return fmt.Errorf("dingtalk: update card %s: %w", handle, err)
 	}
 	if res == nil || res.Body == nil || tea.StringValue(res.Body.ProcessQueryKey) == "" {
 		return fmt.Errorf("dingtalk: update card %s: no processQueryKey: %w", handle, errTransient)
 	}
 	return nil
+}
+
+// imDo runs one im SDK call with a new-API token (refreshed once when
+// DingTalk rejects it), classifies its error and notes a quota pause.
+func (c *Client) imDo(ctx context.Context, op string, fn func(cl *im.Client, tok *string, rt *util.RuntimeOptions) error) error {
+	err := c.withAPIToken(ctx, func(tok string) error {
+		if err := c.imCall(ctx, func(cl *im.Client, rt *util.RuntimeOptions) error { return fn(cl, tea.String(tok), rt) }); err != nil {
+			return c.classifySDK(op, err)
+		}
+		return nil
+	})
+	if err != nil {
+		c.noteQuota(err)
+	}
+	return err
 }
