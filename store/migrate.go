@@ -46,6 +46,7 @@ var Migrations = []Migration{
 	{Version: 9, Name: "campaigns: campaigns, variants, assignments, conversions; clicks by employee and time", File: "0009_campaigns.sql"},
 	{Version: 11, Name: "webhooks: endpoints, the event outbox, deliveries and their attempts", File: "0011_webhooks.sql"},
 	{Version: 12, Name: "campaign_send_times: learned send times of campaign variants; a \"best\" campaign schedule's window", File: "0012_campaign_send_times.sql"},
+	{Version: 13, Name: "calendar: sessions' events in the platforms' calendars; per course and session invite flags", File: "0013_calendar.sql"},
 	{Version: 15, Name: "touchpoint best-time windows: the learned send time of a class touchpoint, its window and basis", File: "0015_touchpoint_send_times.sql"},
 }
 
@@ -159,7 +160,8 @@ func Models() []any {
 	m = append(m, presenceModels()...)
 	m = append(m, directoryModels()...)
 	m = append(m, CampaignModels()...)
-	return append(m, webhookModels()...)
+	m = append(m, webhookModels()...)
+	return append(m, &CalendarEvent{})
 }
 
 // applyMigration runs m's SQL and data step and records its version. SQLite

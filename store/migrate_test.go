@@ -217,7 +217,8 @@ func TestUpgradeFromVersion1KeepsData(t *testing.T) {
 			emp := store.Employee{ExternalID: "E1", Name: "张三", Department: "销售", Active: true}
 			require.NoError(t, db.Create(&emp).Error)
 			sess := store.Session{CourseID: 1, Title: "s", StartsAt: at, EndsAt: at.Add(time.Hour), TimeZone: "Asia/Shanghai", Status: store.SessionPlanned}
-			require.NoError(t, db.Create(&sess).Error)
+			// Version 1 has no calendar_invite (migration 13).
+			require.NoError(t, db.Omit("CalendarInvite").Create(&sess).Error)
 			click := store.Click{DeliveryID: 3, TouchpointID: 4, EmployeeID: emp.ID, Target: "https://example.com", ClickedAt: at}
 			require.NoError(t, db.Create(&click).Error)
 			chk := store.Checkin{SessionID: sess.ID, EmployeeID: emp.ID, Kind: store.CheckinOnTime, Source: store.SourceCard, CheckedInAt: at}

@@ -104,8 +104,11 @@ type Course struct {
 	TargetLevel int    `gorm:"not null;default:1"`
 	Behaviours  string `gorm:"type:text"` // JSON array of observable behaviours (level 3)
 	Owner       string `gorm:"size:64;index"`
-	CreatedAt   time.Time
-	UpdatedAt   time.Time
+	// CalendarInvite puts the course's sessions in their attendees'
+	// platform calendars; nil follows calendar.invite_default (migration 13).
+	CalendarInvite *bool
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
 }
 
 // Teacher teaches sessions; internal teachers link to an employee.
@@ -134,8 +137,11 @@ type Session struct {
 	CheckinOpensBefore int64 `gorm:"not null"`
 	CheckinGrace       int64 `gorm:"not null"`
 	MakeupAfter        int64 `gorm:"not null"`
-	CreatedAt          time.Time
-	UpdatedAt          time.Time
+	// CalendarInvite puts the session in its attendees' platform calendars;
+	// nil follows the course (migration 13).
+	CalendarInvite *bool
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
 }
 
 // Enrollment places an employee on a session's roster.
