@@ -25,6 +25,7 @@ import (
 	"github.com/learnloop/learnloop/adapters/simulator"
 	"github.com/learnloop/learnloop/adapters/wecom"
 	"github.com/learnloop/learnloop/bot"
+	"github.com/learnloop/learnloop/calendar"
 	"github.com/learnloop/learnloop/campaigns"
 	"github.com/learnloop/learnloop/command"
 	"github.com/learnloop/learnloop/config"
@@ -73,6 +74,7 @@ type App struct {
 	presence   *presence.Service
 	campaigns  *campaigns.Service // targeted pushes, conversions, experiments
 	webhooks   *webhooks.Service  // outbound webhooks: endpoints, the dispatch job, the delivery log
+	calendar   *calendar.Service  // sessions in the attendees' platform calendars (calendar.sync)
 	// Commands is the one door for writes (API, console, CLI, demo).
 	commands *command.Service
 	log      *slog.Logger
@@ -138,6 +140,10 @@ func (a *App) Campaigns() *campaigns.Service { return a.campaigns }
 
 // Webhooks is the outbound webhooks service.
 func (a *App) Webhooks() *webhooks.Service { return a.webhooks }
+
+// Calendar is the calendar invites service (sessions in the platforms'
+// calendars).
+func (a *App) Calendar() *calendar.Service { return a.calendar }
 
 // Commands is the one door for writes and reads (API, console, CLI, demo).
 func (a *App) Commands() *command.Service { return a.commands }
@@ -338,7 +344,14 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 	for path, h := range callbacks {
 		mounts[path] = h(a.router)
 	}
+	a.calendar = &calendar.Service{
+		DB: a.db, Sched: a.sched, Platforms: calendar.Platforms(a.messengers), DefaultPlatform: bot.Platform(cfg.DefaultPlatform()),
+		InviteDefault: cfg.Calendar.InviteDefault, PublicURL: cfg.HTTP.PublicURL, MaxAttempts: cfg.Calendar.MaxAttempts,
+		Logger: a.log.With("component", "calendar"), Now: now,
+	}
+	a.calendar.Register()
 	a.commands = &command.Service{DB: a.db, Planner: a.planner, Surveys: a.surveys, Admin: a.surveys, Checkins: a.router.Checkins,
+		Calendar:      a.calendar,
 		RosterLookups: directory.RosterLookups(a.messengers), Now: now, Defaults: command.Defaults{
 			Location: loc, Locale: cfg.Locale, OpensBefore: cfg.Checkin.OpensBefore.D(), Grace: cfg.Checkin.Grace.D(), MakeupAfter: cfg.Checkin.MakeupAfter.D()}}
 	ch, err := console.New(console.Deps{

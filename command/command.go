@@ -225,6 +225,16 @@ type Copier interface {
 	CopySession(ctx context.Context, tx *gorm.DB, src store.Session, next surveys.SessionCopy) (store.Session, error)
 }
 
+// CalendarSync keeps sessions in their attendees' platform calendars
+// (*calendar.Service implements it): each call enqueues, in tx, the sync of
+// what changed.
+type CalendarSync interface {
+	// Changed: a session, or its roster, changed.
+	Changed(ctx context.Context, tx *gorm.DB, sessionID uint64) error
+	// CourseChanged: a course's calendar flag changed.
+	CourseChanged(ctx context.Context, tx *gorm.DB, courseID uint64) error
+}
+
 // Defaults are what a new session gets when its input leaves it out.
 type Defaults struct {
 	Location    *time.Location
@@ -251,7 +261,10 @@ type Service struct {
 	// only by mobile or e-mail and the company directory does not know yet
 	// (directory.RosterLookups); nil resolves from the directory alone.
 	RosterLookups []roster.Lookup
-	Defaults      Defaults
+	// Calendar syncs sessions into the platforms' calendars; nil leaves
+	// calendars alone.
+	Calendar CalendarSync
+	Defaults Defaults
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }
@@ -268,6 +281,14 @@ func (s *Service) now() time.Time {
 func (s *Service) Copier() Copier {
 	cp, _ := s.Surveys.(Copier)
 	return cp
+}
+
+// calendarChanged enqueues session id's calendar sync in tx.
+func (s *Service) calendarChanged(ctx context.Context, tx *gorm.DB, sessionID uint64) error {
+	if s.Calendar == nil || sessionID == 0 {
+		return nil
+	}
+	return s.Calendar.Changed(ctx, tx, sessionID)
 }
 
 // audit writes one audit row in tx.

@@ -140,6 +140,9 @@ func (s *Service) setExcused(ctx context.Context, a Actor, sessionID uint64, p P
 		if res.Changed = r.RowsAffected > 0; !res.Changed {
 			return nil
 		}
+		if err := s.calendarChanged(ctx, tx, sessionID); err != nil {
+			return err
+		}
 		return s.audit(tx, a, action, fmt.Sprintf("session:%d", sessionID), detail)
 	})
 	return res, err

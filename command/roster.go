@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 
+	"gorm.io/gorm"
+
 	"github.com/learnloop/learnloop/roster"
 	"github.com/learnloop/learnloop/store"
 )
@@ -33,7 +35,9 @@ func (s *Service) ImportRoster(ctx context.Context, a Actor, sessionID uint64, r
 			return roster.Result{}, err
 		}
 	}
-	res, err := roster.Import(ctx, s.DB, a.RosterActor(), sessionID, rows)
+	res, err := roster.ImportThen(ctx, s.DB, a.RosterActor(), sessionID, rows, func(tx *gorm.DB) error {
+		return s.calendarChanged(ctx, tx, sessionID)
+	})
 	if err != nil {
 		return res, err
 	}

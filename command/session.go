@@ -244,6 +244,9 @@ func (s *Service) CreateSession(ctx context.Context, a Actor, in SessionInput) (
 				res.Touchpoints = append(res.Touchpoints, more...)
 			}
 		}
+		if err := s.calendarChanged(ctx, tx, ss.ID); err != nil {
+			return err
+		}
 		return s.audit(tx, a, "session.create", fmt.Sprintf("session:%d", ss.ID), detail)
 	})
 	if err != nil {
@@ -311,6 +314,9 @@ func (s *Service) UpdateSession(ctx context.Context, a Actor, id uint64, in Sess
 		if err := s.Planner.Reschedule(ctx, tx, *ss); err != nil {
 			return fmt.Errorf("reschedule: %w", err)
 		}
+		if err := s.calendarChanged(ctx, tx, ss.ID); err != nil {
+			return err
+		}
 		return s.audit(tx, a, "session.update", fmt.Sprintf("session:%d", ss.ID), detail)
 	})
 	if err != nil {
@@ -338,6 +344,9 @@ func (s *Service) CancelSession(ctx context.Context, a Actor, id uint64) (store.
 		}
 		if err := s.Planner.Reschedule(ctx, tx, ss); err != nil {
 			return fmt.Errorf("reschedule: %w", err)
+		}
+		if err := s.calendarChanged(ctx, tx, ss.ID); err != nil {
+			return err
 		}
 		return s.audit(tx, a, "session.cancel", fmt.Sprintf("session:%d", ss.ID), nil)
 	})
@@ -409,6 +418,9 @@ func (s *Service) CopySession(ctx context.Context, a Actor, id uint64, in CopyIn
 		res = SessionResult{Session: dst}
 		if err := tx.Where("session_id = ?", dst.ID).Order("run_at, id").Find(&res.Touchpoints).Error; err != nil {
 			return fmt.Errorf("load touchpoints: %w", err)
+		}
+		if err := s.calendarChanged(ctx, tx, dst.ID); err != nil {
+			return err
 		}
 		return s.audit(tx, a, "session.copy", fmt.Sprintf("session:%d", dst.ID), map[string]any{
 			"from": src.ID, "title": dst.Title, "starts_at": dst.StartsAt, "ends_at": dst.EndsAt})

@@ -75,6 +75,7 @@ type Config struct {
 	Platforms  PlatformsConfig  `yaml:"platforms"`
 	Directory  DirectoryConfig  `yaml:"directory"`
 	Webhooks   WebhooksConfig   `yaml:"webhooks"`
+	Calendar   CalendarConfig   `yaml:"calendar"`
 
 	loc *time.Location // cached Location for Timezone; set by Load and Default
 }
@@ -267,6 +268,7 @@ func baseDefaults() *Config {
 	return &Config{
 		Directory: DirectoryConfig{MaxDeactivatePercent: 20, Concurrency: 4},
 		Webhooks:  webhookDefaults(),
+		Calendar:  calendarDefaults(),
 		Database: DatabaseConfig{
 			Driver:         DriverSQLite,
 			MaxOpenConns:   20,

@@ -159,6 +159,7 @@ func (c *Config) Validate() error {
 	// scheduler and delivery
 	c.validateDirectory(&p)
 	c.validateWebhooks(&p)
+	c.validateCalendar(&p)
 	p.atLeast("scheduler.concurrency", c.Scheduler.Concurrency, 1)
 	p.atLeast("scheduler.max_attempts", c.Scheduler.MaxAttempts, 1)
 	p.atLeast("scheduler.batch_size", c.Scheduler.BatchSize, 1)

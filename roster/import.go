@@ -112,6 +112,13 @@ func sortedKeys(m map[string]any) []string {
 // may change is described at Actor; refused rows come back as a
 // *ValidationError.
 func Import(ctx context.Context, db *gorm.DB, actor Actor, sessionID uint64, rows []Row) (Result, error) {
+	return ImportThen(ctx, db, actor, sessionID, rows, nil)
+}
+
+// ImportThen is Import that also runs then (when not nil) in the import's
+// transaction once the rows are stored: what must commit with them (the
+// session's calendar sync job).
+func ImportThen(ctx context.Context, db *gorm.DB, actor Actor, sessionID uint64, rows []Row, then func(tx *gorm.DB) error) (Result, error) {
 	if !actor.Admin && (actor.Owner == "" || sessionID == 0) {
 		return Result{}, ErrNotManaged
 	}
@@ -125,7 +132,10 @@ func Import(ctx context.Context, db *gorm.DB, actor Actor, sessionID uint64, row
 	err = store.Tx(ctx, db, func(tx *gorm.DB) error {
 		var err error
 		res, err = importTx(tx, actor, sessionID, rows)
-		return err
+		if err != nil || then == nil {
+			return err
+		}
+		return then(tx)
 	})
 	return res, err
 }

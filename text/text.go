@@ -40,6 +40,7 @@ type area struct {
 var areas = []area{
 	{"adapters", "adapters:", adapterTexts},
 	{"bot", "bot:", botTexts},
+	{"calendar", "calendar:", calendarTexts},
 	{"campaigns", "campaigns:", campaignTexts},
 	{"command", "command:", commandTexts},
 	{"console", "", consoleTexts},
