@@ -35,7 +35,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/learnloop/learnloop/bot"
-	"github.com/learnloop/learnloop/calendar/event"
+	"github.com/learnloop/learnloop/calendar/invite"
 	"github.com/learnloop/learnloop/scheduler"
 	"github.com/learnloop/learnloop/store"
 	"github.com/learnloop/learnloop/text"
@@ -45,8 +45,8 @@ import (
 const JobSync = "calendar.sync"
 
 // keyPrefix starts every calendar.sync job's unique key:
-// calendar:{session}:{change}.
-const keyPrefix = "calendar:"
+// calsync:{session}:{change}.
+const keyPrefix = "calsync:"
 
 // busyWait is how long a job waits for an older one of its session.
 const busyWait = 5 * time.Second
@@ -56,12 +56,12 @@ const busyWait = 5 * time.Second
 type Platform interface {
 	// CreateEvent creates ev in the platform's calendar with its attendees,
 	// passing key as the platform's idempotency key where it has one.
-	CreateEvent(ctx context.Context, key string, ev event.Event) (event.Ref, error)
+	CreateEvent(ctx context.Context, key string, ev invite.Event) (invite.Ref, error)
 	// UpdateEvent makes the event ref show ev: its fields and its
 	// attendees, of which had are the ones invited so far.
-	UpdateEvent(ctx context.Context, ref event.Ref, ev event.Event, had []string) error
+	UpdateEvent(ctx context.Context, ref invite.Ref, ev invite.Event, had []string) error
 	// DeleteEvent deletes (cancels) the event ref.
-	DeleteEvent(ctx context.Context, ref event.Ref) error
+	DeleteEvent(ctx context.Context, ref invite.Ref) error
 }
 
 // Platforms returns the messengers of ms that have a calendar.
@@ -308,7 +308,7 @@ func (s *Service) SyncResult(ctx context.Context, sessionID uint64) (SyncResult,
 		}
 		if err != nil {
 			errs = append(errs, err)
-			var pe *event.Error
+			var pe *invite.Error
 			if !errors.As(err, &pe) || !pe.Permanent {
 				permanent = false
 			}
@@ -354,7 +354,7 @@ func (s *Service) attendees(ctx context.Context, sessionID uint64) (map[bot.Plat
 }
 
 // event is what the calendars show of sess.
-func (s *Service) event(sess store.Session, course store.Course, teacher string, attendees []string) event.Event {
+func (s *Service) event(sess store.Session, course store.Course, teacher string, attendees []string) invite.Event {
 	loc, _ := text.Exact(sess.Locale)
 	var lines []string
 	if course.Title != "" && course.Title != sess.Title {
@@ -373,14 +373,14 @@ func (s *Service) event(sess store.Session, course store.Course, teacher string,
 	if where == "" {
 		where = sess.OnlineURL
 	}
-	return event.Event{
+	return invite.Event{
 		Title: sess.Title, Description: strings.Join(lines, "\n"), Location: where, OnlineURL: sess.OnlineURL,
 		Start: sess.StartsAt.UTC(), End: sess.EndsAt.UTC(), TimeZone: sess.TimeZone, Attendees: attendees,
 	}
 }
 
 // fingerprint identifies what an event shows, attendees included.
-func fingerprint(ev event.Event) string {
+func fingerprint(ev invite.Event) string {
 	b, _ := json.Marshal(ev)
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])
@@ -399,7 +399,7 @@ const (
 // syncOne brings one platform's event of a session in line: want says
 // whether it should exist, ev what it shows, row what is stored (nil:
 // nothing yet).
-func (s *Service) syncOne(ctx context.Context, p Platform, sessionID uint64, platform string, want bool, ev event.Event, row *store.CalendarEvent) (did, error) {
+func (s *Service) syncOne(ctx context.Context, p Platform, sessionID uint64, platform string, want bool, ev invite.Event, row *store.CalendarEvent) (did, error) {
 	fp := fingerprint(ev)
 	if !want {
 		if row == nil || row.State == store.CalendarDeleted {
@@ -410,8 +410,8 @@ func (s *Service) syncOne(ctx context.Context, p Platform, sessionID uint64, pla
 			// that we know of.
 			return didDelete, s.settle(ctx, row, map[string]any{"state": store.CalendarDeleted, "attendees": "[]"})
 		}
-		err := p.DeleteEvent(ctx, event.Ref{EventID: row.EventID, CalendarID: row.CalendarID})
-		if err != nil && !errors.Is(err, event.ErrNotFound) {
+		err := p.DeleteEvent(ctx, invite.Ref{EventID: row.EventID, CalendarID: row.CalendarID})
+		if err != nil && !errors.Is(err, invite.ErrNotFound) {
 			return didFail, s.failed(ctx, row, err)
 		}
 		return didDelete, s.settle(ctx, row, map[string]any{"state": store.CalendarDeleted, "attendees": "[]"})
@@ -434,9 +434,9 @@ func (s *Service) syncOne(ctx context.Context, p Platform, sessionID uint64, pla
 		}
 		var had []string
 		_ = json.Unmarshal([]byte(row.Attendees), &had)
-		err := p.UpdateEvent(ctx, event.Ref{EventID: row.EventID, CalendarID: row.CalendarID}, ev, had)
+		err := p.UpdateEvent(ctx, invite.Ref{EventID: row.EventID, CalendarID: row.CalendarID}, ev, had)
 		switch {
-		case errors.Is(err, event.ErrNotFound):
+		case errors.Is(err, invite.ErrNotFound):
 			// Deleted on the platform by hand: create it again.
 			if err := s.restart(ctx, row); err != nil {
 				return didFail, err
@@ -520,7 +520,7 @@ func (s *Service) settle(ctx context.Context, row *store.CalendarEvent, set map[
 // returns err.
 func (s *Service) failed(ctx context.Context, row *store.CalendarEvent, err error) error {
 	code, msg := "", err.Error()
-	var pe *event.Error
+	var pe *invite.Error
 	if errors.As(err, &pe) {
 		code = pe.Code
 	}

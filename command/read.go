@@ -2,6 +2,7 @@ package command
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -731,4 +732,37 @@ func (s *Service) WritableCourses(ctx context.Context, a Actor) ([]store.Course,
 // (the board's "remind the missing" names them before sending).
 func (s *Service) NotCheckedIn(ctx context.Context, sessionID uint64) ([]store.Employee, error) {
 	return bot.Audience(ctx, s.DB, sessionID, store.AudienceNotCheckedIn)
+}
+
+// CalendarRow is a session's event in one platform's calendar, with the
+// last failed sync's code and message (empty after a success).
+type CalendarRow struct {
+	Platform  string
+	State     string
+	EventID   string
+	Attendees int
+	Failures  int
+	ErrorCode string
+	LastError string
+	SyncedAt  *time.Time
+	UpdatedAt time.Time
+}
+
+// CalendarEvents lists session sessionID's calendar events by platform.
+func (s *Service) CalendarEvents(ctx context.Context, a Actor, sessionID uint64) ([]CalendarRow, error) {
+	if err := s.sessionFor(ctx, a, sessionID); err != nil {
+		return nil, err
+	}
+	var rows []store.CalendarEvent
+	if err := s.DB.WithContext(ctx).Where("session_id = ?", sessionID).Order("platform").Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("list calendar events: %w", err)
+	}
+	out := make([]CalendarRow, 0, len(rows))
+	for _, r := range rows {
+		var ids []string
+		_ = json.Unmarshal([]byte(r.Attendees), &ids)
+		out = append(out, CalendarRow{Platform: r.Platform, State: r.State, EventID: r.EventID, Attendees: len(ids), Failures: r.Failures,
+			ErrorCode: r.ErrorCode, LastError: r.LastError, SyncedAt: r.SyncedAt, UpdatedAt: r.UpdatedAt})
+	}
+	return out, nil
 }

@@ -235,6 +235,9 @@ type healthData struct {
 	Rows     []healthRow
 	Health   *Table
 	Failures *Table
+	// Calendar is the session's events in the platforms' calendars; nil
+	// when it has none.
+	Calendar *Table
 	Loc      *time.Location
 	Pending  int
 }
@@ -300,7 +303,13 @@ func (c *Console) healthPage(w http.ResponseWriter, r *http.Request, v *viewer) 
 		return
 	}
 	d.Failures = failures
-	if c.exportTable(w, r, v, sc.Loc, fmt.Sprintf("session-%d", sc.Sess.ID), d.Health, d.Failures) {
+	cal, err := c.calendarTable(r, v, lang, sc.Sess.ID)
+	if err != nil {
+		c.internal(w, r, v, err)
+		return
+	}
+	d.Calendar = cal
+	if c.exportTable(w, r, v, sc.Loc, fmt.Sprintf("session-%d", sc.Sess.ID), d.Health, d.Failures, d.Calendar) {
 		return
 	}
 	p.Data = d
@@ -321,6 +330,32 @@ func (c *Console) failuresTable(r *http.Request, v *viewer, lang text.Locale, se
 		t.Rows = append(t.Rows, []Cell{C(x.TouchpointID), {V: x.Kind, Label: text.Enum(lang, "kind", x.Kind)}, C(x.ExternalID), C(x.Name),
 			{V: x.Platform, Label: text.Enum(lang, "platform", x.Platform)}, C(x.UserID), {V: x.Status, Label: text.Enum(lang, "delivery", x.Status)},
 			C(x.Attempts), C(x.ErrorCode), C(x.ErrorMessage), C(x.UpdatedAt)})
+	}
+	return t, nil
+}
+
+// calendarTable lists the session's events in the platforms' calendars
+// (calendar invites) with the last failed sync's code and message; nil when
+// the session has none.
+func (c *Console) calendarTable(r *http.Request, v *viewer, lang text.Locale, sessionID uint64) (*Table, error) {
+	rows, err := c.commands().CalendarEvents(r.Context(), c.reader(r.Context(), v), sessionID)
+	if err != nil || len(rows) == 0 {
+		return nil, err
+	}
+	t := &Table{Key: "calendar", Title: text.T(lang, "table.calendar"), Empty: text.T(lang, "health.no_calendar"),
+		Columns: []string{text.T(lang, "col.platform"), text.T(lang, "col.state"), text.T(lang, "col.event_id"), text.T(lang, "col.attendees"),
+			text.T(lang, "col.failures"), text.T(lang, "col.error_code"), text.T(lang, "col.error_message"), text.T(lang, "col.synced_at")}}
+	for _, x := range rows {
+		state := x.State
+		if x.Failures > 0 {
+			state = "failing"
+		}
+		var synced any
+		if x.SyncedAt != nil {
+			synced = *x.SyncedAt
+		}
+		t.Rows = append(t.Rows, []Cell{{V: x.Platform, Label: text.Enum(lang, "platform", x.Platform)}, {V: state, Label: text.Enum(lang, "calstate", state)},
+			C(x.EventID), C(x.Attendees), C(x.Failures), C(x.ErrorCode), C(x.LastError), C(synced)})
 	}
 	return t, nil
 }

@@ -46,6 +46,7 @@ var areas = []area{
 	{"console", "", consoleTexts},
 	{"console campaigns", "", consoleCampaignTexts},
 	{"console webhooks", "", consoleWebhookTexts},
+	{"console calendar", "", consoleCalendarTexts},
 	{"demo", "demo:", demoTexts},
 	{"presence", "presence:", presenceTexts},
 	{"reports", "reports:", reportTexts},

@@ -50,7 +50,7 @@ type env struct {
 	logs *lockedWriter
 }
 
-func setupApp(t *testing.T, db *storetest.DB) *env {
+func setupApp(t *testing.T, db *storetest.DB, tweaks ...func(*config.Config)) *env {
 	t.Helper()
 	clk := apptest.NewClock(time.Date(2026, 3, 2, 1, 0, 0, 0, time.UTC)) // 09:00 Shanghai
 	fake := wecom.NewFakeWeCom(t, "zhangwei", "wangfang")                // lisi is not a member
@@ -71,6 +71,9 @@ func setupApp(t *testing.T, db *storetest.DB) *env {
 	cfg.Security.AdminTokens = []config.Secret{adminToken}
 	cfg.HTTP.PublicURL = srv.URL
 	cfg.QuietHours.Enabled = false
+	for _, tw := range tweaks {
+		tw(cfg)
+	}
 	require.NoError(t, cfg.Validate())
 	a, err := app.New(context.Background(), cfg, app.Options{
 		DB: db.DB, Now: clk.Now, Logger: logger,

@@ -87,6 +87,7 @@ type FakeWeCom struct {
 	getTokens   int
 	seq         int
 	perUserSent map[string][]time.Time
+	schedules   map[string]*FakeSchedule
 }
 
 // NewFakeWeCom starts a fake for corp corpID whose members are users.
@@ -105,6 +106,7 @@ func NewFakeWeCom(t testing.TB, users ...string) *FakeWeCom {
 	mux.HandleFunc("/cgi-bin/message/send", f.withToken(f.send))
 	mux.HandleFunc("/cgi-bin/message/update_template_card", f.withToken(f.update))
 	mux.HandleFunc("/cgi-bin/agent/get", f.withToken(f.agentGet))
+	f.calendarRoutes(mux)
 	f.Server = httptest.NewServer(mux)
 	t.Cleanup(f.Close)
 	return f

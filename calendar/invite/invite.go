@@ -1,9 +1,9 @@
-// Package event is the platform-neutral form of a session's calendar event
+// Package invite is the platform-neutral form of a session's calendar event
 // (WeCom 日程, Feishu calendar v4, DingTalk calendar v1.0): what the
 // calendar package asks an adapter to create, update or delete, and the
 // error an adapter answers with. It imports nothing of the project, so both
 // the adapters and the calendar package can use it.
-package event
+package invite
 
 import (
 	"errors"
