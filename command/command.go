@@ -235,6 +235,45 @@ type CalendarSync interface {
 	CourseChanged(ctx context.Context, tx *gorm.DB, courseID uint64) error
 }
 
+// Calendar invite choices of a course or a session (CalendarInvite).
+const (
+	InviteOn  = "on"
+	InviteOff = "off"
+	// InviteInherit: a session follows its course, a course
+	// calendar.invite_default.
+	InviteInherit = "inherit"
+)
+
+// InviteChoice is a stored calendar_invite flag as its choice.
+func InviteChoice(b *bool) string {
+	switch {
+	case b == nil:
+		return InviteInherit
+	case *b:
+		return InviteOn
+	}
+	return InviteOff
+}
+
+// inviteFlag sets *dst from choice v (when given), or adds a field error.
+func (fs *fields) inviteFlag(v *string, dst **bool) {
+	if v == nil {
+		return
+	}
+	switch strings.TrimSpace(*v) {
+	case InviteOn:
+		t := true
+		*dst = &t
+	case InviteOff:
+		f := false
+		*dst = &f
+	case InviteInherit, "":
+		*dst = nil
+	default:
+		fs.add("calendar_invite", CodeBadChoice, `must be "on", "off" or "inherit"`, InviteOn, InviteOff, InviteInherit)
+	}
+}
+
 // Defaults are what a new session gets when its input leaves it out.
 type Defaults struct {
 	Location    *time.Location

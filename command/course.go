@@ -21,6 +21,9 @@ type CourseInput struct {
 	TargetLevel *int
 	Behaviours  *[]string
 	Owner       *string
+	// CalendarInvite is InviteOn, InviteOff or InviteInherit
+	// (calendar.invite_default) for the course's sessions; nil keeps it.
+	CalendarInvite *string
 	// Invalid are the caller's own parse errors; they join the command's
 	// and nothing is stored.
 	Invalid []FieldError
@@ -57,6 +60,7 @@ func (s *Service) applyCourse(ctx context.Context, a Actor, in CourseInput, c *s
 	if c.TargetLevel == 0 && in.TargetLevel == nil {
 		c.TargetLevel = 1
 	}
+	fs.inviteFlag(in.CalendarInvite, &c.CalendarInvite)
 	var ps plan.Problems
 	ps.CheckCourse(*c, behaviours)
 	fs.problems(ps)
@@ -77,7 +81,7 @@ func (s *Service) applyCourse(ctx context.Context, a Actor, in CourseInput, c *s
 		return nil, err
 	}
 	return map[string]any{"code": c.Code, "title": c.Title, "category": c.Category, "target_level": c.TargetLevel,
-		"behaviours": behaviours, "owner": c.Owner}, nil
+		"behaviours": behaviours, "owner": c.Owner, "calendar_invite": InviteChoice(c.CalendarInvite)}, nil
 }
 
 // CreateCourse stores a new course. A coordinator owns the courses they
@@ -110,6 +114,7 @@ func (s *Service) UpdateCourse(ctx context.Context, a Actor, id uint64, in Cours
 	if !a.CanWrite(c) {
 		return c, fmt.Errorf("course %d: %w", id, ErrForbidden)
 	}
+	was := InviteChoice(c.CalendarInvite)
 	detail, err := s.applyCourse(ctx, a, in, &c)
 	if err != nil {
 		return c, err
@@ -117,6 +122,11 @@ func (s *Service) UpdateCourse(ctx context.Context, a Actor, id uint64, in Cours
 	err = store.Tx(ctx, s.DB, func(tx *gorm.DB) error {
 		if err := tx.Save(&c).Error; err != nil {
 			return err
+		}
+		if s.Calendar != nil && InviteChoice(c.CalendarInvite) != was {
+			if err := s.Calendar.CourseChanged(ctx, tx, c.ID); err != nil {
+				return err
+			}
 		}
 		return s.audit(tx, a, "course.update", fmt.Sprintf("course:%d", c.ID), detail)
 	})

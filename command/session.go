@@ -43,6 +43,9 @@ type SessionInput struct {
 	MakeupAfter *time.Duration
 	// Plan is PlanDefault (when nil) or PlanNone; only on create.
 	Plan *string
+	// CalendarInvite is InviteOn, InviteOff or InviteInherit (follow the
+	// course); nil keeps it (on create: inherit).
+	CalendarInvite *string
 	// Invalid are the caller's own parse errors; they join the command's
 	// and nothing is stored.
 	Invalid []FieldError
@@ -139,6 +142,7 @@ func (s *Service) applySession(ctx context.Context, a Actor, in SessionInput, ss
 	if _, ok := text.Exact(ss.Locale); !ok {
 		fs.add("locale", CodeBadChoice, "must be zh-CN or en", text.ZH, text.EN)
 	}
+	fs.inviteFlag(in.CalendarInvite, &ss.CalendarInvite)
 	if in.Plan != nil {
 		switch {
 		case !create:
@@ -152,7 +156,7 @@ func (s *Service) applySession(ctx context.Context, a Actor, in SessionInput, ss
 	}
 	detail := map[string]any{
 		"course_id": ss.CourseID, "title": ss.Title, "starts_at": ss.StartsAt, "ends_at": ss.EndsAt, "time_zone": ss.TimeZone,
-		"locale": ss.Locale, "location": ss.Location, "online_url": ss.OnlineURL,
+		"locale": ss.Locale, "location": ss.Location, "online_url": ss.OnlineURL, "calendar_invite": InviteChoice(ss.CalendarInvite),
 		"checkin": map[string]int64{"opens_before_minutes": ss.CheckinOpensBefore / 60, "grace_minutes": ss.CheckinGrace / 60, "makeup_after_minutes": ss.MakeupAfter / 60},
 	}
 	if in.Teacher != nil {

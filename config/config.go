@@ -236,6 +236,9 @@ type FeishuConfig struct {
 	ReceiveIDType         string   `yaml:"receive_id_type"` // open_id, user_id, union_id or email
 	Timeout               Duration `yaml:"timeout"`
 	CallbackMaxSkew       Duration `yaml:"callback_max_skew"`
+	// CalendarID holds the calendar invites' events; empty: the app's
+	// primary calendar.
+	CalendarID string `yaml:"calendar_id"`
 }
 
 // DingTalkConfig is DingTalk (钉钉).
@@ -260,6 +263,9 @@ type DingTalkConfig struct {
 	OAPIBase           string   `yaml:"oapi_base"`
 	Timeout            Duration `yaml:"timeout"`
 	CallbackMaxSkew    Duration `yaml:"callback_max_skew"`
+	// CalendarOrganizer is the userid of the member whose primary calendar
+	// holds the calendar invites' events (DingTalk 日程 need an organizer).
+	CalendarOrganizer string `yaml:"calendar_organizer"`
 }
 
 // baseDefaults returns the defaults before derived values (http.public_url,

@@ -161,7 +161,7 @@ var sessionKeys = errorKeys{
 	"starts_at": "session.err_start", "starts_at/bad_date": "session.err_date",
 	"ends_at": "session.err_end", "ends_at/end_before_start": "session.err_end_before", "ends_at/session_too_long": "session.err_too_long",
 	"ends_at/bad_date": "session.err_date", "locale": "session.err_locale", "location": "session.err_location",
-	"online_url": "session.err_url", "teacher": "session.err_teacher", "plan": "session.err_plan",
+	"online_url": "session.err_url", "teacher": "session.err_teacher", "plan": "session.err_plan", "calendar_invite": "invite.err",
 	command.FieldOpensBefore: "session.err_minutes", command.FieldGrace: "session.err_minutes", command.FieldMakeupAfter: "session.err_minutes",
 }
 

@@ -305,6 +305,7 @@ func (c *Console) courseEditPage(w http.ResponseWriter, r *http.Request, v *view
 	p.Form = url.Values{
 		"code": {course.Code}, "title": {course.Title}, "category": {course.Category},
 		"target_level": {strconv.Itoa(course.TargetLevel)}, "behaviours": {strings.Join(bs, "\n")}, "owner": {course.Owner},
+		"calendar_invite": {command.InviteChoice(course.CalendarInvite)},
 	}
 	p.Data = courseFormData{ID: course.ID, Owners: c.ownerChoices(r, course.Owner), Levels: []int{1, 2, 3, 4, 5}}
 	c.render(w, r, http.StatusOK, "course_form", p)
@@ -314,6 +315,7 @@ func (c *Console) courseEditPage(w http.ResponseWriter, r *http.Request, v *view
 var courseKeys = errorKeys{
 	"code": "course.err_code", "title": "course.err_title", "category": "course.err_category", "target_level": "course.err_level",
 	"behaviours": "course.err_behaviour_long", "behaviours/out_of_range": "course.err_behaviours", "owner": "course.err_owner",
+	"calendar_invite": "invite.err",
 }
 
 // courseInput parses the course form for command.CreateCourse and
@@ -334,6 +336,9 @@ func courseInput(r *http.Request) command.CourseInput {
 		}
 	}
 	in.Behaviours = &bs
+	if _, ok := f["calendar_invite"]; ok {
+		in.CalendarInvite = str("calendar_invite")
+	}
 	return in
 }
 

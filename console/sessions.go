@@ -110,7 +110,7 @@ func (c *Console) sessionNewPage(w http.ResponseWriter, r *http.Request, v *view
 	p.Nav = "courses"
 	p.Form = url.Values{
 		"course_id": {r.URL.Query().Get("course_id")}, "time_zone": {c.d.Location.String()}, "locale": {c.d.Locale},
-		"plan": {"default"},
+		"plan": {"default"}, "calendar_invite": {command.InviteInherit},
 	}
 	setMinutes(p.Form, command.FieldOpensBefore, int64(c.d.Checkin.OpensBefore/time.Minute))
 	setMinutes(p.Form, command.FieldGrace, int64(c.d.Checkin.Grace/time.Minute))
@@ -137,7 +137,7 @@ func (c *Console) sessionEditPage(w http.ResponseWriter, r *http.Request, v *vie
 		"course_id": {strconv.FormatUint(s.CourseID, 10)}, "title": {s.Title},
 		"starts_at": {s.StartsAt.In(sc.Loc).Format(localLayout)}, "ends_at": {s.EndsAt.In(sc.Loc).Format(localLayout)},
 		"time_zone": {s.TimeZone}, "locale": {s.Locale}, "location": {s.Location}, "online_url": {s.OnlineURL},
-		"teacher": {c.teacherName(r, s)},
+		"teacher": {c.teacherName(r, s)}, "calendar_invite": {command.InviteChoice(s.CalendarInvite)},
 	}
 	setMinutes(p.Form, command.FieldOpensBefore, s.CheckinOpensBefore/60)
 	setMinutes(p.Form, command.FieldGrace, s.CheckinGrace/60)
@@ -187,6 +187,9 @@ func (c *Console) sessionInput(r *http.Request, create bool) command.SessionInpu
 	}
 	if create {
 		in.Plan = str("plan")
+	}
+	if _, ok := f["calendar_invite"]; ok {
+		in.CalendarInvite = str("calendar_invite")
 	}
 	return in
 }

@@ -122,10 +122,13 @@ type courseJSON struct {
 	TargetLevel int      `json:"target_level"`
 	Behaviours  []string `json:"behaviours"`
 	Owner       string   `json:"owner"`
+	// CalendarInvite is "on", "off" or "inherit".
+	CalendarInvite string `json:"calendar_invite"`
 }
 
 func toCourseJSON(c store.Course) courseJSON {
-	out := courseJSON{ID: c.ID, Code: c.Code, Title: c.Title, Category: c.Category, TargetLevel: c.TargetLevel, Owner: c.Owner, Behaviours: []string{}}
+	out := courseJSON{ID: c.ID, Code: c.Code, Title: c.Title, Category: c.Category, TargetLevel: c.TargetLevel, Owner: c.Owner, Behaviours: []string{},
+		CalendarInvite: command.InviteChoice(c.CalendarInvite)}
 	_ = json.Unmarshal([]byte(c.Behaviours), &out.Behaviours)
 	return out
 }
@@ -137,10 +140,13 @@ type courseInput struct {
 	TargetLevel *int      `json:"target_level"`
 	Behaviours  *[]string `json:"behaviours"`
 	Owner       *string   `json:"owner"`
+	// CalendarInvite is "on", "off" or "inherit".
+	CalendarInvite *string `json:"calendar_invite"`
 }
 
 func (in courseInput) command() command.CourseInput {
-	return command.CourseInput{Code: in.Code, Title: in.Title, Category: in.Category, TargetLevel: in.TargetLevel, Behaviours: in.Behaviours, Owner: in.Owner}
+	return command.CourseInput{Code: in.Code, Title: in.Title, Category: in.Category, TargetLevel: in.TargetLevel, Behaviours: in.Behaviours, Owner: in.Owner,
+		CalendarInvite: in.CalendarInvite}
 }
 
 func (s *Server) listCourses(w http.ResponseWriter, r *http.Request) {
@@ -211,6 +217,8 @@ type sessionJSON struct {
 	Locale    string      `json:"locale"`
 	Status    string      `json:"status"`
 	Checkin   windowsJSON `json:"checkin"`
+	// CalendarInvite is "on", "off" or "inherit" (follow the course).
+	CalendarInvite string `json:"calendar_invite"`
 }
 
 type windowsJSON struct {
@@ -235,7 +243,8 @@ func (s *Server) sessionsJSON(r *http.Request, ss []store.Session) []sessionJSON
 		out[i] = sessionJSON{ID: x.ID, CourseID: x.CourseID, Title: x.Title, StartsAt: x.StartsAt, EndsAt: x.EndsAt,
 			Location: x.Location, OnlineURL: x.OnlineURL, TimeZone: x.TimeZone, Locale: x.Locale, Status: x.Status, Teacher: teachers[x.ID],
 			Checkin: windowsJSON{OpensBeforeMinutes: x.CheckinOpensBefore / 60, GraceMinutes: x.CheckinGrace / 60, MakeupAfterMinutes: x.MakeupAfter / 60,
-				Opens: w.Opens, OnTimeUntil: w.OnTimeUntil, LateUntil: w.LateUntil, MakeupUntil: w.MakeupUntil}}
+				Opens: w.Opens, OnTimeUntil: w.OnTimeUntil, LateUntil: w.LateUntil, MakeupUntil: w.MakeupUntil},
+			CalendarInvite: command.InviteChoice(x.CalendarInvite)}
 	}
 	return out
 }
@@ -262,11 +271,13 @@ type sessionInput struct {
 	} `json:"checkin"`
 	// Plan is "default" (the default is used when absent) or "none"; only on create.
 	Plan *string `json:"plan"`
+	// CalendarInvite is "on", "off" or "inherit".
+	CalendarInvite *string `json:"calendar_invite"`
 }
 
 func (in sessionInput) command() command.SessionInput {
 	out := command.SessionInput{CourseID: in.CourseID, Title: in.Title, StartsAt: in.StartsAt, EndsAt: in.EndsAt, Location: in.Location,
-		OnlineURL: in.OnlineURL, Teacher: in.Teacher, TimeZone: in.TimeZone, Locale: in.Locale, Plan: in.Plan}
+		OnlineURL: in.OnlineURL, Teacher: in.Teacher, TimeZone: in.TimeZone, Locale: in.Locale, Plan: in.Plan, CalendarInvite: in.CalendarInvite}
 	if c := in.Checkin; c != nil {
 		out.OpensBeforeMinutes, out.GraceMinutes, out.MakeupAfterMinutes = c.OpensBeforeMinutes, c.GraceMinutes, c.MakeupAfterMinutes
 	}

@@ -34,7 +34,7 @@ type e2e struct {
 	fake *feishu.FakeServer
 }
 
-func setupE2E(t *testing.T, db *storetest.DB) *e2e {
+func setupE2E(t *testing.T, db *storetest.DB, tweaks ...func(*config.Config)) *e2e {
 	t.Helper()
 	clk := apptest.NewClock(time.Date(2026, 3, 2, 1, 0, 0, 0, time.UTC)) // 09:00 Shanghai
 	fake := feishu.NewFakeServer(t, feishu.IDTypeUserID)
@@ -53,6 +53,9 @@ func setupE2E(t *testing.T, db *storetest.DB) *e2e {
 	cfg.Security.AdminTokens = []config.Secret{adminToken}
 	cfg.HTTP.PublicURL = srv.URL
 	cfg.QuietHours.Enabled = false
+	for _, tw := range tweaks {
+		tw(cfg)
+	}
 	require.NoError(t, cfg.Validate())
 	a, err := app.New(context.Background(), cfg, app.Options{
 		DB: db.DB, Now: clk.Now,

@@ -30,3 +30,9 @@ func (f *fakeFeishu) Patched() []SentMessage { return f.patched() }
 
 // Requests returns how many message sends were attempted.
 func (f *fakeFeishu) Requests() int { _, n, _ := f.counts(); return n }
+
+// FailCalendarWith scripts the next calendar answer: an HTTP status with
+// Feishu's code and message.
+func (f *fakeFeishu) FailCalendarWith(status, code int, msg string) {
+	f.FailCalendar(failure{status: status, code: code, msg: msg})
+}

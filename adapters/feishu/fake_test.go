@@ -71,6 +71,9 @@ type fakeFeishu struct {
 	// message request came in and for whom, for sliding-window counts.
 	now      func() time.Time
 	arrivals []arrival
+	// calendar (calendar_fake_test.go)
+	calFailures []failure
+	events      map[string]*FakeEvent
 }
 
 // arrival is one message request the fake received.
@@ -86,6 +89,7 @@ func newFakeFeishu(t testing.TB, idType string) *fakeFeishu {
 	mux.HandleFunc("POST /open-apis/im/v1/messages", f.send)
 	mux.HandleFunc("PATCH /open-apis/im/v1/messages/{id}", f.patch)
 	mux.HandleFunc("GET /open-apis/contact/v3/users/{id}", f.user)
+	f.calendarRoutes(mux)
 	f.srv = httptest.NewServer(mux)
 	t.Cleanup(f.srv.Close)
 	return f

@@ -81,6 +81,9 @@ type Config struct {
 	Limits Limits
 	// PublicURL is the service's public base URL (for log hints only).
 	PublicURL string
+	// CalendarID is the calendar that holds the sessions' events (calendar
+	// invites); empty: the app's own primary calendar.
+	CalendarID string
 }
 
 // Limits are the request quotas the client paces itself to. With a shared
@@ -130,6 +133,9 @@ type Client struct {
 	contact     contact.Handler
 	contactSeen *kit.Dedup[struct{}]
 	ids         *idCache
+	// calID is the app's primary calendar once asked (calendar.go).
+	calMu sync.Mutex
+	calID string
 }
 
 var (
@@ -246,6 +252,7 @@ func FromConfig(fc config.FeishuConfig, publicURL string, opts ...Option) (*Clie
 		Timeout:           fc.Timeout.D(),
 		CallbackMaxSkew:   fc.CallbackMaxSkew.D(),
 		PublicURL:         publicURL,
+		CalendarID:        fc.CalendarID,
 	}, opts...)
 }
 
