@@ -25,6 +25,7 @@ import (
 	"time"
 
 	openapi "github.com/alibabacloud-go/darabonba-openapi/v2/client"
+	calsdk "github.com/alibabacloud-go/dingtalk/calendar_1_0"
 	card "github.com/alibabacloud-go/dingtalk/card_1_0"
 	im "github.com/alibabacloud-go/dingtalk/im_1_0"
 	oauth2 "github.com/alibabacloud-go/dingtalk/oauth2_1_0"
@@ -96,6 +97,9 @@ type Config struct {
 	Timeout time.Duration
 	// CallbackMaxSkew is how far an HTTP callback's timestamp may be from now.
 	CallbackMaxSkew time.Duration
+	// CalendarOrganizer is the userid of the member whose primary calendar
+	// holds the calendar invites' events (calendar.go).
+	CalendarOrganizer string
 }
 
 // FromConfig builds a Client from the application's DingTalk section.
@@ -104,7 +108,7 @@ func FromConfig(c config.DingTalkConfig, publicURL string, opts ...Option) (*Cli
 		AppKey: c.AppKey, AppSecret: c.AppSecret.Value(), AgentID: c.AgentID, RobotCode: c.RobotCode,
 		Cards: c.Cards, CardTemplateID: c.CardTemplateID, CallbackToken: c.CallbackToken.Value(), CallbackAESKey: c.CallbackAESKey.Value(),
 		CallbackMode: c.CallbackMode, APIBase: c.APIBase, OAPIBase: c.OAPIBase, PublicURL: publicURL,
-		Timeout: c.Timeout.D(), CallbackMaxSkew: c.CallbackMaxSkew.D(),
+		Timeout: c.Timeout.D(), CallbackMaxSkew: c.CallbackMaxSkew.D(), CalendarOrganizer: c.CalendarOrganizer,
 	}, opts...)
 }
 
@@ -180,6 +184,13 @@ type Client struct {
 	// de-duplicates them.
 	contact     contact.Handler
 	contactSeen *kit.Dedup[struct{}]
+
+	// Calendar invites (calendar.go): the calendar SDK client, one call at
+	// a time, and the unionIds read so far by userid.
+	calMu   sync.Mutex
+	cal     *calsdk.Client
+	unionMu sync.Mutex
+	unions  map[string]string
 }
 
 var (
@@ -289,6 +300,10 @@ func New(cfg Config, opts ...Option) (*Client, error) {
 	if c.oauth, err = oauth2.NewClient(oc); err != nil {
 		return nil, fmt.Errorf("dingtalk: oauth2 client: %w", err)
 	}
+	if c.cal, err = calsdk.NewClient(oc); err != nil {
+		return nil, fmt.Errorf("dingtalk: calendar client: %w", err)
+	}
+	c.unions = map[string]string{}
 	c.apiTok = kit.NewTokenCache(c.fetchAPIToken, tokenMargin, c.now)
 	c.oapTok = kit.NewTokenCache(c.fetchOAPIToken, tokenMargin, c.now)
 	c.secrets = kit.NewRedactor(cfg.AppSecret, cfg.CallbackToken, cfg.CallbackAESKey).Track(c.apiTok.Recent).Track(c.oapTok.Recent)

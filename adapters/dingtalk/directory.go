@@ -58,6 +58,8 @@ type DirectoryMember struct {
 	DeptIDList []int64 `json:"dept_id_list"`
 	Active     bool    `json:"active"`
 	ManagerID  string  `json:"manager_userid"`
+	// UnionID names the member in the calendar API (user/get gives it).
+	UnionID string `json:"unionid"`
 }
 
 // dirDo is oapiDo with a legacy token that also waits out quota and

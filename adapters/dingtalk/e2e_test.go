@@ -39,7 +39,7 @@ type e2e struct {
 
 // e2eSetup builds the whole service (app.New) with the DingTalk adapter
 // talking to the fake DingTalk.
-func e2eSetup(t *testing.T, db *storetest.DB, cards string) *e2e {
+func e2eSetup(t *testing.T, db *storetest.DB, cards string, mutate ...func(*dingtalk.Config)) *e2e {
 	t.Helper()
 	clk := apptest.NewClock(time.Date(2026, 3, 2, 1, 0, 0, 0, time.UTC)) // 09:00 Shanghai
 	var h http.Handler
@@ -56,6 +56,9 @@ func e2eSetup(t *testing.T, db *storetest.DB, cards string) *e2e {
 		cfg.CardTemplateID = testTemplate
 	case dingtalk.CardsNotice:
 		cfg.Cards = cards
+	}
+	for _, m := range mutate {
+		m(&cfg)
 	}
 	c, err := dingtalk.New(cfg, dingtalk.WithNow(clk.Now), dingtalk.WithRateLimit(1000, 1000),
 		dingtalk.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))

@@ -88,6 +88,10 @@ type fakeDT struct {
 	arrivals map[string][]time.Time
 
 	gw *fakeGateway
+
+	// calendar (calendar_fake_test.go): unionIds by userid, events by id.
+	unions map[string]string
+	events map[string]*fakeEvent
 }
 
 func newFakeDT(t testing.TB) *fakeDT {
@@ -218,6 +222,7 @@ func (f *fakeDT) serve(w http.ResponseWriter, r *http.Request) {
 		}
 	case r.Method == http.MethodPost && r.URL.Path == "/v1.0/gateway/connections/open":
 		f.gw.open(w, body)
+	case f.serveCalendar(w, r, body):
 	default:
 		f.badf("unexpected %s %s", r.Method, r.URL.Path)
 		writeJSON(w, http.StatusNotFound, map[string]string{"code": "NotFound", "message": "no such api"})
