@@ -36,7 +36,12 @@ func (s *Service) ImportRoster(ctx context.Context, a Actor, sessionID uint64, r
 		}
 	}
 	res, err := roster.ImportThen(ctx, s.DB, a.RosterActor(), sessionID, rows, func(tx *gorm.DB) error {
-		return s.calendarChanged(ctx, tx, sessionID)
+		if err := s.calendarChanged(ctx, tx, sessionID); err != nil {
+			return err
+		}
+		// A best-time touchpoint learns from its roster's past pushes:
+		// choose again with the new roster, in the import's transaction.
+		return s.Planner.Rechoose(ctx, tx, sessionID)
 	})
 	if err != nil {
 		return res, err

@@ -435,6 +435,23 @@ func (p *Planner) Reschedule(ctx context.Context, tx *gorm.DB, sess store.Sessio
 	return nil
 }
 
+// Rechoose plans again the scheduled best-time touchpoints of session
+// sessionID, in tx: their estimate reads the roster's past pushes, so a
+// roster change can change the choice.
+func (p *Planner) Rechoose(ctx context.Context, tx *gorm.DB, sessionID uint64) error {
+	var tps []store.Touchpoint
+	if err := tx.WithContext(ctx).Where("session_id = ? AND status = ? AND best_from IS NOT NULL AND best_to IS NOT NULL AND (cron_spec = '' OR cron_spec IS NULL)",
+		sessionID, store.TouchpointScheduled).Find(&tps).Error; err != nil {
+		return fmt.Errorf("load best-time touchpoints: %w", err)
+	}
+	for i := range tps {
+		if err := p.Update(ctx, tx, &tps[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // Preview returns the next n fire times of tp after quiet hours.
 func (p *Planner) Preview(ctx context.Context, tp store.Touchpoint, sess store.Session, n int) ([]time.Time, error) {
 	fires, err := p.Fires(ctx, tp, sess, n)

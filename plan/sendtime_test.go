@@ -222,6 +222,30 @@ func TestBestTimeTouchpoint(t *testing.T) {
 	})
 }
 
+// TestBestTimeRechosenForANewRoster: a best-time reminder planned before
+// the roster is loaded has nothing to learn from (the configured time);
+// Rechoose after the roster arrives picks the roster's best hour.
+func TestBestTimeRechosenForANewRoster(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *storetest.DB) {
+		ctx := context.Background()
+		now := time.Date(2026, 3, 1, 10, 0, 0, 0, shanghai)
+		start := time.Date(2026, 3, 5, 9, 0, 0, 0, shanghai)
+		b := setup(t, db, now, start)
+		tp := b.create(t, best(-24*time.Hour, -48*time.Hour, -2*time.Hour))
+		require.Equal(t, time.Date(2026, 3, 4, 9, 0, 0, 0, shanghai).UTC(), tp.RunAt, "no roster yet: the configured time")
+		require.Contains(t, tp.SendBasis, `"reason":"thin_data"`)
+		classPushes(t, b)
+		require.NoError(t, db.Transaction(func(tx *gorm.DB) error { return b.p.Rechoose(ctx, tx, b.sess.ID) }))
+		var got store.Touchpoint
+		require.NoError(t, db.First(&got, tp.ID).Error)
+		want := time.Date(2026, 3, 3, 19, 0, 0, 0, shanghai).UTC()
+		require.Equal(t, want, got.RunAt)
+		require.Equal(t, want, job(t, db, tp.ID).RunAt)
+		require.Contains(t, got.SendBasis, `"reason":"learned"`)
+	})
+}
+
 // TestBestTimeRefused: the touchpoints that cannot learn their time and
 // the bad windows are refused before anything is stored.
 func TestBestTimeRefused(t *testing.T) {
