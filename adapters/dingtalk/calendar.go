@@ -186,17 +186,7 @@ func (c *Client) UpdateEvent(ctx context.Context, ref invite.Ref, ev invite.Even
 	if err != nil {
 		return err
 	}
-	var add, remove []string
-	for _, id := range ev.Attendees {
-		if !slices.Contains(had, id) {
-			add = append(add, id)
-		}
-	}
-	for _, id := range had {
-		if !slices.Contains(ev.Attendees, id) {
-			remove = append(remove, id)
-		}
-	}
+	add, remove := invite.Changes(had, ev.Attendees)
 	addIDs, err := c.unionIDs(ctx, add)
 	if err != nil {
 		return err

@@ -8,6 +8,7 @@ package invite
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -64,3 +65,19 @@ func (e *Error) Error() string {
 
 // Unwrap returns the wrapped error (ErrNotFound or a context error).
 func (e *Error) Unwrap() error { return e.Err }
+
+// Changes are the attendees to add (in want, not in had) and to remove (in
+// had, not in want), for platforms whose attendees are changed one by one.
+func Changes(had, want []string) (add, remove []string) {
+	for _, id := range want {
+		if !slices.Contains(had, id) {
+			add = append(add, id)
+		}
+	}
+	for _, id := range had {
+		if !slices.Contains(want, id) {
+			remove = append(remove, id)
+		}
+	}
+	return add, remove
+}
