@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -31,6 +32,7 @@ import (
 	"github.com/learnloop/learnloop/config"
 	"github.com/learnloop/learnloop/console"
 	"github.com/learnloop/learnloop/console/accounts"
+	"github.com/learnloop/learnloop/digests"
 	"github.com/learnloop/learnloop/directory"
 	"github.com/learnloop/learnloop/plan"
 	"github.com/learnloop/learnloop/presence"
@@ -75,6 +77,7 @@ type App struct {
 	campaigns  *campaigns.Service // targeted pushes, conversions, experiments
 	webhooks   *webhooks.Service  // outbound webhooks: endpoints, the dispatch job, the delivery log
 	calendar   *calendar.Service  // sessions in the attendees' platform calendars (calendar.sync)
+	digests    *digests.Service   // digest cards in chat: subscriptions, figures, sending
 	// Commands is the one door for writes (API, console, CLI, demo).
 	commands *command.Service
 	log      *slog.Logger
@@ -144,6 +147,19 @@ func (a *App) Webhooks() *webhooks.Service { return a.webhooks }
 // Calendar is the calendar invites service (sessions in the platforms'
 // calendars).
 func (a *App) Calendar() *calendar.Service { return a.calendar }
+
+// Digests is the digest subscriptions and their cards.
+func (a *App) Digests() *digests.Service { return a.digests }
+
+// platformList is the enabled platforms, sorted.
+func platformList(ms map[bot.Platform]bot.Messenger) []bot.Platform {
+	out := make([]bot.Platform, 0, len(ms))
+	for p := range ms {
+		out = append(out, p)
+	}
+	slices.Sort(out)
+	return out
+}
 
 // Commands is the one door for writes and reads (API, console, CLI, demo).
 func (a *App) Commands() *command.Service { return a.commands }
@@ -327,6 +343,12 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 		return nil, fmt.Errorf("webhooks: %w", err)
 	}
 	a.sched.Register(webhooks.JobDispatch, a.webhooks.Handler())
+	a.digests = &digests.Service{DB: a.db, Planner: a.planner, PublicURL: cfg.HTTP.PublicURL, Platforms: platformList(a.messengers),
+		DefaultPlatform: bot.Platform(cfg.DefaultPlatform()),
+		MinGroupSize:    cfg.Surveys.MinGroupSize, Location: loc, Locale: cfg.Locale, Logger: a.log.With("component", "digests"), Now: now}
+	if err := a.digests.Register(a.extensions); err != nil {
+		return nil, err
+	}
 	a.deliverer.Audiences = a.extensions.AudienceFuncs()
 	a.planner.Kinds, a.planner.Audiences = a.extensions.KindSet(), a.extensions.AudienceSet()
 	mounts["/s/"] = a.surveys.FormHandler()
@@ -389,6 +411,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 		PresenceAPI: a.presence.APIHandler,
 		Campaigns:   a.campaigns,
 		Webhooks:    a.webhooks,
+		Digests:     a.digests,
 	}
 	return a, nil
 }

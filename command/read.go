@@ -110,9 +110,9 @@ func (s *Service) departmentAccess(ctx context.Context, a Actor, cond string, id
 }
 
 // visibleCourses restricts q (on courses) to the classes a may see; the
-// campaigns' carrier course holds pushes, not classes.
+// campaigns' and the digests' carrier courses hold pushes, not classes.
 func (s *Service) visibleCourses(q *gorm.DB, a Actor) *gorm.DB {
-	q = q.Where("courses.category <> ?", store.CategoryCampaign)
+	q = q.Where("courses.category NOT IN ?", store.CarrierCategories())
 	switch a.Role {
 	case store.RoleAdmin:
 		return q
@@ -130,7 +130,7 @@ func (s *Service) visibleCourses(q *gorm.DB, a Actor) *gorm.DB {
 
 // visibleSessions restricts q (on sessions) to the class sessions a may see.
 func (s *Service) visibleSessions(q *gorm.DB, a Actor) *gorm.DB {
-	q = q.Where("sessions.course_id NOT IN (?)", s.DB.Table("courses").Select("id").Where("category = ?", store.CategoryCampaign))
+	q = q.Where("sessions.course_id NOT IN (?)", s.DB.Table("courses").Select("id").Where("category IN ?", store.CarrierCategories()))
 	switch a.Role {
 	case store.RoleAdmin:
 		return q

@@ -26,11 +26,14 @@ const (
 
 // Account is a person who signs in to the coordinator console.
 type Account struct {
-	ID           uint64 `gorm:"primaryKey"`
-	Username     string `gorm:"size:64;not null;uniqueIndex"`
-	DisplayName  string `gorm:"size:128"`
-	Role         string `gorm:"size:32;not null"`
-	Department   string `gorm:"size:128;index"` // department heads: the department they may read
+	ID          uint64 `gorm:"primaryKey"`
+	Username    string `gorm:"size:64;not null;uniqueIndex"`
+	DisplayName string `gorm:"size:128"`
+	Role        string `gorm:"size:32;not null"`
+	Department  string `gorm:"size:128;index"` // department heads: the department they may read
+	// EmployeeID is the account's own employee (0: not linked): the person
+	// its digest cards go to (migration 14).
+	EmployeeID   uint64 `gorm:"not null;default:0;index"`
 	PasswordHash string `gorm:"size:255;not null"`
 	Locale       string `gorm:"size:8"`
 	Disabled     bool   `gorm:"not null;default:false"`

@@ -47,6 +47,7 @@ var Migrations = []Migration{
 	{Version: 11, Name: "webhooks: endpoints, the event outbox, deliveries and their attempts", File: "0011_webhooks.sql"},
 	{Version: 12, Name: "campaign_send_times: learned send times of campaign variants; a \"best\" campaign schedule's window", File: "0012_campaign_send_times.sql"},
 	{Version: 13, Name: "calendar: sessions' events in the platforms' calendars; per course and session invite flags", File: "0013_calendar.sql"},
+	{Version: 14, Name: "digests: digest subscriptions; a console account's own employee", File: "0014_digests.sql"},
 	{Version: 15, Name: "touchpoint best-time windows: the learned send time of a class touchpoint, its window and basis", File: "0015_touchpoint_send_times.sql"},
 }
 
@@ -161,7 +162,8 @@ func Models() []any {
 	m = append(m, directoryModels()...)
 	m = append(m, CampaignModels()...)
 	m = append(m, webhookModels()...)
-	return append(m, &CalendarEvent{})
+	m = append(m, &CalendarEvent{})
+	return append(m, digestModels()...)
 }
 
 // applyMigration runs m's SQL and data step and records its version. SQLite

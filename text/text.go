@@ -48,6 +48,7 @@ var areas = []area{
 	{"console webhooks", "", consoleWebhookTexts},
 	{"console calendar", "", consoleCalendarTexts},
 	{"demo", "demo:", demoTexts},
+	{"digests", "digests:", digestTexts},
 	{"presence", "presence:", presenceTexts},
 	{"reports", "reports:", reportTexts},
 	{"roster", "roster:", rosterTexts},

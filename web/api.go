@@ -49,6 +49,7 @@ func (s *Server) api() http.Handler {
 	s.surveyRoutes(mux)
 	s.campaignRoutes(mux)
 	s.webhookRoutes(mux)
+	s.digestRoutes(mux)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		apiError(w, http.StatusNotFound, "not_found", "no such endpoint: "+r.Method+" "+r.URL.Path, nil)
 	})

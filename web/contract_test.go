@@ -235,6 +235,7 @@ func TestEveryOperationAnswersAsDocumented(t *testing.T) {
 
 		campaignContract(t, r)     // api_campaigns_test.go
 		webhookContract(t, r, cid) // api_webhooks_test.go
+		digestContract(t, r)       // api_digests_test.go
 		// Every documented operation answered a success.
 		var missing []string
 		for _, item := range c.Doc.Paths.Map() {

@@ -39,7 +39,7 @@ func TestOpenAPIDescribesEveryRoute(t *testing.T) {
 	doc := loadSpec(t)
 	re := regexp.MustCompile(`mux\.HandleFunc\("([A-Z]+) (/[^"]*)"`)
 	routes := map[string]bool{}
-	for _, f := range []string{"api.go", "api_surveys.go", "api_campaigns.go", "api_webhooks.go", "../presence/api.go"} {
+	for _, f := range []string{"api.go", "api_surveys.go", "api_campaigns.go", "api_webhooks.go", "api_digests.go", "../presence/api.go"} {
 		src, err := os.ReadFile(f)
 		require.NoError(t, err)
 		for _, m := range re.FindAllStringSubmatch(string(src), -1) {
@@ -135,5 +135,5 @@ func TestOpenAPIListsArePaged(t *testing.T) {
 		}
 		require.True(t, params["limit"] && params["cursor"], "%s does not take limit and cursor", path)
 	}
-	require.Equal(t, 13, lists) // …, webhooks, webhook deliveries
+	require.Equal(t, 14, lists) // …, webhooks, webhook deliveries, digests
 }

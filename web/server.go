@@ -22,6 +22,7 @@ import (
 	"github.com/learnloop/learnloop/bot"
 	"github.com/learnloop/learnloop/campaigns"
 	"github.com/learnloop/learnloop/command"
+	"github.com/learnloop/learnloop/digests"
 	"github.com/learnloop/learnloop/plan"
 	"github.com/learnloop/learnloop/surveys"
 	"github.com/learnloop/learnloop/webhooks"
@@ -45,6 +46,9 @@ type Server struct {
 	// Webhooks serves /api/v1/webhooks… (api_webhooks.go): outbound
 	// webhook endpoints and their delivery log.
 	Webhooks *webhooks.Service
+	// Digests serves /api/v1/digests… (api_digests.go): digest cards in
+	// chat for coordinators and department heads.
+	Digests *digests.Service
 
 	// Mounts are extra handlers by path prefix: "/sim", "/callbacks/wecom"…
 	Mounts map[string]http.Handler

@@ -1,0 +1,30 @@
+package text
+
+// digestTexts are the words of the digest card (package digests).
+var digestTexts = Texts{
+	"digests:title.weekly":      {"学习周报", "Weekly learning digest"},
+	"digests:title.monthly":     {"学习月报", "Monthly learning digest"},
+	"digests:title.cron":        {"学习摘要", "Learning digest"},
+	"digests:title.test":        {"%s（试发）", "%s (test)"},
+	"digests:period":            {"统计周期：%s 至 %s", "Period: %s to %s"},
+	"digests:scope.all":         {"范围：全部课程", "Scope: every course"},
+	"digests:scope.own":         {"范围：我负责的课程", "Scope: the courses you own"},
+	"digests:scope.department":  {"范围：%s 及下级部门的学员（人数少于 %d 的数字不显示）", "Scope: learners of %s and the departments below (figures of fewer than %d people are not shown)"},
+	"digests:field.classes":     {"开课场次", "Classes"},
+	"digests:classes.value":     {"%d 场", "%d"},
+	"digests:classes.cancelled": {"%d 场（另有 %d 场已取消）", "%d (and %d cancelled)"},
+	"digests:field.checkin":     {"签到率", "Check-in rate"},
+	"digests:field.response":    {"反馈率", "Response rate"},
+	"digests:field.nps":         {"净推荐值 NPS", "NPS"},
+	"digests:field.followups":   {"待回复的经理跟进", "Open manager follow-ups"},
+	"digests:field.campaigns":   {"热门推送", "Top campaigns"},
+	"digests:percent":           {"%s（n = %d）", "%s (n = %d)"},
+	"digests:rating":            {"均分 %s / 5，好评率 %s（n = %d）", "mean %s / 5, top-2-box %s (n = %d)"},
+	"digests:nps":               {"%s（n = %d）", "%s (n = %d)"},
+	"digests:followups":         {"%d 条待回复（n = %d）", "%d open (n = %d)"},
+	"digests:campaign":          {"%d. %s：点击率 %s（%d / %d 人）", "%d. %s: click-through %s (%d of %d people)"},
+	"digests:campaign.hidden":   {"%d. %s：人数少于 %d，不显示", "%d. %s: fewer than %d people, not shown"},
+	"digests:hidden":            {"人数少于 %d，不显示", "fewer than %d people, not shown"},
+	"digests:none":              {"本期无数据", "no data this period"},
+	"digests:button.console":    {"打开控制台", "Open the console"},
+}
