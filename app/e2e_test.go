@@ -33,7 +33,7 @@ type bundle struct {
 	shang *time.Location
 }
 
-func setup(t *testing.T, db *storetest.DB) *bundle {
+func setup(t *testing.T, db *storetest.DB, opts ...func(*config.Config, *app.Options)) *bundle {
 	t.Helper()
 	sh, err := time.LoadLocation("Asia/Shanghai")
 	require.NoError(t, err)
@@ -48,8 +48,12 @@ func setup(t *testing.T, db *storetest.DB) *bundle {
 	cfg.Security.AdminTokens = []config.Secret{token}
 	cfg.HTTP.PublicURL = srv.URL
 	cfg.QuietHours.Enabled = false
+	o := app.Options{DB: db.DB, Now: clk.Now}
+	for _, f := range opts {
+		f(cfg, &o)
+	}
 	require.NoError(t, cfg.Validate())
-	a, err := app.New(context.Background(), cfg, app.Options{DB: db.DB, Now: clk.Now})
+	a, err := app.New(context.Background(), cfg, o)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = a.Close() })
 	h = a.Handler()

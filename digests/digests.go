@@ -157,9 +157,25 @@ type Subscription struct {
 	Platform     string     `json:"platform,omitempty"`
 	Locale       string     `json:"locale,omitempty"`
 	TouchpointID uint64     `json:"touchpoint_id"`
+	SessionID    uint64     `json:"session_id"`
 	Status       string     `json:"status"`
 	NextAt       *time.Time `json:"next_at,omitempty"`
-	CreatedBy    string     `json:"created_by"`
+	// Last is the latest card's delivery (nil before the first): a failed
+	// one says why, as delivery health does.
+	Last      *Delivery `json:"last,omitempty"`
+	CreatedBy string    `json:"created_by"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// Delivery is one digest card's delivery.
+type Delivery struct {
+	Occurrence   string     `json:"occurrence"`
+	Test         bool       `json:"test"`
+	Platform     string     `json:"platform"`
+	Status       string     `json:"status"`
+	ErrorCode    string     `json:"error_code,omitempty"`
+	ErrorMessage string     `json:"error_message,omitempty"`
+	SentAt       *time.Time `json:"sent_at,omitempty"`
 	CreatedAt    time.Time  `json:"created_at"`
 }
 
@@ -385,7 +401,7 @@ func (s *Service) query(ctx context.Context) *gorm.DB {
 func (r row) view() Subscription {
 	out := Subscription{ID: r.ID, Account: r.Username, Role: r.Role, Department: r.Department, Employee: r.ExternalID, EmployeeName: r.EmployeeName,
 		Frequency: r.Frequency, Cron: r.CronSpec, TimeZone: r.TimeZone, Platform: r.Platform, Locale: r.Locale, TouchpointID: r.TouchpointID,
-		Status: r.TpStatus, CreatedBy: r.CreatedBy, CreatedAt: r.CreatedAt.UTC()}
+		SessionID: r.SessionID, Status: r.TpStatus, CreatedBy: r.CreatedBy, CreatedAt: r.CreatedAt.UTC()}
 	if r.RunAt != nil && r.TpStatus == store.TouchpointScheduled {
 		t := r.RunAt.UTC()
 		out.NextAt = &t
@@ -411,7 +427,39 @@ func (s *Service) List(ctx context.Context, a Actor, offset, limit int) ([]Subsc
 	for i, r := range rows {
 		out[i] = r.view()
 	}
-	return out, nil
+	return out, s.lastDeliveries(ctx, out)
+}
+
+// lastDeliveries fills each subscription's latest delivery.
+func (s *Service) lastDeliveries(ctx context.Context, subs []Subscription) error {
+	if len(subs) == 0 {
+		return nil
+	}
+	tps := make([]uint64, len(subs))
+	for i, x := range subs {
+		tps[i] = x.TouchpointID
+	}
+	db := s.DB.WithContext(ctx)
+	var ds []store.Delivery
+	last := db.Model(&store.Delivery{}).Select("MAX(id)").Where("touchpoint_id IN ?", tps).Group("touchpoint_id")
+	if err := db.Where("id IN (?)", last).Find(&ds).Error; err != nil {
+		return fmt.Errorf("load digest deliveries: %w", err)
+	}
+	by := make(map[uint64]*Delivery, len(ds))
+	for _, d := range ds {
+		_, test := occurrenceTime(d.Occurrence, d.CreatedAt)
+		x := &Delivery{Occurrence: d.Occurrence, Test: test, Platform: d.Platform, Status: d.Status, ErrorCode: d.ErrorCode,
+			ErrorMessage: d.ErrorMessage, CreatedAt: d.CreatedAt.UTC()}
+		if d.SentAt != nil {
+			t := d.SentAt.UTC()
+			x.SentAt = &t
+		}
+		by[d.TouchpointID] = x
+	}
+	for i := range subs {
+		subs[i].Last = by[subs[i].TouchpointID]
+	}
+	return nil
 }
 
 // Get returns subscription id, if a may see it.
@@ -423,7 +471,8 @@ func (s *Service) Get(ctx context.Context, id uint64, a Actor) (Subscription, er
 	if len(rows) == 0 || (!isAdmin(a) && rows[0].Username != a.Username) {
 		return Subscription{}, fmt.Errorf("digest %d: %w", id, ErrNotFound)
 	}
-	return rows[0].view(), nil
+	out := []Subscription{rows[0].view()}
+	return out[0], s.lastDeliveries(ctx, out)
 }
 
 // Delete ends a subscription: its touchpoint and job are cancelled, its

@@ -204,12 +204,10 @@ func (r *DigestReport) pool(ctx context.Context, db *gorm.DB, ids []uint64, scop
 		r.Dimensions = dims
 	}
 	if r.Partial {
-		// The response rate's own n is its eligible people; the ratings'
-		// and the NPS's their answers.
-		if pooled.eligible < r.MinN {
-			r.Response, r.ResponseSuppressed = surveys.ResponseRateResult{Definition: rr.Definition}, true
-		}
-		_, r.NPSSuppressed = suppressFigures(r.MinN, pooled.complete+pooled.partial, nil, r.Dimensions, &r.NPS)
+		// As the course report: every survey figure is cleared when the
+		// pooled responses are below the minimum, else each rating and the
+		// NPS on its own n.
+		r.ResponseSuppressed, r.NPSSuppressed = suppressFigures(r.MinN, pooled.complete+pooled.partial, &r.Response, r.Dimensions, &r.NPS)
 	}
 	return nil
 }
