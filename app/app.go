@@ -387,6 +387,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 		Presence:  a.presence,
 		Campaigns: a.campaigns, Renderer: a.renderer, Previews: CardPreviews(),
 		Webhooks: a.webhooks,
+		Digests:  a.digests,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("console: %w", err)

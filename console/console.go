@@ -87,6 +87,9 @@ type Deps struct {
 	Presence *presence.Service
 	// Webhooks manages outbound webhooks (admins); nil hides the page.
 	Webhooks WebhookAdmin
+	// Digests manages digest subscriptions (every account its own, admins
+	// all); nil hides the page.
+	Digests DigestAdmin
 	// Commands is the one door for writes and reads, shared with the API
 	// and the CLI (app.New builds it); required.
 	Commands *command.Service
@@ -256,6 +259,10 @@ func (c *Console) routes() http.Handler {
 	auth("POST /webhooks/{id}/enabled", c.webhookToggle)
 	auth("POST /webhooks/{id}/delete", c.webhookDelete)
 	auth("POST /webhooks/{id}/deliveries/{delivery}/redeliver", c.webhookRedeliver)
+	auth("GET /digests", c.digestsPage)
+	auth("POST /digests", c.digestCreate)
+	auth("POST /digests/{id}/send-test", c.digestSendTest)
+	auth("POST /digests/{id}/delete", c.digestDelete)
 	auth("GET /accounts", c.accountsPage)
 	auth("POST /accounts", c.accountCreate)
 	auth("GET /accounts/{id}/edit", c.accountEditPage)

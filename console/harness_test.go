@@ -77,6 +77,7 @@ func newEnv(t testing.TB, db *storetest.DB, opts ...envOption) *env {
 		Presence:  a.Presence(),
 		Campaigns: a.Campaigns(), Renderer: a.Renderer(), Previews: app.CardPreviews(),
 		Webhooks: a.Webhooks(),
+		Digests:  a.Digests(),
 	}
 	for _, o := range opts {
 		o(&deps)

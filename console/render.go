@@ -259,7 +259,7 @@ var pageNames = []string{
 	"login", "home", "courses", "course", "course_form", "session", "session_form", "session_copy", "roster",
 	"timeline", "touchpoint_form", "board", "results", "health", "audit", "accounts",
 	"account_form", "password", "confirm", "error", "teachers", "qr", "directory", "webhooks",
-	"campaigns", "campaign_form", "campaign", "campaign_report", "campaign_sendtime",
+	"campaigns", "campaign_form", "campaign", "campaign_report", "campaign_sendtime", "digests",
 }
 
 func (c *Console) parseTemplates() error {

@@ -613,3 +613,6 @@ func (s *Service) figures(ctx context.Context, db *gorm.DB, sub store.DigestSubs
 	}
 	return reports.Digest(ctx, db, scope, from, to, s.now())
 }
+
+// EnabledPlatforms are the platforms a subscription may choose.
+func (s *Service) EnabledPlatforms() []bot.Platform { return slices.Clone(s.Platforms) }

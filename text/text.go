@@ -47,6 +47,7 @@ var areas = []area{
 	{"console campaigns", "", consoleCampaignTexts},
 	{"console webhooks", "", consoleWebhookTexts},
 	{"console calendar", "", consoleCalendarTexts},
+	{"console digests", "", consoleDigestTexts},
 	{"demo", "demo:", demoTexts},
 	{"digests", "digests:", digestTexts},
 	{"presence", "presence:", presenceTexts},

@@ -62,6 +62,7 @@ func newRoot(stdout, stderr io.Writer, lookup func(string) (string, bool)) *cobr
 	root.AddCommand(directoryCmd(g))
 	root.AddCommand(campaignCmd(g))
 	root.AddCommand(webhookCmd(g))
+	root.AddCommand(digestCmd(g))
 	return root
 }
 
