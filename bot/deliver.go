@@ -911,7 +911,7 @@ func (f *fireJob) message(ctx context.Context, row store.Delivery) (Message, err
 	}
 	cc := CardContext{
 		Kind: f.tp.Kind, Note: f.tp.Note, Session: f.sess, Course: f.course, Teacher: f.teacher,
-		DeliveryID: row.ID, Key: row.Key, Locale: f.locale(e),
+		DeliveryID: row.ID, Key: row.Key, Locale: f.locale(e), Occurrence: row.Occurrence,
 		Touchpoint: f.tp, Recipient: e,
 	}
 	if row.SubjectID != 0 {

@@ -36,7 +36,9 @@ type CardContext struct {
 	// Remote marks Checkin as made away from a session that requires
 	// on-site check-in: the card says it does not count as present.
 	Remote bool
-	// Touchpoint, Recipient and Subject are set when rendering a delivery.
+	// Touchpoint, Recipient and Subject are set when rendering a delivery;
+	// Occurrence is the delivery's occurrence ("0" for a one-off push).
+	Occurrence string
 	Touchpoint store.Touchpoint
 	Recipient  store.Employee
 	Subject    *store.Employee

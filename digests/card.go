@@ -25,14 +25,16 @@ func (s *Service) renderCard(ctx context.Context, r *bot.Renderer, cc bot.CardCo
 	if err != nil {
 		return bot.Message{}, err
 	}
-	var d store.Delivery
-	if err := db.Select("id", "occurrence", "created_at").Limit(1).Find(&d, cc.DeliveryID).Error; err != nil {
-		return bot.Message{}, fmt.Errorf("load delivery %d: %w", cc.DeliveryID, err)
+	occ, created := cc.Occurrence, s.now()
+	if occ == "" && cc.DeliveryID != 0 {
+		var d store.Delivery
+		if err := db.Select("id", "occurrence", "created_at").Limit(1).Find(&d, cc.DeliveryID).Error; err != nil {
+			return bot.Message{}, fmt.Errorf("load delivery %d: %w", cc.DeliveryID, err)
+		}
+		occ, created = d.Occurrence, d.CreatedAt
 	}
-	at, test := occurrenceTime(d.Occurrence, d.CreatedAt)
-	if d.ID == 0 {
-		at, test = s.now(), true
-	}
+	// A one-off send ("0") covers the period of its own time.
+	at, test := occurrenceTime(occ, created)
 	rep, err := s.figures(ctx, db, sub, at)
 	if err != nil {
 		return bot.Message{}, err
