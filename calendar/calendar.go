@@ -541,3 +541,13 @@ func (s *Service) failed(ctx context.Context, row *store.CalendarEvent, err erro
 	}
 	return err
 }
+
+// Failing lists the calendar events whose last sync failed (at most
+// limit, newest first): what `learnloop doctor` reports.
+func (s *Service) Failing(ctx context.Context, limit int) ([]store.CalendarEvent, error) {
+	var rows []store.CalendarEvent
+	if err := s.DB.WithContext(ctx).Where("failures > 0").Order("updated_at DESC, id DESC").Limit(limit).Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("calendar: list failing events: %w", err)
+	}
+	return rows, nil
+}

@@ -319,6 +319,7 @@ func doctorCmd(g *globals) *cobra.Command {
 							}
 						}
 					}
+					report("calendar invites", calendarHealth(ctx, a))
 					a.Close()
 				} else {
 					report("wiring", aerr)
@@ -330,4 +331,18 @@ func doctorCmd(g *globals) *cobra.Command {
 			return nil
 		},
 	}
+}
+
+// calendarHealth is doctor's calendar line: an error naming the failing
+// sessions' events (the platform's code and message), nil when none fail.
+func calendarHealth(ctx context.Context, a *app.App) error {
+	rows, err := a.Calendar().Failing(ctx, 5)
+	if err != nil || len(rows) == 0 {
+		return err
+	}
+	parts := make([]string, 0, len(rows))
+	for _, r := range rows {
+		parts = append(parts, fmt.Sprintf("session %d on %s: %s %s", r.SessionID, r.Platform, r.ErrorCode, r.LastError))
+	}
+	return fmt.Errorf("events failing (see the session's delivery health): %s", strings.Join(parts, "; "))
 }
