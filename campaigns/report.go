@@ -128,16 +128,10 @@ type VariantComparison struct {
 	Significant bool `json:"significant"`
 }
 
-// figure is 100 × num / n rounded half up to one decimal (the reports'
-// rule); nil value when n is 0.
-func figure(num, n int, def string) reports.Figure {
-	f := reports.Figure{N: n, Numerator: num, Definition: def}
-	if n > 0 {
-		tenths := (2000*int64(num) + int64(n)) / (2 * int64(n))
-		v := float64(tenths) / 10
-		f.Value = &v
-	}
-	return f
+// figure is reports.NewFigure with the campaign definition of key (args
+// fill its text).
+func figure(num, n int, key string, args ...any) reports.Figure {
+	return reports.NewFigure(num, n, text.M("campaigns:definition."+key, args...))
 }
 
 // people counts distinct people per step of one group.
@@ -336,7 +330,7 @@ func (s *Service) Report(ctx context.Context, id uint64, opts ReportOptions) (*R
 		return nil, fmt.Errorf("count conversions: %w", err)
 	}
 	r.Share = Share{Conversions: share.Total, ViaPush: share.Push, ViaCampaign: share.Campaign,
-		ViaPushShare: figure(share.Push, share.Total, "via_push_share"), CampaignShare: figure(share.Campaign, share.Total, "campaign_share")}
+		ViaPushShare: figure(share.Push, share.Total, "via_push_share", c.Event), CampaignShare: figure(share.Campaign, share.Total, "via_push_share", c.Event)}
 	hidden := false
 	for i := range r.Variants {
 		if r.Variants[i].Funnel.Delivered < opts.SuppressBelow {

@@ -609,7 +609,7 @@ func (c *Console) campaignReportPage(w http.ResponseWriter, r *http.Request, v *
 		d.Defs = append(d.Defs, defView{x.Key, meaning})
 	}
 	fig := func(label string, f reports.Figure) figureView {
-		return figureView{Label: p.tr(label), Value: pctText(f.Value), N: f.N, Definition: def[f.Definition]}
+		return figureView{Label: p.tr(label), Value: pctText(f.Value), N: f.N, Definition: f.Definition.In(p.Lang)}
 	}
 	fn := rep.Funnel
 	d.Funnel = []figureView{

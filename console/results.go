@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/learnloop/learnloop/reports"
@@ -40,19 +39,6 @@ type resultsData struct {
 	// Manage lists the session's surveys with the add and close actions
 	// (admin or the owning coordinator, with Deps.SurveyAdmin set).
 	Manage *surveyManage
-}
-
-// checkinRateDefinition returns the reports package's definition of the
-// check-in rate in lang (its Figure carries "zh | en").
-func checkinRateDefinition(lang text.Locale, def string) string {
-	zh, en, ok := strings.Cut(def, " | ")
-	if !ok {
-		return def
-	}
-	if lang == text.EN {
-		return en
-	}
-	return zh
 }
 
 func (c *Console) metrics(lang text.Locale, k counts, rateDef string) ([]metric, *Table) {
@@ -132,7 +118,7 @@ func (c *Console) renderResults(w http.ResponseWriter, r *http.Request, v *viewe
 			return
 		}
 		d.Counts = counts{rep.Counts()}
-		rateDef = checkinRateDefinition(p.Lang, rep.CheckinRate.Definition)
+		rateDef = rep.CheckinRate.Definition.In(p.Lang)
 		d.Windows = rep.Windows
 		d.Attendees = attendeesTable(p.Lang, rep)
 		d.Touchpoints = touchpointsTable(p.Lang, rep)

@@ -513,7 +513,7 @@ func departmentsTable(lang text.Locale, key string, rows []reports.DepartmentRow
 		Columns: []string{text.T(lang, "col.department"), text.T(lang, "col.responses"), text.T(lang, "col.csat_mean"), "NPS"}}
 	for _, d := range rows {
 		dept := d.Department
-		if dept == "（未填部门）" {
+		if dept == reports.NoDepartment {
 			dept = text.T(lang, "survey.no_department")
 		}
 		if d.Suppressed || d.Responses == nil {

@@ -67,7 +67,11 @@ func (c *Console) teachersPage(w http.ResponseWriter, r *http.Request, v *viewer
 			d.Loses++
 			cert.Label, cert.Class = text.T(lang, "teachers.loses"), "flag loses"
 		}
-		tt.Rows = append(tt.Rows, []Cell{C(t.Name), C(len(t.Sessions)), cert, C(strings.Join(t.Reasons, "；"))})
+		why := make([]string, len(t.Why))
+		for i, m := range t.Why {
+			why[i] = m.In(lang)
+		}
+		tt.Rows = append(tt.Rows, []Cell{C(t.Name), C(len(t.Sessions)), cert, C(strings.Join(why, text.T(lang, "teachers.reason_sep")))})
 		for _, s := range t.Sessions {
 			// As many decimals as the certification reason uses, so that the
 			// table never shows 4.50 beside "4.495, below 4.5".

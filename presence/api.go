@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+
+	"github.com/learnloop/learnloop/text"
 )
 
 // APIHandler serves the admin API's presence endpoints behind the API's
@@ -74,12 +76,13 @@ func pathID(r *http.Request) (uint64, bool) {
 	return id, err == nil && id > 0
 }
 
-// PresentDefinition says, in zh-CN, what counted as present.
-func PresentDefinition(r Rules) string {
+// PresentDefinition says what counted as present (the API gives it in
+// zh-CN).
+func PresentDefinition(r Rules) text.Message {
 	if r.RequireOnsite {
-		return "本场要求现场签到：扫码（qr）、房间码（room_code）与班主任代签（manual）计为到场；卡片（card）、链接（link）签到记为远程（remote），不计入到场。"
+		return text.M("presence:definition.onsite")
 	}
-	return "本场未要求现场签到：任一来源的签到（卡片、链接、扫码、房间码、代签）均计为到场。"
+	return text.M("presence:definition.any")
 }
 
 func (s *Service) apiGet(w http.ResponseWriter, r *http.Request) {
@@ -101,7 +104,7 @@ func (s *Service) apiGet(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		var c Counts
 		if c, err = s.counts(r.Context(), id, rules); err == nil {
-			writeJSON(w, http.StatusOK, presenceJSON{SessionID: id, Rules: rules, Counts: c, Definition: PresentDefinition(rules)})
+			writeJSON(w, http.StatusOK, presenceJSON{SessionID: id, Rules: rules, Counts: c, Definition: PresentDefinition(rules).In(text.ZH)})
 			return
 		}
 	}

@@ -24,6 +24,7 @@ import (
 	"github.com/learnloop/learnloop/reports"
 	"github.com/learnloop/learnloop/store"
 	"github.com/learnloop/learnloop/store/storetest"
+	"github.com/learnloop/learnloop/text"
 )
 
 // User-Agents of the three apps' webviews.
@@ -349,7 +350,7 @@ func TestOnsiteRuleGeofenceAndReport(t *testing.T) {
 		require.True(t, rep.RequireOnsite)
 		require.Equal(t, 0, rep.CheckedIn)
 		require.Equal(t, 1, rep.Remote)
-		require.Contains(t, rep.CheckinRate.Definition, "要求现场签到")
+		require.Contains(t, rep.CheckinRate.Definition.In(text.ZH), "要求现场签到")
 
 		// The geofence asks for the position; far away, imprecise and
 		// missing positions are refused and nothing is stored.

@@ -10,6 +10,7 @@ import (
 
 	"github.com/learnloop/learnloop/store"
 	"github.com/learnloop/learnloop/surveys"
+	"github.com/learnloop/learnloop/text"
 )
 
 // CourseReport compares a course's sessions and pools their feedback.
@@ -133,7 +134,7 @@ func CourseFor(ctx context.Context, db *gorm.DB, courseID uint64, now time.Time,
 		}
 		if s.Status == store.SessionCancelled {
 			row.Cancelled = true
-			row.CheckinRate = Figure{N: 0, Definition: r.cancelledDefinition()}
+			row.CheckinRate = Figure{N: 0, Definition: text.M("reports:definition.cancelled")}
 			r.Sessions = append(r.Sessions, row)
 			continue
 		}
@@ -177,15 +178,11 @@ func CourseFor(ctx context.Context, db *gorm.DB, courseID uint64, now time.Time,
 			r.Suppressed, r.NPSSuppressed = suppressFigures(r.MinN, pooled.complete+pooled.partial, nil, r.Dimensions, &r.NPS)
 		}
 	}
-	r.Definitions["checkin_rate"] = figureDefinition("checkin_rate", 0)
-	r.Definitions["low_checkin"] = "签到率低于 50% 的场次标记为需立即复盘"
-	r.Definitions["pooled"] = "课程汇总：把各场次（已取消的除外）课后反馈中每题的全部回答合并后计算（不是各场次结果的平均），n 为合并后的回答数"
-	r.Definitions["cancelled"] = r.cancelledDefinition()
+	r.Definitions["checkin_rate"] = definitionOf("checkin_rate", 0).Bilingual()
+	r.Definitions["low_checkin"] = text.T(text.ZH, "reports:definition.course_low_checkin")
+	r.Definitions["pooled"] = text.T(text.ZH, "reports:definition.pooled")
+	r.Definitions["cancelled"] = text.M("reports:definition.cancelled").Bilingual()
 	return r, nil
-}
-
-func (r *CourseReport) cancelledDefinition() string {
-	return "已取消的场次列出并标为“已取消”，不计算签到率、不标记低签到率，其反馈不计入课程汇总 | A cancelled session is listed as cancelled: no check-in rate, never flagged as low, and its feedback is left out of the pooled figures"
 }
 
 // TeacherRow is one teacher's year under the certification rule.
@@ -194,7 +191,11 @@ type TeacherRow struct {
 	Name      string              `json:"name"`
 	Sessions  []TeacherSessionRow `json:"sessions"`
 	Keeps     bool                `json:"keeps_certification"`
-	Reasons   []string            `json:"reasons"`
+	// Reasons say why the teacher loses the certification, in zh-CN (the
+	// API's and the exports' language); Why are the same reasons for a
+	// presenter to localize.
+	Reasons []string       `json:"reasons"`
+	Why     []text.Message `json:"-"`
 }
 
 // TeacherSessionRow is one taught session with its learners and rating.
@@ -304,29 +305,29 @@ func Teachers(ctx context.Context, db *gorm.DB, year int, loc *time.Location, no
 		}
 	}
 	rep := &TeacherReport{GeneratedAt: now.UTC(), Year: year, Teachers: []TeacherRow{},
-		Rule: fmt.Sprintf("保留认证：%d 年内授课至少 %d 次，每次签到学员不少于 %d 人，且每次讲师满意度均分不低于 %.1f（满分 5）", year, CertMinSessions, CertMinLearners, CertMinRating)}
+		Rule: text.T(text.ZH, "reports:teacher.rule", year, CertMinSessions, CertMinLearners, CertMinRating)}
 	for _, t := range byTeacher {
 		t.Keeps = true
+		lose := func(key string, args ...any) {
+			m := text.M(key, args...)
+			t.Keeps, t.Why, t.Reasons = false, append(t.Why, m), append(t.Reasons, m.In(text.ZH))
+		}
 		if len(t.Sessions) < CertMinSessions {
-			t.Keeps = false
-			t.Reasons = append(t.Reasons, fmt.Sprintf("授课 %d 次，少于 %d 次", len(t.Sessions), CertMinSessions))
+			lose("reports:teacher.too_few_sessions", len(t.Sessions), CertMinSessions)
 		}
 		for _, s := range t.Sessions {
 			day := s.StartsAt.In(loc).Format("01-02")
 			if s.Learners < CertMinLearners {
-				t.Keeps = false
-				t.Reasons = append(t.Reasons, fmt.Sprintf("%s 场次 #%d 学员 %d 人，少于 %d 人", day, s.SessionID, s.Learners, CertMinLearners))
+				lose("reports:teacher.too_few_learners", day, s.SessionID, s.Learners, CertMinLearners)
 			}
 			switch {
 			case s.Rating == nil:
-				t.Keeps = false
-				t.Reasons = append(t.Reasons, fmt.Sprintf("%s 场次 #%d 没有讲师评分", day, s.SessionID))
+				lose("reports:teacher.no_rating", day, s.SessionID)
 			case *s.Rating < CertMinRating:
 				// The exact mean is compared; it is printed with as many
 				// decimals as it takes not to read as 4.5 (4.495, not 4.50).
-				t.Keeps = false
-				t.Reasons = append(t.Reasons, fmt.Sprintf("%s 场次 #%d 讲师评分 %s（n = %d），低于 %.1f", day, s.SessionID,
-					surveys.FormatFixed(*s.Rating, RatingDigits(*s.Rating, CertMinRating)), s.RatingN, CertMinRating))
+				lose("reports:teacher.low_rating", day, s.SessionID,
+					surveys.FormatFixed(*s.Rating, RatingDigits(*s.Rating, CertMinRating)), s.RatingN, CertMinRating)
 			}
 		}
 		if t.Reasons == nil {

@@ -25,11 +25,6 @@ func definitionOf(key string, window time.Duration) text.Message {
 	return text.M("reports:definition." + key)
 }
 
-// figureDefinition is the bilingual text carried by a Figure.
-func figureDefinition(key string, window time.Duration) string {
-	return definitionOf(key, window).Bilingual()
-}
-
 // definitionsZH returns every figure's zh-CN definition by key.
 func definitionsZH(window time.Duration) map[string]string {
 	m := make(map[string]string, len(definitionKeys))

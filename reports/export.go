@@ -47,7 +47,7 @@ func (r *SessionReport) summaryRows() []summaryRow {
 		}
 		return t.In(loc)
 	}
-	fig := func(key string) string { return figureDefinition(key, window) }
+	fig := func(key string) string { return definitionOf(key, window).Bilingual() }
 	eligible := r.Eligible
 	rate := any(nil)
 	if r.CheckinRate.Value != nil {
@@ -78,7 +78,7 @@ func (r *SessionReport) summaryRows() []summaryRow {
 		{"on_time", r.OnTime, &eligible, fig("on_time")},
 		{"late", r.Late, &eligible, fig("late")},
 		{"makeup", r.Makeup, &eligible, fig("makeup")},
-		{"checkin_rate", rate, &rateN, r.CheckinRate.Definition},
+		{"checkin_rate", rate, &rateN, r.CheckinRate.Definition.Bilingual()},
 		{"low_checkin", r.LowCheckin, &rateN, fig("low_checkin")},
 		{"require_onsite", r.RequireOnsite, nil, "要求现场签到：只有扫码、房间码、代签计为到场；卡片、链接签到记为远程 | on-site check-in required: only the QR code, the room code and manual check-ins count as present; card and link taps are remote"},
 		{"remote", r.Remote, &eligible, "远程签到：要求现场签到的场次中，没有到场证明的签到人数（不计入已签到）| remote: people checked in without proof of presence where on-site check-in is required (not counted as checked in)"},

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/learnloop/learnloop/text"
 )
 
 func TestFigureRounding(t *testing.T) {
@@ -18,14 +20,14 @@ func TestFigureRounding(t *testing.T) {
 		{1, 3, 33.3}, {2, 3, 66.7}, {1, 8, 12.5}, {1, 16, 6.3}, {3, 16, 18.8}, {0, 5, 0}, {5, 5, 100},
 		{4996, 10000, 50.0}, {499, 1000, 49.9},
 	} {
-		got := newFigure(tc.num, tc.n, "d")
+		got := NewFigure(tc.num, tc.n, text.M("reports:definition.checkin_rate"))
 		require.NotNil(t, got.Value)
 		require.True(t, math.Abs(*got.Value-tc.want) < 1e-9, "%d/%d = %v, want %v", tc.num, tc.n, *got.Value, tc.want)
 		require.Equal(t, tc.n, got.N)
 		require.Equal(t, tc.num, got.Numerator)
 		require.Equal(t, "d", got.Definition)
 	}
-	require.Nil(t, newFigure(0, 0, "").Value)
+	require.Nil(t, NewFigure(0, 0, text.Message{}).Value)
 }
 
 func TestLowCheckinComparesExactly(t *testing.T) {

@@ -6,6 +6,7 @@ package reports
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"sort"
@@ -105,10 +106,22 @@ type Windows struct {
 // Figure is a computed percentage with its denominator, numerator and
 // definition. Value is rounded to one decimal (half up) and nil when N is 0.
 type Figure struct {
-	Value      *float64 `json:"value"`
-	N          int      `json:"n"`
-	Numerator  int      `json:"numerator"`
-	Definition string   `json:"definition"`
+	Value     *float64 `json:"value"`
+	N         int      `json:"n"`
+	Numerator int      `json:"numerator"`
+	// Definition is the figure's meaning, localized by the presenter (its
+	// JSON: definition, "zh-CN | en").
+	Definition text.Message `json:"-"`
+}
+
+// MarshalJSON gives the figure with its definition in both languages, as
+// the API documents it.
+func (f Figure) MarshalJSON() ([]byte, error) {
+	type plain Figure
+	return json.Marshal(struct {
+		plain
+		Definition string `json:"definition"`
+	}{plain(f), f.Definition.Bilingual()})
 }
 
 // DeliveryCounts counts a touchpoint's deliveries by status. Pending includes
@@ -287,29 +300,27 @@ func (r *SessionReport) splitSources() {
 // addPresenceDefinitions says what counted as present: the check-in rate's
 // definition (in the figure and the map) names the sources it counted.
 func (r *SessionReport) addPresenceDefinitions() {
-	zh := "签到来源：卡片（card，推送卡片上点击签到）、链接（link，/c/ 签到页）、扫码（qr，会场投影的轮换二维码，在企业微信/飞书/钉钉内扫码并由应用确认身份）、房间码（room_code，扫码失败时输入投影上的 4 位码）、代签（manual，班主任在运营台代签）、远程（remote）。每人只计一条签到。"
-	present := "到场口径：本场未要求现场签到，任一来源的签到均计为到场。"
-	presentEN := "Counted as present: this session does not require on-site check-in, so a check-in from any source counts."
+	present := text.M("reports:present.any")
 	if r.RequireOnsite {
-		present = "到场口径：本场要求现场签到，仅扫码（qr）、房间码（room_code）和代签（manual）计为到场并计入签到率；卡片、链接签到记为远程（remote），不计入已签到人数和签到率。"
-		presentEN = "Counted as present: this session requires on-site check-in, so only qr, room_code and manual check-ins count as present and in the check-in rate; card and link check-ins are reported as remote and not counted."
+		present = text.M("reports:present.onsite")
 	}
-	r.Definitions["checkin_sources"] = zh
-	r.Definitions["present"] = present
-	r.Definitions["remote"] = "远程签到：要求现场签到的场次中，以卡片、链接或远程方式签到、未到场扫码的应到人数。未要求现场签到时为 0。"
-	r.Definitions["checkin_rate"] += "；" + present
-	r.CheckinRate.Definition = r.Definitions["checkin_rate"] + " | " + definitionOf("checkin_rate", 0).In(text.EN) + " " + presentEN
+	r.CheckinRate.Definition = text.M("reports:definition.checkin_rate_present", definitionOf("checkin_rate", 0), present)
+	r.Definitions["checkin_sources"] = text.T(text.ZH, "reports:definition.checkin_sources")
+	r.Definitions["present"] = present.In(text.ZH)
+	r.Definitions["remote"] = text.T(text.ZH, "reports:definition.remote")
+	r.Definitions["checkin_rate"] = r.CheckinRate.Definition.In(text.ZH)
 }
 
 // checkinFigure computes the check-in rate and the low-check-in flag. The flag
 // compares exactly (2 × checked < eligible), not the rounded value.
 func checkinFigure(checked, eligible int) (Figure, bool) {
-	f := newFigure(checked, eligible, figureDefinition("checkin_rate", 0))
+	f := NewFigure(checked, eligible, definitionOf("checkin_rate", 0))
 	return f, eligible > 0 && 2*checked < eligible
 }
 
-// newFigure returns 100 × num / n rounded half up to one decimal.
-func newFigure(num, n int, def string) Figure {
+// NewFigure returns 100 × num / n rounded half up to one decimal (the
+// reports' rule), with its definition; a nil value when n is 0.
+func NewFigure(num, n int, def text.Message) Figure {
 	f := Figure{N: n, Numerator: num, Definition: def}
 	if n > 0 {
 		neg := num < 0
@@ -599,8 +610,8 @@ SELECT x.employee_id, x.touchpoint_id, x.clicked_at FROM (
 
 	for i := range r.Touchpoints {
 		row := &r.Touchpoints[i]
-		row.ClickThrough = newFigure(row.Clickers, row.Deliveries.Sent, figureDefinition("click_through", window))
-		row.ConversionRate = newFigure(row.Conversions, row.Deliveries.Sent, figureDefinition("conversion_rate", window))
+		row.ClickThrough = NewFigure(row.Clickers, row.Deliveries.Sent, definitionOf("click_through", window))
+		row.ConversionRate = NewFigure(row.Conversions, row.Deliveries.Sent, definitionOf("conversion_rate", window))
 		m := platforms[row.ID]
 		names := make([]string, 0, len(m))
 		for name := range m {

@@ -11,6 +11,7 @@ import (
 	"github.com/learnloop/learnloop/reports"
 	"github.com/learnloop/learnloop/store"
 	"github.com/learnloop/learnloop/store/storetest"
+	"github.com/learnloop/learnloop/text"
 )
 
 var genAt = time.Date(2026, 3, 5, 8, 0, 0, 0, time.UTC)
@@ -62,8 +63,8 @@ func TestSessionReportFigures(t *testing.T) {
 		require.Equal(t, 75.0, val(t, r.CheckinRate))
 		require.Equal(t, 4, r.CheckinRate.N)
 		require.Equal(t, 3, r.CheckinRate.Numerator)
-		require.Contains(t, r.CheckinRate.Definition, "签到率")
-		require.Contains(t, r.CheckinRate.Definition, "Check-in rate")
+		require.Contains(t, r.CheckinRate.Definition.In(text.ZH), "签到率")
+		require.Contains(t, r.CheckinRate.Definition.In(text.EN), "Check-in rate")
 		require.False(t, r.LowCheckin)
 
 		require.Len(t, r.Touchpoints, 2)

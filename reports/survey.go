@@ -105,6 +105,11 @@ type Comment struct {
 	Subject     string `json:"subject,omitempty"`
 }
 
+// NoDepartment names the respondents without a department in a survey's
+// department breakdown (its zh-CN text; presenters show
+// "reports:department.none" in their language).
+var NoDepartment = text.T(text.ZH, "reports:department.none")
+
 // DepartmentRow is a breakdown by the respondents' department. Groups
 // smaller than the survey's minimum group size are suppressed: only the
 // fact that they exist is shown, no figure.
@@ -195,7 +200,7 @@ func SurveyFor(ctx context.Context, db *gorm.DB, surveyID uint64, now time.Time,
 	// is impossible, but a delivery may have been marked failed after the
 	// person answered): the denominator is never below the answers.
 	if int(eligible) < complete+partial {
-		r.Notes = append(r.Notes, fmt.Sprintf("应答人数 %d 多于送达人数 %d：以应答人数为分母", complete+partial, eligible))
+		r.Notes = append(r.Notes, text.T(text.ZH, "reports:note.more_responses", complete+partial, eligible))
 		eligible = int64(complete + partial)
 	}
 	if r.ResponseRate, err = surveys.ResponseRate(complete, partial, int(eligible)); err != nil {
@@ -387,12 +392,12 @@ func SurveyFor(ctx context.Context, db *gorm.DB, surveyID uint64, now time.Time,
 		}
 	}
 	r.Definitions["response_rate"] = r.ResponseRate.Definition.In(text.ZH)
-	r.Definitions["departments"] = fmt.Sprintf("按部门细分：仅显示回答人数不少于 %d 人的部门，人数更少的部门只标注“已隐藏”，不显示任何数字；部门中的每个数字按它自己的 n 判断，n 不足 %d 的数字同样隐藏；部门取回答时的部门", sv.MinGroupSize, sv.MinGroupSize)
+	r.Definitions["departments"] = text.T(text.ZH, "reports:definition.departments", sv.MinGroupSize, sv.MinGroupSize)
 	if sv.Anonymous {
-		r.Definitions["departments"] += fmt.Sprintf("。匿名问卷只在部门的应答人数（问卷送达的在职员工）不少于 %d 人时记录部门，其余回答合并为“其他”", sv.MinGroupSize)
+		r.Definitions["departments"] += text.T(text.ZH, "reports:definition.departments_anonymous", sv.MinGroupSize)
 	}
-	r.Definitions["csat_mean"] = fmt.Sprintf("部门满意度均值：该部门回答者对所有 1–5 分满意度题的全部回答的平均值；n = 该部门至少回答了一道满意度题的人数，n < %d 时不显示 | Department CSAT mean: the mean of every 1–5 rating answer given by the department's respondents, over all rating questions; n = respondents of the department who answered at least one rating question; not shown when n < %d", sv.MinGroupSize, sv.MinGroupSize)
-	r.Definitions["answers"] = "每题的 n 为回答了该题的人数（含未完成问卷中已作答的题）；跳过的题不计入分母"
+	r.Definitions["csat_mean"] = text.M("reports:definition.csat_mean", sv.MinGroupSize).Bilingual()
+	r.Definitions["answers"] = text.T(text.ZH, "reports:definition.answers")
 
 	if scoped {
 		r.suppress(complete + partial)
@@ -441,9 +446,9 @@ func SurveyFor(ctx context.Context, db *gorm.DB, surveyID uint64, now time.Time,
 	for _, d := range deptN {
 		row := DepartmentRow{Department: d.Department}
 		if d.Department == "" {
-			row.Department = "（未填部门）"
+			row.Department = NoDepartment
 			if sv.Anonymous {
-				row.Department = fmt.Sprintf("（其他：未填或应答人数少于 %d 的部门）", min)
+				row.Department = text.T(text.ZH, "reports:department.other", min)
 			}
 		}
 		if d.N < min {

@@ -3,6 +3,15 @@ package text
 // presenceTexts are the words of the /q/ pages, where a person proves they
 // are at the venue (package presence).
 var presenceTexts = Texts{
+	// What counted as present (the presence API's definition).
+	"presence:definition.onsite": {
+		"本场要求现场签到：扫码（qr）、房间码（room_code）与班主任代签（manual）计为到场；卡片（card）、链接（link）签到记为远程（remote），不计入到场。",
+		"This session requires on-site check-in: qr, room_code and a coordinator's manual check-in count as present; card and link check-ins are remote and do not count as present.",
+	},
+	"presence:definition.any": {
+		"本场未要求现场签到：任一来源的签到（卡片、链接、扫码、房间码、代签）均计为到场。",
+		"This session does not require on-site check-in: a check-in from any source (card, link, qr, room_code, manual) counts as present.",
+	},
 	"presence:title":               {"现场签到", "On-site check-in"},
 	"presence:msg.code_invalid":    {"二维码无效。请扫描投影上的签到二维码，或在下方输入房间码。", "This code is not valid. Scan the check-in QR code on the screen, or enter the room code below."},
 	"presence:msg.code_expired":    {"二维码已过期（投影上的二维码每隔几秒更新一次，截图或转发的二维码无法签到）。请扫描投影上的最新二维码。", "This code has expired (the code on the screen changes every few seconds; a screenshot or a forwarded code does not work). Scan the current code on the screen."},

@@ -170,4 +170,62 @@ var reportTexts = Texts{
 	"reports:table.missing":        {"未签到名单（%d 人）", "Not checked in (%d)"},
 	"reports:table.excused":        {"请假（%d 人）", "Excused (%d)"},
 	"reports:table.warning":        {"⚠ 警告：签到率 %s%%（已签到 %d / 应到 %d）低于 50%%，需立即复盘。", "⚠ WARNING: check-in rate %s%% (%d of %d eligible) is below 50%% — review this session now."},
+	// What counted as present and where the check-ins came from (a session
+	// report's definitions).
+	"reports:definition.checkin_rate_present": {"%s；%s", "%s %s"},
+	"reports:present.any": {
+		"到场口径：本场未要求现场签到，任一来源的签到均计为到场。",
+		"Counted as present: this session does not require on-site check-in, so a check-in from any source counts.",
+	},
+	"reports:present.onsite": {
+		"到场口径：本场要求现场签到，仅扫码（qr）、房间码（room_code）和代签（manual）计为到场并计入签到率；卡片、链接签到记为远程（remote），不计入已签到人数和签到率。",
+		"Counted as present: this session requires on-site check-in, so only qr, room_code and manual check-ins count as present and in the check-in rate; card and link check-ins are reported as remote and not counted.",
+	},
+	"reports:definition.checkin_sources": {
+		"签到来源：卡片（card，推送卡片上点击签到）、链接（link，/c/ 签到页）、扫码（qr，会场投影的轮换二维码，在企业微信/飞书/钉钉内扫码并由应用确认身份）、房间码（room_code，扫码失败时输入投影上的 4 位码）、代签（manual，班主任在运营台代签）、远程（remote）。每人只计一条签到。",
+		"Check-in sources: card (a tap on the pushed card), link (the /c/ check-in page), qr (the venue's rotating QR code, scanned inside WeCom/Feishu/DingTalk with the app confirming who scans), room_code (the 4-digit code on the projector when scanning fails), manual (a coordinator in the console), remote. One check-in per person.",
+	},
+	"reports:definition.remote": {
+		"远程签到：要求现场签到的场次中，以卡片、链接或远程方式签到、未到场扫码的应到人数。未要求现场签到时为 0。",
+		"Remote: eligible people of a session that requires on-site check-in who checked in by card, link or remotely without proof of presence; 0 when on-site check-in is not required.",
+	},
+	// A course report's definitions.
+	"reports:definition.course_low_checkin": {"签到率低于 50% 的场次标记为需立即复盘", "Sessions with a check-in rate below 50% are flagged for an immediate review"},
+	"reports:definition.pooled": {
+		"课程汇总：把各场次（已取消的除外）课后反馈中每题的全部回答合并后计算（不是各场次结果的平均），n 为合并后的回答数",
+		"Course pool: every answer to each question of the sessions' feedback (cancelled sessions left out) pooled and computed once (not an average of the sessions' results); n is the number of pooled answers",
+	},
+	"reports:definition.cancelled": {
+		"已取消的场次列出并标为“已取消”，不计算签到率、不标记低签到率，其反馈不计入课程汇总",
+		"A cancelled session is listed as cancelled: no check-in rate, never flagged as low, and its feedback is left out of the pooled figures",
+	},
+	// A survey report's definitions and notes.
+	"reports:note.more_responses": {"应答人数 %d 多于送达人数 %d：以应答人数为分母", "%d responses but %d deliveries: the responses are the denominator"},
+	"reports:definition.departments": {
+		"按部门细分：仅显示回答人数不少于 %d 人的部门，人数更少的部门只标注“已隐藏”，不显示任何数字；部门中的每个数字按它自己的 n 判断，n 不足 %d 的数字同样隐藏；部门取回答时的部门",
+		"By department: only departments with at least %d respondents are shown, smaller ones are marked hidden without any figure; each figure of a department is judged on its own n and hidden below %d too; the department is the one at the time of answering",
+	},
+	"reports:definition.departments_anonymous": {
+		"。匿名问卷只在部门的应答人数（问卷送达的在职员工）不少于 %d 人时记录部门，其余回答合并为“其他”",
+		". An anonymous survey records the department only where at least %d active employees received it; the other answers are pooled as “other”",
+	},
+	"reports:definition.csat_mean": {
+		"部门满意度均值：该部门回答者对所有 1–5 分满意度题的全部回答的平均值；n = 该部门至少回答了一道满意度题的人数，n < %d 时不显示",
+		"Department CSAT mean: the mean of every 1–5 rating answer given by the department's respondents, over all rating questions; n = respondents of the department who answered at least one rating question; not shown when n < %d",
+	},
+	"reports:definition.answers": {
+		"每题的 n 为回答了该题的人数（含未完成问卷中已作答的题）；跳过的题不计入分母",
+		"Each question's n is the people who answered it (answers of unfinished responses included); a skipped question is not in its denominator",
+	},
+	"reports:department.none":  {"（未填部门）", "(no department)"},
+	"reports:department.other": {"（其他：未填或应答人数少于 %d 的部门）", "(other: no department, or departments with fewer than %d respondents)"},
+	// The teachers' certification rule and why a teacher loses it.
+	"reports:teacher.rule": {
+		"保留认证：%d 年内授课至少 %d 次，每次签到学员不少于 %d 人，且每次讲师满意度均分不低于 %.1f（满分 5）",
+		"Keeping the certification: in %d, at least %d sessions taught, each with at least %d learners checked in and a teacher-satisfaction mean of at least %.1f (of 5)",
+	},
+	"reports:teacher.too_few_sessions": {"授课 %d 次，少于 %d 次", "%d sessions taught, fewer than %d"},
+	"reports:teacher.too_few_learners": {"%s 场次 #%d 学员 %d 人，少于 %d 人", "%s session #%d: %d learners, fewer than %d"},
+	"reports:teacher.no_rating":        {"%s 场次 #%d 没有讲师评分", "%s session #%d: no teacher rating"},
+	"reports:teacher.low_rating":       {"%s 场次 #%d 讲师评分 %s（n = %d），低于 %.1f", "%s session #%d: teacher rating %s (n = %d), below %.1f"},
 }

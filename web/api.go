@@ -16,6 +16,7 @@ import (
 	"github.com/learnloop/learnloop/roster"
 	"github.com/learnloop/learnloop/sendtime"
 	"github.com/learnloop/learnloop/store"
+	"github.com/learnloop/learnloop/text"
 )
 
 func (s *Server) api() http.Handler {
@@ -51,7 +52,7 @@ func (s *Server) api() http.Handler {
 	s.webhookRoutes(mux)
 	s.digestRoutes(mux)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		apiError(w, http.StatusNotFound, "not_found", "no such endpoint: "+r.Method+" "+r.URL.Path, nil)
+		apiError(w, http.StatusNotFound, "not_found", text.T(text.EN, "web:detail.no_endpoint", r.Method, r.URL.Path), nil)
 	})
 	return mux
 }
@@ -84,7 +85,7 @@ func (s *Server) commandError(w http.ResponseWriter, r *http.Request, err error,
 
 func (s *Server) internal(w http.ResponseWriter, r *http.Request, err error) {
 	s.log().Error("api request failed", "method", r.Method, "path", r.URL.Path, "err", err)
-	apiError(w, http.StatusInternalServerError, "internal", "internal error; nothing was changed unless the response said so", nil)
+	apiError(w, http.StatusInternalServerError, "internal", text.T(text.EN, "web:detail.internal"), nil)
 }
 
 // withID runs h with the request's {id} path value, or answers 400.
@@ -294,7 +295,7 @@ func (s *Server) listSessions(w http.ResponseWriter, r *http.Request) {
 	if c := r.URL.Query().Get("course_id"); c != "" {
 		id, err := strconv.ParseUint(c, 10, 64)
 		if err != nil {
-			apiError(w, http.StatusBadRequest, "bad_query", "course_id must be a positive integer", nil)
+			apiError(w, http.StatusBadRequest, "bad_query", text.T(text.EN, "web:detail.bad_id", "course_id"), nil)
 			return
 		}
 		sq.CourseID = id
@@ -383,7 +384,7 @@ func (s *Server) postRoster(w http.ResponseWriter, r *http.Request, id uint64) {
 		}
 		rows, err = roster.FromMaps(in.Employees)
 	default:
-		apiError(w, http.StatusUnsupportedMediaType, "unsupported_media_type", "send text/csv, an XLSX file or application/json", nil)
+		apiError(w, http.StatusUnsupportedMediaType, "unsupported_media_type", text.T(text.EN, "web:detail.roster_media"), nil)
 		return
 	}
 	if err == nil {
@@ -394,11 +395,11 @@ func (s *Server) postRoster(w http.ResponseWriter, r *http.Request, id uint64) {
 	var mbe *http.MaxBytesError
 	switch {
 	case errors.As(err, &ve):
-		apiError(w, http.StatusUnprocessableEntity, "invalid_roster", "the roster has bad rows; nothing was imported", rowProblems(ve.Rows))
+		apiError(w, http.StatusUnprocessableEntity, "invalid_roster", text.T(text.EN, "web:detail.roster_rows"), rowProblems(ve.Rows))
 	case errors.As(err, &mbe):
-		apiError(w, http.StatusBadRequest, "bad_roster", fmt.Sprintf("the roster is larger than %d MiB", roster.MaxFileBytes>>20), nil)
+		apiError(w, http.StatusBadRequest, "bad_roster", text.T(text.EN, "web:detail.roster_size", roster.MaxFileBytes>>20), nil)
 	case errors.Is(err, roster.ErrNoSession):
-		apiError(w, http.StatusNotFound, "not_found", "no such session", nil)
+		apiError(w, http.StatusNotFound, "not_found", text.T(text.EN, "web:detail.no_session"), nil)
 	case err != nil && rows == nil:
 		apiError(w, http.StatusBadRequest, "bad_roster", err.Error(), nil)
 	case err != nil:
@@ -541,7 +542,7 @@ func (s *Server) previewTouchpoint(w http.ResponseWriter, r *http.Request, id ui
 	if q := r.URL.Query().Get("n"); q != "" {
 		v, err := strconv.Atoi(q)
 		if err != nil || v < 1 || v > 50 {
-			apiError(w, http.StatusBadRequest, "bad_query", "n must be 1–50", nil)
+			apiError(w, http.StatusBadRequest, "bad_query", text.T(text.EN, "web:detail.bad_n"), nil)
 			return
 		}
 		n = v

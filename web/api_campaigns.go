@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/learnloop/learnloop/campaigns"
+	"github.com/learnloop/learnloop/text"
 )
 
 // campaignRoutes registers the campaign, conversion and tag endpoints.
@@ -116,7 +117,7 @@ func (s *Server) estimateSendTime(w http.ResponseWriter, r *http.Request) {
 	if z := q.Get("time_zone"); z != "" {
 		l, err := time.LoadLocation(z)
 		if err != nil || z == "Local" {
-			apiError(w, http.StatusBadRequest, "bad_query", "time_zone is not an IANA time zone", nil)
+			apiError(w, http.StatusBadRequest, "bad_query", text.T(text.EN, "web:detail.bad_zone"), nil)
 			return
 		}
 		loc = l
@@ -125,7 +126,7 @@ func (s *Server) estimateSendTime(w http.ResponseWriter, r *http.Request) {
 	switch p {
 	case "", "wecom", "feishu", "dingtalk", "simulator":
 	default:
-		apiError(w, http.StatusBadRequest, "bad_query", "platform must be one of wecom, feishu, dingtalk, simulator", nil)
+		apiError(w, http.StatusBadRequest, "bad_query", text.T(text.EN, "web:detail.bad_platform"), nil)
 		return
 	}
 	est, err := s.Campaigns.EstimateSendTime(r.Context(), campaigns.SendTimeQuery{Department: q.Get("department"), Platform: p, Location: loc})
@@ -210,14 +211,14 @@ func (s *Server) campaignReport(w http.ResponseWriter, r *http.Request, id uint6
 		if v := r.URL.Query().Get(q.name); v != "" {
 			t, err := time.Parse(time.RFC3339, v)
 			if err != nil {
-				apiError(w, http.StatusBadRequest, "bad_query", q.name+" must be an RFC 3339 time", nil)
+				apiError(w, http.StatusBadRequest, "bad_query", text.T(text.EN, "web:detail.bad_time", q.name), nil)
 				return
 			}
 			*q.dst = t
 		}
 	}
 	if !opts.From.IsZero() && !opts.To.IsZero() && opts.To.Before(opts.From) {
-		apiError(w, http.StatusBadRequest, "bad_query", "to is before from", nil)
+		apiError(w, http.StatusBadRequest, "bad_query", text.T(text.EN, "web:detail.to_before_from"), nil)
 		return
 	}
 	rep, err := s.Campaigns.Report(r.Context(), id, opts)

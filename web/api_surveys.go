@@ -14,6 +14,7 @@ import (
 	"github.com/learnloop/learnloop/reports"
 	"github.com/learnloop/learnloop/store"
 	"github.com/learnloop/learnloop/surveys"
+	"github.com/learnloop/learnloop/text"
 )
 
 func (s *Server) surveyRoutes(mux *http.ServeMux) {
@@ -141,11 +142,11 @@ func (s *Server) remindSurvey(w http.ResponseWriter, r *http.Request, id uint64)
 	tp, err := s.commands().RemindSurvey(r.Context(), asActor(r), id)
 	switch {
 	case errors.Is(err, surveys.ErrTooMany):
-		apiError(w, http.StatusConflict, "too_many_reminders", fmt.Sprintf("at most %d reminders per survey: %v", surveys.MaxReminders, err), nil)
+		apiError(w, http.StatusConflict, "too_many_reminders", text.T(text.EN, "web:detail.too_many_reminders", surveys.MaxReminders, err), nil)
 	case errors.Is(err, surveys.ErrClosed):
-		apiError(w, http.StatusConflict, "closed", "the survey is closed", nil)
+		apiError(w, http.StatusConflict, "closed", text.T(text.EN, "web:detail.survey_closed"), nil)
 	case errors.Is(err, surveys.ErrNoneMissing):
-		apiError(w, http.StatusConflict, "nobody_to_remind", "every recipient of the survey has answered, or it has reached nobody yet: nothing was sent", nil)
+		apiError(w, http.StatusConflict, "nobody_to_remind", text.T(text.EN, "web:detail.nobody_to_remind"), nil)
 	case err != nil:
 		s.commandError(w, r, err, nil)
 	default:
@@ -183,7 +184,7 @@ type exporter func(io.Writer) error
 func (s *Server) writeReport(w http.ResponseWriter, r *http.Request, what string, id uint64, err error, name string, rep any, csv, xlsx exporter) {
 	switch {
 	case errors.Is(err, reports.ErrNotFound):
-		apiError(w, http.StatusNotFound, "not_found", fmt.Sprintf("%s %d does not exist", what, id), nil)
+		apiError(w, http.StatusNotFound, "not_found", text.T(text.EN, "web:detail.not_exist", what, id), nil)
 		return
 	case err != nil:
 		s.internal(w, r, err)
@@ -202,7 +203,7 @@ func (s *Server) writeReport(w http.ResponseWriter, r *http.Request, what string
 		w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 		w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s.xlsx"`, name))
 	default:
-		apiError(w, http.StatusBadRequest, "bad_query", "format must be json, csv or xlsx", nil)
+		apiError(w, http.StatusBadRequest, "bad_query", text.T(text.EN, "web:detail.bad_format"), nil)
 		return
 	}
 	if err := write(w); err != nil {
@@ -235,7 +236,7 @@ func (s *Server) teacherReport(w http.ResponseWriter, r *http.Request) {
 	if q := r.URL.Query().Get("year"); q != "" {
 		y, err := strconv.Atoi(q)
 		if err != nil || y < 2000 || y > 2100 {
-			apiError(w, http.StatusBadRequest, "bad_query", "year must be like 2026", nil)
+			apiError(w, http.StatusBadRequest, "bad_query", text.T(text.EN, "web:detail.bad_year"), nil)
 			return
 		}
 		year = y

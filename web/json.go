@@ -3,13 +3,13 @@ package web
 import (
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
 	"strconv"
 
 	"github.com/learnloop/learnloop/command"
 	"github.com/learnloop/learnloop/roster"
+	"github.com/learnloop/learnloop/text"
 )
 
 // problemTypePrefix starts the RFC 9457 "type" URI of every API problem; the
@@ -40,26 +40,6 @@ type problemError struct {
 	Message string `json:"message"`
 }
 
-// problemTitles are the short summaries of each problem code; a title belongs
-// to the code, the detail says what happened this time.
-var problemTitles = map[string]string{
-	"bad_id":                 "Bad path id",
-	"bad_query":              "Bad query parameter",
-	"bad_roster":             "Unreadable roster",
-	"closed":                 "Survey closed",
-	"conflict":               "Conflicts with the current state",
-	"forbidden":              "Forbidden",
-	"internal":               "Internal error",
-	"invalid":                "Invalid fields",
-	"invalid_roster":         "Invalid roster rows",
-	"malformed_json":         "Malformed JSON body",
-	"not_enrolled":           "Not on the roster",
-	"not_found":              "Not found",
-	"too_many_reminders":     "Too many reminders",
-	"unauthorized":           "Unauthorized",
-	"unsupported_media_type": "Unsupported media type",
-}
-
 func writeJSON(w http.ResponseWriter, code int, v any) {
 	writeBody(w, code, "application/json; charset=utf-8", v)
 }
@@ -76,9 +56,11 @@ func writeBody(w http.ResponseWriter, code int, ctype string, v any) {
 // apiError answers with an RFC 9457 problem: status, the stable code, a
 // detail message and the bad fields, if any.
 func apiError(w http.ResponseWriter, status int, code, msg string, errs []problemError) {
-	title, ok := problemTitles[code]
-	if !ok {
-		title = http.StatusText(status)
+	title := http.StatusText(status)
+	if k := "web:problem." + code; text.Has(k) {
+		// A title belongs to the code; the detail says what happened this
+		// time.
+		title = text.T(text.EN, k)
 	}
 	writeBody(w, status, problemContentType, problem{
 		Type: problemTypePrefix + code, Title: title, Status: status, Detail: msg, Code: code, Errors: errs,
@@ -95,17 +77,17 @@ func decode(w http.ResponseWriter, r *http.Request, v any) bool {
 		var te *json.UnmarshalTypeError
 		switch {
 		case errors.Is(err, io.EOF):
-			msg = "request body is empty"
+			msg = text.T(text.EN, "web:detail.empty_body")
 		case errors.As(err, &se):
-			msg = fmt.Sprintf("malformed JSON at byte %d: %v", se.Offset, se)
+			msg = text.T(text.EN, "web:detail.malformed_json", se.Offset, se)
 		case errors.As(err, &te):
-			msg = fmt.Sprintf("field %q must be %s", te.Field, te.Type)
+			msg = text.T(text.EN, "web:detail.field_type", te.Field, te.Type)
 		}
 		apiError(w, http.StatusBadRequest, "malformed_json", msg, nil)
 		return false
 	}
 	if dec.More() {
-		apiError(w, http.StatusBadRequest, "malformed_json", "body has data after the JSON value", nil)
+		apiError(w, http.StatusBadRequest, "malformed_json", text.T(text.EN, "web:detail.trailing_data"), nil)
 		return false
 	}
 	return true
@@ -114,7 +96,7 @@ func decode(w http.ResponseWriter, r *http.Request, v any) bool {
 func pathID(w http.ResponseWriter, r *http.Request, name string) (uint64, bool) {
 	id, err := strconv.ParseUint(r.PathValue(name), 10, 64)
 	if err != nil || id == 0 {
-		apiError(w, http.StatusBadRequest, "bad_id", fmt.Sprintf("%s must be a positive integer", name), nil)
+		apiError(w, http.StatusBadRequest, "bad_id", text.T(text.EN, "web:detail.bad_id", name), nil)
 		return 0, false
 	}
 	return id, true
@@ -133,7 +115,7 @@ func invalid(w http.ResponseWriter, errs []fieldError) {
 	for i, e := range errs {
 		out[i] = problemError{Field: e.Field, Code: e.Code, Message: e.Message}
 	}
-	apiError(w, http.StatusUnprocessableEntity, "invalid", "request has invalid fields", out)
+	apiError(w, http.StatusUnprocessableEntity, "invalid", text.T(text.EN, "web:detail.invalid"), out)
 }
 
 // commandFields are a command's field errors as the API shows them, with

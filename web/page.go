@@ -2,13 +2,13 @@ package web
 
 import (
 	"encoding/base64"
-	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
 
 	"github.com/learnloop/learnloop/command"
+	"github.com/learnloop/learnloop/text"
 )
 
 // Page sizes of every list endpoint (?limit=&cursor=).
@@ -37,7 +37,7 @@ func readPage(w http.ResponseWriter, r *http.Request) (page, bool) {
 	if v := q.Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > maxPageLimit {
-			apiError(w, http.StatusBadRequest, "bad_query", fmt.Sprintf("limit must be an integer from 1 to %d", maxPageLimit), nil)
+			apiError(w, http.StatusBadRequest, "bad_query", text.T(text.EN, "web:detail.bad_limit", maxPageLimit), nil)
 			return p, false
 		}
 		p.limit = n
@@ -45,7 +45,7 @@ func readPage(w http.ResponseWriter, r *http.Request) (page, bool) {
 	if v := q.Get("cursor"); v != "" {
 		off, ok := decodeCursor(v)
 		if !ok {
-			apiError(w, http.StatusBadRequest, "bad_query", "cursor must be a next_cursor value this API returned", nil)
+			apiError(w, http.StatusBadRequest, "bad_query", text.T(text.EN, "web:detail.bad_cursor"), nil)
 			return p, false
 		}
 		p.offset = off

@@ -25,6 +25,7 @@ import (
 	"github.com/learnloop/learnloop/digests"
 	"github.com/learnloop/learnloop/plan"
 	"github.com/learnloop/learnloop/surveys"
+	"github.com/learnloop/learnloop/text"
 	"github.com/learnloop/learnloop/webhooks"
 )
 
@@ -224,7 +225,7 @@ func (s *Server) auth(next http.Handler) http.Handler {
 		tok, ok := strings.CutPrefix(h, "Bearer ")
 		if !ok || tok == "" {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="learnloop"`)
-			apiError(w, http.StatusUnauthorized, "unauthorized", "missing bearer token", nil)
+			apiError(w, http.StatusUnauthorized, "unauthorized", text.T(text.EN, "web:detail.no_token"), nil)
 			return
 		}
 		sum := sha256.Sum256([]byte(tok))
@@ -236,7 +237,7 @@ func (s *Server) auth(next http.Handler) http.Handler {
 		}
 		if actor == "" {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="learnloop", error="invalid_token"`)
-			apiError(w, http.StatusUnauthorized, "unauthorized", "invalid bearer token", nil)
+			apiError(w, http.StatusUnauthorized, "unauthorized", text.T(text.EN, "web:detail.bad_token"), nil)
 			return
 		}
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), actorKey{}, actor)))
