@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/learnloop/learnloop/store"
@@ -23,39 +22,6 @@ type BoardPerson struct {
 	CheckedInAt *time.Time
 	Source      string
 	RecordedBy  string
-}
-
-// nullTime scans a nullable timestamp whichever way the driver returns it.
-type nullTime struct {
-	Time  time.Time
-	Valid bool
-}
-
-// Scan implements sql.Scanner.
-func (n *nullTime) Scan(v any) error {
-	switch x := v.(type) {
-	case nil:
-		n.Valid = false
-		return nil
-	case time.Time:
-		n.Time, n.Valid = x.UTC(), true
-		return nil
-	case []byte:
-		return n.parse(string(x))
-	case string:
-		return n.parse(x)
-	}
-	return fmt.Errorf("cannot scan %T as a time", v)
-}
-
-func (n *nullTime) parse(s string) error {
-	for _, layout := range []string{"2006-01-02 15:04:05.999999999-07:00", "2006-01-02T15:04:05.999999999-07:00", "2006-01-02 15:04:05.999999999Z07:00", time.RFC3339Nano, "2006-01-02 15:04:05.999999999", "2006-01-02T15:04:05.999999999"} {
-		if t, err := time.Parse(layout, strings.TrimSpace(s)); err == nil {
-			n.Time, n.Valid = t.UTC(), true
-			return nil
-		}
-	}
-	return fmt.Errorf("cannot parse time %q", s)
 }
 
 // BoardPeople reads the live board's roster (cancelled enrollments excluded) with each
@@ -77,7 +43,7 @@ WHERE e.session_id = ? AND e.status <> ?`, sessionID, store.EnrollCancelled).Row
 		var (
 			p                    BoardPerson
 			kind, source, byWhom sql.NullString
-			at                   nullTime
+			at                   store.NullTime
 		)
 		if err := rows.Scan(&p.EmployeeID, &p.ExternalID, &p.Name, &p.Department, &p.Enrollment, &p.Note, &kind, &at, &source, &byWhom); err != nil {
 			return nil, fmt.Errorf("load board: %w", err)

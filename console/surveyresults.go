@@ -345,15 +345,32 @@ func figuresAndCharts(lang text.Locale, def surveys.Definition, dims []reports.D
 	return figs, charts
 }
 
+// surveyReport computes the report of sv in scope.
+func (s *SurveyReports) surveyReport(ctx context.Context, sv store.Survey, scope SurveyScope) (*reports.SurveyReport, error) {
+	rs, err := s.reportScope(ctx, scope)
+	if err != nil {
+		return nil, err
+	}
+	return s.reports().SurveyFor(ctx, sv.ID, s.now(), rs)
+}
+
+// answerTables are the dimension and behaviour tables of rep, those it has.
+func answerTables(lang text.Locale, key string, rep *reports.SurveyReport, def surveys.Definition) []*Table {
+	var ts []*Table
+	if len(rep.Dimensions) > 0 {
+		ts = append(ts, dimensionsTable(lang, key+"-dimensions", rep.Dimensions, &def, rep.MinN))
+	}
+	if len(rep.Behaviours) > 0 {
+		ts = append(ts, behavioursTable(lang, key+"-behaviours", rep.Behaviours, def, rep.MinN))
+	}
+	return ts
+}
+
 // ---- the full view (admins, the owning coordinator) ----
 
 func (s *SurveyReports) fullSection(ctx context.Context, sv store.Survey, def surveys.Definition, scope SurveyScope) (ResultSection, error) {
 	lang := scope.Lang
-	rs, err := s.reportScope(ctx, scope)
-	if err != nil {
-		return ResultSection{}, err
-	}
-	rep, err := s.reports().SurveyFor(ctx, sv.ID, s.now(), rs)
+	rep, err := s.surveyReport(ctx, sv, scope)
 	if err != nil {
 		return ResultSection{}, err
 	}
@@ -372,12 +389,7 @@ func (s *SurveyReports) fullSection(ctx context.Context, sv store.Survey, def su
 	figs, charts := figuresAndCharts(lang, def, rep.Dimensions, rep.NPS, rep.Behaviours, rep.Overall, hidden{})
 	sec.Figures = append(sec.Figures, figs...)
 	sec.Charts = charts
-	if len(rep.Dimensions) > 0 {
-		sec.Tables = append(sec.Tables, dimensionsTable(lang, key+"-dimensions", rep.Dimensions, &def, minN))
-	}
-	if len(rep.Behaviours) > 0 {
-		sec.Tables = append(sec.Tables, behavioursTable(lang, key+"-behaviours", rep.Behaviours, def, minN))
-	}
+	sec.Tables = append(sec.Tables, answerTables(lang, key, rep, def)...)
 	comments, err := s.commentsTable(ctx, lang, key+"-comments", sv, def, rep.Comments)
 	if err != nil {
 		return sec, err
@@ -529,11 +541,7 @@ func departmentsTable(lang text.Locale, key string, rows []reports.DepartmentRow
 
 func (s *SurveyReports) deptSection(ctx context.Context, sv store.Survey, def surveys.Definition, scope SurveyScope) (ResultSection, error) {
 	lang := scope.Lang
-	rs, err := s.reportScope(ctx, scope)
-	if err != nil {
-		return ResultSection{}, err
-	}
-	rep, err := s.reports().SurveyFor(ctx, sv.ID, s.now(), rs)
+	rep, err := s.surveyReport(ctx, sv, scope)
 	if err != nil {
 		return ResultSection{}, err
 	}
@@ -555,12 +563,7 @@ func (s *SurveyReports) deptSection(ctx context.Context, sv store.Survey, def su
 	sec.Figures = append(sec.Figures, figs...)
 	sec.Charts = charts
 	key := fmt.Sprintf("survey-%d", sv.ID)
-	if len(rep.Dimensions) > 0 {
-		sec.Tables = append(sec.Tables, dimensionsTable(lang, key+"-dimensions", rep.Dimensions, &def, minN))
-	}
-	if len(rep.Behaviours) > 0 {
-		sec.Tables = append(sec.Tables, behavioursTable(lang, key+"-behaviours", rep.Behaviours, def, minN))
-	}
+	sec.Tables = append(sec.Tables, answerTables(lang, key, rep, def)...)
 	return sec, nil
 }
 

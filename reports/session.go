@@ -10,7 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"sort"
-	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -395,7 +394,7 @@ WHERE e.session_id = ? AND e.status <> ?`, id, store.EnrollCancelled).Rows()
 		var (
 			a            AttendeeRow
 			kind, source sql.NullString
-			at           nullTime
+			at           store.NullTime
 		)
 		if err := rows.Scan(&a.EmployeeID, &a.ExternalID, &a.Name, &a.Department, &a.Enrollment, &kind, &at, &source); err != nil {
 			return fmt.Errorf("reports: scan attendee: %w", err)
@@ -586,7 +585,7 @@ SELECT x.employee_id, x.touchpoint_id, x.clicked_at FROM (
 	err = scanRows(rows, func(rows *sql.Rows) error {
 		var (
 			empID, tpID uint64
-			clicked     nullTime
+			clicked     store.NullTime
 		)
 		if err := rows.Scan(&empID, &tpID, &clicked); err != nil {
 			return err
@@ -647,49 +646,4 @@ func scanRows(rows *sql.Rows, f func(*sql.Rows) error) error {
 		}
 	}
 	return rows.Err()
-}
-
-// nullTime scans a nullable timestamp whichever way the driver returns it:
-// time.Time (MySQL with parseTime, SQLite typed columns) or text (SQLite
-// expressions and sub-selects lose the column type).
-type nullTime struct {
-	Time  time.Time
-	Valid bool
-}
-
-var timeLayouts = []string{
-	"2006-01-02 15:04:05.999999999-07:00",
-	"2006-01-02T15:04:05.999999999-07:00",
-	"2006-01-02 15:04:05.999999999Z07:00",
-	time.RFC3339Nano,
-	"2006-01-02 15:04:05.999999999",
-	"2006-01-02T15:04:05.999999999",
-}
-
-func (n *nullTime) Scan(v any) error {
-	switch x := v.(type) {
-	case nil:
-		n.Time, n.Valid = time.Time{}, false
-		return nil
-	case time.Time:
-		n.Time, n.Valid = x.UTC(), true
-		return nil
-	case []byte:
-		return n.parse(string(x))
-	case string:
-		return n.parse(x)
-	default:
-		return fmt.Errorf("reports: cannot scan %T as a time", v)
-	}
-}
-
-func (n *nullTime) parse(s string) error {
-	s = strings.TrimSpace(s)
-	for _, layout := range timeLayouts {
-		if t, err := time.Parse(layout, s); err == nil {
-			n.Time, n.Valid = t.UTC(), true
-			return nil
-		}
-	}
-	return fmt.Errorf("reports: cannot parse time %q", s)
 }
