@@ -306,7 +306,7 @@ func (r *DigestReport) campaigns(db *gorm.DB, scope Scope) error {
 	}
 	for _, c := range rows {
 		dc := DigestCampaign{ID: c.CampaignID, Name: names[c.CampaignID], Delivered: c.Delivered, Clicked: c.Clicked,
-			ClickThrough: newFigure(c.Clicked, c.Delivered, figureDefinition("click_through", 0))}
+			ClickThrough: NewFigure(c.Clicked, c.Delivered, definitionOf("click_through", 0))}
 		if scope.Hidden(c.Delivered, 0) {
 			dc = DigestCampaign{ID: dc.ID, Name: dc.Name, ClickThrough: Figure{Definition: dc.ClickThrough.Definition}, Suppressed: true}
 		}
