@@ -1,7 +1,9 @@
 package reports
 
 import (
+	"encoding/json"
 	"math"
+	"strconv"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -24,7 +26,7 @@ func TestFigureRounding(t *testing.T) {
 		require.True(t, math.Abs(*got.Value-tc.want) < 1e-9, "%d/%d = %v, want %v", tc.num, tc.n, *got.Value, tc.want)
 		require.Equal(t, tc.n, got.N)
 		require.Equal(t, tc.num, got.Numerator)
-		require.Equal(t, "d", got.Definition)
+		require.Equal(t, text.M("reports:definition.checkin_rate"), got.Definition)
 	}
 	require.Nil(t, NewFigure(0, 0, text.Message{}).Value)
 }
@@ -63,4 +65,22 @@ func TestDisplayWidth(t *testing.T) {
 	require.Equal(t, 4, displayWidth("张三"))
 	require.Equal(t, 4, displayWidth("ab张"))
 	require.Equal(t, 2, displayWidth("（"))
+}
+
+// TestFigureJSONKeepsItsDefinitionInBothLanguages: a figure carries its
+// definition as a message and gives it in the API as "zh-CN | en".
+func TestFigureJSONKeepsItsDefinitionInBothLanguages(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		f    Figure
+		want string
+	}{
+		{NewFigure(1, 4, text.M("reports:definition.checkin_rate")),
+			`{"value":25,"n":4,"numerator":1,"definition":` + strconv.Quote(text.M("reports:definition.checkin_rate").Bilingual()) + `}`},
+		{NewFigure(0, 0, text.Message{}), `{"value":null,"n":0,"numerator":0,"definition":""}`},
+	} {
+		b, err := json.Marshal(tc.f)
+		require.NoError(t, err)
+		require.JSONEq(t, tc.want, string(b))
+	}
 }
