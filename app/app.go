@@ -26,6 +26,7 @@ import (
 	"github.com/learnloop/learnloop/adapters/simulator"
 	"github.com/learnloop/learnloop/adapters/wecom"
 	"github.com/learnloop/learnloop/bot"
+	"github.com/learnloop/learnloop/bot/chat"
 	"github.com/learnloop/learnloop/calendar"
 	"github.com/learnloop/learnloop/campaigns"
 	"github.com/learnloop/learnloop/command"
@@ -85,6 +86,8 @@ type App struct {
 
 	ownDB     bool
 	runners   []runner
+	chat      *chat.Service
+	inbound   inbound
 	directory *directory.Schedule
 }
 
@@ -131,6 +134,9 @@ func (a *App) Clicks() *web.ClickRecorder { return a.clicks }
 
 // Messengers is the platform messengers by platform.
 func (a *App) Messengers() map[bot.Platform]bot.Messenger { return a.messengers }
+
+// Chat is the service that answers text messages to the bot.
+func (a *App) Chat() *chat.Service { return a.chat }
 
 // Surveys is the survey service.
 func (a *App) Surveys() *surveys.Service { return a.surveys }
@@ -362,9 +368,18 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 	a.surveys.RequireIdentity = a.presence.SurveyGate
 	a.router.OnsiteRequired = a.presence.OnsiteRequired
 	mounts["/q/"] = a.presence.Handler()
+	// Text messages to the bot: commands, and the reason for a score
+	// asked after a tap on the platforms whose adapters hand text on.
+	a.chat = &chat.Service{DB: a.db, Checkins: a.router.Checkins, Renderer: a.renderer, Comments: a.surveys, Forms: a.surveys,
+		OnsiteRequired: a.presence.OnsiteRequired, Logger: a.log.With("component", "chat"), Now: now}
+	a.surveys.ChatReplies = map[bot.Platform]bool{}
+	for p := range a.messengers {
+		a.surveys.ChatReplies[p] = chatPlatforms[p]
+	}
+	a.inbound = inbound{router: a.router, chat: a.chat}
 
 	for path, h := range callbacks {
-		mounts[path] = h(a.router)
+		mounts[path] = h(a.inbound)
 	}
 	a.calendar = &calendar.Service{
 		DB: a.db, Sched: a.sched, Platforms: calendar.Platforms(a.messengers), DefaultPlatform: bot.Platform(cfg.DefaultPlatform()),
@@ -394,7 +409,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 	}
 	mounts["/console"] = ch
 	if a.sim != nil {
-		mounts["/sim"] = a.sim.Handler("/sim", a.router, loc, a.log.With("component", "simulator"))
+		mounts["/sim"] = a.sim.Handler("/sim", a.inbound, loc, a.log.With("component", "simulator"))
 	}
 	for p, h := range opts.Mounts {
 		mounts[p] = h
@@ -586,7 +601,7 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 		g.Go(func() error {
 			// A platform connection that gives up is logged, not fatal:
 			// HTTP callbacks, sending and the other platforms go on.
-			if err := r.run(gctx, a.router); err != nil && gctx.Err() == nil {
+			if err := r.run(gctx, a.inbound); err != nil && gctx.Err() == nil {
 				a.log.Error("platform connection stopped", "name", r.name, "err", err)
 			}
 			return nil

@@ -56,7 +56,7 @@ type sourceCount struct {
 }
 
 // sourceOrder lists check-in sources in the order the board shows them.
-var sourceOrder = []string{store.SourceCard, store.SourceLink, store.SourceQR, store.SourceRoomCode, store.SourceManual, store.SourceRemote}
+var sourceOrder = []string{store.SourceCard, store.SourceChat, store.SourceLink, store.SourceQR, store.SourceRoomCode, store.SourceManual, store.SourceRemote}
 
 // board builds the live board of a session.
 func (c *Console) board(ctx context.Context, lang text.Locale, sc sessionCtx) (*boardData, error) {

@@ -60,7 +60,7 @@ type ScanResult struct {
 }
 
 // remoteSources are the check-in sources that are not proof of presence.
-var remoteSources = []string{store.SourceCard, store.SourceLink, store.SourceRemote}
+var remoteSources = []string{store.SourceCard, store.SourceChat, store.SourceLink, store.SourceRemote}
 
 // PresentSources are the sources that count as present where a session
 // requires on-site check-in.

@@ -198,7 +198,7 @@ type SourceRow struct {
 }
 
 // Check-in sources in report order.
-var reportSources = []string{store.SourceCard, store.SourceLink, store.SourceQR, store.SourceRoomCode, store.SourceManual, store.SourceRemote}
+var reportSources = []string{store.SourceCard, store.SourceChat, store.SourceLink, store.SourceQR, store.SourceRoomCode, store.SourceManual, store.SourceRemote}
 
 // Session builds the report of one class session from stored facts only. now
 // is used only for "generated_at". An unknown id gives an error wrapping

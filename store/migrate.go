@@ -44,6 +44,7 @@ var Migrations = []Migration{
 	{Version: 7, Name: "presence: per-session presence rules, venue scan evidence, survey identity requirement", File: "0007_presence.sql"},
 	{Version: 8, Name: "directory: departments, people, syncs, changes and conflicts from the platforms' directories", File: "0008_directory.sql"},
 	{Version: 9, Name: "campaigns: campaigns, variants, assignments, conversions; clicks by employee and time", File: "0009_campaigns.sql"},
+	{Version: 10, Name: "chat: inbound message de-duplication, comment prompts after a score tap, excuse requests", File: "0010_chat.sql"},
 	{Version: 11, Name: "webhooks: endpoints, the event outbox, deliveries and their attempts", File: "0011_webhooks.sql"},
 	{Version: 12, Name: "campaign_send_times: learned send times of campaign variants; a \"best\" campaign schedule's window", File: "0012_campaign_send_times.sql"},
 	{Version: 13, Name: "calendar: sessions' events in the platforms' calendars; per course and session invite flags", File: "0013_calendar.sql"},
@@ -161,6 +162,7 @@ func Models() []any {
 	m = append(m, presenceModels()...)
 	m = append(m, directoryModels()...)
 	m = append(m, CampaignModels()...)
+	m = append(m, chatModels()...)
 	m = append(m, webhookModels()...)
 	m = append(m, &CalendarEvent{})
 	return append(m, digestModels()...)

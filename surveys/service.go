@@ -87,6 +87,10 @@ type Service struct {
 	// identity setting, then the recipient's app identity). It returns
 	// false when it has answered the request itself.
 	RequireIdentity func(w http.ResponseWriter, r *http.Request, surveyID uint64, respondent store.Employee) bool
+	// ChatReplies are the platforms whose text messages reach the bot
+	// (bot/chat): after an NPS or rating tap there the bot asks why, and
+	// the next reply within CommentWindow is the score's comment.
+	ChatReplies map[bot.Platform]bool
 
 	cache sync.Map // survey id → cached survey and definition
 }

@@ -461,6 +461,19 @@ func (s *Service) handleCardAnswer(ctx context.Context, dc bot.DeliveryContext, 
 	} else {
 		card.Status = text.T(loc, "surveys:status.nps", int(*ans.Number))
 	}
+	// Where the person can answer in chat, ask why: their next reply is
+	// the reason (the question's comment).
+	if s.ChatReplies[in.Platform] {
+		asked, err := s.openPrompt(ctx, sv, def, q.Key, dc.Employee.ID, res.resp.ID)
+		if err != nil {
+			// The score is stored; only the question is not asked.
+			s.log().Warn("comment prompt not opened", "survey", sv.ID, "err", err)
+		}
+		if asked {
+			card.Status += " · " + text.T(loc, "surveys:prompt.why")
+			reply.Toast = text.T(loc, "surveys:reply.thanks_why", in.Value)
+		}
+	}
 	reply.Card = &card
 	return reply, nil
 }

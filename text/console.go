@@ -754,6 +754,7 @@ var consoleTexts = Texts{
 	"enroll.cancelled": {"已取消", "Cancelled"},
 
 	"source.card":   {"卡片", "Card"},
+	"source.chat":   {"聊天", "Chat"},
 	"source.link":   {"链接", "Link"},
 	"source.qr":     {"二维码", "QR code"},
 	"source.manual": {"代签", "Manual"},

@@ -27,6 +27,8 @@ var surveyTexts = Texts{
 	"surveys:form.elsewhere_text":      {"这是匿名问卷：您的回答不与您的身份关联，只能用作答时的链接（作答后更新的消息）或同一设备打开并修改，%s 前有效。", "This survey is anonymous: your answer is not linked to you, so it opens only from the link you answered with (the message updated after you answered) or on the same device, until %s."},
 	"surveys:reply.bad_value":          {"无效的评分，请重新选择", "That score is not valid; please choose again"},
 	"surveys:reply.thanks_score":       {"感谢评分：%s 分", "Thanks for your score: %s"},
+	"surveys:reply.thanks_why":         {"感谢评分：%s 分。为什么？直接回复即可", "Thanks for your score: %s. Why? Just reply here"},
+	"surveys:prompt.why":               {"为什么？直接回复即可", "Why? Just reply here"},
 	"surveys:form.required":            {"必答", "required"},
 	"surveys:form.required_error":      {"这道题必须回答", "Please answer this question"},
 	"surveys:form.submit":              {"提交", "Submit"},

@@ -42,6 +42,7 @@ var areas = []area{
 	{"bot", "bot:", botTexts},
 	{"calendar", "calendar:", calendarTexts},
 	{"campaigns", "campaigns:", campaignTexts},
+	{"chat", "chat:", chatTexts},
 	{"command", "command:", commandTexts},
 	{"console", "", consoleTexts},
 	{"console campaigns", "", consoleCampaignTexts},

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/learnloop/learnloop/bot"
@@ -48,6 +49,7 @@ func (c *Client) Handler(prefix string, h bot.InteractionHandler, loc *time.Loca
 	}
 	mux := http.NewServeMux()
 	tap := func(ctx context.Context, r TapRequest) (TapResponse, error) { return c.Tap(ctx, h, r) }
+	th := bot.TextHandlerOf(h) // nil: the page has no text box
 	mux.HandleFunc("GET "+prefix, func(w http.ResponseWriter, r *http.Request) {
 		users, err := c.users(r.Context())
 		if err != nil {
@@ -61,7 +63,7 @@ func (c *Client) Handler(prefix string, h bot.InteractionHandler, loc *time.Loca
 		}
 		data := map[string]any{
 			"Prefix": prefix, "Users": users, "User": user, "Cards": c.Inbox(user),
-			"Toast": r.URL.Query().Get("toast"), "Loc": loc,
+			"Toast": r.URL.Query().Get("toast"), "Loc": loc, "Chat": c.Chat(user), "CanChat": th != nil,
 		}
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		w.Header().Set("Cache-Control", "no-store")
@@ -83,6 +85,41 @@ func (c *Client) Handler(prefix string, h bot.InteractionHandler, loc *time.Loca
 		}
 		q := url.Values{"user": {req.User}, "toast": {res.Toast}}
 		http.Redirect(w, r, prefix+"?"+q.Encode(), http.StatusSeeOther)
+	})
+	mux.HandleFunc("POST "+prefix+"/say", func(w http.ResponseWriter, r *http.Request) {
+		if err := r.ParseForm(); err != nil || th == nil {
+			http.Error(w, "bad form", http.StatusBadRequest)
+			return
+		}
+		req := SayRequest{User: r.PostForm.Get("user"), Text: r.PostForm.Get("text")}
+		q := url.Values{"user": {req.User}}
+		if strings.TrimSpace(req.Text) != "" {
+			if _, err := c.Say(r.Context(), th, req); err != nil {
+				log.Error("sim say", "err", err)
+				http.Error(w, "message not handled, try again", http.StatusServiceUnavailable)
+				return
+			}
+		}
+		http.Redirect(w, r, prefix+"?"+q.Encode()+"#chat", http.StatusSeeOther)
+	})
+	mux.HandleFunc("POST "+prefix+"/api/say", func(w http.ResponseWriter, r *http.Request) {
+		var req SayRequest
+		dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<16))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&req); err != nil || req.User == "" || strings.TrimSpace(req.Text) == "" || th == nil {
+			writeJSON(w, http.StatusBadRequest, map[string]string{"error": "body must be JSON {user, text, message_id?}"})
+			return
+		}
+		reply, err := c.Say(r.Context(), th, req)
+		if err != nil {
+			log.Error("sim say", "err", err)
+			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "message not handled, try again"})
+			return
+		}
+		writeJSON(w, http.StatusOK, reply)
+	})
+	mux.HandleFunc("GET "+prefix+"/api/chat", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]any{"user": r.URL.Query().Get("user"), "lines": c.Chat(r.URL.Query().Get("user"))})
 	})
 	mux.HandleFunc("GET "+prefix+"/api/inbox", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]any{"user": r.URL.Query().Get("user"), "cards": c.Inbox(r.URL.Query().Get("user"))})

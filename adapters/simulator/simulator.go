@@ -58,6 +58,9 @@ type Client struct {
 	head    int
 	kept    int
 	dropped int
+	// chats holds each person's recent chat lines (see chat.go).
+	chats map[string][]ChatLine
+	seq   uint64
 }
 
 var (
@@ -76,7 +79,7 @@ func New(opts Options) *Client {
 	if opts.MaxCards <= 0 {
 		opts.MaxCards = 20000
 	}
-	return &Client{opts: opts, inbox: map[string][]*Card{}, byKey: map[string]*Card{}}
+	return &Client{opts: opts, inbox: map[string][]*Card{}, byKey: map[string]*Card{}, chats: map[string][]ChatLine{}}
 }
 
 // Platform implements bot.Messenger.

@@ -132,6 +132,10 @@ func (cb *callbackHandler) event(w http.ResponseWriter, r *http.Request) {
 		cb.contactChange(w, r, start, *tp.change)
 		return
 	}
+	if !ok && tp.text != nil {
+		cb.textMessage(w, r, start, *tp.text)
+		return
+	}
 	if !ok {
 		// A verified callback that is not a tap on our card (another
 		// event, a text message): acknowledge and drop it.
@@ -280,6 +284,8 @@ type tap struct {
 	responseCode string
 	// change is a 通讯录 change_contact event instead (ok false).
 	change *contact.Change
+	// text is a text message instead (ok false; see chat.go).
+	text *bot.InboundText
 }
 
 // openEvent verifies, decrypts and parses one POST. ok is false for a
@@ -333,6 +339,13 @@ func (c *Client) parseEvent(plain []byte) (tap, bool, error) {
 			return tap{}, false, err
 		}
 		return tap{change: ch}, false, nil
+	}
+	if ev.MsgType == "text" {
+		in, ok, err := c.parseText(plain, ev)
+		if err != nil || !ok {
+			return tap{}, false, err
+		}
+		return tap{text: &in}, false, nil
 	}
 	if ev.MsgType != "event" || ev.Event != eventTemplateCard {
 		return tap{}, false, nil

@@ -19,6 +19,7 @@ import (
 	"github.com/learnloop/learnloop/adapters/wecom"
 	"github.com/learnloop/learnloop/app"
 	"github.com/learnloop/learnloop/bot"
+	"github.com/learnloop/learnloop/bot/chat"
 	"github.com/learnloop/learnloop/config"
 	"github.com/learnloop/learnloop/internal/apptest"
 	"github.com/learnloop/learnloop/store"
@@ -29,15 +30,21 @@ const adminToken = apptest.AdminToken
 
 type clock = apptest.Clock
 
-// countingHandler passes taps to the app's router and counts them.
+// countingHandler passes taps to the app's router and counts them, and
+// text messages to the app's chat service.
 type countingHandler struct {
 	calls atomic.Int32
 	next  atomic.Pointer[bot.Router]
+	chat  atomic.Pointer[chat.Service]
 }
 
 func (h *countingHandler) HandleInteraction(ctx context.Context, in bot.Interaction) (bot.Reply, error) {
 	h.calls.Add(1)
 	return h.next.Load().HandleInteraction(ctx, in)
+}
+
+func (h *countingHandler) HandleText(ctx context.Context, in bot.InboundText) (bot.ChatReply, error) {
+	return h.chat.Load().HandleText(ctx, in)
 }
 
 type env struct {
@@ -83,6 +90,7 @@ func setupApp(t *testing.T, db *storetest.DB, tweaks ...func(*config.Config)) *e
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = a.Close() })
 	taps.next.Store(a.Router())
+	taps.chat.Store(a.Chat())
 	h = a.Handler()
 	return &env{a: a, srv: srv, clk: clk, fake: fake, wcfg: wcfg, taps: taps, logs: logs}
 }

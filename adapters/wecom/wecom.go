@@ -103,6 +103,7 @@ type Client struct {
 	pace     *pacer
 	limiter  Limiter
 	dedup    *kit.Dedup[bot.Reply]
+	textSeen *kit.Dedup[bot.ChatReply] // text messages (chat.go)
 	// contact takes 通讯录 change events (WithContactHandler); contactSeen
 	// de-duplicates them.
 	contact     contact.Handler
@@ -184,6 +185,7 @@ func New(cfg Config, opts ...Option) (*Client, error) {
 	}
 	c.dedup = kit.NewDedup[bot.Reply](10*time.Minute, 200_000, c.now)
 	c.contactSeen = kit.NewDedup[struct{}](10*time.Minute, 50_000, c.now)
+	c.textSeen = newTextSeen(c.now)
 	return c, nil
 }
 
