@@ -45,4 +45,6 @@ func (h inbound) CallbackStorageError(platform bot.Platform, action string) {
 var chatPlatforms = map[bot.Platform]bool{
 	bot.PlatformSimulator: true,
 	bot.PlatformWeCom:     true,
+	bot.PlatformFeishu:    true,
+	bot.PlatformDingTalk:  true,
 }

@@ -180,6 +180,8 @@ type Client struct {
 	pauseUntil time.Time
 
 	seen *kit.Dedup[tapResult]
+	// textSeen remembers robot messages handled here (chat.go).
+	textSeen *kit.Dedup[struct{}]
 	// contact takes 通讯录 change events (WithContactHandler); contactSeen
 	// de-duplicates them.
 	contact     contact.Handler
@@ -308,6 +310,7 @@ func New(cfg Config, opts ...Option) (*Client, error) {
 	c.oapTok = kit.NewTokenCache(c.fetchOAPIToken, tokenMargin, c.now)
 	c.secrets = kit.NewRedactor(cfg.AppSecret, cfg.CallbackToken, cfg.CallbackAESKey).Track(c.apiTok.Recent).Track(c.oapTok.Recent)
 	c.seen = kit.NewDedup[tapResult](10*time.Minute, 10000, c.now)
+	c.textSeen = kit.NewDedup[struct{}](10*time.Minute, 50_000, c.now)
 	c.contactSeen = kit.NewDedup[struct{}](time.Hour, 50_000, c.now)
 	return c, nil
 }

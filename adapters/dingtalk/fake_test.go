@@ -92,6 +92,15 @@ type fakeDT struct {
 	// calendar (calendar_fake_test.go): unionIds by userid, events by id.
 	unions map[string]string
 	events map[string]*fakeEvent
+	// sessions are the sessionWebhook sessions handed out in robot
+	// messages (session → expiry); replies what was posted to them.
+	sessions map[string]time.Time
+	replies  []sessionReply
+}
+
+// sessionReply is one message posted to a sessionWebhook.
+type sessionReply struct {
+	Session, MsgType, Content string
 }
 
 func newFakeDT(t testing.TB) *fakeDT {
@@ -99,7 +108,7 @@ func newFakeDT(t testing.TB) *fakeDT {
 		t: t, apiTokens: map[string]bool{}, oapiTokens: map[string]bool{}, cards: map[string]*fakeCard{},
 		tasks: map[int64]*fakeTask{}, nextTask: 1000, sent: map[string]bool{}, perUserDay: map[string]int{},
 		dailyLimit: 500, unknownUsers: map[string]bool{}, faults: map[string][]fault{}, calls: map[string]int{},
-		day: "2026-03-02",
+		day: "2026-03-02", sessions: map[string]time.Time{},
 	}
 	f.gw = newFakeGateway(t, f)
 	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
@@ -192,6 +201,8 @@ func (f *fakeDT) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	switch {
+	case r.Method == http.MethodPost && r.URL.Path == "/robot/sendBySession":
+		f.sendBySession(w, r, body)
 	case r.Method == http.MethodPost && r.URL.Path == "/v1.0/oauth2/accessToken":
 		f.accessToken(w, r, body)
 	case r.Method == http.MethodGet && r.URL.Path == "/gettoken":
@@ -577,7 +588,7 @@ func (g *fakeGateway) open(w http.ResponseWriter, body []byte) {
 	}
 	found := false
 	for _, s := range req.Subscriptions {
-		if s.Type == "CALLBACK" && s.Topic == dingtalk.CardCallbackTopic || s.Type == "EVENT" && s.Topic == "*" {
+		if s.Type == "CALLBACK" && (s.Topic == dingtalk.CardCallbackTopic || s.Topic == dingtalk.BotMessageTopic) || s.Type == "EVENT" && s.Topic == "*" {
 			found = true
 		}
 	}
@@ -782,4 +793,60 @@ func cardResponse(t testing.TB, a gwAck) (pub, priv map[string]string) {
 		priv = d.Response.UserPrivateData.CardParamMap
 	}
 	return pub, priv
+}
+
+// newSession hands out a sessionWebhook valid for ttl, as a robot message
+// carries it.
+func (f *fakeDT) newSession(id string, ttl time.Duration) (string, int64) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	exp := time.Now().Add(ttl)
+	f.sessions[id] = exp
+	return f.srv.URL + "/robot/sendBySession?session=" + id, exp.UnixMilli()
+}
+
+// sendBySession is POST /robot/sendBySession as DingTalk enforces it for
+// the chat's answers: a known, unexpired session, msgtype text with a
+// content of at most 20,000 bytes (called with f.mu held).
+func (f *fakeDT) sendBySession(w http.ResponseWriter, r *http.Request, body []byte) {
+	id := r.URL.Query().Get("session")
+	exp, ok := f.sessions[id]
+	if !ok || time.Now().After(exp) {
+		writeJSON(w, http.StatusOK, map[string]any{"errcode": 300001, "errmsg": "session 不存在或已过期"})
+		return
+	}
+	var req struct {
+		MsgType string `json:"msgtype"`
+		Text    struct {
+			Content string `json:"content"`
+		} `json:"text"`
+	}
+	if err := json.Unmarshal(body, &req); err != nil || req.MsgType != "text" || req.Text.Content == "" || len(req.Text.Content) > 20000 {
+		f.badf("sendBySession body: %s", body)
+		writeJSON(w, http.StatusOK, map[string]any{"errcode": 40035, "errmsg": "缺少参数 json"})
+		return
+	}
+	f.replies = append(f.replies, sessionReply{Session: id, MsgType: req.MsgType, Content: req.Text.Content})
+	writeJSON(w, http.StatusOK, map[string]any{"errcode": 0, "errmsg": "ok"})
+}
+
+func (f *fakeDT) sessionReplies() []sessionReply {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]sessionReply(nil), f.replies...)
+}
+
+// botFrame builds a robot message frame as the gateway sends it.
+func botFrame(t testing.TB, frameID string, msg map[string]any) []byte {
+	t.Helper()
+	data, err := json.Marshal(msg)
+	require.NoError(t, err)
+	fr, err := json.Marshal(map[string]any{
+		"specVersion": "1.0", "type": "CALLBACK",
+		"headers": map[string]string{"topic": dingtalk.BotMessageTopic, "messageId": frameID, "contentType": "application/json",
+			"time": strconv.FormatInt(time.Now().UnixMilli(), 10), "appId": "app-1", "connectionId": "c-1"},
+		"data": string(data),
+	})
+	require.NoError(t, err)
+	return fr
 }

@@ -38,8 +38,9 @@ var sdkLoggerOnce sync.Once
 // streamMaxHandlers bounds the card callbacks handled at once over Stream.
 const streamMaxHandlers = 4096
 
-// newStream builds a Stream client whose card callbacks go to h.
-func (c *Client) newStream(h bot.InteractionHandler) *client.StreamClient {
+// newStream builds a Stream client whose card callbacks go to h and robot
+// messages to th (each when not nil).
+func (c *Client) newStream(h bot.InteractionHandler, th bot.TextHandler) *client.StreamClient {
 	sdkLoggerOnce.Do(func() { _ = logger.GetLogger() })
 	cli := client.NewStreamClient(
 		client.WithAppCredential(client.NewAppCredentialConfig(c.cfg.AppKey, c.cfg.AppSecret)),
@@ -55,6 +56,9 @@ func (c *Client) newStream(h bot.InteractionHandler) *client.StreamClient {
 	)
 	if h != nil {
 		cli.RegisterCallbackRouter(CardCallbackTopic, c.cardFrameHandler(h))
+	}
+	if th != nil {
+		cli.RegisterCallbackRouter(BotMessageTopic, c.botFrameHandler(th))
 	}
 	if c.contact != nil {
 		cli.RegisterAllEventRouter(c.eventFrameHandler())
@@ -72,14 +76,15 @@ func (c *Client) newStream(h bot.InteractionHandler) *client.StreamClient {
 // card callbacks go to a registered HTTP route, it receives only 通讯录
 // events (WithContactHandler), or only waits for ctx.
 func (c *Client) Run(ctx context.Context, h bot.InteractionHandler) error {
-	if !c.streamCallbacks() && c.contact == nil {
+	th := bot.TextHandlerOf(h) // robot messages (chat.go)
+	if !c.streamCallbacks() && c.contact == nil && th == nil {
 		<-ctx.Done()
 		return nil
 	}
 	if !c.streamCallbacks() {
-		h = nil // only 通讯录 events over Stream
+		h = nil // no card taps over Stream
 	}
-	cli := c.newStream(h)
+	cli := c.newStream(h, th)
 	defer cli.Close()
 	backoff := time.Second
 	for {
@@ -117,7 +122,7 @@ func (c *Client) streamCallbacks() bool {
 func (c *Client) checkStream(ctx context.Context) error {
 	cli := c.newStream(bot.InteractionHandlerFunc(func(context.Context, bot.Interaction) (bot.Reply, error) {
 		return bot.Reply{}, errors.New("doctor only")
-	}))
+	}), nil)
 	defer cli.Close()
 	if _, err := cli.GetConnectionEndpoint(ctx); err != nil {
 		return errors.New(c.redact(err.Error()))

@@ -100,6 +100,7 @@ const (
 	kindCardAction
 	kindOtherEvent
 	kindContact // a 通讯录 change event (contactevent.go)
+	kindMessage // a text message to the bot (chat.go)
 )
 
 // request is a verified, decrypted and parsed callback.
@@ -111,6 +112,7 @@ type request struct {
 	at        time.Time // when Feishu says the event happened; zero if unknown
 	card      *cardAction
 	change    *contact.Change
+	message   *inboundMessage
 }
 
 // cardAction is one button tap, with our button's value decoded.
@@ -235,6 +237,14 @@ func (c *Client) parseEnvelope(plain []byte, now time.Time, requireToken bool) (
 		req.kind, req.change = kindContact, ch
 		return req, nil
 	}
+	if hd.EventType == eventMessageReceive {
+		m, err := parseMessageEvent(env.Event, now)
+		if err != nil {
+			return nil, err
+		}
+		req.kind, req.message = kindMessage, m
+		return req, nil
+	}
 	if hd.EventType != eventCardAction {
 		return req, nil
 	}
@@ -352,6 +362,12 @@ func (c *Client) CallbackHandler(h bot.InteractionHandler) http.Handler {
 			writeJSON(w, http.StatusOK, c.answerCard(r.Context(), h, req))
 		case kindContact:
 			c.answerContact(w, r, req)
+		case kindMessage:
+			if !c.takeMessage(r.Context(), h, req) {
+				writeJSON(w, http.StatusInternalServerError, map[string]string{"msg": "try again"})
+				return
+			}
+			writeJSON(w, http.StatusOK, map[string]string{})
 		default:
 			writeJSON(w, http.StatusOK, map[string]string{})
 		}

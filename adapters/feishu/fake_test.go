@@ -65,6 +65,7 @@ type fakeFeishu struct {
 	byUUID       map[string]string
 	msgRequests  int
 	patches      []sentMessage
+	replies      []sentMessage                // text replies (chat), by the message replied to
 	users        map[string]map[string]string // open_id → user fields
 	userLookups  int
 	// now is the fake's clock (nil: time.Now); arrivals records when each
@@ -88,6 +89,7 @@ func newFakeFeishu(t testing.TB, idType string) *fakeFeishu {
 	mux.HandleFunc("POST /open-apis/auth/v3/tenant_access_token/internal", f.token)
 	mux.HandleFunc("POST /open-apis/im/v1/messages", f.send)
 	mux.HandleFunc("PATCH /open-apis/im/v1/messages/{id}", f.patch)
+	mux.HandleFunc("POST /open-apis/im/v1/messages/{id}/reply", f.reply)
 	mux.HandleFunc("GET /open-apis/contact/v3/users/{id}", f.user)
 	f.calendarRoutes(mux)
 	f.srv = httptest.NewServer(mux)
@@ -347,4 +349,45 @@ func testClient(t testing.TB, f *fakeFeishu, mutate func(*Config), opts ...Optio
 	c, err := New(cfg, opts...)
 	require.NoError(t, err)
 	return c, logs
+}
+
+// reply is POST /open-apis/im/v1/messages/{id}/reply as the chat uses it:
+// a valid tenant token, an om_ message id, msg_type text with content
+// {"text": …} of at most 150 KB, a uuid of at most 50 characters that
+// de-duplicates.
+func (f *fakeFeishu) reply(w http.ResponseWriter, r *http.Request) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if !f.authorized(w, r) {
+		return
+	}
+	id := r.PathValue("id")
+	var req struct {
+		MsgType string `json:"msg_type"`
+		Content string `json:"content"`
+		UUID    string `json:"uuid"`
+	}
+	err := json.NewDecoder(r.Body).Decode(&req)
+	var content struct {
+		Text *string `json:"text"`
+	}
+	if err != nil || !strings.HasPrefix(id, "om_") || req.MsgType != "text" || len(req.UUID) > 50 ||
+		json.Unmarshal([]byte(req.Content), &content) != nil || content.Text == nil || len(req.Content) > 150<<10 {
+		reply(w, 400, map[string]any{"code": 230001, "msg": "Your request contains an invalid request parameter."})
+		return
+	}
+	for _, m := range f.replies {
+		if req.UUID != "" && m.UUID == req.UUID {
+			reply(w, 200, map[string]any{"code": 0, "msg": "success", "data": map[string]any{"message_id": m.ID + "_r"}})
+			return
+		}
+	}
+	f.replies = append(f.replies, sentMessage{ID: id, UUID: req.UUID, Content: *content.Text})
+	reply(w, 200, map[string]any{"code": 0, "msg": "success", "data": map[string]any{"message_id": id + "_r", "msg_type": "text"}})
+}
+
+func (f *fakeFeishu) replied() []sentMessage {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]sentMessage(nil), f.replies...)
 }

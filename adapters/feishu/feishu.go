@@ -132,7 +132,9 @@ type Client struct {
 	// de-duplicates them.
 	contact     contact.Handler
 	contactSeen *kit.Dedup[struct{}]
-	ids         *idCache
+	// msgSeen remembers text messages handled here (chat.go).
+	msgSeen *kit.Dedup[struct{}]
+	ids     *idCache
 	// calID is the app's primary calendar once asked (calendar.go).
 	calMu sync.Mutex
 	calID string
@@ -235,6 +237,7 @@ func New(cfg Config, opts ...Option) (*Client, error) {
 	}
 	c.seen = kit.NewDedup[*callback.CardActionTriggerResponse](7*time.Hour, 100_000, c.now)
 	c.contactSeen = kit.NewDedup[struct{}](7*time.Hour, 50_000, c.now)
+	c.msgSeen = kit.NewDedup[struct{}](7*time.Hour, 50_000, c.now)
 	c.ids = newIDCache(time.Hour, 50_000)
 	return c, nil
 }

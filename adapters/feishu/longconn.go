@@ -27,6 +27,7 @@ func (c *Client) dispatcher(h bot.InteractionHandler) *dispatcher.EventDispatche
 		return c.handleLongConnEvent(ctx, h, body), nil
 	})
 	c.onContactEvents(d)
+	c.onMessageEvents(d, h)
 	return d
 }
 
