@@ -399,7 +399,7 @@ func TestOnsiteRuleGeofenceAndReport(t *testing.T) {
 		for _, row := range rep.BySource {
 			bySource[row.Source] = row.Count
 		}
-		require.Equal(t, map[string]int{"card": 0, "link": 0, "qr": 1, "room_code": 0, "manual": 0, "remote": 0}, bySource)
+		require.Equal(t, map[string]int{"card": 0, "chat": 0, "link": 0, "qr": 1, "room_code": 0, "manual": 0, "remote": 0}, bySource)
 	})
 }
 
