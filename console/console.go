@@ -225,6 +225,7 @@ func (c *Console) routes() http.Handler {
 	auth("POST /sessions/{id}/remind", c.remindMissing)
 	auth("POST /sessions/{id}/excuse", c.excuse)
 	auth("POST /sessions/{id}/unexcuse", c.unexcuse)
+	auth("POST /sessions/{id}/excuse-requests/{rid}/{decision}", c.decideExcuseRequest)
 	auth("POST /sessions/{id}/checkin", c.manualCheckin)
 	auth("GET /sessions/{id}/results", c.resultsPage)
 	auth("GET /sessions/{id}/health", c.healthPage)

@@ -283,6 +283,8 @@ type rosterData struct {
 	Imported string
 	Columns  string
 	Loc      *time.Location
+	// Requests are the excuse requests asked in chat (请假), pending first.
+	Requests []excuseRequestRow
 }
 
 func (c *Console) rosterTable(r *http.Request, v *viewer, lang text.Locale, sessionID uint64) (*Table, error) {
@@ -316,6 +318,10 @@ func (c *Console) rosterPage(w http.ResponseWriter, r *http.Request, v *viewer) 
 		return
 	}
 	d := rosterData{Roster: t, Columns: strings.Join(roster.Columns, ","), Loc: sc.Loc}
+	if d.Requests, err = c.excuseRequests(r, v, sc, p.Lang); err != nil {
+		c.internal(w, r, v, err)
+		return
+	}
 	if p.Flash == "flash.roster_imported" {
 		n, _ := strconv.Atoi(r.URL.Query().Get("n"))
 		added, _ := strconv.Atoi(r.URL.Query().Get("new"))

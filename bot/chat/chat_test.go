@@ -1,6 +1,7 @@
 package chat_test
 
 import (
+	"context"
 	"strings"
 	"testing"
 
@@ -8,6 +9,7 @@ import (
 
 	"github.com/learnloop/learnloop/bot"
 	"github.com/learnloop/learnloop/bot/chat"
+	"github.com/learnloop/learnloop/command"
 	"github.com/learnloop/learnloop/internal/apptest"
 	"github.com/learnloop/learnloop/store"
 	"github.com/learnloop/learnloop/store/storetest"
@@ -175,5 +177,71 @@ func TestExcuseRequest(t *testing.T) {
 		w.at(4, 1)
 		r = w.say(t, "A2", "请假")
 		require.Contains(t, r.Text, "没有可以请假的课程")
+	})
+}
+
+// TestExcuseDecisionIsTold approves one request and rejects another
+// through command (the console's door): the enrollment follows, the audit
+// rows are written, and each person is told in chat through the normal
+// Messenger by a durable job; a second decision is refused.
+func TestExcuseDecisionIsTold(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *storetest.DB) {
+		w := newWorld(t, db, "none")
+		w.at(1, 0)
+		w.say(t, "A1", "请假 家里有事")
+		w.say(t, "E1", "leave")
+		var reqs []store.ExcuseRequest
+		require.NoError(t, db.Order("id").Find(&reqs).Error)
+		require.Len(t, reqs, 2)
+		admin := command.Actor{Name: "admin:lead", Role: store.RoleAdmin}
+		ctx := context.Background()
+
+		rows, err := w.a.Commands().ExcuseRequests(ctx, admin, w.session)
+		require.NoError(t, err)
+		require.Len(t, rows, 2)
+		require.Equal(t, "A1", rows[0].Employee.ExternalID)
+		require.Equal(t, "家里有事", rows[0].Request.Reason)
+
+		_, err = w.a.Commands().DecideExcuseRequest(ctx, admin, w.session+1, reqs[0].ID, true)
+		require.ErrorIs(t, err, command.ErrNotFound, "a request of another session")
+		got, err := w.a.Commands().DecideExcuseRequest(ctx, admin, w.session, reqs[0].ID, true)
+		require.NoError(t, err)
+		require.Equal(t, store.ExcuseApproved, got.Status)
+		_, err = w.a.Commands().DecideExcuseRequest(ctx, admin, w.session, reqs[0].ID, false)
+		require.ErrorIs(t, err, command.ErrDecided)
+		_, err = w.a.Commands().DecideExcuseRequest(ctx, admin, w.session, reqs[1].ID, false)
+		require.NoError(t, err)
+
+		var enr store.Enrollment
+		require.NoError(t, db.Where("employee_id = ?", w.people["A1"].ID).First(&enr).Error)
+		require.Equal(t, store.EnrollExcused, enr.Status)
+		require.Equal(t, "请假：家里有事", enr.Note)
+		var e1 store.Enrollment
+		require.NoError(t, db.Where("employee_id = ?", w.people["E1"].ID).First(&e1).Error)
+		require.Equal(t, store.EnrollInvited, e1.Status)
+		var n int64
+		require.NoError(t, db.Model(&store.AuditLog{}).Where("action IN ?", []string{"excuse_request.approved", "excuse_request.rejected", "enrollment.excuse"}).Count(&n).Error)
+		require.EqualValues(t, 3, n)
+
+		apptest.RunDue(t, w.a)
+		told := func(user string) bot.Message {
+			for _, c := range w.a.Sim().Inbox(user) {
+				if c.Message.Kind == "excuse_decision" {
+					return c.Message
+				}
+			}
+			t.Fatalf("%s was not told", user)
+			return bot.Message{}
+		}
+		require.Equal(t, "请假已批准", told("A1").Title)
+		require.Contains(t, told("A1").Body, "《高效沟通 · 第 1 期》（03-02 10:00）")
+		require.Equal(t, "Excuse not approved", told("E1").Title)
+		// The jobs ran once: nothing more to send.
+		apptest.RunDue(t, w.a)
+		require.Len(t, w.a.Sim().Inbox("A1"), 1)
+
+		// After the decision, 请假 again says so.
+		require.Contains(t, w.say(t, "A1", "请假").Text, "你已请假")
 	})
 }
