@@ -66,8 +66,9 @@ func (c *Client) newStream(h bot.InteractionHandler, th bot.TextHandler) *client
 	return cli
 }
 
-// Run receives card callbacks through Stream mode and hands each tap to h
-// until ctx ends. It answers every callback after h has returned; a frame
+// Run receives card callbacks and robot messages (when h is also a
+// bot.TextHandler; chat.go) through Stream mode and hands each to h until
+// ctx ends. It answers every callback after h has returned; a frame
 // seen twice (the same messageId) is answered from the first run. DingTalk
 // does not redeliver an unanswered or failed card callback, so a tap that
 // cannot be stored is answered with a "tap again" toast (see

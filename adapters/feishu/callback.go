@@ -238,11 +238,11 @@ func (c *Client) parseEnvelope(plain []byte, now time.Time, requireToken bool) (
 		return req, nil
 	}
 	if hd.EventType == eventMessageReceive {
-		m, err := parseMessageEvent(env.Event, now)
-		if err != nil {
-			return nil, err
+		// A message event we cannot read is acknowledged like any other
+		// event: sending it again would not make it readable.
+		if m, err := parseMessageEvent(env.Event, now); err == nil {
+			req.kind, req.message = kindMessage, m
 		}
-		req.kind, req.message = kindMessage, m
 		return req, nil
 	}
 	if hd.EventType != eventCardAction {

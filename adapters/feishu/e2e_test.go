@@ -320,9 +320,9 @@ func TestEndToEndNPSCard(t *testing.T) {
 		}
 		typ, content := toast(t, first)
 		require.Equal(t, "success", typ)
-		require.Equal(t, "感谢评分：9 分", content)
+		require.Equal(t, "感谢评分：9 分。为什么？直接回复即可", content, "Feishu hands text on: the bot asks why")
 		data, _ := json.Marshal(first["card"])
-		require.Contains(t, string(data), "已评分：9 分 ✓")
+		require.Contains(t, string(data), "已评分：9 分 ✓ · 为什么？直接回复即可")
 		require.NotContains(t, string(data), `"action":"nps"`, "the score buttons are gone")
 		var n int64
 		require.NoError(t, db.Model(&store.SurveyResponse{}).Count(&n).Error)
