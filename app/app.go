@@ -379,6 +379,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 	a.inbound = inbound{router: a.router, chat: a.chat}
 	// The coordinator's decision on an excuse request is told through the
 	// employee's normal Messenger, as a durable job.
+	a.sched.Register(surveys.JobPromptExpiry, a.surveys.ExpirePrompt)
 	a.sched.Register(command.JobExcuseDecision, (&chat.Decisions{Service: a.chat, Messengers: a.messengers,
 		DefaultPlatform: bot.Platform(cfg.DefaultPlatform())}).Handle)
 

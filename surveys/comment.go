@@ -2,6 +2,7 @@ package surveys
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -9,6 +10,7 @@ import (
 
 	"gorm.io/gorm"
 
+	"github.com/learnloop/learnloop/scheduler"
 	"github.com/learnloop/learnloop/store"
 	"github.com/learnloop/learnloop/text"
 )
@@ -17,6 +19,11 @@ import (
 // chat reply is taken as the reason for their score (the question's comment,
 // "为什么？直接回复即可"). A reply after it is handled as a chat command.
 const CommentWindow = 30 * time.Minute
+
+// JobPromptExpiry is the durable job that deletes a comment prompt at its
+// expiry, so that the one row tying a person to an anonymous response for
+// the time limit does not outlive it when no reply comes.
+const JobPromptExpiry = "chat.prompt_expiry"
 
 // CommentOutcome says what TakeComment did with a chat reply.
 type CommentOutcome int
@@ -73,8 +80,16 @@ func (s *Service) openPrompt(ctx context.Context, sv store.Survey, def Definitio
 		if err := tx.Where("expires_at < ? OR employee_id = ?", now, employeeID).Delete(&store.ChatPrompt{}).Error; err != nil {
 			return err
 		}
-		return tx.Create(&store.ChatPrompt{EmployeeID: employeeID, SurveyID: sv.ID, ResponseID: responseID, QuestionKey: q.Key,
-			ExpiresAt: now.Add(CommentWindow)}).Error
+		p := store.ChatPrompt{EmployeeID: employeeID, SurveyID: sv.ID, ResponseID: responseID, QuestionKey: q.Key, ExpiresAt: now.Add(CommentWindow)}
+		if err := tx.Create(&p).Error; err != nil {
+			return err
+		}
+		if s.Planner == nil || s.Planner.Sched == nil {
+			return nil
+		}
+		_, _, err := s.Planner.Sched.Enqueue(ctx, tx, scheduler.JobSpec{Kind: JobPromptExpiry,
+			UniqueKey: fmt.Sprintf("%s:%d", JobPromptExpiry, p.ID), RunAt: p.ExpiresAt, Payload: map[string]uint64{"prompt": p.ID}})
+		return err
 	})
 	if err != nil {
 		return false, fmt.Errorf("open comment prompt: %w", err)
@@ -170,4 +185,19 @@ func (s *Service) TakeComment(ctx context.Context, employeeID uint64, reply stri
 		return CommentNone, text.Message{}, fmt.Errorf("store comment: %w", err)
 	}
 	return outcome, text.Message{}, nil
+}
+
+// ExpirePrompt is the handler of JobPromptExpiry: it deletes the prompt
+// once expired (a prompt already used or replaced is gone already).
+func (s *Service) ExpirePrompt(ctx context.Context, job store.Job) error {
+	var p struct {
+		Prompt uint64 `json:"prompt"`
+	}
+	if err := json.Unmarshal([]byte(job.Payload), &p); err != nil || p.Prompt == 0 {
+		return fmt.Errorf("prompt expiry job %d: bad payload", job.ID)
+	}
+	if err := s.DB.WithContext(ctx).Where("id = ? AND expires_at <= ?", p.Prompt, s.now()).Delete(&store.ChatPrompt{}).Error; err != nil {
+		return fmt.Errorf("delete expired comment prompt: %w", err)
+	}
+	return nil
 }

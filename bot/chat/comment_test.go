@@ -95,6 +95,14 @@ func TestCommentAfterScore(t *testing.T) {
 				require.Contains(t, w.say(t, "A2", "太长了").Text, "没有看懂")
 				late, _ := comment(t, db, sv, 6)
 				require.Zero(t, late.ID, "a reply after the time limit stores nothing")
+				// The unanswered prompt is deleted at its expiry by its
+				// durable job, even when nothing else happens.
+				var left int64
+				require.NoError(t, db.Model(&store.ChatPrompt{}).Count(&left).Error)
+				require.EqualValues(t, 1, left)
+				apptest.RunDue(t, w.a)
+				require.NoError(t, db.Model(&store.ChatPrompt{}).Count(&left).Error)
+				require.Zero(t, left, "the expiry job removed it")
 
 				// E1 replies with a command word: the command, the prompt stays.
 				w.at(5, 0)
@@ -106,7 +114,7 @@ func TestCommentAfterScore(t *testing.T) {
 
 				var prompts int64
 				require.NoError(t, db.Model(&store.ChatPrompt{}).Count(&prompts).Error)
-				require.Zero(t, prompts, "used prompts are gone, and A2's expired one went with E1's tap")
+				require.Zero(t, prompts, "used or expired, no prompt is left")
 				if anonymous {
 					// The comment is on the anonymous response and nothing
 					// about the person came with it.
