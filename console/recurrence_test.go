@@ -105,7 +105,8 @@ func TestTouchpointRepeatPicker(t *testing.T) {
 
 		// A rule the picker's fields refuse is listed in the preview.
 		r := li.previewFragment(tps, with(weekly, "repeat_days", ""))
-		require.Equal(t, http.StatusUnprocessableEntity, r.Code)
+		require.Equal(t, http.StatusOK, r.Code, "a half-filled form is no failed request")
+		require.Equal(t, "1", r.Header.Get("X-Learnloop-Preview-Invalid"))
 		require.Contains(t, r.Body, "请至少勾选一天")
 		require.Nil(t, fires(r.Body))
 

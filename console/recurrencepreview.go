@@ -58,6 +58,10 @@ func previewAsked(r *http.Request) bool { return r.PostForm.Get("preview") == "1
 // preview fragment alone.
 const previewHeader = "X-Learnloop-Preview"
 
+// previewInvalidHeader marks a live preview fragment that lists the form's
+// refusals instead of fire times.
+const previewInvalidHeader = "X-Learnloop-Preview-Invalid"
+
 // previewTouchpoint previews the posted touchpoint form (tpID 0: a new
 // touchpoint of the session). A request of the live preview is answered
 // with the fragment and false; otherwise the caller renders its page with
@@ -87,7 +91,15 @@ func (c *Console) previewTouchpoint(w http.ResponseWriter, r *http.Request, v *v
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(pv.code())
+	// The live preview runs while the form is half filled in (a weekly rule
+	// before its first day is ticked): a refusal is the fragment's content,
+	// not a failed request, so it answers 200 and says so in a header (a
+	// 422 would be logged by the browser as a failed resource on every
+	// keystroke). The page's own preview keeps its 422.
+	if pv.Invalid {
+		w.Header().Set(previewInvalidHeader, "1")
+	}
+	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(buf.Bytes())
 	return nil, false
 }

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -64,6 +65,13 @@ func newScreensWorld(t *testing.T, db *storetest.DB) *screensWorld {
 	rows.WriteString("W01,赵磊,市场,wecom,gone-zhaolei\n")
 	r = li.upload(sess+"/roster", "file", "roster.csv", []byte(rows.String()))
 	require.Equal(t, http.StatusSeeOther, r.Code, r.Body)
+
+	// M03 asked in chat to be excused (请假): the roster lists the request.
+	var m03 store.Employee
+	require.NoError(t, db.Where("external_id = ?", "M03").First(&m03).Error)
+	sid, err := strconv.ParseUint(idRe.FindStringSubmatch(sess)[1], 10, 64)
+	require.NoError(t, err)
+	require.NoError(t, db.Create(&store.ExcuseRequest{SessionID: sid, EmployeeID: m03.ID, Reason: "出差", Status: store.ExcusePending, Platform: "simulator"}).Error)
 
 	e.clk.Set(time.Date(2026, 3, 1, 14, 5, 0, 0, time.UTC)) // 09:05 New York
 	for _, id := range []string{"S01", "S02", "S03", "S04", "S05", "S06", "M01", "M02"} {
@@ -259,7 +267,7 @@ func TestBrowserEveryScreen(t *testing.T) {
 		{name: "copy session", path: w.sess + "/copy", ready: "main form"},
 		{name: "timeline", path: w.sess + "/timeline", ready: "#timeline", times: start, zone: true},
 		{name: "touchpoint form", path: w.tp + "/edit", ready: "#save-tp", zone: true},
-		{name: "roster", path: w.sess + "/roster", ready: "#table-roster"},
+		{name: "roster", path: w.sess + "/roster", ready: "#excuse-requests [data-approve]"},
 		{name: "board", path: w.sess + "/board", ready: "#list-checked", times: []string{"09:05"}, zone: true},
 		{name: "results: check-in", path: w.sess + "/results", ready: "#checkin-rate", times: []string{"09:05"}, zone: true},
 		{name: "results: pushes", path: w.sess + "/results#tab-push", ready: "#tab-push", zone: true},
@@ -275,6 +283,7 @@ func TestBrowserEveryScreen(t *testing.T) {
 		{name: "accounts", path: "/console/accounts", ready: "main table"},
 		{name: "directory", path: "/console/directory", ready: "main"},
 		{name: "webhooks", path: "/console/webhooks", ready: "#new-webhook form"},
+		{name: "digests", path: "/console/digests", ready: "#new-digest form"},
 		{name: "password", path: "/console/password", ready: "main form"},
 		{name: "not found", path: "/console/sessions/999999", ready: "main", notFound: true},
 	}
@@ -362,6 +371,9 @@ func livePreview(t *testing.T, ctx context.Context, w *screensWorld, logs *conso
 		choose("#tp-repeat", "weekly"),
 		chromedp.WaitVisible(chromedp.ID("tp-day-1")),
 		chromedp.WaitNotVisible(chromedp.ID("tp-offset")), // a rule has no offset
+		// Half filled in (weekly, no day yet): the preview lists the
+		// refusal, and the browser logs no failed request for it.
+		chromedp.Poll[chromedp.Void](`document.querySelector("#tp-preview").textContent.includes("请至少勾选一天")`, chromedp.WithPollingTimeout(10*time.Second)),
 		chromedp.Click(chromedp.ID("tp-day-1")),
 		choose("#tp-repeat-time", "20:00"),
 		chromedp.Poll[chromedp.Void](`document.querySelectorAll("#tp-preview ol.fires li").length === 5 && document.querySelector("#tp-preview").textContent.includes("20:00")`, chromedp.WithPollingTimeout(10*time.Second)),

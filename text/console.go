@@ -216,7 +216,7 @@ var consoleTexts = Texts{
 
 	"roster.title":                   {"名单", "Roster"},
 	"excuse_request.title":           {"请假申请", "Excuse requests"},
-	"excuse_request.help":            {"学员在聊天中发送“请假”提交的申请。批准后此人标记为请假；结果会通过聊天通知本人。", "Requests people sent in chat (请假). Approving marks the person excused; either way they are told in chat."},
+	"excuse_request.help":            {"学员在聊天中发送“请假”提交的申请。批准后此人标记为请假；结果会通过聊天通知本人。", "Requests people sent in chat (“leave”). Approving marks the person excused; either way they are told in chat."},
 	"excuse_request.reason":          {"原因", "Reason"},
 	"excuse_request.no_reason":       {"未填写", "none given"},
 	"excuse_request.asked":           {"提交时间", "Asked"},

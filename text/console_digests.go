@@ -22,7 +22,7 @@ var consoleDigestTexts = Texts{
 	"digests.cron":                  {"cron 表达式", "Cron schedule"},
 	"digests.cron_hint":             {"分 时 日 月 周，例如 0 9 * * 5 表示每周五 09:00；统计周期为上一次推送到这一次推送之间的日子。", "minute hour day month weekday, e.g. 0 9 * * 5 for Fridays 09:00; a card covers the days since the previous one."},
 	"digests.zone":                  {"时区", "Time zone"},
-	"digests.employee":              {"工号（本人）", "Your employee id (工号)"},
+	"digests.employee":              {"工号（本人）", "Your employee number"},
 	"digests.employee_hint":         {"账号第一次订阅时填写：把账号关联到你本人，卡片推送给这个人。", "Needed once: it links the account to you, the person the cards go to."},
 	"digests.platform_own":          {"本人的默认平台", "The person's own platform"},
 	"digests.preview":               {"预览", "Preview"},

@@ -17,7 +17,7 @@ func TestContractCatchesMismatches(t *testing.T) {
 	require.NoError(t, err)
 	jsonCT := http.Header{"Content-Type": {"application/json; charset=utf-8"}}
 	problemCT := http.Header{"Content-Type": {"application/problem+json"}}
-	course := `{"id":1,"code":"C1","title":"T","category":"","target_level":1,"behaviours":[],"owner":""}`
+	course := `{"id":1,"code":"C1","title":"T","category":"","target_level":1,"behaviours":[],"owner":"","calendar_invite":"inherit"}`
 	page := `{"courses":[` + course + `],"next_cursor":null,"next":null}`
 	notFound := `{"type":"tag:learnloop,2026:problem:not_found","title":"Not found","status":404,"detail":"course 9 does not exist","code":"not_found"}`
 	cases := []struct {
@@ -32,7 +32,7 @@ func TestContractCatchesMismatches(t *testing.T) {
 		{"list without next", "GET", "/api/v1/courses", 200, jsonCT, `{"courses":[]}`, false},
 		{"undocumented member", "GET", "/api/v1/courses/1", 200, jsonCT, course[:len(course)-1] + `,"Extra":1}`, false},
 		{"missing member", "GET", "/api/v1/courses/1", 200, jsonCT, `{"id":1}`, false},
-		{"wrong type", "GET", "/api/v1/courses/1", 200, jsonCT, `{"id":"1","code":"C1","title":"T","category":"","target_level":1,"behaviours":[],"owner":""}`, false},
+		{"wrong type", "GET", "/api/v1/courses/1", 200, jsonCT, `{"id":"1","code":"C1","title":"T","category":"","target_level":1,"behaviours":[],"owner":"","calendar_invite":"inherit"}`, false},
 		{"undocumented status", "GET", "/api/v1/courses/1", 418, jsonCT, course, false},
 		{"problem", "GET", "/api/v1/courses/9", 404, problemCT, notFound, true},
 		{"old error shape", "GET", "/api/v1/courses/9", 404, jsonCT, `{"error":{"code":"not_found","message":"x"}}`, false},
