@@ -2,7 +2,6 @@ package store_test
 
 import (
 	"errors"
-	"reflect"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -18,16 +17,7 @@ func TestCampaignModelsMatchTheirTables(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *storetest.DB) {
 		m := db.Migrator()
-		for _, model := range store.CampaignModels() {
-			require.True(t, m.HasTable(model), "%T", model)
-			typ := reflect.TypeOf(model).Elem()
-			for i := range typ.NumField() {
-				require.True(t, m.HasColumn(model, typ.Field(i).Name), "%T.%s", model, typ.Field(i).Name)
-			}
-			cols, err := m.ColumnTypes(model)
-			require.NoError(t, err)
-			require.Len(t, cols, typ.NumField(), "%T: columns the struct does not name", model)
-		}
+		requireMatchesTables(t, db, store.CampaignModels()...)
 		require.True(t, m.HasIndex(&store.Click{}, "ix_clicks_employee_time"))
 		c := store.Conversion{EventID: "ev-1", EmployeeID: 1, Event: "live_join", Source: "api", WindowSeconds: 86400}
 		require.NoError(t, db.Create(&c).Error)

@@ -2,7 +2,6 @@ package store_test
 
 import (
 	"context"
-	"reflect"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -16,17 +15,7 @@ import (
 func TestDirectoryModelsMatchTheirTables(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *storetest.DB) {
-		m := db.Migrator()
-		for _, model := range store.DirectoryModels() {
-			require.True(t, m.HasTable(model), "%T", model)
-			typ := reflect.TypeOf(model).Elem()
-			for i := range typ.NumField() {
-				require.True(t, m.HasColumn(model, typ.Field(i).Name), "%T.%s", model, typ.Field(i).Name)
-			}
-			cols, err := m.ColumnTypes(model)
-			require.NoError(t, err)
-			require.Len(t, cols, typ.NumField(), "%T: columns the struct does not name", model)
-		}
+		requireMatchesTables(t, db, store.DirectoryModels()...)
 		dup := store.DirectoryPerson{Platform: "wecom", UserID: "u1", Name: "x", Hash: "h"}
 		require.NoError(t, db.Create(&dup).Error)
 		dup.ID = 0

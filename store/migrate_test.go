@@ -140,17 +140,14 @@ func requireSameSchema(t *testing.T, want, got map[string][]string) {
 // or a migration without its struct change, fails here.
 func TestFrozenMigrationsEqualAutoMigrate(t *testing.T) {
 	t.Parallel()
-	for _, driver := range storetest.Drivers {
-		t.Run(driver, func(t *testing.T) {
-			t.Parallel()
-			frozen := storetest.Open(t, driver)
-			legacy := emptyDB(t, driver)
-			legacyMigrate(t, legacy.DB)
-			want, got := describe(t, legacy.DB), describe(t, frozen.DB)
-			require.Len(t, got, len(store.Models())+1, "one table per model and schema_migrations")
-			requireSameSchema(t, want, got)
-		})
-	}
+	storetest.EachDriver(t, func(t *testing.T, driver string) {
+		frozen := storetest.Open(t, driver)
+		legacy := emptyDB(t, driver)
+		legacyMigrate(t, legacy.DB)
+		want, got := describe(t, legacy.DB), describe(t, frozen.DB)
+		require.Len(t, got, len(store.Models())+1, "one table per model and schema_migrations")
+		requireSameSchema(t, want, got)
+	})
 }
 
 // TestEveryModelMatchesItsTable: each model's fields are exactly the columns
@@ -158,113 +155,116 @@ func TestFrozenMigrationsEqualAutoMigrate(t *testing.T) {
 func TestEveryModelMatchesItsTable(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *storetest.DB) {
-		for _, model := range append(store.Models(), &store.SchemaMigration{}) {
-			s, err := schema.Parse(model, &sync.Map{}, db.NamingStrategy)
-			require.NoError(t, err)
-			var want []string
-			for _, f := range s.Fields {
-				if f.DBName != "" {
-					want = append(want, f.DBName)
-				}
-			}
-			cols, err := db.Migrator().ColumnTypes(model)
-			require.NoError(t, err, s.Table)
-			var got []string
-			for _, c := range cols {
-				got = append(got, c.Name())
-			}
-			require.ElementsMatch(t, want, got, s.Table)
-		}
+		requireMatchesTables(t, db, append(store.Models(), &store.SchemaMigration{})...)
 	})
+}
+
+// requireMatchesTables checks that each model has its table and that the
+// model's fields are exactly that table's columns: none missing, none the
+// struct does not name.
+func requireMatchesTables(t *testing.T, db *storetest.DB, models ...any) {
+	t.Helper()
+	for _, model := range models {
+		s, err := schema.Parse(model, &sync.Map{}, db.NamingStrategy)
+		require.NoError(t, err)
+		require.True(t, db.Migrator().HasTable(model), s.Table)
+		var want []string
+		for _, f := range s.Fields {
+			if f.DBName != "" {
+				want = append(want, f.DBName)
+			}
+		}
+		cols, err := db.Migrator().ColumnTypes(model)
+		require.NoError(t, err, s.Table)
+		var got []string
+		for _, c := range cols {
+			got = append(got, c.Name())
+		}
+		require.ElementsMatch(t, want, got, s.Table)
+	}
 }
 
 // TestMigrateOverLegacyDatabaseIsANoop: a database the AutoMigrate-based code
 // brought to the latest version is recognized and left alone.
 func TestMigrateOverLegacyDatabaseIsANoop(t *testing.T) {
 	t.Parallel()
-	for _, driver := range storetest.Drivers {
-		t.Run(driver, func(t *testing.T) {
-			t.Parallel()
-			ctx := context.Background()
-			db := emptyDB(t, driver)
-			legacyMigrate(t, db.DB)
-			before := describe(t, db.DB)
-			applied, err := store.Migrate(ctx, db.DB)
-			require.NoError(t, err)
-			require.Empty(t, applied)
-			require.NoError(t, store.CheckCurrent(ctx, db.DB))
-			requireSameSchema(t, before, describe(t, db.DB))
-		})
-	}
+	storetest.EachDriver(t, func(t *testing.T, driver string) {
+		ctx := context.Background()
+		db := emptyDB(t, driver)
+		legacyMigrate(t, db.DB)
+		before := describe(t, db.DB)
+		applied, err := store.Migrate(ctx, db.DB)
+		require.NoError(t, err)
+		require.Empty(t, applied)
+		require.NoError(t, store.CheckCurrent(ctx, db.DB))
+		requireSameSchema(t, before, describe(t, db.DB))
+	})
 }
 
 // TestUpgradeFromVersion1KeepsData writes rows at versions 1 and 3 with the
 // SQL of those versions, migrates to the latest and reads them back.
 func TestUpgradeFromVersion1KeepsData(t *testing.T) {
 	t.Parallel()
-	for _, driver := range storetest.Drivers {
-		t.Run(driver, func(t *testing.T) {
-			t.Parallel()
-			ctx := context.Background()
-			db := emptyDB(t, driver)
-			applied, err := store.MigrateTo(ctx, db.DB, 1)
-			require.NoError(t, err)
-			require.Equal(t, []int{1}, applied)
-			require.ErrorIs(t, store.CheckCurrent(ctx, db.DB), store.ErrSchemaBehind)
-			require.False(t, db.Migrator().HasTable("surveys"), "version 1 has no surveys")
+	storetest.EachDriver(t, func(t *testing.T, driver string) {
+		ctx := context.Background()
+		db := emptyDB(t, driver)
+		applied, err := store.MigrateTo(ctx, db.DB, 1)
+		require.NoError(t, err)
+		require.Equal(t, []int{1}, applied)
+		require.ErrorIs(t, store.CheckCurrent(ctx, db.DB), store.ErrSchemaBehind)
+		require.False(t, db.Migrator().HasTable("surveys"), "version 1 has no surveys")
 
-			at := time.Date(2026, 3, 2, 4, 17, 23, 0, time.UTC)
-			emp := store.Employee{ExternalID: "E1", Name: "张三", Department: "销售", Active: true}
-			require.NoError(t, db.Create(&emp).Error)
-			sess := store.Session{CourseID: 1, Title: "s", StartsAt: at, EndsAt: at.Add(time.Hour), TimeZone: "Asia/Shanghai", Status: store.SessionPlanned}
-			// Version 1 has no calendar_invite (migration 13).
-			require.NoError(t, db.Omit("CalendarInvite").Create(&sess).Error)
-			click := store.Click{DeliveryID: 3, TouchpointID: 4, EmployeeID: emp.ID, Target: "https://example.com", ClickedAt: at}
-			require.NoError(t, db.Create(&click).Error)
-			chk := store.Checkin{SessionID: sess.ID, EmployeeID: emp.ID, Kind: store.CheckinOnTime, Source: store.SourceCard, CheckedInAt: at}
-			require.NoError(t, db.Create(&chk).Error)
+		at := time.Date(2026, 3, 2, 4, 17, 23, 0, time.UTC)
+		emp := store.Employee{ExternalID: "E1", Name: "张三", Department: "销售", Active: true}
+		require.NoError(t, db.Create(&emp).Error)
+		sess := store.Session{CourseID: 1, Title: "s", StartsAt: at, EndsAt: at.Add(time.Hour), TimeZone: "Asia/Shanghai", Status: store.SessionPlanned}
+		// Version 1 has no calendar_invite (migration 13).
+		require.NoError(t, db.Omit("CalendarInvite").Create(&sess).Error)
+		click := store.Click{DeliveryID: 3, TouchpointID: 4, EmployeeID: emp.ID, Target: "https://example.com", ClickedAt: at}
+		require.NoError(t, db.Create(&click).Error)
+		chk := store.Checkin{SessionID: sess.ID, EmployeeID: emp.ID, Kind: store.CheckinOnTime, Source: store.SourceCard, CheckedInAt: at}
+		require.NoError(t, db.Create(&chk).Error)
 
-			applied, err = store.MigrateTo(ctx, db.DB, 3)
-			require.NoError(t, err)
-			require.Equal(t, []int{2, 3}, applied)
-			require.False(t, db.Migrator().HasColumn(&store.SurveyAnswer{}, "survey_id"), "survey_id comes with version 4")
-			// Version 3's answers have no survey_id: plain SQL, as that code wrote them.
-			require.NoError(t, db.Exec(`INSERT INTO survey_responses (id, survey_id, respondent_key, subject_id, respondent_id, department, status, source, started_at)
-				VALUES (10, 7, ?, 0, ?, '销售', 'complete', 'form', ?)`, fmt.Sprintf("e:%d", emp.ID), emp.ID, at).Error)
-			require.NoError(t, db.Exec(`INSERT INTO survey_answers (id, response_id, question_key, number) VALUES (20, 10, 'q', 4), (21, 99, 'q', 5)`).Error)
+		applied, err = store.MigrateTo(ctx, db.DB, 3)
+		require.NoError(t, err)
+		require.Equal(t, []int{2, 3}, applied)
+		require.False(t, db.Migrator().HasColumn(&store.SurveyAnswer{}, "survey_id"), "survey_id comes with version 4")
+		// Version 3's answers have no survey_id: plain SQL, as that code wrote them.
+		require.NoError(t, db.Exec(`INSERT INTO survey_responses (id, survey_id, respondent_key, subject_id, respondent_id, department, status, source, started_at)
+			VALUES (10, 7, ?, 0, ?, '销售', 'complete', 'form', ?)`, fmt.Sprintf("e:%d", emp.ID), emp.ID, at).Error)
+		require.NoError(t, db.Exec(`INSERT INTO survey_answers (id, response_id, question_key, number) VALUES (20, 10, 'q', 4), (21, 99, 'q', 5)`).Error)
 
-			applied, err = store.Migrate(ctx, db.DB)
-			require.NoError(t, err)
-			require.Equal(t, versionsAbove(3), applied, "every version above 3, in order")
-			require.NoError(t, store.CheckCurrent(ctx, db.DB))
+		applied, err = store.Migrate(ctx, db.DB)
+		require.NoError(t, err)
+		require.Equal(t, versionsAbove(3), applied, "every version above 3, in order")
+		require.NoError(t, store.CheckCurrent(ctx, db.DB))
 
-			var gotEmp store.Employee
-			require.NoError(t, db.First(&gotEmp, emp.ID).Error)
-			require.Equal(t, "张三", gotEmp.Name)
-			require.Equal(t, "销售", gotEmp.Department)
-			var gotClick store.Click
-			require.NoError(t, db.First(&gotClick, click.ID).Error)
-			require.Equal(t, emp.ID, gotClick.EmployeeID)
-			require.True(t, gotClick.ClickedAt.Equal(at))
-			require.True(t, db.Migrator().HasIndex(&store.Click{}, "ix_clicks_employee_time"))
-			var n int64
-			require.NoError(t, db.Model(&store.Checkin{}).Where("session_id = ? AND employee_id = ?", sess.ID, emp.ID).Count(&n).Error)
-			require.EqualValues(t, 1, n)
+		var gotEmp store.Employee
+		require.NoError(t, db.First(&gotEmp, emp.ID).Error)
+		require.Equal(t, "张三", gotEmp.Name)
+		require.Equal(t, "销售", gotEmp.Department)
+		var gotClick store.Click
+		require.NoError(t, db.First(&gotClick, click.ID).Error)
+		require.Equal(t, emp.ID, gotClick.EmployeeID)
+		require.True(t, gotClick.ClickedAt.Equal(at))
+		require.True(t, db.Migrator().HasIndex(&store.Click{}, "ix_clicks_employee_time"))
+		var n int64
+		require.NoError(t, db.Model(&store.Checkin{}).Where("session_id = ? AND employee_id = ?", sess.ID, emp.ID).Count(&n).Error)
+		require.EqualValues(t, 1, n)
 
-			var answers []store.SurveyAnswer
-			require.NoError(t, db.Order("id").Find(&answers).Error)
-			require.Len(t, answers, 2)
-			require.EqualValues(t, 7, answers[0].SurveyID, "backfilled from the response")
-			require.EqualValues(t, 0, answers[1].SurveyID, "no response: the column default")
-			require.InDelta(t, 4.0, *answers[0].Number, 0)
-			var part store.SurveyParticipation
-			require.NoError(t, db.Where("survey_id = ? AND employee_id = ?", 7, emp.ID).First(&part).Error, "migration 6 records the named participation")
+		var answers []store.SurveyAnswer
+		require.NoError(t, db.Order("id").Find(&answers).Error)
+		require.Len(t, answers, 2)
+		require.EqualValues(t, 7, answers[0].SurveyID, "backfilled from the response")
+		require.EqualValues(t, 0, answers[1].SurveyID, "no response: the column default")
+		require.InDelta(t, 4.0, *answers[0].Number, 0)
+		var part store.SurveyParticipation
+		require.NoError(t, db.Where("survey_id = ? AND employee_id = ?", 7, emp.ID).First(&part).Error, "migration 6 records the named participation")
 
-			// The upgraded schema is the fresh one.
-			fresh := storetest.Open(t, driver)
-			requireSameSchema(t, describe(t, fresh.DB), describe(t, db.DB))
-		})
-	}
+		// The upgraded schema is the fresh one.
+		fresh := storetest.Open(t, driver)
+		requireSameSchema(t, describe(t, fresh.DB), describe(t, db.DB))
+	})
 }
 
 // TestMigrateResumesAfterAPartialMySQLRun: MySQL commits DDL statement by

@@ -66,45 +66,41 @@ func TestRetryStopsOnPermanentErrorAndRetriesTransient(t *testing.T) {
 // orders, which deadlocks on MySQL; every transaction must still commit.
 func TestTxSurvivesDeadlocks(t *testing.T) {
 	t.Parallel()
-	for _, driver := range storetest.Drivers {
-		t.Run(driver, func(t *testing.T) {
-			t.Parallel()
-			db := storetest.Open(t, driver)
-			ctx := context.Background()
-			if driver == store.DriverMySQL {
-				var level string
-				require.NoError(t, db.Raw("SELECT @@tx_isolation").Scan(&level).Error)
-				require.Equal(t, "READ-COMMITTED", level, "every connection runs at READ COMMITTED")
-			}
-			a := store.Course{Code: "A", Title: "a"}
-			b := store.Course{Code: "B", Title: "b"}
-			require.NoError(t, db.Create(&a).Error)
-			require.NoError(t, db.Create(&b).Error)
-			const n = 16
-			var wg sync.WaitGroup
-			errs := make([]error, n)
-			for i := range n {
-				wg.Go(func() {
-					first, second := a.ID, b.ID
-					if i%2 == 1 {
-						first, second = second, first
+	storetest.Each(t, func(t *testing.T, db *storetest.DB) {
+		ctx := context.Background()
+		if db.Driver == store.DriverMySQL {
+			var level string
+			require.NoError(t, db.Raw("SELECT @@tx_isolation").Scan(&level).Error)
+			require.Equal(t, "READ-COMMITTED", level, "every connection runs at READ COMMITTED")
+		}
+		a := store.Course{Code: "A", Title: "a"}
+		b := store.Course{Code: "B", Title: "b"}
+		require.NoError(t, db.Create(&a).Error)
+		require.NoError(t, db.Create(&b).Error)
+		const n = 16
+		var wg sync.WaitGroup
+		errs := make([]error, n)
+		for i := range n {
+			wg.Go(func() {
+				first, second := a.ID, b.ID
+				if i%2 == 1 {
+					first, second = second, first
+				}
+				errs[i] = store.Tx(ctx, db.DB, func(tx *gorm.DB) error {
+					if err := tx.Model(&store.Course{}).Where("id = ?", first).Update("target_level", gorm.Expr("target_level + 1")).Error; err != nil {
+						return err
 					}
-					errs[i] = store.Tx(ctx, db.DB, func(tx *gorm.DB) error {
-						if err := tx.Model(&store.Course{}).Where("id = ?", first).Update("target_level", gorm.Expr("target_level + 1")).Error; err != nil {
-							return err
-						}
-						return tx.Model(&store.Course{}).Where("id = ?", second).Update("target_level", gorm.Expr("target_level + 1")).Error
-					})
+					return tx.Model(&store.Course{}).Where("id = ?", second).Update("target_level", gorm.Expr("target_level + 1")).Error
 				})
-			}
-			wg.Wait()
-			for _, err := range errs {
-				require.NoError(t, err)
-			}
-			var got []store.Course
-			require.NoError(t, db.Order("id").Find(&got).Error)
-			require.Equal(t, 1+n, got[0].TargetLevel)
-			require.Equal(t, 1+n, got[1].TargetLevel)
-		})
-	}
+			})
+		}
+		wg.Wait()
+		for _, err := range errs {
+			require.NoError(t, err)
+		}
+		var got []store.Course
+		require.NoError(t, db.Order("id").Find(&got).Error)
+		require.Equal(t, 1+n, got[0].TargetLevel)
+		require.Equal(t, 1+n, got[1].TargetLevel)
+	})
 }

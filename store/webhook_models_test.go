@@ -17,29 +17,26 @@ import (
 // then.
 func TestMigrateAppliesAVersionBelowTheHighest(t *testing.T) {
 	t.Parallel()
-	for _, driver := range storetest.Drivers {
-		t.Run(driver, func(t *testing.T) {
-			t.Parallel()
-			ctx := context.Background()
-			db := emptyDB(t, driver)
-			_, err := store.MigrateTo(ctx, db.DB, 9)
-			require.NoError(t, err)
-			stmts, err := store.MigrationSQL(db.DB, "0012_campaign_send_times.sql")
-			require.NoError(t, err)
-			for _, s := range stmts {
-				require.NoError(t, db.Exec(s).Error)
-			}
-			require.NoError(t, db.Create(&store.SchemaMigration{Version: 12, Name: "campaign_send_times", AppliedAt: time.Now().UTC()}).Error)
-			require.ErrorIs(t, store.CheckCurrent(ctx, db.DB), store.ErrSchemaBehind, "11 is missing")
+	storetest.EachDriver(t, func(t *testing.T, driver string) {
+		ctx := context.Background()
+		db := emptyDB(t, driver)
+		_, err := store.MigrateTo(ctx, db.DB, 9)
+		require.NoError(t, err)
+		stmts, err := store.MigrationSQL(db.DB, "0012_campaign_send_times.sql")
+		require.NoError(t, err)
+		for _, s := range stmts {
+			require.NoError(t, db.Exec(s).Error)
+		}
+		require.NoError(t, db.Create(&store.SchemaMigration{Version: 12, Name: "campaign_send_times", AppliedAt: time.Now().UTC()}).Error)
+		require.ErrorIs(t, store.CheckCurrent(ctx, db.DB), store.ErrSchemaBehind, "11 is missing")
 
-			applied, err := store.Migrate(ctx, db.DB)
-			require.NoError(t, err)
-			require.Contains(t, applied, 11)
-			require.NotContains(t, applied, 12)
-			require.True(t, db.Migrator().HasTable(&store.WebhookEvent{}))
-			require.NoError(t, store.CheckCurrent(ctx, db.DB))
-		})
-	}
+		applied, err := store.Migrate(ctx, db.DB)
+		require.NoError(t, err)
+		require.Contains(t, applied, 11)
+		require.NotContains(t, applied, 12)
+		require.True(t, db.Migrator().HasTable(&store.WebhookEvent{}))
+		require.NoError(t, store.CheckCurrent(ctx, db.DB))
+	})
 }
 
 // TestRecordEventsFromIsOneStatementAndIdempotent: the outbox gets one row

@@ -95,13 +95,21 @@ func mysqlDatabase(t testing.TB) string {
 	return cfg.FormatDSN()
 }
 
-// Each runs f once per driver as parallel subtests.
+// Each runs f once per driver as parallel subtests, each with a fresh
+// migrated database.
 func Each(t *testing.T, f func(t *testing.T, db *DB)) {
+	t.Helper()
+	EachDriver(t, func(t *testing.T, driver string) { f(t, Open(t, driver)) })
+}
+
+// EachDriver runs f once per driver as parallel subtests named for the
+// driver, for tests that build their database themselves.
+func EachDriver(t *testing.T, f func(t *testing.T, driver string)) {
 	t.Helper()
 	for _, d := range Drivers {
 		t.Run(d, func(t *testing.T) {
 			t.Parallel()
-			f(t, Open(t, d))
+			f(t, d)
 		})
 	}
 }
