@@ -2,9 +2,6 @@ package campaigns
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -15,6 +12,7 @@ import (
 	"gorm.io/gorm/clause"
 
 	"github.com/learnloop/learnloop/bot"
+	"github.com/learnloop/learnloop/experiment"
 	"github.com/learnloop/learnloop/store"
 	"github.com/learnloop/learnloop/text"
 )
@@ -195,26 +193,18 @@ func (s *Service) audience(ctx context.Context, db *gorm.DB, tp store.Touchpoint
 }
 
 // Assign returns the variant a person gets in a campaign: the variants'
-// weights laid end to end, and HMAC-SHA256(key, campaign:employee) read as
-// a number picks one. The same person always gets the same variant.
+// weights laid end to end, picked by experiment.Pick on "campaign:employee".
+// The same person always gets the same variant.
 func Assign(key []byte, campaignID, employeeID uint64, vs []store.CampaignVariant) uint64 {
-	total := 0
-	for _, v := range vs {
-		total += v.Weight
+	weights := make([]int, len(vs))
+	for i, v := range vs {
+		weights[i] = v.Weight
 	}
-	if total <= 0 || len(vs) == 0 {
+	i := experiment.Pick(key, strconv.FormatUint(campaignID, 10), employeeID, weights)
+	if i < 0 {
 		return 0
 	}
-	m := hmac.New(sha256.New, key)
-	m.Write([]byte(strconv.FormatUint(campaignID, 10) + ":" + strconv.FormatUint(employeeID, 10)))
-	x := binary.BigEndian.Uint64(m.Sum(nil)[:8]) % uint64(total)
-	for _, v := range vs {
-		if x < uint64(v.Weight) {
-			return v.ID
-		}
-		x -= uint64(v.Weight)
-	}
-	return vs[len(vs)-1].ID
+	return vs[i].ID
 }
 
 // assign records the variant of every person of people (one page of the

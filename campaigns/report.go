@@ -3,13 +3,13 @@ package campaigns
 import (
 	"context"
 	"fmt"
-	"math"
 	"sort"
 	"strconv"
 	"time"
 
 	"gorm.io/gorm"
 
+	"github.com/learnloop/learnloop/experiment"
 	"github.com/learnloop/learnloop/reports"
 	"github.com/learnloop/learnloop/store"
 	"github.com/learnloop/learnloop/text"
@@ -98,35 +98,13 @@ type Share struct {
 	CampaignShare reports.Figure `json:"campaign_share"`
 }
 
-// Experiment compares each variant with the first (the control).
-type Experiment struct {
-	Control   string `json:"control"`
-	MinSample int    `json:"min_sample"`
-	// Enough is set once every variant has delivered to MinSample people;
-	// until then Status says 数据不足 and Comparisons is empty.
-	Enough      bool                `json:"enough"`
-	Status      string              `json:"status"`
-	Warning     string              `json:"warning"`
-	Comparisons []VariantComparison `json:"comparisons"`
-}
+// Experiment compares each variant with the first (the control) on
+// click-through and conversion (experiment.Evaluate).
+type Experiment = experiment.Result
 
-// VariantComparison is one variant against the control on one metric, in
-// percentage points.
-type VariantComparison struct {
-	Variant string   `json:"variant"`
-	Metric  string   `json:"metric"` // click_through or conversion_rate
-	X1      int      `json:"control_x"`
-	N1      int      `json:"control_n"`
-	X2      int      `json:"variant_x"`
-	N2      int      `json:"variant_n"`
-	Diff    float64  `json:"diff_points"`
-	CILow   float64  `json:"ci95_low_points"`
-	CIHigh  float64  `json:"ci95_high_points"`
-	Z       *float64 `json:"z"`
-	P       *float64 `json:"p_value"`
-	// Significant is set when p < 0.05.
-	Significant bool `json:"significant"`
-}
+// VariantComparison is one variant against the control on one metric
+// (click_through or conversion_rate), in percentage points.
+type VariantComparison = experiment.Row
 
 // figure is reports.NewFigure with the campaign definition of key (args
 // fill its text).
@@ -338,7 +316,7 @@ func (s *Service) Report(ctx context.Context, id uint64, opts ReportOptions) (*R
 		}
 	}
 	if len(vs) > 1 && !hidden {
-		r.Experiment = experiment(c.MinSample, r.Variants)
+		r.Experiment = evaluate(c.MinSample, r.Variants)
 	}
 	if r.Funnel.Delivered < opts.SuppressBelow {
 		r.Funnel, r.Share, r.Suppressed = Funnel{}, Share{}, true
@@ -346,10 +324,6 @@ func (s *Service) Report(ctx context.Context, id uint64, opts ReportOptions) (*R
 	r.Definitions = definitions(window, c)
 	return r, nil
 }
-
-// bilingual is a text in both languages, "zh-CN | en", as the report's
-// experiment gives its state.
-func bilingual(key string, args ...any) string { return text.M(key, args...).Bilingual() }
 
 // inDepartments narrows a query to rows whose column is one of depts; nil
 // depts does not narrow.
@@ -362,41 +336,10 @@ func inDepartments(depts []string, column string) func(*gorm.DB) *gorm.DB {
 	}
 }
 
-func experiment(minSample int, vrs []VariantRow) *Experiment {
-	e := &Experiment{Control: vrs[0].Name, MinSample: minSample, Warning: bilingual("campaigns:experiment.warning"), Comparisons: []VariantComparison{}}
-	smallest := math.MaxInt
-	for _, v := range vrs {
-		smallest = min(smallest, v.Funnel.Delivered)
+func evaluate(minSample int, vrs []VariantRow) *Experiment {
+	arms := make([]experiment.Arm, len(vrs))
+	for i, v := range vrs {
+		arms[i] = experiment.Arm{Name: v.Name, N: v.Funnel.Delivered, X: []int{v.Funnel.Clickers, v.Funnel.Converted}}
 	}
-	if smallest < minSample {
-		e.Status = bilingual("campaigns:experiment.not_enough", minSample, smallest)
-		return e
-	}
-	e.Enough = true
-	e.Status = bilingual("campaigns:experiment.enough")
-	ctl := vrs[0].Funnel
-	for _, v := range vrs[1:] {
-		for _, m := range []struct {
-			name   string
-			x1, x2 int
-		}{{"click_through", ctl.Clickers, v.Funnel.Clickers}, {"conversion_rate", ctl.Converted, v.Funnel.Converted}} {
-			cmp, ok := Compare(m.x1, ctl.Delivered, m.x2, v.Funnel.Delivered)
-			if !ok {
-				continue
-			}
-			vc := VariantComparison{Variant: v.Name, Metric: m.name, X1: cmp.X1, N1: cmp.N1, X2: cmp.X2, N2: cmp.N2,
-				Diff: round(100*cmp.Diff, 2), CILow: round(100*cmp.CILow, 2), CIHigh: round(100*cmp.CIHigh, 2)}
-			if cmp.Z != nil {
-				z, p := round(*cmp.Z, 3), round(*cmp.P, 4)
-				vc.Z, vc.P, vc.Significant = &z, &p, *cmp.P < 0.05
-			}
-			e.Comparisons = append(e.Comparisons, vc)
-		}
-	}
-	return e
-}
-
-func round(x float64, digits int) float64 {
-	p := math.Pow(10, float64(digits))
-	return math.Round(x*p) / p
+	return experiment.Evaluate(minSample, []string{"click_through", "conversion_rate"}, arms)
 }

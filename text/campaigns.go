@@ -61,14 +61,4 @@ var campaignTexts = Texts{
 		"学习得出的发送时间：读取过去 %d 天内已发送的定向推送和课程提醒（课前提醒、补签提醒、自定义通知；不含签到提醒——它在开课时被点，与发送时段无关；不含问卷推送），每条投递一次，按发送时间在所选时区中的小时（00–23）分组；“打开”= 收件人首次点击卡片中的跟踪链接，或从该卡片签到（点按钮或卡片里的签到链接），取较早者；“快速打开率”= 100 × 发送后 %d 分钟内首次打开的投递数 ÷ 该小时已发送的投递数，n = 该小时已发送数（另列首次打开的中位分钟数）。平台的“已读”不可得，因此未被点击的卡片不算打开。窗口按小时切分（第一段从窗口开始），去掉免打扰时段和节假日；在已发送数不少于 %d 的小时中选快速打开率最高者（相同取较早者）。窗口内可比较的小时少于 2 个、或窗口全在免打扰时段时，使用设定的时间。要证明它有效，请用“固定时间 vs 学习时间”的 A/B 实验",
 		"Learned send time: the sent campaign pushes and class reminders (reminders, make-up reminders, custom notices; not check-in prompts, which are tapped when the class starts whatever hour they were sent, nor survey pushes) of the last %d days, each delivery once, grouped by the hour (00–23) of their send time in the chosen zone; an open = the recipient's first click on a tracked link of the card or a check-in made from the card (its button or its check-in link), whichever is earlier; quick-open rate = 100 × deliveries first opened within %d minutes of sending ÷ the hour's sent deliveries, n = the hour's sent deliveries (the median minutes to the first open listed beside). Platforms do not tell when a card was read, so a card nobody tapped does not count as opened. The window is cut into hour slots (the first starts at the window's start), slots in quiet hours or on holidays are left out, and among the hours with at least %d sent the highest quick-open rate wins (ties: the earlier). With fewer than two comparable hours in the window, or no allowed slot, the configured time is used. To show that it helps, run a fixed-time vs learned-time A/B test",
 	},
-	// An experiment's state (campaigns.Experiment).
-	"campaigns:experiment.not_enough": {
-		"数据不足：每个版本至少需要送达 %d 人才显示比较结果（目前最少的版本为 %d 人）",
-		"Not enough data yet: every variant needs %d people delivered before the comparison is shown (the smallest has %d)",
-	},
-	"campaigns:experiment.enough": {"样本量已达到", "Minimum sample reached"},
-	"campaigns:experiment.warning": {
-		"请在实验开始前确定样本量，达到后再下结论；不要因为中途看到显著结果就提前停止——反复查看并提前停止会大大增加误判的概率。",
-		"Decide the sample size before the experiment starts and judge only once it is reached; do not stop early because an interim look seems significant — peeking and stopping early greatly inflates false positives.",
-	},
 }

@@ -51,6 +51,7 @@ var areas = []area{
 	{"console digests", "", consoleDigestTexts},
 	{"demo", "demo:", demoTexts},
 	{"digests", "digests:", digestTexts},
+	{"experiment", "experiment:", experimentTexts},
 	{"presence", "presence:", presenceTexts},
 	{"reports", "reports:", reportTexts},
 	{"roster", "roster:", rosterTexts},
