@@ -37,26 +37,9 @@ func setup(t *testing.T, db *storetest.DB, opts ...func(*config.Config, *app.Opt
 	t.Helper()
 	sh, err := time.LoadLocation("Asia/Shanghai")
 	require.NoError(t, err)
-	clk := apptest.NewClock(time.Date(2026, 3, 2, 1, 0, 0, 0, time.UTC)) // 09:00 Shanghai
-	var h http.Handler
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, r) }))
-	t.Cleanup(srv.Close)
-	cfg := config.Default()
-	cfg.Security.DevMode = true
-	cfg.Platforms.Simulator.Enabled = true // the tests tap through /sim
-	cfg.Security.LinkSecret = "e2e-link-secret-0123456789"
-	cfg.Security.AdminTokens = []config.Secret{token}
-	cfg.HTTP.PublicURL = srv.URL
-	cfg.QuietHours.Enabled = false
-	o := app.Options{DB: db.DB, Now: clk.Now}
-	for _, f := range opts {
-		f(cfg, &o)
-	}
-	require.NoError(t, cfg.Validate())
-	a, err := app.New(context.Background(), cfg, o)
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = a.Close() })
-	h = a.Handler()
+	clk := apptest.NewClock(time.Date(2026, 3, 2, 1, 0, 0, 0, time.UTC))                             // 09:00 Shanghai
+	simulator := func(cfg *config.Config, _ *app.Options) { cfg.Platforms.Simulator.Enabled = true } // the tests tap through /sim
+	a, srv := apptest.Start(t, db.DB, clk, "e2e-link-secret-0123456789", append([]func(*config.Config, *app.Options){simulator}, opts...)...)
 	return &bundle{a: a, srv: srv, clk: clk, db: db, shang: sh}
 }
 

@@ -50,33 +50,21 @@ type env struct {
 func setup(t *testing.T, db *storetest.DB) *env {
 	t.Helper()
 	e := &env{clk: apptest.NewClock(time.Date(2026, 3, 2, 1, 0, 0, 0, time.UTC))}
-	var root http.Handler
-	e.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { root.ServeHTTP(w, r) }))
-	t.Cleanup(e.srv.Close)
-	redirect := e.srv.URL + "/q/auth/"
-	e.wecom = newFakeWeCom(t, e.clk.Now, redirect, "ww-test-corp", "wecom-app-secret")
-	e.feishu = newFakeFeishu(t, e.clk.Now, redirect, "cli_presence", "feishu-app-secret")
-	e.ding = newFakeDingTalk(t, e.clk.Now, redirect, "ding-app-key", "ding-app-secret")
-
-	cfg := config.Default()
-	cfg.Security.DevMode = true
-	cfg.Security.LinkSecret = "presence-e2e-link-secret-0123456789"
-	cfg.Security.AdminTokens = []config.Secret{apptest.AdminToken}
-	cfg.HTTP.PublicURL = e.srv.URL
-	cfg.QuietHours.Enabled = false
-	cfg.Surveys.Feedback = false
-	w := &cfg.Platforms.WeCom
-	w.Enabled, w.CorpID, w.AgentID, w.Secret, w.APIBase = true, "ww-test-corp", 1000002, "wecom-app-secret", e.wecom.srv.URL
-	w.Token, w.EncodingAESKey = "QDG6eK", "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C"
-	f := &cfg.Platforms.Feishu
-	f.Enabled, f.AppID, f.AppSecret, f.VerificationToken, f.APIBase, f.ReceiveIDType = true, "cli_presence", "feishu-app-secret", "feishu-vtoken", e.feishu.srv.URL, "user_id"
-	d := &cfg.Platforms.DingTalk
-	d.Enabled, d.AppKey, d.AppSecret, d.AgentID, d.APIBase, d.OAPIBase = true, "ding-app-key", "ding-app-secret", 3001, e.ding.srv.URL, e.ding.srv.URL
-	require.NoError(t, cfg.Validate())
-	a, err := app.New(context.Background(), cfg, app.Options{DB: db.DB, Now: e.clk.Now})
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = a.Close() })
-	e.a, root = a, a.Handler()
+	// The platforms' fakes send the sign-in back to the app's own URL.
+	fakes := func(cfg *config.Config, _ *app.Options) {
+		redirect := cfg.HTTP.PublicURL + "/q/auth/"
+		e.wecom = newFakeWeCom(t, e.clk.Now, redirect, "ww-test-corp", "wecom-app-secret")
+		e.feishu = newFakeFeishu(t, e.clk.Now, redirect, "cli_presence", "feishu-app-secret")
+		e.ding = newFakeDingTalk(t, e.clk.Now, redirect, "ding-app-key", "ding-app-secret")
+		w := &cfg.Platforms.WeCom
+		w.Enabled, w.CorpID, w.AgentID, w.Secret, w.APIBase = true, "ww-test-corp", 1000002, "wecom-app-secret", e.wecom.srv.URL
+		w.Token, w.EncodingAESKey = "QDG6eK", "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C"
+		f := &cfg.Platforms.Feishu
+		f.Enabled, f.AppID, f.AppSecret, f.VerificationToken, f.APIBase, f.ReceiveIDType = true, "cli_presence", "feishu-app-secret", "feishu-vtoken", e.feishu.srv.URL, "user_id"
+		d := &cfg.Platforms.DingTalk
+		d.Enabled, d.AppKey, d.AppSecret, d.AgentID, d.APIBase, d.OAPIBase = true, "ding-app-key", "ding-app-secret", 3001, e.ding.srv.URL, e.ding.srv.URL
+	}
+	e.a, e.srv = apptest.Start(t, db.DB, e.clk, "presence-e2e-link-secret-0123456789", apptest.NoFeedback, fakes)
 
 	var course struct{ ID uint64 }
 	require.Equal(t, http.StatusCreated, apptest.Call(t, e.srv.URL, "POST", "/api/v1/courses", "", map[string]any{"code": "ALL-1", "title": "全员大会"}, &course))

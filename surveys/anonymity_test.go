@@ -1,7 +1,6 @@
 package surveys_test
 
 import (
-	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
@@ -22,7 +21,6 @@ import (
 	"github.com/learnloop/learnloop/adapters/simulator"
 	"github.com/learnloop/learnloop/app"
 	"github.com/learnloop/learnloop/bot"
-	"github.com/learnloop/learnloop/config"
 	"github.com/learnloop/learnloop/internal/apptest"
 	"github.com/learnloop/learnloop/store"
 	"github.com/learnloop/learnloop/store/storetest"
@@ -45,21 +43,7 @@ type anonWorld struct {
 func newAnonWorld(t *testing.T, db *storetest.DB) *anonWorld {
 	t.Helper()
 	w := &anonWorld{db: db, clk: apptest.NewClock(time.Date(2026, 3, 2, 1, 0, 0, 0, time.UTC)), people: map[string]store.Employee{}}
-	var h http.Handler
-	w.srv = httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) { h.ServeHTTP(rw, r) }))
-	t.Cleanup(w.srv.Close)
-	cfg := config.Default()
-	cfg.Security.DevMode = true
-	cfg.Security.LinkSecret = anonSecret
-	cfg.Security.AdminTokens = []config.Secret{apptest.AdminToken}
-	cfg.HTTP.PublicURL = w.srv.URL
-	cfg.QuietHours.Enabled = false
-	cfg.Surveys.Feedback = false
-	require.NoError(t, cfg.Validate())
-	a, err := app.New(context.Background(), cfg, app.Options{DB: db.DB, Now: w.clk.Now})
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = a.Close() })
-	w.a, h = a, a.Handler()
+	w.a, w.srv = apptest.Start(t, db.DB, w.clk, anonSecret, apptest.NoFeedback)
 
 	var c struct{ ID uint64 }
 	require.Equal(t, http.StatusCreated, w.call(t, "POST", "/api/v1/courses", "", map[string]any{"code": "ANON-2", "title": "合规"}, &c))
@@ -80,7 +64,7 @@ func newAnonWorld(t *testing.T, db *storetest.DB) *anonWorld {
 	}, &created))
 	w.survey = created.Survey.ID
 	w.clk.Set(time.Date(2026, 3, 2, 4, 0, 1, 0, time.UTC))
-	apptest.RunDue(t, a)
+	apptest.RunDue(t, w.a)
 	var es []store.Employee
 	require.NoError(t, db.Find(&es).Error)
 	for _, e := range es {

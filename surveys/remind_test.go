@@ -17,7 +17,6 @@ import (
 	"github.com/learnloop/learnloop/adapters/simulator"
 	"github.com/learnloop/learnloop/app"
 	"github.com/learnloop/learnloop/bot"
-	"github.com/learnloop/learnloop/config"
 	"github.com/learnloop/learnloop/internal/apptest"
 	"github.com/learnloop/learnloop/reports"
 	"github.com/learnloop/learnloop/store"
@@ -38,21 +37,7 @@ type remindWorld struct {
 func newRemindWorld(t *testing.T, db *storetest.DB) *remindWorld {
 	t.Helper()
 	w := &remindWorld{clk: apptest.NewClock(time.Date(2026, 3, 2, 1, 0, 0, 0, time.UTC))}
-	var h http.Handler
-	w.srv = httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) { h.ServeHTTP(rw, r) }))
-	t.Cleanup(w.srv.Close)
-	cfg := config.Default()
-	cfg.Security.DevMode = true
-	cfg.Security.LinkSecret = anonSecret
-	cfg.Security.AdminTokens = []config.Secret{apptest.AdminToken}
-	cfg.HTTP.PublicURL = w.srv.URL
-	cfg.QuietHours.Enabled = false
-	cfg.Surveys.Feedback = false
-	require.NoError(t, cfg.Validate())
-	a, err := app.New(context.Background(), cfg, app.Options{DB: db.DB, Now: w.clk.Now})
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = a.Close() })
-	w.a, h = a, a.Handler()
+	w.a, w.srv = apptest.Start(t, db.DB, w.clk, anonSecret, apptest.NoFeedback)
 
 	var c struct{ ID uint64 }
 	require.Equal(t, http.StatusCreated, w.call(t, "POST", "/api/v1/courses", "", map[string]any{"code": "REM-1", "title": "沟通"}, &c))

@@ -12,7 +12,6 @@ import (
 
 	"github.com/learnloop/learnloop/app"
 	"github.com/learnloop/learnloop/bot"
-	"github.com/learnloop/learnloop/config"
 	"github.com/learnloop/learnloop/internal/apptest"
 	"github.com/learnloop/learnloop/store"
 	"github.com/learnloop/learnloop/store/storetest"
@@ -34,21 +33,7 @@ type world struct {
 func newWorld(t *testing.T, db *storetest.DB, plan string) *world {
 	t.Helper()
 	w := &world{db: db, clk: apptest.NewClock(time.Date(2026, 3, 2, 1, 0, 0, 0, time.UTC)), people: map[string]store.Employee{}}
-	var h http.Handler
-	w.srv = httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) { h.ServeHTTP(rw, r) }))
-	t.Cleanup(w.srv.Close)
-	cfg := config.Default()
-	cfg.Security.DevMode = true
-	cfg.Security.LinkSecret = "chat-test-link-secret-0123456789"
-	cfg.Security.AdminTokens = []config.Secret{apptest.AdminToken}
-	cfg.HTTP.PublicURL = w.srv.URL
-	cfg.QuietHours.Enabled = false
-	cfg.Surveys.Feedback = false
-	require.NoError(t, cfg.Validate())
-	a, err := app.New(context.Background(), cfg, app.Options{DB: db.DB, Now: w.clk.Now})
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = a.Close() })
-	w.a, h = a, a.Handler()
+	w.a, w.srv = apptest.Start(t, db.DB, w.clk, "chat-test-link-secret-0123456789", apptest.NoFeedback)
 
 	var c struct{ ID uint64 }
 	require.Equal(t, http.StatusCreated, w.call(t, "POST", "/api/v1/courses", "", map[string]any{"code": "CHAT-1", "title": "高效沟通"}, &c))
