@@ -43,6 +43,9 @@ type Options struct {
 	// Lease is how long a claim lasts without a heartbeat; default 2m. A
 	// claimed job whose locked_until has passed is claimable again.
 	Lease time.Duration
+	// Heartbeat is how often a running job's lease is extended; default
+	// (and at most) Lease/3.
+	Heartbeat time.Duration
 	// PollInterval is how often Run looks for due jobs; default 1s.
 	PollInterval time.Duration
 	// Concurrency is how many handlers run at once; default 4.
@@ -89,6 +92,9 @@ func New(db *gorm.DB, opts Options) *Scheduler {
 	}
 	if opts.Lease <= 0 {
 		opts.Lease = 2 * time.Minute
+	}
+	if opts.Heartbeat <= 0 || opts.Heartbeat > opts.Lease/3 {
+		opts.Heartbeat = max(opts.Lease/3, time.Millisecond)
 	}
 	if opts.PollInterval <= 0 {
 		opts.PollInterval = time.Second

@@ -318,10 +318,11 @@ func (s *Scheduler) call(ctx context.Context, job store.Job) (err error) {
 	return h(ctx, job)
 }
 
-// heartbeat extends job's lease every Lease/3 until stop. When the lease was
-// taken over by another worker it cancels the handler with errLeaseLost.
+// heartbeat extends job's lease every Options.Heartbeat until stop, each
+// write bounded by Lease/3. When the lease was taken over by another worker
+// it cancels the handler with errLeaseLost.
 func (s *Scheduler) heartbeat(ctx context.Context, job store.Job, cancel context.CancelCauseFunc, stop <-chan struct{}) {
-	t := time.NewTicker(max(s.opts.Lease/3, time.Millisecond))
+	t := time.NewTicker(s.opts.Heartbeat)
 	defer t.Stop()
 	confirmed := time.Now() // wall clock: how long the database has been unreachable
 	for {
