@@ -9,6 +9,7 @@ import (
 
 	"gorm.io/gorm"
 
+	"github.com/learnloop/learnloop/fielderr"
 	"github.com/learnloop/learnloop/store"
 )
 
@@ -47,13 +48,13 @@ func (r Rule) empty() bool {
 func (a Audience) Validate() []FieldError {
 	var errs []FieldError
 	if len(a.Include)+len(a.Exclude) > MaxRules {
-		errs = append(errs, FieldError{"audience", CodeTooMany, fmt.Sprintf("at most %d rules", MaxRules)})
+		errs = append(errs, FieldError{Field: "audience", Code: CodeTooMany, Message: fmt.Sprintf("at most %d rules", MaxRules)})
 	}
 	check := func(field string, rules []Rule) {
 		for i, r := range rules {
 			f := fmt.Sprintf("audience.%s[%d]", field, i)
 			if r.empty() {
-				errs = append(errs, FieldError{f, CodeEmptyRule, "a rule needs at least one of department, title, city, tag, converted, not_converted"})
+				errs = append(errs, FieldError{Field: f, Code: CodeEmptyRule, Message: "a rule needs at least one of department, title, city, tag, converted, not_converted"})
 			}
 			for _, v := range []struct {
 				name, val string
@@ -61,17 +62,17 @@ func (a Audience) Validate() []FieldError {
 			}{{"department", r.Department, 128}, {"title", r.Title, 128}, {"city", r.City, 64}, {"tag", r.Tag, store.MaxTagRunes},
 				{"converted", r.Converted, 64}, {"not_converted", r.NotConverted, 64}} {
 				if utf8.RuneCountInString(v.val) > v.max {
-					errs = append(errs, FieldError{f + "." + v.name, CodeTooLong, fmt.Sprintf("is longer than %d characters", v.max)})
+					errs = append(errs, FieldError{Field: f + "." + v.name, Code: CodeTooLong, Message: fmt.Sprintf("is longer than %d characters", v.max)})
 				}
 			}
 			if r.Tag != "" {
 				if n, err := store.NormalizeTags(r.Tag); err != nil || n != r.Tag || strings.ContainsAny(r.Tag, ",，;；|") {
-					errs = append(errs, FieldError{f + ".tag", CodeBadTag, "must be one tag without , ; | % _ or \\"})
+					errs = append(errs, FieldError{Field: f + ".tag", Code: CodeBadTag, Message: "must be one tag without , ; | % _ or \\"})
 				}
 			}
 			for _, ev := range []struct{ name, val string }{{"converted", r.Converted}, {"not_converted", r.NotConverted}} {
 				if ev.val != "" && !validEvent(ev.val) {
-					errs = append(errs, FieldError{f + "." + ev.name, CodeBadEvent, "an event name uses letters, digits and _.:- (at most 64)"})
+					errs = append(errs, FieldError{Field: f + "." + ev.name, Code: CodeBadEvent, Message: "an event name uses letters, digits and _.:- (at most 64)"})
 				}
 			}
 		}
@@ -83,11 +84,7 @@ func (a Audience) Validate() []FieldError {
 
 // FieldError is one bad field of a campaign or conversion: the field, a
 // stable code (callers localize it) and the English message.
-type FieldError struct {
-	Field   string `json:"field"`
-	Code    string `json:"code"`
-	Message string `json:"message"`
-}
+type FieldError = fielderr.Error
 
 // Field error codes.
 const (
@@ -116,23 +113,11 @@ const (
 )
 
 // InvalidError carries every bad field of an input; nothing was changed.
-type InvalidError struct{ Fields []FieldError }
-
-// Error implements error.
-func (e *InvalidError) Error() string {
-	parts := make([]string, len(e.Fields))
-	for i, f := range e.Fields {
-		parts[i] = f.Field + ": " + f.Message
-	}
-	return "invalid: " + strings.Join(parts, "; ")
-}
-
-// Is makes errors.Is(err, ErrInvalid) true.
-func (e *InvalidError) Is(target error) bool { return target == ErrInvalid }
+type InvalidError = fielderr.Invalid
 
 // Errors of the campaign service.
 var (
-	ErrInvalid  = errors.New("invalid input")
+	ErrInvalid  = fielderr.ErrInvalid
 	ErrNotFound = store.ErrNotFound
 	ErrConflict = errors.New("conflict")
 )
@@ -210,7 +195,7 @@ func (a Audience) query(ctx context.Context, db *gorm.DB) (*gorm.DB, error) {
 // Count returns how many active employees the audience chooses right now.
 func Count(ctx context.Context, db *gorm.DB, a Audience) (int64, error) {
 	if errs := a.Validate(); len(errs) > 0 {
-		return 0, &InvalidError{errs}
+		return 0, &InvalidError{Fields: errs}
 	}
 	q, err := a.query(ctx, db)
 	if err != nil {

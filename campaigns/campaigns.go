@@ -172,29 +172,29 @@ type Input struct {
 func checkText(errs *[]FieldError, field, v string, max int, required bool) {
 	switch n := utf8.RuneCountInString(v); {
 	case required && strings.TrimSpace(v) == "":
-		*errs = append(*errs, FieldError{field, CodeRequired, "is required"})
+		*errs = append(*errs, FieldError{Field: field, Code: CodeRequired, Message: "is required"})
 	case n > max:
-		*errs = append(*errs, FieldError{field, CodeTooLong, fmt.Sprintf("is longer than %d characters", max)})
+		*errs = append(*errs, FieldError{Field: field, Code: CodeTooLong, Message: fmt.Sprintf("is longer than %d characters", max)})
 	}
 }
 
 func checkURL(errs *[]FieldError, field, v string) {
 	u, err := url.Parse(v)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || strings.ContainsAny(v, " \t\r\n") || len(v) > 900 {
-		*errs = append(*errs, FieldError{field, CodeBadURL, "must be an http(s) URL with a host, without spaces, at most 900 bytes"})
+		*errs = append(*errs, FieldError{Field: field, Code: CodeBadURL, Message: "must be an http(s) URL with a host, without spaces, at most 900 bytes"})
 	}
 }
 
 func checkButtons(errs *[]FieldError, field string, bs []Button) {
 	if len(bs) > MaxButtons {
-		*errs = append(*errs, FieldError{field, CodeTooMany, fmt.Sprintf("at most %d buttons", MaxButtons)})
+		*errs = append(*errs, FieldError{Field: field, Code: CodeTooMany, Message: fmt.Sprintf("at most %d buttons", MaxButtons)})
 	}
 	for i, b := range bs {
 		f := fmt.Sprintf("%s[%d]", field, i)
 		switch b.Kind {
 		case ButtonCourse, ButtonLive, ButtonExam, ButtonDocument:
 		default:
-			*errs = append(*errs, FieldError{f + ".kind", CodeBadChoice, "must be one of course, live, exam, document"})
+			*errs = append(*errs, FieldError{Field: f + ".kind", Code: CodeBadChoice, Message: "must be one of course, live, exam, document"})
 		}
 		checkText(errs, f+".text", b.Text, 20, false)
 		checkURL(errs, f+".url", b.URL)
@@ -203,22 +203,22 @@ func checkButtons(errs *[]FieldError, field string, bs []Button) {
 
 func (s *Service) checkCron(errs *[]FieldError, field, spec string, loc *time.Location) {
 	if len(spec) > plan.MaxCron {
-		*errs = append(*errs, FieldError{field, CodeTooLong, fmt.Sprintf("is longer than %d characters", plan.MaxCron)})
+		*errs = append(*errs, FieldError{Field: field, Code: CodeTooLong, Message: fmt.Sprintf("is longer than %d characters", plan.MaxCron)})
 		return
 	}
 	if _, err := scheduler.NextCron(spec, loc, s.now()); err != nil {
-		*errs = append(*errs, FieldError{field, CodeBadValue, err.Error()})
+		*errs = append(*errs, FieldError{Field: field, Code: CodeBadValue, Message: err.Error()})
 	}
 }
 
 func (s *Service) checkAt(errs *[]FieldError, field string, at *time.Time) {
 	switch {
 	case at == nil:
-		*errs = append(*errs, FieldError{field, CodeRequired, "is required for schedule at"})
+		*errs = append(*errs, FieldError{Field: field, Code: CodeRequired, Message: "is required for schedule at"})
 	case at.Before(s.now().Add(-time.Minute)):
-		*errs = append(*errs, FieldError{field, CodePast, "is in the past"})
+		*errs = append(*errs, FieldError{Field: field, Code: CodePast, Message: "is in the past"})
 	case at.After(s.now().AddDate(2, 0, 0)):
-		*errs = append(*errs, FieldError{field, CodeTooFar, "is more than two years ahead"})
+		*errs = append(*errs, FieldError{Field: field, Code: CodeTooFar, Message: "is more than two years ahead"})
 	}
 }
 
@@ -235,24 +235,24 @@ func (s *Service) validate(in *Input) (*time.Location, []FieldError) {
 	checkButtons(&errs, "buttons", in.Buttons)
 	errs = append(errs, in.Audience.Validate()...)
 	if !validEvent(in.Event) {
-		errs = append(errs, FieldError{"event", CodeRequired, "is required: the conversion event the campaign is judged on (letters, digits and _.:-, at most 64)"})
+		errs = append(errs, FieldError{Field: "event", Code: CodeRequired, Message: "is required: the conversion event the campaign is judged on (letters, digits and _.:-, at most 64)"})
 	}
 	if in.Locale == "" {
 		in.Locale = string(text.Parse(s.Locale))
 	} else if _, ok := text.Exact(in.Locale); !ok {
-		errs = append(errs, FieldError{"locale", CodeBadChoice, "must be zh-CN or en"})
+		errs = append(errs, FieldError{Field: "locale", Code: CodeBadChoice, Message: "must be zh-CN or en"})
 	}
 	if in.MinSample == 0 {
 		in.MinSample = DefaultMinSample
 	}
 	if in.MinSample < 1 || in.MinSample > 1_000_000 {
-		errs = append(errs, FieldError{"min_sample", CodeOutOfRange, "must be 1–1,000,000"})
+		errs = append(errs, FieldError{Field: "min_sample", Code: CodeOutOfRange, Message: "must be 1–1,000,000"})
 	}
 	if in.MinGroupSize == 0 {
 		in.MinGroupSize = DefaultMinGroupSize
 	}
 	if in.MinGroupSize < 1 || in.MinGroupSize > 1000 {
-		errs = append(errs, FieldError{"min_group_size", CodeOutOfRange, "must be 1–1000"})
+		errs = append(errs, FieldError{Field: "min_group_size", Code: CodeOutOfRange, Message: "must be 1–1000"})
 	}
 	loc := s.Location
 	if loc == nil {
@@ -261,7 +261,7 @@ func (s *Service) validate(in *Input) (*time.Location, []FieldError) {
 	if in.Schedule.TimeZone != "" {
 		l, err := time.LoadLocation(in.Schedule.TimeZone)
 		if err != nil || in.Schedule.TimeZone == "Local" {
-			errs = append(errs, FieldError{"schedule.time_zone", CodeBadZone, "is not an IANA time zone"})
+			errs = append(errs, FieldError{Field: "schedule.time_zone", Code: CodeBadZone, Message: "is not an IANA time zone"})
 		} else {
 			loc = l
 		}
@@ -290,17 +290,17 @@ func (s *Service) validate(in *Input) (*time.Location, []FieldError) {
 				at := w.From
 				in.Schedule.At = &at
 			} else if in.Schedule.At.Before(w.From) || !in.Schedule.At.Before(w.To) {
-				errs = append(errs, FieldError{"schedule.at", CodeOutsideWindow, "the configured time must lie inside the window"})
+				errs = append(errs, FieldError{Field: "schedule.at", Code: CodeOutsideWindow, Message: "the configured time must lie inside the window"})
 			}
 		}
 	default:
-		errs = append(errs, FieldError{"schedule.kind", CodeBadChoice, "must be one of now, at, cron, best"})
+		errs = append(errs, FieldError{Field: "schedule.kind", Code: CodeBadChoice, Message: "must be one of now, at, cron, best"})
 	}
 	if len(in.Variants) == 0 {
 		in.Variants = []VariantInput{{Name: "A"}}
 	}
 	if len(in.Variants) > MaxVariants {
-		errs = append(errs, FieldError{"variants", CodeTooMany, fmt.Sprintf("at most %d variants", MaxVariants)})
+		errs = append(errs, FieldError{Field: "variants", Code: CodeTooMany, Message: fmt.Sprintf("at most %d variants", MaxVariants)})
 	}
 	names := map[string]bool{}
 	for i := range in.Variants {
@@ -308,30 +308,30 @@ func (s *Service) validate(in *Input) (*time.Location, []FieldError) {
 		f := fmt.Sprintf("variants[%d]", i)
 		v.Name = strings.TrimSpace(v.Name)
 		if v.Name == "" || len(v.Name) > 32 || strings.ContainsAny(v.Name, " \t\r\n") {
-			errs = append(errs, FieldError{f + ".name", CodeRequired, "is required: at most 32 characters, no spaces"})
+			errs = append(errs, FieldError{Field: f + ".name", Code: CodeRequired, Message: "is required: at most 32 characters, no spaces"})
 		}
 		if names[v.Name] {
-			errs = append(errs, FieldError{f + ".name", CodeDuplicate, "is used twice"})
+			errs = append(errs, FieldError{Field: f + ".name", Code: CodeDuplicate, Message: "is used twice"})
 		}
 		names[v.Name] = true
 		if v.Weight == 0 {
 			v.Weight = 1
 		}
 		if v.Weight < 1 || v.Weight > 100 {
-			errs = append(errs, FieldError{f + ".weight", CodeOutOfRange, "must be 1–100"})
+			errs = append(errs, FieldError{Field: f + ".weight", Code: CodeOutOfRange, Message: "must be 1–100"})
 		}
 		checkText(&errs, f+".title", v.Title, 128, false)
 		checkText(&errs, f+".body", v.Body, MaxBody, false)
 		checkButtons(&errs, f+".buttons", v.Buttons)
 		switch {
 		case v.Best != nil && (v.At != nil || v.Cron != ""):
-			errs = append(errs, FieldError{f + ".best", CodeConflict, "give best, at or cron, not two of them"})
+			errs = append(errs, FieldError{Field: f + ".best", Code: CodeConflict, Message: "give best, at or cron, not two of them"})
 		case v.Best != nil && in.Schedule.Kind == store.ScheduleCron:
-			errs = append(errs, FieldError{f + ".best", CodeNeedsOneOff, "a learned send time needs a one-off campaign schedule (now, at or best)"})
+			errs = append(errs, FieldError{Field: f + ".best", Code: CodeNeedsOneOff, Message: "a learned send time needs a one-off campaign schedule (now, at or best)"})
 		case v.Best != nil:
 			s.checkWindow(&errs, f+".best", v.Best)
 		case v.At != nil && v.Cron != "":
-			errs = append(errs, FieldError{f, CodeConflict, "give at or cron, not both"})
+			errs = append(errs, FieldError{Field: f, Code: CodeConflict, Message: "give at or cron, not both"})
 		case v.At != nil:
 			s.checkAt(&errs, f+".at", v.At)
 		case v.Cron != "":
@@ -368,7 +368,7 @@ const carrierLife = 20 * 365 * 24 * time.Hour
 func (s *Service) Create(ctx context.Context, in Input, actor string) (Campaign, error) {
 	loc, errs := s.validate(&in)
 	if len(errs) > 0 {
-		return Campaign{}, &InvalidError{errs}
+		return Campaign{}, &InvalidError{Fields: errs}
 	}
 	choices, err := s.choices(ctx, in, loc)
 	if err != nil {
@@ -473,7 +473,7 @@ func (s *Service) addVariants(ctx context.Context, tx *gorm.DB, c store.Campaign
 func (s *Service) Update(ctx context.Context, id uint64, in Input, actor string) (Campaign, error) {
 	loc, errs := s.validate(&in)
 	if len(errs) > 0 {
-		return Campaign{}, &InvalidError{errs}
+		return Campaign{}, &InvalidError{Fields: errs}
 	}
 	choices, err := s.choices(ctx, in, loc)
 	if err != nil {

@@ -80,21 +80,21 @@ func (s *Service) checkConversion(in *ConversionInput) []FieldError {
 	in.EventID, in.Event = strings.TrimSpace(in.EventID), strings.TrimSpace(in.Event)
 	switch {
 	case in.EventID == "":
-		errs = append(errs, FieldError{"event_id", CodeRequired, "is required: the sender's id of the event, which makes a resend harmless"})
+		errs = append(errs, FieldError{Field: "event_id", Code: CodeRequired, Message: "is required: the sender's id of the event, which makes a resend harmless"})
 	case len(in.EventID) > 128 || !utf8.ValidString(in.EventID) || strings.ContainsAny(in.EventID, "\r\n\t"):
-		errs = append(errs, FieldError{"event_id", CodeTooLong, "is at most 128 bytes of text on one line"})
+		errs = append(errs, FieldError{Field: "event_id", Code: CodeTooLong, Message: "is at most 128 bytes of text on one line"})
 	}
 	if !validEvent(in.Event) {
-		errs = append(errs, FieldError{"event", CodeRequired, "is required: letters, digits and _.:- (at most 64)"})
+		errs = append(errs, FieldError{Field: "event", Code: CodeRequired, Message: "is required: letters, digits and _.:- (at most 64)"})
 	}
 	now := s.now()
 	switch {
 	case in.OccurredAt == nil:
-		errs = append(errs, FieldError{"occurred_at", CodeRequired, "is required (RFC 3339)"})
+		errs = append(errs, FieldError{Field: "occurred_at", Code: CodeRequired, Message: "is required (RFC 3339)"})
 	case in.OccurredAt.After(now.Add(5 * time.Minute)):
-		errs = append(errs, FieldError{"occurred_at", CodeFuture, "is in the future"})
+		errs = append(errs, FieldError{Field: "occurred_at", Code: CodeFuture, Message: "is in the future"})
 	case in.OccurredAt.Before(now.AddDate(-1, 0, 0)):
-		errs = append(errs, FieldError{"occurred_at", CodeTooFar, "is more than a year ago"})
+		errs = append(errs, FieldError{Field: "occurred_at", Code: CodeTooFar, Message: "is more than a year ago"})
 	}
 	ways := 0
 	if in.EmployeeID != 0 {
@@ -108,17 +108,17 @@ func (s *Service) checkConversion(in *ConversionInput) []FieldError {
 		switch bot.Platform(in.Platform) {
 		case bot.PlatformWeCom, bot.PlatformFeishu, bot.PlatformDingTalk, bot.PlatformSimulator:
 		default:
-			errs = append(errs, FieldError{"platform", CodeBadChoice, "must be one of wecom, feishu, dingtalk, simulator"})
+			errs = append(errs, FieldError{Field: "platform", Code: CodeBadChoice, Message: "must be one of wecom, feishu, dingtalk, simulator"})
 		}
 		if in.PlatformUserID == "" || len(in.PlatformUserID) > 128 {
-			errs = append(errs, FieldError{"platform_user_id", CodeRequired, "is required with platform (at most 128 bytes)"})
+			errs = append(errs, FieldError{Field: "platform_user_id", Code: CodeRequired, Message: "is required with platform (at most 128 bytes)"})
 		}
 	}
 	if ways != 1 {
-		errs = append(errs, FieldError{"employee_id", CodeBadPerson, "name the person by exactly one of employee_id, external_id, or platform with platform_user_id"})
+		errs = append(errs, FieldError{Field: "employee_id", Code: CodeBadPerson, Message: "name the person by exactly one of employee_id, external_id, or platform with platform_user_id"})
 	}
 	if len(in.ExternalID) > 64 {
-		errs = append(errs, FieldError{"external_id", CodeTooLong, "is longer than 64 bytes"})
+		errs = append(errs, FieldError{Field: "external_id", Code: CodeTooLong, Message: "is longer than 64 bytes"})
 	}
 	return errs
 }
@@ -141,7 +141,7 @@ func (s *Service) employee(ctx context.Context, in ConversionInput) (store.Emplo
 		return e, fmt.Errorf("find employee: %w", err)
 	}
 	if e.ID == 0 {
-		return e, &InvalidError{[]FieldError{{"employee_id", CodeUnknown, "no employee matches"}}}
+		return e, &InvalidError{Fields: []FieldError{{Field: "employee_id", Code: CodeUnknown, Message: "no employee matches"}}}
 	}
 	return e, nil
 }
@@ -154,7 +154,7 @@ func (s *Service) employee(ctx context.Context, in ConversionInput) (store.Emplo
 // event id with a different person, event or time is a conflict.
 func (s *Service) RecordConversion(ctx context.Context, in ConversionInput, source string) (ConversionResult, error) {
 	if errs := s.checkConversion(&in); len(errs) > 0 {
-		return ConversionResult{}, &InvalidError{errs}
+		return ConversionResult{}, &InvalidError{Fields: errs}
 	}
 	e, err := s.employee(ctx, in)
 	if err != nil {

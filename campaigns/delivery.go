@@ -287,7 +287,7 @@ func (s *Service) Preview(ctx context.Context, r *bot.Renderer, id uint64) ([]Va
 func (s *Service) PreviewInput(ctx context.Context, r *bot.Renderer, in Input) ([]VariantPreview, error) {
 	loc, errs := s.validate(&in)
 	if len(errs) > 0 {
-		return nil, &InvalidError{errs}
+		return nil, &InvalidError{Fields: errs}
 	}
 	camp := store.Campaign{Title: in.Title, Body: in.Body, ImageURL: in.ImageURL, Buttons: mustJSON(nonNil(in.Buttons)), Locale: in.Locale}
 	out := make([]VariantPreview, 0, len(in.Variants))

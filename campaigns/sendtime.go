@@ -115,15 +115,15 @@ func (s *Service) quiet(loc *time.Location) scheduler.QuietHours {
 func (s *Service) checkWindow(errs *[]FieldError, field string, w *Window) {
 	switch {
 	case w == nil || w.From.IsZero() || w.To.IsZero():
-		*errs = append(*errs, FieldError{field, CodeRequired, "is required: from and to (RFC 3339)"})
+		*errs = append(*errs, FieldError{Field: field, Code: CodeRequired, Message: "is required: from and to (RFC 3339)"})
 	case !w.To.After(w.From):
-		*errs = append(*errs, FieldError{field + ".to", CodeWindowOrder, "must be after from"})
+		*errs = append(*errs, FieldError{Field: field + ".to", Code: CodeWindowOrder, Message: "must be after from"})
 	case w.To.Sub(w.From) > MaxWindow:
-		*errs = append(*errs, FieldError{field, CodeWindowTooLong, "is longer than 7 days"})
+		*errs = append(*errs, FieldError{Field: field, Code: CodeWindowTooLong, Message: "is longer than 7 days"})
 	case w.From.Before(s.now().Add(-time.Minute)):
-		*errs = append(*errs, FieldError{field + ".from", CodePast, "is in the past"})
+		*errs = append(*errs, FieldError{Field: field + ".from", Code: CodePast, Message: "is in the past"})
 	case w.From.After(s.now().AddDate(2, 0, 0)):
-		*errs = append(*errs, FieldError{field + ".from", CodeTooFar, "is more than two years ahead"})
+		*errs = append(*errs, FieldError{Field: field + ".from", Code: CodeTooFar, Message: "is more than two years ahead"})
 	}
 }
 

@@ -26,12 +26,12 @@ type Tags struct {
 func (s *Service) SetTags(ctx context.Context, employeeID uint64, tags []string, actor string) (Tags, error) {
 	for i, t := range tags {
 		if strings.ContainsAny(t, ",，;；|") {
-			return Tags{}, &InvalidError{[]FieldError{{fmt.Sprintf("tags[%d]", i), CodeBadTag, "one tag per entry (no , ; or |)"}}}
+			return Tags{}, &InvalidError{Fields: []FieldError{{Field: fmt.Sprintf("tags[%d]", i), Code: CodeBadTag, Message: "one tag per entry (no , ; or |)"}}}
 		}
 	}
 	norm, err := store.NormalizeTags(strings.Join(tags, ","))
 	if err != nil {
-		return Tags{}, &InvalidError{[]FieldError{{"tags", CodeBadValue, err.Error()}}}
+		return Tags{}, &InvalidError{Fields: []FieldError{{Field: "tags", Code: CodeBadValue, Message: err.Error()}}}
 	}
 	var e store.Employee
 	err = store.Tx(ctx, s.DB, func(tx *gorm.DB) error {

@@ -21,6 +21,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/learnloop/learnloop/bot"
+	"github.com/learnloop/learnloop/fielderr"
 	"github.com/learnloop/learnloop/plan"
 	"github.com/learnloop/learnloop/roster"
 	"github.com/learnloop/learnloop/store"
@@ -36,8 +37,9 @@ var (
 	ErrForbidden = errors.New("forbidden")
 	// ErrConflict means the current state does not allow it.
 	ErrConflict = errors.New("conflict")
-	// ErrInvalid is what an *InvalidError matches with errors.Is.
-	ErrInvalid = errors.New("invalid input")
+	// ErrInvalid is what an *InvalidError matches with errors.Is
+	// (fielderr.ErrInvalid, the same for every domain service).
+	ErrInvalid = fielderr.ErrInvalid
 )
 
 // Conflicts with their own meaning; each matches ErrConflict.
@@ -74,39 +76,10 @@ const (
 
 // FieldError is one invalid field: its name, a stable code and the code's
 // arguments. Callers localize it; Message is the English text.
-type FieldError struct {
-	Field   string
-	Code    string
-	Args    []any
-	Message string
-}
+type FieldError = fielderr.Error
 
 // InvalidError lists every invalid field of one input; nothing was changed.
-type InvalidError struct {
-	Fields []FieldError
-}
-
-// Error implements error.
-func (e *InvalidError) Error() string {
-	parts := make([]string, len(e.Fields))
-	for i, f := range e.Fields {
-		parts[i] = f.Field + " " + f.Message
-	}
-	return "invalid input: " + strings.Join(parts, "; ")
-}
-
-// Is makes errors.Is(err, ErrInvalid) hold.
-func (e *InvalidError) Is(target error) bool { return target == ErrInvalid }
-
-// Has reports whether field has an error.
-func (e *InvalidError) Has(field string) bool {
-	for _, f := range e.Fields {
-		if f.Field == field {
-			return true
-		}
-	}
-	return false
-}
+type InvalidError = fielderr.Invalid
 
 // callerFields starts a list with the caller's parse errors, giving each
 // its English message when it has none.

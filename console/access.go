@@ -126,7 +126,7 @@ func (v *viewer) actor() command.Actor {
 	return command.Actor{Name: v.name(), Role: v.Account.Role}
 }
 
-// errorKeys localizes a command's field errors: the message key of a field,
+// errorKeys localizes a command's or a domain service's field errors: the message key of a field,
 // or of a field with a code ("ends_at/end_before_start").
 type errorKeys map[string]string
 
@@ -138,8 +138,9 @@ func (k errorKeys) key(f command.FieldError) string {
 	return k[f.Field]
 }
 
-// fieldErrors puts a command's field errors on p, localized by keys; a
-// field without a key shows the command's English message.
+// fieldErrors puts the field errors of a command or a domain service
+// (digests, webhooks) on p, localized by keys; a field without a key shows
+// the English message. It reports whether err was an *InvalidError.
 func (p *page) fieldErrors(err error, keys errorKeys) bool {
 	var ie *command.InvalidError
 	if !errors.As(err, &ie) {

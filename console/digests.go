@@ -103,7 +103,7 @@ func firstOf(vs ...string) string {
 
 // digestFieldKeys are the messages of the service's invalid fields, by
 // field and code.
-var digestFieldKeys = map[string]string{
+var digestFieldKeys = errorKeys{
 	"account/" + digests.CodeRequired: "digests.err_account", "account/" + digests.CodeNotFound: "digests.err_account",
 	"account/" + digests.CodeForbidden: "digests.err_account_own",
 	"employee/" + digests.CodeRequired: "digests.err_employee_required", "employee/" + digests.CodeNotFound: "digests.err_employee",
@@ -127,15 +127,7 @@ func (c *Console) digestCreate(w http.ResponseWriter, r *http.Request, v *viewer
 		in.Account = strings.TrimSpace(f.Get("account"))
 	}
 	_, err := c.d.Digests.Create(r.Context(), in, digestActor(v))
-	var inv *digests.InvalidError
-	if errors.As(err, &inv) {
-		for _, fe := range inv.Fields {
-			if key, ok := digestFieldKeys[fe.Field+"/"+fe.Code]; ok {
-				p.fieldError(fe.Field, key)
-			} else {
-				p.fieldText(fe.Field, fe.Message)
-			}
-		}
+	if p.fieldErrors(err, digestFieldKeys) {
 		c.renderDigests(w, r, v, p, http.StatusUnprocessableEntity)
 		return
 	}

@@ -90,7 +90,7 @@ func (c *Console) renderWebhooks(w http.ResponseWriter, r *http.Request, v *view
 }
 
 // webhookFieldKeys are the messages of the service's invalid fields.
-var webhookFieldKeys = map[string]string{
+var webhookFieldKeys = errorKeys{
 	"url": "webhooks.err_url", "events": "webhooks.err_events", "description": "webhooks.err_description", "secret": "webhooks.err_secret",
 }
 
@@ -107,13 +107,7 @@ func (c *Console) webhookCreate(w http.ResponseWriter, r *http.Request, v *viewe
 		events = []string{}
 	}
 	e, err := c.d.Webhooks.Create(r.Context(), webhooks.Input{URL: &target, Events: events, Description: &desc}, v.name())
-	var inv *webhooks.InvalidError
-	if errors.As(err, &inv) {
-		for _, fe := range inv.Fields {
-			if key, ok := webhookFieldKeys[fe.Field]; ok {
-				p.fieldError(fe.Field, key)
-			}
-		}
+	if p.fieldErrors(err, webhookFieldKeys) {
 		c.renderWebhooks(w, r, v, p, http.StatusUnprocessableEntity, nil)
 		return
 	}

@@ -24,6 +24,7 @@ import (
 	"gorm.io/gorm/clause"
 
 	"github.com/learnloop/learnloop/bot"
+	"github.com/learnloop/learnloop/fielderr"
 	"github.com/learnloop/learnloop/plan"
 	"github.com/learnloop/learnloop/reports"
 	"github.com/learnloop/learnloop/scheduler"
@@ -59,22 +60,10 @@ const (
 )
 
 // FieldError is one invalid field of an Input.
-type FieldError struct {
-	Field   string `json:"field"`
-	Code    string `json:"code"`
-	Message string `json:"message"`
-}
+type FieldError = fielderr.Error
 
 // InvalidError lists the invalid fields of a request; nothing was changed.
-type InvalidError struct{ Fields []FieldError }
-
-func (e *InvalidError) Error() string {
-	parts := make([]string, len(e.Fields))
-	for i, f := range e.Fields {
-		parts[i] = f.Field + " " + f.Message
-	}
-	return "invalid digest subscription: " + strings.Join(parts, "; ")
-}
+type InvalidError = fielderr.Invalid
 
 // Actor is who asks: an admin (the API token, the CLI) may manage every
 // account's subscriptions, a coordinator or department head only their
@@ -205,7 +194,9 @@ type validated struct {
 func (s *Service) validate(ctx context.Context, db *gorm.DB, in *Input, a Actor) (validated, error) {
 	var v validated
 	var errs []FieldError
-	bad := func(field, code, msg string) { errs = append(errs, FieldError{field, code, msg}) }
+	bad := func(field, code, msg string) {
+		errs = append(errs, FieldError{Field: field, Code: code, Message: msg})
+	}
 	in.Account, in.Employee, in.Frequency = strings.TrimSpace(in.Account), strings.TrimSpace(in.Employee), strings.TrimSpace(in.Frequency)
 	in.TimeZone, in.Platform, in.Locale = strings.TrimSpace(in.TimeZone), strings.TrimSpace(in.Platform), strings.TrimSpace(in.Locale)
 	if in.Account == "" {
@@ -300,7 +291,7 @@ func (s *Service) validate(ctx context.Context, db *gorm.DB, in *Input, a Actor)
 		}
 	}
 	if len(errs) > 0 {
-		return v, &InvalidError{errs}
+		return v, &InvalidError{Fields: errs}
 	}
 	return v, nil
 }

@@ -56,15 +56,11 @@ type problem struct {
 	Errors []FieldError `json:"errors,omitempty"`
 }
 
-var problemTitles = map[string]string{
-	"bad_id": "Bad path id", "invalid": "Invalid fields", "malformed_json": "Malformed JSON body",
-	"not_found": "Not found", "internal": "Internal error",
-}
-
 func apiError(w http.ResponseWriter, status int, code, msg string, fields []FieldError) {
-	title, ok := problemTitles[code]
-	if !ok {
-		title = http.StatusText(status)
+	// The API's problem titles, as package web gives them.
+	title := http.StatusText(status)
+	if k := "web:problem." + code; text.Has(k) {
+		title = text.T(text.EN, k)
 	}
 	writeBody(w, status, "application/problem+json", problem{
 		Type: "tag:learnloop,2026:problem:" + code, Title: title, Status: status, Detail: msg, Code: code, Errors: fields,
@@ -88,16 +84,16 @@ func PresentDefinition(r Rules) text.Message {
 func (s *Service) apiGet(w http.ResponseWriter, r *http.Request) {
 	id, ok := pathID(r)
 	if !ok {
-		apiError(w, http.StatusNotFound, "not_found", "no such session", nil)
+		apiError(w, http.StatusNotFound, "not_found", text.T(text.EN, "presence:api.no_session"), nil)
 		return
 	}
 	var n int64
 	if err := s.d.DB.WithContext(r.Context()).Table("sessions").Where("id = ?", id).Count(&n).Error; err != nil {
-		apiError(w, http.StatusServiceUnavailable, "internal", "try again", nil)
+		apiError(w, http.StatusServiceUnavailable, "internal", text.T(text.EN, "presence:api.try_again"), nil)
 		return
 	}
 	if n == 0 {
-		apiError(w, http.StatusNotFound, "not_found", "no such session", nil)
+		apiError(w, http.StatusNotFound, "not_found", text.T(text.EN, "presence:api.no_session"), nil)
 		return
 	}
 	rules, err := s.Settings(r.Context(), id)
@@ -109,7 +105,7 @@ func (s *Service) apiGet(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	s.log().Error("presence api: read", "err", err)
-	apiError(w, http.StatusServiceUnavailable, "internal", "try again", nil)
+	apiError(w, http.StatusServiceUnavailable, "internal", text.T(text.EN, "presence:api.try_again"), nil)
 }
 
 func decodeStrict(r *http.Request, v any) error {
@@ -127,26 +123,26 @@ func decodeStrict(r *http.Request, v any) error {
 func (s *Service) apiPut(w http.ResponseWriter, r *http.Request, actor string) {
 	id, ok := pathID(r)
 	if !ok {
-		apiError(w, http.StatusNotFound, "not_found", "no such session", nil)
+		apiError(w, http.StatusNotFound, "not_found", text.T(text.EN, "presence:api.no_session"), nil)
 		return
 	}
 	rules := DefaultRules()
 	if err := decodeStrict(r, &rules); err != nil {
-		apiError(w, http.StatusBadRequest, "malformed_json", "body must be a presence rules object: "+strings.TrimPrefix(err.Error(), "json: "), nil)
+		apiError(w, http.StatusBadRequest, "malformed_json", text.T(text.EN, "presence:api.bad_rules", strings.TrimPrefix(err.Error(), "json: ")), nil)
 		return
 	}
 	err := s.SaveSettings(r.Context(), id, rules, actor)
 	var ve *ValidationError
 	switch {
 	case errors.As(err, &ve):
-		apiError(w, http.StatusUnprocessableEntity, "invalid", "invalid presence rules; nothing was saved", ve.Fields)
+		apiError(w, http.StatusUnprocessableEntity, "invalid", text.T(text.EN, "presence:api.invalid_rules"), ve.Fields)
 		return
 	case errors.Is(err, ErrNotFound):
-		apiError(w, http.StatusNotFound, "not_found", "no such session", nil)
+		apiError(w, http.StatusNotFound, "not_found", text.T(text.EN, "presence:api.no_session"), nil)
 		return
 	case err != nil:
 		s.log().Error("presence api: save", "err", err)
-		apiError(w, http.StatusServiceUnavailable, "internal", "nothing was saved; try again", nil)
+		apiError(w, http.StatusServiceUnavailable, "internal", text.T(text.EN, "presence:api.not_saved"), nil)
 		return
 	}
 	s.apiGet(w, r)
@@ -155,25 +151,26 @@ func (s *Service) apiPut(w http.ResponseWriter, r *http.Request, actor string) {
 func (s *Service) apiSurvey(w http.ResponseWriter, r *http.Request, actor string) {
 	id, ok := pathID(r)
 	if !ok {
-		apiError(w, http.StatusNotFound, "not_found", "no such survey", nil)
+		apiError(w, http.StatusNotFound, "not_found", text.T(text.EN, "presence:api.no_survey"), nil)
 		return
 	}
 	var body struct {
 		Required *bool `json:"required"`
 	}
 	if err := decodeStrict(r, &body); err != nil || body.Required == nil {
-		apiError(w, http.StatusBadRequest, "malformed_json", `body must be {"required": true|false}`, nil)
+		apiError(w, http.StatusBadRequest, "malformed_json", text.T(text.EN, "presence:api.bad_identity"), nil)
 		return
 	}
 	err := s.SetSurveyIdentity(r.Context(), id, *body.Required, actor)
 	switch {
 	case errors.Is(err, ErrNotFound):
-		apiError(w, http.StatusNotFound, "not_found", "no such survey", nil)
+		apiError(w, http.StatusNotFound, "not_found", text.T(text.EN, "presence:api.no_survey"), nil)
 	case errors.Is(err, ErrAnonymousSurvey):
-		apiError(w, http.StatusUnprocessableEntity, "invalid", "an anonymous survey cannot require the app identity; nothing was saved", []FieldError{{"required", "not_allowed", "anonymous survey"}})
+		apiError(w, http.StatusUnprocessableEntity, "invalid", text.T(text.EN, "presence:api.anonymous"),
+			[]FieldError{{Field: "required", Code: "not_allowed", Message: text.T(text.EN, "presence:api.anonymous_field")}})
 	case err != nil:
 		s.log().Error("presence api: survey identity", "err", err)
-		apiError(w, http.StatusServiceUnavailable, "internal", "nothing was saved; try again", nil)
+		apiError(w, http.StatusServiceUnavailable, "internal", text.T(text.EN, "presence:api.not_saved"), nil)
 	default:
 		writeJSON(w, http.StatusOK, map[string]any{"survey_id": id, "required": *body.Required})
 	}

@@ -154,17 +154,17 @@ func rulesOf(p store.PresenceSetting) Rules {
 func (r Rules) Validate() error {
 	var fs []FieldError
 	if r.RotateSeconds < minRotateSeconds || r.RotateSeconds > maxRotateSeconds {
-		fs = append(fs, FieldError{"rotate_seconds", "out_of_range", fmt.Sprintf("must be %d–%d seconds", minRotateSeconds, maxRotateSeconds)})
+		fs = append(fs, FieldError{Field: "rotate_seconds", Code: "out_of_range", Message: text.T(text.EN, "presence:field.rotate_seconds", minRotateSeconds, maxRotateSeconds)})
 	}
 	if r.Geofence {
 		if r.Latitude < -90 || r.Latitude > 90 || (r.Latitude == 0 && r.Longitude == 0) {
-			fs = append(fs, FieldError{"latitude", "out_of_range", "must be the venue's latitude, -90–90"})
+			fs = append(fs, FieldError{Field: "latitude", Code: "out_of_range", Message: text.T(text.EN, "presence:field.latitude")})
 		}
 		if r.Longitude < -180 || r.Longitude > 180 {
-			fs = append(fs, FieldError{"longitude", "out_of_range", "must be the venue's longitude, -180–180"})
+			fs = append(fs, FieldError{Field: "longitude", Code: "out_of_range", Message: text.T(text.EN, "presence:field.longitude")})
 		}
 		if r.RadiusMeters < minRadius || r.RadiusMeters > maxRadius {
-			fs = append(fs, FieldError{"radius_m", "out_of_range", fmt.Sprintf("must be %d–%d metres", minRadius, maxRadius)})
+			fs = append(fs, FieldError{Field: "radius_m", Code: "out_of_range", Message: text.T(text.EN, "presence:field.radius_m", minRadius, maxRadius)})
 		}
 	}
 	if len(fs) > 0 {

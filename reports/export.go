@@ -55,22 +55,22 @@ func (r *SessionReport) summaryRows() []summaryRow {
 	}
 	rateN := r.CheckinRate.N
 	rows := []summaryRow{
-		{"session_id", s.ID, nil, "场次编号 | session id"},
-		{"course_code", s.CourseCode, nil, "课程代码 | course code"},
-		{"course_title", s.CourseTitle, nil, "课程名称 | course title"},
-		{"session_title", s.Title, nil, "场次名称 | session title"},
-		{"starts_at", local(s.StartsAt), nil, "开课时间（场次时区）| start, in the session's time zone"},
-		{"ends_at", local(s.EndsAt), nil, "下课时间（场次时区）| end, in the session's time zone"},
-		{"time_zone", loc.String(), nil, "本报告所有时间使用的时区 | time zone of every time in this report"},
-		{"location", s.Location, nil, "地点 | place"},
-		{"teacher", s.Teacher, nil, "讲师 | teacher"},
-		{"status", s.Status, nil, "场次状态 | session status"},
+		{"session_id", s.ID, nil, text.M("reports:export.session_id").Bilingual()},
+		{"course_code", s.CourseCode, nil, text.M("reports:export.course_code").Bilingual()},
+		{"course_title", s.CourseTitle, nil, text.M("reports:export.course_title").Bilingual()},
+		{"session_title", s.Title, nil, text.M("reports:export.session_title").Bilingual()},
+		{"starts_at", local(s.StartsAt), nil, text.M("reports:export.starts_at").Bilingual()},
+		{"ends_at", local(s.EndsAt), nil, text.M("reports:export.ends_at").Bilingual()},
+		{"time_zone", loc.String(), nil, text.M("reports:export.time_zone").Bilingual()},
+		{"location", s.Location, nil, text.M("reports:export.location").Bilingual()},
+		{"teacher", s.Teacher, nil, text.M("reports:export.teacher").Bilingual()},
+		{"status", s.Status, nil, text.M("reports:export.status").Bilingual()},
 		{"window_opens", local(r.Windows.Opens), nil, fig("windows")},
 		{"window_on_time_until", local(r.Windows.OnTimeUntil), nil, fig("windows")},
 		{"window_late_until", local(r.Windows.LateUntil), nil, fig("windows")},
 		{"window_makeup_until", local(r.Windows.MakeupUntil), nil, fig("windows")},
 		{"attribution_window_seconds", r.Windows.AttributionSeconds, nil, fig("conversions")},
-		{"generated_at", local(r.GeneratedAt), nil, "报告生成时间 | generated at"},
+		{"generated_at", local(r.GeneratedAt), nil, text.M("reports:export.generated_at").Bilingual()},
 		{"roster", r.Roster, nil, fig("roster")},
 		{"excused", r.Excused, nil, fig("excused")},
 		{"eligible", r.Eligible, nil, fig("eligible")},
@@ -80,16 +80,15 @@ func (r *SessionReport) summaryRows() []summaryRow {
 		{"makeup", r.Makeup, &eligible, fig("makeup")},
 		{"checkin_rate", rate, &rateN, r.CheckinRate.Definition.Bilingual()},
 		{"low_checkin", r.LowCheckin, &rateN, fig("low_checkin")},
-		{"require_onsite", r.RequireOnsite, nil, "要求现场签到：只有扫码、房间码、代签计为到场；卡片、链接签到记为远程 | on-site check-in required: only the QR code, the room code and manual check-ins count as present; card and link taps are remote"},
-		{"remote", r.Remote, &eligible, "远程签到：要求现场签到的场次中，没有到场证明的签到人数（不计入已签到）| remote: people checked in without proof of presence where on-site check-in is required (not counted as checked in)"},
+		{"require_onsite", r.RequireOnsite, nil, text.M("reports:export.require_onsite").Bilingual()},
+		{"remote", r.Remote, &eligible, text.M("reports:export.remote").Bilingual()},
 	}
 	for _, src := range r.BySource {
-		zh, en := "计为到场", "counts as present"
+		def := text.M("reports:export.source_present", src.Source).Bilingual()
 		if !src.Present {
-			zh, en = "不计为到场", "does not count as present"
+			def = text.M("reports:export.source_remote", src.Source).Bilingual()
 		}
-		rows = append(rows, summaryRow{"source_" + src.Source, src.Count, &eligible,
-			"来源为 " + src.Source + " 的签到人数（" + zh + "）| check-ins from " + src.Source + " (" + en + ")"})
+		rows = append(rows, summaryRow{"source_" + src.Source, src.Count, &eligible, def})
 	}
 	return rows
 }

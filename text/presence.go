@@ -64,4 +64,18 @@ var presenceTexts = Texts{
 	"presence:platform.feishu":     {"飞书", "Feishu"},
 	"presence:platform.dingtalk":   {"钉钉", "DingTalk"},
 	"presence:platform.unknown":    {"应用", "app"},
+	// The presence API's problem details and field messages (answered in English).
+	"presence:api.no_session":       {"没有这个场次", "no such session"},
+	"presence:api.no_survey":        {"没有这个问卷", "no such survey"},
+	"presence:api.try_again":        {"请重试", "try again"},
+	"presence:api.not_saved":        {"未保存任何内容，请重试", "nothing was saved; try again"},
+	"presence:api.bad_rules":        {"请求体必须是现场签到规则对象：%s", "body must be a presence rules object: %s"},
+	"presence:api.bad_identity":     {`请求体必须是 {"required": true|false}`, `body must be {"required": true|false}`},
+	"presence:api.invalid_rules":    {"现场签到规则无效，未保存任何内容", "invalid presence rules; nothing was saved"},
+	"presence:api.anonymous":        {"匿名问卷不能要求应用身份，未保存任何内容", "an anonymous survey cannot require the app identity; nothing was saved"},
+	"presence:api.anonymous_field":  {"匿名问卷", "anonymous survey"},
+	"presence:field.rotate_seconds": {"必须为 %d–%d 秒", "must be %d–%d seconds"},
+	"presence:field.latitude":       {"必须是会场的纬度，-90–90", "must be the venue's latitude, -90–90"},
+	"presence:field.longitude":      {"必须是会场的经度，-180–180", "must be the venue's longitude, -180–180"},
+	"presence:field.radius_m":       {"必须为 %d–%d 米", "must be %d–%d metres"},
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/learnloop/learnloop/bot"
+	"github.com/learnloop/learnloop/campaigns"
 	"github.com/learnloop/learnloop/command"
 	"github.com/learnloop/learnloop/plan"
 	"github.com/learnloop/learnloop/roster"
@@ -63,8 +64,9 @@ func (s *Server) commands() *command.Service { return s.Commands }
 // asActor is the API token of the request: it acts as an admin.
 func asActor(r *http.Request) command.Actor { return command.TokenActor(actor(r.Context())) }
 
-// commandError answers a command's error: 422 with its fields (renamed by
-// names), 404, 403, 409 or 500.
+// commandError answers a command's or a domain service's error (digests,
+// webhooks, campaigns): 422 with its fields (renamed by names), 404, 403,
+// 409 or 500.
 func (s *Server) commandError(w http.ResponseWriter, r *http.Request, err error, names map[string]string) {
 	var ie *command.InvalidError
 	switch {
@@ -76,7 +78,7 @@ func (s *Server) commandError(w http.ResponseWriter, r *http.Request, err error,
 		apiError(w, http.StatusForbidden, "forbidden", err.Error(), nil)
 	case errors.Is(err, command.ErrNotEnrolled):
 		apiError(w, http.StatusConflict, "not_enrolled", err.Error(), nil)
-	case errors.Is(err, command.ErrConflict):
+	case errors.Is(err, command.ErrConflict), errors.Is(err, campaigns.ErrConflict):
 		apiError(w, http.StatusConflict, "conflict", err.Error(), nil)
 	default:
 		s.internal(w, r, err)

@@ -30,24 +30,19 @@ func (s *Server) campaignRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("PUT /employees/{id}/tags", withID(s.putTags))
 }
 
-// campaignError answers a campaigns error: invalid fields, not found,
-// conflict or internal.
+// campaignError answers a campaigns error like a command's (the one
+// mapping), with the field codes mapped onto the API's documented ones.
 func (s *Server) campaignError(w http.ResponseWriter, r *http.Request, err error) {
 	var inv *campaigns.InvalidError
-	switch {
-	case errors.As(err, &inv):
-		fs := make([]fieldError, len(inv.Fields))
+	if errors.As(err, &inv) {
+		fs := make([]campaigns.FieldError, len(inv.Fields))
 		for i, f := range inv.Fields {
-			fs[i] = fieldError{Field: f.Field, Code: problemCode(f.Code), Message: f.Message}
+			f.Code = problemCode(f.Code)
+			fs[i] = f
 		}
-		invalid(w, fs)
-	case errors.Is(err, campaigns.ErrNotFound):
-		apiError(w, http.StatusNotFound, "not_found", err.Error(), nil)
-	case errors.Is(err, campaigns.ErrConflict):
-		apiError(w, http.StatusConflict, "conflict", err.Error(), nil)
-	default:
-		s.internal(w, r, err)
+		err = &campaigns.InvalidError{Fields: fs}
 	}
+	s.commandError(w, r, err, nil)
 }
 
 // problemCodes maps the campaigns' field codes onto the API's documented

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"errors"
 	"net/http"
 
 	"github.com/learnloop/learnloop/digests"
@@ -26,24 +25,6 @@ func digestActor(r *http.Request) digests.Actor {
 	return digests.Actor{Username: actor(r.Context()), Role: store.RoleAdmin}
 }
 
-// digestError answers a digests error: invalid fields, not found or
-// internal.
-func (s *Server) digestError(w http.ResponseWriter, r *http.Request, err error) {
-	var inv *digests.InvalidError
-	switch {
-	case errors.As(err, &inv):
-		fs := make([]fieldError, len(inv.Fields))
-		for i, f := range inv.Fields {
-			fs[i] = fieldError{Field: f.Field, Code: f.Code, Message: f.Message}
-		}
-		invalid(w, fs)
-	case errors.Is(err, digests.ErrNotFound):
-		apiError(w, http.StatusNotFound, "not_found", err.Error(), nil)
-	default:
-		s.internal(w, r, err)
-	}
-}
-
 func (s *Server) listDigests(w http.ResponseWriter, r *http.Request) {
 	p, ok := readPage(w, r)
 	if !ok {
@@ -64,7 +45,7 @@ func (s *Server) createDigest(w http.ResponseWriter, r *http.Request) {
 	}
 	d, err := s.Digests.Create(r.Context(), in, digestActor(r))
 	if err != nil {
-		s.digestError(w, r, err)
+		s.commandError(w, r, err, nil)
 		return
 	}
 	writeJSON(w, http.StatusCreated, d)
@@ -73,7 +54,7 @@ func (s *Server) createDigest(w http.ResponseWriter, r *http.Request) {
 func (s *Server) getDigest(w http.ResponseWriter, r *http.Request, id uint64) {
 	d, err := s.Digests.Get(r.Context(), id, digestActor(r))
 	if err != nil {
-		s.digestError(w, r, err)
+		s.commandError(w, r, err, nil)
 		return
 	}
 	writeJSON(w, http.StatusOK, d)
@@ -81,7 +62,7 @@ func (s *Server) getDigest(w http.ResponseWriter, r *http.Request, id uint64) {
 
 func (s *Server) deleteDigest(w http.ResponseWriter, r *http.Request, id uint64) {
 	if err := s.Digests.Delete(r.Context(), id, digestActor(r)); err != nil {
-		s.digestError(w, r, err)
+		s.commandError(w, r, err, nil)
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -90,7 +71,7 @@ func (s *Server) deleteDigest(w http.ResponseWriter, r *http.Request, id uint64)
 func (s *Server) previewDigest(w http.ResponseWriter, r *http.Request, id uint64) {
 	rep, err := s.Digests.Preview(r.Context(), id, digestActor(r))
 	if err != nil {
-		s.digestError(w, r, err)
+		s.commandError(w, r, err, nil)
 		return
 	}
 	writeJSON(w, http.StatusOK, rep)
@@ -99,7 +80,7 @@ func (s *Server) previewDigest(w http.ResponseWriter, r *http.Request, id uint64
 func (s *Server) sendTestDigest(w http.ResponseWriter, r *http.Request, id uint64) {
 	job, err := s.Digests.SendTest(r.Context(), id, digestActor(r))
 	if err != nil {
-		s.digestError(w, r, err)
+		s.commandError(w, r, err, nil)
 		return
 	}
 	writeJSON(w, http.StatusAccepted, map[string]any{"digest_id": id, "job_id": job})

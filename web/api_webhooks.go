@@ -1,7 +1,6 @@
 package web
 
 import (
-	"errors"
 	"net/http"
 
 	"github.com/learnloop/learnloop/webhooks"
@@ -20,24 +19,6 @@ func (s *Server) webhookRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("DELETE /webhooks/{id}", withID(s.deleteWebhook))
 	mux.HandleFunc("GET /webhooks/{id}/deliveries", withID(s.listWebhookDeliveries))
 	mux.HandleFunc("POST /webhooks/{id}/deliveries/{delivery_id}/redeliver", withID(s.redeliverWebhook))
-}
-
-// webhookError answers a webhooks error: invalid fields, not found or
-// internal.
-func (s *Server) webhookError(w http.ResponseWriter, r *http.Request, err error) {
-	var inv *webhooks.InvalidError
-	switch {
-	case errors.As(err, &inv):
-		fs := make([]fieldError, len(inv.Fields))
-		for i, f := range inv.Fields {
-			fs[i] = fieldError{Field: f.Field, Code: f.Code, Message: f.Message}
-		}
-		invalid(w, fs)
-	case errors.Is(err, webhooks.ErrNotFound):
-		apiError(w, http.StatusNotFound, "not_found", err.Error(), nil)
-	default:
-		s.internal(w, r, err)
-	}
 }
 
 func (s *Server) listWebhooks(w http.ResponseWriter, r *http.Request) {
@@ -60,7 +41,7 @@ func (s *Server) createWebhook(w http.ResponseWriter, r *http.Request) {
 	}
 	e, err := s.Webhooks.Create(r.Context(), in, actor(r.Context()))
 	if err != nil {
-		s.webhookError(w, r, err)
+		s.commandError(w, r, err, nil)
 		return
 	}
 	writeJSON(w, http.StatusCreated, e)
@@ -69,7 +50,7 @@ func (s *Server) createWebhook(w http.ResponseWriter, r *http.Request) {
 func (s *Server) getWebhook(w http.ResponseWriter, r *http.Request, id uint64) {
 	e, err := s.Webhooks.Get(r.Context(), id)
 	if err != nil {
-		s.webhookError(w, r, err)
+		s.commandError(w, r, err, nil)
 		return
 	}
 	writeJSON(w, http.StatusOK, e)
@@ -82,7 +63,7 @@ func (s *Server) patchWebhook(w http.ResponseWriter, r *http.Request, id uint64)
 	}
 	e, err := s.Webhooks.Update(r.Context(), id, in, actor(r.Context()))
 	if err != nil {
-		s.webhookError(w, r, err)
+		s.commandError(w, r, err, nil)
 		return
 	}
 	writeJSON(w, http.StatusOK, e)
@@ -90,7 +71,7 @@ func (s *Server) patchWebhook(w http.ResponseWriter, r *http.Request, id uint64)
 
 func (s *Server) deleteWebhook(w http.ResponseWriter, r *http.Request, id uint64) {
 	if err := s.Webhooks.Delete(r.Context(), id, actor(r.Context())); err != nil {
-		s.webhookError(w, r, err)
+		s.commandError(w, r, err, nil)
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -103,7 +84,7 @@ func (s *Server) listWebhookDeliveries(w http.ResponseWriter, r *http.Request, i
 	}
 	ds, err := s.Webhooks.Deliveries(r.Context(), id, p.offset, p.limit+1)
 	if err != nil {
-		s.webhookError(w, r, err)
+		s.commandError(w, r, err, nil)
 		return
 	}
 	writePage(w, p, map[string]any{"webhook_id": id}, "deliveries", ds)
@@ -116,7 +97,7 @@ func (s *Server) redeliverWebhook(w http.ResponseWriter, r *http.Request, id uin
 	}
 	d, err := s.Webhooks.Redeliver(r.Context(), id, did, actor(r.Context()))
 	if err != nil {
-		s.webhookError(w, r, err)
+		s.commandError(w, r, err, nil)
 		return
 	}
 	writeJSON(w, http.StatusOK, d)

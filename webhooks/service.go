@@ -18,32 +18,22 @@ import (
 
 	"gorm.io/gorm"
 
+	"github.com/learnloop/learnloop/fielderr"
 	"github.com/learnloop/learnloop/scheduler"
 	"github.com/learnloop/learnloop/store"
 )
 
 // Errors returned by Service.
 var (
-	ErrNotFound = errors.New("not found")
+	ErrNotFound = store.ErrNotFound
 )
 
-// FieldError is one invalid field of an Input.
-type FieldError struct {
-	Field   string
-	Code    string // "required" or "bad_value"
-	Message string
-}
+// FieldError is one invalid field of an Input (codes "required" or
+// "bad_value").
+type FieldError = fielderr.Error
 
 // InvalidError lists the invalid fields of a request; nothing was changed.
-type InvalidError struct{ Fields []FieldError }
-
-func (e *InvalidError) Error() string {
-	parts := make([]string, len(e.Fields))
-	for i, f := range e.Fields {
-		parts[i] = f.Field + " " + f.Message
-	}
-	return "invalid webhook: " + strings.Join(parts, "; ")
-}
+type InvalidError = fielderr.Invalid
 
 // Enqueuer puts the dispatch job in the jobs table (scheduler.Scheduler).
 type Enqueuer interface {
@@ -197,7 +187,9 @@ func follows(events, typ string) bool { return slices.Contains(splitEvents(event
 // apply validates in onto e; create requires url and events.
 func (s *Service) apply(e *store.WebhookEndpoint, in Input, create bool) (secret string, err error) {
 	var fs []FieldError
-	bad := func(field, code, msg string) { fs = append(fs, FieldError{Field: field, Code: code, Message: msg}) }
+	bad := func(field, code, msg string) {
+		fs = append(fs, FieldError{Field: field, Code: code, Message: msg})
+	}
 	switch {
 	case in.URL != nil:
 		u, err := checkURL(*in.URL, s.opts.AllowPrivate)

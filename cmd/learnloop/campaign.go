@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"strconv"
@@ -71,19 +70,6 @@ func campaignID(arg string) (uint64, error) {
 	return id, nil
 }
 
-// invalidText lists the fields of an InvalidError, one per line.
-func invalidText(err error) error {
-	var inv *campaigns.InvalidError
-	if !errors.As(err, &inv) {
-		return err
-	}
-	msg := "invalid campaign; nothing was stored:"
-	for _, f := range inv.Fields {
-		msg += "\n  " + f.Field + ": " + f.Message
-	}
-	return errors.New(msg)
-}
-
 func campaignListCmd(g *globals) *cobra.Command {
 	return &cobra.Command{
 		Use: "list", Short: "List campaigns", Args: cobra.NoArgs,
@@ -121,7 +107,7 @@ func campaignCreateCmd(g *globals) *cobra.Command {
 			return g.withApp(cmd, func(a *app.App) error {
 				c, err := a.Campaigns().Create(cmd.Context(), in, "cli")
 				if err != nil {
-					return invalidText(err)
+					return invalidText(err, "campaign")
 				}
 				return g.printJSON(c)
 			})
@@ -146,7 +132,7 @@ func campaignUpdateCmd(g *globals) *cobra.Command {
 			return g.withApp(cmd, func(a *app.App) error {
 				c, err := a.Campaigns().Update(cmd.Context(), id, in, "cli")
 				if err != nil {
-					return invalidText(err)
+					return invalidText(err, "campaign")
 				}
 				return g.printJSON(c)
 			})
@@ -173,7 +159,7 @@ func campaignCountCmd(g *globals) *cobra.Command {
 				}
 				n, err := a.Campaigns().Count(cmd.Context(), aud)
 				if err != nil {
-					return invalidText(err)
+					return invalidText(err, "campaign")
 				}
 				fmt.Fprintln(g.stdout, n)
 				return nil

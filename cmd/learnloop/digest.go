@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"text/tabwriter"
 	"time"
@@ -26,19 +25,6 @@ func digestCmd(g *globals) *cobra.Command {
 	return c
 }
 
-// digestInvalid lists the fields of a digests.InvalidError, one per line.
-func digestInvalid(err error) error {
-	var inv *digests.InvalidError
-	if !errors.As(err, &inv) {
-		return err
-	}
-	msg := "invalid digest subscription; nothing was stored:"
-	for _, f := range inv.Fields {
-		msg += "\n  " + f.Field + ": " + f.Message
-	}
-	return errors.New(msg)
-}
-
 func digestSubscribeCmd(g *globals) *cobra.Command {
 	var in digests.Input
 	c := &cobra.Command{
@@ -50,7 +36,7 @@ func digestSubscribeCmd(g *globals) *cobra.Command {
 			return g.withApp(cmd, func(a *app.App) error {
 				d, err := a.Digests().Create(cmd.Context(), in, digestCLI)
 				if err != nil {
-					return digestInvalid(err)
+					return invalidText(err, "digest subscription")
 				}
 				fmt.Fprintf(g.stdout, "digest %d: %s (%s, employee %s) %s %q in %s", d.ID, d.Account, d.Role, d.Employee, d.Frequency, d.Cron, d.TimeZone)
 				if d.NextAt != nil {

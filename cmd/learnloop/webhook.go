@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -22,19 +21,6 @@ func webhookCmd(g *globals) *cobra.Command {
 	}
 	c.AddCommand(webhookAddCmd(g), webhookListCmd(g), webhookRemoveCmd(g), webhookLogCmd(g), webhookRedeliverCmd(g))
 	return c
-}
-
-// webhookInvalid lists the fields of a webhooks.InvalidError, one per line.
-func webhookInvalid(err error) error {
-	var inv *webhooks.InvalidError
-	if !errors.As(err, &inv) {
-		return err
-	}
-	msg := "invalid webhook; nothing was stored:"
-	for _, f := range inv.Fields {
-		msg += "\n  " + f.Field + ": " + f.Message
-	}
-	return errors.New(msg)
 }
 
 func webhookID(arg, what string) (uint64, error) {
@@ -65,7 +51,7 @@ func webhookAddCmd(g *globals) *cobra.Command {
 			return g.withApp(cmd, func(a *app.App) error {
 				e, err := a.Webhooks().Create(cmd.Context(), in, "cli")
 				if err != nil {
-					return webhookInvalid(err)
+					return invalidText(err, "webhook")
 				}
 				fmt.Fprintf(g.stdout, "webhook %d: %s\nevents: %s\nsecret: %s\n(the secret is shown only now; receivers verify %s with it)\n",
 					e.ID, e.URL, strings.Join(e.Events, ", "), e.Secret, webhooks.SignatureHeader)
@@ -170,7 +156,7 @@ func webhookRedeliverCmd(g *globals) *cobra.Command {
 			return g.withApp(cmd, func(a *app.App) error {
 				d, err := a.Webhooks().Redeliver(cmd.Context(), id, did, "cli")
 				if err != nil {
-					return webhookInvalid(err)
+					return invalidText(err, "webhook")
 				}
 				fmt.Fprintf(g.stdout, "delivery %d (%s) is %s; serve sends it on the dispatch job's next run\n", d.ID, d.EventID, d.Status)
 				return nil
