@@ -2,39 +2,21 @@ package dingtalk_test
 
 import (
 	"context"
-	"errors"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/learnloop/learnloop/adapters/kit/kittest"
 	"github.com/learnloop/learnloop/bot"
 )
 
 // texter answers taps with nothing and text like the chat service.
-type texter struct {
-	mu    sync.Mutex
-	texts []bot.InboundText
-	n     atomic.Int32
-	fail  atomic.Bool
-}
+type texter struct{ kittest.Texts }
 
 func (x *texter) HandleInteraction(context.Context, bot.Interaction) (bot.Reply, error) {
 	return bot.Reply{}, nil
-}
-
-func (x *texter) HandleText(_ context.Context, in bot.InboundText) (bot.ChatReply, error) {
-	x.n.Add(1)
-	if x.fail.Load() {
-		return bot.ChatReply{}, errors.New("database is down")
-	}
-	x.mu.Lock()
-	x.texts = append(x.texts, in)
-	x.mu.Unlock()
-	return bot.ChatReply{Text: "你说：" + in.Text, Links: []bot.ChatLink{{Text: "签到", URL: "https://learn.example.com/c/x"}}}, nil
 }
 
 func robotMsg(msgID, user, content, conversation, webhook string, expires int64) map[string]any {
@@ -64,8 +46,8 @@ func TestStreamRobotMessages(t *testing.T) {
 	hook, exp := b.f.newSession("s1", time.Hour)
 	gw.push("f1", botFrame(t, "f1", robotMsg("msg-1", "dt001", " 签到 ", "1", hook, exp)))
 	require.Equal(t, 200, gw.waitAck(t, "f1").Code)
-	require.EqualValues(t, 1, x.n.Load())
-	in := x.texts[0]
+	require.EqualValues(t, 1, x.Calls())
+	in := x.Got()[0]
 	require.Equal(t, bot.InboundText{Platform: bot.PlatformDingTalk, UserID: "dt001", MessageID: "msg-1", Text: "签到", At: in.At, ReplyTo: hook}, in)
 	require.False(t, in.At.IsZero())
 	rs := b.f.sessionReplies()
@@ -76,23 +58,23 @@ func TestStreamRobotMessages(t *testing.T) {
 	// The same message in another frame (a redelivery): not handed on again.
 	gw.push("f2", botFrame(t, "f2", robotMsg("msg-1", "dt001", "签到", "1", hook, exp)))
 	require.Equal(t, 200, gw.waitAck(t, "f2").Code)
-	require.EqualValues(t, 1, x.n.Load())
+	require.EqualValues(t, 1, x.Calls())
 	require.Len(t, b.f.sessionReplies(), 1)
 
 	// A group chat is acknowledged and left alone.
 	gw.push("f3", botFrame(t, "f3", robotMsg("msg-2", "dt001", "签到", "2", hook, exp)))
 	require.Equal(t, 200, gw.waitAck(t, "f3").Code)
-	require.EqualValues(t, 1, x.n.Load())
+	require.EqualValues(t, 1, x.Calls())
 
 	// A sessionWebhook that is not DingTalk's is never called.
 	gw.push("f4", botFrame(t, "f4", robotMsg("msg-3", "dt002", "帮助", "1", "https://attacker.example/hook", exp)))
 	require.Equal(t, 200, gw.waitAck(t, "f4").Code)
-	require.EqualValues(t, 2, x.n.Load())
+	require.EqualValues(t, 2, x.Calls())
 	require.Len(t, b.f.sessionReplies(), 1)
 	require.Contains(t, b.log.String(), "sessionWebhook is not a DingTalk URL")
 
 	// Not stored: DingTalk does not send it again, so the person is asked to.
-	x.fail.Store(true)
+	x.Fail(true)
 	hook2, exp2 := b.f.newSession("s2", time.Hour)
 	gw.push("f5", botFrame(t, "f5", robotMsg("msg-4", "dt003", "我的课程", "1", hook2, exp2)))
 	require.Equal(t, 200, gw.waitAck(t, "f5").Code)

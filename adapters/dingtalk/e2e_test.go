@@ -18,13 +18,10 @@ import (
 	"github.com/learnloop/learnloop/adapters/dingtalk"
 	"github.com/learnloop/learnloop/app"
 	"github.com/learnloop/learnloop/bot"
-	"github.com/learnloop/learnloop/config"
 	"github.com/learnloop/learnloop/internal/apptest"
 	"github.com/learnloop/learnloop/store"
 	"github.com/learnloop/learnloop/store/storetest"
 )
-
-const adminToken = apptest.AdminToken
 
 type clock = apptest.Clock
 
@@ -64,12 +61,7 @@ func e2eSetup(t *testing.T, db *storetest.DB, cards string, mutate ...func(*ding
 		dingtalk.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
 	require.NoError(t, err)
 
-	acfg := config.Default()
-	acfg.Security.DevMode = true
-	acfg.Security.LinkSecret = "e2e-link-secret-0123456789"
-	acfg.Security.AdminTokens = []config.Secret{adminToken}
-	acfg.HTTP.PublicURL = srv.URL
-	acfg.QuietHours.Enabled = false
+	acfg := apptest.Config(srv.URL, "e2e-link-secret-0123456789")
 	require.NoError(t, acfg.Validate())
 	// The router exists only once the app is built: the mounted handler
 	// reaches it through a (the lead mounts c.CallbackHandler(a.Router())).
@@ -111,35 +103,13 @@ func (e *e2e) call(t *testing.T, method, path, ctype string, body any, out any) 
 // and moves the clock to its check-in prompt (start−15m), then fires it.
 func (e *e2e) planAndFire(t *testing.T) {
 	t.Helper()
-	var c struct{ ID uint64 }
-	require.Equal(t, http.StatusCreated, e.call(t, "POST", "/api/v1/courses", "", map[string]any{"code": "COMM-101", "title": "高效沟通"}, &c))
-	var s struct {
-		Session struct {
-			ID uint64 `json:"id"`
-		} `json:"session"`
-		Touchpoints []struct {
-			Kind  string    `json:"kind"`
-			RunAt time.Time `json:"run_at"`
-		} `json:"touchpoints"`
-	}
-	require.Equal(t, http.StatusCreated, e.call(t, "POST", "/api/v1/sessions", "", map[string]any{
-		"course_id": c.ID, "starts_at": "2026-03-02T10:00:00+08:00", "ends_at": "2026-03-02T12:00:00+08:00",
-		"location": "3F A", "teacher": "赵老师", "time_zone": "Asia/Shanghai",
-	}, &s))
-	csv := "external_id,name,department,platform,dingtalk_id\nE001,张伟,销售,dingtalk,dt001\nE002,王芳,销售,dingtalk,dt002\nE003,李娜,市场,dingtalk,dt003\n"
-	require.Equal(t, http.StatusOK, e.call(t, "POST", "/api/v1/sessions/"+strconv.FormatUint(s.Session.ID, 10)+"/roster", "text/csv", csv, nil))
-	for _, tp := range s.Touchpoints {
-		if tp.Kind == bot.KindCheckinPrompt {
-			e.clk.Set(tp.RunAt.Add(time.Second))
-		}
-	}
-	for range 5 {
-		n, err := e.a.Sched().RunDue(context.Background())
-		require.NoError(t, err)
-		if n == 0 {
-			break
-		}
-	}
+	s := apptest.NewSession(t, e.srv.URL, apptest.SessionSpec{
+		Course:  map[string]any{"code": "COMM-101", "title": "高效沟通"},
+		Session: apptest.Morning(),
+		Roster:  "external_id,name,department,platform,dingtalk_id\nE001,张伟,销售,dingtalk,dt001\nE002,王芳,销售,dingtalk,dt002\nE003,李娜,市场,dingtalk,dt003\n",
+	})
+	e.clk.Set(s.Touchpoint(t, bot.KindCheckinPrompt).RunAt.Add(time.Second))
+	apptest.RunDue(t, e.a)
 	var deliveries []store.Delivery
 	require.NoError(t, e.db.Order("id").Find(&deliveries).Error)
 	require.Len(t, deliveries, 3)

@@ -1,7 +1,6 @@
 package dingtalk_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -11,38 +10,20 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/learnloop/learnloop/adapters/dingtalk"
+	"github.com/learnloop/learnloop/adapters/kit/kittest"
 	"github.com/learnloop/learnloop/bot"
 )
-
-// syncBuffer is a goroutine-safe log sink.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 type bundle struct {
 	f   *fakeDT
 	c   *dingtalk.Client
-	log *syncBuffer
+	log *kittest.LogBuffer
 }
 
 // setup builds a client against a fresh fake. cardMode selects interactive
@@ -50,7 +31,7 @@ type bundle struct {
 func setup(t *testing.T, cardMode bool, mutate func(*dingtalk.Config), opts ...dingtalk.Option) *bundle {
 	t.Helper()
 	f := newFakeDT(t)
-	logs := &syncBuffer{}
+	logs := &kittest.LogBuffer{}
 	cfg := dingtalk.Config{
 		AppKey: testAppKey, AppSecret: testAppSecret, AgentID: testAgentID,
 		APIBase: f.URL(), OAPIBase: f.URL(), PublicURL: testPublicURL, Timeout: 3 * time.Second,

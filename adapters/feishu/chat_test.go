@@ -3,16 +3,14 @@ package feishu
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"net/http"
 	"strconv"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/learnloop/learnloop/adapters/kit/kittest"
 	"github.com/learnloop/learnloop/bot"
 )
 
@@ -41,21 +39,7 @@ func messageEventJSON(t testing.TB, eventID, messageID, chatType, msgType, conte
 // chatRecorder answers taps like recorder and text like the chat service.
 type chatRecorder struct {
 	recorder
-	mu    sync.Mutex
-	texts []bot.InboundText
-	n     atomic.Int32
-	fail  atomic.Bool
-}
-
-func (x *chatRecorder) HandleText(_ context.Context, in bot.InboundText) (bot.ChatReply, error) {
-	x.n.Add(1)
-	if x.fail.Load() {
-		return bot.ChatReply{}, errors.New("database is down")
-	}
-	x.mu.Lock()
-	x.texts = append(x.texts, in)
-	x.mu.Unlock()
-	return bot.ChatReply{Text: "你说：" + in.Text, Links: []bot.ChatLink{{Text: "签到", URL: "https://learn.example.com/c/x"}}}, nil
+	kittest.Texts
 }
 
 func TestTextMessageOverHTTP(t *testing.T) {
@@ -77,9 +61,9 @@ func TestTextMessageOverHTTP(t *testing.T) {
 		rec := r.do(t, h)
 		require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
 	}
-	require.EqualValues(t, 1, x.n.Load())
-	require.Equal(t, bot.InboundText{Platform: bot.PlatformFeishu, UserID: "u-1", MessageID: "om_in0001", Text: "签到", At: x.texts[0].At, ReplyTo: "om_in0001"}, x.texts[0])
-	require.False(t, x.texts[0].At.IsZero())
+	require.EqualValues(t, 1, x.Calls())
+	require.Equal(t, bot.InboundText{Platform: bot.PlatformFeishu, UserID: "u-1", MessageID: "om_in0001", Text: "签到", At: x.Got()[0].At, ReplyTo: "om_in0001"}, x.Got()[0])
+	require.False(t, x.Got()[0].At.IsZero())
 	rs := f.replied()
 	require.Len(t, rs, 1)
 	require.Equal(t, "om_in0001", rs[0].ID)
@@ -89,12 +73,12 @@ func TestTextMessageOverHTTP(t *testing.T) {
 	// Not text (an image): handed on with empty text, so the bot answers
 	// with its help rather than nothing.
 	require.Equal(t, http.StatusOK, msg("ev-m2", "om_in0002", "p2p", "image", `{"image_key":"img_1"}`).do(t, h).Code)
-	require.EqualValues(t, 2, x.n.Load())
-	require.Equal(t, "", x.texts[1].Text)
+	require.EqualValues(t, 2, x.Calls())
+	require.Equal(t, "", x.Got()[1].Text)
 
 	// A group chat is acknowledged and left alone.
 	require.Equal(t, http.StatusOK, msg("ev-m3", "om_in0003", "group", "text", `{"text":"签到"}`).do(t, h).Code)
-	require.EqualValues(t, 2, x.n.Load())
+	require.EqualValues(t, 2, x.Calls())
 
 	// Forged, unsigned or stale: refused, nothing handed on or sent.
 	forged := msg("ev-m4", "om_in0004", "p2p", "text", `{"text":"签到"}`)
@@ -106,15 +90,15 @@ func TestTextMessageOverHTTP(t *testing.T) {
 	for _, bad := range []callbackReq{forged, unsigned, stale} {
 		require.Equal(t, http.StatusUnauthorized, bad.do(t, h).Code)
 	}
-	require.EqualValues(t, 2, x.n.Load())
+	require.EqualValues(t, 2, x.Calls())
 	require.Len(t, f.replied(), 2)
 
 	// Not stored: answered with an error so that Feishu sends it again;
 	// the redelivery is handled.
-	x.fail.Store(true)
+	x.Fail(true)
 	again := msg("ev-m7", "om_in0007", "p2p", "text", `{"text":"我的课程"}`)
 	require.Equal(t, http.StatusInternalServerError, again.do(t, h).Code)
-	x.fail.Store(false)
+	x.Fail(false)
 	require.Equal(t, http.StatusOK, again.do(t, h).Code)
 	require.Len(t, f.replied(), 3)
 	require.NotContains(t, logs.String(), testAppSecret)
@@ -133,11 +117,11 @@ func TestTextMessageOverLongConnection(t *testing.T) {
 		_, err := d.Do(ctx, ev)
 		require.NoError(t, err)
 	}
-	require.EqualValues(t, 1, x.n.Load())
-	require.Equal(t, "ou_writer", x.texts[0].UserID, "the configured id type (open_id)")
+	require.EqualValues(t, 1, x.Calls())
+	require.Equal(t, "ou_writer", x.Got()[0].UserID, "the configured id type (open_id)")
 	require.Len(t, f.replied(), 1)
 
-	x.fail.Store(true)
+	x.Fail(true)
 	_, err := d.Do(ctx, messageEventJSON(t, "ws-m2", "om_in0101", "p2p", "text", `{"text":"签到"}`))
 	require.Error(t, err, "answered as a failure: Feishu sends it again")
 

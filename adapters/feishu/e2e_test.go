@@ -23,8 +23,6 @@ import (
 	"github.com/learnloop/learnloop/store/storetest"
 )
 
-const adminToken = apptest.AdminToken
-
 type clock = apptest.Clock
 
 type e2e struct {
@@ -47,12 +45,7 @@ func setupE2E(t *testing.T, db *storetest.DB, tweaks ...func(*config.Config)) *e
 	var root, callbacks http.Handler
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { root.ServeHTTP(w, r) }))
 	t.Cleanup(srv.Close)
-	cfg := config.Default()
-	cfg.Security.DevMode = true
-	cfg.Security.LinkSecret = "feishu-e2e-link-secret-0123456789"
-	cfg.Security.AdminTokens = []config.Secret{adminToken}
-	cfg.HTTP.PublicURL = srv.URL
-	cfg.QuietHours.Enabled = false
+	cfg := apptest.Config(srv.URL, "feishu-e2e-link-secret-0123456789")
 	for _, tw := range tweaks {
 		tw(cfg)
 	}
@@ -159,38 +152,15 @@ func TestEndToEndHTTPCallbacks(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *storetest.DB) {
 		e := setupE2E(t, db)
-		var c struct{ ID uint64 }
-		require.Equal(t, http.StatusCreated, e.api(t, "POST", "/api/v1/courses", "", map[string]any{"code": "COMM-101", "title": "高效沟通"}, &c))
-		var s struct {
-			Session     struct{ ID uint64 } `json:"session"`
-			Touchpoints []struct {
-				Kind  string    `json:"kind"`
-				RunAt time.Time `json:"run_at"`
-			} `json:"touchpoints"`
-		}
-		require.Equal(t, http.StatusCreated, e.api(t, "POST", "/api/v1/sessions", "", map[string]any{
-			"course_id": c.ID, "starts_at": "2026-03-02T10:00:00+08:00", "ends_at": "2026-03-02T12:00:00+08:00",
-			"location": "3F A", "teacher": "赵老师", "time_zone": "Asia/Shanghai",
-		}, &s))
-		csv := "external_id,name,department,platform,feishu_id\nE001,张伟,销售,feishu,u-001\nE002,王芳,销售,feishu,u-002\nE003,李娜,市场,feishu,u-003\n"
-		require.Equal(t, http.StatusOK, e.api(t, "POST", "/api/v1/sessions/"+strconv.FormatUint(s.Session.ID, 10)+"/roster", "text/csv", csv, nil))
-		var promptAt time.Time
-		for _, tp := range s.Touchpoints {
-			if tp.Kind == bot.KindCheckinPrompt {
-				promptAt = tp.RunAt
-			}
-		}
-		require.False(t, promptAt.IsZero())
+		s := apptest.NewSession(t, e.srv.URL, apptest.SessionSpec{
+			Course:  map[string]any{"code": "COMM-101", "title": "高效沟通"},
+			Session: apptest.Morning(),
+			Roster:  "external_id,name,department,platform,feishu_id\nE001,张伟,销售,feishu,u-001\nE002,王芳,销售,feishu,u-002\nE003,李娜,市场,feishu,u-003\n",
+		})
 
 		// Push: the check-in prompt goes out as one card per person.
-		e.clk.Set(promptAt.Add(time.Second))
-		for range 5 {
-			n, err := e.a.Sched().RunDue(context.Background())
-			require.NoError(t, err)
-			if n == 0 {
-				break
-			}
-		}
+		e.clk.Set(s.Touchpoint(t, bot.KindCheckinPrompt).RunAt.Add(time.Second))
+		apptest.RunDue(t, e.a)
 		sent := e.fake.Sent()
 		require.Len(t, sent, 3)
 		byUser := map[string]feishu.SentMessage{}
@@ -273,30 +243,19 @@ func TestEndToEndNPSCard(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *storetest.DB) {
 		e := setupE2E(t, db)
-		var c struct{ ID uint64 }
-		require.Equal(t, http.StatusCreated, e.api(t, "POST", "/api/v1/courses", "", map[string]any{"code": "NPS-1", "title": "合规培训"}, &c))
-		var s struct {
-			Session struct{ ID uint64 } `json:"session"`
-		}
-		require.Equal(t, http.StatusCreated, e.api(t, "POST", "/api/v1/sessions", "", map[string]any{
-			"course_id": c.ID, "starts_at": "2026-03-02T10:00:00+08:00", "ends_at": "2026-03-02T12:00:00+08:00", "plan": "none",
-		}, &s))
-		sid := strconv.FormatUint(s.Session.ID, 10)
-		csv := "external_id,name,department,platform,feishu_id\nA1,甲,销售,feishu,u-001\nA2,乙,销售,feishu,u-002\n"
-		require.Equal(t, http.StatusOK, e.api(t, "POST", "/api/v1/sessions/"+sid+"/roster", "text/csv", csv, nil))
+		s := apptest.NewSession(t, e.srv.URL, apptest.SessionSpec{
+			Course:  map[string]any{"code": "NPS-1", "title": "合规培训"},
+			Session: map[string]any{"starts_at": "2026-03-02T10:00:00+08:00", "ends_at": "2026-03-02T12:00:00+08:00", "plan": "none"},
+			Roster:  "external_id,name,department,platform,feishu_id\nA1,甲,销售,feishu,u-001\nA2,乙,销售,feishu,u-002\n",
+		})
+		sid := strconv.FormatUint(s.ID, 10)
 		e.clk.Set(time.Date(2026, 3, 2, 2, 5, 0, 0, time.UTC))
 		for _, id := range []string{"A1", "A2"} {
 			require.Equal(t, http.StatusCreated, e.api(t, "POST", "/api/v1/sessions/"+sid+"/checkins", "", map[string]any{"external_id": id}, nil))
 		}
 		require.Equal(t, http.StatusCreated, e.api(t, "POST", "/api/v1/sessions/"+sid+"/surveys", "", map[string]any{"template": "nps", "send_at": "2026-03-02T11:50:00+08:00"}, nil))
 		e.clk.Set(time.Date(2026, 3, 2, 3, 50, 1, 0, time.UTC))
-		for range 5 {
-			n, err := e.a.Sched().RunDue(context.Background())
-			require.NoError(t, err)
-			if n == 0 {
-				break
-			}
-		}
+		apptest.RunDue(t, e.a)
 		sent := e.fake.Sent()
 		require.Len(t, sent, 2)
 		var mine feishu.SentMessage

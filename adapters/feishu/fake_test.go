@@ -1,7 +1,6 @@
 package feishu
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -15,6 +14,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/learnloop/learnloop/adapters/kit/kittest"
 )
 
 // Test credentials. The fake checks them; the leak tests look for them.
@@ -316,28 +317,10 @@ func (f *fakeFeishu) counts() (tokenFetches, msgRequests, userLookups int) {
 	return f.tokenFetches, f.msgRequests, f.userLookups
 }
 
-// syncBuffer is a goroutine-safe log sink.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // testClient returns a Client against f with debug logging into logs.
-func testClient(t testing.TB, f *fakeFeishu, mutate func(*Config), opts ...Option) (*Client, *syncBuffer) {
+func testClient(t testing.TB, f *fakeFeishu, mutate func(*Config), opts ...Option) (*Client, *kittest.LogBuffer) {
 	t.Helper()
-	logs := &syncBuffer{}
+	logs := &kittest.LogBuffer{}
 	cfg := Config{
 		AppID: testAppID, AppSecret: testAppSecret, VerificationToken: testVToken, EncryptKey: testEncryptKey,
 		APIBase: f.URL(), ReceiveIDType: f.wantIDType, Timeout: 5 * time.Second,

@@ -12,6 +12,7 @@ import (
 	"github.com/learnloop/learnloop/calendar"
 	"github.com/learnloop/learnloop/calendar/invite"
 	"github.com/learnloop/learnloop/config"
+	"github.com/learnloop/learnloop/internal/apptest"
 	"github.com/learnloop/learnloop/store"
 	"github.com/learnloop/learnloop/store/storetest"
 )
@@ -124,16 +125,14 @@ func TestEndToEndCalendarInvites(t *testing.T) {
 		e := setupApp(t, db, func(c *config.Config) { c.Calendar.InviteDefault = true })
 		e.fake.AddUser("lisi")
 
-		var course struct{ ID uint64 }
-		require.Equal(t, http.StatusCreated, e.call(t, "POST", "/api/v1/courses", "", map[string]any{"code": "CAL-101", "title": "高效沟通"}, &course))
-		var sess struct {
-			Session struct{ ID uint64 } `json:"session"`
-		}
-		require.Equal(t, http.StatusCreated, e.call(t, "POST", "/api/v1/sessions", "", map[string]any{
-			"course_id": course.ID, "title": "高效沟通 第1期", "starts_at": "2026-03-09T10:00:00+08:00", "ends_at": "2026-03-09T12:00:00+08:00",
-			"location": "3F A", "teacher": "赵老师", "time_zone": "Asia/Shanghai",
-		}, &sess))
-		id := jsonNum(sess.Session.ID)
+		sess := apptest.NewSession(t, e.srv.URL, apptest.SessionSpec{
+			Course: map[string]any{"code": "CAL-101", "title": "高效沟通"},
+			Session: map[string]any{
+				"title": "高效沟通 第1期", "starts_at": "2026-03-09T10:00:00+08:00", "ends_at": "2026-03-09T12:00:00+08:00",
+				"location": "3F A", "teacher": "赵老师", "time_zone": "Asia/Shanghai",
+			},
+		})
+		id := jsonNum(sess.ID)
 		// Nobody to invite yet: no event.
 		e.runDue(t)
 		require.Empty(t, e.fake.Schedules())
@@ -141,11 +140,10 @@ func TestEndToEndCalendarInvites(t *testing.T) {
 		// The roster arrives, but WeCom answers 502 first: the job retries
 		// and makes exactly one schedule.
 		e.fake.Fail("/cgi-bin/oa/schedule/add", wecom.Fault{Status: http.StatusBadGateway})
-		csv := "external_id,name,department,platform,wecom_id\nE001,张伟,销售,wecom,zhangwei\nE002,王芳,销售,wecom,wangfang\n"
-		require.Equal(t, http.StatusOK, e.call(t, "POST", "/api/v1/sessions/"+id+"/roster", "text/csv", csv, nil))
+		sess.ImportRoster(t, e.srv.URL, "external_id,name,department,platform,wecom_id\nE001,张伟,销售,wecom,zhangwei\nE002,王芳,销售,wecom,wangfang\n")
 		e.runDue(t)
 		require.Empty(t, e.fake.Schedules())
-		row := calendarEvent(t, db, sess.Session.ID)
+		row := calendarEvent(t, db, sess.ID)
 		require.Equal(t, store.CalendarPending, row.State)
 		require.Equal(t, 1, row.Failures)
 		require.Contains(t, row.LastError, "502")
@@ -156,7 +154,7 @@ func TestEndToEndCalendarInvites(t *testing.T) {
 		require.Equal(t, []string{"wangfang", "zhangwei"}, sch[0].Attendees)
 		require.Contains(t, sch[0].Description, "讲师：赵老师")
 		require.Contains(t, sch[0].Description, e.srv.URL+"/q/")
-		row = calendarEvent(t, db, sess.Session.ID)
+		row = calendarEvent(t, db, sess.ID)
 		require.Equal(t, store.CalendarActive, row.State)
 		require.Equal(t, sch[0].ID, row.EventID)
 		require.Zero(t, row.Failures)
@@ -197,7 +195,7 @@ func TestEndToEndCalendarInvites(t *testing.T) {
 		sch = e.fake.Schedules()
 		require.Len(t, sch, 1)
 		require.True(t, sch[0].Deleted)
-		require.Equal(t, store.CalendarDeleted, calendarEvent(t, db, sess.Session.ID).State)
+		require.Equal(t, store.CalendarDeleted, calendarEvent(t, db, sess.ID).State)
 
 		// Every sync job finished.
 		var open int64

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/learnloop/learnloop/adapters/wecom"
+	"github.com/learnloop/learnloop/internal/apptest"
 	"github.com/learnloop/learnloop/store"
 	"github.com/learnloop/learnloop/store/storetest"
 )
@@ -42,17 +43,13 @@ func TestEndToEndWeComChat(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *storetest.DB) {
 		e := setupApp(t, db)
-		var course struct{ ID uint64 }
-		require.Equal(t, http.StatusCreated, e.call(t, "POST", "/api/v1/courses", "", map[string]any{"code": "COMM-102", "title": "高效沟通"}, &course))
-		var sess struct {
-			Session struct{ ID uint64 } `json:"session"`
-		}
-		require.Equal(t, http.StatusCreated, e.call(t, "POST", "/api/v1/sessions", "", map[string]any{
-			"course_id": course.ID, "starts_at": "2026-03-02T10:00:00+08:00", "ends_at": "2026-03-02T12:00:00+08:00",
-			"location": "3F A", "time_zone": "Asia/Shanghai",
-		}, &sess))
-		csv := "external_id,name,department,platform,wecom_id\nE001,张伟,销售,wecom,zhangwei\nE002,王芳,销售,wecom,wangfang\n"
-		require.Equal(t, http.StatusOK, e.call(t, "POST", "/api/v1/sessions/"+jsonNum(sess.Session.ID)+"/roster", "text/csv", csv, nil))
+		class := apptest.Morning()
+		delete(class, "teacher")
+		apptest.NewSession(t, e.srv.URL, apptest.SessionSpec{
+			Course:  map[string]any{"code": "COMM-102", "title": "高效沟通"},
+			Session: class,
+			Roster:  "external_id,name,department,platform,wecom_id\nE001,张伟,销售,wecom,zhangwei\nE002,王芳,销售,wecom,wangfang\n",
+		})
 
 		require.Contains(t, e.say(t, "zhangwei", "你好", "1001"), "签到 —", "unknown text gets the help")
 		require.Contains(t, e.say(t, "zhangwei", "签到", "1002"), "不在签到时间")

@@ -1,20 +1,18 @@
 package wecom
 
 import (
-	"context"
 	"encoding/xml"
 	"errors"
 	"fmt"
 	"net/http"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/silenceper/wechat/v2/util"
 	"github.com/stretchr/testify/require"
 
+	"github.com/learnloop/learnloop/adapters/kit/kittest"
 	"github.com/learnloop/learnloop/bot"
 )
 
@@ -66,27 +64,15 @@ func OpenPassiveReply(t *testing.T, cfg Config, body []byte) Passive {
 // what it got.
 type texter struct {
 	recorder
-	mu    sync.Mutex
-	texts []bot.InboundText
-	n     atomic.Int32
-	fn    func(bot.InboundText) (bot.ChatReply, error)
-}
-
-func (x *texter) HandleText(_ context.Context, in bot.InboundText) (bot.ChatReply, error) {
-	x.n.Add(1)
-	x.mu.Lock()
-	x.texts = append(x.texts, in)
-	x.mu.Unlock()
-	if x.fn != nil {
-		return x.fn(in)
-	}
-	return bot.ChatReply{Text: "已签到 10:05 ·《高效沟通》", Links: []bot.ChatLink{{Text: "问卷", URL: "https://learn.example.com/s/x"}}}, nil
+	kittest.Texts
 }
 
 func TestTextMessageIsAnsweredWithAPassiveReply(t *testing.T) {
 	t.Parallel()
 	b := setup(t, "zhangwei")
-	x := &texter{}
+	x := &texter{Texts: kittest.Texts{Answer: func(bot.InboundText) (bot.ChatReply, error) {
+		return bot.ChatReply{Text: "已签到 10:05 ·《高效沟通》", Links: []bot.ChatLink{{Text: "问卷", URL: "https://learn.example.com/s/x"}}}, nil
+	}}}
 	h := b.c.CallbackHandler(x)
 	ev := TextEvent{To: b.cfg.CorpID, From: "zhangwei", Content: "签到", MsgID: "7300000000000000001", CreateTime: b.clk.Now().Unix(), AgentID: b.cfg.AgentID}
 	var first []byte
@@ -105,8 +91,8 @@ func TestTextMessageIsAnsweredWithAPassiveReply(t *testing.T) {
 		b.clk.Advance(2 * time.Second)
 	}
 	require.NotEmpty(t, first)
-	require.EqualValues(t, 1, x.n.Load(), "the chat service sees the message once")
-	require.Equal(t, bot.InboundText{Platform: bot.PlatformWeCom, UserID: "zhangwei", MessageID: ev.MsgID, Text: "签到", At: time.Unix(ev.CreateTime, 0).UTC()}, x.texts[0])
+	require.EqualValues(t, 1, x.Calls(), "the chat service sees the message once")
+	require.Equal(t, bot.InboundText{Platform: bot.PlatformWeCom, UserID: "zhangwei", MessageID: ev.MsgID, Text: "签到", At: time.Unix(ev.CreateTime, 0).UTC()}, x.Got()[0])
 	require.Zero(t, x.calls.Load(), "a text message is not a tap")
 	require.Empty(t, b.f.Cards(), "a Passive reply needs no send call")
 }
@@ -139,7 +125,7 @@ func TestTextMessageRefusals(t *testing.T) {
 		require.Equal(t, c.code, rec.Code, c.name)
 		require.NotContains(t, rec.Body.String(), "Encrypt", c.name)
 	}
-	require.Zero(t, x.n.Load(), "nothing refused reaches the chat service")
+	require.Zero(t, x.Calls(), "nothing refused reaches the chat service")
 
 	// Another app's message is acknowledged and dropped.
 	o := ev
@@ -148,7 +134,7 @@ func TestTextMessageRefusals(t *testing.T) {
 	rec := post(h, q, body)
 	require.Equal(t, http.StatusOK, rec.Code)
 	require.Empty(t, rec.Body.String())
-	require.Zero(t, x.n.Load())
+	require.Zero(t, x.Calls())
 
 	// A handler that does not answer text: acknowledged, nothing sent.
 	q, body = SignedCallback(b.cfg, b.cfg.CorpID, b.clk.Now(), ev.XML())
@@ -161,7 +147,7 @@ func TestTextMessageFailureAndDuplicate(t *testing.T) {
 	t.Parallel()
 	b := setup(t, "zhangwei")
 	fail := true
-	x := &texter{fn: func(in bot.InboundText) (bot.ChatReply, error) {
+	x := &texter{Texts: kittest.Texts{Answer: func(in bot.InboundText) (bot.ChatReply, error) {
 		if fail {
 			fail = false
 			return bot.ChatReply{}, errors.New("database is down")
@@ -170,7 +156,7 @@ func TestTextMessageFailureAndDuplicate(t *testing.T) {
 			return bot.ChatReply{Duplicate: true}, nil
 		}
 		return bot.ChatReply{Text: strings.Repeat("好", 1000)}, nil
-	}}
+	}}}
 	h := b.c.CallbackHandler(x)
 	const hold = 200 * time.Millisecond
 	h.(*callbackHandler).failHold = hold

@@ -1,7 +1,6 @@
 package wecom_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -9,13 +8,13 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/learnloop/learnloop/adapters/kit/kittest"
 	"github.com/learnloop/learnloop/adapters/wecom"
 	"github.com/learnloop/learnloop/app"
 	"github.com/learnloop/learnloop/bot"
@@ -25,8 +24,6 @@ import (
 	"github.com/learnloop/learnloop/store"
 	"github.com/learnloop/learnloop/store/storetest"
 )
-
-const adminToken = apptest.AdminToken
 
 type clock = apptest.Clock
 
@@ -54,7 +51,7 @@ type env struct {
 	fake *wecom.FakeWeCom
 	wcfg wecom.Config
 	taps *countingHandler
-	logs *lockedWriter
+	logs *kittest.LogBuffer
 }
 
 func setupApp(t *testing.T, db *storetest.DB, tweaks ...func(*config.Config)) *env {
@@ -63,7 +60,7 @@ func setupApp(t *testing.T, db *storetest.DB, tweaks ...func(*config.Config)) *e
 	fake := wecom.NewFakeWeCom(t, "zhangwei", "wangfang")                // lisi is not a member
 	fake.Now = clk.Now
 	wcfg := fake.Config()
-	logs := &lockedWriter{}
+	logs := &kittest.LogBuffer{}
 	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	client, err := wecom.New(wcfg, wecom.WithNow(clk.Now), wecom.WithLogger(logger))
 	require.NoError(t, err)
@@ -72,12 +69,7 @@ func setupApp(t *testing.T, db *storetest.DB, tweaks ...func(*config.Config)) *e
 	var h http.Handler
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, r) }))
 	t.Cleanup(srv.Close)
-	cfg := config.Default()
-	cfg.Security.DevMode = true
-	cfg.Security.LinkSecret = "wecom-e2e-link-secret-0123456789"
-	cfg.Security.AdminTokens = []config.Secret{adminToken}
-	cfg.HTTP.PublicURL = srv.URL
-	cfg.QuietHours.Enabled = false
+	cfg := apptest.Config(srv.URL, "wecom-e2e-link-secret-0123456789")
 	for _, tw := range tweaks {
 		tw(cfg)
 	}
@@ -93,23 +85,6 @@ func setupApp(t *testing.T, db *storetest.DB, tweaks ...func(*config.Config)) *e
 	taps.chat.Store(a.Chat())
 	h = a.Handler()
 	return &env{a: a, srv: srv, clk: clk, fake: fake, wcfg: wcfg, taps: taps, logs: logs}
-}
-
-type lockedWriter struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedWriter) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 func (e *env) call(t *testing.T, method, path, ctype string, body any, out any) int {
@@ -140,33 +115,17 @@ func TestEndToEndWeComCheckin(t *testing.T) {
 		e := setupApp(t, db)
 
 		// A session at 10:00 Shanghai with three WeCom employees.
-		var course struct{ ID uint64 }
-		require.Equal(t, http.StatusCreated, e.call(t, "POST", "/api/v1/courses", "", map[string]any{"code": "COMM-101", "title": "高效沟通"}, &course))
-		var sess struct {
-			Session     struct{ ID uint64 } `json:"session"`
-			Touchpoints []struct {
-				ID    uint64    `json:"id"`
-				Kind  string    `json:"kind"`
-				RunAt time.Time `json:"run_at"`
-			} `json:"touchpoints"`
-		}
-		require.Equal(t, http.StatusCreated, e.call(t, "POST", "/api/v1/sessions", "", map[string]any{
-			"course_id": course.ID, "starts_at": "2026-03-02T10:00:00+08:00", "ends_at": "2026-03-02T12:00:00+08:00",
-			"location": "3F A", "teacher": "赵老师", "time_zone": "Asia/Shanghai",
-		}, &sess))
-		csv := "external_id,name,department,platform,wecom_id\nE001,张伟,销售,wecom,zhangwei\nE002,王芳,销售,wecom,wangfang\nE003,李四,市场,wecom,lisi\n"
-		require.Equal(t, http.StatusOK, e.call(t, "POST", "/api/v1/sessions/"+jsonNum(sess.Session.ID)+"/roster", "text/csv", csv, nil))
-		var promptAt time.Time
-		var promptID uint64
-		for _, tp := range sess.Touchpoints {
-			if tp.Kind == bot.KindCheckinPrompt {
-				promptAt, promptID = tp.RunAt, tp.ID
-			}
-		}
+		sess := apptest.NewSession(t, e.srv.URL, apptest.SessionSpec{
+			Course:  map[string]any{"code": "COMM-101", "title": "高效沟通"},
+			Session: apptest.Morning(),
+			Roster:  "external_id,name,department,platform,wecom_id\nE001,张伟,销售,wecom,zhangwei\nE002,王芳,销售,wecom,wangfang\nE003,李四,市场,wecom,lisi\n",
+		})
+		prompt := sess.Touchpoint(t, bot.KindCheckinPrompt)
+		promptID := prompt.ID
 		require.NotZero(t, promptID)
 
 		// The check-in prompt fires: WeCom receives one card per member.
-		e.clk.Set(promptAt.Add(time.Second))
+		e.clk.Set(prompt.RunAt.Add(time.Second))
 		e.runDue(t)
 		cards := e.fake.Cards()
 		require.Len(t, cards, 2)

@@ -1,7 +1,6 @@
 package wecom
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
@@ -21,6 +20,7 @@ import (
 	"github.com/silenceper/wechat/v2/util"
 	"github.com/stretchr/testify/require"
 
+	"github.com/learnloop/learnloop/adapters/kit/kittest"
 	"github.com/learnloop/learnloop/bot"
 	"github.com/learnloop/learnloop/text"
 )
@@ -53,31 +53,13 @@ func (c *fakeClock) Sleep(ctx context.Context, d time.Duration) error {
 	return nil
 }
 
-// syncBuffer is a goroutine-safe log sink.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // bundle is one client against one fake.
 type bundle struct {
 	f   *FakeWeCom
 	c   *Client
 	cfg Config
 	clk *fakeClock
-	log *syncBuffer
+	log *kittest.LogBuffer
 }
 
 func setup(t testing.TB, users ...string) *bundle {
@@ -86,7 +68,7 @@ func setup(t testing.TB, users ...string) *bundle {
 	clk := newFakeClock(time.Date(2026, 3, 2, 1, 0, 0, 0, time.UTC))
 	f.Now = clk.Now
 	cfg := f.Config()
-	logs := &syncBuffer{}
+	logs := &kittest.LogBuffer{}
 	c, err := New(cfg, WithNow(clk.Now), WithLogger(slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
 	require.NoError(t, err)
 	c.sleep = clk.Sleep
