@@ -18,6 +18,7 @@ import (
 	"github.com/learnloop/learnloop/adapters/dingtalk"
 	"github.com/learnloop/learnloop/app"
 	"github.com/learnloop/learnloop/bot"
+	"github.com/learnloop/learnloop/config"
 	"github.com/learnloop/learnloop/internal/apptest"
 	"github.com/learnloop/learnloop/store"
 	"github.com/learnloop/learnloop/store/storetest"
@@ -39,44 +40,37 @@ type e2e struct {
 func e2eSetup(t *testing.T, db *storetest.DB, cards string, mutate ...func(*dingtalk.Config)) *e2e {
 	t.Helper()
 	clk := apptest.NewClock(time.Date(2026, 3, 2, 1, 0, 0, 0, time.UTC)) // 09:00 Shanghai
-	var h http.Handler
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, r) }))
-	t.Cleanup(srv.Close)
 	f := newFakeDT(t)
-	cfg := dingtalk.Config{
-		AppKey: testAppKey, AppSecret: testAppSecret, AgentID: testAgentID,
-		CallbackToken: "cbtoken", CallbackAESKey: "Yue0EfdN5900c1ce5cf6A152c63DDe1808a60c5ecd7",
-		APIBase: f.URL(), OAPIBase: f.URL(), PublicURL: srv.URL, Timeout: 3 * time.Second,
-	}
-	switch cards {
-	case dingtalk.CardsTemplate:
-		cfg.CardTemplateID = testTemplate
-	case dingtalk.CardsNotice:
-		cfg.Cards = cards
-	}
-	for _, m := range mutate {
-		m(&cfg)
-	}
-	c, err := dingtalk.New(cfg, dingtalk.WithNow(clk.Now), dingtalk.WithRateLimit(1000, 1000),
-		dingtalk.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
-	require.NoError(t, err)
-
-	acfg := apptest.Config(srv.URL, "e2e-link-secret-0123456789")
-	require.NoError(t, acfg.Validate())
 	// The router exists only once the app is built: the mounted handler
 	// reaches it through a (the lead mounts c.CallbackHandler(a.Router())).
 	var a *app.App
 	router := bot.InteractionHandlerFunc(func(ctx context.Context, in bot.Interaction) (bot.Reply, error) {
 		return a.Router().HandleInteraction(ctx, in)
 	})
-	a, err = app.New(context.Background(), acfg, app.Options{
-		DB: db.DB, Now: clk.Now, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Messengers: map[bot.Platform]bot.Messenger{bot.PlatformDingTalk: c},
-		Mounts:     map[string]http.Handler{"/callbacks/dingtalk": c.CallbackHandler(router)},
+	var c *dingtalk.Client
+	a, srv := apptest.Start(t, db.DB, clk, "e2e-link-secret-0123456789", func(acfg *config.Config, o *app.Options) {
+		cfg := dingtalk.Config{
+			AppKey: testAppKey, AppSecret: testAppSecret, AgentID: testAgentID,
+			CallbackToken: "cbtoken", CallbackAESKey: "Yue0EfdN5900c1ce5cf6A152c63DDe1808a60c5ecd7",
+			APIBase: f.URL(), OAPIBase: f.URL(), PublicURL: acfg.HTTP.PublicURL, Timeout: 3 * time.Second,
+		}
+		switch cards {
+		case dingtalk.CardsTemplate:
+			cfg.CardTemplateID = testTemplate
+		case dingtalk.CardsNotice:
+			cfg.Cards = cards
+		}
+		for _, m := range mutate {
+			m(&cfg)
+		}
+		var err error
+		c, err = dingtalk.New(cfg, dingtalk.WithNow(clk.Now), dingtalk.WithRateLimit(1000, 1000),
+			dingtalk.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
+		require.NoError(t, err)
+		o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+		o.Messengers = map[bot.Platform]bot.Messenger{bot.PlatformDingTalk: c}
+		o.Mounts = map[string]http.Handler{"/callbacks/dingtalk": c.CallbackHandler(router)}
 	})
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = a.Close() })
-	h = a.Handler()
 	return &e2e{a: a, srv: srv, clk: clk, f: f, c: c, db: db}
 }
 

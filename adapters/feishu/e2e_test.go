@@ -2,7 +2,6 @@ package feishu_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -42,25 +41,17 @@ func setupE2E(t *testing.T, db *storetest.DB, tweaks ...func(*config.Config)) *e
 	}, feishu.WithNow(clk.Now))
 	require.NoError(t, err)
 
-	var root, callbacks http.Handler
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { root.ServeHTTP(w, r) }))
-	t.Cleanup(srv.Close)
-	cfg := apptest.Config(srv.URL, "feishu-e2e-link-secret-0123456789")
-	for _, tw := range tweaks {
-		tw(cfg)
-	}
-	require.NoError(t, cfg.Validate())
-	a, err := app.New(context.Background(), cfg, app.Options{
-		DB: db.DB, Now: clk.Now,
-		Messengers: map[bot.Platform]bot.Messenger{bot.PlatformFeishu: client},
-		Mounts: map[string]http.Handler{"/callbacks/feishu": http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	var callbacks http.Handler
+	a, srv := apptest.Start(t, db.DB, clk, "feishu-e2e-link-secret-0123456789", func(cfg *config.Config, o *app.Options) {
+		for _, tw := range tweaks {
+			tw(cfg)
+		}
+		o.Messengers = map[bot.Platform]bot.Messenger{bot.PlatformFeishu: client}
+		o.Mounts = map[string]http.Handler{"/callbacks/feishu": http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			callbacks.ServeHTTP(w, r)
-		})},
+		})}
 	})
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = a.Close() })
 	callbacks = client.CallbackHandler(a.Router())
-	root = a.Handler()
 	return &e2e{a: a, srv: srv, clk: clk, fake: fake}
 }
 

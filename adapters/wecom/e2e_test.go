@@ -66,24 +66,16 @@ func setupApp(t *testing.T, db *storetest.DB, tweaks ...func(*config.Config)) *e
 	require.NoError(t, err)
 	taps := &countingHandler{}
 
-	var h http.Handler
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, r) }))
-	t.Cleanup(srv.Close)
-	cfg := apptest.Config(srv.URL, "wecom-e2e-link-secret-0123456789")
-	for _, tw := range tweaks {
-		tw(cfg)
-	}
-	require.NoError(t, cfg.Validate())
-	a, err := app.New(context.Background(), cfg, app.Options{
-		DB: db.DB, Now: clk.Now, Logger: logger,
-		Messengers: map[bot.Platform]bot.Messenger{bot.PlatformWeCom: client},
-		Mounts:     map[string]http.Handler{wecom.CallbackPath: client.CallbackHandler(taps)},
+	a, srv := apptest.Start(t, db.DB, clk, "wecom-e2e-link-secret-0123456789", func(cfg *config.Config, o *app.Options) {
+		for _, tw := range tweaks {
+			tw(cfg)
+		}
+		o.Logger = logger
+		o.Messengers = map[bot.Platform]bot.Messenger{bot.PlatformWeCom: client}
+		o.Mounts = map[string]http.Handler{wecom.CallbackPath: client.CallbackHandler(taps)}
 	})
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = a.Close() })
 	taps.next.Store(a.Router())
 	taps.chat.Store(a.Chat())
-	h = a.Handler()
 	return &env{a: a, srv: srv, clk: clk, fake: fake, wcfg: wcfg, taps: taps, logs: logs}
 }
 

@@ -24,12 +24,7 @@ func Start(t testing.TB, db *gorm.DB, clk *Clock, linkSecret string, configure .
 	var h atomic.Pointer[http.Handler]
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { (*h.Load()).ServeHTTP(w, r) }))
 	t.Cleanup(srv.Close)
-	cfg := config.Default()
-	cfg.Security.DevMode = true
-	cfg.Security.LinkSecret = config.Secret(linkSecret)
-	cfg.Security.AdminTokens = []config.Secret{AdminToken}
-	cfg.HTTP.PublicURL = srv.URL
-	cfg.QuietHours.Enabled = false
+	cfg := Config(srv.URL, linkSecret)
 	o := app.Options{DB: db, Now: clk.Now}
 	for _, f := range configure {
 		f(cfg, &o)
