@@ -66,19 +66,11 @@ func setup(t *testing.T, db *storetest.DB) *env {
 	}
 	e.a, e.srv = apptest.Start(t, db.DB, e.clk, "presence-e2e-link-secret-0123456789", apptest.NoFeedback, fakes)
 
-	var course struct{ ID uint64 }
-	require.Equal(t, http.StatusCreated, apptest.Call(t, e.srv.URL, "POST", "/api/v1/courses", "", map[string]any{"code": "ALL-1", "title": "全员大会"}, &course))
-	var created struct{ Session struct{ ID uint64 } }
-	require.Equal(t, http.StatusCreated, apptest.Call(t, e.srv.URL, "POST", "/api/v1/sessions", "", map[string]any{
-		"course_id": course.ID, "starts_at": "2026-03-02T09:10:00+08:00", "ends_at": "2026-03-02T12:00:00+08:00", "location": "3F 大厅",
-	}, &created))
-	sess := created.Session
-	csv := "external_id,name,platform,wecom_id,feishu_id,dingtalk_id\n" +
-		"E001,张三,wecom,zhangsan,,\nE002,李四,feishu,,lisi,\nE003,王五,dingtalk,,,wangwu\nE004,赵六,wecom,zhaoliu,,\nE005,钱七,wecom,qianqi,,\n"
-	var rosterOut any
-	code := apptest.Call(t, e.srv.URL, "POST", fmt.Sprintf("/api/v1/sessions/%d/roster", sess.ID), "text/csv", csv, &rosterOut)
-	require.Equal(t, http.StatusOK, code, "%v", rosterOut)
-	require.NoError(t, db.Take(&e.session, sess.ID).Error)
+	sid := apptest.Class(t, e.srv.URL, map[string]any{"code": "ALL-1", "title": "全员大会"}, map[string]any{
+		"starts_at": "2026-03-02T09:10:00+08:00", "ends_at": "2026-03-02T12:00:00+08:00", "location": "3F 大厅",
+	}, "external_id,name,platform,wecom_id,feishu_id,dingtalk_id\n"+
+		"E001,张三,wecom,zhangsan,,\nE002,李四,feishu,,lisi,\nE003,王五,dingtalk,,,wangwu\nE004,赵六,wecom,zhaoliu,,\nE005,钱七,wecom,qianqi,,\n")
+	require.NoError(t, db.Take(&e.session, sid).Error)
 	return e
 }
 

@@ -145,6 +145,12 @@ func (s *Service) proceed(w http.ResponseWriter, r *http.Request, f flow) {
 		s.finish(w, r, f, bot.Platform(id.Platform), e)
 		return
 	}
+	s.authorize(w, r, f)
+}
+
+// authorize starts the app's authorisation for f, or first asks which app
+// the person uses when the request does not say.
+func (s *Service) authorize(w http.ResponseWriter, r *http.Request, f flow) {
 	p := s.pickPlatform(r)
 	if p == "" {
 		if err := s.saveFlow(w, f); err != nil {
@@ -391,16 +397,7 @@ func (s *Service) roomPage(w http.ResponseWriter, r *http.Request) {
 
 func (s *Service) identifyFirst(w http.ResponseWriter, r *http.Request) {
 	f := flow{Nonce: newNonce(), Kind: flowIdentify, Return: "/q/", Exp: s.now().Add(FlowTTL).UnixMilli()}
-	p := s.pickPlatform(r)
-	if p == "" {
-		if err := s.saveFlow(w, f); err != nil {
-			s.fail(w, r, err)
-			return
-		}
-		s.pickPage(w, s.lang(r, nil))
-		return
-	}
-	s.startAuth(w, r, f, p)
+	s.authorize(w, r, f)
 }
 
 // Room code attempts: at most maxAttempts wrong codes per person in

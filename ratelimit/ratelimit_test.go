@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/learnloop/learnloop/ratelimit"
+	"github.com/learnloop/learnloop/ratelimit/ratelimittest"
 	"github.com/learnloop/learnloop/store"
 	"github.com/learnloop/learnloop/store/storetest"
 )
@@ -47,20 +48,6 @@ func replicas(t *testing.T, db *storetest.DB, n int, clk *clock) []*ratelimit.Li
 		out = append(out, ratelimit.New(other, ratelimit.WithNow(clk.Now)))
 	}
 	return out
-}
-
-// maxInWindow returns the most times found in any half-open window [s, s+d).
-func maxInWindow(times []time.Time, d time.Duration) int {
-	ts := slices.Clone(times)
-	slices.SortFunc(ts, func(a, b time.Time) int { return a.Compare(b) })
-	best, j := 0, 0
-	for i := range ts {
-		for j < len(ts) && ts[j].Before(ts[i].Add(d)) {
-			j++
-		}
-		best = max(best, j-i)
-	}
-	return best
 }
 
 func TestWindowBound(t *testing.T) {
@@ -323,10 +310,10 @@ func TestConcurrentReplicas(t *testing.T) {
 		n, err := ls[2].Used(ctx, day.Key)
 		require.NoError(t, err)
 		require.EqualValues(t, 150, n)
-		require.LessOrEqual(t, maxInWindow(appTimes, time.Second), 20)
+		require.LessOrEqual(t, ratelimittest.MaxInWindow(appTimes, time.Second), 20)
 		for u, ts := range userTimes {
-			require.LessOrEqual(t, maxInWindow(ts, time.Second), 3, u)
-			require.LessOrEqual(t, maxInWindow(ts, 10*time.Second), 10, u)
+			require.LessOrEqual(t, ratelimittest.MaxInWindow(ts, time.Second), 3, u)
+			require.LessOrEqual(t, ratelimittest.MaxInWindow(ts, 10*time.Second), 10, u)
 		}
 	})
 }

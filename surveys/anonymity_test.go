@@ -45,24 +45,9 @@ func newAnonWorld(t *testing.T, db *storetest.DB) *anonWorld {
 	w := &anonWorld{db: db, clk: apptest.NewClock(time.Date(2026, 3, 2, 1, 0, 0, 0, time.UTC)), people: map[string]store.Employee{}}
 	w.a, w.srv = apptest.Start(t, db.DB, w.clk, anonSecret, apptest.NoFeedback)
 
-	var c struct{ ID uint64 }
-	require.Equal(t, http.StatusCreated, w.call(t, "POST", "/api/v1/courses", "", map[string]any{"code": "ANON-2", "title": "合规"}, &c))
-	var s struct{ Session struct{ ID uint64 } }
-	require.Equal(t, http.StatusCreated, w.call(t, "POST", "/api/v1/sessions", "", map[string]any{
-		"course_id": c.ID, "starts_at": "2026-03-02T10:00:00+08:00", "ends_at": "2026-03-02T12:00:00+08:00", "plan": "none",
-	}, &s))
-	sid := strconv.FormatUint(s.Session.ID, 10)
-	csv := "external_id,name,department,platform\nS1,甲,销售,simulator\nS2,乙,销售,simulator\nS3,丙,销售,simulator\nS4,丁,销售,simulator\nS5,戊,销售,simulator\nL1,己,法务,simulator\nL2,庚,法务,simulator\n"
-	require.Equal(t, http.StatusOK, w.call(t, "POST", "/api/v1/sessions/"+sid+"/roster", "text/csv", csv, nil))
-	w.clk.Set(time.Date(2026, 3, 2, 2, 5, 0, 0, time.UTC))
-	for _, id := range []string{"S1", "S2", "S3", "S4", "S5", "L1", "L2"} {
-		require.Equal(t, http.StatusCreated, w.call(t, "POST", "/api/v1/sessions/"+sid+"/checkins", "", map[string]any{"external_id": id}, nil))
-	}
-	var created struct{ Survey struct{ ID uint64 } }
-	require.Equal(t, http.StatusCreated, w.call(t, "POST", "/api/v1/sessions/"+sid+"/surveys", "", map[string]any{
-		"template": "post_course_feedback", "anonymous": true, "send_at": "2026-03-02T12:00:00+08:00",
-	}, &created))
-	w.survey = created.Survey.ID
+	_, w.survey = feedbackClass(t, w.srv.URL, w.clk, "ANON-2", "合规",
+		"external_id,name,department,platform\nS1,甲,销售,simulator\nS2,乙,销售,simulator\nS3,丙,销售,simulator\nS4,丁,销售,simulator\nS5,戊,销售,simulator\nL1,己,法务,simulator\nL2,庚,法务,simulator\n",
+		[]string{"S1", "S2", "S3", "S4", "S5", "L1", "L2"}, true)
 	w.clk.Set(time.Date(2026, 3, 2, 4, 0, 1, 0, time.UTC))
 	apptest.RunDue(t, w.a)
 	var es []store.Employee

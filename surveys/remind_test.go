@@ -39,25 +39,33 @@ func newRemindWorld(t *testing.T, db *storetest.DB) *remindWorld {
 	w := &remindWorld{clk: apptest.NewClock(time.Date(2026, 3, 2, 1, 0, 0, 0, time.UTC))}
 	w.a, w.srv = apptest.Start(t, db.DB, w.clk, anonSecret, apptest.NoFeedback)
 
-	var c struct{ ID uint64 }
-	require.Equal(t, http.StatusCreated, w.call(t, "POST", "/api/v1/courses", "", map[string]any{"code": "REM-1", "title": "沟通"}, &c))
-	var s struct{ Session struct{ ID uint64 } }
-	require.Equal(t, http.StatusCreated, w.call(t, "POST", "/api/v1/sessions", "", map[string]any{
-		"course_id": c.ID, "starts_at": "2026-03-02T10:00:00+08:00", "ends_at": "2026-03-02T12:00:00+08:00", "plan": "none",
-	}, &s))
-	w.sid = strconv.FormatUint(s.Session.ID, 10)
-	csv := "external_id,name,department,platform\nA1,甲,销售,simulator\nA2,乙,销售,simulator\nA3,丙,销售,simulator\nA4,丁,销售,simulator\n"
-	require.Equal(t, http.StatusOK, w.call(t, "POST", "/api/v1/sessions/"+w.sid+"/roster", "text/csv", csv, nil))
-	w.clk.Set(time.Date(2026, 3, 2, 2, 5, 0, 0, time.UTC))
-	for _, id := range []string{"A1", "A2", "A3"} {
-		require.Equal(t, http.StatusCreated, w.call(t, "POST", "/api/v1/sessions/"+w.sid+"/checkins", "", map[string]any{"external_id": id}, nil))
+	sid, survey := feedbackClass(t, w.srv.URL, w.clk, "REM-1", "沟通",
+		"external_id,name,department,platform\nA1,甲,销售,simulator\nA2,乙,销售,simulator\nA3,丙,销售,simulator\nA4,丁,销售,simulator\n",
+		[]string{"A1", "A2", "A3"}, false)
+	w.sid = strconv.FormatUint(sid, 10)
+	require.NoError(t, db.First(&w.survey, survey).Error)
+	return w
+}
+
+// feedbackClass creates a course (code, title) with a session on 2026-03-02
+// 10:00–12:00 Shanghai and no plan, imports roster, checks present in at
+// 10:05 and adds the post-course feedback survey (anonymous or named) sent
+// at the end. It returns the session's and the survey's ids.
+func feedbackClass(t *testing.T, baseURL string, clk *apptest.Clock, code, title, roster string, present []string, anonymous bool) (session, survey uint64) {
+	t.Helper()
+	session = apptest.Class(t, baseURL, map[string]any{"code": code, "title": title}, map[string]any{
+		"starts_at": "2026-03-02T10:00:00+08:00", "ends_at": "2026-03-02T12:00:00+08:00", "plan": "none",
+	}, roster)
+	sid := strconv.FormatUint(session, 10)
+	clk.Set(time.Date(2026, 3, 2, 2, 5, 0, 0, time.UTC))
+	for _, id := range present {
+		require.Equal(t, http.StatusCreated, apptest.Call(t, baseURL, "POST", "/api/v1/sessions/"+sid+"/checkins", "", map[string]any{"external_id": id}, nil))
 	}
 	var created struct{ Survey struct{ ID uint64 } }
-	require.Equal(t, http.StatusCreated, w.call(t, "POST", "/api/v1/sessions/"+w.sid+"/surveys", "", map[string]any{
-		"template": "post_course_feedback", "send_at": "2026-03-02T12:00:00+08:00",
+	require.Equal(t, http.StatusCreated, apptest.Call(t, baseURL, "POST", "/api/v1/sessions/"+sid+"/surveys", "", map[string]any{
+		"template": "post_course_feedback", "anonymous": anonymous, "send_at": "2026-03-02T12:00:00+08:00",
 	}, &created))
-	require.NoError(t, db.First(&w.survey, created.Survey.ID).Error)
-	return w
+	return session, created.Survey.ID
 }
 
 func (w *remindWorld) call(t *testing.T, method, path, ctype string, body, out any) int {
