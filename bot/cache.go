@@ -28,7 +28,7 @@ type deliveryCache struct {
 	ttl time.Duration
 	max int // deliveries kept at most
 
-	mu     sync.Mutex
+	mu     sync.RWMutex
 	byID   map[uint64]*cachedDelivery
 	tps    map[uint64]*cachedTouchpoint
 	loads  singleflight.Group
@@ -57,8 +57,8 @@ func newDeliveryCache(db *gorm.DB, now func() time.Time) *deliveryCache {
 
 // get returns the cached context of delivery id, if fresh.
 func (c *deliveryCache) get(id uint64) (DeliveryContext, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
+	c.mu.RLock()
+	defer c.mu.RUnlock()
 	cd, ok := c.byID[id]
 	if !ok || c.now().Sub(cd.tp.at) > c.ttl {
 		return DeliveryContext{}, false
@@ -71,10 +71,10 @@ func (c *deliveryCache) warm(dc DeliveryContext) {
 	tpID := dc.Touchpoint.ID
 	go func() {
 		_, _, _ = c.loads.Do(fmt.Sprint(tpID), func() (any, error) {
-			c.mu.Lock()
+			c.mu.RLock()
 			e, ok := c.tps[tpID]
 			fresh := ok && c.now().Sub(e.at) <= c.ttl
-			c.mu.Unlock()
+			c.mu.RUnlock()
 			if fresh {
 				return nil, nil
 			}
@@ -121,7 +121,14 @@ func (c *deliveryCache) load(ctx context.Context, dc DeliveryContext) error {
 	if err != nil {
 		return fmt.Errorf("warm delivery cache: %w", err)
 	}
+	// The entries are built before the lock is taken: taps keep reading
+	// the cache meanwhile, and only the map inserts hold it.
 	e := &cachedTouchpoint{tp: tp, sess: sess, course: course, teacher: teacher, at: c.now(), ids: make([]uint64, len(rows))}
+	entries := make([]cachedDelivery, len(rows))
+	for i, r := range rows {
+		e.ids[i] = r.ID
+		entries[i] = cachedDelivery{d: r.Delivery, emp: store.Employee{ID: r.EmployeeID, ExternalID: r.EmpExternalID, Name: r.EmpName, Locale: r.EmpLocale}, tp: e}
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if old, ok := c.tps[tp.ID]; ok {
@@ -130,9 +137,8 @@ func (c *deliveryCache) load(ctx context.Context, dc DeliveryContext) error {
 	for len(c.tps) > 0 && c.loaded+len(rows) > c.max {
 		c.evictOldest()
 	}
-	for i, r := range rows {
-		e.ids[i] = r.ID
-		c.byID[r.ID] = &cachedDelivery{d: r.Delivery, emp: store.Employee{ID: r.EmployeeID, ExternalID: r.EmpExternalID, Name: r.EmpName, Locale: r.EmpLocale}, tp: e}
+	for i := range entries {
+		c.byID[entries[i].d.ID] = &entries[i]
 	}
 	c.tps[tp.ID] = e
 	c.loaded += len(rows)

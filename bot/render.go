@@ -136,6 +136,9 @@ func (r *Renderer) Render(ctx context.Context, cc CardContext) (Message, error) 
 	sloc := SessionLocation(cc.Session)
 	exp := r.expiry(cc.Session)
 	checkinButton := func(label string) {
+		if cc.Checkin != nil {
+			return // a card that shows the check-in has no check-in button: nothing to sign
+		}
 		m.Buttons = append(m.Buttons, Button{
 			Text: label, Action: ActionCheckin, Primary: true,
 			Token: r.Signer.Sign(Claims{Kind: TokenInteraction, DeliveryID: cc.DeliveryID, Expires: exp, Extra: ActionCheckin}),
@@ -169,14 +172,8 @@ func (r *Renderer) Render(ctx context.Context, cc CardContext) (Message, error) 
 		if cc.Remote {
 			m.Status = text.T(loc, "bot:status.remote", cc.Checkin.CheckedInAt.In(sloc).Format("15:04"))
 		}
-		// A card that already shows the check-in keeps only its links.
-		kept := m.Buttons[:0]
-		for _, b := range m.Buttons {
-			if b.Action == ActionLink {
-				kept = append(kept, b)
-			}
-		}
-		m.Buttons = kept
+		// A card that already shows the check-in keeps only its links
+		// (checkinButton added none) and no fallback check-in link.
 		m.Fallback = ""
 	}
 	if m.Fallback == "" {

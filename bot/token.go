@@ -7,6 +7,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash"
+	"sync"
 	"time"
 )
 
@@ -41,6 +43,7 @@ type Claims struct {
 type Signer struct {
 	secret []byte
 	now    func() time.Time
+	macs   sync.Pool // keyed HMAC states, reused (a tap verifies one token)
 }
 
 // NewSigner returns a Signer. The secret must be at least 16 bytes.
@@ -70,10 +73,17 @@ func (s *Signer) Sign(c Claims) string {
 }
 
 func (s *Signer) mac(payload []byte) []byte {
-	m := hmac.New(sha256.New, s.secret)
+	m, _ := s.macs.Get().(hash.Hash)
+	if m == nil {
+		m = hmac.New(sha256.New, s.secret)
+	} else {
+		m.Reset() // back to the keyed state, without hashing the key again
+	}
 	m.Write([]byte("learnloop-token-v1\x00"))
 	m.Write(payload)
-	return m.Sum(nil)[:macLen]
+	sum := m.Sum(make([]byte, 0, sha256.Size))[:macLen]
+	s.macs.Put(m)
+	return sum
 }
 
 // Verify checks tok's signature, kind and expiry and returns its claims.
