@@ -9,6 +9,8 @@ import (
 	"net/url"
 	"strconv"
 	"time"
+
+	"github.com/learnloop/learnloop/adapters/kit"
 )
 
 // Directory (通讯录) calls on the legacy host. The alibabacloud SDK has no
@@ -80,12 +82,8 @@ func (c *Client) dirDo(ctx context.Context, path string, body any, out any, stat
 			return err
 		}
 		c.log.Info("dingtalk directory call refused for now; waiting", "op", op, "code", ae.Code, "wait", wait)
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return ctx.Err()
-		case <-t.C:
+		if err := kit.Sleep(ctx, wait); err != nil {
+			return err
 		}
 		wait *= 2
 	}

@@ -135,12 +135,8 @@ func TestEndToEndStream(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *storetest.DB) {
 		e := e2eSetup(t, db, dingtalk.CardsTemplate)
-		ctx, cancel := context.WithCancel(context.Background())
-		defer cancel()
-		runErr := make(chan error, 1)
-		go func() { runErr <- e.c.Run(ctx, e.a.Router()) }()
+		e.runStream(t)
 		gw := e.f.gw
-		gw.waitConnected(t, 1)
 
 		e.planAndFire(t)
 		d1 := deliveryOf(t, db, "dt001")
@@ -200,9 +196,6 @@ func TestEndToEndStream(t *testing.T) {
 		require.Equal(t, 200, a.Code)
 		require.Equal(t, 2, a.Conn)
 		require.EqualValues(t, 2, e.checkins(t))
-
-		cancel()
-		require.NoError(t, <-runErr)
 	})
 }
 
@@ -267,12 +260,8 @@ func TestEndToEndStreamStorageError(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *storetest.DB) {
 		e := e2eSetup(t, db, dingtalk.CardsTemplate)
-		ctx, cancel := context.WithCancel(context.Background())
-		defer cancel()
-		runErr := make(chan error, 1)
-		go func() { runErr <- e.c.Run(ctx, e.a.Router()) }()
+		e.runStream(t)
 		gw := e.f.gw
-		gw.waitConnected(t, 1)
 		e.planAndFire(t)
 		d := deliveryOf(t, db, "dt001")
 		tok := e.f.card(d.Key).Private["checkin_token"]
@@ -297,8 +286,6 @@ func TestEndToEndStreamStorageError(t *testing.T) {
 		pub, _ = cardResponse(t, gw.waitAck(t, "s2"))
 		require.Equal(t, "已签到 09:47 ✓", pub["status"])
 		require.EqualValues(t, 1, e.checkins(t))
-		cancel()
-		require.NoError(t, <-runErr)
 	})
 }
 

@@ -15,6 +15,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/learnloop/learnloop/adapters/kit"
 	"github.com/learnloop/learnloop/bot"
 )
 
@@ -316,13 +317,9 @@ func (c *Client) checkResults(ctx context.Context, to []bot.Recipient, tasks []s
 	pending := tasks
 	delay := 200 * time.Millisecond
 	for len(pending) > 0 {
-		t := time.NewTimer(delay)
-		select {
-		case <-ctx.Done():
-			t.Stop()
+		if kit.Sleep(ctx, delay) != nil {
 			c.log.Info("dingtalk send results pending; reconcile later with CheckDelivery", "tasks", len(pending))
 			return
-		case <-t.C:
 		}
 		delay = min(2*delay, time.Second)
 		var next []sentTask

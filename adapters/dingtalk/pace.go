@@ -2,12 +2,11 @@ package dingtalk
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"sync"
 	"time"
 
+	"github.com/learnloop/learnloop/adapters/kit"
 	"github.com/learnloop/learnloop/bot"
 	"github.com/learnloop/learnloop/ratelimit"
 )
@@ -57,12 +56,8 @@ func (l *limiter) wait(ctx context.Context, n int) error {
 		}
 		d := time.Duration((need - l.tokens) / l.rate * float64(time.Second))
 		l.mu.Unlock()
-		t := time.NewTimer(d)
-		select {
-		case <-t.C:
-		case <-ctx.Done():
-			t.Stop()
-			return ctx.Err()
+		if err := kit.Sleep(ctx, d); err != nil {
+			return err
 		}
 	}
 }
@@ -117,14 +112,7 @@ func (c *Client) waitPause(ctx context.Context) error {
 	if dl, ok := ctx.Deadline(); ok && time.Until(dl) < left {
 		return &pausedError{left: left}
 	}
-	t := time.NewTimer(left)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	return kit.Sleep(ctx, left)
 }
 
 // Limiter is the shared rate limiter the adapter paces with
@@ -157,16 +145,12 @@ type sharedRate struct {
 }
 
 func newSharedRate(l Limiter, appKey string, rate float64, burst int) *sharedRate {
-	key := appKey
-	if len(key) > 100 {
-		sum := sha256.Sum256([]byte(key))
-		key = "h" + hex.EncodeToString(sum[:16])
-	}
+	key := kit.KeyPart(appKey, 100)
 	every := time.Nanosecond
 	if rate > 0 {
 		every = max(time.Nanosecond, time.Duration(float64(time.Second)/rate))
 	}
-	return &sharedRate{l: l, band: ratelimit.Band{Key: "dingtalk:" + key + ":send", Every: every, Burst: max(burst, 1)}, sleep: sleepCtx}
+	return &sharedRate{l: l, band: ratelimit.Band{Key: "dingtalk:" + key + ":send", Every: every, Burst: max(burst, 1)}, sleep: kit.Sleep}
 }
 
 // wait books n units (one card, or one person of a work notification) and
@@ -199,18 +183,4 @@ type RateLimitError struct {
 // Error implements error.
 func (e *RateLimitError) Error() string {
 	return fmt.Sprintf("dingtalk: send rate taken until %s", e.Until.UTC().Format(time.RFC3339))
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }

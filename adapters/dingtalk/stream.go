@@ -97,12 +97,8 @@ func (c *Client) Run(ctx context.Context, h bot.InteractionHandler) error {
 			return nil
 		}
 		c.log.Warn("dingtalk stream connect failed; retrying", "err", c.redact(err.Error()), "in", backoff)
-		t := time.NewTimer(backoff)
-		select {
-		case <-ctx.Done():
-			t.Stop()
+		if kit.Sleep(ctx, backoff) != nil {
 			return nil
-		case <-t.C:
 		}
 		backoff = min(2*backoff, time.Minute)
 	}

@@ -8,6 +8,8 @@ import (
 
 	larkcore "github.com/larksuite/oapi-sdk-go/v3/core"
 	larkcontact "github.com/larksuite/oapi-sdk-go/v3/service/contact/v3"
+
+	"github.com/learnloop/learnloop/adapters/kit"
 )
 
 // Directory (contact v3) paging and retry bounds.
@@ -75,12 +77,8 @@ func (c *Client) dirCall(ctx context.Context, op string, fn apiCall) error {
 			return err
 		}
 		c.log.Info("feishu directory call refused for now; waiting", "op", op, "code", ae.Code, "status", ae.Status, "wait", wait)
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return ctx.Err()
-		case <-t.C:
+		if err := kit.Sleep(ctx, wait); err != nil {
+			return err
 		}
 		wait *= 2
 	}

@@ -2,12 +2,11 @@ package feishu
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"sync"
 	"time"
 
+	"github.com/learnloop/learnloop/adapters/kit"
 	"github.com/learnloop/learnloop/ratelimit"
 )
 
@@ -166,19 +165,7 @@ func (p *pacer) wait(ctx context.Context, key string) error {
 	if p.shared != nil {
 		return p.shared.wait(ctx, key)
 	}
-	at := p.reserve(time.Now(), key)
-	d := time.Until(at)
-	if d <= 0 {
-		return ctx.Err()
-	}
-	tm := time.NewTimer(d)
-	defer tm.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-tm.C:
-		return nil
-	}
+	return kit.Sleep(ctx, time.Until(p.reserve(time.Now(), key)))
 }
 
 // Limiter is the shared rate limiter the adapter paces with
@@ -238,16 +225,7 @@ type shared struct {
 }
 
 func newShared(l Limiter, appID string, limits Limits) *shared {
-	return &shared{l: l, app: "feishu:" + keyPart(appID), limits: limits, sleep: sleepCtx}
-}
-
-// keyPart keeps ids of any length within the table's key size.
-func keyPart(s string) string {
-	if len(s) <= 100 {
-		return s
-	}
-	sum := sha256.Sum256([]byte(s))
-	return "h" + hex.EncodeToString(sum[:16])
+	return &shared{l: l, app: "feishu:" + kit.KeyPart(appID, 100), limits: limits, sleep: kit.Sleep}
 }
 
 // request is what one API request to key takes (key "": app quotas only).
@@ -257,7 +235,7 @@ func (s *shared) request(key string) ratelimit.Request {
 		ratelimit.Window(s.app+":1m", s.limits.AppPerMinute, time.Minute+paceSlack, appMinuteBurst),
 	}}
 	if key != "" {
-		req.Bands = append(req.Bands, ratelimit.Window(s.app+":"+keyPart(key)+":1s", s.limits.UserPerSecond, time.Second+paceSlack, receiverBurst))
+		req.Bands = append(req.Bands, ratelimit.Window(s.app+":"+kit.KeyPart(key, 100)+":1s", s.limits.UserPerSecond, time.Second+paceSlack, receiverBurst))
 	}
 	return req
 }
@@ -288,18 +266,4 @@ func (s *shared) throttled() time.Duration {
 		return baseCooldown // the send is retried by its job; only the shared pause is missing
 	}
 	return d
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/learnloop/learnloop/adapters/kit"
 	"github.com/learnloop/learnloop/bot"
 	"github.com/learnloop/learnloop/ratelimit"
 	"github.com/learnloop/learnloop/ratelimit/ratelimittest"
@@ -143,7 +144,7 @@ func TestPerProcessPacingOverrunsWithReplicas(t *testing.T) {
 		users[i] = fmt.Sprint("ou_", i)
 	}
 	clients := replicaClients(t, f, nil, nil)
-	sendAll(t, clients, users, sleepCtx, time.Now, func() {})
+	sendAll(t, clients, users, kit.Sleep, time.Now, func() {})
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	var all []time.Time

@@ -7,6 +7,7 @@ import (
 	larkcore "github.com/larksuite/oapi-sdk-go/v3/core"
 	larkws "github.com/larksuite/oapi-sdk-go/v3/ws"
 
+	"github.com/learnloop/learnloop/adapters/kit"
 	"github.com/learnloop/learnloop/bot"
 )
 
@@ -43,12 +44,8 @@ func (c *Client) Run(ctx context.Context, h bot.InteractionHandler) error {
 			backoff = time.Second
 		}
 		c.log.Warn("feishu long connection stopped; starting again", "err", c.scrub(err), "in", backoff)
-		t := time.NewTimer(backoff)
-		select {
-		case <-ctx.Done():
-			t.Stop()
+		if kit.Sleep(ctx, backoff) != nil {
 			return nil
-		case <-t.C:
 		}
 		backoff = min(backoff*2, wsRestartMax)
 	}

@@ -2,8 +2,6 @@ package wecom
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -11,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/learnloop/learnloop/adapters/kit"
 	"github.com/learnloop/learnloop/ratelimit"
 )
 
@@ -229,17 +228,6 @@ func (c *Client) acquire(ctx context.Context, user string, commit bool) error {
 	}
 }
 
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}
-
 // Limiter is the shared rate limiter the adapter paces with
 // (*ratelimit.Limiter): every replica reserves from the same database rows,
 // so the corp, app and member limits hold for the deployment as a whole.
@@ -283,17 +271,8 @@ type shared struct {
 }
 
 func newShared(l Limiter, log *slog.Logger, corpID string, agentID int64, quota int) *shared {
-	corp := "wecom:" + keyPart(corpID)
+	corp := "wecom:" + kit.KeyPart(corpID, 64)
 	return &shared{l: l, log: log, corp: corp + ":api", app: fmt.Sprintf("%s:%d", corp, agentID), quota: quota}
-}
-
-// keyPart keeps ids of any length within the table's key size.
-func keyPart(s string) string {
-	if len(s) <= 64 {
-		return s
-	}
-	sum := sha256.Sum256([]byte(s))
-	return "h" + hex.EncodeToString(sum[:16])
 }
 
 // dayKey is the daily-quota counter of the China day holding t (the key
@@ -306,7 +285,7 @@ func (s *shared) dayKey(t time.Time) string {
 // member's minute and hour windows and, with a quota, one person-time of
 // today's quota.
 func (s *shared) request(user string, now time.Time) ratelimit.Request {
-	m := s.app + ":m:" + keyPart(user)
+	m := s.app + ":m:" + kit.KeyPart(user, 64)
 	req := ratelimit.Request{Bands: []ratelimit.Band{
 		ratelimit.Window(s.corp, 150_000, time.Hour+paceSlack, appBurst),
 		ratelimit.Window(m+":1m", perMemberMinute, time.Minute+paceSlack, memberMinuteBurst),

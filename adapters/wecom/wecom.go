@@ -158,7 +158,7 @@ func New(cfg Config, opts ...Option) (*Client, error) {
 	if cfg.CallbackMaxSkew <= 0 {
 		cfg.CallbackMaxSkew = DefaultCallbackMaxSkew
 	}
-	c := &Client{cfg: cfg, agentID: strconv.FormatInt(cfg.AgentID, 10), base: base, crypto: cr, sleep: sleepCtx}
+	c := &Client{cfg: cfg, agentID: strconv.FormatInt(cfg.AgentID, 10), base: base, crypto: cr, sleep: kit.Sleep}
 	for _, o := range opts {
 		o(c)
 	}
