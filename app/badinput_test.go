@@ -41,7 +41,7 @@ func TestBadInputChangesNothing(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *storetest.DB) {
 		b := setup(t, db)
 		s := b.plan(t)
-		sid := u(s.Session.ID)
+		sid := u(s.ID)
 		audits := count(t, db, &store.AuditLog{})
 
 		cases := []struct {
@@ -122,7 +122,7 @@ func TestRosterCSVWithBadRowsImportsNothing(t *testing.T) {
 			"E105,平台错,研发,,slack",                  // line 7: platform
 		}, "\n")
 		var e apiErr
-		require.Equal(t, http.StatusUnprocessableEntity, b.call(t, "POST", "/api/v1/sessions/"+u(s.Session.ID)+"/roster", "text/csv", csv, &e))
+		require.Equal(t, http.StatusUnprocessableEntity, b.call(t, "POST", "/api/v1/sessions/"+u(s.ID)+"/roster", "text/csv", csv, &e))
 		require.Equal(t, "invalid_roster", e.Code)
 		lines := map[int]string{}
 		for _, d := range e.Errors {
@@ -135,14 +135,14 @@ func TestRosterCSVWithBadRowsImportsNothing(t *testing.T) {
 		require.Equal(t, before, count(t, db, &store.Employee{}), "nothing imported")
 		require.EqualValues(t, 3, count(t, db, &store.Enrollment{}))
 		fixed := strings.Join([]string{"工号,姓名,部门,邮箱,platform", "E100,新人一,研发,a@example.com,simulator", "E102,,研发,,simulator"}, "\n")
-		require.Equal(t, http.StatusUnprocessableEntity, b.call(t, "POST", "/api/v1/sessions/"+u(s.Session.ID)+"/roster", "text/csv", fixed, &e))
+		require.Equal(t, http.StatusUnprocessableEntity, b.call(t, "POST", "/api/v1/sessions/"+u(s.ID)+"/roster", "text/csv", fixed, &e))
 		require.Len(t, e.Errors, 1)
 		require.Equal(t, 3, e.Errors[0].Line)
 		require.Equal(t, "name", e.Errors[0].Field, "an unknown person needs a name")
 		require.Equal(t, before, count(t, db, &store.Employee{}), "nothing imported")
 
 		// A file without the required header.
-		require.Equal(t, http.StatusUnprocessableEntity, b.call(t, "POST", "/api/v1/sessions/"+u(s.Session.ID)+"/roster", "text/csv", "name\n张三\n", &e))
+		require.Equal(t, http.StatusUnprocessableEntity, b.call(t, "POST", "/api/v1/sessions/"+u(s.ID)+"/roster", "text/csv", "name\n张三\n", &e))
 		require.Equal(t, 1, e.Errors[0].Line)
 	})
 }
@@ -159,7 +159,7 @@ func TestLinksAndCheckinWindows(t *testing.T) {
 			}
 		}
 		// Add an online link to the session so cards carry a tracked link.
-		require.Equal(t, http.StatusOK, b.call(t, "PATCH", "/api/v1/sessions/"+u(s.Session.ID), "", map[string]any{"online_url": "https://meeting.example.com/j/1"}, nil))
+		require.Equal(t, http.StatusOK, b.call(t, "PATCH", "/api/v1/sessions/"+u(s.ID), "", map[string]any{"online_url": "https://meeting.example.com/j/1"}, nil))
 		require.Equal(t, http.StatusAccepted, b.call(t, "POST", "/api/v1/touchpoints/"+u(promptID)+"/send-now", "", nil, nil))
 		b.runDue(t)
 		cards := b.a.Sim().Inbox("E002")

@@ -20,7 +20,7 @@ func TestAPIBoundsAnswer422NamingTheField(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *storetest.DB) {
 		b := setup(t, db)
 		s := b.plan(t)
-		sid := u(s.Session.ID)
+		sid := u(s.ID)
 		sess := "/api/v1/sessions/" + sid
 		long := func(n int) string { return strings.Repeat("长", n) }
 		newSession := func(kv ...any) map[string]any {
@@ -70,7 +70,7 @@ func TestAPIBoundsAnswer422NamingTheField(t *testing.T) {
 		require.EqualValues(t, 0, count(t, db, &store.Checkin{}))
 		require.Equal(t, audits, count(t, db, &store.AuditLog{}))
 		var got store.Session
-		require.NoError(t, db.First(&got, s.Session.ID).Error)
+		require.NoError(t, db.First(&got, s.ID).Error)
 		require.Equal(t, "Asia/Shanghai", got.TimeZone)
 		require.Empty(t, got.OnlineURL)
 

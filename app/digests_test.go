@@ -19,6 +19,7 @@ import (
 	"github.com/learnloop/learnloop/config"
 	"github.com/learnloop/learnloop/console/accounts"
 	"github.com/learnloop/learnloop/digests"
+	"github.com/learnloop/learnloop/internal/apptest"
 	"github.com/learnloop/learnloop/plan"
 	"github.com/learnloop/learnloop/scheduler"
 	"github.com/learnloop/learnloop/store"
@@ -90,25 +91,23 @@ func TestDigestEndToEnd(t *testing.T) {
 		ctx := context.Background()
 		s := b.plan(t) // COMM-101, Monday 2026-03-02 10:00 Shanghai, E001 E002 销售, E003 市场
 		var sess store.Session
-		require.NoError(t, b.a.DB().Take(&sess, s.Session.ID).Error)
+		require.NoError(t, b.a.DB().Take(&sess, s.ID).Error)
 		require.Equal(t, http.StatusOK, b.call(t, "PATCH", fmt.Sprintf("/api/v1/courses/%d", sess.CourseID), "", map[string]any{"owner": "coach"}, nil))
 		// Another coordinator's class the same week, all three checked in.
-		var other idResp
-		require.Equal(t, http.StatusCreated, b.call(t, "POST", "/api/v1/courses", "", map[string]any{"code": "OTHER-1", "title": "别人的课", "owner": "rival"}, &other))
-		var os sessionResp
-		require.Equal(t, http.StatusCreated, b.call(t, "POST", "/api/v1/sessions", "", map[string]any{
-			"course_id": other.ID, "starts_at": "2026-03-04T10:00:00+08:00", "ends_at": "2026-03-04T12:00:00+08:00", "time_zone": "Asia/Shanghai"}, &os))
-		csv := "external_id,name,department,platform\nE001,张伟,销售,simulator\nE002,王芳,销售,simulator\nE003,李娜,市场,simulator\n"
-		require.Equal(t, http.StatusOK, b.call(t, "POST", "/api/v1/sessions/"+u(os.Session.ID)+"/roster", "text/csv", csv, nil))
+		os := apptest.NewSession(t, b.srv.URL, apptest.SessionSpec{
+			Course:  map[string]any{"code": "OTHER-1", "title": "别人的课", "owner": "rival"},
+			Session: map[string]any{"starts_at": "2026-03-04T10:00:00+08:00", "ends_at": "2026-03-04T12:00:00+08:00", "time_zone": "Asia/Shanghai"},
+			Roster:  "external_id,name,department,platform\nE001,张伟,销售,simulator\nE002,王芳,销售,simulator\nE003,李娜,市场,simulator\n",
+		})
 		w := store.Employee{ExternalID: "W001", Name: "吴强", Department: "市场", Platform: "wecom", WecomID: "wq", Active: true}
 		require.NoError(t, b.a.DB().Create(&w).Error)
-		require.NoError(t, b.a.DB().Create(&store.Enrollment{SessionID: os.Session.ID, EmployeeID: w.ID, Status: store.EnrollInvited}).Error)
+		require.NoError(t, b.a.DB().Create(&store.Enrollment{SessionID: os.ID, EmployeeID: w.ID, Status: store.EnrollInvited}).Error)
 		// E001 checks in to the coach's class; everyone to the rival's.
 		b.clk.Set(time.Date(2026, 3, 2, 1, 55, 0, 0, time.UTC))
-		require.Equal(t, http.StatusCreated, b.call(t, "POST", "/api/v1/sessions/"+u(s.Session.ID)+"/checkins", "", map[string]any{"external_id": "E001"}, nil))
+		require.Equal(t, http.StatusCreated, b.call(t, "POST", "/api/v1/sessions/"+u(s.ID)+"/checkins", "", map[string]any{"external_id": "E001"}, nil))
 		b.clk.Set(time.Date(2026, 3, 4, 1, 55, 0, 0, time.UTC))
 		for _, id := range []string{"E001", "E002", "E003", "W001"} {
-			require.Equal(t, http.StatusCreated, b.call(t, "POST", "/api/v1/sessions/"+u(os.Session.ID)+"/checkins", "", map[string]any{"external_id": id}, nil))
+			require.Equal(t, http.StatusCreated, b.call(t, "POST", "/api/v1/sessions/"+u(os.ID)+"/checkins", "", map[string]any{"external_id": id}, nil))
 		}
 
 		for _, a := range []accounts.NewAccount{

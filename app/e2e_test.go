@@ -49,34 +49,17 @@ func (b *bundle) call(t *testing.T, method, path, ctype string, body any, out an
 	return apptest.Call(t, b.srv.URL, method, path, ctype, body, out)
 }
 
-type idResp struct {
-	ID uint64 `json:"id"`
-}
-
-type sessionResp struct {
-	Session     idResp `json:"session"`
-	Touchpoints []struct {
-		ID     uint64    `json:"id"`
-		Kind   string    `json:"kind"`
-		Status string    `json:"status"`
-		RunAt  time.Time `json:"run_at"`
-	} `json:"touchpoints"`
-}
-
 // plan creates a course, a session starting at 10:00 Shanghai and a roster
 // of three simulator employees.
-func (b *bundle) plan(t *testing.T) sessionResp {
+func (b *bundle) plan(t *testing.T) apptest.Session {
 	t.Helper()
-	var c idResp
-	require.Equal(t, http.StatusCreated, b.call(t, "POST", "/api/v1/courses", "", map[string]any{"code": "COMM-101", "title": "高效沟通"}, &c))
-	var s sessionResp
-	require.Equal(t, http.StatusCreated, b.call(t, "POST", "/api/v1/sessions", "", map[string]any{
-		"course_id": c.ID, "starts_at": "2026-03-02T10:00:00+08:00", "ends_at": "2026-03-02T12:00:00+08:00",
-		"location": "3F A", "teacher": "赵老师", "time_zone": "Asia/Shanghai",
-	}, &s))
+	s := apptest.NewSession(t, b.srv.URL, apptest.SessionSpec{
+		Course:  map[string]any{"code": "COMM-101", "title": "高效沟通"},
+		Session: apptest.Morning(),
+	})
 	csv := "external_id,name,department,platform\nE001,张伟,销售,simulator\nE002,王芳,销售,simulator\nE003,李娜,市场,simulator\n"
 	var res struct{ Employees, Enrolled int }
-	require.Equal(t, http.StatusOK, b.call(t, "POST", "/api/v1/sessions/"+u(s.Session.ID)+"/roster", "text/csv", csv, &res))
+	require.Equal(t, http.StatusOK, b.call(t, "POST", "/api/v1/sessions/"+u(s.ID)+"/roster", "text/csv", csv, &res))
 	require.Equal(t, 3, res.Enrolled)
 	return s
 }
@@ -169,8 +152,8 @@ func TestEndToEndCheckinLoop(t *testing.T) {
 			Checkins   []map[string]any `json:"checkins"`
 			Deliveries []map[string]any `json:"deliveries"`
 		}
-		require.Equal(t, http.StatusOK, b.call(t, "GET", "/api/v1/sessions/"+u(s.Session.ID)+"/roster", "", nil, &lists))
-		require.Equal(t, http.StatusOK, b.call(t, "GET", "/api/v1/sessions/"+u(s.Session.ID)+"/checkins", "", nil, &lists))
+		require.Equal(t, http.StatusOK, b.call(t, "GET", "/api/v1/sessions/"+u(s.ID)+"/roster", "", nil, &lists))
+		require.Equal(t, http.StatusOK, b.call(t, "GET", "/api/v1/sessions/"+u(s.ID)+"/checkins", "", nil, &lists))
 		require.Equal(t, http.StatusOK, b.call(t, "GET", "/api/v1/touchpoints/"+u(promptID)+"/deliveries", "", nil, &lists))
 		require.Len(t, lists.Roster, 3)
 		require.Len(t, lists.Checkins, 1)
@@ -188,7 +171,7 @@ func TestEndToEndCheckinLoop(t *testing.T) {
 			} `json:"checkin_rate"`
 			LowCheckin bool `json:"low_checkin"`
 		}
-		require.Equal(t, http.StatusOK, b.call(t, "GET", "/api/v1/sessions/"+u(s.Session.ID)+"/report", "", nil, &rep))
+		require.Equal(t, http.StatusOK, b.call(t, "GET", "/api/v1/sessions/"+u(s.ID)+"/report", "", nil, &rep))
 		require.Equal(t, 3, rep.Eligible)
 		require.Equal(t, 1, rep.CheckedIn)
 		require.Equal(t, 1, rep.OnTime)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/learnloop/learnloop/adapters/simulator"
 	"github.com/learnloop/learnloop/bot"
+	"github.com/learnloop/learnloop/internal/apptest"
 	"github.com/learnloop/learnloop/roster"
 	"github.com/learnloop/learnloop/store"
 	"github.com/learnloop/learnloop/store/storetest"
@@ -30,18 +31,15 @@ func surveyFixture(t *testing.T, b *bundle) (sessionID uint64, tps map[string][]
 	_, err = roster.Import(ctx, b.db.DB, roster.AsAdmin(), 0, others)
 	require.NoError(t, err)
 
-	var c idResp
-	require.Equal(t, http.StatusCreated, b.call(t, "POST", "/api/v1/courses", "", map[string]any{
-		"code": "LEAD-201", "title": "教练式辅导", "target_level": 3, "owner": "C001",
-		"behaviours": []string{"一对一面谈前明确目标", "用提问代替直接给答案"},
-	}, &c))
-	var s sessionResp
-	require.Equal(t, http.StatusCreated, b.call(t, "POST", "/api/v1/sessions", "", map[string]any{
-		"course_id": c.ID, "starts_at": "2026-03-02T10:00:00+08:00", "ends_at": "2026-03-02T12:00:00+08:00", "teacher": "钱老师",
-	}, &s))
-	csv := "external_id,name,department,manager_id,platform\n" +
-		"E001,张伟,销售,M001,simulator\nE002,王芳,销售,M001,simulator\nE003,李娜,市场,M002,simulator\nE004,刘洋,市场,,simulator\nE005,陈静,客服,,simulator\n"
-	require.Equal(t, http.StatusOK, b.call(t, "POST", "/api/v1/sessions/"+u(s.Session.ID)+"/roster", "text/csv", csv, nil))
+	s := apptest.NewSession(t, b.srv.URL, apptest.SessionSpec{
+		Course: map[string]any{
+			"code": "LEAD-201", "title": "教练式辅导", "target_level": 3, "owner": "C001",
+			"behaviours": []string{"一对一面谈前明确目标", "用提问代替直接给答案"},
+		},
+		Session: map[string]any{"starts_at": "2026-03-02T10:00:00+08:00", "ends_at": "2026-03-02T12:00:00+08:00", "teacher": "钱老师"},
+		Roster: "external_id,name,department,manager_id,platform\n" +
+			"E001,张伟,销售,M001,simulator\nE002,王芳,销售,M001,simulator\nE003,李娜,市场,M002,simulator\nE004,刘洋,市场,,simulator\nE005,陈静,客服,,simulator\n",
+	})
 	tps = map[string][]uint64{}
 	var list struct {
 		Touchpoints []struct {
@@ -49,11 +47,11 @@ func surveyFixture(t *testing.T, b *bundle) (sessionID uint64, tps map[string][]
 			Kind string `json:"kind"`
 		} `json:"touchpoints"`
 	}
-	require.Equal(t, http.StatusOK, b.call(t, "GET", "/api/v1/sessions/"+u(s.Session.ID)+"/touchpoints", "", nil, &list))
+	require.Equal(t, http.StatusOK, b.call(t, "GET", "/api/v1/sessions/"+u(s.ID)+"/touchpoints", "", nil, &list))
 	for _, tp := range list.Touchpoints {
 		tps[tp.Kind] = append(tps[tp.Kind], tp.ID)
 	}
-	return s.Session.ID, tps
+	return s.ID, tps
 }
 
 // cardWith returns the newest card of user whose kind is kind.
@@ -389,15 +387,12 @@ func TestAnonymousNPSInCard(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *storetest.DB) {
 		b := setup(t, db)
-		var c idResp
-		require.Equal(t, http.StatusCreated, b.call(t, "POST", "/api/v1/courses", "", map[string]any{"code": "ANON-1", "title": "合规培训"}, &c))
-		var s sessionResp
-		require.Equal(t, http.StatusCreated, b.call(t, "POST", "/api/v1/sessions", "", map[string]any{
-			"course_id": c.ID, "starts_at": "2026-03-02T10:00:00+08:00", "ends_at": "2026-03-02T12:00:00+08:00", "plan": "none",
-		}, &s))
-		sid := u(s.Session.ID)
-		csv := "external_id,name,department,platform\nA1,甲子,销售,simulator\nA2,乙丑,销售,simulator\nA3,丙寅,销售,simulator\nA4,丁卯,销售,simulator\nA5,戊辰,销售,simulator\nA6,己巳,法务,simulator\n"
-		require.Equal(t, http.StatusOK, b.call(t, "POST", "/api/v1/sessions/"+sid+"/roster", "text/csv", csv, nil))
+		s := apptest.NewSession(t, b.srv.URL, apptest.SessionSpec{
+			Course:  map[string]any{"code": "ANON-1", "title": "合规培训"},
+			Session: map[string]any{"starts_at": "2026-03-02T10:00:00+08:00", "ends_at": "2026-03-02T12:00:00+08:00", "plan": "none"},
+			Roster:  "external_id,name,department,platform\nA1,甲子,销售,simulator\nA2,乙丑,销售,simulator\nA3,丙寅,销售,simulator\nA4,丁卯,销售,simulator\nA5,戊辰,销售,simulator\nA6,己巳,法务,simulator\n",
+		})
+		sid := u(s.ID)
 		b.clk.Set(time.Date(2026, 3, 2, 2, 5, 0, 0, time.UTC))
 		for _, id := range []string{"A1", "A2", "A3", "A4", "A5", "A6"} {
 			require.Equal(t, http.StatusCreated, b.call(t, "POST", "/api/v1/sessions/"+sid+"/checkins", "", map[string]any{"external_id": id}, nil))

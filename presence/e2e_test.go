@@ -66,11 +66,13 @@ func setup(t *testing.T, db *storetest.DB) *env {
 	}
 	e.a, e.srv = apptest.Start(t, db.DB, e.clk, "presence-e2e-link-secret-0123456789", apptest.NoFeedback, fakes)
 
-	sid := apptest.Class(t, e.srv.URL, map[string]any{"code": "ALL-1", "title": "全员大会"}, map[string]any{
-		"starts_at": "2026-03-02T09:10:00+08:00", "ends_at": "2026-03-02T12:00:00+08:00", "location": "3F 大厅",
-	}, "external_id,name,platform,wecom_id,feishu_id,dingtalk_id\n"+
-		"E001,张三,wecom,zhangsan,,\nE002,李四,feishu,,lisi,\nE003,王五,dingtalk,,,wangwu\nE004,赵六,wecom,zhaoliu,,\nE005,钱七,wecom,qianqi,,\n")
-	require.NoError(t, db.Take(&e.session, sid).Error)
+	s := apptest.NewSession(t, e.srv.URL, apptest.SessionSpec{
+		Course:  map[string]any{"code": "ALL-1", "title": "全员大会"},
+		Session: map[string]any{"starts_at": "2026-03-02T09:10:00+08:00", "ends_at": "2026-03-02T12:00:00+08:00", "location": "3F 大厅"},
+		Roster: "external_id,name,platform,wecom_id,feishu_id,dingtalk_id\n" +
+			"E001,张三,wecom,zhangsan,,\nE002,李四,feishu,,lisi,\nE003,王五,dingtalk,,,wangwu\nE004,赵六,wecom,zhaoliu,,\nE005,钱七,wecom,qianqi,,\n",
+	})
+	require.NoError(t, db.Take(&e.session, s.ID).Error)
 	return e
 }
 

@@ -53,9 +53,11 @@ func newRemindWorld(t *testing.T, db *storetest.DB) *remindWorld {
 // at the end. It returns the session's and the survey's ids.
 func feedbackClass(t *testing.T, baseURL string, clk *apptest.Clock, code, title, roster string, present []string, anonymous bool) (session, survey uint64) {
 	t.Helper()
-	session = apptest.Class(t, baseURL, map[string]any{"code": code, "title": title}, map[string]any{
-		"starts_at": "2026-03-02T10:00:00+08:00", "ends_at": "2026-03-02T12:00:00+08:00", "plan": "none",
-	}, roster)
+	session = apptest.NewSession(t, baseURL, apptest.SessionSpec{
+		Course:  map[string]any{"code": code, "title": title},
+		Session: map[string]any{"starts_at": "2026-03-02T10:00:00+08:00", "ends_at": "2026-03-02T12:00:00+08:00", "plan": "none"},
+		Roster:  roster,
+	}).ID
 	sid := strconv.FormatUint(session, 10)
 	clk.Set(time.Date(2026, 3, 2, 2, 5, 0, 0, time.UTC))
 	for _, id := range present {

@@ -34,10 +34,14 @@ func newWorld(t *testing.T, db *storetest.DB, plan string) *world {
 	w := &world{db: db, clk: apptest.NewClock(time.Date(2026, 3, 2, 1, 0, 0, 0, time.UTC)), people: map[string]store.Employee{}}
 	w.a, w.srv = apptest.Start(t, db.DB, w.clk, "chat-test-link-secret-0123456789", apptest.NoFeedback)
 
-	w.session = apptest.Class(t, w.srv.URL, map[string]any{"code": "CHAT-1", "title": "高效沟通"}, map[string]any{
-		"title": "高效沟通 · 第 1 期", "starts_at": "2026-03-02T10:00:00+08:00", "ends_at": "2026-03-02T12:00:00+08:00",
-		"location": "3F 大会议室", "time_zone": "Asia/Shanghai", "plan": plan,
-	}, "external_id,name,department,platform,locale\nA1,张三,销售,simulator,zh-CN\nA2,李四,销售,simulator,\nE1,Emma,Sales,simulator,en\n")
+	w.session = apptest.NewSession(t, w.srv.URL, apptest.SessionSpec{
+		Course: map[string]any{"code": "CHAT-1", "title": "高效沟通"},
+		Session: map[string]any{
+			"title": "高效沟通 · 第 1 期", "starts_at": "2026-03-02T10:00:00+08:00", "ends_at": "2026-03-02T12:00:00+08:00",
+			"location": "3F 大会议室", "time_zone": "Asia/Shanghai", "plan": plan,
+		},
+		Roster: "external_id,name,department,platform,locale\nA1,张三,销售,simulator,zh-CN\nA2,李四,销售,simulator,\nE1,Emma,Sales,simulator,en\n",
+	}).ID
 	var es []store.Employee
 	require.NoError(t, db.Find(&es).Error)
 	for _, e := range es {

@@ -55,9 +55,10 @@ type Session struct {
 
 // Touchpoint is one touchpoint of a created session.
 type Touchpoint struct {
-	ID    uint64    `json:"id"`
-	Kind  string    `json:"kind"`
-	RunAt time.Time `json:"run_at"`
+	ID     uint64    `json:"id"`
+	Kind   string    `json:"kind"`
+	Status string    `json:"status"`
+	RunAt  time.Time `json:"run_at"`
 }
 
 // NewSession creates spec's course, its session and (when given) the roster

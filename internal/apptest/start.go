@@ -2,10 +2,8 @@ package apptest
 
 import (
 	"context"
-	"maps"
 	"net/http"
 	"net/http/httptest"
-	"strconv"
 	"sync/atomic"
 	"testing"
 
@@ -43,19 +41,3 @@ func Start(t testing.TB, db *gorm.DB, clk *Clock, linkSecret string, configure .
 // NoFeedback is a Start option that attaches no default feedback survey to
 // new sessions.
 func NoFeedback(cfg *config.Config, _ *app.Options) { cfg.Surveys.Feedback = false }
-
-// Class creates a course with the fields of course, a session of it with the
-// fields of session (course_id added) and imports the roster CSV into it,
-// all through the API at baseURL; it returns the session's id.
-func Class(t testing.TB, baseURL string, course, session map[string]any, roster string) uint64 {
-	t.Helper()
-	var c struct{ ID uint64 }
-	require.Equal(t, http.StatusCreated, Call(t, baseURL, "POST", "/api/v1/courses", "", course, &c))
-	fields := map[string]any{"course_id": c.ID}
-	maps.Copy(fields, session)
-	var s struct{ Session struct{ ID uint64 } }
-	require.Equal(t, http.StatusCreated, Call(t, baseURL, "POST", "/api/v1/sessions", "", fields, &s))
-	var imported map[string]any
-	require.Equal(t, http.StatusOK, Call(t, baseURL, "POST", "/api/v1/sessions/"+strconv.FormatUint(s.Session.ID, 10)+"/roster", "text/csv", roster, &imported), "%v", imported)
-	return s.Session.ID
-}
