@@ -68,19 +68,41 @@ func (c *Console) loadCourse(w http.ResponseWriter, r *http.Request, v *viewer, 
 	return course, access(acc), c.accessOK(w, r, v, access(acc), want, err)
 }
 
+// loadCoursePath is loadCourse for the {id} path value.
+func (c *Console) loadCoursePath(w http.ResponseWriter, r *http.Request, v *viewer, want access) (store.Course, access, bool) {
+	id, ok := pathID(r)
+	if !ok {
+		c.notFound(w, r, v)
+		return store.Course{}, 0, false
+	}
+	return c.loadCourse(w, r, v, id, want)
+}
+
 // accessOK answers a load's error (404 for what does not exist or may not
 // be seen, 500) or too little access (403) and reports whether the
 // handler goes on.
 func (c *Console) accessOK(w http.ResponseWriter, r *http.Request, v *viewer, acc, want access, err error) bool {
+	if !c.loaded(w, r, v, err) {
+		return false
+	}
+	if acc < want {
+		c.forbidden(w, r, v)
+		return false
+	}
+	return true
+}
+
+// loaded answers a load's error: 404 for what does not exist
+// (store.ErrNotFound, the one of every package), 500 for anything else;
+// it reports whether the handler goes on.
+func (c *Console) loaded(w http.ResponseWriter, r *http.Request, v *viewer, err error) bool {
 	switch {
+	case err == nil:
+		return true
 	case errors.Is(err, command.ErrNotFound):
 		c.notFound(w, r, v)
-	case err != nil:
-		c.internal(w, r, v, err)
-	case acc < want:
-		c.forbidden(w, r, v)
 	default:
-		return true
+		c.internal(w, r, v, err)
 	}
 	return false
 }
@@ -110,12 +132,42 @@ func (c *Console) loadSessionPath(w http.ResponseWriter, r *http.Request, v *vie
 	return c.loadSession(w, r, v, id, want)
 }
 
+// adminPage starts a page only admins open (403 for anyone else) under
+// the nav item nav.
+func (c *Console) adminPage(w http.ResponseWriter, r *http.Request, v *viewer, title, nav string) (*page, bool) {
+	if !v.admin() {
+		c.forbidden(w, r, v)
+		return nil, false
+	}
+	p := c.newPage(r, v, title)
+	p.Nav = nav
+	return p, true
+}
+
+// writeSession is loadSessionPath for write access to a page of an
+// optional part of the console: not found while on is false.
+func (c *Console) writeSession(w http.ResponseWriter, r *http.Request, v *viewer, on bool) (sessionCtx, bool) {
+	if !on {
+		c.notFound(w, r, v)
+		return sessionCtx{}, false
+	}
+	return c.loadSessionPath(w, r, v, accessWrite)
+}
+
 // head builds the session header and tabs.
 func (c *Console) head(sc sessionCtx, tab string) *sessionHead {
 	return &sessionHead{
 		ID: sc.Sess.ID, Title: sc.Sess.Title, Course: sc.Course, Span: bot.FormatSpan(sc.Sess),
 		Status: sc.Sess.Status, Stage: reports.Stage(sc.Sess, c.now()), Tab: tab, Write: sc.Access == accessWrite, ReadOnly: sc.Access == accessAggr,
 	}
+}
+
+// tabPage is a page of sc's tab, under the courses nav.
+func (c *Console) tabPage(r *http.Request, v *viewer, sc sessionCtx, title, tab string) *page {
+	p := c.newPage(r, v, title)
+	p.Nav = "courses"
+	p.Session = c.head(sc, tab)
+	return p
 }
 
 // commands is the one door behind the console and the API.

@@ -39,12 +39,10 @@ func (c *Console) accountsTable(r *http.Request, lang text.Locale) (*Table, []st
 }
 
 func (c *Console) accountsPage(w http.ResponseWriter, r *http.Request, v *viewer) {
-	if !v.admin() {
-		c.forbidden(w, r, v)
+	p, ok := c.adminPage(w, r, v, "accounts.title", "accounts")
+	if !ok {
 		return
 	}
-	p := c.newPage(r, v, "accounts.title")
-	p.Nav = "accounts"
 	p.Form = url.Values{"role": {store.RoleCoordinator}}
 	c.renderAccounts(w, r, v, p, http.StatusOK)
 }
@@ -81,12 +79,10 @@ func accountMessage(err error) (string, string) {
 }
 
 func (c *Console) accountCreate(w http.ResponseWriter, r *http.Request, v *viewer) {
-	if !v.admin() {
-		c.forbidden(w, r, v)
+	p, ok := c.adminPage(w, r, v, "accounts.title", "accounts")
+	if !ok {
 		return
 	}
-	p := c.newPage(r, v, "accounts.title")
-	p.Nav = "accounts"
 	f := r.PostForm
 	if f.Get("password") != f.Get("again") {
 		p.fieldError("again", "password.mismatch")
@@ -131,12 +127,7 @@ func (c *Console) loadAccount(w http.ResponseWriter, r *http.Request, v *viewer)
 		return a, false
 	}
 	a, err := c.d.Accounts.Get(r.Context(), id)
-	if errors.Is(err, accounts.ErrNotFound) {
-		c.notFound(w, r, v)
-		return a, false
-	}
-	if err != nil {
-		c.internal(w, r, v, err)
+	if !c.loaded(w, r, v, err) {
 		return a, false
 	}
 	return a, true
@@ -224,12 +215,10 @@ type auditData struct {
 const auditPageSize = 100
 
 func (c *Console) auditPage(w http.ResponseWriter, r *http.Request, v *viewer) {
-	if !v.admin() {
-		c.forbidden(w, r, v)
+	p, ok := c.adminPage(w, r, v, "audit.title", "audit")
+	if !ok {
 		return
 	}
-	p := c.newPage(r, v, "audit.title")
-	p.Nav = "audit"
 	q := r.URL.Query()
 	p.Form = url.Values{"actor": {q.Get("actor")}, "action": {q.Get("action")}, "object": {q.Get("object")}}
 	page, _ := strconv.Atoi(q.Get("page"))

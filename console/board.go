@@ -167,9 +167,7 @@ func (c *Console) boardPage(w http.ResponseWriter, r *http.Request, v *viewer) {
 	if !ok {
 		return
 	}
-	p := c.newPage(r, v, "board.title")
-	p.Nav = "courses"
-	p.Session = c.head(sc, "board")
+	p := c.tabPage(r, v, sc, "board.title", "board")
 	d, err := c.board(r.Context(), p.Lang, sc)
 	if err != nil {
 		c.internal(w, r, v, err)
@@ -343,9 +341,7 @@ func (c *Console) rosterPerson(r *http.Request, sessionID uint64) (command.Roste
 // boardAction loads the session, renders the board again with an inline
 // message when the input is bad (nothing changed), or asks for confirmation.
 func (c *Console) boardError(w http.ResponseWriter, r *http.Request, v *viewer, sc sessionCtx, field, key string, args ...any) {
-	p := c.newPage(r, v, "board.title")
-	p.Nav = "courses"
-	p.Session = c.head(sc, "board")
+	p := c.tabPage(r, v, sc, "board.title", "board")
 	p.fieldErrorf(field, key, args...)
 	d, err := c.board(r.Context(), p.Lang, sc)
 	if err != nil {
@@ -441,29 +437,19 @@ func (c *Console) excuse(w http.ResponseWriter, r *http.Request, v *viewer) {
 	if !ok {
 		return
 	}
-	re, err := c.rosterPerson(r, sc.Sess.ID)
-	if err != nil {
-		c.personError(w, r, v, sc, err)
-		return
-	}
 	note := r.PostForm.Get("note")
-	if plan.TooLong(strings.TrimSpace(note), plan.MaxNote) {
-		c.boardError(w, r, v, sc, "note", "board.err_note")
-		return
-	}
-	back := fmt.Sprintf("/sessions/%d/board", sc.Sess.ID)
-	if re.Enrollment.Status == store.EnrollExcused {
-		c.redirectOK(w, r, back, "")
-		return
-	}
-	if !c.confirmed(w, r, v, back, text.T(langOf(r), "board.confirm_excuse", re.Employee.Name, re.Employee.ExternalID)) {
-		return
-	}
-	if _, err := c.commands().Excuse(r.Context(), v.actor(), sc.Sess.ID, command.Person{EmployeeID: re.Employee.ID}, note); err != nil {
-		c.personError(w, r, v, sc, err)
-		return
-	}
-	c.redirectOK(w, r, back, "excused")
+	c.onPerson(w, r, v, sc, "board.confirm_excuse",
+		func(e store.Enrollment) bool { return e.Status == store.EnrollExcused },
+		func(ctx context.Context, p command.Person) (string, error) {
+			_, err := c.commands().Excuse(ctx, v.actor(), sc.Sess.ID, p, note)
+			return "excused", err
+		}, func() bool {
+			if plan.TooLong(strings.TrimSpace(note), plan.MaxNote) {
+				c.boardError(w, r, v, sc, "note", "board.err_note")
+				return false
+			}
+			return true
+		})
 }
 
 func (c *Console) unexcuse(w http.ResponseWriter, r *http.Request, v *viewer) {
@@ -471,24 +457,43 @@ func (c *Console) unexcuse(w http.ResponseWriter, r *http.Request, v *viewer) {
 	if !ok {
 		return
 	}
+	c.onPerson(w, r, v, sc, "board.confirm_unexcuse",
+		func(e store.Enrollment) bool { return e.Status != store.EnrollExcused },
+		func(ctx context.Context, p command.Person) (string, error) {
+			_, err := c.commands().Unexcuse(ctx, v.actor(), sc.Sess.ID, p)
+			return "unexcused", err
+		}, nil)
+}
+
+// onPerson runs a board action on the roster person the form names: a
+// refusal is shown on the board; check (if any) may answer first; when
+// done says the person is already where the action would put them, it goes
+// back to the board; else it asks for confirmation (confirmKey with the
+// name and 工号), runs do and shows its flash.
+func (c *Console) onPerson(w http.ResponseWriter, r *http.Request, v *viewer, sc sessionCtx, confirmKey string,
+	done func(store.Enrollment) bool, do func(context.Context, command.Person) (string, error), check func() bool) {
 	re, err := c.rosterPerson(r, sc.Sess.ID)
 	if err != nil {
 		c.personError(w, r, v, sc, err)
 		return
 	}
+	if check != nil && !check() {
+		return
+	}
 	back := fmt.Sprintf("/sessions/%d/board", sc.Sess.ID)
-	if re.Enrollment.Status != store.EnrollExcused {
+	if done != nil && done(re.Enrollment) {
 		c.redirectOK(w, r, back, "")
 		return
 	}
-	if !c.confirmed(w, r, v, back, text.T(langOf(r), "board.confirm_unexcuse", re.Employee.Name, re.Employee.ExternalID)) {
+	if !c.confirmed(w, r, v, back, text.T(langOf(r), confirmKey, re.Employee.Name, re.Employee.ExternalID)) {
 		return
 	}
-	if _, err := c.commands().Unexcuse(r.Context(), v.actor(), sc.Sess.ID, command.Person{EmployeeID: re.Employee.ID}); err != nil {
+	flash, err := do(r.Context(), command.Person{EmployeeID: re.Employee.ID})
+	if err != nil {
 		c.personError(w, r, v, sc, err)
 		return
 	}
-	c.redirectOK(w, r, back, "unexcused")
+	c.redirectOK(w, r, back, flash)
 }
 
 // manualCheckin records a check-in for someone (a dead phone, a paper
@@ -510,24 +515,11 @@ func (c *Console) manualCheckin(w http.ResponseWriter, r *http.Request, v *viewe
 		c.boardError(w, r, v, sc, "note", "board.err_note")
 		return
 	}
-	re, err := c.rosterPerson(r, sc.Sess.ID)
-	if err != nil {
-		c.personError(w, r, v, sc, err)
-		return
-	}
-	back := fmt.Sprintf("/sessions/%d/board", sc.Sess.ID)
-	if !c.confirmed(w, r, v, back, text.T(langOf(r), "board.confirm_checkin", re.Employee.Name, re.Employee.ExternalID)) {
-		return
-	}
-	res, err := c.commands().ManualCheckin(r.Context(), v.actor(), sc.Sess.ID,
-		command.CheckinInput{Person: command.Person{EmployeeID: re.Employee.ID}, Kind: kind, Note: note})
-	if err != nil {
-		c.personError(w, r, v, sc, err)
-		return
-	}
-	if res.Duplicate {
-		c.redirectOK(w, r, back, "already_checked_in")
-		return
-	}
-	c.redirectOK(w, r, back, "checked_in")
+	c.onPerson(w, r, v, sc, "board.confirm_checkin", nil, func(ctx context.Context, p command.Person) (string, error) {
+		res, err := c.commands().ManualCheckin(ctx, v.actor(), sc.Sess.ID, command.CheckinInput{Person: p, Kind: kind, Note: note})
+		if res.Duplicate {
+			return "already_checked_in", err
+		}
+		return "checked_in", err
+	}, nil)
 }

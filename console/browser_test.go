@@ -92,6 +92,40 @@ func within(t *testing.T, ctx context.Context, d time.Duration, what string, ste
 	}
 }
 
+// downloadXLSX clicks the export link sel into dir and returns the
+// downloaded workbook (closed when the test ends) and its first sheet's
+// rows.
+func downloadXLSX(t *testing.T, ctx context.Context, dir, sel, what string) (*excelize.File, [][]string) {
+	t.Helper()
+	progress := chromedp.Events(ctx, browser.DownloadProgress)
+	within(t, ctx, 20*time.Second, what,
+		chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
+			_, err := chromedp.Call(ctx, browser.SetDownloadBehavior, browser.SetDownloadBehaviorParams{
+				Behavior: browser.SetDownloadBehaviorBehaviorAllowAndName, DownloadPath: dir, EventsEnabled: new(true),
+			})
+			return err
+		}),
+		chromedp.Click(chromedp.CSS(sel)),
+	)
+	var file string
+	deadline := time.AfterFunc(20*time.Second, func() { t.Error("download did not finish") })
+	for ev, err := range progress {
+		require.NoError(t, err)
+		if ev.State == browser.DownloadProgressStateCompleted {
+			file = filepath.Join(dir, ev.GUID)
+			break
+		}
+		require.NotEqual(t, browser.DownloadProgressStateCanceled, ev.State)
+	}
+	deadline.Stop()
+	f, err := excelize.OpenFile(file)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = f.Close() })
+	rows, err := f.GetRows(f.GetSheetList()[0])
+	require.NoError(t, err)
+	return f, rows
+}
+
 func text(t *testing.T, ctx context.Context, sel string) string {
 	t.Helper()
 	tctx, cancel := context.WithTimeout(ctx, 10*time.Second)
@@ -278,32 +312,7 @@ func TestBrowserCoordinatorJourney(t *testing.T) {
 	require.Contains(t, text(t, ctx, "#rate-definition"), "签到率")
 	shots.shot(ctx, "results")
 
-	progress := chromedp.Events(ctx, browser.DownloadProgress)
-	within(t, ctx, 20*time.Second, "download the attendees XLSX",
-		chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
-			_, err := chromedp.Call(ctx, browser.SetDownloadBehavior, browser.SetDownloadBehaviorParams{
-				Behavior: browser.SetDownloadBehaviorBehaviorAllowAndName, DownloadPath: dir, EventsEnabled: new(true),
-			})
-			return err
-		}),
-		chromedp.Click(chromedp.CSS(`#table-attendees a[data-export="xlsx"]`)),
-	)
-	var file string
-	deadline := time.AfterFunc(20*time.Second, func() { t.Error("download did not finish") })
-	for ev, err := range progress {
-		require.NoError(t, err)
-		if ev.State == browser.DownloadProgressStateCompleted {
-			file = filepath.Join(dir, ev.GUID)
-			break
-		}
-		require.NotEqual(t, browser.DownloadProgressStateCanceled, ev.State)
-	}
-	deadline.Stop()
-	f, err := excelize.OpenFile(file)
-	require.NoError(t, err)
-	defer f.Close()
-	rows, err := f.GetRows(f.GetSheetList()[0])
-	require.NoError(t, err)
+	f, rows := downloadXLSX(t, ctx, dir, `#table-attendees a[data-export="xlsx"]`, "download the attendees XLSX")
 	require.Len(t, rows, 6, "header and five people")
 	require.Equal(t, []string{"工号", "姓名", "部门", "报名状态", "签到类型", "签到时间", "签到方式", "未签到"}, rows[0])
 	byID := map[string][]string{}
@@ -408,32 +417,7 @@ func TestBrowserSurveyTriage(t *testing.T) {
 	require.Equal(t, "li", tag.By)
 
 	// The comments XLSX carries the tag.
-	progress := chromedp.Events(ctx, browser.DownloadProgress)
-	within(t, ctx, 20*time.Second, "download the comments XLSX",
-		chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
-			_, err := chromedp.Call(ctx, browser.SetDownloadBehavior, browser.SetDownloadBehaviorParams{
-				Behavior: browser.SetDownloadBehaviorBehaviorAllowAndName, DownloadPath: dir, EventsEnabled: new(true),
-			})
-			return err
-		}),
-		chromedp.Click(chromedp.CSS(comments+` a[data-export="xlsx"]`)),
-	)
-	var file string
-	deadline := time.AfterFunc(20*time.Second, func() { t.Error("download did not finish") })
-	for ev, err := range progress {
-		require.NoError(t, err)
-		if ev.State == browser.DownloadProgressStateCompleted {
-			file = filepath.Join(dir, ev.GUID)
-			break
-		}
-		require.NotEqual(t, browser.DownloadProgressStateCanceled, ev.State)
-	}
-	deadline.Stop()
-	f, err := excelize.OpenFile(file)
-	require.NoError(t, err)
-	defer f.Close()
-	rows, err := f.GetRows(f.GetSheetList()[0])
-	require.NoError(t, err)
+	_, rows := downloadXLSX(t, ctx, dir, comments+` a[data-export="xlsx"]`, "download the comments XLSX")
 	require.Equal(t, []string{"题目", "意见", "姓名", "工号", "分类", "需回访", "分类人"}, rows[0])
 	var row []string
 	for _, r := range rows[1:] {

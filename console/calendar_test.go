@@ -20,9 +20,7 @@ func TestHealthListsCalendarInvites(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *storetest.DB) {
 		e := newEnv(t, db)
-		e.account(t, "zhang", store.RoleCoordinator, "")
-		c := e.client(t)
-		c.login("zhang")
+		c := e.signedIn(t, "zhang", store.RoleCoordinator, "")
 		_, sess := planClass(t, c, "CAL-101")
 
 		r := c.get(sess + "/health")

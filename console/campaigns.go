@@ -91,12 +91,7 @@ func (c *Console) loadCampaign(w http.ResponseWriter, r *http.Request, v *viewer
 		return campaigns.Campaign{}, accessNone, false
 	}
 	cp, err := c.d.Campaigns.Get(r.Context(), id)
-	if errors.Is(err, campaigns.ErrNotFound) {
-		c.notFound(w, r, v)
-		return cp, accessNone, false
-	}
-	if err != nil {
-		c.internal(w, r, v, err)
+	if !c.loaded(w, r, v, err) {
 		return cp, accessNone, false
 	}
 	acc, err := c.campaignAccess(r.Context(), v, cp)

@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"time"
 
 	"github.com/learnloop/learnloop/command"
 	"github.com/learnloop/learnloop/store"
@@ -24,39 +23,46 @@ type sessionCopyData struct {
 	Surveys     int64
 }
 
-func (c *Console) copyCounts(r *http.Request, src store.Session, d *sessionCopyData) error {
-	n, err := c.commands().CopySize(r.Context(), src.ID)
-	d.Roster, d.Touchpoints, d.Surveys = n.Roster, n.Touchpoints, n.Surveys
-	return err
+// copySession loads the {id} session for the copy form (not found without
+// a copier) and starts its page.
+func (c *Console) copySession(w http.ResponseWriter, r *http.Request, v *viewer) (sessionCtx, *page, bool) {
+	sc, ok := c.loadSessionPath(w, r, v, accessWrite)
+	if !ok {
+		return sc, nil, false
+	}
+	if c.copier() == nil {
+		c.notFound(w, r, v)
+		return sc, nil, false
+	}
+	return sc, c.tabPage(r, v, sc, "copy.title", "overview"), true
+}
+
+// renderCopy renders the copy form of sc on p with what the copy takes
+// along (roster, touchpoints, surveys).
+func (c *Console) renderCopy(w http.ResponseWriter, r *http.Request, v *viewer, sc sessionCtx, code int, p *page) {
+	n, err := c.commands().CopySize(r.Context(), sc.Sess.ID)
+	if err != nil {
+		c.internal(w, r, v, err)
+		return
+	}
+	p.Data = sessionCopyData{Src: sc.Sess, Zone: sc.Loc.String(), Roster: n.Roster, Touchpoints: n.Touchpoints, Surveys: n.Surveys}
+	c.render(w, r, code, "session_copy", p)
 }
 
 // sessionCopyPage offers the next session of the course: the same times a
 // week later, editable before saving.
 func (c *Console) sessionCopyPage(w http.ResponseWriter, r *http.Request, v *viewer) {
-	sc, ok := c.loadSessionPath(w, r, v, accessWrite)
+	sc, p, ok := c.copySession(w, r, v)
 	if !ok {
 		return
 	}
-	if c.copier() == nil {
-		c.notFound(w, r, v)
-		return
-	}
 	s := sc.Sess
-	p := c.newPage(r, v, "copy.title")
-	p.Nav = "courses"
-	p.Session = c.head(sc, "overview")
 	p.Form = url.Values{
 		"title":     {s.Title},
 		"starts_at": {s.StartsAt.Add(surveys.NextSessionShift).In(sc.Loc).Format(localLayout)},
 		"ends_at":   {s.EndsAt.Add(surveys.NextSessionShift).In(sc.Loc).Format(localLayout)},
 	}
-	d := sessionCopyData{Src: s, Zone: sc.Loc.String()}
-	if err := c.copyCounts(r, s, &d); err != nil {
-		c.internal(w, r, v, err)
-		return
-	}
-	p.Data = d
-	c.render(w, r, http.StatusOK, "session_copy", p)
+	c.renderCopy(w, r, v, sc, http.StatusOK, p)
 }
 
 // copyKeys are the copy form's messages.
@@ -68,32 +74,15 @@ var copyKeys = errorKeys{
 
 // sessionCopy stores the next session (command.CopySession) and opens it.
 func (c *Console) sessionCopy(w http.ResponseWriter, r *http.Request, v *viewer) {
-	sc, ok := c.loadSessionPath(w, r, v, accessWrite)
+	sc, p, ok := c.copySession(w, r, v)
 	if !ok {
 		return
 	}
-	if c.copier() == nil {
-		c.notFound(w, r, v)
-		return
-	}
 	src := sc.Sess
-	p := c.newPage(r, v, "copy.title")
-	p.Nav = "courses"
-	p.Session = c.head(sc, "overview")
 	f := r.PostForm
 	title := strings.TrimSpace(f.Get("title"))
 	in := command.CopyInput{Title: &title}
-	for _, t := range []struct {
-		field string
-		dst   **time.Time
-	}{{"starts_at", &in.StartsAt}, {"ends_at", &in.EndsAt}} {
-		at, err := parseLocal(f.Get(t.field), sc.Loc)
-		if err != nil {
-			in.Invalid = append(in.Invalid, command.FieldError{Field: t.field, Code: command.CodeBadFormat})
-			continue
-		}
-		*t.dst = &at
-	}
+	in.StartsAt, in.EndsAt = startEnd(f, sc.Loc, &in.Invalid)
 	res, err := c.commands().CopySession(r.Context(), v.actor(), src.ID, in)
 	switch {
 	case err == nil:
@@ -106,11 +95,5 @@ func (c *Console) sessionCopy(w http.ResponseWriter, r *http.Request, v *viewer)
 		c.internal(w, r, v, err)
 		return
 	}
-	d := sessionCopyData{Src: src, Zone: sc.Loc.String()}
-	if err := c.copyCounts(r, src, &d); err != nil {
-		c.internal(w, r, v, err)
-		return
-	}
-	p.Data = d
-	c.render(w, r, http.StatusUnprocessableEntity, "session_copy", p)
+	c.renderCopy(w, r, v, sc, http.StatusUnprocessableEntity, p)
 }

@@ -187,15 +187,11 @@ type courseData struct {
 }
 
 func (c *Console) coursePage(w http.ResponseWriter, r *http.Request, v *viewer) {
-	id, ok := pathID(r)
-	if !ok {
-		c.notFound(w, r, v)
-		return
-	}
-	course, acc, ok := c.loadCourse(w, r, v, id, accessAggr)
+	course, acc, ok := c.loadCoursePath(w, r, v, accessAggr)
 	if !ok {
 		return
 	}
+	id := course.ID
 	p := c.newPage(r, v, "course.title")
 	p.Nav = "courses"
 	p.Title = course.Code + " " + course.Title
@@ -273,6 +269,13 @@ func (c *Console) ownerChoices(r *http.Request, current string) []string {
 	return names
 }
 
+// courseForm renders the course form on p: course id (0: a new one), the
+// owner choices around owner, levels 1–5.
+func (c *Console) courseForm(w http.ResponseWriter, r *http.Request, p *page, code int, id uint64, owner string) {
+	p.Data = courseFormData{ID: id, Owners: c.ownerChoices(r, owner), Levels: []int{1, 2, 3, 4, 5}}
+	c.render(w, r, code, "course_form", p)
+}
+
 func (c *Console) courseNewPage(w http.ResponseWriter, r *http.Request, v *viewer) {
 	if v.deptHead() {
 		c.forbidden(w, r, v)
@@ -284,17 +287,11 @@ func (c *Console) courseNewPage(w http.ResponseWriter, r *http.Request, v *viewe
 	if v.coordinator() {
 		p.Form.Set("owner", v.name())
 	}
-	p.Data = courseFormData{Owners: c.ownerChoices(r, ""), Levels: []int{1, 2, 3, 4, 5}}
-	c.render(w, r, http.StatusOK, "course_form", p)
+	c.courseForm(w, r, p, http.StatusOK, 0, "")
 }
 
 func (c *Console) courseEditPage(w http.ResponseWriter, r *http.Request, v *viewer) {
-	id, ok := pathID(r)
-	if !ok {
-		c.notFound(w, r, v)
-		return
-	}
-	course, _, ok := c.loadCourse(w, r, v, id, accessWrite)
+	course, _, ok := c.loadCoursePath(w, r, v, accessWrite)
 	if !ok {
 		return
 	}
@@ -307,8 +304,7 @@ func (c *Console) courseEditPage(w http.ResponseWriter, r *http.Request, v *view
 		"target_level": {strconv.Itoa(course.TargetLevel)}, "behaviours": {strings.Join(bs, "\n")}, "owner": {course.Owner},
 		"calendar_invite": {command.InviteChoice(course.CalendarInvite)},
 	}
-	p.Data = courseFormData{ID: course.ID, Owners: c.ownerChoices(r, course.Owner), Levels: []int{1, 2, 3, 4, 5}}
-	c.render(w, r, http.StatusOK, "course_form", p)
+	c.courseForm(w, r, p, http.StatusOK, course.ID, course.Owner)
 }
 
 // courseKeys are the course form's messages.
@@ -372,27 +368,22 @@ func (c *Console) courseCreate(w http.ResponseWriter, r *http.Request, v *viewer
 	if c.courseSaved(w, r, v, p, course, err, "course_created") {
 		return
 	}
-	p.Data = courseFormData{Owners: c.ownerChoices(r, p.V("owner")), Levels: []int{1, 2, 3, 4, 5}}
-	c.render(w, r, http.StatusUnprocessableEntity, "course_form", p)
+	c.courseForm(w, r, p, http.StatusUnprocessableEntity, 0, p.V("owner"))
 }
 
 func (c *Console) courseUpdate(w http.ResponseWriter, r *http.Request, v *viewer) {
-	id, ok := pathID(r)
+	course, _, ok := c.loadCoursePath(w, r, v, accessWrite)
 	if !ok {
-		c.notFound(w, r, v)
 		return
 	}
-	if _, _, ok := c.loadCourse(w, r, v, id, accessWrite); !ok {
-		return
-	}
+	id := course.ID
 	p := c.newPage(r, v, "course.edit")
 	p.Nav = "courses"
 	course, err := c.commands().UpdateCourse(r.Context(), v.actor(), id, courseInput(r))
 	if c.courseSaved(w, r, v, p, course, err, "course_saved") {
 		return
 	}
-	p.Data = courseFormData{ID: id, Owners: c.ownerChoices(r, p.V("owner")), Levels: []int{1, 2, 3, 4, 5}}
-	c.render(w, r, http.StatusUnprocessableEntity, "course_form", p)
+	c.courseForm(w, r, p, http.StatusUnprocessableEntity, id, p.V("owner"))
 }
 
 // stageCell is a session's lifecycle stage (reports.Stage) as a cell.

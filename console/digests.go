@@ -67,12 +67,7 @@ func (c *Console) renderDigests(w http.ResponseWriter, r *http.Request, v *viewe
 			return
 		}
 		sub, err := c.d.Digests.Get(r.Context(), id, digestActor(v))
-		if errors.Is(err, digests.ErrNotFound) {
-			c.notFound(w, r, v)
-			return
-		}
-		if err != nil {
-			c.internal(w, r, v, err)
+		if !c.loaded(w, r, v, err) {
 			return
 		}
 		rep, err := c.d.Digests.Preview(r.Context(), id, digestActor(v))
@@ -150,12 +145,7 @@ func (c *Console) digestOf(w http.ResponseWriter, r *http.Request, v *viewer) (d
 		return digests.Subscription{}, false
 	}
 	sub, err := c.d.Digests.Get(r.Context(), id, digestActor(v))
-	switch {
-	case errors.Is(err, digests.ErrNotFound):
-		c.notFound(w, r, v)
-		return sub, false
-	case err != nil:
-		c.internal(w, r, v, err)
+	if !c.loaded(w, r, v, err) {
 		return sub, false
 	}
 	return sub, true

@@ -21,12 +21,10 @@ type directoryData struct {
 // the latest full run and the change events since changed and could not do, open conflicts for a person to
 // resolve, and whose manager follow-ups go past a missing manager.
 func (c *Console) directoryPage(w http.ResponseWriter, r *http.Request, v *viewer) {
-	if !v.admin() {
-		c.forbidden(w, r, v)
+	p, ok := c.adminPage(w, r, v, "directory.title", "directory")
+	if !ok {
 		return
 	}
-	p := c.newPage(r, v, "directory.title")
-	p.Nav = "directory"
 	lang := p.Lang
 	o, err := c.commands().DirectoryOverview(r.Context(), v.actor())
 	if err != nil {

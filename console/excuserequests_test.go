@@ -23,9 +23,7 @@ func TestExcuseRequestsOnTheRoster(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *storetest.DB) {
 		e := newEnv(t, db)
-		e.account(t, "zhang", store.RoleCoordinator, "")
-		c := e.client(t)
-		c.login("zhang")
+		c := e.signedIn(t, "zhang", store.RoleCoordinator, "")
 		_, sess := planClass(t, c, "COMM-201")
 		ctx := context.Background()
 		for i, who := range []string{"E001", "E002"} {

@@ -46,9 +46,7 @@ func TestCoordinatorFlowWithoutJavaScript(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *storetest.DB) {
 		e := newEnv(t, db)
 		e.account(t, "admin", store.RoleAdmin, "")
-		e.account(t, "zhang", store.RoleCoordinator, "")
-		c := e.client(t)
-		c.login("zhang")
+		c := e.signedIn(t, "zhang", store.RoleCoordinator, "")
 		course, sess := planClass(t, c, "COMM-101")
 
 		r := c.get(course)

@@ -96,6 +96,15 @@ func (e *env) account(t testing.TB, username, role, dept string) store.Account {
 	return a
 }
 
+// signedIn creates an account and returns a client signed in as it.
+func (e *env) signedIn(t testing.TB, username, role, dept string) *client {
+	t.Helper()
+	e.account(t, username, role, dept)
+	c := e.client(t)
+	c.login(username)
+	return c
+}
+
 // runDue runs the scheduler's due jobs until none are left.
 func (e *env) runDue(t testing.TB) {
 	t.Helper()

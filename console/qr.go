@@ -1,6 +1,7 @@
 package console
 
 import (
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -54,23 +55,25 @@ func hostPath(u string) string {
 	return u
 }
 
+// projector is what the projector shows of sess now: the display (code,
+// room code, counts) and its QR code as a base64 PNG.
+func (c *Console) projector(ctx context.Context, sess store.Session) (presence.Display, string, error) {
+	d, err := c.d.Presence.Display(ctx, sess)
+	if err != nil {
+		return d, "", err
+	}
+	png, err := qrPNG(d.URL)
+	return d, png, err
+}
+
 // qrPage is the full-screen projector page of a session's venue QR code.
 // Only those who may manage the session (write access) open it.
 func (c *Console) qrPage(w http.ResponseWriter, r *http.Request, v *viewer) {
-	if c.d.Presence == nil {
-		c.notFound(w, r, v)
-		return
-	}
-	sc, ok := c.loadSessionPath(w, r, v, accessWrite)
+	sc, ok := c.writeSession(w, r, v, c.d.Presence != nil)
 	if !ok {
 		return
 	}
-	d, err := c.d.Presence.Display(r.Context(), sc.Sess)
-	if err != nil {
-		c.internal(w, r, v, err)
-		return
-	}
-	png, err := qrPNG(d.URL)
+	d, png, err := c.projector(r.Context(), sc.Sess)
 	if err != nil {
 		c.internal(w, r, v, err)
 		return
@@ -93,23 +96,16 @@ func (c *Console) qrPage(w http.ResponseWriter, r *http.Request, v *viewer) {
 
 // qrCode is the projector script's JSON: the current code and counts.
 func (c *Console) qrCode(w http.ResponseWriter, r *http.Request, v *viewer) {
-	if c.d.Presence == nil {
-		c.notFound(w, r, v)
-		return
-	}
-	sc, ok := c.loadSessionPath(w, r, v, accessWrite)
+	sc, ok := c.writeSession(w, r, v, c.d.Presence != nil)
 	if !ok {
 		return
 	}
-	d, err := c.d.Presence.Display(r.Context(), sc.Sess)
+	d, png, err := c.projector(r.Context(), sc.Sess)
 	if err == nil {
-		var png string
-		if png, err = qrPNG(d.URL); err == nil {
-			w.Header().Set("Content-Type", "application/json; charset=utf-8")
-			w.Header().Set("Cache-Control", "no-store")
-			_ = json.NewEncoder(w).Encode(qrJSON{Display: d, PNG: png})
-			return
-		}
+		w.Header().Set("Content-Type", "application/json; charset=utf-8")
+		w.Header().Set("Cache-Control", "no-store")
+		_ = json.NewEncoder(w).Encode(qrJSON{Display: d, PNG: png})
+		return
 	}
 	c.log().Error("console: qr code", "session", sc.Sess.ID, "err", err)
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
@@ -164,11 +160,7 @@ func (c *Console) presenceView(r *http.Request, sc sessionCtx, rules presence.Ru
 // presencePage shows a session's presence rules: on-site check-in, QR
 // rotation, geofence, app identity on /c/ and on named surveys.
 func (c *Console) presencePage(w http.ResponseWriter, r *http.Request, v *viewer) {
-	if c.d.Presence == nil {
-		c.notFound(w, r, v)
-		return
-	}
-	sc, ok := c.loadSessionPath(w, r, v, accessWrite)
+	sc, ok := c.writeSession(w, r, v, c.d.Presence != nil)
 	if !ok {
 		return
 	}
@@ -199,11 +191,7 @@ var presenceFieldKeys = map[string]string{
 // presenceSave stores the rules through the one door (validated, audited);
 // invalid input changes nothing and shows every bad field.
 func (c *Console) presenceSave(w http.ResponseWriter, r *http.Request, v *viewer) {
-	if c.d.Presence == nil {
-		c.notFound(w, r, v)
-		return
-	}
-	sc, ok := c.loadSessionPath(w, r, v, accessWrite)
+	sc, ok := c.writeSession(w, r, v, c.d.Presence != nil)
 	if !ok {
 		return
 	}

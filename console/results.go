@@ -1,7 +1,6 @@
 package console
 
 import (
-	"errors"
 	"fmt"
 	"net/http"
 	"time"
@@ -105,12 +104,7 @@ func (c *Console) renderResults(w http.ResponseWriter, r *http.Request, v *viewe
 	rateDef := text.T(p.Lang, "def.checkin_rate")
 	if d.Full {
 		rep, err := c.commands().Reports().Session(r.Context(), sc.Sess.ID, c.now())
-		if errors.Is(err, reports.ErrNotFound) {
-			c.notFound(w, r, v)
-			return
-		}
-		if err != nil {
-			c.internal(w, r, v, err)
+		if !c.loaded(w, r, v, err) {
 			return
 		}
 		if f := r.URL.Query().Get("report"); f != "" {
@@ -233,9 +227,7 @@ func (c *Console) healthPage(w http.ResponseWriter, r *http.Request, v *viewer) 
 	if !ok {
 		return
 	}
-	p := c.newPage(r, v, "health.title")
-	p.Nav = "courses"
-	p.Session = c.head(sc, "health")
+	p := c.tabPage(r, v, sc, "health.title", "health")
 	lang := p.Lang
 	rep, err := c.commands().Reports().Session(r.Context(), sc.Sess.ID, c.now())
 	if err != nil {

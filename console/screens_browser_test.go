@@ -39,9 +39,7 @@ func newScreensWorld(t *testing.T, db *storetest.DB) *screensWorld {
 	t.Helper()
 	e := newEnv(t, db)
 	e.account(t, "root", store.RoleAdmin, "")
-	e.account(t, "li", store.RoleCoordinator, "")
-	li := e.client(t)
-	li.login("li")
+	li := e.signedIn(t, "li", store.RoleCoordinator, "")
 	e.clk.Set(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)) // 07:00 New York, before the class
 
 	r := li.post("/console/courses", url.Values{"code": {"NYC-101"}, "title": {"跨时区沟通"}, "target_level": {"1"}})

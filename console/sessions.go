@@ -56,10 +56,8 @@ func (c *Console) sessionPage(w http.ResponseWriter, r *http.Request, v *viewer)
 	if !ok {
 		return
 	}
-	p := c.newPage(r, v, "session.title")
-	p.Nav = "courses"
+	p := c.tabPage(r, v, sc, "session.title", "overview")
 	p.Title = sc.Sess.Title
-	p.Session = c.head(sc, "overview")
 	k, err := c.scopedCounts(r.Context(), v, []uint64{sc.Sess.ID})
 	if err != nil {
 		c.internal(w, r, v, err)
@@ -130,9 +128,7 @@ func (c *Console) sessionEditPage(w http.ResponseWriter, r *http.Request, v *vie
 		return
 	}
 	s := sc.Sess
-	p := c.newPage(r, v, "session.edit")
-	p.Nav = "courses"
-	p.Session = c.head(sc, "edit")
+	p := c.tabPage(r, v, sc, "session.edit", "edit")
 	p.Form = url.Values{
 		"course_id": {strconv.FormatUint(s.CourseID, 10)}, "title": {s.Title},
 		"starts_at": {s.StartsAt.In(sc.Loc).Format(localLayout)}, "ends_at": {s.EndsAt.In(sc.Loc).Format(localLayout)},
@@ -166,17 +162,7 @@ func (c *Console) sessionInput(r *http.Request, create bool) command.SessionInpu
 	if err != nil {
 		loc = c.d.Location
 	}
-	for _, t := range []struct {
-		field string
-		dst   **time.Time
-	}{{"starts_at", &in.StartsAt}, {"ends_at", &in.EndsAt}} {
-		at, err := parseLocal(f.Get(t.field), loc)
-		if err != nil {
-			in.Invalid = append(in.Invalid, command.FieldError{Field: t.field, Code: command.CodeBadFormat})
-			continue
-		}
-		*t.dst = &at
-	}
+	in.StartsAt, in.EndsAt = startEnd(f, loc, &in.Invalid)
 	for _, m := range []struct {
 		field string
 		dst   **int64
@@ -194,6 +180,21 @@ func (c *Console) sessionInput(r *http.Request, create bool) command.SessionInpu
 	return in
 }
 
+// startEnd reads the form's starts_at and ends_at in loc; one that cannot
+// be read is nil, with its bad_format error added to invalid.
+func startEnd(f url.Values, loc *time.Location, invalid *[]command.FieldError) (starts, ends *time.Time) {
+	read := func(field string) *time.Time {
+		at, err := parseLocal(f.Get(field), loc)
+		if err != nil {
+			*invalid = append(*invalid, command.FieldError{Field: field, Code: command.CodeBadFormat})
+			return nil
+		}
+		return &at
+	}
+	starts = read("starts_at")
+	return starts, read("ends_at")
+}
+
 func (c *Console) sessionCreate(w http.ResponseWriter, r *http.Request, v *viewer) {
 	if v.deptHead() {
 		c.forbidden(w, r, v)
@@ -202,24 +203,8 @@ func (c *Console) sessionCreate(w http.ResponseWriter, r *http.Request, v *viewe
 	p := c.newPage(r, v, "session.new")
 	p.Nav = "courses"
 	res, err := c.commands().CreateSession(r.Context(), v.actor(), c.sessionInput(r, true))
-	switch {
-	case err == nil:
-		c.redirectOK(w, r, fmt.Sprintf("/sessions/%d", res.Session.ID), "session_created")
-		return
-	case errors.Is(err, command.ErrForbidden):
-		c.forbidden(w, r, v)
-		return
-	case !p.fieldErrors(err, sessionKeys):
-		c.internal(w, r, v, err)
-		return
-	}
-	cs, err := c.writableCourses(r, v)
-	if err != nil {
-		c.internal(w, r, v, err)
-		return
-	}
-	p.Data = sessionFormData{Courses: cs, Create: true, Zones: c.zoneChoices(p.Lang, p.V("time_zone"))}
-	c.render(w, r, http.StatusUnprocessableEntity, "session_form", p)
+	d := sessionFormData{Create: true, Zones: c.zoneChoices(p.Lang, p.V("time_zone"))}
+	c.sessionSaved(w, r, v, p, res.Session.ID, err, "session_created", d)
 }
 
 func (c *Console) sessionUpdate(w http.ResponseWriter, r *http.Request, v *viewer) {
@@ -227,13 +212,18 @@ func (c *Console) sessionUpdate(w http.ResponseWriter, r *http.Request, v *viewe
 	if !ok {
 		return
 	}
-	p := c.newPage(r, v, "session.edit")
-	p.Nav = "courses"
-	p.Session = c.head(sc, "edit")
+	p := c.tabPage(r, v, sc, "session.edit", "edit")
 	_, err := c.commands().UpdateSession(r.Context(), v.actor(), sc.Sess.ID, c.sessionInput(r, false))
+	d := sessionFormData{ID: sc.Sess.ID, Zones: c.zoneChoices(p.Lang, sc.Sess.TimeZone, p.V("time_zone"))}
+	c.sessionSaved(w, r, v, p, sc.Sess.ID, err, "session_saved", d)
+}
+
+// sessionSaved answers the session form's command: on to session id, or
+// the form (d, with the writable courses) again with its messages.
+func (c *Console) sessionSaved(w http.ResponseWriter, r *http.Request, v *viewer, p *page, id uint64, err error, flash string, d sessionFormData) {
 	switch {
 	case err == nil:
-		c.redirectOK(w, r, fmt.Sprintf("/sessions/%d", sc.Sess.ID), "session_saved")
+		c.redirectOK(w, r, fmt.Sprintf("/sessions/%d", id), flash)
 		return
 	case errors.Is(err, command.ErrCancelled):
 		p.fieldError("", "session.err_cancelled")
@@ -249,7 +239,8 @@ func (c *Console) sessionUpdate(w http.ResponseWriter, r *http.Request, v *viewe
 		c.internal(w, r, v, err)
 		return
 	}
-	p.Data = sessionFormData{ID: sc.Sess.ID, Courses: cs, Zones: c.zoneChoices(p.Lang, sc.Sess.TimeZone, p.V("time_zone"))}
+	d.Courses = cs
+	p.Data = d
 	c.render(w, r, http.StatusUnprocessableEntity, "session_form", p)
 }
 
@@ -306,9 +297,7 @@ func (c *Console) rosterPage(w http.ResponseWriter, r *http.Request, v *viewer) 
 	if !ok {
 		return
 	}
-	p := c.newPage(r, v, "roster.title")
-	p.Nav = "courses"
-	p.Session = c.head(sc, "roster")
+	p := c.tabPage(r, v, sc, "roster.title", "roster")
 	t, err := c.rosterTable(r, v, p.Lang, sc.Sess.ID)
 	if err != nil {
 		c.internal(w, r, v, err)
@@ -339,9 +328,7 @@ func (c *Console) rosterUpload(w http.ResponseWriter, r *http.Request, v *viewer
 	if !ok {
 		return
 	}
-	p := c.newPage(r, v, "roster.title")
-	p.Nav = "courses"
-	p.Session = c.head(sc, "roster")
+	p := c.tabPage(r, v, sc, "roster.title", "roster")
 	d := rosterData{Columns: strings.Join(roster.Columns, ","), Loc: sc.Loc}
 	fail := func(code int) {
 		t, err := c.rosterTable(r, v, p.Lang, sc.Sess.ID)

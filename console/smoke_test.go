@@ -18,9 +18,7 @@ func TestEveryPageInBothLanguages(t *testing.T) {
 	t.Parallel()
 	db := storetest.Open(t, store.DriverSQLite)
 	e := newEnv(t, db)
-	e.account(t, "admin", store.RoleAdmin, "")
-	c := e.client(t)
-	c.login("admin")
+	c := e.signedIn(t, "admin", store.RoleAdmin, "")
 	course, sess := planClass(t, c, "LANG-1")
 	r := c.get(sess + "/timeline")
 	tp := regexp.MustCompile(`data-tp="(\d+)"`).FindStringSubmatch(r.Body)[1]

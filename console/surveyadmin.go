@@ -115,11 +115,7 @@ func (c *Console) surveyAdminBack(sessionID uint64, flash string) string {
 // default, or all), open until closes_at (default: a week after the end).
 // Invalid input is shown inline on the Results page and changes nothing.
 func (c *Console) surveyCreate(w http.ResponseWriter, r *http.Request, v *viewer) {
-	if c.d.SurveyAdmin == nil {
-		c.notFound(w, r, v)
-		return
-	}
-	sc, ok := c.loadSessionPath(w, r, v, accessWrite)
+	sc, ok := c.writeSession(w, r, v, c.d.SurveyAdmin != nil)
 	if !ok {
 		return
 	}

@@ -71,12 +71,7 @@ func (c *Console) renderWebhooks(w http.ResponseWriter, r *http.Request, v *view
 			return
 		}
 		ep, err := c.d.Webhooks.Get(r.Context(), id)
-		if errors.Is(err, webhooks.ErrNotFound) {
-			c.notFound(w, r, v)
-			return
-		}
-		if err != nil {
-			c.internal(w, r, v, err)
+		if !c.loaded(w, r, v, err) {
 			return
 		}
 		if d.Log, err = c.d.Webhooks.Deliveries(r.Context(), id, 0, webhookLogShown); err != nil {

@@ -19,7 +19,7 @@ import (
 )
 
 // ErrNotFound is wrapped by Session when the session does not exist.
-var ErrNotFound = errors.New("not found")
+var ErrNotFound = store.ErrNotFound
 
 // DefaultAttributionWindow is how long after a click a check-in is still
 // credited to the clicked push.
