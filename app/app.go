@@ -243,7 +243,8 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 		ShutdownTimeout: JobDrain(cfg.HTTP.ShutdownTimeout.D()),
 	})
 	a.extensions = bot.NewRegistry()
-	a.renderer = &bot.Renderer{Signer: signer, PublicURL: cfg.HTTP.PublicURL, LinkTTL: cfg.Security.LinkTTL.D(), Now: now, Registry: a.extensions}
+	a.renderer = &bot.Renderer{Signer: signer, PublicURL: cfg.HTTP.PublicURL, LinkTTL: cfg.Security.LinkTTL.D(), Now: now, Registry: a.extensions,
+		Variants: &plan.Splitter{DB: a.db, Key: plan.AssignmentKey(secret), Now: now}}
 
 	a.messengers = map[bot.Platform]bot.Messenger{}
 	mounts := map[string]http.Handler{}

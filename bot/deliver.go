@@ -205,6 +205,15 @@ func DeliveryKey(touchpointID uint64, occurrence string, employeeID, subjectID u
 // done it claims and starts nothing more, records what was sent, hands the
 // rest back as pending and returns ctx's error.
 func (d *Deliverer) Fire(ctx context.Context, tpID uint64, occurrence string) (FireStats, error) {
+	return d.FireVariant(ctx, tpID, occurrence, 0)
+}
+
+// FireVariant is Fire for the people assigned to one A/B variant of the
+// touchpoint (a variant with a fire time of its own); variant 0 sends to
+// everybody, each with their variant's copy. Everybody resolved is
+// assigned, so a person's variant is the same whichever fire meets them
+// first, and one delivery per person per occurrence stays the rule.
+func (d *Deliverer) FireVariant(ctx context.Context, tpID uint64, occurrence string, variant uint64) (FireStats, error) {
 	var st FireStats
 	db := d.DB.WithContext(ctx)
 	var tp store.Touchpoint
@@ -244,7 +253,7 @@ func (d *Deliverer) Fire(ctx context.Context, tpID uint64, occurrence string) (F
 		return st, fmt.Errorf("count deliveries: %w", err)
 	}
 	job := &fireJob{d: d, tp: tp, sess: sess, course: course, teacher: teacher, emp: &people{m: map[uint64]person{}},
-		owner: claimOwner(ctx), token: claimOwner(ctx) + "." + newClaimToken(), occ: occurrence}
+		owner: claimOwner(ctx), token: claimOwner(ctx) + "." + newClaimToken(), occ: occurrence, variant: variant}
 	// The rows are written a batch at a time while the batches written
 	// before are already being claimed and sent: the first pass follows
 	// the inserts (keyset on id) instead of waiting for the whole audience.
@@ -373,6 +382,10 @@ func (f *fireJob) create(ctx context.Context, now time.Time, flushed chan<- stru
 		return nil
 	}
 	addTargets := func(targets []Target) error {
+		targets, err := f.split(ctx, targets)
+		if err != nil {
+			return err
+		}
 		audience += len(targets)
 		for _, t := range targets {
 			e := t.Employee
@@ -569,6 +582,10 @@ type fireJob struct {
 	// batch their sends as they are resolved: its workers write each chunk
 	// already claimed, just before sending it (see create).
 	direct *sender
+	// variant, when set, is the one A/B variant of tp this run sends (its
+	// own fire time); variants keeps each resolved person's variant.
+	variant  uint64
+	variants variantSplit
 	// mu guards the FireStats the senders add to.
 	mu sync.Mutex
 	// settle merges the workers' settles of sent chunks.
@@ -913,6 +930,9 @@ func (f *fireJob) message(ctx context.Context, row store.Delivery) (Message, err
 		Kind: f.tp.Kind, Note: f.tp.Note, Session: f.sess, Course: f.course, Teacher: f.teacher,
 		DeliveryID: row.ID, Key: row.Key, Locale: f.locale(e), Occurrence: row.Occurrence,
 		Touchpoint: f.tp, Recipient: e,
+	}
+	if v, ok := f.variants.get(e.ID); ok {
+		cc.Variant = &v
 	}
 	if row.SubjectID != 0 {
 		subj, ok := f.emp.get(row.SubjectID)

@@ -42,6 +42,9 @@ type CardContext struct {
 	Touchpoint store.Touchpoint
 	Recipient  store.Employee
 	Subject    *store.Employee
+	// Variant is the A/B variant whose copy the card shows (nil: none, or
+	// the recipient's recorded one when Touchpoint has variants).
+	Variant *VariantCopy
 }
 
 // KindRenderer renders the cards of a touchpoint kind that the bot core does
@@ -58,6 +61,8 @@ type Renderer struct {
 	Now       func() time.Time
 	// Registry renders extra touchpoint kinds (nil: the core's only).
 	Registry *Registry
+	// Variants gives a touchpoint variant's copy (nil: no variants).
+	Variants Splitter
 }
 
 func (r *Renderer) now() time.Time {
@@ -119,6 +124,19 @@ func (r *Renderer) CheckinURL(deliveryID uint64, exp time.Time) string {
 
 // Render builds the card for cc.
 func (r *Renderer) Render(ctx context.Context, cc CardContext) (Message, error) {
+	v, err := r.variantOf(ctx, cc)
+	if err != nil {
+		return Message{}, err
+	}
+	m, err := r.render(ctx, cc)
+	if err != nil {
+		return Message{}, err
+	}
+	applyVariant(&m, v)
+	return m, m.Validate()
+}
+
+func (r *Renderer) render(ctx context.Context, cc CardContext) (Message, error) {
 	if kr, ok := r.Registry.KindRenderer(cc.Kind); ok {
 		m, err := kr(ctx, r, cc)
 		if err != nil {
@@ -127,7 +145,7 @@ func (r *Renderer) Render(ctx context.Context, cc CardContext) (Message, error) 
 		if m.Key == "" {
 			m.Key = cc.Key
 		}
-		return m, m.Validate()
+		return m, nil
 	}
 	loc := text.Parse(string(cc.Locale))
 	title := CardTitle(cc.Course, cc.Session)
@@ -181,7 +199,7 @@ func (r *Renderer) Render(ctx context.Context, cc CardContext) (Message, error) 
 	} else {
 		m.Fallback = m.Title + "\n" + m.Body + "\n" + m.Fallback
 	}
-	return m, m.Validate()
+	return m, nil
 }
 
 // CardTitle names a class on a card: the course, then the session's own name

@@ -222,6 +222,7 @@ func (r *Router) checkin(ctx context.Context, dc DeliveryContext, in Interaction
 	card, err := r.Renderer.Render(ctx, CardContext{
 		Kind: dc.Touchpoint.Kind, Note: dc.Touchpoint.Note, Session: dc.Session, Course: dc.Course, Teacher: dc.Teacher,
 		DeliveryID: dc.Delivery.ID, Key: dc.Delivery.Key, Locale: locale, Checkin: &res.Checkin, Remote: remote,
+		Touchpoint: dc.Touchpoint, Recipient: dc.Employee,
 	})
 	if err != nil {
 		return reply, fmt.Errorf("render updated card: %w", err)

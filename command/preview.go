@@ -51,7 +51,7 @@ func (s *Service) PreviewTouchpoint(ctx context.Context, a Actor, sessionID, id 
 		draft := "(preview)"
 		in.Note = &draft
 	}
-	if _, err := s.applyTouchpoint(in, &tp, orig, bot.SessionLocation(ss)); err != nil {
+	if _, _, err := s.applyTouchpoint(in, &tp, orig, bot.SessionLocation(ss)); err != nil {
 		return nil, err
 	}
 	if err := s.Planner.Validate(tp); err != nil {

@@ -34,6 +34,10 @@ type TouchpointInput struct {
 	BestTime        *bool
 	BestFromMinutes *int64
 	BestToMinutes   *int64
+	// Variants, when not nil, replaces the touchpoint's A/B variants
+	// (empty removes them); refused (ErrConflict) once anything of it was
+	// sent.
+	Variants *[]VariantInput
 	// Invalid are the caller's own parse errors.
 	Invalid []FieldError
 }
@@ -65,7 +69,7 @@ func (s *Service) Choices(tp *store.Touchpoint) (kinds, audiences []string) {
 
 // applyTouchpoint validates in onto tp with typed field errors; the
 // Planner validates again when it stores it. It returns the audit detail.
-func (s *Service) applyTouchpoint(in TouchpointInput, tp *store.Touchpoint, orig *store.Touchpoint, loc *time.Location) (map[string]any, error) {
+func (s *Service) applyTouchpoint(in TouchpointInput, tp *store.Touchpoint, orig *store.Touchpoint, loc *time.Location) (map[string]any, []store.TouchpointVariant, error) {
 	fs := callerFields(in.Invalid)
 	kinds, auds := s.Choices(orig)
 	if in.Kind != nil && *in.Kind != tp.Kind {
@@ -125,15 +129,32 @@ func (s *Service) applyTouchpoint(in TouchpointInput, tp *store.Touchpoint, orig
 	if tp.Kind == bot.KindCustom && tp.Note == "" {
 		fs.add("note", CodeRequired, "a custom touchpoint needs a note (the message text)")
 	}
+	var vs []store.TouchpointVariant
+	if in.Variants != nil && len(fs) == 0 {
+		vs = variantsOf(*in.Variants, *tp, &fs)
+	}
 	if err := fs.err(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	d := map[string]any{"kind": tp.Kind, "anchor": tp.Anchor, "offset_minutes": tp.Offset / 60, "at": tp.At,
 		"cron": tp.CronSpec, "audience": tp.Audience, "note": tp.Note}
 	if tp.BestTime() {
 		d["best_from_minutes"], d["best_to_minutes"] = *tp.BestFrom/60, *tp.BestTo/60
 	}
-	return d, nil
+	if in.Variants != nil {
+		d["variants"] = variantAudit(vs)
+	}
+	return d, vs, nil
+}
+
+// variantAudit is what the audit row says of variants vs.
+func variantAudit(vs []store.TouchpointVariant) []map[string]any {
+	out := make([]map[string]any, len(vs))
+	for i, v := range vs {
+		out[i] = map[string]any{"name": plan.VariantNames[i], "title": v.Title, "body": v.Body, "button": v.Button, "weight": v.Weight, "timing": v.Timing,
+			"offset": v.Offset, "best_from": v.BestFrom, "best_to": v.BestTo}
+	}
+	return out
 }
 
 // applyBest applies in's best-time window onto tp and checks it with the
@@ -204,7 +225,7 @@ func (s *Service) CreateTouchpoint(ctx context.Context, a Actor, sessionID uint6
 		return store.Touchpoint{}, err
 	}
 	base := store.Touchpoint{Anchor: store.AnchorStart, Audience: store.AudienceAll, Status: store.TouchpointScheduled}
-	detail, err := s.applyTouchpoint(in, &base, nil, bot.SessionLocation(ss))
+	detail, vs, err := s.applyTouchpoint(in, &base, nil, bot.SessionLocation(ss))
 	if err != nil {
 		return store.Touchpoint{}, err
 	}
@@ -213,6 +234,11 @@ func (s *Service) CreateTouchpoint(ctx context.Context, a Actor, sessionID uint6
 		tp = base
 		if err := s.Planner.Create(ctx, tx, &tp, ss); err != nil {
 			return err
+		}
+		if len(vs) > 0 {
+			if err := s.Planner.SetVariants(ctx, tx, &tp, ss, vs); err != nil {
+				return err
+			}
 		}
 		return s.audit(tx, a, "touchpoint.create", fmt.Sprintf("touchpoint:%d", tp.ID), detail)
 	})
@@ -226,15 +252,25 @@ func (s *Service) UpdateTouchpoint(ctx context.Context, a Actor, id uint64, in T
 		return orig, err
 	}
 	next := orig
-	detail, err := s.applyTouchpoint(in, &next, &orig, bot.SessionLocation(ss))
+	detail, vs, err := s.applyTouchpoint(in, &next, &orig, bot.SessionLocation(ss))
 	if err != nil {
 		return orig, err
+	}
+	if in.Variants != nil {
+		if err := s.refuseSentVariants(ctx, id); err != nil {
+			return orig, err
+		}
 	}
 	var tp store.Touchpoint
 	err = store.Tx(ctx, s.DB, func(tx *gorm.DB) error {
 		tp = next
 		if err := s.Planner.Update(ctx, tx, &tp); err != nil {
 			return err
+		}
+		if in.Variants != nil {
+			if err := s.Planner.SetVariants(ctx, tx, &tp, ss, vs); err != nil {
+				return err
+			}
 		}
 		return s.audit(tx, a, "touchpoint.update", fmt.Sprintf("touchpoint:%d", tp.ID), detail)
 	})

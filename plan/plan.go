@@ -49,6 +49,9 @@ func DefaultPlan() []Spec {
 type FirePayload struct {
 	TouchpointID uint64 `json:"touchpoint_id"`
 	Occurrence   string `json:"occurrence"`
+	// Variant, when set, fires only the people assigned to that A/B
+	// variant of the touchpoint (its own fire time).
+	Variant uint64 `json:"variant,omitempty"`
 }
 
 // Planner schedules touchpoints.
@@ -202,6 +205,9 @@ func (p *Planner) Create(ctx context.Context, tx *gorm.DB, tp *store.Touchpoint,
 	if err := tx.WithContext(ctx).Create(tp).Error; err != nil {
 		return fmt.Errorf("create touchpoint: %w", err)
 	}
+	if err := p.planVariants(ctx, tx, *tp, sess); err != nil {
+		return err
+	}
 	return p.enqueue(ctx, tx, *tp)
 }
 
@@ -322,6 +328,9 @@ func (p *Planner) occurrence(tp store.Touchpoint) string {
 
 func (p *Planner) enqueue(ctx context.Context, tx *gorm.DB, tp store.Touchpoint) error {
 	occ := p.occurrence(tp)
+	if tp.Variants > 0 {
+		return p.enqueueVariants(ctx, tx, tp, occ)
+	}
 	if tp.Status != store.TouchpointScheduled {
 		return p.Sched.CancelKey(ctx, tx, jobKey(tp.ID, occ))
 	}
@@ -331,6 +340,32 @@ func (p *Planner) enqueue(ctx context.Context, tx *gorm.DB, tp store.Touchpoint)
 	})
 	if err != nil {
 		return fmt.Errorf("schedule touchpoint %d: %w", tp.ID, err)
+	}
+	return nil
+}
+
+// enqueueVariants schedules one fire job per variant of tp, at the
+// variant's planned time, instead of tp's own (cancelled), or cancels them
+// all when tp is not scheduled.
+func (p *Planner) enqueueVariants(ctx context.Context, tx *gorm.DB, tp store.Touchpoint, occ string) error {
+	vs, err := LoadVariants(ctx, tx, tp.ID)
+	if err != nil {
+		return err
+	}
+	if err := p.cancelJobs(ctx, tx, tp, vs); err != nil || tp.Status != store.TouchpointScheduled {
+		return err
+	}
+	for _, v := range vs {
+		at := tp.RunAt
+		if v.RunAt != nil {
+			at = *v.RunAt
+		}
+		if _, _, err := p.Sched.Enqueue(ctx, tx, scheduler.JobSpec{
+			Kind: JobFire, UniqueKey: variantJobKey(tp.ID, occ, v.ID), Replace: true, RunAt: at,
+			Payload: FirePayload{TouchpointID: tp.ID, Occurrence: occ, Variant: v.ID},
+		}); err != nil {
+			return fmt.Errorf("schedule variant %s of touchpoint %d: %w", v.Name, tp.ID, err)
+		}
 	}
 	return nil
 }
@@ -360,6 +395,9 @@ func (p *Planner) Update(ctx context.Context, tx *gorm.DB, tp *store.Touchpoint)
 	}
 	if err := tx.WithContext(ctx).Save(tp).Error; err != nil {
 		return fmt.Errorf("save touchpoint: %w", err)
+	}
+	if err := p.planVariants(ctx, tx, *tp, sess); err != nil {
+		return err
 	}
 	if newOcc := p.occurrence(*tp); newOcc != oldOcc {
 		if err := p.Sched.CancelKey(ctx, tx, jobKey(tp.ID, oldOcc)); err != nil {
@@ -410,7 +448,16 @@ func (p *Planner) Delete(ctx context.Context, tx *gorm.DB, tpID uint64) error {
 	} else if err := tx.WithContext(ctx).Delete(&tp).Error; err != nil {
 		return err
 	}
-	return p.Sched.CancelKey(ctx, tx, jobKey(tp.ID, p.occurrence(tp)))
+	vs, err := LoadVariants(ctx, tx, tp.ID)
+	if err != nil {
+		return err
+	}
+	if n == 0 && len(vs) > 0 {
+		if err := tx.WithContext(ctx).Where("touchpoint_id = ?", tp.ID).Delete(&store.TouchpointVariant{}).Error; err != nil {
+			return fmt.Errorf("delete variants: %w", err)
+		}
+	}
+	return p.cancelJobs(ctx, tx, tp, vs)
 }
 
 // Reschedule recomputes every pending touchpoint of a session (after its
@@ -423,7 +470,11 @@ func (p *Planner) Reschedule(ctx context.Context, tx *gorm.DB, sess store.Sessio
 	for i := range tps {
 		tp := &tps[i]
 		if sess.Status == store.SessionCancelled {
-			if err := p.Sched.CancelKey(ctx, tx, jobKey(tp.ID, p.occurrence(*tp))); err != nil {
+			vs, err := LoadVariants(ctx, tx, tp.ID)
+			if err != nil {
+				return err
+			}
+			if err := p.cancelJobs(ctx, tx, *tp, vs); err != nil {
 				return err
 			}
 			continue
@@ -542,7 +593,7 @@ func (p *Planner) FireHandler(d *bot.Deliverer) scheduler.Handler {
 		}
 		// The job has one holder at a time: rows a previous holder left
 		// "sending" are taken over at once (see bot.WithClaimOwner).
-		_, err := d.Fire(bot.WithClaimOwner(ctx, fmt.Sprintf("job%d", job.ID)), pl.TouchpointID, pl.Occurrence)
+		_, err := d.FireVariant(bot.WithClaimOwner(ctx, fmt.Sprintf("job%d", job.ID)), pl.TouchpointID, pl.Occurrence, pl.Variant)
 		var unsettled *bot.UnsettledError
 		switch {
 		case errors.Is(err, bot.ErrNotFound):

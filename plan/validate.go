@@ -101,6 +101,14 @@ func (p Problem) Error() string {
 		return fmt.Sprintf("the window lasts at most %d days", int(sendtime.MaxWindow/(24*time.Hour)))
 	case ProblemOutsideWindow:
 		return "the configured time (the offset) must lie inside the best-time window"
+	case ProblemVariantCount:
+		return fmt.Sprintf("a touchpoint has no variants or %d to %d", p.Min, p.Max)
+	case ProblemVariantCron:
+		return "a recurring touchpoint cannot have variants"
+	case ProblemTiming:
+		return fmt.Sprintf("must be one of %v (offset needs anchor start or end)", Timings)
+	case ProblemSameVariants:
+		return "two variants send the same card at the same time"
 	}
 	return p.Kind
 }

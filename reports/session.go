@@ -30,6 +30,10 @@ type Options struct {
 	// AttributionWindow is the longest time from the credited click to the
 	// check-in; zero means DefaultAttributionWindow.
 	AttributionWindow time.Duration
+	// ExperimentMinSample is the delivered n each touchpoint variant needs
+	// before its comparison is shown; zero means
+	// DefaultExperimentMinSample.
+	ExperimentMinSample int
 }
 
 // SessionReport is the report of one class session: who was expected, who came
@@ -72,6 +76,9 @@ type SessionReport struct {
 	// Attendees lists every roster person (cancelled enrollments excluded),
 	// ordered by external id.
 	Attendees []AttendeeRow `json:"attendees"`
+	// Experiments are the A/B tests of the session's touchpoints that have
+	// variants (experiments.go), in run order.
+	Experiments []Experiment `json:"experiments"`
 	// Definitions gives every figure's definition and formula in zh-CN, by key.
 	Definitions map[string]string `json:"definitions"`
 }
@@ -213,6 +220,10 @@ func SessionWith(ctx context.Context, db *gorm.DB, sessionID uint64, now time.Ti
 	if window <= 0 {
 		window = DefaultAttributionWindow
 	}
+	minSample := opts.ExperimentMinSample
+	if minSample <= 0 {
+		minSample = DefaultExperimentMinSample
+	}
 	r := &SessionReport{GeneratedAt: now.UTC()}
 	// One transaction so every figure comes from the same snapshot (InnoDB
 	// repeatable read; SQLite read transaction).
@@ -231,7 +242,10 @@ func SessionWith(ctx context.Context, db *gorm.DB, sessionID uint64, now time.Ti
 			return err
 		}
 		r.splitSources()
-		return r.loadTouchpoints(tx, sessionID, window)
+		if err := r.loadTouchpoints(tx, sessionID, window); err != nil {
+			return err
+		}
+		return r.loadExperiments(tx, sessionID, minSample)
 	}, txOpts...)
 	if err != nil {
 		return nil, err
@@ -240,6 +254,12 @@ func SessionWith(ctx context.Context, db *gorm.DB, sessionID uint64, now time.Ti
 	r.CheckinRate, r.LowCheckin = checkinFigure(r.CheckedIn, r.Eligible)
 	r.Definitions = definitionsZH(window)
 	r.addPresenceDefinitions()
+	if len(r.Experiments) > 0 {
+		r.Definitions["experiment"] = text.T(text.ZH, "experiment:definition", minSample)
+		for _, e := range r.Experiments {
+			r.Definitions["experiment_"+e.Outcome] = e.Definition.In(text.ZH)
+		}
+	}
 	return r, nil
 }
 

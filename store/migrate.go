@@ -50,6 +50,7 @@ var Migrations = []Migration{
 	{Version: 13, Name: "calendar: sessions' events in the platforms' calendars; per course and session invite flags", File: "0013_calendar.sql"},
 	{Version: 14, Name: "digests: digest subscriptions; a console account's own employee", File: "0014_digests.sql"},
 	{Version: 15, Name: "touchpoint best-time windows: the learned send time of a class touchpoint, its window and basis", File: "0015_touchpoint_send_times.sql"},
+	{Version: 16, Name: "touchpoint variants: a class touchpoint's A/B variants and each person's recorded assignment", File: "0016_touchpoint_variants.sql"},
 }
 
 // backfillAnswerSurveyIDs copies each answer's survey from its response
@@ -165,7 +166,8 @@ func Models() []any {
 	m = append(m, chatModels()...)
 	m = append(m, webhookModels()...)
 	m = append(m, &CalendarEvent{})
-	return append(m, digestModels()...)
+	m = append(m, digestModels()...)
+	return append(m, variantModels()...)
 }
 
 // applyMigration runs m's SQL and data step and records its version. SQLite

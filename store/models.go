@@ -182,6 +182,9 @@ type Touchpoint struct {
 	BestFrom  *int64
 	BestTo    *int64
 	SendBasis string `gorm:"type:text"`
+	// Variants counts the touchpoint's A/B variants (TouchpointVariant,
+	// migration 16); 0 means none, and nothing reads the variant tables.
+	Variants int `gorm:"not null;default:0"`
 }
 
 // BestTime reports whether tp sends at a learned time inside a window.

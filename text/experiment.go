@@ -12,4 +12,21 @@ var experimentTexts = Texts{
 		"请在实验开始前确定样本量，达到后再下结论；不要因为中途看到显著结果就提前停止——反复查看并提前停止会大大增加误判的概率。",
 		"Decide the sample size before the experiment starts and judge only once it is reached; do not stop early because an interim look seems significant — peeking and stopping early greatly inflates false positives.",
 	},
+	// A class touchpoint experiment's definitions (reports.Experiment).
+	"experiment:definition": {
+		"课程推送实验：每人按推送与员工编号的 HMAC 稳定分配到一个版本（A–D，按权重），分配在写入其投递记录时记录，之后每次发送、每个副本和报表都读取这条记录。每个版本与 A（对照组）比较结果率：差值（百分点）及其 95%% 置信区间（正态近似，非合并标准误），双侧两比例 z 检验的 p 值（合并标准误）；每个版本送达不少于 %d 人前显示“数据不足”",
+		"Class push experiment: each person is assigned to one variant (A–D, by weight) from an HMAC of touchpoint and employee id; the assignment is recorded when their delivery row is written, and every later send, replica and report reads that record. Each variant is compared with A (the control) on its outcome rate: the difference in percentage points with its 95%% confidence interval (normal approximation, unpooled standard error) and the two-sided p-value of the two-proportion z-test (pooled standard error); \"not enough data yet\" until every variant has %d people delivered",
+	},
+	"experiment:outcome.checked_in": {
+		"结果率（签到提醒、补签提醒）：100 × 已签到（本期课程任一签到记录）的送达人数 ÷ 送达人数（本推送至少一条“已发送”投递的不同员工），保留 1 位小数；每个版本至少 %d 人才比较",
+		"Outcome rate (check-in prompts, make-up reminders): 100 × delivered people who checked in to the session (any check-in row) ÷ delivered people (distinct employees with a sent delivery of this push), one decimal; compared once every variant has %d",
+	},
+	"experiment:outcome.clicked_or_checked_in": {
+		"结果率（课前提醒、自定义通知）：100 × 点击了本推送任一追踪链接或已签到本期课程的送达人数 ÷ 送达人数，保留 1 位小数；每个版本至少 %d 人才比较",
+		"Outcome rate (reminders, custom notices): 100 × delivered people who clicked a tracked link of this push or checked in to the session ÷ delivered people, one decimal; compared once every variant has %d",
+	},
+	"experiment:outcome.responded": {
+		"结果率（问卷推送）：100 × 完成了该问卷的送达人数 ÷ 送达人数，保留 1 位小数；每个版本至少 %d 人才比较",
+		"Outcome rate (survey cards): 100 × delivered people who completed the survey ÷ delivered people, one decimal; compared once every variant has %d",
+	},
 }

@@ -433,13 +433,17 @@ type touchpointJSON struct {
 	BestFromMinutes *int64           `json:"best_from_minutes,omitempty"`
 	BestToMinutes   *int64           `json:"best_to_minutes,omitempty"`
 	SendTime        *sendtime.Choice `json:"send_time,omitempty"`
+	// Variants are the touchpoint's A/B variants (A first), when it has
+	// any; variants counts them.
+	Variants []variantJSON `json:"variants,omitempty"`
+	variants int
 }
 
 func (s *Server) touchpointsJSON(tps []store.Touchpoint) []touchpointJSON {
 	out := make([]touchpointJSON, len(tps))
 	for i, t := range tps {
 		out[i] = touchpointJSON{ID: t.ID, SessionID: t.SessionID, Kind: t.Kind, Anchor: t.Anchor, OffsetMinutes: t.Offset / 60,
-			At: t.At, Cron: t.CronSpec, Audience: t.Audience, Note: t.Note, Status: t.Status, RunAt: t.RunAt, FiredAt: t.FiredAt}
+			At: t.At, Cron: t.CronSpec, Audience: t.Audience, Note: t.Note, Status: t.Status, RunAt: t.RunAt, FiredAt: t.FiredAt, variants: t.Variants}
 		if t.BestTime() {
 			from, to := *t.BestFrom/60, *t.BestTo/60
 			out[i].BestFromMinutes, out[i].BestToMinutes = &from, &to
@@ -462,11 +466,13 @@ type touchpointInput struct {
 	BestTime      *bool      `json:"best_time"`
 	BestFrom      *int64     `json:"best_from_minutes"`
 	BestTo        *int64     `json:"best_to_minutes"`
+	// Variants replaces the touchpoint's A/B variants when present.
+	Variants *[]variantInput `json:"variants"`
 }
 
 func (in touchpointInput) command() command.TouchpointInput {
 	return command.TouchpointInput{Kind: in.Kind, Anchor: in.Anchor, OffsetMinutes: in.OffsetMinutes, At: in.At, Cron: in.Cron, Audience: in.Audience, Note: in.Note,
-		BestTime: in.BestTime, BestFromMinutes: in.BestFrom, BestToMinutes: in.BestTo}
+		BestTime: in.BestTime, BestFromMinutes: in.BestFrom, BestToMinutes: in.BestTo, Variants: variantInputs(in.Variants)}
 }
 
 // sessionFields names the session fields as the API spells them.
@@ -493,7 +499,17 @@ func (s *Server) planError(w http.ResponseWriter, r *http.Request, err error) {
 // listTouchpoints lists a session's touchpoints as the API shows them.
 func (s *Server) listTouchpoints(ctx context.Context, a command.Actor, id uint64, p command.Page) ([]touchpointJSON, error) {
 	tps, err := s.commands().ListTouchpoints(ctx, a, id, p)
-	return s.touchpointsJSON(tps), err
+	if err != nil {
+		return nil, err
+	}
+	out := s.touchpointsJSON(tps)
+	return out, s.withVariants(ctx, out)
+}
+
+// touchpointJSON is one touchpoint as the API shows it, with its variants.
+func (s *Server) touchpointJSON(ctx context.Context, tp store.Touchpoint) (touchpointJSON, error) {
+	out := s.touchpointsJSON([]store.Touchpoint{tp})
+	return out[0], s.withVariants(ctx, out)
 }
 
 func (s *Server) createTouchpoint(w http.ResponseWriter, r *http.Request, id uint64) {
@@ -506,7 +522,7 @@ func (s *Server) createTouchpoint(w http.ResponseWriter, r *http.Request, id uin
 		s.commandError(w, r, err, touchpointFields)
 		return
 	}
-	writeJSON(w, http.StatusCreated, s.touchpointsJSON([]store.Touchpoint{tp})[0])
+	s.writeTouchpoint(w, r, http.StatusCreated, tp)
 }
 
 func (s *Server) getTouchpoint(w http.ResponseWriter, r *http.Request, id uint64) {
@@ -515,7 +531,7 @@ func (s *Server) getTouchpoint(w http.ResponseWriter, r *http.Request, id uint64
 		s.commandError(w, r, err, nil)
 		return
 	}
-	writeJSON(w, http.StatusOK, s.touchpointsJSON([]store.Touchpoint{tp})[0])
+	s.writeTouchpoint(w, r, http.StatusOK, tp)
 }
 
 func (s *Server) patchTouchpoint(w http.ResponseWriter, r *http.Request, id uint64) {
@@ -528,7 +544,7 @@ func (s *Server) patchTouchpoint(w http.ResponseWriter, r *http.Request, id uint
 		s.commandError(w, r, err, touchpointFields)
 		return
 	}
-	writeJSON(w, http.StatusOK, s.touchpointsJSON([]store.Touchpoint{tp})[0])
+	s.writeTouchpoint(w, r, http.StatusOK, tp)
 }
 
 func (s *Server) deleteTouchpoint(w http.ResponseWriter, r *http.Request, id uint64) {

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/learnloop/learnloop/command"
 	"github.com/learnloop/learnloop/roster"
@@ -126,6 +127,11 @@ func commandFields(ie *command.InvalidError, names map[string]string) []fieldErr
 		name := f.Field
 		if n, ok := names[name]; ok {
 			name = n
+		} else if i := strings.LastIndex(name, "]."); i > 0 {
+			// A list's field ("variants[1].offset") takes the API's name of its last part.
+			if n, ok := names[name[i+2:]]; ok {
+				name = name[:i+2] + n
+			}
 		}
 		out[i] = fieldError{Field: name, Code: f.Code, Message: f.Message}
 	}

@@ -1,0 +1,175 @@
+package reports
+
+import (
+	"fmt"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/learnloop/learnloop/experiment"
+	"github.com/learnloop/learnloop/store"
+	"github.com/learnloop/learnloop/text"
+)
+
+// DefaultExperimentMinSample is the people each variant of a class
+// touchpoint must have been delivered to before its comparison is shown
+// (数据不足 until then).
+const DefaultExperimentMinSample = 50
+
+// Outcomes of a class touchpoint experiment: what counts as a success.
+const (
+	// OutcomeCheckedIn: the recipient checked in to the session (a check-in
+	// prompt, a make-up reminder).
+	OutcomeCheckedIn = "checked_in"
+	// OutcomeClickedOrCheckedIn: the recipient clicked a tracked link of
+	// the card or checked in (a reminder, a custom notice).
+	OutcomeClickedOrCheckedIn = "clicked_or_checked_in"
+	// OutcomeResponded: the recipient completed the survey the card
+	// pushes (a survey card).
+	OutcomeResponded = "responded"
+)
+
+// OutcomeOf is the outcome a touchpoint's experiment is judged on.
+func OutcomeOf(tp store.Touchpoint) string {
+	switch {
+	case tp.SurveyID != 0:
+		return OutcomeResponded
+	case tp.Kind == "checkin_prompt" || tp.Kind == "makeup_reminder":
+		return OutcomeCheckedIn
+	}
+	return OutcomeClickedOrCheckedIn
+}
+
+// Experiment is one class touchpoint's A/B test: each variant's n
+// delivered, its outcomes and rate, and the comparison of each with A.
+type Experiment struct {
+	TouchpointID uint64 `json:"touchpoint_id"`
+	Kind         string `json:"kind"`
+	// Outcome is what counts as a success (OutcomeCheckedIn, …);
+	// Definition says it in words.
+	Outcome    string              `json:"outcome"`
+	Definition text.Message        `json:"-"`
+	Variants   []ExperimentVariant `json:"variants"`
+	Result     *experiment.Result  `json:"result"`
+}
+
+// ExperimentVariant is one arm of a touchpoint experiment.
+type ExperimentVariant struct {
+	Name   string `json:"name"`
+	Weight int    `json:"weight"`
+	Title  string `json:"title,omitempty"`
+	Body   string `json:"body,omitempty"`
+	Button string `json:"button,omitempty"`
+	// Timing is same, offset or best; RunAt the variant's planned time.
+	Timing string     `json:"timing"`
+	RunAt  *time.Time `json:"run_at,omitempty"`
+	// Assigned counts the people recorded for the variant; Delivered those
+	// with a sent delivery of the touchpoint (the rate's n); Outcomes those
+	// of them with the outcome.
+	Assigned  int    `json:"assigned"`
+	Delivered int    `json:"delivered"`
+	Outcomes  int    `json:"outcomes"`
+	Rate      Figure `json:"rate"`
+}
+
+// loadExperiments reads the experiment of every touchpoint of session id
+// that has variants, from the recorded assignments and stored facts only.
+func (r *SessionReport) loadExperiments(tx *gorm.DB, id uint64, minSample int) error {
+	r.Experiments = []Experiment{}
+	var tps []store.Touchpoint
+	if err := tx.Where("session_id = ? AND variants > 0", id).Order("run_at, id").Find(&tps).Error; err != nil {
+		return fmt.Errorf("load touchpoints with variants: %w", err)
+	}
+	if len(tps) == 0 {
+		return nil
+	}
+	checked := map[uint64]bool{}
+	var ids []uint64
+	if err := tx.Model(&store.Checkin{}).Where("session_id = ?", id).Pluck("employee_id", &ids).Error; err != nil {
+		return fmt.Errorf("load check-ins: %w", err)
+	}
+	for _, e := range ids {
+		checked[e] = true
+	}
+	for _, tp := range tps {
+		e, err := loadExperiment(tx, tp, checked, minSample)
+		if err != nil {
+			return err
+		}
+		r.Experiments = append(r.Experiments, e)
+	}
+	return nil
+}
+
+func loadExperiment(tx *gorm.DB, tp store.Touchpoint, checked map[uint64]bool, minSample int) (Experiment, error) {
+	e := Experiment{TouchpointID: tp.ID, Kind: tp.Kind, Outcome: OutcomeOf(tp), Variants: []ExperimentVariant{}}
+	e.Definition = text.M("experiment:outcome."+e.Outcome, minSample)
+	var vs []store.TouchpointVariant
+	if err := tx.Where("touchpoint_id = ?", tp.ID).Order("name").Find(&vs).Error; err != nil {
+		return e, fmt.Errorf("load variants: %w", err)
+	}
+	var as []store.TouchpointAssignment
+	if err := tx.Where("touchpoint_id = ?", tp.ID).Find(&as).Error; err != nil {
+		return e, fmt.Errorf("load assignments: %w", err)
+	}
+	var sent []uint64
+	if err := tx.Model(&store.Delivery{}).Where("touchpoint_id = ? AND status = ?", tp.ID, store.DeliverySent).Distinct().Pluck("employee_id", &sent).Error; err != nil {
+		return e, fmt.Errorf("load deliveries: %w", err)
+	}
+	success := map[uint64]bool{}
+	switch e.Outcome {
+	case OutcomeResponded:
+		var done []uint64
+		if err := tx.Model(&store.SurveyParticipation{}).Where("survey_id = ? AND status = ?", tp.SurveyID, store.ResponseComplete).
+			Distinct().Pluck("employee_id", &done).Error; err != nil {
+			return e, fmt.Errorf("load responses: %w", err)
+		}
+		for _, id := range done {
+			success[id] = true
+		}
+	case OutcomeClickedOrCheckedIn:
+		var clicked []uint64
+		if err := tx.Model(&store.Click{}).Where("touchpoint_id = ? AND employee_id <> 0", tp.ID).Distinct().Pluck("employee_id", &clicked).Error; err != nil {
+			return e, fmt.Errorf("load clicks: %w", err)
+		}
+		for _, id := range clicked {
+			success[id] = true
+		}
+		fallthrough
+	default:
+		for id := range checked {
+			success[id] = true
+		}
+	}
+	delivered := make(map[uint64]bool, len(sent))
+	for _, id := range sent {
+		delivered[id] = true
+	}
+	idx := make(map[uint64]int, len(vs))
+	for i, v := range vs {
+		idx[v.ID] = i
+		e.Variants = append(e.Variants, ExperimentVariant{Name: v.Name, Weight: v.Weight, Title: v.Title, Body: v.Body, Button: v.Button, Timing: v.Timing, RunAt: v.RunAt})
+	}
+	for _, a := range as {
+		i, ok := idx[a.VariantID]
+		if !ok {
+			continue
+		}
+		ev := &e.Variants[i]
+		ev.Assigned++
+		if delivered[a.EmployeeID] {
+			ev.Delivered++
+			if success[a.EmployeeID] {
+				ev.Outcomes++
+			}
+		}
+	}
+	arms := make([]experiment.Arm, len(e.Variants))
+	for i := range e.Variants {
+		ev := &e.Variants[i]
+		ev.Rate = NewFigure(ev.Outcomes, ev.Delivered, e.Definition)
+		arms[i] = experiment.Arm{Name: ev.Name, N: ev.Delivered, X: []int{ev.Outcomes}}
+	}
+	e.Result = experiment.Evaluate(minSample, []string{e.Outcome}, arms)
+	return e, nil
+}
