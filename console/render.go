@@ -17,6 +17,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/learnloop/learnloop/plan"
 	"github.com/learnloop/learnloop/store"
 	"github.com/learnloop/learnloop/text"
 )
@@ -239,6 +240,7 @@ func (c *Console) templateFuncs(lang text.Locale) template.FuncMap {
 		"cellText": func(cl Cell, loc *time.Location) string { return cl.text(loc, lang) },
 		// The touchpoint form's choices (recurrence.go).
 		"repeats":  func() []string { return repeatChoices },
+		"timings":  func() []string { return plan.Timings },
 		"units":    func() []string { return unitNames },
 		"weekdays": weekdayValues,
 		"weekday": func(t time.Time, loc *time.Location) string {

@@ -21,11 +21,13 @@ type metric struct {
 }
 
 type resultsData struct {
-	Counts      counts
-	Rate        rateFigure
-	RateDef     string
-	Metrics     []metric
-	Summary     *Table
+	Counts  counts
+	Rate    rateFigure
+	RateDef string
+	Metrics []metric
+	Summary *Table
+	// Experiments are the A/B tests of the session's touchpoints.
+	Experiments []experimentSection
 	Attendees   *Table
 	Touchpoints *Table
 	Chart       string
@@ -116,6 +118,7 @@ func (c *Console) renderResults(w http.ResponseWriter, r *http.Request, v *viewe
 		d.Windows = rep.Windows
 		d.Attendees = attendeesTable(p.Lang, rep)
 		d.Touchpoints = touchpointsTable(p.Lang, rep)
+		d.Experiments = experimentSections(p.Lang, rep, sc.Loc)
 	} else {
 		d.Dept = v.Account.Department
 		k, err := c.scopedCounts(r.Context(), v, []uint64{sc.Sess.ID})
@@ -144,7 +147,11 @@ func (c *Console) renderResults(w http.ResponseWriter, r *http.Request, v *viewe
 		}
 		d.Manage, manageTable = m, m.Table
 	}
-	if c.exportTable(w, r, v, sc.Loc, base, append([]*Table{d.Summary, d.Attendees, d.Touchpoints, manageTable}, d.Surveys.tables()...)...) {
+	tables := []*Table{d.Summary, d.Attendees, d.Touchpoints, manageTable}
+	for _, e := range d.Experiments {
+		tables = append(tables, e.Tables...)
+	}
+	if c.exportTable(w, r, v, sc.Loc, base, append(tables, d.Surveys.tables()...)...) {
 		return
 	}
 	p.Data = d

@@ -32,6 +32,7 @@ type screensWorld struct {
 	course  string // /console/courses/{id}
 	sess    string // /console/sessions/{id}
 	tp      string // /console/touchpoints/{id} of the make-up reminder
+	vtp     string // /console/touchpoints/{id} of the custom notice with A/B variants
 	teacher string
 }
 
@@ -71,6 +72,14 @@ func newScreensWorld(t *testing.T, db *storetest.DB) *screensWorld {
 	require.NoError(t, err)
 	require.NoError(t, db.Create(&store.ExcuseRequest{SessionID: sid, EmployeeID: m03.ID, Reason: "出差", Status: store.ExcusePending, Platform: "simulator"}).Error)
 
+	// A custom notice after the class with two variants: A at its own
+	// time, B two hours later with its own copy (the form's variant rows).
+	r = li.post(sess+"/touchpoints", url.Values{"kind": {"custom"}, "audience": {"all"}, "note": {"课后资料已上传"}, "repeat": {"none"},
+		"anchor": {"end"}, "offset": {"2"}, "offset_unit": {"hours"}, "offset_dir": {"after"}, "timing": {"fixed"},
+		"variants_form": {"1"}, "v0_on": {"1"}, "v0_timing": {"same"},
+		"v1_on": {"1"}, "v1_title": {"资料已就绪"}, "v1_button": {"查看资料"}, "v1_timing": {"offset"}, "v1_offset": {"4"}, "v1_offset_unit": {"hours"}, "v1_offset_dir": {"after"}})
+	require.Equal(t, http.StatusSeeOther, r.Code, r.Body)
+
 	e.clk.Set(time.Date(2026, 3, 1, 14, 5, 0, 0, time.UTC)) // 09:05 New York
 	for _, id := range []string{"S01", "S02", "S03", "S04", "S05", "S06", "M01", "M02"} {
 		r := li.post(sess+"/checkin", url.Values{"external_id": {id}, "confirmed": {"1"}})
@@ -86,9 +95,12 @@ func newScreensWorld(t *testing.T, db *storetest.DB) *screensWorld {
 	r = li.get(sess + "/timeline")
 	m := regexp.MustCompile(`data-tp="(\d+)" data-kind="makeup_reminder"`).FindStringSubmatch(r.Body)
 	require.NotNil(t, m, r.Body)
+	vm := regexp.MustCompile(`data-tp="(\d+)" data-kind="custom"`).FindStringSubmatch(r.Body)
+	require.NotNil(t, vm, r.Body)
+	require.Contains(t, r.Body, `data-variants="2"`, "the timeline shows the A/B split")
 	var tc store.Teacher
 	require.NoError(t, db.Where("name = ?", "赵老师").First(&tc).Error)
-	return &screensWorld{e: e, course: course, sess: sess, tp: "/console/touchpoints/" + m[1], teacher: fmt.Sprint(tc.ID)}
+	return &screensWorld{e: e, course: course, sess: sess, tp: "/console/touchpoints/" + m[1], vtp: "/console/touchpoints/" + vm[1], teacher: fmt.Sprint(tc.ID)}
 }
 
 // screen is one console page the browser test visits.
@@ -263,12 +275,13 @@ func TestBrowserEveryScreen(t *testing.T) {
 		{name: "session form", path: w.sess + "/edit", ready: "#save-session", times: []string{"2026-03-01T09:00"}, zone: true, shot: "session-form"},
 		{name: "new session", path: "/console/sessions/new", ready: "#save-session"},
 		{name: "copy session", path: w.sess + "/copy", ready: "main form"},
-		{name: "timeline", path: w.sess + "/timeline", ready: "#timeline", times: start, zone: true},
+		{name: "timeline", path: w.sess + "/timeline", ready: ".variants-split [data-variant=B] .card-preview", times: start, zone: true},
 		{name: "touchpoint form", path: w.tp + "/edit", ready: "#save-tp", zone: true},
+		{name: "touchpoint variants", path: w.vtp + "/edit", ready: "#tp-variants [data-variant=B]", zone: true},
 		{name: "roster", path: w.sess + "/roster", ready: "#excuse-requests [data-approve]"},
 		{name: "board", path: w.sess + "/board", ready: "#list-checked", times: []string{"09:05"}, zone: true},
 		{name: "results: check-in", path: w.sess + "/results", ready: "#checkin-rate", times: []string{"09:05"}, zone: true},
-		{name: "results: pushes", path: w.sess + "/results#tab-push", ready: "#tab-push", zone: true},
+		{name: "results: pushes", path: w.sess + "/results#tab-push", ready: "#tab-push section.experiment", zone: true},
 		{name: "results: surveys", path: w.sess + "/results#tab-surveys", ready: "#tab-surveys svg.chart", zone: true},
 		{name: "delivery health", path: w.sess + "/health", ready: "table.health", zone: true},
 		{name: "presence", path: w.sess + "/presence", ready: "main form", zone: true},

@@ -31,12 +31,15 @@ type tpRow struct {
 	// Next are the next fire times of a recurring touchpoint.
 	Next       []time.Time
 	Deliveries int64
-	Past       bool
-	CanEdit    bool
-	CanSend    bool
-	CanPause   bool
-	CanResume  bool
-	CanDelete  bool
+	// Variants are the touchpoint's A/B variants with their split and
+	// cards (none: no experiment).
+	Variants  []variantView
+	Past      bool
+	CanEdit   bool
+	CanSend   bool
+	CanPause  bool
+	CanResume bool
+	CanDelete bool
 }
 
 type timelineData struct {
@@ -54,6 +57,8 @@ type timelineData struct {
 	NowIndex int
 	// Preview is the add form's fire-time preview, once asked for.
 	Preview *tpPreview
+	// Slots are the form's variant rows.
+	Slots []variantSlot
 }
 
 var audiences = []string{store.AudienceAll, store.AudienceNotCheckedIn, store.AudienceCheckedIn}
@@ -121,6 +126,10 @@ func (c *Console) timelineRows(r *http.Request, v *viewer, lang text.Locale, sc 
 	if err != nil {
 		return nil, nil, err
 	}
+	variants, err := c.timelineVariants(r.Context(), lang, sc, tps)
+	if err != nil {
+		return nil, nil, err
+	}
 	now := c.now()
 	write := sc.Access == accessWrite && sc.Sess.Status != store.SessionCancelled
 	rows := make([]tpRow, 0, len(tps))
@@ -131,7 +140,7 @@ func (c *Console) timelineRows(r *http.Request, v *viewer, lang text.Locale, sc 
 		if tp.Note == "time already passed when planned" { // the Planner's words
 			tp.Note = text.T(lang, "tp.note_passed")
 		}
-		row := tpRow{TP: tp, When: describeWhen(lang, tp, sc.Loc), Fire: tp.RunAt, Deliveries: byTP[tp.ID]}
+		row := tpRow{TP: tp, When: describeWhen(lang, tp, sc.Loc), Fire: tp.RunAt, Deliveries: byTP[tp.ID], Variants: variants[tp.ID]}
 		if due, err := plan.Due(tp, sc.Sess, now); err == nil {
 			if ch, err := sendtime.ParseBasis(tp.SendBasis); tp.SendBasis != "" && err == nil {
 				// Learned: only quiet hours move it from the choice.
@@ -178,6 +187,7 @@ func (c *Console) timelinePage(w http.ResponseWriter, r *http.Request, v *viewer
 	setOffset(p.Form, -60*60)
 	setBest(p.Form, store.Touchpoint{})
 	setRecurrence(p.Form, recurrence{Repeat: repeatNone})
+	setVariants(p.Form, store.Touchpoint{Offset: -60 * 60}, nil)
 	c.renderTimeline(w, r, v, p, sc, http.StatusOK, nil)
 }
 
@@ -193,7 +203,7 @@ func (c *Console) renderTimeline(w http.ResponseWriter, r *http.Request, v *view
 	now := c.now()
 	d := timelineData{Rows: rows, Loc: sc.Loc, Now: now, Start: sc.Sess.StartsAt, End: sc.Sess.EndsAt,
 		Kinds: bot.CardKinds, Audiences: audiences, Anchors: anchors, Write: sc.Access == accessWrite && sc.Sess.Status != store.SessionCancelled, Table: t,
-		Preview: preview}
+		Preview: preview, Slots: variantSlots()}
 	d.NowIndex = len(rows)
 	for i, row := range rows {
 		if row.TP.RunAt.After(now) {
@@ -253,6 +263,7 @@ func touchpointInput(r *http.Request, loc *time.Location) command.TouchpointInpu
 	} else {
 		bestFields(f, &in)
 	}
+	variantsInput(f, &in)
 	return in
 }
 
@@ -264,6 +275,16 @@ func tpMessage(p *page, err error) bool {
 		for _, f := range ie.Fields {
 			p.fieldText("", text.T(p.Lang, "tp.err_invalid", f.Message))
 		}
+		return true
+	}
+	if ie != nil && variantMessages(p, ie) {
+		rest := &command.InvalidError{}
+		for _, f := range ie.Fields {
+			if !strings.HasPrefix(f.Field, "variants") {
+				rest.Fields = append(rest.Fields, f)
+			}
+		}
+		p.fieldErrors(rest, tpKeys)
 		return true
 	}
 	if p.fieldErrors(err, tpKeys) {
@@ -356,6 +377,10 @@ type tpFormData struct {
 	Loc       *time.Location
 	// Preview is the fire-time preview, once asked for.
 	Preview *tpPreview
+	// Slots are the form's variant rows; VariantsFixed is set once
+	// anything of the touchpoint was sent (its variants cannot change).
+	Slots         []variantSlot
+	VariantsFixed bool
 }
 
 func (c *Console) touchpointEditPage(w http.ResponseWriter, r *http.Request, v *viewer) {
@@ -373,8 +398,23 @@ func (c *Console) touchpointEditPage(w http.ResponseWriter, r *http.Request, v *
 	if tp.At != nil {
 		p.Form.Set("at", tp.At.In(sc.Loc).Format(localLayout))
 	}
+	vs, err := c.commands().TouchpointVariants(r.Context(), v.actor(), tp.ID)
+	if err != nil {
+		c.internal(w, r, v, err)
+		return
+	}
+	rows := make([]store.TouchpointVariant, len(vs))
+	for i, x := range vs {
+		rows[i] = x.TouchpointVariant
+	}
+	setVariants(p.Form, tp, rows)
+	fixed, err := c.variantsFixed(r, tp)
+	if err != nil {
+		c.internal(w, r, v, err)
+		return
+	}
 	kinds, auds := c.formChoices(&tp)
-	p.Data = tpFormData{TP: tp, Kinds: kinds, Audiences: auds, Anchors: anchors, Loc: sc.Loc}
+	p.Data = tpFormData{TP: tp, Kinds: kinds, Audiences: auds, Anchors: anchors, Loc: sc.Loc, Slots: variantSlots(), VariantsFixed: fixed}
 	c.render(w, r, http.StatusOK, "touchpoint_form", p)
 }
 
@@ -389,7 +429,7 @@ func (c *Console) touchpointUpdate(w http.ResponseWriter, r *http.Request, v *vi
 	kinds, auds := c.formChoices(&tp)
 	if previewAsked(r) {
 		if pv, ok := c.previewTouchpoint(w, r, v, p, sc, tp.ID); ok {
-			p.Data = tpFormData{TP: tp, Kinds: kinds, Audiences: auds, Anchors: anchors, Loc: sc.Loc, Preview: pv}
+			p.Data = tpFormData{TP: tp, Kinds: kinds, Audiences: auds, Anchors: anchors, Loc: sc.Loc, Preview: pv, Slots: variantSlots()}
 			c.render(w, r, pv.code(), "touchpoint_form", p)
 		}
 		return
@@ -403,7 +443,7 @@ func (c *Console) touchpointUpdate(w http.ResponseWriter, r *http.Request, v *vi
 		c.internal(w, r, v, err)
 		return
 	}
-	p.Data = tpFormData{TP: tp, Kinds: kinds, Audiences: auds, Anchors: anchors, Loc: sc.Loc}
+	p.Data = tpFormData{TP: tp, Kinds: kinds, Audiences: auds, Anchors: anchors, Loc: sc.Loc, Slots: variantSlots()}
 	c.render(w, r, http.StatusUnprocessableEntity, "touchpoint_form", p)
 }
 

@@ -2,6 +2,7 @@ package reports
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -172,4 +173,56 @@ func loadExperiment(tx *gorm.DB, tp store.Touchpoint, checked map[uint64]bool, m
 	}
 	e.Result = experiment.Evaluate(minSample, []string{e.Outcome}, arms)
 	return e, nil
+}
+
+// Tables is the experiment in lang as tables (the one model every export
+// and the console's results page render): each variant's copy, timing, n
+// and rate, with the status, the warning and the outcome's definition as
+// notes; then the comparisons with A once the minimum sample is reached.
+// Times are in loc.
+func (e Experiment) Tables(lang text.Locale, loc *time.Location) []Table {
+	l := func(k string, args ...any) string { return text.T(lang, "experiment:label."+k, args...) }
+	vt := Table{Name: l("title", e.TouchpointID, text.T(lang, "experiment:outcome_name."+e.Outcome)),
+		Header: []string{l("variant"), l("copy"), l("timing"), l("run_at"), l("assigned"), l("delivered"), l("outcomes"), l("rate")}}
+	for _, v := range e.Variants {
+		cp := strings.TrimSpace(strings.Join([]string{v.Title, v.Body, v.Button}, " · "))
+		cp = strings.Trim(strings.ReplaceAll(cp, " ·  · ", " · "), " ·")
+		run := Cell{}
+		if v.RunAt != nil {
+			run = Cell{V: v.RunAt.In(loc)}
+		}
+		vt.Rows = append(vt.Rows, []Cell{Text(v.Name), Text(cp), Text(text.T(lang, "experiment:timing."+v.Timing)), run,
+			Int(v.Assigned), Int(v.Delivered), Int(v.Outcomes), Num(v.Rate.Value, 1)})
+	}
+	if e.Result != nil {
+		vt.Notes = append(vt.Notes, pick(lang, e.Result.Status), pick(lang, e.Result.Warning))
+	}
+	vt.Notes = append(vt.Notes, e.Definition.In(lang))
+	out := []Table{vt}
+	if e.Result == nil || len(e.Result.Comparisons) == 0 {
+		return out
+	}
+	ct := Table{Name: l("comparisons", e.Result.Control),
+		Header: []string{l("variant"), l("diff"), l("ci"), "z", "p", l("significant")}}
+	for _, c := range e.Result.Comparisons {
+		diff, lo, hi := c.Diff, c.CILow, c.CIHigh
+		sig := l("no")
+		if c.Significant {
+			sig = l("yes")
+		}
+		ct.Rows = append(ct.Rows, []Cell{Text(c.Variant), Num(&diff, 2), Text(fmt.Sprintf("[%.2f, %.2f]", lo, hi)), Num(c.Z, 3), Num(c.P, 4), Text(sig)})
+	}
+	return append(out, ct)
+}
+
+// pick is one side of a "zh-CN | en" text.
+func pick(lang text.Locale, bilingual string) string {
+	zh, en, ok := strings.Cut(bilingual, " | ")
+	if !ok {
+		return bilingual
+	}
+	if lang == text.EN {
+		return en
+	}
+	return zh
 }

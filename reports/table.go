@@ -122,6 +122,14 @@ func (r *SessionReport) WriteTable(w io.Writer, langTag string) error {
 		}
 	}
 
+	// The touchpoints' A/B experiments.
+	for _, e := range r.Experiments {
+		b.WriteByte('\n')
+		if err := WriteTablesText(&b, e.Tables(lang, loc)); err != nil {
+			return err
+		}
+	}
+
 	// Who is missing, then who is excused.
 	var missing, excused [][]string
 	for _, a := range r.Attendees {

@@ -49,6 +49,7 @@ var areas = []area{
 	{"console webhooks", "", consoleWebhookTexts},
 	{"console calendar", "", consoleCalendarTexts},
 	{"console digests", "", consoleDigestTexts},
+	{"console variants", "", consoleVariantTexts},
 	{"demo", "demo:", demoTexts},
 	{"digests", "digests:", digestTexts},
 	{"experiment", "experiment:", experimentTexts},

@@ -269,5 +269,11 @@ func TestTouchpointVariantsEndToEnd(t *testing.T) {
 		pool = 1 / (nA + nC)
 		require.InDelta(t, -pA/math.Sqrt(pool*(1-pool)*(1/nA+1/nC)), *c.Z, 0.001)
 		require.False(t, c.Significant)
+		// The CLI's table (learnloop report session) prints the same.
+		var out strings.Builder
+		require.NoError(t, full.WriteTable(&out, "en"))
+		require.Contains(t, out.String(), fmt.Sprintf("A/B experiment of push #%d (outcome: clicked or checked in)", tp.ID))
+		require.Contains(t, out.String(), "Compared with A (the control)")
+		require.Contains(t, out.String(), "the learned best time")
 	})
 }

@@ -1,0 +1,129 @@
+package plan_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"gorm.io/gorm"
+
+	"github.com/learnloop/learnloop/bot"
+	"github.com/learnloop/learnloop/plan"
+	"github.com/learnloop/learnloop/sendtime"
+	"github.com/learnloop/learnloop/store"
+	"github.com/learnloop/learnloop/store/storetest"
+)
+
+func secs(d time.Duration) *int64 { s := int64(d / time.Second); return &s }
+
+// TestFixedVersusLearnedTimeVariants: the A/B test of issue 15 item 4 — a
+// reminder a day before the class (A, fixed) against the learned best hour
+// of start−48h…start−2h (B): with the roster's past pushes of classPushes,
+// B is planned at 19:00 the evening before (its basis stored), A keeps
+// 09:00, each in its own fire job; the preview gives both. On both
+// databases.
+func TestFixedVersusLearnedTimeVariants(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *storetest.DB) {
+		ctx := context.Background()
+		now := time.Date(2026, 3, 1, 10, 0, 0, 0, shanghai)
+		start := time.Date(2026, 3, 5, 9, 0, 0, 0, shanghai)
+		b := setup(t, db, now, start)
+		classPushes(t, b)
+		tp := b.create(t, store.Touchpoint{Kind: bot.KindReminder, Anchor: store.AnchorStart, Offset: *secs(-24 * time.Hour), Audience: store.AudienceAll})
+		vs := []store.TouchpointVariant{
+			{Weight: 1, Timing: store.TimingSame},
+			{Weight: 1, Timing: store.TimingBest, BestFrom: secs(-48 * time.Hour), BestTo: secs(-2 * time.Hour)},
+		}
+		require.NoError(t, db.Transaction(func(tx *gorm.DB) error { return b.p.SetVariants(ctx, tx, &tp, b.sess, vs) }))
+		stored, err := plan.LoadVariants(ctx, db.DB, tp.ID)
+		require.NoError(t, err)
+		require.Len(t, stored, 2)
+		fixed, learned := time.Date(2026, 3, 4, 9, 0, 0, 0, shanghai).UTC(), time.Date(2026, 3, 3, 19, 0, 0, 0, shanghai).UTC()
+		require.Equal(t, fixed, stored[0].RunAt.UTC())
+		require.Equal(t, learned, stored[1].RunAt.UTC())
+		ch, err := sendtime.ParseBasis(stored[1].SendBasis)
+		require.NoError(t, err)
+		require.Equal(t, sendtime.ChoiceLearned, ch.Reason)
+
+		var jobs []store.Job
+		require.NoError(t, db.Where("kind = ? AND state <> ?", plan.JobFire, store.JobCancelled).Order("run_at").Find(&jobs).Error)
+		require.Len(t, jobs, 2, "one job per variant, the touchpoint's own cancelled")
+		require.Equal(t, learned, jobs[0].RunAt.UTC())
+		require.Equal(t, fixed, jobs[1].RunAt.UTC())
+
+		fires, err := b.p.VariantFires(ctx, tp, b.sess, stored)
+		require.NoError(t, err)
+		require.Equal(t, fixed, fires[0].Fire.At)
+		require.Nil(t, fires[0].Fire.SendTime)
+		require.Equal(t, learned, fires[1].Fire.At)
+		require.NotNil(t, fires[1].Fire.SendTime)
+
+		// The session moves a day later: both variants are planned again.
+		b.sess.StartsAt, b.sess.EndsAt = b.sess.StartsAt.Add(24*time.Hour), b.sess.EndsAt.Add(24*time.Hour)
+		require.NoError(t, db.Transaction(func(tx *gorm.DB) error {
+			if err := tx.Save(&b.sess).Error; err != nil {
+				return err
+			}
+			return b.p.Reschedule(ctx, tx, b.sess)
+		}))
+		stored, err = plan.LoadVariants(ctx, db.DB, tp.ID)
+		require.NoError(t, err)
+		require.Equal(t, fixed.Add(24*time.Hour), stored[0].RunAt.UTC())
+		require.Equal(t, learned.Add(24*time.Hour), stored[1].RunAt.UTC())
+
+		// Deleting the touchpoint before anything was sent removes its
+		// variants and their jobs.
+		require.NoError(t, db.Transaction(func(tx *gorm.DB) error { return b.p.Delete(ctx, tx, tp.ID) }))
+		var n int64
+		require.NoError(t, db.Model(&store.TouchpointVariant{}).Where("touchpoint_id = ?", tp.ID).Count(&n).Error)
+		require.Zero(t, n)
+		require.NoError(t, db.Model(&store.Job{}).Where("kind = ? AND state <> ?", plan.JobFire, store.JobCancelled).Count(&n).Error)
+		require.Zero(t, n)
+	})
+}
+
+// TestCheckVariants: the bounds every front door's variants meet.
+func TestCheckVariants(t *testing.T) {
+	t.Parallel()
+	base := store.Touchpoint{Kind: bot.KindReminder, Anchor: store.AnchorStart, Offset: *secs(-24 * time.Hour)}
+	same := store.TouchpointVariant{Weight: 1, Timing: store.TimingSame}
+	titled := func(s string) store.TouchpointVariant { v := same; v.Title = s; return v }
+	long := string(make([]rune, 256))
+	for _, tc := range []struct {
+		name        string
+		tp          store.Touchpoint
+		vs          []store.TouchpointVariant
+		field, kind string
+	}{
+		{"none is fine", base, nil, "", ""},
+		{"one is too few", base, []store.TouchpointVariant{same}, "variants", plan.ProblemVariantCount},
+		{"five are too many", base, []store.TouchpointVariant{titled("1"), titled("2"), titled("3"), titled("4"), titled("5")}, "variants", plan.ProblemVariantCount},
+		{"a recurring push", store.Touchpoint{Kind: bot.KindReminder, Anchor: store.AnchorAbsolute, CronSpec: "0 9 * * 1"}, []store.TouchpointVariant{same, titled("b")}, "variants", plan.ProblemVariantCron},
+		{"alike", base, []store.TouchpointVariant{same, same}, "variants[1].title", plan.ProblemSameVariants},
+		{"a title too long", base, []store.TouchpointVariant{same, titled(long)}, "variants[1].title", plan.ProblemTooLong},
+		{"a weight of 0", base, []store.TouchpointVariant{same, {Weight: 0, Title: "b", Timing: store.TimingSame}}, "variants[1].weight", plan.ProblemRange},
+		{"an offset out of range", base, []store.TouchpointVariant{same, {Weight: 1, Timing: store.TimingOffset, Offset: secs(91 * 24 * time.Hour)}}, "variants[1].offset", plan.ProblemRange},
+		{"an offset at an absolute time", store.Touchpoint{Kind: bot.KindReminder, Anchor: store.AnchorAbsolute}, []store.TouchpointVariant{same, {Weight: 1, Timing: store.TimingOffset, Offset: secs(time.Hour)}}, "variants[1].timing", plan.ProblemTiming},
+		{"an unknown timing", base, []store.TouchpointVariant{same, {Weight: 1, Timing: "soon"}}, "variants[1].timing", plan.ProblemTiming},
+		{"a best time without a window", base, []store.TouchpointVariant{same, {Weight: 1, Timing: store.TimingBest}}, "variants[1].best_from", plan.ProblemRequired},
+		{"a best time for a check-in prompt", store.Touchpoint{Kind: bot.KindCheckinPrompt, Anchor: store.AnchorStart, Offset: -900},
+			[]store.TouchpointVariant{same, {Weight: 1, Timing: store.TimingBest, BestFrom: secs(-time.Hour), BestTo: secs(0)}}, "variants[1].best_from", plan.ProblemBestNotAllowed},
+		{"the fallback outside the window", base, []store.TouchpointVariant{same, {Weight: 1, Timing: store.TimingBest, BestFrom: secs(-10 * time.Hour), BestTo: secs(-2 * time.Hour)}}, "variants[1].offset", plan.ProblemOutsideWindow},
+		{"fixed against learned", base, []store.TouchpointVariant{same, {Weight: 1, Timing: store.TimingBest, BestFrom: secs(-48 * time.Hour), BestTo: secs(-2 * time.Hour)}}, "", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			var ps plan.Problems
+			ps.CheckVariants(tc.tp, tc.vs)
+			if tc.field == "" {
+				require.Empty(t, ps)
+				return
+			}
+			require.NotEmpty(t, ps)
+			require.Equal(t, tc.field, ps[0].Field)
+			require.Equal(t, tc.kind, ps[0].Kind)
+		})
+	}
+}

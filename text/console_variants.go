@@ -1,0 +1,36 @@
+package text
+
+// consoleVariantTexts are the console's words for a class touchpoint's A/B
+// variants: the form's rows, the timeline's split and their refusals.
+var consoleVariantTexts = Texts{
+	"tpv.legend":               {"A/B 版本（可选）", "A/B variants (optional)"},
+	"tpv.help":                 {"勾选 2–4 个版本：每人随机且固定地分到一个版本，收到该版本的标题、正文、按钮文字，并在该版本的时间收到（每人每次仍只收到一条）。留空的文字沿用默认卡片。任何一条发出后版本不能再改。", "Tick 2–4 variants: each person is put into one variant at random, for good, and gets its title, body and button text at its time (still one card per person per send). Empty texts keep the default card. Once anything was sent the variants cannot change."},
+	"tpv.fixed":                {"已有推送发出，版本不能再修改。", "Something was sent already: the variants cannot change."},
+	"tpv.use":                  {"使用版本 %s", "Use variant %s"},
+	"tpv.variant":              {"版本 %s", "Variant %s"},
+	"tpv.title":                {"标题（留空沿用）", "Title (empty: the default)"},
+	"tpv.body":                 {"正文（留空沿用）", "Body (empty: the default)"},
+	"tpv.button":               {"按钮文字（留空沿用）", "Button text (empty: the default)"},
+	"tpv.timing":               {"发送时间", "Send time"},
+	"tpv.offset":               {"该版本的发送时间", "This variant's send time"},
+	"tpv.split":                {"A/B 分组", "A/B split"},
+	"tpv.assigned":             {"已分配 %d 人", "%d people assigned"},
+	"tpv.preview":              {"卡片预览", "Card preview"},
+	"tpv.none":                 {"暂无数据", "No data yet"},
+	"tpv.err.row":              {"版本 %s：%s", "Variant %s: %s"},
+	"tpv.err.variant_count":    {"版本须为 %d–%d 个（或不设）。", "Give %d to %d variants (or none)."},
+	"tpv.err.variant_cron":     {"重复发送的推送不能设版本。", "A recurring push cannot have variants."},
+	"tpv.err.bad_timing":       {"这种发送时间不适用于绝对时间的推送。", "This send time does not apply to a push at an absolute time."},
+	"tpv.err.bad_choice":       {"请选择一种发送时间。", "Choose a send time."},
+	"tpv.err.same_variants":    {"与另一个版本完全相同。", "Same as another variant."},
+	"tpv.err.out_of_range":     {"时间超出允许范围（前后 90 天）。", "The time is out of range (90 days either way)."},
+	"tpv.err.too_long":         {"文字过长。", "The text is too long."},
+	"tpv.err.required":         {"请填写时间。", "Give the time."},
+	"tpv.err.bad_format":       {"无法读取时间。", "The time cannot be read."},
+	"tpv.err.outside_window":   {"推送的设定时间须在该版本的窗口内（数据不足时回退到它）。", "The push's own time must lie inside this variant's window (it falls back to it)."},
+	"tpv.err.window_order":     {"窗口的结束须晚于开始。", "The window must end after it starts."},
+	"tpv.err.window_too_long":  {"窗口最长 7 天。", "The window lasts at most 7 days."},
+	"tpv.err.best_not_allowed": {"只有课前提醒、补签提醒和自定义通知能学习发送时间。", "Only reminders, make-up reminders and custom notices can learn their send time."},
+	"tpv.err.not_allowed":      {"这一项不适用于所选的发送时间。", "This does not apply to the chosen send time."},
+	"tpv.err.invalid":          {"无效。", "Invalid."},
+}
