@@ -24,6 +24,57 @@ func (s *Service) PreviewTouchpoint(ctx context.Context, a Actor, sessionID, id 
 		fs.add("n", CodeOutOfRange, fmt.Sprintf("must be between 1 and %d", MaxPreview), 1, MaxPreview)
 		return nil, fs.err()
 	}
+	d, err := s.draft(ctx, a, sessionID, id, in)
+	if err != nil {
+		return nil, err
+	}
+	fires, err := s.Planner.Fires(ctx, d.Touchpoint, d.Session, n)
+	if err != nil {
+		return nil, planErr(err)
+	}
+	return fires, nil
+}
+
+// DraftVariants is a touchpoint as a form would save it and each of its
+// variants' fire: nothing is stored.
+type DraftVariants struct {
+	Touchpoint store.Touchpoint
+	Session    store.Session
+	Variants   []plan.VariantFire
+}
+
+// PreviewVariants checks in as PreviewTouchpoint does and returns each of
+// its variants (in's, or the stored ones when in leaves them) with the
+// time it would fire now.
+func (s *Service) PreviewVariants(ctx context.Context, a Actor, sessionID, id uint64, in TouchpointInput) (DraftVariants, error) {
+	d, err := s.draft(ctx, a, sessionID, id, in)
+	if err != nil {
+		return DraftVariants{}, err
+	}
+	vs := d.variants
+	if in.Variants == nil && id != 0 {
+		if vs, err = plan.LoadVariants(ctx, s.DB, id); err != nil {
+			return DraftVariants{}, err
+		}
+	}
+	for i := range vs {
+		vs[i].Name = plan.VariantNames[i]
+	}
+	out := DraftVariants{Touchpoint: d.Touchpoint, Session: d.Session}
+	if out.Variants, err = s.Planner.VariantFires(ctx, d.Touchpoint, d.Session, vs); err != nil {
+		return out, planErr(err)
+	}
+	return out, nil
+}
+
+// draft is a touchpoint checked as a save would check it, not stored.
+type draft struct {
+	Touchpoint store.Touchpoint
+	Session    store.Session
+	variants   []store.TouchpointVariant
+}
+
+func (s *Service) draft(ctx context.Context, a Actor, sessionID, id uint64, in TouchpointInput) (draft, error) {
 	var (
 		tp   store.Touchpoint
 		orig *store.Touchpoint
@@ -32,15 +83,15 @@ func (s *Service) PreviewTouchpoint(ctx context.Context, a Actor, sessionID, id 
 	)
 	if id == 0 {
 		if ss, err = s.openSession(ctx, a, sessionID); err != nil {
-			return nil, err
+			return draft{}, err
 		}
 		tp = store.Touchpoint{SessionID: ss.ID, Anchor: store.AnchorStart, Audience: store.AudienceAll, Status: store.TouchpointScheduled}
 	} else {
 		if tp, ss, err = s.touchpoint(ctx, a, id); err != nil {
-			return nil, err
+			return draft{}, err
 		}
 		if tp.SessionID != sessionID {
-			return nil, fmt.Errorf("touchpoint %d of session %d: %w", id, sessionID, ErrNotFound)
+			return draft{}, fmt.Errorf("touchpoint %d of session %d: %w", id, sessionID, ErrNotFound)
 		}
 		o := tp
 		orig = &o
@@ -48,18 +99,15 @@ func (s *Service) PreviewTouchpoint(ctx context.Context, a Actor, sessionID, id 
 	if in.Note == nil && id == 0 || in.Note != nil && strings.TrimSpace(*in.Note) == "" {
 		// The message text decides nothing about the times: a custom
 		// touchpoint whose text is not written yet still previews.
-		draft := "(preview)"
-		in.Note = &draft
+		note := "(preview)"
+		in.Note = &note
 	}
-	if _, _, err := s.applyTouchpoint(in, &tp, orig, bot.SessionLocation(ss)); err != nil {
-		return nil, err
+	_, vs, err := s.applyTouchpoint(in, &tp, orig, bot.SessionLocation(ss))
+	if err != nil {
+		return draft{}, err
 	}
 	if err := s.Planner.Validate(tp); err != nil {
-		return nil, planErr(err)
+		return draft{}, planErr(err)
 	}
-	fires, err := s.Planner.Fires(ctx, tp, ss, n)
-	if err != nil {
-		return nil, planErr(err)
-	}
-	return fires, nil
+	return draft{Touchpoint: tp, Session: ss, variants: vs}, nil
 }

@@ -256,9 +256,18 @@ func (s *Service) UpdateTouchpoint(ctx context.Context, a Actor, id uint64, in T
 	if err != nil {
 		return orig, err
 	}
-	if in.Variants != nil {
-		if err := s.refuseSentVariants(ctx, id); err != nil {
+	change := in.Variants != nil
+	if change {
+		// A form that sends the variants unchanged (the console's always
+		// does) changes nothing, and is no conflict once sent.
+		old, err := plan.LoadVariants(ctx, s.DB, id)
+		if err != nil {
 			return orig, err
+		}
+		if change = !sameVariants(old, vs); change {
+			if err := s.refuseSentVariants(ctx, id); err != nil {
+				return orig, err
+			}
 		}
 	}
 	var tp store.Touchpoint
@@ -267,7 +276,7 @@ func (s *Service) UpdateTouchpoint(ctx context.Context, a Actor, id uint64, in T
 		if err := s.Planner.Update(ctx, tx, &tp); err != nil {
 			return err
 		}
-		if in.Variants != nil {
+		if change {
 			if err := s.Planner.SetVariants(ctx, tx, &tp, ss, vs); err != nil {
 				return err
 			}

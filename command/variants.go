@@ -153,3 +153,20 @@ func (s *Service) variantViews(ctx context.Context, db *gorm.DB, ids []uint64) (
 func (s *Service) VariantsOf(ctx context.Context, ids []uint64) ([]VariantView, error) {
 	return s.variantViews(ctx, s.DB, ids)
 }
+
+// sameVariants reports whether b would store what a holds (copy, weight,
+// timing and its times, in order).
+func sameVariants(a, b []store.TouchpointVariant) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	eq := func(x, y *int64) bool { return x == nil && y == nil || x != nil && y != nil && *x == *y }
+	for i := range a {
+		x, y := a[i], b[i]
+		if x.Title != y.Title || x.Body != y.Body || x.Button != y.Button || x.Weight != y.Weight || x.Timing != y.Timing ||
+			!eq(x.Offset, y.Offset) || !eq(x.BestFrom, y.BestFrom) || !eq(x.BestTo, y.BestTo) {
+			return false
+		}
+	}
+	return true
+}

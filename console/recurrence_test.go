@@ -302,3 +302,54 @@ func with(f url.Values, kv ...string) url.Values {
 	}
 	return out
 }
+
+// TestTouchpointVariantsForm: the form's variant rows — the live preview
+// gives each variant's time and card, a refused row says which variant and
+// why, the saved variants come back on the edit form, and an edit that
+// keeps them is no conflict once something was sent; on both databases.
+func TestTouchpointVariantsForm(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *storetest.DB) {
+		_, li, sess := plannedSession(t, db, "AB")
+		tps := fmt.Sprintf("/console/sessions/%d/touchpoints", sess.ID)
+		form := url.Values{"kind": {"custom"}, "audience": {"all"}, "note": {"课后资料"}, "anchor": {"end"},
+			"offset": {"1"}, "offset_unit": {"hours"}, "offset_dir": {"after"}, "repeat": {"none"}, "timing": {"fixed"},
+			"variants_form": {"1"}, "v0_on": {"1"}, "v0_timing": {"same"},
+			"v1_on": {"1"}, "v1_title": {"资料已就绪"}, "v1_button": {"查看"}, "v1_timing": {"offset"},
+			"v1_offset": {"3"}, "v1_offset_unit": {"hours"}, "v1_offset_dir": {"after"}}
+		r := li.previewFragment(tps, with(form))
+		require.Equal(t, http.StatusOK, r.Code, r.Body)
+		require.Contains(t, r.Body, `id="tp-preview-variants"`)
+		require.Regexp(t, `data-variant="A">\s*<div><strong>版本 A</strong> · 推送设定时间 · <span class="time">2026-03-02 13:00</span>`, r.Body)
+		require.Regexp(t, `data-variant="B">\s*<div><strong>版本 B</strong> · 自己的固定时间 · <span class="time">2026-03-02 15:00</span>`, r.Body)
+		require.Contains(t, r.Body, "<strong>资料已就绪</strong>", "B's card has B's title")
+
+		r = li.post(tps, with(form, "v1_timing", "best", "v1_best_from", "2", "v1_best_from_unit", "hours", "v1_best_from_dir", "after",
+			"v1_best_to", "4", "v1_best_to_unit", "hours", "v1_best_to_dir", "after"))
+		require.Equal(t, http.StatusUnprocessableEntity, r.Code)
+		require.Contains(t, r.Body, "版本 B：推送的设定时间须在该版本的窗口内", "the fallback lies outside B's window")
+		r = li.post(tps, with(form, "v1_on", ""))
+		require.Equal(t, http.StatusUnprocessableEntity, r.Code)
+		require.Contains(t, r.Body, "版本须为 2–4 个（或不设）。")
+
+		r = li.post(tps, form)
+		require.Equal(t, http.StatusSeeOther, r.Code, r.Body)
+		var tp store.Touchpoint
+		require.NoError(t, db.Where("session_id = ?", sess.ID).First(&tp).Error)
+		require.Equal(t, 2, tp.Variants)
+		edit := fmt.Sprintf("/console/touchpoints/%d", tp.ID)
+		r = li.get(edit + "/edit")
+		require.Contains(t, r.Body, `name="v1_title" id="tp-v1_title" value="资料已就绪"`)
+		require.Contains(t, r.Body, `name="v1_offset" id="tp-v1_offset" value="3"`)
+
+		// Once something was sent: the same variants save, others are refused.
+		require.NoError(t, db.Create(&store.Delivery{TouchpointID: tp.ID, Occurrence: "0", EmployeeID: 1, SessionID: sess.ID, Key: "k", Platform: "simulator",
+			Status: store.DeliverySent}).Error)
+		r = li.post(edit, with(form, "note", "课后资料（更新）"))
+		require.Equal(t, http.StatusSeeOther, r.Code, r.Body)
+		r = li.post(edit, with(form, "v1_title", "改了"))
+		require.Equal(t, http.StatusUnprocessableEntity, r.Code)
+		r = li.get(edit + "/edit")
+		require.Contains(t, r.Body, `<fieldset class="variants once" id="tp-variants" disabled>`)
+	})
+}

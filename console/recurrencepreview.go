@@ -23,6 +23,9 @@ type tpPreview struct {
 	Now       time.Time
 	// Invalid is set when the form has errors (they are on the page).
 	Invalid bool
+	// Variants are the touchpoint's A/B variants as they would be sent:
+	// each one's time and card.
+	Variants []variantPreview
 }
 
 func (pv *tpPreview) code() int {
@@ -70,6 +73,9 @@ func (c *Console) previewTouchpoint(w http.ResponseWriter, r *http.Request, v *v
 	in := touchpointInput(r, sc.Loc)
 	fires, err := c.commands().PreviewTouchpoint(r.Context(), v.actor(), sc.Sess.ID, tpID, in, previewFires)
 	pv := &tpPreview{Fires: fireViews(p.Lang, fires), Recurring: in.Cron != nil && *in.Cron != "", Loc: sc.Loc, Now: c.now()}
+	if err == nil {
+		pv.Variants, err = c.previewVariants(r.Context(), v, p.Lang, sc, tpID, in)
+	}
 	switch {
 	case err == nil:
 	case errors.Is(err, command.ErrForbidden):

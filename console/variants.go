@@ -226,3 +226,36 @@ func (c *Console) variantsFixed(r *http.Request, tp store.Touchpoint) (bool, err
 	}
 	return n[tp.ID] > 0, nil
 }
+
+// variantPreview is one variant of the form's preview: when it would go
+// out and its card.
+type variantPreview struct {
+	Name   string
+	Timing string
+	Fire   fireView
+	Card   bot.Message
+}
+
+// previewVariants previews the form's variants (or the stored ones of
+// touchpoint tpID when the form has none): each one's fire time as
+// planning would choose it now and its card as the Renderer makes it.
+func (c *Console) previewVariants(ctx context.Context, v *viewer, lang text.Locale, sc sessionCtx, tpID uint64, in command.TouchpointInput) ([]variantPreview, error) {
+	if in.Variants != nil && len(*in.Variants) == 0 {
+		return nil, nil
+	}
+	d, err := c.commands().PreviewVariants(ctx, v.actor(), sc.Sess.ID, tpID, in)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]variantPreview, 0, len(d.Variants))
+	for _, vf := range d.Variants {
+		card, err := c.variantCard(ctx, lang, sc, d.Touchpoint, vf.Variant)
+		if err != nil {
+			c.log().Warn("console: variant preview", "variant", vf.Variant.Name, "err", err)
+			card = bot.Message{Title: vf.Variant.Title, Body: vf.Variant.Body}
+		}
+		out = append(out, variantPreview{Name: vf.Variant.Name, Timing: text.T(lang, "experiment:timing."+vf.Variant.Timing),
+			Fire: fireViews(lang, []plan.Fire{vf.Fire})[0], Card: card})
+	}
+	return out, nil
+}
