@@ -15,6 +15,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/learnloop/learnloop/app"
 	"github.com/learnloop/learnloop/config"
 	"github.com/learnloop/learnloop/console/accounts"
 	"github.com/learnloop/learnloop/store"
@@ -44,22 +45,19 @@ func accountCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			closeFn, a, err := openStore(cmd, cfg)
-			if err != nil {
-				return err
-			}
-			defer closeFn()
-			acc, err := accounts.Create(cmd.Context(), a.DB(), accounts.NewAccount{
-				Username: strings.ToLower(strings.TrimSpace(username)), DisplayName: name, Role: role, Department: dept, Password: password,
-			}, "cli", time.Now())
-			if errors.Is(err, accounts.ErrInvalidAccount) || errors.Is(err, accounts.ErrAccountExists) {
-				return usageError{err}
-			}
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(g.stdout, "created %s account %q; sign in at %s/console/\n", acc.Role, acc.Username, strings.TrimRight(cfg.HTTP.PublicURL, "/"))
-			return nil
+			return withStore(cmd, cfg, func(a *app.App) error {
+				acc, err := accounts.Create(cmd.Context(), a.DB(), accounts.NewAccount{
+					Username: strings.ToLower(strings.TrimSpace(username)), DisplayName: name, Role: role, Department: dept, Password: password,
+				}, "cli", time.Now())
+				if errors.Is(err, accounts.ErrInvalidAccount) || errors.Is(err, accounts.ErrAccountExists) {
+					return usageError{err}
+				}
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(g.stdout, "created %s account %q; sign in at %s/console/\n", acc.Role, acc.Username, strings.TrimRight(cfg.HTTP.PublicURL, "/"))
+				return nil
+			})
 		},
 	}
 	create.Flags().StringVar(&username, "username", "", "login name: 2–64 lower-case letters, digits or ._-")
@@ -77,26 +75,23 @@ func accountCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			closeFn, a, err := openStore(cmd, cfg)
-			if err != nil {
-				return err
-			}
-			defer closeFn()
-			var as []store.Account
-			if err := a.DB().WithContext(cmd.Context()).Order("username").Find(&as).Error; err != nil {
-				return fmt.Errorf("list accounts: %w", err)
-			}
-			tw := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "USERNAME\tROLE\tDEPARTMENT\tDISPLAY NAME\tDISABLED\tLAST SIGN-IN")
-			loc := cfg.Location()
-			for _, x := range as {
-				last := "-"
-				if x.LastLoginAt != nil {
-					last = x.LastLoginAt.In(loc).Format("2006-01-02 15:04")
+			return withStore(cmd, cfg, func(a *app.App) error {
+				var as []store.Account
+				if err := a.DB().WithContext(cmd.Context()).Order("username").Find(&as).Error; err != nil {
+					return fmt.Errorf("list accounts: %w", err)
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%v\t%s\n", x.Username, x.Role, dash(x.Department), dash(x.DisplayName), x.Disabled, last)
-			}
-			return tw.Flush()
+				tw := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', 0)
+				fmt.Fprintln(tw, "USERNAME\tROLE\tDEPARTMENT\tDISPLAY NAME\tDISABLED\tLAST SIGN-IN")
+				loc := cfg.Location()
+				for _, x := range as {
+					last := "-"
+					if x.LastLoginAt != nil {
+						last = x.LastLoginAt.In(loc).Format("2006-01-02 15:04")
+					}
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%v\t%s\n", x.Username, x.Role, dash(x.Department), dash(x.DisplayName), x.Disabled, last)
+				}
+				return tw.Flush()
+			})
 		},
 	}
 	root.AddCommand(create, list)

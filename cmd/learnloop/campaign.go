@@ -30,12 +30,7 @@ func (g *globals) withApp(cmd *cobra.Command, f func(a *app.App) error) error {
 	if err != nil {
 		return err
 	}
-	closeFn, a, err := openStore(cmd, cfg)
-	if err != nil {
-		return err
-	}
-	defer closeFn()
-	return f(a)
+	return withStore(cmd, cfg, f)
 }
 
 func (g *globals) printJSON(v any) error {

@@ -13,12 +13,7 @@ import (
 // a campaign created and updated from JSON files, a bad update refused.
 func TestCampaignCLI(t *testing.T) {
 	t.Parallel()
-	env := map[string]string{
-		"LEARNLOOP_DATABASE_DSN":         filepath.Join(t.TempDir(), "ll.db"),
-		"LEARNLOOP_SECURITY_LINK_SECRET": "cli-test-link-secret-0123",
-	}
-	_, _, err := run(t, env, "migrate")
-	require.NoError(t, err)
+	env := migrated(t, t.TempDir())
 	out, _, err := run(t, env, "campaign", "send-time", "--department", "销售", "--time-zone", "Asia/Shanghai")
 	require.NoError(t, err)
 	require.Contains(t, out, "HOUR (Asia/Shanghai)")

@@ -14,15 +14,10 @@ import (
 func TestDigestCLI(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	env := map[string]string{
-		"LEARNLOOP_DATABASE_DSN":         filepath.Join(dir, "ll.db"),
-		"LEARNLOOP_SECURITY_LINK_SECRET": "cli-test-link-secret-0123",
-	}
-	_, _, err := run(t, env, "migrate")
-	require.NoError(t, err)
+	env := migrated(t, dir)
 	roster := filepath.Join(dir, "r.csv")
 	require.NoError(t, os.WriteFile(roster, []byte("external_id,name,department,platform\nE1,张三,销售,simulator\n"), 0o600))
-	_, _, err = run(t, env, "import", roster)
+	_, _, err := run(t, env, "import", roster)
 	require.NoError(t, err)
 	pw := filepath.Join(dir, "pw")
 	require.NoError(t, os.WriteFile(pw, []byte("correct horse battery 1\n"), 0o600))

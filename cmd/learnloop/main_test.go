@@ -28,6 +28,19 @@ func run(t *testing.T, env map[string]string, args ...string) (string, string, e
 	return out.String(), errb.String(), err
 }
 
+// migrated is the environment of the CLI on a new, migrated SQLite
+// database in dir.
+func migrated(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	env := map[string]string{
+		"LEARNLOOP_DATABASE_DSN":         filepath.Join(dir, "ll.db"),
+		"LEARNLOOP_SECURITY_LINK_SECRET": "cli-test-link-secret-0123",
+	}
+	_, _, err := run(t, env, "migrate")
+	require.NoError(t, err)
+	return env
+}
+
 func TestVersionAndConfigMasked(t *testing.T) {
 	t.Parallel()
 	out, _, err := run(t, nil, "version")
@@ -136,9 +149,7 @@ func TestDemoRunsTheLoop(t *testing.T) {
 func TestSurveyReportsFromCLI(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	env := map[string]string{"LEARNLOOP_DATABASE_DSN": filepath.Join(dir, "ll.db"), "LEARNLOOP_SECURITY_LINK_SECRET": "cli-test-link-secret-0123"}
-	_, _, err := run(t, env, "migrate")
-	require.NoError(t, err)
+	env := migrated(t, dir)
 	out, _, err := run(t, env, "report", "teachers", "--year", "2026")
 	require.NoError(t, err)
 	require.Contains(t, out, "保留认证")

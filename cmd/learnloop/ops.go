@@ -22,18 +22,21 @@ import (
 	"github.com/learnloop/learnloop/store"
 )
 
-func openStore(cmd *cobra.Command, cfg *config.Config) (func(), *app.App, error) {
+// withStore runs f on an app over cfg's database, without a scheduler and
+// never changing the schema (a database behind the binary's migrations is
+// refused), and closes the app afterwards.
+func withStore(cmd *cobra.Command, cfg *config.Config, f func(a *app.App) error) error {
 	cfg.Scheduler.Enabled = false
 	cfg.Database.MigrateOnStart = false // operator commands never change the schema
 	a, err := app.New(cmd.Context(), cfg, app.Options{Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
-		return nil, nil, err
+		return err
 	}
+	defer a.Close()
 	if err := store.CheckCurrent(cmd.Context(), a.DB()); err != nil {
-		a.Close()
-		return nil, nil, err
+		return err
 	}
-	return func() { a.Close() }, a, nil
+	return f(a)
 }
 
 func importCmd(g *globals) *cobra.Command {
@@ -72,18 +75,15 @@ func importCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			closeFn, a, err := openStore(cmd, cfg)
-			if err != nil {
-				return err
-			}
-			defer closeFn()
-			// The CLI runs with the database's credentials: it acts as an admin.
-			res, err := roster.Import(cmd.Context(), a.DB(), roster.AsAdmin(), sessionID, rows)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(g.stdout, "imported %d employees; %d newly enrolled\n", res.Employees, res.Enrolled)
-			return nil
+			return withStore(cmd, cfg, func(a *app.App) error {
+				// The CLI runs with the database's credentials: it acts as an admin.
+				res, err := roster.Import(cmd.Context(), a.DB(), roster.AsAdmin(), sessionID, rows)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(g.stdout, "imported %d employees; %d newly enrolled\n", res.Employees, res.Enrolled)
+				return nil
+			})
 		},
 	}
 	c.Flags().Uint64Var(&sessionID, "session", 0, "session id to enroll the roster in")
@@ -147,35 +147,32 @@ func reportSubcommand(g *globals, use, short string, needID bool, build func(cmd
 			if lang == "" {
 				lang = cfg.Locale
 			}
-			closeFn, a, err := openStore(cmd, cfg)
-			if err != nil {
-				return err
-			}
-			defer closeFn()
-			rep, err := build(cmd, a, id)
-			if err != nil {
-				return err
-			}
-			w := g.stdout
-			if out != "" {
-				f, err := os.Create(out)
+			return withStore(cmd, cfg, func(a *app.App) error {
+				rep, err := build(cmd, a, id)
 				if err != nil {
 					return err
 				}
-				defer f.Close()
-				w = f
-			}
-			switch format {
-			case "csv":
-				return rep.csv(w)
-			case "json":
-				enc := json.NewEncoder(w)
-				enc.SetIndent("", "  ")
-				return enc.Encode(rep)
-			case "xlsx":
-				return rep.xlsx(w)
-			}
-			return rep.text(w, lang)
+				w := g.stdout
+				if out != "" {
+					f, err := os.Create(out)
+					if err != nil {
+						return err
+					}
+					defer f.Close()
+					w = f
+				}
+				switch format {
+				case "csv":
+					return rep.csv(w)
+				case "json":
+					enc := json.NewEncoder(w)
+					enc.SetIndent("", "  ")
+					return enc.Encode(rep)
+				case "xlsx":
+					return rep.xlsx(w)
+				}
+				return rep.text(w, lang)
+			})
 		},
 	}
 	c.Flags().StringVar(&format, "format", "table", "table, csv, json or xlsx")

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"path/filepath"
 	"regexp"
 	"testing"
 
@@ -12,13 +11,8 @@ import (
 // an empty log, remove.
 func TestWebhookCLI(t *testing.T) {
 	t.Parallel()
-	env := map[string]string{
-		"LEARNLOOP_DATABASE_DSN":         filepath.Join(t.TempDir(), "ll.db"),
-		"LEARNLOOP_SECURITY_LINK_SECRET": "cli-test-link-secret-0123",
-	}
-	_, _, err := run(t, env, "migrate")
-	require.NoError(t, err)
-	_, _, err = run(t, env, "webhook", "add", "http://127.0.0.1:8080/hook")
+	env := migrated(t, t.TempDir())
+	_, _, err := run(t, env, "webhook", "add", "http://127.0.0.1:8080/hook")
 	require.ErrorContains(t, err, "url: points at a loopback, private or link-local address")
 	out, _, err := run(t, env, "webhook", "add", "https://lms.example.com/learnloop", "--events", "checkin.created,response.submitted", "--description", "LMS")
 	require.NoError(t, err)
