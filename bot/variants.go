@@ -8,7 +8,7 @@ import (
 )
 
 // VariantCopy is what a touchpoint variant changes on a card: its title,
-// body and first button's text, where not empty.
+// body and main (primary) button's text, where not empty.
 type VariantCopy struct {
 	// ID is the variant's id, Name its letter (A–D).
 	ID     uint64
@@ -37,7 +37,7 @@ func (cc CardContext) WithVariant(v VariantCopy) CardContext {
 	return cc
 }
 
-// applyVariant puts v's copy on m: its title, body and the first button's
+// applyVariant puts v's copy on m: its title, body and the main button's
 // text where v has them, and the plain-text form to match.
 func applyVariant(m *Message, v *VariantCopy) {
 	if v == nil {
@@ -50,8 +50,15 @@ func applyVariant(m *Message, v *VariantCopy) {
 	if v.Body != "" {
 		m.Body = v.Body
 	}
-	if v.Button != "" && len(m.Buttons) > 0 {
-		m.Buttons[0].Text = v.Button
+	if v.Button != "" {
+		// The main (primary) button only: a score card's scale keeps its
+		// numbers.
+		for i := range m.Buttons {
+			if m.Buttons[i].Primary {
+				m.Buttons[i].Text = v.Button
+				break
+			}
+		}
 	}
 	if m.Fallback != "" {
 		m.Fallback = strings.Replace(m.Fallback, oldTitle+"\n"+oldBody, m.Title+"\n"+m.Body, 1)

@@ -27,7 +27,7 @@ func (a assignedOnly) Assigned(_ context.Context, tpID, employeeID uint64) (bot.
 }
 
 // TestRenderShowsTheVariantsCopy: a card of a touchpoint with variants
-// carries its recipient's variant — title, body, the first button's text
+// carries its recipient's variant — title, body, the main button's text
 // and the plain-text form — whether the fan-out hands it over or the
 // Renderer reads the recorded assignment (a card re-rendered after a tap);
 // a variant with no copy of its own keeps the default card.

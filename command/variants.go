@@ -22,7 +22,7 @@ const (
 )
 
 // VariantInput is one A/B variant of a touchpoint, in order (A, B, C, D):
-// copy and button text that replace the card's where not empty, a weight
+// copy and main button text that replace the card's where not empty, a weight
 // (0 means 1), and a timing — "same" (the default: the touchpoint's time),
 // "offset" (OffsetMinutes from the anchor) or "best" (the learned best hour
 // of [anchor+BestFromMinutes, anchor+BestToMinutes), the touchpoint's time

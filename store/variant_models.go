@@ -27,8 +27,8 @@ type TouchpointVariant struct {
 	// Name is the variant's letter: A (the control), B, C, D.
 	Name   string `gorm:"size:8;not null;uniqueIndex:ux_touchpoint_variant,priority:2"`
 	Weight int    `gorm:"not null;default:1"`
-	// Title, Body and Button replace the card's title, body and first
-	// button's text when not empty.
+	// Title, Body and Button replace the card's title, body and main
+	// (primary) button's text when not empty.
 	Title  string `gorm:"size:255"`
 	Body   string `gorm:"type:text"`
 	Button string `gorm:"size:64"`

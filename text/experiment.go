@@ -26,8 +26,8 @@ var experimentTexts = Texts{
 		"Outcome rate (reminders, custom notices): 100 × delivered people who clicked a tracked link of this push or checked in to the session ÷ delivered people, one decimal; compared once every variant has %d",
 	},
 	"experiment:outcome.responded": {
-		"结果率（问卷推送）：100 × 完成了该问卷的送达人数 ÷ 送达人数，保留 1 位小数；每个版本至少 %d 人才比较",
-		"Outcome rate (survey cards): 100 × delivered people who completed the survey ÷ delivered people, one decimal; compared once every variant has %d",
+		"结果率（问卷推送）：100 × 完成了该问卷的送达人数 ÷ 送达人数，保留 1 位小数；每个版本至少 %d 人才比较。匿名问卷不记录谁答过，其结果率恒为 0，不能用来比较",
+		"Outcome rate (survey cards): 100 × delivered people who completed the survey ÷ delivered people, one decimal; compared once every variant has %d. An anonymous survey does not record who answered: its rate stays 0 and cannot be compared",
 	},
 	// The experiment's tables (reports.Experiment.Tables).
 	"experiment:label.title":                        {"推送 #%d 的 A/B 实验（结果：%s）", "A/B experiment of push #%d (outcome: %s)"},
