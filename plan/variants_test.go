@@ -127,3 +127,65 @@ func TestCheckVariants(t *testing.T) {
 		})
 	}
 }
+
+// TestSplitIsRecordedOnceAcrossReplicas: two replicas (two Splitters on
+// the same database and key) resolving overlapping pages at the same time
+// record one assignment per person and agree on every one, which is the
+// keyed pick; a third with another key (a changed secret) still reads the
+// recorded variants. On both databases.
+func TestSplitIsRecordedOnceAcrossReplicas(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *storetest.DB) {
+		ctx := context.Background()
+		now := time.Date(2026, 3, 1, 10, 0, 0, 0, shanghai)
+		b := setup(t, db, now, now.Add(48*time.Hour))
+		tp := b.create(t, store.Touchpoint{Kind: bot.KindReminder, Anchor: store.AnchorStart, Offset: *secs(-24 * time.Hour), Audience: store.AudienceAll})
+		vs := []store.TouchpointVariant{{Weight: 1, Timing: store.TimingSame}, {Weight: 1, Timing: store.TimingSame, Title: "B"}, {Weight: 1, Timing: store.TimingSame, Title: "C"}}
+		require.NoError(t, db.Transaction(func(tx *gorm.DB) error { return b.p.SetVariants(ctx, tx, &tp, b.sess, vs) }))
+		var targets []bot.Target
+		for i := range 300 {
+			e := store.Employee{ExternalID: "R" + itoa(uint64(i)), Name: "r", Active: true}
+			require.NoError(t, db.Create(&e).Error)
+			targets = append(targets, bot.Target{Employee: e})
+		}
+		key := []byte("replica-key")
+		replicas := []*plan.Splitter{{DB: db.DB, Key: key}, {DB: db.DB, Key: key}}
+		got := make([]map[uint64]bot.VariantCopy, 2)
+		errs := make(chan error, 2)
+		for i, s := range replicas {
+			go func() {
+				var err error
+				got[i], err = s.Split(ctx, tp.ID, targets[i*100:i*100+200]) // 100–199 overlap
+				errs <- err
+			}()
+		}
+		require.NoError(t, <-errs)
+		require.NoError(t, <-errs)
+		var n int64
+		require.NoError(t, db.Model(&store.TouchpointAssignment{}).Where("touchpoint_id = ?", tp.ID).Count(&n).Error)
+		require.EqualValues(t, 300, n, "one assignment per person")
+		stored, err := plan.LoadVariants(ctx, db.DB, tp.ID)
+		require.NoError(t, err)
+		counts := map[string]int{}
+		for _, tg := range targets {
+			want, ok := plan.Pick(key, tp.ID, tg.Employee.ID, stored)
+			require.True(t, ok)
+			for i := range got {
+				if v, ok := got[i][tg.Employee.ID]; ok {
+					require.Equal(t, want.ID, v.ID)
+				}
+			}
+			counts[want.Name]++
+		}
+		for _, name := range []string{"A", "B", "C"} {
+			require.InDelta(t, 100, counts[name], 30, "a roughly even split: %v", counts)
+		}
+		other := &plan.Splitter{DB: db.DB, Key: []byte("another-key")}
+		again, err := other.Split(ctx, tp.ID, targets)
+		require.NoError(t, err)
+		for _, tg := range targets {
+			want, _ := plan.Pick(key, tp.ID, tg.Employee.ID, stored)
+			require.Equal(t, want.ID, again[tg.Employee.ID].ID, "the recorded variant wins")
+		}
+	})
+}
