@@ -18,6 +18,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/learnloop/learnloop/bot"
+	"github.com/learnloop/learnloop/problem"
 	"github.com/learnloop/learnloop/store"
 )
 
@@ -247,12 +248,12 @@ func (s *Service) WebhookHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodPost {
 			w.Header().Set("Allow", "POST")
-			problem(w, http.StatusMethodNotAllowed, "method_not_allowed", "use POST", nil)
+			webhookProblem(w, http.StatusMethodNotAllowed, "method_not_allowed", "use POST", nil)
 			return
 		}
 		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxWebhookBody))
 		if err != nil {
-			problem(w, http.StatusRequestEntityTooLarge, "too_large", fmt.Sprintf("the body is over %d bytes", maxWebhookBody), nil)
+			webhookProblem(w, http.StatusRequestEntityTooLarge, "too_large", fmt.Sprintf("the body is over %d bytes", maxWebhookBody), nil)
 			return
 		}
 		ts, err := strconv.ParseInt(r.Header.Get(HeaderTimestamp), 10, 64)
@@ -261,11 +262,11 @@ func (s *Service) WebhookHandler() http.Handler {
 			win = 5 * time.Minute
 		}
 		if err != nil {
-			problem(w, http.StatusUnauthorized, "unauthorized", HeaderTimestamp+" must be the Unix time in seconds", nil)
+			webhookProblem(w, http.StatusUnauthorized, "unauthorized", HeaderTimestamp+" must be the Unix time in seconds", nil)
 			return
 		}
 		if d := s.now().Sub(time.Unix(ts, 0)); d > win || d < -win {
-			problem(w, http.StatusUnauthorized, "unauthorized", fmt.Sprintf("%s is more than %s from the server's time", HeaderTimestamp, win), nil)
+			webhookProblem(w, http.StatusUnauthorized, "unauthorized", fmt.Sprintf("%s is more than %s from the server's time", HeaderTimestamp, win), nil)
 			return
 		}
 		want := SignWebhook(s.WebhookSecret(), ts, body)
@@ -274,26 +275,26 @@ func (s *Service) WebhookHandler() http.Handler {
 			got = "sha256=" + got
 		}
 		if !hmac.Equal([]byte(want), []byte(strings.ToLower(got))) {
-			problem(w, http.StatusUnauthorized, "unauthorized", "bad "+HeaderSignature, nil)
+			webhookProblem(w, http.StatusUnauthorized, "unauthorized", "bad "+HeaderSignature, nil)
 			return
 		}
 		var in ConversionInput
 		dec := json.NewDecoder(strings.NewReader(string(body)))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&in); err != nil {
-			problem(w, http.StatusBadRequest, "malformed_json", "the body is not a conversion: "+err.Error(), nil)
+			webhookProblem(w, http.StatusBadRequest, "malformed_json", "the body is not a conversion: "+err.Error(), nil)
 			return
 		}
 		res, err := s.RecordConversion(r.Context(), in, SourceWebhook)
 		var inv *InvalidError
 		switch {
 		case errors.As(err, &inv):
-			problem(w, http.StatusBadRequest, "invalid", "the conversion has invalid fields; nothing was stored", inv.Fields)
+			webhookProblem(w, http.StatusBadRequest, "invalid", "the conversion has invalid fields; nothing was stored", inv.Fields)
 		case errors.Is(err, ErrConflict):
-			problem(w, http.StatusConflict, "conflict", err.Error(), nil)
+			webhookProblem(w, http.StatusConflict, "conflict", err.Error(), nil)
 		case err != nil:
 			s.log().Error("webhook conversion", "err", err)
-			problem(w, http.StatusInternalServerError, "internal", "internal error; nothing was stored", nil)
+			webhookProblem(w, http.StatusInternalServerError, "internal", "internal error; nothing was stored", nil)
 		default:
 			code := http.StatusCreated
 			if res.Duplicate {
@@ -306,20 +307,12 @@ func (s *Service) WebhookHandler() http.Handler {
 	})
 }
 
-// problem answers with an RFC 9457 problem like the API's.
-func problem(w http.ResponseWriter, status int, code, detail string, fields []FieldError) {
-	type perr struct {
-		Field   string `json:"field"`
-		Code    string `json:"code"`
-		Message string `json:"message"`
+// webhookProblem answers with the API's RFC 9457 problem (package problem); each
+// bad field has the code "invalid" and its message.
+func webhookProblem(w http.ResponseWriter, status int, code, detail string, fields []FieldError) {
+	var errs []problem.Field
+	for _, f := range fields {
+		errs = append(errs, problem.Field{Field: f.Field, Code: "invalid", Message: f.Message})
 	}
-	errs := make([]perr, len(fields))
-	for i, f := range fields {
-		errs[i] = perr{f.Field, "invalid", f.Message}
-	}
-	w.Header().Set("Content-Type", "application/problem+json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(map[string]any{"type": "tag:learnloop,2026:problem:" + code, "title": http.StatusText(status),
-		"status": status, "detail": detail, "code": code, "errors": errs})
+	problem.Write(w, status, code, detail, errs)
 }

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/learnloop/learnloop/problem"
 	"github.com/learnloop/learnloop/text"
 )
 
@@ -36,35 +37,19 @@ type presenceJSON struct {
 }
 
 func writeJSON(w http.ResponseWriter, code int, v any) {
-	writeBody(w, code, "application/json; charset=utf-8", v)
-}
-
-func writeBody(w http.ResponseWriter, code int, ctype string, v any) {
-	w.Header().Set("Content-Type", ctype)
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(code)
 	_ = json.NewEncoder(w).Encode(v)
 }
 
-// problem is the API's RFC 9457 error shape (as in package web).
-type problem struct {
-	Type   string       `json:"type"`
-	Title  string       `json:"title"`
-	Status int          `json:"status"`
-	Detail string       `json:"detail"`
-	Code   string       `json:"code"`
-	Errors []FieldError `json:"errors,omitempty"`
-}
-
+// apiError answers with the API's RFC 9457 problem (package problem).
 func apiError(w http.ResponseWriter, status int, code, msg string, fields []FieldError) {
-	// The API's problem titles, as package web gives them.
-	title := http.StatusText(status)
-	if k := "web:problem." + code; text.Has(k) {
-		title = text.T(text.EN, k)
+	var errs []problem.Field
+	for _, f := range fields {
+		errs = append(errs, problem.Field{Field: f.Field, Code: f.Code, Message: f.Message})
 	}
-	writeBody(w, status, "application/problem+json", problem{
-		Type: "tag:learnloop,2026:problem:" + code, Title: title, Status: status, Detail: msg, Code: code, Errors: fields,
-	})
+	problem.Write(w, status, code, msg, errs)
 }
 
 func pathID(r *http.Request) (uint64, bool) {

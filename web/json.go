@@ -9,37 +9,10 @@ import (
 	"strings"
 
 	"github.com/learnloop/learnloop/command"
+	"github.com/learnloop/learnloop/problem"
 	"github.com/learnloop/learnloop/roster"
 	"github.com/learnloop/learnloop/text"
 )
-
-// problemTypePrefix starts the RFC 9457 "type" URI of every API problem; the
-// problem's code follows it. Tag URIs (RFC 4151) identify without resolving.
-const problemTypePrefix = "tag:learnloop,2026:problem:"
-
-// problemContentType is the media type of every API error (RFC 9457).
-const problemContentType = "application/problem+json"
-
-// problem is the RFC 9457 shape of every API error: the standard members plus
-// the stable machine-readable code and, for invalid input, one entry per bad
-// field or roster row.
-type problem struct {
-	Type   string         `json:"type"`
-	Title  string         `json:"title"`
-	Status int            `json:"status"`
-	Detail string         `json:"detail"`
-	Code   string         `json:"code"`
-	Errors []problemError `json:"errors,omitempty"`
-}
-
-// problemError is one bad field of a request, or one bad cell of a roster
-// file (with its 1-based line).
-type problemError struct {
-	Field   string `json:"field"`
-	Line    int    `json:"line,omitempty"`
-	Code    string `json:"code"`
-	Message string `json:"message"`
-}
 
 func writeJSON(w http.ResponseWriter, code int, v any) {
 	writeBody(w, code, "application/json; charset=utf-8", v)
@@ -55,17 +28,10 @@ func writeBody(w http.ResponseWriter, code int, ctype string, v any) {
 }
 
 // apiError answers with an RFC 9457 problem: status, the stable code, a
-// detail message and the bad fields, if any.
-func apiError(w http.ResponseWriter, status int, code, msg string, errs []problemError) {
-	title := http.StatusText(status)
-	if k := "web:problem." + code; text.Has(k) {
-		// A title belongs to the code; the detail says what happened this
-		// time.
-		title = text.T(text.EN, k)
-	}
-	writeBody(w, status, problemContentType, problem{
-		Type: problemTypePrefix + code, Title: title, Status: status, Detail: msg, Code: code, Errors: errs,
-	})
+// detail message and the bad fields, if any (package problem, the shape
+// the presence API and the conversions webhook answer too).
+func apiError(w http.ResponseWriter, status int, code, msg string, errs []problem.Field) {
+	problem.Write(w, status, code, msg, errs)
 }
 
 // decode reads a strict JSON body into v.
@@ -112,9 +78,9 @@ type fieldError struct {
 }
 
 func invalid(w http.ResponseWriter, errs []fieldError) {
-	out := make([]problemError, len(errs))
+	out := make([]problem.Field, len(errs))
 	for i, e := range errs {
-		out[i] = problemError{Field: e.Field, Code: e.Code, Message: e.Message}
+		out[i] = problem.Field{Field: e.Field, Code: e.Code, Message: e.Message}
 	}
 	apiError(w, http.StatusUnprocessableEntity, "invalid", text.T(text.EN, "web:detail.invalid"), out)
 }
@@ -140,10 +106,10 @@ func commandFields(ie *command.InvalidError, names map[string]string) []fieldErr
 
 // rowProblems lists a roster's bad rows as problem errors: the column is the
 // field, with its line.
-func rowProblems(rows []roster.RowError) []problemError {
-	out := make([]problemError, len(rows))
+func rowProblems(rows []roster.RowError) []problem.Field {
+	out := make([]problem.Field, len(rows))
 	for i, e := range rows {
-		out[i] = problemError{Field: e.Column, Line: e.Line, Code: "invalid_row", Message: e.Message}
+		out[i] = problem.Field{Field: e.Column, Line: e.Line, Code: "invalid_row", Message: e.Message}
 	}
 	return out
 }
