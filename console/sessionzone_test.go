@@ -9,6 +9,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/learnloop/learnloop/reports/reportstest"
 	"github.com/learnloop/learnloop/store"
 	"github.com/learnloop/learnloop/store/storetest"
 )
@@ -31,8 +32,8 @@ func TestSessionTimesInTheSessionZone(t *testing.T) {
 		ratings := []float64{5, 5, 4, 5, 5}
 		// 09:00 Shanghai = 01:00 UTC; 09:00 New York = 13:00 UTC = 21:00 Shanghai.
 		shStart, nyStart := time.Date(2026, 3, 10, 9, 0, 0, 0, e.sh), time.Date(2026, 3, 10, 9, 0, 0, 0, ny)
-		teachSession(t, db, c.ID, tc.ID, shStart, 1, ratings)
-		nyID := teachSession(t, db, c.ID, tc.ID, nyStart, 1, ratings)
+		reportstest.TeachSession(t, db, c.ID, tc.ID, shStart, 1, 0, ratings)
+		nyID := reportstest.TeachSession(t, db, c.ID, tc.ID, nyStart, 1, 0, ratings)
 		require.NoError(t, db.Model(&store.Session{}).Where("id = ?", nyID).Update("time_zone", "America/New_York").Error)
 
 		li := e.client(t)

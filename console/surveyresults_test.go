@@ -15,6 +15,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/learnloop/learnloop/bot"
+	"github.com/learnloop/learnloop/reports/reportstest"
 	"github.com/learnloop/learnloop/store"
 	"github.com/learnloop/learnloop/store/storetest"
 	"github.com/learnloop/learnloop/surveys"
@@ -398,31 +399,6 @@ func TestRemindNowStopsAtTheCap(t *testing.T) {
 	})
 }
 
-// teachSession seeds a session taught by teacherID with learners checked
-// in and the given teacher ratings in its feedback survey.
-func teachSession(t *testing.T, db *storetest.DB, courseID, teacherID uint64, start time.Time, learners int, ratings []float64) uint64 {
-	t.Helper()
-	s := store.Session{CourseID: courseID, Title: "S", StartsAt: start, EndsAt: start.Add(2 * time.Hour), TimeZone: "Asia/Shanghai", Locale: "zh-CN", Status: store.SessionPlanned, TeacherID: &teacherID}
-	require.NoError(t, db.Create(&s).Error)
-	for i := range learners {
-		e := store.Employee{ExternalID: fmt.Sprintf("T%d-%d", s.ID, i), Name: "x", Active: true}
-		require.NoError(t, db.Create(&e).Error)
-		require.NoError(t, db.Create(&store.Enrollment{SessionID: s.ID, EmployeeID: e.ID, Status: store.EnrollInvited}).Error)
-		require.NoError(t, db.Create(&store.Checkin{SessionID: s.ID, EmployeeID: e.ID, Kind: store.CheckinOnTime, Source: store.SourceManual, CheckedInAt: start}).Error)
-	}
-	def, err := surveys.BuiltinByKey("post_course_feedback")
-	require.NoError(t, err)
-	raw, _ := json.Marshal(def)
-	sv := store.Survey{SessionID: s.ID, CourseID: courseID, Kind: store.SurveyFeedback, Title: "课后反馈", Definition: string(raw), MinGroupSize: 5, OpensAt: start, ClosesAt: start.Add(240 * time.Hour), Status: store.SurveyOpen}
-	require.NoError(t, db.Create(&sv).Error)
-	for i, v := range ratings {
-		r := store.SurveyResponse{SurveyID: sv.ID, RespondentKey: fmt.Sprintf("e:%d", i), Status: store.ResponseComplete, Source: "form", StartedAt: start}
-		require.NoError(t, db.Create(&r).Error)
-		require.NoError(t, db.Create(&store.SurveyAnswer{ResponseID: r.ID, SurveyID: sv.ID, QuestionKey: "teacher_satisfaction", Number: &v}).Error)
-	}
-	return s.ID
-}
-
 func TestTeacherReportListsKeepsAndLoses(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *storetest.DB) {
@@ -438,11 +414,11 @@ func TestTeacherReportListsKeepsAndLoses(t *testing.T) {
 		}
 		keeps, low := mk("甲讲师"), mk("乙讲师")
 		day := func(m int) time.Time { return time.Date(2026, time.Month(m), 10, 1, 0, 0, 0, time.UTC) }
-		teachSession(t, db, c.ID, keeps, day(2), 30, []float64{5, 4})
-		teachSession(t, db, c.ID, keeps, day(5), 30, []float64{5})
-		teachSession(t, db, c.ID, keeps, day(9), 31, []float64{5, 5, 4})
-		teachSession(t, db, c.ID, low, day(2), 30, []float64{4, 4, 5})
-		teachSession(t, db, c.ID, low, day(3), 29, []float64{5})
+		reportstest.TeachSession(t, db, c.ID, keeps, day(2), 30, 0, []float64{5, 4})
+		reportstest.TeachSession(t, db, c.ID, keeps, day(5), 30, 0, []float64{5})
+		reportstest.TeachSession(t, db, c.ID, keeps, day(9), 31, 0, []float64{5, 5, 4})
+		reportstest.TeachSession(t, db, c.ID, low, day(2), 30, 0, []float64{4, 4, 5})
+		reportstest.TeachSession(t, db, c.ID, low, day(3), 29, 0, []float64{5})
 
 		li := e.client(t)
 		li.login("li")

@@ -9,7 +9,6 @@ import (
 
 	"github.com/xuri/excelize/v2"
 
-	"github.com/learnloop/learnloop/surveys"
 	"github.com/learnloop/learnloop/text"
 )
 
@@ -93,29 +92,6 @@ func (r *SessionReport) summaryRows() []summaryRow {
 	return rows
 }
 
-func csvValue(v any) string {
-	switch x := v.(type) {
-	case nil:
-		return ""
-	case string:
-		return CSVText(x)
-	case int:
-		return strconv.Itoa(x)
-	case int64:
-		return strconv.FormatInt(x, 10)
-	case uint64:
-		return strconv.FormatUint(x, 10)
-	case float64:
-		return surveys.FormatFixed(x, 1)
-	case bool:
-		return strconv.FormatBool(x)
-	case time.Time:
-		return x.Format(localTimeLayout)
-	default:
-		return CSVText(fmt.Sprint(x))
-	}
-}
-
 func optCount(n int) string {
 	if n == 0 {
 		return ""
@@ -148,7 +124,7 @@ func (r *SessionReport) WriteCSV(w io.Writer) error {
 
 	add("metric", "value", "n", "definition")
 	for _, row := range r.summaryRows() {
-		add(row.Key, csvValue(row.Value), optInt(row.N), row.Def)
+		add(row.Key, Cell{V: row.Value, Digits: 1}.CSV(), optInt(row.N), row.Def)
 	}
 
 	blank()

@@ -9,6 +9,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"time"
 
@@ -306,12 +308,7 @@ func (r *SessionReport) splitSources() {
 			r.BySource = append(r.BySource, SourceRow{Source: src, Present: presentSource(src, r.RequireOnsite)})
 		}
 	}
-	others := make([]string, 0, len(counts))
-	for src := range counts {
-		others = append(others, src)
-	}
-	sort.Strings(others)
-	for _, src := range others {
+	for _, src := range slices.Sorted(maps.Keys(counts)) {
 		r.BySource = append(r.BySource, *counts[src])
 	}
 }
@@ -632,12 +629,7 @@ SELECT x.employee_id, x.touchpoint_id, x.clicked_at FROM (
 		row.ClickThrough = NewFigure(row.Clickers, row.Deliveries.Sent, definitionOf("click_through", window))
 		row.ConversionRate = NewFigure(row.Conversions, row.Deliveries.Sent, definitionOf("conversion_rate", window))
 		m := platforms[row.ID]
-		names := make([]string, 0, len(m))
-		for name := range m {
-			names = append(names, name)
-		}
-		sort.Strings(names)
-		for _, name := range names {
+		for _, name := range slices.Sorted(maps.Keys(m)) {
 			row.Platforms = append(row.Platforms, *m[name])
 		}
 	}

@@ -78,13 +78,14 @@ func (c Cell) String() string {
 	}
 }
 
-// CSV is the cell as a CSV field: text goes through CSVText, numbers are
-// never quoted.
+// CSV is the cell as a CSV field: text (and any other value's text) goes
+// through CSVText, numbers, booleans and times are never quoted.
 func (c Cell) CSV() string {
-	if s, ok := c.V.(string); ok {
-		return CSVText(s)
+	switch c.V.(type) {
+	case nil, int, int64, uint64, float64, bool, time.Time:
+		return c.String()
 	}
-	return c.String()
+	return CSVText(c.String())
 }
 
 // XLSX is the cell's spreadsheet value: numbers as numbers (rounded to what

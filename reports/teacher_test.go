@@ -2,50 +2,16 @@ package reports_test
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/learnloop/learnloop/reports"
+	"github.com/learnloop/learnloop/reports/reportstest"
 	"github.com/learnloop/learnloop/store"
 	"github.com/learnloop/learnloop/store/storetest"
-	"github.com/learnloop/learnloop/surveys"
 )
-
-// teachSession seeds a session taught by teacherID with learners checked in
-// (and one excused) and the given teacher ratings in its feedback survey.
-func teachSession(t *testing.T, db *storetest.DB, courseID, teacherID uint64, start time.Time, learners int, ratings []float64) uint64 {
-	t.Helper()
-	s := store.Session{CourseID: courseID, Title: "S", StartsAt: start, EndsAt: start.Add(2 * time.Hour), TimeZone: "Asia/Shanghai", Locale: "zh-CN", Status: store.SessionPlanned, TeacherID: &teacherID}
-	require.NoError(t, db.Create(&s).Error)
-	for i := 0; i <= learners; i++ {
-		e := store.Employee{ExternalID: fmt.Sprintf("S%d-%d", s.ID, i), Name: "x", Active: true}
-		require.NoError(t, db.Create(&e).Error)
-		status := store.EnrollInvited
-		if i == learners {
-			status = store.EnrollExcused
-		}
-		require.NoError(t, db.Create(&store.Enrollment{SessionID: s.ID, EmployeeID: e.ID, Status: status}).Error)
-		if i < learners {
-			require.NoError(t, db.Create(&store.Checkin{SessionID: s.ID, EmployeeID: e.ID, Kind: store.CheckinOnTime, Source: store.SourceManual, CheckedInAt: start}).Error)
-		}
-	}
-	def, err := surveys.BuiltinByKey("post_course_feedback")
-	require.NoError(t, err)
-	raw, _ := json.Marshal(def)
-	sv := store.Survey{SessionID: s.ID, CourseID: courseID, Kind: store.SurveyFeedback, Title: "课后反馈", Definition: string(raw), MinGroupSize: 5, OpensAt: start, ClosesAt: start.Add(240 * time.Hour), Status: store.SurveyOpen}
-	require.NoError(t, db.Create(&sv).Error)
-	for i, v := range ratings {
-		v := v
-		r := store.SurveyResponse{SurveyID: sv.ID, RespondentKey: fmt.Sprintf("e:%d", i), Status: store.ResponseComplete, Source: "form", StartedAt: start}
-		require.NoError(t, db.Create(&r).Error)
-		require.NoError(t, db.Create(&store.SurveyAnswer{ResponseID: r.ID, SurveyID: sv.ID, QuestionKey: "teacher_satisfaction", Number: &v}).Error)
-	}
-	return s.ID
-}
 
 func TestTeacherCertification(t *testing.T) {
 	t.Parallel()
@@ -61,21 +27,21 @@ func TestTeacherCertification(t *testing.T) {
 		keeps, few, small, low := mk("A 保持"), mk("B 次数不足"), mk("C 人数不足"), mk("D 评分不足")
 		day := func(m int) time.Time { return time.Date(2026, time.Month(m), 10, 9, 0, 0, 0, sh) }
 		// A: 3 sessions, 30 learners each, ratings 5,4 (4.5) / 5 / 5,5,4 (4.67) → keeps.
-		teachSession(t, db, c.ID, keeps, day(2), 30, []float64{5, 4})
-		teachSession(t, db, c.ID, keeps, day(5), 30, []float64{5})
-		teachSession(t, db, c.ID, keeps, day(9), 31, []float64{5, 5, 4})
+		reportstest.TeachSession(t, db, c.ID, keeps, day(2), 30, 1, []float64{5, 4})
+		reportstest.TeachSession(t, db, c.ID, keeps, day(5), 30, 1, []float64{5})
+		reportstest.TeachSession(t, db, c.ID, keeps, day(9), 31, 1, []float64{5, 5, 4})
 		// A session in another year does not count.
-		teachSession(t, db, c.ID, few, time.Date(2025, 12, 31, 23, 0, 0, 0, sh), 40, []float64{5})
-		teachSession(t, db, c.ID, few, day(3), 40, []float64{5})
-		teachSession(t, db, c.ID, few, day(4), 40, []float64{5})
+		reportstest.TeachSession(t, db, c.ID, few, time.Date(2025, 12, 31, 23, 0, 0, 0, sh), 40, 1, []float64{5})
+		reportstest.TeachSession(t, db, c.ID, few, day(3), 40, 1, []float64{5})
+		reportstest.TeachSession(t, db, c.ID, few, day(4), 40, 1, []float64{5})
 		// C: one session of 29 learners.
-		teachSession(t, db, c.ID, small, day(2), 30, []float64{5})
-		teachSession(t, db, c.ID, small, day(3), 29, []float64{5})
-		teachSession(t, db, c.ID, small, day(4), 30, []float64{5})
+		reportstest.TeachSession(t, db, c.ID, small, day(2), 30, 1, []float64{5})
+		reportstest.TeachSession(t, db, c.ID, small, day(3), 29, 1, []float64{5})
+		reportstest.TeachSession(t, db, c.ID, small, day(4), 30, 1, []float64{5})
 		// D: one session rated 4,5 → 4.5 (ok), one 4,4,5 → 4.33 (not), one unrated.
-		teachSession(t, db, c.ID, low, day(2), 30, []float64{4, 5})
-		teachSession(t, db, c.ID, low, day(3), 30, []float64{4, 4, 5})
-		teachSession(t, db, c.ID, low, day(4), 30, nil)
+		reportstest.TeachSession(t, db, c.ID, low, day(2), 30, 1, []float64{4, 5})
+		reportstest.TeachSession(t, db, c.ID, low, day(3), 30, 1, []float64{4, 4, 5})
+		reportstest.TeachSession(t, db, c.ID, low, day(4), 30, 1, nil)
 
 		rep, err := reports.Teachers(context.Background(), db.DB, 2026, sh, time.Now())
 		require.NoError(t, err)

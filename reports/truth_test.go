@@ -14,6 +14,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/learnloop/learnloop/reports"
+	"github.com/learnloop/learnloop/reports/reportstest"
 	"github.com/learnloop/learnloop/store"
 	"github.com/learnloop/learnloop/store/storetest"
 	"github.com/learnloop/learnloop/surveys"
@@ -226,7 +227,7 @@ func TestTeacherReasonNeverContradictsItself(t *testing.T) {
 		}
 		require.Equal(t, 899.0, sum)
 		for m := 2; m <= 4; m++ {
-			teachSession(t, db, c.ID, tc.ID, time.Date(2026, time.Month(m), 10, 9, 0, 0, 0, sh), 30, ratings)
+			reportstest.TeachSession(t, db, c.ID, tc.ID, time.Date(2026, time.Month(m), 10, 9, 0, 0, 0, sh), 30, 1, ratings)
 		}
 		rep, err := reports.Teachers(context.Background(), db.DB, 2026, sh, time.Now())
 		require.NoError(t, err)
