@@ -316,11 +316,15 @@ func (c *Client) openEvent(sig, ts, nonce string, body []byte) (tp tap, ok bool,
 	return tp, ok, http.StatusOK, nil
 }
 
-// decode reads XML or JSON, whichever body is.
+// decode reads XML or JSON, whichever body is (flat XML without
+// encoding/xml: see decodeFlat).
 func decode(body []byte, v any) error {
 	b := bytes.TrimSpace(body)
 	if len(b) > 0 && b[0] == '{' {
 		return json.Unmarshal(b, v)
+	}
+	if decodeFlat(b, v) {
+		return nil
 	}
 	return xml.Unmarshal(b, v)
 }
