@@ -68,6 +68,20 @@ func (c *Console) loadCourse(w http.ResponseWriter, r *http.Request, v *viewer, 
 	return course, access(acc), c.accessOK(w, r, v, access(acc), want, err)
 }
 
+// loadPath loads the {id} path value's row with get: 404 for a bad id or
+// a row that does not exist, 500 for any other error; it reports whether
+// the handler goes on.
+func loadPath[T any](c *Console, w http.ResponseWriter, r *http.Request, v *viewer, get func(context.Context, uint64) (T, error)) (T, bool) {
+	id, ok := pathID(r)
+	if !ok {
+		c.notFound(w, r, v)
+		var zero T
+		return zero, false
+	}
+	x, err := get(r.Context(), id)
+	return x, c.loaded(w, r, v, err)
+}
+
 // loadCoursePath is loadCourse for the {id} path value.
 func (c *Console) loadCoursePath(w http.ResponseWriter, r *http.Request, v *viewer, want access) (store.Course, access, bool) {
 	id, ok := pathID(r)

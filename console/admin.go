@@ -121,16 +121,7 @@ func (c *Console) loadAccount(w http.ResponseWriter, r *http.Request, v *viewer)
 		c.forbidden(w, r, v)
 		return a, false
 	}
-	id, ok := pathID(r)
-	if !ok {
-		c.notFound(w, r, v)
-		return a, false
-	}
-	a, err := c.d.Accounts.Get(r.Context(), id)
-	if !c.loaded(w, r, v, err) {
-		return a, false
-	}
-	return a, true
+	return loadPath(c, w, r, v, c.d.Accounts.Get)
 }
 
 func (c *Console) accountEditPage(w http.ResponseWriter, r *http.Request, v *viewer) {

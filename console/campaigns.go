@@ -85,13 +85,8 @@ func (c *Console) loadCampaign(w http.ResponseWriter, r *http.Request, v *viewer
 	if !c.campaignsOn(w, r, v) {
 		return campaigns.Campaign{}, accessNone, false
 	}
-	id, ok := pathID(r)
+	cp, ok := loadPath(c, w, r, v, c.d.Campaigns.Get)
 	if !ok {
-		c.notFound(w, r, v)
-		return campaigns.Campaign{}, accessNone, false
-	}
-	cp, err := c.d.Campaigns.Get(r.Context(), id)
-	if !c.loaded(w, r, v, err) {
 		return cp, accessNone, false
 	}
 	acc, err := c.campaignAccess(r.Context(), v, cp)

@@ -139,16 +139,9 @@ func (c *Console) digestOf(w http.ResponseWriter, r *http.Request, v *viewer) (d
 		c.notFound(w, r, v)
 		return digests.Subscription{}, false
 	}
-	id, ok := pathID(r)
-	if !ok {
-		c.notFound(w, r, v)
-		return digests.Subscription{}, false
-	}
-	sub, err := c.d.Digests.Get(r.Context(), id, digestActor(v))
-	if !c.loaded(w, r, v, err) {
-		return sub, false
-	}
-	return sub, true
+	return loadPath(c, w, r, v, func(ctx context.Context, id uint64) (digests.Subscription, error) {
+		return c.d.Digests.Get(ctx, id, digestActor(v))
+	})
 }
 
 func (c *Console) digestSendTest(w http.ResponseWriter, r *http.Request, v *viewer) {
