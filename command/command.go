@@ -22,6 +22,7 @@ import (
 
 	"github.com/learnloop/learnloop/bot"
 	"github.com/learnloop/learnloop/fielderr"
+	"github.com/learnloop/learnloop/internal/defaults"
 	"github.com/learnloop/learnloop/plan"
 	"github.com/learnloop/learnloop/roster"
 	"github.com/learnloop/learnloop/store"
@@ -281,12 +282,7 @@ type Service struct {
 	Now func() time.Time
 }
 
-func (s *Service) now() time.Time {
-	if s.Now != nil {
-		return s.Now().UTC()
-	}
-	return time.Now().UTC()
-}
+func (s *Service) now() time.Time { return defaults.Now(s.Now) }
 
 // Copier returns the service's Copier, or nil when copies are not
 // available.

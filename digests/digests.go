@@ -25,6 +25,7 @@ import (
 
 	"github.com/learnloop/learnloop/bot"
 	"github.com/learnloop/learnloop/fielderr"
+	"github.com/learnloop/learnloop/internal/defaults"
 	"github.com/learnloop/learnloop/plan"
 	"github.com/learnloop/learnloop/reports"
 	"github.com/learnloop/learnloop/scheduler"
@@ -90,19 +91,9 @@ type Service struct {
 	Now          func() time.Time
 }
 
-func (s *Service) now() time.Time {
-	if s.Now != nil {
-		return s.Now().UTC()
-	}
-	return time.Now().UTC()
-}
+func (s *Service) now() time.Time { return defaults.Now(s.Now) }
 
-func (s *Service) log() *slog.Logger {
-	if s.Logger != nil {
-		return s.Logger
-	}
-	return slog.Default()
-}
+func (s *Service) log() *slog.Logger { return defaults.Logger(s.Logger) }
 
 // Register adds the digest card kind and audience to reg (see
 // bot.Registry).

@@ -19,6 +19,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/learnloop/learnloop/bot"
+	"github.com/learnloop/learnloop/internal/defaults"
 	"github.com/learnloop/learnloop/store"
 	"github.com/learnloop/learnloop/surveys"
 	"github.com/learnloop/learnloop/text"
@@ -63,19 +64,9 @@ type Service struct {
 
 var _ bot.TextHandler = (*Service)(nil)
 
-func (s *Service) now() time.Time {
-	if s.Now != nil {
-		return s.Now().UTC()
-	}
-	return time.Now().UTC()
-}
+func (s *Service) now() time.Time { return defaults.Now(s.Now) }
 
-func (s *Service) log() *slog.Logger {
-	if s.Logger != nil {
-		return s.Logger
-	}
-	return slog.Default()
-}
+func (s *Service) log() *slog.Logger { return defaults.Logger(s.Logger) }
 
 // HandleText implements bot.TextHandler. A message the platform redelivers
 // (same platform message id, on any replica) is answered with Duplicate and
