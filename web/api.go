@@ -598,7 +598,16 @@ func (s *Server) previewTouchpoint(w http.ResponseWriter, r *http.Request, id ui
 		}
 		out = append(out, fj)
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"touchpoint_id": id, "time_zone": loc.String(), "fires": out})
+	body := map[string]any{"touchpoint_id": id, "time_zone": loc.String(), "fires": out}
+	if tp.Variants > 0 {
+		vs, err := s.variantFires(r.Context(), tp, ss)
+		if err != nil {
+			s.planError(w, r, err)
+			return
+		}
+		body["variants"] = vs
+	}
+	writeJSON(w, http.StatusOK, body)
 }
 
 func (s *Server) sendNow(w http.ResponseWriter, r *http.Request, id uint64) {

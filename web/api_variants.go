@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/learnloop/learnloop/bot"
 	"github.com/learnloop/learnloop/command"
 	"github.com/learnloop/learnloop/sendtime"
 	"github.com/learnloop/learnloop/store"
@@ -96,4 +97,39 @@ func (s *Server) writeTouchpoint(w http.ResponseWriter, r *http.Request, status 
 		return
 	}
 	writeJSON(w, status, out)
+}
+
+// variantFireJSON is one variant's next fire in a touchpoint's preview.
+type variantFireJSON struct {
+	Name     string           `json:"name"`
+	Timing   string           `json:"timing"`
+	At       time.Time        `json:"at"`
+	Local    string           `json:"local"`
+	SendTime *sendtime.Choice `json:"send_time,omitempty"`
+	Basis    string           `json:"send_time_basis,omitempty"`
+}
+
+// variantFires previews each variant of tp: when it would fire now.
+func (s *Server) variantFires(ctx context.Context, tp store.Touchpoint, ss store.Session) ([]variantFireJSON, error) {
+	views, err := s.commands().VariantsOf(ctx, []uint64{tp.ID})
+	if err != nil {
+		return nil, err
+	}
+	vs := make([]store.TouchpointVariant, len(views))
+	for i, v := range views {
+		vs[i] = v.TouchpointVariant
+	}
+	fires, err := s.Planner.VariantFires(ctx, tp, ss, vs)
+	if err != nil {
+		return nil, err
+	}
+	loc := bot.SessionLocation(ss)
+	out := make([]variantFireJSON, len(fires))
+	for i, f := range fires {
+		out[i] = variantFireJSON{Name: f.Variant.Name, Timing: f.Variant.Timing, At: f.Fire.At, Local: f.Fire.At.In(loc).Format("2006-01-02 15:04 MST"), SendTime: f.Fire.SendTime}
+		if f.Fire.SendTime != nil {
+			out[i].Basis = f.Fire.SendTime.Explain().Bilingual()
+		}
+	}
+	return out, nil
 }

@@ -111,6 +111,17 @@ func TestTouchpointVariantsEndToEnd(t *testing.T) {
 		require.True(t, tp.Variants[0].RunAt.Equal(fixed))
 		require.True(t, tp.Variants[1].RunAt.Equal(own))
 		require.True(t, tp.Variants[2].RunAt.Equal(fixed), "no past pushes: the learned time falls back to the fixed one")
+		var pv struct {
+			Variants []struct {
+				Name  string    `json:"name"`
+				At    time.Time `json:"at"`
+				Basis string    `json:"send_time_basis"`
+			} `json:"variants"`
+		}
+		call(200, "GET", fmt.Sprintf("%s/touchpoints/%d/preview", api, tp.ID), nil, &pv)
+		require.Len(t, pv.Variants, 3)
+		require.True(t, pv.Variants[1].At.Equal(own))
+		require.Contains(t, pv.Variants[2].Basis, "数据不足，使用设定时间", "the learned variant says why it keeps the fixed time")
 		var jobs []store.Job
 		require.NoError(t, db.Where("kind = ? AND state <> ?", plan.JobFire, store.JobCancelled).Find(&jobs).Error)
 		require.Len(t, jobs, 3, "one fire job per variant, none for the touchpoint itself")
