@@ -176,6 +176,16 @@ func (c *Console) head(sc sessionCtx, tab string) *sessionHead {
 	}
 }
 
+// sessionTab loads the {id} session (loadSessionPath) and starts the page
+// of its tab.
+func (c *Console) sessionTab(w http.ResponseWriter, r *http.Request, v *viewer, want access, title, tab string) (sessionCtx, *page, bool) {
+	sc, ok := c.loadSessionPath(w, r, v, want)
+	if !ok {
+		return sc, nil, false
+	}
+	return sc, c.tabPage(r, v, sc, title, tab), true
+}
+
 // tabPage is a page of sc's tab, under the courses nav.
 func (c *Console) tabPage(r *http.Request, v *viewer, sc sessionCtx, title, tab string) *page {
 	p := c.newPage(r, v, title)

@@ -163,11 +163,10 @@ func (c *Console) board(ctx context.Context, lang text.Locale, sc sessionCtx) (*
 }
 
 func (c *Console) boardPage(w http.ResponseWriter, r *http.Request, v *viewer) {
-	sc, ok := c.loadSessionPath(w, r, v, accessWrite)
+	sc, p, ok := c.sessionTab(w, r, v, accessWrite, "board.title", "board")
 	if !ok {
 		return
 	}
-	p := c.tabPage(r, v, sc, "board.title", "board")
 	d, err := c.board(r.Context(), p.Lang, sc)
 	if err != nil {
 		c.internal(w, r, v, err)

@@ -26,15 +26,12 @@ type sessionCopyData struct {
 // copySession loads the {id} session for the copy form (not found without
 // a copier) and starts its page.
 func (c *Console) copySession(w http.ResponseWriter, r *http.Request, v *viewer) (sessionCtx, *page, bool) {
-	sc, ok := c.loadSessionPath(w, r, v, accessWrite)
-	if !ok {
-		return sc, nil, false
-	}
-	if c.copier() == nil {
+	sc, p, ok := c.sessionTab(w, r, v, accessWrite, "copy.title", "overview")
+	if ok && c.copier() == nil {
 		c.notFound(w, r, v)
 		return sc, nil, false
 	}
-	return sc, c.tabPage(r, v, sc, "copy.title", "overview"), true
+	return sc, p, ok
 }
 
 // renderCopy renders the copy form of sc on p with what the copy takes

@@ -230,11 +230,10 @@ type healthData struct {
 }
 
 func (c *Console) healthPage(w http.ResponseWriter, r *http.Request, v *viewer) {
-	sc, ok := c.loadSessionPath(w, r, v, accessWrite)
+	sc, p, ok := c.sessionTab(w, r, v, accessWrite, "health.title", "health")
 	if !ok {
 		return
 	}
-	p := c.tabPage(r, v, sc, "health.title", "health")
 	lang := p.Lang
 	rep, err := c.commands().Reports().Session(r.Context(), sc.Sess.ID, c.now())
 	if err != nil {

@@ -52,11 +52,10 @@ type sessionData struct {
 }
 
 func (c *Console) sessionPage(w http.ResponseWriter, r *http.Request, v *viewer) {
-	sc, ok := c.loadSessionPath(w, r, v, accessAggr)
+	sc, p, ok := c.sessionTab(w, r, v, accessAggr, "session.title", "overview")
 	if !ok {
 		return
 	}
-	p := c.tabPage(r, v, sc, "session.title", "overview")
 	p.Title = sc.Sess.Title
 	k, err := c.scopedCounts(r.Context(), v, []uint64{sc.Sess.ID})
 	if err != nil {
@@ -208,11 +207,10 @@ func (c *Console) sessionCreate(w http.ResponseWriter, r *http.Request, v *viewe
 }
 
 func (c *Console) sessionUpdate(w http.ResponseWriter, r *http.Request, v *viewer) {
-	sc, ok := c.loadSessionPath(w, r, v, accessWrite)
+	sc, p, ok := c.sessionTab(w, r, v, accessWrite, "session.edit", "edit")
 	if !ok {
 		return
 	}
-	p := c.tabPage(r, v, sc, "session.edit", "edit")
 	_, err := c.commands().UpdateSession(r.Context(), v.actor(), sc.Sess.ID, c.sessionInput(r, false))
 	d := sessionFormData{ID: sc.Sess.ID, Zones: c.zoneChoices(p.Lang, sc.Sess.TimeZone, p.V("time_zone"))}
 	c.sessionSaved(w, r, v, p, sc.Sess.ID, err, "session_saved", d)
@@ -293,11 +291,10 @@ func (c *Console) rosterTable(r *http.Request, v *viewer, lang text.Locale, sess
 }
 
 func (c *Console) rosterPage(w http.ResponseWriter, r *http.Request, v *viewer) {
-	sc, ok := c.loadSessionPath(w, r, v, accessWrite)
+	sc, p, ok := c.sessionTab(w, r, v, accessWrite, "roster.title", "roster")
 	if !ok {
 		return
 	}
-	p := c.tabPage(r, v, sc, "roster.title", "roster")
 	t, err := c.rosterTable(r, v, p.Lang, sc.Sess.ID)
 	if err != nil {
 		c.internal(w, r, v, err)
@@ -324,11 +321,10 @@ func (c *Console) rosterPage(w http.ResponseWriter, r *http.Request, v *viewer) 
 // rosterUpload parses an uploaded CSV or XLSX roster. A file with any bad
 // row is shown with every bad line and reason, and nothing is saved.
 func (c *Console) rosterUpload(w http.ResponseWriter, r *http.Request, v *viewer) {
-	sc, ok := c.loadSessionPath(w, r, v, accessWrite)
+	sc, p, ok := c.sessionTab(w, r, v, accessWrite, "roster.title", "roster")
 	if !ok {
 		return
 	}
-	p := c.tabPage(r, v, sc, "roster.title", "roster")
 	d := rosterData{Columns: strings.Join(roster.Columns, ","), Loc: sc.Loc}
 	fail := func(code int) {
 		t, err := c.rosterTable(r, v, p.Lang, sc.Sess.ID)

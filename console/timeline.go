@@ -176,13 +176,10 @@ func (c *Console) timelineRows(r *http.Request, v *viewer, lang text.Locale, sc 
 }
 
 func (c *Console) timelinePage(w http.ResponseWriter, r *http.Request, v *viewer) {
-	sc, ok := c.loadSessionPath(w, r, v, accessWrite)
+	sc, p, ok := c.sessionTab(w, r, v, accessWrite, "timeline.title", "timeline")
 	if !ok {
 		return
 	}
-	p := c.newPage(r, v, "timeline.title")
-	p.Nav = "courses"
-	p.Session = c.head(sc, "timeline")
 	p.Form = url.Values{"kind": {bot.KindCustom}, "anchor": {store.AnchorStart}, "audience": {store.AudienceAll}}
 	setOffset(p.Form, -60*60)
 	setBest(p.Form, store.Touchpoint{})
@@ -323,13 +320,10 @@ func planMessage(lang text.Locale, err error) string {
 }
 
 func (c *Console) touchpointCreate(w http.ResponseWriter, r *http.Request, v *viewer) {
-	sc, ok := c.loadSessionPath(w, r, v, accessWrite)
+	sc, p, ok := c.sessionTab(w, r, v, accessWrite, "timeline.title", "timeline")
 	if !ok {
 		return
 	}
-	p := c.newPage(r, v, "timeline.title")
-	p.Nav = "courses"
-	p.Session = c.head(sc, "timeline")
 	if previewAsked(r) {
 		if pv, ok := c.previewTouchpoint(w, r, v, p, sc, 0); ok {
 			c.renderTimeline(w, r, v, p, sc, pv.code(), pv)
@@ -388,9 +382,7 @@ func (c *Console) touchpointEditPage(w http.ResponseWriter, r *http.Request, v *
 	if !ok {
 		return
 	}
-	p := c.newPage(r, v, "tp.edit")
-	p.Nav = "courses"
-	p.Session = c.head(sc, "timeline")
+	p := c.tabPage(r, v, sc, "tp.edit", "timeline")
 	p.Form = url.Values{"kind": {tp.Kind}, "anchor": {tp.Anchor}, "audience": {tp.Audience}, "note": {tp.Note}}
 	setOffset(p.Form, tp.Offset)
 	setBest(p.Form, tp)
@@ -423,9 +415,7 @@ func (c *Console) touchpointUpdate(w http.ResponseWriter, r *http.Request, v *vi
 	if !ok {
 		return
 	}
-	p := c.newPage(r, v, "tp.edit")
-	p.Nav = "courses"
-	p.Session = c.head(sc, "timeline")
+	p := c.tabPage(r, v, sc, "tp.edit", "timeline")
 	kinds, auds := c.formChoices(&tp)
 	if previewAsked(r) {
 		if pv, ok := c.previewTouchpoint(w, r, v, p, sc, tp.ID); ok {
