@@ -48,6 +48,19 @@ func (b *bundle) create(t *testing.T, tp store.Touchpoint) store.Touchpoint {
 	return tp
 }
 
+// applyDefault applies the default plan to the bundle's session in one
+// transaction and returns its touchpoints.
+func (b *bundle) applyDefault(t *testing.T) []store.Touchpoint {
+	t.Helper()
+	var tps []store.Touchpoint
+	require.NoError(t, b.db.Transaction(func(tx *gorm.DB) error {
+		var err error
+		tps, err = b.p.ApplyDefault(context.Background(), tx, b.sess)
+		return err
+	}))
+	return tps
+}
+
 func job(t *testing.T, db *storetest.DB, tpID uint64) store.Job {
 	t.Helper()
 	var jobs []store.Job
@@ -79,12 +92,7 @@ func TestDefaultPlanAndQuietHours(t *testing.T) {
 		now := time.Date(2026, 3, 1, 2, 0, 0, 0, time.UTC)    // 10:00 Shanghai, Sunday
 		start := time.Date(2026, 3, 3, 8, 30, 0, 0, shanghai) // Tuesday 08:30
 		b := setup(t, db, now, start)
-		var tps []store.Touchpoint
-		require.NoError(t, db.Transaction(func(tx *gorm.DB) error {
-			var err error
-			tps, err = b.p.ApplyDefault(context.Background(), tx, b.sess)
-			return err
-		}))
+		tps := b.applyDefault(t)
 		require.Len(t, tps, 3)
 		want := map[string]time.Time{
 			bot.KindReminder:       time.Date(2026, 3, 2, 8, 30, 0, 0, shanghai),
@@ -114,12 +122,7 @@ func TestPastReminderSkippedAndPromptSentNow(t *testing.T) {
 		now := time.Date(2026, 3, 3, 1, 20, 0, 0, time.UTC) // 09:20 Shanghai
 		start := time.Date(2026, 3, 3, 9, 30, 0, 0, shanghai)
 		b := setup(t, db, now, start)
-		var tps []store.Touchpoint
-		require.NoError(t, db.Transaction(func(tx *gorm.DB) error {
-			var err error
-			tps, err = b.p.ApplyDefault(context.Background(), tx, b.sess)
-			return err
-		}))
+		tps := b.applyDefault(t)
 		byKind := map[string]store.Touchpoint{}
 		for _, tp := range tps {
 			byKind[tp.Kind] = tp
