@@ -483,7 +483,10 @@ func (p *Planner) Reschedule(ctx context.Context, tx *gorm.DB, sess store.Sessio
 			return err
 		}
 	}
-	return nil
+	if sess.Status == store.SessionCancelled {
+		return nil // a cancelled session's fires send nothing
+	}
+	return p.movePendingVariants(ctx, tx, sess)
 }
 
 // Rechoose plans again the scheduled best-time touchpoints of session

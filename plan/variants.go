@@ -15,6 +15,7 @@ import (
 
 	"github.com/learnloop/learnloop/bot"
 	"github.com/learnloop/learnloop/experiment"
+	"github.com/learnloop/learnloop/scheduler"
 	"github.com/learnloop/learnloop/store"
 )
 
@@ -423,4 +424,55 @@ func AssignmentKey(secret []byte) []byte {
 	m := hmac.New(sha256.New, secret)
 	m.Write([]byte("learnloop touchpoint assignment"))
 	return m.Sum(nil)
+}
+
+// movePendingVariants plans again, after session sess moved, the variants
+// still waiting for their own time of a touchpoint whose first variants
+// already went out (it is fired, so Reschedule does not replan it): each
+// such variant's job moves to its new time, or is cancelled when that time
+// makes a reminder pointless, as planning a touchpoint would.
+func (p *Planner) movePendingVariants(ctx context.Context, tx *gorm.DB, sess store.Session) error {
+	var tps []store.Touchpoint
+	if err := tx.WithContext(ctx).Where("session_id = ? AND status = ? AND variants > 0 AND (cron_spec = '' OR cron_spec IS NULL)", sess.ID, store.TouchpointFired).
+		Find(&tps).Error; err != nil {
+		return fmt.Errorf("load sent touchpoints with variants: %w", err)
+	}
+	for _, tp := range tps {
+		vs, err := LoadVariants(ctx, tx, tp.ID)
+		if err != nil {
+			return err
+		}
+		for _, v := range vs {
+			key := variantJobKey(tp.ID, OneOff, v.ID)
+			var waiting int64
+			if err := tx.WithContext(ctx).Model(&store.Job{}).Where("unique_key = ? AND state = ?", key, store.JobAvailable).Count(&waiting).Error; err != nil {
+				return fmt.Errorf("find the job of variant %s: %w", v.Name, err)
+			}
+			if waiting == 0 {
+				continue
+			}
+			vt := variantTouchpoint(tp, v)
+			vt.Status = store.TouchpointScheduled
+			if err := p.computeRunAt(ctx, tx, &vt, sess); err != nil {
+				return err
+			}
+			if vt.Status != store.TouchpointScheduled {
+				if err := p.Sched.CancelKey(ctx, tx, key); err != nil {
+					return err
+				}
+				continue
+			}
+			if err := tx.WithContext(ctx).Model(&store.TouchpointVariant{}).Where("id = ?", v.ID).
+				Updates(map[string]any{"run_at": vt.RunAt, "send_basis": vt.SendBasis}).Error; err != nil {
+				return fmt.Errorf("plan variant %s: %w", v.Name, err)
+			}
+			if _, _, err := p.Sched.Enqueue(ctx, tx, scheduler.JobSpec{
+				Kind: JobFire, UniqueKey: key, Replace: true, RunAt: vt.RunAt,
+				Payload: FirePayload{TouchpointID: tp.ID, Occurrence: OneOff, Variant: v.ID},
+			}); err != nil {
+				return fmt.Errorf("move variant %s of touchpoint %d: %w", v.Name, tp.ID, err)
+			}
+		}
+	}
+	return nil
 }

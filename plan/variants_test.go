@@ -189,3 +189,44 @@ func TestSplitIsRecordedOnceAcrossReplicas(t *testing.T) {
 		}
 	})
 }
+
+// TestSessionMoveMovesTheVariantsStillWaiting: A went out (the touchpoint
+// is fired), B waits for its own time; the session moves a day later: B's
+// job moves with it, A's is left as it was. On both databases.
+func TestSessionMoveMovesTheVariantsStillWaiting(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *storetest.DB) {
+		ctx := context.Background()
+		now := time.Date(2026, 3, 1, 10, 0, 0, 0, shanghai)
+		start := time.Date(2026, 3, 5, 9, 0, 0, 0, shanghai)
+		b := setup(t, db, now, start)
+		tp := b.create(t, store.Touchpoint{Kind: bot.KindReminder, Anchor: store.AnchorStart, Offset: *secs(-24 * time.Hour), Audience: store.AudienceAll})
+		vs := []store.TouchpointVariant{{Weight: 1, Timing: store.TimingSame}, {Weight: 1, Timing: store.TimingOffset, Offset: secs(-20 * time.Hour)}}
+		require.NoError(t, db.Transaction(func(tx *gorm.DB) error { return b.p.SetVariants(ctx, tx, &tp, b.sess, vs) }))
+		stored, err := plan.LoadVariants(ctx, db.DB, tp.ID)
+		require.NoError(t, err)
+		key := func(v store.TouchpointVariant) string { return "tp:" + itoa(tp.ID) + ":0:v" + itoa(v.ID) }
+		// A's fire ran: its job completed, the touchpoint marked fired.
+		require.NoError(t, db.Model(&store.Job{}).Where("unique_key = ?", key(stored[0])).Update("state", store.JobCompleted).Error)
+		require.NoError(t, db.Model(&store.Touchpoint{}).Where("id = ?", tp.ID).Update("status", store.TouchpointFired).Error)
+
+		b.sess.StartsAt, b.sess.EndsAt = b.sess.StartsAt.Add(24*time.Hour), b.sess.EndsAt.Add(24*time.Hour)
+		require.NoError(t, db.Transaction(func(tx *gorm.DB) error {
+			if err := tx.Save(&b.sess).Error; err != nil {
+				return err
+			}
+			return b.p.Reschedule(ctx, tx, b.sess)
+		}))
+		var ja, jb store.Job
+		require.NoError(t, db.Where("unique_key = ?", key(stored[0])).Take(&ja).Error)
+		require.NoError(t, db.Where("unique_key = ?", key(stored[1])).Take(&jb).Error)
+		require.Equal(t, store.JobCompleted, ja.State, "A's sent fire is left alone")
+		require.Equal(t, store.JobAvailable, jb.State)
+		movedB := time.Date(2026, 3, 5, 13, 0, 0, 0, shanghai).UTC() // the new start − 20 h
+		require.Equal(t, movedB, jb.RunAt.UTC())
+		after, err := plan.LoadVariants(ctx, db.DB, tp.ID)
+		require.NoError(t, err)
+		require.Equal(t, movedB, after[1].RunAt.UTC())
+		require.Equal(t, stored[0].RunAt.UTC(), after[0].RunAt.UTC())
+	})
+}
