@@ -85,7 +85,9 @@ func TestSimulatorIsOffOutsideDevMode(t *testing.T) {
 }
 
 // TestPagesCannotBeFramed: every page, the simulator, the check-in page
-// and the survey form included, refuses to be framed by another site.
+// and the survey form included, refuses to be framed by another site and
+// sends nosniff and a referrer policy (the console too, through
+// web's headers around its mount).
 func TestPagesCannotBeFramed(t *testing.T) {
 	t.Parallel()
 	db := storetest.Open(t, store.DriverSQLite)
@@ -102,6 +104,8 @@ func TestPagesCannotBeFramed(t *testing.T) {
 		require.NoError(t, err, path)
 		resp.Body.Close()
 		require.Equal(t, "DENY", resp.Header.Get("X-Frame-Options"), path)
+		require.Equal(t, "nosniff", resp.Header.Get("X-Content-Type-Options"), path)
+		require.Contains(t, []string{"same-origin", "no-referrer"}, resp.Header.Get("Referrer-Policy"), path)
 		require.Contains(t, resp.Header.Get("Content-Security-Policy"), "frame-ancestors 'none'", path)
 	}
 }

@@ -24,6 +24,7 @@ import (
 	"github.com/learnloop/learnloop/campaigns"
 	"github.com/learnloop/learnloop/command"
 	"github.com/learnloop/learnloop/console/accounts"
+	"github.com/learnloop/learnloop/internal/defaults"
 	"github.com/learnloop/learnloop/plan"
 	"github.com/learnloop/learnloop/presence"
 	"github.com/learnloop/learnloop/text"
@@ -157,12 +158,7 @@ func newConsole(d Deps) (*Console, error) {
 	return c, nil
 }
 
-func (c *Console) now() time.Time {
-	if c.d.Now != nil {
-		return c.d.Now().UTC()
-	}
-	return time.Now().UTC()
-}
+func (c *Console) now() time.Time { return defaults.Now(c.d.Now) }
 
 func (c *Console) log() *slog.Logger { return c.d.Logger }
 
@@ -291,14 +287,13 @@ func (c *Console) routes() http.Handler {
 	})
 }
 
-// securityHeaders forbids framing, inline scripts and third-party content.
+// securityHeaders forbids framing, inline scripts and third-party content
+// (the console's Content-Security-Policy); web's securityHeaders, around
+// every page of the service and so around the console's mount, adds
+// X-Frame-Options, X-Content-Type-Options and Referrer-Policy.
 func securityHeaders(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		h := w.Header()
-		h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("X-Frame-Options", "DENY")
-		h.Set("Referrer-Policy", "same-origin")
+		w.Header().Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
 		next.ServeHTTP(w, r)
 	})
 }

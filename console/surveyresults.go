@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/learnloop/learnloop/command"
+	"github.com/learnloop/learnloop/internal/defaults"
 	"github.com/learnloop/learnloop/reports"
 	"github.com/learnloop/learnloop/store"
 	"github.com/learnloop/learnloop/surveys"
@@ -46,12 +47,7 @@ func NewSurveyReports(cmds *command.Service, svc *surveys.Service, now func() ti
 
 func (s *SurveyReports) reports() reports.Reader { return s.Commands.Reports() }
 
-func (s *SurveyReports) now() time.Time {
-	if s.Now != nil {
-		return s.Now().UTC()
-	}
-	return time.Now().UTC()
-}
+func (s *SurveyReports) now() time.Time { return defaults.Now(s.Now) }
 
 func (s *SurveyReports) loc() *time.Location {
 	if s.Location != nil {

@@ -23,6 +23,7 @@ import (
 	"github.com/learnloop/learnloop/campaigns"
 	"github.com/learnloop/learnloop/command"
 	"github.com/learnloop/learnloop/digests"
+	"github.com/learnloop/learnloop/internal/defaults"
 	"github.com/learnloop/learnloop/plan"
 	"github.com/learnloop/learnloop/surveys"
 	"github.com/learnloop/learnloop/text"
@@ -69,19 +70,9 @@ type Server struct {
 	factsN atomic.Int64
 }
 
-func (s *Server) now() time.Time {
-	if s.Now != nil {
-		return s.Now().UTC()
-	}
-	return time.Now().UTC()
-}
+func (s *Server) now() time.Time { return defaults.Now(s.Now) }
 
-func (s *Server) log() *slog.Logger {
-	if s.Logger != nil {
-		return s.Logger
-	}
-	return slog.Default()
-}
+func (s *Server) log() *slog.Logger { return defaults.Logger(s.Logger) }
 
 // Handler returns the root handler.
 func (s *Server) Handler() http.Handler {

@@ -23,6 +23,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 	"gorm.io/gorm"
 
+	"github.com/learnloop/learnloop/internal/defaults"
 	"github.com/learnloop/learnloop/store"
 )
 
@@ -129,12 +130,7 @@ type Service struct {
 	Now func() time.Time
 }
 
-func (s *Service) now() time.Time {
-	if s.Now != nil {
-		return s.Now().UTC()
-	}
-	return time.Now().UTC()
-}
+func (s *Service) now() time.Time { return defaults.Now(s.Now) }
 
 // Create validates and stores a new account and writes an
 // "account.create" audit entry with actor as the actor, in one transaction.
