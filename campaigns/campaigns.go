@@ -471,23 +471,12 @@ func (s *Service) Update(ctx context.Context, id uint64, in Input, actor string)
 		return Campaign{}, err
 	}
 	err = store.Tx(ctx, s.DB, func(tx *gorm.DB) error {
-		var c store.Campaign
-		q := tx
-		if store.IsMySQL(tx) {
-			q = q.Clauses(clause.Locking{Strength: "UPDATE"})
-		}
-		if err := q.Where("id = ?", id).Take(&c).Error; err != nil {
-			if errors.Is(err, gorm.ErrRecordNotFound) {
-				return fmt.Errorf("campaign %d: %w", id, ErrNotFound)
-			}
+		c, old, err := lockCampaign(tx, id)
+		if err != nil {
 			return err
 		}
 		if c.Status == store.CampaignCancelled {
 			return fmt.Errorf("campaign %d is cancelled: %w", id, ErrConflict)
-		}
-		var old []store.CampaignVariant
-		if err := tx.Where("campaign_id = ?", id).Order("id").Find(&old).Error; err != nil {
-			return err
 		}
 		tps := make([]uint64, len(old))
 		for i, v := range old {
@@ -800,25 +789,36 @@ func (s *Service) Cancel(ctx context.Context, id uint64, actor string) (Campaign
 	return s.Get(ctx, id)
 }
 
+// lockCampaign reads campaign id in tx, its row locked for the
+// transaction (FOR UPDATE on MySQL; SQLite has one writer), and its
+// variants in order; a missing campaign is ErrNotFound.
+func lockCampaign(tx *gorm.DB, id uint64) (store.Campaign, []store.CampaignVariant, error) {
+	var c store.Campaign
+	q := tx
+	if store.IsMySQL(tx) {
+		q = q.Clauses(clause.Locking{Strength: "UPDATE"})
+	}
+	if err := q.Where("id = ?", id).Take(&c).Error; err != nil {
+		if errors.Is(err, gorm.ErrRecordNotFound) {
+			return c, nil, fmt.Errorf("campaign %d: %w", id, ErrNotFound)
+		}
+		return c, nil, err
+	}
+	var vs []store.CampaignVariant
+	if err := tx.Where("campaign_id = ?", id).Order("id").Find(&vs).Error; err != nil {
+		return c, nil, err
+	}
+	return c, vs, nil
+}
+
 func (s *Service) transition(ctx context.Context, id uint64, from, to, actor string, each func(*gorm.DB, store.Touchpoint) error) error {
 	return store.Tx(ctx, s.DB, func(tx *gorm.DB) error {
-		var c store.Campaign
-		q := tx
-		if store.IsMySQL(tx) {
-			q = q.Clauses(clause.Locking{Strength: "UPDATE"})
-		}
-		if err := q.Where("id = ?", id).Take(&c).Error; err != nil {
-			if errors.Is(err, gorm.ErrRecordNotFound) {
-				return fmt.Errorf("campaign %d: %w", id, ErrNotFound)
-			}
+		c, vs, err := lockCampaign(tx, id)
+		if err != nil {
 			return err
 		}
 		if c.Status == store.CampaignCancelled || (from != "" && c.Status != from) {
 			return fmt.Errorf("campaign %d is %s: %w", id, c.Status, ErrConflict)
-		}
-		var vs []store.CampaignVariant
-		if err := tx.Where("campaign_id = ?", id).Order("id").Find(&vs).Error; err != nil {
-			return err
 		}
 		for _, v := range vs {
 			var tp store.Touchpoint
