@@ -90,19 +90,13 @@ func CourseFor(ctx context.Context, db *gorm.DB, courseID uint64, now time.Time,
 	if err := db.Where("course_id = ?", courseID).Order("starts_at").Find(&sessions).Error; err != nil {
 		return nil, fmt.Errorf("reports: load sessions: %w", err)
 	}
-	ids := make([]uint64, len(sessions))
-	for i, s := range sessions {
-		ids[i] = s.ID
-	}
-	att, err := SessionCounts(ctx, db, ids, scope)
+	ids, att, err := countsOf(ctx, db, sessions, scope)
 	if err != nil {
 		return nil, err
 	}
-	teachers := map[uint64]string{}
-	var ts []store.Teacher
-	db.Find(&ts)
-	for _, t := range ts {
-		teachers[t.ID] = t.Name
+	teachers, err := namesByID(db, func(t store.Teacher) (uint64, string) { return t.ID, t.Name })
+	if err != nil {
+		return nil, err
 	}
 	r := &CourseReport{GeneratedAt: now.UTC(), CourseID: c.ID, Code: c.Code, Title: c.Title, Sessions: []CourseSessionRow{}, Definitions: map[string]string{},
 		Partial: scope.Partial(), MinN: scope.MinN(0)}
@@ -249,11 +243,7 @@ func Teachers(ctx context.Context, db *gorm.DB, year int, loc *time.Location, no
 	if err := db.Where("teacher_id IS NOT NULL AND status <> ? AND starts_at >= ? AND starts_at < ?", store.SessionCancelled, from, to).Order("starts_at").Find(&sessions).Error; err != nil {
 		return nil, fmt.Errorf("reports: load sessions: %w", err)
 	}
-	ids := make([]uint64, len(sessions))
-	for i, s := range sessions {
-		ids[i] = s.ID
-	}
-	att, err := SessionCounts(ctx, db, ids, FullScope())
+	ids, att, err := countsOf(ctx, db, sessions, FullScope())
 	if err != nil {
 		return nil, err
 	}
@@ -261,11 +251,9 @@ func Teachers(ctx context.Context, db *gorm.DB, year int, loc *time.Location, no
 	if err := db.Find(&ts).Error; err != nil {
 		return nil, err
 	}
-	courses := map[uint64]string{}
-	var cs []store.Course
-	db.Find(&cs)
-	for _, c := range cs {
-		courses[c.ID] = c.Title
+	courses, err := namesByID(db, func(c store.Course) (uint64, string) { return c.ID, c.Title })
+	if err != nil {
+		return nil, err
 	}
 	byTeacher := map[uint64]*TeacherRow{}
 	for _, t := range ts {
@@ -359,4 +347,29 @@ func suppressFigures(min, responses int, rr *surveys.ResponseRateResult, dims []
 		*nps = &surveys.NPSResult{Definition: (*nps).Definition}
 	}
 	return all, npsHidden
+}
+
+// countsOf returns the sessions' ids and their check-in counts in scope.
+func countsOf(ctx context.Context, db *gorm.DB, sessions []store.Session, scope Scope) ([]uint64, map[uint64]Counts, error) {
+	ids := make([]uint64, len(sessions))
+	for i, s := range sessions {
+		ids[i] = s.ID
+	}
+	att, err := SessionCounts(ctx, db, ids, scope)
+	return ids, att, err
+}
+
+// namesByID reads every row of T and maps each id to its name (a
+// teacher's name, a course's title).
+func namesByID[T any](db *gorm.DB, name func(T) (uint64, string)) (map[uint64]string, error) {
+	var rows []T
+	if err := db.Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("reports: load names: %w", err)
+	}
+	m := make(map[uint64]string, len(rows))
+	for _, x := range rows {
+		id, n := name(x)
+		m[id] = n
+	}
+	return m, nil
 }
