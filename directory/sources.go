@@ -42,6 +42,26 @@ func each[T any](ctx context.Context, n int, items []T, fn func(T)) {
 	wg.Wait()
 }
 
+// numbered is the Departments of a platform that numbers its departments
+// (WeCom, DingTalk): ids in decimal, and no parent for a root (parent 0, or
+// a department its own parent).
+func numbered[D any](ds []D, fields func(D) (id, parent int64, name string)) []Department {
+	out := make([]Department, 0, len(ds))
+	for _, d := range ds {
+		out = append(out, numberedDept(fields(d)))
+	}
+	return out
+}
+
+// numberedDept is one department of numbered.
+func numberedDept(id, parent int64, name string) Department {
+	dep := Department{ID: strconv.FormatInt(id, 10), Name: name}
+	if parent != 0 && parent != id {
+		dep.ParentID = strconv.FormatInt(parent, 10)
+	}
+	return dep
+}
+
 // WeCom reads a WeCom corp's directory: department/list, user/list_id, then
 // user/get for each member (the only call that gives names, positions and
 // direct_leader).
@@ -59,15 +79,7 @@ func (s *wecomSource) Departments(ctx context.Context) ([]Department, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := make([]Department, 0, len(ds))
-	for _, d := range ds {
-		dep := Department{ID: wecom.FormatDeptID(d.ID), Name: d.Name}
-		if d.ParentID != 0 && d.ParentID != d.ID {
-			dep.ParentID = wecom.FormatDeptID(d.ParentID)
-		}
-		out = append(out, dep)
-	}
-	return out, nil
+	return numbered(ds, func(d wecom.DirectoryDepartment) (int64, int64, string) { return d.ID, d.ParentID, d.Name }), nil
 }
 
 func (s *wecomSource) People(ctx context.Context, _ []Department, fail func(string, error)) ([]Person, error) {
@@ -228,15 +240,7 @@ func (s *dingtalkSource) Departments(ctx context.Context) ([]Department, error) 
 	if err != nil {
 		return nil, err
 	}
-	out := make([]Department, 0, len(ds))
-	for _, d := range ds {
-		dep := Department{ID: fmt.Sprint(d.ID), Name: d.Name}
-		if d.ParentID != 0 && d.ParentID != d.ID {
-			dep.ParentID = fmt.Sprint(d.ParentID)
-		}
-		out = append(out, dep)
-	}
-	return out, nil
+	return numbered(ds, func(d dingtalk.DirectoryDepartment) (int64, int64, string) { return d.ID, d.ParentID, d.Name }), nil
 }
 
 func (s *dingtalkSource) People(ctx context.Context, depts []Department, fail func(string, error)) ([]Person, error) {
@@ -327,11 +331,7 @@ func (s *dingtalkSource) Department(ctx context.Context, id string) (Department,
 	if err != nil {
 		return Department{}, err
 	}
-	dep := Department{ID: fmt.Sprint(d.ID), Name: d.Name}
-	if d.ParentID != 0 && d.ParentID != d.ID {
-		dep.ParentID = fmt.Sprint(d.ParentID)
-	}
-	return dep, nil
+	return numberedDept(d.ID, d.ParentID, d.Name), nil
 }
 
 // Sources returns a Source for every directory-capable messenger in ms
