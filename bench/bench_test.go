@@ -23,7 +23,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -431,59 +430,5 @@ func BenchmarkFanout(b *testing.B) {
 			label = "peak RSS of the process (MB, no per-round reset)"
 		}
 		summary(b, label, "peak_rss_MB", rss)
-	}
-}
-
-// BenchmarkLinkRedirect: /l/ redirects with every click stored, against a
-// bare net/http 302 handler, both through a real HTTP server and client;
-// LEARNLOOP_BENCH_CLICKS (default 30,000) clicks a round, each round on the
-// links of a fresh touchpoint.
-func BenchmarkLinkRedirect(b *testing.B) {
-	clients := envInt("LEARNLOOP_BENCH_CLIENTS", 100)
-	total := envInt("LEARNLOOP_BENCH_CLICKS", 30000)
-	s := newService(b, 40, nil)
-	s.seedRoster(b, 200)
-	bare := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		http.Redirect(w, r, "https://example.com/course?id=1", http.StatusFound)
-	}))
-	b.Cleanup(bare.Close)
-	cl := httpClient(clients)
-	get := func(url string) error {
-		resp, err := cl.Get(url)
-		if err != nil {
-			return err
-		}
-		_, _ = io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusFound {
-			return fmt.Errorf("status %d", resp.StatusCode)
-		}
-		return nil
-	}
-	for range b.N {
-		var p99s []float64
-		interleave(b, comparison{
-			Title: fmt.Sprintf("tracked links: %d clicks, %d clients", total, clients),
-			Unit:  "/s", Base: "bare net/http 302", Prod: "/l/ redirects, clicks stored",
-			BaseMetric: "bare_302/s", ProdMetric: "redirects/s", Target: "ratio ≥ 0.60",
-		}, func(int) float64 {
-			rate, _, err := load(total, clients, func(int) error { return get(bare.URL + "/x") })
-			require.NoError(b, err)
-			return rate
-		}, func(int) float64 {
-			_, ds := s.newClass(b)
-			links := make([]string, len(ds))
-			for i, d := range ds {
-				links[i] = s.a.Renderer().TrackedURL(d.ID, "https://example.com/course?id=1", time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC))
-			}
-			rate, lat, err := load(total, clients, func(i int) error { return get(links[i%len(links)]) })
-			require.NoError(b, err)
-			var n int64
-			require.NoError(b, s.db.Model(&store.Click{}).Where("touchpoint_id = ?", ds[0].TouchpointID).Count(&n).Error)
-			require.EqualValues(b, total, n, "every redirected click is stored")
-			p99s = append(p99s, p99ms(lat))
-			return rate
-		})
-		summary(b, "p99 of redirects (ms)", "p99_ms", p99s)
 	}
 }

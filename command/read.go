@@ -531,16 +531,51 @@ func (s *Service) Reports() reports.Reader { return reports.Reader{DB: s.DB} }
 
 // ---- clicks (recordings of what already happened) ----
 
-// InsertClicks stores clicks in one INSERT, retried on deadlocks, lock-wait
-// timeouts and broken connections (a failed INSERT stored nothing, so
-// running it again cannot duplicate a click).
+// InsertClicks stores clicks with one multi-row INSERT per up to
+// maxClicksPerInsert rows (a single statement: all of its rows or none),
+// retried on deadlocks, lock-wait timeouts and broken connections (a failed
+// INSERT stored nothing, so running it again cannot duplicate a click). The
+// statement is plain SQL on the pool, not a GORM Create: a click storm
+// writes many small batches, and GORM's reflection over every row (and
+// MariaDB's RETURNING of the ids nobody reads) cost more of the click's CPU
+// than the INSERT itself. The rows' ids are not filled in.
 func (s *Service) InsertClicks(ctx context.Context, rows []store.Click) error {
-	return store.Retry(ctx, func() error {
-		for i := range rows {
-			rows[i].ID = 0 // a failed attempt may have filled ids in
+	for len(rows) > 0 {
+		n := min(len(rows), maxClicksPerInsert)
+		q, args := insertClicks(rows[:n])
+		if err := store.Retry(ctx, func() error {
+			_, err := s.DB.ConnPool.ExecContext(ctx, q, args...)
+			return err
+		}); err != nil {
+			return fmt.Errorf("insert %d clicks: %w", n, err)
 		}
-		return s.DB.WithContext(ctx).Create(&rows).Error
-	})
+		rows = rows[n:]
+	}
+	return nil
+}
+
+// maxClicksPerInsert keeps one INSERT's placeholders (7 a row) far below
+// SQLite's limit of 32,766; the click recorder's batches are smaller.
+const maxClicksPerInsert = 1000
+
+// clickColumns are the columns insertClicks writes, in its arguments' order.
+const clickColumns = "INSERT INTO `clicks` (`delivery_id`,`touchpoint_id`,`employee_id`,`target`,`ua_class`,`platform`,`clicked_at`) VALUES "
+
+// insertClicks builds the INSERT of rows and its arguments (times in UTC,
+// as every stored time).
+func insertClicks(rows []store.Click) (string, []any) {
+	var b strings.Builder
+	b.Grow(len(clickColumns) + len(rows)*16)
+	b.WriteString(clickColumns)
+	args := make([]any, 0, 7*len(rows))
+	for i, c := range rows {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString("(?,?,?,?,?,?,?)")
+		args = append(args, c.DeliveryID, c.TouchpointID, c.EmployeeID, c.Target, c.UAClass, c.Platform, c.ClickedAt.UTC())
+	}
+	return b.String(), args
 }
 
 // TouchpointAnonymous reports whether the touchpoint pushes an anonymous

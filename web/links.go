@@ -4,6 +4,7 @@ import (
 	"embed"
 	"errors"
 	"html/template"
+	"io"
 	"net/http"
 	"net/url"
 
@@ -52,7 +53,11 @@ func (s *Server) notFound(w http.ResponseWriter) {
 	s.render(w, http.StatusNotFound, "message.html", d)
 }
 
-// link records a click on a tracked link and redirects to its target.
+// link records a click on a tracked link and redirects to its target. The
+// click is stored (its batch committed) before the redirect is answered; a
+// click that could not be stored is answered 503, never redirected. Only
+// http(s) targets with a host are followed (the target is inside the signed
+// token, so nobody else can name one).
 func (s *Server) link(w http.ResponseWriter, r *http.Request) {
 	c, err := s.Signer.Verify(r.PathValue("token"), bot.TokenLink)
 	if err != nil {
@@ -89,9 +94,31 @@ func (s *Server) link(w http.ResponseWriter, r *http.Request) {
 	if s.Router != nil {
 		s.Router.Metrics.Click(ua)
 	}
-	w.Header().Set("Cache-Control", "no-store")
-	w.Header().Set("Referrer-Policy", "no-referrer")
-	http.Redirect(w, r, target.String(), http.StatusFound)
+	redirect(w, r, target.String())
+}
+
+// Header values of a redirect (see hvDeny).
+var (
+	hvNoStore    = []string{"no-store"}
+	hvNoReferrer = []string{"no-referrer"}
+	hvHTML       = []string{"text/html; charset=utf-8"}
+)
+
+// redirect answers 302 to the absolute URL loc, as http.Redirect does for
+// one (Location, and for GET a short HTML note), without parsing loc again;
+// nothing on the way may cache it or pass this page on as the referrer.
+func redirect(w http.ResponseWriter, r *http.Request, loc string) {
+	h := w.Header()
+	h["Location"] = []string{loc}
+	h["Cache-Control"] = hvNoStore
+	h["Referrer-Policy"] = hvNoReferrer
+	if r.Method == http.MethodGet || r.Method == http.MethodHead {
+		h["Content-Type"] = hvHTML
+	}
+	w.WriteHeader(http.StatusFound)
+	if r.Method == http.MethodGet {
+		_, _ = io.WriteString(w, "<a href=\""+template.HTMLEscapeString(loc)+"\">Found</a>.\n")
+	}
 }
 
 func truncate(s string, n int) string {
