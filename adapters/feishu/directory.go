@@ -84,15 +84,31 @@ func (c *Client) dirCall(ctx context.Context, op string, fn apiCall) error {
 	}
 }
 
+// maxDirPages bounds how many pages one directory listing follows.
+const maxDirPages = 100000
+
+// dirPages calls page with each page token in turn ("" for the first page)
+// and follows the token its answer gives until there is no more, or the
+// token is empty or repeats. page returns has_more and page_token.
+func dirPages(what string, page func(token string) (more *bool, next *string, err error)) error {
+	token := ""
+	for n := 0; ; n++ {
+		if n > maxDirPages {
+			return errors.New("feishu: " + what + ": the page token never ends")
+		}
+		more, next, err := page(token)
+		if err != nil || more == nil || !*more || str(next) == "" || str(next) == token {
+			return err
+		}
+		token = str(next)
+	}
+}
+
 // DirectoryDepartments lists every department under the root the app can
 // see (departments/0/children with fetch_child), following page tokens.
 func (c *Client) DirectoryDepartments(ctx context.Context) ([]DirectoryDepartment, error) {
 	var out []DirectoryDepartment
-	token := ""
-	for page := 0; ; page++ {
-		if page > 100000 {
-			return nil, errors.New("feishu: departments: the page token never ends")
-		}
+	err := dirPages("departments", func(token string) (*bool, *string, error) {
 		var data *larkcontact.ChildrenDepartmentRespData
 		err := c.dirCall(ctx, "list departments", func(ctx context.Context, opt larkcore.RequestOptionFunc) (*larkcore.ApiResp, larkcore.CodeError, error) {
 			b := larkcontact.NewChildrenDepartmentReqBuilder().DepartmentId(RootDepartment).DepartmentIdType(deptIDType).
@@ -107,11 +123,8 @@ func (c *Client) DirectoryDepartments(ctx context.Context) ([]DirectoryDepartmen
 			data = resp.Data
 			return resp.ApiResp, resp.CodeError, nil
 		})
-		if err != nil {
-			return nil, err
-		}
-		if data == nil {
-			return out, nil
+		if err != nil || data == nil {
+			return nil, nil, err
 		}
 		for _, d := range data.Items {
 			if d == nil {
@@ -128,22 +141,19 @@ func (c *Client) DirectoryDepartments(ctx context.Context) ([]DirectoryDepartmen
 				out = append(out, dd)
 			}
 		}
-		if data.HasMore == nil || !*data.HasMore || str(data.PageToken) == "" || str(data.PageToken) == token {
-			return out, nil
-		}
-		token = str(data.PageToken)
+		return data.HasMore, data.PageToken, nil
+	})
+	if err != nil {
+		return nil, err
 	}
+	return out, nil
 }
 
 // DepartmentMembers lists the users directly in department deptID
 // (users/find_by_department), following page tokens.
 func (c *Client) DepartmentMembers(ctx context.Context, deptID string) ([]DirectoryMember, error) {
 	var out []DirectoryMember
-	token := ""
-	for page := 0; ; page++ {
-		if page > 100000 {
-			return nil, errors.New("feishu: find_by_department: the page token never ends")
-		}
+	err := dirPages("find_by_department", func(token string) (*bool, *string, error) {
 		var data *larkcontact.FindByDepartmentUserRespData
 		err := c.dirCall(ctx, "list department members", func(ctx context.Context, opt larkcore.RequestOptionFunc) (*larkcore.ApiResp, larkcore.CodeError, error) {
 			b := larkcontact.NewFindByDepartmentUserReqBuilder().DepartmentId(deptID).DepartmentIdType(deptIDType).
@@ -158,23 +168,20 @@ func (c *Client) DepartmentMembers(ctx context.Context, deptID string) ([]Direct
 			data = resp.Data
 			return resp.ApiResp, resp.CodeError, nil
 		})
-		if err != nil {
-			return nil, err
-		}
-		if data == nil {
-			return out, nil
+		if err != nil || data == nil {
+			return nil, nil, err
 		}
 		for _, u := range data.Items {
-			if u == nil {
-				continue
+			if u != nil {
+				out = append(out, c.memberOf(u))
 			}
-			out = append(out, c.memberOf(u))
 		}
-		if data.HasMore == nil || !*data.HasMore || str(data.PageToken) == "" || str(data.PageToken) == token {
-			return out, nil
-		}
-		token = str(data.PageToken)
+		return data.HasMore, data.PageToken, nil
+	})
+	if err != nil {
+		return nil, err
 	}
+	return out, nil
 }
 
 // memberOf is a user as a DirectoryMember.
