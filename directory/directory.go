@@ -49,35 +49,6 @@ type Source interface {
 // ErrNotFound is returned by a Lookup that knows no such person.
 var ErrNotFound = errors.New("no such person in the directory")
 
-// NormalizeMobile reduces a phone number to the form matching compares:
-// digits only, a leading +86 or 86 (mainland China) dropped, other country
-// codes kept with their "+".
-func NormalizeMobile(s string) string {
-	s = strings.TrimSpace(s)
-	plus := strings.HasPrefix(s, "+")
-	var b strings.Builder
-	for _, r := range s {
-		if r >= '0' && r <= '9' {
-			b.WriteRune(r)
-		}
-	}
-	d := b.String()
-	switch {
-	case d == "":
-		return ""
-	case plus && strings.HasPrefix(d, "86"):
-		return d[2:]
-	case plus:
-		return "+" + d
-	case len(d) == 13 && strings.HasPrefix(d, "86"):
-		return d[2:]
-	}
-	return d
-}
-
-// NormalizeEmail lower-cases and trims an e-mail address.
-func NormalizeEmail(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
-
 // clip cuts s to at most n runes (the column sizes of store.Employee).
 func clip(s string, n int) string {
 	s = strings.TrimSpace(s)

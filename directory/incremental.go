@@ -13,6 +13,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/learnloop/learnloop/directory/contact"
+	"github.com/learnloop/learnloop/roster"
 	"github.com/learnloop/learnloop/scheduler"
 	"github.com/learnloop/learnloop/store"
 )
@@ -394,12 +395,12 @@ func (s *Syncer) loadFor(ctx context.Context, p string, people []Person) (*state
 				q = q.Or("external_id = ?", no)
 			}
 			q = q.Or("external_id LIKE ?", clip(p+"-"+extIDUnsafe.ReplaceAllString(x.UserID, "_"), 60)+"%")
-			if m := strings.Join(digits.FindAllString(NormalizeMobile(x.Mobile), -1), ""); len(m) >= 4 {
+			if m := strings.Join(digits.FindAllString(roster.NormalizeMobile(x.Mobile), -1), ""); len(m) >= 4 {
 				// A superset: stored mobiles may carry spaces or +86;
 				// match compares them normalized.
 				q = q.Or("mobile LIKE ?", "%"+m[len(m)-4:]+"%")
 			}
-			if e := NormalizeEmail(x.Email); e != "" {
+			if e := roster.NormalizeEmail(x.Email); e != "" {
 				q = q.Or("LOWER(TRIM(email)) = ?", e)
 			}
 		}

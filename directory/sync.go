@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"regexp"
 	"slices"
 	"sort"
@@ -17,6 +18,7 @@ import (
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 
+	"github.com/learnloop/learnloop/roster"
 	"github.com/learnloop/learnloop/store"
 )
 
@@ -269,7 +271,7 @@ type personWrite struct {
 // personHash fingerprints a member's directory fields.
 func personHash(x Person) string {
 	h := sha256.New()
-	for _, f := range []string{x.UserID, x.EmployeeNo, x.Name, x.Title, x.City, NormalizeMobile(x.Mobile), NormalizeEmail(x.Email), strings.Join(x.DeptIDs, ","), x.ManagerID, fmt.Sprint(x.Active)} {
+	for _, f := range []string{x.UserID, x.EmployeeNo, x.Name, x.Title, x.City, roster.NormalizeMobile(x.Mobile), roster.NormalizeEmail(x.Email), strings.Join(x.DeptIDs, ","), x.ManagerID, fmt.Sprint(x.Active)} {
 		h.Write([]byte(f))
 		h.Write([]byte{0})
 	}
@@ -368,10 +370,10 @@ func (st *state) add(e *store.Employee, p string) {
 	if id := platformID(e, p); id != "" {
 		st.byPID[id] = e
 	}
-	if m := NormalizeMobile(e.Mobile); m != "" {
+	if m := roster.NormalizeMobile(e.Mobile); m != "" {
 		st.byMobile[m] = append(st.byMobile[m], e)
 	}
-	if m := NormalizeEmail(e.Email); m != "" {
+	if m := roster.NormalizeEmail(e.Email); m != "" {
 		st.byEmail[m] = append(st.byEmail[m], e)
 	}
 }
@@ -420,9 +422,9 @@ func (st *state) match(p string, x Person) (*store.Employee, *store.DirectoryCon
 	for _, r := range []struct {
 		rule string
 		es   []*store.Employee
-	}{{"mobile", st.byMobile[NormalizeMobile(x.Mobile)]}, {"email", st.byEmail[NormalizeEmail(x.Email)]}} {
+	}{{"mobile", st.byMobile[roster.NormalizeMobile(x.Mobile)]}, {"email", st.byEmail[roster.NormalizeEmail(x.Email)]}} {
 		switch {
-		case len(r.es) == 0 || (r.rule == "mobile" && NormalizeMobile(x.Mobile) == "") || (r.rule == "email" && NormalizeEmail(x.Email) == ""):
+		case len(r.es) == 0 || (r.rule == "mobile" && roster.NormalizeMobile(x.Mobile) == "") || (r.rule == "email" && roster.NormalizeEmail(x.Email) == ""):
 			continue
 		case len(r.es) == 1 && free(r.es[0]):
 			return r.es[0], nil
@@ -596,10 +598,10 @@ func (s *Syncer) plan(p string, st *state, depts []Department, people []Person, 
 				}
 			}
 			want.Title, want.City = clip(x.Title, 128), clip(x.City, 64)
-			if mob := NormalizeMobile(x.Mobile); mob != "" {
+			if mob := roster.NormalizeMobile(x.Mobile); mob != "" {
 				want.Mobile = clip(mob, 32)
 			}
-			if em := NormalizeEmail(x.Email); em != "" {
+			if em := roster.NormalizeEmail(x.Email); em != "" {
 				want.Email = clip(em, 191)
 			}
 			if x.ManagerID != "" {
@@ -625,7 +627,9 @@ func (s *Syncer) plan(p string, st *state, depts []Department, people []Person, 
 			pl.created++
 			change(store.DirectoryCreated, x.UserID, 0, "new employee %s %s (%s)", want.ExternalID, want.Name, want.Department)
 		default:
-			cols := employeeDiff(m.emp, &want)
+			// want starts as the stored employee, so only what the sync
+			// set can differ.
+			cols := store.EmployeeChanges(m.emp, &want, nil)
 			if len(cols) == 0 {
 				break
 			}
@@ -637,7 +641,7 @@ func (s *Syncer) plan(p string, st *state, depts []Department, people []Person, 
 			default:
 				pl.updated++
 			}
-			for _, k := range sortedKeys(cols) {
+			for _, k := range slices.Sorted(maps.Keys(cols)) {
 				switch k {
 				case "department":
 					change(store.DirectoryMoved, x.UserID, m.emp.ID, "%s moved from %q to %q", m.emp.ExternalID, m.emp.Department, want.Department)
@@ -655,7 +659,7 @@ func (s *Syncer) plan(p string, st *state, depts []Department, people []Person, 
 			}
 			if hadID {
 				var other []string
-				for _, k := range sortedKeys(cols) {
+				for _, k := range slices.Sorted(maps.Keys(cols)) {
 					if k != "department" && k != "manager_id" && k != "active" {
 						other = append(other, k)
 					}
@@ -667,7 +671,7 @@ func (s *Syncer) plan(p string, st *state, depts []Department, people []Person, 
 		}
 		// The member row.
 		row := store.DirectoryPerson{Platform: p, UserID: clip(x.UserID, 128), EmployeeNo: clip(x.EmployeeNo, 64), Name: clip(x.Name, 128),
-			Title: clip(x.Title, 128), City: clip(x.City, 64), Mobile: clip(NormalizeMobile(x.Mobile), 32), Email: clip(NormalizeEmail(x.Email), 191),
+			Title: clip(x.Title, 128), City: clip(x.City, 64), Mobile: clip(roster.NormalizeMobile(x.Mobile), 32), Email: clip(roster.NormalizeEmail(x.Email), 191),
 			ManagerID: clip(x.ManagerID, 128), Active: x.Active, Hash: personHash(x), SyncedAt: now}
 		if len(x.DeptIDs) > 0 {
 			row.DeptID = clip(x.DeptIDs[0], 64)
@@ -733,43 +737,6 @@ func (s *Syncer) plan(p string, st *state, depts []Department, people []Person, 
 		}
 	}
 	return pl, nil
-}
-
-// employeeFields are the employee columns a sync writes.
-var employeeFields = []struct {
-	col string
-	get func(*store.Employee) any
-}{
-	{"name", func(e *store.Employee) any { return e.Name }},
-	{"department", func(e *store.Employee) any { return e.Department }},
-	{"title", func(e *store.Employee) any { return e.Title }},
-	{"city", func(e *store.Employee) any { return e.City }},
-	{"manager_id", func(e *store.Employee) any { return e.ManagerID }},
-	{"email", func(e *store.Employee) any { return e.Email }},
-	{"mobile", func(e *store.Employee) any { return e.Mobile }},
-	{"wecom_id", func(e *store.Employee) any { return e.WecomID }},
-	{"feishu_id", func(e *store.Employee) any { return e.FeishuID }},
-	{"dingtalk_id", func(e *store.Employee) any { return e.DingtalkID }},
-	{"active", func(e *store.Employee) any { return e.Active }},
-}
-
-func employeeDiff(old, want *store.Employee) map[string]any {
-	out := map[string]any{}
-	for _, f := range employeeFields {
-		if v := f.get(want); v != f.get(old) {
-			out[f.col] = v
-		}
-	}
-	return out
-}
-
-func sortedKeys(m map[string]any) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 // apply writes a plan in batches, each its own transaction: a crash midway

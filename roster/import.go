@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 
@@ -59,52 +61,13 @@ type Result struct {
 	Enrolled  int `json:"enrolled"`  // newly on the session's roster
 }
 
-// employeeFields are the columns an import writes, with their values.
-var employeeFields = []struct {
-	col string
-	get func(*store.Employee) any
-}{
-	{"name", func(e *store.Employee) any { return e.Name }},
-	{"department", func(e *store.Employee) any { return e.Department }},
-	{"title", func(e *store.Employee) any { return e.Title }},
-	{"city", func(e *store.Employee) any { return e.City }},
-	{"manager_id", func(e *store.Employee) any { return e.ManagerID }},
-	{"email", func(e *store.Employee) any { return e.Email }},
-	{"mobile", func(e *store.Employee) any { return e.Mobile }},
-	{"platform", func(e *store.Employee) any { return e.Platform }},
-	{"wecom_id", func(e *store.Employee) any { return e.WecomID }},
-	{"feishu_id", func(e *store.Employee) any { return e.FeishuID }},
-	{"dingtalk_id", func(e *store.Employee) any { return e.DingtalkID }},
-	{"locale", func(e *store.Employee) any { return e.Locale }},
-	{"tags", func(e *store.Employee) any { return e.Tags }},
-	{"active", func(e *store.Employee) any { return e.Active }},
-}
-
 var platformIDCols = map[string]bool{"wecom_id": true, "feishu_id": true, "dingtalk_id": true}
 
 // changes lists the columns (with new values) where row r differs from the
 // stored employee; a column the row's file did not have is left alone.
 func changes(r Row, stored *store.Employee) map[string]any {
 	want := r.Employee()
-	out := map[string]any{}
-	for _, f := range employeeFields {
-		if f.col != "active" && !r.Has(f.col) {
-			continue
-		}
-		if v := f.get(&want); v != f.get(stored) {
-			out[f.col] = v
-		}
-	}
-	return out
-}
-
-func sortedKeys(m map[string]any) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
+	return store.EmployeeChanges(stored, &want, func(col string) bool { return col == "active" || r.Has(col) })
 }
 
 // Import creates and updates the employees of rows and, when sessionID is
@@ -242,7 +205,7 @@ func importTx(tx *gorm.DB, actor Actor, sessionID uint64, rows []Row) (Result, e
 			for _, c := range changed {
 				if reason, ok := why[c.emp.ID]; ok {
 					refused = append(refused, rowError(c.row.Line, "external_id", CodeNotYours, "roster:not_yours",
-						quote(c.row.ExternalID), reason, strings.Join(sortedKeys(c.cols), ", ")))
+						quote(c.row.ExternalID), reason, strings.Join(slices.Sorted(maps.Keys(c.cols)), ", ")))
 				}
 			}
 		}

@@ -27,9 +27,10 @@ type Lookup interface {
 	ByEmail(ctx context.Context, email string) (string, error)
 }
 
-// normMobile and normEmail match directory.NormalizeMobile/NormalizeEmail
-// (roster does not import directory).
-func normMobile(s string) string {
+// NormalizeMobile reduces a phone number to the form matching compares
+// (here and in the directory sync): digits only, a leading +86 or 86
+// (mainland China) dropped, other country codes kept with their "+".
+func NormalizeMobile(s string) string {
 	s = strings.TrimSpace(s)
 	plus := strings.HasPrefix(s, "+")
 	var b strings.Builder
@@ -52,7 +53,8 @@ func normMobile(s string) string {
 	return d
 }
 
-func normEmail(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
+// NormalizeEmail lower-cases and trims an e-mail address.
+func NormalizeEmail(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
 
 func colBit(col string) uint16 {
 	for i, c := range Columns {
@@ -144,7 +146,7 @@ func Resolve(ctx context.Context, db *gorm.DB, rows []Row, lookups []Lookup) ([]
 			}
 			col = "external_id"
 		case r.Mobile != "":
-			m := normMobile(r.Mobile)
+			m := NormalizeMobile(r.Mobile)
 			es, err := one(db.Where("mobile IN ?", []string{m, r.Mobile, "+86" + m}))
 			if err != nil {
 				return nil, err
@@ -158,7 +160,7 @@ func Resolve(ctx context.Context, db *gorm.DB, rows []Row, lookups []Lookup) ([]
 			}
 			col, how = "mobile", "mobile"
 		default:
-			es, err := one(db.Where("LOWER(email) = ?", normEmail(r.Email)))
+			es, err := one(db.Where("LOWER(email) = ?", NormalizeEmail(r.Email)))
 			if err != nil {
 				return nil, err
 			}
@@ -185,10 +187,10 @@ func Resolve(ctx context.Context, db *gorm.DB, rows []Row, lookups []Lookup) ([]
 			if r.Name == "" {
 				r.Name, r.has = emp.Name, r.has&^colBit("name")
 			}
-			if r.Mobile != "" && normMobile(r.Mobile) == normMobile(emp.Mobile) {
+			if r.Mobile != "" && NormalizeMobile(r.Mobile) == NormalizeMobile(emp.Mobile) {
 				r.Mobile = emp.Mobile
 			}
-			if r.Email != "" && normEmail(r.Email) == normEmail(emp.Email) {
+			if r.Email != "" && NormalizeEmail(r.Email) == NormalizeEmail(emp.Email) {
 				r.Email = emp.Email
 			}
 		case emp != nil: // new, found through a platform's API

@@ -95,6 +95,45 @@ type Employee struct {
 	UpdatedAt  time.Time
 }
 
+// employeeColumns are the employees columns a roster import or a
+// directory sync may change, with their values on an Employee.
+var employeeColumns = []struct {
+	col string
+	get func(*Employee) any
+}{
+	{"name", func(e *Employee) any { return e.Name }},
+	{"department", func(e *Employee) any { return e.Department }},
+	{"title", func(e *Employee) any { return e.Title }},
+	{"city", func(e *Employee) any { return e.City }},
+	{"manager_id", func(e *Employee) any { return e.ManagerID }},
+	{"email", func(e *Employee) any { return e.Email }},
+	{"mobile", func(e *Employee) any { return e.Mobile }},
+	{"platform", func(e *Employee) any { return e.Platform }},
+	{"wecom_id", func(e *Employee) any { return e.WecomID }},
+	{"feishu_id", func(e *Employee) any { return e.FeishuID }},
+	{"dingtalk_id", func(e *Employee) any { return e.DingtalkID }},
+	{"locale", func(e *Employee) any { return e.Locale }},
+	{"tags", func(e *Employee) any { return e.Tags }},
+	{"active", func(e *Employee) any { return e.Active }},
+}
+
+// EmployeeChanges returns the columns (with want's values) where want
+// differs from old: the profile columns, platform ids, platform, locale,
+// tags and active, never ids or timestamps. keep, when not nil, picks the
+// columns to compare.
+func EmployeeChanges(old, want *Employee, keep func(col string) bool) map[string]any {
+	out := map[string]any{}
+	for _, c := range employeeColumns {
+		if keep != nil && !keep(c.col) {
+			continue
+		}
+		if v := c.get(want); v != c.get(old) {
+			out[c.col] = v
+		}
+	}
+	return out
+}
+
 // Course is a training programme that runs as one or more sessions.
 type Course struct {
 	ID          uint64 `gorm:"primaryKey"`
