@@ -1,9 +1,9 @@
 // Package fielderr is the one "invalid input" error of learnloop's domain
-// services (command, campaigns, digests, webhooks): every invalid field with
-// a stable code, its arguments and an English message. The services alias
-// its types (command.FieldError, campaigns.InvalidError, …) so the front
-// doors — the API, the console and the CLI — map one type, each in one
-// place. It imports nothing of learnloop, so any package may use it.
+// services (command, campaigns, digests, webhooks, presence): every invalid
+// field with a stable code, its arguments and an English message. The
+// services alias its types (command.FieldError, campaigns.InvalidError, …)
+// so the front doors — the API, the console and the CLI — map one type,
+// each in one place. It imports nothing of learnloop, so any package may use it.
 package fielderr
 
 import (

@@ -26,6 +26,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/learnloop/learnloop/bot"
+	"github.com/learnloop/learnloop/fielderr"
 	"github.com/learnloop/learnloop/store"
 	"github.com/learnloop/learnloop/text"
 )
@@ -110,24 +111,12 @@ const (
 	maxRadius        = 5000
 )
 
-// FieldError is one invalid setting.
-type FieldError struct {
-	Field string `json:"field"`
-	// Code is a stable reason, one of the API's field codes (out_of_range, not_allowed).
-	Code    string `json:"code"`
-	Message string `json:"message"`
-}
+// FieldError is one invalid setting; Code is one of the API's field codes
+// (out_of_range, not_allowed).
+type FieldError = fielderr.Error
 
 // ValidationError lists every invalid setting; nothing was saved.
-type ValidationError struct{ Fields []FieldError }
-
-func (e *ValidationError) Error() string {
-	parts := make([]string, len(e.Fields))
-	for i, f := range e.Fields {
-		parts[i] = f.Field + ": " + f.Message
-	}
-	return "presence: invalid settings: " + strings.Join(parts, "; ")
-}
+type ValidationError = fielderr.Invalid
 
 // Rules are a session's presence settings as callers set them.
 type Rules struct {
