@@ -8,6 +8,7 @@ import (
 
 	"gorm.io/gorm"
 
+	"github.com/learnloop/learnloop/internal/defaults"
 	"github.com/learnloop/learnloop/store"
 )
 
@@ -239,9 +240,4 @@ func (c *Checkins) find(ctx context.Context, sessionID, employeeID uint64) (stor
 	return ci, ci.ID != 0, nil
 }
 
-func (c *Checkins) now() time.Time {
-	if c.Now != nil {
-		return c.Now().UTC()
-	}
-	return time.Now().UTC()
-}
+func (c *Checkins) now() time.Time { return defaults.Now(c.Now) }

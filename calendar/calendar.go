@@ -36,6 +36,7 @@ import (
 
 	"github.com/learnloop/learnloop/bot"
 	"github.com/learnloop/learnloop/calendar/invite"
+	"github.com/learnloop/learnloop/internal/defaults"
 	"github.com/learnloop/learnloop/scheduler"
 	"github.com/learnloop/learnloop/store"
 	"github.com/learnloop/learnloop/text"
@@ -94,19 +95,9 @@ type Service struct {
 	Now         func() time.Time
 }
 
-func (s *Service) now() time.Time {
-	if s.Now != nil {
-		return s.Now().UTC()
-	}
-	return time.Now().UTC()
-}
+func (s *Service) now() time.Time { return defaults.Now(s.Now) }
 
-func (s *Service) log() *slog.Logger {
-	if s.Logger != nil {
-		return s.Logger
-	}
-	return slog.Default()
-}
+func (s *Service) log() *slog.Logger { return defaults.Logger(s.Logger) }
 
 // Register adds the sync job's handler to the scheduler.
 func (s *Service) Register() { s.Sched.Register(JobSync, s.Handle) }

@@ -147,9 +147,7 @@ func newConsole(d Deps) (*Console, error) {
 	if d.LivePoll <= 0 {
 		d.LivePoll = 2 * time.Second
 	}
-	if d.Logger == nil {
-		d.Logger = slog.Default()
-	}
+	d.Logger = defaults.Logger(d.Logger)
 	c := &Console{d: d}
 	if err := c.parseTemplates(); err != nil {
 		return nil, fmt.Errorf("console: templates: %w", err)

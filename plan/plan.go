@@ -15,6 +15,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/learnloop/learnloop/bot"
+	"github.com/learnloop/learnloop/internal/defaults"
 	"github.com/learnloop/learnloop/scheduler"
 	"github.com/learnloop/learnloop/sendtime"
 	"github.com/learnloop/learnloop/store"
@@ -66,12 +67,7 @@ type Planner struct {
 	Audiences map[string]bool
 }
 
-func (p *Planner) now() time.Time {
-	if p.Now != nil {
-		return p.Now().UTC()
-	}
-	return time.Now().UTC()
-}
+func (p *Planner) now() time.Time { return defaults.Now(p.Now) }
 
 // Plan errors.
 var (
