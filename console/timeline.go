@@ -161,6 +161,14 @@ func (c *Console) timelineRows(r *http.Request, v *viewer, lang text.Locale, sc 
 		row.CanEdit = write && editable
 		row.CanSend = write && tp.Status != store.TouchpointCancelled && tp.Status != store.TouchpointPaused
 		row.CanPause = write && tp.Status == store.TouchpointScheduled
+		if write && tp.Status == store.TouchpointFired {
+			// The variants still waiting for their own time can be held.
+			waiting, err := c.d.Planner.VariantsWaiting(r.Context(), tp)
+			if err != nil {
+				return nil, t, err
+			}
+			row.CanPause = waiting
+		}
 		row.CanResume = write && tp.Status == store.TouchpointPaused
 		row.CanDelete = write && tp.Status != store.TouchpointCancelled
 		rows = append(rows, row)

@@ -410,6 +410,15 @@ func (p *Planner) SetPaused(ctx context.Context, tx *gorm.DB, tpID uint64, pause
 		return tp, fmt.Errorf("touchpoint %d: %w", tpID, ErrNotFound)
 	}
 	if paused {
+		// Some variants sent, some waiting for their own time: the pause
+		// holds those still to send.
+		waiting, err := VariantsWaiting(ctx, tx, tp)
+		if err != nil {
+			return tp, err
+		}
+		if waiting {
+			return tp, p.pauseVariants(ctx, tx, &tp)
+		}
 		if tp.Status != store.TouchpointScheduled {
 			return tp, fmt.Errorf("touchpoint %d is %s: %w", tpID, tp.Status, ErrConflict)
 		}
@@ -421,6 +430,15 @@ func (p *Planner) SetPaused(ctx context.Context, tx *gorm.DB, tpID uint64, pause
 	}
 	if tp.Status != store.TouchpointPaused {
 		return tp, fmt.Errorf("touchpoint %d is %s: %w", tpID, tp.Status, ErrConflict)
+	}
+	if tp.Variants > 0 && tp.CronSpec == "" {
+		sent, err := Sent(ctx, tx, tp.ID)
+		if err != nil {
+			return tp, err
+		}
+		if sent {
+			return tp, p.resumeVariants(ctx, tx, &tp)
+		}
 	}
 	tp.Status = store.TouchpointScheduled
 	return tp, p.Update(ctx, tx, &tp)

@@ -438,40 +438,136 @@ func (p *Planner) movePendingVariants(ctx context.Context, tx *gorm.DB, sess sto
 		return fmt.Errorf("load sent touchpoints with variants: %w", err)
 	}
 	for _, tp := range tps {
-		vs, err := LoadVariants(ctx, tx, tp.ID)
-		if err != nil {
+		if err := p.replanVariants(ctx, tx, tp, sess, func(state string) bool { return state == store.JobAvailable }); err != nil {
 			return err
 		}
-		for _, v := range vs {
-			key := variantJobKey(tp.ID, OneOff, v.ID)
-			var waiting int64
-			if err := tx.WithContext(ctx).Model(&store.Job{}).Where("unique_key = ? AND state = ?", key, store.JobAvailable).Count(&waiting).Error; err != nil {
-				return fmt.Errorf("find the job of variant %s: %w", v.Name, err)
-			}
-			if waiting == 0 {
-				continue
-			}
-			vt := variantTouchpoint(tp, v)
-			vt.Status = store.TouchpointScheduled
-			if err := p.computeRunAt(ctx, tx, &vt, sess); err != nil {
+	}
+	return nil
+}
+
+// variantJobStates is the state of the fire job of each variant of
+// one-off touchpoint tpID, by variant id ("" when it has none).
+func variantJobStates(ctx context.Context, db *gorm.DB, tpID uint64, vs []store.TouchpointVariant) (map[uint64]string, error) {
+	keys := make([]string, len(vs))
+	byKey := make(map[string]uint64, len(vs))
+	for i, v := range vs {
+		keys[i] = variantJobKey(tpID, OneOff, v.ID)
+		byKey[keys[i]] = v.ID
+	}
+	out := make(map[uint64]string, len(vs))
+	if len(keys) == 0 {
+		return out, nil
+	}
+	var jobs []store.Job
+	if err := db.WithContext(ctx).Select("unique_key", "state").Where("unique_key IN ?", keys).Find(&jobs).Error; err != nil {
+		return nil, fmt.Errorf("load the variants' jobs of touchpoint %d: %w", tpID, err)
+	}
+	for _, j := range jobs {
+		if j.UniqueKey != nil {
+			out[byKey[*j.UniqueKey]] = j.State
+		}
+	}
+	return out, nil
+}
+
+// VariantsWaiting reports whether tp, a one-off touchpoint whose first
+// variants already went out (status fired), still has variants waiting for
+// their own time: those a pause holds, a resume sends and a cancel drops.
+func VariantsWaiting(ctx context.Context, db *gorm.DB, tp store.Touchpoint) (bool, error) {
+	if tp.Status != store.TouchpointFired || tp.Variants == 0 || tp.CronSpec != "" {
+		return false, nil
+	}
+	vs, err := LoadVariants(ctx, db, tp.ID)
+	if err != nil {
+		return false, err
+	}
+	states, err := variantJobStates(ctx, db, tp.ID, vs)
+	if err != nil {
+		return false, err
+	}
+	for _, st := range states {
+		if st == store.JobAvailable {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// VariantsWaiting is VariantsWaiting on the planner's database.
+func (p *Planner) VariantsWaiting(ctx context.Context, tp store.Touchpoint) (bool, error) {
+	return VariantsWaiting(ctx, p.DB, tp)
+}
+
+// pauseVariants pauses tp, a one-off touchpoint of which some variants
+// were sent: the variants still waiting keep their people and lose their
+// jobs until a resume.
+func (p *Planner) pauseVariants(ctx context.Context, tx *gorm.DB, tp *store.Touchpoint) error {
+	vs, err := LoadVariants(ctx, tx, tp.ID)
+	if err != nil {
+		return err
+	}
+	tp.Status = store.TouchpointPaused
+	if err := tx.WithContext(ctx).Model(tp).Update("status", tp.Status).Error; err != nil {
+		return fmt.Errorf("pause touchpoint %d: %w", tp.ID, err)
+	}
+	return p.cancelJobs(ctx, tx, *tp, vs)
+}
+
+// resumeVariants resumes tp, a paused one-off touchpoint of which some
+// variants were sent before the pause: it is fired again (what was sent
+// stays sent) and every variant whose job has not run is planned again
+// from now, as a session move plans it.
+func (p *Planner) resumeVariants(ctx context.Context, tx *gorm.DB, tp *store.Touchpoint) error {
+	var sess store.Session
+	if err := tx.WithContext(ctx).First(&sess, tp.SessionID).Error; err != nil {
+		return fmt.Errorf("load session: %w", err)
+	}
+	tp.Status = store.TouchpointFired
+	if err := tx.WithContext(ctx).Model(tp).Update("status", tp.Status).Error; err != nil {
+		return fmt.Errorf("resume touchpoint %d: %w", tp.ID, err)
+	}
+	return p.replanVariants(ctx, tx, *tp, sess, func(state string) bool {
+		return state != store.JobRunning && state != store.JobCompleted && state != store.JobFailed
+	})
+}
+
+// replanVariants plans again each variant of tp (fired, so not planned as
+// a whole) whose job state pending accepts: its time from now, its job
+// moved there, or cancelled when that time makes it pointless.
+func (p *Planner) replanVariants(ctx context.Context, tx *gorm.DB, tp store.Touchpoint, sess store.Session, pending func(state string) bool) error {
+	vs, err := LoadVariants(ctx, tx, tp.ID)
+	if err != nil {
+		return err
+	}
+	states, err := variantJobStates(ctx, tx, tp.ID, vs)
+	if err != nil {
+		return err
+	}
+	for _, v := range vs {
+		if !pending(states[v.ID]) {
+			continue
+		}
+		key := variantJobKey(tp.ID, OneOff, v.ID)
+		vt := variantTouchpoint(tp, v)
+		vt.Status = store.TouchpointScheduled
+		if err := p.computeRunAt(ctx, tx, &vt, sess); err != nil {
+			return err
+		}
+		if vt.Status != store.TouchpointScheduled {
+			if err := p.Sched.CancelKey(ctx, tx, key); err != nil {
 				return err
 			}
-			if vt.Status != store.TouchpointScheduled {
-				if err := p.Sched.CancelKey(ctx, tx, key); err != nil {
-					return err
-				}
-				continue
-			}
-			if err := tx.WithContext(ctx).Model(&store.TouchpointVariant{}).Where("id = ?", v.ID).
-				Updates(map[string]any{"run_at": vt.RunAt, "send_basis": vt.SendBasis}).Error; err != nil {
-				return fmt.Errorf("plan variant %s: %w", v.Name, err)
-			}
-			if _, _, err := p.Sched.Enqueue(ctx, tx, scheduler.JobSpec{
-				Kind: JobFire, UniqueKey: key, Replace: true, RunAt: vt.RunAt,
-				Payload: FirePayload{TouchpointID: tp.ID, Occurrence: OneOff, Variant: v.ID},
-			}); err != nil {
-				return fmt.Errorf("move variant %s of touchpoint %d: %w", v.Name, tp.ID, err)
-			}
+			continue
+		}
+		if err := tx.WithContext(ctx).Model(&store.TouchpointVariant{}).Where("id = ?", v.ID).
+			Updates(map[string]any{"run_at": vt.RunAt, "send_basis": vt.SendBasis}).Error; err != nil {
+			return fmt.Errorf("plan variant %s: %w", v.Name, err)
+		}
+		if _, _, err := p.Sched.Enqueue(ctx, tx, scheduler.JobSpec{
+			Kind: JobFire, UniqueKey: key, Replace: true, RunAt: vt.RunAt,
+			Payload: FirePayload{TouchpointID: tp.ID, Occurrence: OneOff, Variant: v.ID},
+		}); err != nil {
+			return fmt.Errorf("plan variant %s of touchpoint %d: %w", v.Name, tp.ID, err)
 		}
 	}
 	return nil

@@ -230,3 +230,77 @@ func TestSessionMoveMovesTheVariantsStillWaiting(t *testing.T) {
 		require.Equal(t, stored[0].RunAt.UTC(), after[0].RunAt.UTC())
 	})
 }
+
+// TestPauseResumeCancelActOnTheVariantsStillToSend: A went out (a delivery,
+// its job completed, the touchpoint fired), B waits for its own time. A
+// pause holds B (its job cancelled, A's left completed); pausing again is a
+// conflict; a resume plans B again at its time and leaves A sent; a cancel
+// drops B. Without a waiting variant a fired touchpoint cannot be paused.
+// On both databases.
+func TestPauseResumeCancelActOnTheVariantsStillToSend(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *storetest.DB) {
+		ctx := context.Background()
+		now := time.Date(2026, 3, 1, 10, 0, 0, 0, shanghai)
+		start := time.Date(2026, 3, 5, 9, 0, 0, 0, shanghai)
+		b := setup(t, db, now, start)
+		tp := b.create(t, store.Touchpoint{Kind: bot.KindReminder, Anchor: store.AnchorStart, Offset: *secs(-24 * time.Hour), Audience: store.AudienceAll})
+		vs := []store.TouchpointVariant{{Weight: 1, Timing: store.TimingSame}, {Weight: 1, Timing: store.TimingOffset, Offset: secs(-20 * time.Hour)}}
+		require.NoError(t, db.Transaction(func(tx *gorm.DB) error { return b.p.SetVariants(ctx, tx, &tp, b.sess, vs) }))
+		stored, err := plan.LoadVariants(ctx, db.DB, tp.ID)
+		require.NoError(t, err)
+		key := func(v store.TouchpointVariant) string { return "tp:" + itoa(tp.ID) + ":0:v" + itoa(v.ID) }
+		state := func(v store.TouchpointVariant) store.Job {
+			var j store.Job
+			require.NoError(t, db.Where("unique_key = ?", key(v)).Take(&j).Error)
+			return j
+		}
+		status := func() string {
+			var got store.Touchpoint
+			require.NoError(t, db.First(&got, tp.ID).Error)
+			return got.Status
+		}
+		setPaused := func(paused bool) error {
+			return db.Transaction(func(tx *gorm.DB) error { _, err := b.p.SetPaused(ctx, tx, tp.ID, paused); return err })
+		}
+		// A's fire ran: one delivery, its job completed, the touchpoint fired.
+		e := store.Employee{ExternalID: "A1", Name: "甲", Active: true}
+		require.NoError(t, db.Create(&e).Error)
+		sent := now
+		require.NoError(t, db.Create(&store.Delivery{TouchpointID: tp.ID, Occurrence: plan.OneOff, EmployeeID: e.ID, SessionID: b.sess.ID,
+			Key: "k-a1", Platform: "simulator", UserID: "A1", Status: store.DeliverySent, SentAt: &sent}).Error)
+		require.NoError(t, db.Model(&store.Job{}).Where("unique_key = ?", key(stored[0])).Update("state", store.JobCompleted).Error)
+		require.NoError(t, db.Model(&store.Touchpoint{}).Where("id = ?", tp.ID).Update("status", store.TouchpointFired).Error)
+		fired := tp
+		fired.Status = store.TouchpointFired
+		waiting, err := plan.VariantsWaiting(ctx, db.DB, fired)
+		require.NoError(t, err)
+		require.True(t, waiting)
+
+		require.NoError(t, setPaused(true))
+		require.Equal(t, store.TouchpointPaused, status())
+		require.Equal(t, store.JobCompleted, state(stored[0]).State, "A's sent fire is left alone")
+		require.Equal(t, store.JobCancelled, state(stored[1]).State, "B is held")
+		require.ErrorIs(t, setPaused(true), plan.ErrConflict)
+
+		require.NoError(t, setPaused(false))
+		require.Equal(t, store.TouchpointFired, status(), "what was sent stays sent")
+		require.Equal(t, store.JobCompleted, state(stored[0]).State, "A is not sent again")
+		jb := state(stored[1])
+		require.Equal(t, store.JobAvailable, jb.State)
+		require.Equal(t, time.Date(2026, 3, 4, 13, 0, 0, 0, shanghai).UTC(), jb.RunAt.UTC(), "B at start − 20 h")
+		require.ErrorIs(t, setPaused(false), plan.ErrConflict)
+
+		require.NoError(t, db.Transaction(func(tx *gorm.DB) error { return b.p.Delete(ctx, tx, tp.ID) }))
+		require.Equal(t, store.TouchpointCancelled, status())
+		require.Equal(t, store.JobCancelled, state(stored[1]).State, "a cancel drops B")
+
+		// B went out too: nothing waits, so a fired touchpoint is not paused.
+		tp2 := b.create(t, store.Touchpoint{Kind: bot.KindReminder, Anchor: store.AnchorStart, Offset: *secs(-30 * time.Hour), Audience: store.AudienceAll})
+		require.NoError(t, db.Transaction(func(tx *gorm.DB) error { return b.p.SetVariants(ctx, tx, &tp2, b.sess, vs) }))
+		require.NoError(t, db.Model(&store.Job{}).Where("unique_key LIKE ?", "tp:"+itoa(tp2.ID)+":0:v%").Update("state", store.JobCompleted).Error)
+		require.NoError(t, db.Model(&store.Touchpoint{}).Where("id = ?", tp2.ID).Update("status", store.TouchpointFired).Error)
+		err = db.Transaction(func(tx *gorm.DB) error { _, err := b.p.SetPaused(ctx, tx, tp2.ID, true); return err })
+		require.ErrorIs(t, err, plan.ErrConflict)
+	})
+}
