@@ -38,6 +38,7 @@ import (
 	"github.com/learnloop/learnloop/plan"
 	"github.com/learnloop/learnloop/presence"
 	"github.com/learnloop/learnloop/ratelimit"
+	"github.com/learnloop/learnloop/reports"
 	"github.com/learnloop/learnloop/scheduler"
 	"github.com/learnloop/learnloop/store"
 	"github.com/learnloop/learnloop/surveys"
@@ -333,7 +334,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 	if err := a.surveys.Register(a.extensions); err != nil {
 		return nil, err
 	}
-	a.campaigns = &campaigns.Service{DB: a.db, Planner: a.planner, Secret: secret, Location: loc, Locale: cfg.Locale, Logger: a.log.With("component", "campaigns"), Now: now}
+	a.campaigns = &campaigns.Service{DB: a.db, Planner: a.planner, Secret: secret, MinSample: cfg.Experiments.MinSample, Location: loc, Locale: cfg.Locale, Logger: a.log.With("component", "campaigns"), Now: now}
 	if err := a.campaigns.Register(a.extensions); err != nil {
 		return nil, err
 	}
@@ -395,7 +396,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*App, error) {
 	a.calendar.Register()
 	a.commands = &command.Service{DB: a.db, Planner: a.planner, Surveys: a.surveys, Admin: a.surveys, Checkins: a.router.Checkins,
 		Calendar:      a.calendar,
-		RosterLookups: directory.RosterLookups(a.messengers), Now: now, Defaults: command.Defaults{
+		RosterLookups: directory.RosterLookups(a.messengers), Now: now, ReportOptions: reports.Options{ExperimentMinSample: cfg.Experiments.MinSample}, Defaults: command.Defaults{
 			Location: loc, Locale: cfg.Locale, OpensBefore: cfg.Checkin.OpensBefore.D(), Grace: cfg.Checkin.Grace.D(), MakeupAfter: cfg.Checkin.MakeupAfter.D()}}
 	ch, err := console.New(console.Deps{
 		Commands: a.commands, Accounts: &accounts.Service{DB: a.db, Now: now},

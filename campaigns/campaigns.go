@@ -29,6 +29,7 @@ import (
 
 	"github.com/learnloop/learnloop/internal/defaults"
 	"github.com/learnloop/learnloop/plan"
+	"github.com/learnloop/learnloop/experiment"
 	"github.com/learnloop/learnloop/reports"
 	"github.com/learnloop/learnloop/scheduler"
 	"github.com/learnloop/learnloop/sendtime"
@@ -60,9 +61,6 @@ const (
 	MaxButtons  = 4
 	MaxVariants = 4
 	MaxBody     = 2000
-	// DefaultMinSample is the sent deliveries per variant an experiment needs
-	// before its comparison is shown.
-	DefaultMinSample = 100
 	// DefaultMinGroupSize is the smallest department a report shows.
 	DefaultMinGroupSize = 5
 )
@@ -81,7 +79,11 @@ type Service struct {
 	// WebhookWindow is how far a signed webhook's timestamp may be from now;
 	// zero means 5 minutes.
 	WebhookWindow time.Duration
-	Location      *time.Location
+	// MinSample is a new campaign's minimum sample per variant when its
+	// input sets none (experiments.min_sample); zero means
+	// experiment.DefaultMinSample.
+	MinSample int
+	Location  *time.Location
 	Locale        string
 	Logger        *slog.Logger
 	Now           func() time.Time
@@ -92,6 +94,15 @@ type Service struct {
 func (s *Service) now() time.Time { return defaults.Now(s.Now) }
 
 func (s *Service) log() *slog.Logger { return defaults.Logger(s.Logger) }
+
+// DefaultMinSample is the minimum sample per variant a new campaign gets
+// when its input sets none.
+func (s *Service) DefaultMinSample() int {
+	if s.MinSample > 0 {
+		return s.MinSample
+	}
+	return experiment.DefaultMinSample
+}
 
 func (s *Service) window() time.Duration {
 	if s.AttributionWindow > 0 {
@@ -234,7 +245,7 @@ func (s *Service) validate(in *Input) (*time.Location, []FieldError) {
 		errs = append(errs, FieldError{Field: "locale", Code: CodeBadChoice, Message: "must be zh-CN or en"})
 	}
 	if in.MinSample == 0 {
-		in.MinSample = DefaultMinSample
+		in.MinSample = s.DefaultMinSample()
 	}
 	if in.MinSample < 1 || in.MinSample > 1_000_000 {
 		errs = append(errs, FieldError{Field: "min_sample", Code: CodeOutOfRange, Message: "must be 1–1,000,000"})

@@ -24,6 +24,7 @@ import (
 	"github.com/learnloop/learnloop/fielderr"
 	"github.com/learnloop/learnloop/internal/defaults"
 	"github.com/learnloop/learnloop/plan"
+	"github.com/learnloop/learnloop/reports"
 	"github.com/learnloop/learnloop/roster"
 	"github.com/learnloop/learnloop/store"
 	"github.com/learnloop/learnloop/surveys"
@@ -278,6 +279,9 @@ type Service struct {
 	// calendars alone.
 	Calendar CalendarSync
 	Defaults Defaults
+	// ReportOptions tunes the session reports Reports gives (the
+	// experiments' minimum sample).
+	ReportOptions reports.Options
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }

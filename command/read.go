@@ -527,7 +527,7 @@ func (s *Service) Ready(ctx context.Context) (database, migrations error) {
 
 // Reports computes the figures from the service's database (package
 // reports, the one place figures are computed).
-func (s *Service) Reports() reports.Reader { return reports.Reader{DB: s.DB} }
+func (s *Service) Reports() reports.Reader { return reports.Reader{DB: s.DB, Options: s.ReportOptions} }
 
 // ---- clicks (recordings of what already happened) ----
 

@@ -76,6 +76,8 @@ type Config struct {
 	Directory  DirectoryConfig  `yaml:"directory"`
 	Webhooks   WebhooksConfig   `yaml:"webhooks"`
 	Calendar   CalendarConfig   `yaml:"calendar"`
+	// Experiments tunes the A/B tests of campaigns and class touchpoints.
+	Experiments ExperimentsConfig `yaml:"experiments"`
 
 	loc *time.Location // cached Location for Timezone; set by Load and Default
 }
@@ -183,6 +185,14 @@ type SurveysConfig struct {
 	EscalateAfter Duration `yaml:"escalate_after"`
 	// MinGroupSize suppresses report breakdowns of fewer respondents.
 	MinGroupSize int `yaml:"min_group_size"`
+}
+
+// ExperimentsConfig is the experiments section.
+type ExperimentsConfig struct {
+	// MinSample is the people each variant must have been delivered to
+	// before the comparison is shown: the default of new campaigns and the
+	// rule of class touchpoint experiments.
+	MinSample int `yaml:"min_sample"`
 }
 
 // PlatformsConfig holds one section per messaging platform.
@@ -314,7 +324,8 @@ func baseDefaults() *Config {
 			Followup: true, FollowupDays: []string{"30"}, FollowupReminders: []string{"72h", "144h"},
 			FollowupCloseAfter: Duration(14 * 24 * time.Hour), EscalateAfter: Duration(72 * time.Hour), MinGroupSize: 5,
 		},
-		Log: LogConfig{Level: "info", Format: "text"},
+		Log:         LogConfig{Level: "info", Format: "text"},
+		Experiments: ExperimentsConfig{MinSample: 100},
 		Platforms: PlatformsConfig{
 			WeCom: WeComConfig{
 				APIBase:         "https://qyapi.weixin.qq.com",

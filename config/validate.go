@@ -182,6 +182,9 @@ func (c *Config) Validate() error {
 			p.add("surveys.followup_days", "%q is not a number of days 1–366", v)
 		}
 	}
+	if c.Experiments.MinSample < 1 || c.Experiments.MinSample > 1_000_000 {
+		p.add("experiments.min_sample", "must be 1–1,000,000")
+	}
 	if c.Surveys.MinGroupSize < 1 {
 		p.add("surveys.min_group_size", "must be at least 1")
 	}

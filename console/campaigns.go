@@ -192,7 +192,7 @@ func (c *Console) campaignNewPage(w http.ResponseWriter, r *http.Request, v *vie
 	p.Form.Set("sched_kind", store.ScheduleNow)
 	p.Form.Set("time_zone", c.d.Location.String())
 	p.Form.Set("v0_name", "A")
-	p.Form.Set("min_sample", strconv.Itoa(campaigns.DefaultMinSample))
+	p.Form.Set("min_sample", strconv.Itoa(c.d.Campaigns.DefaultMinSample()))
 	p.Form.Set("min_group_size", strconv.Itoa(campaigns.DefaultMinGroupSize))
 	if from, err := strconv.ParseUint(r.URL.Query().Get("from"), 10, 64); err == nil {
 		// "Copy as a new campaign": the stored one's content, audience and
@@ -669,7 +669,8 @@ func (c *Console) campaignReportPage(w http.ResponseWriter, r *http.Request, v *
 		}
 		ct := &Table{Key: "experiment", Title: p.tr("campaign.experiment"), Empty: p.tr("campaign.exp.none"),
 			Columns: []string{p.tr("campaign.col.variant"), p.tr("campaign.col.metric"), p.tr("campaign.col.control"), p.tr("campaign.col.arm"),
-				p.tr("campaign.col.diff"), p.tr("campaign.col.ci"), p.tr("campaign.col.p"), p.tr("campaign.col.significant")}}
+				p.tr("campaign.col.diff"), p.tr("campaign.col.ci"), p.tr("campaign.col.p"), p.tr("campaign.col.significant"),
+				text.T(p.Lang, "experiment:label.method")}}
 		for _, cm := range e.Comparisons {
 			pv := Cell{V: nil}
 			if cm.P != nil {
@@ -681,7 +682,8 @@ func (c *Console) campaignReportPage(w http.ResponseWriter, r *http.Request, v *
 			}
 			ct.Rows = append(ct.Rows, []Cell{C(cm.Variant), {V: cm.Metric, Label: p.tr("campaign.fig." + metricKey(cm.Metric))},
 				C(fmt.Sprintf("%d/%d", cm.X1, cm.N1)), C(fmt.Sprintf("%d/%d", cm.X2, cm.N2)), {V: cm.Diff, Digits: 2},
-				C(fmt.Sprintf("[%s, %s]", strconv.FormatFloat(cm.CILow, 'f', 2, 64), strconv.FormatFloat(cm.CIHigh, 'f', 2, 64))), pv, sig})
+				C(fmt.Sprintf("[%s, %s]", strconv.FormatFloat(cm.CILow, 'f', 2, 64), strconv.FormatFloat(cm.CIHigh, 'f', 2, 64))), pv, sig,
+				{V: cm.Method, Label: text.T(p.Lang, "experiment:method."+cm.Method)}})
 		}
 		ev.Compared = ct
 		d.Experiment = ev

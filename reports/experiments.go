@@ -12,11 +12,6 @@ import (
 	"github.com/learnloop/learnloop/text"
 )
 
-// DefaultExperimentMinSample is the people each variant of a class
-// touchpoint must have been delivered to before its comparison is shown
-// (数据不足 until then).
-const DefaultExperimentMinSample = 50
-
 // Outcomes of a class touchpoint experiment: what counts as a success.
 const (
 	// OutcomeCheckedIn: the recipient checked in to the session (a check-in
@@ -48,10 +43,14 @@ type Experiment struct {
 	Kind         string `json:"kind"`
 	// Outcome is what counts as a success (OutcomeCheckedIn, …);
 	// Definition says it in words.
-	Outcome    string              `json:"outcome"`
-	Definition text.Message        `json:"-"`
-	Variants   []ExperimentVariant `json:"variants"`
-	Result     *experiment.Result  `json:"result"`
+	Outcome    string       `json:"outcome"`
+	Definition text.Message `json:"-"`
+	// Anonymous is set for a survey card of an anonymous survey: who
+	// completed it is not recorded, so no variant has outcomes or a rate
+	// (n/a, never 0) and nothing is compared.
+	Anonymous bool                `json:"anonymous"`
+	Variants  []ExperimentVariant `json:"variants"`
+	Result    *experiment.Result  `json:"result"`
 }
 
 // ExperimentVariant is one arm of a touchpoint experiment.
@@ -67,9 +66,10 @@ type ExperimentVariant struct {
 	// Assigned counts the people recorded for the variant; Delivered those
 	// with a sent delivery of the touchpoint (the rate's n); Outcomes those
 	// of them with the outcome.
+	// Outcomes and Rate's value are null for an anonymous survey (n/a).
 	Assigned  int    `json:"assigned"`
 	Delivered int    `json:"delivered"`
-	Outcomes  int    `json:"outcomes"`
+	Outcomes  *int   `json:"outcomes"`
 	Rate      Figure `json:"rate"`
 }
 
@@ -118,8 +118,17 @@ func loadExperiment(tx *gorm.DB, tp store.Touchpoint, checked map[uint64]bool, m
 		return e, fmt.Errorf("load deliveries: %w", err)
 	}
 	success := map[uint64]bool{}
-	switch e.Outcome {
-	case OutcomeResponded:
+	if e.Outcome == OutcomeResponded {
+		var sv store.Survey
+		if err := tx.Select("id", "anonymous").Where("id = ?", tp.SurveyID).Limit(1).Find(&sv).Error; err != nil {
+			return e, fmt.Errorf("load survey: %w", err)
+		}
+		e.Anonymous = sv.Anonymous
+	}
+	switch {
+	case e.Anonymous:
+		// Nobody's completion is recorded: no outcome to count.
+	case e.Outcome == OutcomeResponded:
 		var done []uint64
 		if err := tx.Model(&store.SurveyParticipation{}).Where("survey_id = ? AND status = ?", tp.SurveyID, store.ResponseComplete).
 			Distinct().Pluck("employee_id", &done).Error; err != nil {
@@ -128,7 +137,7 @@ func loadExperiment(tx *gorm.DB, tp store.Touchpoint, checked map[uint64]bool, m
 		for _, id := range done {
 			success[id] = true
 		}
-	case OutcomeClickedOrCheckedIn:
+	case e.Outcome == OutcomeClickedOrCheckedIn:
 		var clicked []uint64
 		if err := tx.Model(&store.Click{}).Where("touchpoint_id = ? AND employee_id <> 0", tp.ID).Distinct().Pluck("employee_id", &clicked).Error; err != nil {
 			return e, fmt.Errorf("load clicks: %w", err)
@@ -151,6 +160,7 @@ func loadExperiment(tx *gorm.DB, tp store.Touchpoint, checked map[uint64]bool, m
 		idx[v.ID] = i
 		e.Variants = append(e.Variants, ExperimentVariant{Name: v.Name, Weight: v.Weight, Title: v.Title, Body: v.Body, Button: v.Button, Timing: v.Timing, RunAt: v.RunAt})
 	}
+	outcomes := make([]int, len(e.Variants))
 	for _, a := range as {
 		i, ok := idx[a.VariantID]
 		if !ok {
@@ -161,17 +171,29 @@ func loadExperiment(tx *gorm.DB, tp store.Touchpoint, checked map[uint64]bool, m
 		if delivered[a.EmployeeID] {
 			ev.Delivered++
 			if success[a.EmployeeID] {
-				ev.Outcomes++
+				outcomes[i]++
 			}
 		}
 	}
 	arms := make([]experiment.Arm, len(e.Variants))
 	for i := range e.Variants {
 		ev := &e.Variants[i]
-		ev.Rate = NewFigure(ev.Outcomes, ev.Delivered, e.Definition)
-		arms[i] = experiment.Arm{Name: ev.Name, N: ev.Delivered, X: []int{ev.Outcomes}}
+		if e.Anonymous {
+			ev.Rate = Figure{N: ev.Delivered, Definition: e.Definition}
+			arms[i] = experiment.Arm{Name: ev.Name, N: ev.Delivered}
+			continue
+		}
+		n := outcomes[i]
+		ev.Outcomes = &n
+		ev.Rate = NewFigure(n, ev.Delivered, e.Definition)
+		arms[i] = experiment.Arm{Name: ev.Name, N: ev.Delivered, X: []int{n}}
 	}
 	e.Result = experiment.Evaluate(minSample, []string{e.Outcome}, arms)
+	if e.Anonymous && e.Result != nil {
+		// No outcome to compare: say so instead of "enough" or 数据不足.
+		e.Result.Enough, e.Result.Comparisons = false, []experiment.Row{}
+		e.Result.Status = text.M("experiment:anonymous").Bilingual()
+	}
 	return e, nil
 }
 
@@ -191,8 +213,12 @@ func (e Experiment) Tables(lang text.Locale, loc *time.Location) []Table {
 		if v.RunAt != nil {
 			run = Cell{V: v.RunAt.In(loc)}
 		}
+		outcomes, rate := Text(l("na_anonymous")), Text(l("na_anonymous"))
+		if v.Outcomes != nil {
+			outcomes, rate = Int(*v.Outcomes), Num(v.Rate.Value, 1)
+		}
 		vt.Rows = append(vt.Rows, []Cell{Text(v.Name), Text(cp), Text(text.T(lang, "experiment:timing."+v.Timing)), run,
-			Int(v.Assigned), Int(v.Delivered), Int(v.Outcomes), Num(v.Rate.Value, 1)})
+			Int(v.Assigned), Int(v.Delivered), outcomes, rate})
 	}
 	if e.Result != nil {
 		vt.Notes = append(vt.Notes, pick(lang, e.Result.Status), pick(lang, e.Result.Warning))
@@ -203,14 +229,20 @@ func (e Experiment) Tables(lang text.Locale, loc *time.Location) []Table {
 		return out
 	}
 	ct := Table{Name: l("comparisons", e.Result.Control),
-		Header: []string{l("variant"), l("diff"), l("ci"), "z", "p", l("significant")}}
+		Header: []string{l("variant"), l("diff"), l("ci"), "z", "p", l("significant"), l("method")}}
+	exact := false
 	for _, c := range e.Result.Comparisons {
+		exact = exact || c.Method == experiment.MethodExact
 		diff, lo, hi := c.Diff, c.CILow, c.CIHigh
 		sig := l("no")
 		if c.Significant {
 			sig = l("yes")
 		}
-		ct.Rows = append(ct.Rows, []Cell{Text(c.Variant), Num(&diff, 2), Text(fmt.Sprintf("[%.2f, %.2f]", lo, hi)), Num(c.Z, 3), Num(c.P, 4), Text(sig)})
+		ct.Rows = append(ct.Rows, []Cell{Text(c.Variant), Num(&diff, 2), Text(fmt.Sprintf("[%.2f, %.2f]", lo, hi)), Num(c.Z, 3), Num(c.P, 4), Text(sig),
+			Text(text.T(lang, "experiment:method."+c.Method))})
+	}
+	if exact {
+		ct.Notes = append(ct.Notes, text.T(lang, "experiment:method_exact"))
 	}
 	return append(out, ct)
 }

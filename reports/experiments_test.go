@@ -3,6 +3,7 @@ package reports_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -11,6 +12,7 @@ import (
 	"github.com/learnloop/learnloop/reports"
 	"github.com/learnloop/learnloop/store"
 	"github.com/learnloop/learnloop/store/storetest"
+	"github.com/learnloop/learnloop/text"
 )
 
 // TestExperimentOutcomes: a check-in prompt's experiment counts check-ins
@@ -23,6 +25,8 @@ import (
 //	  → A 1/4 = 25.0 %, B 3/3 = 100.0 % (E7 assigned, not delivered); a click by E1 counts nothing
 //	survey (A: E0–E3, B: E4–E7): complete E0, E1, E4; partial E2
 //	  → A 2/4 = 50.0 %, B 1/4 = 25.0 %
+//	anonymous survey (A: E0–E3, B: E4–E7): E0, E4 answered (participation "answered",
+//	  complete or not) → n/a: no outcomes, no rate, nothing compared — never 0
 func TestExperimentOutcomes(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *storetest.DB) {
@@ -67,6 +71,12 @@ func TestExperimentOutcomes(t *testing.T) {
 		}
 		prompt := push("checkin_prompt", 0, 7)
 		survey := push("feedback", 77)
+		anon := store.Survey{SessionID: s.ID, CourseID: c.ID, Kind: store.SurveyFeedback, Title: "匿名反馈", Definition: "{}", Anonymous: true, Status: "open"}
+		require.NoError(t, db.Create(&anon).Error)
+		anonCard := push("feedback", anon.ID)
+		for _, i := range []int{0, 4} {
+			require.NoError(t, db.Create(&store.SurveyParticipation{SurveyID: anon.ID, EmployeeID: emps[i].ID, Status: store.ParticipationAnswered}).Error)
+		}
 		for _, i := range []int{0, 4, 5, 6, 7} {
 			require.NoError(t, db.Create(&store.Checkin{SessionID: s.ID, EmployeeID: emps[i].ID, Kind: store.CheckinOnTime, Source: store.SourceCard, CheckedInAt: s.StartsAt}).Error)
 		}
@@ -77,7 +87,7 @@ func TestExperimentOutcomes(t *testing.T) {
 
 		rep, err := reports.SessionWith(ctx, db.DB, s.ID, now, reports.Options{ExperimentMinSample: 3})
 		require.NoError(t, err)
-		require.Len(t, rep.Experiments, 2)
+		require.Len(t, rep.Experiments, 3)
 		type arm struct {
 			assigned, delivered, outcomes int
 			rate                          float64
@@ -100,13 +110,39 @@ func TestExperimentOutcomes(t *testing.T) {
 			require.Equal(t, tc.outcome, e.Outcome)
 			for i, want := range []arm{tc.a, tc.b} {
 				v := e.Variants[i]
-				require.Equal(t, want, arm{v.Assigned, v.Delivered, v.Outcomes, *v.Rate.Value}, "%s %s", tc.outcome, v.Name)
+				require.NotNil(t, v.Outcomes)
+				require.Equal(t, want, arm{v.Assigned, v.Delivered, *v.Outcomes, *v.Rate.Value}, "%s %s", tc.outcome, v.Name)
 			}
+			require.False(t, e.Anonymous)
 			require.True(t, e.Result.Enough)
 			require.Len(t, e.Result.Comparisons, 1)
 			require.InDelta(t, tc.diff, e.Result.Comparisons[0].Diff, 1e-9)
 			require.Equal(t, tc.outcome, e.Result.Comparisons[0].Metric)
 		}
 		require.Contains(t, rep.Definitions["experiment_responded"], "完成了该问卷的送达人数")
+		for _, e := range rep.Experiments {
+			if e.TouchpointID != anonCard.ID {
+				continue
+			}
+			require.True(t, e.Anonymous)
+			for _, v := range e.Variants {
+				require.Equal(t, 4, v.Delivered, v.Name)
+				require.Nil(t, v.Outcomes, "n/a, not 0")
+				require.Nil(t, v.Rate.Value, "n/a, not 0")
+				require.Equal(t, 4, v.Rate.N)
+			}
+			require.False(t, e.Result.Enough)
+			require.Empty(t, e.Result.Comparisons)
+			require.Contains(t, e.Result.Status, "匿名问卷")
+			var out strings.Builder
+			for _, tb := range e.Tables(text.EN, time.UTC) {
+				for _, row := range tb.Rows {
+					for _, c := range row {
+						out.WriteString(c.String() + "|")
+					}
+				}
+			}
+			require.Contains(t, out.String(), "n/a (anonymous)")
+		}
 	})
 }

@@ -14,6 +14,9 @@ import (
 // the package function of the same name.
 type Reader struct {
 	DB *gorm.DB
+	// Options tunes the session reports (the experiments' minimum
+	// sample); the zero value means the defaults.
+	Options Options
 }
 
 // NewScope is NewScope on r's database.
@@ -28,7 +31,7 @@ func (r Reader) SessionCounts(ctx context.Context, ids []uint64, scope Scope) (m
 
 // Session is Session on r's database.
 func (r Reader) Session(ctx context.Context, sessionID uint64, now time.Time) (*SessionReport, error) {
-	return Session(ctx, r.DB, sessionID, now)
+	return SessionWith(ctx, r.DB, sessionID, now, r.Options)
 }
 
 // SessionSurveys is SessionSurveys on r's database.

@@ -16,6 +16,7 @@ import (
 
 	"gorm.io/gorm"
 
+	"github.com/learnloop/learnloop/experiment"
 	"github.com/learnloop/learnloop/store"
 	"github.com/learnloop/learnloop/text"
 )
@@ -34,7 +35,7 @@ type Options struct {
 	AttributionWindow time.Duration
 	// ExperimentMinSample is the delivered n each touchpoint variant needs
 	// before its comparison is shown; zero means
-	// DefaultExperimentMinSample.
+	// experiment.DefaultMinSample.
 	ExperimentMinSample int
 }
 
@@ -224,7 +225,7 @@ func SessionWith(ctx context.Context, db *gorm.DB, sessionID uint64, now time.Ti
 	}
 	minSample := opts.ExperimentMinSample
 	if minSample <= 0 {
-		minSample = DefaultExperimentMinSample
+		minSample = experiment.DefaultMinSample
 	}
 	r := &SessionReport{GeneratedAt: now.UTC()}
 	// One transaction so every figure comes from the same snapshot (InnoDB

@@ -14,6 +14,7 @@ import (
 
 	"github.com/learnloop/learnloop/app"
 	"github.com/learnloop/learnloop/config"
+	"github.com/learnloop/learnloop/experiment"
 	"github.com/learnloop/learnloop/internal/apptest"
 	"github.com/learnloop/learnloop/plan"
 	"github.com/learnloop/learnloop/reports"
@@ -226,7 +227,7 @@ func TestTouchpointVariantsEndToEnd(t *testing.T) {
 					Timing    string `json:"timing"`
 					Assigned  int    `json:"assigned"`
 					Delivered int    `json:"delivered"`
-					Outcomes  int    `json:"outcomes"`
+					Outcomes  *int   `json:"outcomes"`
 				} `json:"variants"`
 				Result struct {
 					Enough      bool   `json:"enough"`
@@ -242,7 +243,7 @@ func TestTouchpointVariantsEndToEnd(t *testing.T) {
 		e := rep.Experiments[0]
 		require.Equal(t, reports.OutcomeClickedOrCheckedIn, e.Outcome)
 		require.False(t, e.Result.Enough)
-		require.Contains(t, e.Result.Status, "数据不足：每个版本至少需要 50 人")
+		require.Contains(t, e.Result.Status, "数据不足：每个版本至少需要 100 人")
 		require.Contains(t, e.Result.Warning, "提前停止")
 		require.Empty(t, e.Result.Comparisons)
 		require.Contains(t, rep.Definitions["experiment_clicked_or_checked_in"], "点击了本推送任一追踪链接或已签到")
@@ -250,12 +251,14 @@ func TestTouchpointVariantsEndToEnd(t *testing.T) {
 		for _, v := range e.Variants {
 			require.Equal(t, split[v.Name], v.Assigned, v.Name)
 			require.Equal(t, split[v.Name], v.Delivered, v.Name)
-			require.Equal(t, wantOutcomes[v.Name], v.Outcomes, v.Name)
+			require.NotNil(t, v.Outcomes, v.Name)
+			require.Equal(t, wantOutcomes[v.Name], *v.Outcomes, v.Name)
 		}
 
 		// With a minimum sample of 10 the comparisons are shown, against the
-		// hand formulas: B − A = (1 − 1/nA) in points, CI from the unpooled
-		// SE (B at 100 % adds none), z from the pooled one.
+		// hand formulas: B − A = (1 − 1/nA) in points; A has 1 outcome (a
+		// cell under 5), so the interval is Newcombe's from the Wilson
+		// intervals, p Fisher's exact; z from the pooled SE.
 		full, err := reports.SessionWith(ctx, db.DB, sid, clk.Now(), reports.Options{ExperimentMinSample: 10})
 		require.NoError(t, err)
 		res := full.Experiments[0].Result
@@ -267,9 +270,16 @@ func TestTouchpointVariantsEndToEnd(t *testing.T) {
 		b := res.Comparisons[0]
 		require.Equal(t, "B", b.Variant)
 		require.InDelta(t, 100*(1-pA), b.Diff, 0.01)
-		se := math.Sqrt(pA * (1 - pA) / nA)
-		require.InDelta(t, 100*(1-pA-1.959964*se), b.CILow, 0.01)
-		require.InDelta(t, 100*(1-pA+1.959964*se), b.CIHigh, 0.01)
+		require.Equal(t, experiment.MethodExact, b.Method)
+		wilson := func(p, n float64) (float64, float64) {
+			z2 := 1.959964 * 1.959964
+			c, h := (p+z2/(2*n))/(1+z2/n), 1.959964*math.Sqrt(p*(1-p)/n+z2/(4*n*n))/(1+z2/n)
+			return max(0, c-h), min(1, c+h)
+		}
+		lA, uA := wilson(pA, nA)
+		lB, uB := wilson(1, nB)
+		require.InDelta(t, 100*(1-pA-math.Sqrt((1-lB)*(1-lB)+(uA-pA)*(uA-pA))), b.CILow, 0.01)
+		require.InDelta(t, 100*(1-pA+math.Sqrt((uB-1)*(uB-1)+(pA-lA)*(pA-lA))), b.CIHigh, 0.01)
 		pool := (1 + nB) / (nA + nB)
 		z := (1 - pA) / math.Sqrt(pool*(1-pool)*(1/nA+1/nB))
 		require.InDelta(t, z, *b.Z, 0.001)

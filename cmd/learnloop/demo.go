@@ -469,7 +469,7 @@ func (e *tapEcho) poll(ctx context.Context) {
 // printDemoReport prints the session's and the feedback's figures in
 // Chinese, columns aligned by display width.
 func printDemoReport(ctx context.Context, w io.Writer, a *app.App, sessionID uint64, now time.Time) error {
-	rep, err := reports.Session(ctx, a.DB(), sessionID, now)
+	rep, err := a.Commands().Reports().Session(ctx, sessionID, now)
 	if err != nil {
 		return err
 	}

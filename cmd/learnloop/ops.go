@@ -197,7 +197,7 @@ func reportCmd(g *globals) *cobra.Command {
 	root.AddCommand(
 		reportSubcommand(g, "session ID", "Session report: roster, deliveries, clicks, check-ins and the check-in rate", true,
 			func(cmd *cobra.Command, a *app.App, id uint64) (report, error) {
-				r, err := reports.Session(cmd.Context(), a.DB(), id, time.Now())
+				r, err := a.Commands().Reports().Session(cmd.Context(), id, time.Now())
 				return sessionReport{r}, err
 			}),
 		reportSubcommand(g, "survey ID", "Survey report: response rate, CSAT per dimension, NPS with margin of error, behaviour change, comments", true,
