@@ -190,6 +190,22 @@ func TestSplitIsRecordedOnceAcrossReplicas(t *testing.T) {
 	})
 }
 
+// waitingVariants sets up a session on 5 March 09:00 with a reminder a day
+// before it whose variant A sends at the reminder's time and B at start −
+// 20 h: the bundle, the touchpoint, the variants as given and as stored,
+// and a variant's job key.
+func waitingVariants(t *testing.T, db *storetest.DB, now time.Time) (*bundle, store.Touchpoint, []store.TouchpointVariant, []store.TouchpointVariant, func(store.TouchpointVariant) string) {
+	t.Helper()
+	ctx := context.Background()
+	b := setup(t, db, now, time.Date(2026, 3, 5, 9, 0, 0, 0, shanghai))
+	tp := b.create(t, store.Touchpoint{Kind: bot.KindReminder, Anchor: store.AnchorStart, Offset: *secs(-24 * time.Hour), Audience: store.AudienceAll})
+	vs := []store.TouchpointVariant{{Weight: 1, Timing: store.TimingSame}, {Weight: 1, Timing: store.TimingOffset, Offset: secs(-20 * time.Hour)}}
+	require.NoError(t, db.Transaction(func(tx *gorm.DB) error { return b.p.SetVariants(ctx, tx, &tp, b.sess, vs) }))
+	stored, err := plan.LoadVariants(ctx, db.DB, tp.ID)
+	require.NoError(t, err)
+	return b, tp, vs, stored, func(v store.TouchpointVariant) string { return "tp:" + itoa(tp.ID) + ":0:v" + itoa(v.ID) }
+}
+
 // TestSessionMoveMovesTheVariantsStillWaiting: A went out (the touchpoint
 // is fired), B waits for its own time; the session moves a day later: B's
 // job moves with it, A's is left as it was. On both databases.
@@ -198,14 +214,7 @@ func TestSessionMoveMovesTheVariantsStillWaiting(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *storetest.DB) {
 		ctx := context.Background()
 		now := time.Date(2026, 3, 1, 10, 0, 0, 0, shanghai)
-		start := time.Date(2026, 3, 5, 9, 0, 0, 0, shanghai)
-		b := setup(t, db, now, start)
-		tp := b.create(t, store.Touchpoint{Kind: bot.KindReminder, Anchor: store.AnchorStart, Offset: *secs(-24 * time.Hour), Audience: store.AudienceAll})
-		vs := []store.TouchpointVariant{{Weight: 1, Timing: store.TimingSame}, {Weight: 1, Timing: store.TimingOffset, Offset: secs(-20 * time.Hour)}}
-		require.NoError(t, db.Transaction(func(tx *gorm.DB) error { return b.p.SetVariants(ctx, tx, &tp, b.sess, vs) }))
-		stored, err := plan.LoadVariants(ctx, db.DB, tp.ID)
-		require.NoError(t, err)
-		key := func(v store.TouchpointVariant) string { return "tp:" + itoa(tp.ID) + ":0:v" + itoa(v.ID) }
+		b, tp, _, stored, key := waitingVariants(t, db, now)
 		// A's fire ran: its job completed, the touchpoint marked fired.
 		require.NoError(t, db.Model(&store.Job{}).Where("unique_key = ?", key(stored[0])).Update("state", store.JobCompleted).Error)
 		require.NoError(t, db.Model(&store.Touchpoint{}).Where("id = ?", tp.ID).Update("status", store.TouchpointFired).Error)
@@ -242,14 +251,7 @@ func TestPauseResumeCancelActOnTheVariantsStillToSend(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *storetest.DB) {
 		ctx := context.Background()
 		now := time.Date(2026, 3, 1, 10, 0, 0, 0, shanghai)
-		start := time.Date(2026, 3, 5, 9, 0, 0, 0, shanghai)
-		b := setup(t, db, now, start)
-		tp := b.create(t, store.Touchpoint{Kind: bot.KindReminder, Anchor: store.AnchorStart, Offset: *secs(-24 * time.Hour), Audience: store.AudienceAll})
-		vs := []store.TouchpointVariant{{Weight: 1, Timing: store.TimingSame}, {Weight: 1, Timing: store.TimingOffset, Offset: secs(-20 * time.Hour)}}
-		require.NoError(t, db.Transaction(func(tx *gorm.DB) error { return b.p.SetVariants(ctx, tx, &tp, b.sess, vs) }))
-		stored, err := plan.LoadVariants(ctx, db.DB, tp.ID)
-		require.NoError(t, err)
-		key := func(v store.TouchpointVariant) string { return "tp:" + itoa(tp.ID) + ":0:v" + itoa(v.ID) }
+		b, tp, vs, stored, key := waitingVariants(t, db, now)
 		state := func(v store.TouchpointVariant) store.Job {
 			var j store.Job
 			require.NoError(t, db.Where("unique_key = ?", key(v)).Take(&j).Error)
