@@ -18,7 +18,6 @@
 package bench
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -27,10 +26,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"runtime"
 	"slices"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -359,21 +356,7 @@ func (s *service) bulkInsertDeliveries(b *testing.B, sess store.Session, tp uint
 }
 
 // peakRSS reads the process's peak resident set size in MB.
-func peakRSS() float64 {
-	f, err := os.Open("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), "VmHWM:"); ok {
-			kb, _ := strconv.ParseFloat(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 64)
-			return kb / 1024
-		}
-	}
-	return 0
-}
+func peakRSS() float64 { return procStatusMB("VmHWM:") }
 
 // resetPeakRSS makes the kernel start the peak RSS afresh ("5" to
 // clear_refs, Linux ≥ 4.0), so that each round's peak is its own. It
@@ -411,19 +394,20 @@ func BenchmarkFanout(b *testing.B) {
 			BaseMetric: "bulk_insert_s", ProdMetric: "fanout_s", Target: "ratio ≤ 2.5, peak RSS ≤ 150 MB at 100,000 recipients",
 		}, func(r int) float64 {
 			return s.bulkInsertDeliveries(b, sess, 1_000_000_000+uint64(r), fmt.Sprintf("base-%d", r), n)
-		}, func(int) float64 {
+		}, func(r int) float64 {
 			tp := s.newTouchpoint(b, sess)
 			before := nm.n.Load()
-			runtime.GC()
-			perRound = resetPeakRSS() && perRound
-			t0 := time.Now()
-			st, err := s.a.Deliverer().Fire(context.Background(), tp.ID, "0")
-			el := time.Since(t0)
+			var st bot.FireStats
+			var err error
+			el, peak, reset := measureRound(fmt.Sprintf("fanout-%d", r), func() {
+				st, err = s.a.Deliverer().Fire(context.Background(), tp.ID, "0")
+			})
+			perRound = reset && perRound
 			require.NoError(b, err)
 			require.Equal(b, n, st.Sent)
 			require.EqualValues(b, n, nm.n.Load()-before, "every recipient is handed to the platform once")
-			rss = append(rss, peakRSS())
-			return el.Seconds()
+			rss = append(rss, peak)
+			return el
 		})
 		label := "peak RSS during fan-out (MB)"
 		if !perRound {

@@ -3,9 +3,7 @@ package bench
 import (
 	"context"
 	"fmt"
-	"runtime"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -45,16 +43,16 @@ func BenchmarkCampaign(b *testing.B) {
 			}, "bench")
 			require.NoError(b, err)
 			before := nm.n.Load()
-			runtime.GC()
-			perRound = resetPeakRSS() && perRound
-			t0 := time.Now()
-			st, err := s.a.Deliverer().Fire(ctx, c.Variants[0].TouchpointID, "0")
-			el := time.Since(t0)
+			var st bot.FireStats
+			el, peak, reset := measureRound(fmt.Sprintf("campaign-%d", r), func() {
+				st, err = s.a.Deliverer().Fire(ctx, c.Variants[0].TouchpointID, "0")
+			})
+			perRound = reset && perRound
 			require.NoError(b, err)
 			require.Equal(b, n, st.Sent)
 			require.EqualValues(b, n, nm.n.Load()-before, "every person is handed to the platform once")
-			rss = append(rss, peakRSS())
-			return el.Seconds()
+			rss = append(rss, peak)
+			return el
 		})
 		label := "peak RSS during the campaign send (MB)"
 		if !perRound {

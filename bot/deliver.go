@@ -149,15 +149,18 @@ func audienceQuery(ctx context.Context, db *gorm.DB, sessionID uint64, audience 
 }
 
 // audiencePages resolves a built-in audience in pages of n people (keyset on
-// the employee id), calling f with each page.
+// the employee id), calling f with each page. The page's slice is reused for
+// the next one (its people are scanned into one array of n, not a growing
+// slice per page), so f must not keep it.
 func audiencePages(ctx context.Context, db *gorm.DB, sessionID uint64, audience string, n int, f func([]store.Employee) error) error {
 	var last uint64
+	page := make([]store.Employee, 0, n)
 	for {
 		q, err := audienceQuery(ctx, db, sessionID, audience)
 		if err != nil {
 			return err
 		}
-		var page []store.Employee
+		page = page[:0]
 		if err := q.Select("employees.id", "employees.external_id", "employees.name", "employees.platform", "employees.wecom_id",
 			"employees.feishu_id", "employees.dingtalk_id", "employees.locale").
 			Where("employees.id > ?", last).Order("employees.id").Limit(n).Find(&page).Error; err != nil {
@@ -443,10 +446,11 @@ func (f *fireJob) create(ctx context.Context, now time.Time, flushed chan<- stru
 		}
 		return audience, nil
 	}
+	targets := make([]Target, 0, page)
 	err := audiencePages(ctx, db, sess.ID, tp.Audience, page, func(ps []store.Employee) error {
-		targets := make([]Target, len(ps))
-		for i, e := range ps {
-			targets[i] = Target{Employee: e}
+		targets = targets[:0]
+		for _, e := range ps {
+			targets = append(targets, Target{Employee: e})
 		}
 		return addTargets(targets)
 	})
@@ -477,6 +481,23 @@ type person struct{ externalID, name, locale string }
 func (p *people) keep(e store.Employee) {
 	p.mu.Lock()
 	p.m[e.ID] = person{externalID: e.ExternalID, name: e.Name, locale: e.Locale}
+	p.mu.Unlock()
+}
+
+// forget drops the recipients of rows whose send is over for this run
+// (recorded, or not ours to send): each person has one row per occurrence,
+// so a run that sends as it resolves keeps only the people in flight, not
+// the whole audience (100,000 people were ≈ 10 MB held to the end). The
+// people of rows about a subject stay (a manager has a row per direct
+// report); a row sent again later in the run loads its recipient anew
+// (message).
+func (p *people) forget(rows []store.Delivery) {
+	p.mu.Lock()
+	for _, r := range rows {
+		if r.SubjectID == 0 {
+			delete(p.m, r.EmployeeID)
+		}
+	}
 	p.mu.Unlock()
 }
 
@@ -813,11 +834,13 @@ func (s *sender) work(pl *pool) {
 			continue
 		}
 		if len(won) == 0 {
+			s.f.forget(c)
 			continue
 		}
 		o, err := s.f.sendChunk(s.ctx, pl.m, pl.bm, pl.isBatch, won)
 		o.resent = resent
 		s.record(o, err)
+		s.f.forget(c)
 	}
 }
 
@@ -1016,13 +1039,30 @@ func (f *fireJob) claimNew(ctx context.Context, rows []store.Delivery) ([]store.
 	q, args := insertClaimed(rows, store.IsMySQL(db), returning)
 	// The rows this run wrote: those carrying its claim token (on MariaDB
 	// the upsert also returns a row another run wrote, with its token).
-	var ours []claimedRow
+	// The statement goes to the connection pool as it is: through GORM it
+	// was rebuilt and its 16 arguments a row copied once more (a chunk's
+	// 8,000), and the returned rows scanned by reflection.
+	pool := db.Statement.ConnPool
+	ours := make([]claimedRow, 0, len(rows))
 	if err := store.Retry(wctx, func() error {
 		ours = ours[:0]
-		if returning {
-			return db.Raw(q, args...).Scan(&ours).Error
+		if !returning {
+			_, err := pool.ExecContext(wctx, q, args...)
+			return err
 		}
-		return db.Exec(q, args...).Error
+		rs, err := pool.QueryContext(wctx, q, args...)
+		if err != nil {
+			return err
+		}
+		defer rs.Close()
+		for rs.Next() {
+			var r claimedRow
+			if err := rs.Scan(&r.ID, &r.Key, &r.ClaimToken); err != nil {
+				return err
+			}
+			ours = append(ours, r)
+		}
+		return rs.Err()
 	}); err != nil {
 		return nil, fmt.Errorf("create deliveries: %w", err)
 	}

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+
+	"github.com/learnloop/learnloop/store"
 )
 
 // VariantCopy is what a touchpoint variant changes on a card: its title,
@@ -107,6 +109,27 @@ func (s *variantSplit) get(id uint64) (VariantCopy, bool) {
 	return v, ok
 }
 
+// forget drops the variants of people whose rows are done (people.forget).
+func (s *variantSplit) forget(rows []store.Delivery) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.m == nil {
+		return
+	}
+	for _, r := range rows {
+		if r.SubjectID == 0 {
+			delete(s.m, r.EmployeeID)
+		}
+	}
+}
+
+// forget drops what the run keeps of the recipients of rows whose send is
+// over for it: their card's person and variant.
+func (f *fireJob) forget(rows []store.Delivery) {
+	f.emp.forget(rows)
+	f.variants.forget(rows)
+}
+
 // split records and applies tp's variants to one page of targets: every
 // target is assigned, and only those of the variant this fire sends (all
 // when it sends every variant) are kept.
@@ -118,15 +141,18 @@ func (f *fireJob) split(ctx context.Context, targets []Target) ([]Target, error)
 	if err != nil {
 		return nil, fmt.Errorf("split touchpoint %d among its variants: %w", f.tp.ID, err)
 	}
-	f.variants.put(m)
 	if f.variant == 0 {
+		f.variants.put(m)
 		return targets, nil
 	}
 	kept := targets[:0:0]
 	for _, t := range targets {
 		if m[t.Employee.ID].ID == f.variant {
 			kept = append(kept, t)
+		} else {
+			delete(m, t.Employee.ID) // not sent by this run
 		}
 	}
+	f.variants.put(m)
 	return kept, nil
 }

@@ -225,18 +225,20 @@ func Resolve(ctx context.Context, db *gorm.DB, a Audience) ([]store.Employee, er
 
 // ResolvePages resolves the audience n employees at a time (keyset on the
 // employee id, so each person is in one page), calling f with each page in
-// id order; it returns f's first error.
+// id order; it returns f's first error. The page's slice is reused for the
+// next one (one array of n for the whole audience), so f must not keep it.
 func ResolvePages(ctx context.Context, db *gorm.DB, a Audience, n int, f func([]store.Employee) error) error {
 	if n <= 0 {
 		return fmt.Errorf("resolve audience: page size %d", n)
 	}
 	var last uint64
+	page := make([]store.Employee, 0, n)
 	for {
 		q, err := a.query(ctx, db)
 		if err != nil {
 			return err
 		}
-		var page []store.Employee
+		page = page[:0]
 		if err := q.Select(recipientColumns).Where("employees.id > ?", last).Order("employees.id").Limit(n).Find(&page).Error; err != nil {
 			return fmt.Errorf("resolve audience: %w", err)
 		}
