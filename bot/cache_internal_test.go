@@ -121,3 +121,36 @@ func TestCardTapInAnOnsiteSessionIsRemote(t *testing.T) {
 	require.NoError(t, f.db.Where("session_id = ?", f.sess.ID).Take(&ci).Error)
 	require.Equal(t, store.SourceCard, ci.Source, "the source says what happened; reports count it as remote")
 }
+
+// TestWarmCacheMatchesLoadDelivery: the warmed entries (scanned by hand)
+// carry what a full LoadDelivery reads for the fields a tap uses, including
+// a delivery without a handle and one whose recipient has a locale.
+func TestWarmCacheMatchesLoadDelivery(t *testing.T) {
+	t.Parallel()
+	f := newMySQLTapFixture(t)
+	var ds []store.Delivery
+	require.NoError(t, f.db.Where("touchpoint_id = ?", f.tp.ID).Order("id").Find(&ds).Error)
+	require.NoError(t, f.db.Model(&store.Delivery{}).Where("id = ?", ds[1].ID).Update("handle", nil).Error)
+	require.NoError(t, f.db.Model(&store.Employee{}).Where("id = ?", ds[2].EmployeeID).Update("locale", "en").Error)
+	require.True(t, f.tap(t, "E00").OK)
+	require.Eventually(t, func() bool { _, ok := f.r.cache.get(ds[len(ds)-1].ID); return ok }, 5*time.Second, 10*time.Millisecond, "the touchpoint is loaded into memory")
+	for _, d := range ds {
+		got, ok := f.r.cache.get(d.ID)
+		require.True(t, ok)
+		want, err := LoadDelivery(context.Background(), f.db.DB, d.ID)
+		require.NoError(t, err)
+		// Not kept: what only the send and the retries use.
+		want.Delivery.Attempts, want.Delivery.ClaimToken, want.Delivery.CreatedAt, want.Delivery.UpdatedAt = 0, "", time.Time{}, time.Time{}
+		require.Equal(t, want.Delivery, got.Delivery)
+		require.Equal(t, want.Touchpoint.ID, got.Touchpoint.ID)
+		require.Equal(t, want.Session.ID, got.Session.ID)
+		require.Equal(t, want.Course, got.Course)
+		require.Equal(t, want.Teacher, got.Teacher)
+		require.Equal(t, store.Employee{ID: want.Employee.ID, ExternalID: want.Employee.ExternalID, Name: want.Employee.Name, Locale: want.Employee.Locale}, got.Employee)
+	}
+	got, _ := f.r.cache.get(ds[2].ID)
+	require.Equal(t, "en", got.Employee.Locale)
+	got, _ = f.r.cache.get(ds[1].ID)
+	require.Empty(t, got.Delivery.Handle)
+	require.NotNil(t, got.Delivery.SentAt)
+}
