@@ -154,3 +154,50 @@ func TestWarmCacheMatchesLoadDelivery(t *testing.T) {
 	require.Empty(t, got.Delivery.Handle)
 	require.NotNil(t, got.Delivery.SentAt)
 }
+
+// TestCacheLookupReadsOneDelivery: a delivery of a cached touchpoint that is
+// not in memory yet (the bulk read is under way, or it was sent after it) is
+// served from one small read and then kept; anything else is left to
+// LoadDelivery.
+func TestCacheLookupReadsOneDelivery(t *testing.T) {
+	t.Parallel()
+	f := newMySQLTapFixture(t)
+	var ds []store.Delivery
+	require.NoError(t, f.db.Where("touchpoint_id = ?", f.tp.ID).Order("id").Find(&ds).Error)
+	full, err := LoadDelivery(context.Background(), f.db.DB, ds[0].ID)
+	require.NoError(t, err)
+	failed := ds[len(ds)-1]
+	require.NoError(t, f.db.Model(&store.Delivery{}).Where("id = ?", failed.ID).Update("status", store.DeliveryFailed).Error)
+	c := newDeliveryCache(f.db.DB, time.Now)
+	c.tps[f.tp.ID] = &cachedTouchpoint{tp: full.Touchpoint, sess: full.Session, course: full.Course, at: time.Now(), partial: true}
+	for _, tc := range []struct {
+		name string
+		id   uint64
+		ok   bool
+	}{
+		{"a sent delivery of the cached touchpoint", ds[3].ID, true},
+		{"an unsent delivery", failed.ID, false},
+		{"an unknown delivery", failed.ID + 1000, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dc, ok, err := c.lookup(context.Background(), tc.id)
+			require.NoError(t, err)
+			require.Equal(t, tc.ok, ok)
+			_, kept := c.get(tc.id)
+			require.Equal(t, tc.ok, kept)
+			if !tc.ok {
+				return
+			}
+			want, err := LoadDelivery(context.Background(), f.db.DB, tc.id)
+			require.NoError(t, err)
+			require.Equal(t, want.Delivery.Key, dc.Delivery.Key)
+			require.Equal(t, want.Delivery.UserID, dc.Delivery.UserID)
+			require.Equal(t, want.Session.ID, dc.Session.ID)
+			require.Equal(t, keptEmployee(want.Employee), dc.Employee)
+		})
+	}
+	c.tps[f.tp.ID].at = time.Now().Add(-time.Hour)
+	_, ok, err := c.lookup(context.Background(), ds[4].ID)
+	require.NoError(t, err)
+	require.False(t, ok, "an expired touchpoint is read in full again")
+}

@@ -136,7 +136,7 @@ func flushCheckins(db *gorm.DB, batch []*pendingCheckin) {
 		err    error
 	)
 	if pool, perr := store.BatchPool(db); perr == nil {
-		stored, err = w.oneTrip(ctx, pool)
+		stored, err = w.oneTrip(ctx, pool, store.ConnsReadCommitted(db))
 	} else {
 		stored, err = w.viaTx(ctx, db)
 	}
@@ -226,15 +226,19 @@ func (b checkinBatch) events(firstSQL string, firstArgs ...any) (string, []any, 
 
 const checkinColumns = "id, session_id, employee_id, kind, source, platform, delivery_id, checked_in_at, recorded_by, note, created_at"
 
-// oneTrip runs the batch as one multi-statement query on pool.
-func (b checkinBatch) oneTrip(ctx context.Context, pool *sql.DB) ([]storedCheckin, error) {
+// oneTrip runs the batch as one multi-statement query on pool; rc: its
+// connections are at READ COMMITTED already (no SET TRANSACTION needed).
+func (b checkinBatch) oneTrip(ctx context.Context, pool *sql.DB, rc bool) ([]storedCheckin, error) {
 	events, eventArgs, err := b.events("@ll_first")
 	if err != nil {
 		return nil, err
 	}
-	q := "SET TRANSACTION ISOLATION LEVEL READ COMMITTED; START TRANSACTION; " + b.insert +
+	q := "START TRANSACTION; " + b.insert +
 		"; SET @ll_first = IF(ROW_COUNT() > 0, LAST_INSERT_ID(), NULL); " + events +
 		"; COMMIT; SELECT COALESCE(id >= @ll_first, 0), " + checkinColumns + " FROM checkins WHERE " + b.keys
+	if !rc {
+		q = "SET TRANSACTION ISOLATION LEVEL READ COMMITTED; " + q
+	}
 	args := make([]any, 0, len(b.insertArgs)+len(eventArgs)+len(b.keyArgs))
 	args = append(append(append(args, b.insertArgs...), eventArgs...), b.keyArgs...)
 	var out []storedCheckin

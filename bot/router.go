@@ -257,7 +257,8 @@ func (r *Router) updateCard(ctx context.Context, dc DeliveryContext, m Message) 
 
 // loadFor reads what action needs about a delivery. Check-in taps on MySQL
 // are served from the delivery cache (see deliveryCache): a storm of taps on
-// one touchpoint costs one read, not one per tap.
+// one touchpoint costs one full read and one bulk read, plus one small read
+// per tap that comes before the bulk read is in memory.
 func (r *Router) loadFor(ctx context.Context, action string, deliveryID uint64) (DeliveryContext, error) {
 	if action != ActionCheckin {
 		return r.Load(ctx, deliveryID)
@@ -272,6 +273,9 @@ func (r *Router) loadFor(ctx context.Context, action string, deliveryID uint64) 
 	}
 	if dc, ok := r.cache.get(deliveryID); ok {
 		return dc, nil
+	}
+	if dc, ok, err := r.cache.lookup(ctx, deliveryID); ok || err != nil {
+		return dc, err
 	}
 	dc, err := r.Load(ctx, deliveryID)
 	if err == nil && dc.Delivery.Status == store.DeliverySent {

@@ -55,7 +55,7 @@ func Tx(ctx context.Context, db *gorm.DB, fn func(tx *gorm.DB) error) error {
 	var opts []*sql.TxOptions
 	// A database Open connected at READ COMMITTED needs no per-transaction
 	// SET TRANSACTION (one round trip less per transaction).
-	if _, rc := db.Config.Plugins[readCommittedConns{}.Name()]; IsMySQL(db) && !rc {
+	if IsMySQL(db) && !ConnsReadCommitted(db) {
 		opts = append(opts, &sql.TxOptions{Isolation: sql.LevelReadCommitted})
 	}
 	return Retry(ctx, func() error {
@@ -94,6 +94,14 @@ func Retry(ctx context.Context, fn func() error) error {
 // cancellation and gives the write d to finish.
 func Detached(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.WithoutCancel(ctx), d)
+}
+
+// ConnsReadCommitted reports whether every connection of db (and of its
+// BatchPool) was set to READ COMMITTED by Open, so that a transaction needs
+// no SET TRANSACTION of its own.
+func ConnsReadCommitted(db *gorm.DB) bool {
+	_, rc := db.Config.Plugins[readCommittedConns{}.Name()]
+	return rc
 }
 
 // readCommittedConns marks a database whose every connection Open set to
