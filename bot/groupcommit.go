@@ -20,13 +20,18 @@ import (
 // one commit per tap. Each tap still answers only after its own row is
 // committed: the caller blocks until the batch that carries it is durable.
 //
-// Leadership passes from request to request: a tap that arrives while fewer
-// than maxFlushes batches are being written writes the queue itself; taps
-// arriving meanwhile queue up and the next batch is handed to the first of
-// them. At low load every tap is its own batch (no added latency); under load
-// batches grow by themselves.
+// Leadership passes from request to request: a tap that arrives while no
+// batch is being written writes the queue itself (a lone tap waits for
+// nobody); taps arriving meanwhile queue up and the next batch is handed to
+// the first of them when the running one is durable. Another batch is
+// written beside the running ones only once parallelFrom taps are queued, up
+// to maxFlushes at once: a batch's cost is mostly fixed (its round trip, the
+// commit's log flush, the statements), so under load few large batches store
+// more per second, for less of the database's CPU per tap, than many small
+// ones.
 const (
 	maxFlushes   = 4   // batches written at once (8 measured worse: smaller batches, more commits)
+	parallelFrom = 64  // queued taps that start another batch beside the running ones
 	maxBatchRows = 256 // rows per INSERT
 )
 
@@ -57,7 +62,7 @@ func (g *groupCommit) do(p *pendingCheckin, flush func([]*pendingCheckin)) {
 	p.done = make(chan struct{})
 	g.mu.Lock()
 	g.queue = append(g.queue, p)
-	if g.active < maxFlushes {
+	if g.active == 0 || (g.active < maxFlushes && len(g.queue) >= parallelFrom) {
 		g.active++
 		batch := g.take()
 		g.mu.Unlock()

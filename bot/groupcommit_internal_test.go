@@ -2,6 +2,7 @@ package bot
 
 import (
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -96,4 +97,59 @@ func TestFlushCheckinsGuardsEachRowOfOneBatch(t *testing.T) {
 		refs[i] = e.RefID
 	}
 	require.ElementsMatch(t, []uint64{rows[0].stored.ID, rows[2].stored.ID, rows[7].stored.ID}, refs, "one event per inserted row")
+}
+
+// TestGroupCommitBatchesGrowUnderLoad: a lone tap is written at once as its
+// own batch; taps that come while a batch is being written wait for the
+// next one instead of starting small batches beside it, until parallelFrom
+// of them are queued; then another batch is written beside the running one.
+func TestGroupCommitBatchesGrowUnderLoad(t *testing.T) {
+	t.Parallel()
+	var g groupCommit
+	var (
+		mu      sync.Mutex
+		sizes   []int
+		release = make(chan struct{})
+		started = make(chan int, 16)
+	)
+	flush := func(batch []*pendingCheckin) {
+		mu.Lock()
+		sizes = append(sizes, len(batch))
+		mu.Unlock()
+		started <- len(batch)
+		<-release // the batches are slow: the taps queue meanwhile
+	}
+	var wg sync.WaitGroup
+	tap := func() {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			g.do(&pendingCheckin{}, flush)
+		}()
+	}
+	tap()
+	require.Equal(t, 1, <-started, "a lone tap is its own batch, written at once")
+	for range parallelFrom - 1 {
+		tap()
+	}
+	queued := func(n int) func() bool {
+		return func() bool { g.mu.Lock(); defer g.mu.Unlock(); return len(g.queue) == n }
+	}
+	require.Eventually(t, queued(parallelFrom-1), 5*time.Second, time.Millisecond)
+	select {
+	case n := <-started:
+		t.Fatalf("a batch of %d started beside the running one below parallelFrom", n)
+	case <-time.After(50 * time.Millisecond):
+	}
+	tap() // the parallelFrom-th queued tap
+	require.Equal(t, parallelFrom, <-started, "a full queue is written beside the running batch")
+	for range 3 {
+		tap()
+	}
+	require.Eventually(t, queued(3), 5*time.Second, time.Millisecond)
+	close(release)
+	require.Equal(t, 3, <-started, "the taps queued meanwhile are the next batch")
+	wg.Wait()
+	require.Equal(t, []int{1, parallelFrom, 3}, sizes)
+	require.Zero(t, g.active)
 }
