@@ -273,7 +273,7 @@ func (r *DigestReport) campaigns(db *gorm.DB, scope Scope) error {
 	}
 	q := db.Table("deliveries").
 		Select("campaign_variants.campaign_id AS campaign_id, COUNT(DISTINCT deliveries.employee_id) AS delivered, "+
-			"COUNT(DISTINCT CASE WHEN EXISTS (SELECT 1 FROM clicks WHERE clicks.delivery_id = deliveries.id AND clicks.clicked_at < ?) THEN deliveries.employee_id END) AS clicked", r.To).
+			"COUNT(DISTINCT CASE WHEN EXISTS (SELECT 1 FROM clicks WHERE clicks.touchpoint_id = deliveries.touchpoint_id AND clicks.delivery_id = deliveries.id AND clicks.clicked_at < ?) THEN deliveries.employee_id END) AS clicked", r.To).
 		Joins("JOIN campaign_variants ON campaign_variants.touchpoint_id = deliveries.touchpoint_id").
 		Joins("JOIN employees ON employees.id = deliveries.employee_id").
 		Where("deliveries.status = ? AND deliveries.sent_at >= ? AND deliveries.sent_at < ?", store.DeliverySent, r.From, r.To)

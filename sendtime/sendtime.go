@@ -137,7 +137,7 @@ func Read(ctx context.Context, db *gorm.DB, q Query, now time.Time) (*Estimate, 
 	// returns as text.
 	rows := db.Table("deliveries").Select("deliveries.id, deliveries.sent_at, clicks.clicked_at, checkins.checked_in_at").
 		Joins("JOIN touchpoints ON touchpoints.id = deliveries.touchpoint_id").
-		Joins("LEFT JOIN clicks ON clicks.delivery_id = deliveries.id AND clicks.employee_id <> 0").
+		Joins("LEFT JOIN clicks ON clicks.touchpoint_id = deliveries.touchpoint_id AND clicks.delivery_id = deliveries.id AND clicks.employee_id <> 0").
 		Joins("LEFT JOIN checkins ON checkins.delivery_id = deliveries.id").
 		Where("touchpoints.kind IN ? AND deliveries.status = ? AND deliveries.sent_at >= ? AND deliveries.sent_at < ?", Kinds, store.DeliverySent, from, to)
 	if q.Platform != "" {

@@ -51,6 +51,7 @@ var Migrations = []Migration{
 	{Version: 14, Name: "digests: digest subscriptions; a console account's own employee", File: "0014_digests.sql"},
 	{Version: 15, Name: "touchpoint best-time windows: the learned send time of a class touchpoint, its window and basis", File: "0015_touchpoint_send_times.sql"},
 	{Version: 16, Name: "touchpoint variants: a class touchpoint's A/B variants and each person's recorded assignment", File: "0016_touchpoint_variants.sql"},
+	{Version: 17, Name: "clicks: one (touchpoint_id, delivery_id) index instead of one on each column", File: "0017_click_indexes.sql"},
 }
 
 // backfillAnswerSurveyIDs copies each answer's survey from its response

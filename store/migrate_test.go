@@ -248,6 +248,10 @@ func TestUpgradeFromVersion1KeepsData(t *testing.T) {
 		require.Equal(t, emp.ID, gotClick.EmployeeID)
 		require.True(t, gotClick.ClickedAt.Equal(at))
 		require.True(t, db.Migrator().HasIndex(&store.Click{}, "ix_clicks_employee_time"))
+		require.True(t, db.Migrator().HasIndex(&store.Click{}, "ix_clicks_touchpoint_delivery"), "migration 17")
+		for _, gone := range []string{"idx_clicks_delivery_id", "idx_clicks_touchpoint_id"} {
+			require.False(t, db.Migrator().HasIndex(&store.Click{}, gone), "migration 17 drops %s", gone)
+		}
 		var n int64
 		require.NoError(t, db.Model(&store.Checkin{}).Where("session_id = ? AND employee_id = ?", sess.ID, emp.ID).Count(&n).Error)
 		require.EqualValues(t, 1, n)

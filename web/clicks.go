@@ -1,6 +1,7 @@
 package web
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"log/slog"
@@ -8,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/learnloop/learnloop/store"
 )
@@ -228,18 +230,45 @@ func anonymousTarget(target string) string {
 }
 
 // UAClass classifies a user agent as in_app (a chat app's webview), mobile
-// or desktop.
+// or desktop, ignoring case. An ASCII user agent (all of them in practice)
+// is lowered into a buffer on the stack: no allocation per click.
 func UAClass(ua string) string {
-	l := strings.ToLower(ua)
-	switch {
-	case strings.Contains(l, "wxwork"), strings.Contains(l, "micromessenger"), strings.Contains(l, "dingtalk"),
-		strings.Contains(l, "lark"), strings.Contains(l, "feishu"):
-		return "in_app"
-	case strings.Contains(l, "mobile"), strings.Contains(l, "android"), strings.Contains(l, "iphone"), strings.Contains(l, "ipad"):
-		return "mobile"
-	case l == "":
+	if ua == "" {
 		return "unknown"
+	}
+	var buf [512]byte
+	if len(ua) > len(buf) || !isASCII(ua) {
+		return uaClass([]byte(strings.ToLower(ua)))
+	}
+	l := buf[:len(ua)]
+	for i := range len(ua) {
+		c := ua[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		l[i] = c
+	}
+	return uaClass(l)
+}
+
+// uaClass is UAClass of the lowered, non-empty user agent l.
+func uaClass(l []byte) string {
+	has := func(s string) bool { return bytes.Contains(l, []byte(s)) }
+	switch {
+	case has("wxwork"), has("micromessenger"), has("dingtalk"), has("lark"), has("feishu"):
+		return "in_app"
+	case has("mobile"), has("android"), has("iphone"), has("ipad"):
+		return "mobile"
 	default:
 		return "desktop"
 	}
+}
+
+func isASCII(s string) bool {
+	for i := range len(s) {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
 }

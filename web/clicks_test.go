@@ -1,6 +1,7 @@
 package web
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -15,6 +16,10 @@ func TestUAClass(t *testing.T) {
 		"Mozilla/5.0 (Linux; Android 13; Pixel 7) AppleWebKit/537.36 Chrome/120 Mobile Safari/537.36":             "mobile",
 		"Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 Chrome/120 Safari/537.36":                   "desktop",
 		"": "unknown",
+		// Not ASCII, and longer than the stack buffer: lowered by strings.ToLower.
+		"Mozilla/5.0 (iPad) 浏览器 FEISHU/7.1":                                    "in_app",
+		"Mozilla/5.0 (X11) " + strings.Repeat("x", 600) + " ANDROID":           "mobile",
+		"Mozilla/5.0 (X11) " + strings.Repeat("Ü", 300) + " Chrome/120 Safari": "desktop",
 	}
 	for ua, want := range cases {
 		require.Equal(t, want, UAClass(ua), ua)

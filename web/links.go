@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"sync"
 
 	"github.com/learnloop/learnloop/bot"
 	"github.com/learnloop/learnloop/command"
@@ -59,17 +60,22 @@ func (s *Server) notFound(w http.ResponseWriter) {
 // http(s) targets with a host are followed (the target is inside the signed
 // token, so nobody else can name one).
 func (s *Server) link(w http.ResponseWriter, r *http.Request) {
-	c, err := s.Signer.Verify(r.PathValue("token"), bot.TokenLink)
+	s.serveLink(w, r, r.PathValue("token"))
+}
+
+// serveLink is link for the token tok (Handler's fast path calls it too).
+func (s *Server) serveLink(w http.ResponseWriter, r *http.Request, tok string) {
+	c, err := s.Signer.Verify(tok, bot.TokenLink)
 	if err != nil {
 		s.notFound(w)
 		return
 	}
-	target, err := url.Parse(c.Extra)
-	if err != nil || (target.Scheme != "https" && target.Scheme != "http") || target.Host == "" {
+	loc, ok := s.links.location(c.Extra)
+	if !ok {
 		s.notFound(w)
 		return
 	}
-	d, found, err := s.deliveryFacts(r, c.DeliveryID)
+	f, found, err := s.clickFacts(r, c.DeliveryID)
 	if err != nil {
 		s.log().Error("load delivery for click", "err", err)
 		http.Error(w, "temporarily unavailable, try again", http.StatusServiceUnavailable)
@@ -80,7 +86,7 @@ func (s *Server) link(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ua := UAClass(r.UserAgent())
-	click := store.Click{DeliveryID: d.ID, TouchpointID: d.TouchpointID, EmployeeID: d.EmployeeID, Target: truncate(c.Extra, 1024), UAClass: ua, Platform: d.Platform, ClickedAt: s.now()}
+	click := store.Click{DeliveryID: c.DeliveryID, TouchpointID: f.touchpointID, EmployeeID: f.employeeID, Target: truncate(c.Extra, 1024), UAClass: ua, Platform: f.platform, ClickedAt: s.now()}
 	// A link of an anonymous survey is stored without its person.
 	click, err = s.Clicks.Anonymize(r.Context(), click)
 	if err == nil {
@@ -94,7 +100,7 @@ func (s *Server) link(w http.ResponseWriter, r *http.Request) {
 	if s.Router != nil {
 		s.Router.Metrics.Click(ua)
 	}
-	redirect(w, r, target.String())
+	redirect(w, r, loc)
 }
 
 // Header values of a redirect (see hvDeny).
@@ -197,24 +203,89 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request) {
 	s.render(w, http.StatusOK, "message.html", d)
 }
 
-// deliveryFacts returns the immutable parts of a delivery (touchpoint,
-// employee, platform), cached: a click storm reads each delivery once.
-func (s *Server) deliveryFacts(r *http.Request, id uint64) (store.Delivery, bool, error) {
-	if v, ok := s.facts.Load(id); ok {
-		return v.(store.Delivery), true, nil
+// clickFacts returns the immutable parts of a delivery a click stores
+// (touchpoint, employee, platform), cached: a click storm reads each
+// delivery once.
+func (s *Server) clickFacts(r *http.Request, id uint64) (clickFacts, bool, error) {
+	if f, ok := s.links.facts(id); ok {
+		return f, true, nil
 	}
 	d, err := s.commands().DeliveryFacts(r.Context(), id)
 	if errors.Is(err, command.ErrNotFound) {
-		return d, false, nil
+		return clickFacts{}, false, nil
 	}
 	if err != nil {
-		return d, false, err
+		return clickFacts{}, false, err
 	}
-	if s.factsN.Add(1) > 200000 {
-		// Bounded: start over rather than grow without limit.
-		s.facts.Clear()
-		s.factsN.Store(0)
+	f := clickFacts{touchpointID: d.TouchpointID, employeeID: d.EmployeeID, platform: d.Platform}
+	s.links.storeFacts(id, f)
+	return f, true, nil
+}
+
+// clickFacts are the columns of a delivery that a click copies; they never
+// change.
+type clickFacts struct {
+	touchpointID, employeeID uint64
+	platform                 string
+}
+
+// linkCache keeps what the /l/ path looks up on every click: each
+// delivery's click facts and each target's checked redirect location. Both
+// are bounded: a full map starts over rather than grow without limit. Plain
+// maps under one RWMutex, not sync.Map, whose any keys would allocate a
+// uint64 on every lookup.
+type linkCache struct {
+	mu   sync.RWMutex
+	byID map[uint64]clickFacts
+	locs map[string]string // target → Location; "" when the target is refused
+}
+
+// Bounds of linkCache.
+const (
+	linkCacheFacts = 200000
+	linkCacheLocs  = 10000
+)
+
+func (c *linkCache) facts(id uint64) (clickFacts, bool) {
+	c.mu.RLock()
+	f, ok := c.byID[id]
+	c.mu.RUnlock()
+	return f, ok
+}
+
+func (c *linkCache) storeFacts(id uint64, f clickFacts) {
+	c.mu.Lock()
+	if c.byID == nil || len(c.byID) >= linkCacheFacts {
+		c.byID = make(map[uint64]clickFacts)
 	}
-	s.facts.Store(id, d)
-	return d, true, nil
+	c.byID[id] = f
+	c.mu.Unlock()
+}
+
+// location returns the Location a redirect to target answers with, false
+// when target is not an http(s) URL with a host.
+func (c *linkCache) location(target string) (string, bool) {
+	c.mu.RLock()
+	loc, ok := c.locs[target]
+	c.mu.RUnlock()
+	if !ok {
+		loc = redirectLocation(target)
+		c.mu.Lock()
+		if c.locs == nil || len(c.locs) >= linkCacheLocs {
+			c.locs = make(map[string]string)
+		}
+		c.locs[target] = loc
+		c.mu.Unlock()
+	}
+	return loc, loc != ""
+}
+
+// redirectLocation is target as a redirect's Location, "" when target is not
+// an http(s) URL with a host.
+func redirectLocation(target string) string {
+	u, err := url.Parse(target)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return ""
+	}
+	return u.String()
 }

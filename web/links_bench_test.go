@@ -29,7 +29,7 @@ func BenchmarkLinkHandler(b *testing.B) {
 	rec := NewClickRecorder(nopClicks{}, nil)
 	b.Cleanup(rec.Close)
 	s := &Server{Signer: signer, Clicks: rec, Now: now}
-	s.facts.Store(uint64(42), store.Delivery{ID: 42, TouchpointID: 7, EmployeeID: 9, Platform: "simulator"})
+	s.links.storeFacts(42, clickFacts{touchpointID: 7, employeeID: 9, platform: "simulator"})
 	h := s.Handler()
 	tok := signer.Sign(bot.Claims{Kind: bot.TokenLink, DeliveryID: 42, Expires: now().Add(time.Hour), Extra: "https://example.com/course?id=1"})
 	req := httptest.NewRequest(http.MethodGet, "/l/"+tok, nil)
