@@ -56,7 +56,7 @@ func BenchmarkLinkRedirect(b *testing.B) {
 		return nil
 	}
 	for range b.N {
-		var p99s, baseCPU, prodCPU, dbCPU []float64
+		var p99s, baseCPU, prodCPU, dbCPU, batch []float64
 		interleave(b, comparison{
 			Title: fmt.Sprintf("tracked links: %d clicks, %d clients", total, clients),
 			Unit:  "/s", Base: "bare net/http 302", Prod: "/l/ redirects, clicks stored",
@@ -80,9 +80,12 @@ func BenchmarkLinkRedirect(b *testing.B) {
 			var rate float64
 			labelled("product", func() {
 				cpu, db := processCPU(), dbServerCPU()
+				batches, written := s.a.Clicks().Stats()
 				r, lat, err := load(total, clients, func(i int) error { return get(links[i%len(links)]) })
 				require.NoError(b, err)
 				rate = r
+				batches2, written2 := s.a.Clicks().Stats()
+				batch = append(batch, float64(written2-written)/float64(max(1, batches2-batches)))
 				prodCPU = append(prodCPU, perClick(processCPU()-cpu, total))
 				dbCPU = append(dbCPU, perClick(dbServerCPU()-db, total))
 				p99s = append(p99s, p99ms(lat))
@@ -93,6 +96,7 @@ func BenchmarkLinkRedirect(b *testing.B) {
 			return rate
 		})
 		summary(b, "p99 of redirects (ms)", "p99_ms", p99s)
+		summary(b, "clicks per INSERT (mean)", "clicks/insert", batch)
 		summary(b, "process CPU per bare 302 (µs)", "", baseCPU)
 		summary(b, "process CPU per /l/ redirect (µs)", "", prodCPU)
 		if dbCPU[0] > 0 {

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -40,6 +41,8 @@ type ClickRecorder struct {
 
 	// anon caches, per touchpoint, whether it pushes an anonymous survey.
 	anon sync.Map
+
+	batches, written atomic.Int64 // INSERTs committed and their clicks (Stats)
 }
 
 // clickBatch is the clicks written by one INSERT; done is closed once err
@@ -187,7 +190,17 @@ func (r *ClickRecorder) flush(b *clickBatch) {
 	if b.err != nil && r.log != nil {
 		r.log.Error("store clicks", "n", len(b.rows), "err", b.err)
 	}
+	if b.err == nil {
+		r.batches.Add(1)
+		r.written.Add(int64(len(b.rows)))
+	}
 	close(b.done)
+}
+
+// Stats reports how many batches (INSERTs) the recorder has committed and
+// how many clicks they held: their quotient is the mean batch size.
+func (r *ClickRecorder) Stats() (batches, clicks int64) {
+	return r.batches.Load(), r.written.Load()
 }
 
 // Anonymize returns the click to store for c: c itself, or — when c's

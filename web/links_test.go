@@ -239,8 +239,15 @@ func TestClickRecorderBatches(t *testing.T) {
 				require.ErrorIs(t, <-errs, tc.err)
 			}
 			r.Close()
-			sizes, _ := f.sizes()
+			sizes, sum := f.sizes()
 			require.Equal(t, 1, sizes[0])
+			batches, clicks := r.Stats()
+			if tc.err != nil {
+				require.Zero(t, batches+clicks, "failed INSERTs are not counted")
+			} else {
+				require.EqualValues(t, len(sizes), batches)
+				require.EqualValues(t, sum, clicks)
+			}
 			// Batches written after the hold may start in either order.
 			require.ElementsMatch(t, tc.batches, sizes[1:])
 			require.ErrorIs(t, r.Record(context.Background(), store.Click{}), ErrRecorderClosed)
