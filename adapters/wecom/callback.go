@@ -28,8 +28,6 @@ const (
 	// handleTimeout bounds the router's work on one tap: WeCom waits 5 s
 	// before it retries.
 	handleTimeout = 4 * time.Second
-	// updateTimeout bounds the card update that follows a stored tap.
-	updateTimeout = 3 * time.Second
 	// failHold is how long after a callback arrived a tap that could not
 	// be stored is answered. WeCom documents a retry only for a callback
 	// it gets no answer to within 5 s (not for an error status), so the
@@ -144,18 +142,21 @@ func (cb *callbackHandler) event(w http.ResponseWriter, r *http.Request) {
 	}
 	in := tp.in
 	// A redelivery waits for the run in flight (WeCom re-sends after 5 s)
-	// and shares its result; the run itself is detached from the request.
+	// and shares its result, the same passive answer included; the run
+	// itself is detached from the request.
 	wctx, wcancel := context.WithTimeout(context.WithoutCancel(r.Context()), handleTimeout+time.Second)
-	reply, shared, err := cb.c.dedup.Do(wctx, in.DedupKey, func() (bot.Reply, error) {
+	ans, shared, err := cb.c.dedup.Do(wctx, in.DedupKey, func() (tapAnswer, error) {
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), handleTimeout)
 		defer cancel()
 		reply, err := cb.h.HandleInteraction(ctx, in)
+		ans := tapAnswer{reply: reply}
 		if err == nil && reply.Card != nil {
-			cb.applyReply(r.Context(), tp, *reply.Card)
+			ans.plain = cb.cardAnswer(in.UserID, *reply.Card)
 		}
-		return reply, err
+		return ans, err
 	})
 	wcancel()
+	reply := ans.reply
 	switch {
 	case err != nil && shared:
 		// The run it waited for failed (or is still running): like that
@@ -177,21 +178,45 @@ func (cb *callbackHandler) event(w http.ResponseWriter, r *http.Request) {
 	default:
 		cb.c.log.Info("wecom tap", "user", in.UserID, "action", in.Action, "ok", reply.OK, "duplicate", reply.Duplicate)
 	}
-	// An empty 200 tells WeCom to stop retrying.
-	w.WriteHeader(http.StatusOK)
+	if ans.plain == nil {
+		// An empty 200 tells WeCom to stop retrying.
+		w.WriteHeader(http.StatusOK)
+		return
+	}
+	// The tap is stored: the answer carries the card's update in place,
+	// and its 200 stops WeCom's retries too.
+	sealed, err := cb.c.sealPassive(ans.plain)
+	if err != nil {
+		cb.c.log.Error("wecom passive card update not sealed", "user", in.UserID, "err", err)
+		w.WriteHeader(http.StatusOK)
+		return
+	}
+	w.Header().Set("Content-Type", "application/xml; charset=utf-8")
+	_, _ = w.Write(sealed)
 }
 
-// applyReply puts the reply's card in place of the tapped one with
-// update_template_card and the tap's own response_code, before the callback
-// is answered. A failure is logged and counted: the tap is already stored.
-func (cb *callbackHandler) applyReply(ctx context.Context, tp tap, m bot.Message) {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), updateTimeout)
-	defer cancel()
-	err := cb.c.UpdateCard(ctx, bot.Recipient{UserID: tp.in.UserID}, tp.responseCode, m)
+// tapAnswer is one tap's outcome, shared by its redeliveries: the router's
+// reply and the plain passive reply that applies its card (nil: none).
+type tapAnswer struct {
+	reply bot.Reply
+	plain []byte
+}
+
+// cardAnswer is the plain passive reply that puts m in place of user's
+// tapped card (path/90241), in the callback's own answer: no
+// update_template_card call and no response_code on the tap path. A card
+// that cannot be a WeCom update is logged and counted, and the tap is
+// answered empty: it is already stored.
+func (cb *callbackHandler) cardAnswer(user string, m bot.Message) []byte {
+	up, err := cardUpdateOf(m)
 	if err != nil {
-		cb.c.log.Warn("wecom card update after a tap failed", "user", tp.in.UserID, "err", err)
+		cb.c.log.Warn("wecom card update after a tap not built", "user", user, "err", err)
 	}
 	kit.CountUpdate(cb.h, bot.PlatformWeCom, err)
+	if err != nil {
+		return nil
+	}
+	return cb.c.passiveCard(user, up)
 }
 
 // hold waits until failHold has passed since start (or the request is
@@ -278,7 +303,7 @@ func (it selectedItem) options() []string {
 }
 
 // tap is a parsed tap: the interaction for the router and the callback's
-// response_code, with which the adapter updates the card afterwards.
+// response_code (the passive answer needs none; see cardAnswer).
 type tap struct {
 	in           bot.Interaction
 	responseCode string

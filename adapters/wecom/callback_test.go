@@ -30,12 +30,13 @@ func TestCheckinCallback(t *testing.T) {
 	done.Status, done.Buttons = "已签到 09:02 ✓", done.Buttons[1:]
 	r := &recorder{fn: func(bot.Interaction) (bot.Reply, error) { return bot.Reply{OK: true, Card: &done}, nil }}
 	h := b.c.CallbackHandler(r)
-	// WeCom retries up to three times, re-signed each time.
+	// WeCom retries up to three times, re-signed each time; each answer
+	// (a redelivery shares the first run's) carries the card's update.
 	for range 3 {
-		q, body := SignedCallback(b.cfg, b.cfg.CorpID, b.clk.Now(), ev.XML())
-		rec := post(h, q, body)
+		rec, err := b.f.Tap(h, b.cfg, ev)
+		require.NoError(t, err, "WeCom takes the answer")
 		require.Equal(t, http.StatusOK, rec.Code)
-		require.Empty(t, rec.Body.String(), "an empty answer stops WeCom's retries")
+		require.Equal(t, "application/xml; charset=utf-8", rec.Header().Get("Content-Type"))
 		b.clk.Advance(5 * time.Second)
 	}
 	require.EqualValues(t, 1, r.calls.Load(), "the router sees the tap once")
@@ -45,18 +46,22 @@ func TestCheckinCallback(t *testing.T) {
 		DedupKey: in.DedupKey, At: time.Unix(ev.CreateTime, 0).UTC(), Source: "card",
 	}, in)
 	require.NotEmpty(t, in.DedupKey)
-	// The adapter applied the reply's card itself, with the tap's own
-	// response_code, once.
+	// The adapter applied the reply's card itself, in the answer: the
+	// buttons turn into the status line; no update_template_card call.
 	ups := b.f.Updates()
-	require.Len(t, ups, 1)
-	require.Equal(t, ev.ResponseCode, ups[0].ResponseCode)
-	require.Equal(t, []string{"zhangwei"}, ups[0].UserIDs)
-	require.Equal(t, "已签到 09:02 ✓", ups[0].ReplaceName)
+	require.Len(t, ups, 3)
+	for _, u := range ups {
+		require.True(t, u.Passive, "a tap's card travels in the callback's answer")
+		require.Equal(t, []string{"zhangwei"}, u.UserIDs)
+		require.Equal(t, "已签到 09:02 ✓", u.ReplaceName)
+		require.Nil(t, u.Card)
+	}
 
 	// A new tap (later CreateTime) is a new event.
 	ev.CreateTime += 60
-	q, body := SignedCallback(b.cfg, b.cfg.CorpID, b.clk.Now(), ev.XML())
-	require.Equal(t, http.StatusOK, post(h, q, body).Code)
+	rec, err := b.f.Tap(h, b.cfg, ev)
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, rec.Code)
 	require.EqualValues(t, 2, r.calls.Load())
 }
 

@@ -2,19 +2,12 @@ package wecom
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
-	"encoding/xml"
 	"errors"
-	"fmt"
 	"net/http"
 	"strconv"
 	"time"
 	"unicode/utf8"
-
-	"github.com/silenceper/wechat/v2/util"
 
 	"github.com/learnloop/learnloop/adapters/kit"
 	"github.com/learnloop/learnloop/bot"
@@ -113,7 +106,7 @@ func (cb *callbackHandler) textMessage(w http.ResponseWriter, r *http.Request, s
 		w.WriteHeader(http.StatusOK) // handled on another replica
 		return
 	}
-	body, err := cb.c.passiveReply(in.UserID, reply.Plain())
+	body, err := cb.c.sealPassive(cb.c.passiveText(in.UserID, reply.Plain()))
 	if err != nil {
 		cb.c.log.Error("wecom passive reply not built", "err", err)
 		w.WriteHeader(http.StatusOK)
@@ -122,54 +115,6 @@ func (cb *callbackHandler) textMessage(w http.ResponseWriter, r *http.Request, s
 	cb.c.log.Info("wecom text message", "user", in.UserID, "shared", shared)
 	w.Header().Set("Content-Type", "application/xml; charset=utf-8")
 	_, _ = w.Write(body)
-}
-
-// passiveReply is the encrypted XML answer carrying a text message to user
-// (path/90241): the plain reply is encrypted like a callback and signed
-// with a fresh timestamp and nonce.
-func (c *Client) passiveReply(user, content string) ([]byte, error) {
-	content = cutBytes(content, maxReplyBytes)
-	type cdata struct {
-		Text string `xml:",cdata"`
-	}
-	plain, err := xml.Marshal(struct {
-		XMLName      xml.Name `xml:"xml"`
-		ToUserName   cdata    `xml:"ToUserName"`
-		FromUserName cdata    `xml:"FromUserName"`
-		CreateTime   int64    `xml:"CreateTime"`
-		MsgType      cdata    `xml:"MsgType"`
-		Content      cdata    `xml:"Content"`
-	}{ToUserName: cdata{user}, FromUserName: cdata{c.cfg.CorpID}, CreateTime: c.now().Unix(), MsgType: cdata{"text"}, Content: cdata{content}})
-	if err != nil {
-		return nil, fmt.Errorf("wecom: passive reply: %w", err)
-	}
-	encrypt, err := c.crypto.encrypt(plain)
-	if err != nil {
-		return nil, err
-	}
-	ts := strconv.FormatInt(c.now().Unix(), 10)
-	nb := make([]byte, 8)
-	if _, err := rand.Read(nb); err != nil {
-		return nil, fmt.Errorf("wecom: reply nonce: %w", err)
-	}
-	nonce := hex.EncodeToString(nb)
-	return xml.Marshal(struct {
-		XMLName      xml.Name `xml:"xml"`
-		Encrypt      cdata    `xml:"Encrypt"`
-		MsgSignature cdata    `xml:"MsgSignature"`
-		TimeStamp    string   `xml:"TimeStamp"`
-		Nonce        cdata    `xml:"Nonce"`
-	}{Encrypt: cdata{encrypt}, MsgSignature: cdata{c.crypto.signature(ts, nonce, encrypt)}, TimeStamp: ts, Nonce: cdata{nonce}})
-}
-
-// encrypt seals msg for the receive id as WXBizMsgCrypt does (the inverse
-// of decrypt) and returns it base64-encoded.
-func (c *cryptor) encrypt(msg []byte) (string, error) {
-	random := make([]byte, 16)
-	if _, err := rand.Read(random); err != nil {
-		return "", fmt.Errorf("wecom: encrypt: %w", err)
-	}
-	return base64.StdEncoding.EncodeToString(util.AESEncryptMsg(random, msg, c.receiveID, c.key)), nil
 }
 
 // cutBytes shortens s to at most n bytes on a rune boundary.

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/learnloop/learnloop/adapters/kit/kittest"
 	"github.com/learnloop/learnloop/bot"
 )
@@ -25,6 +27,7 @@ func newConformance(t *testing.T) *kittest.Setup {
 	var mu sync.Mutex
 	tapCodes := map[string]string{} // delivery key → the tap's response_code
 	tapTimes := map[string]int64{}  // delivery key → the tap's CreateTime
+	sentAt := map[string]time.Time{} // delivery key → when the last tap was delivered
 	card := func(key string) string {
 		var parts []string
 		codes := map[string]bool{}
@@ -102,8 +105,22 @@ func newConformance(t *testing.T) *kittest.Setup {
 		Callback: &kittest.Callback{
 			Handler: b.c.CallbackHandler,
 			Tap: func(t *testing.T, key, token string) *http.Request {
-				q, body := SignedCallback(b.cfg, b.cfg.CorpID, b.clk.Now(), tapEvent(key, token).XML())
+				ev := tapEvent(key, token)
+				q, body := SignedCallback(b.cfg, b.cfg.CorpID, b.clk.Now(), ev.XML())
+				mu.Lock()
+				sentAt[key] = time.Now()
+				mu.Unlock()
 				return request(q, body)
+			},
+			// WeCom takes the card's update in the callback's answer (a
+			// passive reply): the fake reads it as WeCom does.
+			Shown: func(t *testing.T, key string, answer *httptest.ResponseRecorder) string {
+				mu.Lock()
+				sent := sentAt[key]
+				mu.Unlock()
+				ev := tapEvent(key, "") // the tapper, card type and response_code of that tap
+				require.NoError(t, b.f.Answer(b.cfg, ev, sent, answer.Code, answer.Body.Bytes()))
+				return card(key)
 			},
 			Forgeries: func(t *testing.T, key, token string) map[string]*http.Request {
 				ev := tapEvent(key, token).XML()

@@ -3,14 +3,17 @@ package wecom
 import (
 	"crypto/aes"
 	"crypto/cipher"
+	"crypto/rand"
+	"crypto/sha1"
 	"crypto/subtle"
 	"encoding/base64"
 	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
-
-	"github.com/silenceper/wechat/v2/util"
+	"sync"
 )
 
 // Callback crypto errors. Every one is answered with a 4xx and changes
@@ -51,10 +54,43 @@ func newCryptor(token, encodingAESKey, receiveID string) (*cryptor, error) {
 	return &cryptor{token: token, key: key, block: block, receiveID: receiveID}, nil
 }
 
-// signature is hex(SHA1(sort(token, timestamp, nonce, encrypt))), using the
-// SDK's implementation.
+// encrypt seals msg for the receive id as WXBizMsgCrypt does (the inverse
+// of decrypt: random(16) | len(4, big-endian) | msg | receiveid, PKCS#7 to
+// 32 bytes, AES-256-CBC with IV = key[:16]) and returns it base64-encoded.
+func (c *cryptor) encrypt(msg []byte) (string, error) {
+	n := 20 + len(msg) + len(c.receiveID)
+	pad := blockSize - n%blockSize
+	bp := sealBufs.Get().(*[]byte)
+	defer sealBufs.Put(bp)
+	pt := slices.Grow((*bp)[:0], n+pad)[:n+pad]
+	*bp = pt
+	if _, err := rand.Read(pt[:16]); err != nil {
+		return "", fmt.Errorf("wecom: encrypt: %w", err)
+	}
+	binary.BigEndian.PutUint32(pt[16:20], uint32(len(msg)))
+	copy(pt[20:], msg)
+	copy(pt[20+len(msg):], c.receiveID)
+	for i := n; i < len(pt); i++ {
+		pt[i] = byte(pad)
+	}
+	cipher.NewCBCEncrypter(c.block, c.key[:aes.BlockSize]).CryptBlocks(pt, pt)
+	return base64.StdEncoding.EncodeToString(pt), nil
+}
+
+// sealBufs reuses the plaintext buffers of encrypt.
+var sealBufs = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
+
+// signature is hex(SHA1(sort(token, timestamp, nonce, encrypt)))
+// (WXBizMsgCrypt's msg_signature).
 func (c *cryptor) signature(timestamp, nonce, encrypt string) string {
-	return util.Signature(c.token, timestamp, nonce, encrypt)
+	parts := [4]string{c.token, timestamp, nonce, encrypt}
+	slices.Sort(parts[:])
+	h := sha1.New()
+	for _, p := range parts {
+		_, _ = h.Write([]byte(p))
+	}
+	var sum [sha1.Size]byte
+	return hex.EncodeToString(h.Sum(sum[:0]))
 }
 
 // verify compares sig with the expected signature in constant time.

@@ -89,15 +89,17 @@ func (e *env) runDue(t *testing.T) {
 	apptest.RunDue(t, e.a)
 }
 
-// callback posts a signed, encrypted template_card_event as WeCom does.
+// callback posts a signed, encrypted template_card_event as WeCom does and
+// takes the answer as WeCom does (the fake checks a passive reply).
 func (e *env) callback(t *testing.T, ev wecom.CardEvent) int {
 	t.Helper()
 	q, body := wecom.SignedCallback(e.wcfg, e.wcfg.CorpID, e.clk.Now(), ev.XML())
+	sent := time.Now()
 	resp, err := http.Post(e.srv.URL+wecom.CallbackPath+"?"+q, "text/xml", strings.NewReader(body))
 	require.NoError(t, err)
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
-	require.Empty(t, b, "WeCom gets an empty answer")
+	require.NoError(t, e.fake.Answer(e.wcfg, ev, sent, resp.StatusCode, b), "WeCom takes the answer")
 	return resp.StatusCode
 }
 
@@ -162,12 +164,16 @@ func TestEndToEndWeComCheckin(t *testing.T) {
 		require.Equal(t, store.CheckinOnTime, checkins[0].Kind)
 		require.EqualValues(t, 1, e.taps.calls.Load(), "the redeliveries did not reach the router")
 
-		// The card was updated in place with the callback's response_code.
+		// The card was updated in place by each answer (a passive
+		// update_button), with no update_template_card call.
 		ups := e.fake.Updates()
-		require.Len(t, ups, 1)
-		require.Equal(t, rc, ups[0].ResponseCode)
-		require.Equal(t, "已签到 09:47 ✓", ups[0].ReplaceName)
-		require.Equal(t, []string{"zhangwei"}, ups[0].UserIDs)
+		require.Len(t, ups, 3)
+		for _, u := range ups {
+			require.True(t, u.Passive)
+			require.Equal(t, rc, u.ResponseCode)
+			require.Equal(t, "已签到 09:47 ✓", u.ReplaceName)
+			require.Equal(t, []string{"zhangwei"}, u.UserIDs)
+		}
 
 		// wangfang replaying zhangwei's button checks nobody in.
 		forged := ev
@@ -176,7 +182,7 @@ func TestEndToEndWeComCheckin(t *testing.T) {
 		var n int64
 		require.NoError(t, db.Model(&store.Checkin{}).Count(&n).Error)
 		require.EqualValues(t, 1, n)
-		require.Len(t, e.fake.Updates(), 1)
+		require.Len(t, e.fake.Updates(), 3, "a refused tap changes no card")
 
 		// Sending the prompt again makes no second card.
 		require.Equal(t, http.StatusAccepted, e.call(t, "POST", "/api/v1/touchpoints/"+jsonNum(promptID)+"/send-now", "", nil, nil))

@@ -5,6 +5,8 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"encoding/xml"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -16,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/silenceper/wechat/v2/util"
 	"github.com/stretchr/testify/require"
 )
 
@@ -53,12 +56,14 @@ type FakeCard struct {
 	Dropped bool
 }
 
-// FakeUpdate is one accepted update_template_card call.
+// FakeUpdate is one accepted card update: an update_template_card call, or
+// (Passive) a callback's passive answer.
 type FakeUpdate struct {
 	UserIDs      []string
 	ResponseCode string
 	ReplaceName  string
 	Card         *templateCard
+	Passive      bool
 }
 
 // FakeWeCom is an httptest WeCom that checks what the real one checks: the
@@ -540,9 +545,197 @@ func (f *FakeWeCom) update(w http.ResponseWriter, r *http.Request) {
 			invalid = append(invalid, id)
 		}
 	}
+	if body.TemplateCard != nil {
+		var shape struct {
+			TemplateCard map[string]any `json:"template_card"`
+		}
+		_ = json.Unmarshal(raw, &shape)
+		if code, msg := checkCard(*body.TemplateCard, shape.TemplateCard); code != 0 {
+			f.codes[body.ResponseCode] = ""
+			f.mu.Unlock()
+			f.fail(w, code, msg)
+			return
+		}
+	}
 	f.updates = append(f.updates, u)
 	f.mu.Unlock()
 	f.reply(w, map[string]any{"errcode": int64(0), "invaliduser": invalid})
+}
+
+// passiveWait is how long WeCom waits for a callback's answer.
+const passiveWait = 5 * time.Second
+
+// Tap delivers ev to h as WeCom delivers a tap on a card — signed and
+// encrypted with cfg's Token and EncodingAESKey — and takes the answer as
+// WeCom does (Answer). It returns the answer and what Answer found wrong.
+func (f *FakeWeCom) Tap(h http.Handler, cfg Config, ev CardEvent) (*httptest.ResponseRecorder, error) {
+	q, body := SignedCallback(cfg, cfg.CorpID, f.Now(), ev.XML())
+	sent := time.Now()
+	rec := post(h, q, body)
+	return rec, f.Answer(cfg, ev, sent, rec.Code, rec.Body.Bytes())
+}
+
+// Answer takes the answer to the tap callback ev, sent at sent (wall
+// clock), as WeCom does. An answer later than 5 s, or other than 200, is
+// not read (WeCom retries the callback). An empty body changes nothing. A
+// body is a passive reply: its msg_signature over the token, timestamp,
+// nonce and ciphertext must match, it must decrypt with the EncodingAESKey
+// for receive id = CorpID, be addressed to the tapper from the corp, and be
+// update_button (a replace_name, on a card with buttons) or
+// update_template_card (a card that passes the checks of send and of the
+// update API); then it is recorded as an update (Passive). Whether WeCom
+// also spends the callback's response_code on it is not documented: the
+// fake leaves the code unused.
+func (f *FakeWeCom) Answer(cfg Config, ev CardEvent, sent time.Time, status int, body []byte) error {
+	if d := time.Since(sent); d > passiveWait {
+		return fmt.Errorf("answered after %s: WeCom stopped waiting at %s", d, passiveWait)
+	}
+	if status != http.StatusOK || len(body) == 0 {
+		return nil
+	}
+	var env struct {
+		XMLName      xml.Name `xml:"xml"`
+		Encrypt      string   `xml:"Encrypt"`
+		MsgSignature string   `xml:"MsgSignature"`
+		TimeStamp    string   `xml:"TimeStamp"`
+		Nonce        string   `xml:"Nonce"`
+	}
+	if err := xml.Unmarshal(body, &env); err != nil || env.Encrypt == "" || env.Nonce == "" || env.TimeStamp == "" {
+		return fmt.Errorf("passive reply is not <xml><Encrypt/><MsgSignature/><TimeStamp/><Nonce/></xml>: %q", body)
+	}
+	if util.Signature(cfg.Token, env.TimeStamp, env.Nonce, env.Encrypt) != env.MsgSignature {
+		return errors.New("passive reply: msg_signature does not match")
+	}
+	_, plain, err := util.DecryptMsg(f.CorpID, env.Encrypt, cfg.EncodingAESKey) // checks receive id = CorpID
+	if err != nil {
+		return fmt.Errorf("passive reply: %w", err)
+	}
+	var msg struct {
+		XMLName      xml.Name `xml:"xml"`
+		ToUserName   string   `xml:"ToUserName"`
+		FromUserName string   `xml:"FromUserName"`
+		CreateTime   int64    `xml:"CreateTime"`
+		MsgType      string   `xml:"MsgType"`
+		Button       *struct {
+			ReplaceName string `xml:"ReplaceName"`
+		} `xml:"Button"`
+		TemplateCard *xmlCard `xml:"TemplateCard"`
+	}
+	if err := xml.Unmarshal(plain, &msg); err != nil {
+		return fmt.Errorf("passive reply: plain text is not XML: %w", err)
+	}
+	switch {
+	case msg.ToUserName != ev.From:
+		return fmt.Errorf("passive reply to %q, the tap came from %q", msg.ToUserName, ev.From)
+	case msg.FromUserName != f.CorpID:
+		return fmt.Errorf("passive reply from %q, not the corp", msg.FromUserName)
+	case msg.CreateTime <= 0:
+		return errors.New("passive reply has no CreateTime")
+	}
+	u := FakeUpdate{UserIDs: []string{ev.From}, ResponseCode: ev.ResponseCode, Passive: true}
+	switch msg.MsgType {
+	case "update_button":
+		if msg.Button == nil || msg.Button.ReplaceName == "" || msg.TemplateCard != nil {
+			return errors.New("update_button needs Button.ReplaceName and nothing else")
+		}
+		if ev.CardType != cardButtonInteraction && ev.CardType != cardVoteInteraction {
+			return fmt.Errorf("update_button on a %s card: only cards with buttons", ev.CardType)
+		}
+		u.ReplaceName = msg.Button.ReplaceName
+	case "update_template_card":
+		if msg.TemplateCard == nil || msg.Button != nil {
+			return errors.New("update_template_card needs TemplateCard and nothing else")
+		}
+		card, shape := msg.TemplateCard.card()
+		if code, m := checkCard(card, shape); code != 0 {
+			return fmt.Errorf("update_template_card: errcode %d %s", code, m)
+		}
+		u.Card = &card
+	default:
+		return fmt.Errorf("passive reply to a card tap is %q, not update_button or update_template_card", msg.MsgType)
+	}
+	f.mu.Lock()
+	f.updates = append(f.updates, u)
+	f.mu.Unlock()
+	return nil
+}
+
+// xmlCard is a TemplateCard as a passive update_template_card carries it.
+type xmlCard struct {
+	CardType  string `xml:"CardType"`
+	MainTitle *struct {
+		Title string `xml:"Title"`
+		Desc  string `xml:"Desc"`
+	} `xml:"MainTitle"`
+	SubTitleText          string `xml:"SubTitleText"`
+	HorizontalContentList []struct {
+		KeyName string `xml:"KeyName"`
+		Value   string `xml:"Value"`
+	} `xml:"HorizontalContentList"`
+	JumpList []struct {
+		Type  int    `xml:"Type"`
+		Title string `xml:"Title"`
+		URL   string `xml:"Url"`
+	} `xml:"JumpList"`
+	CardAction *struct {
+		Type int    `xml:"Type"`
+		URL  string `xml:"Url"`
+	} `xml:"CardAction"`
+	TaskID     string `xml:"TaskId"`
+	ButtonList []struct {
+		Type  int    `xml:"Type"`
+		Text  string `xml:"Text"`
+		Style int    `xml:"Style"`
+		Key   string `xml:"Key"`
+		URL   string `xml:"Url"`
+	} `xml:"ButtonList"`
+	CheckBox *struct {
+		QuestionKey string `xml:"QuestionKey"`
+		OptionList  []struct {
+			ID   string `xml:"Id"`
+			Text string `xml:"Text"`
+		} `xml:"OptionList"`
+		Mode int `xml:"Mode"`
+	} `xml:"CheckBox"`
+	SubmitButton *struct {
+		Text string `xml:"Text"`
+		Key  string `xml:"Key"`
+	} `xml:"SubmitButton"`
+}
+
+// card is x as the API's template_card, with the JSON keys it has (for
+// checkCard).
+func (x xmlCard) card() (templateCard, map[string]any) {
+	c := templateCard{CardType: x.CardType, SubTitleText: x.SubTitleText, TaskID: x.TaskID}
+	shape := map[string]any{}
+	if x.MainTitle != nil {
+		c.MainTitle = &mainTitle{Title: x.MainTitle.Title, Desc: x.MainTitle.Desc}
+	}
+	for _, h := range x.HorizontalContentList {
+		c.HorizontalContentList = append(c.HorizontalContentList, horizontalContent{KeyName: h.KeyName, Value: h.Value})
+	}
+	for _, j := range x.JumpList {
+		c.JumpList = append(c.JumpList, jump{Type: j.Type, Title: j.Title, URL: j.URL})
+	}
+	if x.CardAction != nil {
+		c.CardAction = &cardAction{Type: x.CardAction.Type, URL: x.CardAction.URL}
+	}
+	for _, b := range x.ButtonList {
+		c.ButtonList = append(c.ButtonList, cardButton{Type: b.Type, Text: b.Text, Style: b.Style, Key: b.Key, URL: b.URL})
+		shape["button_list"] = true
+	}
+	if cb := x.CheckBox; cb != nil {
+		c.Checkbox = &checkbox{QuestionKey: cb.QuestionKey, Mode: cb.Mode}
+		for _, o := range cb.OptionList {
+			c.Checkbox.OptionList = append(c.Checkbox.OptionList, option{ID: o.ID, Text: o.Text})
+		}
+		shape["checkbox"] = true
+	}
+	if s := x.SubmitButton; s != nil {
+		c.SubmitButton = &submitButton{Text: s.Text, Key: s.Key}
+		shape["submit_button"] = true
+	}
+	return c, shape
 }
 
 // TestFakeEnforces checks the fake's own teeth: what the real WeCom refuses,

@@ -165,23 +165,20 @@ var ErrNoHandle = errors.New("wecom: no response_code to update the card with")
 // client). handle is a response_code: from the tap's callback or from the
 // send; each is single use and valid for 72 hours. A message with a Status
 // ("已签到 09:02 ✓") turns the card's buttons into that grey, untappable
-// text; without one the whole card is replaced.
+// text; without one the whole card is replaced (cardUpdateOf, as in a tap's
+// passive answer). A tap's own card travels in the callback's answer; this
+// call is for updates outside a tap (the /c/ page, a manual check-in).
 func (c *Client) UpdateCard(ctx context.Context, to bot.Recipient, handle string, m bot.Message) error {
 	if handle == "" {
 		return ErrNoHandle
 	}
-	req := updateRequest{UserIDs: []string{to.UserID}, AgentID: c.cfg.AgentID, ResponseCode: handle}
-	if m.Status != "" {
-		req.Button = &replaceButton{ReplaceName: m.Status}
-	} else {
-		r, err := render(m)
-		if err != nil {
-			return fmt.Errorf("wecom: update card: %w", err)
-		}
-		if r.TemplateCard == nil {
-			return errors.New("wecom: update card: the new message is not a card")
-		}
-		req.TemplateCard = r.TemplateCard
+	up, err := cardUpdateOf(m)
+	if err != nil {
+		return err
+	}
+	req := updateRequest{UserIDs: []string{to.UserID}, AgentID: c.cfg.AgentID, ResponseCode: handle, TemplateCard: up.card}
+	if up.card == nil {
+		req.Button = &replaceButton{ReplaceName: up.replaceName}
 	}
 	raw, err := c.call(ctx, "update_template_card", http.MethodPost, pathUpdate, nil, req)
 	var apiErr *APIError

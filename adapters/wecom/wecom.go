@@ -102,7 +102,7 @@ type Client struct {
 	crypto   *cryptor
 	pace     *pacer
 	limiter  Limiter
-	dedup    *kit.Dedup[bot.Reply]
+	dedup    *kit.Dedup[tapAnswer]
 	textSeen *kit.Dedup[bot.ChatReply] // text messages (chat.go)
 	// contact takes 通讯录 change events (WithContactHandler); contactSeen
 	// de-duplicates them.
@@ -183,7 +183,7 @@ func New(cfg Config, opts ...Option) (*Client, error) {
 	if c.limiter != nil {
 		c.pace.shared = newShared(c.limiter, c.log, cfg.CorpID, cfg.AgentID, cfg.DailyQuota)
 	}
-	c.dedup = kit.NewDedup[bot.Reply](10*time.Minute, 200_000, c.now)
+	c.dedup = kit.NewDedup[tapAnswer](10*time.Minute, 200_000, c.now)
 	c.contactSeen = kit.NewDedup[struct{}](10*time.Minute, 50_000, c.now)
 	c.textSeen = newTextSeen(c.now)
 	return c, nil

@@ -116,8 +116,10 @@ type Callback struct {
 	// another app's id, and so on.
 	Forgeries func(t *testing.T, key, token string) map[string]*http.Request
 	// Shown returns, as text, the card now in place after the tap: from
-	// the callback's answer (platforms that take the card inline) or from
-	// the fake (an update call). nil: Setup.Card(key).
+	// the callback's answer (platforms that take the card inline, where
+	// the fake checks the answer as the platform would) or from the fake
+	// (an update call). nil: Setup.Card(key). When set, it is also asked
+	// about a redelivery's answer, which must carry the same card.
 	Shown func(t *testing.T, key string, answer *httptest.ResponseRecorder) string
 }
 
@@ -318,5 +320,12 @@ func testTap(t *testing.T, s *Setup) {
 	require.Less(t, rec.Code, 300, rec.Body.String())
 	taps, updates = r.counts()
 	require.Equal(t, 1, taps, "a redelivery does not reach the handler")
-	require.Equal(t, 1, updates, "nor updates the card again")
+	require.Equal(t, 1, updates, "nor counts the update again")
+	if s.Callback.Shown != nil {
+		// The platform applies whichever answer it read: a redelivery's
+		// answer (it came because the first one was not read) must carry
+		// the same card.
+		require.Contains(t, s.Callback.Shown(t, m.Key, rec), "已签到 09:02 ✓", "a redelivery's answer carries the card too")
+	}
+	require.Equal(t, 1, s.Sent(), "still one message")
 }
