@@ -25,8 +25,8 @@ func TestConformance(t *testing.T) {
 func newConformance(t *testing.T) *kittest.Setup {
 	b := setup(t, "zhangwei")
 	var mu sync.Mutex
-	tapCodes := map[string]string{} // delivery key → the tap's response_code
-	tapTimes := map[string]int64{}  // delivery key → the tap's CreateTime
+	tapCodes := map[string]string{}  // delivery key → the tap's response_code
+	tapTimes := map[string]int64{}   // delivery key → the tap's CreateTime
 	sentAt := map[string]time.Time{} // delivery key → when the last tap was delivered
 	card := func(key string) string {
 		var parts []string
