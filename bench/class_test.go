@@ -28,6 +28,9 @@ type rig struct {
 	taps func(b *testing.B, ds []store.Delivery) func(i int) error
 	// note, when set, adds a line to the summary.
 	note func() string
+	// check, when set by taps, checks after the round what the platform
+	// makes of the answers (the card updates they carry).
+	check func() error
 }
 
 // checkinStorm seeds people on r's platform once and then, interleaved
@@ -60,6 +63,9 @@ func checkinStorm(b *testing.B, r *rig, title string, people, classes, clients i
 				rate, lat, err := load(len(ds), clients, tap)
 				require.NoError(b, err)
 				require.EqualValues(b, people, r.s.checkins(b, sess), "every acknowledged tap is stored")
+				if r.check != nil {
+					require.NoError(b, r.check(), "every tapped card is updated")
+				}
 				secs += float64(people) / rate
 				lats = append(lats, lat...)
 			}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/xml"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -33,9 +34,10 @@ const (
 )
 
 // fakeWeCom answers gettoken, message/send and update_template_card with
-// success (a platform with no limits, for the storm).
-func fakeWeCom(b *testing.B) (*httptest.Server, *atomic.Int64) {
-	var updates atomic.Int64
+// success (a platform with no limits, for the storm); calls counts the
+// update_template_card calls, which a tap no longer makes.
+func fakeWeCom(b *testing.B) (srv *httptest.Server, calls *atomic.Int64) {
+	calls = new(atomic.Int64)
 	var n atomic.Int64
 	mux := http.NewServeMux()
 	mux.HandleFunc("/cgi-bin/gettoken", func(w http.ResponseWriter, r *http.Request) {
@@ -47,12 +49,53 @@ func fakeWeCom(b *testing.B) (*httptest.Server, *atomic.Int64) {
 	})
 	mux.HandleFunc("/cgi-bin/message/update_template_card", func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.Copy(io.Discard, r.Body)
-		updates.Add(1)
+		calls.Add(1)
 		fmt.Fprint(w, `{"errcode":0,"errmsg":"ok"}`)
 	})
-	srv := httptest.NewServer(mux)
+	srv = httptest.NewServer(mux)
 	b.Cleanup(srv.Close)
-	return srv, &updates
+	return srv, calls
+}
+
+// passiveUpdate checks the answer to a tap from user, read `took` after the
+// callback was sent, as WeCom reads it — within 5 s, msg_signature over the token, timestamp,
+// nonce and ciphertext, AES for receive id = CorpID, addressed to the tapper
+// from the corp, update_button with a replace_name or update_template_card
+// with a card — and returns what it is.
+func passiveUpdate(user string, took time.Duration, body []byte) (string, error) {
+	if d := took; d > 5*time.Second {
+		return "", fmt.Errorf("answered after %s: WeCom stopped waiting at 5 s", d)
+	}
+	var env struct {
+		Encrypt, MsgSignature, TimeStamp, Nonce string
+	}
+	if err := xml.Unmarshal(body, &env); err != nil || env.Encrypt == "" {
+		return "", fmt.Errorf("no passive reply: %q", body)
+	}
+	if util.Signature(benchToken, env.TimeStamp, env.Nonce, env.Encrypt) != env.MsgSignature {
+		return "", errors.New("passive reply: msg_signature does not match")
+	}
+	_, plain, err := util.DecryptMsg(benchCorpID, env.Encrypt, benchAESKey)
+	if err != nil {
+		return "", fmt.Errorf("passive reply: %w", err)
+	}
+	var msg struct {
+		ToUserName, FromUserName, MsgType string
+		Button                            struct{ ReplaceName string }
+		TemplateCard                      *struct{ CardType, TaskId string }
+	}
+	if err := xml.Unmarshal(plain, &msg); err != nil {
+		return "", fmt.Errorf("passive reply: %w", err)
+	}
+	switch {
+	case msg.ToUserName != user || msg.FromUserName != benchCorpID:
+		return "", fmt.Errorf("passive reply from %q to %q, tap from %q", msg.FromUserName, msg.ToUserName, user)
+	case msg.MsgType == "update_button" && msg.Button.ReplaceName != "":
+	case msg.MsgType == "update_template_card" && msg.TemplateCard != nil && msg.TemplateCard.CardType != "" && msg.TemplateCard.TaskId != "":
+	default:
+		return "", fmt.Errorf("passive reply is no card update: %s", plain)
+	}
+	return msg.MsgType, nil
 }
 
 type cdataB struct {
@@ -95,7 +138,8 @@ func wecomCallback(from, eventKey, taskID string, at time.Time) (string, string)
 // WeCom: taps are signed, encrypted template_card_event callbacks posted to
 // /callbacks/wecom, acknowledged with 200 once stored.
 func newWeComRig(b *testing.B) *rig {
-	fake, updates := fakeWeCom(b)
+	fake, calls := fakeWeCom(b)
+	var passive atomic.Int64
 	s := newService(b, 40, func(s *service, cfg *config.Config, opts *app.Options) {
 		wc, err := wecom.FromConfig(config.WeComConfig{Enabled: true, CorpID: benchCorpID, AgentID: 1000002, Secret: "s", Token: benchToken,
 			EncodingAESKey: benchAESKey, APIBase: fake.URL, Timeout: config.Duration(10 * time.Second), CallbackMaxSkew: config.Duration(5 * time.Minute)},
@@ -109,28 +153,48 @@ func newWeComRig(b *testing.B) *rig {
 		cfg.Delivery.DefaultPlatform = "wecom"
 	})
 	s.platform = "wecom"
-	r := &rig{name: "WeCom callbacks (signature, AES decrypt, dedup, router, update_template_card)", s: s, clients: 1 << 30}
-	r.note = func() string { return fmt.Sprintf("update_template_card calls: %d", updates.Load()) }
+	r := &rig{name: "WeCom callbacks (signature, AES decrypt, dedup, router, passive card update)", s: s, clients: 1 << 30}
+	r.note = func() string {
+		return fmt.Sprintf("cards updated by the callbacks' passive answers: %d; update_template_card calls: %d", passive.Load(), calls.Load())
+	}
 	cl := httpClient(100)
 	r.taps = func(b *testing.B, ds []store.Delivery) func(i int) error {
-		type cb struct{ q, body string }
+		type cb struct{ user, q, body string }
 		cbs := make([]cb, len(ds))
 		now := s.clock() // callback timestamps are checked against the app's clock
 		for i, d := range ds {
 			tok := s.a.Signer().Sign(bot.Claims{Kind: bot.TokenInteraction, DeliveryID: d.ID, Expires: now.Add(48 * time.Hour), Extra: bot.ActionCheckin})
 			q, body := wecomCallback(d.UserID, "ll:checkin::"+tok, d.Key, now)
-			cbs[i] = cb{q, body}
+			cbs[i] = cb{d.UserID, q, body}
+		}
+		type answer struct {
+			body       []byte
+			sent, read time.Time
+		}
+		answers := make([]answer, len(ds))
+		// WeCom's reading of the answers is its own work, not learnloop's:
+		// it is checked after the round.
+		r.check = func() error {
+			for i, a := range answers {
+				if _, err := passiveUpdate(cbs[i].user, a.read.Sub(a.sent), a.body); err != nil {
+					return fmt.Errorf("callback %d: %w", i, err)
+				}
+				passive.Add(1)
+			}
+			return nil
 		}
 		return func(i int) error {
+			sent := time.Now()
 			resp, err := cl.Post(s.srv.URL+"/callbacks/wecom?"+cbs[i].q, "text/xml", strings.NewReader(cbs[i].body))
 			if err != nil {
 				return err
 			}
-			_, _ = io.Copy(io.Discard, resp.Body)
+			body, err := io.ReadAll(resp.Body)
 			resp.Body.Close()
-			if resp.StatusCode != http.StatusOK {
-				return fmt.Errorf("callback %d: status %d", i, resp.StatusCode)
+			if err != nil || resp.StatusCode != http.StatusOK {
+				return fmt.Errorf("callback %d: status %d, %v", i, resp.StatusCode, err)
 			}
+			answers[i] = answer{body: body, sent: sent, read: time.Now()}
 			return nil
 		}
 	}
