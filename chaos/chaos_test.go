@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"net/http"
 	"os"
@@ -429,8 +430,7 @@ func runScenario(t *testing.T, bin binaries, sc scenario, res *result) {
 	}
 	var tapErr error
 	if r.tapper != nil {
-		tapErr = r.tapper.check(context.Background())
-		res.Taps.Updates = st.Updates
+		tapErr = r.tapper.check(context.Background(), st)
 	}
 	res.Pass = faultErr == nil && settleErr == nil && len(r.bgErrs) == 0 && tapErr == nil && res.Lost == 0 && res.Duplicates == 0 &&
 		res.RowsSent == c.people && res.Unsettled == 0 && res.JobState == "completed"
@@ -507,7 +507,14 @@ type tapStats struct {
 	Unacked   int `json:"unacked"`    // taps never answered 2xx
 	Stored    int `json:"stored"`     // check-ins in the database
 	AckedLost int `json:"acked_lost"` // taps answered 2xx without a stored check-in
-	Updates   int `json:"updates"`    // cards updated in place at the fake (update_template_card)
+	// Updates counts the cards updated in place by a tap's answer (a
+	// passive reply the fake read as WeCom does); BadAnswers the 2xx
+	// answers the fake refused or that updated nothing; APIUpdates the
+	// update_template_card calls (none on the tap path).
+	Updates    int `json:"updates"`
+	BadAnswers int `json:"bad_answers"`
+	APIUpdates int `json:"api_updates"`
+	badAnswer  error
 }
 
 type tapper struct {
@@ -589,13 +596,26 @@ func (tp *tapper) tap(ctx context.Context, card fakeCard) {
 		tp.mu.Unlock()
 		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, "http://"+rep.addr+path, bytes.NewReader(body))
 		req.Header.Set("Content-Type", "text/xml")
+		sent := time.Now()
 		resp, err := hc.Do(req)
 		if err == nil {
+			answer, rerr := io.ReadAll(resp.Body)
 			_ = resp.Body.Close()
-			if resp.StatusCode/100 == 2 {
+			if rerr == nil && resp.StatusCode/100 == 2 {
+				// WeCom reads the answer: it carries the card's update.
+				updated, perr := tp.c.passive(card, resp.StatusCode, time.Since(sent), answer)
 				tp.mu.Lock()
 				tp.stats.Acked++
 				tp.acked[card.ToUser] = true
+				if updated {
+					tp.stats.Updates++
+				} else {
+					tp.stats.BadAnswers++
+					if perr == nil {
+						perr = errors.New("the answer updated no card")
+					}
+					tp.stats.badAnswer = fmt.Errorf("%s: %w", card.ToUser, perr)
+				}
 				tp.mu.Unlock()
 				return
 			}
@@ -612,9 +632,10 @@ func (tp *tapper) tap(ctx context.Context, card fakeCard) {
 	tp.mu.Unlock()
 }
 
-// check compares the acknowledged taps with the stored check-ins; call it
-// after run has returned.
-func (tp *tapper) check(ctx context.Context) error {
+// check compares the acknowledged taps with the stored check-ins and the
+// cards their answers updated (st: the fake's final counts); call it after
+// run has returned.
+func (tp *tapper) check(ctx context.Context, st fakeStats) error {
 	in, err := tp.c.checkedIn(ctx)
 	if err != nil {
 		return err
@@ -629,6 +650,7 @@ func (tp *tapper) check(ctx context.Context) error {
 		}
 	}
 	tp.stats.AckedLost = len(lost)
+	tp.stats.APIUpdates = st.Updates
 	switch {
 	case len(lost) > 0:
 		return fmt.Errorf("%d taps answered 2xx have no stored check-in, e.g. %v", len(lost), lost[:min(5, len(lost))])
@@ -636,6 +658,10 @@ func (tp *tapper) check(ctx context.Context) error {
 		return fmt.Errorf("%d taps were never answered 2xx after 8 attempts on the replicas", tp.stats.Unacked)
 	case tp.stats.Cards < tp.c.people:
 		return fmt.Errorf("only %d of %d cards were tapped", tp.stats.Cards, tp.c.people)
+	case tp.stats.BadAnswers > 0:
+		return fmt.Errorf("%d taps answered 2xx did not update their card, e.g. %v", tp.stats.BadAnswers, tp.stats.badAnswer)
+	case st.PassiveUpdates != tp.stats.Updates:
+		return fmt.Errorf("the fake counted %d passive updates, the taps %d", st.PassiveUpdates, tp.stats.Updates)
 	}
 	return nil
 }
@@ -655,8 +681,8 @@ func table(rs []*result) string {
 		fmt.Fprintf(&b, "%-15s %6d %6d %8d %5d %5d %9.1f %11s %11s %6d %5v  %s\n", r.Scenario, r.People, r.Sent, r.Received, r.Duplicates, r.Lost,
 			float64(r.FanoutMS)/1000, rec, tko, r.Refused, r.Pass, strings.Join(r.Faults, "; "))
 		if r.Taps != nil {
-			fmt.Fprintf(&b, "%-15s taps: cards %d, requests %d, acked %d, unacked %d, check-ins stored %d, acked without check-in %d, cards updated %d\n", "",
-				r.Taps.Cards, r.Taps.Attempts, r.Taps.Acked, r.Taps.Unacked, r.Taps.Stored, r.Taps.AckedLost, r.Taps.Updates)
+			fmt.Fprintf(&b, "%-15s taps: cards %d, requests %d, acked %d, unacked %d, check-ins stored %d, acked without check-in %d, cards updated by the answer %d, answers refused %d, update_template_card calls %d\n", "",
+				r.Taps.Cards, r.Taps.Attempts, r.Taps.Acked, r.Taps.Unacked, r.Taps.Stored, r.Taps.AckedLost, r.Taps.Updates, r.Taps.BadAnswers, r.Taps.APIUpdates)
 		}
 		for _, n := range r.Notes {
 			fmt.Fprintf(&b, "%-15s note: %s\n", "", n)

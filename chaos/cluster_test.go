@@ -286,7 +286,8 @@ func (c *cluster) startFake() {
 	logf, err := os.Create(filepath.Join(c.dir, "fakewecom.log"))
 	require.NoError(t, err)
 	cmd := exec.Command(c.bin.fake, "-addr", "127.0.0.1:0", "-corp-id", c.corpID, "-secret", c.secret,
-		"-agent-id", strconv.Itoa(agentID), "-members", members, "-hold", (2 * weComTimeout).String())
+		"-agent-id", strconv.Itoa(agentID), "-members", members, "-hold", (2 * weComTimeout).String(),
+		"-token", c.cbToken, "-aes-key", c.aesKey)
 	cmd.Stderr = logf
 	orphanProof(cmd)
 	stdout, err := cmd.StdoutPipe()
@@ -563,6 +564,7 @@ type fakeStats struct {
 	Rejections     map[string]int `json:"rejections"`
 	HeldAccepted   int            `json:"held_accepted"`
 	Updates        int            `json:"updates"`
+	PassiveUpdates int            `json:"passive_updates"`
 }
 
 type fakeCard struct {
@@ -717,6 +719,30 @@ func (c *cluster) tapRequest(card fakeCard, responseCode string) (string, []byte
 		c.corpID, enc, agentID)
 	q := url.Values{"msg_signature": {sig}, "timestamp": {ts}, "nonce": {nonce}}
 	return "/callbacks/wecom?" + q.Encode(), []byte(body), nil
+}
+
+// passive hands a tap's answer to the fake, which reads it as WeCom does;
+// it reports whether the answer updated the card, and why not when the
+// fake refused it.
+func (c *cluster) passive(card fakeCard, status int, took time.Duration, body []byte) (bool, error) {
+	raw, _ := json.Marshal(map[string]any{"touser": card.ToUser, "card_type": card.CardType, "status": status,
+		"took_ms": took.Milliseconds(), "body": string(body)})
+	resp, err := c.hc.Post(c.fakeURL+"/passive", "application/json", bytes.NewReader(raw))
+	if err != nil {
+		return false, err
+	}
+	defer resp.Body.Close()
+	var out struct {
+		Updated bool   `json:"updated"`
+		Error   string `json:"error"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+		return false, fmt.Errorf("passive: status %d: %w", resp.StatusCode, err)
+	}
+	if out.Error != "" {
+		return false, errors.New(out.Error)
+	}
+	return out.Updated, nil
 }
 
 func (c *cluster) responseCode() (string, error) {

@@ -66,6 +66,11 @@ type Config struct {
 	// Hold is how long ModeTimeout holds a request before accepting it.
 	Hold time.Duration
 	Now  func() time.Time
+	// Token and EncodingAESKey are the app's callback Token and
+	// EncodingAESKey, with which WeCom reads a callback's passive answer
+	// (POST /passive); without them /passive is refused.
+	Token          string
+	EncodingAESKey string
 }
 
 // Card is one template card (or text) the fake accepted for one member.
@@ -108,10 +113,13 @@ type Stats struct {
 	Rejections map[string]int `json:"rejections"`
 	// HeldAccepted counts cards accepted after a timeout hold: the client
 	// gave up, WeCom still delivered.
-	HeldAccepted int   `json:"held_accepted"`
-	Updates      int   `json:"updates"`
-	GetTokens    int   `json:"gettoken"`
-	State        State `json:"state"`
+	HeldAccepted int `json:"held_accepted"`
+	// Updates counts update_template_card calls; PassiveUpdates the cards
+	// updated by a callback's passive answer (POST /passive).
+	Updates        int   `json:"updates"`
+	PassiveUpdates int   `json:"passive_updates"`
+	GetTokens      int   `json:"gettoken"`
+	State          State `json:"state"`
 }
 
 // Fake is a WeCom API that checks what the real one checks for the calls
@@ -133,6 +141,7 @@ type Fake struct {
 	rejections map[string]int
 	held       int
 	updates    int
+	passive    int
 	getTokens  int
 	seq        int
 	mode       string
@@ -167,6 +176,7 @@ func New(cfg Config) *Fake {
 	mux.HandleFunc("GET /stats", f.stats)
 	mux.HandleFunc("GET /cards", f.listCards)
 	mux.HandleFunc("POST /response_code", f.issueResponseCode)
+	mux.HandleFunc("POST /passive", f.takePassive)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "ok\n") })
 	f.mux = mux
 	return f
@@ -670,7 +680,7 @@ func (f *Fake) Snapshot() Stats {
 	st := Stats{
 		Accepted: len(f.cards), PerToUser: make(map[string]int, len(f.perUser)), TaskIDs: len(f.taskIDs),
 		Duplicates: f.duplicates, DuplicateUsers: append([]string(nil), f.dupUsers...),
-		Rejections: make(map[string]int, len(f.rejections)), HeldAccepted: f.held, Updates: f.updates,
+		Rejections: make(map[string]int, len(f.rejections)), HeldAccepted: f.held, Updates: f.updates, PassiveUpdates: f.passive,
 		GetTokens: f.getTokens, State: f.stateLocked(),
 	}
 	for k, v := range f.perUser {

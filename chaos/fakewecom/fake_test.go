@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/silenceper/wechat/v2/util"
 	"github.com/stretchr/testify/require"
 )
 
@@ -196,4 +197,75 @@ func TestFakeModes(t *testing.T) {
 	require.Equal(t, map[string]int{"u1": 1, "u2": 1}, st.PerToUser)
 	require.Equal(t, 1, st.Rejections["http_503"])
 	require.Equal(t, 1, st.Rejections["errcode_45009"])
+}
+
+// passiveReply seals plain as a passive reply for corp with token and key.
+func passiveReply(t *testing.T, corp, token, key, plain string) string {
+	t.Helper()
+	random := make([]byte, 16)
+	enc, err := util.EncryptMsg(random, []byte(plain), corp, key)
+	require.NoError(t, err)
+	ts, nonce := "1772413200", "n0nce"
+	return "<xml><Encrypt><![CDATA[" + string(enc) + "]]></Encrypt><MsgSignature><![CDATA[" + util.Signature(token, ts, nonce, string(enc)) +
+		"]]></MsgSignature><TimeStamp>" + ts + "</TimeStamp><Nonce><![CDATA[" + nonce + "]]></Nonce></xml>"
+}
+
+func TestPassiveAnswers(t *testing.T) {
+	t.Parallel()
+	const (
+		token = "tkpassive"
+		key   = "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C"
+		other = "kWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C"
+	)
+	f, c := newFake(t, Config{CorpID: "wwcorp", Secret: "sec", AgentID: 1000002, Token: token, EncodingAESKey: key})
+	head := func(to, msgType string) string {
+		return "<xml><ToUserName><![CDATA[" + to + "]]></ToUserName><FromUserName><![CDATA[wwcorp]]></FromUserName><CreateTime>1772413200</CreateTime>" +
+			"<MsgType><![CDATA[" + msgType + "]]></MsgType>"
+	}
+	button := head("u1", "update_button") + "<Button><ReplaceName><![CDATA[已签到 09:02 ✓]]></ReplaceName></Button></xml>"
+	whole := func(buttons int) string {
+		s := head("u1", "update_template_card") + "<TemplateCard><CardType><![CDATA[button_interaction]]></CardType><MainTitle><Title><![CDATA[签到]]></Title></MainTitle><TaskId><![CDATA[ll-1-0-1]]></TaskId>"
+		for range buttons {
+			s += "<ButtonList><Type>0</Type><Text><![CDATA[签到]]></Text><Style>1</Style><Key><![CDATA[ll:checkin::t]]></Key></ButtonList>"
+		}
+		return s + "</TemplateCard></xml>"
+	}
+	tests := []struct {
+		name    string
+		a       Answer
+		updated bool
+		err     string
+	}{
+		{"update_button", Answer{ToUser: "u1", CardType: "button_interaction", Status: 200, Body: passiveReply(t, "wwcorp", token, key, button)}, true, ""},
+		{"update_template_card", Answer{ToUser: "u1", CardType: "button_interaction", Status: 200, Body: passiveReply(t, "wwcorp", token, key, whole(1))}, true, ""},
+		{"empty answer", Answer{ToUser: "u1", CardType: "button_interaction", Status: 200}, false, ""},
+		{"a 5xx is not read", Answer{ToUser: "u1", CardType: "button_interaction", Status: 503, Body: "x"}, false, ""},
+		{"too late", Answer{ToUser: "u1", CardType: "button_interaction", Status: 200, TookMS: 5100, Body: passiveReply(t, "wwcorp", token, key, button)}, false, "stopped waiting"},
+		{"signed with another token", Answer{ToUser: "u1", CardType: "button_interaction", Status: 200, Body: passiveReply(t, "wwcorp", "nope", key, button)}, false, "msg_signature"},
+		{"another EncodingAESKey", Answer{ToUser: "u1", CardType: "button_interaction", Status: 200, Body: passiveReply(t, "wwcorp", token, other, button)}, false, "passive reply"},
+		{"another receive id", Answer{ToUser: "u1", CardType: "button_interaction", Status: 200, Body: passiveReply(t, "wwother", token, key, button)}, false, "passive reply"},
+		{"to someone else", Answer{ToUser: "u2", CardType: "button_interaction", Status: 200, Body: passiveReply(t, "wwcorp", token, key, button)}, false, "the tap came from"},
+		{"a text to a tap", Answer{ToUser: "u1", CardType: "button_interaction", Status: 200, Body: passiveReply(t, "wwcorp", token, key, head("u1", "text")+"<Content>hi</Content></xml>")}, false, "not update_button"},
+		{"update_button on a text_notice", Answer{ToUser: "u1", CardType: "text_notice", Status: 200, Body: passiveReply(t, "wwcorp", token, key, button)}, false, "only cards with buttons"},
+		{"seven buttons", Answer{ToUser: "u1", CardType: "button_interaction", Status: 200, Body: passiveReply(t, "wwcorp", token, key, whole(7))}, false, "errcode 40016"},
+		{"not XML", Answer{ToUser: "u1", CardType: "button_interaction", Status: 200, Body: "success"}, false, "is not <xml>"},
+	}
+	for _, tc := range tests {
+		code, out := c.do(http.MethodPost, "/passive", tc.a)
+		require.Equal(t, http.StatusOK, code, tc.name)
+		require.Equal(t, tc.updated, out["updated"], "%s: %v", tc.name, out)
+		if tc.err == "" {
+			require.Nil(t, out["error"], tc.name)
+		} else {
+			require.Contains(t, out["error"], tc.err, tc.name)
+		}
+	}
+	st := f.Snapshot()
+	require.Equal(t, 2, st.PassiveUpdates)
+	require.Equal(t, 9, st.Rejections["passive_refused"])
+
+	// Without the callback keys the fake cannot read answers.
+	_, c2 := newFake(t, Config{})
+	code, _ := c2.do(http.MethodPost, "/passive", Answer{ToUser: "u1", Status: 200})
+	require.Equal(t, http.StatusNotImplemented, code)
 }

@@ -4,7 +4,7 @@
 // update_template_card, agent/get), counts every card it accepted per
 // recipient and per task_id, and switches fault modes at run time.
 //
-//	fakewecom -addr 127.0.0.1:0 -corp-id ww1 -secret s -agent-id 1000002 [-members FILE] [-hold 3s]
+//	fakewecom -addr 127.0.0.1:0 -corp-id ww1 -secret s -agent-id 1000002 [-members FILE] [-hold 3s] [-token T -aes-key K]
 //
 // When ready it prints "fakewecom listening on http://HOST:PORT" on stdout.
 //
@@ -15,6 +15,7 @@
 //	GET  /stats [?users=0]   accepted per touser, duplicates, rejections (JSON)
 //	GET  /cards?offset=&limit=  accepted cards in order, with their callback keys
 //	POST /response_code      a fresh response_code, as WeCom puts in each card callback
+//	POST /passive            a card callback's answer, read as WeCom reads it (needs -token and -aes-key)
 package main
 
 import (
@@ -48,6 +49,8 @@ func run(args []string) error {
 	agentID := fs.Int64("agent-id", 1000002, "the app's AgentId")
 	members := fs.String("members", "", "file with one member userid per line (default: every well-formed userid is a member)")
 	hold := fs.Duration("hold", 3*time.Second, "how long mode timeout holds a request before accepting it")
+	token := fs.String("token", "", "the app's callback Token (to read passive answers)")
+	aesKey := fs.String("aes-key", "", "the app's callback EncodingAESKey (to read passive answers)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -57,7 +60,10 @@ func run(args []string) error {
 	if *agentID <= 0 {
 		return fmt.Errorf("-agent-id must be positive, got %d", *agentID)
 	}
-	cfg := Config{CorpID: *corpID, Secret: *secret, AgentID: *agentID, Hold: *hold}
+	if (*token == "") != (*aesKey == "") || (*aesKey != "" && len(*aesKey) != 43) {
+		return errors.New("-token and -aes-key go together; the EncodingAESKey has 43 characters")
+	}
+	cfg := Config{CorpID: *corpID, Secret: *secret, AgentID: *agentID, Hold: *hold, Token: *token, EncodingAESKey: *aesKey}
 	if *members != "" {
 		ids, err := readMembers(*members)
 		if err != nil {
