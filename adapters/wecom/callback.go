@@ -9,7 +9,6 @@ import (
 	"encoding/xml"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"slices"
 	"strconv"
@@ -115,11 +114,19 @@ func (cb *callbackHandler) verifyURL(w http.ResponseWriter, r *http.Request) {
 // event handles one encrypted POST.
 func (cb *callbackHandler) event(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxCallbackBody))
-	if err != nil {
+	buf, _ := cb.c.bodies.Get().(*bytes.Buffer)
+	if buf == nil {
+		buf = bytes.NewBuffer(make([]byte, 0, 2048))
+	}
+	defer cb.c.bodies.Put(buf)
+	buf.Reset()
+	// The parsed event holds copies: the buffer goes back when the
+	// callback is answered.
+	if _, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, maxCallbackBody)); err != nil {
 		cb.reject(w, r, http.StatusRequestEntityTooLarge, fmt.Errorf("read body: %w", err))
 		return
 	}
+	body := buf.Bytes()
 	q := r.URL.Query()
 	tp, ok, status, err := cb.c.openEvent(q.Get("msg_signature"), q.Get("timestamp"), q.Get("nonce"), body)
 	if err != nil {
@@ -399,7 +406,7 @@ func (c *Client) parseEvent(plain []byte) (tap, bool, error) {
 				continue
 			}
 			ids := it.options()
-			if len(ids) != 1 || !optionIDChar.MatchString(ids[0]) {
+			if len(ids) != 1 || !isOptionID(ids[0]) {
 				return tap{}, false, errors.New("wecom: template_card_event must select exactly one option")
 			}
 			value = ids[0]

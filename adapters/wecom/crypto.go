@@ -37,6 +37,7 @@ type cryptor struct {
 	key       []byte
 	block     cipher.Block
 	receiveID string
+	bufs      sync.Pool // *[]byte plaintexts of encrypt, reused
 }
 
 func newCryptor(token, encodingAESKey, receiveID string) (*cryptor, error) {
@@ -60,8 +61,11 @@ func newCryptor(token, encodingAESKey, receiveID string) (*cryptor, error) {
 func (c *cryptor) encrypt(msg []byte) (string, error) {
 	n := 20 + len(msg) + len(c.receiveID)
 	pad := blockSize - n%blockSize
-	bp := sealBufs.Get().(*[]byte)
-	defer sealBufs.Put(bp)
+	bp, _ := c.bufs.Get().(*[]byte)
+	if bp == nil {
+		bp = new([]byte)
+	}
+	defer c.bufs.Put(bp)
 	pt := slices.Grow((*bp)[:0], n+pad)[:n+pad]
 	*bp = pt
 	if _, err := rand.Read(pt[:16]); err != nil {
@@ -76,9 +80,6 @@ func (c *cryptor) encrypt(msg []byte) (string, error) {
 	cipher.NewCBCEncrypter(c.block, c.key[:aes.BlockSize]).CryptBlocks(pt, pt)
 	return base64.StdEncoding.EncodeToString(pt), nil
 }
-
-// sealBufs reuses the plaintext buffers of encrypt.
-var sealBufs = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
 
 // signature is hex(SHA1(sort(token, timestamp, nonce, encrypt)))
 // (WXBizMsgCrypt's msg_signature).

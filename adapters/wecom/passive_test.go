@@ -4,6 +4,7 @@ import (
 	"encoding/xml"
 	"errors"
 	"net/http"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -240,4 +241,30 @@ func TestTapAnswerFailureIsStillRetried(t *testing.T) {
 	require.Equal(t, http.StatusInternalServerError, rec.Code)
 	require.Empty(t, b.f.Updates())
 	require.Empty(t, h.counted(), "no update is counted for a tap that was not stored")
+}
+
+// TestIDCharsMatchTheirPatterns: the loops that check ids and key parts on
+// the tap path accept exactly what their patterns describe.
+func TestIDCharsMatchTheirPatterns(t *testing.T) {
+	t.Parallel()
+	checks := []struct {
+		name string
+		fn   func(string) bool
+		re   *regexp.Regexp
+	}{
+		{"task_id", isTaskID, regexp.MustCompile(`^[0-9A-Za-z_\-@]{1,128}$`)},
+		{"token", isToken, regexp.MustCompile(`^[0-9A-Za-z_\-]{1,900}$`)},
+		{"value", isValue, regexp.MustCompile(`^[0-9A-Za-z_\-]{0,32}$`)},
+		{"option id", isOptionID, regexp.MustCompile(`^[0-9A-Za-z_\-]{1,128}$`)},
+	}
+	inputs := []string{"", "a", "ll-1-0-1", "a@b", "a:b", "a b", "签到", "A_z-9", "x\x00", strings.Repeat("a", 32), strings.Repeat("a", 33),
+		strings.Repeat("b", 128), strings.Repeat("b", 129), strings.Repeat("c", 900), strings.Repeat("c", 901), "a.b", "a/b", "a+b", "a=b", "é"}
+	for b := range 256 {
+		inputs = append(inputs, "x"+string(rune(b)), string([]byte{byte(b)}))
+	}
+	for _, c := range checks {
+		for _, in := range inputs {
+			require.Equal(t, c.re.MatchString(in), c.fn(in), "%s %q", c.name, in)
+		}
+	}
 }

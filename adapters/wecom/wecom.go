@@ -23,6 +23,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/learnloop/learnloop/adapters/kit"
@@ -103,6 +104,7 @@ type Client struct {
 	pace     *pacer
 	limiter  Limiter
 	dedup    *kit.Dedup[tapAnswer]
+	bodies   sync.Pool                 // *bytes.Buffer callback bodies, reused
 	textSeen *kit.Dedup[bot.ChatReply] // text messages (chat.go)
 	// contact takes 通讯录 change events (WithContactHandler); contactSeen
 	// de-duplicates them.
