@@ -150,8 +150,8 @@ var demoRoster = []roster.Row{
 
 // seedDemo plans the demo session through the same commands as the API
 // and the console: the course, the session (absolute touchpoints on the
-// demo's compressed timeline instead of the default plan), the feedback
-// survey and the roster.
+// demo's compressed timeline instead of the default plan; the check-in
+// prompt an A/B test of its copy), the feedback survey and the roster.
 func seedDemo(ctx context.Context, a *app.App, tl timeline) (store.Session, []store.Touchpoint, error) {
 	cmds := commands(a)
 	course, err := cmds.CreateCourse(ctx, cliActor, command.CourseInput{Code: ptr("COMM-101"), Title: ptr("高效沟通"), Category: ptr("通用软技能"),
@@ -177,8 +177,11 @@ func seedDemo(ctx context.Context, a *app.App, tl timeline) (store.Session, []st
 		{bot.KindCheckinPrompt, store.AudienceAll, tl.prompt},
 		{bot.KindMakeupReminder, store.AudienceNotCheckedIn, tl.makeup},
 	} {
-		tp, err := cmds.CreateTouchpoint(ctx, cliActor, sess.ID, command.TouchpointInput{Kind: ptr(spec.kind), Anchor: ptr(store.AnchorAbsolute),
-			At: ptr(spec.at), Audience: ptr(spec.audience)})
+		in := command.TouchpointInput{Kind: ptr(spec.kind), Anchor: ptr(store.AnchorAbsolute), At: ptr(spec.at), Audience: ptr(spec.audience)}
+		if spec.kind == bot.KindCheckinPrompt {
+			in.Variants = &demoPromptVariants
+		}
+		tp, err := cmds.CreateTouchpoint(ctx, cliActor, sess.ID, in)
 		if err != nil {
 			return sess, nil, fmt.Errorf("seed demo touchpoint: %w", err)
 		}
@@ -195,6 +198,14 @@ func seedDemo(ctx context.Context, a *app.App, tl timeline) (store.Session, []st
 		return sess, nil, fmt.Errorf("seed demo roster: %w", err)
 	}
 	return sess, tps, nil
+}
+
+// demoPromptVariants are the demo's A/B test: the check-in prompt's own
+// copy (A) against a shorter call to action (B); the session report and
+// the console's results page show it (with six people, 数据不足).
+var demoPromptVariants = []command.VariantInput{
+	{Weight: 1, Timing: store.TimingSame},
+	{Weight: 1, Timing: store.TimingSame, Title: "到了吗？一键签到", Button: "我到了，签到"},
 }
 
 func ptr[T any](v T) *T { return &v }
@@ -505,6 +516,24 @@ func printDemoReport(ctx context.Context, w io.Writer, a *app.App, sessionID uin
 			strconv.Itoa(t.Deliveries.Sent), strconv.Itoa(t.Deliveries.Failed), strconv.Itoa(t.Clicks), strconv.Itoa(t.Conversions)})
 	}
 	writeAligned(w, "    ", []string{"时间", "推送", "对象", "送达", "失败", "点击", "转化"}, rows)
+
+	for _, e := range rep.Experiments {
+		for _, tb := range e.Tables(text.ZH, loc) {
+			fmt.Fprintf(w, "\n  %s\n", tb.Name)
+			rows = rows[:0]
+			for _, r := range tb.Rows {
+				cells := make([]string, len(r))
+				for i, c := range r {
+					cells[i] = c.String()
+				}
+				rows = append(rows, cells)
+			}
+			writeAligned(w, "    ", tb.Header, rows)
+			for _, n := range tb.Notes {
+				fmt.Fprintf(w, "    %s\n", n)
+			}
+		}
+	}
 
 	fmt.Fprintln(w, "\n  学员")
 	rows = rows[:0]

@@ -97,14 +97,15 @@ func TestMigrateImportReportOnSQLite(t *testing.T) {
 // it prints: the console and a ready account, a sorted timeline in the
 // configured zone with quiet hours said to be off, quoted URLs, the three
 // auto taps (on time, late, make-up), and a Chinese report (no English keys,
-// columns aligned by display width). LEARNLOOP_HTTP_ADDR sets the address.
+// columns aligned by display width) with the check-in prompt's A/B test. LEARNLOOP_HTTP_ADDR sets the address.
 func TestDemoRunsTheLoop(t *testing.T) {
 	t.Parallel()
 	out, stderr, err := run(t, map[string]string{"LEARNLOOP_HTTP_ADDR": "127.0.0.1:0"}, "demo", "--minutes", "0.4", "--exit")
 	require.NoError(t, err, stderr)
 	for _, want := range []string{"'http://127.0.0.1:0/console/'", "'http://127.0.0.1:0/sim'", "用户名 demo  密码 ", "免打扰时段已关闭", "Asia/Shanghai",
 		"张伟（模拟）点了签到", "王芳（模拟）点了签到", "李娜（模拟）点了签到", "张伟（模拟）在反馈卡片中打了 9 分",
-		"状态      已结束", "签到率    50.0%（3/6）", "补签提醒      未签到的人", "回复率"} {
+		"状态      已结束", "签到率    50.0%（3/6）", "补签提醒      未签到的人", "回复率",
+		"的 A/B 实验（结果：已签到）", "到了吗？一键签到", "数据不足：每个版本至少需要 100 人", "不要因为中途看到显著结果就提前停止"} {
 		require.Contains(t, out, want)
 	}
 	for _, bad := range []string{"planned", "response_rate", "makeup_reminder", "not_checked_in", "tapped"} {
