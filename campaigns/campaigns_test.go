@@ -321,7 +321,10 @@ func TestCampaignInputRefused(t *testing.T) {
 
 // TestConversionWebhook: a signed conversion is stored once; a wrong
 // signature, a stale timestamp or a missing one is refused and stores
-// nothing.
+// nothing; so are, signed, invalid fields (422 with the API's codes), a
+// second JSON value after the body, control characters in an id (a NUL
+// would match another person's 工号 on MariaDB), the same event id with
+// another person (409) and an oversized body (413).
 func TestConversionWebhook(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *storetest.DB) {
@@ -361,8 +364,22 @@ func TestConversionWebhook(t *testing.T) {
 		require.Equal(t, 201, post(now, campaigns.SignWebhook(secret, now, body), body))
 		require.Equal(t, 200, post(now+1, campaigns.SignWebhook(secret, now+1, body), body), "a resend is recorded once")
 		require.EqualValues(t, 1, stored())
-		bad := []byte(`{"event_id":"wh-2","event":"bad event","occurred_at":"2026-03-02T01:30:00Z","external_id":"S000"}`)
-		require.Equal(t, 400, post(now, campaigns.SignWebhook(secret, now, bad), bad))
+		for _, tc := range []struct {
+			name string
+			body string
+			code int
+		}{
+			{"bad event", `{"event_id":"wh-2","event":"bad event","occurred_at":"2026-03-02T01:30:00Z","external_id":"S000"}`, 422},
+			{"trailing value", `{"event_id":"wh-2","event":"course_done","occurred_at":"2026-03-02T01:30:00Z","external_id":"S000"} {}`, 400},
+			{"NUL in the 工号", `{"event_id":"wh-2","event":"course_done","occurred_at":"2026-03-02T01:30:00Z","external_id":"S000\u0000"}`, 422},
+			{"line break in the event id", `{"event_id":"wh\n2","event":"course_done","occurred_at":"2026-03-02T01:30:00Z","external_id":"S000"}`, 422},
+			{"NUL in the event id", `{"event_id":"wh\u00002","event":"course_done","occurred_at":"2026-03-02T01:30:00Z","external_id":"S000"}`, 422},
+			{"same id, other time", `{"event_id":"wh-1","event":"course_done","occurred_at":"2026-03-02T01:31:00Z","platform":"simulator","platform_user_id":"S000"}`, 409},
+			{"oversized", `{"event_id":"` + strings.Repeat("x", 20000) + `"}`, 413},
+		} {
+			b := []byte(tc.body)
+			require.Equal(t, tc.code, post(now, campaigns.SignWebhook(secret, now, b), b), tc.name)
+		}
 		require.EqualValues(t, 1, stored())
 	})
 }

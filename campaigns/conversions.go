@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"gorm.io/gorm"
@@ -82,8 +83,10 @@ func (s *Service) checkConversion(in *ConversionInput) []FieldError {
 	switch {
 	case in.EventID == "":
 		errs = append(errs, FieldError{Field: "event_id", Code: CodeRequired, Message: "is required: the sender's id of the event, which makes a resend harmless"})
-	case len(in.EventID) > 128 || !utf8.ValidString(in.EventID) || strings.ContainsAny(in.EventID, "\r\n\t"):
+	case len(in.EventID) > 128:
 		errs = append(errs, FieldError{Field: "event_id", Code: CodeTooLong, Message: "is at most 128 bytes of text on one line"})
+	case !oneLine(in.EventID):
+		errs = append(errs, FieldError{Field: "event_id", Code: CodeBadValue, Message: "is text on one line, without control characters"})
 	}
 	if !validEvent(in.Event) {
 		errs = append(errs, FieldError{Field: "event", Code: CodeRequired, Message: "is required: letters, digits and _.:- (at most 64)"})
@@ -121,7 +124,19 @@ func (s *Service) checkConversion(in *ConversionInput) []FieldError {
 	if len(in.ExternalID) > 64 {
 		errs = append(errs, FieldError{Field: "external_id", Code: CodeTooLong, Message: "is longer than 64 bytes"})
 	}
+	for _, f := range []struct{ name, v string }{{"external_id", in.ExternalID}, {"platform_user_id", in.PlatformUserID}} {
+		if !oneLine(f.v) {
+			errs = append(errs, FieldError{Field: f.name, Code: CodeBadValue, Message: "is text on one line, without control characters"})
+		}
+	}
 	return errs
+}
+
+// oneLine reports whether s is valid UTF-8 without control characters (a
+// NUL or a line break in an id would match or store something else than
+// what was sent).
+func oneLine(s string) bool {
+	return utf8.ValidString(s) && !strings.ContainsFunc(s, unicode.IsControl)
 }
 
 // employee finds the person a conversion names.
@@ -285,11 +300,15 @@ func (s *Service) WebhookHandler() http.Handler {
 			webhookProblem(w, http.StatusBadRequest, "malformed_json", "the body is not a conversion: "+err.Error(), nil)
 			return
 		}
+		if dec.More() {
+			webhookProblem(w, http.StatusBadRequest, "malformed_json", "the body has data after the conversion", nil)
+			return
+		}
 		res, err := s.RecordConversion(r.Context(), in, SourceWebhook)
 		var inv *InvalidError
 		switch {
 		case errors.As(err, &inv):
-			webhookProblem(w, http.StatusBadRequest, "invalid", "the conversion has invalid fields; nothing was stored", inv.Fields)
+			webhookProblem(w, http.StatusUnprocessableEntity, "invalid", "the conversion has invalid fields; nothing was stored", inv.Fields)
 		case errors.Is(err, ErrConflict):
 			webhookProblem(w, http.StatusConflict, "conflict", err.Error(), nil)
 		case err != nil:
@@ -307,12 +326,13 @@ func (s *Service) WebhookHandler() http.Handler {
 	})
 }
 
-// webhookProblem answers with the API's RFC 9457 problem (package problem); each
-// bad field has the code "invalid" and its message.
+// webhookProblem answers with the API's RFC 9457 problem (package problem),
+// each bad field with its code and message as POST /api/v1/conversions
+// gives them.
 func webhookProblem(w http.ResponseWriter, status int, code, detail string, fields []FieldError) {
 	var errs []problem.Field
 	for _, f := range fields {
-		errs = append(errs, problem.Field{Field: f.Field, Code: "invalid", Message: f.Message})
+		errs = append(errs, problem.Field{Field: f.Field, Code: f.Code, Message: f.Message})
 	}
 	problem.Write(w, status, code, detail, errs)
 }

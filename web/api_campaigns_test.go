@@ -4,12 +4,15 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/learnloop/learnloop/internal/apptest"
+	"github.com/learnloop/learnloop/store"
+	"github.com/learnloop/learnloop/store/storetest"
 )
 
 // campaignContract calls every campaign operation on the contract run's app
@@ -178,4 +181,39 @@ func campaignContract(t *testing.T, r *contractRun) {
 		"name": "x", "title": "x", "event": "e", "audience": aud,
 		"schedule": map[string]any{"kind": "best", "window": map[string]any{"from": to.Format(time.RFC3339), "to": from.Format(time.RFC3339)}},
 	}, nil)
+}
+
+// TestConversionBodyRefused: bodies that are not a conversion are refused
+// with a problem a client can act on — a JSON type, not a Go type, in the
+// detail; 413 for a body over the limit — and store nothing; on both
+// databases.
+func TestConversionBodyRefused(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *storetest.DB) {
+		_, srv := apptest.Start(t, db.DB, apptest.NewClock(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)), "conversion-body-link-secret-0123456789")
+		for _, tc := range []struct {
+			name   string
+			body   string
+			status int
+			code   string
+			detail string
+		}{
+			{"an array", `[]`, http.StatusBadRequest, "malformed_json", "the body must be a JSON object, not array"},
+			{"a string id", `{"employee_id":"E001"}`, http.StatusBadRequest, "malformed_json", `field "employee_id" must be a non-negative integer`},
+			{"a negative id", `{"employee_id":-1}`, http.StatusBadRequest, "malformed_json", `field "employee_id" must be a non-negative integer`},
+			{"a bad time", `{"occurred_at":"yesterday"}`, http.StatusBadRequest, "malformed_json", "yesterday"},
+			{"over 1 MiB", `{"event_id":"` + strings.Repeat("x", 1<<20) + `"}`, http.StatusRequestEntityTooLarge, "too_large", "the body is over 1048576 bytes"},
+		} {
+			var p struct {
+				Code   string `json:"code"`
+				Detail string `json:"detail"`
+			}
+			require.Equal(t, tc.status, apptest.Call(t, srv.URL, "POST", apptest.APIPrefix+"/conversions", "application/json", tc.body, &p), tc.name)
+			require.Equal(t, tc.code, p.Code, tc.name)
+			require.Contains(t, p.Detail, tc.detail, tc.name)
+		}
+		var n int64
+		require.NoError(t, db.Model(&store.Conversion{}).Count(&n).Error)
+		require.Zero(t, n)
+	})
 }

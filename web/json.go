@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"reflect"
 	"strconv"
 	"strings"
 
@@ -42,13 +43,19 @@ func decode(w http.ResponseWriter, r *http.Request, v any) bool {
 		msg := err.Error()
 		var se *json.SyntaxError
 		var te *json.UnmarshalTypeError
+		var big *http.MaxBytesError
 		switch {
+		case errors.As(err, &big):
+			apiError(w, http.StatusRequestEntityTooLarge, "too_large", text.T(text.EN, "web:detail.too_large", big.Limit), nil)
+			return false
 		case errors.Is(err, io.EOF):
 			msg = text.T(text.EN, "web:detail.empty_body")
 		case errors.As(err, &se):
 			msg = text.T(text.EN, "web:detail.malformed_json", se.Offset, se)
+		case errors.As(err, &te) && te.Field == "":
+			msg = text.T(text.EN, "web:detail.body_type", te.Value)
 		case errors.As(err, &te):
-			msg = text.T(text.EN, "web:detail.field_type", te.Field, te.Type)
+			msg = text.T(text.EN, "web:detail.field_type", te.Field, jsonType(te.Type))
 		}
 		apiError(w, http.StatusBadRequest, "malformed_json", msg, nil)
 		return false
@@ -58,6 +65,37 @@ func decode(w http.ResponseWriter, r *http.Request, v any) bool {
 		return false
 	}
 	return true
+}
+
+// jsonType names the JSON type a Go type decodes from, for an error
+// message (the Go type's own name says nothing to an API client).
+func jsonType(t reflect.Type) string {
+	if t == nil {
+		return "a JSON value"
+	}
+	if t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.Bool:
+		return "a boolean"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return "an integer"
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "a non-negative integer"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.String:
+		return "a string"
+	case reflect.Slice, reflect.Array:
+		return "an array"
+	case reflect.Map, reflect.Struct:
+		if t.PkgPath() == "time" && t.Name() == "Time" {
+			return "an RFC 3339 time"
+		}
+		return "an object"
+	}
+	return "a JSON value"
 }
 
 func pathID(w http.ResponseWriter, r *http.Request, name string) (uint64, bool) {
