@@ -27,9 +27,9 @@ import (
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 
+	"github.com/learnloop/learnloop/experiment"
 	"github.com/learnloop/learnloop/internal/defaults"
 	"github.com/learnloop/learnloop/plan"
-	"github.com/learnloop/learnloop/experiment"
 	"github.com/learnloop/learnloop/reports"
 	"github.com/learnloop/learnloop/scheduler"
 	"github.com/learnloop/learnloop/sendtime"
@@ -84,9 +84,9 @@ type Service struct {
 	// experiment.DefaultMinSample.
 	MinSample int
 	Location  *time.Location
-	Locale        string
-	Logger        *slog.Logger
-	Now           func() time.Time
+	Locale    string
+	Logger    *slog.Logger
+	Now       func() time.Time
 
 	cache sync.Map // touchpoint id → cachedContent
 }
