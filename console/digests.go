@@ -106,7 +106,8 @@ var digestFieldKeys = errorKeys{
 	"cron/" + digests.CodeRequired: "digests.err_cron", "cron/" + digests.CodeBadValue: "digests.err_cron",
 	"time_zone/" + digests.CodeBadValue: "digests.err_zone",
 	"platform/" + digests.CodeBadValue:  "digests.err_platform", "platform/" + digests.CodeNoUserID: "digests.err_no_user_id",
-	"locale/" + digests.CodeBadValue: "digests.err_locale",
+	"locale/" + digests.CodeBadValue:     "digests.err_locale",
+	"frequency/" + digests.CodeDuplicate: "digests.err_duplicate",
 }
 
 func (c *Console) digestCreate(w http.ResponseWriter, r *http.Request, v *viewer) {

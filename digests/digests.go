@@ -58,6 +58,9 @@ const (
 	CodeNotFound  = "not_found"
 	CodeForbidden = "forbidden"
 	CodeNoUserID  = "no_user_id"
+	// CodeDuplicate: the account already has a subscription with the same
+	// schedule, zone and platform (a second one would send each card twice).
+	CodeDuplicate = "duplicate"
 )
 
 // FieldError is one invalid field of an Input.
@@ -279,6 +282,16 @@ func (s *Service) validate(ctx context.Context, db *gorm.DB, in *Input, a Actor)
 		}
 		if p != "" && bot.PlatformUserID(v.employee, p) == "" {
 			bad("platform", CodeNoUserID, fmt.Sprintf("the employee has no %s user id", p))
+		}
+	}
+	if len(errs) == 0 {
+		var n int64
+		if err := db.Model(&store.DigestSubscription{}).Where("account_id = ? AND cron_spec = ? AND time_zone = ? AND platform = ?",
+			v.account.ID, v.cron, v.zone.String(), in.Platform).Count(&n).Error; err != nil {
+			return v, fmt.Errorf("find the same digest: %w", err)
+		}
+		if n > 0 {
+			bad("frequency", CodeDuplicate, "the account already gets this digest (same schedule, zone and platform)")
 		}
 	}
 	if len(errs) > 0 {

@@ -38,6 +38,7 @@ var consoleDigestTexts = Texts{
 	"digests.err_employee_required": {"账号尚未关联员工：请填写本人的工号。", "The account is not linked to an employee yet: give your employee id."},
 	"digests.err_employee":          {"找不到这个在职员工。", "No active employee has this id."},
 	"digests.err_frequency":         {"请选择推送频率。", "Choose a frequency."},
+	"digests.err_duplicate":         {"已订阅过同样的摘要（相同的频率、时区和平台）。", "You already get this digest (same schedule, zone and platform)."},
 	"digests.err_cron":              {"请填写有效的 cron 表达式（分 时 日 月 周，不含时区）。", "Give a valid cron schedule (minute hour day month weekday, no zone)."},
 	"digests.err_zone":              {"不是有效的时区（例如 Asia/Shanghai）。", "Not a time zone (e.g. Asia/Shanghai)."},
 	"digests.err_platform":          {"这个平台没有启用。", "This platform is not enabled."},

@@ -30,6 +30,8 @@ func TestDigestCLI(t *testing.T) {
 	out, _, err := run(t, env, "digest", "subscribe", "wang", "--employee", "E1", "--time-zone", "Asia/Shanghai")
 	require.NoError(t, err)
 	require.Contains(t, out, `digest 1: wang (coordinator, employee E1) weekly "0 9 * * 1" in Asia/Shanghai; next card`)
+	_, _, err = run(t, env, "digest", "subscribe", "wang", "--time-zone", "Asia/Shanghai")
+	require.ErrorContains(t, err, "frequency: the account already gets this digest", "the same digest twice")
 	out, _, err = run(t, env, "digest", "list")
 	require.NoError(t, err)
 	require.Contains(t, out, "E1")
