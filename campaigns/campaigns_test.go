@@ -383,3 +383,24 @@ func TestConversionWebhook(t *testing.T) {
 		require.EqualValues(t, 1, stored())
 	})
 }
+
+// TestConversionCreditToTheMillisecond: a conversion reported at 10.9 s is
+// credited to a click at 10.3 s (it is stored at 10 s, but judged on the
+// time as sent), not to one at 10.95 s; on both databases.
+func TestConversionCreditToTheMillisecond(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *storetest.DB) {
+		e := newEnv(t, db)
+		es := seed(t, db, 1)
+		base := e.clk.Now().Add(-time.Minute).Truncate(time.Second)
+		for i, at := range []time.Time{base.Add(300 * time.Millisecond), base.Add(950 * time.Millisecond)} {
+			require.NoError(t, db.Create(&store.Click{DeliveryID: uint64(100 + i), TouchpointID: uint64(200 + i), EmployeeID: es[0].ID, Target: "https://x.example.com", ClickedAt: at}).Error)
+		}
+		at := base.Add(900 * time.Millisecond)
+		res, err := e.a.Campaigns().RecordConversion(context.Background(), campaigns.ConversionInput{EventID: "ms-1", Event: "course_done", OccurredAt: &at, EmployeeID: es[0].ID}, campaigns.SourceAPI)
+		require.NoError(t, err)
+		require.NotNil(t, res.Credited)
+		require.EqualValues(t, 100, res.Credited.DeliveryID, "the click before it, not the one after")
+		require.Equal(t, base, res.OccurredAt, "stored to the second")
+	})
+}

@@ -193,9 +193,13 @@ func (s *Service) RecordConversion(ctx context.Context, in ConversionInput, sour
 	window := s.window()
 	c := store.Conversion{EventID: in.EventID, EmployeeID: e.ID, Event: in.Event, OccurredAt: at, Source: source,
 		WindowSeconds: int64(window / time.Second), CreatedAt: s.now()}
+	// The credit is judged on the time as sent (clicks are stored to the
+	// millisecond): a click 300 ms before a conversion at 10.9 s is before
+	// it, though the conversion is stored at 10 s.
+	exact := in.OccurredAt.UTC()
 	var click store.Click
 	if err := s.DB.WithContext(ctx).Select("id", "delivery_id", "touchpoint_id", "clicked_at").
-		Where("employee_id = ? AND clicked_at <= ? AND clicked_at >= ?", e.ID, at, at.Add(-window)).
+		Where("employee_id = ? AND clicked_at <= ? AND clicked_at >= ?", e.ID, exact, exact.Add(-window)).
 		Order("clicked_at DESC, touchpoint_id DESC, id DESC").Limit(1).Find(&click).Error; err != nil {
 		return ConversionResult{}, fmt.Errorf("find the credited click: %w", err)
 	}
