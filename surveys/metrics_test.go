@@ -20,6 +20,37 @@ func requireFloat(t *testing.T, want float64, got *float64, what string) {
 	require.InDelta(t, want, *got, eps, what)
 }
 
+// requireDefinition checks that a result names its definition by a
+// catalogue key.
+func requireDefinition(t *testing.T, def text.Message) {
+	t.Helper()
+	require.NotEmpty(t, def)
+	require.True(t, text.Has(def.Key), def.Key)
+}
+
+// rejected is an input a metric refuses, with what its error names.
+type rejected[T any] struct {
+	name string
+	in   T
+	want []string
+}
+
+// testRejects runs one subtest per case: metric refuses the input with an
+// error naming every want.
+func testRejects[T any](t *testing.T, metric func(T) error, cases []rejected[T]) {
+	t.Helper()
+	for _, tc := range cases {
+		t.Run("rejects "+tc.name, func(t *testing.T) {
+			t.Parallel()
+			err := metric(tc.in)
+			require.Error(t, err)
+			for _, w := range tc.want {
+				require.Contains(t, err.Error(), w)
+			}
+		})
+	}
+}
+
 func TestNPS(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -82,8 +113,7 @@ func TestNPS(t *testing.T) {
 			t.Parallel()
 			r, err := surveys.NPS(tc.scores)
 			require.NoError(t, err)
-			require.NotEmpty(t, r.Definition)
-			require.True(t, text.Has(r.Definition.Key), r.Definition.Key)
+			requireDefinition(t, r.Definition)
 			require.Equal(t, len(tc.scores), r.N)
 			if tc.wantNil {
 				require.Nil(t, r.Score)
@@ -105,26 +135,14 @@ func TestNPS(t *testing.T) {
 
 func TestNPSRejects(t *testing.T) {
 	t.Parallel()
-	tests := []struct {
-		name   string
-		scores []float64
-		index  string
-	}{
-		{"non-integer", []float64{9, 4.5}, "index 1"},
-		{"above 10", []float64{11}, "index 0"},
-		{"below 0", []float64{10, 10, -1}, "index 2"},
-		{"NaN", []float64{math.NaN()}, "index 0"},
-		{"infinity", []float64{math.Inf(1)}, "index 0"},
-		{"just below 10", []float64{9.999}, "index 0"},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			_, err := surveys.NPS(tc.scores)
-			require.Error(t, err)
-			require.Contains(t, err.Error(), tc.index)
-		})
-	}
+	testRejects(t, func(v []float64) error { _, err := surveys.NPS(v); return err }, []rejected[[]float64]{
+		{"non-integer", []float64{9, 4.5}, []string{"index 1"}},
+		{"above 10", []float64{11}, []string{"index 0"}},
+		{"below 0", []float64{10, 10, -1}, []string{"index 2"}},
+		{"NaN", []float64{math.NaN()}, []string{"index 0"}},
+		{"infinity", []float64{math.Inf(1)}, []string{"index 0"}},
+		{"just below 10", []float64{9.999}, []string{"index 0"}},
+	})
 }
 
 func TestRatings(t *testing.T) {
@@ -172,8 +190,7 @@ func TestRatings(t *testing.T) {
 			requireFloat(t, tc.top2, r.Top2Box, "top-2-box")
 			requireFloat(t, tc.top2MOE, r.Top2BoxMOE, "top-2-box MOE")
 			require.Equal(t, tc.dist, r.Distribution)
-			require.NotEmpty(t, r.Definition)
-			require.True(t, text.Has(r.Definition.Key), r.Definition.Key)
+			requireDefinition(t, r.Definition)
 		})
 	}
 
@@ -189,23 +206,12 @@ func TestRatings(t *testing.T) {
 		require.NotEmpty(t, r.Definition)
 	})
 
-	for _, bad := range []struct {
-		name   string
-		values []float64
-		index  string
-	}{
-		{"zero", []float64{0}, "index 0"},
-		{"six", []float64{5, 6}, "index 1"},
-		{"non-integer", []float64{4, 4, 3.5}, "index 2"},
-		{"NaN", []float64{math.NaN()}, "index 0"},
-	} {
-		t.Run("rejects "+bad.name, func(t *testing.T) {
-			t.Parallel()
-			_, err := surveys.Ratings(bad.values)
-			require.Error(t, err)
-			require.Contains(t, err.Error(), bad.index)
-		})
-	}
+	testRejects(t, func(v []float64) error { _, err := surveys.Ratings(v); return err }, []rejected[[]float64]{
+		{"zero", []float64{0}, []string{"index 0"}},
+		{"six", []float64{5, 6}, []string{"index 1"}},
+		{"non-integer", []float64{4, 4, 3.5}, []string{"index 2"}},
+		{"NaN", []float64{math.NaN()}, []string{"index 0"}},
+	})
 }
 
 func TestProportionMOE(t *testing.T) {
@@ -273,8 +279,7 @@ func TestResponseRate(t *testing.T) {
 			require.Equal(t, tc.eligible, r.Eligible)
 			require.Equal(t, tc.complete, r.Complete)
 			require.Equal(t, tc.partial, r.Partial)
-			require.NotEmpty(t, r.Definition)
-			require.True(t, text.Has(r.Definition.Key), r.Definition.Key)
+			requireDefinition(t, r.Definition)
 			if tc.wantNil {
 				require.Nil(t, r.Rate)
 				require.Nil(t, r.PartialRate)
@@ -330,8 +335,7 @@ func TestBehaviourChange(t *testing.T) {
 			requireFloat(t, tc.delta, r.MeanDelta, "mean delta")
 			requireFloat(t, tc.improved, r.ShareImproved, "share improved")
 			requireFloat(t, tc.worse, r.ShareWorse, "share worse")
-			require.NotEmpty(t, r.Definition)
-			require.True(t, text.Has(r.Definition.Key), r.Definition.Key)
+			requireDefinition(t, r.Definition)
 		})
 	}
 
@@ -348,25 +352,12 @@ func TestBehaviourChange(t *testing.T) {
 		require.NotEmpty(t, r.Definition)
 	})
 
-	for _, bad := range []struct {
-		name  string
-		pairs []surveys.Pair
-		want  []string
-	}{
+	testRejects(t, func(v []surveys.Pair) error { _, err := surveys.BehaviourChange(v); return err }, []rejected[[]surveys.Pair]{
 		{"before zero", []surveys.Pair{{Before: 0, Now: 3}}, []string{"before", "index 0"}},
 		{"now six", []surveys.Pair{{Before: 3, Now: 3}, {Before: 3, Now: 6}}, []string{"now", "index 1"}},
 		{"non-integer now", []surveys.Pair{{Before: 3, Now: 2.5}}, []string{"now", "index 0"}},
 		{"NaN before", []surveys.Pair{{Before: math.NaN(), Now: 2}}, []string{"before", "index 0"}},
-	} {
-		t.Run("rejects "+bad.name, func(t *testing.T) {
-			t.Parallel()
-			_, err := surveys.BehaviourChange(bad.pairs)
-			require.Error(t, err)
-			for _, w := range bad.want {
-				require.Contains(t, err.Error(), w)
-			}
-		})
-	}
+	})
 }
 
 func TestChangeScale(t *testing.T) {
@@ -379,8 +370,7 @@ func TestChangeScale(t *testing.T) {
 		require.Equal(t, 5, r.N)
 		requireFloat(t, 0.8, r.Mean, "mean")
 		require.Equal(t, map[int]int{-3: 1, -2: 0, -1: 0, 0: 1, 1: 0, 2: 2, 3: 1}, r.Distribution)
-		require.NotEmpty(t, r.Definition)
-		require.True(t, text.Has(r.Definition.Key), r.Definition.Key)
+		requireDefinition(t, r.Definition)
 	})
 	t.Run("single respondent", func(t *testing.T) {
 		t.Parallel()
@@ -399,22 +389,11 @@ func TestChangeScale(t *testing.T) {
 		require.Len(t, r.Distribution, 7)
 		require.NotEmpty(t, r.Definition)
 	})
-	for _, bad := range []struct {
-		name   string
-		values []float64
-		index  string
-	}{
-		{"four", []float64{4}, "index 0"},
-		{"minus four", []float64{0, -4}, "index 1"},
-		{"non-integer", []float64{1.5}, "index 0"},
-	} {
-		t.Run("rejects "+bad.name, func(t *testing.T) {
-			t.Parallel()
-			_, err := surveys.ChangeScale(bad.values)
-			require.Error(t, err)
-			require.Contains(t, err.Error(), bad.index)
-		})
-	}
+	testRejects(t, func(v []float64) error { _, err := surveys.ChangeScale(v); return err }, []rejected[[]float64]{
+		{"four", []float64{4}, []string{"index 0"}},
+		{"minus four", []float64{0, -4}, []string{"index 1"}},
+		{"non-integer", []float64{1.5}, []string{"index 0"}},
+	})
 }
 
 func TestRound1(t *testing.T) {
