@@ -12,6 +12,7 @@ import (
 
 	"github.com/learnloop/learnloop/directory"
 	"github.com/learnloop/learnloop/directory/contact"
+	"github.com/learnloop/learnloop/internal/clocktest"
 	"github.com/learnloop/learnloop/scheduler"
 	"github.com/learnloop/learnloop/store"
 	"github.com/learnloop/learnloop/store/storetest"
@@ -60,24 +61,6 @@ func (l *liveSource) set(p directory.Person) {
 	l.people = append(l.people, p)
 }
 
-// clock is a settable test clock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 func eventRuns(t *testing.T, db *storetest.DB) []store.DirectorySync {
 	t.Helper()
 	var runs []store.DirectorySync
@@ -89,12 +72,12 @@ func TestChangeEventsApplyLikeASync(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *storetest.DB) {
 		ctx := context.Background()
-		clk := &clock{t: time.Date(2026, 3, 2, 1, 0, 0, 0, time.UTC)}
+		clk := clocktest.New(time.Date(2026, 3, 2, 1, 0, 0, 0, time.UTC))
 		s := directory.NewSyncer(db.DB, directory.Options{Now: clk.Now})
 		src := &liveSource{fakeSource: orgChart()}
 		_, err := s.Sync(ctx, src, directory.RunOptions{})
 		require.NoError(t, err)
-		clk.Add(time.Hour)
+		clk.Advance(time.Hour)
 
 		tests := []struct {
 			name   string
@@ -213,7 +196,7 @@ func TestChangeEventsApplyLikeASync(t *testing.T) {
 				if tc.before != nil {
 					tc.before()
 				}
-				clk.Add(time.Minute)
+				clk.Advance(time.Minute)
 				tc.change.Platform, tc.change.At = "wecom", clk.Now()
 				runs := len(eventRuns(t, db))
 				rep, err := s.ApplyChange(ctx, src, tc.change)
@@ -225,7 +208,7 @@ func TestChangeEventsApplyLikeASync(t *testing.T) {
 
 				// The same event again (a redelivery) changes nothing.
 				before := employees(t, db)
-				clk.Add(time.Second)
+				clk.Advance(time.Second)
 				again, err := s.ApplyChange(ctx, src, tc.change)
 				require.NoError(t, err)
 				require.False(t, again.Changed(), "%+v", again)
@@ -250,13 +233,13 @@ func TestChangeEventsNeverRegress(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *storetest.DB) {
 		ctx := context.Background()
-		clk := &clock{t: time.Date(2026, 3, 2, 1, 0, 0, 0, time.UTC)}
+		clk := clocktest.New(time.Date(2026, 3, 2, 1, 0, 0, 0, time.UTC))
 		s := directory.NewSyncer(db.DB, directory.Options{Now: clk.Now})
 		src := &liveSource{fakeSource: orgChart()}
 		synced := clk.Now()
 		_, err := s.Sync(ctx, src, directory.RunOptions{})
 		require.NoError(t, err)
-		clk.Add(time.Hour)
+		clk.Advance(time.Hour)
 
 		// An event from before the last full sync: the sync read later.
 		old := contact.Person{UserID: "wang", EmployeeNo: "E003", Name: "王五（旧）", DeptIDs: []string{"3"}, Active: true}
@@ -294,7 +277,7 @@ func TestChangeEventsNeverRegress(t *testing.T) {
 
 		// An update for a member the platform no longer has (and the
 		// directory never had) is a deletion of nobody.
-		clk.Add(time.Minute)
+		clk.Advance(time.Minute)
 		rep, err = s.ApplyChange(ctx, src, contact.Change{Platform: "wecom", EventID: "u", Type: "t", Kind: contact.UserUpsert, UserID: "missing", At: clk.Now()})
 		require.NoError(t, err)
 		require.Equal(t, directory.ChangeIgnored, rep.Status)
@@ -312,7 +295,7 @@ func TestInboxKeepsEachEventOnceAndRetries(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *storetest.DB) {
 		ctx := context.Background()
-		clk := &clock{t: time.Date(2026, 3, 2, 1, 0, 0, 0, time.UTC)}
+		clk := clocktest.New(time.Date(2026, 3, 2, 1, 0, 0, 0, time.UTC))
 		sched := scheduler.New(db.DB, scheduler.Options{Now: clk.Now, BackoffBase: time.Second, BackoffMax: time.Minute})
 		s := directory.NewSyncer(db.DB, directory.Options{Now: clk.Now})
 		src := &liveSource{fakeSource: orgChart()}
@@ -320,7 +303,7 @@ func TestInboxKeepsEachEventOnceAndRetries(t *testing.T) {
 		require.NoError(t, err)
 		(&directory.Changes{Syncer: s, Sources: map[string]directory.Source{"wecom": src}}).Register(sched)
 		inbox := &directory.Inbox{Sched: sched, Now: clk.Now}
-		clk.Add(time.Hour)
+		clk.Advance(time.Hour)
 
 		p := src.people[1]
 		p.Title = "副总裁"
@@ -344,7 +327,7 @@ func TestInboxKeepsEachEventOnceAndRetries(t *testing.T) {
 		require.Contains(t, jobs[0].LastError, "45033")
 		require.Equal(t, "销售总监", employees(t, db)["E002"].Title)
 		src.err = nil
-		clk.Add(time.Minute)
+		clk.Advance(time.Minute)
 		_, err = sched.RunDue(ctx)
 		require.NoError(t, err)
 		require.NoError(t, db.First(&jobs[0], jobs[0].ID).Error)

@@ -10,35 +10,18 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/learnloop/learnloop/internal/clocktest"
 	"github.com/learnloop/learnloop/ratelimit"
 	"github.com/learnloop/learnloop/ratelimit/ratelimittest"
 	"github.com/learnloop/learnloop/store"
 	"github.com/learnloop/learnloop/store/storetest"
 )
 
-// clock is a settable clock shared by several limiters.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 var t0 = time.Date(2026, 3, 2, 1, 0, 0, 0, time.UTC)
 
 // replicas opens n more connections pools on db's database, each with its
 // own Limiter, as n replicas would.
-func replicas(t *testing.T, db *storetest.DB, n int, clk *clock) []*ratelimit.Limiter {
+func replicas(t *testing.T, db *storetest.DB, n int, clk *clocktest.Clock) []*ratelimit.Limiter {
 	t.Helper()
 	out := []*ratelimit.Limiter{ratelimit.New(db.DB, ratelimit.WithNow(clk.Now))}
 	for range n - 1 {
@@ -76,7 +59,7 @@ func TestReserve(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *storetest.DB) {
 		ctx := context.Background()
-		clk := &clock{t: t0}
+		clk := clocktest.New(t0)
 		l := ratelimit.New(db.DB, ratelimit.WithNow(clk.Now))
 		band := ratelimit.Window("test:app", 5, time.Second, 3) // T = 1/3 s, burst 3
 		req := ratelimit.Request{Bands: []ratelimit.Band{band}, MaxWait: time.Minute}
@@ -120,7 +103,7 @@ func TestCounterAndRelease(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *storetest.DB) {
 		ctx := context.Background()
-		clk := &clock{t: t0}
+		clk := clocktest.New(t0)
 		l := ratelimit.New(db.DB, ratelimit.WithNow(clk.Now))
 		day := ratelimit.Counter{Key: "test:day:20260302", Max: 5, Expires: t0.Add(48 * time.Hour)}
 		req := ratelimit.Request{Counters: []ratelimit.Counter{day}, Weight: 2}
@@ -164,7 +147,7 @@ func TestDayCounter(t *testing.T) {
 	china := time.FixedZone("CST", 8*3600)
 	storetest.Each(t, func(t *testing.T, db *storetest.DB) {
 		ctx := context.Background()
-		clk := &clock{t: time.Date(2026, 3, 2, 15, 59, 59, 0, time.UTC)} // 23:59:59 in China
+		clk := clocktest.New(time.Date(2026, 3, 2, 15, 59, 59, 0, time.UTC)) // 23:59:59 in China
 		l := ratelimit.New(db.DB, ratelimit.WithNow(clk.Now))
 		band := ratelimit.Window("d:app", 1, time.Second, 1)
 		day := ratelimit.Counter{Key: "d:day", Max: 1, Day: china}
@@ -192,7 +175,7 @@ func TestHoldAndReset(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *storetest.DB) {
 		ctx := context.Background()
-		clk := &clock{t: t0}
+		clk := clocktest.New(t0)
 		ls := replicas(t, db, 2, clk)
 		band := ratelimit.Window("test:corp", 100, time.Second, 100)
 		req := ratelimit.Request{Bands: []ratelimit.Band{band}, MaxWait: time.Minute}
@@ -266,7 +249,7 @@ func TestConcurrentReplicas(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *storetest.DB) {
 		ctx := context.Background()
-		clk := &clock{t: t0}
+		clk := clocktest.New(t0)
 		ls := replicas(t, db, 3, clk)
 		app := ratelimit.Window("c:app", 20, time.Second, 5)
 		day := ratelimit.Counter{Key: "c:day", Max: 150, Expires: t0.Add(48 * time.Hour)}
@@ -325,7 +308,7 @@ func TestConcurrentSerialEquivalence(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *storetest.DB) {
 		ctx := context.Background()
-		clk := &clock{t: t0}
+		clk := clocktest.New(t0)
 		ls := replicas(t, db, 3, clk)
 		band := ratelimit.Window("s:app", 50, time.Second, 10)
 		const workers, each = 9, 20
@@ -361,7 +344,7 @@ func TestPrune(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *storetest.DB) {
 		ctx := context.Background()
-		clk := &clock{t: t0}
+		clk := clocktest.New(t0)
 		l := ratelimit.New(db.DB, ratelimit.WithNow(clk.Now), ratelimit.WithPruneEvery(time.Minute))
 		for i := range 50 {
 			_, err := l.Reserve(ctx, ratelimit.Request{Bands: []ratelimit.Band{ratelimit.Window(fmt.Sprint("p:m:", i), 30, time.Minute, 10)}})

@@ -3,7 +3,6 @@ package scheduler_test
 import (
 	"context"
 	"log/slog"
-	"sync"
 	"testing"
 	"time"
 
@@ -11,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"gorm.io/gorm"
 
+	"github.com/learnloop/learnloop/internal/clocktest"
 	"github.com/learnloop/learnloop/scheduler"
 	"github.com/learnloop/learnloop/store"
 	"github.com/learnloop/learnloop/store/storetest"
@@ -19,38 +19,16 @@ import (
 // t0 is the start of every injected clock: Monday 2026-03-02 09:00 in Shanghai.
 var t0 = time.Date(2026, 3, 2, 1, 0, 0, 0, time.UTC)
 
-// fakeClock is an injectable clock the test moves by hand.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func newClock(t time.Time) *fakeClock { return &fakeClock{now: t} }
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = t
-}
-
-func (c *fakeClock) Advance(d time.Duration) { c.Set(c.Now().Add(d)) }
-
 // testBundle is what most tests need: a database, a clock and a registry.
 type testBundle struct {
 	db    *storetest.DB
-	clock *fakeClock
+	clock *clocktest.Clock
 	reg   *prometheus.Registry
 }
 
 func setup(t *testing.T, db *storetest.DB) *testBundle {
 	t.Helper()
-	return &testBundle{db: db, clock: newClock(t0), reg: prometheus.NewRegistry()}
+	return &testBundle{db: db, clock: clocktest.New(t0), reg: prometheus.NewRegistry()}
 }
 
 // scheduler builds a Scheduler on the bundle's database, clock and registry;
@@ -59,7 +37,7 @@ func (b *testBundle) scheduler(opts scheduler.Options) *scheduler.Scheduler {
 	return newScheduler(b.db.DB, b.clock, b.reg, opts)
 }
 
-func newScheduler(db *gorm.DB, clock *fakeClock, reg *prometheus.Registry, opts scheduler.Options) *scheduler.Scheduler {
+func newScheduler(db *gorm.DB, clock *clocktest.Clock, reg *prometheus.Registry, opts scheduler.Options) *scheduler.Scheduler {
 	if opts.Now == nil && clock != nil {
 		opts.Now = clock.Now
 	}

@@ -31,20 +31,20 @@ func TestFailedDeliveriesAndCreditedConversionsAreEvents(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *storetest.DB) {
 		f := newFixture(t, db, webhooks.Options{AllowPrivate: true})
-		rcv := newReceiver(t, f.clk.now, always200)
+		rcv := newReceiver(t, f.clk.Now, always200)
 		ep := f.endpoint(t, rcv.srv.URL, store.EventDeliveryFailed, store.EventConversion)
 		rcv.secret = []byte(ep.Secret)
 		ctx := context.Background()
 
 		require.NoError(t, db.Model(&store.Employee{}).Where("id = ?", f.emps[0].ID).Update("platform", "wecom").Error)
 		tp := store.Touchpoint{SessionID: f.sess.ID, Kind: bot.KindCheckinPrompt, Anchor: store.AnchorStart, Offset: -900, Audience: store.AudienceAll,
-			Template: "checkin_prompt", Status: store.TouchpointScheduled, RunAt: f.clk.now()}
+			Template: "checkin_prompt", Status: store.TouchpointScheduled, RunAt: f.clk.Now()}
 		require.NoError(t, db.Create(&tp).Error)
-		signer, err := bot.NewSigner([]byte("events-test-secret-0123456789"), f.clk.now)
+		signer, err := bot.NewSigner([]byte("events-test-secret-0123456789"), f.clk.Now)
 		require.NoError(t, err)
 		d := &bot.Deliverer{
-			DB: db.DB, DefaultPlatform: bot.PlatformSimulator, Now: f.clk.now,
-			Renderer: &bot.Renderer{Signer: signer, PublicURL: "https://learn.example.com", LinkTTL: time.Hour, Now: f.clk.now},
+			DB: db.DB, DefaultPlatform: bot.PlatformSimulator, Now: f.clk.Now,
+			Renderer: &bot.Renderer{Signer: signer, PublicURL: "https://learn.example.com", LinkTTL: time.Hour, Now: f.clk.Now},
 			Messengers: map[bot.Platform]bot.Messenger{bot.PlatformSimulator: sendFunc(func(_ context.Context, to bot.Recipient, m bot.Message) (bot.Receipt, error) {
 				if to.EmployeeID == f.emps[1].ID {
 					return bot.Receipt{}, bot.Permanent("81013", "user not found", nil)
@@ -58,10 +58,10 @@ func TestFailedDeliveriesAndCreditedConversionsAreEvents(t *testing.T) {
 		var sent store.Delivery
 		require.NoError(t, db.Where("employee_id = ? AND touchpoint_id = ?", f.emps[2].ID, tp.ID).Take(&sent).Error)
 		require.Equal(t, store.DeliverySent, sent.Status)
-		require.NoError(t, db.Create(&store.Click{DeliveryID: sent.ID, TouchpointID: tp.ID, EmployeeID: f.emps[2].ID, ClickedAt: f.clk.now()}).Error)
-		cs := &campaigns.Service{DB: db.DB, Secret: testKey, Now: f.clk.now}
-		f.clk.add(10 * time.Minute)
-		at := f.clk.now()
+		require.NoError(t, db.Create(&store.Click{DeliveryID: sent.ID, TouchpointID: tp.ID, EmployeeID: f.emps[2].ID, ClickedAt: f.clk.Now()}).Error)
+		cs := &campaigns.Service{DB: db.DB, Secret: testKey, Now: f.clk.Now}
+		f.clk.Advance(10 * time.Minute)
+		at := f.clk.Now()
 		_, err = cs.RecordConversion(ctx, campaigns.ConversionInput{EventID: "lms-1", Event: "course_complete", OccurredAt: &at, ExternalID: "E3"}, campaigns.SourceAPI)
 		require.NoError(t, err)
 		_, err = cs.RecordConversion(ctx, campaigns.ConversionInput{EventID: "lms-2", Event: "course_complete", OccurredAt: &at, ExternalID: "E2"}, campaigns.SourceAPI)

@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/learnloop/learnloop/bot"
+	"github.com/learnloop/learnloop/internal/clocktest"
 	"github.com/learnloop/learnloop/scheduler"
 	"github.com/learnloop/learnloop/store"
 	"github.com/learnloop/learnloop/store/storetest"
@@ -23,19 +24,6 @@ import (
 )
 
 var testKey = []byte("0123456789abcdef0123456789abcdef")
-
-// clock is a settable test clock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 // received is one request a receiver accepted after checking its signature.
 type received struct {
@@ -108,7 +96,7 @@ func always200(int) string { return "200" }
 
 type fixture struct {
 	db      *storetest.DB
-	clk     *clock
+	clk     *clocktest.Clock
 	svc     *webhooks.Service
 	sched   *scheduler.Scheduler
 	sess    store.Session
@@ -118,17 +106,17 @@ type fixture struct {
 
 func newFixture(t *testing.T, db *storetest.DB, opts webhooks.Options) *fixture {
 	t.Helper()
-	clk := &clock{t: time.Date(2026, 3, 2, 1, 0, 0, 0, time.UTC)}
-	sched := scheduler.New(db.DB, scheduler.Options{Now: clk.now, Lease: time.Minute, WorkerID: "w1"})
+	clk := clocktest.New(time.Date(2026, 3, 2, 1, 0, 0, 0, time.UTC))
+	sched := scheduler.New(db.DB, scheduler.Options{Now: clk.Now, Lease: time.Minute, WorkerID: "w1"})
 	if opts.Timeout == 0 {
 		opts.Timeout = 2 * time.Second
 	}
 	opts.BackoffBase, opts.BackoffMax = 10*time.Second, 40*time.Second
-	svc, err := webhooks.New(webhooks.Deps{DB: db.DB, Sched: sched, Key: testKey, Opts: opts, Now: clk.now})
+	svc, err := webhooks.New(webhooks.Deps{DB: db.DB, Sched: sched, Key: testKey, Opts: opts, Now: clk.Now})
 	require.NoError(t, err)
 	sched.Register(webhooks.JobDispatch, svc.Handler())
-	f := &fixture{db: db, clk: clk, svc: svc, sched: sched, checkin: &bot.Checkins{DB: db.DB, Now: clk.now}}
-	start := clk.now().Add(10 * time.Minute)
+	f := &fixture{db: db, clk: clk, svc: svc, sched: sched, checkin: &bot.Checkins{DB: db.DB, Now: clk.Now}}
+	start := clk.Now().Add(10 * time.Minute)
 	course := store.Course{Code: "SALES-1", Title: "销售技巧"}
 	require.NoError(t, db.Create(&course).Error)
 	f.sess = store.Session{CourseID: course.ID, Title: "销售技巧", StartsAt: start, EndsAt: start.Add(time.Hour), TimeZone: "Asia/Shanghai", Locale: "zh-CN",
@@ -176,10 +164,10 @@ func TestCheckinsAreSentSignedOncePerEvent(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *storetest.DB) {
 		f := newFixture(t, db, webhooks.Options{AllowPrivate: true})
-		rcv := newReceiver(t, f.clk.now, always200)
+		rcv := newReceiver(t, f.clk.Now, always200)
 		ep := f.endpoint(t, rcv.srv.URL+"/hook", store.EventCheckin)
 		rcv.secret = []byte(ep.Secret)
-		other := newReceiver(t, f.clk.now, always200)
+		other := newReceiver(t, f.clk.Now, always200)
 		ep2 := f.endpoint(t, other.srv.URL, store.EventConversion)
 		other.secret = []byte(ep2.Secret)
 
@@ -222,7 +210,7 @@ func TestCheckinsAreSentSignedOncePerEvent(t *testing.T) {
 		require.Equal(t, f.sess.CourseID, d.CourseID)
 		require.Equal(t, "员工E2", d.EmployeeName)
 		require.Equal(t, store.CheckinOnTime, d.Kind)
-		require.True(t, d.CheckedInAt.Equal(f.clk.now()))
+		require.True(t, d.CheckedInAt.Equal(f.clk.Now()))
 
 		ds := f.deliveries(t, ep.ID)
 		require.Len(t, ds, 3)
@@ -249,7 +237,7 @@ func TestRetriesAfter500sAndTimeouts(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *storetest.DB) {
 		f := newFixture(t, db, webhooks.Options{AllowPrivate: true, Timeout: 300 * time.Millisecond, MaxAttempts: 5})
 		script := []string{"500", "500", "hang", "200"}
-		rcv := newReceiver(t, f.clk.now, func(n int) string { return script[min(n, len(script))-1] })
+		rcv := newReceiver(t, f.clk.Now, func(n int) string { return script[min(n, len(script))-1] })
 		ep := f.endpoint(t, rcv.srv.URL, store.EventCheckin)
 		rcv.secret = []byte(ep.Secret)
 		f.checkIn(t, f.emps[0])
@@ -263,13 +251,13 @@ func TestRetriesAfter500sAndTimeouts(t *testing.T) {
 			require.Equal(t, store.WebhookPending, ds[0].Status, "attempt %d", i+1)
 			require.Equal(t, i+1, ds[0].Attempts)
 			require.NotNil(t, ds[0].NextAttemptAt)
-			require.True(t, ds[0].NextAttemptAt.Equal(f.clk.now().Add(wait)), "attempt %d: next at %s", i+1, ds[0].NextAttemptAt)
+			require.True(t, ds[0].NextAttemptAt.Equal(f.clk.Now().Add(wait)), "attempt %d: next at %s", i+1, ds[0].NextAttemptAt)
 			// Not due yet: nothing is sent.
-			f.clk.add(wait - time.Second)
+			f.clk.Advance(wait - time.Second)
 			_, err = f.svc.RunOnce(ctx)
 			require.NoError(t, err)
 			require.Equal(t, i+1, f.deliveries(t, ep.ID)[0].Attempts)
-			f.clk.add(time.Second)
+			f.clk.Advance(time.Second)
 		}
 		_, err := f.svc.RunOnce(ctx)
 		require.NoError(t, err)
@@ -293,7 +281,7 @@ func TestRetriesAfter500sAndTimeouts(t *testing.T) {
 		for range 5 {
 			_, err := f.svc.RunOnce(ctx)
 			require.NoError(t, err)
-			f.clk.add(time.Minute)
+			f.clk.Advance(time.Minute)
 		}
 		failed = f.deliveries(t, ep.ID)[0]
 		require.Equal(t, store.WebhookFailed, failed.Status)
@@ -322,19 +310,19 @@ func TestDispatchJobSurvivesAKilledWorker(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *storetest.DB) {
 		f := newFixture(t, db, webhooks.Options{AllowPrivate: true})
-		rcv := newReceiver(t, f.clk.now, always200)
+		rcv := newReceiver(t, f.clk.Now, always200)
 		ep := f.endpoint(t, rcv.srv.URL, store.EventCheckin)
 		rcv.secret = []byte(ep.Secret)
 		f.checkIn(t, f.emps[0])
 		// What kill -9 leaves: the job running, locked by a worker that
 		// is gone, its lease running.
 		res := db.Model(&store.Job{}).Where("unique_key = ?", webhooks.JobDispatch).Updates(map[string]any{
-			"state": store.JobRunning, "locked_by": "dead-worker", "attempts": 1, "locked_until": f.clk.now().Add(time.Minute),
+			"state": store.JobRunning, "locked_by": "dead-worker", "attempts": 1, "locked_until": f.clk.Now().Add(time.Minute),
 		})
 		require.NoError(t, res.Error)
 		require.EqualValues(t, 1, res.RowsAffected)
 
-		other := scheduler.New(db.DB, scheduler.Options{Now: f.clk.now, Lease: time.Minute, WorkerID: "w2"})
+		other := scheduler.New(db.DB, scheduler.Options{Now: f.clk.Now, Lease: time.Minute, WorkerID: "w2"})
 		other.Register(webhooks.JobDispatch, f.svc.Handler())
 		ctx := context.Background()
 		n, err := other.RunDue(ctx)
@@ -342,7 +330,7 @@ func TestDispatchJobSurvivesAKilledWorker(t *testing.T) {
 		require.Zero(t, n, "the lease still holds")
 		require.Empty(t, rcv.accepted())
 
-		f.clk.add(time.Minute + time.Second)
+		f.clk.Advance(time.Minute + time.Second)
 		n, err = other.RunDue(ctx)
 		require.NoError(t, err)
 		require.Equal(t, 1, n)
@@ -350,11 +338,11 @@ func TestDispatchJobSurvivesAKilledWorker(t *testing.T) {
 		var job store.Job
 		require.NoError(t, db.Where("unique_key = ?", webhooks.JobDispatch).Take(&job).Error)
 		require.Equal(t, store.JobAvailable, job.State, "snoozed, not finished")
-		require.True(t, job.RunAt.After(f.clk.now()))
+		require.True(t, job.RunAt.After(f.clk.Now()))
 
 		// The job keeps serving: a later check-in goes out on its next run.
 		f.checkIn(t, f.emps[1])
-		f.clk.add(time.Minute)
+		f.clk.Advance(time.Minute)
 		_, err = other.RunDue(ctx)
 		require.NoError(t, err)
 		require.Len(t, rcv.accepted(), 2)
@@ -387,7 +375,7 @@ func TestTargetsInsideAreRefused(t *testing.T) {
 		require.Zero(t, n, "bad input changes nothing")
 
 		// A name that resolves inside is refused at connect time.
-		rcv := newReceiver(t, f.clk.now, always200)
+		rcv := newReceiver(t, f.clk.Now, always200)
 		ep, err := f.svc.Create(ctx, webhooks.Input{URL: &u, Events: []string{store.EventCheckin}}, "admin")
 		require.NoError(t, err)
 		// The machine's own name resolves to a loopback address here
@@ -457,14 +445,14 @@ func TestOldDeliveriesAndEventsArePruned(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *storetest.DB) {
 		f := newFixture(t, db, webhooks.Options{AllowPrivate: true, Retention: 24 * time.Hour, MaxAttempts: 100})
 		f.checkIn(t, f.emps[0]) // before any endpoint: fanned out to nobody
-		f.clk.add(2 * time.Second)
-		ok := newReceiver(t, f.clk.now, always200)
+		f.clk.Advance(2 * time.Second)
+		ok := newReceiver(t, f.clk.Now, always200)
 		epOK := f.endpoint(t, ok.srv.URL, store.EventCheckin)
 		ok.secret = []byte(epOK.Secret)
-		down := newReceiver(t, f.clk.now, func(int) string { return "500" })
+		down := newReceiver(t, f.clk.Now, func(int) string { return "500" })
 		epDown := f.endpoint(t, down.srv.URL, store.EventCheckin)
 		down.secret = []byte(epDown.Secret)
-		f.clk.add(time.Second)
+		f.clk.Advance(time.Second)
 		f.checkIn(t, f.emps[1])
 		ctx := context.Background()
 		_, err := f.svc.RunOnce(ctx)
@@ -478,12 +466,12 @@ func TestOldDeliveriesAndEventsArePruned(t *testing.T) {
 		require.EqualValues(t, 2, count(&store.WebhookDelivery{}))
 		require.EqualValues(t, 2, count(&store.WebhookAttempt{}))
 
-		f.clk.add(23 * time.Hour)
+		f.clk.Advance(23 * time.Hour)
 		_, err = f.svc.RunOnce(ctx)
 		require.NoError(t, err)
 		require.EqualValues(t, 2, count(&store.WebhookEvent{}), "inside the retention nothing goes")
 
-		f.clk.add(2 * time.Hour)
+		f.clk.Advance(2 * time.Hour)
 		_, err = f.svc.RunOnce(ctx)
 		require.NoError(t, err)
 		require.EqualValues(t, 1, count(&store.WebhookEvent{}), "the pending delivery's event stays")
