@@ -121,6 +121,25 @@ func (a *surveyAgg) figures(def surveys.Definition) (surveys.ResponseRateResult,
 	return rr, dims, nps, nil
 }
 
+// feedbackAggregates returns the first feedback survey of each session
+// (feedbackSurveys) and those surveys' aggregates within scope, keyed by
+// survey id.
+func feedbackAggregates(ctx context.Context, db *gorm.DB, sessionIDs []uint64, scope Scope) (map[uint64]store.Survey, map[uint64]*surveyAgg, error) {
+	fb, err := feedbackSurveys(ctx, db, sessionIDs)
+	if err != nil {
+		return nil, nil, err
+	}
+	svIDs := make([]uint64, 0, len(fb))
+	for _, sv := range fb {
+		svIDs = append(svIDs, sv.ID)
+	}
+	aggs, err := aggregateSurveys(ctx, db, svIDs, scope)
+	if err != nil {
+		return nil, nil, err
+	}
+	return fb, aggs, nil
+}
+
 // feedbackSurveys returns the first feedback survey of each session.
 func feedbackSurveys(ctx context.Context, db *gorm.DB, sessionIDs []uint64) (map[uint64]store.Survey, error) {
 	out := map[uint64]store.Survey{}

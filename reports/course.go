@@ -103,15 +103,7 @@ func CourseFor(ctx context.Context, db *gorm.DB, courseID uint64, now time.Time,
 	if r.Partial {
 		r.Department = scope.Department
 	}
-	fb, err := feedbackSurveys(ctx, db, ids)
-	if err != nil {
-		return nil, err
-	}
-	svIDs := make([]uint64, 0, len(fb))
-	for _, sv := range fb {
-		svIDs = append(svIDs, sv.ID)
-	}
-	aggs, err := aggregateSurveys(ctx, db, svIDs, scope)
+	fb, aggs, err := feedbackAggregates(ctx, db, ids, scope)
 	if err != nil {
 		return nil, err
 	}
@@ -259,15 +251,7 @@ func Teachers(ctx context.Context, db *gorm.DB, year int, loc *time.Location, no
 	for _, t := range ts {
 		byTeacher[t.ID] = &TeacherRow{TeacherID: t.ID, Name: t.Name, Sessions: []TeacherSessionRow{}}
 	}
-	fb, err := feedbackSurveys(ctx, db, ids)
-	if err != nil {
-		return nil, err
-	}
-	svIDs := make([]uint64, 0, len(fb))
-	for _, sv := range fb {
-		svIDs = append(svIDs, sv.ID)
-	}
-	aggs, err := aggregateSurveys(ctx, db, svIDs, FullScope())
+	fb, aggs, err := feedbackAggregates(ctx, db, ids, FullScope())
 	if err != nil {
 		return nil, err
 	}

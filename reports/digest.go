@@ -155,20 +155,12 @@ func (r *DigestReport) pool(ctx context.Context, db *gorm.DB, ids []uint64, scop
 	if scope.Hidden(total.Eligible(), 0) {
 		r.Checkin, r.CheckinSuppressed = Figure{Definition: r.Checkin.Definition}, true
 	}
-	fb, err := feedbackSurveys(ctx, db, ids)
+	fb, aggs, err := feedbackAggregates(ctx, db, ids, scope)
 	if err != nil {
 		return err
 	}
-	svIDs := make([]uint64, 0, len(fb))
-	for _, id := range ids {
-		if sv, ok := fb[id]; ok {
-			svIDs = append(svIDs, sv.ID)
-			r.MinN = max(r.MinN, scope.MinN(sv.MinGroupSize))
-		}
-	}
-	aggs, err := aggregateSurveys(ctx, db, svIDs, scope)
-	if err != nil {
-		return err
+	for _, sv := range fb {
+		r.MinN = max(r.MinN, scope.MinN(sv.MinGroupSize))
 	}
 	pooled := &surveyAgg{values: map[string][]float64{}}
 	var def *surveys.Definition
