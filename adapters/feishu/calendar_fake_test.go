@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"sort"
 	"strconv"
 	"time"
@@ -194,7 +195,7 @@ func (f *fakeFeishu) calCreate(w http.ResponseWriter, r *http.Request) {
 	}
 	for _, e := range f.events {
 		if key != "" && e.IdempotencyKey == key {
-			reply(w, 200, map[string]any{"code": 0, "msg": "success", "data": map[string]any{"event": map[string]any{"event_id": e.ID}}})
+			replyEvent(w, e.ID)
 			return
 		}
 	}
@@ -202,17 +203,25 @@ func (f *fakeFeishu) calCreate(w http.ResponseWriter, r *http.Request) {
 	e := &FakeEvent{ID: id, CalendarID: r.PathValue("cal"), IdempotencyKey: key}
 	b.apply(e)
 	f.events[id] = e
-	reply(w, 200, map[string]any{"code": 0, "msg": "success", "data": map[string]any{"event": map[string]any{"event_id": id}}})
+	replyEvent(w, id)
 }
 
-// event finds the request's live event or answers 193001.
-func (f *fakeFeishu) event(w http.ResponseWriter, r *http.Request) *FakeEvent {
+// withEvent runs fn on the request's live event under the fake's lock, or
+// answers 193001.
+func (f *fakeFeishu) withEvent(w http.ResponseWriter, r *http.Request, fn func(e *FakeEvent)) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	e, ok := f.events[r.PathValue("id")]
 	if !ok || e.Deleted || e.CalendarID != r.PathValue("cal") {
 		reply(w, 400, map[string]any{"code": fakeCalEventGone, "msg": "event not found"})
-		return nil
+		return
 	}
-	return e
+	fn(e)
+}
+
+// replyEvent answers success with the event's id.
+func replyEvent(w http.ResponseWriter, id string) {
+	reply(w, 200, map[string]any{"code": 0, "msg": "success", "data": map[string]any{"event": map[string]any{"event_id": id}}})
 }
 
 func (f *fakeFeishu) calPatch(w http.ResponseWriter, r *http.Request) {
@@ -228,29 +237,21 @@ func (f *fakeFeishu) calPatch(w http.ResponseWriter, r *http.Request) {
 		f.badParam(w, msg)
 		return
 	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	e := f.event(w, r)
-	if e == nil {
-		return
-	}
-	b.apply(e)
-	e.Patches++
-	reply(w, 200, map[string]any{"code": 0, "msg": "success", "data": map[string]any{"event": map[string]any{"event_id": e.ID}}})
+	f.withEvent(w, r, func(e *FakeEvent) {
+		b.apply(e)
+		e.Patches++
+		replyEvent(w, e.ID)
+	})
 }
 
 func (f *fakeFeishu) calDelete(w http.ResponseWriter, r *http.Request) {
 	if !f.calGate(w, r) {
 		return
 	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	e := f.event(w, r)
-	if e == nil {
-		return
-	}
-	e.Deleted = true
-	reply(w, 200, map[string]any{"code": 0, "msg": "success"})
+	f.withEvent(w, r, func(e *FakeEvent) {
+		e.Deleted = true
+		reply(w, 200, map[string]any{"code": 0, "msg": "success"})
+	})
 }
 
 type fakeAttendee struct {
@@ -305,33 +306,29 @@ func (f *fakeFeishu) calAddAttendees(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	e := f.event(w, r)
-	if e == nil {
-		return
-	}
-	have := map[string]bool{}
-	for _, a := range e.Attendees {
-		have[a] = true
-	}
-	n := len(e.Attendees)
-	for _, id := range ids {
-		if !have[id] {
-			n++
+	f.withEvent(w, r, func(e *FakeEvent) {
+		have := map[string]bool{}
+		for _, a := range e.Attendees {
+			have[a] = true
 		}
-	}
-	if n > 3000 {
-		f.badParam(w, "an event has at most 3000 attendees")
-		return
-	}
-	for _, id := range ids {
-		if !have[id] {
-			have[id] = true
-			e.Attendees = append(e.Attendees, id)
+		n := len(e.Attendees)
+		for _, id := range ids {
+			if !have[id] {
+				n++
+			}
 		}
-	}
-	reply(w, 200, map[string]any{"code": 0, "msg": "success", "data": map[string]any{"attendees": []any{}}})
+		if n > 3000 {
+			f.badParam(w, "an event has at most 3000 attendees")
+			return
+		}
+		for _, id := range ids {
+			if !have[id] {
+				have[id] = true
+				e.Attendees = append(e.Attendees, id)
+			}
+		}
+		reply(w, 200, map[string]any{"code": 0, "msg": "success", "data": map[string]any{"attendees": []any{}}})
+	})
 }
 
 func (f *fakeFeishu) calRemoveAttendees(w http.ResponseWriter, r *http.Request) {
@@ -349,22 +346,12 @@ func (f *fakeFeishu) calRemoveAttendees(w http.ResponseWriter, r *http.Request) 
 	if !ok {
 		return
 	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	e := f.event(w, r)
-	if e == nil {
-		return
-	}
-	gone := map[string]bool{}
-	for _, id := range ids {
-		gone[id] = true
-	}
-	kept := e.Attendees[:0]
-	for _, a := range e.Attendees {
-		if !gone[a] {
-			kept = append(kept, a)
+	f.withEvent(w, r, func(e *FakeEvent) {
+		gone := map[string]bool{}
+		for _, id := range ids {
+			gone[id] = true
 		}
-	}
-	e.Attendees = kept
-	reply(w, 200, map[string]any{"code": 0, "msg": "success"})
+		e.Attendees = slices.DeleteFunc(e.Attendees, func(a string) bool { return gone[a] })
+		reply(w, 200, map[string]any{"code": 0, "msg": "success"})
+	})
 }
