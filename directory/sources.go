@@ -114,11 +114,8 @@ func (s *wecomSource) People(ctx context.Context, _ []Department, fail func(stri
 // the member only).
 func (s *wecomSource) Member(ctx context.Context, id string) (Person, error) {
 	m, err := s.c.DirectoryMember(ctx, id)
-	if errors.Is(err, wecom.ErrUserNotFound) {
-		return Person{}, fmt.Errorf("%w: %w", ErrNotFound, err)
-	}
 	if err != nil {
-		return Person{}, err
+		return Person{}, gone(err, wecom.ErrUserNotFound)
 	}
 	p := Person{UserID: m.UserID, EmployeeNo: m.EmployeeNo, Name: m.Name, Title: m.Position, City: m.City,
 		Mobile: m.Mobile, Email: m.Email, Active: m.Active()}
@@ -309,11 +306,8 @@ func dingtalkPerson(m dingtalk.DirectoryMember) Person {
 // events name members only).
 func (s *dingtalkSource) Member(ctx context.Context, id string) (Person, error) {
 	m, err := s.c.DirectoryUser(ctx, id)
-	if errors.Is(err, dingtalk.ErrUserNotFound) {
-		return Person{}, fmt.Errorf("%w: %w", ErrNotFound, err)
-	}
 	if err != nil {
-		return Person{}, err
+		return Person{}, gone(err, dingtalk.ErrUserNotFound)
 	}
 	return dingtalkPerson(m), nil
 }
@@ -325,11 +319,8 @@ func (s *dingtalkSource) Department(ctx context.Context, id string) (Department,
 		return Department{}, fmt.Errorf("dingtalk department id %q: %w", id, err)
 	}
 	d, err := s.c.DirectoryDepartment(ctx, n)
-	if errors.Is(err, dingtalk.ErrDeptNotFound) {
-		return Department{}, fmt.Errorf("%w: %w", ErrNotFound, err)
-	}
 	if err != nil {
-		return Department{}, err
+		return Department{}, gone(err, dingtalk.ErrDeptNotFound)
 	}
 	return numberedDept(d.ID, d.ParentID, d.Name), nil
 }
@@ -419,6 +410,15 @@ func (l dingtalkLookup) ByMobile(ctx context.Context, m string) (string, error) 
 
 // ByEmail: DingTalk has no lookup by e-mail for internal apps.
 func (l dingtalkLookup) ByEmail(context.Context, string) (string, error) { return "", ErrNotFound }
+
+// gone is err, also matching ErrNotFound when it is the platform's own
+// not-found error platformErr.
+func gone(err, platformErr error) error {
+	if errors.Is(err, platformErr) {
+		return fmt.Errorf("%w: %w", ErrNotFound, err)
+	}
+	return err
+}
 
 func notFound(id string, err error) (string, error) {
 	if errors.Is(err, wecom.ErrUserNotFound) || errors.Is(err, dingtalk.ErrUserNotFound) {

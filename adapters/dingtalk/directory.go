@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"time"
 
@@ -193,11 +194,7 @@ func (c *Client) DirectoryUser(ctx context.Context, userID string) (DirectoryMem
 		Result DirectoryMember `json:"result"`
 	}
 	err := c.dirDo(ctx, pathUserGet, map[string]any{"userid": userID, "language": "zh_CN"}, &res, func() (oapiStatus, oapiSub) { return res.oapiStatus, res.oapiSub })
-	var ae *APIError
-	if errors.As(err, &ae) && (ae.Code == codeNoSuchUser || ae.Code == codeNoSuchUser2) {
-		return DirectoryMember{}, fmt.Errorf("%w: %w", ErrUserNotFound, err)
-	}
-	if err != nil {
+	if err := notFoundAs(err, ErrUserNotFound, codeNoSuchUser, codeNoSuchUser2); err != nil {
 		return DirectoryMember{}, err
 	}
 	if res.Result.UserID == "" {
@@ -219,11 +216,7 @@ func (c *Client) DirectoryDepartment(ctx context.Context, id int64) (DirectoryDe
 		} `json:"result"`
 	}
 	err := c.dirDo(ctx, pathDeptGet, map[string]any{"dept_id": id, "language": "zh_CN"}, &res, func() (oapiStatus, oapiSub) { return res.oapiStatus, res.oapiSub })
-	var ae *APIError
-	if errors.As(err, &ae) && (ae.Code == codeNoSuchDept || ae.Code == codeNoSuchDept2) {
-		return DirectoryDepartment{}, fmt.Errorf("%w: %w", ErrDeptNotFound, err)
-	}
-	if err != nil {
+	if err := notFoundAs(err, ErrDeptNotFound, codeNoSuchDept, codeNoSuchDept2); err != nil {
 		return DirectoryDepartment{}, err
 	}
 	d := DirectoryDepartment{ID: id, ParentID: res.Result.ParentID, Name: res.Result.Name}
@@ -231,6 +224,16 @@ func (c *Client) DirectoryDepartment(ctx context.Context, id int64) (DirectoryDe
 		d.ParentID = 0
 	}
 	return d, nil
+}
+
+// notFoundAs is err, marked as notFound (errors.Is) when DingTalk answered
+// one of codes.
+func notFoundAs(err, notFound error, codes ...string) error {
+	var ae *APIError
+	if errors.As(err, &ae) && slices.Contains(codes, ae.Code) {
+		return fmt.Errorf("%w: %w", notFound, err)
+	}
+	return err
 }
 
 // UserIDByMobile looks a member up by mobile (topapi/v2/user/getbymobile).
@@ -243,11 +246,7 @@ func (c *Client) UserIDByMobile(ctx context.Context, mobile string) (string, err
 		} `json:"result"`
 	}
 	err := c.dirDo(ctx, pathUserByMobile, map[string]any{"mobile": mobile}, &res, func() (oapiStatus, oapiSub) { return res.oapiStatus, res.oapiSub })
-	var ae *APIError
-	if errors.As(err, &ae) && (ae.Code == codeNoSuchUser || ae.Code == codeNoSuchUser2) {
-		return "", ErrUserNotFound
-	}
-	if err != nil {
+	if err := notFoundAs(err, ErrUserNotFound, codeNoSuchUser, codeNoSuchUser2); err != nil {
 		return "", err
 	}
 	if res.Result.UserID == "" {
