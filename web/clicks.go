@@ -70,12 +70,16 @@ var ErrRecorderClosed = errors.New("click recorder closed")
 // bench/README.md): an INSERT costs MariaDB about as much CPU as 20 of its
 // rows, so fewer, larger batches leave more of the machine to the requests.
 // Two writers, but the second starts only on a batch of more than
-// clickSoloUpTo clicks (a stalled INSERT, a burst): at 100 clients one
-// writer's batches are 40–50 clicks, three writers' were 18.
+// clickSoloUpTo clicks: a lone click or a trickle is one writer's, and in a
+// storm the two INSERTs commit side by side (InnoDB flushes their log
+// together), which hides a commit's latency. At 100 clients the batches are
+// ≈ 26 clicks with the second writer from 17 on, ≈ 42 from 65 on; the
+// median ratio of bench.BenchmarkLinkRedirect on a quiet machine was 0.58
+// against 0.55, back to back (stop 22). Three writers' batches were 18.
 const (
 	clickWriters  = 2
 	clickMaxBatch = 256
-	clickSoloUpTo = 64
+	clickSoloUpTo = 16
 )
 
 // NewClickRecorder starts a recorder writing batches of up to 256 clicks:

@@ -200,7 +200,8 @@ func TestClickRecorderBatches(t *testing.T) {
 		batches []int // INSERT sizes, after the held one
 	}{
 		{"gathered into one", 10, 256, nil, []int{10}},
-		{"above soloUpTo a second writer starts", 70, 256, nil, []int{65, 5}},
+		// The second writer's INSERT is held too: the rest gather behind both.
+		{"above soloUpTo a second writer starts", 70, 256, nil, []int{clickSoloUpTo + 1, 70 - clickSoloUpTo - 1}},
 		{"stops at max", 12, 5, nil, []int{5, 5, 2}},
 		{"a lone click is written at once", 0, 256, nil, nil},
 		{"a failed INSERT fails its batch", 3, 256, boom, []int{3}},
