@@ -311,7 +311,14 @@ func (d *Deliverer) FireVariant(ctx context.Context, tpID uint64, occurrence str
 				return st, fmt.Errorf("count deliveries: %w", err)
 			}
 			st.Created = int(after - before)
-			if err := db.Model(&store.Touchpoint{}).Where("id = ?", tp.ID).Updates(map[string]any{"status": store.TouchpointFired, "fired_at": now}).Error; err != nil {
+			// A touchpoint with variants paused or cancelled while this
+			// variant's fire ran keeps that status: the pause or cancel
+			// holds or drops the variants still to send, and a resume
+			// plans them again (plan.SetPaused). Without variants the
+			// fire's outcome wins, as before.
+			status := gorm.Expr("CASE WHEN variants > 0 AND status IN (?, ?) THEN status ELSE ? END",
+				store.TouchpointPaused, store.TouchpointCancelled, store.TouchpointFired)
+			if err := db.Model(&store.Touchpoint{}).Where("id = ?", tp.ID).Updates(map[string]any{"status": status, "fired_at": now}).Error; err != nil {
 				return st, fmt.Errorf("mark touchpoint fired: %w", err)
 			}
 		}

@@ -7,12 +7,16 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/learnloop/learnloop/adapters/simulator"
 	"github.com/learnloop/learnloop/app"
+	"github.com/learnloop/learnloop/bot"
 	"github.com/learnloop/learnloop/config"
 	"github.com/learnloop/learnloop/experiment"
 	"github.com/learnloop/learnloop/internal/apptest"
@@ -296,5 +300,115 @@ func TestTouchpointVariantsEndToEnd(t *testing.T) {
 		require.Contains(t, out.String(), fmt.Sprintf("A/B experiment of push #%d (outcome: clicked or checked in)", tp.ID))
 		require.Contains(t, out.String(), "Compared with A (the control)")
 		require.Contains(t, out.String(), "the learned best time")
+	})
+}
+
+// pausingSim is the simulator messenger, except that its first send runs
+// pause: a coordinator's pause arriving while a fire is under way.
+type pausingSim struct {
+	bot.Messenger
+	once  sync.Once
+	pause func()
+}
+
+func (p *pausingSim) Send(ctx context.Context, to bot.Recipient, m bot.Message) (bot.Receipt, error) {
+	p.once.Do(p.pause)
+	return p.Messenger.Send(ctx, to, m)
+}
+
+// TestPauseWhileAVariantFiresHoldsTheOthers: the coordinator pauses a
+// reminder with two variants while A's fire is sending. A's fire finishing
+// must not mark the touchpoint fired over the pause — that stranded B,
+// cancelled and no longer resumable. The touchpoint stays paused, a resume
+// plans B at its own time, and everybody then has exactly one card (A's
+// people none more). On both databases.
+func TestPauseWhileAVariantFiresHoldsTheOthers(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *storetest.DB) {
+		ctx := context.Background()
+		clk := apptest.NewClock(time.Date(2026, 3, 2, 2, 0, 0, 0, time.UTC))
+		cfg := config.Default()
+		cfg.Security.DevMode = true
+		cfg.Security.LinkSecret = variantSecret
+		cfg.Security.AdminTokens = []config.Secret{apptest.AdminToken}
+		cfg.QuietHours.Enabled = false
+		require.NoError(t, cfg.Validate())
+		var h http.Handler
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, r) }))
+		t.Cleanup(srv.Close)
+		api := apptest.APIPrefix
+		call := func(status int, method, path string, body, out any) {
+			t.Helper()
+			require.Equal(t, status, apptest.Call(t, srv.URL, method, path, "", body, out), "%s %s", method, path)
+		}
+		var tp idOnly
+		var paused atomic.Bool
+		sim := &pausingSim{Messenger: simulator.New(simulator.Options{Now: clk.Now}), pause: func() {
+			call(200, "POST", fmt.Sprintf("%s/touchpoints/%d/pause", api, tp.ID), nil, nil)
+			paused.Store(true)
+		}}
+		a, err := app.New(ctx, cfg, app.Options{DB: db.DB, Now: clk.Now, Messengers: map[bot.Platform]bot.Messenger{bot.PlatformSimulator: sim}})
+		require.NoError(t, err)
+		t.Cleanup(func() { _ = a.Close() })
+		h = a.Handler()
+
+		var course idOnly
+		call(201, "POST", api+"/courses", map[string]any{"code": "AB-P", "title": "暂停实验"}, &course)
+		var created struct {
+			Session idOnly `json:"session"`
+		}
+		call(201, "POST", api+"/sessions", map[string]any{"course_id": course.ID, "starts_at": "2026-03-04T10:00:00+08:00",
+			"ends_at": "2026-03-04T12:00:00+08:00", "time_zone": "Asia/Shanghai", "plan": "none"}, &created)
+		var people []store.Employee
+		for i := range 20 {
+			people = append(people, store.Employee{ExternalID: fmt.Sprintf("P%02d", i), Name: fmt.Sprintf("学员%d", i), Platform: "simulator", Active: true})
+		}
+		require.NoError(t, db.Create(&people).Error)
+		for _, p := range people {
+			require.NoError(t, db.Create(&store.Enrollment{SessionID: created.Session.ID, EmployeeID: p.ID, Status: store.EnrollInvited}).Error)
+		}
+		call(201, "POST", fmt.Sprintf("%s/sessions/%d/touchpoints", api, created.Session.ID), map[string]any{"kind": "reminder", "offset_minutes": -1440,
+			"variants": []any{map[string]any{"title": "A：明天上课"}, map[string]any{"title": "B：别忘了", "timing": "offset", "offset_minutes": -1200}}}, &tp)
+		vs, err := plan.LoadVariants(ctx, db.DB, tp.ID)
+		require.NoError(t, err)
+		require.Len(t, vs, 2)
+		jobState := func(v store.TouchpointVariant) string {
+			var j store.Job
+			require.NoError(t, db.Where("unique_key = ?", fmt.Sprintf("tp:%d:0:v%d", tp.ID, v.ID)).Take(&j).Error)
+			return j.State
+		}
+		status := func() string {
+			var got store.Touchpoint
+			require.NoError(t, db.First(&got, tp.ID).Error)
+			return got.Status
+		}
+
+		// A's time: the pause comes while A's fire is sending.
+		clk.Set(time.Date(2026, 3, 3, 2, 0, 0, 0, time.UTC))
+		apptest.RunDue(t, a)
+		require.True(t, paused.Load(), "the pause came during A's fire")
+		require.Equal(t, store.TouchpointPaused, status(), "A's fire does not undo the pause")
+		require.Equal(t, store.JobCancelled, jobState(vs[1]), "the pause holds B")
+		require.Equal(t, store.JobCompleted, jobState(vs[0]))
+
+		call(200, "POST", fmt.Sprintf("%s/touchpoints/%d/resume", api, tp.ID), nil, nil)
+		require.Equal(t, store.TouchpointFired, status(), "what was sent stays sent")
+		require.Equal(t, store.JobAvailable, jobState(vs[1]), "the resume plans B again")
+
+		clk.Set(time.Date(2026, 3, 3, 6, 0, 0, 0, time.UTC))
+		apptest.RunDue(t, a)
+		var n int64
+		require.NoError(t, db.Model(&store.Delivery{}).Where("touchpoint_id = ?", tp.ID).Count(&n).Error)
+		require.EqualValues(t, len(people), n, "everybody reached once, by A or B")
+		inbox := sim.Messenger.(*simulator.Client)
+		for _, p := range people {
+			got := 0
+			for _, c := range inbox.Inbox(p.ExternalID) {
+				if strings.HasPrefix(c.Key, fmt.Sprintf("ll-%d-", tp.ID)) {
+					got++
+				}
+			}
+			require.Equal(t, 1, got, "exactly one card for %s", p.ExternalID)
+		}
 	})
 }
