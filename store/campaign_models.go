@@ -175,7 +175,7 @@ func NormalizeTags(s string) (string, error) {
 		case p == "" || seen[p]:
 			continue
 		case utf8.RuneCountInString(p) > MaxTagRunes:
-			return "", fmt.Errorf("tag %q is longer than %d characters: %w", p, MaxTagRunes, ErrBadTag)
+			return "", fmt.Errorf("tag %q is longer than %d characters: %w", clipRunes(p, MaxTagRunes), MaxTagRunes, ErrBadTag)
 		case strings.ContainsAny(p, `%_\`):
 			return "", fmt.Errorf("tag %q may not contain %%, _ or \\: %w", p, ErrBadTag)
 		}
@@ -191,6 +191,19 @@ func NormalizeTags(s string) (string, error) {
 		return "", fmt.Errorf("tags are longer than 512 characters together: %w", ErrBadTag)
 	}
 	return joined, nil
+}
+
+// clipRunes is s cut to its first n runes, with "…" where something was
+// cut: an error message names a refused value without repeating all of it.
+func clipRunes(s string, n int) string {
+	i := 0
+	for j := range s {
+		if i == n {
+			return s[:j] + "…"
+		}
+		i++
+	}
+	return s
 }
 
 // HasTag narrows q (over employees) to those whose normalized tags include

@@ -2,7 +2,9 @@ package store_test
 
 import (
 	"errors"
+	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/require"
 
@@ -48,4 +50,9 @@ func TestNormalizeTags(t *testing.T) {
 		require.NoError(t, err, tc.in)
 		require.Equal(t, tc.want, got, tc.in)
 	}
+	// A refused long tag is named by its first characters, not repeated whole.
+	_, err := store.NormalizeTags(strings.Repeat("长", 10000))
+	require.ErrorIs(t, err, store.ErrBadTag)
+	require.Less(t, utf8.RuneCountInString(err.Error()), 100, err.Error())
+	require.Contains(t, err.Error(), strings.Repeat("长", store.MaxTagRunes)+"…")
 }
