@@ -22,28 +22,14 @@ import (
 
 	"github.com/learnloop/learnloop/adapters/kit/kittest"
 	"github.com/learnloop/learnloop/bot"
+	"github.com/learnloop/learnloop/internal/clocktest"
 	"github.com/learnloop/learnloop/text"
 )
 
 // fakeClock is a settable clock; sleeping on it advances it.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
+type fakeClock struct{ *clocktest.Clock }
 
-func newFakeClock(t time.Time) *fakeClock { return &fakeClock{t: t} }
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
+func newFakeClock(t time.Time) *fakeClock { return &fakeClock{clocktest.New(t)} }
 
 func (c *fakeClock) Sleep(ctx context.Context, d time.Duration) error {
 	if err := ctx.Err(); err != nil {
