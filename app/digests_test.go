@@ -228,3 +228,39 @@ func TestDigestEndToEnd(t *testing.T) {
 		require.Equal(t, "本期无数据", field(t, next[0], "签到率"))
 	})
 }
+
+// TestConcurrentSubscribesMakeOneDigest: the same subscription sent eight
+// times at once (a double-clicked form, a retried API call) stores one
+// subscription; the others are refused as duplicates, on both databases.
+func TestConcurrentSubscribesMakeOneDigest(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *storetest.DB) {
+		b := setup(t, db)
+		ctx := context.Background()
+		b.plan(t) // E001 …
+		_, err := accounts.Create(ctx, b.a.DB(), accounts.NewAccount{Username: "coach", Role: store.RoleCoordinator, Password: "correct horse battery 1"}, "test", b.clk.Now())
+		require.NoError(t, err)
+		in := digests.Input{Account: "coach", Employee: "E001", Frequency: "weekly", TimeZone: "Asia/Shanghai"}
+		const tries = 8
+		errs := make([]error, tries)
+		var wg sync.WaitGroup
+		for i := range tries {
+			wg.Go(func() { _, errs[i] = b.a.Digests().Create(ctx, in, digests.Actor{}) })
+		}
+		wg.Wait()
+		ok := 0
+		for _, err := range errs {
+			if err == nil {
+				ok++
+				continue
+			}
+			var inv *digests.InvalidError
+			require.ErrorAs(t, err, &inv)
+			require.Equal(t, digests.CodeDuplicate, inv.Fields[0].Code)
+		}
+		require.Equal(t, 1, ok, "one subscription is made")
+		var n int64
+		require.NoError(t, b.a.DB().Model(&store.DigestSubscription{}).Count(&n).Error)
+		require.EqualValues(t, 1, n)
+	})
+}

@@ -198,7 +198,7 @@ func (s *Service) validate(ctx context.Context, db *gorm.DB, in *Input, a Actor)
 	}
 	if in.Account == "" || in.Account == "system" {
 		bad("account", CodeRequired, "is required")
-	} else if err := db.Where("username = ?", in.Account).Limit(1).Find(&v.account).Error; err != nil {
+	} else if err := lockAccount(db).Where("username = ?", in.Account).Limit(1).Find(&v.account).Error; err != nil {
 		return v, fmt.Errorf("load account: %w", err)
 	} else if v.account.ID == 0 || v.account.Disabled {
 		bad("account", CodeNotFound, "is no active console account")
@@ -311,6 +311,17 @@ func courseID(tx *gorm.DB) (uint64, error) {
 		return 0, fmt.Errorf("load digests course: %w", err)
 	}
 	return got.ID, nil
+}
+
+// lockAccount reads the subscribing account locked for the transaction on
+// MySQL, so that two concurrent subscriptions of one account take turns
+// and the second sees the first in its duplicate check (SQLite has one
+// writer at a time anyway).
+func lockAccount(db *gorm.DB) *gorm.DB {
+	if db.Dialector.Name() == "mysql" {
+		return db.Clauses(clause.Locking{Strength: "UPDATE"})
+	}
+	return db
 }
 
 // Create validates and stores a subscription, links the account to its
