@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/silenceper/wechat/v2/util"
 	"github.com/stretchr/testify/require"
 
 	"github.com/learnloop/learnloop/adapters/kit/kittest"
@@ -41,18 +40,8 @@ type Passive struct {
 // bytes — and returns the message.
 func OpenPassiveReply(t *testing.T, cfg Config, body []byte) Passive {
 	t.Helper()
-	var env struct {
-		Encrypt      string `xml:"Encrypt"`
-		MsgSignature string `xml:"MsgSignature"`
-		TimeStamp    string `xml:"TimeStamp"`
-		Nonce        string `xml:"Nonce"`
-	}
-	require.NoError(t, xml.Unmarshal(body, &env), "body: %s", body)
-	require.NotEmpty(t, env.Encrypt)
-	require.NotEmpty(t, env.Nonce)
-	require.Equal(t, util.Signature(cfg.Token, env.TimeStamp, env.Nonce, env.Encrypt), env.MsgSignature, "WeCom drops a reply whose signature does not match")
-	_, plain, err := util.DecryptMsg(cfg.CorpID, env.Encrypt, cfg.EncodingAESKey) // checks the receive id is the corp
-	require.NoError(t, err)
+	plain, err := openPassive(cfg, cfg.CorpID, body)
+	require.NoError(t, err, "WeCom drops a reply it cannot open: %s", body)
 	var p Passive
 	require.NoError(t, xml.Unmarshal(plain, &p))
 	require.Equal(t, "text", p.MsgType)

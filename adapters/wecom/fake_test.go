@@ -575,6 +575,32 @@ func (f *FakeWeCom) Tap(h http.Handler, cfg Config, ev CardEvent) (*httptest.Res
 	return rec, f.Answer(cfg, ev, sent, rec.Code, rec.Body.Bytes())
 }
 
+// openPassive opens an encrypted passive reply as WeCom does: the envelope
+// <xml><Encrypt/><MsgSignature/><TimeStamp/><Nonce/></xml>, its
+// msg_signature over the token, timestamp, nonce and ciphertext, and the
+// ciphertext decrypted with the EncodingAESKey for receive id = corpID. It
+// returns the plain XML.
+func openPassive(cfg Config, corpID string, body []byte) ([]byte, error) {
+	var env struct {
+		XMLName      xml.Name `xml:"xml"`
+		Encrypt      string   `xml:"Encrypt"`
+		MsgSignature string   `xml:"MsgSignature"`
+		TimeStamp    string   `xml:"TimeStamp"`
+		Nonce        string   `xml:"Nonce"`
+	}
+	if err := xml.Unmarshal(body, &env); err != nil || env.Encrypt == "" || env.Nonce == "" || env.TimeStamp == "" {
+		return nil, fmt.Errorf("passive reply is not <xml><Encrypt/><MsgSignature/><TimeStamp/><Nonce/></xml>: %q", body)
+	}
+	if util.Signature(cfg.Token, env.TimeStamp, env.Nonce, env.Encrypt) != env.MsgSignature {
+		return nil, errors.New("passive reply: msg_signature does not match")
+	}
+	_, plain, err := util.DecryptMsg(corpID, env.Encrypt, cfg.EncodingAESKey) // checks receive id = corpID
+	if err != nil {
+		return nil, fmt.Errorf("passive reply: %w", err)
+	}
+	return plain, nil
+}
+
 // Answer takes the answer to the tap callback ev, sent at sent (wall
 // clock), as WeCom does. An answer later than 5 s, or other than 200, is
 // not read (WeCom retries the callback). An empty body changes nothing. A
@@ -593,22 +619,9 @@ func (f *FakeWeCom) Answer(cfg Config, ev CardEvent, sent time.Time, status int,
 	if status != http.StatusOK || len(body) == 0 {
 		return nil
 	}
-	var env struct {
-		XMLName      xml.Name `xml:"xml"`
-		Encrypt      string   `xml:"Encrypt"`
-		MsgSignature string   `xml:"MsgSignature"`
-		TimeStamp    string   `xml:"TimeStamp"`
-		Nonce        string   `xml:"Nonce"`
-	}
-	if err := xml.Unmarshal(body, &env); err != nil || env.Encrypt == "" || env.Nonce == "" || env.TimeStamp == "" {
-		return fmt.Errorf("passive reply is not <xml><Encrypt/><MsgSignature/><TimeStamp/><Nonce/></xml>: %q", body)
-	}
-	if util.Signature(cfg.Token, env.TimeStamp, env.Nonce, env.Encrypt) != env.MsgSignature {
-		return errors.New("passive reply: msg_signature does not match")
-	}
-	_, plain, err := util.DecryptMsg(f.CorpID, env.Encrypt, cfg.EncodingAESKey) // checks receive id = CorpID
+	plain, err := openPassive(cfg, f.CorpID, body)
 	if err != nil {
-		return fmt.Errorf("passive reply: %w", err)
+		return err
 	}
 	var msg struct {
 		XMLName      xml.Name `xml:"xml"`
