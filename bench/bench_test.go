@@ -26,6 +26,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"runtime/metrics"
 	"slices"
 	"strconv"
 	"sync"
@@ -273,58 +274,141 @@ func (s *service) requireRows(b *testing.B, table string, want int) {
 	require.EqualValues(b, want, n)
 }
 
+// tapCosts collects what one tap (or raw INSERT) costs, one value per
+// measured load: the process's CPU and heap allocations (the server and the
+// benchmark's own clients share the process), the local MariaDB server's CPU
+// (dbServerCPU: the whole server, other tenants included) and, on the product side, the
+// check-in group commit's batches (rows each, mean write time, mean wait of a
+// tap from queueing to its batch's commit).
+type tapCosts struct {
+	baseCPU, baseDB, baseKB, prodCPU, prodDB, prodKB, rows, flushMs, waitMs []float64
+}
+
+// costMark is the counters before a measured load.
+type costMark struct {
+	cpu, db time.Duration
+	alloc   uint64
+	gc      bot.GroupCommitStats
+}
+
+func (s *service) mark() costMark {
+	return costMark{cpu: processCPU(), db: dbServerCPU(), alloc: heapAllocated(), gc: s.a.Router().Checkins.GroupCommitStats()}
+}
+
+// heapAllocated is the bytes the process has allocated on the heap so far.
+func heapAllocated() uint64 {
+	sample := []metrics.Sample{{Name: "/gc/heap/allocs:bytes"}}
+	metrics.Read(sample)
+	return sample[0].Value.Uint64()
+}
+
+// kbPer is the heap allocated since m spread over n requests, in kB.
+func kbPer(m costMark, n int) float64 {
+	return float64(heapAllocated()-m.alloc) / 1000 / float64(n)
+}
+
+// base adds a baseline load of n INSERTs that started at m.
+func (c *tapCosts) base(m costMark, n int) {
+	c.baseCPU = append(c.baseCPU, perClick(processCPU()-m.cpu, n))
+	c.baseDB = append(c.baseDB, perClick(dbServerCPU()-m.db, n))
+	c.baseKB = append(c.baseKB, kbPer(m, n))
+}
+
+// prod adds a product load of n taps that started at m.
+func (c *tapCosts) prod(s *service, m costMark, n int) {
+	c.prodCPU = append(c.prodCPU, perClick(processCPU()-m.cpu, n))
+	c.prodDB = append(c.prodDB, perClick(dbServerCPU()-m.db, n))
+	c.prodKB = append(c.prodKB, kbPer(m, n))
+	gc := s.a.Router().Checkins.GroupCommitStats()
+	batches := float64(max(1, gc.Batches-m.gc.Batches))
+	c.rows = append(c.rows, float64(gc.Rows-m.gc.Rows)/batches)
+	c.flushMs = append(c.flushMs, float64((gc.Flush-m.gc.Flush).Microseconds())/1000/batches)
+	c.waitMs = append(c.waitMs, float64((gc.Wait-m.gc.Wait).Microseconds())/1000/float64(max(1, gc.Rows-m.gc.Rows)))
+}
+
+// print summarizes the costs (no metrics reported).
+func (c *tapCosts) print(b *testing.B) {
+	b.Helper()
+	summary(b, "process CPU per raw INSERT (µs)", "", c.baseCPU)
+	summary(b, "process CPU per tap (µs)", "", c.prodCPU)
+	summary(b, "heap allocated per raw INSERT (kB)", "", c.baseKB)
+	summary(b, "heap allocated per tap (kB)", "", c.prodKB)
+	if len(c.baseDB) > 0 && c.baseDB[0] > 0 {
+		summary(b, "database server CPU per raw INSERT (µs)", "", c.baseDB)
+		summary(b, "database server CPU per tap (µs)", "", c.prodDB)
+	}
+	summary(b, "taps per group-commit batch (mean)", "", c.rows)
+	summary(b, "batch write time (ms, mean)", "", c.flushMs)
+	summary(b, "tap wait for its batch (ms, mean)", "", c.waitMs)
+}
+
 // BenchmarkCheckinStorm: LEARNLOOP_BENCH_CLIENTS (100) clients tap 签到 at
 // once through the HTTP tap endpoint (router → token check → window rules →
 // INSERT → card update), LEARNLOOP_BENCH_PEOPLE (6,000) taps a round, each
 // round a fresh session over the same roster, against raw single-row
-// INSERTs at the same concurrency.
+// INSERTs at the same concurrency. The costs per tap are printed (tapCosts),
+// and each side runs under the pprof label side=baseline/side=product.
 func BenchmarkCheckinStorm(b *testing.B) {
 	if driver() != store.DriverMySQL {
 		b.Skip("the storm is measured on MariaDB/MySQL")
 	}
 	clients := envInt("LEARNLOOP_BENCH_CLIENTS", 100)
 	people := envInt("LEARNLOOP_BENCH_PEOPLE", 6000)
-	s := newService(b, 40, nil)
+	var s *service
+	labelled("product", func() { s = newService(b, 40, nil) })
 	s.seedRoster(b, people)
 	cl := httpClient(clients)
 	for range b.N {
 		var p99s []float64
+		var tc tapCosts
 		interleave(b, comparison{
 			Title: fmt.Sprintf("check-in storm (simulator tap path): %d taps, %d clients", people, clients),
 			Unit:  "/s", Base: "raw single-row INSERT", Prod: "stored check-ins",
 			BaseMetric: "raw_inserts/s", ProdMetric: "checkins/s", Target: "ratio ≥ 1.0, p99 ≤ 50 ms",
 		}, func(int) float64 {
-			return s.rawInsertRate(b, people, clients)
+			var rate float64
+			labelled("baseline", func() {
+				m := s.mark()
+				rate = s.rawInsertRate(b, people, clients)
+				tc.base(m, people)
+			})
+			return rate
 		}, func(int) float64 {
-			rate, p99 := s.stormRoundP99(b, people, clients, cl)
+			var rate, p99 float64
+			labelled("product", func() { rate, p99 = s.stormRoundP99(b, people, clients, cl, &tc) })
 			p99s = append(p99s, p99)
 			return rate
 		})
 		summary(b, "p99 of stored check-ins (ms)", "p99_ms", p99s)
+		tc.print(b)
 	}
 }
 
 // stormRound runs one storm round on a fresh class and returns the rate of
 // stored check-ins.
 func (s *service) stormRound(b *testing.B, people, clients int, cl *http.Client) float64 {
-	rate, _ := s.stormRoundP99(b, people, clients, cl)
+	rate, _ := s.stormRoundP99(b, people, clients, cl, nil)
 	return rate
 }
 
-// stormRoundP99 is stormRound with the p99 latency in ms.
-func (s *service) stormRoundP99(b *testing.B, people, clients int, cl *http.Client) (float64, float64) {
+// stormRoundP99 is stormRound with the p99 latency in ms; tc, when not nil,
+// gets the round's costs.
+func (s *service) stormRoundP99(b *testing.B, people, clients int, cl *http.Client, tc *tapCosts) (float64, float64) {
 	b.Helper()
 	sess, ds := s.newClass(b)
-	type tap struct{ user, token string }
-	taps := make([]tap, len(ds))
+	// The request bodies are built before the round, as the WeCom rig
+	// builds its callbacks: the clients' own JSON is not the product's.
+	taps := make([][]byte, len(ds))
 	for i, d := range ds {
 		card := s.a.Sim().Inbox(d.UserID)[0] // newest first: this round's card
 		require.Equal(b, bot.ActionCheckin, card.Message.Buttons[0].Action)
-		taps[i] = tap{user: d.UserID, token: card.Message.Buttons[0].Token}
+		body, err := json.Marshal(simulator.TapRequest{User: d.UserID, Token: card.Message.Buttons[0].Token, Action: bot.ActionCheckin})
+		require.NoError(b, err)
+		taps[i] = body
 	}
+	m := s.mark()
 	rate, lat, err := load(len(taps), clients, func(i int) error {
-		body, _ := json.Marshal(simulator.TapRequest{User: taps[i].user, Token: taps[i].token, Action: bot.ActionCheckin})
-		resp, err := cl.Post(s.srv.URL+"/sim/api/tap", "application/json", bytes.NewReader(body))
+		resp, err := cl.Post(s.srv.URL+"/sim/api/tap", "application/json", bytes.NewReader(taps[i]))
 		if err != nil {
 			return err
 		}
@@ -335,6 +419,9 @@ func (s *service) stormRoundP99(b *testing.B, people, clients int, cl *http.Clie
 		}
 		return nil
 	})
+	if tc != nil {
+		tc.prod(s, m, len(taps))
+	}
 	require.NoError(b, err)
 	require.EqualValues(b, people, s.checkins(b, sess), "every acknowledged tap is stored")
 	return rate, p99ms(lat)

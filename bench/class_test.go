@@ -44,6 +44,7 @@ func checkinStorm(b *testing.B, r *rig, title string, people, classes, clients i
 	r.s.seedRoster(b, people)
 	for range b.N {
 		var p99s []float64
+		var tc tapCosts
 		interleave(b, comparison{
 			Title: fmt.Sprintf("%s: %d × %d taps a round, %d clients, through %s", title, classes, people, clients, r.name),
 			Unit:  "/s", Base: "raw single-row INSERT", Prod: "stored check-ins",
@@ -51,7 +52,11 @@ func checkinStorm(b *testing.B, r *rig, title string, people, classes, clients i
 		}, func(int) float64 {
 			var secs float64
 			for range classes {
-				secs += float64(people) / r.s.rawInsertRate(b, people, clients)
+				labelled("baseline", func() {
+					m := r.s.mark()
+					secs += float64(people) / r.s.rawInsertRate(b, people, clients)
+					tc.base(m, people)
+				})
 			}
 			return float64(classes*people) / secs
 		}, func(int) float64 {
@@ -60,7 +65,16 @@ func checkinStorm(b *testing.B, r *rig, title string, people, classes, clients i
 			for range classes {
 				sess, ds := r.s.newClass(b)
 				tap := r.taps(b, ds)
-				rate, lat, err := load(len(ds), clients, tap)
+				var (
+					rate float64
+					lat  []time.Duration
+					err  error
+				)
+				labelled("product", func() {
+					m := r.s.mark()
+					rate, lat, err = load(len(ds), clients, tap)
+					tc.prod(r.s, m, len(ds))
+				})
 				require.NoError(b, err)
 				require.EqualValues(b, people, r.s.checkins(b, sess), "every acknowledged tap is stored")
 				if r.check != nil {
@@ -73,6 +87,7 @@ func checkinStorm(b *testing.B, r *rig, title string, people, classes, clients i
 			return float64(classes*people) / secs
 		})
 		summary(b, "p99 of stored check-ins (ms)", "p99_ms", p99s)
+		tc.print(b)
 		if r.note != nil {
 			fmt.Println("  " + r.note())
 		}
@@ -112,7 +127,9 @@ func BenchmarkCheckinStormWeCom(b *testing.B) {
 	if driver() != store.DriverMySQL {
 		b.Skip("the storm is measured on MariaDB/MySQL")
 	}
-	checkinStorm(b, newWeComRig(b), "check-in storm", envInt("LEARNLOOP_BENCH_PEOPLE", 6000), 1, envInt("LEARNLOOP_BENCH_CLIENTS", 100))
+	var r *rig
+	labelled("product", func() { r = newWeComRig(b) })
+	checkinStorm(b, r, "check-in storm", envInt("LEARNLOOP_BENCH_PEOPLE", 6000), 1, envInt("LEARNLOOP_BENCH_CLIENTS", 100))
 }
 
 // BenchmarkClassCheckin: a class of LEARNLOOP_BENCH_CLASS (default 1,000)

@@ -38,9 +38,14 @@ func (s *service) rawHTTPInsertRate(b *testing.B, total, clients int, cl *http.C
 		_ = json.NewEncoder(w).Encode(simulator.TapResponse{OK: true})
 	}))
 	defer srv.Close()
+	bodies := make([][]byte, total) // built before the round, as the storm's
+	for i := range bodies {
+		body, err := json.Marshal(simulator.TapRequest{User: fmt.Sprintf("u%d", i), Token: "t", Action: bot.ActionCheckin})
+		require.NoError(b, err)
+		bodies[i] = body
+	}
 	rate, _, err := load(total, clients, func(i int) error {
-		body, _ := json.Marshal(simulator.TapRequest{User: fmt.Sprintf("u%d", i), Token: "t", Action: bot.ActionCheckin})
-		resp, err := cl.Post(srv.URL, "application/json", bytes.NewReader(body))
+		resp, err := cl.Post(srv.URL, "application/json", bytes.NewReader(bodies[i]))
 		if err != nil {
 			return err
 		}

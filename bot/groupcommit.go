@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"gorm.io/gorm"
@@ -54,12 +55,36 @@ type groupCommit struct {
 	mu     sync.Mutex
 	queue  []*pendingCheckin
 	active int
+
+	// counters of GroupCommitStats
+	batches, rows, flushNanos, waitNanos atomic.Int64
+}
+
+// GroupCommitStats counts the batches of the check-in group commit since
+// the Checkins was made (the storm benchmarks print them).
+type GroupCommitStats struct {
+	// Batches is the number of batches written, Rows the taps they carried.
+	Batches, Rows int64
+	// Flush is the summed time of the batches' writes (round trip, commit,
+	// read back).
+	Flush time.Duration
+	// Wait is the summed time of the taps from queueing to the commit of
+	// their batch (Flush included).
+	Wait time.Duration
+}
+
+// GroupCommitStats returns the group commit's counters.
+func (c *Checkins) GroupCommitStats() GroupCommitStats {
+	g := &c.group
+	return GroupCommitStats{Batches: g.batches.Load(), Rows: g.rows.Load(), Flush: time.Duration(g.flushNanos.Load()), Wait: time.Duration(g.waitNanos.Load())}
 }
 
 // do queues p and returns once it is settled.
 func (g *groupCommit) do(p *pendingCheckin, flush func([]*pendingCheckin)) {
 	p.lead = make(chan []*pendingCheckin, 1)
 	p.done = make(chan struct{})
+	queued := time.Now()
+	defer func() { g.waitNanos.Add(int64(time.Since(queued))) }()
 	g.mu.Lock()
 	g.queue = append(g.queue, p)
 	if g.active == 0 || (g.active < maxFlushes && len(g.queue) >= parallelFrom) {
@@ -91,7 +116,11 @@ func (g *groupCommit) take() []*pendingCheckin {
 // run writes batch, then hands the next one to a waiting request (or gives
 // the flush slot back when nobody waits).
 func (g *groupCommit) run(batch []*pendingCheckin, flush func([]*pendingCheckin)) {
+	t0 := time.Now()
 	flush(batch)
+	g.flushNanos.Add(int64(time.Since(t0)))
+	g.batches.Add(1)
+	g.rows.Add(int64(len(batch)))
 	for _, p := range batch {
 		close(p.done)
 	}
