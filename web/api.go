@@ -23,29 +23,29 @@ import (
 func (s *Server) api() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /courses", s.listCourses)
-	mux.HandleFunc("POST /courses", s.createCourse)
-	mux.HandleFunc("GET /courses/{id}", withID(s.getCourse))
-	mux.HandleFunc("PATCH /courses/{id}", withID(s.patchCourse))
+	mux.HandleFunc("POST /courses", opBody(s, http.StatusCreated, s.createCourse))
+	mux.HandleFunc("GET /courses/{id}", opID(s, http.StatusOK, s.getCourse))
+	mux.HandleFunc("PATCH /courses/{id}", opIDBody(s, http.StatusOK, s.patchCourse))
 	mux.HandleFunc("GET /sessions", s.listSessions)
-	mux.HandleFunc("POST /sessions", s.createSession)
-	mux.HandleFunc("GET /sessions/{id}", withID(s.getSession))
-	mux.HandleFunc("PATCH /sessions/{id}", withID(s.patchSession))
-	mux.HandleFunc("POST /sessions/{id}/cancel", withID(s.cancelSession))
+	mux.HandleFunc("POST /sessions", opBody(s, http.StatusCreated, s.createSession))
+	mux.HandleFunc("GET /sessions/{id}", opID(s, http.StatusOK, s.getSession))
+	mux.HandleFunc("PATCH /sessions/{id}", opIDBody(s, http.StatusOK, s.patchSession))
+	mux.HandleFunc("POST /sessions/{id}/cancel", opID(s, http.StatusOK, s.cancelSession))
 	mux.HandleFunc("GET /sessions/{id}/roster", listOf(s, "session_id", "roster", s.commands().ListRoster))
 	mux.HandleFunc("POST /sessions/{id}/roster", withID(s.postRoster))
 	mux.HandleFunc("GET /sessions/{id}/touchpoints", listOf(s, "session_id", "touchpoints", s.listTouchpoints))
-	mux.HandleFunc("POST /sessions/{id}/touchpoints", withID(s.createTouchpoint))
+	mux.HandleFunc("POST /sessions/{id}/touchpoints", opIDBody(s, http.StatusCreated, s.createTouchpoint))
 	mux.HandleFunc("GET /sessions/{id}/checkins", listOf(s, "session_id", "checkins", s.commands().ListCheckins))
 	mux.HandleFunc("POST /sessions/{id}/checkins", withID(s.manualCheckin))
-	mux.HandleFunc("POST /sessions/{id}/excuse", withID(s.excuse))
+	mux.HandleFunc("POST /sessions/{id}/excuse", opIDBody(s, http.StatusOK, s.excuse))
 	mux.HandleFunc("GET /sessions/{id}/report", withID(s.sessionReport))
-	mux.HandleFunc("GET /touchpoints/{id}", withID(s.getTouchpoint))
-	mux.HandleFunc("PATCH /touchpoints/{id}", withID(s.patchTouchpoint))
-	mux.HandleFunc("DELETE /touchpoints/{id}", withID(s.deleteTouchpoint))
+	mux.HandleFunc("GET /touchpoints/{id}", opID(s, http.StatusOK, s.getTouchpoint))
+	mux.HandleFunc("PATCH /touchpoints/{id}", opIDBody(s, http.StatusOK, s.patchTouchpoint))
+	mux.HandleFunc("DELETE /touchpoints/{id}", opNoContent(s, s.deleteTouchpoint))
 	mux.HandleFunc("GET /touchpoints/{id}/preview", withID(s.previewTouchpoint))
-	mux.HandleFunc("POST /touchpoints/{id}/send-now", withID(s.sendNow))
-	mux.HandleFunc("POST /touchpoints/{id}/pause", withID(s.pauseTouchpoint(true)))
-	mux.HandleFunc("POST /touchpoints/{id}/resume", withID(s.pauseTouchpoint(false)))
+	mux.HandleFunc("POST /touchpoints/{id}/send-now", opID(s, http.StatusAccepted, s.sendNow))
+	mux.HandleFunc("POST /touchpoints/{id}/pause", opID(s, http.StatusOK, s.pauseTouchpoint(true)))
+	mux.HandleFunc("POST /touchpoints/{id}/resume", opID(s, http.StatusOK, s.pauseTouchpoint(false)))
 	mux.HandleFunc("GET /touchpoints/{id}/deliveries", listOf(s, "touchpoint_id", "deliveries", s.commands().ListDeliveries))
 	mux.HandleFunc("GET /employees", s.listEmployees)
 	s.surveyRoutes(mux)
@@ -65,13 +65,12 @@ func (s *Server) commands() *command.Service { return s.Commands }
 func asActor(r *http.Request) command.Actor { return command.TokenActor(actor(r.Context())) }
 
 // commandError answers a command's or a domain service's error (digests,
-// webhooks, campaigns): 422 with its fields (renamed by names), 404, 403,
-// 409 or 500.
-func (s *Server) commandError(w http.ResponseWriter, r *http.Request, err error, names map[string]string) {
+// webhooks, campaigns): 422 with its fields, 404, 403, 409 or 500.
+func (s *Server) commandError(w http.ResponseWriter, r *http.Request, err error) {
 	var ie *command.InvalidError
 	switch {
 	case errors.As(err, &ie):
-		invalid(w, commandFields(ie, names))
+		invalid(w, commandFields(ie))
 	case errors.Is(err, command.ErrNotFound):
 		apiError(w, http.StatusNotFound, "not_found", err.Error(), nil)
 	case errors.Is(err, command.ErrForbidden):
@@ -99,6 +98,70 @@ func withID(h func(w http.ResponseWriter, r *http.Request, id uint64)) http.Hand
 	}
 }
 
+// answer answers an operation's result: out as JSON with status (no body
+// with 204 No Content), or its error as commandError does.
+func answer[Out any](s *Server, w http.ResponseWriter, r *http.Request, status int, out Out, err error) {
+	switch {
+	case err != nil:
+		s.commandError(w, r, err)
+	case status == http.StatusNoContent:
+		w.WriteHeader(status)
+	default:
+		writeJSON(w, status, out)
+	}
+}
+
+// opID answers the operation do on the request's {id} (see answer).
+func opID[Out any](s *Server, status int, do func(r *http.Request, id uint64) (Out, error)) http.HandlerFunc {
+	return withID(func(w http.ResponseWriter, r *http.Request, id uint64) {
+		out, err := do(r, id)
+		answer(s, w, r, status, out, err)
+	})
+}
+
+// opNoContent answers 204 No Content once do on the request's {id} is done,
+// or its error.
+func opNoContent(s *Server, do func(r *http.Request, id uint64) error) http.HandlerFunc {
+	return opID(s, http.StatusNoContent, func(r *http.Request, id uint64) (struct{}, error) {
+		return struct{}{}, do(r, id)
+	})
+}
+
+// opBody answers the operation do on the request's JSON body, decoded
+// strictly (400 when it does not decode; see answer).
+func opBody[In, Out any](s *Server, status int, do func(r *http.Request, in In) (Out, error)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		var in In
+		if !decode(w, r, &in) {
+			return
+		}
+		out, err := do(r, in)
+		answer(s, w, r, status, out, err)
+	}
+}
+
+// opIDBody answers the operation do on the request's {id} and its JSON
+// body (see opBody).
+func opIDBody[In, Out any](s *Server, status int, do func(r *http.Request, id uint64, in In) (Out, error)) http.HandlerFunc {
+	return withID(func(w http.ResponseWriter, r *http.Request, id uint64) {
+		var in In
+		if !decode(w, r, &in) {
+			return
+		}
+		out, err := do(r, id, in)
+		answer(s, w, r, status, out, err)
+	})
+}
+
+// createdUnless is the status of a write that may repeat an earlier one:
+// 201 Created, or 200 OK when it was a duplicate (the earlier one answers).
+func createdUnless(duplicate bool) int {
+	if duplicate {
+		return http.StatusOK
+	}
+	return http.StatusCreated
+}
+
 // listOf answers a paged list of the {id} path value's rows:
 // {idKey: id, key: rows, next_cursor, next}.
 func listOf[T any](s *Server, idKey, key string, list func(ctx context.Context, a command.Actor, id uint64, p command.Page) ([]T, error)) http.HandlerFunc {
@@ -109,7 +172,7 @@ func listOf[T any](s *Server, idKey, key string, list func(ctx context.Context, 
 		}
 		rows, err := list(r.Context(), asActor(r), id, p.command())
 		if err != nil {
-			s.commandError(w, r, err, nil)
+			s.commandError(w, r, err)
 			return
 		}
 		writePage(w, p, map[string]any{idKey: id}, key, rows)
@@ -161,7 +224,7 @@ func (s *Server) listCourses(w http.ResponseWriter, r *http.Request) {
 	// The campaigns' carrier course holds pushes (see /campaigns), not classes.
 	cs, err := s.commands().ListCourses(r.Context(), asActor(r), command.CoursesByID, p.command())
 	if err != nil {
-		s.commandError(w, r, err, nil)
+		s.commandError(w, r, err)
 		return
 	}
 	out := make([]courseJSON, len(cs))
@@ -171,39 +234,28 @@ func (s *Server) listCourses(w http.ResponseWriter, r *http.Request) {
 	writePage(w, p, nil, "courses", out)
 }
 
-func (s *Server) createCourse(w http.ResponseWriter, r *http.Request) {
-	var in courseInput
-	if !decode(w, r, &in) {
-		return
-	}
+func (s *Server) createCourse(r *http.Request, in courseInput) (courseJSON, error) {
 	c, err := s.commands().CreateCourse(r.Context(), asActor(r), in.command())
 	if err != nil {
-		s.commandError(w, r, err, nil)
-		return
+		return courseJSON{}, err
 	}
-	writeJSON(w, http.StatusCreated, toCourseJSON(c))
+	return toCourseJSON(c), nil
 }
 
-func (s *Server) getCourse(w http.ResponseWriter, r *http.Request, id uint64) {
+func (s *Server) getCourse(r *http.Request, id uint64) (courseJSON, error) {
 	c, _, err := s.commands().Course(r.Context(), asActor(r), id)
 	if err != nil {
-		s.commandError(w, r, err, nil)
-		return
+		return courseJSON{}, err
 	}
-	writeJSON(w, http.StatusOK, toCourseJSON(c))
+	return toCourseJSON(c), nil
 }
 
-func (s *Server) patchCourse(w http.ResponseWriter, r *http.Request, id uint64) {
-	var in courseInput
-	if !decode(w, r, &in) {
-		return
-	}
+func (s *Server) patchCourse(r *http.Request, id uint64, in courseInput) (courseJSON, error) {
 	c, err := s.commands().UpdateCourse(r.Context(), asActor(r), id, in.command())
 	if err != nil {
-		s.commandError(w, r, err, nil)
-		return
+		return courseJSON{}, err
 	}
-	writeJSON(w, http.StatusOK, toCourseJSON(c))
+	return toCourseJSON(c), nil
 }
 
 // ---- sessions ----
@@ -304,55 +356,54 @@ func (s *Server) listSessions(w http.ResponseWriter, r *http.Request) {
 	}
 	ss, err := s.commands().ListSessions(r.Context(), asActor(r), sq, p.command())
 	if err != nil {
-		s.commandError(w, r, err, nil)
+		s.commandError(w, r, err)
 		return
 	}
 	writePage(w, p, nil, "sessions", s.sessionsJSON(r, ss))
 }
 
-func (s *Server) createSession(w http.ResponseWriter, r *http.Request) {
-	var in sessionInput
-	if !decode(w, r, &in) {
-		return
-	}
+// sessionPlanJSON is a stored session with its touchpoints: what a create
+// or a copy answers.
+type sessionPlanJSON struct {
+	Session     sessionJSON      `json:"session"`
+	Touchpoints []touchpointJSON `json:"touchpoints"`
+}
+
+// sessionPlanJSON shows a stored session with its touchpoints.
+func (s *Server) sessionPlanJSON(r *http.Request, res command.SessionResult) sessionPlanJSON {
+	return sessionPlanJSON{Session: s.toSessionJSON(r, res.Session), Touchpoints: s.touchpointsJSON(res.Touchpoints)}
+}
+
+func (s *Server) createSession(r *http.Request, in sessionInput) (sessionPlanJSON, error) {
 	res, err := s.commands().CreateSession(r.Context(), asActor(r), in.command())
 	if err != nil {
-		s.commandError(w, r, err, sessionFields)
-		return
+		return sessionPlanJSON{}, renamed(err, sessionFields)
 	}
-	out := map[string]any{"session": s.toSessionJSON(r, res.Session), "touchpoints": s.touchpointsJSON(res.Touchpoints)}
-	writeJSON(w, http.StatusCreated, out)
+	return s.sessionPlanJSON(r, res), nil
 }
 
-func (s *Server) getSession(w http.ResponseWriter, r *http.Request, id uint64) {
+func (s *Server) getSession(r *http.Request, id uint64) (sessionJSON, error) {
 	sv, err := s.commands().Session(r.Context(), asActor(r), id)
 	if err != nil {
-		s.commandError(w, r, err, nil)
-		return
+		return sessionJSON{}, err
 	}
-	writeJSON(w, http.StatusOK, s.toSessionJSON(r, sv.Session))
+	return s.toSessionJSON(r, sv.Session), nil
 }
 
-func (s *Server) patchSession(w http.ResponseWriter, r *http.Request, id uint64) {
-	var in sessionInput
-	if !decode(w, r, &in) {
-		return
-	}
+func (s *Server) patchSession(r *http.Request, id uint64, in sessionInput) (sessionJSON, error) {
 	res, err := s.commands().UpdateSession(r.Context(), asActor(r), id, in.command())
 	if err != nil {
-		s.commandError(w, r, err, sessionFields)
-		return
+		return sessionJSON{}, renamed(err, sessionFields)
 	}
-	writeJSON(w, http.StatusOK, s.toSessionJSON(r, res.Session))
+	return s.toSessionJSON(r, res.Session), nil
 }
 
-func (s *Server) cancelSession(w http.ResponseWriter, r *http.Request, id uint64) {
+func (s *Server) cancelSession(r *http.Request, id uint64) (sessionJSON, error) {
 	ss, _, err := s.commands().CancelSession(r.Context(), asActor(r), id)
 	if err != nil {
-		s.commandError(w, r, err, nil)
-		return
+		return sessionJSON{}, err
 	}
-	writeJSON(w, http.StatusOK, s.toSessionJSON(r, ss))
+	return s.toSessionJSON(r, ss), nil
 }
 
 // ---- roster ----
@@ -362,7 +413,7 @@ func (s *Server) cancelSession(w http.ResponseWriter, r *http.Request, id uint64
 // line; nothing is imported.
 func (s *Server) postRoster(w http.ResponseWriter, r *http.Request, id uint64) {
 	if _, err := s.commands().Session(r.Context(), asActor(r), id); err != nil {
-		s.commandError(w, r, err, nil)
+		s.commandError(w, r, err)
 		return
 	}
 	ct := r.Header.Get("Content-Type")
@@ -512,47 +563,32 @@ func (s *Server) touchpointJSON(ctx context.Context, tp store.Touchpoint) (touch
 	return out[0], s.withVariants(ctx, out)
 }
 
-func (s *Server) createTouchpoint(w http.ResponseWriter, r *http.Request, id uint64) {
-	var in touchpointInput
-	if !decode(w, r, &in) {
-		return
-	}
+func (s *Server) createTouchpoint(r *http.Request, id uint64, in touchpointInput) (touchpointJSON, error) {
 	tp, err := s.commands().CreateTouchpoint(r.Context(), asActor(r), id, in.command())
 	if err != nil {
-		s.commandError(w, r, err, touchpointFields)
-		return
+		return touchpointJSON{}, renamed(err, touchpointFields)
 	}
-	s.writeTouchpoint(w, r, http.StatusCreated, tp)
+	return s.touchpointJSON(r.Context(), tp)
 }
 
-func (s *Server) getTouchpoint(w http.ResponseWriter, r *http.Request, id uint64) {
+func (s *Server) getTouchpoint(r *http.Request, id uint64) (touchpointJSON, error) {
 	tp, err := s.commands().Touchpoint(r.Context(), asActor(r), id)
 	if err != nil {
-		s.commandError(w, r, err, nil)
-		return
+		return touchpointJSON{}, err
 	}
-	s.writeTouchpoint(w, r, http.StatusOK, tp)
+	return s.touchpointJSON(r.Context(), tp)
 }
 
-func (s *Server) patchTouchpoint(w http.ResponseWriter, r *http.Request, id uint64) {
-	var in touchpointInput
-	if !decode(w, r, &in) {
-		return
-	}
+func (s *Server) patchTouchpoint(r *http.Request, id uint64, in touchpointInput) (touchpointJSON, error) {
 	tp, err := s.commands().UpdateTouchpoint(r.Context(), asActor(r), id, in.command())
 	if err != nil {
-		s.commandError(w, r, err, touchpointFields)
-		return
+		return touchpointJSON{}, renamed(err, touchpointFields)
 	}
-	s.writeTouchpoint(w, r, http.StatusOK, tp)
+	return s.touchpointJSON(r.Context(), tp)
 }
 
-func (s *Server) deleteTouchpoint(w http.ResponseWriter, r *http.Request, id uint64) {
-	if err := s.commands().DeleteTouchpoint(r.Context(), asActor(r), id); err != nil {
-		s.commandError(w, r, err, nil)
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
+func (s *Server) deleteTouchpoint(r *http.Request, id uint64) error {
+	return s.commands().DeleteTouchpoint(r.Context(), asActor(r), id)
 }
 
 func (s *Server) previewTouchpoint(w http.ResponseWriter, r *http.Request, id uint64) {
@@ -567,12 +603,12 @@ func (s *Server) previewTouchpoint(w http.ResponseWriter, r *http.Request, id ui
 	}
 	tp, err := s.commands().Touchpoint(r.Context(), asActor(r), id)
 	if err != nil {
-		s.commandError(w, r, err, nil)
+		s.commandError(w, r, err)
 		return
 	}
 	sv, err := s.commands().Session(r.Context(), asActor(r), tp.SessionID)
 	if err != nil {
-		s.commandError(w, r, err, nil)
+		s.commandError(w, r, err)
 		return
 	}
 	ss := sv.Session
@@ -610,23 +646,29 @@ func (s *Server) previewTouchpoint(w http.ResponseWriter, r *http.Request, id ui
 	writeJSON(w, http.StatusOK, body)
 }
 
-func (s *Server) sendNow(w http.ResponseWriter, r *http.Request, id uint64) {
-	job, err := s.commands().SendNow(r.Context(), asActor(r), id, nil)
-	if err != nil {
-		s.commandError(w, r, err, nil)
-		return
-	}
-	writeJSON(w, http.StatusAccepted, map[string]any{"touchpoint_id": id, "job_id": job.ID, "state": job.State, "run_at": job.RunAt})
+// sendNowJSON is the job a send-now enqueued.
+type sendNowJSON struct {
+	TouchpointID uint64    `json:"touchpoint_id"`
+	JobID        uint64    `json:"job_id"`
+	State        string    `json:"state"`
+	RunAt        time.Time `json:"run_at"`
 }
 
-func (s *Server) pauseTouchpoint(paused bool) func(w http.ResponseWriter, r *http.Request, id uint64) {
-	return func(w http.ResponseWriter, r *http.Request, id uint64) {
+func (s *Server) sendNow(r *http.Request, id uint64) (sendNowJSON, error) {
+	job, err := s.commands().SendNow(r.Context(), asActor(r), id, nil)
+	if err != nil {
+		return sendNowJSON{}, err
+	}
+	return sendNowJSON{TouchpointID: id, JobID: job.ID, State: job.State, RunAt: job.RunAt}, nil
+}
+
+func (s *Server) pauseTouchpoint(paused bool) func(r *http.Request, id uint64) (touchpointJSON, error) {
+	return func(r *http.Request, id uint64) (touchpointJSON, error) {
 		tp, err := s.commands().SetPaused(r.Context(), asActor(r), id, paused)
 		if err != nil {
-			s.commandError(w, r, err, nil)
-			return
+			return touchpointJSON{}, err
 		}
-		writeJSON(w, http.StatusOK, s.touchpointsJSON([]store.Touchpoint{tp})[0])
+		return s.touchpointsJSON([]store.Touchpoint{tp})[0], nil
 	}
 }
 
@@ -663,30 +705,28 @@ func (s *Server) manualCheckin(w http.ResponseWriter, r *http.Request, id uint64
 	}
 	res, err := s.commands().ManualCheckin(r.Context(), asActor(r), id, command.CheckinInput{Person: in.person(), Kind: in.Kind, Note: in.Note})
 	if err != nil {
-		s.commandError(w, r, err, nil)
+		s.commandError(w, r, err)
 		return
 	}
-	code := http.StatusCreated
-	if res.Duplicate {
-		code = http.StatusOK
-	}
 	c, e := res.Checkin, res.Employee
-	writeJSON(w, code, manualCheckinJSON{Duplicate: res.Duplicate, Checkin: checkinJSON{EmployeeID: e.ID, ExternalID: e.ExternalID, Name: e.Name,
+	writeJSON(w, createdUnless(res.Duplicate), manualCheckinJSON{Duplicate: res.Duplicate, Checkin: checkinJSON{EmployeeID: e.ID, ExternalID: e.ExternalID, Name: e.Name,
 		Kind: c.Kind, Source: c.Source, Platform: c.Platform, CheckedInAt: c.CheckedInAt, RecordedBy: c.RecordedBy, Note: c.Note}})
 }
 
+// excuseJSON is a roster member's status after an excuse.
+type excuseJSON struct {
+	SessionID  uint64 `json:"session_id"`
+	ExternalID string `json:"external_id"`
+	Status     string `json:"status"`
+}
+
 // excuse marks a roster member excused (请假): they leave the denominator.
-func (s *Server) excuse(w http.ResponseWriter, r *http.Request, id uint64) {
-	var in personInput
-	if !decode(w, r, &in) {
-		return
-	}
+func (s *Server) excuse(r *http.Request, id uint64, in personInput) (excuseJSON, error) {
 	res, err := s.commands().Excuse(r.Context(), asActor(r), id, in.person(), in.Note)
 	if err != nil {
-		s.commandError(w, r, err, nil)
-		return
+		return excuseJSON{}, err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"session_id": id, "external_id": res.Employee.ExternalID, "status": res.Status})
+	return excuseJSON{SessionID: id, ExternalID: res.Employee.ExternalID, Status: res.Status}, nil
 }
 
 // ---- reports ----
@@ -730,7 +770,7 @@ func (s *Server) listEmployees(w http.ResponseWriter, r *http.Request) {
 	}
 	es, err := s.commands().ListEmployees(r.Context(), asActor(r), r.URL.Query().Get("department"), p.command())
 	if err != nil {
-		s.commandError(w, r, err, nil)
+		s.commandError(w, r, err)
 		return
 	}
 	out := make([]employeeJSON, len(es))

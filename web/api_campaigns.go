@@ -1,7 +1,6 @@
 package web
 
 import (
-	"errors"
 	"net/http"
 	"time"
 
@@ -15,34 +14,29 @@ func (s *Server) campaignRoutes(mux *http.ServeMux) {
 		return
 	}
 	mux.HandleFunc("GET /campaigns", s.listCampaigns)
-	mux.HandleFunc("POST /campaigns", s.createCampaign)
-	mux.HandleFunc("POST /campaigns/audience-count", s.countAudience)
+	mux.HandleFunc("POST /campaigns", opBody(s, http.StatusCreated, s.createCampaign))
+	mux.HandleFunc("POST /campaigns/audience-count", opBody(s, http.StatusOK, s.countAudience))
 	mux.HandleFunc("GET /campaigns/send-time", s.estimateSendTime)
-	mux.HandleFunc("GET /campaigns/{id}", withID(s.getCampaign))
-	mux.HandleFunc("PUT /campaigns/{id}", withID(s.updateCampaign))
-	mux.HandleFunc("GET /campaigns/{id}/audience", withID(s.campaignAudience))
-	mux.HandleFunc("GET /campaigns/{id}/preview", withID(s.previewCampaign))
-	mux.HandleFunc("POST /campaigns/{id}/pause", s.campaignState("pause"))
-	mux.HandleFunc("POST /campaigns/{id}/resume", s.campaignState("resume"))
-	mux.HandleFunc("POST /campaigns/{id}/cancel", s.campaignState("cancel"))
+	mux.HandleFunc("GET /campaigns/{id}", opID(s, http.StatusOK, s.getCampaign))
+	mux.HandleFunc("PUT /campaigns/{id}", opIDBody(s, http.StatusOK, s.updateCampaign))
+	mux.HandleFunc("GET /campaigns/{id}/audience", opID(s, http.StatusOK, s.campaignAudience))
+	mux.HandleFunc("GET /campaigns/{id}/preview", opID(s, http.StatusOK, s.previewCampaign))
+	mux.HandleFunc("POST /campaigns/{id}/pause", opID(s, http.StatusOK, s.campaignState("pause")))
+	mux.HandleFunc("POST /campaigns/{id}/resume", opID(s, http.StatusOK, s.campaignState("resume")))
+	mux.HandleFunc("POST /campaigns/{id}/cancel", opID(s, http.StatusOK, s.campaignState("cancel")))
 	mux.HandleFunc("GET /campaigns/{id}/report", withID(s.campaignReport))
 	mux.HandleFunc("POST /conversions", s.postConversion)
-	mux.HandleFunc("PUT /employees/{id}/tags", withID(s.putTags))
+	mux.HandleFunc("PUT /employees/{id}/tags", opIDBody(s, http.StatusOK, s.putTags))
 }
 
-// campaignError answers a campaigns error like a command's (the one
-// mapping), with the field codes mapped onto the API's documented ones.
-func (s *Server) campaignError(w http.ResponseWriter, r *http.Request, err error) {
-	var inv *campaigns.InvalidError
-	if errors.As(err, &inv) {
-		fs := make([]campaigns.FieldError, len(inv.Fields))
-		for i, f := range inv.Fields {
-			f.Code = problemCode(f.Code)
-			fs[i] = f
-		}
-		err = &campaigns.InvalidError{Fields: fs}
-	}
-	s.commandError(w, r, err, nil)
+// campaignResult is a campaigns call's result with its error answerable like
+// a command's (the one mapping): the field codes of an invalid input mapped
+// onto the API's documented ones.
+func campaignResult[T any](v T, err error) (T, error) {
+	return v, withFields(err, func(f campaigns.FieldError) campaigns.FieldError {
+		f.Code = problemCode(f.Code)
+		return f
+	})
 }
 
 // problemCodes maps the campaigns' field codes onto the API's documented
@@ -80,30 +74,23 @@ func (s *Server) listCampaigns(w http.ResponseWriter, r *http.Request) {
 	writePage(w, p, nil, "campaigns", cs)
 }
 
-func (s *Server) createCampaign(w http.ResponseWriter, r *http.Request) {
-	var in campaigns.Input
-	if !decode(w, r, &in) {
-		return
-	}
-	c, err := s.Campaigns.Create(r.Context(), in, actor(r.Context()))
-	if err != nil {
-		s.campaignError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusCreated, c)
+func (s *Server) createCampaign(r *http.Request, in campaigns.Input) (campaigns.Campaign, error) {
+	return campaignResult(s.Campaigns.Create(r.Context(), in, actor(r.Context())))
 }
 
-func (s *Server) countAudience(w http.ResponseWriter, r *http.Request) {
-	var a campaigns.Audience
-	if !decode(w, r, &a) {
-		return
-	}
+// audienceCountJSON is an audience's live count.
+type audienceCountJSON struct {
+	Count     int64     `json:"count"`
+	CountedAt time.Time `json:"counted_at"`
+}
+
+// countAudience counts an audience now.
+func (s *Server) countAudience(r *http.Request, a campaigns.Audience) (audienceCountJSON, error) {
 	n, err := s.Campaigns.Count(r.Context(), a)
 	if err != nil {
-		s.campaignError(w, r, err)
-		return
+		return campaignResult(audienceCountJSON{}, err)
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"count": n, "counted_at": s.now()})
+	return audienceCountJSON{Count: n, CountedAt: s.now()}, nil
 }
 
 func (s *Server) estimateSendTime(w http.ResponseWriter, r *http.Request) {
@@ -124,77 +111,48 @@ func (s *Server) estimateSendTime(w http.ResponseWriter, r *http.Request) {
 		apiError(w, http.StatusBadRequest, "bad_query", text.T(text.EN, "web:detail.bad_platform"), nil)
 		return
 	}
-	est, err := s.Campaigns.EstimateSendTime(r.Context(), campaigns.SendTimeQuery{Department: q.Get("department"), Platform: p, Location: loc})
-	if err != nil {
-		s.campaignError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, est)
+	est, err := campaignResult(s.Campaigns.EstimateSendTime(r.Context(), campaigns.SendTimeQuery{Department: q.Get("department"), Platform: p, Location: loc}))
+	answer(s, w, r, http.StatusOK, est, err)
 }
 
-func (s *Server) updateCampaign(w http.ResponseWriter, r *http.Request, id uint64) {
-	var in campaigns.Input
-	if !decode(w, r, &in) {
-		return
-	}
-	c, err := s.Campaigns.Update(r.Context(), id, in, actor(r.Context()))
-	if err != nil {
-		s.campaignError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, c)
+func (s *Server) updateCampaign(r *http.Request, id uint64, in campaigns.Input) (campaigns.Campaign, error) {
+	return campaignResult(s.Campaigns.Update(r.Context(), id, in, actor(r.Context())))
 }
 
-func (s *Server) getCampaign(w http.ResponseWriter, r *http.Request, id uint64) {
+func (s *Server) getCampaign(r *http.Request, id uint64) (campaigns.Campaign, error) {
+	return campaignResult(s.Campaigns.Get(r.Context(), id))
+}
+
+// campaignAudience counts a campaign's audience now.
+func (s *Server) campaignAudience(r *http.Request, id uint64) (audienceCountJSON, error) {
 	c, err := s.Campaigns.Get(r.Context(), id)
 	if err != nil {
-		s.campaignError(w, r, err)
-		return
+		return audienceCountJSON{}, err
 	}
-	writeJSON(w, http.StatusOK, c)
+	return s.countAudience(r, c.Audience)
 }
 
-func (s *Server) campaignAudience(w http.ResponseWriter, r *http.Request, id uint64) {
-	c, err := s.Campaigns.Get(r.Context(), id)
-	if err != nil {
-		s.campaignError(w, r, err)
-		return
-	}
-	n, err := s.Campaigns.Count(r.Context(), c.Audience)
-	if err != nil {
-		s.campaignError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"count": n, "counted_at": s.now()})
+// campaignPreviewJSON is each variant of a campaign as its people would
+// see it.
+type campaignPreviewJSON struct {
+	Variants []campaigns.VariantPreview `json:"variants"`
 }
 
-func (s *Server) previewCampaign(w http.ResponseWriter, r *http.Request, id uint64) {
+func (s *Server) previewCampaign(r *http.Request, id uint64) (campaignPreviewJSON, error) {
 	vs, err := s.Campaigns.Preview(r.Context(), s.Renderer, id)
 	if err != nil {
-		s.campaignError(w, r, err)
-		return
+		return campaignPreviewJSON{}, err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"variants": vs})
+	return campaignPreviewJSON{Variants: vs}, nil
 }
 
-func (s *Server) campaignState(op string) http.HandlerFunc {
-	return withID(func(w http.ResponseWriter, r *http.Request, id uint64) {
-		var (
-			c   campaigns.Campaign
-			err error
-		)
-		switch op {
-		case "pause", "resume":
-			c, err = s.Campaigns.SetPaused(r.Context(), id, op == "pause", actor(r.Context()))
-		default:
-			c, err = s.Campaigns.Cancel(r.Context(), id, actor(r.Context()))
+func (s *Server) campaignState(op string) func(r *http.Request, id uint64) (campaigns.Campaign, error) {
+	return func(r *http.Request, id uint64) (campaigns.Campaign, error) {
+		if op == "cancel" {
+			return campaignResult(s.Campaigns.Cancel(r.Context(), id, actor(r.Context())))
 		}
-		if err != nil {
-			s.campaignError(w, r, err)
-			return
-		}
-		writeJSON(w, http.StatusOK, c)
-	})
+		return campaignResult(s.Campaigns.SetPaused(r.Context(), id, op == "pause", actor(r.Context())))
+	}
 }
 
 func (s *Server) campaignReport(w http.ResponseWriter, r *http.Request, id uint64) {
@@ -216,12 +174,8 @@ func (s *Server) campaignReport(w http.ResponseWriter, r *http.Request, id uint6
 		apiError(w, http.StatusBadRequest, "bad_query", text.T(text.EN, "web:detail.to_before_from"), nil)
 		return
 	}
-	rep, err := s.Campaigns.Report(r.Context(), id, opts)
-	if err != nil {
-		s.campaignError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, rep)
+	rep, err := campaignResult(s.Campaigns.Report(r.Context(), id, opts))
+	answer(s, w, r, http.StatusOK, rep, err)
 }
 
 func (s *Server) postConversion(w http.ResponseWriter, r *http.Request) {
@@ -229,29 +183,15 @@ func (s *Server) postConversion(w http.ResponseWriter, r *http.Request) {
 	if !decode(w, r, &in) {
 		return
 	}
-	res, err := s.Campaigns.RecordConversion(r.Context(), in, campaigns.SourceAPI)
-	if err != nil {
-		s.campaignError(w, r, err)
-		return
-	}
-	code := http.StatusCreated
-	if res.Duplicate {
-		code = http.StatusOK
-	}
-	writeJSON(w, code, res)
+	res, err := campaignResult(s.Campaigns.RecordConversion(r.Context(), in, campaigns.SourceAPI))
+	answer(s, w, r, createdUnless(res.Duplicate), res, err)
 }
 
-func (s *Server) putTags(w http.ResponseWriter, r *http.Request, id uint64) {
-	var in struct {
-		Tags []string `json:"tags"`
-	}
-	if !decode(w, r, &in) {
-		return
-	}
-	out, err := s.Campaigns.SetTags(r.Context(), id, in.Tags, actor(r.Context()))
-	if err != nil {
-		s.campaignError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, out)
+// tagsInput replaces an employee's tags.
+type tagsInput struct {
+	Tags []string `json:"tags"`
+}
+
+func (s *Server) putTags(r *http.Request, id uint64, in tagsInput) (campaigns.Tags, error) {
+	return campaignResult(s.Campaigns.SetTags(r.Context(), id, in.Tags, actor(r.Context())))
 }

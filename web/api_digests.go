@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/learnloop/learnloop/digests"
+	"github.com/learnloop/learnloop/reports"
 	"github.com/learnloop/learnloop/store"
 )
 
@@ -13,11 +14,11 @@ func (s *Server) digestRoutes(mux *http.ServeMux) {
 		return
 	}
 	mux.HandleFunc("GET /digests", s.listDigests)
-	mux.HandleFunc("POST /digests", s.createDigest)
-	mux.HandleFunc("GET /digests/{id}", withID(s.getDigest))
-	mux.HandleFunc("DELETE /digests/{id}", withID(s.deleteDigest))
-	mux.HandleFunc("GET /digests/{id}/preview", withID(s.previewDigest))
-	mux.HandleFunc("POST /digests/{id}/send-test", withID(s.sendTestDigest))
+	mux.HandleFunc("POST /digests", opBody(s, http.StatusCreated, s.createDigest))
+	mux.HandleFunc("GET /digests/{id}", opID(s, http.StatusOK, s.getDigest))
+	mux.HandleFunc("DELETE /digests/{id}", opNoContent(s, s.deleteDigest))
+	mux.HandleFunc("GET /digests/{id}/preview", opID(s, http.StatusOK, s.previewDigest))
+	mux.HandleFunc("POST /digests/{id}/send-test", opID(s, http.StatusAccepted, s.sendTestDigest))
 }
 
 // digestActor is the API token: it acts as an admin.
@@ -38,50 +39,32 @@ func (s *Server) listDigests(w http.ResponseWriter, r *http.Request) {
 	writePage(w, p, nil, "digests", ds)
 }
 
-func (s *Server) createDigest(w http.ResponseWriter, r *http.Request) {
-	var in digests.Input
-	if !decode(w, r, &in) {
-		return
-	}
-	d, err := s.Digests.Create(r.Context(), in, digestActor(r))
-	if err != nil {
-		s.commandError(w, r, err, nil)
-		return
-	}
-	writeJSON(w, http.StatusCreated, d)
+func (s *Server) createDigest(r *http.Request, in digests.Input) (digests.Subscription, error) {
+	return s.Digests.Create(r.Context(), in, digestActor(r))
 }
 
-func (s *Server) getDigest(w http.ResponseWriter, r *http.Request, id uint64) {
-	d, err := s.Digests.Get(r.Context(), id, digestActor(r))
-	if err != nil {
-		s.commandError(w, r, err, nil)
-		return
-	}
-	writeJSON(w, http.StatusOK, d)
+func (s *Server) getDigest(r *http.Request, id uint64) (digests.Subscription, error) {
+	return s.Digests.Get(r.Context(), id, digestActor(r))
 }
 
-func (s *Server) deleteDigest(w http.ResponseWriter, r *http.Request, id uint64) {
-	if err := s.Digests.Delete(r.Context(), id, digestActor(r)); err != nil {
-		s.commandError(w, r, err, nil)
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
+func (s *Server) deleteDigest(r *http.Request, id uint64) error {
+	return s.Digests.Delete(r.Context(), id, digestActor(r))
 }
 
-func (s *Server) previewDigest(w http.ResponseWriter, r *http.Request, id uint64) {
-	rep, err := s.Digests.Preview(r.Context(), id, digestActor(r))
-	if err != nil {
-		s.commandError(w, r, err, nil)
-		return
-	}
-	writeJSON(w, http.StatusOK, rep)
+func (s *Server) previewDigest(r *http.Request, id uint64) (*reports.DigestReport, error) {
+	return s.Digests.Preview(r.Context(), id, digestActor(r))
 }
 
-func (s *Server) sendTestDigest(w http.ResponseWriter, r *http.Request, id uint64) {
+// sentTestJSON is the job that sends a digest's test card.
+type sentTestJSON struct {
+	DigestID uint64 `json:"digest_id"`
+	JobID    uint64 `json:"job_id"`
+}
+
+func (s *Server) sendTestDigest(r *http.Request, id uint64) (sentTestJSON, error) {
 	job, err := s.Digests.SendTest(r.Context(), id, digestActor(r))
 	if err != nil {
-		s.commandError(w, r, err, nil)
-		return
+		return sentTestJSON{}, err
 	}
-	writeJSON(w, http.StatusAccepted, map[string]any{"digest_id": id, "job_id": job})
+	return sentTestJSON{DigestID: id, JobID: job}, nil
 }

@@ -23,9 +23,9 @@ func (s *Server) surveyRoutes(mux *http.ServeMux) {
 	}
 	mux.HandleFunc("GET /survey-templates", s.listTemplates)
 	mux.HandleFunc("GET /sessions/{id}/surveys", withID(s.listSurveys))
-	mux.HandleFunc("POST /sessions/{id}/surveys", withID(s.createSurvey))
-	mux.HandleFunc("GET /surveys/{id}", withID(s.getSurvey))
-	mux.HandleFunc("POST /surveys/{id}/close", withID(s.closeSurvey))
+	mux.HandleFunc("POST /sessions/{id}/surveys", opIDBody(s, http.StatusCreated, s.createSurvey))
+	mux.HandleFunc("GET /surveys/{id}", opID(s, http.StatusOK, s.getSurvey))
+	mux.HandleFunc("POST /surveys/{id}/close", opID(s, http.StatusOK, s.closeSurvey))
 	mux.HandleFunc("POST /surveys/{id}/remind", withID(s.remindSurvey))
 	mux.HandleFunc("GET /surveys/{id}/missing", withID(s.missingSurvey))
 	mux.HandleFunc("GET /surveys/{id}/report", withID(s.surveyReport))
@@ -78,7 +78,7 @@ func (s *Server) listSurveys(w http.ResponseWriter, r *http.Request, id uint64) 
 		return
 	}
 	if _, err := s.commands().Session(r.Context(), asActor(r), id); err != nil {
-		s.commandError(w, r, err, nil)
+		s.commandError(w, r, err)
 		return
 	}
 	svs, err := s.commands().Reports().SessionSurveys(r.Context(), id)
@@ -106,36 +106,35 @@ type surveyInput struct {
 	Audience   string              `json:"audience"`
 }
 
-func (s *Server) createSurvey(w http.ResponseWriter, r *http.Request, id uint64) {
-	var in surveyInput
-	if !decode(w, r, &in) {
-		return
-	}
+// createdSurveyJSON is a created survey with the touchpoint that pushes it.
+type createdSurveyJSON struct {
+	Survey     surveyJSON     `json:"survey"`
+	Touchpoint touchpointJSON `json:"touchpoint"`
+}
+
+func (s *Server) createSurvey(r *http.Request, id uint64, in surveyInput) (createdSurveyJSON, error) {
 	res, err := s.commands().CreateSurvey(r.Context(), asActor(r), id, command.SurveyInput{Template: in.Template, Definition: in.Definition,
 		Anonymous: in.Anonymous, SendAt: in.SendAt, ClosesAt: in.ClosesAt, Audience: in.Audience})
 	if err != nil {
-		s.commandError(w, r, err, nil)
-		return
+		return createdSurveyJSON{}, err
 	}
-	writeJSON(w, http.StatusCreated, map[string]any{"survey": s.surveyJSON(r, res.Survey), "touchpoint": s.touchpointsJSON([]store.Touchpoint{res.Touchpoint})[0]})
+	return createdSurveyJSON{Survey: s.surveyJSON(r, res.Survey), Touchpoint: s.touchpointsJSON([]store.Touchpoint{res.Touchpoint})[0]}, nil
 }
 
-func (s *Server) getSurvey(w http.ResponseWriter, r *http.Request, id uint64) {
+func (s *Server) getSurvey(r *http.Request, id uint64) (surveyJSON, error) {
 	sv, err := s.commands().Survey(r.Context(), asActor(r), id)
 	if err != nil {
-		s.commandError(w, r, err, nil)
-		return
+		return surveyJSON{}, err
 	}
-	writeJSON(w, http.StatusOK, s.surveyJSON(r, sv))
+	return s.surveyJSON(r, sv), nil
 }
 
-func (s *Server) closeSurvey(w http.ResponseWriter, r *http.Request, id uint64) {
+func (s *Server) closeSurvey(r *http.Request, id uint64) (surveyJSON, error) {
 	sv, err := s.commands().CloseSurvey(r.Context(), asActor(r), id)
 	if err != nil {
-		s.commandError(w, r, err, nil)
-		return
+		return surveyJSON{}, err
 	}
-	writeJSON(w, http.StatusOK, s.surveyJSON(r, sv))
+	return s.surveyJSON(r, sv), nil
 }
 
 func (s *Server) remindSurvey(w http.ResponseWriter, r *http.Request, id uint64) {
@@ -148,7 +147,7 @@ func (s *Server) remindSurvey(w http.ResponseWriter, r *http.Request, id uint64)
 	case errors.Is(err, surveys.ErrNoneMissing):
 		apiError(w, http.StatusConflict, "nobody_to_remind", text.T(text.EN, "web:detail.nobody_to_remind"), nil)
 	case err != nil:
-		s.commandError(w, r, err, nil)
+		s.commandError(w, r, err)
 	default:
 		writeJSON(w, http.StatusAccepted, s.touchpointsJSON([]store.Touchpoint{tp})[0])
 	}
@@ -161,7 +160,7 @@ func (s *Server) missingSurvey(w http.ResponseWriter, r *http.Request, id uint64
 	}
 	sv, err := s.commands().Survey(r.Context(), asActor(r), id)
 	if err != nil {
-		s.commandError(w, r, err, nil)
+		s.commandError(w, r, err)
 		return
 	}
 	rows, err := s.Surveys.Missing(r.Context(), sv)
@@ -263,8 +262,8 @@ func (s *Server) copySession(w http.ResponseWriter, r *http.Request, id uint64) 
 	}
 	res, err := s.commands().CopySession(r.Context(), asActor(r), id, command.CopyInput{Title: in.Title, StartsAt: in.StartsAt, EndsAt: in.EndsAt})
 	if err != nil {
-		s.commandError(w, r, err, nil)
+		s.commandError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, map[string]any{"session": s.toSessionJSON(r, res.Session), "touchpoints": s.touchpointsJSON(res.Touchpoints)})
+	writeJSON(w, http.StatusCreated, s.sessionPlanJSON(r, res))
 }

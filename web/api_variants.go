@@ -2,7 +2,6 @@ package web
 
 import (
 	"context"
-	"net/http"
 	"time"
 
 	"github.com/learnloop/learnloop/bot"
@@ -87,16 +86,6 @@ func (s *Server) withVariants(ctx context.Context, tps []touchpointJSON) error {
 		tps[i].Variants = append(tps[i].Variants, j)
 	}
 	return nil
-}
-
-// writeTouchpoint answers with tp and its variants.
-func (s *Server) writeTouchpoint(w http.ResponseWriter, r *http.Request, status int, tp store.Touchpoint) {
-	out, err := s.touchpointJSON(r.Context(), tp)
-	if err != nil {
-		s.internal(w, r, err)
-		return
-	}
-	writeJSON(w, status, out)
 }
 
 // variantFireJSON is one variant's next fire in a touchpoint's preview.

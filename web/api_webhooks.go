@@ -13,10 +13,10 @@ func (s *Server) webhookRoutes(mux *http.ServeMux) {
 		return
 	}
 	mux.HandleFunc("GET /webhooks", s.listWebhooks)
-	mux.HandleFunc("POST /webhooks", s.createWebhook)
-	mux.HandleFunc("GET /webhooks/{id}", withID(s.getWebhook))
-	mux.HandleFunc("PATCH /webhooks/{id}", withID(s.patchWebhook))
-	mux.HandleFunc("DELETE /webhooks/{id}", withID(s.deleteWebhook))
+	mux.HandleFunc("POST /webhooks", opBody(s, http.StatusCreated, s.createWebhook))
+	mux.HandleFunc("GET /webhooks/{id}", opID(s, http.StatusOK, s.getWebhook))
+	mux.HandleFunc("PATCH /webhooks/{id}", opIDBody(s, http.StatusOK, s.patchWebhook))
+	mux.HandleFunc("DELETE /webhooks/{id}", opNoContent(s, s.deleteWebhook))
 	mux.HandleFunc("GET /webhooks/{id}/deliveries", withID(s.listWebhookDeliveries))
 	mux.HandleFunc("POST /webhooks/{id}/deliveries/{delivery_id}/redeliver", withID(s.redeliverWebhook))
 }
@@ -34,47 +34,20 @@ func (s *Server) listWebhooks(w http.ResponseWriter, r *http.Request) {
 	writePage(w, p, nil, "webhooks", es)
 }
 
-func (s *Server) createWebhook(w http.ResponseWriter, r *http.Request) {
-	var in webhooks.Input
-	if !decode(w, r, &in) {
-		return
-	}
-	e, err := s.Webhooks.Create(r.Context(), in, actor(r.Context()))
-	if err != nil {
-		s.commandError(w, r, err, nil)
-		return
-	}
-	writeJSON(w, http.StatusCreated, e)
+func (s *Server) createWebhook(r *http.Request, in webhooks.Input) (webhooks.Endpoint, error) {
+	return s.Webhooks.Create(r.Context(), in, actor(r.Context()))
 }
 
-func (s *Server) getWebhook(w http.ResponseWriter, r *http.Request, id uint64) {
-	e, err := s.Webhooks.Get(r.Context(), id)
-	if err != nil {
-		s.commandError(w, r, err, nil)
-		return
-	}
-	writeJSON(w, http.StatusOK, e)
+func (s *Server) getWebhook(r *http.Request, id uint64) (webhooks.Endpoint, error) {
+	return s.Webhooks.Get(r.Context(), id)
 }
 
-func (s *Server) patchWebhook(w http.ResponseWriter, r *http.Request, id uint64) {
-	var in webhooks.Input
-	if !decode(w, r, &in) {
-		return
-	}
-	e, err := s.Webhooks.Update(r.Context(), id, in, actor(r.Context()))
-	if err != nil {
-		s.commandError(w, r, err, nil)
-		return
-	}
-	writeJSON(w, http.StatusOK, e)
+func (s *Server) patchWebhook(r *http.Request, id uint64, in webhooks.Input) (webhooks.Endpoint, error) {
+	return s.Webhooks.Update(r.Context(), id, in, actor(r.Context()))
 }
 
-func (s *Server) deleteWebhook(w http.ResponseWriter, r *http.Request, id uint64) {
-	if err := s.Webhooks.Delete(r.Context(), id, actor(r.Context())); err != nil {
-		s.commandError(w, r, err, nil)
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
+func (s *Server) deleteWebhook(r *http.Request, id uint64) error {
+	return s.Webhooks.Delete(r.Context(), id, actor(r.Context()))
 }
 
 func (s *Server) listWebhookDeliveries(w http.ResponseWriter, r *http.Request, id uint64) {
@@ -84,7 +57,7 @@ func (s *Server) listWebhookDeliveries(w http.ResponseWriter, r *http.Request, i
 	}
 	ds, err := s.Webhooks.Deliveries(r.Context(), id, p.offset, p.limit+1)
 	if err != nil {
-		s.commandError(w, r, err, nil)
+		s.commandError(w, r, err)
 		return
 	}
 	writePage(w, p, map[string]any{"webhook_id": id}, "deliveries", ds)
@@ -96,9 +69,5 @@ func (s *Server) redeliverWebhook(w http.ResponseWriter, r *http.Request, id uin
 		return
 	}
 	d, err := s.Webhooks.Redeliver(r.Context(), id, did, actor(r.Context()))
-	if err != nil {
-		s.commandError(w, r, err, nil)
-		return
-	}
-	writeJSON(w, http.StatusOK, d)
+	answer(s, w, r, http.StatusOK, d, err)
 }

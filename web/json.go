@@ -123,23 +123,44 @@ func invalid(w http.ResponseWriter, errs []fieldError) {
 	apiError(w, http.StatusUnprocessableEntity, "invalid", text.T(text.EN, "web:detail.invalid"), out)
 }
 
-// commandFields are a command's field errors as the API shows them, with
-// fields renamed by names.
-func commandFields(ie *command.InvalidError, names map[string]string) []fieldError {
+// commandFields are a command's field errors as the API shows them.
+func commandFields(ie *command.InvalidError) []fieldError {
 	out := make([]fieldError, len(ie.Fields))
 	for i, f := range ie.Fields {
-		name := f.Field
-		if n, ok := names[name]; ok {
-			name = n
-		} else if i := strings.LastIndex(name, "]."); i > 0 {
-			// A list's field ("variants[1].offset") takes the API's name of its last part.
-			if n, ok := names[name[i+2:]]; ok {
-				name = name[:i+2] + n
-			}
-		}
-		out[i] = fieldError{Field: name, Code: f.Code, Message: f.Message}
+		out[i] = fieldError{Field: f.Field, Code: f.Code, Message: f.Message}
 	}
 	return out
+}
+
+// withFields rewrites each field of an invalid-input error with rewrite
+// (the API's spelling of its name or code); any other error, nil included,
+// is returned as it is.
+func withFields(err error, rewrite func(command.FieldError) command.FieldError) error {
+	var ie *command.InvalidError
+	if !errors.As(err, &ie) {
+		return err
+	}
+	fs := make([]command.FieldError, len(ie.Fields))
+	for i, f := range ie.Fields {
+		fs[i] = rewrite(f)
+	}
+	return &command.InvalidError{Fields: fs}
+}
+
+// renamed renames the fields of an invalid-input error by names, the API's
+// names of the command's fields; a list's field ("variants[1].offset")
+// takes the API's name of its last part.
+func renamed(err error, names map[string]string) error {
+	return withFields(err, func(f command.FieldError) command.FieldError {
+		if n, ok := names[f.Field]; ok {
+			f.Field = n
+		} else if i := strings.LastIndex(f.Field, "]."); i > 0 {
+			if n, ok := names[f.Field[i+2:]]; ok {
+				f.Field = f.Field[:i+2] + n
+			}
+		}
+		return f
+	})
 }
 
 // rowProblems lists a roster's bad rows as problem errors: the column is the
