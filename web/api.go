@@ -22,11 +22,11 @@ import (
 
 func (s *Server) api() http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /courses", s.listCourses)
+	mux.HandleFunc("GET /courses", pageOf(s, "courses", s.listCourses))
 	mux.HandleFunc("POST /courses", opBody(s, http.StatusCreated, s.createCourse))
 	mux.HandleFunc("GET /courses/{id}", opID(s, http.StatusOK, s.getCourse))
 	mux.HandleFunc("PATCH /courses/{id}", opIDBody(s, http.StatusOK, s.patchCourse))
-	mux.HandleFunc("GET /sessions", s.listSessions)
+	mux.HandleFunc("GET /sessions", pageOf(s, "sessions", s.listSessions))
 	mux.HandleFunc("POST /sessions", opBody(s, http.StatusCreated, s.createSession))
 	mux.HandleFunc("GET /sessions/{id}", opID(s, http.StatusOK, s.getSession))
 	mux.HandleFunc("PATCH /sessions/{id}", opIDBody(s, http.StatusOK, s.patchSession))
@@ -47,7 +47,7 @@ func (s *Server) api() http.Handler {
 	mux.HandleFunc("POST /touchpoints/{id}/pause", opID(s, http.StatusOK, s.pauseTouchpoint(true)))
 	mux.HandleFunc("POST /touchpoints/{id}/resume", opID(s, http.StatusOK, s.pauseTouchpoint(false)))
 	mux.HandleFunc("GET /touchpoints/{id}/deliveries", listOf(s, "touchpoint_id", "deliveries", s.commands().ListDeliveries))
-	mux.HandleFunc("GET /employees", s.listEmployees)
+	mux.HandleFunc("GET /employees", pageOf(s, "employees", s.listEmployees))
 	s.surveyRoutes(mux)
 	s.campaignRoutes(mux)
 	s.webhookRoutes(mux)
@@ -65,10 +65,14 @@ func (s *Server) commands() *command.Service { return s.Commands }
 func asActor(r *http.Request) command.Actor { return command.TokenActor(actor(r.Context())) }
 
 // commandError answers a command's or a domain service's error (digests,
-// webhooks, campaigns): 422 with its fields, 404, 403, 409 or 500.
+// webhooks, campaigns): 422 with its fields, 404, 403, 409 or 500; and a
+// bad query parameter (badQuery): 400.
 func (s *Server) commandError(w http.ResponseWriter, r *http.Request, err error) {
 	var ie *command.InvalidError
+	var qe *queryError
 	switch {
+	case errors.As(err, &qe):
+		apiError(w, http.StatusBadRequest, "bad_query", qe.detail, nil)
 	case errors.As(err, &ie):
 		invalid(w, commandFields(ie))
 	case errors.Is(err, command.ErrNotFound):
@@ -82,6 +86,17 @@ func (s *Server) commandError(w http.ResponseWriter, r *http.Request, err error)
 	default:
 		s.internal(w, r, err)
 	}
+}
+
+// queryError is a request's bad query parameter.
+type queryError struct{ detail string }
+
+func (e *queryError) Error() string { return e.detail }
+
+// badQuery is the error of a bad query parameter: 400 bad_query with the
+// catalogue's text key (English, as the API answers).
+func badQuery(key string, args ...any) error {
+	return &queryError{detail: text.T(text.EN, key, args...)}
 }
 
 func (s *Server) internal(w http.ResponseWriter, r *http.Request, err error) {
@@ -162,20 +177,41 @@ func createdUnless(duplicate bool) int {
 	return http.StatusCreated
 }
 
-// listOf answers a paged list of the {id} path value's rows:
+// listPage answers the requested page of a list: the fields, the rows list
+// gives for the page under key, next_cursor and next (see writePage), or
+// list's error as commandError does.
+func listPage[T any](s *Server, w http.ResponseWriter, r *http.Request, fields map[string]any, key string, list func(p page) ([]T, error)) {
+	p, ok := readPage(w, r)
+	if !ok {
+		return
+	}
+	rows, err := list(p)
+	if err != nil {
+		s.commandError(w, r, err)
+		return
+	}
+	writePage(w, p, fields, key, rows)
+}
+
+// pageOf answers a paged list: {key: rows, next_cursor, next}.
+func pageOf[T any](s *Server, key string, list func(r *http.Request, p page) ([]T, error)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		listPage(s, w, r, nil, key, func(p page) ([]T, error) { return list(r, p) })
+	}
+}
+
+// pageOfID answers a paged list of the {id} path value's rows:
 // {idKey: id, key: rows, next_cursor, next}.
-func listOf[T any](s *Server, idKey, key string, list func(ctx context.Context, a command.Actor, id uint64, p command.Page) ([]T, error)) http.HandlerFunc {
+func pageOfID[T any](s *Server, idKey, key string, list func(r *http.Request, id uint64, p page) ([]T, error)) http.HandlerFunc {
 	return withID(func(w http.ResponseWriter, r *http.Request, id uint64) {
-		p, ok := readPage(w, r)
-		if !ok {
-			return
-		}
-		rows, err := list(r.Context(), asActor(r), id, p.command())
-		if err != nil {
-			s.commandError(w, r, err)
-			return
-		}
-		writePage(w, p, map[string]any{idKey: id}, key, rows)
+		listPage(s, w, r, map[string]any{idKey: id}, key, func(p page) ([]T, error) { return list(r, id, p) })
+	})
+}
+
+// listOf is pageOfID for a command's list.
+func listOf[T any](s *Server, idKey, key string, list func(ctx context.Context, a command.Actor, id uint64, p command.Page) ([]T, error)) http.HandlerFunc {
+	return pageOfID(s, idKey, key, func(r *http.Request, id uint64, p page) ([]T, error) {
+		return list(r.Context(), asActor(r), id, p.command())
 	})
 }
 
@@ -216,22 +252,17 @@ func (in courseInput) command() command.CourseInput {
 		CalendarInvite: in.CalendarInvite}
 }
 
-func (s *Server) listCourses(w http.ResponseWriter, r *http.Request) {
-	p, ok := readPage(w, r)
-	if !ok {
-		return
-	}
+func (s *Server) listCourses(r *http.Request, p page) ([]courseJSON, error) {
 	// The campaigns' carrier course holds pushes (see /campaigns), not classes.
 	cs, err := s.commands().ListCourses(r.Context(), asActor(r), command.CoursesByID, p.command())
 	if err != nil {
-		s.commandError(w, r, err)
-		return
+		return nil, err
 	}
 	out := make([]courseJSON, len(cs))
 	for i, c := range cs {
 		out[i] = toCourseJSON(c)
 	}
-	writePage(w, p, nil, "courses", out)
+	return out, nil
 }
 
 func (s *Server) createCourse(r *http.Request, in courseInput) (courseJSON, error) {
@@ -340,26 +371,20 @@ func (in sessionInput) command() command.SessionInput {
 	return out
 }
 
-func (s *Server) listSessions(w http.ResponseWriter, r *http.Request) {
-	p, ok := readPage(w, r)
-	if !ok {
-		return
-	}
+func (s *Server) listSessions(r *http.Request, p page) ([]sessionJSON, error) {
 	sq := command.SessionQuery{Newest: true}
 	if c := r.URL.Query().Get("course_id"); c != "" {
 		id, err := strconv.ParseUint(c, 10, 64)
 		if err != nil {
-			apiError(w, http.StatusBadRequest, "bad_query", text.T(text.EN, "web:detail.bad_id", "course_id"), nil)
-			return
+			return nil, badQuery("web:detail.bad_id", "course_id")
 		}
 		sq.CourseID = id
 	}
 	ss, err := s.commands().ListSessions(r.Context(), asActor(r), sq, p.command())
 	if err != nil {
-		s.commandError(w, r, err)
-		return
+		return nil, err
 	}
-	writePage(w, p, nil, "sessions", s.sessionsJSON(r, ss))
+	return s.sessionsJSON(r, ss), nil
 }
 
 // sessionPlanJSON is a stored session with its touchpoints: what a create
@@ -763,15 +788,10 @@ type employeeJSON struct {
 	UpdatedAt  time.Time `json:"updated_at"`
 }
 
-func (s *Server) listEmployees(w http.ResponseWriter, r *http.Request) {
-	p, ok := readPage(w, r)
-	if !ok {
-		return
-	}
+func (s *Server) listEmployees(r *http.Request, p page) ([]employeeJSON, error) {
 	es, err := s.commands().ListEmployees(r.Context(), asActor(r), r.URL.Query().Get("department"), p.command())
 	if err != nil {
-		s.commandError(w, r, err)
-		return
+		return nil, err
 	}
 	out := make([]employeeJSON, len(es))
 	for i, e := range es {
@@ -779,5 +799,5 @@ func (s *Server) listEmployees(w http.ResponseWriter, r *http.Request) {
 			ManagerID: e.ManagerID, Email: e.Email, Mobile: e.Mobile, Platform: e.Platform, WecomID: e.WecomID, FeishuID: e.FeishuID,
 			DingtalkID: e.DingtalkID, Locale: e.Locale, Active: e.Active, CreatedAt: e.CreatedAt, UpdatedAt: e.UpdatedAt}
 	}
-	writePage(w, p, nil, "employees", out)
+	return out, nil
 }

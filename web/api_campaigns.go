@@ -13,7 +13,7 @@ func (s *Server) campaignRoutes(mux *http.ServeMux) {
 	if s.Campaigns == nil {
 		return
 	}
-	mux.HandleFunc("GET /campaigns", s.listCampaigns)
+	mux.HandleFunc("GET /campaigns", pageOf(s, "campaigns", s.listCampaigns))
 	mux.HandleFunc("POST /campaigns", opBody(s, http.StatusCreated, s.createCampaign))
 	mux.HandleFunc("POST /campaigns/audience-count", opBody(s, http.StatusOK, s.countAudience))
 	mux.HandleFunc("GET /campaigns/send-time", s.estimateSendTime)
@@ -24,7 +24,7 @@ func (s *Server) campaignRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /campaigns/{id}/pause", opID(s, http.StatusOK, s.campaignState("pause")))
 	mux.HandleFunc("POST /campaigns/{id}/resume", opID(s, http.StatusOK, s.campaignState("resume")))
 	mux.HandleFunc("POST /campaigns/{id}/cancel", opID(s, http.StatusOK, s.campaignState("cancel")))
-	mux.HandleFunc("GET /campaigns/{id}/report", withID(s.campaignReport))
+	mux.HandleFunc("GET /campaigns/{id}/report", opID(s, http.StatusOK, s.campaignReport))
 	mux.HandleFunc("POST /conversions", s.postConversion)
 	mux.HandleFunc("PUT /employees/{id}/tags", opIDBody(s, http.StatusOK, s.putTags))
 }
@@ -61,17 +61,8 @@ func problemCode(code string) string {
 	return "bad_value"
 }
 
-func (s *Server) listCampaigns(w http.ResponseWriter, r *http.Request) {
-	p, ok := readPage(w, r)
-	if !ok {
-		return
-	}
-	cs, err := s.Campaigns.List(r.Context(), p.offset, p.limit+1)
-	if err != nil {
-		s.internal(w, r, err)
-		return
-	}
-	writePage(w, p, nil, "campaigns", cs)
+func (s *Server) listCampaigns(r *http.Request, p page) ([]campaigns.Campaign, error) {
+	return s.Campaigns.List(r.Context(), p.offset, p.limit+1)
 }
 
 func (s *Server) createCampaign(r *http.Request, in campaigns.Input) (campaigns.Campaign, error) {
@@ -155,7 +146,7 @@ func (s *Server) campaignState(op string) func(r *http.Request, id uint64) (camp
 	}
 }
 
-func (s *Server) campaignReport(w http.ResponseWriter, r *http.Request, id uint64) {
+func (s *Server) campaignReport(r *http.Request, id uint64) (*campaigns.Report, error) {
 	var opts campaigns.ReportOptions
 	for _, q := range []struct {
 		name string
@@ -164,18 +155,15 @@ func (s *Server) campaignReport(w http.ResponseWriter, r *http.Request, id uint6
 		if v := r.URL.Query().Get(q.name); v != "" {
 			t, err := time.Parse(time.RFC3339, v)
 			if err != nil {
-				apiError(w, http.StatusBadRequest, "bad_query", text.T(text.EN, "web:detail.bad_time", q.name), nil)
-				return
+				return nil, badQuery("web:detail.bad_time", q.name)
 			}
 			*q.dst = t
 		}
 	}
 	if !opts.From.IsZero() && !opts.To.IsZero() && opts.To.Before(opts.From) {
-		apiError(w, http.StatusBadRequest, "bad_query", text.T(text.EN, "web:detail.to_before_from"), nil)
-		return
+		return nil, badQuery("web:detail.to_before_from")
 	}
-	rep, err := campaignResult(s.Campaigns.Report(r.Context(), id, opts))
-	answer(s, w, r, http.StatusOK, rep, err)
+	return campaignResult(s.Campaigns.Report(r.Context(), id, opts))
 }
 
 func (s *Server) postConversion(w http.ResponseWriter, r *http.Request) {

@@ -13,7 +13,7 @@ func (s *Server) digestRoutes(mux *http.ServeMux) {
 	if s.Digests == nil {
 		return
 	}
-	mux.HandleFunc("GET /digests", s.listDigests)
+	mux.HandleFunc("GET /digests", pageOf(s, "digests", s.listDigests))
 	mux.HandleFunc("POST /digests", opBody(s, http.StatusCreated, s.createDigest))
 	mux.HandleFunc("GET /digests/{id}", opID(s, http.StatusOK, s.getDigest))
 	mux.HandleFunc("DELETE /digests/{id}", opNoContent(s, s.deleteDigest))
@@ -26,17 +26,8 @@ func digestActor(r *http.Request) digests.Actor {
 	return digests.Actor{Username: actor(r.Context()), Role: store.RoleAdmin}
 }
 
-func (s *Server) listDigests(w http.ResponseWriter, r *http.Request) {
-	p, ok := readPage(w, r)
-	if !ok {
-		return
-	}
-	ds, err := s.Digests.List(r.Context(), digestActor(r), p.offset, p.limit+1)
-	if err != nil {
-		s.internal(w, r, err)
-		return
-	}
-	writePage(w, p, nil, "digests", ds)
+func (s *Server) listDigests(r *http.Request, p page) ([]digests.Subscription, error) {
+	return s.Digests.List(r.Context(), digestActor(r), p.offset, p.limit+1)
 }
 
 func (s *Server) createDigest(r *http.Request, in digests.Input) (digests.Subscription, error) {

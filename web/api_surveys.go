@@ -21,13 +21,13 @@ func (s *Server) surveyRoutes(mux *http.ServeMux) {
 	if s.Surveys == nil {
 		return
 	}
-	mux.HandleFunc("GET /survey-templates", s.listTemplates)
-	mux.HandleFunc("GET /sessions/{id}/surveys", withID(s.listSurveys))
+	mux.HandleFunc("GET /survey-templates", pageOf(s, "templates", listTemplates))
+	mux.HandleFunc("GET /sessions/{id}/surveys", pageOfID(s, "session_id", "surveys", s.listSurveys))
 	mux.HandleFunc("POST /sessions/{id}/surveys", opIDBody(s, http.StatusCreated, s.createSurvey))
 	mux.HandleFunc("GET /surveys/{id}", opID(s, http.StatusOK, s.getSurvey))
 	mux.HandleFunc("POST /surveys/{id}/close", opID(s, http.StatusOK, s.closeSurvey))
 	mux.HandleFunc("POST /surveys/{id}/remind", withID(s.remindSurvey))
-	mux.HandleFunc("GET /surveys/{id}/missing", withID(s.missingSurvey))
+	mux.HandleFunc("GET /surveys/{id}/missing", pageOfID(s, "survey_id", "missing", s.missingSurvey))
 	mux.HandleFunc("GET /surveys/{id}/report", withID(s.surveyReport))
 	mux.HandleFunc("GET /courses/{id}/report", withID(s.courseReport))
 	mux.HandleFunc("GET /teachers/report", s.teacherReport)
@@ -59,39 +59,28 @@ func (s *Server) surveyJSON(r *http.Request, sv store.Survey) surveyJSON {
 	return out
 }
 
-func (s *Server) listTemplates(w http.ResponseWriter, r *http.Request) {
-	p, ok := readPage(w, r)
-	if !ok {
-		return
-	}
+func listTemplates(_ *http.Request, p page) ([]surveys.Definition, error) {
 	defs, err := surveys.Builtin()
 	if err != nil {
-		s.internal(w, r, err)
-		return
+		return nil, err
 	}
-	writePage(w, p, nil, "templates", pageSlice(p, defs))
+	return pageSlice(p, defs), nil
 }
 
-func (s *Server) listSurveys(w http.ResponseWriter, r *http.Request, id uint64) {
-	p, ok := readPage(w, r)
-	if !ok {
-		return
-	}
+func (s *Server) listSurveys(r *http.Request, id uint64, p page) ([]surveyJSON, error) {
 	if _, err := s.commands().Session(r.Context(), asActor(r), id); err != nil {
-		s.commandError(w, r, err)
-		return
+		return nil, err
 	}
 	svs, err := s.commands().Reports().SessionSurveys(r.Context(), id)
 	if err != nil {
-		s.internal(w, r, err)
-		return
+		return nil, err
 	}
 	svs = pageSlice(p, svs)
 	out := make([]surveyJSON, len(svs))
 	for i, sv := range svs {
 		out[i] = s.surveyJSON(r, sv)
 	}
-	writePage(w, p, map[string]any{"session_id": id}, "surveys", out)
+	return out, nil
 }
 
 // surveyInput creates a survey for a session: a built-in template by key or
@@ -153,26 +142,20 @@ func (s *Server) remindSurvey(w http.ResponseWriter, r *http.Request, id uint64)
 	}
 }
 
-func (s *Server) missingSurvey(w http.ResponseWriter, r *http.Request, id uint64) {
-	p, ok := readPage(w, r)
-	if !ok {
-		return
-	}
+func (s *Server) missingSurvey(r *http.Request, id uint64, p page) ([]surveys.MissingRow, error) {
 	sv, err := s.commands().Survey(r.Context(), asActor(r), id)
 	if err != nil {
-		s.commandError(w, r, err)
-		return
+		return nil, err
 	}
 	rows, err := s.Surveys.Missing(r.Context(), sv)
 	if err != nil {
-		s.internal(w, r, err)
-		return
+		return nil, err
 	}
 	// A fixed order, so that pages do not overlap.
 	slices.SortStableFunc(rows, func(a, b surveys.MissingRow) int {
 		return cmp.Or(cmp.Compare(a.ExternalID, b.ExternalID), cmp.Compare(a.SubjectExternalID, b.SubjectExternalID))
 	})
-	writePage(w, p, map[string]any{"survey_id": id}, "missing", pageSlice(p, rows))
+	return pageSlice(p, rows), nil
 }
 
 // exporter writes a report as a file (CSV or XLSX).

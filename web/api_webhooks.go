@@ -12,26 +12,17 @@ func (s *Server) webhookRoutes(mux *http.ServeMux) {
 	if s.Webhooks == nil {
 		return
 	}
-	mux.HandleFunc("GET /webhooks", s.listWebhooks)
+	mux.HandleFunc("GET /webhooks", pageOf(s, "webhooks", s.listWebhooks))
 	mux.HandleFunc("POST /webhooks", opBody(s, http.StatusCreated, s.createWebhook))
 	mux.HandleFunc("GET /webhooks/{id}", opID(s, http.StatusOK, s.getWebhook))
 	mux.HandleFunc("PATCH /webhooks/{id}", opIDBody(s, http.StatusOK, s.patchWebhook))
 	mux.HandleFunc("DELETE /webhooks/{id}", opNoContent(s, s.deleteWebhook))
-	mux.HandleFunc("GET /webhooks/{id}/deliveries", withID(s.listWebhookDeliveries))
+	mux.HandleFunc("GET /webhooks/{id}/deliveries", pageOfID(s, "webhook_id", "deliveries", s.listWebhookDeliveries))
 	mux.HandleFunc("POST /webhooks/{id}/deliveries/{delivery_id}/redeliver", withID(s.redeliverWebhook))
 }
 
-func (s *Server) listWebhooks(w http.ResponseWriter, r *http.Request) {
-	p, ok := readPage(w, r)
-	if !ok {
-		return
-	}
-	es, err := s.Webhooks.List(r.Context(), p.offset, p.limit+1)
-	if err != nil {
-		s.internal(w, r, err)
-		return
-	}
-	writePage(w, p, nil, "webhooks", es)
+func (s *Server) listWebhooks(r *http.Request, p page) ([]webhooks.Endpoint, error) {
+	return s.Webhooks.List(r.Context(), p.offset, p.limit+1)
 }
 
 func (s *Server) createWebhook(r *http.Request, in webhooks.Input) (webhooks.Endpoint, error) {
@@ -50,17 +41,8 @@ func (s *Server) deleteWebhook(r *http.Request, id uint64) error {
 	return s.Webhooks.Delete(r.Context(), id, actor(r.Context()))
 }
 
-func (s *Server) listWebhookDeliveries(w http.ResponseWriter, r *http.Request, id uint64) {
-	p, ok := readPage(w, r)
-	if !ok {
-		return
-	}
-	ds, err := s.Webhooks.Deliveries(r.Context(), id, p.offset, p.limit+1)
-	if err != nil {
-		s.commandError(w, r, err)
-		return
-	}
-	writePage(w, p, map[string]any{"webhook_id": id}, "deliveries", ds)
+func (s *Server) listWebhookDeliveries(r *http.Request, id uint64, p page) ([]webhooks.Delivery, error) {
+	return s.Webhooks.Deliveries(r.Context(), id, p.offset, p.limit+1)
 }
 
 func (s *Server) redeliverWebhook(w http.ResponseWriter, r *http.Request, id uint64) {
