@@ -27,12 +27,12 @@ type homeData struct {
 func (c *Console) home(w http.ResponseWriter, r *http.Request, v *viewer) {
 	p := c.newPage(r, v, "home.title")
 	p.Nav = "home"
-	ss, err := c.commands().ListSessions(r.Context(), c.reader(r.Context(), v), command.SessionQuery{EndsAfter: c.now().Add(-7 * 24 * time.Hour)}, command.Page{Limit: 200 - 1})
+	ls, err := c.listSessions(r, v, command.SessionQuery{EndsAfter: c.now().Add(-7 * 24 * time.Hour)}, command.Page{Limit: 200 - 1})
 	if err != nil {
 		c.internal(w, r, v, err)
 		return
 	}
-	t, err := c.sessionsTable(r, v, p.Lang, "sessions", ss, true)
+	t, err := c.sessionsTable(r, p.Lang, ls, true)
 	if err != nil {
 		c.internal(w, r, v, err)
 		return
@@ -68,18 +68,39 @@ func (c *Console) noCourseNote(r *http.Request, v *viewer, lang text.Locale, t *
 	return nil
 }
 
-// sessionsTable is the table of sessions with their check-in figures (a
-// department head's part of them, suppressed below the minimum size).
-func (c *Console) sessionsTable(r *http.Request, v *viewer, lang text.Locale, key string, ss []store.Session, withCourse bool) (*Table, error) {
+// listedSessions are the sessions of a list with their check-in counts as
+// the viewer may see them (a department head's part of them, suppressed
+// below the minimum size), by session id.
+type listedSessions struct {
+	sessions []store.Session
+	counts   map[uint64]counts
+}
+
+// listSessions lists the sessions of q that v may see (the page pg of them)
+// with their counts.
+func (c *Console) listSessions(r *http.Request, v *viewer, q command.SessionQuery, pg command.Page) (listedSessions, error) {
+	ss, err := c.commands().ListSessions(r.Context(), c.reader(r.Context(), v), q, pg)
+	if err != nil {
+		return listedSessions{}, err
+	}
 	ids := make([]uint64, len(ss))
-	courseIDs := map[uint64]bool{}
 	for i, s := range ss {
 		ids[i] = s.ID
-		courseIDs[s.CourseID] = true
 	}
 	k, err := c.scopedCounts(r.Context(), v, ids)
 	if err != nil {
-		return nil, err
+		return listedSessions{}, err
+	}
+	return listedSessions{sessions: ss, counts: k}, nil
+}
+
+// sessionsTable is the table of listed sessions with their check-in figures
+// and, withCourse, their courses.
+func (c *Console) sessionsTable(r *http.Request, lang text.Locale, ls listedSessions, withCourse bool) (*Table, error) {
+	ss, k := ls.sessions, ls.counts
+	courseIDs := map[uint64]bool{}
+	for _, s := range ss {
+		courseIDs[s.CourseID] = true
 	}
 	courses := map[uint64]store.Course{}
 	if withCourse && len(courseIDs) > 0 {
@@ -87,11 +108,13 @@ func (c *Console) sessionsTable(r *http.Request, v *viewer, lang text.Locale, ke
 		for id := range courseIDs {
 			cids = append(cids, id)
 		}
-		if courses, err = c.commands().CoursesByID(r.Context(), cids); err != nil {
+		cs, err := c.commands().CoursesByID(r.Context(), cids)
+		if err != nil {
 			return nil, err
 		}
+		courses = cs
 	}
-	t := &Table{Key: key, Title: text.T(lang, "table.sessions")}
+	t := &Table{Key: "sessions", Title: text.T(lang, "table.sessions")}
 	if withCourse {
 		t.Columns = append(t.Columns, text.T(lang, "col.course"))
 	}
@@ -195,12 +218,12 @@ func (c *Console) coursePage(w http.ResponseWriter, r *http.Request, v *viewer) 
 	p := c.newPage(r, v, "course.title")
 	p.Nav = "courses"
 	p.Title = course.Code + " " + course.Title
-	ss, err := c.commands().ListSessions(r.Context(), c.reader(r.Context(), v), command.SessionQuery{CourseID: id}, command.Page{})
+	ls, err := c.listSessions(r, v, command.SessionQuery{CourseID: id}, command.Page{})
 	if err != nil {
 		c.internal(w, r, v, err)
 		return
 	}
-	t, err := c.sessionsTable(r, v, p.Lang, "sessions", ss, false)
+	t, err := c.sessionsTable(r, p.Lang, ls, false)
 	if err != nil {
 		c.internal(w, r, v, err)
 		return
@@ -214,15 +237,7 @@ func (c *Console) coursePage(w http.ResponseWriter, r *http.Request, v *viewer) 
 	if c.exportTable(w, r, v, nil, fmt.Sprintf("course-%d", id), append([]*Table{t}, surveys.tables()...)...) {
 		return
 	}
-	ids := make([]uint64, len(ss))
-	for i, s := range ss {
-		ids[i] = s.ID
-	}
-	k, err := c.scopedCounts(r.Context(), v, ids)
-	if err != nil {
-		c.internal(w, r, v, err)
-		return
-	}
+	ss, k := ls.sessions, ls.counts
 	d := courseData{Course: course, Write: acc == accessWrite}
 	_ = json.Unmarshal([]byte(course.Behaviours), &d.Behaviours)
 	if v.deptHead() {
