@@ -57,14 +57,6 @@ func readJSONFile(path string, v any) error {
 	return nil
 }
 
-func campaignID(arg string) (uint64, error) {
-	id, err := strconv.ParseUint(arg, 10, 64)
-	if err != nil || id == 0 {
-		return 0, usageError{fmt.Errorf("campaign id %q is not a positive integer", arg)}
-	}
-	return id, nil
-}
-
 func campaignListCmd(g *globals) *cobra.Command {
 	return &cobra.Command{
 		Use: "list", Short: "List campaigns", Args: cobra.NoArgs,
@@ -116,7 +108,7 @@ func campaignUpdateCmd(g *globals) *cobra.Command {
 		Short: "Replace a campaign that has sent nothing yet from JSON (the body of PUT /api/v1/campaigns/{id}) and re-plan it",
 		Args:  cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			id, err := campaignID(args[0])
+			id, err := argID(args[0], "campaign id")
 			if err != nil {
 				return err
 			}
@@ -167,7 +159,7 @@ func campaignReportCmd(g *globals) *cobra.Command {
 	return &cobra.Command{
 		Use: "report ID", Short: "Print a campaign's report as JSON (funnel, variants, breakdowns, experiment, definitions)", Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			id, err := campaignID(args[0])
+			id, err := argID(args[0], "campaign id")
 			if err != nil {
 				return err
 			}
@@ -187,7 +179,7 @@ func campaignStateCmd(g *globals, op string) *cobra.Command {
 		Use: op + " ID", Short: map[string]string{"pause": "Pause a scheduled campaign", "resume": "Resume a paused campaign",
 			"cancel": "Cancel a campaign for good"}[op], Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			id, err := campaignID(args[0])
+			id, err := argID(args[0], "campaign id")
 			if err != nil {
 				return err
 			}

@@ -99,7 +99,7 @@ func digestPreviewCmd(g *globals) *cobra.Command {
 	c := &cobra.Command{
 		Use: "preview ID", Short: "Print the card a digest sent now would be (the last complete period); nothing is sent", Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			id, err := webhookID(args[0], "digest id")
+			id, err := argID(args[0], "digest id")
 			if err != nil {
 				return err
 			}
@@ -141,7 +141,7 @@ func digestSendCmd(g *globals) *cobra.Command {
 	c := &cobra.Command{
 		Use: "send ID", Short: "Send the digest once now, marked as a test (a running serve sends it; --run sends from this process)", Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			id, err := webhookID(args[0], "digest id")
+			id, err := argID(args[0], "digest id")
 			if err != nil {
 				return err
 			}
@@ -184,7 +184,7 @@ func digestRemoveCmd(g *globals) *cobra.Command {
 	return &cobra.Command{
 		Use: "remove ID", Short: "Unsubscribe (the cards already sent stay in the delivery log)", Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			id, err := webhookID(args[0], "digest id")
+			id, err := argID(args[0], "digest id")
 			if err != nil {
 				return err
 			}

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strconv"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -89,6 +90,16 @@ func (g *globals) logger(cfg *config.Config) *slog.Logger {
 		return slog.New(slog.NewJSONHandler(g.stderr, opts))
 	}
 	return slog.New(slog.NewTextHandler(g.stderr, opts))
+}
+
+// argID reads the id argument arg, what it names (a usage error unless it
+// is a positive integer).
+func argID(arg, what string) (uint64, error) {
+	id, err := strconv.ParseUint(arg, 10, 64)
+	if err != nil || id == 0 {
+		return 0, usageError{fmt.Errorf("%s %q is not a positive integer", what, arg)}
+	}
+	return id, nil
 }
 
 func versionCmd(g *globals) *cobra.Command {

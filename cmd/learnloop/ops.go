@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
 
@@ -125,9 +124,9 @@ func reportSubcommand(g *globals, use, short string, needID bool, build func(cmd
 		RunE: func(cmd *cobra.Command, argv []string) error {
 			var id uint64
 			if needID {
-				v, err := strconv.ParseUint(argv[0], 10, 64)
-				if err != nil || v == 0 {
-					return usageError{fmt.Errorf("id %q must be a positive integer", argv[0])}
+				v, err := argID(argv[0], "id")
+				if err != nil {
+					return err
 				}
 				id = v
 			}
@@ -222,9 +221,9 @@ func sendNowCmd(g *globals) *cobra.Command {
 		Short: "Fire a touchpoint now (a running serve picks it up; --run sends from this process)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			id, err := strconv.ParseUint(args[0], 10, 64)
-			if err != nil || id == 0 {
-				return usageError{fmt.Errorf("touchpoint id %q must be a positive integer", args[0])}
+			id, err := argID(args[0], "touchpoint id")
+			if err != nil {
+				return err
 			}
 			return g.withApp(cmd, func(a *app.App) error {
 				job, err := commands(a).SendNow(cmd.Context(), cliActor, id, nil)

@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -21,14 +20,6 @@ func webhookCmd(g *globals) *cobra.Command {
 	}
 	c.AddCommand(webhookAddCmd(g), webhookListCmd(g), webhookRemoveCmd(g), webhookLogCmd(g), webhookRedeliverCmd(g))
 	return c
-}
-
-func webhookID(arg, what string) (uint64, error) {
-	id, err := strconv.ParseUint(arg, 10, 64)
-	if err != nil || id == 0 {
-		return 0, usageError{fmt.Errorf("%s %q is not a positive integer", what, arg)}
-	}
-	return id, nil
 }
 
 func webhookAddCmd(g *globals) *cobra.Command {
@@ -90,7 +81,7 @@ func webhookRemoveCmd(g *globals) *cobra.Command {
 	return &cobra.Command{
 		Use: "remove ID", Short: "Remove an endpoint with its delivery log", Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			id, err := webhookID(args[0], "webhook id")
+			id, err := argID(args[0], "webhook id")
 			if err != nil {
 				return err
 			}
@@ -110,7 +101,7 @@ func webhookLogCmd(g *globals) *cobra.Command {
 	c := &cobra.Command{
 		Use: "log ID", Short: "An endpoint's deliveries, newest first, with each attempt", Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			id, err := webhookID(args[0], "webhook id")
+			id, err := argID(args[0], "webhook id")
 			if err != nil {
 				return err
 			}
@@ -145,11 +136,11 @@ func webhookRedeliverCmd(g *globals) *cobra.Command {
 	return &cobra.Command{
 		Use: "redeliver ID DELIVERY_ID", Short: "Send a delivery again (same event id, fresh attempts)", Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			id, err := webhookID(args[0], "webhook id")
+			id, err := argID(args[0], "webhook id")
 			if err != nil {
 				return err
 			}
-			did, err := webhookID(args[1], "delivery id")
+			did, err := argID(args[1], "delivery id")
 			if err != nil {
 				return err
 			}
