@@ -6,9 +6,9 @@ import (
 	"io"
 	"net/http"
 	"sort"
-	"strconv"
-	"strings"
 	"unicode/utf8"
+
+	"github.com/learnloop/learnloop/adapters/wecom/wecomtest"
 )
 
 // Errcodes of the fake's schedule API: WeCom's "invalid userid list" and
@@ -36,9 +36,9 @@ type FakeSchedule struct {
 // attendees who must be members (40031), update and delete only of a
 // known, not deleted schedule (40058).
 func (f *FakeWeCom) calendarRoutes(mux *http.ServeMux) {
-	mux.HandleFunc("/cgi-bin/oa/schedule/add", f.withToken(f.scheduleAdd))
-	mux.HandleFunc("/cgi-bin/oa/schedule/update", f.withToken(f.scheduleUpdate))
-	mux.HandleFunc("/cgi-bin/oa/schedule/del", f.withToken(f.scheduleDel))
+	mux.HandleFunc("/cgi-bin/oa/schedule/add", f.api.WithToken(f.scheduleAdd))
+	mux.HandleFunc("/cgi-bin/oa/schedule/update", f.api.WithToken(f.scheduleUpdate))
+	mux.HandleFunc("/cgi-bin/oa/schedule/del", f.api.WithToken(f.scheduleDel))
 }
 
 // Schedules returns every schedule the fake holds, deleted ones too, by id.
@@ -75,25 +75,21 @@ type fakeScheduleBody struct {
 func (f *FakeWeCom) checkSchedule(w http.ResponseWriter, s fakeScheduleBody) bool {
 	switch {
 	case s.StartTime <= 0 || s.EndTime <= s.StartTime:
-		f.fail(w, fakeInvalidParameter, "invalid start_time/end_time")
+		f.api.Fail(w, wecomtest.CodeInvalidParam, "invalid start_time/end_time")
 	case utf8.RuneCountInString(s.Summary) > 128:
-		f.fail(w, fakeInvalidParameter, "summary exceed max length")
+		f.api.Fail(w, wecomtest.CodeInvalidParam, "summary exceed max length")
 	case utf8.RuneCountInString(s.Location) > 128:
-		f.fail(w, fakeInvalidParameter, "location exceed max length")
+		f.api.Fail(w, wecomtest.CodeInvalidParam, "location exceed max length")
 	case utf8.RuneCountInString(s.Description) > 1000:
-		f.fail(w, fakeInvalidParameter, "description exceed max length")
+		f.api.Fail(w, wecomtest.CodeInvalidParam, "description exceed max length")
 	case len(s.Attendees) > 1000:
-		f.fail(w, fakeUserListLength, "attendees exceed max length")
+		f.api.Fail(w, wecomtest.CodeUserListLength, "attendees exceed max length")
 	case s.Reminders.Timezone < -12 || s.Reminders.Timezone > 12:
-		f.fail(w, fakeInvalidParameter, "invalid timezone")
+		f.api.Fail(w, wecomtest.CodeInvalidParam, "invalid timezone")
 	default:
-		f.mu.Lock()
-		defer f.mu.Unlock()
 		for _, a := range s.Attendees {
-			if !f.users[strings.ToLower(a.UserID)] {
-				f.mu.Unlock()
-				f.fail(w, fakeInvalidUserList, "invalid userid list: "+a.UserID)
-				f.mu.Lock()
+			if !f.api.IsMember(a.UserID) {
+				f.api.Fail(w, fakeInvalidUserList, "invalid userid list: "+a.UserID)
 				return false
 			}
 		}
@@ -117,15 +113,15 @@ func (f *FakeWeCom) scheduleAdd(w http.ResponseWriter, r *http.Request) {
 	}
 	raw, _ := io.ReadAll(r.Body)
 	if err := json.Unmarshal(raw, &body); err != nil || body.Schedule == nil {
-		f.fail(w, 47001, "data format error")
+		f.api.Fail(w, wecomtest.CodeDataFormat, "data format error")
 		return
 	}
-	if body.AgentID.String() != "" && body.AgentID.String() != strconv.FormatInt(f.AgentID, 10) {
-		f.fail(w, fakeInvalidAgent, "invalid agentid")
+	if body.AgentID.String() != "" && !f.api.AgentOK(body.AgentID) {
+		f.api.Fail(w, wecomtest.CodeInvalidAgent, "invalid agentid")
 		return
 	}
 	if body.Schedule.ScheduleID != "" {
-		f.fail(w, fakeInvalidParameter, "schedule_id is not accepted on add")
+		f.api.Fail(w, wecomtest.CodeInvalidParam, "schedule_id is not accepted on add")
 		return
 	}
 	if !f.checkSchedule(w, *body.Schedule) {
@@ -141,7 +137,7 @@ func (f *FakeWeCom) scheduleAdd(w http.ResponseWriter, r *http.Request) {
 	f.schedules[id] = &FakeSchedule{ID: id, Summary: s.Summary, Description: s.Description, Location: s.Location,
 		Start: s.StartTime, End: s.EndTime, Timezone: s.Reminders.Timezone, Attendees: s.attendees()}
 	f.mu.Unlock()
-	f.reply(w, map[string]any{"errcode": int64(0), "schedule_id": id})
+	f.api.Reply(w, map[string]any{"errcode": int64(0), "schedule_id": id})
 }
 
 func (f *FakeWeCom) scheduleUpdate(w http.ResponseWriter, r *http.Request) {
@@ -151,7 +147,7 @@ func (f *FakeWeCom) scheduleUpdate(w http.ResponseWriter, r *http.Request) {
 	}
 	raw, _ := io.ReadAll(r.Body)
 	if err := json.Unmarshal(raw, &body); err != nil || body.Schedule == nil {
-		f.fail(w, 47001, "data format error")
+		f.api.Fail(w, wecomtest.CodeDataFormat, "data format error")
 		return
 	}
 	if !f.checkSchedule(w, *body.Schedule) {
@@ -161,7 +157,7 @@ func (f *FakeWeCom) scheduleUpdate(w http.ResponseWriter, r *http.Request) {
 	s, ok := f.schedules[body.Schedule.ScheduleID]
 	if !ok || s.Deleted {
 		f.mu.Unlock()
-		f.fail(w, fakeInvalidParameter, "invalid schedule_id")
+		f.api.Fail(w, wecomtest.CodeInvalidParam, "invalid schedule_id")
 		return
 	}
 	b := body.Schedule
@@ -171,7 +167,7 @@ func (f *FakeWeCom) scheduleUpdate(w http.ResponseWriter, r *http.Request) {
 	}
 	s.Updates++
 	f.mu.Unlock()
-	f.reply(w, map[string]any{"errcode": int64(0)})
+	f.api.Reply(w, map[string]any{"errcode": int64(0)})
 }
 
 func (f *FakeWeCom) scheduleDel(w http.ResponseWriter, r *http.Request) {
@@ -180,17 +176,17 @@ func (f *FakeWeCom) scheduleDel(w http.ResponseWriter, r *http.Request) {
 	}
 	raw, _ := io.ReadAll(r.Body)
 	if err := json.Unmarshal(raw, &body); err != nil || body.ScheduleID == "" {
-		f.fail(w, 47001, "data format error")
+		f.api.Fail(w, wecomtest.CodeDataFormat, "data format error")
 		return
 	}
 	f.mu.Lock()
 	s, ok := f.schedules[body.ScheduleID]
 	if !ok || s.Deleted {
 		f.mu.Unlock()
-		f.fail(w, fakeInvalidParameter, "invalid schedule_id")
+		f.api.Fail(w, wecomtest.CodeInvalidParam, "invalid schedule_id")
 		return
 	}
 	s.Deleted = true
 	f.mu.Unlock()
-	f.reply(w, map[string]any{"errcode": int64(0)})
+	f.api.Reply(w, map[string]any{"errcode": int64(0)})
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/learnloop/learnloop/adapters/kit/kittest"
+	"github.com/learnloop/learnloop/adapters/wecom/wecomtest"
 	"github.com/learnloop/learnloop/bot"
 )
 
@@ -40,7 +41,7 @@ type Passive struct {
 // bytes — and returns the message.
 func OpenPassiveReply(t *testing.T, cfg Config, body []byte) Passive {
 	t.Helper()
-	plain, err := openPassive(cfg, cfg.CorpID, body)
+	plain, err := wecomtest.OpenPassive(cfg.Token, cfg.EncodingAESKey, cfg.CorpID, body)
 	require.NoError(t, err, "WeCom drops a reply it cannot open: %s", body)
 	var p Passive
 	require.NoError(t, xml.Unmarshal(plain, &p))

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/learnloop/learnloop/adapters/kit/kittest"
+	"github.com/learnloop/learnloop/adapters/wecom/wecomtest"
 	"github.com/learnloop/learnloop/bot"
 )
 
@@ -92,15 +93,15 @@ func newConformance(t *testing.T) *kittest.Setup {
 			}, Want: kittest.Transient},
 			{Name: "token refused once", Inject: func() { b.f.Fail(pathSend, Fault{ErrCode: codeTokenExpired}) }, Want: kittest.Sent},
 			{Name: "errcode 81013 unknown user", Inject: func() { b.f.Fail(pathSend, Fault{ErrCode: codeAllInvalidUser}) }, Want: kittest.Permanent},
-			{Name: "errcode 40058 bad parameter", Inject: func() { b.f.Fail(pathSend, Fault{ErrCode: fakeInvalidParameter}) }, Want: kittest.Permanent},
+			{Name: "errcode 40058 bad parameter", Inject: func() { b.f.Fail(pathSend, Fault{ErrCode: wecomtest.CodeInvalidParam}) }, Want: kittest.Permanent},
 		},
 		Secrets: []string{b.cfg.Secret, b.cfg.EncodingAESKey, b.cfg.Token},
 		Tokens:  b.f.Tokens,
 		Logs:    b.log.String,
 		Echo: func() {
 			msg := "invalid access_token=" + lastToken() + " for corpsecret " + b.cfg.Secret + " key " + b.cfg.EncodingAESKey
-			b.f.Fail(pathSend, Fault{ErrCode: fakeInvalidParameter, ErrMsg: msg})
-			b.f.Fail(pathUpdate, Fault{ErrCode: fakeInvalidParameter, ErrMsg: msg})
+			b.f.Fail(pathSend, Fault{ErrCode: wecomtest.CodeInvalidParam, ErrMsg: msg})
+			b.f.Fail(pathUpdate, Fault{ErrCode: wecomtest.CodeInvalidParam, ErrMsg: msg})
 		},
 		Callback: &kittest.Callback{
 			Handler: b.c.CallbackHandler,

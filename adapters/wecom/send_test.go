@@ -19,6 +19,7 @@ import (
 	"github.com/silenceper/wechat/v2/util"
 	"github.com/stretchr/testify/require"
 
+	"github.com/learnloop/learnloop/adapters/wecom/wecomtest"
 	"github.com/learnloop/learnloop/bot"
 	"github.com/learnloop/learnloop/text"
 )
@@ -301,7 +302,7 @@ func TestUpdateCard(t *testing.T) {
 	err = b.c.UpdateCard(ctx, to, rc.Handle, tapped)
 	var ae *APIError
 	require.ErrorAs(t, err, &ae)
-	require.EqualValues(t, fakeUsedResponseCode, ae.Code)
+	require.EqualValues(t, wecomtest.CodeUsedRespCode, ae.Code)
 
 	// Without a status the whole card is replaced.
 	code := b.f.IssueResponseCode()

@@ -2,44 +2,17 @@ package main
 
 import (
 	"bytes"
-	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
-	"regexp"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
-)
 
-// WeCom errcodes the fake answers with, as the real API does.
-const (
-	codeInvalidSecret   = 40001 // invalid credential
-	codeInvalidCorpID   = 40013
-	codeInvalidToken    = 40014
-	codeInvalidButtons  = 40016
-	codeInvalidKey      = 40019
-	codeUserListLength  = 40032
-	codeInvalidAgent    = 40056
-	codeInvalidParam    = 40058
-	codeInvalidMsgType  = 40008
-	codeUsedRespCode    = 40099 // the fake's own: WeCom's code for a spent response_code is not published
-	codeTokenMissing    = 41001
-	codeCorpIDMissing   = 41002
-	codeSecretMissing   = 41004
-	codeTokenExpired    = 42001
-	codeTaskIDExists    = 42014
-	codeFreqLimit       = 45009
-	codeAgentForbidden  = 301002
-	codeAllInvalidUsers = 81013
+	"github.com/learnloop/learnloop/adapters/wecom/wecomtest"
 )
-
-// tokenTTL is how long an access token lives (WeCom: 7200 s).
-const tokenTTL = 7200 * time.Second
 
 // Fault modes switched at run time through /control.
 const (
@@ -48,11 +21,6 @@ const (
 	Mode503       = "503"       // answer HTTP 503 (a proxy or gateway failing)
 	ModeTimeout   = "timeout"   // hold the request for Hold, then accept it
 	ModeRateLimit = "ratelimit" // answer errcode 45009
-)
-
-var (
-	taskIDChars = regexp.MustCompile(`^[0-9A-Za-z_\-@]{1,128}$`)
-	userIDChars = regexp.MustCompile(`^[0-9A-Za-z_\-.@]{1,64}$`)
 )
 
 // Config is what the fake corp looks like.
@@ -74,18 +42,7 @@ type Config struct {
 }
 
 // Card is one template card (or text) the fake accepted for one member.
-type Card struct {
-	Seq          int       `json:"seq"`
-	ToUser       string    `json:"touser"`
-	MsgType      string    `json:"msgtype"`
-	CardType     string    `json:"card_type,omitempty"`
-	Kind         string    `json:"kind"`
-	TaskID       string    `json:"task_id,omitempty"`
-	Keys         []string  `json:"keys,omitempty"`
-	ResponseCode string    `json:"response_code,omitempty"`
-	Held         bool      `json:"held,omitempty"`
-	At           time.Time `json:"at"`
-}
+type Card = wecomtest.Card
 
 // State is the fault state shown and set by /control.
 type State struct {
@@ -122,28 +79,17 @@ type Stats struct {
 	State          State `json:"state"`
 }
 
-// Fake is a WeCom API that checks what the real one checks for the calls
-// learnloop makes, counts what it delivered, and fails on command.
+// Fake is the one fake WeCom API (wecomtest: it checks what the real one
+// checks for the calls learnloop makes and reads passive answers as WeCom
+// does) behind fault modes switched at run time, with the counts the chaos
+// suite reads.
 type Fake struct {
 	cfg Config
+	api *wecomtest.Server
 	mux *http.ServeMux
 
 	mu         sync.Mutex
-	members    map[string]bool
-	tokens     map[string]time.Time // token → expiry
-	taskIDs    map[string]int
-	codes      map[string]bool // response_code → used
-	cards      []Card
-	perUser    map[string]int
-	perKind    map[string]int // kind + "\x00" + user → accepted
-	dupUsers   []string
-	duplicates int
-	rejections map[string]int
-	held       int
-	updates    int
-	passive    int
-	getTokens  int
-	seq        int
+	rejections map[string]int // the fake's own: http_503, held, passive_refused
 	mode       string
 	latency    time.Duration
 	hold       time.Duration
@@ -160,18 +106,12 @@ func New(cfg Config) *Fake {
 		cfg.Hold = 3 * time.Second
 	}
 	f := &Fake{
-		cfg: cfg, members: map[string]bool{}, tokens: map[string]time.Time{}, taskIDs: map[string]int{},
-		codes: map[string]bool{}, perUser: map[string]int{}, perKind: map[string]int{}, rejections: map[string]int{},
-		mode: ModeOK, hold: cfg.Hold,
-	}
-	for _, m := range cfg.Members {
-		f.members[strings.ToLower(m)] = true
+		cfg: cfg, rejections: map[string]int{}, mode: ModeOK, hold: cfg.Hold,
+		api: wecomtest.New(wecomtest.Config{CorpID: cfg.CorpID, Secret: cfg.Secret, AgentID: cfg.AgentID,
+			Members: cfg.Members, AnyMember: len(cfg.Members) == 0, Now: cfg.Now}),
 	}
 	mux := http.NewServeMux()
-	mux.HandleFunc("/cgi-bin/gettoken", f.faulty(f.gettoken))
-	mux.HandleFunc("/cgi-bin/message/send", f.faulty(f.withToken(f.send)))
-	mux.HandleFunc("/cgi-bin/message/update_template_card", f.faulty(f.withToken(f.update)))
-	mux.HandleFunc("/cgi-bin/agent/get", f.faulty(f.withToken(f.agentGet)))
+	mux.Handle("/cgi-bin/", f.faulty(f.api))
 	mux.HandleFunc("/control", f.control)
 	mux.HandleFunc("GET /stats", f.stats)
 	mux.HandleFunc("GET /cards", f.listCards)
@@ -185,30 +125,10 @@ func New(cfg Config) *Fake {
 // ServeHTTP implements http.Handler.
 func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) { f.mux.ServeHTTP(w, r) }
 
-func randHex(n int) string {
-	b := make([]byte, n)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
-}
-
 func (f *Fake) reject(reason string) {
 	f.mu.Lock()
 	f.rejections[reason]++
 	f.mu.Unlock()
-}
-
-func (f *Fake) reply(w http.ResponseWriter, v map[string]any) {
-	if _, ok := v["errmsg"]; !ok {
-		v["errmsg"] = "ok"
-	}
-	w.Header().Set("Content-Type", "application/json; charset=UTF-8")
-	_ = json.NewEncoder(w).Encode(v)
-}
-
-// fail answers an errcode and counts it as a rejection.
-func (f *Fake) fail(w http.ResponseWriter, code int64, msg string) {
-	f.reject("errcode_" + strconv.FormatInt(code, 10))
-	f.reply(w, map[string]any{"errcode": code, "errmsg": msg})
 }
 
 // current returns the fault mode, latency and hold in force now.
@@ -220,8 +140,8 @@ func (f *Fake) current() (string, time.Duration, time.Duration) {
 
 // faulty applies the fault mode before an API call. A held request
 // (timeout) is processed afterwards whatever the client did meanwhile.
-func (f *Fake) faulty(next http.HandlerFunc) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
+func (f *Fake) faulty(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		mode, latency, hold := f.current()
 		if latency > 0 {
 			time.Sleep(latency)
@@ -233,7 +153,7 @@ func (f *Fake) faulty(next http.HandlerFunc) http.HandlerFunc {
 			return
 		case ModeRateLimit:
 			if r.URL.Path != "/cgi-bin/gettoken" {
-				f.fail(w, codeFreqLimit, "api freq out of limit, hint: [fake]")
+				f.api.Fail(w, wecomtest.CodeFreqLimit, "api freq out of limit, hint: [fake]")
 				return
 			}
 		case ModeTimeout:
@@ -241,330 +161,22 @@ func (f *Fake) faulty(next http.HandlerFunc) http.HandlerFunc {
 			// WeCom has the whole request by then and still acts on it.
 			raw, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
 			if err != nil {
-				f.fail(w, codeInvalidParam, "cannot read body")
+				f.api.Fail(w, wecomtest.CodeInvalidParam, "cannot read body")
 				return
 			}
 			r.Body = io.NopCloser(bytes.NewReader(raw))
-			f.mu.Lock()
-			f.rejections["held"]++
-			f.mu.Unlock()
+			f.reject("held")
 			time.Sleep(hold)
-			r = r.WithContext(withHeld(r.Context()))
+			r = r.WithContext(wecomtest.WithHeld(r.Context()))
 		}
-		next(w, r)
-	}
-}
-
-func (f *Fake) gettoken(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodGet {
-		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
-		return
-	}
-	q := r.URL.Query()
-	switch {
-	case q.Get("corpid") == "":
-		f.fail(w, codeCorpIDMissing, "corpid missing")
-	case q.Get("corpid") != f.cfg.CorpID:
-		f.fail(w, codeInvalidCorpID, "invalid corpid")
-	case q.Get("corpsecret") == "":
-		f.fail(w, codeSecretMissing, "corpsecret missing")
-	case q.Get("corpsecret") != f.cfg.Secret:
-		f.fail(w, codeInvalidSecret, "invalid credential")
-	default:
-		f.mu.Lock()
-		f.getTokens++
-		tok := fmt.Sprintf("at%d%s", f.getTokens, randHex(16))
-		f.tokens[tok] = f.cfg.Now().Add(tokenTTL)
-		f.mu.Unlock()
-		f.reply(w, map[string]any{"errcode": 0, "access_token": tok, "expires_in": int(tokenTTL / time.Second)})
-	}
-}
-
-func (f *Fake) withToken(next http.HandlerFunc) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		tok := r.URL.Query().Get("access_token")
-		f.mu.Lock()
-		exp, known := f.tokens[tok]
-		f.mu.Unlock()
-		switch {
-		case tok == "":
-			f.fail(w, codeTokenMissing, "access_token missing")
-			return
-		case !known:
-			f.fail(w, codeInvalidToken, "invalid access_token")
-			return
-		case !f.cfg.Now().Before(exp):
-			f.fail(w, codeTokenExpired, "access_token expired")
-			return
-		}
-		if r.Method == http.MethodPost && !strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
-			f.fail(w, codeInvalidParam, "content type is not json")
-			return
-		}
-		next(w, r)
-	}
-}
-
-func (f *Fake) agentGet(w http.ResponseWriter, r *http.Request) {
-	if r.URL.Query().Get("agentid") != strconv.FormatInt(f.cfg.AgentID, 10) {
-		f.fail(w, codeAgentForbidden, "api forbidden for the agentid")
-		return
-	}
-	f.reply(w, map[string]any{"errcode": 0, "agentid": f.cfg.AgentID, "name": "learnloop", "close": 0})
-}
-
-// card is the part of a template_card the fake checks.
-type card struct {
-	CardType  string `json:"card_type"`
-	TaskID    string `json:"task_id"`
-	MainTitle *struct {
-		Title string `json:"title"`
-	} `json:"main_title"`
-	ButtonList []struct {
-		Type int    `json:"type"`
-		Text string `json:"text"`
-		Key  string `json:"key"`
-		URL  string `json:"url"`
-	} `json:"button_list"`
-	Checkbox *struct {
-		QuestionKey string `json:"question_key"`
-		OptionList  []struct {
-			ID   string `json:"id"`
-			Text string `json:"text"`
-		} `json:"option_list"`
-	} `json:"checkbox"`
-	SubmitButton *struct {
-		Text string `json:"text"`
-		Key  string `json:"key"`
-	} `json:"submit_button"`
-	CardAction *struct {
-		Type int    `json:"type"`
-		URL  string `json:"url"`
-	} `json:"card_action"`
-}
-
-// check validates a template_card as WeCom does; it returns the card's
-// callback keys.
-func (c card) check() ([]string, int64, string) {
-	if !taskIDChars.MatchString(c.TaskID) {
-		return nil, codeTaskIDExists, "taskid has existed or empty or exceed max len"
-	}
-	var keys []string
-	switch c.CardType {
-	case "button_interaction":
-		if c.MainTitle == nil || c.MainTitle.Title == "" {
-			return nil, codeInvalidParam, "main_title.title required"
-		}
-		if len(c.ButtonList) == 0 || len(c.ButtonList) > 6 {
-			return nil, codeInvalidButtons, "invalid button size"
-		}
-		for _, b := range c.ButtonList {
-			switch {
-			case b.Text == "":
-				return nil, codeInvalidParam, "button text required"
-			case b.Type == 0 && (b.Key == "" || len(b.Key) > 1024):
-				return nil, codeInvalidKey, "invalid button key length"
-			case b.Type == 1 && !strings.HasPrefix(b.URL, "http"):
-				return nil, codeInvalidParam, "button url required"
-			case b.Type != 0 && b.Type != 1:
-				return nil, codeInvalidParam, "invalid button type"
-			}
-			if b.Type == 0 {
-				keys = append(keys, b.Key)
-			}
-		}
-	case "vote_interaction":
-		if c.Checkbox == nil || c.SubmitButton == nil || len(c.Checkbox.OptionList) == 0 || len(c.Checkbox.OptionList) > 20 {
-			return nil, codeInvalidParam, "checkbox and submit_button required"
-		}
-		if c.SubmitButton.Key == "" || len(c.SubmitButton.Key) > 1024 {
-			return nil, codeInvalidKey, "invalid submit_button"
-		}
-		keys = append(keys, c.SubmitButton.Key)
-	case "text_notice":
-		if c.CardAction == nil || c.CardAction.Type != 1 || !strings.HasPrefix(c.CardAction.URL, "http") {
-			return nil, codeInvalidParam, "card_action required"
-		}
-	default:
-		return nil, codeInvalidParam, "invalid card_type"
-	}
-	return keys, 0, ""
-}
-
-func (f *Fake) send(w http.ResponseWriter, r *http.Request) {
-	raw, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
-	if err != nil {
-		f.fail(w, codeInvalidParam, "cannot read body")
-		return
-	}
-	var body struct {
-		ToUser       string          `json:"touser"`
-		MsgType      string          `json:"msgtype"`
-		AgentID      json.Number     `json:"agentid"`
-		TemplateCard json.RawMessage `json:"template_card"`
-		Text         *struct {
-			Content string `json:"content"`
-		} `json:"text"`
-	}
-	if json.Unmarshal(raw, &body) != nil {
-		f.fail(w, codeInvalidParam, "Warning: wrong json format")
-		return
-	}
-	if body.AgentID.String() != strconv.FormatInt(f.cfg.AgentID, 10) {
-		f.fail(w, codeInvalidAgent, "invalid agentid")
-		return
-	}
-	to := strings.Split(body.ToUser, "|")
-	if body.ToUser == "" || len(to) > 1000 {
-		f.fail(w, codeUserListLength, "invalid userid list length")
-		return
-	}
-	var (
-		c    card
-		keys []string
-		kind string
-	)
-	switch body.MsgType {
-	case "template_card":
-		if json.Unmarshal(body.TemplateCard, &c) != nil {
-			f.fail(w, codeInvalidParam, "invalid template_card")
-			return
-		}
-		var code int64
-		var msg string
-		if keys, code, msg = c.check(); code != 0 {
-			f.fail(w, code, msg)
-			return
-		}
-		title := ""
-		if c.MainTitle != nil {
-			title = c.MainTitle.Title
-		}
-		kind = c.CardType + "|" + title
-	case "text":
-		if body.Text == nil || body.Text.Content == "" || len(body.Text.Content) > 2048 {
-			f.fail(w, codeInvalidParam, "invalid text content")
-			return
-		}
-		kind = "text|" + strings.SplitN(body.Text.Content, "\n", 2)[0]
-	default:
-		f.fail(w, codeInvalidMsgType, "invalid message type")
-		return
-	}
-	f.mu.Lock()
-	if c.TaskID != "" {
-		if f.taskIDs[c.TaskID] > 0 {
-			f.mu.Unlock()
-			f.fail(w, codeTaskIDExists, "taskid has existed or empty or exceed max len")
-			return
-		}
-	}
-	var invalid []string
-	var valid []string
-	for _, u := range to {
-		lu := strings.ToLower(u)
-		if !userIDChars.MatchString(u) || (len(f.members) > 0 && !f.members[lu]) {
-			invalid = append(invalid, lu)
-			continue
-		}
-		valid = append(valid, lu)
-	}
-	if len(valid) == 0 {
-		f.rejections["errcode_81013"]++
-		f.mu.Unlock()
-		f.reply(w, map[string]any{"errcode": codeAllInvalidUsers, "errmsg": "all users invalid", "invaliduser": strings.Join(invalid, "|")})
-		return
-	}
-	respCode := ""
-	if len(keys) > 0 {
-		f.seq++
-		respCode = fmt.Sprintf("rc%d%s", f.seq, randHex(8))
-		f.codes[respCode] = false
-	}
-	if c.TaskID != "" {
-		f.taskIDs[c.TaskID] = len(valid)
-	}
-	held := isHeld(r.Context())
-	now := f.cfg.Now()
-	for _, u := range valid {
-		f.cards = append(f.cards, Card{Seq: len(f.cards), ToUser: u, MsgType: body.MsgType, CardType: c.CardType, Kind: kind,
-			TaskID: c.TaskID, Keys: keys, ResponseCode: respCode, Held: held, At: now})
-		f.perUser[u]++
-		k := kind + "\x00" + u
-		f.perKind[k]++
-		if f.perKind[k] > 1 {
-			f.duplicates++
-			if len(f.dupUsers) < 50 {
-				f.dupUsers = append(f.dupUsers, u)
-			}
-		}
-		if held {
-			f.held++
-		}
-	}
-	f.mu.Unlock()
-	f.reply(w, map[string]any{"errcode": 0, "invaliduser": strings.Join(invalid, "|"), "msgid": "msg" + randHex(8), "response_code": respCode})
-}
-
-func (f *Fake) update(w http.ResponseWriter, r *http.Request) {
-	raw, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
-	if err != nil {
-		f.fail(w, codeInvalidParam, "cannot read body")
-		return
-	}
-	var body struct {
-		UserIDs      []string    `json:"userids"`
-		AgentID      json.Number `json:"agentid"`
-		ResponseCode string      `json:"response_code"`
-		Button       *struct {
-			ReplaceName string `json:"replace_name"`
-		} `json:"button"`
-		TemplateCard *card `json:"template_card"`
-	}
-	if json.Unmarshal(raw, &body) != nil {
-		f.fail(w, codeInvalidParam, "Warning: wrong json format")
-		return
-	}
-	if body.AgentID.String() != strconv.FormatInt(f.cfg.AgentID, 10) {
-		f.fail(w, codeInvalidAgent, "invalid agentid")
-		return
-	}
-	if len(body.UserIDs) == 0 || len(body.UserIDs) > 1000 {
-		f.fail(w, codeUserListLength, "invalid userids")
-		return
-	}
-	if (body.Button == nil) == (body.TemplateCard == nil) || (body.Button != nil && body.Button.ReplaceName == "") {
-		f.fail(w, codeInvalidParam, "one of button.replace_name and template_card required")
-		return
-	}
-	f.mu.Lock()
-	used, ok := f.codes[body.ResponseCode]
-	if !ok || used {
-		f.mu.Unlock()
-		f.fail(w, codeUsedRespCode, "invalid response_code, hint: [fake]")
-		return
-	}
-	f.codes[body.ResponseCode] = true
-	f.updates++
-	var invalid []string
-	for _, id := range body.UserIDs {
-		if len(f.members) > 0 && !f.members[strings.ToLower(id)] {
-			invalid = append(invalid, id)
-		}
-	}
-	f.mu.Unlock()
-	f.reply(w, map[string]any{"errcode": 0, "invaliduser": invalid})
+		next.ServeHTTP(w, r)
+	})
 }
 
 // issueResponseCode hands out a response_code as WeCom puts one in each
 // card callback (test drivers building callbacks use it).
 func (f *Fake) issueResponseCode(w http.ResponseWriter, _ *http.Request) {
-	f.mu.Lock()
-	f.seq++
-	code := fmt.Sprintf("rccb%d%s", f.seq, randHex(8))
-	f.codes[code] = false
-	f.mu.Unlock()
-	f.reply(w, map[string]any{"errcode": 0, "response_code": code})
+	f.api.Reply(w, map[string]any{"errcode": 0, "response_code": f.api.IssueResponseCode()})
 }
 
 // control shows (GET) or switches (POST) the fault mode. Parameters (query
@@ -675,20 +287,43 @@ func (f *Fake) stateLocked() State {
 
 // Snapshot returns the counts.
 func (f *Fake) Snapshot() Stats {
+	cards := f.api.Cards(0)
+	st := Stats{Accepted: len(cards), PerToUser: map[string]int{}, TaskIDs: f.api.TaskIDs(), Rejections: map[string]int{},
+		GetTokens: f.api.GetTokens()}
+	perKind := map[string]int{}
+	for _, c := range cards {
+		st.PerToUser[c.ToUser]++
+		if c.Held {
+			st.HeldAccepted++
+		}
+		kind := c.CardType + "|" + c.Title
+		if c.MsgType == "text" {
+			kind = "text|" + strings.SplitN(c.Text, "\n", 2)[0]
+		}
+		k := kind + "\x00" + c.ToUser
+		if perKind[k]++; perKind[k] > 1 {
+			st.Duplicates++
+			if len(st.DuplicateUsers) < 50 {
+				st.DuplicateUsers = append(st.DuplicateUsers, c.ToUser)
+			}
+		}
+	}
+	for _, u := range f.api.Updates() {
+		if u.Passive {
+			st.PassiveUpdates++
+		} else {
+			st.Updates++
+		}
+	}
+	for _, code := range f.api.Errcodes() {
+		st.Rejections["errcode_"+strconv.FormatInt(code, 10)]++
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	st := Stats{
-		Accepted: len(f.cards), PerToUser: make(map[string]int, len(f.perUser)), TaskIDs: len(f.taskIDs),
-		Duplicates: f.duplicates, DuplicateUsers: append([]string(nil), f.dupUsers...),
-		Rejections: make(map[string]int, len(f.rejections)), HeldAccepted: f.held, Updates: f.updates, PassiveUpdates: f.passive,
-		GetTokens: f.getTokens, State: f.stateLocked(),
-	}
-	for k, v := range f.perUser {
-		st.PerToUser[k] = v
-	}
 	for k, v := range f.rejections {
-		st.Rejections[k] = v
+		st.Rejections[k] += v
 	}
+	st.State = f.stateLocked()
 	return st
 }
 
@@ -719,22 +354,11 @@ func (f *Fake) listCards(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	f.mu.Lock()
-	var out []Card
-	if off < len(f.cards) {
-		out = append(out, f.cards[off:min(off+lim, len(f.cards))]...)
-	}
-	f.mu.Unlock()
+	out := f.api.Cards(off)
+	out = out[:min(lim, len(out))]
 	if out == nil {
 		out = []Card{}
 	}
 	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(out)
 }
-
-type heldKey struct{}
-
-// withHeld marks a request that ModeTimeout held.
-func withHeld(ctx context.Context) context.Context { return context.WithValue(ctx, heldKey{}, true) }
-
-func isHeld(ctx context.Context) bool { v, _ := ctx.Value(heldKey{}).(bool); return v }

@@ -12,6 +12,8 @@ import (
 
 	"github.com/silenceper/wechat/v2/util"
 	"github.com/stretchr/testify/require"
+
+	"github.com/learnloop/learnloop/adapters/wecom/wecomtest"
 )
 
 type fakeClient struct {
@@ -93,9 +95,9 @@ func TestFakeEnforces(t *testing.T) {
 	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
 	f, c := newFake(t, Config{CorpID: "wwcorp", Secret: "sec", AgentID: 1000002, Members: []string{"u1", "u2", "U3"}, Now: clock})
 	_, out := c.do(http.MethodGet, "/cgi-bin/gettoken?corpid=wwcorp&corpsecret=nope", nil)
-	require.EqualValues(t, codeInvalidSecret, errcode(out))
+	require.EqualValues(t, wecomtest.CodeInvalidSecret, errcode(out))
 	_, out = c.do(http.MethodGet, "/cgi-bin/gettoken?corpid=other&corpsecret=sec", nil)
-	require.EqualValues(t, codeInvalidCorpID, errcode(out))
+	require.EqualValues(t, wecomtest.CodeInvalidCorpID, errcode(out))
 	tok := c.token()
 	send := "/cgi-bin/message/send?access_token="
 	tests := []struct {
@@ -105,14 +107,14 @@ func TestFakeEnforces(t *testing.T) {
 		want int64
 	}{
 		{"accepted", send + tok, msg("u1", 1000002, checkinCard("ll-1-0-1", "签到")), 0},
-		{"no token", send, msg("u1", 1000002, checkinCard("ll-1-0-2", "签到")), codeTokenMissing},
-		{"unknown token", send + "nope", msg("u1", 1000002, checkinCard("ll-1-0-2", "签到")), codeInvalidToken},
-		{"wrong agent", send + tok, msg("u1", 7, checkinCard("ll-1-0-2", "签到")), codeInvalidAgent},
-		{"no touser", send + tok, msg("", 1000002, checkinCard("ll-1-0-2", "签到")), codeUserListLength},
-		{"task_id reused", send + tok, msg("u2", 1000002, checkinCard("ll-1-0-1", "签到")), codeTaskIDExists},
-		{"task_id empty", send + tok, msg("u2", 1000002, checkinCard("", "签到")), codeTaskIDExists},
-		{"task_id of 129 bytes", send + tok, msg("u2", 1000002, checkinCard(strings.Repeat("x", 129), "签到")), codeTaskIDExists},
-		{"not a member", send + tok, msg("zz", 1000002, checkinCard("ll-1-0-3", "签到")), codeAllInvalidUsers},
+		{"no token", send, msg("u1", 1000002, checkinCard("ll-1-0-2", "签到")), wecomtest.CodeTokenMissing},
+		{"unknown token", send + "nope", msg("u1", 1000002, checkinCard("ll-1-0-2", "签到")), wecomtest.CodeInvalidToken},
+		{"wrong agent", send + tok, msg("u1", 7, checkinCard("ll-1-0-2", "签到")), wecomtest.CodeInvalidAgent},
+		{"no touser", send + tok, msg("", 1000002, checkinCard("ll-1-0-2", "签到")), wecomtest.CodeUserListLength},
+		{"task_id reused", send + tok, msg("u2", 1000002, checkinCard("ll-1-0-1", "签到")), wecomtest.CodeTaskIDExists},
+		{"task_id empty", send + tok, msg("u2", 1000002, checkinCard("", "签到")), wecomtest.CodeTaskIDExists},
+		{"task_id of 129 bytes", send + tok, msg("u2", 1000002, checkinCard(strings.Repeat("x", 129), "签到")), wecomtest.CodeTaskIDExists},
+		{"not a member", send + tok, msg("zz", 1000002, checkinCard("ll-1-0-3", "签到")), wecomtest.CodeAllInvalidUsers},
 		{"same card kind again, new task_id", send + tok, msg("u1", 1000002, checkinCard("ll-1-0-9", "签到")), 0},
 		{"upper-case member", send + tok, msg("U3", 1000002, checkinCard("ll-1-0-4", "签到")), 0},
 	}
@@ -129,10 +131,10 @@ func TestFakeEnforces(t *testing.T) {
 
 	// Tokens expire after 7200 s.
 	mu.Lock()
-	now = now.Add(tokenTTL)
+	now = now.Add(wecomtest.TokenTTL)
 	mu.Unlock()
 	_, out = c.do(http.MethodPost, send+tok, msg("u2", 1000002, checkinCard("ll-1-0-5", "签到")))
-	require.EqualValues(t, codeTokenExpired, errcode(out))
+	require.EqualValues(t, wecomtest.CodeTokenExpired, errcode(out))
 }
 
 // TestFakeUpdate checks single-use response codes.
@@ -150,7 +152,7 @@ func TestFakeUpdate(t *testing.T) {
 		return errcode(out)
 	}
 	require.EqualValues(t, 0, upd(code))
-	require.EqualValues(t, codeUsedRespCode, upd(code), "a response_code is single use")
+	require.EqualValues(t, wecomtest.CodeUsedRespCode, upd(code), "a response_code is single use")
 	_, out = c.do(http.MethodPost, "/response_code", nil)
 	require.EqualValues(t, 0, upd(out["response_code"].(string)))
 	require.Equal(t, 2, f.Snapshot().Updates)
@@ -175,7 +177,7 @@ func TestFakeModes(t *testing.T) {
 
 	require.Equal(t, http.StatusOK, c.control(url.Values{"mode": {"ratelimit"}, "for": {"200ms"}}))
 	_, out := c.do(http.MethodPost, send, msg("u1", 1000002, checkinCard("m1", "签到")))
-	require.EqualValues(t, codeFreqLimit, errcode(out))
+	require.EqualValues(t, wecomtest.CodeFreqLimit, errcode(out))
 	require.Eventually(t, func() bool { return f.state().Mode == ModeOK }, 5*time.Second, 10*time.Millisecond, "the window reverts")
 	_, out = c.do(http.MethodPost, send, msg("u1", 1000002, checkinCard("m1", "签到")))
 	require.EqualValues(t, 0, errcode(out), "refused calls did not use the task_id")
@@ -191,7 +193,7 @@ func TestFakeModes(t *testing.T) {
 	require.Equal(t, http.StatusOK, c.control(url.Values{"mode": {"slow"}, "latency": {"50ms"}}))
 	start := time.Now()
 	_, out = c.do(http.MethodPost, send, msg("u2", 1000002, checkinCard("m2", "签到")))
-	require.EqualValues(t, codeTaskIDExists, errcode(out), "the held card's task_id is taken")
+	require.EqualValues(t, wecomtest.CodeTaskIDExists, errcode(out), "the held card's task_id is taken")
 	require.GreaterOrEqual(t, time.Since(start), 50*time.Millisecond)
 	st := f.Snapshot()
 	require.Equal(t, map[string]int{"u1": 1, "u2": 1}, st.PerToUser)
