@@ -194,18 +194,6 @@ func TestRatings(t *testing.T) {
 		})
 	}
 
-	t.Run("no answers", func(t *testing.T) {
-		t.Parallel()
-		r, err := surveys.Ratings(nil)
-		require.NoError(t, err)
-		require.Zero(t, r.N)
-		require.Nil(t, r.Mean)
-		require.Nil(t, r.Top2Box)
-		require.Nil(t, r.Top2BoxMOE)
-		require.Equal(t, [5]int{}, r.Distribution)
-		require.NotEmpty(t, r.Definition)
-	})
-
 	testRejects(t, func(v []float64) error { _, err := surveys.Ratings(v); return err }, []rejected[[]float64]{
 		{"zero", []float64{0}, []string{"index 0"}},
 		{"six", []float64{5, 6}, []string{"index 1"}},
@@ -339,19 +327,6 @@ func TestBehaviourChange(t *testing.T) {
 		})
 	}
 
-	t.Run("no answers", func(t *testing.T) {
-		t.Parallel()
-		r, err := surveys.BehaviourChange(nil)
-		require.NoError(t, err)
-		require.Zero(t, r.N)
-		require.Nil(t, r.MeanBefore)
-		require.Nil(t, r.MeanNow)
-		require.Nil(t, r.MeanDelta)
-		require.Nil(t, r.ShareImproved)
-		require.Nil(t, r.ShareWorse)
-		require.NotEmpty(t, r.Definition)
-	})
-
 	testRejects(t, func(v []surveys.Pair) error { _, err := surveys.BehaviourChange(v); return err }, []rejected[[]surveys.Pair]{
 		{"before zero", []surveys.Pair{{Before: 0, Now: 3}}, []string{"before", "index 0"}},
 		{"now six", []surveys.Pair{{Before: 3, Now: 3}, {Before: 3, Now: 6}}, []string{"now", "index 1"}},
@@ -380,20 +355,55 @@ func TestChangeScale(t *testing.T) {
 		requireFloat(t, -2, r.Mean, "mean")
 		require.Equal(t, 1, r.Distribution[-2])
 	})
-	t.Run("no answers", func(t *testing.T) {
-		t.Parallel()
-		r, err := surveys.ChangeScale(nil)
-		require.NoError(t, err)
-		require.Zero(t, r.N)
-		require.Nil(t, r.Mean)
-		require.Len(t, r.Distribution, 7)
-		require.NotEmpty(t, r.Definition)
-	})
 	testRejects(t, func(v []float64) error { _, err := surveys.ChangeScale(v); return err }, []rejected[[]float64]{
 		{"four", []float64{4}, []string{"index 0"}},
 		{"minus four", []float64{0, -4}, []string{"index 1"}},
 		{"non-integer", []float64{1.5}, []string{"index 0"}},
 	})
+}
+
+// TestNoAnswers: a metric of no answers has n = 0, none of its figures,
+// its definition and an empty distribution.
+func TestNoAnswers(t *testing.T) {
+	t.Parallel()
+	// empty is a metric's result for no answers.
+	type empty struct {
+		n       int
+		def     text.Message
+		figures []*float64
+		dist    any
+	}
+	tests := []struct {
+		name     string
+		metric   func() (empty, error)
+		wantDist any
+	}{
+		{"ratings", func() (empty, error) {
+			r, err := surveys.Ratings(nil)
+			return empty{r.N, r.Definition, []*float64{r.Mean, r.Top2Box, r.Top2BoxMOE}, r.Distribution}, err
+		}, [5]int{}},
+		{"behaviour change", func() (empty, error) {
+			r, err := surveys.BehaviourChange(nil)
+			return empty{r.N, r.Definition, []*float64{r.MeanBefore, r.MeanNow, r.MeanDelta, r.ShareImproved, r.ShareWorse}, nil}, err
+		}, nil},
+		{"change scale", func() (empty, error) {
+			r, err := surveys.ChangeScale(nil)
+			return empty{r.N, r.Definition, []*float64{r.Mean}, r.Distribution}, err
+		}, map[int]int{-3: 0, -2: 0, -1: 0, 0: 0, 1: 0, 2: 0, 3: 0}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			r, err := tc.metric()
+			require.NoError(t, err)
+			require.Zero(t, r.n)
+			for i, f := range r.figures {
+				require.Nil(t, f, "figure %d", i)
+			}
+			require.Equal(t, tc.wantDist, r.dist)
+			requireDefinition(t, r.def)
+		})
+	}
 }
 
 func TestRound1(t *testing.T) {
