@@ -19,28 +19,25 @@ import (
 // check-in is required.
 func TestSessionCountsMatchSession(t *testing.T) {
 	t.Parallel()
-	for _, driver := range storetest.Drivers {
-		t.Run(driver, func(t *testing.T) {
-			t.Parallel()
-			db := storetest.Open(t, driver).DB
-			ctx := context.Background()
-			f := seedFixture(t, db)
-			for _, onsite := range []bool{false, true} {
-				require.NoError(t, db.Save(&store.PresenceSetting{SessionID: f.sessionID, RequireOnsite: onsite, RotateSeconds: 15}).Error)
-				rep, err := reports.Session(ctx, db, f.sessionID, start)
-				require.NoError(t, err)
-				m, err := reports.SessionCounts(ctx, db, []uint64{f.sessionID}, reports.FullScope())
-				require.NoError(t, err)
-				require.Equal(t, rep.Counts(), m[f.sessionID], "onsite=%v", onsite)
-				want := reports.Counts{Roster: 5, Excused: 1, CheckedIn: 3, OnTime: 1, Late: 1, Makeup: 1}
-				if onsite {
-					want = reports.Counts{Roster: 5, Excused: 1, Remote: 3}
-				}
-				require.Equal(t, want, m[f.sessionID], "onsite=%v", onsite)
-				require.Equal(t, rep.CheckinRate.Value, m[f.sessionID].Rate().Value)
+	storetest.Each(t, func(t *testing.T, sdb *storetest.DB) {
+		db := sdb.DB
+		ctx := context.Background()
+		f := seedFixture(t, db)
+		for _, onsite := range []bool{false, true} {
+			require.NoError(t, db.Save(&store.PresenceSetting{SessionID: f.sessionID, RequireOnsite: onsite, RotateSeconds: 15}).Error)
+			rep, err := reports.Session(ctx, db, f.sessionID, start)
+			require.NoError(t, err)
+			m, err := reports.SessionCounts(ctx, db, []uint64{f.sessionID}, reports.FullScope())
+			require.NoError(t, err)
+			require.Equal(t, rep.Counts(), m[f.sessionID], "onsite=%v", onsite)
+			want := reports.Counts{Roster: 5, Excused: 1, CheckedIn: 3, OnTime: 1, Late: 1, Makeup: 1}
+			if onsite {
+				want = reports.Counts{Roster: 5, Excused: 1, Remote: 3}
 			}
-		})
-	}
+			require.Equal(t, want, m[f.sessionID], "onsite=%v", onsite)
+			require.Equal(t, rep.CheckinRate.Value, m[f.sessionID].Rate().Value)
+		}
+	})
 }
 
 // TestCountsAdd is the one attendance rule on its own.
@@ -106,41 +103,38 @@ func seedDeptSession(t *testing.T, db *gorm.DB, owner string, n map[string]int) 
 // minimum group size, and that the actor's rights pick the sessions.
 func TestScopeDepartmentSubtree(t *testing.T) {
 	t.Parallel()
-	for _, driver := range storetest.Drivers {
-		t.Run(driver, func(t *testing.T) {
-			t.Parallel()
-			db := storetest.Open(t, driver).DB
-			ctx := context.Background()
-			id := seedDeptSession(t, db, "alice", map[string]int{"销售部": 4, "销售一部": 2, "研发部": 10})
-			head := reports.Actor{Username: "h", Role: store.RoleDepartmentHead}
-			tests := []struct {
-				name  string
-				actor reports.Actor
-				dept  string
-				min   int
-				want  reports.Counts
-				sees  bool
-			}{
-				{"system", reports.Actor{}, "", 5, reports.Counts{Roster: 16, CheckedIn: 8, OnTime: 8}, true},
-				{"owner", reports.Actor{Username: "alice", Role: store.RoleCoordinator}, "", 5, reports.Counts{Roster: 16, CheckedIn: 8, OnTime: 8}, true},
-				{"other coordinator", reports.Actor{Username: "bob", Role: store.RoleCoordinator}, "", 5, reports.Counts{Roster: 16, CheckedIn: 8, OnTime: 8}, false},
-				{"head of the subtree", head, "销售部", 5, reports.Counts{Roster: 6, CheckedIn: 3, OnTime: 3}, true},
-				{"head of the subtree, min 7", head, "销售部", 7, reports.Counts{Suppressed: true}, true},
-				{"head of a leaf below the minimum", head, "销售一部", 5, reports.Counts{Suppressed: true}, true},
-				{"head of the root", head, "总部", 5, reports.Counts{Roster: 16, CheckedIn: 8, OnTime: 8}, true},
-				{"head of an unknown department", head, "财务部", 5, reports.Counts{Suppressed: true}, false},
-				{"head without a department", head, "", 5, reports.Counts{Suppressed: true}, false},
-			}
-			for _, tt := range tests {
-				scope, err := reports.NewScope(ctx, db, tt.actor, tt.dept, tt.min)
-				require.NoError(t, err)
-				m, err := reports.SessionCounts(ctx, db, []uint64{id}, scope)
-				require.NoError(t, err)
-				require.Equal(t, tt.want, m[id], tt.name)
-				var n int64
-				require.NoError(t, scope.Sessions(db, db.Table("sessions")).Where("sessions.id = ?", id).Count(&n).Error)
-				require.Equal(t, tt.sees, n == 1, tt.name)
-			}
-		})
-	}
+	storetest.Each(t, func(t *testing.T, sdb *storetest.DB) {
+		db := sdb.DB
+		ctx := context.Background()
+		id := seedDeptSession(t, db, "alice", map[string]int{"销售部": 4, "销售一部": 2, "研发部": 10})
+		head := reports.Actor{Username: "h", Role: store.RoleDepartmentHead}
+		tests := []struct {
+			name  string
+			actor reports.Actor
+			dept  string
+			min   int
+			want  reports.Counts
+			sees  bool
+		}{
+			{"system", reports.Actor{}, "", 5, reports.Counts{Roster: 16, CheckedIn: 8, OnTime: 8}, true},
+			{"owner", reports.Actor{Username: "alice", Role: store.RoleCoordinator}, "", 5, reports.Counts{Roster: 16, CheckedIn: 8, OnTime: 8}, true},
+			{"other coordinator", reports.Actor{Username: "bob", Role: store.RoleCoordinator}, "", 5, reports.Counts{Roster: 16, CheckedIn: 8, OnTime: 8}, false},
+			{"head of the subtree", head, "销售部", 5, reports.Counts{Roster: 6, CheckedIn: 3, OnTime: 3}, true},
+			{"head of the subtree, min 7", head, "销售部", 7, reports.Counts{Suppressed: true}, true},
+			{"head of a leaf below the minimum", head, "销售一部", 5, reports.Counts{Suppressed: true}, true},
+			{"head of the root", head, "总部", 5, reports.Counts{Roster: 16, CheckedIn: 8, OnTime: 8}, true},
+			{"head of an unknown department", head, "财务部", 5, reports.Counts{Suppressed: true}, false},
+			{"head without a department", head, "", 5, reports.Counts{Suppressed: true}, false},
+		}
+		for _, tt := range tests {
+			scope, err := reports.NewScope(ctx, db, tt.actor, tt.dept, tt.min)
+			require.NoError(t, err)
+			m, err := reports.SessionCounts(ctx, db, []uint64{id}, scope)
+			require.NoError(t, err)
+			require.Equal(t, tt.want, m[id], tt.name)
+			var n int64
+			require.NoError(t, scope.Sessions(db, db.Table("sessions")).Where("sessions.id = ?", id).Count(&n).Error)
+			require.Equal(t, tt.sees, n == 1, tt.name)
+		}
+	})
 }
