@@ -125,20 +125,29 @@ func TestSendCardScores(t *testing.T) {
 	require.NotContains(t, card.Private, "rate_token_9")
 }
 
-func TestUpdateCard(t *testing.T) {
-	t.Parallel()
-	b := setup(t, true, nil)
+// checkedIn sends the check-in card ll-7-0-1 to dt001 and updates it as a
+// tap does (the status set, the check-in button gone: the renderer keeps
+// only links); it returns the update and the fake's card.
+func checkedIn(t *testing.T, b *bundle) (bot.Message, *fakeCard) {
+	t.Helper()
 	ctx := context.Background()
 	to := bot.Recipient{UserID: "dt001"}
 	m := checkinMessage("ll-7-0-1", 1)
 	_, err := b.c.Send(ctx, to, m)
 	require.NoError(t, err)
-
 	done := m
 	done.Status, done.Fallback = "已签到 09:47 ✓", ""
-	done.Buttons = done.Buttons[1:] // the renderer keeps only links
+	done.Buttons = done.Buttons[1:]
 	require.NoError(t, b.c.UpdateCard(ctx, to, "ll-7-0-1", done))
-	card := b.f.card("ll-7-0-1")
+	return done, b.f.card("ll-7-0-1")
+}
+
+func TestUpdateCard(t *testing.T) {
+	t.Parallel()
+	b := setup(t, true, nil)
+	ctx := context.Background()
+	to := bot.Recipient{UserID: "dt001"}
+	done, card := checkedIn(t, b)
 	require.Equal(t, 1, card.Updates)
 	require.Equal(t, "已签到 09:47 ✓", card.Public["status"])
 	require.Equal(t, "true", card.Public["done"])

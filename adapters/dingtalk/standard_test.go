@@ -106,17 +106,7 @@ func TestSendStandardCardScores(t *testing.T) {
 func TestUpdateStandardCard(t *testing.T) {
 	t.Parallel()
 	b := setup(t, true, noTemplate)
-	ctx := context.Background()
-	to := bot.Recipient{UserID: "dt001"}
-	m := checkinMessage("ll-7-0-1", 1)
-	_, err := b.c.Send(ctx, to, m)
-	require.NoError(t, err)
-
-	done := m
-	done.Status, done.Fallback = "已签到 09:47 ✓", ""
-	done.Buttons = done.Buttons[1:]
-	require.NoError(t, b.c.UpdateCard(ctx, to, "ll-7-0-1", done))
-	card := b.f.card("ll-7-0-1")
+	done, card := checkedIn(t, b)
 	require.Equal(t, 1, card.Updates)
 	require.Equal(t, 1, card.Creates, "updated in place")
 	shown := standardText(card.Standard)
@@ -125,7 +115,7 @@ func TestUpdateStandardCard(t *testing.T) {
 	require.Empty(t, stdButton(card.Standard, bot.ActionCheckin, ""), "the used button is gone")
 	require.NotContains(t, shown, "itok-1")
 
-	require.Error(t, b.c.UpdateCard(ctx, to, "ll-unknown", done), "a card DingTalk does not know")
+	require.Error(t, b.c.UpdateCard(context.Background(), bot.Recipient{UserID: "dt001"}, "ll-unknown", done), "a card DingTalk does not know")
 	require.Zero(t, b.f.callCount("/v1.0/card/instances"), "no template call")
 }
 
