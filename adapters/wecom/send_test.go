@@ -386,34 +386,27 @@ func TestNoSecretLeaks(t *testing.T) {
 	note(b.c.UpdateCard(ctx, to, "rc", bot.Message{Key: "k", Title: "t", Status: "ok"}))
 	note(b.c.Doctor(ctx))
 
-	// A timeout, and a host that refuses connections (the gettoken URL
-	// with corpsecret is in the SDK's error).
-	slow := b.cfg
-	slow.Timeout = 50 * time.Millisecond
-	sc, err := New(slow, WithLogger(slog.New(slog.NewJSONHandler(b.log, nil))))
-	require.NoError(t, err)
+	// A timeout, a host that refuses connections (the gettoken URL with
+	// corpsecret is in the SDK's error) and a wrong secret: each client
+	// sends once and runs the doctor.
+	other := func(key string, mutate func(*Config)) error {
+		cfg := b.cfg
+		mutate(&cfg)
+		c, err := New(cfg, WithLogger(slog.New(slog.NewJSONHandler(b.log, nil))))
+		require.NoError(t, err)
+		_, err = c.Send(ctx, to, checkinMessage(t, key))
+		note(err)
+		note(c.Doctor(ctx))
+		return err
+	}
 	b.f.Fail("/cgi-bin/gettoken", Fault{Delay: 300 * time.Millisecond, ErrCode: 0})
-	_, err = sc.Send(ctx, to, checkinMessage(t, "slow"))
-	require.ErrorIs(t, err, context.DeadlineExceeded)
-	note(err)
-	note(sc.Doctor(ctx))
-	dead := b.cfg
-	dead.APIBase = "http://127.0.0.1:1"
-	dc, err := New(dead, WithLogger(slog.New(slog.NewJSONHandler(b.log, nil))))
-	require.NoError(t, err)
-	_, err = dc.Send(ctx, to, checkinMessage(t, "dead"))
-	note(err)
-	note(dc.Doctor(ctx))
-	wrong := b.cfg
-	wrong.Secret = "a-wrong-secret-1234"
-	wc, err := New(wrong, WithLogger(slog.New(slog.NewJSONHandler(b.log, nil))))
-	require.NoError(t, err)
-	_, err = wc.Send(ctx, to, checkinMessage(t, "wrong"))
-	note(err)
-	note(wc.Doctor(ctx))
+	require.ErrorIs(t, other("slow", func(c *Config) { c.Timeout = 50 * time.Millisecond }), context.DeadlineExceeded)
+	_ = other("dead", func(c *Config) { c.APIBase = "http://127.0.0.1:1" })
+	const wrongSecret = "a-wrong-secret-1234"
+	_ = other("wrong", func(c *Config) { c.Secret = wrongSecret })
 
 	require.GreaterOrEqual(t, len(errs), 16)
-	secrets := append(b.f.Tokens(), b.cfg.Secret, wrong.Secret, b.cfg.EncodingAESKey)
+	secrets := append(b.f.Tokens(), b.cfg.Secret, wrongSecret, b.cfg.EncodingAESKey)
 	require.GreaterOrEqual(t, len(b.f.Tokens()), 2)
 	all := strings.Join(errs, "\n") + "\n" + b.log.String()
 	for _, s := range secrets {
