@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"strconv"
 	"strings"
 	"testing"
@@ -18,7 +17,6 @@ import (
 	"github.com/learnloop/learnloop/app"
 	"github.com/learnloop/learnloop/bot"
 	"github.com/learnloop/learnloop/campaigns"
-	"github.com/learnloop/learnloop/config"
 	"github.com/learnloop/learnloop/internal/apptest"
 	"github.com/learnloop/learnloop/store"
 	"github.com/learnloop/learnloop/store/storetest"
@@ -33,20 +31,7 @@ type env struct {
 func newEnv(t *testing.T, db *storetest.DB) *env {
 	t.Helper()
 	clk := apptest.NewClock(time.Date(2026, 3, 2, 2, 0, 0, 0, time.UTC)) // 10:00 Shanghai, a Monday
-	var h http.Handler
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, r) }))
-	t.Cleanup(srv.Close)
-	cfg := config.Default()
-	cfg.Security.DevMode = true
-	cfg.Security.LinkSecret = "campaign-link-secret-0123456789"
-	cfg.Security.AdminTokens = []config.Secret{apptest.AdminToken}
-	cfg.HTTP.PublicURL = srv.URL
-	cfg.QuietHours.Enabled = false
-	require.NoError(t, cfg.Validate())
-	a, err := app.New(context.Background(), cfg, app.Options{DB: db.DB, Now: clk.Now})
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = a.Close() })
-	h = a.Handler()
+	a, srv := apptest.Start(t, db.DB, clk, "campaign-link-secret-0123456789")
 	return &env{a: a, url: srv.URL, clk: clk}
 }
 

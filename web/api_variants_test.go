@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync"
@@ -42,20 +41,7 @@ func TestTouchpointVariantsEndToEnd(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *storetest.DB) {
 		ctx := context.Background()
 		clk := apptest.NewClock(time.Date(2026, 3, 2, 2, 0, 0, 0, time.UTC)) // Monday 10:00 Shanghai
-		var h http.Handler
-		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, r) }))
-		t.Cleanup(srv.Close)
-		cfg := config.Default()
-		cfg.Security.DevMode = true
-		cfg.Security.LinkSecret = variantSecret
-		cfg.Security.AdminTokens = []config.Secret{apptest.AdminToken}
-		cfg.HTTP.PublicURL = srv.URL
-		cfg.QuietHours.Enabled = false
-		require.NoError(t, cfg.Validate())
-		a, err := app.New(ctx, cfg, app.Options{DB: db.DB, Now: clk.Now})
-		require.NoError(t, err)
-		t.Cleanup(func() { _ = a.Close() })
-		h = a.Handler()
+		a, srv := apptest.Start(t, db.DB, clk, variantSecret)
 		api := apptest.APIPrefix
 		call := func(status int, method, path string, body, out any) {
 			t.Helper()
@@ -327,15 +313,7 @@ func TestPauseWhileAVariantFiresHoldsTheOthers(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *storetest.DB) {
 		ctx := context.Background()
 		clk := apptest.NewClock(time.Date(2026, 3, 2, 2, 0, 0, 0, time.UTC))
-		cfg := config.Default()
-		cfg.Security.DevMode = true
-		cfg.Security.LinkSecret = variantSecret
-		cfg.Security.AdminTokens = []config.Secret{apptest.AdminToken}
-		cfg.QuietHours.Enabled = false
-		require.NoError(t, cfg.Validate())
-		var h http.Handler
-		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, r) }))
-		t.Cleanup(srv.Close)
+		var srv *httptest.Server // the app's, from Start below
 		api := apptest.APIPrefix
 		call := func(status int, method, path string, body, out any) {
 			t.Helper()
@@ -347,10 +325,9 @@ func TestPauseWhileAVariantFiresHoldsTheOthers(t *testing.T) {
 			call(200, "POST", fmt.Sprintf("%s/touchpoints/%d/pause", api, tp.ID), nil, nil)
 			paused.Store(true)
 		}}
-		a, err := app.New(ctx, cfg, app.Options{DB: db.DB, Now: clk.Now, Messengers: map[bot.Platform]bot.Messenger{bot.PlatformSimulator: sim}})
-		require.NoError(t, err)
-		t.Cleanup(func() { _ = a.Close() })
-		h = a.Handler()
+		a, srv := apptest.Start(t, db.DB, clk, variantSecret, func(_ *config.Config, o *app.Options) {
+			o.Messengers = map[bot.Platform]bot.Messenger{bot.PlatformSimulator: sim}
+		})
 
 		var course idOnly
 		call(201, "POST", api+"/courses", map[string]any{"code": "AB-P", "title": "暂停实验"}, &course)

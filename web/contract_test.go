@@ -3,7 +3,6 @@ package web_test
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"net/http/httptest"
 	"sort"
 	"strings"
@@ -63,21 +62,9 @@ func TestEveryOperationAnswersAsDocumented(t *testing.T) {
 		c, err := apptest.LoadContract(ctx, apptest.SpecPath())
 		require.NoError(t, err)
 		clk := apptest.NewClock(time.Date(2026, 3, 2, 1, 0, 0, 0, time.UTC)) // 09:00 Shanghai
-		var h http.Handler
-		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, r) }))
-		t.Cleanup(srv.Close)
-		cfg := config.Default()
-		cfg.Security.DevMode = true
-		cfg.Security.LinkSecret = "contract-link-secret-0123456789"
-		cfg.Security.AdminTokens = []config.Secret{apptest.AdminToken}
-		cfg.HTTP.PublicURL = srv.URL
-		cfg.QuietHours.Enabled = false
-		cfg.Webhooks.AllowPrivateTargets = true // the test's receiver is on loopback
-		require.NoError(t, cfg.Validate())
-		a, err := app.New(ctx, cfg, app.Options{DB: db.DB, Now: clk.Now})
-		require.NoError(t, err)
-		t.Cleanup(func() { _ = a.Close() })
-		h = a.Handler()
+		a, srv := apptest.Start(t, db.DB, clk, "contract-link-secret-0123456789", func(cfg *config.Config, _ *app.Options) {
+			cfg.Webhooks.AllowPrivateTargets = true // the test's receiver is on loopback
+		})
 		r := &contractRun{t: t, url: srv.URL + "", c: c, a: a, clk: clk, answer: map[string][]int{}}
 		api := apptest.APIPrefix
 
