@@ -505,22 +505,9 @@ func (r *SurveyReport) suppress(responses int) {
 			r.Questions[i].Answered = 0
 		}
 	}
-	if responses < min {
-		r.Suppressed = true
-		rr := surveys.ResponseRateResult{Definition: r.ResponseRate.Definition}
-		r.ResponseRate = rr
-	}
-	for i := range r.Dimensions {
-		d := &r.Dimensions[i]
-		if r.Suppressed || d.Rating.N < min {
-			d.Suppressed = true
-			d.Rating = surveys.RatingResult{Definition: d.Rating.Definition}
-		}
-	}
-	if r.NPS != nil && (r.Suppressed || r.NPS.N < min) {
-		r.NPSSuppressed = true
-		r.NPS = &surveys.NPSResult{Definition: r.NPS.Definition}
-	}
+	// The response rate, the ratings and the NPS as the course report
+	// clears them; then the behaviour changes and the overall scale.
+	r.Suppressed, r.NPSSuppressed = suppressFigures(min, responses, &r.ResponseRate, r.Dimensions, &r.NPS)
 	for i := range r.Behaviours {
 		b := &r.Behaviours[i]
 		if r.Suppressed || b.Change.N < min {
