@@ -18,6 +18,7 @@ import (
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 
+	"github.com/learnloop/learnloop/internal/defaults"
 	"github.com/learnloop/learnloop/roster"
 	"github.com/learnloop/learnloop/store"
 )
@@ -61,9 +62,7 @@ func NewSyncer(db *gorm.DB, opts Options) *Syncer {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	if opts.Logger == nil {
-		opts.Logger = slog.Default()
-	}
+	opts.Logger = defaults.Logger(opts.Logger)
 	if len(opts.Priority) == 0 {
 		opts.Priority = Platforms
 	}

@@ -26,6 +26,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"gorm.io/gorm"
 
+	"github.com/learnloop/learnloop/internal/defaults"
 	"github.com/learnloop/learnloop/store"
 )
 
@@ -120,9 +121,7 @@ func New(db *gorm.DB, opts Options) *Scheduler {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	if opts.Logger == nil {
-		opts.Logger = slog.Default()
-	}
+	opts.Logger = defaults.Logger(opts.Logger)
 	s := &Scheduler{
 		db:       db,
 		opts:     opts,

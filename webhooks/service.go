@@ -19,6 +19,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/learnloop/learnloop/fielderr"
+	"github.com/learnloop/learnloop/internal/defaults"
 	"github.com/learnloop/learnloop/scheduler"
 	"github.com/learnloop/learnloop/store"
 )
@@ -116,10 +117,7 @@ func New(d Deps) (*Service, error) {
 	if o.Retention <= 0 {
 		o.Retention = 30 * 24 * time.Hour
 	}
-	s := &Service{db: d.DB, sched: d.Sched, seal: seal, opts: o, log: d.Logger, now: d.Now}
-	if s.log == nil {
-		s.log = slog.Default()
-	}
+	s := &Service{db: d.DB, sched: d.Sched, seal: seal, opts: o, log: defaults.Logger(d.Logger), now: d.Now}
 	if s.now == nil {
 		s.now = time.Now
 	}
