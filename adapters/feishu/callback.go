@@ -1,16 +1,18 @@
 package feishu
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
-	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/larksuite/oapi-sdk-go/v3/event/dispatcher/callback"
 
@@ -83,13 +85,35 @@ type cardEvent struct {
 	} `json:"operator"`
 	Token  string `json:"token"`
 	Action struct {
-		Value json.RawMessage `json:"value"`
-		Tag   string          `json:"tag"`
+		Value *buttonValue `json:"value"`
+		Tag   string       `json:"tag"`
 	} `json:"action"`
 	Context struct {
 		OpenMessageID string `json:"open_message_id"`
 		OpenChatID    string `json:"open_chat_id"`
 	} `json:"context"`
+}
+
+// buttonValue is our callback button's value object as Feishu echoes it
+// (callbackValue in card.go). A key is read when it is a string or a
+// number; anything else counts as absent.
+type buttonValue struct {
+	Token  any `json:"token"`
+	Action any `json:"action"`
+	Value  any `json:"value"`
+	Sent   any `json:"sent"`
+	Lang   any `json:"lang"`
+}
+
+// cardEnvelope is a decrypted card.action.trigger decoded in one pass,
+// its event straight into cardEvent: a tap's body is read once, not as an
+// envelope and then again as its event.
+type cardEnvelope struct {
+	Encrypt string       `json:"encrypt"`
+	Schema  string       `json:"schema"`
+	Type    string       `json:"type"`
+	Header  *eventHeader `json:"header"`
+	Event   *cardEvent   `json:"event"`
 }
 
 // requestKind says what a verified callback asks for.
@@ -124,7 +148,19 @@ type cardAction struct {
 	locale                  text.Locale // the recipient's language (valLang)
 }
 
-var actionRE = regexp.MustCompile(`^[a-z][a-z0-9_]{0,31}$`)
+// validAction reports whether s is an action name: a lowercase letter,
+// then up to 31 lowercase letters, digits or underscores.
+func validAction(s string) bool {
+	if len(s) == 0 || len(s) > 32 || s[0] < 'a' || s[0] > 'z' {
+		return false
+	}
+	for i := 1; i < len(s); i++ {
+		if b := s[i]; (b < 'a' || b > 'z') && (b < '0' || b > '9') && b != '_' {
+			return false
+		}
+	}
+	return true
+}
 
 // parseHTTP verifies and parses an HTTP callback: signature (when an encrypt
 // key is set) and timestamp first, then decryption, then the verification
@@ -151,16 +187,20 @@ func (c *Client) parseHTTP(h http.Header, body []byte, now time.Time) (*request,
 			}
 			signed = true
 		}
-		var outer struct {
-			Encrypt string `json:"encrypt"`
+		encrypted, ok := encryptField(body)
+		if !ok {
+			var outer struct {
+				Encrypt string `json:"encrypt"`
+			}
+			if err := json.Unmarshal(body, &outer); err != nil {
+				return nil, malformed("body is not JSON")
+			}
+			encrypted = outer.Encrypt
 		}
-		if err := json.Unmarshal(body, &outer); err != nil {
-			return nil, malformed("body is not JSON")
-		}
-		if outer.Encrypt == "" {
+		if encrypted == "" {
 			return nil, malformed("callback is not encrypted but an encrypt key is configured")
 		}
-		p, err := Decrypt(outer.Encrypt, key)
+		p, err := decrypt(c.block, encrypted)
 		if err != nil {
 			return nil, malformed("%v", err)
 		}
@@ -177,6 +217,27 @@ func (c *Client) parseHTTP(h http.Header, body []byte, now time.Time) (*request,
 		}
 	}
 	return c.parseEnvelope(plain, now, true)
+}
+
+// encryptField reads the body Feishu posts with an encrypt key,
+// {"encrypt":"<base64>"} exactly, without a JSON decoder: base64 needs no
+// unescaping. ok is false for any other body, which is then decoded in
+// full.
+func encryptField(body []byte) (string, bool) {
+	const prefix, suffix = `{"encrypt":"`, `"}`
+	b := bytes.TrimSpace(body)
+	if len(b) < len(prefix)+len(suffix) || !bytes.HasPrefix(b, []byte(prefix)) || !bytes.HasSuffix(b, []byte(suffix)) {
+		return "", false
+	}
+	v := b[len(prefix) : len(b)-len(suffix)]
+	// Any other byte that is not base64 fails the decoding later, as it
+	// did when the field was read by a JSON decoder; only what JSON would
+	// unescape or refuse, or what the base64 decoder would skip, is
+	// left to the decoder here.
+	if bytes.IndexByte(v, '"') >= 0 || bytes.IndexByte(v, '\\') >= 0 || bytes.IndexByte(v, '\n') >= 0 || bytes.IndexByte(v, '\r') >= 0 {
+		return "", false
+	}
+	return string(v), true
 }
 
 // checkSkew rejects a timestamp (unix seconds) outside the allowed window.
@@ -199,6 +260,25 @@ func (c *Client) checkSkew(ts string, now time.Time) error {
 // verification token must be present (HTTP); over the authenticated long
 // connection a missing token is accepted but a wrong one is not.
 func (c *Client) parseEnvelope(plain []byte, now time.Time, requireToken bool) (*request, error) {
+	if bytes.Contains(plain, []byte(`"`+eventCardAction+`"`)) {
+		// Most likely a tap: decode it in one pass. Anything that is not
+		// a well-formed card action after all takes the general path,
+		// which also says what is wrong.
+		var ce cardEnvelope
+		if json.Unmarshal(plain, &ce) == nil && ce.Encrypt == "" && ce.Type != typeURLVerification && ce.Schema == "2.0" &&
+			ce.Header != nil && ce.Header.EventType == eventCardAction && ce.Event != nil {
+			req, err := c.eventRequest(ce.Header, now, requireToken)
+			if err != nil {
+				return nil, err
+			}
+			ca, err := cardActionOf(ce.Event)
+			if err != nil {
+				return nil, err
+			}
+			req.kind, req.card = kindCardAction, ca
+			return req, nil
+		}
+	}
 	var env envelope
 	if err := json.Unmarshal(plain, &env); err != nil {
 		return nil, malformed("callback is not JSON")
@@ -219,16 +299,10 @@ func (c *Client) parseEnvelope(plain []byte, now time.Time, requireToken bool) (
 		return nil, malformed("unsupported callback: want an event of schema 2.0")
 	}
 	hd := env.Header
-	if (requireToken || hd.Token != "") && !equalSecret(hd.Token, c.cfg.VerificationToken) {
-		return nil, unauthorized("verification token mismatch")
+	req, err := c.eventRequest(hd, now, requireToken)
+	if err != nil {
+		return nil, err
 	}
-	if hd.AppID != "" && hd.AppID != c.cfg.AppID {
-		return nil, unauthorized("event for another app")
-	}
-	if hd.EventID == "" || len(hd.EventID) > 128 {
-		return nil, malformed("missing event_id")
-	}
-	req := &request{kind: kindOtherEvent, eventID: hd.EventID, eventType: hd.EventType, at: eventTime(hd.CreateTime, now)}
 	if isContactEvent(hd.EventType) {
 		ch, err := c.parseContactEvent(hd.EventID, hd.EventType, req.at, env.Event)
 		if err != nil {
@@ -256,6 +330,21 @@ func (c *Client) parseEnvelope(plain []byte, now time.Time, requireToken bool) (
 	return req, nil
 }
 
+// eventRequest checks a schema 2.0 event's header (verification token,
+// app, event id) and starts its request.
+func (c *Client) eventRequest(hd *eventHeader, now time.Time, requireToken bool) (*request, error) {
+	if (requireToken || hd.Token != "") && !equalSecret(hd.Token, c.cfg.VerificationToken) {
+		return nil, unauthorized("verification token mismatch")
+	}
+	if hd.AppID != "" && hd.AppID != c.cfg.AppID {
+		return nil, unauthorized("event for another app")
+	}
+	if hd.EventID == "" || len(hd.EventID) > 128 {
+		return nil, malformed("missing event_id")
+	}
+	return &request{kind: kindOtherEvent, eventID: hd.EventID, eventType: hd.EventType, at: eventTime(hd.CreateTime, now)}, nil
+}
+
 // parseCardEvent decodes a card.action.trigger event and our button value.
 func parseCardEvent(raw json.RawMessage) (*cardAction, error) {
 	var ev cardEvent
@@ -263,42 +352,54 @@ func parseCardEvent(raw json.RawMessage) (*cardAction, error) {
 		return nil, malformed("card action without event")
 	}
 	if err := json.Unmarshal(raw, &ev); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) && strings.HasPrefix(te.Field, "action.value") {
+			return nil, malformed("button value is not an object")
+		}
 		return nil, malformed("card action event is not an object")
 	}
+	return cardActionOf(&ev)
+}
+
+// cardActionOf checks a decoded card action event and our button value.
+func cardActionOf(ev *cardEvent) (*cardAction, error) {
 	if ev.Operator.OpenID == "" && ev.Operator.UserID == "" && ev.Operator.UnionID == "" {
 		return nil, malformed("card action without operator")
 	}
-	var v map[string]any
-	if len(ev.Action.Value) == 0 || json.Unmarshal(ev.Action.Value, &v) != nil || v == nil {
+	v := ev.Action.Value
+	if v == nil {
 		return nil, malformed("button value is not an object")
-	}
-	str := func(k string) string {
-		switch x := v[k].(type) {
-		case string:
-			return x
-		case float64:
-			return strconv.FormatFloat(x, 'f', -1, 64)
-		}
-		return ""
 	}
 	ca := &cardAction{
 		openID: ev.Operator.OpenID, userID: ev.Operator.UserID, unionID: ev.Operator.UnionID,
 		messageID: ev.Context.OpenMessageID,
-		token:     str(valToken), action: str(valAction), value: str(valValue),
+		token:     valueString(v.Token), action: valueString(v.Action), value: valueString(v.Value),
 	}
 	switch {
 	case ca.token == "" || len(ca.token) > 4096:
 		return nil, malformed("button value has no token")
-	case !actionRE.MatchString(ca.action) || ca.action == bot.ActionLink:
+	case !validAction(ca.action) || ca.action == bot.ActionLink:
 		return nil, malformed("button value has no valid action")
 	case len(ca.value) > 64:
 		return nil, malformed("button value too long")
 	}
-	if s, err := strconv.ParseInt(str(valSent), 10, 64); err == nil && s > 0 {
+	if s, err := strconv.ParseInt(valueString(v.Sent), 10, 64); err == nil && s > 0 {
 		ca.sent = time.Unix(s, 0).UTC()
 	}
-	ca.locale = text.Parse(str(valLang))
+	ca.locale = text.Parse(valueString(v.Lang))
 	return ca, nil
+}
+
+// valueString is a button value's key as text: a string as it is, a
+// number in its shortest form, anything else "".
+func valueString(x any) string {
+	switch x := x.(type) {
+	case string:
+		return x
+	case float64:
+		return strconv.FormatFloat(x, 'f', -1, 64)
+	}
+	return ""
 }
 
 // eventTime reads header.create_time (Feishu sends milliseconds; seconds
@@ -359,7 +460,7 @@ func (c *Client) CallbackHandler(h bot.InteractionHandler) http.Handler {
 		case kindChallenge:
 			writeJSON(w, http.StatusOK, map[string]string{"challenge": req.challenge})
 		case kindCardAction:
-			writeJSON(w, http.StatusOK, c.answerCard(r.Context(), h, req))
+			writeAnswer(w, c.answerCard(r.Context(), h, req))
 		case kindContact:
 			c.answerContact(w, r, req)
 		case kindMessage:
@@ -378,6 +479,117 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(v)
+}
+
+// writeAnswer writes a tap's answer as Feishu reads it,
+// {"toast":{…},"card":{"type":"raw","data":<card>}}, with the card's bytes
+// as cardJSON made them: they are not validated and compacted again the
+// way encoding/json treats a RawMessage. An answer of any other shape is
+// encoded by encoding/json.
+func writeAnswer(w http.ResponseWriter, resp *callback.CardActionTriggerResponse) {
+	bp := answerBufs.Get().(*[]byte)
+	defer answerBufs.Put(bp)
+	b, ok := appendAnswer((*bp)[:0], resp)
+	if !ok {
+		writeJSON(w, http.StatusOK, resp)
+		return
+	}
+	if cap(b) <= maxAnswerBuf {
+		*bp = b
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(b)
+}
+
+// answerBufs holds the buffers answers are written into; one that grew
+// past maxAnswerBuf (a card near Feishu's 30 KB limit) is not kept.
+var answerBufs = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
+
+const maxAnswerBuf = 64 << 10
+
+// appendAnswer appends the JSON of resp to b; ok is false when resp holds
+// something it does not write (i18n toasts, a card that is not raw JSON).
+func appendAnswer(b []byte, resp *callback.CardActionTriggerResponse) ([]byte, bool) {
+	b = append(b, '{')
+	if t := resp.Toast; t != nil {
+		if t.I18nContent != nil {
+			return nil, false
+		}
+		b = append(b, `"toast":{`...)
+		sep := false
+		if t.Type != "" {
+			b = appendJSONString(append(b, `"type":`...), t.Type)
+			sep = true
+		}
+		if t.Content != "" {
+			if sep {
+				b = append(b, ',')
+			}
+			b = appendJSONString(append(b, `"content":`...), t.Content)
+		}
+		b = append(b, '}')
+	}
+	if cd := resp.Card; cd != nil {
+		raw, isRaw := cd.Data.(json.RawMessage)
+		if !isRaw || len(raw) == 0 || cd.Type == "" {
+			return nil, false
+		}
+		if resp.Toast != nil {
+			b = append(b, ',')
+		}
+		b = appendJSONString(append(b, `"card":{"type":`...), cd.Type)
+		b = append(append(append(b, `,"data":`...), raw...), '}')
+	}
+	return append(b, '}', '\n'), true
+}
+
+// appendJSONString appends s as a JSON string, escaped as encoding/json
+// escapes it without HTML escaping: quotes, backslashes, control
+// characters, U+2028 and U+2029; invalid UTF-8 becomes U+FFFD.
+func appendJSONString(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		if c := s[i]; c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(append(b, s[start:i]...), `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			b = append(append(b, s[start:i]...), '\\', 'u', '2', '0', '2', hex[r&0xf])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	return append(append(b, s[start:]...), '"')
 }
 
 // answerCard hands a tap to h once per event_id and builds the answer:

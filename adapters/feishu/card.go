@@ -23,12 +23,101 @@ const (
 	valLang = "lang"
 )
 
-// obj is a JSON object in a card.
-type obj = map[string]any
+// The card JSON 2.0 elements learnloop renders, as typed structs rather
+// than maps: encoding them needs no map building and no key sorting. Their
+// fields are in alphabetical order, the order the maps they replace were
+// encoded in, so a card's bytes are what they were.
+
+// card is a whole card.
+type card struct {
+	Body   cardBody   `json:"body"`
+	Config cardConfig `json:"config"`
+	Header cardHeader `json:"header"`
+	Schema string     `json:"schema"`
+}
+
+type cardBody struct {
+	Elements []any `json:"elements"` // *divElem, *columnSet, *markdownElem
+}
+
+type cardConfig struct {
+	Summary     cardSummary `json:"summary"`
+	UpdateMulti bool        `json:"update_multi"`
+}
+
+type cardSummary struct {
+	Content string `json:"content"`
+}
+
+type cardHeader struct {
+	Template string    `json:"template"`
+	Title    plainText `json:"title"`
+}
+
+// plainText is a plain_text text object.
+type plainText struct {
+	Content   string `json:"content"`
+	Tag       string `json:"tag"`
+	TextColor string `json:"text_color,omitempty"`
+	TextSize  string `json:"text_size,omitempty"`
+}
+
+type divElem struct {
+	Tag  string    `json:"tag"`
+	Text plainText `json:"text"`
+}
+
+type markdownElem struct {
+	Content  string `json:"content"`
+	Tag      string `json:"tag"`
+	TextSize string `json:"text_size"`
+}
+
+type columnSet struct {
+	Columns           []column `json:"columns"`
+	FlexMode          string   `json:"flex_mode"`
+	HorizontalSpacing string   `json:"horizontal_spacing"`
+	Tag               string   `json:"tag"`
+}
+
+type column struct {
+	Elements []cardButton `json:"elements"`
+	Tag      string       `json:"tag"`
+	Weight   int          `json:"weight,omitempty"`
+	Width    string       `json:"width"`
+}
+
+type cardButton struct {
+	Behaviors []any     `json:"behaviors"` // one *openURL or *callbackBehavior
+	Tag       string    `json:"tag"`
+	Text      plainText `json:"text"`
+	Type      string    `json:"type"`
+	Width     string    `json:"width,omitempty"`
+}
+
+type openURL struct {
+	DefaultURL string `json:"default_url"`
+	Type       string `json:"type"`
+}
+
+type callbackBehavior struct {
+	Type  string        `json:"type"`
+	Value callbackValue `json:"value"`
+}
+
+// callbackValue is a callback button's value object, echoed back by
+// Feishu in event.action.value (keys valToken, valAction, …).
+type callbackValue struct {
+	Action string `json:"action"`
+	Lang   string `json:"lang,omitempty"`
+	Sent   string `json:"sent,omitempty"`
+	Token  string `json:"token"`
+	Value  string `json:"value,omitempty"`
+}
 
 // renderCard turns m into a card JSON 2.0 object. sentUnix (0 = unknown) is
 // stamped into callback values so a tap can tell how old its card is.
-func renderCard(m bot.Message, sentUnix int64) obj {
+func renderCard(m bot.Message, sentUnix int64) *card {
 	st := stamp{sent: sentUnix, en: text.Parse(string(m.Locale)) == text.EN}
 	template := "blue"
 	if m.Status != "" {
@@ -91,31 +180,18 @@ func renderCard(m bot.Message, sentUnix int64) obj {
 	if m.Status != "" {
 		summary = m.Status + " · " + m.Title
 	}
-	return obj{
-		"schema": "2.0",
-		"config": obj{
-			"update_multi": true,
-			"summary":      obj{"content": summary},
-		},
-		"header": obj{
-			"title":    obj{"tag": "plain_text", "content": m.Title},
-			"template": template,
-		},
-		"body": obj{"elements": elems},
+	return &card{
+		Schema: "2.0",
+		Config: cardConfig{UpdateMulti: true, Summary: cardSummary{Content: summary}},
+		Header: cardHeader{Title: plainText{Tag: "plain_text", Content: m.Title}, Template: template},
+		Body:   cardBody{Elements: elems},
 	}
 }
 
 // plainDiv is a text line; plain_text so course titles and notes are shown
 // as written, never interpreted as markdown.
-func plainDiv(text, color, size string) obj {
-	t := obj{"tag": "plain_text", "content": text}
-	if color != "" {
-		t["text_color"] = color
-	}
-	if size != "" {
-		t["text_size"] = size
-	}
-	return obj{"tag": "div", "text": t}
+func plainDiv(text, color, size string) *divElem {
+	return &divElem{Tag: "div", Text: plainText{Tag: "plain_text", Content: text, TextColor: color, TextSize: size}}
 }
 
 // scoreRows lays score buttons out in one row of up to 6 (1–5) or two rows
@@ -138,12 +214,12 @@ func hasAction(bs []bot.Button, action string) bool {
 }
 
 // buttonRow lays buttons out side by side; equal widths for score rows.
-func buttonRow(bs []bot.Button, st stamp, equal bool) obj {
-	cols := make([]any, 0, len(bs))
+func buttonRow(bs []bot.Button, st stamp, equal bool) *columnSet {
+	cols := make([]column, 0, len(bs))
 	for _, b := range bs {
-		col := obj{"tag": "column", "width": "auto", "elements": []any{button(b, st, equal)}}
+		col := column{Tag: "column", Width: "auto", Elements: []cardButton{button(b, st, equal)}}
 		if equal {
-			col["width"], col["weight"] = "weighted", 1
+			col.Width, col.Weight = "weighted", 1
 		}
 		cols = append(cols, col)
 	}
@@ -151,7 +227,7 @@ func buttonRow(bs []bot.Button, st stamp, equal bool) obj {
 	if equal {
 		mode = "none"
 	}
-	return obj{"tag": "column_set", "flex_mode": mode, "horizontal_spacing": "8px", "columns": cols}
+	return &columnSet{Tag: "column_set", FlexMode: mode, HorizontalSpacing: "8px", Columns: cols}
 }
 
 // stamp is what every callback value carries besides the button's own
@@ -162,30 +238,27 @@ type stamp struct {
 	en   bool
 }
 
-func button(b bot.Button, st stamp, fill bool) obj {
+func button(b bot.Button, st stamp, fill bool) cardButton {
 	typ := "default"
 	if b.Primary {
 		typ = "primary_filled"
 	}
-	out := obj{"tag": "button", "text": obj{"tag": "plain_text", "content": b.Text}, "type": typ}
+	out := cardButton{Tag: "button", Text: plainText{Tag: "plain_text", Content: b.Text}, Type: typ}
 	if fill {
-		out["width"] = "fill"
+		out.Width = "fill"
 	}
 	if b.Action == bot.ActionLink {
-		out["behaviors"] = []any{obj{"type": "open_url", "default_url": b.URL}}
+		out.Behaviors = []any{&openURL{Type: "open_url", DefaultURL: b.URL}}
 		return out
 	}
-	v := obj{valToken: b.Token, valAction: b.Action}
-	if b.Value != "" {
-		v[valValue] = b.Value
-	}
+	v := callbackValue{Token: b.Token, Action: b.Action, Value: b.Value}
 	if st.sent > 0 {
-		v[valSent] = strconv.FormatInt(st.sent, 10)
+		v.Sent = strconv.FormatInt(st.sent, 10)
 	}
 	if st.en {
-		v[valLang] = "en"
+		v.Lang = "en"
 	}
-	out["behaviors"] = []any{obj{"type": "callback", "value": v}}
+	out.Behaviors = []any{&callbackBehavior{Type: "callback", Value: v}}
 	return out
 }
 
@@ -195,6 +268,7 @@ func button(b bot.Button, st stamp, fill bool) obj {
 // it is escaped and larger (checkBodySize).
 func cardJSON(m bot.Message, sentUnix int64) ([]byte, error) {
 	var buf bytes.Buffer
+	buf.Grow(2048) // a check-in card's answer is 1–2 KB: one allocation
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false) // keep "&" in URLs one byte: the limit is tight
 	if err := enc.Encode(renderCard(m, sentUnix)); err != nil {
@@ -210,7 +284,7 @@ func cardJSON(m bot.Message, sentUnix int64) ([]byte, error) {
 // fallbackLink renders the check-in fallback ("无法点击按钮？打开链接签到：URL",
 // the last line of m.Fallback) as a small link under the buttons, for when
 // the callback cannot reach us. Only cards with a check-in button get one.
-func fallbackLink(m bot.Message) obj {
+func fallbackLink(m bot.Message) *markdownElem {
 	hasCheckin := false
 	for _, b := range m.Buttons {
 		hasCheckin = hasCheckin || b.Action == bot.ActionCheckin
@@ -240,5 +314,5 @@ func fallbackLink(m bot.Message) obj {
 		}
 		return r
 	}, label)
-	return obj{"tag": "markdown", "content": "[" + label + "](" + u + ")", "text_size": "notation"}
+	return &markdownElem{Tag: "markdown", Content: "[" + label + "](" + u + ")", TextSize: "notation"}
 }

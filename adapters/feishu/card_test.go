@@ -13,7 +13,7 @@ import (
 )
 
 // buttons lists every button of a rendered card, row by row.
-func buttons(t *testing.T, card obj) [][]map[string]any {
+func buttons(t *testing.T, card *card) [][]map[string]any {
 	t.Helper()
 	raw, err := json.Marshal(card)
 	require.NoError(t, err)
@@ -60,8 +60,8 @@ func TestRenderCard(t *testing.T) {
 	m.Buttons = append(m.Buttons, scoreButtons(bot.ActionRate, 1, 5)...)
 	m.Buttons = append(m.Buttons, scoreButtons(bot.ActionNPS, 0, 10)...)
 	card := renderCard(m, 1772413200)
-	require.Equal(t, "2.0", card["schema"])
-	require.Equal(t, true, card["config"].(obj)["update_multi"])
+	require.Equal(t, "2.0", card.Schema)
+	require.True(t, card.Config.UpdateMulti)
 
 	rows := buttons(t, card)
 	require.Len(t, rows, 4, "rating row, two NPS rows, action row")
@@ -105,7 +105,7 @@ func TestRenderChoiceAndStatus(t *testing.T) {
 	m := bot.Message{Key: "k", Title: "推荐意愿", Status: "感谢评分 ★★★★☆",
 		Choice: &bot.Choice{Question: "您向同事推荐本课程的可能性？", Action: bot.ActionNPS, Token: "tok-nps", Options: opts}}
 	card := renderCard(m, 0)
-	require.Equal(t, "green", card["header"].(obj)["template"])
+	require.Equal(t, "green", card.Header.Template)
 	rows := buttons(t, card)
 	require.Len(t, rows, 2)
 	require.Len(t, rows[0], 6)

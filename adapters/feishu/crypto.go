@@ -29,21 +29,29 @@ func aesKey(encryptKey string) []byte {
 // with key SHA256(encryptKey) and PKCS#7 padding, which is checked and
 // removed (unlike the SDK's EventDecrypt, which slices between braces).
 func Decrypt(encrypt, encryptKey string) ([]byte, error) {
-	buf, err := base64.StdEncoding.DecodeString(encrypt)
-	if err != nil {
-		return nil, fmt.Errorf("%w: base64: %v", ErrBadCipher, err)
-	}
-	if len(buf) < 2*aes.BlockSize || len(buf)%aes.BlockSize != 0 {
-		return nil, fmt.Errorf("%w: %d bytes is not IV plus whole blocks", ErrBadCipher, len(buf))
-	}
 	block, err := aes.NewCipher(aesKey(encryptKey))
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrBadCipher, err)
 	}
+	return decrypt(block, encrypt)
+}
+
+// decrypt is Decrypt with the AES block of the key already expanded (a
+// Client keeps its own, so a callback does not hash and expand the key).
+func decrypt(block cipher.Block, encrypt string) ([]byte, error) {
+	buf := make([]byte, base64.StdEncoding.DecodedLen(len(encrypt)))
+	n, err := base64.StdEncoding.Decode(buf, []byte(encrypt))
+	if err != nil {
+		return nil, fmt.Errorf("%w: base64: %v", ErrBadCipher, err)
+	}
+	buf = buf[:n]
+	if len(buf) < 2*aes.BlockSize || len(buf)%aes.BlockSize != 0 {
+		return nil, fmt.Errorf("%w: %d bytes is not IV plus whole blocks", ErrBadCipher, len(buf))
+	}
 	iv, ct := buf[:aes.BlockSize], buf[aes.BlockSize:]
-	plain := make([]byte, len(ct))
-	cipher.NewCBCDecrypter(block, iv).CryptBlocks(plain, ct)
-	return unpad(plain, aes.BlockSize)
+	// Decrypted in place: the plaintext is never longer than the cipher text.
+	cipher.NewCBCDecrypter(block, iv).CryptBlocks(ct, ct)
+	return unpad(ct, aes.BlockSize)
 }
 
 // unpad removes PKCS#7 padding of block size bs, checking every pad byte.

@@ -7,6 +7,8 @@ package feishu
 
 import (
 	"context"
+	"crypto/aes"
+	"crypto/cipher"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -128,6 +130,9 @@ type Client struct {
 	pace          *pacer
 	limiter       Limiter
 	seen          *kit.Dedup[*callback.CardActionTriggerResponse]
+	// block is the AES-256 cipher of cfg.EncryptKey (nil without one),
+	// expanded once for every callback.
+	block cipher.Block
 	// contact takes 通讯录 change events (WithContactHandler); contactSeen
 	// de-duplicates them.
 	contact     contact.Handler
@@ -200,6 +205,13 @@ func New(cfg Config, opts ...Option) (*Client, error) {
 	}
 
 	c := &Client{cfg: cfg}
+	if cfg.EncryptKey != "" {
+		block, err := aes.NewCipher(aesKey(cfg.EncryptKey))
+		if err != nil {
+			return nil, fmt.Errorf("feishu: encrypt key: %w", err)
+		}
+		c.block = block
+	}
 	for _, o := range opts {
 		o(c)
 	}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"strconv"
 	"testing"
 	"time"
@@ -19,6 +20,9 @@ const (
 	fuzzPlain         // body as given, no encrypt key configured
 	fuzzSealed        // body encrypted and correctly signed by the harness
 )
+
+// fuzzActionRE is what an accepted card action's action name must match.
+var fuzzActionRE = regexp.MustCompile(`^[a-z][a-z0-9_]{0,31}$`)
 
 // FuzzParseCallback feeds arbitrary callbacks to the HTTP callback handler:
 // raw (forged headers), plain (no encrypt key) and sealed (the harness
@@ -81,7 +85,7 @@ func FuzzParseCallback(f *testing.F) {
 				if req.eventID == "" {
 					t.Fatal("event without id accepted")
 				}
-				if req.kind == kindCardAction && (req.card.token == "" || !actionRE.MatchString(req.card.action) || req.card.action == bot.ActionLink) {
+				if req.kind == kindCardAction && (req.card.token == "" || !fuzzActionRE.MatchString(req.card.action) || req.card.action == bot.ActionLink) {
 					t.Fatalf("malformed card action accepted: %+v", req.card)
 				}
 			default:
