@@ -198,8 +198,8 @@ func (c *deliveryCache) load(ctx context.Context, dc DeliveryContext) error {
 	for len(c.tps) > 0 && c.loaded+len(entries) > c.max {
 		c.evictOldest()
 	}
-	for i := range entries {
-		c.byID[entries[i].d.ID] = &entries[i]
+	for _, cd := range entries {
+		c.byID[cd.d.ID] = cd
 	}
 	c.tps[tp.ID] = e
 	c.loaded += len(entries)
@@ -232,28 +232,38 @@ func scanCachedDelivery(rows *sql.Rows) (cachedDelivery, error) {
 
 // sentDeliveries reads the sent deliveries of e's touchpoint with their
 // recipients, as cache entries of e. The entries are built before the
-// cache's lock is taken: taps keep reading the cache meanwhile.
-func (c *deliveryCache) sentDeliveries(ctx context.Context, e *cachedTouchpoint) ([]cachedDelivery, error) {
+// cache's lock is taken: taps keep reading the cache meanwhile. They are
+// kept in blocks of a fixed size (an entry is ≈ 1 kB; one slice grown by
+// doubling allocated about 2.5 times the entries while a storm ran).
+func (c *deliveryCache) sentDeliveries(ctx context.Context, e *cachedTouchpoint) ([]*cachedDelivery, error) {
 	rows, err := c.db.WithContext(ctx).Raw(cachedDeliverySQL+" WHERE d.touchpoint_id = ? AND d.status = ? ORDER BY d.id LIMIT ?", e.tp.ID, store.DeliverySent, c.max/2).Rows()
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	entries := make([]cachedDelivery, 0, 1024)
+	const blockSize = 512
+	var (
+		block   []cachedDelivery
+		entries = make([]*cachedDelivery, 0, blockSize)
+	)
 	for rows.Next() {
 		cd, err := scanCachedDelivery(rows)
 		if err != nil {
 			return nil, err
 		}
 		cd.tp = e
-		entries = append(entries, cd)
+		if len(block) == cap(block) {
+			block = make([]cachedDelivery, 0, blockSize)
+		}
+		block = append(block, cd)
+		entries = append(entries, &block[len(block)-1])
 	}
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
 	e.ids = make([]uint64, len(entries))
-	for i := range entries {
-		e.ids[i] = entries[i].d.ID
+	for i, cd := range entries {
+		e.ids[i] = cd.d.ID
 	}
 	return entries, nil
 }

@@ -41,8 +41,11 @@ type pendingCheckin struct {
 	ci          store.Checkin
 	sessUpdated time.Time // the session version the windows were computed from
 
-	lead chan []*pendingCheckin // receives a batch to write, when handed leadership
-	done chan struct{}
+	// wake receives a batch to write when the request is handed
+	// leadership, and nil once its own batch is settled. Each request is in
+	// one batch and leads at most the one it is first of, which it receives
+	// before it writes it, so the buffer of one never fills.
+	wake chan []*pendingCheckin
 	// outcome, valid after done: stored (ours), duplicate (someone else's
 	// row, in stored), or fallback (guard refused: take the full path).
 	stored   store.Checkin
@@ -81,8 +84,7 @@ func (c *Checkins) GroupCommitStats() GroupCommitStats {
 
 // do queues p and returns once it is settled.
 func (g *groupCommit) do(p *pendingCheckin, flush func([]*pendingCheckin)) {
-	p.lead = make(chan []*pendingCheckin, 1)
-	p.done = make(chan struct{})
+	p.wake = make(chan []*pendingCheckin, 1)
 	queued := time.Now()
 	defer func() { g.waitNanos.Add(int64(time.Since(queued))) }()
 	g.mu.Lock()
@@ -96,12 +98,11 @@ func (g *groupCommit) do(p *pendingCheckin, flush func([]*pendingCheckin)) {
 		g.mu.Unlock()
 	}
 	for {
-		select {
-		case <-p.done:
+		batch := <-p.wake
+		if batch == nil {
 			return
-		case batch := <-p.lead:
-			g.run(batch, flush)
 		}
+		g.run(batch, flush)
 	}
 }
 
@@ -122,7 +123,7 @@ func (g *groupCommit) run(batch []*pendingCheckin, flush func([]*pendingCheckin)
 	g.batches.Add(1)
 	g.rows.Add(int64(len(batch)))
 	for _, p := range batch {
-		close(p.done)
+		p.wake <- nil
 	}
 	g.mu.Lock()
 	if len(g.queue) == 0 {
@@ -132,7 +133,7 @@ func (g *groupCommit) run(batch []*pendingCheckin, flush func([]*pendingCheckin)
 	}
 	next := g.take()
 	g.mu.Unlock()
-	next[0].lead <- next
+	next[0].wake <- next
 }
 
 // flushCheckins writes a batch in one INSERT … SELECT guarded by the
@@ -308,17 +309,23 @@ func (b checkinBatch) readOneTrip(ctx context.Context, conn *sql.Conn, q string,
 	if cols, err := rs.Columns(); err != nil || len(cols) != 12 {
 		return fmt.Errorf("check-in batch: the read back has %d columns (%w)", len(cols), err)
 	}
+	// One set of scan targets for all rows (Scan needs their addresses,
+	// which would put a fresh set on the heap for every row).
+	var (
+		c                          storedCheckin
+		platform, recordedBy, note sql.NullString
+		delivery                   sql.Null[uint64]
+		created                    sql.NullTime
+	)
 	for rs.Next() {
-		var c storedCheckin
-		var platform, recordedBy, note sql.NullString
-		var delivery sql.Null[uint64]
-		var created sql.NullTime
+		c = storedCheckin{}
 		if err := rs.Scan(&c.ours, &c.ID, &c.SessionID, &c.EmployeeID, &c.Kind, &c.Source, &platform, &delivery, &c.CheckedInAt, &recordedBy, &note, &created); err != nil {
 			return err
 		}
 		c.Platform, c.RecordedBy, c.Note = platform.String, recordedBy.String, note.String
 		if delivery.Valid {
-			c.DeliveryID = &delivery.V
+			id := delivery.V
+			c.DeliveryID = &id
 		}
 		if created.Valid {
 			c.CreatedAt = created.Time

@@ -183,9 +183,12 @@ func (r *Router) checkin(ctx context.Context, dc DeliveryContext, in Interaction
 	if at.IsZero() || at.After(r.now()) {
 		at = r.now()
 	}
+	// The request gets its own copy of the session: a pointer into dc
+	// would move the whole context (≈ 1.5 kB) to the heap on every tap.
+	sess := dc.Session
 	res, err := r.Checkins.Record(ctx, CheckinRequest{
 		SessionID: dc.Session.ID, EmployeeID: dc.Employee.ID, Source: source,
-		Platform: dc.Delivery.Platform, DeliveryID: &did, At: at, Session: &dc.Session,
+		Platform: dc.Delivery.Platform, DeliveryID: &did, At: at, Session: &sess,
 	})
 	if res.staleSession && r.cache != nil {
 		r.cache.invalidate(dc.Touchpoint.ID)

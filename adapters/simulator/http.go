@@ -1,6 +1,7 @@
 package simulator
 
 import (
+	"bytes"
 	"context"
 	"embed"
 	"encoding/json"
@@ -8,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -125,10 +127,15 @@ func (c *Client) Handler(prefix string, h bot.InteractionHandler, loc *time.Loca
 		writeJSON(w, http.StatusOK, map[string]any{"user": r.URL.Query().Get("user"), "cards": c.Inbox(r.URL.Query().Get("user"))})
 	})
 	mux.HandleFunc("POST "+prefix+"/api/tap", func(w http.ResponseWriter, r *http.Request) {
+		buf := bodies.Get().(*bytes.Buffer)
+		defer putBody(buf)
+		buf.Reset()
+		_, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, maxTapBody))
 		var req TapRequest
-		dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<16))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&req); err != nil || req.User == "" || req.Token == "" {
+		if err == nil {
+			req, err = decodeTap(buf.Bytes())
+		}
+		if err != nil || req.User == "" || req.Token == "" {
 			writeJSON(w, http.StatusBadRequest, map[string]string{"error": "body must be JSON {user, token, action?, value?}"})
 			return
 		}
@@ -163,10 +170,29 @@ func (c *Client) Tap(ctx context.Context, h bot.InteractionHandler, r TapRequest
 	return TapResponse{OK: reply.OK, Duplicate: reply.Duplicate, Toast: reply.Toast, Card: reply.Card}, nil
 }
 
+// writeJSON answers v as JSON, encoded into a reused buffer and written at
+// once with its length.
 func writeJSON(w http.ResponseWriter, code int, v any) {
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.WriteHeader(code)
-	enc := json.NewEncoder(w)
+	buf := bodies.Get().(*bytes.Buffer)
+	defer putBody(buf)
+	buf.Reset()
+	enc := json.NewEncoder(buf)
 	enc.SetEscapeHTML(true)
-	_ = enc.Encode(v)
+	if err := enc.Encode(v); err != nil {
+		http.Error(w, "encode answer", http.StatusInternalServerError)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "application/json; charset=utf-8")
+	h.Set("Content-Length", strconv.Itoa(buf.Len()))
+	w.WriteHeader(code)
+	_, _ = w.Write(buf.Bytes())
+}
+
+// putBody returns buf to the pool unless it grew past a request's limit
+// (an inbox of many cards), which would keep its memory for good.
+func putBody(buf *bytes.Buffer) {
+	if buf.Cap() <= maxTapBody {
+		bodies.Put(buf)
+	}
 }
