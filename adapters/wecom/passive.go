@@ -97,7 +97,7 @@ func (c *Client) sealPassive(plain []byte) ([]byte, error) {
 	ts := strconv.FormatInt(c.now().Unix(), 10)
 	nonce := hex.EncodeToString(nb[:])
 	sig := c.crypto.signature(ts, nonce, encrypt)
-	w := xmlWriter{b: make([]byte, 0, len(encrypt)+len(sig)+len(ts)+len(nonce)+128)}
+	w := xmlWriter{b: make([]byte, 0, len(encrypt)+len(sig)+len(ts)+len(nonce)+len(envelopeTags))}
 	w.open("xml")
 	w.cdata("Encrypt", encrypt)
 	w.cdata("MsgSignature", sig)
@@ -106,6 +106,10 @@ func (c *Client) sealPassive(plain []byte) ([]byte, error) {
 	w.close("xml")
 	return w.b, nil
 }
+
+// envelopeTags is the markup of sealPassive's envelope around its four
+// values, so that its buffer is allocated once at its final size.
+const envelopeTags = "<xml><Encrypt><![CDATA[]]></Encrypt><MsgSignature><![CDATA[]]></MsgSignature><TimeStamp></TimeStamp><Nonce><![CDATA[]]></Nonce></xml>"
 
 // xmlWriter writes the flat-and-nested XML of passive replies: every text
 // value as CDATA, numbers as text.
