@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
 	"sort"
@@ -127,16 +128,7 @@ func (l Localized) In(loc text.Locale) string {
 // hasZH reports whether l has a non-blank zh-CN text.
 func (l Localized) hasZH() bool { return strings.TrimSpace(l[string(text.ZH)]) != "" }
 
-func (l Localized) clone() Localized {
-	if l == nil {
-		return nil
-	}
-	c := make(Localized, len(l))
-	for k, v := range l {
-		c[k] = v
-	}
-	return c
-}
+func (l Localized) clone() Localized { return maps.Clone(l) }
 
 // Option is one choice of a single or multi question.
 type Option struct {
@@ -423,12 +415,7 @@ func (d Definition) Clone() Definition {
 	c := d
 	c.Title = d.Title.clone()
 	c.Intro = d.Intro.clone()
-	if d.Questions != nil {
-		c.Questions = make([]Question, len(d.Questions))
-		for i, q := range d.Questions {
-			c.Questions[i] = q.clone()
-		}
-	}
+	c.Questions = cloned(d.Questions, Question.clone)
 	return c
 }
 
@@ -436,13 +423,22 @@ func (q Question) clone() Question {
 	c := q
 	c.Text = q.Text.clone()
 	c.Help = q.Help.clone()
-	if q.Options != nil {
-		c.Options = make([]Option, len(q.Options))
-		for i, o := range q.Options {
-			c.Options[i] = Option{ID: o.ID, Label: o.Label.clone()}
-		}
-	}
+	c.Options = cloned(q.Options, Option.clone)
 	return c
+}
+
+func (o Option) clone() Option { return Option{ID: o.ID, Label: o.Label.clone()} }
+
+// cloned is a copy of s with each element copied by clone (nil stays nil).
+func cloned[T any](s []T, clone func(T) T) []T {
+	if s == nil {
+		return nil
+	}
+	out := make([]T, len(s))
+	for i, v := range s {
+		out[i] = clone(v)
+	}
+	return out
 }
 
 // ExpandBehaviours returns a copy of a manager_followup template in which the
