@@ -27,12 +27,7 @@ type homeData struct {
 func (c *Console) home(w http.ResponseWriter, r *http.Request, v *viewer) {
 	p := c.newPage(r, v, "home.title")
 	p.Nav = "home"
-	ls, err := c.listSessions(r, v, command.SessionQuery{EndsAfter: c.now().Add(-7 * 24 * time.Hour)}, command.Page{Limit: 200 - 1})
-	if err != nil {
-		c.internal(w, r, v, err)
-		return
-	}
-	t, err := c.sessionsTable(r, p.Lang, ls, true)
+	t, _, err := c.sessionsTable(r, v, p.Lang, command.SessionQuery{EndsAfter: c.now().Add(-7 * 24 * time.Hour)}, command.Page{Limit: 200 - 1}, true)
 	if err != nil {
 		c.internal(w, r, v, err)
 		return
@@ -94,9 +89,14 @@ func (c *Console) listSessions(r *http.Request, v *viewer, q command.SessionQuer
 	return listedSessions{sessions: ss, counts: k}, nil
 }
 
-// sessionsTable is the table of listed sessions with their check-in figures
-// and, withCourse, their courses.
-func (c *Console) sessionsTable(r *http.Request, lang text.Locale, ls listedSessions, withCourse bool) (*Table, error) {
+// sessionsTable lists the sessions of q that v may see (the page pg of
+// them): their table with their check-in figures and, withCourse, their
+// courses, and the sessions with their counts it shows.
+func (c *Console) sessionsTable(r *http.Request, v *viewer, lang text.Locale, q command.SessionQuery, pg command.Page, withCourse bool) (*Table, listedSessions, error) {
+	ls, err := c.listSessions(r, v, q, pg)
+	if err != nil {
+		return nil, ls, err
+	}
 	ss, k := ls.sessions, ls.counts
 	courseIDs := map[uint64]bool{}
 	for _, s := range ss {
@@ -110,7 +110,7 @@ func (c *Console) sessionsTable(r *http.Request, lang text.Locale, ls listedSess
 		}
 		cs, err := c.commands().CoursesByID(r.Context(), cids)
 		if err != nil {
-			return nil, err
+			return nil, ls, err
 		}
 		courses = cs
 	}
@@ -145,7 +145,7 @@ func (c *Console) sessionsTable(r *http.Request, lang text.Locale, ls listedSess
 		}
 		t.Rows = append(t.Rows, row)
 	}
-	return t, nil
+	return t, ls, nil
 }
 
 func sessionLoc(s store.Session) *time.Location {
@@ -218,12 +218,7 @@ func (c *Console) coursePage(w http.ResponseWriter, r *http.Request, v *viewer) 
 	p := c.newPage(r, v, "course.title")
 	p.Nav = "courses"
 	p.Title = course.Code + " " + course.Title
-	ls, err := c.listSessions(r, v, command.SessionQuery{CourseID: id}, command.Page{})
-	if err != nil {
-		c.internal(w, r, v, err)
-		return
-	}
-	t, err := c.sessionsTable(r, p.Lang, ls, false)
+	t, ls, err := c.sessionsTable(r, v, p.Lang, command.SessionQuery{CourseID: id}, command.Page{}, false)
 	if err != nil {
 		c.internal(w, r, v, err)
 		return
