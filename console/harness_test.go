@@ -53,21 +53,15 @@ func newEnv(t testing.TB, db *storetest.DB, opts ...envOption) *env {
 	sh, err := time.LoadLocation("Asia/Shanghai")
 	require.NoError(t, err)
 	clk := apptest.NewClock(t0)
-	var root, ch http.Handler
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { root.ServeHTTP(w, r) }))
-	t.Cleanup(srv.Close)
-	cfg := config.Default()
-	cfg.Security.DevMode = true
-	cfg.Security.LinkSecret = "console-test-link-secret-0123"
-	cfg.HTTP.PublicURL = srv.URL
-	require.NoError(t, cfg.Validate())
+	var ch http.Handler // the console, built on the app below
 	log := slog.New(slog.NewTextHandler(testLog{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	mount := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { ch.ServeHTTP(w, r) })
-	a, err := app.New(context.Background(), cfg, app.Options{DB: db.DB, Now: clk.Now, Logger: log,
-		Mounts:     map[string]http.Handler{"/console": mount},
-		Messengers: map[bot.Platform]bot.Messenger{bot.PlatformWeCom: fakeWeCom{}}})
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = a.Close() })
+	a, srv := apptest.Start(t, db.DB, clk, "console-test-link-secret-0123", func(cfg *config.Config, o *app.Options) {
+		cfg.QuietHours.Enabled = true // the plans the console shows are moved out of quiet hours
+		o.Logger = log
+		o.Mounts = map[string]http.Handler{"/console": http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { ch.ServeHTTP(w, r) })}
+		o.Messengers = map[bot.Platform]bot.Messenger{bot.PlatformWeCom: fakeWeCom{}}
+	})
+	cfg := a.Cfg()
 	deps := console.Deps{
 		Commands: a.Commands(), Accounts: &accounts.Service{DB: a.DB(), Now: clk.Now},
 		Planner: a.Planner(), Location: cfg.Location(), Locale: cfg.Locale,
@@ -84,7 +78,6 @@ func newEnv(t testing.TB, db *storetest.DB, opts ...envOption) *env {
 	}
 	ch, err = console.New(deps)
 	require.NoError(t, err)
-	root = a.Handler()
 	return &env{a: a, srv: srv, clk: clk, db: db, sh: sh}
 }
 
