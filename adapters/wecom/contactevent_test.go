@@ -5,7 +5,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -62,21 +61,12 @@ func TestContactEventsThroughTheApp(t *testing.T) {
 		client, err := wecom.New(wcfg, wecom.WithNow(clk.Now), wecom.WithLogger(logger), wecom.WithContactHandler(fwd))
 		require.NoError(t, err)
 		taps := bot.InteractionHandlerFunc(func(context.Context, bot.Interaction) (bot.Reply, error) { return bot.Reply{}, nil })
-		var h http.Handler
-		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, r) }))
-		t.Cleanup(srv.Close)
-		cfg := config.Default()
-		cfg.Security.DevMode = true
-		cfg.Security.LinkSecret = "wecom-e2e-link-secret-0123456789"
-		cfg.HTTP.PublicURL = srv.URL
-		require.NoError(t, cfg.Validate())
-		a, err := app.New(ctx, cfg, app.Options{DB: db.DB, Now: clk.Now, Logger: logger,
-			Messengers: map[bot.Platform]bot.Messenger{bot.PlatformWeCom: client},
-			Mounts:     map[string]http.Handler{wecom.CallbackPath: client.CallbackHandler(taps)}})
-		require.NoError(t, err)
-		t.Cleanup(func() { _ = a.Close() })
+		a, srv := apptest.Start(t, db.DB, clk, "wecom-e2e-link-secret-0123456789", func(_ *config.Config, o *app.Options) {
+			o.Logger = logger
+			o.Messengers = map[bot.Platform]bot.Messenger{bot.PlatformWeCom: client}
+			o.Mounts = map[string]http.Handler{wecom.CallbackPath: client.CallbackHandler(taps)}
+		})
 		inbox.Store(&directory.Inbox{Sched: a.Sched(), Now: clk.Now})
-		h = a.Handler()
 
 		srcs, order := a.DirectorySources()
 		_, err = a.DirectorySyncer(order).Sync(ctx, srcs["wecom"], directory.RunOptions{})
