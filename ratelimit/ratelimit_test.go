@@ -25,10 +25,7 @@ func replicas(t *testing.T, db *storetest.DB, n int, clk *clocktest.Clock) []*ra
 	t.Helper()
 	out := []*ratelimit.Limiter{ratelimit.New(db.DB, ratelimit.WithNow(clk.Now))}
 	for range n - 1 {
-		other, err := store.Open(context.Background(), db.Driver, db.DSN, store.Options{MaxOpenConns: 4, MaxIdleConns: 4})
-		require.NoError(t, err)
-		t.Cleanup(func() { _ = store.Close(other) })
-		out = append(out, ratelimit.New(other, ratelimit.WithNow(clk.Now)))
+		out = append(out, ratelimit.New(db.Replica(t, 4), ratelimit.WithNow(clk.Now)))
 	}
 	return out
 }

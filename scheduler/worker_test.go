@@ -39,10 +39,7 @@ func TestConcurrentClaimRunsEachJobOnce(t *testing.T) {
 		for i := range workers {
 			pool := db.DB
 			if db.Driver == store.DriverMySQL {
-				var err error
-				pool, err = store.Open(context.Background(), db.Driver, db.DSN, store.Options{MaxOpenConns: 8, MaxIdleConns: 8})
-				require.NoError(t, err)
-				t.Cleanup(func() { _ = store.Close(pool) })
+				pool = db.Replica(t, 8)
 			}
 			workers[i] = newScheduler(pool, b.clock, nil, scheduler.Options{WorkerID: fmt.Sprintf("w%d", i), Concurrency: 8, BatchSize: 50})
 			workers[i].Register("send", func(_ context.Context, j store.Job) error {

@@ -16,7 +16,6 @@ import (
 	"github.com/learnloop/learnloop/bot"
 	"github.com/learnloop/learnloop/ratelimit"
 	"github.com/learnloop/learnloop/ratelimit/ratelimittest"
-	"github.com/learnloop/learnloop/store"
 	"github.com/learnloop/learnloop/store/storetest"
 )
 
@@ -45,10 +44,7 @@ func sharedClients(t *testing.T, f *fakeDT, db *storetest.DB) []*dingtalk.Client
 		if db != nil {
 			gdb := db.DB
 			if i > 0 {
-				var err error
-				gdb, err = store.Open(context.Background(), db.Driver, db.DSN, store.Options{MaxOpenConns: 4, MaxIdleConns: 4})
-				require.NoError(t, err)
-				t.Cleanup(func() { _ = store.Close(gdb) })
+				gdb = db.Replica(t, 4)
 			}
 			opts = append(opts, dingtalk.WithLimiter(ratelimit.New(gdb)))
 		}

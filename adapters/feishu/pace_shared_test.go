@@ -14,7 +14,6 @@ import (
 	"github.com/learnloop/learnloop/bot"
 	"github.com/learnloop/learnloop/ratelimit"
 	"github.com/learnloop/learnloop/ratelimit/ratelimittest"
-	"github.com/learnloop/learnloop/store"
 	"github.com/learnloop/learnloop/store/storetest"
 )
 
@@ -30,10 +29,7 @@ func replicaClients(t *testing.T, f *fakeFeishu, db *storetest.DB, clk *ratelimi
 		if db != nil {
 			gdb := db.DB
 			if i > 0 {
-				var err error
-				gdb, err = store.Open(context.Background(), db.Driver, db.DSN, store.Options{MaxOpenConns: 4, MaxIdleConns: 4})
-				require.NoError(t, err)
-				t.Cleanup(func() { _ = store.Close(gdb) })
+				gdb = db.Replica(t, 4)
 			}
 			opts = append(opts, WithLimiter(ratelimit.New(gdb, ratelimit.WithNow(clk.Now))))
 		}

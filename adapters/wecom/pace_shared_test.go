@@ -41,10 +41,7 @@ func newSharedRun(t *testing.T, db *storetest.DB, start time.Time, quota int, sh
 	for i := range 3 {
 		gdb := db.DB
 		if i > 0 {
-			var err error
-			gdb, err = store.Open(context.Background(), db.Driver, db.DSN, store.Options{MaxOpenConns: 4, MaxIdleConns: 4})
-			require.NoError(t, err)
-			t.Cleanup(func() { _ = store.Close(gdb) })
+			gdb = db.Replica(t, 4)
 		}
 		opts := []Option{WithNow(clk.Now), WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))}
 		if shared {

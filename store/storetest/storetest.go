@@ -55,6 +55,19 @@ func Open(t testing.TB, driver string) *DB {
 	return &DB{DB: db, Driver: driver, DSN: dsn}
 }
 
+// Replica opens another connection pool of at most conns connections on
+// db's database, as another replica of the service does; it is closed when
+// the test ends.
+func (db *DB) Replica(t testing.TB, conns int) *gorm.DB {
+	t.Helper()
+	pool, err := store.Open(context.Background(), db.Driver, db.DSN, store.Options{MaxOpenConns: conns, MaxIdleConns: conns})
+	if err != nil {
+		t.Fatalf("open a second %s pool: %v", db.Driver, err)
+	}
+	t.Cleanup(func() { _ = store.Close(pool) })
+	return pool
+}
+
 // mysqlDatabase creates a database with a random name and returns its DSN.
 func mysqlDatabase(t testing.TB) string {
 	t.Helper()
