@@ -561,21 +561,9 @@ const maxClicksPerInsert = 1000
 // clickColumns are the columns insertClicks writes, in its arguments' order.
 const clickColumns = "INSERT INTO `clicks` (`delivery_id`,`touchpoint_id`,`employee_id`,`target`,`ua_class`,`platform`,`clicked_at`) VALUES "
 
-// insertClicks builds the INSERT of rows and its arguments (times in UTC,
-// as every stored time).
+// insertClicks builds the INSERT of rows and its arguments.
 func insertClicks(rows []store.Click) (string, []any) {
-	var b strings.Builder
-	b.Grow(len(clickColumns) + len(rows)*16)
-	b.WriteString(clickColumns)
-	args := make([]any, 0, 7*len(rows))
-	for i, c := range rows {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		b.WriteString("(?,?,?,?,?,?,?)")
-		args = append(args, c.DeliveryID, c.TouchpointID, c.EmployeeID, c.Target, c.UAClass, c.Platform, c.ClickedAt.UTC())
-	}
-	return b.String(), args
+	return insertClicksSQL(len(rows)), appendClickArgs(make([]any, 0, 7*len(rows)), rows)
 }
 
 // TouchpointAnonymous reports whether the touchpoint pushes an anonymous

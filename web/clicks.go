@@ -12,6 +12,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/learnloop/learnloop/command"
 	"github.com/learnloop/learnloop/store"
 )
 
@@ -61,6 +62,13 @@ type ClickStore interface {
 	// TouchpointAnonymous reports whether the touchpoint pushes an
 	// anonymous survey.
 	TouchpointAnonymous(ctx context.Context, touchpointID uint64) (bool, error)
+}
+
+// clickWriterStore is a ClickStore that gives each of the recorder's
+// writers a ClickWriter of its own (*command.Service: a connection with
+// prepared INSERTs); a writer of any other store calls its InsertClicks.
+type clickWriterStore interface {
+	NewClickWriter() *command.ClickWriter
 }
 
 // ErrRecorderClosed is returned by Record after Close.
@@ -180,17 +188,23 @@ func (r *ClickRecorder) next(done bool) *clickBatch {
 
 func (r *ClickRecorder) loop() {
 	defer r.wg.Done()
+	insert := r.st.InsertClicks
+	if ws, ok := r.st.(clickWriterStore); ok {
+		w := ws.NewClickWriter()
+		defer w.Close()
+		insert = w.InsertClicks
+	}
 	for b := r.next(false); b != nil; b = r.next(true) {
-		r.flush(b)
+		r.flush(b, insert)
 	}
 }
 
-func (r *ClickRecorder) flush(b *clickBatch) {
+func (r *ClickRecorder) flush(b *clickBatch, insert func(context.Context, []store.Click) error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	// One INSERT of the batch, retried on deadlocks, lock-wait timeouts and
 	// broken connections.
-	b.err = r.st.InsertClicks(ctx, b.rows)
+	b.err = insert(ctx, b.rows)
 	if b.err != nil && r.log != nil {
 		r.log.Error("store clicks", "n", len(b.rows), "err", b.err)
 	}
