@@ -1,6 +1,7 @@
 package digests
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"strings"
@@ -39,7 +40,7 @@ func (s *Service) renderCard(ctx context.Context, r *bot.Renderer, cc bot.CardCo
 	if err != nil {
 		return bot.Message{}, err
 	}
-	loc := text.Parse(firstNonEmpty(sub.Locale, acc.Locale, string(cc.Locale), s.Locale))
+	loc := text.Parse(cmp.Or(sub.Locale, acc.Locale, string(cc.Locale), s.Locale))
 	zone, _ := time.LoadLocation(sub.TimeZone)
 	url := strings.TrimRight(s.PublicURL, "/") + "/console/"
 	if r != nil && r.Signer != nil && cc.DeliveryID != 0 {

@@ -12,6 +12,7 @@
 package digests
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -350,7 +351,7 @@ func (s *Service) Create(ctx context.Context, in Input, a Actor) (Subscription, 
 			return err
 		}
 		sess := store.Session{CourseID: cid, Title: fmt.Sprintf("摘要 %s %s", v.account.Username, in.Frequency), StartsAt: now, EndsAt: now.Add(carrierLife),
-			TimeZone: v.zone.String(), Locale: firstNonEmpty(in.Locale, v.account.Locale, s.Locale, "zh-CN"), Status: store.SessionPlanned}
+			TimeZone: v.zone.String(), Locale: cmp.Or(in.Locale, v.account.Locale, s.Locale, "zh-CN"), Status: store.SessionPlanned}
 		if err := tx.Create(&sess).Error; err != nil {
 			return fmt.Errorf("create carrier session: %w", err)
 		}
@@ -372,15 +373,6 @@ func (s *Service) Create(ctx context.Context, in Input, a Actor) (Subscription, 
 		return Subscription{}, err
 	}
 	return s.Get(ctx, id, a)
-}
-
-func firstNonEmpty(vs ...string) string {
-	for _, v := range vs {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
 }
 
 // row is a subscription joined with its account, employee and touchpoint.

@@ -4,6 +4,7 @@
 package plan
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -232,7 +233,7 @@ func (p *Planner) computeRunAt(ctx context.Context, db *gorm.DB, tp *store.Touch
 		useful := now.Before(bot.SessionWindows(sess).MakeupUntil)
 		if tp.Kind == bot.KindReminder || !useful {
 			tp.Status = store.TouchpointSkipped
-			tp.Note = firstNonEmpty(tp.Note, "time already passed when planned")
+			tp.Note = cmp.Or(tp.Note, "time already passed when planned")
 		}
 		due = now
 	}
@@ -304,13 +305,6 @@ func (p *Planner) QuietFor(sess store.Session) scheduler.QuietHours {
 		return p.Quiet
 	}
 	return p.Quiet.In(bot.SessionLocation(sess))
-}
-
-func firstNonEmpty(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 func jobKey(tpID uint64, occ string) string { return "tp:" + strconv.FormatUint(tpID, 10) + ":" + occ }
