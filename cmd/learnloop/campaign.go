@@ -33,6 +33,16 @@ func (g *globals) withApp(cmd *cobra.Command, f func(a *app.App) error) error {
 	return withStore(cmd, cfg, f)
 }
 
+// withAppID runs f with the id argument arg (what names it; see argID) on
+// the app, as withApp does.
+func (g *globals) withAppID(cmd *cobra.Command, arg, what string, f func(a *app.App, id uint64) error) error {
+	id, err := argID(arg, what)
+	if err != nil {
+		return err
+	}
+	return g.withApp(cmd, func(a *app.App) error { return f(a, id) })
+}
+
 func (g *globals) printJSON(v any) error {
 	enc := json.NewEncoder(g.stdout)
 	enc.SetIndent("", "  ")
@@ -159,11 +169,7 @@ func campaignReportCmd(g *globals) *cobra.Command {
 	return &cobra.Command{
 		Use: "report ID", Short: "Print a campaign's report as JSON (funnel, variants, breakdowns, experiment, definitions)", Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			id, err := argID(args[0], "campaign id")
-			if err != nil {
-				return err
-			}
-			return g.withApp(cmd, func(a *app.App) error {
+			return g.withAppID(cmd, args[0], "campaign id", func(a *app.App, id uint64) error {
 				r, err := a.Campaigns().Report(cmd.Context(), id, campaigns.ReportOptions{})
 				if err != nil {
 					return err
@@ -179,12 +185,11 @@ func campaignStateCmd(g *globals, op string) *cobra.Command {
 		Use: op + " ID", Short: map[string]string{"pause": "Pause a scheduled campaign", "resume": "Resume a paused campaign",
 			"cancel": "Cancel a campaign for good"}[op], Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			id, err := argID(args[0], "campaign id")
-			if err != nil {
-				return err
-			}
-			return g.withApp(cmd, func(a *app.App) error {
-				var c campaigns.Campaign
+			return g.withAppID(cmd, args[0], "campaign id", func(a *app.App, id uint64) error {
+				var (
+					c   campaigns.Campaign
+					err error
+				)
 				switch op {
 				case "pause", "resume":
 					c, err = a.Campaigns().SetPaused(cmd.Context(), id, op == "pause", "cli")

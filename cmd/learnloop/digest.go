@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"text/tabwriter"
@@ -79,7 +80,7 @@ func digestListCmd(g *globals) *cobra.Command {
 						}
 					}
 					fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", d.ID, d.Account, d.Role, d.Employee, d.Frequency, d.Cron, d.TimeZone,
-						orDash(d.Platform), next, last)
+						cmp.Or(d.Platform, "-"), next, last)
 				}
 				return tw.Flush()
 			})
@@ -87,23 +88,12 @@ func digestListCmd(g *globals) *cobra.Command {
 	}
 }
 
-func orDash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
-}
-
 func digestPreviewCmd(g *globals) *cobra.Command {
 	var lang string
 	c := &cobra.Command{
 		Use: "preview ID", Short: "Print the card a digest sent now would be (the last complete period); nothing is sent", Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			id, err := argID(args[0], "digest id")
-			if err != nil {
-				return err
-			}
-			return g.withApp(cmd, func(a *app.App) error {
+			return g.withAppID(cmd, args[0], "digest id", func(a *app.App, id uint64) error {
 				d, err := a.Digests().Get(cmd.Context(), id, digestCLI)
 				if err != nil {
 					return err
@@ -116,7 +106,7 @@ func digestPreviewCmd(g *globals) *cobra.Command {
 				if err != nil {
 					return fmt.Errorf("digest %d zone: %w", id, err)
 				}
-				loc := text.Parse(firstNonEmpty(lang, d.Locale))
+				loc := text.Parse(cmp.Or(lang, d.Locale))
 				m := digests.Card(rep, digests.CardInput{Locale: loc, Zone: zone, Frequency: d.Frequency, ConsoleURL: a.URL("/console/")})
 				fmt.Fprintln(g.stdout, m.Fallback)
 				return nil
@@ -127,25 +117,12 @@ func digestPreviewCmd(g *globals) *cobra.Command {
 	return c
 }
 
-func firstNonEmpty(vs ...string) string {
-	for _, v := range vs {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
-}
-
 func digestSendCmd(g *globals) *cobra.Command {
 	var run bool
 	c := &cobra.Command{
 		Use: "send ID", Short: "Send the digest once now, marked as a test (a running serve sends it; --run sends from this process)", Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			id, err := argID(args[0], "digest id")
-			if err != nil {
-				return err
-			}
-			return g.withApp(cmd, func(a *app.App) error {
+			return g.withAppID(cmd, args[0], "digest id", func(a *app.App, id uint64) error {
 				job, err := a.Digests().SendTest(cmd.Context(), id, digestCLI)
 				if err != nil {
 					return err
@@ -184,11 +161,7 @@ func digestRemoveCmd(g *globals) *cobra.Command {
 	return &cobra.Command{
 		Use: "remove ID", Short: "Unsubscribe (the cards already sent stay in the delivery log)", Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			id, err := argID(args[0], "digest id")
-			if err != nil {
-				return err
-			}
-			return g.withApp(cmd, func(a *app.App) error {
+			return g.withAppID(cmd, args[0], "digest id", func(a *app.App, id uint64) error {
 				if err := a.Digests().Delete(cmd.Context(), id, digestCLI); err != nil {
 					return err
 				}

@@ -221,11 +221,7 @@ func sendNowCmd(g *globals) *cobra.Command {
 		Short: "Fire a touchpoint now (a running serve picks it up; --run sends from this process)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			id, err := argID(args[0], "touchpoint id")
-			if err != nil {
-				return err
-			}
-			return g.withApp(cmd, func(a *app.App) error {
+			return g.withAppID(cmd, args[0], "touchpoint id", func(a *app.App, id uint64) error {
 				job, err := commands(a).SendNow(cmd.Context(), cliActor, id, nil)
 				if err != nil {
 					return err

@@ -81,11 +81,7 @@ func webhookRemoveCmd(g *globals) *cobra.Command {
 	return &cobra.Command{
 		Use: "remove ID", Short: "Remove an endpoint with its delivery log", Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			id, err := argID(args[0], "webhook id")
-			if err != nil {
-				return err
-			}
-			return g.withApp(cmd, func(a *app.App) error {
+			return g.withAppID(cmd, args[0], "webhook id", func(a *app.App, id uint64) error {
 				if err := a.Webhooks().Delete(cmd.Context(), id, "cli"); err != nil {
 					return err
 				}
