@@ -5,6 +5,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"slices"
+	"strconv"
 	"sync"
 	"time"
 
@@ -186,12 +188,78 @@ func retryResponse(locale text.Locale) *scard.CardResponse {
 	}
 }
 
+// frameAnswer is the acknowledgement of a card callback frame: success,
+// with {"response": r} as its data.
 func frameAnswer(r *scard.CardResponse) (*payload.DataFrameResponse, error) {
 	resp := payload.NewSuccessDataFrameResponse()
-	if err := resp.SetJson(map[string]any{"response": r}); err != nil {
-		return nil, err
-	}
+	resp.SetData(string(appendCardResponse(make([]byte, 0, 2048), r)))
 	return resp, nil
+}
+
+// appendCardResponse appends {"response": r} as encoding/json writes it
+// (the same keys, null for what is nil, a map's keys in sorted order),
+// without reflecting over the struct and its two maps of some twenty
+// variables each: this is the answer to every tap.
+func appendCardResponse(b []byte, r *scard.CardResponse) []byte {
+	b = append(b, `{"response":`...)
+	if r == nil {
+		return append(b, "null}"...)
+	}
+	b = append(b, `{"cardUpdateOptions":`...)
+	if o := r.CardUpdateOptions; o != nil {
+		b = append(b, `{"updateCardDataByKey":`...)
+		b = strconv.AppendBool(b, o.UpdateCardDataByKey)
+		b = append(b, `,"updatePrivateDataByKey":`...)
+		b = strconv.AppendBool(b, o.UpdatePrivateDataByKey)
+		b = append(b, '}')
+	} else {
+		b = append(b, "null"...)
+	}
+	b = appendCardData(append(b, `,"cardData":`...), r.CardData, PublicVars)
+	b = appendCardData(append(b, `,"userPrivateData":`...), r.UserPrivateData, PrivateVars)
+	return append(b, "}}"...)
+}
+
+// appendCardData appends d's variables: those named in order first, in
+// that order, then any others sorted (the output is the same for the same
+// variables; sorting all of them cost more than the rest of the answer).
+func appendCardData(b []byte, d *scard.CardDataDto, order []string) []byte {
+	if d == nil {
+		return append(b, "null"...)
+	}
+	b = append(b, `{"cardParamMap":`...)
+	m := d.CardParamMap
+	if m == nil {
+		return append(b, "null}"...)
+	}
+	b = append(b, '{')
+	n := 0
+	add := func(k, v string) {
+		if n > 0 {
+			b = append(b, ',')
+		}
+		n++
+		b = kit.AppendJSONString(b, k)
+		b = kit.AppendJSONString(append(b, ':'), v)
+	}
+	for _, k := range order {
+		if v, ok := m[k]; ok {
+			add(k, v)
+		}
+	}
+	if n < len(m) {
+		var rest []string
+		for k := range m {
+			if !slices.Contains(order, k) {
+				rest = append(rest, k)
+			}
+		}
+		slices.Sort(rest)
+		for _, k := range rest {
+			add(k, m[k])
+		}
+	}
+	return append(b, "}}"...)
 }
 
 // frameTime is when the gateway says the tap happened, or now when the

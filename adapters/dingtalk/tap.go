@@ -86,9 +86,18 @@ type cardCallback struct {
 
 type cardContent struct {
 	CardPrivateData struct {
-		ActionIDs []string       `json:"actionIds"`
-		Params    map[string]any `json:"params"`
+		ActionIDs []string    `json:"actionIds"`
+		Params    *cardParams `json:"params"`
 	} `json:"cardPrivateData"`
+}
+
+// cardParams are the 回传请求 params a tap carries: only the three the
+// adapter reads are decoded (each a string, number or bool; see
+// paramString).
+type cardParams struct {
+	Action any `json:"action"`
+	Value  any `json:"value"`
+	Token  any `json:"token"`
 }
 
 // parseCardCallback extracts the tap from a card callback body. The token,
@@ -114,11 +123,14 @@ func parseCardCallback(data []byte) (cardTap, error) {
 		return cardTap{}, fmt.Errorf("%w: content: %v", errBadTap, err)
 	}
 	p := content.CardPrivateData.Params
+	if p == nil {
+		p = &cardParams{}
+	}
 	t := cardTap{
 		OutTrackID: cb.OutTrackID, UserID: cb.UserID,
-		Action: paramString(p[ParamAction]), Value: paramString(p[ParamValue]),
+		Action: paramString(p.Action), Value: paramString(p.Value),
 	}
-	tok := paramString(p[ParamToken])
+	tok := paramString(p.Token)
 	if tok == "" {
 		// A StandardCard button: everything is in its id.
 		for _, id := range content.CardPrivateData.ActionIDs {
@@ -175,11 +187,8 @@ func (c *Client) handleTap(ctx context.Context, h bot.InteractionHandler, t card
 	if inline {
 		pub, priv := c.cardVars(*reply.Card)
 		markTokens(priv, recipientLocale(to, *reply.Card))
-		res.Public = pub
-		for k, v := range priv {
-			res.Private[k] = v
-		}
-		res.Private["toast"] = reply.Toast
+		priv["toast"] = reply.Toast
+		res.Public, res.Private = pub, priv
 	} else {
 		uctx, ucancel := context.WithTimeout(pctx, updateTimeout)
 		uerr = c.UpdateCard(uctx, to, t.OutTrackID, *reply.Card)

@@ -12,7 +12,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unicode/utf8"
 
 	"github.com/larksuite/oapi-sdk-go/v3/event/dispatcher/callback"
 
@@ -519,14 +518,14 @@ func appendAnswer(b []byte, resp *callback.CardActionTriggerResponse) ([]byte, b
 		b = append(b, `"toast":{`...)
 		sep := false
 		if t.Type != "" {
-			b = appendJSONString(append(b, `"type":`...), t.Type)
+			b = kit.AppendJSONString(append(b, `"type":`...), t.Type)
 			sep = true
 		}
 		if t.Content != "" {
 			if sep {
 				b = append(b, ',')
 			}
-			b = appendJSONString(append(b, `"content":`...), t.Content)
+			b = kit.AppendJSONString(append(b, `"content":`...), t.Content)
 		}
 		b = append(b, '}')
 	}
@@ -538,58 +537,10 @@ func appendAnswer(b []byte, resp *callback.CardActionTriggerResponse) ([]byte, b
 		if resp.Toast != nil {
 			b = append(b, ',')
 		}
-		b = appendJSONString(append(b, `"card":{"type":`...), cd.Type)
+		b = kit.AppendJSONString(append(b, `"card":{"type":`...), cd.Type)
 		b = append(append(append(b, `,"data":`...), raw...), '}')
 	}
 	return append(b, '}', '\n'), true
-}
-
-// appendJSONString appends s as a JSON string, escaped as encoding/json
-// escapes it without HTML escaping: quotes, backslashes, control
-// characters, U+2028 and U+2029; invalid UTF-8 becomes U+FFFD.
-func appendJSONString(b []byte, s string) []byte {
-	const hex = "0123456789abcdef"
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		if c := s[i]; c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(append(b, s[start:i]...), `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		if r == '\u2028' || r == '\u2029' {
-			b = append(append(b, s[start:i]...), '\\', 'u', '2', '0', '2', hex[r&0xf])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	return append(append(b, s[start:]...), '"')
 }
 
 // answerCard hands a tap to h once per event_id and builds the answer:
