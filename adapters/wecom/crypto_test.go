@@ -174,6 +174,27 @@ func layout(msg, rid string, lenField int, pad func(n, i int) byte) []byte {
 
 func goodPad(n, _ int) byte { return byte(n) }
 
+// TestCryptorReusesItsModes: the CBC modes a cryptor reuses start each
+// message at IV = key[:16] again, so every message opens and seals as the
+// first one did.
+func TestCryptorReusesItsModes(t *testing.T) {
+	t.Parallel()
+	vf := loadVectors(t)
+	v := vf.XML.Message
+	cr, err := newCryptor(vf.XML.Token, vf.XML.EncodingAESKey, vf.XML.ReceiveID)
+	require.NoError(t, err)
+	for i, msg := range []string{"first", "<xml>second, longer than one block of thirty-two bytes</xml>", ""} {
+		plain, err := cr.decrypt(v.cipher())
+		require.NoError(t, err, "decrypt %d", i)
+		require.Equal(t, v.Plaintext, string(plain), "decrypt %d", i)
+		sealed, err := cr.encrypt([]byte(msg))
+		require.NoError(t, err, "encrypt %d", i)
+		opened, err := cr.decrypt(sealed)
+		require.NoError(t, err, "open %d", i)
+		require.Equal(t, msg, string(opened), "round trip %d", i)
+	}
+}
+
 func TestCallbackRejected(t *testing.T) {
 	t.Parallel()
 	b := setup(t, "zhangwei")

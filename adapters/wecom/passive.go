@@ -2,6 +2,7 @@ package wecom
 
 import (
 	"crypto/rand"
+	"crypto/sha1"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -90,16 +91,22 @@ func (c *Client) sealPassive(plain []byte) ([]byte, error) {
 	if _, err := rand.Read(nb[:]); err != nil {
 		return nil, fmt.Errorf("wecom: reply nonce: %w", err)
 	}
-	encrypt, err := c.crypto.encrypt(plain)
-	if err != nil {
-		return nil, err
-	}
 	ts := strconv.FormatInt(c.now().Unix(), 10)
 	nonce := hex.EncodeToString(nb[:])
-	sig := c.crypto.signature(ts, nonce, encrypt)
-	w := xmlWriter{b: make([]byte, 0, len(encrypt)+len(sig)+len(ts)+len(nonce)+len(envelopeTags))}
+	// The ciphertext is encoded straight into the envelope (base64 has no
+	// character CDATA would need to split) and signed there.
+	w := xmlWriter{b: make([]byte, 0, c.crypto.sealedLen(len(plain))+2*sha1.Size+len(ts)+len(nonce)+len(envelopeTags))}
 	w.open("xml")
-	w.cdata("Encrypt", encrypt)
+	w.open("Encrypt")
+	w.b = append(w.b, "<![CDATA["...)
+	start := len(w.b)
+	var err error
+	if w.b, err = c.crypto.appendEncrypt(w.b, plain); err != nil {
+		return nil, err
+	}
+	sig := signature(c.crypto.token, ts, nonce, w.b[start:])
+	w.b = append(w.b, "]]>"...)
+	w.close("Encrypt")
 	w.cdata("MsgSignature", sig)
 	w.text("TimeStamp", ts)
 	w.cdata("Nonce", nonce)
