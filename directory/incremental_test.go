@@ -68,15 +68,23 @@ func eventRuns(t *testing.T, db *storetest.DB) []store.DirectorySync {
 	return runs
 }
 
+// synced returns a syncer on a fake clock (09:00 Shanghai, 2 March 2026)
+// that has run its first full sync of orgChart from a live source.
+func synced(t *testing.T, db *storetest.DB) (*directory.Syncer, *liveSource, *clocktest.Clock) {
+	t.Helper()
+	clk := clocktest.New(time.Date(2026, 3, 2, 1, 0, 0, 0, time.UTC))
+	s := directory.NewSyncer(db.DB, directory.Options{Now: clk.Now})
+	src := &liveSource{fakeSource: orgChart()}
+	_, err := s.Sync(context.Background(), src, directory.RunOptions{})
+	require.NoError(t, err)
+	return s, src, clk
+}
+
 func TestChangeEventsApplyLikeASync(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *storetest.DB) {
 		ctx := context.Background()
-		clk := clocktest.New(time.Date(2026, 3, 2, 1, 0, 0, 0, time.UTC))
-		s := directory.NewSyncer(db.DB, directory.Options{Now: clk.Now})
-		src := &liveSource{fakeSource: orgChart()}
-		_, err := s.Sync(ctx, src, directory.RunOptions{})
-		require.NoError(t, err)
+		s, src, clk := synced(t, db)
 		clk.Advance(time.Hour)
 
 		tests := []struct {
@@ -233,18 +241,14 @@ func TestChangeEventsNeverRegress(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *storetest.DB) {
 		ctx := context.Background()
-		clk := clocktest.New(time.Date(2026, 3, 2, 1, 0, 0, 0, time.UTC))
-		s := directory.NewSyncer(db.DB, directory.Options{Now: clk.Now})
-		src := &liveSource{fakeSource: orgChart()}
-		synced := clk.Now()
-		_, err := s.Sync(ctx, src, directory.RunOptions{})
-		require.NoError(t, err)
+		s, src, clk := synced(t, db)
+		syncedAt := clk.Now()
 		clk.Advance(time.Hour)
 
 		// An event from before the last full sync: the sync read later.
 		old := contact.Person{UserID: "wang", EmployeeNo: "E003", Name: "王五（旧）", DeptIDs: []string{"3"}, Active: true}
 		rep, err := s.ApplyChange(ctx, src, contact.Change{Platform: "wecom", EventID: "old", Type: "t", Kind: contact.UserUpsert,
-			UserID: "wang", Person: &old, At: synced.Add(-time.Minute)})
+			UserID: "wang", Person: &old, At: syncedAt.Add(-time.Minute)})
 		require.NoError(t, err)
 		require.Equal(t, directory.ChangeStale, rep.Status)
 		require.Equal(t, "王五", employees(t, db)["E003"].Name)
@@ -295,12 +299,8 @@ func TestInboxKeepsEachEventOnceAndRetries(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *storetest.DB) {
 		ctx := context.Background()
-		clk := clocktest.New(time.Date(2026, 3, 2, 1, 0, 0, 0, time.UTC))
+		s, src, clk := synced(t, db)
 		sched := scheduler.New(db.DB, scheduler.Options{Now: clk.Now, BackoffBase: time.Second, BackoffMax: time.Minute})
-		s := directory.NewSyncer(db.DB, directory.Options{Now: clk.Now})
-		src := &liveSource{fakeSource: orgChart()}
-		_, err := s.Sync(ctx, src, directory.RunOptions{})
-		require.NoError(t, err)
 		(&directory.Changes{Syncer: s, Sources: map[string]directory.Source{"wecom": src}}).Register(sched)
 		inbox := &directory.Inbox{Sched: sched, Now: clk.Now}
 		clk.Advance(time.Hour)
@@ -320,7 +320,7 @@ func TestInboxKeepsEachEventOnceAndRetries(t *testing.T) {
 		require.Equal(t, directory.ChangeKey(ch), *jobs[0].UniqueKey)
 
 		// The read fails: the job is retried with backoff, then applies.
-		_, err = sched.RunDue(ctx)
+		_, err := sched.RunDue(ctx)
 		require.NoError(t, err)
 		require.NoError(t, db.First(&jobs[0], jobs[0].ID).Error)
 		require.Equal(t, store.JobAvailable, jobs[0].State)
