@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/learnloop/learnloop/adapters/dingtalk"
+	"github.com/learnloop/learnloop/adapters/kit/kittest"
 	"github.com/learnloop/learnloop/calendar"
 	"github.com/learnloop/learnloop/calendar/invite"
 )
@@ -23,17 +24,11 @@ func calSetup(t *testing.T) *bundle {
 	return b
 }
 
-func dtEvent(attendees ...string) invite.Event {
-	start := time.Date(2026, 3, 9, 2, 0, 0, 0, time.UTC) // 10:00 Shanghai
-	return invite.Event{Title: "高效沟通", Description: "讲师：赵老师", Location: "3F A", Start: start, End: start.Add(2 * time.Hour),
-		TimeZone: "Asia/Shanghai", Attendees: attendees}
-}
-
 func TestCalendarLifecycle(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	b := calSetup(t)
-	ref, err := b.c.CreateEvent(ctx, "ll-cal-1-dingtalk-abc", dtEvent("u1", "u2"))
+	ref, err := b.c.CreateEvent(ctx, "ll-cal-1-dingtalk-abc", kittest.Event("u1", "u2"))
 	require.NoError(t, err)
 	evs := b.f.calendarEvents()
 	require.Len(t, evs, 1)
@@ -41,18 +36,18 @@ func TestCalendarLifecycle(t *testing.T) {
 	require.Equal(t, "union-hr01", evs[0].Organizer, "in the organizer's primary calendar")
 	require.Equal(t, []string{"union-u1", "union-u2"}, evs[0].Attendees, "attendees by unionId")
 	require.Equal(t, "Asia/Shanghai", evs[0].TimeZone)
-	require.True(t, evs[0].Start.Equal(dtEvent().Start))
+	require.True(t, evs[0].Start.Equal(kittest.Event().Start))
 	_, off := evs[0].Start.Zone()
 	require.Equal(t, 8*3600, off, "dateTime in the session's zone")
 	require.Equal(t, "3F A", evs[0].Location)
 
 	// A retry with the same x-client-token: the same event.
-	again, err := b.c.CreateEvent(ctx, "ll-cal-1-dingtalk-abc", dtEvent("u1", "u2"))
+	again, err := b.c.CreateEvent(ctx, "ll-cal-1-dingtalk-abc", kittest.Event("u1", "u2"))
 	require.NoError(t, err)
 	require.Equal(t, ref, again)
 	require.Len(t, b.f.calendarEvents(), 1)
 
-	ev := dtEvent("u1", "u3")
+	ev := kittest.Event("u1", "u3")
 	ev.Start, ev.End, ev.Location = ev.Start.Add(time.Hour), ev.End.Add(time.Hour), "5F B"
 	require.NoError(t, b.c.UpdateEvent(ctx, ref, ev, []string{"u1", "u2"}))
 	evs = b.f.calendarEvents()
@@ -80,15 +75,15 @@ func TestCalendarErrors(t *testing.T) {
 		code      string
 		retryOK   bool
 	}{
-		{name: "5xx is transient", setup: func(b *bundle) { b.f.fail(path, 502, `{"code":"ServiceUnavailable","message":"busy"}`) }, ev: dtEvent("u1"), code: "ServiceUnavailable", retryOK: true},
+		{name: "5xx is transient", setup: func(b *bundle) { b.f.fail(path, 502, `{"code":"ServiceUnavailable","message":"busy"}`) }, ev: kittest.Event("u1"), code: "ServiceUnavailable", retryOK: true},
 		{name: "throttling is transient", setup: func(b *bundle) {
 			b.f.fail(path, 429, `{"code":"Forbidden.AccessDenied.QpsLimitForApi","message":"qps"}`)
-		}, ev: dtEvent("u1"), code: "Forbidden.AccessDenied.QpsLimitForApi", retryOK: true},
+		}, ev: kittest.Event("u1"), code: "Forbidden.AccessDenied.QpsLimitForApi", retryOK: true},
 		{name: "a missing permission is permanent", setup: func(b *bundle) {
 			b.f.fail(path, 403, `{"code":"Forbidden.AccessDenied.AccessTokenPermissionDenied","message":"没有调用该接口的权限"}`)
-		}, ev: dtEvent("u1"), permanent: true, code: "Forbidden.AccessDenied.AccessTokenPermissionDenied", retryOK: true},
-		{name: "an unknown member is permanent", ev: dtEvent("nobody"), permanent: true},
-		{name: "more than 500 attendees is refused before any call", ev: dtEvent(make([]string, 501)...), permanent: true},
+		}, ev: kittest.Event("u1"), permanent: true, code: "Forbidden.AccessDenied.AccessTokenPermissionDenied", retryOK: true},
+		{name: "an unknown member is permanent", ev: kittest.Event("nobody"), permanent: true},
+		{name: "more than 500 attendees is refused before any call", ev: kittest.Event(make([]string, 501)...), permanent: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -117,7 +112,7 @@ func TestCalendarErrors(t *testing.T) {
 func TestCalendarNeedsOrganizer(t *testing.T) {
 	t.Parallel()
 	b := setup(t, true, nil)
-	_, err := b.c.CreateEvent(context.Background(), "k", dtEvent("u1"))
+	_, err := b.c.CreateEvent(context.Background(), "k", kittest.Event("u1"))
 	require.ErrorIs(t, err, dingtalk.ErrNoOrganizer)
 	var ie *invite.Error
 	require.ErrorAs(t, err, &ie)

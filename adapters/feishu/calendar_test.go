@@ -8,14 +8,9 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/learnloop/learnloop/adapters/kit/kittest"
 	"github.com/learnloop/learnloop/calendar/invite"
 )
-
-func calEvent(attendees ...string) invite.Event {
-	start := time.Date(2026, 3, 9, 2, 0, 0, 0, time.UTC) // 10:00 Shanghai
-	return invite.Event{Title: "高效沟通", Description: "讲师：赵老师", Location: "3F A", Start: start, End: start.Add(2 * time.Hour),
-		TimeZone: "Asia/Shanghai", Attendees: attendees}
-}
 
 func TestCalendarLifecycle(t *testing.T) {
 	t.Parallel()
@@ -23,7 +18,7 @@ func TestCalendarLifecycle(t *testing.T) {
 	f := newFakeFeishu(t, IDTypeUserID)
 	c, logs := testClient(t, f, nil)
 
-	ev := calEvent("u1", "u2")
+	ev := kittest.Event("u1", "u2")
 	ref, err := c.CreateEvent(ctx, "ll-cal-1-feishu-abc", ev)
 	require.NoError(t, err)
 	require.Equal(t, fakePrimaryCalendar, ref.CalendarID, "the app's primary calendar")
@@ -43,7 +38,7 @@ func TestCalendarLifecycle(t *testing.T) {
 	require.Len(t, f.Events(), 1)
 
 	// Moved, online, u2 out and u3 in.
-	ev2 := calEvent("u1", "u3")
+	ev2 := kittest.Event("u1", "u3")
 	ev2.Start, ev2.End, ev2.OnlineURL = ev.Start.Add(time.Hour), ev.End.Add(time.Hour), "https://meeting.example.com/j/1"
 	require.NoError(t, c.UpdateEvent(ctx, ref, ev2, []string{"u1", "u2"}))
 	got = f.Events()
@@ -73,12 +68,12 @@ func TestCalendarAttendeesInChunks(t *testing.T) {
 	for i := range ids {
 		ids[i] = fmt.Sprintf("ou_%04d", i)
 	}
-	_, err := c.CreateEvent(context.Background(), "k", calEvent(ids...))
+	_, err := c.CreateEvent(context.Background(), "k", kittest.Event(ids...))
 	require.NoError(t, err, "2,500 attendees go in three calls of at most 1,000")
 	require.Len(t, f.Events()[0].Attendees, 2500)
 
 	var ie *invite.Error
-	_, err = c.CreateEvent(context.Background(), "k2", calEvent(append(ids, make([]string, 501)...)...))
+	_, err = c.CreateEvent(context.Background(), "k2", kittest.Event(append(ids, make([]string, 501)...)...))
 	require.ErrorAs(t, err, &ie)
 	require.True(t, ie.Permanent, "over 3,000 attendees is refused before any call")
 }
@@ -102,14 +97,14 @@ func TestCalendarErrors(t *testing.T) {
 			f := newFakeFeishu(t, IDTypeUserID)
 			c, _ := testClient(t, f, func(cfg *Config) { cfg.CalendarID = fakePrimaryCalendar })
 			f.FailCalendar(tt.fail)
-			_, err := c.CreateEvent(context.Background(), "k", calEvent("u1"))
+			_, err := c.CreateEvent(context.Background(), "k", kittest.Event("u1"))
 			var ie *invite.Error
 			require.ErrorAs(t, err, &ie)
 			require.Equal(t, tt.permanent, ie.Permanent, err.Error())
 			require.Equal(t, tt.code, ie.Code)
 			require.Empty(t, f.Events())
 			// The next attempt goes through and makes one event.
-			_, err = c.CreateEvent(context.Background(), "k", calEvent("u1"))
+			_, err = c.CreateEvent(context.Background(), "k", kittest.Event("u1"))
 			require.NoError(t, err)
 			require.Len(t, f.Events(), 1)
 		})
@@ -120,7 +115,7 @@ func TestCalendarEmailAttendees(t *testing.T) {
 	t.Parallel()
 	f := newFakeFeishu(t, IDTypeEmail)
 	c, _ := testClient(t, f, nil)
-	_, err := c.CreateEvent(context.Background(), "k", calEvent("a@example.com"))
+	_, err := c.CreateEvent(context.Background(), "k", kittest.Event("a@example.com"))
 	require.NoError(t, err)
 	require.Equal(t, []string{"a@example.com"}, f.Events()[0].Attendees)
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/learnloop/learnloop/adapters/kit/kittest"
 	"github.com/learnloop/learnloop/adapters/wecom"
 	"github.com/learnloop/learnloop/calendar"
 	"github.com/learnloop/learnloop/calendar/invite"
@@ -31,9 +32,8 @@ func TestCalendarLifecycle(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	c, fake := calendarClient(t, "zhangwei", "wangfang")
-	start := time.Date(2026, 3, 2, 2, 0, 0, 0, time.UTC) // 10:00 Shanghai
-	ev := invite.Event{Title: "高效沟通", Description: "讲师：赵老师", Location: "3F A", Start: start, End: start.Add(2 * time.Hour),
-		TimeZone: "Asia/Shanghai", Attendees: []string{"wangfang", "zhangwei"}}
+	ev := kittest.Event("wangfang", "zhangwei")
+	start := ev.Start
 
 	ref, err := c.CreateEvent(ctx, "ll-cal-1-wecom-abc", ev)
 	require.NoError(t, err)

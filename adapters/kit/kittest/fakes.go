@@ -6,8 +6,10 @@ import (
 	"errors"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/learnloop/learnloop/bot"
+	"github.com/learnloop/learnloop/calendar/invite"
 )
 
 // LogBuffer is what the adapters' tests log into: a buffer that takes the
@@ -81,3 +83,12 @@ func (x *Texts) Got() []bot.InboundText {
 
 // Fail makes HandleText fail (true) or answer again (false).
 func (x *Texts) Fail(on bool) { x.fail.Store(on) }
+
+// Event is the adapters' tests' usual class as a calendar invite:
+// 高效沟通, taught by 赵老师 in 3F A, Monday 9 March 2026 10:00–12:00
+// Shanghai, for attendees.
+func Event(attendees ...string) invite.Event {
+	start := time.Date(2026, 3, 9, 2, 0, 0, 0, time.UTC) // 10:00 Shanghai
+	return invite.Event{Title: "高效沟通", Description: "讲师：赵老师", Location: "3F A", Start: start, End: start.Add(2 * time.Hour),
+		TimeZone: "Asia/Shanghai", Attendees: attendees}
+}
