@@ -70,19 +70,6 @@ func jsonNum(id uint64) string { b, _ := json.Marshal(id); return string(b) }
 
 func (b *bundle) runDue(t *testing.T) { t.Helper(); apptest.RunDue(t, b.a) }
 
-func checkinButton(t *testing.T, cards []simulator.Card) bot.Button {
-	t.Helper()
-	for _, c := range cards {
-		for _, btn := range c.Message.Buttons {
-			if btn.Action == bot.ActionCheckin {
-				return btn
-			}
-		}
-	}
-	t.Fatalf("no check-in button in %d cards", len(cards))
-	return bot.Button{}
-}
-
 func TestEndToEndCheckinLoop(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *storetest.DB) {
@@ -116,7 +103,7 @@ func TestEndToEndCheckinLoop(t *testing.T) {
 		}
 
 		// E001 taps three times: one check-in, card updated in place.
-		btn := checkinButton(t, b.a.Sim().Inbox("E001"))
+		btn := apptest.Button(t, bot.ActionCheckin, "", b.a.Sim().Inbox("E001")...)
 		b.clk.Set(time.Date(2026, 3, 2, 1, 47, 0, 0, time.UTC)) // 09:47 Shanghai
 		for i := range 3 {
 			var tr simulator.TapResponse

@@ -99,24 +99,6 @@ func postForm(t *testing.T, form string, vals url.Values) (int, string) {
 	return resp.StatusCode, readAll(t, resp)
 }
 
-func tap(t *testing.T, b *bundle, user string, btn bot.Button) simulator.TapResponse {
-	t.Helper()
-	var tr simulator.TapResponse
-	require.Equal(t, http.StatusOK, b.call(t, "POST", "/sim/api/tap", "", simulator.TapRequest{User: user, Token: btn.Token, Action: btn.Action, Value: btn.Value}, &tr))
-	return tr
-}
-
-func npsButton(t *testing.T, c simulator.Card, score string) bot.Button {
-	t.Helper()
-	for _, btn := range c.Message.Buttons {
-		if btn.Action == bot.ActionNPS && btn.Value == score {
-			return btn
-		}
-	}
-	t.Fatalf("no NPS %s button", score)
-	return bot.Button{}
-}
-
 func deliveredTo(t *testing.T, b *bundle, tpID uint64) []string {
 	t.Helper()
 	var rows []struct{ ExternalID string }
@@ -153,17 +135,17 @@ func TestFeedbackSurveyEndToEnd(t *testing.T) {
 		// E001 answers NPS 9 in the card (a partial response); the same tap
 		// again is a duplicate.
 		c1 := cardWith(t, b, "E001", surveys.KindFeedback)
-		tr := tap(t, b, "E001", npsButton(t, c1, "9"))
+		tr := apptest.Tap(t, b.srv.URL, "E001", apptest.Button(t, bot.ActionNPS, "9", c1))
 		require.True(t, tr.OK)
 		require.False(t, tr.Duplicate)
-		require.True(t, tap(t, b, "E001", npsButton(t, c1, "9")).Duplicate)
+		require.True(t, apptest.Tap(t, b.srv.URL, "E001", apptest.Button(t, bot.ActionNPS, "9", c1)).Duplicate)
 		// E001's button used by someone else changes nothing.
-		require.False(t, tap(t, b, "E003", npsButton(t, c1, "0")).OK)
+		require.False(t, apptest.Tap(t, b.srv.URL, "E003", apptest.Button(t, bot.ActionNPS, "0", c1)).OK)
 		require.Contains(t, cardWith(t, b, "E001", surveys.KindFeedback).Message.Status, "9")
 
 		// E002 taps 10, then completes the form.
 		c2 := cardWith(t, b, "E002", surveys.KindFeedback)
-		require.True(t, tap(t, b, "E002", npsButton(t, c2, "10")).OK)
+		require.True(t, apptest.Tap(t, b.srv.URL, "E002", apptest.Button(t, bot.ActionNPS, "10", c2)).OK)
 		form2 := formURL(t, b, c2)
 		code, body := postForm(t, form2, url.Values{"action": {"submit"}, "q_teacher_satisfaction": {"5"}, "q_course_satisfaction": {"4"},
 			"q_organisation_satisfaction": {"4"}, "q_nps": {"10"}, "q_suggestions": {"多一些案例"}})
@@ -414,13 +396,13 @@ func TestAnonymousNPSInCard(t *testing.T) {
 		// holds (the updated card's form link), so that tap changes nothing.
 		// NPS: promoters 2 (10, 9), passives 1 (8), detractors 3 (3, 5, 0),
 		// n 6 → 100×(2−3)/6 = −16.7.
-		a5nine := npsButton(t, cardWith(t, b, "A5", surveys.KindNPS), "9")
+		a5nine := apptest.Button(t, bot.ActionNPS, "9", cardWith(t, b, "A5", surveys.KindNPS))
 		for id, score := range map[string]string{"A1": "10", "A2": "9", "A3": "8", "A4": "3", "A5": "5", "A6": "0"} {
-			tr := tap(t, b, id, npsButton(t, cardWith(t, b, id, surveys.KindNPS), score))
+			tr := apptest.Tap(t, b.srv.URL, id, apptest.Button(t, bot.ActionNPS, score, cardWith(t, b, id, surveys.KindNPS)))
 			require.True(t, tr.OK, id)
 		}
 		require.Contains(t, cardWith(t, b, "A5", surveys.KindNPS).Message.Status, "5")
-		tr := tap(t, b, "A5", a5nine)
+		tr := apptest.Tap(t, b.srv.URL, "A5", a5nine)
 		require.False(t, tr.OK, "an old card cannot reopen an anonymous answer")
 		require.EqualValues(t, 6, count(t, db, &store.SurveyResponse{}), "one response per person, however often they tap")
 
@@ -485,14 +467,9 @@ func TestRatingAnsweredInTheCard(t *testing.T) {
 		b.clk.Set(time.Date(2026, 3, 2, 3, 0, 1, 0, time.UTC))
 		b.runDue(t)
 		card := cardWith(t, b, "E004", surveys.KindNPS)
-		var four bot.Button
-		for _, btn := range card.Message.Buttons {
-			if btn.Action == bot.ActionRate && btn.Value == "4" {
-				four = btn
-			}
-		}
+		four := apptest.Button(t, bot.ActionRate, "4", card)
 		require.NotEmpty(t, four.Token)
-		tr := tap(t, b, "E004", four)
+		tr := apptest.Tap(t, b.srv.URL, "E004", four)
 		require.True(t, tr.OK)
 		require.Equal(t, "感谢评分 ★★★★☆", cardWith(t, b, "E004", surveys.KindNPS).Message.Status)
 		var rep struct {

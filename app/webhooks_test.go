@@ -13,6 +13,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/learnloop/learnloop/bot"
+	"github.com/learnloop/learnloop/internal/apptest"
 	"github.com/learnloop/learnloop/store"
 	"github.com/learnloop/learnloop/store/storetest"
 	"github.com/learnloop/learnloop/surveys"
@@ -61,7 +63,7 @@ func TestCompletedResponsesAreWebhookEvents(t *testing.T) {
 		b.runDue(t)
 		require.Equal(t, []string{"E001", "E002"}, deliveredTo(t, b, tps[surveys.KindFeedback][0]))
 		c1 := cardWith(t, b, "E001", surveys.KindFeedback)
-		require.True(t, tap(t, b, "E001", npsButton(t, c1, "9")).OK)
+		require.True(t, apptest.Tap(t, b.srv.URL, "E001", apptest.Button(t, bot.ActionNPS, "9", c1)).OK)
 		c2 := cardWith(t, b, "E002", surveys.KindFeedback)
 		code, body := postForm(t, formURL(t, b, c2), url.Values{"action": {"submit"}, "q_teacher_satisfaction": {"5"}, "q_course_satisfaction": {"4"},
 			"q_organisation_satisfaction": {"4"}, "q_nps": {"10"}, "q_suggestions": {"多一些案例"}})

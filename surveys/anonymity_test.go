@@ -121,17 +121,6 @@ func answers(teacher int, comment string) url.Values {
 		"q_nps": {"8"}, "q_suggestions": {comment}, "action": {"submit"}}
 }
 
-func npsButton(t *testing.T, c simulator.Card, v string) bot.Button {
-	t.Helper()
-	for _, b := range c.Message.Buttons {
-		if b.Action == bot.ActionNPS && b.Value == v {
-			return b
-		}
-	}
-	t.Fatalf("no NPS %s button", v)
-	return bot.Button{}
-}
-
 // TestAnonymousAnswersCannotBeLinked answers an anonymous survey the ways
 // people do (card tap then form, form only, saved progress, an edit later, a
 // two-person department), then plays an attacker who holds the whole
@@ -147,8 +136,7 @@ func TestAnonymousAnswersCannotBeLinked(t *testing.T) {
 		// S1 taps 10 in the card, then completes the form from the updated card.
 		at(4, 3)
 		first := w.card(t, "S1")
-		var tr simulator.TapResponse
-		require.Equal(t, http.StatusOK, w.call(t, "POST", "/sim/api/tap", "", simulator.TapRequest{User: "S1", Token: npsButton(t, first, "10").Token, Action: bot.ActionNPS, Value: "10"}, &tr))
+		tr := apptest.Tap(t, w.srv.URL, "S1", apptest.Button(t, bot.ActionNPS, "10", first))
 		require.True(t, tr.OK)
 		at(4, 5)
 		s1form := open(t, trackedForm(t, w.card(t, "S1")))
@@ -160,7 +148,7 @@ func TestAnonymousAnswersCannotBeLinked(t *testing.T) {
 		require.Equal(t, http.StatusSeeOther, post(t, s1form, v))
 		// A tap on the card as first shown (another device) cannot reach the
 		// answer without its key: refused, nothing changes.
-		require.Equal(t, http.StatusOK, w.call(t, "POST", "/sim/api/tap", "", simulator.TapRequest{User: "S1", Token: npsButton(t, first, "0").Token, Action: bot.ActionNPS, Value: "0"}, &tr))
+		tr = apptest.Tap(t, w.srv.URL, "S1", apptest.Button(t, bot.ActionNPS, "0", first))
 		require.False(t, tr.OK)
 
 		// S2, S4 and L1 answer in the form; S3 saves progress only.

@@ -125,7 +125,7 @@ func TestNonRespondentsAreTheEligibleRecipients(t *testing.T) {
 		// A1 answers in full, A2 only starts (the NPS tap in the card).
 		form := open(t, trackedForm(t, cardOf(t, w.a, "A1")))
 		require.Equal(t, http.StatusSeeOther, post(t, form, answers(5, "")))
-		tap := npsButton(t, cardOf(t, w.a, "A2"), "7")
+		tap := apptest.Button(t, bot.ActionNPS, "7", cardOf(t, w.a, "A2"))
 		reply, err := w.a.Router().HandleInteraction(ctx, bot.Interaction{Platform: bot.PlatformSimulator, UserID: "A2", Action: tap.Action, Value: tap.Value, Token: tap.Token, Source: store.SourceCard})
 		require.NoError(t, err)
 		require.True(t, reply.OK)

@@ -1,6 +1,6 @@
 // Package apptest holds what the end-to-end tests of the app, the adapters
 // and the console share: a settable clock, an API client for a test server,
-// and draining due jobs.
+// draining due jobs, and finding and tapping a simulator card's buttons.
 package apptest
 
 import (
