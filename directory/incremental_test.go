@@ -99,7 +99,7 @@ func TestChangeEventsApplyLikeASync(t *testing.T) {
 				change: contact.Change{EventID: "e1", Type: "change_contact/update_user", Kind: contact.UserUpsert, UserID: "wang"},
 				check: func(t *testing.T, rep directory.Report) {
 					require.Equal(t, 1, rep.Updated)
-					e := employees(t, db)["E003"]
+					e := db.Employees(t)["E003"]
 					require.Equal(t, "销售经理", e.Title)
 					require.Equal(t, "销售部", e.Department)
 					var kinds []string
@@ -118,7 +118,7 @@ func TestChangeEventsApplyLikeASync(t *testing.T) {
 				change: contact.Change{EventID: "e2", Type: "change_contact/create_user", Kind: contact.UserUpsert, UserID: "sun"},
 				check: func(t *testing.T, rep directory.Report) {
 					require.Equal(t, 1, rep.Created)
-					e := employees(t, db)["E009"]
+					e := db.Employees(t)["E009"]
 					require.Equal(t, "孙七", e.Name)
 					require.Equal(t, "研发部", e.Department)
 					require.Equal(t, "wecom-zhao", e.ManagerID)
@@ -135,7 +135,7 @@ func TestChangeEventsApplyLikeASync(t *testing.T) {
 				check: func(t *testing.T, rep directory.Report) {
 					require.Equal(t, 1, rep.Linked)
 					require.Zero(t, rep.Created)
-					e := employees(t, db)["csv-qian"]
+					e := db.Employees(t)["csv-qian"]
 					require.Equal(t, "qian", e.WecomID)
 					require.Equal(t, "华东区", e.Department)
 				},
@@ -145,7 +145,7 @@ func TestChangeEventsApplyLikeASync(t *testing.T) {
 				change: contact.Change{EventID: "e4", Type: "change_contact/delete_user", Kind: contact.UserDelete, UserID: "zhao"},
 				check: func(t *testing.T, rep directory.Report) {
 					require.Equal(t, 1, rep.Deactivated)
-					e, ok := employees(t, db)["wecom-zhao"]
+					e, ok := db.Employees(t)["wecom-zhao"]
 					require.True(t, ok)
 					require.False(t, e.Active)
 					var p store.DirectoryPerson
@@ -164,7 +164,7 @@ func TestChangeEventsApplyLikeASync(t *testing.T) {
 					var sales store.DirectoryDepartment
 					require.NoError(t, db.Where("platform = ? AND dept_id = ?", "wecom", "2").Take(&sales).Error)
 					require.Equal(t, "1", sales.ParentID, "an absent parent is unchanged")
-					es := employees(t, db)
+					es := db.Employees(t)
 					require.Equal(t, "市场部", es["E002"].Department)
 					require.Equal(t, "市场部", es["E003"].Department)
 				},
@@ -191,7 +191,7 @@ func TestChangeEventsApplyLikeASync(t *testing.T) {
 				check: func(t *testing.T, rep directory.Report) {
 					require.Zero(t, rep.Created)
 					require.Zero(t, rep.Conflicts)
-					es := employees(t, db)
+					es := db.Employees(t)
 					require.Equal(t, "li.new", es["E002"].WecomID)
 					require.Len(t, es, 6)
 					require.Equal(t, store.DirectoryUpdated, rep.Changes[0].Kind)
@@ -215,14 +215,14 @@ func TestChangeEventsApplyLikeASync(t *testing.T) {
 				tc.check(t, rep)
 
 				// The same event again (a redelivery) changes nothing.
-				before := employees(t, db)
+				before := db.Employees(t)
 				clk.Advance(time.Second)
 				again, err := s.ApplyChange(ctx, src, tc.change)
 				require.NoError(t, err)
 				require.False(t, again.Changed(), "%+v", again)
 				require.Zero(t, again.SyncID)
 				require.Len(t, eventRuns(t, db), runs+1, "nothing new is recorded")
-				after := employees(t, db)
+				after := db.Employees(t)
 				for k, e := range before {
 					require.True(t, e.UpdatedAt.Equal(after[k].UpdatedAt), "%s was written again", k)
 				}
@@ -251,7 +251,7 @@ func TestChangeEventsNeverRegress(t *testing.T) {
 			UserID: "wang", Person: &old, At: syncedAt.Add(-time.Minute)})
 		require.NoError(t, err)
 		require.Equal(t, directory.ChangeStale, rep.Status)
-		require.Equal(t, "王五", employees(t, db)["E003"].Name)
+		require.Equal(t, "王五", db.Employees(t)["E003"].Name)
 
 		// Two events out of order: the newer one (carried, as a platform
 		// that sends the member does) applies, the older one then does not.
@@ -264,20 +264,20 @@ func TestChangeEventsNeverRegress(t *testing.T) {
 			UserID: "wang", Person: &old, At: clk.Now().Add(-2 * time.Minute)})
 		require.NoError(t, err)
 		require.Equal(t, directory.ChangeStale, rep.Status)
-		require.Equal(t, "王五五", employees(t, db)["E003"].Name)
+		require.Equal(t, "王五五", db.Employees(t)["E003"].Name)
 		// A late deletion from before the member was last seen does not
 		// retire them.
 		rep, err = s.ApplyChange(ctx, src, contact.Change{Platform: "wecom", EventID: "d", Type: "t", Kind: contact.UserDelete,
 			UserID: "wang", At: clk.Now().Add(-3 * time.Minute)})
 		require.NoError(t, err)
 		require.Equal(t, directory.ChangeStale, rep.Status)
-		require.True(t, employees(t, db)["E003"].Active)
+		require.True(t, db.Employees(t)["E003"].Active)
 
 		// A deletion of someone the directory never had creates nobody.
 		rep, err = s.ApplyChange(ctx, src, contact.Change{Platform: "wecom", EventID: "x", Type: "t", Kind: contact.UserDelete, UserID: "ghost", At: clk.Now()})
 		require.NoError(t, err)
 		require.Equal(t, directory.ChangeIgnored, rep.Status)
-		require.Len(t, employees(t, db), 4)
+		require.Len(t, db.Employees(t), 4)
 
 		// An update for a member the platform no longer has (and the
 		// directory never had) is a deletion of nobody.
@@ -325,14 +325,14 @@ func TestInboxKeepsEachEventOnceAndRetries(t *testing.T) {
 		require.NoError(t, db.First(&jobs[0], jobs[0].ID).Error)
 		require.Equal(t, store.JobAvailable, jobs[0].State)
 		require.Contains(t, jobs[0].LastError, "45033")
-		require.Equal(t, "销售总监", employees(t, db)["E002"].Title)
+		require.Equal(t, "销售总监", db.Employees(t)["E002"].Title)
 		src.err = nil
 		clk.Advance(time.Minute)
 		_, err = sched.RunDue(ctx)
 		require.NoError(t, err)
 		require.NoError(t, db.First(&jobs[0], jobs[0].ID).Error)
 		require.Equal(t, store.JobCompleted, jobs[0].State)
-		require.Equal(t, "副总裁", employees(t, db)["E002"].Title)
+		require.Equal(t, "副总裁", db.Employees(t)["E002"].Title)
 
 		// A change that can never apply is not retried.
 		require.Error(t, inbox.HandleContactChange(ctx, contact.Change{Platform: "wecom", EventID: "bad", Kind: "user.rename", UserID: "li"}))

@@ -52,17 +52,6 @@ func orgChart() *fakeSource {
 		}}
 }
 
-func employees(t *testing.T, db *storetest.DB) map[string]store.Employee {
-	t.Helper()
-	var es []store.Employee
-	require.NoError(t, db.Find(&es).Error)
-	out := map[string]store.Employee{}
-	for _, e := range es {
-		out[e.ExternalID] = e
-	}
-	return out
-}
-
 func TestSyncCreatesThenChangesNothing(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *storetest.DB) {
@@ -73,7 +62,7 @@ func TestSyncCreatesThenChangesNothing(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, store.DirectorySyncOK, rep.Status)
 		require.Equal(t, 4, rep.Created)
-		es := employees(t, db)
+		es := db.Employees(t)
 		require.Len(t, es, 4)
 		require.Equal(t, "王五", es["E003"].Name)
 		require.Equal(t, "华东区", es["E003"].Department, "the main department (first) names the employee's department")
@@ -92,7 +81,7 @@ func TestSyncCreatesThenChangesNothing(t *testing.T) {
 		require.NoError(t, err)
 		require.False(t, rep.Changed(), "%+v", rep)
 		require.Empty(t, rep.Changes)
-		after := employees(t, db)
+		after := db.Employees(t)
 		for k, e := range before {
 			require.True(t, e.UpdatedAt.Equal(after[k].UpdatedAt), "%s was written again", k)
 		}
@@ -126,7 +115,7 @@ func TestSyncMatchesExistingEmployees(t *testing.T) {
 		require.Equal(t, 3, rep.Linked)
 		require.Equal(t, 1, rep.Created, "only the boss is new")
 		require.Equal(t, 1, rep.Conflicts)
-		es := employees(t, db)
+		es := db.Employees(t)
 		require.Len(t, es, 6)
 		require.Equal(t, "li", es["E002"].WecomID)
 		require.Equal(t, "zhao", es["csv-zhao"].WecomID)
@@ -144,7 +133,7 @@ func TestSyncMatchesExistingEmployees(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, 1, rep.Linked)
 		require.Zero(t, rep.Conflicts)
-		require.Equal(t, "twin", employees(t, db)["twin-b"].WecomID)
+		require.Equal(t, "twin", db.Employees(t)["twin-b"].WecomID)
 		rep, err = s.Sync(ctx, src, directory.RunOptions{})
 		require.NoError(t, err)
 		require.False(t, rep.Changed())
@@ -162,7 +151,7 @@ func TestSyncResignationMovesAndGuards(t *testing.T) {
 		src := orgChart()
 		_, err := s.Sync(ctx, src, directory.RunOptions{})
 		require.NoError(t, err)
-		id := employees(t, db)["E003"].ID
+		id := db.Employees(t)["E003"].ID
 
 		// 王五 moves to 研发部; 李经理 resigns (WeCom stops listing him).
 		src.people[2].DeptIDs = []string{"4"}
@@ -175,7 +164,7 @@ func TestSyncResignationMovesAndGuards(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, store.DirectorySyncPartial, rep.Status)
 		require.Zero(t, rep.Deactivated)
-		require.True(t, employees(t, db)["E002"].Active)
+		require.True(t, db.Employees(t)["E002"].Active)
 		kinds := map[string]int{}
 		for _, c := range rep.Changes {
 			kinds[c.Kind]++
@@ -186,12 +175,12 @@ func TestSyncResignationMovesAndGuards(t *testing.T) {
 		rep, err = s.Sync(ctx, src, directory.RunOptions{DryRun: true})
 		require.NoError(t, err)
 		require.Equal(t, 1, rep.Deactivated)
-		require.True(t, employees(t, db)["E002"].Active, "a dry run writes nothing")
+		require.True(t, db.Employees(t)["E002"].Active, "a dry run writes nothing")
 
 		rep, err = s.Sync(ctx, src, directory.RunOptions{})
 		require.NoError(t, err)
 		require.Equal(t, 1, rep.Deactivated)
-		es := employees(t, db)
+		es := db.Employees(t)
 		require.False(t, es["E002"].Active, "resigned: inactive, not deleted")
 		require.Equal(t, id, es["E003"].ID, "history follows the person")
 		require.Equal(t, "研发部", es["E003"].Department)
@@ -211,7 +200,7 @@ func TestSyncResignationMovesAndGuards(t *testing.T) {
 		src.people = append(src.people, li)
 		rep, err = s.Sync(ctx, src, directory.RunOptions{})
 		require.NoError(t, err)
-		require.True(t, employees(t, db)["E002"].Active)
+		require.True(t, db.Employees(t)["E002"].Active)
 
 		// Everyone but the boss vanishes: over the guard, nobody goes.
 		src.people = src.people[:1]
@@ -219,7 +208,7 @@ func TestSyncResignationMovesAndGuards(t *testing.T) {
 		require.NoError(t, err)
 		require.Zero(t, rep.Deactivated)
 		require.Positive(t, rep.Failures)
-		require.True(t, employees(t, db)["E003"].Active)
+		require.True(t, db.Employees(t)["E003"].Active)
 	})
 }
 
@@ -236,7 +225,7 @@ func TestSyncFailsCleanly(t *testing.T) {
 		require.NoError(t, db.Take(&run).Error)
 		require.Equal(t, store.DirectorySyncFailed, run.Status)
 		require.Contains(t, run.Error, "45009")
-		require.Empty(t, employees(t, db))
+		require.Empty(t, db.Employees(t))
 
 		_, err = s.Sync(context.Background(), &fakeSource{platform: "teams"}, directory.RunOptions{})
 		require.Error(t, err)
@@ -258,7 +247,7 @@ func TestSecondPlatformLinksTheSamePeople(t *testing.T) {
 		rep, err := s.Sync(ctx, fs, directory.RunOptions{})
 		require.NoError(t, err)
 		require.Equal(t, 2, rep.Linked)
-		es := employees(t, db)
+		es := db.Employees(t)
 		require.Equal(t, "ou_li", es["E002"].FeishuID)
 		require.Equal(t, "ou_zhao", es["wecom-zhao"].FeishuID)
 		require.Equal(t, "李经理", es["E002"].Name, "WeCom comes first: it keeps the profile")
@@ -268,6 +257,6 @@ func TestSecondPlatformLinksTheSamePeople(t *testing.T) {
 		fs.people = fs.people[:1]
 		rep, err = s.Sync(ctx, fs, directory.RunOptions{AllowMassDeactivation: true})
 		require.NoError(t, err)
-		require.True(t, employees(t, db)["wecom-zhao"].Active)
+		require.True(t, db.Employees(t)["wecom-zhao"].Active)
 	})
 }

@@ -42,7 +42,7 @@ type anonWorld struct {
 
 func newAnonWorld(t *testing.T, db *storetest.DB) *anonWorld {
 	t.Helper()
-	w := &anonWorld{db: db, clk: apptest.NewClock(time.Date(2026, 3, 2, 1, 0, 0, 0, time.UTC)), people: map[string]store.Employee{}}
+	w := &anonWorld{db: db, clk: apptest.NewClock(time.Date(2026, 3, 2, 1, 0, 0, 0, time.UTC))}
 	w.a, w.srv = apptest.Start(t, db.DB, w.clk, anonSecret, apptest.NoFeedback)
 
 	_, w.survey = feedbackClass(t, w.srv.URL, w.clk, "ANON-2", "合规",
@@ -50,11 +50,7 @@ func newAnonWorld(t *testing.T, db *storetest.DB) *anonWorld {
 		[]string{"S1", "S2", "S3", "S4", "S5", "L1", "L2"}, true)
 	w.clk.Set(time.Date(2026, 3, 2, 4, 0, 1, 0, time.UTC))
 	apptest.RunDue(t, w.a)
-	var es []store.Employee
-	require.NoError(t, db.Find(&es).Error)
-	for _, e := range es {
-		w.people[e.ExternalID] = e
-	}
+	w.people = db.Employees(t)
 	return w
 }
 

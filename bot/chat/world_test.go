@@ -31,7 +31,7 @@ type world struct {
 
 func newWorld(t *testing.T, db *storetest.DB, plan string) *world {
 	t.Helper()
-	w := &world{db: db, clk: apptest.NewClock(time.Date(2026, 3, 2, 1, 0, 0, 0, time.UTC)), people: map[string]store.Employee{}}
+	w := &world{db: db, clk: apptest.NewClock(time.Date(2026, 3, 2, 1, 0, 0, 0, time.UTC))}
 	w.a, w.srv = apptest.Start(t, db.DB, w.clk, "chat-test-link-secret-0123456789", apptest.NoFeedback)
 
 	w.session = apptest.NewSession(t, w.srv.URL, apptest.SessionSpec{
@@ -42,11 +42,7 @@ func newWorld(t *testing.T, db *storetest.DB, plan string) *world {
 		},
 		Roster: "external_id,name,department,platform,locale\nA1,张三,销售,simulator,zh-CN\nA2,李四,销售,simulator,\nE1,Emma,Sales,simulator,en\n",
 	}).ID
-	var es []store.Employee
-	require.NoError(t, db.Find(&es).Error)
-	for _, e := range es {
-		w.people[e.ExternalID] = e
-	}
+	w.people = db.Employees(t)
 	return w
 }
 

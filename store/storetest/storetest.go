@@ -68,6 +68,20 @@ func (db *DB) Replica(t testing.TB, conns int) *gorm.DB {
 	return pool
 }
 
+// Employees returns every employee in db by external id.
+func (db *DB) Employees(t testing.TB) map[string]store.Employee {
+	t.Helper()
+	var es []store.Employee
+	if err := db.Find(&es).Error; err != nil {
+		t.Fatalf("read employees: %v", err)
+	}
+	out := make(map[string]store.Employee, len(es))
+	for _, e := range es {
+		out[e.ExternalID] = e
+	}
+	return out
+}
+
 // mysqlDatabase creates a database with a random name and returns its DSN.
 func mysqlDatabase(t testing.TB) string {
 	t.Helper()
