@@ -8,6 +8,7 @@ import (
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 
+	"github.com/learnloop/learnloop/internal/cut"
 	"github.com/learnloop/learnloop/store"
 	"github.com/learnloop/learnloop/surveys"
 )
@@ -115,7 +116,7 @@ func (s *Service) TriageComment(ctx context.Context, a Actor, surveyID uint64, i
 	if err != nil {
 		return store.CommentTag{}, err
 	}
-	row := store.CommentTag{ResponseID: c.ResponseID, QuestionKey: c.QuestionKey, By: truncate(a.Name, 128), At: s.now()}
+	row := store.CommentTag{ResponseID: c.ResponseID, QuestionKey: c.QuestionKey, By: cut.Runes(a.Name, 128), At: s.now()}
 	detail := map[string]any{"survey": sv.ID, "response": c.ResponseID, "question": c.QuestionKey}
 	var columns []string
 	action := "comment.tag"

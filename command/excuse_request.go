@@ -7,6 +7,7 @@ import (
 
 	"gorm.io/gorm"
 
+	"github.com/learnloop/learnloop/internal/cut"
 	"github.com/learnloop/learnloop/scheduler"
 	"github.com/learnloop/learnloop/store"
 )
@@ -87,7 +88,7 @@ func (s *Service) DecideExcuseRequest(ctx context.Context, a Actor, sessionID, r
 		if req.Reason == "" {
 			note = "请假"
 		}
-		if _, err := s.Excuse(ctx, a, req.SessionID, Person{EmployeeID: req.EmployeeID}, truncateRunes(note, 255)); err != nil {
+		if _, err := s.Excuse(ctx, a, req.SessionID, Person{EmployeeID: req.EmployeeID}, cut.Runes(note, 255)); err != nil {
 			return req, err
 		}
 	}
@@ -120,12 +121,4 @@ func (s *Service) DecideExcuseRequest(ctx context.Context, a Actor, sessionID, r
 	}
 	req.Status, req.DecidedBy, req.DecidedAt = status, a.Name, &now
 	return req, nil
-}
-
-func truncateRunes(s string, n int) string {
-	r := []rune(s)
-	if len(r) <= n {
-		return s
-	}
-	return string(r[:n])
 }

@@ -11,6 +11,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/learnloop/learnloop/bot"
+	"github.com/learnloop/learnloop/internal/cut"
 	"github.com/learnloop/learnloop/plan"
 	"github.com/learnloop/learnloop/scheduler"
 	"github.com/learnloop/learnloop/store"
@@ -362,7 +363,7 @@ func (s *Service) RemindMissing(ctx context.Context, a Actor, sessionID uint64) 
 	var tp store.Touchpoint
 	err = store.Tx(ctx, s.DB, func(tx *gorm.DB) error {
 		tp = store.Touchpoint{Kind: bot.KindMakeupReminder, Template: bot.KindMakeupReminder, Anchor: store.AnchorAbsolute, At: &now,
-			Audience: store.AudienceNotCheckedIn, Status: store.TouchpointScheduled, Note: truncate("ad hoc: "+a.Name, plan.MaxNote)}
+			Audience: store.AudienceNotCheckedIn, Status: store.TouchpointScheduled, Note: cut.Runes("ad hoc: "+a.Name, plan.MaxNote)}
 		if err := s.Planner.Create(ctx, tx, &tp, ss); err != nil {
 			return err
 		}
@@ -385,12 +386,3 @@ var (
 	// ErrNoneMissing: everyone has checked in.
 	ErrNoneMissing = fmt.Errorf("nobody missing: %w", ErrConflict)
 )
-
-// truncate cuts s to at most n characters.
-func truncate(s string, n int) string {
-	r := []rune(s)
-	if len(r) <= n {
-		return s
-	}
-	return string(r[:n])
-}

@@ -11,6 +11,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/learnloop/learnloop/internal/cut"
 	"github.com/learnloop/learnloop/store"
 	"github.com/learnloop/learnloop/text"
 )
@@ -123,8 +124,7 @@ func clip(s string, n int) string {
 	if utf8.RuneCountInString(s) <= n {
 		return s
 	}
-	r := []rune(s)
-	return fmt.Sprintf("%s…", string(r[:n]))
+	return cut.Runes(s, n) + "…"
 }
 
 // auditZones is the zone each entry's detail times are shown in, by object:

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/learnloop/learnloop/console/accounts"
+	"github.com/learnloop/learnloop/internal/cut"
 	"github.com/learnloop/learnloop/store"
 	"github.com/learnloop/learnloop/text"
 )
@@ -54,9 +55,9 @@ func equalTokens(a, b string) bool {
 func clientIP(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
-		return truncate(r.RemoteAddr, 64)
+		return cut.Bytes(r.RemoteAddr, 64)
 	}
-	return truncate(host, 64)
+	return cut.Bytes(host, 64)
 }
 
 // loadViewer resolves the session cookie to a live session of an enabled
@@ -180,14 +181,14 @@ func (c *Console) loginSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ip := clientIP(r)
-	user := truncate(strings.ToLower(d.Username), 64)
+	user := cut.Bytes(strings.ToLower(d.Username), 64)
 	password := r.PostForm.Get("password")
 	if user == "" || password == "" {
 		d.Error = "login.missing"
 		c.renderLogin(w, r, http.StatusUnprocessableEntity, d)
 		return
 	}
-	in, err := c.d.Accounts.SignIn(r.Context(), accounts.Attempt{Username: user, Password: password, IP: ip, UserAgent: truncate(r.UserAgent(), 255)})
+	in, err := c.d.Accounts.SignIn(r.Context(), accounts.Attempt{Username: user, Password: password, IP: ip, UserAgent: cut.Bytes(r.UserAgent(), 255)})
 	switch {
 	case errors.Is(err, accounts.ErrLocked):
 		c.log().Warn("console: sign-in rate limited", "username", user, "ip", ip)

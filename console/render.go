@@ -15,7 +15,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/learnloop/learnloop/plan"
 	"github.com/learnloop/learnloop/store"
@@ -387,16 +386,6 @@ func (c *Console) confirmed(w http.ResponseWriter, r *http.Request, v *viewer, b
 	p.Data = d
 	c.render(w, r, http.StatusOK, "confirm", p)
 	return false
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n]
 }
 
 func pathID(r *http.Request) (uint64, bool) {

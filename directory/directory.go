@@ -16,9 +16,9 @@ import (
 	"context"
 	"errors"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/learnloop/learnloop/directory/contact"
+	"github.com/learnloop/learnloop/internal/cut"
 )
 
 // Platforms a directory can be synced from, in their default priority: an
@@ -49,12 +49,6 @@ type Source interface {
 // ErrNotFound is returned by a Lookup that knows no such person.
 var ErrNotFound = errors.New("no such person in the directory")
 
-// clip cuts s to at most n runes (the column sizes of store.Employee).
-func clip(s string, n int) string {
-	s = strings.TrimSpace(s)
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	r := []rune(s)
-	return string(r[:n])
-}
+// clip is s without its surrounding spaces, cut to at most n runes (the
+// column sizes of store.Employee).
+func clip(s string, n int) string { return cut.Runes(strings.TrimSpace(s), n) }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/xuri/excelize/v2"
 
+	"github.com/learnloop/learnloop/internal/cut"
 	"github.com/learnloop/learnloop/surveys"
 	"github.com/learnloop/learnloop/text"
 )
@@ -283,9 +284,7 @@ func WriteTablesXLSX(w io.Writer, ts []Table) error {
 func sheetName(s string, i int) string {
 	r := strings.NewReplacer("/", " ", "\\", " ", "?", "", "*", "", "[", "(", "]", ")", ":", " ")
 	s = r.Replace(s)
-	if rs := []rune(s); len(rs) > 28 {
-		s = string(rs[:28])
-	}
+	s = cut.Runes(s, 28)
 	if s == "" {
 		s = fmt.Sprintf("Sheet%d", i+1)
 	}

@@ -10,11 +10,11 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-	"unicode/utf8"
 
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 
+	"github.com/learnloop/learnloop/internal/cut"
 	"github.com/learnloop/learnloop/store"
 )
 
@@ -501,14 +501,4 @@ func (s *Scheduler) jobLog(job store.Job) *slog.Logger {
 }
 
 // errorText is err's message cut to maxErrorLen bytes on a rune boundary.
-func errorText(err error) string {
-	msg := err.Error()
-	if len(msg) <= maxErrorLen {
-		return msg
-	}
-	cut := maxErrorLen
-	for cut > 0 && !utf8.RuneStart(msg[cut]) {
-		cut--
-	}
-	return msg[:cut]
-}
+func errorText(err error) string { return cut.Bytes(err.Error(), maxErrorLen) }

@@ -16,6 +16,7 @@ import (
 	"gorm.io/gorm/clause"
 
 	"github.com/learnloop/learnloop/adapters/kit"
+	"github.com/learnloop/learnloop/internal/cut"
 	"github.com/learnloop/learnloop/scheduler"
 	"github.com/learnloop/learnloop/store"
 )
@@ -287,6 +288,10 @@ const (
 	outcomeFailed    = "failed"
 )
 
+// maxAttemptError is how many bytes of a failed attempt's error the log
+// keeps (webhook_attempts.error).
+const maxAttemptError = 1000
+
 // attempt posts one delivery and records the attempt and the delivery's new
 // state in one transaction, a compare-and-set on its attempts so that two
 // holders of the job (one that lost its lease) count an attempt once.
@@ -315,10 +320,10 @@ func (s *Service) attempt(ctx context.Context, d store.WebhookDelivery, ep store
 		rec.Outcome = outcomeSucceeded
 		upd["status"], upd["delivered_at"], upd["last_error"] = store.WebhookSucceeded, now, ""
 	case permanent || d.Attempts+1 >= s.opts.MaxAttempts:
-		rec.Outcome, rec.Error = outcomeFailed, clip(sendErr.Error())
+		rec.Outcome, rec.Error = outcomeFailed, cut.Bytes(sendErr.Error(), maxAttemptError)
 		upd["status"], upd["last_error"] = store.WebhookFailed, rec.Error
 	default:
-		rec.Outcome, rec.Error = outcomeRetry, clip(sendErr.Error())
+		rec.Outcome, rec.Error = outcomeRetry, cut.Bytes(sendErr.Error(), maxAttemptError)
 		upd["last_error"] = rec.Error
 		upd["next_attempt_at"] = now.Add(scheduler.Backoff(d.Attempts+1, s.opts.BackoffBase, s.opts.BackoffMax))
 	}
@@ -380,15 +385,4 @@ func (s *Service) post(ctx context.Context, ep store.WebhookEndpoint, d store.We
 		return resp.StatusCode, fmt.Errorf("receiver answered %d: %s", resp.StatusCode, red.String(string(bytes.TrimSpace(snippet))))
 	}
 	return resp.StatusCode, nil
-}
-
-func clip(s string) string {
-	if len(s) <= 1000 {
-		return s
-	}
-	n := 1000
-	for n > 0 && (s[n]&0xC0) == 0x80 {
-		n--
-	}
-	return s[:n]
 }

@@ -1,0 +1,37 @@
+// Package cut shortens a string to the size of the column or field it is
+// stored in without splitting a character: the one rule for every name,
+// note, address and error text that may be longer than its place.
+package cut
+
+import "unicode/utf8"
+
+// Runes returns s cut to at most n runes (a VARCHAR(n) column counts
+// characters); nothing when n is not positive.
+func Runes(s string, n int) string {
+	if n <= 0 {
+		return ""
+	}
+	seen := 0
+	for i := range s {
+		if seen == n {
+			return s[:i]
+		}
+		seen++
+	}
+	return s
+}
+
+// Bytes returns s cut to at most n bytes on a rune boundary (a text sized
+// in bytes); nothing when n is not positive.
+func Bytes(s string, n int) string {
+	if n <= 0 {
+		return ""
+	}
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}
