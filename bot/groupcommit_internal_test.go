@@ -153,3 +153,77 @@ func TestGroupCommitBatchesGrowUnderLoad(t *testing.T) {
 	require.Equal(t, []int{1, parallelFrom, 3}, sizes)
 	require.Zero(t, g.active)
 }
+
+// TestInlineSQL: the batch's literals are the driver's, and anything that
+// would need escaping is left to the driver.
+func TestInlineSQL(t *testing.T) {
+	t.Parallel()
+	id := uint64(42)
+	at := time.Date(2026, 3, 2, 9, 0, 5, 123_000_000, time.FixedZone("CST", 8*3600))
+	for _, tc := range []struct {
+		name string
+		q    string
+		args []any
+		want string
+		ok   bool
+	}{
+		{"values of a batch", "SELECT ?, ?, ?, ?, ?, ?", []any{uint64(7), "on_time", &id, (*uint64)(nil), at, false},
+			"SELECT 7, 'on_time', 42, NULL, '2026-03-02 01:00:05.123', 0", true},
+		{"whole seconds and the zero time", "SELECT ?, ?, ?", []any{at.Truncate(time.Second), time.Time{}, ""}, "SELECT '2026-03-02 01:00:05', '0000-00-00', ''", true},
+		{"a quote is the driver's", "SELECT ?", []any{"it's"}, "", false},
+		{"a backslash is the driver's", "SELECT ?", []any{`a\b`}, "", false},
+		{"non-ASCII is the driver's", "SELECT ?", []any{"张老师"}, "", false},
+		{"another type is the driver's", "SELECT ?", []any{3.5}, "", false},
+		{"too few arguments", "SELECT ?, ?", []any{uint64(1)}, "", false},
+		{"too many arguments", "SELECT ?", []any{uint64(1), uint64(2)}, "", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			got, ok := inlineSQL(tc.q, tc.args)
+			require.Equal(t, tc.ok, ok)
+			require.Equal(t, tc.want, got)
+		})
+	}
+}
+
+// TestFlushCheckinsStoresEveryValue: a batch of plain values (written as
+// literals) and a batch with a note and a recorder that need escaping
+// (interpolated by the driver) store exactly what their taps carried.
+func TestFlushCheckinsStoresEveryValue(t *testing.T) {
+	t.Parallel()
+	db := storetest.Open(t, store.DriverMySQL)
+	now := time.Date(2026, 3, 2, 1, 0, 0, 0, time.UTC)
+	course := store.Course{Code: "V1", Title: "课程"}
+	require.NoError(t, db.Create(&course).Error)
+	s := store.Session{CourseID: course.ID, Title: "期", StartsAt: now.Add(time.Hour), EndsAt: now.Add(3 * time.Hour), TimeZone: "UTC", Status: store.SessionPlanned}
+	require.NoError(t, db.Create(&s).Error)
+	require.NoError(t, db.First(&s, s.ID).Error)
+	delivery := uint64(99)
+	for _, tc := range []struct {
+		name        string
+		note, by    string
+		deliveryID  *uint64
+		checkedInAt time.Time
+	}{
+		{"plain values: literals", "", "", &delivery, now.Add(1234 * time.Millisecond)},
+		{"escaping needed: the driver", `it's 50% \ "done" 张`, "老师 O'Brien", nil, now.Add(2 * time.Second)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := store.Employee{ExternalID: "V-" + tc.name, Name: "员工", Active: true}
+			require.NoError(t, db.Create(&e).Error)
+			require.NoError(t, db.Create(&store.Enrollment{SessionID: s.ID, EmployeeID: e.ID, Status: store.EnrollInvited}).Error)
+			ci := store.Checkin{SessionID: s.ID, EmployeeID: e.ID, Kind: store.CheckinOnTime, Source: store.SourceCard, Platform: "wecom",
+				DeliveryID: tc.deliveryID, CheckedInAt: tc.checkedInAt, RecordedBy: tc.by, Note: tc.note, CreatedAt: now.Add(5 * time.Millisecond)}
+			p := &pendingCheckin{ci: ci, sessUpdated: s.UpdatedAt.UTC()}
+			flushCheckins(db.DB, []*pendingCheckin{p})
+			require.NoError(t, p.err)
+			require.True(t, p.inserted)
+			var got store.Checkin
+			require.NoError(t, db.First(&got, p.stored.ID).Error)
+			ci.ID = got.ID
+			require.Equal(t, ci.CheckedInAt, got.CheckedInAt.UTC())
+			require.Equal(t, ci.CreatedAt, got.CreatedAt.UTC())
+			require.Equal(t, []any{ci.Kind, ci.Source, ci.Platform, ci.Note, ci.RecordedBy, ci.DeliveryID}, []any{got.Kind, got.Source, got.Platform, got.Note, got.RecordedBy, got.DeliveryID})
+		})
+	}
+}
