@@ -189,15 +189,7 @@ func TestEveryOperationAnswersAsDocumented(t *testing.T) {
 		apptest.RunDue(t, a)
 		// M001 does not answer: the reminder has someone to remind.
 		for user, score := range map[string]string{"E001": "9"} {
-			var btn bot.Button
-			for _, card := range a.Sim().Inbox(user) {
-				for _, b := range card.Message.Buttons {
-					if b.Action == bot.ActionNPS && b.Value == score {
-						btn = b
-					}
-				}
-			}
-			require.NotEmpty(t, btn.Token, "%s has no NPS card", user)
+			btn := apptest.Button(t, bot.ActionNPS, score, a.Sim().Inbox(user)...)
 			var tr simulator.TapResponse
 			r.want(200, "POST", "/sim/api/tap", simulator.TapRequest{User: user, Token: btn.Token, Action: btn.Action, Value: btn.Value}, &tr)
 			require.True(t, tr.OK, user)

@@ -37,20 +37,13 @@ func withFeedback(t *testing.T, w *world, anonymous bool) uint64 {
 // callback path and returns the answer.
 func tapNPS(t *testing.T, w *world, user, v string) simulator.TapResponse {
 	t.Helper()
+	var feedback []simulator.Card
 	for _, c := range w.a.Sim().Inbox(user) {
-		if c.Message.Kind != surveys.KindFeedback {
-			continue
-		}
-		for _, b := range c.Message.Buttons {
-			if b.Action == bot.ActionNPS && b.Value == v {
-				var tr simulator.TapResponse
-				require.Equal(t, http.StatusOK, w.call(t, "POST", "/sim/api/tap", "", simulator.TapRequest{User: user, Token: b.Token, Action: bot.ActionNPS, Value: v}, &tr))
-				return tr
-			}
+		if c.Message.Kind == surveys.KindFeedback {
+			feedback = append(feedback, c)
 		}
 	}
-	t.Fatalf("%s has no NPS %s button", user, v)
-	return simulator.TapResponse{}
+	return apptest.Tap(t, w.srv.URL, user, apptest.Button(t, bot.ActionNPS, v, feedback...))
 }
 
 // comment returns the nps_why answer of the survey's response that has
