@@ -2,7 +2,6 @@ package console_test
 
 import (
 	"bytes"
-	"encoding/json"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -13,8 +12,8 @@ import (
 	"github.com/stretchr/testify/require"
 	"github.com/xuri/excelize/v2"
 
-	"github.com/learnloop/learnloop/adapters/simulator"
 	"github.com/learnloop/learnloop/bot"
+	"github.com/learnloop/learnloop/internal/apptest"
 	"github.com/learnloop/learnloop/store"
 	"github.com/learnloop/learnloop/store/storetest"
 )
@@ -151,21 +150,8 @@ func TestCoordinatorFlowWithoutJavaScript(t *testing.T) {
 // simulator page does.
 func tap(t *testing.T, e *env, user string) {
 	t.Helper()
-	for _, card := range e.a.Sim().Inbox(user) {
-		for _, b := range card.Message.Buttons {
-			if b.Action != bot.ActionCheckin {
-				continue
-			}
-			body, _ := json.Marshal(simulator.TapRequest{User: user, Token: b.Token, Action: b.Action})
-			req, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/sim/api/tap", bytes.NewReader(body))
-			req.Header.Set("Content-Type", "application/json")
-			out := e.client(t).do(req)
-			require.Equal(t, http.StatusOK, out.Code, out.Body)
-			require.Contains(t, out.Body, `"ok":true`)
-			return
-		}
-	}
-	t.Fatalf("no check-in button for %s", user)
+	tr := apptest.Tap(t, e.srv.URL, user, apptest.Button(t, bot.ActionCheckin, "", e.a.Sim().Inbox(user)...))
+	require.True(t, tr.OK, "%s: %+v", user, tr)
 }
 
 func between(s, a, b string) string {
