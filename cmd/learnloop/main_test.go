@@ -28,6 +28,15 @@ func run(t *testing.T, env map[string]string, args ...string) (string, string, e
 	return out.String(), errb.String(), err
 }
 
+// runOK runs the CLI with args, which must succeed, and returns what it
+// printed on stdout.
+func runOK(t *testing.T, env map[string]string, args ...string) string {
+	t.Helper()
+	out, errOut, err := run(t, env, args...)
+	require.NoError(t, err, errOut)
+	return out
+}
+
 // migrated is the environment of the CLI on a new, migrated SQLite
 // database in dir.
 func migrated(t *testing.T, dir string) map[string]string {
@@ -48,8 +57,7 @@ func TestVersionAndConfigMasked(t *testing.T) {
 	require.Contains(t, out, "learnloop")
 
 	env := map[string]string{"LEARNLOOP_SECURITY_LINK_SECRET": "super-secret-link-key-123", "LEARNLOOP_SECURITY_ADMIN_TOKENS": "tok-AAA,tok-BBB"}
-	out, _, err = run(t, env, "config")
-	require.NoError(t, err)
+	out = runOK(t, env, "config")
 	require.NotContains(t, out, "super-secret-link-key-123")
 	require.NotContains(t, out, "tok-AAA")
 	require.Contains(t, out, "******")
@@ -68,11 +76,9 @@ func TestMigrateImportReportOnSQLite(t *testing.T) {
 	_, _, err := run(t, env, "report", "session", "1")
 	require.ErrorContains(t, err, "migrate", "an unmigrated database says what to do")
 
-	out, _, err := run(t, env, "migrate")
-	require.NoError(t, err)
+	out := runOK(t, env, "migrate")
 	require.Contains(t, out, "applied migrations")
-	out, _, err = run(t, env, "migrate", "--status")
-	require.NoError(t, err)
+	out = runOK(t, env, "migrate", "--status")
 	require.Contains(t, out, fmt.Sprintf("schema version %d, latest %d", store.LatestVersion(), store.LatestVersion()))
 
 	bad := filepath.Join(dir, "bad.csv")
@@ -83,8 +89,7 @@ func TestMigrateImportReportOnSQLite(t *testing.T) {
 
 	good := filepath.Join(dir, "good.csv")
 	require.NoError(t, os.WriteFile(good, []byte("external_id,name\nE1,张三\nE2,李四\n"), 0o600))
-	out, _, err = run(t, env, "import", good)
-	require.NoError(t, err)
+	out = runOK(t, env, "import", good)
 	require.Contains(t, out, "imported 2 employees")
 
 	_, _, err = run(t, env, "report", "session", "abc")
@@ -151,10 +156,9 @@ func TestSurveyReportsFromCLI(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	env := migrated(t, dir)
-	out, _, err := run(t, env, "report", "teachers", "--year", "2026")
-	require.NoError(t, err)
+	out := runOK(t, env, "report", "teachers", "--year", "2026")
 	require.Contains(t, out, "保留认证")
-	_, _, err = run(t, env, "report", "survey", "7")
+	_, _, err := run(t, env, "report", "survey", "7")
 	require.ErrorContains(t, err, "not found")
 	_, _, err = run(t, env, "report", "course", "x")
 	require.ErrorContains(t, err, "positive integer")
