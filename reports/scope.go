@@ -162,31 +162,27 @@ func (s Scope) Courses(db, q *gorm.DB) *gorm.DB {
 // checkSession returns an error wrapping ErrForbidden when the actor may
 // not see session id.
 func (s Scope) checkSession(db *gorm.DB, id uint64) error {
-	if s.Actor.Role == "" || s.Actor.Role == store.RoleAdmin {
-		return nil
-	}
-	var n int64
-	if err := s.Sessions(db, db.Table("sessions").Where("sessions.id = ?", id)).Count(&n).Error; err != nil {
-		return fmt.Errorf("reports: check access to session %d: %w", id, err)
-	}
-	if n == 0 {
-		return fmt.Errorf("reports: session %d: %w", id, ErrForbidden)
-	}
-	return nil
+	return s.check("session", id, s.Sessions(db, db.Table("sessions").Where("sessions.id = ?", id)))
 }
 
 // checkCourse returns an error wrapping ErrForbidden when the actor may
 // not see course id.
 func (s Scope) checkCourse(db *gorm.DB, id uint64) error {
+	return s.check("course", id, s.Courses(db, db.Table("courses").Where("courses.id = ?", id)))
+}
+
+// check returns an error wrapping ErrForbidden when the actor is not an
+// admin and visible (what id, in the actor's scope) finds nothing.
+func (s Scope) check(what string, id uint64, visible *gorm.DB) error {
 	if s.Actor.Role == "" || s.Actor.Role == store.RoleAdmin {
 		return nil
 	}
 	var n int64
-	if err := s.Courses(db, db.Table("courses").Where("courses.id = ?", id)).Count(&n).Error; err != nil {
-		return fmt.Errorf("reports: check access to course %d: %w", id, err)
+	if err := visible.Count(&n).Error; err != nil {
+		return fmt.Errorf("reports: check access to %s %d: %w", what, id, err)
 	}
 	if n == 0 {
-		return fmt.Errorf("reports: course %d: %w", id, ErrForbidden)
+		return fmt.Errorf("reports: %s %d: %w", what, id, ErrForbidden)
 	}
 	return nil
 }
