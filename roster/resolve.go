@@ -97,12 +97,21 @@ func Resolve(ctx context.Context, db *gorm.DB, rows []Row, lookups []Lookup) ([]
 		byExt[r.ExternalID] = r.Line
 		out = append(out, r)
 	}
-	one := func(q *gorm.DB) ([]store.Employee, error) {
+	// find is the one employee q finds (nil when none); several are the
+	// row's ambiguous value of col (key), reported, and ok is false.
+	find := func(r Row, q *gorm.DB, col, key, value string) (emp *store.Employee, ok bool, err error) {
 		var es []store.Employee
 		if err := q.Limit(3).Find(&es).Error; err != nil {
-			return nil, fmt.Errorf("look up employee: %w", err)
+			return nil, false, fmt.Errorf("look up employee: %w", err)
 		}
-		return es, nil
+		switch len(es) {
+		case 0:
+			return nil, true, nil
+		case 1:
+			return &es[0], true, nil
+		}
+		bad(r, col, key, quote(value))
+		return nil, false, nil
 	}
 	for _, r := range rows {
 		if r.ExternalID != "" && r.Name != "" {
@@ -122,59 +131,36 @@ func Resolve(ctx context.Context, db *gorm.DB, rows []Row, lookups []Lookup) ([]
 			}
 			continue
 		}
-		var emp *store.Employee
+		var (
+			emp *store.Employee
+			ok  bool
+			err error
+		)
 		col, how := "", ""
 		switch {
-		case r.ExternalID != "":
-			es, err := one(db.Where("external_id = ?", r.ExternalID))
-			if err != nil {
-				return nil, err
-			}
-			if len(es) == 0 {
-				// A 工号 the directory knows under another external id.
-				es, err = one(db.Where("id IN (?)", db.Model(&store.DirectoryPerson{}).Select("employee_id").Where("employee_no = ? AND employee_id <> 0", r.ExternalID)))
-				if err != nil {
-					return nil, err
-				}
-				if len(es) > 1 {
-					bad(r, "external_id", "roster:ambiguous_id", quote(r.ExternalID))
-					continue
-				}
-			}
-			if len(es) == 1 {
-				emp = &es[0]
-			}
+		case r.ExternalID != "": // unique among the employees
 			col = "external_id"
+			emp, ok, err = find(r, db.Where("external_id = ?", r.ExternalID), col, "roster:ambiguous_id", r.ExternalID)
+			if err == nil && emp == nil {
+				// A 工号 the directory knows under another external id.
+				emp, ok, err = find(r, db.Where("id IN (?)", db.Model(&store.DirectoryPerson{}).Select("employee_id").Where("employee_no = ? AND employee_id <> 0", r.ExternalID)),
+					col, "roster:ambiguous_id", r.ExternalID)
+			}
 		case r.Mobile != "":
 			m := NormalizeMobile(r.Mobile)
-			es, err := one(db.Where("mobile IN ?", []string{m, r.Mobile, "+86" + m}))
-			if err != nil {
-				return nil, err
-			}
-			if len(es) > 1 {
-				bad(r, "mobile", "roster:ambiguous_mobile", quote(r.Mobile))
-				continue
-			}
-			if len(es) == 1 {
-				emp = &es[0]
-			}
 			col, how = "mobile", "mobile"
+			emp, ok, err = find(r, db.Where("mobile IN ?", []string{m, r.Mobile, "+86" + m}), col, "roster:ambiguous_mobile", r.Mobile)
 		default:
-			es, err := one(db.Where("LOWER(email) = ?", NormalizeEmail(r.Email)))
-			if err != nil {
-				return nil, err
-			}
-			if len(es) > 1 {
-				bad(r, "email", "roster:ambiguous_email", quote(r.Email))
-				continue
-			}
-			if len(es) == 1 {
-				emp = &es[0]
-			}
 			col, how = "email", "email"
+			emp, ok, err = find(r, db.Where("LOWER(email) = ?", NormalizeEmail(r.Email)), col, "roster:ambiguous_email", r.Email)
+		}
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			continue
 		}
 		if emp == nil && how != "" {
-			var err error
 			emp, err = lookupOnPlatforms(ctx, db, &r, how, lookups)
 			if err != nil {
 				errs = append(errs, RowError{Line: r.Line, Column: col, Code: CodeUnresolved, Message: err.Error()}) // the lookup's words, as they are
