@@ -26,7 +26,7 @@ type ClickRecorder struct {
 	log *slog.Logger
 	max int
 
-	// soloUpTo is the largest open batch that waits for the busy writer
+	// soloUpTo is the largest open batch that waits for the busy writers
 	// rather than waking an idle one (see next).
 	soloUpTo int
 
@@ -76,22 +76,24 @@ var ErrRecorderClosed = errors.New("click recorder closed")
 
 // Click recorder defaults (measured with bench.BenchmarkLinkRedirect, see
 // bench/README.md): an INSERT costs MariaDB about as much CPU as 20 of its
-// rows, so fewer, larger batches leave more of the machine to the requests.
-// Two writers, but the second starts only on a batch of more than
-// clickSoloUpTo clicks: a lone click or a trickle is one writer's, and in a
-// storm the two INSERTs commit side by side (InnoDB flushes their log
-// together), which hides a commit's latency. At 100 clients the batches are
-// ≈ 26 clicks with the second writer from 17 on, ≈ 42 from 65 on; the
-// median ratio of bench.BenchmarkLinkRedirect on a quiet machine was 0.58
-// against 0.55, back to back (stop 22). Three writers' batches were 18.
+// rows, so fewer, larger batches leave more of the machine to the requests;
+// but each click waits on its batch's commit, so INSERTs side by side hide
+// that latency. A lone click or a trickle is one writer's; while one or two
+// writers are busy another starts only on a batch of more than
+// clickSoloUpTo clicks. At 100 clients the batches are ≈ 30 clicks. In
+// stop 23, with the three policies rotated round by round in one process
+// (21 rounds each, load 7–21): three writers from 33 clicks on gave a
+// median ratio of 0.57 against 0.48 for two from 17 on (stop 22's setting);
+// two from 33 on 0.52; thresholds of 48 and 64 (batches of 40–46) were no
+// better.
 const (
-	clickWriters  = 2
+	clickWriters  = 3
 	clickMaxBatch = 256
-	clickSoloUpTo = 16
+	clickSoloUpTo = 32
 )
 
 // NewClickRecorder starts a recorder writing batches of up to 256 clicks:
-// while one INSERT commits, the next batch gathers.
+// while one INSERT commits, the next batch gathers (see clickWriters).
 func NewClickRecorder(st ClickStore, log *slog.Logger) *ClickRecorder {
 	return newClickRecorder(st, log, clickWriters, clickMaxBatch)
 }

@@ -186,30 +186,33 @@ func (f *fakeClicks) sizes() (n []int, sum int) {
 }
 
 // TestClickRecorderBatches: clicks that arrive while the writer is busy
-// are one INSERT; the second writer starts only on a batch above soloUpTo
-// clicks; batches stop at max; a failed INSERT fails every click of its
+// are one INSERT; another writer starts only on a batch above soloUpTo
+// clicks, while there is an idle one; batches stop at max; a failed INSERT fails every click of its
 // batch; Close writes what is queued and refuses what comes after.
 func TestClickRecorderBatches(t *testing.T) {
 	t.Parallel()
 	boom := errors.New("boom")
 	for _, tc := range []struct {
 		name    string
+		writers int
 		clicks  int // recorded while the first INSERT is held
 		max     int
 		err     error
 		batches []int // INSERT sizes, after the held one
 	}{
-		{"gathered into one", 10, 256, nil, []int{10}},
+		{"gathered into one", 2, 10, 256, nil, []int{10}},
 		// The second writer's INSERT is held too: the rest gather behind both.
-		{"above soloUpTo a second writer starts", 70, 256, nil, []int{clickSoloUpTo + 1, 70 - clickSoloUpTo - 1}},
-		{"stops at max", 12, 5, nil, []int{5, 5, 2}},
-		{"a lone click is written at once", 0, 256, nil, nil},
-		{"a failed INSERT fails its batch", 3, 256, boom, []int{3}},
+		{"above soloUpTo a second writer starts", 2, 70, 256, nil, []int{clickSoloUpTo + 1, 70 - clickSoloUpTo - 1}},
+		// Two held INSERTs: the third writer starts above soloUpTo too.
+		{"above soloUpTo a third writer starts", 3, 70, 256, nil, []int{clickSoloUpTo + 1, clickSoloUpTo + 1, 70 - 2*(clickSoloUpTo+1)}},
+		{"stops at max", 2, 12, 5, nil, []int{5, 5, 2}},
+		{"a lone click is written at once", 2, 0, 256, nil, nil},
+		{"a failed INSERT fails its batch", 2, 3, 256, boom, []int{3}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			f := &fakeClicks{err: tc.err, hold: make(chan struct{})}
-			r := newClickRecorder(f, nil, 2, tc.max)
+			r := newClickRecorder(f, nil, tc.writers, tc.max)
 			first := make(chan error, 1)
 			go func() { first <- r.Record(context.Background(), store.Click{DeliveryID: 1}) }()
 			require.Eventually(t, func() bool {
