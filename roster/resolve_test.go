@@ -47,10 +47,17 @@ func seedDirectory(t *testing.T, db *storetest.DB) {
 		{ExternalID: "E003", Name: "王五", Department: "华东区", Email: "wang@example.com", WecomID: "wang", Active: true},
 		{ExternalID: "E004", Name: "赵六", Department: "研发部", WecomID: "zhao", Active: true},
 		{ExternalID: "E005", Name: "离职", Department: "华东区", Active: true},
-		{ExternalID: "twin-a", Name: "甲", Mobile: "13700000007", Active: true},
-		{ExternalID: "twin-b", Name: "乙", Mobile: "13700000007", Active: true},
+		{ExternalID: "twin-a", Name: "甲", Mobile: "13700000007", Email: "twin@example.com", Active: true},
+		{ExternalID: "twin-b", Name: "乙", Mobile: "13700000007", Email: "twin@example.com", Active: true},
 	} {
 		require.NoError(t, db.Create(&e).Error)
+	}
+	// The directory gives both twins the 工号 D100.
+	for _, ext := range []string{"twin-a", "twin-b"} {
+		var e store.Employee
+		require.NoError(t, db.Where("external_id = ?", ext).First(&e).Error)
+		p := store.DirectoryPerson{Platform: "wecom", UserID: ext, EmployeeID: e.ID, EmployeeNo: "D100", Name: e.Name, Active: true, Hash: ext, SyncedAt: now}
+		require.NoError(t, db.Create(&p).Error)
 	}
 	require.NoError(t, db.Model(&store.Employee{}).Where("external_id = ?", "E005").Update("active", false).Error)
 }
@@ -105,13 +112,15 @@ func TestRosterRowsThatCannotBeResolved(t *testing.T) {
 			",,13700000007,,\n" + // two employees share it
 			",,13999999999,,\n" + // nobody
 			"E999,,,,\n" + // unknown 工号 without a name
-			",,,,财务部\n")) // unknown department
+			",,,,财务部\n" + // unknown department
+			",,,TWIN@example.com,\n" + // two employees share it
+			"D100,,,,\n")) // the directory's 工号 of two employees
 		require.NoError(t, err)
 		_, err = roster.Resolve(ctx, db.DB, rows, nil)
 		var ve *roster.ValidationError
 		require.ErrorAs(t, err, &ve)
-		require.Len(t, ve.Rows, 4)
-		for i, want := range []string{"mobile", "mobile", "name", "department_tree"} {
+		require.Len(t, ve.Rows, 6)
+		for i, want := range []string{"mobile", "mobile", "name", "department_tree", "email", "external_id"} {
 			require.Equal(t, i+2, ve.Rows[i].Line)
 			require.Equal(t, want, ve.Rows[i].Column)
 			code := roster.CodeUnresolved
