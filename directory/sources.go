@@ -42,6 +42,34 @@ func each[T any](ctx context.Context, n int, items []T, fn func(T)) {
 	wg.Wait()
 }
 
+// byDepartment reads the members of each department of depts with n
+// workers (read; a department it cannot read is reported to fail as
+// "department ID") and returns each person once, in the order first seen.
+// person turns a member into its Person, false to leave the member out; it
+// is called for one member at a time.
+func byDepartment[M any](ctx context.Context, n int, depts []Department, fail func(string, error),
+	read func(Department) ([]M, error), person func(M) (Person, bool)) []Person {
+	var mu sync.Mutex
+	seen := map[string]bool{}
+	out := []Person{}
+	each(ctx, n, depts, func(d Department) {
+		ms, err := read(d)
+		if err != nil {
+			fail("department "+d.ID, err)
+			return
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		for _, m := range ms {
+			if p, ok := person(m); ok && !seen[p.UserID] { // a member of several departments once
+				seen[p.UserID] = true
+				out = append(out, p)
+			}
+		}
+	})
+	return out
+}
+
 // numbered is the Departments of a platform that numbers its departments
 // (WeCom, DingTalk): ids in decimal, and no parent for a root (parent 0, or
 // a department its own parent).
@@ -164,42 +192,28 @@ func (s *feishuSource) Departments(ctx context.Context) ([]Department, error) {
 }
 
 func (s *feishuSource) People(ctx context.Context, depts []Department, fail func(string, error)) ([]Person, error) {
-	var mu sync.Mutex
-	byID := map[string]*Person{}
-	var order []string
 	raw := map[string]string{} // RawID → ID, for managers
-	each(ctx, s.n, depts, func(d Department) {
-		ms, err := s.c.DepartmentMembers(ctx, d.ID)
-		if err != nil {
-			fail("department "+d.ID, err)
-			return
+	out := byDepartment(ctx, s.n, depts, fail, func(d Department) ([]feishu.DirectoryMember, error) {
+		return s.c.DepartmentMembers(ctx, d.ID)
+	}, func(m feishu.DirectoryMember) (Person, bool) {
+		if m.ID == "" {
+			fail(m.RawID, errNoReceiveID)
+			return Person{}, false
 		}
-		mu.Lock()
-		defer mu.Unlock()
-		for _, m := range ms {
-			if m.ID == "" {
-				fail(m.RawID, errors.New("member has no id of the configured receive id type (check the app's contact scopes)"))
-				continue
-			}
-			raw[m.RawID] = m.ID
-			if byID[m.ID] != nil {
-				continue // a member of several departments
-			}
-			p := feishuPerson(m)
-			byID[m.ID] = &p
-			order = append(order, m.ID)
-		}
+		raw[m.RawID] = m.ID
+		return feishuPerson(m), true
 	})
-	out := make([]Person, 0, len(order))
-	for _, id := range order {
-		p := *byID[id]
-		if p.ManagerID != "" {
-			p.ManagerID = raw[p.ManagerID]
+	for i := range out {
+		if out[i].ManagerID != "" {
+			out[i].ManagerID = raw[out[i].ManagerID]
 		}
-		out = append(out, p)
 	}
 	return out, ctx.Err()
 }
+
+// errNoReceiveID is a Feishu member without an id of the receive id type
+// the app is configured with.
+var errNoReceiveID = errors.New("member has no id of the configured receive id type (check the app's contact scopes)")
 
 func feishuPerson(m feishu.DirectoryMember) Person {
 	return Person{UserID: m.ID, EmployeeNo: m.EmployeeNo, Name: m.Name, Title: m.JobTitle, City: m.City, Mobile: m.Mobile,
@@ -214,7 +228,7 @@ func (s *feishuSource) Member(ctx context.Context, id string) (Person, error) {
 		return Person{}, err
 	}
 	if m.ID == "" {
-		return Person{}, errors.New("member has no id of the configured receive id type (check the app's contact scopes)")
+		return Person{}, errNoReceiveID
 	}
 	return feishuPerson(m), nil
 }
@@ -241,52 +255,29 @@ func (s *dingtalkSource) Departments(ctx context.Context) ([]Department, error) 
 }
 
 func (s *dingtalkSource) People(ctx context.Context, depts []Department, fail func(string, error)) ([]Person, error) {
-	var mu sync.Mutex
-	byID := map[string]*Person{}
-	var order []string
-	each(ctx, s.n, depts, func(d Department) {
+	out := byDepartment(ctx, s.n, depts, fail, func(d Department) ([]dingtalk.DirectoryMember, error) {
 		var id int64
 		if _, err := fmt.Sscan(d.ID, &id); err != nil {
-			fail("department "+d.ID, err)
-			return
+			return nil, err
 		}
-		ms, err := s.c.DepartmentMembers(ctx, id)
-		if err != nil {
-			fail("department "+d.ID, err)
-			return
-		}
-		mu.Lock()
-		defer mu.Unlock()
-		for _, m := range ms {
-			if m.UserID == "" || byID[m.UserID] != nil {
-				continue
-			}
-			p := dingtalkPerson(m)
-			byID[m.UserID] = &p
-			order = append(order, m.UserID)
-		}
-	})
-	// The list may leave the manager out: ask for those.
-	var need []string
-	for _, id := range order {
-		if byID[id].ManagerID == "" {
-			need = append(need, id)
+		return s.c.DepartmentMembers(ctx, id)
+	}, func(m dingtalk.DirectoryMember) (Person, bool) { return dingtalkPerson(m), m.UserID != "" })
+	// The list may leave the manager out: ask for those (each worker writes
+	// its own people only).
+	var need []int
+	for i, p := range out {
+		if p.ManagerID == "" {
+			need = append(need, i)
 		}
 	}
-	each(ctx, s.n, need, func(id string) {
-		mgr, err := s.c.UserManager(ctx, id)
+	each(ctx, s.n, need, func(i int) {
+		mgr, err := s.c.UserManager(ctx, out[i].UserID)
 		if err != nil {
-			fail(id, fmt.Errorf("read manager: %w", err))
+			fail(out[i].UserID, fmt.Errorf("read manager: %w", err))
 			return
 		}
-		mu.Lock()
-		byID[id].ManagerID = mgr
-		mu.Unlock()
+		out[i].ManagerID = mgr
 	})
-	out := make([]Person, 0, len(order))
-	for _, id := range order {
-		out = append(out, *byID[id])
-	}
 	return out, ctx.Err()
 }
 
