@@ -156,10 +156,7 @@ func newSharedRate(l Limiter, appKey string, rate float64, burst int) *sharedRat
 // wait books n units (one card, or one person of a work notification) and
 // sleeps until they may go.
 func (s *sharedRate) wait(ctx context.Context, n int) error {
-	req := ratelimit.Request{Bands: []ratelimit.Band{s.band}, Weight: max(n, 1), MaxWait: sharedMaxWait}
-	if dl, ok := ctx.Deadline(); ok {
-		req.MaxWait = max(0, min(req.MaxWait, dl.Sub(s.l.Now())))
-	}
+	req := ratelimit.Request{Bands: []ratelimit.Band{s.band}, Weight: max(n, 1), MaxWait: kit.MaxWait(ctx, sharedMaxWait, s.l.Now())}
 	g, err := s.l.Reserve(ctx, req)
 	if err != nil {
 		return fmt.Errorf("dingtalk: rate limit: %w", err)

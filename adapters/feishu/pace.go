@@ -75,8 +75,7 @@ type pacer struct {
 	last     time.Time
 	reserved int
 
-	cooldownUntil time.Time
-	strikes       int
+	cool kit.Cooldown
 }
 
 func newPacer(l Limits) *pacer {
@@ -85,6 +84,7 @@ func newPacer(l Limits) *pacer {
 		perMin: newWindow(l.AppPerMinute, time.Minute),
 		userN:  l.UserPerSecond,
 		users:  map[string]*window{},
+		cool:   kit.Cooldown{Base: baseCooldown, Max: maxCooldown},
 	}
 }
 
@@ -97,8 +97,8 @@ func (p *pacer) reserve(now time.Time, key string) time.Time {
 	if p.last.After(t) {
 		t = p.last
 	}
-	if p.cooldownUntil.After(t) {
-		t = p.cooldownUntil
+	if u := p.cool.Until(); u.After(t) {
+		t = u
 	}
 	t = p.perSec.earliest(t)
 	t = p.perMin.earliest(t)
@@ -141,13 +141,7 @@ func (p *pacer) throttled(now time.Time) time.Duration {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if now.Before(p.cooldownUntil) {
-		return p.cooldownUntil.Sub(now)
-	}
-	p.strikes++
-	d := min(baseCooldown<<min(p.strikes-1, 10), maxCooldown)
-	p.cooldownUntil = now.Add(d)
-	return d
+	return p.cool.Strike(now)
 }
 
 // ok ends the strikes after a request Feishu accepted.
@@ -157,7 +151,7 @@ func (p *pacer) ok() {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.strikes = 0
+	p.cool.Clear()
 }
 
 // wait reserves a slot for key and sleeps until it comes.
@@ -243,10 +237,7 @@ func (s *shared) request(key string) ratelimit.Request {
 // wait books a shared slot for key and sleeps until it comes.
 func (s *shared) wait(ctx context.Context, key string) error {
 	req := s.request(key)
-	req.MaxWait = sharedMaxWait
-	if dl, ok := ctx.Deadline(); ok {
-		req.MaxWait = max(0, min(req.MaxWait, dl.Sub(s.l.Now())))
-	}
+	req.MaxWait = kit.MaxWait(ctx, sharedMaxWait, s.l.Now())
 	g, err := s.l.Reserve(ctx, req)
 	if err != nil {
 		return fmt.Errorf("rate limit: %w", err)

@@ -2,7 +2,8 @@
 // de-duplication (Dedup), the access-token cache that drops a token the
 // platform refused (TokenCache, WithToken), redaction of secrets and tokens
 // from URLs, errors and logs (Redactor), bounded calls into SDKs that take no
-// context (Bounded), and the one-way tap helper (CountUpdate). Package
+// context (Bounded), the pacers' sleep, cooldown and shared-wait limit
+// (Sleep, Cooldown, MaxWait), and the one-way tap helper (CountUpdate). Package
 // kittest is the conformance suite every adapter runs against its fake.
 //
 // The kit knows no platform: each adapter keeps its own wire formats,

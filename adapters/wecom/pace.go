@@ -69,12 +69,14 @@ type pacer struct {
 	day      string
 	dayCount int
 
-	cooldownUntil time.Time
-	strikes       int
+	cool kit.Cooldown
 }
 
 func newPacer(now func() time.Time, dailyQuota int) *pacer {
-	return &pacer{now: now, users: map[string][]time.Time{}, tokens: appBurst, quota: dailyQuota}
+	return &pacer{
+		now: now, users: map[string][]time.Time{}, tokens: appBurst, quota: dailyQuota,
+		cool: kit.Cooldown{Base: baseCooldown, Max: maxCooldown},
+	}
 }
 
 // reserve returns how long to wait before user can be sent to. With commit
@@ -90,8 +92,8 @@ func (p *pacer) reserve(user string, commit bool) (time.Duration, error) {
 			wait = d
 		}
 	}
-	if now.Before(p.cooldownUntil) {
-		later(p.cooldownUntil.Sub(now))
+	if u := p.cool.Until(); now.Before(u) {
+		later(u.Sub(now))
 	}
 	if p.quota > 0 {
 		day := now.In(china).Format("2006-01-02")
@@ -161,23 +163,15 @@ func (p *pacer) refill(now time.Time) {
 }
 
 // throttled records a frequency errcode: every send waits for a cooldown
-// that doubles with each strike.
+// that doubles with each strike (sends already in flight when the first
+// refusal came are the same strike).
 func (p *pacer) throttled() time.Duration {
 	if p.shared != nil {
 		return p.shared.throttled()
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	now := p.now()
-	if now.Before(p.cooldownUntil) {
-		// Sends already in flight when the first refusal came: the same
-		// burst, not a new strike.
-		return p.cooldownUntil.Sub(now)
-	}
-	p.strikes++
-	d := min(baseCooldown<<min(p.strikes-1, 10), maxCooldown)
-	p.cooldownUntil = now.Add(d)
-	return d
+	return p.cool.Strike(p.now())
 }
 
 // ok resets the cooldown strikes after a successful call.
@@ -188,7 +182,7 @@ func (p *pacer) ok() {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.strikes = 0
+	p.cool.Clear()
 }
 
 // unreserve gives back the daily-quota person-time of a send WeCom refused.
@@ -303,11 +297,7 @@ func (c *Client) acquireShared(ctx context.Context, user string, commit bool) er
 	s := c.pace.shared
 	now := s.l.Now()
 	req := s.request(user, now)
-	limit := maxWait
-	if dl, ok := ctx.Deadline(); ok {
-		limit = min(limit, dl.Sub(now))
-	}
-	req.MaxWait = max(limit, 0)
+	req.MaxWait = kit.MaxWait(ctx, maxWait, now)
 	var (
 		g   ratelimit.Grant
 		err error
