@@ -320,8 +320,10 @@ func take(ctx context.Context, db *gorm.DB, dst any, id uint64, what string) err
 	return nil
 }
 
-// planErr turns the Planner's refusals into this package's errors.
-func planErr(err error) error {
+// PlanError turns the Planner's refusals into this package's errors (an
+// *InvalidError for the field touchpoint, ErrConflict), for the front
+// doors that call the Planner themselves, as the commands do.
+func PlanError(err error) error {
 	if errors.Is(err, plan.ErrInvalid) {
 		return &InvalidError{Fields: []FieldError{{Field: "touchpoint", Code: CodeBadValue, Args: []any{err.Error()}, Message: err.Error()}}}
 	}

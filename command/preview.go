@@ -30,7 +30,7 @@ func (s *Service) PreviewTouchpoint(ctx context.Context, a Actor, sessionID, id 
 	}
 	fires, err := s.Planner.Fires(ctx, d.Touchpoint, d.Session, n)
 	if err != nil {
-		return nil, planErr(err)
+		return nil, PlanError(err)
 	}
 	return fires, nil
 }
@@ -62,7 +62,7 @@ func (s *Service) PreviewVariants(ctx context.Context, a Actor, sessionID, id ui
 	}
 	out := DraftVariants{Touchpoint: d.Touchpoint, Session: d.Session}
 	if out.Variants, err = s.Planner.VariantFires(ctx, d.Touchpoint, d.Session, vs); err != nil {
-		return out, planErr(err)
+		return out, PlanError(err)
 	}
 	return out, nil
 }
@@ -107,7 +107,7 @@ func (s *Service) draft(ctx context.Context, a Actor, sessionID, id uint64, in T
 		return draft{}, err
 	}
 	if err := s.Planner.Validate(tp); err != nil {
-		return draft{}, planErr(err)
+		return draft{}, PlanError(err)
 	}
 	return draft{Touchpoint: tp, Session: ss, variants: vs}, nil
 }

@@ -134,7 +134,7 @@ func (s *Service) CreateSurvey(ctx context.Context, a Actor, sessionID uint64, i
 		return SurveyResult{}, &InvalidError{Fields: []FieldError{{Field: "definition", Code: CodeBadValue, Args: []any{err.Error()}, Message: err.Error()}}}
 	}
 	if err != nil {
-		return SurveyResult{}, planErr(err)
+		return SurveyResult{}, PlanError(err)
 	}
 	return res, nil
 }

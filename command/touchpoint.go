@@ -243,7 +243,7 @@ func (s *Service) CreateTouchpoint(ctx context.Context, a Actor, sessionID uint6
 		}
 		return s.audit(tx, a, "touchpoint.create", fmt.Sprintf("touchpoint:%d", tp.ID), detail)
 	})
-	return tp, planErr(err)
+	return tp, PlanError(err)
 }
 
 // UpdateTouchpoint changes touchpoint id and reschedules it.
@@ -284,7 +284,7 @@ func (s *Service) UpdateTouchpoint(ctx context.Context, a Actor, id uint64, in T
 		}
 		return s.audit(tx, a, "touchpoint.update", fmt.Sprintf("touchpoint:%d", tp.ID), detail)
 	})
-	return tp, planErr(err)
+	return tp, PlanError(err)
 }
 
 // DeleteTouchpoint removes touchpoint id (one with deliveries is
@@ -299,7 +299,7 @@ func (s *Service) DeleteTouchpoint(ctx context.Context, a Actor, id uint64) erro
 		}
 		return s.audit(tx, a, "touchpoint.delete", fmt.Sprintf("touchpoint:%d", id), nil)
 	})
-	return planErr(err)
+	return PlanError(err)
 }
 
 // SetPaused pauses (or resumes) touchpoint id.
@@ -319,7 +319,7 @@ func (s *Service) SetPaused(ctx context.Context, a Actor, id uint64, paused bool
 		}
 		return s.audit(tx, a, action, fmt.Sprintf("touchpoint:%d", id), nil)
 	})
-	return tp, planErr(err)
+	return tp, PlanError(err)
 }
 
 // SendNow fires touchpoint id now (plan.Planner.SendNow); detail joins the
@@ -330,7 +330,7 @@ func (s *Service) SendNow(ctx context.Context, a Actor, id uint64, detail map[st
 	}
 	job, err := s.Planner.SendNow(ctx, id)
 	if err != nil {
-		return job, planErr(err)
+		return job, PlanError(err)
 	}
 	d := map[string]any{"job": job.ID}
 	for k, v := range detail {
@@ -371,7 +371,7 @@ func (s *Service) RemindMissing(ctx context.Context, a Actor, sessionID uint64) 
 			map[string]any{"kind": tp.Kind, "anchor": tp.Anchor, "at": tp.At, "audience": tp.Audience, "note": tp.Note, "ad_hoc": true})
 	})
 	if err != nil {
-		return tp, 0, planErr(err)
+		return tp, 0, PlanError(err)
 	}
 	if _, err := s.SendNow(ctx, a, tp.ID, map[string]any{"missing": len(missing)}); err != nil {
 		return tp, 0, err

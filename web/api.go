@@ -13,7 +13,6 @@ import (
 	"github.com/learnloop/learnloop/bot"
 	"github.com/learnloop/learnloop/campaigns"
 	"github.com/learnloop/learnloop/command"
-	"github.com/learnloop/learnloop/plan"
 	"github.com/learnloop/learnloop/roster"
 	"github.com/learnloop/learnloop/sendtime"
 	"github.com/learnloop/learnloop/store"
@@ -42,7 +41,7 @@ func (s *Server) api() http.Handler {
 	mux.HandleFunc("GET /touchpoints/{id}", opID(s, http.StatusOK, s.getTouchpoint))
 	mux.HandleFunc("PATCH /touchpoints/{id}", opIDBody(s, http.StatusOK, s.patchTouchpoint))
 	mux.HandleFunc("DELETE /touchpoints/{id}", opNoContent(s, s.deleteTouchpoint))
-	mux.HandleFunc("GET /touchpoints/{id}/preview", withID(s.previewTouchpoint))
+	mux.HandleFunc("GET /touchpoints/{id}/preview", opID(s, http.StatusOK, s.previewTouchpoint))
 	mux.HandleFunc("POST /touchpoints/{id}/send-now", opID(s, http.StatusAccepted, s.sendNow))
 	mux.HandleFunc("POST /touchpoints/{id}/pause", opID(s, http.StatusOK, s.pauseTouchpoint(true)))
 	mux.HandleFunc("POST /touchpoints/{id}/resume", opID(s, http.StatusOK, s.pauseTouchpoint(false)))
@@ -559,19 +558,6 @@ var sessionFields = map[string]string{
 // touchpointFields names the touchpoint fields as the API spells them.
 var touchpointFields = map[string]string{"offset": "offset_minutes", "best_from": "best_from_minutes", "best_to": "best_to_minutes"}
 
-func (s *Server) planError(w http.ResponseWriter, r *http.Request, err error) {
-	switch {
-	case errors.Is(err, plan.ErrInvalid):
-		invalid(w, []fieldError{{"touchpoint", command.CodeBadValue, err.Error()}})
-	case errors.Is(err, plan.ErrNotFound):
-		apiError(w, http.StatusNotFound, "not_found", err.Error(), nil)
-	case errors.Is(err, plan.ErrConflict):
-		apiError(w, http.StatusConflict, "conflict", err.Error(), nil)
-	default:
-		s.internal(w, r, err)
-	}
-}
-
 // listTouchpoints lists a session's touchpoints as the API shows them.
 func (s *Server) listTouchpoints(ctx context.Context, a command.Actor, id uint64, p command.Page) ([]touchpointJSON, error) {
 	tps, err := s.commands().ListTouchpoints(ctx, a, id, p)
@@ -616,59 +602,72 @@ func (s *Server) deleteTouchpoint(r *http.Request, id uint64) error {
 	return s.commands().DeleteTouchpoint(r.Context(), asActor(r), id)
 }
 
-func (s *Server) previewTouchpoint(w http.ResponseWriter, r *http.Request, id uint64) {
+// previewJSON is a touchpoint's next fires, and each variant's when it
+// has variants.
+type previewJSON struct {
+	TouchpointID uint64            `json:"touchpoint_id"`
+	TimeZone     string            `json:"time_zone"`
+	Fires        []fireJSON        `json:"fires"`
+	Variants     []variantFireJSON `json:"variants,omitempty"`
+}
+
+// fireJSON is one fire of a touchpoint's preview.
+type fireJSON struct {
+	Due      time.Time        `json:"due"`
+	At       time.Time        `json:"at"`
+	Local    string           `json:"local"`
+	Moved    bool             `json:"moved_by_quiet_hours"`
+	SendTime *sendtime.Choice `json:"send_time,omitempty"`
+	Basis    string           `json:"send_time_basis,omitempty"`
+}
+
+// localTime is t as a preview shows it in the session's zone.
+func localTime(t time.Time, loc *time.Location) string {
+	return t.In(loc).Format("2006-01-02 15:04 MST")
+}
+
+// basisOf says why a learned send time was chosen, in both languages;
+// nothing for a fixed time.
+func basisOf(ch *sendtime.Choice) string {
+	if ch == nil {
+		return ""
+	}
+	return ch.Explain().Bilingual()
+}
+
+func (s *Server) previewTouchpoint(r *http.Request, id uint64) (previewJSON, error) {
 	n := 5
 	if q := r.URL.Query().Get("n"); q != "" {
 		v, err := strconv.Atoi(q)
 		if err != nil || v < 1 || v > 50 {
-			apiError(w, http.StatusBadRequest, "bad_query", text.T(text.EN, "web:detail.bad_n"), nil)
-			return
+			return previewJSON{}, badQuery("web:detail.bad_n")
 		}
 		n = v
 	}
 	tp, err := s.commands().Touchpoint(r.Context(), asActor(r), id)
 	if err != nil {
-		s.commandError(w, r, err)
-		return
+		return previewJSON{}, err
 	}
 	sv, err := s.commands().Session(r.Context(), asActor(r), tp.SessionID)
 	if err != nil {
-		s.commandError(w, r, err)
-		return
+		return previewJSON{}, err
 	}
 	ss := sv.Session
 	fires, err := s.Planner.Fires(r.Context(), tp, ss, n)
 	if err != nil {
-		s.planError(w, r, err)
-		return
+		return previewJSON{}, command.PlanError(err)
 	}
 	loc := bot.SessionLocation(ss)
-	type fire struct {
-		Due      time.Time        `json:"due"`
-		At       time.Time        `json:"at"`
-		Local    string           `json:"local"`
-		Moved    bool             `json:"moved_by_quiet_hours"`
-		SendTime *sendtime.Choice `json:"send_time,omitempty"`
-		Basis    string           `json:"send_time_basis,omitempty"`
-	}
-	out := make([]fire, 0, len(fires))
+	out := previewJSON{TouchpointID: id, TimeZone: loc.String(), Fires: make([]fireJSON, 0, len(fires))}
 	for _, f := range fires {
-		fj := fire{Due: f.Due, At: f.At, Local: f.At.In(loc).Format("2006-01-02 15:04 MST"), Moved: f.Moved(), SendTime: f.SendTime}
-		if f.SendTime != nil {
-			fj.Basis = f.SendTime.Explain().Bilingual()
-		}
-		out = append(out, fj)
+		out.Fires = append(out.Fires, fireJSON{Due: f.Due, At: f.At, Local: localTime(f.At, loc), Moved: f.Moved(), SendTime: f.SendTime, Basis: basisOf(f.SendTime)})
 	}
-	body := map[string]any{"touchpoint_id": id, "time_zone": loc.String(), "fires": out}
 	if tp.Variants > 0 {
-		vs, err := s.variantFires(r.Context(), tp, ss)
-		if err != nil {
-			s.planError(w, r, err)
-			return
+		if out.Variants, err = s.variantFires(r.Context(), tp, ss); err != nil {
+			return previewJSON{}, command.PlanError(err)
 		}
-		body["variants"] = vs
 	}
-	writeJSON(w, http.StatusOK, body)
+	return out, nil
 }
 
 // sendNowJSON is the job a send-now enqueued.

@@ -115,10 +115,8 @@ func (s *Server) variantFires(ctx context.Context, tp store.Touchpoint, ss store
 	loc := bot.SessionLocation(ss)
 	out := make([]variantFireJSON, len(fires))
 	for i, f := range fires {
-		out[i] = variantFireJSON{Name: f.Variant.Name, Timing: f.Variant.Timing, At: f.Fire.At, Local: f.Fire.At.In(loc).Format("2006-01-02 15:04 MST"), SendTime: f.Fire.SendTime}
-		if f.Fire.SendTime != nil {
-			out[i].Basis = f.Fire.SendTime.Explain().Bilingual()
-		}
+		out[i] = variantFireJSON{Name: f.Variant.Name, Timing: f.Variant.Timing, At: f.Fire.At, Local: localTime(f.Fire.At, loc),
+			SendTime: f.Fire.SendTime, Basis: basisOf(f.Fire.SendTime)}
 	}
 	return out, nil
 }
