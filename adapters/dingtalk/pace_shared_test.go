@@ -6,13 +6,13 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/learnloop/learnloop/adapters/dingtalk"
+	"github.com/learnloop/learnloop/adapters/kit/kittest"
 	"github.com/learnloop/learnloop/bot"
 	"github.com/learnloop/learnloop/ratelimit"
 	"github.com/learnloop/learnloop/ratelimit/ratelimittest"
@@ -58,35 +58,15 @@ func sharedClients(t *testing.T, f *fakeDT, db *storetest.DB) []*dingtalk.Client
 // sendCards sends n cards from three workers per client.
 func sendCards(t *testing.T, clients []*dingtalk.Client, n int) {
 	t.Helper()
-	queue := make(chan int, n)
-	for i := range n {
-		queue <- i
-	}
-	close(queue)
-	var wg sync.WaitGroup
-	errs := make(chan error, n)
-	for w := range 3 * len(clients) {
+	kittest.Pool{Workers: 3 * len(clients)}.Run(t, n, func(ctx context.Context, w, i int) error {
 		c := clients[w%len(clients)]
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range queue {
-				to := bot.Recipient{UserID: fmt.Sprintf("dt%03d", i%50)}
-				if err := c.Wait(context.Background(), to); err != nil {
-					errs <- err
-					continue
-				}
-				if _, err := c.Send(context.Background(), to, checkinMessage(fmt.Sprint("shared-", i), i)); err != nil {
-					errs <- err
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		require.NoError(t, err)
-	}
+		to := bot.Recipient{UserID: fmt.Sprintf("dt%03d", i%50)}
+		if err := c.Wait(ctx, to); err != nil {
+			return err
+		}
+		_, err := c.Send(ctx, to, checkinMessage(fmt.Sprint("shared-", i), i))
+		return err
+	})
 }
 
 // TestSharedPacingThreeReplicas: three replicas on one database send 300

@@ -2,15 +2,13 @@ package feishu
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/learnloop/learnloop/adapters/kit"
+	"github.com/learnloop/learnloop/adapters/kit/kittest"
 	"github.com/learnloop/learnloop/bot"
 	"github.com/learnloop/learnloop/ratelimit"
 	"github.com/learnloop/learnloop/ratelimit/ratelimittest"
@@ -42,48 +40,18 @@ func replicaClients(t *testing.T, f *fakeFeishu, db *storetest.DB, clk *ratelimi
 	return out
 }
 
-// sendAll sends one card per job from workersPerReplica workers on each
-// client; a *RateLimitError waits until its Until (virtual time) and tries
-// again, as the job's retry would. done is called as each worker ends.
-func sendAll(t *testing.T, clients []*Client, users []string, sleep func(context.Context, time.Duration) error, now func() time.Time, done func()) {
+// sendAll sends one card per user from workersPerReplica workers on each
+// client; a *RateLimitError waits until its Until on pool's clock and
+// tries again, as the job's retry would.
+func sendAll(t *testing.T, clients []*Client, users []string, pool kittest.Pool) {
 	t.Helper()
-	queue := make(chan int, len(users))
-	for i := range users {
-		queue <- i
-	}
-	close(queue)
-	var (
-		wg   sync.WaitGroup
-		mu   sync.Mutex
-		errs []error
-	)
-	for w := range len(clients) * workersPerReplica {
-		c := clients[w%len(clients)]
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			defer done()
-			ctx := context.Background()
-			for i := range queue {
-				for attempt := 0; ; attempt++ {
-					_, err := c.Send(ctx, bot.Recipient{UserID: users[i]}, checkinMessage(fmt.Sprint("k-", i)))
-					var rl *RateLimitError
-					if errors.As(err, &rl) && attempt < 50 {
-						_ = sleep(ctx, rl.Until.Sub(now()))
-						continue
-					}
-					if err != nil {
-						mu.Lock()
-						errs = append(errs, err)
-						mu.Unlock()
-					}
-					break
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	require.NoError(t, errors.Join(errs...))
+	pool.Workers = len(clients) * workersPerReplica
+	pool.RetryAt = kittest.Until(func(e *RateLimitError) time.Time { return e.Until })
+	pool.Retries = 50
+	pool.Run(t, len(users), func(ctx context.Context, w, i int) error {
+		_, err := clients[w%len(clients)].Send(ctx, bot.Recipient{UserID: users[i]}, checkinMessage(fmt.Sprint("k-", i)))
+		return err
+	})
 }
 
 // TestSharedPacingThreeReplicas: three replicas share one database and send
@@ -107,7 +75,7 @@ func TestSharedPacingThreeReplicas(t *testing.T) {
 		f.now = clk.Now
 		start := clk.Now()
 		clients := replicaClients(t, f, db, clk)
-		sendAll(t, clients, users, clk.Sleep, clk.Now, clk.Done)
+		sendAll(t, clients, users, kittest.Pool{Sleep: clk.Sleep, Now: clk.Now, Done: clk.Done})
 
 		f.mu.Lock()
 		defer f.mu.Unlock()
@@ -140,7 +108,7 @@ func TestPerProcessPacingOverrunsWithReplicas(t *testing.T) {
 		users[i] = fmt.Sprint("ou_", i)
 	}
 	clients := replicaClients(t, f, nil, nil)
-	sendAll(t, clients, users, kit.Sleep, time.Now, func() {})
+	sendAll(t, clients, users, kittest.Pool{})
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	var all []time.Time

@@ -2,16 +2,15 @@ package wecom
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/learnloop/learnloop/adapters/kit/kittest"
 	"github.com/learnloop/learnloop/bot"
 	"github.com/learnloop/learnloop/ratelimit"
 	"github.com/learnloop/learnloop/ratelimit/ratelimittest"
@@ -64,47 +63,24 @@ type job struct {
 // again, as the job's retry would.
 func (r *sharedRun) send(t *testing.T, jobs []job) {
 	t.Helper()
-	queue := make(chan job, len(jobs))
-	for _, j := range jobs {
-		queue <- j
+	pool := kittest.Pool{
+		Workers: 3 * workersPerReplica,
+		RetryAt: kittest.Until(func(e *RateLimitError) time.Time { return e.Until }),
+		Retries: 100,
+		Sleep:   r.clk.Sleep, Now: r.clk.Now, Done: r.clk.Done,
 	}
-	close(queue)
-	var (
-		wg   sync.WaitGroup
-		mu   sync.Mutex
-		errs []error
-	)
-	for w := range 3 * workersPerReplica {
-		c := r.clients[w%3]
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			defer r.clk.Done()
-			ctx := context.Background()
-			for j := range queue {
-				to := bot.Recipient{UserID: j.user}
-				for attempt := 0; ; attempt++ {
-					err := c.Wait(ctx, to)
-					if err == nil {
-						_, err = c.Send(ctx, to, checkinMessage(t, j.key))
-					}
-					var rl *RateLimitError
-					if errors.As(err, &rl) && attempt < 100 {
-						_ = r.clk.Sleep(ctx, rl.Until.Sub(r.clk.Now()))
-						continue
-					}
-					if err != nil {
-						mu.Lock()
-						errs = append(errs, fmt.Errorf("%s: %w", j.key, err))
-						mu.Unlock()
-					}
-					break
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	require.NoError(t, errors.Join(errs...))
+	pool.Run(t, len(jobs), func(ctx context.Context, w, i int) error {
+		c, j := r.clients[w%3], jobs[i]
+		to := bot.Recipient{UserID: j.user}
+		err := c.Wait(ctx, to)
+		if err == nil {
+			_, err = c.Send(ctx, to, checkinMessage(t, j.key))
+		}
+		if err != nil {
+			return fmt.Errorf("%s: %w", j.key, err)
+		}
+		return nil
+	})
 }
 
 // TestSharedPacingThreeReplicas: three replicas share one database and send

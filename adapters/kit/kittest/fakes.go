@@ -4,10 +4,15 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"sync/atomic"
+	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
+
+	"github.com/learnloop/learnloop/adapters/kit"
 	"github.com/learnloop/learnloop/bot"
 	"github.com/learnloop/learnloop/calendar/invite"
 )
@@ -91,4 +96,92 @@ func Event(attendees ...string) invite.Event {
 	start := time.Date(2026, 3, 9, 2, 0, 0, 0, time.UTC) // 10:00 Shanghai
 	return invite.Event{Title: "高效沟通", Description: "讲师：赵老师", Location: "3F A", Start: start, End: start.Add(2 * time.Hour),
 		TimeZone: "Asia/Shanghai", Attendees: attendees}
+}
+
+// Pool is the delivery job's workers as the adapters' shared-pacing tests
+// play them: Workers goroutines take jobs from one queue, and a job held
+// back by the platform's rate limit (RetryAt) waits until the time the
+// error names and is tried again, as the job's retry would.
+type Pool struct {
+	// Workers is how many goroutines send.
+	Workers int
+	// RetryAt reports when a job that failed with err is tried again, and
+	// whether it is (Until builds it from an adapter's RateLimitError);
+	// nil: never, every error fails the test.
+	RetryAt func(err error) (time.Time, bool)
+	// Retries bounds how often one job is tried again.
+	Retries int
+	// Sleep and Now are the clock a retry waits on (the replica tests'
+	// virtual one); nil: kit.Sleep and time.Now.
+	Sleep func(ctx context.Context, d time.Duration) error
+	Now   func() time.Time
+	// Done, when set, is called as each worker ends (a virtual clock's
+	// Done, so that it stops waiting for that worker).
+	Done func()
+}
+
+// Until is a Pool's RetryAt for an adapter's rate-limit error type E: a
+// job whose error is an E is tried again at until of it.
+func Until[E error](until func(E) time.Time) func(err error) (time.Time, bool) {
+	return func(err error) (time.Time, bool) {
+		var e E
+		if errors.As(err, &e) {
+			return until(e), true
+		}
+		return time.Time{}, false
+	}
+}
+
+// Run sends jobs 0 to n-1 with send (worker is the goroutine's number, for
+// picking its replica) and fails t with every job's error left after the
+// retries.
+func (p Pool) Run(t testing.TB, n int, send func(ctx context.Context, worker, job int) error) {
+	t.Helper()
+	sleep, now := p.Sleep, p.Now
+	if sleep == nil {
+		sleep = kit.Sleep
+	}
+	if now == nil {
+		now = time.Now
+	}
+	queue := make(chan int, n)
+	for i := range n {
+		queue <- i
+	}
+	close(queue)
+	var (
+		wg   sync.WaitGroup
+		mu   sync.Mutex
+		errs []error
+	)
+	for w := range p.Workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if p.Done != nil {
+				defer p.Done()
+			}
+			ctx := context.Background()
+			for i := range queue {
+				for attempt := 0; ; attempt++ {
+					err := send(ctx, w, i)
+					if err == nil {
+						break
+					}
+					if p.RetryAt != nil && attempt < p.Retries {
+						if at, ok := p.RetryAt(err); ok {
+							_ = sleep(ctx, at.Sub(now()))
+							continue
+						}
+					}
+					mu.Lock()
+					errs = append(errs, fmt.Errorf("job %d: %w", i, err))
+					mu.Unlock()
+					break
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	require.NoError(t, errors.Join(errs...))
 }
