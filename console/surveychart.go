@@ -5,6 +5,7 @@ import (
 	"html/template"
 	"strings"
 
+	"github.com/learnloop/learnloop/internal/cut"
 	"github.com/learnloop/learnloop/text"
 )
 
@@ -109,12 +110,7 @@ func behaviourChart(lang text.Locale, rows []beforeNow) template.HTML {
 		fmt.Fprintf(&b, `<line x1="%.1f" x2="%.1f" y1="0" y2="%.1f" class="c-grid"/><text x="%.1f" y="%.1f" class="c-axis" text-anchor="middle">%d</text>`,
 			x(float64(v)), x(float64(v)), legendY-16, x(float64(v)), legendY-4, v)
 	}
-	short := func(s string) string {
-		if rs := []rune(s); len(rs) > 14 {
-			return string(rs[:13]) + "…"
-		}
-		return s
-	}
+	short := func(s string) string { return cut.Ellipsis(s, 14) }
 	for i, r := range rows {
 		y := float64(i) * rowH
 		fmt.Fprintf(&b, `<text x="%.0f" y="%.1f" class="c-axis" text-anchor="end"><title>%s</title>%s</text>`, labelW-6, y+barH+4,

@@ -3,9 +3,7 @@ package reports
 import (
 	"strings"
 	"time"
-	"unicode/utf8"
 
-	"github.com/learnloop/learnloop/internal/cut"
 	"github.com/learnloop/learnloop/surveys"
 	"github.com/learnloop/learnloop/text"
 )
@@ -114,12 +112,4 @@ func oneLine(s string) string {
 		return s
 	}
 	return strings.Join(strings.Fields(s), " ")
-}
-
-// truncate shortens s to at most n runes.
-func truncate(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	return cut.Runes(s, n-1) + "…"
 }

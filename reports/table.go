@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/learnloop/learnloop/internal/cut"
 	"github.com/learnloop/learnloop/store"
 	"github.com/learnloop/learnloop/text"
 )
@@ -108,7 +109,7 @@ func (r *SessionReport) WriteTable(w io.Writer, langTag string) error {
 			for _, p := range t.Platforms {
 				top := ""
 				if p.TopErrorCount > 0 {
-					top = fmt.Sprintf("%s %s ×%d", oneLine(p.TopErrorCode), truncate(oneLine(p.TopErrorMessage), 60), p.TopErrorCount)
+					top = fmt.Sprintf("%s %s ×%d", oneLine(p.TopErrorCode), cut.Ellipsis(oneLine(p.TopErrorMessage), 60), p.TopErrorCount)
 				}
 				prows = append(prows, []string{strconv.FormatUint(t.ID, 10), p.Platform, strconv.Itoa(p.Total),
 					strconv.Itoa(p.Sent), strconv.Itoa(p.Failed), strconv.Itoa(p.Dropped), strconv.Itoa(p.Pending), strings.TrimSpace(top)})

@@ -303,7 +303,7 @@ func WriteTablesText(w io.Writer, ts []Table) error {
 		for k, r := range t.Rows {
 			rows[k] = make([]string, len(r))
 			for j, c := range r {
-				rows[k][j] = truncate(oneLine(c.String()), 60)
+				rows[k][j] = cut.Ellipsis(oneLine(c.String()), 60)
 			}
 		}
 		writeGrid(&b, t.Header, rows)

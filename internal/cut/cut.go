@@ -21,6 +21,18 @@ func Runes(s string, n int) string {
 	return s
 }
 
+// Ellipsis returns s cut to at most n runes for display, its last rune
+// "…" when it was cut; nothing when n is not positive.
+func Ellipsis(s string, n int) string {
+	if n <= 0 {
+		return ""
+	}
+	if c := Runes(s, n); len(c) < len(s) {
+		return Runes(c, n-1) + "…"
+	}
+	return s
+}
+
 // Bytes returns s cut to at most n bytes on a rune boundary (a text sized
 // in bytes); nothing when n is not positive.
 func Bytes(s string, n int) string {
