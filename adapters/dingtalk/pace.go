@@ -71,11 +71,7 @@ func (c *Client) pause(d time.Duration) {
 	}
 	c.pauseMu.Unlock()
 	if s := c.limit.shared; s != nil && d > 0 {
-		ctx, cancel := context.WithTimeout(context.Background(), sharedWriteTimeout)
-		defer cancel()
-		if _, err := s.l.Hold(ctx, s.band.Key, d, d); err != nil {
-			c.log.Warn("dingtalk: cannot share the quota pause with other replicas", "err", err)
-		}
+		kit.Hold(s.l, c.log, s.band.Key, d, d)
 	}
 }
 
@@ -130,8 +126,6 @@ const (
 	// longer wait (a pause after a quota error, a long queue) is a
 	// transient error the delivery job retries.
 	sharedMaxWait = 90 * time.Second
-	// sharedWriteTimeout bounds recording a pause.
-	sharedWriteTimeout = 5 * time.Second
 )
 
 // sharedRate is the send bucket in the database: a GCRA band with the

@@ -245,7 +245,7 @@ func New(cfg Config, opts ...Option) (*Client, error) {
 	c.secrets = kit.NewRedactor(cfg.AppSecret, cfg.VerificationToken, cfg.EncryptKey).Track(c.tokens.Recent)
 	c.pace = newPacer(cfg.Limits)
 	if c.limiter != nil {
-		c.pace.shared = newShared(c.limiter, cfg.AppID, cfg.Limits)
+		c.pace.shared = newShared(c.limiter, c.log, cfg.AppID, cfg.Limits)
 	}
 	c.seen = kit.NewDedup[*callback.CardActionTriggerResponse](7*time.Hour, 100_000, c.now)
 	c.contactSeen = kit.NewDedup[struct{}](7*time.Hour, 50_000, c.now)

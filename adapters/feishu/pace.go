@@ -3,6 +3,7 @@ package feishu
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"sync"
 	"time"
 
@@ -212,14 +213,15 @@ func (e *RateLimitError) Error() string {
 // shared is the pacer's state in the database.
 type shared struct {
 	l      Limiter
+	log    *slog.Logger
 	app    string
 	limits Limits
 	// sleep waits d or until ctx is done (tests use a virtual clock).
 	sleep func(ctx context.Context, d time.Duration) error
 }
 
-func newShared(l Limiter, appID string, limits Limits) *shared {
-	return &shared{l: l, app: "feishu:" + kit.KeyPart(appID, 100), limits: limits, sleep: kit.Sleep}
+func newShared(l Limiter, log *slog.Logger, appID string, limits Limits) *shared {
+	return &shared{l: l, log: log, app: "feishu:" + kit.KeyPart(appID, 100), limits: limits, sleep: kit.Sleep}
 }
 
 // request is what one API request to key takes (key "": app quotas only).
@@ -250,11 +252,5 @@ func (s *shared) wait(ctx context.Context, key string) error {
 
 // throttled holds every request of the app, on every replica.
 func (s *shared) throttled() time.Duration {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	d, err := s.l.Hold(ctx, s.app+":1s", baseCooldown, maxCooldown)
-	if err != nil {
-		return baseCooldown // the send is retried by its job; only the shared pause is missing
-	}
-	return d
+	return kit.Hold(s.l, s.log, s.app+":1s", baseCooldown, maxCooldown)
 }

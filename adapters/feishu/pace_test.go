@@ -3,6 +3,8 @@ package feishu
 import (
 	"context"
 	"fmt"
+	"io"
+	"log/slog"
 	"testing"
 	"time"
 
@@ -104,8 +106,9 @@ func TestSharedCooldown(t *testing.T) {
 	now := time.Date(2026, 3, 2, 1, 0, 0, 0, time.UTC)
 	l := ratelimit.New(db.DB, ratelimit.WithNow(func() time.Time { return now }))
 	lim := Limits{AppPerSecond: 50, AppPerMinute: 1000, UserPerSecond: 5}
-	a := newShared(l, "cli_app", lim)
-	b := newShared(l, "cli_app", lim)
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	a := newShared(l, log, "cli_app", lim)
+	b := newShared(l, log, "cli_app", lim)
 	require.Equal(t, baseCooldown, a.throttled())
 	g, err := l.Peek(context.Background(), b.request("u"))
 	require.NoError(t, err)

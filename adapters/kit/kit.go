@@ -3,7 +3,7 @@
 // platform refused (TokenCache, WithToken), redaction of secrets and tokens
 // from URLs, errors and logs (Redactor), bounded calls into SDKs that take no
 // context (Bounded), the pacers' sleep, cooldown and shared-wait limit
-// (Sleep, Cooldown, MaxWait), and the one-way tap helper (CountUpdate). Package
+// (Sleep, Cooldown, Hold, MaxWait), and the one-way tap helper (CountUpdate). Package
 // kittest is the conformance suite every adapter runs against its fake.
 //
 // The kit knows no platform: each adapter keeps its own wire formats,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"log/slog"
 	"time"
 )
 
@@ -65,6 +66,32 @@ func MaxWait(ctx context.Context, limit time.Duration, now time.Time) time.Durat
 		limit = min(limit, dl.Sub(now))
 	}
 	return max(limit, 0)
+}
+
+// HoldTimeout bounds recording a shared pause (Hold): it records what
+// already happened, so it waits on no request's context.
+const HoldTimeout = 5 * time.Second
+
+// Holder is the part of a shared rate limiter (*ratelimit.Limiter) that
+// pauses every replica's requests under a key.
+type Holder interface {
+	Hold(ctx context.Context, key string, base, max time.Duration) (time.Duration, error)
+}
+
+// Hold pauses every replica's requests under key after the platform's
+// frequency-limit answer (l's hold, doubling per strike from base up to
+// max) and returns the pause. When the database does not record it within
+// HoldTimeout it logs that and returns base: the refused request is
+// retried by its job anyway; only the other replicas' pause is missing.
+func Hold(l Holder, log *slog.Logger, key string, base, max time.Duration) time.Duration {
+	ctx, cancel := context.WithTimeout(context.Background(), HoldTimeout)
+	defer cancel()
+	d, err := l.Hold(ctx, key, base, max)
+	if err != nil {
+		log.Warn("cannot pause the other replicas after a frequency-limit answer", "key", key, "err", err)
+		return base
+	}
+	return d
 }
 
 // KeyPart keeps a platform id within a rate-limit key of the database's

@@ -1,7 +1,10 @@
 package kit_test
 
 import (
+	"bytes"
 	"context"
+	"errors"
+	"log/slog"
 	"testing"
 	"time"
 
@@ -84,6 +87,49 @@ func TestMaxWait(t *testing.T) {
 				defer cancel()
 			}
 			require.Equal(t, tt.want, kit.MaxWait(ctx, 30*time.Second, now))
+		})
+	}
+}
+
+// holder is a shared limiter's Hold answering d or err, recording its
+// bound.
+type holder struct {
+	d        time.Duration
+	err      error
+	deadline time.Duration
+}
+
+func (h *holder) Hold(ctx context.Context, _ string, _, _ time.Duration) (time.Duration, error) {
+	dl, _ := ctx.Deadline()
+	h.deadline = time.Until(dl)
+	return h.d, h.err
+}
+
+// TestHold: the limiter's pause, within HoldTimeout; when the database
+// fails, the base pause and a warning.
+func TestHold(t *testing.T) {
+	tests := []struct {
+		name    string
+		h       holder
+		want    time.Duration
+		wantLog string
+	}{
+		{"recorded", holder{d: 4 * time.Second}, 4 * time.Second, ""},
+		{"database down", holder{err: errors.New("connection refused")}, time.Second, "connection refused"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var buf bytes.Buffer
+			log := slog.New(slog.NewTextHandler(&buf, nil))
+			require.Equal(t, tt.want, kit.Hold(&tt.h, log, "wecom:corp:api", time.Second, time.Minute))
+			require.Greater(t, tt.h.deadline, time.Duration(0))
+			require.LessOrEqual(t, tt.h.deadline, kit.HoldTimeout)
+			if tt.wantLog == "" {
+				require.Empty(t, buf.String())
+				return
+			}
+			require.Contains(t, buf.String(), tt.wantLog)
+			require.Contains(t, buf.String(), "wecom:corp:api")
 		})
 	}
 }

@@ -247,9 +247,9 @@ const (
 	// 971 an hour.
 	memberMinuteBurst = 10
 	memberHourBurst   = 30
-	// sharedWriteTimeout bounds recording a cooldown, a reset or a
-	// returned person-time: they record what already happened.
-	sharedWriteTimeout = 5 * time.Second
+	// sharedWriteTimeout bounds recording a reset or a returned
+	// person-time: they record what already happened.
+	sharedWriteTimeout = kit.HoldTimeout
 )
 
 // shared is the pacer's state in the database.
@@ -336,17 +336,8 @@ func (s *shared) reason(user string, g ratelimit.Grant) string {
 }
 
 func (s *shared) throttled() time.Duration {
-	ctx, cancel := context.WithTimeout(context.Background(), sharedWriteTimeout)
-	defer cancel()
 	s.strikes.Store(true)
-	d, err := s.l.Hold(ctx, s.corp, baseCooldown, maxCooldown)
-	if err != nil {
-		// The send is retried by its job anyway; only the shared pause
-		// is missing.
-		s.log.Warn("wecom: cannot record the cooldown", "err", err)
-		return baseCooldown
-	}
-	return d
+	return kit.Hold(s.l, s.log, s.corp, baseCooldown, maxCooldown)
 }
 
 func (s *shared) ok() {
