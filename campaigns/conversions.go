@@ -334,9 +334,5 @@ func (s *Service) WebhookHandler() http.Handler {
 // each bad field with its code and message as POST /api/v1/conversions
 // gives them.
 func webhookProblem(w http.ResponseWriter, status int, code, detail string, fields []FieldError) {
-	var errs []problem.Field
-	for _, f := range fields {
-		errs = append(errs, problem.Field{Field: f.Field, Code: f.Code, Message: f.Message})
-	}
-	problem.Write(w, status, code, detail, errs)
+	problem.Write(w, status, code, detail, problem.Fields(fields))
 }

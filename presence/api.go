@@ -45,11 +45,7 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 
 // apiError answers with the API's RFC 9457 problem (package problem).
 func apiError(w http.ResponseWriter, status int, code, msg string, fields []FieldError) {
-	var errs []problem.Field
-	for _, f := range fields {
-		errs = append(errs, problem.Field{Field: f.Field, Code: f.Code, Message: f.Message})
-	}
-	problem.Write(w, status, code, msg, errs)
+	problem.Write(w, status, code, msg, problem.Fields(fields))
 }
 
 func pathID(r *http.Request) (uint64, bool) {

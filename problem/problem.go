@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"net/http"
 
+	"github.com/learnloop/learnloop/fielderr"
 	"github.com/learnloop/learnloop/text"
 )
 
@@ -37,6 +38,19 @@ type Field struct {
 	Line    int    `json:"line,omitempty"`
 	Code    string `json:"code"`
 	Message string `json:"message"`
+}
+
+// Fields are the bad fields of an invalid input (fielderr) as a problem
+// lists them: each with its code and English message; nil for none.
+func Fields(fs []fielderr.Error) []Field {
+	if len(fs) == 0 {
+		return nil
+	}
+	out := make([]Field, len(fs))
+	for i, f := range fs {
+		out[i] = Field{Field: f.Field, Code: f.Code, Message: f.Message}
+	}
+	return out
 }
 
 // New is the problem of status with code, the detail of what happened this

@@ -8,6 +8,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/learnloop/learnloop/fielderr"
 	"github.com/learnloop/learnloop/problem"
 )
 
@@ -49,6 +50,35 @@ func TestWrite(t *testing.T) {
 			require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &b))
 			require.Equal(t, tt.title, b.Title)
 			require.Equal(t, problem.New(tt.status, tt.code, "no such session", tt.errs), b)
+		})
+	}
+}
+
+func TestFields(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		in   []fielderr.Error
+		want []problem.Field
+	}{
+		{name: "none", in: nil, want: nil},
+		{name: "empty", in: []fielderr.Error{}, want: nil},
+		{
+			name: "each field with its code and message, not its args",
+			in: []fielderr.Error{
+				{Field: "title", Code: "too_long", Args: []any{200}, Message: "is longer than 200 characters"},
+				{Field: "ends_at", Code: "end_before_start", Message: "must be after starts_at"},
+			},
+			want: []problem.Field{
+				{Field: "title", Code: "too_long", Message: "is longer than 200 characters"},
+				{Field: "ends_at", Code: "end_before_start", Message: "must be after starts_at"},
+			},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			require.Equal(t, tc.want, problem.Fields(tc.in))
 		})
 	}
 }

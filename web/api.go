@@ -13,6 +13,7 @@ import (
 	"github.com/learnloop/learnloop/bot"
 	"github.com/learnloop/learnloop/campaigns"
 	"github.com/learnloop/learnloop/command"
+	"github.com/learnloop/learnloop/problem"
 	"github.com/learnloop/learnloop/roster"
 	"github.com/learnloop/learnloop/sendtime"
 	"github.com/learnloop/learnloop/store"
@@ -73,7 +74,9 @@ func (s *Server) commandError(w http.ResponseWriter, r *http.Request, err error)
 	case errors.As(err, &qe):
 		apiError(w, http.StatusBadRequest, "bad_query", qe.detail, nil)
 	case errors.As(err, &ie):
-		invalid(w, commandFields(ie))
+		// Each field with its code (one of command's Code* values,
+		// documented in api/openapi.yaml).
+		apiError(w, http.StatusUnprocessableEntity, "invalid", text.T(text.EN, "web:detail.invalid"), problem.Fields(ie.Fields))
 	case errors.Is(err, command.ErrNotFound):
 		apiError(w, http.StatusNotFound, "not_found", err.Error(), nil)
 	case errors.Is(err, command.ErrForbidden):

@@ -107,31 +107,6 @@ func pathID(w http.ResponseWriter, r *http.Request, name string) (uint64, bool) 
 	return id, true
 }
 
-// fieldError is one invalid field in a request, with its code (one of
-// command's Code* values, documented in api/openapi.yaml).
-type fieldError struct {
-	Field   string `json:"field"`
-	Code    string `json:"code"`
-	Message string `json:"message"`
-}
-
-func invalid(w http.ResponseWriter, errs []fieldError) {
-	out := make([]problem.Field, len(errs))
-	for i, e := range errs {
-		out[i] = problem.Field{Field: e.Field, Code: e.Code, Message: e.Message}
-	}
-	apiError(w, http.StatusUnprocessableEntity, "invalid", text.T(text.EN, "web:detail.invalid"), out)
-}
-
-// commandFields are a command's field errors as the API shows them.
-func commandFields(ie *command.InvalidError) []fieldError {
-	out := make([]fieldError, len(ie.Fields))
-	for i, f := range ie.Fields {
-		out[i] = fieldError{Field: f.Field, Code: f.Code, Message: f.Message}
-	}
-	return out
-}
-
 // withFields rewrites each field of an invalid-input error with rewrite
 // (the API's spelling of its name or code); any other error, nil included,
 // is returned as it is.
