@@ -77,11 +77,8 @@ func Course(ctx context.Context, db *gorm.DB, courseID uint64, now time.Time) (*
 func CourseFor(ctx context.Context, db *gorm.DB, courseID uint64, now time.Time, scope Scope) (*CourseReport, error) {
 	db = db.WithContext(ctx)
 	var c store.Course
-	if err := db.Limit(1).Find(&c, courseID).Error; err != nil {
-		return nil, fmt.Errorf("reports: load course: %w", err)
-	}
-	if c.ID == 0 {
-		return nil, fmt.Errorf("reports: course %d: %w", courseID, ErrNotFound)
+	if err := take(db, &c, courseID, "course"); err != nil {
+		return nil, err
 	}
 	if err := scope.checkCourse(db, courseID); err != nil {
 		return nil, err

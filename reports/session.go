@@ -355,13 +355,23 @@ func NewFigure(num, n int, def text.Message) Figure {
 	return f
 }
 
+// take loads the row dst with primary key id, or an error wrapping
+// ErrNotFound naming what.
+func take(db *gorm.DB, dst any, id uint64, what string) error {
+	res := db.Limit(1).Find(dst, id)
+	if res.Error != nil {
+		return fmt.Errorf("reports: load %s %d: %w", what, id, res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return fmt.Errorf("reports: %s %d: %w", what, id, ErrNotFound)
+	}
+	return nil
+}
+
 func (r *SessionReport) loadSession(tx *gorm.DB, id uint64, window time.Duration) error {
 	var s store.Session
-	if err := tx.Take(&s, id).Error; err != nil {
-		if errors.Is(err, gorm.ErrRecordNotFound) {
-			return fmt.Errorf("reports: session %d: %w", id, ErrNotFound)
-		}
-		return fmt.Errorf("reports: load session %d: %w", id, err)
+	if err := take(tx, &s, id, "session"); err != nil {
+		return err
 	}
 	info := SessionInfo{
 		ID: s.ID, Title: s.Title, StartsAt: s.StartsAt.UTC(), EndsAt: s.EndsAt.UTC(),

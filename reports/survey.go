@@ -141,11 +141,8 @@ func Survey(ctx context.Context, db *gorm.DB, surveyID uint64, now time.Time) (*
 func SurveyFor(ctx context.Context, db *gorm.DB, surveyID uint64, now time.Time, scope Scope) (*SurveyReport, error) {
 	db = db.WithContext(ctx)
 	var sv store.Survey
-	if err := db.Limit(1).Find(&sv, surveyID).Error; err != nil {
-		return nil, fmt.Errorf("reports: load survey: %w", err)
-	}
-	if sv.ID == 0 {
-		return nil, fmt.Errorf("reports: survey %d: %w", surveyID, ErrNotFound)
+	if err := take(db, &sv, surveyID, "survey"); err != nil {
+		return nil, err
 	}
 	if err := scope.checkSession(db, sv.SessionID); err != nil {
 		return nil, err
