@@ -81,11 +81,11 @@ var ErrRecorderClosed = errors.New("click recorder closed")
 // that latency. A lone click or a trickle is one writer's; while one or two
 // writers are busy another starts only on a batch of more than
 // clickSoloUpTo clicks. At 100 clients the batches are ≈ 30 clicks. In
-// stop 23, with the policies rotated round by round in one process (load
-// 7–21): three writers from 33 clicks on gave a median ratio of 0.59 over
-// 24 rounds against 0.48 over 21 for two from 17 on (stop 22's setting);
-// two from 33 on 0.52; thresholds of 48 and 64 (batches of 40–46) were no
-// better.
+// stop 23, with the policies rotated round by round in one process at
+// load 2–3, both orders: three writers from 33 clicks on gave a median
+// ratio of 0.586 over 30 rounds against 0.547 for two from 17 on (stop
+// 22's setting), the p99 unchanged; thresholds of 48 and 64 (batches of
+// 40–46) were no better at load 7–21.
 const (
 	clickWriters  = 3
 	clickMaxBatch = 256
