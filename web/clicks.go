@@ -80,16 +80,17 @@ var ErrRecorderClosed = errors.New("click recorder closed")
 // but each click waits on its batch's commit, so INSERTs side by side hide
 // that latency. A lone click or a trickle is one writer's; while one or two
 // writers are busy another starts only on a batch of more than
-// clickSoloUpTo clicks. At 100 clients the batches are ≈ 30 clicks. In
+// clickSoloUpTo clicks. At 100 clients the batches are ≈ 37 clicks. In
 // stop 23, with the policies rotated round by round in one process at
-// load 2–3, both orders: three writers from 33 clicks on gave a median
-// ratio of 0.586 over 30 rounds against 0.547 for two from 17 on (stop
-// 22's setting), the p99 unchanged; thresholds of 48 and 64 (batches of
-// 40–46) were no better at load 7–21.
+// load 1–3, both orders: three writers from 41 clicks on gave a median
+// ratio of 0.60 over 12 rounds against 0.56 from 33 on, which in turn gave
+// 0.586 over 30 rounds against 0.547 for two writers from 17 on (stop 22's
+// setting); from 49 or 57 on was worse (0.51–0.57), and the p99 stayed at
+// 14–17 ms throughout.
 const (
 	clickWriters  = 3
 	clickMaxBatch = 256
-	clickSoloUpTo = 32
+	clickSoloUpTo = 40
 )
 
 // NewClickRecorder starts a recorder writing batches of up to 256 clicks:

@@ -202,9 +202,9 @@ func TestClickRecorderBatches(t *testing.T) {
 	}{
 		{"gathered into one", 2, 10, 256, nil, []int{10}},
 		// The second writer's INSERT is held too: the rest gather behind both.
-		{"above soloUpTo a second writer starts", 2, 70, 256, nil, []int{clickSoloUpTo + 1, 70 - clickSoloUpTo - 1}},
+		{"above soloUpTo a second writer starts", 2, clickSoloUpTo + 30, 256, nil, []int{clickSoloUpTo + 1, 29}},
 		// Two held INSERTs: the third writer starts above soloUpTo too.
-		{"above soloUpTo a third writer starts", 3, 70, 256, nil, []int{clickSoloUpTo + 1, clickSoloUpTo + 1, 70 - 2*(clickSoloUpTo+1)}},
+		{"above soloUpTo a third writer starts", 3, 2*(clickSoloUpTo+1) + 4, 256, nil, []int{clickSoloUpTo + 1, clickSoloUpTo + 1, 4}},
 		{"stops at max", 2, 12, 5, nil, []int{5, 5, 2}},
 		{"a lone click is written at once", 2, 0, 256, nil, nil},
 		{"a failed INSERT fails its batch", 2, 3, 256, boom, []int{3}},
