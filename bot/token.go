@@ -86,9 +86,14 @@ func (s *Signer) mac(payload []byte) []byte {
 	return sum
 }
 
+// maxTokenLen bounds the tokens Verify reads: a tracked link's carries its
+// target (a session's online URL may have 1,024 characters of up to four
+// bytes each), about 4/3 of it in base64.
+const maxTokenLen = 8192
+
 // Verify checks tok's signature, kind and expiry and returns its claims.
 func (s *Signer) Verify(tok string, kind byte) (Claims, error) {
-	if len(tok) > 4096 {
+	if len(tok) > maxTokenLen {
 		return Claims{}, ErrTokenInvalid
 	}
 	raw, err := base64.RawURLEncoding.Strict().DecodeString(tok)

@@ -10,6 +10,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/learnloop/learnloop/bot"
+	"github.com/learnloop/learnloop/internal/cut"
 	"github.com/learnloop/learnloop/store"
 )
 
@@ -189,7 +190,7 @@ func (s *Service) upgrade(ctx context.Context, ci store.Checkin, req ScanRequest
 	err = store.Retry(wctx, func() error {
 		res := s.d.DB.WithContext(wctx).Model(&store.Checkin{}).
 			Where("id = ? AND source IN ?", ci.ID, remoteSources).
-			Updates(map[string]any{"source": req.Method, "kind": kind, "checked_in_at": at, "platform": string(req.Platform), "note": truncate(note, 255)})
+			Updates(map[string]any{"source": req.Method, "kind": kind, "checked_in_at": at, "platform": string(req.Platform), "note": cut.Runes(note, 255)})
 		n = res.RowsAffected
 		return res.Error
 	})
@@ -201,13 +202,6 @@ func (s *Service) upgrade(ctx context.Context, ci store.Checkin, req ScanRequest
 		return ci, false, fmt.Errorf("presence: reload check-in: %w", err)
 	}
 	return fresh, n > 0, nil
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n]
 }
 
 // Distance is the great-circle distance in metres between two points

@@ -19,8 +19,10 @@ import (
 // ClickRecorder stores clicks with group commit: the clicks that arrive
 // while its writers are busy are written together in one INSERT, and each
 // Record returns only after the INSERT holding its click has committed (or
-// failed: then none of the batch's clicks was stored and every one of them
-// gets the error), so no acknowledged click is ever lost.
+// failed: then its error is the click's), so no acknowledged click is ever
+// lost. A batch the database refuses for good (not a deadlock or a broken
+// connection, which the INSERT retries) is written again row by row, so one
+// row it refuses fails only its own click, not the others beside it.
 type ClickRecorder struct {
 	st  ClickStore
 	log *slog.Logger
@@ -47,11 +49,20 @@ type ClickRecorder struct {
 }
 
 // clickBatch is the clicks written by one INSERT; done is closed once err
-// is set.
+// (or, after a row-by-row retry, each row's rowErrs) is set.
 type clickBatch struct {
-	rows []store.Click
-	err  error
-	done chan struct{}
+	rows    []store.Click
+	err     error
+	rowErrs []error
+	done    chan struct{}
+}
+
+// errOf is the outcome of the batch's i-th click, once done is closed.
+func (b *clickBatch) errOf(i int) error {
+	if b.rowErrs != nil {
+		return b.rowErrs[i]
+	}
+	return b.err
 }
 
 // ClickStore is where a ClickRecorder writes (*command.Service is one).
@@ -122,6 +133,7 @@ func (r *ClickRecorder) Record(ctx context.Context, c store.Click) error {
 		b = &clickBatch{rows: make([]store.Click, 0, 16), done: make(chan struct{})}
 		r.open = b
 	}
+	i := len(b.rows)
 	b.rows = append(b.rows, c)
 	if len(b.rows) >= r.max {
 		r.full = append(r.full, b)
@@ -133,7 +145,7 @@ func (r *ClickRecorder) Record(ctx context.Context, c store.Click) error {
 	r.mu.Unlock()
 	select {
 	case <-b.done:
-		return b.err
+		return b.errOf(i)
 	case <-ctx.Done():
 		// The click may still be committed; the caller reports failure.
 		return ctx.Err()
@@ -205,17 +217,30 @@ func (r *ClickRecorder) loop() {
 func (r *ClickRecorder) flush(b *clickBatch, insert func(context.Context, []store.Click) error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
+	defer close(b.done)
 	// One INSERT of the batch, retried on deadlocks, lock-wait timeouts and
 	// broken connections.
 	b.err = insert(ctx, b.rows)
-	if b.err != nil && r.log != nil {
-		r.log.Error("store clicks", "n", len(b.rows), "err", b.err)
-	}
 	if b.err == nil {
 		r.batches.Add(1)
 		r.written.Add(int64(len(b.rows)))
+		return
 	}
-	close(b.done)
+	if r.log != nil {
+		r.log.Error("store clicks", "n", len(b.rows), "err", b.err)
+	}
+	if len(b.rows) == 1 || store.IsRetryable(b.err) || ctx.Err() != nil {
+		return // the database or the time is gone, not one row: all fail
+	}
+	// Refused for good: a row of it (a value its column will not take)
+	// must not fail the clicks beside it.
+	b.rowErrs = make([]error, len(b.rows))
+	for i := range b.rows {
+		if b.rowErrs[i] = insert(ctx, b.rows[i:i+1]); b.rowErrs[i] == nil {
+			r.batches.Add(1)
+			r.written.Add(1)
+		}
+	}
 }
 
 // Stats reports how many batches (INSERTs) the recorder has committed and

@@ -11,6 +11,7 @@ import (
 
 	"github.com/learnloop/learnloop/bot"
 	"github.com/learnloop/learnloop/command"
+	"github.com/learnloop/learnloop/internal/cut"
 	"github.com/learnloop/learnloop/store"
 	"github.com/learnloop/learnloop/text"
 )
@@ -86,7 +87,7 @@ func (s *Server) serveLink(w http.ResponseWriter, r *http.Request, tok string) {
 		return
 	}
 	ua := UAClass(r.UserAgent())
-	click := store.Click{DeliveryID: c.DeliveryID, TouchpointID: f.touchpointID, EmployeeID: f.employeeID, Target: truncate(c.Extra, 1024), UAClass: ua, Platform: f.platform, ClickedAt: s.now()}
+	click := store.Click{DeliveryID: c.DeliveryID, TouchpointID: f.touchpointID, EmployeeID: f.employeeID, Target: cut.Runes(c.Extra, 1024), UAClass: ua, Platform: f.platform, ClickedAt: s.now()}
 	// A link of an anonymous survey is stored without its person.
 	click, err = s.Clicks.Anonymize(r.Context(), click)
 	if err == nil {
@@ -125,13 +126,6 @@ func redirect(w http.ResponseWriter, r *http.Request, loc string) {
 	if r.Method == http.MethodGet {
 		_, _ = io.WriteString(w, "<a href=\""+template.HTMLEscapeString(loc)+"\">Found</a>.\n")
 	}
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n]
 }
 
 // checkinDelivery is the delivery the {token} of a check-in page names,

@@ -2,17 +2,21 @@ package web
 
 import (
 	"context"
+	"database/sql/driver"
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/learnloop/learnloop/bot"
 	"github.com/learnloop/learnloop/command"
+	"github.com/learnloop/learnloop/internal/cut"
 	"github.com/learnloop/learnloop/store"
 	"github.com/learnloop/learnloop/store/storetest"
 )
@@ -45,8 +49,10 @@ func openBatch(r *ClickRecorder) int {
 // TestLinkStoresTheClickBeforeTheRedirect: /l/ on both databases — a valid
 // link redirects only after its click row is committed; bad tokens,
 // unknown deliveries and non-http(s) targets answer 404 and store
-// nothing; a batch the database refuses stores none of its clicks and
-// answers every one of them 503, without a Location.
+// nothing; a click the database refuses answers 503 without a Location and
+// stores nothing, and the clicks of its batch are written row by row, so
+// they are stored and redirected all the same; a target longer than its
+// column is stored cut to 1,024 characters, never inside one.
 func TestLinkStoresTheClickBeforeTheRedirect(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *storetest.DB) {
@@ -118,16 +124,30 @@ func TestLinkStoresTheClickBeforeTheRedirect(t *testing.T) {
 		require.Empty(t, clicks(), "nothing is stored while the INSERT waits")
 		close(gated.gate)
 		require.Equal(t, answer{http.StatusFound, target}, <-answers[0])
-		for _, ch := range answers[1:] {
-			require.Equal(t, answer{http.StatusServiceUnavailable, ""}, <-ch, "a refused batch answers each of its clicks with an error, no redirect")
-		}
+		require.Equal(t, answer{http.StatusFound, target}, <-answers[1], "a click beside a refused one is stored all the same")
+		require.Equal(t, answer{http.StatusServiceUnavailable, ""}, <-answers[2], "a refused click answers an error, no redirect")
 		require.Len(t, <-gated.calls, 1)
 		require.Len(t, <-gated.calls, 2, "the two later clicks were one INSERT")
+		require.Len(t, <-gated.calls, 1, "the refused INSERT is written again row by row")
+		require.Len(t, <-gated.calls, 1)
 		cs := clicks()
-		require.Len(t, cs, 1, "the refused batch stored none of its clicks")
+		require.Len(t, cs, 2, "both clicks but the refused one are stored")
 		d := deliveries["simulator"]
-		cs[0].ID = 0
-		require.Equal(t, store.Click{DeliveryID: d.ID, TouchpointID: d.TouchpointID, EmployeeID: d.EmployeeID, Target: target, UAClass: "in_app", Platform: "simulator", ClickedAt: now}, cs[0])
+		for i := range cs {
+			cs[i].ID = 0
+			require.Equal(t, store.Click{DeliveryID: d.ID, TouchpointID: d.TouchpointID, EmployeeID: d.EmployeeID, Target: target, UAClass: "in_app", Platform: "simulator", ClickedAt: now}, cs[i])
+		}
+
+		// 1,100 characters of three bytes each: the target is stored with
+		// its first 1,024 characters (a cut at byte 1,024 would split one,
+		// which MySQL refuses), and the redirect goes to all of it.
+		long := "https://example.com/" + strings.Repeat("课", 1100)
+		code, _ := get(link(d.ID, long))
+		require.Equal(t, http.StatusFound, code)
+		var last store.Click
+		require.NoError(t, db.Order("id DESC").First(&last).Error)
+		require.Equal(t, cut.Runes(long, 1024), last.Target)
+		require.Equal(t, 1024, utf8.RuneCountInString(last.Target))
 
 		for _, tc := range []struct {
 			name string
@@ -187,8 +207,10 @@ func (f *fakeClicks) sizes() (n []int, sum int) {
 
 // TestClickRecorderBatches: clicks that arrive while the writer is busy
 // are one INSERT; another writer starts only on a batch above soloUpTo
-// clicks, while there is an idle one; batches stop at max; a failed INSERT fails every click of its
-// batch; Close writes what is queued and refuses what comes after.
+// clicks, while there is an idle one; batches stop at max; an INSERT
+// refused for good is written again row by row (each click gets its own
+// row's outcome), one failed on a transient error fails its whole batch;
+// Close writes what is queued and refuses what comes after.
 func TestClickRecorderBatches(t *testing.T) {
 	t.Parallel()
 	boom := errors.New("boom")
@@ -207,7 +229,8 @@ func TestClickRecorderBatches(t *testing.T) {
 		{"above soloUpTo a third writer starts", 3, 2*(clickSoloUpTo+1) + 4, 256, nil, []int{clickSoloUpTo + 1, clickSoloUpTo + 1, 4}},
 		{"stops at max", 2, 12, 5, nil, []int{5, 5, 2}},
 		{"a lone click is written at once", 2, 0, 256, nil, nil},
-		{"a failed INSERT fails its batch", 2, 3, 256, boom, []int{3}},
+		{"a refused INSERT is written row by row", 2, 3, 256, boom, []int{3, 1, 1, 1}},
+		{"a transient failure fails the batch", 2, 3, 256, driver.ErrBadConn, []int{3}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

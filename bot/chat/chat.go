@@ -19,6 +19,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/learnloop/learnloop/bot"
+	"github.com/learnloop/learnloop/internal/cut"
 	"github.com/learnloop/learnloop/internal/defaults"
 	"github.com/learnloop/learnloop/store"
 	"github.com/learnloop/learnloop/surveys"
@@ -76,7 +77,7 @@ func (s *Service) HandleText(ctx context.Context, in bot.InboundText) (bot.ChatR
 	if in.MessageID == "" {
 		in.MessageID = derivedID(in)
 	}
-	in.MessageID = truncate(in.MessageID, 128)
+	in.MessageID = cut.Runes(in.MessageID, 128)
 	claimed, err := s.claim(ctx, in)
 	if err != nil {
 		return bot.ChatReply{}, err
@@ -218,11 +219,4 @@ func (s *Service) enrolled(ctx context.Context, empID uint64, from, to time.Time
 		return nil, fmt.Errorf("load enrolled sessions: %w", err)
 	}
 	return out, nil
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n]
 }
