@@ -16,6 +16,7 @@ import (
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 
+	"github.com/learnloop/learnloop/internal/cut"
 	"github.com/learnloop/learnloop/store"
 	"github.com/learnloop/learnloop/text"
 )
@@ -1449,14 +1450,14 @@ func (f *fireJob) outcome(res Result) (string, map[string]any) {
 		upd["claim_token"] = ""
 	case errors.As(res.Err, &perm):
 		status = store.DeliveryFailed
-		upd["error_code"], upd["error_message"] = perm.Code, truncate(perm.Error(), 1000)
+		upd["error_code"], upd["error_message"] = perm.Code, cut.Bytes(perm.Error(), 1000)
 	case errors.As(res.Err, &drop):
 		status = store.DeliveryDropped
-		upd["error_code"], upd["error_message"] = drop.Code, truncate(drop.Message, 1000)
+		upd["error_code"], upd["error_message"] = drop.Code, cut.Bytes(drop.Message, 1000)
 	default:
 		// Transient: back to pending for the job's next attempt.
 		status = store.DeliveryPending
-		upd["error_code"], upd["error_message"] = "transient", truncate(res.Err.Error(), 1000)
+		upd["error_code"], upd["error_message"] = "transient", cut.Bytes(res.Err.Error(), 1000)
 	}
 	upd["status"] = status
 	return status, upd
@@ -1467,15 +1468,4 @@ func (f *fireJob) outcome(res Result) (string, map[string]any) {
 func recordFailedEvents(tx *gorm.DB, now time.Time, where string, args ...any) error {
 	src := "SELECT id AS ref_id, updated_at AS occurred_at FROM deliveries WHERE status = ? AND " + where
 	return store.RecordEventsFrom(tx, store.EventDeliveryFailed, now, src, append([]any{store.DeliveryFailed}, args...)...)
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	// Cut on a rune boundary.
-	for n > 0 && (s[n]&0xC0) == 0x80 {
-		n--
-	}
-	return s[:n]
 }

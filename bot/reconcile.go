@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/learnloop/learnloop/internal/cut"
 	"github.com/learnloop/learnloop/store"
 )
 
@@ -43,9 +44,9 @@ func (d *Deliverer) Reconcile(ctx context.Context, from, to time.Time) (int, err
 			case err == nil:
 				continue
 			case errors.As(err, &drop):
-				upd["status"], upd["error_code"], upd["error_message"] = store.DeliveryDropped, drop.Code, truncate(drop.Message, 1000)
+				upd["status"], upd["error_code"], upd["error_message"] = store.DeliveryDropped, drop.Code, cut.Bytes(drop.Message, 1000)
 			case errors.As(err, &perm):
-				upd["status"], upd["error_code"], upd["error_message"] = store.DeliveryFailed, perm.Code, truncate(perm.Error(), 1000)
+				upd["status"], upd["error_code"], upd["error_message"] = store.DeliveryFailed, perm.Code, cut.Bytes(perm.Error(), 1000)
 			default:
 				continue // still pending, or the platform did not answer: next run
 			}

@@ -7,13 +7,13 @@ import (
 	"net/http"
 	"slices"
 	"time"
-	"unicode/utf8"
 
 	cal "github.com/alibabacloud-go/dingtalk/calendar_1_0"
 	util "github.com/alibabacloud-go/tea-utils/v2/service"
 	"github.com/alibabacloud-go/tea/tea"
 
 	"github.com/learnloop/learnloop/calendar/invite"
+	"github.com/learnloop/learnloop/internal/cut"
 )
 
 // Calendar v1.0 bounds: at most 500 attendees an event and 100 an
@@ -102,13 +102,6 @@ func (c *Client) calCall(ctx context.Context, op string, fn func(cl *cal.Client,
 	return nil
 }
 
-func cutTo(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	return string([]rune(s)[:n])
-}
-
 // wallTime is t in zone as DingTalk's dateTime (RFC 3339 with offset).
 func wallTime(t time.Time, zone string) string {
 	if loc, err := time.LoadLocation(zone); err == nil {
@@ -133,7 +126,7 @@ func (c *Client) CreateEvent(ctx context.Context, key string, ev invite.Event) (
 		return invite.Ref{}, err
 	}
 	req := &cal.CreateEventRequest{
-		Summary: tea.String(cutTo(ev.Title, maxCalSummary)), Description: tea.String(cutTo(ev.Description, maxCalDescription)),
+		Summary: tea.String(cut.Runes(ev.Title, maxCalSummary)), Description: tea.String(cut.Runes(ev.Description, maxCalDescription)),
 		Start:     &cal.CreateEventRequestStart{DateTime: tea.String(wallTime(ev.Start, ev.TimeZone)), TimeZone: tea.String(ev.TimeZone)},
 		End:       &cal.CreateEventRequestEnd{DateTime: tea.String(wallTime(ev.End, ev.TimeZone)), TimeZone: tea.String(ev.TimeZone)},
 		IsAllDay:  tea.Bool(false),
@@ -174,7 +167,7 @@ func (c *Client) UpdateEvent(ctx context.Context, ref invite.Ref, ev invite.Even
 		return err
 	}
 	req := &cal.PatchEventRequest{
-		Id: tea.String(ref.EventID), Summary: tea.String(cutTo(ev.Title, maxCalSummary)), Description: tea.String(cutTo(ev.Description, maxCalDescription)),
+		Id: tea.String(ref.EventID), Summary: tea.String(cut.Runes(ev.Title, maxCalSummary)), Description: tea.String(cut.Runes(ev.Description, maxCalDescription)),
 		Start:    &cal.PatchEventRequestStart{DateTime: tea.String(wallTime(ev.Start, ev.TimeZone)), TimeZone: tea.String(ev.TimeZone)},
 		End:      &cal.PatchEventRequestEnd{DateTime: tea.String(wallTime(ev.End, ev.TimeZone)), TimeZone: tea.String(ev.TimeZone)},
 		Location: &cal.PatchEventRequestLocation{DisplayName: tea.String(ev.Location)},

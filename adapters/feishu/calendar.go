@@ -6,13 +6,13 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
-	"unicode/utf8"
 
 	larkcore "github.com/larksuite/oapi-sdk-go/v3/core"
 	larkcal "github.com/larksuite/oapi-sdk-go/v3/service/calendar/v4"
 
 	"github.com/learnloop/learnloop/bot"
 	"github.com/learnloop/learnloop/calendar/invite"
+	"github.com/learnloop/learnloop/internal/cut"
 )
 
 // Calendar v4 limits: at most 1,000 attendees per attendees call, 3,000 on
@@ -97,7 +97,7 @@ func eventBody(ev invite.Event) *larkcal.CalendarEvent {
 		return &larkcal.TimeInfo{Timestamp: ptr(strconv.FormatInt(t, 10)), Timezone: ptr(ev.TimeZone)}
 	}
 	e := &larkcal.CalendarEvent{
-		Summary: ptr(cutRunes(ev.Title, maxEventSummary)), Description: ptr(cutRunes(ev.Description, maxEventDescription)),
+		Summary: ptr(cut.Runes(ev.Title, maxEventSummary)), Description: ptr(cut.Runes(ev.Description, maxEventDescription)),
 		NeedNotification: ptr(true), StartTime: ts(ev.Start.Unix()), EndTime: ts(ev.End.Unix()),
 		AttendeeAbility: ptr("can_see_others"), Reminders: []*larkcal.Reminder{{Minutes: ptr(eventRemindBeforeMin)}},
 		Location: &larkcal.EventLocation{Name: ptr(ev.Location)},
@@ -107,13 +107,6 @@ func eventBody(ev invite.Event) *larkcal.CalendarEvent {
 		e.Vchat = &larkcal.Vchat{VcType: ptr("third_party"), MeetingUrl: ptr(ev.OnlineURL)}
 	}
 	return e
-}
-
-func cutRunes(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	return string([]rune(s)[:n])
 }
 
 // CreateEvent implements calendar.Platform: the event in the calendar

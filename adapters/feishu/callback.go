@@ -18,6 +18,7 @@ import (
 	"github.com/learnloop/learnloop/adapters/kit"
 	"github.com/learnloop/learnloop/bot"
 	"github.com/learnloop/learnloop/directory/contact"
+	"github.com/learnloop/learnloop/internal/cut"
 	"github.com/learnloop/learnloop/text"
 )
 
@@ -243,7 +244,7 @@ func encryptField(body []byte) (string, bool) {
 func (c *Client) checkSkew(ts string, now time.Time) error {
 	sec, err := strconv.ParseInt(ts, 10, 64)
 	if err != nil {
-		return malformed("timestamp %q is not unix seconds", kit.Truncate(ts, 20))
+		return malformed("timestamp %q is not unix seconds", cut.Bytes(ts, 20))
 	}
 	d := now.Sub(time.Unix(sec, 0))
 	if d < 0 {

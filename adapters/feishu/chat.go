@@ -14,6 +14,7 @@ import (
 	larkim "github.com/larksuite/oapi-sdk-go/v3/service/im/v1"
 
 	"github.com/learnloop/learnloop/bot"
+	"github.com/learnloop/learnloop/internal/cut"
 )
 
 // Text messages to the bot arrive as the event im.message.receive_v1
@@ -129,7 +130,7 @@ func (c *Client) takeMessage(ctx context.Context, h bot.InteractionHandler, req 
 // message in the same chat (im/v1 messages/{id}/reply), de-duplicated by
 // Feishu on a uuid derived from the message id.
 func (c *Client) Reply(ctx context.Context, messageID string, r bot.ChatReply) error {
-	content, err := json.Marshal(map[string]string{"text": cutText(r.Plain(), maxTextBytes)})
+	content, err := json.Marshal(map[string]string{"text": cut.Bytes(r.Plain(), maxTextBytes)})
 	if err != nil {
 		return err
 	}
@@ -143,18 +144,6 @@ func (c *Client) Reply(ctx context.Context, messageID string, r bot.ChatReply) e
 		}
 		return resp.ApiResp, resp.CodeError, nil
 	})
-}
-
-// cutText shortens s to at most n bytes on a rune boundary.
-func cutText(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	r := []rune(s[:n])
-	if len(r) > 0 && r[len(r)-1] == '\uFFFD' {
-		r = r[:len(r)-1]
-	}
-	return string(r)
 }
 
 // onMessageEvents registers im.message.receive_v1 with the long

@@ -13,8 +13,8 @@ import (
 	larkcore "github.com/larksuite/oapi-sdk-go/v3/core"
 	larkim "github.com/larksuite/oapi-sdk-go/v3/service/im/v1"
 
-	"github.com/learnloop/learnloop/adapters/kit"
 	"github.com/learnloop/learnloop/bot"
+	"github.com/learnloop/learnloop/internal/cut"
 )
 
 // Feishu codes that mean "slow down"; the send is retried later.
@@ -196,7 +196,7 @@ func (c *Client) call(ctx context.Context, op, paceKey string, fn apiCall) error
 // classify maps a failed response to a transient *APIError or a
 // *bot.PermanentError carrying Feishu's code and message.
 func (c *Client) classify(op string, status int, ce larkcore.CodeError) error {
-	msg := c.scrubString(kit.Truncate(ce.Msg, maxErrLen))
+	msg := c.scrubString(cut.Bytes(ce.Msg, maxErrLen))
 	switch {
 	case status >= 500, status == http.StatusTooManyRequests, rateLimitCodes[ce.Code], isTokenInvalid(ce.Code):
 		return &APIError{Op: op, Status: status, Code: ce.Code, Msg: msg}

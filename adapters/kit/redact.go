@@ -5,6 +5,8 @@ import (
 	"errors"
 	"regexp"
 	"strings"
+
+	"github.com/learnloop/learnloop/internal/cut"
 )
 
 // Redacted replaces every secret a Redactor removes.
@@ -79,7 +81,7 @@ func (r *Redactor) Error(err error) error {
 	}
 	msg := r.String(err.Error())
 	if len(msg) > MaxErrorLen {
-		msg = Truncate(msg, MaxErrorLen) + "…"
+		msg = cut.Bytes(msg, MaxErrorLen) + "…"
 	}
 	re := &RedactedError{msg: msg}
 	switch {
@@ -102,14 +104,3 @@ func (e *RedactedError) Error() string { return e.msg }
 
 // Unwrap returns the context error the original wrapped, if any.
 func (e *RedactedError) Unwrap() error { return e.err }
-
-// Truncate cuts s to at most n bytes on a rune boundary.
-func Truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && (s[n]&0xC0) == 0x80 {
-		n--
-	}
-	return s[:n]
-}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/learnloop/learnloop/calendar/invite"
+	"github.com/learnloop/learnloop/internal/cut"
 )
 
 // Schedule (日程) API paths. silenceper/wechat has no oa/schedule calls,
@@ -81,23 +82,14 @@ func schedulePayload(ev invite.Event) (schedule, error) {
 	}
 	s := schedule{
 		StartTime: ev.Start.Unix(), EndTime: ev.End.Unix(), Attendees: make([]scheduleAttendee, 0, len(ev.Attendees)),
-		Summary: cut(ev.Title, maxScheduleSummary), Description: cut(ev.Description, maxScheduleDescription),
-		Location:  cut(ev.Location, maxScheduleLocation),
+		Summary: cut.Runes(ev.Title, maxScheduleSummary), Description: cut.Runes(ev.Description, maxScheduleDescription),
+		Location:  cut.Runes(ev.Location, maxScheduleLocation),
 		Reminders: scheduleReminders{IsRemind: 1, RemindBeforeEventSecs: scheduleRemindBefore, Timezone: tz},
 	}
 	for _, id := range ev.Attendees {
 		s.Attendees = append(s.Attendees, scheduleAttendee{UserID: id})
 	}
 	return s, nil
-}
-
-// cut shortens s to at most n characters.
-func cut(s string, n int) string {
-	r := []rune(s)
-	if len(r) <= n {
-		return s
-	}
-	return string(r[:n])
 }
 
 // CreateEvent implements calendar.Platform: oa/schedule/add with the

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/learnloop/learnloop/bot"
+	"github.com/learnloop/learnloop/internal/cut"
 	"github.com/learnloop/learnloop/text"
 )
 
@@ -386,16 +387,5 @@ func plainText(m bot.Message, body string) string {
 	for _, f := range m.Fields {
 		b.WriteString("\n" + f.Label + "：" + f.Value)
 	}
-	return truncateBytes(b.String(), maxTextBytes)
-}
-
-// truncateBytes cuts s to at most n bytes on a rune boundary.
-func truncateBytes(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && (s[n]&0xC0) == 0x80 {
-		n--
-	}
-	return s[:n]
+	return cut.Bytes(b.String(), maxTextBytes)
 }

@@ -117,18 +117,6 @@ func (cb *callbackHandler) textMessage(w http.ResponseWriter, r *http.Request, s
 	_, _ = w.Write(body)
 }
 
-// cutBytes shortens s to at most n bytes on a rune boundary.
-func cutBytes(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	s = s[:n]
-	for len(s) > 0 && !utf8.ValidString(s) {
-		s = s[:len(s)-1]
-	}
-	return s
-}
-
 // textSeenCap bounds the in-memory record of text messages handled.
 const textSeenCap = 50_000
 

@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/learnloop/learnloop/bot"
+	"github.com/learnloop/learnloop/internal/cut"
 )
 
 // Passive replies (被动回复, path/90241). A callback's own answer may carry a
@@ -79,7 +80,7 @@ func (c *Client) passiveCard(user string, up cardUpdate) []byte {
 func (c *Client) passiveText(user, content string) []byte {
 	var w xmlWriter
 	w.head(user, c.cfg.CorpID, c.now().Unix(), passiveText)
-	w.cdata("Content", cutBytes(content, maxReplyBytes))
+	w.cdata("Content", cut.Bytes(content, maxReplyBytes))
 	w.close("xml")
 	return w.b
 }

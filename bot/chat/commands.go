@@ -10,6 +10,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/learnloop/learnloop/bot"
+	"github.com/learnloop/learnloop/internal/cut"
 	"github.com/learnloop/learnloop/store"
 	"github.com/learnloop/learnloop/text"
 )
@@ -180,7 +181,7 @@ func (s *Service) excuse(ctx context.Context, emp store.Employee, in bot.Inbound
 	sess := list[0]
 	when := bot.SessionLocation(sess)
 	start := sess.StartsAt.In(when).Format("01-02 15:04")
-	reason = truncateRunes(reason, 200)
+	reason = cut.Runes(reason, 200)
 	var answer string
 	wctx, cancel := store.Detached(ctx, writeTimeout)
 	defer cancel()
@@ -226,12 +227,4 @@ func (s *Service) excuse(ctx context.Context, emp store.Employee, in bot.Inbound
 		return bot.ChatReply{}, fmt.Errorf("store excuse request: %w", err)
 	}
 	return bot.ChatReply{Text: answer}, nil
-}
-
-func truncateRunes(s string, n int) string {
-	r := []rune(s)
-	if len(r) <= n {
-		return s
-	}
-	return string(r[:n])
 }
