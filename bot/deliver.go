@@ -154,27 +154,7 @@ func audienceQuery(ctx context.Context, db *gorm.DB, sessionID uint64, audience 
 // the next one (its people are scanned into one array of n, not a growing
 // slice per page), so f must not keep it.
 func audiencePages(ctx context.Context, db *gorm.DB, sessionID uint64, audience string, n int, f func([]store.Employee) error) error {
-	var last uint64
-	page := make([]store.Employee, 0, n)
-	for {
-		q, err := audienceQuery(ctx, db, sessionID, audience)
-		if err != nil {
-			return err
-		}
-		page = page[:0]
-		if err := q.Select("employees.id", "employees.external_id", "employees.name", "employees.platform", "employees.wecom_id",
-			"employees.feishu_id", "employees.dingtalk_id", "employees.locale").
-			Where("employees.id > ?", last).Order("employees.id").Limit(n).Find(&page).Error; err != nil {
-			return fmt.Errorf("resolve audience: %w", err)
-		}
-		if len(page) == 0 {
-			return nil
-		}
-		last = page[len(page)-1].ID
-		if err := f(page); err != nil {
-			return err
-		}
-	}
+	return store.EmployeePages(n, func() (*gorm.DB, error) { return audienceQuery(ctx, db, sessionID, audience) }, f)
 }
 
 // PlatformUserID returns e's user id on p, empty when unknown.

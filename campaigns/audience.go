@@ -208,10 +208,6 @@ func Count(ctx context.Context, db *gorm.DB, a Audience) (int64, error) {
 	return n, nil
 }
 
-// recipientColumns are what a delivery needs of a recipient.
-var recipientColumns = []string{"employees.id", "employees.external_id", "employees.name", "employees.platform", "employees.wecom_id",
-	"employees.feishu_id", "employees.dingtalk_id", "employees.locale"}
-
 // Resolve returns the audience's employees (only the columns a delivery
 // needs), in id order.
 func Resolve(ctx context.Context, db *gorm.DB, a Audience) ([]store.Employee, error) {
@@ -228,29 +224,5 @@ func Resolve(ctx context.Context, db *gorm.DB, a Audience) ([]store.Employee, er
 // id order; it returns f's first error. The page's slice is reused for the
 // next one (one array of n for the whole audience), so f must not keep it.
 func ResolvePages(ctx context.Context, db *gorm.DB, a Audience, n int, f func([]store.Employee) error) error {
-	if n <= 0 {
-		return fmt.Errorf("resolve audience: page size %d", n)
-	}
-	var last uint64
-	page := make([]store.Employee, 0, n)
-	for {
-		q, err := a.query(ctx, db)
-		if err != nil {
-			return err
-		}
-		page = page[:0]
-		if err := q.Select(recipientColumns).Where("employees.id > ?", last).Order("employees.id").Limit(n).Find(&page).Error; err != nil {
-			return fmt.Errorf("resolve audience: %w", err)
-		}
-		if len(page) == 0 {
-			return nil
-		}
-		last = page[len(page)-1].ID
-		if err := f(page); err != nil {
-			return err
-		}
-		if len(page) < n {
-			return nil
-		}
-	}
+	return store.EmployeePages(n, func() (*gorm.DB, error) { return a.query(ctx, db) }, f)
 }
