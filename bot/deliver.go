@@ -16,7 +16,6 @@ import (
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 
-	"github.com/learnloop/learnloop/internal/cut"
 	"github.com/learnloop/learnloop/store"
 	"github.com/learnloop/learnloop/text"
 )
@@ -1430,14 +1429,14 @@ func (f *fireJob) outcome(res Result) (string, map[string]any) {
 		upd["claim_token"] = ""
 	case errors.As(res.Err, &perm):
 		status = store.DeliveryFailed
-		upd["error_code"], upd["error_message"] = perm.Code, cut.Bytes(perm.Error(), 1000)
+		upd["error_code"], upd["error_message"] = store.PlatformError(perm.Code, perm.Error())
 	case errors.As(res.Err, &drop):
 		status = store.DeliveryDropped
-		upd["error_code"], upd["error_message"] = drop.Code, cut.Bytes(drop.Message, 1000)
+		upd["error_code"], upd["error_message"] = store.PlatformError(drop.Code, drop.Message)
 	default:
 		// Transient: back to pending for the job's next attempt.
 		status = store.DeliveryPending
-		upd["error_code"], upd["error_message"] = "transient", cut.Bytes(res.Err.Error(), 1000)
+		upd["error_code"], upd["error_message"] = store.PlatformError("transient", res.Err.Error())
 	}
 	upd["status"] = status
 	return status, upd

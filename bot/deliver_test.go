@@ -3,10 +3,12 @@ package bot_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/require"
 
@@ -521,5 +523,49 @@ func TestFireFailsRowsOfADisabledPlatform(t *testing.T) {
 			require.Equal(t, store.DeliveryFailed, r.Status)
 			require.Equal(t, "no_platform", r.ErrorCode)
 		}
+	})
+}
+
+// TestFireStoresWhateverThePlatformAnswers: a platform's error code longer
+// than its column and an error text that is not UTF-8 (a wrong or hostile
+// platform) are stored cut and made valid, so the settle of the chunk that
+// carries them is not refused (MySQL in strict mode refuses both) and the
+// other recipients' outcomes are stored beside them.
+func TestFireStoresWhateverThePlatformAnswers(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *storetest.DB) {
+		f := seed(t, db, 3)
+		longCode := strings.Repeat("E", 100)
+		badText := "bad \xff\xfe bytes " + strings.Repeat("长", 2000)
+		var failOnce atomic.Bool
+		m := messengerFunc(func(ctx context.Context, to bot.Recipient, msg bot.Message) (bot.Receipt, error) {
+			switch to.EmployeeID {
+			case f.emps[0].ID:
+				return bot.Receipt{}, bot.Permanent(longCode, badText, nil)
+			case f.emps[1].ID:
+				if failOnce.CompareAndSwap(false, true) {
+					return bot.Receipt{}, errors.New(badText)
+				}
+			}
+			return bot.Receipt{Handle: "h-" + msg.Key}, nil
+		})
+		d := deliverer(t, f, m)
+		st, err := d.Fire(context.Background(), f.tp.ID, "0")
+		require.ErrorIs(t, err, bot.ErrTransient)
+		require.Equal(t, 1, st.Sent)
+		require.Equal(t, 1, st.Failed)
+		require.Equal(t, 1, st.Retrying)
+		require.Equal(t, map[string]int{store.DeliverySent: 1, store.DeliveryFailed: 1, store.DeliveryPending: 1}, statuses(t, db, f.tp.ID))
+		for _, e := range f.emps[:2] {
+			var row store.Delivery
+			require.NoError(t, db.Where("employee_id = ?", e.ID).First(&row).Error)
+			require.LessOrEqual(t, utf8.RuneCountInString(row.ErrorCode), 64)
+			require.True(t, utf8.ValidString(row.ErrorMessage), row.ErrorMessage[:40])
+			require.LessOrEqual(t, utf8.RuneCountInString(row.ErrorMessage), 1024)
+			require.Contains(t, row.ErrorMessage, "bytes 长长")
+		}
+		st, err = d.Fire(context.Background(), f.tp.ID, "0")
+		require.NoError(t, err)
+		require.Equal(t, 1, st.Sent)
 	})
 }

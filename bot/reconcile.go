@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/learnloop/learnloop/internal/cut"
 	"github.com/learnloop/learnloop/store"
 )
 
@@ -44,9 +43,11 @@ func (d *Deliverer) Reconcile(ctx context.Context, from, to time.Time) (int, err
 			case err == nil:
 				continue
 			case errors.As(err, &drop):
-				upd["status"], upd["error_code"], upd["error_message"] = store.DeliveryDropped, drop.Code, cut.Bytes(drop.Message, 1000)
+				upd["status"] = store.DeliveryDropped
+				upd["error_code"], upd["error_message"] = store.PlatformError(drop.Code, drop.Message)
 			case errors.As(err, &perm):
-				upd["status"], upd["error_code"], upd["error_message"] = store.DeliveryFailed, perm.Code, cut.Bytes(perm.Error(), 1000)
+				upd["status"] = store.DeliveryFailed
+				upd["error_code"], upd["error_message"] = store.PlatformError(perm.Code, perm.Error())
 			default:
 				continue // still pending, or the platform did not answer: next run
 			}

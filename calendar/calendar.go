@@ -515,9 +515,7 @@ func (s *Service) failed(ctx context.Context, row *store.CalendarEvent, err erro
 	if errors.As(err, &pe) {
 		code = pe.Code
 	}
-	if len(msg) > 1000 {
-		msg = strings.ToValidUTF8(msg[:1000], "")
-	}
+	code, msg = store.PlatformError(code, msg)
 	s.log().Warn("calendar sync failed", "session", row.SessionID, "platform", row.Platform, "code", code, "err", msg)
 	// Recorded on a context of its own: a shutdown mid-call still leaves
 	// the error visible.

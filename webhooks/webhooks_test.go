@@ -12,6 +12,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/require"
 
@@ -69,6 +70,10 @@ func newReceiver(t *testing.T, now func() time.Time, script func(n int) string) 
 		switch r.script(n) {
 		case "500":
 			http.Error(w, "boom", http.StatusInternalServerError)
+			return
+		case "garbage": // not UTF-8: a wrong or hostile receiver
+			w.WriteHeader(http.StatusBadGateway)
+			_, _ = w.Write([]byte("bad \xff\xfe gateway"))
 			return
 		case "hang":
 			select {
@@ -228,15 +233,16 @@ func TestCheckinsAreSentSignedOncePerEvent(t *testing.T) {
 	})
 }
 
-// TestRetriesAfter500sAndTimeouts: 500, 500, a timeout, then 204 — each
-// attempt logged with its code, the next one after the capped backoff
+// TestRetriesAfter500sAndTimeouts: 500, 500 (the second with a body that is
+// not UTF-8, logged made valid), a timeout, then 204 — each attempt logged
+// with its code, the next one after the capped backoff
 // (10s, 20s, 40s); a receiver that never answers 2xx fails after
 // MaxAttempts and is sent again by a redelivery.
 func TestRetriesAfter500sAndTimeouts(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *storetest.DB) {
 		f := newFixture(t, db, webhooks.Options{AllowPrivate: true, Timeout: 300 * time.Millisecond, MaxAttempts: 5})
-		script := []string{"500", "500", "hang", "200"}
+		script := []string{"500", "garbage", "hang", "200"}
 		rcv := newReceiver(t, f.clk.Now, func(n int) string { return script[min(n, len(script))-1] })
 		ep := f.endpoint(t, rcv.srv.URL, store.EventCheckin)
 		rcv.secret = []byte(ep.Secret)
@@ -265,9 +271,11 @@ func TestRetriesAfter500sAndTimeouts(t *testing.T) {
 		require.Equal(t, store.WebhookSucceeded, ds[0].Status)
 		require.Len(t, ds[0].Log, 4)
 		codes := []int{ds[0].Log[0].StatusCode, ds[0].Log[1].StatusCode, ds[0].Log[2].StatusCode, ds[0].Log[3].StatusCode}
-		require.Equal(t, []int{500, 500, 0, 204}, codes)
+		require.Equal(t, []int{500, 502, 0, 204}, codes)
 		require.Equal(t, "retry", ds[0].Log[0].Outcome)
 		require.Contains(t, ds[0].Log[0].Error, "500")
+		require.Contains(t, ds[0].Log[1].Error, "bad \uFFFD")
+		require.True(t, utf8.ValidString(ds[0].Log[1].Error), ds[0].Log[1].Error)
 		require.Contains(t, strings.ToLower(ds[0].Log[2].Error), "timeout")
 		require.Len(t, rcv.accepted(), 1)
 
