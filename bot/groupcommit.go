@@ -6,7 +6,6 @@ import (
 	"database/sql/driver"
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -277,9 +276,6 @@ func (b checkinBatch) oneTrip(ctx context.Context, pool *sql.DB, rc bool) ([]sto
 	}
 	args := make([]any, 0, len(b.insertArgs)+len(eventArgs)+len(b.keyArgs))
 	args = append(append(append(args, b.insertArgs...), eventArgs...), b.keyArgs...)
-	if text, ok := inlineSQL(q, args); ok {
-		q, args = text, nil
-	}
 	var out []storedCheckin
 	err = store.Retry(ctx, func() error {
 		out = out[:0]
@@ -384,82 +380,4 @@ func (b checkinBatch) viaTx(ctx context.Context, db *gorm.DB) ([]storedCheckin, 
 func sameCheckin(stored, ours store.Checkin) bool {
 	return stored.CheckedInAt.Equal(ours.CheckedInAt) && stored.Source == ours.Source && stored.Kind == ours.Kind &&
 		(stored.DeliveryID == nil) == (ours.DeliveryID == nil) && (ours.DeliveryID == nil || *stored.DeliveryID == *ours.DeliveryID)
-}
-
-// inlineSQL writes args into q's placeholders as SQL literals, as the
-// driver's client-side interpolation would, but into one buffer of about
-// the final size and without converting every argument to a driver value
-// first (a batch carries 15 arguments a tap). Like the driver it takes
-// every '?' of q for a placeholder. ok is false when an argument is of a
-// type it does not write, or a string that would need escaping (the driver
-// interpolates those, as before).
-func inlineSQL(q string, args []any) (string, bool) {
-	b := make([]byte, 0, len(q)+len(args)*24)
-	n := 0
-	for i := 0; i < len(q); i++ {
-		if q[i] != '?' {
-			b = append(b, q[i])
-			continue
-		}
-		if n == len(args) {
-			return "", false
-		}
-		var ok bool
-		if b, ok = appendSQLLiteral(b, args[n]); !ok {
-			return "", false
-		}
-		n++
-	}
-	if n != len(args) {
-		return "", false
-	}
-	return string(b), true
-}
-
-// appendSQLLiteral appends v as an SQL literal, the driver's way: integers
-// in decimal, booleans 1/0, NULL for nil, times in UTC as
-// 'YYYY-MM-DD HH:MM:SS[.fraction]' (store.Open's connections are at time
-// zone +00:00), strings quoted when they need no escaping.
-func appendSQLLiteral(b []byte, v any) ([]byte, bool) {
-	switch v := v.(type) {
-	case nil:
-		return append(b, "NULL"...), true
-	case uint64:
-		return strconv.AppendUint(b, v, 10), true
-	case *uint64:
-		if v == nil {
-			return append(b, "NULL"...), true
-		}
-		return strconv.AppendUint(b, *v, 10), true
-	case int64:
-		return strconv.AppendInt(b, v, 10), true
-	case int:
-		return strconv.AppendInt(b, int64(v), 10), true
-	case bool:
-		if v {
-			return append(b, '1'), true
-		}
-		return append(b, '0'), true
-	case string:
-		for i := 0; i < len(v); i++ {
-			if c := v[i]; !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-' || c == '.' || c == ':' || c == ' ') {
-				return b, false
-			}
-		}
-		b = append(b, '\'')
-		b = append(b, v...)
-		return append(b, '\''), true
-	case time.Time:
-		if v.IsZero() {
-			return append(b, "'0000-00-00'"...), true
-		}
-		v = v.UTC()
-		if y := v.Year(); y < 1 || y > 9999 {
-			return b, false
-		}
-		b = append(b, '\'')
-		b = v.AppendFormat(b, "2006-01-02 15:04:05.999999999")
-		return append(b, '\''), true
-	}
-	return b, false
 }
