@@ -49,9 +49,6 @@ type Source interface {
 // ErrNotFound is returned by a Lookup that knows no such person.
 var ErrNotFound = errors.New("no such person in the directory")
 
-// clip is s without its surrounding spaces, made valid UTF-8 (an error may
-// carry what a platform answered) and cut to at most n runes (the column
-// sizes of store.Employee).
-func clip(s string, n int) string {
-	return cut.Runes(strings.ToValidUTF8(strings.TrimSpace(s), "\uFFFD"), n)
-}
+// clip is s without its surrounding spaces, cut to at most n runes (the
+// column sizes of store.Employee).
+func clip(s string, n int) string { return cut.Runes(strings.TrimSpace(s), n) }

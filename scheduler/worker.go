@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime/debug"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -501,9 +500,6 @@ func (s *Scheduler) jobLog(job store.Job) *slog.Logger {
 	return s.log.With("job", job.ID, "kind", job.Kind, "attempt", job.Attempts)
 }
 
-// errorText is err's message as the jobs table keeps it: valid UTF-8 (an
-// error may carry what a platform answered), cut to maxErrorLen bytes on a
-// rune boundary.
-func errorText(err error) string {
-	return cut.Bytes(strings.ToValidUTF8(err.Error(), "\uFFFD"), maxErrorLen)
-}
+// errorText is err's message as the jobs table keeps it: valid UTF-8, cut
+// to maxErrorLen bytes on a rune boundary.
+func errorText(err error) string { return cut.Bytes(err.Error(), maxErrorLen) }

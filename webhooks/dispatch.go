@@ -9,7 +9,6 @@ import (
 	"io"
 	"net/http"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -321,10 +320,10 @@ func (s *Service) attempt(ctx context.Context, d store.WebhookDelivery, ep store
 		rec.Outcome = outcomeSucceeded
 		upd["status"], upd["delivered_at"], upd["last_error"] = store.WebhookSucceeded, now, ""
 	case permanent || d.Attempts+1 >= s.opts.MaxAttempts:
-		rec.Outcome, rec.Error = outcomeFailed, cut.Bytes(strings.ToValidUTF8(sendErr.Error(), "\uFFFD"), maxAttemptError)
+		rec.Outcome, rec.Error = outcomeFailed, cut.Bytes(sendErr.Error(), maxAttemptError)
 		upd["status"], upd["last_error"] = store.WebhookFailed, rec.Error
 	default:
-		rec.Outcome, rec.Error = outcomeRetry, cut.Bytes(strings.ToValidUTF8(sendErr.Error(), "\uFFFD"), maxAttemptError)
+		rec.Outcome, rec.Error = outcomeRetry, cut.Bytes(sendErr.Error(), maxAttemptError)
 		upd["last_error"] = rec.Error
 		upd["next_attempt_at"] = now.Add(scheduler.Backoff(d.Attempts+1, s.opts.BackoffBase, s.opts.BackoffMax))
 	}

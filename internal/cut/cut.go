@@ -1,9 +1,15 @@
 // Package cut shortens a string to the size of the column or field it is
 // stored in without splitting a character: the one rule for every name,
-// note, address and error text that may be longer than its place.
+// note, address and error text that may be longer than its place. What it
+// returns is always valid UTF-8 — a byte sequence that is not (an error
+// carrying what a platform or a webhook receiver answered) becomes U+FFFD —
+// because MySQL in strict mode refuses anything else.
 package cut
 
-import "unicode/utf8"
+import (
+	"strings"
+	"unicode/utf8"
+)
 
 // Runes returns s cut to at most n runes (a VARCHAR(n) column counts
 // characters); nothing when n is not positive.
@@ -11,6 +17,7 @@ func Runes(s string, n int) string {
 	if n <= 0 {
 		return ""
 	}
+	s = strings.ToValidUTF8(s, "\uFFFD")
 	seen := 0
 	for i := range s {
 		if seen == n {
@@ -27,6 +34,7 @@ func Ellipsis(s string, n int) string {
 	if n <= 0 {
 		return ""
 	}
+	s = strings.ToValidUTF8(s, "\uFFFD")
 	if c := Runes(s, n); len(c) < len(s) {
 		return Runes(c, n-1) + "…"
 	}
@@ -39,6 +47,7 @@ func Bytes(s string, n int) string {
 	if n <= 0 {
 		return ""
 	}
+	s = strings.ToValidUTF8(s, "\uFFFD")
 	if len(s) <= n {
 		return s
 	}

@@ -39,6 +39,9 @@ func TestCut(t *testing.T) {
 		{"bytes: inside the first character", cut.Bytes, "签到", 2, ""},
 		{"bytes: zero", cut.Bytes, "abc", 0, ""},
 		{"bytes: negative", cut.Bytes, "abc", -1, ""},
+		{"runes: not UTF-8 made valid", cut.Runes, "a\xffb\xe7\xad", 10, "a\uFFFDb\uFFFD"},
+		{"bytes: not UTF-8 made valid", cut.Bytes, "a\xffb", 10, "a\uFFFDb"},
+		{"ellipsis: not UTF-8 made valid", cut.Ellipsis, "\xff\xfeabc", 3, "\uFFFDa…"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
