@@ -3,9 +3,12 @@ package command
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/go-sql-driver/mysql"
 
 	"github.com/learnloop/learnloop/store"
 )
@@ -85,8 +88,12 @@ func (w *ClickWriter) InsertClicks(ctx context.Context, rows []store.Click) erro
 	return nil
 }
 
-// insert runs the prepared INSERT of rows. After any error the connection
-// and its statements are given up: a retry starts on a fresh connection.
+// insert runs the prepared INSERT of rows. After an error the server did
+// not answer (a broken connection, a cancelled call) the connection and its
+// statements are given up: a retry starts on a fresh connection. A refusal
+// the server answered (a deadlock, a value a column will not take) leaves
+// the connection as it was, so the recorder's row-by-row retry of a refused
+// batch does not reconnect and prepare again for every row.
 func (w *ClickWriter) insert(ctx context.Context, rows []store.Click) error {
 	if w.conn != nil && time.Since(w.taken) > clickWriterConnAge {
 		w.release()
@@ -104,7 +111,8 @@ func (w *ClickWriter) insert(ctx context.Context, rows []store.Click) error {
 		_, err = st.ExecContext(ctx, w.args...)
 		clear(w.args) // keep no click alive through the reused slice
 	}
-	if err != nil {
+	var answered *mysql.MySQLError
+	if err != nil && !errors.As(err, &answered) {
 		w.release()
 	}
 	return err

@@ -92,6 +92,18 @@ func TestClickWriter(t *testing.T) {
 		if !mysql {
 			return
 		}
+		t.Run("a refusal the server answered keeps the connection", func(t *testing.T) {
+			require.NoError(t, w.InsertClicks(ctx, clicksOf(6, "wecom", 1)))
+			var id uint64
+			require.NoError(t, w.conn.QueryRowContext(ctx, "SELECT CONNECTION_ID()").Scan(&id))
+			rows := clicksOf(6, "wecom", 1)
+			rows[0].Platform = "refused"
+			require.Error(t, w.InsertClicks(ctx, rows))
+			require.NotNil(t, w.conn)
+			var now uint64
+			require.NoError(t, w.conn.QueryRowContext(ctx, "SELECT CONNECTION_ID()").Scan(&now))
+			require.Equal(t, id, now)
+		})
 		t.Run("a killed connection is replaced", func(t *testing.T) {
 			require.NoError(t, w.InsertClicks(ctx, clicksOf(3, "wecom", 2)))
 			var id uint64
