@@ -197,7 +197,9 @@ func frameAnswer(r *scard.CardResponse) (*payload.DataFrameResponse, error) {
 }
 
 // appendCardResponse appends {"response": r} as encoding/json writes it
-// (the same keys, null for what is nil, a map's keys in sorted order),
+// (the same keys, null for what is nil, a map's keys in sorted order), but
+// without its HTML escaping of <, > and & (kit.AppendJSONString: the same
+// JSON value),
 // without reflecting over the struct and its two maps of some twenty
 // variables each: this is the answer to every tap.
 func appendCardResponse(b []byte, r *scard.CardResponse) []byte {

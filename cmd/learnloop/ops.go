@@ -124,11 +124,10 @@ func reportSubcommand(g *globals, use, short string, needID bool, build func(cmd
 		RunE: func(cmd *cobra.Command, argv []string) error {
 			var id uint64
 			if needID {
-				v, err := argID(argv[0], "id")
-				if err != nil {
+				var err error
+				if id, err = argID(argv[0], "id"); err != nil {
 					return err
 				}
-				id = v
 			}
 			switch format {
 			case "table", "csv", "json":
