@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/learnloop/learnloop/bot"
@@ -127,15 +128,10 @@ func (c *Client) Handler(prefix string, h bot.InteractionHandler, loc *time.Loca
 		writeJSON(w, http.StatusOK, map[string]any{"user": r.URL.Query().Get("user"), "cards": c.Inbox(r.URL.Query().Get("user"))})
 	})
 	mux.HandleFunc("POST "+prefix+"/api/tap", func(w http.ResponseWriter, r *http.Request) {
-		buf := bodies.Get().(*bytes.Buffer)
-		defer putBody(buf)
-		buf.Reset()
-		_, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, maxTapBody))
 		var req TapRequest
-		if err == nil {
-			req, err = decodeTap(buf.Bytes())
-		}
-		if err != nil || req.User == "" || req.Token == "" {
+		dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxTapBody))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&req); err != nil || req.User == "" || req.Token == "" {
 			writeJSON(w, http.StatusBadRequest, map[string]string{"error": "body must be JSON {user, token, action?, value?}"})
 			return
 		}
@@ -169,6 +165,12 @@ func (c *Client) Tap(ctx context.Context, h bot.InteractionHandler, r TapRequest
 	}
 	return TapResponse{OK: reply.OK, Duplicate: reply.Duplicate, Toast: reply.Toast, Card: reply.Card}, nil
 }
+
+// maxTapBody is the largest JSON body /sim/api/tap reads.
+const maxTapBody = 1 << 16
+
+// bodies are the reused buffers of the JSON API's answers.
+var bodies = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 // writeJSON answers v as JSON, encoded into a reused buffer and written at
 // once with its length.
